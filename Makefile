@@ -1,0 +1,67 @@
+# slobench: `make help` lists the targets. Every target sets up what it needs first.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+MODEL := models/churn-model.json
+PROFILE ?= default
+export PYTHONUNBUFFERED := 1
+
+.DEFAULT_GOAL := help
+.PHONY: help setup model api stack-up stack-down stack-status compose-up compose-down loadtest ui evaluate drift bench test clean
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	@touch $@
+
+setup: $(STAMP) ## Create .venv and install the project (idempotent)
+
+$(MODEL): $(STAMP) api/model.py api/features.py api/data.py
+	$(PY) -m api.train --out $@
+
+model: $(MODEL) ## Train the churn model on month_000 (SEED=42)
+
+api: $(MODEL) ## Serve the API on 127.0.0.1:8000 (API_HOST, API_PORT, API_WORKERS, PREDICTIONS_DB)
+	$(PY) -m api
+
+stack-up: $(MODEL) ## Start the API and a local Prometheus (installs Prometheus as root when missing)
+	$(PY) -m stack up
+
+stack-down: $(STAMP) ## Stop what stack-up started
+	$(PY) -m stack down
+
+stack-status: $(STAMP) ## Say what of the local stack runs
+	$(PY) -m stack status
+
+compose-up: $(MODEL) ## Start API, Prometheus and Grafana with Docker Compose (GRAFANA_ADMIN_PASSWORD required)
+	docker compose -f stack/docker-compose.yml up -d --build
+
+compose-down: ## Stop the Compose stack
+	docker compose -f stack/docker-compose.yml down
+
+loadtest: $(MODEL) ## Full run: stack, Locust (PROFILE=default|smoke|long|drifted), SLO and drift reports
+	$(PY) -m slobench loadtest --profile $(PROFILE) $(if $(SLO),--slo $(SLO)) $(if $(BASELINE),--baseline $(BASELINE))
+
+ui: $(MODEL) ## Locust web UI on 127.0.0.1:8089 against the local stack; reports when a test stops
+	$(PY) -m slobench ui --profile $(PROFILE) $(if $(SLO),--slo $(SLO))
+
+evaluate: $(STAMP) ## Re-judge a past run without load: make evaluate RUN=results/<run> [SLO=file]
+	$(PY) -m slobench evaluate $(or $(RUN),results/latest) $(if $(SLO),--slo $(SLO)) $(if $(BASELINE),--baseline $(BASELINE))
+
+drift: $(STAMP) ## Evidently drift: month against month (REF, CUR), or a run's recorded traffic (RUN=results/<run>)
+	$(PY) -m drift $(if $(RUN),--run $(RUN),--ref $(or $(REF),2024-01-31) --cur $(or $(CUR),2024-02-29)) $(if $(THRESHOLD),--threshold $(THRESHOLD))
+
+bench: $(MODEL) ## Print speed figures: API throughput ratios, instrumentation overhead, inference, drift
+	$(PY) -m benchmarks
+
+test: $(MODEL) ## Run the whole test suite (unit and integration, real processes on loopback)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+clean: ## Remove the venv, the model, the state folder (not results/)
+	rm -rf $(VENV) models .state *.egg-info

@@ -1,0 +1,1 @@
+"""The StreamFlow churn-prediction API: data, model, instrumented FastAPI app."""

@@ -1,0 +1,117 @@
+"""The FastAPI application: /predict, /predict/features, /health, /metrics."""
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
+from pydantic import BaseModel, ConfigDict, Field
+
+from api import data, model as model_lib
+from api.features import FEATURES, Features, encode
+from api.metrics import build_metrics
+from api.middleware import PREDICTION_KEY, InstrumentationMiddleware
+from api.recorder import PredictionRecorder
+from api.settings import ApiSettings
+
+log = logging.getLogger("api")
+
+
+class UserRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    user_id: str = Field(min_length=1, max_length=64)
+
+
+def _json(content: dict, status: int = 200) -> Response:
+    # Plain json.dumps: the payloads are small and already JSON-safe, so skip jsonable_encoder.
+    return Response(json.dumps(content), status_code=status, media_type="application/json")
+
+
+def load_online_features(settings: ApiSettings) -> dict[str, tuple[dict, list[float]]]:
+    """user_id -> (the 14 features, the encoded vector) for the serving snapshot."""
+    frame = data.load_snapshot(settings.serving_as_of, settings.data_dir)
+    table = {}
+    for row in frame[["user_id", *FEATURES]].to_dict("records"):
+        user_id = row.pop("user_id")
+        table[user_id] = (row, encode(row))
+    return table
+
+
+def create_app(settings: ApiSettings | None = None, registry: CollectorRegistry | None = None) -> FastAPI:
+    settings = settings or ApiSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        state = app.state
+        try:
+            state.model = model_lib.load(settings.model_path)
+            state.online = load_online_features(settings)
+        except (model_lib.ModelError, data.DataError) as exc:
+            log.error("not ready: %s", exc)
+            state.model, state.online = None, {}
+        if state.model is not None and state.metrics is not None:
+            meta = state.model.metadata
+            state.metrics.model_info.labels(meta["version"], meta["trained_as_of"]).set(1)
+        if settings.predictions_db is not None:
+            state.recorder = PredictionRecorder(
+                settings.predictions_db, settings.recorder_batch_size, settings.recorder_flush_interval_s)
+        try:
+            yield
+        finally:
+            if state.recorder is not None:
+                state.recorder.close()
+                log.info("recorder flushed %d predictions to %s", state.recorder.written, settings.predictions_db)
+
+    app = FastAPI(title="StreamFlow churn API", version="1.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.model, app.state.online, app.state.recorder = None, {}, None
+    app.state.metrics = build_metrics(registry or CollectorRegistry()) if settings.metrics_enabled else None
+    if settings.metrics_enabled or settings.predictions_db is not None:
+        app.add_middleware(InstrumentationMiddleware, state=app.state, max_body_bytes=settings.max_body_bytes)
+
+    def _serve(request: Request, user_id: str | None, features: dict, vector: list[float]) -> Response:
+        model = app.state.model
+        probability = model.probability(vector)
+        prediction = int(probability >= 0.5)
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        request.scope[PREDICTION_KEY] = (request_id, time.time(), user_id, features, probability, prediction)
+        return _json({"user_id": user_id, "prediction": prediction, "probability": round(probability, 6),
+                      "model_version": model.version, "features_used": features, "request_id": request_id})
+
+    def _not_ready() -> Response:
+        return _json({"detail": "model or features not loaded"}, 503)
+
+    @app.post("/predict", summary="Predict churn for a user of the serving snapshot")
+    async def predict(body: UserRequest, request: Request) -> Response:
+        if app.state.model is None:
+            return _not_ready()
+        hit = app.state.online.get(body.user_id)
+        if hit is None:
+            return _json({"detail": f"unknown user_id {body.user_id!r} in serving snapshot {settings.serving_as_of}"}, 404)
+        return _serve(request, body.user_id, *hit)
+
+    @app.post("/predict/features", summary="Predict churn from features the client brings")
+    async def predict_features(body: Features, request: Request) -> Response:
+        if app.state.model is None:
+            return _not_ready()
+        features = body.model_dump()
+        return _serve(request, None, features, encode(features))
+
+    @app.get("/health", summary="200 when the model and the online features are loaded")
+    async def health() -> Response:
+        if app.state.model is None or not app.state.online:
+            return _not_ready()
+        return _json({"status": "ok", "model_version": app.state.model.version,
+                      "serving_as_of": settings.serving_as_of, "users": len(app.state.online)})
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        body = app.state.metrics.exposition() if app.state.metrics is not None else b""
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+    return app

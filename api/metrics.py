@@ -1,0 +1,61 @@
+"""Prometheus metrics of the API, built by a factory on an injected registry."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import multiprocess
+
+from slobench import conventions as c
+
+
+def _base(name: str, suffix: str = "") -> str:
+    # prometheus-client appends _total to counters itself.
+    return name[: -len(suffix)] if suffix and name.endswith(suffix) else name
+
+
+@dataclass(frozen=True)
+class ApiMetrics:
+    requests: Counter
+    latency: Histogram
+    predictions: Counter
+    probability: Histogram
+    model_info: Gauge
+    registry: CollectorRegistry
+
+    def exposition(self) -> bytes:
+        """Text for GET /metrics; in multiprocess mode, summed over every worker."""
+        if multiprocess_dir():
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)
+            return generate_latest(registry)
+        return generate_latest(self.registry)
+
+
+def multiprocess_dir() -> str | None:
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
+def build_metrics(registry: CollectorRegistry) -> ApiMetrics:
+    requests = Counter(
+        _base(c.REQUESTS_TOTAL, "_total"), "HTTP requests by route template, method and status",
+        [c.LABEL_ENDPOINT, c.LABEL_METHOD, c.LABEL_STATUS], registry=registry,
+    )
+    latency = Histogram(
+        c.REQUEST_LATENCY, "Whole-request latency, every status included",
+        [c.LABEL_ENDPOINT, c.LABEL_METHOD], buckets=c.LATENCY_BUCKETS, registry=registry,
+    )
+    predictions = Counter(
+        _base(c.PREDICTIONS_TOTAL, "_total"), "Served predictions by predicted class",
+        [c.LABEL_CLASS], registry=registry,
+    )
+    probability = Histogram(
+        c.PREDICTION_PROBABILITY, "Predicted churn probability",
+        buckets=c.PROBABILITY_BUCKETS, registry=registry,
+    )
+    model_info = Gauge(
+        c.MODEL_INFO, "The served model (value 1)", ["version", "trained_as_of"],
+        registry=registry, multiprocess_mode="max",
+    )
+    return ApiMetrics(requests, latency, predictions, probability, model_info, registry)

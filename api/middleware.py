@@ -1,0 +1,100 @@
+"""Pure ASGI middleware: request metrics around the whole request, body-size limit, prediction recording."""
+from __future__ import annotations
+
+import json
+import os
+from time import perf_counter
+
+from api.features import FEATURES
+from slobench.conventions import UNMATCHED_ENDPOINT
+
+# The handler leaves a served prediction here; the middleware records it once the response is sent,
+# with the same latency the histogram observed.
+PREDICTION_KEY = "slobench.prediction"
+
+
+class InstrumentationMiddleware:
+    def __init__(self, app, *, state, max_body_bytes: int):
+        self.app = app
+        self.state = state  # the FastAPI app.state: metrics, recorder, model are set at start-up
+        self.max_body_bytes = max_body_bytes
+        self.pid = os.getpid()
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = perf_counter()
+        status = 500  # an exception that escapes the app becomes a 500 upstream
+
+        async def send_wrapper(message):
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            if self._too_large(scope):
+                await _refuse(send_wrapper, 413, f"request body larger than {self.max_body_bytes} bytes")
+            else:
+                await self.app(scope, self._limited(receive), send_wrapper)
+        except _BodyTooLarge:
+            if status == 500:  # nothing sent yet
+                await _refuse(send_wrapper, 413, f"request body larger than {self.max_body_bytes} bytes")
+        finally:
+            self._observe(scope, status, perf_counter() - start)
+
+    def _too_large(self, scope) -> bool:
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                try:
+                    return int(value) > self.max_body_bytes
+                except ValueError:
+                    return True
+        return False
+
+    def _observe(self, scope, status: int, elapsed: float) -> None:
+        route = scope.get("route")
+        endpoint = getattr(route, "path", None) or UNMATCHED_ENDPOINT
+        metrics = self.state.metrics
+        if metrics is not None:
+            metrics.requests.labels(endpoint, scope["method"], str(status)).inc()
+            metrics.latency.labels(endpoint, scope["method"]).observe(elapsed)
+        served = scope.get(PREDICTION_KEY)
+        if served is None or status != 200:
+            return
+        request_id, ts, user_id, features, probability, prediction = served
+        if metrics is not None:
+            metrics.predictions.labels(str(prediction)).inc()
+            metrics.probability.observe(probability)
+        recorder = self.state.recorder
+        if recorder is not None:
+            recorder.record((request_id, ts, endpoint, user_id, *[features[f] for f in FEATURES],
+                             probability, prediction, elapsed, self.state.model.version, self.pid))
+
+    def _limited(self, receive):
+        """Count streamed (chunked) body bytes, which no content-length announced."""
+        seen = 0
+        limit = self.max_body_bytes
+
+        async def limited_receive():
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise _BodyTooLarge
+            return message
+
+        return limited_receive
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _refuse(send, status: int, reason: str) -> None:
+    body = json.dumps({"detail": reason}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,1 @@
+"""slobench: load-test a prediction API and judge it against its SLOs."""

@@ -1,0 +1,1 @@
+"""The observability stack: the API and a real Prometheus started locally, or the Compose files."""

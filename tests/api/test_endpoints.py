@@ -1,0 +1,112 @@
+"""Every endpoint's success and error paths, in-process, with an isolated registry and a real SQLite file."""
+import sqlite3
+
+import pytest
+from fastapi.testclient import TestClient
+from prometheus_client import CollectorRegistry
+
+from api.app import create_app
+from api.features import FEATURES
+from api.settings import ApiSettings
+
+GOOD = {"months_active": 1, "monthly_fee": 29.85, "paperless_billing": True, "plan_stream_tv": False,
+        "plan_stream_movies": False, "net_service": "DSL", "watch_hours_30d": 24.5, "avg_session_mins_7d": 29.1,
+        "unique_devices_30d": 3, "skips_7d": 4, "rebuffer_events_7d": 1, "failed_payments_90d": 1,
+        "support_tickets_90d": 0, "ticket_avg_resolution_hrs_90d": 16.0}
+
+
+@pytest.fixture
+def registry():
+    return CollectorRegistry()
+
+
+@pytest.fixture
+def client(model_path, tmp_path, registry):
+    settings = ApiSettings(model_path=model_path, predictions_db=tmp_path / "p.db")
+    with TestClient(create_app(settings, registry)) as c:
+        yield c
+
+
+def test_predict_by_user_id_answers_from_the_serving_snapshot(client):
+    r = client.post("/predict", json={"user_id": "7590-VHVEG"})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["user_id"] == "7590-VHVEG" and body["prediction"] in (0, 1)
+    assert 0 < body["probability"] < 1 and body["prediction"] == int(body["probability"] >= 0.5)
+    assert body["model_version"].startswith("churn-logreg-")
+    assert set(body["features_used"]) == set(FEATURES)
+    # month_001's watch hours differ from month_000's: the serving snapshot is the production month.
+    assert body["features_used"]["watch_hours_30d"] != 24.483650766787413
+
+
+def test_an_unknown_user_is_a_404_with_a_reason(client):
+    r = client.post("/predict", json={"user_id": "0000-NOBODY"})
+    assert r.status_code == 404
+    assert "unknown user_id '0000-NOBODY'" in r.json()["detail"]
+
+
+def test_predict_from_features_answers(client):
+    r = client.post("/predict/features", json=GOOD)
+    assert r.status_code == 200 and r.json()["user_id"] is None
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"net_service": "Cable"}, "net_service"),
+    ({"monthly_fee": -1}, "monthly_fee"),
+    ({"months_active": "many"}, "months_active"),
+    ({"watch_hours_30d": 10_000}, "watch_hours_30d"),
+    ({"colour": "blue"}, "colour"),
+    ({"plan_stream_tv": True, "net_service": "No"}, "plan_stream_tv"),
+], ids=["an unknown net_service", "a negative fee", "a non-integer month count", "more watch hours than a month has",
+        "an unknown field", "a streaming plan without net service"])
+def test_invalid_features_are_a_422_naming_the_field(client, change, field):
+    r = client.post("/predict/features", json={**GOOD, **change})
+    assert r.status_code == 422
+    assert field in r.text
+
+
+def test_a_missing_feature_is_a_422_naming_it(client):
+    body = {k: v for k, v in GOOD.items() if k != "skips_7d"}
+    r = client.post("/predict/features", json=body)
+    assert r.status_code == 422 and "skips_7d" in r.text
+
+
+@pytest.mark.parametrize("payload", ['{"user_id": ', "[]", '{"user_id": ""}'],
+                         ids=["malformed JSON", "a JSON array", "an empty user id"])
+def test_a_bad_predict_body_is_a_422(client, payload):
+    r = client.post("/predict", content=payload, headers={"content-type": "application/json"})
+    assert r.status_code == 422
+
+
+def test_an_oversized_body_is_a_413(client):
+    r = client.post("/predict", content=b'{"user_id": "' + b"x" * 70_000 + b'"}',
+                    headers={"content-type": "application/json"})
+    assert r.status_code == 413 and "larger than" in r.json()["detail"]
+
+
+def test_health_is_200_when_loaded(client):
+    r = client.get("/health")
+    assert r.status_code == 200 and r.json()["users"] == 7043
+
+
+def test_health_is_503_when_the_model_is_missing(tmp_path):
+    settings = ApiSettings(model_path=tmp_path / "absent.json")
+    with TestClient(create_app(settings, CollectorRegistry())) as c:
+        assert c.get("/health").status_code == 503
+        assert c.post("/predict", json={"user_id": "7590-VHVEG"}).status_code == 503
+
+
+def test_served_predictions_are_recorded_and_failures_are_not(model_path, tmp_path):
+    db = tmp_path / "p.db"
+    settings = ApiSettings(model_path=model_path, predictions_db=db)
+    with TestClient(create_app(settings, CollectorRegistry())) as c:
+        for _ in range(3):
+            c.post("/predict", json={"user_id": "7590-VHVEG"})
+        c.post("/predict/features", json=GOOD)
+        c.post("/predict", json={"user_id": "nobody"})
+        c.post("/predict/features", json={**GOOD, "monthly_fee": -5})
+    rows = sqlite3.connect(db).execute(
+        "SELECT endpoint, user_id, monthly_fee, prediction, latency_s FROM predictions").fetchall()
+    assert len(rows) == 4
+    assert sorted(r[0] for r in rows) == ["/predict"] * 3 + ["/predict/features"]
+    assert all(r[4] > 0 for r in rows)
