@@ -50,12 +50,18 @@ def wait_until(check: Callable[[], bool], timeout: float, what: str, proc: subpr
     raise TimeoutError(f"{what}: not ready after {timeout:.0f} s")
 
 
-def spawn(cmd: list[str], log: Path, env: dict | None = None, cwd: Path = ROOT) -> subprocess.Popen:
-    """Start a process in its own session (so the whole group can be stopped), output to log."""
+def spawn(cmd: list[str], log: Path, env: dict | None = None, cwd: Path = ROOT,
+          cpus: set[int] | None = None) -> subprocess.Popen:
+    """Start a process in its own session (so the whole group can be stopped), output to log.
+
+    cpus pins it (and the workers it forks) to those cores, so load generator and API do not fight.
+    """
     log.parent.mkdir(parents=True, exist_ok=True)
+    pin = (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
     with open(log, "ab") as out:
         return subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                env={**os.environ, **(env or {})}, cwd=cwd, start_new_session=True)
+                                env={**os.environ, **(env or {})}, cwd=cwd, start_new_session=True,
+                                preexec_fn=pin)
 
 
 def api_command() -> list[str]:

@@ -1,0 +1,1 @@
+"""SLOs: declared in YAML, parsed into typed models, evaluated per load stage from Prometheus."""

@@ -1,0 +1,54 @@
+"""Turn pydantic validation errors into path-like messages: `slos.yaml: objectives[p99].threshold_ms: must be > 0`."""
+from __future__ import annotations
+
+from pydantic import ValidationError
+
+
+class SpecError(ValueError):
+    """A spec file (SLO or load profile) is missing, unreadable or invalid; the message names the file and field."""
+
+
+def _message(err: dict) -> str:
+    ctx = err.get("ctx") or {}
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "missing":
+        return "required"
+    for key, op in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<=")):
+        if key in ctx and kind.startswith(("greater", "less")):
+            value = ctx[key]
+            return f"must be {op} {value:g}" if isinstance(value, (int, float)) else f"must be {op} {value}"
+    return err["msg"].removeprefix("Value error, ")
+
+
+def _path(loc: tuple, raw) -> str:
+    out, node = "", raw
+    for part in loc:
+        if isinstance(part, int):
+            item = node[part] if isinstance(node, list) and part < len(node) else None
+            name = item.get("name") if isinstance(item, dict) else None
+            out += f"[{name or part}]"
+            node = item
+        else:
+            if isinstance(node, dict) and part in node:
+                node = node[part]
+            elif isinstance(node, dict):
+                # A discriminated union adds the tag ('latency_quantile') to the path: skip it.
+                if out and part not in ("__root__",) and part.islower() and part in _TAGS:
+                    continue
+                node = None
+            out += f".{part}" if out else str(part)
+    return out
+
+
+_TAGS: set[str] = set()
+
+
+def register_tags(*tags: str) -> None:
+    _TAGS.update(tags)
+
+
+def describe(exc: ValidationError, filename: str, raw) -> SpecError:
+    lines = [f"{filename}: {_path(tuple(e['loc']), raw) or '(top level)'}: {_message(e)}" for e in exc.errors()]
+    return SpecError("\n".join(lines))

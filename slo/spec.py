@@ -1,0 +1,130 @@
+"""The SLO file as typed pydantic models, validated and normalized on load; the evaluator never sees YAML."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from slo.errors import SpecError, describe, register_tags
+from slobench import conventions as c
+
+DEFAULT_SLO_PATH = Path(__file__).resolve().parent / "slos.yaml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class MetricsSpec(_Strict):
+    requests_total: str = c.REQUESTS_TOTAL
+    latency_histogram: str = c.REQUEST_LATENCY
+    status_label: str = c.LABEL_STATUS
+    selector: dict[str, str] = Field(default_factory=lambda: {c.LABEL_ENDPOINT: "/predict"})
+    up_selector: dict[str, str] = Field(default_factory=lambda: {"job": "api"})
+
+
+class _Objective(_Strict):
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+
+
+class LatencyQuantile(_Objective):
+    kind: Literal["latency_quantile"]
+    quantile: float = Field(gt=0, lt=1)
+    threshold_ms: float = Field(gt=0)
+    warning_ms: float | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _warning_below_threshold(self):
+        if self.warning_ms is not None and self.warning_ms > self.threshold_ms:
+            raise ValueError("warning_ms must be <= threshold_ms")
+        return self
+
+
+class LatencyMean(_Objective):
+    kind: Literal["latency_mean"]
+    threshold_ms: float = Field(gt=0)
+    warning_ms: float | None = Field(None, gt=0)
+
+    _warning_below_threshold = LatencyQuantile._warning_below_threshold
+
+
+class ErrorRatio(_Objective):
+    kind: Literal["error_ratio"]
+    max_ratio: float = Field(ge=0, lt=1)
+    warning_ratio: float | None = Field(None, ge=0, lt=1)
+
+
+class Availability(_Objective):
+    kind: Literal["availability"]
+    min_up: float = Field(1.0, gt=0, le=1)
+
+
+class Throughput(_Objective):
+    kind: Literal["throughput"]
+    min_share: float = Field(gt=0, le=1)   # achieved / offered
+    warning_share: float | None = Field(None, gt=0, le=1)
+
+
+Objective = Annotated[Union[LatencyQuantile, LatencyMean, ErrorRatio, Availability, Throughput],
+                      Field(discriminator="kind")]
+register_tags("latency_quantile", "latency_mean", "error_ratio", "availability", "throughput")
+
+
+class Gate(_Strict):
+    """Which stages decide the verdict: those whose offered load is at most required_rps, or listed ones."""
+    required_rps: float | None = Field(None, gt=0)
+    stages: list[str] | None = None
+
+
+class BaselineCriteria(_Strict):
+    """Allowed relative regressions against a baseline run, per objective name (0.10 = 10 % worse)."""
+    max_regression: dict[str, float] = Field(default_factory=dict)
+
+
+class SloSpec(_Strict):
+    service: str
+    metrics: MetricsSpec = MetricsSpec()
+    gate: Gate = Gate()
+    objectives: list[Objective] = Field(min_length=1)
+    baseline: BaselineCriteria = BaselineCriteria()
+    min_samples: int = Field(100, ge=1)  # fewer requests in a stage: "not enough data", not a pass
+
+    @model_validator(mode="after")
+    def _unique_names(self):
+        names = [o.name for o in self.objectives]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"objective names must be unique: {', '.join(dupes)}")
+        unknown = sorted(set(self.baseline.max_regression) - set(names))
+        if unknown:
+            raise ValueError(f"baseline.max_regression names unknown objectives: {', '.join(unknown)}")
+        return self
+
+    def latency_thresholds_s(self) -> dict[str, float]:
+        return {o.name: o.threshold_ms / 1000 for o in self.objectives if isinstance(o, (LatencyQuantile, LatencyMean))}
+
+
+def load_yaml(path: Path | str) -> tuple[dict, str]:
+    path = Path(path)
+    if not path.is_file():
+        raise SpecError(f"{path}: file not found")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark else ""
+        raise SpecError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(raw, dict):
+        raise SpecError(f"{path}: expected a mapping at the top level")
+    return raw, path.name
+
+
+def load_slo(path: Path | str = DEFAULT_SLO_PATH) -> SloSpec:
+    raw, name = load_yaml(path)
+    try:
+        return SloSpec.model_validate(raw)
+    except ValidationError as exc:
+        raise describe(exc, name, raw) from None

@@ -1,0 +1,95 @@
+"""Find (or install) a real Prometheus binary, write its config, start it and query it."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import urllib.parse
+from pathlib import Path
+
+from stack.procs import http_get, spawn, wait_until
+
+
+class PrometheusUnavailable(RuntimeError):
+    """No Prometheus binary and no way to install one; the message lists the options."""
+
+
+OPTIONS = (
+    "  - install it: `apt-get install -y prometheus` (as root), or a release from prometheus.io;\n"
+    "  - point PROMETHEUS_BIN at a prometheus binary;\n"
+    "  - point PROMETHEUS_URL at a running Prometheus that scrapes the API;\n"
+    "  - or use the Docker Compose stack: `make compose-up`."
+)
+
+
+def find_binary(configured: str | None, install: bool = True, log=print) -> str:
+    """PROMETHEUS_BIN, then PATH, then apt-get when root on Debian/Ubuntu; else a clear error."""
+    if configured:
+        if os.access(configured, os.X_OK):
+            return configured
+        raise PrometheusUnavailable(f"PROMETHEUS_BIN={configured} is not an executable file. Options:\n{OPTIONS}")
+    found = shutil.which("prometheus")
+    if found:
+        return found
+    if install and os.geteuid() == 0 and shutil.which("apt-get"):
+        log("Prometheus not found: installing it with apt-get (Debian package `prometheus`) ...")
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], check=False, env=env, stdout=subprocess.DEVNULL)
+        done = subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "prometheus"],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        # The package enables a system service; this harness runs its own instance on its own port.
+        found = shutil.which("prometheus")
+        if done.returncode == 0 and found:
+            return found
+        raise PrometheusUnavailable(f"apt-get install prometheus failed: {done.stderr.strip()[-500:]}\nOptions:\n{OPTIONS}")
+    why = "you are not root" if os.geteuid() != 0 else "apt-get is not available"
+    raise PrometheusUnavailable(f"Prometheus is not installed and cannot be installed here ({why}). Options:\n{OPTIONS}")
+
+
+def render_config(api_target: str, scrape_interval_s: int, rule_files: list[Path] = ()) -> str:
+    rules = "".join(f"\n  - {p}" for p in rule_files)
+    return (
+        "# Written by slobench (stack/prometheus.py) for the local stack.\n"
+        "global:\n"
+        f"  scrape_interval: {scrape_interval_s}s\n"
+        f"  evaluation_interval: {scrape_interval_s}s\n"
+        + (f"rule_files:{rules}\n" if rule_files else "")
+        + "scrape_configs:\n"
+        "  - job_name: api\n"
+        "    metrics_path: /metrics\n"
+        "    static_configs:\n"
+        f"      - targets: ['{api_target}']\n"
+    )
+
+
+def start(binary: str, config: Path, data_dir: Path, port: int, log: Path,
+          cpus: set[int] | None = None) -> subprocess.Popen:
+    """Start Prometheus on 127.0.0.1:port; the admin API stays off (its default)."""
+    cmd = [binary, f"--config.file={config}", f"--storage.tsdb.path={data_dir}",
+           f"--web.listen-address=127.0.0.1:{port}", "--storage.tsdb.retention.time=2d", "--log.level=warn"]
+    proc = spawn(cmd, log, cpus=cpus)
+    url = f"http://127.0.0.1:{port}"
+    wait_until(lambda: http_get(url + "/-/ready")[0] == 200, 60, f"Prometheus on {url}", proc, log)
+    return proc
+
+
+def instant(url: str, query: str, time: float | None = None, timeout: float = 10.0) -> list[dict]:
+    """Run an instant PromQL query; raises RuntimeError with Prometheus's message on failure."""
+    params = {"query": query}
+    if time is not None:
+        params["time"] = f"{time:.3f}"
+    status, body = http_get(f"{url}/api/v1/query?{urllib.parse.urlencode(params)}", timeout)
+    if status == 0:
+        raise RuntimeError(f"Prometheus at {url} does not answer")
+    doc = json.loads(body or b"{}")
+    if doc.get("status") != "success":
+        raise RuntimeError(f"query {query!r}: {doc.get('error', status)}")
+    return doc["data"]["result"]
+
+
+def target_up(url: str) -> bool:
+    try:
+        return any(r["value"][1] == "1" for r in instant(url, 'up{job="api"}', timeout=2))
+    except (RuntimeError, ValueError):
+        return False

@@ -1,0 +1,84 @@
+"""The Compose stack, tested statically: Docker is not on these machines."""
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from slo.spec import load_slo
+from stack.dashboard import DASHBOARD_PATH, build
+
+STACK = Path(__file__).resolve().parents[2] / "stack"
+COMPOSE = yaml.safe_load((STACK / "docker-compose.yml").read_text())
+
+
+def test_the_three_services_are_declared():
+    assert set(COMPOSE["services"]) == {"api", "prometheus", "grafana"}
+
+
+@pytest.mark.parametrize("service", ["api", "prometheus", "grafana"])
+def test_every_published_port_is_bound_to_loopback(service):
+    ports = COMPOSE["services"][service]["ports"]
+    assert ports and all(p.startswith("127.0.0.1:") for p in ports)
+
+
+def test_every_referenced_file_exists():
+    api = COMPOSE["services"]["api"]["build"]
+    assert (STACK / api["context"] / api["dockerfile"]).is_file()
+    for name in ("prometheus", "grafana"):
+        for volume in COMPOSE["services"][name]["volumes"]:
+            host = volume.split(":")[0]
+            assert (STACK / host).exists(), volume
+
+
+def test_grafana_has_no_default_credentials():
+    env = COMPOSE["services"]["grafana"]["environment"]
+    assert re.fullmatch(r"\$\{GRAFANA_ADMIN_PASSWORD:\?.+\}", env["GF_SECURITY_ADMIN_PASSWORD"])
+    assert env["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
+
+
+def test_the_prometheus_admin_api_stays_off():
+    assert not any("admin-api" in arg for arg in COMPOSE["services"]["prometheus"]["command"])
+
+
+def test_prometheus_scrapes_the_api_by_its_service_name():
+    config = yaml.safe_load((STACK / "prometheus" / "prometheus.yml").read_text())
+    assert config["scrape_configs"][0]["static_configs"][0]["targets"] == ["api:8000"]
+    assert "localhost" in (STACK / "prometheus" / "prometheus.yml").read_text()  # the comment says why not
+
+
+def test_the_api_image_runs_as_a_non_root_user():
+    dockerfile = (STACK / "Dockerfile").read_text()
+    users = re.findall(r"^USER (\S+)", dockerfile, re.M)
+    assert users and users[-1] not in ("root", "0")
+
+
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool is installed with Prometheus")
+def test_promtool_accepts_the_compose_prometheus_config(tmp_path):
+    config = (STACK / "prometheus" / "prometheus.yml").read_text()
+    config = config.replace("/etc/prometheus/rules", str(STACK / "rules"))
+    (tmp_path / "prometheus.yml").write_text(config)
+    done = subprocess.run(["promtool", "check", "config", str(tmp_path / "prometheus.yml")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_grafana_provisioning_points_at_prometheus_and_the_dashboard_folder():
+    ds = yaml.safe_load((STACK / "grafana/provisioning/datasources/prometheus.yml").read_text())
+    assert ds["datasources"][0]["url"] == "http://prometheus:9090"
+    provider = yaml.safe_load((STACK / "grafana/provisioning/dashboards/dashboards.yml").read_text())
+    mounted = [v.split(":")[1] for v in COMPOSE["services"]["grafana"]["volumes"] if "dashboards:" in v]
+    assert provider["providers"][0]["options"]["path"] in mounted
+
+
+def test_the_dashboard_file_is_generated_from_the_slo_file():
+    assert json.loads(DASHBOARD_PATH.read_text()) == build(load_slo().latency_thresholds_s()), \
+        "regenerate with `python -m stack dashboard`"
+
+
+def test_the_latency_panel_draws_every_latency_threshold():
+    panel = next(p for p in build(load_slo().latency_thresholds_s())["panels"] if "p99" in p["title"])
+    drawn = {s["value"] for s in panel["fieldConfig"]["defaults"]["thresholds"]["steps"]}
+    assert {0.01, 0.025, 0.05, 0.1} <= drawn

@@ -1,0 +1,48 @@
+"""Finding Prometheus: PROMETHEUS_BIN, PATH, apt-get as root; otherwise a clear message and nothing started."""
+import os
+
+import pytest
+
+from stack import prometheus
+from stack.__main__ import main
+
+
+def test_a_non_root_user_without_prometheus_gets_the_options_and_nothing_starts(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.setenv("STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.delenv("PROMETHEUS_BIN", raising=False)
+    monkeypatch.delenv("PROMETHEUS_URL", raising=False)
+    assert main(["up"]) == 1
+    err = capsys.readouterr().err
+    assert "you are not root" in err
+    for option in ("apt-get install -y prometheus", "PROMETHEUS_BIN", "PROMETHEUS_URL", "make compose-up"):
+        assert option in err
+    assert not (tmp_path / "state").exists()  # nothing half-started
+
+
+def test_prometheus_bin_that_is_not_executable_is_named(tmp_path):
+    with pytest.raises(prometheus.PrometheusUnavailable, match="PROMETHEUS_BIN=.*not an executable"):
+        prometheus.find_binary(str(tmp_path / "nope"))
+
+
+def test_prometheus_on_the_path_is_found(tmp_path, monkeypatch):
+    fake = tmp_path / "prometheus"
+    fake.write_text("#!/bin/sh\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert prometheus.find_binary(None, install=False) == str(fake)
+
+
+def test_an_unreachable_prometheus_url_is_refused(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("PROMETHEUS_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("STATE_DIR", str(tmp_path / "state"))
+    assert main(["up"]) == 1
+    assert "PROMETHEUS_URL=http://127.0.0.1:9 does not answer" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("rules", [[], ["/tmp/rules.yml"]], ids=["without rules", "with a rules file"])
+def test_the_rendered_config_scrapes_the_api_every_interval(rules):
+    text = prometheus.render_config("127.0.0.1:8123", 1, rules)
+    assert "targets: ['127.0.0.1:8123']" in text and "scrape_interval: 1s" in text
+    assert ("rule_files" in text) is bool(rules)
