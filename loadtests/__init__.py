@@ -1,0 +1,1 @@
+"""Locust scenarios, declared load profiles and the runner that drives Locust for one run."""

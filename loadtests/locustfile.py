@@ -1,0 +1,147 @@
+"""Locust scenarios of the StreamFlow API, driven by a declared profile (SLOBENCH_PROFILE).
+
+Run by loadtests/run.py, headless or with the web UI. Each process logs its requests; the master
+(or the only process) writes the stage timeline and prints one progress line per stage.
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+from pathlib import Path
+
+import gevent
+from locust import LoadTestShape, constant, constant_throughput, events, task
+from locust.contrib.fasthttp import FastHttpUser
+from locust.runners import MasterRunner, WorkerRunner
+
+from loadtests import timeline
+from loadtests.profile import load_profile
+from loadtests.requestlog import RequestLog
+from loadtests.shape import stage_index_at, users_at
+from loadtests.traffic import load_traffic
+
+PROFILE = load_profile(os.environ.get("SLOBENCH_PROFILE", "smoke"))
+SPOOL = Path(os.environ.get("SLOBENCH_SPOOL", "."))
+IDS, PAYLOADS = load_traffic(PROFILE.scenario.traffic)
+_log = RequestLog()
+_state: dict = {"wall_start": None, "run_dir": None}
+
+
+def _predict_user(user):
+    user.client.post("/predict", json={"user_id": random.choice(IDS)}, name="/predict")
+
+
+def _predict_features(user):
+    user.client.post("/predict/features", json=random.choice(PAYLOADS), name="/predict/features")
+
+
+def _health(user):
+    user.client.get("/health", name="/health")
+
+
+_TASKS = {"predict_user": _predict_user, "predict_features": _predict_features, "health": _health}
+
+
+class ChurnApiUser(FastHttpUser):
+    """One client of the API; every request is named by its route, as the API's endpoint label."""
+
+    rate = PROFILE.scenario.rate_per_user
+    wait_time = constant_throughput(rate) if rate > 0 else constant(0)
+    tasks = {_TASKS[name]: w for name, w in PROFILE.scenario.weights.items() if w > 0}
+    host = "http://127.0.0.1:8000"
+
+
+class StagedShape(LoadTestShape):
+    """Steps through the profile's stages; pure in elapsed time."""
+
+    def reset_time(self):
+        super().reset_time()
+        _state["wall_start"] = time.time()
+
+    def tick(self):
+        return users_at(PROFILE, self.get_run_time())
+
+
+@events.request.add_listener
+def _on_request(request_type, name, response_time, response_length, exception, **_):
+    _log.add(name, response_time, exception is None)
+
+
+def _cpu_sampler():
+    while True:
+        _log.sample_cpu()
+        gevent.sleep(0.5)
+
+
+def _progress(environment):
+    """Master or local runner: one line per finished stage, and the timeline kept up to date."""
+    done = -1
+    start_count = {}
+    while _state["wall_start"] is None:
+        gevent.sleep(0.1)
+    while True:
+        elapsed = time.time() - _state["wall_start"]
+        current = stage_index_at(PROFILE, elapsed)
+        windows = PROFILE.windows()
+        total = environment.stats.total
+        for w in windows:
+            if w.index not in start_count and elapsed >= w.measure_from_s:
+                start_count[w.index] = (total.num_requests, time.time())
+        finished = len(windows) - 1 if current is None else current - 1
+        while done < finished:
+            done += 1
+            w = windows[done]
+            n0, t0 = start_count.get(w.index, (0, _state["wall_start"]))
+            rps = (total.num_requests - n0) / max(time.time() - t0, 1e-9)
+            offered = f"{w.offered_rps:.0f}" if w.offered_rps else "open"
+            print(f"[slobench] stage {done + 1}/{len(windows)} {w.name}: {w.users} users, offered {offered} req/s, "
+                  f"achieved {rps:.0f} req/s, p95 {total.get_current_response_time_percentile(0.95) or 0:.0f} ms "
+                  f"(last 10 s), failures {total.num_failures}", flush=True)
+            if _state["run_dir"]:
+                timeline.write(_state["run_dir"], timeline.build(PROFILE, _state["wall_start"]))
+        if current is None:
+            return
+        gevent.sleep(0.5)
+
+
+@events.test_start.add_listener
+def _on_test_start(environment, **_):
+    global _log
+    _log = RequestLog()
+    if not isinstance(environment.runner, WorkerRunner):
+        _state["run_dir"] = _new_run_dir()
+        gevent.spawn(_progress, environment)
+    if not isinstance(environment.runner, MasterRunner):
+        _state["sampler"] = gevent.spawn(_cpu_sampler)
+
+
+@events.test_stop.add_listener
+def _on_test_stop(environment, **_):
+    if _state.get("sampler"):
+        _state["sampler"].kill()
+        _log.sample_cpu()
+    if not isinstance(environment.runner, MasterRunner):
+        SPOOL.mkdir(parents=True, exist_ok=True)
+        _log.save(SPOOL)
+    if not isinstance(environment.runner, WorkerRunner) and _state["run_dir"] and _state["wall_start"]:
+        run_dir = _state["run_dir"]
+        timeline.write(run_dir, timeline.build(PROFILE, _state["wall_start"]))
+        # The runner watches for this marker to collect the reports (headless and web UI alike).
+        (run_dir / "locust_done.json").write_text(json.dumps({"stopped_at": time.time()}) + "\n")
+    _state["wall_start"] = None
+
+
+def _new_run_dir() -> Path | None:
+    fixed = os.environ.get("SLOBENCH_RUN_DIR")
+    if fixed:
+        return Path(fixed)
+    results = os.environ.get("SLOBENCH_RESULTS_DIR")
+    if not results:
+        return None
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    path = Path(results) / f"{stamp}-{PROFILE.name}-ui"
+    path.mkdir(parents=True, exist_ok=True)
+    (Path(results) / ".ui-pending").write_text(str(path) + "\n")
+    return path

@@ -1,0 +1,108 @@
+"""Load profiles: YAML files of stages, parsed into typed models; stage windows computed from them."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from slo.errors import SpecError, describe
+from slo.spec import load_yaml
+
+PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Scenario(_Strict):
+    # Relative weights of the three tasks; names match the API's routes.
+    weights: dict[Literal["predict_user", "predict_features", "health"], int] = Field(
+        default_factory=lambda: {"predict_user": 8, "predict_features": 1, "health": 1})
+    rate_per_user: float = Field(10.0, ge=0)  # req/s each user aims at (0: no think time)
+    traffic: Literal["serving", "drifted"] = "serving"
+
+    @model_validator(mode="after")
+    def _some_weight(self):
+        if not any(w > 0 for w in self.weights.values()) or any(w < 0 for w in self.weights.values()):
+            raise ValueError("weights must be >= 0 with at least one > 0")
+        return self
+
+
+class Stage(_Strict):
+    name: str = Field(min_length=1)
+    users: int = Field(ge=1, le=10_000)
+    spawn_rate: float = Field(gt=0)
+    duration_s: float = Field(gt=0, le=24 * 3600)
+
+
+class Profile(_Strict):
+    name: str
+    description: str = ""
+    scenario: Scenario = Scenario()
+    settle_s: float = Field(2.0, ge=0)  # excluded after each ramp, so queues reach steady state
+    stages: list[Stage] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _stages_are_judgeable(self):
+        names = [s.name for s in self.stages]
+        if len(set(names)) != len(names):
+            raise ValueError("stage names must be unique")
+        for window in self.windows():
+            if window.measured_s < 5:
+                raise ValueError(f"stage {window.name}: ramp and settle leave {window.measured_s:.1f} s "
+                                 "to measure; at least 5 s are needed (raise duration_s or spawn_rate)")
+        return self
+
+    @property
+    def total_s(self) -> float:
+        return sum(s.duration_s for s in self.stages)
+
+    def windows(self) -> list["StageWindow"]:
+        """Each stage's offsets from the test start; the measured part excludes ramp and settle."""
+        out, t, prev_users = [], 0.0, 0
+        for i, s in enumerate(self.stages):
+            ramp = abs(s.users - prev_users) / s.spawn_rate
+            offered = s.users * self.scenario.rate_per_user if self.scenario.rate_per_user > 0 else None
+            out.append(StageWindow(i, s.name, s.users, offered, t, t + s.duration_s,
+                                   min(t + ramp + self.settle_s, t + s.duration_s)))
+            t += s.duration_s
+            prev_users = s.users
+        return out
+
+
+@dataclass(frozen=True)
+class StageWindow:
+    index: int
+    name: str
+    users: int
+    offered_rps: float | None
+    start_s: float
+    end_s: float
+    measure_from_s: float
+
+    @property
+    def measured_s(self) -> float:
+        return self.end_s - self.measure_from_s
+
+
+def resolve(name_or_path: str) -> Path:
+    """A profile name ('smoke') from loadtests/profiles/, or a path to a YAML file."""
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        return path
+    candidate = PROFILES_DIR / f"{name_or_path}.yaml"
+    if not candidate.is_file():
+        known = ", ".join(sorted(p.stem for p in PROFILES_DIR.glob("*.yaml")))
+        raise SpecError(f"unknown profile {name_or_path!r}: known profiles are {known} (or give a path to a YAML file)")
+    return candidate
+
+
+def load_profile(name_or_path: str) -> Profile:
+    raw, filename = load_yaml(resolve(name_or_path))
+    try:
+        return Profile.model_validate(raw)
+    except ValidationError as exc:
+        raise describe(exc, filename, raw) from None

@@ -1,0 +1,51 @@
+"""Every request the generator sent, kept in compact arrays and saved per process at test stop."""
+from __future__ import annotations
+
+import os
+import time
+from array import array
+from pathlib import Path
+
+import numpy as np
+import psutil
+
+FILE_GLOB = "client_requests.*.npz"
+
+
+class RequestLog:
+    """Timestamps, response times and outcomes of this process's requests, plus its CPU time."""
+
+    def __init__(self):
+        self.names: list[str] = []
+        self._index: dict[str, int] = {}
+        self.ts = array("d")
+        self.rt_ms = array("d")
+        self.name_idx = array("h")
+        self.ok = array("b")
+        self.cpu_ts = array("d")
+        self.cpu_s = array("d")
+        self._proc = psutil.Process()
+
+    def add(self, name: str, response_time_ms: float, ok: bool) -> None:
+        idx = self._index.get(name)
+        if idx is None:
+            idx = self._index[name] = len(self.names)
+            self.names.append(name)
+        # The event fires when the response is complete: its start is now minus the response time.
+        self.ts.append(time.time())
+        self.rt_ms.append(response_time_ms)
+        self.name_idx.append(idx)
+        self.ok.append(ok)
+
+    def sample_cpu(self) -> None:
+        t = self._proc.cpu_times()
+        self.cpu_ts.append(time.time())
+        self.cpu_s.append(t.user + t.system)
+
+    def save(self, run_dir: Path) -> Path:
+        path = Path(run_dir) / f"client_requests.{os.getpid()}.npz"
+        np.savez_compressed(path, ts=np.frombuffer(self.ts, dtype=float), rt_ms=np.frombuffer(self.rt_ms, dtype=float),
+                            name_idx=np.frombuffer(self.name_idx, dtype=np.int16), ok=np.frombuffer(self.ok, dtype=np.int8),
+                            cpu_ts=np.frombuffer(self.cpu_ts, dtype=float), cpu_s=np.frombuffer(self.cpu_s, dtype=float),
+                            names=np.array(self.names, dtype=str))
+        return path

@@ -1,0 +1,38 @@
+"""The wall-clock timeline of a run's stages, written to stages.json for the SLO step."""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from loadtests.profile import Profile
+
+STAGES_FILE = "stages.json"
+
+
+def build(profile: Profile, wall_start: float, stopped_at: float | None = None) -> dict:
+    """Absolute windows of the stages reached by `stopped_at` (default: now); a cut stage is marked."""
+    now = stopped_at if stopped_at is not None else time.time()
+    stages = []
+    for w in profile.windows():
+        start = wall_start + w.start_s
+        if start >= now:
+            break
+        end = min(wall_start + w.end_s, now)
+        stages.append({"index": w.index, "name": w.name, "users": w.users, "offered_rps": w.offered_rps,
+                       "start": round(start, 3), "measure_from": round(min(wall_start + w.measure_from_s, end), 3),
+                       "end": round(end, 3), "completed": end >= wall_start + w.end_s - 0.5})
+    return {"profile": profile.name, "wall_start": round(wall_start, 3), "stopped_at": round(now, 3), "stages": stages}
+
+
+def write(run_dir: Path, timeline: dict) -> Path:
+    path = Path(run_dir) / STAGES_FILE
+    path.write_text(json.dumps(timeline, indent=2) + "\n")
+    return path
+
+
+def read(run_dir: Path) -> dict:
+    path = Path(run_dir) / STAGES_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no stage timeline: was this folder written by a load run?")
+    return json.loads(path.read_text())
