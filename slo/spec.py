@@ -23,6 +23,8 @@ class MetricsSpec(_Strict):
     status_label: str = c.LABEL_STATUS
     selector: dict[str, str] = Field(default_factory=lambda: {c.LABEL_ENDPOINT: "/predict"})
     up_selector: dict[str, str] = Field(default_factory=lambda: {"job": "api"})
+    # Which requests count as the offered traffic for the throughput objective (Prometheus's own scrapes do not).
+    traffic_matchers: str = f'{c.LABEL_ENDPOINT}!="/metrics"'
 
 
 class _Objective(_Strict):

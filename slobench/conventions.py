@@ -14,11 +14,11 @@ LABEL_CLASS = "predicted_class"
 # Every path that matches no route shares this label value, so random paths cannot create series.
 UNMATCHED_ENDPOINT = "unmatched"
 
-# Fine resolution from 0.5 ms to 2 s. The default SLO thresholds (slo/slos.yaml: p50 10 ms,
+# Fine resolution from 0.25 ms to 2 s. The default SLO thresholds (slo/slos.yaml: p50 10 ms,
 # mean 25 ms, p95 50 ms, p99 100 ms, their warning bands 8/20/40/80 ms) are bucket
 # boundaries, so a verdict at a threshold is exact rather than interpolated.
 LATENCY_BUCKETS = (
-    0.0005, 0.001, 0.0015, 0.002, 0.003, 0.004, 0.005, 0.0075, 0.008, 0.01,
+    0.00025, 0.0005, 0.001, 0.0015, 0.002, 0.003, 0.004, 0.005, 0.0075, 0.008, 0.01,
     0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.075, 0.08, 0.1, 0.15, 0.2,
     0.25, 0.3, 0.4, 0.5, 0.75, 1.0, 1.5, 2.0,
 )

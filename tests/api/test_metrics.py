@@ -47,7 +47,7 @@ def test_buckets_are_ms_scale_and_contain_the_slo_thresholds(served):
     registry, _ = served
     bounds = [float(s.labels["le"]) for m in registry.collect() if m.name == c.REQUEST_LATENCY
               for s in m.samples if s.name.endswith("_bucket") and s.labels["endpoint"] == "/predict"]
-    assert bounds[0] == 0.0005 and bounds[-1] == float("inf") and 2.0 in bounds
+    assert bounds[0] == 0.00025 and bounds[-1] == float("inf") and 2.0 in bounds
     for threshold in (0.008, 0.01, 0.02, 0.025, 0.04, 0.05, 0.08, 0.1):
         assert threshold in bounds
     assert len([b for b in bounds if b <= 0.01]) >= 8

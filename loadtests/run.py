@@ -1,0 +1,93 @@
+"""Run Locust for one profile (headless) or its web UI, as a bounded subprocess on loopback."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from loadtests.profile import Profile
+
+LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
+
+
+def locust_command(target_url: str, processes: int, extra: list[str]) -> list[str]:
+    cmd = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--host", target_url, "--loglevel", "WARNING"]
+    if processes > 1:
+        cmd += ["--processes", str(processes)]
+    return cmd + extra
+
+
+def _pipe(proc: subprocess.Popen, log: Path, on_line) -> threading.Thread:
+    def pump():
+        with open(log, "a") as out:
+            for line in proc.stdout:
+                out.write(line)
+                if line.startswith("[slobench]"):
+                    on_line(line.rstrip())
+    t = threading.Thread(target=pump, daemon=True)
+    t.start()
+    return t
+
+
+def _env(profile_path: Path, spool: Path, run_dir: Path | None = None, results_dir: Path | None = None) -> dict:
+    env = {**os.environ, "SLOBENCH_PROFILE": str(profile_path), "SLOBENCH_SPOOL": str(spool), "PYTHONUNBUFFERED": "1"}
+    env.pop("SLOBENCH_RUN_DIR", None)
+    if run_dir:
+        env["SLOBENCH_RUN_DIR"] = str(run_dir)
+    if results_dir:
+        env["SLOBENCH_RESULTS_DIR"] = str(results_dir)
+    return env
+
+
+def _pin(cpus):
+    return (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
+
+
+def run_headless(profile_path: Path, profile: Profile, target_url: str, run_dir: Path, processes: int = 1,
+                 cpus: set[int] | None = None, on_line=print) -> int:
+    """Run every stage; Ctrl-C stops Locust cleanly (its reports are still written). Returns Locust's exit code."""
+    extra = ["--headless", "--csv", str(run_dir / "locust"), "--csv-full-history",
+             "--html", str(run_dir / "locust_report.html"), "--only-summary"]
+    proc = subprocess.Popen(locust_command(target_url, processes, extra), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, text=True, env=_env(profile_path, run_dir, run_dir=run_dir),
+                            start_new_session=True, preexec_fn=_pin(cpus))
+    pump = _pipe(proc, run_dir / "locust.log", on_line)
+    try:
+        # The shape stops by itself; the margin covers start-up and report writing.
+        proc.wait(timeout=profile.total_s + 90)
+    except (KeyboardInterrupt, subprocess.TimeoutExpired) as exc:
+        on_line("[slobench] stopping Locust (" + ("Ctrl-C" if isinstance(exc, KeyboardInterrupt) else "time bound") + ")")
+        stop(proc)
+        if isinstance(exc, KeyboardInterrupt):
+            pump.join(timeout=5)
+            raise
+    pump.join(timeout=5)
+    return proc.returncode
+
+
+def start_ui(profile_path: Path, target_url: str, results_dir: Path, spool: Path, port: int, processes: int = 1,
+             cpus: set[int] | None = None, log: Path | None = None, on_line=print) -> subprocess.Popen:
+    """Locust's web UI on 127.0.0.1:port; every test started there gets its own run folder."""
+    extra = ["--web-host", "127.0.0.1", "--web-port", str(port)]
+    proc = subprocess.Popen(locust_command(target_url, processes, extra), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, text=True, env=_env(profile_path, spool, results_dir=results_dir),
+                            start_new_session=True, preexec_fn=_pin(cpus))
+    _pipe(proc, log or (results_dir / ".locust-ui.log"), on_line)
+    return proc
+
+
+def stop(proc: subprocess.Popen, timeout: float = 30) -> None:
+    """SIGTERM (Locust writes its reports on it), then SIGKILL the whole group if it lingers."""
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+    except ProcessLookupError:
+        pass

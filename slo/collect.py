@@ -1,0 +1,57 @@
+"""Query Prometheus (prometheus-api-client) for every stage window; keep the raw answers with the run."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from slo.promql import stage_queries
+from slo.spec import LatencyQuantile, SloSpec
+
+RAW_FILE = "prometheus_raw.json"
+
+
+class PrometheusError(RuntimeError):
+    """Prometheus could not be reached or refused a query: the harness cannot judge (exit 2)."""
+
+
+def _client(url: str):
+    from prometheus_api_client import PrometheusConnect
+    from urllib3.util.retry import Retry
+
+    return PrometheusConnect(url=url, disable_ssl=True, timeout=15,
+                             retry=Retry(total=2, backoff_factor=0.3, status_forcelist=[502, 503, 504]))
+
+
+def collect(prometheus_url: str, spec: SloSpec, stages: list[dict], quantiles: list[float] | None = None) -> dict:
+    """Raw answers of every query of every stage, evaluated at the stage's end over its measured window."""
+    from prometheus_api_client import PrometheusApiClientException
+    from requests.exceptions import RequestException
+
+    quantiles = sorted(set(quantiles or []) | {o.quantile for o in spec.objectives if isinstance(o, LatencyQuantile)})
+    client = _client(prometheus_url)
+    raw = {"prometheus_url": prometheus_url, "metrics": spec.metrics.model_dump(), "stages": []}
+    for stage in stages:
+        seconds = stage["end"] - stage["measure_from"]
+        entry = {"name": stage["name"], "time": stage["end"], "window_s": round(seconds, 3), "answers": {}}
+        if seconds > 0:
+            for name, query in stage_queries(spec.metrics, seconds, quantiles).items():
+                try:
+                    result = client.custom_query(query, params={"time": f"{stage['end']:.3f}"})
+                except RequestException as exc:
+                    raise PrometheusError(f"Prometheus at {prometheus_url} is unreachable: {type(exc).__name__}") from None
+                except PrometheusApiClientException as exc:
+                    raise PrometheusError(f"Prometheus refused {query!r}: {exc}") from None
+                entry["answers"][name] = {"query": query, "result": result}
+        raw["stages"].append(entry)
+    return raw
+
+
+def save(run_dir: Path, raw: dict) -> Path:
+    path = Path(run_dir) / RAW_FILE
+    path.write_text(json.dumps(raw, indent=1) + "\n")
+    return path
+
+
+def load(run_dir: Path) -> dict | None:
+    path = Path(run_dir) / RAW_FILE
+    return json.loads(path.read_text()) if path.is_file() else None

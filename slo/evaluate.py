@@ -1,0 +1,122 @@
+"""Evaluate a run folder: raw Prometheus answers + stage timeline + client logs -> the SLO report."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from loadtests import timeline
+from loadtests.client_stats import load_logs, stage_figures
+from slo import collect as collect_mod
+from slo.figures import server_figures
+from slo.spec import LatencyQuantile, SloSpec
+from slo.verdict import capacity, is_gated, judge_objective, mean_hides_tail, run_verdict, stage_status
+
+SCHEMA_VERSION = 1
+REPORT_QUANTILES = (0.5, 0.95, 0.99)
+
+
+class EvaluationError(RuntimeError):
+    """The run cannot be judged (missing timeline, raw answers for other metrics...): exit 2."""
+
+
+def _quantiles(spec: SloSpec) -> list[float]:
+    return sorted(set(REPORT_QUANTILES) | {o.quantile for o in spec.objectives if isinstance(o, LatencyQuantile)})
+
+
+def explain_gap(client: dict, server: dict, processes: int) -> dict:
+    """Name what separates Locust's p95 from the server's: the generator, queueing, or the network."""
+    c95, s95 = client.get("p95_ms"), (server["quantiles"].get("0.95") or {}).get("ms")
+    if c95 is None or s95 is None:
+        return {"p95_gap_ms": None, "cause": "no data"}
+    gap = round(c95 - s95, 3)
+    cpu = client.get("generator_cpu_cores")
+    if cpu is not None and cpu >= 0.85 * processes:
+        cause = (f"the load generator was saturated ({cpu:.2f} of {processes} core(s) busy): "
+                 "client times include its own scheduling delays")
+    elif gap > max(2.0, 0.5 * s95):
+        cause = ("queueing before the handler: requests waited in the API's accept queue and event loop "
+                 "before the server's clock started")
+    else:
+        cause = "small: loopback network and client overhead"
+    return {"p95_gap_ms": gap, "cause": cause}
+
+
+def evaluate(run_dir: Path, spec: SloSpec, raw: dict, baseline: dict | None = None, processes: int = 1) -> dict:
+    tl = timeline.read(run_dir)
+    if raw.get("metrics") != spec.metrics.model_dump():
+        raise EvaluationError(f"{run_dir}/{collect_mod.RAW_FILE} was collected for other metrics or selectors than this "
+                              "SLO file declares; re-evaluate against a running Prometheus (--prometheus-url)")
+    raw_by_name = {e["name"]: e for e in raw["stages"]}
+    logs = load_logs(run_dir)
+    endpoint = spec.metrics.selector.get("endpoint")
+    stages = []
+    sentences = []
+    for st in tl["stages"]:
+        entry = raw_by_name.get(st["name"])
+        if entry is None:
+            continue
+        server = server_figures(entry, spec.metrics.status_label, _quantiles(spec))
+        client = stage_figures(logs, st, endpoint)
+        enough = server["requests"] >= spec.min_samples
+        objectives = [judge_objective(o, server, st.get("offered_rps"), enough) for o in spec.objectives]
+        stage = {"index": st["index"], "name": st["name"], "users": st["users"], "offered_rps": st.get("offered_rps"),
+                 "window": {"start": st["measure_from"], "end": st["end"], "seconds": entry["window_s"]},
+                 "completed": st["completed"], "gated": is_gated(spec, st), "server": server, "client": client,
+                 "gap": explain_gap(client, server, processes), "objectives": objectives}
+        stage["status"] = stage_status(objectives)
+        if not st["completed"]:
+            server["notes"].append("the stage was cut short (the run stopped during it)")
+        sentences += mean_hides_tail(st["name"], objectives)
+        stages.append(stage)
+
+    comparison, baseline_failures = (compare(stages, baseline, spec) if baseline else (None, []))
+    report = {
+        "schema_version": SCHEMA_VERSION,
+        "service": spec.service,
+        "run": {"id": Path(run_dir).resolve().name, "profile": tl["profile"], "started": tl["wall_start"],
+                "stopped": tl["stopped_at"]},
+        "slo": spec.model_dump(mode="json"),
+        "stages": stages,
+        "capacity": capacity(stages),
+        "sentences": sentences,
+        "baseline": comparison,
+        "verdict": run_verdict(stages, baseline_failures),
+    }
+    return report
+
+
+FIGURES = (("rps", lambda s: s["server"].get("rps_all_traffic"), False),
+           ("mean", lambda s: s["server"].get("mean_ms"), True),
+           ("p50", lambda s: (s["server"]["quantiles"].get("0.5") or {}).get("ms"), True),
+           ("p95", lambda s: (s["server"]["quantiles"].get("0.95") or {}).get("ms"), True),
+           ("p99", lambda s: (s["server"]["quantiles"].get("0.99") or {}).get("ms"), True))
+
+
+def compare(stages: list[dict], baseline: dict, spec: SloSpec) -> tuple[dict, list[str]]:
+    """Each figure's relative change against the baseline's stage of the same name; regressions past the criteria fail."""
+    base_by_name = {s["name"]: s for s in baseline["stages"]}
+    rows, failures = [], []
+    for s in stages:
+        b = base_by_name.get(s["name"])
+        if b is None:
+            continue
+        changes = {}
+        for name, get, _ in FIGURES:
+            cur, old = get(s), get(b)
+            changes[name] = {"baseline": old, "current": cur,
+                             "change": round((cur - old) / old, 4) if cur is not None and old else None}
+        for objective, limit in spec.baseline.max_regression.items():
+            ch = changes.get(objective, {}).get("change")
+            if s["gated"] and ch is not None and ch > limit:
+                failures.append(f"stage {s['name']}: {objective} worse by {ch:.1%} than the baseline (limit {limit:.0%})")
+        rows.append({"stage": s["name"], "figures": changes})
+    return {"run": baseline["run"]["id"], "stages": rows, "failures": failures}, failures
+
+
+def load_report(path: Path) -> dict:
+    path = Path(path)
+    if path.is_dir():
+        path = path / "slo_report.json"
+    if not path.is_file():
+        raise EvaluationError(f"{path}: no SLO report there to compare with")
+    return json.loads(path.read_text())

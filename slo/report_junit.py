@@ -1,0 +1,30 @@
+"""junit.xml: one test case per objective per gated stage; stages beyond the gate are skipped cases."""
+from __future__ import annotations
+
+from xml.etree import ElementTree as ET
+
+from slo.report_text import fmt
+
+
+def junit(report: dict) -> str:
+    suite = ET.Element("testsuite", name=f"slo.{report['service']}")
+    counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    for s in report["stages"]:
+        for o in s["objectives"]:
+            counts["tests"] += 1
+            case = ET.SubElement(suite, "testcase", classname=f"{report['service']}.{s['name']}", name=o["name"])
+            text = f"{o['name']} = {fmt(o['measured'], o['unit'])} (threshold {fmt(o['threshold'], o['unit'])}): {o['status']}"
+            if not s["gated"]:
+                counts["skipped"] += 1
+                ET.SubElement(case, "skipped", message=f"beyond the gate (capacity search): {text}")
+            elif o["status"] == "fail":
+                counts["failures"] += 1
+                ET.SubElement(case, "failure", message=text)
+            elif o["status"] in ("no_data", "insufficient"):
+                counts["errors"] += 1
+                ET.SubElement(case, "error", message=text)
+            else:
+                ET.SubElement(case, "system-out").text = text
+    for k, v in counts.items():
+        suite.set(k, str(v))
+    return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"

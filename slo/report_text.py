@@ -1,0 +1,93 @@
+"""The Markdown report and the colored terminal summary."""
+from __future__ import annotations
+
+STATUS_COLORS = {"pass": "32", "warn": "33", "fail": "31", "no_data": "35", "insufficient": "35", "n/a": "2"}
+
+
+def fmt(value, unit: str = "") -> str:
+    if value is None:
+        return "-"
+    if unit == "ratio":
+        return f"{value:.2%}"
+    if unit == "share of offered":
+        return f"{value:.0%}"
+    if unit == "ms":
+        return f"{value:.1f} ms"
+    return f"{value:g}"
+
+
+def _objective_cell(o: dict) -> str:
+    return f"{o['status']} {fmt(o['measured'], o['unit'])}"
+
+
+def headline(report: dict) -> list[str]:
+    v, cap = report["verdict"], report["capacity"]
+    lines = [f"Verdict: {v['status'].upper()} (exit {v['exit_code']}): {v['reason']}"]
+    if cap["highest_passing_stage"]:
+        lines.append(f"Capacity: stage {cap['highest_passing_stage']} met every objective at "
+                     f"{cap['highest_passing_rps']:.0f} req/s")
+    if cap["first_failing_stage"]:
+        broken = ", ".join(f"{b['objective']} {fmt(b['measured'], b['unit'])} vs {fmt(b['threshold'], b['unit'])}"
+                           + (f" (x{b['ratio']:.2f})" if b["ratio"] is not None and b["unit"] == "ms" else "")
+                           for b in cap["broken"])
+        lines.append(f"First stage to break an objective: {cap['first_failing_stage']}: {broken}")
+    lines += report["sentences"]
+    drift = report.get("drift")
+    if drift:
+        lines.append(f"Drift: {drift.get('summary', drift.get('status'))}")
+    return lines
+
+
+def markdown(report: dict) -> str:
+    names = [o["name"] for o in report["slo"]["objectives"]]
+    out = [f"# SLO report: {report['service']}, run {report['run']['id']}", "", *[f"- {l}" for l in headline(report)], ""]
+    out += ["## Objectives per stage", "",
+            "| stage | gated | offered req/s | achieved req/s | " + " | ".join(names) + " |",
+            "|---|---|---|---|" + "---|" * len(names)]
+    for s in report["stages"]:
+        cells = [_objective_cell(o) for o in s["objectives"]]
+        offered = f"{s['offered_rps']:.0f}" if s["offered_rps"] else "-"
+        out.append(f"| {s['name']} | {'yes' if s['gated'] else 'no'} | {offered} | "
+                   f"{fmt(s['server']['rps_all_traffic'])} | " + " | ".join(cells) + " |")
+    out += ["", "## Server (Prometheus) beside client (Locust), endpoint latency", "",
+            "| stage | server mean | server p50 | server p95 [bucket] | server p99 [bucket] | client p50 | client p95 | client p99 | "
+            "generator CPU (cores) | p95 gap, cause |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for s in report["stages"]:
+        sv, cl, q = s["server"], s["client"], s["server"]["quantiles"]
+
+        def qcell(key):
+            d = q.get(key) or {}
+            b = d.get("bucket_ms")
+            return f"{fmt(d.get('ms'), 'ms')} [{b[0]:g}, {b[1] if b[1] is not None else 'inf'}]" if b else fmt(d.get("ms"), "ms")
+        out.append(f"| {s['name']} | {fmt(sv['mean_ms'], 'ms')} | {fmt((q.get('0.5') or {}).get('ms'), 'ms')} | "
+                   f"{qcell('0.95')} | {qcell('0.99')} | {fmt(cl.get('p50_ms'), 'ms')} | {fmt(cl.get('p95_ms'), 'ms')} | "
+                   f"{fmt(cl.get('p99_ms'), 'ms')} | {fmt(cl.get('generator_cpu_cores'))} | "
+                   f"{fmt(s['gap']['p95_gap_ms'], 'ms')}: {s['gap']['cause']} |")
+    notes = [f"- {s['name']}: {n}" for s in report["stages"] for n in s["server"]["notes"]]
+    if notes:
+        out += ["", "## Notes", "", *notes]
+    if report.get("baseline"):
+        b = report["baseline"]
+        out += ["", f"## Against baseline {b['run']}", "", "| stage | " + " | ".join(f for f in ("rps", "mean", "p50", "p95", "p99")) + " |",
+                "|---|---|---|---|---|---|"]
+        for row in b["stages"]:
+            out.append(f"| {row['stage']} | " + " | ".join(
+                f"{v['change']:+.1%}" if v["change"] is not None else "-" for v in row["figures"].values()) + " |")
+        out += [f"- {f}" for f in b["failures"]]
+    return "\n".join(out) + "\n"
+
+
+def terminal(report: dict, color: bool = True) -> str:
+    def paint(text: str, status: str) -> str:
+        return f"\033[{STATUS_COLORS.get(status, '0')}m{text}\033[0m" if color else text
+
+    names = [o["name"] for o in report["slo"]["objectives"]]
+    width = max([5, *(len(s["name"]) for s in report["stages"])])
+    head = f"{'stage':<{width}}  gate  {'req/s':>7}  " + "  ".join(f"{n:>13}" for n in names)
+    lines = [head, "-" * len(head)]
+    for s in report["stages"]:
+        cells = "  ".join(paint(f"{_objective_cell(o):>13}", o["status"]) for o in s["objectives"])
+        lines.append(f"{s['name']:<{width}}  {'yes ' if s['gated'] else 'no  '}  {fmt(s['server']['rps_all_traffic']):>7}  {cells}")
+    v = report["verdict"]
+    lines += ["", *[paint(l, v["status"]) if i == 0 else l for i, l in enumerate(headline(report))]]
+    return "\n".join(lines)

@@ -1,0 +1,22 @@
+"""Write every report of a judged run into its folder."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from slo.report_html import render
+from slo.report_junit import junit
+from slo.report_text import markdown
+
+REPORT_FILES = ("slo_report.json", "slo_report.md", "report.html", "junit.xml")
+
+
+def write_all(run_dir: Path, report: dict) -> dict[str, Path]:
+    run_dir = Path(run_dir)
+    contents = {"slo_report.json": json.dumps(report, indent=2) + "\n", "slo_report.md": markdown(report),
+                "report.html": render(report), "junit.xml": junit(report)}
+    paths = {}
+    for name, text in contents.items():
+        paths[name] = run_dir / name
+        paths[name].write_text(text)
+    return paths

@@ -1,0 +1,5 @@
+import sys
+
+from slobench.cli import main
+
+sys.exit(main())

@@ -1,0 +1,101 @@
+"""The `slobench` command: loadtest, evaluate, ui. Thin: it parses, calls into the packages, prints."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from loadtests.profile import load_profile
+from slo.collect import PrometheusError
+from slo.errors import SpecError
+from slo.evaluate import EvaluationError
+from slo.report_text import terminal
+from slo.spec import DEFAULT_SLO_PATH, load_slo
+from slobench.settings import HarnessSettings
+from stack.prometheus import PrometheusUnavailable
+
+EXIT_CANNOT_JUDGE = 2
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
+def _drift_check():
+    from drift.check import check_run
+    return check_run
+
+
+def _summary(run_dir: Path, report: dict) -> int:
+    print()
+    print(terminal(report, color=sys.stdout.isatty()))
+    print(f"\nreports: {run_dir}/report.html (also slo_report.json, slo_report.md, junit.xml)")
+    return report["verdict"]["exit_code"]
+
+
+def cmd_loadtest(args, settings: HarnessSettings) -> int:
+    from slobench.pipeline import loadtest
+    profile = load_profile(args.profile)
+    spec = load_slo(args.slo)
+    run_dir = None
+    try:
+        run_dir, report = loadtest(settings, args.profile, profile, spec, Path(args.slo), args.baseline,
+                                   None if args.no_drift else _drift_check(), log=_say)
+    except PrometheusError as exc:
+        print(f"error: {exc}\nThe Locust data of the run are kept; judge it later with "
+              f"`slobench evaluate results/latest --prometheus-url URL`.", file=sys.stderr)
+        return EXIT_CANNOT_JUDGE
+    return _summary(run_dir, report)
+
+
+def cmd_evaluate(args, settings: HarnessSettings) -> int:
+    from slobench.judge import judge
+    run_dir = Path(args.run).resolve()
+    if not run_dir.is_dir():
+        print(f"error: {args.run}: no such run folder", file=sys.stderr)
+        return EXIT_CANNOT_JUDGE
+    spec = load_slo(args.slo)
+    drift = None
+    if not args.no_drift:
+        check = _drift_check()
+        drift = lambda d: check(d, d / "predictions.db")  # noqa: E731
+    report = judge(run_dir, spec, args.prometheus_url, args.baseline, drift_check=drift)
+    return _summary(run_dir, report)
+
+
+def cmd_ui(args, settings: HarnessSettings) -> int:
+    from slobench.ui import serve
+    return serve(settings, args.profile, load_profile(args.profile), load_slo(args.slo), _drift_check(), log=_say)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="slobench", description="Load-test a prediction API and judge it against its SLOs.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    lt = sub.add_parser("loadtest", help="run a load profile end to end and judge it")
+    lt.add_argument("--profile", default="default", help="profile name in loadtests/profiles/ or a YAML path")
+    ev = sub.add_parser("evaluate", help="re-judge a past run (from its saved Prometheus answers) against an SLO file")
+    ev.add_argument("run", help="results/<run> folder")
+    ev.add_argument("--prometheus-url", help="query this Prometheus again instead of the saved answers")
+    ui = sub.add_parser("ui", help="Locust's web UI on 127.0.0.1:8089 against the local stack")
+    ui.add_argument("--profile", default="default")
+    for p in (lt, ev, ui):
+        p.add_argument("--slo", default=str(DEFAULT_SLO_PATH), help="SLO file (default slo/slos.yaml)")
+    for p in (lt, ev):
+        p.add_argument("--baseline", type=Path, help="a previous run folder to compare with")
+        p.add_argument("--no-drift", action="store_true", help="skip the drift check")
+    args = parser.parse_args(argv)
+    try:
+        settings = HarnessSettings()
+        handler = {"loadtest": cmd_loadtest, "evaluate": cmd_evaluate, "ui": cmd_ui}[args.command]
+        return handler(args, settings)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        print(f"error: environment: {str(err['loc'][0]).upper()}: {err['msg']}", file=sys.stderr)
+    except (SpecError, EvaluationError, PrometheusError, PrometheusUnavailable, FileNotFoundError, ValueError,
+            RuntimeError, TimeoutError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+    return EXIT_CANNOT_JUDGE

@@ -1,0 +1,58 @@
+"""The run manifest: what ran, where, with which versions, and when."""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import socket
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+import psutil
+
+from slobench.settings import ROOT
+
+PACKAGES = ("locust", "fastapi", "uvicorn", "prometheus-client", "prometheus-api-client", "evidently", "pandas", "scikit-learn")
+
+
+def _git() -> dict:
+    def run(*args):
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
+        return done.stdout.strip() if done.returncode == 0 else None
+    return {"commit": run("rev-parse", "HEAD"), "dirty": bool(run("status", "--porcelain"))}
+
+
+def _prometheus_version() -> str | None:
+    binary = shutil.which("prometheus")
+    if not binary:
+        return None
+    done = subprocess.run([binary, "--version"], capture_output=True, text=True)
+    return (done.stdout or done.stderr).splitlines()[0] if done.returncode == 0 else None
+
+
+def versions() -> dict:
+    out = {"python": platform.python_version(), "prometheus": _prometheus_version()}
+    for p in PACKAGES:
+        try:
+            out[p] = metadata.version(p)
+        except metadata.PackageNotFoundError:
+            out[p] = None
+    return out
+
+
+def host() -> dict:
+    return {"hostname": socket.gethostname(), "cpus": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+            "platform": platform.platform()}
+
+
+def write(run_dir: Path, manifest: dict) -> Path:
+    path = Path(run_dir) / "manifest.json"
+    path.write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+    return path
+
+
+def new(profile, slo_path: Path, settings) -> dict:
+    return {"profile": profile.model_dump(mode="json"), "slo_file": str(slo_path), "versions": versions(), "git": _git(),
+            "host": host(), "settings": settings.model_dump(mode="json"), "ran": {}, "stages": None}

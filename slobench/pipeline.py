@@ -1,0 +1,102 @@
+"""`make loadtest`: stack up, Locust through the profile, SLO and drift verdicts, stack down."""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from loadtests import run as locust_run
+from loadtests.profile import Profile, resolve
+from slo.spec import SloSpec
+from slobench import manifest as manifest_mod
+from slobench.judge import judge
+from slobench.settings import HarnessSettings
+from stack import local
+from stack.settings import StackSettings
+
+
+def new_run_dir(results: Path, profile: str) -> Path:
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    path = results / f"{stamp}-{profile}"
+    n = 1
+    while path.exists():
+        n += 1
+        path = results / f"{stamp}-{profile}-{n}"
+    path.mkdir(parents=True)
+    return path
+
+
+def point_latest(results: Path, run_dir: Path) -> None:
+    link = results / "latest"
+    tmp = results / ".latest.tmp"
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(run_dir.name)
+    os.replace(tmp, link)
+
+
+def cpu_plan(settings: HarnessSettings) -> dict[str, set[int] | None]:
+    """On 2+ cores: the API alone on core 0; Locust and Prometheus share core 1."""
+    cores = sorted(os.sched_getaffinity(0))
+    if not settings.pin_cpus or len(cores) < 2:
+        return {"api": None, "locust": None, "prometheus": None}
+    return {"api": {cores[0]}, "locust": set(cores[1:]), "prometheus": set(cores[1:])}
+
+
+def start_stack(settings: HarnessSettings, run_dir: Path, cpus: dict, log=print) -> tuple[str, str, Path | None, bool]:
+    """(target URL, Prometheus URL, predictions DB or None, started here?)."""
+    if settings.target_url:
+        if not settings.prometheus_url:
+            raise ValueError("TARGET_URL needs PROMETHEUS_URL: the Prometheus that scrapes that API")
+        log(f"using the running API {settings.target_url} and Prometheus {settings.prometheus_url}")
+        return settings.target_url.rstrip("/"), settings.prometheus_url.rstrip("/"), None, False
+    stack_settings = StackSettings(api_port=settings.api_port or 8000, prometheus_port=settings.prometheus_port or 9090,
+                                   api_workers=settings.api_workers, prometheus_url=settings.prometheus_url)
+    db = run_dir / "predictions.db"
+    state = local.up(stack_settings, state_dir=run_dir / "stack", predictions_db=db, api_cpus=cpus["api"],
+                     prometheus_cpus=cpus["prometheus"],
+                     ephemeral_ports=settings.api_port is None and settings.prometheus_port is None, log=log)
+    for note in state.notes:
+        log(f"note: {note}")
+    log(f"stack up: API {state.api_url} (core {sorted(cpus['api'] or [])}), Prometheus {state.prometheus_url}")
+    return state.api_url, state.prometheus_url, db, True
+
+
+def loadtest(settings: HarnessSettings, profile_name: str, profile: Profile, spec: SloSpec, slo_path: Path,
+             baseline: Path | None, drift_check, log=print) -> tuple[Path, dict | None]:
+    """Run one profile end to end; returns (run folder, report). Stops what it started, Ctrl-C included."""
+    run_dir = new_run_dir(settings.results_dir, profile.name)
+    point_latest(settings.results_dir, run_dir)
+    man = manifest_mod.new(profile, slo_path, settings)
+    man["started"] = time.time()
+    cpus = cpu_plan(settings)
+    log(f"run folder: {run_dir}")
+    started_here = False
+    try:
+        target, prom, db, started_here = start_stack(settings, run_dir, cpus, log)
+        man["ran"] = {"api": {"url": target, "started_here": started_here, "cpus": sorted(cpus["api"] or []),
+                              "workers": settings.api_workers, "predictions_db": str(db) if db else None},
+                      "prometheus": {"url": prom, "cpus": sorted(cpus["prometheus"] or [])},
+                      "locust": {"processes": settings.locust_processes, "cpus": sorted(cpus["locust"] or [])},
+                      "shared_machine": f"{os.cpu_count()} cores shared by API, Locust and Prometheus"}
+        manifest_mod.write(run_dir, man)
+        log(f"Locust: profile {profile.name}, {len(profile.stages)} stages, {profile.total_s:.0f} s")
+        interrupted = False
+        try:
+            locust_run.run_headless(resolve(profile_name), profile, target, run_dir, settings.locust_processes,
+                                    cpus["locust"], on_line=log)
+        except KeyboardInterrupt:
+            interrupted = True
+            log("interrupted: judging what was collected")
+        report = judge(run_dir, spec, prom, baseline, settings.locust_processes,
+                       (lambda d: drift_check(d, db)) if drift_check else None)
+        man["interrupted"] = interrupted
+        return run_dir, report
+    finally:
+        if started_here:
+            local.down(run_dir / "stack", log=lambda *_: None)
+        man["finished"] = time.time()
+        stages_file = run_dir / "stages.json"
+        if stages_file.exists():
+            import json
+            man["stages"] = json.loads(stages_file.read_text())
+        manifest_mod.write(run_dir, man)

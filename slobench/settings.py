@@ -1,0 +1,23 @@
+"""Settings of a harness run, read from the environment (the Makefile passes them through)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class HarnessSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore")
+
+    target_url: str | None = None        # an API the harness did not start
+    prometheus_url: str | None = None    # its Prometheus (required with target_url)
+    api_port: int | None = Field(None, ge=1, le=65535)        # None: a free port
+    prometheus_port: int | None = Field(None, ge=1, le=65535)
+    api_workers: int = Field(1, ge=1, le=64)
+    locust_processes: int = Field(1, ge=1, le=64)
+    locust_web_port: int = Field(8089, ge=1, le=65535)
+    pin_cpus: bool = True                # API on core 0, Locust and Prometheus on core 1 (2-core machines)
+    results_dir: Path = ROOT / "results"
