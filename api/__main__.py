@@ -34,9 +34,11 @@ def main() -> int:
 
     import uvicorn
 
+    from api.protocol import TimedHttpToolsProtocol
+
     try:
         uvicorn.run("api.app:create_app", factory=True, host=settings.api_host, port=settings.api_port,
-                    workers=settings.api_workers, access_log=False, log_level="warning")
+                    workers=settings.api_workers, access_log=False, log_level="warning", http=TimedHttpToolsProtocol)
     finally:
         if created:
             shutil.rmtree(created, ignore_errors=True)

@@ -6,6 +6,7 @@ import os
 from time import perf_counter
 
 from api.features import FEATURES
+from api.protocol import RECEIVED_AT
 from slobench.conventions import UNMATCHED_ENDPOINT
 
 # The handler leaves a served prediction here; the middleware records it once the response is sent,
@@ -24,7 +25,8 @@ class InstrumentationMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        start = perf_counter()
+        # From when uvicorn parsed the request (api/protocol.py) when it can tell, else from now.
+        start = scope.get(RECEIVED_AT) or perf_counter()
         status = 500  # an exception that escapes the app becomes a 500 upstream
 
         async def send_wrapper(message):
