@@ -1,0 +1,43 @@
+"""The shape is pure in elapsed time: driven here with a fake clock."""
+import pytest
+
+from loadtests import timeline
+from loadtests.profile import load_profile
+from loadtests.shape import stage_index_at, users_at
+
+
+@pytest.fixture
+def profile(tmp_path):
+    p = tmp_path / "p.yaml"
+    p.write_text("name: t\nsettle_s: 1\nstages:\n"
+                 "  - {name: a, users: 10, spawn_rate: 10, duration_s: 10}\n"
+                 "  - {name: b, users: 50, spawn_rate: 20, duration_s: 10}\n")
+    return load_profile(str(p))
+
+
+@pytest.mark.parametrize("elapsed, expected", [
+    (0, (10, 10)), (9.99, (10, 10)), (10, (50, 20)), (19.9, (50, 20)), (20, None), (1e6, None),
+], ids=["at the start", "just before the step", "at the step", "at the end of the last stage", "after it", "long after"])
+def test_tick_follows_the_declared_stages(profile, elapsed, expected):
+    assert users_at(profile, elapsed) == expected
+
+
+def test_stage_index_follows_time(profile):
+    assert [stage_index_at(profile, t) for t in (0, 10, 25)] == [0, 1, None]
+
+
+def test_the_timeline_places_windows_in_wall_time(profile):
+    tl = timeline.build(profile, wall_start=1000.0, stopped_at=1020.0)
+    a, b = tl["stages"]
+    assert (a["start"], a["measure_from"], a["end"], a["completed"]) == (1000.0, 1002.0, 1010.0, True)
+    assert (b["measure_from"], b["end"], b["completed"]) == (1010.0 + 2 + 1, 1020.0, True)
+
+
+def test_a_run_stopped_mid_stage_marks_it_cut(profile):
+    tl = timeline.build(profile, wall_start=1000.0, stopped_at=1015.0)
+    assert [s["completed"] for s in tl["stages"]] == [True, False]
+    assert tl["stages"][1]["end"] == 1015.0
+
+
+def test_stages_not_reached_are_left_out(profile):
+    assert len(timeline.build(profile, wall_start=1000.0, stopped_at=1005.0)["stages"]) == 1

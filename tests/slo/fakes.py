@@ -1,0 +1,59 @@
+"""Synthetic Prometheus answers and run folders for unit tests of the evaluator (no Prometheus involved)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from slo.collect import RAW_FILE
+from slo.promql import stage_queries
+from slo.spec import SloSpec
+
+LE = (0.00025, 0.0005, 0.001, 0.0015, 0.002, 0.003, 0.004, 0.005, 0.0075, 0.008, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04,
+      0.05, 0.075, 0.08, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1.0, 1.5, 2.0, float("inf"))
+
+
+def _vec(value, **labels):
+    return {"metric": labels, "value": [0, str(value)]}
+
+
+def answers_for(latencies_s: list[float], statuses: dict[str, int] | None = None, up_min=1, up_samples=30,
+                resets=0, all_traffic=None) -> dict:
+    """Answers as Prometheus would give them for these request latencies (exact increases)."""
+    n = len(latencies_s)
+    statuses = statuses or {"200": n}
+    a = {
+        "requests_by_status": [_vec(v, status=s) for s, v in statuses.items()],
+        "all_traffic": [_vec(all_traffic if all_traffic is not None else sum(statuses.values()))],
+        "latency_sum": [_vec(sum(latencies_s))] if n else [],
+        "latency_count": [_vec(n)] if n else [],
+        "latency_buckets": [_vec(sum(1 for x in latencies_s if x <= le), le=("+Inf" if le == float("inf") else f"{le:g}"))
+                            for le in LE] if n else [],
+        "up_min": [_vec(up_min)] if up_min is not None else [],
+        "up_samples": [_vec(up_samples)] if up_samples is not None else [],
+        "counter_resets": [_vec(resets)],
+    }
+    return {k: {"query": k, "result": v} for k, v in a.items()}
+
+
+def make_run(tmp: Path, spec: SloSpec, stages: list[dict]) -> Path:
+    """A run folder with a timeline and raw answers; each stage dict: name, offered_rps, latencies, (answer kwargs)."""
+    tl, raw = {"profile": "fake", "wall_start": 1000.0, "stopped_at": 1000.0 + 40 * len(stages), "stages": []}, []
+    for i, st in enumerate(stages):
+        start = 1000.0 + 40 * i
+        tl["stages"].append({"index": i, "name": st["name"], "users": 10 * (i + 1), "offered_rps": st.get("offered_rps"),
+                             "start": start, "measure_from": start + 10, "end": start + 40, "completed": True})
+        kw = {k: v for k, v in st.items() if k not in ("name", "offered_rps", "latencies")}
+        raw.append({"name": st["name"], "time": start + 40, "window_s": 30.0, "answers": answers_for(st["latencies"], **kw)})
+    tmp.mkdir(parents=True, exist_ok=True)
+    (tmp / "stages.json").write_text(json.dumps(tl))
+    (tmp / RAW_FILE).write_text(json.dumps({"prometheus_url": "http://fake", "metrics": spec.metrics.model_dump(), "stages": raw}))
+    return tmp
+
+
+def steady(ms: float, n: int = 3000, tail_ms: float | None = None, tail_share: float = 0.0) -> list[float]:
+    """n latencies of `ms`, with a share of them at `tail_ms`."""
+    k = int(n * tail_share) if tail_ms is not None else 0
+    return [(tail_ms or 0) / 1000] * k + [ms / 1000] * (n - k)
+
+
+__all__ = ["answers_for", "make_run", "steady", "stage_queries"]

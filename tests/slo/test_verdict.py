@@ -1,0 +1,104 @@
+"""Verdict logic, table-driven, on synthetic Prometheus answers."""
+import pytest
+
+from slo.evaluate import evaluate
+from slo.spec import load_slo
+from tests.slo.fakes import make_run, steady
+
+SPEC = load_slo()  # p50 10 (warn 8), p95 50 (40), p99 100 (80), mean 25 (20), errors 1 %, gate 1000 req/s
+
+
+def _judge(tmp_path, stages):
+    run = make_run(tmp_path / "run", SPEC, stages)
+    return evaluate(run, SPEC, __import__("json").loads((run / "prometheus_raw.json").read_text()))
+
+
+def _status(report, stage=0):
+    return {o["name"]: o["status"] for o in report["stages"][stage]["objectives"]}
+
+
+@pytest.mark.parametrize("latencies, objective, expected", [
+    (steady(2), "p99", "pass"),
+    (steady(2, tail_ms=90, tail_share=0.02), "p99", "warn"),
+    (steady(2, tail_ms=200, tail_share=0.02), "p99", "fail"),
+    (steady(9), "p50", "warn"),
+    (steady(30), "mean", "fail"),
+    (steady(22), "mean", "warn"),
+], ids=["a fast stage passes", "a tail inside the warning band warns", "a tail past the threshold fails",
+        "a median inside the warning band warns", "a slow mean fails", "a mean in the warning band warns"])
+def test_latency_objectives(tmp_path, latencies, objective, expected):
+    report = _judge(tmp_path, [{"name": "s1", "offered_rps": 100, "latencies": latencies, "all_traffic": 3000}])
+    assert _status(report)[objective] == expected
+
+
+@pytest.mark.parametrize("statuses, expected", [
+    ({"200": 2990, "404": 10}, "pass"), ({"200": 2980, "500": 20}, "warn"), ({"200": 2900, "503": 100}, "fail"),
+], ids=["4xx do not count as errors", "0.7 % of 5xx warns", "3 % of 5xx fails"])
+def test_error_ratio_counts_5xx_only(tmp_path, statuses, expected):
+    report = _judge(tmp_path, [{"name": "s1", "offered_rps": 100, "latencies": steady(2), "statuses": statuses}])
+    assert _status(report)["errors"] == expected
+    assert report["stages"][0]["server"]["errors_4xx"] == statuses.get("404", 0)
+
+
+@pytest.mark.parametrize("kw, expected", [
+    ({"up_min": 1}, "pass"), ({"up_min": 0}, "fail"), ({"up_min": None}, "no_data"),
+], ids=["up all along", "down at some point", "no up series"])
+def test_availability(tmp_path, kw, expected):
+    report = _judge(tmp_path, [{"name": "s1", "offered_rps": 100, "latencies": steady(2), **kw}])
+    assert _status(report)["availability"] == expected
+
+
+@pytest.mark.parametrize("achieved, expected", [(3000, "pass"), (2900, "warn"), (2000, "fail")],
+                         ids=["all offered load served", "96 % served warns", "two thirds served fails"])
+def test_throughput_is_a_share_of_the_offered_load(tmp_path, achieved, expected):
+    report = _judge(tmp_path, [{"name": "s1", "offered_rps": 100, "latencies": steady(2), "all_traffic": achieved}])
+    assert _status(report)["throughput"] == expected
+
+
+def test_missing_data_is_no_data_not_a_pass_and_the_run_cannot_be_judged(tmp_path):
+    report = _judge(tmp_path, [{"name": "s1", "offered_rps": None, "latencies": [], "statuses": {}}])
+    assert _status(report)["p99"] in ("no_data", "insufficient")
+    assert report["verdict"]["exit_code"] == 2
+
+
+def test_too_few_samples_are_insufficient(tmp_path):
+    report = _judge(tmp_path, [{"name": "s1", "offered_rps": None, "latencies": steady(2, n=50)}])
+    assert _status(report)["p99"] == "insufficient" and report["verdict"]["exit_code"] == 2
+
+
+def test_a_counter_reset_inside_a_window_is_noted_and_the_stage_marked_incomplete(tmp_path):
+    report = _judge(tmp_path, [{"name": "s1", "offered_rps": 100, "latencies": steady(2), "resets": 1}])
+    server = report["stages"][0]["server"]
+    assert not server["complete"] and "counter reset" in server["notes"][0]
+
+
+def test_stages_past_the_gate_are_reported_not_gated(tmp_path):
+    report = _judge(tmp_path, [
+        {"name": "s1", "offered_rps": 500, "latencies": steady(2), "all_traffic": 15000},
+        {"name": "s2", "offered_rps": 1000, "latencies": steady(3), "all_traffic": 30000},
+        {"name": "s3", "offered_rps": 4000, "latencies": steady(40, tail_ms=300, tail_share=0.05), "all_traffic": 90000},
+    ])
+    assert [s["gated"] for s in report["stages"]] == [True, True, False]
+    assert report["verdict"]["exit_code"] == 0
+    cap = report["capacity"]
+    assert cap["highest_passing_stage"] == "s2" and cap["highest_passing_rps"] == 1000
+    assert cap["first_failing_stage"] == "s3"
+    assert {b["objective"] for b in cap["broken"]} >= {"p50", "p99", "mean"}
+
+
+def test_a_failing_gated_stage_fails_the_run(tmp_path):
+    report = _judge(tmp_path, [{"name": "s1", "offered_rps": 500, "latencies": steady(2, tail_ms=200, tail_share=0.03)}])
+    assert report["verdict"]["status"] == "fail" and report["verdict"]["exit_code"] == 1
+
+
+def test_the_mean_hiding_the_tail_is_called_out_in_one_sentence(tmp_path):
+    report = _judge(tmp_path, [{"name": "s1", "offered_rps": 100, "latencies": steady(2, tail_ms=200, tail_share=0.03),
+                                "all_traffic": 3000}])
+    assert _status(report)["mean"] == "pass" and _status(report)["p99"] == "fail"
+    [sentence] = report["sentences"]
+    assert "the mean hides the tail" in sentence and "7.9 ms" in sentence and "p99" in sentence
+
+
+def test_no_sentence_when_the_tail_is_fine(tmp_path):
+    report = _judge(tmp_path, [{"name": "s1", "offered_rps": 100, "latencies": steady(2)}])
+    assert report["sentences"] == []
