@@ -42,13 +42,13 @@ def cpu_plan(settings: HarnessSettings) -> dict[str, set[int] | None]:
     return {"api": {cores[0]}, "locust": set(cores[1:]), "prometheus": set(cores[1:])}
 
 
-def start_stack(settings: HarnessSettings, run_dir: Path, cpus: dict, log=print) -> tuple[str, str, Path | None, bool]:
-    """(target URL, Prometheus URL, predictions DB or None, started here?)."""
+def start_stack(settings: HarnessSettings, run_dir: Path, cpus: dict, log=print) -> tuple[str, str, Path | None, local.StackState | None]:
+    """(target URL, Prometheus URL, predictions DB or None, the stack state when started here)."""
     if settings.target_url:
         if not settings.prometheus_url:
             raise ValueError("TARGET_URL needs PROMETHEUS_URL: the Prometheus that scrapes that API")
         log(f"using the running API {settings.target_url} and Prometheus {settings.prometheus_url}")
-        return settings.target_url.rstrip("/"), settings.prometheus_url.rstrip("/"), None, False
+        return settings.target_url.rstrip("/"), settings.prometheus_url.rstrip("/"), None, None
     stack_settings = StackSettings(api_port=settings.api_port or 8000, prometheus_port=settings.prometheus_port or 9090,
                                    api_workers=settings.api_workers, prometheus_url=settings.prometheus_url)
     db = run_dir / "predictions.db"
@@ -58,7 +58,7 @@ def start_stack(settings: HarnessSettings, run_dir: Path, cpus: dict, log=print)
     for note in state.notes:
         log(f"note: {note}")
     log(f"stack up: API {state.api_url} (core {sorted(cpus['api'] or [])}), Prometheus {state.prometheus_url}")
-    return state.api_url, state.prometheus_url, db, True
+    return state.api_url, state.prometheus_url, db, state
 
 
 def loadtest(settings: HarnessSettings, profile_name: str, profile: Profile, spec: SloSpec, slo_path: Path,
@@ -70,12 +70,14 @@ def loadtest(settings: HarnessSettings, profile_name: str, profile: Profile, spe
     man["started"] = time.time()
     cpus = cpu_plan(settings)
     log(f"run folder: {run_dir}")
-    started_here = False
+    started_here = None
     try:
         target, prom, db, started_here = start_stack(settings, run_dir, cpus, log)
-        man["ran"] = {"api": {"url": target, "started_here": started_here, "cpus": sorted(cpus["api"] or []),
-                              "workers": settings.api_workers, "predictions_db": str(db) if db else None},
-                      "prometheus": {"url": prom, "cpus": sorted(cpus["prometheus"] or [])},
+        pids = (started_here.api_pid, started_here.prometheus_pid) if started_here else (None, None)
+        man["ran"] = {"api": {"url": target, "started_here": bool(started_here), "pid": pids[0],
+                              "cpus": sorted(cpus["api"] or []), "workers": settings.api_workers,
+                              "predictions_db": str(db) if db else None},
+                      "prometheus": {"url": prom, "pid": pids[1], "cpus": sorted(cpus["prometheus"] or [])},
                       "locust": {"processes": settings.locust_processes, "cpus": sorted(cpus["locust"] or [])},
                       "shared_machine": f"{os.cpu_count()} cores shared by API, Locust and Prometheus"}
         manifest_mod.write(run_dir, man)

@@ -1,0 +1,108 @@
+"""A real short run end to end: `python -m slobench loadtest` starts uvicorn, Prometheus and Locust on loopback."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from stack.procs import ROOT, pid_alive, port_in_use
+
+pytestmark = pytest.mark.integration
+
+TINY = """
+name: tiny
+scenario: {weights: {predict_user: 8, predict_features: 1, health: 1}, rate_per_user: 10}
+settle_s: 1
+stages:
+  - {name: t1, users: 10, spawn_rate: 50, duration_s: 8}
+  - {name: t2, users: 30, spawn_rate: 100, duration_s: 9}
+"""
+
+
+def _run(tmp_path, profile: str, *extra, timeout=150, **env):
+    return subprocess.run([sys.executable, "-m", "slobench", "loadtest", "--profile", profile, *extra],
+                          cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, "RESULTS_DIR": str(tmp_path / "results"), **env})
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("e2e")
+    profile = tmp / "tiny.yaml"
+    profile.write_text(TINY)
+    done = _run(tmp, str(profile))
+    return done, (tmp / "results" / "latest").resolve()
+
+
+def test_the_run_passes_and_prints_a_progress_line_per_stage_and_a_summary(tiny_run):
+    done, _ = tiny_run
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.count("[slobench] stage") == 2
+    assert "Verdict: PASS" in done.stdout and "report.html" in done.stdout
+
+
+@pytest.mark.parametrize("name", ["manifest.json", "stages.json", "locust_stats.csv", "locust_stats_history.csv",
+                                  "locust_report.html", "prometheus_raw.json", "slo_report.json", "slo_report.md",
+                                  "report.html", "junit.xml", "predictions.db"])
+def test_the_run_folder_is_complete(tiny_run, name):
+    _, run = tiny_run
+    assert (run / name).is_file() and (run / name).stat().st_size > 0
+
+
+def test_the_manifest_says_what_ran_where(tiny_run):
+    _, run = tiny_run
+    m = json.loads((run / "manifest.json").read_text())
+    assert m["profile"]["name"] == "tiny" and len(m["stages"]["stages"]) == 2
+    assert m["versions"]["locust"] and m["versions"]["prometheus"] and m["git"]["commit"]
+    assert m["ran"]["api"]["url"].startswith("http://127.0.0.1:") and m["ran"]["prometheus"]["url"].startswith("http://127.0.0.1:")
+    assert m["host"]["cpus"] >= 1 and m["finished"] > m["started"]
+
+
+def test_locust_and_prometheus_counts_agree_within_2_percent_per_stage(tiny_run):
+    _, run = tiny_run
+    for stage in json.loads((run / "slo_report.json").read_text())["stages"]:
+        client, server = stage["client"]["requests"], stage["server"]["requests"]
+        assert client > 100
+        assert abs(client - server) / client <= 0.02, (stage["name"], client, server)
+
+
+def _stopped(manifest: dict) -> bool:
+    ran = manifest["ran"]
+    ports = [int(ran[k]["url"].rsplit(":", 1)[1]) for k in ("api", "prometheus")]
+    return not any(pid_alive(ran[k]["pid"]) for k in ("api", "prometheus")) and not any(port_in_use(p) for p in ports)
+
+
+def test_the_stack_it_started_is_gone(tiny_run):
+    _, run = tiny_run
+    assert _stopped(json.loads((run / "manifest.json").read_text()))
+
+
+def test_ctrl_c_stops_cleanly_and_keeps_what_was_collected(tmp_path):
+    profile = tmp_path / "tiny.yaml"
+    profile.write_text(TINY.replace("duration_s: 9", "duration_s: 60"))
+    proc = subprocess.Popen([sys.executable, "-m", "slobench", "loadtest", "--profile", str(profile), "--no-drift"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "RESULTS_DIR": str(tmp_path / "results")}, start_new_session=True)
+    deadline = time.time() + 90
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if "stage 1/2" in line or time.time() > deadline:
+            break
+    time.sleep(4)
+    os.killpg(proc.pid, signal.SIGINT)
+    out = "".join(lines) + proc.stdout.read()
+    proc.wait(timeout=60)
+    assert "Traceback" not in out
+    assert "interrupted" in out
+    run = (tmp_path / "results" / "latest").resolve()
+    report = json.loads((run / "slo_report.json").read_text())
+    assert [s["name"] for s in report["stages"]] == ["t1", "t2"]
+    assert report["stages"][1]["completed"] is False
+    m = json.loads((run / "manifest.json").read_text())
+    assert m["interrupted"] is True
+    assert _stopped(m)
