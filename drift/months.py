@@ -1,0 +1,29 @@
+"""Month against month: the 14 features of one snapshot against another, and real target drift."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from api.data import load_snapshot
+from drift.decision import decide, verdict_line
+from drift.evidently_run import feature_drift, save_json
+
+
+def compare_months(ref: str, cur: str, out_dir: Path, threshold: float) -> tuple[dict, str]:
+    """(result, the lab's one-line verdict). Target drift uses each month's own churn labels."""
+    reference, current = load_snapshot(ref), load_snapshot(cur)
+    base = out_dir / f"drift_{reference['as_of'].iloc[0]}_vs_{current['as_of'].iloc[0]}"
+    result = feature_drift(reference, current, base)
+    target_run = feature_drift(reference, current, base.with_name(base.name + "_target"), numerical=[],
+                               categorical=["churn_label"])
+    target = save_json(target_run)["columns"]["churn_label"]
+    result["target"] = {"column": "churn_label", "method": target["method"], "score": target["score"],
+                        "drifted": target["drifted"],
+                        "churn_rate": {"reference": round(float(reference["churn_label"].mean()), 4),
+                                       "current": round(float(current["churn_label"].mean()), 4)},
+                        "churners": {"reference": int(reference["churn_label"].sum()),
+                                     "current": int(current["churn_label"].sum())}}
+    result.update(threshold=threshold, decision=decide(result["drift_share"], threshold), reference=ref, current=cur)
+    save_json(result)
+    rates = result["target"]["churn_rate"]
+    target_text = f"{target['score']:.3f} churn_rate {rates['reference']:.3f}->{rates['current']:.3f}"
+    return result, verdict_line(result["report_html"], result["report_json"], result["drift_share"], threshold, target_text)

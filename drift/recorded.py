@@ -1,0 +1,64 @@
+"""Drift of the traffic a load run served: recorded prediction inputs against the training snapshot."""
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pandas as pd
+
+from api import model as model_lib
+from api.data import load_snapshot
+from api.features import FEATURES
+from drift.decision import decide, verdict_line
+from drift.evidently_run import feature_drift, save_json
+
+
+class RecordedDataError(ValueError):
+    """The predictions file is missing, empty or not a predictions database; the message names it."""
+
+
+def read_predictions(db: Path, start: float | None = None, end: float | None = None) -> pd.DataFrame:
+    db = Path(db)
+    if not db.is_file():
+        raise RecordedDataError(f"{db}: predictions file not found (was the API started with PREDICTIONS_DB?)")
+    if db.stat().st_size == 0:
+        raise RecordedDataError(f"{db}: predictions file is empty")
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+            where, args = "", []
+            if start is not None and end is not None:
+                where, args = " WHERE ts >= ? AND ts <= ?", [start, end]
+            return pd.read_sql_query(f"SELECT * FROM predictions{where}", conn, params=args)
+    except (sqlite3.DatabaseError, pd.errors.DatabaseError) as exc:
+        raise RecordedDataError(f"{db}: not a predictions database ({exc})") from None
+
+
+def check_recorded(db: Path, out_dir: Path, threshold: float, min_rows: int, start: float | None = None,
+                   end: float | None = None, model_path: Path = model_lib.DEFAULT_MODEL_PATH) -> dict:
+    """Feature drift and prediction drift of the recorded traffic; skipped (not failed) with too few rows."""
+    current = read_predictions(db, start, end)
+    if len(current) < min_rows:
+        return {"status": "skipped", "rows": len(current), "min_rows": min_rows,
+                "summary": f"skipped: {len(current)} recorded predictions, fewer than the {min_rows} a drift test needs"}
+    model = model_lib.load(model_path)
+    reference = load_snapshot(model.metadata["trained_as_of"])
+    features = feature_drift(reference, current, out_dir / "drift_features")
+    # Prediction drift: the served outputs against the model's outputs on its own training data.
+    ref_out = pd.DataFrame({"probability": [model.predict(r) for r in reference[list(FEATURES)].to_dict("records")]})
+    ref_out["prediction"] = (ref_out["probability"] >= 0.5).astype(int).astype(str)
+    cur_out = pd.DataFrame({"probability": current["probability"].astype(float),
+                            "prediction": current["prediction"].astype(int).astype(str)})
+    preds = save_json(feature_drift(ref_out, cur_out, out_dir / "drift_predictions", numerical=["probability"],
+                                    categorical=["prediction"]))
+    decision = decide(features["drift_share"], threshold)
+    features.update(threshold=threshold, decision=decision, status="ok", predictions=preds,
+                    rows=len(current), reference=model.metadata["trained_as_of"])
+    save_json(features)
+    prob = preds["columns"]["probability"]
+    features["line"] = verdict_line(features["report_html"], features["report_json"], features["drift_share"], threshold,
+                                    f"n/a (served traffic has no labels); prediction_drift={prob['score']:.3f}")
+    drifted = ", ".join(features["drifted_columns"]) or "none"
+    features["summary"] = (f"{decision}: drift_share {features['drift_share']:.2f} "
+                           f"{'>=' if decision == 'RETRAIN' else '<'} {threshold:.2f} over {len(current)} recorded "
+                           f"predictions (drifted: {drifted}; predicted probability drift {prob['score']:.3f})")
+    return features
