@@ -62,6 +62,22 @@ def test_the_manifest_says_what_ran_where(tiny_run):
     assert m["host"]["cpus"] >= 1 and m["finished"] > m["started"]
 
 
+def test_normal_traffic_ends_with_no_action(tiny_run):
+    _, run = tiny_run
+    drift = json.loads((run / "slo_report.json").read_text())["drift"]
+    assert drift["decision"] == "NO_ACTION", drift
+    assert (run / "drift_features.html").is_file() and (run / "drift_features.json").is_file()
+
+
+def test_the_drifted_scenario_ends_with_retrain(tmp_path):
+    profile = tmp_path / "drifted.yaml"
+    profile.write_text(TINY.replace("predict_user: 8, predict_features: 1, health: 1}",
+                                    "predict_user: 1, predict_features: 9, health: 0}, traffic: drifted"))
+    done = _run(tmp_path, str(profile))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Drift: RETRAIN" in done.stdout
+
+
 def test_locust_and_prometheus_counts_agree_within_2_percent_per_stage(tiny_run):
     _, run = tiny_run
     for stage in json.loads((run / "slo_report.json").read_text())["stages"]:
