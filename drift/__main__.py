@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -22,10 +21,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threshold", type=float, help="drift share at which to RETRAIN (default 0.30, DRIFT_THRESHOLD)")
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "drift")
     args = parser.parse_args(argv)
-    if args.threshold is not None:
-        os.environ["DRIFT_THRESHOLD"] = str(args.threshold)  # check_run reads its settings from the environment
     try:
-        settings = DriftSettings()
+        settings = DriftSettings(**({"threshold": args.threshold} if args.threshold is not None else {}))
     except ValidationError as exc:
         print(f"error: threshold: {exc.errors()[0]['msg']}", file=sys.stderr)
         return 2
@@ -34,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
             from drift.check import check_run
             if not args.run.is_dir():
                 raise RecordedDataError(f"{args.run}: no such run folder")
-            result = check_run(args.run, args.run / "predictions.db", strict=True)
+            result = check_run(args.run, args.run / "predictions.db", strict=True, settings=settings)
             print(result.get("line") or f"[Evidently] {result['summary']}")
             return 0
         from drift.months import compare_months

@@ -8,9 +8,9 @@ from drift.recorded import RecordedDataError, check_recorded
 from drift.settings import DriftSettings
 
 
-def check_run(run_dir: Path, db: Path | None, strict: bool = False) -> dict:
+def check_run(run_dir: Path, db: Path | None, strict: bool = False, settings: DriftSettings | None = None) -> dict:
     """A summary for the SLO report; says so for missing data instead of raising, unless strict."""
-    settings = DriftSettings()
+    settings = settings or DriftSettings()
     run_dir = Path(run_dir)
     if db is None:
         return {"status": "skipped", "summary": "skipped: the API was not started by the harness, so its "

@@ -75,35 +75,42 @@ def _cpu_sampler():
         gevent.sleep(0.5)
 
 
+def _progress_line(environment, index: int, start_count: dict) -> str:
+    windows = PROFILE.windows()
+    w, total = windows[index], environment.stats.total
+    n0, t0 = start_count.get(w.index, (0, _state["wall_start"]))
+    rps = (total.num_requests - n0) / max(time.time() - t0, 1e-9)
+    offered = f"{w.offered_rps:.0f}" if w.offered_rps else "open"
+    return (f"[slobench] stage {index + 1}/{len(windows)} {w.name}: {w.users} users, offered {offered} req/s, "
+            f"achieved {rps:.0f} req/s, p95 {total.get_current_response_time_percentile(0.95) or 0:.0f} ms "
+            f"(last 10 s), failures {total.num_failures}")
+
+
 def _progress(environment):
     """Master or local runner: one line per finished stage, and the timeline kept up to date."""
-    done = -1
-    start_count = {}
     while _state["wall_start"] is None:
         gevent.sleep(0.1)
+    start_count = _state["start_count"] = {}
+    windows = PROFILE.windows()
     while True:
         elapsed = time.time() - _state["wall_start"]
-        current = stage_index_at(PROFILE, elapsed)
-        windows = PROFILE.windows()
-        total = environment.stats.total
         for w in windows:
             if w.index not in start_count and elapsed >= w.measure_from_s:
-                start_count[w.index] = (total.num_requests, time.time())
-        finished = len(windows) - 1 if current is None else current - 1
-        while done < finished:
-            done += 1
-            w = windows[done]
-            n0, t0 = start_count.get(w.index, (0, _state["wall_start"]))
-            rps = (total.num_requests - n0) / max(time.time() - t0, 1e-9)
-            offered = f"{w.offered_rps:.0f}" if w.offered_rps else "open"
-            print(f"[slobench] stage {done + 1}/{len(windows)} {w.name}: {w.users} users, offered {offered} req/s, "
-                  f"achieved {rps:.0f} req/s, p95 {total.get_current_response_time_percentile(0.95) or 0:.0f} ms "
-                  f"(last 10 s), failures {total.num_failures}", flush=True)
-            if _state["run_dir"]:
-                timeline.write(_state["run_dir"], timeline.build(PROFILE, _state["wall_start"]))
+                start_count[w.index] = (environment.stats.total.num_requests, time.time())
+        current = stage_index_at(PROFILE, elapsed)
+        _finish_stages(environment, len(windows) - 1 if current is None else current - 1)
         if current is None:
             return
         gevent.sleep(0.5)
+
+
+def _finish_stages(environment, upto: int) -> None:
+    """Print the line of every stage up to `upto` not printed yet; keep stages.json current."""
+    while _state["printed"] < upto:
+        _state["printed"] += 1
+        print(_progress_line(environment, _state["printed"], _state.get("start_count", {})), flush=True)
+        if _state["run_dir"]:
+            timeline.write(_state["run_dir"], timeline.build(PROFILE, _state["wall_start"]))
 
 
 @events.test_start.add_listener
@@ -112,6 +119,7 @@ def _on_test_start(environment, **_):
     _log = RequestLog()
     if not isinstance(environment.runner, WorkerRunner):
         _state["run_dir"] = _new_run_dir()
+        _state["printed"] = -1
         gevent.spawn(_progress, environment)
     if not isinstance(environment.runner, MasterRunner):
         _state["sampler"] = gevent.spawn(_cpu_sampler)
@@ -126,6 +134,9 @@ def _on_test_stop(environment, **_):
         SPOOL.mkdir(parents=True, exist_ok=True)
         _log.save(SPOOL)
     if not isinstance(environment.runner, WorkerRunner) and _state["run_dir"] and _state["wall_start"]:
+        # The shape may end the test before the progress loop saw the last stage finish.
+        reached = stage_index_at(PROFILE, time.time() - _state["wall_start"])
+        _finish_stages(environment, len(PROFILE.stages) - 1 if reached is None else reached - 1)
         run_dir = _state["run_dir"]
         timeline.write(run_dir, timeline.build(PROFILE, _state["wall_start"]))
         # The runner watches for this marker to collect the reports (headless and web UI alike).

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -70,6 +71,14 @@ def cmd_ui(args, settings: HarnessSettings) -> int:
     return serve(settings, args.profile, load_profile(args.profile), load_slo(args.slo), _drift_check(), log=_say)
 
 
+def _stop_on_signals() -> None:
+    """Ctrl-C and SIGTERM both stop a run cleanly (even where a shell started us with SIGINT ignored)."""
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="slobench", description="Load-test a prediction API and judge it against its SLOs.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -86,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--baseline", type=Path, help="a previous run folder to compare with")
         p.add_argument("--no-drift", action="store_true", help="skip the drift check")
     args = parser.parse_args(argv)
+    if args.command in ("loadtest", "ui"):
+        _stop_on_signals()
     try:
         settings = HarnessSettings()
         handler = {"loadtest": cmd_loadtest, "evaluate": cmd_evaluate, "ui": cmd_ui}[args.command]

@@ -18,8 +18,8 @@ name: tiny
 scenario: {weights: {predict_user: 8, predict_features: 1, health: 1}, rate_per_user: 10}
 settle_s: 1
 stages:
-  - {name: t1, users: 10, spawn_rate: 50, duration_s: 8}
-  - {name: t2, users: 30, spawn_rate: 100, duration_s: 9}
+  - {name: t1, users: 15, spawn_rate: 50, duration_s: 12}
+  - {name: t2, users: 30, spawn_rate: 100, duration_s: 12}
 """
 
 
@@ -72,7 +72,7 @@ def test_normal_traffic_ends_with_no_action(tiny_run):
 def test_the_drifted_scenario_ends_with_retrain(tmp_path):
     profile = tmp_path / "drifted.yaml"
     profile.write_text(TINY.replace("predict_user: 8, predict_features: 1, health: 1}",
-                                    "predict_user: 1, predict_features: 9, health: 0}, traffic: drifted"))
+                                    "predict_user: 5, predict_features: 5, health: 0}, traffic: drifted"))
     done = _run(tmp_path, str(profile))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Drift: RETRAIN" in done.stdout
@@ -99,7 +99,7 @@ def test_the_stack_it_started_is_gone(tiny_run):
 
 def test_ctrl_c_stops_cleanly_and_keeps_what_was_collected(tmp_path):
     profile = tmp_path / "tiny.yaml"
-    profile.write_text(TINY.replace("duration_s: 9", "duration_s: 60"))
+    profile.write_text(TINY.replace("users: 30, spawn_rate: 100, duration_s: 12", "users: 30, spawn_rate: 100, duration_s: 60"))
     proc = subprocess.Popen([sys.executable, "-m", "slobench", "loadtest", "--profile", str(profile), "--no-drift"],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env={**os.environ, "RESULTS_DIR": str(tmp_path / "results")}, start_new_session=True)

@@ -1,0 +1,87 @@
+"""`make ui`: the local stack and Locust's web UI; every test stopped in the UI gets a judged run folder."""
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+from loadtests import run as locust_run
+from loadtests.profile import Profile, resolve
+from loadtests.requestlog import FILE_GLOB
+from slo.report_text import headline
+from slo.spec import SloSpec
+from slobench import manifest as manifest_mod
+from slobench.judge import judge
+from slobench.pipeline import cpu_plan, point_latest, start_stack
+from slobench.settings import ROOT, HarnessSettings
+from stack import local
+from stack.procs import http_get, port_in_use, wait_until
+
+UI_FILES = {"locust_stats.csv": "/stats/requests/csv", "locust_failures.csv": "/stats/failures/csv",
+            "locust_report.html": "/stats/report?download=1"}
+
+
+def collect_ui_run(run_dir: Path, ui_url: str, spool: Path, processes: int) -> None:
+    """Bring the stopped test's files into its run folder: request logs, Locust's CSV and HTML report."""
+    deadline = time.time() + 10
+    while len(list(spool.glob(FILE_GLOB))) < processes and time.time() < deadline:
+        time.sleep(0.2)
+    for part in spool.glob(FILE_GLOB):
+        shutil.move(str(part), run_dir / part.name)
+    history = spool / "locust_stats_history.csv"
+    if history.exists():
+        shutil.copy(history, run_dir / history.name)
+    for name, path in UI_FILES.items():
+        status, body = http_get(ui_url + path, timeout=10)
+        if status == 200:
+            (run_dir / name).write_bytes(body)
+
+
+def serve(settings: HarnessSettings, profile_name: str, profile: Profile, spec: SloSpec, drift_check, log=print,
+          max_seconds: float | None = None) -> int:
+    """Run until Ctrl-C (or max_seconds); judge each test as it stops."""
+    if port_in_use(settings.locust_web_port):
+        raise RuntimeError(f"port {settings.locust_web_port} for Locust's web UI is taken: set LOCUST_WEB_PORT")
+    state_dir = ROOT / ".state" / f"ui-{settings.locust_web_port}"
+    shutil.rmtree(state_dir, ignore_errors=True)
+    spool = state_dir / "spool"
+    spool.mkdir(parents=True)
+    cpus = cpu_plan(settings)
+    results = settings.results_dir
+    results.mkdir(parents=True, exist_ok=True)
+    target, prom, db, stack_state = start_stack(settings, state_dir, cpus, log)
+    proc = locust_run.start_ui(resolve(profile_name), target, results, spool, settings.locust_web_port,
+                               settings.locust_processes, cpus["locust"], log=state_dir / "locust.log", on_line=log)
+    ui_url = f"http://127.0.0.1:{settings.locust_web_port}"
+    judged: set[Path] = set()
+    started = time.time()
+    try:
+        wait_until(lambda: http_get(ui_url + "/")[0] == 200, 60, "Locust web UI", proc, state_dir / "locust.log")
+        log(f"Locust web UI: {ui_url} (profile {profile.name}, target {target}); Ctrl-C to stop")
+        while max_seconds is None or time.time() - started < max_seconds:
+            if proc.poll() is not None:
+                raise RuntimeError(f"Locust exited with code {proc.returncode}; see {state_dir / 'locust.log'}")
+            for marker in sorted(results.glob("*-ui/locust_done.json")):
+                run_dir = marker.parent
+                if run_dir in judged or marker.stat().st_mtime < started:
+                    continue
+                judged.add(run_dir)
+                collect_ui_run(run_dir, ui_url, spool, settings.locust_processes)
+                man = manifest_mod.new(profile, Path(spec.service), settings)
+                man["ran"] = {"api": {"url": target, "pid": stack_state and stack_state.api_pid},
+                              "prometheus": {"url": prom}, "locust": {"web_ui": ui_url, "processes": settings.locust_processes}}
+                manifest_mod.write(run_dir, man)
+                report = judge(run_dir, spec, prom, None, settings.locust_processes,
+                               (lambda d: drift_check(d, db)) if drift_check else None)
+                point_latest(results, run_dir)
+                for line in headline(report):
+                    log(line)
+                log(f"reports: {run_dir}/report.html")
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        log("stopping the web UI and the stack")
+    finally:
+        locust_run.stop(proc)
+        if stack_state:
+            local.down(state_dir / "stack", log=lambda *_: None)
+    return 0

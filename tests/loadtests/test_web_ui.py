@@ -1,0 +1,62 @@
+"""`slobench ui`: Locust's web UI in headless Chromium, a short test started from the page, a judged run folder."""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from stack.procs import ROOT, free_port, http_get, pid_alive, port_in_use, wait_until
+
+pytestmark = [pytest.mark.integration,
+              pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is installed by .ci/run")]
+
+PROFILE = """
+name: tinyui
+scenario: {weights: {predict_user: 8, predict_features: 1, health: 1}, rate_per_user: 10}
+settle_s: 1
+stages:
+  - {name: u1, users: 10, spawn_rate: 50, duration_s: 8}
+"""
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-sync"]
+
+
+def test_a_test_started_in_the_web_ui_produces_a_judged_run_folder(tmp_path):
+    playwright = pytest.importorskip("playwright.sync_api")
+    (tmp_path / "tinyui.yaml").write_text(PROFILE)
+    port = free_port()
+    results = tmp_path / "results"
+    proc = subprocess.Popen([sys.executable, "-m", "slobench", "ui", "--profile", str(tmp_path / "tinyui.yaml")],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "RESULTS_DIR": str(results), "LOCUST_WEB_PORT": str(port)})
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: http_get(url + "/")[0] == 200, 90, "Locust web UI", proc)
+        with playwright.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page.goto(url)
+            page.get_by_role("button", name="START").click()
+            page.wait_for_timeout(4000)
+            page.screenshot(path=str(tmp_path / "ui-running.png"))
+            assert "RUNNING" in page.inner_text("body").upper()
+            browser.close()
+        wait_until(lambda: any(results.glob("*-ui/slo_report.json")), 90, "the UI run's report")
+        time.sleep(1)  # the report files are written together
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out = proc.communicate(timeout=60)[0]
+    run = next(results.glob("*-ui"))
+    report = json.loads((run / "slo_report.json").read_text())
+    assert report["verdict"]["exit_code"] == 0 and [s["name"] for s in report["stages"]] == ["u1"]
+    for name in ("report.html", "junit.xml", "locust_stats.csv", "locust_report.html", "stages.json", "manifest.json"):
+        assert (run / name).is_file(), name
+    assert (tmp_path / "ui-running.png").stat().st_size > 10_000
+    assert "Traceback" not in out and "Verdict: PASS" in out
+    assert not port_in_use(port)
+    api_pid = json.loads((run / "manifest.json").read_text())["ran"]["api"]["pid"]
+    assert not pid_alive(api_pid)
