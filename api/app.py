@@ -1,10 +1,11 @@
 """The FastAPI application: /predict, /predict/features, /health, /metrics."""
 from __future__ import annotations
 
+import itertools
 import json
 import logging
+import os
 import time
-import uuid
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
@@ -32,14 +33,24 @@ def _json(content: dict, status: int = 200) -> Response:
     return Response(json.dumps(content), status_code=status, media_type="application/json")
 
 
-def load_online_features(settings: ApiSettings) -> dict[str, tuple[dict, list[float]]]:
-    """user_id -> (the 14 features, the encoded vector) for the serving snapshot."""
+def load_online_features(settings: ApiSettings) -> dict[str, tuple[dict, list[float], str]]:
+    """user_id -> (the 14 features, the encoded vector, both ids and features as JSON) for the serving snapshot."""
     frame = data.load_snapshot(settings.serving_as_of, settings.data_dir)
     table = {}
     for row in frame[["user_id", *FEATURES]].to_dict("records"):
         user_id = row.pop("user_id")
-        table[user_id] = (row, encode(row))
+        row = {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+        table[user_id] = (row, encode(row), json.dumps(user_id), json.dumps(row))
     return table
+
+
+_request_ids = itertools.count()
+_ID_PREFIX = f"{os.getpid():x}{int(time.time()):x}"
+
+
+def _request_id(request: Request) -> str:
+    # Unique per process and start; cheaper than uuid4 on the request path.
+    return request.headers.get("x-request-id") or f"{_ID_PREFIX}-{next(_request_ids):x}"
 
 
 def create_app(settings: ApiSettings | None = None, registry: CollectorRegistry | None = None) -> FastAPI:
@@ -54,6 +65,7 @@ def create_app(settings: ApiSettings | None = None, registry: CollectorRegistry 
         except (model_lib.ModelError, data.DataError) as exc:
             log.error("not ready: %s", exc)
             state.model, state.online = None, {}
+        state.model_version_json = json.dumps(state.model.version) if state.model is not None else "null"
         if state.model is not None and state.metrics is not None:
             meta = state.model.metadata
             state.metrics.model_info.labels(meta["version"], meta["trained_as_of"]).set(1)
@@ -71,17 +83,21 @@ def create_app(settings: ApiSettings | None = None, registry: CollectorRegistry 
     app.state.settings = settings
     app.state.model, app.state.online, app.state.recorder = None, {}, None
     app.state.metrics = build_metrics(registry or CollectorRegistry()) if settings.metrics_enabled else None
-    if settings.metrics_enabled or settings.predictions_db is not None:
-        app.add_middleware(InstrumentationMiddleware, state=app.state, max_body_bytes=settings.max_body_bytes)
+    # Always installed: it enforces the body-size limit; metrics and recording inside it are optional.
+    app.add_middleware(InstrumentationMiddleware, state=app.state, max_body_bytes=settings.max_body_bytes)
 
-    def _serve(request: Request, user_id: str | None, features: dict, vector: list[float]) -> Response:
+    def _serve(request: Request, user_id: str | None, features: dict, vector: list[float],
+               user_json: str = "null", features_json: str | None = None) -> Response:
         model = app.state.model
         probability = model.probability(vector)
         prediction = int(probability >= 0.5)
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-        request.scope[PREDICTION_KEY] = (request_id, time.time(), user_id, features, probability, prediction)
-        return _json({"user_id": user_id, "prediction": prediction, "probability": round(probability, 6),
-                      "model_version": model.version, "features_used": features, "request_id": request_id})
+        request_id = _request_id(request)
+        request.scope[PREDICTION_KEY] = (request_id, time.time(), user_id, features_json or features, probability, prediction)
+        # Assembled from pre-serialized parts: the online table keeps each user's features as JSON.
+        body = (f'{{"user_id": {user_json}, "prediction": {prediction}, "probability": {round(probability, 6)!r}, '
+                f'"model_version": {app.state.model_version_json}, '
+                f'"features_used": {features_json or json.dumps(features)}, "request_id": {json.dumps(request_id)}}}')
+        return Response(body, media_type="application/json")
 
     def _not_ready() -> Response:
         return _json({"detail": "model or features not loaded"}, 503)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client import multiprocess
@@ -23,6 +23,24 @@ class ApiMetrics:
     probability: Histogram
     model_info: Gauge
     registry: CollectorRegistry
+    # labels() validates and locks on every call; the children are cached per label set instead.
+    _children: dict = field(default_factory=dict, repr=False)
+
+    def observe_request(self, endpoint: str, method: str, status: int, seconds: float) -> None:
+        key = (endpoint, method, status)
+        pair = self._children.get(key)
+        if pair is None:
+            pair = self._children[key] = (self.requests.labels(endpoint, method, str(status)),
+                                          self.latency.labels(endpoint, method))
+        pair[0].inc()
+        pair[1].observe(seconds)
+
+    def observe_prediction(self, prediction: int, probability: float) -> None:
+        child = self._children.get(prediction)
+        if child is None:
+            child = self._children[prediction] = self.predictions.labels(str(prediction))
+        child.inc()
+        self.probability.observe(probability)
 
     def exposition(self) -> bytes:
         """Text for GET /metrics; in multiprocess mode, summed over every worker."""

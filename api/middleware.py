@@ -5,7 +5,6 @@ import json
 import os
 from time import perf_counter
 
-from api.features import FEATURES
 from api.protocol import RECEIVED_AT
 from slobench.conventions import UNMATCHED_ENDPOINT
 
@@ -36,43 +35,44 @@ class InstrumentationMiddleware:
             await send(message)
 
         try:
-            if self._too_large(scope):
+            length = self._content_length(scope)
+            if length is not None and length > self.max_body_bytes:
                 await _refuse(send_wrapper, 413, f"request body larger than {self.max_body_bytes} bytes")
             else:
-                await self.app(scope, self._limited(receive), send_wrapper)
+                # Only a body with no announced length needs its bytes counted as they stream in.
+                await self.app(scope, receive if length is not None else self._limited(receive), send_wrapper)
         except _BodyTooLarge:
             if status == 500:  # nothing sent yet
                 await _refuse(send_wrapper, 413, f"request body larger than {self.max_body_bytes} bytes")
         finally:
             self._observe(scope, status, perf_counter() - start)
 
-    def _too_large(self, scope) -> bool:
+    def _content_length(self, scope) -> int | None:
+        """The announced body length; an unparsable one counts as too large."""
         for name, value in scope["headers"]:
             if name == b"content-length":
                 try:
-                    return int(value) > self.max_body_bytes
+                    return int(value)
                 except ValueError:
-                    return True
-        return False
+                    return self.max_body_bytes + 1
+        return None
 
     def _observe(self, scope, status: int, elapsed: float) -> None:
         route = scope.get("route")
         endpoint = getattr(route, "path", None) or UNMATCHED_ENDPOINT
         metrics = self.state.metrics
         if metrics is not None:
-            metrics.requests.labels(endpoint, scope["method"], str(status)).inc()
-            metrics.latency.labels(endpoint, scope["method"]).observe(elapsed)
+            metrics.observe_request(endpoint, scope["method"], status, elapsed)
         served = scope.get(PREDICTION_KEY)
         if served is None or status != 200:
             return
         request_id, ts, user_id, features, probability, prediction = served
         if metrics is not None:
-            metrics.predictions.labels(str(prediction)).inc()
-            metrics.probability.observe(probability)
+            metrics.observe_prediction(prediction, probability)
         recorder = self.state.recorder
         if recorder is not None:
-            recorder.record((request_id, ts, endpoint, user_id, *[features[f] for f in FEATURES],
-                             probability, prediction, elapsed, self.state.model.version, self.pid))
+            recorder.record((request_id, ts, endpoint, user_id, features, probability, prediction, elapsed,
+                             self.state.model.version, self.pid))
 
     def _limited(self, receive):
         """Count streamed (chunked) body bytes, which no content-length announced."""

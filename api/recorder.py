@@ -1,6 +1,7 @@
 """Record served predictions into SQLite (WAL), in batches, off the request path."""
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import threading
@@ -11,12 +12,18 @@ from api.features import FEATURES
 
 log = logging.getLogger("api.recorder")
 
-COLUMNS = ("request_id", "ts", "endpoint", "user_id", *FEATURES,
+# The 14 inputs are stored as one JSON text (the online table keeps it pre-serialized, so writing
+# a row binds 10 values, not 24); the view `predictions_wide` gives them back as columns.
+COLUMNS = ("request_id", "ts", "endpoint", "user_id", "features",
            "probability", "prediction", "latency_s", "model_version", "worker_pid")
 _SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS predictions ("
-    + ", ".join(f'"{c}"' for c in COLUMNS)
-    + ")"
+    "CREATE TABLE IF NOT EXISTS predictions (request_id TEXT, ts REAL, endpoint TEXT, user_id TEXT, features TEXT, "
+    "probability REAL, prediction INTEGER, latency_s REAL, model_version TEXT, worker_pid INTEGER)"
+)
+_VIEW = (
+    "CREATE VIEW IF NOT EXISTS predictions_wide AS SELECT request_id, ts, endpoint, user_id, "
+    + ", ".join(f"json_extract(features, '$.{f}') AS {f}" for f in FEATURES)
+    + ", probability, prediction, latency_s, model_version, worker_pid FROM predictions"
 )
 _INSERT = f"INSERT INTO predictions VALUES ({', '.join('?' * len(COLUMNS))})"
 
@@ -26,6 +33,7 @@ def connect(path: Path | str) -> sqlite3.Connection:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute(_SCHEMA)
+    conn.execute(_VIEW)
     conn.commit()
     return conn
 
@@ -47,6 +55,8 @@ class PredictionRecorder:
         self._thread.start()
 
     def record(self, row: tuple) -> None:
+        """row: (request_id, ts, endpoint, user_id, features as JSON text or dict, probability, prediction,
+        latency_s, model_version, worker_pid); a dict is serialized by the writer, off the request path."""
         self._queue.append(row)
         if len(self._queue) >= self._batch_size:
             self._wake.set()
@@ -60,9 +70,10 @@ class PredictionRecorder:
             batch = []
             while self._queue and len(batch) < self._batch_size * 4:
                 batch.append(self._queue.popleft())
+            rows = [r if isinstance(r[4], str) else (*r[:4], json.dumps(r[4]), *r[5:]) for r in batch]
             try:
                 with self._conn:
-                    self._conn.executemany(_INSERT, batch)
+                    self._conn.executemany(_INSERT, rows)
                 self.written += len(batch)
             except sqlite3.Error:
                 # Put the batch back so a transient lock does not lose acknowledged rows.

@@ -28,7 +28,7 @@ def read_predictions(db: Path, start: float | None = None, end: float | None = N
             where, args = "", []
             if start is not None and end is not None:
                 where, args = " WHERE ts >= ? AND ts <= ?", [start, end]
-            return pd.read_sql_query(f"SELECT * FROM predictions{where}", conn, params=args)
+            return pd.read_sql_query(f"SELECT * FROM predictions_wide{where}", conn, params=args)
     except (sqlite3.DatabaseError, pd.errors.DatabaseError) as exc:
         raise RecordedDataError(f"{db}: not a predictions database ({exc})") from None
 

@@ -106,7 +106,7 @@ def test_served_predictions_are_recorded_and_failures_are_not(model_path, tmp_pa
         c.post("/predict", json={"user_id": "nobody"})
         c.post("/predict/features", json={**GOOD, "monthly_fee": -5})
     rows = sqlite3.connect(db).execute(
-        "SELECT endpoint, user_id, monthly_fee, prediction, latency_s FROM predictions").fetchall()
+        "SELECT endpoint, user_id, monthly_fee, prediction, latency_s FROM predictions_wide").fetchall()
     assert len(rows) == 4
     assert sorted(r[0] for r in rows) == ["/predict"] * 3 + ["/predict/features"]
     assert all(r[4] > 0 for r in rows)

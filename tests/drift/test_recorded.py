@@ -3,7 +3,6 @@ import random
 
 import pytest
 
-from api.features import FEATURES
 from api.recorder import PredictionRecorder
 from drift.__main__ import main
 from drift.check import check_run
@@ -14,7 +13,7 @@ from loadtests.traffic import load_traffic
 def _record(db, rows):
     rec = PredictionRecorder(db)
     for i, r in enumerate(rows):
-        rec.record((f"r{i}", 1000.0 + i * 0.01, "/predict/features", None, *[r[f] for f in FEATURES],
+        rec.record((f"r{i}", 1000.0 + i * 0.01, "/predict/features", None, r,
                     0.3, 0, 0.001, "v", 1))
     rec.close()
 
