@@ -92,7 +92,7 @@ def create_app(settings: ApiSettings | None = None, registry: CollectorRegistry 
         probability = model.probability(vector)
         prediction = int(probability >= 0.5)
         request_id = _request_id(request)
-        request.scope[PREDICTION_KEY] = (request_id, time.time(), user_id, features_json or features, probability, prediction)
+        request.scope[PREDICTION_KEY] = (request_id, user_id, features_json or features, probability, prediction)
         # Assembled from pre-serialized parts: the online table keeps each user's features as JSON.
         body = (f'{{"user_id": {user_json}, "prediction": {prediction}, "probability": {round(probability, 6)!r}, '
                 f'"model_version": {app.state.model_version_json}, '

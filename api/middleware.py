@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import os
-from time import perf_counter
+from time import perf_counter, time
 
 from api.protocol import RECEIVED_AT
 from slobench.conventions import UNMATCHED_ENDPOINT
@@ -66,12 +66,13 @@ class InstrumentationMiddleware:
         served = scope.get(PREDICTION_KEY)
         if served is None or status != 200:
             return
-        request_id, ts, user_id, features, probability, prediction = served
+        request_id, user_id, features, probability, prediction = served
         if metrics is not None:
             metrics.observe_prediction(prediction, probability)
         recorder = self.state.recorder
         if recorder is not None:
-            recorder.record((request_id, ts, endpoint, user_id, features, probability, prediction, elapsed,
+            # Stamped at completion, like the counters Prometheus scrapes, so time windows agree.
+            recorder.record((request_id, time(), endpoint, user_id, features, probability, prediction, elapsed,
                              self.state.model.version, self.pid))
 
     def _limited(self, receive):

@@ -1,5 +1,6 @@
 """A real short run end to end: `python -m slobench loadtest` starts uvicorn, Prometheus and Locust on loopback."""
 import json
+import shutil
 import os
 import signal
 import subprocess
@@ -122,3 +123,28 @@ def test_ctrl_c_stops_cleanly_and_keeps_what_was_collected(tmp_path):
     m = json.loads((run / "manifest.json").read_text())
     assert m["interrupted"] is True
     assert _stopped(m)
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is installed by .ci/run")
+def test_the_html_report_shows_the_charts_in_chromium_with_the_jsons_numbers(tiny_run, tmp_path):
+    playwright = pytest.importorskip("playwright.sync_api")
+    _, run = tiny_run
+    report = json.loads((run / "slo_report.json").read_text())
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=shutil.which("chromium"),
+                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                                          "--disable-component-update"])
+        page = browser.new_page(viewport={"width": 1200, "height": 2000})
+        page.goto((run / "report.html").as_uri())
+        assert page.locator("svg").count() == 3
+        achieved = {el.get_attribute("data-stage"): float(el.get_attribute("data-value"))
+                    for el in page.locator('rect[data-series="achieved"]').all()}
+        p99 = {el.get_attribute("data-stage"): float(el.get_attribute("data-value"))
+               for el in page.locator('circle[data-series="p99"]').all()}
+        assert page.locator("line.threshold").count() == 4
+        page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+        browser.close()
+    for s in report["stages"]:
+        assert achieved[s["name"]] == s["server"]["rps_all_traffic"]
+        assert p99[s["name"]] == s["server"]["quantiles"]["0.99"]["ms"]
+    assert (tmp_path / "report.png").stat().st_size > 20_000

@@ -1,0 +1,62 @@
+"""A test API whose latency distribution is known: 3 % of /predict requests take 200 ms, the rest 1 ms.
+
+It carries the real instrumentation (api.metrics, api.middleware, api.recorder), so its metrics and
+recorded latencies are what the real API would produce. `python -m tests.slo.known_app PORT DB`.
+"""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import sys
+from contextlib import asynccontextmanager
+from types import SimpleNamespace
+
+import uvicorn
+from fastapi import FastAPI, Request
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
+from starlette.responses import Response
+
+from api.metrics import build_metrics
+from api.middleware import PREDICTION_KEY, InstrumentationMiddleware
+from api.protocol import TimedHttpToolsProtocol
+from api.recorder import PredictionRecorder
+
+SLOW_EVERY = 33          # 1 request in 33 (3.0 %) is slow
+SLOW_S, FAST_S = 0.200, 0.001
+
+
+def create(db: str) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app):
+        app.state.recorder = PredictionRecorder(db)
+        yield
+        app.state.recorder.close()
+
+    app = FastAPI(lifespan=lifespan)
+    app.state.metrics = build_metrics(CollectorRegistry())
+    app.state.model = SimpleNamespace(version="known-distribution")
+    app.state.recorder = None
+    app.add_middleware(InstrumentationMiddleware, state=app.state, max_body_bytes=65536)
+    counter = itertools.count()
+
+    @app.post("/predict")
+    async def predict(request: Request):
+        n = next(counter)
+        await asyncio.sleep(SLOW_S if n % SLOW_EVERY == 0 else FAST_S)
+        request.scope[PREDICTION_KEY] = (str(n), None, "{}", 0.5, 0)
+        return Response(b'{"prediction": 0}', media_type="application/json")
+
+    @app.get("/health")
+    async def health():
+        return {"status": "ok"}
+
+    @app.get("/metrics")
+    async def metrics():
+        return Response(app.state.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+if __name__ == "__main__":
+    uvicorn.run(create(sys.argv[2]), host="127.0.0.1", port=int(sys.argv[1]), log_level="warning",
+                http=TimedHttpToolsProtocol)

@@ -1,0 +1,92 @@
+"""Against an API whose latency distribution is known: real uvicorn, real Prometheus, real Locust."""
+import json
+import shutil
+import sqlite3
+import sys
+
+import numpy as np
+import pytest
+
+from loadtests.profile import load_profile
+from loadtests.run import run_headless
+from slo.spec import load_slo
+from slobench.judge import judge
+from stack import prometheus
+from stack.procs import free_port, http_get, spawn, stop_pid, wait_until
+
+pytestmark = [pytest.mark.integration,
+              pytest.mark.skipif(shutil.which("prometheus") is None, reason="Prometheus is installed by .ci/run")]
+
+PROFILE = """
+name: known
+scenario: {weights: {predict_user: 1}, rate_per_user: 10}
+settle_s: 2
+stages:
+  - {name: k1, users: 30, spawn_rate: 100, duration_s: 25}
+"""
+
+
+@pytest.fixture(scope="module")
+def judged(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("known")
+    run_dir = tmp / "run"
+    run_dir.mkdir()
+    (tmp / "known.yaml").write_text(PROFILE)
+    api_port, prom_port = free_port(), free_port()
+    api = spawn([sys.executable, "-m", "tests.slo.known_app", str(api_port), str(run_dir / "predictions.db")],
+                tmp / "api.log")
+    prom = None
+    try:
+        url = f"http://127.0.0.1:{api_port}"
+        wait_until(lambda: http_get(url + "/health")[0] == 200, 60, "known API", api, tmp / "api.log")
+        (tmp / "prometheus.yml").write_text(prometheus.render_config(f"127.0.0.1:{api_port}", 1))
+        prom = prometheus.start(prometheus.find_binary(None), tmp / "prometheus.yml", tmp / "tsdb", prom_port,
+                                tmp / "prometheus.log")
+        prom_url = f"http://127.0.0.1:{prom_port}"
+        wait_until(lambda: prometheus.target_up(prom_url), 30, "Prometheus scraping the known API")
+        run_headless(tmp / "known.yaml", load_profile(str(tmp / "known.yaml")), url, run_dir, on_line=lambda *_: None)
+        report = judge(run_dir, load_slo(), prom_url)
+    finally:
+        stop_pid(api.pid)  # flushes the recorder
+        if prom is not None:
+            stop_pid(prom.pid)
+    stage = report["stages"][0]
+    with sqlite3.connect(run_dir / "predictions.db") as conn:
+        w = stage["window"]
+        lat = np.array([r[0] for r in conn.execute(
+            "SELECT latency_s FROM predictions WHERE ts > ? AND ts <= ?", (w["start"], w["end"]))]) * 1000
+    return report, stage, lat
+
+
+def _objective(stage, name):
+    return next(o for o in stage["objectives"] if o["name"] == name)
+
+
+def test_the_true_distribution_is_what_was_built(judged):
+    _, _, lat = judged
+    slow = (lat > 150).mean()
+    assert len(lat) > 1000 and 0.025 <= slow <= 0.035
+
+
+@pytest.mark.parametrize("q", ["0.5", "0.95", "0.99"])
+def test_reported_quantiles_lie_within_the_bucket_bounds_they_report(judged, q):
+    _, stage, lat = judged
+    reported = stage["server"]["quantiles"][q]
+    low, high = reported["bucket_ms"]
+    exact = float(np.percentile(lat, float(q) * 100))
+    share_below = {b: float((lat <= b).mean()) for b in (low, high) if b is not None}
+    assert low <= exact <= (high if high is not None else float("inf")), (q, exact, reported, share_below)
+    assert low <= reported["ms"] <= (high or float("inf"))
+
+
+def test_the_reported_mean_matches_the_exact_mean(judged):
+    _, stage, lat = judged
+    assert stage["server"]["mean_ms"] == pytest.approx(lat.mean(), rel=0.10)
+
+
+def test_the_mean_passing_while_p99_fails_is_called_out(judged):
+    report, stage, _ = judged
+    assert _objective(stage, "mean")["status"] == "pass"
+    assert _objective(stage, "p99")["status"] == "fail"
+    assert any("the mean hides the tail" in s and "p99" in s for s in report["sentences"])
+    assert report["verdict"]["exit_code"] == 1
