@@ -45,8 +45,6 @@ def cpu_plan(settings: HarnessSettings) -> dict[str, set[int] | None]:
 def start_stack(settings: HarnessSettings, run_dir: Path, cpus: dict, log=print) -> tuple[str, str, Path | None, local.StackState | None]:
     """(target URL, Prometheus URL, predictions DB or None, the stack state when started here)."""
     if settings.target_url:
-        if not settings.prometheus_url:
-            raise ValueError("TARGET_URL needs PROMETHEUS_URL: the Prometheus that scrapes that API")
         log(f"using the running API {settings.target_url} and Prometheus {settings.prometheus_url}")
         return settings.target_url.rstrip("/"), settings.prometheus_url.rstrip("/"), None, None
     stack_settings = StackSettings(api_port=settings.api_port or 8000, prometheus_port=settings.prometheus_port or 9090,
@@ -64,6 +62,8 @@ def start_stack(settings: HarnessSettings, run_dir: Path, cpus: dict, log=print)
 def loadtest(settings: HarnessSettings, profile_name: str, profile: Profile, spec: SloSpec, slo_path: Path,
              baseline: Path | None, drift_check, log=print) -> tuple[Path, dict | None]:
     """Run one profile end to end; returns (run folder, report). Stops what it started, Ctrl-C included."""
+    if settings.target_url and not settings.prometheus_url:
+        raise ValueError("TARGET_URL needs PROMETHEUS_URL: the Prometheus that scrapes that API")
     run_dir = new_run_dir(settings.results_dir, profile.name)
     point_latest(settings.results_dir, run_dir)
     man = manifest_mod.new(profile, slo_path, settings)

@@ -148,3 +148,49 @@ def test_the_html_report_shows_the_charts_in_chromium_with_the_jsons_numbers(tin
         assert achieved[s["name"]] == s["server"]["rps_all_traffic"]
         assert p99[s["name"]] == s["server"]["quantiles"]["0.99"]["ms"]
     assert (tmp_path / "report.png").stat().st_size > 20_000
+
+
+def test_more_generator_processes_each_log_their_requests(tmp_path):
+    profile = tmp_path / "tiny.yaml"
+    profile.write_text(TINY)
+    done = _run(tmp_path, str(profile), "--no-drift", LOCUST_PROCESSES="2")
+    assert done.returncode == 0, done.stdout + done.stderr
+    run = (tmp_path / "results" / "latest").resolve()
+    assert len(list(run.glob("client_requests.*.npz"))) == 2
+    report = json.loads((run / "slo_report.json").read_text())
+    for stage in report["stages"]:
+        assert abs(stage["client"]["requests"] - stage["server"]["requests"]) / stage["client"]["requests"] <= 0.02
+
+
+def test_any_running_target_is_judged_and_left_running(tmp_path):
+    from stack import local
+    from stack.settings import StackSettings
+
+    profile = tmp_path / "tiny.yaml"
+    profile.write_text(TINY)
+    state = local.up(StackSettings(state_dir=tmp_path / "stack", rules_file=None), ephemeral_ports=True,
+                     log=lambda *_: None)
+    try:
+        done = _run(tmp_path, str(profile), TARGET_URL=state.api_url, PROMETHEUS_URL=state.prometheus_url)
+        assert done.returncode == 0, done.stdout + done.stderr
+        run = (tmp_path / "results" / "latest").resolve()
+        m = json.loads((run / "manifest.json").read_text())
+        assert m["ran"]["api"]["started_here"] is False and m["ran"]["api"]["url"] == state.api_url
+        assert pid_alive(state.api_pid) and pid_alive(state.prometheus_pid)
+        assert "skipped" in json.loads((run / "slo_report.json").read_text())["drift"]["summary"]
+    finally:
+        local.down(tmp_path / "stack", log=lambda *_: None)
+
+
+def test_target_url_without_prometheus_url_is_refused(tmp_path):
+    done = _run(tmp_path, "smoke", TARGET_URL="http://127.0.0.1:9")
+    assert done.returncode == 2 and "TARGET_URL needs PROMETHEUS_URL" in done.stderr
+    assert "Traceback" not in done.stderr and not (tmp_path / "results").exists()
+
+
+def test_a_bad_profile_stops_before_anything_starts(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(TINY.replace("users: 15", "users: -1"))
+    done = _run(tmp_path, str(bad))
+    assert done.returncode == 2 and "bad.yaml: stages[t1].users: must be >= 1" in done.stderr
+    assert not (tmp_path / "results").exists()
