@@ -13,8 +13,8 @@ def load_logs(run_dir: Path) -> dict[str, np.ndarray]:
     parts = sorted(Path(run_dir).glob(FILE_GLOB))
     if not parts:
         return {"ts": np.array([]), "rt_ms": np.array([]), "name": np.array([], dtype=str), "ok": np.array([], dtype=bool),
-                "cpu": []}
-    ts, rt, name, ok, cpu = [], [], [], [], []
+                "status": np.array([], dtype=np.int16), "cpu": []}
+    ts, rt, name, ok, status, cpu = [], [], [], [], [], []
     for p in parts:
         with np.load(p) as z:
             names = z["names"]
@@ -22,9 +22,10 @@ def load_logs(run_dir: Path) -> dict[str, np.ndarray]:
             rt.append(z["rt_ms"])
             name.append(names[z["name_idx"]] if len(names) else np.array([], dtype=str))
             ok.append(z["ok"].astype(bool))
+            status.append(z["status"] if "status" in z.files else np.full(len(z["ok"]), -1, dtype=np.int16))
             cpu.append((z["cpu_ts"], z["cpu_s"]))
     return {"ts": np.concatenate(ts), "rt_ms": np.concatenate(rt), "name": np.concatenate(name),
-            "ok": np.concatenate(ok), "cpu": cpu}
+            "ok": np.concatenate(ok), "status": np.concatenate(status), "cpu": cpu}
 
 
 def _cpu_share(cpu: list, start: float, end: float) -> float | None:
@@ -49,6 +50,8 @@ def stage_figures(logs: dict, stage: dict, endpoint: str | None = "/predict") ->
         "requests_all_endpoints": all_count,
         "requests": int(sel.sum()),
         "failures": int((~logs["ok"][sel]).sum()),
+        # Requests that got no HTTP answer never reached the server's counters.
+        "no_response": int((logs["status"][sel] == 0).sum()),
         "rps": round(int(sel.sum()) / seconds, 2) if seconds > 0 else None,
         "rps_all_endpoints": round(all_count / seconds, 2) if seconds > 0 else None,
         "generator_cpu_cores": _cpu_share(logs["cpu"], start, end),

@@ -65,8 +65,8 @@ class StagedShape(LoadTestShape):
 
 
 @events.request.add_listener
-def _on_request(request_type, name, response_time, response_length, exception, **_):
-    _log.add(name, response_time, exception is None)
+def _on_request(request_type, name, response_time, response_length, exception, response=None, **_):
+    _log.add(name, response_time, exception is None, getattr(response, "status_code", 0) or 0)
 
 
 def _cpu_sampler():

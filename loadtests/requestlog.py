@@ -22,11 +22,12 @@ class RequestLog:
         self.rt_ms = array("d")
         self.name_idx = array("h")
         self.ok = array("b")
+        self.status = array("h")  # HTTP status; 0 when no response came back (connection refused, reset...)
         self.cpu_ts = array("d")
         self.cpu_s = array("d")
         self._proc = psutil.Process()
 
-    def add(self, name: str, response_time_ms: float, ok: bool) -> None:
+    def add(self, name: str, response_time_ms: float, ok: bool, status: int = 0) -> None:
         idx = self._index.get(name)
         if idx is None:
             idx = self._index[name] = len(self.names)
@@ -36,6 +37,7 @@ class RequestLog:
         self.rt_ms.append(response_time_ms)
         self.name_idx.append(idx)
         self.ok.append(ok)
+        self.status.append(status)
 
     def sample_cpu(self) -> None:
         t = self._proc.cpu_times()
@@ -46,6 +48,7 @@ class RequestLog:
         path = Path(run_dir) / f"client_requests.{os.getpid()}.npz"
         np.savez_compressed(path, ts=np.frombuffer(self.ts, dtype=float), rt_ms=np.frombuffer(self.rt_ms, dtype=float),
                             name_idx=np.frombuffer(self.name_idx, dtype=np.int16), ok=np.frombuffer(self.ok, dtype=np.int8),
+                            status=np.frombuffer(self.status, dtype=np.int16),
                             cpu_ts=np.frombuffer(self.cpu_ts, dtype=float), cpu_s=np.frombuffer(self.cpu_s, dtype=float),
                             names=np.array(self.names, dtype=str))
         return path

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from slo.promql import stage_queries
+from slo.promql import EDGE_PAD_S, edge_samples_query, stage_queries
 from slo.spec import LatencyQuantile, SloSpec
 
 RAW_FILE = "prometheus_raw.json"
@@ -34,14 +34,16 @@ def collect(prometheus_url: str, spec: SloSpec, stages: list[dict], quantiles: l
         seconds = stage["end"] - stage["measure_from"]
         entry = {"name": stage["name"], "time": stage["end"], "window_s": round(seconds, 3), "answers": {}}
         if seconds > 0:
-            for name, query in stage_queries(spec.metrics, seconds, quantiles).items():
+            queries = {name: (q, stage["end"]) for name, q in stage_queries(spec.metrics, seconds, quantiles).items()}
+            queries["requests_samples"] = (edge_samples_query(spec.metrics, seconds), stage["end"] + EDGE_PAD_S)
+            for name, (query, at) in queries.items():
                 try:
-                    result = client.custom_query(query, params={"time": f"{stage['end']:.3f}"})
+                    result = client.custom_query(query, params={"time": f"{at:.3f}"})
                 except RequestException as exc:
                     raise PrometheusError(f"Prometheus at {prometheus_url} is unreachable: {type(exc).__name__}") from None
                 except PrometheusApiClientException as exc:
                     raise PrometheusError(f"Prometheus refused {query!r}: {exc}") from None
-                entry["answers"][name] = {"query": query, "result": result}
+                entry["answers"][name] = {"query": query, "time": at, "result": result}
         raw["stages"].append(entry)
     return raw
 

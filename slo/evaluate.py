@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 from loadtests import timeline
 from loadtests.client_stats import load_logs, stage_figures
-from slo import collect as collect_mod
+from slo import accuracy, collect as collect_mod
 from slo.figures import server_figures
 from slo.spec import LatencyQuantile, SloSpec
 from slo.verdict import capacity, is_gated, judge_objective, mean_hides_tail, run_verdict, stage_status
@@ -41,8 +42,19 @@ def explain_gap(client: dict, server: dict, processes: int) -> dict:
     return {"p95_gap_ms": gap, "cause": cause}
 
 
+def _down_sentence(stage: dict) -> str | None:
+    down = stage["server"].get("down_at")
+    if down is None:
+        return None
+    when = time.strftime("%H:%M:%S", time.gmtime(down))
+    return (f"In stage {stage['name']}, Prometheus found the API down at {when} UTC, "
+            f"{down - stage['window']['start']:.0f} s into the measured window.")
+
+
 def evaluate(run_dir: Path, spec: SloSpec, raw: dict, baseline: dict | None = None, processes: int = 1) -> dict:
     tl = timeline.read(run_dir)
+    db = Path(run_dir) / "predictions.db"
+    quantile_objectives = {o.name: (o.quantile, o.threshold_ms) for o in spec.objectives if isinstance(o, LatencyQuantile)}
     if raw.get("metrics") != spec.metrics.model_dump():
         raise EvaluationError(f"{run_dir}/{collect_mod.RAW_FILE} was collected for other metrics or selectors than this "
                               "SLO file declares; re-evaluate against a running Prometheus (--prometheus-url)")
@@ -66,7 +78,17 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, baseline: dict | None = No
         stage["status"] = stage_status(objectives)
         if not st["completed"]:
             server["notes"].append("the stage was cut short (the run stopped during it)")
+        lat = accuracy.recorded(db, st["measure_from"], st["end"], endpoint)
+        boundaries = sorted(1000 * float(r["metric"]["le"]) for r in (entry["answers"].get("latency_buckets") or {})
+                            .get("result", []) if r["metric"].get("le") not in (None, "+Inf"))
+        stage["accuracy"] = accuracy.quantile_accuracy(server, lat, quantile_objectives, boundaries)
+        stage["reconciliation"] = accuracy.reconcile(client if len(logs["ts"]) else None, server,
+                                                     None if lat is None else len(lat),
+                                                     spec.reconciliation_tolerance, spec.min_samples)
         sentences += mean_hides_tail(st["name"], objectives)
+        down = _down_sentence(stage)
+        if down:
+            sentences.append(down)
         stages.append(stage)
 
     comparison, baseline_failures = (compare(stages, baseline, spec) if baseline else (None, []))
@@ -80,9 +102,18 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, baseline: dict | None = No
         "capacity": capacity(stages),
         "sentences": sentences,
         "baseline": comparison,
+        "reconciliation": _run_reconciliation(stages, spec),
         "verdict": run_verdict(stages, baseline_failures),
     }
     return report
+
+
+def _run_reconciliation(stages: list[dict], spec: SloSpec) -> dict:
+    """Counts over the whole run, and the stages whose counts did not agree."""
+    totals = {k: sum((s["reconciliation"].get(k) or 0) for s in stages)
+              for k in ("locust_answered", "locust_no_response", "prometheus", "prometheus_200", "recorded")}
+    flagged = [f"{s['name']}: {', '.join(s['reconciliation']['flagged'])}" for s in stages if s["reconciliation"]["flagged"]]
+    return {**totals, "tolerance": spec.reconciliation_tolerance, "flagged": flagged, "ok": not flagged}
 
 
 FIGURES = (("rps", lambda s: s["server"].get("rps_all_traffic"), False),

@@ -19,6 +19,39 @@ def _by_label(answer: dict | None, label: str) -> dict[str, float]:
     return {r["metric"].get(label, ""): float(r["value"][1]) for r in answer["result"]}
 
 
+def _edge_count(samples: list[tuple[float, float]], start: float, end: float) -> float | None:
+    """Requests in [start, end] from one counter's samples, extrapolating each edge with the rate of the
+    scrape interval just inside it (a stage's neighbours run at other rates); None with < 2 samples inside."""
+    inside = [(t, v) for t, v in samples if start <= t <= end]
+    if len(inside) < 2:
+        return None
+    (t0, v0), (t1, v1) = inside[0], inside[1]
+    (u0, w0), (u1, w1) = inside[-2], inside[-1]
+    first_rate, last_rate = (v1 - v0) / (t1 - t0), (w1 - w0) / (u1 - u0)
+    born_inside = samples[0][0] >= start  # the series appeared during the window: it started from zero
+    at_start = 0.0 if born_inside else max(0.0, v0 - first_rate * (t0 - start))
+    return (w1 + last_rate * (end - u1)) - at_start
+
+
+def interpolated_counts(answer: dict | None, start: float, end: float, label: str) -> dict[str, float]:
+    """Requests per label value in [start, end] from raw counter samples; {} when they do not cover it."""
+    out: dict[str, float] = {}
+    for series in (answer or {}).get("result", []):
+        samples, offset, prev = [], 0.0, None
+        for t, v in series.get("values", []):
+            v = float(v)
+            if prev is not None and v < prev:  # a reset: the counter restarted from zero
+                offset += prev
+            prev = v
+            samples.append((float(t), v + offset))
+        count = _edge_count(samples, start, end)
+        if count is None:
+            return {}
+        key = series["metric"].get(label, "")
+        out[key] = out.get(key, 0.0) + count
+    return out
+
+
 def server_figures(entry: dict, status_label: str, quantiles: list[float], scrape_interval_s: float = 1.0) -> dict:
     """RPS, mean, quantiles with their bucket bounds, error ratios, availability, data completeness."""
     a = entry["answers"]
@@ -28,6 +61,7 @@ def server_figures(entry: dict, status_label: str, quantiles: list[float], scrap
     count = _scalar(a.get("latency_count")) or 0.0
     lat_sum = _scalar(a.get("latency_sum"))
     buckets = {float(le): v for le, v in _by_label(a.get("latency_buckets"), "le").items()}
+    edges = interpolated_counts(a.get("requests_samples"), entry["time"] - w, entry["time"], status_label)
     out: dict = {
         "window_s": w,
         "requests": round(total, 1),
@@ -35,10 +69,14 @@ def server_figures(entry: dict, status_label: str, quantiles: list[float], scrap
         "rps_all_traffic": round((_scalar(a.get("all_traffic")) or 0) / w, 2) if w > 0 else None,
         "errors_5xx": round(sum(v for s, v in by_status.items() if s.startswith("5")), 1),
         "errors_4xx": round(sum(v for s, v in by_status.items() if s.startswith("4")), 1),
+        "status_200": round(by_status.get("200", 0.0), 1),
         "mean_ms": round(1000 * lat_sum / count, 3) if count > 0 and lat_sum is not None else None,
         "up_min": _scalar(a.get("up_min")),
+        "down_at": _scalar(a.get("down_at")),
         "up_samples": _scalar(a.get("up_samples")),
         "counter_resets": _scalar(a.get("counter_resets")) or 0.0,
+        "requests_interpolated": round(sum(edges.values()), 1) if edges else None,
+        "status_200_interpolated": round(edges.get("200", 0.0), 1) if edges else None,
         "quantiles": {},
     }
     out["error_ratio"] = round(out["errors_5xx"] / total, 6) if total > 0 else None

@@ -33,11 +33,23 @@ def stage_queries(m: MetricsSpec, seconds: float, quantiles: list[float]) -> dic
         "latency_buckets": f"sum by (le) (increase({h}_bucket{sel}{w}))",
         "up_min": f"min(min_over_time(up{up}{w}))",
         "up_samples": f"sum(count_over_time(up{up}{w}))",
+        # The first scrape that found the target down, if any: a subquery at the scrape resolution.
+        "down_at": f"min(min_over_time(timestamp(up{up} == 0)[{int(round(seconds * 1000))}ms:1s]))",
         "counter_resets": f"sum(resets({m.requests_total}{sel}{w}))",
     }
     for q in quantiles:
         queries[f"quantile_{q:g}"] = f"histogram_quantile({q:g}, sum by (le) (increase({h}_bucket{sel}{w})))"
     return queries
+
+
+EDGE_PAD_S = 2.0
+
+
+def edge_samples_query(m: MetricsSpec, seconds: float) -> str:
+    """The request counter's raw samples from EDGE_PAD_S before the window to EDGE_PAD_S after it
+    (evaluate at end + EDGE_PAD_S): interpolated at the window's edges, they count its requests
+    to within a scrape, where increase() extrapolates."""
+    return f"{m.requests_total}{matchers(m.selector)}{window(seconds + 2 * EDGE_PAD_S)}"
 
 
 def rps_query(m: MetricsSpec, seconds: float) -> str:

@@ -107,6 +107,22 @@ def render(report: dict) -> str:
                     f'{_e(fmt(s["server"]["rps_all_traffic"]))}</td>{cells}</tr>')
     table = ("<table><tr><th>stage</th><th>gated</th><th>offered req/s</th><th>achieved req/s</th>"
              + "".join(f"<th>{_e(n)}</th>" for n in names) + "</tr>" + "".join(rows) + "</table>")
+    acc_rows = []
+    for s in report["stages"]:
+        for key, a in (s.get("accuracy") or {}).get("quantiles", {}).items():
+            acc_rows.append(f'<tr data-stage="{_e(s["name"])}" data-quantile="{_e(key)}"><th>{_e(s["name"])}</th>'
+                            f'<td>p{float(key) * 100:g}</td><td data-value="{a["estimate_ms"]}">{_e(fmt(a["estimate_ms"], "ms"))}</td>'
+                            f'<td data-value="{a["exact_ms"]}">{_e(fmt(a["exact_ms"], "ms"))}</td>'
+                            f'<td>{_e(fmt(a["error_ms"], "ms"))}</td><td>{"yes" if a["within_bucket"] else "NO"}</td></tr>')
+    accuracy = ("<h2>Accuracy: estimates against exact recorded quantiles</h2><table><tr><th>stage</th><th>quantile</th>"
+                "<th>estimate</th><th>exact</th><th>error</th><th>inside its bucket</th></tr>" + "".join(acc_rows) + "</table>"
+                if acc_rows else "")
+    rec_rows = "".join(
+        f'<tr><th>{_e(s["name"])}</th><td>{_e(fmt(r.get("locust_answered")))}</td><td>{_e(fmt(r.get("prometheus")))}</td>'
+        f'<td>{_e(fmt(r.get("recorded")))}</td><td>{"yes" if r.get("ok", True) else "FLAGGED"}</td></tr>'
+        for s in report["stages"] for r in [s.get("reconciliation") or {}])
+    reconciliation = ("<h2>Counts reconciled</h2><table><tr><th>stage</th><th>Locust answered</th><th>Prometheus</th>"
+                      "<th>recorded rows</th><th>ok</th></tr>" + rec_rows + "</table>")
     v = report["verdict"]
     lines = headline(report)
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>SLO report {_e(report['run']['id'])}</title>"
@@ -114,5 +130,5 @@ def render(report: dict) -> str:
             f"<p>Run <code>{_e(report['run']['id'])}</code>, profile <code>{_e(report['run']['profile'])}</code></p>"
             f"<h2 class='verdict-{_e(v['status'])}'>{_e(lines[0])}</h2><ul>"
             + "".join(f"<li>{_e(l)}</li>" for l in lines[1:]) + "</ul>"
-            + "".join(charts) + "<h2>Objectives per stage</h2>" + table
+            + "".join(charts) + "<h2>Objectives per stage</h2>" + table + accuracy + reconciliation
             + f"<script type='application/json' id='report-data'>{html.escape(json.dumps(report))}</script></body></html>")

@@ -63,6 +63,33 @@ def markdown(report: dict) -> str:
                    f"{qcell('0.95')} | {qcell('0.99')} | {fmt(cl.get('p50_ms'), 'ms')} | {fmt(cl.get('p95_ms'), 'ms')} | "
                    f"{fmt(cl.get('p99_ms'), 'ms')} | {fmt(cl.get('generator_cpu_cores'))} | "
                    f"{fmt(s['gap']['p95_gap_ms'], 'ms')}: {s['gap']['cause']} |")
+    out += ["", "## Accuracy: histogram estimates against the exact quantiles of the recorded latencies", "",
+            "| stage | recorded | p50 est / exact | p95 est / exact | p99 est / exact | inside the bucket |", "|---|---|---|---|---|---|"]
+    for s in report["stages"]:
+        acc = s.get("accuracy") or {}
+        qs = acc.get("quantiles", {})
+        cells = [f"{fmt((qs.get(k) or {}).get('estimate_ms'), 'ms')} / {fmt((qs.get(k) or {}).get('exact_ms'), 'ms')}"
+                 for k in ("0.5", "0.95", "0.99")]
+        inside = "yes" if qs and all(v["within_bucket"] for v in qs.values()) else ("-" if not qs else "NO")
+        out.append(f"| {s['name']} | {acc.get('rows', 0)} | " + " | ".join(cells) + f" | {inside} |")
+    recs = [f"- {s['name']}, {r['objective']}: {r['why']}; add bucket boundaries at {', '.join(f'{b:g}' for b in r['add_boundaries_ms'])} ms"
+            for s in report["stages"] for r in (s.get("accuracy") or {}).get("recommendations", [])]
+    if recs:
+        out += ["", "Bucket recommendations:", *recs]
+    out += ["", "## Counts reconciled", "",
+            "| stage | Locust answered | no response | Prometheus | Prometheus 200 | recorded rows | gaps | ok |",
+            "|---|---|---|---|---|---|---|---|"]
+    for s in report["stages"]:
+        r = s.get("reconciliation") or {}
+        gaps = ", ".join(f"{k} {v:+.2%}" for k, v in (r.get("gaps") or {}).items() if v is not None) or "-"
+        out.append(f"| {s['name']} | {fmt(r.get('locust_answered'))} | {fmt(r.get('locust_no_response'))} | "
+                   f"{fmt(r.get('prometheus'))} | {fmt(r.get('prometheus_200'))} | {fmt(r.get('recorded'))} | {gaps} | "
+                   f"{'yes' if r.get('ok', True) else 'FLAGGED'} |")
+    rec = report.get("reconciliation")
+    if rec:
+        out.append(f"| run | {fmt(rec['locust_answered'])} | {fmt(rec['locust_no_response'])} | {fmt(rec['prometheus'])} | "
+                   f"{fmt(rec['prometheus_200'])} | {fmt(rec['recorded'])} | tolerance {rec['tolerance']:.0%} | "
+                   f"{'yes' if rec['ok'] else 'FLAGGED'} |")
     notes = [f"- {s['name']}: {n}" for s in report["stages"] for n in s["server"]["notes"]]
     if notes:
         out += ["", "## Notes", "", *notes]

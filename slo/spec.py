@@ -93,6 +93,7 @@ class SloSpec(_Strict):
     objectives: list[Objective] = Field(min_length=1)
     baseline: BaselineCriteria = BaselineCriteria()
     min_samples: int = Field(100, ge=1)  # fewer requests in a stage: "not enough data", not a pass
+    reconciliation_tolerance: float = Field(0.02, gt=0, lt=1)  # allowed relative gap between counts
 
     @model_validator(mode="after")
     def _unique_names(self):

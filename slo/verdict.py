@@ -102,6 +102,10 @@ def run_verdict(stages: list[dict], baseline_failures: list[str]) -> dict:
     if unjudged:
         return {"status": "no_data", "exit_code": 2,
                 "reason": f"not enough data to judge gated stage(s) {', '.join(unjudged)}"}
+    unreconciled = [s["name"] for s in gated if not s.get("reconciliation", {}).get("ok", True)]
+    if unreconciled:
+        return {"status": "untrusted", "exit_code": 2,
+                "reason": f"counts do not reconcile in gated stage(s) {', '.join(unreconciled)}: the figures cannot be trusted"}
     warned = [s["name"] for s in gated if s["status"] == "warn"]
     reason = "every objective of every gated stage met" + (f" (warnings in {', '.join(warned)})" if warned else "")
     return {"status": "pass", "exit_code": 0, "reason": reason}

@@ -1,0 +1,67 @@
+"""Accuracy and reconciliation, table-driven on synthetic samples."""
+import numpy as np
+import pytest
+
+from slo.accuracy import quantile_accuracy, reconcile
+from slo.figures import interpolated_counts
+
+
+def _series(points, status="200"):
+    return {"metric": {"status": status}, "values": [[t, str(v)] for t, v in points]}
+
+
+@pytest.mark.parametrize("points, expected", [
+    ([(t, 100 * t) for t in range(0, 13)], 1000.0),
+    ([(t, 100 * t) for t in range(0, 6)] + [(t, 100 * (t - 6)) for t in range(6, 13)], 900.0),
+    ([(t, 100 * t) for t in range(0, 12)] + [(12, 100 * 11 + 900)], 1000.0),
+    ([(t + 0.5, 100 * t) for t in range(0, 13)], 1000.0),
+], ids=["a steady counter", "a reset loses only the requests since the last scrape", "a faster next stage right after the end",
+        "scrapes off the window's edges"])
+def test_counts_are_interpolated_at_the_window_edges(points, expected):
+    got = interpolated_counts({"result": [_series(points)]}, 1.0, 11.0, "status")
+    assert got["200"] == pytest.approx(expected, rel=0.01)
+
+
+def test_a_series_born_inside_the_window_counts_from_zero():
+    got = interpolated_counts({"result": [_series([(5, 3), (6, 3), (7, 4)], "500")]}, 1.0, 11.0, "status")
+    assert got["500"] == pytest.approx(4 + (11 - 7) * 1)
+
+
+def test_too_few_samples_give_no_interpolation():
+    assert interpolated_counts({"result": [_series([(5, 3)])]}, 1.0, 11.0, "status") == {}
+
+
+SERVER = {"quantiles": {"0.5": {"ms": 1.2, "bucket_ms": [1.0, 1.5]}, "0.99": {"ms": 98.0, "bucket_ms": [80.0, 100.0]}}}
+
+
+def test_estimates_are_set_beside_exact_quantiles():
+    lat = np.array([1.25] * 985 + [99.0] * 15)
+    acc = quantile_accuracy(SERVER, lat, {"p99": (0.99, 100.0)}, [80.0, 100.0])
+    assert acc["rows"] == 1000
+    assert acc["quantiles"]["0.5"]["exact_ms"] == 1.25 and acc["quantiles"]["0.5"]["within_bucket"]
+    assert acc["recommendations"] == []
+
+
+@pytest.mark.parametrize("lat, thresholds, boundaries, why", [
+    (np.array([1.25] * 980 + [120.0] * 20), {"p99": (0.99, 100.0)}, [80.0, 100.0], "different sides of the threshold"),
+    (np.array([1.25] * 985 + [99.0] * 15), {"p99": (0.99, 90.0)}, [80.0, 100.0], "not a bucket boundary"),
+], ids=["a verdict that the buckets flip", "a threshold between boundaries"])
+def test_bucket_boundaries_are_recommended_where_the_buckets_do_not_keep_their_promise(lat, thresholds, boundaries, why):
+    [rec] = quantile_accuracy(SERVER, lat, thresholds, boundaries)["recommendations"]
+    assert why in rec["why"] and rec["add_boundaries_ms"]
+
+
+def test_no_recorded_latencies_say_so():
+    assert "unavailable" in quantile_accuracy(SERVER, None, {}, [])["note"]
+
+
+@pytest.mark.parametrize("client, server, recorded, ok", [
+    ({"requests": 1000, "no_response": 0}, {"requests_interpolated": 1005.0, "status_200_interpolated": 1005.0}, 1000, True),
+    ({"requests": 1000, "no_response": 0}, {"requests_interpolated": 940.0, "status_200_interpolated": 940.0}, 940, False),
+    ({"requests": 1000, "no_response": 0}, {"requests_interpolated": 1000.0, "status_200_interpolated": 1000.0}, 900, False),
+    ({"requests": 1300, "no_response": 300}, {"requests_interpolated": 1000.0, "status_200_interpolated": 1000.0}, 1000, True),
+    (None, {"requests": 1000.0, "status_200": 1000.0}, 1000, True),
+], ids=["within tolerance", "Locust saw more than Prometheus", "recorded rows were lost",
+        "requests with no response never reached the server", "no client log to compare"])
+def test_reconciliation(client, server, recorded, ok):
+    assert reconcile(client, server, recorded, 0.02, 100)["ok"] is ok
