@@ -38,12 +38,15 @@ class InstrumentationMiddleware:
             length = self._content_length(scope)
             if length is not None and length > self.max_body_bytes:
                 await _refuse(send_wrapper, 413, f"request body larger than {self.max_body_bytes} bytes")
+            elif length is not None:
+                await self.app(scope, receive, send_wrapper)
             else:
-                # Only a body with no announced length needs its bytes counted as they stream in.
-                await self.app(scope, receive if length is not None else self._limited(receive), send_wrapper)
-        except _BodyTooLarge:
-            if status == 500:  # nothing sent yet
-                await _refuse(send_wrapper, 413, f"request body larger than {self.max_body_bytes} bytes")
+                # No announced length (chunked): read the body here, counting, then replay it to the app.
+                replay = await self._read_limited(receive)
+                if replay is None:
+                    await _refuse(send_wrapper, 413, f"request body larger than {self.max_body_bytes} bytes")
+                else:
+                    await self.app(scope, replay, send_wrapper)
         finally:
             self._observe(scope, status, perf_counter() - start)
 
@@ -75,25 +78,26 @@ class InstrumentationMiddleware:
             recorder.record((request_id, time(), endpoint, user_id, features, probability, prediction, elapsed,
                              self.state.model.version, self.pid))
 
-    def _limited(self, receive):
-        """Count streamed (chunked) body bytes, which no content-length announced."""
-        seen = 0
-        limit = self.max_body_bytes
-
-        async def limited_receive():
-            nonlocal seen
+    async def _read_limited(self, receive):
+        """A receive callable replaying the whole body, or None when it exceeds the limit."""
+        messages, seen = [], 0
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > limit:
-                    raise _BodyTooLarge
-            return message
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            seen += len(message.get("body", b""))
+            if seen > self.max_body_bytes:
+                return None
+            if not message.get("more_body", False):
+                break
+        queue = iter(messages)
 
-        return limited_receive
+        async def replay():
+            buffered = next(queue, None)
+            return buffered if buffered is not None else await receive()
 
-
-class _BodyTooLarge(Exception):
-    pass
+        return replay
 
 
 async def _refuse(send, status: int, reason: str) -> None:

@@ -1,0 +1,95 @@
+"""Faults on the real stack: the API killed mid-run, Prometheus lost mid-run. Loopback only, bounded."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from stack import local, prometheus
+from stack.procs import ROOT, pid_alive, stop_pid
+from stack.settings import StackSettings
+
+pytestmark = pytest.mark.integration
+
+PROFILE = """
+name: fault
+scenario: {weights: {predict_user: 8, predict_features: 1, health: 1}, rate_per_user: 10}
+settle_s: 1
+stages:
+  - {name: f1, users: 20, spawn_rate: 100, duration_s: 12}
+  - {name: f2, users: 20, spawn_rate: 100, duration_s: 14}
+"""
+
+
+def _start(tmp_path, *args, **env):
+    (tmp_path / "fault.yaml").write_text(PROFILE)
+    return subprocess.Popen([sys.executable, "-m", "slobench", "loadtest", "--profile", str(tmp_path / "fault.yaml"), *args],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "RESULTS_DIR": str(tmp_path / "results"), **env})
+
+
+def _after_first_stage(proc) -> list[str]:
+    lines, deadline = [], time.time() + 90
+    for line in proc.stdout:
+        lines.append(line)
+        if "stage 1/2" in line or time.time() > deadline:
+            break
+    time.sleep(3)  # well inside stage f2
+    return lines
+
+
+def test_the_api_killed_mid_run_fails_availability_says_when_and_exits_1(tmp_path):
+    proc = _start(tmp_path, "--no-drift")
+    lines = _after_first_stage(proc)
+    run = (tmp_path / "results" / "latest").resolve()
+    api_pid = json.loads((run / "manifest.json").read_text())["ran"]["api"]["pid"]
+    os.kill(api_pid, signal.SIGKILL)
+    out = "".join(lines) + proc.communicate(timeout=120)[0]
+    assert proc.returncode == 1, out
+    assert "Traceback" not in out
+    report = json.loads((run / "slo_report.json").read_text())
+    f1, f2 = report["stages"]
+    assert f1["status"] in ("pass", "warn")
+    availability = next(o for o in f2["objectives"] if o["name"] == "availability")
+    assert availability["status"] == "fail" and availability["measured"] == 0
+    assert f2["server"]["down_at"] is not None
+    assert any("found the API down at" in s and "f2" in s for s in report["sentences"])
+    assert f2["client"]["no_response"] > 0  # Locust saw the connection refused
+
+
+def test_prometheus_lost_mid_run_exits_2_keeps_the_load_data_and_the_run_is_judged_later(tmp_path):
+    state_dir = tmp_path / "stack"
+    state = local.up(StackSettings(state_dir=state_dir, rules_file=None), ephemeral_ports=True, log=lambda *_: None)
+    restarted = None
+    try:
+        proc = _start(tmp_path, "--no-drift", TARGET_URL=state.api_url, PROMETHEUS_URL=state.prometheus_url)
+        lines = _after_first_stage(proc)
+        os.kill(state.prometheus_pid, signal.SIGKILL)
+        out = "".join(lines) + proc.communicate(timeout=120)[0]
+        assert proc.returncode == 2, out
+        assert "Traceback" not in out and "is unreachable" in out and "Locust data of the run are kept" in out
+        run = (tmp_path / "results" / "latest").resolve()
+        for kept in ("stages.json", "manifest.json", "locust_stats.csv"):
+            assert (run / kept).is_file()
+        assert list(run.glob("client_requests.*.npz"))
+
+        # Prometheus comes back on its data: the run is judged after the fact, the gap marked as such.
+        port = int(state.prometheus_url.rsplit(":", 1)[1])
+        restarted = prometheus.start(prometheus.find_binary(None), state_dir / "prometheus.yml", state_dir / "tsdb",
+                                     port, state_dir / "logs" / "prometheus-again.log")
+        again = subprocess.run([sys.executable, "-m", "slobench", "evaluate", str(run), "--no-drift",
+                                "--prometheus-url", state.prometheus_url], cwd=ROOT, capture_output=True, text=True,
+                               timeout=120)
+        assert again.returncode in (0, 1), again.stdout + again.stderr
+        report = json.loads((run / "slo_report.json").read_text())
+        f1, f2 = report["stages"]
+        assert f1["server"]["complete"]
+        assert not f2["server"]["complete"] and any("incomplete" in n for n in f2["server"]["notes"])
+    finally:
+        if restarted is not None:
+            stop_pid(restarted.pid)
+        local.down(state_dir, log=lambda *_: None)
+    assert not pid_alive(state.api_pid)
