@@ -9,7 +9,7 @@ PROFILE ?= default
 export PYTHONUNBUFFERED := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup model api stack-up stack-down stack-status compose-up compose-down loadtest ui evaluate drift bench test clean
+.PHONY: rules help setup model api stack-up stack-down stack-status compose-up compose-down loadtest ui evaluate drift bench test clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -65,3 +65,8 @@ test: $(MODEL) ## Run the whole test suite (unit and integration, real processes
 
 clean: ## Remove the venv, the model, the state folder (not results/)
 	rm -rf $(VENV) models .state *.egg-info
+
+rules: $(STAMP) ## Generate Prometheus SLO recording and burn-rate alerting rules into stack/rules/
+	$(PY) -m slo rules $(if $(SLO),--slo $(SLO))
+	@if command -v promtool >/dev/null; then cd stack/rules && promtool check rules slo-rules.yml && promtool test rules slo-rules.test.yaml; \
+	else echo "promtool not found: the rules were written but not checked"; fi

@@ -1,4 +1,5 @@
 """The real local stack: uvicorn + Prometheus on free loopback ports, under traffic."""
+import json
 import threading
 import urllib.request
 
@@ -7,7 +8,7 @@ import pytest
 from stack import local
 from stack.dashboard import queries
 from stack.prometheus import instant
-from stack.procs import pid_alive, port_in_use, wait_until
+from stack.procs import http_get, pid_alive, port_in_use, wait_until
 from stack.settings import StackSettings
 
 pytestmark = pytest.mark.integration
@@ -34,7 +35,7 @@ def _traffic(url: str, n: int) -> None:
 @pytest.fixture(scope="module")
 def stack(model_path, tmp_path_factory):
     state_dir = tmp_path_factory.mktemp("stack")
-    settings = StackSettings(state_dir=state_dir, rules_file=None)
+    settings = StackSettings(state_dir=state_dir)  # with the generated SLO rules (stack/rules/slo-rules.yml)
     state = local.up(settings, predictions_db=state_dir / "p.db", ephemeral_ports=True, log=lambda *_: None)
     try:
         stop = threading.Event()
@@ -67,6 +68,14 @@ def test_every_dashboard_query_parses_and_returns_data(stack, query):
     _, state = stack
     concrete = query.replace("$__rate_interval", "1m").replace("$__range", "5m")
     assert instant(state.prometheus_url, concrete), concrete
+
+
+def test_the_local_prometheus_loads_the_slo_rules_and_records_them(stack):
+    _, state = stack
+    groups = json.loads(http_get(state.prometheus_url + "/api/v1/rules")[1])["data"]["groups"]
+    assert {g["name"] for g in groups} >= {"slo-streamflow-churn-api-errors", "slo-streamflow-churn-api-p99"}
+    wait_until(lambda: bool(instant(state.prometheus_url, 'slo:sli_error:ratio_rate5m{slo="errors"}')), 30,
+               "the SLI recording rule evaluated")
 
 
 def test_a_second_up_reuses_what_runs(stack):

@@ -1,0 +1,29 @@
+"""`python -m slo rules [--slo FILE]`: write the Prometheus SLO rules into stack/rules/."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from slo.errors import SpecError
+from slo.rules import RULES_PATH, write
+from slo.spec import DEFAULT_SLO_PATH, load_slo
+from slobench.conventions import LATENCY_BUCKETS
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m slo", description=__doc__)
+    parser.add_argument("command", choices=["rules"])
+    parser.add_argument("--slo", default=str(DEFAULT_SLO_PATH))
+    parser.add_argument("--out", default=str(RULES_PATH))
+    args = parser.parse_args(argv)
+    try:
+        path = write(load_slo(args.slo), args.out, LATENCY_BUCKETS)
+    except SpecError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
