@@ -13,10 +13,11 @@ from pathlib import Path
 
 import gevent
 from locust import LoadTestShape, constant, constant_throughput, events, task
-from locust.contrib.fasthttp import FastHttpUser
+from locust.contrib.fasthttp import FastHttpSession, FastHttpUser
 from locust.runners import MasterRunner, WorkerRunner
 
 from loadtests import timeline
+from loadtests.open_model import OpenSchedule, _Retimed
 from loadtests.profile import load_profile
 from loadtests.requestlog import RequestLog
 from loadtests.shape import stage_index_at, users_at
@@ -29,28 +30,49 @@ _log = RequestLog()
 _state: dict = {"wall_start": None, "run_dir": None}
 
 
-def _predict_user(user):
-    user.client.post("/predict", json={"user_id": random.choice(IDS)}, name="/predict")
+def _predict_user(client):
+    client.post("/predict", json={"user_id": random.choice(IDS)}, name="/predict")
 
 
-def _predict_features(user):
-    user.client.post("/predict/features", json=random.choice(PAYLOADS), name="/predict/features")
+def _predict_features(client):
+    client.post("/predict/features", json=random.choice(PAYLOADS), name="/predict/features")
 
 
-def _health(user):
-    user.client.get("/health", name="/health")
+def _health(client):
+    client.get("/health", name="/health")
 
 
+# Every request is named by its route, as the API's endpoint label.
 _TASKS = {"predict_user": _predict_user, "predict_features": _predict_features, "health": _health}
+_WEIGHTED = [(_TASKS[name], w) for name, w in PROFILE.scenario.weights.items() if w > 0]
 
+if PROFILE.kind == "closed":
+    class ChurnApiUser(FastHttpUser):
+        """One client of the API, waiting for each answer (closed model)."""
 
-class ChurnApiUser(FastHttpUser):
-    """One client of the API; every request is named by its route, as the API's endpoint label."""
+        rate = PROFILE.scenario.rate_per_user
+        wait_time = constant_throughput(rate) if rate > 0 else constant(0)
+        tasks = {(lambda fn: lambda self: fn(self.client))(fn): w for fn, w in _WEIGHTED}
+        host = "http://127.0.0.1:8000"
+else:
+    class ChurnApiOpenUser(FastHttpUser):
+        """The open-model dispatcher of this process (loadtests/open_model.py)."""
 
-    rate = PROFILE.scenario.rate_per_user
-    wait_time = constant_throughput(rate) if rate > 0 else constant(0)
-    tasks = {_TASKS[name]: w for name, w in PROFILE.scenario.weights.items() if w > 0}
-    host = "http://127.0.0.1:8000"
+        wait_time = constant(0)
+        host = "http://127.0.0.1:8000"
+
+        def __init__(self, environment):
+            super().__init__(environment)
+            self.schedule = _state["open_schedule"] = OpenSchedule(PROFILE, int(os.environ.get("SLOBENCH_PROCESSES", "1")))
+            self.retimed = _Retimed(environment.events.request, self.schedule)
+            self.open_client = FastHttpSession(base_url=self.host, request_event=self.retimed, user=self,
+                                               concurrency=PROFILE.max_concurrency)
+
+        @task
+        def dispatch(self):
+            fns, weights = zip(*_WEIGHTED)
+            self.schedule.run(lambda: random.choices(fns, weights)[0](self.open_client), self.retimed)
+            gevent.sleep(3600)  # the schedule is done; the shape ends the test
 
 
 class StagedShape(LoadTestShape):
@@ -61,7 +83,8 @@ class StagedShape(LoadTestShape):
         _state["wall_start"] = time.time()
 
     def tick(self):
-        return users_at(PROFILE, self.get_run_time())
+        processes = getattr(self.runner, "worker_count", 1) or 1
+        return users_at(PROFILE, self.get_run_time(), processes)
 
 
 @events.request.add_listener
@@ -133,6 +156,8 @@ def _on_test_stop(environment, **_):
     if not isinstance(environment.runner, MasterRunner):
         SPOOL.mkdir(parents=True, exist_ok=True)
         _log.save(SPOOL)
+        if _state.get("open_schedule") is not None:
+            _state.pop("open_schedule").save(SPOOL)
     if not isinstance(environment.runner, WorkerRunner) and _state["run_dir"] and _state["wall_start"]:
         # The shape may end the test before the progress loop saw the last stage finish.
         reached = stage_index_at(PROFILE, time.time() - _state["wall_start"])

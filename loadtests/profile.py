@@ -33,20 +33,30 @@ class Scenario(_Strict):
 
 class Stage(_Strict):
     name: str = Field(min_length=1)
-    users: int = Field(ge=1, le=10_000)
-    spawn_rate: float = Field(gt=0)
+    users: int | None = Field(None, ge=1, le=10_000)        # closed model: concurrent users
+    spawn_rate: float = Field(100.0, gt=0)
+    rate_rps: float | None = Field(None, gt=0, le=100_000)  # open model: arrivals per second
     duration_s: float = Field(gt=0, le=24 * 3600)
 
 
 class Profile(_Strict):
     name: str
     description: str = ""
+    # closed: Locust users wait for each answer (load drops when the API slows down);
+    # open: requests start on a schedule of arrivals whatever the answers (no coordinated omission).
+    kind: Literal["closed", "open"] = "closed"
+    arrival: Literal["poisson", "constant"] = "poisson"
+    max_concurrency: int = Field(1000, ge=1, le=100_000)  # open model: requests in flight at most
     scenario: Scenario = Scenario()
     settle_s: float = Field(2.0, ge=0)  # excluded after each ramp, so queues reach steady state
     stages: list[Stage] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _stages_are_judgeable(self):
+        needed = "users" if self.kind == "closed" else "rate_rps"
+        for s in self.stages:
+            if getattr(s, needed) is None:
+                raise ValueError(f"stage {s.name}: a {self.kind}-model profile declares {needed} in every stage")
         names = [s.name for s in self.stages]
         if len(set(names)) != len(names):
             raise ValueError("stage names must be unique")
@@ -64,12 +74,15 @@ class Profile(_Strict):
         """Each stage's offsets from the test start; the measured part excludes ramp and settle."""
         out, t, prev_users = [], 0.0, 0
         for i, s in enumerate(self.stages):
-            ramp = abs(s.users - prev_users) / s.spawn_rate
-            offered = s.users * self.scenario.rate_per_user if self.scenario.rate_per_user > 0 else None
-            out.append(StageWindow(i, s.name, s.users, offered, t, t + s.duration_s,
+            if self.kind == "open":
+                ramp, offered, users = 0.0, s.rate_rps, 0  # arrivals switch rate at once
+            else:
+                ramp = abs(s.users - prev_users) / s.spawn_rate
+                offered = s.users * self.scenario.rate_per_user if self.scenario.rate_per_user > 0 else None
+                users = prev_users = s.users
+            out.append(StageWindow(i, s.name, users, offered, t, t + s.duration_s,
                                    min(t + ramp + self.settle_s, t + s.duration_s)))
             t += s.duration_s
-            prev_users = s.users
         return out
 
 

@@ -32,8 +32,10 @@ def _pipe(proc: subprocess.Popen, log: Path, on_line) -> threading.Thread:
     return t
 
 
-def _env(profile_path: Path, spool: Path, run_dir: Path | None = None, results_dir: Path | None = None) -> dict:
-    env = {**os.environ, "SLOBENCH_PROFILE": str(profile_path), "SLOBENCH_SPOOL": str(spool), "PYTHONUNBUFFERED": "1"}
+def _env(profile_path: Path, spool: Path, run_dir: Path | None = None, results_dir: Path | None = None,
+         processes: int = 1) -> dict:
+    env = {**os.environ, "SLOBENCH_PROFILE": str(profile_path), "SLOBENCH_SPOOL": str(spool), "PYTHONUNBUFFERED": "1",
+           "SLOBENCH_PROCESSES": str(processes)}
     env.pop("SLOBENCH_RUN_DIR", None)
     if run_dir:
         env["SLOBENCH_RUN_DIR"] = str(run_dir)
@@ -52,7 +54,7 @@ def run_headless(profile_path: Path, profile: Profile, target_url: str, run_dir:
     extra = ["--headless", "--csv", str(run_dir / "locust"), "--csv-full-history",
              "--html", str(run_dir / "locust_report.html"), "--only-summary"]
     proc = subprocess.Popen(locust_command(target_url, processes, extra), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL, text=True, env=_env(profile_path, run_dir, run_dir=run_dir),
+                            stdin=subprocess.DEVNULL, text=True, env=_env(profile_path, run_dir, run_dir=run_dir, processes=processes),
                             start_new_session=True, preexec_fn=_pin(cpus))
     pump = _pipe(proc, run_dir / "locust.log", on_line)
     try:
@@ -73,7 +75,7 @@ def start_ui(profile_path: Path, target_url: str, results_dir: Path, spool: Path
     """Locust's web UI on 127.0.0.1:port; every test started there gets its own run folder."""
     extra = ["--web-host", "127.0.0.1", "--web-port", str(port), "--csv", str(spool / "locust"), "--csv-full-history"]
     proc = subprocess.Popen(locust_command(target_url, processes, extra), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL, text=True, env=_env(profile_path, spool, results_dir=results_dir),
+                            stdin=subprocess.DEVNULL, text=True, env=_env(profile_path, spool, results_dir=results_dir, processes=processes),
                             start_new_session=True, preexec_fn=_pin(cpus))
     _pipe(proc, log or (results_dir / ".locust-ui.log"), on_line)
     return proc

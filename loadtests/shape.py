@@ -4,13 +4,15 @@ from __future__ import annotations
 from loadtests.profile import Profile
 
 
-def users_at(profile: Profile, elapsed_s: float) -> tuple[int, float] | None:
-    """(users, spawn_rate) the test should have at elapsed_s; None once every stage is over."""
+def users_at(profile: Profile, elapsed_s: float, processes: int = 1) -> tuple[int, float] | None:
+    """(users, spawn_rate) the test should have at elapsed_s; None once every stage is over.
+
+    An open-model profile runs one dispatcher user per Locust process for its whole length."""
     t = 0.0
     for stage in profile.stages:
         t += stage.duration_s
         if elapsed_s < t:
-            return stage.users, stage.spawn_rate
+            return (processes, 1000.0) if profile.kind == "open" else (stage.users, stage.spawn_rate)
     return None
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from loadtests import timeline
 from loadtests.client_stats import load_logs, stage_figures
+from loadtests.open_model import merged_stage_figures
 from slo import accuracy, collect as collect_mod
 from slo.figures import server_figures
 from slo.spec import LatencyQuantile, SloSpec
@@ -60,6 +61,8 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, baseline: dict | None = No
                               "SLO file declares; re-evaluate against a running Prometheus (--prometheus-url)")
     raw_by_name = {e["name"]: e for e in raw["stages"]}
     logs = load_logs(run_dir)
+    kind = tl.get("kind", "closed")
+    open_figures = merged_stage_figures(run_dir) if kind == "open" else {}
     endpoint = spec.metrics.selector.get("endpoint")
     stages = []
     sentences = []
@@ -68,7 +71,7 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, baseline: dict | None = No
         if entry is None:
             continue
         server = server_figures(entry, spec.metrics.status_label, _quantiles(spec))
-        client = stage_figures(logs, st, endpoint)
+        client = {**stage_figures(logs, st, endpoint), "model": kind, **open_figures.get(st["name"], {})}
         enough = server["requests"] >= spec.min_samples
         objectives = [judge_objective(o, server, st.get("offered_rps"), enough) for o in spec.objectives]
         stage = {"index": st["index"], "name": st["name"], "users": st["users"], "offered_rps": st.get("offered_rps"),
@@ -120,7 +123,13 @@ FIGURES = (("rps", lambda s: s["server"].get("rps_all_traffic"), False),
            ("mean", lambda s: s["server"].get("mean_ms"), True),
            ("p50", lambda s: (s["server"]["quantiles"].get("0.5") or {}).get("ms"), True),
            ("p95", lambda s: (s["server"]["quantiles"].get("0.95") or {}).get("ms"), True),
-           ("p99", lambda s: (s["server"]["quantiles"].get("0.99") or {}).get("ms"), True))
+           ("p99", lambda s: (s["server"]["quantiles"].get("0.99") or {}).get("ms"), True),
+           ("client_p99", lambda s: s["client"].get("hdr_p99_ms", s["client"].get("p99_ms")), True))
+
+MODELS_NOTE = ("The two runs used different load models. The closed model's users wait for each answer, so when "
+               "the API slows down fewer requests are sent and the slow period is under-sampled (coordinated "
+               "omission); the open model starts requests on schedule and times them from their intended start. "
+               "At the same offered load, trust the open model's client tail: it is the one users live.")
 
 
 def compare(stages: list[dict], baseline: dict, spec: SloSpec) -> tuple[dict, list[str]]:
@@ -141,7 +150,10 @@ def compare(stages: list[dict], baseline: dict, spec: SloSpec) -> tuple[dict, li
             if s["gated"] and ch is not None and ch > limit:
                 failures.append(f"stage {s['name']}: {objective} worse by {ch:.1%} than the baseline (limit {limit:.0%})")
         rows.append({"stage": s["name"], "figures": changes})
-    return {"run": baseline["run"]["id"], "stages": rows, "failures": failures}, failures
+    models = {baseline["stages"][0]["client"].get("model", "closed") if baseline["stages"] else None,
+              stages[0]["client"].get("model", "closed") if stages else None} - {None}
+    note = MODELS_NOTE if len(models) > 1 else None
+    return {"run": baseline["run"]["id"], "stages": rows, "failures": failures, "models_note": note}, failures
 
 
 def load_report(path: Path) -> dict:

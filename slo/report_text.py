@@ -95,12 +95,15 @@ def markdown(report: dict) -> str:
         out += ["", "## Notes", "", *notes]
     if report.get("baseline"):
         b = report["baseline"]
-        out += ["", f"## Against baseline {b['run']}", "", "| stage | " + " | ".join(f for f in ("rps", "mean", "p50", "p95", "p99")) + " |",
-                "|---|---|---|---|---|---|"]
+        names = ("rps", "mean", "p50", "p95", "p99", "client_p99")
+        out += ["", f"## Against baseline {b['run']}", "", "| stage | " + " | ".join(names) + " |",
+                "|---|" + "---|" * len(names)]
         for row in b["stages"]:
             out.append(f"| {row['stage']} | " + " | ".join(
                 f"{v['change']:+.1%}" if v["change"] is not None else "-" for v in row["figures"].values()) + " |")
         out += [f"- {f}" for f in b["failures"]]
+        if b.get("models_note"):
+            out += ["", b["models_note"]]
     return "\n".join(out) + "\n"
 
 

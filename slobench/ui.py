@@ -7,6 +7,7 @@ from pathlib import Path
 
 from loadtests import run as locust_run
 from loadtests.profile import Profile, resolve
+from loadtests.open_model import HDR_GLOB
 from loadtests.requestlog import FILE_GLOB
 from slo.report_text import headline
 from slo.spec import SloSpec
@@ -26,7 +27,7 @@ def collect_ui_run(run_dir: Path, ui_url: str, spool: Path, processes: int) -> N
     deadline = time.time() + 10
     while len(list(spool.glob(FILE_GLOB))) < processes and time.time() < deadline:
         time.sleep(0.2)
-    for part in spool.glob(FILE_GLOB):
+    for part in [*spool.glob(FILE_GLOB), *spool.glob(HDR_GLOB)]:
         shutil.move(str(part), run_dir / part.name)
     history = spool / "locust_stats_history.csv"
     if history.exists():
