@@ -9,7 +9,7 @@ PROFILE ?= default
 export PYTHONUNBUFFERED := 1
 
 .DEFAULT_GOAL := help
-.PHONY: rules help setup model api stack-up stack-down stack-status compose-up compose-down loadtest ui evaluate drift bench test clean
+.PHONY: capacity rules help setup model api stack-up stack-down stack-status compose-up compose-down loadtest ui evaluate drift bench test clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -47,6 +47,9 @@ compose-down: ## Stop the Compose stack
 
 loadtest: $(MODEL) ## Full run: stack, Locust (PROFILE=default|smoke|long|drifted), SLO and drift reports
 	$(PY) -m slobench loadtest --profile $(PROFILE) $(if $(SLO),--slo $(SLO)) $(if $(BASELINE),--baseline $(BASELINE))
+
+capacity: $(MODEL) ## Search the highest Poisson rate meeting every objective (BUDGET=300 seconds at most)
+	$(PY) -m slobench capacity $(if $(SLO),--slo $(SLO)) $(if $(BUDGET),--budget-seconds $(BUDGET))
 
 ui: $(MODEL) ## Locust web UI on 127.0.0.1:8089 against the local stack; reports when a test stops
 	$(PY) -m slobench ui --profile $(PROFILE) $(if $(SLO),--slo $(SLO))

@@ -94,6 +94,8 @@ class SloSpec(_Strict):
     baseline: BaselineCriteria = BaselineCriteria()
     min_samples: int = Field(100, ge=1)  # fewer requests in a stage: "not enough data", not a pass
     reconciliation_tolerance: float = Field(0.02, gt=0, lt=1)  # allowed relative gap between counts
+    # A q-quantile is judged only with at least this many requests above it: p99 needs 1,000 requests.
+    min_tail_samples: int = Field(10, ge=1)
 
     @model_validator(mode="after")
     def _unique_names(self):

@@ -17,10 +17,12 @@ def _grade(measured, threshold, warning, higher_is_worse: bool = True) -> str:
     return "pass"
 
 
-def judge_objective(o, server: dict, offered_rps: float | None, enough: bool) -> dict:
+def judge_objective(o, server: dict, offered_rps: float | None, enough: bool, min_tail_samples: int = 1) -> dict:
     out = {"name": o.name, "kind": o.kind}
     if isinstance(o, (LatencyQuantile, LatencyMean)):
         if isinstance(o, LatencyQuantile):
+            # Too few requests above the quantile to know where it lies: say so rather than pass.
+            enough = enough and server["requests"] * (1 - o.quantile) >= min_tail_samples
             q = server["quantiles"].get(f"{o.quantile:g}") or {}
             measured, out["bucket_ms"], out["quantile"] = q.get("ms"), q.get("bucket_ms"), o.quantile
         else:

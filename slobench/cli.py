@@ -66,6 +66,15 @@ def cmd_evaluate(args, settings: HarnessSettings) -> int:
     return _summary(run_dir, report)
 
 
+def cmd_capacity(args, settings: HarnessSettings) -> int:
+    from slobench.capacity import search
+    run_dir, result = search(settings, load_slo(args.slo), start_rps=args.start_rps, max_rps=args.max_rps,
+                             step_s=args.step_seconds, budget_s=args.budget_seconds, log=_say)
+    print((run_dir / "capacity_report.md").read_text())
+    print(f"report: {run_dir}/capacity_report.md ({result['seconds']:.0f} s of {result['budget_s']:.0f} s allowed)")
+    return 0 if result["capacity_rps"] else 1
+
+
 def cmd_ui(args, settings: HarnessSettings) -> int:
     from slobench.ui import serve
     return serve(settings, args.profile, load_profile(args.profile), load_slo(args.slo), _drift_check(), log=_say)
@@ -89,17 +98,22 @@ def main(argv: list[str] | None = None) -> int:
     ev.add_argument("--prometheus-url", help="query this Prometheus again instead of the saved answers")
     ui = sub.add_parser("ui", help="Locust's web UI on 127.0.0.1:8089 against the local stack")
     ui.add_argument("--profile", default="default")
-    for p in (lt, ev, ui):
+    cap = sub.add_parser("capacity", help="find the highest Poisson arrival rate that meets every objective")
+    cap.add_argument("--start-rps", type=float, default=500)
+    cap.add_argument("--max-rps", type=float, default=20_000)
+    cap.add_argument("--step-seconds", type=float, default=20)
+    cap.add_argument("--budget-seconds", type=float, default=300, help="the whole search stops within this bound")
+    for p in (lt, ev, ui, cap):
         p.add_argument("--slo", default=str(DEFAULT_SLO_PATH), help="SLO file (default slo/slos.yaml)")
     for p in (lt, ev):
         p.add_argument("--baseline", type=Path, help="a previous run folder to compare with")
         p.add_argument("--no-drift", action="store_true", help="skip the drift check")
     args = parser.parse_args(argv)
-    if args.command in ("loadtest", "ui"):
+    if args.command in ("loadtest", "ui", "capacity"):
         _stop_on_signals()
     try:
         settings = HarnessSettings()
-        handler = {"loadtest": cmd_loadtest, "evaluate": cmd_evaluate, "ui": cmd_ui}[args.command]
+        handler = {"loadtest": cmd_loadtest, "evaluate": cmd_evaluate, "ui": cmd_ui, "capacity": cmd_capacity}[args.command]
         return handler(args, settings)
     except ValidationError as exc:
         err = exc.errors()[0]

@@ -19,7 +19,7 @@ name: tinyui
 scenario: {weights: {predict_user: 8, predict_features: 1, health: 1}, rate_per_user: 10}
 settle_s: 1
 stages:
-  - {name: u1, users: 10, spawn_rate: 50, duration_s: 8}
+  - {name: u1, users: 20, spawn_rate: 100, duration_s: 10}
 """
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--no-first-run", "--disable-sync"]

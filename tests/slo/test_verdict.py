@@ -102,3 +102,10 @@ def test_the_mean_hiding_the_tail_is_called_out_in_one_sentence(tmp_path):
 def test_no_sentence_when_the_tail_is_fine(tmp_path):
     report = _judge(tmp_path, [{"name": "s1", "offered_rps": 100, "latencies": steady(2)}])
     assert report["sentences"] == []
+
+
+@pytest.mark.parametrize("n, expected", [(500, "insufficient"), (1000, "pass")],
+                         ids=["500 requests cannot place a p99", "1,000 requests can"])
+def test_a_stage_too_short_to_judge_its_p99_says_so(tmp_path, n, expected):
+    report = _judge(tmp_path, [{"name": "s1", "offered_rps": None, "latencies": steady(2, n=n)}])
+    assert _status(report)["p99"] == expected and _status(report)["p50"] == "pass"
