@@ -52,6 +52,7 @@ def stage_figures(logs: dict, stage: dict, endpoint: str | None = "/predict") ->
         "failures": int((~logs["ok"][sel]).sum()),
         # Requests that got no HTTP answer never reached the server's counters.
         "no_response": int((logs["status"][sel] == 0).sum()),
+        "status_200": int((logs["status"][sel] == 200).sum()),
         "rps": round(int(sel.sum()) / seconds, 2) if seconds > 0 else None,
         "rps_all_endpoints": round(all_count / seconds, 2) if seconds > 0 else None,
         "generator_cpu_cores": _cpu_share(logs["cpu"], start, end),

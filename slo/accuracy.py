@@ -53,23 +53,30 @@ def quantile_accuracy(server: dict, latencies_ms: np.ndarray | None, thresholds:
     return out
 
 
-def reconcile(client: dict | None, server: dict, recorded_rows: int | None, tolerance: float, min_samples: int) -> dict:
-    """Locust's answered requests vs Prometheus's increase, and Prometheus's 200s vs recorded rows.
-
-    client is None when the run kept no client log (then that comparison is not made)."""
+def reconcile(client: dict | None, server: dict, recorded_rows: int | None, tolerance: float, min_samples: int,
+              window_s: float = 0.0, scrape_interval_s: float = 1.0) -> dict:
+    """Locust against the recorded rows (both exact, per request: the strict check that nothing was lost
+    or counted twice), and Prometheus against both (exact only to a scrape: half a scrape interval of
+    traffic is allowed besides the tolerance). client is None when the run kept no client log."""
     client = client or {}
     locust = client["requests"] - client.get("no_response", 0) if "requests" in client else None
+    locust_200 = client.get("status_200") if "requests" in client else None
     # Counts interpolated at the window's edges are exact to a scrape; increase() extrapolates: prefer them.
     exact = server.get("requests_interpolated") is not None
     prometheus = server["requests_interpolated"] if exact else (server.get("requests") or 0.0)
     ok_200 = server.get("status_200_interpolated") if exact else server.get("status_200")
+    resolution = 0.5 * scrape_interval_s / window_s if window_s > 0 else 0.0
+    allowed = {"locust_vs_recorded": tolerance, "locust_vs_prometheus": max(tolerance, resolution),
+               "prometheus_200_vs_recorded": max(tolerance, resolution)}
     gaps = {"locust_vs_prometheus": _gap(locust, prometheus)}
-    if recorded_rows is not None and ok_200 is not None:
+    if recorded_rows is not None:
+        gaps["locust_vs_recorded"] = _gap(locust_200, recorded_rows)
         gaps["prometheus_200_vs_recorded"] = _gap(ok_200, recorded_rows)
     judged = max(locust or 0, prometheus) >= min_samples
-    flagged = [k for k, g in gaps.items() if judged and g is not None and abs(g) > tolerance]
-    return {"locust_answered": locust, "locust_no_response": client.get("no_response", 0), "prometheus": prometheus,
-            "prometheus_200": ok_200, "recorded": recorded_rows, "gaps": gaps, "tolerance": tolerance,
+    flagged = [k for k, g in gaps.items() if judged and g is not None and abs(g) > allowed[k]]
+    return {"locust_answered": locust, "locust_200": locust_200, "locust_no_response": client.get("no_response", 0),
+            "prometheus": prometheus, "prometheus_200": ok_200, "recorded": recorded_rows, "gaps": gaps,
+            "allowed": {k: round(v, 4) for k, v in allowed.items()}, "tolerance": tolerance,
             "flagged": flagged, "ok": not flagged}
 
 

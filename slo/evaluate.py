@@ -88,7 +88,7 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, baseline: dict | None = No
         stage["accuracy"] = accuracy.quantile_accuracy(server, lat, quantile_objectives, boundaries)
         stage["reconciliation"] = accuracy.reconcile(client if len(logs["ts"]) else None, server,
                                                      None if lat is None else len(lat),
-                                                     spec.reconciliation_tolerance, spec.min_samples)
+                                                     spec.reconciliation_tolerance, spec.min_samples, entry["window_s"])
         sentences += mean_hides_tail(st["name"], objectives)
         down = _down_sentence(stage)
         if down:

@@ -55,13 +55,23 @@ def test_no_recorded_latencies_say_so():
     assert "unavailable" in quantile_accuracy(SERVER, None, {}, [])["note"]
 
 
-@pytest.mark.parametrize("client, server, recorded, ok", [
-    ({"requests": 1000, "no_response": 0}, {"requests_interpolated": 1005.0, "status_200_interpolated": 1005.0}, 1000, True),
-    ({"requests": 1000, "no_response": 0}, {"requests_interpolated": 940.0, "status_200_interpolated": 940.0}, 940, False),
-    ({"requests": 1000, "no_response": 0}, {"requests_interpolated": 1000.0, "status_200_interpolated": 1000.0}, 900, False),
-    ({"requests": 1300, "no_response": 300}, {"requests_interpolated": 1000.0, "status_200_interpolated": 1000.0}, 1000, True),
-    (None, {"requests": 1000.0, "status_200": 1000.0}, 1000, True),
-], ids=["within tolerance", "Locust saw more than Prometheus", "recorded rows were lost",
+C = {"requests": 1000, "no_response": 0, "status_200": 1000}
+
+
+@pytest.mark.parametrize("client, server, recorded, window_s, flagged", [
+    (C, {"requests_interpolated": 1005.0, "status_200_interpolated": 1005.0}, 1000, 60, []),
+    (C, {"requests_interpolated": 940.0, "status_200_interpolated": 940.0}, 1000, 60,
+     ["locust_vs_prometheus", "prometheus_200_vs_recorded"]),
+    (C, {"requests_interpolated": 1025.0, "status_200_interpolated": 1025.0}, 1000, 10, []),
+    (C, {"requests_interpolated": 1000.0, "status_200_interpolated": 1000.0}, 985, 60, []),
+    (C, {"requests_interpolated": 1000.0, "status_200_interpolated": 1000.0}, 900, 60,
+     ["locust_vs_recorded", "prometheus_200_vs_recorded"]),
+    ({"requests": 1300, "no_response": 300, "status_200": 1000},
+     {"requests_interpolated": 1000.0, "status_200_interpolated": 1000.0}, 1000, 60, []),
+    (None, {"requests": 1000.0, "status_200": 1000.0}, 1000, 60, []),
+], ids=["within tolerance", "Locust saw more than Prometheus", "a short window allows half a scrape of traffic",
+        "1.5 % fewer rows than answers is within 2 %", "recorded rows were lost",
         "requests with no response never reached the server", "no client log to compare"])
-def test_reconciliation(client, server, recorded, ok):
-    assert reconcile(client, server, recorded, 0.02, 100)["ok"] is ok
+def test_reconciliation(client, server, recorded, window_s, flagged):
+    r = reconcile(client, server, recorded, 0.02, 100, window_s)
+    assert r["flagged"] == flagged and r["ok"] is (not flagged)
