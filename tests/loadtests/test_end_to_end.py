@@ -73,7 +73,8 @@ def test_normal_traffic_ends_with_no_action(tiny_run):
 def test_the_drifted_scenario_ends_with_retrain(tmp_path):
     profile = tmp_path / "drifted.yaml"
     profile.write_text(TINY.replace("predict_user: 8, predict_features: 1, health: 1}",
-                                    "predict_user: 5, predict_features: 5, health: 0}, traffic: drifted"))
+                                    "predict_user: 5, predict_features: 5, health: 0}, traffic: drifted")
+                       .replace("users: 15,", "users: 25,"))  # enough /predict requests to place a p99
     done = _run(tmp_path, str(profile))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Drift: RETRAIN" in done.stdout
