@@ -5,6 +5,7 @@ Run by loadtests/run.py, headless or with the web UI. Each process logs its requ
 """
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import random
@@ -24,6 +25,9 @@ from loadtests.shape import stage_index_at, users_at
 from loadtests.traffic import load_traffic
 
 PROFILE = load_profile(os.environ.get("SLOBENCH_PROFILE", "smoke"))
+# Extensions the harness plugs in (e.g. the live SLO tab of `make ui`), by module name.
+for _plugin in filter(None, os.environ.get("SLOBENCH_LOCUST_PLUGINS", "").split(",")):
+    importlib.import_module(_plugin)
 SPOOL = Path(os.environ.get("SLOBENCH_SPOOL", "."))
 IDS, PAYLOADS = load_traffic(PROFILE.scenario.traffic)
 _log = RequestLog()

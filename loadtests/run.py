@@ -71,11 +71,13 @@ def run_headless(profile_path: Path, profile: Profile, target_url: str, run_dir:
 
 
 def start_ui(profile_path: Path, target_url: str, results_dir: Path, spool: Path, port: int, processes: int = 1,
-             cpus: set[int] | None = None, log: Path | None = None, on_line=print) -> subprocess.Popen:
+             cpus: set[int] | None = None, log: Path | None = None, on_line=print, extra_env: dict | None = None
+             ) -> subprocess.Popen:
     """Locust's web UI on 127.0.0.1:port; every test started there gets its own run folder."""
     extra = ["--web-host", "127.0.0.1", "--web-port", str(port), "--csv", str(spool / "locust"), "--csv-full-history"]
     proc = subprocess.Popen(locust_command(target_url, processes, extra), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL, text=True, env=_env(profile_path, spool, results_dir=results_dir, processes=processes),
+                            stdin=subprocess.DEVNULL, text=True,
+                            env={**_env(profile_path, spool, results_dir=results_dir, processes=processes), **(extra_env or {})},
                             start_new_session=True, preexec_fn=_pin(cpus))
     _pipe(proc, log or (results_dir / ".locust-ui.log"), on_line)
     return proc

@@ -77,7 +77,8 @@ def cmd_capacity(args, settings: HarnessSettings) -> int:
 
 def cmd_ui(args, settings: HarnessSettings) -> int:
     from slobench.ui import serve
-    return serve(settings, args.profile, load_profile(args.profile), load_slo(args.slo), _drift_check(), log=_say)
+    return serve(settings, args.profile, load_profile(args.profile), load_slo(args.slo), _drift_check(), log=_say,
+                 slo_path=Path(args.slo))
 
 
 def _stop_on_signals() -> None:

@@ -39,7 +39,7 @@ def collect_ui_run(run_dir: Path, ui_url: str, spool: Path, processes: int) -> N
 
 
 def serve(settings: HarnessSettings, profile_name: str, profile: Profile, spec: SloSpec, drift_check, log=print,
-          max_seconds: float | None = None) -> int:
+          max_seconds: float | None = None, slo_path: Path | None = None) -> int:
     """Run until Ctrl-C (or max_seconds); judge each test as it stops."""
     if port_in_use(settings.locust_web_port):
         raise RuntimeError(f"port {settings.locust_web_port} for Locust's web UI is taken: set LOCUST_WEB_PORT")
@@ -52,7 +52,9 @@ def serve(settings: HarnessSettings, profile_name: str, profile: Profile, spec: 
     results.mkdir(parents=True, exist_ok=True)
     target, prom, db, stack_state = start_stack(settings, state_dir, cpus, log)
     proc = locust_run.start_ui(resolve(profile_name), target, results, spool, settings.locust_web_port,
-                               settings.locust_processes, cpus["locust"], log=state_dir / "locust.log", on_line=log)
+                               settings.locust_processes, cpus["locust"], log=state_dir / "locust.log", on_line=log,
+                               extra_env={"SLOBENCH_LOCUST_PLUGINS": "slobench.live_tab", "SLOBENCH_PROMETHEUS_URL": prom,
+                                          **({"SLOBENCH_SLO": str(slo_path)} if slo_path else {})})
     ui_url = f"http://127.0.0.1:{settings.locust_web_port}"
     judged: set[Path] = set()
     started = time.time()

@@ -1,6 +1,7 @@
 """`slobench ui`: Locust's web UI in headless Chromium, a short test started from the page, a judged run folder."""
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -19,7 +20,7 @@ name: tinyui
 scenario: {weights: {predict_user: 8, predict_features: 1, health: 1}, rate_per_user: 10}
 settle_s: 1
 stages:
-  - {name: u1, users: 20, spawn_rate: 100, duration_s: 10}
+  - {name: u1, users: 20, spawn_rate: 100, duration_s: 16}
 """
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--no-first-run", "--disable-sync"]
@@ -41,10 +42,18 @@ def test_a_test_started_in_the_web_ui_produces_a_judged_run_folder(tmp_path):
             page = browser.new_page(viewport={"width": 1280, "height": 800})
             page.goto(url)
             page.get_by_role("button", name="START").click()
-            page.wait_for_timeout(4000)
+            page.wait_for_timeout(3000)
             page.screenshot(path=str(tmp_path / "ui-running.png"))
             assert "RUNNING" in page.inner_text("body").upper()
+            # The live SLO tab: the current stage's server-side figures against the thresholds.
+            page.get_by_role("tab", name="SLO (live)").click()
+            deadline = time.time() + 12
+            while time.time() < deadline and "p99" not in page.inner_text("body"):
+                page.wait_for_timeout(500)
+            body = page.inner_text("body")
+            page.screenshot(path=str(tmp_path / "ui-slo-tab.png"))
             browser.close()
+        assert "p99" in body and "100.0 ms" in body and re.search(r"\bpass\b", body), body[-2000:]
         wait_until(lambda: any(results.glob("*-ui/slo_report.json")), 90, "the UI run's report")
         time.sleep(1)  # the report files are written together
     finally:
@@ -56,6 +65,7 @@ def test_a_test_started_in_the_web_ui_produces_a_judged_run_folder(tmp_path):
     for name in ("report.html", "junit.xml", "locust_stats.csv", "locust_report.html", "stages.json", "manifest.json"):
         assert (run / name).is_file(), name
     assert (tmp_path / "ui-running.png").stat().st_size > 10_000
+    assert (tmp_path / "ui-slo-tab.png").stat().st_size > 10_000
     assert "Traceback" not in out and "Verdict: PASS" in out
     assert not port_in_use(port)
     api_pid = json.loads((run / "manifest.json").read_text())["ran"]["api"]["pid"]

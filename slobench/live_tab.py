@@ -1,0 +1,82 @@
+"""A live SLO tab in Locust's web UI: the current stage's server-side figures from Prometheus against the
+thresholds, and pass/fail so far. Loaded into the Locust process by `make ui` (SLOBENCH_LOCUST_PLUGINS)."""
+from __future__ import annotations
+
+import os
+import time
+
+import gevent
+from flask import request
+from locust import events
+
+from loadtests.profile import load_profile
+from slo.collect import PrometheusError, collect
+from slo.figures import server_figures
+from slo.report_text import fmt
+from slo.spec import load_slo
+from slo.verdict import judge_objective
+
+TAB = {"title": "SLO (live)", "key": "slo"}
+COLUMNS = [{"key": "stage", "title": "Stage"}, {"key": "objective", "title": "Objective"},
+           {"key": "measured", "title": "Measured so far"}, {"key": "threshold", "title": "Threshold"},
+           {"key": "status", "title": "Status"}]
+_rows: list[dict] = [{"stage": "-", "objective": "-", "measured": "-", "threshold": "-", "status": "waiting for a test"}]
+
+
+def current_rows(prometheus_url: str, spec, profile, wall_start: float, now: float) -> list[dict]:
+    """Judge the current stage's measured window so far (pure but for the Prometheus queries)."""
+    elapsed = now - wall_start
+    window = next((w for w in profile.windows() if w.start_s <= elapsed < w.end_s), None)
+    if window is None:
+        return [{"stage": "-", "objective": "-", "measured": "-", "threshold": "-", "status": "the profile is over"}]
+    start = wall_start + window.measure_from_s
+    if now - start < 3:
+        return [{"stage": window.name, "objective": "-", "measured": "-", "threshold": "-",
+                 "status": "ramping up: the measured window has not started"}]
+    stage = {"name": window.name, "measure_from": start, "end": now - 1.5}  # leave the last scrape time to land
+    entry = collect(prometheus_url, spec, [stage])["stages"][0]
+    quantiles = [o.quantile for o in spec.objectives if hasattr(o, "quantile")] + [0.5, 0.95, 0.99]
+    server = server_figures(entry, spec.metrics.status_label, sorted(set(quantiles)))
+    enough = server["requests"] >= spec.min_samples
+    rows = []
+    for o in spec.objectives:
+        j = judge_objective(o, server, window.offered_rps, enough, spec.min_tail_samples)
+        rows.append({"stage": window.name, "objective": o.name, "measured": fmt(j["measured"], j["unit"]),
+                     "threshold": fmt(j["threshold"], j["unit"]), "status": j["status"]})
+    return rows
+
+
+def _refresh(environment, prometheus_url: str, spec, profile) -> None:
+    global _rows
+    while True:
+        shape = environment.shape_class
+        runner = environment.runner
+        if runner is not None and runner.state in ("running", "spawning") and shape is not None:
+            wall_start = time.time() - shape.get_run_time()
+            try:
+                _rows = current_rows(prometheus_url, spec, profile, wall_start, time.time())
+            except PrometheusError as exc:
+                _rows = [{"stage": "-", "objective": "-", "measured": "-", "threshold": "-", "status": str(exc)}]
+        gevent.sleep(2)
+
+
+@events.init.add_listener
+def _on_init(environment, **_):
+    web_ui = environment.web_ui
+    prometheus_url = os.environ.get("SLOBENCH_PROMETHEUS_URL")
+    if web_ui is None or not prometheus_url:
+        return
+    spec = load_slo(os.environ["SLOBENCH_SLO"]) if os.environ.get("SLOBENCH_SLO") else load_slo()
+    profile = load_profile(os.environ.get("SLOBENCH_PROFILE", "smoke"))
+    web_ui.template_args["extended_tabs"] = [TAB]
+    web_ui.template_args["extended_tables"] = [{"key": TAB["key"], "structure": COLUMNS}]
+
+    @web_ui.app.after_request
+    def _add_slo_rows(response):
+        if request.path != "/stats/requests" or response.json is None:
+            return response
+        import json
+        response.set_data(json.dumps({**response.json, "extended_stats": [{"key": TAB["key"], "data": _rows}]}))
+        return response
+
+    gevent.spawn(_refresh, environment, prometheus_url, spec, profile)
