@@ -103,3 +103,20 @@ def test_a_past_run_is_re_judged_against_another_slo_file_without_load(run, tmp_
 def test_evaluate_errors_are_clear_and_exit_2(run, capsys, args, message):
     assert main([a.format(run=run) for a in args] + ["--no-drift"]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_a_baseline_in_the_other_load_model_is_explained(tmp_path, report):
+    run2 = make_run(tmp_path / "open-run", SPEC, STAGES)
+    timeline = json.loads((run2 / "stages.json").read_text())
+    (run2 / "stages.json").write_text(json.dumps({**timeline, "kind": "open"}))
+    again = evaluate(run2, SPEC, json.loads((run2 / "prometheus_raw.json").read_text()), baseline=report)
+    assert again["stages"][0]["client"]["model"] == "open"
+    assert "coordinated omission" in again["baseline"]["models_note"]
+    assert "client_p99" in again["baseline"]["stages"][0]["figures"]
+    assert "trust the open model's client tail" in markdown(again)
+
+
+def test_a_baseline_in_the_same_model_needs_no_explanation(tmp_path, report):
+    run2 = make_run(tmp_path / "run2", SPEC, STAGES)
+    again = evaluate(run2, SPEC, json.loads((run2 / "prometheus_raw.json").read_text()), baseline=report)
+    assert again["baseline"]["models_note"] is None
