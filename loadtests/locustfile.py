@@ -18,7 +18,7 @@ from locust.contrib.fasthttp import FastHttpSession, FastHttpUser
 from locust.runners import MasterRunner, WorkerRunner
 
 from loadtests import timeline
-from loadtests.open_model import OpenSchedule, _Retimed
+from loadtests.open_model import OpenSchedule, Retimed
 from loadtests.profile import load_profile
 from loadtests.requestlog import RequestLog
 from loadtests.shape import stage_index_at, users_at
@@ -68,7 +68,7 @@ else:
         def __init__(self, environment):
             super().__init__(environment)
             self.schedule = _state["open_schedule"] = OpenSchedule(PROFILE, int(os.environ.get("SLOBENCH_PROCESSES", "1")))
-            self.retimed = _Retimed(environment.events.request, self.schedule)
+            self.retimed = Retimed(environment.events.request, self.schedule)
             self.open_client = FastHttpSession(base_url=self.host, request_event=self.retimed, user=self,
                                                concurrency=PROFILE.max_concurrency)
 

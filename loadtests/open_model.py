@@ -22,7 +22,7 @@ HDR_GLOB = "client_hdr.*.json"
 _MAX_US = 120_000_000  # two minutes
 
 
-class _Retimed:
+class Retimed:
     """Stands in for Locust's request event: re-times each request from its intended start, then fires."""
 
     def __init__(self, event, schedule: "OpenSchedule"):
@@ -64,7 +64,7 @@ class OpenSchedule:
         if i is not None:
             self.hdr[i].record_value(max(1, min(int(response_ms * 1000), _MAX_US)))
 
-    def run(self, send, retimed: _Retimed) -> None:
+    def run(self, send, retimed: Retimed) -> None:
         """Dispatch until the last stage ends; send(intended) performs one request."""
         pool = Pool(self.profile.max_concurrency)
         self.t0 = time.perf_counter()

@@ -14,17 +14,12 @@ from loadtests.profile import load_profile
 from loadtests.run import run_headless
 from stack.procs import http_get
 from tests.conftest import running_api
+from tests.profiles import closed_profile
 
 pytestmark = pytest.mark.integration
 
 # No think time: every user sends as fast as the API answers (far more than it serves), for 15 s.
-PROFILE = """
-name: overload
-scenario: {weights: {predict_user: 1}, rate_per_user: 0}
-settle_s: 1
-stages:
-  - {name: flood, users: 300, spawn_rate: 300, duration_s: 15}
-"""
+PROFILE = closed_profile("overload", ("flood", 300, 300, 15), weights="{predict_user: 1}", rate_per_user=0)
 
 
 def test_overload_keeps_answering_with_bounded_memory_and_loses_no_acknowledged_prediction(model_path, tmp_path):

@@ -11,17 +11,11 @@ from pathlib import Path
 import pytest
 
 from stack.procs import ROOT, pid_alive, port_in_use
+from tests.profiles import closed_profile
 
 pytestmark = pytest.mark.integration
 
-TINY = """
-name: tiny
-scenario: {weights: {predict_user: 8, predict_features: 1, health: 1}, rate_per_user: 10}
-settle_s: 1
-stages:
-  - {name: t1, users: 15, spawn_rate: 50, duration_s: 12}
-  - {name: t2, users: 30, spawn_rate: 100, duration_s: 12}
-"""
+TINY = closed_profile("tiny", ("t1", 15, 50, 12), ("t2", 30, 100, 12))
 
 
 def _run(tmp_path, profile: str, *extra, timeout=150, **env):
@@ -72,9 +66,9 @@ def test_normal_traffic_ends_with_no_action(tiny_run):
 
 def test_the_drifted_scenario_ends_with_retrain(tmp_path):
     profile = tmp_path / "drifted.yaml"
-    profile.write_text(TINY.replace("predict_user: 8, predict_features: 1, health: 1}",
-                                    "predict_user: 5, predict_features: 5, health: 0}, traffic: drifted")
-                       .replace("users: 15,", "users: 25,"))  # enough /predict requests to place a p99
+    # Enough /predict requests in t1 to place a p99.
+    profile.write_text(closed_profile("tiny", ("t1", 25, 50, 12), ("t2", 30, 100, 12), traffic="drifted",
+                                      weights="{predict_user: 5, predict_features: 5, health: 0}"))
     done = _run(tmp_path, str(profile))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Drift: RETRAIN" in done.stdout
@@ -104,7 +98,7 @@ def test_the_stack_it_started_is_gone(tiny_run):
 
 def test_ctrl_c_stops_cleanly_and_keeps_what_was_collected(tmp_path):
     profile = tmp_path / "tiny.yaml"
-    profile.write_text(TINY.replace("users: 30, spawn_rate: 100, duration_s: 12", "users: 30, spawn_rate: 100, duration_s: 60"))
+    profile.write_text(closed_profile("tiny", ("t1", 15, 50, 12), ("t2", 30, 100, 60)))
     proc = subprocess.Popen([sys.executable, "-m", "slobench", "loadtest", "--profile", str(profile), "--no-drift"],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env={**os.environ, "RESULTS_DIR": str(tmp_path / "results")}, start_new_session=True)
@@ -194,7 +188,7 @@ def test_target_url_without_prometheus_url_is_refused(tmp_path):
 
 def test_a_bad_profile_stops_before_anything_starts(tmp_path):
     bad = tmp_path / "bad.yaml"
-    bad.write_text(TINY.replace("users: 15", "users: -1"))
+    bad.write_text(closed_profile("tiny", ("t1", -1, 50, 12)))
     done = _run(tmp_path, str(bad))
     assert done.returncode == 2 and "bad.yaml: stages[t1].users: must be >= 1" in done.stderr
     assert not (tmp_path / "results").exists()

@@ -11,17 +11,12 @@ import time
 import pytest
 
 from stack.procs import ROOT, free_port, http_get, pid_alive, port_in_use, wait_until
+from tests.profiles import closed_profile
 
 pytestmark = [pytest.mark.integration,
               pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is installed by .ci/run")]
 
-PROFILE = """
-name: tinyui
-scenario: {weights: {predict_user: 8, predict_features: 1, health: 1}, rate_per_user: 10}
-settle_s: 1
-stages:
-  - {name: u1, users: 20, spawn_rate: 100, duration_s: 16}
-"""
+PROFILE = closed_profile("tinyui", ("u1", 20, 100, 16))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--no-first-run", "--disable-sync"]
 

@@ -11,17 +11,11 @@ import pytest
 from stack import local, prometheus
 from stack.procs import ROOT, pid_alive, stop_pid
 from stack.settings import StackSettings
+from tests.profiles import closed_profile
 
 pytestmark = pytest.mark.integration
 
-PROFILE = """
-name: fault
-scenario: {weights: {predict_user: 8, predict_features: 1, health: 1}, rate_per_user: 10}
-settle_s: 1
-stages:
-  - {name: f1, users: 20, spawn_rate: 100, duration_s: 12}
-  - {name: f2, users: 20, spawn_rate: 100, duration_s: 14}
-"""
+PROFILE = closed_profile("fault", ("f1", 20, 100, 12), ("f2", 20, 100, 14))
 
 
 def _start(tmp_path, *args, **env):

@@ -13,17 +13,12 @@ from slo.spec import load_slo
 from slobench.judge import judge
 from stack import prometheus
 from stack.procs import free_port, http_get, spawn, stop_pid, wait_until
+from tests.profiles import closed_profile
 
 pytestmark = [pytest.mark.integration,
               pytest.mark.skipif(shutil.which("prometheus") is None, reason="Prometheus is installed by .ci/run")]
 
-PROFILE = """
-name: known
-scenario: {weights: {predict_user: 1}, rate_per_user: 10}
-settle_s: 2
-stages:
-  - {name: k1, users: 30, spawn_rate: 100, duration_s: 25}
-"""
+PROFILE = closed_profile("known", ("k1", 30, 100, 25), weights="{predict_user: 1}", settle_s=2)
 
 
 @pytest.fixture(scope="module")
