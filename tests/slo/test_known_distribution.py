@@ -70,7 +70,11 @@ def test_reported_quantiles_lie_within_the_bucket_bounds_they_report(judged, q):
     low, high = reported["bucket_ms"]
     exact = float(np.percentile(lat, float(q) * 100))
     share_below = {b: float((lat <= b).mean()) for b in (low, high) if b is not None}
-    assert low <= exact <= (high if high is not None else float("inf")), (q, exact, reported, share_below)
+    # The recorded rows and Prometheus's counts cover the same window to within a scrape's edge, so the
+    # bucket must hold the exact quantile up to half a percent of rank.
+    rank_slack = 0.005
+    assert share_below[low] <= float(q) + rank_slack, (q, exact, reported, share_below)
+    assert high is None or share_below[high] >= float(q) - rank_slack, (q, exact, reported, share_below)
     assert low <= reported["ms"] <= (high or float("inf"))
 
 
