@@ -14,7 +14,6 @@ FEATURES = (
     "net_service", "watch_hours_30d", "avg_session_mins_7d", "unique_devices_30d", "skips_7d",
     "rebuffer_events_7d", "failed_payments_90d", "support_tickets_90d", "ticket_avg_resolution_hrs_90d",
 )
-NUMERIC_FEATURES = tuple(f for f in FEATURES if f not in BOOLEAN_FEATURES and f != "net_service")
 
 # The model's input columns, in order; derived from FEATURES by encode().
 ENCODED_COLUMNS = (
