@@ -8,6 +8,8 @@ import tempfile
 
 from pydantic import ValidationError
 
+from slobench.environment import environment_error
+
 
 def main() -> int:
     from api import model as model_lib
@@ -19,8 +21,7 @@ def main() -> int:
         resolve_snapshot(settings.serving_as_of)
         model_lib.load(settings.model_path)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        print(f"error: environment: {str(err['loc'][0]).upper()}: {err['msg']}", file=sys.stderr)
+        print(environment_error(exc), file=sys.stderr)
         return 2
     except (model_lib.ModelError, DataError) as exc:
         print(f"error: {exc}", file=sys.stderr)

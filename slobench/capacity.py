@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 
 from loadtests import run as locust_run
-from loadtests.profile import load_profile
+from loadtests.profile import Scenario, load_profile
 from slo.spec import Gate, SloSpec
 from slobench.judge import judge
 from slobench.pipeline import cpu_plan, new_run_dir, point_latest, start_stack
@@ -64,8 +64,7 @@ def search(settings: HarnessSettings, spec: SloSpec, start_rps: float = 500, fac
             step_dir = run_dir / f"step-{len(steps) + 1:02d}-{rate:.0f}rps"
             step_dir.mkdir()
             profile_path = step_dir / "profile.yaml"
-            profile_path.write_text(yaml.safe_dump(step_profile(rate, step_s, {"predict_user": 8, "predict_features": 1,
-                                                                                "health": 1})))
+            profile_path.write_text(yaml.safe_dump(step_profile(rate, step_s, Scenario().weights)))
             locust_run.run_headless(profile_path, load_profile(str(profile_path)), target, step_dir,
                                     settings.locust_processes, cpus["locust"], on_line=lambda *_: None)
             report = judge(step_dir, spec, prom)

@@ -14,6 +14,7 @@ from slo.errors import SpecError
 from slo.evaluate import EvaluationError
 from slo.report_text import terminal
 from slo.spec import DEFAULT_SLO_PATH, load_slo
+from slobench.environment import environment_error
 from slobench.settings import HarnessSettings
 from stack.prometheus import PrometheusUnavailable
 
@@ -117,8 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         handler = {"loadtest": cmd_loadtest, "evaluate": cmd_evaluate, "ui": cmd_ui, "capacity": cmd_capacity}[args.command]
         return handler(args, settings)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        print(f"error: environment: {str(err['loc'][0]).upper()}: {err['msg']}", file=sys.stderr)
+        print(environment_error(exc), file=sys.stderr)
     except (SpecError, EvaluationError, PrometheusError, PrometheusUnavailable, FileNotFoundError, ValueError,
             RuntimeError, TimeoutError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -2,6 +2,7 @@
 thresholds, and pass/fail so far. Loaded into the Locust process by `make ui` (SLOBENCH_LOCUST_PLUGINS)."""
 from __future__ import annotations
 
+import json
 import os
 import time
 
@@ -75,7 +76,6 @@ def _on_init(environment, **_):
     def _add_slo_rows(response):
         if request.path != "/stats/requests" or response.json is None:
             return response
-        import json
         response.set_data(json.dumps({**response.json, "extended_stats": [{"key": TAB["key"], "data": _rows}]}))
         return response
 

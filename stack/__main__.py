@@ -6,6 +6,8 @@ import sys
 
 from pydantic import ValidationError
 
+from slobench.environment import environment_error
+
 from stack import local
 from stack.prometheus import PrometheusUnavailable
 from stack.settings import StackSettings
@@ -18,8 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = StackSettings()
     except ValidationError as exc:
-        err = exc.errors()[0]
-        print(f"error: environment: {str(err['loc'][0]).upper()}: {err['msg']}", file=sys.stderr)
+        print(environment_error(exc), file=sys.stderr)
         return 2
     if args.command == "dashboard":
         from slo.spec import load_slo
