@@ -10,7 +10,7 @@ from loadtests.profile import Profile, resolve
 from loadtests.open_model import HDR_GLOB
 from loadtests.requestlog import FILE_GLOB
 from slo.report_text import headline
-from slo.spec import SloSpec
+from slo.spec import DEFAULT_SLO_PATH, SloSpec
 from slobench import manifest as manifest_mod
 from slobench.judge import judge
 from slobench.pipeline import cpu_plan, point_latest, start_stack
@@ -39,7 +39,7 @@ def collect_ui_run(run_dir: Path, ui_url: str, spool: Path, processes: int) -> N
 
 
 def serve(settings: HarnessSettings, profile_name: str, profile: Profile, spec: SloSpec, drift_check, log=print,
-          max_seconds: float | None = None, slo_path: Path | None = None) -> int:
+          max_seconds: float | None = None, slo_path: Path = DEFAULT_SLO_PATH) -> int:
     """Run until Ctrl-C (or max_seconds); judge each test as it stops."""
     if port_in_use(settings.locust_web_port):
         raise RuntimeError(f"port {settings.locust_web_port} for Locust's web UI is taken: set LOCUST_WEB_PORT")
@@ -54,7 +54,7 @@ def serve(settings: HarnessSettings, profile_name: str, profile: Profile, spec: 
     proc = locust_run.start_ui(resolve(profile_name), target, results, spool, settings.locust_web_port,
                                settings.locust_processes, cpus["locust"], log=state_dir / "locust.log", on_line=log,
                                extra_env={"SLOBENCH_LOCUST_PLUGINS": "slobench.live_tab", "SLOBENCH_PROMETHEUS_URL": prom,
-                                          **({"SLOBENCH_SLO": str(slo_path)} if slo_path else {})})
+                                          "SLOBENCH_SLO": str(slo_path)})
     ui_url = f"http://127.0.0.1:{settings.locust_web_port}"
     judged: set[Path] = set()
     started = time.time()
@@ -70,7 +70,7 @@ def serve(settings: HarnessSettings, profile_name: str, profile: Profile, spec: 
                     continue
                 judged.add(run_dir)
                 collect_ui_run(run_dir, ui_url, spool, settings.locust_processes)
-                man = manifest_mod.new(profile, Path(spec.service), settings)
+                man = manifest_mod.new(profile, slo_path, settings)
                 man["ran"] = {"api": {"url": target, "pid": stack_state and stack_state.api_pid},
                               "prometheus": {"url": prom}, "locust": {"web_ui": ui_url, "processes": settings.locust_processes}}
                 manifest_mod.write(run_dir, man)

@@ -62,6 +62,7 @@ def test_a_test_started_in_the_web_ui_produces_a_judged_run_folder(tmp_path):
     assert (tmp_path / "ui-running.png").stat().st_size > 10_000
     assert (tmp_path / "ui-slo-tab.png").stat().st_size > 10_000
     assert "Traceback" not in out and "Verdict: PASS" in out
+    assert json.loads((run / "manifest.json").read_text())["slo_file"].endswith("slos.yaml")
     assert not port_in_use(port)
     api_pid = json.loads((run / "manifest.json").read_text())["ran"]["api"]["pid"]
     assert not pid_alive(api_pid)
