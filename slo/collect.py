@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from slo.promql import EDGE_PAD_S, edge_samples_query, stage_queries
+from slo.promql import edge_pad_s, edge_samples_query, stage_queries
 from slo.spec import LatencyQuantile, SloSpec
 
 RAW_FILE = "prometheus_raw.json"
@@ -22,20 +22,24 @@ def _client(url: str):
                              retry=Retry(total=2, backoff_factor=0.3, status_forcelist=[502, 503, 504]))
 
 
-def collect(prometheus_url: str, spec: SloSpec, stages: list[dict], quantiles: list[float] | None = None) -> dict:
+def collect(prometheus_url: str, spec: SloSpec, stages: list[dict], quantiles: list[float] | None = None,
+            scrape_interval_s: float = 1.0) -> dict:
     """Raw answers of every query of every stage, evaluated at the stage's end over its measured window."""
     from prometheus_api_client import PrometheusApiClientException
     from requests.exceptions import RequestException
 
     quantiles = sorted(set(quantiles or []) | {o.quantile for o in spec.objectives if isinstance(o, LatencyQuantile)})
     client = _client(prometheus_url)
-    raw = {"prometheus_url": prometheus_url, "metrics": spec.metrics.model_dump(), "stages": []}
+    raw = {"prometheus_url": prometheus_url, "metrics": spec.metrics.model_dump(),
+           "scrape_interval_s": scrape_interval_s, "stages": []}
+    pad = edge_pad_s(scrape_interval_s)
     for stage in stages:
         seconds = stage["end"] - stage["measure_from"]
         entry = {"name": stage["name"], "time": stage["end"], "window_s": round(seconds, 3), "answers": {}}
         if seconds > 0:
-            queries = {name: (q, stage["end"]) for name, q in stage_queries(spec.metrics, seconds, quantiles).items()}
-            queries["requests_samples"] = (edge_samples_query(spec.metrics, seconds), stage["end"] + EDGE_PAD_S)
+            queries = {name: (q, stage["end"]) for name, q in
+                       stage_queries(spec.metrics, seconds, quantiles, stage["measure_from"], scrape_interval_s).items()}
+            queries["requests_samples"] = (edge_samples_query(spec.metrics, seconds, scrape_interval_s), stage["end"] + pad)
             for name, (query, at) in queries.items():
                 try:
                     result = client.custom_query(query, params={"time": f"{at:.3f}"})

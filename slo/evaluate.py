@@ -1,7 +1,6 @@
 """Evaluate a run folder: raw Prometheus answers + stage timeline + client logs -> the SLO report."""
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -9,6 +8,7 @@ from loadtests import timeline
 from loadtests.client_stats import load_logs, stage_figures
 from loadtests.open_model import merged_stage_figures
 from slo import accuracy, collect as collect_mod
+from slo.baseline import compare
 from slo.figures import server_figures
 from slo.spec import LatencyQuantile, SloSpec
 from slo.verdict import capacity, is_gated, judge_objective, mean_hides_tail, run_verdict, stage_status
@@ -60,6 +60,7 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, baseline: dict | None = No
         raise EvaluationError(f"{run_dir}/{collect_mod.RAW_FILE} was collected for other metrics or selectors than this "
                               "SLO file declares; re-evaluate against a running Prometheus (--prometheus-url)")
     raw_by_name = {e["name"]: e for e in raw["stages"]}
+    scrape_s = float(raw.get("scrape_interval_s", 1.0))
     logs = load_logs(run_dir)
     kind = tl.get("kind", "closed")
     open_figures = merged_stage_figures(run_dir) if kind == "open" else {}
@@ -70,7 +71,7 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, baseline: dict | None = No
         entry = raw_by_name.get(st["name"])
         if entry is None:
             continue
-        server = server_figures(entry, spec.metrics.status_label, _quantiles(spec))
+        server = server_figures(entry, spec.metrics.status_label, _quantiles(spec), scrape_s)
         client = {**stage_figures(logs, st, endpoint), "model": kind, **open_figures.get(st["name"], {})}
         enough = server["requests"] >= spec.min_samples
         objectives = [judge_objective(o, server, st.get("offered_rps"), enough, spec.min_tail_samples)
@@ -88,7 +89,8 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, baseline: dict | None = No
         stage["accuracy"] = accuracy.quantile_accuracy(server, lat, quantile_objectives, boundaries)
         stage["reconciliation"] = accuracy.reconcile(client if len(logs["ts"]) else None, server,
                                                      None if lat is None else len(lat),
-                                                     spec.reconciliation_tolerance, spec.min_samples, entry["window_s"])
+                                                     spec.reconciliation_tolerance, spec.min_samples, entry["window_s"],
+                                                     scrape_s)
         sentences += mean_hides_tail(st["name"], objectives)
         down = _down_sentence(stage)
         if down:
@@ -118,49 +120,3 @@ def _run_reconciliation(stages: list[dict], spec: SloSpec) -> dict:
               for k in ("locust_answered", "locust_no_response", "prometheus", "prometheus_200", "recorded")}
     flagged = [f"{s['name']}: {', '.join(s['reconciliation']['flagged'])}" for s in stages if s["reconciliation"]["flagged"]]
     return {**totals, "tolerance": spec.reconciliation_tolerance, "flagged": flagged, "ok": not flagged}
-
-
-FIGURES = (("rps", lambda s: s["server"].get("rps_all_traffic"), False),
-           ("mean", lambda s: s["server"].get("mean_ms"), True),
-           ("p50", lambda s: (s["server"]["quantiles"].get("0.5") or {}).get("ms"), True),
-           ("p95", lambda s: (s["server"]["quantiles"].get("0.95") or {}).get("ms"), True),
-           ("p99", lambda s: (s["server"]["quantiles"].get("0.99") or {}).get("ms"), True),
-           ("client_p99", lambda s: s["client"].get("hdr_p99_ms", s["client"].get("p99_ms")), True))
-
-MODELS_NOTE = ("The two runs used different load models. The closed model's users wait for each answer, so when "
-               "the API slows down fewer requests are sent and the slow period is under-sampled (coordinated "
-               "omission); the open model starts requests on schedule and times them from their intended start. "
-               "At the same offered load, trust the open model's client tail: it is the one users live.")
-
-
-def compare(stages: list[dict], baseline: dict, spec: SloSpec) -> tuple[dict, list[str]]:
-    """Each figure's relative change against the baseline's stage of the same name; regressions past the criteria fail."""
-    base_by_name = {s["name"]: s for s in baseline["stages"]}
-    rows, failures = [], []
-    for s in stages:
-        b = base_by_name.get(s["name"])
-        if b is None:
-            continue
-        changes = {}
-        for name, get, _ in FIGURES:
-            cur, old = get(s), get(b)
-            changes[name] = {"baseline": old, "current": cur,
-                             "change": round((cur - old) / old, 4) if cur is not None and old else None}
-        for objective, limit in spec.baseline.max_regression.items():
-            ch = changes.get(objective, {}).get("change")
-            if s["gated"] and ch is not None and ch > limit:
-                failures.append(f"stage {s['name']}: {objective} worse by {ch:.1%} than the baseline (limit {limit:.0%})")
-        rows.append({"stage": s["name"], "figures": changes})
-    models = {baseline["stages"][0]["client"].get("model", "closed") if baseline["stages"] else None,
-              stages[0]["client"].get("model", "closed") if stages else None} - {None}
-    note = MODELS_NOTE if len(models) > 1 else None
-    return {"run": baseline["run"]["id"], "stages": rows, "failures": failures, "models_note": note}, failures
-
-
-def load_report(path: Path) -> dict:
-    path = Path(path)
-    if path.is_dir():
-        path = path / "slo_report.json"
-    if not path.is_file():
-        raise EvaluationError(f"{path}: no SLO report there to compare with")
-    return json.loads(path.read_text())

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import math
 
-from slo import histogram
 
 
 def _scalar(answer: dict | None) -> float | None:
@@ -13,27 +12,53 @@ def _scalar(answer: dict | None) -> float | None:
     return None if math.isnan(value) else value
 
 
+def bucket_bounds(q: float, buckets: dict[float, float]) -> tuple[float, float] | None:
+    """The bucket [lower, upper] that holds the q-quantile of cumulative bucket counts: the estimate's error bar."""
+    items = sorted(buckets.items())
+    if len(items) < 2 or items[-1][1] <= 0:
+        return None
+    rank = q * items[-1][1]
+    prev_le = 0.0
+    for le, count in items:
+        if count >= rank:
+            return prev_le, le
+        prev_le = le
+    return prev_le, math.inf
+
+
 def _by_label(answer: dict | None, label: str) -> dict[str, float]:
     if not answer:
         return {}
     return {r["metric"].get(label, ""): float(r["value"][1]) for r in answer["result"]}
 
 
-def _edge_count(samples: list[tuple[float, float]], start: float, end: float) -> float | None:
-    """Requests in [start, end] from one counter's samples, extrapolating each edge with the rate of the
-    scrape interval just inside it (a stage's neighbours run at other rates); None with < 2 samples inside."""
-    inside = [(t, v) for t, v in samples if start <= t <= end]
-    if len(inside) < 2:
+def _value_at(samples: list[tuple[float, float]], t: float, scrape_interval_s: float) -> float:
+    """The counter's value at t: interpolated between the samples around t; past the last sample,
+    extrapolated at its last rate for half a scrape interval at most (as far as Prometheus would go)."""
+    after = next((i for i, (ts, _) in enumerate(samples) if ts >= t), None)
+    if after is not None and samples[after][0] == t:
+        return samples[after][1]
+    if after is not None and after > 0:
+        (t0, v0), (t1, v1) = samples[after - 1], samples[after]
+        return v0 + (v1 - v0) * (t - t0) / (t1 - t0)
+    if after is None:  # t lies past the last sample: the series stopped, or the next scrape has not come yet
+        (t0, v0), (t1, v1) = samples[-2], samples[-1]
+        return v1 + (v1 - v0) / (t1 - t0) * min(t - t1, 0.5 * scrape_interval_s)
+    (t0, v0), (t1, v1) = samples[0], samples[1]  # t lies before the first sample
+    return max(0.0, v0 - (v1 - v0) / (t1 - t0) * min(t0 - t, 0.5 * scrape_interval_s))
+
+
+def _edge_count(samples: list[tuple[float, float]], start: float, end: float, scrape_interval_s: float) -> float | None:
+    """Requests in [start, end] from one counter's samples; None with fewer than 2 samples inside."""
+    if sum(1 for t, _ in samples if start <= t <= end) < 2:
         return None
-    (t0, v0), (t1, v1) = inside[0], inside[1]
-    (u0, w0), (u1, w1) = inside[-2], inside[-1]
-    first_rate, last_rate = (v1 - v0) / (t1 - t0), (w1 - w0) / (u1 - u0)
     born_inside = samples[0][0] >= start  # the series appeared during the window: it started from zero
-    at_start = 0.0 if born_inside else max(0.0, v0 - first_rate * (t0 - start))
-    return (w1 + last_rate * (end - u1)) - at_start
+    at_start = 0.0 if born_inside else _value_at(samples, start, scrape_interval_s)
+    return _value_at(samples, end, scrape_interval_s) - at_start
 
 
-def interpolated_counts(answer: dict | None, start: float, end: float, label: str) -> dict[str, float]:
+def interpolated_counts(answer: dict | None, start: float, end: float, label: str,
+                        scrape_interval_s: float = 1.0) -> dict[str, float]:
     """Requests per label value in [start, end] from raw counter samples; {} when they do not cover it."""
     out: dict[str, float] = {}
     for series in (answer or {}).get("result", []):
@@ -44,7 +69,7 @@ def interpolated_counts(answer: dict | None, start: float, end: float, label: st
                 offset += prev
             prev = v
             samples.append((float(t), v + offset))
-        count = _edge_count(samples, start, end)
+        count = _edge_count(samples, start, end, scrape_interval_s)
         if count is None:
             return {}
         key = series["metric"].get(label, "")
@@ -61,7 +86,11 @@ def server_figures(entry: dict, status_label: str, quantiles: list[float], scrap
     count = _scalar(a.get("latency_count")) or 0.0
     lat_sum = _scalar(a.get("latency_sum"))
     buckets = {float(le): v for le, v in _by_label(a.get("latency_buckets"), "le").items()}
-    edges = interpolated_counts(a.get("requests_samples"), entry["time"] - w, entry["time"], status_label)
+    edges = interpolated_counts(a.get("requests_samples"), entry["time"] - w, entry["time"], status_label,
+                                scrape_interval_s)
+    down_at = _scalar(a.get("down_at"))
+    if down_at is not None and not entry["time"] - w <= down_at <= entry["time"]:
+        down_at = None  # a down sample from before the window, still in Prometheus's lookback: not this stage's
     out: dict = {
         "window_s": w,
         "requests": round(total, 1),
@@ -72,7 +101,7 @@ def server_figures(entry: dict, status_label: str, quantiles: list[float], scrap
         "status_200": round(by_status.get("200", 0.0), 1),
         "mean_ms": round(1000 * lat_sum / count, 3) if count > 0 and lat_sum is not None else None,
         "up_min": _scalar(a.get("up_min")),
-        "down_at": _scalar(a.get("down_at")),
+        "down_at": down_at,
         "up_samples": _scalar(a.get("up_samples")),
         "counter_resets": _scalar(a.get("counter_resets")) or 0.0,
         "requests_interpolated": round(sum(edges.values()), 1) if edges else None,
@@ -82,13 +111,12 @@ def server_figures(entry: dict, status_label: str, quantiles: list[float], scrap
     out["error_ratio"] = round(out["errors_5xx"] / total, 6) if total > 0 else None
     out["ratio_4xx"] = round(out["errors_4xx"] / total, 6) if total > 0 else None
     for q in quantiles:
-        promql = _scalar(a.get(f"quantile_{q:g}"))
-        value = promql if promql is not None else histogram.quantile(q, buckets) if count > 0 else None
-        b = histogram.bounds(q, buckets) if count > 0 else None
+        # The quantile itself is Prometheus's histogram_quantile; the buckets only give its error bar.
+        value = _scalar(a.get(f"quantile_{q:g}"))
+        b = bucket_bounds(q, buckets) if count > 0 else None
         out["quantiles"][f"{q:g}"] = {
             "ms": round(1000 * value, 3) if value is not None else None,
             "bucket_ms": [round(1000 * b[0], 3), None if math.isinf(b[1]) else round(1000 * b[1], 3)] if b else None,
-            "source": "promql" if promql is not None else "buckets",
         }
     expected = w / scrape_interval_s
     notes = []

@@ -19,8 +19,10 @@ def window(seconds: float) -> str:
     return f"[{ms}ms]"
 
 
-def stage_queries(m: MetricsSpec, seconds: float, quantiles: list[float]) -> dict[str, str]:
-    """Every query the evaluator needs for one stage, by name; all are evaluated at the window's end."""
+def stage_queries(m: MetricsSpec, seconds: float, quantiles: list[float], start: float,
+                  scrape_interval_s: float = 1.0) -> dict[str, str]:
+    """Every query the evaluator needs for one stage, by name; all are evaluated at the window's end
+    (start, in Unix seconds, bounds the "found down at" timestamps to the window)."""
     w = window(seconds)
     sel = matchers(m.selector)
     up = matchers(m.up_selector)
@@ -33,8 +35,11 @@ def stage_queries(m: MetricsSpec, seconds: float, quantiles: list[float]) -> dic
         "latency_buckets": f"sum by (le) (increase({h}_bucket{sel}{w}))",
         "up_min": f"min(min_over_time(up{up}{w}))",
         "up_samples": f"sum(count_over_time(up{up}{w}))",
-        # The first scrape that found the target down, if any: a subquery at the scrape resolution.
-        "down_at": f"min(min_over_time(timestamp(up{up} == 0)[{int(round(seconds * 1000))}ms:1s]))",
+        # The first scrape inside the window that found the target down, if any, by the sample's own timestamp
+        # (a subquery at the scrape resolution). At the window's first steps the lookback still sees samples
+        # from before it: an earlier outage must not count, so timestamps before the start are filtered out.
+        "down_at": (f"min(min_over_time(((timestamp(up{up}) and up{up} == 0) >= {start:.3f})"
+                    f"[{int(round(seconds * 1000))}ms:{int(round(scrape_interval_s * 1000))}ms]))"),
         "counter_resets": f"sum(resets({m.requests_total}{sel}{w}))",
     }
     for q in quantiles:
@@ -42,21 +47,13 @@ def stage_queries(m: MetricsSpec, seconds: float, quantiles: list[float]) -> dic
     return queries
 
 
-EDGE_PAD_S = 2.0
+def edge_pad_s(scrape_interval_s: float) -> float:
+    """How far past each edge of a window the raw samples are read: two scrapes, so one lies beyond it."""
+    return 2.0 * scrape_interval_s
 
 
-def edge_samples_query(m: MetricsSpec, seconds: float) -> str:
-    """The request counter's raw samples from EDGE_PAD_S before the window to EDGE_PAD_S after it
-    (evaluate at end + EDGE_PAD_S): interpolated at the window's edges, they count its requests
-    to within a scrape, where increase() extrapolates."""
-    return f"{m.requests_total}{matchers(m.selector)}{window(seconds + 2 * EDGE_PAD_S)}"
-
-
-def rps_query(m: MetricsSpec, seconds: float) -> str:
-    """RPS as the issue states it: sum(increase(count[w])) / w."""
-    return f"sum(increase({m.latency_histogram}_count{matchers(m.selector)}{window(seconds)})) / {seconds:g}"
-
-
-def mean_query(m: MetricsSpec, seconds: float) -> str:
-    w, sel, h = window(seconds), matchers(m.selector), m.latency_histogram
-    return f"sum(increase({h}_sum{sel}{w})) / sum(increase({h}_count{sel}{w}))"
+def edge_samples_query(m: MetricsSpec, seconds: float, scrape_interval_s: float = 1.0) -> str:
+    """The request counter's raw samples from a pad before the window to a pad after it (evaluate at
+    end + pad): interpolated at the window's edges, they count its requests to within a scrape, where
+    increase() extrapolates."""
+    return f"{m.requests_total}{matchers(m.selector)}{window(seconds + 2 * edge_pad_s(scrape_interval_s))}"

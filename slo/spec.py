@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal, Union
+from typing import Annotated, ClassVar, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from slo.errors import SpecError, describe, register_tags
 from slobench import conventions as c
@@ -32,28 +32,40 @@ class _Objective(_Strict):
     description: str = ""
 
 
-class LatencyQuantile(_Objective):
+class _Banded(_Objective):
+    """An objective with a threshold and an optional warning band that must lie on its passing side."""
+    _band: ClassVar[tuple[str, str, bool]] = ("", "", True)   # (threshold field, warning field, higher is worse)
+
+    @model_validator(mode="after")
+    def _warning_on_the_passing_side(self):
+        threshold_field, warning_field, higher_is_worse = self._band
+        threshold, warning = getattr(self, threshold_field), getattr(self, warning_field)
+        if warning is None:
+            return self
+        if higher_is_worse and warning > threshold:
+            raise ValueError(f"{warning_field} must be <= {threshold_field}")
+        if not higher_is_worse and warning < threshold:
+            raise ValueError(f"{warning_field} must be >= {threshold_field}")
+        return self
+
+
+class LatencyQuantile(_Banded):
+    _band: ClassVar[tuple[str, str, bool]] = ("threshold_ms", "warning_ms", True)
     kind: Literal["latency_quantile"]
     quantile: float = Field(gt=0, lt=1)
     threshold_ms: float = Field(gt=0)
     warning_ms: float | None = Field(None, gt=0)
 
-    @model_validator(mode="after")
-    def _warning_below_threshold(self):
-        if self.warning_ms is not None and self.warning_ms > self.threshold_ms:
-            raise ValueError("warning_ms must be <= threshold_ms")
-        return self
 
-
-class LatencyMean(_Objective):
+class LatencyMean(_Banded):
+    _band: ClassVar[tuple[str, str, bool]] = ("threshold_ms", "warning_ms", True)
     kind: Literal["latency_mean"]
     threshold_ms: float = Field(gt=0)
     warning_ms: float | None = Field(None, gt=0)
 
-    _warning_below_threshold = LatencyQuantile._warning_below_threshold
 
-
-class ErrorRatio(_Objective):
+class ErrorRatio(_Banded):
+    _band: ClassVar[tuple[str, str, bool]] = ("max_ratio", "warning_ratio", True)
     kind: Literal["error_ratio"]
     max_ratio: float = Field(ge=0, lt=1)
     warning_ratio: float | None = Field(None, ge=0, lt=1)
@@ -64,7 +76,8 @@ class Availability(_Objective):
     min_up: float = Field(1.0, gt=0, le=1)
 
 
-class Throughput(_Objective):
+class Throughput(_Banded):
+    _band: ClassVar[tuple[str, str, bool]] = ("min_share", "warning_share", False)
     kind: Literal["throughput"]
     min_share: float = Field(gt=0, le=1)   # achieved / offered
     warning_share: float | None = Field(None, gt=0, le=1)
@@ -81,9 +94,30 @@ class Gate(_Strict):
     stages: list[str] | None = None
 
 
+# The figures a baseline comparison can hold to a criterion, and which way is worse for each.
+BASELINE_FIGURES: dict[str, str] = {
+    "rps": "lower is worse",            # achieved req/s, all traffic
+    "mean": "higher is worse", "p50": "higher is worse", "p95": "higher is worse", "p99": "higher is worse",
+    "client_p99": "higher is worse",    # Locust's p99 (from intended start in the open model)
+    "error_ratio": "higher is worse",   # 5xx share
+    "availability": "lower is worse",   # min(up) over the window
+}
+
+
 class BaselineCriteria(_Strict):
-    """Allowed relative regressions against a baseline run, per objective name (0.10 = 10 % worse)."""
+    """Allowed relative regressions against a baseline run, per figure name (0.10 = 10 % worse)."""
     max_regression: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("max_regression")
+    @classmethod
+    def _known_figures(cls, criteria: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(criteria) - set(BASELINE_FIGURES))
+        if unknown:
+            raise ValueError(f"unknown figures: {', '.join(unknown)} (known: {', '.join(BASELINE_FIGURES)})")
+        negative = sorted(k for k, v in criteria.items() if v < 0)
+        if negative:
+            raise ValueError(f"allowed regressions must be >= 0: {', '.join(negative)}")
+        return criteria
 
 
 class SloSpec(_Strict):
@@ -103,9 +137,6 @@ class SloSpec(_Strict):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"objective names must be unique: {', '.join(dupes)}")
-        unknown = sorted(set(self.baseline.max_regression) - set(names))
-        if unknown:
-            raise ValueError(f"baseline.max_regression names unknown objectives: {', '.join(unknown)}")
         return self
 
     def latency_thresholds_s(self) -> dict[str, float]:

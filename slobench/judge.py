@@ -5,20 +5,23 @@ import time
 from pathlib import Path
 
 from slo import collect
-from slo.evaluate import evaluate, load_report
+from slo.baseline import load_report
+from slo.evaluate import evaluate
+from slo.promql import edge_pad_s
 from slo.reports import write_all
 from slo.spec import SloSpec
 from loadtests import timeline
 
 
 def judge(run_dir: Path, spec: SloSpec, prometheus_url: str | None, baseline: Path | None = None,
-          processes: int = 1, drift_check=None) -> dict:
+          processes: int = 1, drift_check=None, scrape_interval_s: float = 1.0) -> dict:
     """Raw answers come from Prometheus when a URL is given, else from the run's saved prometheus_raw.json."""
     if prometheus_url:
         stages = timeline.read(run_dir)["stages"]
-        # The last window ends when the load stops: wait for the scrape that covers it.
-        time.sleep(max(0.0, max((s["end"] for s in stages), default=0) + 2.5 - time.time()))
-        raw = collect.collect(prometheus_url, spec, stages)
+        # The last window ends when the load stops: wait for the scrapes past its edge (its samples are read).
+        last_end = max((s["end"] for s in stages), default=0)
+        time.sleep(max(0.0, last_end + edge_pad_s(scrape_interval_s) + 0.5 - time.time()))
+        raw = collect.collect(prometheus_url, spec, stages, scrape_interval_s=scrape_interval_s)
         collect.save(run_dir, raw)
     else:
         raw = collect.load(run_dir)

@@ -24,7 +24,8 @@ PANELS = [
      [("{{endpoint}} {{status}}", f"sum by ({c.LABEL_ENDPOINT}, {c.LABEL_STATUS}) (rate({c.REQUESTS_TOTAL}[$__rate_interval]))")],
      {"unit": "reqps"}),
     ("Error ratio (5xx share)", "timeseries",
-     [("5xx / all", f'sum(rate({c.REQUESTS_TOTAL}{{{c.LABEL_STATUS}=~"5.."}}[$__rate_interval])) or vector(0)'
+     # The parentheses matter: `A or vector(0) / B` parses as `A or (vector(0) / B)`.
+     [("5xx / all", f'(sum(rate({c.REQUESTS_TOTAL}{{{c.LABEL_STATUS}=~"5.."}}[$__rate_interval])) or vector(0))'
                     f" / sum(rate({c.REQUESTS_TOTAL}[$__rate_interval]))")],
      {"unit": "percentunit"}),
     (f"Latency of {ENDPOINT}: the mean against p50, p95, p99 (SLO thresholds drawn)", "timeseries",

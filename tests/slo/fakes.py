@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 from slo.collect import RAW_FILE
@@ -16,11 +17,40 @@ def _vec(value, **labels):
     return {"metric": labels, "value": [0, str(value)]}
 
 
+def histogram_quantile(q: float, buckets: dict[float, float]) -> float | None:
+    """Prometheus's histogram_quantile over cumulative bucket counts (linear inside the bucket holding rank q*N);
+    tests/slo/test_fakes.py checks it against promtool's engine."""
+    items = sorted(buckets.items())
+    if len(items) < 2 or not math.isinf(items[-1][0]) or items[-1][1] <= 0:
+        return None
+    rank = q * items[-1][1]
+    prev_le, prev_count = 0.0, 0.0
+    for i, (le, count) in enumerate(items):
+        if count >= rank:
+            if math.isinf(le):
+                return items[-2][0]
+            if i == 0 and le <= 0:
+                return le
+            return prev_le + (le - prev_le) * (rank - prev_count) / (count - prev_count)
+        prev_le, prev_count = le, count
+    return items[-2][0]
+
+
+def counter_samples(counts: dict[str, float], start: float, end: float, step: float = 1.0, base: float = 1000.0):
+    """Raw samples of a request counter per status growing linearly by `counts` over [start, end], read from two
+    steps before to two steps after (as the edge query reads them); the counter was at `base` before."""
+    ts = [start - 2 * step + i * step for i in range(int(round((end - start) / step)) + 5)]
+    return [{"metric": {"status": status},
+             "values": [[t, str(base + n * min(max(t - start, 0.0), end - start) / (end - start))] for t in ts]}
+            for status, n in counts.items()]
+
+
 def answers_for(latencies_s: list[float], statuses: dict[str, int] | None = None, up_min=1, up_samples=30,
-                resets=0, all_traffic=None) -> dict:
-    """Answers as Prometheus would give them for these request latencies (exact increases)."""
+                resets=0, all_traffic=None, window=(1010.0, 1040.0)) -> dict:
+    """Answers as Prometheus gives them for these request latencies over the window (exact increases)."""
     n = len(latencies_s)
     statuses = statuses or {"200": n}
+    buckets = {le: sum(1 for x in latencies_s if x <= le) for le in LE}
     a = {
         "requests_by_status": [_vec(v, status=s) for s, v in statuses.items()],
         "all_traffic": [_vec(all_traffic if all_traffic is not None else sum(statuses.values()))],
@@ -31,7 +61,11 @@ def answers_for(latencies_s: list[float], statuses: dict[str, int] | None = None
         "up_min": [_vec(up_min)] if up_min is not None else [],
         "up_samples": [_vec(up_samples)] if up_samples is not None else [],
         "counter_resets": [_vec(resets)],
+        "requests_samples": counter_samples(statuses, *window) if n else [],
     }
+    for q in (0.5, 0.95, 0.99):
+        value = histogram_quantile(q, buckets) if n else None
+        a[f"quantile_{q:g}"] = [_vec(value)] if value is not None else []
     return {k: {"query": k, "result": v} for k, v in a.items()}
 
 
@@ -43,10 +77,12 @@ def make_run(tmp: Path, spec: SloSpec, stages: list[dict]) -> Path:
         tl["stages"].append({"index": i, "name": st["name"], "users": 10 * (i + 1), "offered_rps": st.get("offered_rps"),
                              "start": start, "measure_from": start + 10, "end": start + 40, "completed": True})
         kw = {k: v for k, v in st.items() if k not in ("name", "offered_rps", "latencies")}
-        raw.append({"name": st["name"], "time": start + 40, "window_s": 30.0, "answers": answers_for(st["latencies"], **kw)})
+        raw.append({"name": st["name"], "time": start + 40, "window_s": 30.0,
+                    "answers": answers_for(st["latencies"], window=(start + 10, start + 40), **kw)})
     tmp.mkdir(parents=True, exist_ok=True)
     (tmp / "stages.json").write_text(json.dumps(tl))
-    (tmp / RAW_FILE).write_text(json.dumps({"prometheus_url": "http://fake", "metrics": spec.metrics.model_dump(), "stages": raw}))
+    (tmp / RAW_FILE).write_text(json.dumps({"prometheus_url": "http://fake", "metrics": spec.metrics.model_dump(),
+                                            "scrape_interval_s": 1.0, "stages": raw}))
     return tmp
 
 
@@ -56,4 +92,4 @@ def steady(ms: float, n: int = 3000, tail_ms: float | None = None, tail_share: f
     return [(tail_ms or 0) / 1000] * k + [ms / 1000] * (n - k)
 
 
-__all__ = ["answers_for", "make_run", "steady", "stage_queries"]
+__all__ = ["answers_for", "counter_samples", "histogram_quantile", "make_run", "steady", "stage_queries"]

@@ -23,8 +23,18 @@ def test_counts_are_interpolated_at_the_window_edges(points, expected):
 
 
 def test_a_series_born_inside_the_window_counts_from_zero():
-    got = interpolated_counts({"result": [_series([(5, 3), (6, 3), (7, 4)], "500")]}, 1.0, 11.0, "status")
-    assert got["500"] == pytest.approx(4 + (11 - 7) * 1)
+    got = interpolated_counts({"result": [_series([(5, 3), (6, 3), (7, 4), (8, 5), (9, 6), (10, 7), (11, 8), (12, 9)],
+                                                  "500")]}, 1.0, 11.0, "status")
+    assert got["500"] == pytest.approx(8)
+
+
+@pytest.mark.parametrize("scrape_s, last", [(1, 104), (10, 110)], ids=["a 1 s scrape", "a 10 s scrape"])
+def test_a_target_that_died_inside_the_window_is_not_extrapolated_past_half_a_scrape(scrape_s, last):
+    # 100 req/s until the API was killed early in a 30 s window [100, 130]; its series stops at `last`.
+    points = [(t, 100 * t) for t in range(100 - 2 * scrape_s, last + 1, scrape_s)]
+    got = interpolated_counts({"result": [_series(points)]}, 100.0, 130.0, "status", scrape_interval_s=scrape_s)
+    assert got["200"] == pytest.approx(100 * (last - 100) + 100 * 0.5 * scrape_s)
+    assert got["200"] < 100 * (last - 100 + scrape_s)  # never the 30 s a last-rate extrapolation would invent
 
 
 def test_too_few_samples_give_no_interpolation():

@@ -1,6 +1,6 @@
 import pytest
 
-from slo.promql import matchers, mean_query, rps_query, stage_queries, window
+from slo.promql import edge_samples_query, matchers, stage_queries, window
 from slo.spec import MetricsSpec
 
 M = MetricsSpec()
@@ -26,19 +26,25 @@ def test_an_empty_window_is_refused():
     ("counter_resets", 'sum(resets(api_requests_total{endpoint="/predict"}[30000ms]))'),
 ], ids=["requests by status", "bucket increases", "a quantile", "availability", "all traffic for throughput", "counter resets"])
 def test_stage_queries(name, expected):
-    assert stage_queries(M, 30, [0.99])[name] == expected
+    assert stage_queries(M, 30, [0.99], start=0)[name] == expected
 
 
-def test_rps_and_mean_follow_the_definitions():
-    assert rps_query(M, 30) == 'sum(increase(api_request_latency_seconds_count{endpoint="/predict"}[30000ms])) / 30'
-    assert mean_query(M, 30) == ('sum(increase(api_request_latency_seconds_sum{endpoint="/predict"}[30000ms])) / '
-                                 'sum(increase(api_request_latency_seconds_count{endpoint="/predict"}[30000ms]))')
+@pytest.mark.parametrize("scrape_s, step", [(1, "1000ms"), (10, "10000ms")], ids=["a 1 s scrape", "a 10 s scrape"])
+def test_found_down_at_looks_only_inside_the_window_at_the_scrape_resolution(scrape_s, step):
+    q = stage_queries(M, 30, [], start=1700000000.5, scrape_interval_s=scrape_s)["down_at"]
+    assert q == ('min(min_over_time(((timestamp(up{job="api"}) and up{job="api"} == 0) >= 1700000000.500)'
+                 f'[30000ms:{step}]))')
+
+
+@pytest.mark.parametrize("scrape_s, window_ms", [(1, 34000), (15, 90000)], ids=["a 1 s scrape", "a 15 s scrape"])
+def test_edge_samples_reach_two_scrapes_past_each_edge(scrape_s, window_ms):
+    assert edge_samples_query(M, 30, scrape_s) == f'api_requests_total{{endpoint="/predict"}}[{window_ms}ms]'
 
 
 def test_metric_names_and_selectors_come_from_configuration():
     other = MetricsSpec(requests_total="http_requests_total", latency_histogram="http_duration_seconds",
                         selector={"route": "/score", "svc": "b"}, up_selector={"job": "scorer"})
-    q = stage_queries(other, 10, [0.5])
+    q = stage_queries(other, 10, [0.5], start=0)
     assert q["latency_count"] == 'sum(increase(http_duration_seconds_count{route="/score",svc="b"}[10000ms]))'
     assert q["up_min"] == 'min(min_over_time(up{job="scorer"}[10000ms]))'
     assert matchers({}) == "{}"
