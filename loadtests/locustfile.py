@@ -75,7 +75,9 @@ else:
         @task
         def dispatch(self):
             fns, weights = zip(*_WEIGHTED)
-            self.schedule.run(lambda: random.choices(fns, weights)[0](self.open_client), self.retimed)
+            # In one process the timeline's start is known here: the schedule's windows are then exactly its.
+            self.schedule.run(lambda: random.choices(fns, weights)[0](self.open_client), self.retimed,
+                              _state["wall_start"])
             gevent.sleep(3600)  # the schedule is done; the shape ends the test
 
 

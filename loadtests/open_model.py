@@ -37,38 +37,52 @@ class Retimed:
 
 
 class OpenSchedule:
-    """The arrival schedule of one process, and its per-stage HDR histograms and drop counts."""
+    """The arrival schedule of one process, and its per-stage HDR histograms, sends and drops.
+
+    Figures cover each stage's measured window only (ramp and settle excluded), the window the server's
+    figures cover; arrivals are placed in it by their intended start.
+    """
 
     def __init__(self, profile: Profile, processes: int, seed: int | None = None):
         self.profile, self.processes = profile, max(1, processes)
         self.rng = random.Random(seed)
         self.t0 = None
+        self.wall_t0 = None
+        self.windows = profile.windows()
         self.hdr = [HdrHistogram(1, _MAX_US, 3) for _ in profile.stages]
         self.dropped = [0] * len(profile.stages)
         self.sent = [0] * len(profile.stages)
 
     def stage_at(self, t: float) -> int | None:
-        end = self.t0
-        for i, s in enumerate(self.profile.stages):
-            end += s.duration_s
-            if t < end:
-                return i
-        return None
+        """The stage whose arrival rate applies at t (perf_counter seconds)."""
+        elapsed = t - self.t0
+        return next((w.index for w in self.windows if elapsed < w.end_s), None)
+
+    def measured_stage_at(self, t: float) -> int | None:
+        """The stage whose measured window holds t, or None (ramp, settle, or after the last stage)."""
+        elapsed = t - self.t0
+        return next((w.index for w in self.windows if w.measure_from_s <= elapsed < w.end_s), None)
+
+    def start(self, wall_start: float | None = None) -> None:
+        """Anchor the schedule: at the run's wall-clock start when known (so its windows are the timeline's), else now."""
+        now_wall, now = time.time(), time.perf_counter()
+        self.wall_t0 = wall_start if wall_start is not None else now_wall
+        self.t0 = now - (now_wall - self.wall_t0)
 
     def gap(self, stage: int) -> float:
         rate = self.profile.stages[stage].rate_rps / self.processes
         return self.rng.expovariate(rate) if self.profile.arrival == "poisson" else 1.0 / rate
 
     def record(self, intended: float, response_ms: float) -> None:
-        i = self.stage_at(intended)
+        i = self.measured_stage_at(intended)
         if i is not None:
             self.hdr[i].record_value(max(1, min(int(response_ms * 1000), _MAX_US)))
 
-    def run(self, send, retimed: Retimed) -> None:
+    def run(self, send, retimed: Retimed, wall_start: float | None = None) -> None:
         """Dispatch until the last stage ends; send(intended) performs one request."""
         pool = Pool(self.profile.max_concurrency)
-        self.t0 = time.perf_counter()
-        intended = self.t0
+        self.start(wall_start)
+        intended = max(self.t0, time.perf_counter())
         while True:
             stage = self.stage_at(intended)
             if stage is None:
@@ -79,10 +93,13 @@ class OpenSchedule:
                 gevent.sleep(delay)
             if self.stage_at(intended) is None:
                 break
+            measured = self.measured_stage_at(intended)
             if pool.full():
-                self.dropped[self.stage_at(intended)] += 1
+                if measured is not None:
+                    self.dropped[measured] += 1
                 continue
-            self.sent[self.stage_at(intended)] += 1
+            if measured is not None:
+                self.sent[measured] += 1
             pool.spawn(self._one, send, retimed, intended)
         pool.join(timeout=30)
 
@@ -95,7 +112,8 @@ class OpenSchedule:
             retimed.intended.pop(gevent.getcurrent(), None)
 
     def save(self, folder: Path) -> Path:
-        doc = {s.name: {"hdr": self.hdr[i].encode().decode(), "dropped": self.dropped[i], "sent": self.sent[i]}
+        doc = {s.name: {"hdr": self.hdr[i].encode().decode(), "dropped": self.dropped[i], "sent": self.sent[i],
+                        "wall_t0": self.wall_t0}
                for i, s in enumerate(self.profile.stages)}
         path = Path(folder) / f"client_hdr.{os.getpid()}.json"
         path.write_text(json.dumps(doc))

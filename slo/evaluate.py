@@ -74,7 +74,7 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, baseline: dict | None = No
         server = server_figures(entry, spec.metrics.status_label, _quantiles(spec), scrape_s)
         client = {**stage_figures(logs, st, endpoint), "model": kind, **open_figures.get(st["name"], {})}
         enough = server["requests"] >= spec.min_samples
-        objectives = [judge_objective(o, server, st.get("offered_rps"), enough, spec.min_tail_samples)
+        objectives = [judge_objective(o, server, st.get("offered_rps"), enough, spec.min_tail_samples, client)
                       for o in spec.objectives]
         stage = {"index": st["index"], "name": st["name"], "users": st["users"], "offered_rps": st.get("offered_rps"),
                  "window": {"start": st["measure_from"], "end": st["end"], "seconds": entry["window_s"]},

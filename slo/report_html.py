@@ -5,7 +5,7 @@ import html
 import json
 import math
 
-from slo.report_text import fmt, headline
+from slo.report_text import fmt, headline, stage_notes
 
 W, H, PAD = 720, 280, 50
 COLORS = {"offered": "#9aa5b1", "achieved": "#2b6cb0", "mean": "#805ad5", "p50": "#38a169", "p95": "#dd6b20",
@@ -101,7 +101,9 @@ def render(report: dict) -> str:
     rows = []
     for s in report["stages"]:
         cells = "".join(f'<td class="{o["status"]}" data-objective="{_e(o["name"])}" data-value="{o["measured"]}">'
-                        f'{_e(o["status"])}<br>{_e(fmt(o["measured"], o["unit"]))}</td>' for o in s["objectives"])
+                        f'{_e(o["status"])}<br>{_e(fmt(o["measured"], o["unit"]))}'
+                        + (f'<br><small>{_e(o["detail"])}</small>' if o.get("detail") else "") + '</td>'
+                        for o in s["objectives"])
         rows.append(f'<tr data-stage="{_e(s["name"])}"><th>{_e(s["name"])}</th><td>{"yes" if s["gated"] else "no"}</td>'
                     f'<td>{_e(fmt(s["offered_rps"]))}</td><td data-value="{s["server"]["rps_all_traffic"]}">'
                     f'{_e(fmt(s["server"]["rps_all_traffic"]))}</td>{cells}</tr>')
@@ -123,6 +125,8 @@ def render(report: dict) -> str:
         for s in report["stages"] for r in [s.get("reconciliation") or {}])
     reconciliation = ("<h2>Counts reconciled</h2><table><tr><th>stage</th><th>Locust answered</th><th>Prometheus</th>"
                       "<th>recorded rows</th><th>ok</th></tr>" + rec_rows + "</table>")
+    note_items = "".join(f"<li>{_e(s['name'])}: {_e(n)}</li>" for s in report["stages"] for n in stage_notes(s))
+    notes = f"<h2>Notes</h2><ul class='notes'>{note_items}</ul>" if note_items else ""
     v = report["verdict"]
     lines = headline(report)
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>SLO report {_e(report['run']['id'])}</title>"
@@ -130,5 +134,5 @@ def render(report: dict) -> str:
             f"<p>Run <code>{_e(report['run']['id'])}</code>, profile <code>{_e(report['run']['profile'])}</code></p>"
             f"<h2 class='verdict-{_e(v['status'])}'>{_e(lines[0])}</h2><ul>"
             + "".join(f"<li>{_e(l)}</li>" for l in lines[1:]) + "</ul>"
-            + "".join(charts) + "<h2>Objectives per stage</h2>" + table + accuracy + reconciliation
+            + "".join(charts) + "<h2>Objectives per stage</h2>" + table + notes + accuracy + reconciliation
             + f"<script type='application/json' id='report-data'>{html.escape(json.dumps(report))}</script></body></html>")

@@ -14,6 +14,8 @@ def junit(report: dict) -> str:
             counts["tests"] += 1
             case = ET.SubElement(suite, "testcase", classname=f"{report['service']}.{s['name']}", name=o["name"])
             text = f"{o['name']} = {fmt(o['measured'], o['unit'])} (threshold {fmt(o['threshold'], o['unit'])}): {o['status']}"
+            if o.get("detail"):
+                text += f"; {o['detail']}"
             if not s["gated"]:
                 counts["skipped"] += 1
                 ET.SubElement(case, "skipped", message=f"beyond the gate (capacity search): {text}")

@@ -17,7 +17,18 @@ def fmt(value, unit: str = "") -> str:
 
 
 def _objective_cell(o: dict) -> str:
-    return f"{o['status']} {fmt(o['measured'], o['unit'])}"
+    return f"{o['status']} {fmt(o['measured'], o['unit'])}" + (f" ({o['detail']})" if o.get("detail") else "")
+
+
+def stage_notes(stage: dict) -> list[str]:
+    """What a reader must know about a stage besides its figures: incomplete data, drops."""
+    notes = list(stage["server"]["notes"])
+    dropped = stage["client"].get("dropped")
+    if dropped:
+        sent = stage["client"].get("sent") or 0
+        notes.append(f"the generator dropped {dropped} arrivals ({dropped / (sent + dropped):.1%}): "
+                     "they count against the throughput objective")
+    return notes
 
 
 def headline(report: dict) -> list[str]:
@@ -90,7 +101,7 @@ def markdown(report: dict) -> str:
         out.append(f"| run | {fmt(rec['locust_answered'])} | {fmt(rec['locust_no_response'])} | {fmt(rec['prometheus'])} | "
                    f"{fmt(rec['prometheus_200'])} | {fmt(rec['recorded'])} | tolerance {rec['tolerance']:.0%} | "
                    f"{'yes' if rec['ok'] else 'FLAGGED'} |")
-    notes = [f"- {s['name']}: {n}" for s in report["stages"] for n in s["server"]["notes"]]
+    notes = [f"- {s['name']}: {n}" for s in report["stages"] for n in stage_notes(s)]
     if notes:
         out += ["", "## Notes", "", *notes]
     if report.get("baseline"):
@@ -118,6 +129,9 @@ def terminal(report: dict, color: bool = True) -> str:
     for s in report["stages"]:
         cells = "  ".join(paint(f"{_objective_cell(o):>13}", o["status"]) for o in s["objectives"])
         lines.append(f"{s['name']:<{width}}  {'yes ' if s['gated'] else 'no  '}  {fmt(s['server']['rps_all_traffic']):>7}  {cells}")
+    notes = [f"{s['name']}: {n}" for s in report["stages"] for n in stage_notes(s)]
+    if notes:
+        lines += ["", "Notes:", *notes]
     v = report["verdict"]
     lines += ["", *[paint(l, v["status"]) if i == 0 else l for i, l in enumerate(headline(report))]]
     return "\n".join(lines)

@@ -17,7 +17,9 @@ def _grade(measured, threshold, warning, higher_is_worse: bool = True) -> str:
     return "pass"
 
 
-def judge_objective(o, server: dict, offered_rps: float | None, enough: bool, min_tail_samples: int = 1) -> dict:
+def judge_objective(o, server: dict, offered_rps: float | None, enough: bool, min_tail_samples: int = 1,
+                    client: dict | None = None) -> dict:
+    """One objective in one stage; client gives the open model's sent and dropped arrivals."""
     out = {"name": o.name, "kind": o.kind}
     if isinstance(o, (LatencyQuantile, LatencyMean)):
         if isinstance(o, LatencyQuantile):
@@ -40,6 +42,12 @@ def judge_objective(o, server: dict, offered_rps: float | None, enough: bool, mi
     elif isinstance(o, Throughput):
         achieved = server.get("rps_all_traffic")
         measured = round(achieved / offered_rps, 4) if offered_rps and achieved is not None else None
+        dropped, sent = (client or {}).get("dropped") or 0, (client or {}).get("sent") or 0
+        if dropped:
+            # Arrivals the generator dropped were offered and never served: the share cannot exceed what was sent.
+            sent_share = sent / (sent + dropped)
+            measured = round(min(measured, sent_share), 4) if measured is not None else round(sent_share, 4)
+            out.update(dropped=dropped, detail=f"{dropped / (sent + dropped):.1%} of arrivals dropped by the generator")
         out.update(measured=measured, threshold=o.min_share, warning=o.warning_share, unit="share of offered",
                    status="n/a" if not offered_rps else _grade(measured, o.min_share, o.warning_share, higher_is_worse=False))
     return out

@@ -120,3 +120,25 @@ def test_a_baseline_in_the_same_model_needs_no_explanation(tmp_path, report):
     run2 = make_run(tmp_path / "run2", SPEC, STAGES)
     again = evaluate(run2, SPEC, json.loads((run2 / "prometheus_raw.json").read_text()), baseline=report)
     assert again["baseline"]["models_note"] is None
+
+
+def test_dropped_arrivals_count_against_throughput_and_appear_in_every_format(tmp_path):
+    run = make_run(tmp_path / "open-run", SPEC, STAGES[:1])
+    timeline = json.loads((run / "stages.json").read_text())
+    (run / "stages.json").write_text(json.dumps({**timeline, "kind": "open"}))
+    # The server served every request it got (500 req/s), but the generator dropped 10 % of the arrivals.
+    (run / "client_hdr.1.json").write_text(json.dumps({"s1": {"hdr": _hdr_of([2000] * 100), "sent": 13500,
+                                                              "dropped": 1500}}))
+    report = evaluate(run, SPEC, json.loads((run / "prometheus_raw.json").read_text()))
+    throughput = next(o for o in report["stages"][0]["objectives"] if o["name"] == "throughput")
+    assert throughput["measured"] == 0.9 and throughput["status"] == "fail" and throughput["dropped"] == 1500
+    for text in (markdown(report), terminal(report, color=False), junit(report), unescape(render(report))):
+        assert "10.0% of arrivals dropped by the generator" in text
+
+
+def _hdr_of(values_us):
+    from hdrh.histogram import HdrHistogram
+    h = HdrHistogram(1, 120_000_000, 3)
+    for v in values_us:
+        h.record_value(v)
+    return h.encode().decode()
