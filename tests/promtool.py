@@ -2,20 +2,17 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
-import pytest
 import yaml
+
+from tests import needs
 
 
 def binary() -> str:
-    path = shutil.which("promtool")
-    if path is None:
-        pytest.fail("promtool is missing: it comes with Prometheus (`apt-get install prometheus`; .ci/run installs it)")
-    return path
+    return needs.binary("promtool")
 
 
 def evaluate(series: dict[str, str], expr: str, at: str, interval: str = "1s") -> dict[str, float]:

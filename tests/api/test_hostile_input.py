@@ -1,10 +1,7 @@
 """Hostile input: fuzzing from the API's own OpenAPI, random paths, oversized and malformed bodies."""
 import random
-import shutil
 import string
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,6 +9,7 @@ from prometheus_client import CollectorRegistry
 
 from api.app import create_app
 from api.settings import ApiSettings
+from tests import needs
 from tests.conftest import running_api
 
 
@@ -55,11 +53,10 @@ def test_a_chunked_body_over_the_limit_is_refused(model_path):
 
 
 @pytest.mark.integration
-@pytest.mark.skipif(shutil.which("schemathesis") is None and not (Path(sys.executable).parent / "schemathesis").exists(),
-                    reason="schemathesis is a test dependency")
 def test_schemathesis_finds_no_server_error(model_path, tmp_path):
+    schemathesis = needs.binary("schemathesis")
     with running_api(model_path, tmp_path) as (url, _):
-        done = subprocess.run([str(Path(sys.executable).parent / "schemathesis"), "run", f"{url}/openapi.json",
+        done = subprocess.run([schemathesis, "run", f"{url}/openapi.json",
                                "-c", "not_a_server_error", "-n", "80", "--request-timeout", "5", "--seed", "1"],
                               capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-3000:]

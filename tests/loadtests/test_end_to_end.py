@@ -1,16 +1,15 @@
 """A real short run end to end: `python -m slobench loadtest` starts uvicorn, Prometheus and Locust on loopback."""
 import json
-import shutil
 import os
 import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
 from stack.procs import ROOT, pid_alive, port_in_use
+from tests import needs
 from tests.profiles import closed_profile
 
 pytestmark = pytest.mark.integration
@@ -123,13 +122,13 @@ def test_ctrl_c_stops_cleanly_and_keeps_what_was_collected(tmp_path):
     assert _stopped(m)
 
 
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is installed by .ci/run")
 def test_the_html_report_shows_the_charts_in_chromium_with_the_jsons_numbers(tiny_run, tmp_path):
-    playwright = pytest.importorskip("playwright.sync_api")
+    playwright = needs.module("playwright.sync_api")
+    chromium = needs.binary("chromium")
     _, run = tiny_run
     report = json.loads((run / "slo_report.json").read_text())
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=shutil.which("chromium"),
+        browser = p.chromium.launch(executable_path=chromium,
                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                                           "--disable-component-update"])
         page = browser.new_page(viewport={"width": 1200, "height": 2000})

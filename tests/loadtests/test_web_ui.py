@@ -2,7 +2,6 @@
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -11,10 +10,10 @@ import time
 import pytest
 
 from stack.procs import ROOT, free_port, http_get, pid_alive, port_in_use, wait_until
+from tests import needs
 from tests.profiles import closed_profile
 
-pytestmark = [pytest.mark.integration,
-              pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is installed by .ci/run")]
+pytestmark = pytest.mark.integration
 
 PROFILE = closed_profile("tinyui", ("u1", 20, 100, 16))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -22,7 +21,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 
 def test_a_test_started_in_the_web_ui_produces_a_judged_run_folder(tmp_path):
-    playwright = pytest.importorskip("playwright.sync_api")
+    playwright = needs.module("playwright.sync_api")
+    chromium = needs.binary("chromium")
     (tmp_path / "tinyui.yaml").write_text(PROFILE)
     port = free_port()
     results = tmp_path / "results"
@@ -33,7 +33,7 @@ def test_a_test_started_in_the_web_ui_produces_a_judged_run_folder(tmp_path):
     try:
         wait_until(lambda: http_get(url + "/")[0] == 200, 90, "Locust web UI", proc)
         with playwright.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
+            browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1280, "height": 800})
             page.goto(url)
             page.get_by_role("button", name="START").click()

@@ -1,6 +1,4 @@
 """Against an API whose latency distribution is known: real uvicorn, real Prometheus, real Locust."""
-import json
-import shutil
 import sqlite3
 import sys
 
@@ -13,10 +11,10 @@ from slo.spec import load_slo
 from slobench.judge import judge
 from stack import prometheus
 from stack.procs import free_port, http_get, spawn, stop_pid, wait_until
+from tests import needs
 from tests.profiles import closed_profile
 
-pytestmark = [pytest.mark.integration,
-              pytest.mark.skipif(shutil.which("prometheus") is None, reason="Prometheus is installed by .ci/run")]
+pytestmark = pytest.mark.integration
 
 PROFILE = closed_profile("known", ("k1", 30, 100, 25), weights="{predict_user: 1}", settle_s=2)
 
@@ -35,7 +33,7 @@ def judged(tmp_path_factory):
         url = f"http://127.0.0.1:{api_port}"
         wait_until(lambda: http_get(url + "/health")[0] == 200, 60, "known API", api, tmp / "api.log")
         (tmp / "prometheus.yml").write_text(prometheus.render_config(f"127.0.0.1:{api_port}", 1))
-        prom = prometheus.start(prometheus.find_binary(None), tmp / "prometheus.yml", tmp / "tsdb", prom_port,
+        prom = prometheus.start(needs.binary("prometheus"), tmp / "prometheus.yml", tmp / "tsdb", prom_port,
                                 tmp / "prometheus.log")
         prom_url = f"http://127.0.0.1:{prom_port}"
         wait_until(lambda: prometheus.target_up(prom_url), 30, "Prometheus scraping the known API")

@@ -1,5 +1,4 @@
 """Generated SLO rules: up to date, accepted by promtool, and promtool's unit tests of every alert pass."""
-import shutil
 import subprocess
 
 import pytest
@@ -9,8 +8,8 @@ from slo.errors import SpecError
 from slo.rules import RULES_PATH, build, write
 from slo.spec import DEFAULT_SLO_PATH, load_slo
 from slobench.conventions import LATENCY_BUCKETS
+from tests import needs
 
-PROMTOOL = shutil.which("promtool")
 
 
 def test_the_committed_rules_are_generated_from_the_slo_file(tmp_path):
@@ -37,10 +36,10 @@ def test_a_latency_threshold_off_the_bucket_boundaries_is_refused(tmp_path):
         build(load_slo(tmp_path / "slos.yaml"), LATENCY_BUCKETS)
 
 
-@pytest.mark.skipif(PROMTOOL is None, reason="promtool comes with Prometheus (.ci/run installs it)")
+@pytest.mark.integration
 @pytest.mark.parametrize("args", [["check", "rules", "slo-rules.yml"], ["test", "rules", "slo-rules.test.yaml"]],
                          ids=["promtool check rules", "promtool test rules"])
 def test_promtool(args):
-    done = subprocess.run([PROMTOOL, *args], cwd=RULES_PATH.parent, capture_output=True, text=True)
+    done = subprocess.run([needs.binary("promtool"), *args], cwd=RULES_PATH.parent, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "SUCCESS" in done.stdout + done.stderr

@@ -1,7 +1,6 @@
 """The Compose stack, tested statically: Docker is not on these machines."""
 import json
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -9,6 +8,7 @@ import pytest
 import yaml
 
 from slo.spec import load_slo
+from tests import needs
 from stack.dashboard import DASHBOARD_PATH, build
 
 STACK = Path(__file__).resolve().parents[2] / "stack"
@@ -56,12 +56,12 @@ def test_the_api_image_runs_as_a_non_root_user():
     assert users and users[-1] not in ("root", "0")
 
 
-@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool is installed with Prometheus")
+@pytest.mark.integration
 def test_promtool_accepts_the_compose_prometheus_config(tmp_path):
     config = (STACK / "prometheus" / "prometheus.yml").read_text()
     config = config.replace("/etc/prometheus/rules", str(STACK / "rules"))
     (tmp_path / "prometheus.yml").write_text(config)
-    done = subprocess.run(["promtool", "check", "config", str(tmp_path / "prometheus.yml")], capture_output=True, text=True)
+    done = subprocess.run([needs.binary("promtool"), "check", "config", str(tmp_path / "prometheus.yml")], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
