@@ -10,6 +10,10 @@ from loadtests.profile import Profile
 STAGES_FILE = "stages.json"
 
 
+class TimelineError(FileNotFoundError):
+    """A run folder without its stage timeline cannot be judged."""
+
+
 def build(profile: Profile, wall_start: float, stopped_at: float | None = None) -> dict:
     """Absolute windows of the stages reached by `stopped_at` (default: now); a cut stage is marked."""
     now = stopped_at if stopped_at is not None else time.time()
@@ -34,5 +38,5 @@ def write(run_dir: Path, timeline: dict) -> Path:
 def read(run_dir: Path) -> dict:
     path = Path(run_dir) / STAGES_FILE
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: no stage timeline: was this folder written by a load run?")
+        raise TimelineError(f"{path}: no stage timeline: was this folder written by a load run?")
     return json.loads(path.read_text())

@@ -4,11 +4,14 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import traceback
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from loadtests.profile import load_profile
+from loadtests.timeline import TimelineError
+from slo.baseline import BaselineError
 from slo.collect import PrometheusError
 from slo.errors import SpecError
 from slo.evaluate import EvaluationError
@@ -16,9 +19,14 @@ from slo.report_text import terminal
 from slo.spec import DEFAULT_SLO_PATH, load_slo
 from slobench.environment import environment_error
 from slobench.settings import HarnessSettings
-from stack.prometheus import PrometheusUnavailable
+from stack.procs import StackError
 
+# Exit codes (README, "Exit codes"): 0 every gated objective met, 1 an objective or a baseline criterion failed,
+# 2 the run cannot be judged for a cause the user can act on, 70 a bug in slobench (traceback printed).
 EXIT_CANNOT_JUDGE = 2
+EXIT_BUG = 70
+BUG_LINE = ("This is a bug in slobench, not a problem with your API or your files: please report it "
+            "with the traceback above and the run folder.")
 
 
 def _say(line: str) -> None:
@@ -30,10 +38,10 @@ def _drift_check():
     return check_run
 
 
-def _summary(run_dir: Path, report: dict) -> int:
+def _summary(out_dir: Path, report: dict) -> int:
     print()
     print(terminal(report, color=sys.stdout.isatty()))
-    print(f"\nreports: {run_dir}/report.html (also slo_report.json, slo_report.md, junit.xml)")
+    print(f"\nreports: {out_dir}/report.html (also slo_report.json, slo_report.md, junit.xml)")
     return report["verdict"]["exit_code"]
 
 
@@ -53,7 +61,7 @@ def cmd_loadtest(args, settings: HarnessSettings) -> int:
 
 
 def cmd_evaluate(args, settings: HarnessSettings) -> int:
-    from slobench.judge import judge
+    from slobench.judge import judge, output_dir
     run_dir = Path(args.run).resolve()
     if not run_dir.is_dir():
         print(f"error: {args.run}: no such run folder", file=sys.stderr)
@@ -62,9 +70,12 @@ def cmd_evaluate(args, settings: HarnessSettings) -> int:
     drift = None
     if not args.no_drift:
         check = _drift_check()
-        drift = lambda d: check(d, d / "predictions.db")  # noqa: E731
-    report = judge(run_dir, spec, args.prometheus_url, args.baseline, drift_check=drift)
-    return _summary(run_dir, report)
+        drift = lambda d, out: check(d, d / "predictions.db", out_dir=out)  # noqa: E731
+    out_dir = output_dir(run_dir, spec, Path(args.slo))
+    if out_dir != run_dir:
+        print(f"the run was judged with another SLO file: its reports stay; this evaluation goes to {out_dir}")
+    report = judge(run_dir, spec, args.prometheus_url, args.baseline, drift_check=drift, out_dir=out_dir)
+    return _summary(out_dir, report)
 
 
 def cmd_capacity(args, settings: HarnessSettings) -> int:
@@ -88,6 +99,10 @@ def _stop_on_signals() -> None:
         raise KeyboardInterrupt
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, interrupt)
+
+
+# Errors whose message tells the user what to change (a file, a setting, a process): "error: ...", exit 2.
+ACTIONABLE = (SpecError, EvaluationError, PrometheusError, StackError, BaselineError, TimelineError)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -119,9 +134,12 @@ def main(argv: list[str] | None = None) -> int:
         return handler(args, settings)
     except ValidationError as exc:
         print(environment_error(exc), file=sys.stderr)
-    except (SpecError, EvaluationError, PrometheusError, PrometheusUnavailable, FileNotFoundError, ValueError,
-            RuntimeError, TimeoutError) as exc:
+    except ACTIONABLE as exc:
         print(f"error: {exc}", file=sys.stderr)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
+    except Exception:  # noqa: BLE001 - anything else is ours to fix: say so, with the traceback
+        traceback.print_exc()
+        print(BUG_LINE, file=sys.stderr)
+        return EXIT_BUG
     return EXIT_CANNOT_JUDGE

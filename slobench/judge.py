@@ -1,6 +1,7 @@
 """After the load: collect from Prometheus, evaluate, check drift, write every report of the run."""
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -13,22 +14,46 @@ from slo.spec import SloSpec
 from loadtests import timeline
 
 
+REJUDGED_PREFIX = "judged-with-"
+
+
+def output_dir(run_dir: Path, spec: SloSpec, slo_path: Path) -> Path:
+    """Where a (re-)evaluation writes: the run folder itself, unless the run was already judged with another
+    SLO: then a folder beside the original reports, named after the SLO file, and the original stays."""
+    run_dir = Path(run_dir)
+    original = run_dir / "slo_report.json"
+    if not original.is_file():
+        return run_dir
+    try:
+        judged_with = json.loads(original.read_text()).get("slo")
+    except json.JSONDecodeError:
+        judged_with = None
+    if judged_with == spec.model_dump(mode="json"):
+        return run_dir
+    return run_dir / f"{REJUDGED_PREFIX}{Path(slo_path).stem}"
+
+
 def judge(run_dir: Path, spec: SloSpec, prometheus_url: str | None, baseline: Path | None = None,
-          processes: int = 1, drift_check=None, scrape_interval_s: float = 1.0) -> dict:
-    """Raw answers come from Prometheus when a URL is given, else from the run's saved prometheus_raw.json."""
+          processes: int = 1, drift_check=None, scrape_interval_s: float = 1.0, out_dir: Path | None = None) -> dict:
+    """Raw answers come from Prometheus when a URL is given, else from the run's saved prometheus_raw.json.
+    Reports (and answers queried anew) go to out_dir, the run folder by default."""
+    out_dir = Path(out_dir or run_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
     if prometheus_url:
         stages = timeline.read(run_dir)["stages"]
         # The last window ends when the load stops: wait for the scrapes past its edge (its samples are read).
         last_end = max((s["end"] for s in stages), default=0)
         time.sleep(max(0.0, last_end + edge_pad_s(scrape_interval_s) + 0.5 - time.time()))
         raw = collect.collect(prometheus_url, spec, stages, scrape_interval_s=scrape_interval_s)
-        collect.save(run_dir, raw)
+        collect.save(out_dir, raw)
     else:
         raw = collect.load(run_dir)
         if raw is None:
             raise collect.PrometheusError(f"{run_dir}: no {collect.RAW_FILE} and no Prometheus URL to query")
     report = evaluate(run_dir, spec, raw, load_report(baseline) if baseline else None, processes)
+    if out_dir != Path(run_dir):
+        report["run"]["judged_in"] = out_dir.name
     if drift_check is not None:
-        report["drift"] = drift_check(run_dir)
-    write_all(run_dir, report)
+        report["drift"] = drift_check(run_dir, out_dir)
+    write_all(out_dir, report)
     return report

@@ -12,6 +12,7 @@ from slobench import manifest as manifest_mod
 from slobench.judge import judge
 from slobench.settings import HarnessSettings
 from stack import local
+from stack.procs import StackError
 from stack.settings import StackSettings
 
 
@@ -63,7 +64,7 @@ def loadtest(settings: HarnessSettings, profile_name: str, profile: Profile, spe
              baseline: Path | None, drift_check, log=print) -> tuple[Path, dict | None]:
     """Run one profile end to end; returns (run folder, report). Stops what it started, Ctrl-C included."""
     if settings.target_url and not settings.prometheus_url:
-        raise ValueError("TARGET_URL needs PROMETHEUS_URL: the Prometheus that scrapes that API")
+        raise StackError("TARGET_URL needs PROMETHEUS_URL: the Prometheus that scrapes that API")
     run_dir = new_run_dir(settings.results_dir, profile.name)
     point_latest(settings.results_dir, run_dir)
     man = manifest_mod.new(profile, slo_path, settings)
@@ -90,7 +91,7 @@ def loadtest(settings: HarnessSettings, profile_name: str, profile: Profile, spe
             interrupted = True
             log("interrupted: judging what was collected")
         report = judge(run_dir, spec, prom, baseline, settings.locust_processes,
-                       (lambda d: drift_check(d, db)) if drift_check else None)
+                       (lambda d, out: drift_check(d, db, out_dir=out)) if drift_check else None)
         man["interrupted"] = interrupted
         return run_dir, report
     finally:

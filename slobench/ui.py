@@ -16,7 +16,7 @@ from slobench.judge import judge
 from slobench.pipeline import cpu_plan, point_latest, start_stack
 from slobench.settings import ROOT, HarnessSettings
 from stack import local
-from stack.procs import http_get, port_in_use, wait_until
+from stack.procs import StackError, http_get, port_in_use, wait_until
 
 UI_FILES = {"locust_stats.csv": "/stats/requests/csv", "locust_failures.csv": "/stats/failures/csv",
             "locust_report.html": "/stats/report?download=1"}
@@ -42,7 +42,7 @@ def serve(settings: HarnessSettings, profile_name: str, profile: Profile, spec: 
           max_seconds: float | None = None, slo_path: Path = DEFAULT_SLO_PATH) -> int:
     """Run until Ctrl-C (or max_seconds); judge each test as it stops."""
     if port_in_use(settings.locust_web_port):
-        raise RuntimeError(f"port {settings.locust_web_port} for Locust's web UI is taken: set LOCUST_WEB_PORT")
+        raise StackError(f"port {settings.locust_web_port} for Locust's web UI is taken: set LOCUST_WEB_PORT")
     state_dir = ROOT / ".state" / f"ui-{settings.locust_web_port}"
     shutil.rmtree(state_dir, ignore_errors=True)
     spool = state_dir / "spool"
@@ -63,7 +63,7 @@ def serve(settings: HarnessSettings, profile_name: str, profile: Profile, spec: 
         log(f"Locust web UI: {ui_url} (profile {profile.name}, target {target}); Ctrl-C to stop")
         while max_seconds is None or time.time() - started < max_seconds:
             if proc.poll() is not None:
-                raise RuntimeError(f"Locust exited with code {proc.returncode}; see {state_dir / 'locust.log'}")
+                raise StackError(f"Locust exited with code {proc.returncode}; see {state_dir / 'locust.log'}")
             for marker in sorted(results.glob("*-ui/locust_done.json")):
                 run_dir = marker.parent
                 if run_dir in judged or marker.stat().st_mtime < started:
@@ -75,7 +75,7 @@ def serve(settings: HarnessSettings, profile_name: str, profile: Profile, spec: 
                               "prometheus": {"url": prom}, "locust": {"web_ui": ui_url, "processes": settings.locust_processes}}
                 manifest_mod.write(run_dir, man)
                 report = judge(run_dir, spec, prom, None, settings.locust_processes,
-                               (lambda d: drift_check(d, db)) if drift_check else None)
+                               (lambda d, out: drift_check(d, db, out_dir=out)) if drift_check else None)
                 point_latest(results, run_dir)
                 for line in headline(report):
                     log(line)

@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         state = local.up(settings, predictions_db=settings.state_dir / "predictions.db")
-    except (PrometheusUnavailable, RuntimeError, TimeoutError) as exc:
+    except StackError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     for note in state.notes:

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from stack import prometheus
-from stack.procs import api_command, free_port, http_get, pid_alive, port_in_use, spawn, stop_pid, wait_until
+from stack.procs import StackError, api_command, free_port, http_get, pid_alive, port_in_use, spawn, stop_pid, wait_until
 from stack.settings import StackSettings
 
 STATE_FILE = "stack.json"
@@ -63,7 +63,7 @@ def up(settings: StackSettings, state_dir: Path | None = None, predictions_db: P
     prom_port = free_port() if ephemeral_ports else settings.prometheus_port
     for port, what, var in ((api_port, "API", "API_PORT"), (prom_port, "Prometheus", "PROMETHEUS_PORT")):
         if not (what == "Prometheus" and external) and port_in_use(port):
-            raise RuntimeError(f"port {port} for the {what} is taken by another process: set {var}")
+            raise StackError(f"port {port} for the {what} is taken by another process: set {var}")
 
     state = StackState(api_url=f"http://127.0.0.1:{api_port}", prometheus_url=external or f"http://127.0.0.1:{prom_port}",
                        predictions_db=str(predictions_db) if predictions_db else None,

@@ -15,6 +15,10 @@ from typing import Callable
 ROOT = Path(__file__).resolve().parent.parent
 
 
+class StackError(RuntimeError):
+    """A process of the stack could not start, answer or be reached; the message says what to do."""
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as s:
         s.bind((host, 0))
@@ -45,9 +49,9 @@ def wait_until(check: Callable[[], bool], timeout: float, what: str, proc: subpr
             return
         if proc is not None and proc.poll() is not None:
             tail = log.read_text()[-2000:] if log and log.exists() else ""
-            raise RuntimeError(f"{what}: process exited with code {proc.returncode}\n{tail}")
+            raise StackError(f"{what}: process exited with code {proc.returncode}\n{tail}")
         time.sleep(0.1)
-    raise TimeoutError(f"{what}: not ready after {timeout:.0f} s")
+    raise StackError(f"{what}: not ready after {timeout:.0f} s")
 
 
 def spawn(cmd: list[str], log: Path, env: dict | None = None, cwd: Path = ROOT,

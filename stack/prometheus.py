@@ -8,10 +8,10 @@ import subprocess
 import urllib.parse
 from pathlib import Path
 
-from stack.procs import http_get, spawn, wait_until
+from stack.procs import StackError, http_get, spawn, wait_until
 
 
-class PrometheusUnavailable(RuntimeError):
+class PrometheusUnavailable(StackError):
     """No Prometheus binary and no way to install one; the message lists the options."""
 
 
@@ -81,10 +81,10 @@ def instant(url: str, query: str, time: float | None = None, timeout: float = 10
         params["time"] = f"{time:.3f}"
     status, body = http_get(f"{url}/api/v1/query?{urllib.parse.urlencode(params)}", timeout)
     if status == 0:
-        raise RuntimeError(f"Prometheus at {url} does not answer")
+        raise StackError(f"Prometheus at {url} does not answer")
     doc = json.loads(body or b"{}")
     if doc.get("status") != "success":
-        raise RuntimeError(f"query {query!r}: {doc.get('error', status)}")
+        raise StackError(f"query {query!r}: {doc.get('error', status)}")
     return doc["data"]["result"]
 
 

@@ -82,7 +82,7 @@ def test_a_baseline_comparison_fails_on_a_regression_past_the_criterion(tmp_path
     assert again["verdict"]["exit_code"] == 1
 
 
-def test_a_past_run_is_re_judged_against_another_slo_file_without_load(run, tmp_path, capsys):
+def test_a_past_run_re_judged_against_another_slo_file_keeps_its_original_reports(run, tmp_path, capsys):
     raw = yaml.safe_load(DEFAULT_SLO_PATH.read_text())
     for o in raw["objectives"]:
         if o["name"] == "p99":
@@ -90,10 +90,20 @@ def test_a_past_run_is_re_judged_against_another_slo_file_without_load(run, tmp_
     lenient = tmp_path / "lenient.yaml"
     lenient.write_text(yaml.safe_dump(raw))
     assert main(["evaluate", str(run), "--no-drift"]) == 1
+    original = {name: (run / name).read_text() for name in ("slo_report.json", "slo_report.md", "report.html", "junit.xml")}
     assert main(["evaluate", str(run), "--slo", str(lenient), "--no-drift"]) == 0
-    assert json.loads((run / "slo_report.json").read_text())["verdict"]["status"] == "pass"
-    for name in ("slo_report.json", "slo_report.md", "report.html", "junit.xml"):
-        assert (run / name).is_file()
+    beside = run / "judged-with-lenient"
+    assert json.loads((beside / "slo_report.json").read_text())["verdict"]["status"] == "pass"
+    for name, text in original.items():
+        assert (beside / name).is_file()
+        assert (run / name).read_text() == text  # the verdict the run was judged with stays
+    assert "judged-with-lenient" in capsys.readouterr().out
+
+
+def test_re_judging_with_the_same_slo_file_rewrites_in_place(run):
+    assert main(["evaluate", str(run), "--no-drift"]) == 1
+    assert main(["evaluate", str(run), "--slo", str(DEFAULT_SLO_PATH), "--no-drift"]) == 1
+    assert not list(run.glob("judged-with-*"))
 
 
 @pytest.mark.parametrize("args, message", [

@@ -1,0 +1,44 @@
+"""The CLI's exit codes: 2 with a message for what the user can fix, 70 with a traceback for our bugs."""
+import json
+
+import pytest
+
+from slo.spec import load_slo
+from slobench import cli
+from tests.slo.fakes import make_run, steady
+
+SPEC = load_slo()
+
+
+@pytest.fixture
+def run(tmp_path):
+    return make_run(tmp_path / "run", SPEC, [{"name": "s1", "offered_rps": 100, "latencies": steady(2),
+                                               "all_traffic": 3000}])
+
+
+@pytest.mark.parametrize("break_it, extra, message", [
+    (lambda run: (run / "stages.json").unlink(), [], "no stage timeline"),
+    (lambda run: (run / "prometheus_raw.json").unlink(), [], "no prometheus_raw.json and no Prometheus URL"),
+    (lambda run: (run / "old").mkdir(), ["--baseline", "{run}/old"], "no SLO report there to compare with"),
+], ids=["a folder without its timeline", "a folder without saved answers", "a baseline without a report"])
+def test_a_cause_the_user_can_act_on_is_one_line_and_exit_2(run, capsys, break_it, extra, message):
+    break_it(run)
+    extra = [a.format(run=run) for a in extra]
+    assert cli.main(["evaluate", str(run), "--no-drift", *extra]) == cli.EXIT_CANNOT_JUDGE
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and "Traceback" not in err
+
+
+def test_a_programming_error_prints_its_traceback_and_says_it_is_a_bug(run, capsys, monkeypatch):
+    def broken(*_, **__):
+        return {}["verdict"]  # what a slip in the evaluator would raise
+    monkeypatch.setattr("slobench.judge.evaluate", broken)
+    assert cli.main(["evaluate", str(run), "--no-drift"]) == cli.EXIT_BUG == 70
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "KeyError" in err and "This is a bug in slobench" in err
+    assert not err.startswith("error: ")
+
+
+def test_a_judged_run_keeps_its_verdicts_exit_code(run):
+    assert cli.main(["evaluate", str(run), "--no-drift"]) == json.loads(
+        (run / "slo_report.json").read_text())["verdict"]["exit_code"] == 0
