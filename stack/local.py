@@ -7,7 +7,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from stack import prometheus
-from stack.procs import StackError, api_command, free_port, http_get, pid_alive, port_in_use, spawn, stop_pid, wait_until
+from stack.procs import (StackError, api_command, free_port, http_get, identity, port_in_use, spawn, still_ours,
+                         stop_pid, wait_until)
 from stack.settings import StackSettings
 
 STATE_FILE = "stack.json"
@@ -19,6 +20,8 @@ class StackState:
     prometheus_url: str
     api_pid: int | None = None          # None: not started by this stack
     prometheus_pid: int | None = None
+    # pid, start time and command line of what this stack started: a pid alone may name another process later.
+    owned: dict = field(default_factory=dict)
     predictions_db: str | None = None
     cpus: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -35,7 +38,8 @@ class StackState:
 
 def _healthy(state: StackState) -> bool:
     api_ok = http_get(state.api_url + "/health")[0] == 200
-    started_alive = all(pid_alive(p) for p in (state.api_pid, state.prometheus_pid) if p)
+    started_alive = all(still_ours(state.owned.get(k)) for k, p in (("api", state.api_pid),
+                                                                  ("prometheus", state.prometheus_pid)) if p)
     return api_ok and started_alive and prometheus.target_up(state.prometheus_url)
 
 
@@ -75,6 +79,7 @@ def up(settings: StackSettings, state_dir: Path | None = None, predictions_db: P
             env["PREDICTIONS_DB"] = str(predictions_db)
         api = spawn(api_command(), logs / "api.log", env=env, cpus=api_cpus)
         state.api_pid = api.pid
+        state.owned["api"] = identity(api.pid)
         state.save(state_dir)
         wait_until(lambda: http_get(state.api_url + "/health")[0] == 200, 90, f"API on {state.api_url}", api, logs / "api.log")
         if external:
@@ -88,6 +93,7 @@ def up(settings: StackSettings, state_dir: Path | None = None, predictions_db: P
             shutil.rmtree(tsdb, ignore_errors=True)
             prom = prometheus.start(binary, config, tsdb, prom_port, logs / "prometheus.log", cpus=prometheus_cpus)
             state.prometheus_pid = prom.pid
+            state.owned["prometheus"] = identity(prom.pid)
             state.save(state_dir)
             wait_until(lambda: prometheus.target_up(state.prometheus_url), 30, "Prometheus scraping the API (up == 1)")
     except BaseException:
@@ -98,12 +104,18 @@ def up(settings: StackSettings, state_dir: Path | None = None, predictions_db: P
 
 
 def down(state_dir: Path, log=print) -> list[str]:
-    """Stop exactly what up() started (by pid); the state file goes too."""
+    """Stop exactly what up() started, after checking each process is still the one it started (pid, start
+    time, command line): a pid reused by another process is left alone. The state file goes too."""
     state = StackState.load(state_dir)
     stopped = []
     if state:
-        for name, pid in (("Prometheus", state.prometheus_pid), ("API", state.api_pid)):
-            if pid and stop_pid(pid):
+        for name, key, pid in (("Prometheus", "prometheus", state.prometheus_pid), ("API", "api", state.api_pid)):
+            if not pid:
+                continue
+            if not still_ours(state.owned.get(key)):
+                log(f"{name} (pid {pid}) is not the process this stack started any more: left alone")
+                continue
+            if stop_pid(pid):
                 stopped.append(f"{name} (pid {pid})")
         (state_dir / STATE_FILE).unlink(missing_ok=True)
         shutil.rmtree(state_dir / "tsdb", ignore_errors=True)

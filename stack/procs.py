@@ -12,6 +12,8 @@ import urllib.request
 from pathlib import Path
 from typing import Callable
 
+import psutil
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -70,6 +72,24 @@ def spawn(cmd: list[str], log: Path, env: dict | None = None, cwd: Path = ROOT,
 
 def api_command() -> list[str]:
     return [sys.executable, "-m", "api"]
+
+
+def identity(pid: int) -> dict:
+    """What tells this process from a later one given the same pid: its start time and command line."""
+    proc = psutil.Process(pid)
+    return {"pid": pid, "create_time": proc.create_time(), "cmdline": proc.cmdline()}
+
+
+def still_ours(ident: dict | None) -> bool:
+    """True when the process recorded in `ident` still runs: same pid, same start time, same command line."""
+    if not ident or not ident.get("pid"):
+        return False
+    try:
+        proc = psutil.Process(ident["pid"])
+        return (abs(proc.create_time() - ident["create_time"]) < 0.01 and proc.cmdline() == ident["cmdline"]
+                and proc.status() != psutil.STATUS_ZOMBIE)
+    except (psutil.NoSuchProcess, psutil.AccessDenied, KeyError, TypeError):
+        return False
 
 
 def stop_pid(pid: int, timeout: float = 15.0) -> bool:

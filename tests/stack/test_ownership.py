@@ -1,0 +1,42 @@
+"""`stack down` signals only the processes its state file names and that are still the ones it started."""
+import subprocess
+
+import pytest
+
+from stack import local
+from stack.procs import identity, pid_alive, still_ours
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def bystander():
+    """A process that is not the stack's: a state file may name its pid after a reboot or pid reuse."""
+    proc = subprocess.Popen(["sleep", "60"], start_new_session=True)
+    yield proc
+    proc.kill()
+    proc.wait(timeout=10)
+
+
+@pytest.mark.parametrize("forge", [
+    lambda ident: {**ident, "create_time": ident["create_time"] - 3600},
+    lambda ident: {**ident, "cmdline": ["prometheus", "--config.file=x"]},
+    lambda ident: None,
+], ids=["the pid now belongs to a later process", "the pid runs another command", "a state file with a bare pid"])
+def test_down_leaves_a_process_that_is_not_ours_alone(tmp_path, bystander, forge):
+    state = local.StackState(api_url="http://127.0.0.1:1", prometheus_url="http://127.0.0.1:2", api_pid=bystander.pid,
+                             owned={"api": forge(identity(bystander.pid))})
+    state.save(tmp_path)
+    said = []
+    assert local.down(tmp_path, log=said.append) == []
+    assert pid_alive(bystander.pid) and bystander.poll() is None
+    assert any(f"pid {bystander.pid}" in line and "left alone" in line for line in said)
+
+
+def test_down_stops_the_process_it_started(tmp_path, bystander):
+    state = local.StackState(api_url="http://127.0.0.1:1", prometheus_url="http://127.0.0.1:2", api_pid=bystander.pid,
+                             owned={"api": identity(bystander.pid)})
+    state.save(tmp_path)
+    assert still_ours(state.owned["api"])
+    assert local.down(tmp_path, log=lambda *_: None) == [f"API (pid {bystander.pid})"]
+    assert bystander.wait(timeout=10) is not None
