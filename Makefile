@@ -9,7 +9,7 @@ PROFILE ?= default
 export PYTHONUNBUFFERED := 1
 
 .DEFAULT_GOAL := help
-.PHONY: capacity rules help setup model api stack-up stack-down stack-status compose-up compose-down loadtest ui evaluate drift bench test clean
+.PHONY: capacity rules help setup model api stack-up stack-down stack-status compose-up compose-down loadtest ui evaluate drift bench test test-unit clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -65,6 +65,9 @@ bench: $(MODEL) ## Print speed figures: API throughput ratios, instrumentation o
 
 test: $(MODEL) ## Run the whole test suite (unit and integration, real processes on loopback)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-unit: $(MODEL) ## Run the tests that start no process (under a minute)
+	$(PY) -m pytest -m "not integration" $(PYTEST_ARGS)
 
 clean: ## Remove the venv, the model, the state folder (not results/)
 	rm -rf $(VENV) models .state *.egg-info

@@ -25,6 +25,8 @@ from stack.procs import StackError
 # 2 the run cannot be judged for a cause the user can act on, 70 a bug in slobench (traceback printed).
 EXIT_CANNOT_JUDGE = 2
 EXIT_BUG = 70
+EXIT_MEANINGS = {0: "every gated objective met", 1: "an objective or a baseline criterion failed",
+                 EXIT_CANNOT_JUDGE: "the run could not be judged", EXIT_BUG: "a bug in slobench"}
 BUG_LINE = ("This is a bug in slobench, not a problem with your API or your files: please report it "
             "with the traceback above and the run folder.")
 
@@ -131,7 +133,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = HarnessSettings()
         handler = {"loadtest": cmd_loadtest, "evaluate": cmd_evaluate, "ui": cmd_ui, "capacity": cmd_capacity}[args.command]
-        return handler(args, settings)
+        code = handler(args, settings)
+        # make turns every failing code into 2: this line keeps the meaning visible in its output.
+        print(f"slobench: exit {code}: {EXIT_MEANINGS.get(code, 'see the README')}", file=sys.stderr)
+        return code
     except ValidationError as exc:
         print(environment_error(exc), file=sys.stderr)
     except ACTIONABLE as exc:

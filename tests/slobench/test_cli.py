@@ -42,3 +42,19 @@ def test_a_programming_error_prints_its_traceback_and_says_it_is_a_bug(run, caps
 def test_a_judged_run_keeps_its_verdicts_exit_code(run):
     assert cli.main(["evaluate", str(run), "--no-drift"]) == json.loads(
         (run / "slo_report.json").read_text())["verdict"]["exit_code"] == 0
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("objective_fails, expected", [(True, 1), (False, 0)],
+                         ids=["a failed objective exits 1", "a met SLO exits 0"])
+def test_the_installed_entry_point_keeps_the_exit_codes_make_would_turn_into_2(tmp_path, objective_fails, expected):
+    import subprocess
+    import sys
+    from pathlib import Path
+    latencies = steady(2, tail_ms=300, tail_share=0.05) if objective_fails else steady(2)
+    run = make_run(tmp_path / "run", SPEC, [{"name": "s1", "offered_rps": 100, "latencies": latencies,
+                                             "all_traffic": 3000}])
+    entry = Path(sys.executable).parent / "slobench"  # what the README's CI job calls
+    done = subprocess.run([str(entry), "evaluate", str(run), "--no-drift"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == expected, done.stderr
+    assert f"slobench: exit {expected}: " in done.stderr
