@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from slobench.environment import environment_error
 
 from stack import local
-from stack.prometheus import PrometheusUnavailable
+from stack.procs import StackError
 from stack.settings import StackSettings
 
 
