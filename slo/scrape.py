@@ -1,0 +1,87 @@
+"""The target's real scrape interval, learned from Prometheus (never assumed), and how it was learned."""
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import urllib.parse
+import urllib.request
+from dataclasses import asdict, dataclass
+
+from slo.collect import PrometheusError
+
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
+
+
+@dataclass(frozen=True)
+class ScrapeInterval:
+    seconds: float
+    source: str    # "targets API", "up sample spacing", "setting SCRAPE_INTERVAL"
+    detail: str = ""
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def parse_duration(text: str) -> float:
+    """Prometheus durations as the targets API gives them: '15s', '1m', '1m30s', '500ms'."""
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|s|m|h)", text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        raise ValueError(f"not a Prometheus duration: {text!r}")
+    return sum(float(n) * _UNITS[u] for n, u in parts)
+
+
+def _get(url: str, timeout: float = 10.0) -> dict | None:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            return json.loads(resp.read())
+    except (OSError, ValueError):
+        return None
+
+
+def _matches(labels: dict, selector: dict[str, str]) -> bool:
+    return all(labels.get(k) == v for k, v in selector.items())
+
+
+def from_targets(prometheus_url: str, up_selector: dict[str, str]) -> ScrapeInterval | None:
+    """The scrapeInterval of the active targets the up_selector names (Prometheus >= 2.35)."""
+    doc = _get(f"{prometheus_url}/api/v1/targets?state=active")
+    if not doc or doc.get("status") != "success":
+        return None
+    targets = [t for t in doc["data"].get("activeTargets", []) if _matches(t.get("labels", {}), up_selector)]
+    intervals = {t["scrapeInterval"] for t in targets if t.get("scrapeInterval")}
+    if not intervals:
+        return None
+    seconds = max(parse_duration(i) for i in intervals)  # the slowest target decides how fine a window can be
+    names = ", ".join(sorted(t["labels"].get("instance", "?") for t in targets))
+    return ScrapeInterval(seconds, "targets API", f"{len(targets)} target(s): {names}")
+
+
+def from_up_samples(prometheus_url: str, up_selector: dict[str, str], at: float | None = None) -> ScrapeInterval | None:
+    """The median spacing of the target's own `up` samples over the last 5 minutes (Thanos, Mimir, VictoriaMetrics)."""
+    sel = ",".join(f'{k}="{v}"' for k, v in sorted(up_selector.items()))
+    params = {"query": f"up{{{sel}}}[5m]"}
+    if at is not None:
+        params["time"] = f"{at:.3f}"
+    doc = _get(f"{prometheus_url}/api/v1/query?{urllib.parse.urlencode(params)}")
+    if not doc or doc.get("status") != "success":
+        return None
+    gaps = [float(b[0]) - float(a[0]) for series in doc["data"]["result"]
+            for a, b in zip(series["values"], series["values"][1:])]
+    if len(gaps) < 3:
+        return None
+    return ScrapeInterval(round(statistics.median(gaps), 3), "up sample spacing", f"median of {len(gaps)} gaps")
+
+
+def discover(prometheus_url: str, up_selector: dict[str, str], configured_s: float | None = None) -> ScrapeInterval:
+    """An explicit setting wins; else the targets API; else the spacing of `up` samples; else an error."""
+    if configured_s is not None:
+        return ScrapeInterval(float(configured_s), "setting SCRAPE_INTERVAL")
+    url = prometheus_url.rstrip("/")
+    found = from_targets(url, up_selector) or from_up_samples(url, up_selector)
+    if found is None:
+        sel = ",".join(f'{k}="{v}"' for k, v in sorted(up_selector.items()))
+        raise PrometheusError(f"cannot learn the scrape interval of up{{{sel}}} from {url}: no active target matches "
+                              "the SLO file's metrics.up_selector and no up samples were found; check the selector, or "
+                              "set SCRAPE_INTERVAL (seconds)")
+    return found
