@@ -46,7 +46,7 @@ compose-down: ## Stop the Compose stack
 	docker compose -f stack/docker-compose.yml down
 
 loadtest: $(MODEL) ## Full run: stack, Locust (PROFILE=default|smoke|long|drifted), SLO and drift reports
-	$(PY) -m slobench loadtest --profile $(PROFILE) $(if $(SLO),--slo $(SLO)) $(if $(BASELINE),--baseline $(BASELINE))
+	$(PY) -m slobench loadtest --profile $(PROFILE) $(if $(SLO),--slo $(SLO)) $(if $(BASELINE),--baseline $(BASELINE)) $(if $(FAIL_ON_DRIFT),--fail-on-drift)
 
 capacity: $(MODEL) ## Search the highest Poisson rate meeting every objective (BUDGET=300 seconds at most)
 	$(PY) -m slobench capacity $(if $(SLO),--slo $(SLO)) $(if $(BUDGET),--budget-seconds $(BUDGET))
@@ -55,7 +55,7 @@ ui: $(MODEL) ## Locust web UI on 127.0.0.1:8089 against the local stack; reports
 	$(PY) -m slobench ui --profile $(PROFILE) $(if $(SLO),--slo $(SLO))
 
 evaluate: $(STAMP) ## Re-judge a past run without load: make evaluate RUN=results/<run> [SLO=file]
-	$(PY) -m slobench evaluate $(or $(RUN),results/latest) $(if $(SLO),--slo $(SLO)) $(if $(BASELINE),--baseline $(BASELINE))
+	$(PY) -m slobench evaluate $(or $(RUN),results/latest) $(if $(SLO),--slo $(SLO)) $(if $(BASELINE),--baseline $(BASELINE)) $(if $(FAIL_ON_DRIFT),--fail-on-drift)
 
 drift: $(STAMP) ## Evidently drift: month against month (REF, CUR), or a run's recorded traffic (RUN=results/<run>)
 	$(PY) -m drift $(if $(RUN),--run $(RUN),--ref $(or $(REF),2024-01-31) --cur $(or $(CUR),2024-02-29)) $(if $(THRESHOLD),--threshold $(THRESHOLD))

@@ -21,6 +21,7 @@ from loadtests import timeline
 from loadtests.open_model import OpenSchedule, Retimed
 from loadtests.profile import load_profile
 from loadtests.requestlog import RequestLog
+from loadtests.sent import SentRecorder
 from loadtests.shape import stage_index_at, users_at
 from loadtests.traffic import load_traffic
 
@@ -30,16 +31,37 @@ for _plugin in filter(None, os.environ.get("SLOBENCH_LOCUST_PLUGINS", "").split(
     importlib.import_module(_plugin)
 SPOOL = Path(os.environ.get("SLOBENCH_SPOOL", "."))
 IDS, PAYLOADS = load_traffic(PROFILE.scenario.traffic)
+# What each request carries, serialized once: for /predict by user id, that user's 14 features in the
+# snapshot the generator draws from (what a served prediction's inputs are), for drift against any API.
+_USER_FEATURES = {u: json.dumps(f) for u, f in zip(IDS, PAYLOADS if PROFILE.scenario.traffic == "serving"
+                                                       else load_traffic("serving")[1])}
+_PAYLOAD_JSON = [json.dumps(p) for p in PAYLOADS]
 _log = RequestLog()
+_sent = SentRecorder(SPOOL)
 _state: dict = {"wall_start": None, "run_dir": None}
 
 
+def _keep(response, endpoint: str, user_id: str | None, features_json: str) -> None:
+    """Record an answered prediction's inputs and output; anything but a 200 with the expected body is not one."""
+    if getattr(response, "status_code", 0) != 200:
+        return
+    try:
+        body = json.loads(response.text)
+        _sent.add(body["request_id"], endpoint, user_id, features_json, float(body["probability"]),
+                  int(body["prediction"]), 0.0, body.get("model_version"))
+    except (ValueError, KeyError, TypeError):
+        pass
+
+
 def _predict_user(client):
-    client.post("/predict", json={"user_id": random.choice(IDS)}, name="/predict")
+    user = random.choice(IDS)
+    _keep(client.post("/predict", json={"user_id": user}, name="/predict"), "/predict", user, _USER_FEATURES[user])
 
 
 def _predict_features(client):
-    client.post("/predict/features", json=random.choice(PAYLOADS), name="/predict/features")
+    i = random.randrange(len(PAYLOADS))
+    _keep(client.post("/predict/features", json=PAYLOADS[i], name="/predict/features"), "/predict/features", None,
+          _PAYLOAD_JSON[i])
 
 
 def _health(client):
@@ -144,8 +166,9 @@ def _finish_stages(environment, upto: int) -> None:
 
 @events.test_start.add_listener
 def _on_test_start(environment, **_):
-    global _log
+    global _log, _sent
     _log = RequestLog()
+    _sent = SentRecorder(SPOOL)
     if not isinstance(environment.runner, WorkerRunner):
         _state["run_dir"] = _new_run_dir()
         _state["printed"] = -1
@@ -162,6 +185,7 @@ def _on_test_stop(environment, **_):
     if not isinstance(environment.runner, MasterRunner):
         SPOOL.mkdir(parents=True, exist_ok=True)
         _log.save(SPOOL)
+        _sent.close()
         if _state.get("open_schedule") is not None:
             _state.pop("open_schedule").save(SPOOL)
     if not isinstance(environment.runner, WorkerRunner) and _state["run_dir"] and _state["wall_start"]:

@@ -23,23 +23,28 @@ def _client(url: str):
 
 
 def collect(prometheus_url: str, spec: SloSpec, stages: list[dict], quantiles: list[float] | None = None,
-            scrape_interval_s: float = 1.0) -> dict:
-    """Raw answers of every query of every stage, evaluated at the stage's end over its measured window."""
+            scrape_interval_s: float = 1.0, instances: list[str] | None = None,
+            scrape_source: str = "assumed") -> dict:
+    """Raw answers of every query of every stage, evaluated at the stage's end over its measured window,
+    scoped to the target (its job, and its instances when known)."""
     from prometheus_api_client import PrometheusApiClientException
     from requests.exceptions import RequestException
 
     quantiles = sorted(set(quantiles or []) | {o.quantile for o in spec.objectives if isinstance(o, LatencyQuantile)})
     client = _client(prometheus_url)
     raw = {"prometheus_url": prometheus_url, "metrics": spec.metrics.model_dump(),
-           "scrape_interval_s": scrape_interval_s, "stages": []}
+           "scrape_interval_s": scrape_interval_s, "scrape_interval_source": scrape_source,
+           "instances": instances or [], "stages": []}
     pad = edge_pad_s(scrape_interval_s)
     for stage in stages:
         seconds = stage["end"] - stage["measure_from"]
         entry = {"name": stage["name"], "time": stage["end"], "window_s": round(seconds, 3), "answers": {}}
         if seconds > 0:
             queries = {name: (q, stage["end"]) for name, q in
-                       stage_queries(spec.metrics, seconds, quantiles, stage["measure_from"], scrape_interval_s).items()}
-            queries["requests_samples"] = (edge_samples_query(spec.metrics, seconds, scrape_interval_s), stage["end"] + pad)
+                       stage_queries(spec.metrics, seconds, quantiles, stage["measure_from"], scrape_interval_s,
+                                     instances).items()}
+            queries["requests_samples"] = (edge_samples_query(spec.metrics, seconds, scrape_interval_s, instances),
+                                           stage["end"] + pad)
             for name, (query, at) in queries.items():
                 try:
                     result = client.custom_query(query, params={"time": f"{at:.3f}"})

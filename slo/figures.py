@@ -32,29 +32,33 @@ def _by_label(answer: dict | None, label: str) -> dict[str, float]:
     return {r["metric"].get(label, ""): float(r["value"][1]) for r in answer["result"]}
 
 
-def _value_at(samples: list[tuple[float, float]], t: float, scrape_interval_s: float) -> float:
-    """The counter's value at t: interpolated between the samples around t; past the last sample,
-    extrapolated at its last rate for half a scrape interval at most (as far as Prometheus would go)."""
-    after = next((i for i, (ts, _) in enumerate(samples) if ts >= t), None)
-    if after is not None and samples[after][0] == t:
-        return samples[after][1]
-    if after is not None and after > 0:
-        (t0, v0), (t1, v1) = samples[after - 1], samples[after]
-        return v0 + (v1 - v0) * (t - t0) / (t1 - t0)
-    if after is None:  # t lies past the last sample: the series stopped, or the next scrape has not come yet
-        (t0, v0), (t1, v1) = samples[-2], samples[-1]
-        return v1 + (v1 - v0) / (t1 - t0) * min(t - t1, 0.5 * scrape_interval_s)
-    (t0, v0), (t1, v1) = samples[0], samples[1]  # t lies before the first sample
-    return max(0.0, v0 - (v1 - v0) / (t1 - t0) * min(t0 - t, 0.5 * scrape_interval_s))
-
-
 def _edge_count(samples: list[tuple[float, float]], start: float, end: float, scrape_interval_s: float) -> float | None:
-    """Requests in [start, end] from one counter's samples; None with fewer than 2 samples inside."""
-    if sum(1 for t, _ in samples if start <= t <= end) < 2:
+    """Requests in [start, end] from one counter's samples; None with fewer than 2 samples inside.
+
+    Each edge is extrapolated from the nearest sample inside the window at the rate of the scrape interval
+    just inside it (the neighbouring stages run at other rates, so interpolating across the edge would mix
+    them in), bounded by the samples just outside, which the counter cannot pass. Past the last sample with
+    none after it (a target that died), at most half a scrape interval, as far as Prometheus would go.
+    """
+    inside = [(t, v) for t, v in samples if start <= t <= end]
+    if len(inside) < 2:
         return None
-    born_inside = samples[0][0] >= start  # the series appeared during the window: it started from zero
-    at_start = 0.0 if born_inside else _value_at(samples, start, scrape_interval_s)
-    return _value_at(samples, end, scrape_interval_s) - at_start
+    before = [v for t, v in samples if t < start]
+    after = [v for t, v in samples if t > end]
+    (t0, v0), (t1, v1) = inside[0], inside[1]
+    (u0, w0), (u1, w1) = inside[-2], inside[-1]
+    first_rate, last_rate = (v1 - v0) / (t1 - t0), (w1 - w0) / (u1 - u0)
+    if before:
+        at_start = max(before[-1], v0 - first_rate * (t0 - start))
+    else:
+        # The series appeared after the last scrape before the window (its first request), maybe before the
+        # window started: back from its first sample at its mean rate inside the window, never below zero.
+        at_start = max(0.0, v0 - (w1 - v0) / (u1 - t0) * (t0 - start))
+    if after:
+        at_end = min(after[0], w1 + last_rate * (end - u1))
+    else:
+        at_end = w1 + last_rate * min(end - u1, 0.5 * scrape_interval_s)
+    return at_end - at_start
 
 
 def interpolated_counts(answer: dict | None, start: float, end: float, label: str,

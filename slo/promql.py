@@ -1,6 +1,8 @@
 """PromQL builders for one stage window; pure functions of the metrics spec and the window length."""
 from __future__ import annotations
 
+import re
+
 from slo.spec import MetricsSpec
 
 
@@ -19,17 +21,39 @@ def window(seconds: float) -> str:
     return f"[{ms}ms]"
 
 
+def target_scope(m: MetricsSpec, instances: list[str] | None = None) -> dict[str, str]:
+    """The labels that name the judged target in a shared Prometheus: the up_selector's (its job), and its
+    instances when the harness knows them (an API it started). Every query carries them."""
+    scope = dict(m.up_selector)
+    if instances:
+        scope["instance"] = instances[0] if len(instances) == 1 else None  # several: a regex matcher below
+    return scope
+
+
+def scoped(labels: dict[str, str], scope: dict[str, str], instances: list[str] | None = None, extra: str = "") -> str:
+    """Matchers of `labels` narrowed to the target's scope; several instances become one regex matcher."""
+    plain = {k: v for k, v in {**labels, **scope}.items() if v is not None}
+    extras = [extra] if extra else []
+    if instances and len(instances) > 1:
+        # A PromQL string escapes backslashes itself: the regex's `\.` is written `\\.`.
+        extras.append('instance=~"' + "|".join(re.escape(i).replace("\\", "\\\\") for i in instances) + '"')
+    return matchers(plain, ",".join(extras))
+
+
 def stage_queries(m: MetricsSpec, seconds: float, quantiles: list[float], start: float,
-                  scrape_interval_s: float = 1.0) -> dict[str, str]:
+                  scrape_interval_s: float = 1.0, instances: list[str] | None = None) -> dict[str, str]:
     """Every query the evaluator needs for one stage, by name; all are evaluated at the window's end
-    (start, in Unix seconds, bounds the "found down at" timestamps to the window)."""
+    (start, in Unix seconds, bounds the "found down at" timestamps to the window). Every query is scoped
+    to the target (target_scope), so other jobs in a shared Prometheus change nothing."""
     w = window(seconds)
-    sel = matchers(m.selector)
-    up = matchers(m.up_selector)
+    scope = target_scope(m, instances)
+    sel = scoped(m.selector, scope, instances)
+    up = scoped({}, scope, instances)
+    traffic = scoped({}, scope, instances, m.traffic_matchers)
     h = m.latency_histogram
     queries = {
         "requests_by_status": f"sum by ({m.status_label}) (increase({m.requests_total}{sel}{w}))",
-        "all_traffic": f"sum(increase({m.requests_total}{{{m.traffic_matchers}}}{w}))",
+        "all_traffic": f"sum(increase({m.requests_total}{traffic}{w}))",
         "latency_sum": f"sum(increase({h}_sum{sel}{w}))",
         "latency_count": f"sum(increase({h}_count{sel}{w}))",
         "latency_buckets": f"sum by (le) (increase({h}_bucket{sel}{w}))",
@@ -52,8 +76,10 @@ def edge_pad_s(scrape_interval_s: float) -> float:
     return 2.0 * scrape_interval_s
 
 
-def edge_samples_query(m: MetricsSpec, seconds: float, scrape_interval_s: float = 1.0) -> str:
+def edge_samples_query(m: MetricsSpec, seconds: float, scrape_interval_s: float = 1.0,
+                       instances: list[str] | None = None) -> str:
     """The request counter's raw samples from a pad before the window to a pad after it (evaluate at
     end + pad): interpolated at the window's edges, they count its requests to within a scrape, where
     increase() extrapolates."""
-    return f"{m.requests_total}{matchers(m.selector)}{window(seconds + 2 * edge_pad_s(scrape_interval_s))}"
+    sel = scoped(m.selector, target_scope(m, instances), instances)
+    return f"{m.requests_total}{sel}{window(seconds + 2 * edge_pad_s(scrape_interval_s))}"

@@ -43,6 +43,10 @@ def headline(report: dict) -> list[str]:
                            for b in cap["broken"])
         lines.append(f"First stage to break an objective: {cap['first_failing_stage']}: {broken}")
     lines += report["sentences"]
+    scrape = report["run"].get("scrape_interval")
+    if scrape:
+        scope = ", ".join(f"{k}={v if isinstance(v, str) else '|'.join(v)}" for k, v in report["run"].get("scope", {}).items())
+        lines.append(f"Prometheus scrape interval: {scrape['seconds']:g} s ({scrape['source']}); queries scoped to {scope}")
     drift = report.get("drift")
     if drift:
         lines.append(f"Drift: {drift.get('summary', drift.get('status'))}")

@@ -13,10 +13,11 @@ from pathlib import Path
 import yaml
 
 from loadtests import run as locust_run
-from loadtests.profile import Scenario, load_profile
+from loadtests.profile import Profile, Scenario, load_profile
 from slo.spec import Gate, SloSpec
 from slobench.judge import judge
-from slobench.pipeline import cpu_plan, new_run_dir, point_latest, start_stack
+from slobench import scrape_fit
+from slobench.pipeline import cpu_plan, instances_of, learn_scrape, new_run_dir, point_latest, start_stack
 from slobench.settings import HarnessSettings
 from stack import local
 
@@ -57,6 +58,9 @@ def search(settings: HarnessSettings, spec: SloSpec, start_rps: float = 500, fac
     steps = []
     target, prom, _, stack_state = start_stack(settings, run_dir, cpus, log)
     try:
+        interval = learn_scrape(settings, spec, prom, stack_state, log)
+        scrape_fit.check(Profile.model_validate(step_profile(start_rps, step_s, Scenario().weights)), interval.seconds,
+                         interval.source)
         while time.time() - started + step_s + 15 <= budget_s:
             rate = next_rate(tried, start_rps, factor, max_rps, precision)
             if rate is None:
@@ -67,7 +71,7 @@ def search(settings: HarnessSettings, spec: SloSpec, start_rps: float = 500, fac
             profile_path.write_text(yaml.safe_dump(step_profile(rate, step_s, Scenario().weights)))
             locust_run.run_headless(profile_path, load_profile(str(profile_path)), target, step_dir,
                                     settings.locust_processes, cpus["locust"], on_line=lambda *_: None)
-            report = judge(step_dir, spec, prom)
+            report = judge(step_dir, spec, prom, scrape=interval, instances=instances_of(stack_state, settings))
             stage = report["stages"][0] if report["stages"] else None
             verdict = "pass" if report["verdict"]["exit_code"] == 0 else "fail" if report["verdict"]["exit_code"] == 1 else "insufficient"
             tried.append((rate, verdict))

@@ -22,11 +22,14 @@ from slobench.settings import HarnessSettings
 from stack.procs import StackError
 
 # Exit codes (README, "Exit codes"): 0 every gated objective met, 1 an objective or a baseline criterion failed,
-# 2 the run cannot be judged for a cause the user can act on, 70 a bug in slobench (traceback printed).
+# 2 the run cannot be judged for a cause the user can act on, 3 (with --fail-on-drift) the SLOs were met but the
+# served traffic drifted (RETRAIN), 70 a bug in slobench (traceback printed).
 EXIT_CANNOT_JUDGE = 2
+EXIT_DRIFT = 3
 EXIT_BUG = 70
 EXIT_MEANINGS = {0: "every gated objective met", 1: "an objective or a baseline criterion failed",
-                 EXIT_CANNOT_JUDGE: "the run could not be judged", EXIT_BUG: "a bug in slobench"}
+                 EXIT_CANNOT_JUDGE: "the run could not be judged",
+                 EXIT_DRIFT: "the SLOs were met but the served traffic drifted: RETRAIN", EXIT_BUG: "a bug in slobench"}
 BUG_LINE = ("This is a bug in slobench, not a problem with your API or your files: please report it "
             "with the traceback above and the run folder.")
 
@@ -40,11 +43,15 @@ def _drift_check():
     return check_run
 
 
-def _summary(out_dir: Path, report: dict) -> int:
+def _summary(out_dir: Path, report: dict, fail_on_drift: bool = False) -> int:
     print()
     print(terminal(report, color=sys.stdout.isatty()))
     print(f"\nreports: {out_dir}/report.html (also slo_report.json, slo_report.md, junit.xml)")
-    return report["verdict"]["exit_code"]
+    code = report["verdict"]["exit_code"]
+    # The SLO verdict comes first: a drift gate only turns a pass into its own code.
+    if code == 0 and fail_on_drift and (report.get("drift") or {}).get("decision") == "RETRAIN":
+        return EXIT_DRIFT
+    return code
 
 
 def cmd_loadtest(args, settings: HarnessSettings) -> int:
@@ -59,7 +66,7 @@ def cmd_loadtest(args, settings: HarnessSettings) -> int:
         print(f"error: {exc}\nThe Locust data of the run are kept; judge it later with "
               f"`slobench evaluate results/latest --prometheus-url URL`.", file=sys.stderr)
         return EXIT_CANNOT_JUDGE
-    return _summary(run_dir, report)
+    return _summary(run_dir, report, args.fail_on_drift)
 
 
 def cmd_evaluate(args, settings: HarnessSettings) -> int:
@@ -77,7 +84,7 @@ def cmd_evaluate(args, settings: HarnessSettings) -> int:
     if out_dir != run_dir:
         print(f"the run was judged with another SLO file: its reports stay; this evaluation goes to {out_dir}")
     report = judge(run_dir, spec, args.prometheus_url, args.baseline, drift_check=drift, out_dir=out_dir)
-    return _summary(out_dir, report)
+    return _summary(out_dir, report, args.fail_on_drift)
 
 
 def cmd_capacity(args, settings: HarnessSettings) -> int:
@@ -127,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     for p in (lt, ev):
         p.add_argument("--baseline", type=Path, help="a previous run folder to compare with")
         p.add_argument("--no-drift", action="store_true", help="skip the drift check")
+        p.add_argument("--fail-on-drift", action="store_true",
+                       help=f"exit {EXIT_DRIFT} when the SLOs pass but the drift check says RETRAIN")
     args = parser.parse_args(argv)
     if args.command in ("loadtest", "ui", "capacity"):
         _stop_on_signals()

@@ -5,10 +5,12 @@ import json
 import time
 from pathlib import Path
 
+from loadtests import sent
 from slo import collect
 from slo.baseline import load_report
 from slo.evaluate import evaluate
 from slo.promql import edge_pad_s
+from slo.scrape import ScrapeInterval, discover
 from slo.reports import write_all
 from slo.spec import SloSpec
 from loadtests import timeline
@@ -34,17 +36,22 @@ def output_dir(run_dir: Path, spec: SloSpec, slo_path: Path) -> Path:
 
 
 def judge(run_dir: Path, spec: SloSpec, prometheus_url: str | None, baseline: Path | None = None,
-          processes: int = 1, drift_check=None, scrape_interval_s: float = 1.0, out_dir: Path | None = None) -> dict:
+          processes: int = 1, drift_check=None, scrape: ScrapeInterval | None = None, out_dir: Path | None = None,
+          instances: list[str] | None = None) -> dict:
     """Raw answers come from Prometheus when a URL is given, else from the run's saved prometheus_raw.json.
-    Reports (and answers queried anew) go to out_dir, the run folder by default."""
+    The scrape interval is learned from that Prometheus unless given; queries are scoped to the target's
+    job and, when known, its instances. Reports (and answers queried anew) go to out_dir, the run folder
+    by default."""
     out_dir = Path(out_dir or run_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     if prometheus_url:
         stages = timeline.read(run_dir)["stages"]
+        scrape = scrape or discover(prometheus_url, spec.metrics.up_selector)
         # The last window ends when the load stops: wait for the scrapes past its edge (its samples are read).
         last_end = max((s["end"] for s in stages), default=0)
-        time.sleep(max(0.0, last_end + edge_pad_s(scrape_interval_s) + 0.5 - time.time()))
-        raw = collect.collect(prometheus_url, spec, stages, scrape_interval_s=scrape_interval_s)
+        time.sleep(max(0.0, last_end + edge_pad_s(scrape.seconds) + 0.5 * scrape.seconds - time.time()))
+        raw = collect.collect(prometheus_url, spec, stages, scrape_interval_s=scrape.seconds, instances=instances,
+                              scrape_source=scrape.source)
         collect.save(out_dir, raw)
     else:
         raw = collect.load(run_dir)
@@ -54,6 +61,7 @@ def judge(run_dir: Path, spec: SloSpec, prometheus_url: str | None, baseline: Pa
     if out_dir != Path(run_dir):
         report["run"]["judged_in"] = out_dir.name
     if drift_check is not None:
+        sent.merge(run_dir)  # each generator process's answered predictions, into one file the drift step reads
         report["drift"] = drift_check(run_dir, out_dir)
     write_all(out_dir, report)
     return report

@@ -24,8 +24,9 @@ COLUMNS = [{"key": "stage", "title": "Stage"}, {"key": "objective", "title": "Ob
 _rows: list[dict] = [{"stage": "-", "objective": "-", "measured": "-", "threshold": "-", "status": "waiting for a test"}]
 
 
-def current_rows(prometheus_url: str, spec, profile, wall_start: float, now: float) -> list[dict]:
-    """Judge the current stage's measured window so far (pure but for the Prometheus queries)."""
+def current_rows(prometheus_url: str, spec, profile, wall_start: float, now: float, scrape_interval_s: float = 1.0,
+                 instances: list[str] | None = None) -> list[dict]:
+    """Judge the current stage's measured window so far (pure but for the Prometheus queries), scoped to the target."""
     elapsed = now - wall_start
     window = next((w for w in profile.windows() if w.start_s <= elapsed < w.end_s), None)
     if window is None:
@@ -34,10 +35,14 @@ def current_rows(prometheus_url: str, spec, profile, wall_start: float, now: flo
     if now - start < 3:
         return [{"stage": window.name, "objective": "-", "measured": "-", "threshold": "-",
                  "status": "ramping up: the measured window has not started"}]
-    stage = {"name": window.name, "measure_from": start, "end": now - 1.5}  # leave the last scrape time to land
-    entry = collect(prometheus_url, spec, [stage])["stages"][0]
+    end = now - 1.5 * scrape_interval_s  # leave the last scrape time to land
+    if end - start < 3 * scrape_interval_s:
+        return [{"stage": window.name, "objective": "-", "measured": "-", "threshold": "-",
+                 "status": f"waiting for 3 scrapes ({scrape_interval_s:g} s each) of the measured window"}]
+    stage = {"name": window.name, "measure_from": start, "end": end}
+    entry = collect(prometheus_url, spec, [stage], scrape_interval_s=scrape_interval_s, instances=instances)["stages"][0]
     quantiles = [o.quantile for o in spec.objectives if hasattr(o, "quantile")] + [0.5, 0.95, 0.99]
-    server = server_figures(entry, spec.metrics.status_label, sorted(set(quantiles)))
+    server = server_figures(entry, spec.metrics.status_label, sorted(set(quantiles)), scrape_interval_s)
     enough = server["requests"] >= spec.min_samples
     rows = []
     for o in spec.objectives:
@@ -55,7 +60,9 @@ def _refresh(environment, prometheus_url: str, spec, profile) -> None:
         if runner is not None and runner.state in ("running", "spawning") and shape is not None:
             wall_start = time.time() - shape.get_run_time()
             try:
-                _rows = current_rows(prometheus_url, spec, profile, wall_start, time.time())
+                _rows = current_rows(prometheus_url, spec, profile, wall_start, time.time(),
+                                     float(os.environ.get("SLOBENCH_SCRAPE_INTERVAL", "1")),
+                                     [i for i in os.environ.get("SLOBENCH_INSTANCES", "").split(",") if i] or None)
             except PrometheusError as exc:
                 _rows = [{"stage": "-", "objective": "-", "measured": "-", "threshold": "-", "status": str(exc)}]
         gevent.sleep(2)

@@ -8,7 +8,9 @@ from pathlib import Path
 from loadtests import run as locust_run
 from loadtests.profile import Profile, resolve
 from slo.spec import SloSpec
-from slobench import manifest as manifest_mod
+from slo import scrape
+from slo.scrape import ScrapeInterval
+from slobench import manifest as manifest_mod, scrape_fit
 from slobench.judge import judge
 from slobench.settings import HarnessSettings
 from stack import local
@@ -60,6 +62,36 @@ def start_stack(settings: HarnessSettings, run_dir: Path, cpus: dict, log=print)
     return state.api_url, state.prometheus_url, db, state
 
 
+def instances_of(state: local.StackState | None, settings: HarnessSettings | None = None) -> list[str] | None:
+    """The instance labels of the judged API: the static target of an API this run started, else TARGET_INSTANCES
+    (None: the whole job)."""
+    if state is not None:
+        return [state.api_url.removeprefix("http://")]
+    listed = [i.strip() for i in ((settings and settings.target_instances) or "").split(",") if i.strip()]
+    return listed or None
+
+
+def learn_scrape(settings: HarnessSettings, spec: SloSpec, prom: str, state: local.StackState | None,
+                 log=print) -> ScrapeInterval:
+    """The target's scrape interval, from Prometheus; an API started here that this Prometheus does not scrape
+    (PROMETHEUS_URL with a port it cannot know) is refused before any load, never judged on no data."""
+    selector = dict(spec.metrics.up_selector)
+    if state is not None and state.prometheus_pid is None:
+        instance = instances_of(state)[0]
+        found = scrape.from_targets(prom, {**selector, "instance": instance}) or \
+            scrape.from_up_samples(prom, {**selector, "instance": instance})
+        if found is None:
+            raise StackError(f"PROMETHEUS_URL={prom} does not scrape the API this run started at {instance} "
+                             f"(no target with {selector} and instance=\"{instance}\"): nothing could be judged. "
+                             f"Add that target to its scrape config and set API_PORT={instance.rsplit(':', 1)[1]}, "
+                             "or point TARGET_URL at an API it already scrapes")
+        interval = found if settings.scrape_interval is None else scrape.discover(prom, selector, settings.scrape_interval)
+    else:
+        interval = scrape.discover(prom, selector, settings.scrape_interval)
+    log(f"scrape interval: {interval.seconds:g} s ({interval.source}{': ' + interval.detail if interval.detail else ''})")
+    return interval
+
+
 def loadtest(settings: HarnessSettings, profile_name: str, profile: Profile, spec: SloSpec, slo_path: Path,
              baseline: Path | None, drift_check, log=print) -> tuple[Path, dict | None]:
     """Run one profile end to end; returns (run folder, report). Stops what it started, Ctrl-C included."""
@@ -81,7 +113,11 @@ def loadtest(settings: HarnessSettings, profile_name: str, profile: Profile, spe
                       "prometheus": {"url": prom, "pid": pids[1], "cpus": sorted(cpus["prometheus"] or [])},
                       "locust": {"processes": settings.locust_processes, "cpus": sorted(cpus["locust"] or [])},
                       "shared_machine": f"{os.cpu_count()} cores shared by API, Locust and Prometheus"}
+        interval = learn_scrape(settings, spec, prom, started_here, log)
+        man["scrape_interval"] = interval.as_dict()
+        man["scope"] = {**spec.metrics.up_selector, "instances": instances_of(started_here, settings)}
         manifest_mod.write(run_dir, man)
+        scrape_fit.check(profile, interval.seconds, interval.source)  # before any load is sent
         log(f"Locust: profile {profile.name}, {len(profile.stages)} stages, {profile.total_s:.0f} s")
         interrupted = False
         try:
@@ -91,7 +127,8 @@ def loadtest(settings: HarnessSettings, profile_name: str, profile: Profile, spe
             interrupted = True
             log("interrupted: judging what was collected")
         report = judge(run_dir, spec, prom, baseline, settings.locust_processes,
-                       (lambda d, out: drift_check(d, db, out_dir=out)) if drift_check else None)
+                       (lambda d, out: drift_check(d, db, out_dir=out)) if drift_check else None,
+                       scrape=interval, instances=instances_of(started_here, settings))
         man["interrupted"] = interrupted
         return run_dir, report
     finally:

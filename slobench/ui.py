@@ -5,15 +5,15 @@ import shutil
 import time
 from pathlib import Path
 
-from loadtests import run as locust_run
+from loadtests import run as locust_run, sent
 from loadtests.profile import Profile, resolve
 from loadtests.open_model import HDR_GLOB
 from loadtests.requestlog import FILE_GLOB
 from slo.report_text import headline
 from slo.spec import DEFAULT_SLO_PATH, SloSpec
-from slobench import manifest as manifest_mod
+from slobench import manifest as manifest_mod, scrape_fit
 from slobench.judge import judge
-from slobench.pipeline import cpu_plan, point_latest, start_stack
+from slobench.pipeline import cpu_plan, instances_of, learn_scrape, point_latest, start_stack
 from slobench.settings import ROOT, HarnessSettings
 from stack import local
 from stack.procs import StackError, http_get, port_in_use, wait_until
@@ -27,7 +27,7 @@ def collect_ui_run(run_dir: Path, ui_url: str, spool: Path, processes: int) -> N
     deadline = time.time() + 10
     while len(list(spool.glob(FILE_GLOB))) < processes and time.time() < deadline:
         time.sleep(0.2)
-    for part in [*spool.glob(FILE_GLOB), *spool.glob(HDR_GLOB)]:
+    for part in [*spool.glob(FILE_GLOB), *spool.glob(HDR_GLOB), *spool.glob(sent.FILE_GLOB)]:
         shutil.move(str(part), run_dir / part.name)
     history = spool / "locust_stats_history.csv"
     if history.exists():
@@ -51,10 +51,18 @@ def serve(settings: HarnessSettings, profile_name: str, profile: Profile, spec: 
     results = settings.results_dir
     results.mkdir(parents=True, exist_ok=True)
     target, prom, db, stack_state = start_stack(settings, state_dir, cpus, log)
+    try:
+        interval = learn_scrape(settings, spec, prom, stack_state, log)
+        scrape_fit.check(profile, interval.seconds, interval.source)
+    except BaseException:
+        if stack_state:
+            local.down(state_dir / "stack", log=lambda *_: None)
+        raise
     proc = locust_run.start_ui(resolve(profile_name), target, results, spool, settings.locust_web_port,
                                settings.locust_processes, cpus["locust"], log=state_dir / "locust.log", on_line=log,
                                extra_env={"SLOBENCH_LOCUST_PLUGINS": "slobench.live_tab", "SLOBENCH_PROMETHEUS_URL": prom,
-                                          "SLOBENCH_SLO": str(slo_path)})
+                                          "SLOBENCH_SLO": str(slo_path), "SLOBENCH_SCRAPE_INTERVAL": str(interval.seconds),
+                                          "SLOBENCH_INSTANCES": ",".join(instances_of(stack_state, settings) or [])})
     ui_url = f"http://127.0.0.1:{settings.locust_web_port}"
     judged: set[Path] = set()
     started = time.time()
@@ -75,7 +83,8 @@ def serve(settings: HarnessSettings, profile_name: str, profile: Profile, spec: 
                               "prometheus": {"url": prom}, "locust": {"web_ui": ui_url, "processes": settings.locust_processes}}
                 manifest_mod.write(run_dir, man)
                 report = judge(run_dir, spec, prom, None, settings.locust_processes,
-                               (lambda d, out: drift_check(d, db, out_dir=out)) if drift_check else None)
+                               (lambda d, out: drift_check(d, db, out_dir=out)) if drift_check else None,
+                               scrape=interval, instances=instances_of(stack_state, settings))
                 point_latest(results, run_dir)
                 for line in headline(report):
                     log(line)

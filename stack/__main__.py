@@ -25,7 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "dashboard":
         from slo.spec import load_slo
         from stack.dashboard import write
-        print(f"wrote {write(load_slo().latency_thresholds_s())}")
+        spec = load_slo()
+        print(f"wrote {write(spec.latency_thresholds_s(), scope=spec.metrics.up_selector)}")
         return 0
     if args.command == "down":
         local.down(settings.state_dir)

@@ -41,7 +41,7 @@ def test_the_run_passes_and_prints_a_progress_line_per_stage_and_a_summary(tiny_
 
 @pytest.mark.parametrize("name", ["manifest.json", "stages.json", "locust_stats.csv", "locust_stats_history.csv",
                                   "locust_report.html", "prometheus_raw.json", "slo_report.json", "slo_report.md",
-                                  "report.html", "junit.xml", "predictions.db"])
+                                  "report.html", "junit.xml", "predictions.db", "sent_predictions.db"])
 def test_the_run_folder_is_complete(tiny_run, name):
     _, run = tiny_run
     assert (run / name).is_file() and (run / name).stat().st_size > 0
@@ -61,6 +61,14 @@ def test_normal_traffic_ends_with_no_action(tiny_run):
     drift = json.loads((run / "slo_report.json").read_text())["drift"]
     assert drift["decision"] == "NO_ACTION", drift
     assert (run / "drift_features.html").is_file() and (run / "drift_features.json").is_file()
+
+
+def test_what_the_generator_sent_reconciles_with_what_the_api_recorded_by_request_id(tiny_run):
+    _, run = tiny_run
+    inputs = json.loads((run / "slo_report.json").read_text())["drift"]["inputs"]
+    assert inputs["source"] == "recorded by the API"
+    rec = inputs["reconciliation"]
+    assert rec["ok"] and rec["matched"] == rec["sent_answered"] == rec["recorded"] > 1000, rec
 
 
 def test_the_drifted_scenario_ends_with_retrain(tmp_path):
@@ -174,7 +182,10 @@ def test_any_running_target_is_judged_and_left_running(tmp_path):
         m = json.loads((run / "manifest.json").read_text())
         assert m["ran"]["api"]["started_here"] is False and m["ran"]["api"]["url"] == state.api_url
         assert pid_alive(state.api_pid) and pid_alive(state.prometheus_pid)
-        assert "skipped" in json.loads((run / "slo_report.json").read_text())["drift"]["summary"]
+        drift = json.loads((run / "slo_report.json").read_text())["drift"]
+        # No recording of that API here: the drift verdict comes from what the generator sent and got back.
+        assert drift["inputs"]["source"].startswith("sent by the generator") and drift["decision"] == "NO_ACTION", drift
+        assert drift["rows"] > 1000
     finally:
         local.down(tmp_path / "stack", log=lambda *_: None)
 

@@ -85,3 +85,19 @@ C = {"requests": 1000, "no_response": 0, "status_200": 1000}
 def test_reconciliation(client, server, recorded, window_s, flagged):
     r = reconcile(client, server, recorded, 0.02, 100, window_s)
     assert r["flagged"] == flagged and r["ok"] is (not flagged)
+
+
+def test_edges_between_stages_of_other_rates_are_not_blurred_by_a_10_s_scrape():
+    # 160 req/s from t=100 to t=150, nothing before or after; the window is [102.2, 150], scrapes every 10 s.
+    count = lambda t: 160 * min(max(t - 100, 0), 50)  # noqa: E731
+    points = [(t, count(t)) for t in range(85, 175, 10)]
+    got = interpolated_counts({"result": [_series(points)]}, 102.2, 150.0, "status", scrape_interval_s=10)
+    assert got["200"] == pytest.approx(160 * 47.8, rel=0.005)
+
+
+def test_a_series_born_during_the_settle_does_not_count_the_settle():
+    # Seen at a 10 s scrape: the 200s series appeared with the load at 914.7, the window is [916.9, 964.7],
+    # and its first sample (923.5) already held the settle's requests.
+    points = [(923.5, 1413), (933.5, 3000), (943.5, 4630), (953.5, 6239), (963.5, 7876), (973.5, 8074)]
+    got = interpolated_counts({"result": [_series(points)]}, 916.875, 964.675, "status", scrape_interval_s=10)
+    assert got["200"] == pytest.approx(7708, rel=0.01)  # what Locust answered in that window

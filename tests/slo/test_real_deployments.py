@@ -1,0 +1,130 @@
+"""Judging the deployments users run: a Prometheus scraping every 10 s, one shared with another API."""
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import threading
+import urllib.request
+
+import pytest
+
+from stack import prometheus
+from stack.procs import ROOT, free_port, stop_pid, wait_until
+from tests import needs
+from tests.conftest import running_api
+from tests.profiles import closed_profile
+
+pytestmark = pytest.mark.integration
+
+
+def _loadtest(tmp_path, profile_text: str, *extra, timeout=240, **env):
+    profile = tmp_path / "p.yaml"
+    profile.write_text(profile_text)
+    done = subprocess.run([sys.executable, "-m", "slobench", "loadtest", "--profile", str(profile), *extra],
+                          cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, "RESULTS_DIR": str(tmp_path / "results"), **env})
+    latest = tmp_path / "results" / "latest"
+    return done, (latest.resolve() if latest.exists() else None)
+
+
+def test_a_prometheus_scraping_every_10_s_judges_right_with_complete_windows(tmp_path):
+    # One stage of 50 s: its 48 s measured window holds 4 scrapes at 10 s.
+    done, run = _loadtest(tmp_path, closed_profile("ten", ("x1", 20, 100, 50), settle_s=2), "--no-drift",
+                          SCRAPE_INTERVAL_S="10")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "scrape interval: 10 s (targets API" in done.stdout
+    assert "Prometheus scrape interval: 10 s (targets API)" in done.stdout  # the report's headline
+    report = json.loads((run / "slo_report.json").read_text())
+    assert report["run"]["scrape_interval"] == {"seconds": 10.0, "source": "targets API"}
+    assert json.loads((run / "manifest.json").read_text())["scrape_interval"]["seconds"] == 10.0
+    [stage] = report["stages"]
+    assert stage["server"]["complete"] and stage["server"]["notes"] == [], stage["server"]["notes"]
+    assert stage["status"] == "pass"
+    rec = stage["reconciliation"]
+    assert rec["locust_answered"] > 5000
+    assert abs(rec["gaps"]["locust_vs_prometheus"]) <= 0.02 and abs(rec["gaps"]["locust_vs_recorded"]) <= 0.02, rec
+
+
+def test_a_profile_too_short_for_the_scrape_interval_is_refused_before_any_load(tmp_path):
+    done, run = _loadtest(tmp_path, closed_profile("short", ("s1", 10, 100, 20), ("s2", 20, 100, 60)), "--no-drift",
+                          SCRAPE_INTERVAL_S="10", timeout=120)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "stage s1: a measured window of 18.9 s holds fewer than 4 scrapes at 10 s" in done.stderr
+    assert "needs at least 40 s measured" in done.stderr and "stage s2" not in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not list(run.glob("client_requests.*")) and not (run / "locust_stats.csv").exists()  # no load was sent
+
+
+def _hammer(url: str, stop: threading.Event, limit: int = 20_000) -> list[int]:
+    """The other API's own traffic, in the background, bounded."""
+    sent = []
+
+    def loop():
+        body = b'{"user_id": "7590-VHVEG"}'
+        while not stop.is_set() and len(sent) < limit:
+            req = urllib.request.Request(url + "/predict", data=body, headers={"content-type": "application/json"})
+            with contextlib.suppress(OSError):
+                with urllib.request.urlopen(req, timeout=5) as r:
+                    sent.append(r.status)
+    threading.Thread(target=loop, daemon=True).start()
+    return sent
+
+
+@pytest.fixture
+def shared_prometheus(model_path, tmp_path):
+    """Two real APIs scraped by one real Prometheus; yields (judged url, other url, prometheus url, config)."""
+    with contextlib.ExitStack() as stack:
+        judged, _ = stack.enter_context(running_api(model_path, tmp_path / "a", predictions_db=tmp_path / "a.db"))
+        other, _ = stack.enter_context(running_api(model_path, tmp_path / "b"))
+        yield judged, other, tmp_path
+
+
+def _start_prometheus(tmp_path, jobs: dict[str, list[str]]):
+    scrape = "".join(f"  - job_name: {job}\n    static_configs:\n      - targets: {json.dumps(targets)}\n"
+                     for job, targets in jobs.items())
+    (tmp_path / "prometheus.yml").write_text(f"global:\n  scrape_interval: 1s\nscrape_configs:\n{scrape}")
+    port = free_port()
+    proc = prometheus.start(needs.binary("prometheus"), tmp_path / "prometheus.yml", tmp_path / "tsdb", port,
+                            tmp_path / "prometheus.log")
+    url = f"http://127.0.0.1:{port}"
+    n = sum(len(t) for t in jobs.values())
+    wait_until(lambda: len([r for r in prometheus.instant(url, "up == 1")]) == n, 30, "every target up")
+    return proc, url
+
+
+@pytest.mark.parametrize("same_job", [False, True],
+                         ids=["the other API in another job", "the other API in the same job, TARGET_INSTANCES given"])
+def test_another_apis_traffic_in_the_same_prometheus_changes_none_of_the_figures(shared_prometheus, same_job):
+    judged, other, tmp_path = shared_prometheus
+    host = lambda url: url.removeprefix("http://")  # noqa: E731
+    jobs = {"api": [host(judged), host(other)]} if same_job else {"api": [host(judged)], "other": [host(other)]}
+    proc, prom = _start_prometheus(tmp_path, jobs)
+    stop = threading.Event()
+    try:
+        others = _hammer(other, stop)
+        env = {"TARGET_URL": judged, "PROMETHEUS_URL": prom, **({"TARGET_INSTANCES": host(judged)} if same_job else {})}
+        done, run = _loadtest(tmp_path, closed_profile("shared", ("s1", 10, 100, 15)), "--no-drift", **env)
+    finally:
+        stop.set()
+        stop_pid(proc.pid)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert len(others) > 500  # the other API really was busy meanwhile
+    [stage] = json.loads((run / "slo_report.json").read_text())["stages"]
+    rec = stage["reconciliation"]
+    assert abs(rec["gaps"]["locust_vs_prometheus"]) <= 0.02, rec
+    assert stage["server"]["rps_all_traffic"] == pytest.approx(100, rel=0.05)  # this API's 100 req/s, not both
+    assert stage["server"]["requests"] == pytest.approx(rec["locust_200"], rel=0.05)
+
+
+def test_prometheus_url_that_cannot_know_the_api_started_here_is_refused(shared_prometheus):
+    judged, _, tmp_path = shared_prometheus
+    proc, prom = _start_prometheus(tmp_path, {"api": [judged.removeprefix("http://")]})
+    try:
+        done, _ = _loadtest(tmp_path, closed_profile("x", ("s1", 10, 100, 15)), "--no-drift", PROMETHEUS_URL=prom,
+                            timeout=120)
+    finally:
+        stop_pid(proc.pid)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"PROMETHEUS_URL={prom} does not scrape the API this run started at 127.0.0.1:" in done.stderr
+    assert "Traceback" not in done.stderr
