@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from slo.promql import edge_pad_s, edge_samples_query, stage_queries
+from slo.promql import edge_pad_s, edge_samples_query, sli_queries, stage_queries
 from slo.spec import LatencyQuantile, SloSpec
 
 RAW_FILE = "prometheus_raw.json"
@@ -40,9 +40,9 @@ def collect(prometheus_url: str, spec: SloSpec, stages: list[dict], quantiles: l
         seconds = stage["end"] - stage["measure_from"]
         entry = {"name": stage["name"], "time": stage["end"], "window_s": round(seconds, 3), "answers": {}}
         if seconds > 0:
-            queries = {name: (q, stage["end"]) for name, q in
-                       stage_queries(spec.metrics, seconds, quantiles, stage["measure_from"], scrape_interval_s,
-                                     instances).items()}
+            built = {**stage_queries(spec.metrics, seconds, quantiles, stage["measure_from"], scrape_interval_s,
+                                     instances), **sli_queries(spec.objectives, seconds, scrape_interval_s)}
+            queries = {name: (q, stage["end"]) for name, q in built.items()}
             queries["requests_samples"] = (edge_samples_query(spec.metrics, seconds, scrape_interval_s, instances),
                                            stage["end"] + pad)
             for name, (query, at) in queries.items():

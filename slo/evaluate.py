@@ -9,8 +9,8 @@ from loadtests.client_stats import load_logs, stage_figures
 from loadtests.open_model import merged_stage_figures
 from slo import accuracy, collect as collect_mod
 from slo.baseline import compare
-from slo.figures import server_figures
-from slo.spec import LatencyQuantile, SloSpec
+from slo.figures import server_figures, sli_figures
+from slo.spec import LatencyQuantile, RatioSli, SloSpec, ThresholdSli
 from slo.verdict import capacity, is_gated, judge_objective, mean_hides_tail, run_verdict, stage_status
 
 SCHEMA_VERSION = 1
@@ -72,6 +72,7 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, baseline: dict | None = No
         if entry is None:
             continue
         server = server_figures(entry, spec.metrics.status_label, _quantiles(spec), scrape_s)
+        server["slis"] = sli_figures(entry, [o.name for o in spec.objectives if isinstance(o, (RatioSli, ThresholdSli))])
         client = {**stage_figures(logs, st, endpoint), "model": kind, **open_figures.get(st["name"], {})}
         enough = server["requests"] >= spec.min_samples
         objectives = [judge_objective(o, server, st.get("offered_rps"), enough, spec.min_tail_samples, client)

@@ -81,6 +81,31 @@ def interpolated_counts(answer: dict | None, start: float, end: float, label: st
     return out
 
 
+def _sum(answer: dict | None) -> float | None:
+    """The sum of an answer's series (the team's queries may keep labels); None without data."""
+    if not answer or not answer["result"]:
+        return None
+    values = [float(r["value"][1]) for r in answer["result"]]
+    values = [v for v in values if not math.isnan(v)]
+    return sum(values) if values else None
+
+
+def sli_figures(entry: dict, names: list[str]) -> dict[str, dict]:
+    """Per ratio or threshold objective: the share of good events (or good scrapes) in the window."""
+    a = entry["answers"]
+    out = {}
+    for name in names:
+        good, bad, total = (_sum(a.get(f"sli_{k}_{name}")) for k in ("good", "bad", "total"))
+        bad_ratio, share = _sum(a.get(f"sli_bad_ratio_{name}")), _sum(a.get(f"sli_share_{name}"))
+        if share is None and bad_ratio is not None:
+            share = 1 - bad_ratio
+        if share is None and total:
+            share = good / total if good is not None else 1 - (bad or 0.0) / total
+        out[name] = {"good": good, "bad": bad, "total": total,
+                     "good_share": None if share is None else round(min(1.0, max(0.0, share)), 6)}
+    return out
+
+
 def server_figures(entry: dict, status_label: str, quantiles: list[float], scrape_interval_s: float = 1.0) -> dict:
     """RPS, mean, quantiles with their bucket bounds, error ratios, availability, data completeness."""
     a = entry["answers"]

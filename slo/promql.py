@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from slo.spec import MetricsSpec
+from slo.spec import WINDOW, MetricsSpec, RatioSli, ThresholdSli
 
 
 def matchers(labels: dict[str, str], extra: str = "") -> str:
@@ -69,6 +69,27 @@ def stage_queries(m: MetricsSpec, seconds: float, quantiles: list[float], start:
     for q in quantiles:
         queries[f"quantile_{q:g}"] = f"histogram_quantile({q:g}, sum by (le) (increase({h}_bucket{sel}{w})))"
     return queries
+
+
+_OPS = {"lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
+
+
+def sli_queries(objectives: list, seconds: float, scrape_interval_s: float = 1.0) -> dict[str, str]:
+    """The team's own SLIs (ratio, threshold objectives) over one stage window. Their queries name their own
+    selectors: they are the team's scope, not rewritten here."""
+    w = window(seconds)
+    out = {}
+    for o in objectives:
+        if isinstance(o, RatioSli):
+            for field in ("good_query", "bad_query", "bad_ratio_query", "total_query"):
+                query = getattr(o, field)
+                if query is not None:
+                    out[f"sli_{field.removesuffix('_query')}_{o.name}"] = query.replace(WINDOW, w[1:-1])
+        elif isinstance(o, ThresholdSli):
+            step = f"{int(round(scrape_interval_s * 1000))}ms"
+            out[f"sli_share_{o.name}"] = (f"avg(avg_over_time((({o.query}) {_OPS[o.op]} bool {o.value:g})"
+                                          f"[{w[1:-1]}:{step}]))")
+    return out
 
 
 def edge_pad_s(scrape_interval_s: float) -> float:

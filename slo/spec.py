@@ -83,9 +83,47 @@ class Throughput(_Banded):
     warning_share: float | None = Field(None, gt=0, le=1)
 
 
-Objective = Annotated[Union[LatencyQuantile, LatencyMean, ErrorRatio, Availability, Throughput],
-                      Field(discriminator="kind")]
-register_tags("latency_quantile", "latency_mean", "error_ratio", "availability", "throughput")
+WINDOW = "{{window}}"  # where a ratio or threshold query takes the stage window's range, e.g. [47800ms]
+
+
+class RatioSli(_Objective):
+    """A ratio SLI from the team's own PromQL (OpenSLO ratioMetric, Sloth events or raw): the share of good
+    events in the stage window must reach `target`. Each query sums its events (or, for bad_ratio_query, gives
+    the bad share) over {{window}}."""
+    kind: Literal["ratio"]
+    target: float = Field(gt=0, lt=1)
+    good_query: str | None = None
+    bad_query: str | None = None
+    bad_ratio_query: str | None = None
+    total_query: str | None = None
+
+    @model_validator(mode="after")
+    def _one_way_to_count(self):
+        given = [f for f in ("good_query", "bad_query", "bad_ratio_query") if getattr(self, f) is not None]
+        if len(given) != 1:
+            raise ValueError("declare exactly one of good_query, bad_query and bad_ratio_query")
+        if (self.total_query is None) != (given[0] == "bad_ratio_query"):
+            raise ValueError("total_query goes with good_query or bad_query, and only with them")
+        for field in ("good_query", "bad_query", "bad_ratio_query", "total_query"):
+            query = getattr(self, field)
+            if query is not None and WINDOW not in query:
+                raise ValueError(f"{field} must contain {WINDOW} where the stage window goes")
+        return self
+
+
+class ThresholdSli(_Objective):
+    """A threshold SLI (OpenSLO thresholdMetric): the share of the window's scrapes where `query op value`
+    holds must reach `target`."""
+    kind: Literal["threshold"]
+    target: float = Field(gt=0, le=1)
+    query: str = Field(min_length=1)
+    op: Literal["lt", "lte", "gt", "gte"]
+    value: float
+
+
+Objective = Annotated[Union[LatencyQuantile, LatencyMean, ErrorRatio, Availability, Throughput, RatioSli,
+                            ThresholdSli], Field(discriminator="kind")]
+register_tags("latency_quantile", "latency_mean", "error_ratio", "availability", "throughput", "ratio", "threshold")
 
 
 class Gate(_Strict):
@@ -159,7 +197,10 @@ def load_yaml(path: Path | str) -> tuple[dict, str]:
 
 
 def load_slo(path: Path | str = DEFAULT_SLO_PATH) -> SloSpec:
-    raw, name = load_yaml(path)
+    """slobench's own SLO file, or an OpenSLO v1 or Sloth prometheus/v1 file mapped onto it (slo/imported.py)."""
+    from slo import imported
+
+    raw, name = imported.load(path)
     try:
         return SloSpec.model_validate(raw)
     except ValidationError as exc:

@@ -1,7 +1,7 @@
 """Judge each objective per stage, then the run: gate, capacity, and what the mean hides."""
 from __future__ import annotations
 
-from slo.spec import Availability, ErrorRatio, LatencyMean, LatencyQuantile, SloSpec, Throughput
+from slo.spec import Availability, ErrorRatio, LatencyMean, LatencyQuantile, RatioSli, SloSpec, ThresholdSli, Throughput
 
 JUDGED = ("pass", "warn", "fail")
 
@@ -39,6 +39,17 @@ def judge_objective(o, server: dict, offered_rps: float | None, enough: bool, mi
         measured = server.get("up_min")
         out.update(measured=measured, threshold=o.min_up, warning=None, unit="up",
                    status=_grade(measured, o.min_up, None, higher_is_worse=False))
+    elif isinstance(o, (RatioSli, ThresholdSli)):
+        sli = (server.get("slis") or {}).get(o.name) or {}
+        measured = sli.get("good_share")
+        out.update(measured=measured, threshold=o.target, warning=None, unit="ratio",
+                   status=_grade(measured, o.target, None, higher_is_worse=False))
+        if measured is not None:
+            # The error budget is 1 - target; at this load it would burn this many times as fast as allowed.
+            burn = (1 - measured) / (1 - o.target) if o.target < 1 else None
+            out["burn_rate"] = None if burn is None else round(burn, 3)
+            if burn is not None:
+                out["detail"] = f"burns the error budget at {burn:.1f}x"
     elif isinstance(o, Throughput):
         achieved = server.get("rps_all_traffic")
         measured = round(achieved / offered_rps, 4) if offered_rps and achieved is not None else None

@@ -76,9 +76,9 @@ def test_the_drifted_scenario_ends_with_retrain(tmp_path):
     # Enough /predict requests in t1 to place a p99.
     profile.write_text(closed_profile("tiny", ("t1", 25, 50, 12), ("t2", 30, 100, 12), traffic="drifted",
                                       weights="{predict_user: 5, predict_features: 5, health: 0}"))
-    done = _run(tmp_path, str(profile))
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "Drift: RETRAIN" in done.stdout
+    done = _run(tmp_path, str(profile), "--fail-on-drift")
+    assert done.returncode == 3, done.stdout + done.stderr  # the SLOs passed: the drift gate has its own code
+    assert "Drift: RETRAIN" in done.stdout and "slobench: exit 3: the SLOs were met but the served traffic drifted" in done.stderr
 
 
 def test_locust_prometheus_and_recorded_counts_reconcile_within_2_percent_per_stage(tiny_run):

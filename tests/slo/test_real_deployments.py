@@ -105,9 +105,16 @@ def test_another_apis_traffic_in_the_same_prometheus_changes_none_of_the_figures
         others = _hammer(other, stop)
         env = {"TARGET_URL": judged, "PROMETHEUS_URL": prom, **({"TARGET_INSTANCES": host(judged)} if same_job else {})}
         done, run = _loadtest(tmp_path, closed_profile("shared", ("s1", 10, 100, 15)), "--no-drift", **env)
+        imported = {} if same_job else {name: _evaluate(run, f"slo/examples/{name}.yaml", prom)
+                                        for name in ("openslo", "sloth")}
     finally:
         stop.set()
         stop_pid(proc.pid)
+    for name, (evaluated, report) in imported.items():
+        # The team's own SLO files, judged per stage on the same run: every objective measured and met.
+        assert evaluated.returncode == 0, evaluated.stdout + evaluated.stderr
+        objectives = report["stages"][0]["objectives"]
+        assert objectives and all(o["measured"] is not None and o["status"] == "pass" for o in objectives), objectives
     assert done.returncode == 0, done.stdout + done.stderr
     assert len(others) > 500  # the other API really was busy meanwhile
     [stage] = json.loads((run / "slo_report.json").read_text())["stages"]
@@ -115,6 +122,13 @@ def test_another_apis_traffic_in_the_same_prometheus_changes_none_of_the_figures
     assert abs(rec["gaps"]["locust_vs_prometheus"]) <= 0.02, rec
     assert stage["server"]["rps_all_traffic"] == pytest.approx(100, rel=0.05)  # this API's 100 req/s, not both
     assert stage["server"]["requests"] == pytest.approx(rec["locust_200"], rel=0.05)
+
+
+def _evaluate(run, slo: str, prom: str):
+    done = subprocess.run([sys.executable, "-m", "slobench", "evaluate", str(run), "--slo", slo, "--prometheus-url",
+                           prom, "--no-drift"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    path = run / f"judged-with-{slo.rsplit('/', 1)[1].removesuffix('.yaml')}" / "slo_report.json"
+    return done, (json.loads(path.read_text()) if path.is_file() else {"stages": [{"objectives": []}]})
 
 
 def test_prometheus_url_that_cannot_know_the_api_started_here_is_refused(shared_prometheus):
