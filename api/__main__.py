@@ -8,7 +8,7 @@ import tempfile
 
 from pydantic import ValidationError
 
-from slobench.environment import environment_error
+from common.environment import environment_error
 
 
 def main() -> int:

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from common.environment import paths
+
 import pandas as pd
 
 from api.features import BOOLEAN_FEATURES, FEATURES
 
-DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "streamflow"
+DEFAULT_DATA_DIR = paths().data_dir  # DATA_DIR, else the repository's data/streamflow
 SNAPSHOTS = {"2024-01-31": "month_000", "2024-02-29": "month_001"}
 TABLES = ("users", "subscriptions", "usage_agg_30d", "payments_agg_90d", "support_agg_90d", "labels")
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client import multiprocess
 
-from slobench import conventions as c
+from common import contract as c
 
 
 def _base(name: str, suffix: str = "") -> str:

@@ -6,7 +6,7 @@ import os
 from time import perf_counter, time
 
 from api.protocol import RECEIVED_AT
-from slobench.conventions import UNMATCHED_ENDPOINT
+from common.contract import UNMATCHED_ENDPOINT
 
 # The handler leaves a served prediction here; the middleware records it once the response is sent,
 # with the same latency the histogram observed.

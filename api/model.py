@@ -8,9 +8,11 @@ import platform
 from dataclasses import dataclass
 from pathlib import Path
 
+from common.environment import paths
+
 from api.features import ENCODED_COLUMNS, FEATURES, encode
 
-DEFAULT_MODEL_PATH = Path(__file__).resolve().parent.parent / "models" / "churn-model.json"
+DEFAULT_MODEL_PATH = paths().model_path  # MODEL_PATH, else the repository's models/
 
 
 class ModelError(ValueError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import platform
 
-from benchmarks import api_throughput, drift_speed, inference
+from benchmarks import api_throughput, drift_speed, inference, install_size
 
 
 def main() -> None:
@@ -25,7 +25,10 @@ def main() -> None:
         print(f"  {name:<22} {value:8.2f}")
     print()
     d = drift_speed.measure()
-    print(f"Drift check on {d['rows']:,} recorded rows: {d['seconds']:.1f} s (goal < 15 s) -> {d['decision']}")
+    print(f"Drift check on {d['rows']:,} recorded rows: {d['seconds']:.1f} s (goal < 15 s) -> {d['decision']}\n")
+    print("Install size by role (site-packages):")
+    for name, mb in install_size.measure().items():
+        print(f"  {name:<32} {mb:>7,.0f} MiB")
 
 
 if __name__ == "__main__":

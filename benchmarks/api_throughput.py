@@ -9,7 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from stack.procs import ROOT, free_port, http_get, spawn, stop_pid, wait_until
+from stack.procs import free_port, http_get, spawn, stop_pid, wait_until
 
 POST_LUA = 'wrk.method = "POST"\nwrk.body = \'{"user_id": "7590-VHVEG"}\'\nwrk.headers["Content-Type"] = "application/json"\n'
 

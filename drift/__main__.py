@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from api.data import DataError
 from drift.recorded import RecordedDataError
 from drift.settings import DriftSettings
-from slobench.settings import ROOT
+from common.environment import paths
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cur", default="2024-02-29", help="current snapshot")
     parser.add_argument("--run", type=Path, help="a results/<run> folder: check the traffic it recorded instead")
     parser.add_argument("--threshold", type=float, help="drift share at which to RETRAIN (default 0.30, DRIFT_THRESHOLD)")
-    parser.add_argument("--out", type=Path, default=ROOT / "results" / "drift")
+    parser.add_argument("--out", type=Path, default=paths().results_dir / "drift")
     args = parser.parse_args(argv)
     try:
         settings = DriftSettings(**({"threshold": args.threshold} if args.threshold is not None else {}))

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
 import random
 import time
 from pathlib import Path
@@ -17,7 +16,7 @@ from locust import LoadTestShape, constant, constant_throughput, events, task
 from locust.contrib.fasthttp import FastHttpSession, FastHttpUser
 from locust.runners import MasterRunner, WorkerRunner
 
-from loadtests import timeline
+from loadtests import settings as process_settings, timeline
 from loadtests.open_model import OpenSchedule, Retimed
 from loadtests.profile import load_profile
 from loadtests.requestlog import RequestLog
@@ -25,11 +24,12 @@ from loadtests.sent import SentRecorder
 from loadtests.shape import stage_index_at, users_at
 from loadtests.traffic import load_traffic
 
-PROFILE = load_profile(os.environ.get("SLOBENCH_PROFILE", "smoke"))
+SETTINGS = process_settings.load()
+PROFILE = load_profile(SETTINGS.profile)
 # Extensions the harness plugs in (e.g. the live SLO tab of `make ui`), by module name.
-for _plugin in filter(None, os.environ.get("SLOBENCH_LOCUST_PLUGINS", "").split(",")):
+for _plugin in SETTINGS.plugins:
     importlib.import_module(_plugin)
-SPOOL = Path(os.environ.get("SLOBENCH_SPOOL", "."))
+SPOOL = SETTINGS.spool
 IDS, PAYLOADS = load_traffic(PROFILE.scenario.traffic)
 # What each request carries, serialized once: for /predict by user id, that user's 14 features in the
 # snapshot the generator draws from (what a served prediction's inputs are), for drift against any API.
@@ -89,7 +89,7 @@ else:
 
         def __init__(self, environment):
             super().__init__(environment)
-            self.schedule = _state["open_schedule"] = OpenSchedule(PROFILE, int(os.environ.get("SLOBENCH_PROCESSES", "1")))
+            self.schedule = _state["open_schedule"] = OpenSchedule(PROFILE, SETTINGS.processes)
             self.retimed = Retimed(environment.events.request, self.schedule)
             self.open_client = FastHttpSession(base_url=self.host, request_event=self.retimed, user=self,
                                                concurrency=PROFILE.max_concurrency)
@@ -200,10 +200,9 @@ def _on_test_stop(environment, **_):
 
 
 def _new_run_dir() -> Path | None:
-    fixed = os.environ.get("SLOBENCH_RUN_DIR")
-    if fixed:
-        return Path(fixed)
-    results = os.environ.get("SLOBENCH_RESULTS_DIR")
+    if SETTINGS.run_dir:
+        return SETTINGS.run_dir
+    results = SETTINGS.results_dir
     if not results:
         return None
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())

@@ -16,7 +16,7 @@ import gevent
 from gevent.pool import Pool
 from hdrh.histogram import HdrHistogram
 
-from loadtests.profile import Profile
+from loadtests.profile import Profile, window_at
 
 HDR_GLOB = "client_hdr.*.json"
 _MAX_US = 120_000_000  # two minutes
@@ -55,13 +55,13 @@ class OpenSchedule:
 
     def stage_at(self, t: float) -> int | None:
         """The stage whose arrival rate applies at t (perf_counter seconds)."""
-        elapsed = t - self.t0
-        return next((w.index for w in self.windows if elapsed < w.end_s), None)
+        w = window_at(self.windows, t - self.t0)
+        return None if w is None else w.index
 
     def measured_stage_at(self, t: float) -> int | None:
         """The stage whose measured window holds t, or None (ramp, settle, or after the last stage)."""
-        elapsed = t - self.t0
-        return next((w.index for w in self.windows if w.measure_from_s <= elapsed < w.end_s), None)
+        w = window_at(self.windows, t - self.t0, measured=True)
+        return None if w is None else w.index
 
     def start(self, wall_start: float | None = None) -> None:
         """Anchor the schedule: at the run's wall-clock start when known (so its windows are the timeline's), else now."""

@@ -5,16 +5,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
-from slo.errors import SpecError, describe
-from slo.spec import load_yaml
+from common.specfile import SpecError, Strict as _Strict, describe, load_yaml
 
 PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Scenario(_Strict):
@@ -70,8 +65,13 @@ class Profile(_Strict):
     def total_s(self) -> float:
         return sum(s.duration_s for s in self.stages)
 
+    def stage_at(self, elapsed_s: float) -> "StageWindow | None":
+        """The stage running elapsed_s into the test; None once every stage is over."""
+        return window_at(self.windows(), elapsed_s)
+
     def windows(self) -> list["StageWindow"]:
-        """Each stage's offsets from the test start; the measured part excludes ramp and settle."""
+        """Each stage's offsets from the test start; the measured part excludes ramp and settle.
+        The one definition of a stage's timing: the shape, the dispatcher and the timeline all use it."""
         out, t, prev_users = [], 0.0, 0
         for i, s in enumerate(self.stages):
             if self.kind == "open":
@@ -99,6 +99,14 @@ class StageWindow:
     @property
     def measured_s(self) -> float:
         return self.end_s - self.measure_from_s
+
+
+def window_at(windows: list[StageWindow], elapsed_s: float, measured: bool = False) -> StageWindow | None:
+    """The window running at elapsed_s (with measured, only inside its measured part); None past the last."""
+    for w in windows:
+        if elapsed_s < w.end_s:
+            return w if not measured or elapsed_s >= w.measure_from_s else None
+    return None
 
 
 def resolve(name_or_path: str) -> Path:

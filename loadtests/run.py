@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 from loadtests.profile import Profile
+from loadtests.settings import LocustProcessSettings
 
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
 
@@ -34,14 +35,10 @@ def _pipe(proc: subprocess.Popen, log: Path, on_line) -> threading.Thread:
 
 def _env(profile_path: Path, spool: Path, run_dir: Path | None = None, results_dir: Path | None = None,
          processes: int = 1) -> dict:
-    env = {**os.environ, "SLOBENCH_PROFILE": str(profile_path), "SLOBENCH_SPOOL": str(spool), "PYTHONUNBUFFERED": "1",
-           "SLOBENCH_PROCESSES": str(processes)}
-    env.pop("SLOBENCH_RUN_DIR", None)
-    if run_dir:
-        env["SLOBENCH_RUN_DIR"] = str(run_dir)
-    if results_dir:
-        env["SLOBENCH_RESULTS_DIR"] = str(results_dir)
-    return env
+    settings = LocustProcessSettings(profile=str(profile_path), spool=spool, processes=processes, run_dir=run_dir,
+                                     results_dir=results_dir)
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("SLOBENCH_")}
+    return {**inherited, "PYTHONUNBUFFERED": "1", **settings.as_env()}
 
 
 def _pin(cpus):

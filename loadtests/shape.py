@@ -8,18 +8,15 @@ def users_at(profile: Profile, elapsed_s: float, processes: int = 1) -> tuple[in
     """(users, spawn_rate) the test should have at elapsed_s; None once every stage is over.
 
     An open-model profile runs one dispatcher user per Locust process for its whole length."""
-    t = 0.0
-    for stage in profile.stages:
-        t += stage.duration_s
-        if elapsed_s < t:
-            return (processes, 1000.0) if profile.kind == "open" else (stage.users, stage.spawn_rate)
-    return None
+    window = profile.stage_at(elapsed_s)
+    if window is None:
+        return None
+    if profile.kind == "open":
+        return processes, 1000.0
+    stage = profile.stages[window.index]
+    return stage.users, stage.spawn_rate
 
 
 def stage_index_at(profile: Profile, elapsed_s: float) -> int | None:
-    t = 0.0
-    for i, stage in enumerate(profile.stages):
-        t += stage.duration_s
-        if elapsed_s < t:
-            return i
-    return None
+    window = profile.stage_at(elapsed_s)
+    return None if window is None else window.index

@@ -4,10 +4,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from slo.errors import SpecError
+from common.specfile import SpecError
 from slo.rules import RULES_PATH, write
 from slo.spec import DEFAULT_SLO_PATH, load_slo
-from slobench.conventions import LATENCY_BUCKETS
+from common.contract import LATENCY_BUCKETS
 
 
 def main(argv: list[str] | None = None) -> int:

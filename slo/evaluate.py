@@ -4,9 +4,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from loadtests import timeline
-from loadtests.client_stats import load_logs, stage_figures
-from loadtests.open_model import merged_stage_figures
 from slo import accuracy, collect as collect_mod
 from slo.baseline import compare
 from slo.figures import server_figures, sli_figures
@@ -52,8 +49,10 @@ def _down_sentence(stage: dict) -> str | None:
             f"{down - stage['window']['start']:.0f} s into the measured window.")
 
 
-def evaluate(run_dir: Path, spec: SloSpec, raw: dict, baseline: dict | None = None, processes: int = 1) -> dict:
-    tl = timeline.read(run_dir)
+def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[str, dict | None],
+             baseline: dict | None = None, processes: int = 1) -> dict:
+    """The SLO report of a run: tl is its stage timeline (stages.json), clients the generator's figures per stage
+    (None where no client log was kept), raw the Prometheus answers; all data, read by the caller."""
     db = Path(run_dir) / "predictions.db"
     quantile_objectives = {o.name: (o.quantile, o.threshold_ms) for o in spec.objectives if isinstance(o, LatencyQuantile)}
     if raw.get("metrics") != spec.metrics.model_dump():
@@ -61,9 +60,7 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, baseline: dict | None = No
                               "SLO file declares; re-evaluate against a running Prometheus (--prometheus-url)")
     raw_by_name = {e["name"]: e for e in raw["stages"]}
     scrape_s = float(raw.get("scrape_interval_s", 1.0))
-    logs = load_logs(run_dir)
     kind = tl.get("kind", "closed")
-    open_figures = merged_stage_figures(run_dir) if kind == "open" else {}
     endpoint = spec.metrics.selector.get("endpoint")
     stages = []
     sentences = []
@@ -73,7 +70,8 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, baseline: dict | None = No
             continue
         server = server_figures(entry, spec.metrics.status_label, _quantiles(spec), scrape_s)
         server["slis"] = sli_figures(entry, [o.name for o in spec.objectives if isinstance(o, (RatioSli, ThresholdSli))])
-        client = {**stage_figures(logs, st, endpoint), "model": kind, **open_figures.get(st["name"], {})}
+        logged = clients.get(st["name"])
+        client = {**(logged or {}), "model": kind}
         enough = server["requests"] >= spec.min_samples
         objectives = [judge_objective(o, server, st.get("offered_rps"), enough, spec.min_tail_samples, client)
                       for o in spec.objectives]
@@ -88,7 +86,7 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, baseline: dict | None = No
         boundaries = sorted(1000 * float(r["metric"]["le"]) for r in (entry["answers"].get("latency_buckets") or {})
                             .get("result", []) if r["metric"].get("le") not in (None, "+Inf"))
         stage["accuracy"] = accuracy.quantile_accuracy(server, lat, quantile_objectives, boundaries)
-        stage["reconciliation"] = accuracy.reconcile(client if len(logs["ts"]) else None, server,
+        stage["reconciliation"] = accuracy.reconcile(client if logged else None, server,
                                                      None if lat is None else len(lat),
                                                      spec.reconciliation_tolerance, spec.min_samples, entry["window_s"],
                                                      scrape_s)

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import yaml
 
-from slo.errors import SpecError
-from slo.spec import WINDOW, load_yaml
+from common.specfile import SpecError
+from common.specfile import load_yaml
+from slo.spec import WINDOW
 
 # A bare counter selector, e.g. http_requests_total{code!~"5.."}: summed over the window with increase().
 _SELECTOR = re.compile(r"^\s*[A-Za-z_:][A-Za-z0-9_:]*\s*(\{[^{}]*\})?\s*$")

@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 from prometheus_client.utils import floatToGoString
 
-from slo.errors import SpecError
+from common.specfile import SpecError
 from slo.promql import matchers
 from slo.spec import ErrorRatio, LatencyQuantile, SloSpec
 

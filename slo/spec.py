@@ -4,17 +4,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, ClassVar, Literal, Union
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
-from slo.errors import SpecError, describe, register_tags
-from slobench import conventions as c
+from common.specfile import Strict as _Strict, describe, register_tags
+from common import contract as c
 
 DEFAULT_SLO_PATH = Path(__file__).resolve().parent / "slos.yaml"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class MetricsSpec(_Strict):
@@ -179,21 +176,6 @@ class SloSpec(_Strict):
 
     def latency_thresholds_s(self) -> dict[str, float]:
         return {o.name: o.threshold_ms / 1000 for o in self.objectives if isinstance(o, (LatencyQuantile, LatencyMean))}
-
-
-def load_yaml(path: Path | str) -> tuple[dict, str]:
-    path = Path(path)
-    if not path.is_file():
-        raise SpecError(f"{path}: file not found")
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark else ""
-        raise SpecError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
-    if not isinstance(raw, dict):
-        raise SpecError(f"{path}: expected a mapping at the top level")
-    return raw, path.name
 
 
 def load_slo(path: Path | str = DEFAULT_SLO_PATH) -> SloSpec:

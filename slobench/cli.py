@@ -13,11 +13,11 @@ from loadtests.profile import load_profile
 from loadtests.timeline import TimelineError
 from slo.baseline import BaselineError
 from slo.collect import PrometheusError
-from slo.errors import SpecError
+from common.specfile import SpecError
 from slo.evaluate import EvaluationError
 from slo.report_text import terminal
 from slo.spec import DEFAULT_SLO_PATH, load_slo
-from slobench.environment import environment_error
+from common.environment import environment_error
 from slobench.settings import HarnessSettings
 from stack.procs import StackError
 

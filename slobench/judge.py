@@ -5,7 +5,9 @@ import json
 import time
 from pathlib import Path
 
-from loadtests import sent
+from loadtests import sent, timeline
+from loadtests.client_stats import load_logs, stage_figures
+from loadtests.open_model import merged_stage_figures
 from slo import collect
 from slo.baseline import load_report
 from slo.evaluate import evaluate
@@ -13,10 +15,19 @@ from slo.promql import edge_pad_s
 from slo.scrape import ScrapeInterval, discover
 from slo.reports import write_all
 from slo.spec import SloSpec
-from loadtests import timeline
 
 
 REJUDGED_PREFIX = "judged-with-"
+
+
+def client_figures(run_dir: Path, tl: dict, endpoint: str | None) -> dict[str, dict | None]:
+    """The generator's figures per stage, from the client logs the Locust processes left in the run folder
+    (and, in the open model, their HDR histograms); None per stage when no client log was kept."""
+    logs = load_logs(run_dir)
+    hdr = merged_stage_figures(run_dir) if tl.get("kind") == "open" else {}
+    if not len(logs["ts"]):
+        return {st["name"]: hdr.get(st["name"]) for st in tl["stages"]}
+    return {st["name"]: {**stage_figures(logs, st, endpoint), **hdr.get(st["name"], {})} for st in tl["stages"]}
 
 
 def output_dir(run_dir: Path, spec: SloSpec, slo_path: Path) -> Path:
@@ -57,7 +68,9 @@ def judge(run_dir: Path, spec: SloSpec, prometheus_url: str | None, baseline: Pa
         raw = collect.load(run_dir)
         if raw is None:
             raise collect.PrometheusError(f"{run_dir}: no {collect.RAW_FILE} and no Prometheus URL to query")
-    report = evaluate(run_dir, spec, raw, load_report(baseline) if baseline else None, processes)
+    tl = timeline.read(run_dir)
+    report = evaluate(run_dir, spec, raw, tl, client_figures(run_dir, tl, spec.metrics.selector.get("endpoint")),
+                      load_report(baseline) if baseline else None, processes)
     if out_dir != Path(run_dir):
         report["run"]["judged_in"] = out_dir.name
     if drift_check is not None:

@@ -3,13 +3,13 @@ thresholds, and pass/fail so far. Loaded into the Locust process by `make ui` (S
 from __future__ import annotations
 
 import json
-import os
 import time
 
 import gevent
 from flask import request
 from locust import events
 
+from loadtests import settings as process_settings
 from loadtests.profile import load_profile
 from slo.collect import PrometheusError, collect
 from slo.figures import server_figures
@@ -52,7 +52,7 @@ def current_rows(prometheus_url: str, spec, profile, wall_start: float, now: flo
     return rows
 
 
-def _refresh(environment, prometheus_url: str, spec, profile) -> None:
+def _refresh(environment, settings, spec, profile) -> None:
     global _rows
     while True:
         shape = environment.shape_class
@@ -60,9 +60,8 @@ def _refresh(environment, prometheus_url: str, spec, profile) -> None:
         if runner is not None and runner.state in ("running", "spawning") and shape is not None:
             wall_start = time.time() - shape.get_run_time()
             try:
-                _rows = current_rows(prometheus_url, spec, profile, wall_start, time.time(),
-                                     float(os.environ.get("SLOBENCH_SCRAPE_INTERVAL", "1")),
-                                     [i for i in os.environ.get("SLOBENCH_INSTANCES", "").split(",") if i] or None)
+                _rows = current_rows(settings.prometheus_url, spec, profile, wall_start, time.time(),
+                                     settings.scrape_interval, settings.instance_list)
             except PrometheusError as exc:
                 _rows = [{"stage": "-", "objective": "-", "measured": "-", "threshold": "-", "status": str(exc)}]
         gevent.sleep(2)
@@ -71,11 +70,11 @@ def _refresh(environment, prometheus_url: str, spec, profile) -> None:
 @events.init.add_listener
 def _on_init(environment, **_):
     web_ui = environment.web_ui
-    prometheus_url = os.environ.get("SLOBENCH_PROMETHEUS_URL")
-    if web_ui is None or not prometheus_url:
+    settings = process_settings.load()
+    if web_ui is None or not settings.prometheus_url:
         return
-    spec = load_slo(os.environ["SLOBENCH_SLO"]) if os.environ.get("SLOBENCH_SLO") else load_slo()
-    profile = load_profile(os.environ.get("SLOBENCH_PROFILE", "smoke"))
+    spec = load_slo(settings.slo) if settings.slo else load_slo()
+    profile = load_profile(settings.profile)
     web_ui.template_args["extended_tabs"] = [TAB]
     web_ui.template_args["extended_tables"] = [{"key": TAB["key"], "structure": COLUMNS}]
 
@@ -86,4 +85,4 @@ def _on_init(environment, **_):
         response.set_data(json.dumps({**response.json, "extended_stats": [{"key": TAB["key"], "data": _rows}]}))
         return response
 
-    gevent.spawn(_refresh, environment, prometheus_url, spec, profile)
+    gevent.spawn(_refresh, environment, settings, spec, profile)

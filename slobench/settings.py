@@ -6,7 +6,9 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-ROOT = Path(__file__).resolve().parent.parent
+from common.environment import REPO_ROOT
+
+ROOT = REPO_ROOT
 
 
 class HarnessSettings(BaseSettings):

@@ -6,7 +6,7 @@ import sys
 
 from pydantic import ValidationError
 
-from slobench.environment import environment_error
+from common.environment import environment_error
 
 from stack import local
 from stack.procs import StackError

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from slobench import conventions as c
+from common import contract as c
 
 DASHBOARD_PATH = Path(__file__).resolve().parent / "grafana" / "dashboards" / "slobench.json"
 DATASOURCE = {"type": "prometheus", "uid": "prometheus"}

@@ -12,9 +12,11 @@ import urllib.request
 from pathlib import Path
 from typing import Callable
 
+from common.environment import REPO_ROOT
+
 import psutil
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = REPO_ROOT  # where the stack's processes run
 
 
 class StackError(RuntimeError):

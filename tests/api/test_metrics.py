@@ -5,7 +5,7 @@ from prometheus_client import CollectorRegistry
 
 from api.app import create_app
 from api.settings import ApiSettings
-from slobench import conventions as c
+from common import contract as c
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 from loadtests.open_model import OpenSchedule, merged_stage_figures
 from loadtests.profile import load_profile
 from loadtests.shape import users_at
-from slo.errors import SpecError
+from common.specfile import SpecError
 
 OPEN = """
 name: o

@@ -1,7 +1,7 @@
 import pytest
 
 from loadtests.profile import PROFILES_DIR, load_profile
-from slo.errors import SpecError
+from common.specfile import SpecError
 
 GOOD = """
 name: t

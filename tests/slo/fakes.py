@@ -92,4 +92,15 @@ def steady(ms: float, n: int = 3000, tail_ms: float | None = None, tail_share: f
     return [(tail_ms or 0) / 1000] * k + [ms / 1000] * (n - k)
 
 
-__all__ = ["answers_for", "counter_samples", "histogram_quantile", "make_run", "steady", "stage_queries"]
+__all__ = ["answers_for", "counter_samples", "evaluate_run", "histogram_quantile", "make_run", "steady", "stage_queries"]
+
+
+def evaluate_run(run: Path, spec: SloSpec, raw: dict | None = None, baseline: dict | None = None) -> dict:
+    """The evaluator on a run folder, fed as the judge feeds it: timeline and client figures read as data."""
+    from loadtests import timeline
+    from slo.evaluate import evaluate
+    from slobench.judge import client_figures
+
+    tl = timeline.read(run)
+    raw = raw if raw is not None else json.loads((Path(run) / RAW_FILE).read_text())
+    return evaluate(run, spec, raw, tl, client_figures(run, tl, spec.metrics.selector.get("endpoint")), baseline)

@@ -4,7 +4,7 @@ import json
 import pytest
 
 from slo.baseline import regression
-from slo.evaluate import evaluate
+from tests.slo.fakes import evaluate_run as evaluate
 from slo.spec import SloSpec, load_slo
 from tests.slo.fakes import make_run, steady
 

@@ -4,8 +4,8 @@ import json
 import pytest
 import yaml
 
-from slo.errors import SpecError
-from slo.evaluate import evaluate
+from common.specfile import SpecError
+from tests.slo.fakes import evaluate_run as evaluate
 from slo.spec import RatioSli, ThresholdSli, load_slo
 from tests.slo.fakes import make_run, steady
 

@@ -9,7 +9,7 @@ from xml.etree import ElementTree as ET
 import pytest
 import yaml
 
-from slo.evaluate import evaluate
+from tests.slo.fakes import evaluate_run as evaluate
 from slo.report_html import render
 from slo.report_junit import junit
 from slo.report_text import markdown, terminal

@@ -4,10 +4,10 @@ import subprocess
 import pytest
 import yaml
 
-from slo.errors import SpecError
+from common.specfile import SpecError
 from slo.rules import RULES_PATH, build, write
 from slo.spec import DEFAULT_SLO_PATH, load_slo
-from slobench.conventions import LATENCY_BUCKETS
+from common.contract import LATENCY_BUCKETS
 from tests import needs
 
 

@@ -1,7 +1,7 @@
 import pytest
 import yaml
 
-from slo.errors import SpecError
+from common.specfile import SpecError
 from slo.spec import DEFAULT_SLO_PATH, LatencyQuantile, load_slo
 
 RAW = yaml.safe_load(DEFAULT_SLO_PATH.read_text())

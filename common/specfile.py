@@ -1,7 +1,11 @@
-"""Turn pydantic validation errors into path-like messages: `slos.yaml: objectives[p99].threshold_ms: must be > 0`."""
+"""Spec files (SLO, load profile): YAML loading, one strict pydantic base, and pydantic errors turned into
+path-like messages: `slos.yaml: objectives[p99].threshold_ms: must be > 0`."""
 from __future__ import annotations
 
-from pydantic import ValidationError
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 
 class SpecError(ValueError):
@@ -52,3 +56,24 @@ def register_tags(*tags: str) -> None:
 def describe(exc: ValidationError, filename: str, raw) -> SpecError:
     lines = [f"{filename}: {_path(tuple(e['loc']), raw) or '(top level)'}: {_message(e)}" for e in exc.errors()]
     return SpecError("\n".join(lines))
+
+
+class Strict(BaseModel):
+    """The base of every model read from a spec file: unknown keys are errors, values are frozen."""
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def load_yaml(path: Path | str) -> tuple[dict, str]:
+    """(the top-level mapping, the file name for messages); SpecError naming the file otherwise."""
+    path = Path(path)
+    if not path.is_file():
+        raise SpecError(f"{path}: file not found")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark else ""
+        raise SpecError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(raw, dict):
+        raise SpecError(f"{path}: expected a mapping at the top level")
+    return raw, path.name

@@ -1,0 +1,46 @@
+"""The Locust process's configuration: the SLOBENCH_* variables the harness sets, typed and validated at start."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from common.environment import environment_error
+
+
+class LocustProcessSettings(BaseSettings):
+    """What loadtests/run.py (and `slobench ui`) pass to every Locust process, master and workers."""
+    model_config = SettingsConfigDict(env_prefix="SLOBENCH_", extra="ignore")
+
+    profile: str = "smoke"                     # a profile name or a YAML path
+    spool: Path = Path(".")                    # where each process leaves its client files
+    processes: int = Field(1, ge=1, le=1024)   # Locust processes sharing the load (open model: rate split)
+    run_dir: Path | None = None                # headless: the run folder
+    results_dir: Path | None = None            # web UI: each test gets a folder here
+    locust_plugins: str = ""                   # modules to import in the Locust process (comma-separated)
+    # Read by the live SLO tab (slobench/live_tab.py) in the web UI.
+    prometheus_url: str | None = None
+    slo: Path | None = None
+    scrape_interval: float = Field(1.0, gt=0, le=600)
+    instances: str = ""
+
+    def as_env(self) -> dict[str, str]:
+        """The variables that give a Locust process these settings (what the harness sets)."""
+        return {f"SLOBENCH_{k.upper()}": str(v) for k, v in self.model_dump().items() if v is not None and v != ""}
+
+    @property
+    def plugins(self) -> list[str]:
+        return [p for p in self.locust_plugins.split(",") if p]
+
+    @property
+    def instance_list(self) -> list[str] | None:
+        return [i for i in self.instances.split(",") if i] or None
+
+
+def load() -> LocustProcessSettings:
+    """The settings, or the process stops with one line naming the bad variable."""
+    try:
+        return LocustProcessSettings()
+    except ValidationError as exc:
+        raise SystemExit(environment_error(exc).replace("environment: ", "environment: SLOBENCH_")) from None
