@@ -9,7 +9,7 @@ PROFILE ?= default
 export PYTHONUNBUFFERED := 1
 
 .DEFAULT_GOAL := help
-.PHONY: capacity rules help setup model api stack-up stack-down stack-status compose-up compose-down loadtest ui evaluate drift bench test test-unit clean
+.PHONY: worker capacity rules help setup model api stack-up stack-down stack-status compose-up compose-down loadtest ui evaluate drift bench test test-unit clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -47,6 +47,10 @@ compose-down: ## Stop the Compose stack
 
 loadtest: $(MODEL) ## Full run: stack, Locust (PROFILE=default|smoke|long|drifted), SLO and drift reports
 	$(PY) -m slobench loadtest --profile $(PROFILE) $(if $(SLO),--slo $(SLO)) $(if $(BASELINE),--baseline $(BASELINE)) $(if $(FAIL_ON_DRIFT),--fail-on-drift)
+
+worker: $(STAMP) ## A load-generator worker for a master on another host: make worker MASTER=host[:port] [PROFILE=]
+	@test -n "$(MASTER)" || { echo "make worker needs MASTER=host[:port] (the host running make loadtest with LOCUST_WORKERS=N)" >&2; exit 2; }
+	$(PY) -m slobench worker --master $(MASTER) --profile $(PROFILE)
 
 capacity: $(MODEL) ## Search the highest Poisson rate meeting every objective (BUDGET=300 seconds at most)
 	$(PY) -m slobench capacity $(if $(SLO),--slo $(SLO)) $(if $(BUDGET),--budget-seconds $(BUDGET))

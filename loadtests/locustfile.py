@@ -17,6 +17,7 @@ from locust.contrib.fasthttp import FastHttpSession, FastHttpUser
 from locust.runners import MasterRunner, WorkerRunner
 
 from loadtests import settings as process_settings, timeline
+from loadtests.client_figures import Merger, StageRecorder
 from loadtests.open_model import OpenSchedule, Retimed
 from loadtests.profile import load_profile
 from loadtests.requestlog import RequestLog
@@ -36,9 +37,11 @@ IDS, PAYLOADS = load_traffic(PROFILE.scenario.traffic)
 _USER_FEATURES = {u: json.dumps(f) for u, f in zip(IDS, PAYLOADS if PROFILE.scenario.traffic == "serving"
                                                        else load_traffic("serving")[1])}
 _PAYLOAD_JSON = [json.dumps(p) for p in PAYLOADS]
-_log = RequestLog()
+_log = RequestLog() if SETTINGS.request_log else None  # the raw per-request log: a debug option
 _sent = SentRecorder(SPOOL)
-_state: dict = {"wall_start": None, "run_dir": None}
+_figures = StageRecorder(PROFILE)   # this process's client figures, sent to the master as they come
+_merged = Merger()                  # the master's (or the only process's) merge of every process's figures
+_state: dict = {"wall_start": None, "run_dir": None, "final_sent": False, "finals": set()}
 
 
 def _keep(response, endpoint: str, user_id: str | None, features_json: str) -> None:
@@ -89,7 +92,8 @@ else:
 
         def __init__(self, environment):
             super().__init__(environment)
-            self.schedule = _state["open_schedule"] = OpenSchedule(PROFILE, SETTINGS.processes)
+            self.schedule = OpenSchedule(PROFILE, _state.get("processes") or SETTINGS.processes,
+                                         on_arrival=_figures.count_arrival)
             self.retimed = Retimed(environment.events.request, self.schedule)
             self.open_client = FastHttpSession(base_url=self.host, request_event=self.retimed, user=self,
                                                concurrency=PROFILE.max_concurrency)
@@ -108,7 +112,11 @@ class StagedShape(LoadTestShape):
 
     def reset_time(self):
         super().reset_time()
-        _state["wall_start"] = time.time()
+        _state["wall_start"] = _figures.wall_start = time.time()
+        if isinstance(self.runner, MasterRunner):
+            # Before any spawn message: the workers place their requests in the same stage windows.
+            self.runner.send_message("slobench_start", {"wall_start": _state["wall_start"],
+                                                        "processes": self.runner.worker_count})
 
     def tick(self):
         processes = getattr(self.runner, "worker_count", 1) or 1
@@ -117,12 +125,70 @@ class StagedShape(LoadTestShape):
 
 @events.request.add_listener
 def _on_request(request_type, name, response_time, response_length, exception, response=None, **_):
-    _log.add(name, response_time, exception is None, getattr(response, "status_code", 0) or 0)
+    status = getattr(response, "status_code", 0) or 0
+    _figures.add(name, response_time, exception is None, status)
+    if _log is not None:
+        _log.add(name, response_time, exception is None, status)
+
+
+@events.init.add_listener
+def _on_init(environment, **_):
+    runner = environment.runner
+    if isinstance(runner, WorkerRunner):
+        def on_start(environment, msg, **_):
+            _state["wall_start"] = _figures.wall_start = msg.data["wall_start"]
+            _state["processes"] = msg.data.get("processes")  # the open model splits its rate among them
+            _state["final_sent"] = False
+            # In a headless run the master quits as the profile ends and keeps listening half a second only:
+            # each worker sends its final figures on its own when the last stage is over.
+            gevent.spawn_later(max(0.0, msg.data["wall_start"] + PROFILE.total_s + 0.3 - time.time()), _send_final,
+                               environment.runner)
+        runner.register_message("slobench_start", on_start)
+    if isinstance(runner, MasterRunner):
+        def on_final(environment, msg, **_):
+            _merged.add(msg.data)
+            _state["finals"].add(msg.data["worker"])
+        runner.register_message("slobench_final", on_final)
+
+
+def _send_final(runner) -> None:
+    if not _state["final_sent"]:
+        _state["final_sent"] = True
+        _figures.sample_cpu()
+        runner.send_message("slobench_final", _figures.delta())
+
+
+def _wait_for_finals(runner, timeout: float = 10.0) -> None:
+    """The master waits (bounded) for every worker's final figures before it writes the merged file."""
+    deadline = time.time() + timeout
+    while len(_state["finals"]) < runner.worker_count and time.time() < deadline:
+        gevent.sleep(0.1)
+    if len(_state["finals"]) < runner.worker_count:
+        print(f"[slobench] only {len(_state['finals'])} of {runner.worker_count} workers sent their final figures",
+              flush=True)
+
+
+@events.report_to_master.add_listener
+def _on_report_to_master(client_id, data, **_):
+    data["slobench"] = _figures.delta()
+
+
+@events.worker_report.add_listener
+def _on_worker_report(client_id, data, **_):
+    if "slobench" in data:
+        _merged.add(data["slobench"])
+
+
+@events.worker_connect.add_listener
+def _on_worker_connect(client_id, **_):
+    print(f"[slobench] worker joined: {client_id}", flush=True)
 
 
 def _cpu_sampler():
     while True:
-        _log.sample_cpu()
+        _figures.sample_cpu()
+        if _log is not None:
+            _log.sample_cpu()
         gevent.sleep(0.5)
 
 
@@ -166,9 +232,13 @@ def _finish_stages(environment, upto: int) -> None:
 
 @events.test_start.add_listener
 def _on_test_start(environment, **_):
-    global _log, _sent
-    _log = RequestLog()
+    global _log, _sent, _figures, _merged
+    _log = RequestLog() if SETTINGS.request_log else None
     _sent = SentRecorder(SPOOL)
+    wall_start, _figures = _figures.wall_start, StageRecorder(PROFILE)
+    _figures.wall_start = wall_start
+    _merged = Merger()
+    _state["finals"] = set()
     if not isinstance(environment.runner, WorkerRunner):
         _state["run_dir"] = _new_run_dir()
         _state["printed"] = -1
@@ -181,19 +251,27 @@ def _on_test_start(environment, **_):
 def _on_test_stop(environment, **_):
     if _state.get("sampler"):
         _state["sampler"].kill()
-        _log.sample_cpu()
+        _figures.sample_cpu()
+    if isinstance(environment.runner, WorkerRunner):
+        # Sent before the worker reports it stopped, so the master has it when its own test_stop fires.
+        _send_final(environment.runner)
+    elif not isinstance(environment.runner, MasterRunner):
+        _merged.add(_figures.delta())
     if not isinstance(environment.runner, MasterRunner):
-        SPOOL.mkdir(parents=True, exist_ok=True)
-        _log.save(SPOOL)
         _sent.close()
-        if _state.get("open_schedule") is not None:
-            _state.pop("open_schedule").save(SPOOL)
+        if _log is not None:
+            SPOOL.mkdir(parents=True, exist_ok=True)
+            _log.sample_cpu()
+            _log.save(SPOOL)
     if not isinstance(environment.runner, WorkerRunner) and _state["run_dir"] and _state["wall_start"]:
         # The shape may end the test before the progress loop saw the last stage finish.
         reached = stage_index_at(PROFILE, time.time() - _state["wall_start"])
         _finish_stages(environment, len(PROFILE.stages) - 1 if reached is None else reached - 1)
         run_dir = _state["run_dir"]
         timeline.write(run_dir, timeline.build(PROFILE, _state["wall_start"]))
+        if isinstance(environment.runner, MasterRunner):
+            _wait_for_finals(environment.runner)
+        _merged.save(run_dir)
         # The runner watches for this marker to collect the reports (headless and web UI alike).
         (run_dir / "locust_done.json").write_text(json.dumps({"stopped_at": time.time()}) + "\n")
     _state["wall_start"] = None

@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 from loadtests.profile import Profile
@@ -14,11 +15,38 @@ from loadtests.settings import LocustProcessSettings
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
 
 
-def locust_command(target_url: str, processes: int, extra: list[str]) -> list[str]:
+@dataclass(frozen=True)
+class Generators:
+    """Who sends the load: `processes` Locust processes on this host, or a master here waiting for `workers`
+    Locust workers from other hosts (`slobench worker`), listening on master_bind (host:port)."""
+    processes: int = 1
+    workers: int = 0
+    master_bind: str = "127.0.0.1:5557"
+    request_log: bool = False   # debug: every process also keeps its raw per-request log
+
+    @property
+    def count(self) -> int:
+        """How many processes share the load (the open model splits its arrival rate among them)."""
+        return self.workers or self.processes
+
+
+def locust_command(target_url: str, processes: int | Generators, extra: list[str]) -> list[str]:
+    gen = processes if isinstance(processes, Generators) else Generators(processes=processes)
     cmd = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--host", target_url, "--loglevel", "WARNING"]
-    if processes > 1:
-        cmd += ["--processes", str(processes)]
+    if gen.workers:
+        host, port = gen.master_bind.rsplit(":", 1)
+        cmd += ["--master", "--master-bind-host", host, "--master-bind-port", port,
+                "--expect-workers", str(gen.workers), "--expect-workers-max-wait", "300"]
+    elif gen.processes > 1:
+        cmd += ["--processes", str(gen.processes)]
     return cmd + extra
+
+
+def worker_command(master: str) -> list[str]:
+    """A Locust worker for a master at host[:port] (5557 by default)."""
+    host, _, port = master.partition(":")
+    return [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--worker", "--master-host", host,
+            "--master-port", port or "5557", "--loglevel", "WARNING"]
 
 
 def _pipe(proc: subprocess.Popen, log: Path, on_line) -> threading.Thread:
@@ -34,9 +62,10 @@ def _pipe(proc: subprocess.Popen, log: Path, on_line) -> threading.Thread:
 
 
 def _env(profile_path: Path, spool: Path, run_dir: Path | None = None, results_dir: Path | None = None,
-         processes: int = 1) -> dict:
-    settings = LocustProcessSettings(profile=str(profile_path), spool=spool, processes=processes, run_dir=run_dir,
-                                     results_dir=results_dir)
+         processes: int | Generators = 1) -> dict:
+    gen = processes if isinstance(processes, Generators) else Generators(processes=processes)
+    settings = LocustProcessSettings(profile=str(profile_path), spool=spool, processes=gen.count, run_dir=run_dir,
+                                     results_dir=results_dir, request_log=gen.request_log)
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("SLOBENCH_")}
     return {**inherited, "PYTHONUNBUFFERED": "1", **settings.as_env()}
 
@@ -45,8 +74,8 @@ def _pin(cpus):
     return (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
 
 
-def run_headless(profile_path: Path, profile: Profile, target_url: str, run_dir: Path, processes: int = 1,
-                 cpus: set[int] | None = None, on_line=print) -> int:
+def run_headless(profile_path: Path, profile: Profile, target_url: str, run_dir: Path,
+                 processes: int | Generators = 1, cpus: set[int] | None = None, on_line=print) -> int:
     """Run every stage; Ctrl-C stops Locust cleanly (its reports are still written). Returns Locust's exit code."""
     extra = ["--headless", "--csv", str(run_dir / "locust"), "--csv-full-history",
              "--html", str(run_dir / "locust_report.html"), "--only-summary"]
@@ -55,8 +84,9 @@ def run_headless(profile_path: Path, profile: Profile, target_url: str, run_dir:
                             start_new_session=True, preexec_fn=_pin(cpus))
     pump = _pipe(proc, run_dir / "locust.log", on_line)
     try:
-        # The shape stops by itself; the margin covers start-up and report writing.
-        proc.wait(timeout=profile.total_s + 90)
+        # The shape stops by itself; the margin covers start-up, remote workers joining and report writing.
+        waits = 300 if isinstance(processes, Generators) and processes.workers else 0
+        proc.wait(timeout=profile.total_s + 90 + waits)
     except (KeyboardInterrupt, subprocess.TimeoutExpired) as exc:
         on_line("[slobench] stopping Locust (" + ("Ctrl-C" if isinstance(exc, KeyboardInterrupt) else "time bound") + ")")
         stop(proc)
@@ -78,6 +108,22 @@ def start_ui(profile_path: Path, target_url: str, results_dir: Path, spool: Path
                             start_new_session=True, preexec_fn=_pin(cpus))
     _pipe(proc, log or (results_dir / ".locust-ui.log"), on_line)
     return proc
+
+
+def run_worker(profile_path: Path, master: str, log: Path, on_line=print, request_log: bool = False) -> int:
+    """A Locust worker on this host for a master elsewhere; runs until the master quits (or Ctrl-C)."""
+    env = _env(profile_path, log.parent, processes=Generators(request_log=request_log))
+    proc = subprocess.Popen(worker_command(master), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, text=True, env=env, start_new_session=True)
+    pump = _pipe(proc, log, on_line)
+    try:
+        proc.wait()
+    except KeyboardInterrupt:
+        stop(proc)
+        raise
+    finally:
+        pump.join(timeout=5)
+    return proc.returncode
 
 
 def stop(proc: subprocess.Popen, timeout: float = 30) -> None:

@@ -19,6 +19,7 @@ class LocustProcessSettings(BaseSettings):
     run_dir: Path | None = None                # headless: the run folder
     results_dir: Path | None = None            # web UI: each test gets a folder here
     locust_plugins: str = ""                   # modules to import in the Locust process (comma-separated)
+    request_log: bool = False                  # debug: also keep every request's time and latency (grows with the run)
     # Read by the live SLO tab (slobench/live_tab.py) in the web UI.
     prometheus_url: str | None = None
     slo: Path | None = None

@@ -29,7 +29,11 @@ def explain_gap(client: dict, server: dict, processes: int) -> dict:
         return {"p95_gap_ms": None, "cause": "no data"}
     gap = round(c95 - s95, 3)
     cpu = client.get("generator_cpu_cores")
-    if cpu is not None and cpu >= 0.85 * processes:
+    busy = [f"{name} {w['cpu_cores']:.2f}" for name, w in (client.get("workers") or {}).items() if w.get("saturated")]
+    if busy:
+        cause = (f"the load generator was saturated ({', '.join(busy)} core busy): client times include its own "
+                 "scheduling delays")
+    elif cpu is not None and cpu >= 0.85 * processes:
         cause = (f"the load generator was saturated ({cpu:.2f} of {processes} core(s) busy): "
                  "client times include its own scheduling delays")
     elif gap > max(2.0, 0.5 * s95):

@@ -23,6 +23,10 @@ def _objective_cell(o: dict) -> str:
 def stage_notes(stage: dict) -> list[str]:
     """What a reader must know about a stage besides its figures: incomplete data, drops."""
     notes = list(stage["server"]["notes"])
+    busy = [f"{name} ({w['cpu_cores']:.2f} core)" for name, w in (stage["client"].get("workers") or {}).items()
+            if w.get("saturated")]
+    if busy:
+        notes.append(f"generator-bound: {', '.join(busy)} saturated; client figures include its own delays")
     dropped = stage["client"].get("dropped")
     if dropped:
         sent = stage["client"].get("sent") or 0
@@ -37,6 +41,9 @@ def headline(report: dict) -> list[str]:
     if cap["highest_passing_stage"]:
         lines.append(f"Capacity: stage {cap['highest_passing_stage']} met every objective at "
                      f"{cap['highest_passing_rps']:.0f} req/s")
+    if cap.get("generator_bound_stages"):
+        lines.append(f"Generator-bound: {', '.join(cap['generator_bound_stages'])}: a load generator was saturated, so "
+                     "these stages measured the generator, not the API (they cannot be the capacity)")
     if cap["first_failing_stage"]:
         broken = ", ".join(f"{b['objective']} {fmt(b['measured'], b['unit'])} vs {fmt(b['threshold'], b['unit'])}"
                            + (f" (x{b['ratio']:.2f})" if b["ratio"] is not None and b["unit"] == "ms" else "")
@@ -78,6 +85,11 @@ def markdown(report: dict) -> str:
                    f"{qcell('0.95')} | {qcell('0.99')} | {fmt(cl.get('p50_ms'), 'ms')} | {fmt(cl.get('p95_ms'), 'ms')} | "
                    f"{fmt(cl.get('p99_ms'), 'ms')} | {fmt(cl.get('generator_cpu_cores'))} | "
                    f"{fmt(s['gap']['p95_gap_ms'], 'ms')}: {s['gap']['cause']} |")
+    worker_rows = [f"| {s['name']} | {name} | {w['requests']} | {fmt(w['cpu_cores'])} | {'SATURATED' if w['saturated'] else 'no'} |"
+                   for s in report["stages"] for name, w in (s["client"].get("workers") or {}).items()]
+    if worker_rows:
+        out += ["", "## Load generators per stage", "", "| stage | generator | requests | CPU (cores) | saturated |",
+                "|---|---|---|---|---|", *worker_rows]
     out += ["", "## Accuracy: histogram estimates against the exact quantiles of the recorded latencies", "",
             "| stage | recorded | p50 est / exact | p95 est / exact | p99 est / exact | inside the bucket |", "|---|---|---|---|---|---|"]
     for s in report["stages"]:

@@ -95,9 +95,13 @@ def mean_hides_tail(stage_name: str, objectives: list[dict]) -> list[str]:
 
 
 def capacity(stages: list[dict]) -> dict:
-    met = [s for s in stages if s["status"] in ("pass", "warn")]
+    """The highest stage that met every objective with a generator that kept up, and the first that broke one.
+    A stage whose generator was saturated measured the generator: it cannot be the capacity."""
+    bound = [s["name"] for s in stages if (s.get("client") or {}).get("generator_bound")]
+    met = [s for s in stages if s["status"] in ("pass", "warn") and s["name"] not in bound]
     broken = next((s for s in stages if s["status"] == "fail"), None)
-    out = {"highest_passing_stage": None, "highest_passing_rps": None, "first_failing_stage": None, "broken": []}
+    out = {"highest_passing_stage": None, "highest_passing_rps": None, "first_failing_stage": None, "broken": [],
+           "generator_bound_stages": bound}
     if met:
         best = max(met, key=lambda s: (s["server"].get("rps_all_traffic") or 0))
         out.update(highest_passing_stage=best["name"], highest_passing_rps=best["server"].get("rps_all_traffic"))

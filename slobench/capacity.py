@@ -31,7 +31,8 @@ def step_profile(rate: float, seconds: float, weights: dict) -> dict:
 def next_rate(tried: list[tuple[float, str]], start: float, factor: float, max_rps: float, precision: float) -> float | None:
     """Pure search policy: multiply until a failure, then bisect between the best pass and the lowest failure."""
     passed = [r for r, v in tried if v == "pass"]
-    failed = [r for r, v in tried if v == "fail"]
+    # A step whose generator was saturated measured the generator: no higher rate can be measured either.
+    failed = [r for r, v in tried if v in ("fail", "generator-bound")]
     if not tried:
         return start
     if not failed:
@@ -70,10 +71,12 @@ def search(settings: HarnessSettings, spec: SloSpec, start_rps: float = 500, fac
             profile_path = step_dir / "profile.yaml"
             profile_path.write_text(yaml.safe_dump(step_profile(rate, step_s, Scenario().weights)))
             locust_run.run_headless(profile_path, load_profile(str(profile_path)), target, step_dir,
-                                    settings.locust_processes, cpus["locust"], on_line=lambda *_: None)
+                                    settings.generators(), cpus["locust"], on_line=lambda *_: None)
             report = judge(step_dir, spec, prom, scrape=interval, instances=instances_of(stack_state, settings))
             stage = report["stages"][0] if report["stages"] else None
             verdict = "pass" if report["verdict"]["exit_code"] == 0 else "fail" if report["verdict"]["exit_code"] == 1 else "insufficient"
+            if stage and stage["client"].get("generator_bound") and verdict == "pass":
+                verdict = "generator-bound"
             tried.append((rate, verdict))
             broken = [o["name"] for o in (stage or {}).get("objectives", []) if o["status"] == "fail"]
             step = {"offered_rps": rate, "achieved_rps": stage and stage["server"]["rps_all_traffic"],
@@ -89,17 +92,22 @@ def search(settings: HarnessSettings, spec: SloSpec, start_rps: float = 500, fac
             local.down(run_dir / "stack", log=lambda *_: None)
     best = max((s for s in steps if s["verdict"] == "pass"), key=lambda s: s["offered_rps"], default=None)
     lowest_fail = min((s for s in steps if s["verdict"] == "fail"), key=lambda s: s["offered_rps"], default=None)
+    bound = min((s for s in steps if s["verdict"] == "generator-bound"), key=lambda s: s["offered_rps"], default=None)
     result = {"service": spec.service, "capacity_rps": best and best["offered_rps"],
               "capacity_achieved_rps": best and best["achieved_rps"],
               "first_failing_rps": lowest_fail and lowest_fail["offered_rps"],
               "seconds": round(time.time() - started, 1), "budget_s": budget_s, "steps": steps,
-              "bounded": not lowest_fail or not best}
+              "bounded": not lowest_fail or not best,
+              "generator_bound_rps": bound and bound["offered_rps"]}
     (run_dir / "capacity_report.json").write_text(json.dumps(result, indent=2) + "\n")
     lines = [f"# Capacity of {spec.service}", "",
              f"Highest Poisson arrival rate meeting every objective: **{best['offered_rps']:.0f} req/s**" if best else
              "No rate met every objective.",
              f"Lowest rate that broke one: {lowest_fail['offered_rps']:.0f} req/s ({', '.join(lowest_fail['broken'])})"
-             if lowest_fail else "No rate broke an objective within the search bounds.", "",
+             if lowest_fail else "No rate broke an objective within the search bounds.",
+             *([f"At {bound['offered_rps']:.0f} req/s the load generator was saturated: that step measured the "
+                "generator, not the API, and cannot be its capacity; add generator hosts (LOCUST_WORKERS) to go higher."]
+               if bound else []), "",
              "| step | offered req/s | achieved req/s | samples | server p99 | client p99 (from intended start) | dropped | verdict |",
              "|---|---|---|---|---|---|---|---|"]
     for i, s in enumerate(steps, 1):

@@ -102,6 +102,16 @@ def cmd_ui(args, settings: HarnessSettings) -> int:
                  slo_path=Path(args.slo))
 
 
+def cmd_worker(args, settings: HarnessSettings) -> int:
+    from loadtests.run import run_worker
+    from loadtests.profile import resolve
+    log = settings.results_dir / f"worker-{args.master.replace(':', '_')}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    _say(f"Locust worker for the master at {args.master} (profile {args.profile}); log {log}; Ctrl-C to stop")
+    code = run_worker(resolve(args.profile), args.master, log, on_line=_say, request_log=settings.request_log)
+    return 0 if code in (0, None) else EXIT_CANNOT_JUDGE
+
+
 def _stop_on_signals() -> None:
     """Ctrl-C and SIGTERM both stop a run cleanly (even where a shell started us with SIGINT ignored)."""
     def interrupt(signum, frame):
@@ -129,6 +139,9 @@ def main(argv: list[str] | None = None) -> int:
     cap.add_argument("--max-rps", type=float, default=20_000)
     cap.add_argument("--step-seconds", type=float, default=20)
     cap.add_argument("--budget-seconds", type=float, default=300, help="the whole search stops within this bound")
+    wk = sub.add_parser("worker", help="a load-generator worker for a master on another host (make worker MASTER=...)")
+    wk.add_argument("--master", required=True, help="the master's host[:port] (port 5557 by default)")
+    wk.add_argument("--profile", default="default", help="the master's profile (the same name or file)")
     for p in (lt, ev, ui, cap):
         p.add_argument("--slo", default=str(DEFAULT_SLO_PATH), help="SLO file (default slo/slos.yaml)")
     for p in (lt, ev):
@@ -137,11 +150,12 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--fail-on-drift", action="store_true",
                        help=f"exit {EXIT_DRIFT} when the SLOs pass but the drift check says RETRAIN")
     args = parser.parse_args(argv)
-    if args.command in ("loadtest", "ui", "capacity"):
+    if args.command in ("loadtest", "ui", "capacity", "worker"):
         _stop_on_signals()
     try:
         settings = HarnessSettings()
-        handler = {"loadtest": cmd_loadtest, "evaluate": cmd_evaluate, "ui": cmd_ui, "capacity": cmd_capacity}[args.command]
+        handler = {"loadtest": cmd_loadtest, "evaluate": cmd_evaluate, "ui": cmd_ui, "capacity": cmd_capacity,
+                   "worker": cmd_worker}[args.command]
         code = handler(args, settings)
         # make turns every failing code into 2: this line keeps the meaning visible in its output.
         print(f"slobench: exit {code}: {EXIT_MEANINGS.get(code, 'see the README')}", file=sys.stderr)

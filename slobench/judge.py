@@ -7,7 +7,7 @@ from pathlib import Path
 
 from loadtests import sent, timeline
 from loadtests.client_stats import load_logs, stage_figures
-from loadtests.open_model import merged_stage_figures
+from loadtests import client_figures as client_stats
 from slo import collect
 from slo.baseline import load_report
 from slo.evaluate import evaluate
@@ -21,13 +21,16 @@ REJUDGED_PREFIX = "judged-with-"
 
 
 def client_figures(run_dir: Path, tl: dict, endpoint: str | None) -> dict[str, dict | None]:
-    """The generator's figures per stage, from the client logs the Locust processes left in the run folder
-    (and, in the open model, their HDR histograms); None per stage when no client log was kept."""
+    """The generator's figures per stage: merged by the Locust master from every process's HDR histograms
+    (client_stats.json), else from raw per-request logs (the debug option, or older runs); None per stage
+    when the run kept neither."""
+    merged = client_stats.load(run_dir)
+    if merged is not None:
+        return {st["name"]: client_stats.stage_figures(merged, st, endpoint) for st in tl["stages"]}
     logs = load_logs(run_dir)
-    hdr = merged_stage_figures(run_dir) if tl.get("kind") == "open" else {}
     if not len(logs["ts"]):
-        return {st["name"]: hdr.get(st["name"]) for st in tl["stages"]}
-    return {st["name"]: {**stage_figures(logs, st, endpoint), **hdr.get(st["name"], {})} for st in tl["stages"]}
+        return {st["name"]: None for st in tl["stages"]}
+    return {st["name"]: stage_figures(logs, st, endpoint) for st in tl["stages"]}
 
 
 def output_dir(run_dir: Path, spec: SloSpec, slo_path: Path) -> Path:

@@ -111,7 +111,9 @@ def loadtest(settings: HarnessSettings, profile_name: str, profile: Profile, spe
                               "cpus": sorted(cpus["api"] or []), "workers": settings.api_workers,
                               "predictions_db": str(db) if db else None},
                       "prometheus": {"url": prom, "pid": pids[1], "cpus": sorted(cpus["prometheus"] or [])},
-                      "locust": {"processes": settings.locust_processes, "cpus": sorted(cpus["locust"] or [])},
+                      "locust": {"processes": settings.locust_processes, "cpus": sorted(cpus["locust"] or []),
+                                 "remote_workers": settings.locust_workers,
+                                 "master_bind": settings.locust_master_bind if settings.locust_workers else None},
                       "shared_machine": f"{os.cpu_count()} cores shared by API, Locust and Prometheus"}
         interval = learn_scrape(settings, spec, prom, started_here, log)
         man["scrape_interval"] = interval.as_dict()
@@ -121,7 +123,7 @@ def loadtest(settings: HarnessSettings, profile_name: str, profile: Profile, spe
         log(f"Locust: profile {profile.name}, {len(profile.stages)} stages, {profile.total_s:.0f} s")
         interrupted = False
         try:
-            locust_run.run_headless(resolve(profile_name), profile, target, run_dir, settings.locust_processes,
+            locust_run.run_headless(resolve(profile_name), profile, target, run_dir, settings.generators(),
                                     cpus["locust"], on_line=log)
         except KeyboardInterrupt:
             interrupted = True

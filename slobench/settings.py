@@ -22,6 +22,16 @@ class HarnessSettings(BaseSettings):
     prometheus_port: int | None = Field(None, ge=1, le=65535)
     api_workers: int = Field(1, ge=1, le=64)
     locust_processes: int = Field(1, ge=1, le=64)
+    # Load generators on other hosts: the master waits for this many `slobench worker`s before the first stage,
+    # listening on LOCUST_MASTER_BIND (loopback unless told otherwise).
+    locust_workers: int = Field(0, ge=0, le=1024)
+    locust_master_bind: str = Field("127.0.0.1:5557", pattern=r"^[^:]+:\d+$")
+    request_log: bool = False            # debug: every Locust process also keeps its raw per-request log
+
+    def generators(self):
+        from loadtests.run import Generators
+        return Generators(processes=self.locust_processes, workers=self.locust_workers,
+                          master_bind=self.locust_master_bind, request_log=self.request_log)
     locust_web_port: int = Field(8089, ge=1, le=65535)
     # The target's scrape interval in seconds, when Prometheus cannot tell it (no targets API, too few up samples).
     scrape_interval: float | None = Field(None, gt=0, le=600)

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from loadtests import run as locust_run, sent
 from loadtests.profile import Profile, resolve
-from loadtests.open_model import HDR_GLOB
 from loadtests.requestlog import FILE_GLOB
 from slo.report_text import headline
 from slo.spec import DEFAULT_SLO_PATH, SloSpec
@@ -24,10 +23,8 @@ UI_FILES = {"locust_stats.csv": "/stats/requests/csv", "locust_failures.csv": "/
 
 def collect_ui_run(run_dir: Path, ui_url: str, spool: Path, processes: int) -> None:
     """Bring the stopped test's files into its run folder: request logs, Locust's CSV and HTML report."""
-    deadline = time.time() + 10
-    while len(list(spool.glob(FILE_GLOB))) < processes and time.time() < deadline:
-        time.sleep(0.2)
-    for part in [*spool.glob(FILE_GLOB), *spool.glob(HDR_GLOB), *spool.glob(sent.FILE_GLOB)]:
+    # Every process wrote its files before it reported stopping, and the master marks the test done after that.
+    for part in [*spool.glob(FILE_GLOB), *spool.glob(sent.FILE_GLOB)]:
         shutil.move(str(part), run_dir / part.name)
     history = spool / "locust_stats_history.csv"
     if history.exists():
@@ -59,7 +56,7 @@ def serve(settings: HarnessSettings, profile_name: str, profile: Profile, spec: 
             local.down(state_dir / "stack", log=lambda *_: None)
         raise
     proc = locust_run.start_ui(resolve(profile_name), target, results, spool, settings.locust_web_port,
-                               settings.locust_processes, cpus["locust"], log=state_dir / "locust.log", on_line=log,
+                               settings.generators(), cpus["locust"], log=state_dir / "locust.log", on_line=log,
                                extra_env={"SLOBENCH_LOCUST_PLUGINS": "slobench.live_tab", "SLOBENCH_PROMETHEUS_URL": prom,
                                           "SLOBENCH_SLO": str(slo_path), "SLOBENCH_SCRAPE_INTERVAL": str(interval.seconds),
                                           "SLOBENCH_INSTANCES": ",".join(instances_of(stack_state, settings) or [])})

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from tests.slo.fakes import evaluate_run as evaluate
+from loadtests.client_figures import Merger
 from slo.report_html import render
 from slo.report_junit import junit
 from slo.report_text import markdown, terminal
@@ -137,8 +138,11 @@ def test_dropped_arrivals_count_against_throughput_and_appear_in_every_format(tm
     timeline = json.loads((run / "stages.json").read_text())
     (run / "stages.json").write_text(json.dumps({**timeline, "kind": "open"}))
     # The server served every request it got (500 req/s), but the generator dropped 10 % of the arrivals.
-    (run / "client_hdr.1.json").write_text(json.dumps({"s1": {"hdr": _hdr_of([2000] * 100), "sent": 13500,
-                                                              "dropped": 1500}}))
+    merged = Merger()
+    merged.add({"worker": "w1", "stages": {"s1|/predict": {"hdr": _hdr_of([2000] * 100), "requests": 100,
+                                                             "failures": 0, "no_response": 0, "status_200": 100}},
+                "per_second": {}, "cpu": {}, "arrivals": {"s1": [13500, 1500]}})
+    merged.save(run)
     report = evaluate(run, SPEC, json.loads((run / "prometheus_raw.json").read_text()))
     throughput = next(o for o in report["stages"][0]["objectives"] if o["name"] == "throughput")
     assert throughput["measured"] == 0.9 and throughput["status"] == "fail" and throughput["dropped"] == 1500

@@ -109,3 +109,21 @@ def test_no_sentence_when_the_tail_is_fine(tmp_path):
 def test_a_stage_too_short_to_judge_its_p99_says_so(tmp_path, n, expected):
     report = _judge(tmp_path, [{"name": "s1", "offered_rps": None, "latencies": steady(2, n=n)}])
     assert _status(report)["p99"] == expected and _status(report)["p50"] == "pass"
+
+
+def test_a_stage_whose_generator_was_saturated_cannot_be_the_capacity(tmp_path):
+    from loadtests.client_figures import Merger
+    from slo.report_text import markdown
+    run = make_run(tmp_path / "run", SPEC, [
+        {"name": "s1", "offered_rps": 500, "latencies": steady(2), "all_traffic": 15000},
+        {"name": "s2", "offered_rps": 1000, "latencies": steady(3), "all_traffic": 30000}])
+    merged = Merger()
+    for stage, cpu in (("s1", 3.0), ("s2", 7.6)):  # cpu seconds over an 8 s measured share: 0.38 then 0.95 core
+        merged.add({"worker": "gen-1", "stages": {}, "per_second": {}, "cpu": {stage: [cpu, 8.0]}})
+    merged.save(run)
+    report = evaluate(run, SPEC, __import__("json").loads((run / "prometheus_raw.json").read_text()))
+    cap = report["capacity"]
+    assert cap["generator_bound_stages"] == ["s2"]
+    assert cap["highest_passing_stage"] == "s1"  # s2 passed too, but it measured the generator
+    md = markdown(report)
+    assert "Generator-bound: s2" in md and "| s2 | gen-1 | 0 | 0.95 | SATURATED |" in md

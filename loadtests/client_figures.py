@@ -1,0 +1,183 @@
+"""Client figures per stage without a shared disk: each Locust process keeps, per stage and endpoint, an HDR
+histogram and counts by outcome, plus a per-second count and its own CPU per stage; it sends what is new
+to the master through Locust's messaging, and the master merges it exactly (HDR histograms add up).
+
+Memory stays flat however long the run: a fixed-size histogram per stage and endpoint, one integer a second.
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from pathlib import Path
+
+import psutil
+from hdrh.histogram import HdrHistogram
+
+from loadtests.profile import Profile, StageWindow, window_at
+
+FILE = "client_stats.json"
+MAX_US = 120_000_000   # two minutes, in microseconds
+SATURATED = 0.85       # a generator process this busy (cores) delays its own requests: its figures are its own
+_COUNTS = ("requests", "failures", "no_response", "status_200")
+
+
+def _hdr() -> HdrHistogram:
+    return HdrHistogram(1, MAX_US, 3)
+
+
+class StageRecorder:
+    """One Locust process's figures since its last report, attributed to stages by the run's wall-clock start."""
+
+    def __init__(self, profile: Profile, worker: str | None = None):
+        self.windows: list[StageWindow] = profile.windows()
+        self.names = [w.name for w in self.windows]
+        self.worker = worker or f"{socket.gethostname()}:{os.getpid()}"
+        self.wall_start: float | None = None
+        self._proc = psutil.Process()
+        self._last_cpu = self._cpu_now()
+        self._reset()
+
+    def _reset(self) -> None:
+        self.hdr: dict[tuple[int, str], HdrHistogram] = {}
+        self.counts: dict[tuple[int, str], dict[str, int]] = {}
+        self.per_second: dict[int, int] = {}
+        self.cpu: dict[int, list[float]] = {}   # stage -> [cpu seconds, wall seconds] inside its measured window
+        self.arrivals: dict[int, list[int]] = {}  # open model: stage -> [sent, dropped]
+
+    def count_arrival(self, stage: int, dropped: bool) -> None:
+        acc = self.arrivals.setdefault(stage, [0, 0])
+        acc[1 if dropped else 0] += 1
+
+    def _cpu_now(self) -> tuple[float, float]:
+        t = self._proc.cpu_times()
+        return time.time(), t.user + t.system
+
+    def add(self, name: str, response_time_ms: float, ok: bool, status: int, ts: float | None = None) -> None:
+        ts = time.time() if ts is None else ts
+        self.per_second[int(ts)] = self.per_second.get(int(ts), 0) + 1
+        if self.wall_start is None:
+            return
+        w = window_at(self.windows, ts - self.wall_start, measured=True)
+        if w is None:
+            return
+        key = (w.index, name)
+        h = self.hdr.get(key)
+        if h is None:
+            h = self.hdr[key] = _hdr()
+            self.counts[key] = dict.fromkeys(_COUNTS, 0)
+        h.record_value(max(1, min(int(response_time_ms * 1000), MAX_US)))
+        c = self.counts[key]
+        c["requests"] += 1
+        c["failures"] += not ok
+        c["no_response"] += status == 0
+        c["status_200"] += status == 200
+
+    def sample_cpu(self) -> None:
+        """Attribute the CPU used since the last sample to the stage whose measured window it fell in."""
+        now, cpu = self._cpu_now()
+        (then, cpu_then), self._last_cpu = self._last_cpu, (now, cpu)
+        if self.wall_start is None or now <= then:
+            return
+        w = window_at(self.windows, (then + now) / 2 - self.wall_start, measured=True)
+        if w is not None:
+            acc = self.cpu.setdefault(w.index, [0.0, 0.0])
+            acc[0] += cpu - cpu_then
+            acc[1] += now - then
+
+    def delta(self) -> dict:
+        """What is new since the last call, as JSON-able data for the master; the accumulators start afresh."""
+        out = {"worker": self.worker,
+               "stages": {f"{self.names[i]}|{name}": {"hdr": h.encode().decode(), **self.counts[(i, name)]}
+                          for (i, name), h in self.hdr.items()},
+               "per_second": {str(k): v for k, v in self.per_second.items()},
+               "cpu": {self.names[i]: v for i, v in self.cpu.items()},
+               "arrivals": {self.names[i]: v for i, v in self.arrivals.items()}}
+        self._reset()
+        return out
+
+
+class Merger:
+    """The master's (or the only process's) merge of every process's deltas: exact, whatever their order."""
+
+    def __init__(self):
+        self.hdr: dict[str, HdrHistogram] = {}
+        self.counts: dict[str, dict[str, int]] = {}
+        self.per_second: dict[str, int] = {}
+        self.workers: dict[str, dict[str, dict]] = {}   # worker -> stage -> {requests, cpu_s, wall_s}
+        self.arrivals: dict[str, list[int]] = {}        # stage -> [sent, dropped]
+
+    def add(self, delta: dict) -> None:
+        worker = self.workers.setdefault(delta["worker"], {})
+        for key, part in delta["stages"].items():
+            h = self.hdr.get(key)
+            if h is None:
+                h = self.hdr[key] = _hdr()
+                self.counts[key] = dict.fromkeys(_COUNTS, 0)
+            h.add(HdrHistogram.decode(part["hdr"]))
+            for c in _COUNTS:
+                self.counts[key][c] += part[c]
+            stage = key.split("|", 1)[0]
+            w = worker.setdefault(stage, {"requests": 0, "cpu_s": 0.0, "wall_s": 0.0})
+            w["requests"] += part["requests"]
+        for second, n in delta["per_second"].items():
+            self.per_second[second] = self.per_second.get(second, 0) + n
+        for stage, (sent, dropped) in delta.get("arrivals", {}).items():
+            acc = self.arrivals.setdefault(stage, [0, 0])
+            acc[0] += sent
+            acc[1] += dropped
+        for stage, (cpu_s, wall_s) in delta["cpu"].items():
+            w = worker.setdefault(stage, {"requests": 0, "cpu_s": 0.0, "wall_s": 0.0})
+            w["cpu_s"] += cpu_s
+            w["wall_s"] += wall_s
+
+    def save(self, folder: Path) -> Path:
+        doc = {"stages": {k: {"hdr": h.encode().decode(), **self.counts[k]} for k, h in self.hdr.items()},
+               "per_second": self.per_second, "workers": self.workers, "arrivals": self.arrivals}
+        path = Path(folder) / FILE
+        path.write_text(json.dumps(doc))
+        return path
+
+
+def stage_figures(doc: dict, stage: dict, endpoint: str | None) -> dict:
+    """One stage's client figures from a saved client_stats.json: counts, rates, HDR percentiles, generator CPU."""
+    seconds = stage["end"] - stage["measure_from"]
+    parts = {k.split("|", 1)[1]: v for k, v in doc["stages"].items() if k.split("|", 1)[0] == stage["name"]}
+    chosen = [v for name, v in parts.items() if endpoint is None or name == endpoint]
+    h = _hdr()
+    for v in chosen:
+        h.add(HdrHistogram.decode(v["hdr"]))
+    count = lambda key, vs=chosen: sum(v[key] for v in vs)  # noqa: E731
+    all_requests = count("requests", list(parts.values()))
+    workers = {}
+    for name, stages in doc.get("workers", {}).items():
+        w = stages.get(stage["name"])
+        if w:
+            cores = round(w["cpu_s"] / w["wall_s"], 3) if w["wall_s"] > 0 else None
+            workers[name] = {"requests": w["requests"], "cpu_cores": cores,
+                             "saturated": cores is not None and cores >= SATURATED}
+    cpu = [w["cpu_cores"] for w in workers.values() if w["cpu_cores"] is not None]
+    out = {"requests_all_endpoints": all_requests, "requests": count("requests"), "failures": count("failures"),
+           # Requests that got no HTTP answer never reached the server's counters.
+           "no_response": count("no_response"), "status_200": count("status_200"),
+           "rps": round(count("requests") / seconds, 2) if seconds > 0 else None,
+           "rps_all_endpoints": round(all_requests / seconds, 2) if seconds > 0 else None,
+           "generator_cpu_cores": round(sum(cpu), 3) if cpu else None,
+           "workers": workers, "generator_bound": any(w["saturated"] for w in workers.values()),
+           "source": "HDR histograms merged from every generator process"}
+    if h.get_total_count():
+        out.update(mean_ms=round(h.get_mean_value() / 1000, 3),
+                   **{f"p{q:g}_ms": round(h.get_value_at_percentile(q) / 1000, 3) for q in (50, 95, 99)},
+                   max_ms=round(h.get_max_value() / 1000, 3))
+    arrivals = doc.get("arrivals", {}).get(stage["name"])
+    if arrivals:
+        # The open model: every latency above is from the request's intended start (coordinated omission free).
+        out.update(sent=arrivals[0], dropped=arrivals[1], hdr_count=h.get_total_count(),
+                   **{f"hdr_p{q:g}_ms": out.get(f"p{q:g}_ms") for q in (50, 95, 99)})
+    return out
+
+
+def load(run_dir: Path) -> dict | None:
+    path = Path(run_dir) / FILE
+    return json.loads(path.read_text()) if path.is_file() else None

@@ -1,0 +1,79 @@
+"""Client figures without a shared disk: per-process HDR histograms, counts and CPU, merged exactly by the master."""
+import json
+import random
+
+import numpy as np
+import pytest
+from hdrh.histogram import HdrHistogram
+
+from loadtests.client_figures import Merger, StageRecorder, load, stage_figures
+from loadtests.profile import load_profile
+from tests.profiles import closed_profile
+
+STAGES = {"name": "a", "measure_from": 1002.0, "end": 1010.0}
+
+
+@pytest.fixture
+def profile(tmp_path):
+    (tmp_path / "p.yaml").write_text(closed_profile("p", ("a", 10, 100, 10), ("b", 20, 100, 10), settle_s=2))
+    return load_profile(str(tmp_path / "p.yaml"))
+
+
+def _recorder(profile, worker):
+    r = StageRecorder(profile, worker=worker)
+    r.wall_start = 1000.0
+    return r
+
+
+@pytest.mark.parametrize("ts, stage", [(1001.0, None), (1005.0, "a"), (1011.0, None), (1015.0, "b"), (1025.0, None)],
+                         ids=["in stage a's ramp and settle", "measured in stage a", "in stage b's settle",
+                              "measured in stage b", "after the last stage"])
+def test_requests_count_in_the_measured_window_they_completed_in(profile, ts, stage):
+    r = _recorder(profile, "w")
+    r.add("/predict", 5.0, True, 200, ts=ts)
+    assert [k.split("|")[0] for k in r.delta()["stages"]] == ([stage] if stage else [])
+
+
+def test_deltas_from_several_processes_in_any_order_merge_to_the_exact_percentiles(profile, tmp_path):
+    rng = random.Random(7)
+    latencies = {w: [rng.lognormvariate(1, 1) for _ in range(5000)] for w in ("w1", "w2", "w3")}
+    deltas = []
+    for w, values in latencies.items():
+        r = _recorder(profile, w)
+        for i, v in enumerate(values):
+            r.add("/predict", v, True, 200, ts=1002.5 + 7 * i / len(values))
+            if i % 1000 == 999:
+                deltas.append(r.delta())  # a report to the master every so often
+        deltas.append(r.delta())
+    merged = Merger()
+    for d in random.Random(1).sample(deltas, len(deltas)):
+        merged.add(json.loads(json.dumps(d)))  # through the wire format
+    merged.save(tmp_path)
+    figures = stage_figures(load(tmp_path), STAGES, "/predict")
+    everything = np.concatenate([np.array(v) for v in latencies.values()])
+    assert figures["requests"] == 15000 == figures["status_200"]
+    for q in (50, 95, 99):
+        exact = float(np.percentile(everything, q))
+        assert figures[f"p{q}_ms"] == pytest.approx(exact, rel=0.002, abs=0.002), q  # 3 significant digits
+
+
+def test_each_generator_process_reports_its_requests_and_cpu_and_a_busy_one_marks_the_stage(profile, tmp_path):
+    merged = Merger()
+    merged.add({"worker": "idle", "stages": {"a|/predict": {"hdr": HdrHistogram(1, 120_000_000, 3).encode().decode(),
+                                                           "requests": 10, "failures": 0, "no_response": 0,
+                                                           "status_200": 10}},
+                "per_second": {}, "cpu": {"a": [0.8, 8.0]}})
+    merged.add({"worker": "busy", "stages": {}, "per_second": {}, "cpu": {"a": [7.6, 8.0]}})
+    merged.save(tmp_path)
+    figures = stage_figures(load(tmp_path), STAGES, "/predict")
+    assert figures["workers"]["idle"] == {"requests": 10, "cpu_cores": 0.1, "saturated": False}
+    assert figures["workers"]["busy"]["saturated"] and figures["generator_bound"]
+    assert figures["generator_cpu_cores"] == pytest.approx(1.05)
+
+
+def test_a_recorder_holds_no_more_memory_after_a_report(profile):
+    r = _recorder(profile, "w")
+    for i in range(20000):
+        r.add("/predict", 3.0, True, 200, ts=1003 + i / 5000)
+    r.delta()
+    assert r.hdr == {} and r.counts == {} and r.per_second == {}
