@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import re
 import statistics
+import time
 import urllib.parse
 import urllib.request
 from dataclasses import asdict, dataclass
@@ -73,12 +74,18 @@ def from_up_samples(prometheus_url: str, up_selector: dict[str, str], at: float 
     return ScrapeInterval(round(statistics.median(gaps), 3), "up sample spacing", f"median of {len(gaps)} gaps")
 
 
-def discover(prometheus_url: str, up_selector: dict[str, str], configured_s: float | None = None) -> ScrapeInterval:
-    """An explicit setting wins; else the targets API; else the spacing of `up` samples; else an error."""
+def discover(prometheus_url: str, up_selector: dict[str, str], configured_s: float | None = None,
+             wait_s: float = 15.0) -> ScrapeInterval:
+    """An explicit setting wins; else the targets API; else the spacing of `up` samples; else an error.
+    A Prometheus that has just started may not list its targets yet: it is asked again for up to wait_s."""
     if configured_s is not None:
         return ScrapeInterval(float(configured_s), "setting SCRAPE_INTERVAL")
     url = prometheus_url.rstrip("/")
+    deadline = time.monotonic() + wait_s
     found = from_targets(url, up_selector) or from_up_samples(url, up_selector)
+    while found is None and time.monotonic() < deadline:
+        time.sleep(1.0)
+        found = from_targets(url, up_selector) or from_up_samples(url, up_selector)
     if found is None:
         sel = ",".join(f'{k}="{v}"' for k, v in sorted(up_selector.items()))
         raise PrometheusError(f"cannot learn the scrape interval of up{{{sel}}} from {url}: no active target matches "

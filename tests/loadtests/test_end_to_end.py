@@ -88,7 +88,9 @@ def test_locust_prometheus_and_recorded_counts_reconcile_within_2_percent_per_st
         r = stage["reconciliation"]
         assert r["locust_answered"] > 100 and r["ok"], (stage["name"], r)
         assert abs(r["gaps"]["locust_vs_prometheus"]) <= r["allowed"]["locust_vs_prometheus"]
-        assert r["recorded"] == r["locust_answered"]  # every answered prediction was recorded
+        # Every answered prediction was recorded: the API and Locust stamp it at either end of its flight, so a
+        # request in flight at a window's edge can fall on either side of it.
+        assert abs(r["recorded"] - r["locust_answered"]) <= 3, r
     assert report["reconciliation"]["ok"]
 
 
@@ -155,16 +157,22 @@ def test_the_html_report_shows_the_charts_in_chromium_with_the_jsons_numbers(tin
     assert (tmp_path / "report.png").stat().st_size > 20_000
 
 
-def test_more_generator_processes_each_log_their_requests(tmp_path):
+def test_more_generator_processes_send_their_figures_to_the_master_and_nothing_is_lost(tmp_path):
     profile = tmp_path / "tiny.yaml"
     profile.write_text(TINY)
     done = _run(tmp_path, str(profile), "--no-drift", LOCUST_PROCESSES="2")
     assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.count("[slobench] worker joined") == 2
     run = (tmp_path / "results" / "latest").resolve()
-    assert len(list(run.glob("client_requests.*.npz"))) == 2
+    assert not list(run.glob("client_requests.*.npz"))  # no per-request log unless asked: the master merged the figures
     report = json.loads((run / "slo_report.json").read_text())
     for stage in report["stages"]:
         assert stage["reconciliation"]["ok"], stage["reconciliation"]
+        # Nothing lost: the API stamps a row when it answers, Locust when the answer arrives, so a request in
+        # flight at a window's edge can fall on either side of it: a few at most.
+        assert abs(stage["reconciliation"]["locust_answered"] - stage["reconciliation"]["recorded"]) <= 3
+        workers = stage["client"]["workers"]
+        assert len(workers) == 2 and all(w["requests"] > 0 and w["cpu_cores"] is not None for w in workers.values())
 
 
 def test_any_running_target_is_judged_and_left_running(tmp_path):

@@ -63,4 +63,4 @@ def test_an_explicit_setting_wins(backend):
 def test_nothing_to_learn_from_is_a_clear_error(backend):
     url, _ = backend
     with pytest.raises(PrometheusError, match=r'cannot learn the scrape interval of up\{job="api"\}.*set SCRAPE_INTERVAL'):
-        discover(url, {"job": "api"})
+        discover(url, {"job": "api"}, wait_s=0)
