@@ -33,14 +33,15 @@ def _json(content: dict, status: int = 200) -> Response:
     return Response(json.dumps(content), status_code=status, media_type="application/json")
 
 
-def load_online_features(settings: ApiSettings) -> dict[str, tuple[dict, list[float], str]]:
-    """user_id -> (the 14 features, the encoded vector, both ids and features as JSON) for the serving snapshot."""
+def load_online_features(settings: ApiSettings) -> dict[str, tuple]:
+    """user_id -> (the 14 features, the encoded vector, id and features as JSON, the features as a tuple in
+    FEATURES order for the recorder) for the serving snapshot."""
     frame = data.load_snapshot(settings.serving_as_of, settings.data_dir)
     table = {}
     for row in frame[["user_id", *FEATURES]].to_dict("records"):
         user_id = row.pop("user_id")
         row = {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
-        table[user_id] = (row, encode(row), json.dumps(user_id), json.dumps(row))
+        table[user_id] = (row, encode(row), json.dumps(user_id), json.dumps(row), tuple(row[f] for f in FEATURES))
     return table
 
 
@@ -87,12 +88,12 @@ def create_app(settings: ApiSettings | None = None, registry: CollectorRegistry 
     app.add_middleware(InstrumentationMiddleware, state=app.state, max_body_bytes=settings.max_body_bytes)
 
     def _serve(request: Request, user_id: str | None, features: dict, vector: list[float],
-               user_json: str = "null", features_json: str | None = None) -> Response:
+               user_json: str = "null", features_json: str | None = None, values: tuple | None = None) -> Response:
         model = app.state.model
         probability = model.probability(vector)
         prediction = int(probability >= 0.5)
         request_id = _request_id(request)
-        request.scope[PREDICTION_KEY] = (request_id, user_id, features_json or features, probability, prediction)
+        request.scope[PREDICTION_KEY] = (request_id, user_id, values or features, probability, prediction)
         # Assembled from pre-serialized parts: the online table keeps each user's features as JSON.
         body = (f'{{"user_id": {user_json}, "prediction": {prediction}, "probability": {round(probability, 6)!r}, '
                 f'"model_version": {app.state.model_version_json}, '

@@ -1,41 +1,18 @@
 """Record served predictions into SQLite (WAL), in batches, off the request path."""
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 import threading
 from collections import deque
 from pathlib import Path
 
-from api.features import FEATURES
+from api import record_schema
 
 log = logging.getLogger("api.recorder")
 
-# The 14 inputs are stored as one JSON text (the online table keeps it pre-serialized, so writing
-# a row binds 10 values, not 24); the view `predictions_wide` gives them back as columns.
-COLUMNS = ("request_id", "ts", "endpoint", "user_id", "features",
-           "probability", "prediction", "latency_s", "model_version", "worker_pid")
-_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS predictions (request_id TEXT, ts REAL, endpoint TEXT, user_id TEXT, features TEXT, "
-    "probability REAL, prediction INTEGER, latency_s REAL, model_version TEXT, worker_pid INTEGER)"
-)
-_VIEW = (
-    "CREATE VIEW IF NOT EXISTS predictions_wide AS SELECT request_id, ts, endpoint, user_id, "
-    + ", ".join(f"json_extract(features, '$.{f}') AS {f}" for f in FEATURES)
-    + ", probability, prediction, latency_s, model_version, worker_pid FROM predictions"
-)
-_INSERT = f"INSERT INTO predictions VALUES ({', '.join('?' * len(COLUMNS))})"
-
-
-def connect(path: Path | str) -> sqlite3.Connection:
-    conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute(_SCHEMA)
-    conn.execute(_VIEW)
-    conn.commit()
-    return conn
+# The schema and its encoding live in api/record_schema.py (shared with the generator's sent log).
+FIELDS = record_schema.FIELDS
 
 
 class PredictionRecorder:
@@ -49,14 +26,15 @@ class PredictionRecorder:
         self._queue: deque[tuple] = deque()
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._conn = connect(self.path)
+        self._conn = record_schema.connect(self.path)
+        self._writer = record_schema.Writer(self._conn)
         self.written = 0
         self._thread = threading.Thread(target=self._run, name="prediction-recorder", daemon=True)
         self._thread.start()
 
     def record(self, row: tuple) -> None:
-        """row: (request_id, ts, endpoint, user_id, features as JSON text or dict, probability, prediction,
-        latency_s, model_version, worker_pid); a dict is serialized by the writer, off the request path."""
+        """row: (request_id, ts, endpoint, user_id, features as a tuple in FEATURES order, a dict or JSON text,
+        probability, prediction, latency_s, model_version, worker_pid); encoded by the writer, off the request path."""
         self._queue.append(row)
         if len(self._queue) >= self._batch_size:
             self._wake.set()
@@ -70,10 +48,8 @@ class PredictionRecorder:
             batch = []
             while self._queue and len(batch) < self._batch_size * 4:
                 batch.append(self._queue.popleft())
-            rows = [r if isinstance(r[4], str) else (*r[:4], json.dumps(r[4]), *r[5:]) for r in batch]
             try:
-                with self._conn:
-                    self._conn.executemany(_INSERT, rows)
+                self._writer.write(batch)
                 self.written += len(batch)
             except sqlite3.Error:
                 # Put the batch back so a transient lock does not lose acknowledged rows.

@@ -25,7 +25,8 @@ def main() -> None:
         print(f"  {name:<22} {value:8.2f}")
     print()
     d = drift_speed.measure()
-    print(f"Drift check on {d['rows']:,} recorded rows: {d['seconds']:.1f} s (goal < 15 s) -> {d['decision']}\n")
+    print(f"Drift check on {d['rows']:,} recorded rows: {d['seconds']:.1f} s (goal < 15 s) -> {d['decision']}")
+    print(f"Recording: {d['bytes_per_row']:.0f} bytes a prediction in SQLite, every field kept (goal < 150)\n")
     print("Install size by role (site-packages):")
     for name, mb in install_size.measure().items():
         print(f"  {name:<32} {mb:>7,.0f} MiB")

@@ -17,9 +17,9 @@ def reconcile_inputs(sent_db: Path, recorded_db: Path) -> dict:
     try:
         with sqlite3.connect(f"file:{sent_db}?mode=ro", uri=True) as conn:
             conn.execute("ATTACH DATABASE ? AS api", (f"file:{recorded_db}?mode=ro",))
-            sent = conn.execute("SELECT count(*) FROM predictions").fetchone()[0]
-            recorded = conn.execute("SELECT count(*) FROM api.predictions").fetchone()[0]
-            matched = conn.execute("SELECT count(*) FROM predictions JOIN api.predictions USING (request_id)"
+            sent = conn.execute("SELECT count(*) FROM rows").fetchone()[0]
+            recorded = conn.execute("SELECT count(*) FROM api.rows").fetchone()[0]
+            matched = conn.execute("SELECT count(*) FROM rows JOIN api.rows USING (request_id)"
                                    ).fetchone()[0]
     except sqlite3.DatabaseError as exc:
         return {"ok": False, "summary": f"not reconciled: {exc}"}

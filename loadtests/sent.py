@@ -1,6 +1,6 @@
 """What the generator sent and got back, per answered prediction, so drift can be checked against any API.
 
-Each Locust process writes its own SQLite file (the API's recording schema, api/recorder.py) in batches;
+Each Locust process writes its own SQLite file (the API's recording schema, api/record_schema.py) in batches;
 after the run they are merged into the run folder's sent_predictions.db.
 """
 from __future__ import annotations
@@ -9,11 +9,10 @@ import os
 import time
 from pathlib import Path
 
-from api.recorder import COLUMNS, connect
+from api.record_schema import Writer, connect, merge_into
 
 FILE_GLOB = "client_predictions.*.db"
 MERGED = "sent_predictions.db"
-_INSERT = f"INSERT INTO predictions VALUES ({', '.join('?' * len(COLUMNS))})"
 
 
 class SentRecorder:
@@ -22,7 +21,7 @@ class SentRecorder:
     def __init__(self, folder: Path, batch: int = 5000):
         self.path = Path(folder) / f"client_predictions.{os.getpid()}.db"
         self.batch, self.rows, self.written = batch, [], 0
-        self._conn = None
+        self._conn = self._writer = None
 
     def add(self, request_id: str, endpoint: str, user_id: str | None, features_json: str, probability: float,
             prediction: int, latency_s: float, model_version: str | None) -> None:
@@ -37,8 +36,8 @@ class SentRecorder:
         if self._conn is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = connect(self.path)
-        self._conn.executemany(_INSERT, self.rows)
-        self._conn.commit()
+            self._writer = Writer(self._conn)
+        self._writer.write(self.rows)
         self.written += len(self.rows)
         self.rows = []
 
@@ -57,14 +56,10 @@ def merge(folder: Path, out: Path | None = None) -> Path | None:
         return None
     out = Path(out or folder / MERGED)
     out.unlink(missing_ok=True)
-    conn = connect(out)
+    conn = connect(out, wal=False)  # one self-contained file in the run folder
     try:
-        for i, part in enumerate(parts):
-            conn.execute(f"ATTACH DATABASE ? AS p{i}", (str(part),))
-            conn.execute(f"INSERT INTO predictions SELECT * FROM p{i}.predictions")
-            conn.commit()
-            conn.execute(f"DETACH DATABASE p{i}")
-        conn.execute("PRAGMA journal_mode=DELETE")  # one self-contained file in the run folder
+        for part in parts:
+            merge_into(conn, part)
     finally:
         conn.close()
     for part in parts:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from slo import accuracy, collect as collect_mod
 from slo.baseline import compare
-from slo.figures import server_figures, sli_figures
+from slo.figures import replica_figures, server_figures, sli_figures
 from slo.spec import LatencyQuantile, RatioSli, SloSpec, ThresholdSli
 from slo.verdict import capacity, is_gated, judge_objective, mean_hides_tail, run_verdict, stage_status
 
@@ -44,13 +44,14 @@ def explain_gap(client: dict, server: dict, processes: int) -> dict:
     return {"p95_gap_ms": gap, "cause": cause}
 
 
-def _down_sentence(stage: dict) -> str | None:
-    down = stage["server"].get("down_at")
-    if down is None:
-        return None
-    when = time.strftime("%H:%M:%S", time.gmtime(down))
-    return (f"In stage {stage['name']}, Prometheus found the API down at {when} UTC, "
-            f"{down - stage['window']['start']:.0f} s into the measured window.")
+def _down_sentences(stage: dict) -> list[str]:
+    """When Prometheus found the API (or, with replicas, which replica) down inside the stage's window."""
+    replicas = stage["server"].get("replicas") or {}
+    found = ([(f"replica {i}", r["down_at"]) for i, r in sorted(replicas.items()) if r.get("down_at") is not None]
+             if len(replicas) > 1 else [("the API", stage["server"].get("down_at"))])
+    return [f"In stage {stage['name']}, Prometheus found {who} down at {time.strftime('%H:%M:%S', time.gmtime(down))} "
+            f"UTC, {down - stage['window']['start']:.0f} s into the measured window."
+            for who, down in found if down is not None]
 
 
 def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[str, dict | None],
@@ -73,6 +74,7 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[st
         if entry is None:
             continue
         server = server_figures(entry, spec.metrics.status_label, _quantiles(spec), scrape_s)
+        server["replicas"] = replica_figures(entry, entry["window_s"])
         server["slis"] = sli_figures(entry, [o.name for o in spec.objectives if isinstance(o, (RatioSli, ThresholdSli))])
         logged = clients.get(st["name"])
         client = {**(logged or {}), "model": kind}
@@ -95,9 +97,7 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[st
                                                      spec.reconciliation_tolerance, spec.min_samples, entry["window_s"],
                                                      scrape_s)
         sentences += mean_hides_tail(st["name"], objectives)
-        down = _down_sentence(stage)
-        if down:
-            sentences.append(down)
+        sentences += _down_sentences(stage)
         stages.append(stage)
 
     comparison, baseline_failures = (compare(stages, baseline, spec) if baseline else (None, []))
@@ -114,6 +114,7 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[st
         "sentences": sentences,
         "baseline": comparison,
         "reconciliation": _run_reconciliation(stages, spec),
+        "replicas": replica_summary(stages, spec),
         "verdict": run_verdict(stages, baseline_failures),
     }
     return report
@@ -125,3 +126,28 @@ def _run_reconciliation(stages: list[dict], spec: SloSpec) -> dict:
               for k in ("locust_answered", "locust_no_response", "prometheus", "prometheus_200", "recorded")}
     flagged = [f"{s['name']}: {', '.join(s['reconciliation']['flagged'])}" for s in stages if s["reconciliation"]["flagged"]]
     return {**totals, "tolerance": spec.reconciliation_tolerance, "flagged": flagged, "ok": not flagged}
+
+
+def replica_summary(stages: list[dict], spec: SloSpec) -> dict | None:
+    """With several instances: whether the balancer spread the load evenly, and which replica broke first."""
+    seen = [s for s in stages if len(s["server"].get("replicas") or {}) > 1]
+    if not seen:
+        return None
+    p99_threshold = next((o.threshold_ms for o in spec.objectives if isinstance(o, LatencyQuantile)
+                          and o.quantile == 0.99), None)
+    uneven, first = [], None
+    for s in seen:
+        reps = s["server"]["replicas"]
+        total = sum(r["requests"] for r in reps.values())
+        if total >= spec.min_samples:
+            shares = [r["requests"] / total for r in reps.values()]
+            if max(shares) > 1.2 / len(reps) or min(shares) < 0.8 / len(reps):
+                uneven.append(f"{s['name']} ({', '.join(f'{x:.0%}' for x in sorted(shares))})")
+        for instance, r in reps.items():
+            what = ("down" if (r.get("up_min") is not None and r["up_min"] < 1) else
+                    "p99 over its threshold" if p99_threshold and (r.get("p99_ms") or 0) > p99_threshold else
+                    "5xx answers" if r.get("errors_5xx") else None)
+            if what and first is None:
+                first = {"replica": instance, "stage": s["name"], "what": what, "down_at": r.get("down_at")}
+    return {"replicas": sorted({i for s in seen for i in s["server"]["replicas"]}), "even": not uneven,
+            "uneven_stages": uneven, "first_broken": first}

@@ -106,6 +106,30 @@ def sli_figures(entry: dict, names: list[str]) -> dict[str, dict]:
     return out
 
 
+def replica_figures(entry: dict, window_s: float) -> dict[str, dict]:
+    """Per API instance (replica): req/s, p99, 5xx, lowest up and when it was found down, in this window."""
+    a = entry["answers"]
+    out: dict[str, dict] = {}
+    for key, field in (("by_instance_requests", "requests"), ("by_instance_5xx", "errors_5xx"),
+                       ("by_instance_p99", "p99_s"), ("by_instance_up_min", "up_min"),
+                       ("by_instance_down_at", "down_at")):
+        for instance, value in _by_label(a.get(key), "instance").items():
+            if not math.isnan(value):
+                out.setdefault(instance, {})[field] = value
+    start = entry["time"] - window_s
+    for instance, r in out.items():
+        requests = r.pop("requests", 0.0)
+        r["rps"] = round(requests / window_s, 2) if window_s > 0 else None
+        r["requests"] = round(requests, 1)
+        r["errors_5xx"] = round(r.get("errors_5xx", 0.0), 1)
+        p99 = r.pop("p99_s", None)
+        r["p99_ms"] = round(1000 * p99, 3) if p99 is not None else None
+        down = r.get("down_at")
+        r["down_at"] = down if down is not None and start <= down <= entry["time"] else None
+        r.setdefault("up_min", None)
+    return out
+
+
 def server_figures(entry: dict, status_label: str, quantiles: list[float], scrape_interval_s: float = 1.0) -> dict:
     """RPS, mean, quantiles with their bucket bounds, error ratios, availability, data completeness."""
     a = entry["answers"]
@@ -130,6 +154,8 @@ def server_figures(entry: dict, status_label: str, quantiles: list[float], scrap
         "status_200": round(by_status.get("200", 0.0), 1),
         "mean_ms": round(1000 * lat_sum / count, 3) if count > 0 and lat_sum is not None else None,
         "up_min": _scalar(a.get("up_min")),
+        # The share of the target's instances up at its lowest (1 instance: its lowest up).
+        "up_share_min": _scalar(a.get("up_share_min")) if a.get("up_share_min") is not None else _scalar(a.get("up_min")),
         "down_at": down_at,
         "up_samples": _scalar(a.get("up_samples")),
         "counter_resets": _scalar(a.get("counter_resets")) or 0.0,

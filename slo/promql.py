@@ -65,6 +65,16 @@ def stage_queries(m: MetricsSpec, seconds: float, quantiles: list[float], start:
         "down_at": (f"min(min_over_time(((timestamp(up{up}) and up{up} == 0) >= {start:.3f})"
                     f"[{int(round(seconds * 1000))}ms:{int(round(scrape_interval_s * 1000))}ms]))"),
         "counter_resets": f"sum(resets({m.requests_total}{sel}{w}))",
+        # Per instance (API replicas): what each served, its tail, its errors, when it went down.
+        "by_instance_requests": f"sum by (instance) (increase({m.requests_total}{sel}{w}))",
+        "by_instance_5xx": f"sum by (instance) (increase({m.requests_total}{scoped(m.selector, scope, instances, m.status_label + '=~' + chr(34) + '5..' + chr(34))}{w}))",
+        "by_instance_p99": f"histogram_quantile(0.99, sum by (instance, le) (increase({h}_bucket{sel}{w})))",
+        "by_instance_up_min": f"min by (instance) (min_over_time(up{up}{w}))",
+        "by_instance_down_at": (f"min by (instance) (min_over_time(((timestamp(up{up}) and up{up} == 0) >= {start:.3f})"
+                                f"[{int(round(seconds * 1000))}ms:{int(round(scrape_interval_s * 1000))}ms]))"),
+        # The share of the target's instances up, at its lowest in the window (availability with replicas).
+        "up_share_min": (f"min_over_time((sum(up{up}) / count(up{up}))"
+                         f"[{int(round(seconds * 1000))}ms:{int(round(scrape_interval_s * 1000))}ms])"),
     }
     for q in quantiles:
         queries[f"quantile_{q:g}"] = f"histogram_quantile({q:g}, sum by (le) (increase({h}_bucket{sel}{w})))"

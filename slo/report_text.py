@@ -50,6 +50,13 @@ def headline(report: dict) -> list[str]:
                            for b in cap["broken"])
         lines.append(f"First stage to break an objective: {cap['first_failing_stage']}: {broken}")
     lines += report["sentences"]
+    reps = report.get("replicas")
+    if reps:
+        spread = "spread the load evenly" if reps["even"] else f"spread the load unevenly in {', '.join(reps['uneven_stages'])}"
+        lines.append(f"Replicas: {len(reps['replicas'])} behind the balancer, which {spread}")
+        first = reps.get("first_broken")
+        if first:
+            lines.append(f"First replica to break: {first['replica']} in stage {first['stage']} ({first['what']})")
     scrape = report["run"].get("scrape_interval")
     if scrape:
         scope = ", ".join(f"{k}={v if isinstance(v, str) else '|'.join(v)}" for k, v in report["run"].get("scope", {}).items())
@@ -85,6 +92,13 @@ def markdown(report: dict) -> str:
                    f"{qcell('0.95')} | {qcell('0.99')} | {fmt(cl.get('p50_ms'), 'ms')} | {fmt(cl.get('p95_ms'), 'ms')} | "
                    f"{fmt(cl.get('p99_ms'), 'ms')} | {fmt(cl.get('generator_cpu_cores'))} | "
                    f"{fmt(s['gap']['p95_gap_ms'], 'ms')}: {s['gap']['cause']} |")
+    replica_rows = [f"| {s['name']} | {i} | {fmt(r['rps'])} | {fmt(r['p99_ms'], 'ms')} | {fmt(r['errors_5xx'])} | "
+                    f"{fmt(r['up_min'])} |"
+                    for s in report["stages"] if len(s["server"].get("replicas") or {}) > 1
+                    for i, r in sorted(s["server"]["replicas"].items())]
+    if replica_rows:
+        out += ["", "## Replicas per stage", "", "| stage | replica | req/s | p99 | 5xx | lowest up |",
+                "|---|---|---|---|---|---|", *replica_rows]
     worker_rows = [f"| {s['name']} | {name} | {w['requests']} | {fmt(w['cpu_cores'])} | {'SATURATED' if w['saturated'] else 'no'} |"
                    for s in report["stages"] for name, w in (s["client"].get("workers") or {}).items()]
     if worker_rows:

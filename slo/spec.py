@@ -69,6 +69,8 @@ class ErrorRatio(_Banded):
 
 
 class Availability(_Objective):
+    """The lowest share of the target's instances up at any scrape of the window: 1 means every replica up
+    all along (one instance: never found down); 0.5, at least half of the replicas up at every scrape."""
     kind: Literal["availability"]
     min_up: float = Field(1.0, gt=0, le=1)
 

@@ -36,9 +36,14 @@ def judge_objective(o, server: dict, offered_rps: float | None, enough: bool, mi
         out.update(measured=measured, threshold=o.max_ratio, warning=o.warning_ratio, unit="ratio",
                    status=_grade(measured, o.max_ratio, o.warning_ratio) if enough else "insufficient")
     elif isinstance(o, Availability):
-        measured = server.get("up_min")
+        # With replicas, min_up is the share of them that must be up at every scrape (1: every replica).
+        measured = server.get("up_share_min", server.get("up_min"))
         out.update(measured=measured, threshold=o.min_up, warning=None, unit="up",
                    status=_grade(measured, o.min_up, None, higher_is_worse=False))
+        replicas = len(server.get("replicas") or {})
+        if replicas > 1:
+            out["detail"] = ("every replica up" if o.min_up >= 1 else f"at least {o.min_up:.0%} of the {replicas} "
+                             "replicas up") + " at every scrape"
     elif isinstance(o, (RatioSli, ThresholdSli)):
         sli = (server.get("slis") or {}).get(o.name) or {}
         measured = sli.get("good_share")

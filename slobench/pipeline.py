@@ -51,7 +51,8 @@ def start_stack(settings: HarnessSettings, run_dir: Path, cpus: dict, log=print)
         log(f"using the running API {settings.target_url} and Prometheus {settings.prometheus_url}")
         return settings.target_url.rstrip("/"), settings.prometheus_url.rstrip("/"), None, None
     stack_settings = StackSettings(api_port=settings.api_port or 8000, prometheus_port=settings.prometheus_port or 9090,
-                                   api_workers=settings.api_workers, prometheus_url=settings.prometheus_url)
+                                   api_workers=settings.api_workers, api_replicas=settings.api_replicas,
+                                   prometheus_url=settings.prometheus_url)
     db = run_dir / "predictions.db"
     state = local.up(stack_settings, state_dir=run_dir / "stack", predictions_db=db, api_cpus=cpus["api"],
                      prometheus_cpus=cpus["prometheus"],
@@ -62,11 +63,24 @@ def start_stack(settings: HarnessSettings, run_dir: Path, cpus: dict, log=print)
     return state.api_url, state.prometheus_url, db, state
 
 
+def merge_replica_recordings(db: Path, replicas: int) -> None:
+    """Each replica recorded into its own file: one predictions.db for accuracy and drift (the files stay)."""
+    from api.record_schema import connect, merge_into
+    conn = connect(db, wal=False)
+    try:
+        for i in range(1, replicas + 1):
+            part = local.replica_db(db, i)
+            if part.is_file():
+                merge_into(conn, part)
+    finally:
+        conn.close()
+
+
 def instances_of(state: local.StackState | None, settings: HarnessSettings | None = None) -> list[str] | None:
     """The instance labels of the judged API: the static target of an API this run started, else TARGET_INSTANCES
     (None: the whole job)."""
     if state is not None:
-        return [state.api_url.removeprefix("http://")]
+        return list(state.replicas) or [state.api_url.removeprefix("http://")]
     listed = [i.strip() for i in ((settings and settings.target_instances) or "").split(",") if i.strip()]
     return listed or None
 
@@ -109,6 +123,7 @@ def loadtest(settings: HarnessSettings, profile_name: str, profile: Profile, spe
         pids = (started_here.api_pid, started_here.prometheus_pid) if started_here else (None, None)
         man["ran"] = {"api": {"url": target, "started_here": bool(started_here), "pid": pids[0],
                               "cpus": sorted(cpus["api"] or []), "workers": settings.api_workers,
+                              "replicas": started_here.replicas if started_here else [],
                               "predictions_db": str(db) if db else None},
                       "prometheus": {"url": prom, "pid": pids[1], "cpus": sorted(cpus["prometheus"] or [])},
                       "locust": {"processes": settings.locust_processes, "cpus": sorted(cpus["locust"] or []),
@@ -128,6 +143,8 @@ def loadtest(settings: HarnessSettings, profile_name: str, profile: Profile, spe
         except KeyboardInterrupt:
             interrupted = True
             log("interrupted: judging what was collected")
+        if started_here and started_here.replicas and db is not None:
+            merge_replica_recordings(db, len(started_here.replicas))
         report = judge(run_dir, spec, prom, baseline, settings.locust_processes,
                        (lambda d, out: drift_check(d, db, out_dir=out)) if drift_check else None,
                        scrape=interval, instances=instances_of(started_here, settings))

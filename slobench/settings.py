@@ -21,6 +21,7 @@ class HarnessSettings(BaseSettings):
     api_port: int | None = Field(None, ge=1, le=65535)        # None: a free port
     prometheus_port: int | None = Field(None, ge=1, le=65535)
     api_workers: int = Field(1, ge=1, le=64)
+    api_replicas: int = Field(1, ge=1, le=16)   # > 1: that many API processes behind nginx (local stack)
     locust_processes: int = Field(1, ge=1, le=64)
     # Load generators on other hosts: the master waits for this many `slobench worker`s before the first stage,
     # listening on LOCUST_MASTER_BIND (loopback unless told otherwise).

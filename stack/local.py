@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from stack import prometheus
+from stack import nginx, prometheus
 from stack.procs import (StackError, api_command, free_port, http_get, identity, port_in_use, spawn, still_ours,
                          stop_pid, wait_until)
 from stack.settings import StackSettings
@@ -18,8 +19,9 @@ STATE_FILE = "stack.json"
 class StackState:
     api_url: str
     prometheus_url: str
-    api_pid: int | None = None          # None: not started by this stack
+    api_pid: int | None = None          # None: not started by this stack (with replicas: nginx's)
     prometheus_pid: int | None = None
+    replicas: list[str] = field(default_factory=list)   # host:port of each API replica behind nginx
     # pid, start time and command line of what this stack started: a pid alone may name another process later.
     owned: dict = field(default_factory=dict)
     predictions_db: str | None = None
@@ -37,10 +39,15 @@ class StackState:
 
 
 def _healthy(state: StackState) -> bool:
-    api_ok = http_get(state.api_url + "/health")[0] == 200
-    started_alive = all(still_ours(state.owned.get(k)) for k, p in (("api", state.api_pid),
-                                                                  ("prometheus", state.prometheus_pid)) if p)
-    return api_ok and started_alive and prometheus.target_up(state.prometheus_url)
+    if not all(still_ours(ident) for ident in state.owned.values()):
+        return False
+    # A busy machine can be slow to answer: a few tries before starting everything anew.
+    for _ in range(3):
+        if http_get(state.api_url + "/health", timeout=5)[0] == 200 and \
+                prometheus.target_up(state.prometheus_url, max(1, len(state.replicas))):
+            return True
+        time.sleep(1)
+    return False
 
 
 def up(settings: StackSettings, state_dir: Path | None = None, predictions_db: Path | None = None,
@@ -74,33 +81,71 @@ def up(settings: StackSettings, state_dir: Path | None = None, predictions_db: P
                        cpus={"api": sorted(api_cpus or []), "prometheus": sorted(prometheus_cpus or [])})
     logs = state_dir / "logs"
     try:
-        env = {"API_PORT": str(api_port), "API_HOST": "127.0.0.1", "API_WORKERS": str(settings.api_workers)}
-        if predictions_db:
-            env["PREDICTIONS_DB"] = str(predictions_db)
-        api = spawn(api_command(), logs / "api.log", env=env, cpus=api_cpus)
-        state.api_pid = api.pid
-        state.owned["api"] = identity(api.pid)
-        state.save(state_dir)
-        wait_until(lambda: http_get(state.api_url + "/health")[0] == 200, 90, f"API on {state.api_url}", api, logs / "api.log")
+        if settings.api_replicas > 1:
+            _start_replicas(settings, state, state_dir, api_port, predictions_db, api_cpus, log)
+        else:
+            env = {"API_PORT": str(api_port), "API_HOST": "127.0.0.1", "API_WORKERS": str(settings.api_workers)}
+            if predictions_db:
+                env["PREDICTIONS_DB"] = str(predictions_db)
+            api = spawn(api_command(), logs / "api.log", env=env, cpus=api_cpus)
+            state.api_pid = api.pid
+            state.owned["api"] = identity(api.pid)
+            state.save(state_dir)
+            wait_until(lambda: http_get(state.api_url + "/health")[0] == 200, 90, f"API on {state.api_url}", api,
+                       logs / "api.log")
         if external:
             state.notes.append(f"using the Prometheus at {external} as is: it must scrape the API at "
                                f"127.0.0.1:{api_port} (job 'api'), or nothing will be judged")
         else:
             config = state_dir / "prometheus.yml"
             rules = [settings.rules_file] if settings.rules_file and settings.rules_file.is_file() else []
-            config.write_text(prometheus.render_config(f"127.0.0.1:{api_port}", settings.scrape_interval_s, rules))
+            config.write_text(prometheus.render_config(state.replicas or f"127.0.0.1:{api_port}",
+                                                       settings.scrape_interval_s, rules))
             tsdb = state_dir / "tsdb"
             shutil.rmtree(tsdb, ignore_errors=True)
             prom = prometheus.start(binary, config, tsdb, prom_port, logs / "prometheus.log", cpus=prometheus_cpus)
             state.prometheus_pid = prom.pid
             state.owned["prometheus"] = identity(prom.pid)
             state.save(state_dir)
-            wait_until(lambda: prometheus.target_up(state.prometheus_url), 30, "Prometheus scraping the API (up == 1)")
+            wait_until(lambda: prometheus.target_up(state.prometheus_url, max(1, len(state.replicas))), 30,
+                       "Prometheus scraping the API (up == 1)")
     except BaseException:
         down(state_dir, log=lambda *_: None)
         raise
     state.save(state_dir)
     return state
+
+
+def replica_db(predictions_db: Path, i: int) -> Path:
+    """Each replica records into its own file beside the run's predictions.db (merged after the run)."""
+    return predictions_db.with_name(f"{predictions_db.stem}.r{i}{predictions_db.suffix}")
+
+
+def _start_replicas(settings: StackSettings, state: StackState, state_dir: Path, port: int,
+                    predictions_db: Path | None, cpus: set[int] | None, log) -> None:
+    """N API processes on free ports, nginx on `port` in front of them (least connections)."""
+    logs = state_dir / "logs"
+    binary = nginx.find_binary(log)
+    procs = []
+    for i in range(1, settings.api_replicas + 1):
+        replica_port = free_port()
+        env = {"API_PORT": str(replica_port), "API_HOST": "127.0.0.1", "API_WORKERS": "1"}
+        if predictions_db:
+            env["PREDICTIONS_DB"] = str(replica_db(predictions_db, i))
+        proc = spawn(api_command(), logs / f"api-r{i}.log", env=env, cpus=cpus)
+        procs.append((f"127.0.0.1:{replica_port}", proc))
+        state.replicas.append(f"127.0.0.1:{replica_port}")
+        state.owned[f"r{i}"] = identity(proc.pid)
+        state.save(state_dir)
+    for i, (address, proc) in enumerate(procs, 1):
+        wait_until(lambda a=address: http_get(f"http://{a}/health")[0] == 200, 90, f"API replica {i} on {address}",
+                   proc, logs / f"api-r{i}.log")
+    config = state_dir / "nginx.conf"
+    config.write_text(nginx.render_config(f"127.0.0.1:{port}", state.replicas, state_dir))
+    balancer = nginx.start(binary, config, state.api_url, logs / "nginx.log", cpus=cpus)
+    state.api_pid = balancer.pid
+    state.owned["nginx"] = identity(balancer.pid)
+    state.save(state_dir)
 
 
 def down(state_dir: Path, log=print) -> list[str]:
@@ -109,10 +154,16 @@ def down(state_dir: Path, log=print) -> list[str]:
     state = StackState.load(state_dir)
     stopped = []
     if state:
-        for name, key, pid in (("Prometheus", "prometheus", state.prometheus_pid), ("API", "api", state.api_pid)):
+        named = {"prometheus": state.prometheus_pid, "api": state.api_pid}
+        # Prometheus first, then the balancer, then the APIs (which flush their recordings on SIGTERM).
+        order = sorted(set(named) | set(state.owned), key=lambda k: (k != "prometheus", k != "nginx", k))
+        for key in order:
+            ident = state.owned.get(key)
+            pid = (ident or {}).get("pid") or named.get(key)
             if not pid:
                 continue
-            if not still_ours(state.owned.get(key)):
+            name = {"prometheus": "Prometheus", "api": "API", "nginx": "nginx"}.get(key, f"API replica {key}")
+            if not still_ours(ident):
                 log(f"{name} (pid {pid}) is not the process this stack started any more: left alone")
                 continue
             if stop_pid(pid):

@@ -47,7 +47,9 @@ def find_binary(configured: str | None, install: bool = True, log=print) -> str:
     raise PrometheusUnavailable(f"Prometheus is not installed and cannot be installed here ({why}). Options:\n{OPTIONS}")
 
 
-def render_config(api_target: str, scrape_interval_s: int, rule_files: list[Path] = ()) -> str:
+def render_config(api_target: str | list[str], scrape_interval_s: int, rule_files: list[Path] = ()) -> str:
+    """Prometheus scraping the API (every replica, when a list) as job `api`."""
+    targets = ", ".join(f"'{t}'" for t in ([api_target] if isinstance(api_target, str) else api_target))
     rules = "".join(f"\n  - {p}" for p in rule_files)
     return (
         "# Written by slobench (stack/prometheus.py) for the local stack.\n"
@@ -59,7 +61,7 @@ def render_config(api_target: str, scrape_interval_s: int, rule_files: list[Path
         "  - job_name: api\n"
         "    metrics_path: /metrics\n"
         "    static_configs:\n"
-        f"      - targets: ['{api_target}']\n"
+        f"      - targets: [{targets}]\n"
     )
 
 
@@ -88,8 +90,10 @@ def instant(url: str, query: str, time: float | None = None, timeout: float = 10
     return doc["data"]["result"]
 
 
-def target_up(url: str) -> bool:
+def target_up(url: str, targets: int = 1) -> bool:
+    """Prometheus has scraped `targets` API instances and found them all up."""
     try:
-        return any(r["value"][1] == "1" for r in instant(url, 'up{job="api"}', timeout=2))
+        up = [r["value"][1] for r in instant(url, 'up{job="api"}', timeout=2)]
+        return len(up) >= targets and all(v == "1" for v in up)
     except (RuntimeError, ValueError):
         return False

@@ -14,6 +14,7 @@ class StackSettings(BaseSettings):
 
     api_port: int = Field(8000, ge=0, le=65535)
     api_workers: int = Field(1, ge=1, le=64)
+    api_replicas: int = Field(1, ge=1, le=16)   # > 1: that many API processes behind nginx
     prometheus_port: int = Field(9090, ge=0, le=65535)
     prometheus_bin: str | None = None
     prometheus_url: str | None = None  # a Prometheus that already runs: used as is

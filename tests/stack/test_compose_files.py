@@ -15,8 +15,8 @@ STACK = Path(__file__).resolve().parents[2] / "stack"
 COMPOSE = yaml.safe_load((STACK / "docker-compose.yml").read_text())
 
 
-def test_the_three_services_are_declared():
-    assert set(COMPOSE["services"]) == {"api", "prometheus", "grafana"}
+def test_the_services_are_declared():
+    assert set(COMPOSE["services"]) == {"api", "prometheus", "grafana", "locust-master", "locust-worker"}
 
 
 @pytest.mark.parametrize("service", ["api", "prometheus", "grafana"])
@@ -25,9 +25,22 @@ def test_every_published_port_is_bound_to_loopback(service):
     assert ports and all(p.startswith("127.0.0.1:") for p in ports)
 
 
+def test_load_generators_are_a_master_and_scalable_workers_publishing_nothing():
+    master, worker = COMPOSE["services"]["locust-master"], COMPOSE["services"]["locust-worker"]
+    assert master["profiles"] == worker["profiles"] == ["load"]  # not started by a plain `compose up`
+    assert "ports" not in master and "ports" not in worker
+    assert "container_name" not in worker  # --scale locust-worker=N needs unnamed replicas
+    assert master["environment"]["TARGET_URL"] == "http://api:8000"
+    assert master["environment"]["LOCUST_WORKERS"].startswith("${LOCUST_WORKERS")
+    assert worker["command"][:5] == ["python", "-m", "slobench", "worker", "--master"]
+    assert worker["command"][5] == "locust-master:5557" and master["environment"]["LOCUST_MASTER_BIND"].endswith(":5557")
+    assert worker["build"]["args"]["EXTRAS"] == "harness"  # a worker host needs no Evidently
+
+
 def test_every_referenced_file_exists():
-    api = COMPOSE["services"]["api"]["build"]
-    assert (STACK / api["context"] / api["dockerfile"]).is_file()
+    for service in ("api", "locust-master", "locust-worker"):
+        build = COMPOSE["services"][service]["build"]
+        assert (STACK / build["context"] / build["dockerfile"]).is_file()
     for name in ("prometheus", "grafana"):
         for volume in COMPOSE["services"][name]["volumes"]:
             host = volume.split(":")[0]

@@ -1,0 +1,66 @@
+"""API replicas behind a real nginx: a replica killed mid-run is named, the others keep serving, nothing
+a live replica acknowledged is lost."""
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from stack.procs import ROOT
+from tests import needs
+from tests.profiles import closed_profile
+
+pytestmark = pytest.mark.integration
+PROFILE = closed_profile("replicas", ("r1", 20, 100, 12), ("r2", 20, 100, 16), weights="{predict_user: 1}")
+
+
+def _ids(db) -> set[str]:
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        return {r[0] for r in conn.execute("SELECT request_id FROM rows")}
+
+
+def test_a_replica_killed_mid_run_is_named_and_the_others_lose_nothing(tmp_path):
+    needs.binary("nginx")
+    (tmp_path / "p.yaml").write_text(PROFILE)
+    proc = subprocess.Popen([sys.executable, "-m", "slobench", "loadtest", "--profile", str(tmp_path / "p.yaml"),
+                             "--no-drift"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "RESULTS_DIR": str(tmp_path / "results"), "API_REPLICAS": "2"},
+                            start_new_session=True)
+    killed = None
+    deadline = time.time() + 120
+    for line in proc.stdout:
+        if "stage 1/2" in line and killed is None:
+            time.sleep(6)  # well inside stage r2's measured window
+            state = json.loads(next((tmp_path / "results").glob("*/stack/stack.json")).read_text())
+            killed = state["owned"]["r1"]
+            os.kill(killed["pid"], signal.SIGKILL)
+        if time.time() > deadline:
+            break
+    out = proc.stdout.read() if proc.stdout else ""
+    proc.wait(timeout=120)
+    assert killed is not None
+    run = (tmp_path / "results" / "latest").resolve()
+    report = json.loads((run / "slo_report.json").read_text())
+    state_replicas = json.loads((run / "manifest.json").read_text())["ran"]["api"]["replicas"]
+    dead, live = state_replicas
+    assert report["verdict"]["exit_code"] == 1  # every replica must stay up: availability fails in r2
+    r2 = report["stages"][1]
+    assert set(r2["server"]["replicas"]) == {dead, live}
+    assert r2["server"]["replicas"][dead]["down_at"] is not None and r2["server"]["replicas"][live]["up_min"] == 1
+    assert report["replicas"]["first_broken"]["replica"] == dead
+    assert any(f"found replica {dead} down at" in s for s in report["sentences"]), report["sentences"]
+    assert "every replica up" in next(o["detail"] for o in r2["objectives"] if o["name"] == "availability")
+    # nginx kept serving from the live replica: at most the requests in flight on the dead one failed.
+    assert r2["client"]["failures"] <= 20 and r2["client"]["requests"] > 1000, r2["client"]
+    # Every prediction the generator got from the live replica is in the live replica's recording.
+    answered = set().union(*(_ids(p) for p in run.glob("client_predictions.*.db")))
+    recorded_live = _ids(run / "predictions.r2.db")
+    recorded_dead = _ids(run / "predictions.r1.db")
+    assert recorded_live <= answered and recorded_dead <= answered
+    missing = answered - recorded_live - recorded_dead
+    dead_prefix = f"{killed['pid']:x}"
+    assert all(i.startswith(dead_prefix) for i in missing), sorted(missing)[:5]  # only the dead one's last rows
