@@ -60,11 +60,13 @@ def connect(path: Path | str, wal: bool = True) -> sqlite3.Connection:
 
 
 def _values(features) -> tuple:
+    """The 14 inputs as stored; an input a writer did not give is NULL (the row itself is never dropped)."""
     if isinstance(features, str):
         features = json.loads(features)
     if isinstance(features, dict):
-        features = tuple(features[f] for f in FEATURES)
-    return tuple(_NET[v] if f == "net_service" else int(v) if f in _BOOL else v for f, v in zip(FEATURES, features))
+        features = tuple(features.get(f) for f in FEATURES)
+    return tuple(None if v is None else _NET.get(v) if f == "net_service" else int(v) if f in _BOOL else v
+                 for f, v in zip(FEATURES, features))
 
 
 class Writer:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import platform
 
-from benchmarks import api_throughput, drift_speed, inference, install_size
+from benchmarks import api_throughput, drift_speed, generator, inference, install_size
 
 
 def main() -> None:
@@ -27,6 +27,15 @@ def main() -> None:
     d = drift_speed.measure()
     print(f"Drift check on {d['rows']:,} recorded rows: {d['seconds']:.1f} s (goal < 15 s) -> {d['decision']}")
     print(f"Recording: {d['bytes_per_row']:.0f} bytes a prediction in SQLite, every field kept (goal < 150)\n")
+    long_s = int(os.environ.get("BENCH_LONG_S", "600"))
+    g = generator.measure(long_s=long_s)
+    print("Load generator, one process on one core, against a raw ASGI target on another:")
+    for name, r in (("closed users (no think time)", g["closed"]), ("open-model dispatcher at 8,000/s", g["open"])):
+        print(f"  {name:<34} {r['rps']:>8,.0f} req/s at {r['cpu']:.2f} core: {r['per_cpu_s']:>7,.0f} req per CPU-second")
+    print(f"  dispatcher / closed per CPU-second: {g['open']['per_cpu_s'] / g['closed']['per_cpu_s']:.2f}  (goal >= 0.90)")
+    start, end = g["rss_mib"]
+    print(f"  generator memory over a {g['long_s']} s run at its ceiling: RSS {start:.0f} MiB at start, {end:.0f} MiB "
+          "at the end\n")
     print("Install size by role (site-packages):")
     for name, mb in install_size.measure().items():
         print(f"  {name:<32} {mb:>7,.0f} MiB")

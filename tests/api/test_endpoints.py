@@ -110,3 +110,9 @@ def test_served_predictions_are_recorded_and_failures_are_not(model_path, tmp_pa
     assert len(rows) == 4
     assert sorted(r[0] for r in rows) == ["/predict"] * 3 + ["/predict/features"]
     assert all(r[4] > 0 for r in rows)
+
+
+def test_replicas_sharing_a_volume_record_into_files_of_their_own(tmp_path):
+    import socket
+    settings = ApiSettings(predictions_db=str(tmp_path / "predictions-{hostname}.db"))
+    assert settings.predictions_db == tmp_path / f"predictions-{socket.gethostname()}.db"

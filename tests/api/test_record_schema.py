@@ -62,3 +62,9 @@ def test_files_of_several_writers_merge_with_their_model_versions(tmp_path, serv
     versions = dict(a.execute("SELECT model_version, count(*) FROM predictions GROUP BY model_version").fetchall())
     assert versions == {"churn-logreg-2024-01-31-dfa0311aa3": 100, "another-model": 100}
     assert sqlite3.connect(tmp_path / "b.db").execute("SELECT count(*) FROM rows").fetchone()[0] == 100
+
+
+def test_a_row_without_its_inputs_is_still_recorded(tmp_path):
+    conn = connect(tmp_path / "p.db")
+    Writer(conn).write([("r1", 1.0, "/predict", None, "{}", 0.5, 0, 0.001, "m", 1)])
+    assert conn.execute("SELECT request_id, months_active, net_service FROM predictions_wide").fetchall() == [("r1", None, None)]

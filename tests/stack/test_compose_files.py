@@ -16,10 +16,22 @@ COMPOSE = yaml.safe_load((STACK / "docker-compose.yml").read_text())
 
 
 def test_the_services_are_declared():
-    assert set(COMPOSE["services"]) == {"api", "prometheus", "grafana", "locust-master", "locust-worker"}
+    assert set(COMPOSE["services"]) == {"api", "nginx", "prometheus", "grafana", "locust-master", "locust-worker"}
 
 
-@pytest.mark.parametrize("service", ["api", "prometheus", "grafana"])
+def test_the_api_scales_behind_nginx_and_prometheus_scrapes_every_replica():
+    api, nginx = COMPOSE["services"]["api"], COMPOSE["services"]["nginx"]
+    assert "ports" not in api and "container_name" not in api  # `--scale api=N` needs no fixed host port or name
+    assert nginx["ports"] == ["127.0.0.1:${API_PORT:-8000}:8000"]
+    conf = (STACK / "nginx" / "nginx.conf").read_text()
+    assert re.search(r"upstream api \{[^}]*server api:8000[^;]*resolve;", conf) and "resolver 127.0.0.11" in conf
+    assert "proxy_next_upstream error" in conf
+    scrape = yaml.safe_load((STACK / "prometheus" / "prometheus.yml").read_text())["scrape_configs"][0]
+    assert scrape["dns_sd_configs"] == [{"names": ["api"], "type": "A", "port": 8000, "refresh_interval": "5s"}]
+    assert "{hostname}" in (STACK / "Dockerfile").read_text()  # each replica records into its own file
+
+
+@pytest.mark.parametrize("service", ["nginx", "prometheus", "grafana"])
 def test_every_published_port_is_bound_to_loopback(service):
     ports = COMPOSE["services"][service]["ports"]
     assert ports and all(p.startswith("127.0.0.1:") for p in ports)
@@ -30,7 +42,7 @@ def test_load_generators_are_a_master_and_scalable_workers_publishing_nothing():
     assert master["profiles"] == worker["profiles"] == ["load"]  # not started by a plain `compose up`
     assert "ports" not in master and "ports" not in worker
     assert "container_name" not in worker  # --scale locust-worker=N needs unnamed replicas
-    assert master["environment"]["TARGET_URL"] == "http://api:8000"
+    assert master["environment"]["TARGET_URL"] == "http://nginx:8000"
     assert master["environment"]["LOCUST_WORKERS"].startswith("${LOCUST_WORKERS")
     assert worker["command"][:5] == ["python", "-m", "slobench", "worker", "--master"]
     assert worker["command"][5] == "locust-master:5557" and master["environment"]["LOCUST_MASTER_BIND"].endswith(":5557")
@@ -59,7 +71,7 @@ def test_the_prometheus_admin_api_stays_off():
 
 def test_prometheus_scrapes_the_api_by_its_service_name():
     config = yaml.safe_load((STACK / "prometheus" / "prometheus.yml").read_text())
-    assert config["scrape_configs"][0]["static_configs"][0]["targets"] == ["api:8000"]
+    assert config["scrape_configs"][0]["dns_sd_configs"][0]["names"] == ["api"]
     assert "localhost" in (STACK / "prometheus" / "prometheus.yml").read_text()  # the comment says why not
 
 

@@ -42,7 +42,7 @@ def test_a_replica_killed_mid_run_is_named_and_the_others_lose_nothing(tmp_path)
             break
     out = proc.stdout.read() if proc.stdout else ""
     proc.wait(timeout=120)
-    assert killed is not None
+    assert killed is not None, out
     run = (tmp_path / "results" / "latest").resolve()
     report = json.loads((run / "slo_report.json").read_text())
     state_replicas = json.loads((run / "manifest.json").read_text())["ran"]["api"]["replicas"]
