@@ -30,7 +30,7 @@ def main() -> None:
     long_s = int(os.environ.get("BENCH_LONG_S", "600"))
     g = generator.measure(long_s=long_s)
     print("Load generator, one process on one core, against a raw ASGI target on another:")
-    for name, r in (("closed users (no think time)", g["closed"]), ("open-model dispatcher at 8,000/s", g["open"])):
+    for name, r in (("64 closed users (no think time)", g["closed"]), ("open dispatcher, 8,000/s, 64 in flight", g["open"])):
         print(f"  {name:<34} {r['rps']:>8,.0f} req/s at {r['cpu']:.2f} core: {r['per_cpu_s']:>7,.0f} req per CPU-second")
     print(f"  dispatcher / closed per CPU-second: {g['open']['per_cpu_s'] / g['closed']['per_cpu_s']:.2f}  (goal >= 0.90)")
     start, end = g["rss_mib"]

@@ -24,7 +24,7 @@ stages:
 OPEN = """name: bench-open
 kind: open
 arrival: poisson
-max_concurrency: 2000
+max_concurrency: {conc}
 scenario: {{weights: {{predict_user: 1}}}}
 settle_s: 2
 stages:
@@ -78,7 +78,8 @@ def measure(seconds: int = 20, long_s: int = 600) -> dict:
         proc, url = _target(tmp, target_core)
         try:
             closed = _run(CLOSED.format(seconds=seconds), url, tmp, gen_core)
-            dispatcher = _run(OPEN.format(rate=8000, seconds=seconds), url, tmp, gen_core)
+            # The same concurrency as the 64 closed users: the dispatcher's cost per request, not a bigger backlog's.
+            dispatcher = _run(OPEN.format(rate=8000, seconds=seconds, conc=64), url, tmp, gen_core)
             rss: list[int] = []
             _run(CLOSED.format(seconds=long_s), url, tmp, gen_core, rss=rss)
         finally:

@@ -11,7 +11,6 @@ import random
 import time
 
 import gevent
-from gevent.pool import Pool
 
 from loadtests.profile import Profile, window_at
 
@@ -42,6 +41,7 @@ class OpenSchedule:
         self.t0 = None
         self.wall_t0 = None
         self.windows = profile.windows()
+        self.in_flight = 0
         self.dropped = [0] * len(profile.stages)
         self.sent = [0] * len(profile.stages)
         # on_arrival(stage index, dropped): the process's client figures count what was sent and dropped.
@@ -68,22 +68,26 @@ class OpenSchedule:
         return self.rng.expovariate(rate) if self.profile.arrival == "poisson" else 1.0 / rate
 
     def run(self, send, retimed: Retimed, wall_start: float | None = None) -> None:
-        """Dispatch until the last stage ends; send(intended) performs one request."""
-        pool = Pool(self.profile.max_concurrency)
+        """Dispatch until the last stage ends; send(intended) performs one request.
+
+        The hot loop of the open model: one raw greenlet per request and a plain in-flight count (a gevent
+        Pool costs a semaphore and a set per request), the stage looked up once per arrival."""
         self.start(wall_start)
-        intended = max(self.t0, time.perf_counter())
-        while True:
-            stage = self.stage_at(intended)
-            if stage is None:
-                break
-            intended += self.gap(stage)
+        limit, windows, t0 = self.profile.max_concurrency, self.windows, self.t0
+        intended = max(t0, time.perf_counter())
+        stage = window_at(windows, intended - t0)
+        while stage is not None:
+            intended += self.gap(stage.index)
             delay = intended - time.perf_counter()
             if delay > 0:
                 gevent.sleep(delay)
-            if self.stage_at(intended) is None:
-                break
-            measured = self.measured_stage_at(intended)
-            if pool.full():
+            elapsed = intended - t0
+            if elapsed >= stage.end_s:
+                stage = window_at(windows, elapsed)
+                if stage is None:
+                    break
+            measured = stage.index if elapsed >= stage.measure_from_s else None
+            if self.in_flight >= limit:
                 if measured is not None:
                     self.dropped[measured] += 1
                     self.on_arrival(measured, True)
@@ -91,13 +95,19 @@ class OpenSchedule:
             if measured is not None:
                 self.sent[measured] += 1
                 self.on_arrival(measured, False)
-            pool.spawn(self._one, send, retimed, intended)
-        pool.join(timeout=30)
+            self.in_flight += 1
+            gevent.spawn_raw(self._one, send, retimed, intended)
+        deadline = time.perf_counter() + 30
+        while self.in_flight and time.perf_counter() < deadline:
+            gevent.sleep(0.05)
 
-    @staticmethod
-    def _one(send, retimed, intended):
-        retimed.intended[gevent.getcurrent()] = intended
+    def _one(self, send, retimed, intended):
+        me = gevent.getcurrent()
+        retimed.intended[me] = intended
         try:
             send()
+        except Exception:  # noqa: BLE001 - a raw greenlet must not die loudly; Locust's event reported it
+            pass
         finally:
-            retimed.intended.pop(gevent.getcurrent(), None)
+            retimed.intended.pop(me, None)
+            self.in_flight -= 1
