@@ -19,7 +19,8 @@ from locust.runners import MasterRunner, WorkerRunner
 from loadtests import settings as process_settings, timeline
 from loadtests.client_figures import Merger, StageRecorder
 from loadtests.open_model import OpenSchedule, Retimed
-from loadtests.profile import load_profile
+from loadtests.profile import load_profile, window_at
+from loadtests.progress import EVERY_S, live_line
 from loadtests.requestlog import RequestLog
 from loadtests.sent import SentRecorder
 from loadtests.shape import stage_index_at, users_at
@@ -209,8 +210,16 @@ def _progress(environment):
         gevent.sleep(0.1)
     start_count = _state["start_count"] = {}
     windows = PROFILE.windows()
+    last_live = 0.0
     while True:
         elapsed = time.time() - _state["wall_start"]
+        if time.time() - last_live >= EVERY_S - 0.25:
+            last_live = time.time()
+            w = window_at(windows, elapsed)
+            if w is not None:
+                total = environment.stats.total
+                print(live_line(w, len(windows), elapsed, environment.runner.user_count, total.current_rps,
+                                total.get_current_response_time_percentile(0.95), total.num_failures), flush=True)
         for w in windows:
             if w.index not in start_count and elapsed >= w.measure_from_s:
                 start_count[w.index] = (environment.stats.total.num_requests, time.time())

@@ -10,6 +10,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from loadtests.profile import load_profile
+from loadtests.progress import LIVE
 from loadtests.timeline import TimelineError
 from slo.baseline import BaselineError
 from slo.collect import PrometheusError
@@ -34,7 +35,19 @@ BUG_LINE = ("This is a bug in slobench, not a problem with your API or your file
             "with the traceback above and the run folder.")
 
 
+_live = {"pending": False}
+
+
 def _say(line: str) -> None:
+    """Print a line of the run; the live progress line rewrites itself on a terminal, elsewhere it is a plain line."""
+    if line.startswith(LIVE) and sys.stdout.isatty():
+        sys.stdout.write("\r" + line[len("[slobench] "):] + "\033[K")
+        sys.stdout.flush()
+        _live["pending"] = True
+        return
+    if _live["pending"]:
+        sys.stdout.write("\r\033[K")
+        _live["pending"] = False
     print(line, flush=True)
 
 

@@ -38,6 +38,9 @@ def test_the_run_passes_and_prints_a_progress_line_per_stage_and_a_summary(tiny_
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.count("[slobench] stage") == 2
     assert "Verdict: PASS" in done.stdout and "report.html" in done.stdout
+    # Not a terminal here: the live progress line comes as plain lines, at least every 2 s of the 24 s run.
+    live = [line for line in done.stdout.splitlines() if line.startswith("[slobench] live stage")]
+    assert len(live) >= 10 and "t2" in live[-1] and "req/s, client p95" in live[-1]
 
 
 @pytest.mark.parametrize("name", ["manifest.json", "stages.json", "locust_stats.csv", "locust_stats_history.csv",
@@ -119,7 +122,7 @@ def test_ctrl_c_stops_cleanly_and_keeps_what_was_collected(tmp_path):
     lines = []
     for line in proc.stdout:
         lines.append(line)
-        if "stage 1/2" in line or time.time() > deadline:
+        if "[slobench] stage 1/2" in line or time.time() > deadline:
             break
     time.sleep(4)
     os.killpg(proc.pid, signal.SIGINT)

@@ -29,7 +29,7 @@ def _after_first_stage(proc) -> list[str]:
     lines, deadline = [], time.time() + 90
     for line in proc.stdout:
         lines.append(line)
-        if "stage 1/2" in line or time.time() > deadline:
+        if "[slobench] stage 1/2" in line or time.time() > deadline:
             break
     time.sleep(3)  # well inside stage f2
     return lines

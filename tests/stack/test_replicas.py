@@ -33,7 +33,7 @@ def test_a_replica_killed_mid_run_is_named_and_the_others_lose_nothing(tmp_path)
     killed = None
     deadline = time.time() + 120
     for line in proc.stdout:
-        if "stage 1/2" in line and killed is None:
+        if "[slobench] stage 1/2" in line and killed is None:
             time.sleep(6)  # well inside stage r2's measured window
             state = json.loads(next((tmp_path / "results").glob("*/stack/stack.json")).read_text())
             killed = state["owned"]["r1"]
