@@ -12,6 +12,7 @@ HOW = {
     "prometheus": "apt-get install prometheus (.ci/run installs it)",
     "promtool": "it comes with Prometheus: apt-get install prometheus (.ci/run installs it)",
     "chromium": "apt-get install chromium (.ci/run installs it)",
+    "nginx": "apt-get install nginx (.ci/run installs it)",
     "schemathesis": "a test dependency: make setup installs it",
     "playwright.sync_api": "a test dependency (playwright): make setup installs it",
 }
