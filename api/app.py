@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
 from pydantic import BaseModel, ConfigDict, Field
 
-from api import data, model as model_lib
+from api import data, model as model_lib, record_schema
 from api.features import FEATURES, Features, encode
 from api.metrics import build_metrics
 from api.middleware import PREDICTION_KEY, InstrumentationMiddleware
@@ -34,14 +34,14 @@ def _json(content: dict, status: int = 200) -> Response:
 
 
 def load_online_features(settings: ApiSettings) -> dict[str, tuple]:
-    """user_id -> (the 14 features, the encoded vector, id and features as JSON, the features as a tuple in
-    FEATURES order for the recorder) for the serving snapshot."""
+    """user_id -> (the 14 features, the encoded vector, id and features as JSON, the features in their
+    stored form, so the recorder has nothing to convert on the served core) for the serving snapshot."""
     frame = data.load_snapshot(settings.serving_as_of, settings.data_dir)
     table = {}
     for row in frame[["user_id", *FEATURES]].to_dict("records"):
         user_id = row.pop("user_id")
         row = {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
-        table[user_id] = (row, encode(row), json.dumps(user_id), json.dumps(row), tuple(row[f] for f in FEATURES))
+        table[user_id] = (row, encode(row), json.dumps(user_id), json.dumps(row), record_schema.stored(row))
     return table
 
 
