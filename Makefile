@@ -64,7 +64,7 @@ evaluate: $(STAMP) ## Re-judge a past run without load: make evaluate RUN=result
 drift: $(STAMP) ## Evidently drift: month against month (REF, CUR), or a run's recorded traffic (RUN=results/<run>)
 	$(PY) -m drift $(if $(RUN),--run $(RUN),--ref $(or $(REF),2024-01-31) --cur $(or $(CUR),2024-02-29)) $(if $(THRESHOLD),--threshold $(THRESHOLD))
 
-bench: $(MODEL) ## Print speed figures: API throughput ratios, instrumentation overhead, inference, drift
+bench: $(MODEL) ## Print figures: API throughput, overhead, inference, drift, recording size, generator efficiency and memory, install sizes
 	$(PY) -m benchmarks
 
 test: $(MODEL) ## Run the whole test suite (unit and integration, real processes on loopback)
