@@ -104,6 +104,16 @@ class Writer:
             self.conn.executemany(_INSERT, encoded)
 
 
+def merge_files(out: Path, parts: list[Path]) -> None:
+    """Append every part's rows to `out` (created if needed): one self-contained file, no WAL beside it."""
+    conn = connect(out, wal=False)
+    try:
+        for part in parts:
+            merge_into(conn, part)
+    finally:
+        conn.close()
+
+
 def merge_into(conn: sqlite3.Connection, part: Path) -> None:
     """Append another recording file's rows, mapping its model codes onto this file's."""
     conn.execute("ATTACH DATABASE ? AS part", (str(part),))

@@ -98,6 +98,10 @@ class StageRecorder:
         return out
 
 
+def _stage_of(worker: dict, stage: str) -> dict:
+    return worker.setdefault(stage, {"requests": 0, "cpu_s": 0.0, "wall_s": 0.0})
+
+
 class Merger:
     """The master's (or the only process's) merge of every process's deltas: exact, whatever their order."""
 
@@ -118,9 +122,7 @@ class Merger:
             h.add(HdrHistogram.decode(part["hdr"]))
             for c in _COUNTS:
                 self.counts[key][c] += part[c]
-            stage = key.split("|", 1)[0]
-            w = worker.setdefault(stage, {"requests": 0, "cpu_s": 0.0, "wall_s": 0.0})
-            w["requests"] += part["requests"]
+            _stage_of(worker, key.split("|", 1)[0])["requests"] += part["requests"]
         for second, n in delta["per_second"].items():
             self.per_second[second] = self.per_second.get(second, 0) + n
         for stage, (sent, dropped) in delta.get("arrivals", {}).items():
@@ -128,7 +130,7 @@ class Merger:
             acc[0] += sent
             acc[1] += dropped
         for stage, (cpu_s, wall_s) in delta["cpu"].items():
-            w = worker.setdefault(stage, {"requests": 0, "cpu_s": 0.0, "wall_s": 0.0})
+            w = _stage_of(worker, stage)
             w["cpu_s"] += cpu_s
             w["wall_s"] += wall_s
 

@@ -95,7 +95,7 @@ else:
             super().__init__(environment)
             self.schedule = OpenSchedule(PROFILE, _state.get("processes") or SETTINGS.processes,
                                          on_arrival=_figures.count_arrival)
-            self.retimed = Retimed(environment.events.request, self.schedule)
+            self.retimed = Retimed(environment.events.request)
             self.open_client = FastHttpSession(base_url=self.host, request_event=self.retimed, user=self,
                                                concurrency=PROFILE.max_concurrency)
 

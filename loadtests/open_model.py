@@ -18,8 +18,8 @@ from loadtests.profile import Profile, window_at
 class Retimed:
     """Stands in for Locust's request event: re-times each request from its intended start, then fires."""
 
-    def __init__(self, event, schedule: "OpenSchedule"):
-        self.event, self.schedule, self.intended = event, schedule, {}
+    def __init__(self, event):
+        self.event, self.intended = event, {}
 
     def fire(self, **meta):
         intended = self.intended.pop(gevent.getcurrent(), None)
@@ -29,10 +29,8 @@ class Retimed:
 
 
 class OpenSchedule:
-    """The arrival schedule of one process, and its per-stage HDR histograms, sends and drops.
-
-    Figures cover each stage's measured window only (ramp and settle excluded), the window the server's
-    figures cover; arrivals are placed in it by their intended start.
+    """The arrival schedule of one process. Sent and dropped arrivals are counted (on_arrival) in each stage's
+    measured window only (ramp and settle excluded), the window the server's figures cover, by intended start.
     """
 
     def __init__(self, profile: Profile, processes: int, seed: int | None = None, on_arrival=None):
@@ -42,15 +40,8 @@ class OpenSchedule:
         self.wall_t0 = None
         self.windows = profile.windows()
         self.in_flight = 0
-        self.dropped = [0] * len(profile.stages)
-        self.sent = [0] * len(profile.stages)
         # on_arrival(stage index, dropped): the process's client figures count what was sent and dropped.
         self.on_arrival = on_arrival or (lambda stage, dropped: None)
-
-    def stage_at(self, t: float) -> int | None:
-        """The stage whose arrival rate applies at t (perf_counter seconds)."""
-        w = window_at(self.windows, t - self.t0)
-        return None if w is None else w.index
 
     def measured_stage_at(self, t: float) -> int | None:
         """The stage whose measured window holds t, or None (ramp, settle, or after the last stage)."""
@@ -89,11 +80,9 @@ class OpenSchedule:
             measured = stage.index if elapsed >= stage.measure_from_s else None
             if self.in_flight >= limit:
                 if measured is not None:
-                    self.dropped[measured] += 1
                     self.on_arrival(measured, True)
                 continue
             if measured is not None:
-                self.sent[measured] += 1
                 self.on_arrival(measured, False)
             self.in_flight += 1
             gevent.spawn_raw(self._one, send, retimed, intended)

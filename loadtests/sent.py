@@ -9,7 +9,7 @@ import os
 import time
 from pathlib import Path
 
-from api.record_schema import Writer, connect, merge_into
+from api.record_schema import Writer, connect, merge_files
 
 FILE_GLOB = "client_predictions.*.db"
 MERGED = "sent_predictions.db"
@@ -56,12 +56,7 @@ def merge(folder: Path, out: Path | None = None) -> Path | None:
         return None
     out = Path(out or folder / MERGED)
     out.unlink(missing_ok=True)
-    conn = connect(out, wal=False)  # one self-contained file in the run folder
-    try:
-        for part in parts:
-            merge_into(conn, part)
-    finally:
-        conn.close()
+    merge_files(out, parts)
     for part in parts:
         for suffix in ("", "-wal", "-shm"):
             Path(str(part) + suffix).unlink(missing_ok=True)

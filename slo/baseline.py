@@ -15,10 +15,6 @@ def _quantile(stage: dict, q: str) -> float | None:
     return (stage["server"]["quantiles"].get(q) or {}).get("ms")
 
 
-def _objective(stage: dict, kind: str) -> float | None:
-    return next((o.get("measured") for o in stage["objectives"] if o["kind"] == kind), None)
-
-
 # Figure name -> how to read it off a stage of the report; names and directions are BASELINE_FIGURES's.
 GETTERS = {
     "rps": lambda s: s["server"].get("rps_all_traffic"),
@@ -56,16 +52,16 @@ def compare(stages: list[dict], baseline: dict, spec: SloSpec) -> tuple[dict, li
         b = base_by_name.get(s["name"])
         if b is None:
             continue
-        changes = {}
+        changes, worse_by = {}, {}
         for name, get in GETTERS.items():
             cur, old = get(s), get(b)
-            worse = regression(name, old, cur)
+            worse = worse_by[name] = regression(name, old, cur)
             changes[name] = {"baseline": old, "current": cur, "direction": BASELINE_FIGURES[name],
                              "change": round((cur - old) / old, 4) if cur is not None and old else None,
                              "regression": None if worse is None or worse == float("inf") else worse,
                              "appeared": worse == float("inf")}
         for name, limit in spec.baseline.max_regression.items():
-            worse = regression(name, changes[name]["baseline"], changes[name]["current"])
+            worse = worse_by[name]
             if s["gated"] and worse is not None and worse > limit:
                 how = "from 0" if worse == float("inf") else f"by {worse:.1%}"
                 failures.append(f"stage {s['name']}: {name} worse {how} than the baseline (limit {limit:.0%})")

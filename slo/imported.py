@@ -10,8 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from common.specfile import SpecError
-from common.specfile import load_yaml
+from common.specfile import SpecError, load_yaml
 from slo.spec import WINDOW
 
 # A bare counter selector, e.g. http_requests_total{code!~"5.."}: summed over the window with increase().
@@ -33,7 +32,9 @@ def load(path: Path | str) -> tuple[dict, str]:
         return from_openslo(docs, path.name), path.name
     if first.get("version") == "prometheus/v1":
         return from_sloth(first, path.name), path.name
-    return load_yaml(path)
+    if len(docs) == 1 and first:
+        return first, path.name  # slobench's own file, already parsed
+    return load_yaml(path)  # empty, several documents or not a mapping: its message says which
 
 
 def _fail(filename: str, where: str, why: str):

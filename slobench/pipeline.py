@@ -65,15 +65,8 @@ def start_stack(settings: HarnessSettings, run_dir: Path, cpus: dict, log=print)
 
 def merge_replica_recordings(db: Path, replicas: int) -> None:
     """Each replica recorded into its own file: one predictions.db for accuracy and drift (the files stay)."""
-    from api.record_schema import connect, merge_into
-    conn = connect(db, wal=False)
-    try:
-        for i in range(1, replicas + 1):
-            part = local.replica_db(db, i)
-            if part.is_file():
-                merge_into(conn, part)
-    finally:
-        conn.close()
+    from api.record_schema import merge_files
+    merge_files(db, [p for p in (local.replica_db(db, i) for i in range(1, replicas + 1)) if p.is_file()])
 
 
 def instances_of(state: local.StackState | None, settings: HarnessSettings | None = None) -> list[str] | None:
