@@ -7,7 +7,7 @@ from pathlib import Path
 
 from loadtests import sent, timeline
 from loadtests.client_stats import load_logs, stage_figures
-from loadtests import client_figures as client_stats
+from loadtests import client_figures as merged_figures
 from slo import collect
 from slo.baseline import load_report
 from slo.evaluate import evaluate
@@ -24,9 +24,9 @@ def client_figures(run_dir: Path, tl: dict, endpoint: str | None) -> dict[str, d
     """The generator's figures per stage: merged by the Locust master from every process's HDR histograms
     (client_stats.json), else from raw per-request logs (the debug option, or older runs); None per stage
     when the run kept neither."""
-    merged = client_stats.load(run_dir)
+    merged = merged_figures.load(run_dir)
     if merged is not None:
-        return {st["name"]: client_stats.stage_figures(merged, st, endpoint) for st in tl["stages"]}
+        return {st["name"]: merged_figures.stage_figures(merged, st, endpoint) for st in tl["stages"]}
     logs = load_logs(run_dir)
     if not len(logs["ts"]):
         return {st["name"]: None for st in tl["stages"]}
