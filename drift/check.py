@@ -6,10 +6,11 @@ import json
 import sqlite3
 from pathlib import Path
 
+from common.contract import SENT_PREDICTIONS_FILE
 from drift.recorded import RecordedDataError, check_recorded
 from drift.settings import DriftSettings
 
-SENT_DB = "sent_predictions.db"  # written by the generator (loadtests/sent.py)
+SENT_DB = SENT_PREDICTIONS_FILE  # written by the generator (loadtests/sent.py)
 
 
 IN_FLIGHT_SLACK = 3  # rows the API stamped before the load stopped whose answers the generator never read

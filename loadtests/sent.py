@@ -9,10 +9,11 @@ import os
 import time
 from pathlib import Path
 
+from common.contract import SENT_PREDICTIONS_FILE
 from api.record_schema import Writer, connect, merge_files
 
 FILE_GLOB = "client_predictions.*.db"
-MERGED = "sent_predictions.db"
+MERGED = SENT_PREDICTIONS_FILE
 
 
 class SentRecorder:
