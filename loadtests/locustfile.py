@@ -127,9 +127,10 @@ class StagedShape(LoadTestShape):
 @events.request.add_listener
 def _on_request(request_type, name, response_time, response_length, exception, response=None, **_):
     status = getattr(response, "status_code", 0) or 0
-    _figures.add(name, response_time, exception is None, status)
+    ts = time.time()  # one stamp: the merged figures and the debug log place the request in the same window
+    _figures.add(name, response_time, exception is None, status, ts)
     if _log is not None:
-        _log.add(name, response_time, exception is None, status)
+        _log.add(name, response_time, exception is None, status, ts)
 
 
 @events.init.add_listener

@@ -27,13 +27,13 @@ class RequestLog:
         self.cpu_s = array("d")
         self._proc = psutil.Process()
 
-    def add(self, name: str, response_time_ms: float, ok: bool, status: int = 0) -> None:
+    def add(self, name: str, response_time_ms: float, ok: bool, status: int = 0, ts: float | None = None) -> None:
         idx = self._index.get(name)
         if idx is None:
             idx = self._index[name] = len(self.names)
             self.names.append(name)
         # The event fires when the response is complete: its start is now minus the response time.
-        self.ts.append(time.time())
+        self.ts.append(time.time() if ts is None else ts)
         self.rt_ms.append(response_time_ms)
         self.name_idx.append(idx)
         self.ok.append(ok)
