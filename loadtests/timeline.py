@@ -15,7 +15,8 @@ class TimelineError(FileNotFoundError):
 
 
 def build(profile: Profile, wall_start: float, stopped_at: float | None = None) -> dict:
-    """Absolute windows of the stages reached by `stopped_at` (default: now); a cut stage is marked."""
+    """Absolute windows of the stages reached by `stopped_at` (default: now); a cut stage is marked. wall_start
+    is kept exact: the generators place requests in windows from that very value."""
     now = stopped_at if stopped_at is not None else time.time()
     stages = []
     for w in profile.windows():
@@ -26,7 +27,7 @@ def build(profile: Profile, wall_start: float, stopped_at: float | None = None) 
         stages.append({"index": w.index, "name": w.name, "users": w.users, "offered_rps": w.offered_rps,
                        "start": round(start, 3), "measure_from": round(min(wall_start + w.measure_from_s, end), 3),
                        "end": round(end, 3), "completed": end >= wall_start + w.end_s - 0.5})
-    return {"profile": profile.name, "kind": profile.kind, "wall_start": round(wall_start, 3), "stopped_at": round(now, 3), "stages": stages}
+    return {"profile": profile.name, "kind": profile.kind, "wall_start": wall_start, "stopped_at": round(now, 3), "stages": stages}
 
 
 def write(run_dir: Path, timeline: dict) -> Path:
