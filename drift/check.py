@@ -76,7 +76,6 @@ def check_run(run_dir: Path, db: Path | None, strict: bool = False, settings: Dr
         if strict:
             raise
         return {"status": "error", "summary": f"not checked: {exc}"}
-    result.pop("columns", None)
     if "predictions" in result:
         result["predictions"] = {k: result["predictions"][k] for k in ("drift_share", "columns", "report_html")}
     result["inputs"] = {"source": described, "file": source.name}

@@ -7,6 +7,7 @@ Memory stays flat however long the run: a fixed-size histogram per stage and end
 from __future__ import annotations
 
 import json
+import math
 import os
 import socket
 import time
@@ -15,6 +16,7 @@ from pathlib import Path
 import psutil
 from hdrh.histogram import HdrHistogram
 
+from loadtests.client_series import SecondRecorder, SeriesMerger
 from loadtests.profile import Profile, StageWindow, window_at
 
 FILE = "client_stats.json"
@@ -42,13 +44,14 @@ class StageRecorder:
     def _reset(self) -> None:
         self.hdr: dict[tuple[int, str], HdrHistogram] = {}
         self.counts: dict[tuple[int, str], dict[str, int]] = {}
-        self.per_second: dict[int, int] = {}
+        self.seconds = SecondRecorder()
         self.cpu: dict[int, list[float]] = {}   # stage -> [cpu seconds, wall seconds] inside its measured window
         self.arrivals: dict[int, list[int]] = {}  # open model: stage -> [sent, dropped]
 
     def count_arrival(self, stage: int, dropped: bool) -> None:
         acc = self.arrivals.setdefault(stage, [0, 0])
         acc[1 if dropped else 0] += 1
+        self.seconds.arrival(time.time())
 
     def _cpu_now(self) -> tuple[float, float]:
         t = self._proc.cpu_times()
@@ -56,7 +59,7 @@ class StageRecorder:
 
     def add(self, name: str, response_time_ms: float, ok: bool, status: int, ts: float | None = None) -> None:
         ts = time.time() if ts is None else ts
-        self.per_second[int(ts)] = self.per_second.get(int(ts), 0) + 1
+        self.seconds.add(ts, response_time_ms, ok)
         if self.wall_start is None:
             return
         w = window_at(self.windows, ts - self.wall_start, measured=True)
@@ -78,7 +81,10 @@ class StageRecorder:
         """Attribute the CPU used since the last sample to the stage whose measured window it fell in."""
         now, cpu = self._cpu_now()
         (then, cpu_then), self._last_cpu = self._last_cpu, (now, cpu)
-        if self.wall_start is None or now <= then:
+        if now <= then:
+            return
+        self.seconds.add_cpu((then + now) / 2, cpu - cpu_then)
+        if self.wall_start is None:
             return
         w = window_at(self.windows, (then + now) / 2 - self.wall_start, measured=True)
         if w is not None:
@@ -91,8 +97,8 @@ class StageRecorder:
         out = {"worker": self.worker,
                "stages": {f"{self.names[i]}|{name}": {"hdr": h.encode().decode(), **self.counts[(i, name)]}
                           for (i, name), h in self.hdr.items()},
-               "per_second": {str(k): v for k, v in self.per_second.items()},
-               "cpu": {self.names[i]: v for i, v in self.cpu.items()},
+               **self.seconds.delta(),
+               "stage_cpu": {self.names[i]: v for i, v in self.cpu.items()},
                "arrivals": {self.names[i]: v for i, v in self.arrivals.items()}}
         self._reset()
         return out
@@ -108,7 +114,7 @@ class Merger:
     def __init__(self):
         self.hdr: dict[str, HdrHistogram] = {}
         self.counts: dict[str, dict[str, int]] = {}
-        self.per_second: dict[str, int] = {}
+        self.series = SeriesMerger()
         self.workers: dict[str, dict[str, dict]] = {}   # worker -> stage -> {requests, cpu_s, wall_s}
         self.arrivals: dict[str, list[int]] = {}        # stage -> [sent, dropped]
 
@@ -123,20 +129,19 @@ class Merger:
             for c in _COUNTS:
                 self.counts[key][c] += part[c]
             _stage_of(worker, key.split("|", 1)[0])["requests"] += part["requests"]
-        for second, n in delta["per_second"].items():
-            self.per_second[second] = self.per_second.get(second, 0) + n
+        self.series.add(delta["worker"], delta)
         for stage, (sent, dropped) in delta.get("arrivals", {}).items():
             acc = self.arrivals.setdefault(stage, [0, 0])
             acc[0] += sent
             acc[1] += dropped
-        for stage, (cpu_s, wall_s) in delta["cpu"].items():
+        for stage, (cpu_s, wall_s) in delta.get("stage_cpu", {}).items():
             w = _stage_of(worker, stage)
             w["cpu_s"] += cpu_s
             w["wall_s"] += wall_s
 
     def save(self, folder: Path) -> Path:
         doc = {"stages": {k: {"hdr": h.encode().decode(), **self.counts[k]} for k, h in self.hdr.items()},
-               "per_second": self.per_second, "workers": self.workers, "arrivals": self.arrivals}
+               "series": self.series.doc(), "workers": self.workers, "arrivals": self.arrivals}
         path = Path(folder) / FILE
         path.write_text(json.dumps(doc))
         return path
@@ -172,12 +177,23 @@ def stage_figures(doc: dict, stage: dict, endpoint: str | None) -> dict:
         out.update(mean_ms=round(h.get_mean_value() / 1000, 3),
                    **{f"p{q:g}_ms": round(h.get_value_at_percentile(q) / 1000, 3) for q in (50, 95, 99)},
                    max_ms=round(h.get_max_value() / 1000, 3))
+    if h.get_total_count():
+        out["percentiles"] = tail_curve(h)
     arrivals = doc.get("arrivals", {}).get(stage["name"])
     if arrivals:
         # The open model: every latency above is from the request's intended start (coordinated omission free).
         out.update(sent=arrivals[0], dropped=arrivals[1], hdr_count=h.get_total_count(),
                    **{f"hdr_p{q:g}_ms": out.get(f"p{q:g}_ms") for q in (50, 95, 99)})
     return out
+
+
+def tail_curve(h: HdrHistogram, nines: int = 5, per_nine: int = 10) -> list[list[float]]:
+    """[percentile, ms] points from 0 % to 100 %, evenly spaced on the 1/(1-q) axis of HdrHistogram plots,
+    as far into the tail as the count allows."""
+    deepest = min(nines, int(math.log10(max(h.get_total_count(), 10))))
+    points = [100 * (1 - 10 ** (-k / per_nine)) for k in range(deepest * per_nine + 1)]
+    return [[round(p, 5), round(h.get_value_at_percentile(p) / 1000, 3)] for p in points] + \
+        [[100.0, round(h.get_max_value() / 1000, 3)]]
 
 
 def load(run_dir: Path) -> dict | None:

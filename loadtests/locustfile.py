@@ -214,6 +214,7 @@ def _progress(environment):
     last_live = 0.0
     while True:
         elapsed = time.time() - _state["wall_start"]
+        _merged.series.sample_users(time.time(), environment.runner.user_count)
         if time.time() - last_live >= EVERY_S - 0.25:
             last_live = time.time()
             w = window_at(windows, elapsed)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from slo.promql import edge_pad_s, edge_samples_query, sli_queries, stage_queries
+from slo.promql import edge_pad_s, edge_samples_query, series_queries, sli_queries, stage_queries
 from slo.spec import LatencyQuantile, SloSpec
 
 RAW_FILE = "prometheus_raw.json"
@@ -27,9 +27,6 @@ def collect(prometheus_url: str, spec: SloSpec, stages: list[dict], quantiles: l
             scrape_source: str = "assumed") -> dict:
     """Raw answers of every query of every stage, evaluated at the stage's end over its measured window,
     scoped to the target (its job, and its instances when known)."""
-    from prometheus_api_client import PrometheusApiClientException
-    from requests.exceptions import RequestException
-
     quantiles = sorted(set(quantiles or []) | {o.quantile for o in spec.objectives if isinstance(o, LatencyQuantile)})
     client = _client(prometheus_url)
     raw = {"prometheus_url": prometheus_url, "metrics": spec.metrics.model_dump(),
@@ -46,15 +43,44 @@ def collect(prometheus_url: str, spec: SloSpec, stages: list[dict], quantiles: l
             queries["requests_samples"] = (edge_samples_query(spec.metrics, seconds, scrape_interval_s, instances),
                                            stage["end"] + pad)
             for name, (query, at) in queries.items():
-                try:
-                    result = client.custom_query(query, params={"time": f"{at:.3f}"})
-                except RequestException as exc:
-                    raise PrometheusError(f"Prometheus at {prometheus_url} is unreachable: {type(exc).__name__}") from None
-                except PrometheusApiClientException as exc:
-                    raise PrometheusError(f"Prometheus refused {query!r}: {exc}") from None
+                result = _ask(prometheus_url, query, lambda: client.custom_query(query, params={"time": f"{at:.3f}"}))
                 entry["answers"][name] = {"query": query, "time": at, "result": result}
         raw["stages"].append(entry)
+    if stages:
+        raw["series"] = collect_series(client, prometheus_url, spec, stages[0]["start"], stages[-1]["end"],
+                                       scrape_interval_s, quantiles, instances)
     return raw
+
+
+MAX_POINTS = 10_000  # Prometheus refuses a range query of more than 11,000 points a series
+
+
+def collect_series(client, prometheus_url: str, spec: SloSpec, start: float, end: float, scrape_interval_s: float,
+                   quantiles: list[float], instances: list[str] | None) -> dict:
+    """The whole run over time, one range query a chart line, at the scrape resolution (coarser only past
+    MAX_POINTS); the raw answers are kept so a re-evaluation redraws them without Prometheus."""
+    from datetime import datetime, timezone
+
+    step = max(scrape_interval_s, (end - start) / MAX_POINTS)
+    at = lambda t: datetime.fromtimestamp(t, tz=timezone.utc)  # noqa: E731
+    out = {"start": start, "end": end, "step_s": step, "answers": {}}
+    quantiles = sorted(set(quantiles) | {0.5, 0.95, 0.99})
+    for name, query in series_queries(spec.metrics, scrape_interval_s, quantiles, instances).items():
+        out["answers"][name] = {"query": query, "result": _ask(
+            prometheus_url, query, lambda: client.custom_query_range(query, at(start), at(end), f"{step:g}s"))}
+    return out
+
+
+def _ask(prometheus_url: str, query: str, call):
+    from prometheus_api_client import PrometheusApiClientException
+    from requests.exceptions import RequestException
+
+    try:
+        return call()
+    except RequestException as exc:
+        raise PrometheusError(f"Prometheus at {prometheus_url} is unreachable: {type(exc).__name__}") from None
+    except PrometheusApiClientException as exc:
+        raise PrometheusError(f"Prometheus refused {query!r}: {exc}") from None
 
 
 def save(run_dir: Path, raw: dict) -> Path:

@@ -7,6 +7,7 @@ from pathlib import Path
 from slo import accuracy, collect as collect_mod
 from slo.baseline import compare
 from slo.figures import replica_figures, server_figures, sli_figures
+from slo.series import distribution, server_series
 from slo.spec import LatencyQuantile, RatioSli, SloSpec, ThresholdSli
 from slo.verdict import capacity, is_gated, judge_objective, mean_hides_tail, run_verdict, stage_status
 
@@ -55,9 +56,11 @@ def _down_sentences(stage: dict) -> list[str]:
 
 
 def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[str, dict | None],
-             baseline: dict | None = None, processes: int = 1) -> dict:
+             baseline: dict | None = None, processes: int = 1, client_series: dict | None = None,
+             manifest: dict | None = None) -> dict:
     """The SLO report of a run: tl is its stage timeline (stages.json), clients the generator's figures per stage
-    (None where no client log was kept), raw the Prometheus answers; all data, read by the caller."""
+    (None where no client log was kept), raw the Prometheus answers, client_series the generator's seconds,
+    manifest what ran where; all data, read by the caller."""
     db = Path(run_dir) / "predictions.db"
     quantile_objectives = {o.name: (o.quantile, o.threshold_ms) for o in spec.objectives if isinstance(o, LatencyQuantile)}
     if raw.get("metrics") != spec.metrics.model_dump():
@@ -75,6 +78,7 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[st
             continue
         server = server_figures(entry, spec.metrics.status_label, _quantiles(spec), scrape_s)
         server["replicas"] = replica_figures(entry, entry["window_s"])
+        server["distribution"] = distribution(entry)
         server["slis"] = sli_figures(entry, [o.name for o in spec.objectives if isinstance(o, (RatioSli, ThresholdSli))])
         logged = clients.get(st["name"])
         client = {**(logged or {}), "model": kind}
@@ -82,6 +86,7 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[st
         objectives = [judge_objective(o, server, st.get("offered_rps"), enough, spec.min_tail_samples, client)
                       for o in spec.objectives]
         stage = {"index": st["index"], "name": st["name"], "users": st["users"], "offered_rps": st.get("offered_rps"),
+                 "began": st.get("start", st["measure_from"]),
                  "window": {"start": st["measure_from"], "end": st["end"], "seconds": entry["window_s"]},
                  "completed": st["completed"], "gated": is_gated(spec, st), "server": server, "client": client,
                  "gap": explain_gap(client, server, processes), "objectives": objectives}
@@ -116,6 +121,8 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[st
         "reconciliation": _run_reconciliation(stages, spec),
         "replicas": replica_summary(stages, spec),
         "verdict": run_verdict(stages, baseline_failures),
+        "series": {"server": server_series(raw.get("series"), tl["wall_start"]), "client": client_series},
+        "manifest": manifest,
     }
     return report
 

@@ -114,3 +114,27 @@ def edge_samples_query(m: MetricsSpec, seconds: float, scrape_interval_s: float 
     increase() extrapolates."""
     sel = scoped(m.selector, target_scope(m, instances), instances)
     return f"{m.requests_total}{sel}{window(seconds + 2 * edge_pad_s(scrape_interval_s))}"
+
+
+def series_rate_window_s(scrape_interval_s: float) -> float:
+    """The rate window of the over-time charts: three scrapes, so a late scrape never leaves one sample in it."""
+    return 3.0 * scrape_interval_s
+
+
+def series_queries(m: MetricsSpec, scrape_interval_s: float, quantiles: list[float],
+                   instances: list[str] | None = None) -> dict[str, str]:
+    """The over-time queries of the report, run as range queries at the scrape resolution over the whole run:
+    achieved req/s (all traffic), the judged endpoint's rate, mean and quantiles, its 5xx per second."""
+    w = window(series_rate_window_s(scrape_interval_s))
+    scope = target_scope(m, instances)
+    sel = scoped(m.selector, scope, instances)
+    traffic = scoped({}, scope, instances, m.traffic_matchers)
+    errors = scoped(m.selector, scope, instances, m.status_label + '=~"5.."')
+    h = m.latency_histogram
+    out = {"rps_all_traffic": f"sum(rate({m.requests_total}{traffic}{w}))",
+           "rps": f"sum(rate({m.requests_total}{sel}{w}))",
+           "errors_5xx_per_s": f"sum(rate({m.requests_total}{errors}{w})) or vector(0)",
+           "mean_ms": f"1000 * sum(rate({h}_sum{sel}{w})) / sum(rate({h}_count{sel}{w}))"}
+    for q in quantiles:
+        out[f"p{q * 100:g}_ms"] = f"1000 * histogram_quantile({q:g}, sum by (le) (rate({h}_bucket{sel}{w})))"
+    return out

@@ -8,6 +8,7 @@ from pathlib import Path
 from loadtests import sent, timeline
 from loadtests.client_stats import load_logs, stage_figures
 from loadtests import client_figures as merged_figures
+from loadtests.client_series import series as client_seconds
 from slo import collect
 from slo.baseline import load_report
 from slo.evaluate import evaluate
@@ -15,6 +16,7 @@ from slo.promql import edge_pad_s
 from slo.scrape import ScrapeInterval, discover
 from slo.reports import write_all
 from slo.spec import SloSpec
+from slobench.manifest import summary as manifest_summary
 
 
 REJUDGED_PREFIX = "judged-with-"
@@ -72,8 +74,11 @@ def judge(run_dir: Path, spec: SloSpec, prometheus_url: str | None, baseline: Pa
         if raw is None:
             raise collect.PrometheusError(f"{run_dir}: no {collect.RAW_FILE} and no Prometheus URL to query")
     tl = timeline.read(run_dir)
+    merged = merged_figures.load(run_dir)
     report = evaluate(run_dir, spec, raw, tl, client_figures(run_dir, tl, spec.metrics.selector.get("endpoint")),
-                      load_report(baseline) if baseline else None, processes)
+                      load_report(baseline) if baseline else None, processes,
+                      client_series=client_seconds((merged or {}).get("series"), tl["wall_start"], tl["stopped_at"]),
+                      manifest=manifest_summary(run_dir))
     if out_dir != Path(run_dir):
         report["run"]["judged_in"] = out_dir.name
     if drift_check is not None:

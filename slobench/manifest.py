@@ -56,3 +56,20 @@ def write(run_dir: Path, manifest: dict) -> Path:
 def new(profile, slo_path: Path, settings) -> dict:
     return {"profile": profile.model_dump(mode="json"), "slo_file": str(slo_path), "versions": versions(), "git": _git(),
             "host": host(), "settings": settings.model_dump(mode="json"), "ran": {}, "stages": None}
+
+
+def summary(run_dir: Path) -> dict | None:
+    """What a report shows of the manifest: versions, commit, host, and what shared the machine."""
+    path = Path(run_dir) / "manifest.json"
+    if not path.is_file():
+        return None
+    try:
+        m = json.loads(path.read_text())
+    except json.JSONDecodeError:
+        return None
+    ran = m.get("ran") or {}
+    return {"git": m.get("git"), "versions": m.get("versions"), "host": m.get("host"), "slo_file": m.get("slo_file"),
+            "shared_machine": ran.get("shared_machine"),
+            "processes": {k: {"url": v.get("url"), "cpus": v.get("cpus")} for k, v in ran.items() if isinstance(v, dict)},
+            "generators": (ran.get("locust") or {}).get("processes"),
+            "remote_workers": (ran.get("locust") or {}).get("remote_workers")}

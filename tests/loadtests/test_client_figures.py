@@ -62,8 +62,8 @@ def test_each_generator_process_reports_its_requests_and_cpu_and_a_busy_one_mark
     merged.add({"worker": "idle", "stages": {"a|/predict": {"hdr": HdrHistogram(1, 120_000_000, 3).encode().decode(),
                                                            "requests": 10, "failures": 0, "no_response": 0,
                                                            "status_200": 10}},
-                "per_second": {}, "cpu": {"a": [0.8, 8.0]}})
-    merged.add({"worker": "busy", "stages": {}, "per_second": {}, "cpu": {"a": [7.6, 8.0]}})
+                "stage_cpu": {"a": [0.8, 8.0]}})
+    merged.add({"worker": "busy", "stages": {}, "stage_cpu": {"a": [7.6, 8.0]}})
     merged.save(tmp_path)
     figures = stage_figures(load(tmp_path), STAGES, "/predict")
     assert figures["workers"]["idle"] == {"requests": 10, "cpu_cores": 0.1, "saturated": False}
@@ -76,4 +76,4 @@ def test_a_recorder_holds_no_more_memory_after_a_report(profile):
     for i in range(20000):
         r.add("/predict", 3.0, True, 200, ts=1003 + i / 5000)
     r.delta()
-    assert r.hdr == {} and r.counts == {} and r.per_second == {}
+    assert r.hdr == {} and r.counts == {} and r.seconds.seconds == {}

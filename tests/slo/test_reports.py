@@ -57,7 +57,9 @@ def test_junit_has_a_case_per_objective_per_stage_and_skips_stages_past_the_gate
 
 def test_the_html_report_is_self_contained_and_its_numbers_equal_the_json(report):
     page = render(report)
-    assert "<svg" in page and not re.search(r"<script[^>]+src=|<link[^>]+href=", page)
+    assert not re.search(r"<script[^>]+src=|<link[^>]+href=", page)
+    charts = re.findall(r"data-chart='([^']+)'", page)
+    assert charts == ["load", "latency", "errors", "cpu", "tail-s1", "tail-s2", "tail-s3", "knee"]
     for stage in report["stages"]:
         for o in stage["objectives"]:
             pattern = rf'data-objective="{o["name"]}" data-value="([^"]*)"'
@@ -141,7 +143,7 @@ def test_dropped_arrivals_count_against_throughput_and_appear_in_every_format(tm
     merged = Merger()
     merged.add({"worker": "w1", "stages": {"s1|/predict": {"hdr": _hdr_of([2000] * 100), "requests": 100,
                                                              "failures": 0, "no_response": 0, "status_200": 100}},
-                "per_second": {}, "cpu": {}, "arrivals": {"s1": [13500, 1500]}})
+                "stage_cpu": {}, "arrivals": {"s1": [13500, 1500]}})
     merged.save(run)
     report = evaluate(run, SPEC, json.loads((run / "prometheus_raw.json").read_text()))
     throughput = next(o for o in report["stages"][0]["objectives"] if o["name"] == "throughput")

@@ -119,7 +119,7 @@ def test_a_stage_whose_generator_was_saturated_cannot_be_the_capacity(tmp_path):
         {"name": "s2", "offered_rps": 1000, "latencies": steady(3), "all_traffic": 30000}])
     merged = Merger()
     for stage, cpu in (("s1", 3.0), ("s2", 7.6)):  # cpu seconds over an 8 s measured share: 0.38 then 0.95 core
-        merged.add({"worker": "gen-1", "stages": {}, "per_second": {}, "cpu": {stage: [cpu, 8.0]}})
+        merged.add({"worker": "gen-1", "stages": {}, "stage_cpu": {stage: [cpu, 8.0]}})
     merged.save(run)
     report = evaluate(run, SPEC, __import__("json").loads((run / "prometheus_raw.json").read_text()))
     cap = report["capacity"]

@@ -1,0 +1,197 @@
+"""The report's charts as Plotly figures (plain JSON: data and layout), drawn by plotly.js in the page."""
+from __future__ import annotations
+
+import math
+
+COLORS = {"offered": "#9aa5b1", "achieved": "#2b6cb0", "client": "#3182ce", "users": "#718096", "mean": "#805ad5",
+          "p50": "#38a169", "p95": "#dd6b20", "p99": "#c53030", "errors": "#c53030", "threshold": "#4a5568"}
+NINES = 5                       # the tail axis runs to 99.999 %
+TAIL_TICKS = {1: "0%", 2: "50%", 10: "90%", 100: "99%", 1000: "99.9%", 10_000: "99.99%", 100_000: "99.999%"}
+
+
+def _chart(key: str, title: str, data: list, layout: dict, about: str = "") -> dict:
+    base = {"title": {"text": title, "font": {"size": 15}}, "height": 380, "margin": {"l": 60, "r": 30, "t": 50, "b": 110},
+            "legend": {"orientation": "h", "y": -0.22, "yanchor": "top"}, "hovermode": "x unified",
+            "template": "plotly_white"}
+    return {"key": key, "title": title, "about": about, "data": data, "layout": {**base, **layout}}
+
+
+def _line(name: str, x, y, color: str, dash: str = "solid", **extra) -> dict:
+    return {"type": "scatter", "mode": "lines", "name": name, "x": x, "y": y, "connectgaps": False,
+            "line": {"color": color, "dash": dash, "width": 2 if dash == "solid" else 1.5}, **extra}
+
+
+def _thresholds(report: dict) -> dict[str, float]:
+    return {o["name"]: o["threshold_ms"] for o in report["slo"]["objectives"] if o.get("threshold_ms") is not None}
+
+
+def _stage_bands(report: dict) -> tuple[list, list]:
+    """Shaded stage windows (the measured part darker) and their names, on a t-since-start axis."""
+    t0 = report["run"]["started"]
+    shapes, notes = [], []
+    for i, s in enumerate(report["stages"]):
+        w = s["window"]
+        start = s.get("began", w["start"])
+        for x0, x1, alpha in ((start, w["start"], 0.04), (w["start"], w["end"], 0.10 if i % 2 == 0 else 0.06)):
+            shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": round(x0 - t0, 2), "x1": round(x1 - t0, 2),
+                           "y0": 0, "y1": 1, "fillcolor": "#4299e1", "opacity": alpha, "line": {"width": 0},
+                           "layer": "below"})
+        notes.append({"xref": "x", "yref": "paper", "x": round((w["start"] + w["end"]) / 2 - t0, 2), "y": 1.0,
+                      "text": s["name"], "showarrow": False, "font": {"size": 10, "color": "#2c5282"}, "yanchor": "bottom"})
+    return shapes, notes
+
+
+def _hlines(values: dict[str, float], x0: float, x1: float, suffix: str = " SLO", dash: str = "dash") -> list:
+    """Horizontal reference lines as traces (shapes would need log coordinates on a log axis), labelled at the right."""
+    return [{"type": "scatter", "mode": "lines+text", "name": f"{n}{suffix} {v:g} ms", "x": [x0, x1], "y": [v, v],
+             "text": ["", f"{n}{suffix} {v:g} ms"], "textposition": "top left", "hoverinfo": "name",
+             "showlegend": False,
+             "textfont": {"size": 10, "color": COLORS.get(n, COLORS["threshold"])},
+             "line": {"color": COLORS.get(n, COLORS["threshold"]), "dash": dash, "width": 1.2}} for n, v in values.items()]
+
+
+def _offered(report: dict) -> tuple[list, list]:
+    """The declared offered rate as steps over the stages (closed users with a rate, or open arrivals)."""
+    t0, x, y = report["run"]["started"], [], []
+    for s in report["stages"]:
+        if s.get("offered_rps"):
+            begin = s.get("began", s["window"]["start"])
+            x += [round(begin - t0, 2), round(s["window"]["end"] - t0, 2), None]
+            y += [s["offered_rps"], s["offered_rps"], None]
+    return x, y
+
+
+def over_time(report: dict) -> list[dict]:
+    """The run unfolding: load, latency against the thresholds, errors, generator CPU, with the stages shaded."""
+    server = (report.get("series") or {}).get("server") or {}
+    client = (report.get("series") or {}).get("client") or {}
+    shapes, names = _stage_bands(report)
+    common = {"xaxis": {"title": {"text": "seconds since the run started"}}, "shapes": shapes, "annotations": names}
+    charts = []
+    load = []
+    ox, oy = _offered(report)
+    if ox:
+        load.append(_line("offered (declared)", ox, oy, COLORS["offered"], "dash"))
+    if client.get("arrivals"):
+        load.append(_line("arrivals (client)", client["t"], client["arrivals"], COLORS["offered"]))
+    if server:
+        load.append(_line("achieved, all traffic (server)", server["t"], server.get("rps_all_traffic"), COLORS["achieved"]))
+    if client:
+        load.append(_line("sent per second (client)", client["t"], client["requests"], COLORS["client"], "dot"))
+        if any(u is not None for u in client.get("users") or []):
+            load.append(_line("users", client["t"], client["users"], COLORS["users"], "dot", yaxis="y2"))
+    charts.append(_chart("load", "Offered and achieved load over time", load,
+                         {**common, "yaxis": {"title": {"text": "req/s"}, "rangemode": "tozero"},
+                          "yaxis2": {"title": {"text": "users"}, "overlaying": "y", "side": "right", "rangemode": "tozero",
+                                     "showgrid": False}}))
+    lat = [_line(f"{k} (server)", server["t"], server.get(f"{k}_ms"), COLORS[k]) for k in ("mean", "p50", "p95", "p99")
+           if server.get(f"{k}_ms")] if server else []
+    lat += [_line(f"{k} (client)", client["t"], client.get(f"{k}_ms"), COLORS[k], "dot") for k in ("p95", "p99")
+            if client and client.get(f"{k}_ms")]
+    lat += _hlines(_thresholds(report), 0, round(report["run"]["stopped"] - report["run"]["started"], 2))
+    charts.append(_chart("latency", "Latency over time: the mean against p50, p95 and p99, SLO thresholds dashed", lat,
+                         {**common, "yaxis": {"title": {"text": "ms (log scale)"}, "type": "log"}},
+                         "Server lines come from Prometheus range queries at the scrape resolution; client lines are "
+                         "the generator's own per-second percentiles."))
+    err = []
+    if server:
+        err.append(_line("5xx per second (server)", server["t"], server.get("errors_5xx_per_s"), COLORS["errors"]))
+    if client:
+        err.append(_line("failures per second (client)", client["t"], client["failures"], "#9b2c2c", "dot"))
+    charts.append(_chart("errors", "Errors over time", err,
+                         {**common, "yaxis": {"title": {"text": "per second"}, "rangemode": "tozero"}}))
+    cpu = [_line(name, client["t"], cores, c) for (name, cores), c in
+           zip((client.get("cpu_cores") or {}).items(), ["#2f855a", "#b7791f", "#6b46c1", "#c05621", "#2c7a7b", "#97266d"] * 20)]
+    charts.append(_chart("cpu", "Load generator CPU over time, per process", cpu,
+                         {**common, "yaxis": {"title": {"text": "cores"}, "rangemode": "tozero"}},
+                         "A process near one core delays its own requests: its stages are generator-bound."))
+    return charts
+
+
+def _tail_x(share: float) -> float:
+    return min(1.0 / max(1.0 - share, 10 ** -NINES), 10.0 ** NINES)
+
+
+def tail(report: dict, stage: dict) -> dict:
+    """The stage's latency by percentile on the 1/(1-q) axis of HdrHistogram plots: the server's histogram buckets
+    beside the client's HDR histogram, the mean and the percentiles marked, the thresholds dashed."""
+    data = []
+    dist = stage["server"].get("distribution") or []
+    pts = []
+    for le, share in dist:
+        pts.append((_tail_x(share), le))
+        if share >= 1.0:
+            break
+    if pts:
+        data.append({"type": "scatter", "mode": "lines+markers", "name": "server (histogram buckets)",
+                     "x": [round(x, 4) for x, _ in pts], "y": [y for _, y in pts],
+                     "line": {"color": COLORS["achieved"], "width": 2}, "marker": {"size": 5}})
+    curve = stage["client"].get("percentiles") or []
+    if curve:
+        data.append(_line("client (HDR histogram)", [round(_tail_x(p / 100), 4) for p, _ in curve], [v for _, v in curve],
+                          COLORS["client"], "dot"))
+    q = stage["server"]["quantiles"]
+    marks = [(k, float(key)) for k, key in (("p50", "0.5"), ("p95", "0.95"), ("p99", "0.99")) if (q.get(key) or {}).get("ms")]
+    if marks:
+        data.append({"type": "scatter", "mode": "markers+text", "name": "p50, p95, p99 (server)",
+                     "x": [_tail_x(share) for _, share in marks], "y": [q[f"{share:g}"]["ms"] for _, share in marks],
+                     "text": [f"{k} {q[f'{share:g}']['ms']:.1f} ms" for k, share in marks], "textposition": "bottom right",
+                     "marker": {"size": 10, "color": [COLORS[k] for k, _ in marks], "symbol": "diamond"}})
+    mean = stage["server"].get("mean_ms")
+    if mean is not None:
+        data += _hlines({"mean": mean}, 1, 10 ** NINES, suffix=" (server)", dash="dot")
+    data += _hlines(_thresholds(report), 1, 10 ** NINES)
+    return _chart(f"tail-{stage['name']}", f"The tail of stage {stage['name']}: latency by percentile", data,
+                  {"hovermode": "closest", "height": 420,
+                   "xaxis": {"type": "log", "title": {"text": "percentile (log scale of 1/(1-q))"},
+                             "tickvals": list(TAIL_TICKS), "ticktext": list(TAIL_TICKS.values()), "range": [0, NINES]},
+                   "yaxis": {"title": {"text": "ms (log scale)"}, "type": "log"}},
+                  "Read left to right: most requests sit low; the curve's rise at the right is the tail the mean hides.")
+
+
+def knee(report: dict) -> dict:
+    """p50 and p99 against achieved throughput, stage by stage: where latency turns up is the knee."""
+    stages = report["stages"]
+    x = [s["server"]["rps_all_traffic"] for s in stages]
+    data = [{"type": "scatter", "mode": "lines+markers+text" if k == "p99" else "lines+markers", "name": f"{k} (server)",
+             "x": x, "y": [(s["server"]["quantiles"].get(key) or {}).get("ms") for s in stages],
+             "text": [s["name"] for s in stages], "textposition": "top left",
+             "line": {"color": COLORS[k]}, "marker": {"size": 8}} for k, key in (("p50", "0.5"), ("p99", "0.99"))]
+    data += _hlines(_thresholds(report), 0, max([v for v in x if v] or [1]) * 1.05)
+    notes = []
+    cap = report["capacity"]
+    for label, name, color in (("capacity", cap.get("highest_passing_stage"), "#276749"),
+                               ("first failing", cap.get("first_failing_stage"), "#9b2c2c")):
+        s = next((s for s in stages if s["name"] == name), None)
+        p99 = s and (s["server"]["quantiles"].get("0.99") or {}).get("ms")
+        if s and p99:
+            notes.append({"x": s["server"]["rps_all_traffic"], "y": math.log10(p99), "xref": "x", "yref": "y",
+                          "text": f"{label}: {name}", "showarrow": True, "arrowhead": 2, "ax": 0, "ay": -40,
+                          "font": {"color": color, "size": 12}, "arrowcolor": color})
+    return _chart("knee", "The knee: latency against achieved throughput", data,
+                  {"hovermode": "closest", "annotations": notes,
+                   "xaxis": {"title": {"text": "achieved req/s (all traffic, server)"}, "rangemode": "tozero"},
+                   "yaxis": {"title": {"text": "ms (log scale)"}, "type": "log"}})
+
+
+def drift(report: dict) -> dict | None:
+    d = report.get("drift") or {}
+    cols = d.get("columns")
+    if not cols:
+        return None
+    names = sorted(cols, key=lambda c: cols[c]["score"])
+    data = [{"type": "bar", "orientation": "h", "name": "drift score", "y": names, "x": [cols[c]["score"] for c in names],
+             "marker": {"color": ["#c53030" if cols[c]["drifted"] else "#4299e1" for c in names]},
+             "text": [cols[c]["method"] for c in names], "hovertemplate": "%{y}: %{x:.4f} (%{text})<extra></extra>"},
+            {"type": "scatter", "mode": "markers", "name": "threshold", "y": names,
+             "x": [cols[c]["threshold"] for c in names], "marker": {"symbol": "line-ns-open", "size": 16,
+                                                                   "color": "#1a202c", "line": {"width": 2}}}]
+    return _chart("drift", f"Drift per column against its threshold: {d.get('decision', d.get('status'))}", data,
+                  {"height": 120 + 24 * len(names), "hovermode": "closest", "margin": {"l": 200, "r": 30, "t": 50, "b": 50},
+                   "xaxis": {"title": {"text": "score (red: drifted)"}, "rangemode": "tozero"}})
+
+
+def all_charts(report: dict) -> list[dict]:
+    charts = over_time(report) + [tail(report, s) for s in report["stages"]] + [knee(report)]
+    d = drift(report)
+    return charts + ([d] if d else [])
