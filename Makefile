@@ -9,7 +9,7 @@ PROFILE ?= default
 export PYTHONUNBUFFERED := 1
 
 .DEFAULT_GOAL := help
-.PHONY: worker capacity rules help setup model api stack-up stack-down stack-status compose-up compose-down loadtest ui evaluate drift bench test test-unit clean
+.PHONY: report worker capacity rules help setup model api stack-up stack-down stack-status compose-up compose-down loadtest ui evaluate drift bench test test-unit clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -63,6 +63,9 @@ evaluate: $(STAMP) ## Re-judge a past run without load: make evaluate RUN=result
 
 drift: $(STAMP) ## Evidently drift: month against month (REF, CUR), or a run's recorded traffic (RUN=results/<run>)
 	$(PY) -m drift $(if $(RUN),--run $(RUN),--ref $(or $(REF),2024-01-31) --cur $(or $(CUR),2024-02-29)) $(if $(THRESHOLD),--threshold $(THRESHOLD))
+
+report: $(STAMP) ## Rebuild results/index.html, the history of runs (RERENDER=1: every run's report.html too)
+	$(PY) -m slobench report $(if $(RERENDER),--rerender)
 
 bench: $(MODEL) ## Print figures: API throughput, overhead, inference, drift, recording size, generator efficiency and memory, install sizes
 	$(PY) -m benchmarks

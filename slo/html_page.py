@@ -44,7 +44,8 @@ def table_html(t: Table) -> str:
     def cell(c, tag="td") -> str:
         if isinstance(c, Cell):
             cls = f' class="{e(c.status)}"' if c.status else ""
-            return f"<{tag}{cls}{_attrs(c.attrs)}>{e(c.text)}</{tag}>"
+            text = f"<a href='{e(c.href)}'>{e(c.text)}</a>" if c.href else e(c.text)
+            return f"<{tag}{cls}{_attrs(c.attrs)}>{text}</{tag}>"
         return f"<{tag}>{e(c)}</{tag}>"
     out = [f"<h2 id='{e(t.key)}'>{e(t.title)}</h2>"]
     if t.headers and t.rows:
@@ -53,8 +54,8 @@ def table_html(t: Table) -> str:
         for row in t.rows:
             first = row[0]
             stage = first.attrs.get("data-stage") if isinstance(first, Cell) else None
-            head_cell = Cell(first.text, first.status, {k: v for k, v in first.attrs.items() if k != "data-stage"}) \
-                if isinstance(first, Cell) else first
+            head_cell = Cell(first.text, first.status, {k: v for k, v in first.attrs.items() if k != "data-stage"},
+                             first.href) if isinstance(first, Cell) else first
             body.append(f"<tr{_attrs({'data-stage': stage}) if stage else ''}>{cell(head_cell, 'th')}"
                         + "".join(cell(c) for c in row[1:]) + "</tr>")
         out.append(f"<table class='{e(t.key)}'>" + (f"<tr>{head}</tr>" if head else "") + "".join(body) + "</table>")

@@ -31,7 +31,7 @@ def render(report: dict) -> str:
     body = [f"<h1>SLO report: {e(report['service'])}</h1>",
             f"<p class='muted'>Run <code>{e(report['run']['id'])}</code>, profile <code>{e(report['run']['profile'])}</code>"
             + (f", judged in <code>{e(report['run']['judged_in'])}</code>" if report["run"].get("judged_in") else "")
-            + " &middot; <a href='../index.html'>all runs</a></p>",
+            + f" &middot; <a href='{'../../' if report['run'].get('judged_in') else '../'}index.html'>all runs</a></p>",
             "<nav>" + "".join(f"<a href='#{key}'>{e(title)}</a>" for key, title, _ in SECTIONS)
             + "".join(f"<a href='#{e(t.key)}'>{e(t.title.split(':')[0])}</a>" for t in tables) + "</nav>",
             f"<h2 class='verdict-{e(v['status'])}' id='verdict'>{e(lines[0])}</h2><ul class='headline'>"

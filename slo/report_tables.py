@@ -24,6 +24,7 @@ class Cell:
     text: str
     status: str | None = None
     attrs: dict = field(default_factory=dict)
+    href: str | None = None
 
 
 @dataclass

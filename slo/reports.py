@@ -20,3 +20,10 @@ def write_all(run_dir: Path, report: dict) -> dict[str, Path]:
         paths[name] = run_dir / name
         paths[name].write_text(text)
     return paths
+
+
+def rerender(folder: Path) -> Path:
+    """Redraw a judged run's report.html from its slo_report.json (after an upgrade of slobench)."""
+    path = Path(folder) / "report.html"
+    path.write_text(render(json.loads((Path(folder) / "slo_report.json").read_text())))
+    return path

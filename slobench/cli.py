@@ -19,6 +19,7 @@ from slo.evaluate import EvaluationError
 from slo.report_text import terminal
 from slo.spec import DEFAULT_SLO_PATH, load_slo
 from common.environment import environment_error
+from slobench.history import write_index
 from slobench.settings import HarnessSettings
 from stack.procs import StackError
 
@@ -97,7 +98,25 @@ def cmd_evaluate(args, settings: HarnessSettings) -> int:
     if out_dir != run_dir:
         print(f"the run was judged with another SLO file: its reports stay; this evaluation goes to {out_dir}")
     report = judge(run_dir, spec, args.prometheus_url, args.baseline, drift_check=drift, out_dir=out_dir)
-    return _summary(out_dir, report, args.fail_on_drift)
+    code = _summary(out_dir, report, args.fail_on_drift)
+    print(f"history of runs: {write_index(run_dir.parent)}")
+    return code
+
+
+def cmd_report(args, settings: HarnessSettings) -> int:
+    """Rebuild results/index.html; with --rerender, every run's report.html from its slo_report.json too."""
+    results = Path(args.results or settings.results_dir)
+    if not results.is_dir():
+        print(f"error: {results}: no such results folder", file=sys.stderr)
+        return EXIT_CANNOT_JUDGE
+    if args.rerender:
+        from slo.reports import rerender
+        for path in sorted(results.glob("*/slo_report.json")) + sorted(results.glob("*/judged-with-*/slo_report.json")):
+            if path.parent.is_symlink() or path.parent.parent.is_symlink():
+                continue  # results/latest: the same run again
+            print(f"redrawn: {rerender(path.parent)}")
+    print(f"history of runs: {write_index(results)}")
+    return 0
 
 
 def cmd_capacity(args, settings: HarnessSettings) -> int:
@@ -155,6 +174,9 @@ def main(argv: list[str] | None = None) -> int:
     wk = sub.add_parser("worker", help="a load-generator worker for a master on another host (make worker MASTER=...)")
     wk.add_argument("--master", required=True, help="the master's host[:port] (port 5557 by default)")
     wk.add_argument("--profile", default="default", help="the master's profile (the same name or file)")
+    rp = sub.add_parser("report", help="rebuild results/index.html, the history of runs (make report)")
+    rp.add_argument("--results", help="the results folder (default RESULTS_DIR, results/)")
+    rp.add_argument("--rerender", action="store_true", help="also redraw every run's report.html from its JSON")
     for p in (lt, ev, ui, cap):
         p.add_argument("--slo", default=str(DEFAULT_SLO_PATH), help="SLO file (default slo/slos.yaml)")
     for p in (lt, ev):
@@ -168,8 +190,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = HarnessSettings()
         handler = {"loadtest": cmd_loadtest, "evaluate": cmd_evaluate, "ui": cmd_ui, "capacity": cmd_capacity,
-                   "worker": cmd_worker}[args.command]
+                   "worker": cmd_worker, "report": cmd_report}[args.command]
         code = handler(args, settings)
+        if args.command == "report":
+            return code
         # make turns every failing code into 2: this line keeps the meaning visible in its output.
         print(f"slobench: exit {code}: {EXIT_MEANINGS.get(code, 'see the README')}", file=sys.stderr)
         return code

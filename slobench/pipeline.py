@@ -11,6 +11,7 @@ from slo.spec import SloSpec
 from slo import scrape
 from slo.scrape import ScrapeInterval
 from slobench import manifest as manifest_mod, scrape_fit
+from slobench.history import write_index
 from slobench.judge import judge
 from slobench.settings import HarnessSettings
 from stack import local
@@ -142,6 +143,8 @@ def loadtest(settings: HarnessSettings, profile_name: str, profile: Profile, spe
                        (lambda d, out: drift_check(d, db, out_dir=out)) if drift_check else None,
                        scrape=interval, instances=instances_of(started_here, settings))
         man["interrupted"] = interrupted
+        index = write_index(settings.results_dir)
+        log(f"history of runs: {index}")
         return run_dir, report
     finally:
         if started_here:

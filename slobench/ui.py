@@ -9,6 +9,7 @@ from loadtests import run as locust_run, sent
 from loadtests.profile import Profile, resolve
 from loadtests.requestlog import FILE_GLOB
 from slo.report_text import headline
+from slobench.history import write_index
 from slo.spec import DEFAULT_SLO_PATH, SloSpec
 from slobench import manifest as manifest_mod, scrape_fit
 from slobench.judge import judge
@@ -83,6 +84,7 @@ def serve(settings: HarnessSettings, profile_name: str, profile: Profile, spec: 
                                (lambda d, out: drift_check(d, db, out_dir=out)) if drift_check else None,
                                scrape=interval, instances=instances_of(stack_state, settings))
                 point_latest(results, run_dir)
+                write_index(results)
                 for line in headline(report):
                     log(line)
                 log(f"reports: {run_dir}/report.html")

@@ -1,0 +1,106 @@
+"""results/index.html: every judged run, newest first, and capacity and gated p99 across the runs of each profile,
+so a regression between commits shows."""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from slo.html_page import e, page, table_html, chart_html
+from slo.report_tables import Cell, Table
+
+INDEX = "index.html"
+PALETTE = ["#2b6cb0", "#c05621", "#2f855a", "#6b46c1", "#b83280", "#2c7a7b"]
+
+
+def _gated_p99(report: dict) -> float | None:
+    """The worst server p99 among the gated stages: the figure the gate judged."""
+    values = [(s["server"]["quantiles"].get("0.99") or {}).get("ms") for s in report["stages"] if s.get("gated")]
+    values = [v for v in values if v is not None]
+    return max(values) if values else None
+
+
+def _manifest_git(run_dir: Path) -> dict:
+    """Runs judged before reports carried the manifest: their commit from manifest.json."""
+    try:
+        return json.loads((run_dir / "manifest.json").read_text()).get("git") or {}
+    except (OSError, json.JSONDecodeError):
+        return {}
+
+
+def summary(run_dir: Path) -> dict | None:
+    """One run's line of the index, from its slo_report.json (None for a folder that was never judged)."""
+    path = run_dir / "slo_report.json"
+    try:
+        report = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+    git = (report.get("manifest") or {}).get("git") or _manifest_git(run_dir)
+    cap = report.get("capacity") or {}
+    drift = report.get("drift") or {}
+    p99_slo = next((o.get("threshold_ms") for o in report["slo"]["objectives"] if o.get("name") == "p99"), None)
+    return {"run": run_dir.name, "started": report["run"]["started"], "profile": report["run"]["profile"],
+            "commit": (git.get("commit") or "")[:10] + ("+" if git.get("dirty") else ""),
+            "verdict": report["verdict"]["status"], "capacity_rps": cap.get("highest_passing_rps"),
+            "capacity_stage": cap.get("highest_passing_stage"), "gated_p99_ms": _gated_p99(report),
+            "p99_slo_ms": p99_slo, "drift": drift.get("decision") or drift.get("status") or "-"}
+
+
+def collect(results: Path) -> tuple[list[dict], int]:
+    """(judged runs, newest first; how many folders hold no report)."""
+    rows, unjudged = [], 0
+    for d in sorted(p for p in Path(results).iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith(".")):
+        s = summary(d)
+        if s is None:
+            unjudged += 1
+        else:
+            rows.append(s)
+    return sorted(rows, key=lambda r: r["started"], reverse=True), unjudged
+
+
+def _across_runs(rows: list[dict], key: str, title: str, unit: str, slo_key: str | None = None) -> dict:
+    """One line per profile, oldest run first; hovering a point names its run and commit."""
+    data = []
+    for i, profile in enumerate(sorted({r["profile"] for r in rows})):
+        mine = sorted((r for r in rows if r["profile"] == profile), key=lambda r: r["started"])
+        color = PALETTE[i % len(PALETTE)]
+        data.append({"type": "scatter", "mode": "lines+markers", "name": profile, "line": {"color": color},
+                     "marker": {"size": 9, "color": ["#c53030" if r["verdict"] != "pass" else color for r in mine]},
+                     "x": [time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(r["started"])) for r in mine],
+                     "y": [r[key] for r in mine], "text": [f"{r['run']} @ {r['commit'] or '?'} ({r['verdict']})" for r in mine],
+                     "hovertemplate": f"%{{text}}<br>%{{y:.1f}} {unit}<extra>{e(profile)}</extra>"})
+        slo = next((r[slo_key] for r in mine if slo_key and r.get(slo_key)), None)
+        if slo:
+            data.append({"type": "scatter", "mode": "lines", "name": f"{profile}: p99 SLO {slo:g} ms", "x": [data[-1]["x"][0],
+                         data[-1]["x"][-1]], "y": [slo, slo], "line": {"color": color, "dash": "dash", "width": 1}})
+    return {"key": key, "title": title, "about": "", "data": data,
+            "layout": {"title": {"text": title, "font": {"size": 15}}, "height": 360, "template": "plotly_white",
+                       "margin": {"l": 60, "r": 30, "t": 50, "b": 90}, "hovermode": "closest",
+                       "legend": {"orientation": "h", "y": -0.25, "yanchor": "top"},
+                       "xaxis": {"title": {"text": "run started (UTC)"}},
+                       "yaxis": {"title": {"text": unit}, "rangemode": "tozero"}}}
+
+
+def render(rows: list[dict], unjudged: int = 0) -> str:
+    charts = [_across_runs(rows, "capacity_rps", "Capacity across runs: the highest passing stage's req/s", "req/s"),
+              _across_runs(rows, "gated_p99_ms", "Gated p99 across runs: the worst p99 of the stages the gate judged",
+                           "ms", "p99_slo_ms")] if rows else []
+    table = Table("runs", f"Runs ({len(rows)})", ["run", "started (UTC)", "profile", "commit", "verdict", "capacity",
+                                                  "gated p99", "drift"],
+                  [[Cell(r["run"], attrs={"data-run": r["run"]}, href=f"{r['run']}/report.html"),
+                    time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(r["started"])), r["profile"], r["commit"] or "-",
+                    Cell(r["verdict"].upper(), r["verdict"]),
+                    f"{r['capacity_rps']:.0f} req/s ({r['capacity_stage']})" if r["capacity_rps"] else "none",
+                    f"{r['gated_p99_ms']:.1f} ms" if r["gated_p99_ms"] is not None else "-", r["drift"]] for r in rows])
+    body = ("<h1>slobench runs</h1><p class='muted'>Every judged run in this folder, newest first; red points did not "
+            "pass. Rebuilt after every run and by <code>make report</code>."
+            + (f" {unjudged} folder(s) without a report (cut runs, capacity searches) are not listed." if unjudged else "")
+            + "</p>" + "".join(chart_html(c) for c in charts) + table_html(table))
+    return page("slobench runs", body, charts)
+
+
+def write_index(results: Path) -> Path:
+    rows, unjudged = collect(results)
+    path = Path(results) / INDEX
+    path.write_text(render(rows, unjudged))
+    return path
