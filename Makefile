@@ -9,7 +9,7 @@ PROFILE ?= default
 export PYTHONUNBUFFERED := 1
 
 .DEFAULT_GOAL := help
-.PHONY: report worker capacity rules help setup model api stack-up stack-down stack-status compose-up compose-down loadtest ui evaluate drift bench test test-unit clean
+.PHONY: screenshots report worker capacity rules help setup model api stack-up stack-down stack-status compose-up compose-down loadtest ui evaluate drift bench test test-unit clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -66,6 +66,9 @@ drift: $(STAMP) ## Evidently drift: month against month (REF, CUR), or a run's r
 
 report: $(STAMP) ## Rebuild results/index.html, the history of runs (RERENDER=1: every run's report.html too)
 	$(PY) -m slobench report $(if $(RERENDER),--rerender)
+
+screenshots: $(MODEL) ## Remake the README's screenshots from RUNS=3 real runs of PROFILE (about 8 minutes)
+	$(PY) -m tests.screenshots --profile $(PROFILE) --runs $(or $(RUNS),3)
 
 bench: $(MODEL) ## Print figures: API throughput, overhead, inference, drift, recording size, generator efficiency and memory, install sizes
 	$(PY) -m benchmarks

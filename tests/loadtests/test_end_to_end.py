@@ -1,6 +1,7 @@
 """A real short run end to end: `python -m slobench loadtest` starts uvicorn, Prometheus and Locust on loopback."""
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -9,7 +10,7 @@ import time
 import pytest
 
 from stack.procs import ROOT, pid_alive, port_in_use
-from tests import needs
+from tests import browser
 from tests.profiles import closed_profile
 
 pytestmark = pytest.mark.integration
@@ -139,29 +140,47 @@ def test_ctrl_c_stops_cleanly_and_keeps_what_was_collected(tmp_path):
     assert _stopped(m)
 
 
-def test_the_html_report_shows_the_charts_in_chromium_with_the_jsons_numbers(tiny_run, tmp_path):
-    playwright = needs.module("playwright.sync_api")
-    chromium = needs.binary("chromium")
+def test_the_html_report_shows_every_chart_in_chromium_offline_with_the_jsons_numbers(tiny_run):
     _, run = tiny_run
     report = json.loads((run / "slo_report.json").read_text())
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium,
-                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                                          "--disable-component-update"])
-        page = browser.new_page(viewport={"width": 1200, "height": 2000})
-        page.goto((run / "report.html").as_uri())
-        assert page.locator("svg").count() == 3
-        achieved = {el.get_attribute("data-stage"): float(el.get_attribute("data-value"))
-                    for el in page.locator('rect[data-series="achieved"]').all()}
-        p99 = {el.get_attribute("data-stage"): float(el.get_attribute("data-value"))
-               for el in page.locator('circle[data-series="p99"]').all()}
-        assert page.locator("line.threshold").count() == 4
-        page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
-        browser.close()
+    shown = browser.render(run / "report.html", "report.png")
+    assert shown.errors == []
+    keys = ["load", "latency", "errors", "cpu", "tail-t1", "tail-t2", "knee", "drift"]
+    assert list(shown.charts) == keys and all(shown.charts[k]["drawn"] for k in keys)
+    server, client = report["series"]["server"], report["series"]["client"]
+    # Over time: Prometheus's range answers at the scrape resolution, the generator's seconds, the users it ran.
+    latency = shown.charts["latency"]["traces"]
+    assert latency["p99 (server)"]["y"] == server["p99_ms"] and latency["p95 (client)"]["y"] == client["p95_ms"]
+    assert max(u for u in shown.charts["load"]["traces"]["users"]["y"] if u is not None) == 30
+    assert len(shown.charts["cpu"]["traces"]) == 2  # one line per generator process
     for s in report["stages"]:
-        assert achieved[s["name"]] == s["server"]["rps_all_traffic"]
-        assert p99[s["name"]] == s["server"]["quantiles"]["0.99"]["ms"]
-    assert (tmp_path / "report.png").stat().st_size > 20_000
+        marks = shown.charts[f"tail-{s['name']}"]["traces"]["p50, p95, p99 (server)"]
+        assert marks["y"][-1] == s["server"]["quantiles"]["0.99"]["ms"]
+        assert "client (HDR histogram)" in shown.charts[f"tail-{s['name']}"]["traces"]
+    assert shown.charts["knee"]["traces"]["p99 (server)"]["x"] == [s["server"]["rps_all_traffic"] for s in report["stages"]]
+    for text in ("Server (Prometheus) beside client (Locust)", "Counts reconciled", "What ran, where",
+                 report["manifest"]["git"]["commit"], "Evidently report: the 14 features"):
+        assert text in shown.text
+    assert shown.screenshot.stat().st_size > 50_000
+
+
+def test_the_run_over_time_is_redrawn_from_the_saved_answers_without_prometheus(tiny_run, tmp_path):
+    _, run = tiny_run
+    copy = tmp_path / "copy"
+    shutil.copytree(run, copy, ignore=shutil.ignore_patterns("slo_report.json", "report.html"))
+    before = json.loads((run / "slo_report.json").read_text())
+    done = subprocess.run([sys.executable, "-m", "slobench", "evaluate", str(copy), "--no-drift"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    after = json.loads((copy / "slo_report.json").read_text())
+    assert after["series"] == before["series"] and after["series"]["server"]["rps_all_traffic"]
+    assert (tmp_path / "index.html").is_file()  # the history of the folder holding the run
+
+
+def test_the_history_of_runs_lists_the_run(tiny_run):
+    done, run = tiny_run
+    index = (run.parent / "index.html").read_text()
+    assert f"href='{run.name}/report.html'" in index and "history of runs:" in done.stdout
 
 
 def test_more_generator_processes_send_their_figures_to_the_master_and_nothing_is_lost(tiny_run):

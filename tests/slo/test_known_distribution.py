@@ -87,3 +87,34 @@ def test_the_mean_passing_while_p99_fails_is_called_out(judged):
     assert _objective(stage, "p99")["status"] == "fail"
     assert any("the mean hides the tail" in s and "p99" in s for s in report["sentences"])
     assert report["verdict"]["exit_code"] == 1
+
+
+def test_the_tail_picture_shows_p99_far_above_the_mean_in_chromium(judged, tmp_path):
+    from slo.reports import write_all
+    from tests import browser
+
+    report, stage, _ = judged
+    write_all(tmp_path, report)
+    shown = browser.render(tmp_path / "report.html", "report-known-distribution.png")
+    assert shown.errors == [] and shown.charts["tail-k1"]["drawn"]
+    traces = shown.charts["tail-k1"]["traces"]
+    marks = traces["p50, p95, p99 (server)"]
+    mean = next(t for name, t in traces.items() if name.startswith("mean (server)"))["y"][0]
+    p99 = marks["y"][-1]
+    # 3 % of requests at 200 ms: the mean stays low, the p99 sits in the slow mode, far above it.
+    assert mean == stage["server"]["mean_ms"] and p99 == stage["server"]["quantiles"]["0.99"]["ms"]
+    assert p99 > 5 * mean, (p99, mean)
+    # Both curves reach the slow mode in the tail: the server's buckets and the client's HDR histogram.
+    assert max(traces["server (histogram buckets)"]["y"]) >= 150 and max(traces["client (HDR histogram)"]["y"]) >= 150
+
+
+def test_the_run_over_time_agrees_with_the_stage_figures(judged):
+    report, stage, _ = judged
+    server = report["series"]["server"]
+    start, end = (stage["window"][k] - report["run"]["started"] for k in ("start", "end"))
+    inside = [i for i, t in enumerate(server["t"]) if start + 3 <= t <= end]  # past the rate window's reach back
+    rps = [server["rps"][i] for i in inside]
+    assert len(inside) >= 15 and all(v is not None for v in rps)
+    assert sum(rps) / len(rps) == pytest.approx(stage["server"]["rps"], rel=0.05)
+    # Each point's p99 lies in the slow mode, as the stage's does.
+    assert all(server["p99_ms"][i] > 100 for i in inside), [server["p99_ms"][i] for i in inside]
