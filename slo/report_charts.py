@@ -66,7 +66,10 @@ def over_time(report: dict) -> list[dict]:
     server = (report.get("series") or {}).get("server") or {}
     client = (report.get("series") or {}).get("client") or {}
     shapes, names = _stage_bands(report)
-    common = {"xaxis": {"title": {"text": "seconds since the run started"}}, "shapes": shapes, "annotations": names}
+    duration = round(report["run"]["stopped"] - report["run"]["started"], 2)
+    # One time axis for the four charts, so a moment lines up across them.
+    common = {"xaxis": {"title": {"text": "seconds since the run started"}, "range": [0, duration]}, "shapes": shapes,
+              "annotations": names}
     charts = []
     load = []
     ox, oy = _offered(report)
@@ -88,7 +91,7 @@ def over_time(report: dict) -> list[dict]:
            if server.get(f"{k}_ms")] if server else []
     lat += [_line(f"{k} (client)", client["t"], client.get(f"{k}_ms"), COLORS[k], "dot") for k in ("p95", "p99")
             if client and client.get(f"{k}_ms")]
-    lat += _hlines(_thresholds(report), 0, round(report["run"]["stopped"] - report["run"]["started"], 2))
+    lat += _hlines(_thresholds(report), 0, duration)
     charts.append(_chart("latency", "Latency over time: the mean against p50, p95 and p99, SLO thresholds dashed", lat,
                          {**common, "yaxis": {"title": {"text": "ms (log scale)"}, "type": "log"}},
                          "Server lines come from Prometheus range queries at the scrape resolution; client lines are "

@@ -14,7 +14,6 @@ from tests.browser import CHROMIUM_ARGS
 
 SHOTS = {  # file -> (page, the element to shoot, or None for the whole page)
     "report-over-time.png": ("report", "#chart-latency"),
-    "report-load.png": ("report", "#chart-load"),
     "report-tail.png": ("report", "#chart-tail-{last}"),
     "report-knee.png": ("report", "#chart-knee"),
     "report-top.png": ("report", None),
