@@ -46,25 +46,24 @@ def collect(prometheus_url: str, spec: SloSpec, stages: list[dict], quantiles: l
                 result = _ask(prometheus_url, query, lambda: client.custom_query(query, params={"time": f"{at:.3f}"}))
                 entry["answers"][name] = {"query": query, "time": at, "result": result}
         raw["stages"].append(entry)
-    if stages:
-        raw["series"] = collect_series(client, prometheus_url, spec, stages[0]["start"], stages[-1]["end"],
-                                       scrape_interval_s, quantiles, instances)
     return raw
 
 
 MAX_POINTS = 10_000  # Prometheus refuses a range query of more than 11,000 points a series
 
 
-def collect_series(client, prometheus_url: str, spec: SloSpec, start: float, end: float, scrape_interval_s: float,
-                   quantiles: list[float], instances: list[str] | None) -> dict:
+def collect_series(prometheus_url: str, spec: SloSpec, start: float, end: float, scrape_interval_s: float = 1.0,
+                   quantiles: list[float] | None = None, instances: list[str] | None = None) -> dict:
     """The whole run over time, one range query a chart line, at the scrape resolution (coarser only past
-    MAX_POINTS); the raw answers are kept so a re-evaluation redraws them without Prometheus."""
+    MAX_POINTS); kept in the raw answers (`series`) so a re-evaluation redraws them without Prometheus."""
     from datetime import datetime, timezone
 
+    client = _client(prometheus_url)
+    quantiles = sorted(set(quantiles or []) | {0.5, 0.95, 0.99}
+                       | {o.quantile for o in spec.objectives if isinstance(o, LatencyQuantile)})
     step = max(scrape_interval_s, (end - start) / MAX_POINTS)
     at = lambda t: datetime.fromtimestamp(t, tz=timezone.utc)  # noqa: E731
     out = {"start": start, "end": end, "step_s": step, "answers": {}}
-    quantiles = sorted(set(quantiles) | {0.5, 0.95, 0.99})
     for name, query in series_queries(spec.metrics, scrape_interval_s, quantiles, instances).items():
         out["answers"][name] = {"query": query, "result": _ask(
             prometheus_url, query, lambda: client.custom_query_range(query, at(start), at(end), f"{step:g}s"))}

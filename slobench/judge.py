@@ -68,6 +68,9 @@ def judge(run_dir: Path, spec: SloSpec, prometheus_url: str | None, baseline: Pa
         time.sleep(max(0.0, last_end + edge_pad_s(scrape.seconds) + 0.5 * scrape.seconds - time.time()))
         raw = collect.collect(prometheus_url, spec, stages, scrape_interval_s=scrape.seconds, instances=instances,
                               scrape_source=scrape.source)
+        if stages:  # the whole run over time, for the report's charts
+            raw["series"] = collect.collect_series(prometheus_url, spec, stages[0]["start"], stages[-1]["end"],
+                                                   scrape.seconds, instances=instances)
         collect.save(out_dir, raw)
     else:
         raw = collect.load(run_dir)
