@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import platform
 
-from benchmarks import api_throughput, drift_speed, generator, inference, install_size
+from benchmarks import api_throughput, drift_speed, generator, inference, install_size, report_render
 
 
 def main() -> None:
@@ -27,6 +27,10 @@ def main() -> None:
     d = drift_speed.measure()
     print(f"Drift check on {d['rows']:,} recorded rows: {d['seconds']:.1f} s (goal < 15 s) -> {d['decision']}")
     print(f"Recording: {d['bytes_per_row']:.0f} bytes a prediction in SQLite, every field kept (goal < 150)\n")
+    r = report_render.measure()
+    print(f"report.html of a {r['seconds_of_run'] // 60}-minute run (1 s resolution, 6 stages): drawn up in "
+          f"{r['render_s']:.2f} s, {r['html_mb']:.1f} MB (plotly.js {r['plotly_mb']:.1f} MB of it; "
+          f"slo_report.json {r['json_mb']:.1f} MB)\n")
     long_s = int(os.environ.get("BENCH_LONG_S", "600"))
     g = generator.measure(long_s=long_s)
     print("Load generator, one process on one core, against a raw ASGI target on another:")
