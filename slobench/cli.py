@@ -19,7 +19,7 @@ from slo.evaluate import EvaluationError
 from slo.report_text import terminal
 from slo.spec import DEFAULT_SLO_PATH, load_slo
 from common.environment import environment_error
-from slobench.history import write_index
+from slobench.history import rerender_all, write_index
 from slobench.settings import HarnessSettings
 from stack.procs import StackError
 
@@ -110,11 +110,8 @@ def cmd_report(args, settings: HarnessSettings) -> int:
         print(f"error: {results}: no such results folder", file=sys.stderr)
         return EXIT_CANNOT_JUDGE
     if args.rerender:
-        from slo.reports import rerender
-        for path in sorted(results.glob("*/slo_report.json")) + sorted(results.glob("*/judged-with-*/slo_report.json")):
-            if path.parent.is_symlink() or path.parent.parent.is_symlink():
-                continue  # results/latest: the same run again
-            print(f"redrawn: {rerender(path.parent)}")
+        for path in rerender_all(results):
+            print(f"redrawn: {path}")
     print(f"history of runs: {write_index(results)}")
     return 0
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from slo.html_page import e, page, table_html, chart_html
 from slo.report_tables import Cell, Table
+from slo.reports import rerender
 
 INDEX = "index.html"
 PALETTE = ["#2b6cb0", "#c05621", "#2f855a", "#6b46c1", "#b83280", "#2c7a7b"]
@@ -104,3 +105,10 @@ def write_index(results: Path) -> Path:
     path = Path(results) / INDEX
     path.write_text(render(rows, unjudged))
     return path
+
+
+def rerender_all(results: Path) -> list[Path]:
+    """Redraw the report.html of every judged run of the folder (and of its re-judgements) from its JSON."""
+    found = sorted(Path(results).glob("*/slo_report.json")) + sorted(Path(results).glob("*/judged-with-*/slo_report.json"))
+    # results/latest is the newest run again: skip what lies behind a link.
+    return [rerender(p.parent) for p in found if not (p.parent.is_symlink() or p.parent.parent.is_symlink())]

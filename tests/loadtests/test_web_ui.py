@@ -35,9 +35,12 @@ def test_a_test_started_in_the_web_ui_produces_a_judged_run_folder(tmp_path):
         with playwright.sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1280, "height": 800})
-            page.goto(url)
+            # The page is a React app: clicking before its scripts have settled can be lost.
+            page.goto(url, wait_until="networkidle")
             page.get_by_role("button", name="START").click()
-            page.wait_for_timeout(3000)
+            deadline = time.time() + 15
+            while time.time() < deadline and "RUNNING" not in page.inner_text("body").upper():
+                page.wait_for_timeout(250)
             page.screenshot(path=str(tmp_path / "ui-running.png"))
             assert "RUNNING" in page.inner_text("body").upper()
             # The live SLO tab: the current stage's server-side figures against the thresholds.
