@@ -1,8 +1,10 @@
 """Client figures per stage without a shared disk: each Locust process keeps, per stage and endpoint, an HDR
-histogram and counts by outcome, plus a per-second count and its own CPU per stage; it sends what is new
-to the master through Locust's messaging, and the master merges it exactly (HDR histograms add up).
+histogram and counts by outcome, plus its own CPU per stage and its seconds (loadtests/client_series.py); it
+sends what is new to the master through Locust's messaging, and the master merges it exactly (HDR histograms
+add up).
 
-Memory stays flat however long the run: a fixed-size histogram per stage and endpoint, one integer a second.
+Memory stays flat per stage however long the run: a fixed-size histogram per stage and endpoint; the master's
+seconds grow by a few counts and a sparse histogram a second.
 """
 from __future__ import annotations
 
@@ -176,9 +178,7 @@ def stage_figures(doc: dict, stage: dict, endpoint: str | None) -> dict:
     if h.get_total_count():
         out.update(mean_ms=round(h.get_mean_value() / 1000, 3),
                    **{f"p{q:g}_ms": round(h.get_value_at_percentile(q) / 1000, 3) for q in (50, 95, 99)},
-                   max_ms=round(h.get_max_value() / 1000, 3))
-    if h.get_total_count():
-        out["percentiles"] = tail_curve(h)
+                   max_ms=round(h.get_max_value() / 1000, 3), percentiles=tail_curve(h))
     arrivals = doc.get("arrivals", {}).get(stage["name"])
     if arrivals:
         # The open model: every latency above is from the request's intended start (coordinated omission free).

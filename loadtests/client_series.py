@@ -99,18 +99,18 @@ def series(doc: dict | None, wall_start: float, stopped_at: float) -> dict | Non
     req/s answered or not, failures/s, arrivals/s (open model), p50/p95/p99 ms, users, CPU cores per process."""
     if not doc:
         return None
-    first, last = int(wall_start), int(stopped_at)
-    ts = list(range(first, last + 1))
-    at = lambda s: doc["seconds"].get(str(s))  # noqa: E731
-    out = {"t": [s - wall_start for s in ts],
-           "requests": [(at(s) or [0])[0] for s in ts],
-           "failures": [(at(s) or [0, 0])[1] for s in ts],
-           "arrivals": [(at(s) or [0, 0, 0])[2] for s in ts],
-           "users": [doc.get("users", {}).get(str(s)) for s in ts],
-           "cpu_cores": {w: [round(c[str(s)], 3) if str(s) in c else None for s in ts]
+    ts = [str(s) for s in range(int(wall_start), int(stopped_at) + 1)]
+    rows = [doc["seconds"].get(s) for s in ts]  # None: a second without a request
+    counts = [row or [0, 0, 0, {}] for row in rows]
+    out = {"t": [int(s) - wall_start for s in ts],
+           "requests": [c[0] for c in counts],
+           "failures": [c[1] for c in counts],
+           "arrivals": [c[2] for c in counts],
+           "users": [doc.get("users", {}).get(s) for s in ts],
+           "cpu_cores": {w: [round(c[s], 3) if s in c else None for s in ts]
                          for w, c in sorted(doc.get("cpu", {}).items()) if c}}
     for q in (0.5, 0.95, 0.99):
-        out[f"p{q * 100:g}_ms"] = [None if at(s) is None else _round(percentile(at(s)[3], q)) for s in ts]
+        out[f"p{q * 100:g}_ms"] = [None if row is None else _round(percentile(row[3], q)) for row in rows]
     if not any(out["arrivals"]):
         del out["arrivals"]
     return out

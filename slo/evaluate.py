@@ -7,7 +7,7 @@ from pathlib import Path
 from slo import accuracy, collect as collect_mod
 from slo.baseline import compare
 from slo.figures import replica_figures, server_figures, sli_figures
-from slo.series import distribution, server_series
+from slo.series import server_series
 from slo.spec import LatencyQuantile, RatioSli, SloSpec, ThresholdSli
 from slo.verdict import capacity, is_gated, judge_objective, mean_hides_tail, run_verdict, stage_status
 
@@ -78,7 +78,6 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[st
             continue
         server = server_figures(entry, spec.metrics.status_label, _quantiles(spec), scrape_s)
         server["replicas"] = replica_figures(entry, entry["window_s"])
-        server["distribution"] = distribution(entry)
         server["slis"] = sli_figures(entry, [o.name for o in spec.objectives if isinstance(o, (RatioSli, ThresholdSli))])
         logged = clients.get(st["name"])
         client = {**(logged or {}), "model": kind}

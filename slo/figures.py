@@ -130,6 +130,16 @@ def replica_figures(entry: dict, window_s: float) -> dict[str, dict]:
     return out
 
 
+def distribution(buckets: dict[float, float]) -> list[list[float]]:
+    """[latency ms, share of requests at or below it] at every finite bucket boundary of the stage's histogram
+    increase: the server side of the tail picture ([] without requests)."""
+    total = buckets.get(math.inf)
+    if not total or total <= 0:
+        return []
+    return [[round(1000 * le, 3), round(min(1.0, count / total), 6)]
+            for le, count in sorted(buckets.items()) if not math.isinf(le)]
+
+
 def server_figures(entry: dict, status_label: str, quantiles: list[float], scrape_interval_s: float = 1.0) -> dict:
     """RPS, mean, quantiles with their bucket bounds, error ratios, availability, data completeness."""
     a = entry["answers"]
@@ -164,6 +174,7 @@ def server_figures(entry: dict, status_label: str, quantiles: list[float], scrap
         "quantiles": {},
     }
     out["error_ratio"] = round(out["errors_5xx"] / total, 6) if total > 0 else None
+    out["distribution"] = distribution(buckets)
     out["ratio_4xx"] = round(out["errors_4xx"] / total, 6) if total > 0 else None
     for q in quantiles:
         # The quantile itself is Prometheus's histogram_quantile; the buckets only give its error bar.

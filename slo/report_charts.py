@@ -9,7 +9,7 @@ NINES = 5                       # the tail axis runs to 99.999 %
 TAIL_TICKS = {1: "0%", 2: "50%", 10: "90%", 100: "99%", 1000: "99.9%", 10_000: "99.99%", 100_000: "99.999%"}
 
 
-def _chart(key: str, title: str, data: list, layout: dict, about: str = "") -> dict:
+def chart(key: str, title: str, data: list, layout: dict, about: str = "") -> dict:
     base = {"title": {"text": title, "font": {"size": 15}}, "height": 380, "margin": {"l": 60, "r": 30, "t": 50, "b": 110},
             "legend": {"orientation": "h", "y": -0.22, "yanchor": "top"}, "hovermode": "x unified",
             "template": "plotly_white"}
@@ -83,7 +83,7 @@ def over_time(report: dict) -> list[dict]:
         load.append(_line("sent per second (client)", client["t"], client["requests"], COLORS["client"], "dot"))
         if any(u is not None for u in client.get("users") or []):
             load.append(_line("users", client["t"], client["users"], COLORS["users"], "dot", yaxis="y2"))
-    charts.append(_chart("load", "Offered and achieved load over time", load,
+    charts.append(chart("load", "Offered and achieved load over time", load,
                          {**common, "yaxis": {"title": {"text": "req/s"}, "rangemode": "tozero"},
                           "yaxis2": {"title": {"text": "users"}, "overlaying": "y", "side": "right", "rangemode": "tozero",
                                      "showgrid": False}}))
@@ -92,7 +92,7 @@ def over_time(report: dict) -> list[dict]:
     lat += [_line(f"{k} (client)", client["t"], client.get(f"{k}_ms"), COLORS[k], "dot") for k in ("p95", "p99")
             if client and client.get(f"{k}_ms")]
     lat += _hlines(_thresholds(report), 0, duration)
-    charts.append(_chart("latency", "Latency over time: the mean against p50, p95 and p99, SLO thresholds dashed", lat,
+    charts.append(chart("latency", "Latency over time: the mean against p50, p95 and p99, SLO thresholds dashed", lat,
                          {**common, "yaxis": {"title": {"text": "ms (log scale)"}, "type": "log"}},
                          "Server lines come from Prometheus range queries at the scrape resolution; client lines are "
                          "the generator's own per-second percentiles."))
@@ -101,11 +101,11 @@ def over_time(report: dict) -> list[dict]:
         err.append(_line("5xx per second (server)", server["t"], server.get("errors_5xx_per_s"), COLORS["errors"]))
     if client:
         err.append(_line("failures per second (client)", client["t"], client["failures"], "#9b2c2c", "dot"))
-    charts.append(_chart("errors", "Errors over time", err,
+    charts.append(chart("errors", "Errors over time", err,
                          {**common, "yaxis": {"title": {"text": "per second"}, "rangemode": "tozero"}}))
     cpu = [_line(name, client["t"], cores, c) for (name, cores), c in
            zip((client.get("cpu_cores") or {}).items(), ["#2f855a", "#b7791f", "#6b46c1", "#c05621", "#2c7a7b", "#97266d"] * 20)]
-    charts.append(_chart("cpu", "Load generator CPU over time, per process", cpu,
+    charts.append(chart("cpu", "Load generator CPU over time, per process", cpu,
                          {**common, "yaxis": {"title": {"text": "cores"}, "rangemode": "tozero"}},
                          "A process near one core delays its own requests: its stages are generator-bound."))
     return charts
@@ -144,7 +144,7 @@ def tail(report: dict, stage: dict) -> dict:
     if mean is not None:
         data += _hlines({"mean": mean}, 1, 10 ** NINES, suffix=" (server)", dash="dot")
     data += _hlines(_thresholds(report), 1, 10 ** NINES)
-    return _chart(f"tail-{stage['name']}", f"The tail of stage {stage['name']}: latency by percentile", data,
+    return chart(f"tail-{stage['name']}", f"The tail of stage {stage['name']}: latency by percentile", data,
                   {"hovermode": "closest", "height": 420,
                    "xaxis": {"type": "log", "title": {"text": "percentile (log scale of 1/(1-q))"},
                              "tickvals": list(TAIL_TICKS), "ticktext": list(TAIL_TICKS.values()), "range": [0, NINES]},
@@ -171,7 +171,7 @@ def knee(report: dict) -> dict:
             notes.append({"x": s["server"]["rps_all_traffic"], "y": math.log10(p99), "xref": "x", "yref": "y",
                           "text": f"{label}: {name}", "showarrow": True, "arrowhead": 2, "ax": 0, "ay": -40,
                           "font": {"color": color, "size": 12}, "arrowcolor": color})
-    return _chart("knee", "The knee: latency against achieved throughput", data,
+    return chart("knee", "The knee: latency against achieved throughput", data,
                   {"hovermode": "closest", "annotations": notes,
                    "xaxis": {"title": {"text": "achieved req/s (all traffic, server)"}, "rangemode": "tozero"},
                    "yaxis": {"title": {"text": "ms (log scale)"}, "type": "log"}})
@@ -189,7 +189,7 @@ def drift(report: dict) -> dict | None:
             {"type": "scatter", "mode": "markers", "name": "threshold", "y": names,
              "x": [cols[c]["threshold"] for c in names], "marker": {"symbol": "line-ns-open", "size": 16,
                                                                    "color": "#1a202c", "line": {"width": 2}}}]
-    return _chart("drift", f"Drift per column against its threshold: {d.get('decision', d.get('status'))}", data,
+    return chart("drift", f"Drift per column against its threshold: {d.get('decision', d.get('status'))}", data,
                   {"height": 120 + 24 * len(names), "hovermode": "closest", "margin": {"l": 200, "r": 30, "t": 50, "b": 50},
                    "xaxis": {"title": {"text": "score (red: drifted)"}, "rangemode": "tozero"}})
 

@@ -1,4 +1,4 @@
-"""Report data drawn from the raw answers: the run over time (range queries) and each stage's latency distribution."""
+"""The run over time for the report, from the saved range answers."""
 from __future__ import annotations
 
 import math
@@ -23,17 +23,3 @@ def server_series(raw_series: dict | None, wall_start: float) -> dict | None:
         out[name] = values
     return out
 
-
-def distribution(entry: dict) -> list[list[float]]:
-    """[latency ms, share of requests at or below it] at every bucket boundary of the stage's histogram
-    increase: the server side of the tail picture."""
-    rows = []
-    for r in (entry["answers"].get("latency_buckets") or {}).get("result", []):
-        le = r["metric"].get("le")
-        if le not in (None, "+Inf"):
-            rows.append((1000 * float(le), float(r["value"][1])))
-    total = next((float(r["value"][1]) for r in (entry["answers"].get("latency_buckets") or {}).get("result", [])
-                  if r["metric"].get("le") == "+Inf"), None)
-    if not total or total <= 0:
-        return []
-    return [[round(le, 3), round(min(1.0, count / total), 6)] for le, count in sorted(rows)]

@@ -12,8 +12,6 @@ from common import contract as c
 DEFAULT_SLO_PATH = Path(__file__).resolve().parent / "slos.yaml"
 
 
-
-
 class MetricsSpec(_Strict):
     requests_total: str = c.REQUESTS_TOTAL
     latency_histogram: str = c.REQUEST_LATENCY

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from slo.html_page import e, page, table_html, chart_html
+from slo.report_charts import chart
 from slo.report_tables import Cell, Table
 from slo.reports import rerender
 
@@ -74,12 +75,9 @@ def _across_runs(rows: list[dict], key: str, title: str, unit: str, slo_key: str
         if slo:
             data.append({"type": "scatter", "mode": "lines", "name": f"{profile}: p99 SLO {slo:g} ms", "x": [data[-1]["x"][0],
                          data[-1]["x"][-1]], "y": [slo, slo], "line": {"color": color, "dash": "dash", "width": 1}})
-    return {"key": key, "title": title, "about": "", "data": data,
-            "layout": {"title": {"text": title, "font": {"size": 15}}, "height": 360, "template": "plotly_white",
-                       "margin": {"l": 60, "r": 30, "t": 50, "b": 90}, "hovermode": "closest",
-                       "legend": {"orientation": "h", "y": -0.25, "yanchor": "top"},
-                       "xaxis": {"title": {"text": "run started (UTC)"}},
-                       "yaxis": {"title": {"text": unit}, "rangemode": "tozero"}}}
+    return chart(key, title, data, {"height": 360, "hovermode": "closest",
+                                    "xaxis": {"title": {"text": "run started (UTC)"}},
+                                    "yaxis": {"title": {"text": unit}, "rangemode": "tozero"}})
 
 
 def render(rows: list[dict], unjudged: int = 0) -> str:

@@ -28,13 +28,13 @@ class HarnessSettings(BaseSettings):
     locust_workers: int = Field(0, ge=0, le=1024)
     locust_master_bind: str = Field("127.0.0.1:5557", pattern=r"^[^:]+:\d+$")
     request_log: bool = False            # debug: every Locust process also keeps its raw per-request log
-
-    def generators(self):
-        from loadtests.run import Generators
-        return Generators(processes=self.locust_processes, workers=self.locust_workers,
-                          master_bind=self.locust_master_bind, request_log=self.request_log)
     locust_web_port: int = Field(8089, ge=1, le=65535)
     # The target's scrape interval in seconds, when Prometheus cannot tell it (no targets API, too few up samples).
     scrape_interval: float | None = Field(None, gt=0, le=600)
     pin_cpus: bool = True                # API on core 0, Locust and Prometheus on core 1 (2-core machines)
     results_dir: Path = ROOT / "results"
+
+    def generators(self):
+        from loadtests.run import Generators
+        return Generators(processes=self.locust_processes, workers=self.locust_workers,
+                          master_bind=self.locust_master_bind, request_log=self.request_log)

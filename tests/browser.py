@@ -13,6 +13,11 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--no-first-run", "--disable-sync"]
 
 
+def launch(p):
+    """Debian's Chromium (no browser download), headless, with the flags every test uses."""
+    return p.chromium.launch(executable_path=needs.binary("chromium"), args=CHROMIUM_ARGS)
+
+
 def screenshots_dir() -> Path:
     path = Path(os.environ.get("SCREENSHOTS_DIR") or ROOT / "test-output" / "screenshots")
     path.mkdir(parents=True, exist_ok=True)
@@ -37,10 +42,9 @@ _READ = """() => Array.from(document.querySelectorAll('.chart')).map(el => ({
 def render(path: Path, screenshot_name: str | None = None, width: int = 1280) -> Rendered:
     """Load the file with every network request refused (the page must need none) and read it back."""
     playwright = needs.module("playwright.sync_api")
-    chromium = needs.binary("chromium")
     out = Rendered()
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        browser = launch(p)
         try:
             context = browser.new_context(offline=True, viewport={"width": width, "height": 900})
             page = context.new_page()

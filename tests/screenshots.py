@@ -9,8 +9,7 @@ import sys
 from pathlib import Path
 
 from stack.procs import ROOT
-from tests import needs
-from tests.browser import CHROMIUM_ARGS
+from tests.browser import launch
 
 SHOTS = {  # file -> (page, the element to shoot, or None for the whole page)
     "report-over-time.png": ("report", "#chart-latency"),
@@ -39,7 +38,7 @@ def shoot(results: Path, out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     made = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=needs.binary("chromium"), args=CHROMIUM_ARGS)
+        browser = launch(p)
         page = browser.new_page(viewport={"width": 1280, "height": 1100})
         for name, (which, selector) in SHOTS.items():
             page.goto(pages[which].resolve().as_uri())

@@ -10,19 +10,17 @@ import time
 import pytest
 
 from stack.procs import ROOT, free_port, http_get, pid_alive, port_in_use, wait_until
-from tests import needs
+from tests import browser as browser_tools, needs
 from tests.profiles import closed_profile
 
 pytestmark = pytest.mark.integration
 
 PROFILE = closed_profile("tinyui", ("u1", 20, 100, 16))
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync"]
 
 
 def test_a_test_started_in_the_web_ui_produces_a_judged_run_folder(tmp_path):
     playwright = needs.module("playwright.sync_api")
-    chromium = needs.binary("chromium")
+    needs.binary("chromium")  # fails before anything starts when it is missing
     (tmp_path / "tinyui.yaml").write_text(PROFILE)
     port = free_port()
     results = tmp_path / "results"
@@ -33,7 +31,7 @@ def test_a_test_started_in_the_web_ui_produces_a_judged_run_folder(tmp_path):
     try:
         wait_until(lambda: http_get(url + "/")[0] == 200, 90, "Locust web UI", proc)
         with playwright.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            browser = browser_tools.launch(p)
             page = browser.new_page(viewport={"width": 1280, "height": 800})
             # The page is a React app: clicking before its scripts have settled can be lost.
             page.goto(url, wait_until="networkidle")
