@@ -73,7 +73,8 @@ screenshots: $(MODEL) ## Remake the README's screenshots from RUNS=3 real runs o
 bench: $(MODEL) ## Print figures: API throughput, overhead, inference, drift, recording size, generator efficiency and memory, install sizes
 	$(PY) -m benchmarks
 
-test: $(MODEL) ## Run the whole test suite (unit and integration, real processes on loopback)
+test: $(MODEL) ## Run the whole test suite (installs Prometheus, nginx, Chromium, iproute2 as root when missing)
+	$(PY) -m stack.system_tools
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-unit: $(MODEL) ## Run the tests that start no process (under a minute)

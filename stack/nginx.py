@@ -1,29 +1,19 @@
 """A real nginx in front of API replicas (Debian's package, installed like Prometheus): config rendered per run."""
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
+from stack import system_tools
 from stack.procs import StackError, http_get, spawn, wait_until
 
 
 def find_binary(log=print) -> str:
     """nginx on PATH (or /usr/sbin), else apt-get as root on Debian/Ubuntu; else a clear error."""
-    found = shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
-    if found:
-        return found
-    if os.geteuid() == 0 and shutil.which("apt-get"):
-        log("nginx not found: installing it with apt-get (Debian package `nginx`) ...")
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "update", "-qq"], check=False, env=env, stdout=subprocess.DEVNULL)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "nginx"], env=env,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        found = shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
-        if found:
-            return found
-    raise StackError("API_REPLICAS > 1 needs nginx to balance the replicas: `apt-get install -y nginx` (as root)")
+    try:
+        return system_tools.ensure((system_tools.NGINX,), log=log)["nginx"]
+    except StackError as exc:
+        raise StackError(f"API_REPLICAS > 1 needs nginx to balance the replicas: {exc}") from None
 
 
 def render_config(listen: str, replicas: list[str], state_dir: Path) -> str:

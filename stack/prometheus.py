@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import urllib.parse
 from pathlib import Path
 
+from stack import system_tools
 from stack.procs import StackError, http_get, spawn, wait_until
 
 
@@ -29,22 +29,10 @@ def find_binary(configured: str | None, install: bool = True, log=print) -> str:
         if os.access(configured, os.X_OK):
             return configured
         raise PrometheusUnavailable(f"PROMETHEUS_BIN={configured} is not an executable file. Options:\n{OPTIONS}")
-    found = shutil.which("prometheus")
-    if found:
-        return found
-    if install and os.geteuid() == 0 and shutil.which("apt-get"):
-        log("Prometheus not found: installing it with apt-get (Debian package `prometheus`) ...")
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "update", "-qq"], check=False, env=env, stdout=subprocess.DEVNULL)
-        done = subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "prometheus"],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        # The package enables a system service; this harness runs its own instance on its own port.
-        found = shutil.which("prometheus")
-        if done.returncode == 0 and found:
-            return found
-        raise PrometheusUnavailable(f"apt-get install prometheus failed: {done.stderr.strip()[-500:]}\nOptions:\n{OPTIONS}")
-    why = "you are not root" if os.geteuid() != 0 else "apt-get is not available"
-    raise PrometheusUnavailable(f"Prometheus is not installed and cannot be installed here ({why}). Options:\n{OPTIONS}")
+    try:
+        return system_tools.ensure((system_tools.PROMETHEUS,), install=install, log=log)["prometheus"]
+    except StackError as exc:
+        raise PrometheusUnavailable(f"{exc}\nOptions:\n{OPTIONS}") from None
 
 
 def render_config(api_target: str | list[str], scrape_interval_s: int, rule_files: list[Path] = ()) -> str:

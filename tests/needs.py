@@ -2,17 +2,18 @@
 from __future__ import annotations
 
 import importlib
-import shutil
 import sys
 from pathlib import Path
 
 import pytest
 
+from stack import system_tools
+
 HOW = {
-    "prometheus": "apt-get install prometheus (.ci/run installs it)",
-    "promtool": "it comes with Prometheus: apt-get install prometheus (.ci/run installs it)",
-    "chromium": "apt-get install chromium (.ci/run installs it)",
-    "nginx": "apt-get install nginx (.ci/run installs it)",
+    "prometheus": "apt-get install prometheus (make test installs it as root)",
+    "promtool": "it comes with Prometheus: apt-get install prometheus (make test installs it as root)",
+    "chromium": "apt-get install chromium (make test installs it as root)",
+    "nginx": "apt-get install nginx (make test installs it as root)",
     "schemathesis": "a test dependency: make setup installs it",
     "playwright.sync_api": "a test dependency (playwright): make setup installs it",
 }
@@ -21,7 +22,7 @@ HOW = {
 def binary(name: str) -> str:
     """The path of a command, from the venv first, then PATH; the test fails when it is missing."""
     venv = Path(sys.executable).parent / name
-    path = str(venv) if venv.exists() else shutil.which(name)
+    path = str(venv) if venv.exists() else system_tools.locate(name)
     if path is None:
         pytest.fail(f"{name} is missing: {HOW.get(name, 'install it')}", pytrace=False)
     return path
