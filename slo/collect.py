@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from slo.promql import edge_pad_s, edge_samples_query, series_queries, sli_queries, stage_queries
+from slo.promql import edge_pad_s, sample_queries, series_queries, sli_queries, stage_queries
 from slo.spec import LatencyQuantile, SloSpec
 
 RAW_FILE = "prometheus_raw.json"
@@ -40,8 +40,8 @@ def collect(prometheus_url: str, spec: SloSpec, stages: list[dict], quantiles: l
             built = {**stage_queries(spec.metrics, seconds, quantiles, stage["measure_from"], scrape_interval_s,
                                      instances), **sli_queries(spec.objectives, seconds, scrape_interval_s)}
             queries = {name: (q, stage["end"]) for name, q in built.items()}
-            queries["requests_samples"] = (edge_samples_query(spec.metrics, seconds, scrape_interval_s, instances),
-                                           stage["end"] + pad)
+            for name, query in sample_queries(spec.metrics, seconds, scrape_interval_s, instances).items():
+                queries[name] = (query, stage["end"] + pad)
             for name, (query, at) in queries.items():
                 result = _ask(prometheus_url, query, lambda: client.custom_query(query, params={"time": f"{at:.3f}"}))
                 entry["answers"][name] = {"query": query, "time": at, "result": result}

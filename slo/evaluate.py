@@ -6,6 +6,7 @@ from pathlib import Path
 
 from slo import accuracy, collect as collect_mod
 from slo.baseline import compare
+from slo.intervals import evidence_of
 from slo.figures import replica_figures, server_figures, sli_figures
 from slo.series import server_series
 from slo.spec import LatencyQuantile, RatioSli, SloSpec, ThresholdSli
@@ -82,7 +83,9 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[st
         logged = clients.get(st["name"])
         client = {**(logged or {}), "model": kind}
         enough = server["requests"] >= spec.min_samples
-        objectives = [judge_objective(o, server, st.get("offered_rps"), enough, spec.min_tail_samples, client)
+        evidence = evidence_of(entry, spec.metrics.status_label, spec.confidence_level, scrape_s, st["measure_from"],
+                               st["end"], poisson_arrivals=kind == "open" and tl.get("arrival", "poisson") == "poisson")
+        objectives = [judge_objective(o, server, st.get("offered_rps"), enough, client, evidence)
                       for o in spec.objectives]
         stage = {"index": st["index"], "name": st["name"], "users": st["users"], "offered_rps": st.get("offered_rps"),
                  "began": st.get("start", st["measure_from"]),

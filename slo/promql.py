@@ -108,12 +108,22 @@ def edge_pad_s(scrape_interval_s: float) -> float:
 
 
 def edge_samples_query(m: MetricsSpec, seconds: float, scrape_interval_s: float = 1.0,
-                       instances: list[str] | None = None) -> str:
-    """The request counter's raw samples from a pad before the window to a pad after it (evaluate at
-    end + pad): interpolated at the window's edges, they count its requests to within a scrape, where
-    increase() extrapolates."""
+                       instances: list[str] | None = None, metric: str | None = None) -> str:
+    """A counter's raw samples (the request counter by default) from a pad before the window to a pad after it
+    (evaluate at end + pad): interpolated at the window's edges, they count its requests to within a scrape,
+    where increase() extrapolates; differenced between scrapes, they are the window's per-scrape blocks."""
     sel = scoped(m.selector, target_scope(m, instances), instances)
-    return f"{m.requests_total}{sel}{window(seconds + 2 * edge_pad_s(scrape_interval_s))}"
+    return f"{metric or m.requests_total}{sel}{window(seconds + 2 * edge_pad_s(scrape_interval_s))}"
+
+
+# Raw samples read at the window's end + pad, by answer name: the counters whose per-scrape blocks give the
+# confidence of each verdict (requests by status, the histogram's buckets, its sum).
+def sample_queries(m: MetricsSpec, seconds: float, scrape_interval_s: float = 1.0,
+                   instances: list[str] | None = None) -> dict[str, str]:
+    h = m.latency_histogram
+    return {name: edge_samples_query(m, seconds, scrape_interval_s, instances, metric)
+            for name, metric in (("requests_samples", m.requests_total), ("latency_bucket_samples", f"{h}_bucket"),
+                                 ("latency_sum_samples", f"{h}_sum"))}
 
 
 def series_rate_window_s(scrape_interval_s: float) -> float:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from slo.intervals import describe, short
+
 
 def fmt(value, unit: str = "") -> str:
     if value is None:
@@ -42,7 +44,10 @@ def text_of(cell) -> str:
 
 
 def objective_text(o: dict) -> str:
-    return f"{o['status']} {fmt(o['measured'], o['unit'])}" + (f" ({o['detail']})" if o.get("detail") else "")
+    """`pass 1.9 ms 0–0.12%`: status, the figure, and the interval that decided it (in the objective's terms)."""
+    interval = short(o.get("confidence"))
+    return (f"{o['status']} {fmt(o['measured'], o['unit'])}" + (f" {interval}" if interval else "")
+            + (f" ({o['detail']})" if o.get("detail") else ""))
 
 
 def stage_notes(stage: dict) -> list[str]:
@@ -70,13 +75,40 @@ def objectives(report: dict) -> Table:
                      f"{s['offered_rps']:.0f}" if s["offered_rps"] else "-",
                      Cell(fmt(s["server"]["rps_all_traffic"]), attrs={"data-value": s["server"]["rps_all_traffic"]}),
                      *cells])
-    return Table("objectives", "Objectives per stage", ["stage", "gated", "offered req/s", "achieved req/s", *names], rows)
+    return Table("objectives", "Objectives per stage", ["stage", "gated", "offered req/s", "achieved req/s", *names], rows,
+                 note=INTERVAL_LEGEND.format(level=report["slo"].get("confidence_level", 0.95)))
+
+
+INTERVAL_LEGEND = ("Beside each figure, its {level:.0%} interval: for a quantile, of the share of requests over its "
+                   "threshold (p99 passes when the whole interval is at most 1 %); for the mean, of the mean; for "
+                   "errors, of the 5xx share; for throughput, of the achieved share. A figure without one is exact.")
 
 
 def _quantile_cell(q: dict, key: str) -> str:
     d = q.get(key) or {}
     b = d.get("bucket_ms")
     return f"{fmt(d.get('ms'), 'ms')} [{b[0]:g}, {b[1] if b[1] is not None else 'inf'}]" if b else fmt(d.get("ms"), "ms")
+
+
+def confidence(report: dict) -> Table:
+    """Each objective's interval: in what terms, by which method, how much dependence widened it, and for an
+    inconclusive one, how many requests would decide it."""
+    rows = []
+    for s in report["stages"]:
+        for o in s["objectives"]:
+            c = o.get("confidence") or {}
+            need = c.get("requests_needed")
+            rows.append([s["name"], o["name"], Cell(o["status"], o["status"]), c.get("terms", "-"), describe(c),
+                         f"{c['design_effect']:g} (x{c.get('widened_by', 1):g} wider)" if c.get("design_effect")
+                         else "-",
+                         f"{need:,} ({c['seconds_needed']:g} s)" if need and c.get("seconds_needed") else
+                         (f"{need:,}" if need else "-"), c.get("method", "-")])
+    return Table("confidence", "Confidence of each verdict",
+                 ["stage", "objective", "verdict", "interval of", "interval", "design effect", "requests to decide",
+                  "method"], rows,
+                 note="PASS and FAIL only when the whole interval lies on one side of the objective; otherwise "
+                      "INCONCLUSIVE. Requests of one scrape are not independent (a stall slows many): the design "
+                      "effect is how much more the per-scrape blocks vary than independent requests would.")
 
 
 def server_beside_client(report: dict) -> Table:
@@ -190,7 +222,7 @@ def manifest(report: dict) -> Table | None:
 
 def all_tables(report: dict) -> list[Table]:
     """The report's sections in reading order."""
-    made = [objectives(report), server_beside_client(report), replicas(report), generators(report), accuracy(report),
+    made = [objectives(report), confidence(report), server_beside_client(report), replicas(report), generators(report), accuracy(report),
             reconciliation(report), notes(report), baseline(report), drift(report), manifest(report)]
     return [t for t in made if t is not None]
 

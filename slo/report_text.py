@@ -1,17 +1,27 @@
 """The Markdown report and the colored terminal summary."""
 from __future__ import annotations
 
-from slo.report_tables import all_tables, fmt, markdown_table, objective_text, stage_notes
+from slo.report_tables import INTERVAL_LEGEND, all_tables, fmt, markdown_table, objective_text, stage_notes
 
-STATUS_COLORS = {"pass": "32", "warn": "33", "fail": "31", "no_data": "35", "insufficient": "35", "n/a": "2"}
+STATUS_COLORS = {"pass": "32", "warn": "33", "fail": "31", "no_data": "35", "insufficient": "35", "n/a": "2",
+                "inconclusive": "36", "untrusted": "35"}
 
 
 def headline(report: dict) -> list[str]:
     v, cap = report["verdict"], report["capacity"]
     lines = [f"Verdict: {v['status'].upper()} (exit {v['exit_code']}): {v['reason']}"]
+    low, high = cap.get("interval_rps") or (cap["highest_passing_rps"], None)
     if cap["highest_passing_stage"]:
-        lines.append(f"Capacity: stage {cap['highest_passing_stage']} met every objective at "
-                     f"{cap['highest_passing_rps']:.0f} req/s")
+        lines.append(f"Capacity: stage {cap['highest_passing_stage']} met every objective with confidence at "
+                     f"{cap['highest_passing_rps']:.0f} req/s; capacity in [{low:.0f}, "
+                     + (f"{high:.0f}] req/s (the lowest confident failure: {cap['lowest_failing_stage']})" if high
+                        else "?] req/s (no stage failed with confidence)"))
+    elif high:
+        lines.append(f"Capacity: below {high:.0f} req/s ({cap['lowest_failing_stage']} failed with confidence; "
+                     "no stage passed with confidence)")
+    if cap.get("inconclusive_stages"):
+        lines.append(f"Inconclusive stages: {', '.join(cap['inconclusive_stages'])}: their intervals straddle an "
+                     "objective (see Confidence)")
     if cap.get("generator_bound_stages"):
         lines.append(f"Generator-bound: {', '.join(cap['generator_bound_stages'])}: a load generator was saturated, so "
                      "these stages measured the generator, not the API (they cannot be the capacity)")
@@ -51,11 +61,13 @@ def terminal(report: dict, color: bool = True) -> str:
 
     names = [o["name"] for o in report["slo"]["objectives"]]
     width = max([5, *(len(s["name"]) for s in report["stages"])])
-    head = f"{'stage':<{width}}  gate  {'req/s':>7}  " + "  ".join(f"{n:>13}" for n in names)
+    cell = max([13, *(len(objective_text(o)) for s in report["stages"] for o in s["objectives"])])
+    head = f"{'stage':<{width}}  gate  {'req/s':>7}  " + "  ".join(f"{n:>{cell}}" for n in names)
     lines = [head, "-" * len(head)]
     for s in report["stages"]:
-        cells = "  ".join(paint(f"{objective_text(o):>13}", o["status"]) for o in s["objectives"])
+        cells = "  ".join(paint(f"{objective_text(o):>{cell}}", o["status"]) for o in s["objectives"])
         lines.append(f"{s['name']:<{width}}  {'yes ' if s['gated'] else 'no  '}  {fmt(s['server']['rps_all_traffic']):>7}  {cells}")
+    lines.append(INTERVAL_LEGEND.format(level=report["slo"].get("confidence_level", 0.95)))
     notes = [f"{s['name']}: {n}" for s in report["stages"] for n in stage_notes(s)]
     if notes:
         lines += ["", "Notes:", *notes]

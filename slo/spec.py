@@ -163,7 +163,9 @@ class SloSpec(_Strict):
     baseline: BaselineCriteria = BaselineCriteria()
     min_samples: int = Field(100, ge=1)  # fewer requests in a stage: "not enough data", not a pass
     reconciliation_tolerance: float = Field(0.02, gt=0, lt=1)  # allowed relative gap between counts
-    # A q-quantile is judged only with at least this many requests above it: p99 needs 1,000 requests.
+    # Every verdict is decided by an interval at this level: PASS and FAIL only when the whole interval agrees.
+    confidence_level: float = Field(0.95, ge=0.5, lt=1)
+    # Kept so older SLO files still load: the confidence interval now decides when a quantile has enough data.
     min_tail_samples: int = Field(10, ge=1)
 
     @model_validator(mode="after")

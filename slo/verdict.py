@@ -1,45 +1,58 @@
 """Judge each objective per stage, then the run: gate, capacity, and what the mean hides."""
 from __future__ import annotations
 
+from slo import intervals
 from slo.spec import Availability, ErrorRatio, LatencyMean, LatencyQuantile, RatioSli, SloSpec, ThresholdSli, Throughput
 
-JUDGED = ("pass", "warn", "fail")
+JUDGED = ("pass", "warn", "fail", "inconclusive")
 
 
-def _grade(measured, threshold, warning, higher_is_worse: bool = True) -> str:
-    if measured is None:
+def _in_band(measured, warning, higher_is_worse: bool = True) -> bool:
+    if measured is None or warning is None:
+        return False
+    return measured > warning if higher_is_worse else measured < warning
+
+
+def _status(confidence: dict, measured, warning, enough: bool, higher_is_worse: bool = True) -> str:
+    """The interval decides pass, fail or inconclusive; a confident pass whose figure is in the warning band warns."""
+    if not enough:
+        return "insufficient"
+    decision = confidence.get("decision")
+    if decision is None or measured is None:
         return "no_data"
-    worse = (lambda a, b: a > b) if higher_is_worse else (lambda a, b: a < b)
-    if worse(measured, threshold):
-        return "fail"
-    if warning is not None and worse(measured, warning):
+    if decision == "pass" and _in_band(measured, warning, higher_is_worse):
         return "warn"
-    return "pass"
+    return decision
 
 
-def judge_objective(o, server: dict, offered_rps: float | None, enough: bool, min_tail_samples: int = 1,
-                    client: dict | None = None) -> dict:
-    """One objective in one stage; client gives the open model's sent and dropped arrivals."""
+def judge_objective(o, server: dict, offered_rps: float | None, enough: bool, client: dict | None = None,
+                    evidence: intervals.Evidence | None = None) -> dict:
+    """One objective in one stage, with its confidence; client gives the open model's sent and dropped arrivals,
+    evidence the window's counts and per-scrape blocks."""
+    ev = evidence or intervals.Evidence(level=0.95, window_s=server.get("window_s") or 0, scrape_s=1.0, buckets={})
     out = {"name": o.name, "kind": o.kind}
-    if isinstance(o, (LatencyQuantile, LatencyMean)):
-        if isinstance(o, LatencyQuantile):
-            # Too few requests above the quantile to know where it lies: say so rather than pass.
-            enough = enough and server["requests"] * (1 - o.quantile) >= min_tail_samples
-            q = server["quantiles"].get(f"{o.quantile:g}") or {}
-            measured, out["bucket_ms"], out["quantile"] = q.get("ms"), q.get("bucket_ms"), o.quantile
-        else:
-            measured = server.get("mean_ms")
-        out.update(measured=measured, threshold=o.threshold_ms, warning=o.warning_ms, unit="ms",
-                   status=_grade(measured, o.threshold_ms, o.warning_ms) if enough else "insufficient")
+    if isinstance(o, LatencyQuantile):
+        q = server["quantiles"].get(f"{o.quantile:g}") or {}
+        measured, out["bucket_ms"], out["quantile"] = q.get("ms"), q.get("bucket_ms"), o.quantile
+        c = intervals.quantile(o, ev)
+        out.update(measured=measured, threshold=o.threshold_ms, warning=o.warning_ms, unit="ms", confidence=c,
+                   status=_status(c, measured, o.warning_ms, enough))
+    elif isinstance(o, LatencyMean):
+        measured = server.get("mean_ms")
+        c = intervals.mean(o, ev, measured)
+        out.update(measured=measured, threshold=o.threshold_ms, warning=o.warning_ms, unit="ms", confidence=c,
+                   status=_status(c, measured, o.warning_ms, enough))
     elif isinstance(o, ErrorRatio):
         measured = server.get("error_ratio")
-        out.update(measured=measured, threshold=o.max_ratio, warning=o.warning_ratio, unit="ratio",
-                   status=_grade(measured, o.max_ratio, o.warning_ratio) if enough else "insufficient")
+        c = intervals.error_ratio(o, ev, server)
+        out.update(measured=measured, threshold=o.max_ratio, warning=o.warning_ratio, unit="ratio", confidence=c,
+                   status=_status(c, measured, o.warning_ratio, enough))
     elif isinstance(o, Availability):
         # With replicas, min_up is the share of them that must be up at every scrape (1: every replica).
         measured = server.get("up_share_min", server.get("up_min"))
-        out.update(measured=measured, threshold=o.min_up, warning=None, unit="up",
-                   status=_grade(measured, o.min_up, None, higher_is_worse=False))
+        c = intervals.availability(o, ev, measured, server.get("up_samples"))
+        out.update(measured=measured, threshold=o.min_up, warning=None, unit="up", confidence=c,
+                   status=_status(c, measured, None, True, higher_is_worse=False))
         replicas = len(server.get("replicas") or {})
         if replicas > 1:
             out["detail"] = ("every replica up" if o.min_up >= 1 else f"at least {o.min_up:.0%} of the {replicas} "
@@ -47,8 +60,9 @@ def judge_objective(o, server: dict, offered_rps: float | None, enough: bool, mi
     elif isinstance(o, (RatioSli, ThresholdSli)):
         sli = (server.get("slis") or {}).get(o.name) or {}
         measured = sli.get("good_share")
-        out.update(measured=measured, threshold=o.target, warning=None, unit="ratio",
-                   status=_grade(measured, o.target, None, higher_is_worse=False))
+        c = intervals.sli(o, ev, sli)
+        out.update(measured=measured, threshold=o.target, warning=None, unit="ratio", confidence=c,
+                   status=_status(c, measured, None, True, higher_is_worse=False))
         if measured is not None:
             # The error budget is 1 - target; at this load it would burn this many times as fast as allowed.
             burn = (1 - measured) / (1 - o.target) if o.target < 1 else None
@@ -59,13 +73,16 @@ def judge_objective(o, server: dict, offered_rps: float | None, enough: bool, mi
         achieved = server.get("rps_all_traffic")
         measured = round(achieved / offered_rps, 4) if offered_rps and achieved is not None else None
         dropped, sent = (client or {}).get("dropped") or 0, (client or {}).get("sent") or 0
+        sent_share = None
         if dropped:
             # Arrivals the generator dropped were offered and never served: the share cannot exceed what was sent.
             sent_share = sent / (sent + dropped)
             measured = round(min(measured, sent_share), 4) if measured is not None else round(sent_share, 4)
             out.update(dropped=dropped, detail=f"{dropped / (sent + dropped):.1%} of arrivals dropped by the generator")
+        c = intervals.throughput(o, ev, achieved, offered_rps, measured, sent_share)
         out.update(measured=measured, threshold=o.min_share, warning=o.warning_share, unit="share of offered",
-                   status="n/a" if not offered_rps else _grade(measured, o.min_share, o.warning_share, higher_is_worse=False))
+                   confidence=c, status="n/a" if not offered_rps else
+                   _status(c, measured, o.warning_share, True, higher_is_worse=False))
     return out
 
 
@@ -80,7 +97,7 @@ def is_gated(spec: SloSpec, stage: dict) -> bool:
 
 def stage_status(objectives: list[dict]) -> str:
     statuses = {o["status"] for o in objectives}
-    for s in ("fail", "no_data", "insufficient", "warn"):
+    for s in ("fail", "no_data", "insufficient", "inconclusive", "warn"):
         if s in statuses:
             return s
     return "pass"
@@ -99,17 +116,29 @@ def mean_hides_tail(stage_name: str, objectives: list[dict]) -> list[str]:
     return out
 
 
+def _rate(stage: dict) -> float:
+    return stage["server"].get("rps_all_traffic") or 0.0
+
+
 def capacity(stages: list[dict]) -> dict:
-    """The highest stage that met every objective with a generator that kept up, and the first that broke one.
-    A stage whose generator was saturated measured the generator: it cannot be the capacity."""
+    """The capacity as an interval: [the highest stage whose every objective passed with confidence, the lowest
+    stage that failed one with confidence], in achieved req/s. A stage whose generator was saturated measured the
+    generator: it is neither (generator-bound), and no capacity lies above a confident failure."""
     bound = [s["name"] for s in stages if (s.get("client") or {}).get("generator_bound")]
-    met = [s for s in stages if s["status"] in ("pass", "warn") and s["name"] not in bound]
-    broken = next((s for s in stages if s["status"] == "fail"), None)
+    judged = [s for s in stages if s["name"] not in bound]
+    failing = [s for s in judged if s["status"] == "fail"]
+    lowest_fail = min(failing, key=_rate, default=None)
+    met = [s for s in judged if s["status"] in ("pass", "warn")
+           and (lowest_fail is None or _rate(s) < _rate(lowest_fail))]
+    broken = next(iter(failing), None)  # the first, in stage order
     out = {"highest_passing_stage": None, "highest_passing_rps": None, "first_failing_stage": None, "broken": [],
-           "generator_bound_stages": bound}
+           "generator_bound_stages": bound, "lowest_failing_stage": lowest_fail and lowest_fail["name"],
+           "interval_rps": [None, lowest_fail and _rate(lowest_fail)],
+           "inconclusive_stages": [s["name"] for s in judged if s["status"] == "inconclusive"]}
     if met:
-        best = max(met, key=lambda s: (s["server"].get("rps_all_traffic") or 0))
+        best = max(met, key=_rate)
         out.update(highest_passing_stage=best["name"], highest_passing_rps=best["server"].get("rps_all_traffic"))
+        out["interval_rps"][0] = out["highest_passing_rps"]
     if broken:
         out["first_failing_stage"] = broken["name"]
         for o in broken["objectives"]:
@@ -120,7 +149,22 @@ def capacity(stages: list[dict]) -> dict:
     return out
 
 
+def advice(stage: dict, objective: dict) -> str:
+    """What would decide an inconclusive objective: `p99 in s4: [0.62 %, 1.41 %] at 95 % against 1 %: lengthen
+    s4 to about 80 s measured, or repeat it`."""
+    c = objective.get("confidence") or {}
+    head = f"{objective['name']} in {stage['name']}: {intervals.describe(c)} against {intervals.limit_text(c)}"
+    seconds = c.get("seconds_needed")
+    if seconds:
+        return f"{head}: lengthen {stage['name']} to about {seconds:.0f} s measured, or repeat it"
+    if c.get("bracketed"):
+        return f"{head}: the threshold lies between bucket edges; put it on an edge, or add one at it"
+    return f"{head}: it sits on the objective; no stage length decides it (repeat the run to see its spread)"
+
+
 def run_verdict(stages: list[dict], baseline_failures: list[str]) -> dict:
+    """fail (exit 1), cannot judge (2), inconclusive (4: no gated objective failed, some interval straddles its
+    objective), pass (0)."""
     gated = [s for s in stages if s["gated"]]
     failed = [s["name"] for s in gated if s["status"] == "fail"]
     unjudged = [s["name"] for s in gated if s["status"] in ("no_data", "insufficient")]
@@ -136,6 +180,10 @@ def run_verdict(stages: list[dict], baseline_failures: list[str]) -> dict:
     if unreconciled:
         return {"status": "untrusted", "exit_code": 2,
                 "reason": f"counts do not reconcile in gated stage(s) {', '.join(unreconciled)}: the figures cannot be trusted"}
+    undecided = [advice(s, o) for s in gated for o in s["objectives"] if o["status"] == "inconclusive"]
+    if undecided:
+        return {"status": "inconclusive", "exit_code": 4, "undecided": undecided,
+                "reason": "no objective failed, but the data cannot decide " + "; ".join(undecided)}
     warned = [s["name"] for s in gated if s["status"] == "warn"]
     reason = "every objective of every gated stage met" + (f" (warnings in {', '.join(warned)})" if warned else "")
     return {"status": "pass", "exit_code": 0, "reason": reason}

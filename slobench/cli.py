@@ -25,13 +25,18 @@ from stack.procs import StackError
 
 # Exit codes (README, "Exit codes"): 0 every gated objective met, 1 an objective or a baseline criterion failed,
 # 2 the run cannot be judged for a cause the user can act on, 3 (with --fail-on-drift) the SLOs were met but the
-# served traffic drifted (RETRAIN), 70 a bug in slobench (traceback printed).
+# served traffic drifted (RETRAIN), 4 no objective failed but some interval straddles its objective
+# (INCONCLUSIVE: lengthen or repeat the stage), 70 a bug in slobench (traceback printed).
 EXIT_CANNOT_JUDGE = 2
 EXIT_DRIFT = 3
+EXIT_INCONCLUSIVE = 4
 EXIT_BUG = 70
 EXIT_MEANINGS = {0: "every gated objective met", 1: "an objective or a baseline criterion failed",
                  EXIT_CANNOT_JUDGE: "the run could not be judged",
-                 EXIT_DRIFT: "the SLOs were met but the served traffic drifted: RETRAIN", EXIT_BUG: "a bug in slobench"}
+                 EXIT_DRIFT: "the SLOs were met but the served traffic drifted: RETRAIN",
+                 EXIT_INCONCLUSIVE: "inconclusive: no objective failed, but the data cannot decide one (see the "
+                                    "summary: lengthen or repeat the stage)",
+                 EXIT_BUG: "a bug in slobench"}
 BUG_LINE = ("This is a bug in slobench, not a problem with your API or your files: please report it "
             "with the traceback above and the run folder.")
 

@@ -15,6 +15,7 @@ from slo.collect import PrometheusError, collect
 from slo.figures import server_figures
 from slo.report_text import fmt
 from slo.spec import load_slo
+from slo.intervals import evidence_of
 from slo.verdict import judge_objective
 
 TAB = {"title": "SLO (live)", "key": "slo"}
@@ -44,9 +45,11 @@ def current_rows(prometheus_url: str, spec, profile, wall_start: float, now: flo
     quantiles = [o.quantile for o in spec.objectives if hasattr(o, "quantile")] + [0.5, 0.95, 0.99]
     server = server_figures(entry, spec.metrics.status_label, sorted(set(quantiles)), scrape_interval_s)
     enough = server["requests"] >= spec.min_samples
+    evidence = evidence_of(entry, spec.metrics.status_label, spec.confidence_level, scrape_interval_s, start, end,
+                           poisson_arrivals=profile.kind == "open" and profile.arrival == "poisson")
     rows = []
     for o in spec.objectives:
-        j = judge_objective(o, server, window.offered_rps, enough, spec.min_tail_samples)
+        j = judge_objective(o, server, window.offered_rps, enough, evidence=evidence)
         rows.append({"stage": window.name, "objective": o.name, "measured": fmt(j["measured"], j["unit"]),
                      "threshold": fmt(j["threshold"], j["unit"]), "status": j["status"]})
     return rows

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from stack.procs import StackError
 
-SBIN = ("/usr/sbin", "/sbin", "/usr/bin")
+SBIN = ("/usr/sbin", "/sbin")  # nginx and ip live here; a non-login shell may not have them on PATH
 
 
 @dataclass(frozen=True)

@@ -45,8 +45,26 @@ def counter_samples(counts: dict[str, float], start: float, end: float, step: fl
             for status, n in counts.items()]
 
 
+def histogram_samples(latencies_s: list[float], start: float, end: float, step: float = 1.0, bursty: bool = False,
+                      base: float = 1000.0) -> tuple[list[dict], list[dict]]:
+    """Raw samples of the latency histogram's buckets and of its sum over [start, end] (two steps either side),
+    one scrape a step. Requests are dealt to the scrapes round-robin (evenly), or in order in contiguous runs
+    (bursty: the slow ones listed together land in the same few scrapes)."""
+    k, n = int(round((end - start) / step)), len(latencies_s)
+    per = [[] for _ in range(k)]
+    for i, x in enumerate(latencies_s):
+        per[(i * k) // n if bursty else i % k].append(x)
+    ts = [start - 2 * step + i * step for i in range(k + 5)]
+    done = lambda t: per[:max(0, min(k, int(round((t - start) / step))))]  # noqa: E731  blocks scraped by t
+    buckets = [{"metric": {"le": "+Inf" if math.isinf(le) else f"{le:g}"},
+                "values": [[t, str(base + sum(sum(1 for x in b if x <= le) for b in done(t)))] for t in ts]}
+               for le in LE]
+    sums = [{"metric": {}, "values": [[t, str(base * 0.002 + sum(sum(b) for b in done(t)))] for t in ts]}]
+    return buckets, sums
+
+
 def answers_for(latencies_s: list[float], statuses: dict[str, int] | None = None, up_min=1, up_samples=30,
-                resets=0, all_traffic=None, window=(1010.0, 1040.0)) -> dict:
+                resets=0, all_traffic=None, window=(1010.0, 1040.0), bursty: bool = False) -> dict:
     """Answers as Prometheus gives them for these request latencies over the window (exact increases)."""
     n = len(latencies_s)
     statuses = statuses or {"200": n}
@@ -63,6 +81,8 @@ def answers_for(latencies_s: list[float], statuses: dict[str, int] | None = None
         "counter_resets": [_vec(resets)],
         "requests_samples": counter_samples(statuses, *window) if n else [],
     }
+    a["latency_bucket_samples"], a["latency_sum_samples"] = histogram_samples(latencies_s, *window, bursty=bursty) \
+        if n else ([], [])
     for q in (0.5, 0.95, 0.99):
         value = histogram_quantile(q, buckets) if n else None
         a[f"quantile_{q:g}"] = [_vec(value)] if value is not None else []

@@ -32,8 +32,10 @@ def test_latency_objectives(tmp_path, latencies, objective, expected):
 
 
 @pytest.mark.parametrize("statuses, expected", [
-    ({"200": 2990, "404": 10}, "pass"), ({"200": 2980, "500": 20}, "warn"), ({"200": 2900, "503": 100}, "fail"),
-], ids=["4xx do not count as errors", "0.7 % of 5xx warns", "3 % of 5xx fails"])
+    ({"200": 2990, "404": 10}, "pass"), ({"200": 29790, "500": 210}, "warn"), ({"200": 2900, "503": 100}, "fail"),
+    ({"200": 2980, "500": 20}, "inconclusive"),
+], ids=["4xx do not count as errors", "0.7 % of 30,000 answers 5xx warns", "3 % of 5xx fails",
+        "0.7 % of 3,000 answers 5xx cannot be told from 1 %"])
 def test_error_ratio_counts_5xx_only(tmp_path, statuses, expected):
     report = _judge(tmp_path, [{"name": "s1", "offered_rps": 100, "latencies": steady(2), "statuses": statuses}])
     assert _status(report)["errors"] == expected
@@ -104,11 +106,15 @@ def test_no_sentence_when_the_tail_is_fine(tmp_path):
     assert report["sentences"] == []
 
 
-@pytest.mark.parametrize("n, expected", [(500, "insufficient"), (1000, "pass")],
-                         ids=["500 requests cannot place a p99", "1,000 requests can"])
-def test_a_stage_too_short_to_judge_its_p99_says_so(tmp_path, n, expected):
+@pytest.mark.parametrize("n, expected, needed", [(300, "inconclusive", 368), (400, "pass", None)],
+                         ids=["300 fast requests cannot prove a p99", "400 fast requests can (the zero-count minimum at 95 %: 368)"])
+def test_a_stage_too_short_to_decide_its_p99_says_how_many_requests_would(tmp_path, n, expected, needed):
     report = _judge(tmp_path, [{"name": "s1", "offered_rps": None, "latencies": steady(2, n=n)}])
-    assert _status(report)["p99"] == expected and _status(report)["p50"] == "pass"
+    p99 = {o["name"]: o for o in report["stages"][0]["objectives"]}["p99"]
+    assert p99["status"] == expected and _status(report)["p50"] == "pass"
+    assert p99["confidence"].get("requests_needed") == needed
+    if needed:  # n requests over the 30 s window: the stage needs needed / (n / 30) seconds
+        assert p99["confidence"]["seconds_needed"] == pytest.approx(needed / (n / 30), abs=0.1)
 
 
 def test_a_stage_whose_generator_was_saturated_cannot_be_the_capacity(tmp_path):
