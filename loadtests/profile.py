@@ -12,12 +12,20 @@ from common.specfile import SpecError, Strict as _Strict, describe, load_yaml
 PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
 
 
+# The route each task of the scenario requests (the API's endpoint label).
+TASK_ROUTES = {"predict_user": "/predict", "predict_features": "/predict", "health": "/health"}
+
+
 class Scenario(_Strict):
     # Relative weights of the three tasks; names match the API's routes.
     weights: dict[Literal["predict_user", "predict_features", "health"], int] = Field(
         default_factory=lambda: {"predict_user": 8, "predict_features": 1, "health": 1})
     rate_per_user: float = Field(10.0, ge=0)  # req/s each user aims at (0: no think time)
     traffic: Literal["serving", "drifted"] = "serving"
+
+    def share_of(self, route: str) -> float:
+        """The share of requests that go to `route`."""
+        return sum(w for t, w in self.weights.items() if TASK_ROUTES[t] == route) / sum(self.weights.values())
 
     @model_validator(mode="after")
     def _some_weight(self):

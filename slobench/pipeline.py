@@ -10,7 +10,7 @@ from loadtests.profile import Profile, resolve
 from slo.spec import SloSpec
 from slo import scrape
 from slo.scrape import ScrapeInterval
-from slobench import manifest as manifest_mod, scrape_fit
+from slobench import manifest as manifest_mod, sample_fit, scrape_fit
 from slobench.history import write_index
 from slobench.judge import judge
 from slobench.settings import HarnessSettings
@@ -105,6 +105,7 @@ def loadtest(settings: HarnessSettings, profile_name: str, profile: Profile, spe
     """Run one profile end to end; returns (run folder, report). Stops what it started, Ctrl-C included."""
     if settings.target_url and not settings.prometheus_url:
         raise StackError("TARGET_URL needs PROMETHEUS_URL: the Prometheus that scrapes that API")
+    sample_fit.check(profile, spec, log)  # before anything starts: stages too short to decide are refused
     run_dir = new_run_dir(settings.results_dir, profile.name)
     point_latest(settings.results_dir, run_dir)
     man = manifest_mod.new(profile, slo_path, settings)

@@ -11,7 +11,7 @@ from loadtests.requestlog import FILE_GLOB
 from slo.report_text import headline
 from slobench.history import write_index
 from slo.spec import DEFAULT_SLO_PATH, SloSpec
-from slobench import manifest as manifest_mod, scrape_fit
+from slobench import manifest as manifest_mod, sample_fit, scrape_fit
 from slobench.judge import judge
 from slobench.pipeline import cpu_plan, instances_of, learn_scrape, point_latest, start_stack
 from slobench.settings import ROOT, HarnessSettings
@@ -39,6 +39,7 @@ def collect_ui_run(run_dir: Path, ui_url: str, spool: Path, processes: int) -> N
 def serve(settings: HarnessSettings, profile_name: str, profile: Profile, spec: SloSpec, drift_check, log=print,
           max_seconds: float | None = None, slo_path: Path = DEFAULT_SLO_PATH) -> int:
     """Run until Ctrl-C (or max_seconds); judge each test as it stops."""
+    sample_fit.check(profile, spec, log)
     if port_in_use(settings.locust_web_port):
         raise StackError(f"port {settings.locust_web_port} for Locust's web UI is taken: set LOCUST_WEB_PORT")
     state_dir = ROOT / ".state" / f"ui-{settings.locust_web_port}"
