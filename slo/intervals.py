@@ -156,25 +156,28 @@ def availability(o: Availability, ev: Evidence, measured: float | None, scrapes:
 
 
 def throughput(o: Throughput, ev: Evidence, achieved_rps: float | None, offered_rps: float | None,
-               measured: float | None, sent_share: float | None) -> dict:
+               measured: float | None, arrivals: float = 0) -> dict:
+    """The served share of the offered load: exact against counted arrivals (open model) or a deterministic
+    schedule; against the nominal rate of a Poisson schedule whose arrivals were not counted, Garwood's interval."""
     if measured is None or not offered_rps or achieved_rps is None:
         return {"level": ev.level, "low": None, "high": None, "method": "no offered rate to compare with",
                 "decision": None}
-    offered = offered_rps * ev.window_s
-    if ev.poisson_arrivals:
+    if arrivals:
+        low = high = measured
+        method = f"exact counts: answers against the {arrivals:,.0f} arrivals the generator scheduled in the window"
+    elif ev.poisson_arrivals:
+        offered = offered_rps * ev.window_s
         lo, hi = ci.poisson_interval(achieved_rps * ev.window_s, ev.level)
         low, high = lo / offered, hi / offered
-        method = ("Garwood's Poisson interval on the achieved count: a Poisson schedule's arrivals in the window "
-                  "vary by about their square root")
+        method = ("Garwood's Poisson interval on the achieved count against the nominal rate (the arrivals were "
+                  "not counted)")
     else:
         low = high = measured
         method = "exact count against a deterministic schedule (no arrival noise)"
-    if sent_share is not None:  # arrivals the generator dropped were never served, whatever the noise
-        low, high = min(low, sent_share), min(high, sent_share)
     out = {"level": ev.level, "low": round(low, 4), "high": round(high, 4), "limit": o.min_share,
            "terms": "achieved share of the offered load", "method": method,
            "decision": ci.decide(low, high, o.min_share, higher_is_worse=False)}
-    if out["decision"] == "inconclusive" and ev.poisson_arrivals:
+    if out["decision"] == "inconclusive":
         _needed(out, 1 - measured, 1 - o.min_share, ev.level, 1.0, offered_rps)
     return out
 

@@ -73,13 +73,14 @@ def judge_objective(o, server: dict, offered_rps: float | None, enough: bool, cl
         achieved = server.get("rps_all_traffic")
         measured = round(achieved / offered_rps, 4) if offered_rps and achieved is not None else None
         dropped, sent = (client or {}).get("dropped") or 0, (client or {}).get("sent") or 0
-        sent_share = None
+        if sent + dropped and achieved is not None and server.get("window_s"):
+            # The open model counted its arrivals in the window: the share of those served is exact, free of the
+            # Poisson schedule's own noise around the nominal rate.
+            # Answers beyond what was sent are edge effects: the share cannot exceed what was sent.
+            measured = round(min(achieved * server["window_s"], sent) / (sent + dropped), 4)
         if dropped:
-            # Arrivals the generator dropped were offered and never served: the share cannot exceed what was sent.
-            sent_share = sent / (sent + dropped)
-            measured = round(min(measured, sent_share), 4) if measured is not None else round(sent_share, 4)
             out.update(dropped=dropped, detail=f"{dropped / (sent + dropped):.1%} of arrivals dropped by the generator")
-        c = intervals.throughput(o, ev, achieved, offered_rps, measured, sent_share)
+        c = intervals.throughput(o, ev, achieved, offered_rps, measured, arrivals=sent + dropped)
         out.update(measured=measured, threshold=o.min_share, warning=o.warning_share, unit="share of offered",
                    confidence=c, status="n/a" if not offered_rps else
                    _status(c, measured, o.warning_share, True, higher_is_worse=False))

@@ -1,8 +1,10 @@
 """`make capacity`: step, then bisect, the Poisson arrival rate until the SLOs break, within a time bound.
 
-Like MLPerf's Server scenario: the answer is the highest rate that met every objective, with the
-evidence (every rate tried, its sample count and verdict). A step too short to place its p99 says
-so ("insufficient") and counts as neither pass nor fail.
+Like MLPerf's Server scenario and Nighthawk's adaptive search: the answer is an interval [the highest rate
+that met every objective with confidence, the lowest that failed one with confidence], narrowed to a stated
+resolution (5 % of the rate by default), with the evidence (every rate tried, its samples and verdict).
+An inconclusive step is run again twice as long once, budget permitting; a step whose generator was
+saturated measured the generator ("generator-bound") and bounds the search like a failure, never as the API's.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from loadtests import run as locust_run
 from loadtests.profile import Profile, Scenario, load_profile
 from slo.spec import Gate, SloSpec
 from slobench.judge import judge
-from slobench import scrape_fit
+from slobench import sample_fit, scrape_fit
 from slobench.pipeline import cpu_plan, instances_of, learn_scrape, new_run_dir, point_latest, start_stack
 from slobench.settings import HarnessSettings
 from stack import local
@@ -28,11 +30,16 @@ def step_profile(rate: float, seconds: float, weights: dict) -> dict:
             "stages": [{"name": f"rate-{rate:.0f}", "rate_rps": rate, "duration_s": seconds}]}
 
 
+# Verdicts that stop the climb: a confident failure, a saturated generator (no higher rate can be measured
+# either) and a step still inconclusive after its longer repeat (nothing above it can be called confident).
+BLOCKING = ("fail", "generator-bound", "inconclusive")
+
+
 def next_rate(tried: list[tuple[float, str]], start: float, factor: float, max_rps: float, precision: float) -> float | None:
-    """Pure search policy: multiply until a failure, then bisect between the best pass and the lowest failure."""
+    """Pure search policy: multiply until a blocking step, then bisect between the best confident pass below
+    it and the lowest blocking rate, until they are within `precision` of each other."""
     passed = [r for r, v in tried if v == "pass"]
-    # A step whose generator was saturated measured the generator: no higher rate can be measured either.
-    failed = [r for r, v in tried if v in ("fail", "generator-bound")]
+    failed = [r for r, v in tried if v in BLOCKING]
     if not tried:
         return start
     if not failed:
@@ -47,8 +54,17 @@ def next_rate(tried: list[tuple[float, str]], start: float, factor: float, max_r
     return round((low + high) / 2, 1)
 
 
+def step_verdict(report: dict) -> str:
+    """pass, fail, inconclusive, insufficient, or generator-bound (whatever the objectives said)."""
+    stage = report["stages"][0] if report["stages"] else None
+    if stage and stage["client"].get("generator_bound"):
+        return "generator-bound"
+    status = stage["status"] if stage else "no_data"
+    return {"warn": "pass", "no_data": "insufficient"}.get(status, status)
+
+
 def search(settings: HarnessSettings, spec: SloSpec, start_rps: float = 500, factor: float = 1.6,
-           max_rps: float = 20_000, step_s: float = 20, budget_s: float = 300, precision: float = 0.1,
+           max_rps: float = 20_000, step_s: float = 20, budget_s: float = 300, precision: float = 0.05,
            log=print) -> tuple[Path, dict]:
     spec = spec.model_copy(update={"gate": Gate()})  # every step is judged
     run_dir = new_run_dir(settings.results_dir, "capacity")
@@ -60,49 +76,65 @@ def search(settings: HarnessSettings, spec: SloSpec, start_rps: float = 500, fac
     target, prom, _, stack_state = start_stack(settings, run_dir, cpus, log)
     try:
         interval = learn_scrape(settings, spec, prom, stack_state, log)
-        scrape_fit.check(Profile.model_validate(step_profile(start_rps, step_s, Scenario().weights)), interval.seconds,
-                         interval.source)
-        while time.time() - started + step_s + 15 <= budget_s:
-            rate = next_rate(tried, start_rps, factor, max_rps, precision)
+        first = Profile.model_validate(step_profile(start_rps, step_s, Scenario().weights))
+        scrape_fit.check(first, interval.seconds, interval.source)
+        sample_fit.check(first, spec, log)
+        seconds, rate = step_s, None
+        while time.time() - started + seconds + 15 <= budget_s:
+            if seconds == step_s:  # else: the inconclusive rate again, longer
+                rate = next_rate(tried, start_rps, factor, max_rps, precision)
             if rate is None:
                 break
             step_dir = run_dir / f"step-{len(steps) + 1:02d}-{rate:.0f}rps"
             step_dir.mkdir()
             profile_path = step_dir / "profile.yaml"
-            profile_path.write_text(yaml.safe_dump(step_profile(rate, step_s, Scenario().weights)))
+            profile_path.write_text(yaml.safe_dump(step_profile(rate, seconds, Scenario().weights)))
             locust_run.run_headless(profile_path, load_profile(str(profile_path)), target, step_dir,
                                     settings.generators(), cpus["locust"], on_line=lambda *_: None)
             report = judge(step_dir, spec, prom, scrape=interval, instances=instances_of(stack_state, settings))
             stage = report["stages"][0] if report["stages"] else None
-            verdict = "pass" if report["verdict"]["exit_code"] == 0 else "fail" if report["verdict"]["exit_code"] == 1 else "insufficient"
-            if stage and stage["client"].get("generator_bound") and verdict == "pass":
-                verdict = "generator-bound"
-            tried.append((rate, verdict))
+            verdict = step_verdict(report)
+            if verdict == "inconclusive" and seconds == step_s and \
+                    time.time() - started + 2 * step_s + 15 <= budget_s:
+                seconds = 2 * step_s  # the same rate again, twice as long: more requests narrow the interval
+            else:
+                tried.append((rate, verdict))
+                seconds = step_s
             broken = [o["name"] for o in (stage or {}).get("objectives", []) if o["status"] == "fail"]
-            step = {"offered_rps": rate, "achieved_rps": stage and stage["server"]["rps_all_traffic"],
+            undecided = [o["name"] for o in (stage or {}).get("objectives", []) if o["status"] == "inconclusive"]
+            step = {"offered_rps": rate, "seconds": (stage or {}).get("window", {}).get("seconds"),
+                    "achieved_rps": stage and stage["server"]["rps_all_traffic"],
                     "samples": stage and stage["server"]["requests"], "verdict": verdict, "broken": broken,
+                    "inconclusive": undecided,
                     "p99_ms": stage and (stage["server"]["quantiles"].get("0.99") or {}).get("ms"),
                     "client_p99_ms": stage and stage["client"].get("hdr_p99_ms"),
                     "dropped": stage and stage["client"].get("dropped"), "folder": step_dir.name}
             steps.append(step)
             log(f"[slobench] capacity step {len(steps)}: {rate:.0f} req/s offered -> {verdict}"
-                + (f" ({', '.join(broken)})" if broken else "") + f", p99 {step['p99_ms']} ms, {step['samples']:.0f} samples")
+                + (f" ({', '.join(broken or undecided)})" if broken or undecided else "")
+                + f", p99 {step['p99_ms']} ms, {step['samples']:.0f} samples"
+                + (" (repeating it twice as long)" if seconds != step_s else ""))
     finally:
         if stack_state:
             local.down(run_dir / "stack", log=lambda *_: None)
-    best = max((s for s in steps if s["verdict"] == "pass"), key=lambda s: s["offered_rps"], default=None)
-    lowest_fail = min((s for s in steps if s["verdict"] == "fail"), key=lambda s: s["offered_rps"], default=None)
-    bound = min((s for s in steps if s["verdict"] == "generator-bound"), key=lambda s: s["offered_rps"], default=None)
-    result = {"service": spec.service, "capacity_rps": best and best["offered_rps"],
-              "capacity_achieved_rps": best and best["achieved_rps"],
-              "first_failing_rps": lowest_fail and lowest_fail["offered_rps"],
-              "seconds": round(time.time() - started, 1), "budget_s": budget_s, "steps": steps,
-              "bounded": not lowest_fail or not best,
-              "generator_bound_rps": bound and bound["offered_rps"]}
+    result = summarize(steps, precision)
+    result.update(service=spec.service, seconds=round(time.time() - started, 1), budget_s=budget_s, steps=steps)
     (run_dir / "capacity_report.json").write_text(json.dumps(result, indent=2) + "\n")
+    best = next((s for s in steps if s["offered_rps"] == result["capacity_rps"] and s["verdict"] == "pass"), None)
+    lowest_fail = next((s for s in steps if s["offered_rps"] == result["first_failing_rps"] and s["verdict"] == "fail"),
+                       None)
+    bound = result["generator_bound_rps"] and {"offered_rps": result["generator_bound_rps"]}
+    low, high = result["interval_rps"]
     lines = [f"# Capacity of {spec.service}", "",
-             f"Highest Poisson arrival rate meeting every objective: **{best['offered_rps']:.0f} req/s**" if best else
-             "No rate met every objective.",
+             f"Highest Poisson arrival rate meeting every objective with confidence: **{best['offered_rps']:.0f} req/s**"
+             f"; the capacity lies in [{low:.0f}, " + (f"{high:.0f}] req/s" if high else "?] req/s (nothing failed)")
+             + (f", resolved to {result['resolution']:.1%}" if result["resolution"] is not None else "")
+             + (" (the requested resolution was reached)" if result["resolved"] else
+                f" (the {precision:.0%} asked for was not reached within the budget)") if best else
+             "No rate met every objective with confidence.",
+             *([f"Inconclusive even twice as long: {', '.join(f'{r:.0f}' for r in result['inconclusive_rps'])} req/s "
+                "(their intervals straddle an objective: nothing above them is called confident)"]
+               if result["inconclusive_rps"] else []),
              f"Lowest rate that broke one: {lowest_fail['offered_rps']:.0f} req/s ({', '.join(lowest_fail['broken'])})"
              if lowest_fail else "No rate broke an objective within the search bounds.",
              *([f"At {bound['offered_rps']:.0f} req/s the load generator was saturated: that step measured the "
@@ -115,3 +147,22 @@ def search(settings: HarnessSettings, spec: SloSpec, start_rps: float = 500, fac
                      f"{s['client_p99_ms']} | {s['dropped']} | {s['verdict']} |")
     (run_dir / "capacity_report.md").write_text("\n".join(lines) + "\n")
     return run_dir, result
+
+
+def summarize(steps: list[dict], precision: float) -> dict:
+    """The capacity interval from the steps taken: the highest confident pass below every blocking step, the
+    lowest confident failure; pure."""
+    final = [s for s in steps if s["verdict"] != "inconclusive" or not any(
+        t is not s and t["offered_rps"] == s["offered_rps"] for t in steps[steps.index(s) + 1:])]
+    blocking = [s["offered_rps"] for s in final if s["verdict"] in BLOCKING]
+    ceiling = min(blocking, default=float("inf"))
+    passed = [s["offered_rps"] for s in final if s["verdict"] == "pass" and s["offered_rps"] < ceiling]
+    fails = [s["offered_rps"] for s in final if s["verdict"] == "fail"]
+    bound = [s["offered_rps"] for s in final if s["verdict"] == "generator-bound"]
+    best, lowest_fail = max(passed, default=None), min(fails, default=None)
+    resolution = (ceiling - best) / ceiling if best is not None and ceiling != float("inf") else None
+    return {"capacity_rps": best, "first_failing_rps": lowest_fail, "interval_rps": [best, lowest_fail],
+            "capacity_achieved_rps": next((s["achieved_rps"] for s in final if s["offered_rps"] == best), None),
+            "resolution": resolution, "resolved": resolution is not None and resolution <= precision,
+            "inconclusive_rps": sorted({s["offered_rps"] for s in final if s["verdict"] == "inconclusive"}),
+            "generator_bound_rps": min(bound, default=None), "bounded": lowest_fail is None or best is None}

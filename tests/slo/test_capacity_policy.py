@@ -1,7 +1,7 @@
 """The capacity search policy is pure: multiply until a failure, then bisect."""
 import pytest
 
-from slobench.capacity import next_rate
+from slobench.capacity import next_rate, summarize
 
 
 @pytest.mark.parametrize("tried, expected", [
@@ -21,3 +21,36 @@ def test_next_rate(tried, expected):
 
 def test_the_search_stops_at_the_maximum_rate():
     assert next_rate([(12_800, "pass")], start=500, factor=1.6, max_rps=20_000, precision=0.1) is None
+
+
+@pytest.mark.parametrize("tried, expected", [
+    ([(500, "pass"), (800, "inconclusive")], 650),
+    ([(500, "pass"), (800, "generator-bound")], 650),
+    ([(500, "pass"), (800, "fail"), (650, "pass"), (725, "pass"), (762.5, "pass")], None),
+    ([(500, "pass"), (800, "fail"), (650, "pass"), (725, "pass")], 762.5),
+], ids=["a step still inconclusive after its repeat stops the climb",
+        "a saturated generator stops the climb (it measured the generator)",
+        "the search stops within 5 % of the rate", "and goes on while the gap is wider"])
+def test_next_rate_with_confidence(tried, expected):
+    got = next_rate(tried, start=500, factor=1.6, max_rps=20_000, precision=0.05)
+    assert got == (pytest.approx(expected) if expected is not None else None)
+
+
+def _steps(*rated):
+    return [{"offered_rps": r, "verdict": v, "achieved_rps": r} for r, v in rated]
+
+
+@pytest.mark.parametrize("steps, capacity, interval, resolved", [
+    (_steps((500, "pass"), (800, "fail"), (650, "pass"), (725, "pass"), (762.5, "pass")), 762.5, [762.5, 800], True),
+    (_steps((500, "pass"), (800, "pass"), (1280, "fail")), 800, [800, 1280], False),
+    (_steps((500, "pass"), (800, "inconclusive"), (800, "pass"), (1280, "fail")), 800, [800, 1280], False),
+    (_steps((500, "pass"), (800, "fail"), (1280, "pass")), 500, [500, 800], False),
+    (_steps((500, "pass"), (800, "generator-bound")), 500, [500, None], False),
+    (_steps((500, "fail")), None, [None, 500], False),
+], ids=["resolved to within 5 %", "a wide interval says it was not resolved",
+        "an inconclusive step repeated and passing counts as its repeat's pass",
+        "never above a confident failure, whatever passed higher",
+        "a saturated generator is neither a pass nor the API's failure", "nothing passed"])
+def test_the_capacity_interval(steps, capacity, interval, resolved):
+    got = summarize(steps, precision=0.05)
+    assert got["capacity_rps"] == capacity and got["interval_rps"] == interval and got["resolved"] is resolved
