@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from slo.noise import judge_change, judge_counts
+from slo.promql import series_rate_window_s
 from slo.spec import BASELINE_FIGURES, SloSpec
 
 
@@ -44,32 +46,105 @@ def regression(name: str, old: float | None, new: float | None) -> float | None:
     return round(worse / abs(old), 4)
 
 
-def compare(stages: list[dict], baseline: dict, spec: SloSpec) -> tuple[dict, list[str]]:
-    """Each figure's change against the baseline's stage of the same name; regressions past the criteria fail."""
-    base_by_name = {s["name"]: s for s in baseline["stages"]}
+# Figure name -> (series, key) of the report's over-time data that samples it once per scrape (or second).
+SAMPLED = {"rps": ("server", "rps_all_traffic"), "mean": ("server", "mean_ms"), "p50": ("server", "p50_ms"),
+           "p95": ("server", "p95_ms"), "p99": ("server", "p99_ms"), "client_p99": ("client", "p99_ms")}
+
+
+def samples(reports: list[dict], stage_name: str, figure: str) -> list[float]:
+    """The figure's non-overlapping per-scrape values inside a stage's measured window, pooled over reports
+    (a run and its repeats): the stage's own per-scrape figures, else the report's over-time points (rates over
+    3 scrapes, so every third one is kept)."""
+    side, key = SAMPLED[figure]
+    out: list[float] = []
+    for report in reports:
+        stage = next((s for s in report["stages"] if s["name"] == stage_name), None)
+        series = ((report.get("series") or {}).get(side)) or {}
+        if stage is None:
+            continue
+        started = report["run"]["started"]
+        start, end = stage["window"]["start"] - started, stage["window"]["end"] - started
+        scraped = (stage["server"].get("per_scrape") or {}).get(key) if side == "server" else None
+        if scraped:  # exact per-scrape figures from the counters' raw samples
+            out += scraped
+        elif side == "server":
+            scrape = report["run"].get("scrape_interval", {}).get("seconds", 1.0)
+            reach = series_rate_window_s(scrape)
+            every = max(1, round(reach / series.get("step_s", scrape)))
+            points = [v for t, v in zip(series.get("t", []), series.get(key) or []) if start + reach <= t <= end
+                      and v is not None]
+            out += points[::every]
+        else:
+            out += [v for t, v in zip(series.get("t", []), series.get(key) or []) if start <= t < end and v is not None]
+    return out
+
+
+def run_spread(baseline: list[dict], current: list[dict], stage_name: str, figure: str,
+               spec: SloSpec) -> tuple[float, str]:
+    """The relative spread of a figure between identical runs: measured across the repeats of either side (the
+    larger coefficient of variation), else the SLO file's baseline.run_to_run."""
+    measured = []
+    for side in (baseline, current):
+        values = [GETTERS[figure](st) for r in side for st in r["stages"] if st["name"] == stage_name]
+        values = [v for v in values if v is not None]
+        if len(values) >= 2 and sum(values):
+            mean = sum(values) / len(values)
+            sd = (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5
+            measured.append(sd / abs(mean))
+    if measured:
+        return max(measured), f"measured across {max(len(baseline), len(current))} repeats"
+    return spec.baseline.run_to_run.get(figure, 0.0), "assumed: baseline.run_to_run; measure it with --repeat"
+
+
+def _counts(reports: list[dict], stage_name: str) -> tuple[float, float]:
+    stages = [s for r in reports for s in r["stages"] if s["name"] == stage_name]
+    return sum(s["server"].get("errors_5xx") or 0 for s in stages), sum(s["server"].get("requests") or 0 for s in stages)
+
+
+def compare(current: list[dict], baseline: list[dict], spec: SloSpec) -> tuple[dict, list[str]]:
+    """Each figure of each gated stage against the baseline's stage of the same name: regressed only when the
+    change is beyond what noise explains (slo/noise.py), and by more than the SLO file's max_regression, the
+    smallest change that matters. Either side may be several runs (repeats): their samples are pooled."""
+    level = spec.confidence_level
+    base_by_name = {s["name"]: s for s in baseline[0]["stages"]}
     rows, failures = [], []
-    for s in stages:
+    for s in current[0]["stages"]:
         b = base_by_name.get(s["name"])
         if b is None:
             continue
-        changes, worse_by = {}, {}
+        changes = {}
         for name, get in GETTERS.items():
             cur, old = get(s), get(b)
-            worse = worse_by[name] = regression(name, old, cur)
+            limit = spec.baseline.max_regression.get(name)
+            higher_is_worse = BASELINE_FIGURES[name] == "higher is worse"
+            if name in SAMPLED:
+                spread, source = run_spread(baseline, current, s["name"], name, spec)
+                test = judge_change(samples(baseline, s["name"], name), samples(current, s["name"], name), limit,
+                                    higher_is_worse, level, spread, source)
+            elif name == "error_ratio":
+                test = judge_counts(_counts(baseline, s["name"]), _counts(current, s["name"]), limit, level)
+            else:  # availability: every scrape seen, so a lower share is observed, not sampled
+                worse = regression(name, old, cur)
+                test = {"verdict": "regressed" if worse and worse > (limit or 0.0) else "within noise",
+                        "relative": {"shift": worse}, "p_value": 0.0,
+                        "method": "observed: the lowest share up over every scrape of the window"}
             changes[name] = {"baseline": old, "current": cur, "direction": BASELINE_FIGURES[name],
                              "change": round((cur - old) / old, 4) if cur is not None and old else None,
-                             "regression": None if worse is None or worse == float("inf") else worse,
-                             "appeared": worse == float("inf")}
-        for name, limit in spec.baseline.max_regression.items():
-            worse = worse_by[name]
-            if s["gated"] and worse is not None and worse > limit:
-                how = "from 0" if worse == float("inf") else f"by {worse:.1%}"
-                failures.append(f"stage {s['name']}: {name} worse {how} than the baseline (limit {limit:.0%})")
+                             "regression": regression(name, old, cur), **test}
+            if name in spec.baseline.max_regression and s["gated"] and test["verdict"] == "regressed":
+                rel, sign = (test.get("relative") or {}), (1 if higher_is_worse or name not in SAMPLED else -1)
+                worse = sorted(sign * rel[k] for k in ("low", "high")) if rel.get("low") is not None else None
+                how = (f"by {sign * rel['shift']:.1%} [{worse[0]:.1%}, {worse[1]:.1%}]" if worse
+                       else f"by {rel['shift']:.1%}" if rel.get("shift") is not None else "from none")
+                failures.append(f"stage {s['name']}: {name} worse {how} than the baseline, beyond noise "
+                                f"(p = {test['p_value']:.2g}; smallest change that matters "
+                                f"{spec.baseline.max_regression[name]:.0%})")
         rows.append({"stage": s["name"], "figures": changes})
-    models = {baseline["stages"][0]["client"].get("model", "closed") if baseline["stages"] else None,
-              stages[0]["client"].get("model", "closed") if stages else None} - {None}
+    models = {baseline[0]["stages"][0]["client"].get("model", "closed") if baseline[0]["stages"] else None,
+              current[0]["stages"][0]["client"].get("model", "closed") if current[0]["stages"] else None} - {None}
     note = MODELS_NOTE if len(models) > 1 else None
-    return {"run": baseline["run"]["id"], "stages": rows, "failures": failures, "models_note": note}, failures
+    return {"run": baseline[0]["run"]["id"], "runs": [r["run"]["id"] for r in baseline], "level": level,
+            "stages": rows, "failures": failures, "models_note": note}, failures
 
 
 def load_report(path: Path) -> dict:

@@ -65,3 +65,36 @@ def of_sums(sum_answer: dict | None, buckets: dict[float, dict[Key, float]], sta
     if not keys:
         return None
     return Blocks(tuple(total[k] for k in keys), tuple(sums[k] for k in keys))
+
+
+def _quantile(q: float, cumulative: list[tuple[float, float]]) -> float | None:
+    """Prometheus's histogram_quantile over one scrape's cumulative bucket increments (seconds)."""
+    total = cumulative[-1][1] if cumulative else 0
+    if total <= 0:
+        return None
+    rank, prev_le, prev = q * total, 0.0, 0.0
+    for le, count in cumulative:
+        if count >= rank:
+            if math.isinf(le):
+                return prev_le
+            return prev_le + (le - prev_le) * (rank - prev) / (count - prev) if count > prev else le
+        prev_le, prev = le, count
+    return prev_le
+
+
+def per_scrape(buckets: dict[float, dict[Key, float]], sums: Blocks | None, quantiles: list[float]) -> dict[str, list]:
+    """One value per scrape (and instance): the mean and each quantile of the requests between two scrapes, in ms;
+    non-overlapping, so a rank test can compare two runs' scrapes."""
+    total = buckets.get(math.inf) or {}
+    keys = [k for k in sorted(total) if total[k] > 0]
+    edges = sorted(buckets)
+    out: dict[str, list] = {f"p{q * 100:g}_ms": [] for q in quantiles}
+    for k in keys:
+        cumulative = [(le, buckets[le].get(k, 0.0)) for le in edges]
+        for q in quantiles:
+            v = _quantile(q, cumulative)
+            if v is not None:
+                out[f"p{q * 100:g}_ms"].append(round(1000 * v, 3))
+    if sums is not None:
+        out["mean_ms"] = [round(1000 * s / n, 3) for n, s in zip(sums.n, sums.x) if n > 0]
+    return out

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from slo import accuracy, collect as collect_mod
 from slo.baseline import compare
+from slo.blocks import per_scrape
 from slo.intervals import evidence_of
 from slo.figures import replica_figures, server_figures, sli_figures
 from slo.series import server_series
@@ -87,6 +88,7 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[st
                                st["end"], poisson_arrivals=kind == "open" and tl.get("arrival", "poisson") == "poisson")
         objectives = [judge_objective(o, server, st.get("offered_rps"), enough, client, evidence)
                       for o in spec.objectives]
+        server["per_scrape"] = per_scrape(evidence.bucket_blocks, evidence.mean_blocks, list(REPORT_QUANTILES))
         stage = {"index": st["index"], "name": st["name"], "users": st["users"], "offered_rps": st.get("offered_rps"),
                  "began": st.get("start", st["measure_from"]),
                  "window": {"start": st["measure_from"], "end": st["end"], "seconds": entry["window_s"]},
@@ -107,7 +109,6 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[st
         sentences += _down_sentences(stage)
         stages.append(stage)
 
-    comparison, baseline_failures = (compare(stages, baseline, spec) if baseline else (None, []))
     report = {
         "schema_version": SCHEMA_VERSION,
         "service": spec.service,
@@ -119,13 +120,15 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[st
         "stages": stages,
         "capacity": capacity(stages),
         "sentences": sentences,
-        "baseline": comparison,
+        "baseline": None,
         "reconciliation": _run_reconciliation(stages, spec),
         "replicas": replica_summary(stages, spec),
-        "verdict": run_verdict(stages, baseline_failures),
         "series": {"server": server_series(raw.get("series"), tl["wall_start"]), "client": client_series},
         "manifest": manifest,
     }
+    baselines = baseline if isinstance(baseline, list) else [baseline] if baseline else []
+    report["baseline"], failures = compare([report], baselines, spec) if baselines else (None, [])
+    report["verdict"] = run_verdict(stages, failures)
     return report
 
 

@@ -179,15 +179,32 @@ def notes(report: dict) -> Table | None:
     return Table("notes", "Notes", [], [], items) if items else None
 
 
+def _change_cell(v: dict) -> Cell:
+    """`+52.5 % [32.9, 72.2] regressed`: the shift and its interval (relative), and what the test called it."""
+    rel = v.get("relative") or {}
+    shown = (f"{rel['shift']:+.1%} [{rel['low']:+.1%}, {rel['high']:+.1%}]" if rel.get("low") is not None else
+             f"{rel['shift']:+.1%}" if rel.get("shift") is not None else
+             f"{v['change']:+.1%}" if v.get("change") is not None else "-")
+    verdict = v.get("verdict", "")
+    return Cell(f"{shown} {verdict}".strip(), "fail" if verdict == "regressed" else None)
+
+
 def baseline(report: dict) -> Table | None:
     b = report.get("baseline")
     if not b:
         return None
-    names = ("rps", "mean", "p50", "p95", "p99", "client_p99")
-    rows = [[row["stage"], *(f"{v['change']:+.1%}" if v["change"] is not None else "-" for v in row["figures"].values())]
-            for row in b["stages"]]
-    return Table("baseline", f"Against baseline {b['run']}", ["stage", *names], rows, list(b["failures"]),
-                 b.get("models_note"))
+    names = ("rps", "mean", "p50", "p95", "p99", "client_p99", "error_ratio")
+    rows = [[row["stage"], *(_change_cell(row["figures"][n]) for n in names)] for row in b["stages"]]
+    runs = b.get("runs") or [b["run"]]
+    return Table("baseline", f"Against baseline {', '.join(runs)}", ["stage", *names], rows,
+                 list(b["failures"]) or ["no figure changed beyond noise by more than its smallest change that matters"],
+                 " ".join(filter(None, [BASELINE_NOTE, b.get("models_note")])))
+
+
+BASELINE_NOTE = ("Each change is the Hodges-Lehmann shift of the stage's per-scrape figures (Fisher's exact test for "
+                 "the error ratio), relative to the baseline, with its interval widened for the spread between "
+                 "identical runs; it is regressed only when the whole interval lies beyond the SLO file's "
+                 "max_regression.")
 
 
 def drift(report: dict) -> Table | None:

@@ -89,8 +89,32 @@ def answers_for(latencies_s: list[float], statuses: dict[str, int] | None = None
     return {k: {"query": k, "result": v} for k, v in a.items()}
 
 
+def _series(stages: list[dict], slower: float = 1.0) -> dict:
+    """Range answers at 1 s over the run, as Prometheus gives them for the report's charts: each stage's figures
+    with a fixed ±3 % jitter (seeded by the stage's place, so identical stages give identical series)."""
+    import numpy as np
+
+    values: dict[str, list] = {k: [] for k in ("rps_all_traffic", "rps", "mean_ms", "p50_ms", "p95_ms", "p99_ms")}
+    for i, st in enumerate(stages):
+        lat = st["latencies"]
+        n = len(lat)
+        buckets = {le: sum(1 for x in lat if x <= le) for le in LE}
+        figures = {"rps_all_traffic": (st.get("all_traffic") or n) / 30, "rps": n / 30,
+                   "mean_ms": 1000 * sum(lat) / n if n else None,
+                   **{f"p{q * 100:g}_ms": 1000 * (histogram_quantile(q, buckets) or 0) if n else None
+                      for q in (0.5, 0.95, 0.99)}}
+        jitter = np.random.default_rng(i).uniform(0.97, 1.03, size=(len(values), 40))
+        for j, (key, out) in enumerate(values.items()):
+            for k in range(40):
+                if figures[key] is not None:
+                    out.append([1000.0 + 40 * i + k, str(figures[key] * jitter[j][k])])
+    return {"start": 1000.0, "end": 1000.0 + 40 * len(stages), "step_s": 1.0,
+            "answers": {k: {"query": k, "result": [{"metric": {}, "values": v}]} for k, v in values.items()}}
+
+
 def make_run(tmp: Path, spec: SloSpec, stages: list[dict]) -> Path:
-    """A run folder with a timeline and raw answers; each stage dict: name, offered_rps, latencies, (answer kwargs)."""
+    """A run folder with a timeline and raw answers (the over-time series too); each stage dict: name,
+    offered_rps, latencies, (answer kwargs)."""
     tl, raw = {"profile": "fake", "wall_start": 1000.0, "stopped_at": 1000.0 + 40 * len(stages), "stages": []}, []
     for i, st in enumerate(stages):
         start = 1000.0 + 40 * i
@@ -102,7 +126,7 @@ def make_run(tmp: Path, spec: SloSpec, stages: list[dict]) -> Path:
     tmp.mkdir(parents=True, exist_ok=True)
     (tmp / "stages.json").write_text(json.dumps(tl))
     (tmp / RAW_FILE).write_text(json.dumps({"prometheus_url": "http://fake", "metrics": spec.metrics.model_dump(),
-                                            "scrape_interval_s": 1.0, "stages": raw}))
+                                            "scrape_interval_s": 1.0, "stages": raw, "series": _series(stages)}))
     return tmp
 
 

@@ -13,8 +13,10 @@ from stack.procs import free_port, http_get, spawn, stop_pid, wait_until
 from tests import needs
 
 
-def judged_run(tmp: Path, profile_yaml: str, app_args: tuple = (), spec: SloSpec | None = None) -> tuple[dict, Path]:
-    """(report, run folder); every process it starts is stopped before it returns."""
+def judged_run(tmp: Path, profile_yaml: str, app_args: tuple = (), spec: SloSpec | None = None,
+               baseline: Path | None = None) -> tuple[dict, Path]:
+    """(report, run folder), judged against a baseline run folder when given; every process it starts is stopped
+    before it returns."""
     run_dir = tmp / "run"
     run_dir.mkdir(parents=True)
     (tmp / "known.yaml").write_text(profile_yaml)
@@ -31,7 +33,7 @@ def judged_run(tmp: Path, profile_yaml: str, app_args: tuple = (), spec: SloSpec
         prom_url = f"http://127.0.0.1:{prom_port}"
         wait_until(lambda: prometheus.target_up(prom_url), 30, "Prometheus scraping the known API")
         run_headless(tmp / "known.yaml", load_profile(str(tmp / "known.yaml")), url, run_dir, on_line=lambda *_: None)
-        report = judge(run_dir, spec or load_slo(), prom_url)
+        report = judge(run_dir, spec or load_slo(), prom_url, baseline)
     finally:
         stop_pid(api.pid)  # flushes the recorder
         if prom is not None:

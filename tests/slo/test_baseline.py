@@ -34,7 +34,7 @@ def test_each_figure_is_judged_in_its_own_direction(figure, old, new, expected):
 
 
 @pytest.mark.parametrize("criteria, current, fails", [
-    ({"error_ratio": 0.5}, {"statuses": {"200": 2970, "500": 30}}, "error_ratio worse from 0"),
+    ({"error_ratio": 0.5}, {"statuses": {"200": 2970, "500": 30}}, "error_ratio worse from none"),
     ({"availability": 0.0}, {"up_min": 0}, "availability worse by 100.0%"),
     ({"rps": 0.10}, {"all_traffic": 2000}, "rps worse by 33.3%"),
 ], ids=["a criterion on the error ratio is checked", "a criterion on availability is checked",

@@ -1,0 +1,76 @@
+"""Regressions beyond noise: a rank test on per-scrape figures, the Hodges-Lehmann shift and its interval."""
+import json
+
+import numpy as np
+import pytest
+
+from slo import noise
+from slo.spec import SloSpec, load_slo
+from tests.slo.fakes import evaluate_run, make_run, steady
+
+SPEC = SloSpec.model_validate({**load_slo().model_dump(),
+                               "baseline": {"max_regression": {"p50": 0.1, "mean": 0.1, "p99": 0.1, "rps": 0.1}}})
+
+
+@pytest.mark.parametrize("factor, limit, verdict", [
+    (1.0, 0.10, "within noise"), (1.5, 0.10, "regressed"), (1.05, 0.10, "within noise"), (0.6, 0.10, "improved"),
+], ids=["the same distribution is within noise", "50 % slower is regressed",
+        "5 % slower is below the smallest change that matters", "40 % faster is improved"])
+def test_a_shift_is_called_by_its_whole_interval(factor, limit, verdict):
+    rng = np.random.default_rng(1)
+    old = list(rng.normal(10, 1, 20))
+    new = list(rng.normal(10 * factor, 1, 20))
+    got = noise.judge_change(old, new, limit, higher_is_worse=True, level=0.95)
+    assert got["verdict"] == verdict
+    assert got["relative"]["low"] <= got["relative"]["shift"] <= got["relative"]["high"]
+
+
+def test_identical_runs_are_called_regressed_no_more_often_than_the_level_allows():
+    rng = np.random.default_rng(3)
+    called = sum(noise.judge_change(list(rng.lognormal(1, 0.3, 12)), list(rng.lognormal(1, 0.3, 12)), 0.0, True,
+                                    0.95)["verdict"] == "regressed" for _ in range(1000))
+    assert called / 1000 <= 0.025 + 3 * (0.025 * 0.975 / 1000) ** 0.5  # one side of a two-sided 95 % test
+
+
+def test_the_interval_holds_a_known_shift():
+    rng = np.random.default_rng(5)
+    old, new = rng.normal(20, 2, 40), rng.normal(26, 2, 40)
+    got = noise.hodges_lehmann(list(old), list(new), 0.95)
+    assert got["low"] < 6 < got["high"] and got["p_value"] < 0.001
+
+
+def test_too_few_points_cannot_tell():
+    assert noise.judge_change([1, 2, 3], [4, 5, 6], 0.1, True, 0.95)["verdict"] == "cannot tell"
+
+
+@pytest.mark.parametrize("old, new, verdict", [((0, 3000), (30, 3000), "regressed"), ((3, 3000), (4, 3000), "within noise")],
+                         ids=["errors appearing from none", "one more error in 3,000 is noise"])
+def test_error_counts_by_fisher(old, new, verdict):
+    assert noise.judge_counts(old, new, 0.5, 0.95)["verdict"] == verdict
+
+
+def _run(tmp_path, name, ms):
+    run = make_run(tmp_path / name, SPEC, [{"name": "s1", "offered_rps": 100, "latencies": steady(ms),
+                                            "all_traffic": 3000}])
+    return run
+
+
+def test_identical_runs_are_within_noise(tmp_path):
+    base = evaluate_run(_run(tmp_path, "a", 2), SPEC)
+    again = evaluate_run(_run(tmp_path, "b", 2), SPEC, baseline=base)
+    figures = again["baseline"]["stages"][0]["figures"]
+    # These runs kept no client seconds: the client's p99 cannot be tested, and says so.
+    assert {k: v["verdict"] for k, v in figures.items()} == {**{k: "within noise" for k in figures},
+                                                             "client_p99": "cannot tell"}
+    assert again["baseline"]["failures"] == [] and again["verdict"]["exit_code"] == 0
+
+
+def test_a_target_half_again_as_slow_is_regressed_on_p50_and_the_mean(tmp_path):
+    base = evaluate_run(_run(tmp_path, "a", 2), SPEC)
+    slower = evaluate_run(_run(tmp_path, "b", 3), SPEC, baseline=base)
+    figures = slower["baseline"]["stages"][0]["figures"]
+    assert figures["p50"]["verdict"] == figures["mean"]["verdict"] == "regressed"
+    assert figures["mean"]["relative"]["shift"] == pytest.approx(0.5, abs=0.03) and figures["mean"]["relative"]["low"] > 0.1
+    assert "Mann-Whitney" in figures["mean"]["method"] and "assumed: baseline.run_to_run" in figures["mean"]["method"]
+    assert any("p50 worse by" in f and "beyond noise" in f for f in slower["baseline"]["failures"])
+    assert slower["verdict"]["exit_code"] == 1
