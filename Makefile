@@ -45,8 +45,8 @@ compose-up: $(MODEL) ## Start API, Prometheus and Grafana with Docker Compose (G
 compose-down: ## Stop the Compose stack
 	docker compose -f stack/docker-compose.yml down
 
-loadtest: $(MODEL) ## Full run: stack, Locust (PROFILE=default|smoke|long|drifted), SLO and drift reports
-	$(PY) -m slobench loadtest --profile $(PROFILE) $(if $(SLO),--slo $(SLO)) $(if $(BASELINE),--baseline $(BASELINE)) $(if $(FAIL_ON_DRIFT),--fail-on-drift)
+loadtest: $(MODEL) ## Full run: stack, Locust (PROFILE=default|smoke|long|drifted, REPEAT=N), SLO and drift reports
+	$(PY) -m slobench loadtest --profile $(PROFILE) $(if $(REPEAT),--repeat $(REPEAT)) $(if $(SLO),--slo $(SLO)) $(if $(BASELINE),--baseline $(BASELINE)) $(if $(FAIL_ON_DRIFT),--fail-on-drift)
 
 worker: $(STAMP) ## A load-generator worker for a master on another host: make worker MASTER=host[:port] [PROFILE=]
 	@test -n "$(MASTER)" || { echo "make worker needs MASTER=host[:port] (the host running make loadtest with LOCUST_WORKERS=N)" >&2; exit 2; }

@@ -147,10 +147,17 @@ def compare(current: list[dict], baseline: list[dict], spec: SloSpec) -> tuple[d
             "stages": rows, "failures": failures, "models_note": note}, failures
 
 
-def load_report(path: Path) -> dict:
+def load_report(path: Path) -> list[dict]:
+    """A run's SLO report, or every run of a repeat set (its repeat_report.json names them): the baseline side
+    of a comparison, pooled."""
     path = Path(path)
-    if path.is_dir():
-        path = path / "slo_report.json"
+    if path.is_dir() and (path / "repeat_report.json").is_file():
+        runs = _read(path / "repeat_report.json").get("runs") or []
+        return [_read(path.parent / run / "slo_report.json") for run in runs]
+    return [_read(path / "slo_report.json" if path.is_dir() else path)]
+
+
+def _read(path: Path) -> dict:
     if not path.is_file():
         raise BaselineError(f"{path}: no SLO report there to compare with")
     try:

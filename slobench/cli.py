@@ -77,6 +77,8 @@ def cmd_loadtest(args, settings: HarnessSettings) -> int:
     from slobench.pipeline import loadtest
     profile = load_profile(args.profile)
     spec = load_slo(args.slo)
+    if args.repeat > 1:
+        return _repeated(args, settings, profile, spec)
     run_dir = None
     try:
         run_dir, report = loadtest(settings, args.profile, profile, spec, Path(args.slo), args.baseline,
@@ -86,6 +88,20 @@ def cmd_loadtest(args, settings: HarnessSettings) -> int:
               f"`slobench evaluate results/latest --prometheus-url URL`.", file=sys.stderr)
         return EXIT_CANNOT_JUDGE
     return _summary(run_dir, report, args.fail_on_drift)
+
+
+def _repeated(args, settings: HarnessSettings, profile, spec) -> int:
+    """--repeat N: the profile N times, each judged in its own run folder, then the repeat set's own report."""
+    from slobench.pipeline import repeated
+    set_dir, summary, codes = repeated(settings, args.profile, profile, spec, Path(args.slo), args.baseline,
+                                       None if args.no_drift else _drift_check(), args.repeat, log=_say)
+    print()
+    print((set_dir / "repeat_report.md").read_text())
+    print(f"repeat set: {set_dir}/repeat_report.md (runs: {', '.join(summary['runs'])})")
+    code = summary["verdict"]["exit_code"]
+    if code == 0 and args.fail_on_drift and EXIT_DRIFT in codes:
+        return EXIT_DRIFT
+    return code
 
 
 def cmd_evaluate(args, settings: HarnessSettings) -> int:
@@ -158,11 +174,23 @@ def _stop_on_signals() -> None:
 ACTIONABLE = (SpecError, EvaluationError, PrometheusError, StackError, BaselineError, TimelineError)
 
 
+def _at_least_one(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= n <= 50:
+        raise argparse.ArgumentTypeError(f"{n}: repeat between 1 and 50 times")
+    return n
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="slobench", description="Load-test a prediction API and judge it against its SLOs.")
     sub = parser.add_subparsers(dest="command", required=True)
     lt = sub.add_parser("loadtest", help="run a load profile end to end and judge it")
     lt.add_argument("--profile", default="default", help="profile name in loadtests/profiles/ or a YAML path")
+    lt.add_argument("--repeat", type=_at_least_one, default=1,
+                    help="run the profile N times and report each figure's median and spread (a repeat set)")
     ev = sub.add_parser("evaluate", help="re-judge a past run (from its saved Prometheus answers) against an SLO file")
     ev.add_argument("run", help="results/<run> folder")
     ev.add_argument("--prometheus-url", help="query this Prometheus again instead of the saved answers")
@@ -182,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     for p in (lt, ev, ui, cap):
         p.add_argument("--slo", default=str(DEFAULT_SLO_PATH), help="SLO file (default slo/slos.yaml)")
     for p in (lt, ev):
-        p.add_argument("--baseline", type=Path, help="a previous run folder to compare with")
+        p.add_argument("--baseline", type=Path, help="a previous run folder, or repeat set, to compare with")
         p.add_argument("--no-drift", action="store_true", help="skip the drift check")
         p.add_argument("--fail-on-drift", action="store_true",
                        help=f"exit {EXIT_DRIFT} when the SLOs pass but the drift check says RETRAIN")

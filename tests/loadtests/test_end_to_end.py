@@ -232,3 +232,22 @@ def test_a_bad_profile_stops_before_anything_starts(tmp_path):
     done = _run(tmp_path, str(bad))
     assert done.returncode == 2 and "bad.yaml: stages[t1].users: must be >= 1" in done.stderr
     assert not (tmp_path / "results").exists()
+
+
+def test_a_repeat_set_keeps_every_run_and_reports_their_spread(tmp_path):
+    profile = tmp_path / "one.yaml"
+    profile.write_text(closed_profile("one", ("o1", 20, 100, 12)))
+    done = _run(tmp_path, str(profile), "--repeat", "2", "--no-drift", timeout=200)
+    assert done.returncode in (0, 4), done.stdout + done.stderr
+    results = tmp_path / "results"
+    sets = [p for p in results.iterdir() if (p / "repeat_report.json").is_file()]
+    assert len(sets) == 1 and sets[0].name.endswith("-one-x2")
+    summary = json.loads((sets[0] / "repeat_report.json").read_text())
+    assert len(summary["runs"]) == 2 and all((results / r / "slo_report.json").is_file() for r in summary["runs"])
+    rps = summary["stages"][0]["figures"]["rps"]
+    assert rps["n"] == 2 and rps["min"] <= rps["median"] <= rps["max"] and rps["cv"] is not None
+    assert "repeat 1 of 2" in done.stdout and "repeat 2 of 2" in done.stdout
+    assert f"repeat set: {sets[0]}/repeat_report.md" in done.stdout
+    # Each repeat is in the history of runs.
+    index = (results / "index.html").read_text()
+    assert all(r in index for r in summary["runs"])

@@ -1,0 +1,54 @@
+"""A repeat set: medians with their spread per stage, and one verdict (repeats that disagree: inconclusive)."""
+import json
+
+import pytest
+
+from slo import repeats
+from slo.baseline import load_report
+from slo.spec import load_slo
+from tests.slo.fakes import evaluate_run, make_run, steady
+
+SPEC = load_slo()
+
+
+def _report(tmp_path, name, ms, tail_share=0.0):
+    run = make_run(tmp_path / name, SPEC, [{"name": "s1", "offered_rps": 100, "all_traffic": 3000,
+                                            "latencies": steady(ms, tail_ms=200, tail_share=tail_share)}])
+    return evaluate_run(run, SPEC)
+
+
+def test_each_figure_gets_its_median_range_interval_and_cv(tmp_path):
+    reports = [_report(tmp_path, f"r{i}", ms) for i, ms in enumerate((2, 3, 4))]
+    summary = repeats.summarize(reports)
+    mean = summary["stages"][0]["figures"]["mean"]
+    assert (mean["median"], mean["min"], mean["max"]) == (3.0, 2.0, 4.0)
+    assert mean["low"] < 3.0 < mean["high"] and mean["cv"] == pytest.approx(1 / 3, abs=1e-3)
+    assert summary["verdict"]["exit_code"] == 0 and summary["runs"] == [r["run"]["id"] for r in reports]
+
+
+@pytest.mark.parametrize("shares, status, code", [
+    ((0.0, 0.0), "pass", 0), ((0.03, 0.03), "fail", 1), ((0.0, 0.03), "inconclusive", 4),
+], ids=["repeats that all pass pass", "repeats that all fail fail", "a verdict that differs between repeats is inconclusive"])
+def test_one_verdict_for_the_set(tmp_path, shares, status, code):
+    summary = repeats.summarize([_report(tmp_path, f"r{i}", 2, s) for i, s in enumerate(shares)])
+    assert summary["verdict"]["status"] == status and summary["verdict"]["exit_code"] == code
+    if status == "inconclusive":
+        assert summary["stages"][0]["objectives"]["p99"] == {"status": "inconclusive", "per_run": ["pass", "fail"]}
+        assert "p99 in s1 (pass, fail)" in summary["verdict"]["reason"]
+
+
+def test_a_repeat_set_is_a_baseline_of_all_its_runs(tmp_path):
+    reports = [_report(tmp_path / "results", f"r{i}", ms) for i, ms in enumerate((2, 2.2, 2.1))]
+    for r in reports:
+        (tmp_path / "results" / r["run"]["id"] / "slo_report.json").write_text(json.dumps(r))
+    set_dir = tmp_path / "results" / "set"
+    set_dir.mkdir()
+    repeats.write(set_dir, repeats.summarize(reports))
+    loaded = load_report(set_dir)
+    assert [r["run"]["id"] for r in loaded] == ["r0", "r1", "r2"]
+    # Compared with a run, the spread between identical runs is the repeats' own, measured.
+    current = evaluate_run(make_run(tmp_path / "cur", SPEC, [{"name": "s1", "offered_rps": 100, "all_traffic": 3000,
+                                                              "latencies": steady(2)}]), SPEC, baseline=loaded)
+    mean = current["baseline"]["stages"][0]["figures"]["mean"]
+    assert "measured across 3 repeats" in mean["method"] and mean["run_spread"] == pytest.approx(0.0476, abs=0.001)
+    assert "| mean | 2.1 | 2-2.2 |" in (set_dir / "repeat_report.md").read_text()
