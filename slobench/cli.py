@@ -19,7 +19,8 @@ from slo.evaluate import EvaluationError
 from slo.report_text import terminal
 from slo.spec import DEFAULT_SLO_PATH, load_slo
 from common.environment import environment_error
-from slobench.history import rerender_all, write_index
+from slobench import change_points
+from slobench.history import collect as collect_history, rerender_all, write_index
 from slobench.settings import HarnessSettings
 from stack.procs import StackError
 
@@ -134,6 +135,9 @@ def cmd_report(args, settings: HarnessSettings) -> int:
         for path in rerender_all(results):
             print(f"redrawn: {path}")
     print(f"history of runs: {write_index(results)}")
+    for c in change_points.of_history(collect_history(results)[0]):
+        print(f"change point: {c['profile']} {c['series']}: {c['before']:g} -> {c['after']:g} ({c['change']:+.1%}, "
+              f"p = {c['p_value']:.1e}) from run {c['run']}")
     return 0
 
 

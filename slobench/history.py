@@ -10,6 +10,7 @@ from slo.html_page import e, page, table_html, chart_html
 from slo.report_charts import chart
 from slo.report_tables import Cell, Table
 from slo.reports import rerender
+from slobench import change_points
 
 INDEX = "index.html"
 PALETTE = ["#2b6cb0", "#c05621", "#2f855a", "#6b46c1", "#b83280", "#2c7a7b"]
@@ -45,7 +46,9 @@ def summary(run_dir: Path) -> dict | None:
             "commit": (git.get("commit") or "")[:10] + ("+" if git.get("dirty") else ""),
             "verdict": report["verdict"]["status"], "capacity_rps": cap.get("highest_passing_rps"),
             "capacity_stage": cap.get("highest_passing_stage"), "gated_p99_ms": _gated_p99(report),
-            "p99_slo_ms": p99_slo, "drift": drift.get("decision") or drift.get("status") or "-"}
+            "p99_slo_ms": p99_slo, "drift": drift.get("decision") or drift.get("status") or "-",
+            "stages": {st["name"]: {"p99_ms": (st["server"]["quantiles"].get("0.99") or {}).get("ms"),
+                                    "mean_ms": st["server"].get("mean_ms")} for st in report["stages"]}}
 
 
 def collect(results: Path) -> tuple[list[dict], int]:
@@ -60,14 +63,18 @@ def collect(results: Path) -> tuple[list[dict], int]:
     return sorted(rows, key=lambda r: r["started"], reverse=True), unjudged
 
 
-def _across_runs(rows: list[dict], key: str, title: str, unit: str, slo_key: str | None = None) -> dict:
-    """One line per profile, oldest run first; hovering a point names its run and commit."""
+def _across_runs(rows: list[dict], key: str, title: str, unit: str, slo_key: str | None = None,
+                 steps: set[tuple[str, str]] = frozenset()) -> dict:
+    """One line per profile, oldest run first; hovering a point names its run and commit; a diamond marks the
+    first run after a change point (`steps`: (profile, run))."""
     data = []
     for i, profile in enumerate(sorted({r["profile"] for r in rows})):
         mine = sorted((r for r in rows if r["profile"] == profile), key=lambda r: r["started"])
         color = PALETTE[i % len(PALETTE)]
         data.append({"type": "scatter", "mode": "lines+markers", "name": profile, "line": {"color": color},
-                     "marker": {"size": 9, "color": ["#c53030" if r["verdict"] != "pass" else color for r in mine]},
+                     "marker": {"size": [15 if (profile, r["run"]) in steps else 9 for r in mine],
+                                "symbol": ["diamond" if (profile, r["run"]) in steps else "circle" for r in mine],
+                                "color": ["#c53030" if r["verdict"] != "pass" else color for r in mine]},
                      "x": [time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(r["started"])) for r in mine],
                      "y": [r[key] for r in mine], "text": [f"{r['run']} @ {r['commit'] or '?'} ({r['verdict']})" for r in mine],
                      "hovertemplate": f"%{{text}}<br>%{{y:.1f}} {unit}<extra>{e(profile)}</extra>"})
@@ -80,10 +87,28 @@ def _across_runs(rows: list[dict], key: str, title: str, unit: str, slo_key: str
                                     "yaxis": {"title": {"text": unit}, "rangemode": "tozero"}})
 
 
+def _change_table(found: list[dict]) -> Table:
+    rows = [[c["profile"], c["series"], Cell(c["run"], attrs={"data-change-run": c["run"]}, href=f"{c['run']}/report.html"),
+             f"{c['before']:g} -> {c['after']:g}", f"{c['change']:+.1%}", f"{c['p_value']:.1e}"] for c in found]
+    if not change_points.available():
+        note = "Change points need Apache Otava: pip install 'slobench[history]' (make setup installs it)."
+    else:
+        note = (f"Apache Otava's E-divisive means with a t-test (p < {change_points.MAX_PVALUE:g}) over each profile's "
+                f"runs, oldest first (at least {change_points.MIN_RUNS}): the run named is the first after the step. "
+                + ("None found: the history holds no step beyond its noise." if not found else ""))
+    return Table("change-points", f"Change points ({len(found)})", ["profile", "series", "first run after",
+                                                                   "mean before -> after", "change", "p-value"],
+                 rows, note=note)
+
+
 def render(rows: list[dict], unjudged: int = 0) -> str:
-    charts = [_across_runs(rows, "capacity_rps", "Capacity across runs: the highest passing stage's req/s", "req/s"),
+    found = change_points.of_history(rows)
+    steps = {"capacity": {(c["profile"], c["run"]) for c in found if c["series"].startswith("capacity")},
+             "p99": {(c["profile"], c["run"]) for c in found if " p99 " in c["series"]}}
+    charts = [_across_runs(rows, "capacity_rps", "Capacity across runs: the highest passing stage's req/s", "req/s",
+                           steps=steps["capacity"]),
               _across_runs(rows, "gated_p99_ms", "Gated p99 across runs: the worst p99 of the stages the gate judged",
-                           "ms", "p99_slo_ms")] if rows else []
+                           "ms", "p99_slo_ms", steps=steps["p99"])] if rows else []
     table = Table("runs", f"Runs ({len(rows)})", ["run", "started (UTC)", "profile", "commit", "verdict", "capacity",
                                                   "gated p99", "drift"],
                   [[Cell(r["run"], attrs={"data-run": r["run"]}, href=f"{r['run']}/report.html"),
@@ -94,7 +119,7 @@ def render(rows: list[dict], unjudged: int = 0) -> str:
     body = ("<h1>slobench runs</h1><p class='muted'>Every judged run in this folder, newest first; red points did not "
             "pass. Rebuilt after every run and by <code>make report</code>."
             + (f" {unjudged} folder(s) without a report (cut runs, capacity searches) are not listed." if unjudged else "")
-            + "</p>" + "".join(chart_html(c) for c in charts) + table_html(table))
+            + "</p>" + "".join(chart_html(c) for c in charts) + table_html(_change_table(found)) + table_html(table))
     return page("slobench runs", body, charts)
 
 
