@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from xml.etree import ElementTree as ET
 
+from slo.intervals import describe, limit_text
 from slo.report_text import fmt
+from slo.verdict import advice
 
 
 def junit(report: dict) -> str:
@@ -14,6 +16,9 @@ def junit(report: dict) -> str:
             counts["tests"] += 1
             case = ET.SubElement(suite, "testcase", classname=f"{report['service']}.{s['name']}", name=o["name"])
             text = f"{o['name']} = {fmt(o['measured'], o['unit'])} (threshold {fmt(o['threshold'], o['unit'])}): {o['status']}"
+            if (o.get("confidence") or {}).get("low") is not None:
+                c = o["confidence"]
+                text += f"; {c['terms']}: {describe(c)} against {limit_text(c)}"
             if o.get("detail"):
                 text += f"; {o['detail']}"
             if not s["gated"]:
@@ -22,6 +27,10 @@ def junit(report: dict) -> str:
             elif o["status"] == "fail":
                 counts["failures"] += 1
                 ET.SubElement(case, "failure", message=text)
+            elif o["status"] == "inconclusive":
+                # Not a pass: the interval straddles the objective (the run exits 4).
+                counts["errors"] += 1
+                ET.SubElement(case, "error", type="inconclusive", message=advice(s, o))
             elif o["status"] in ("no_data", "insufficient"):
                 counts["errors"] += 1
                 ET.SubElement(case, "error", message=text)
@@ -29,4 +38,7 @@ def junit(report: dict) -> str:
                 ET.SubElement(case, "system-out").text = text
     for k, v in counts.items():
         suite.set(k, str(v))
+    props = ET.SubElement(suite, "properties")
+    ET.SubElement(props, "property", name="verdict", value=report["verdict"]["status"])
+    ET.SubElement(props, "property", name="exit_code", value=str(report["verdict"]["exit_code"]))
     return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"

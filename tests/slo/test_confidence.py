@@ -1,10 +1,13 @@
 """Verdicts that say how sure they are: intervals from exact counts, widened for requests that come in bursts."""
+from xml.etree import ElementTree as ET
+
 import numpy as np
 import pytest
 from scipy import stats
 
 from slo import confidence as ci
 from slo.confidence import Blocks
+from slo.report_junit import junit
 from slo.spec import load_slo
 from tests.slo.fakes import evaluate_run, make_run, steady
 
@@ -71,6 +74,11 @@ def test_a_known_share_of_slow_calls(tmp_path, share, status, exit_code):
     if status == "inconclusive":
         assert report["verdict"]["status"] == "inconclusive"
         assert "p99 in s1" in report["verdict"]["reason"] and "no stage length decides it" in report["verdict"]["reason"]
+        # JUnit: not a pass either: an error of type inconclusive naming the interval, and the run's exit code.
+        suite = ET.fromstring(junit(report).split("?>", 1)[1])
+        error = suite.find("testcase[@name='p99']/error")
+        assert error.get("type") == "inconclusive" and "against 1 %" in error.get("message")
+        assert suite.find("properties/property[@name='exit_code']").get("value") == "4"
 
 
 def test_an_inconclusive_share_near_the_limit_says_how_long_the_stage_must_be(tmp_path):
