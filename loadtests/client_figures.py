@@ -119,6 +119,7 @@ class Merger:
         self.series = SeriesMerger()
         self.workers: dict[str, dict[str, dict]] = {}   # worker -> stage -> {requests, cpu_s, wall_s}
         self.arrivals: dict[str, list[int]] = {}        # stage -> [sent, dropped]
+        self.finals: dict | None = None                 # master: {expected, received} worker finals
 
     def add(self, delta: dict) -> None:
         worker = self.workers.setdefault(delta["worker"], {})
@@ -143,7 +144,7 @@ class Merger:
 
     def save(self, folder: Path) -> Path:
         doc = {"stages": {k: {"hdr": h.encode().decode(), **self.counts[k]} for k, h in self.hdr.items()},
-               "series": self.series.doc(), "workers": self.workers, "arrivals": self.arrivals}
+               "series": self.series.doc(), "workers": self.workers, "arrivals": self.arrivals, "finals": self.finals}
         path = Path(folder) / FILE
         path.write_text(json.dumps(doc))
         return path

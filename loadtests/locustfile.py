@@ -42,7 +42,7 @@ _log = RequestLog() if SETTINGS.request_log else None  # the raw per-request log
 _sent = SentRecorder(SPOOL)
 _figures = StageRecorder(PROFILE)   # this process's client figures, sent to the master as they come
 _merged = Merger()                  # the master's (or the only process's) merge of every process's figures
-_state: dict = {"wall_start": None, "run_dir": None, "final_sent": False, "finals": set()}
+_state: dict = {"wall_start": None, "run_dir": None, "final_sent": False, "finals": set(), "joined": set()}
 
 
 def _keep(response, endpoint: str, user_id: str | None, features_json: str) -> None:
@@ -165,8 +165,10 @@ def _wait_for_finals(runner, timeout: float = 10.0) -> None:
     deadline = time.time() + timeout
     while len(_state["finals"]) < runner.worker_count and time.time() < deadline:
         gevent.sleep(0.1)
-    if len(_state["finals"]) < runner.worker_count:
-        print(f"[slobench] only {len(_state['finals'])} of {runner.worker_count} workers sent their final figures",
+    expected = max(runner.worker_count, len(_state["joined"]))
+    _merged.finals = {"expected": expected, "received": len(_state["finals"])}
+    if len(_state["finals"]) < expected:
+        print(f"[slobench] only {len(_state['finals'])} of {expected} workers sent their final figures",
               flush=True)
 
 
@@ -183,6 +185,7 @@ def _on_worker_report(client_id, data, **_):
 
 @events.worker_connect.add_listener
 def _on_worker_connect(client_id, **_):
+    _state["joined"].add(client_id)  # a worker lost mid-run still counts as expected
     print(f"[slobench] worker joined: {client_id}", flush=True)
 
 
@@ -218,6 +221,8 @@ def _progress(environment):
         if time.time() - last_live >= EVERY_S - 0.25:
             last_live = time.time()
             w = window_at(windows, elapsed)
+            if _state["run_dir"]:  # kept current: a Locust killed mid-stage leaves where it got to
+                timeline.write(_state["run_dir"], timeline.build(PROFILE, _state["wall_start"]))
             if w is not None:
                 total = environment.stats.total
                 print(live_line(w, len(windows), elapsed, environment.runner.user_count, total.current_rps,

@@ -27,7 +27,9 @@ def build(profile: Profile, wall_start: float, stopped_at: float | None = None) 
         stages.append({"index": w.index, "name": w.name, "users": w.users, "offered_rps": w.offered_rps,
                        "start": round(start, 3), "measure_from": round(min(wall_start + w.measure_from_s, end), 3),
                        "end": round(end, 3), "completed": end >= wall_start + w.end_s - 0.5})
-    return {"profile": profile.name, "kind": profile.kind, "arrival": profile.arrival, "wall_start": wall_start, "stopped_at": round(now, 3), "stages": stages}
+    planned = [{"name": w.name, "offered_rps": w.offered_rps} for w in profile.windows()]
+    return {"profile": profile.name, "kind": profile.kind, "arrival": profile.arrival, "planned": planned,
+            "wall_start": wall_start, "stopped_at": round(now, 3), "stages": stages}
 
 
 def write(run_dir: Path, timeline: dict) -> Path:

@@ -11,7 +11,7 @@ from slo.intervals import evidence_of
 from slo.figures import replica_figures, server_figures, sli_figures
 from slo.series import server_series
 from slo.spec import LatencyQuantile, RatioSli, SloSpec, ThresholdSli
-from slo.verdict import capacity, is_gated, judge_objective, mean_hides_tail, run_verdict, stage_status
+from slo.verdict import capacity, completeness, is_gated, judge_objective, mean_hides_tail, run_verdict, stage_status
 
 SCHEMA_VERSION = 1
 REPORT_QUANTILES = (0.5, 0.95, 0.99)
@@ -59,10 +59,11 @@ def _down_sentences(stage: dict) -> list[str]:
 
 def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[str, dict | None],
              baseline: dict | None = None, processes: int = 1, client_series: dict | None = None,
-             manifest: dict | None = None) -> dict:
+             manifest: dict | None = None, run_end: dict | None = None) -> dict:
     """The SLO report of a run: tl is its stage timeline (stages.json), clients the generator's figures per stage
     (None where no client log was kept), raw the Prometheus answers, client_series the generator's seconds,
-    manifest what ran where; all data, read by the caller."""
+    manifest what ran where, run_end how it ended (Locust's exit code, an interrupt, worker finals); all data,
+    read by the caller."""
     db = Path(run_dir) / "predictions.db"
     quantile_objectives = {o.name: (o.quantile, o.threshold_ms) for o in spec.objectives if isinstance(o, LatencyQuantile)}
     if raw.get("metrics") != spec.metrics.model_dump():
@@ -128,7 +129,8 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[st
     }
     baselines = baseline if isinstance(baseline, list) else [baseline] if baseline else []
     report["baseline"], failures = compare([report], baselines, spec) if baselines else (None, [])
-    report["verdict"] = run_verdict(stages, failures)
+    report["completeness"] = completeness(tl, spec, run_end)
+    report["verdict"] = run_verdict(stages, failures, report["completeness"])
     return report
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 
 from common.specfile import SpecError, load_yaml
-from slo.spec import WINDOW
+from slo.spec import STEP, WINDOW, WINDOW_S
 
 # A bare counter selector, e.g. http_requests_total{code!~"5.."}: summed over the window with increase().
 _SELECTOR = re.compile(r"^\s*[A-Za-z_:][A-Za-z0-9_:]*\s*(\{[^{}]*\})?\s*$")
@@ -49,16 +49,42 @@ def _get(node, where: str, filename: str, *keys: str):
     return node
 
 
-def _windowed(query: str, counter: bool, where: str, filename: str) -> str:
-    """A query summing events over {{window}}: templated ones as they are, bare counter selectors wrapped."""
+# sum(selector), sum by (a, b) (selector) or sum(selector) by (a, b): the OpenSLO spec's own ratioMetric example.
+_SUM_OF_SELECTOR = re.compile(r"^\s*sum\s*(?:(?:by|without)\s*\([^()]*\)\s*)?\(\s*(?P<sel>[A-Za-z_:][A-Za-z0-9_:]*"
+                              r"\s*(?:\{[^{}]*\})?)\s*\)\s*(?:(?:by|without)\s*\([^()]*\))?\s*$")
+_OWN_RANGE = re.compile(r"\[\s*\d+[smhdwy]")
+
+
+def _windowed(query: str, counter: bool, where: str, filename: str) -> tuple[str, str]:
+    """(a query counting events over {{window}}, how it was mapped). Templated queries take the stage window
+    (a rate times its length is a count); counters give their increase over it; rate-like queries with their
+    own range are averaged over it."""
     if not isinstance(query, str) or not query.strip():
         _fail(filename, where, "a PromQL query is required")
-    if _TEMPLATE.search(query):
-        return f"sum({_TEMPLATE.sub(WINDOW, query)})"
-    if counter and _SELECTOR.match(query):
-        return f"sum(increase({query.strip()}[{WINDOW}]))"
-    _fail(filename, where, "cannot map this query onto a stage window: give a counter selector (with "
-                           "counter: true) or a query with [{{.window}}] where the range goes")
+    q = query.strip()
+    if _TEMPLATE.search(q):
+        inner = _TEMPLATE.sub(WINDOW, q)
+        if re.search(r"\b(rate|irate)\s*\(", inner):
+            return f"sum({inner}) * {WINDOW_S}", "the team's rate over the stage window, times its length"
+        return f"sum({inner})", "the team's query over the stage window"
+    if counter and re.search(r"\b(rate|irate|increase|delta)\s*\(", q):
+        _fail(filename, where, "counter: true, but this query already computes a rate or an increase: set "
+                               "counter: false (a rate-like query is averaged over the window)")
+    if counter and _SELECTOR.match(q):
+        return f"sum(increase({q}[{WINDOW}]))", "increase() of the counter over the window (exact)"
+    if counter and (m := _SUM_OF_SELECTOR.match(q)):
+        # The increase of a sum of counters is the sum of their increases, each with its resets handled.
+        return (f"sum(increase({m.group('sel').strip()}[{WINDOW}]))",
+                "the sum rewritten as a sum of increase() inside the aggregation (exact)")
+    if counter:
+        return (f"sum(increase(({q})[{WINDOW}:{STEP}]))",
+                "increase() of the query evaluated at every scrape of the window (a drop counts as a counter reset)")
+    if _OWN_RANGE.search(q):
+        return (f"sum(avg_over_time(({q})[{WINDOW}:{STEP}])) * {WINDOW_S}",
+                "the rate averaged over the window at the scrape step, times its length; its own range smooths "
+                "the stage's edges (it reaches back before the window)")
+    _fail(filename, where, "cannot map this query onto a stage window: with counter: false, give a rate-like "
+                           "query with its own range (sum(rate(x[5m]))), or a query with [{{.window}}]")
 
 
 def _target(objective: dict, where: str, filename: str) -> float:
@@ -120,20 +146,18 @@ def from_openslo(docs: list, filename: str) -> dict:
             if "ratioMetric" in indicator:
                 ratio = indicator["ratioMetric"]
                 counter = bool(ratio.get("counter", True))
-                if not counter:
-                    _fail(filename, f"{at}.ratioMetric.counter", "only counters (counter: true) can be summed "
-                          "over a stage window")
                 good_bad = [k for k in ("good", "bad") if k in ratio]
                 if len(good_bad) != 1:
                     _fail(filename, f"{at}.ratioMetric", "exactly one of good and bad is required")
                 kind = good_bad[0]
-                query = _windowed(_source_query(ratio[kind], f"{at}.ratioMetric.{kind}", filename), counter,
-                                  f"{at}.ratioMetric.{kind}.metricSource.spec.query", filename)
-                total = _windowed(_source_query(_get(ratio, f"{at}.ratioMetric", filename, "total"),
-                                                f"{at}.ratioMetric.total", filename), counter,
-                                  f"{at}.ratioMetric.total.metricSource.spec.query", filename)
+                query, how = _windowed(_source_query(ratio[kind], f"{at}.ratioMetric.{kind}", filename), counter,
+                                       f"{at}.ratioMetric.{kind}.metricSource.spec.query", filename)
+                total, how_total = _windowed(_source_query(_get(ratio, f"{at}.ratioMetric", filename, "total"),
+                                                           f"{at}.ratioMetric.total", filename), counter,
+                                             f"{at}.ratioMetric.total.metricSource.spec.query", filename)
+                mapping = f"{kind}: {how}" + (f"; total: {how_total}" if how_total != how else "")
                 objectives.append({"name": goal_name, "kind": "ratio", "target": target, "description": description,
-                                   f"{kind}_query": query, "total_query": total})
+                                   f"{kind}_query": query, "total_query": total, "mapping": mapping})
             elif "thresholdMetric" in indicator:
                 query = _source_query(indicator["thresholdMetric"], f"{at}.thresholdMetric", filename)
                 op, value = goal.get("op"), goal.get("value")
@@ -161,21 +185,22 @@ def from_sloth(doc: dict, filename: str) -> dict:
         sli = _get(slo, where, filename, "sli")
         if "events" in sli:
             events = sli["events"]
-            bad = _windowed(_get(events, f"{where}.sli.events", filename, "error_query"), False,
-                            f"{where}.sli.events.error_query", filename)
-            total = _windowed(_get(events, f"{where}.sli.events", filename, "total_query"), False,
-                              f"{where}.sli.events.total_query", filename)
+            bad, how = _windowed(_get(events, f"{where}.sli.events", filename, "error_query"), False,
+                                 f"{where}.sli.events.error_query", filename)
+            total, _ = _windowed(_get(events, f"{where}.sli.events", filename, "total_query"), False,
+                                 f"{where}.sli.events.total_query", filename)
         elif "raw" in sli:
-            ratio = _windowed(_get(sli["raw"], f"{where}.sli.raw", filename, "error_ratio_query"), False,
-                              f"{where}.sli.raw.error_ratio_query", filename)
+            ratio, how = _windowed(_get(sli["raw"], f"{where}.sli.raw", filename, "error_ratio_query"), False,
+                                   f"{where}.sli.raw.error_ratio_query", filename)
             objectives.append({"name": _name(name), "kind": "ratio", "target": percent / 100,
-                               "bad_ratio_query": ratio, "description": slo.get("description", "")})
+                               "bad_ratio_query": ratio.removesuffix(f" * {WINDOW_S}"), "mapping": how,
+                               "description": slo.get("description", "")})
             continue
         else:
             kind = ", ".join(sorted(sli)) or "nothing"
             _fail(filename, f"{where}.sli", f"only events and raw SLIs can be mapped (got {kind}); plugins are Sloth's own")
         objectives.append({"name": _name(name), "kind": "ratio", "target": percent / 100, "bad_query": bad,
-                           "total_query": total, "description": slo.get("description", "")})
+                           "total_query": total, "mapping": how, "description": slo.get("description", "")})
     return {"service": service, "objectives": objectives}
 
 

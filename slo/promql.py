@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from slo.spec import WINDOW, MetricsSpec, RatioSli, ThresholdSli
+from slo.spec import STEP, WINDOW, WINDOW_S, MetricsSpec, RatioSli, ThresholdSli
 
 
 def matchers(labels: dict[str, str], extra: str = "") -> str:
@@ -94,7 +94,9 @@ def sli_queries(objectives: list, seconds: float, scrape_interval_s: float = 1.0
             for field in ("good_query", "bad_query", "bad_ratio_query", "total_query"):
                 query = getattr(o, field)
                 if query is not None:
-                    out[f"sli_{field.removesuffix('_query')}_{o.name}"] = query.replace(WINDOW, w[1:-1])
+                    out[f"sli_{field.removesuffix('_query')}_{o.name}"] = (
+                        query.replace(WINDOW, w[1:-1]).replace(WINDOW_S, f"{seconds:g}")
+                        .replace(STEP, f"{int(round(scrape_interval_s * 1000))}ms"))
         elif isinstance(o, ThresholdSli):
             step = f"{int(round(scrape_interval_s * 1000))}ms"
             out[f"sli_share_{o.name}"] = (f"avg(avg_over_time((({o.query}) {_OPS[o.op]} bool {o.value:g})"

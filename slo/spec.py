@@ -81,6 +81,8 @@ class Throughput(_Banded):
 
 
 WINDOW = "{{window}}"  # where a ratio or threshold query takes the stage window's range, e.g. [47800ms]
+WINDOW_S = "{{window_s}}"  # the window's length in seconds (a rate times it is a count)
+STEP = "{{step}}"  # the scrape interval, as a subquery's resolution
 
 
 class RatioSli(_Objective):
@@ -93,6 +95,8 @@ class RatioSli(_Objective):
     bad_query: str | None = None
     bad_ratio_query: str | None = None
     total_query: str | None = None
+    # How the team's queries were mapped onto the window, for the report (e.g. a rate's own range smooths edges).
+    mapping: str = ""
 
     @model_validator(mode="after")
     def _one_way_to_count(self):

@@ -69,6 +69,8 @@ def judge_objective(o, server: dict, offered_rps: float | None, enough: bool, cl
             out["burn_rate"] = None if burn is None else round(burn, 3)
             if burn is not None:
                 out["detail"] = f"burns the error budget at {burn:.1f}x"
+        if getattr(o, "mapping", ""):
+            out["mapping"] = o.mapping
     elif isinstance(o, Throughput):
         achieved = server.get("rps_all_traffic")
         measured = round(achieved / offered_rps, 4) if offered_rps and achieved is not None else None
@@ -127,7 +129,7 @@ def capacity(stages: list[dict]) -> dict:
     generator: it is neither (generator-bound), and no capacity lies above a confident failure."""
     bound = [s["name"] for s in stages if (s.get("client") or {}).get("generator_bound")]
     judged = [s for s in stages if s["name"] not in bound]
-    failing = [s for s in judged if s["status"] == "fail"]
+    failing = [s for s in judged if s["status"] == "fail" and s.get("completed", True)]
     lowest_fail = min(failing, key=_rate, default=None)
     met = [s for s in judged if s["status"] in ("pass", "warn")
            and (lowest_fail is None or _rate(s) < _rate(lowest_fail))]
@@ -163,17 +165,48 @@ def advice(stage: dict, objective: dict) -> str:
     return f"{head}: it sits on the objective; no stage length decides it (repeat the run to see its spread)"
 
 
-def run_verdict(stages: list[dict], baseline_failures: list[str]) -> dict:
-    """fail (exit 1), cannot judge (2), inconclusive (4: no gated objective failed, some interval straddles its
+def completeness(tl: dict, spec: SloSpec, run_end: dict | None) -> dict:
+    """Whether the run ran to its end: gated stages not reached or cut short, Locust's exit code, an interrupt,
+    generator workers that sent no final figures."""
+    run_end = run_end or {}
+    reached = {s["name"] for s in tl["stages"]}
+    planned = tl.get("planned") or [{"name": s["name"], "offered_rps": s.get("offered_rps")} for s in tl["stages"]]
+    not_reached = [p["name"] for p in planned if p["name"] not in reached and is_gated(spec, p)]
+    cut = [s["name"] for s in tl["stages"] if not s["completed"] and is_gated(spec, s)]
+    problems = ([f"gated stage(s) not reached: {', '.join(not_reached)}"] if not_reached else []) + \
+               ([f"gated stage(s) cut short: {', '.join(cut)}"] if cut else [])
+    code = run_end.get("locust_exit_code")
+    if code not in (None, 0):
+        problems.append(f"Locust exited with code {code}" + (" (killed by a signal)" if code < 0 else ""))
+    if run_end.get("interrupted"):
+        problems.append("the run was interrupted")
+    finals = run_end.get("finals") or {}
+    if finals and finals.get("received", 0) < finals.get("expected", 0):
+        problems.append(f"only {finals['received']} of {finals['expected']} generator workers sent their final "
+                        "figures (a worker was lost mid-run)")
+    return {"complete": not problems, "not_reached": not_reached, "cut_short": cut, "problems": problems,
+            "locust_exit_code": code}
+
+
+def run_verdict(stages: list[dict], baseline_failures: list[str], complete: dict | None = None) -> dict:
+    """fail (exit 1), cannot judge (2), incomplete (5: a gated stage not reached or cut short, Locust or a worker
+    lost; what ran is still judged), inconclusive (4: no gated objective failed, some interval straddles its
     objective), pass (0)."""
     gated = [s for s in stages if s["gated"]]
-    failed = [s["name"] for s in gated if s["status"] == "fail"]
+    # A stage cut short by the generator stopping holds partial figures: reported, but no failure of the API's.
+    failed = [s["name"] for s in gated if s["status"] == "fail" and s.get("completed", True)]
     unjudged = [s["name"] for s in gated if s["status"] in ("no_data", "insufficient")]
-    if not stages or not gated:
-        return {"status": "no_data", "exit_code": 2, "reason": "no gated stage was measured: nothing to judge"}
+    problems = (complete or {}).get("problems") or []
     if failed or baseline_failures:
         reasons = [f"gated stage {n} failed an objective" for n in failed] + baseline_failures
-        return {"status": "fail", "exit_code": 1, "reason": "; ".join(reasons)}
+        return {"status": "fail", "exit_code": 1, "reason": "; ".join(reasons + [f"also incomplete: {p}"
+                                                                                 for p in problems])}
+    if problems:
+        return {"status": "incomplete", "exit_code": 5,
+                "reason": "the run did not run to its end: " + "; ".join(problems)
+                          + (f"; judged what ran: {', '.join(s['name'] for s in stages)}" if stages else "")}
+    if not stages or not gated:
+        return {"status": "no_data", "exit_code": 2, "reason": "no gated stage was measured: nothing to judge"}
     if unjudged:
         return {"status": "no_data", "exit_code": 2,
                 "reason": f"not enough data to judge gated stage(s) {', '.join(unjudged)}"}

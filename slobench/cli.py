@@ -27,16 +27,20 @@ from stack.procs import StackError
 # Exit codes (README, "Exit codes"): 0 every gated objective met, 1 an objective or a baseline criterion failed,
 # 2 the run cannot be judged for a cause the user can act on, 3 (with --fail-on-drift) the SLOs were met but the
 # served traffic drifted (RETRAIN), 4 no objective failed but some interval straddles its objective
-# (INCONCLUSIVE: lengthen or repeat the stage), 70 a bug in slobench (traceback printed).
+# (INCONCLUSIVE: lengthen or repeat the stage), 5 the run did not run to its end (INCOMPLETE: stages not
+# reached or cut short, Locust crashed, a worker lost), 70 a bug in slobench (traceback printed).
 EXIT_CANNOT_JUDGE = 2
 EXIT_DRIFT = 3
 EXIT_INCONCLUSIVE = 4
+EXIT_INCOMPLETE = 5
 EXIT_BUG = 70
 EXIT_MEANINGS = {0: "every gated objective met", 1: "an objective or a baseline criterion failed",
                  EXIT_CANNOT_JUDGE: "the run could not be judged",
                  EXIT_DRIFT: "the SLOs were met but the served traffic drifted: RETRAIN",
                  EXIT_INCONCLUSIVE: "inconclusive: no objective failed, but the data cannot decide one (see the "
                                     "summary: lengthen or repeat the stage)",
+                 EXIT_INCOMPLETE: "incomplete: a gated stage was not reached or was cut short, or a generator was "
+                                  "lost; what ran is judged in the reports",
                  EXIT_BUG: "a bug in slobench"}
 BUG_LINE = ("This is a bug in slobench, not a problem with your API or your files: please report it "
             "with the traceback above and the run folder.")
@@ -68,9 +72,16 @@ def _summary(out_dir: Path, report: dict, fail_on_drift: bool = False) -> int:
     print(terminal(report, color=sys.stdout.isatty()))
     print(f"\nreports: {out_dir}/report.html (also slo_report.json, slo_report.md, junit.xml)")
     code = report["verdict"]["exit_code"]
-    # The SLO verdict comes first: a drift gate only turns a pass into its own code.
-    if code == 0 and fail_on_drift and (report.get("drift") or {}).get("decision") == "RETRAIN":
-        return EXIT_DRIFT
+    # The SLO verdict comes first: a drift gate only turns a pass into its own code, or, when the drift check
+    # could not decide (an error, a skip, inputs that do not reconcile), into "cannot judge".
+    if code == 0 and fail_on_drift:
+        from drift.check import gate_problem
+        if (report.get("drift") or {}).get("decision") == "RETRAIN":
+            return EXIT_DRIFT
+        problem = gate_problem(report.get("drift"))
+        if problem:
+            print(f"error: --fail-on-drift: {problem}", file=sys.stderr)
+            return EXIT_CANNOT_JUDGE
     return code
 
 

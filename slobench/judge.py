@@ -20,6 +20,14 @@ from slobench.manifest import summary as manifest_summary
 
 
 REJUDGED_PREFIX = "judged-with-"
+ENDED_FILE = "ended.json"  # how the load ended: Locust's exit code, an interrupt (written by the pipeline)
+
+
+def run_end(run_dir: Path, merged: dict | None) -> dict:
+    """How the run ended, for the completeness check: what the pipeline recorded, and the workers' finals."""
+    path = Path(run_dir) / ENDED_FILE
+    ended = json.loads(path.read_text()) if path.is_file() else {}
+    return {**ended, "finals": (merged or {}).get("finals")}
 
 
 def client_figures(run_dir: Path, tl: dict, endpoint: str | None) -> dict[str, dict | None]:
@@ -81,7 +89,7 @@ def judge(run_dir: Path, spec: SloSpec, prometheus_url: str | None, baseline: Pa
     report = evaluate(run_dir, spec, raw, tl, client_figures(run_dir, tl, spec.metrics.selector.get("endpoint")),
                       load_report(baseline) if baseline else None, processes,
                       client_series=client_seconds((merged or {}).get("series"), tl["wall_start"], tl["stopped_at"]),
-                      manifest=manifest_summary(run_dir))
+                      manifest=manifest_summary(run_dir), run_end=run_end(run_dir, merged))
     if out_dir != Path(run_dir):
         report["run"]["judged_in"] = out_dir.name
     if drift_check is not None:

@@ -1,6 +1,7 @@
 """`make loadtest`: stack up, Locust through the profile, SLO and drift verdicts, stack down."""
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -12,7 +13,7 @@ from slo import scrape
 from slo.scrape import ScrapeInterval
 from slobench import manifest as manifest_mod, sample_fit, scrape_fit
 from slobench.history import write_index
-from slobench.judge import judge
+from slobench.judge import ENDED_FILE, judge
 from slobench.settings import HarnessSettings
 from stack import local
 from stack.procs import StackError
@@ -131,13 +132,19 @@ def loadtest(settings: HarnessSettings, profile_name: str, profile: Profile, spe
         manifest_mod.write(run_dir, man)
         scrape_fit.check(profile, interval.seconds, interval.source)  # before any load is sent
         log(f"Locust: profile {profile.name}, {len(profile.stages)} stages, {profile.total_s:.0f} s")
-        interrupted = False
+        interrupted, code = False, None
         try:
-            locust_run.run_headless(resolve(profile_name), profile, target, run_dir, settings.generators(),
-                                    cpus["locust"], on_line=log)
+            code = locust_run.run_headless(resolve(profile_name), profile, target, run_dir, settings.generators(),
+                                           cpus["locust"], on_line=log)
         except KeyboardInterrupt:
             interrupted = True
             log("interrupted: judging what was collected")
+        (run_dir / ENDED_FILE).write_text(json.dumps({"locust_exit_code": code, "interrupted": interrupted}) + "\n")
+        if code not in (None, 0):
+            log(f"Locust exited with code {code}: the run is incomplete (see {run_dir}/locust.log)")
+        if not (run_dir / "stages.json").is_file():
+            raise StackError(f"the load stopped before its first stage began (Locust exit code {code}"
+                             + (", interrupted" if interrupted else "") + f"): nothing to judge; see {run_dir}/locust.log")
         if started_here and started_here.replicas and db is not None:
             merge_replica_recordings(db, len(started_here.replicas))
         report = judge(run_dir, spec, prom, baseline, settings.locust_processes,
@@ -153,7 +160,6 @@ def loadtest(settings: HarnessSettings, profile_name: str, profile: Profile, spe
         man["finished"] = time.time()
         stages_file = run_dir / "stages.json"
         if stages_file.exists():
-            import json
             man["stages"] = json.loads(stages_file.read_text())
         manifest_mod.write(run_dir, man)
 

@@ -135,6 +135,10 @@ def test_ctrl_c_stops_cleanly_and_keeps_what_was_collected(tmp_path):
     report = json.loads((run / "slo_report.json").read_text())
     assert [s["name"] for s in report["stages"]] == ["t1", "t2"]
     assert report["stages"][1]["completed"] is False
+    # Never a pass: INCOMPLETE, exit 5, naming the stage cut short; what ran is judged.
+    assert proc.returncode == 5, out
+    assert report["verdict"]["status"] == "incomplete" and "cut short: t2" in report["verdict"]["reason"]
+    assert report["stages"][0]["status"] in ("pass", "warn")
     m = json.loads((run / "manifest.json").read_text())
     assert m["interrupted"] is True
     assert _stopped(m)
@@ -251,3 +255,36 @@ def test_a_repeat_set_keeps_every_run_and_reports_their_spread(tmp_path):
     # Each repeat is in the history of runs.
     index = (results / "index.html").read_text()
     assert all(r in index for r in summary["runs"])
+
+
+@pytest.mark.parametrize("after, cut, not_reached", [("[slobench] live stage 1/2", "t1", ["t2"]),
+                                                     ("[slobench] stage 1/2", "t2", [])],
+                         ids=["Locust killed in the first stage", "Locust killed in the second stage"])
+def test_a_generator_killed_mid_run_is_incomplete_never_a_pass(tmp_path, after, cut, not_reached):
+    import psutil
+    profile = tmp_path / "tiny.yaml"
+    profile.write_text(closed_profile("tiny", ("t1", 15, 50, 14), ("t2", 20, 100, 30)))
+    proc = subprocess.Popen([sys.executable, "-m", "slobench", "loadtest", "--profile", str(profile), "--no-drift"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "RESULTS_DIR": str(tmp_path / "results")}, start_new_session=True)
+    lines, deadline = [], time.time() + 90
+    try:
+        for line in proc.stdout:
+            lines.append(line)
+            if line.startswith(after) or time.time() > deadline:
+                break
+        time.sleep(3)
+        locust = [p for p in psutil.Process(proc.pid).children(recursive=True) if "-m locust" in " ".join(p.cmdline())]
+        assert locust, "".join(lines)
+        for p in locust:
+            p.kill()
+        out = "".join(lines) + proc.communicate(timeout=120)[0]
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 5, out
+    assert "Traceback" not in out and "Locust exited with code -9" in out
+    report = json.loads(((tmp_path / "results" / "latest").resolve() / "slo_report.json").read_text())
+    assert report["verdict"]["status"] == "incomplete"
+    assert report["completeness"]["cut_short"] == [cut] and report["completeness"]["not_reached"] == not_reached
+    assert "Locust exited with code -9" in report["verdict"]["reason"]

@@ -60,9 +60,9 @@ def _ratio(docs):
      r"slo.yaml: SLO\[predict-availability\].spec.indicator.spec.ratioMetric.good.metricSource.type: "
      r"only Prometheus sources can be judged here \(got Datadog\)"),
     (lambda t: _openslo(t, lambda d: _ratio(d).update(counter=False)),
-     r"ratioMetric.counter: only counters"),
+     r"ratioMetric.good.metricSource.spec.query: cannot map this query onto a stage window: with counter: false"),
     (lambda t: _openslo(t, lambda d: _ratio(d)["total"]["metricSource"]["spec"].update(query="sum(rate(x[5m]))")),
-     r"ratioMetric.total.metricSource.spec.query: cannot map this query onto a stage window"),
+     r"ratioMetric.total.metricSource.spec.query: counter: true, but this query already computes a rate"),
     (lambda t: _openslo(t, lambda d: d[0].update(apiVersion="openslo/v1alpha")),
      r"document 1.apiVersion: only openslo/v1 is mapped \(got openslo/v1alpha\)"),
     (lambda t: _openslo(t, lambda d: d[1]["spec"].update(indicatorRef="nope")),
@@ -77,7 +77,8 @@ def _ratio(docs):
      r"slos\[predict-availability\].objective: a percentage strictly between 0 and 100 is required, got 120"),
     (lambda t: _sloth(t, lambda d: d["slos"][0]["sli"]["events"].pop("total_query")),
      r"slos\[predict-availability\].sli.events: total_query is required"),
-], ids=["a non-Prometheus source", "a ratio of gauges", "a query with its own fixed range", "a pre-v1 OpenSLO file",
+], ids=["a non-Prometheus source", "a gauge without a range marked counter: false",
+        "a rate marked counter: true", "a pre-v1 OpenSLO file",
         "a reference to a missing SLI", "an objective without a target", "a threshold without its operator",
         "a Sloth plugin SLI", "a Sloth objective over 100 %", "a Sloth SLI without its total"])
 def test_what_cannot_be_mapped_is_refused_naming_the_field(tmp_path, make, message):
@@ -111,3 +112,21 @@ def test_each_imported_objective_is_judged_per_stage_with_its_burn_rate(tmp_path
     assert availability["burn_rate"] == pytest.approx(burn if share == 1.0 else 0.0, abs=0.01)
     worst = "fail" if "fail" in {availability["status"], objectives["predict-p99"]["status"]} else "pass"
     assert worst == status
+
+
+@pytest.mark.parametrize("query, counter, expected, how", [
+    ('x_total{a="1"}', True, 'sum(increase(x_total{a="1"}[{{window}}]))', "exact"),
+    ('sum(x_total{code=~"2xx|3xx",host="*"})', True, 'sum(increase(x_total{code=~"2xx|3xx",host="*"}[{{window}}]))',
+     "rewritten as a sum of increase() inside the aggregation"),
+    ("sum by (code) (x_total)", True, "sum(increase(x_total[{{window}}]))", "inside the aggregation"),
+    ("sum(a_total) + sum(b_total)", True, "sum(increase((sum(a_total) + sum(b_total))[{{window}}:{{step}}]))",
+     "a drop counts as a counter reset"),
+    ("sum(rate(x_total[5m]))", False, "sum(avg_over_time((sum(rate(x_total[5m])))[{{window}}:{{step}}])) * {{window_s}}",
+     "smooths the stage's edges"),
+    ("sum(rate(x_total[{{.window}}]))", False, "sum(sum(rate(x_total[{{window}}]))) * {{window_s}}", "times its length"),
+], ids=["a bare counter selector", "the OpenSLO README's sum(...) form", "a sum by labels",
+        "any other counter expression", "a rate with its own range (counter: false)", "a Sloth templated rate"])
+def test_each_query_form_counts_events_over_the_stage_window(query, counter, expected, how):
+    from slo.imported import _windowed
+    mapped, said = _windowed(query, counter, "q", "f.yaml")
+    assert mapped == expected and how in said

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import threading
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -105,8 +106,9 @@ def test_another_apis_traffic_in_the_same_prometheus_changes_none_of_the_figures
         others = _hammer(other, stop)
         env = {"TARGET_URL": judged, "PROMETHEUS_URL": prom, **({"TARGET_INSTANCES": host(judged)} if same_job else {})}
         done, run = _loadtest(tmp_path, closed_profile("shared", ("s1", 10, 100, 15)), "--no-drift", **env)
-        imported = {} if same_job else {name: _evaluate(run, f"slo/examples/{name}.yaml", prom)
-                                        for name in ("openslo", "sloth")}
+        imported = {} if same_job else {name: _evaluate(run, path, prom) for name, path in (
+            ("openslo", "slo/examples/openslo.yaml"), ("sloth", "slo/examples/sloth.yaml"),
+            ("spec form", "tests/slo/data/openslo-spec-form.yaml"))}
     finally:
         stop.set()
         stop_pid(proc.pid)
@@ -115,6 +117,14 @@ def test_another_apis_traffic_in_the_same_prometheus_changes_none_of_the_figures
         assert evaluated.returncode == 0, evaluated.stdout + evaluated.stderr
         objectives = report["stages"][0]["objectives"]
         assert objectives and all(o["measured"] is not None and o["status"] == "pass" for o in objectives), objectives
+        if name == "spec form":  # the spec's sum(...) form counts the same events as the bare selector
+            sli = report["stages"][0]["server"]["slis"]
+            counted = sli["spec-form-good-answers"]
+            assert counted["good"] == pytest.approx(counted["total"], rel=0.01)
+            assert counted["total"] == pytest.approx(report["stages"][0]["server"]["requests"], rel=0.05)
+            mapped = {o["name"]: o["mapping"] for o in objectives}
+            assert "rewritten as a sum of increase()" in mapped["spec-form-good-answers"]
+            assert "smooths the stage's edges" in mapped["rate-form-good-answers"]
     assert done.returncode == 0, done.stdout + done.stderr
     assert len(others) > 500  # the other API really was busy meanwhile
     [stage] = json.loads((run / "slo_report.json").read_text())["stages"]
@@ -127,7 +137,7 @@ def test_another_apis_traffic_in_the_same_prometheus_changes_none_of_the_figures
 def _evaluate(run, slo: str, prom: str):
     done = subprocess.run([sys.executable, "-m", "slobench", "evaluate", str(run), "--slo", slo, "--prometheus-url",
                            prom, "--no-drift"], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    path = run / f"judged-with-{slo.rsplit('/', 1)[1].removesuffix('.yaml')}" / "slo_report.json"
+    path = run / f"judged-with-{Path(slo).stem}" / "slo_report.json"
     return done, (json.loads(path.read_text()) if path.is_file() else {"stages": [{"objectives": []}]})
 
 

@@ -133,3 +133,24 @@ def test_a_stage_whose_generator_was_saturated_cannot_be_the_capacity(tmp_path):
     assert cap["highest_passing_stage"] == "s1"  # s2 passed too, but it measured the generator
     md = markdown(report)
     assert "Generator-bound: s2" in md and "| s2 | gen-1 | 0 | 0.95 | SATURATED |" in md
+
+
+@pytest.mark.parametrize("tl_stages, run_end, problems", [
+    ([("s1", True), ("s2", True)], {"locust_exit_code": 0}, []),
+    ([("s1", True), ("s2", False)], {}, ["gated stage(s) cut short: s2"]),
+    ([("s1", True)], {}, ["gated stage(s) not reached: s2"]),
+    ([("s1", True), ("s2", True)], {"locust_exit_code": -9}, ["Locust exited with code -9 (killed by a signal)"]),
+    ([("s1", True), ("s2", True)], {"finals": {"expected": 2, "received": 1}},
+     ["only 1 of 2 generator workers sent their final figures (a worker was lost mid-run)"]),
+    ([("s1", True), ("s2", True)], {"interrupted": True}, ["the run was interrupted"]),
+], ids=["a run that ran to its end is complete", "a stage cut short", "a stage never reached", "Locust killed",
+        "a worker lost mid-run", "an interrupt between stages"])
+def test_a_run_that_did_not_run_to_its_end_is_incomplete_exit_5(tmp_path, tl_stages, run_end, problems):
+    from slo.verdict import completeness, run_verdict
+    tl = {"planned": [{"name": "s1", "offered_rps": 100}, {"name": "s2", "offered_rps": 200}],
+          "stages": [{"name": n, "offered_rps": 100, "completed": done} for n, done in tl_stages]}
+    complete = completeness(tl, SPEC, run_end)
+    assert complete["problems"] == problems
+    passed = [{"name": n, "gated": True, "status": "pass", "objectives": []} for n, _ in tl_stages]
+    verdict = run_verdict(passed, [], complete)
+    assert (verdict["status"], verdict["exit_code"]) == (("incomplete", 5) if problems else ("pass", 0))

@@ -1,5 +1,6 @@
 """The CLI's exit codes: 2 with a message for what the user can fix, 70 with a traceback for our bugs."""
 import json
+from pathlib import Path
 
 import pytest
 
@@ -58,3 +59,14 @@ def test_the_installed_entry_point_keeps_the_exit_codes_make_would_turn_into_2(t
     done = subprocess.run([str(entry), "evaluate", str(run), "--no-drift"], capture_output=True, text=True, timeout=120)
     assert done.returncode == expected, done.stderr
     assert f"slobench: exit {expected}: " in done.stderr
+
+
+def test_the_drift_gate_fails_when_no_drift_check_could_decide(run, capsys):
+    assert cli.main(["evaluate", str(run), "--no-drift", "--fail-on-drift"]) == cli.EXIT_CANNOT_JUDGE
+    assert "error: --fail-on-drift: no drift check ran" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("code", [0, 1, 2, 3, 4, 5, 70], ids=lambda c: f"exit {c}")
+def test_every_exit_code_is_named_by_the_cli_and_the_readme(code):
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert code in cli.EXIT_MEANINGS and f"| {code} |" in readme
