@@ -6,7 +6,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from common.contract import SENT_PREDICTIONS_FILE
+from common.contract import SENT_COUNTS_FILE, SENT_PREDICTIONS_FILE
 from drift.recorded import RecordedDataError, check_recorded
 from drift.settings import DriftSettings
 
@@ -32,6 +32,10 @@ def reconcile_inputs(sent_db: Path, recorded_db: Path, stopped_at: float | None 
     except sqlite3.DatabaseError as exc:
         return {"ok": False, "summary": f"not reconciled: {exc}"}
     only_recorded = recorded - matched
+    if sent and recorded and not matched:
+        return {"sent_answered": sent, "recorded": recorded, "matched": 0, "ok": False,
+                "summary": f"not reconciled: none of the {sent} requests' X-Request-ID is in the API's {recorded} "
+                           "recorded rows (the API does not use the header as its request id)"}
     ok = sent == matched and only_recorded - after <= IN_FLIGHT_SLACK
     summary = f"{matched} of {sent} answered predictions matched the API's {recorded} recorded rows by request id"
     if only_recorded:
@@ -76,10 +80,16 @@ def check_run(run_dir: Path, db: Path | None, strict: bool = False, settings: Dr
         if strict:
             raise
         return {"status": "error", "summary": f"not checked: {exc}"}
-    if "predictions" in result:
+    if result.get("predictions"):
         result["predictions"] = {k: result["predictions"][k] for k in ("drift_share", "columns", "report_html")}
     result["inputs"] = {"source": described, "file": source.name}
     result["summary"] = f"{result['summary']}; inputs {described}"
+    counts_file = run_dir / SENT_COUNTS_FILE
+    if counts_file.is_file():
+        counts = result["inputs"]["answers"] = json.loads(counts_file.read_text())
+        if counts.get("unreadable"):
+            result["summary"] += (f"; {counts['unreadable']} of {counts['answered']} answers' bodies could not be "
+                                  "read (their inputs are kept, their outputs empty)")
     if source != run_dir / SENT_DB and (run_dir / SENT_DB).is_file():
         rec = result["inputs"]["reconciliation"] = reconcile_inputs(run_dir / SENT_DB, source,
                                                                     end - 5 if end is not None else None)

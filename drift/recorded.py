@@ -43,22 +43,28 @@ def check_recorded(db: Path, out_dir: Path, threshold: float, min_rows: int, sta
     model = model_lib.load(model_path)
     reference = load_snapshot(model.metadata["trained_as_of"])
     features = feature_drift(reference, current, out_dir / "drift_features")
-    # Prediction drift: the served outputs against the model's outputs on its own training data.
-    ref_out = pd.DataFrame({"probability": [model.predict(r) for r in reference[list(FEATURES)].to_dict("records")]})
-    ref_out["prediction"] = (ref_out["probability"] >= 0.5).astype(int).astype(str)
-    cur_out = pd.DataFrame({"probability": current["probability"].astype(float),
-                            "prediction": current["prediction"].astype(int).astype(str)})
-    preds = save_json(feature_drift(ref_out, cur_out, out_dir / "drift_predictions", numerical=["probability"],
-                                    categorical=["prediction"]))
     decision = decide(features["drift_share"], threshold)
+    # Prediction drift needs the served outputs: an API whose answers did not carry them gets the inputs only.
+    served = current[current["probability"].notna() & current["prediction"].notna()]
+    preds = None
+    if len(served) >= min_rows:
+        # The served outputs against the model's outputs on its own training data.
+        ref_out = pd.DataFrame({"probability": [model.predict(r) for r in reference[list(FEATURES)].to_dict("records")]})
+        ref_out["prediction"] = (ref_out["probability"] >= 0.5).astype(int).astype(str)
+        cur_out = pd.DataFrame({"probability": served["probability"].astype(float),
+                                "prediction": served["prediction"].astype(int).astype(str)})
+        preds = save_json(feature_drift(ref_out, cur_out, out_dir / "drift_predictions", numerical=["probability"],
+                                        categorical=["prediction"]))
     features.update(threshold=threshold, decision=decision, status="ok", predictions=preds,
-                    rows=len(current), reference=model.metadata["trained_as_of"])
+                    rows=len(current), reference=model.metadata["trained_as_of"],
+                    compared={"inputs": len(current), "outputs": len(served) if preds else 0})
     save_json(features)
-    prob = preds["columns"]["probability"]
+    outputs = (f"predicted probability drift {preds['columns']['probability']['score']:.3f}" if preds else
+               f"prediction drift not computed: {len(served)} of {len(current)} answers carried the outputs")
     features["line"] = verdict_line(features["report_html"], features["report_json"], features["drift_share"], threshold,
-                                    f"n/a (served traffic has no labels); prediction_drift={prob['score']:.3f}")
+                                    f"n/a (served traffic has no labels); {outputs}")
     drifted = ", ".join(features["drifted_columns"]) or "none"
     features["summary"] = (f"{decision}: drift_share {features['drift_share']:.2f} "
                            f"{'>=' if decision == 'RETRAIN' else '<'} {threshold:.2f} over {len(current)} recorded "
-                           f"predictions (drifted: {drifted}; predicted probability drift {prob['score']:.3f})")
+                           f"predictions (drifted: {drifted}; {outputs})")
     return features

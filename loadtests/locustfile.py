@@ -9,6 +9,7 @@ import importlib
 import json
 import random
 import time
+import uuid
 from pathlib import Path
 
 import gevent
@@ -45,27 +46,22 @@ _merged = Merger()                  # the master's (or the only process's) merge
 _state: dict = {"wall_start": None, "run_dir": None, "final_sent": False, "finals": set(), "joined": set()}
 
 
-def _keep(response, endpoint: str, user_id: str | None, features_json: str) -> None:
-    """Record an answered prediction's inputs and output; anything but a 200 with the expected body is not one."""
-    if getattr(response, "status_code", 0) != 200:
-        return
-    try:
-        body = json.loads(response.text)
-        _sent.add(body["request_id"], endpoint, user_id, features_json, float(body["probability"]),
-                  int(body["prediction"]), 0.0, body.get("model_version"))
-    except (ValueError, KeyError, TypeError):
-        pass
+def _keep(response, endpoint: str, user_id: str | None, features_json: str, request_id: str) -> None:
+    """Record a 2xx answer's inputs (what was sent), and its outputs when the body carries them."""
+    if 200 <= (getattr(response, "status_code", 0) or 0) < 300:
+        _sent.answer(request_id, endpoint, user_id, features_json, response.text, PROFILE.scenario.outputs)
 
 
 def _predict_user(client):
-    user = random.choice(IDS)
-    _keep(client.post("/predict", json={"user_id": user}, name="/predict"), "/predict", user, _USER_FEATURES[user])
+    user, rid = random.choice(IDS), uuid.uuid4().hex
+    _keep(client.post("/predict", json={"user_id": user}, name="/predict", headers={"X-Request-ID": rid}),
+          "/predict", user, _USER_FEATURES[user], rid)
 
 
 def _predict_features(client):
-    i = random.randrange(len(PAYLOADS))
-    _keep(client.post("/predict/features", json=PAYLOADS[i], name="/predict/features"), "/predict/features", None,
-          _PAYLOAD_JSON[i])
+    i, rid = random.randrange(len(PAYLOADS)), uuid.uuid4().hex
+    _keep(client.post("/predict/features", json=PAYLOADS[i], name="/predict/features", headers={"X-Request-ID": rid}),
+          "/predict/features", None, _PAYLOAD_JSON[i], rid)
 
 
 def _health(client):

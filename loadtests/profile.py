@@ -16,12 +16,21 @@ PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
 TASK_ROUTES = {"predict_user": "/predict", "predict_features": "/predict", "health": "/health"}
 
 
+class Outputs(_Strict):
+    """Where a prediction's output lies in the API's JSON answer (top-level field names); a field an answer lacks
+    is left empty, and drift then compares the inputs only."""
+    probability: str = Field("probability", min_length=1)
+    prediction: str = Field("prediction", min_length=1)
+    model_version: str = Field("model_version", min_length=1)
+
+
 class Scenario(_Strict):
     # Relative weights of the three tasks; names match the API's routes.
     weights: dict[Literal["predict_user", "predict_features", "health"], int] = Field(
         default_factory=lambda: {"predict_user": 8, "predict_features": 1, "health": 1})
     rate_per_user: float = Field(10.0, ge=0)  # req/s each user aims at (0: no think time)
     traffic: Literal["serving", "drifted"] = "serving"
+    outputs: Outputs = Outputs()
 
     def share_of(self, route: str) -> float:
         """The share of requests that go to `route`."""

@@ -5,15 +5,39 @@ after the run they are merged into the run folder's sent_predictions.db.
 """
 from __future__ import annotations
 
+import json
+import math
 import os
 import time
 from pathlib import Path
 
-from common.contract import SENT_PREDICTIONS_FILE
+from common.contract import SENT_COUNTS_FILE, SENT_PREDICTIONS_FILE
 from api.record_schema import Writer, connect, merge_files
 
 FILE_GLOB = "client_predictions.*.db"
 MERGED = SENT_PREDICTIONS_FILE
+
+
+def read_answer(text: str, outputs) -> tuple[float | None, int | None, str | None, bool]:
+    """(probability, prediction, model version, readable) from a 2xx answer's body, by the profile's output field
+    names; a body that is not a JSON object, or whose outputs are not numbers, is unreadable (its inputs are
+    still kept: they are what was sent)."""
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return None, None, None, False
+    if not isinstance(body, dict):
+        return None, None, None, False
+    probability, prediction = body.get(outputs.probability), body.get(outputs.prediction)
+    try:
+        probability = None if probability is None else float(probability)
+        prediction = None if prediction is None else int(prediction)
+    except (TypeError, ValueError):
+        return None, None, None, False
+    if probability is not None and not math.isfinite(probability):
+        return None, prediction, None, False
+    version = body.get(outputs.model_version)
+    return probability, prediction, version if isinstance(version, str) else None, True
 
 
 class SentRecorder:
@@ -22,10 +46,20 @@ class SentRecorder:
     def __init__(self, folder: Path, batch: int = 5000):
         self.path = Path(folder) / f"client_predictions.{os.getpid()}.db"
         self.batch, self.rows, self.written = batch, [], 0
+        self.counts = {"answered": 0, "with_outputs": 0, "unreadable": 0}
         self._conn = self._writer = None
 
-    def add(self, request_id: str, endpoint: str, user_id: str | None, features_json: str, probability: float,
-            prediction: int, latency_s: float, model_version: str | None) -> None:
+    def answer(self, request_id: str, endpoint: str, user_id: str | None, features_json: str, text: str,
+               outputs) -> None:
+        """Keep one 2xx answer's inputs, and its outputs when the body carries them; count what could not be read."""
+        probability, prediction, version, readable = read_answer(text, outputs)
+        self.counts["answered"] += 1
+        self.counts["unreadable"] += not readable
+        self.counts["with_outputs"] += probability is not None and prediction is not None
+        self.add(request_id, endpoint, user_id, features_json, probability, prediction, 0.0, version)
+
+    def add(self, request_id: str, endpoint: str, user_id: str | None, features_json: str, probability: float | None,
+            prediction: int | None, latency_s: float, model_version: str | None) -> None:
         self.rows.append((request_id, time.time(), endpoint, user_id, features_json, probability, prediction,
                           latency_s, model_version, os.getpid()))
         if len(self.rows) >= self.batch:
@@ -47,6 +81,8 @@ class SentRecorder:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+        if self.counts["answered"]:
+            self.path.with_suffix(".json").write_text(json.dumps(self.counts))
 
 
 def merge(folder: Path, out: Path | None = None) -> Path | None:
@@ -58,7 +94,14 @@ def merge(folder: Path, out: Path | None = None) -> Path | None:
     out = Path(out or folder / MERGED)
     out.unlink(missing_ok=True)
     merge_files(out, parts)
+    totals: dict[str, int] = {}
     for part in parts:
+        counts = part.with_suffix(".json")
+        if counts.is_file():
+            for k, v in json.loads(counts.read_text()).items():
+                totals[k] = totals.get(k, 0) + v
+            counts.unlink()
         for suffix in ("", "-wal", "-shm"):
             Path(str(part) + suffix).unlink(missing_ok=True)
+    (out.parent / SENT_COUNTS_FILE).write_text(json.dumps(totals) + "\n")
     return out

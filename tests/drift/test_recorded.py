@@ -63,3 +63,21 @@ def test_a_bad_predictions_file_gets_a_clear_message(tmp_path, setup, message):
 def test_make_drift_run_on_a_folder_without_predictions_exits_2(tmp_path, capsys):
     assert main(["--run", str(tmp_path)]) == 2
     assert "predictions file not found" in capsys.readouterr().err
+
+
+def test_answers_without_outputs_are_compared_on_their_inputs_only(tmp_path, model_path, serving_rows):
+    from loadtests.sent import SentRecorder, merge
+    from loadtests.profile import Outputs
+    rec = SentRecorder(tmp_path)
+    rows = random.Random(2).sample(serving_rows, 400)
+    for i, r in enumerate(rows):  # an API whose answers carry none of our fields, and one body that is not JSON
+        rec.answer(f"id{i}", "/predict/features", None, __import__("json").dumps(r),
+                   '{"ok": true, "score": 0.3}' if i else "<html>busy</html>", Outputs())
+    rec.close()
+    merge(tmp_path)
+    result = check_run(tmp_path, None)
+    assert result["status"] == "ok" and result["rows"] == 400 and result["predictions"] is None
+    assert result["compared"] == {"inputs": 400, "outputs": 0}
+    assert "prediction drift not computed: 0 of 400 answers carried the outputs" in result["summary"]
+    assert "1 of 400 answers' bodies could not be read" in result["summary"]
+    assert result["inputs"]["answers"] == {"answered": 400, "with_outputs": 0, "unreadable": 1}

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from stack import prometheus
-from stack.procs import ROOT, free_port, stop_pid, wait_until
+from stack.procs import ROOT, free_port, http_get, spawn, stop_pid, wait_until
 from tests import needs
 from tests.conftest import running_api
 from tests.profiles import closed_profile
@@ -152,3 +152,29 @@ def test_prometheus_url_that_cannot_know_the_api_started_here_is_refused(shared_
     assert done.returncode == 2, done.stdout + done.stderr
     assert f"PROMETHEUS_URL={prom} does not scrape the API this run started at 127.0.0.1:" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("shape, outputs", [("no-request-id", 1), ("none", 0)],
+                         ids=["answers without a request id", "answers that carry none of our fields"])
+def test_drift_against_an_api_whose_answers_are_not_ours_comes_from_what_was_sent(tmp_path, shape, outputs):
+    port = free_port()
+    api = spawn([sys.executable, "-m", "tests.drift.foreign_app", str(port), shape], tmp_path / "foreign.log")
+    proc = None
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_until(lambda: http_get(url + "/health")[0] == 200, 60, "foreign API", api, tmp_path / "foreign.log")
+        proc, prom = _start_prometheus(tmp_path, {"api": [f"127.0.0.1:{port}"]})
+        done, run = _loadtest(tmp_path, closed_profile("foreign", ("f1", 20, 100, 20)), TARGET_URL=url,
+                              PROMETHEUS_URL=prom)
+    finally:
+        stop_pid(api.pid)
+        if proc is not None:
+            stop_pid(proc.pid)
+    assert done.returncode in (0, 4), done.stdout + done.stderr
+    drift = json.loads((run / "slo_report.json").read_text())["drift"]
+    assert drift["status"] == "ok" and drift["rows"] > 1000, drift
+    assert drift["inputs"]["source"].startswith("sent by the generator")
+    answers = drift["inputs"]["answers"]
+    assert answers["unreadable"] == 0 and answers["answered"] == drift["rows"]
+    assert (answers["with_outputs"] == answers["answered"]) if outputs else answers["with_outputs"] == 0
+    assert (drift["predictions"] is not None) == bool(outputs) and drift["compared"]["inputs"] == drift["rows"]
