@@ -107,7 +107,7 @@ def compare(current: list[dict], baseline: list[dict], spec: SloSpec) -> tuple[d
     smallest change that matters. Either side may be several runs (repeats): their samples are pooled."""
     level = spec.confidence_level
     base_by_name = {s["name"]: s for s in baseline[0]["stages"]}
-    rows, failures = [], []
+    rows, failures, untested = [], [], []
     for s in current[0]["stages"]:
         b = base_by_name.get(s["name"])
         if b is None:
@@ -139,12 +139,15 @@ def compare(current: list[dict], baseline: list[dict], spec: SloSpec) -> tuple[d
                 failures.append(f"stage {s['name']}: {name} worse {how} than the baseline, beyond noise "
                                 f"(p = {test['p_value']:.2g}; smallest change that matters "
                                 f"{spec.baseline.max_regression[name]:.0%})")
+            if name in spec.baseline.max_regression and s["gated"] and test["verdict"] == "cannot tell":
+                # A criterion the file names is never skipped in silence: untested, the run cannot pass on it.
+                untested.append(f"baseline criterion {name} in {s['name']} cannot be tested: {test['method']}")
         rows.append({"stage": s["name"], "figures": changes})
     models = {baseline[0]["stages"][0]["client"].get("model", "closed") if baseline[0]["stages"] else None,
               current[0]["stages"][0]["client"].get("model", "closed") if current[0]["stages"] else None} - {None}
     note = MODELS_NOTE if len(models) > 1 else None
     return {"run": baseline[0]["run"]["id"], "runs": [r["run"]["id"] for r in baseline], "level": level,
-            "stages": rows, "failures": failures, "models_note": note}, failures
+            "stages": rows, "failures": failures, "untested": untested, "models_note": note}, failures
 
 
 def load_report(path: Path) -> list[dict]:

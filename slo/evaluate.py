@@ -130,7 +130,8 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[st
     baselines = baseline if isinstance(baseline, list) else [baseline] if baseline else []
     report["baseline"], failures = compare([report], baselines, spec) if baselines else (None, [])
     report["completeness"] = completeness(tl, spec, run_end)
-    report["verdict"] = run_verdict(stages, failures, report["completeness"])
+    report["verdict"] = run_verdict(stages, failures, report["completeness"],
+                                    (report["baseline"] or {}).get("untested", []))
     return report
 
 

@@ -188,7 +188,8 @@ def completeness(tl: dict, spec: SloSpec, run_end: dict | None) -> dict:
             "locust_exit_code": code}
 
 
-def run_verdict(stages: list[dict], baseline_failures: list[str], complete: dict | None = None) -> dict:
+def run_verdict(stages: list[dict], baseline_failures: list[str], complete: dict | None = None,
+                baseline_untested: list[str] = ()) -> dict:
     """fail (exit 1), cannot judge (2), incomplete (5: a gated stage not reached or cut short, Locust or a worker
     lost; what ran is still judged), inconclusive (4: no gated objective failed, some interval straddles its
     objective), pass (0)."""
@@ -215,6 +216,7 @@ def run_verdict(stages: list[dict], baseline_failures: list[str], complete: dict
         return {"status": "untrusted", "exit_code": 2,
                 "reason": f"counts do not reconcile in gated stage(s) {', '.join(unreconciled)}: the figures cannot be trusted"}
     undecided = [advice(s, o) for s in gated for o in s["objectives"] if o["status"] == "inconclusive"]
+    undecided += list(baseline_untested)
     if undecided:
         return {"status": "inconclusive", "exit_code": 4, "undecided": undecided,
                 "reason": "no objective failed, but the data cannot decide " + "; ".join(undecided)}

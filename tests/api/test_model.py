@@ -72,3 +72,23 @@ def test_a_bad_model_file_gets_a_clear_error(tmp_path, content, message):
         path.write_text(content)
     with pytest.raises(model_lib.ModelError, match=message):
         model_lib.load(path)
+
+
+def test_the_served_probabilities_are_scikit_learns_on_held_out_rows(frame, trained):
+    """Against an independent scikit-learn pipeline fitted on the same split: a wrong fold of the scaler into the
+    weights, or a wrong encoding order, makes the served probabilities differ."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import train_test_split
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    rows = frame[list(FEATURES)].to_dict("records")
+    x, y = np.array([encode(r) for r in rows]), frame["churn_label"].to_numpy()
+    idx_tr, idx_te = train_test_split(np.arange(len(y)), test_size=0.2, random_state=7, stratify=y)
+    pipeline = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, random_state=7)).fit(x[idx_tr], y[idx_tr])
+    expected = pipeline.predict_proba(x[idx_te])[:, 1]
+    served = np.array([trained.predict(rows[i]) for i in idx_te])  # what /predict answers, from the raw features
+    assert np.max(np.abs(served - expected)) < 1e-6
+    assert round(float(roc_auc_score(y[idx_te], served)), 4) == trained.metadata["holdout_roc_auc"]

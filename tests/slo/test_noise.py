@@ -74,3 +74,12 @@ def test_a_target_half_again_as_slow_is_regressed_on_p50_and_the_mean(tmp_path):
     assert "Mann-Whitney" in figures["mean"]["method"] and "assumed: baseline.run_to_run" in figures["mean"]["method"]
     assert any("p50 worse by" in f and "beyond noise" in f for f in slower["baseline"]["failures"])
     assert slower["verdict"]["exit_code"] == 1
+
+
+def test_a_criterion_that_cannot_be_tested_is_never_skipped_in_silence(tmp_path):
+    # These runs kept no client seconds: a criterion on the client's p99 cannot be tested, so the run cannot pass.
+    spec = SloSpec.model_validate({**SPEC.model_dump(), "baseline": {"max_regression": {"client_p99": 0.1}}})
+    base = evaluate_run(_run(tmp_path, "a", 2), spec)
+    again = evaluate_run(_run(tmp_path, "b", 2), spec, baseline=base)
+    assert again["verdict"]["exit_code"] == 4 and again["verdict"]["status"] == "inconclusive"
+    assert "baseline criterion client_p99 in s1 cannot be tested" in again["verdict"]["reason"]
