@@ -3,7 +3,7 @@ import statistics
 
 import pytest
 
-from loadtests.open_model import OpenSchedule
+from loadtests.open_model import OpenSchedule, Retimed
 from loadtests.profile import load_profile
 from loadtests.shape import users_at
 from common.specfile import SpecError
@@ -68,3 +68,68 @@ def test_the_schedule_is_anchored_at_the_runs_wall_clock_start(tmp_path):
     sched.start(wall_start)
     assert sched.measured_stage_at(time.perf_counter()) == 0  # 3 s in: past the 1 s settle of stage a
     assert sched.wall_t0 == wall_start
+
+
+def _dispatch(tmp_path, rate, seconds, max_concurrency, send):
+    """Run a real dispatcher (gevent, real time) for one stage with a fake sender; returns what it counted."""
+    text = (f"name: o\nkind: open\nmax_concurrency: {max_concurrency}\nsettle_s: 0\n"
+            f"stages:\n  - {{{{name: a, rate_rps: {rate}, duration_s: {seconds}}}}}\n")  # _profile formats it
+    counted = {"sent": 0, "dropped": 0}
+    timed = []
+
+    class Event:
+        def fire(self, **meta):
+            timed.append(meta["response_time"])
+
+    retimed = Retimed(Event())
+    sched = OpenSchedule(_profile(tmp_path, text=text), 1, seed=3,
+                         on_arrival=lambda stage, dropped: counted.__setitem__("dropped" if dropped else "sent",
+                                                                                counted["dropped" if dropped else "sent"] + 1))
+
+    def one():
+        send()
+        retimed.fire(response_time=None)
+    sched.run(one, retimed)
+    return counted, timed
+
+
+def test_sent_plus_dropped_is_the_rate_times_the_window(tmp_path):
+    import gevent
+    counted, timed = _dispatch(tmp_path, 400, 5, 1000, lambda: gevent.sleep(0.005))
+    total = counted["sent"] + counted["dropped"]
+    assert abs(total - 2000) <= 4 * 2000 ** 0.5 and counted["dropped"] == 0   # Poisson: sd = sqrt(2000)
+    assert len(timed) == counted["sent"]
+
+
+def test_arrivals_beyond_max_concurrency_are_dropped_and_counted(tmp_path):
+    import gevent
+    peak = {"now": 0, "max": 0}
+
+    def slow():
+        peak["now"] += 1
+        peak["max"] = max(peak["max"], peak["now"])
+        gevent.sleep(0.1)
+        peak["now"] -= 1
+    counted, _ = _dispatch(tmp_path, 400, 5, 5, slow)
+    assert peak["max"] == 5   # never more in flight than allowed
+    # 5 in flight at 0.1 s each serve about 50 a second: most of the 2,000 arrivals are dropped.
+    assert counted["sent"] == pytest.approx(250, rel=0.2) and counted["dropped"] > 1500
+
+
+def test_latency_is_timed_from_the_intended_start_through_a_stall(tmp_path):
+    import time
+
+    import gevent
+    stalled = {"done": False}
+
+    def send():
+        if not stalled["done"] and time.perf_counter() - start[0] > 1.0:
+            stalled["done"] = True
+            time.sleep(0.3)  # the whole loop stalls (a GC pause, a blocked generator)
+        gevent.sleep(0.001)
+    start = [time.perf_counter()]
+    _, timed = _dispatch(tmp_path, 400, 5, 1000, send)
+    # Arrivals due during the 300 ms stall are sent late: from their intended start they waited for it.
+    assert max(timed) >= 250
+    assert sum(t > 100 for t in timed) >= 0.5 * 400 * 0.2   # at least half of those due in its first 200 ms
+    assert sorted(timed)[len(timed) // 2] < 50               # the rest were not slowed
