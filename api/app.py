@@ -1,6 +1,7 @@
 """The FastAPI application: /predict, /predict/features, /health, /metrics."""
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import logging
@@ -15,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api import data, model as model_lib, record_schema
 from api.features import FEATURES, Features, encode
-from api.metrics import build_metrics
+from api.metrics import build_metrics, probe_loop_lag
 from api.middleware import PREDICTION_KEY, InstrumentationMiddleware
 from api.recorder import PredictionRecorder
 from api.settings import ApiSettings
@@ -73,9 +74,12 @@ def create_app(settings: ApiSettings | None = None, registry: CollectorRegistry 
         if settings.predictions_db is not None:
             state.recorder = PredictionRecorder(
                 settings.predictions_db, settings.recorder_batch_size, settings.recorder_flush_interval_s)
+        probe = asyncio.create_task(probe_loop_lag(state.metrics)) if state.metrics is not None else None
         try:
             yield
         finally:
+            if probe is not None:
+                probe.cancel()
             if state.recorder is not None:
                 state.recorder.close()
                 log.info("recorder flushed %d predictions to %s", state.recorder.written, settings.predictions_db)

@@ -1,7 +1,9 @@
 """Prometheus metrics of the API, built by a factory on an injected registry."""
 from __future__ import annotations
 
+import asyncio
 import os
+import time
 from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -22,6 +24,7 @@ class ApiMetrics:
     predictions: Counter
     probability: Histogram
     model_info: Gauge
+    loop_lag: Histogram
     registry: CollectorRegistry
     # labels() validates and locks on every call; the children are cached per label set instead.
     _children: dict = field(default_factory=dict, repr=False)
@@ -76,4 +79,16 @@ def build_metrics(registry: CollectorRegistry) -> ApiMetrics:
         c.MODEL_INFO, "The served model (value 1)", ["version", "trained_as_of"],
         registry=registry, multiprocess_mode="max",
     )
-    return ApiMetrics(requests, latency, predictions, probability, model_info, registry)
+    loop_lag = Histogram(
+        c.EVENT_LOOP_LAG, "How late the event loop woke a task sleeping for its probe period",
+        buckets=c.LOOP_LAG_BUCKETS, registry=registry,
+    )
+    return ApiMetrics(requests, latency, predictions, probability, model_info, loop_lag, registry)
+
+
+async def probe_loop_lag(metrics: ApiMetrics, period_s: float = c.LOOP_PROBE_S) -> None:
+    """Runs for the app's life: each wake-up's lateness is observed (what a request would wait before its handler)."""
+    while True:
+        before = time.perf_counter()
+        await asyncio.sleep(period_s)
+        metrics.loop_lag.observe(max(0.0, time.perf_counter() - before - period_s))

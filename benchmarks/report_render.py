@@ -30,7 +30,7 @@ def _long_report(seconds: int = HOUR, stages: int = 6) -> dict:
             "server": {"rps_all_traffic": 990.0 * (i + 1), "mean_ms": 3.0 * (i + 1), "quantiles": q, "notes": [],
                        "distribution": [[le, min(1.0, le / 40)] for le in (0.5, 1, 2, 5, 10, 20, 40, 80)]},
             "client": {"percentiles": [[100 * (1 - 10 ** (-k / 10)), 1.0 + k] for k in range(51)], "workers": {}},
-            "gap": {"p95_gap_ms": 1.0, "cause": "small"}, "objectives": [],
+            "gap": {"p99_gap_ms": 1.0, "cause": "small"}, "objectives": [],
             "accuracy": {}, "reconciliation": {}})
     return {"service": spec.service, "run": {"id": "bench", "profile": "bench", "started": 0.0, "stopped": float(seconds)},
             "slo": spec.model_dump(mode="json"), "stages": stage_list, "sentences": [], "baseline": None,

@@ -5,6 +5,11 @@ REQUEST_LATENCY = "api_request_latency_seconds"
 PREDICTIONS_TOTAL = "api_predictions_total"
 PREDICTION_PROBABILITY = "api_prediction_probability"
 MODEL_INFO = "api_model_info"
+# How late the API's event loop wakes a sleeping task (a probe every 20 ms): time requests wait before the
+# handler's clock starts, measured the same way as the load generator's own loop lag.
+EVENT_LOOP_LAG = "api_event_loop_lag_seconds"
+LOOP_LAG_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
+LOOP_PROBE_S = 0.02
 
 LABEL_ENDPOINT = "endpoint"
 LABEL_METHOD = "method"

@@ -24,6 +24,8 @@ from loadtests.profile import Profile, StageWindow, window_at
 FILE = "client_stats.json"
 MAX_US = 120_000_000   # two minutes, in microseconds
 SATURATED = 0.85       # a generator process this busy (cores) delays its own requests: its figures are its own
+LAG_BOUND_MS = 10.0    # p99 of its event loop's lag, or of the open model's send lag, past which a process is too
+                       # late to time the API: 10 % of a 100 ms objective
 _COUNTS = ("requests", "failures", "no_response", "status_200")
 
 
@@ -49,6 +51,26 @@ class StageRecorder:
         self.seconds = SecondRecorder()
         self.cpu: dict[int, list[float]] = {}   # stage -> [cpu seconds, wall seconds] inside its measured window
         self.arrivals: dict[int, list[int]] = {}  # open model: stage -> [sent, dropped]
+        self.lags: dict[tuple[int, str], HdrHistogram] = {}  # (stage, "loop" or "send") -> lag in microseconds
+        self.sender_errors: dict[int, int] = {}  # open model: arrivals counted as sent whose sender raised
+
+    def lag(self, kind: str, seconds: float, ts: float | None = None) -> None:
+        """The process's own lateness: its event loop waking late (loop), or a request sent after its intended
+        start (send, open model); attributed to the measured window it fell in."""
+        if self.wall_start is None:
+            return
+        w = window_at(self.windows, (time.time() if ts is None else ts) - self.wall_start, measured=True)
+        if w is None:
+            return
+        h = self.lags.get((w.index, kind))
+        if h is None:
+            h = self.lags[(w.index, kind)] = _hdr()
+        h.record_value(max(1, min(int(seconds * 1e6), MAX_US)))
+
+    def sender_error(self) -> None:
+        w = None if self.wall_start is None else window_at(self.windows, time.time() - self.wall_start, measured=True)
+        if w is not None:
+            self.sender_errors[w.index] = self.sender_errors.get(w.index, 0) + 1
 
     def count_arrival(self, stage: int, dropped: bool) -> None:
         acc = self.arrivals.setdefault(stage, [0, 0])
@@ -101,7 +123,9 @@ class StageRecorder:
                           for (i, name), h in self.hdr.items()},
                **self.seconds.delta(),
                "stage_cpu": {self.names[i]: v for i, v in self.cpu.items()},
-               "arrivals": {self.names[i]: v for i, v in self.arrivals.items()}}
+               "arrivals": {self.names[i]: v for i, v in self.arrivals.items()},
+               "lags": {f"{self.names[i]}|{kind}": h.encode().decode() for (i, kind), h in self.lags.items()},
+               "sender_errors": {self.names[i]: n for i, n in self.sender_errors.items()}}
         self._reset()
         return out
 
@@ -120,6 +144,8 @@ class Merger:
         self.workers: dict[str, dict[str, dict]] = {}   # worker -> stage -> {requests, cpu_s, wall_s}
         self.arrivals: dict[str, list[int]] = {}        # stage -> [sent, dropped]
         self.finals: dict | None = None                 # master: {expected, received} worker finals
+        self.lags: dict[tuple[str, str, str], HdrHistogram] = {}  # (worker, stage, kind) -> lag histogram
+        self.sender_errors: dict[str, int] = {}         # stage -> arrivals whose sender raised
 
     def add(self, delta: dict) -> None:
         worker = self.workers.setdefault(delta["worker"], {})
@@ -137,14 +163,27 @@ class Merger:
             acc = self.arrivals.setdefault(stage, [0, 0])
             acc[0] += sent
             acc[1] += dropped
+        for stage, n in delta.get("sender_errors", {}).items():
+            self.sender_errors[stage] = self.sender_errors.get(stage, 0) + n
+        for key, encoded in delta.get("lags", {}).items():
+            stage, kind = key.split("|", 1)
+            h = self.lags.get((delta["worker"], stage, kind))
+            if h is None:
+                h = self.lags[(delta["worker"], stage, kind)] = _hdr()
+            h.add(HdrHistogram.decode(encoded))
+            _stage_of(worker, stage)
         for stage, (cpu_s, wall_s) in delta.get("stage_cpu", {}).items():
             w = _stage_of(worker, stage)
             w["cpu_s"] += cpu_s
             w["wall_s"] += wall_s
 
     def save(self, folder: Path) -> Path:
+        for (worker, stage, kind), h in self.lags.items():
+            self.workers[worker][stage][f"{kind}_lag_p99_ms"] = round(h.get_value_at_percentile(99) / 1000, 3)
+            self.workers[worker][stage][f"{kind}_lag_max_ms"] = round(h.get_max_value() / 1000, 3)
         doc = {"stages": {k: {"hdr": h.encode().decode(), **self.counts[k]} for k, h in self.hdr.items()},
-               "series": self.series.doc(), "workers": self.workers, "arrivals": self.arrivals, "finals": self.finals}
+               "series": self.series.doc(), "workers": self.workers, "arrivals": self.arrivals, "finals": self.finals,
+               "sender_errors": self.sender_errors}
         path = Path(folder) / FILE
         path.write_text(json.dumps(doc))
         return path
@@ -165,9 +204,16 @@ def stage_figures(doc: dict, stage: dict, endpoint: str | None) -> dict:
         w = stages.get(stage["name"])
         if w:
             cores = round(w["cpu_s"] / w["wall_s"], 3) if w["wall_s"] > 0 else None
-            workers[name] = {"requests": w["requests"], "cpu_cores": cores,
-                             "saturated": cores is not None and cores >= SATURATED}
+            loop, send = w.get("loop_lag_p99_ms"), w.get("send_lag_p99_ms")
+            why = ([f"CPU {cores:.2f} core >= {SATURATED}"] if cores is not None and cores >= SATURATED else []) + \
+                  ([f"event-loop lag p99 {loop:g} ms > {LAG_BOUND_MS:g}"] if loop is not None and loop > LAG_BOUND_MS
+                   else []) + \
+                  ([f"send lag p99 {send:g} ms > {LAG_BOUND_MS:g}"] if send is not None and send > LAG_BOUND_MS else [])
+            workers[name] = {"requests": w["requests"], "cpu_cores": cores, "loop_lag_p99_ms": loop,
+                             "send_lag_p99_ms": send, "saturated": bool(why), "why": why}
     cpu = [w["cpu_cores"] for w in workers.values() if w["cpu_cores"] is not None]
+    lags = {kind: max((w[f"{kind}_lag_p99_ms"] for w in workers.values() if w[f"{kind}_lag_p99_ms"] is not None),
+                      default=None) for kind in ("loop", "send")}
     out = {"requests_all_endpoints": all_requests, "requests": count("requests"), "failures": count("failures"),
            # Requests that got no HTTP answer never reached the server's counters.
            "no_response": count("no_response"), "status_200": count("status_200"),
@@ -175,11 +221,14 @@ def stage_figures(doc: dict, stage: dict, endpoint: str | None) -> dict:
            "rps_all_endpoints": round(all_requests / seconds, 2) if seconds > 0 else None,
            "generator_cpu_cores": round(sum(cpu), 3) if cpu else None,
            "workers": workers, "generator_bound": any(w["saturated"] for w in workers.values()),
+           # The worst process's own lateness (p99, ms): what the generator adds to the client's times.
+           "generator_loop_lag_p99_ms": lags["loop"], "generator_send_lag_p99_ms": lags["send"],
            "source": "HDR histograms merged from every generator process"}
     if h.get_total_count():
         out.update(mean_ms=round(h.get_mean_value() / 1000, 3),
                    **{f"p{q:g}_ms": round(h.get_value_at_percentile(q) / 1000, 3) for q in (50, 95, 99)},
                    max_ms=round(h.get_max_value() / 1000, 3), percentiles=tail_curve(h))
+    out["sender_errors"] = (doc.get("sender_errors") or {}).get(stage["name"], 0)
     arrivals = doc.get("arrivals", {}).get(stage["name"])
     if arrivals:
         # The open model: every latency above is from the request's intended start (coordinated omission free).

@@ -90,7 +90,9 @@ else:
         def __init__(self, environment):
             super().__init__(environment)
             self.schedule = OpenSchedule(PROFILE, _state.get("processes") or SETTINGS.processes,
-                                         on_arrival=_figures.count_arrival)
+                                         on_arrival=_figures.count_arrival,
+                                         on_lag=lambda seconds: _figures.lag("send", seconds),
+                                         on_error=lambda exc: _figures.sender_error())
             self.retimed = Retimed(environment.events.request)
             self.open_client = FastHttpSession(base_url=self.host, request_event=self.retimed, user=self,
                                                concurrency=PROFILE.max_concurrency)
@@ -185,6 +187,17 @@ def _on_worker_connect(client_id, **_):
     print(f"[slobench] worker joined: {client_id}", flush=True)
 
 
+PROBE_S = 0.02  # the event-loop probe's period: 50 wake-ups a second
+
+
+def _loop_lag_probe():
+    """How late this process's gevent hub wakes a sleeping greenlet: the delay every request it times may carry."""
+    while True:
+        before = time.perf_counter()
+        gevent.sleep(PROBE_S)
+        _figures.lag("loop", max(0.0, time.perf_counter() - before - PROBE_S))
+
+
 def _cpu_sampler():
     while True:
         _figures.sample_cpu()
@@ -257,6 +270,7 @@ def _on_test_start(environment, **_):
         gevent.spawn(_progress, environment)
     if not isinstance(environment.runner, MasterRunner):
         _state["sampler"] = gevent.spawn(_cpu_sampler)
+        _state["probe"] = gevent.spawn(_loop_lag_probe)
 
 
 @events.test_stop.add_listener
@@ -264,6 +278,8 @@ def _on_test_stop(environment, **_):
     if _state.get("sampler"):
         _state["sampler"].kill()
         _figures.sample_cpu()
+    if _state.get("probe"):
+        _state["probe"].kill()
     if isinstance(environment.runner, WorkerRunner):
         # Sent before the worker reports it stopped, so the master has it when its own test_stop fires.
         _send_final(environment.runner)

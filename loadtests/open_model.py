@@ -33,15 +33,20 @@ class OpenSchedule:
     measured window only (ramp and settle excluded), the window the server's figures cover, by intended start.
     """
 
-    def __init__(self, profile: Profile, processes: int, seed: int | None = None, on_arrival=None):
+    def __init__(self, profile: Profile, processes: int, seed: int | None = None, on_arrival=None, on_lag=None,
+                 on_error=None):
         self.profile, self.processes = profile, max(1, processes)
         self.rng = random.Random(seed)
         self.t0 = None
         self.wall_t0 = None
         self.windows = profile.windows()
         self.in_flight = 0
+        # on_error(exception): an arrival counted as sent whose sender raised, so it never became a request.
+        self.on_error = on_error or (lambda exc: None)
         # on_arrival(stage index, dropped): the process's client figures count what was sent and dropped.
         self.on_arrival = on_arrival or (lambda stage, dropped: None)
+        # on_lag(seconds): how late a request started against its intended start (the generator's own error).
+        self.on_lag = on_lag or (lambda seconds: None)
 
     def measured_stage_at(self, t: float) -> int | None:
         """The stage whose measured window holds t, or None (ramp, settle, or after the last stage)."""
@@ -93,10 +98,11 @@ class OpenSchedule:
     def _one(self, send, retimed, intended):
         me = gevent.getcurrent()
         retimed.intended[me] = intended
+        self.on_lag(max(0.0, time.perf_counter() - intended))
         try:
             send()
-        except Exception:  # noqa: BLE001 - a raw greenlet must not die loudly; Locust's event reported it
-            pass
+        except Exception as exc:  # noqa: BLE001 - a raw greenlet must not die loudly: counted, not swallowed
+            self.on_error(exc)
         finally:
             retimed.intended.pop(me, None)
             self.in_flight -= 1

@@ -25,26 +25,50 @@ def _quantiles(spec: SloSpec) -> list[float]:
     return sorted(set(REPORT_QUANTILES) | {o.quantile for o in spec.objectives if isinstance(o, LatencyQuantile)})
 
 
-def explain_gap(client: dict, server: dict, processes: int) -> dict:
-    """Name what separates Locust's p95 from the server's: the generator, queueing, or the network."""
-    c95, s95 = client.get("p95_ms"), (server["quantiles"].get("0.95") or {}).get("ms")
-    if c95 is None or s95 is None:
-        return {"p95_gap_ms": None, "cause": "no data"}
-    gap = round(c95 - s95, 3)
-    cpu = client.get("generator_cpu_cores")
-    busy = [f"{name} {w['cpu_cores']:.2f}" for name, w in (client.get("workers") or {}).items() if w.get("saturated")]
-    if busy:
-        cause = (f"the load generator was saturated ({', '.join(busy)} core busy): client times include its own "
-                 "scheduling delays")
-    elif cpu is not None and cpu >= 0.85 * processes:
-        cause = (f"the load generator was saturated ({cpu:.2f} of {processes} core(s) busy): "
-                 "client times include its own scheduling delays")
-    elif gap > max(2.0, 0.5 * s95):
-        cause = ("queueing before the handler: requests waited in the API's accept queue and event loop "
-                 "before the server's clock started")
-    else:
-        cause = "small: loopback network and client overhead"
-    return {"p95_gap_ms": gap, "cause": cause}
+def explain_gap(client: dict, server: dict) -> dict:
+    """What separates the client's p99 from the server's, from measurements only: the generator's own lateness
+    (its event loop, and the open model's send lag), the API's event-loop lag, and what nothing measured
+    (network, kernel, the accept queue: time before the handler's clock starts), called unexplained."""
+    c99 = client.get("hdr_p99_ms", client.get("p99_ms"))
+    s99 = (server["quantiles"].get("0.99") or {}).get("ms")
+    if c99 is None or s99 is None:
+        return {"p99_gap_ms": None, "cause": "no data"}
+    gap = round(c99 - s99, 3)
+    lags = [v for v in (client.get("generator_loop_lag_p99_ms"), client.get("generator_send_lag_p99_ms")) if v is not None]
+    generator = max(lags) if lags else None
+    api = server.get("api_loop_lag_p99_ms")
+    left = max(gap, 0.0)
+    parts = {}
+    for name, measured in (("generator", generator), ("api_event_loop", api)):
+        if measured is not None:
+            parts[name] = round(min(measured, left), 3)  # a part explains at most what is left of the gap
+            left -= parts[name]
+    parts["unexplained"] = round(left, 3)
+    said = [f"the generator's own lag up to {parts['generator']:g} ms (its p99, measured)" if generator is not None
+            else "the generator's own lag not measured",
+            f"the API's event-loop lag up to {parts['api_event_loop']:g} ms (its p99, measured)" if api is not None
+            else "the API's event-loop lag not measured (the target does not export it)",
+            f"{parts['unexplained']:g} ms unexplained (network, kernel, the accept queue: before the handler's clock "
+            "starts)"]
+    busy = [f"{name} ({'; '.join(w.get('why') or ['saturated'])})" for name, w in (client.get("workers") or {}).items()
+            if w.get("saturated")]
+    cause = (f"generator-bound: {', '.join(busy)}; " if busy else "") + ", ".join(said)
+    return {"p99_gap_ms": gap, "parts": parts, "cause": cause}
+
+
+def client_tail_breaks(stage: dict) -> list[str]:
+    """A latency quantile met on the server that users' own clock breaks: flagged, never passed in silence."""
+    out = []
+    client = stage["client"]
+    for o in stage["objectives"]:
+        if o["kind"] != "latency_quantile" or o["status"] not in ("pass", "warn"):
+            continue
+        seen = client.get(f"hdr_p{100 * o['quantile']:g}_ms", client.get(f"p{100 * o['quantile']:g}_ms"))
+        if seen is not None and seen > o["threshold"]:
+            out.append(f"In stage {stage['name']}, {o['name']} passed on the server ({o['measured']:.1f} ms) but the "
+                       f"client measured {seen:.1f} ms, over the {o['threshold']:g} ms objective: users saw more than "
+                       f"the server's histogram shows ({stage['gap']['cause']}).")
+    return out
 
 
 def _down_sentences(stage: dict) -> list[str]:
@@ -58,7 +82,7 @@ def _down_sentences(stage: dict) -> list[str]:
 
 
 def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[str, dict | None],
-             baseline: dict | None = None, processes: int = 1, client_series: dict | None = None,
+             baseline: dict | None = None, client_series: dict | None = None,
              manifest: dict | None = None, run_end: dict | None = None) -> dict:
     """The SLO report of a run: tl is its stage timeline (stages.json), clients the generator's figures per stage
     (None where no client log was kept), raw the Prometheus answers, client_series the generator's seconds,
@@ -94,7 +118,7 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[st
                  "began": st.get("start", st["measure_from"]),
                  "window": {"start": st["measure_from"], "end": st["end"], "seconds": entry["window_s"]},
                  "completed": st["completed"], "gated": is_gated(spec, st), "server": server, "client": client,
-                 "gap": explain_gap(client, server, processes), "objectives": objectives}
+                 "gap": explain_gap(client, server), "objectives": objectives}
         stage["status"] = stage_status(objectives)
         if not st["completed"]:
             server["notes"].append("the stage was cut short (the run stopped during it)")
@@ -107,6 +131,8 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[st
                                                      spec.reconciliation_tolerance, spec.min_samples, entry["window_s"],
                                                      scrape_s)
         sentences += mean_hides_tail(st["name"], objectives)
+        stage["client_breaks"] = client_tail_breaks(stage)
+        sentences += stage["client_breaks"]
         sentences += _down_sentences(stage)
         stages.append(stage)
 

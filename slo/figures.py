@@ -169,6 +169,8 @@ def server_figures(entry: dict, status_label: str, quantiles: list[float], scrap
         "down_at": down_at,
         "up_samples": _scalar(a.get("up_samples")),
         "counter_resets": _scalar(a.get("counter_resets")) or 0.0,
+        "api_loop_lag_p99_ms": (round(1000 * v, 3) if (v := _scalar(a.get("api_loop_lag_p99"))) is not None
+                                else None),
         "requests_interpolated": round(sum(edges.values()), 1) if edges else None,
         "status_200_interpolated": round(edges.get("200", 0.0), 1) if edges else None,
         "quantiles": {},

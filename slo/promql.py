@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+from common.contract import EVENT_LOOP_LAG
 from slo.spec import STEP, WINDOW, WINDOW_S, MetricsSpec, RatioSli, ThresholdSli
 
 
@@ -78,6 +79,8 @@ def stage_queries(m: MetricsSpec, seconds: float, quantiles: list[float], start:
     }
     for q in quantiles:
         queries[f"quantile_{q:g}"] = f"histogram_quantile({q:g}, sum by (le) (increase({h}_bucket{sel}{w})))"
+    # The API's own event-loop lag (ours exports it; another target may not): part of the client/server gap.
+    queries["api_loop_lag_p99"] = f"histogram_quantile(0.99, sum by (le) (increase({EVENT_LOOP_LAG}_bucket{up}{w})))"
     return queries
 
 

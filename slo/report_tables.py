@@ -118,10 +118,10 @@ def server_beside_client(report: dict) -> Table:
         rows.append([s["name"], fmt(sv["mean_ms"], "ms"), fmt((q.get("0.5") or {}).get("ms"), "ms"),
                      _quantile_cell(q, "0.95"), _quantile_cell(q, "0.99"), fmt(cl.get("p50_ms"), "ms"),
                      fmt(cl.get("p95_ms"), "ms"), fmt(cl.get("p99_ms"), "ms"), fmt(cl.get("generator_cpu_cores")),
-                     f"{fmt(s['gap']['p95_gap_ms'], 'ms')}: {s['gap']['cause']}"])
+                     f"{fmt(s['gap'].get('p99_gap_ms', s['gap'].get('p95_gap_ms')), 'ms')}: {s['gap']['cause']}"])
     return Table("server-client", "Server (Prometheus) beside client (Locust), endpoint latency",
                  ["stage", "server mean", "server p50", "server p95 [bucket]", "server p99 [bucket]", "client p50",
-                  "client p95", "client p99", "generator CPU (cores)", "p95 gap, cause"], rows)
+                  "client p95", "client p99", "generator CPU (cores)", "p99 gap, what it comes from"], rows)
 
 
 def replicas(report: dict) -> Table | None:

@@ -131,13 +131,15 @@ def capacity(stages: list[dict]) -> dict:
     judged = [s for s in stages if s["name"] not in bound]
     failing = [s for s in judged if s["status"] == "fail" and s.get("completed", True)]
     lowest_fail = min(failing, key=_rate, default=None)
-    met = [s for s in judged if s["status"] in ("pass", "warn")
+    met = [s for s in judged if s["status"] in ("pass", "warn") and not s.get("client_breaks")
            and (lowest_fail is None or _rate(s) < _rate(lowest_fail))]
     broken = next(iter(failing), None)  # the first, in stage order
     out = {"highest_passing_stage": None, "highest_passing_rps": None, "first_failing_stage": None, "broken": [],
            "generator_bound_stages": bound, "lowest_failing_stage": lowest_fail and lowest_fail["name"],
            "interval_rps": [None, lowest_fail and _rate(lowest_fail)],
-           "inconclusive_stages": [s["name"] for s in judged if s["status"] == "inconclusive"]}
+           "inconclusive_stages": [s["name"] for s in judged if s["status"] == "inconclusive"],
+           # Met on the server while the client's tail broke an objective: not a capacity users would accept.
+           "client_tail_stages": [s["name"] for s in judged if s.get("client_breaks")]}
     if met:
         best = max(met, key=_rate)
         out.update(highest_passing_stage=best["name"], highest_passing_rps=best["server"].get("rps_all_traffic"))

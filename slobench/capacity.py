@@ -32,7 +32,7 @@ def step_profile(rate: float, seconds: float, weights: dict) -> dict:
 
 # Verdicts that stop the climb: a confident failure, a saturated generator (no higher rate can be measured
 # either) and a step still inconclusive after its longer repeat (nothing above it can be called confident).
-BLOCKING = ("fail", "generator-bound", "inconclusive")
+BLOCKING = ("fail", "generator-bound", "inconclusive", "client-tail")
 
 
 def next_rate(tried: list[tuple[float, str]], start: float, factor: float, max_rps: float, precision: float) -> float | None:
@@ -55,11 +55,13 @@ def next_rate(tried: list[tuple[float, str]], start: float, factor: float, max_r
 
 
 def step_verdict(report: dict) -> str:
-    """pass, fail, inconclusive, insufficient, or generator-bound (whatever the objectives said)."""
+    """pass, fail, inconclusive, insufficient, generator-bound (whatever the objectives said), or client-tail."""
     stage = report["stages"][0] if report["stages"] else None
     if stage and stage["client"].get("generator_bound"):
         return "generator-bound"
     status = stage["status"] if stage else "no_data"
+    if status in ("pass", "warn") and stage.get("client_breaks"):
+        return "client-tail"  # met on the server, broken at the client: users saw more than the server shows
     return {"warn": "pass", "no_data": "insufficient"}.get(status, status)
 
 

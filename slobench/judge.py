@@ -60,7 +60,7 @@ def output_dir(run_dir: Path, spec: SloSpec, slo_path: Path) -> Path:
 
 
 def judge(run_dir: Path, spec: SloSpec, prometheus_url: str | None, baseline: Path | None = None,
-          processes: int = 1, drift_check=None, scrape: ScrapeInterval | None = None, out_dir: Path | None = None,
+          drift_check=None, scrape: ScrapeInterval | None = None, out_dir: Path | None = None,
           instances: list[str] | None = None) -> dict:
     """Raw answers come from Prometheus when a URL is given, else from the run's saved prometheus_raw.json.
     The scrape interval is learned from that Prometheus unless given; queries are scoped to the target's
@@ -87,7 +87,7 @@ def judge(run_dir: Path, spec: SloSpec, prometheus_url: str | None, baseline: Pa
     tl = timeline.read(run_dir)
     merged = merged_figures.load(run_dir)
     report = evaluate(run_dir, spec, raw, tl, client_figures(run_dir, tl, spec.metrics.selector.get("endpoint")),
-                      load_report(baseline) if baseline else None, processes,
+                      load_report(baseline) if baseline else None,
                       client_series=client_seconds((merged or {}).get("series"), tl["wall_start"], tl["stopped_at"]),
                       manifest=manifest_summary(run_dir), run_end=run_end(run_dir, merged))
     if out_dir != Path(run_dir):

@@ -147,7 +147,7 @@ def loadtest(settings: HarnessSettings, profile_name: str, profile: Profile, spe
                              + (", interrupted" if interrupted else "") + f"): nothing to judge; see {run_dir}/locust.log")
         if started_here and started_here.replicas and db is not None:
             merge_replica_recordings(db, len(started_here.replicas))
-        report = judge(run_dir, spec, prom, baseline, settings.locust_processes,
+        report = judge(run_dir, spec, prom, baseline,
                        (lambda d, out: drift_check(d, db, out_dir=out)) if drift_check else None,
                        scrape=interval, instances=instances_of(started_here, settings))
         man["interrupted"] = interrupted

@@ -81,7 +81,7 @@ def serve(settings: HarnessSettings, profile_name: str, profile: Profile, spec: 
                 man["ran"] = {"api": {"url": target, "pid": stack_state and stack_state.api_pid},
                               "prometheus": {"url": prom}, "locust": {"web_ui": ui_url, "processes": settings.locust_processes}}
                 manifest_mod.write(run_dir, man)
-                report = judge(run_dir, spec, prom, None, settings.locust_processes,
+                report = judge(run_dir, spec, prom, None,
                                (lambda d, out: drift_check(d, db, out_dir=out)) if drift_check else None,
                                scrape=interval, instances=instances_of(stack_state, settings))
                 point_latest(results, run_dir)

@@ -154,3 +154,27 @@ def test_a_run_that_did_not_run_to_its_end_is_incomplete_exit_5(tmp_path, tl_sta
     passed = [{"name": n, "gated": True, "status": "pass", "objectives": []} for n, _ in tl_stages]
     verdict = run_verdict(passed, [], complete)
     assert (verdict["status"], verdict["exit_code"]) == (("incomplete", 5) if problems else ("pass", 0))
+
+
+@pytest.mark.parametrize("client, api_lag, parts, says", [
+    ({"p99_ms": 22.0, "generator_loop_lag_p99_ms": 3.0}, 1.0, {"generator": 3.0, "api_event_loop": 1.0,
+                                                                "unexplained": 10.6}, "10.6 ms unexplained"),
+    ({"p99_ms": 8.0, "generator_loop_lag_p99_ms": 5.0}, None, {"generator": 0.6, "unexplained": 0.0},
+     "the API's event-loop lag not measured"),
+    ({"p99_ms": 30.0}, 2.0, {"api_event_loop": 2.0, "unexplained": 20.6}, "the generator's own lag not measured"),
+], ids=["measured parts, the rest unexplained", "a part explains at most the gap", "what nothing measured is named"])
+def test_the_client_server_gap_is_attributed_from_measurements(client, api_lag, parts, says):
+    from slo.evaluate import explain_gap
+    server = {"quantiles": {"0.99": {"ms": 7.4}}, "api_loop_lag_p99_ms": api_lag}
+    gap = explain_gap(client, server)
+    assert gap["parts"] == parts and says in gap["cause"]
+    assert gap["p99_gap_ms"] == pytest.approx(client["p99_ms"] - 7.4)
+
+
+def test_a_quantile_met_on_the_server_but_broken_at_the_client_is_flagged():
+    from slo.evaluate import client_tail_breaks
+    stage = {"name": "s4", "client": {"hdr_p99_ms": 333.6}, "gap": {"cause": "x"},
+             "objectives": [{"kind": "latency_quantile", "name": "p99", "quantile": 0.99, "status": "pass",
+                             "measured": 21.0, "threshold": 100.0}]}
+    [line] = client_tail_breaks(stage)
+    assert "p99 passed on the server (21.0 ms) but the client measured 333.6 ms" in line

@@ -1,0 +1,59 @@
+"""The instrument's own error: against a target that answers at once, with a generator at about a third of a
+core, how far the client's p99 (from intended start) lies above the server's, and what the gap comes from."""
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+from loadtests.profile import load_profile
+from loadtests.run import run_headless
+from slo.spec import load_slo
+from slobench.judge import judge
+from stack import prometheus
+from stack.procs import free_port, http_get, spawn, stop_pid, wait_until
+
+PROFILE = """name: bench-instrument
+kind: open
+arrival: poisson
+max_concurrency: 1000
+scenario: {weights: {predict_user: 1}}
+settle_s: 3
+stages:
+  - {name: s, rate_rps: 1500, duration_s: 33}
+"""
+
+
+def measure() -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        port, prom_port = free_port(), free_port()
+        api = spawn([sys.executable, "-m", "benchmarks.instant_app", str(port)], tmp / "api.log", cpus={0})
+        prom = None
+        try:
+            url = f"http://127.0.0.1:{port}"
+            wait_until(lambda: http_get(url + "/health")[0] == 200, 60, "instant target", api, tmp / "api.log")
+            (tmp / "prometheus.yml").write_text(prometheus.render_config(f"127.0.0.1:{port}", 1))
+            prom = prometheus.start(prometheus.find_binary(None), tmp / "prometheus.yml", tmp / "tsdb", prom_port,
+                                    tmp / "prometheus.log", cpus={1})
+            prom_url = f"http://127.0.0.1:{prom_port}"
+            wait_until(lambda: prometheus.target_up(prom_url), 30, "Prometheus scraping the target")
+            run = tmp / "run"
+            run.mkdir()
+            (run / "p.yaml").write_text(PROFILE)
+            run_headless(run / "p.yaml", load_profile(str(run / "p.yaml")), url, run, cpus={1}, on_line=lambda *_: None)
+            [stage] = judge(run, load_slo(), prom_url)["stages"]
+        finally:
+            stop_pid(api.pid)
+            if prom is not None:
+                stop_pid(prom.pid)
+    client, server = stage["client"], stage["server"]
+    return {"rps": server["rps_all_traffic"], "generator_cores": client.get("generator_cpu_cores"),
+            "client_p99_ms": client.get("hdr_p99_ms"), "server_p99_ms": server["quantiles"]["0.99"]["ms"],
+            "gap_ms": stage["gap"]["p99_gap_ms"], "parts": stage["gap"].get("parts", {}),
+            "loop_lag_p99_ms": client.get("generator_loop_lag_p99_ms"),
+            "send_lag_p99_ms": client.get("generator_send_lag_p99_ms"), "api_lag_p99_ms": server.get("api_loop_lag_p99_ms")}
+
+
+if __name__ == "__main__":
+    print(measure())
