@@ -122,7 +122,12 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[st
         stage["status"] = stage_status(objectives)
         if not st["completed"]:
             server["notes"].append("the stage was cut short (the run stopped during it)")
-        lat = accuracy.recorded(db, st["measure_from"], st["end"], endpoint)
+        try:
+            lat = accuracy.recorded(db, st["measure_from"], st["end"], endpoint)
+        except accuracy.RecordingUnreadable as exc:
+            lat, unreadable = None, str(exc)
+        else:
+            unreadable = None
         boundaries = sorted(1000 * float(r["metric"]["le"]) for r in (entry["answers"].get("latency_buckets") or {})
                             .get("result", []) if r["metric"].get("le") not in (None, "+Inf"))
         stage["accuracy"] = accuracy.quantile_accuracy(server, lat, quantile_objectives, boundaries)
@@ -130,6 +135,15 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[st
                                                      None if lat is None else len(lat),
                                                      spec.reconciliation_tolerance, spec.min_samples, entry["window_s"],
                                                      scrape_s)
+        if unreadable:  # the exact-quantile and reconciliation checks cannot vouch for the figures
+            server["notes"].append(unreadable)
+            stage["reconciliation"] = {**stage["reconciliation"], "ok": False,
+                                       "flagged": [*stage["reconciliation"].get("flagged", []), unreadable]}
+        if client.get("sender_errors"):  # arrivals counted as sent that never became requests
+            said = f"{client['sender_errors']} arrivals counted as sent raised in the generator's sender"
+            server["notes"].append(said)
+            stage["reconciliation"] = {**stage["reconciliation"], "ok": False,
+                                       "flagged": [*stage["reconciliation"].get("flagged", []), said]}
         sentences += mean_hides_tail(st["name"], objectives)
         stage["client_breaks"] = client_tail_breaks(stage)
         sentences += stage["client_breaks"]

@@ -178,3 +178,12 @@ def test_a_quantile_met_on_the_server_but_broken_at_the_client_is_flagged():
                              "measured": 21.0, "threshold": 100.0}]}
     [line] = client_tail_breaks(stage)
     assert "p99 passed on the server (21.0 ms) but the client measured 333.6 ms" in line
+
+
+def test_a_recording_that_cannot_be_read_makes_the_run_untrusted_not_silently_trusted(tmp_path):
+    run = make_run(tmp_path / "run", SPEC, [{"name": "s1", "offered_rps": 100, "latencies": steady(2),
+                                             "all_traffic": 3000}])
+    (run / "predictions.db").write_text("not a database at all, just text" * 100)
+    report = evaluate(run, SPEC, __import__("json").loads((run / "prometheus_raw.json").read_text()))
+    assert report["verdict"]["status"] == "untrusted" and report["verdict"]["exit_code"] == 2
+    assert any("the API's recording cannot be read" in n for n in report["stages"][0]["server"]["notes"])
