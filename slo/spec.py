@@ -159,23 +159,23 @@ class BaselineCriteria(_Strict):
     @field_validator("run_to_run")
     @classmethod
     def _known_spreads(cls, spreads: dict[str, float]) -> dict[str, float]:
-        unknown = sorted(set(spreads) - set(RUN_TO_RUN))
-        if unknown:
-            raise ValueError(f"unknown figures: {', '.join(unknown)} (known: {', '.join(RUN_TO_RUN)})")
-        if any(v < 0 for v in spreads.values()):
-            raise ValueError("spreads must be >= 0")
-        return {**RUN_TO_RUN, **spreads}
+        return {**RUN_TO_RUN, **_figures(spreads, RUN_TO_RUN, "spreads")}
 
     @field_validator("max_regression")
     @classmethod
     def _known_figures(cls, criteria: dict[str, float]) -> dict[str, float]:
-        unknown = sorted(set(criteria) - set(BASELINE_FIGURES))
-        if unknown:
-            raise ValueError(f"unknown figures: {', '.join(unknown)} (known: {', '.join(BASELINE_FIGURES)})")
-        negative = sorted(k for k, v in criteria.items() if v < 0)
-        if negative:
-            raise ValueError(f"allowed regressions must be >= 0: {', '.join(negative)}")
-        return criteria
+        return _figures(criteria, BASELINE_FIGURES, "allowed regressions")
+
+
+def _figures(values: dict[str, float], known, what: str) -> dict[str, float]:
+    """Values per figure name: every name known, every value >= 0."""
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise ValueError(f"unknown figures: {', '.join(unknown)} (known: {', '.join(known)})")
+    negative = sorted(k for k, v in values.items() if v < 0)
+    if negative:
+        raise ValueError(f"{what} must be >= 0: {', '.join(negative)}")
+    return values
 
 
 class SloSpec(_Strict):

@@ -10,35 +10,21 @@ from __future__ import annotations
 import asyncio
 import itertools
 import sys
-from contextlib import asynccontextmanager
-from types import SimpleNamespace
 
 import uvicorn
 from fastapi import FastAPI, Request
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
 from starlette.responses import Response
 
-from api.metrics import build_metrics
-from api.middleware import PREDICTION_KEY, InstrumentationMiddleware
+from api.instrumented import instrumented_app
+from api.middleware import PREDICTION_KEY
 from api.protocol import TimedHttpToolsProtocol
-from api.recorder import PredictionRecorder
 
 SLOW_EVERY = 33          # 1 request in 33 (3.0 %) is slow
 SLOW_S, FAST_S = 0.200, 0.001
 
 
 def create(db: str, slow_every: int = SLOW_EVERY, burst: int = 1, fast_us: int = int(FAST_S * 1e6)) -> FastAPI:
-    @asynccontextmanager
-    async def lifespan(app):
-        app.state.recorder = PredictionRecorder(db)
-        yield
-        app.state.recorder.close()
-
-    app = FastAPI(lifespan=lifespan)
-    app.state.metrics = build_metrics(CollectorRegistry())
-    app.state.model = SimpleNamespace(version="known-distribution")
-    app.state.recorder = None
-    app.add_middleware(InstrumentationMiddleware, state=app.state, max_body_bytes=65536)
+    app = instrumented_app("known-distribution", predictions_db=db)
     counter = itertools.count()
 
     @app.post("/predict")
@@ -48,14 +34,6 @@ def create(db: str, slow_every: int = SLOW_EVERY, burst: int = 1, fast_us: int =
         await asyncio.sleep(SLOW_S if slow else fast_us / 1e6)
         request.scope[PREDICTION_KEY] = (str(n), None, "{}", 0.5, 0)
         return Response(b'{"prediction": 0}', media_type="application/json")
-
-    @app.get("/health")
-    async def health():
-        return {"status": "ok"}
-
-    @app.get("/metrics")
-    async def metrics():
-        return Response(app.state.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
     return app
 
