@@ -48,9 +48,9 @@ compose-down: ## Stop the Compose stack
 loadtest: $(MODEL) ## Full run: stack, Locust (PROFILE=default|smoke|long|drifted, REPEAT=N), SLO and drift reports
 	$(PY) -m slobench loadtest --profile $(PROFILE) $(if $(REPEAT),--repeat $(REPEAT)) $(if $(SLO),--slo $(SLO)) $(if $(BASELINE),--baseline $(BASELINE)) $(if $(FAIL_ON_DRIFT),--fail-on-drift)
 
-worker: $(STAMP) ## A load-generator worker for a master on another host: make worker MASTER=host[:port] [PROFILE=]
+worker: $(STAMP) ## A load-generator worker for a master on another host: make worker MASTER=host[:port] (it runs the master's profile)
 	@test -n "$(MASTER)" || { echo "make worker needs MASTER=host[:port] (the host running make loadtest with LOCUST_WORKERS=N)" >&2; exit 2; }
-	$(PY) -m slobench worker --master $(MASTER) --profile $(PROFILE)
+	$(PY) -m slobench worker --master $(MASTER)
 
 capacity: $(MODEL) ## Search the highest Poisson rate meeting every objective (BUDGET=300 seconds at most)
 	$(PY) -m slobench capacity $(if $(SLO),--slo $(SLO)) $(if $(BUDGET),--budget-seconds $(BUDGET))

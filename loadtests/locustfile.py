@@ -17,10 +17,10 @@ from locust import LoadTestShape, constant, constant_throughput, events, task
 from locust.contrib.fasthttp import FastHttpSession, FastHttpUser
 from locust.runners import MasterRunner, WorkerRunner
 
-from loadtests import settings as process_settings, timeline
+from loadtests import handshake, settings as process_settings, timeline
 from loadtests.client_figures import Merger, StageRecorder
 from loadtests.open_model import OpenSchedule, Retimed
-from loadtests.profile import load_profile, window_at
+from loadtests.profile import Profile, load_profile, window_at
 from loadtests.progress import EVERY_S, live_line
 from loadtests.requestlog import RequestLog
 from loadtests.sent import SentRecorder
@@ -33,12 +33,17 @@ PROFILE = load_profile(SETTINGS.profile)
 for _plugin in SETTINGS.plugins:
     importlib.import_module(_plugin)
 SPOOL = SETTINGS.spool
-IDS, PAYLOADS = load_traffic(PROFILE.scenario.traffic)
-# What each request carries, serialized once: for /predict by user id, that user's 14 features in the
-# snapshot the generator draws from (what a served prediction's inputs are), for drift against any API.
-_USER_FEATURES = {u: json.dumps(f) for u, f in zip(IDS, PAYLOADS if PROFILE.scenario.traffic == "serving"
-                                                       else load_traffic("serving")[1])}
-_PAYLOAD_JSON = [json.dumps(p) for p in PAYLOADS]
+
+def _traffic(profile: Profile) -> tuple:
+    """(user ids, payloads, each user's features as JSON, each payload as JSON) the profile's scenario draws from:
+    for /predict by user id, that user's 14 features in the snapshot the generator draws from (what a served
+    prediction's inputs are), for drift against any API; serialized once."""
+    ids, payloads = load_traffic(profile.scenario.traffic)
+    serving = payloads if profile.scenario.traffic == "serving" else load_traffic("serving")[1]
+    return ids, payloads, {u: json.dumps(f) for u, f in zip(ids, serving)}, [json.dumps(p) for p in payloads]
+
+
+IDS, PAYLOADS, _USER_FEATURES, _PAYLOAD_JSON = _traffic(PROFILE)
 _log = RequestLog() if SETTINGS.request_log else None  # the raw per-request log: a debug option
 _sent = SentRecorder(SPOOL)
 _figures = StageRecorder(PROFILE)   # this process's client figures, sent to the master as they come
@@ -70,40 +75,49 @@ def _health(client):
 
 # Every request is named by its route, as the API's endpoint label.
 _TASKS = {"predict_user": _predict_user, "predict_features": _predict_features, "health": _health}
-_WEIGHTED = [(_TASKS[name], w) for name, w in PROFILE.scenario.weights.items() if w > 0]
 
-if PROFILE.kind == "closed":
-    class ChurnApiUser(FastHttpUser):
-        """One client of the API, waiting for each answer (closed model)."""
 
+def _pick():
+    """One task at random by the profile's weights (read at each call: the master may have sent its profile)."""
+    names, weights = zip(*[(n, w) for n, w in PROFILE.scenario.weights.items() if w > 0])
+    return _TASKS[random.choices(names, weights)[0]]
+
+
+class ChurnApiUser(FastHttpUser):
+    """One client of the API, waiting for each answer (closed model)."""
+
+    host = "http://127.0.0.1:8000"
+
+    def wait_time(self):
         rate = PROFILE.scenario.rate_per_user
-        wait_time = constant_throughput(rate) if rate > 0 else constant(0)
-        tasks = {(lambda fn: lambda self: fn(self.client))(fn): w for fn, w in _WEIGHTED}
-        host = "http://127.0.0.1:8000"
-else:
-    class ChurnApiOpenUser(FastHttpUser):
-        """The open-model dispatcher of this process (loadtests/open_model.py)."""
+        return (constant_throughput(rate) if rate > 0 else constant(0))(self)
 
-        wait_time = constant(0)
-        host = "http://127.0.0.1:8000"
+    @task
+    def one(self):
+        _pick()(self.client)
 
-        def __init__(self, environment):
-            super().__init__(environment)
-            self.schedule = OpenSchedule(PROFILE, _state.get("processes") or SETTINGS.processes,
-                                         on_arrival=_figures.count_arrival,
-                                         on_lag=lambda seconds: _figures.lag("send", seconds),
-                                         on_error=lambda exc: _figures.sender_error())
-            self.retimed = Retimed(environment.events.request)
-            self.open_client = FastHttpSession(base_url=self.host, request_event=self.retimed, user=self,
-                                               concurrency=PROFILE.max_concurrency)
 
-        @task
-        def dispatch(self):
-            fns, weights = zip(*_WEIGHTED)
-            # In one process the timeline's start is known here: the schedule's windows are then exactly its.
-            self.schedule.run(lambda: random.choices(fns, weights)[0](self.open_client), self.retimed,
-                              _state["wall_start"])
-            gevent.sleep(3600)  # the schedule is done; the shape ends the test
+class ChurnApiOpenUser(FastHttpUser):
+    """The open-model dispatcher of this process (loadtests/open_model.py)."""
+
+    wait_time = constant(0)
+    host = "http://127.0.0.1:8000"
+
+    def __init__(self, environment):
+        super().__init__(environment)
+        self.schedule = OpenSchedule(PROFILE, _state.get("processes") or SETTINGS.processes,
+                                     on_arrival=_figures.count_arrival,
+                                     on_lag=lambda seconds: _figures.lag("send", seconds),
+                                     on_error=lambda exc: _figures.sender_error())
+        self.retimed = Retimed(environment.events.request)
+        self.open_client = FastHttpSession(base_url=self.host, request_event=self.retimed, user=self,
+                                           concurrency=PROFILE.max_concurrency)
+
+    @task
+    def dispatch(self):
+        # In one process the timeline's start is known here: the schedule's windows are then exactly its.
+        self.schedule.run(lambda: _pick()(self.open_client), self.retimed, _state["wall_start"])
+        gevent.sleep(3600)  # the schedule is done; the shape ends the test
 
 
 class StagedShape(LoadTestShape):
@@ -119,7 +133,8 @@ class StagedShape(LoadTestShape):
 
     def tick(self):
         processes = getattr(self.runner, "worker_count", 1) or 1
-        return users_at(PROFILE, self.get_run_time(), processes)
+        step = users_at(PROFILE, self.get_run_time(), processes)
+        return None if step is None else (*step, [ChurnApiUser if PROFILE.kind == "closed" else ChurnApiOpenUser])
 
 
 @events.request.add_listener
@@ -144,7 +159,34 @@ def _on_init(environment, **_):
             gevent.spawn_later(max(0.0, msg.data["wall_start"] + PROFILE.total_s + 0.3 - time.time()), _send_final,
                                environment.runner)
         runner.register_message("slobench_start", on_start)
+
+        def on_profile(environment, msg, **_):
+            global PROFILE, IDS, PAYLOADS, _USER_FEATURES, _PAYLOAD_JSON, _figures
+            profile, refused = handshake.accept(msg.data)
+            if refused:
+                print(f"[slobench] refused by this worker: {refused}", flush=True)
+                environment.runner.send_message("slobench_refused", {"reason": refused,
+                                                                     "worker": _figures.worker})
+                gevent.spawn_later(0.5, environment.runner.quit)
+                return
+            PROFILE = profile
+            IDS, PAYLOADS, _USER_FEATURES, _PAYLOAD_JSON = _traffic(PROFILE)
+            wall_start, _figures = _figures.wall_start, StageRecorder(PROFILE, worker=_figures.worker)
+            _figures.wall_start = wall_start
+            print(f"[slobench] worker runs the master's profile {PROFILE.name}", flush=True)
+        runner.register_message("slobench_profile", on_profile)
+        # Asked for once this worker listens for it (a message sent as it connected could come too early).
+        runner.send_message("slobench_hello", {"worker": _figures.worker})
     if isinstance(runner, MasterRunner):
+        def on_refused(environment, msg, **_):
+            print(f"[slobench] a worker refused to join ({msg.data.get('worker')}): {msg.data['reason']}", flush=True)
+        runner.register_message("slobench_refused", on_refused)
+
+        def on_hello(environment, msg, **_):
+            # The master owns the profile: each worker runs the master's, whatever it was started with.
+            environment.runner.send_message("slobench_profile", handshake.offer(PROFILE), client_id=msg.node_id)
+        runner.register_message("slobench_hello", on_hello)
+
         def on_final(environment, msg, **_):
             _merged.add(msg.data)
             _state["finals"].add(msg.data["worker"])

@@ -172,8 +172,9 @@ def cmd_worker(args, settings: HarnessSettings) -> int:
     from loadtests.profile import resolve
     log = settings.results_dir / f"worker-{args.master.replace(':', '_')}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    _say(f"Locust worker for the master at {args.master} (profile {args.profile}); log {log}; Ctrl-C to stop")
-    code = run_worker(resolve(args.profile), args.master, log, on_line=_say, request_log=settings.request_log)
+    _say(f"Locust worker for the master at {args.master} (it runs the master's profile); log {log}; Ctrl-C to stop")
+    # The master sends its profile when the worker joins; this one only starts the process.
+    code = run_worker(resolve("smoke"), args.master, log, on_line=_say, request_log=settings.request_log)
     return 0 if code in (0, None) else EXIT_CANNOT_JUDGE
 
 
@@ -218,7 +219,6 @@ def main(argv: list[str] | None = None) -> int:
     cap.add_argument("--budget-seconds", type=float, default=300, help="the whole search stops within this bound")
     wk = sub.add_parser("worker", help="a load-generator worker for a master on another host (make worker MASTER=...)")
     wk.add_argument("--master", required=True, help="the master's host[:port] (port 5557 by default)")
-    wk.add_argument("--profile", default="default", help="the master's profile (the same name or file)")
     rp = sub.add_parser("report", help="rebuild results/index.html, the history of runs (make report)")
     rp.add_argument("--results", help="the results folder (default RESULTS_DIR, results/)")
     rp.add_argument("--rerender", action="store_true", help="also redraw every run's report.html from its JSON")

@@ -85,8 +85,9 @@ def test_a_master_and_two_workers_on_other_hosts_merge_exact_client_figures(host
                  "LOCUST_MASTER_BIND": f"{HOSTS['master']}:5557"}, start_new_session=True)
         procs.append(master)
         for w in ("w1", "w2"):
+            # Only the master's address: the master sends its profile when the worker joins.
             procs.append(spawn(_in(hosts[w], [sys.executable, "-m", "slobench", "worker", "--master",
-                                              f"{HOSTS['master']}:5557", "--profile", str(tmp_path / "spread.yaml")]),
+                                              f"{HOSTS['master']}:5557"]),
                                tmp_path / f"{w}.log", env={**env, "RESULTS_DIR": str(tmp_path / w)}))
         out, _ = master.communicate(timeout=240)
     finally:
@@ -94,6 +95,9 @@ def test_a_master_and_two_workers_on_other_hosts_merge_exact_client_figures(host
             stop_pid(p.pid)
     assert master.returncode == 0, out
     assert out.count("[slobench] worker joined") == 2
+    for w in ("w1", "w2"):  # each ran the master's profile, not the placeholder it was started with
+        log = (tmp_path / w / f"worker-{HOSTS['master']}_5557.log").read_text()
+        assert "worker runs the master's profile spread" in log, log
     run = (tmp_path / "results" / "latest").resolve()
     report = json.loads((run / "slo_report.json").read_text())
     tl = json.loads((run / "stages.json").read_text())
