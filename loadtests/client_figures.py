@@ -12,12 +12,12 @@ import json
 import math
 import os
 import socket
-import time
 from pathlib import Path
 
 import psutil
 from hdrh.histogram import HdrHistogram
 
+from loadtests import clock
 from loadtests.client_series import SecondRecorder, SeriesMerger
 from loadtests.profile import Profile, StageWindow, window_at
 
@@ -59,7 +59,7 @@ class StageRecorder:
         start (send, open model); attributed to the measured window it fell in."""
         if self.wall_start is None:
             return
-        w = window_at(self.windows, (time.time() if ts is None else ts) - self.wall_start, measured=True)
+        w = window_at(self.windows, (clock.now() if ts is None else ts) - self.wall_start, measured=True)
         if w is None:
             return
         h = self.lags.get((w.index, kind))
@@ -68,21 +68,21 @@ class StageRecorder:
         h.record_value(max(1, min(int(seconds * 1e6), MAX_US)))
 
     def sender_error(self) -> None:
-        w = None if self.wall_start is None else window_at(self.windows, time.time() - self.wall_start, measured=True)
+        w = None if self.wall_start is None else window_at(self.windows, clock.now() - self.wall_start, measured=True)
         if w is not None:
             self.sender_errors[w.index] = self.sender_errors.get(w.index, 0) + 1
 
     def count_arrival(self, stage: int, dropped: bool) -> None:
         acc = self.arrivals.setdefault(stage, [0, 0])
         acc[1 if dropped else 0] += 1
-        self.seconds.arrival(time.time())
+        self.seconds.arrival(clock.now())
 
     def _cpu_now(self) -> tuple[float, float]:
         t = self._proc.cpu_times()
-        return time.time(), t.user + t.system
+        return clock.now(), t.user + t.system
 
     def add(self, name: str, response_time_ms: float, ok: bool, status: int, ts: float | None = None) -> None:
-        ts = time.time() if ts is None else ts
+        ts = clock.now() if ts is None else ts
         self.seconds.add(ts, response_time_ms, ok)
         if self.wall_start is None:
             return
@@ -146,6 +146,7 @@ class Merger:
         self.finals: dict | None = None                 # master: {expected, received} worker finals
         self.lags: dict[tuple[str, str, str], HdrHistogram] = {}  # (worker, stage, kind) -> lag histogram
         self.sender_errors: dict[str, int] = {}         # stage -> arrivals whose sender raised
+        self.clocks: dict[str, dict] = {}               # worker -> its clock against the master's, corrected
 
     def add(self, delta: dict) -> None:
         worker = self.workers.setdefault(delta["worker"], {})
@@ -163,6 +164,9 @@ class Merger:
             acc = self.arrivals.setdefault(stage, [0, 0])
             acc[0] += sent
             acc[1] += dropped
+        if delta.get("clock"):
+            self.clocks[delta["worker"]] = {"offset_ms": round(1000 * delta["clock"]["offset_s"], 3),
+                                            "uncertainty_ms": round(500 * delta["clock"]["rtt_s"], 3)}
         for stage, n in delta.get("sender_errors", {}).items():
             self.sender_errors[stage] = self.sender_errors.get(stage, 0) + n
         for key, encoded in delta.get("lags", {}).items():
@@ -183,7 +187,7 @@ class Merger:
             self.workers[worker][stage][f"{kind}_lag_max_ms"] = round(h.get_max_value() / 1000, 3)
         doc = {"stages": {k: {"hdr": h.encode().decode(), **self.counts[k]} for k, h in self.hdr.items()},
                "series": self.series.doc(), "workers": self.workers, "arrivals": self.arrivals, "finals": self.finals,
-               "sender_errors": self.sender_errors}
+               "sender_errors": self.sender_errors, "clocks": self.clocks}
         path = Path(folder) / FILE
         path.write_text(json.dumps(doc))
         return path

@@ -17,7 +17,7 @@ from locust import LoadTestShape, constant, constant_throughput, events, task
 from locust.contrib.fasthttp import FastHttpSession, FastHttpUser
 from locust.runners import MasterRunner, WorkerRunner
 
-from loadtests import handshake, settings as process_settings, timeline
+from loadtests import clock, handshake, settings as process_settings, timeline
 from loadtests.client_figures import Merger, StageRecorder
 from loadtests.open_model import OpenSchedule, Retimed
 from loadtests.profile import Profile, load_profile, window_at
@@ -48,7 +48,9 @@ _log = RequestLog() if SETTINGS.request_log else None  # the raw per-request log
 _sent = SentRecorder(SPOOL)
 _figures = StageRecorder(PROFILE)   # this process's client figures, sent to the master as they come
 _merged = Merger()                  # the master's (or the only process's) merge of every process's figures
-_state: dict = {"wall_start": None, "run_dir": None, "final_sent": False, "finals": set(), "joined": set()}
+_state: dict = {"wall_start": None, "run_dir": None, "final_sent": False, "finals": set(), "joined": set(),
+               "clock": None, "profile_taken": False}
+CLOCK_ROUNDS = 5   # hello round trips a worker makes when it joins: the shortest measures its clock offset
 
 
 def _keep(response, endpoint: str, user_id: str | None, features_json: str, request_id: str) -> None:
@@ -125,7 +127,7 @@ class StagedShape(LoadTestShape):
 
     def reset_time(self):
         super().reset_time()
-        _state["wall_start"] = _figures.wall_start = time.time()
+        _state["wall_start"] = _figures.wall_start = clock.now()
         if isinstance(self.runner, MasterRunner):
             # Before any spawn message: the workers place their requests in the same stage windows.
             self.runner.send_message("slobench_start", {"wall_start": _state["wall_start"],
@@ -140,7 +142,7 @@ class StagedShape(LoadTestShape):
 @events.request.add_listener
 def _on_request(request_type, name, response_time, response_length, exception, response=None, **_):
     status = getattr(response, "status_code", 0) or 0
-    ts = time.time()  # one stamp: the merged figures and the debug log place the request in the same window
+    ts = clock.now()  # one stamp: the merged figures and the debug log place the request in the same window
     _figures.add(name, response_time, exception is None, status, ts)
     if _log is not None:
         _log.add(name, response_time, exception is None, status, ts)
@@ -151,17 +153,24 @@ def _on_init(environment, **_):
     runner = environment.runner
     if isinstance(runner, WorkerRunner):
         def on_start(environment, msg, **_):
-            _state["wall_start"] = _figures.wall_start = msg.data["wall_start"]
+            # The master's start on this worker's clock: the windows are placed as the master places them.
+            wall_start = msg.data["wall_start"] - (_state["clock"] or {}).get("offset_s", 0.0)
+            _state["wall_start"] = _figures.wall_start = wall_start
             _state["processes"] = msg.data.get("processes")  # the open model splits its rate among them
             _state["final_sent"] = False
             # In a headless run the master quits as the profile ends and keeps listening half a second only:
             # each worker sends its final figures on its own when the last stage is over.
-            gevent.spawn_later(max(0.0, msg.data["wall_start"] + PROFILE.total_s + 0.3 - time.time()), _send_final,
+            gevent.spawn_later(max(0.0, wall_start + PROFILE.total_s + 0.3 - clock.now()), _send_final,
                                environment.runner)
         runner.register_message("slobench_start", on_start)
 
         def on_profile(environment, msg, **_):
             global PROFILE, IDS, PAYLOADS, _USER_FEATURES, _PAYLOAD_JSON, _figures
+            offset_s, rtt_s = clock.offset(msg.data["sent"], msg.data["master_time"], clock.now())
+            if _state["clock"] is None or rtt_s < _state["clock"]["rtt_s"]:  # the tightest exchange wins
+                _state["clock"] = {"offset_s": offset_s, "rtt_s": rtt_s}
+            if PROFILE.name == msg.data["profile"].get("name") and _state["profile_taken"]:
+                return  # a later exchange: only the clock was measured again
             profile, refused = handshake.accept(msg.data)
             if refused:
                 print(f"[slobench] refused by this worker: {refused}", flush=True)
@@ -173,10 +182,17 @@ def _on_init(environment, **_):
             IDS, PAYLOADS, _USER_FEATURES, _PAYLOAD_JSON = _traffic(PROFILE)
             wall_start, _figures = _figures.wall_start, StageRecorder(PROFILE, worker=_figures.worker)
             _figures.wall_start = wall_start
+            _state["profile_taken"] = True
             print(f"[slobench] worker runs the master's profile {PROFILE.name}", flush=True)
         runner.register_message("slobench_profile", on_profile)
-        # Asked for once this worker listens for it (a message sent as it connected could come too early).
-        runner.send_message("slobench_hello", {"worker": _figures.worker})
+
+        def hello(runner):
+            # Asked for once this worker listens (a message sent as it connected could come too early); a few
+            # round trips measure its clock against the master's.
+            for _ in range(CLOCK_ROUNDS):
+                runner.send_message("slobench_hello", {"worker": _figures.worker, "sent": clock.now()})
+                gevent.sleep(0.05)
+        gevent.spawn(hello, runner)
     if isinstance(runner, MasterRunner):
         def on_refused(environment, msg, **_):
             print(f"[slobench] a worker refused to join ({msg.data.get('worker')}): {msg.data['reason']}", flush=True)
@@ -184,7 +200,8 @@ def _on_init(environment, **_):
 
         def on_hello(environment, msg, **_):
             # The master owns the profile: each worker runs the master's, whatever it was started with.
-            environment.runner.send_message("slobench_profile", handshake.offer(PROFILE), client_id=msg.node_id)
+            environment.runner.send_message("slobench_profile", {**handshake.offer(PROFILE), "sent": msg.data["sent"],
+                                                                 "master_time": clock.now()}, client_id=msg.node_id)
         runner.register_message("slobench_hello", on_hello)
 
         def on_final(environment, msg, **_):
@@ -197,13 +214,13 @@ def _send_final(runner) -> None:
     if not _state["final_sent"]:
         _state["final_sent"] = True
         _figures.sample_cpu()
-        runner.send_message("slobench_final", _figures.delta())
+        runner.send_message("slobench_final", {**_figures.delta(), "clock": _state["clock"]})
 
 
 def _wait_for_finals(runner, timeout: float = 10.0) -> None:
     """The master waits (bounded) for every worker's final figures before it writes the merged file."""
-    deadline = time.time() + timeout
-    while len(_state["finals"]) < runner.worker_count and time.time() < deadline:
+    deadline = clock.now() + timeout
+    while len(_state["finals"]) < runner.worker_count and clock.now() < deadline:
         gevent.sleep(0.1)
     expected = max(runner.worker_count, len(_state["joined"]))
     _merged.finals = {"expected": expected, "received": len(_state["finals"])}
@@ -252,7 +269,7 @@ def _progress_line(environment, index: int, start_count: dict) -> str:
     windows = PROFILE.windows()
     w, total = windows[index], environment.stats.total
     n0, t0 = start_count.get(w.index, (0, _state["wall_start"]))
-    rps = (total.num_requests - n0) / max(time.time() - t0, 1e-9)
+    rps = (total.num_requests - n0) / max(clock.now() - t0, 1e-9)
     offered = f"{w.offered_rps:.0f}" if w.offered_rps else "open"
     return (f"[slobench] stage {index + 1}/{len(windows)} {w.name}: {w.users} users, offered {offered} req/s, "
             f"achieved {rps:.0f} req/s, p95 {total.get_current_response_time_percentile(0.95) or 0:.0f} ms "
@@ -267,10 +284,10 @@ def _progress(environment):
     windows = PROFILE.windows()
     last_live = 0.0
     while True:
-        elapsed = time.time() - _state["wall_start"]
-        _merged.series.sample_users(time.time(), environment.runner.user_count)
-        if time.time() - last_live >= EVERY_S - 0.25:
-            last_live = time.time()
+        elapsed = clock.now() - _state["wall_start"]
+        _merged.series.sample_users(clock.now(), environment.runner.user_count)
+        if clock.now() - last_live >= EVERY_S - 0.25:
+            last_live = clock.now()
             w = window_at(windows, elapsed)
             if _state["run_dir"]:  # kept current: a Locust killed mid-stage leaves where it got to
                 timeline.write(_state["run_dir"], timeline.build(PROFILE, _state["wall_start"]))
@@ -280,7 +297,7 @@ def _progress(environment):
                                 total.get_current_response_time_percentile(0.95), total.num_failures), flush=True)
         for w in windows:
             if w.index not in start_count and elapsed >= w.measure_from_s:
-                start_count[w.index] = (environment.stats.total.num_requests, time.time())
+                start_count[w.index] = (environment.stats.total.num_requests, clock.now())
         current = stage_index_at(PROFILE, elapsed)
         _finish_stages(environment, len(windows) - 1 if current is None else current - 1)
         if current is None:
@@ -335,7 +352,7 @@ def _on_test_stop(environment, **_):
             _log.save(SPOOL)
     if not isinstance(environment.runner, WorkerRunner) and _state["run_dir"] and _state["wall_start"]:
         # The shape may end the test before the progress loop saw the last stage finish.
-        reached = stage_index_at(PROFILE, time.time() - _state["wall_start"])
+        reached = stage_index_at(PROFILE, clock.now() - _state["wall_start"])
         _finish_stages(environment, len(PROFILE.stages) - 1 if reached is None else reached - 1)
         run_dir = _state["run_dir"]
         timeline.write(run_dir, timeline.build(PROFILE, _state["wall_start"]))
@@ -343,7 +360,7 @@ def _on_test_stop(environment, **_):
             _wait_for_finals(environment.runner)
         _merged.save(run_dir)
         # The runner watches for this marker to collect the reports (headless and web UI alike).
-        (run_dir / "locust_done.json").write_text(json.dumps({"stopped_at": time.time()}) + "\n")
+        (run_dir / "locust_done.json").write_text(json.dumps({"stopped_at": clock.now()}) + "\n")
     _state["wall_start"] = None
 
 

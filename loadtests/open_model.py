@@ -12,6 +12,7 @@ import time
 
 import gevent
 
+from loadtests import clock
 from loadtests.profile import Profile, window_at
 
 
@@ -55,7 +56,7 @@ class OpenSchedule:
 
     def start(self, wall_start: float | None = None) -> None:
         """Anchor the schedule: at the run's wall-clock start when known (so its windows are the timeline's), else now."""
-        now_wall, now = time.time(), time.perf_counter()
+        now_wall, now = clock.now(), time.perf_counter()
         self.wall_t0 = wall_start if wall_start is not None else now_wall
         self.t0 = now - (now_wall - self.wall_t0)
 

@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import psutil
 
+from loadtests import clock
+
 FILE_GLOB = "client_requests.*.npz"
 
 
@@ -33,7 +35,7 @@ class RequestLog:
             idx = self._index[name] = len(self.names)
             self.names.append(name)
         # The event fires when the response is complete: its start is now minus the response time.
-        self.ts.append(time.time() if ts is None else ts)
+        self.ts.append(clock.now() if ts is None else ts)
         self.rt_ms.append(response_time_ms)
         self.name_idx.append(idx)
         self.ok.append(ok)
@@ -41,7 +43,7 @@ class RequestLog:
 
     def sample_cpu(self) -> None:
         t = self._proc.cpu_times()
-        self.cpu_ts.append(time.time())
+        self.cpu_ts.append(clock.now())
         self.cpu_s.append(t.user + t.system)
 
     def save(self, run_dir: Path) -> Path:

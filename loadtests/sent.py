@@ -8,14 +8,15 @@ from __future__ import annotations
 import json
 import math
 import os
-import time
 from pathlib import Path
 
 from common.contract import SENT_COUNTS_FILE, SENT_PREDICTIONS_FILE
 from api.record_schema import Writer, connect, merge_files
+from loadtests import clock
 
 FILE_GLOB = "client_predictions.*.db"
 MERGED = SENT_PREDICTIONS_FILE
+
 
 
 def read_answer(text: str, outputs) -> tuple[float | None, int | None, str | None, bool]:
@@ -60,7 +61,7 @@ class SentRecorder:
 
     def add(self, request_id: str, endpoint: str, user_id: str | None, features_json: str, probability: float | None,
             prediction: int | None, latency_s: float, model_version: str | None) -> None:
-        self.rows.append((request_id, time.time(), endpoint, user_id, features_json, probability, prediction,
+        self.rows.append((request_id, clock.now(), endpoint, user_id, features_json, probability, prediction,
                           latency_s, model_version, os.getpid()))
         if len(self.rows) >= self.batch:
             self.flush()

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
+from loadtests import clock
 from loadtests.profile import Profile
 
 STAGES_FILE = "stages.json"
@@ -17,7 +17,7 @@ class TimelineError(FileNotFoundError):
 def build(profile: Profile, wall_start: float, stopped_at: float | None = None) -> dict:
     """Absolute windows of the stages reached by `stopped_at` (default: now); a cut stage is marked. wall_start
     is kept exact: the generators place requests in windows from that very value."""
-    now = stopped_at if stopped_at is not None else time.time()
+    now = stopped_at if stopped_at is not None else clock.now()
     stages = []
     for w in profile.windows():
         start = wall_start + w.start_s

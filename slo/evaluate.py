@@ -11,7 +11,7 @@ from slo.intervals import evidence_of
 from slo.figures import replica_figures, server_figures, sli_figures
 from slo.series import server_series
 from slo.spec import LatencyQuantile, RatioSli, SloSpec, ThresholdSli
-from slo.verdict import capacity, completeness, is_gated, judge_objective, mean_hides_tail, run_verdict, stage_status
+from slo.verdict import capacity, clocks, completeness, is_gated, judge_objective, mean_hides_tail, run_verdict, stage_status
 
 SCHEMA_VERSION = 1
 REPORT_QUANTILES = (0.5, 0.95, 0.99)
@@ -170,8 +170,10 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[st
     baselines = baseline if isinstance(baseline, list) else [baseline] if baseline else []
     report["baseline"], failures = compare([report], baselines, spec) if baselines else (None, [])
     report["completeness"] = completeness(tl, spec, run_end)
+    report["clocks"] = clocks((run_end or {}).get("clocks"), stages)
     report["verdict"] = run_verdict(stages, failures, report["completeness"],
-                                    (report["baseline"] or {}).get("untested", []))
+                                    (report["baseline"] or {}).get("untested", []),
+                                    (report["clocks"] or {}).get("problems", []))
     return report
 
 

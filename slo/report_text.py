@@ -42,6 +42,11 @@ def headline(report: dict) -> list[str]:
     if scrape:
         scope = ", ".join(f"{k}={v if isinstance(v, str) else '|'.join(v)}" for k, v in report["run"].get("scope", {}).items())
         lines.append(f"Prometheus scrape interval: {scrape['seconds']:g} s ({scrape['source']}); queries scoped to {scope}")
+    clocks = report.get("clocks")
+    if clocks:
+        lines.append("Clocks: " + ", ".join(f"{w} {c['offset_ms']:+.1f} ms (±{c['uncertainty_ms']:.1f})"
+                                            for w, c in sorted(clocks["workers"].items()))
+                     + " against the master's, measured when each joined; every window placed on the master's clock")
     drift = report.get("drift")
     if drift:
         lines.append(f"Drift: {drift.get('summary', drift.get('status'))}")

@@ -190,8 +190,22 @@ def completeness(tl: dict, spec: SloSpec, run_end: dict | None) -> dict:
             "locust_exit_code": code}
 
 
+def clocks(measured: dict | None, stages: list[dict]) -> dict | None:
+    """Each remote worker's clock against the master's, measured when it joined and corrected for (its windows are
+    placed on the master's clock); an offset known less precisely than a tenth of the shortest measured window
+    (50 ms at most) makes the windows untrustworthy."""
+    if not measured:
+        return None
+    shortest = min((s["window"]["seconds"] for s in stages), default=0.0)
+    bound_ms = min(50.0, 100.0 * shortest) if shortest else 50.0
+    problems = [f"worker {w}'s clock offset ({c['offset_ms']:+.1f} ms) is known only to ±{c['uncertainty_ms']:.1f} ms, "
+                f"more than the {bound_ms:g} ms its windows allow" for w, c in sorted(measured.items())
+                if c["uncertainty_ms"] > bound_ms]
+    return {"workers": measured, "bound_ms": bound_ms, "corrected": True, "problems": problems}
+
+
 def run_verdict(stages: list[dict], baseline_failures: list[str], complete: dict | None = None,
-                baseline_untested: list[str] = ()) -> dict:
+                baseline_untested: list[str] = (), distrust: list[str] = ()) -> dict:
     """fail (exit 1), cannot judge (2), incomplete (5: a gated stage not reached or cut short, Locust or a worker
     lost; what ran is still judged), inconclusive (4: no gated objective failed, some interval straddles its
     objective), pass (0)."""
@@ -214,9 +228,10 @@ def run_verdict(stages: list[dict], baseline_failures: list[str], complete: dict
         return {"status": "no_data", "exit_code": 2,
                 "reason": f"not enough data to judge gated stage(s) {', '.join(unjudged)}"}
     unreconciled = [s["name"] for s in gated if not s.get("reconciliation", {}).get("ok", True)]
-    if unreconciled:
-        return {"status": "untrusted", "exit_code": 2,
-                "reason": f"counts do not reconcile in gated stage(s) {', '.join(unreconciled)}: the figures cannot be trusted"}
+    if unreconciled or distrust:
+        reasons = ([f"counts do not reconcile in gated stage(s) {', '.join(unreconciled)}"] if unreconciled else []) \
+            + list(distrust)
+        return {"status": "untrusted", "exit_code": 2, "reason": "; ".join(reasons) + ": the figures cannot be trusted"}
     undecided = [advice(s, o) for s in gated for o in s["objectives"] if o["status"] == "inconclusive"]
     undecided += list(baseline_untested)
     if undecided:

@@ -27,7 +27,7 @@ def run_end(run_dir: Path, merged: dict | None) -> dict:
     """How the run ended, for the completeness check: what the pipeline recorded, and the workers' finals."""
     path = Path(run_dir) / ENDED_FILE
     ended = json.loads(path.read_text()) if path.is_file() else {}
-    return {**ended, "finals": (merged or {}).get("finals")}
+    return {**ended, "finals": (merged or {}).get("finals"), "clocks": (merged or {}).get("clocks")}
 
 
 def client_figures(run_dir: Path, tl: dict, endpoint: str | None) -> dict[str, dict | None]:

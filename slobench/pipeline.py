@@ -161,6 +161,9 @@ def loadtest(settings: HarnessSettings, profile_name: str, profile: Profile, spe
         stages_file = run_dir / "stages.json"
         if stages_file.exists():
             man["stages"] = json.loads(stages_file.read_text())
+        merged_file = run_dir / "client_stats.json"
+        if merged_file.exists():  # each remote worker's clock against the master's, as measured when it joined
+            man["clocks"] = json.loads(merged_file.read_text()).get("clocks") or {}
         manifest_mod.write(run_dir, man)
 
 

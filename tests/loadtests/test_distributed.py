@@ -18,6 +18,7 @@ from tests.profiles import closed_profile
 pytestmark = pytest.mark.integration
 HOSTS = {"api": "10.231.7.2", "master": "10.231.7.3", "w1": "10.231.7.4", "w2": "10.231.7.5"}
 PROFILE = closed_profile("spread", ("d1", 20, 100, 12), ("d2", 40, 100, 12))
+SKEW_S = 1.5  # worker w2's clock, ahead of the master's: more than a settle, so uncorrected windows would miscount
 
 
 def _ip(*args):
@@ -85,10 +86,12 @@ def test_a_master_and_two_workers_on_other_hosts_merge_exact_client_figures(host
                  "LOCUST_MASTER_BIND": f"{HOSTS['master']}:5557"}, start_new_session=True)
         procs.append(master)
         for w in ("w1", "w2"):
-            # Only the master's address: the master sends its profile when the worker joins.
+            # Only the master's address: the master sends its profile when the worker joins. Worker w2's clock
+            # runs SKEW_S ahead of the others': measured when it joins, its windows are corrected.
             procs.append(spawn(_in(hosts[w], [sys.executable, "-m", "slobench", "worker", "--master",
                                               f"{HOSTS['master']}:5557"]),
-                               tmp_path / f"{w}.log", env={**env, "RESULTS_DIR": str(tmp_path / w)}))
+                               tmp_path / f"{w}.log", env={**env, "RESULTS_DIR": str(tmp_path / w),
+                                                           "LOADGEN_CLOCK_SKEW_S": str(SKEW_S if w == "w2" else 0)}))
         out, _ = master.communicate(timeout=240)
     finally:
         for p in procs:
@@ -102,8 +105,14 @@ def test_a_master_and_two_workers_on_other_hosts_merge_exact_client_figures(host
     report = json.loads((run / "slo_report.json").read_text())
     tl = json.loads((run / "stages.json").read_text())
     # Every raw request the two workers logged (the debug option), placed in windows as the workers placed them.
+    offsets = sorted(c["offset_ms"] for c in report["clocks"]["workers"].values())
+    assert len(offsets) == 2 and offsets[0] == pytest.approx(-1000 * SKEW_S, abs=20) and abs(offsets[1]) < 20
     logs = [load_logs(tmp_path / w) for w in ("w1", "w2")]
+    # w2 stamped on its skewed clock: on the master's clock, as the harness measured it, and placed as it placed them.
+    logs[1]["ts"] = logs[1]["ts"] + offsets[0] / 1000
     ts, rt, name = (np.concatenate([lg[k] for lg in logs]) for k in ("ts", "rt_ms", "name"))
+    assert all(c["uncertainty_ms"] < 20 for c in report["clocks"]["workers"].values())
+    assert "Clocks: " in out and "every window placed on the master's clock" in out
     windows = load_profile(str(tmp_path / "spread.yaml")).windows()
     for stage in report["stages"]:
         r = stage["reconciliation"]
