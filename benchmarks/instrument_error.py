@@ -20,7 +20,7 @@ max_concurrency: 1000
 scenario: {weights: {predict_user: 1}}
 settle_s: 3
 stages:
-  - {name: s, rate_rps: 1500, duration_s: 33}
+  - {name: s, rate_rps: 1000, duration_s: 33}
 """
 
 

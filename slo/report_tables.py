@@ -53,10 +53,10 @@ def objective_text(o: dict) -> str:
 def stage_notes(stage: dict) -> list[str]:
     """What a reader must know about a stage besides its figures: incomplete data, drops."""
     notes = list(stage["server"]["notes"])
-    busy = [f"{name} ({w['cpu_cores']:.2f} core)" for name, w in (stage["client"].get("workers") or {}).items()
-            if w.get("saturated")]
+    busy = [f"{name} ({'; '.join(w.get('why') or ['saturated'])})"
+            for name, w in (stage["client"].get("workers") or {}).items() if w.get("saturated")]
     if busy:
-        notes.append(f"generator-bound: {', '.join(busy)} saturated; client figures include its own delays")
+        notes.append(f"generator-bound: {', '.join(busy)}; client figures include its own delays")
     dropped = stage["client"].get("dropped")
     if dropped:
         sent = stage["client"].get("sent") or 0
@@ -133,11 +133,13 @@ def replicas(report: dict) -> Table | None:
 
 
 def generators(report: dict) -> Table | None:
-    rows = [[s["name"], name, str(w["requests"]), fmt(w["cpu_cores"]),
-             Cell("SATURATED", "fail") if w["saturated"] else "no"]
+    rows = [[s["name"], name, str(w["requests"]), fmt(w["cpu_cores"]), fmt(w.get("loop_lag_p99_ms"), "ms"),
+             fmt(w.get("send_lag_p99_ms"), "ms"),
+             Cell("SATURATED: " + "; ".join(w.get("why") or []), "fail") if w["saturated"] else "no"]
             for s in report["stages"] for name, w in (s["client"].get("workers") or {}).items()]
     return Table("generators", "Load generators per stage", ["stage", "generator", "requests", "CPU (cores)",
-                                                             "saturated"], rows) if rows else None
+                                                             "loop lag p99", "send lag p99", "saturated"],
+                 rows) if rows else None
 
 
 def accuracy(report: dict) -> Table:

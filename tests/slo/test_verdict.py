@@ -132,7 +132,7 @@ def test_a_stage_whose_generator_was_saturated_cannot_be_the_capacity(tmp_path):
     assert cap["generator_bound_stages"] == ["s2"]
     assert cap["highest_passing_stage"] == "s1"  # s2 passed too, but it measured the generator
     md = markdown(report)
-    assert "Generator-bound: s2" in md and "| s2 | gen-1 | 0 | 0.95 | SATURATED |" in md
+    assert "Generator-bound: s2" in md and "| s2 | gen-1 | 0 | 0.95 | - | - | SATURATED: CPU 0.95 core >= 0.85 |" in md
 
 
 @pytest.mark.parametrize("tl_stages, run_end, problems", [
@@ -171,13 +171,21 @@ def test_the_client_server_gap_is_attributed_from_measurements(client, api_lag, 
     assert gap["p99_gap_ms"] == pytest.approx(client["p99_ms"] - 7.4)
 
 
-def test_a_quantile_met_on_the_server_but_broken_at_the_client_is_flagged():
+@pytest.mark.parametrize("client, flagged, noted", [
+    ({"hdr_p99_ms": 333.6, "generator_send_lag_p99_ms": 4.0}, True, False),
+    ({"hdr_p99_ms": 104.0, "generator_loop_lag_p99_ms": 9.0}, False, True),
+    ({"hdr_p99_ms": 60.0}, False, False),
+], ids=["users saw more than the generator's lag explains: flagged", "the generator's own lag explains it: a note",
+        "the client's tail within the objective: nothing"])
+def test_a_quantile_met_on_the_server_but_broken_at_the_client_is_flagged(client, flagged, noted):
     from slo.evaluate import client_tail_breaks
-    stage = {"name": "s4", "client": {"hdr_p99_ms": 333.6}, "gap": {"cause": "x"},
+    stage = {"name": "s4", "client": client, "gap": {"cause": "x"}, "server": {"notes": []},
              "objectives": [{"kind": "latency_quantile", "name": "p99", "quantile": 0.99, "status": "pass",
                              "measured": 21.0, "threshold": 100.0}]}
-    [line] = client_tail_breaks(stage)
-    assert "p99 passed on the server (21.0 ms) but the client measured 333.6 ms" in line
+    lines = client_tail_breaks(stage)
+    assert bool(lines) is flagged and bool(stage["server"]["notes"]) is noted
+    if flagged:
+        assert "p99 passed on the server (21.0 ms) but the client measured 333.6 ms" in lines[0]
 
 
 def test_a_recording_that_cannot_be_read_makes_the_run_untrusted_not_silently_trusted(tmp_path):
