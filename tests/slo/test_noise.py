@@ -1,5 +1,4 @@
 """Regressions beyond noise: a rank test on per-scrape figures, the Hodges-Lehmann shift and its interval."""
-import json
 
 import numpy as np
 import pytest
