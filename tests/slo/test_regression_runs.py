@@ -34,7 +34,7 @@ def test_an_unchanged_target_is_within_noise(runs):
 def test_a_target_half_again_as_slow_is_regressed_on_p50_and_the_mean_with_exit_1(runs):
     for figure in ("p50", "mean"):
         got = _figures(runs["slower"])[figure]
-        assert got["current"] > 1.4 * got["baseline"]  # 2 ms more per request over ~3.5 ms measured
+        assert got["current"] > 1.25 * got["baseline"]  # 2 ms more per request over 3.5 to 4.5 ms measured
         assert got["verdict"] == "regressed", got
         assert got["relative"]["low"] > 0.10 and got["n_current"] >= 4
     assert runs["slower"]["verdict"]["exit_code"] == 1
