@@ -1,6 +1,7 @@
 """Evaluate a run folder: raw Prometheus answers + stage timeline + client logs -> the SLO report."""
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 
@@ -8,7 +9,7 @@ from slo import accuracy, collect as collect_mod
 from slo.baseline import compare
 from slo.blocks import per_scrape
 from slo.intervals import evidence_of
-from slo.figures import replica_figures, server_figures, sli_figures
+from slo.figures import bucket_counts, replica_figures, server_figures, sli_figures
 from slo.series import server_series
 from slo.spec import LatencyQuantile, RatioSli, SloSpec, ThresholdSli
 from slo.verdict import capacity, clocks, completeness, is_gated, judge_objective, mean_hides_tail, run_verdict, stage_status
@@ -139,22 +140,21 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[st
             lat, unreadable = None, str(exc)
         else:
             unreadable = None
-        boundaries = sorted(1000 * float(r["metric"]["le"]) for r in (entry["answers"].get("latency_buckets") or {})
-                            .get("result", []) if r["metric"].get("le") not in (None, "+Inf"))
+        boundaries = sorted(1000 * le for le in bucket_counts(entry["answers"]) if not math.isinf(le))
         stage["accuracy"] = accuracy.quantile_accuracy(server, lat, quantile_objectives, boundaries)
         stage["reconciliation"] = accuracy.reconcile(client if logged else None, server,
                                                      None if lat is None else len(lat),
                                                      spec.reconciliation_tolerance, spec.min_samples, entry["window_s"],
                                                      scrape_s)
-        if unreadable:  # the exact-quantile and reconciliation checks cannot vouch for the figures
-            server["notes"].append(unreadable)
+        # Errors that weaken the trust checks: the recording unreadable (no exact quantiles, no row counts), or
+        # arrivals counted as sent that never became requests.
+        distrust = [unreadable] if unreadable else []
+        if client.get("sender_errors"):
+            distrust.append(f"{client['sender_errors']} arrivals counted as sent raised in the generator's sender")
+        if distrust:
+            server["notes"].extend(distrust)
             stage["reconciliation"] = {**stage["reconciliation"], "ok": False,
-                                       "flagged": [*stage["reconciliation"].get("flagged", []), unreadable]}
-        if client.get("sender_errors"):  # arrivals counted as sent that never became requests
-            said = f"{client['sender_errors']} arrivals counted as sent raised in the generator's sender"
-            server["notes"].append(said)
-            stage["reconciliation"] = {**stage["reconciliation"], "ok": False,
-                                       "flagged": [*stage["reconciliation"].get("flagged", []), said]}
+                                       "flagged": [*stage["reconciliation"].get("flagged", []), *distrust]}
         sentences += mean_hides_tail(st["name"], objectives)
         stage["client_breaks"] = client_tail_breaks(stage)
         sentences += stage["client_breaks"]

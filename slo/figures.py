@@ -32,6 +32,11 @@ def _by_label(answer: dict | None, label: str) -> dict[str, float]:
     return {r["metric"].get(label, ""): float(r["value"][1]) for r in answer["result"]}
 
 
+def bucket_counts(answers: dict) -> dict[float, float]:
+    """The window's cumulative requests per histogram edge, in seconds (+Inf: every request)."""
+    return {float(le): v for le, v in _by_label(answers.get("latency_buckets"), "le").items()}
+
+
 def _edge_count(samples: list[tuple[float, float]], start: float, end: float, scrape_interval_s: float) -> float | None:
     """Requests in [start, end] from one counter's samples; None with fewer than 2 samples inside.
 
@@ -148,7 +153,7 @@ def server_figures(entry: dict, status_label: str, quantiles: list[float], scrap
     total = sum(by_status.values())
     count = _scalar(a.get("latency_count")) or 0.0
     lat_sum = _scalar(a.get("latency_sum"))
-    buckets = {float(le): v for le, v in _by_label(a.get("latency_buckets"), "le").items()}
+    buckets = bucket_counts(a)
     edges = interpolated_counts(a.get("requests_samples"), entry["time"] - w, entry["time"], status_label,
                                 scrape_interval_s)
     down_at = _scalar(a.get("down_at"))

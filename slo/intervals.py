@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from slo import blocks as blocks_mod, confidence as ci
 from slo.confidence import Blocks
+from slo.figures import bucket_counts
 from slo.spec import Availability, ErrorRatio, LatencyMean, LatencyQuantile, RatioSli, ThresholdSli, Throughput
 
 
@@ -27,15 +28,16 @@ class Evidence:
 def evidence_of(entry: dict, status_label: str, level: float, scrape_s: float, start: float, end: float,
                 poisson_arrivals: bool = False) -> Evidence:
     a = entry["answers"]
-    buckets = {}
-    for r in (a.get("latency_buckets") or {}).get("result", []):
-        le = r["metric"].get("le")
-        if le is not None:
-            buckets[math.inf if le == "+Inf" else float(le)] = float(r["value"][1])
+    buckets = bucket_counts(a)
     by_edge = blocks_mod.bucket_increments(a.get("latency_bucket_samples"), start, end)
     return Evidence(level, entry["window_s"], scrape_s, buckets, by_edge,
                     blocks_mod.of_statuses(a.get("requests_samples"), start, end, status_label),
                     blocks_mod.of_sums(a.get("latency_sum_samples"), by_edge, start, end), poisson_arrivals)
+
+
+def _undecided(ev: Evidence, why: str) -> dict:
+    """No interval, and no decision: the objective is no_data."""
+    return {"level": ev.level, "low": None, "high": None, "method": why, "decision": None}
 
 
 def _pct(share: float) -> str:
@@ -73,7 +75,7 @@ def quantile(o: LatencyQuantile, ev: Evidence) -> dict:
     n, more, b_more = _counts(ev, lower)      # requests slower than the lower edge: at least those over t
     _, fewer, b_fewer = _counts(ev, upper)    # slower than the upper edge: at most those over t
     if n <= 0:
-        return {"level": ev.level, "low": None, "high": None, "method": "no requests in the window", "decision": None}
+        return _undecided(ev, "no requests in the window")
     deff = max(ci.design_effect(b) for b in (b_more, b_fewer) if b is not None) if (b_more or b_fewer) else 1.0
     low, high = ci.share_interval(fewer, n, ev.level, deff)[0], ci.share_interval(more, n, ev.level, deff)[1]
     plain = ci.clopper_pearson(fewer, n, ev.level)[0], ci.clopper_pearson(more, n, ev.level)[1]
@@ -104,7 +106,7 @@ def quantile(o: LatencyQuantile, ev: Evidence) -> dict:
 def mean(o: LatencyMean, ev: Evidence, measured_ms: float | None) -> dict:
     n = ev.buckets.get(math.inf, 0.0)
     if measured_ms is None or n <= 0:
-        return {"level": ev.level, "low": None, "high": None, "method": "no requests in the window", "decision": None}
+        return _undecided(ev, "no requests in the window")
     bound = ci.histogram_variance_bound(ev.buckets, measured_ms / 1000)
     low, high, method, se = ci.mean_interval(ev.mean_blocks, measured_ms / 1000, n, ev.level, bound)
     out = {"level": ev.level, "low": round(1000 * low, 3), "high": round(1000 * high, 3), "limit": o.threshold_ms,
@@ -122,7 +124,7 @@ def error_ratio(o: ErrorRatio, ev: Evidence, server: dict) -> dict:
     b = ev.error_blocks
     n, x = (b.total, b.counted) if b else (round(server.get("requests") or 0), round(server.get("errors_5xx") or 0))
     if n <= 0:
-        return {"level": ev.level, "low": None, "high": None, "method": "no requests in the window", "decision": None}
+        return _undecided(ev, "no requests in the window")
     base = {"level": ev.level, "terms": "share of 5xx answers", "limit": o.max_ratio, "requests": round(n),
             "counted": round(x)}
     if o.max_ratio == 0:
@@ -142,7 +144,7 @@ def error_ratio(o: ErrorRatio, ev: Evidence, server: dict) -> dict:
 
 def availability(o: Availability, ev: Evidence, measured: float | None, scrapes: float | None) -> dict:
     if measured is None or not scrapes:
-        return {"level": ev.level, "low": None, "high": None, "method": "no up samples", "decision": None}
+        return _undecided(ev, "no up samples")
     k = round(scrapes)
     if measured >= o.min_up:
         low = ci.clopper_pearson(k, k, ev.level)[0]
@@ -160,8 +162,7 @@ def throughput(o: Throughput, ev: Evidence, achieved_rps: float | None, offered_
     """The served share of the offered load: exact against counted arrivals (open model) or a deterministic
     schedule; against the nominal rate of a Poisson schedule whose arrivals were not counted, Garwood's interval."""
     if measured is None or not offered_rps or achieved_rps is None:
-        return {"level": ev.level, "low": None, "high": None, "method": "no offered rate to compare with",
-                "decision": None}
+        return _undecided(ev, "no offered rate to compare with")
     if arrivals:
         low = high = measured
         method = f"exact counts: answers against the {arrivals:,.0f} arrivals the generator scheduled in the window"
@@ -185,7 +186,7 @@ def throughput(o: Throughput, ev: Evidence, achieved_rps: float | None, offered_
 def sli(o: RatioSli | ThresholdSli, ev: Evidence, figures: dict) -> dict:
     share = figures.get("good_share")
     if share is None:
-        return {"level": ev.level, "low": None, "high": None, "method": "no data", "decision": None}
+        return _undecided(ev, "no data")
     if isinstance(o, ThresholdSli):
         n = ev.window_s / ev.scrape_s if ev.scrape_s else 0
         what = f"the window's {n:.0f} scrapes"
