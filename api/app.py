@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import itertools
 import json
 import logging
@@ -74,6 +75,10 @@ def create_app(settings: ApiSettings | None = None, registry: CollectorRegistry 
         if settings.predictions_db is not None:
             state.recorder = PredictionRecorder(
                 settings.predictions_db, settings.recorder_batch_size, settings.recorder_flush_interval_s)
+        # The model and the online table out of the collector's sight: a full collection over them would stall
+        # requests in flight (the served tail, not the model's cost).
+        gc.collect()
+        gc.freeze()
         probe = asyncio.create_task(probe_loop_lag(state.metrics)) if state.metrics is not None else None
         try:
             yield

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from starlette.responses import Response
 
 from api.instrumented import instrumented_app
+from api.protocol import TimedHttpToolsProtocol
 
 BODY = b'{"request_id": "bench", "probability": 0.5, "prediction": 0, "model_version": "bench"}'
 
@@ -24,4 +25,5 @@ def create() -> FastAPI:
 
 
 if __name__ == "__main__":
-    uvicorn.run(create(), host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)
+    uvicorn.run(create(), host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False,
+                http=TimedHttpToolsProtocol)

@@ -5,6 +5,7 @@ Run by loadtests/run.py, headless or with the web UI. Each process logs its requ
 """
 from __future__ import annotations
 
+import gc
 import importlib
 import json
 import random
@@ -47,7 +48,15 @@ def _traffic(profile: Profile) -> tuple:
     return ids, payloads, {u: json.dumps(f) for u, f in zip(ids, serving)}, [json.dumps(p) for p in payloads]
 
 
+def _freeze_heap() -> None:
+    """Move what is loaded so far out of the garbage collector's sight: a full collection over the traffic tables
+    stalls the loop that times requests for about 50 ms (54 ms measured after import)."""
+    gc.collect()
+    gc.freeze()
+
+
 IDS, PAYLOADS, _USER_FEATURES, _PAYLOAD_JSON = _traffic(PROFILE)
+_freeze_heap()
 _log = RequestLog() if SETTINGS.request_log else None  # the raw per-request log: a debug option
 _sent = SentRecorder(SPOOL)
 _figures = StageRecorder(PROFILE)   # this process's client figures, sent to the master as they come
@@ -184,6 +193,7 @@ def _on_init(environment, **_):
                 return
             PROFILE = profile
             IDS, PAYLOADS, _USER_FEATURES, _PAYLOAD_JSON = _traffic(PROFILE)
+            _freeze_heap()
             wall_start, _figures = _figures.wall_start, StageRecorder(PROFILE, worker=_figures.worker)
             _figures.wall_start = wall_start
             _state["profile_taken"] = True

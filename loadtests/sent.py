@@ -44,42 +44,50 @@ def read_answer(text: str, outputs) -> tuple[float | None, int | None, str | Non
 
 
 class SentRecorder:
-    """Rows kept in a short list and written every `batch` rows, so memory stays flat however long the run."""
+    """Answers kept raw in a short list; every `batch` of them is read and written off the event loop, so memory
+    stays flat however long the run and the loop that times requests only appends."""
 
     def __init__(self, folder: Path, batch: int = 5000):
         self.path = Path(folder) / f"client_predictions.{os.getpid()}.db"
         self.batch, self.rows, self.written = batch, [], 0
         self.counts = {"answered": 0, "with_outputs": 0, "unreadable": 0}
         self._conn = self._writer = self._pending = None
+        self._outputs = None
 
     def answer(self, request_id: str, endpoint: str, user_id: str | None, features_json: str, text: str,
                outputs) -> None:
-        """Keep one 2xx answer's inputs, and its outputs when the body carries them; count what could not be read."""
-        probability, prediction, version, readable = read_answer(text, outputs)
-        self.counts["answered"] += 1
-        self.counts["unreadable"] += not readable
-        self.counts["with_outputs"] += probability is not None and prediction is not None
-        self.add(request_id, endpoint, user_id, features_json, probability, prediction, 0.0, version)
-
-    def add(self, request_id: str, endpoint: str, user_id: str | None, features_json: str, probability: float | None,
-            prediction: int | None, latency_s: float, model_version: str | None) -> None:
-        self.rows.append((request_id, clock.now(), endpoint, user_id, features_json, probability, prediction,
-                          latency_s, model_version, os.getpid()))
+        """Keep one 2xx answer's inputs, and its body: its outputs are read with the batch, by the profile's names."""
+        self._outputs = outputs
+        self.rows.append((request_id, clock.now(), endpoint, user_id, features_json, text))
         if len(self.rows) >= self.batch:
             self.flush()
 
+    def _read(self, answers: list[tuple]) -> list[tuple]:
+        """Rows in the recording's field order from raw answers; what could not be read is counted."""
+        rows, pid = [], os.getpid()
+        for request_id, ts, endpoint, user_id, features_json, text in answers:
+            probability, prediction, version, readable = read_answer(text, self._outputs)
+            self.counts["answered"] += 1
+            self.counts["unreadable"] += not readable
+            self.counts["with_outputs"] += probability is not None and prediction is not None
+            rows.append((request_id, ts, endpoint, user_id, features_json, probability, prediction, 0.0, version, pid))
+        return rows
+
+    def _write(self, answers: list[tuple]) -> None:
+        self._writer.write(self._read(answers))
+
     def flush(self) -> None:
-        """Hand the batch to a native thread (gevent's pool): encoding and SQLite's write stay off the event loop
-        that times requests (a 5,000-row write there stalled it for tens of milliseconds)."""
+        """Hand the batch to a native thread (gevent's pool): parsing the answers, encoding and SQLite's write stay
+        off the event loop that times requests (a 5,000-row write there stalled it for tens of milliseconds)."""
         if not self.rows:
             return
         if self._conn is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = connect(self.path)
             self._writer = Writer(self._conn)
-        self._wait()  # one batch at a time: the file keeps their order
+        self._wait()  # one batch at a time: the file keeps their order, the counts have one writer
         rows, self.rows = self.rows, []
-        self._pending = gevent.get_hub().threadpool.spawn(self._writer.write, rows)
+        self._pending = gevent.get_hub().threadpool.spawn(self._write, rows)
         self.written += len(rows)
 
     def _wait(self) -> None:
