@@ -67,21 +67,27 @@ def _drift_check():
     return check_run
 
 
+def _drift_gate(report: dict, fail_on_drift: bool) -> tuple[int, str | None]:
+    """(exit code, why) of one judged run: the SLO verdict comes first; a drift gate only turns a pass into its own
+    code, or, when the drift check could not decide (an error, a skip, inputs that do not reconcile), into "cannot
+    judge"."""
+    code = report["verdict"]["exit_code"]
+    if code != 0 or not fail_on_drift:
+        return code, None
+    from drift.check import gate_problem
+    if (report.get("drift") or {}).get("decision") == "RETRAIN":
+        return EXIT_DRIFT, None
+    problem = gate_problem(report.get("drift"))
+    return (EXIT_CANNOT_JUDGE, f"--fail-on-drift: {problem}") if problem else (code, None)
+
+
 def _summary(out_dir: Path, report: dict, fail_on_drift: bool = False) -> int:
     print()
     print(terminal(report, color=sys.stdout.isatty()))
     print(f"\nreports: {out_dir}/report.html (also slo_report.json, slo_report.md, junit.xml)")
-    code = report["verdict"]["exit_code"]
-    # The SLO verdict comes first: a drift gate only turns a pass into its own code, or, when the drift check
-    # could not decide (an error, a skip, inputs that do not reconcile), into "cannot judge".
-    if code == 0 and fail_on_drift:
-        from drift.check import gate_problem
-        if (report.get("drift") or {}).get("decision") == "RETRAIN":
-            return EXIT_DRIFT
-        problem = gate_problem(report.get("drift"))
-        if problem:
-            print(f"error: --fail-on-drift: {problem}", file=sys.stderr)
-            return EXIT_CANNOT_JUDGE
+    code, problem = _drift_gate(report, fail_on_drift)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
     return code
 
 
@@ -105,15 +111,21 @@ def cmd_loadtest(args, settings: HarnessSettings) -> int:
 def _repeated(args, settings: HarnessSettings, profile, spec) -> int:
     """--repeat N: the profile N times, each judged in its own run folder, then the repeat set's own report."""
     from slobench.pipeline import repeated
-    set_dir, summary, codes = repeated(settings, args.profile, profile, spec, Path(args.slo), args.baseline,
-                                       None if args.no_drift else _drift_check(), args.repeat, log=_say)
+    set_dir, summary, reports = repeated(settings, args.profile, profile, spec, Path(args.slo), args.baseline,
+                                         None if args.no_drift else _drift_check(), args.repeat, log=_say)
     print()
     print((set_dir / "repeat_report.md").read_text())
     print(f"repeat set: {set_dir}/repeat_report.md (runs: {', '.join(summary['runs'])})")
     code = summary["verdict"]["exit_code"]
-    if code == 0 and args.fail_on_drift and EXIT_DRIFT in codes:
-        return EXIT_DRIFT
-    return code
+    if code != 0:
+        return code
+    # Each run through the same drift gate as a single run: a run that cannot be judged outweighs a drifted one.
+    gates = [(run, *_drift_gate(r, args.fail_on_drift)) for run, r in zip(summary["runs"], reports)]
+    for run, gate, problem in gates:
+        if problem:
+            print(f"error: {run}: {problem}", file=sys.stderr)
+    found = {gate for _, gate, _ in gates}
+    return next((g for g in (EXIT_CANNOT_JUDGE, EXIT_DRIFT) if g in found), code)
 
 
 def cmd_evaluate(args, settings: HarnessSettings) -> int:

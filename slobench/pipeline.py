@@ -168,20 +168,19 @@ def loadtest(settings: HarnessSettings, profile_name: str, profile: Profile, spe
 
 
 def repeated(settings: HarnessSettings, profile_name: str, profile: Profile, spec: SloSpec, slo_path: Path,
-             baseline: Path | None, drift_check, n: int, log=print) -> tuple[Path, dict, list[int]]:
+             baseline: Path | None, drift_check, n: int, log=print) -> tuple[Path, dict, list[dict]]:
     """The profile n times, each a full run with its own folder (and its own stack start, so the spread includes
-    what a fresh start changes), then the repeat set's report in a folder of its own beside them."""
+    what a fresh start changes), then the repeat set's report in a folder of its own beside them; returns the set's
+    folder, its summary and each run's report."""
     from slo import repeats
 
-    reports, codes = [], []
+    reports = []
     for i in range(1, n + 1):
         log(f"[slobench] repeat {i} of {n}")
         _, report = loadtest(settings, profile_name, profile, spec, slo_path, baseline, drift_check, log)
         reports.append(report)
-        drifted = (report.get("drift") or {}).get("decision") == "RETRAIN"
-        codes.append(3 if report["verdict"]["exit_code"] == 0 and drifted else report["verdict"]["exit_code"])
     set_dir = new_run_dir(settings.results_dir, f"{profile.name}-x{n}")
     summary = repeats.summarize(reports, spec.confidence_level)
     repeats.write(set_dir, summary)
     write_index(settings.results_dir)
-    return set_dir, summary, codes
+    return set_dir, summary, reports

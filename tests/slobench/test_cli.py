@@ -70,3 +70,28 @@ def test_the_drift_gate_fails_when_no_drift_check_could_decide(run, capsys):
 def test_every_exit_code_is_named_by_the_cli_and_the_readme(code):
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     assert code in cli.EXIT_MEANINGS and f"| {code} |" in readme
+
+
+def _judged(code: int, drift: dict | None) -> dict:
+    return {"verdict": {"exit_code": code}, "drift": drift}
+
+
+DECIDED = {"status": "ok", "decision": "NO_ACTION", "inputs": {"reconciliation": {"ok": True}}}
+
+
+@pytest.mark.parametrize("report, gate, expected, why", [
+    (_judged(0, DECIDED), True, 0, None),
+    (_judged(0, {**DECIDED, "decision": "RETRAIN"}), True, cli.EXIT_DRIFT, None),
+    (_judged(0, {"status": "error", "summary": "no such table"}), True, cli.EXIT_CANNOT_JUDGE, "no such table"),
+    (_judged(0, {"status": "skipped", "summary": "12 rows"}), True, cli.EXIT_CANNOT_JUDGE, "12 rows"),
+    (_judged(0, {**DECIDED, "inputs": {"reconciliation": {"ok": False, "summary": "3 % missing"}}}), True,
+     cli.EXIT_CANNOT_JUDGE, "3 % missing"),
+    (_judged(0, None), True, cli.EXIT_CANNOT_JUDGE, "no drift check ran"),
+    (_judged(1, {**DECIDED, "decision": "RETRAIN"}), True, 1, None),
+    (_judged(0, {"status": "error", "summary": "x"}), False, 0, None),
+], ids=["a decided check leaves a pass", "RETRAIN turns a pass into 3", "an errored check cannot pass the gate",
+        "a skipped check cannot pass the gate", "inputs that do not reconcile cannot pass the gate",
+        "no drift check cannot pass the gate", "a failed SLO verdict comes first", "without the gate drift is a note"])
+def test_the_drift_gate_of_one_run(report, gate, expected, why):
+    code, problem = cli._drift_gate(report, gate)
+    assert code == expected and (problem is None if why is None else why in problem), (code, problem)
