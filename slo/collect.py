@@ -1,25 +1,14 @@
-"""Query Prometheus (prometheus-api-client) for every stage window; keep the raw answers with the run."""
+"""Query Prometheus for every stage window; keep the raw answers with the run."""
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+from slo.prometheus_api import Prometheus
 from slo.promql import edge_pad_s, sample_queries, series_queries, sli_queries, stage_queries
 from slo.spec import LatencyQuantile, SloSpec
 
 RAW_FILE = "prometheus_raw.json"
-
-
-class PrometheusError(RuntimeError):
-    """Prometheus could not be reached or refused a query: the harness cannot judge (exit 2)."""
-
-
-def _client(url: str):
-    from prometheus_api_client import PrometheusConnect
-    from urllib3.util.retry import Retry
-
-    return PrometheusConnect(url=url, disable_ssl=True, timeout=15,
-                             retry=Retry(total=2, backoff_factor=0.3, status_forcelist=[502, 503, 504]))
 
 
 def collect(prometheus_url: str, spec: SloSpec, stages: list[dict], quantiles: list[float] | None = None,
@@ -28,7 +17,7 @@ def collect(prometheus_url: str, spec: SloSpec, stages: list[dict], quantiles: l
     """Raw answers of every query of every stage, evaluated at the stage's end over its measured window,
     scoped to the target (its job, and its instances when known)."""
     quantiles = sorted(set(quantiles or []) | {o.quantile for o in spec.objectives if isinstance(o, LatencyQuantile)})
-    client = _client(prometheus_url)
+    client = Prometheus(prometheus_url)
     raw = {"prometheus_url": prometheus_url, "metrics": spec.metrics.model_dump(),
            "scrape_interval_s": scrape_interval_s, "scrape_interval_source": scrape_source,
            "instances": instances or [], "stages": []}
@@ -43,8 +32,7 @@ def collect(prometheus_url: str, spec: SloSpec, stages: list[dict], quantiles: l
             for name, query in sample_queries(spec.metrics, seconds, scrape_interval_s, instances).items():
                 queries[name] = (query, stage["end"] + pad)
             for name, (query, at) in queries.items():
-                result = _ask(prometheus_url, query, lambda: client.custom_query(query, params={"time": f"{at:.3f}"}))
-                entry["answers"][name] = {"query": query, "time": at, "result": result}
+                entry["answers"][name] = {"query": query, "time": at, "result": client.query(query, at)}
         raw["stages"].append(entry)
     return raw
 
@@ -56,30 +44,14 @@ def collect_series(prometheus_url: str, spec: SloSpec, start: float, end: float,
                    quantiles: list[float] | None = None, instances: list[str] | None = None) -> dict:
     """The whole run over time, one range query a chart line, at the scrape resolution (coarser only past
     MAX_POINTS); kept in the raw answers (`series`) so a re-evaluation redraws them without Prometheus."""
-    from datetime import datetime, timezone
-
-    client = _client(prometheus_url)
+    client = Prometheus(prometheus_url)
     quantiles = sorted(set(quantiles or []) | {0.5, 0.95, 0.99}
                        | {o.quantile for o in spec.objectives if isinstance(o, LatencyQuantile)})
     step = max(scrape_interval_s, (end - start) / MAX_POINTS)
-    at = lambda t: datetime.fromtimestamp(t, tz=timezone.utc)  # noqa: E731
     out = {"start": start, "end": end, "step_s": step, "answers": {}}
     for name, query in series_queries(spec.metrics, scrape_interval_s, quantiles, instances).items():
-        out["answers"][name] = {"query": query, "result": _ask(
-            prometheus_url, query, lambda: client.custom_query_range(query, at(start), at(end), f"{step:g}s"))}
+        out["answers"][name] = {"query": query, "result": client.query_range(query, start, end, step)}
     return out
-
-
-def _ask(prometheus_url: str, query: str, call):
-    from prometheus_api_client import PrometheusApiClientException
-    from requests.exceptions import RequestException
-
-    try:
-        return call()
-    except RequestException as exc:
-        raise PrometheusError(f"Prometheus at {prometheus_url} is unreachable: {type(exc).__name__}") from None
-    except PrometheusApiClientException as exc:
-        raise PrometheusError(f"Prometheus refused {query!r}: {exc}") from None
 
 
 def save(run_dir: Path, raw: dict) -> Path:

@@ -8,10 +8,15 @@ from slo.spec import STEP, WINDOW, WINDOW_S, MetricsSpec, RatioSli, ThresholdSli
 
 
 def matchers(labels: dict[str, str], extra: str = "") -> str:
-    parts = [f'{k}="{v}"' for k, v in sorted(labels.items())]
+    """`{a="x",b="y"}`, values escaped as PromQL strings; the one place label matchers are written."""
+    parts = [f'{k}="{_quoted(v)}"' for k, v in sorted(labels.items())]
     if extra:
         parts.append(extra)
     return "{" + ",".join(parts) + "}"
+
+
+def _quoted(value: str) -> str:
+    return str(value).replace("\\", "\\\\").replace('"', '\\"')
 
 
 def window(seconds: float) -> str:

@@ -1,15 +1,13 @@
 """The target's real scrape interval, learned from Prometheus (never assumed), and how it was learned."""
 from __future__ import annotations
 
-import json
 import re
 import statistics
 import time
-import urllib.parse
-import urllib.request
 from dataclasses import asdict, dataclass
 
-from slo.collect import PrometheusError
+from slo.prometheus_api import Prometheus, PrometheusError
+from slo.promql import matchers
 
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
 
@@ -32,24 +30,17 @@ def parse_duration(text: str) -> float:
     return sum(float(n) * _UNITS[u] for n, u in parts)
 
 
-def _get(url: str, timeout: float = 10.0) -> dict | None:
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
-            return json.loads(resp.read())
-    except (OSError, ValueError):
-        return None
-
-
 def _matches(labels: dict, selector: dict[str, str]) -> bool:
     return all(labels.get(k) == v for k, v in selector.items())
 
 
-def from_targets(prometheus_url: str, up_selector: dict[str, str]) -> ScrapeInterval | None:
+def from_targets(prometheus: Prometheus, up_selector: dict[str, str]) -> ScrapeInterval | None:
     """The scrapeInterval of the active targets the up_selector names (Prometheus >= 2.35)."""
-    doc = _get(f"{prometheus_url}/api/v1/targets?state=active")
-    if not doc or doc.get("status") != "success":
-        return None
-    targets = [t for t in doc["data"].get("activeTargets", []) if _matches(t.get("labels", {}), up_selector)]
+    try:
+        active = prometheus.active_targets()
+    except PrometheusError:
+        return None  # not a Prometheus with a targets API (or not answering yet): the caller tries another way
+    targets = [t for t in active if _matches(t.get("labels", {}), up_selector)]
     intervals = {t["scrapeInterval"] for t in targets if t.get("scrapeInterval")}
     if not intervals:
         return None
@@ -58,17 +49,14 @@ def from_targets(prometheus_url: str, up_selector: dict[str, str]) -> ScrapeInte
     return ScrapeInterval(seconds, "targets API", f"{len(targets)} target(s): {names}")
 
 
-def from_up_samples(prometheus_url: str, up_selector: dict[str, str], at: float | None = None) -> ScrapeInterval | None:
+def from_up_samples(prometheus: Prometheus, up_selector: dict[str, str], at: float | None = None
+                    ) -> ScrapeInterval | None:
     """The median spacing of the target's own `up` samples over the last 5 minutes (Thanos, Mimir, VictoriaMetrics)."""
-    sel = ",".join(f'{k}="{v}"' for k, v in sorted(up_selector.items()))
-    params = {"query": f"up{{{sel}}}[5m]"}
-    if at is not None:
-        params["time"] = f"{at:.3f}"
-    doc = _get(f"{prometheus_url}/api/v1/query?{urllib.parse.urlencode(params)}")
-    if not doc or doc.get("status") != "success":
+    try:
+        result = prometheus.query(f"up{matchers(up_selector)}[5m]", at)
+    except PrometheusError:
         return None
-    gaps = [float(b[0]) - float(a[0]) for series in doc["data"]["result"]
-            for a, b in zip(series["values"], series["values"][1:])]
+    gaps = [float(b[0]) - float(a[0]) for series in result for a, b in zip(series["values"], series["values"][1:])]
     if len(gaps) < 3:
         return None
     return ScrapeInterval(round(statistics.median(gaps), 3), "up sample spacing", f"median of {len(gaps)} gaps")
@@ -80,15 +68,15 @@ def discover(prometheus_url: str, up_selector: dict[str, str], configured_s: flo
     A Prometheus that has just started may not list its targets yet: it is asked again for up to wait_s."""
     if configured_s is not None:
         return ScrapeInterval(float(configured_s), "setting SCRAPE_INTERVAL")
-    url = prometheus_url.rstrip("/")
+    prometheus = Prometheus(prometheus_url, timeout=10, retries=0)
     deadline = time.monotonic() + wait_s
-    found = from_targets(url, up_selector) or from_up_samples(url, up_selector)
+    found = from_targets(prometheus, up_selector) or from_up_samples(prometheus, up_selector)
     while found is None and time.monotonic() < deadline:
         time.sleep(1.0)
-        found = from_targets(url, up_selector) or from_up_samples(url, up_selector)
+        found = from_targets(prometheus, up_selector) or from_up_samples(prometheus, up_selector)
     if found is None:
-        sel = ",".join(f'{k}="{v}"' for k, v in sorted(up_selector.items()))
-        raise PrometheusError(f"cannot learn the scrape interval of up{{{sel}}} from {url}: no active target matches "
+        raise PrometheusError(f"cannot learn the scrape interval of up{matchers(up_selector)} from {prometheus.url}: "
+                              "no active target matches "
                               "the SLO file's metrics.up_selector and no up samples were found; check the selector, or "
                               "set SCRAPE_INTERVAL (seconds)")
     return found

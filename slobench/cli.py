@@ -13,7 +13,7 @@ from loadtests.profile import load_profile
 from loadtests.progress import LIVE
 from loadtests.timeline import TimelineError
 from slo.baseline import BaselineError
-from slo.collect import PrometheusError
+from slo.prometheus_api import PrometheusError
 from common.specfile import SpecError
 from slo.evaluate import EvaluationError
 from slo.report_text import terminal

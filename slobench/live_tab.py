@@ -11,7 +11,8 @@ from locust import events
 
 from loadtests import settings as process_settings
 from loadtests.profile import load_profile
-from slo.collect import PrometheusError, collect
+from slo.collect import collect
+from slo.prometheus_api import PrometheusError
 from slo.figures import server_figures
 from slo.report_text import fmt
 from slo.spec import load_slo

@@ -8,9 +8,10 @@ from pathlib import Path
 
 from loadtests import run as locust_run
 from loadtests.profile import Profile, resolve
-from slo.spec import SloSpec
 from slo import scrape
+from slo.prometheus_api import Prometheus
 from slo.scrape import ScrapeInterval
+from slo.spec import SloSpec
 from slobench import manifest as manifest_mod, sample_fit, scrape_fit
 from slobench.history import write_index
 from slobench.judge import ENDED_FILE, judge
@@ -86,9 +87,9 @@ def learn_scrape(settings: HarnessSettings, spec: SloSpec, prom: str, state: loc
     (PROMETHEUS_URL with a port it cannot know) is refused before any load, never judged on no data."""
     selector = dict(spec.metrics.up_selector)
     if state is not None and state.prometheus_pid is None:
-        instance = instances_of(state)[0]
-        found = scrape.from_targets(prom, {**selector, "instance": instance}) or \
-            scrape.from_up_samples(prom, {**selector, "instance": instance})
+        instance, client = instances_of(state)[0], Prometheus(prom, timeout=10, retries=0)
+        found = scrape.from_targets(client, {**selector, "instance": instance}) or \
+            scrape.from_up_samples(client, {**selector, "instance": instance})
         if found is None:
             raise StackError(f"PROMETHEUS_URL={prom} does not scrape the API this run started at {instance} "
                              f"(no target with {selector} and instance=\"{instance}\"): nothing could be judged. "

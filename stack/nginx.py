@@ -4,8 +4,12 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import jinja2
+
 from stack import system_tools
 from stack.procs import StackError, http_get, spawn, wait_until
+
+TEMPLATES = Path(__file__).parent / "templates"
 
 
 def find_binary(log=print) -> str:
@@ -19,32 +23,12 @@ def find_binary(log=print) -> str:
 def render_config(listen: str, replicas: list[str], state_dir: Path) -> str:
     """Least-connections balancing over the replicas, loopback only; a refused connection goes to another
     replica (a request that never reached a dead one is not lost), a failed replica is skipped for 2 s."""
-    servers = "".join(f"    server {r} max_fails=1 fail_timeout=2s;\n" for r in replicas)
-    tmp = state_dir / "nginx-tmp"
-    return (
-        "# Written by slobench (stack/nginx.py) for API_REPLICAS.\n"
-        "worker_processes 1;\n"
-        "daemon off;\n"
-        f"pid {state_dir / 'nginx.pid'};\n"
-        f"error_log {state_dir / 'logs' / 'nginx-error.log'} warn;\n"
-        "events { worker_connections 4096; }\n"
-        "http {\n"
-        "  access_log off;\n"
-        f"  client_body_temp_path {tmp}/body; proxy_temp_path {tmp}/proxy; fastcgi_temp_path {tmp}/fastcgi;\n"
-        f"  uwsgi_temp_path {tmp}/uwsgi; scgi_temp_path {tmp}/scgi;\n"
-        "  upstream api {\n    least_conn;\n" + servers + "    keepalive 64;\n  }\n"
-        "  server {\n"
-        f"    listen {listen};\n"
-        "    location / {\n"
-        "      proxy_pass http://api;\n"
-        "      proxy_http_version 1.1;\n"
-        "      proxy_set_header Connection \"\";\n"
-        "      proxy_next_upstream error timeout http_502;\n"
-        "      proxy_next_upstream_tries 3;\n"
-        "    }\n"
-        "  }\n"
-        "}\n"
-    )
+    for value in (listen, *replicas, str(state_dir)):
+        if any(c in value for c in ";{}\n\"'"):  # nginx syntax: a value cannot carry it into the config
+            raise StackError(f"nginx config: {value!r} is not a plain address or path")
+    template = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined,
+                                  keep_trailing_newline=True).get_template("nginx.conf.j2")
+    return template.render(listen=listen, replicas=replicas, state_dir=state_dir, tmp=state_dir / "nginx-tmp")
 
 
 def start(binary: str, config: Path, url: str, log: Path, cpus: set[int] | None = None):

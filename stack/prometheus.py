@@ -1,12 +1,14 @@
 """Find (or install) a real Prometheus binary, write its config, start it and query it."""
 from __future__ import annotations
 
-import json
 import os
 import subprocess
-import urllib.parse
 from pathlib import Path
 
+import yaml
+
+from slo.prometheus_api import Prometheus, PrometheusError
+from slo.promql import matchers
 from stack import system_tools
 from stack.procs import StackError, http_get, spawn, wait_until
 
@@ -37,20 +39,13 @@ def find_binary(configured: str | None, install: bool = True, log=print) -> str:
 
 def render_config(api_target: str | list[str], scrape_interval_s: int, rule_files: list[Path] = ()) -> str:
     """Prometheus scraping the API (every replica, when a list) as job `api`."""
-    targets = ", ".join(f"'{t}'" for t in ([api_target] if isinstance(api_target, str) else api_target))
-    rules = "".join(f"\n  - {p}" for p in rule_files)
-    return (
-        "# Written by slobench (stack/prometheus.py) for the local stack.\n"
-        "global:\n"
-        f"  scrape_interval: {scrape_interval_s}s\n"
-        f"  evaluation_interval: {scrape_interval_s}s\n"
-        + (f"rule_files:{rules}\n" if rule_files else "")
-        + "scrape_configs:\n"
-        "  - job_name: api\n"
-        "    metrics_path: /metrics\n"
-        "    static_configs:\n"
-        f"      - targets: [{targets}]\n"
-    )
+    config = {
+        "global": {"scrape_interval": f"{scrape_interval_s}s", "evaluation_interval": f"{scrape_interval_s}s"},
+        **({"rule_files": [str(p) for p in rule_files]} if rule_files else {}),
+        "scrape_configs": [{"job_name": "api", "metrics_path": "/metrics", "static_configs": [
+            {"targets": [api_target] if isinstance(api_target, str) else list(api_target)}]}],
+    }
+    return "# Written by slobench (stack/prometheus.py) for the local stack.\n" + yaml.safe_dump(config, sort_keys=False)
 
 
 def start(binary: str, config: Path, data_dir: Path, port: int, log: Path,
@@ -64,24 +59,10 @@ def start(binary: str, config: Path, data_dir: Path, port: int, log: Path,
     return proc
 
 
-def instant(url: str, query: str, time: float | None = None, timeout: float = 10.0) -> list[dict]:
-    """Run an instant PromQL query; raises RuntimeError with Prometheus's message on failure."""
-    params = {"query": query}
-    if time is not None:
-        params["time"] = f"{time:.3f}"
-    status, body = http_get(f"{url}/api/v1/query?{urllib.parse.urlencode(params)}", timeout)
-    if status == 0:
-        raise StackError(f"Prometheus at {url} does not answer")
-    doc = json.loads(body or b"{}")
-    if doc.get("status") != "success":
-        raise StackError(f"query {query!r}: {doc.get('error', status)}")
-    return doc["data"]["result"]
-
-
 def target_up(url: str, targets: int = 1) -> bool:
     """Prometheus has scraped `targets` API instances and found them all up."""
     try:
-        up = [r["value"][1] for r in instant(url, 'up{job="api"}', timeout=2)]
+        up = [r["value"][1] for r in Prometheus(url, timeout=2, retries=0).query(f"up{matchers({'job': 'api'})}")]
         return len(up) >= targets and all(v == "1" for v in up)
-    except (RuntimeError, ValueError):
+    except PrometheusError:
         return False

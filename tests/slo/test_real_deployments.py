@@ -9,7 +9,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import yaml
 
+from slo.prometheus_api import Prometheus
 from stack import prometheus
 from stack.procs import ROOT, free_port, http_get, spawn, stop_pid, wait_until
 from tests import needs
@@ -82,15 +84,15 @@ def shared_prometheus(model_path, tmp_path):
 
 
 def _start_prometheus(tmp_path, jobs: dict[str, list[str]]):
-    scrape = "".join(f"  - job_name: {job}\n    static_configs:\n      - targets: {json.dumps(targets)}\n"
-                     for job, targets in jobs.items())
-    (tmp_path / "prometheus.yml").write_text(f"global:\n  scrape_interval: 1s\nscrape_configs:\n{scrape}")
+    config = {"global": {"scrape_interval": "1s"},
+              "scrape_configs": [{"job_name": job, "static_configs": [{"targets": targets}]} for job, targets in jobs.items()]}
+    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
     port = free_port()
     proc = prometheus.start(needs.binary("prometheus"), tmp_path / "prometheus.yml", tmp_path / "tsdb", port,
                             tmp_path / "prometheus.log")
     url = f"http://127.0.0.1:{port}"
     n = sum(len(t) for t in jobs.values())
-    wait_until(lambda: len([r for r in prometheus.instant(url, "up == 1")]) == n, 30, "every target up")
+    wait_until(lambda: len([r for r in Prometheus(url).query("up == 1")]) == n, 30, "every target up")
     return proc, url
 
 

@@ -5,7 +5,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from slo.collect import PrometheusError
+from slo.prometheus_api import PrometheusError
 from slo.scrape import discover, parse_duration
 
 

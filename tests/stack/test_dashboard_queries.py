@@ -5,6 +5,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from slo.prometheus_api import Prometheus
 from stack import prometheus
 from stack.dashboard import PANELS
 from stack.procs import free_port, stop_pid, wait_until
@@ -45,8 +46,8 @@ def prometheus_with_5xx(tmp_path_factory):
     proc = prometheus.start(prometheus.find_binary(None), tmp / "prometheus.yml", tmp / "tsdb", port, tmp / "prom.log")
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until(lambda: len(prometheus.instant(url, "api_requests_total[10s]")) == 3 and
-                   all(len(r["values"]) >= 6 for r in prometheus.instant(url, "api_requests_total[10s]")),
+        wait_until(lambda: len(Prometheus(url).query("api_requests_total[10s]")) == 3 and
+                   all(len(r["values"]) >= 6 for r in Prometheus(url).query("api_requests_total[10s]")),
                    30, "six scrapes of the known counters")
         yield url
     finally:
@@ -60,5 +61,5 @@ def _panel_query(title_start: str) -> str:
 
 
 def test_the_error_ratio_panel_shows_the_5xx_share_not_the_5xx_rate(prometheus_with_5xx):
-    [sample] = prometheus.instant(prometheus_with_5xx, _panel_query("Error ratio"))
+    [sample] = Prometheus(prometheus_with_5xx).query(_panel_query("Error ratio"))
     assert float(sample["value"][1]) == pytest.approx(RATES["500"] / sum(RATES.values()), rel=1e-3)

@@ -7,7 +7,7 @@ import pytest
 
 from stack import local
 from stack.dashboard import queries
-from stack.prometheus import instant
+from slo.prometheus_api import Prometheus
 from stack.procs import http_get, pid_alive, port_in_use, wait_until
 from stack.settings import StackSettings
 
@@ -42,7 +42,7 @@ def stack(model_path, tmp_path_factory):
         t = threading.Thread(target=lambda: [_traffic(state.api_url, 50) for _ in iter(stop.is_set, True)])
         t.start()
         # Enough scrapes for rate() over every panel's window to have two samples.
-        wait_until(lambda: bool(instant(state.prometheus_url, 'rate(api_requests_total{status="200"}[1m]) > 0')),
+        wait_until(lambda: bool(Prometheus(state.prometheus_url).query('rate(api_requests_total{status="200"}[1m]) > 0')),
                    30, "traffic visible in Prometheus")
         yield settings, state
         stop.set()
@@ -53,28 +53,28 @@ def stack(model_path, tmp_path_factory):
 
 def test_prometheus_sees_the_api_up(stack):
     _, state = stack
-    result = instant(state.prometheus_url, "up")
+    result = Prometheus(state.prometheus_url).query("up")
     assert [r["value"][1] for r in result] == ["1"]
 
 
 @pytest.mark.parametrize("query", LAB_QUERIES, ids=["up", "the request counter", "the request rate", "the mean latency"])
 def test_the_lab_queries_still_return_data(stack, query):
     _, state = stack
-    assert instant(state.prometheus_url, query)
+    assert Prometheus(state.prometheus_url).query(query)
 
 
 @pytest.mark.parametrize("query", queries(), ids=lambda q: q[:60])
 def test_every_dashboard_query_parses_and_returns_data(stack, query):
     _, state = stack
     concrete = query.replace("$__rate_interval", "1m").replace("$__range", "5m")
-    assert instant(state.prometheus_url, concrete), concrete
+    assert Prometheus(state.prometheus_url).query(concrete), concrete
 
 
 def test_the_local_prometheus_loads_the_slo_rules_and_records_them(stack):
     _, state = stack
     groups = json.loads(http_get(state.prometheus_url + "/api/v1/rules")[1])["data"]["groups"]
     assert {g["name"] for g in groups} >= {"slo-streamflow-churn-api-errors", "slo-streamflow-churn-api-p99"}
-    wait_until(lambda: bool(instant(state.prometheus_url, 'slo:sli_error:ratio_rate5m{slo="errors"}')), 30,
+    wait_until(lambda: bool(Prometheus(state.prometheus_url).query('slo:sli_error:ratio_rate5m{slo="errors"}')), 30,
                "the SLI recording rule evaluated")
 
 

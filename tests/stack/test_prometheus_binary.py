@@ -1,10 +1,13 @@
 """Finding Prometheus: PROMETHEUS_BIN, PATH, apt-get as root; otherwise a clear message and nothing started."""
 import os
+import subprocess
 
 import pytest
+import yaml
 
 from stack import prometheus
 from stack.__main__ import main
+from tests import needs
 
 
 def test_a_non_root_user_without_prometheus_gets_the_options_and_nothing_starts(monkeypatch, tmp_path, capsys):
@@ -41,8 +44,20 @@ def test_an_unreachable_prometheus_url_is_refused(monkeypatch, tmp_path, capsys)
     assert "PROMETHEUS_URL=http://127.0.0.1:9 does not answer" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("rules", [[], ["/tmp/rules.yml"]], ids=["without rules", "with a rules file"])
-def test_the_rendered_config_scrapes_the_api_every_interval(rules):
-    text = prometheus.render_config("127.0.0.1:8123", 1, rules)
-    assert "targets: ['127.0.0.1:8123']" in text and "scrape_interval: 1s" in text
-    assert ("rule_files" in text) is bool(rules)
+@pytest.mark.parametrize("targets, rules", [
+    ("127.0.0.1:8123", []),
+    (["127.0.0.1:8123", "127.0.0.1:8124"], ["rules.yml"]),
+], ids=["one API without rules", "replicas with a rules file"])
+def test_the_rendered_config_scrapes_the_api_every_interval_and_promtool_accepts_it(tmp_path, targets, rules):
+    (tmp_path / "rules.yml").write_text("groups: []\n")
+    text = prometheus.render_config(targets, 1, [tmp_path / r for r in rules])
+    config = yaml.safe_load(text)
+    assert config["global"]["scrape_interval"] == "1s"
+    [job] = config["scrape_configs"]
+    assert job["job_name"] == "api" and job["static_configs"] == [{"targets": [targets] if isinstance(targets, str)
+                                                                    else targets}]
+    assert config.get("rule_files", []) == [str(tmp_path / r) for r in rules]
+    (tmp_path / "prometheus.yml").write_text(text)
+    check = subprocess.run([needs.binary("promtool"), "check", "config", str(tmp_path / "prometheus.yml")],
+                           capture_output=True, text=True, timeout=60)
+    assert check.returncode == 0, check.stdout + check.stderr
