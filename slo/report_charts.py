@@ -1,7 +1,10 @@
-"""The report's charts as Plotly figures (plain JSON: data and layout), drawn by plotly.js in the page."""
+"""The report's charts as plotly.py figures (validated as they are built), drawn by plotly.js in the page."""
 from __future__ import annotations
 
 import math
+
+import numpy as np
+import plotly.graph_objects as go
 
 COLORS = {"offered": "#9aa5b1", "achieved": "#2b6cb0", "client": "#3182ce", "users": "#718096", "mean": "#805ad5",
           "p50": "#38a169", "p95": "#dd6b20", "p99": "#c53030", "errors": "#c53030", "threshold": "#4a5568"}
@@ -10,15 +13,24 @@ TAIL_TICKS = {1: "0%", 2: "50%", 10: "90%", 100: "99%", 1000: "99.9%", 10_000: "
 
 
 def chart(key: str, title: str, data: list, layout: dict, about: str = "") -> dict:
+    """{key, title, about, figure}: the figure's traces and layout are checked by plotly when built. Its template
+    stays empty: the page applies one (html_page.CHART_TEMPLATE) to every chart, instead of a copy in each."""
     base = {"title": {"text": title, "font": {"size": 15}}, "height": 380, "margin": {"l": 60, "r": 30, "t": 50, "b": 110},
-            "legend": {"orientation": "h", "y": -0.22, "yanchor": "top"}, "hovermode": "x unified",
-            "template": "plotly_white"}
-    return {"key": key, "title": title, "about": about, "data": data, "layout": {**base, **layout}}
+            "legend": {"orientation": "h", "y": -0.22, "yanchor": "top"}, "hovermode": "x unified", "template": {}}
+    return {"key": key, "title": title, "about": about, "figure": go.Figure(data=data, layout={**base, **layout})}
 
 
-def _line(name: str, x, y, color: str, dash: str = "solid", **extra) -> dict:
-    return {"type": "scatter", "mode": "lines", "name": name, "x": x, "y": y, "connectgaps": False,
-            "line": {"color": color, "dash": dash, "width": 2 if dash == "solid" else 1.5}, **extra}
+def series(values) -> np.ndarray | None:
+    """A long series as a float array (a gap, None, becomes NaN and is drawn as a gap): plotly checks an array at
+    once where it checks a list value by value."""
+    if values is None:
+        return None
+    return np.asarray([np.nan if v is None else v for v in values], dtype=float)
+
+
+def _line(name: str, x, y, color: str, dash: str = "solid", **extra) -> go.Scatter:
+    return go.Scatter(mode="lines", name=name, x=series(x), y=series(y), connectgaps=False,
+                      line={"color": color, "dash": dash, "width": 2 if dash == "solid" else 1.5}, **extra)
 
 
 def _thresholds(report: dict) -> dict[str, float]:
@@ -43,11 +55,11 @@ def _stage_bands(report: dict) -> tuple[list, list]:
 
 def _hlines(values: dict[str, float], x0: float, x1: float, suffix: str = " SLO", dash: str = "dash") -> list:
     """Horizontal reference lines as traces (shapes would need log coordinates on a log axis), labelled at the right."""
-    return [{"type": "scatter", "mode": "lines+text", "name": f"{n}{suffix} {v:g} ms", "x": [x0, x1], "y": [v, v],
-             "text": ["", f"{n}{suffix} {v:g} ms"], "textposition": "top left", "hoverinfo": "name",
-             "showlegend": False,
-             "textfont": {"size": 10, "color": COLORS.get(n, COLORS["threshold"])},
-             "line": {"color": COLORS.get(n, COLORS["threshold"]), "dash": dash, "width": 1.2}} for n, v in values.items()]
+    return [go.Scatter(mode="lines+text", name=f"{n}{suffix} {v:g} ms", x=[x0, x1], y=[v, v],
+                       text=["", f"{n}{suffix} {v:g} ms"], textposition="top left", hoverinfo="name", showlegend=False,
+                       textfont={"size": 10, "color": COLORS.get(n, COLORS["threshold"])},
+                       line={"color": COLORS.get(n, COLORS["threshold"]), "dash": dash, "width": 1.2})
+            for n, v in values.items()]
 
 
 def _offered(report: dict) -> tuple[list, list]:
@@ -126,9 +138,8 @@ def tail(report: dict, stage: dict) -> dict:
         if share >= 1.0:
             break
     if pts:
-        data.append({"type": "scatter", "mode": "lines+markers", "name": "server (histogram buckets)",
-                     "x": [round(x, 4) for x, _ in pts], "y": [y for _, y in pts],
-                     "line": {"color": COLORS["achieved"], "width": 2}, "marker": {"size": 5}})
+        data.append(go.Scatter(mode="lines+markers", name="server (histogram buckets)", x=[round(x, 4) for x, _ in pts],
+                               y=[y for _, y in pts], line={"color": COLORS["achieved"], "width": 2}, marker={"size": 5}))
     curve = stage["client"].get("percentiles") or []
     if curve:
         data.append(_line("client (HDR histogram)", [round(_tail_x(p / 100), 4) for p, _ in curve], [v for _, v in curve],
@@ -136,10 +147,11 @@ def tail(report: dict, stage: dict) -> dict:
     q = stage["server"]["quantiles"]
     marks = [(k, float(key)) for k, key in (("p50", "0.5"), ("p95", "0.95"), ("p99", "0.99")) if (q.get(key) or {}).get("ms")]
     if marks:
-        data.append({"type": "scatter", "mode": "markers+text", "name": "p50, p95, p99 (server)",
-                     "x": [_tail_x(share) for _, share in marks], "y": [q[f"{share:g}"]["ms"] for _, share in marks],
-                     "text": [f"{k} {q[f'{share:g}']['ms']:.1f} ms" for k, share in marks], "textposition": "bottom right",
-                     "marker": {"size": 10, "color": [COLORS[k] for k, _ in marks], "symbol": "diamond"}})
+        data.append(go.Scatter(mode="markers+text", name="p50, p95, p99 (server)", x=[_tail_x(share) for _, share in marks],
+                               y=[q[f"{share:g}"]["ms"] for _, share in marks],
+                               text=[f"{k} {q[f'{share:g}']['ms']:.1f} ms" for k, share in marks],
+                               textposition="bottom right",
+                               marker={"size": 10, "color": [COLORS[k] for k, _ in marks], "symbol": "diamond"}))
     mean = stage["server"].get("mean_ms")
     if mean is not None:
         data += _hlines({"mean": mean}, 1, 10 ** NINES, suffix=" (server)", dash="dot")
@@ -156,10 +168,10 @@ def knee(report: dict) -> dict:
     """p50 and p99 against achieved throughput, stage by stage: where latency turns up is the knee."""
     stages = report["stages"]
     x = [s["server"]["rps_all_traffic"] for s in stages]
-    data = [{"type": "scatter", "mode": "lines+markers+text" if k == "p99" else "lines+markers", "name": f"{k} (server)",
-             "x": x, "y": [(s["server"]["quantiles"].get(key) or {}).get("ms") for s in stages],
-             "text": [s["name"] for s in stages], "textposition": "top left",
-             "line": {"color": COLORS[k]}, "marker": {"size": 8}} for k, key in (("p50", "0.5"), ("p99", "0.99"))]
+    data = [go.Scatter(mode="lines+markers+text" if k == "p99" else "lines+markers", name=f"{k} (server)", x=x,
+                       y=[(s["server"]["quantiles"].get(key) or {}).get("ms") for s in stages],
+                       text=[s["name"] for s in stages], textposition="top left", line={"color": COLORS[k]},
+                       marker={"size": 8}) for k, key in (("p50", "0.5"), ("p99", "0.99"))]
     data += _hlines(_thresholds(report), 0, max([v for v in x if v] or [1]) * 1.05)
     notes = []
     cap = report["capacity"]
@@ -183,12 +195,11 @@ def drift(report: dict) -> dict | None:
     if not cols:
         return None
     names = sorted(cols, key=lambda c: cols[c]["score"])
-    data = [{"type": "bar", "orientation": "h", "name": "drift score", "y": names, "x": [cols[c]["score"] for c in names],
-             "marker": {"color": ["#c53030" if cols[c]["drifted"] else "#4299e1" for c in names]},
-             "text": [cols[c]["method"] for c in names], "hovertemplate": "%{y}: %{x:.4f} (%{text})<extra></extra>"},
-            {"type": "scatter", "mode": "markers", "name": "threshold", "y": names,
-             "x": [cols[c]["threshold"] for c in names], "marker": {"symbol": "line-ns-open", "size": 16,
-                                                                   "color": "#1a202c", "line": {"width": 2}}}]
+    data = [go.Bar(orientation="h", name="drift score", y=names, x=[cols[c]["score"] for c in names],
+                   marker={"color": ["#c53030" if cols[c]["drifted"] else "#4299e1" for c in names]},
+                   text=[cols[c]["method"] for c in names], hovertemplate="%{y}: %{x:.4f} (%{text})<extra></extra>"),
+            go.Scatter(mode="markers", name="threshold", y=names, x=[cols[c]["threshold"] for c in names],
+                       marker={"symbol": "line-ns-open", "size": 16, "color": "#1a202c", "line": {"width": 2}})]
     return chart("drift", f"Drift per column against its threshold: {d.get('decision', d.get('status'))}", data,
                   {"height": 120 + 24 * len(names), "hovermode": "closest", "margin": {"l": 200, "r": 30, "t": 50, "b": 50},
                    "xaxis": {"title": {"text": "score (red: drifted)"}, "rangemode": "tozero"}})

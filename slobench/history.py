@@ -6,13 +6,17 @@ import json
 import time
 from pathlib import Path
 
-from slo.html_page import e, page, table_html, chart_html
+import plotly.graph_objects as go
+from markupsafe import escape
+
+from slo.html_page import render as render_page
 from slo.report_charts import chart
 from slo.report_tables import Cell, Table
 from slo.reports import rerender
 from slobench import change_points
 
 INDEX = "index.html"
+TEMPLATES = Path(__file__).parent / "templates"
 PALETTE = ["#2b6cb0", "#c05621", "#2f855a", "#6b46c1", "#b83280", "#2c7a7b"]
 
 
@@ -71,17 +75,18 @@ def _across_runs(rows: list[dict], key: str, title: str, unit: str, slo_key: str
     for i, profile in enumerate(sorted({r["profile"] for r in rows})):
         mine = sorted((r for r in rows if r["profile"] == profile), key=lambda r: r["started"])
         color = PALETTE[i % len(PALETTE)]
-        data.append({"type": "scatter", "mode": "lines+markers", "name": profile, "line": {"color": color},
-                     "marker": {"size": [15 if (profile, r["run"]) in steps else 9 for r in mine],
-                                "symbol": ["diamond" if (profile, r["run"]) in steps else "circle" for r in mine],
-                                "color": ["#c53030" if r["verdict"] != "pass" else color for r in mine]},
-                     "x": [time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(r["started"])) for r in mine],
-                     "y": [r[key] for r in mine], "text": [f"{r['run']} @ {r['commit'] or '?'} ({r['verdict']})" for r in mine],
-                     "hovertemplate": f"%{{text}}<br>%{{y:.1f}} {unit}<extra>{e(profile)}</extra>"})
+        data.append(go.Scatter(
+            mode="lines+markers", name=profile, line={"color": color},
+            marker={"size": [15 if (profile, r["run"]) in steps else 9 for r in mine],
+                    "symbol": ["diamond" if (profile, r["run"]) in steps else "circle" for r in mine],
+                    "color": ["#c53030" if r["verdict"] != "pass" else color for r in mine]},
+            x=[time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(r["started"])) for r in mine], y=[r[key] for r in mine],
+            text=[f"{r['run']} @ {r['commit'] or '?'} ({r['verdict']})" for r in mine],
+            hovertemplate=f"%{{text}}<br>%{{y:.1f}} {unit}<extra>{escape(profile)}</extra>"))
         slo = next((r[slo_key] for r in mine if slo_key and r.get(slo_key)), None)
         if slo:
-            data.append({"type": "scatter", "mode": "lines", "name": f"{profile}: p99 SLO {slo:g} ms", "x": [data[-1]["x"][0],
-                         data[-1]["x"][-1]], "y": [slo, slo], "line": {"color": color, "dash": "dash", "width": 1}})
+            data.append(go.Scatter(mode="lines", name=f"{profile}: p99 SLO {slo:g} ms", x=[data[-1].x[0], data[-1].x[-1]],
+                                   y=[slo, slo], line={"color": color, "dash": "dash", "width": 1}))
     return chart(key, title, data, {"height": 360, "hovermode": "closest",
                                     "xaxis": {"title": {"text": "run started (UTC)"}},
                                     "yaxis": {"title": {"text": unit}, "rangemode": "tozero"}})
@@ -116,11 +121,8 @@ def render(rows: list[dict], unjudged: int = 0) -> str:
                     Cell(r["verdict"].upper(), r["verdict"]),
                     f"{r['capacity_rps']:.0f} req/s ({r['capacity_stage']})" if r["capacity_rps"] else "none",
                     f"{r['gated_p99_ms']:.1f} ms" if r["gated_p99_ms"] is not None else "-", r["drift"]] for r in rows])
-    body = ("<h1>slobench runs</h1><p class='muted'>Every judged run in this folder, newest first; red points did not "
-            "pass. Rebuilt after every run and by <code>make report</code>."
-            + (f" {unjudged} folder(s) without a report (cut runs, capacity searches) are not listed." if unjudged else "")
-            + "</p>" + "".join(chart_html(c) for c in charts) + table_html(_change_table(found)) + table_html(table))
-    return page("slobench runs", body, charts)
+    return render_page("index.html", TEMPLATES, title="slobench runs", charts=charts, unjudged=unjudged,
+                       tables=[_change_table(found), table], data=None)
 
 
 def write_index(results: Path) -> Path:

@@ -1,7 +1,7 @@
 """The report's charts and tables, from a synthetic run: every chart there, its numbers the report's own."""
-import html
-
+import numpy as np
 import pytest
+from markupsafe import escape
 
 from slo.report_charts import NINES, all_charts, knee, tail
 from slo.report_html import render
@@ -31,8 +31,10 @@ def report(tmp_path):
     return r
 
 
-def _trace(chart, name):
-    return next(t for t in chart["data"] if t["name"] == name)
+def _trace(chart, name) -> dict:
+    """A trace of the chart's figure as plain values (plotly keeps arrays as tuples or numpy arrays)."""
+    trace = next(t for t in chart["figure"].data if t.name == name)
+    return {k: list(v) if isinstance(v, (tuple, np.ndarray)) else v for k, v in trace.to_plotly_json().items()}
 
 
 def test_every_chart_is_there_in_reading_order(report):
@@ -62,14 +64,14 @@ def test_the_tail_picture_shows_p99_far_above_the_mean(report):
 def test_the_knee_marks_the_capacity_and_the_first_failing_stage(report):
     chart = knee(report)
     assert _trace(chart, "p99 (server)")["x"] == [s["server"]["rps_all_traffic"] for s in report["stages"]]
-    texts = [a["text"] for a in chart["layout"]["annotations"]]
+    texts = [a.text for a in chart["figure"].layout.annotations]
     assert texts == [f"capacity: {report['capacity']['highest_passing_stage']}",
                      f"first failing: {report['capacity']['first_failing_stage']}"]
 
 
 def test_the_drift_chart_colors_the_drifted_columns(report):
     chart = all_charts(report)[-1]
-    bars = chart["data"][0]
+    bars = chart["figure"].data[0]
     assert dict(zip(bars["y"], bars["marker"]["color"]))["rebuffer_events_7d"] == "#c53030"
     assert "NO_ACTION" in chart["title"]
 
@@ -85,11 +87,11 @@ def test_the_html_holds_every_table_and_cell_of_the_markdown(report):
     page = render(report)
     md = markdown(report)
     for table in all_tables(report):
-        assert f"## {table.title}" in md and f">{html.escape(table.title)}</h2>" in page
+        assert f"## {table.title}" in md and f">{escape(table.title)}</h2>" in page
         for cell in (c for row in table.rows for c in row):
-            assert text_of(cell) in md and html.escape(text_of(cell)) in page, text_of(cell)
+            assert text_of(cell) in md and escape(text_of(cell)) in page, text_of(cell)
         for bullet in table.bullets:
-            assert bullet in md and html.escape(bullet) in page
+            assert bullet in md and escape(bullet) in page
     assert "drift_features.html'" in page  # the Evidently report, linked beside the report
 
 

@@ -65,7 +65,7 @@ def test_the_html_report_is_self_contained_and_its_numbers_equal_the_json(report
             pattern = rf'data-objective="{o["name"]}" data-value="([^"]*)"'
             row = page.split(f'data-stage="{stage["name"]}"><th>')[1].split("</tr>")[0]
             assert re.search(pattern, row).group(1) == str(o["measured"])
-    embedded = json.loads(unescape(page.split("id='report-data'>")[1].split("</script>")[0]))
+    embedded = json.loads(page.split("id='report-data'>")[1].split("</script>")[0])
     assert embedded == json.loads(json.dumps(report))
 
 

@@ -47,4 +47,4 @@ def test_the_index_lists_the_change_point_and_marks_its_run(tmp_path, monkeypatc
     assert "data-change-run=\"run-03\"" in page and "Change points (1)" in page
     charts = json.loads(page.split("id='charts'>")[1].split("</script>")[0])
     capacity = next(c for c in charts if c["key"] == "capacity_rps")
-    assert capacity["data"][0]["marker"]["symbol"] == ["circle"] * 3 + ["diamond"] + ["circle"] * 2
+    assert capacity["figure"]["data"][0]["marker"]["symbol"] == ["circle"] * 3 + ["diamond"] + ["circle"] * 2

@@ -47,9 +47,9 @@ def test_the_index_charts_capacity_and_gated_p99_per_profile(results):
     page = write_index(results).read_text()
     charts = json.loads(page.split("id='charts'>")[1].split("</script>")[0])
     capacity = next(c for c in charts if c["key"] == "capacity_rps")
-    assert capacity["data"][0]["name"] == "fake" and capacity["data"][0]["y"] == [500, 500, 500]
+    assert capacity["figure"]["data"][0]["name"] == "fake" and capacity["figure"]["data"][0]["y"] == [500, 500, 500]
     p99 = next(c for c in charts if c["key"] == "gated_p99_ms")
-    assert [t["name"] for t in p99["data"]] == ["fake", "fake: p99 SLO 100 ms"]
+    assert [t["name"] for t in p99["figure"]["data"]] == ["fake", "fake: p99 SLO 100 ms"]
     for run in ("20261120T000000Z-fake", "20261121T000000Z-fake", "20261122T000000Z-fake"):
         assert f"href='{run}/report.html'" in page
 
