@@ -4,12 +4,12 @@ from __future__ import annotations
 import asyncio
 import gc
 import itertools
-import json
 import logging
 import os
 import time
 from contextlib import asynccontextmanager
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
@@ -31,19 +31,20 @@ class UserRequest(BaseModel):
 
 
 def _json(content: dict, status: int = 200) -> Response:
-    # Plain json.dumps: the payloads are small and already JSON-safe, so skip jsonable_encoder.
-    return Response(json.dumps(content), status_code=status, media_type="application/json")
+    # orjson: fast, and a NaN becomes null instead of invalid JSON; no jsonable_encoder for these plain payloads.
+    return Response(orjson.dumps(content), status_code=status, media_type="application/json")
 
 
 def load_online_features(settings: ApiSettings) -> dict[str, tuple]:
-    """user_id -> (the 14 features, the encoded vector, id and features as JSON, the features in their
-    stored form, so the recorder has nothing to convert on the served core) for the serving snapshot."""
+    """user_id -> (the 14 features, the encoded vector, the features serialized once (an orjson fragment the answer
+    embeds as is), the features in their stored form, so the recorder has nothing to convert on the served core)
+    for the serving snapshot."""
     frame = data.load_snapshot(settings.serving_as_of, settings.data_dir)
     table = {}
     for row in frame[["user_id", *FEATURES]].to_dict("records"):
         user_id = row.pop("user_id")
         row = {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
-        table[user_id] = (row, encode(row), json.dumps(user_id), json.dumps(row), record_schema.stored(row))
+        table[user_id] = (row, encode(row), orjson.Fragment(orjson.dumps(row)), record_schema.stored(row))
     return table
 
 
@@ -68,7 +69,6 @@ def create_app(settings: ApiSettings | None = None, registry: CollectorRegistry 
         except (model_lib.ModelError, data.DataError) as exc:
             log.error("not ready: %s", exc)
             state.model, state.online = None, {}
-        state.model_version_json = json.dumps(state.model.version) if state.model is not None else "null"
         if state.model is not None and state.metrics is not None:
             meta = state.model.metadata
             state.metrics.model_info.labels(meta["version"], meta["trained_as_of"]).set(1)
@@ -97,17 +97,15 @@ def create_app(settings: ApiSettings | None = None, registry: CollectorRegistry 
     app.add_middleware(InstrumentationMiddleware, state=app.state, max_body_bytes=settings.max_body_bytes)
 
     def _serve(request: Request, user_id: str | None, features: dict, vector: list[float],
-               user_json: str = "null", features_json: str | None = None, values: tuple | None = None) -> Response:
+               features_json: orjson.Fragment | None = None, values: tuple | None = None) -> Response:
         model = app.state.model
         probability = model.probability(vector)
         prediction = int(probability >= 0.5)
         request_id = _request_id(request)
         request.scope[PREDICTION_KEY] = (request_id, user_id, values or features, probability, prediction)
-        # Assembled from pre-serialized parts: the online table keeps each user's features as JSON.
-        body = (f'{{"user_id": {user_json}, "prediction": {prediction}, "probability": {round(probability, 6)!r}, '
-                f'"model_version": {app.state.model_version_json}, '
-                f'"features_used": {features_json or json.dumps(features)}, "request_id": {json.dumps(request_id)}}}')
-        return Response(body, media_type="application/json")
+        return _json({"user_id": user_id, "prediction": prediction, "probability": round(probability, 6),
+                      "model_version": model.version, "features_used": features_json or features,
+                      "request_id": request_id})
 
     def _not_ready() -> Response:
         return _json({"detail": "model or features not loaded"}, 503)
