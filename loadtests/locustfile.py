@@ -274,8 +274,6 @@ def _loop_lag_probe():
 def _cpu_sampler():
     while True:
         _figures.sample_cpu()
-        if _log is not None:
-            _log.sample_cpu()
         gevent.sleep(0.5)
 
 
@@ -362,7 +360,6 @@ def _on_test_stop(environment, **_):
         _sent.close()
         if _log is not None:
             SPOOL.mkdir(parents=True, exist_ok=True)
-            _log.sample_cpu()
             _log.save(SPOOL)
     if not isinstance(environment.runner, WorkerRunner) and _state["run_dir"] and _state["wall_start"]:
         # The shape may end the test before the progress loop saw the last stage finish.

@@ -1,4 +1,6 @@
-"""Every request the generator sent, kept in compact arrays and saved per process at test stop."""
+"""The raw per-request log, a debug option (REQUEST_LOG=1): every request a process sent, kept in compact arrays,
+saved at test stop and read back by load_logs. The run's figures never come from it: they come from the HDR
+histograms and counts of loadtests/client_figures.py, the one client-figures path."""
 from __future__ import annotations
 
 import os
@@ -6,7 +8,6 @@ from array import array
 from pathlib import Path
 
 import numpy as np
-import psutil
 
 from loadtests import clock
 
@@ -14,7 +15,7 @@ FILE_GLOB = "client_requests.*.npz"
 
 
 class RequestLog:
-    """Timestamps, response times and outcomes of this process's requests, plus its CPU time."""
+    """Timestamps, response times and outcomes of this process's requests."""
 
     def __init__(self):
         self.names: list[str] = []
@@ -24,9 +25,6 @@ class RequestLog:
         self.name_idx = array("h")
         self.ok = array("b")
         self.status = array("h")  # HTTP status; 0 when no response came back (connection refused, reset...)
-        self.cpu_ts = array("d")
-        self.cpu_s = array("d")
-        self._proc = psutil.Process()
 
     def add(self, name: str, response_time_ms: float, ok: bool, status: int = 0, ts: float | None = None) -> None:
         idx = self._index.get(name)
@@ -40,16 +38,28 @@ class RequestLog:
         self.ok.append(ok)
         self.status.append(status)
 
-    def sample_cpu(self) -> None:
-        t = self._proc.cpu_times()
-        self.cpu_ts.append(clock.now())
-        self.cpu_s.append(t.user + t.system)
-
     def save(self, run_dir: Path) -> Path:
         path = Path(run_dir) / f"client_requests.{os.getpid()}.npz"
         np.savez_compressed(path, ts=np.frombuffer(self.ts, dtype=float), rt_ms=np.frombuffer(self.rt_ms, dtype=float),
                             name_idx=np.frombuffer(self.name_idx, dtype=np.int16), ok=np.frombuffer(self.ok, dtype=np.int8),
-                            status=np.frombuffer(self.status, dtype=np.int16),
-                            cpu_ts=np.frombuffer(self.cpu_ts, dtype=float), cpu_s=np.frombuffer(self.cpu_s, dtype=float),
-                            names=np.array(self.names, dtype=str))
+                            status=np.frombuffer(self.status, dtype=np.int16), names=np.array(self.names, dtype=str))
         return path
+
+
+def load_logs(folder: Path) -> dict[str, np.ndarray]:
+    """Every process's saved log in folder, merged: ts, rt_ms, name (str), ok, status."""
+    parts = sorted(Path(folder).glob(FILE_GLOB))
+    if not parts:
+        return {"ts": np.array([]), "rt_ms": np.array([]), "name": np.array([], dtype=str), "ok": np.array([], dtype=bool),
+                "status": np.array([], dtype=np.int16)}
+    ts, rt, name, ok, status = [], [], [], [], []
+    for p in parts:
+        with np.load(p) as z:
+            names = z["names"]
+            ts.append(z["ts"])
+            rt.append(z["rt_ms"])
+            name.append(names[z["name_idx"]] if len(names) else np.array([], dtype=str))
+            ok.append(z["ok"].astype(bool))
+            status.append(z["status"])
+    return {"ts": np.concatenate(ts), "rt_ms": np.concatenate(rt), "name": np.concatenate(name),
+            "ok": np.concatenate(ok), "status": np.concatenate(status)}

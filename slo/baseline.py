@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from slo.figures import availability
 from slo.noise import judge_change, judge_counts
 from slo.promql import series_rate_window_s
 from slo.spec import BASELINE_FIGURES, SloSpec
@@ -26,7 +27,7 @@ GETTERS = {
     "p99": lambda s: _quantile(s, "0.99"),
     "client_p99": lambda s: s["client"].get("hdr_p99_ms", s["client"].get("p99_ms")),
     "error_ratio": lambda s: s["server"].get("error_ratio"),
-    "availability": lambda s: s["server"].get("up_min"),
+    "availability": lambda s: availability(s["server"]),
 }
 assert set(GETTERS) == set(BASELINE_FIGURES)
 

@@ -201,3 +201,9 @@ def server_figures(entry: dict, status_label: str, quantiles: list[float], scrap
     out["notes"] = notes
     out["complete"] = not notes
     return out
+
+
+def availability(server: dict) -> float | None:
+    """The stage's availability, read the same way by its objective and by a baseline comparison: the lowest share
+    of the target's replicas up at any scrape of the window (with one instance, its lowest `up`)."""
+    return server.get("up_share_min", server.get("up_min"))

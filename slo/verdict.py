@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from slo import intervals
+from slo.figures import availability
 from slo.spec import Availability, ErrorRatio, LatencyMean, LatencyQuantile, RatioSli, SloSpec, ThresholdSli, Throughput
 
 JUDGED = ("pass", "warn", "fail", "inconclusive")
@@ -49,7 +50,7 @@ def judge_objective(o, server: dict, offered_rps: float | None, enough: bool, cl
                    status=_status(c, measured, o.warning_ratio, enough))
     elif isinstance(o, Availability):
         # With replicas, min_up is the share of them that must be up at every scrape (1: every replica).
-        measured = server.get("up_share_min", server.get("up_min"))
+        measured = availability(server)
         c = intervals.availability(o, ev, measured, server.get("up_samples"))
         out.update(measured=measured, threshold=o.min_up, warning=None, unit="up", confidence=c,
                    status=_status(c, measured, None, True, higher_is_worse=False))

@@ -6,12 +6,12 @@ import time
 from pathlib import Path
 
 from loadtests import sent, timeline
-from loadtests.client_stats import load_logs, stage_figures
 from loadtests import client_figures as merged_figures
 from loadtests.client_series import series as client_seconds
 from slo import collect
 from slo.baseline import load_report
 from slo.evaluate import evaluate
+from slo.prometheus_api import PrometheusError
 from slo.promql import edge_pad_s
 from slo.scrape import ScrapeInterval, discover
 from slo.reports import write_all
@@ -31,16 +31,11 @@ def run_end(run_dir: Path, merged: dict | None) -> dict:
 
 
 def client_figures(run_dir: Path, tl: dict, endpoint: str | None) -> dict[str, dict | None]:
-    """The generator's figures per stage: merged by the Locust master from every process's HDR histograms
-    (client_stats.json), else from raw per-request logs (the debug option, or older runs); None per stage
-    when the run kept neither."""
+    """The generator's figures per stage, merged by the Locust master from every process's HDR histograms
+    (client_stats.json); None per stage when the run has none (a Locust that died before writing it)."""
     merged = merged_figures.load(run_dir)
-    if merged is not None:
-        return {st["name"]: merged_figures.stage_figures(merged, st, endpoint) for st in tl["stages"]}
-    logs = load_logs(run_dir)
-    if not len(logs["ts"]):
-        return {st["name"]: None for st in tl["stages"]}
-    return {st["name"]: stage_figures(logs, st, endpoint) for st in tl["stages"]}
+    return {st["name"]: None if merged is None else merged_figures.stage_figures(merged, st, endpoint)
+            for st in tl["stages"]}
 
 
 def output_dir(run_dir: Path, spec: SloSpec, slo_path: Path) -> Path:
@@ -83,7 +78,7 @@ def judge(run_dir: Path, spec: SloSpec, prometheus_url: str | None, baseline: Pa
     else:
         raw = collect.load(run_dir)
         if raw is None:
-            raise collect.PrometheusError(f"{run_dir}: no {collect.RAW_FILE} and no Prometheus URL to query")
+            raise PrometheusError(f"{run_dir}: no {collect.RAW_FILE} and no Prometheus URL to query")
     tl = timeline.read(run_dir)
     merged = merged_figures.load(run_dir)
     report = evaluate(run_dir, spec, raw, tl, client_figures(run_dir, tl, spec.metrics.selector.get("endpoint")),

@@ -9,7 +9,7 @@ import numpy as np
 import psutil
 import pytest
 
-from loadtests.client_stats import load_logs
+from loadtests.requestlog import load_logs
 from loadtests.profile import load_profile
 from loadtests.run import Generators, run_headless
 from stack.procs import http_get

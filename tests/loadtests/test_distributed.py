@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from loadtests.client_stats import load_logs
+from loadtests.requestlog import load_logs
 from loadtests.profile import load_profile, window_at
 from stack import prometheus
 from stack.procs import ROOT, spawn, stop_pid, wait_until

@@ -1,6 +1,5 @@
 """results/index.html: the runs of a results folder, and capacity and gated p99 across the runs of a profile."""
 import json
-import shutil
 
 import pytest
 
