@@ -22,7 +22,7 @@ from locust.runners import MasterRunner, WorkerRunner
 from loadtests import clock, handshake, settings as process_settings, timeline
 from loadtests.client_figures import Merger, StageRecorder
 from loadtests.open_model import OpenSchedule, Retimed
-from loadtests.profile import Profile, load_profile, window_at
+from loadtests.profile import Profile, load_profile, shipped, window_at
 from loadtests.progress import EVERY_S, live_line
 from loadtests.requestlog import RequestLog
 from loadtests.sent import SentRecorder
@@ -62,8 +62,38 @@ _sent = SentRecorder(SPOOL)
 _figures = StageRecorder(PROFILE)   # this process's client figures, sent to the master as they come
 _merged = Merger()                  # the master's (or the only process's) merge of every process's figures
 _state: dict = {"wall_start": None, "run_dir": None, "final_sent": False, "finals": set(), "joined": set(),
-               "clock": None, "profile_taken": False}
+               "clock": None, "profile_taken": False, "profile_source": SETTINGS.profile}
+PROFILE_OPTION = "slobench_profile"  # the web UI's custom parameter naming the profile START runs
 CLOCK_ROUNDS = 5   # hello round trips a worker makes when it joins: the shortest measures its clock offset
+
+
+def _take(profile: Profile) -> None:
+    """Run `profile` from the next test on: its traffic tables loaded, its stages in the figures."""
+    global PROFILE, IDS, PAYLOADS, _USER_FEATURES, _PAYLOAD_JSON, _figures
+    PROFILE = profile
+    IDS, PAYLOADS, _USER_FEATURES, _PAYLOAD_JSON = _traffic(PROFILE)
+    _freeze_heap()
+    wall_start, _figures = _figures.wall_start, StageRecorder(PROFILE, worker=_figures.worker)
+    _figures.wall_start = wall_start
+
+
+@events.init_command_line_parser.add_listener
+def _profile_option(parser):
+    parser.add_argument(f"--{PROFILE_OPTION.replace('_', '-')}", default=SETTINGS.profile, include_in_web_ui=True,
+                        help=f"the load profile START runs: one shipped ({', '.join(shipped())}) or a YAML file")
+
+
+def _chosen_profile(runner) -> None:
+    """A test started from the web UI runs the profile its start form names (checked there before it starts);
+    the master hands it to its workers before the start message."""
+    chosen = getattr(runner.environment.parsed_options, PROFILE_OPTION, None)
+    if not chosen or chosen == _state["profile_source"]:
+        return
+    _take(load_profile(chosen))
+    _state["profile_source"] = chosen
+    print(f"[slobench] the web UI's start form chose profile {PROFILE.name}", flush=True)
+    if isinstance(runner, MasterRunner):
+        runner.send_message("slobench_profile", handshake.offer(PROFILE))
 
 
 def _keep(response, endpoint: str, user_id: str | None, features_json: str, request_id: str) -> None:
@@ -139,6 +169,7 @@ class StagedShape(LoadTestShape):
     """Steps through the profile's stages; pure in elapsed time."""
 
     def reset_time(self):
+        _chosen_profile(self.runner)
         super().reset_time()
         _state["wall_start"] = _figures.wall_start = clock.now()
         if isinstance(self.runner, MasterRunner):
@@ -178,11 +209,11 @@ def _on_init(environment, **_):
         runner.register_message("slobench_start", on_start)
 
         def on_profile(environment, msg, **_):
-            global PROFILE, IDS, PAYLOADS, _USER_FEATURES, _PAYLOAD_JSON, _figures
-            offset_s, rtt_s = clock.offset(msg.data["sent"], msg.data["master_time"], clock.now())
-            if _state["clock"] is None or rtt_s < _state["clock"]["rtt_s"]:  # the tightest exchange wins
-                _state["clock"] = {"offset_s": offset_s, "rtt_s": rtt_s}
-            if PROFILE.name == msg.data["profile"].get("name") and _state["profile_taken"]:
+            if "sent" in msg.data:  # an answer to this worker's hello: it also measures the clock
+                offset_s, rtt_s = clock.offset(msg.data["sent"], msg.data["master_time"], clock.now())
+                if _state["clock"] is None or rtt_s < _state["clock"]["rtt_s"]:  # the tightest exchange wins
+                    _state["clock"] = {"offset_s": offset_s, "rtt_s": rtt_s}
+            if PROFILE.model_dump(mode="json") == msg.data["profile"] and _state["profile_taken"]:
                 return  # a later exchange: only the clock was measured again
             profile, refused = handshake.accept(msg.data)
             if refused:
@@ -191,11 +222,7 @@ def _on_init(environment, **_):
                                                                      "worker": _figures.worker})
                 gevent.spawn_later(0.5, environment.runner.quit)
                 return
-            PROFILE = profile
-            IDS, PAYLOADS, _USER_FEATURES, _PAYLOAD_JSON = _traffic(PROFILE)
-            _freeze_heap()
-            wall_start, _figures = _figures.wall_start, StageRecorder(PROFILE, worker=_figures.worker)
-            _figures.wall_start = wall_start
+            _take(profile)
             _state["profile_taken"] = True
             print(f"[slobench] worker runs the master's profile {PROFILE.name}", flush=True)
         runner.register_message("slobench_profile", on_profile)
@@ -337,6 +364,8 @@ def _on_test_start(environment, **_):
     _state["finals"] = set()
     if not isinstance(environment.runner, WorkerRunner):
         _state["run_dir"] = _new_run_dir()
+        if _state["run_dir"]:  # the profile this test runs (the web UI's start form may have chosen it)
+            (_state["run_dir"] / timeline.PROFILE_FILE).write_text(PROFILE.model_dump_json(indent=1) + "\n")
         _state["printed"] = -1
         gevent.spawn(_progress, environment)
     if not isinstance(environment.runner, MasterRunner):

@@ -82,6 +82,20 @@ class Profile(_Strict):
     def total_s(self) -> float:
         return sum(s.duration_s for s in self.stages)
 
+    def outline(self) -> list[str]:
+        """What the profile runs, one line a stage: what it offers and for how long."""
+        lines = []
+        for w in self.windows():
+            load = (f"{w.offered_rps:g} req/s arrivals" if self.kind == "open" else
+                    f"{w.users} users" + (f", {w.offered_rps:g} req/s offered" if w.offered_rps else ", no think time"))
+            lines.append(f"{w.name}: {load}, {w.end_s - w.start_s:g} s ({w.measured_s:g} s measured)")
+        return lines
+
+    def headline(self) -> str:
+        """`default: closed model, 6 stages, 130 s`."""
+        model = f"open model ({self.arrival} arrivals)" if self.kind == "open" else "closed model"
+        return f"{self.name}: {model}, {len(self.stages)} stage{'s' * (len(self.stages) > 1)}, {self.total_s:g} s"
+
     def stage_at(self, elapsed_s: float) -> "StageWindow | None":
         """The stage running elapsed_s into the test; None once every stage is over."""
         return window_at(self.windows(), elapsed_s)
@@ -133,9 +147,14 @@ def resolve(name_or_path: str) -> Path:
         return path
     candidate = PROFILES_DIR / f"{name_or_path}.yaml"
     if not candidate.is_file():
-        known = ", ".join(sorted(p.stem for p in PROFILES_DIR.glob("*.yaml")))
+        known = ", ".join(shipped())
         raise SpecError(f"unknown profile {name_or_path!r}: known profiles are {known} (or give a path to a YAML file)")
     return candidate
+
+
+def shipped() -> list[str]:
+    """The names of the profiles that come with slobench (loadtests/profiles/)."""
+    return sorted(p.stem for p in PROFILES_DIR.glob("*.yaml"))
 
 
 def load_profile(name_or_path: str) -> Profile:

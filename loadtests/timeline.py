@@ -8,6 +8,7 @@ from loadtests import clock
 from loadtests.profile import Profile
 
 STAGES_FILE = "stages.json"
+PROFILE_FILE = "profile.json"  # the profile the test ran (the web UI's start form may have chosen it)
 
 
 class TimelineError(FileNotFoundError):

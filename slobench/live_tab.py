@@ -56,15 +56,25 @@ def current_rows(prometheus_url: str, spec, profile, wall_start: float, now: flo
     return rows
 
 
-def _refresh(environment, settings, spec, profile) -> None:
+def _running_profile(environment, settings, loaded: dict):
+    """The profile of the test running: the one the start form named (slobench/start_page.py), else the UI's own."""
+    name = getattr(environment.parsed_options, "slobench_profile", None) or settings.profile
+    if name not in loaded:
+        loaded[name] = load_profile(name)
+    return loaded[name]
+
+
+def _refresh(environment, settings, spec) -> None:
     global _rows
+    loaded: dict = {}
     while True:
         shape = environment.shape_class
         runner = environment.runner
         if runner is not None and runner.state in ("running", "spawning") and shape is not None:
             wall_start = time.time() - shape.get_run_time()
             try:
-                _rows = current_rows(settings.prometheus_url, spec, profile, wall_start, time.time(),
+                _rows = current_rows(settings.prometheus_url, spec, _running_profile(environment, settings, loaded),
+                                     wall_start, time.time(),
                                      settings.scrape_interval, settings.instance_list)
             except PrometheusError as exc:
                 _rows = [{"stage": "-", "objective": "-", "measured": "-", "threshold": "-", "status": str(exc)}]
@@ -78,7 +88,6 @@ def _on_init(environment, **_):
     if web_ui is None or not settings.prometheus_url:
         return
     spec = load_slo(settings.slo) if settings.slo else load_slo()
-    profile = load_profile(settings.profile)
     web_ui.template_args["extended_tabs"] = [TAB]
     web_ui.template_args["extended_tables"] = [{"key": TAB["key"], "structure": COLUMNS}]
 
@@ -89,4 +98,4 @@ def _on_init(environment, **_):
         response.set_data(json.dumps({**response.json, "extended_stats": [{"key": TAB["key"], "data": _rows}]}))
         return response
 
-    gevent.spawn(_refresh, environment, settings, spec, profile)
+    gevent.spawn(_refresh, environment, settings, spec)

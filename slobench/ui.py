@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from loadtests import run as locust_run, sent
+from loadtests.timeline import PROFILE_FILE
 from loadtests.profile import Profile, resolve
 from loadtests.requestlog import FILE_GLOB
 from slo.report_text import headline
@@ -36,6 +37,12 @@ def collect_ui_run(run_dir: Path, ui_url: str, spool: Path, processes: int) -> N
             (run_dir / name).write_bytes(body)
 
 
+def ran_profile(run_dir: Path, launched: Profile) -> Profile:
+    """The profile the test ran (the start form may have chosen another than the one the UI was started with)."""
+    path = run_dir / PROFILE_FILE
+    return Profile.model_validate_json(path.read_text()) if path.is_file() else launched
+
+
 def serve(settings: HarnessSettings, profile_name: str, profile: Profile, spec: SloSpec, drift_check, log=print,
           max_seconds: float | None = None, slo_path: Path = DEFAULT_SLO_PATH) -> int:
     """Run until Ctrl-C (or max_seconds); judge each test as it stops."""
@@ -59,7 +66,7 @@ def serve(settings: HarnessSettings, profile_name: str, profile: Profile, spec: 
         raise
     proc = locust_run.start_ui(resolve(profile_name), target, results, spool, settings.locust_web_port,
                                settings.generators(), cpus["locust"], log=state_dir / "locust.log", on_line=log,
-                               extra_env={"SLOBENCH_LOCUST_PLUGINS": "slobench.live_tab", "SLOBENCH_PROMETHEUS_URL": prom,
+                               extra_env={"SLOBENCH_LOCUST_PLUGINS": "slobench.live_tab,slobench.start_page", "SLOBENCH_PROMETHEUS_URL": prom,
                                           "SLOBENCH_SLO": str(slo_path), "SLOBENCH_SCRAPE_INTERVAL": str(interval.seconds),
                                           "SLOBENCH_INSTANCES": ",".join(instances_of(stack_state, settings) or [])})
     ui_url = f"http://127.0.0.1:{settings.locust_web_port}"
@@ -77,7 +84,7 @@ def serve(settings: HarnessSettings, profile_name: str, profile: Profile, spec: 
                     continue
                 judged.add(run_dir)
                 collect_ui_run(run_dir, ui_url, spool, settings.locust_processes)
-                man = manifest_mod.new(profile, slo_path, settings)
+                man = manifest_mod.new(ran_profile(run_dir, profile), slo_path, settings)
                 man["ran"] = {"api": {"url": target, "pid": stack_state and stack_state.api_pid},
                               "prometheus": {"url": prom}, "locust": {"web_ui": ui_url, "processes": settings.locust_processes}}
                 manifest_mod.write(run_dir, man)

@@ -15,12 +15,15 @@ from tests.profiles import closed_profile
 pytestmark = pytest.mark.integration
 
 PROFILE = closed_profile("tinyui", ("u1", 20, 100, 16))
+# Picked in the start form's custom parameters instead of the profile the UI was started with.
+PICKED = closed_profile("tinypick", ("p1", 20, 100, 16))
 
 
-def test_a_test_started_in_the_web_ui_produces_a_judged_run_folder(tmp_path):
+def test_the_start_page_names_the_profile_and_a_profile_picked_there_is_the_one_judged(tmp_path):
     playwright = needs.module("playwright.sync_api")
     needs.binary("chromium")  # fails before anything starts when it is missing
     (tmp_path / "tinyui.yaml").write_text(PROFILE)
+    (tmp_path / "tinypick.yaml").write_text(PICKED)
     port = free_port()
     results = tmp_path / "results"
     proc = subprocess.Popen([sys.executable, "-m", "slobench", "ui", "--profile", str(tmp_path / "tinyui.yaml")],
@@ -34,6 +37,20 @@ def test_a_test_started_in_the_web_ui_produces_a_judged_run_folder(tmp_path):
             page = browser.new_page(viewport={"width": 1280, "height": 800})
             # The page is a React app: clicking before its scripts have settled can be lost.
             page.goto(url, wait_until="networkidle")
+            start = page.locator("#slobench-start").inner_text()
+            assert "START runs profile tinyui: closed model, 1 stage, 16 s" in start, start
+            assert "u1: 20 users, 200 req/s offered, 16 s" in start and "scrape interval of 1 s" in start, start
+            # Locust's users and ramp-up fields, which the profile's shape ignores, are not shown.
+            assert not page.locator("input[name='userCount']").is_visible()
+            page.screenshot(path=str(tmp_path / "ui-start.png"))
+            page.get_by_role("button", name="Custom parameters").click()
+            page.locator("input[name='slobenchProfile']").fill(str(tmp_path / "nothing.yaml"))
+            page.get_by_role("button", name="START").click()
+            page.wait_for_timeout(1000)  # refused before any load: the form stays, the test does not start
+            body = page.inner_text("body")
+            assert "nothing.yaml: file not found" in body and "READY" in body.upper(), body[-1500:]
+            assert not list(results.glob("*-ui"))
+            page.locator("input[name='slobenchProfile']").fill(str(tmp_path / "tinypick.yaml"))
             page.get_by_role("button", name="START").click()
             deadline = time.time() + 15
             while time.time() < deadline and "RUNNING" not in page.inner_text("body").upper():
@@ -58,7 +75,7 @@ def test_a_test_started_in_the_web_ui_produces_a_judged_run_folder(tmp_path):
             page.screenshot(path=str(tmp_path / "ui-slo-tab.png"))
             browser.close()
         assert set(live) == {"p50", "p95", "p99", "mean", "errors", "availability", "throughput"}, live
-        assert all(r["stage"] == "u1" and r["status"] == "pass" for r in live.values()), live
+        assert all(r["stage"] == "p1" and r["status"] == "pass" for r in live.values()), live
         assert live["p99"]["threshold"] == "100.0 ms" and live["p99"]["measured"] in body, body[-2000:]
         # 20 users at 10 req/s against a healthy API: nothing failed, everything offered was served.
         assert (live["errors"]["measured"], live["availability"]["measured"]) == ("0.00%", "1"), live
@@ -71,7 +88,9 @@ def test_a_test_started_in_the_web_ui_produces_a_judged_run_folder(tmp_path):
         out = proc.communicate(timeout=60)[0]
     run = next(results.glob("*-ui"))
     report = json.loads((run / "slo_report.json").read_text())
-    assert report["verdict"]["exit_code"] == 0 and [s["name"] for s in report["stages"]] == ["u1"]
+    assert report["verdict"]["exit_code"] == 0 and [s["name"] for s in report["stages"]] == ["p1"]
+    assert report["run"]["profile"] == "tinypick" and run.name.endswith("-tinypick-ui")
+    assert json.loads((run / "manifest.json").read_text())["profile"]["name"] == "tinypick"
     # The live p99 covered part of the window the report judged: the same figure, within run-to-run noise.
     judged_p99 = next(o for o in report["stages"][0]["objectives"] if o["name"] == "p99")["measured"]
     assert judged_p99 / 3 <= live_p99 <= judged_p99 * 3, (live_p99, judged_p99)

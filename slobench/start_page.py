@@ -1,0 +1,63 @@
+"""The web UI's start page says what START runs: the profile's stages above Locust's form (Locust's own users and
+ramp-up fields, which a shaped test ignores, hidden), and a profile chosen in the form's custom parameters is
+checked before any load. Loaded into the Locust process by `make ui` (SLOBENCH_LOCUST_PLUGINS)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import jsonify, request
+from locust import events
+
+from common.specfile import SpecError
+from loadtests import settings as process_settings
+from loadtests.profile import Profile, load_profile, shipped
+from slo.html_page import render
+from slo.spec import load_slo
+from slobench import sample_fit, scrape_fit
+from stack.procs import StackError
+
+TEMPLATES = Path(__file__).parent / "templates"
+FIELD = "slobench_profile"  # the custom parameter loadtests/locustfile.py declares
+
+
+def banner(profile: Profile, scrape_interval_s: float) -> str:
+    """The HTML put above Locust's start form."""
+    return render("start_page.html", TEMPLATES, profile=profile, scrape_interval_s=scrape_interval_s,
+                  scrapes_per_window=int(min(w.measured_s for w in profile.windows()) // scrape_interval_s),
+                  shipped=[load_profile(name) for name in shipped()])
+
+
+def refusal(choice: str, spec, scrape_interval_s: float) -> str | None:
+    """Why the profile named in the start form cannot run here, or None."""
+    try:
+        profile = load_profile(choice)
+        sample_fit.check(profile, spec, log=lambda *_: None)
+        scrape_fit.check(profile, scrape_interval_s, "Prometheus, when the UI started")
+    except (SpecError, StackError) as exc:
+        return str(exc)
+    return None
+
+
+@events.init.add_listener
+def _on_init(environment, **_):
+    web_ui = environment.web_ui
+    if web_ui is None:
+        return
+    settings = process_settings.load()
+    spec = load_slo(settings.slo) if settings.slo else load_slo()
+    html = banner(load_profile(settings.profile), settings.scrape_interval)
+
+    @web_ui.app.before_request
+    def _check_the_chosen_profile():
+        if request.path == "/swarm" and request.method == "POST" and request.form.get(FIELD):
+            why = refusal(request.form[FIELD], spec, settings.scrape_interval)
+            if why:
+                return jsonify({"success": False, "message": why, "host": environment.host})
+        return None
+
+    @web_ui.app.after_request
+    def _add_banner(response):
+        if request.path == "/" and response.status_code == 200 and response.mimetype == "text/html":
+            response.direct_passthrough = False
+            response.set_data(response.get_data(as_text=True).replace("<body>", "<body>" + html, 1))
+        return response
