@@ -70,7 +70,7 @@ report: $(STAMP) ## Rebuild results/index.html, the history of runs (RERENDER=1:
 screenshots: $(MODEL) ## Remake the README's screenshots from RUNS=3 real runs of PROFILE (about 8 minutes)
 	$(PY) -m tests.screenshots --profile $(PROFILE) --runs $(or $(RUNS),3)
 
-bench: $(MODEL) ## Print figures: API throughput, overhead, inference, drift, recording size, generator efficiency and memory, install sizes
+bench: $(MODEL) ## Measure and write docs/benchmarks.md: API throughput, overhead, inference, drift, report, generator, the instrument's own error, install sizes (about 17 min)
 	$(PY) -m benchmarks
 
 test: $(MODEL) ## Run the whole test suite (installs Prometheus, nginx, Chromium, iproute2 as root when missing)

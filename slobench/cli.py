@@ -212,7 +212,7 @@ def _at_least_one(text: str) -> int:
     return n
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="slobench", description="Load-test a prediction API and judge it against its SLOs.")
     sub = parser.add_subparsers(dest="command", required=True)
     lt = sub.add_parser("loadtest", help="run a load profile end to end and judge it")
@@ -241,7 +241,11 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--no-drift", action="store_true", help="skip the drift check")
         p.add_argument("--fail-on-drift", action="store_true",
                        help=f"exit {EXIT_DRIFT} when the SLOs pass but the drift check says RETRAIN")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     if args.command in ("loadtest", "ui", "capacity", "worker"):
         _stop_on_signals()
     try:
