@@ -44,7 +44,7 @@ def explain_gap(client: dict, server: dict) -> dict:
         if measured is not None:
             parts[name] = round(min(measured, left), 3)  # a part explains at most what is left of the gap
             left -= parts[name]
-    parts["unexplained"] = round(left, 3)
+    parts["unexplained"] = round(max(left, 0.0), 3) + 0.0  # + 0.0: never "-0" when rounding a tiny remainder
     said = [f"the generator's own lag up to {parts['generator']:g} ms (its p99, measured)" if generator is not None
             else "the generator's own lag not measured",
             f"the API's event-loop lag up to {parts['api_event_loop']:g} ms (its p99, measured)" if api is not None
