@@ -48,8 +48,9 @@ def script_json(value) -> Markup:
 
 
 def charts_json(charts: list[dict]) -> Markup:
-    """Every chart's figure, serialized by plotly.io (which writes `<` and `/` as escapes)."""
-    figures = ",".join(f'{{"key":{json.dumps(c["key"])},"figure":{pio.to_json(c["figure"], validate=False)}}}'
+    """Every chart's figure, serialized by plotly.io with orjson (faster on long arrays; `<` and `/` written as
+    escapes either way). Figures were validated when built."""
+    figures = ",".join(f'{{"key":{json.dumps(c["key"])},"figure":{pio.to_json(c["figure"], validate=False, engine="orjson")}}}'
                        for c in charts)
     return Markup(f"[{figures}]")
 
