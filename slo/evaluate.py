@@ -71,7 +71,13 @@ def client_tail_breaks(stage: dict) -> list[str]:
         seen = client.get(f"hdr_p{100 * o['quantile']:g}_ms", client.get(f"p{100 * o['quantile']:g}_ms"))
         if seen is None or seen <= o["threshold"]:
             continue
-        if seen - own > o["threshold"]:
+        if client.get("generator_bound"):
+            # Its client figures are the saturated generator's own: the stage is set aside as generator-bound, and
+            # what users would have seen cannot be told from them.
+            stage["server"]["notes"].append(
+                f"the client's {o['name']} ({seen:.1f} ms) is over the {o['threshold']:g} ms objective, but a generator "
+                "was saturated: its client figures cannot tell what users saw")
+        elif seen - own > o["threshold"]:
             out.append(f"In stage {stage['name']}, {o['name']} passed on the server ({o['measured']:.1f} ms) but the "
                        f"client measured {seen:.1f} ms, over the {o['threshold']:g} ms objective even without the "
                        f"generator's own lag ({own:g} ms): users saw more than the server's histogram shows "

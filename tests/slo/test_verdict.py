@@ -175,8 +175,9 @@ def test_the_client_server_gap_is_attributed_from_measurements(client, api_lag, 
     ({"hdr_p99_ms": 333.6, "generator_send_lag_p99_ms": 4.0}, True, False),
     ({"hdr_p99_ms": 104.0, "generator_loop_lag_p99_ms": 9.0}, False, True),
     ({"hdr_p99_ms": 60.0}, False, False),
+    ({"hdr_p99_ms": 333.6, "generator_send_lag_p99_ms": 4.0, "generator_bound": True}, False, True),
 ], ids=["users saw more than the generator's lag explains: flagged", "the generator's own lag explains it: a note",
-        "the client's tail within the objective: nothing"])
+        "the client's tail within the objective: nothing", "a saturated generator's client figures: a note, no flag"])
 def test_a_quantile_met_on_the_server_but_broken_at_the_client_is_flagged(client, flagged, noted):
     from slo.evaluate import client_tail_breaks
     stage = {"name": "s4", "client": client, "gap": {"cause": "x"}, "server": {"notes": []},
