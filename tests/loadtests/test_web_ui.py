@@ -69,13 +69,17 @@ def test_the_start_page_names_the_profile_and_a_profile_picked_there_is_the_one_
                 live = {r["objective"]: r for r in
                         json.loads(http_get(url + "/stats/requests")[1])["extended_stats"][0]["data"]}
                 body = page.inner_text("body")
-                if live.get("p99", {}).get("measured", "-") in body or time.time() > deadline:
+                shown = live.get("p99", {}).get("measured", "-") in body
+                decided = all(r["status"] in ("pass", "warn", "fail") for r in live.values())
+                if (shown and decided) or time.time() > deadline:
                     break
                 page.wait_for_timeout(300)
             page.screenshot(path=str(tmp_path / "ui-slo-tab.png"))
             browser.close()
         assert set(live) == {"p50", "p95", "p99", "mean", "errors", "availability", "throughput"}, live
-        assert all(r["stage"] == "p1" and r["status"] == "pass" for r in live.values()), live
+        # Early in a window an objective may still be undecided (inconclusive, so far); none fails on a healthy API.
+        assert all(r["stage"] == "p1" for r in live.values()) and live["p99"]["status"] in ("pass", "inconclusive"), live
+        assert {r["status"] for r in live.values()} <= {"pass", "inconclusive"}, live
         assert live["p99"]["threshold"] == "100.0 ms" and live["p99"]["measured"] in body, body[-2000:]
         # 20 users at 10 req/s against a healthy API: nothing failed, everything offered was served.
         assert (live["errors"]["measured"], live["availability"]["measured"]) == ("0.00%", "1"), live
