@@ -58,35 +58,35 @@ def _freeze_heap() -> None:
 IDS, PAYLOADS, _USER_FEATURES, _PAYLOAD_JSON = _traffic(PROFILE)
 _freeze_heap()
 _log = RequestLog() if SETTINGS.request_log else None  # the raw per-request log: a debug option
-_sent = SentRecorder(SPOOL)
+_sent = SentRecorder(SPOOL, PROFILE.scenario.outputs)
 _figures = StageRecorder(PROFILE)   # this process's client figures, sent to the master as they come
 _merged = Merger()                  # the master's (or the only process's) merge of every process's figures
 _state: dict = {"wall_start": None, "run_dir": None, "final_sent": False, "finals": set(), "joined": set(),
                "clock": None, "profile_taken": False, "profile_source": SETTINGS.profile}
-PROFILE_OPTION = "slobench_profile"  # the web UI's custom parameter naming the profile START runs
 CLOCK_ROUNDS = 5   # hello round trips a worker makes when it joins: the shortest measures its clock offset
 
 
 def _take(profile: Profile) -> None:
-    """Run `profile` from the next test on: its traffic tables loaded, its stages in the figures."""
-    global PROFILE, IDS, PAYLOADS, _USER_FEATURES, _PAYLOAD_JSON, _figures
+    """Run `profile` from the next test on: its traffic tables loaded and its task weights (the next test start
+    builds its figures and recorder from it)."""
+    global PROFILE, IDS, PAYLOADS, _USER_FEATURES, _PAYLOAD_JSON, _WEIGHTED
     PROFILE = profile
     IDS, PAYLOADS, _USER_FEATURES, _PAYLOAD_JSON = _traffic(PROFILE)
+    _WEIGHTED = _weighted(PROFILE)
     _freeze_heap()
-    wall_start, _figures = _figures.wall_start, StageRecorder(PROFILE, worker=_figures.worker)
-    _figures.wall_start = wall_start
 
 
 @events.init_command_line_parser.add_listener
 def _profile_option(parser):
-    parser.add_argument(f"--{PROFILE_OPTION.replace('_', '-')}", default=SETTINGS.profile, include_in_web_ui=True,
+    parser.add_argument(f"--{process_settings.PROFILE_OPTION.replace('_', '-')}", default=SETTINGS.profile,
+                        include_in_web_ui=True,
                         help=f"the load profile START runs: one shipped ({', '.join(shipped())}) or a YAML file")
 
 
 def _chosen_profile(runner) -> None:
     """A test started from the web UI runs the profile its start form names (checked there before it starts);
     the master hands it to its workers before the start message."""
-    chosen = getattr(runner.environment.parsed_options, PROFILE_OPTION, None)
+    chosen = getattr(runner.environment.parsed_options, process_settings.PROFILE_OPTION, None)
     if not chosen or chosen == _state["profile_source"]:
         return
     _take(load_profile(chosen))
@@ -99,7 +99,7 @@ def _chosen_profile(runner) -> None:
 def _keep(response, endpoint: str, user_id: str | None, features_json: str, request_id: str) -> None:
     """Record a 2xx answer's inputs (what was sent), and its outputs when the body carries them."""
     if 200 <= (getattr(response, "status_code", 0) or 0) < 300:
-        _sent.answer(request_id, endpoint, user_id, features_json, response.text, PROFILE.scenario.outputs)
+        _sent.answer(request_id, endpoint, user_id, features_json, response.text)
 
 
 def _predict_user(client):
@@ -122,10 +122,17 @@ def _health(client):
 _TASKS = {"predict_user": _predict_user, "predict_features": _predict_features, "health": _health}
 
 
+def _weighted(profile: Profile) -> tuple[tuple, tuple]:
+    """(tasks, weights) of the profile's scenario, the tasks with no weight left out."""
+    return tuple(zip(*[(_TASKS[n], w) for n, w in profile.scenario.weights.items() if w > 0]))
+
+
+_WEIGHTED = _weighted(PROFILE)
+
+
 def _pick():
-    """One task at random by the profile's weights (read at each call: the master may have sent its profile)."""
-    names, weights = zip(*[(n, w) for n, w in PROFILE.scenario.weights.items() if w > 0])
-    return _TASKS[random.choices(names, weights)[0]]
+    """One task at random by the profile's weights (the profile taken last: the master may have sent its own)."""
+    return random.choices(*_WEIGHTED)[0]
 
 
 class ChurnApiUser(FastHttpUser):
@@ -357,7 +364,7 @@ def _finish_stages(environment, upto: int) -> None:
 def _on_test_start(environment, **_):
     global _log, _sent, _figures, _merged
     _log = RequestLog() if SETTINGS.request_log else None
-    _sent = SentRecorder(SPOOL)
+    _sent = SentRecorder(SPOOL, PROFILE.scenario.outputs)
     wall_start, _figures = _figures.wall_start, StageRecorder(PROFILE)
     _figures.wall_start = wall_start
     _merged = Merger()

@@ -20,7 +20,6 @@ FILE_GLOB = "client_predictions.*.db"
 MERGED = SENT_PREDICTIONS_FILE
 
 
-
 def read_answer(text: str, outputs) -> tuple[float | None, int | None, str | None, bool]:
     """(probability, prediction, model version, readable) from a 2xx answer's body, by the profile's output field
     names; a body that is not a JSON object, or whose outputs are not numbers, is unreadable (its inputs are
@@ -47,17 +46,15 @@ class SentRecorder:
     """Answers kept raw in a short list; every `batch` of them is read and written off the event loop, so memory
     stays flat however long the run and the loop that times requests only appends."""
 
-    def __init__(self, folder: Path, batch: int = 5000):
+    def __init__(self, folder: Path, outputs, batch: int = 5000):
         self.path = Path(folder) / f"client_predictions.{os.getpid()}.db"
+        self.outputs = outputs  # the profile's names of the outputs in an answer (loadtests/profile.py, Outputs)
         self.batch, self.rows, self.written = batch, [], 0
         self.counts = {"answered": 0, "with_outputs": 0, "unreadable": 0}
         self._conn = self._writer = self._pending = None
-        self._outputs = None
 
-    def answer(self, request_id: str, endpoint: str, user_id: str | None, features_json: str, text: str,
-               outputs) -> None:
+    def answer(self, request_id: str, endpoint: str, user_id: str | None, features_json: str, text: str) -> None:
         """Keep one 2xx answer's inputs, and its body: its outputs are read with the batch, by the profile's names."""
-        self._outputs = outputs
         self.rows.append((request_id, clock.now(), endpoint, user_id, features_json, text))
         if len(self.rows) >= self.batch:
             self.flush()
@@ -66,7 +63,7 @@ class SentRecorder:
         """Rows in the recording's field order from raw answers; what could not be read is counted."""
         rows, pid = [], os.getpid()
         for request_id, ts, endpoint, user_id, features_json, text in answers:
-            probability, prediction, version, readable = read_answer(text, self._outputs)
+            probability, prediction, version, readable = read_answer(text, self.outputs)
             self.counts["answered"] += 1
             self.counts["unreadable"] += not readable
             self.counts["with_outputs"] += probability is not None and prediction is not None

@@ -9,6 +9,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from common.environment import environment_error
 
 
+# The custom parameter of Locust's start form naming the profile a web-UI test runs (loadtests/locustfile.py declares
+# it; slobench's start page checks it and the live tab follows it).
+PROFILE_OPTION = "slobench_profile"
+
+
 class LocustProcessSettings(BaseSettings):
     """What loadtests/run.py (and `slobench ui`) pass to every Locust process, master and workers."""
     model_config = SettingsConfigDict(env_prefix="SLOBENCH_", extra="ignore")

@@ -26,6 +26,12 @@ def _quantiles(spec: SloSpec) -> list[float]:
     return sorted(set(REPORT_QUANTILES) | {o.quantile for o in spec.objectives if isinstance(o, LatencyQuantile)})
 
 
+def _generator_lag(client: dict) -> float | None:
+    """The generator's own lateness at p99 (the worse of its event loop's and its send lag), or None unmeasured."""
+    lags = [v for v in (client.get("generator_loop_lag_p99_ms"), client.get("generator_send_lag_p99_ms")) if v is not None]
+    return max(lags) if lags else None
+
+
 def explain_gap(client: dict, server: dict) -> dict:
     """What separates the client's p99 from the server's, from measurements only: the generator's own lateness
     (its event loop, and the open model's send lag), the API's event-loop lag, and what nothing measured
@@ -35,8 +41,7 @@ def explain_gap(client: dict, server: dict) -> dict:
     if c99 is None or s99 is None:
         return {"p99_gap_ms": None, "cause": "no data"}
     gap = round(c99 - s99, 3)
-    lags = [v for v in (client.get("generator_loop_lag_p99_ms"), client.get("generator_send_lag_p99_ms")) if v is not None]
-    generator = max(lags) if lags else None
+    generator = _generator_lag(client)
     api = server.get("api_loop_lag_p99_ms")
     left = max(gap, 0.0)
     parts = {}
@@ -63,8 +68,7 @@ def client_tail_breaks(stage: dict) -> list[str]:
     instrument's, and the stage notes say so)."""
     out = []
     client = stage["client"]
-    lags = [v for v in (client.get("generator_loop_lag_p99_ms"), client.get("generator_send_lag_p99_ms")) if v is not None]
-    own = max(lags, default=0.0)
+    own = _generator_lag(client) or 0.0
     for o in stage["objectives"]:
         if o["kind"] != "latency_quantile" or o["status"] not in ("pass", "warn"):
             continue

@@ -58,7 +58,7 @@ def current_rows(prometheus_url: str, spec, profile, wall_start: float, now: flo
 
 def _running_profile(environment, settings, loaded: dict):
     """The profile of the test running: the one the start form named (slobench/start_page.py), else the UI's own."""
-    name = getattr(environment.parsed_options, "slobench_profile", None) or settings.profile
+    name = getattr(environment.parsed_options, process_settings.PROFILE_OPTION, None) or settings.profile
     if name not in loaded:
         loaded[name] = load_profile(name)
     return loaded[name]

@@ -6,7 +6,7 @@ import os
 import time
 from pathlib import Path
 
-from loadtests import run as locust_run
+from loadtests import client_figures, run as locust_run
 from loadtests.profile import Profile, resolve
 from slo import scrape
 from slo.prometheus_api import Prometheus
@@ -162,9 +162,9 @@ def loadtest(settings: HarnessSettings, profile_name: str, profile: Profile, spe
         stages_file = run_dir / "stages.json"
         if stages_file.exists():
             man["stages"] = json.loads(stages_file.read_text())
-        merged_file = run_dir / "client_stats.json"
-        if merged_file.exists():  # each remote worker's clock against the master's, as measured when it joined
-            man["clocks"] = json.loads(merged_file.read_text()).get("clocks") or {}
+        merged = client_figures.load(run_dir)
+        if merged is not None:  # each remote worker's clock against the master's, as measured when it joined
+            man["clocks"] = merged.get("clocks") or {}
         manifest_mod.write(run_dir, man)
 
 

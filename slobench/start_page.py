@@ -17,7 +17,6 @@ from slobench import sample_fit, scrape_fit
 from stack.procs import StackError
 
 TEMPLATES = Path(__file__).parent / "templates"
-FIELD = "slobench_profile"  # the custom parameter loadtests/locustfile.py declares
 
 
 def banner(profile: Profile, scrape_interval_s: float) -> str:
@@ -49,8 +48,9 @@ def _on_init(environment, **_):
 
     @web_ui.app.before_request
     def _check_the_chosen_profile():
-        if request.path == "/swarm" and request.method == "POST" and request.form.get(FIELD):
-            why = refusal(request.form[FIELD], spec, settings.scrape_interval)
+        choice = request.form.get(process_settings.PROFILE_OPTION) if request.path == "/swarm" else None
+        if choice and request.method == "POST":
+            why = refusal(choice, spec, settings.scrape_interval)
             if why:
                 return jsonify({"success": False, "message": why, "host": environment.host})
         return None

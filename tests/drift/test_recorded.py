@@ -68,11 +68,11 @@ def test_make_drift_run_on_a_folder_without_predictions_exits_2(tmp_path, capsys
 def test_answers_without_outputs_are_compared_on_their_inputs_only(tmp_path, model_path, serving_rows):
     from loadtests.sent import SentRecorder, merge
     from loadtests.profile import Outputs
-    rec = SentRecorder(tmp_path)
+    rec = SentRecorder(tmp_path, Outputs())
     rows = random.Random(2).sample(serving_rows, 400)
     for i, r in enumerate(rows):  # an API whose answers carry none of our fields, and one body that is not JSON
         rec.answer(f"id{i}", "/predict/features", None, __import__("json").dumps(r),
-                   '{"ok": true, "score": 0.3}' if i else "<html>busy</html>", Outputs())
+                   '{"ok": true, "score": 0.3}' if i else "<html>busy</html>")
     rec.close()
     merge(tmp_path)
     result = check_run(tmp_path, None)
