@@ -12,18 +12,18 @@ from common.environment import environment_error
 
 
 def main() -> int:
-    from api import model as model_lib
+    from api import models
     from api.data import DataError, resolve_snapshot
     from api.settings import ApiSettings
 
     try:
         settings = ApiSettings()
         resolve_snapshot(settings.serving_as_of)
-        model_lib.load(settings.model_path)
+        models.load(settings.model_file)  # a bad file is refused here with its reason, before uvicorn starts
     except ValidationError as exc:
         print(environment_error(exc), file=sys.stderr)
         return 2
-    except (model_lib.ModelError, DataError) as exc:
+    except (models.ModelError, DataError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

@@ -15,11 +15,13 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
 from pydantic import BaseModel, ConfigDict, Field
 
-from api import data, model as model_lib, record_schema
-from api.features import FEATURES, Features, encode
+from api import data, models, record_schema
+from api.features import FEATURES, Features
 from api.metrics import build_metrics, probe_loop_lag
 from api.middleware import PREDICTION_KEY, InstrumentationMiddleware
+from api.protocol import RECEIVED_AT
 from api.recorder import PredictionRecorder
+from api.serving import Predictor, plan_for
 from api.settings import ApiSettings
 
 log = logging.getLogger("api")
@@ -35,8 +37,8 @@ def _json(content: dict, status: int = 200) -> Response:
     return Response(orjson.dumps(content), status_code=status, media_type="application/json")
 
 
-def load_online_features(settings: ApiSettings) -> dict[str, tuple]:
-    """user_id -> (the 14 features, the encoded vector, the features serialized once (an orjson fragment the answer
+def load_online_features(settings: ApiSettings, model: models.Model) -> dict[str, tuple]:
+    """user_id -> (the 14 features, the model's input row, the features serialized once (an orjson fragment the answer
     embeds as is), the features in their stored form, so the recorder has nothing to convert on the served core)
     for the serving snapshot."""
     frame = data.load_snapshot(settings.serving_as_of, settings.data_dir)
@@ -44,7 +46,7 @@ def load_online_features(settings: ApiSettings) -> dict[str, tuple]:
     for row in frame[["user_id", *FEATURES]].to_dict("records"):
         user_id = row.pop("user_id")
         row = {k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
-        table[user_id] = (row, encode(row), orjson.Fragment(orjson.dumps(row)), record_schema.stored(row))
+        table[user_id] = (row, model.encode(row), orjson.Fragment(orjson.dumps(row)), record_schema.stored(row))
     return table
 
 
@@ -64,11 +66,16 @@ def create_app(settings: ApiSettings | None = None, registry: CollectorRegistry 
     async def lifespan(app: FastAPI):
         state = app.state
         try:
-            state.model = model_lib.load(settings.model_path)
-            state.online = load_online_features(settings)
-        except (model_lib.ModelError, data.DataError) as exc:
+            state.model = models.load(settings.model_file)
+            state.online = load_online_features(settings, state.model)
+        except (models.ModelError, data.DataError) as exc:
             log.error("not ready: %s", exc)
             state.model, state.online = None, {}
+        if state.model is not None:
+            state.predictor = Predictor(state.model, plan_for(state.model.kind, settings.api_predict_in,
+                                                              settings.api_predict_threads, settings.api_batch_max,
+                                                              settings.api_batch_wait_ms), state.metrics)
+            state.predictor.start()
         if state.model is not None and state.metrics is not None:
             meta = state.model.metadata
             state.metrics.model_info.labels(meta["version"], meta["trained_as_of"]).set(1)
@@ -85,21 +92,23 @@ def create_app(settings: ApiSettings | None = None, registry: CollectorRegistry 
         finally:
             if probe is not None:
                 probe.cancel()
+            if state.predictor is not None:
+                await state.predictor.stop()
             if state.recorder is not None:
                 state.recorder.close()
                 log.info("recorder flushed %d predictions to %s", state.recorder.written, settings.predictions_db)
 
     app = FastAPI(title="StreamFlow churn API", version="1.0", lifespan=lifespan)
     app.state.settings = settings
-    app.state.model, app.state.online, app.state.recorder = None, {}, None
+    app.state.model, app.state.online, app.state.recorder, app.state.predictor = None, {}, None, None
     app.state.metrics = build_metrics(registry or CollectorRegistry()) if settings.metrics_enabled else None
     # Always installed: it enforces the body-size limit; metrics and recording inside it are optional.
     app.add_middleware(InstrumentationMiddleware, state=app.state, max_body_bytes=settings.max_body_bytes)
 
-    def _serve(request: Request, user_id: str | None, features: dict, vector: list[float],
-               features_json: orjson.Fragment | None = None, values: tuple | None = None) -> Response:
+    async def _serve(request: Request, user_id: str | None, features: dict, row,
+                     features_json: orjson.Fragment | None = None, values: tuple | None = None) -> Response:
         model = app.state.model
-        probability = model.probability(vector)
+        probability = await app.state.predictor.predict(row, request.scope.get(RECEIVED_AT) or time.perf_counter())
         prediction = int(probability >= 0.5)
         request_id = _request_id(request)
         request.scope[PREDICTION_KEY] = (request_id, user_id, values or features, probability, prediction)
@@ -117,20 +126,21 @@ def create_app(settings: ApiSettings | None = None, registry: CollectorRegistry 
         hit = app.state.online.get(body.user_id)
         if hit is None:
             return _json({"detail": f"unknown user_id {body.user_id!r} in serving snapshot {settings.serving_as_of}"}, 404)
-        return _serve(request, body.user_id, *hit)
+        return await _serve(request, body.user_id, *hit)
 
     @app.post("/predict/features", summary="Predict churn from features the client brings")
     async def predict_features(body: Features, request: Request) -> Response:
         if app.state.model is None:
             return _not_ready()
         features = body.model_dump()
-        return _serve(request, None, features, encode(features))
+        return await _serve(request, None, features, app.state.model.encode(features))
 
     @app.get("/health", summary="200 when the model and the online features are loaded")
     async def health() -> Response:
         if app.state.model is None or not app.state.online:
             return _not_ready()
-        return _json({"status": "ok", "model_version": app.state.model.version,
+        return _json({"status": "ok", "model_version": app.state.model.version, "model": app.state.model.kind,
+                      "serving": app.state.predictor.plan.as_dict(), "workers": settings.api_workers,
                       "serving_as_of": settings.serving_as_of, "users": len(app.state.online)})
 
     @app.get("/metrics", include_in_schema=False)

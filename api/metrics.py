@@ -25,6 +25,10 @@ class ApiMetrics:
     probability: Histogram
     model_info: Gauge
     loop_lag: Histogram
+    wait: Histogram
+    compute: Histogram
+    batch_size: Histogram
+    in_flight: Gauge
     registry: CollectorRegistry
     # labels() validates and locks on every call; the children are cached per label set instead.
     _children: dict = field(default_factory=dict, repr=False)
@@ -44,6 +48,13 @@ class ApiMetrics:
             child = self._children[prediction] = self.predictions.labels(str(prediction))
         child.inc()
         self.probability.observe(probability)
+
+    def observe_batch(self, waits: list[float], compute_s: float) -> None:
+        """One predict call: each request's wait before it started, the call's own time, how many it served."""
+        for w in waits:
+            self.wait.observe(max(0.0, w))
+        self.compute.observe(compute_s)
+        self.batch_size.observe(len(waits))
 
     def exposition(self) -> bytes:
         """Text for GET /metrics; in multiprocess mode, summed over every worker."""
@@ -83,7 +94,16 @@ def build_metrics(registry: CollectorRegistry) -> ApiMetrics:
         c.EVENT_LOOP_LAG, "How late the event loop woke a task sleeping for its probe period",
         buckets=c.LOOP_LAG_BUCKETS, registry=registry,
     )
-    return ApiMetrics(requests, latency, predictions, probability, model_info, loop_lag, registry)
+    wait = Histogram(c.PREDICTION_WAIT, "Time from a request's parse to the start of its prediction",
+                     buckets=c.LATENCY_BUCKETS, registry=registry)
+    compute = Histogram(c.PREDICTION_COMPUTE, "Time of one predict call (one per batch)",
+                        buckets=c.LATENCY_BUCKETS, registry=registry)
+    batch_size = Histogram(c.PREDICTION_BATCH_SIZE, "Requests served by one predict call",
+                           buckets=c.BATCH_SIZE_BUCKETS, registry=registry)
+    in_flight = Gauge(c.REQUESTS_IN_FLIGHT, "Requests received and not yet answered", registry=registry,
+                      multiprocess_mode="livesum")
+    return ApiMetrics(requests, latency, predictions, probability, model_info, loop_lag, wait, compute, batch_size,
+                      in_flight, registry)
 
 
 async def probe_loop_lag(metrics: ApiMetrics, period_s: float = c.LOOP_PROBE_S) -> None:

@@ -27,6 +27,9 @@ class InstrumentationMiddleware:
         # From when uvicorn parsed the request (api/protocol.py) when it can tell, else from now.
         start = scope.get(RECEIVED_AT) or perf_counter()
         status = 500  # an exception that escapes the app becomes a 500 upstream
+        metrics = self.state.metrics
+        if metrics is not None:
+            metrics.in_flight.inc()
 
         async def send_wrapper(message):
             nonlocal status
@@ -48,6 +51,8 @@ class InstrumentationMiddleware:
                 else:
                     await self.app(scope, replay, send_wrapper)
         finally:
+            if metrics is not None:
+                metrics.in_flight.dec()
             self._observe(scope, status, perf_counter() - start)
 
     def _content_length(self, scope) -> int | None:

@@ -3,21 +3,26 @@ from __future__ import annotations
 
 import socket
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import SettingsConfigDict
 
 from api.data import DEFAULT_DATA_DIR
-from api.model import DEFAULT_MODEL_PATH
+from api.models import ModelSettings
 
 
-class ApiSettings(BaseSettings):
+class ApiSettings(ModelSettings):
     model_config = SettingsConfigDict(extra="ignore", protected_namespaces=())
 
     api_host: str = "127.0.0.1"
     api_port: int = Field(8000, ge=0, le=65535)
     api_workers: int = Field(1, ge=1, le=64)
-    model_path: Path = DEFAULT_MODEL_PATH
+    # Where predictions run (api/serving.py says why): auto = the forest in a thread, the linear scorer on the loop.
+    api_predict_in: Literal["auto", "event_loop", "thread"] = "auto"
+    api_predict_threads: int = Field(1, ge=1, le=64)
+    api_batch_max: int = Field(1, ge=1, le=1024)        # > 1: adaptive micro-batching
+    api_batch_wait_ms: float = Field(2.0, ge=0, le=1000)
     data_dir: Path = DEFAULT_DATA_DIR
     serving_as_of: str = "2024-02-29"
     predictions_db: Path | None = None  # None: predictions are not recorded; {hostname} names a replica's own file
@@ -31,3 +36,9 @@ class ApiSettings(BaseSettings):
     def _per_replica(cls, path: Path | None) -> Path | None:
         # Replicas sharing a volume (Compose `--scale api=N`) each record into their own file.
         return Path(str(path).replace("{hostname}", socket.gethostname())) if path is not None else None
+
+    @model_validator(mode="after")
+    def _batching_needs_a_thread(self) -> "ApiSettings":
+        if self.api_batch_max > 1 and self.api_predict_in == "event_loop":
+            raise ValueError("api_batch_max > 1 needs API_PREDICT_IN=thread or auto")
+        return self

@@ -11,6 +11,15 @@ EVENT_LOOP_LAG = "api_event_loop_lag_seconds"
 LOOP_LAG_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
 LOOP_PROBE_S = 0.02
 
+# Queue and compute apart (what Triton reports as queue and compute durations), as histograms: how long a request
+# waited between its parse and the start of its prediction, how long one predict call took (once per call: with
+# micro-batching a call serves several requests), how many requests shared it; and the requests in flight.
+PREDICTION_WAIT = "api_prediction_wait_seconds"
+PREDICTION_COMPUTE = "api_prediction_compute_seconds"
+PREDICTION_BATCH_SIZE = "api_prediction_batch_size"
+REQUESTS_IN_FLIGHT = "api_requests_in_flight"
+BATCH_SIZE_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128)
+
 LABEL_ENDPOINT = "endpoint"
 LABEL_METHOD = "method"
 LABEL_STATUS = "status"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from api import model as model_lib
+from api import models
 from api.data import load_snapshot
 from api.features import FEATURES
 from drift.decision import decide, verdict_line
@@ -34,13 +34,13 @@ def read_predictions(db: Path, start: float | None = None, end: float | None = N
 
 
 def check_recorded(db: Path, out_dir: Path, threshold: float, min_rows: int, start: float | None = None,
-                   end: float | None = None, model_path: Path = model_lib.DEFAULT_MODEL_PATH) -> dict:
+                   end: float | None = None, model_path: Path | None = None) -> dict:
     """Feature drift and prediction drift of the recorded traffic; skipped (not failed) with too few rows."""
     current = read_predictions(db, start, end)
     if len(current) < min_rows:
         return {"status": "skipped", "rows": len(current), "min_rows": min_rows,
                 "summary": f"skipped: {len(current)} recorded predictions, fewer than the {min_rows} a drift test needs"}
-    model = model_lib.load(model_path)
+    model = models.load(model_path or models.ModelSettings().model_file)
     reference = load_snapshot(model.metadata["trained_as_of"])
     features = feature_drift(reference, current, out_dir / "drift_features")
     decision = decide(features["drift_share"], threshold)
@@ -49,7 +49,8 @@ def check_recorded(db: Path, out_dir: Path, threshold: float, min_rows: int, sta
     preds = None
     if len(served) >= min_rows:
         # The served outputs against the model's outputs on its own training data.
-        ref_out = pd.DataFrame({"probability": [model.predict(r) for r in reference[list(FEATURES)].to_dict("records")]})
+        rows = [model.encode(r) for r in reference[list(FEATURES)].to_dict("records")]
+        ref_out = pd.DataFrame({"probability": model.predict_batch(rows)})  # one call: the forest's cost is per call
         ref_out["prediction"] = (ref_out["probability"] >= 0.5).astype(int).astype(str)
         cur_out = pd.DataFrame({"probability": served["probability"].astype(float),
                                 "prediction": served["prediction"].astype(int).astype(str)})

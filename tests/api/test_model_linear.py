@@ -2,7 +2,8 @@ import json
 
 import pytest
 
-from api import model as model_lib
+from api import models
+from api.models import linear
 from api.data import load_snapshot
 from api.features import ENCODED_COLUMNS, FEATURES, encode
 
@@ -14,11 +15,11 @@ def frame():
 
 @pytest.fixture(scope="module")
 def trained(frame):
-    return model_lib.train(frame, seed=7)
+    return linear.train(frame, seed=7)
 
 
 def test_training_is_deterministic_for_a_seed(frame, trained):
-    again = model_lib.train(frame, seed=7)
+    again = linear.train(frame, seed=7)
     assert again.weights == trained.weights and again.version == trained.version
 
 
@@ -40,13 +41,13 @@ def test_the_pure_python_scorer_matches_scikit_learn(frame):
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
-    model = model_lib.train(frame, seed=1)
+    model = linear.train(frame, seed=1)
     x = np.array([encode(r) for r in frame[list(FEATURES)].head(300).to_dict("records")])
     y = frame["churn_label"].head(300).to_numpy()
     scaler = StandardScaler().fit(x)
     reference = LogisticRegression(max_iter=2000).fit(scaler.transform(x), y)
     # Fold the reference the same way and compare with its own predict_proba.
-    folded = model_lib.ChurnModel(
+    folded = linear.ChurnModel(
         tuple(reference.coef_[0] / scaler.scale_),
         float(reference.intercept_[0] - (reference.coef_[0] * scaler.mean_ / scaler.scale_).sum()), {})
     expected = reference.predict_proba(scaler.transform(x))[:, 1]
@@ -56,13 +57,13 @@ def test_the_pure_python_scorer_matches_scikit_learn(frame):
 
 
 def test_save_and_load_round_trip(tmp_path, trained):
-    path = model_lib.save(trained, tmp_path / "m.json")
-    loaded = model_lib.load(path)
+    path = models.save(trained, tmp_path / "m.json")
+    loaded = models.load(path)
     assert loaded.weights == trained.weights and loaded.metadata == trained.metadata
 
 
 @pytest.mark.parametrize("content, message", [
-    (None, "model file not found; build it with `make model`"),
+    (None, "model file not found; build it with `make model API_MODEL=linear`"),
     ("{not json", "not a slobench model file"),
     (json.dumps({"metadata": {"encoded_columns": ["x"]}, "weights": [1.0], "intercept": 0}), "another feature schema"),
 ], ids=["a missing file", "a file that is not JSON", "a model of another feature schema"])
@@ -70,8 +71,8 @@ def test_a_bad_model_file_gets_a_clear_error(tmp_path, content, message):
     path = tmp_path / "m.json"
     if content is not None:
         path.write_text(content)
-    with pytest.raises(model_lib.ModelError, match=message):
-        model_lib.load(path)
+    with pytest.raises(models.ModelError, match=message):
+        models.load(path)
 
 
 def test_the_served_probabilities_are_scikit_learns_on_held_out_rows(frame, trained):

@@ -1,22 +1,17 @@
-"""The churn model: trained with scikit-learn, served as a pure-Python linear scorer from JSON."""
+"""The optimized variant: a logistic regression trained with scikit-learn, served as a pure-Python scorer from JSON."""
 from __future__ import annotations
 
 import hashlib
 import json
 import math
 import platform
+import time
 from dataclasses import dataclass
 from pathlib import Path
-
-from common.environment import paths
+from typing import Sequence
 
 from api.features import ENCODED_COLUMNS, FEATURES, encode
-
-DEFAULT_MODEL_PATH = paths().model_path  # MODEL_PATH, else the repository's models/
-
-
-class ModelError(ValueError):
-    """The model file is missing or does not fit this code's feature schema."""
+from api.models import ModelError
 
 
 @dataclass(frozen=True)
@@ -26,6 +21,7 @@ class ChurnModel:
     weights: tuple[float, ...]
     intercept: float
     metadata: dict
+    kind = "linear"
 
     @property
     def version(self) -> str:
@@ -44,6 +40,12 @@ class ChurnModel:
     def predict(self, features: dict) -> float:
         return self.probability(encode(features))
 
+    def encode(self, features: dict) -> list[float]:
+        return encode(features)
+
+    def predict_batch(self, rows: Sequence[list[float]]) -> list[float]:
+        return [self.probability(v) for v in rows]
+
 
 def train(frame, seed: int = 42, holdout: float = 0.2) -> ChurnModel:
     """Fit on one snapshot frame (api.data.load_snapshot); deterministic for a given seed."""
@@ -55,6 +57,7 @@ def train(frame, seed: int = 42, holdout: float = 0.2) -> ChurnModel:
     from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import StandardScaler
 
+    started = time.perf_counter()
     x = np.array([encode(row) for row in frame[list(FEATURES)].to_dict("records")])
     y = frame["churn_label"].to_numpy()
     x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=holdout, random_state=seed, stratify=y)
@@ -80,6 +83,7 @@ def train(frame, seed: int = 42, holdout: float = 0.2) -> ChurnModel:
         "n_holdout": int(len(y_te)),
         "holdout_roc_auc": round(auc, 4),
         "train_churn_rate": round(float(y.mean()), 4),
+        "training_seconds": round(time.perf_counter() - started, 2),
         "library_versions": {
             "python": platform.python_version(),
             "scikit-learn": sklearn.__version__,
@@ -98,15 +102,13 @@ def save(model: ChurnModel, path: Path | str) -> Path:
     return path
 
 
-def load(path: Path | str = DEFAULT_MODEL_PATH) -> ChurnModel:
+def load(path: Path | str) -> ChurnModel:
     path = Path(path)
-    if not path.is_file():
-        raise ModelError(f"{path}: model file not found; build it with `make model`")
     try:
         doc = json.loads(path.read_text())
         metadata, weights, intercept = doc["metadata"], doc["weights"], doc["intercept"]
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
         raise ModelError(f"{path}: not a slobench model file ({exc})") from None
     if metadata.get("encoded_columns") != list(ENCODED_COLUMNS) or len(weights) != len(ENCODED_COLUMNS):
-        raise ModelError(f"{path}: encoded_columns: the model was trained on another feature schema; rebuild it with `make model`")
+        raise ModelError(f"{path}: encoded_columns: the model was trained on another feature schema; rebuild it with `make model API_MODEL=linear`")
     return ChurnModel(weights=tuple(weights), intercept=float(intercept), metadata=metadata)
