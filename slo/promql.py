@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import re
 
-from common.contract import EVENT_LOOP_LAG
+from common.contract import (EVENT_LOOP_LAG, PREDICTION_BATCH_SIZE, PREDICTION_COMPUTE, PREDICTION_WAIT,
+                             REQUESTS_IN_FLIGHT)
 from slo.spec import STEP, WINDOW, WINDOW_S, MetricsSpec, RatioSli, ThresholdSli
 
 
@@ -86,7 +87,22 @@ def stage_queries(m: MetricsSpec, seconds: float, quantiles: list[float], start:
         queries[f"quantile_{q:g}"] = f"histogram_quantile({q:g}, sum by (le) (increase({h}_bucket{sel}{w})))"
     # The API's own event-loop lag (ours exports it; another target may not): part of the client/server gap.
     queries["api_loop_lag_p99"] = f"histogram_quantile(0.99, sum by (le) (increase({EVENT_LOOP_LAG}_bucket{up}{w})))"
+    queries.update(serving_queries(up, w, scrape_interval_s))
     return queries
+
+
+def serving_queries(up: str, w: str, scrape_interval_s: float) -> dict[str, str]:
+    """Queue and compute apart (our API exports them; another target may not): each request's wait before its
+    prediction, each predict call's time, requests per call, and the most requests in flight at a scrape."""
+    out = {}
+    for name, metric in (("wait", PREDICTION_WAIT), ("compute", PREDICTION_COMPUTE), ("batch", PREDICTION_BATCH_SIZE)):
+        out[f"{name}_sum"] = f"sum(increase({metric}_sum{up}{w}))"
+        out[f"{name}_count"] = f"sum(increase({metric}_count{up}{w}))"
+    for q in (0.5, 0.95, 0.99):
+        out[f"wait_p{q * 100:g}"] = f"histogram_quantile({q:g}, sum by (le) (increase({PREDICTION_WAIT}_bucket{up}{w})))"
+    step = f"{int(round(scrape_interval_s * 1000))}ms"
+    out["in_flight_max"] = f"max_over_time(sum({REQUESTS_IN_FLIGHT}{up})[{w[1:-1]}:{step}])"
+    return out
 
 
 _OPS = {"lt": "<", "lte": "<=", "gt": ">", "gte": ">="}

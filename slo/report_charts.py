@@ -164,28 +164,49 @@ def tail(report: dict, stage: dict) -> dict:
                   "Read left to right: most requests sit low; the curve's rise at the right is the tail the mean hides.")
 
 
+def _knee_x(stage: dict) -> float | None:
+    """A stage's place on the knee's axis: what it achieved; a collapsed stage where it was offered (drawn back at
+    what little got through, it would sit among the light stages)."""
+    return stage.get("offered_rps") if stage.get("collapsed") else stage["server"]["rps_all_traffic"]
+
+
 def knee(report: dict) -> dict:
-    """p50 and p99 against achieved throughput, stage by stage: where latency turns up is the knee."""
+    """p50, p95, p99 and the mean against throughput, stage by stage, objectives drawn: where latency turns up is
+    the knee; where the mean stays under its line while the tail crosses its own, the mean hides the tail."""
     stages = report["stages"]
-    x = [s["server"]["rps_all_traffic"] for s in stages]
+    x = [_knee_x(s) for s in stages]
+    marks = ["x" if s.get("collapsed") else "circle" for s in stages]
+    series = [("p50", lambda s: (s["server"]["quantiles"].get("0.5") or {}).get("ms")),
+              ("p95", lambda s: (s["server"]["quantiles"].get("0.95") or {}).get("ms")),
+              ("p99", lambda s: (s["server"]["quantiles"].get("0.99") or {}).get("ms")),
+              ("mean", lambda s: s["server"].get("mean_ms"))]
     data = [go.Scatter(mode="lines+markers+text" if k == "p99" else "lines+markers", name=f"{k} (server)", x=x,
-                       y=[(s["server"]["quantiles"].get(key) or {}).get("ms") for s in stages],
-                       text=[s["name"] for s in stages], textposition="top left", line={"color": COLORS[k]},
-                       marker={"size": 8}) for k, key in (("p50", "0.5"), ("p99", "0.99"))]
+                       y=[get(s) for s in stages], text=[s["name"] for s in stages] if k == "p99" else None,
+                       textposition="top left", line={"color": COLORS[k], "dash": "dot" if k == "mean" else "solid"},
+                       marker={"size": 9, "symbol": marks}) for k, get in series]
     data += _hlines(_thresholds(report), 0, max([v for v in x if v] or [1]) * 1.05)
     notes = []
     cap = report["capacity"]
-    for label, name, color in (("capacity", cap.get("highest_passing_stage"), "#276749"),
-                               ("first failing", cap.get("first_failing_stage"), "#9b2c2c")):
+    hides = {s.split(",")[0].removeprefix("In stage ") for s in report.get("sentences", []) if "the mean hides the tail" in s}
+    collapsed = {c["stage"]: c for c in cap.get("collapsed_stages") or []}
+    labelled = [("capacity", cap.get("highest_passing_stage"), "#276749"),
+                ("first failing", cap.get("first_failing_stage"), "#9b2c2c"),
+                *(("the mean hides the tail", n, "#805ad5") for n in sorted(hides)),
+                *((f"collapsed: {c['achieved_rps']:g} of {c['offered_rps']:g} req/s served", n, "#1a202c")
+                  for n, c in collapsed.items())]
+    seen = {}
+    for label, name, color in labelled:
         s = next((s for s in stages if s["name"] == name), None)
         p99 = s and (s["server"]["quantiles"].get("0.99") or {}).get("ms")
         if s and p99:
-            notes.append({"x": s["server"]["rps_all_traffic"], "y": math.log10(p99), "xref": "x", "yref": "y",
-                          "text": f"{label}: {name}", "showarrow": True, "arrowhead": 2, "ax": 0, "ay": -40,
+            seen[name] = seen.get(name, 0) + 1  # stack the labels of one stage instead of drawing them over each other
+            notes.append({"x": _knee_x(s), "y": math.log10(p99), "xref": "x", "yref": "y",
+                          "text": f"{label}: {name}", "showarrow": True, "arrowhead": 2, "ax": 0, "ay": -30 * seen[name] - 10,
                           "font": {"color": color, "size": 12}, "arrowcolor": color})
-    return chart("knee", "The knee: latency against achieved throughput", data,
+    return chart("knee", "The knee: latency against throughput (a collapsed stage, marked x, at its offered rate)", data,
                   {"hovermode": "closest", "annotations": notes,
-                   "xaxis": {"title": {"text": "achieved req/s (all traffic, server)"}, "rangemode": "tozero"},
+                   "xaxis": {"title": {"text": "achieved req/s (all traffic, server); offered for a collapsed stage"},
+                             "rangemode": "tozero"},
                    "yaxis": {"title": {"text": "ms (log scale)"}, "type": "log"}})
 
 

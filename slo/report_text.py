@@ -11,13 +11,16 @@ def headline(report: dict) -> list[str]:
     v, cap = report["verdict"], report["capacity"]
     lines = [f"Verdict: {v['status'].upper()} (exit {v['exit_code']}): {v['reason']}"]
     low, high = cap.get("interval_rps") or (cap["highest_passing_rps"], None)
-    if cap["highest_passing_stage"]:
+    basis = "offered" if cap.get("rates") == "offered" else "req/s"
+    if cap["highest_passing_stage"] and high:
+        lines.append(f"Capacity: in [{low:g}, {high:g}] req/s {basis if basis == 'offered' else ''}".rstrip()
+                     + f" (width {cap['width']:.0%} of its low end): {cap['highest_passing_stage']} met every objective "
+                     f"with confidence, {cap['lowest_failing_stage']} failed one with confidence")
+    elif cap["highest_passing_stage"]:
         lines.append(f"Capacity: stage {cap['highest_passing_stage']} met every objective with confidence at "
-                     f"{cap['highest_passing_rps']:.0f} req/s; capacity in [{low:.0f}, "
-                     + (f"{high:.0f}] req/s (the lowest confident failure: {cap['lowest_failing_stage']})" if high
-                        else "?] req/s (no stage failed with confidence)"))
+                     f"{low:g} req/s; capacity in [{low:g}, ?] req/s (no stage failed with confidence)")
     elif high:
-        lines.append(f"Capacity: below {high:.0f} req/s ({cap['lowest_failing_stage']} failed with confidence; "
+        lines.append(f"Capacity: below {high:g} req/s ({cap['lowest_failing_stage']} failed with confidence; "
                      "no stage passed with confidence)")
     if cap.get("inconclusive_stages"):
         lines.append(f"Inconclusive stages: {', '.join(cap['inconclusive_stages'])}: their intervals straddle an "

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from slo import intervals
-from slo.figures import availability
+from slo.figures import availability, stage_rate
 from slo.spec import Availability, ErrorRatio, LatencyMean, LatencyQuantile, RatioSli, SloSpec, ThresholdSli, Throughput
 
 JUDGED = ("pass", "warn", "fail", "inconclusive")
@@ -108,43 +108,56 @@ def stage_status(objectives: list[dict]) -> str:
 
 
 def mean_hides_tail(stage_name: str, objectives: list[dict]) -> list[str]:
-    """One plain sentence when the mean passes in a stage where p95 or p99 fails."""
+    """One plain sentence, with the intervals that decided it, when the mean passes where p95 or p99 fails."""
     means = [o for o in objectives if o["kind"] == "latency_mean" and o["status"] in ("pass", "warn")]
     tails = [o for o in objectives if o["kind"] == "latency_quantile" and o["quantile"] >= 0.95 and o["status"] == "fail"]
     out = []
     for mean in means:
         for tail in tails:
-            out.append(f"In stage {stage_name}, the mean hides the tail: the mean was {mean['measured']:.1f} ms, "
-                       f"within its {mean['threshold']:g} ms objective, while {tail['name']} was "
-                       f"{tail['measured']:.1f} ms, over its {tail['threshold']:g} ms threshold.")
+            mc, tc = mean.get("confidence") or {}, tail.get("confidence") or {}
+            level = f" at {mc['level']:.0%}" if mc.get("level") else ""
+            out.append(f"In stage {stage_name}, the mean hides the tail: the mean was {mean['measured']:.1f} ms "
+                       f"({intervals.short(mc) or 'exact'}{level}), within its {mean['threshold']:g} ms objective, "
+                       f"while {tail['name']} was {tail['measured']:.1f} ms, over its {tail['threshold']:g} ms "
+                       f"threshold ({intervals.short(tc) or 'exactly'} of requests over it, against "
+                       f"{intervals.limit_text(tc)} allowed).")
     return out
 
 
-def _rate(stage: dict) -> float:
-    return stage["server"].get("rps_all_traffic") or 0.0
+def collapsed(stage: dict) -> bool:
+    """A stage the API could not keep up with: its throughput objective failed with confidence (what it served fell
+    short of what was offered, so a queue grew through the window)."""
+    return any(o["kind"] == "throughput" and o["status"] == "fail" for o in stage["objectives"])
 
 
 def capacity(stages: list[dict]) -> dict:
     """The capacity as an interval: [the highest stage whose every objective passed with confidence, the lowest
-    stage that failed one with confidence], in achieved req/s. A stage whose generator was saturated measured the
-    generator: it is neither (generator-bound), and no capacity lies above a confident failure."""
+    stage that failed one with confidence], each at the rate it offered (achieved when none was declared). A stage
+    whose generator was saturated measured the generator: it is neither (generator-bound). A stage in between that
+    neither passed nor failed with confidence lies inside the interval and moves neither end."""
     bound = [s["name"] for s in stages if (s.get("client") or {}).get("generator_bound")]
     judged = [s for s in stages if s["name"] not in bound]
     failing = [s for s in judged if s["status"] == "fail" and s.get("completed", True)]
-    lowest_fail = min(failing, key=_rate, default=None)
+    lowest_fail = min(failing, key=stage_rate, default=None)
     met = [s for s in judged if s["status"] in ("pass", "warn") and not s.get("client_breaks")
-           and (lowest_fail is None or _rate(s) < _rate(lowest_fail))]
+           and (lowest_fail is None or stage_rate(s) < stage_rate(lowest_fail))]
     broken = next(iter(failing), None)  # the first, in stage order
     out = {"highest_passing_stage": None, "highest_passing_rps": None, "first_failing_stage": None, "broken": [],
            "generator_bound_stages": bound, "lowest_failing_stage": lowest_fail and lowest_fail["name"],
-           "interval_rps": [None, lowest_fail and _rate(lowest_fail)],
+           "interval_rps": [None, lowest_fail and stage_rate(lowest_fail)],
+           "rates": "offered" if all(s.get("offered_rps") for s in judged) else "achieved where none was offered",
            "inconclusive_stages": [s["name"] for s in judged if s["status"] == "inconclusive"],
+           "collapsed_stages": [{"stage": s["name"], "offered_rps": s.get("offered_rps"),
+                                 "achieved_rps": s["server"].get("rps_all_traffic")} for s in judged if s.get("collapsed")],
            # Met on the server while the client's tail broke an objective: not a capacity users would accept.
-           "client_tail_stages": [s["name"] for s in judged if s.get("client_breaks")]}
+           "client_tail_stages": [s["name"] for s in judged if s.get("client_breaks")], "closed": False, "width": None}
     if met:
-        best = max(met, key=_rate)
-        out.update(highest_passing_stage=best["name"], highest_passing_rps=best["server"].get("rps_all_traffic"))
+        best = max(met, key=stage_rate)
+        out.update(highest_passing_stage=best["name"], highest_passing_rps=stage_rate(best))
         out["interval_rps"][0] = out["highest_passing_rps"]
+    low, high = out["interval_rps"]
+    if low and high:
+        out.update(closed=True, width=round((high - low) / low, 4))
     if broken:
         out["first_failing_stage"] = broken["name"]
         for o in broken["objectives"]:

@@ -14,7 +14,8 @@ import psutil
 
 from slobench.settings import ROOT
 
-PACKAGES = ("locust", "fastapi", "uvicorn", "prometheus-client", "prometheus-api-client", "evidently", "pandas", "scikit-learn")
+PACKAGES = ("locust", "fastapi", "uvicorn", "prometheus-client", "prometheus-api-client", "evidently", "pandas", "scikit-learn",
+            "skops")
 
 
 def _git() -> dict:
@@ -71,5 +72,7 @@ def summary(run_dir: Path) -> dict | None:
     return {"git": m.get("git"), "versions": m.get("versions"), "host": m.get("host"), "slo_file": m.get("slo_file"),
             "shared_machine": ran.get("shared_machine"),
             "processes": {k: {"url": v.get("url"), "cpus": v.get("cpus")} for k, v in ran.items() if isinstance(v, dict)},
+            # How the model was served: where predictions ran, worker processes, replicas, the cores it had.
+            "api": {k: (ran.get("api") or {}).get(k) for k in ("serving", "workers", "replicas", "cpus")},
             "generators": (ran.get("locust") or {}).get("processes"),
             "remote_workers": (ran.get("locust") or {}).get("remote_workers")}

@@ -17,7 +17,7 @@ from slobench.history import write_index
 from slobench.judge import ENDED_FILE, judge
 from slobench.settings import HarnessSettings
 from stack import local
-from stack.procs import StackError
+from stack.procs import StackError, http_get
 from stack.settings import StackSettings
 
 
@@ -64,6 +64,17 @@ def start_stack(settings: HarnessSettings, run_dir: Path, cpus: dict, log=print)
         log(f"note: {note}")
     log(f"stack up: API {state.api_url} (core {sorted(cpus['api'] or [])}), Prometheus {state.prometheus_url}")
     return state.api_url, state.prometheus_url, db, state
+
+
+def served_model(target: str) -> dict | None:
+    """What the target says it serves (/health: the model, its version, where predictions run, workers); None
+    when it does not say (an API that is not ours)."""
+    status, body = http_get(target + "/health", timeout=5)
+    try:
+        doc = json.loads(body) if status == 200 else None
+    except ValueError:
+        return None
+    return {k: doc[k] for k in ("model", "model_version", "serving", "workers") if k in doc} if isinstance(doc, dict) else None
 
 
 def merge_replica_recordings(db: Path, replicas: int) -> None:
@@ -121,7 +132,7 @@ def loadtest(settings: HarnessSettings, profile_name: str, profile: Profile, spe
         man["ran"] = {"api": {"url": target, "started_here": bool(started_here), "pid": pids[0],
                               "cpus": sorted(cpus["api"] or []), "workers": settings.api_workers,
                               "replicas": started_here.replicas if started_here else [],
-                              "predictions_db": str(db) if db else None},
+                              "predictions_db": str(db) if db else None, "serving": served_model(target)},
                       "prometheus": {"url": prom, "pid": pids[1], "cpus": sorted(cpus["prometheus"] or [])},
                       "locust": {"processes": settings.locust_processes, "cpus": sorted(cpus["locust"] or []),
                                  "remote_workers": settings.locust_workers,
