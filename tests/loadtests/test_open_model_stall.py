@@ -7,6 +7,7 @@ import pytest
 
 from loadtests.profile import load_profile
 from loadtests.run import run_headless
+from tests.slos import LINEAR_SLO
 from slo.spec import load_slo
 from slobench.judge import judge
 from stack import prometheus
@@ -51,7 +52,7 @@ def judged(tmp_path_factory):
             (run / "p.yaml").write_text(text)
             code = run_headless(run / "p.yaml", load_profile(str(run / "p.yaml")), url, run, on_line=lambda *_: None)
             assert code == 0, (run / "locust.log").read_text()[-3000:]
-            [out[name]] = judge(run, load_slo(), prom_url)["stages"]
+            [out[name]] = judge(run, load_slo(LINEAR_SLO), prom_url)["stages"]
         yield out
     finally:
         stop_pid(app.pid)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from loadtests.profile import load_profile
 from loadtests.run import run_headless
+from tests.slos import LINEAR_SLO
 from slo.spec import SloSpec, load_slo
 from slobench.judge import judge
 from stack import prometheus
@@ -33,7 +34,7 @@ def judged_run(tmp: Path, profile_yaml: str, app_args: tuple = (), spec: SloSpec
         prom_url = f"http://127.0.0.1:{prom_port}"
         wait_until(lambda: prometheus.target_up(prom_url), 30, "Prometheus scraping the known API")
         run_headless(tmp / "known.yaml", load_profile(str(tmp / "known.yaml")), url, run_dir, on_line=lambda *_: None)
-        report = judge(run_dir, spec or load_slo(), prom_url, baseline)
+        report = judge(run_dir, spec or load_slo(LINEAR_SLO), prom_url, baseline)
     finally:
         stop_pid(api.pid)  # flushes the recorder
         if prom is not None:

@@ -3,12 +3,13 @@ import json
 
 import pytest
 
+from tests.slos import LINEAR_SLO
 from slo.baseline import regression
 from tests.slo.fakes import evaluate_run as evaluate
 from slo.spec import SloSpec, load_slo
 from tests.slo.fakes import make_run, steady
 
-BASE = load_slo()
+BASE = load_slo(LINEAR_SLO)
 
 
 def _spec(criteria: dict) -> SloSpec:

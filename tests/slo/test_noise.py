@@ -4,10 +4,11 @@ import numpy as np
 import pytest
 
 from slo import noise
+from tests.slos import LINEAR_SLO
 from slo.spec import SloSpec, load_slo
 from tests.slo.fakes import evaluate_run, make_run, steady
 
-SPEC = SloSpec.model_validate({**load_slo().model_dump(),
+SPEC = SloSpec.model_validate({**load_slo(LINEAR_SLO).model_dump(),
                                "baseline": {"max_regression": {"p50": 0.1, "mean": 0.1, "p99": 0.1, "rps": 0.1}}})
 
 

@@ -2,6 +2,7 @@
 (real uvicorn, Prometheus at 1 s, Locust; the known-distribution API with no slow calls)."""
 import pytest
 
+from tests.slos import LINEAR_SLO
 from slo.spec import SloSpec, load_slo
 from tests.profiles import closed_profile
 from tests.slo.known_run import judged_run
@@ -9,7 +10,7 @@ from tests.slo.known_run import judged_run
 pytestmark = pytest.mark.integration
 
 PROFILE = closed_profile("steady", ("r1", 20, 100, 30), weights="{predict_user: 1}", settle_s=2)
-SPEC = SloSpec.model_validate({**load_slo().model_dump(),
+SPEC = SloSpec.model_validate({**load_slo(LINEAR_SLO).model_dump(),
                                "baseline": {"max_regression": {"p50": 0.10, "mean": 0.10}}})
 NO_SLOW = 10 ** 9   # one slow call in a billion: none in these runs
 

@@ -4,11 +4,12 @@ import json
 import pytest
 
 from slo import repeats
+from tests.slos import LINEAR_SLO
 from slo.baseline import load_report
 from slo.spec import load_slo
 from tests.slo.fakes import evaluate_run, make_run, steady
 
-SPEC = load_slo()
+SPEC = load_slo(LINEAR_SLO)
 
 
 def _report(tmp_path, name, ms, tail_share=0.0):

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 from markupsafe import escape
 
+from tests.slos import LINEAR_SLO
 from slo.report_charts import NINES, all_charts, knee, tail
 from slo.report_html import render
 from slo.report_tables import all_tables, text_of
@@ -11,7 +12,7 @@ from slo.series import server_series
 from slo.spec import load_slo
 from tests.slo.fakes import evaluate_run, make_run, steady
 
-SPEC = load_slo()
+SPEC = load_slo(LINEAR_SLO)
 STAGES = [
     {"name": "s1", "offered_rps": 500, "latencies": steady(2), "all_traffic": 15000},
     {"name": "s2", "offered_rps": 1000, "latencies": steady(3, tail_ms=200, tail_share=0.03), "all_traffic": 30000},
@@ -61,12 +62,26 @@ def test_the_tail_picture_shows_p99_far_above_the_mean(report):
     assert server["y"] == sorted(server["y"]) and server["x"][-1] == pytest.approx(10.0 ** NINES)
 
 
-def test_the_knee_marks_the_capacity_and_the_first_failing_stage(report):
+def test_the_knee_marks_the_capacity_the_first_failing_stage_and_where_the_mean_hides_the_tail(report):
     chart = knee(report)
-    assert _trace(chart, "p99 (server)")["x"] == [s["server"]["rps_all_traffic"] for s in report["stages"]]
+    for name in ("p50", "p95", "p99", "mean"):
+        assert _trace(chart, f"{name} (server)")["x"] == [s["server"]["rps_all_traffic"] for s in report["stages"]]
+    assert _trace(chart, "mean (server)")["y"] == [s["server"]["mean_ms"] for s in report["stages"]]
     texts = [a.text for a in chart["figure"].layout.annotations]
     assert texts == [f"capacity: {report['capacity']['highest_passing_stage']}",
-                     f"first failing: {report['capacity']['first_failing_stage']}"]
+                     f"first failing: {report['capacity']['first_failing_stage']}", "the mean hides the tail: s2"]
+
+
+def test_a_collapsed_stage_is_drawn_where_it_was_offered_and_named(report):
+    import copy
+    collapsed = copy.deepcopy(report)
+    last = collapsed["stages"][-1]
+    last.update(collapsed=True, offered_rps=9000.0)
+    collapsed["capacity"]["collapsed_stages"] = [{"stage": last["name"], "offered_rps": 9000.0, "achieved_rps": 75.0}]
+    chart = knee(collapsed)
+    trace = _trace(chart, "p99 (server)")
+    assert trace["x"][-1] == 9000.0 and list(trace["marker"]["symbol"])[-1] == "x"
+    assert f"collapsed: 75 of 9000 req/s served: {last['name']}" in [a.text for a in chart["figure"].layout.annotations]
 
 
 def test_the_drift_chart_colors_the_drifted_columns(report):

@@ -9,6 +9,7 @@ from xml.etree import ElementTree as ET
 import pytest
 import yaml
 
+from tests.slos import LINEAR_SLO
 from tests.slo.fakes import evaluate_run as evaluate
 from loadtests.client_figures import Merger
 from slo.report_html import render
@@ -19,7 +20,7 @@ from slobench.cli import main
 from tests.slo.fakes import make_run, steady
 
 GOLDEN = Path(__file__).parent / "golden" / "slo_report.json"
-SPEC = load_slo()
+SPEC = load_slo(LINEAR_SLO)
 STAGES = [
     {"name": "s1", "offered_rps": 500, "latencies": steady(2), "all_traffic": 15000},
     {"name": "s2", "offered_rps": 1000, "latencies": steady(3, tail_ms=200, tail_share=0.03), "all_traffic": 30000},
@@ -86,13 +87,13 @@ def test_a_baseline_comparison_fails_on_a_regression_past_the_criterion(tmp_path
 
 
 def test_a_past_run_re_judged_against_another_slo_file_keeps_its_original_reports(run, tmp_path, capsys):
-    raw = yaml.safe_load(DEFAULT_SLO_PATH.read_text())
+    raw = yaml.safe_load(LINEAR_SLO.read_text())
     for o in raw["objectives"]:
         if o["name"] == "p99":
             o["threshold_ms"], o["warning_ms"] = 500, 400
     lenient = tmp_path / "lenient.yaml"
     lenient.write_text(yaml.safe_dump(raw))
-    assert main(["evaluate", str(run), "--no-drift"]) == 1
+    assert main(["evaluate", str(run), "--slo", str(LINEAR_SLO), "--no-drift"]) == 1
     original = {name: (run / name).read_text() for name in ("slo_report.json", "slo_report.md", "report.html", "junit.xml")}
     assert main(["evaluate", str(run), "--slo", str(lenient), "--no-drift"]) == 0
     beside = run / "judged-with-lenient"
@@ -104,8 +105,8 @@ def test_a_past_run_re_judged_against_another_slo_file_keeps_its_original_report
 
 
 def test_re_judging_with_the_same_slo_file_rewrites_in_place(run):
-    assert main(["evaluate", str(run), "--no-drift"]) == 1
-    assert main(["evaluate", str(run), "--slo", str(DEFAULT_SLO_PATH), "--no-drift"]) == 1
+    assert main(["evaluate", str(run), "--slo", str(LINEAR_SLO), "--no-drift"]) == 1
+    assert main(["evaluate", str(run), "--slo", str(LINEAR_SLO), "--no-drift"]) == 1
     assert not list(run.glob("judged-with-*"))
 
 

@@ -34,7 +34,7 @@ def test_the_shipped_slo_file_loads_with_every_kind():
     (lambda r: _objective(r, "p99").update(warning_ms=150), r"objectives\[p99\]: warning_ms must be <= threshold_ms"),
     (lambda r: _objective(r, "errors").update(max_ratio=2), r"objectives\[errors\].max_ratio: must be < 1"),
     (lambda r: _objective(r, "p95").update(name="p99"), "objective names must be unique: p99"),
-    (lambda r: _objective(r, "mean").update(warning_ms=30), r"objectives\[mean\]: warning_ms must be <= threshold_ms"),
+    (lambda r: _objective(r, "mean").update(warning_ms=45), r"objectives\[mean\]: warning_ms must be <= threshold_ms"),
     (lambda r: _objective(r, "errors").update(warning_ratio=0.02), r"objectives\[errors\]: warning_ratio must be <= max_ratio"),
     (lambda r: _objective(r, "throughput").update(warning_share=0.9), r"objectives\[throughput\]: warning_share must be >= min_share"),
     (lambda r: r["baseline"]["max_regression"].update(p42=0.1), "slos.yaml: baseline.max_regression: unknown figures: p42"),

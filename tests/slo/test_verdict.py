@@ -1,11 +1,12 @@
 """Verdict logic, table-driven, on synthetic Prometheus answers."""
 import pytest
 
+from tests.slos import LINEAR_SLO
 from tests.slo.fakes import evaluate_run as evaluate
 from slo.spec import load_slo
 from tests.slo.fakes import make_run, steady
 
-SPEC = load_slo()  # p50 10 (warn 8), p95 50 (40), p99 100 (80), mean 25 (20), errors 1 %, gate 1000 req/s
+SPEC = load_slo(LINEAR_SLO)  # p50 10 (warn 8), p95 50 (40), p99 100 (80), mean 25 (20), errors 1 %, gate 1000 req/s
 
 
 def _judge(tmp_path, stages):
@@ -196,3 +197,27 @@ def test_a_recording_that_cannot_be_read_makes_the_run_untrusted_not_silently_tr
     report = evaluate(run, SPEC, __import__("json").loads((run / "prometheus_raw.json").read_text()))
     assert report["verdict"]["status"] == "untrusted" and report["verdict"]["exit_code"] == 2
     assert any("the API's recording cannot be read" in n for n in report["stages"][0]["server"]["notes"])
+
+
+def _cap_stage(name, offered, achieved, status, collapsed=False, bound=False):
+    return {"name": name, "offered_rps": offered, "status": status, "collapsed": collapsed, "objectives": [],
+            "server": {"rps_all_traffic": achieved}, "client": {"generator_bound": bound}, "completed": True}
+
+
+@pytest.mark.parametrize("stages, interval, closed_width, collapsed", [
+    ([_cap_stage("a", 40, 39, "pass"), _cap_stage("b", 46, 45, "fail")], [40, 46], 0.15, []),
+    ([_cap_stage("a", 40, 39, "pass"), _cap_stage("b", 46, 45, "inconclusive"), _cap_stage("c", 52, 51, "fail")],
+     [40, 52], 0.3, []),
+    ([_cap_stage("a", 20, 20, "pass"), _cap_stage("b", 40, 37.4, "fail"), _cap_stage("c", 70, 7.5, "fail", True)],
+     [20, 40], 1.0, ["c"]),
+    ([_cap_stage("a", 40, 39, "pass"), _cap_stage("b", 80, 60, "pass", bound=True)], [40, None], None, []),
+], ids=["the ends are the offered rates of the confident pass and the confident failure",
+        "an inconclusive stage between them lies inside and moves neither end",
+        "a collapsed stage never sets the ceiling by the little it got through",
+        "a generator-bound stage is neither end: the interval stays open"])
+def test_a_runs_capacity_interval(stages, interval, closed_width, collapsed):
+    from slo.verdict import capacity
+    cap = capacity(stages)
+    assert cap["interval_rps"] == interval and cap["rates"] == "offered"
+    assert cap["closed"] == (closed_width is not None) and cap["width"] == closed_width
+    assert [c["stage"] for c in cap["collapsed_stages"]] == collapsed

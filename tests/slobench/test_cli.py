@@ -4,11 +4,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.slos import LINEAR_SLO
 from slo.spec import load_slo
 from slobench import cli
 from tests.slo.fakes import make_run, steady
 
-SPEC = load_slo()
+SPEC = load_slo(LINEAR_SLO)
 
 
 @pytest.fixture
@@ -25,7 +26,7 @@ def run(tmp_path):
 def test_a_cause_the_user_can_act_on_is_one_line_and_exit_2(run, capsys, break_it, extra, message):
     break_it(run)
     extra = [a.format(run=run) for a in extra]
-    assert cli.main(["evaluate", str(run), "--no-drift", *extra]) == cli.EXIT_CANNOT_JUDGE
+    assert cli.main(["evaluate", str(run), "--slo", str(LINEAR_SLO), "--no-drift", *extra]) == cli.EXIT_CANNOT_JUDGE
     err = capsys.readouterr().err
     assert err.startswith("error: ") and message in err and "Traceback" not in err
 
@@ -34,14 +35,14 @@ def test_a_programming_error_prints_its_traceback_and_says_it_is_a_bug(run, caps
     def broken(*_, **__):
         return {}["verdict"]  # what a slip in the evaluator would raise
     monkeypatch.setattr("slobench.judge.evaluate", broken)
-    assert cli.main(["evaluate", str(run), "--no-drift"]) == cli.EXIT_BUG == 70
+    assert cli.main(["evaluate", str(run), "--slo", str(LINEAR_SLO), "--no-drift"]) == cli.EXIT_BUG == 70
     err = capsys.readouterr().err
     assert "Traceback" in err and "KeyError" in err and "This is a bug in slobench" in err
     assert not err.startswith("error: ")
 
 
 def test_a_judged_run_keeps_its_verdicts_exit_code(run):
-    assert cli.main(["evaluate", str(run), "--no-drift"]) == json.loads(
+    assert cli.main(["evaluate", str(run), "--slo", str(LINEAR_SLO), "--no-drift"]) == json.loads(
         (run / "slo_report.json").read_text())["verdict"]["exit_code"] == 0
 
 
@@ -56,13 +57,13 @@ def test_the_installed_entry_point_keeps_the_exit_codes_make_would_turn_into_2(t
     run = make_run(tmp_path / "run", SPEC, [{"name": "s1", "offered_rps": 100, "latencies": latencies,
                                              "all_traffic": 3000}])
     entry = Path(sys.executable).parent / "slobench"  # what the README's CI job calls
-    done = subprocess.run([str(entry), "evaluate", str(run), "--no-drift"], capture_output=True, text=True, timeout=120)
+    done = subprocess.run([str(entry), "evaluate", str(run), "--slo", str(LINEAR_SLO), "--no-drift"], capture_output=True, text=True, timeout=120)
     assert done.returncode == expected, done.stderr
     assert f"slobench: exit {expected}: " in done.stderr
 
 
 def test_the_drift_gate_fails_when_no_drift_check_could_decide(run, capsys):
-    assert cli.main(["evaluate", str(run), "--no-drift", "--fail-on-drift"]) == cli.EXIT_CANNOT_JUDGE
+    assert cli.main(["evaluate", str(run), "--slo", str(LINEAR_SLO), "--no-drift", "--fail-on-drift"]) == cli.EXIT_CANNOT_JUDGE
     assert "error: --fail-on-drift: no drift check ran" in capsys.readouterr().err
 
 

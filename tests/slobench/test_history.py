@@ -3,12 +3,13 @@ import json
 
 import pytest
 
+from tests.slos import LINEAR_SLO
 from slo.spec import load_slo
 from slobench.cli import main
 from slobench.history import collect, write_index
 from tests.slo.fakes import evaluate_run, make_run, steady
 
-SPEC = load_slo()
+SPEC = load_slo(LINEAR_SLO)
 
 
 def _judged_run(results, name, started, commit, fast_ms):
