@@ -30,6 +30,7 @@ class LocustProcessSettings(BaseSettings):
     slo: Path | None = None
     scrape_interval: float = Field(1.0, gt=0, le=600)
     instances: str = ""
+    up_job: str = ""                           # the target's job, when found at the loaded address
 
     def as_env(self) -> dict[str, str]:
         """The variables that give a Locust process these settings (what the harness sets)."""

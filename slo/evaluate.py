@@ -114,7 +114,11 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[st
     read by the caller."""
     db = Path(run_dir) / "predictions.db"
     quantile_objectives = {o.name: (o.quantile, o.threshold_ms) for o in spec.objectives if isinstance(o, LatencyQuantile)}
-    if raw.get("metrics") != spec.metrics.model_dump():
+    # The up selector may have been found at the loaded address (another job name than the file's): the answers
+    # keep the scope they were collected with; every other metric name and selector must be the file's.
+    collected = dict(raw.get("metrics") or {})
+    scope = collected.pop("up_selector", None) or spec.metrics.up_selector
+    if collected != spec.metrics.model_dump(exclude={"up_selector"}):
         raise EvaluationError(f"{run_dir}/{collect_mod.RAW_FILE} was collected for other metrics or selectors than this "
                               "SLO file declares; re-evaluate against a running Prometheus (--prometheus-url)")
     raw_by_name = {e["name"]: e for e in raw["stages"]}
@@ -184,7 +188,7 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[st
         "run": {"id": Path(run_dir).resolve().name, "profile": tl["profile"], "started": tl["wall_start"],
                 "stopped": tl["stopped_at"],
                 "scrape_interval": {"seconds": scrape_s, "source": raw.get("scrape_interval_source", "assumed")},
-                "scope": {**spec.metrics.up_selector, **({"instances": raw["instances"]} if raw.get("instances") else {})}},
+                "scope": {**scope, **({"instances": raw["instances"]} if raw.get("instances") else {})}},
         "slo": spec.model_dump(mode="json"),
         "stages": stages,
         "capacity": cap,

@@ -28,6 +28,12 @@ def headline(report: dict) -> list[str]:
     if cap.get("generator_bound_stages"):
         lines.append(f"Generator-bound: {', '.join(cap['generator_bound_stages'])}: a load generator was saturated, so "
                      "these stages measured the generator, not the API (they cannot be the capacity)")
+        for name, need in (cap.get("generators_needed") or {}).items():
+            if need:
+                lines.append(f"  {name}: {need['requests_per_cpu_s']:,} requests per CPU-second measured in each of "
+                             f"{need['processes']} generator process(es); its rate takes about {need['needed']} at half "
+                             f"a core each: LOCUST_PROCESSES={need['needed']} on a host with that many free cores, or "
+                             "`make worker MASTER=...` on other hosts (docs/scaling-out.md)")
     if cap["first_failing_stage"]:
         broken = ", ".join(f"{b['objective']} {fmt(b['measured'], b['unit'])} vs {fmt(b['threshold'], b['unit'])}"
                            + (f" (x{b['ratio']:.2f})" if b["ratio"] is not None and b["unit"] == "ms" else "")

@@ -5,6 +5,7 @@ import re
 import statistics
 import time
 from dataclasses import asdict, dataclass
+from urllib.parse import urlsplit
 
 from slo.prometheus_api import Prometheus, PrometheusError
 from slo.promql import matchers
@@ -47,6 +48,45 @@ def from_targets(prometheus: Prometheus, up_selector: dict[str, str]) -> ScrapeI
     seconds = max(parse_duration(i) for i in intervals)  # the slowest target decides how fine a window can be
     names = ", ".join(sorted(t["labels"].get("instance", "?") for t in targets))
     return ScrapeInterval(seconds, "targets API", f"{len(targets)} target(s): {names}")
+
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def _address(url: str) -> tuple[str, int | None]:
+    parts = urlsplit(url if "//" in url else f"http://{url}")
+    return (parts.hostname or "", parts.port or {"http": 80, "https": 443}.get(parts.scheme))
+
+
+def targets_at(prometheus: Prometheus, url: str) -> list[dict]:
+    """The active targets Prometheus scrapes at the host and port of `url` (the address a run loads); [] when none
+    or when Prometheus has no targets API."""
+    host, port = _address(url)
+    try:
+        active = prometheus.active_targets()
+    except PrometheusError:
+        return []
+    found = []
+    for t in active:
+        h, p = _address(t.get("scrapeUrl", ""))
+        if p == port and (h == host or {h, host} <= LOOPBACK):
+            found.append(t)
+    return found
+
+
+def scope_at(targets: list[dict], declared: dict[str, str]) -> tuple[dict[str, str], list[str]] | None:
+    """(up selector, instances) of the target found at the loaded address: its job, unless several jobs scrape that
+    address and the SLO file's selector names none of them (ambiguous: raised, naming them)."""
+    jobs = sorted({t.get("labels", {}).get("job", "") for t in targets})
+    if not jobs:
+        return None
+    if len(jobs) > 1:
+        if declared.get("job") not in jobs:
+            raise PrometheusError(f"several jobs scrape the address this run loads ({', '.join(jobs)}), and the SLO "
+                                  f"file's metrics.up_selector {declared} names none of them: set it to one")
+        jobs = [declared["job"]]
+    chosen = [t for t in targets if t.get("labels", {}).get("job", "") == jobs[0]]
+    return {"job": jobs[0]}, sorted(t["labels"].get("instance", "") for t in chosen)
 
 
 def from_up_samples(prometheus: Prometheus, up_selector: dict[str, str], at: float | None = None

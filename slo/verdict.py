@@ -1,6 +1,8 @@
 """Judge each objective per stage, then the run: gate, capacity, and what the mean hides."""
 from __future__ import annotations
 
+import math
+
 from slo import intervals
 from slo.figures import availability, stage_rate
 from slo.spec import Availability, ErrorRatio, LatencyMean, LatencyQuantile, RatioSli, SloSpec, ThresholdSli, Throughput
@@ -130,6 +132,25 @@ def collapsed(stage: dict) -> bool:
     return any(o["kind"] == "throughput" and o["status"] == "fail" for o in stage["objectives"])
 
 
+# A generator process kept at half a core stays clear of the lag that saturation brings (docs/scaling-out.md).
+GENERATOR_CORE_BUDGET = 0.5
+
+
+def generators_needed(stage: dict) -> dict | None:
+    """For a generator-bound stage: the requests each generator process sent per CPU-second, measured, and how many
+    processes at half a core each the offered rate would take; None when the CPU was not measured."""
+    workers = [w for w in (stage.get("client") or {}).get("workers", {}).values() if w.get("cpu_cores")]
+    seconds = stage["window"]["seconds"]
+    cpu_s = sum(w["cpu_cores"] * seconds for w in workers)
+    sent = sum(w.get("requests") or 0 for w in workers)
+    rate = stage.get("offered_rps") or stage["server"].get("rps_all_traffic")
+    if not workers or cpu_s <= 0 or sent <= 0 or not rate:
+        return None
+    per_cpu_s = sent / cpu_s
+    return {"requests_per_cpu_s": round(per_cpu_s), "processes": len(workers),
+            "needed": max(len(workers) + 1, math.ceil(rate / (per_cpu_s * GENERATOR_CORE_BUDGET)))}
+
+
 def capacity(stages: list[dict]) -> dict:
     """The capacity as an interval: [the highest stage whose every objective passed with confidence, the lowest
     stage that failed one with confidence], each at the rate it offered (achieved when none was declared). A stage
@@ -150,7 +171,8 @@ def capacity(stages: list[dict]) -> dict:
            "collapsed_stages": [{"stage": s["name"], "offered_rps": s.get("offered_rps"),
                                  "achieved_rps": s["server"].get("rps_all_traffic")} for s in judged if s.get("collapsed")],
            # Met on the server while the client's tail broke an objective: not a capacity users would accept.
-           "client_tail_stages": [s["name"] for s in judged if s.get("client_breaks")], "closed": False, "width": None}
+           "client_tail_stages": [s["name"] for s in judged if s.get("client_breaks")], "closed": False, "width": None,
+           "generators_needed": {s["name"]: generators_needed(s) for s in stages if s["name"] in bound}}
     if met:
         best = max(met, key=stage_rate)
         out.update(highest_passing_stage=best["name"], highest_passing_rps=stage_rate(best))

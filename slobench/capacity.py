@@ -19,7 +19,7 @@ from loadtests.profile import Profile, Scenario, load_profile
 from slo.spec import Gate, SloSpec
 from slobench.judge import judge
 from slobench import sample_fit, scrape_fit
-from slobench.pipeline import cpu_plan, instances_of, learn_scrape, new_run_dir, point_latest, start_stack
+from slobench.pipeline import cpu_plan, new_run_dir, point_latest, resolve_target, start_stack
 from slobench.settings import HarnessSettings
 from stack import local
 
@@ -77,7 +77,8 @@ def search(settings: HarnessSettings, spec: SloSpec, start_rps: float = 500, fac
     steps = []
     target, prom, _, stack_state = start_stack(settings, run_dir, cpus, log)
     try:
-        interval = learn_scrape(settings, spec, prom, stack_state, log)
+        judged = resolve_target(settings, spec, prom, stack_state, log)
+        spec, interval = judged.spec, judged.interval
         first = Profile.model_validate(step_profile(start_rps, step_s, Scenario().weights))
         scrape_fit.check(first, interval.seconds, interval.source)
         sample_fit.check(first, spec, log)
@@ -93,7 +94,7 @@ def search(settings: HarnessSettings, spec: SloSpec, start_rps: float = 500, fac
             profile_path.write_text(yaml.safe_dump(step_profile(rate, seconds, Scenario().weights)))
             locust_run.run_headless(profile_path, load_profile(str(profile_path)), target, step_dir,
                                     settings.generators(), cpus["locust"], on_line=lambda *_: None)
-            report = judge(step_dir, spec, prom, scrape=interval, instances=instances_of(stack_state, settings))
+            report = judge(step_dir, spec, prom, scrape=interval, instances=judged.instances)
             stage = report["stages"][0] if report["stages"] else None
             verdict = step_verdict(report)
             if verdict == "inconclusive" and seconds == step_s and \

@@ -88,6 +88,8 @@ def _on_init(environment, **_):
     if web_ui is None or not settings.prometheus_url:
         return
     spec = load_slo(settings.slo) if settings.slo else load_slo()
+    if settings.up_job:  # the job Prometheus scrapes the loaded address under (slobench/pipeline.resolve_target)
+        spec = spec.model_copy(update={"metrics": spec.metrics.model_copy(update={"up_selector": {"job": settings.up_job}})})
     web_ui.template_args["extended_tabs"] = [TAB]
     web_ui.template_args["extended_tables"] = [{"key": TAB["key"], "structure": COLUMNS}]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from loadtests import client_figures, run as locust_run
@@ -92,13 +93,32 @@ def instances_of(state: local.StackState | None, settings: HarnessSettings | Non
     return listed or None
 
 
-def learn_scrape(settings: HarnessSettings, spec: SloSpec, prom: str, state: local.StackState | None,
-                 log=print) -> ScrapeInterval:
-    """The target's scrape interval, from Prometheus; an API started here that this Prometheus does not scrape
-    (PROMETHEUS_URL with a port it cannot know) is refused before any load, never judged on no data."""
-    selector = dict(spec.metrics.up_selector)
+@dataclass(frozen=True)
+class JudgedTarget:
+    """What a run judges: the SLO file scoped to the target's job, its instances, its scrape interval."""
+    spec: SloSpec
+    instances: list[str] | None
+    interval: ScrapeInterval
+
+
+def resolve_target(settings: HarnessSettings, spec: SloSpec, prom: str, state: local.StackState | None,
+                   log=print) -> JudgedTarget:
+    """The target's job, instances and scrape interval, from Prometheus. An API this run started is found by its
+    instance (one this Prometheus does not scrape, with PROMETHEUS_URL, is refused before any load, never judged on
+    no data); a running API (TARGET_URL) by the active target at its address, whatever its job is called; else the
+    SLO file's up selector."""
+    selector, instances = dict(spec.metrics.up_selector), instances_of(state, settings)
+    client = Prometheus(prom, timeout=10, retries=0)
+    if state is None and settings.target_url:
+        found = scrape.scope_at(scrape.targets_at(client, settings.target_url), selector)
+        if found is not None:
+            selector, at = found
+            instances = instances or at
+            log(f"judging job {selector['job']!r}, instance(s) {', '.join(at)}: the target Prometheus scrapes at "
+                f"{settings.target_url}")
+            spec = spec.model_copy(update={"metrics": spec.metrics.model_copy(update={"up_selector": selector})})
     if state is not None and state.prometheus_pid is None:
-        instance, client = instances_of(state)[0], Prometheus(prom, timeout=10, retries=0)
+        instance = instances[0]
         found = scrape.from_targets(client, {**selector, "instance": instance}) or \
             scrape.from_up_samples(client, {**selector, "instance": instance})
         if found is None:
@@ -110,7 +130,7 @@ def learn_scrape(settings: HarnessSettings, spec: SloSpec, prom: str, state: loc
     else:
         interval = scrape.discover(prom, selector, settings.scrape_interval)
     log(f"scrape interval: {interval.seconds:g} s ({interval.source}{': ' + interval.detail if interval.detail else ''})")
-    return interval
+    return JudgedTarget(spec, instances, interval)
 
 
 def loadtest(settings: HarnessSettings, profile_name: str, profile: Profile, spec: SloSpec, slo_path: Path,
@@ -138,9 +158,10 @@ def loadtest(settings: HarnessSettings, profile_name: str, profile: Profile, spe
                                  "remote_workers": settings.locust_workers,
                                  "master_bind": settings.locust_master_bind if settings.locust_workers else None},
                       "shared_machine": f"{os.cpu_count()} cores shared by API, Locust and Prometheus"}
-        interval = learn_scrape(settings, spec, prom, started_here, log)
+        judged = resolve_target(settings, spec, prom, started_here, log)
+        spec, interval = judged.spec, judged.interval
         man["scrape_interval"] = interval.as_dict()
-        man["scope"] = {**spec.metrics.up_selector, "instances": instances_of(started_here, settings)}
+        man["scope"] = {**spec.metrics.up_selector, "instances": judged.instances}
         manifest_mod.write(run_dir, man)
         scrape_fit.check(profile, interval.seconds, interval.source)  # before any load is sent
         log(f"Locust: profile {profile.name}, {len(profile.stages)} stages, {profile.total_s:.0f} s")
@@ -161,7 +182,7 @@ def loadtest(settings: HarnessSettings, profile_name: str, profile: Profile, spe
             merge_replica_recordings(db, len(started_here.replicas))
         report = judge(run_dir, spec, prom, baseline,
                        (lambda d, out: drift_check(d, db, out_dir=out)) if drift_check else None,
-                       scrape=interval, instances=instances_of(started_here, settings))
+                       scrape=interval, instances=judged.instances)
         man["interrupted"] = interrupted
         index = write_index(settings.results_dir)
         log(f"history of runs: {index}")

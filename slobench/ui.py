@@ -14,7 +14,7 @@ from slobench.history import write_index
 from slo.spec import DEFAULT_SLO_PATH, SloSpec
 from slobench import manifest as manifest_mod, sample_fit, scrape_fit
 from slobench.judge import judge
-from slobench.pipeline import cpu_plan, instances_of, learn_scrape, point_latest, start_stack
+from slobench.pipeline import cpu_plan, point_latest, resolve_target, start_stack
 from slobench.settings import ROOT, HarnessSettings
 from stack import local
 from stack.procs import StackError, http_get, port_in_use, wait_until
@@ -58,7 +58,8 @@ def serve(settings: HarnessSettings, profile_name: str, profile: Profile, spec: 
     results.mkdir(parents=True, exist_ok=True)
     target, prom, db, stack_state = start_stack(settings, state_dir, cpus, log)
     try:
-        interval = learn_scrape(settings, spec, prom, stack_state, log)
+        target_scope = resolve_target(settings, spec, prom, stack_state, log)
+        spec, interval = target_scope.spec, target_scope.interval
         scrape_fit.check(profile, interval.seconds, interval.source)
     except BaseException:
         if stack_state:
@@ -68,7 +69,8 @@ def serve(settings: HarnessSettings, profile_name: str, profile: Profile, spec: 
                                settings.generators(), cpus["locust"], log=state_dir / "locust.log", on_line=log,
                                extra_env={"SLOBENCH_LOCUST_PLUGINS": "slobench.live_tab,slobench.start_page", "SLOBENCH_PROMETHEUS_URL": prom,
                                           "SLOBENCH_SLO": str(slo_path), "SLOBENCH_SCRAPE_INTERVAL": str(interval.seconds),
-                                          "SLOBENCH_INSTANCES": ",".join(instances_of(stack_state, settings) or [])})
+                                          "SLOBENCH_INSTANCES": ",".join(target_scope.instances or []),
+                                          "SLOBENCH_UP_JOB": spec.metrics.up_selector.get("job", "")})
     ui_url = f"http://127.0.0.1:{settings.locust_web_port}"
     judged: set[Path] = set()
     started = time.time()
@@ -90,7 +92,7 @@ def serve(settings: HarnessSettings, profile_name: str, profile: Profile, spec: 
                 manifest_mod.write(run_dir, man)
                 report = judge(run_dir, spec, prom, None,
                                (lambda d, out: drift_check(d, db, out_dir=out)) if drift_check else None,
-                               scrape=interval, instances=instances_of(stack_state, settings))
+                               scrape=interval, instances=target_scope.instances)
                 point_latest(results, run_dir)
                 write_index(results)
                 for line in headline(report):

@@ -64,3 +64,34 @@ def test_nothing_to_learn_from_is_a_clear_error(backend):
     url, _ = backend
     with pytest.raises(PrometheusError, match=r'cannot learn the scrape interval of up\{job="api"\}.*set SCRAPE_INTERVAL'):
         discover(url, {"job": "api"}, wait_s=0)
+
+
+class _Targets:
+    def __init__(self, *targets):
+        self.targets = [{"scrapeUrl": f"http://{addr}/metrics", "scrapeInterval": "1s",
+                         "labels": {"job": job, "instance": addr}} for job, addr in targets]
+
+    def active_targets(self):
+        return self.targets
+
+
+@pytest.mark.parametrize("targets, url, declared, expected", [
+    ([("tailapi", "127.0.0.1:9100"), ("node", "127.0.0.1:9200")], "http://127.0.0.1:9100", {"job": "api"},
+     ({"job": "tailapi"}, ["127.0.0.1:9100"])),
+    ([("tailapi", "localhost:9100")], "http://127.0.0.1:9100/", {"job": "api"}, ({"job": "tailapi"}, ["localhost:9100"])),
+    ([("node", "127.0.0.1:9200")], "http://127.0.0.1:9100", {"job": "api"}, None),
+    ([("a", "127.0.0.1:9100"), ("b", "127.0.0.1:9100")], "http://127.0.0.1:9100", {"job": "b"},
+     ({"job": "b"}, ["127.0.0.1:9100"])),
+], ids=["the job scraping the loaded address, whatever its name", "localhost and 127.0.0.1 are one address",
+        "no target at the address: the SLO file's selector stands", "two jobs at the address: the file's names one"])
+def test_the_target_is_found_at_the_address_the_run_loads(targets, url, declared, expected):
+    from slo.scrape import scope_at, targets_at
+    assert scope_at(targets_at(_Targets(*targets), url), declared) == expected
+
+
+def test_two_jobs_at_the_address_and_none_declared_is_asked_not_guessed():
+    from slo.prometheus_api import PrometheusError
+    from slo.scrape import scope_at, targets_at
+    found = targets_at(_Targets(("a", "127.0.0.1:9100"), ("b", "127.0.0.1:9100")), "http://127.0.0.1:9100")
+    with pytest.raises(PrometheusError, match=r"several jobs scrape the address this run loads \(a, b\)"):
+        scope_at(found, {"job": "api"})

@@ -201,6 +201,7 @@ def test_a_recording_that_cannot_be_read_makes_the_run_untrusted_not_silently_tr
 
 def _cap_stage(name, offered, achieved, status, collapsed=False, bound=False):
     return {"name": name, "offered_rps": offered, "status": status, "collapsed": collapsed, "objectives": [],
+            "window": {"seconds": 20.0},
             "server": {"rps_all_traffic": achieved}, "client": {"generator_bound": bound}, "completed": True}
 
 
@@ -221,3 +222,14 @@ def test_a_runs_capacity_interval(stages, interval, closed_width, collapsed):
     assert cap["interval_rps"] == interval and cap["rates"] == "offered"
     assert cap["closed"] == (closed_width is not None) and cap["width"] == closed_width
     assert [c["stage"] for c in cap["collapsed_stages"]] == collapsed
+
+
+def test_a_generator_bound_stage_says_how_many_generators_its_rate_takes():
+    from slo.verdict import generators_needed
+    # One process sent 20,000 requests in 10 s at 0.8 core: 2,500 per CPU-second; 6,000 req/s at half a core each
+    # takes 6,000 / 1,250 = 4.8, so 5 processes.
+    stage = {"name": "s6", "offered_rps": 6000, "window": {"seconds": 10.0}, "server": {"rps_all_traffic": 2400},
+             "client": {"workers": {"gen-1": {"requests": 20000, "cpu_cores": 0.8}}}}
+    assert generators_needed(stage) == {"requests_per_cpu_s": 2500, "processes": 1, "needed": 5}
+    stage["client"]["workers"]["gen-1"]["cpu_cores"] = None
+    assert generators_needed(stage) is None
