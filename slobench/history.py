@@ -49,6 +49,8 @@ def summary(run_dir: Path) -> dict | None:
     return {"run": run_dir.name, "started": report["run"]["started"], "profile": report["run"]["profile"],
             "commit": (git.get("commit") or "")[:10] + ("+" if git.get("dirty") else ""),
             "verdict": report["verdict"]["status"], "capacity_rps": cap.get("highest_passing_rps"),
+            # The interval's upper end: the lowest confident failure (None: open above).
+            "capacity_high_rps": (cap.get("interval_rps") or [None, None])[1],
             "capacity_stage": cap.get("highest_passing_stage"), "gated_p99_ms": _gated_p99(report),
             "p99_slo_ms": p99_slo, "drift": drift.get("decision") or drift.get("status") or "-",
             "stages": {st["name"]: {"p99_ms": (st["server"]["quantiles"].get("0.99") or {}).get("ms"),
@@ -68,9 +70,9 @@ def collect(results: Path) -> tuple[list[dict], int]:
 
 
 def _across_runs(rows: list[dict], key: str, title: str, unit: str, slo_key: str | None = None,
-                 steps: set[tuple[str, str]] = frozenset()) -> dict:
+                 steps: set[tuple[str, str]] = frozenset(), high_key: str | None = None) -> dict:
     """One line per profile, oldest run first; hovering a point names its run and commit; a diamond marks the
-    first run after a change point (`steps`: (profile, run))."""
+    first run after a change point (`steps`: (profile, run)); with high_key, a bar up to the interval's upper end."""
     data = []
     for i, profile in enumerate(sorted({r["profile"] for r in rows})):
         mine = sorted((r for r in rows if r["profile"] == profile), key=lambda r: r["started"])
@@ -81,7 +83,11 @@ def _across_runs(rows: list[dict], key: str, title: str, unit: str, slo_key: str
                     "symbol": ["diamond" if (profile, r["run"]) in steps else "circle" for r in mine],
                     "color": ["#c53030" if r["verdict"] != "pass" else color for r in mine]},
             x=[time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(r["started"])) for r in mine], y=[r[key] for r in mine],
-            text=[f"{r['run']} @ {r['commit'] or '?'} ({r['verdict']})" for r in mine],
+            text=[f"{r['run']} @ {r['commit'] or '?'} ({r['verdict']})" + (_interval_text(r, key, high_key, unit)
+                                                                          if high_key else "") for r in mine],
+            error_y={"type": "data", "symmetric": False, "arrayminus": [0] * len(mine),
+                     "array": [(r[high_key] - r[key]) if r.get(high_key) and r.get(key) else 0 for r in mine]}
+            if high_key else None,
             hovertemplate=f"%{{text}}<br>%{{y:.1f}} {unit}<extra>{escape(profile)}</extra>"))
         slo = next((r[slo_key] for r in mine if slo_key and r.get(slo_key)), None)
         if slo:
@@ -90,6 +96,11 @@ def _across_runs(rows: list[dict], key: str, title: str, unit: str, slo_key: str
     return chart(key, title, data, {"height": 360, "hovermode": "closest",
                                     "xaxis": {"title": {"text": "run started (UTC)"}},
                                     "yaxis": {"title": {"text": unit}, "rangemode": "tozero"}})
+
+
+def _interval_text(row: dict, key: str, high_key: str, unit: str) -> str:
+    low, high = row.get(key), row.get(high_key)
+    return f"<br>in [{'?' if low is None else f'{low:g}'}, {'?' if high is None else f'{high:g}'}] {unit}"
 
 
 def _change_table(found: list[dict]) -> Table:
@@ -110,8 +121,8 @@ def render(rows: list[dict], unjudged: int = 0) -> str:
     found = change_points.of_history(rows)
     steps = {"capacity": {(c["profile"], c["run"]) for c in found if c["series"].startswith("capacity")},
              "p99": {(c["profile"], c["run"]) for c in found if " p99 " in c["series"]}}
-    charts = [_across_runs(rows, "capacity_rps", "Capacity across runs: the highest passing stage's req/s", "req/s",
-                           steps=steps["capacity"]),
+    charts = [_across_runs(rows, "capacity_rps", "Capacity across runs: from the highest confident pass up to the "
+                           "lowest confident failure, req/s", "req/s", steps=steps["capacity"], high_key="capacity_high_rps"),
               _across_runs(rows, "gated_p99_ms", "Gated p99 across runs: the worst p99 of the stages the gate judged",
                            "ms", "p99_slo_ms", steps=steps["p99"])] if rows else []
     table = Table("runs", f"Runs ({len(rows)})", ["run", "started (UTC)", "profile", "commit", "verdict", "capacity",
@@ -119,10 +130,18 @@ def render(rows: list[dict], unjudged: int = 0) -> str:
                   [[Cell(r["run"], attrs={"data-run": r["run"]}, href=f"{r['run']}/report.html"),
                     time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(r["started"])), r["profile"], r["commit"] or "-",
                     Cell(r["verdict"].upper(), r["verdict"]),
-                    f"{r['capacity_rps']:.0f} req/s ({r['capacity_stage']})" if r["capacity_rps"] else "none",
+                    _capacity_cell(r),
                     f"{r['gated_p99_ms']:.1f} ms" if r["gated_p99_ms"] is not None else "-", r["drift"]] for r in rows])
     return render_page("index.html", TEMPLATES, title="slobench runs", charts=charts, unjudged=unjudged,
                        tables=[_change_table(found), table], data=None)
+
+
+def _capacity_cell(row: dict) -> str:
+    """`[53, 58] req/s (s6-53rps)`; `[53, ?]` open above; `below 40` when nothing passed."""
+    low, high = row["capacity_rps"], row.get("capacity_high_rps")
+    if low is None:
+        return f"below {high:g} req/s" if high else "none"
+    return f"[{low:g}, {'?' if high is None else f'{high:g}'}] req/s ({row['capacity_stage']})"
 
 
 def write_index(results: Path) -> Path:

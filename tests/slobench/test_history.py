@@ -40,6 +40,7 @@ def test_three_runs_are_listed_newest_first_with_what_identifies_them(results):
     assert [r["run"] for r in rows] == ["20261122T000000Z-fake", "20261121T000000Z-fake", "20261120T000000Z-fake"]
     assert [r["commit"] for r in rows] == ["cccccccccc", "bbbbbbbbbb", "aaaaaaaaaa"] and unjudged == 1
     assert all(r["profile"] == "fake" and r["verdict"] == "fail" and r["capacity_rps"] == 500 for r in rows)
+    assert all(r["capacity_high_rps"] == 1000 for r in rows)  # s2, offered 1,000 req/s, failed with confidence
     assert rows[0]["gated_p99_ms"] > 100  # the gated stage s2's tail at 200 ms
 
 
@@ -48,6 +49,9 @@ def test_the_index_charts_capacity_and_gated_p99_per_profile(results):
     charts = json.loads(page.split("id='charts'>")[1].split("</script>")[0])
     capacity = next(c for c in charts if c["key"] == "capacity_rps")
     assert capacity["figure"]["data"][0]["name"] == "fake" and capacity["figure"]["data"][0]["y"] == [500, 500, 500]
+    # Each run's capacity is its interval: a bar from the confident pass up to the confident failure.
+    assert capacity["figure"]["data"][0]["error_y"]["array"] == [500, 500, 500]
+    assert "[500, 1000] req/s (s1)" in page
     p99 = next(c for c in charts if c["key"] == "gated_p99_ms")
     assert [t["name"] for t in p99["figure"]["data"]] == ["fake", "fake: p99 SLO 100 ms"]
     for run in ("20261120T000000Z-fake", "20261121T000000Z-fake", "20261122T000000Z-fake"):
