@@ -1,4 +1,5 @@
-"""Throughput of /predict against a bare FastAPI route, and the cost of metrics + recording, under wrk."""
+"""Throughput of /predict against a bare FastAPI route, the cost of metrics + recording, and each model variant's
+ceiling (the linear scorer, the forest one request a call, the forest in micro-batches), under wrk."""
 from __future__ import annotations
 
 import os
@@ -57,9 +58,14 @@ def measure(seconds: int = 8, rounds: int = 2) -> dict:
     variants = {
         "bare FastAPI GET /json": ([sys.executable, "-m", "uvicorn", "benchmarks.bare_app:app", "--log-level", "warning",
                                     "--no-access-log", "--http", "httptools"], {}, "/json", "/json", None),
-        "/predict, metrics + recording": ([sys.executable, "-m", "api"], {"PREDICTIONS_DB": str(tmp / "p.db")},
-                                          "/health", "/predict", lua),
-        "/predict, both off": ([sys.executable, "-m", "api"], {"METRICS_ENABLED": "false"}, "/health", "/predict", lua),
+        "/predict, metrics + recording": ([sys.executable, "-m", "api"], {"PREDICTIONS_DB": str(tmp / "p.db"),
+                                                                          "API_MODEL": "linear"}, "/health", "/predict", lua),
+        "/predict, both off": ([sys.executable, "-m", "api"], {"METRICS_ENABLED": "false", "API_MODEL": "linear"},
+                               "/health", "/predict", lua),
+        "forest /predict": ([sys.executable, "-m", "api"], {"API_MODEL": "forest"}, "/health", "/predict", lua),
+        "forest /predict, batches of 32": ([sys.executable, "-m", "api"],
+                                           {"API_MODEL": "forest", "API_BATCH_MAX": "32", "API_BATCH_WAIT_MS": "2"},
+                                           "/health", "/predict", lua),
     }
     results = {name: 0.0 for name in variants}
     for _ in range(rounds):

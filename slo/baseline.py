@@ -148,7 +148,49 @@ def compare(current: list[dict], baseline: list[dict], spec: SloSpec) -> tuple[d
               current[0]["stages"][0]["client"].get("model", "closed") if current[0]["stages"] else None} - {None}
     note = MODELS_NOTE if len(models) > 1 else None
     return {"run": baseline[0]["run"]["id"], "runs": [r["run"]["id"] for r in baseline], "level": level,
-            "stages": rows, "failures": failures, "untested": untested, "models_note": note}, failures
+            "stages": rows, "failures": failures, "untested": untested, "models_note": note,
+            "capacity": capacity_change(baseline[0].get("capacity"), current[0].get("capacity")),
+            "models": {"baseline": _model_of(baseline[0]), "current": _model_of(current[0])}}, failures
+
+
+def _model_of(report: dict) -> str | None:
+    served = (report.get("serving") or {}).get("served") or {}
+    return served.get("model_version")
+
+
+def capacity_change(baseline: dict | None, current: dict | None) -> dict:
+    """Two capacity intervals: improved when the current confident pass lies above the baseline's confident failure,
+    regressed when the current confident failure lies below the baseline's confident pass, else cannot tell."""
+    old = (baseline or {}).get("interval_rps") or [None, None]
+    new = (current or {}).get("interval_rps") or [None, None]
+    if new[0] is not None and old[1] is not None and new[0] >= old[1]:
+        verdict = "improved"
+    elif new[1] is not None and old[0] is not None and new[1] <= old[0]:
+        verdict = "regressed"
+    else:
+        verdict = "cannot tell"
+    return {"baseline_rps": old, "current_rps": new, "verdict": verdict}
+
+
+def summary(comparison: dict) -> list[str]:
+    """The comparison in two lines: the capacity's intervals, and which figures moved beyond noise, by direction."""
+    def interval(pair):
+        return f"[{'?' if pair[0] is None else f'{pair[0]:g}'}, {'?' if pair[1] is None else f'{pair[1]:g}'}]"
+    out = []
+    cap = comparison.get("capacity")
+    if cap:
+        out.append(f"Against baseline {comparison['run']}: capacity {interval(cap['baseline_rps'])} -> "
+                   f"{interval(cap['current_rps'])} req/s: {cap['verdict']}")
+    moved: dict[str, dict[str, list[str]]] = {"improved": {}, "regressed": {}}
+    for row in comparison["stages"]:
+        for name, f in row["figures"].items():
+            if f.get("verdict") in moved:
+                moved[f["verdict"]].setdefault(name, []).append(row["stage"])
+    for verdict, figures in moved.items():
+        if figures:
+            out.append(f"  {verdict} beyond noise: " + "; ".join(f"{n} in {len(st)} stage(s) ({', '.join(st)})"
+                                                                for n, st in figures.items()))
+    return out
 
 
 def load_report(path: Path) -> list[dict]:

@@ -1,6 +1,7 @@
 """The Markdown report and the colored terminal summary."""
 from __future__ import annotations
 
+from slo.baseline import summary as baseline_summary
 from slo.report_tables import INTERVAL_LEGEND, all_tables, fmt, markdown_table, objective_text, stage_notes
 
 STATUS_COLORS = {"pass": "32", "warn": "33", "fail": "31", "no_data": "35", "insufficient": "35", "n/a": "2",
@@ -40,6 +41,8 @@ def headline(report: dict) -> list[str]:
                            for b in cap["broken"])
         lines.append(f"First stage to break an objective: {cap['first_failing_stage']}: {broken}")
     lines += report["sentences"]
+    if report.get("baseline"):
+        lines += baseline_summary(report["baseline"])
     reps = report.get("replicas")
     if reps:
         spread = "spread the load evenly" if reps["even"] else f"spread the load unevenly in {', '.join(reps['uneven_stages'])}"

@@ -58,3 +58,16 @@ def test_more_throughput_than_the_baseline_is_no_regression(tmp_path):
                      spec, json.loads((tmp_path / "cur" / "prometheus_raw.json").read_text()), baseline=base)
     assert again["baseline"]["failures"] == []
     assert again["baseline"]["stages"][0]["figures"]["rps"]["regression"] < 0
+
+
+@pytest.mark.parametrize("old, new, verdict", [
+    ([53, 58], [110, None], "improved"),
+    ([53, 58], [20, 25], "regressed"),
+    ([53, 58], [55, 64], "cannot tell"),
+    ([53, None], [60, None], "cannot tell"),
+], ids=["the current confident pass above the baseline's confident failure is an improvement",
+        "the current confident failure below the baseline's confident pass is a regression",
+        "overlapping intervals cannot tell", "two intervals open above cannot tell"])
+def test_capacities_are_compared_as_intervals(old, new, verdict):
+    from slo.baseline import capacity_change
+    assert capacity_change({"interval_rps": old}, {"interval_rps": new})["verdict"] == verdict
