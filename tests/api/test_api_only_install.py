@@ -38,20 +38,21 @@ def _post(url: str, body: dict) -> tuple[int, dict]:
         return exc.code, json.loads(exc.read() or b"{}")
 
 
-def test_the_api_serves_from_a_venv_holding_only_the_api_part(tmp_path, model_path):
+def test_the_api_serves_the_forest_from_a_venv_holding_only_the_api_part(tmp_path, forest_path):
     venv = api_only_venv(tmp_path)
     python = str(venv / "bin" / "python")
-    for harness_module in ("locust", "evidently", "sklearn", "pytest", "hdrh", "prometheus_api_client"):
+    for harness_module in ("locust", "evidently", "pytest", "hdrh", "prometheus_api_client"):
         probe = subprocess.run([python, "-c", f"import {harness_module}"], capture_output=True, timeout=60, cwd=tmp_path)
         assert probe.returncode != 0, f"{harness_module} is installed in the API-only venv"
     port = free_port()
     # Installed without -e, from a folder of its own: paths come from settings, not from the checkout.
     proc = spawn([python, "-m", "api"], tmp_path / "api.log", cwd=tmp_path,
-                 env={"API_PORT": str(port), "MODEL_PATH": str(model_path), "DATA_DIR": str(ROOT / "data" / "streamflow"),
+                 env={"API_PORT": str(port), "MODEL_PATH": str(forest_path), "DATA_DIR": str(ROOT / "data" / "streamflow"),
                       "PREDICTIONS_DB": str(tmp_path / "p.db"), "PYTHONPATH": ""})
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until(lambda: http_get(url + "/health")[0] == 200, 90, "API-only install", proc, tmp_path / "api.log")
+        assert json.loads(http_get(url + "/health")[1])["model"] == "forest"  # scikit-learn and skops are the API's
         status, body = _post(url + "/predict", {"user_id": "7590-VHVEG"})
         assert status == 200 and body["prediction"] in (0, 1) and 0 <= body["probability"] <= 1
         assert _post(url + "/predict", {"user_id": "no-such-user"})[0] == 404
