@@ -30,28 +30,35 @@ def step_profile(rate: float, seconds: float, weights: dict) -> dict:
             "stages": [{"name": f"rate-{rate:.0f}", "rate_rps": rate, "duration_s": seconds}]}
 
 
-# Verdicts that stop the climb: a confident failure, a saturated generator (no higher rate can be measured
-# either) and a step still inconclusive after its longer repeat (nothing above it can be called confident).
-BLOCKING = ("fail", "generator-bound", "inconclusive", "client-tail")
+# Verdicts that stop the climb: a confident failure (on the server, or at the client), a saturated generator
+# (no higher rate can be measured either) and a step still undecided after its longer repeat (nothing measured
+# above it can be trusted as confident). Only the failures bound the capacity from above, as in a run's report.
+FAILS = ("fail", "client-tail")
+STOPS_CLIMB = (*FAILS, "generator-bound", "inconclusive")
 
 
 def next_rate(tried: list[tuple[float, str]], start: float, factor: float, max_rps: float, precision: float) -> float | None:
-    """Pure search policy: multiply until a blocking step, then bisect between the best confident pass below
-    it and the lowest blocking rate, until they are within `precision` of each other."""
-    passed = [r for r, v in tried if v == "pass"]
-    failed = [r for r, v in tried if v in BLOCKING]
+    """Pure search policy: multiply until a step stops the climb, then split the widest gap between the rates
+    tried from the best confident pass up to the lowest confident failure (or the step that stopped the climb),
+    until the capacity interval is within `precision` of its low end. Never a rate already tried."""
     if not tried:
         return start
-    if not failed:
+    stops = [r for r, v in tried if v in STOPS_CLIMB]
+    if not stops:
         nxt = max(r for r, _ in tried) * factor
         return nxt if nxt <= max_rps else None
-    low, high = max((r for r in passed if r < min(failed)), default=0.0), min(failed)
-    if low == 0.0:
-        nxt = high / factor
-        return nxt if nxt >= start / factor ** 3 else None
-    if (high - low) / high <= precision:
+    ceiling = min(stops)
+    low = max((r for r, v in tried if v == "pass" and r < ceiling), default=None)
+    if low is None:
+        nxt = ceiling / factor
+        return nxt if nxt >= start / factor ** 3 and nxt not in {r for r, _ in tried} else None
+    high = min((r for r, v in tried if v in FAILS), default=None)
+    if high is not None and (high - low) / low <= precision:
         return None
-    return round((low + high) / 2, 1)
+    top = high if high is not None else ceiling
+    points = sorted({low, top} | {r for r, _ in tried if low < r < top})
+    a, b = max(zip(points, points[1:]), key=lambda gap: (gap[1] - gap[0]) / gap[0])
+    return round((a + b) / 2, 1) if (b - a) / a > precision else None
 
 
 def step_verdict(report: dict) -> str:
@@ -65,7 +72,7 @@ def step_verdict(report: dict) -> str:
     return {"warn": "pass", "no_data": "insufficient"}.get(status, status)
 
 
-def search(settings: HarnessSettings, spec: SloSpec, start_rps: float = 500, factor: float = 1.6,
+def search(settings: HarnessSettings, spec: SloSpec, start_rps: float = 30, factor: float = 1.6,
            max_rps: float = 20_000, step_s: float = 20, budget_s: float = 300, precision: float = 0.05,
            log=print) -> tuple[Path, dict]:
     spec = spec.model_copy(update={"gate": Gate()})  # every step is judged
@@ -97,7 +104,7 @@ def search(settings: HarnessSettings, spec: SloSpec, start_rps: float = 500, fac
             report = judge(step_dir, spec, prom, scrape=interval, instances=judged.instances)
             stage = report["stages"][0] if report["stages"] else None
             verdict = step_verdict(report)
-            if verdict == "inconclusive" and seconds == step_s and \
+            if verdict in ("inconclusive", "insufficient") and seconds == step_s and \
                     time.time() - started + 2 * step_s + 15 <= budget_s:
                 seconds = 2 * step_s  # the same rate again, twice as long: more requests narrow the interval
             else:
@@ -124,7 +131,7 @@ def search(settings: HarnessSettings, spec: SloSpec, start_rps: float = 500, fac
     result.update(service=spec.service, seconds=round(time.time() - started, 1), budget_s=budget_s, steps=steps)
     (run_dir / "capacity_report.json").write_text(json.dumps(result, indent=2) + "\n")
     best = next((s for s in steps if s["offered_rps"] == result["capacity_rps"] and s["verdict"] == "pass"), None)
-    lowest_fail = next((s for s in steps if s["offered_rps"] == result["first_failing_rps"] and s["verdict"] == "fail"),
+    lowest_fail = next((s for s in steps if s["offered_rps"] == result["first_failing_rps"] and s["verdict"] in FAILS),
                        None)
     bound = result["generator_bound_rps"] and {"offered_rps": result["generator_bound_rps"]}
     low, high = result["interval_rps"]
@@ -153,19 +160,21 @@ def search(settings: HarnessSettings, spec: SloSpec, start_rps: float = 500, fac
 
 
 def summarize(steps: list[dict], precision: float) -> dict:
-    """The capacity interval from the steps taken: the highest confident pass below every blocking step, the
-    lowest confident failure; pure."""
-    final = [s for s in steps if s["verdict"] != "inconclusive" or not any(
-        t is not s and t["offered_rps"] == s["offered_rps"] for t in steps[steps.index(s) + 1:])]
-    blocking = [s["offered_rps"] for s in final if s["verdict"] in BLOCKING]
-    ceiling = min(blocking, default=float("inf"))
-    passed = [s["offered_rps"] for s in final if s["verdict"] == "pass" and s["offered_rps"] < ceiling]
-    fails = [s["offered_rps"] for s in final if s["verdict"] == "fail"]
+    """The capacity interval from the steps taken, by a run's rule: [the highest confident pass below every
+    confident failure, the lowest confident failure], each at its offered rate; a rate tried twice counts as its
+    last try; an undecided step between the ends moves neither. Resolution is the interval's width over its low end."""
+    last = {s["offered_rps"]: s for s in steps}  # a longer retry of a rate replaces its first try
+    final = list(last.values())
+    fails = [s["offered_rps"] for s in final if s["verdict"] in FAILS]
+    lowest_fail = min(fails, default=None)
+    passed = [s["offered_rps"] for s in final if s["verdict"] == "pass" and (lowest_fail is None or s["offered_rps"] < lowest_fail)]
     bound = [s["offered_rps"] for s in final if s["verdict"] == "generator-bound"]
-    best, lowest_fail = max(passed, default=None), min(fails, default=None)
-    resolution = (ceiling - best) / ceiling if best is not None and ceiling != float("inf") else None
+    best = max(passed, default=None)
+    resolution = (lowest_fail - best) / best if best is not None and lowest_fail is not None else None
     return {"capacity_rps": best, "first_failing_rps": lowest_fail, "interval_rps": [best, lowest_fail],
-            "capacity_achieved_rps": next((s["achieved_rps"] for s in final if s["offered_rps"] == best), None),
-            "resolution": resolution, "resolved": resolution is not None and resolution <= precision,
-            "inconclusive_rps": sorted({s["offered_rps"] for s in final if s["verdict"] == "inconclusive"}),
-            "generator_bound_rps": min(bound, default=None), "bounded": lowest_fail is None or best is None}
+            "capacity_achieved_rps": last[best]["achieved_rps"] if best is not None else None,
+            "resolution": None if resolution is None else round(resolution, 4),
+            "resolved": resolution is not None and resolution <= precision,
+            "inconclusive_rps": sorted(s["offered_rps"] for s in final if s["verdict"] in ("inconclusive", "insufficient")),
+            "generator_bound_rps": min(bound, default=None),
+            "bounded": best is not None and lowest_fail is not None}
