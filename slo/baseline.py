@@ -126,7 +126,7 @@ def compare(current: list[dict], baseline: list[dict], spec: SloSpec) -> tuple[d
                 test = judge_counts(_counts(baseline, s["name"]), _counts(current, s["name"]), limit, level)
             else:  # availability: every scrape seen, so a lower share is observed, not sampled
                 worse = regression(name, old, cur)
-                test = {"verdict": "regressed" if worse and worse > (limit or 0.0) else "within noise",
+                test = {"verdict": "regressed" if worse and worse > (limit or 0.0) else "no regression",
                         "relative": {"shift": worse}, "p_value": 0.0,
                         "method": "observed: the lowest share up over every scrape of the window"}
             changes[name] = {"baseline": old, "current": cur, "direction": BASELINE_FIGURES[name],
@@ -141,8 +141,14 @@ def compare(current: list[dict], baseline: list[dict], spec: SloSpec) -> tuple[d
                                 f"(p = {test['p_value']:.2g}; smallest change that matters "
                                 f"{spec.baseline.max_regression[name]:.0%})")
             if name in spec.baseline.max_regression and s["gated"] and test["verdict"] == "cannot tell":
-                # A criterion the file names is never skipped in silence: untested, the run cannot pass on it.
-                untested.append(f"baseline criterion {name} in {s['name']} cannot be tested: {test['method']}")
+                # A criterion the file names is never skipped in silence: undecided, the run cannot pass on it.
+                rel = test.get("relative") or {}
+                if rel.get("low") is not None:
+                    untested.append(f"baseline criterion {name} in {s['name']}: cannot tell, its change "
+                                    f"[{rel['low']:+.1%}, {rel['high']:+.1%}] straddles the {limit:.0%} limit; "
+                                    f"{test.get('advice') or ''}".rstrip("; "))
+                else:
+                    untested.append(f"baseline criterion {name} in {s['name']} cannot be tested: {test['method']}")
         rows.append({"stage": s["name"], "figures": changes})
     models = {baseline[0]["stages"][0]["client"].get("model", "closed") if baseline[0]["stages"] else None,
               current[0]["stages"][0]["client"].get("model", "closed") if current[0]["stages"] else None} - {None}

@@ -27,7 +27,8 @@ def hodges_lehmann(old: list[float], new: list[float], level: float) -> dict:
 def judge_change(old: list[float], new: list[float], limit: float | None, higher_is_worse: bool,
                  level: float, run_spread: float = 0.0, spread_source: str = "") -> dict:
     """regressed (the whole interval of the relative shift is past the smallest change that matters, in the
-    worse direction), improved (wholly past it in the better one), or within noise. Per-scrape points of one
+    worse direction), improved (wholly past it in the better one), no regression (wholly short of it), or cannot
+    tell (the interval straddles it). Per-scrape points of one
     run share that run's conditions: run_spread (the relative spread between identical runs) widens the
     interval by z x run_spread x sqrt(2), in quadrature."""
     if len(old) < MIN_POINTS or len(new) < MIN_POINTS:
@@ -46,21 +47,34 @@ def judge_change(old: list[float], new: list[float], limit: float | None, higher
         rel = {k: round(v, 4) for k, v in rel.items()}
     matter = limit if limit is not None else 0.0
     sign = 1 if higher_is_worse else -1
-    worse_low = None if rel["low"] is None else min(sign * rel["low"], sign * rel["high"])
-    better_high = None if rel["low"] is None else max(sign * rel["low"], sign * rel["high"])
-    if rel["low"] is None:
-        verdict = "regressed" if hl["p_value"] < 1 - level and sign * hl["shift"] > 0 else "within noise"
-    elif worse_low > matter and hl["p_value"] < 1 - level:
-        verdict = "regressed"
-    elif better_high < -matter and hl["p_value"] < 1 - level:
-        verdict = "improved"
+    if rel["low"] is None:  # a baseline median of 0: no relative scale; any significant rise is a regression
+        verdict = "regressed" if hl["p_value"] < 1 - level and sign * hl["shift"] > 0 else "cannot tell"
+        advice = None
     else:
-        verdict = "within noise"
+        worse_low, worse_high = sorted((sign * rel["low"], sign * rel["high"]))
+        verdict, advice = _three_answers(worse_low, worse_high, sign * rel["shift"], matter)
     spread = (f"; widened for a run-to-run spread of {run_spread:.0%} ({spread_source})" if run_spread else "")
-    return {"verdict": verdict, "relative": rel, **hl, "run_spread": run_spread,
+    return {"verdict": verdict, "relative": rel, **hl, "run_spread": run_spread, "advice": advice,
             "method": f"Mann-Whitney U on per-scrape figures ({hl['n_baseline']} against {hl['n_current']}), "
                       f"Hodges-Lehmann shift with its {level:.0%} interval, relative to the baseline's median"
                       + spread}
+
+
+def _three_answers(worse_low: float, worse_high: float, worse_shift: float, matter: float) -> tuple[str, str | None]:
+    """On the worse-is-positive scale: regressed (the whole interval past the limit), improved (wholly past it the
+    better way), no regression (wholly short of the limit: an equivalence test), else cannot tell, with how many
+    times the points would decide it (an interval narrows as one over the square root of its points)."""
+    if worse_low > matter:
+        return "regressed", None
+    if worse_high < -matter:
+        return "improved", None
+    if worse_high < matter:
+        return "no regression", None
+    half = (worse_high - worse_low) / 2
+    room = abs(worse_shift - matter)
+    if room < 1e-9:
+        return "cannot tell", "its shift sits on the limit: no number of points decides it"
+    return "cannot tell", f"about {max(2, round((half / room) ** 2 + 0.5))}x the points would decide it (repeat the runs or lengthen the stages)"
 
 
 def judge_counts(old: tuple[float, float], new: tuple[float, float], limit: float | None, level: float) -> dict:
