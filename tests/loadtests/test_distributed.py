@@ -8,6 +8,7 @@ import sys
 import numpy as np
 import pytest
 
+from tests.slos import LINEAR_SLO
 from loadtests.requestlog import load_logs
 from loadtests.profile import load_profile, window_at
 from stack import prometheus
@@ -80,7 +81,7 @@ def test_a_master_and_two_workers_on_other_hosts_merge_exact_client_figures(host
         wait_until(lambda: probe(api_url + "/health") and probe(prom_url + "/-/ready"), 90, "API and Prometheus host")
         env = {"RESULTS_DIR": str(tmp_path / "results"), "REQUEST_LOG": "true"}
         master = subprocess.Popen(
-            _in(hosts["master"], [sys.executable, "-m", "slobench", "loadtest", "--profile", str(tmp_path / "spread.yaml"),
+            _in(hosts["master"], [sys.executable, "-m", "slobench", "loadtest", "--slo", str(LINEAR_SLO), "--profile", str(tmp_path / "spread.yaml"),
                                   "--no-drift"]), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             env={**os.environ, **env, "TARGET_URL": api_url, "PROMETHEUS_URL": prom_url, "LOCUST_WORKERS": "2",
                  "LOCUST_MASTER_BIND": f"{HOSTS['master']}:5557"}, start_new_session=True)

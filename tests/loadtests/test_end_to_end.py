@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from tests.slos import LINEAR_SLO
 from stack.procs import ROOT, pid_alive, port_in_use
 from tests import browser
 from tests.profiles import closed_profile
@@ -19,7 +20,7 @@ TINY = closed_profile("tiny", ("t1", 15, 50, 12), ("t2", 30, 100, 12))
 
 
 def _run(tmp_path, profile: str, *extra, timeout=150, **env):
-    return subprocess.run([sys.executable, "-m", "slobench", "loadtest", "--profile", profile, *extra],
+    return subprocess.run([sys.executable, "-m", "slobench", "loadtest", "--slo", str(LINEAR_SLO), "--profile", profile, *extra],
                           cwd=ROOT, capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, "RESULTS_DIR": str(tmp_path / "results"), **env})
 
@@ -122,7 +123,7 @@ def test_the_stack_it_started_is_gone(tiny_run):
 def test_ctrl_c_stops_cleanly_and_keeps_what_was_collected(tmp_path):
     profile = tmp_path / "tiny.yaml"
     profile.write_text(closed_profile("tiny", ("t1", 15, 50, 12), ("t2", 30, 100, 60)))
-    proc = subprocess.Popen([sys.executable, "-m", "slobench", "loadtest", "--profile", str(profile), "--no-drift"],
+    proc = subprocess.Popen([sys.executable, "-m", "slobench", "loadtest", "--slo", str(LINEAR_SLO), "--profile", str(profile), "--no-drift"],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env={**os.environ, "RESULTS_DIR": str(tmp_path / "results")}, start_new_session=True)
     deadline = time.time() + 90
@@ -179,7 +180,7 @@ def test_the_run_over_time_is_redrawn_from_the_saved_answers_without_prometheus(
     copy = tmp_path / "copy"
     shutil.copytree(run, copy, ignore=shutil.ignore_patterns("slo_report.json", "report.html"))
     before = json.loads((run / "slo_report.json").read_text())
-    done = subprocess.run([sys.executable, "-m", "slobench", "evaluate", str(copy), "--no-drift"], cwd=ROOT,
+    done = subprocess.run([sys.executable, "-m", "slobench", "evaluate", str(copy), "--slo", str(LINEAR_SLO), "--no-drift"], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
     after = json.loads((copy / "slo_report.json").read_text())
@@ -270,7 +271,7 @@ def test_a_generator_killed_mid_run_is_incomplete_never_a_pass(tmp_path, after, 
     import psutil
     profile = tmp_path / "tiny.yaml"
     profile.write_text(closed_profile("tiny", ("t1", 15, 50, 14), ("t2", 20, 100, 30)))
-    proc = subprocess.Popen([sys.executable, "-m", "slobench", "loadtest", "--profile", str(profile), "--no-drift"],
+    proc = subprocess.Popen([sys.executable, "-m", "slobench", "loadtest", "--slo", str(LINEAR_SLO), "--profile", str(profile), "--no-drift"],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env={**os.environ, "RESULTS_DIR": str(tmp_path / "results")}, start_new_session=True)
     lines, deadline = [], time.time() + 90

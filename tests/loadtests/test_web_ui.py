@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from tests.slos import LINEAR_SLO
 from stack.procs import ROOT, free_port, http_get, pid_alive, port_in_use, wait_until
 from tests import browser as browser_tools, needs
 from tests.profiles import closed_profile
@@ -26,7 +27,7 @@ def test_the_start_page_names_the_profile_and_a_profile_picked_there_is_the_one_
     (tmp_path / "tinypick.yaml").write_text(PICKED)
     port = free_port()
     results = tmp_path / "results"
-    proc = subprocess.Popen([sys.executable, "-m", "slobench", "ui", "--profile", str(tmp_path / "tinyui.yaml")],
+    proc = subprocess.Popen([sys.executable, "-m", "slobench", "ui", "--slo", str(LINEAR_SLO), "--profile", str(tmp_path / "tinyui.yaml")],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env={**os.environ, "RESULTS_DIR": str(results), "LOCUST_WEB_PORT": str(port)})
     url = f"http://127.0.0.1:{port}"
@@ -103,7 +104,7 @@ def test_the_start_page_names_the_profile_and_a_profile_picked_there_is_the_one_
     assert (tmp_path / "ui-running.png").stat().st_size > 10_000
     assert (tmp_path / "ui-slo-tab.png").stat().st_size > 10_000
     assert "Traceback" not in out and "Verdict: PASS" in out
-    assert json.loads((run / "manifest.json").read_text())["slo_file"].endswith("slos.yaml")
+    assert json.loads((run / "manifest.json").read_text())["slo_file"].endswith("linear.yaml")
     assert not port_in_use(port)
     api_pid = json.loads((run / "manifest.json").read_text())["ran"]["api"]["pid"]
     assert not pid_alive(api_pid)

@@ -9,6 +9,7 @@ import time
 import pytest
 
 from stack import local, prometheus
+from tests.slos import LINEAR_SLO
 from stack.procs import ROOT, pid_alive, stop_pid
 from stack.settings import StackSettings
 from tests.profiles import closed_profile
@@ -20,7 +21,7 @@ PROFILE = closed_profile("fault", ("f1", 20, 100, 12), ("f2", 20, 100, 14))
 
 def _start(tmp_path, *args, **env):
     (tmp_path / "fault.yaml").write_text(PROFILE)
-    return subprocess.Popen([sys.executable, "-m", "slobench", "loadtest", "--profile", str(tmp_path / "fault.yaml"), *args],
+    return subprocess.Popen([sys.executable, "-m", "slobench", "loadtest", "--slo", str(LINEAR_SLO), "--profile", str(tmp_path / "fault.yaml"), *args],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env={**os.environ, "RESULTS_DIR": str(tmp_path / "results"), **env})
 
@@ -74,7 +75,7 @@ def test_prometheus_lost_mid_run_exits_2_keeps_the_load_data_and_the_run_is_judg
         port = int(state.prometheus_url.rsplit(":", 1)[1])
         restarted = prometheus.start(prometheus.find_binary(None), state_dir / "prometheus.yml", state_dir / "tsdb",
                                      port, state_dir / "logs" / "prometheus-again.log")
-        again = subprocess.run([sys.executable, "-m", "slobench", "evaluate", str(run), "--no-drift",
+        again = subprocess.run([sys.executable, "-m", "slobench", "evaluate", str(run), "--slo", str(LINEAR_SLO), "--no-drift",
                                 "--prometheus-url", state.prometheus_url], cwd=ROOT, capture_output=True, text=True,
                                timeout=120)
         assert again.returncode in (0, 1), again.stdout + again.stderr

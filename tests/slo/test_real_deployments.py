@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.slos import LINEAR_SLO
 from slo.prometheus_api import Prometheus
 from stack import prometheus
 from stack.procs import ROOT, free_port, http_get, spawn, stop_pid, wait_until
@@ -24,7 +25,7 @@ pytestmark = pytest.mark.integration
 def _loadtest(tmp_path, profile_text: str, *extra, timeout=240, **env):
     profile = tmp_path / "p.yaml"
     profile.write_text(profile_text)
-    done = subprocess.run([sys.executable, "-m", "slobench", "loadtest", "--profile", str(profile), *extra],
+    done = subprocess.run([sys.executable, "-m", "slobench", "loadtest", "--slo", str(LINEAR_SLO), "--profile", str(profile), *extra],
                           cwd=ROOT, capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, "RESULTS_DIR": str(tmp_path / "results"), **env})
     latest = tmp_path / "results" / "latest"

@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from tests.slos import LINEAR_SLO
 from stack.procs import ROOT
 from tests import needs
 from tests.profiles import closed_profile
@@ -26,7 +27,7 @@ def _ids(db) -> set[str]:
 def test_a_replica_killed_mid_run_is_named_and_the_others_lose_nothing(tmp_path):
     needs.binary("nginx")
     (tmp_path / "p.yaml").write_text(PROFILE)
-    proc = subprocess.Popen([sys.executable, "-m", "slobench", "loadtest", "--profile", str(tmp_path / "p.yaml"),
+    proc = subprocess.Popen([sys.executable, "-m", "slobench", "loadtest", "--slo", str(LINEAR_SLO), "--profile", str(tmp_path / "p.yaml"),
                              "--no-drift"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env={**os.environ, "RESULTS_DIR": str(tmp_path / "results"), "API_REPLICAS": "2"},
                             start_new_session=True)
