@@ -77,12 +77,15 @@ screenshots: $(MODEL) ## Remake the README's screenshots from RUNS=3 real runs o
 bench: $(MODEL) ## Measure and write docs/benchmarks.md: API throughput, overhead, inference, drift, report, generator, the instrument's own error, install sizes (about 17 min)
 	$(PY) -m benchmarks
 
+# The tests that start no process run on both cores; those that start processes run one at a time (their load runs
+# pin the API and the generator to cores of their own, and measure).
 test: $(MODEL) ## Run the whole test suite (installs Prometheus, nginx, Chromium, iproute2 as root when missing)
 	$(PY) -m stack.system_tools
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not integration" -n 2 $(PYTEST_ARGS)
+	$(PY) -m pytest -m integration --durations=25 $(PYTEST_ARGS)
 
 test-unit: $(MODEL) ## Run the tests that start no process (under a minute)
-	$(PY) -m pytest -m "not integration" $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not integration" -n 2 $(PYTEST_ARGS)
 
 clean: ## Remove the venv, the model, the state folder (not results/)
 	rm -rf $(VENV) models .state *.egg-info

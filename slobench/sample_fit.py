@@ -1,38 +1,71 @@
-"""Before any load: a stage too short to decide the declared percentiles, even with no request over their
-thresholds, is refused (gated) or named (ungated), with the duration it needs: MLPerf's minimum query count."""
+"""Before any load: a stage too short to decide a gated objective, even with nothing over its limit, is refused
+(gated) or named (ungated), with the duration it needs: MLPerf's minimum query count, for every count objective."""
 from __future__ import annotations
+
+import math
+
+from scipy.special import gammaincinv
 
 from loadtests.profile import Profile
 from slo.confidence import zero_count_requests
-from slo.spec import LatencyQuantile, SloSpec
+from slo.spec import ErrorRatio, LatencyQuantile, SloSpec
 from slo.verdict import is_gated
 from stack.procs import StackError
 
+# A Poisson stage's count is random: it must reach the minimum with this probability, not merely on average.
+REACH_PROBABILITY = 0.95
+
 
 class ProfileTooSmall(StackError):
-    """A gated stage cannot send enough requests to decide a declared percentile."""
+    """A gated stage cannot send enough requests to decide a declared objective."""
+
+
+def minimums(spec: SloSpec) -> list[tuple[str, int, str]]:
+    """(objective, the fewest requests that decide it with none counted, what none means) for each objective
+    judged on a count: the latency quantiles and the error ratio."""
+    out = []
+    for o in spec.objectives:
+        if isinstance(o, LatencyQuantile):
+            out.append((o.name, zero_count_requests(1 - o.quantile, spec.confidence_level),
+                        f"none over {o.threshold_ms:g} ms"))
+        elif isinstance(o, ErrorRatio) and o.max_ratio > 0:  # no sample proves "never an error"
+            out.append((o.name, zero_count_requests(o.max_ratio, spec.confidence_level), "no error"))
+    return out
+
+
+def expected_needed(needed: int, poisson: bool) -> float:
+    """The expected count that reaches `needed` requests: with Poisson arrivals, with REACH_PROBABILITY
+    (P(N >= k) = P(Gamma(k) <= lambda)); with a steady rate, the count itself."""
+    return float(gammaincinv(needed, REACH_PROBABILITY)) if poisson else float(needed)
 
 
 def shortfalls(profile: Profile, spec: SloSpec) -> list[tuple[bool, str]]:
-    """(gated, sentence) for each stage whose expected requests to the judged endpoint are too few."""
-    quantiles = [o for o in spec.objectives if isinstance(o, LatencyQuantile)]
-    if not quantiles:
+    """(gated, sentence) for each stage whose requests to the judged endpoint are too few for its hardest
+    count objective; a stage with no declared rate is named as unchecked."""
+    found = minimums(spec)
+    if not found:
         return []
-    share = profile.scenario.share_of(spec.metrics.selector.get("endpoint", "/predict"))
-    worst = max(quantiles, key=lambda o: o.quantile)
-    needed = zero_count_requests(1 - worst.quantile, spec.confidence_level)
+    name, needed, none = max(found, key=lambda f: f[1])
+    endpoint = spec.metrics.selector.get("endpoint", "/predict")
+    share = profile.scenario.share_of(endpoint)
+    poisson = profile.kind == "open" and profile.arrival == "poisson"
     out = []
     for w in profile.windows():
+        gated = is_gated(spec, {"name": w.name, "offered_rps": w.offered_rps})
         rate = (w.offered_rps or 0) * share
-        expected = rate * w.measured_s
-        if rate and expected < needed:
-            seconds = needed / rate
-            gated = is_gated(spec, {"name": w.name, "offered_rps": w.offered_rps})
-            out.append((gated, f"stage {w.name}: about {expected:,.0f} requests to {spec.metrics.selector.get('endpoint')}"
-                               f" in its {w.measured_s:g} s measured window; deciding {worst.name} at "
-                               f"{spec.confidence_level:.0%} takes at least {needed:,} even with none over "
-                               f"{worst.threshold_ms:g} ms: measure it for {seconds:.0f} s or more "
-                               f"(duration_s {w.end_s - w.start_s:g} -> {w.end_s - w.start_s + seconds - w.measured_s:.0f})"))
+        if not rate:
+            out.append((False, f"stage {w.name}: no declared rate, so its requests cannot be counted before the load"))
+            continue
+        expected, enough = rate * w.measured_s, expected_needed(needed, poisson)
+        if expected < enough:
+            seconds = math.ceil(enough / rate)
+            reach = (f", which a Poisson stage reaches with {REACH_PROBABILITY:.0%} probability only from about "
+                     f"{math.ceil(enough):,} expected" if poisson else "")
+            out.append((gated, f"stage {w.name}: about {expected:,.0f} requests to {endpoint} expected in its "
+                               f"{w.measured_s:g} s measured window; deciding {name} at {spec.confidence_level:.0%} takes "
+                               f"at least {needed:,} even with {none}{reach}: measure it for {seconds} s or more "
+                               f"(duration_s {w.end_s - w.start_s:g} -> "
+                               f"{math.ceil(w.end_s - w.start_s + seconds - w.measured_s)})"))
     return out
 
 
@@ -41,8 +74,8 @@ def check(profile: Profile, spec: SloSpec, log=print) -> None:
     found = shortfalls(profile, spec)
     for gated, sentence in found:
         if not gated:
-            log(f"warning: {sentence} (not gated: it will be reported inconclusive)")
+            log(f"warning: {sentence} (not gated: it may be reported inconclusive)")
     refused = [sentence for gated, sentence in found if gated]
     if refused:
-        raise ProfileTooSmall(f"profile {profile.name} cannot decide its gated percentiles; no load was sent:\n  "
+        raise ProfileTooSmall(f"profile {profile.name} cannot decide its gated objectives; no load was sent:\n  "
                               + "\n  ".join(refused))

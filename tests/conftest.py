@@ -23,7 +23,10 @@ def trained(kind: str) -> Path:
     """The project's model of that kind (what `make model` builds), trained here with the real code if missing."""
     path = models.default_path(kind)
     if not path.is_file():
-        models.save(models.train(kind, load_snapshot("2024-01-31")), path)
+        # Written aside, then renamed: parallel test workers may train at once, and none reads half a file.
+        aside = path.with_name(f"{path.stem}.{os.getpid()}{path.suffix}")
+        models.save(models.train(kind, load_snapshot("2024-01-31")), aside)
+        os.replace(aside, path)
     return path
 
 

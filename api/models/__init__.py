@@ -31,6 +31,16 @@ class Model(Protocol):
     def predict_batch(self, rows: Sequence) -> list[float]: ...
 
 
+class Versioned:
+    """A model's version, read from its metadata (both variants keep it there)."""
+
+    metadata: dict
+
+    @property
+    def version(self) -> str:
+        return self.metadata["version"]
+
+
 def default_path(kind: str) -> Path:
     """models/churn-forest.skops or models/churn-linear.json in the repository."""
     return REPO_ROOT / "models" / f"churn-{kind}{SUFFIXES[kind]}"

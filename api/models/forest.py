@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Sequence
 
 from api.features import BOOLEAN_FEATURES, FEATURES
-from api.models import ModelError
+from api.models import ModelError, Versioned
 
 # The only type a forest file may hold beyond what skops trusts by default; anything else is refused on load.
 TRUSTED_TYPES = ["sklearn.tree._tree.Tree"]
@@ -22,16 +22,12 @@ def row_of(features: dict) -> tuple:
 
 
 @dataclass(frozen=True)
-class ForestModel:
+class ForestModel(Versioned):
     """scikit-learn's predict_proba on the fitted pipeline, as the lab's MLflow pyfunc served it."""
 
     pipeline: object
     metadata: dict
     kind = "forest"
-
-    @property
-    def version(self) -> str:
-        return self.metadata["version"]
 
     def encode(self, features: dict) -> tuple:
         return row_of(features)

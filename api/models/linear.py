@@ -11,21 +11,17 @@ from pathlib import Path
 from typing import Sequence
 
 from api.features import ENCODED_COLUMNS, FEATURES, encode
-from api.models import ModelError
+from api.models import ModelError, Versioned
 
 
 @dataclass(frozen=True)
-class ChurnModel:
+class ChurnModel(Versioned):
     """Logistic regression with the scaler folded into the weights: one dot product per prediction."""
 
     weights: tuple[float, ...]
     intercept: float
     metadata: dict
     kind = "linear"
-
-    @property
-    def version(self) -> str:
-        return self.metadata["version"]
 
     def probability(self, vector: list[float]) -> float:
         z = self.intercept

@@ -38,3 +38,27 @@ def test_an_ungated_stage_too_short_is_only_named(capsys):
     lines = []
     sample_fit.check(_profile(("a", 30, 10)), spec, log=lines.append)
     assert len(lines) == 1 and "not gated: it will be reported inconclusive" in lines[0]
+
+
+def test_a_poisson_stage_sized_at_exactly_the_minimum_is_refused_as_it_falls_short_half_the_time():
+    """368 expected requests reach 368 about half the time: a Poisson stage needs about 401 expected to reach them
+    with 95 % probability, checked here against scipy's Poisson distribution."""
+    from scipy.stats import poisson
+    enough = sample_fit.expected_needed(368, poisson=True)
+    assert poisson.sf(367, enough) == pytest.approx(0.95, abs=1e-6) and 395 < enough < 405
+    assert poisson.sf(367, 368) < 0.52
+    exactly = _profile(("a", 368 / 9, 10))  # 368 expected in its 9 s measured window
+    assert [g for g, _ in sample_fit.shortfalls(exactly, SPEC)] == [True]
+    steady = exactly.model_copy(update={"arrival": "constant"})
+    assert sample_fit.shortfalls(steady, SPEC) == []  # a constant schedule sends what it declares
+
+
+def test_the_error_ratio_objective_is_checked_before_load_too():
+    """An error-ratio objective of 0.1 % needs 3,688 requests with none failing: harder than the p99's 368."""
+    raw = SPEC.model_dump()
+    raw["objectives"] = [o for o in raw["objectives"] if o["name"] != "errors"] + [
+        {"name": "errors", "kind": "error_ratio", "max_ratio": 0.001}]
+    spec = type(SPEC).model_validate(raw)
+    assert ("errors", 3688, "no error") in sample_fit.minimums(spec)
+    [(gated, sentence)] = sample_fit.shortfalls(_profile(("a", 50, 10)), spec)
+    assert gated and "deciding errors at 95% takes at least 3,688 even with no error" in sentence
