@@ -44,9 +44,16 @@ def _pct(share: float) -> str:
     return f"{100 * share:.3g} %"
 
 
-def _needed(out: dict, share: float, allowed: float, level: float, deff: float, rate: float | None) -> None:
-    """requests_needed and the stage duration that means, for an inconclusive share objective."""
+def _needed(out: dict, share: float, allowed: float, level: float, deff: float, rate: float | None,
+            n: float | None = None, half: float | None = None) -> None:
+    """requests_needed and the stage duration that means, for an inconclusive share objective: the normal
+    approximation's count, never fewer than the interval actually printed implies (it narrows as one over the
+    square root of the requests: n x (its half-width / the gap to the limit)^2), so the advice never asks for
+    fewer requests than the stage already had."""
     need = ci.requests_needed(share, allowed, level, deff)
+    gap = abs(share - allowed)
+    if need is not None and share > 0 and gap > 0 and n and half is not None:  # none counted: 368 is exact
+        need = max(need, math.ceil(n * (half / gap) ** 2))
     out["requests_needed"] = need
     out["seconds_needed"] = round(need / rate, 1) if need and rate else None
 
@@ -95,9 +102,9 @@ def quantile(o: LatencyQuantile, ev: Evidence) -> dict:
     if out["decision"] == "inconclusive":
         rate = n / ev.window_s if ev.window_s else None
         if more / n < allowed:
-            _needed(out, more / n, allowed, ev.level, deff, rate)
+            _needed(out, more / n, allowed, ev.level, deff, rate, n, high - more / n)
         elif fewer / n > allowed:
-            _needed(out, fewer / n, allowed, ev.level, deff, rate)
+            _needed(out, fewer / n, allowed, ev.level, deff, rate, n, fewer / n - low)
         else:
             out.update(requests_needed=None, seconds_needed=None)
     return out
@@ -138,7 +145,9 @@ def error_ratio(o: ErrorRatio, ev: Evidence, server: dict) -> dict:
            + (f", at the effective size n/{deff:.2f}" if deff > 1 else ""),
            "decision": ci.decide(low, high, o.max_ratio)}
     if out["decision"] == "inconclusive":
-        _needed(out, x / n, o.max_ratio, ev.level, deff, n / ev.window_s if ev.window_s else None)
+        share = x / n
+        _needed(out, share, o.max_ratio, ev.level, deff, n / ev.window_s if ev.window_s else None, n,
+                high - share if share < o.max_ratio else share - low)
     return out
 
 
@@ -209,7 +218,8 @@ def sli(o: RatioSli | ThresholdSli, ev: Evidence, figures: dict) -> dict:
                    method=f"a census of {what}: the verdict is observed; the interval is what they support "
                           "about the share of time (Clopper-Pearson)")
     elif out["decision"] == "inconclusive":
-        _needed(out, 1 - share, 1 - o.target, ev.level, 1.0, n / ev.window_s if ev.window_s else None)
+        _needed(out, 1 - share, 1 - o.target, ev.level, 1.0, n / ev.window_s if ev.window_s else None, n,
+                (high - share) if share < o.target else (share - low))
     return out
 
 

@@ -36,11 +36,20 @@ def judge_change(old: list[float], new: list[float], limit: float | None, higher
                 f"({len(old)} and {len(new)}): lengthen the stages or repeat the runs"}
     hl = hodges_lehmann(old, new, level)
     base = float(np.median(old))
-    if base == 0:
+    z = stats.norm.ppf(1 - (1 - level) / 2)
+    if min(old) > 0 and min(new) > 0:
+        # On the log-ratio scale: a relative change is a shift of logs, its interval never below -100 %, and no
+        # noisy baseline median in a denominator. The spread between runs widens it, in quadrature, in logs too.
+        logs = hodges_lehmann(list(np.log(old)), list(np.log(new)), level)
+        extra = z * math.log1p(run_spread) * math.sqrt(2)
+        shift = logs["shift"]
+        low = shift - math.hypot(shift - logs["low"], extra)
+        high = shift + math.hypot(logs["high"] - shift, extra)
+        rel = {"shift": round(math.expm1(shift), 4), "low": round(math.expm1(low), 4), "high": round(math.expm1(high), 4)}
+    elif base == 0:
         rel = {"shift": None, "low": None, "high": None}
     else:
         rel = {k: hl[k] / abs(base) for k in ("shift", "low", "high")}
-        z = stats.norm.ppf(1 - (1 - level) / 2)
         extra = z * run_spread * math.sqrt(2)  # the difference of two runs, each off by run_spread
         rel["low"] = rel["shift"] - math.hypot(rel["shift"] - rel["low"], extra)
         rel["high"] = rel["shift"] + math.hypot(rel["high"] - rel["shift"], extra)
@@ -56,7 +65,8 @@ def judge_change(old: list[float], new: list[float], limit: float | None, higher
     spread = (f"; widened for a run-to-run spread of {run_spread:.0%} ({spread_source})" if run_spread else "")
     return {"verdict": verdict, "relative": rel, **hl, "run_spread": run_spread, "advice": advice,
             "method": f"Mann-Whitney U on per-scrape figures ({hl['n_baseline']} against {hl['n_current']}), "
-                      f"Hodges-Lehmann shift with its {level:.0%} interval, relative to the baseline's median"
+                      f"Hodges-Lehmann shift with its {level:.0%} interval, on the log-ratio scale (relative to the "
+                      "baseline's median where a figure is 0)"
                       + spread}
 
 

@@ -86,8 +86,11 @@ def test_an_inconclusive_share_near_the_limit_says_how_long_the_stage_must_be(tm
     p99, report = _p99(tmp_path, steady(2, n=3000, tail_ms=200, tail_share=0.007))  # 21 of 3,000 over 100 ms
     c = p99["confidence"]
     assert p99["status"] == "inconclusive" and c["low"] < 0.01 < c["high"]
-    z = stats.norm.ppf(0.975)
-    assert c["requests_needed"] == pytest.approx(z * z * 0.007 * 0.993 / 0.003 ** 2, rel=0.01)
+    # Enough requests that the same share's Clopper-Pearson upper bound falls under 1 %, and not many more: the
+    # normal approximation's 2,967 would leave it at 1.07 %.
+    need = c["requests_needed"]
+    upper = lambda n: stats.beta.ppf(0.975, 0.007 * n + 1, 0.993 * n)  # noqa: E731
+    assert upper(need) < 0.01 < upper(0.8 * need)
     assert c["seconds_needed"] == pytest.approx(c["requests_needed"] / 100, rel=0.01)  # 3,000 requests in 30 s
     assert f"lengthen s1 to about {c['seconds_needed']:.0f} s measured" in report["verdict"]["reason"]
 
@@ -114,3 +117,14 @@ def test_a_threshold_between_bucket_edges_brackets_the_count(tmp_path):
     assert c["bracketed"] and c["counted"] == [0, 15]
     assert "bracketed by the bucket edges 80 and 100 ms" in c["terms"]
     assert c["low"] == 0.0 and c["high"] == pytest.approx(ci.clopper_pearson(15, 3000, 0.95)[1], abs=1e-6)
+
+
+def test_the_advice_never_asks_for_fewer_requests_than_the_stage_already_had():
+    """Seen on a real run: p95's share 2.7 % with [1.06 %, 5.68 %] against 5 % in a stage of 890 requests; the normal
+    approximation alone advised 573 requests ('lengthen it to 31 s', shorter than it was). The printed interval
+    narrows as one over the square root of the requests: 890 x (2.98 / 2.3)^2, about 1,500."""
+    from slo.intervals import _needed
+    out = {}
+    _needed(out, 0.027, 0.05, 0.95, 3.0, 24.0, 890, 0.0568 - 0.027)
+    assert out["requests_needed"] > 890 and out["requests_needed"] == pytest.approx(890 * (0.0298 / 0.023) ** 2, abs=2)
+    assert out["seconds_needed"] > 890 / 24.0
