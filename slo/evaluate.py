@@ -11,7 +11,7 @@ from slo.blocks import per_scrape
 from slo.intervals import evidence_of
 from slo.figures import bucket_counts, replica_figures, server_figures, sli_figures
 from slo.series import server_series
-from slo.serving import predicted_saturation, saturation_check, stage_serving
+from slo.serving import knee_sentences, predicted_saturation, saturation_check, servers_of, stage_serving
 from slo.spec import LatencyQuantile, RatioSli, SloSpec, ThresholdSli
 from slo.verdict import (capacity, clocks, collapsed, completeness, is_gated, judge_objective, mean_hides_tail,
                          run_verdict, stage_status)
@@ -208,45 +208,6 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[st
                                     (report["baseline"] or {}).get("untested", []),
                                     (report["clocks"] or {}).get("problems", []))
     return report
-
-
-def servers_of(manifest: dict | None) -> int:
-    """The API processes that compute predictions in parallel: worker processes times replicas, at most one per
-    core the API was pinned to (threads share one interpreter's lock, so they are not counted)."""
-    api = (manifest or {}).get("api") or {}
-    processes = max(1, int(api.get("workers") or 1)) * max(1, len(api.get("replicas") or []) or 1)
-    cores = len(api.get("cpus") or []) or processes
-    return min(processes, cores)
-
-
-def knee_sentences(stages: list[dict], cap: dict, predicted: dict | None) -> list[str]:
-    """At the first stage that failed with confidence: how much of the users' tail was waiting rather than
-    predicting, and where the stage sits against the predicted saturation; then each collapsed stage."""
-    out = []
-    knee = next((s for s in stages if s["name"] == cap.get("first_failing_stage")), None)
-    serving = knee and knee["server"].get("serving")
-    if serving and serving.get("wait_share_p99") is not None:
-        first = next((s for s in stages if s["server"].get("serving")), None)
-        calm = first and first["server"]["serving"]
-        out.append(f"At the knee ({knee['name']}), waiting before the prediction was {serving['wait_share_p99']:.0%} of "
-                   f"the server's p99 (wait p99 {serving['wait_p99_ms']:.1f} ms, prediction {serving['compute_mean_ms']:.1f} "
-                   f"ms on average, predictor busy {serving['busy_s_per_s']:.0%} of the time)"
-                   + (f", against {calm['wait_share_p99']:.0%} in {first['name']}" if calm and calm is not serving
-                      and calm.get("wait_share_p99") is not None else "") + ".")
-    gap = knee and knee.get("gap") or {}
-    client_p99 = knee and knee["client"].get("hdr_p99_ms", knee["client"].get("p99_ms"))
-    if gap.get("p99_gap_ms") is not None and client_p99:
-        hidden = max(0.0, gap["p99_gap_ms"])
-        out.append(f"At the knee ({knee['name']}), the users' p99 was {client_p99:.1f} ms: {hidden:.1f} ms of it "
-                   f"({hidden / client_p99:.0%}) was outside the server's histogram (time in the socket before the "
-                   f"API's clock starts, and the client's own; {gap['cause']}).")
-    for c in cap.get("collapsed_stages") or []:
-        out.append(f"Stage {c['stage']} collapsed: {c['offered_rps']:g} req/s offered, {c['achieved_rps']:g} served "
-                   "(its throughput objective failed with confidence: a queue grew through the window)"
-                   + (f"; the utilization law puts saturation near {predicted['saturation_rps']:g} req/s "
-                      f"({predicted['demand_ms']:g} ms of prediction a request, {predicted['servers']} process(es))"
-                      if predicted else "") + ".")
-    return out
 
 
 def _run_reconciliation(stages: list[dict], spec: SloSpec) -> dict:

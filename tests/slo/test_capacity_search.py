@@ -22,16 +22,18 @@ def test_the_capacity_search_stays_within_its_bound_and_shows_its_evidence(tmp_p
     run = (tmp_path / "results" / "latest").resolve()
     report = json.loads((run / "capacity_report.json").read_text())
     assert report["seconds"] <= 50 and elapsed < 50 + 30  # the bound, plus start-up and shutdown
-    assert report["steps"][0]["offered_rps"] == 400 and report["capacity_rps"] >= 400
+    # The linear API answers in about a millisecond: 400 and 640 req/s pass every objective of the default file, so
+    # the climb multiplies by 1.6 (a known answer: a broken stepping policy fails here).
+    rates = [s["offered_rps"] for s in report["steps"]]
+    assert rates[:2] == [400, 640] and [s["verdict"] for s in report["steps"][:2]] == ["pass", "pass"]
+    tries = [(s["offered_rps"], s["seconds"]) for s in report["steps"]]
+    assert len(set(tries)) == len(tries)  # no rate tried twice without a change (a retry runs twice as long)
+    assert report["capacity_rps"] >= 640
     for step in report["steps"]:
-        assert step["verdict"] in ("pass", "fail", "inconclusive", "insufficient", "generator-bound")
         assert step["samples"] > 0 and (run / step["folder"] / "slo_report.json").is_file()
         # Each step's verdict is its own report's: the search reads them, it does not guess.
         stage = json.loads((run / step["folder"] / "slo_report.json").read_text())["stages"][0]
         assert step["achieved_rps"] == stage["server"]["rps_all_traffic"]
-    passed = [s["offered_rps"] for s in report["steps"] if s["verdict"] == "pass"]
-    assert report["capacity_rps"] == max(r for r in passed if report["first_failing_rps"] is None
-                                         or r < report["first_failing_rps"])
     assert report["interval_rps"] == [report["capacity_rps"], report["first_failing_rps"]]
     assert "Highest Poisson arrival rate meeting every objective with confidence" in \
         (run / "capacity_report.md").read_text()

@@ -144,6 +144,32 @@ def _evaluate(run, slo: str, prom: str):
     return done, (json.loads(path.read_text()) if path.is_file() else {"stages": [{"objectives": []}]})
 
 
+def test_an_openslo_file_judges_a_running_api_whatever_its_job_is_called(shared_prometheus):
+    """An OpenSLO file carries no up selector (the default names job "api"); the API this run loads is scraped as
+    job "tailapi" beside another job: the target at the loaded address gives the job and instance, without
+    SCRAPE_INTERVAL, and only this API's traffic is judged (it stopped before: 'no active target matches')."""
+    judged, other, tmp_path = shared_prometheus
+    host = lambda url: url.removeprefix("http://")  # noqa: E731
+    proc, prom = _start_prometheus(tmp_path, {"tailapi": [host(judged)], "other": [host(other)]})
+    stop = threading.Event()
+    try:
+        _hammer(other, stop)
+        done, run = _loadtest(tmp_path, closed_profile("tail", ("s1", 10, 100, 15)), "--no-drift",
+                              "--slo", str(ROOT / "slo" / "examples" / "openslo.yaml"),
+                              TARGET_URL=judged, PROMETHEUS_URL=prom)
+    finally:
+        stop.set()
+        stop_pid(proc.pid)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"judging job 'tailapi', instance(s) {host(judged)}" in done.stdout
+    assert "scrape interval: 1 s (targets API" in done.stdout
+    report = json.loads((run / "slo_report.json").read_text())
+    assert report["run"]["scope"]["job"] == "tailapi"
+    [stage] = report["stages"]
+    assert stage["server"]["rps_all_traffic"] == pytest.approx(100, rel=0.05)  # this API's 100 req/s, not both
+    assert all(o["measured"] is not None for o in stage["objectives"])
+
+
 def test_prometheus_url_that_cannot_know_the_api_started_here_is_refused(shared_prometheus):
     judged, _, tmp_path = shared_prometheus
     proc, prom = _start_prometheus(tmp_path, {"api": [judged.removeprefix("http://")]})
