@@ -141,6 +141,7 @@ def create_app(settings: ApiSettings | None = None, registry: CollectorRegistry 
             return _not_ready()
         return _json({"status": "ok", "model_version": app.state.model.version, "model": app.state.model.kind,
                       "serving": app.state.predictor.plan.as_dict(), "workers": settings.api_workers,
+                      "n_jobs": (app.state.model.metadata.get("params") or {}).get("n_jobs"),
                       "serving_as_of": settings.serving_as_of, "users": len(app.state.online)})
 
     @app.get("/metrics", include_in_schema=False)

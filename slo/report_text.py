@@ -50,6 +50,13 @@ def headline(report: dict) -> list[str]:
         first = reps.get("first_broken")
         if first:
             lines.append(f"First replica to break: {first['replica']} in stage {first['stage']} ({first['what']})")
+    served = (report.get("serving") or {}).get("served")
+    if served and served.get("serving"):
+        plan = served["serving"]
+        where = (f"in {plan['threads']} thread(s)" + (f", batches of up to {plan['batch_max']}" if plan["batch_max"] > 1
+                                                       else "") if plan["where"] == "thread" else "on the event loop")
+        lines.append(f"Served: {served.get('model')} {served.get('model_version')}, predictions {where}, "
+                     f"{served.get('workers')} worker process(es)")
     scrape = report["run"].get("scrape_interval")
     if scrape:
         scope = ", ".join(f"{k}={v if isinstance(v, str) else '|'.join(v)}" for k, v in report["run"].get("scope", {}).items())

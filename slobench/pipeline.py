@@ -75,7 +75,8 @@ def served_model(target: str) -> dict | None:
         doc = json.loads(body) if status == 200 else None
     except ValueError:
         return None
-    return {k: doc[k] for k in ("model", "model_version", "serving", "workers") if k in doc} if isinstance(doc, dict) else None
+    return {k: doc[k] for k in ("model", "model_version", "serving", "workers", "n_jobs")
+            if k in doc} if isinstance(doc, dict) else None
 
 
 def merge_replica_recordings(db: Path, replicas: int) -> None:

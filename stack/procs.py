@@ -110,7 +110,10 @@ def stop_pid(pid: int, timeout: float = 15.0) -> bool:
     try:
         os.killpg(pid, signal.SIGKILL)
     except ProcessLookupError:
-        pass
+        return True
+    deadline = time.monotonic() + 5.0  # a killed process is gone (and reaped, if ours) before this returns
+    while pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
     return True
 
 

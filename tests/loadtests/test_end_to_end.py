@@ -1,5 +1,6 @@
 """A real short run end to end: `python -m slobench loadtest` starts uvicorn, Prometheus and Locust on loopback."""
 import json
+import math
 import os
 import shutil
 import signal
