@@ -31,7 +31,7 @@ $(MODEL): $(STAMP) api/models/*.py api/features.py api/data.py
 
 model: $(MODEL) ## Train the served model on month_000 (API_MODEL=forest|linear, seed 42)
 
-api: $(MODEL) ## Serve the API on 127.0.0.1:8000 (API_HOST, API_PORT, API_WORKERS, PREDICTIONS_DB)
+api: $(MODEL) ## Serve the API on 127.0.0.1:8000 (API_MODEL, API_HOST, API_PORT, API_WORKERS, API_BATCH_MAX, PREDICTIONS_DB)
 	$(PY) -m api
 
 stack-up: $(MODEL) ## Start the API and a local Prometheus (installs Prometheus as root when missing)
@@ -49,7 +49,7 @@ compose-up: $(MODEL) ## Start API, Prometheus and Grafana with Docker Compose (G
 compose-down: ## Stop the Compose stack
 	docker compose -f stack/docker-compose.yml down
 
-loadtest: $(MODEL) ## Full run: stack, Locust (PROFILE=default|smoke|long|drifted, REPEAT=N), SLO and drift reports
+loadtest: $(MODEL) ## Full run: stack, Locust (PROFILE=default|smoke|long|drifted|linear, API_MODEL=forest|linear, REPEAT=N, BASELINE=), SLO and drift reports
 	$(PY) -m slobench loadtest --profile $(PROFILE) $(if $(REPEAT),--repeat $(REPEAT)) $(if $(SLO),--slo $(SLO)) $(if $(BASELINE),--baseline $(BASELINE)) $(if $(FAIL_ON_DRIFT),--fail-on-drift)
 
 worker: $(STAMP) ## A load-generator worker for a master on another host: make worker MASTER=host[:port] (it runs the master's profile)
