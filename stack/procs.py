@@ -76,10 +76,19 @@ def api_command() -> list[str]:
     return [sys.executable, "-m", "api"]
 
 
+def _start_ticks(pid: int) -> int | None:
+    """The process's start in clock ticks since boot (/proc/<pid>/stat, field 22): unlike psutil's create_time, it
+    does not move when the wall clock is stepped (psutil adds the boot time, which the kernel re-derives from it)."""
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def identity(pid: int) -> dict:
     """What tells this process from a later one given the same pid: its start time and command line."""
     proc = psutil.Process(pid)
-    return {"pid": pid, "create_time": proc.create_time(), "cmdline": proc.cmdline()}
+    return {"pid": pid, "create_time": proc.create_time(), "start_ticks": _start_ticks(pid), "cmdline": proc.cmdline()}
 
 
 def still_ours(ident: dict | None) -> bool:
@@ -88,8 +97,10 @@ def still_ours(ident: dict | None) -> bool:
         return False
     try:
         proc = psutil.Process(ident["pid"])
-        return (abs(proc.create_time() - ident["create_time"]) < 0.01 and proc.cmdline() == ident["cmdline"]
-                and proc.status() != psutil.STATUS_ZOMBIE)
+        ticks = ident.get("start_ticks")
+        same_start = (ticks == _start_ticks(ident["pid"]) if ticks is not None
+                      else abs(proc.create_time() - ident["create_time"]) < 0.01)
+        return same_start and proc.cmdline() == ident["cmdline"] and proc.status() != psutil.STATUS_ZOMBIE
     except (psutil.NoSuchProcess, psutil.AccessDenied, KeyError, TypeError):
         return False
 

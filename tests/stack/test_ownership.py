@@ -18,8 +18,15 @@ def bystander():
     proc.wait(timeout=10)
 
 
+def test_a_process_is_still_ours_when_the_wall_clock_is_stepped(bystander):
+    """Its start is compared in clock ticks since boot: a wall-clock step moves psutil's create_time (seen on these
+    machines during a long suite: a stack's API judged 'not ours' and left running), not the ticks."""
+    ident = identity(bystander.pid)
+    assert still_ours({**ident, "create_time": ident["create_time"] + 5.0})
+
+
 @pytest.mark.parametrize("forge", [
-    lambda ident: {**ident, "create_time": ident["create_time"] - 3600},
+    lambda ident: {**ident, "create_time": ident["create_time"] - 3600, "start_ticks": ident["start_ticks"] - 360_000},
     lambda ident: {**ident, "cmdline": ["prometheus", "--config.file=x"]},
     lambda ident: None,
 ], ids=["the pid now belongs to a later process", "the pid runs another command", "a state file with a bare pid"])
