@@ -178,15 +178,18 @@ def capacity_change(baseline: dict | None, current: dict | None) -> dict:
     return {"baseline_rps": old, "current_rps": new, "verdict": verdict}
 
 
+def bracket(low: float | None, high: float | None) -> str:
+    """A capacity interval as text, an unknown end as ?: `[40, 49]`, `[110, ?]`."""
+    return f"[{'?' if low is None else f'{low:g}'}, {'?' if high is None else f'{high:g}'}]"
+
+
 def summary(comparison: dict) -> list[str]:
     """The comparison in two lines: the capacity's intervals, and which figures moved beyond noise, by direction."""
-    def interval(pair):
-        return f"[{'?' if pair[0] is None else f'{pair[0]:g}'}, {'?' if pair[1] is None else f'{pair[1]:g}'}]"
     out = []
     cap = comparison.get("capacity")
     if cap:
-        out.append(f"Against baseline {comparison['run']}: capacity {interval(cap['baseline_rps'])} -> "
-                   f"{interval(cap['current_rps'])} req/s: {cap['verdict']}")
+        out.append(f"Against baseline {comparison['run']}: capacity {bracket(*cap['baseline_rps'])} -> "
+                   f"{bracket(*cap['current_rps'])} req/s: {cap['verdict']}")
     moved: dict[str, dict[str, list[str]]] = {"improved": {}, "regressed": {}}
     for row in comparison["stages"]:
         for name, f in row["figures"].items():

@@ -12,10 +12,10 @@ def headline(report: dict) -> list[str]:
     v, cap = report["verdict"], report["capacity"]
     lines = [f"Verdict: {v['status'].upper()} (exit {v['exit_code']}): {v['reason']}"]
     low, high = cap.get("interval_rps") or (cap["highest_passing_rps"], None)
-    basis = "offered" if cap.get("rates") == "offered" else "req/s"
+    offered = " offered" if cap.get("rates") == "offered" else ""
     if cap["highest_passing_stage"] and high:
-        lines.append(f"Capacity: in [{low:g}, {high:g}] req/s {basis if basis == 'offered' else ''}".rstrip()
-                     + f" (width {cap['width']:.0%} of its low end): {cap['highest_passing_stage']} met every objective "
+        lines.append(f"Capacity: in [{low:g}, {high:g}] req/s{offered}"
+                     f" (width {cap['width']:.0%} of its low end): {cap['highest_passing_stage']} met every objective "
                      f"with confidence, {cap['lowest_failing_stage']} failed one with confidence")
     elif cap["highest_passing_stage"]:
         lines.append(f"Capacity: stage {cap['highest_passing_stage']} met every objective with confidence at "

@@ -9,6 +9,7 @@ from pathlib import Path
 import plotly.graph_objects as go
 from markupsafe import escape
 
+from slo.baseline import bracket
 from slo.html_page import render as render_page
 from slo.report_charts import chart
 from slo.report_tables import Cell, Table
@@ -99,8 +100,7 @@ def _across_runs(rows: list[dict], key: str, title: str, unit: str, slo_key: str
 
 
 def _interval_text(row: dict, key: str, high_key: str, unit: str) -> str:
-    low, high = row.get(key), row.get(high_key)
-    return f"<br>in [{'?' if low is None else f'{low:g}'}, {'?' if high is None else f'{high:g}'}] {unit}"
+    return f"<br>in {bracket(row.get(key), row.get(high_key))} {unit}"
 
 
 def _change_table(found: list[dict]) -> Table:
@@ -141,7 +141,7 @@ def _capacity_cell(row: dict) -> str:
     low, high = row["capacity_rps"], row.get("capacity_high_rps")
     if low is None:
         return f"below {high:g} req/s" if high else "none"
-    return f"[{low:g}, {'?' if high is None else f'{high:g}'}] req/s ({row['capacity_stage']})"
+    return f"{bracket(low, high)} req/s ({row['capacity_stage']})"
 
 
 def write_index(results: Path) -> Path:
