@@ -138,7 +138,8 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[st
         client = {**(logged or {}), "model": kind}
         enough = server["requests"] >= spec.min_samples
         evidence = evidence_of(entry, spec.metrics.status_label, spec.confidence_level, scrape_s, st["measure_from"],
-                               st["end"], poisson_arrivals=kind == "open" and tl.get("arrival", "poisson") == "poisson")
+                               st["end"], poisson_arrivals=kind == "open" and tl.get("arrival", "poisson") == "poisson",
+                               declared_deff=spec.design_effect)
         objectives = [judge_objective(o, server, st.get("offered_rps"), enough, client, evidence)
                       for o in spec.objectives]
         server["per_scrape"] = per_scrape(evidence.bucket_blocks, evidence.mean_blocks, list(REPORT_QUANTILES))

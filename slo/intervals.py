@@ -3,7 +3,7 @@ decision that interval supports (pass, fail or inconclusive)."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from slo import blocks as blocks_mod, confidence as ci
 from slo.confidence import Blocks
@@ -23,16 +23,23 @@ class Evidence:
     error_blocks: Blocks | None = None
     mean_blocks: Blocks | None = None
     poisson_arrivals: bool = False
+    declared_deff: float = 1.0                       # the SLO file's design_effect
+
+
+def with_level(ev: Evidence, level: float) -> Evidence:
+    """The same evidence judged at another level (the family policy asks each test at its own)."""
+    return replace(ev, level=level)
 
 
 def evidence_of(entry: dict, status_label: str, level: float, scrape_s: float, start: float, end: float,
-                poisson_arrivals: bool = False) -> Evidence:
+                poisson_arrivals: bool = False, declared_deff: float = 1.0) -> Evidence:
     a = entry["answers"]
     buckets = bucket_counts(a)
     by_edge = blocks_mod.bucket_increments(a.get("latency_bucket_samples"), start, end)
     return Evidence(level, entry["window_s"], scrape_s, buckets, by_edge,
                     blocks_mod.of_statuses(a.get("requests_samples"), start, end, status_label),
-                    blocks_mod.of_sums(a.get("latency_sum_samples"), by_edge, start, end), poisson_arrivals)
+                    blocks_mod.of_sums(a.get("latency_sum_samples"), by_edge, start, end), poisson_arrivals,
+                    declared_deff)
 
 
 def _undecided(ev: Evidence, why: str) -> dict:
@@ -83,8 +90,10 @@ def quantile(o: LatencyQuantile, ev: Evidence) -> dict:
     _, fewer, b_fewer = _counts(ev, upper)    # slower than the upper edge: at most those over t
     if n <= 0:
         return _undecided(ev, "no requests in the window")
-    deff = max(ci.design_effect(b) for b in (b_more, b_fewer) if b is not None) if (b_more or b_fewer) else 1.0
-    low, high = ci.share_interval(fewer, n, ev.level, deff)[0], ci.share_interval(more, n, ev.level, deff)[1]
+    dep = max((ci.dependence(b, ev.level, ev.declared_deff) for b in (b_more, b_fewer)),
+              key=lambda d: d.deff)
+    deff = dep.deff
+    low, high = ci.share_interval(fewer, n, ev.level, dep)[0], ci.share_interval(more, n, ev.level, dep)[1]
     plain = ci.clopper_pearson(fewer, n, ev.level)[0], ci.clopper_pearson(more, n, ev.level)[1]
     source = "exact counts between the window's first and last scrape" if b_more is not None else \
         "counts from increase() over the window (extrapolated to its edges; no per-scrape samples)"
@@ -94,17 +103,17 @@ def quantile(o: LatencyQuantile, ev: Evidence) -> dict:
     out = {"level": ev.level, "low": round(low, 6), "high": round(high, 6), "limit": round(allowed, 6),
            "terms": f"share of requests {where}", "requests": round(n), "counted": round(more) if exact is not None
            else [round(fewer), round(more)], "bracketed": exact is None,
-           "method": f"Clopper-Pearson on {source}" + (f", at the effective size n/{deff:.2f} (design effect of "
-                                                      "per-scrape blocks)" if deff > 1 else ""),
-           "design_effect": round(deff, 3), "widened_by": round((high - low) / (plain[1] - plain[0]), 3)
+           "method": f"Clopper-Pearson on {source}, at the effective size n/{dep.divisor:.2f}",
+           "assumes": dep.assumes(), "design_effect": round(deff, 3), "blocks": dep.blocks,
+           "widened_by": round((high - low) / (plain[1] - plain[0]), 3)
            if plain[1] > plain[0] else 1.0}
     out["decision"] = ci.decide(low, high, allowed)
     if out["decision"] == "inconclusive":
         rate = n / ev.window_s if ev.window_s else None
         if more / n < allowed:
-            _needed(out, more / n, allowed, ev.level, deff, rate, n, high - more / n)
+            _needed(out, more / n, allowed, ev.level, dep.divisor, rate, n, high - more / n)
         elif fewer / n > allowed:
-            _needed(out, fewer / n, allowed, ev.level, deff, rate, n, fewer / n - low)
+            _needed(out, fewer / n, allowed, ev.level, dep.divisor, rate, n, fewer / n - low)
         else:
             out.update(requests_needed=None, seconds_needed=None)
     return out
@@ -115,7 +124,7 @@ def mean(o: LatencyMean, ev: Evidence, measured_ms: float | None) -> dict:
     if measured_ms is None or n <= 0:
         return _undecided(ev, "no requests in the window")
     bound = ci.histogram_variance_bound(ev.buckets, measured_ms / 1000)
-    low, high, method, se = ci.mean_interval(ev.mean_blocks, measured_ms / 1000, n, ev.level, bound)
+    low, high, method, se = ci.mean_interval(ev.mean_blocks, measured_ms / 1000, n, ev.level, bound, ev.declared_deff)
     out = {"level": ev.level, "low": round(1000 * low, 3), "high": round(1000 * high, 3), "limit": o.threshold_ms,
            "terms": "mean latency (ms)", "method": method}
     out["decision"] = ci.decide(out["low"], out["high"], o.threshold_ms) if se is not None else "inconclusive"
@@ -137,16 +146,17 @@ def error_ratio(o: ErrorRatio, ev: Evidence, server: dict) -> dict:
     if o.max_ratio == 0:
         return {**base, "low": x / n, "high": x / n, "method": "exact: no error is allowed, and every one is counted",
                 "decision": "pass" if x == 0 else "fail"}
-    deff = ci.design_effect(b) if b else 1.0
-    low, high = ci.share_interval(x, n, ev.level, deff)
-    out = {**base, "low": round(low, 6), "high": round(high, 6), "design_effect": round(deff, 3),
+    dep = ci.dependence(b, ev.level, ev.declared_deff)
+    low, high = ci.share_interval(x, n, ev.level, dep)
+    out = {**base, "low": round(low, 6), "high": round(high, 6), "design_effect": round(dep.deff, 3),
+           "blocks": dep.blocks, "assumes": dep.assumes(),
            "method": "Clopper-Pearson on " + ("exact per-scrape counts of the request counter" if b else
                                               "counts from increase() over the window")
-           + (f", at the effective size n/{deff:.2f}" if deff > 1 else ""),
+           + f", at the effective size n/{dep.divisor:.2f}",
            "decision": ci.decide(low, high, o.max_ratio)}
     if out["decision"] == "inconclusive":
         share = x / n
-        _needed(out, share, o.max_ratio, ev.level, deff, n / ev.window_s if ev.window_s else None, n,
+        _needed(out, share, o.max_ratio, ev.level, dep.divisor, n / ev.window_s if ev.window_s else None, n,
                 high - share if share < o.max_ratio else share - low)
     return out
 
@@ -206,10 +216,12 @@ def sli(o: RatioSli | ThresholdSli, ev: Evidence, figures: dict) -> dict:
         return {"level": ev.level, "low": share, "high": share, "terms": "share of good events", "decision":
                 ci.decide(share, share, o.target, higher_is_worse=False),
                 "method": "the query gives a share without counts: no interval (a point verdict)"}
-    bad_low, bad_high = ci.clopper_pearson((1 - share) * n, n, ev.level)
+    d = ev.declared_deff   # events counted by the team's query: no blocks, independence but for the declared deff
+    bad_low, bad_high = ci.clopper_pearson((1 - share) * n / d, n / d, ev.level)
     low, high = 1 - bad_high, 1 - bad_low
     out = {"level": ev.level, "low": round(low, 6), "high": round(high, 6), "limit": o.target,
-           "terms": "share of good events", "method": f"Clopper-Pearson on {what} (independence assumed)",
+           "terms": "share of good events", "method": f"Clopper-Pearson on {what}",
+           "assumes": "events independent" + (f" but for the declared design effect {d:g}" if d > 1 else ""),
            "decision": ci.decide(low, high, o.target, higher_is_worse=False)}
     if isinstance(o, ThresholdSli):
         # Every scrape of the window was evaluated: the share is observed (a census), like availability; the
@@ -218,7 +230,7 @@ def sli(o: RatioSli | ThresholdSli, ev: Evidence, figures: dict) -> dict:
                    method=f"a census of {what}: the verdict is observed; the interval is what they support "
                           "about the share of time (Clopper-Pearson)")
     elif out["decision"] == "inconclusive":
-        _needed(out, 1 - share, 1 - o.target, ev.level, 1.0, n / ev.window_s if ev.window_s else None, n,
+        _needed(out, 1 - share, 1 - o.target, ev.level, d, n / ev.window_s if ev.window_s else None, n,
                 (high - share) if share < o.target else (share - low))
     return out
 

@@ -188,6 +188,12 @@ class SloSpec(_Strict):
     reconciliation_tolerance: float = Field(0.02, gt=0, lt=1)  # allowed relative gap between counts
     # Every verdict is decided by an interval at this level: PASS and FAIL only when the whole interval agrees.
     confidence_level: float = Field(0.95, ge=0.5, lt=1)
+    # How much bursts inflate a share's variance beyond what one window's scrape blocks can show (rare bursts: a
+    # window holding none shows no variance); 1 assumes nothing beyond what each window measures.
+    design_effect: float = Field(1.0, ge=1)
+    # How a run's many tests combine: holm keeps the chance of any false FAIL (or false "regressed") across the
+    # run's gated tests at 1 - confidence_level / 2; none decides each test at that level alone.
+    family: Literal["holm", "none"] = "holm"
     # Kept so older SLO files still load: the confidence interval now decides when a quantile has enough data.
     min_tail_samples: int = Field(10, ge=1)
 

@@ -47,7 +47,8 @@ def current_rows(prometheus_url: str, spec, profile, wall_start: float, now: flo
     server = server_figures(entry, spec.metrics.status_label, sorted(set(quantiles)), scrape_interval_s)
     enough = server["requests"] >= spec.min_samples
     evidence = evidence_of(entry, spec.metrics.status_label, spec.confidence_level, scrape_interval_s, start, end,
-                           poisson_arrivals=profile.kind == "open" and profile.arrival == "poisson")
+                           poisson_arrivals=profile.kind == "open" and profile.arrival == "poisson",
+                           declared_deff=spec.design_effect)
     rows = []
     for o in spec.objectives:
         j = judge_objective(o, server, window.offered_rps, enough, evidence=evidence)

@@ -1,5 +1,8 @@
 """Verdict logic, table-driven, on synthetic Prometheus answers."""
+import math
+
 import pytest
+from scipy import stats
 
 from tests.slos import LINEAR_SLO
 from tests.slo.fakes import evaluate_run as evaluate
@@ -107,12 +110,19 @@ def test_no_sentence_when_the_tail_is_fine(tmp_path):
     assert report["sentences"] == []
 
 
-@pytest.mark.parametrize("n, expected, needed", [(300, "inconclusive", 368), (400, "pass", None)],
-                         ids=["300 fast requests cannot prove a p99", "400 fast requests can (the zero-count minimum at 95 %: 368)"])
+# None slow of n: the zero-count minimum at 95 % is 368 independent requests; measured over the window's 30 scrape
+# blocks (t with 29 df, Korn and Graubard), 368 x (t / z)^2 = 401.
+ZERO_COUNT_30_BLOCKS = math.ceil(368 * (stats.t.ppf(0.975, 29) / stats.norm.ppf(0.975)) ** 2)
+
+
+@pytest.mark.parametrize("n, expected, needed", [(300, "inconclusive", ZERO_COUNT_30_BLOCKS), (420, "pass", None)],
+                         ids=["300 fast requests cannot prove a p99",
+                              "420 fast requests can (the zero-count minimum at 95 % over 30 blocks: 401)"])
 def test_a_stage_too_short_to_decide_its_p99_says_how_many_requests_would(tmp_path, n, expected, needed):
     report = _judge(tmp_path, [{"name": "s1", "offered_rps": None, "latencies": steady(2, n=n)}])
     p99 = {o["name"]: o for o in report["stages"][0]["objectives"]}["p99"]
     assert p99["status"] == expected and _status(report)["p50"] == "pass"
+    assert p99["confidence"]["blocks"] == 30
     assert p99["confidence"].get("requests_needed") == needed
     if needed:  # n requests over the 30 s window: the stage needs needed / (n / 30) seconds
         assert p99["confidence"]["seconds_needed"] == pytest.approx(needed / (n / 30), abs=0.1)
