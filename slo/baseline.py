@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from slo import family
 from slo.figures import availability
 from slo.noise import judge_change, judge_counts
 from slo.promql import series_rate_window_s
@@ -80,10 +81,15 @@ def samples(reports: list[dict], stage_name: str, figure: str) -> list[float]:
     return out
 
 
+ENOUGH_REPEATS = 10  # a spread measured over fewer runs is too rough to replace a larger declared one
+
+
 def run_spread(baseline: list[dict], current: list[dict], stage_name: str, figure: str,
-               spec: SloSpec) -> tuple[float, str]:
-    """The relative spread of a figure between identical runs: measured across the repeats of either side (the
-    larger coefficient of variation), else the SLO file's baseline.run_to_run."""
+               spec: SloSpec) -> tuple[float, str, int | None]:
+    """The relative spread of a figure between identical runs and its degrees of freedom (None: declared, taken as
+    known): measured across the repeats of either side (the larger coefficient of variation), never below the SLO
+    file's baseline.run_to_run unless at least ENOUGH_REPEATS runs measured it."""
+    declared = spec.baseline.run_to_run.get(figure, 0.0)
     measured = []
     for side in (baseline, current):
         values = [GETTERS[figure](st) for r in side for st in r["stages"] if st["name"] == stage_name]
@@ -91,10 +97,20 @@ def run_spread(baseline: list[dict], current: list[dict], stage_name: str, figur
         if len(values) >= 2 and sum(values):
             mean = sum(values) / len(values)
             sd = (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5
-            measured.append(sd / abs(mean))
-    if measured:
-        return max(measured), f"measured across {max(len(baseline), len(current))} repeats"
-    return spec.baseline.run_to_run.get(figure, 0.0), "assumed: baseline.run_to_run; measure it with --repeat"
+            measured.append((sd / abs(mean), len(values)))
+    if not measured:
+        return declared, "assumed: baseline.run_to_run; measure it with --repeat", None
+    cv, runs = max(measured)
+    if runs < ENOUGH_REPEATS and cv < declared:
+        return declared, f"declared; the {cv:.0%} measured across {runs} repeats is too rough to go below it", None
+    return cv, f"measured across {runs} repeats (t with {runs - 1} df)", runs - 1
+
+
+def _error_deff(reports: list[dict], stage_name: str) -> float:
+    """The largest design effect the error-ratio objective measured in this stage of these runs (1 without one)."""
+    found = [o["confidence"].get("design_effect") or 1.0 for r in reports for st in r["stages"]
+             if st["name"] == stage_name for o in st["objectives"] if o["kind"] == "error_ratio"]
+    return max(found, default=1.0)
 
 
 def _counts(reports: list[dict], stage_name: str) -> tuple[float, float]:
@@ -102,13 +118,60 @@ def _counts(reports: list[dict], stage_name: str) -> tuple[float, float]:
     return sum(s["server"].get("errors_5xx") or 0 for s in stages), sum(s["server"].get("requests") or 0 for s in stages)
 
 
+def _judge(name: str, s: dict, b: dict, current: list[dict], baseline: list[dict], spec: SloSpec,
+           level: float) -> tuple[dict, object]:
+    """One figure of one stage against the baseline: its test, and the test as a function of the level (for the
+    family policy), or None where nothing is sampled."""
+    limit = spec.baseline.max_regression.get(name)
+    higher_is_worse = BASELINE_FIGURES[name] == "higher is worse"
+    if name in SAMPLED:
+        spread, source, df = run_spread(baseline, current, s["name"], name, spec)
+        args = (samples(baseline, s["name"], name), samples(current, s["name"], name), limit, higher_is_worse)
+        return (judge_change(*args, level, spread, source, df),
+                lambda lv: judge_change(*args, lv, spread, source, df))
+    if name == "error_ratio":
+        args = (_counts(baseline, s["name"]), _counts(current, s["name"]), limit)
+        spread = run_spread(baseline, current, s["name"], name, spec)[0]
+        deffs = (_error_deff(baseline, s["name"]), _error_deff(current, s["name"]))
+        return (judge_counts(*args, level, spread, deffs),
+                lambda lv: judge_counts(*args, lv, spread, deffs))
+    worse = regression(name, GETTERS[name](b), GETTERS[name](s))  # availability: observed over every scrape
+    return {"verdict": "regressed" if worse and worse > (limit or 0.0) else "no regression",
+            "relative": {"shift": worse}, "p_value": 0.0,
+            "method": "observed: the lowest share up over every scrape of the window"}, None
+
+
+def _failure(stage: str, name: str, test: dict, limit: float) -> str:
+    rel, sign = (test.get("relative") or {}), (1 if BASELINE_FIGURES[name] == "higher is worse" else -1)
+    bounded = rel.get("low") is not None and rel.get("high") is not None
+    worse = sorted(sign * rel[k] for k in ("low", "high")) if bounded else None
+    how = (f"by {sign * rel['shift']:.1%} [{worse[0]:.1%}, {worse[1]:.1%}]" if worse
+           else f"by {rel['shift']:.1%}" if rel.get("shift") is not None else "from none")
+    return (f"stage {stage}: {name} worse {how} than the baseline, beyond noise (p = {test['p_value']:.2g}; "
+            f"smallest change that matters {limit:.0%})")
+
+
+def _untested(stage: str, name: str, test: dict, limit: float) -> str:
+    """A criterion the file names is never skipped in silence: undecided, the run cannot pass on it."""
+    rel = test.get("relative") or {}
+    if (test.get("family") or {}).get("kept") is False:
+        return (f"baseline criterion {name} in {stage}: regressed alone (p = {test['family']['p_value']:.2g}), but "
+                f"not at the level a family of {test['family']['tests']} criteria asks of it "
+                f"({test['family']['level_used']:.2g}, Holm)")
+    if rel.get("low") is not None and rel.get("high") is not None:
+        return (f"baseline criterion {name} in {stage}: cannot tell, its change [{rel['low']:+.1%}, "
+                f"{rel['high']:+.1%}] straddles the {limit:.0%} limit; {test.get('advice') or ''}").rstrip("; ")
+    return f"baseline criterion {name} in {stage} cannot be tested: {test['method']}"
+
+
 def compare(current: list[dict], baseline: list[dict], spec: SloSpec) -> tuple[dict, list[str]]:
     """Each figure of each gated stage against the baseline's stage of the same name: regressed only when the
     change is beyond what noise explains (slo/noise.py), and by more than the SLO file's max_regression, the
-    smallest change that matters. Either side may be several runs (repeats): their samples are pooled."""
+    smallest change that matters; the gated criteria are one family (the SLO file's policy). Either side may be
+    several runs (repeats): their samples are pooled."""
     level = spec.confidence_level
     base_by_name = {s["name"]: s for s in baseline[0]["stages"]}
-    rows, failures, untested = [], [], []
+    rows, criteria = [], []
     for s in current[0]["stages"]:
         b = base_by_name.get(s["name"])
         if b is None:
@@ -116,45 +179,29 @@ def compare(current: list[dict], baseline: list[dict], spec: SloSpec) -> tuple[d
         changes = {}
         for name, get in GETTERS.items():
             cur, old = get(s), get(b)
-            limit = spec.baseline.max_regression.get(name)
-            higher_is_worse = BASELINE_FIGURES[name] == "higher is worse"
-            if name in SAMPLED:
-                spread, source = run_spread(baseline, current, s["name"], name, spec)
-                test = judge_change(samples(baseline, s["name"], name), samples(current, s["name"], name), limit,
-                                    higher_is_worse, level, spread, source)
-            elif name == "error_ratio":
-                test = judge_counts(_counts(baseline, s["name"]), _counts(current, s["name"]), limit, level)
-            else:  # availability: every scrape seen, so a lower share is observed, not sampled
-                worse = regression(name, old, cur)
-                test = {"verdict": "regressed" if worse and worse > (limit or 0.0) else "no regression",
-                        "relative": {"shift": worse}, "p_value": 0.0,
-                        "method": "observed: the lowest share up over every scrape of the window"}
+            test, at_level = _judge(name, s, b, current, baseline, spec, level)
             changes[name] = {"baseline": old, "current": cur, "direction": BASELINE_FIGURES[name],
                              "change": round((cur - old) / old, 4) if cur is not None and old else None,
                              "regression": regression(name, old, cur), **test}
-            if name in spec.baseline.max_regression and s["gated"] and test["verdict"] == "regressed":
-                rel, sign = (test.get("relative") or {}), (1 if higher_is_worse or name not in SAMPLED else -1)
-                worse = sorted(sign * rel[k] for k in ("low", "high")) if rel.get("low") is not None else None
-                how = (f"by {sign * rel['shift']:.1%} [{worse[0]:.1%}, {worse[1]:.1%}]" if worse
-                       else f"by {rel['shift']:.1%}" if rel.get("shift") is not None else "from none")
-                failures.append(f"stage {s['name']}: {name} worse {how} than the baseline, beyond noise "
-                                f"(p = {test['p_value']:.2g}; smallest change that matters "
-                                f"{spec.baseline.max_regression[name]:.0%})")
-            if name in spec.baseline.max_regression and s["gated"] and test["verdict"] == "cannot tell":
-                # A criterion the file names is never skipped in silence: undecided, the run cannot pass on it.
-                rel = test.get("relative") or {}
-                if rel.get("low") is not None:
-                    untested.append(f"baseline criterion {name} in {s['name']}: cannot tell, its change "
-                                    f"[{rel['low']:+.1%}, {rel['high']:+.1%}] straddles the {limit:.0%} limit; "
-                                    f"{test.get('advice') or ''}".rstrip("; "))
-                else:
-                    untested.append(f"baseline criterion {name} in {s['name']} cannot be tested: {test['method']}")
+            if name in spec.baseline.max_regression and s["gated"]:
+                criteria.append((s["name"], name, changes[name], at_level))
         rows.append({"stage": s["name"], "figures": changes})
+    candidates = [(test, lambda lv, f=at_level: f(lv)["verdict"] == "regressed")
+                  for _, _, test, at_level in criteria if test["verdict"] == "regressed" and at_level]
+    fam = family.apply(spec.family, len(criteria), candidates, level)
+    failures, untested = [], []
+    for stage, name, test, _ in criteria:
+        if (test.get("family") or {}).get("kept") is False:
+            test["verdict"] = "cannot tell"
+        if test["verdict"] == "regressed":
+            failures.append(_failure(stage, name, test, spec.baseline.max_regression[name]))
+        elif test["verdict"] == "cannot tell":
+            untested.append(_untested(stage, name, test, spec.baseline.max_regression[name]))
     models = {baseline[0]["stages"][0]["client"].get("model", "closed") if baseline[0]["stages"] else None,
               current[0]["stages"][0]["client"].get("model", "closed") if current[0]["stages"] else None} - {None}
     note = MODELS_NOTE if len(models) > 1 else None
     return {"run": baseline[0]["run"]["id"], "runs": [r["run"]["id"] for r in baseline], "level": level,
-            "stages": rows, "failures": failures, "untested": untested, "models_note": note,
+            "stages": rows, "failures": failures, "untested": untested, "models_note": note, "family": fam,
             "capacity": capacity_change(baseline[0].get("capacity"), current[0].get("capacity")),
             "models": {"baseline": _model_of(baseline[0]), "current": _model_of(current[0])}}, failures
 

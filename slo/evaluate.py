@@ -3,18 +3,19 @@ from __future__ import annotations
 
 import math
 import time
+from functools import partial
 from pathlib import Path
 
-from slo import accuracy, collect as collect_mod
+from slo import accuracy, collect as collect_mod, family
 from slo.baseline import compare
 from slo.blocks import per_scrape
-from slo.intervals import evidence_of
+from slo.intervals import evidence_of, with_level
 from slo.figures import bucket_counts, replica_figures, server_figures, sli_figures
 from slo.series import server_series
 from slo.serving import knee_sentences, predicted_saturation, saturation_check, servers_of, stage_serving
 from slo.spec import LatencyQuantile, RatioSli, SloSpec, ThresholdSli
-from slo.verdict import (capacity, clocks, collapsed, completeness, is_gated, judge_objective, mean_hides_tail,
-                         run_verdict, stage_status)
+from slo.verdict import (JUDGED, capacity, clocks, collapsed, completeness, is_gated, judge_objective,
+                         mean_hides_tail, run_verdict, stage_status)
 
 SCHEMA_VERSION = 1
 REPORT_QUANTILES = (0.5, 0.95, 0.99)
@@ -125,8 +126,7 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[st
     scrape_s = float(raw.get("scrape_interval_s", 1.0))
     kind = tl.get("kind", "closed")
     endpoint = spec.metrics.selector.get("endpoint")
-    stages = []
-    sentences = []
+    stages, sentences, tests = [], [], []
     for st in tl["stages"]:
         entry = raw_by_name.get(st["name"])
         if entry is None:
@@ -142,14 +142,16 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[st
                                declared_deff=spec.design_effect)
         objectives = [judge_objective(o, server, st.get("offered_rps"), enough, client, evidence)
                       for o in spec.objectives]
+        rejudge = partial(judge_objective, server=server, offered_rps=st.get("offered_rps"), enough=enough,
+                          client=client)
+        tests += [(row, o, rejudge, evidence) for row, o in zip(objectives, spec.objectives)] if is_gated(spec, st) \
+            else []
         server["per_scrape"] = per_scrape(evidence.bucket_blocks, evidence.mean_blocks, list(REPORT_QUANTILES))
         stage = {"index": st["index"], "name": st["name"], "users": st["users"], "offered_rps": st.get("offered_rps"),
                  "began": st.get("start", st["measure_from"]),
                  "window": {"start": st["measure_from"], "end": st["end"], "seconds": entry["window_s"]},
                  "completed": st["completed"], "gated": is_gated(spec, st), "server": server, "client": client,
                  "gap": explain_gap(client, server), "objectives": objectives}
-        stage["status"] = stage_status(objectives)
-        stage["collapsed"] = collapsed(stage)
         server["serving"] = stage_serving(entry, server)
         if not st["completed"]:
             server["notes"].append("the stage was cut short (the run stopped during it)")
@@ -174,12 +176,13 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[st
             server["notes"].extend(distrust)
             stage["reconciliation"] = {**stage["reconciliation"], "ok": False,
                                        "flagged": [*stage["reconciliation"].get("flagged", []), *distrust]}
-        sentences += mean_hides_tail(st["name"], objectives)
-        stage["client_breaks"] = client_tail_breaks(stage)
-        sentences += stage["client_breaks"]
-        sentences += _down_sentences(stage)
         stages.append(stage)
 
+    family = holm_on_gated(spec, stages, tests)
+    for stage in stages:  # after the family policy: a withdrawn failure is no longer said to fail
+        stage["client_breaks"] = client_tail_breaks(stage)
+        sentences += mean_hides_tail(stage["name"], stage["objectives"]) + stage["client_breaks"] + \
+            _down_sentences(stage)
     cap = capacity(stages)
     predicted = predicted_saturation(stages, servers_of(manifest))
     sentences += knee_sentences(stages, cap, predicted) + saturation_check(predicted, stages, cap["interval_rps"])
@@ -195,6 +198,7 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[st
         "capacity": cap,
         "serving": {"predicted": predicted, "served": ((manifest or {}).get("api") or {}).get("serving")},
         "sentences": sentences,
+        "family": family,
         "baseline": None,
         "reconciliation": _run_reconciliation(stages, spec),
         "replicas": replica_summary(stages, spec),
@@ -209,6 +213,23 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[st
                                     (report["baseline"] or {}).get("untested", []),
                                     (report["clocks"] or {}).get("problems", []))
     return report
+
+
+def holm_on_gated(spec: SloSpec, stages: list[dict], tests: list[tuple]) -> dict:
+    """The SLO file's family policy over the gated objective tests: a FAIL stays only if Holm's step-down keeps it
+    across them all; a withdrawn one becomes inconclusive. Tests are (report row, objective, judge, evidence)."""
+    judged = [t for t in tests if t[0]["status"] in JUDGED]
+    candidates = [(row["confidence"], (lambda level, o=o, judge=judge, ev=ev:
+                                       judge(o, evidence=with_level(ev, level))["confidence"].get("decision") == "fail"))
+                  for row, o, judge, ev in judged if row["status"] == "fail"]
+    result = family.apply(spec.family, len(judged), candidates, spec.confidence_level)
+    for row, *_ in judged:
+        if not (row["confidence"].get("family") or {}).get("kept", True):
+            row["status"] = row["confidence"]["decision"] = "inconclusive"
+    for stage in stages:
+        stage["status"] = stage_status(stage["objectives"])
+        stage["collapsed"] = collapsed(stage)
+    return result
 
 
 def _run_reconciliation(stages: list[dict], spec: SloSpec) -> dict:

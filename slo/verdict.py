@@ -195,6 +195,10 @@ def advice(stage: dict, objective: dict) -> str:
     s4 to about 80 s measured, or repeat it`."""
     c = objective.get("confidence") or {}
     head = f"{objective['name']} in {stage['name']}: {intervals.describe(c)} against {intervals.limit_text(c)}"
+    fam = c.get("family") or {}
+    if fam and not fam.get("kept", True):
+        return (f"{head}: confidently over alone (p = {fam['p_value']:.2g}), but not at the level a family of "
+                f"{fam['tests']} tests asks of it ({fam['level_used']:.2g}, Holm)")
     seconds = c.get("seconds_needed")
     if seconds:
         return f"{head}: lengthen {stage['name']} to about {seconds:.0f} s measured, or repeat it"

@@ -57,10 +57,31 @@ def test_too_few_points_cannot_tell():
     assert noise.judge_change([1, 2, 3], [4, 5, 6], 0.1, True, 0.95)["verdict"] == "cannot tell"
 
 
-@pytest.mark.parametrize("old, new, verdict", [((0, 3000), (30, 3000), "regressed"), ((3, 3000), (4, 3000), "within noise")],
-                         ids=["errors appearing from none", "one more error in 3,000 is noise"])
-def test_error_counts_by_fisher(old, new, verdict):
-    assert noise.judge_counts(old, new, 0.5, 0.95)["verdict"] == verdict
+@pytest.mark.parametrize("old, new, verdict", [
+    ((0, 3000), (30, 3000), "regressed"), ((3, 3000), (4, 3000), "cannot tell"),
+    ((300, 3000), (300, 3000), "no regression"), ((300, 3000), (60, 3000), "improved"),
+    ((0, 3000), (0, 3000), "cannot tell"),
+], ids=["errors appearing from none are regressed", "one more error in 3,000 cannot tell a rise of 50 %",
+        "the same 10 % of errors is no regression of 50 %", "a fifth of the errors is improved",
+        "no error on either side cannot bound a relative change"])
+def test_error_counts_get_the_three_answers(old, new, verdict):
+    got = noise.judge_counts(old, new, 0.5, 0.95)
+    assert got["verdict"] == verdict
+    if verdict == "cannot tell":
+        assert got["advice"]
+
+
+@pytest.mark.parametrize("ratio, burst, deff", [(1.0, 1, 1.0), (1.5, 1, 1.0), (1.5, 5, 5.0)],
+                         ids=["identical runs", "a true rise exactly at the 50 % limit",
+                              "a rise at the limit, errors 5 at a time with their design effect"])
+def test_the_error_ratio_against_a_baseline_is_called_regressed_no_more_often_than_the_level(ratio, burst, deff):
+    rng = np.random.default_rng(burst + int(10 * ratio))
+    trials, called = 2000, 0
+    for _ in range(trials):
+        old = burst * rng.poisson(3000 * 0.01 / burst)
+        new = burst * rng.poisson(3000 * 0.01 * ratio / burst)
+        called += noise.judge_counts((old, 3000), (new, 3000), 0.5, 0.95, deffs=(deff, deff))["verdict"] == "regressed"
+    assert called / trials <= 0.025 + 3 * (0.025 * 0.975 / trials) ** 0.5
 
 
 def _run(tmp_path, name, ms):
