@@ -84,8 +84,8 @@ test: $(MODEL) ## Run the whole test suite (installs Prometheus, nginx, Chromium
 	$(PY) -m pytest -m "not integration" -n 2 $(PYTEST_ARGS)
 	$(PY) -m pytest -m integration --durations=25 $(PYTEST_ARGS)
 
-test-unit: $(MODEL) ## Run the tests that start no process (under a minute)
-	$(PY) -m pytest -m "not integration" -n 2 $(PYTEST_ARGS)
+test-unit: $(MODEL) ## Run the tests that start no process and wait for no clock (under a minute)
+	$(PY) -m pytest -m "not integration and not realtime" -n 2 $(PYTEST_ARGS)
 
 clean: ## Remove the venv, the model, the state folder (not results/)
 	rm -rf $(VENV) models .state *.egg-info

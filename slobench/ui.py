@@ -43,6 +43,9 @@ def ran_profile(run_dir: Path, launched: Profile) -> Profile:
     return Profile.model_validate_json(path.read_text()) if path.is_file() else launched
 
 
+EXIT_NOTHING_JUDGED = 2  # as a run that cannot be judged
+
+
 def serve(settings: HarnessSettings, profile_name: str, profile: Profile, spec: SloSpec, drift_check, log=print,
           max_seconds: float | None = None, slo_path: Path = DEFAULT_SLO_PATH) -> int:
     """Run until Ctrl-C (or max_seconds); judge each test as it stops."""
@@ -73,6 +76,7 @@ def serve(settings: HarnessSettings, profile_name: str, profile: Profile, spec: 
                                           "SLOBENCH_UP_JOB": spec.metrics.up_selector.get("job", "")})
     ui_url = f"http://127.0.0.1:{settings.locust_web_port}"
     judged: set[Path] = set()
+    last_code: int | None = None   # the newest judged test's exit code: stopping before any is no pass
     started = time.time()
     try:
         wait_until(lambda: http_get(ui_url + "/")[0] == 200, 60, "Locust web UI", proc, state_dir / "locust.log")
@@ -93,6 +97,7 @@ def serve(settings: HarnessSettings, profile_name: str, profile: Profile, spec: 
                 report = judge(run_dir, spec, prom, None,
                                (lambda d, out: drift_check(d, db, out_dir=out)) if drift_check else None,
                                scrape=interval, instances=target_scope.instances)
+                last_code = report["verdict"]["exit_code"]
                 point_latest(results, run_dir)
                 write_index(results)
                 for line in headline(report):
@@ -105,4 +110,7 @@ def serve(settings: HarnessSettings, profile_name: str, profile: Profile, spec: 
         locust_run.stop(proc)
         if stack_state:
             local.down(state_dir / "stack", log=lambda *_: None)
-    return 0
+    if last_code is None:
+        log("no test was run from the web UI: nothing was judged")
+        return EXIT_NOTHING_JUDGED
+    return last_code

@@ -17,14 +17,14 @@ def _series(registry) -> int:
     return sum(len(m.samples) for m in registry.collect())
 
 
-def test_ten_thousand_random_paths_leave_the_number_of_series_unchanged(model_path):
+def test_two_thousand_random_paths_leave_the_number_of_series_unchanged(model_path):
     registry = CollectorRegistry()
     rng = random.Random(3)
     with TestClient(create_app(ApiSettings(model_path=model_path), registry)) as client:
         client.get("/nope")  # the unmatched series exists once
         client.post("/nope")
         before = _series(registry)
-        for _ in range(10_000):
+        for _ in range(2_000):  # one path that added a series would show: the count is exact
             path = "/" + "/".join("".join(rng.choices(string.ascii_letters + string.digits + "-_.~%", k=rng.randint(1, 12)))
                                   for _ in range(rng.randint(1, 4)))
             client.request(rng.choice(["GET", "POST"]), path)

@@ -5,6 +5,7 @@ import threading
 import time
 import urllib.request
 
+import pytest
 import uvicorn
 
 from api.protocol import RECEIVED_AT, TimedHttpToolsProtocol
@@ -18,6 +19,7 @@ def test_the_protocol_still_overrides_a_hook_uvicorn_calls():
     assert callable(getattr(HttpToolsProtocol, "on_message_begin", None)), INTERNALS
 
 
+@pytest.mark.realtime
 def test_every_request_carries_when_uvicorn_parsed_it(tmp_path):
     seen = []
 

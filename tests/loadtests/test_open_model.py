@@ -93,6 +93,7 @@ def _dispatch(tmp_path, rate, seconds, max_concurrency, send):
     return counted, timed
 
 
+@pytest.mark.realtime
 def test_sent_plus_dropped_is_the_rate_times_the_window(tmp_path):
     import gevent
     counted, timed = _dispatch(tmp_path, 400, 5, 1000, lambda: gevent.sleep(0.005))
@@ -101,6 +102,7 @@ def test_sent_plus_dropped_is_the_rate_times_the_window(tmp_path):
     assert len(timed) == counted["sent"]
 
 
+@pytest.mark.realtime
 def test_arrivals_beyond_max_concurrency_are_dropped_and_counted(tmp_path):
     import gevent
     peak = {"now": 0, "max": 0}
@@ -116,6 +118,7 @@ def test_arrivals_beyond_max_concurrency_are_dropped_and_counted(tmp_path):
     assert counted["sent"] == pytest.approx(250, rel=0.2) and counted["dropped"] > 1500
 
 
+@pytest.mark.realtime
 def test_latency_is_timed_from_the_intended_start_through_a_stall(tmp_path):
     import time
 

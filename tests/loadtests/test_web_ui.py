@@ -104,7 +104,26 @@ def test_the_start_page_names_the_profile_and_a_profile_picked_there_is_the_one_
     assert (tmp_path / "ui-running.png").stat().st_size > 10_000
     assert (tmp_path / "ui-slo-tab.png").stat().st_size > 10_000
     assert "Traceback" not in out and "Verdict: PASS" in out
+    assert proc.returncode == 0 and "slobench: exit 0" in out  # the newest judged test's code
     assert json.loads((run / "manifest.json").read_text())["slo_file"].endswith("linear.yaml")
     assert not port_in_use(port)
     api_pid = json.loads((run / "manifest.json").read_text())["ran"]["api"]["pid"]
     assert not pid_alive(api_pid)
+
+
+def test_stopped_before_any_test_ran_the_ui_exits_2_having_judged_nothing(tmp_path):
+    """Not a pass about nothing: no test started from the page, no verdict."""
+    (tmp_path / "tinyui.yaml").write_text(PROFILE)
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "slobench", "ui", "--slo", str(LINEAR_SLO), "--profile",
+                             str(tmp_path / "tinyui.yaml")], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "RESULTS_DIR": str(tmp_path / "results"), "LOCUST_WEB_PORT": str(port)})
+    try:
+        wait_until(lambda: http_get(f"http://127.0.0.1:{port}/")[0] == 200, 90, "Locust web UI", proc)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out = proc.communicate(timeout=60)[0]
+    assert proc.returncode == 2, out[-2000:]
+    assert "no test was run from the web UI: nothing was judged" in out and "every gated objective met" not in out
+    assert not port_in_use(port)
