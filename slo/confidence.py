@@ -83,12 +83,17 @@ class Dependence:
                 "declared design effect")
 
 
+def df_factor(blocks: int, level: float) -> float:
+    """Korn and Graubard's (z / t with blocks - 1 df)^2: 1 without two blocks to estimate a variance from."""
+    if blocks < 2:
+        return 1.0
+    return float((stats.norm.ppf(1 - (1 - level) / 2) / stats.t.ppf(1 - (1 - level) / 2, blocks - 1)) ** 2)
+
+
 def dependence(blocks: Blocks | None, level: float, declared: float = 1.0) -> Dependence:
     if blocks is None or len(blocks.n) < 2:
         return Dependence(None, declared, len(blocks.n) if blocks else 0, 1.0)
-    k = len(blocks.n)
-    z, t = stats.norm.ppf(1 - (1 - level) / 2), stats.t.ppf(1 - (1 - level) / 2, k - 1)
-    return Dependence(design_effect(blocks), declared, k, float((z / t) ** 2))
+    return Dependence(design_effect(blocks), declared, len(blocks.n), df_factor(len(blocks.n), level))
 
 
 def share_interval(x: float, n: float, level: float, dep: Dependence | None = None) -> tuple[float, float]:

@@ -29,13 +29,29 @@ def test_each_figure_gets_its_median_range_interval_and_cv(tmp_path):
 
 @pytest.mark.parametrize("shares, status, code", [
     ((0.0, 0.0), "pass", 0), ((0.03, 0.03), "fail", 1), ((0.0, 0.03), "inconclusive", 4),
-], ids=["repeats that all pass pass", "repeats that all fail fail", "a verdict that differs between repeats is inconclusive"])
-def test_one_verdict_for_the_set(tmp_path, shares, status, code):
+    ((0.007, 0.007, 0.007), "pass", 0),
+], ids=["repeats that all pass pass", "repeats that all fail fail",
+        "a confident failure in one run is never hidden behind the others",
+        "three runs each too short to prove 0.7 % under 1 % prove it pooled"])
+def test_one_verdict_for_the_set_from_the_pooled_counts(tmp_path, shares, status, code):
     summary = repeats.summarize([_report(tmp_path, f"r{i}", 2, s) for i, s in enumerate(shares)])
     assert summary["verdict"]["status"] == status and summary["verdict"]["exit_code"] == code
+    p99 = summary["stages"][0]["objectives"]["p99"]
+    assert p99["pooled"]["requests"] == 3000 * len(shares)
+    assert p99["pooled"]["counted"] == sum(round(3000 * s) for s in shares)
+    if len(shares) == 3:  # each alone: 21 of 3,000 cannot be told from 1 %
+        assert p99["per_run"] == ["inconclusive"] * 3 and p99["pooled"]["high"] < 0.01
     if status == "inconclusive":
-        assert summary["stages"][0]["objectives"]["p99"] == {"status": "inconclusive", "per_run": ["pass", "fail"]}
-        assert "p99 in s1 (pass, fail)" in summary["verdict"]["reason"]
+        assert p99["per_run"] == ["pass", "fail"] and p99["status"] != "fail"
+        assert "p99 in s1 failed in run(s) r1" in summary["verdict"]["reason"]
+        assert "confident verdicts disagree between runs (pass, fail)" in summary["verdict"]["warnings"][0]
+
+
+def test_a_repeat_that_did_not_run_to_its_end_makes_the_set_incomplete(tmp_path):
+    reports = [_report(tmp_path, f"r{i}", 2) for i in range(2)]
+    reports[1]["verdict"] = {"status": "incomplete", "exit_code": 5, "reason": "Locust was lost"}
+    verdict = repeats.summarize(reports)["verdict"]
+    assert verdict["exit_code"] == 5 and verdict["reason"] == "repeat(s) r1 did not run to their end"
 
 
 def test_a_repeat_set_is_a_baseline_of_all_its_runs(tmp_path):
