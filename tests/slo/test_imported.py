@@ -24,12 +24,6 @@ def test_the_examples_map_onto_objectives(path, expected):
     assert {o.name: (o.kind, o.target) for o in spec.objectives} == expected
 
 
-def test_a_counter_selector_is_summed_over_the_stage_window():
-    [availability] = [o for o in load_slo(OPENSLO).objectives if o.name == "predict-availability"]
-    assert isinstance(availability, RatioSli)
-    assert availability.good_query == 'sum(increase(api_requests_total{job="api",endpoint="/predict",status!~"5.."}[{{window}}]))'
-
-
 def test_a_sloth_window_template_becomes_the_stage_window():
     [availability] = [o for o in load_slo(SLOTH).objectives if o.name == "predict-availability"]
     assert "[{{window}}]" in availability.bad_query and "{{.window}}" not in availability.bad_query

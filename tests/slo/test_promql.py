@@ -17,18 +17,6 @@ def test_an_empty_window_is_refused():
         window(0)
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("requests_by_status", 'sum by (status) (increase(api_requests_total{endpoint="/predict",job="api"}[30000ms]))'),
-    ("latency_buckets", 'sum by (le) (increase(api_request_latency_seconds_bucket{endpoint="/predict",job="api"}[30000ms]))'),
-    ("quantile_0.99", 'histogram_quantile(0.99, sum by (le) (increase(api_request_latency_seconds_bucket{endpoint="/predict",job="api"}[30000ms])))'),
-    ("up_min", 'min(min_over_time(up{job="api"}[30000ms]))'),
-    ("all_traffic", 'sum(increase(api_requests_total{job="api",endpoint!="/metrics"}[30000ms]))'),
-    ("counter_resets", 'sum(resets(api_requests_total{endpoint="/predict",job="api"}[30000ms]))'),
-], ids=["requests by status", "bucket increases", "a quantile", "availability", "all traffic for throughput", "counter resets"])
-def test_stage_queries(name, expected):
-    assert stage_queries(M, 30, [0.99], start=0)[name] == expected
-
-
 @pytest.mark.parametrize("scrape_s, step", [(1, "1000ms"), (10, "10000ms")], ids=["a 1 s scrape", "a 10 s scrape"])
 def test_found_down_at_looks_only_inside_the_window_at_the_scrape_resolution(scrape_s, step):
     q = stage_queries(M, 30, [], start=1700000000.5, scrape_interval_s=scrape_s)["down_at"]
@@ -41,12 +29,7 @@ def test_edge_samples_reach_two_scrapes_past_each_edge(scrape_s, window_ms):
     assert edge_samples_query(M, 30, scrape_s) == f'api_requests_total{{endpoint="/predict",job="api"}}[{window_ms}ms]'
 
 
-def test_metric_names_and_selectors_come_from_configuration():
-    other = MetricsSpec(requests_total="http_requests_total", latency_histogram="http_duration_seconds",
-                        selector={"route": "/score", "svc": "b"}, up_selector={"job": "scorer"})
-    q = stage_queries(other, 10, [0.5], start=0)
-    assert q["latency_count"] == 'sum(increase(http_duration_seconds_count{job="scorer",route="/score",svc="b"}[10000ms]))'
-    assert q["up_min"] == 'min(min_over_time(up{job="scorer"}[10000ms]))'
+def test_an_empty_selector_is_written_as_braces():
     assert matchers({}) == "{}"
 
 
