@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 
+import psutil
 import pytest
 
 from tests.slos import LINEAR_SLO
@@ -112,7 +113,7 @@ def test_the_start_page_names_the_profile_and_a_profile_picked_there_is_the_one_
 
 
 def test_stopped_before_any_test_ran_the_ui_exits_2_having_judged_nothing(tmp_path):
-    """Not a pass about nothing: no test started from the page, no verdict."""
+    """Not a pass about nothing: no test started from the page, no verdict. And the UI listens on loopback only."""
     (tmp_path / "tinyui.yaml").write_text(PROFILE)
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "slobench", "ui", "--slo", str(LINEAR_SLO), "--profile",
@@ -121,6 +122,9 @@ def test_stopped_before_any_test_ran_the_ui_exits_2_having_judged_nothing(tmp_pa
                             env={**os.environ, "RESULTS_DIR": str(tmp_path / "results"), "LOCUST_WEB_PORT": str(port)})
     try:
         wait_until(lambda: http_get(f"http://127.0.0.1:{port}/")[0] == 200, 90, "Locust web UI", proc)
+        # The web UI listens on loopback only.
+        assert {c.laddr.ip for c in psutil.net_connections(kind="inet")
+                if c.status == psutil.CONN_LISTEN and c.laddr.port == port} == {"127.0.0.1"}
     finally:
         proc.send_signal(signal.SIGTERM)
         out = proc.communicate(timeout=60)[0]

