@@ -22,7 +22,7 @@ SHOTS = {  # file -> (page, the element to shoot, or None for the whole page)
 
 def run_profile(results: Path, profile: str) -> None:
     done = subprocess.run([sys.executable, "-m", "slobench", "loadtest", "--profile", profile], cwd=ROOT,
-                          env={**os.environ, "RESULTS_DIR": str(results)})
+                          env={**os.environ, "RESULTS_DIR": str(results)}, timeout=1800)
     if done.returncode not in (0, 1):
         raise SystemExit(f"the {profile} run could not be judged (exit {done.returncode})")
 

@@ -13,6 +13,7 @@ import pytest
 from tests.slos import LINEAR_SLO
 from stack.procs import ROOT, pid_alive, port_in_use
 from tests import browser
+from tests.reader import Lines
 from tests.profiles import closed_profile
 
 pytestmark = pytest.mark.integration
@@ -46,19 +47,60 @@ def test_the_run_passes_and_prints_a_progress_line_per_stage_and_a_summary(tiny_
     assert len(live) >= 10 and "t2" in live[-1] and "req/s, client p95" in live[-1]
 
 
-@pytest.mark.parametrize("name", ["manifest.json", "stages.json", "locust_stats.csv", "locust_stats_history.csv",
-                                  "locust_report.html", "prometheus_raw.json", "slo_report.json", "slo_report.md",
-                                  "report.html", "junit.xml", "predictions.db", "sent_predictions.db"])
-def test_the_run_folder_is_complete(tiny_run, name):
+def _csv_rows(path) -> list[dict]:
+    import csv
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _rows(path, table: str) -> int:
+    import sqlite3
+    with sqlite3.connect(path) as db:
+        return db.execute(f"select count(*) from {table}").fetchone()[0]
+
+
+def _junit_cases(path) -> set[str]:
+    from xml.etree import ElementTree as ET
+    return {c.get("classname", "") for c in ET.parse(path).iter("testcase")}
+
+
+# Each file of the run folder, read as what it is, against what the run is known to have done: two stages t1 and
+# t2, /predict among other endpoints, the tiny profile.
+FOLDER = [
+    ("stages.json", lambda run: [s["name"] for s in json.loads((run / "stages.json").read_text())["stages"]]
+     == ["t1", "t2"]),
+    ("locust_stats.csv", lambda run: {"/predict", "Aggregated"} <= {r["Name"] for r in _csv_rows(run / "locust_stats.csv")}),
+    ("locust_stats_history.csv", lambda run: len(_csv_rows(run / "locust_stats_history.csv")) >= 10),
+    ("locust_report.html", lambda run: "/predict" in (run / "locust_report.html").read_text()),
+    ("prometheus_raw.json", lambda run: [s["name"] for s in json.loads((run / "prometheus_raw.json").read_text())
+                                         ["stages"]] == ["t1", "t2"]),
+    ("slo_report.md", lambda run: "t1" in (run / "slo_report.md").read_text() and "PASS" in (run / "slo_report.md")
+     .read_text()),
+    ("report.html", lambda run: run.name in (run / "report.html").read_text()),
+    ("junit.xml", lambda run: any("t1" in c for c in _junit_cases(run / "junit.xml"))
+     and any("t2" in c for c in _junit_cases(run / "junit.xml"))),
+    ("predictions.db", lambda run: _rows(run / "predictions.db", "rows") > 1000),
+    ("sent_predictions.db", lambda run: _rows(run / "sent_predictions.db", "rows") > 1000),
+]
+
+
+@pytest.mark.parametrize("name, holds", FOLDER, ids=[f[0] for f in FOLDER])
+def test_each_file_of_the_run_folder_holds_what_the_run_did(tiny_run, name, holds):
     _, run = tiny_run
-    assert (run / name).is_file() and (run / name).stat().st_size > 0
+    assert holds(run), name
 
 
 def test_the_manifest_says_what_ran_where(tiny_run):
+    import importlib.metadata
     _, run = tiny_run
     m = json.loads((run / "manifest.json").read_text())
     assert m["profile"]["name"] == "tiny" and len(m["stages"]["stages"]) == 2
-    assert m["versions"]["locust"] and m["versions"]["prometheus"] and m["git"]["commit"]
+    assert m["versions"]["locust"] == importlib.metadata.version("locust")
+    prom = subprocess.run([shutil.which("prometheus") or "prometheus", "--version"], capture_output=True, text=True,
+                          timeout=30)
+    assert m["versions"]["prometheus"] == (prom.stdout + prom.stderr).splitlines()[0].strip()
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert m["git"]["commit"] == head.stdout.strip()
     assert m["ran"]["api"]["url"].startswith("http://127.0.0.1:") and m["ran"]["prometheus"]["url"].startswith("http://127.0.0.1:")
     assert m["host"]["cpus"] >= 1 and m["finished"] > m["started"]
 
@@ -127,16 +169,11 @@ def test_ctrl_c_stops_cleanly_and_keeps_what_was_collected(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "slobench", "loadtest", "--slo", str(LINEAR_SLO), "--profile", str(profile), "--no-drift"],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env={**os.environ, "RESULTS_DIR": str(tmp_path / "results")}, start_new_session=True)
-    deadline = time.time() + 90
-    lines = []
-    for line in proc.stdout:
-        lines.append(line)
-        if "[slobench] stage 1/2" in line or time.time() > deadline:
-            break
+    lines = Lines(proc)
+    assert lines.until(lambda line: "[slobench] stage 1/2" in line, 90), "".join(lines.seen)
     time.sleep(4)
     os.killpg(proc.pid, signal.SIGINT)
-    out = "".join(lines) + proc.stdout.read()
-    proc.wait(timeout=60)
+    out = lines.rest(timeout=60)
     assert "Traceback" not in out
     assert "interrupted" in out
     run = (tmp_path / "results" / "latest").resolve()
@@ -209,29 +246,6 @@ def test_more_generator_processes_send_their_figures_to_the_master_and_nothing_i
         assert len(workers) == 2 and all(w["requests"] > 0 and w["cpu_cores"] is not None for w in workers.values())
 
 
-def test_any_running_target_is_judged_and_left_running(tmp_path):
-    from stack import local
-    from stack.settings import StackSettings
-
-    profile = tmp_path / "tiny.yaml"
-    profile.write_text(TINY)
-    state = local.up(StackSettings(state_dir=tmp_path / "stack", rules_file=None), ephemeral_ports=True,
-                     log=lambda *_: None)
-    try:
-        done = _run(tmp_path, str(profile), TARGET_URL=state.api_url, PROMETHEUS_URL=state.prometheus_url)
-        assert done.returncode == 0, done.stdout + done.stderr
-        run = (tmp_path / "results" / "latest").resolve()
-        m = json.loads((run / "manifest.json").read_text())
-        assert m["ran"]["api"]["started_here"] is False and m["ran"]["api"]["url"] == state.api_url
-        assert pid_alive(state.api_pid) and pid_alive(state.prometheus_pid)
-        drift = json.loads((run / "slo_report.json").read_text())["drift"]
-        # No recording of that API here: the drift verdict comes from what the generator sent and got back.
-        assert drift["inputs"]["source"].startswith("sent by the generator") and drift["decision"] == "NO_ACTION", drift
-        assert drift["rows"] > 1000
-    finally:
-        local.down(tmp_path / "stack", log=lambda *_: None)
-
-
 def test_target_url_without_prometheus_url_is_refused(tmp_path):
     done = _run(tmp_path, "smoke", TARGET_URL="http://127.0.0.1:9")
     assert done.returncode == 2 and "TARGET_URL needs PROMETHEUS_URL" in done.stderr
@@ -250,14 +264,18 @@ def test_a_repeat_set_keeps_every_run_and_reports_their_spread(tmp_path):
     profile = tmp_path / "one.yaml"
     profile.write_text(closed_profile("one", ("o1", 20, 100, 12)))
     done = _run(tmp_path, str(profile), "--repeat", "2", "--no-drift", timeout=200)
-    assert done.returncode in (0, 4), done.stdout + done.stderr
+    assert done.returncode == 0, done.stdout + done.stderr   # a 1 ms API: every pooled objective met
     results = tmp_path / "results"
     sets = [p for p in results.iterdir() if (p / "repeat_report.json").is_file()]
     assert len(sets) == 1 and sets[0].name.endswith("-one-x2")
     summary = json.loads((sets[0] / "repeat_report.json").read_text())
     assert len(summary["runs"]) == 2 and all((results / r / "slo_report.json").is_file() for r in summary["runs"])
     rps = summary["stages"][0]["figures"]["rps"]
-    assert rps["n"] == 2 and rps["min"] <= rps["median"] <= rps["max"] and rps["cv"] is not None
+    each = [json.loads((results / r / "slo_report.json").read_text())["stages"][0]["server"]["rps_all_traffic"]
+            for r in summary["runs"]]
+    assert (rps["n"], rps["min"], rps["max"]) == (2, min(each), max(each))
+    assert rps["median"] == pytest.approx(sum(each) / 2) and rps["cv"] == pytest.approx(
+        abs(each[0] - each[1]) / 2 ** 0.5 / (sum(each) / 2), abs=1e-3)
     assert "repeat 1 of 2" in done.stdout and "repeat 2 of 2" in done.stdout
     assert f"repeat set: {sets[0]}/repeat_report.md" in done.stdout
     # Each repeat is in the history of runs.
@@ -275,18 +293,15 @@ def test_a_generator_killed_mid_run_is_incomplete_never_a_pass(tmp_path, after, 
     proc = subprocess.Popen([sys.executable, "-m", "slobench", "loadtest", "--slo", str(LINEAR_SLO), "--profile", str(profile), "--no-drift"],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env={**os.environ, "RESULTS_DIR": str(tmp_path / "results")}, start_new_session=True)
-    lines, deadline = [], time.time() + 90
+    lines = Lines(proc)
     try:
-        for line in proc.stdout:
-            lines.append(line)
-            if line.startswith(after) or time.time() > deadline:
-                break
+        assert lines.until(lambda line: line.startswith(after), 90), "".join(lines.seen)
         time.sleep(3)
         locust = [p for p in psutil.Process(proc.pid).children(recursive=True) if "-m locust" in " ".join(p.cmdline())]
-        assert locust, "".join(lines)
+        assert locust, "".join(lines.seen)
         for p in locust:
             p.kill()
-        out = "".join(lines) + proc.communicate(timeout=120)[0]
+        out = lines.rest(timeout=120)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)

@@ -9,6 +9,7 @@ import time
 import psutil
 import pytest
 
+from common.contract import LATENCY_BUCKETS
 from tests.slos import LINEAR_SLO
 from stack.procs import ROOT, free_port, http_get, pid_alive, port_in_use, wait_until
 from tests import browser as browser_tools, needs
@@ -97,9 +98,12 @@ def test_the_start_page_names_the_profile_and_a_profile_picked_there_is_the_one_
     assert report["verdict"]["exit_code"] == 0 and [s["name"] for s in report["stages"]] == ["p1"]
     assert report["run"]["profile"] == "tinypick" and run.name.endswith("-tinypick-ui")
     assert json.loads((run / "manifest.json").read_text())["profile"]["name"] == "tinypick"
-    # The live p99 covered part of the window the report judged: the same figure, within run-to-run noise.
+    # The live p99 covered part of the window the report judged: the same histogram, so the same bucket, or the
+    # next one either way when the sample's own spread moves the 99th request across an edge.
     judged_p99 = next(o for o in report["stages"][0]["objectives"] if o["name"] == "p99")["measured"]
-    assert judged_p99 / 3 <= live_p99 <= judged_p99 * 3, (live_p99, judged_p99)
+    edges = [0.0, *(1000 * b for b in LATENCY_BUCKETS)]
+    i = next(k for k in range(1, len(edges)) if judged_p99 <= edges[k])   # judged in (edges[i-1], edges[i]]
+    assert edges[max(0, i - 2)] <= live_p99 <= edges[min(len(edges) - 1, i + 1)], (live_p99, judged_p99)
     for name in ("report.html", "junit.xml", "locust_stats.csv", "locust_report.html", "stages.json", "manifest.json"):
         assert (run / name).is_file(), name
     assert (tmp_path / "ui-running.png").stat().st_size > 10_000

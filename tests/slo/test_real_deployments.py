@@ -32,21 +32,22 @@ def _loadtest(tmp_path, profile_text: str, *extra, timeout=240, **env):
     return done, (latest.resolve() if latest.exists() else None)
 
 
-def test_a_prometheus_scraping_every_10_s_judges_right_with_complete_windows(tmp_path):
-    # One stage of 50 s: its 48 s measured window holds 4 scrapes at 10 s.
-    done, run = _loadtest(tmp_path, closed_profile("ten", ("x1", 20, 100, 50), settle_s=2), "--no-drift",
-                          SCRAPE_INTERVAL_S="10")
+def test_a_slower_prometheus_scrape_is_learned_and_judges_right_with_complete_windows(tmp_path):
+    """5 s, five times the harness's own: the interval comes from the targets API and a window holds the minimum of
+    4 scrapes (the lab's 10 s works the same way, at twice the stage length: 48 s measured)."""
+    done, run = _loadtest(tmp_path, closed_profile("five", ("x1", 20, 100, 24), settle_s=2), "--no-drift",
+                          SCRAPE_INTERVAL_S="5")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "scrape interval: 10 s (targets API" in done.stdout
-    assert "Prometheus scrape interval: 10 s (targets API)" in done.stdout  # the report's headline
+    assert "scrape interval: 5 s (targets API" in done.stdout
+    assert "Prometheus scrape interval: 5 s (targets API)" in done.stdout  # the report's headline
     report = json.loads((run / "slo_report.json").read_text())
-    assert report["run"]["scrape_interval"] == {"seconds": 10.0, "source": "targets API"}
-    assert json.loads((run / "manifest.json").read_text())["scrape_interval"]["seconds"] == 10.0
+    assert report["run"]["scrape_interval"] == {"seconds": 5.0, "source": "targets API"}
+    assert json.loads((run / "manifest.json").read_text())["scrape_interval"]["seconds"] == 5.0
     [stage] = report["stages"]
     assert stage["server"]["complete"] and stage["server"]["notes"] == [], stage["server"]["notes"]
     assert stage["status"] == "pass"
     rec = stage["reconciliation"]
-    assert rec["locust_answered"] > 5000
+    assert rec["locust_answered"] > 1500
     assert abs(rec["gaps"]["locust_vs_prometheus"]) <= 0.02 and abs(rec["gaps"]["locust_vs_recorded"]) <= 0.02, rec
 
 
@@ -75,13 +76,20 @@ def _hammer(url: str, stop: threading.Event, limit: int = 20_000) -> list[int]:
     return sent
 
 
-@pytest.fixture
-def shared_prometheus(model_path, tmp_path):
-    """Two real APIs scraped by one real Prometheus; yields (judged url, other url, prometheus url, config)."""
+@pytest.fixture(scope="module")
+def two_apis(model_path, tmp_path_factory):
+    """Two real APIs for this module's tests, each test with a Prometheus of its own scraping them."""
+    tmp = tmp_path_factory.mktemp("apis")
     with contextlib.ExitStack() as stack:
-        judged, _ = stack.enter_context(running_api(model_path, tmp_path / "a", predictions_db=tmp_path / "a.db"))
-        other, _ = stack.enter_context(running_api(model_path, tmp_path / "b"))
-        yield judged, other, tmp_path
+        judged, _ = stack.enter_context(running_api(model_path, tmp / "a", predictions_db=tmp / "a.db"))
+        other, _ = stack.enter_context(running_api(model_path, tmp / "b"))
+        yield judged, other
+
+
+@pytest.fixture
+def shared_prometheus(two_apis, tmp_path):
+    """(judged url, other url, this test's folder)."""
+    return (*two_apis, tmp_path)
 
 
 def _start_prometheus(tmp_path, jobs: dict[str, list[str]]):
@@ -170,6 +178,9 @@ def test_an_openslo_file_judges_a_running_api_whatever_its_job_is_called(shared_
     [stage] = report["stages"]
     assert stage["server"]["rps_all_traffic"] == pytest.approx(100, rel=0.05)  # this API's 100 req/s, not both
     assert stage["objectives"] and all(o["measured"] is not None and o["status"] == "pass" for o in stage["objectives"])
+    # A target the run did not start is left running.
+    assert json.loads((run / "manifest.json").read_text())["ran"]["api"]["started_here"] is False
+    assert http_get(judged + "/health")[0] == 200
 
 
 def test_prometheus_url_that_cannot_know_the_api_started_here_is_refused(shared_prometheus):
@@ -195,14 +206,18 @@ def test_drift_against_an_api_whose_answers_are_not_ours_comes_from_what_was_sen
         url = f"http://127.0.0.1:{port}"
         wait_until(lambda: http_get(url + "/health")[0] == 200, 60, "foreign API", api, tmp_path / "foreign.log")
         proc, prom = _start_prometheus(tmp_path, {"api": [f"127.0.0.1:{port}"]})
-        done, run = _loadtest(tmp_path, closed_profile("foreign", ("f1", 20, 100, 20)), TARGET_URL=url,
+        # 14 s at 100 req/s: about 1,400 answers, over the 1,000 rows a drift check wants.
+        done, run = _loadtest(tmp_path, closed_profile("foreign", ("f1", 20, 100, 14)), TARGET_URL=url,
                               PROMETHEUS_URL=prom)
     finally:
         stop_pid(api.pid)
         if proc is not None:
             stop_pid(proc.pid)
-    assert done.returncode in (0, 4), done.stdout + done.stderr
-    drift = json.loads((run / "slo_report.json").read_text())["drift"]
+    report = json.loads((run / "slo_report.json").read_text())
+    # What is checked here is the drift; the SLO verdict only has to be the one the run printed, no objective failed.
+    assert done.returncode == report["verdict"]["exit_code"], done.stdout + done.stderr
+    assert not [o["name"] for s in report["stages"] for o in s["objectives"] if o["status"] == "fail"]
+    drift = report["drift"]
     assert drift["status"] == "ok" and drift["rows"] > 1000, drift
     assert drift["inputs"]["source"].startswith("sent by the generator")
     answers = drift["inputs"]["answers"]

@@ -40,6 +40,7 @@ def test_a_latency_threshold_off_the_bucket_boundaries_is_refused(tmp_path):
 @pytest.mark.parametrize("args", [["check", "rules", "slo-rules.yml"], ["test", "rules", "slo-rules.test.yaml"]],
                          ids=["promtool check rules", "promtool test rules"])
 def test_promtool(args):
-    done = subprocess.run([needs.binary("promtool"), *args], cwd=RULES_PATH.parent, capture_output=True, text=True)
+    done = subprocess.run([needs.binary("promtool"), *args], cwd=RULES_PATH.parent, capture_output=True, text=True,
+                          timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "SUCCESS" in done.stdout + done.stderr

@@ -86,7 +86,8 @@ def test_promtool_accepts_the_compose_prometheus_config(tmp_path):
     config = (STACK / "prometheus" / "prometheus.yml").read_text()
     config = config.replace("/etc/prometheus/rules", str(STACK / "rules"))
     (tmp_path / "prometheus.yml").write_text(config)
-    done = subprocess.run([needs.binary("promtool"), "check", "config", str(tmp_path / "prometheus.yml")], capture_output=True, text=True)
+    done = subprocess.run([needs.binary("promtool"), "check", "config", str(tmp_path / "prometheus.yml")], capture_output=True, text=True,
+                          timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
 
 

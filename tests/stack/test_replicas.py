@@ -13,6 +13,7 @@ import pytest
 from tests.slos import LINEAR_SLO
 from stack.procs import ROOT
 from tests import needs
+from tests.reader import Lines
 from tests.profiles import closed_profile
 
 pytestmark = pytest.mark.integration
@@ -31,20 +32,14 @@ def test_a_replica_killed_mid_run_is_named_and_the_others_lose_nothing(tmp_path)
                              "--no-drift"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env={**os.environ, "RESULTS_DIR": str(tmp_path / "results"), "API_REPLICAS": "2"},
                             start_new_session=True)
-    killed = None
-    deadline = time.time() + 120
-    for line in proc.stdout:
-        if "[slobench] stage 1/2" in line and killed is None:
-            time.sleep(6)  # well inside stage r2's measured window
-            state = json.loads(next((tmp_path / "results").glob("*/stack/stack.json")).read_text())
-            killed = state["owned"]["r1"]
-            os.kill(killed["pid"], signal.SIGKILL)
-            killed_at = time.time()
-        if time.time() > deadline:
-            break
-    out = proc.stdout.read() if proc.stdout else ""
-    proc.wait(timeout=120)
-    assert killed is not None, out
+    lines = Lines(proc)
+    assert lines.until(lambda line: "[slobench] stage 1/2" in line, 120), "".join(lines.seen)
+    time.sleep(6)  # well inside stage r2's measured window
+    state = json.loads(next((tmp_path / "results").glob("*/stack/stack.json")).read_text())
+    killed = state["owned"]["r1"]
+    os.kill(killed["pid"], signal.SIGKILL)
+    killed_at = time.time()
+    out = lines.rest(timeout=120)
     run = (tmp_path / "results" / "latest").resolve()
     report = json.loads((run / "slo_report.json").read_text())
     state_replicas = json.loads((run / "manifest.json").read_text())["ran"]["api"]["replicas"]
