@@ -4,8 +4,9 @@ from __future__ import annotations
 from loadtests.profile import Profile
 from stack.procs import StackError
 
-# A window holding fewer scrapes cannot place its edges: increase() and the edge interpolation need several.
-MIN_SCRAPES_PER_WINDOW = 4
+# A window holding fewer scrapes cannot place its edges (increase() and the edge interpolation need several), and
+# its 5 blocks between scrapes are the fewest that estimate the mean's variance (slo/confidence.py MIN_MEAN_BLOCKS).
+MIN_SCRAPES_PER_WINDOW = 6
 
 
 class ProfileTooShort(StackError):

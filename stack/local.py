@@ -81,6 +81,7 @@ def up(settings: StackSettings, state_dir: Path | None = None, predictions_db: P
                        cpus={"api": sorted(api_cpus or []), "prometheus": sorted(prometheus_cpus or [])})
     logs = state_dir / "logs"
     try:
+        api = None
         if settings.api_replicas > 1:
             _start_replicas(settings, state, state_dir, api_port, predictions_db, api_cpus, log)
         else:
@@ -91,12 +92,12 @@ def up(settings: StackSettings, state_dir: Path | None = None, predictions_db: P
             state.api_pid = api.pid
             state.owned["api"] = identity(api.pid)
             state.save(state_dir)
-            wait_until(lambda: http_get(state.api_url + "/health")[0] == 200, 90, f"API on {state.api_url}", api,
-                       logs / "api.log")
         if external:
             state.notes.append(f"using the Prometheus at {external} as is: it must scrape the API at "
                                f"127.0.0.1:{api_port} (job 'api'), or nothing will be judged")
         else:
+            # Started while the API loads: Prometheus hands its first targets to the scraper only after its
+            # discovery's 5 s update tick, which the API's start-up then overlaps.
             config = state_dir / "prometheus.yml"
             rules = [settings.rules_file] if settings.rules_file and settings.rules_file.is_file() else []
             config.write_text(prometheus.render_config(state.replicas or f"127.0.0.1:{api_port}",
@@ -107,6 +108,10 @@ def up(settings: StackSettings, state_dir: Path | None = None, predictions_db: P
             state.prometheus_pid = prom.pid
             state.owned["prometheus"] = identity(prom.pid)
             state.save(state_dir)
+        if api is not None:
+            wait_until(lambda: http_get(state.api_url + "/health")[0] == 200, 90, f"API on {state.api_url}", api,
+                       logs / "api.log")
+        if not external:
             wait_until(lambda: prometheus.target_up(state.prometheus_url, max(1, len(state.replicas))), 30,
                        "Prometheus scraping the API (up == 1)")
     except BaseException:

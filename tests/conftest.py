@@ -61,3 +61,14 @@ def running_api(model_path: Path, tmp: Path, **env):
 def api_server(model_path, tmp_path):
     with running_api(model_path, tmp_path, predictions_db=tmp_path / "predictions.db") as (url, proc):
         yield url, proc, tmp_path / "predictions.db"
+
+
+@pytest.fixture(autouse=True)
+def _no_process_without_the_marker(request, monkeypatch):
+    """A test not marked integration starts no process (make test-unit's promise): it fails saying so."""
+    if request.node.get_closest_marker("integration"):
+        return
+
+    def refuse(self, args, *a, **kw):
+        raise AssertionError(f"{request.node.nodeid} starts a process ({args!r}) but is not marked integration")
+    monkeypatch.setattr(subprocess.Popen, "__init__", refuse)

@@ -16,7 +16,7 @@ from stack.procs import http_get
 from tests.conftest import running_api
 from tests.profiles import closed_profile
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.load]
 
 # No think time: every user sends as fast as the API answers (far more than it serves), for 15 s.
 PROFILE = closed_profile("overload", ("flood", 300, 300, 15), weights="{predict_user: 1}", rate_per_user=0)

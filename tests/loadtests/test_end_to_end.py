@@ -16,7 +16,7 @@ from tests import browser
 from tests.reader import Lines
 from tests.profiles import closed_profile
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.load]
 
 TINY = closed_profile("tiny", ("t1", 15, 50, 12), ("t2", 30, 100, 12))
 
@@ -126,7 +126,7 @@ def test_what_the_generator_sent_reconciles_with_what_the_api_recorded_by_reques
 def test_the_drifted_scenario_ends_with_retrain(tmp_path):
     profile = tmp_path / "drifted.yaml"
     # Enough /predict requests in t1 to place a p99.
-    profile.write_text(closed_profile("tiny", ("t1", 25, 50, 12), ("t2", 30, 100, 12), traffic="drifted",
+    profile.write_text(closed_profile("tiny", ("t1", 25, 50, 12), traffic="drifted",
                                       weights="{predict_user: 5, predict_features: 5, health: 0}"))
     done = _run(tmp_path, str(profile), "--fail-on-drift")
     assert done.returncode == 3, done.stdout + done.stderr  # the SLOs passed: the drift gate has its own code
@@ -165,7 +165,7 @@ def test_the_stack_it_started_is_gone(tiny_run):
 
 def test_ctrl_c_stops_cleanly_and_keeps_what_was_collected(tmp_path):
     profile = tmp_path / "tiny.yaml"
-    profile.write_text(closed_profile("tiny", ("t1", 15, 50, 12), ("t2", 30, 100, 60)))
+    profile.write_text(closed_profile("tiny", ("t1", 15, 50, 8), ("t2", 30, 100, 60)))
     proc = subprocess.Popen([sys.executable, "-m", "slobench", "loadtest", "--slo", str(LINEAR_SLO), "--profile", str(profile), "--no-drift"],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env={**os.environ, "RESULTS_DIR": str(tmp_path / "results")}, start_new_session=True)
@@ -262,7 +262,7 @@ def test_a_bad_profile_stops_before_anything_starts(tmp_path):
 
 def test_a_repeat_set_keeps_every_run_and_reports_their_spread(tmp_path):
     profile = tmp_path / "one.yaml"
-    profile.write_text(closed_profile("one", ("o1", 20, 100, 12)))
+    profile.write_text(closed_profile("one", ("o1", 20, 100, 8)))
     done = _run(tmp_path, str(profile), "--repeat", "2", "--no-drift", timeout=200)
     assert done.returncode == 0, done.stdout + done.stderr   # a 1 ms API: every pooled objective met
     results = tmp_path / "results"
@@ -289,7 +289,7 @@ def test_a_repeat_set_keeps_every_run_and_reports_their_spread(tmp_path):
 def test_a_generator_killed_mid_run_is_incomplete_never_a_pass(tmp_path, after, cut, not_reached):
     import psutil
     profile = tmp_path / "tiny.yaml"
-    profile.write_text(closed_profile("tiny", ("t1", 15, 50, 14), ("t2", 20, 100, 30)))
+    profile.write_text(closed_profile("tiny", ("t1", 15, 50, 10), ("t2", 20, 100, 30)))
     proc = subprocess.Popen([sys.executable, "-m", "slobench", "loadtest", "--slo", str(LINEAR_SLO), "--profile", str(profile), "--no-drift"],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env={**os.environ, "RESULTS_DIR": str(tmp_path / "results")}, start_new_session=True)

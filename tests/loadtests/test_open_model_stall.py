@@ -15,9 +15,9 @@ from stack.procs import free_port, http_get, spawn, stop_pid, wait_until
 from tests.loadtests.stall_app import PERIOD_S, STALL_S
 from tests.profiles import closed_profile
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.load]
 
-RATE, MEASURED_S, LIMIT = 200, 12, 20
+RATE, MEASURED_S, LIMIT = 200, 8, 20   # 8 s: four stalls
 OPEN = f"""name: stall-open
 kind: open
 arrival: constant

@@ -5,9 +5,10 @@ import pytest
 from tests.profiles import closed_profile
 from tests.slo.known_run import judged_run
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.load]
 
-PROFILE = closed_profile("bursts", ("b1", 30, 100, 25), weights="{predict_user: 1}", settle_s=2)
+# 600 req/s for 13 s: over 6,000 requests measured, as 300 req/s for 25 s gave, in half the time.
+PROFILE = closed_profile("bursts", ("b1", 60, 100, 13), weights="{predict_user: 1}", settle_s=2)
 SLOW_EVERY, BURST = 200, 15   # 0.5 % of requests take 200 ms: one in 200, or 15 in a row every 3,000
 
 
@@ -34,4 +35,4 @@ def test_the_bursty_target_gets_the_wider_interval(p99s):
     # Relative to its own share, the bursty interval is wider (the shares differ by a burst at most).
     width = lambda c: (c["high"] - c["low"]) / (c["counted"] / c["requests"])  # noqa: E731
     assert width(bursty) > width(even), (even, bursty)
-    assert "design effect" in bursty["method"]
+    assert "design effect" in bursty["assumes"]

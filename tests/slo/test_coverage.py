@@ -40,7 +40,7 @@ def rates(decisions: list[str]) -> tuple[float, float]:
     return decisions.count("pass") / len(decisions), decisions.count("fail") / len(decisions)
 
 
-# The smallest window the scrape check accepts holds 4 scrapes: 3 blocks.
+# The smallest window the scrape check accepts holds 6 scrapes, 5 blocks: shares are checked from 3.
 SHARE_CASES = [
     (3, 1000, 1, 1.0), (100, 30, 1, 1.0), (3, 1000, 5, 1.0), (8, 375, 5, 1.0), (16, 188, 5, 1.0),
     (3, 1000, 15, 15.0), (16, 188, 15, 15.0),

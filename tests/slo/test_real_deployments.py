@@ -19,7 +19,7 @@ from tests import needs
 from tests.conftest import running_api
 from tests.profiles import closed_profile
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.load]
 
 
 def _loadtest(tmp_path, profile_text: str, *extra, timeout=240, **env):
@@ -34,8 +34,8 @@ def _loadtest(tmp_path, profile_text: str, *extra, timeout=240, **env):
 
 def test_a_slower_prometheus_scrape_is_learned_and_judges_right_with_complete_windows(tmp_path):
     """5 s, five times the harness's own: the interval comes from the targets API and a window holds the minimum of
-    4 scrapes (the lab's 10 s works the same way, at twice the stage length: 48 s measured)."""
-    done, run = _loadtest(tmp_path, closed_profile("five", ("x1", 20, 100, 24), settle_s=2), "--no-drift",
+    6 scrapes (the lab's 10 s works the same way, at twice the stage length: 60 s measured)."""
+    done, run = _loadtest(tmp_path, closed_profile("five", ("x1", 20, 100, 33), settle_s=2), "--no-drift",
                           SCRAPE_INTERVAL_S="5")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "scrape interval: 5 s (targets API" in done.stdout
@@ -52,11 +52,11 @@ def test_a_slower_prometheus_scrape_is_learned_and_judges_right_with_complete_wi
 
 
 def test_a_profile_too_short_for_the_scrape_interval_is_refused_before_any_load(tmp_path):
-    done, run = _loadtest(tmp_path, closed_profile("short", ("s1", 10, 100, 20), ("s2", 20, 100, 60)), "--no-drift",
+    done, run = _loadtest(tmp_path, closed_profile("short", ("s1", 10, 100, 20), ("s2", 20, 100, 70)), "--no-drift",
                           SCRAPE_INTERVAL_S="10", timeout=120)
     assert done.returncode == 2, done.stdout + done.stderr
-    assert "stage s1: a measured window of 18.9 s holds fewer than 4 scrapes at 10 s" in done.stderr
-    assert "needs at least 40 s measured" in done.stderr and "stage s2" not in done.stderr
+    assert "stage s1: a measured window of 18.9 s holds fewer than 6 scrapes at 10 s" in done.stderr
+    assert "needs at least 60 s measured" in done.stderr and "stage s2" not in done.stderr
     assert "Traceback" not in done.stderr
     assert not list(run.glob("client_requests.*")) and not (run / "locust_stats.csv").exists()  # no load was sent
 
@@ -116,7 +116,7 @@ def test_another_apis_traffic_in_the_same_prometheus_changes_none_of_the_figures
     try:
         others = _hammer(other, stop)
         env = {"TARGET_URL": judged, "PROMETHEUS_URL": prom, **({"TARGET_INSTANCES": host(judged)} if same_job else {})}
-        done, run = _loadtest(tmp_path, closed_profile("shared", ("s1", 10, 100, 15)), "--no-drift", **env)
+        done, run = _loadtest(tmp_path, closed_profile("shared", ("s1", 10, 100, 10)), "--no-drift", **env)
         imported = {} if same_job else {name: _evaluate(run, path, prom) for name, path in (
             ("openslo", "slo/examples/openslo.yaml"), ("sloth", "slo/examples/sloth.yaml"),
             ("spec form", "tests/slo/data/openslo-spec-form.yaml"))}
@@ -165,7 +165,7 @@ def test_an_openslo_file_judges_a_running_api_whatever_its_job_is_called(shared_
     stop = threading.Event()
     try:
         _hammer(other, stop)
-        done, run = _loadtest(tmp_path, closed_profile("tail", ("s1", 10, 100, 15)), "--no-drift",
+        done, run = _loadtest(tmp_path, closed_profile("tail", ("s1", 10, 100, 10)), "--no-drift",
                               "--slo", str(theirs), TARGET_URL=judged, PROMETHEUS_URL=prom)
     finally:
         stop.set()

@@ -7,9 +7,10 @@ from slo.spec import SloSpec, load_slo
 from tests.profiles import closed_profile
 from tests.slo.known_run import judged_run
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.load]
 
-PROFILE = closed_profile("steady", ("r1", 20, 100, 30), weights="{predict_user: 1}", settle_s=2)
+# 12 s: about 10 per-scrape points a run, enough for the rank test to place a 50 % shift past the 10 % limit.
+PROFILE = closed_profile("steady", ("r1", 20, 100, 12), weights="{predict_user: 1}", settle_s=2)
 SPEC = SloSpec.model_validate({**load_slo(LINEAR_SLO).model_dump(),
                                "baseline": {"max_regression": {"p50": 0.10, "mean": 0.10}}})
 NO_SLOW = 10 ** 9   # one slow call in a billion: none in these runs

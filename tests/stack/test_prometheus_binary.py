@@ -44,6 +44,7 @@ def test_an_unreachable_prometheus_url_is_refused(monkeypatch, tmp_path, capsys)
     assert "PROMETHEUS_URL=http://127.0.0.1:9 does not answer" in capsys.readouterr().err
 
 
+@pytest.mark.integration   # promtool
 @pytest.mark.parametrize("targets, rules", [
     ("127.0.0.1:8123", []),
     (["127.0.0.1:8123", "127.0.0.1:8124"], ["rules.yml"]),

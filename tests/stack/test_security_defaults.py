@@ -25,6 +25,7 @@ def _tracked() -> list[str]:
     return [f for f in out.stdout.split() if not f.startswith("data/") and not f.endswith((".png", ".csv"))]
 
 
+@pytest.mark.integration   # git ls-files
 @pytest.mark.parametrize("pattern", [
     r"admin[:/]admin", r"GF_SECURITY_ADMIN_PASSWORD:\s*[\"']?\w", r"(?i)api[_-]?key\s*[:=]\s*['\"][A-Za-z0-9]{16,}",
     r"-----BEGIN [A-Z ]*PRIVATE KEY-----", r"AKIA[0-9A-Z]{16}",
