@@ -6,9 +6,9 @@ import math
 import random
 import time
 
-from slo.html_page import plotly_js
-from slo.report_html import render
-from slo.spec import load_slo
+from slo.reports.page import plotly_js
+from slo.reports.html import render
+from slo.file.load import load_slo
 
 HOUR = 3600
 

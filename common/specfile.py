@@ -53,7 +53,8 @@ def register_tags(*tags: str) -> None:
     _TAGS.update(tags)
 
 
-def describe(exc: ValidationError, filename: str, raw) -> SpecError:
+def spec_error(exc: ValidationError, filename: str, raw) -> SpecError:
+    """pydantic's errors as one SpecError, a line each, naming the file and the field's path."""
     lines = [f"{filename}: {_path(tuple(e['loc']), raw) or '(top level)'}: {_message(e)}" for e in exc.errors()]
     return SpecError("\n".join(lines))
 

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationError, model_validator
 
-from common.specfile import SpecError, Strict as _Strict, describe, load_yaml
+from common.specfile import SpecError, Strict as _Strict, load_yaml, spec_error
 
 PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
 
@@ -162,4 +162,4 @@ def load_profile(name_or_path: str) -> Profile:
     try:
         return Profile.model_validate(raw)
     except ValidationError as exc:
-        raise describe(exc, filename, raw) from None
+        raise spec_error(exc, filename, raw) from None

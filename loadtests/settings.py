@@ -16,7 +16,7 @@ PROFILE_OPTION = "slobench_profile"
 
 class LocustProcessSettings(BaseSettings):
     """What loadtests/run.py (and `slobench ui`) pass to every Locust process, master and workers."""
-    model_config = SettingsConfigDict(env_prefix="SLOBENCH_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="SLOBENCH_", extra="ignore", frozen=True)
 
     profile: str = "smoke"                     # a profile name or a YAML path
     spool: Path = Path(".")                    # where each process leaves its client files

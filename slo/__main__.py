@@ -5,8 +5,8 @@ import argparse
 import sys
 
 from common.specfile import SpecError
-from slo.rules import RULES_PATH, write
-from slo.spec import DEFAULT_SLO_PATH, load_slo
+from slo.prometheus.rules import RULES_PATH, write
+from slo.file.load import DEFAULT_SLO_PATH, load_slo
 from common.contract import LATENCY_BUCKETS
 
 

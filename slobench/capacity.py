@@ -1,4 +1,5 @@
-"""`make capacity`: step, then bisect, the Poisson arrival rate until the SLOs break, within a time bound.
+"""The capacity search: step, then bisect, the Poisson arrival rate until the SLOs break, within a time bound
+(`make capacity`).
 
 Like MLPerf's Server scenario and Nighthawk's adaptive search: the answer is an interval [the highest rate
 that met every objective with confidence, the lowest that failed one with confidence], narrowed to a stated
@@ -16,7 +17,7 @@ import yaml
 
 from loadtests import run as locust_run
 from loadtests.profile import Profile, Scenario, load_profile
-from slo.spec import Gate, SloSpec
+from slo.file.model import Gate, SloSpec
 from slobench.judge import judge
 from slobench import sample_fit, scrape_fit
 from slobench.pipeline import cpu_plan, new_run_dir, point_latest, resolve_target, start_stack

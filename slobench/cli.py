@@ -12,23 +12,19 @@ from pydantic import ValidationError
 from loadtests.profile import load_profile
 from loadtests.progress import LIVE
 from loadtests.timeline import TimelineError
-from slo.baseline import BaselineError
-from slo.prometheus_api import PrometheusError
+from slo.verdicts.baseline import BaselineError
+from common.prometheus import PrometheusError
 from common.specfile import SpecError
-from slo.evaluate import EvaluationError
-from slo.report_text import terminal
-from slo.spec import DEFAULT_SLO_PATH, load_slo
+from slo.verdicts.evaluate import EvaluationError
+from slo.reports.text import terminal
+from slo.file.load import DEFAULT_SLO_PATH, load_slo
 from common.environment import environment_error
 from slobench import change_points
 from slobench.history import collect as collect_history, rerender_all, write_index
 from slobench.settings import HarnessSettings
 from stack.procs import StackError
 
-# Exit codes (README, "Exit codes"): 0 every gated objective met, 1 an objective or a baseline criterion failed,
-# 2 the run cannot be judged for a cause the user can act on, 3 (with --fail-on-drift) the SLOs were met but the
-# served traffic drifted (RETRAIN), 4 no objective failed but some interval straddles its objective
-# (INCONCLUSIVE: lengthen or repeat the stage), 5 the run did not run to its end (INCOMPLETE: stages not
-# reached or cut short, Locust crashed, a worker lost), 70 a bug in slobench (traceback printed).
+# Exit codes: what each means is EXIT_MEANINGS below (and the README's "Exit codes").
 EXIT_CANNOT_JUDGE = 2
 EXIT_DRIFT = 3
 EXIT_INCONCLUSIVE = 4
@@ -214,6 +210,13 @@ def _at_least_one(text: str) -> int:
     return n
 
 
+def cmd_dashboard(args, settings: HarnessSettings) -> int:
+    from stack.dashboard import write
+    spec = load_slo(args.slo)
+    print(f"wrote {write(spec.latency_thresholds_s(), scope=spec.metrics.up_selector)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="slobench", description="Load-test a prediction API and judge it against its SLOs.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -237,7 +240,8 @@ def build_parser() -> argparse.ArgumentParser:
     rp = sub.add_parser("report", help="rebuild results/index.html, the history of runs (make report)")
     rp.add_argument("--results", help="the results folder (default RESULTS_DIR, results/)")
     rp.add_argument("--rerender", action="store_true", help="also redraw every run's report.html from its JSON")
-    for p in (lt, ev, ui, cap):
+    db = sub.add_parser("dashboard", help="write the Grafana dashboard with the SLO file's thresholds and scope")
+    for p in (lt, ev, ui, cap, db):
         p.add_argument("--slo", default=str(DEFAULT_SLO_PATH), help="SLO file (default slo/slos.yaml)")
     for p in (lt, ev):
         p.add_argument("--baseline", type=Path, help="a previous run folder, or repeat set, to compare with")
@@ -254,9 +258,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = HarnessSettings()
         handler = {"loadtest": cmd_loadtest, "evaluate": cmd_evaluate, "ui": cmd_ui, "capacity": cmd_capacity,
-                   "worker": cmd_worker, "report": cmd_report}[args.command]
+                   "worker": cmd_worker, "report": cmd_report, "dashboard": cmd_dashboard}[args.command]
         code = handler(args, settings)
-        if args.command == "report":
+        if args.command in ("report", "dashboard"):
             return code
         # make turns every failing code into 2: this line keeps the meaning visible in its output.
         print(f"slobench: exit {code}: {EXIT_MEANINGS.get(code, 'see the README')}", file=sys.stderr)

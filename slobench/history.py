@@ -9,11 +9,11 @@ from pathlib import Path
 import plotly.graph_objects as go
 from markupsafe import escape
 
-from slo.baseline import bracket
-from slo.html_page import render as render_page
-from slo.report_charts import chart
-from slo.report_tables import Cell, Table
-from slo.reports import rerender
+from slo.verdicts.baseline import bracket
+from slo.reports.page import render as render_page
+from slo.reports.charts import chart
+from slo.reports.tables import Cell, Table
+from slo.reports.write import rerender
 from slobench import change_points
 
 INDEX = "index.html"

@@ -11,13 +11,13 @@ from locust import events
 
 from loadtests import settings as process_settings
 from loadtests.profile import load_profile
-from slo.collect import collect
-from slo.prometheus_api import PrometheusError
-from slo.figures import server_figures
-from slo.report_text import fmt
-from slo.spec import load_slo
-from slo.intervals import evidence_of
-from slo.verdict import judge_objective
+from slo.prometheus.collect import collect
+from common.prometheus import PrometheusError
+from slo.stats.figures import server_figures
+from slo.reports.text import fmt
+from slo.file.load import load_slo
+from slo.stats.intervals import evidence_of
+from slo.verdicts.objectives import judge_objective
 
 TAB = {"title": "SLO (live)", "key": "slo"}
 COLUMNS = [{"key": "stage", "title": "Stage"}, {"key": "objective", "title": "Objective"},

@@ -1,4 +1,5 @@
-"""`make loadtest`: stack up, Locust through the profile, SLO and drift verdicts, stack down."""
+"""One load run end to end: the stack up, Locust through the profile, the SLO and drift verdicts, the stack down
+(`make loadtest`)."""
 from __future__ import annotations
 
 import json
@@ -9,13 +10,14 @@ from pathlib import Path
 
 from loadtests import client_figures, run as locust_run
 from loadtests.profile import Profile, resolve
-from slo import scrape
-from slo.prometheus_api import Prometheus
-from slo.scrape import ScrapeInterval
-from slo.spec import SloSpec
+from slo.prometheus import scrape
+from common.prometheus import Prometheus
+from slo.prometheus.scrape import ScrapeInterval
+from slo.file.model import SloSpec
 from slobench import manifest as manifest_mod, sample_fit, scrape_fit
 from slobench.history import write_index
-from slobench.judge import ENDED_FILE, judge
+from slobench.judge import judge
+from slobench.run_folder import ENDED_FILE
 from slobench.settings import HarnessSettings
 from stack import local
 from stack.procs import StackError, http_get
@@ -206,7 +208,7 @@ def repeated(settings: HarnessSettings, profile_name: str, profile: Profile, spe
     """The profile n times, each a full run with its own folder (and its own stack start, so the spread includes
     what a fresh start changes), then the repeat set's report in a folder of its own beside them; returns the set's
     folder, its summary and each run's report."""
-    from slo import repeats
+    from slo.verdicts import repeats
 
     reports = []
     for i in range(1, n + 1):

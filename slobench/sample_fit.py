@@ -7,9 +7,9 @@ import math
 from scipy.special import gammaincinv
 
 from loadtests.profile import Profile
-from slo.confidence import zero_count_requests
-from slo.spec import ErrorRatio, LatencyQuantile, SloSpec
-from slo.verdict import is_gated
+from slo.stats.confidence import zero_count_requests
+from slo.file.model import ErrorRatio, LatencyQuantile, SloSpec
+from slo.verdicts.objectives import is_gated
 from stack.procs import StackError
 
 # A Poisson stage's count is random: it must reach the minimum with this probability, not merely on average.

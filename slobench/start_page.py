@@ -11,8 +11,8 @@ from locust import events
 from common.specfile import SpecError
 from loadtests import settings as process_settings
 from loadtests.profile import Profile, load_profile, shipped
-from slo.html_page import render
-from slo.spec import load_slo
+from slo.reports.page import render
+from slo.file.load import load_slo
 from slobench import sample_fit, scrape_fit
 from stack.procs import StackError
 

@@ -1,4 +1,4 @@
-"""`make ui`: the local stack and Locust's web UI; every test stopped in the UI gets a judged run folder."""
+"""Locust's web UI against the local stack: every test stopped in the UI gets a judged run folder (`make ui`)."""
 from __future__ import annotations
 
 import shutil
@@ -9,9 +9,10 @@ from loadtests import run as locust_run, sent
 from loadtests.timeline import PROFILE_FILE
 from loadtests.profile import Profile, resolve
 from loadtests.requestlog import FILE_GLOB
-from slo.report_text import headline
+from slo.reports.text import headline
 from slobench.history import write_index
-from slo.spec import DEFAULT_SLO_PATH, SloSpec
+from slo.file.model import SloSpec
+from slo.file.load import DEFAULT_SLO_PATH
 from slobench import manifest as manifest_mod, sample_fit, scrape_fit
 from slobench.judge import judge
 from slobench.pipeline import cpu_plan, point_latest, resolve_target, start_stack

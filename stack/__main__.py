@@ -15,19 +15,13 @@ from stack.settings import StackSettings
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m stack", description=__doc__)
-    parser.add_argument("command", choices=["up", "down", "status", "dashboard"])
+    parser.add_argument("command", choices=["up", "down", "status"])
     args = parser.parse_args(argv)
     try:
         settings = StackSettings()
     except ValidationError as exc:
         print(environment_error(exc), file=sys.stderr)
         return 2
-    if args.command == "dashboard":
-        from slo.spec import load_slo
-        from stack.dashboard import write
-        spec = load_slo()
-        print(f"wrote {write(spec.latency_thresholds_s(), scope=spec.metrics.up_selector)}")
-        return 0
     if args.command == "down":
         local.down(settings.state_dir)
         return 0

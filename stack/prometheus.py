@@ -7,8 +7,8 @@ from pathlib import Path
 
 import yaml
 
-from slo.prometheus_api import Prometheus, PrometheusError
-from slo.promql import matchers
+from common.prometheus import Prometheus, PrometheusError
+from common.prometheus import matchers
 from stack import system_tools
 from stack.procs import StackError, http_get, spawn, wait_until
 

@@ -27,10 +27,11 @@ def imports_of(package: str) -> dict[str, set[str]]:
     ("loadtests", {"common", "api"}),
     ("slo", {"common"}),
     ("drift", {"common", "api"}),
-    ("stack", {"common", "slo"}),
+    ("stack", {"common"}),
 ], ids=["the ground floor imports no project package", "the API imports nothing from the harness",
         "load generation does not import the evaluator", "the evaluator does not import load generation",
-        "drift imports neither the harness nor the evaluator", "the stack does not import the CLI"])
+        "drift imports neither the harness nor the evaluator",
+        "the stack imports neither the evaluator nor the CLI"])
 def test_each_package_imports_only_what_lies_below_it(package, allowed):
     wrong = {module: sorted(found - allowed) for module, found in imports_of(package).items() if found - allowed}
     assert wrong == {}, f"{package} may import only {sorted(allowed) or 'no project package'}: {wrong}"
@@ -40,3 +41,43 @@ def test_nothing_below_the_cli_imports_it():
     below = [p for p in PACKAGES if p not in ("slobench", "benchmarks")]
     wrong = {m: "slobench" for p in below for m, found in imports_of(p).items() if "slobench" in found}
     assert wrong == {}
+
+
+# slo/ in the order its data flows: each floor imports only the floors below it.
+SLO_FLOORS = ("file", "prometheus", "stats", "verdicts", "reports")
+
+
+def slo_floors_of(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+            [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else []
+        if isinstance(node, ast.ImportFrom) and node.module == "slo":
+            names = [f"slo.{a.name}" for a in node.names]
+        found |= {n.split(".")[1] for n in names if n.startswith("slo.") and n.split(".")[1] in SLO_FLOORS}
+    return found
+
+
+@pytest.mark.parametrize("floor", SLO_FLOORS)
+def test_each_slo_floor_imports_only_the_floors_below_it(floor):
+    below = set(SLO_FLOORS[:SLO_FLOORS.index(floor)])
+    wrong = {str(p.relative_to(ROOT)): sorted(slo_floors_of(p) - below - {floor})
+             for p in sorted((ROOT / "slo" / floor).rglob("*.py")) if slo_floors_of(p) - below - {floor}}
+    assert wrong == {}, f"slo/{floor} may import only {sorted(below) or 'no other floor'}: {wrong}"
+
+
+def test_slo_holds_only_its_floors_and_its_command():
+    modules = sorted(p.name for p in (ROOT / "slo").glob("*.py"))
+    assert modules == ["__init__.py", "__main__.py"]
+    assert sorted(p.name for p in (ROOT / "slo").iterdir() if p.is_dir() and (p / "__init__.py").is_file()) == \
+        sorted(SLO_FLOORS)
+
+
+def test_the_generator_keeps_no_mutable_state_at_module_level():
+    """locustfile.py: user classes, the shape and listeners; each process's run lives on Locust's Environment."""
+    tree = ast.parse((ROOT / "loadtests" / "locustfile.py").read_text())
+    assigned = [t.id for node in tree.body if isinstance(node, (ast.Assign, ast.AnnAssign))
+                for t in (node.targets if isinstance(node, ast.Assign) else [node.target]) if isinstance(t, ast.Name)]
+    assert assigned == ["SETTINGS"]   # frozen settings, read once
+    assert not any(isinstance(node, ast.Global) for node in ast.walk(tree))
+    assert len((ROOT / "loadtests" / "locustfile.py").read_text().splitlines()) < 200

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from loadtests.profile import load_profile
-from slo.spec import load_slo
+from slo.file.load import load_slo
 from slobench.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,7 +8,7 @@ import pytest
 from loadtests.profile import load_profile
 from loadtests.run import run_headless
 from tests.slos import LINEAR_SLO
-from slo.spec import load_slo
+from slo.file.load import load_slo
 from slobench.judge import judge
 from stack import prometheus
 from stack.procs import free_port, http_get, spawn, stop_pid, wait_until

@@ -5,9 +5,9 @@ import json
 import math
 from pathlib import Path
 
-from slo.collect import RAW_FILE
-from slo.promql import stage_queries
-from slo.spec import SloSpec
+from slo.prometheus.collect import RAW_FILE
+from slo.prometheus.promql import stage_queries
+from slo.file.model import SloSpec
 
 LE = (0.00025, 0.0005, 0.001, 0.0015, 0.002, 0.003, 0.004, 0.005, 0.0075, 0.008, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04,
       0.05, 0.075, 0.08, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1.0, 1.5, 2.0, float("inf"))
@@ -141,10 +141,10 @@ __all__ = ["answers_for", "counter_samples", "evaluate_run", "histogram_quantile
 
 def evaluate_run(run: Path, spec: SloSpec, raw: dict | None = None, baseline: dict | None = None) -> dict:
     """The evaluator on a run folder, fed as the judge feeds it: timeline and client figures read as data."""
-    from loadtests import timeline
-    from slo.evaluate import evaluate
-    from slobench.judge import client_figures
+    from slo.verdicts.evaluate import evaluate
+    from slobench.run_folder import RunFolder
 
-    tl = timeline.read(run)
+    folder = RunFolder(run)
     raw = raw if raw is not None else json.loads((Path(run) / RAW_FILE).read_text())
-    return evaluate(run, spec, raw, tl, client_figures(run, tl, spec.metrics.selector.get("endpoint")), baseline)
+    return evaluate(run, spec, raw, folder.timeline, folder.client_figures(spec.metrics.selector.get("endpoint")),
+                    baseline)

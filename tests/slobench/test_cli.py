@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from tests.slos import LINEAR_SLO
-from slo.spec import load_slo
+from slo.file.load import load_slo
 from slobench import cli
 from tests.slo.fakes import make_run, steady
 

@@ -4,7 +4,7 @@ import json
 import pytest
 
 from tests.slos import LINEAR_SLO
-from slo.spec import load_slo
+from slo.file.load import load_slo
 from slobench.cli import main
 from slobench.history import collect, write_index
 from tests.slo.fakes import evaluate_run, make_run, steady

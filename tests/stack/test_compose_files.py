@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from slo.spec import load_slo
+from slo.file.load import load_slo
 from tests import needs
 from stack.dashboard import DASHBOARD_PATH, build
 

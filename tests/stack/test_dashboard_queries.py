@@ -5,7 +5,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from slo.prometheus_api import Prometheus
+from common.prometheus import Prometheus
 from stack import prometheus
 from stack.dashboard import PANELS
 from stack.procs import free_port, stop_pid, wait_until

@@ -1,0 +1,203 @@
+"""One Locust process's run: the profile it runs, its scenario, its recorders, the run folder, the stage progress and
+its own probes. Locust's Environment holds it (`environment.slobench`); the listeners in locustfile.py call it."""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import gevent
+
+from loadtests import clock, handshake, timeline
+from loadtests.client_figures import Merger, StageRecorder
+from loadtests.profile import Profile, load_profile, window_at
+from loadtests.progress import EVERY_S, live_line
+from loadtests.requestlog import RequestLog
+from loadtests.sent import SentRecorder
+from loadtests.settings import PROFILE_OPTION, LocustProcessSettings
+from loadtests.shape import stage_index_at
+from loadtests.tasks import Scenario
+
+PROBE_S = 0.02  # the event-loop probe's period: 50 wake-ups a second
+
+
+class Generator:
+    """What this process keeps for its test: built at Locust's init, renewed at each test start."""
+
+    def __init__(self, settings: LocustProcessSettings, profile: Profile, is_master: bool, is_worker: bool):
+        self.settings, self.is_master, self.is_worker = settings, is_master, is_worker
+        self.profile_source = settings.profile
+        self.take(profile)
+        self.figures = StageRecorder(profile)   # this process's client figures, sent to the master as they come
+        self.merged = Merger()                  # the master's (or the only process's) merge of every process's
+        self.log, self.sent = None, None
+        self.wall_start: float | None = None
+        self.run_dir: Path | None = None
+        self.processes: int | None = None       # among how many processes the open model splits its rate
+        self.clock: dict | None = None          # a worker's offset from the master's clock
+        self.profile_taken = False
+        self.final_sent = False
+        self.finals: set[str] = set()
+        self.joined: set[str] = set()           # a worker lost mid-run still counts as expected
+        self.printed, self.start_count = -1, {}
+        self.greenlets: list = []
+
+    def take(self, profile: Profile) -> None:
+        """Run `profile` from the next test on: its traffic tables and task weights (the next test start builds
+        its figures and recorder from it)."""
+        self.profile = profile
+        self.scenario = Scenario(profile, self.keep)
+
+    def keep(self, response, endpoint: str, user_id: str | None, features_json: str, request_id: str) -> None:
+        """Record a 2xx answer's inputs (what was sent), and its outputs when the body carries them."""
+        if 200 <= (getattr(response, "status_code", 0) or 0) < 300:
+            self.sent.answer(request_id, endpoint, user_id, features_json, response.text)
+
+    def chosen_profile(self, runner) -> Profile | None:
+        """The profile a web UI start form named, taken before its test starts (checked there already); None when
+        it is the one running."""
+        chosen = getattr(runner.environment.parsed_options, PROFILE_OPTION, None)
+        if not chosen or chosen == self.profile_source:
+            return None
+        self.take(load_profile(chosen))
+        self.profile_source = chosen
+        print(f"[slobench] the web UI's start form chose profile {self.profile.name}", flush=True)
+        return self.profile
+
+    def on_request(self, request_type, name, response_time, response_length, exception, response=None, **_):
+        status = getattr(response, "status_code", 0) or 0
+        ts = clock.now()  # one stamp: the merged figures and the debug log place the request in the same window
+        self.figures.add(name, response_time, exception is None, status, ts)
+        if self.log is not None:
+            self.log.add(name, response_time, exception is None, status, ts)
+
+    def start(self, environment) -> None:
+        """A test starts: fresh recorders; the master (or only process) its run folder and progress loop; every
+        process that sends requests its CPU sampler and event-loop probe."""
+        self.log = RequestLog() if self.settings.request_log else None
+        self.sent = SentRecorder(self.settings.spool, self.profile.scenario.outputs)
+        wall_start, self.figures = self.figures.wall_start, StageRecorder(self.profile)
+        self.figures.wall_start = wall_start
+        self.merged, self.finals = Merger(), set()
+        if not self.is_worker:
+            self.run_dir = self._new_run_dir()
+            if self.run_dir:  # the profile this test runs (the web UI's start form may have chosen it)
+                (self.run_dir / timeline.PROFILE_FILE).write_text(self.profile.model_dump_json(indent=1) + "\n")
+            self.printed = -1
+            gevent.spawn(self._progress, environment)
+        if not self.is_master:
+            self.greenlets = [gevent.spawn(self._cpu_sampler), gevent.spawn(self._loop_lag_probe)]
+
+    def stop(self, environment, send_final) -> None:
+        """A test stops: probes off, the figures merged or sent, the recorders closed; the master (or only process)
+        writes the timeline, the merged figures and the marker the runner waits for."""
+        for greenlet in self.greenlets:
+            greenlet.kill()
+        if self.greenlets:
+            self.figures.sample_cpu()
+        self.greenlets = []
+        if self.is_worker:
+            send_final()  # before the worker reports it stopped: the master has it when its own test_stop fires
+        elif not self.is_master:
+            self.merged.add(self.figures.delta())
+        if not self.is_master:
+            self.sent.close()
+            if self.log is not None:
+                self.settings.spool.mkdir(parents=True, exist_ok=True)
+                self.log.save(self.settings.spool)
+        if not self.is_worker and self.run_dir and self.wall_start:
+            # The shape may end the test before the progress loop saw the last stage finish.
+            reached = stage_index_at(self.profile, clock.now() - self.wall_start)
+            self._finish_stages(environment, len(self.profile.stages) - 1 if reached is None else reached - 1)
+            timeline.write(self.run_dir, timeline.build(self.profile, self.wall_start))
+            if self.is_master:
+                self.wait_for_finals(environment.runner)
+            self.merged.save(self.run_dir)
+            # The runner watches for this marker to collect the reports (headless and web UI alike).
+            (self.run_dir / "locust_done.json").write_text(json.dumps({"stopped_at": clock.now()}) + "\n")
+        self.wall_start = None
+
+    def offer(self) -> dict:
+        return handshake.offer(self.profile)
+
+    def wait_for_finals(self, runner, timeout: float = 10.0) -> None:
+        """The master waits (bounded) for every worker's final figures before it writes the merged file."""
+        deadline = clock.now() + timeout
+        while len(self.finals) < runner.worker_count and clock.now() < deadline:
+            gevent.sleep(0.1)
+        expected = max(runner.worker_count, len(self.joined))
+        self.merged.finals = {"expected": expected, "received": len(self.finals)}
+        if len(self.finals) < expected:
+            print(f"[slobench] only {len(self.finals)} of {expected} workers sent their final figures", flush=True)
+
+    def _loop_lag_probe(self):
+        """How late this process's gevent hub wakes a sleeping greenlet: the delay every request it times may
+        carry."""
+        while True:
+            before = time.perf_counter()
+            gevent.sleep(PROBE_S)
+            self.figures.lag("loop", max(0.0, time.perf_counter() - before - PROBE_S))
+
+    def _cpu_sampler(self):
+        while True:
+            self.figures.sample_cpu()
+            gevent.sleep(0.5)
+
+    def _progress_line(self, environment, index: int) -> str:
+        windows = self.profile.windows()
+        w, total = windows[index], environment.stats.total
+        n0, t0 = self.start_count.get(w.index, (0, self.wall_start))
+        rps = (total.num_requests - n0) / max(clock.now() - t0, 1e-9)
+        offered = f"{w.offered_rps:.0f}" if w.offered_rps else "open"
+        return (f"[slobench] stage {index + 1}/{len(windows)} {w.name}: {w.users} users, offered {offered} req/s, "
+                f"achieved {rps:.0f} req/s, p95 {total.get_current_response_time_percentile(0.95) or 0:.0f} ms "
+                f"(last 10 s), failures {total.num_failures}")
+
+    def _progress(self, environment):
+        """Master or local runner: one line per finished stage, a live line every few seconds, and the timeline
+        kept up to date (a Locust killed mid-stage leaves where it got to)."""
+        while self.wall_start is None:
+            gevent.sleep(0.1)
+        self.start_count = {}
+        windows = self.profile.windows()
+        last_live = 0.0
+        while True:
+            elapsed = clock.now() - self.wall_start
+            self.merged.series.sample_users(clock.now(), environment.runner.user_count)
+            if clock.now() - last_live >= EVERY_S - 0.25:
+                last_live = clock.now()
+                w = window_at(windows, elapsed)
+                if self.run_dir:
+                    timeline.write(self.run_dir, timeline.build(self.profile, self.wall_start))
+                if w is not None:
+                    total = environment.stats.total
+                    print(live_line(w, len(windows), elapsed, environment.runner.user_count, total.current_rps,
+                                    total.get_current_response_time_percentile(0.95), total.num_failures), flush=True)
+            for w in windows:
+                if w.index not in self.start_count and elapsed >= w.measure_from_s:
+                    self.start_count[w.index] = (environment.stats.total.num_requests, clock.now())
+            current = stage_index_at(self.profile, elapsed)
+            self._finish_stages(environment, len(windows) - 1 if current is None else current - 1)
+            if current is None:
+                return
+            gevent.sleep(0.5)
+
+    def _finish_stages(self, environment, upto: int) -> None:
+        """Print the line of every stage up to `upto` not printed yet; keep stages.json current."""
+        while self.printed < upto:
+            self.printed += 1
+            print(self._progress_line(environment, self.printed), flush=True)
+            if self.run_dir:
+                timeline.write(self.run_dir, timeline.build(self.profile, self.wall_start))
+
+    def _new_run_dir(self) -> Path | None:
+        if self.settings.run_dir:
+            return self.settings.run_dir
+        results = self.settings.results_dir
+        if not results:
+            return None
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        path = Path(results) / f"{stamp}-{self.profile.name}-ui"
+        path.mkdir(parents=True, exist_ok=True)
+        (Path(results) / ".ui-pending").write_text(str(path) + "\n")
+        return path

@@ -1,0 +1,93 @@
+"""What a Locust master and its workers say to each other beyond Locust's own messages, one class per role: the profile
+and its handshake, the clock, the start of the stage windows, each worker's final figures."""
+from __future__ import annotations
+
+import gevent
+
+from loadtests import clock, handshake
+from loadtests.generator import Generator
+
+CLOCK_ROUNDS = 5   # hello round trips a worker makes when it joins: the shortest measures its clock offset
+
+
+class WorkerMessages:
+    """A worker: says hello (and measures its clock), takes the master's profile or refuses it, starts its stage
+    windows when the master starts, and sends its final figures when the last stage is over."""
+
+    def __init__(self, generator: Generator, runner):
+        self.generator, self.runner = generator, runner
+        runner.register_message("slobench_start", self.on_start)
+        runner.register_message("slobench_profile", self.on_profile)
+        gevent.spawn(self.hello)
+
+    def hello(self) -> None:
+        # Asked for once this worker listens (a message sent as it connected could come too early); a few round
+        # trips measure its clock against the master's.
+        for _ in range(CLOCK_ROUNDS):
+            self.runner.send_message("slobench_hello", {"worker": self.generator.figures.worker, "sent": clock.now()})
+            gevent.sleep(0.05)
+
+    def on_start(self, environment, msg, **_) -> None:
+        g = self.generator
+        # The master's start on this worker's clock: the windows are placed as the master places them.
+        g.wall_start = g.figures.wall_start = msg.data["wall_start"] - (g.clock or {}).get("offset_s", 0.0)
+        g.processes = msg.data.get("processes")
+        g.final_sent = False
+        # In a headless run the master quits as the profile ends and keeps listening half a second only: each
+        # worker sends its final figures on its own when the last stage is over.
+        gevent.spawn_later(max(0.0, g.wall_start + g.profile.total_s + 0.3 - clock.now()), self.send_final)
+
+    def on_profile(self, environment, msg, **_) -> None:
+        g = self.generator
+        if "sent" in msg.data:  # an answer to this worker's hello: it also measures the clock
+            offset_s, rtt_s = clock.offset(msg.data["sent"], msg.data["master_time"], clock.now())
+            if g.clock is None or rtt_s < g.clock["rtt_s"]:  # the tightest exchange wins
+                g.clock = {"offset_s": offset_s, "rtt_s": rtt_s}
+        if g.profile.model_dump(mode="json") == msg.data["profile"] and g.profile_taken:
+            return  # a later exchange: only the clock was measured again
+        profile, refused = handshake.accept(msg.data)
+        if refused:
+            print(f"[slobench] refused by this worker: {refused}", flush=True)
+            self.runner.send_message("slobench_refused", {"reason": refused, "worker": g.figures.worker})
+            gevent.spawn_later(0.5, self.runner.quit)
+            return
+        g.take(profile)
+        g.profile_taken = True
+        print(f"[slobench] worker runs the master's profile {g.profile.name}", flush=True)
+
+    def send_final(self) -> None:
+        g = self.generator
+        if not g.final_sent:
+            g.final_sent = True
+            g.figures.sample_cpu()
+            self.runner.send_message("slobench_final", {**g.figures.delta(), "clock": g.clock})
+
+
+class MasterMessages:
+    """The master: owns the profile (each worker runs the master's, whatever it was started with), hands it over
+    before a test starts, tells the workers when the stage windows start, and gathers their final figures."""
+
+    def __init__(self, generator: Generator, runner):
+        self.generator, self.runner = generator, runner
+        runner.register_message("slobench_refused", self.on_refused)
+        runner.register_message("slobench_hello", self.on_hello)
+        runner.register_message("slobench_final", self.on_final)
+
+    def on_refused(self, environment, msg, **_) -> None:
+        print(f"[slobench] a worker refused to join ({msg.data.get('worker')}): {msg.data['reason']}", flush=True)
+
+    def on_hello(self, environment, msg, **_) -> None:
+        self.runner.send_message("slobench_profile", {**self.generator.offer(), "sent": msg.data["sent"],
+                                                      "master_time": clock.now()}, client_id=msg.node_id)
+
+    def on_final(self, environment, msg, **_) -> None:
+        self.generator.merged.add(msg.data)
+        self.generator.finals.add(msg.data["worker"])
+
+    def profile_chosen(self) -> None:
+        """A profile the web UI's start form chose goes to the workers before the start message."""
+        self.runner.send_message("slobench_profile", self.generator.offer())
+
+    def start(self, wall_start: float) -> None:
+        # Before any spawn message: the workers place their requests in the same stage windows.
+        self.runner.send_message("slobench_start", {"wall_start": wall_start, "processes": self.runner.worker_count})

@@ -1,0 +1,212 @@
+"""The SLO file as typed pydantic models, validated and normalized on load; the evaluator never sees YAML."""
+from __future__ import annotations
+
+from typing import Annotated, ClassVar, Literal, Union
+
+from pydantic import Field, field_validator, model_validator
+
+from common import contract
+from common.specfile import Strict, register_tags
+
+class MetricsSpec(Strict):
+    requests_total: str = contract.REQUESTS_TOTAL
+    latency_histogram: str = contract.REQUEST_LATENCY
+    status_label: str = contract.LABEL_STATUS
+    selector: dict[str, str] = Field(default_factory=lambda: {contract.LABEL_ENDPOINT: "/predict"})
+    up_selector: dict[str, str] = Field(default_factory=lambda: {"job": "api"})
+    # Which requests count as the offered traffic for the throughput objective (Prometheus's own scrapes do not).
+    traffic_matchers: str = f'{contract.LABEL_ENDPOINT}!="/metrics"'
+
+
+class _Objective(Strict):
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+
+
+class _Banded(_Objective):
+    """An objective with a threshold and an optional warning band that must lie on its passing side."""
+    _band: ClassVar[tuple[str, str, bool]] = ("", "", True)   # (threshold field, warning field, higher is worse)
+
+    @model_validator(mode="after")
+    def _warning_on_the_passing_side(self):
+        threshold_field, warning_field, higher_is_worse = self._band
+        threshold, warning = getattr(self, threshold_field), getattr(self, warning_field)
+        if warning is None:
+            return self
+        if higher_is_worse and warning > threshold:
+            raise ValueError(f"{warning_field} must be <= {threshold_field}")
+        if not higher_is_worse and warning < threshold:
+            raise ValueError(f"{warning_field} must be >= {threshold_field}")
+        return self
+
+
+class LatencyQuantile(_Banded):
+    _band: ClassVar[tuple[str, str, bool]] = ("threshold_ms", "warning_ms", True)
+    kind: Literal["latency_quantile"]
+    quantile: float = Field(gt=0, lt=1)
+    threshold_ms: float = Field(gt=0)
+    warning_ms: float | None = Field(None, gt=0)
+
+
+class LatencyMean(_Banded):
+    _band: ClassVar[tuple[str, str, bool]] = ("threshold_ms", "warning_ms", True)
+    kind: Literal["latency_mean"]
+    threshold_ms: float = Field(gt=0)
+    warning_ms: float | None = Field(None, gt=0)
+
+
+class ErrorRatio(_Banded):
+    _band: ClassVar[tuple[str, str, bool]] = ("max_ratio", "warning_ratio", True)
+    kind: Literal["error_ratio"]
+    max_ratio: float = Field(ge=0, lt=1)
+    warning_ratio: float | None = Field(None, ge=0, lt=1)
+
+
+class Availability(_Objective):
+    """The lowest share of the target's instances up at any scrape of the window: 1 means every replica up
+    all along (one instance: never found down); 0.5, at least half of the replicas up at every scrape."""
+    kind: Literal["availability"]
+    min_up: float = Field(1.0, gt=0, le=1)
+
+
+class Throughput(_Banded):
+    _band: ClassVar[tuple[str, str, bool]] = ("min_share", "warning_share", False)
+    kind: Literal["throughput"]
+    min_share: float = Field(gt=0, le=1)   # achieved / offered
+    warning_share: float | None = Field(None, gt=0, le=1)
+
+
+WINDOW = "{{window}}"  # where a ratio or threshold query takes the stage window's range, e.g. [47800ms]
+WINDOW_S = "{{window_s}}"  # the window's length in seconds (a rate times it is a count)
+STEP = "{{step}}"  # the scrape interval, as a subquery's resolution
+
+
+class RatioSli(_Objective):
+    """A ratio SLI from the team's own PromQL (OpenSLO ratioMetric, Sloth events or raw): the share of good
+    events in the stage window must reach `target`. Each query sums its events (or, for bad_ratio_query, gives
+    the bad share) over {{window}}."""
+    kind: Literal["ratio"]
+    target: float = Field(gt=0, lt=1)
+    good_query: str | None = None
+    bad_query: str | None = None
+    bad_ratio_query: str | None = None
+    total_query: str | None = None
+    # How the team's queries were mapped onto the window, for the report (e.g. a rate's own range smooths edges).
+    mapping: str = ""
+
+    @model_validator(mode="after")
+    def _one_way_to_count(self):
+        given = [f for f in ("good_query", "bad_query", "bad_ratio_query") if getattr(self, f) is not None]
+        if len(given) != 1:
+            raise ValueError("declare exactly one of good_query, bad_query and bad_ratio_query")
+        if (self.total_query is None) != (given[0] == "bad_ratio_query"):
+            raise ValueError("total_query goes with good_query or bad_query, and only with them")
+        for field in ("good_query", "bad_query", "bad_ratio_query", "total_query"):
+            query = getattr(self, field)
+            if query is not None and WINDOW not in query:
+                raise ValueError(f"{field} must contain {WINDOW} where the stage window goes")
+        return self
+
+
+class ThresholdSli(_Objective):
+    """A threshold SLI (OpenSLO thresholdMetric): the share of the window's scrapes where `query op value`
+    holds must reach `target`."""
+    kind: Literal["threshold"]
+    target: float = Field(gt=0, le=1)
+    query: str = Field(min_length=1)
+    op: Literal["lt", "lte", "gt", "gte"]
+    value: float
+
+
+Objective = Annotated[Union[LatencyQuantile, LatencyMean, ErrorRatio, Availability, Throughput, RatioSli,
+                            ThresholdSli], Field(discriminator="kind")]
+register_tags("latency_quantile", "latency_mean", "error_ratio", "availability", "throughput", "ratio", "threshold")
+
+
+class Gate(Strict):
+    """Which stages decide the verdict: those whose offered load is at most required_rps, or listed ones."""
+    required_rps: float | None = Field(None, gt=0)
+    stages: list[str] | None = None
+
+
+# The figures a baseline comparison can hold to a criterion, and which way is worse for each.
+BASELINE_FIGURES: dict[str, str] = {
+    "rps": "lower is worse",            # achieved req/s, all traffic
+    "mean": "higher is worse", "p50": "higher is worse", "p95": "higher is worse", "p99": "higher is worse",
+    "client_p99": "higher is worse",    # Locust's p99 (from intended start in the open model)
+    "error_ratio": "higher is worse",   # 5xx share
+    "availability": "lower is worse",   # min(up) over the window
+}
+
+
+# How much a figure moves between identical single runs (relative standard deviation), used when neither side of a
+# comparison has repeats to measure it; the figures behind these defaults are in docs/trusting-the-numbers.md. The
+# error ratio's counts assume none: declare one if errors come in bursts that differ from run to run.
+RUN_TO_RUN = {"rps": 0.02, "mean": 0.07, "p50": 0.07, "p95": 0.12, "p99": 0.15, "client_p99": 0.15,
+              "error_ratio": 0.0}
+
+
+class BaselineCriteria(Strict):
+    """The smallest relative change that matters, per figure name (0.10 = 10 % worse): a figure is regressed only
+    when its whole interval lies beyond it; run_to_run, the spread between identical single runs assumed when no
+    repeats measure it."""
+    max_regression: dict[str, float] = Field(default_factory=dict)
+    run_to_run: dict[str, float] = Field(default_factory=lambda: dict(RUN_TO_RUN))
+
+    @field_validator("run_to_run")
+    @classmethod
+    def _known_spreads(cls, spreads: dict[str, float]) -> dict[str, float]:
+        return {**RUN_TO_RUN, **_figures(spreads, RUN_TO_RUN, "spreads")}
+
+    @field_validator("max_regression")
+    @classmethod
+    def _known_figures(cls, criteria: dict[str, float]) -> dict[str, float]:
+        return _figures(criteria, BASELINE_FIGURES, "allowed regressions")
+
+
+def _figures(values: dict[str, float], known, what: str) -> dict[str, float]:
+    """Values per figure name: every name known, every value >= 0."""
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise ValueError(f"unknown figures: {', '.join(unknown)} (known: {', '.join(known)})")
+    negative = sorted(k for k, v in values.items() if v < 0)
+    if negative:
+        raise ValueError(f"{what} must be >= 0: {', '.join(negative)}")
+    return values
+
+
+class SloSpec(Strict):
+    service: str
+    metrics: MetricsSpec = MetricsSpec()
+    gate: Gate = Gate()
+    objectives: list[Objective] = Field(min_length=1)
+    baseline: BaselineCriteria = BaselineCriteria()
+    min_samples: int = Field(100, ge=1)  # fewer requests in a stage: "not enough data", not a pass
+    reconciliation_tolerance: float = Field(0.02, gt=0, lt=1)  # allowed relative gap between counts
+    # Every verdict is decided by an interval at this level: PASS and FAIL only when the whole interval agrees.
+    confidence_level: float = Field(0.95, ge=0.5, lt=1)
+    # How much bursts inflate a share's variance beyond what one window's scrape blocks can show (rare bursts: a
+    # window holding none shows no variance); 1 assumes nothing beyond what each window measures.
+    design_effect: float = Field(1.0, ge=1)
+    # How a run's many tests combine: holm keeps the chance of any false FAIL (or false "regressed") across the
+    # run's gated tests at (1 - confidence_level) / 2; none decides each test at that level alone.
+    family: Literal["holm", "none"] = "holm"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _settings_no_longer_read(cls, raw):
+        if isinstance(raw, dict) and "min_tail_samples" in raw:
+            raise ValueError("min_tail_samples is no longer read (each quantile's confidence interval decides when "
+                             "a stage has enough requests): remove it")
+        return raw
+
+    @model_validator(mode="after")
+    def _unique_names(self):
+        names = [o.name for o in self.objectives]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"objective names must be unique: {', '.join(dupes)}")
+        return self
+
+    def latency_thresholds_s(self) -> dict[str, float]:
+        return {o.name: o.threshold_ms / 1000 for o in self.objectives if isinstance(o, (LatencyQuantile, LatencyMean))}

@@ -1,0 +1,31 @@
+"""report.html: the run over time, the tail of each stage, the knee, drift, and every table of the Markdown;
+one self-contained file (plotly.js inline) that opens offline. Laid out by slo/templates/report.html."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from slo.reports.page import render as render_page
+from slo.reports.charts import all_charts
+from slo.reports.tables import all_tables
+from slo.reports.text import headline
+
+SECTIONS = (("over-time", "The run over time", ("load", "latency", "errors", "cpu")),
+            ("tail", "The tail, stage by stage", ("tail-",)),
+            ("knee", "The knee", ("knee",)),
+            ("drift-chart", "Drift of the served traffic", ("drift",)))
+
+
+def _drift_links(report: dict) -> list[tuple[str, str]]:
+    d = report.get("drift") or {}
+    return [(label, Path(path).name) for label, path in
+            (("Evidently report: the 14 features", d.get("report_html")),
+             ("Evidently report: the predictions", (d.get("predictions") or {}).get("report_html"))) if path]
+
+
+def render(report: dict) -> str:
+    charts = all_charts(report)
+    sections = [{"key": key, "title": title, "charts": [c for c in charts if c["key"].startswith(prefixes)]}
+                for key, title, prefixes in SECTIONS]
+    return render_page("report.html", title=f"SLO report {report['run']['id']}", report=report, sections=sections,
+                       tables=all_tables(report), headline=headline(report), drift_links=_drift_links(report),
+                       charts=charts, data=report)

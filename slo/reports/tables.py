@@ -1,0 +1,258 @@
+"""Every table of a report, as data: the Markdown and the HTML report render the same sections, so the one
+holds what the other holds."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from slo.stats.intervals import interval_text, short
+
+
+def fmt(value, unit: str = "") -> str:
+    if value is None:
+        return "-"
+    if unit == "ratio":
+        return f"{value:.2%}"
+    if unit == "share of offered":
+        return f"{value:.0%}"
+    if unit == "ms":
+        return f"{value:.1f} ms"
+    return f"{value:g}"
+
+
+@dataclass
+class Cell:
+    """A table cell: its text, and for the HTML a status class and data attributes (tests read them)."""
+    text: str
+    status: str | None = None
+    attrs: dict = field(default_factory=dict)
+    href: str | None = None
+
+
+@dataclass
+class Table:
+    key: str
+    title: str
+    headers: list[str]
+    rows: list[list]          # str or Cell; a row's first cell names its stage
+    bullets: list[str] = field(default_factory=list)
+    note: str | None = None
+
+
+def text_of(cell) -> str:
+    return cell.text if isinstance(cell, Cell) else str(cell)
+
+
+def objective_text(o: dict) -> str:
+    """`pass 1.9 ms 0–0.12%`: status, the figure, and the interval that decided it (in the objective's terms)."""
+    interval = short(o.get("confidence"))
+    return (f"{o['status']} {fmt(o['measured'], o['unit'])}" + (f" {interval}" if interval else "")
+            + (f" ({o['detail']})" if o.get("detail") else ""))
+
+
+def stage_notes(stage: dict) -> list[str]:
+    """What a reader must know about a stage besides its figures: incomplete data, drops."""
+    notes = list(stage["server"]["notes"])
+    busy = [f"{name} ({'; '.join(w.get('why') or ['saturated'])})"
+            for name, w in (stage["client"].get("workers") or {}).items() if w.get("saturated")]
+    if busy:
+        notes.append(f"generator-bound: {', '.join(busy)}; client figures include its own delays")
+    dropped = stage["client"].get("dropped")
+    if dropped:
+        sent = stage["client"].get("sent") or 0
+        notes.append(f"the generator dropped {dropped} arrivals ({dropped / (sent + dropped):.1%}): "
+                     "they count against the throughput objective")
+    return notes
+
+
+def objectives(report: dict) -> Table:
+    names = [o["name"] for o in report["slo"]["objectives"]]
+    rows = []
+    for s in report["stages"]:
+        cells = [Cell(objective_text(o), o["status"], {"data-objective": o["name"], "data-value": o["measured"]})
+                 for o in s["objectives"]]
+        rows.append([Cell(s["name"], attrs={"data-stage": s["name"]}), "yes" if s["gated"] else "no",
+                     f"{s['offered_rps']:.0f}" if s["offered_rps"] else "-",
+                     Cell(fmt(s["server"]["rps_all_traffic"]), attrs={"data-value": s["server"]["rps_all_traffic"]}),
+                     *cells])
+    return Table("objectives", "Objectives per stage", ["stage", "gated", "offered req/s", "achieved req/s", *names], rows,
+                 note=INTERVAL_LEGEND.format(level=report["slo"].get("confidence_level", 0.95)))
+
+
+INTERVAL_LEGEND = ("Beside each figure, its {level:.0%} interval: for a quantile, of the share of requests over its "
+                   "threshold (p99 passes when the whole interval is at most 1 %); for the mean, of the mean; for "
+                   "errors, of the 5xx share; for throughput, of the achieved share. A figure without one is exact.")
+
+
+def _quantile_cell(q: dict, key: str) -> str:
+    d = q.get(key) or {}
+    b = d.get("bucket_ms")
+    return f"{fmt(d.get('ms'), 'ms')} [{b[0]:g}, {b[1] if b[1] is not None else 'inf'}]" if b else fmt(d.get("ms"), "ms")
+
+
+def confidence(report: dict) -> Table:
+    """Each objective's interval: in what terms, by which method, how much dependence widened it, and for an
+    inconclusive one, how many requests would decide it."""
+    rows = []
+    for s in report["stages"]:
+        for o in s["objectives"]:
+            c = o.get("confidence") or {}
+            need = c.get("requests_needed")
+            rows.append([s["name"], o["name"], Cell(o["status"], o["status"]), c.get("terms", "-"), interval_text(c),
+                         f"{c['design_effect']:g} (x{c.get('widened_by', 1):g} wider)" if c.get("design_effect")
+                         else "-",
+                         f"{need:,} ({c['seconds_needed']:g} s)" if need and c.get("seconds_needed") else
+                         (f"{need:,}" if need else "-"), c.get("method", "-")])
+    return Table("confidence", "Confidence of each verdict",
+                 ["stage", "objective", "verdict", "interval of", "interval", "design effect", "requests to decide",
+                  "method"], rows,
+                 note="PASS and FAIL only when the whole interval lies on one side of the objective; otherwise "
+                      "INCONCLUSIVE. Requests of one scrape are not independent (a stall slows many): the design "
+                      "effect is how much more the per-scrape blocks vary than independent requests would.")
+
+
+def server_beside_client(report: dict) -> Table:
+    rows = []
+    for s in report["stages"]:
+        sv, cl, q = s["server"], s["client"], s["server"]["quantiles"]
+        rows.append([s["name"], fmt(sv["mean_ms"], "ms"), fmt((q.get("0.5") or {}).get("ms"), "ms"),
+                     _quantile_cell(q, "0.95"), _quantile_cell(q, "0.99"), fmt(cl.get("p50_ms"), "ms"),
+                     fmt(cl.get("p95_ms"), "ms"), fmt(cl.get("p99_ms"), "ms"), fmt(cl.get("generator_cpu_cores")),
+                     f"{fmt(s['gap'].get('p99_gap_ms', s['gap'].get('p95_gap_ms')), 'ms')}: {s['gap']['cause']}"])
+    return Table("server-client", "Server (Prometheus) beside client (Locust), endpoint latency",
+                 ["stage", "server mean", "server p50", "server p95 [bucket]", "server p99 [bucket]", "client p50",
+                  "client p95", "client p99", "generator CPU (cores)", "p99 gap, what it comes from"], rows)
+
+
+def replicas(report: dict) -> Table | None:
+    rows = [[s["name"], i, fmt(r["rps"]), fmt(r["p99_ms"], "ms"), fmt(r["errors_5xx"]), fmt(r["up_min"])]
+            for s in report["stages"] if len(s["server"].get("replicas") or {}) > 1
+            for i, r in sorted(s["server"]["replicas"].items())]
+    return Table("replicas", "Replicas per stage", ["stage", "replica", "req/s", "p99", "5xx", "lowest up"],
+                 rows) if rows else None
+
+
+def generators(report: dict) -> Table | None:
+    rows = [[s["name"], name, str(w["requests"]), fmt(w["cpu_cores"]), fmt(w.get("loop_lag_p99_ms"), "ms"),
+             fmt(w.get("send_lag_p99_ms"), "ms"),
+             Cell("SATURATED: " + "; ".join(w.get("why") or []), "fail") if w["saturated"] else "no"]
+            for s in report["stages"] for name, w in (s["client"].get("workers") or {}).items()]
+    return Table("generators", "Load generators per stage", ["stage", "generator", "requests", "CPU (cores)",
+                                                             "loop lag p99", "send lag p99", "saturated"],
+                 rows) if rows else None
+
+
+def accuracy(report: dict) -> Table:
+    rows = []
+    for s in report["stages"]:
+        acc = s.get("accuracy") or {}
+        qs = acc.get("quantiles", {})
+        cells = [f"{fmt((qs.get(k) or {}).get('estimate_ms'), 'ms')} / {fmt((qs.get(k) or {}).get('exact_ms'), 'ms')}"
+                 for k in ("0.5", "0.95", "0.99")]
+        inside = "yes" if qs and all(v["within_bucket"] for v in qs.values()) else ("-" if not qs else "NO")
+        rows.append([s["name"], str(acc.get("rows", 0)), *cells, inside])
+    recs = [f"{s['name']}, {r['objective']}: {r['why']}; add bucket boundaries at "
+            f"{', '.join(f'{b:g}' for b in r['add_boundaries_ms'])} ms"
+            for s in report["stages"] for r in (s.get("accuracy") or {}).get("recommendations", [])]
+    return Table("accuracy", "Accuracy: histogram estimates against the exact quantiles of the recorded latencies",
+                 ["stage", "recorded", "p50 est / exact", "p95 est / exact", "p99 est / exact", "inside the bucket"],
+                 rows, [f"Bucket recommendation: {r}" for r in recs])
+
+
+def reconciliation(report: dict) -> Table:
+    rows = []
+    for s in report["stages"]:
+        r = s.get("reconciliation") or {}
+        gaps = ", ".join(f"{k} {v:+.2%}" for k, v in (r.get("gaps") or {}).items() if v is not None) or "-"
+        rows.append([s["name"], fmt(r.get("locust_answered")), fmt(r.get("locust_no_response")), fmt(r.get("prometheus")),
+                     fmt(r.get("prometheus_200")), fmt(r.get("recorded")), gaps,
+                     "yes" if r.get("ok", True) else Cell("FLAGGED", "fail")])
+    rec = report.get("reconciliation")
+    if rec:
+        rows.append(["run", fmt(rec["locust_answered"]), fmt(rec["locust_no_response"]), fmt(rec["prometheus"]),
+                     fmt(rec["prometheus_200"]), fmt(rec["recorded"]), f"tolerance {rec['tolerance']:.0%}",
+                     "yes" if rec["ok"] else Cell("FLAGGED", "fail")])
+    return Table("reconciliation", "Counts reconciled", ["stage", "Locust answered", "no response", "Prometheus",
+                                                         "Prometheus 200", "recorded rows", "gaps", "ok"], rows)
+
+
+def notes(report: dict) -> Table | None:
+    items = [f"{s['name']}: {n}" for s in report["stages"] for n in stage_notes(s)]
+    return Table("notes", "Notes", [], [], items) if items else None
+
+
+def _change_cell(v: dict) -> Cell:
+    """`+52.5 % [32.9, 72.2] regressed`: the shift and its interval (relative), and what the test called it."""
+    rel = v.get("relative") or {}
+    shown = (f"{rel['shift']:+.1%} [{rel['low']:+.1%}, {rel['high']:+.1%}]" if rel.get("low") is not None else
+             f"{rel['shift']:+.1%}" if rel.get("shift") is not None else
+             f"{v['change']:+.1%}" if v.get("change") is not None else "-")
+    verdict = v.get("verdict", "")
+    return Cell(f"{shown} {verdict}".strip(), "fail" if verdict == "regressed" else None)
+
+
+def baseline(report: dict) -> Table | None:
+    b = report.get("baseline")
+    if not b:
+        return None
+    names = ("rps", "mean", "p50", "p95", "p99", "client_p99", "error_ratio")
+    rows = [[row["stage"], *(_change_cell(row["figures"][n]) for n in names)] for row in b["stages"]]
+    runs = b.get("runs") or [b["run"]]
+    return Table("baseline", f"Against baseline {', '.join(runs)}", ["stage", *names], rows,
+                 list(b["failures"]) or ["no figure changed beyond noise by more than its smallest change that matters"],
+                 " ".join(filter(None, [BASELINE_NOTE, b.get("models_note")])))
+
+
+BASELINE_NOTE = ("Each change is the Hodges-Lehmann shift of the stage's per-scrape figures (Fisher's exact test for "
+                 "the error ratio), relative to the baseline, with its interval widened for the spread between "
+                 "identical runs; it is regressed only when the whole interval lies beyond the SLO file's "
+                 "max_regression.")
+
+
+def drift(report: dict) -> Table | None:
+    d = report.get("drift")
+    if not d or not d.get("columns"):
+        return None
+    rows = [[name, c["method"], f"{c['score']:.4f}", f"{c['threshold']:g}", Cell("DRIFTED", "fail") if c["drifted"] else "no"]
+            for name, c in sorted(d["columns"].items(), key=lambda kv: -kv[1]["score"])]
+    return Table("drift", f"Drift: {d.get('decision', d.get('status'))}",
+                 ["column", "method", "score", "threshold", "drifted"], rows, [d["summary"]] if d.get("summary") else [])
+
+
+def manifest(report: dict) -> Table | None:
+    m = report.get("manifest")
+    if not m:
+        return None
+    git = m.get("git") or {}
+    host = m.get("host") or {}
+    rows = [["run", report["run"]["id"]],
+            ["started", time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(report["run"]["started"]))],
+            ["git commit", f"{git.get('commit') or '-'}{' (uncommitted changes)' if git.get('dirty') else ''}"],
+            ["host", f"{host.get('hostname', '-')}: {host.get('cpus', '-')} cores, {host.get('memory_gb', '-')} GB, "
+                     f"{host.get('platform', '-')}"],
+            ["shared the machine", m.get("shared_machine") or "-"],
+            *[[f"{name}", f"{p.get('url') or '-'} (cores {p.get('cpus') or 'any'})"]
+              for name, p in (m.get("processes") or {}).items()],
+            ["load generators", f"{m.get('generators') or 1} local process(es), {m.get('remote_workers') or 0} remote"],
+            ["SLO file", m.get("slo_file") or "-"],
+            ["versions", ", ".join(f"{k} {v}" for k, v in (m.get("versions") or {}).items() if v)]]
+    return Table("manifest", "What ran, where", ["", ""], rows)
+
+
+def all_tables(report: dict) -> list[Table]:
+    """The report's sections in reading order."""
+    made = [objectives(report), confidence(report), server_beside_client(report), replicas(report), generators(report), accuracy(report),
+            reconciliation(report), notes(report), baseline(report), drift(report), manifest(report)]
+    return [t for t in made if t is not None]
+
+
+def markdown_table(t: Table) -> list[str]:
+    out = [f"## {t.title}", ""]
+    if t.headers:
+        out += ["| " + " | ".join(t.headers) + " |", "|" + "---|" * len(t.headers)]
+        out += ["| " + " | ".join(text_of(c) for c in row) + " |" for row in t.rows]
+    if t.bullets:
+        out += ([""] if t.headers else []) + [f"- {b}" for b in t.bullets]
+    if t.note:
+        out += ["", t.note]
+    return out

@@ -1,0 +1,100 @@
+"""The Markdown report and the colored terminal summary."""
+from __future__ import annotations
+
+from slo.verdicts.baseline import summary as baseline_summary
+from slo.reports.tables import INTERVAL_LEGEND, all_tables, fmt, markdown_table, objective_text, stage_notes
+
+STATUS_COLORS = {"pass": "32", "warn": "33", "fail": "31", "no_data": "35", "insufficient": "35", "n/a": "2",
+                "inconclusive": "36", "untrusted": "35"}
+
+
+def headline(report: dict) -> list[str]:
+    v, cap = report["verdict"], report["capacity"]
+    lines = [f"Verdict: {v['status'].upper()} (exit {v['exit_code']}): {v['reason']}"]
+    low, high = cap.get("interval_rps") or (cap["highest_passing_rps"], None)
+    offered = " offered" if cap.get("rates") == "offered" else ""
+    if cap["highest_passing_stage"] and high:
+        lines.append(f"Capacity: in [{low:g}, {high:g}] req/s{offered}"
+                     f" (width {cap['width']:.0%} of its low end): {cap['highest_passing_stage']} met every objective "
+                     f"with confidence, {cap['lowest_failing_stage']} failed one with confidence")
+    elif cap["highest_passing_stage"]:
+        lines.append(f"Capacity: stage {cap['highest_passing_stage']} met every objective with confidence at "
+                     f"{low:g} req/s; capacity in [{low:g}, ?] req/s (no stage failed with confidence)")
+    elif high:
+        lines.append(f"Capacity: below {high:g} req/s ({cap['lowest_failing_stage']} failed with confidence; "
+                     "no stage passed with confidence)")
+    if cap.get("inconclusive_stages"):
+        lines.append(f"Inconclusive stages: {', '.join(cap['inconclusive_stages'])}: their intervals straddle an "
+                     "objective (see Confidence)")
+    if cap.get("generator_bound_stages"):
+        lines.append(f"Generator-bound: {', '.join(cap['generator_bound_stages'])}: a load generator was saturated, so "
+                     "these stages measured the generator, not the API (they cannot be the capacity)")
+        for name, need in (cap.get("generators_needed") or {}).items():
+            if need:
+                lines.append(f"  {name}: {need['requests_per_cpu_s']:,} requests per CPU-second measured in each of "
+                             f"{need['processes']} generator process(es); its rate takes about {need['needed']} at half "
+                             f"a core each: LOCUST_PROCESSES={need['needed']} on a host with that many free cores, or "
+                             "`make worker MASTER=...` on other hosts (docs/scaling-out.md)")
+    if cap["first_failing_stage"]:
+        broken = ", ".join(f"{b['objective']} {fmt(b['measured'], b['unit'])} vs {fmt(b['threshold'], b['unit'])}"
+                           + (f" (x{b['ratio']:.2f})" if b["ratio"] is not None and b["unit"] == "ms" else "")
+                           for b in cap["broken"])
+        lines.append(f"First stage to break an objective: {cap['first_failing_stage']}: {broken}")
+    lines += report["sentences"]
+    if report.get("baseline"):
+        lines += baseline_summary(report["baseline"])
+    reps = report.get("replicas")
+    if reps:
+        spread = "spread the load evenly" if reps["even"] else f"spread the load unevenly in {', '.join(reps['uneven_stages'])}"
+        lines.append(f"Replicas: {len(reps['replicas'])} behind the balancer, which {spread}")
+        first = reps.get("first_broken")
+        if first:
+            lines.append(f"First replica to break: {first['replica']} in stage {first['stage']} ({first['what']})")
+    served = (report.get("serving") or {}).get("served")
+    if served and served.get("serving"):
+        plan = served["serving"]
+        where = (f"in {plan['threads']} thread(s)" + (f", batches of up to {plan['batch_max']}" if plan["batch_max"] > 1
+                                                       else "") if plan["where"] == "thread" else "on the event loop")
+        lines.append(f"Served: {served.get('model')} {served.get('model_version')}, predictions {where}, "
+                     f"{served.get('workers')} worker process(es)")
+    scrape = report["run"].get("scrape_interval")
+    if scrape:
+        scope = ", ".join(f"{k}={v if isinstance(v, str) else '|'.join(v)}" for k, v in report["run"].get("scope", {}).items())
+        lines.append(f"Prometheus scrape interval: {scrape['seconds']:g} s ({scrape['source']}); queries scoped to {scope}")
+    clocks = report.get("clocks")
+    if clocks:
+        lines.append("Clocks: " + ", ".join(f"{w} {c['offset_ms']:+.1f} ms (±{c['uncertainty_ms']:.1f})"
+                                            for w, c in sorted(clocks["workers"].items()))
+                     + " against the master's, measured when each joined; every window placed on the master's clock")
+    drift = report.get("drift")
+    if drift:
+        lines.append(f"Drift: {drift.get('summary', drift.get('status'))}")
+    return lines
+
+
+def markdown(report: dict) -> str:
+    out = [f"# SLO report: {report['service']}, run {report['run']['id']}", "", *[f"- {l}" for l in headline(report)], ""]
+    for table in all_tables(report):
+        out += [*markdown_table(table), ""]
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def terminal(report: dict, color: bool = True) -> str:
+    def paint(text: str, status: str) -> str:
+        return f"\033[{STATUS_COLORS.get(status, '0')}m{text}\033[0m" if color else text
+
+    names = [o["name"] for o in report["slo"]["objectives"]]
+    width = max([5, *(len(s["name"]) for s in report["stages"])])
+    cell = max([13, *(len(objective_text(o)) for s in report["stages"] for o in s["objectives"])])
+    head = f"{'stage':<{width}}  gate  {'req/s':>7}  " + "  ".join(f"{n:>{cell}}" for n in names)
+    lines = [head, "-" * len(head)]
+    for s in report["stages"]:
+        cells = "  ".join(paint(f"{objective_text(o):>{cell}}", o["status"]) for o in s["objectives"])
+        lines.append(f"{s['name']:<{width}}  {'yes ' if s['gated'] else 'no  '}  {fmt(s['server']['rps_all_traffic']):>7}  {cells}")
+    lines.append(INTERVAL_LEGEND.format(level=report["slo"].get("confidence_level", 0.95)))
+    notes = [f"{s['name']}: {n}" for s in report["stages"] for n in stage_notes(s)]
+    if notes:
+        lines += ["", "Notes:", *notes]
+    v = report["verdict"]
+    lines += ["", *[paint(l, v["status"]) if i == 0 else l for i, l in enumerate(headline(report))]]
+    return "\n".join(lines)

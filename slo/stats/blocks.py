@@ -1,0 +1,100 @@
+"""Per-scrape blocks of a stage window from the counters' raw samples: exact request counts between scrapes.
+
+Each block is one series' increase between two consecutive scrapes inside the window; a decrease is a
+counter reset (the process restarted), so the block counts from zero.
+"""
+from __future__ import annotations
+
+import math
+
+from slo.stats.confidence import Blocks
+
+Key = tuple[tuple[tuple[str, str], ...], float]   # (the series' other labels, the later scrape's timestamp)
+
+
+def increments(answer: dict | None, start: float, end: float, by: str | None = None) -> dict[str, dict[Key, float]]:
+    """{value of label `by` (or ""): {(other labels, t): increase since the previous scrape}} for every pair of
+    consecutive samples inside [start, end]."""
+    out: dict[str, dict[Key, float]] = {}
+    for series in (answer or {}).get("result", []):
+        labels = series.get("metric", {})
+        value = labels.get(by, "") if by else ""
+        group = tuple(sorted((k, v) for k, v in labels.items() if k != by and k != "__name__"))
+        inside = [(float(t), float(v)) for t, v in series.get("values", []) if start <= float(t) <= end]
+        bucket = out.setdefault(value, {})
+        for (_, v0), (t1, v1) in zip(inside, inside[1:]):
+            key = (group, t1)
+            bucket[key] = bucket.get(key, 0.0) + (v1 - v0 if v1 >= v0 else v1)
+    return out
+
+
+def _le(value: str) -> float:
+    return math.inf if value == "+Inf" else float(value)
+
+
+def bucket_increments(answer: dict | None, start: float, end: float) -> dict[float, dict[Key, float]]:
+    """The histogram's per-scrape increments by bucket edge (seconds; +Inf is every request)."""
+    return {_le(le): blocks for le, blocks in increments(answer, start, end, "le").items()}
+
+
+def over(buckets: dict[float, dict[Key, float]], edge: float) -> Blocks | None:
+    """Blocks of (requests, requests slower than `edge`), from the +Inf bucket and the bucket at `edge`."""
+    total, at = buckets.get(math.inf), buckets.get(edge)
+    if not total or at is None:
+        return None
+    keys = sorted(total)
+    return Blocks(tuple(total[k] for k in keys), tuple(max(0.0, total[k] - at.get(k, 0.0)) for k in keys))
+
+
+def of_statuses(answer: dict | None, start: float, end: float, status_label: str, counted=lambda s: s.startswith("5")) -> Blocks | None:
+    """Blocks of (requests, requests whose status is counted), all statuses of a scrape summed."""
+    by_status = increments(answer, start, end, status_label)
+    keys = sorted({k for blocks in by_status.values() for k in blocks})
+    if not keys:
+        return None
+    n = tuple(sum(b.get(k, 0.0) for b in by_status.values()) for k in keys)
+    x = tuple(sum(b.get(k, 0.0) for s, b in by_status.items() if counted(s)) for k in keys)
+    return Blocks(n, x)
+
+
+def of_sums(sum_answer: dict | None, buckets: dict[float, dict[Key, float]], start: float, end: float) -> Blocks | None:
+    """Blocks of (requests, latency sum in seconds) for a mean, the requests from the +Inf bucket."""
+    sums = increments(sum_answer, start, end).get("", {})
+    total = buckets.get(math.inf) or {}
+    keys = sorted(set(sums) & set(total))
+    if not keys:
+        return None
+    return Blocks(tuple(total[k] for k in keys), tuple(sums[k] for k in keys))
+
+
+def _quantile(q: float, cumulative: list[tuple[float, float]]) -> float | None:
+    """Prometheus's histogram_quantile over one scrape's cumulative bucket increments (seconds)."""
+    total = cumulative[-1][1] if cumulative else 0
+    if total <= 0:
+        return None
+    rank, prev_le, prev = q * total, 0.0, 0.0
+    for le, count in cumulative:
+        if count >= rank:
+            if math.isinf(le):
+                return prev_le
+            return prev_le + (le - prev_le) * (rank - prev) / (count - prev) if count > prev else le
+        prev_le, prev = le, count
+    return prev_le
+
+
+def per_scrape(buckets: dict[float, dict[Key, float]], sums: Blocks | None, quantiles: list[float]) -> dict[str, list]:
+    """One value per scrape (and instance): the mean and each quantile of the requests between two scrapes, in ms;
+    non-overlapping, so a rank test can compare two runs' scrapes."""
+    total = buckets.get(math.inf) or {}
+    keys = [k for k in sorted(total) if total[k] > 0]
+    edges = sorted(buckets)
+    out: dict[str, list] = {f"p{q * 100:g}_ms": [] for q in quantiles}
+    for k in keys:
+        cumulative = [(le, buckets[le].get(k, 0.0)) for le in edges]
+        for q in quantiles:
+            v = _quantile(q, cumulative)
+            if v is not None:
+                out[f"p{q * 100:g}_ms"].append(round(1000 * v, 3))
+    if sums is not None:
+        out["mean_ms"] = [round(1000 * s / n, 3) for n, s in zip(sums.n, sums.x) if n > 0]
+    return out

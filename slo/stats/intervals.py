@@ -1,0 +1,264 @@
+"""Each objective's confidence in one stage: its interval in the objective's own terms, the method, and the
+decision that interval supports (pass, fail or inconclusive)."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+from slo.stats import blocks, confidence
+from slo.stats.confidence import Blocks
+from slo.stats.figures import bucket_counts
+from slo.file.model import Availability, ErrorRatio, LatencyMean, LatencyQuantile, RatioSli, ThresholdSli, Throughput
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What one stage window gives the intervals: counts over the window, and per-scrape blocks when the
+    counters' raw samples were collected."""
+    level: float
+    window_s: float
+    scrape_s: float
+    buckets: dict[float, float]                      # cumulative requests per edge (seconds), increase()
+    bucket_blocks: dict[float, dict] = field(default_factory=dict)
+    error_blocks: Blocks | None = None
+    mean_blocks: Blocks | None = None
+    poisson_arrivals: bool = False
+    declared_deff: float = 1.0                       # the SLO file's design_effect
+
+
+def with_level(ev: Evidence, level: float) -> Evidence:
+    """The same evidence judged at another level (the family policy asks each test at its own)."""
+    return replace(ev, level=level)
+
+
+def evidence_of(entry: dict, status_label: str, level: float, scrape_s: float, start: float, end: float,
+                poisson_arrivals: bool = False, declared_deff: float = 1.0) -> Evidence:
+    a = entry["answers"]
+    buckets = bucket_counts(a)
+    by_edge = blocks.bucket_increments(a.get("latency_bucket_samples"), start, end)
+    return Evidence(level, entry["window_s"], scrape_s, buckets, by_edge,
+                    blocks.of_statuses(a.get("requests_samples"), start, end, status_label),
+                    blocks.of_sums(a.get("latency_sum_samples"), by_edge, start, end), poisson_arrivals,
+                    declared_deff)
+
+
+def _undecided(ev: Evidence, why: str) -> dict:
+    """No interval, and no decision: the objective is no_data."""
+    return {"level": ev.level, "low": None, "high": None, "method": why, "decision": None}
+
+
+def _pct(share: float) -> str:
+    return f"{100 * share:.3g} %"
+
+
+def _needed(out: dict, share: float, allowed: float, level: float, deff: float, rate: float | None,
+            n: float | None = None, half: float | None = None) -> None:
+    """requests_needed and the stage duration that means, for an inconclusive share objective: the normal
+    approximation's count, never fewer than the interval actually printed implies (it narrows as one over the
+    square root of the requests: n x (its half-width / the gap to the limit)^2), so the advice never asks for
+    fewer requests than the stage already had."""
+    need = confidence.requests_needed(share, allowed, level, deff)
+    gap = abs(share - allowed)
+    if need is not None and share > 0 and gap > 0 and n and half is not None:  # none counted: 368 is exact
+        need = max(need, math.ceil(n * (half / gap) ** 2))
+    out["requests_needed"] = need
+    out["seconds_needed"] = round(need / rate, 1) if need and rate else None
+
+
+def _counts(ev: Evidence, edge: float) -> tuple[float, float, Blocks | None]:
+    """(requests, requests slower than edge, blocks) from the raw samples, else from the window's increase.
+    Edge 0 counts every request, +Inf none."""
+    b = blocks.over(ev.bucket_blocks, edge) if 0 < edge < math.inf else \
+        blocks.over(ev.bucket_blocks, math.inf)
+    if b is not None:
+        counted = b.n if edge <= 0 else (0.0,) * len(b.n) if math.isinf(edge) else b.x
+        b = Blocks(b.n, counted)
+        return b.total, b.counted, b
+    n = round(ev.buckets.get(math.inf, 0.0))
+    at = 0.0 if edge <= 0 else n if math.isinf(edge) else round(ev.buckets.get(edge, 0.0))
+    return n, max(0, n - at), None
+
+
+def quantile(o: LatencyQuantile, ev: Evidence) -> dict:
+    """The share of requests slower than the threshold against 1 - q, from the histogram's counts."""
+    allowed, t = 1 - o.quantile, o.threshold_ms / 1000
+    edges = sorted(e for e in (set(ev.bucket_blocks) | set(ev.buckets)) if not math.isinf(e))
+    exact = next((e for e in edges if math.isclose(e, t, rel_tol=1e-9)), None)
+    lower = exact if exact is not None else max((e for e in edges if e < t), default=0.0)
+    upper = exact if exact is not None else min((e for e in edges if e > t), default=math.inf)
+    n, more, b_more = _counts(ev, lower)      # requests slower than the lower edge: at least those over t
+    _, fewer, b_fewer = _counts(ev, upper)    # slower than the upper edge: at most those over t
+    if n <= 0:
+        return _undecided(ev, "no requests in the window")
+    dep = max((confidence.dependence(b, ev.level, ev.declared_deff) for b in (b_more, b_fewer)),
+              key=lambda d: d.deff)
+    deff = dep.deff
+    low, high = confidence.share_interval(fewer, n, ev.level, dep)[0], confidence.share_interval(more, n, ev.level, dep)[1]
+    plain = confidence.clopper_pearson(fewer, n, ev.level)[0], confidence.clopper_pearson(more, n, ev.level)[1]
+    source = "exact counts between the window's first and last scrape" if b_more is not None else \
+        "counts from increase() over the window (extrapolated to its edges; no per-scrape samples)"
+    where = (f"over {o.threshold_ms:g} ms, a bucket edge" if exact is not None else
+             f"over {o.threshold_ms:g} ms, bracketed by the bucket edges {1000 * lower:g} and "
+             + ("+Inf" if math.isinf(upper) else f"{1000 * upper:g}") + " ms")
+    out = {"level": ev.level, "low": round(low, 6), "high": round(high, 6), "limit": round(allowed, 6),
+           "terms": f"share of requests {where}", "requests": round(n), "counted": round(more) if exact is not None
+           else [round(fewer), round(more)], "bracketed": exact is None,
+           "method": f"Clopper-Pearson on {source}, at the effective size n/{dep.divisor:.2f}",
+           "assumes": dep.assumes(), "design_effect": round(deff, 3), "blocks": dep.blocks,
+           "widened_by": round((high - low) / (plain[1] - plain[0]), 3)
+           if plain[1] > plain[0] else 1.0}
+    out["decision"] = confidence.decide(low, high, allowed)
+    if out["decision"] == "inconclusive":
+        rate = n / ev.window_s if ev.window_s else None
+        if more / n < allowed:
+            _needed(out, more / n, allowed, ev.level, dep.divisor, rate, n, high - more / n)
+        elif fewer / n > allowed:
+            _needed(out, fewer / n, allowed, ev.level, dep.divisor, rate, n, fewer / n - low)
+        else:
+            out.update(requests_needed=None, seconds_needed=None)
+    return out
+
+
+def mean(o: LatencyMean, ev: Evidence, measured_ms: float | None) -> dict:
+    n = ev.buckets.get(math.inf, 0.0)
+    if measured_ms is None or n <= 0:
+        return _undecided(ev, "no requests in the window")
+    bound = confidence.histogram_variance_bound(ev.buckets, measured_ms / 1000)
+    low, high, method, se = confidence.mean_interval(ev.mean_blocks, measured_ms / 1000, n, ev.level, bound, ev.declared_deff)
+    out = {"level": ev.level, "low": round(1000 * low, 3), "high": round(1000 * high, 3), "limit": o.threshold_ms,
+           "terms": "mean latency (ms)", "method": method}
+    out["decision"] = confidence.decide(out["low"], out["high"], o.threshold_ms) if se is not None else "inconclusive"
+    if out["decision"] == "inconclusive" and se:
+        gap = abs(measured_ms / 1000 - o.threshold_ms / 1000)
+        crit = (high - measured_ms / 1000) / se
+        need = math.ceil(n * (crit * se / gap) ** 2) if gap > 0 else None
+        out.update(requests_needed=need, seconds_needed=round(need / (n / ev.window_s), 1) if need else None)
+    return out
+
+
+def error_ratio(o: ErrorRatio, ev: Evidence, server: dict) -> dict:
+    b = ev.error_blocks
+    n, x = (b.total, b.counted) if b else (round(server.get("requests") or 0), round(server.get("errors_5xx") or 0))
+    if n <= 0:
+        return _undecided(ev, "no requests in the window")
+    base = {"level": ev.level, "terms": "share of 5xx answers", "limit": o.max_ratio, "requests": round(n),
+            "counted": round(x)}
+    if o.max_ratio == 0:
+        return {**base, "low": x / n, "high": x / n, "method": "exact: no error is allowed, and every one is counted",
+                "decision": "pass" if x == 0 else "fail"}
+    dep = confidence.dependence(b, ev.level, ev.declared_deff)
+    low, high = confidence.share_interval(x, n, ev.level, dep)
+    out = {**base, "low": round(low, 6), "high": round(high, 6), "design_effect": round(dep.deff, 3),
+           "blocks": dep.blocks, "assumes": dep.assumes(),
+           "method": "Clopper-Pearson on " + ("exact per-scrape counts of the request counter" if b else
+                                              "counts from increase() over the window")
+           + f", at the effective size n/{dep.divisor:.2f}",
+           "decision": confidence.decide(low, high, o.max_ratio)}
+    if out["decision"] == "inconclusive":
+        share = x / n
+        _needed(out, share, o.max_ratio, ev.level, dep.divisor, n / ev.window_s if ev.window_s else None, n,
+                high - share if share < o.max_ratio else share - low)
+    return out
+
+
+def availability(o: Availability, ev: Evidence, measured: float | None, scrapes: float | None) -> dict:
+    if measured is None or not scrapes:
+        return _undecided(ev, "no up samples")
+    k = round(scrapes)
+    if measured >= o.min_up:
+        low = confidence.clopper_pearson(k, k, ev.level)[0]
+        method = (f"every one of the window's {k} scrapes found the target up: a census of scrapes, so the verdict is "
+                  f"observed; the interval is the share of time up that {k} scrapes support (a downtime shorter than "
+                  "a scrape can go unseen)")
+        return {"level": ev.level, "low": round(low, 6), "high": 1.0, "terms": "share of time up", "method": method,
+                "decision": "pass"}
+    return {"level": ev.level, "low": measured, "high": measured, "terms": "lowest share of instances up",
+            "method": "a scrape found it below the objective: observed, not sampled", "decision": "fail"}
+
+
+def throughput(o: Throughput, ev: Evidence, achieved_rps: float | None, offered_rps: float | None,
+               measured: float | None, arrivals: float = 0) -> dict:
+    """The served share of the offered load: exact against counted arrivals (open model) or a deterministic
+    schedule; against the nominal rate of a Poisson schedule whose arrivals were not counted, Garwood's interval."""
+    if measured is None or not offered_rps or achieved_rps is None:
+        return _undecided(ev, "no offered rate to compare with")
+    if arrivals:
+        low = high = measured
+        method = f"exact counts: answers against the {arrivals:,.0f} arrivals the generator scheduled in the window"
+    elif ev.poisson_arrivals:
+        offered = offered_rps * ev.window_s
+        lo, hi = confidence.poisson_interval(achieved_rps * ev.window_s, ev.level)
+        low, high = lo / offered, hi / offered
+        method = ("Garwood's Poisson interval on the achieved count against the nominal rate (the arrivals were "
+                  "not counted)")
+    else:
+        low = high = measured
+        method = "exact count against a deterministic schedule (no arrival noise)"
+    out = {"level": ev.level, "low": round(low, 4), "high": round(high, 4), "limit": o.min_share,
+           "terms": "achieved share of the offered load", "method": method,
+           "decision": confidence.decide(low, high, o.min_share, higher_is_worse=False)}
+    if out["decision"] == "inconclusive":
+        _needed(out, 1 - measured, 1 - o.min_share, ev.level, 1.0, offered_rps)
+    return out
+
+
+def sli(o: RatioSli | ThresholdSli, ev: Evidence, figures: dict) -> dict:
+    share = figures.get("good_share")
+    if share is None:
+        return _undecided(ev, "no data")
+    if isinstance(o, ThresholdSli):
+        n = ev.window_s / ev.scrape_s if ev.scrape_s else 0
+        what = f"the window's {n:.0f} scrapes"
+    else:
+        n = figures.get("total") or 0
+        what = "the window's good and total events"
+    if not n:
+        return {"level": ev.level, "low": share, "high": share, "terms": "share of good events", "decision":
+                confidence.decide(share, share, o.target, higher_is_worse=False),
+                "method": "the query gives a share without counts: no interval (a point verdict)"}
+    d = ev.declared_deff   # events counted by the team's query: no blocks, independence but for the declared deff
+    bad_low, bad_high = confidence.clopper_pearson((1 - share) * n / d, n / d, ev.level)
+    low, high = 1 - bad_high, 1 - bad_low
+    out = {"level": ev.level, "low": round(low, 6), "high": round(high, 6), "limit": o.target,
+           "terms": "share of good events", "method": f"Clopper-Pearson on {what}",
+           "assumes": "events independent" + (f" but for the declared design effect {d:g}" if d > 1 else ""),
+           "decision": confidence.decide(low, high, o.target, higher_is_worse=False)}
+    if isinstance(o, ThresholdSli):
+        # Every scrape of the window was evaluated: the share is observed (a census), like availability; the
+        # interval says what that many scrapes support about the share of time.
+        out.update(decision=confidence.decide(share, share, o.target, higher_is_worse=False),
+                   method=f"a census of {what}: the verdict is observed; the interval is what they support "
+                          "about the share of time (Clopper-Pearson)")
+    elif out["decision"] == "inconclusive":
+        _needed(out, 1 - share, 1 - o.target, ev.level, d, n / ev.window_s if ev.window_s else None, n,
+                (high - share) if share < o.target else (share - low))
+    return out
+
+
+def limit_text(c: dict) -> str:
+    """The objective's limit in the interval's terms: `1 %`, `25 ms`."""
+    if c.get("limit") is None:
+        return "its objective"
+    return _pct(c["limit"]) if "share" in c.get("terms", "") else f"{c['limit']:g} ms"
+
+
+def short(c: dict | None) -> str:
+    """The interval alone, compact, for table cells: `0–0.12%`, `7.7–10.2 ms`; "" without one."""
+    if not c or c.get("low") is None or c["low"] == c["high"]:
+        return ""  # no interval, or an exact (observed) figure
+    if "share" in c.get("terms", ""):
+        return f"{_sig(100 * c['low'])}–{_sig(100 * c['high'])}%"
+    return f"{c['low']:.1f}–{c['high']:.1f} ms"
+
+
+def _sig(v: float) -> str:
+    return f"{v:.2g}" if v < 1 else f"{v:.3g}" if v < 100 else f"{v:.0f}"
+
+
+def interval_text(c: dict) -> str:
+    """`[0.41 %, 1.62 %] at 95 %` (shares as percentages), or `no interval`."""
+    if c.get("low") is None:
+        return "no interval"
+    shares = "share" in c.get("terms", "")
+    f = _pct if shares else (lambda v: f"{v:g}")
+    return f"[{f(c['low'])}, {f(c['high'])}] at {c['level']:.0%}"

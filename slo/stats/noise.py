@@ -1,0 +1,178 @@
+"""Is a change beyond noise? Rank tests on a stage's per-scrape figures (Mann-Whitney U with the Hodges-Lehmann
+shift and its interval, as Kayenta judges canaries) and an exact conditional test on its counts."""
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numpy as np
+from scipy import stats
+
+from slo.stats.confidence import clopper_pearson
+
+MIN_POINTS = 4   # per side: below it no rank test reaches p < 0.05
+
+
+EXACT_UP_TO = 10_000  # m x n: the exact null distribution of U is computed up to here, the normal one beyond
+
+
+@lru_cache(maxsize=64)
+def u_cdf(m: int, n: int) -> np.ndarray:
+    """P(U <= u) for u = 0..mn under no shift: counts of U by the recurrence f(i, j) = f(i-1, j) shifted by j
+    + f(i, j-1) (the Gaussian binomial coefficients), over all C(m+n, m) orderings."""
+    rows = [np.zeros(m * n + 1) for _ in range(n + 1)]
+    for j in range(n + 1):
+        rows[j][0] = 1.0                       # i = 0: one ordering, U = 0
+    for _ in range(1, m + 1):
+        new = [np.zeros(m * n + 1) for _ in range(n + 1)]
+        new[0][0] = 1.0
+        for j in range(1, n + 1):
+            new[j] = new[j - 1].copy()
+            new[j][j:] += rows[j][:m * n + 1 - j]
+        rows = new
+    counts = rows[n]
+    return np.cumsum(counts) / counts.sum()
+
+
+def _order_index(m: int, n: int, level: float) -> int:
+    """The 0-based order statistic of the m x n differences that bounds the interval below: the largest c with
+    P(U <= c) <= alpha / 2, exact for small samples (the normal approximation runs narrow there)."""
+    alpha = 1 - level
+    if m * n <= EXACT_UP_TO:
+        below = np.nonzero(u_cdf(m, n) <= alpha / 2)[0]
+        return int(below[-1]) if len(below) else -1
+    z = stats.norm.ppf(1 - alpha / 2)
+    return int(math.floor(m * n / 2 - z * math.sqrt(m * n * (m + n + 1) / 12) - 0.5))
+
+
+def _two_sided_p(diffs: np.ndarray, m: int, n: int) -> float:
+    """Mann-Whitney's two-sided p-value from the pairwise differences: U counts new > old (ties half); exact
+    from the null distribution where computed (no ties), the normal approximation otherwise."""
+    u = float((diffs > 0).sum() + 0.5 * (diffs == 0).sum())
+    if m * n > EXACT_UP_TO or (diffs == 0).any():
+        cdf = None
+    else:
+        cdf = u_cdf(m, n)
+    if cdf is None:
+        z = (u - m * n / 2) / math.sqrt(m * n * (m + n + 1) / 12)
+        return float(min(1.0, 2 * stats.norm.sf(abs(z))))
+    k = int(u)
+    return float(min(1.0, 2 * min(cdf[k], 1 - (cdf[k - 1] if k > 0 else 0.0))))
+
+
+def hodges_lehmann(old: list[float], new: list[float], level: float) -> dict:
+    """The shift new - old (median of all pairwise differences), its distribution-free interval from the
+    order statistics of those differences, and the two-sided Mann-Whitney p-value."""
+    x, y = np.asarray(old, float), np.asarray(new, float)
+    m, n = len(x), len(y)
+    diffs = np.sort((y[None, :] - x[:, None]).ravel())
+    c = _order_index(m, n, level)
+    low, high = (diffs[c], diffs[m * n - c - 1]) if 0 <= c < m * n - c else (diffs[0], diffs[-1])
+    p = _two_sided_p(diffs, m, n)
+    return {"shift": float(np.median(diffs)), "low": float(low), "high": float(high), "p_value": round(p, 6),
+            "n_baseline": m, "n_current": n}
+
+
+def log_spread(relative: float) -> float:
+    """A relative standard deviation on the log scale: sqrt(log(1 + cv^2)), as for a lognormal."""
+    return math.sqrt(math.log1p(relative * relative))
+
+
+def judge_change(old: list[float], new: list[float], limit: float | None, higher_is_worse: bool,
+                 level: float, run_spread: float = 0.0, spread_source: str = "", spread_df: int | None = None) -> dict:
+    """regressed (the whole interval of the relative shift is past the smallest change that matters, in the
+    worse direction), improved (wholly past it in the better one), no regression (wholly short of it), or cannot
+    tell (the interval straddles it). Per-scrape points of one run share that run's conditions: run_spread (the
+    relative spread between identical runs) widens the interval by z x run_spread x sqrt(2), in quadrature (t with
+    spread_df degrees of freedom when the spread was measured over few repeats)."""
+    if len(old) < MIN_POINTS or len(new) < MIN_POINTS:
+        return {"verdict": "cannot tell", "method": f"fewer than {MIN_POINTS} per-scrape points on a side "
+                f"({len(old)} and {len(new)}): lengthen the stages or repeat the runs"}
+    hl = hodges_lehmann(old, new, level)
+    base = float(np.median(old))
+    z = stats.norm.ppf(1 - (1 - level) / 2) if spread_df is None else stats.t.ppf(1 - (1 - level) / 2, spread_df)
+    if min(old) > 0 and min(new) > 0:
+        # On the log-ratio scale: a relative change is a shift of logs, its interval never below -100 %, and no
+        # noisy baseline median in a denominator. The spread between runs widens it, in quadrature, in logs too.
+        logs = hodges_lehmann(list(np.log(old)), list(np.log(new)), level)
+        extra = z * log_spread(run_spread) * math.sqrt(2)
+        shift = logs["shift"]
+        low = shift - math.hypot(shift - logs["low"], extra)
+        high = shift + math.hypot(logs["high"] - shift, extra)
+        rel = {"shift": round(math.expm1(shift), 4), "low": round(math.expm1(low), 4), "high": round(math.expm1(high), 4)}
+    elif base == 0:
+        rel = {"shift": None, "low": None, "high": None}
+    else:
+        rel = {k: hl[k] / abs(base) for k in ("shift", "low", "high")}
+        extra = z * run_spread * math.sqrt(2)  # the difference of two runs, each off by run_spread
+        rel["low"] = rel["shift"] - math.hypot(rel["shift"] - rel["low"], extra)
+        rel["high"] = rel["shift"] + math.hypot(rel["high"] - rel["shift"], extra)
+        rel = {k: round(v, 4) for k, v in rel.items()}
+    matter = limit if limit is not None else 0.0
+    sign = 1 if higher_is_worse else -1
+    if rel["low"] is None:  # a baseline median of 0: no relative scale to hold a change to its limit
+        verdict, advice = "cannot tell", "the baseline's median is 0: a relative change has no scale"
+    else:
+        worse_low, worse_high = sorted((sign * rel["low"], sign * rel["high"]))
+        verdict, advice = _three_answers(worse_low, worse_high, sign * rel["shift"], matter)
+    spread = (f"; widened for a run-to-run spread of {run_spread:.0%} ({spread_source})" if run_spread else "")
+    return {"verdict": verdict, "relative": rel, **hl, "run_spread": run_spread, "advice": advice,
+            "method": f"Mann-Whitney U on per-scrape figures ({hl['n_baseline']} against {hl['n_current']}), "
+                      f"Hodges-Lehmann shift with its {level:.0%} interval, on the log-ratio scale (relative to the "
+                      "baseline's median where a figure is 0)"
+                      + spread}
+
+
+def _three_answers(worse_low: float, worse_high: float, worse_shift: float, matter: float) -> tuple[str, str | None]:
+    """On the worse-is-positive scale: regressed (the whole interval past the limit), improved (wholly past it the
+    better way), no regression (wholly short of the limit: an equivalence test), else cannot tell, with how many
+    times the points would decide it (an interval narrows as one over the square root of its points)."""
+    if worse_low > matter:
+        return "regressed", None
+    if worse_high < -matter:
+        return "improved", None
+    if worse_high < matter:
+        return "no regression", None
+    half = (worse_high - worse_low) / 2
+    room = abs(worse_shift - matter)
+    if not math.isfinite(half) or not math.isfinite(room):
+        return "cannot tell", "too few counted on a side to bound the change: more requests or repeats would"
+    if room < 1e-9:
+        return "cannot tell", "its shift sits on the limit: no number of points decides it"
+    return "cannot tell", f"about {max(2, round((half / room) ** 2 + 0.5))}x the points would decide it (repeat the runs or lengthen the stages)"
+
+
+def judge_counts(old: tuple[float, float], new: tuple[float, float], limit: float | None, level: float,
+                 run_spread: float = 0.0, deffs: tuple[float, float] = (1.0, 1.0)) -> dict:
+    """(counted, requests) before and after, e.g. 5xx, judged like the other figures: the interval of the ratio of
+    the two shares against `limit` (relative), with three answers. Exact given the errors of both sides (the
+    current side's share of them is binomial; Clopper-Pearson), at effective sizes (counts over each side's design
+    effect), widened on the log scale by the run-to-run spread in quadrature."""
+    (xo, no), (xn, nn) = old, new
+    if no <= 0 or nn <= 0:
+        return {"verdict": "cannot tell", "method": "no requests on a side"}
+    (do, dn), matter = deffs, limit or 0.0
+    xo_e, no_e, xn_e, nn_e = xo / do, no / do, xn / dn, nn / dn
+    method = (f"exact conditional test on the counts ({round(xo)} of {round(no)} against {round(xn)} of "
+              f"{round(nn)}), effective sizes over design effects {do:g} and {dn:g}"
+              + (f", widened for a run-to-run spread of {run_spread:.0%}" if run_spread else ""))
+    if xo_e + xn_e <= 0:
+        return {"verdict": "cannot tell", "relative": {"shift": None, "low": None, "high": None}, "p_value": 1.0,
+                "method": method, "advice": "no error on either side: a relative change cannot be bounded; hold the "
+                "error ratio to an objective (kind error_ratio) instead"}
+    lo, hi = clopper_pearson(xn_e, xn_e + xo_e, level)
+    odds = lambda pi: math.inf if pi >= 1 else pi / (1 - pi) * no_e / nn_e  # noqa: E731
+    extra = stats.norm.ppf(1 - (1 - level) / 2) * log_spread(run_spread) * math.sqrt(2)
+    shift = math.inf if xo_e <= 0 else (xn_e / nn_e) / (xo_e / no_e)
+    rel = {}
+    for key, r in (("low", odds(lo)), ("high", odds(hi))):
+        if 0 < r < math.inf and 0 < shift < math.inf:
+            widened = math.log(shift) + (1 if key == "high" else -1) * math.hypot(math.log(r / shift), extra)
+            r = math.exp(widened)
+        rel[key] = r - 1
+    rel["shift"] = shift - 1
+    verdict, advice = _three_answers(rel["low"], rel["high"], rel["shift"], matter)
+    p = float(stats.binomtest(round(xn_e), round(xn_e + xo_e), nn_e / (nn_e + no_e), alternative="greater").pvalue) \
+        if round(xn_e + xo_e) > 0 else 1.0
+    return {"verdict": verdict, "p_value": round(p, 6), "advice": advice, "method": method,
+            "relative": {k: (None if math.isinf(v) else round(v, 4)) for k, v in rel.items()}}

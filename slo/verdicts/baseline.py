@@ -1,0 +1,268 @@
+"""Compare a run with a baseline run, stage by stage, figure by figure, each in its own direction."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from slo.stats import family
+from slo.stats.figures import availability
+from slo.stats.noise import judge_change, judge_counts
+from slo.prometheus.promql import series_rate_window_s
+from slo.file.model import BASELINE_FIGURES, SloSpec
+
+
+class BaselineError(RuntimeError):
+    """The baseline run cannot be read: exit 2."""
+
+
+def _quantile(stage: dict, q: str) -> float | None:
+    return (stage["server"]["quantiles"].get(q) or {}).get("ms")
+
+
+# Figure name -> how to read it off a stage of the report; names and directions are BASELINE_FIGURES's.
+GETTERS = {
+    "rps": lambda s: s["server"].get("rps_all_traffic"),
+    "mean": lambda s: s["server"].get("mean_ms"),
+    "p50": lambda s: _quantile(s, "0.5"),
+    "p95": lambda s: _quantile(s, "0.95"),
+    "p99": lambda s: _quantile(s, "0.99"),
+    "client_p99": lambda s: s["client"].get("hdr_p99_ms", s["client"].get("p99_ms")),
+    "error_ratio": lambda s: s["server"].get("error_ratio"),
+    "availability": lambda s: availability(s["server"]),
+}
+assert set(GETTERS) == set(BASELINE_FIGURES)
+
+MODELS_NOTE = ("The two runs used different load models. The closed model's users wait for each answer, so when "
+               "the API slows down fewer requests are sent and the slow period is under-sampled (coordinated "
+               "omission); the open model starts requests on schedule and times them from their intended start. "
+               "At the same offered load, trust the open model's client tail: it is the one users live.")
+
+
+def regression(name: str, old: float | None, new: float | None) -> float | None:
+    """How much worse `new` is than `old`, relatively, in the figure's own direction (< 0: better)."""
+    if old is None or new is None:
+        return None
+    worse = new - old if BASELINE_FIGURES[name] == "higher is worse" else old - new
+    if old == 0:
+        return 0.0 if worse <= 0 else float("inf")  # from nothing to something: any amount is a regression
+    return round(worse / abs(old), 4)
+
+
+# Figure name -> (series, key) of the report's over-time data that samples it once per scrape (or second).
+SAMPLED = {"rps": ("server", "rps_all_traffic"), "mean": ("server", "mean_ms"), "p50": ("server", "p50_ms"),
+           "p95": ("server", "p95_ms"), "p99": ("server", "p99_ms"), "client_p99": ("client", "p99_ms")}
+
+
+def samples(reports: list[dict], stage_name: str, figure: str) -> list[float]:
+    """The figure's non-overlapping per-scrape values inside a stage's measured window, pooled over reports
+    (a run and its repeats): the stage's own per-scrape figures, else the report's over-time points (rates over
+    3 scrapes, so every third one is kept)."""
+    side, key = SAMPLED[figure]
+    out: list[float] = []
+    for report in reports:
+        stage = next((s for s in report["stages"] if s["name"] == stage_name), None)
+        series = ((report.get("series") or {}).get(side)) or {}
+        if stage is None:
+            continue
+        started = report["run"]["started"]
+        start, end = stage["window"]["start"] - started, stage["window"]["end"] - started
+        scraped = (stage["server"].get("per_scrape") or {}).get(key) if side == "server" else None
+        if scraped:  # exact per-scrape figures from the counters' raw samples
+            out += scraped
+        elif side == "server":
+            scrape = report["run"].get("scrape_interval", {}).get("seconds", 1.0)
+            reach = series_rate_window_s(scrape)
+            every = max(1, round(reach / series.get("step_s", scrape)))
+            points = [v for t, v in zip(series.get("t", []), series.get(key) or []) if start + reach <= t <= end
+                      and v is not None]
+            out += points[::every]
+        else:
+            out += [v for t, v in zip(series.get("t", []), series.get(key) or []) if start <= t < end and v is not None]
+    return out
+
+
+ENOUGH_REPEATS = 10  # a spread measured over fewer runs is too rough to replace a larger declared one
+
+
+def run_spread(baseline: list[dict], current: list[dict], stage_name: str, figure: str,
+               spec: SloSpec) -> tuple[float, str, int | None]:
+    """The relative spread of a figure between identical runs and its degrees of freedom (None: declared, taken as
+    known): measured across the repeats of either side (the larger coefficient of variation), never below the SLO
+    file's baseline.run_to_run unless at least ENOUGH_REPEATS runs measured it."""
+    declared = spec.baseline.run_to_run.get(figure, 0.0)
+    measured = []
+    for side in (baseline, current):
+        values = [GETTERS[figure](st) for r in side for st in r["stages"] if st["name"] == stage_name]
+        values = [v for v in values if v is not None]
+        if len(values) >= 2 and sum(values):
+            mean = sum(values) / len(values)
+            sd = (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5
+            measured.append((sd / abs(mean), len(values)))
+    if not measured:
+        return declared, "assumed: baseline.run_to_run; measure it with --repeat", None
+    cv, runs = max(measured)
+    if runs < ENOUGH_REPEATS and cv < declared:
+        return declared, f"declared; the {cv:.0%} measured across {runs} repeats is too rough to go below it", None
+    return cv, f"measured across {runs} repeats (t with {runs - 1} df)", runs - 1
+
+
+def _error_deff(reports: list[dict], stage_name: str) -> float:
+    """The largest design effect the error-ratio objective measured in this stage of these runs (1 without one)."""
+    found = [o["confidence"].get("design_effect") or 1.0 for r in reports for st in r["stages"]
+             if st["name"] == stage_name for o in st["objectives"] if o["kind"] == "error_ratio"]
+    return max(found, default=1.0)
+
+
+def _counts(reports: list[dict], stage_name: str) -> tuple[float, float]:
+    stages = [s for r in reports for s in r["stages"] if s["name"] == stage_name]
+    return sum(s["server"].get("errors_5xx") or 0 for s in stages), sum(s["server"].get("requests") or 0 for s in stages)
+
+
+def _judge(name: str, s: dict, b: dict, current: list[dict], baseline: list[dict], spec: SloSpec,
+           level: float) -> tuple[dict, object]:
+    """One figure of one stage against the baseline: its test, and the test as a function of the level (for the
+    family policy), or None where nothing is sampled."""
+    limit = spec.baseline.max_regression.get(name)
+    higher_is_worse = BASELINE_FIGURES[name] == "higher is worse"
+    if name in SAMPLED:
+        spread, source, df = run_spread(baseline, current, s["name"], name, spec)
+        args = (samples(baseline, s["name"], name), samples(current, s["name"], name), limit, higher_is_worse)
+        return (judge_change(*args, level, spread, source, df),
+                lambda lv: judge_change(*args, lv, spread, source, df))
+    if name == "error_ratio":
+        args = (_counts(baseline, s["name"]), _counts(current, s["name"]), limit)
+        spread = run_spread(baseline, current, s["name"], name, spec)[0]
+        deffs = (_error_deff(baseline, s["name"]), _error_deff(current, s["name"]))
+        return (judge_counts(*args, level, spread, deffs),
+                lambda lv: judge_counts(*args, lv, spread, deffs))
+    worse = regression(name, GETTERS[name](b), GETTERS[name](s))  # availability: observed over every scrape
+    return {"verdict": "regressed" if worse and worse > (limit or 0.0) else "no regression",
+            "relative": {"shift": worse}, "p_value": 0.0,
+            "method": "observed: the lowest share up over every scrape of the window"}, None
+
+
+def _failure(stage: str, name: str, test: dict, limit: float) -> str:
+    rel, sign = (test.get("relative") or {}), (1 if BASELINE_FIGURES[name] == "higher is worse" else -1)
+    bounded = rel.get("low") is not None and rel.get("high") is not None
+    worse = sorted(sign * rel[k] for k in ("low", "high")) if bounded else None
+    how = (f"by {sign * rel['shift']:.1%} [{worse[0]:.1%}, {worse[1]:.1%}]" if worse
+           else f"by {rel['shift']:.1%}" if rel.get("shift") is not None else "from none")
+    return (f"stage {stage}: {name} worse {how} than the baseline, beyond noise (p = {test['p_value']:.2g}; "
+            f"smallest change that matters {limit:.0%})")
+
+
+def _untested(stage: str, name: str, test: dict, limit: float) -> str:
+    """A criterion the file names is never skipped in silence: undecided, the run cannot pass on it."""
+    rel = test.get("relative") or {}
+    if (test.get("family") or {}).get("kept") is False:
+        return (f"baseline criterion {name} in {stage}: regressed alone (p = {test['family']['p_value']:.2g}), but "
+                f"not at the level a family of {test['family']['tests']} criteria asks of it "
+                f"({test['family']['level_used']:.2g}, Holm)")
+    if rel.get("low") is not None and rel.get("high") is not None:
+        return (f"baseline criterion {name} in {stage}: cannot tell, its change [{rel['low']:+.1%}, "
+                f"{rel['high']:+.1%}] straddles the {limit:.0%} limit; {test.get('advice') or ''}").rstrip("; ")
+    return f"baseline criterion {name} in {stage} cannot be tested: {test['method']}"
+
+
+def compare(current: list[dict], baseline: list[dict], spec: SloSpec) -> tuple[dict, list[str]]:
+    """Each figure of each gated stage against the baseline's stage of the same name: regressed only when the
+    change is beyond what noise explains (slo/noise.py), and by more than the SLO file's max_regression, the
+    smallest change that matters; the gated criteria are one family (the SLO file's policy). Either side may be
+    several runs (repeats): their samples are pooled."""
+    level = spec.confidence_level
+    base_by_name = {s["name"]: s for s in baseline[0]["stages"]}
+    rows, criteria = [], []
+    for s in current[0]["stages"]:
+        b = base_by_name.get(s["name"])
+        if b is None:
+            continue
+        changes = {}
+        for name, get in GETTERS.items():
+            cur, old = get(s), get(b)
+            test, at_level = _judge(name, s, b, current, baseline, spec, level)
+            changes[name] = {"baseline": old, "current": cur, "direction": BASELINE_FIGURES[name],
+                             "change": round((cur - old) / old, 4) if cur is not None and old else None,
+                             "regression": regression(name, old, cur), **test}
+            if name in spec.baseline.max_regression and s["gated"]:
+                criteria.append((s["name"], name, changes[name], at_level))
+        rows.append({"stage": s["name"], "figures": changes})
+    candidates = [(test, lambda lv, f=at_level: f(lv)["verdict"] == "regressed")
+                  for _, _, test, at_level in criteria if test["verdict"] == "regressed" and at_level]
+    fam = family.apply(spec.family, len(criteria), candidates, level)
+    failures, untested = [], []
+    for stage, name, test, _ in criteria:
+        if (test.get("family") or {}).get("kept") is False:
+            test["verdict"] = "cannot tell"
+        if test["verdict"] == "regressed":
+            failures.append(_failure(stage, name, test, spec.baseline.max_regression[name]))
+        elif test["verdict"] == "cannot tell":
+            untested.append(_untested(stage, name, test, spec.baseline.max_regression[name]))
+    models = {baseline[0]["stages"][0]["client"].get("model", "closed") if baseline[0]["stages"] else None,
+              current[0]["stages"][0]["client"].get("model", "closed") if current[0]["stages"] else None} - {None}
+    note = MODELS_NOTE if len(models) > 1 else None
+    return {"run": baseline[0]["run"]["id"], "runs": [r["run"]["id"] for r in baseline], "level": level,
+            "stages": rows, "failures": failures, "untested": untested, "models_note": note, "family": fam,
+            "capacity": capacity_change(baseline[0].get("capacity"), current[0].get("capacity")),
+            "models": {"baseline": _model_of(baseline[0]), "current": _model_of(current[0])}}, failures
+
+
+def _model_of(report: dict) -> str | None:
+    served = (report.get("serving") or {}).get("served") or {}
+    return served.get("model_version")
+
+
+def capacity_change(baseline: dict | None, current: dict | None) -> dict:
+    """Two capacity intervals: improved when the current confident pass lies above the baseline's confident failure,
+    regressed when the current confident failure lies below the baseline's confident pass, else cannot tell."""
+    old = (baseline or {}).get("interval_rps") or [None, None]
+    new = (current or {}).get("interval_rps") or [None, None]
+    if new[0] is not None and old[1] is not None and new[0] >= old[1]:
+        verdict = "improved"
+    elif new[1] is not None and old[0] is not None and new[1] <= old[0]:
+        verdict = "regressed"
+    else:
+        verdict = "cannot tell"
+    return {"baseline_rps": old, "current_rps": new, "verdict": verdict}
+
+
+def bracket(low: float | None, high: float | None) -> str:
+    """A capacity interval as text, an unknown end as ?: `[40, 49]`, `[110, ?]`."""
+    return f"[{'?' if low is None else f'{low:g}'}, {'?' if high is None else f'{high:g}'}]"
+
+
+def summary(comparison: dict) -> list[str]:
+    """The comparison in two lines: the capacity's intervals, and which figures moved beyond noise, by direction."""
+    out = []
+    cap = comparison.get("capacity")
+    if cap:
+        out.append(f"Against baseline {comparison['run']}: capacity {bracket(*cap['baseline_rps'])} -> "
+                   f"{bracket(*cap['current_rps'])} req/s: {cap['verdict']}")
+    moved: dict[str, dict[str, list[str]]] = {"improved": {}, "regressed": {}}
+    for row in comparison["stages"]:
+        for name, f in row["figures"].items():
+            if f.get("verdict") in moved:
+                moved[f["verdict"]].setdefault(name, []).append(row["stage"])
+    for verdict, figures in moved.items():
+        if figures:
+            out.append(f"  {verdict} beyond noise: " + "; ".join(f"{n} in {len(st)} stage(s) ({', '.join(st)})"
+                                                                for n, st in figures.items()))
+    return out
+
+
+def load_report(path: Path) -> list[dict]:
+    """A run's SLO report, or every run of a repeat set (its repeat_report.json names them): the baseline side
+    of a comparison, pooled."""
+    path = Path(path)
+    if path.is_dir() and (path / "repeat_report.json").is_file():
+        runs = _read(path / "repeat_report.json").get("runs") or []
+        return [_read(path.parent / run / "slo_report.json") for run in runs]
+    return [_read(path / "slo_report.json" if path.is_dir() else path)]
+
+
+def _read(path: Path) -> dict:
+    if not path.is_file():
+        raise BaselineError(f"{path}: no SLO report there to compare with")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise BaselineError(f"{path}: not a readable SLO report ({exc})") from None

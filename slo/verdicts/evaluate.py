@@ -1,0 +1,268 @@
+"""The SLO report of a run: Prometheus's answers, the stage timeline and the generators' merged figures in; every
+objective per stage, the family policy, capacity, the baseline comparison and the run's verdict out."""
+from __future__ import annotations
+
+import math
+import time
+from functools import partial
+from pathlib import Path
+
+from slo.stats import accuracy
+from slo.prometheus import collect
+from slo.stats import family
+from slo.verdicts.baseline import compare
+from slo.stats.blocks import per_scrape
+from slo.stats.intervals import evidence_of, with_level
+from slo.stats.figures import bucket_counts, replica_figures, server_figures, sli_figures
+from slo.stats.series import server_series
+from slo.verdicts.serving import knee_sentences, predicted_saturation, saturation_check, servers_of, stage_serving
+from slo.file.model import LatencyQuantile, RatioSli, SloSpec, ThresholdSli
+from slo.verdicts.objectives import (JUDGED, capacity, collapsed, completeness, is_gated, judge_objective,
+                         mean_hides_tail, run_verdict, stage_status, worker_clocks)
+
+SCHEMA_VERSION = 1
+REPORT_QUANTILES = (0.5, 0.95, 0.99)
+
+
+class EvaluationError(RuntimeError):
+    """The run cannot be judged (missing timeline, raw answers for other metrics...): exit 2."""
+
+
+def _quantiles(spec: SloSpec) -> list[float]:
+    return sorted(set(REPORT_QUANTILES) | {o.quantile for o in spec.objectives if isinstance(o, LatencyQuantile)})
+
+
+def _generator_lag(client: dict) -> float | None:
+    """The generator's own lateness at p99 (the worse of its event loop's and its send lag), or None unmeasured."""
+    lags = [v for v in (client.get("generator_loop_lag_p99_ms"), client.get("generator_send_lag_p99_ms")) if v is not None]
+    return max(lags) if lags else None
+
+
+def explain_gap(client: dict, server: dict) -> dict:
+    """What separates the client's p99 from the server's, from measurements only: the generator's own lateness
+    (its event loop, and the open model's send lag), the API's event-loop lag, and what nothing measured
+    (network, kernel, the accept queue: time before the handler's clock starts), called unexplained."""
+    c99 = client.get("hdr_p99_ms", client.get("p99_ms"))
+    s99 = (server["quantiles"].get("0.99") or {}).get("ms")
+    if c99 is None or s99 is None:
+        return {"p99_gap_ms": None, "cause": "no data"}
+    gap = round(c99 - s99, 3)
+    generator = _generator_lag(client)
+    api = server.get("api_loop_lag_p99_ms")
+    left = max(gap, 0.0)
+    parts = {}
+    for name, measured in (("generator", generator), ("api_event_loop", api)):
+        if measured is not None:
+            parts[name] = round(min(measured, left), 3)  # a part explains at most what is left of the gap
+            left -= parts[name]
+    parts["unexplained"] = round(max(left, 0.0), 3) + 0.0  # + 0.0: never "-0" when rounding a tiny remainder
+    said = [f"the generator's own lag up to {parts['generator']:g} ms (its p99, measured)" if generator is not None
+            else "the generator's own lag not measured",
+            f"the API's event-loop lag up to {parts['api_event_loop']:g} ms (its p99, measured)" if api is not None
+            else "the API's event-loop lag not measured (the target does not export it)",
+            f"{parts['unexplained']:g} ms unexplained (network, kernel, the accept queue: before the handler's clock "
+            "starts)"]
+    busy = [f"{name} ({'; '.join(w.get('why') or ['saturated'])})" for name, w in (client.get("workers") or {}).items()
+            if w.get("saturated")]
+    cause = (f"generator-bound: {', '.join(busy)}; " if busy else "") + ", ".join(said)
+    return {"p99_gap_ms": gap, "parts": parts, "cause": cause}
+
+
+def client_tail_breaks(stage: dict) -> list[str]:
+    """A latency quantile met on the server that users' own clock breaks by more than the generator's measured lag
+    explains: flagged, never passed in silence (where the generator's lag explains it, the figure is the
+    instrument's, and the stage notes say so)."""
+    out = []
+    client = stage["client"]
+    own = _generator_lag(client) or 0.0
+    for o in stage["objectives"]:
+        if o["kind"] != "latency_quantile" or o["status"] not in ("pass", "warn"):
+            continue
+        seen = client.get(f"hdr_p{100 * o['quantile']:g}_ms", client.get(f"p{100 * o['quantile']:g}_ms"))
+        if seen is None or seen <= o["threshold"]:
+            continue
+        if client.get("generator_bound"):
+            # Its client figures are the saturated generator's own: the stage is set aside as generator-bound, and
+            # what users would have seen cannot be told from them.
+            stage["server"]["notes"].append(
+                f"the client's {o['name']} ({seen:.1f} ms) is over the {o['threshold']:g} ms objective, but a generator "
+                "was saturated: its client figures cannot tell what users saw")
+        elif seen - own > o["threshold"]:
+            out.append(f"In stage {stage['name']}, {o['name']} passed on the server ({o['measured']:.1f} ms) but the "
+                       f"client measured {seen:.1f} ms, over the {o['threshold']:g} ms objective even without the "
+                       f"generator's own lag ({own:g} ms): users saw more than the server's histogram shows "
+                       f"({stage['gap']['cause']}).")
+        else:
+            stage["server"]["notes"].append(
+                f"the client's {o['name']} ({seen:.1f} ms) is over the {o['threshold']:g} ms objective only by the "
+                f"generator's own measured lag ({own:g} ms): the instrument's error, not the API's")
+    return out
+
+
+def _down_sentences(stage: dict) -> list[str]:
+    """When Prometheus found the API (or, with replicas, which replica) down inside the stage's window."""
+    replicas = stage["server"].get("replicas") or {}
+    found = ([(f"replica {i}", r["down_at"]) for i, r in sorted(replicas.items()) if r.get("down_at") is not None]
+             if len(replicas) > 1 else [("the API", stage["server"].get("down_at"))])
+    return [f"In stage {stage['name']}, Prometheus found {who} down at {time.strftime('%H:%M:%S', time.gmtime(down))} "
+            f"UTC, {down - stage['window']['start']:.0f} s into the measured window."
+            for who, down in found if down is not None]
+
+
+def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[str, dict | None],
+             baseline: dict | None = None, client_series: dict | None = None,
+             manifest: dict | None = None, run_end: dict | None = None) -> dict:
+    """The SLO report of a run: tl is its stage timeline (stages.json), clients the generators' merged figures per
+    stage (None where the run has none), raw the Prometheus answers, client_series the generator's seconds,
+    manifest what ran where, run_end how it ended (Locust's exit code, an interrupt, worker finals). The caller
+    reads those; the API's recording (predictions.db in run_dir) is read here, for the exact quantiles."""
+    db = Path(run_dir) / "predictions.db"
+    quantile_objectives = {o.name: (o.quantile, o.threshold_ms) for o in spec.objectives if isinstance(o, LatencyQuantile)}
+    # The up selector may have been found at the loaded address (another job name than the file's): the answers
+    # keep the scope they were collected with; every other metric name and selector must be the file's.
+    collected = dict(raw.get("metrics") or {})
+    scope = collected.pop("up_selector", None) or spec.metrics.up_selector
+    if collected != spec.metrics.model_dump(exclude={"up_selector"}):
+        raise EvaluationError(f"{run_dir}/{collect.RAW_FILE} was collected for other metrics or selectors than this "
+                              "SLO file declares; re-evaluate against a running Prometheus (--prometheus-url)")
+    raw_by_name = {e["name"]: e for e in raw["stages"]}
+    scrape_s = float(raw.get("scrape_interval_s", 1.0))
+    kind = tl.get("kind", "closed")
+    endpoint = spec.metrics.selector.get("endpoint")
+    stages, sentences, tests = [], [], []
+    for st in tl["stages"]:
+        entry = raw_by_name.get(st["name"])
+        if entry is None:
+            continue
+        server = server_figures(entry, spec.metrics.status_label, _quantiles(spec), scrape_s)
+        server["replicas"] = replica_figures(entry, entry["window_s"])
+        server["slis"] = sli_figures(entry, [o.name for o in spec.objectives if isinstance(o, (RatioSli, ThresholdSli))])
+        logged = clients.get(st["name"])
+        client = {**(logged or {}), "model": kind}
+        enough = server["requests"] >= spec.min_samples
+        evidence = evidence_of(entry, spec.metrics.status_label, spec.confidence_level, scrape_s, st["measure_from"],
+                               st["end"], poisson_arrivals=kind == "open" and tl.get("arrival", "poisson") == "poisson",
+                               declared_deff=spec.design_effect)
+        objectives = [judge_objective(o, server, st.get("offered_rps"), enough, client, evidence)
+                      for o in spec.objectives]
+        rejudge = partial(judge_objective, server=server, offered_rps=st.get("offered_rps"), enough=enough,
+                          client=client)
+        tests += [(row, o, rejudge, evidence) for row, o in zip(objectives, spec.objectives)] if is_gated(spec, st) \
+            else []
+        server["per_scrape"] = per_scrape(evidence.bucket_blocks, evidence.mean_blocks, list(REPORT_QUANTILES))
+        stage = {"index": st["index"], "name": st["name"], "users": st["users"], "offered_rps": st.get("offered_rps"),
+                 "began": st.get("start", st["measure_from"]),
+                 "window": {"start": st["measure_from"], "end": st["end"], "seconds": entry["window_s"]},
+                 "completed": st["completed"], "gated": is_gated(spec, st), "server": server, "client": client,
+                 "gap": explain_gap(client, server), "objectives": objectives}
+        server["serving"] = stage_serving(entry, server)
+        if not st["completed"]:
+            server["notes"].append("the stage was cut short (the run stopped during it)")
+        try:
+            lat = accuracy.recorded(db, st["measure_from"], st["end"], endpoint)
+        except accuracy.RecordingUnreadable as exc:
+            lat, unreadable = None, str(exc)
+        else:
+            unreadable = None
+        boundaries = sorted(1000 * le for le in bucket_counts(entry["answers"]) if not math.isinf(le))
+        stage["accuracy"] = accuracy.quantile_accuracy(server, lat, quantile_objectives, boundaries)
+        stage["reconciliation"] = accuracy.reconcile(client if logged else None, server,
+                                                     None if lat is None else len(lat),
+                                                     spec.reconciliation_tolerance, spec.min_samples, entry["window_s"],
+                                                     scrape_s)
+        # Errors that weaken the trust checks: the recording unreadable (no exact quantiles, no row counts), or
+        # arrivals counted as sent that never became requests.
+        distrust = [unreadable] if unreadable else []
+        if client.get("sender_errors"):
+            distrust.append(f"{client['sender_errors']} arrivals counted as sent raised in the generator's sender")
+        if distrust:
+            server["notes"].extend(distrust)
+            stage["reconciliation"] = {**stage["reconciliation"], "ok": False,
+                                       "flagged": [*stage["reconciliation"].get("flagged", []), *distrust]}
+        stages.append(stage)
+
+    family = holm_on_gated(spec, stages, tests)
+    for stage in stages:  # after the family policy: a withdrawn failure is no longer said to fail
+        stage["client_breaks"] = client_tail_breaks(stage)
+        sentences += mean_hides_tail(stage["name"], stage["objectives"]) + stage["client_breaks"] + \
+            _down_sentences(stage)
+    cap = capacity(stages)
+    predicted = predicted_saturation(stages, servers_of(manifest))
+    sentences += knee_sentences(stages, cap, predicted) + saturation_check(predicted, stages, cap["interval_rps"])
+    report = {
+        "schema_version": SCHEMA_VERSION,
+        "service": spec.service,
+        "run": {"id": Path(run_dir).resolve().name, "profile": tl["profile"], "started": tl["wall_start"],
+                "stopped": tl["stopped_at"],
+                "scrape_interval": {"seconds": scrape_s, "source": raw.get("scrape_interval_source", "assumed")},
+                "scope": {**scope, **({"instances": raw["instances"]} if raw.get("instances") else {})}},
+        "slo": spec.model_dump(mode="json"),
+        "stages": stages,
+        "capacity": cap,
+        "serving": {"predicted": predicted, "served": ((manifest or {}).get("api") or {}).get("serving")},
+        "sentences": sentences,
+        "family": family,
+        "baseline": None,
+        "reconciliation": _run_reconciliation(stages, spec),
+        "replicas": replica_summary(stages, spec),
+        "series": {"server": server_series(raw.get("series"), tl["wall_start"]), "client": client_series},
+        "manifest": manifest,
+    }
+    baselines = baseline if isinstance(baseline, list) else [baseline] if baseline else []
+    report["baseline"], failures = compare([report], baselines, spec) if baselines else (None, [])
+    report["completeness"] = completeness(tl, spec, run_end)
+    report["clocks"] = worker_clocks((run_end or {}).get("clocks"), stages)
+    report["verdict"] = run_verdict(stages, failures, report["completeness"],
+                                    (report["baseline"] or {}).get("untested", []),
+                                    (report["clocks"] or {}).get("problems", []))
+    return report
+
+
+def holm_on_gated(spec: SloSpec, stages: list[dict], tests: list[tuple]) -> dict:
+    """The SLO file's family policy over the gated objective tests: a FAIL stays only if Holm's step-down keeps it
+    across them all; a withdrawn one becomes inconclusive. Tests are (report row, objective, judge, evidence)."""
+    judged = [t for t in tests if t[0]["status"] in JUDGED]
+    candidates = [(row["confidence"], (lambda level, o=o, judge=judge, ev=ev:
+                                       judge(o, evidence=with_level(ev, level))["confidence"].get("decision") == "fail"))
+                  for row, o, judge, ev in judged if row["status"] == "fail"]
+    result = family.apply(spec.family, len(judged), candidates, spec.confidence_level)
+    for row, *_ in judged:
+        if not (row["confidence"].get("family") or {}).get("kept", True):
+            row["status"] = row["confidence"]["decision"] = "inconclusive"
+    for stage in stages:
+        stage["status"] = stage_status(stage["objectives"])
+        stage["collapsed"] = collapsed(stage)
+    return result
+
+
+def _run_reconciliation(stages: list[dict], spec: SloSpec) -> dict:
+    """Counts over the whole run, and the stages whose counts did not agree."""
+    totals = {k: sum((s["reconciliation"].get(k) or 0) for s in stages)
+              for k in ("locust_answered", "locust_no_response", "prometheus", "prometheus_200", "recorded")}
+    flagged = [f"{s['name']}: {', '.join(s['reconciliation']['flagged'])}" for s in stages if s["reconciliation"]["flagged"]]
+    return {**totals, "tolerance": spec.reconciliation_tolerance, "flagged": flagged, "ok": not flagged}
+
+
+def replica_summary(stages: list[dict], spec: SloSpec) -> dict | None:
+    """With several instances: whether the balancer spread the load evenly, and which replica broke first."""
+    seen = [s for s in stages if len(s["server"].get("replicas") or {}) > 1]
+    if not seen:
+        return None
+    p99_threshold = next((o.threshold_ms for o in spec.objectives if isinstance(o, LatencyQuantile)
+                          and o.quantile == 0.99), None)
+    uneven, first = [], None
+    for s in seen:
+        reps = s["server"]["replicas"]
+        total = sum(r["requests"] for r in reps.values())
+        if total >= spec.min_samples:
+            shares = [r["requests"] / total for r in reps.values()]
+            if max(shares) > 1.2 / len(reps) or min(shares) < 0.8 / len(reps):
+                uneven.append(f"{s['name']} ({', '.join(f'{x:.0%}' for x in sorted(shares))})")
+        for instance, r in reps.items():
+            what = ("down" if (r.get("up_min") is not None and r["up_min"] < 1) else
+                    "p99 over its threshold" if p99_threshold and (r.get("p99_ms") or 0) > p99_threshold else
+                    "5xx answers" if r.get("errors_5xx") else None)
+            if what and first is None:
+                first = {"replica": instance, "stage": s["name"], "what": what, "down_at": r.get("down_at")}
+    return {"replicas": sorted({i for s in seen for i in s["server"]["replicas"]}), "even": not uneven,
+            "uneven_stages": uneven, "first_broken": first}

@@ -1,0 +1,282 @@
+"""Judge each objective per stage, then the run: gate, capacity, and what the mean hides."""
+from __future__ import annotations
+
+import math
+
+from slo.stats import intervals
+from slo.stats.figures import availability, stage_rate
+from slo.file.model import Availability, ErrorRatio, LatencyMean, LatencyQuantile, RatioSli, SloSpec, ThresholdSli, Throughput
+
+JUDGED = ("pass", "warn", "fail", "inconclusive")
+
+
+def _in_band(measured, warning, higher_is_worse: bool = True) -> bool:
+    if measured is None or warning is None:
+        return False
+    return measured > warning if higher_is_worse else measured < warning
+
+
+def _status(confidence: dict, measured, warning, enough: bool, higher_is_worse: bool = True) -> str:
+    """The interval decides pass, fail or inconclusive; a confident pass whose figure is in the warning band warns."""
+    if not enough:
+        return "insufficient"
+    decision = confidence.get("decision")
+    if decision is None or measured is None:
+        return "no_data"
+    if decision == "pass" and _in_band(measured, warning, higher_is_worse):
+        return "warn"
+    return decision
+
+
+def judge_objective(o, server: dict, offered_rps: float | None, enough: bool, client: dict | None = None,
+                    evidence: intervals.Evidence | None = None) -> dict:
+    """One objective in one stage, with its confidence; client gives the open model's sent and dropped arrivals,
+    evidence the window's counts and per-scrape blocks."""
+    ev = evidence or intervals.Evidence(level=0.95, window_s=server.get("window_s") or 0, scrape_s=1.0, buckets={})
+    out = {"name": o.name, "kind": o.kind}
+    if isinstance(o, LatencyQuantile):
+        q = server["quantiles"].get(f"{o.quantile:g}") or {}
+        measured, out["bucket_ms"], out["quantile"] = q.get("ms"), q.get("bucket_ms"), o.quantile
+        c = intervals.quantile(o, ev)
+        out.update(measured=measured, threshold=o.threshold_ms, warning=o.warning_ms, unit="ms", confidence=c,
+                   status=_status(c, measured, o.warning_ms, enough))
+    elif isinstance(o, LatencyMean):
+        measured = server.get("mean_ms")
+        c = intervals.mean(o, ev, measured)
+        out.update(measured=measured, threshold=o.threshold_ms, warning=o.warning_ms, unit="ms", confidence=c,
+                   status=_status(c, measured, o.warning_ms, enough))
+    elif isinstance(o, ErrorRatio):
+        measured = server.get("error_ratio")
+        c = intervals.error_ratio(o, ev, server)
+        out.update(measured=measured, threshold=o.max_ratio, warning=o.warning_ratio, unit="ratio", confidence=c,
+                   status=_status(c, measured, o.warning_ratio, enough))
+    elif isinstance(o, Availability):
+        # With replicas, min_up is the share of them that must be up at every scrape (1: every replica).
+        measured = availability(server)
+        c = intervals.availability(o, ev, measured, server.get("up_samples"))
+        out.update(measured=measured, threshold=o.min_up, warning=None, unit="up", confidence=c,
+                   status=_status(c, measured, None, True, higher_is_worse=False))
+        replicas = len(server.get("replicas") or {})
+        if replicas > 1:
+            out["detail"] = ("every replica up" if o.min_up >= 1 else f"at least {o.min_up:.0%} of the {replicas} "
+                             "replicas up") + " at every scrape"
+    elif isinstance(o, (RatioSli, ThresholdSli)):
+        sli = (server.get("slis") or {}).get(o.name) or {}
+        measured = sli.get("good_share")
+        c = intervals.sli(o, ev, sli)
+        out.update(measured=measured, threshold=o.target, warning=None, unit="ratio", confidence=c,
+                   status=_status(c, measured, None, True, higher_is_worse=False))
+        if measured is not None:
+            # The error budget is 1 - target; at this load it would burn this many times as fast as allowed.
+            burn = (1 - measured) / (1 - o.target) if o.target < 1 else None
+            out["burn_rate"] = None if burn is None else round(burn, 3)
+            if burn is not None:
+                out["detail"] = f"burns the error budget at {burn:.1f}x"
+        if getattr(o, "mapping", ""):
+            out["mapping"] = o.mapping
+    elif isinstance(o, Throughput):
+        achieved = server.get("rps_all_traffic")
+        measured = round(achieved / offered_rps, 4) if offered_rps and achieved is not None else None
+        dropped, sent = (client or {}).get("dropped") or 0, (client or {}).get("sent") or 0
+        if sent + dropped and achieved is not None and server.get("window_s"):
+            # The open model counted its arrivals in the window: the share of those served is exact, free of the
+            # Poisson schedule's own noise around the nominal rate.
+            # Answers beyond what was sent are edge effects: the share cannot exceed what was sent.
+            measured = round(min(achieved * server["window_s"], sent) / (sent + dropped), 4)
+        if dropped:
+            out.update(dropped=dropped, detail=f"{dropped / (sent + dropped):.1%} of arrivals dropped by the generator")
+        c = intervals.throughput(o, ev, achieved, offered_rps, measured, arrivals=sent + dropped)
+        out.update(measured=measured, threshold=o.min_share, warning=o.warning_share, unit="share of offered",
+                   confidence=c, status="n/a" if not offered_rps else
+                   _status(c, measured, o.warning_share, True, higher_is_worse=False))
+    return out
+
+
+def is_gated(spec: SloSpec, stage: dict) -> bool:
+    g = spec.gate
+    if g.stages is not None:
+        return stage["name"] in g.stages
+    if g.required_rps is not None:
+        return stage.get("offered_rps") is None or stage["offered_rps"] <= g.required_rps
+    return True
+
+
+def stage_status(objectives: list[dict]) -> str:
+    statuses = {o["status"] for o in objectives}
+    for s in ("fail", "no_data", "insufficient", "inconclusive", "warn"):
+        if s in statuses:
+            return s
+    return "pass"
+
+
+def mean_hides_tail(stage_name: str, objectives: list[dict]) -> list[str]:
+    """One plain sentence, with the intervals that decided it, when the mean passes where p95 or p99 fails."""
+    means = [o for o in objectives if o["kind"] == "latency_mean" and o["status"] in ("pass", "warn")]
+    tails = [o for o in objectives if o["kind"] == "latency_quantile" and o["quantile"] >= 0.95 and o["status"] == "fail"]
+    out = []
+    for mean in means:
+        for tail in tails:
+            mc, tc = mean.get("confidence") or {}, tail.get("confidence") or {}
+            level = f" at {mc['level']:.0%}" if mc.get("level") else ""
+            out.append(f"In stage {stage_name}, the mean hides the tail: the mean was {mean['measured']:.1f} ms "
+                       f"({intervals.short(mc) or 'exact'}{level}), within its {mean['threshold']:g} ms objective, "
+                       f"while {tail['name']} was {tail['measured']:.1f} ms, over its {tail['threshold']:g} ms "
+                       f"threshold ({intervals.short(tc) or 'exactly'} of requests over it, against "
+                       f"{intervals.limit_text(tc)} allowed).")
+    return out
+
+
+def collapsed(stage: dict) -> bool:
+    """A stage the API could not keep up with: its throughput objective failed with confidence (what it served fell
+    short of what was offered, so a queue grew through the window)."""
+    return any(o["kind"] == "throughput" and o["status"] == "fail" for o in stage["objectives"])
+
+
+# A generator process kept at half a core stays clear of the lag that saturation brings (docs/scaling-out.md).
+GENERATOR_CORE_BUDGET = 0.5
+
+
+def generators_needed(stage: dict) -> dict | None:
+    """For a generator-bound stage: the requests each generator process sent per CPU-second, measured, and how many
+    processes at half a core each the offered rate would take; None when the CPU was not measured."""
+    workers = [w for w in (stage.get("client") or {}).get("workers", {}).values() if w.get("cpu_cores")]
+    seconds = stage["window"]["seconds"]
+    cpu_s = sum(w["cpu_cores"] * seconds for w in workers)
+    sent = sum(w.get("requests") or 0 for w in workers)
+    rate = stage.get("offered_rps") or stage["server"].get("rps_all_traffic")
+    if not workers or cpu_s <= 0 or sent <= 0 or not rate:
+        return None
+    per_cpu_s = sent / cpu_s
+    return {"requests_per_cpu_s": round(per_cpu_s), "processes": len(workers),
+            "needed": max(len(workers) + 1, math.ceil(rate / (per_cpu_s * GENERATOR_CORE_BUDGET)))}
+
+
+def capacity(stages: list[dict]) -> dict:
+    """The capacity as an interval: [the highest stage whose every objective passed with confidence, the lowest
+    stage that failed one with confidence], each at the rate it offered (achieved when none was declared). A stage
+    whose generator was saturated measured the generator: it is neither (generator-bound). A stage in between that
+    neither passed nor failed with confidence lies inside the interval and moves neither end."""
+    bound = [s["name"] for s in stages if (s.get("client") or {}).get("generator_bound")]
+    judged = [s for s in stages if s["name"] not in bound]
+    failing = [s for s in judged if s["status"] == "fail" and s.get("completed", True)]
+    lowest_fail = min(failing, key=stage_rate, default=None)
+    met = [s for s in judged if s["status"] in ("pass", "warn") and not s.get("client_breaks")
+           and (lowest_fail is None or stage_rate(s) < stage_rate(lowest_fail))]
+    broken = next(iter(failing), None)  # the first, in stage order
+    out = {"highest_passing_stage": None, "highest_passing_rps": None, "first_failing_stage": None, "broken": [],
+           "generator_bound_stages": bound, "lowest_failing_stage": lowest_fail and lowest_fail["name"],
+           "interval_rps": [None, lowest_fail and stage_rate(lowest_fail)],
+           "rates": "offered" if all(s.get("offered_rps") for s in judged) else "achieved where none was offered",
+           "inconclusive_stages": [s["name"] for s in judged if s["status"] == "inconclusive"],
+           "collapsed_stages": [{"stage": s["name"], "offered_rps": s.get("offered_rps"),
+                                 "achieved_rps": s["server"].get("rps_all_traffic")} for s in judged if s.get("collapsed")],
+           # Met on the server while the client's tail broke an objective: not a capacity users would accept.
+           "client_tail_stages": [s["name"] for s in judged if s.get("client_breaks")], "closed": False, "width": None,
+           "generators_needed": {s["name"]: generators_needed(s) for s in stages if s["name"] in bound}}
+    if met:
+        best = max(met, key=stage_rate)
+        out.update(highest_passing_stage=best["name"], highest_passing_rps=stage_rate(best))
+        out["interval_rps"][0] = out["highest_passing_rps"]
+    low, high = out["interval_rps"]
+    if low and high:
+        out.update(closed=True, width=round((high - low) / low, 4))
+    if broken:
+        out["first_failing_stage"] = broken["name"]
+        for o in broken["objectives"]:
+            if o["status"] == "fail":
+                by = (o["measured"] / o["threshold"]) if o["threshold"] else None
+                out["broken"].append({"objective": o["name"], "measured": o["measured"], "threshold": o["threshold"],
+                                      "unit": o["unit"], "ratio": round(by, 3) if by is not None else None})
+    return out
+
+
+def advice(stage: dict, objective: dict) -> str:
+    """What would decide an inconclusive objective: `p99 in s4: [0.62 %, 1.41 %] at 95 % against 1 %: lengthen
+    s4 to about 80 s measured, or repeat it`."""
+    c = objective.get("confidence") or {}
+    head = f"{objective['name']} in {stage['name']}: {intervals.interval_text(c)} against {intervals.limit_text(c)}"
+    fam = c.get("family") or {}
+    if fam and not fam.get("kept", True):
+        return (f"{head}: confidently over alone (p = {fam['p_value']:.2g}), but not at the level a family of "
+                f"{fam['tests']} tests asks of it ({fam['level_used']:.2g}, Holm)")
+    seconds = c.get("seconds_needed")
+    if seconds:
+        return f"{head}: lengthen {stage['name']} to about {seconds:.0f} s measured, or repeat it"
+    if c.get("bracketed"):
+        return f"{head}: the threshold lies between bucket edges; put it on an edge, or add one at it"
+    return f"{head}: it sits on the objective; no stage length decides it (repeat the run to see its spread)"
+
+
+def completeness(tl: dict, spec: SloSpec, run_end: dict | None) -> dict:
+    """Whether the run ran to its end: gated stages not reached or cut short, Locust's exit code, an interrupt,
+    generator workers that sent no final figures."""
+    run_end = run_end or {}
+    reached = {s["name"] for s in tl["stages"]}
+    planned = tl.get("planned") or [{"name": s["name"], "offered_rps": s.get("offered_rps")} for s in tl["stages"]]
+    not_reached = [p["name"] for p in planned if p["name"] not in reached and is_gated(spec, p)]
+    cut = [s["name"] for s in tl["stages"] if not s["completed"] and is_gated(spec, s)]
+    problems = ([f"gated stage(s) not reached: {', '.join(not_reached)}"] if not_reached else []) + \
+               ([f"gated stage(s) cut short: {', '.join(cut)}"] if cut else [])
+    code = run_end.get("locust_exit_code")
+    if code not in (None, 0):
+        problems.append(f"Locust exited with code {code}" + (" (killed by a signal)" if code < 0 else ""))
+    if run_end.get("interrupted"):
+        problems.append("the run was interrupted")
+    finals = run_end.get("finals") or {}
+    if finals and finals.get("received", 0) < finals.get("expected", 0):
+        problems.append(f"only {finals['received']} of {finals['expected']} generator workers sent their final "
+                        "figures (a worker was lost mid-run)")
+    return {"complete": not problems, "not_reached": not_reached, "cut_short": cut, "problems": problems,
+            "locust_exit_code": code}
+
+
+def worker_clocks(measured: dict | None, stages: list[dict]) -> dict | None:
+    """Each remote worker's clock against the master's, measured when it joined and corrected for (its windows are
+    placed on the master's clock); an offset known less precisely than a tenth of the shortest measured window
+    (50 ms at most) makes the windows untrustworthy."""
+    if not measured:
+        return None
+    shortest = min((s["window"]["seconds"] for s in stages), default=0.0)
+    bound_ms = min(50.0, 100.0 * shortest) if shortest else 50.0
+    problems = [f"worker {w}'s clock offset ({c['offset_ms']:+.1f} ms) is known only to ±{c['uncertainty_ms']:.1f} ms, "
+                f"more than the {bound_ms:g} ms its windows allow" for w, c in sorted(measured.items())
+                if c["uncertainty_ms"] > bound_ms]
+    return {"workers": measured, "bound_ms": bound_ms, "corrected": True, "problems": problems}
+
+
+def run_verdict(stages: list[dict], baseline_failures: list[str], complete: dict | None = None,
+                baseline_untested: list[str] = (), distrust: list[str] = ()) -> dict:
+    """fail (exit 1), cannot judge (2), incomplete (5: a gated stage not reached or cut short, Locust or a worker
+    lost; what ran is still judged), inconclusive (4: no gated objective failed, some interval straddles its
+    objective), pass (0)."""
+    gated = [s for s in stages if s["gated"]]
+    # A stage cut short by the generator stopping holds partial figures: reported, but no failure of the API's.
+    failed = [s["name"] for s in gated if s["status"] == "fail" and s.get("completed", True)]
+    unjudged = [s["name"] for s in gated if s["status"] in ("no_data", "insufficient")]
+    problems = (complete or {}).get("problems") or []
+    if failed or baseline_failures:
+        reasons = [f"gated stage {n} failed an objective" for n in failed] + baseline_failures
+        return {"status": "fail", "exit_code": 1, "reason": "; ".join(reasons + [f"also incomplete: {p}"
+                                                                                 for p in problems])}
+    if problems:
+        return {"status": "incomplete", "exit_code": 5,
+                "reason": "the run did not run to its end: " + "; ".join(problems)
+                          + (f"; judged what ran: {', '.join(s['name'] for s in stages)}" if stages else "")}
+    if not stages or not gated:
+        return {"status": "no_data", "exit_code": 2, "reason": "no gated stage was measured: nothing to judge"}
+    if unjudged:
+        return {"status": "no_data", "exit_code": 2,
+                "reason": f"not enough data to judge gated stage(s) {', '.join(unjudged)}"}
+    unreconciled = [s["name"] for s in gated if not s.get("reconciliation", {}).get("ok", True)]
+    if unreconciled or distrust:
+        reasons = ([f"counts do not reconcile in gated stage(s) {', '.join(unreconciled)}"] if unreconciled else []) \
+            + list(distrust)
+        return {"status": "untrusted", "exit_code": 2, "reason": "; ".join(reasons) + ": the figures cannot be trusted"}
+    undecided = [advice(s, o) for s in gated for o in s["objectives"] if o["status"] == "inconclusive"]
+    undecided += list(baseline_untested)
+    if undecided:
+        return {"status": "inconclusive", "exit_code": 4, "undecided": undecided,
+                "reason": "no objective failed, but the data cannot decide " + "; ".join(undecided)}
+    warned = [s["name"] for s in gated if s["status"] == "warn"]
+    reason = "every objective of every gated stage met" + (f" (warnings in {', '.join(warned)})" if warned else "")
+    return {"status": "pass", "exit_code": 0, "reason": reason}

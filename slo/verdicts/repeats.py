@@ -1,0 +1,183 @@
+"""A repeat set: the same profile run N times, summarized per stage as medians with their spread, and one
+verdict from each objective's counts pooled over the runs (runs as clusters)."""
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from pathlib import Path
+
+from scipy import stats
+
+from slo.stats import confidence
+from slo.verdicts.baseline import GETTERS
+from slo.verdicts.objectives import JUDGED
+
+REPORT_FILE = "repeat_report.json"
+FIGURES = ("rps", "mean", "p50", "p95", "p99", "client_p99", "error_ratio")
+
+
+def spread(values: list[float], level: float) -> dict:
+    """Median, min-max, the t interval of the mean across runs, and the coefficient of variation."""
+    n = len(values)
+    out = {"n": n, "median": statistics.median(values), "min": min(values), "max": max(values)}
+    if n >= 2:
+        mean, sd = statistics.fmean(values), statistics.stdev(values)
+        half = stats.t.ppf(1 - (1 - level) / 2, n - 1) * sd / math.sqrt(n)
+        out.update(mean=round(mean, 4), low=round(mean - half, 4), high=round(mean + half, 4),
+                   cv=round(sd / abs(mean), 4) if mean else None)
+    return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in out.items()}
+
+
+POOLED_KINDS = ("latency_quantile", "error_ratio", "latency_mean")
+
+
+def _counts(o: dict) -> tuple[float, float, float] | None:
+    """(requests, counted at worst, design effect) of a share objective's confidence; a bracketed count takes
+    its upper end (that many might be over the threshold)."""
+    c = o.get("confidence") or {}
+    if c.get("requests") is None or c.get("counted") is None:
+        return None
+    counted = c["counted"][1] if isinstance(c["counted"], list) else c["counted"]
+    return float(c["requests"]), float(counted), float(c.get("design_effect") or 1.0)
+
+
+def _pooled_share(rows: list[dict], level: float) -> dict | None:
+    """The runs' counts summed, each run a cluster: the design effect between runs or the largest within a run,
+    whichever is larger, with the df factor of a run's scrape blocks (a between-run estimate from 2 or 3 runs is
+    rough: runs that disagree are also reported as a calibration warning)."""
+    counts = [_counts(o) for o in rows]
+    if any(c is None for c in counts) or rows[0]["confidence"].get("limit") is None:
+        return None
+    n, x = tuple(c[0] for c in counts), tuple(c[1] for c in counts)
+    blocks = min(int((o["confidence"].get("blocks") or 0)) for o in rows)
+    dep = confidence.Dependence(max(confidence.design_effect(confidence.Blocks(n, x)), *(c[2] for c in counts)), 1.0, blocks,
+                        confidence.df_factor(blocks, level))
+    low, high = confidence.share_interval(sum(x), sum(n), level, dep)
+    return {"low": round(low, 6), "high": round(high, 6), "requests": round(sum(n)), "counted": round(sum(x)),
+            "design_effect": round(dep.deff, 3), "decision": confidence.decide(low, high, rows[0]["confidence"]["limit"]),
+            "method": f"Clopper-Pearson on the {len(rows)} runs' counts summed, at the effective size "
+                      f"n/{dep.divisor:.2f} (runs as clusters)"}
+
+
+def _pooled_mean(rows: list[dict], level: float) -> dict | None:
+    """The runs' means averaged; the standard error the larger of the spread between runs (t with runs - 1 df)
+    and the runs' own intervals combined (each half-width over z: never smaller than its standard error)."""
+    if any(o.get("measured") is None or (o.get("confidence") or {}).get("low") is None for o in rows):
+        return None
+    n = [1.0] * len(rows)
+    means = [o["measured"] for o in rows]
+    z = stats.norm.ppf(1 - (1 - level) / 2)
+    within = math.sqrt(sum((w * (o["confidence"]["high"] - o["confidence"]["low"]) / (2 * z)) ** 2
+                           for w, o in zip(n, rows))) / sum(n)
+    pooled = sum(w * m for w, m in zip(n, means)) / sum(n)
+    between = math.sqrt(len(n) / (len(n) - 1) * sum((w * (m - pooled)) ** 2 for w, m in zip(n, means))) / sum(n)
+    crit = stats.t.ppf(1 - (1 - level) / 2, len(n) - 1) if between >= within else z
+    se = max(within, between)
+    low, high = pooled - crit * se, pooled + crit * se
+    return {"low": round(float(low), 3), "high": round(float(high), 3), "measured": round(pooled, 3),
+            "decision": confidence.decide(low, high, rows[0]["threshold"]),
+            "method": f"the {len(rows)} runs' means averaged; the larger standard error of the spread "
+                      "between runs and the runs' own intervals"}
+
+
+def _pooled(rows: list[dict], level: float) -> dict:
+    """One objective of one stage across the repeats: its counts pooled where it has them (runs as clusters),
+    else each run's verdict, a failure in any run failing it; confident verdicts that disagree are a warning."""
+    statuses = [o["status"] for o in rows]
+    plain = {("pass" if s == "warn" else s) for s in statuses}
+    out = {"per_run": statuses}
+    for missing in ("no_data", "insufficient"):
+        if missing in plain:
+            return {**out, "status": missing}
+    pooled = None
+    if rows[0]["kind"] in POOLED_KINDS and len(rows) > 1 and plain <= set(JUDGED):
+        pooled = (_pooled_mean if rows[0]["kind"] == "latency_mean" else _pooled_share)(rows, level)
+    if pooled is not None:
+        out.update(status=pooled["decision"], pooled=pooled)
+    else:
+        out["status"] = "fail" if "fail" in plain else plain.pop() if len(plain) == 1 else "inconclusive"
+    if {"pass", "fail"} <= plain:
+        out["calibration"] = ("confident verdicts disagree between runs (" + ", ".join(statuses) + "): the runs "
+                              "differ more than their intervals allow; the pooled verdict counts runs as clusters")
+    return out
+
+
+def summarize(reports: list[dict], level: float = 0.95) -> dict:
+    """The repeat set's figures and verdict from its runs' SLO reports (in run order)."""
+    names = [s["name"] for s in reports[0]["stages"] if all(any(t["name"] == s["name"] for t in r["stages"])
+                                                            for r in reports)]
+    stages = []
+    for name in names:
+        runs = [next(t for t in r["stages"] if t["name"] == name) for r in reports]
+        figures = {}
+        for figure in FIGURES:
+            values = [v for v in (GETTERS[figure](s) for s in runs) if v is not None]
+            if values:
+                figures[figure] = spread(values, level)
+        objectives = {}
+        for o in runs[0]["objectives"]:
+            rows = [next(x for x in s["objectives"] if x["name"] == o["name"]) for s in runs]
+            objectives[o["name"]] = _pooled(rows, level)
+        stages.append({"name": name, "gated": runs[0]["gated"], "figures": figures, "objectives": objectives})
+    verdict = _verdict(reports, stages)
+    return {"runs": [r["run"]["id"] for r in reports], "profile": reports[0]["run"]["profile"],
+            "service": reports[0]["service"], "level": level, "stages": stages, "verdict": verdict}
+
+
+def _verdict(reports: list[dict], stages: list[dict]) -> dict:
+    """The set's verdict from the pooled objectives of its gated stages; a run that could not be judged or did not
+    run to its end says so first, and a confident failure of any run is never hidden behind a pooled pass."""
+    codes = [r["verdict"]["exit_code"] for r in reports]
+    ids = [r["run"]["id"] for r in reports]
+    for code, status, what in ((2, "no_data", "could not be judged"), (5, "incomplete", "did not run to their end")):
+        if code in codes:
+            return {"status": status, "exit_code": code,
+                    "reason": "repeat(s) " + ", ".join(i for i, c in zip(ids, codes) if c == code) + f" {what}"}
+    gated = [(s["name"], name, o) for s in stages if s["gated"] for name, o in s["objectives"].items()]
+    warnings = [f"{name} in {stage}: {o['calibration']}" for stage, name, o in gated if o.get("calibration")]
+    failed = [f"{name} in {stage}" for stage, name, o in gated if o["status"] == "fail"]
+    hidden = [f"{name} in {stage} failed in run(s) " + ", ".join(i for i, st in zip(ids, o["per_run"]) if st == "fail")
+              for stage, name, o in gated if o["status"] != "fail" and "fail" in o["per_run"]]
+    undecided = [f"{name} in {stage} ({', '.join(o['per_run'])})" for stage, name, o in gated
+                 if o["status"] == "inconclusive" and "fail" not in o["per_run"]]
+    if failed:
+        return {"status": "fail", "exit_code": 1, "warnings": warnings,
+                "reason": f"pooled over {len(ids)} repeats, failed: " + "; ".join(failed)}
+    if hidden or undecided:
+        return {"status": "inconclusive", "exit_code": 4, "warnings": warnings,
+                "reason": "the repeats cannot decide " + "; ".join(undecided + hidden)}
+    return {"status": "pass", "exit_code": 0, "warnings": warnings,
+            "reason": f"pooled over all {len(ids)} repeats, every gated objective met"}
+
+
+def _interval(pooled: dict | None) -> str:
+    return f"[{pooled['low']:g}, {pooled['high']:g}]" if pooled else "-"
+
+
+def markdown(summary: dict) -> str:
+    v = summary["verdict"]
+    out = [f"# Repeat set: {summary['service']}, profile {summary['profile']}, {len(summary['runs'])} runs", "",
+           f"- Verdict: {v['status'].upper()} (exit {v['exit_code']}): {v['reason']}",
+           *[f"- Calibration warning: {w}" for w in v.get("warnings", [])],
+           f"- Runs: {', '.join(summary['runs'])}", "",
+           f"Each figure: the median of the runs, their range, the {summary['level']:.0%} t interval of the mean "
+           "across runs, and the coefficient of variation (CV).", ""]
+    for s in summary["stages"]:
+        out += [f"## {s['name']}{'' if s['gated'] else ' (not gated)'}", "",
+                "| figure | median | min-max | interval | CV |", "|---|---|---|---|---|"]
+        for name, f in s["figures"].items():
+            interval = f"[{f['low']:g}, {f['high']:g}]" if "low" in f else "-"
+            cv = f"{f['cv']:.1%}" if f.get("cv") is not None else "-"
+            out.append(f"| {name} | {f['median']:g} | {f['min']:g}-{f['max']:g} | {interval} | {cv} |")
+        out += ["", "| objective | pooled verdict | pooled interval | per run |", "|---|---|---|---|"]
+        out += [f"| {o} | {x['status']} | {_interval(x.get('pooled'))} | {', '.join(x['per_run'])} |"
+                for o, x in s["objectives"].items()]
+        out.append("")
+    return "\n".join(out)
+
+
+def write(set_dir: Path, summary: dict) -> Path:
+    (set_dir / REPORT_FILE).write_text(json.dumps(summary, indent=2) + "\n")
+    (set_dir / "repeat_report.md").write_text(markdown(summary))
+    return set_dir / REPORT_FILE

@@ -1,0 +1,119 @@
+"""Verdicts that say how sure they are: intervals from exact counts, widened for requests that come in bursts."""
+from xml.etree import ElementTree as ET
+
+import pytest
+from scipy import stats
+
+from slo.stats import confidence as ci
+from tests.slos import LINEAR_SLO
+from slo.stats.confidence import Blocks
+from slo.reports.junit import junit
+from slo.file.load import load_slo
+from tests.slo.fakes import evaluate_run, make_run, steady
+
+SPEC = load_slo(LINEAR_SLO)  # p99 <= 100 ms at 95 %
+
+
+@pytest.mark.parametrize("x, n", [(0, 400), (3, 400), (30, 3000), (2999, 3000)],
+                         ids=["none counted", "a few counted", "one percent", "nearly all"])
+def test_clopper_pearson_is_scipys_exact_binomial_interval(x, n):
+    expected = stats.binomtest(x, n).proportion_ci(0.95, method="exact")
+    assert ci.clopper_pearson(x, n, 0.95) == pytest.approx((expected.low, expected.high), abs=1e-9)
+
+
+@pytest.mark.parametrize("allowed, level, expected", [(0.01, 0.95, 368), (0.01, 0.98, 459), (0.05, 0.95, 72)],
+                         ids=["p99 at 95 %", "p99 at MLPerf's 99 % one-sided (459 queries)", "p95 at 95 %"])
+def test_the_fewest_requests_that_prove_a_percentile_with_none_over_it(allowed, level, expected):
+    n = ci.zero_count_requests(allowed, level)
+    assert n == expected
+    assert ci.clopper_pearson(0, n, level)[1] <= allowed < ci.clopper_pearson(0, n - 1, level)[1]
+
+
+@pytest.mark.parametrize("low, high, limit, worse_up, expected", [
+    (0.001, 0.008, 0.01, True, "pass"), (0.012, 0.02, 0.01, True, "fail"), (0.006, 0.014, 0.01, True, "inconclusive"),
+    (0.96, 0.99, 0.95, False, "pass"), (0.90, 0.94, 0.95, False, "fail"), (0.93, 0.97, 0.95, False, "inconclusive"),
+], ids=["a share wholly under its limit passes", "wholly over fails", "straddling it is inconclusive",
+        "a served share wholly above its floor passes", "wholly below fails", "straddling the floor is inconclusive"])
+def test_the_whole_interval_decides(low, high, limit, worse_up, expected):
+    assert ci.decide(low, high, limit, worse_up) == expected
+
+
+def test_blocks_that_move_together_have_a_design_effect_and_even_ones_do_not():
+    even = Blocks(n=(100.0,) * 30, x=(1.0,) * 30)
+    bursty = Blocks(n=(100.0,) * 30, x=(10.0, 10.0, 10.0) + (0.0,) * 27)
+    assert ci.design_effect(even) == 1.0
+    assert ci.design_effect(bursty) > 5
+
+
+def _p99(tmp_path, latencies, bursty=False):
+    run = make_run(tmp_path / "run", SPEC, [{"name": "s1", "offered_rps": None, "latencies": latencies,
+                                             "bursty": bursty}])
+    report = evaluate_run(run, SPEC)
+    return {o["name"]: o for o in report["stages"][0]["objectives"]}["p99"], report
+
+
+@pytest.mark.parametrize("share, status, exit_code", [(0.002, "pass", 0), (0.01, "inconclusive", 4), (0.03, "fail", 1)],
+                         ids=["a slow share well under 1 % passes with confidence",
+                              "exactly 1 % slow is inconclusive, exit 4", "3 % slow fails with confidence"])
+def test_a_known_share_of_slow_calls(tmp_path, share, status, exit_code):
+    p99, report = _p99(tmp_path, steady(2, n=3000, tail_ms=200, tail_share=share))
+    assert p99["status"] == status
+    assert p99["confidence"]["counted"] == round(3000 * share) and p99["confidence"]["requests"] == 3000
+    assert report["verdict"]["exit_code"] == exit_code
+    if status == "inconclusive":
+        assert report["verdict"]["status"] == "inconclusive"
+        assert "p99 in s1" in report["verdict"]["reason"] and "no stage length decides it" in report["verdict"]["reason"]
+        # JUnit: not a pass either: an error of type inconclusive naming the interval, and the run's exit code.
+        suite = ET.fromstring(junit(report).split("?>", 1)[1])
+        error = suite.find("testcase[@name='p99']/error")
+        assert error.get("type") == "inconclusive" and "against 1 %" in error.get("message")
+        assert suite.find("properties/property[@name='exit_code']").get("value") == "4"
+
+
+def test_an_inconclusive_share_near_the_limit_says_how_long_the_stage_must_be(tmp_path):
+    p99, report = _p99(tmp_path, steady(2, n=3000, tail_ms=200, tail_share=0.007))  # 21 of 3,000 over 100 ms
+    c = p99["confidence"]
+    assert p99["status"] == "inconclusive" and c["low"] < 0.01 < c["high"]
+    # Enough requests that the same share's Clopper-Pearson upper bound falls under 1 %, and not many more: the
+    # normal approximation's 2,967 would leave it at 1.07 %.
+    need = c["requests_needed"]
+    upper = lambda n: stats.beta.ppf(0.975, 0.007 * n + 1, 0.993 * n)  # noqa: E731
+    assert upper(need) < 0.01 < upper(0.8 * need)
+    assert c["seconds_needed"] == pytest.approx(c["requests_needed"] / 100, rel=0.01)  # 3,000 requests in 30 s
+    assert f"lengthen s1 to about {c['seconds_needed']:.0f} s measured" in report["verdict"]["reason"]
+
+
+def test_slow_calls_in_bursts_get_a_wider_interval_than_the_same_share_spread_evenly(tmp_path):
+    latencies = steady(2, n=3000, tail_ms=200, tail_share=0.005)
+    even, _ = _p99(tmp_path / "even", latencies)
+    bursty, _ = _p99(tmp_path / "bursty", latencies, bursty=True)
+    assert even["confidence"]["counted"] == bursty["confidence"]["counted"] == 15
+    assert even["confidence"]["design_effect"] == 1.0 and even["status"] == "pass"
+    assert bursty["confidence"]["design_effect"] > 3 and bursty["confidence"]["widened_by"] > 1.5
+    assert bursty["confidence"]["high"] > even["confidence"]["high"]
+    assert bursty["status"] == "inconclusive"  # 0.5 % in bursts cannot be told from 1 %
+
+
+def test_a_threshold_between_bucket_edges_brackets_the_count(tmp_path):
+    spec = SPEC.model_copy(update={"objectives": [o.model_copy(update={"threshold_ms": 90.0, "warning_ms": None})
+                                                  if o.name == "p99" else o for o in SPEC.objectives]})
+    # 0.5 % at 85 ms (between the 80 and 100 ms edges, so maybe over 90 ms), none over 100 ms
+    run = make_run(tmp_path / "run", spec, [{"name": "s1", "offered_rps": None,
+                                             "latencies": steady(2, n=3000, tail_ms=85, tail_share=0.005)}])
+    p99 = {o["name"]: o for o in evaluate_run(run, spec)["stages"][0]["objectives"]}["p99"]
+    c = p99["confidence"]
+    assert c["bracketed"] and c["counted"] == [0, 15]
+    assert "bracketed by the bucket edges 80 and 100 ms" in c["terms"]
+    d = c["design_effect"] / (stats.norm.ppf(0.975) / stats.t.ppf(0.975, c["blocks"] - 1)) ** 2
+    assert c["low"] == 0.0 and c["high"] == pytest.approx(ci.clopper_pearson(15 / d, 3000 / d, 0.95)[1], abs=1e-6)
+
+
+def test_the_advice_never_asks_for_fewer_requests_than_the_stage_already_had():
+    """Seen on a real run: p95's share 2.7 % with [1.06 %, 5.68 %] against 5 % in a stage of 890 requests; the normal
+    approximation alone advised 573 requests ('lengthen it to 31 s', shorter than it was). The printed interval
+    narrows as one over the square root of the requests: 890 x (2.98 / 2.3)^2, about 1,500."""
+    from slo.stats.intervals import _needed
+    out = {}
+    _needed(out, 0.027, 0.05, 0.95, 3.0, 24.0, 890, 0.0568 - 0.027)
+    assert out["requests_needed"] > 890 and out["requests_needed"] == pytest.approx(890 * (0.0298 / 0.023) ** 2, abs=2)
+    assert out["seconds_needed"] > 890 / 24.0

@@ -1,0 +1,136 @@
+"""Regressions beyond noise: a rank test on per-scrape figures, the Hodges-Lehmann shift and its interval."""
+
+import numpy as np
+import pytest
+
+from slo.stats import noise
+from tests.slos import LINEAR_SLO
+from slo.file.model import SloSpec
+from slo.file.load import load_slo
+from tests.slo.fakes import evaluate_run, make_run, steady
+
+SPEC = SloSpec.model_validate({**load_slo(LINEAR_SLO).model_dump(),
+                               "baseline": {"max_regression": {"p50": 0.1, "mean": 0.1, "p99": 0.1, "rps": 0.1}}})
+
+
+@pytest.mark.parametrize("factor, limit, verdict", [
+    (1.0, 0.10, "no regression"), (1.5, 0.10, "regressed"), (1.03, 0.10, "no regression"), (0.6, 0.10, "improved"),
+    (1.1, 0.10, "cannot tell"),
+], ids=["the same distribution shows no regression", "50 % slower is regressed",
+        "3 % slower: the whole interval is short of the smallest change that matters", "40 % faster is improved",
+        "10 % slower, on the limit: cannot tell, never 'within noise'"])
+def test_a_shift_is_called_by_its_whole_interval(factor, limit, verdict):
+    rng = np.random.default_rng(1)
+    old = list(rng.normal(10, 1, 20))
+    new = list(rng.normal(10 * factor, 1, 20))
+    got = noise.judge_change(old, new, limit, higher_is_worse=True, level=0.95)
+    assert got["verdict"] == verdict
+    assert got["relative"]["low"] <= got["relative"]["shift"] <= got["relative"]["high"]
+    if verdict == "cannot tell":
+        assert got["relative"]["low"] < limit < got["relative"]["high"] and "the points would decide it" in got["advice"]
+
+
+def test_identical_runs_are_called_regressed_no_more_often_than_the_level_allows():
+    rng = np.random.default_rng(3)
+    called = sum(noise.judge_change(list(rng.lognormal(1, 0.3, 12)), list(rng.lognormal(1, 0.3, 12)), 0.0, True,
+                                    0.95)["verdict"] == "regressed" for _ in range(1000))
+    assert called / 1000 <= 0.025 + 3 * (0.025 * 0.975 / 1000) ** 0.5  # one side of a two-sided 95 % test
+
+
+def test_a_relative_interval_never_reaches_below_minus_100_percent():
+    """Seen comparing the linear variant with the forest: on a linear scale with a noisy baseline median, a p99 98 %
+    faster got [-144 %, -56 %]. On the log-ratio scale it stays in (-100 %, +inf)."""
+    rng = np.random.default_rng(2)
+    old, new = list(rng.lognormal(np.log(70), 0.5, 30)), list(rng.lognormal(np.log(1.2), 0.3, 30))
+    got = noise.judge_change(old, new, 0.10, True, 0.95, run_spread=0.15)
+    assert -1 < got["relative"]["low"] <= got["relative"]["shift"] <= got["relative"]["high"] < -0.9
+    assert got["verdict"] == "improved"
+
+
+def test_the_interval_holds_a_known_shift():
+    rng = np.random.default_rng(5)
+    old, new = rng.normal(20, 2, 40), rng.normal(26, 2, 40)
+    got = noise.hodges_lehmann(list(old), list(new), 0.95)
+    assert got["low"] < 6 < got["high"] and got["p_value"] < 0.001
+
+
+def test_too_few_points_cannot_tell():
+    assert noise.judge_change([1, 2, 3], [4, 5, 6], 0.1, True, 0.95)["verdict"] == "cannot tell"
+
+
+@pytest.mark.parametrize("old, new, verdict", [
+    ((0, 3000), (30, 3000), "regressed"), ((3, 3000), (4, 3000), "cannot tell"),
+    ((300, 3000), (300, 3000), "no regression"), ((300, 3000), (60, 3000), "improved"),
+    ((0, 3000), (0, 3000), "cannot tell"),
+], ids=["errors appearing from none are regressed", "one more error in 3,000 cannot tell a rise of 50 %",
+        "the same 10 % of errors is no regression of 50 %", "a fifth of the errors is improved",
+        "no error on either side cannot bound a relative change"])
+def test_error_counts_get_the_three_answers(old, new, verdict):
+    got = noise.judge_counts(old, new, 0.5, 0.95)
+    assert got["verdict"] == verdict
+    if verdict == "cannot tell":
+        assert got["advice"]
+
+
+@pytest.mark.parametrize("ratio, burst, deff", [(1.0, 1, 1.0), (1.5, 1, 1.0), (1.5, 5, 5.0)],
+                         ids=["identical runs", "a true rise exactly at the 50 % limit",
+                              "a rise at the limit, errors 5 at a time with their design effect"])
+def test_the_error_ratio_against_a_baseline_is_called_regressed_no_more_often_than_the_level(ratio, burst, deff):
+    rng = np.random.default_rng(burst + int(10 * ratio))
+    trials, called = 2000, 0
+    for _ in range(trials):
+        old = burst * rng.poisson(3000 * 0.01 / burst)
+        new = burst * rng.poisson(3000 * 0.01 * ratio / burst)
+        called += noise.judge_counts((old, 3000), (new, 3000), 0.5, 0.95, deffs=(deff, deff))["verdict"] == "regressed"
+    assert called / trials <= 0.025 + 3 * (0.025 * 0.975 / trials) ** 0.5
+
+
+def _run(tmp_path, name, ms):
+    run = make_run(tmp_path / name, SPEC, [{"name": "s1", "offered_rps": 100, "latencies": steady(ms),
+                                            "all_traffic": 3000}])
+    return run
+
+
+def test_identical_runs_cannot_rule_out_a_regression_as_large_as_their_run_to_run_spread(tmp_path):
+    """One run against one: the assumed spread between identical runs (7 % for p50, 15 % for p99) widens each
+    interval past the 10 % limit, so the honest answer is cannot tell (exit 4, with what would decide it)."""
+    base = evaluate_run(_run(tmp_path, "a", 2), SPEC)
+    again = evaluate_run(_run(tmp_path, "b", 2), SPEC, baseline=base)
+    figures = again["baseline"]["stages"][0]["figures"]
+    assert not [k for k, v in figures.items() if v["verdict"] == "regressed"]
+    assert figures["p99"]["verdict"] == figures["p50"]["verdict"] == "cannot tell"
+    assert again["verdict"]["exit_code"] == 4
+    assert "baseline criterion p99 in s1: cannot tell, its change [" in again["verdict"]["reason"]
+    assert "the points would decide it" in again["verdict"]["reason"]
+
+
+def test_identical_runs_with_a_small_run_to_run_spread_show_no_regression(tmp_path):
+    spec = SloSpec.model_validate({**SPEC.model_dump(), "baseline": {
+        "max_regression": {"p50": 0.1, "mean": 0.1, "p99": 0.1, "rps": 0.1},
+        "run_to_run": {"p50": 0.01, "mean": 0.01, "p99": 0.01, "rps": 0.01, "p95": 0.01, "client_p99": 0.01}}})
+    base = evaluate_run(_run(tmp_path, "a", 2), spec)
+    again = evaluate_run(_run(tmp_path, "b", 2), spec, baseline=base)
+    figures = again["baseline"]["stages"][0]["figures"]
+    assert {k: figures[k]["verdict"] for k in ("p50", "mean", "p99", "rps")} == dict.fromkeys(
+        ("p50", "mean", "p99", "rps"), "no regression")
+    assert again["baseline"]["failures"] == [] and again["verdict"]["exit_code"] == 0
+
+
+def test_a_target_half_again_as_slow_is_regressed_on_p50_and_the_mean(tmp_path):
+    base = evaluate_run(_run(tmp_path, "a", 2), SPEC)
+    slower = evaluate_run(_run(tmp_path, "b", 3), SPEC, baseline=base)
+    figures = slower["baseline"]["stages"][0]["figures"]
+    assert figures["p50"]["verdict"] == figures["mean"]["verdict"] == "regressed"
+    assert figures["mean"]["relative"]["shift"] == pytest.approx(0.5, abs=0.03) and figures["mean"]["relative"]["low"] > 0.1
+    assert "Mann-Whitney" in figures["mean"]["method"] and "assumed: baseline.run_to_run" in figures["mean"]["method"]
+    assert any("p50 worse by" in f and "beyond noise" in f for f in slower["baseline"]["failures"])
+    assert slower["verdict"]["exit_code"] == 1
+
+
+def test_a_criterion_that_cannot_be_tested_is_never_skipped_in_silence(tmp_path):
+    # These runs kept no client seconds: a criterion on the client's p99 cannot be tested, so the run cannot pass.
+    spec = SloSpec.model_validate({**SPEC.model_dump(), "baseline": {"max_regression": {"client_p99": 0.1}}})
+    base = evaluate_run(_run(tmp_path, "a", 2), spec)
+    again = evaluate_run(_run(tmp_path, "b", 2), spec, baseline=base)
+    assert again["verdict"]["exit_code"] == 4 and again["verdict"]["status"] == "inconclusive"
+    assert "baseline criterion client_p99 in s1 cannot be tested" in again["verdict"]["reason"]

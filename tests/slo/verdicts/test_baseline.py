@@ -1,0 +1,74 @@
+"""Baseline criteria: each names a figure, is checked, and honours the figure's direction."""
+import json
+
+import pytest
+
+from tests.slos import LINEAR_SLO
+from slo.verdicts.baseline import regression
+from tests.slo.fakes import evaluate_run as evaluate
+from slo.file.model import SloSpec
+from slo.file.load import load_slo
+from tests.slo.fakes import make_run, steady
+
+BASE = load_slo(LINEAR_SLO)
+
+
+def _spec(criteria: dict) -> SloSpec:
+    return SloSpec.model_validate({**BASE.model_dump(), "baseline": {"max_regression": criteria}})
+
+
+def _report(tmp_path, name, spec, **stage):
+    stage = {"name": "s1", "offered_rps": 100, "latencies": steady(2), "all_traffic": 3000, **stage}
+    run = make_run(tmp_path / name, spec, [stage])
+    return evaluate(run, spec, json.loads((run / "prometheus_raw.json").read_text()))
+
+
+@pytest.mark.parametrize("figure, old, new, expected", [
+    ("p99", 100, 120, 0.2), ("p99", 100, 80, -0.2),
+    ("rps", 1000, 800, 0.2), ("rps", 1000, 1200, -0.2),
+    ("availability", 1, 0, 1.0), ("error_ratio", 0, 0.01, float("inf")), ("error_ratio", 0, 0, 0.0),
+], ids=["a slower p99 is a regression", "a faster p99 is an improvement",
+        "less throughput is a regression", "more throughput is an improvement",
+        "going down is a regression of availability", "errors appearing from none is a regression",
+        "no errors before and after is no change"])
+def test_each_figure_is_judged_in_its_own_direction(figure, old, new, expected):
+    assert regression(figure, old, new) == expected
+
+
+@pytest.mark.parametrize("criteria, current, fails", [
+    ({"error_ratio": 0.5}, {"statuses": {"200": 2970, "500": 30}}, "error_ratio worse from none"),
+    ({"availability": 0.0}, {"up_min": 0}, "availability worse by 100.0%"),
+    ({"rps": 0.10}, {"all_traffic": 2000}, "rps worse by 33.3%"),
+], ids=["a criterion on the error ratio is checked", "a criterion on availability is checked",
+        "lower throughput fails a throughput criterion"])
+def test_a_criterion_on_any_figure_is_checked(tmp_path, criteria, current, fails):
+    spec = _spec(criteria)
+    base = _report(tmp_path, "base", spec)
+    run = make_run(tmp_path / "cur", spec, [{"name": "s1", "offered_rps": 100, "latencies": steady(2),
+                                             "all_traffic": 3000, **current}])
+    again = evaluate(run, spec, json.loads((run / "prometheus_raw.json").read_text()), baseline=base)
+    assert any(fails in f for f in again["baseline"]["failures"]), again["baseline"]["failures"]
+    assert again["verdict"]["exit_code"] == 1
+
+
+def test_more_throughput_than_the_baseline_is_no_regression(tmp_path):
+    spec = _spec({"rps": 0.0})
+    base = _report(tmp_path, "base", spec, all_traffic=2000)
+    again = evaluate(make_run(tmp_path / "cur", spec, [{"name": "s1", "offered_rps": 100, "latencies": steady(2),
+                                                         "all_traffic": 3000}]),
+                     spec, json.loads((tmp_path / "cur" / "prometheus_raw.json").read_text()), baseline=base)
+    assert again["baseline"]["failures"] == []
+    assert again["baseline"]["stages"][0]["figures"]["rps"]["regression"] < 0
+
+
+@pytest.mark.parametrize("old, new, verdict", [
+    ([53, 58], [110, None], "improved"),
+    ([53, 58], [20, 25], "regressed"),
+    ([53, 58], [55, 64], "cannot tell"),
+    ([53, None], [60, None], "cannot tell"),
+], ids=["the current confident pass above the baseline's confident failure is an improvement",
+        "the current confident failure below the baseline's confident pass is a regression",
+        "overlapping intervals cannot tell", "two intervals open above cannot tell"])
+def test_capacities_are_compared_as_intervals(old, new, verdict):
+    from slo.verdicts.baseline import capacity_change
+    assert capacity_change({"interval_rps": old}, {"interval_rps": new})["verdict"] == verdict

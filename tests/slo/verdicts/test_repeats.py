@@ -1,0 +1,80 @@
+"""A repeat set: medians with their spread per stage, and one verdict (repeats that disagree: inconclusive)."""
+import json
+
+import pytest
+
+from slo.verdicts import repeats
+from tests.slos import LINEAR_SLO
+from slo.verdicts.baseline import load_report
+from slo.file.model import SloSpec
+from slo.file.load import load_slo
+from tests.slo.fakes import evaluate_run, make_run, steady
+
+SPEC = load_slo(LINEAR_SLO)
+
+
+def _report(tmp_path, name, ms, tail_share=0.0):
+    run = make_run(tmp_path / name, SPEC, [{"name": "s1", "offered_rps": 100, "all_traffic": 3000,
+                                            "latencies": steady(ms, tail_ms=200, tail_share=tail_share)}])
+    return evaluate_run(run, SPEC)
+
+
+def test_each_figure_gets_its_median_range_interval_and_cv(tmp_path):
+    reports = [_report(tmp_path, f"r{i}", ms) for i, ms in enumerate((2, 3, 4))]
+    summary = repeats.summarize(reports)
+    mean = summary["stages"][0]["figures"]["mean"]
+    assert (mean["median"], mean["min"], mean["max"]) == (3.0, 2.0, 4.0)
+    assert mean["low"] < 3.0 < mean["high"] and mean["cv"] == pytest.approx(1 / 3, abs=1e-3)
+    assert summary["verdict"]["exit_code"] == 0 and summary["runs"] == [r["run"]["id"] for r in reports]
+
+
+@pytest.mark.parametrize("shares, status, code", [
+    ((0.0, 0.0), "pass", 0), ((0.03, 0.03), "fail", 1), ((0.0, 0.03), "inconclusive", 4),
+    ((0.007, 0.007, 0.007), "pass", 0),
+], ids=["repeats that all pass pass", "repeats that all fail fail",
+        "a confident failure in one run is never hidden behind the others",
+        "three runs each too short to prove 0.7 % under 1 % prove it pooled"])
+def test_one_verdict_for_the_set_from_the_pooled_counts(tmp_path, shares, status, code):
+    summary = repeats.summarize([_report(tmp_path, f"r{i}", 2, s) for i, s in enumerate(shares)])
+    assert summary["verdict"]["status"] == status and summary["verdict"]["exit_code"] == code
+    p99 = summary["stages"][0]["objectives"]["p99"]
+    assert p99["pooled"]["requests"] == 3000 * len(shares)
+    assert p99["pooled"]["counted"] == sum(round(3000 * s) for s in shares)
+    if len(shares) == 3:  # each alone: 21 of 3,000 cannot be told from 1 %
+        assert p99["per_run"] == ["inconclusive"] * 3 and p99["pooled"]["high"] < 0.01
+    if status == "inconclusive":
+        assert p99["per_run"] == ["pass", "fail"] and p99["status"] != "fail"
+        assert "p99 in s1 failed in run(s) r1" in summary["verdict"]["reason"]
+        assert "confident verdicts disagree between runs (pass, fail)" in summary["verdict"]["warnings"][0]
+
+
+def test_a_repeat_that_did_not_run_to_its_end_makes_the_set_incomplete(tmp_path):
+    reports = [_report(tmp_path, f"r{i}", 2) for i in range(2)]
+    reports[1]["verdict"] = {"status": "incomplete", "exit_code": 5, "reason": "Locust was lost"}
+    verdict = repeats.summarize(reports)["verdict"]
+    assert verdict["exit_code"] == 5 and verdict["reason"] == "repeat(s) r1 did not run to their end"
+
+
+def test_a_repeat_set_is_a_baseline_of_all_its_runs(tmp_path):
+    reports = [_report(tmp_path / "results", f"r{i}", ms) for i, ms in enumerate((2, 2.2, 2.1))]
+    for r in reports:
+        (tmp_path / "results" / r["run"]["id"] / "slo_report.json").write_text(json.dumps(r))
+    set_dir = tmp_path / "results" / "set"
+    set_dir.mkdir()
+    repeats.write(set_dir, repeats.summarize(reports))
+    loaded = load_report(set_dir)
+    assert [r["run"]["id"] for r in loaded] == ["r0", "r1", "r2"]
+    # Compared with a run, the spread between identical runs is the repeats' own, measured.
+    current = evaluate_run(make_run(tmp_path / "cur", SPEC, [{"name": "s1", "offered_rps": 100, "all_traffic": 3000,
+                                                              "latencies": steady(2)}]), SPEC, baseline=loaded)
+    mean = current["baseline"]["stages"][0]["figures"]["mean"]
+    # Measured at 4.8 % over 3 runs: too rough to go below the declared 7 %.
+    assert "too rough to go below it" in mean["method"] and mean["run_spread"] == 0.07
+    # Declared smaller, the measured spread is used, with the repeats' 2 degrees of freedom.
+    spec = SloSpec.model_validate({**SPEC.model_dump(), "baseline": {"run_to_run": {"mean": 0.01}}})
+    current = evaluate_run(make_run(tmp_path / "cur2", spec, [{"name": "s1", "offered_rps": 100, "all_traffic": 3000,
+                                                               "latencies": steady(2)}]), spec, baseline=loaded)
+    mean = current["baseline"]["stages"][0]["figures"]["mean"]
+    assert "measured across 3 repeats (t with 2 df)" in mean["method"]
+    assert mean["run_spread"] == pytest.approx(0.0476, abs=0.001)
+    assert "| mean | 2.1 | 2-2.2 |" in (set_dir / "repeat_report.md").read_text()
