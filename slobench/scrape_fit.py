@@ -5,7 +5,7 @@ from loadtests.profile import Profile
 from stack.procs import StackError
 
 # A window holding fewer scrapes cannot place its edges (increase() and the edge interpolation need several), and
-# its 5 blocks between scrapes are the fewest that estimate the mean's variance (slo/confidence.py MIN_MEAN_BLOCKS).
+# its 5 blocks between scrapes are the fewest that estimate the mean's variance (slo/stats/confidence.py MIN_MEAN_BLOCKS).
 MIN_SCRAPES_PER_WINDOW = 6
 
 

@@ -76,6 +76,6 @@ class _NoAliases(yaml.SafeDumper):
 def write(spec: SloSpec, path: Path | str = RULES_PATH, bucket_bounds: tuple[float, ...] = ()) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    header = "# Generated from slo/slos.yaml by `make rules` (slo/rules.py); do not edit by hand.\n"
+    header = "# Generated from slo/slos.yaml by `make rules` (slo/prometheus/rules.py); do not edit by hand.\n"
     path.write_text(header + yaml.dump(build(spec, bucket_bounds), Dumper=_NoAliases, sort_keys=False, width=200))
     return path

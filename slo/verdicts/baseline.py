@@ -166,7 +166,7 @@ def _untested(stage: str, name: str, test: dict, limit: float) -> str:
 
 def compare(current: list[dict], baseline: list[dict], spec: SloSpec) -> tuple[dict, list[str]]:
     """Each figure of each gated stage against the baseline's stage of the same name: regressed only when the
-    change is beyond what noise explains (slo/noise.py), and by more than the SLO file's max_regression, the
+    change is beyond what noise explains (slo/stats/noise.py), and by more than the SLO file's max_regression, the
     smallest change that matters; the gated criteria are one family (the SLO file's policy). Either side may be
     several runs (repeats): their samples are pooled."""
     level = spec.confidence_level
