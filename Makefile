@@ -77,12 +77,13 @@ screenshots: $(MODEL) ## Remake the README's screenshots from RUNS=3 real runs o
 bench: $(MODEL) ## Measure and write docs/benchmarks.md: API throughput, overhead, inference, drift, report, generator, the instrument's own error, install sizes (about 17 min)
 	$(PY) -m benchmarks
 
-# Everything that sends no load runs on both cores; the load runs one at a time (each pins the API and the generator
-# to cores of their own, and measures). A phase that selects no test fails (pytest's exit 5).
+# Everything that sends no load runs on both cores; then the load runs, two at a time, each kept to a core of its own
+# with everything it starts (tests/conftest.py): never two runs on one core. A phase that selects no test fails
+# (pytest's exit 5).
 test: $(MODEL) ## Run the whole test suite (installs Prometheus, nginx, Chromium, iproute2 as root when missing)
 	$(PY) -m stack.system_tools
 	$(PY) -m pytest -m "not load" -n 2 --durations=15 $(PYTEST_ARGS)
-	$(PY) -m pytest -m load --durations=25 $(PYTEST_ARGS)
+	SLOBENCH_TEST_CORE_PER_WORKER=1 $(PY) -m pytest -m load -n 2 --dist loadfile --durations=25 $(PYTEST_ARGS)
 
 test-unit: $(MODEL) ## Run the tests that start no process and wait for no clock (under a minute)
 	$(PY) -m pytest -m "not integration and not realtime" -n 2 $(PYTEST_ARGS)

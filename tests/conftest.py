@@ -15,6 +15,7 @@ import pytest
 from api import models
 from api.data import load_snapshot
 from stack.procs import api_command, free_port, http_get, spawn, stop_pid, wait_until
+from tests import timeouts
 
 os.environ["API_MODEL"] = "linear"  # every process a test starts inherits it, unless the test says otherwise
 
@@ -61,6 +62,22 @@ def running_api(model_path: Path, tmp: Path, **env):
 def api_server(model_path, tmp_path):
     with running_api(model_path, tmp_path, predictions_db=tmp_path / "predictions.db") as (url, proc):
         yield url, proc, tmp_path / "predictions.db"
+
+
+def pytest_configure(config):
+    """In the load phase (make test), each pytest-xdist worker keeps to a core of its own: every process its tests
+    start (API, generator, Prometheus) inherits that core, so two load runs never share one."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker and os.environ.get("SLOBENCH_TEST_CORE_PER_WORKER") == "1":
+        cores = sorted(os.sched_getaffinity(0))
+        os.sched_setaffinity(0, {cores[int(worker.removeprefix("gw")) % len(cores)]})
+
+
+def pytest_collection_modifyitems(items):
+    """Each test's own time bound (tests/timeouts.py), unless it declares one."""
+    for item in items:
+        if item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(timeouts.bound(item.nodeid)))
 
 
 @pytest.fixture(autouse=True)

@@ -17,7 +17,7 @@ from tests.profiles import closed_profile
 
 pytestmark = [pytest.mark.integration, pytest.mark.load]
 
-RATE, MEASURED_S, LIMIT = 200, 8, 20   # 8 s: four stalls
+RATE, MEASURED_S, LIMIT = 200, 12, 20
 OPEN = f"""name: stall-open
 kind: open
 arrival: constant

@@ -116,7 +116,7 @@ def test_another_apis_traffic_in_the_same_prometheus_changes_none_of_the_figures
     try:
         others = _hammer(other, stop)
         env = {"TARGET_URL": judged, "PROMETHEUS_URL": prom, **({"TARGET_INSTANCES": host(judged)} if same_job else {})}
-        done, run = _loadtest(tmp_path, closed_profile("shared", ("s1", 10, 100, 10)), "--no-drift", **env)
+        done, run = _loadtest(tmp_path, closed_profile("shared", ("s1", 10, 100, 15)), "--no-drift", **env)
         imported = {} if same_job else {name: _evaluate(run, path, prom) for name, path in (
             ("openslo", "slo/examples/openslo.yaml"), ("sloth", "slo/examples/sloth.yaml"),
             ("spec form", "tests/slo/data/openslo-spec-form.yaml"))}
@@ -165,7 +165,7 @@ def test_an_openslo_file_judges_a_running_api_whatever_its_job_is_called(shared_
     stop = threading.Event()
     try:
         _hammer(other, stop)
-        done, run = _loadtest(tmp_path, closed_profile("tail", ("s1", 10, 100, 10)), "--no-drift",
+        done, run = _loadtest(tmp_path, closed_profile("tail", ("s1", 10, 100, 15)), "--no-drift",
                               "--slo", str(theirs), TARGET_URL=judged, PROMETHEUS_URL=prom)
     finally:
         stop.set()

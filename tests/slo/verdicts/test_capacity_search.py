@@ -14,14 +14,14 @@ pytestmark = [pytest.mark.integration, pytest.mark.load]
 
 def test_the_capacity_search_stays_within_its_bound_and_shows_its_evidence(tmp_path):
     started = time.time()
-    done = subprocess.run([sys.executable, "-m", "slobench", "capacity", "--budget-seconds", "30", "--step-seconds", "8",
+    done = subprocess.run([sys.executable, "-m", "slobench", "capacity", "--budget-seconds", "50", "--step-seconds", "8",
                            "--start-rps", "400"], cwd=ROOT, capture_output=True, text=True, timeout=180,
                           env={**os.environ, "RESULTS_DIR": str(tmp_path / "results")})
     elapsed = time.time() - started
     assert done.returncode == 0, done.stdout + done.stderr
     run = (tmp_path / "results" / "latest").resolve()
     report = json.loads((run / "capacity_report.json").read_text())
-    assert report["seconds"] <= 30 and elapsed < 30 + 30  # the bound, plus start-up and shutdown
+    assert report["seconds"] <= 50 and elapsed < 50 + 30  # the bound, plus start-up and shutdown
     # The linear API answers in about a millisecond: 400 and 640 req/s pass every objective of the default file, so
     # the climb multiplies by 1.6 (a known answer: a broken stepping policy fails here).
     rates = [s["offered_rps"] for s in report["steps"]]
