@@ -47,7 +47,7 @@ def from_openslo(docs: list, filename: str) -> dict:
             # One objective takes its SLO's name; several add their own name, or their rank.
             own = goal.get("name") or goal.get("displayName") or str(j + 1)
             goal_name = objective_name(name if len(goals) == 1 else f"{name}-{own}")
-            target = target(goal, f"{where}.objectives[{j}]", filename)
+            goal_target = target(goal, f"{where}.objectives[{j}]", filename)
             description = spec.get("description", "")
             if "ratioMetric" in indicator:
                 ratio = indicator["ratioMetric"]
@@ -62,7 +62,7 @@ def from_openslo(docs: list, filename: str) -> dict:
                                                            f"{at}.ratioMetric.total", filename), counter,
                                              f"{at}.ratioMetric.total.metricSource.spec.query", filename)
                 mapping = f"{kind}: {how}" + (f"; total: {how_total}" if how_total != how else "")
-                objectives.append({"name": goal_name, "kind": "ratio", "target": target, "description": description,
+                objectives.append({"name": goal_name, "kind": "ratio", "target": goal_target, "description": description,
                                    f"{kind}_query": query, "total_query": total, "mapping": mapping})
             elif "thresholdMetric" in indicator:
                 query = _source_query(indicator["thresholdMetric"], f"{at}.thresholdMetric", filename)
@@ -70,7 +70,7 @@ def from_openslo(docs: list, filename: str) -> dict:
                 if op not in ("lt", "lte", "gt", "gte") or not isinstance(value, (int, float)):
                     fail(filename, f"{where}.objectives[{j}]", "a threshold objective needs op (lt, lte, gt, gte) "
                           "and a numeric value")
-                objectives.append({"name": goal_name, "kind": "threshold", "target": target, "query": query,
+                objectives.append({"name": goal_name, "kind": "threshold", "target": goal_target, "query": query,
                                    "op": op, "value": float(value), "description": description})
             else:
                 fail(filename, at, "only ratioMetric and thresholdMetric indicators can be mapped")

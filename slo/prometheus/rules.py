@@ -16,7 +16,7 @@ from common.specfile import SpecError
 from common.prometheus import matchers
 from slo.file.model import ErrorRatio, LatencyQuantile, SloSpec
 
-RULES_PATH = Path(__file__).resolve().parent.parent / "stack" / "rules" / "slo-rules.yml"
+RULES_PATH = Path(__file__).resolve().parents[2] / "stack" / "rules" / "slo-rules.yml"
 WINDOWS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
 # (severity, long window, short window, burn-rate factor)
 ALERTS = (("page", "1h", "5m", 14.4), ("page", "6h", "30m", 6.0), ("ticket", "1d", "2h", 3.0), ("ticket", "3d", "6h", 1.0))

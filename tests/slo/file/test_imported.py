@@ -122,6 +122,6 @@ def test_each_imported_objective_is_judged_per_stage_with_its_burn_rate(tmp_path
 ], ids=["a bare counter selector", "the OpenSLO README's sum(...) form", "a sum by labels",
         "any other counter expression", "a rate with its own range (counter: false)", "a Sloth templated rate"])
 def test_each_query_form_counts_events_over_the_stage_window(query, counter, expected, how):
-    from slo.file.load import _windowed
-    mapped, said = _windowed(query, counter, "q", "f.yaml")
+    from slo.file.queries import windowed
+    mapped, said = windowed(query, counter, "q", "f.yaml")
     assert mapped == expected and how in said
