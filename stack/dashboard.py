@@ -83,7 +83,7 @@ def build(thresholds_s: dict[str, float], scope: dict[str, str] = DEFAULT_SCOPE)
     return {"uid": "slobench-api", "title": "slobench: StreamFlow churn API", "schemaVersion": 39,
             "version": 1, "editable": True, "refresh": "5s", "time": {"from": "now-15m", "to": "now"},
             "tags": ["slobench", "slo"], "panels": out,
-            "description": "Thresholds come from slo/slos.yaml; regenerate with `python -m stack dashboard`."}
+            "description": "Thresholds come from slo/slos.yaml; regenerate with `slobench dashboard`."}
 
 
 def write(thresholds_s: dict[str, float], path: Path = DASHBOARD_PATH, scope: dict[str, str] = DEFAULT_SCOPE) -> Path:

@@ -101,7 +101,7 @@ def test_grafana_provisioning_points_at_prometheus_and_the_dashboard_folder():
 
 def test_the_dashboard_file_is_generated_from_the_slo_file():
     assert json.loads(DASHBOARD_PATH.read_text()) == build(load_slo().latency_thresholds_s()), \
-        "regenerate with `python -m stack dashboard`"
+        "regenerate with `slobench dashboard`"
 
 
 def test_the_latency_panel_draws_every_latency_threshold():
