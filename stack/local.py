@@ -165,8 +165,8 @@ def down(state_dir: Path, log=print) -> list[str]:
         for key in order:
             ident = state.owned.get(key)
             pid = (ident or {}).get("pid") or named.get(key)
-            if not pid:
-                continue
+            if not pid or (ident is None and any((o or {}).get("pid") == pid for o in state.owned.values())):
+                continue  # with replicas, the API's pid is nginx's, stopped under its own name
             name = {"prometheus": "Prometheus", "api": "API", "nginx": "nginx"}.get(key, f"API replica {key}")
             if not still_ours(ident):
                 log(f"{name} (pid {pid}) is not the process this stack started any more: left alone")

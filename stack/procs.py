@@ -85,10 +85,17 @@ def _start_ticks(pid: int) -> int | None:
         return None
 
 
-def identity(pid: int) -> dict:
-    """What tells this process from a later one given the same pid: its start time and command line."""
+def identity(pid: int, timeout: float = 5.0) -> dict:
+    """What tells this process from a later one given the same pid: its start time and command line. Read once the
+    command line shows: just after Popen returns, the new program may still be taking over (an empty cmdline was
+    seen on one core), and a record of it would never match again."""
     proc = psutil.Process(pid)
-    return {"pid": pid, "create_time": proc.create_time(), "start_ticks": _start_ticks(pid), "cmdline": proc.cmdline()}
+    deadline = time.monotonic() + timeout
+    cmdline = proc.cmdline()
+    while not cmdline and time.monotonic() < deadline:
+        time.sleep(0.01)
+        cmdline = proc.cmdline()
+    return {"pid": pid, "create_time": proc.create_time(), "start_ticks": _start_ticks(pid), "cmdline": cmdline}
 
 
 def still_ours(ident: dict | None) -> bool:

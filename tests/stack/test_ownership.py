@@ -47,3 +47,29 @@ def test_down_stops_the_process_it_started(tmp_path, bystander):
     assert still_ours(state.owned["api"])
     assert local.down(tmp_path, log=lambda *_: None) == [f"API (pid {bystander.pid})"]
     assert bystander.wait(timeout=10) is not None
+
+
+def test_a_process_is_recorded_with_its_own_command_line_even_just_after_it_starts():
+    """Read right after Popen returns, on one core, the new program may not show its command line yet (seen: a
+    replica recorded with [] was never 'ours' again, and down left it running)."""
+    import os
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    from stack.procs import spawn
+    log, cmd = Path(tempfile.mkdtemp()) / "idle.log", [sys.executable, "-c", "import time; time.sleep(30)"]
+    procs, cores = [], os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(cores)})   # as a pytest worker kept to one core starts a stack's replicas
+    try:
+        for _ in range(10):
+            procs.append(spawn(cmd, log))
+            procs[-1].ident = identity(procs[-1].pid)
+        idents = [p.ident for p in procs]
+        assert all(i["cmdline"] == cmd for i in idents), [i["cmdline"] for i in idents]
+        assert all(still_ours(i) for i in idents)
+    finally:
+        os.sched_setaffinity(0, cores)
+        for p in procs:
+            p.kill()
+            p.wait(timeout=10)

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from tests.slos import LINEAR_SLO
-from stack.procs import ROOT
+from stack.procs import ROOT, pid_alive
 from tests import needs
 from tests.reader import Lines
 from tests.profiles import closed_profile
@@ -67,3 +67,5 @@ def test_a_replica_killed_mid_run_is_named_and_the_others_lose_nothing(tmp_path)
             answered_at.update(conn.execute("SELECT request_id, ts FROM rows"))
     assert all(answered_at[i] <= killed_at + 0.5 for i in missing), sorted(answered_at[i] - killed_at for i in missing)
     assert len(missing) <= 0.2 * r2["client"]["rps"] + 20, len(missing)
+    # The stack's down stopped everything it started: nginx, Prometheus and the replica that survived.
+    assert [k for k, v in state["owned"].items() if pid_alive(v["pid"])] == []
