@@ -65,14 +65,12 @@ def _pooled_mean(rows: list[dict], level: float) -> dict | None:
     and the runs' own intervals combined (each half-width over z: never smaller than its standard error)."""
     if any(o.get("measured") is None or (o.get("confidence") or {}).get("low") is None for o in rows):
         return None
-    n = [1.0] * len(rows)
-    means = [o["measured"] for o in rows]
+    means, r = [o["measured"] for o in rows], len(rows)
     z = stats.norm.ppf(1 - (1 - level) / 2)
-    within = math.sqrt(sum((w * (o["confidence"]["high"] - o["confidence"]["low"]) / (2 * z)) ** 2
-                           for w, o in zip(n, rows))) / sum(n)
-    pooled = sum(w * m for w, m in zip(n, means)) / sum(n)
-    between = math.sqrt(len(n) / (len(n) - 1) * sum((w * (m - pooled)) ** 2 for w, m in zip(n, means))) / sum(n)
-    crit = stats.t.ppf(1 - (1 - level) / 2, len(n) - 1) if between >= within else z
+    within = math.sqrt(sum(((o["confidence"]["high"] - o["confidence"]["low"]) / (2 * z)) ** 2 for o in rows)) / r
+    pooled = statistics.fmean(means)
+    between = statistics.stdev(means) / math.sqrt(r)
+    crit = stats.t.ppf(1 - (1 - level) / 2, r - 1) if between >= within else z
     se = max(within, between)
     low, high = pooled - crit * se, pooled + crit * se
     return {"low": round(float(low), 3), "high": round(float(high), 3), "measured": round(pooled, 3),
