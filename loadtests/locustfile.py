@@ -108,7 +108,8 @@ def _on_init(environment, **_):
     environment.events.test_start.add_listener(lambda environment, **_: g.start(environment))
     environment.events.test_stop.add_listener(
         lambda environment, **_: g.stop(environment, getattr(g.messages, "send_final", None)))
-    environment.events.report_to_master.add_listener(lambda client_id, data, **_: data.update(slobench=g.figures.delta()))
+    environment.events.report_to_master.add_listener(
+        lambda client_id, data, **_: data.update(slobench=g.figures.delta()))
     environment.events.worker_report.add_listener(
         lambda client_id, data, **_: g.merged.add(data["slobench"]) if "slobench" in data else None)
     environment.events.worker_connect.add_listener(lambda client_id, **_: _joined(g, client_id))
