@@ -7,8 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from common.prometheus import Prometheus, PrometheusError
-from common.prometheus import matchers
+from common.prometheus import Prometheus, PrometheusError, matchers
 from stack import system_tools
 from stack.procs import StackError, http_get, spawn, wait_until
 

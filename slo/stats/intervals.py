@@ -51,13 +51,13 @@ def _pct(share: float) -> str:
     return f"{100 * share:.3g} %"
 
 
-def _needed(out: dict, share: float, allowed: float, level: float, deff: float, rate: float | None,
+def _needed(out: dict, share: float, allowed: float, level: float, divisor: float, rate: float | None,
             n: float | None = None, half: float | None = None) -> None:
     """requests_needed and the stage duration that means, for an inconclusive share objective: the normal
-    approximation's count, never fewer than the interval actually printed implies (it narrows as one over the
-    square root of the requests: n x (its half-width / the gap to the limit)^2), so the advice never asks for
-    fewer requests than the stage already had."""
-    need = confidence.requests_needed(share, allowed, level, deff)
+    approximation's count at the interval's effective-size divisor (design effect over the df factor), never
+    fewer than the interval actually printed implies (it narrows as one over the square root of the requests:
+    n x (its half-width / the gap to the limit)^2), so the advice never asks for fewer requests than it had."""
+    need = confidence.requests_needed(share, allowed, level, divisor)
     gap = abs(share - allowed)
     if need is not None and share > 0 and gap > 0 and n and half is not None:  # none counted: 368 is exact
         need = max(need, math.ceil(n * (half / gap) ** 2))

@@ -7,18 +7,17 @@ import time
 from functools import partial
 from pathlib import Path
 
-from slo.stats import accuracy
-from slo.prometheus import collect
-from slo.stats import family
-from slo.verdicts.baseline import compare
-from slo.stats.blocks import per_scrape
-from slo.stats.intervals import evidence_of, with_level
-from slo.stats.figures import bucket_counts, replica_figures, server_figures, sli_figures
-from slo.stats.series import server_series
-from slo.verdicts.serving import knee_sentences, predicted_saturation, saturation_check, servers_of, stage_serving
 from slo.file.model import LatencyQuantile, RatioSli, SloSpec, ThresholdSli
+from slo.prometheus import collect
+from slo.stats import accuracy, family
+from slo.stats.blocks import per_scrape
+from slo.stats.figures import bucket_counts, replica_figures, server_figures, sli_figures
+from slo.stats.intervals import evidence_of, with_level
+from slo.stats.series import server_series
+from slo.verdicts.baseline import compare
 from slo.verdicts.objectives import (JUDGED, capacity, collapsed, completeness, is_gated, judge_objective,
-                         mean_hides_tail, run_verdict, stage_status, worker_clocks)
+                                     mean_hides_tail, run_verdict, stage_status, worker_clocks)
+from slo.verdicts.serving import knee_sentences, predicted_saturation, saturation_check, servers_of, stage_serving
 
 SCHEMA_VERSION = 1
 REPORT_QUANTILES = (0.5, 0.95, 0.99)

@@ -6,8 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from slo.stats import confidence as ci
-from slo.stats import intervals
+from slo.stats import confidence as ci, intervals
 from slo.stats.confidence import Blocks
 from slo.file.model import ErrorRatio, LatencyMean, LatencyQuantile, RatioSli, Throughput
 

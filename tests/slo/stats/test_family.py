@@ -6,9 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from slo.stats import family
-from slo.stats import intervals
-from slo.stats import noise
+from slo.stats import family, intervals, noise
 from slo.file.model import SloSpec
 from slo.file.load import load_slo
 from tests.slo.fakes import evaluate_run, make_run, steady
