@@ -12,7 +12,7 @@ class RecordingUnreadable(RuntimeError):
 
 
 def recorded(db: Path | None, start: float, end: float, endpoint: str | None) -> np.ndarray | None:
-    """Server latencies (ms) of the predictions recorded in (start, end]; None without a database; raises
+    """Server latencies (ms) of the predictions recorded in (start, end], in time order; None without a database; raises
     RecordingUnreadable when there is one that SQLite cannot read (never a silent "no data")."""
     if db is None or not Path(db).is_file():
         return None
@@ -21,6 +21,7 @@ def recorded(db: Path | None, start: float, end: float, endpoint: str | None) ->
     if endpoint:
         query += " AND endpoint = ?"
         args.append(endpoint)
+    query += " ORDER BY ts"
     try:
         with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
             return np.array([r[0] for r in conn.execute(query, args)], dtype=float) * 1000

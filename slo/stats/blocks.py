@@ -37,6 +37,17 @@ def bucket_increments(answer: dict | None, start: float, end: float) -> dict[flo
     return {_le(le): blocks for le, blocks in increments(answer, start, end, "le").items()}
 
 
+def edges_around(edges, threshold: float) -> tuple[float, float, float | None]:
+    """(lower, upper, exact): the bucket edges that bracket a threshold in seconds (both the edge itself when it is
+    one; 0 and +Inf where no edge lies below or above)."""
+    finite = sorted(e for e in edges if not math.isinf(e))
+    exact = next((e for e in finite if math.isclose(e, threshold, rel_tol=1e-9)), None)
+    if exact is not None:
+        return exact, exact, exact
+    return (max((e for e in finite if e < threshold), default=0.0),
+            min((e for e in finite if e > threshold), default=math.inf), None)
+
+
 def over(buckets: dict[float, dict[Key, float]], edge: float) -> Blocks | None:
     """Blocks of (requests, requests slower than `edge`), from the +Inf bucket and the bucket at `edge`."""
     total, at = buckets.get(math.inf), buckets.get(edge)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 
+from scipy import stats
+
 from slo.stats import blocks, confidence
 from slo.stats.confidence import Blocks
 from slo.stats.figures import bucket_counts
@@ -24,6 +26,8 @@ class Evidence:
     mean_blocks: Blocks | None = None
     poisson_arrivals: bool = False
     declared_deff: float = 1.0                       # the SLO file's design_effect
+    # The run's design effects (slo/stats/clustering.py), by latency threshold in seconds and "errors".
+    clustering: dict = field(default_factory=dict)
 
 
 def with_level(ev: Evidence, level: float) -> Evidence:
@@ -32,14 +36,14 @@ def with_level(ev: Evidence, level: float) -> Evidence:
 
 
 def evidence_of(entry: dict, status_label: str, level: float, scrape_s: float, start: float, end: float,
-                poisson_arrivals: bool = False, declared_deff: float = 1.0) -> Evidence:
+                poisson_arrivals: bool = False, declared_deff: float = 1.0, clustering: dict | None = None) -> Evidence:
     a = entry["answers"]
     buckets = bucket_counts(a)
     by_edge = blocks.bucket_increments(a.get("latency_bucket_samples"), start, end)
     return Evidence(level, entry["window_s"], scrape_s, buckets, by_edge,
                     blocks.of_statuses(a.get("requests_samples"), start, end, status_label),
                     blocks.of_sums(a.get("latency_sum_samples"), by_edge, start, end), poisson_arrivals,
-                    declared_deff)
+                    declared_deff, clustering or {})
 
 
 def _undecided(ev: Evidence, why: str) -> dict:
@@ -53,11 +57,13 @@ def _pct(share: float) -> str:
 
 def _needed(out: dict, share: float, allowed: float, level: float, divisor: float, rate: float | None,
             n: float | None = None, half: float | None = None) -> None:
-    """requests_needed and the stage duration that means, for an inconclusive share objective: the normal
-    approximation's count at the interval's effective-size divisor (design effect over the df factor), never
+    """requests_needed and the stage duration that means, for an inconclusive share objective: the count that
+    decides it with 80 % power at the interval's effective-size divisor (design effect over the df factor), never
     fewer than the interval actually printed implies (it narrows as one over the square root of the requests:
-    n x (its half-width / the gap to the limit)^2), so the advice never asks for fewer requests than it had."""
+    n x (its half-width / the gap to the limit)^2), so the advice never asks for fewer requests than it had; and
+    beside it MLPerf's optimistic minimum, the count that would decide it were none counted."""
     need = confidence.requests_needed(share, allowed, level, divisor)
+    out["requests_minimum"] = math.ceil(divisor * confidence.zero_count_requests(allowed, level))
     gap = abs(share - allowed)
     if need is not None and share > 0 and gap > 0 and n and half is not None:  # none counted: 368 is exact
         need = max(need, math.ceil(n * (half / gap) ** 2))
@@ -82,16 +88,14 @@ def _counts(ev: Evidence, edge: float) -> tuple[float, float, Blocks | None]:
 def quantile(o: LatencyQuantile, ev: Evidence) -> dict:
     """The share of requests slower than the threshold against 1 - q, from the histogram's counts."""
     allowed, t = 1 - o.quantile, o.threshold_ms / 1000
-    edges = sorted(e for e in (set(ev.bucket_blocks) | set(ev.buckets)) if not math.isinf(e))
-    exact = next((e for e in edges if math.isclose(e, t, rel_tol=1e-9)), None)
-    lower = exact if exact is not None else max((e for e in edges if e < t), default=0.0)
-    upper = exact if exact is not None else min((e for e in edges if e > t), default=math.inf)
+    lower, upper, exact = blocks.edges_around(set(ev.bucket_blocks) | set(ev.buckets), t)
     n, more, b_more = _counts(ev, lower)      # requests slower than the lower edge: at least those over t
     _, fewer, b_fewer = _counts(ev, upper)    # slower than the upper edge: at most those over t
     if n <= 0:
         return _undecided(ev, "no requests in the window")
-    dep = max((confidence.dependence(b, ev.level, ev.declared_deff) for b in (b_more, b_fewer)),
-              key=lambda d: d.deff)
+    run, memory = ev.clustering.get(round(t, 6)), confidence.memory(ev.mean_blocks)
+    dep = max((confidence.dependence(b, ev.level, ev.declared_deff, run, memory) for b in (b_more, b_fewer)),
+              key=lambda d: d.divisor)
     deff = dep.deff
     low, high = confidence.share_interval(fewer, n, ev.level, dep)[0], confidence.share_interval(more, n, ev.level, dep)[1]
     plain = confidence.clopper_pearson(fewer, n, ev.level)[0], confidence.clopper_pearson(more, n, ev.level)[1]
@@ -105,6 +109,8 @@ def quantile(o: LatencyQuantile, ev: Evidence) -> dict:
            else [round(fewer), round(more)], "bracketed": exact is None,
            "method": f"Clopper-Pearson on {source}, at the effective size n/{dep.divisor:.2f}",
            "assumes": dep.assumes(), "design_effect": round(deff, 3), "blocks": dep.blocks,
+           "effective_blocks": round(dep.effective_blocks, 1), "design_effect_from": dep.decided_by(),
+           "divisor": round(dep.divisor, 4),
            "widened_by": round((high - low) / (plain[1] - plain[0]), 3)
            if plain[1] > plain[0] else 1.0}
     out["decision"] = confidence.decide(low, high, allowed)
@@ -123,6 +129,13 @@ def mean(o: LatencyMean, ev: Evidence, measured_ms: float | None) -> dict:
     n = ev.buckets.get(math.inf, 0.0)
     if measured_ms is None or n <= 0:
         return _undecided(ev, "no requests in the window")
+    grew = confidence.queue_grew(ev.mean_blocks, o.threshold_ms / 1000, ev.level)
+    if grew is not None:
+        return {"level": ev.level, "low": round(1000 * grew[0], 3), "high": round(1000 * grew[1], 3),
+                "limit": o.threshold_ms, "terms": "mean latency (ms)", "collapsed": True, "decision": "fail",
+                "method": (f"the queue grew through the window: every scrape block's mean was over the objective and "
+                           f"rose with time (from {1000 * grew[0]:.1f} ms up to {1000 * grew[1]:.1f} ms), so the "
+                           "mean is what it was, not a sample of a stationary one; the range is the blocks' means")}
     bound = confidence.histogram_variance_bound(ev.buckets, measured_ms / 1000)
     low, high, method, se = confidence.mean_interval(ev.mean_blocks, measured_ms / 1000, n, ev.level, bound, ev.declared_deff)
     out = {"level": ev.level, "low": round(1000 * low, 3), "high": round(1000 * high, 3), "limit": o.threshold_ms,
@@ -131,7 +144,8 @@ def mean(o: LatencyMean, ev: Evidence, measured_ms: float | None) -> dict:
     if out["decision"] == "inconclusive" and se:
         gap = abs(measured_ms / 1000 - o.threshold_ms / 1000)
         crit = (high - measured_ms / 1000) / se
-        need = math.ceil(n * (crit * se / gap) ** 2) if gap > 0 else None
+        need = math.ceil(n * ((crit + float(stats.norm.ppf(confidence.POWER))) * se / gap) ** 2) \
+            if gap > 0 else None
         out.update(requests_needed=need, seconds_needed=round(need / (n / ev.window_s), 1) if need else None)
     return out
 
@@ -145,11 +159,12 @@ def error_ratio(o: ErrorRatio, ev: Evidence, server: dict) -> dict:
             "counted": round(x)}
     if o.max_ratio == 0:
         return {**base, "low": x / n, "high": x / n, "method": "exact: no error is allowed, and every one is counted",
-                "decision": "pass" if x == 0 else "fail"}
-    dep = confidence.dependence(b, ev.level, ev.declared_deff)
+                "decision": "pass" if x == 0 else "fail", "observed": True}
+    dep = confidence.dependence(b, ev.level, ev.declared_deff, ev.clustering.get("errors"))
     low, high = confidence.share_interval(x, n, ev.level, dep)
     out = {**base, "low": round(low, 6), "high": round(high, 6), "design_effect": round(dep.deff, 3),
-           "blocks": dep.blocks, "assumes": dep.assumes(),
+           "blocks": dep.blocks, "effective_blocks": round(dep.effective_blocks, 1),
+           "design_effect_from": dep.decided_by(), "divisor": round(dep.divisor, 4), "assumes": dep.assumes(),
            "method": "Clopper-Pearson on " + ("exact per-scrape counts of the request counter" if b else
                                               "counts from increase() over the window")
            + f", at the effective size n/{dep.divisor:.2f}",
@@ -171,9 +186,10 @@ def availability(o: Availability, ev: Evidence, measured: float | None, scrapes:
                   f"observed; the interval is the share of time up that {k} scrapes support (a downtime shorter than "
                   "a scrape can go unseen)")
         return {"level": ev.level, "low": round(low, 6), "high": 1.0, "terms": "share of time up", "method": method,
-                "decision": "pass"}
+                "decision": "pass", "observed": True}
     return {"level": ev.level, "low": measured, "high": measured, "terms": "lowest share of instances up",
-            "method": "a scrape found it below the objective: observed, not sampled", "decision": "fail"}
+            "method": "a scrape found it below the objective: observed, not sampled", "decision": "fail",
+            "observed": True}
 
 
 def throughput(o: Throughput, ev: Evidence, achieved_rps: float | None, offered_rps: float | None,
@@ -195,7 +211,7 @@ def throughput(o: Throughput, ev: Evidence, achieved_rps: float | None, offered_
         low = high = measured
         method = "exact count against a deterministic schedule (no arrival noise)"
     out = {"level": ev.level, "low": round(low, 4), "high": round(high, 4), "limit": o.min_share,
-           "terms": "achieved share of the offered load", "method": method,
+           "terms": "achieved share of the offered load", "method": method, "observed": low == high,
            "decision": confidence.decide(low, high, o.min_share, higher_is_worse=False)}
     if out["decision"] == "inconclusive":
         _needed(out, 1 - measured, 1 - o.min_share, ev.level, 1.0, offered_rps)
@@ -226,7 +242,7 @@ def sli(o: RatioSli | ThresholdSli, ev: Evidence, figures: dict) -> dict:
     if isinstance(o, ThresholdSli):
         # Every scrape of the window was evaluated: the share is observed (a census), like availability; the
         # interval says what that many scrapes support about the share of time.
-        out.update(decision=confidence.decide(share, share, o.target, higher_is_worse=False),
+        out.update(decision=confidence.decide(share, share, o.target, higher_is_worse=False), observed=True,
                    method=f"a census of {what}: the verdict is observed; the interval is what they support "
                           "about the share of time (Clopper-Pearson)")
     elif out["decision"] == "inconclusive":

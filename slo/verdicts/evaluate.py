@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
 from slo.file.model import LatencyQuantile, RatioSli, SloSpec, ThresholdSli
 from slo.prometheus import collect
-from slo.stats import accuracy, family
+from slo.stats import accuracy, clustering, family
 from slo.stats.blocks import per_scrape
 from slo.stats.figures import bucket_counts, replica_figures, server_figures, sli_figures
 from slo.stats.intervals import evidence_of, with_level
@@ -108,6 +109,14 @@ def _down_sentences(stage: dict) -> list[str]:
             for who, down in found if down is not None]
 
 
+def _recording(db: Path, st: dict, endpoint: str | None) -> tuple:
+    """(the window's recorded latencies in ms, in time order, or None; why the recording could not be read)."""
+    try:
+        return accuracy.recorded(db, st["measure_from"], st["end"], endpoint), None
+    except accuracy.RecordingUnreadable as exc:
+        return None, str(exc)
+
+
 def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[str, dict | None],
              baseline: dict | None = None, client_series: dict | None = None,
              manifest: dict | None = None, run_end: dict | None = None) -> dict:
@@ -129,19 +138,21 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[st
     kind = tl.get("kind", "closed")
     endpoint = spec.metrics.selector.get("endpoint")
     stages, sentences, tests = [], [], []
-    for st in tl["stages"]:
-        entry = raw_by_name.get(st["name"])
-        if entry is None:
-            continue
+    measured = [(st, raw_by_name[st["name"]]) for st in tl["stages"] if st["name"] in raw_by_name]
+    evidences = [evidence_of(entry, spec.metrics.status_label, spec.confidence_level, scrape_s, st["measure_from"],
+                             st["end"], poisson_arrivals=kind == "open" and tl.get("arrival", "poisson") == "poisson",
+                             declared_deff=spec.design_effect) for st, entry in measured]
+    recordings = [_recording(db, st, endpoint) for st, _ in measured]
+    clusters = clustering.of_run(evidences, [r for r, _ in recordings],
+                                 [o.threshold_ms / 1000 for o in spec.objectives if isinstance(o, LatencyQuantile)])
+    for (st, entry), evidence, (lat, unreadable) in zip(measured, evidences, recordings):
+        evidence = replace(evidence, clustering=clusters)
         server = server_figures(entry, spec.metrics.status_label, _quantiles(spec), scrape_s)
         server["replicas"] = replica_figures(entry, entry["window_s"])
         server["slis"] = sli_figures(entry, [o.name for o in spec.objectives if isinstance(o, (RatioSli, ThresholdSli))])
         logged = clients.get(st["name"])
         client = {**(logged or {}), "model": kind}
         enough = server["requests"] >= spec.min_samples
-        evidence = evidence_of(entry, spec.metrics.status_label, spec.confidence_level, scrape_s, st["measure_from"],
-                               st["end"], poisson_arrivals=kind == "open" and tl.get("arrival", "poisson") == "poisson",
-                               declared_deff=spec.design_effect)
         objectives = [judge_objective(o, server, st.get("offered_rps"), enough, client, evidence)
                       for o in spec.objectives]
         rejudge = partial(judge_objective, server=server, offered_rps=st.get("offered_rps"), enough=enough,
@@ -157,12 +168,6 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[st
         server["serving"] = stage_serving(entry, server)
         if not st["completed"]:
             server["notes"].append("the stage was cut short (the run stopped during it)")
-        try:
-            lat = accuracy.recorded(db, st["measure_from"], st["end"], endpoint)
-        except accuracy.RecordingUnreadable as exc:
-            lat, unreadable = None, str(exc)
-        else:
-            unreadable = None
         boundaries = sorted(1000 * le for le in bucket_counts(entry["answers"]) if not math.isinf(le))
         stage["accuracy"] = accuracy.quantile_accuracy(server, lat, quantile_objectives, boundaries)
         stage["reconciliation"] = accuracy.reconcile(client if logged else None, server,
@@ -218,9 +223,12 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[st
 
 
 def holm_on_gated(spec: SloSpec, stages: list[dict], tests: list[tuple]) -> dict:
-    """The SLO file's family policy over the gated objective tests: a FAIL stays only if Holm's step-down keeps it
-    across them all; a withdrawn one becomes inconclusive. Tests are (report row, objective, judge, evidence)."""
-    judged = [t for t in tests if t[0]["status"] in JUDGED]
+    """The SLO file's family policy over the gated objective tests that can fail falsely: a FAIL stays only if Holm's
+    step-down keeps it across them all; a withdrawn one becomes inconclusive. Tests are (report row, objective,
+    judge, evidence)."""
+    # Only tests that can fail falsely count: an observed verdict (a census of scrapes, every error counted against
+    # none allowed, exact arrival counts) is not a sample, and adding it to the family would only weaken the rest.
+    judged = [t for t in tests if t[0]["status"] in JUDGED and not t[0]["confidence"].get("observed")]
     candidates = [(row["confidence"], (lambda level, o=o, judge=judge, ev=ev:
                                        judge(o, evidence=with_level(ev, level))["confidence"].get("decision") == "fail"))
                   for row, o, judge, ev in judged if row["status"] == "fail"]

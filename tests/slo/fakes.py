@@ -48,12 +48,15 @@ def counter_samples(counts: dict[str, float], start: float, end: float, step: fl
 def histogram_samples(latencies_s: list[float], start: float, end: float, step: float = 1.0, bursty: bool = False,
                       base: float = 1000.0) -> tuple[list[dict], list[dict]]:
     """Raw samples of the latency histogram's buckets and of its sum over [start, end] (two steps either side),
-    one scrape a step. Requests are dealt to the scrapes round-robin (evenly), or in order in contiguous runs
-    (bursty: the slow ones listed together land in the same few scrapes)."""
+    one scrape a step. Requests are dealt to the scrapes at random (a seeded shuffle: independent, as steady traffic
+    is), or in order in contiguous runs (bursty: the slow ones listed together land in the same few scrapes)."""
+    import numpy as np
+
     k, n = int(round((end - start) / step)), len(latencies_s)
     per = [[] for _ in range(k)]
+    place = np.random.default_rng(n).permutation(n)
     for i, x in enumerate(latencies_s):
-        per[(i * k) // n if bursty else i % k].append(x)
+        per[(i * k) // n if bursty else place[i] % k].append(x)
     ts = [start - 2 * step + i * step for i in range(k + 5)]
     done = lambda t: per[:max(0, min(k, int(round((t - start) / step))))]  # noqa: E731  blocks scraped by t
     buckets = [{"metric": {"le": "+Inf" if math.isinf(le) else f"{le:g}"},

@@ -10,7 +10,11 @@ from slo.stats import family, intervals, noise
 from slo.file.model import SloSpec
 from slo.file.load import load_slo
 from tests.slo.fakes import evaluate_run, make_run, steady
-from tests.slo.stats.test_coverage import P99, quantile_evidence, slow_counts, within_the_level
+from slo.file.model import LatencyQuantile
+from tests.slo.stats.test_coverage import within_the_level
+from tests.slo.stats import simulate as sim
+
+P95 = LatencyQuantile(name="p95", kind="latency_quantile", quantile=0.95, threshold_ms=100)
 from tests.slos import LINEAR_SLO
 
 
@@ -35,10 +39,11 @@ def test_the_p_value_is_where_the_test_stops_deciding():
 def _any_false_fail(rng, tests: int, policy: str) -> bool:
     records = []
     for _ in range(tests):
-        ev = quantile_evidence(*slow_counts(rng, 27, 60, 0.01, 1))
-        got = intervals.quantile(P99, ev)
+        run = sim.runs_of_slow(rng, 0.05, 1, False, 60, windows=2)
+        ev = run.evidence(1)
+        got = intervals.quantile(P95, ev)
         if got["decision"] == "fail":
-            records.append((got, lambda level, ev=ev: intervals.quantile(P99, intervals.with_level(ev, level))
+            records.append((got, lambda level, ev=ev: intervals.quantile(P95, intervals.with_level(ev, level))
                             ["decision"] == "fail"))
     family.apply(policy, tests, records, 0.95)
     return any(r["family"]["kept"] if "family" in r else True for r, _ in records)
@@ -48,12 +53,13 @@ def _any_false_fail(rng, tests: int, policy: str) -> bool:
                          ids=["Holm: any false FAIL among 10 edge tests within the level",
                               "per test: some false FAIL among 10 edge tests far more often"])
 def test_a_default_runs_ten_gated_tests_on_their_edges(policy, bound):
-    """5 objectives x 2 gated stages, each with its truth exactly on its objective (27 blocks of 60 requests)."""
+    """5 objectives x 2 gated stages, each with its truth exactly on its objective (27 blocks of 60 requests, 5 %
+    over the threshold)."""
     rng = np.random.default_rng(11)
     trials = 1000 if bound == "level" else 300
     rate = sum(_any_false_fail(rng, 10, policy) for _ in range(trials)) / trials
     if bound == "level":
-        assert within_the_level(rate, trials), rate
+        assert within_the_level(rate, trials, 3), rate
     else:
         assert rate > 0.1, rate   # about 1 - 0.975^10 = 22 %
 
@@ -79,13 +85,13 @@ def test_identical_runs_against_the_default_criteria_are_called_regressed_within
     rng = np.random.default_rng(1)
     trials = 3000
     rate = sum(_identical_runs(rng, [0.12, 0.15, 0.07] * 2, 0.0, "holm") for _ in range(trials)) / trials
-    assert within_the_level(rate, trials), rate
+    assert within_the_level(rate, trials, 3), rate
 
 
 def _p99_over(tmp_path, family_policy: str):
     spec = SloSpec.model_validate({**load_slo(LINEAR_SLO).model_dump(), "family": family_policy})
     run = make_run(tmp_path / family_policy, spec, [{"name": "s1", "offered_rps": None,
-                                                     "latencies": steady(2, n=3000, tail_ms=200, tail_share=0.0155)}])
+                                                     "latencies": steady(2, n=3000, tail_ms=200, tail_share=0.016)}])
     report = evaluate_run(run, spec)
     return report, {o["name"]: o for o in report["stages"][0]["objectives"]}["p99"]
 
@@ -96,7 +102,9 @@ def test_a_failure_confident_alone_but_not_across_the_family_is_inconclusive(tmp
     assert p99_alone["status"] == "fail" and alone["verdict"]["exit_code"] == 1
     fam = p99["confidence"]["family"]
     tests = held["family"]["tests"]
-    assert tests == sum(o["status"] != "n/a" for o in held["stages"][0]["objectives"])
+    # Availability's census of scrapes cannot fail falsely: it is not counted.
+    assert tests == sum(o["status"] != "n/a" and not o["confidence"].get("observed")
+                        for o in held["stages"][0]["objectives"]) == 5
     assert 0.025 / tests < fam["p_value"] <= 0.025 and not fam["kept"]
     assert p99["status"] == "inconclusive" and held["verdict"]["exit_code"] == 4
     assert f"not at the level a family of {tests} tests asks of it" in held["verdict"]["reason"]

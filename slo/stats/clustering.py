@@ -1,0 +1,119 @@
+"""How slow requests (or errors) come together, measured over the whole run rather than one window.
+
+A window's own scrape blocks are few (18 to 37), so a design effect taken from them alone is heavy-tailed, and
+it is lowest exactly when the window happened to hold few slow requests: the windows that then pass. The run holds
+many more: every stage's requests in time order (the API's recording, one unit a request) or, for any API, every
+stage's scrape blocks. Consecutive units are merged into batches of 1, 2, 4, ... units (batch means with growing
+batch sizes); at each size, the pooled variance of the batches' counts around their own window's share, over what
+independent requests would give, is the design effect at that scale. It rises with the batch size until batches
+outlast the clusters, then levels off: the largest value over the sizes that still leave enough batches is the
+run's estimate. A window is then judged at no less than it, so one that shows no cluster is not taken as proof that
+none comes.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from slo.stats import blocks as scrape_blocks
+from slo.stats.confidence import MAX_LAG1, Blocks, widening
+
+MIN_BATCHES = 20  # fewer batches estimate a variance too roughly to take the largest over sizes from
+
+
+@dataclass(frozen=True)
+class RunClustering:
+    """The run's design effect for one kind of counted request (slower than a threshold, or an error)."""
+    deff: float
+    batch_units: int      # the batch size, in units, that gave it
+    batches: int          # batches of that size over the run
+    units: str            # "requests in time order" or "scrape blocks"
+    windows: int
+
+    def describe(self) -> str:
+        return (f"{self.deff:.2f} measured over the run's {self.windows} windows (batches of {self.batch_units} "
+                f"{self.units}, {self.batches} of them)")
+
+
+def _batched(values: np.ndarray, size: int) -> np.ndarray:
+    return np.add.reduceat(values, np.arange(0, len(values), size)) if size > 1 else values
+
+
+def _deff_at(windows: list[tuple[np.ndarray, np.ndarray]], size: int) -> tuple[float | None, int, float]:
+    """(the pooled design effect of batches of `size` units, each window centred on its own share; how many batches;
+    the lag-1 correlation of consecutive batches within a window, pooled and bias-corrected)."""
+    excess = binomial = lagged = 0.0
+    batches = 0
+    for n, x in windows:
+        bn, bx = _batched(n, size), _batched(x, size)
+        k = len(bn)
+        total = float(bn.sum())
+        if k < 2 or total <= 0:
+            continue
+        batches += k
+        p = float(bx.sum()) / total
+        if 0 < p < 1:
+            e = bx - p * bn
+            excess += k / (k - 1) * float((e * e).sum())
+            lagged += k / (k - 1) * float((e[:-1] * e[1:]).sum())
+            binomial += p * (1 - p) * total
+    if binomial <= 0:
+        return None, batches, 0.0
+    per_window = batches / max(1, len(windows))
+    r = lagged / excess if excess > 0 else 0.0
+    return excess / binomial, batches, min(MAX_LAG1, max(0.0, r + (1 + 4 * max(r, 0.0)) / per_window))
+
+
+def estimate(windows: list[tuple[np.ndarray, np.ndarray]], units: str,
+             min_batches: int = MIN_BATCHES) -> RunClustering | None:
+    """The run's design effect from its windows' units in time order, each (requests, counted) arrays; None when no
+    window counted anything (nothing clustered to measure) or too few units to batch."""
+    arrays = [(np.asarray(n, dtype=float), np.asarray(x, dtype=float)) for n, x in windows if len(n) >= 2]
+    best: RunClustering | None = None
+    score, size = 0.0, 1
+    while True:
+        deff, batches, _ = _deff_at(arrays, size)
+        if batches < min_batches:
+            break
+        # The size is picked by the estimate less one standard error of a variance from that many batches, the
+        # estimate then taken as it is: the largest of noisy estimates would widen every interval, and a size whose
+        # batches are too few to say more than a smaller one does not outbid it.
+        if deff is not None and deff * (1 - math.sqrt(2 / batches)) > score:
+            score = deff * (1 - math.sqrt(2 / batches))
+            best = RunClustering(max(1.0, deff), size, batches, units, len(arrays))
+        size *= 2
+    return best
+
+
+def of_blocks(windows: list[Blocks | None]) -> RunClustering | None:
+    """From every window's scrape blocks, for any API."""
+    return estimate([(w.n, w.x) for w in windows if w is not None], "scrape blocks")
+
+
+def of_requests(windows: list[np.ndarray], threshold: float) -> RunClustering | None:
+    """From each window's per-request values in time order (latencies; or 1 for an error, 0 else, threshold 0.5):
+    units of one request, counted when over `threshold`."""
+    return estimate([(np.ones(len(v)), (np.asarray(v) > threshold).astype(float)) for v in windows],
+                    "requests in time order")
+
+
+def of_run(evidences: list, recorded: list[np.ndarray | None], thresholds_s: list[float]) -> dict:
+    """The run's clustering as the intervals take it (intervals.Evidence.clustering): by latency threshold in
+    seconds, from the API's recording of every window's requests when it holds every window, else from the
+    windows' scrape blocks at the threshold's lower bucket edge; and "errors" from the request counter's blocks."""
+    out: dict = {}
+    in_order = [r for r in recorded if r is not None and len(r)]
+    for t in thresholds_s:
+        if in_order and len(in_order) == len(evidences):
+            found = of_requests([r / 1000 for r in in_order], t)   # the recording's latencies are in ms
+        else:
+            found = of_blocks([scrape_blocks.over(ev.bucket_blocks, scrape_blocks.edges_around(ev.bucket_blocks, t)[0])
+                               for ev in evidences])
+        if found is not None:
+            out[round(t, 6)] = found
+    errors = of_blocks([ev.error_blocks for ev in evidences])
+    if errors is not None:
+        out["errors"] = errors
+    return out

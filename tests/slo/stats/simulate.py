@@ -1,0 +1,137 @@
+"""Known truths to draw runs from, written apart from the estimators they test: slow requests that come in runs
+(fixed or geometric lengths, straddling scrape blocks and windows), a share drifting from scrape to scrape, and
+real single-server queues (M/M/1, M/D/1) whose stationary tail is known.
+
+A run is several stage windows of one-second scrape blocks; every request carries its latency (or its slow flag),
+in time order, as the API's recording would hold them.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+
+LEVEL = 0.95
+EDGE = 0.1  # seconds: the judged threshold, a bucket edge
+
+
+@dataclass
+class Run:
+    """Per window: each request's block index, whether it was counted (slow), and its latency where known."""
+    blocks: list[np.ndarray]
+    counted: list[np.ndarray]
+    latency: list[np.ndarray] | None = None
+
+    def window_blocks(self, w: int):
+        from slo.stats.confidence import Blocks
+        k = int(self.blocks[w].max()) + 1
+        n = np.bincount(self.blocks[w], minlength=k).astype(float)
+        x = np.bincount(self.blocks[w], weights=self.counted[w], minlength=k)
+        return Blocks(tuple(n), tuple(x))
+
+    def clustering(self):
+        from slo.stats import clustering
+        return clustering.estimate([(np.ones(len(c)), c) for c in self.counted], "requests in time order")
+
+    def evidence(self, w: int, with_run: bool = True, declared: float = 1.0):
+        """What the evaluator hands the interval for window w: its scrape blocks at the EDGE, and the run's
+        clustering measured from every window's requests."""
+        from slo.stats import intervals
+        from slo.stats.confidence import Blocks
+        b = self.window_blocks(w)
+        keys = [((), float(i)) for i in range(len(b.n))]
+        run = self.clustering() if with_run else None
+        extra = {"clustering": {round(EDGE, 6): run}} if run else {}
+        if self.latency is not None:
+            sums = np.bincount(self.blocks[w], weights=self.latency[w], minlength=len(b.n))
+            extra["mean_blocks"] = Blocks(b.n, tuple(sums))
+        return intervals.Evidence(LEVEL, window_s=len(b.n), scrape_s=1.0,
+                                  buckets={EDGE: b.total - b.counted, math.inf: b.total},
+                                  bucket_blocks={EDGE: {k: n - x for k, n, x in zip(keys, b.n, b.x)},
+                                                 math.inf: dict(zip(keys, b.n))},
+                                  declared_deff=declared, **extra)
+
+
+def _split(flags: np.ndarray, block_of: np.ndarray, windows: int, blocks: int, latency=None) -> Run:
+    window_of = block_of // blocks
+    return Run([block_of[window_of == w] - w * blocks for w in range(windows)],
+               [flags[window_of == w].astype(float) for w in range(windows)],
+               None if latency is None else [latency[window_of == w] for w in range(windows)])
+
+
+def _poisson_blocks(rng, rate: float, windows: int, blocks: int) -> np.ndarray:
+    """Each request's block index, blocks of Poisson(rate) requests."""
+    return np.repeat(np.arange(windows * blocks), rng.poisson(rate, windows * blocks))
+
+
+def runs_of_slow(rng, share: float, length: float, geometric: bool, rate: float, windows: int = 6,
+                 blocks: int = 27) -> Run:
+    """Slow requests in runs of consecutive requests: runs start as a Poisson process over the requests, `length`
+    long (fixed, or geometric with that mean), `share` of all requests slow in the long run (overlaps aside)."""
+    block_of = _poisson_blocks(rng, rate, windows, blocks)
+    total = len(block_of)
+    starts = np.flatnonzero(rng.random(total) < share / length)
+    lengths = rng.geometric(1 / length, len(starts)) if geometric else np.full(len(starts), int(length))
+    flags = np.zeros(total + int(lengths.max(initial=0)) + 1)
+    np.add.at(flags, starts, 1)
+    np.add.at(flags, starts + lengths, -1)
+    return _split(np.cumsum(flags)[:total] > 0, block_of, windows, blocks)
+
+
+def drifting(rng, share: float, rho: float, rate: float, windows: int = 6, blocks: int = 27,
+             spread: float = 0.5) -> Run:
+    """Each scrape block's share drifts as an AR(1) with lag-1 correlation rho on the log scale, around `share`
+    (the lognormal's mean is exactly `share`); requests independent within a block."""
+    k = windows * blocks
+    u = np.empty(k)
+    u[0] = rng.normal()
+    noise = rng.normal(size=k)
+    for i in range(1, k):
+        u[i] = rho * u[i - 1] + math.sqrt(1 - rho * rho) * noise[i]
+    p = np.minimum(1.0, share * np.exp(spread * u - spread * spread / 2))
+    block_of = _poisson_blocks(rng, rate, windows, blocks)
+    return _split(rng.random(len(block_of)) < p[block_of], block_of, windows, blocks)
+
+
+class Queue:
+    """A single-server FIFO queue with Poisson arrivals, run on and on: each call continues where the last ended, so
+    successive runs are successive stretches of one stationary trajectory (begun 50 relaxation times before the
+    first). Lindley's recursion in closed form: W_n = C_n - min_{k<=n} C_k, C the cumulative sum of (service -
+    interarrival), started from the waiting time carried over."""
+
+    def __init__(self, rng, utilization: float, service_s: float, deterministic: bool):
+        self.rng, self.rate, self.service_s, self.deterministic = rng, utilization / service_s, service_s, deterministic
+        self.backlog = 0.0  # the work left in the system when the last stretch ended
+        self.latencies(50 * service_s / (1 - math.sqrt(utilization)) ** 2)
+
+    def latencies(self, seconds: float) -> tuple[np.ndarray, np.ndarray]:
+        """(arrival times from 0, sojourn times) over the next `seconds`."""
+        count = self.rng.poisson(self.rate * seconds)
+        arrivals = np.sort(self.rng.random(count)) * seconds
+        service = np.full(count, self.service_s) if self.deterministic else self.rng.exponential(self.service_s, count)
+        if count == 0:
+            self.backlog = max(0.0, self.backlog - seconds)
+            return arrivals, service
+        steps = np.concatenate([[max(0.0, self.backlog - arrivals[0])], service[:-1] - np.diff(arrivals)])
+        c = np.cumsum(steps)
+        wait = c - np.minimum.accumulate(np.minimum(c, 0.0))
+        self.backlog = max(0.0, wait[-1] + service[-1] - (seconds - arrivals[-1]))
+        return arrivals, wait + service
+
+
+def queue_run(queue: Queue, threshold: float, windows: int = 6, blocks: int = 27) -> Run:
+    """The queue's next `windows` windows of `blocks` seconds; counted: sojourn over `threshold`."""
+    t, sojourn = queue.latencies(windows * blocks)
+    return _split(sojourn > threshold, np.minimum((t // 1).astype(int), windows * blocks - 1), windows, blocks,
+                  sojourn)
+
+
+def stationary_tail(utilization: float, service_s: float, share: float, deterministic: bool) -> float:
+    """The sojourn time exceeded by `share` of requests in the stationary queue: exact for M/M/1 (exponential with
+    rate mu - lambda), from one long seeded simulation for M/D/1."""
+    if not deterministic:
+        return math.log(1 / share) / ((1 - utilization) / service_s)
+    _, sojourn = Queue(np.random.default_rng(12345), utilization, service_s, True).latencies(2e6 * service_s)
+    return float(np.quantile(sojourn, 1 - share))
