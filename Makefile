@@ -13,7 +13,7 @@ PROFILE ?= default
 export PYTHONUNBUFFERED := 1
 
 .DEFAULT_GOAL := help
-.PHONY: screenshots report worker capacity rules help setup model api stack-up stack-down stack-status compose-up compose-down loadtest ui evaluate drift bench test test-unit clean
+.PHONY: screenshots report worker capacity rules help setup model api stack-up stack-down stack-status compose-up compose-down loadtest ui evaluate drift bench test test-unit coverage clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -82,11 +82,14 @@ bench: $(MODEL) ## Measure and write docs/benchmarks.md: API throughput, overhea
 # (pytest's exit 5).
 test: $(MODEL) ## Run the whole test suite (installs Prometheus, nginx, Chromium, iproute2 as root when missing)
 	$(PY) -m stack.system_tools
-	$(PY) -m pytest -m "not load" -n 2 --durations=15 $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not load and not coverage" -n 2 --durations=15 $(PYTEST_ARGS)
 	SLOBENCH_TEST_CORE_PER_WORKER=1 $(PY) -m pytest -m load -n 2 --dist loadfile --durations=25 $(PYTEST_ARGS)
 
 test-unit: $(MODEL) ## Run the tests that start no process and wait for no clock (under a minute)
-	$(PY) -m pytest -m "not integration and not realtime" -n 2 $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not integration and not realtime and not coverage" -n 2 $(PYTEST_ARGS)
+
+coverage: $(STAMP) ## The intervals' promise by simulation: 10,000 draws a case from known truths (a few minutes)
+	$(PY) -m pytest -m coverage -n 2 --durations=10 $(PYTEST_ARGS)
 
 clean: ## Remove the venv, the model, the state folder (not results/)
 	rm -rf $(VENV) models .state *.egg-info

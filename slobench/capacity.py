@@ -18,6 +18,8 @@ import yaml
 from loadtests import run as locust_run
 from loadtests.profile import Profile, Scenario, load_profile
 from slo.file.model import Gate, SloSpec
+from slo.stats.figures import stage_rate
+from slo.verdicts import knee
 from slobench.judge import judge
 from slobench import sample_fit, scrape_fit
 from slobench.pipeline import cpu_plan, new_run_dir, point_latest, resolve_target, start_stack
@@ -25,9 +27,15 @@ from slobench.settings import HarnessSettings
 from stack import local
 
 
+# Each step starts from a queue its judging drained: SETTLE_S at the step's rate before measuring lets it fill
+# towards what the rate holds (a queue near its knee relaxes over seconds; 2 s left steps measuring an emptier queue
+# than the rate keeps, and the knee found too high).
+SETTLE_S = 6
+
+
 def step_profile(rate: float, seconds: float, weights: dict) -> dict:
     return {"name": f"capacity-{rate:.0f}", "kind": "open", "arrival": "poisson", "max_concurrency": 2000,
-            "scenario": {"weights": weights}, "settle_s": 2,
+            "scenario": {"weights": weights}, "settle_s": SETTLE_S,
             "stages": [{"name": f"rate-{rate:.0f}", "rate_rps": rate, "duration_s": seconds}]}
 
 
@@ -83,6 +91,7 @@ def search(settings: HarnessSettings, spec: SloSpec, start_rps: float = 30, fact
     started = time.time()
     tried: list[tuple[float, str]] = []
     steps = []
+    judged_stages: dict[float, dict] = {}
     target, prom, _, stack_state = start_stack(settings, run_dir, cpus, log)
     try:
         judged = resolve_target(settings, spec, prom, stack_state, log)
@@ -104,6 +113,8 @@ def search(settings: HarnessSettings, spec: SloSpec, start_rps: float = 30, fact
                                     settings.generators(), cpus["locust"], on_line=lambda *_: None)
             report = judge(step_dir, spec, prom, scrape=interval, instances=judged.instances)
             stage = report["stages"][0] if report["stages"] else None
+            if stage is not None:   # a longer retry of a rate replaces its first try
+                judged_stages[rate] = {**stage, "name": step_dir.name}
             verdict = step_verdict(report)
             if verdict in ("inconclusive", "insufficient") and seconds == step_s and \
                     time.time() - started + 2 * step_s + 15 <= budget_s:
@@ -128,7 +139,7 @@ def search(settings: HarnessSettings, spec: SloSpec, start_rps: float = 30, fact
     finally:
         if stack_state:
             local.down(run_dir / "stack", log=lambda *_: None)
-    result = summarize(steps, precision)
+    result = summarize(steps, precision, list(judged_stages.values()))
     result.update(service=spec.service, seconds=round(time.time() - started, 1), budget_s=budget_s, steps=steps)
     (run_dir / "capacity_report.json").write_text(json.dumps(result, indent=2) + "\n")
     best = next((s for s in steps if s["offered_rps"] == result["capacity_rps"] and s["verdict"] == "pass"), None)
@@ -140,6 +151,9 @@ def search(settings: HarnessSettings, spec: SloSpec, start_rps: float = 30, fact
              f"Highest Poisson arrival rate meeting every objective with confidence: **{best['offered_rps']:.0f} req/s**"
              f"; the capacity lies in [{low:.0f}, " + (f"{high:.0f}] req/s" if high else "?] req/s (nothing failed)")
              + (f", resolved to {result['resolution']:.1%}" if result["resolution"] is not None else "")
+             + (f" (narrowed from the bracket [{result['bracket_rps'][0]}, {result['bracket_rps'][1]}] by "
+                f"{result['fit']['objective']}'s share fitted across {len(result['fit']['stages'])} steps)"
+                if "fit" in result["decided_by"] else "")
              + (" (the requested resolution was reached)" if result["resolved"] else
                 f" (the {precision:.0%} asked for was not reached within the budget)") if best else
              "No rate met every objective with confidence.",
@@ -160,9 +174,10 @@ def search(settings: HarnessSettings, spec: SloSpec, start_rps: float = 30, fact
     return run_dir, result
 
 
-def summarize(steps: list[dict], precision: float) -> dict:
-    """The capacity interval from the steps taken, by a run's rule: [the highest confident pass below every
-    confident failure, the lowest confident failure], each at its offered rate; a rate tried twice counts as its
+def summarize(steps: list[dict], precision: float, stages: list[dict] = ()) -> dict:
+    """The capacity interval from the steps taken, by a run's rule (slo.verdicts.objectives.capacity over every
+    step's judged stage): [the highest confident pass below every confident failure, the lowest confident failure],
+    narrowed by the curve fitted across every step where its interval lies inside; a rate tried twice counts as its
     last try; an undecided step between the ends moves neither. Resolution is the interval's width over its low end."""
     last = {s["offered_rps"]: s for s in steps}  # a longer retry of a rate replaces its first try
     final = list(last.values())
@@ -171,11 +186,16 @@ def summarize(steps: list[dict], precision: float) -> dict:
     passed = [s["offered_rps"] for s in final if s["verdict"] == "pass" and (lowest_fail is None or s["offered_rps"] < lowest_fail)]
     bound = [s["offered_rps"] for s in final if s["verdict"] == "generator-bound"]
     best = max(passed, default=None)
-    resolution = (lowest_fail - best) / best if best is not None and lowest_fail is not None else None
-    return {"capacity_rps": best, "first_failing_rps": lowest_fail, "interval_rps": [best, lowest_fail],
+    fit = knee.fitted_capacity(knee.share_knees([s for s in stages if not s.get("collapsed")], stage_rate, 0.95)) \
+        if stages else None
+    interval, decided = knee.narrowed([best, lowest_fail], fit)
+    low, high = interval
+    resolution = (high - low) / low if low and high is not None else None
+    return {"capacity_rps": best, "first_failing_rps": lowest_fail, "interval_rps": interval,
+            "bracket_rps": [best, lowest_fail], "decided_by": decided, "fit": fit,
             "capacity_achieved_rps": last[best]["achieved_rps"] if best is not None else None,
             "resolution": None if resolution is None else round(resolution, 4),
             "resolved": resolution is not None and resolution <= precision,
             "inconclusive_rps": sorted(s["offered_rps"] for s in final if s["verdict"] in ("inconclusive", "insufficient")),
             "generator_bound_rps": min(bound, default=None),
-            "bounded": best is not None and lowest_fail is not None}
+            "bounded": low is not None and high is not None}

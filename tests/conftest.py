@@ -74,9 +74,12 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(items):
-    """Each test's own time bound (tests/timeouts.py), unless it declares one."""
+    """Each test's own time bound (tests/timeouts.py), unless it declares one; a coverage simulation (10,000 draws)
+    is bounded by timeouts.COVERAGE_S."""
     for item in items:
-        if item.get_closest_marker("timeout") is None:
+        if item.get_closest_marker("coverage") is not None and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(timeouts.COVERAGE_S))
+        elif item.get_closest_marker("timeout") is None:
             item.add_marker(pytest.mark.timeout(timeouts.bound(item.nodeid)))
 
 

@@ -8,15 +8,33 @@ STATUS_COLORS = {"pass": "32", "warn": "33", "fail": "31", "no_data": "35", "ins
                 "inconclusive": "36", "untrusted": "35"}
 
 
+def knee_evidence(cap: dict) -> str:
+    """What decided each end of the capacity: the bracket between the stages, or the curve fitted across them."""
+    bracket = cap.get("bracket_rps") or [None, None]
+    said = []
+    if cap.get("highest_passing_stage"):
+        said.append(f"{cap['highest_passing_stage']} met every objective with confidence")
+    if cap.get("lowest_failing_stage"):
+        said.append(f"{cap['lowest_failing_stage']} failed one with confidence")
+    fit = cap.get("fit")
+    if fit and "fit" in (cap.get("decided_by") or []):
+        ends = " and ".join(e for e, by in zip(("low", "high"), cap["decided_by"]) if by == "fit")
+        said.append(f"the {ends} end{'s' if ' and ' in ends else ''} from {fit['objective']}'s share fitted across "
+                    f"{len(fit['stages'])} stages (crossing near {fit['estimate_rps']:g} req/s), inside the bracket "
+                    f"[{bracket[0] if bracket[0] is not None else '?'}, {bracket[1] if bracket[1] is not None else '?'}]")
+    if cap.get("breaks_order"):
+        said.append(f"out of order (a higher rate did better than a lower one): {', '.join(cap['breaks_order'])}")
+    return "; ".join(said)
+
+
 def headline(report: dict) -> list[str]:
     v, cap = report["verdict"], report["capacity"]
     lines = [f"Verdict: {v['status'].upper()} (exit {v['exit_code']}): {v['reason']}"]
     low, high = cap.get("interval_rps") or (cap["highest_passing_rps"], None)
     offered = " offered" if cap.get("rates") == "offered" else ""
-    if cap["highest_passing_stage"] and high:
-        lines.append(f"Capacity: in [{low:g}, {high:g}] req/s{offered}"
-                     f" (width {cap['width']:.0%} of its low end): {cap['highest_passing_stage']} met every objective "
-                     f"with confidence, {cap['lowest_failing_stage']} failed one with confidence")
+    if low and high:
+        lines.append(f"Capacity: in [{low:g}, {high:g}] req/s{offered} (width {cap['width']:.0%} of its low end): "
+                     + knee_evidence(cap))
     elif cap["highest_passing_stage"]:
         lines.append(f"Capacity: stage {cap['highest_passing_stage']} met every objective with confidence at "
                      f"{low:g} req/s; capacity in [{low:g}, ?] req/s (no stage failed with confidence)")

@@ -33,8 +33,8 @@ class RunClustering:
     windows: int
 
     def describe(self) -> str:
-        return (f"{self.deff:.2f} measured over the run's {self.windows} windows (batches of {self.batch_units} "
-                f"{self.units}, {self.batches} of them)")
+        return (f"{self.deff:.2f} measured over {self.windows} neighbouring windows of the run (batches of "
+                f"{self.batch_units} {self.units}, {self.batches} of them)")
 
 
 def _batched(values: np.ndarray, size: int) -> np.ndarray:
@@ -99,21 +99,31 @@ def of_requests(windows: list[np.ndarray], threshold: float) -> RunClustering | 
                     "requests in time order")
 
 
-def of_run(evidences: list, recorded: list[np.ndarray | None], thresholds_s: list[float]) -> dict:
-    """The run's clustering as the intervals take it (intervals.Evidence.clustering): by latency threshold in
-    seconds, from the API's recording of every window's requests when it holds every window, else from the
-    windows' scrape blocks at the threshold's lower bucket edge; and "errors" from the request counter's blocks."""
-    out: dict = {}
+NEIGHBOURS = 2  # stages either side of a window whose requests speak for its clustering
+
+
+def of_run(evidences: list, recorded: list[np.ndarray | None], thresholds_s: list[float]) -> list[dict]:
+    """Each window's clustering as its intervals take it (intervals.Evidence.clustering), measured over the window
+    and its neighbours in the run (NEIGHBOURS stages either side): by latency threshold in seconds, from the API's
+    recording of every window's requests when it holds them all, else from the scrape blocks at the threshold's
+    lower bucket edge; and "errors" from the request counter's blocks. Neighbours, not the whole run: a ladder's
+    stages cluster more as the load rises, and the collapsed stages past the knee would widen the quiet ones at its
+    foot far beyond what their own traffic does."""
     in_order = [r for r in recorded if r is not None and len(r)]
-    for t in thresholds_s:
-        if in_order and len(in_order) == len(evidences):
-            found = of_requests([r / 1000 for r in in_order], t)   # the recording's latencies are in ms
-        else:
-            found = of_blocks([scrape_blocks.over(ev.bucket_blocks, scrape_blocks.edges_around(ev.bucket_blocks, t)[0])
-                               for ev in evidences])
-        if found is not None:
-            out[round(t, 6)] = found
-    errors = of_blocks([ev.error_blocks for ev in evidences])
-    if errors is not None:
-        out["errors"] = errors
+    by_requests = bool(in_order) and len(in_order) == len(evidences)
+    out = []
+    for j in range(len(evidences)):
+        near = range(max(0, j - NEIGHBOURS), min(len(evidences), j + NEIGHBOURS + 1))
+        found: dict = {}
+        for t in thresholds_s:
+            got = of_requests([recorded[i] / 1000 for i in near], t) if by_requests else \
+                of_blocks([scrape_blocks.over(evidences[i].bucket_blocks,
+                                              scrape_blocks.edges_around(evidences[i].bucket_blocks, t)[0])
+                           for i in near])   # the recording's latencies are in ms
+            if got is not None:
+                found[round(t, 6)] = got
+        errors = of_blocks([evidences[i].error_blocks for i in near])
+        if errors is not None:
+            found["errors"] = errors
+        out.append(found)
     return out

@@ -145,8 +145,8 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[st
     recordings = [_recording(db, st, endpoint) for st, _ in measured]
     clusters = clustering.of_run(evidences, [r for r, _ in recordings],
                                  [o.threshold_ms / 1000 for o in spec.objectives if isinstance(o, LatencyQuantile)])
-    for (st, entry), evidence, (lat, unreadable) in zip(measured, evidences, recordings):
-        evidence = replace(evidence, clustering=clusters)
+    for (st, entry), evidence, (lat, unreadable), near in zip(measured, evidences, recordings, clusters):
+        evidence = replace(evidence, clustering=near)
         server = server_figures(entry, spec.metrics.status_label, _quantiles(spec), scrape_s)
         server["replicas"] = replica_figures(entry, entry["window_s"])
         server["slis"] = sli_figures(entry, [o.name for o in spec.objectives if isinstance(o, (RatioSli, ThresholdSli))])

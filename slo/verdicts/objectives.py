@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 
 from slo.stats import intervals
+from slo.verdicts import knee
 from slo.stats.figures import availability, stage_rate
 from slo.file.model import Availability, ErrorRatio, LatencyMean, LatencyQuantile, RatioSli, SloSpec, ThresholdSli, Throughput
 
@@ -177,6 +178,14 @@ def capacity(stages: list[dict]) -> dict:
         best = max(met, key=stage_rate)
         out.update(highest_passing_stage=best["name"], highest_passing_rps=stage_rate(best))
         out["interval_rps"][0] = out["highest_passing_rps"]
+    # The bracket is the evidence; the curve fitted across every stage narrows it where its interval lies inside.
+    level = next((o["confidence"]["level"] for s in judged for o in s["objectives"]
+                  if (o.get("confidence") or {}).get("level")), 0.95)
+    knees = knee.share_knees([s for s in judged if not s.get("collapsed")], stage_rate, level)
+    fit = knee.fitted_capacity(knees)
+    out.update(bracket_rps=list(out["interval_rps"]), fit=fit,
+               breaks_order=sorted({b for k in knees.values() for b in k["breaks_order"]}))
+    out["interval_rps"], out["decided_by"] = knee.narrowed(out["bracket_rps"], fit)
     low, high = out["interval_rps"]
     if low and high:
         out.update(closed=True, width=round((high - low) / low, 4))

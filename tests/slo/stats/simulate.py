@@ -15,6 +15,7 @@ import numpy as np
 
 LEVEL = 0.95
 EDGE = 0.1  # seconds: the judged threshold, a bucket edge
+SERVICE_S = 0.012  # the lab forest's CPU a prediction, about
 
 
 @dataclass
@@ -31,9 +32,12 @@ class Run:
         x = np.bincount(self.blocks[w], weights=self.counted[w], minlength=k)
         return Blocks(tuple(n), tuple(x))
 
-    def clustering(self):
+    def clustering(self, w: int):
+        """Window w's clustering as the evaluator measures it: over its neighbours' requests in time order."""
         from slo.stats import clustering
-        return clustering.estimate([(np.ones(len(c)), c) for c in self.counted], "requests in time order")
+        near = range(max(0, w - clustering.NEIGHBOURS), min(len(self.counted), w + clustering.NEIGHBOURS + 1))
+        return clustering.estimate([(np.ones(len(self.counted[i])), self.counted[i]) for i in near],
+                                   "requests in time order")
 
     def evidence(self, w: int, with_run: bool = True, declared: float = 1.0):
         """What the evaluator hands the interval for window w: its scrape blocks at the EDGE, and the run's
@@ -42,7 +46,7 @@ class Run:
         from slo.stats.confidence import Blocks
         b = self.window_blocks(w)
         keys = [((), float(i)) for i in range(len(b.n))]
-        run = self.clustering() if with_run else None
+        run = self.clustering(w) if with_run else None
         extra = {"clustering": {round(EDGE, 6): run}} if run else {}
         if self.latency is not None:
             sums = np.bincount(self.blocks[w], weights=self.latency[w], minlength=len(b.n))
@@ -135,3 +139,25 @@ def stationary_tail(utilization: float, service_s: float, share: float, determin
         return math.log(1 / share) / ((1 - utilization) / service_s)
     _, sojourn = Queue(np.random.default_rng(12345), utilization, service_s, True).latencies(2e6 * service_s)
     return float(np.quantile(sojourn, 1 - share))
+
+
+DEFAULT_LADDER = (30, 36, 40, 44, 49, 54, 60, 110)
+
+
+def ladder(rng, knee_rps: float, rates=DEFAULT_LADDER, service_s: float = SERVICE_S, settle_s: float = 3,
+           window_s: int = 27) -> tuple[Run, float]:
+    """A default-like run against an M/M/1 target: each stage's rate offered in turn to one queue (each stage starts
+    from the queue the last one left), its first `settle_s` dropped, then a window of one-second blocks. The p95
+    threshold is placed so that the stationary queue crosses 5 % over it exactly at `knee_rps`:
+    P(T > t) = exp(-(mu - lambda) t). Returns the run (a window a stage) and that threshold."""
+    threshold = math.log(20) / (1 / service_s - knee_rps)
+    queue = Queue(rng, rates[0] * service_s, service_s, False)
+    blocks, counted, latency = [], [], []
+    for rate in rates:
+        queue.rate = rate
+        queue.latencies(settle_s)
+        t, sojourn = queue.latencies(window_s)
+        blocks.append(np.minimum((t // 1).astype(int), window_s - 1))
+        counted.append((sojourn > threshold).astype(float))
+        latency.append(sojourn)
+    return Run(blocks, counted, latency), threshold

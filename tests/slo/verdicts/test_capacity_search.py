@@ -34,6 +34,11 @@ def test_the_capacity_search_stays_within_its_bound_and_shows_its_evidence(tmp_p
         # Each step's verdict is its own report's: the search reads them, it does not guess.
         stage = json.loads((run / step["folder"] / "slo_report.json").read_text())["stages"][0]
         assert step["achieved_rps"] == stage["server"]["rps_all_traffic"]
-    assert report["interval_rps"] == [report["capacity_rps"], report["first_failing_rps"]]
+    # The bracket is the evidence; the fitted curve only narrows it, and says so.
+    assert report["bracket_rps"] == [report["capacity_rps"], report["first_failing_rps"]]
+    low, high = report["interval_rps"]
+    assert (low or 0) >= (report["capacity_rps"] or 0) and (high is None or report["first_failing_rps"] is None
+                                                           or high <= report["first_failing_rps"])
+    assert ("fit" in report["decided_by"]) is (report["interval_rps"] != report["bracket_rps"])
     assert "Highest Poisson arrival rate meeting every objective with confidence" in \
         (run / "capacity_report.md").read_text()

@@ -1,0 +1,138 @@
+"""Where the knee lies, from every stage at once: the share of requests over each latency threshold rises with the
+offered rate, so each stage's interval also bounds its neighbours' (a monotone envelope), and a curve fitted across
+the stages says where it crosses the objective, between the rates the ladder offered.
+
+The envelope: the true share at rate r_j is at most the share at any higher rate, so the upper bound of a stage is
+the least of its own and every higher stage's; its lower bound the greatest of its own and every lower stage's. A
+stage whose interval lies wholly below a lower stage's breaks that order (a slow spell of the machine, a stall): it is
+named, and the envelope does not let it set an end of the capacity.
+
+The fit: near the knee a queue's tail share grows about exponentially with the rate (an M/M/1 queue's exactly:
+P(T > t) = exp(-(mu - lambda) t)), so log share is fitted as a line in the rate, each stage weighted by its effective
+requests (the design effect its interval used), with a dispersion factor where the stages scatter more than that. The
+crossing of the objective's limit and its inverse-prediction interval (Fieller's) come from the fitted line's band.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+MIN_FIT_POINTS = 4
+MAX_FIT_SHARE = 0.5   # past it the share bends toward 1 as a queue collapses: the tail's line no longer holds
+
+
+@dataclass(frozen=True)
+class Point:
+    """One stage's share over an objective's threshold: its rate, interval, counts and effective-size divisor."""
+    stage: str
+    rate: float
+    low: float
+    high: float
+    requests: float
+    counted: float
+    divisor: float
+
+
+def points_of(stages: list[dict], name: str, rate_of) -> list[Point]:
+    """Every stage's share objective `name` that has an interval, in rate order."""
+    out = []
+    for s in stages:
+        o = next((o for o in s["objectives"] if o["name"] == name), None)
+        c = (o or {}).get("confidence") or {}
+        if c.get("low") is None or c.get("requests") is None:
+            continue
+        counted = c.get("counted")
+        counted = sum(counted) / 2 if isinstance(counted, list) else counted  # bracketed: the middle of the two edges
+        out.append(Point(s["name"], rate_of(s), c["low"], c["high"], c["requests"], counted or 0.0,
+                         c.get("divisor") or 1.0))
+    return sorted(out, key=lambda p: p.rate)
+
+
+def envelope(points: list[Point]) -> tuple[list[tuple[float, float]], list[str]]:
+    """(each point's monotone bounds, the stages that break the order): a stage whose upper bound lies under a lower
+    stage's lower bound."""
+    lows = list(np.maximum.accumulate([p.low for p in points])) if points else []
+    highs = list(np.minimum.accumulate([p.high for p in points][::-1])[::-1]) if points else []
+    breaks = [p.stage for i, p in enumerate(points) if i and p.high < max(q.low for q in points[:i])]
+    return list(zip(lows, highs)), breaks
+
+
+def fit_crossing(points: list[Point], limit: float, level: float) -> dict | None:
+    """The rate where the fitted log share crosses `limit`, with Fieller's interval at `level`; None with fewer than
+    three stages holding a share above 0 and at most MAX_FIT_SHARE, or where the fitted share does not rise."""
+    usable = [p for p in points if 0 < p.counted <= MAX_FIT_SHARE * p.requests]
+    if len(usable) < MIN_FIT_POINTS:
+        return None
+    r = np.array([p.rate for p in usable])
+    share = np.array([p.counted / p.requests for p in usable])
+    effective = np.array([p.requests / p.divisor for p in usable])
+    w = effective * share / (1 - share)               # 1 / var(log share) for a binomial share
+    x = np.column_stack([np.ones_like(r), r])
+    xtw = x.T * w
+    cov = np.linalg.inv(xtw @ x)
+    a, b = cov @ (xtw @ np.log(share))
+    resid = np.log(share) - (a + b * r)
+    df = len(usable) - 2
+    dispersion = max(1.0, float((w * resid ** 2).sum()) / df) if df > 0 else 1.0
+    cov = cov * dispersion
+    if b <= 0:
+        return None
+    y = math.log(limit)
+    # t with the fit's own degrees of freedom: the line's shape is an assumption its residuals check only roughly
+    # (with z where they scattered no more than their counts allow, the search's intervals held the knee 94 %).
+    crit = float(stats.t.ppf(1 - (1 - level) / 2, df))
+    # (a + b r - y)^2 <= crit^2 (Var a + 2 r Cov(a, b) + r^2 Var b): a quadratic in r.
+    qa = b * b - crit ** 2 * cov[1, 1]
+    qb = 2 * (b * (a - y) - crit ** 2 * cov[0, 1])
+    qc = (a - y) ** 2 - crit ** 2 * cov[0, 0]
+    estimate = (y - a) / b
+    out = {"estimate_rps": round(float(estimate), 2), "stages": [p.stage for p in usable], "dispersion": round(dispersion, 3),
+           "slope_per_rps": round(float(b), 5), "interval_rps": [None, None]}
+    disc = qb * qb - 4 * qa * qc
+    if qa > 0 and disc >= 0:   # the slope is known well enough for the band to cross the limit on both sides
+        lo, hi = sorted(((-qb - math.sqrt(disc)) / (2 * qa), (-qb + math.sqrt(disc)) / (2 * qa)))
+        out["interval_rps"] = [round(lo, 2), round(hi, 2)]
+    return out
+
+
+def share_knees(stages: list[dict], rate_of, level: float) -> dict:
+    """Per latency objective with intervals: the stages that break the rising order, and the fitted crossing."""
+    out = {}
+    for o in (stages[0]["objectives"] if stages else []):
+        limit = (o.get("confidence") or {}).get("limit")
+        points = points_of(stages, o["name"], rate_of) if o["kind"] == "latency_quantile" else []
+        if points and limit is not None:
+            out[o["name"]] = {"limit": limit, "breaks_order": envelope(points)[1],
+                              "fit": fit_crossing(points, limit, level)}
+    return out
+
+
+def fitted_capacity(knees: dict) -> dict | None:
+    """The lowest fitted crossing over the objectives, with its interval: where the first objective breaks."""
+    fits = [(name, k["fit"]) for name, k in knees.items() if k["fit"] and None not in k["fit"]["interval_rps"]]
+    if not fits:
+        return None
+    name, fit = min(fits, key=lambda f: f[1]["estimate_rps"])
+    return {"objective": name, **fit}
+
+
+def narrowed(bracket: list, fit: dict | None) -> tuple[list, list[str]]:
+    """The capacity interval: the bracket between the best confident pass and the lowest confident failure, narrowed
+    by the fitted crossing's interval where that lies inside it; and which decided each end ("bracket" or "fit")."""
+    low, high = bracket
+    decided = ["bracket", "bracket"]
+    if fit is None:
+        return [low, high], decided
+    f_low, f_high = fit["interval_rps"]
+    f_low = f_low if f_low > 0 else None   # a band that reaches no load at all bounds nothing below
+    new_low = f_low if f_low is not None and (low is None or f_low > low) else low
+    new_high = f_high if high is None or f_high < high else high
+    if new_low is not None and new_high is not None and new_low >= new_high:
+        # the fit and the bracket disagree: the bracket, which assumes no curve, stands
+        return [low, high], decided
+    decided = ["fit" if new_low != low else "bracket", "fit" if new_high != high else "bracket"]
+    return [round(new_low, 1) if decided[0] == "fit" else low, round(new_high, 1) if decided[1] == "fit" else high], \
+        decided

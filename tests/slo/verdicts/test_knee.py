@@ -1,0 +1,62 @@
+"""The knee from every stage at once: a curve fitted across the stages' shares, the bracket it may narrow, and the
+stages that break the rising order."""
+import math
+
+import numpy as np
+import pytest
+
+from slo.verdicts import knee
+
+MU = 1 / 0.012   # an M/M/1 server of 12 ms
+THRESHOLD = math.log(20) / (MU - 45.0)   # p95's threshold crossed at exactly 45 req/s
+
+
+def _points(rates, shares, n=100_000, divisor=1.0):
+    return [knee.Point(f"s{i}", r, max(0.0, p - 0.001), p + 0.001, n, p * n, divisor)
+            for i, (r, p) in enumerate(zip(rates, shares))]
+
+
+def test_the_fitted_crossing_of_an_m_m_1_queues_tail_is_its_knee():
+    rates = [30, 36, 40, 44, 49, 54]
+    shares = [math.exp(-(MU - r) * THRESHOLD) for r in rates]    # exact: the fit's own model
+    fit = knee.fit_crossing(_points(rates, shares), 0.05, 0.95)
+    assert fit["estimate_rps"] == pytest.approx(45.0, abs=0.01)
+    low, high = fit["interval_rps"]
+    assert low < 45.0 < high and (high - low) / low < 0.02       # 100,000 requests a stage: a narrow band
+
+
+def test_fewer_requests_widen_the_crossings_interval():
+    rates = [30, 36, 40, 44, 49, 54]
+    shares = [math.exp(-(MU - r) * THRESHOLD) for r in rates]
+    many = knee.fit_crossing(_points(rates, shares), 0.05, 0.95)["interval_rps"]
+    few = knee.fit_crossing(_points(rates, shares, n=1000, divisor=10), 0.05, 0.95)["interval_rps"]
+    assert few[1] - few[0] > 5 * (many[1] - many[0])
+
+
+@pytest.mark.parametrize("shares, why", [([0.0, 0.0, 0.3, 1.0], "two stages between 0 and 1: too few to fit"),
+                                         ([0.2, 0.1, 0.05, 0.02], "a share falling with the rate is no knee")],
+                         ids=["too few stages hold a share to fit a curve", "a share that falls with the rate"])
+def test_no_fit_where_the_stages_cannot_give_one(shares, why):
+    assert knee.fit_crossing(_points([30, 40, 50, 60], shares), 0.05, 0.95) is None, why
+
+
+@pytest.mark.parametrize("bracket, fit, interval, decided", [
+    ([40, 60], [44, 49], [44, 49], ["fit", "fit"]),
+    ([40, 60], [35, 49], [40, 49], ["bracket", "fit"]),
+    ([None, 60], [-5, 49], [None, 49], ["bracket", "fit"]),
+    ([40, 60], [61, 70], [40, 60], ["bracket", "bracket"]),
+    ([40, None], [44, 49], [44, 49], ["fit", "fit"]),
+], ids=["a fit inside the bracket narrows both ends", "a fit reaching below the bracket narrows the high end only",
+        "a band reaching below no load bounds nothing below", "a fit outside the bracket: the bracket stands",
+        "an open bracket is closed by the fit"])
+def test_the_fit_only_narrows_the_bracket(bracket, fit, interval, decided):
+    got, by = knee.narrowed(bracket, {"interval_rps": fit})
+    assert got == interval and by == decided
+
+
+def test_a_stage_that_did_better_than_a_lower_one_is_named():
+    points = [knee.Point("s1", 30, 0.00, 0.01, 1000, 3, 1), knee.Point("s2", 40, 0.06, 0.09, 1000, 75, 1),
+              knee.Point("s3", 50, 0.01, 0.03, 1000, 20, 1), knee.Point("s4", 60, 0.2, 0.3, 1000, 250, 1)]
+    bounds, breaks = knee.envelope(points)
+    assert breaks == ["s3"]
+    assert bounds[2] == (0.06, 0.03) and np.all(np.diff([b[0] for b in bounds]) >= 0)
