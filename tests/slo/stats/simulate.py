@@ -32,11 +32,14 @@ class Run:
         x = np.bincount(self.blocks[w], weights=self.counted[w], minlength=k)
         return Blocks(tuple(n), tuple(x))
 
+    def neighbours(self, w: int) -> range:
+        from slo.stats import clustering
+        return range(max(0, w - clustering.NEIGHBOURS), min(len(self.counted), w + clustering.NEIGHBOURS + 1))
+
     def clustering(self, w: int):
         """Window w's clustering as the evaluator measures it: over its neighbours' requests in time order."""
         from slo.stats import clustering
-        near = range(max(0, w - clustering.NEIGHBOURS), min(len(self.counted), w + clustering.NEIGHBOURS + 1))
-        return clustering.estimate([(np.ones(len(self.counted[i])), self.counted[i]) for i in near],
+        return clustering.estimate([(np.ones(len(self.counted[i])), self.counted[i]) for i in self.neighbours(w)],
                                    "requests in time order")
 
     def evidence(self, w: int, with_run: bool = True, declared: float = 1.0):

@@ -1,0 +1,89 @@
+"""How slow requests cluster, measured over a window and its neighbouring stages: batch means with growing sizes over
+the requests in time order (or the scrape blocks), each window centred on its own share."""
+import math
+
+import numpy as np
+import pytest
+
+from slo.file.model import LatencyMean
+from slo.stats import clustering, confidence, intervals
+from slo.stats.confidence import Blocks
+from tests.slo.stats import simulate as sim
+
+
+def _requests(run):
+    return [(np.ones(len(c)), c) for c in run.counted]
+
+
+@pytest.mark.parametrize("length, low, high", [(1, 0.8, 1.3), (10, 6.0, 14.0), (30, 18.0, 45.0)],
+                         ids=["independent requests: about 1", "slow requests 10 in a row: about 10",
+                              "slow requests 30 in a row: about 30"])
+def test_the_design_effect_of_slow_requests_in_runs_is_about_their_length(length, low, high):
+    run = sim.runs_of_slow(np.random.default_rng(length), 0.05, length, False, 60)
+    got = clustering.estimate(_requests(run), "requests in time order")
+    assert low <= got.deff <= high, got
+    assert got.batches >= clustering.MIN_BATCHES and got.units == "requests in time order"
+
+
+def test_no_window_that_counted_anything_gives_no_estimate():
+    quiet = [(np.ones(500), np.zeros(500)) for _ in range(3)]
+    assert clustering.estimate(quiet, "requests in time order") is None
+
+
+def test_a_window_is_measured_with_its_neighbours_not_the_collapsed_stages_far_above_it():
+    rng = np.random.default_rng(2)
+    calm = sim.runs_of_slow(rng, 0.02, 1, False, 40, windows=3)
+    collapsed = sim.runs_of_slow(rng, 0.5, 200, False, 40, windows=3)   # slow in runs of 200: a queue past the knee
+    recorded = [np.where(c > 0, 200.0, 5.0) for c in calm.counted + collapsed.counted]   # ms, in time order
+    evidences = [calm.evidence(w, with_run=False) for w in range(3)] * 2
+    per_window = clustering.of_run(evidences, recorded, [0.1])
+    assert per_window[0][0.1].deff < 2 < per_window[5][0.1].deff
+    assert per_window[0][0.1].windows == clustering.NEIGHBOURS + 1
+
+
+def test_without_the_recording_the_scrape_blocks_speak_for_any_api():
+    run = sim.runs_of_slow(np.random.default_rng(3), 0.05, 10, False, 60, windows=3)
+    evidences = [run.evidence(w, with_run=False) for w in range(3)]
+    got = clustering.of_run(evidences, [None, None, None], [sim.EDGE])
+    assert got[1][round(sim.EDGE, 6)].units == "scrape blocks" and got[1][round(sim.EDGE, 6)].deff > 2
+
+
+def test_a_window_judged_with_the_runs_clustering_says_so():
+    run = sim.runs_of_slow(np.random.default_rng(4), 0.05, 10, False, 60)
+    c = intervals.quantile(intervals_objective(), run.evidence(5))
+    assert c["design_effect"] >= run.clustering(5).deff * 0.999
+    assert "neighbouring windows of the run" in c["assumes"]
+
+
+def intervals_objective():
+    from slo.file.model import LatencyQuantile
+    return LatencyQuantile(name="p95", kind="latency_quantile", quantile=0.95, threshold_ms=100)
+
+
+def _mean_blocks(means_ms, n=40):
+    return Blocks((float(n),) * len(means_ms), tuple(n * m / 1000 for m in means_ms))
+
+
+@pytest.mark.parametrize("means, collapsed", [
+    ([300 * 1.5 ** i for i in range(12)], True),
+    ([45 + (3 if i % 2 else -3) for i in range(12)], False),
+    ([35 + 5 * i for i in range(12)], False),
+], ids=["every block over 40 ms and rising: the queue grew through the window",
+        "every block over but steady: a stationary mean, judged by its interval",
+        "rising but starting under the objective: not every block over"])
+def test_a_queue_growing_through_its_window_is_judged_collapsed(means, collapsed):
+    b = _mean_blocks(means)
+    ev = intervals.Evidence(0.95, window_s=len(means), scrape_s=1.0, buckets={math.inf: b.total}, mean_blocks=b)
+    got = intervals.mean(LatencyMean(name="mean", kind="latency_mean", threshold_ms=40), ev,
+                         1000 * b.counted / b.total)
+    assert bool(got.get("collapsed")) is collapsed
+    if collapsed:
+        assert got["decision"] == "fail" and got["low"] == pytest.approx(min(means), abs=0.01)
+        assert got["low"] > 40   # never down to 0 when every block was over
+
+
+def test_equal_latencies_are_no_correlation():
+    b = _mean_blocks([22.0] * 30)
+    assert confidence.memory(b) == 0.0
+    low, high, method, se = confidence.mean_interval(b, b.counted / b.total, b.total, 0.95, 0.0)
+    assert se is not None and "no interval" not in method
