@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from slo.stats import blocks as scrape_blocks
-from slo.stats.confidence import MAX_LAG1, Blocks, widening
+from slo.stats.confidence import Blocks, memory
 
 MIN_BATCHES = 20  # fewer batches estimate a variance too roughly to take the largest over sizes from
 
@@ -41,10 +41,10 @@ def _batched(values: np.ndarray, size: int) -> np.ndarray:
     return np.add.reduceat(values, np.arange(0, len(values), size)) if size > 1 else values
 
 
-def _deff_at(windows: list[tuple[np.ndarray, np.ndarray]], size: int) -> tuple[float | None, int, float]:
-    """(the pooled design effect of batches of `size` units, each window centred on its own share; how many batches;
-    the lag-1 correlation of consecutive batches within a window, pooled and bias-corrected)."""
-    excess = binomial = lagged = 0.0
+def _deff_at(windows: list[tuple[np.ndarray, np.ndarray]], size: int) -> tuple[float | None, int]:
+    """(the pooled design effect of batches of `size` units, each window centred on its own share; how many
+    batches)."""
+    excess = binomial = 0.0
     batches = 0
     for n, x in windows:
         bn, bx = _batched(n, size), _batched(x, size)
@@ -55,15 +55,9 @@ def _deff_at(windows: list[tuple[np.ndarray, np.ndarray]], size: int) -> tuple[f
         batches += k
         p = float(bx.sum()) / total
         if 0 < p < 1:
-            e = bx - p * bn
-            excess += k / (k - 1) * float((e * e).sum())
-            lagged += k / (k - 1) * float((e[:-1] * e[1:]).sum())
+            excess += k / (k - 1) * float(((bx - p * bn) ** 2).sum())
             binomial += p * (1 - p) * total
-    if binomial <= 0:
-        return None, batches, 0.0
-    per_window = batches / max(1, len(windows))
-    r = lagged / excess if excess > 0 else 0.0
-    return excess / binomial, batches, min(MAX_LAG1, max(0.0, r + (1 + 4 * max(r, 0.0)) / per_window))
+    return (excess / binomial if binomial > 0 else None), batches
 
 
 def estimate(windows: list[tuple[np.ndarray, np.ndarray]], units: str,
@@ -74,7 +68,7 @@ def estimate(windows: list[tuple[np.ndarray, np.ndarray]], units: str,
     best: RunClustering | None = None
     score, size = 0.0, 1
     while True:
-        deff, batches, _ = _deff_at(arrays, size)
+        deff, batches = _deff_at(arrays, size)
         if batches < min_batches:
             break
         # The size is picked by the estimate less one standard error of a variance from that many batches, the
@@ -106,7 +100,8 @@ def of_run(evidences: list, recorded: list[np.ndarray | None], thresholds_s: lis
     """Each window's clustering as its intervals take it (intervals.Evidence.clustering), measured over the window
     and its neighbours in the run (NEIGHBOURS stages either side): by latency threshold in seconds, from the API's
     recording of every window's requests when it holds them all, else from the scrape blocks at the threshold's
-    lower bucket edge; and "errors" from the request counter's blocks. Neighbours, not the whole run: a ladder's
+    lower bucket edge; "errors" from the request counter's blocks; and "memory", the mean latency's lag-1
+    correlation over the same windows (confidence.memory). Neighbours, not the whole run: a ladder's
     stages cluster more as the load rises, and the collapsed stages past the knee would widen the quiet ones at its
     foot far beyond what their own traffic does."""
     in_order = [r for r in recorded if r is not None and len(r)]
@@ -125,5 +120,6 @@ def of_run(evidences: list, recorded: list[np.ndarray | None], thresholds_s: lis
         errors = of_blocks([evidences[i].error_blocks for i in near])
         if errors is not None:
             found["errors"] = errors
+        found["memory"] = memory([evidences[i].mean_blocks for i in near])
         out.append(found)
     return out

@@ -84,7 +84,7 @@ def effective_blocks(k: int, r: float) -> float:
 @dataclass(frozen=True)
 class Dependence:
     """How far a window's requests are from independent, as an interval uses it: the design effect (the largest of
-    the one its scrape blocks show, widened for their lag-1 correlation; the one the whole run shows; and the one
+    the one its scrape blocks show, widened for their lag-1 correlation; the one the run shows around it; and the one
     the SLO file declares) and Korn and Graubard's degrees-of-freedom factor (z / t with df)^2, df one less than the
     window's effective blocks, because they estimate a variance only roughly."""
     measured: float | None   # from the window's blocks, widened for their lag-1 correlation; None with fewer than two
@@ -92,7 +92,7 @@ class Dependence:
     blocks: int
     df_factor: float
     lag1: float = 0.0
-    run: object | None = None  # clustering.RunClustering: the design effect over the whole run
+    run: object | None = None  # clustering.RunClustering: measured over the window and its neighbouring stages
 
     @property
     def deff(self) -> float:
@@ -198,14 +198,17 @@ def mean_residuals(blocks: Blocks) -> list[float]:
     return [e if abs(e) > tiny else 0.0 for e in (s - m * n for n, s in zip(blocks.n, blocks.x))]
 
 
-def memory(blocks: Blocks | None) -> float:
-    """How much a window's state carries from one scrape to the next: its mean latency's lag-1 correlation, raised
-    by one standard error, where it is clearly there (at least two standard errors, 2 / sqrt(k)); 0 where it is not,
-    or without enough blocks to tell, so that independent traffic pays nothing for it."""
-    if blocks is None or len(blocks.n) < MIN_MEAN_BLOCKS or blocks.total <= 0:
+def memory(windows: list[Blocks | None]) -> float:
+    """How much the queue's state carries from one scrape to the next, from the mean latency's blocks of a window and
+    its neighbours (each around its own mean): their lag-1 correlation, raised by one standard error, where it is
+    clearly there (at least two standard errors, 2 / sqrt(k)); 0 where it is not, or without enough blocks to tell,
+    so that independent traffic pays nothing for it."""
+    residuals = [e for b in windows if b is not None and len(b.n) >= MIN_MEAN_BLOCKS and b.total > 0
+                 for e in mean_residuals(b)]
+    k = len(residuals)
+    if k < MIN_MEAN_BLOCKS:
         return 0.0
-    k = len(blocks.n)
-    r = lag1(mean_residuals(blocks), raised=False)
+    r = lag1(residuals, raised=False)
     return min(MAX_LAG1, r + 1 / math.sqrt(k)) if r >= 2 / math.sqrt(k) else 0.0
 
 
@@ -215,7 +218,9 @@ def block_variance(blocks: Blocks) -> tuple[float, float]:
     k, total = len(blocks.n), blocks.total
     e = mean_residuals(blocks)
     r = lag1(e)
-    return k / (k - 1) * sum(v * v for v in e) / total ** 2 * widening(r), r
+    # Residuals around the window's own mean lose what the blocks share with it: under correlation their squares
+    # hold about k - w of the k blocks' variance (w the widening), not k - 1.
+    return sum(v * v for v in e) / max(1.0, k - widening(r)) * k / total ** 2 * widening(r), r
 
 
 def mean_interval(blocks: Blocks | None, mean: float, count: float, level: float,

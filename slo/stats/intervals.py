@@ -93,7 +93,8 @@ def quantile(o: LatencyQuantile, ev: Evidence) -> dict:
     _, fewer, b_fewer = _counts(ev, upper)    # slower than the upper edge: at most those over t
     if n <= 0:
         return _undecided(ev, "no requests in the window")
-    run, memory = ev.clustering.get(round(t, 6)), confidence.memory(ev.mean_blocks)
+    run = ev.clustering.get(round(t, 6))
+    memory = max(confidence.memory([ev.mean_blocks]), ev.clustering.get("memory", 0.0))
     dep = max((confidence.dependence(b, ev.level, ev.declared_deff, run, memory) for b in (b_more, b_fewer)),
               key=lambda d: d.divisor)
     deff = dep.deff

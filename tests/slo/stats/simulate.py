@@ -36,24 +36,36 @@ class Run:
         from slo.stats import clustering
         return range(max(0, w - clustering.NEIGHBOURS), min(len(self.counted), w + clustering.NEIGHBOURS + 1))
 
-    def clustering(self, w: int):
-        """Window w's clustering as the evaluator measures it: over its neighbours' requests in time order."""
+    def clustering(self, w: int) -> dict:
+        """Window w's clustering as the evaluator measures it (slo.stats.clustering.of_run over its neighbours), from
+        the requests in time order: each counted one recorded at 200 ms, over the EDGE."""
+        from types import SimpleNamespace
+
         from slo.stats import clustering
-        return clustering.estimate([(np.ones(len(self.counted[i])), self.counted[i]) for i in self.neighbours(w)],
-                                   "requests in time order")
+        near = self.neighbours(w)
+        # What of_run reads of each window when the recording holds them all: its mean latency's blocks.
+        bare = [SimpleNamespace(mean_blocks=self.mean_blocks(i), error_blocks=None, bucket_blocks={}) for i in near]
+        recorded = [200.0 * self.counted[i] for i in near]
+        return clustering.of_run(bare, recorded, [EDGE])[w - near.start]
+
+    def mean_blocks(self, w: int):
+        from slo.stats.confidence import Blocks
+        if self.latency is None:
+            return None
+        k = int(self.blocks[w].max()) + 1
+        n = np.bincount(self.blocks[w], minlength=k).astype(float)
+        return Blocks(tuple(n), tuple(np.bincount(self.blocks[w], weights=self.latency[w], minlength=k)))
 
     def evidence(self, w: int, with_run: bool = True, declared: float = 1.0):
-        """What the evaluator hands the interval for window w: its scrape blocks at the EDGE, and the run's
-        clustering measured from every window's requests."""
+        """What the evaluator hands the interval for window w: its scrape blocks at the EDGE, its mean latency's
+        blocks where latencies are known, and the clustering measured around it."""
         from slo.stats import intervals
         from slo.stats.confidence import Blocks
         b = self.window_blocks(w)
         keys = [((), float(i)) for i in range(len(b.n))]
-        run = self.clustering(w) if with_run else None
-        extra = {"clustering": {round(EDGE, 6): run}} if run else {}
+        extra = {"clustering": self.clustering(w)} if with_run else {}
         if self.latency is not None:
-            sums = np.bincount(self.blocks[w], weights=self.latency[w], minlength=len(b.n))
-            extra["mean_blocks"] = Blocks(b.n, tuple(sums))
+            extra["mean_blocks"] = self.mean_blocks(w)
         return intervals.Evidence(LEVEL, window_s=len(b.n), scrape_s=1.0,
                                   buckets={EDGE: b.total - b.counted, math.inf: b.total},
                                   bucket_blocks={EDGE: {k: n - x for k, n, x in zip(keys, b.n, b.x)},
