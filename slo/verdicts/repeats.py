@@ -32,29 +32,32 @@ def spread(values: list[float], level: float) -> dict:
 POOLED_KINDS = ("latency_quantile", "error_ratio", "latency_mean")
 
 
-def _counts(o: dict) -> tuple[float, float, float] | None:
-    """(requests, counted at worst, design effect) of a share objective's confidence; a bracketed count takes
-    its upper end (that many might be over the threshold)."""
+def _counts(o: dict) -> tuple[float, float, float, float] | None:
+    """(requests, counted at least, counted at most, design effect) of a share objective's confidence: a threshold
+    between bucket edges brackets the count, and each end of the interval takes its own side of the bracket."""
     c = o.get("confidence") or {}
     if c.get("requests") is None or c.get("counted") is None:
         return None
-    counted = c["counted"][1] if isinstance(c["counted"], list) else c["counted"]
-    return float(c["requests"]), float(counted), float(c.get("design_effect") or 1.0)
+    fewer, more = c["counted"] if isinstance(c["counted"], list) else (c["counted"], c["counted"])
+    return float(c["requests"]), float(fewer), float(more), float(c.get("design_effect") or 1.0)
 
 
 def _pooled_share(rows: list[dict], level: float) -> dict | None:
     """The runs' counts summed, each run a cluster: the design effect between runs or the largest within a run,
     whichever is larger, with the df factor of a run's scrape blocks (a between-run estimate from 2 or 3 runs is
-    rough: runs that disagree are also reported as a calibration warning)."""
+    rough: runs that disagree are also reported as a calibration warning). A threshold between bucket edges keeps
+    its bracket: the low end from the fewer, the high end from the more."""
     counts = [_counts(o) for o in rows]
     if any(c is None for c in counts) or rows[0]["confidence"].get("limit") is None:
         return None
-    n, x = tuple(c[0] for c in counts), tuple(c[1] for c in counts)
+    n, fewer, more = (tuple(c[i] for c in counts) for i in range(3))
+    between = confidence.design_effect(confidence.Blocks(n, more))
     blocks = min(int((o["confidence"].get("blocks") or 0)) for o in rows)
-    dep = confidence.Dependence(max(confidence.design_effect(confidence.Blocks(n, x)), *(c[2] for c in counts)), 1.0, blocks,
-                        confidence.df_factor(blocks, level))
-    low, high = confidence.share_interval(sum(x), sum(n), level, dep)
-    return {"low": round(low, 6), "high": round(high, 6), "requests": round(sum(n)), "counted": round(sum(x)),
+    dep = confidence.Dependence(max(between, *(c[3] for c in counts)), 1.0, blocks, confidence.df_factor(blocks, level))
+    low = confidence.share_interval(sum(fewer), sum(n), level, dep)[0]
+    high = confidence.share_interval(sum(more), sum(n), level, dep)[1]
+    counted = round(sum(more)) if fewer == more else [round(sum(fewer)), round(sum(more))]
+    return {"low": round(low, 6), "high": round(high, 6), "requests": round(sum(n)), "counted": counted,
             "design_effect": round(dep.deff, 3), "decision": confidence.decide(low, high, rows[0]["confidence"]["limit"]),
             "method": f"Clopper-Pearson on the {len(rows)} runs' counts summed, at the effective size "
                       f"n/{dep.divisor:.2f} (runs as clusters)"}

@@ -78,3 +78,19 @@ def test_a_repeat_set_is_a_baseline_of_all_its_runs(tmp_path):
     assert "measured across 3 repeats (t with 2 df)" in mean["method"]
     assert mean["run_spread"] == pytest.approx(0.0476, abs=0.001)
     assert "| mean | 2.1 | 2-2.2 |" in (set_dir / "repeat_report.md").read_text()
+
+
+def test_a_threshold_between_bucket_edges_keeps_its_bracket_when_runs_are_pooled(tmp_path):
+    """0.5 % at 85 ms against a p99 of 90 ms, between the 80 and 100 ms edges: each run's count is [0, 15]. Pooled,
+    the low end comes from the fewer (none), never from the more: a share that may be 0 is no confident failure
+    (the upper count for both ends failed it every time)."""
+    spec = SPEC.model_copy(update={"objectives": [o.model_copy(update={"threshold_ms": 90.0, "warning_ms": None})
+                                                  if o.name == "p99" else o for o in SPEC.objectives]})
+    reports = []
+    for i in range(3):
+        run = make_run(tmp_path / f"r{i}", spec, [{"name": "s1", "offered_rps": 100, "all_traffic": 3000,
+                                                   "latencies": steady(2, tail_ms=85, tail_share=0.005)}])
+        reports.append(evaluate_run(run, spec))
+    p99 = repeats.summarize(reports)["stages"][0]["objectives"]["p99"]
+    assert p99["pooled"]["counted"] == [0, 45] and p99["pooled"]["low"] == 0.0
+    assert p99["status"] != "fail"
