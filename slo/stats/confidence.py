@@ -198,15 +198,28 @@ def mean_residuals(blocks: Blocks) -> list[float]:
     return [e if abs(e) > tiny else 0.0 for e in (s - m * n for n, s in zip(blocks.n, blocks.x))]
 
 
+QUEUE_SPREAD = 0.25  # block means varying less than this (coefficient of variation) are not a queue's swings
+
+
+def block_mean_spread(blocks: Blocks) -> float:
+    """The coefficient of variation of a window's per-block mean latencies."""
+    means = [x / n for n, x in zip(blocks.n, blocks.x) if n > 0]
+    if len(means) < 2:
+        return 0.0
+    centre = sum(means) / len(means)
+    return math.sqrt(sum((m - centre) ** 2 for m in means) / (len(means) - 1)) / centre if centre > 0 else 0.0
+
+
 def memory(windows: list[Blocks | None]) -> float:
     """How much the queue's state carries from one scrape to the next, from the mean latency's blocks of a window and
     its neighbours (each around its own mean): their lag-1 correlation, raised by one standard error, where it is
-    clearly there (at least two standard errors, 2 / sqrt(k)); 0 where it is not, or without enough blocks to tell,
-    so that independent traffic pays nothing for it."""
-    residuals = [e for b in windows if b is not None and len(b.n) >= MIN_MEAN_BLOCKS and b.total > 0
-                 for e in mean_residuals(b)]
+    clearly there (at least two standard errors, 2 / sqrt(k)) and the block means swing as a queue's do (a
+    coefficient of variation of at least QUEUE_SPREAD in some window); 0 otherwise, so that independent traffic, or a
+    fast API whose latency drifts by a few per cent, pays nothing for it."""
+    usable = [b for b in windows if b is not None and len(b.n) >= MIN_MEAN_BLOCKS and b.total > 0]
+    residuals = [e for b in usable for e in mean_residuals(b)]
     k = len(residuals)
-    if k < MIN_MEAN_BLOCKS:
+    if k < MIN_MEAN_BLOCKS or max(block_mean_spread(b) for b in usable) < QUEUE_SPREAD:
         return 0.0
     r = lag1(residuals, raised=False)
     return min(MAX_LAG1, r + 1 / math.sqrt(k)) if r >= 2 / math.sqrt(k) else 0.0
@@ -237,11 +250,15 @@ def mean_interval(blocks: Blocks | None, mean: float, count: float, level: float
     block_se, r, k_eff = None, 0.0, float(k)
     if blocks and k >= MIN_MEAN_BLOCKS and blocks.total > 0:
         var, r = block_variance(blocks)
-        block_se, k_eff = math.sqrt(var), effective_blocks(k, r)
-        if k_eff < MIN_EFFECTIVE_BLOCKS:
-            return mean, mean, (f"no interval: {k} scrape blocks correlated {r:.2f} at lag 1 hold about {k_eff:.1f} "
-                                f"independent ones, fewer than the {MIN_EFFECTIVE_BLOCKS} an interval needs (lengthen "
-                                "the stage)"), None
+        # Whether there is an interval at all is asked of the correlation measured (bias-corrected): under
+        # independence the raise alone (1 / sqrt(k)) would leave a short window none. Its t takes the raised one's
+        # effective blocks (at least one degree of freedom).
+        block_se, k_eff = math.sqrt(var), max(2.0, effective_blocks(k, r))
+        r_seen = lag1(mean_residuals(blocks), raised=False)
+        if effective_blocks(k, r_seen) < MIN_EFFECTIVE_BLOCKS:
+            return mean, mean, (f"no interval: {k} scrape blocks correlated {r_seen:.2f} at lag 1 hold about "
+                                f"{effective_blocks(k, r_seen):.1f} independent ones, fewer than the "
+                                f"{MIN_EFFECTIVE_BLOCKS} an interval needs (lengthen the stage)"), None
     ses = [s for s in (block_se, iid_se) if s is not None]
     if not ses:
         return mean, mean, "no interval: neither per-scrape blocks nor a bounded histogram", None
