@@ -250,12 +250,12 @@ def mean_interval(blocks: Blocks | None, mean: float, count: float, level: float
     block_se, r, k_eff = None, 0.0, float(k)
     if blocks and k >= MIN_MEAN_BLOCKS and blocks.total > 0:
         var, r = block_variance(blocks)
-        # Whether there is an interval at all is asked of the correlation measured (bias-corrected): under
-        # independence the raise alone (1 / sqrt(k)) would leave a short window none. Its t takes the raised one's
-        # effective blocks (at least one degree of freedom).
-        block_se, k_eff = math.sqrt(var), max(2.0, effective_blocks(k, r))
+        # The effective blocks (whether there is an interval at all, and its t's degrees of freedom) come from the
+        # correlation measured (bias-corrected), the variance from the one raised: under independence the raise
+        # alone (1 / sqrt(k)) would leave a short window no interval, or t with 1 df.
         r_seen = lag1(mean_residuals(blocks), raised=False)
-        if effective_blocks(k, r_seen) < MIN_EFFECTIVE_BLOCKS:
+        block_se, k_eff = math.sqrt(var), effective_blocks(k, r_seen)
+        if k_eff < MIN_EFFECTIVE_BLOCKS:
             return mean, mean, (f"no interval: {k} scrape blocks correlated {r_seen:.2f} at lag 1 hold about "
                                 f"{effective_blocks(k, r_seen):.1f} independent ones, fewer than the "
                                 f"{MIN_EFFECTIVE_BLOCKS} an interval needs (lengthen the stage)"), None
