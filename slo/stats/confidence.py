@@ -55,6 +55,7 @@ def design_effect(blocks: Blocks) -> float:
 
 
 MAX_LAG1 = 0.9
+MIN_SHARE_EFFECTIVE_BLOCKS = 3.0  # a share's t keeps at least 2 df, however correlated its blocks
 
 
 def lag1(residuals, raised: bool = True) -> float:
@@ -86,7 +87,7 @@ class Dependence:
     """How far a window's requests are from independent, as an interval uses it: the design effect (the largest of
     the one its scrape blocks show, widened for their lag-1 correlation; the one the run shows around it; and the one
     the SLO file declares) and Korn and Graubard's degrees-of-freedom factor (z / t with df)^2, df one less than the
-    window's effective blocks, because they estimate a variance only roughly."""
+    window's effective blocks (at least 2), because they estimate a variance only roughly."""
     measured: float | None   # from the window's blocks, widened for their lag-1 correlation; None with fewer than two
     declared: float
     blocks: int
@@ -125,7 +126,7 @@ class Dependence:
                     + ": no per-scrape blocks to measure their dependence")
         return (f"design effect {self.measured:.2f} measured across {self.blocks} scrape blocks (lag-1 correlation "
                 f"taken as {self.lag1:.2f}: {self.effective_blocks:.1f} effective blocks, t with "
-                f"{max(1.0, self.effective_blocks - 1):.1f} df){run}{declared}")
+                f"{max(MIN_SHARE_EFFECTIVE_BLOCKS, self.effective_blocks) - 1:.1f} df){run}{declared}")
 
 
 def df_factor(blocks: float, level: float) -> float:
@@ -145,9 +146,10 @@ def dependence(blocks: Blocks | None, level: float, declared: float = 1.0, run=N
     k = len(blocks.n)
     p = blocks.counted / blocks.total if blocks.total > 0 else 0.0
     r = max(memory, lag1([x - p * n for n, x in zip(blocks.n, blocks.x)], raised=False) if 0 < p < 1 else 0.0)
-    # Fewer than two effective blocks still had k >= 2 real ones: t with 1 df, never the normal's 1.
+    # t at the effective blocks' df, at least 2: with 1 (t = 12.7) a share of 15 in 1,050 against 50 %, its slow
+    # requests all in a warm-up's first blocks, read [0, 95 %].
     return Dependence(design_effect(blocks) * widening(r), declared, k,
-                      df_factor(max(2.0, effective_blocks(k, r)), level), r, run)
+                      df_factor(max(MIN_SHARE_EFFECTIVE_BLOCKS, effective_blocks(k, r)), level), r, run)
 
 
 def share_interval(x: float, n: float, level: float, dep: Dependence | None = None) -> tuple[float, float]:
