@@ -55,7 +55,6 @@ def design_effect(blocks: Blocks) -> float:
 
 
 MAX_LAG1 = 0.9
-MIN_SHARE_EFFECTIVE_BLOCKS = 3.0  # a share's t keeps at least 2 df, however correlated its blocks
 
 
 def lag1(residuals, raised: bool = True) -> float:
@@ -126,7 +125,7 @@ class Dependence:
                     + ": no per-scrape blocks to measure their dependence")
         return (f"design effect {self.measured:.2f} measured across {self.blocks} scrape blocks (lag-1 correlation "
                 f"taken as {self.lag1:.2f}: {self.effective_blocks:.1f} effective blocks, t with "
-                f"{max(MIN_SHARE_EFFECTIVE_BLOCKS, self.effective_blocks) - 1:.1f} df){run}{declared}")
+                f"{max(MIN_EFFECTIVE_BLOCKS, self.effective_blocks) - 1:.1f} df){run}{declared}")
 
 
 def df_factor(blocks: float, level: float) -> float:
@@ -149,7 +148,7 @@ def dependence(blocks: Blocks | None, level: float, declared: float = 1.0, run=N
     # t at the effective blocks' df, at least 2: with 1 (t = 12.7) a share of 15 in 1,050 against 50 %, its slow
     # requests all in a warm-up's first blocks, read [0, 95 %].
     return Dependence(design_effect(blocks) * widening(r), declared, k,
-                      df_factor(max(MIN_SHARE_EFFECTIVE_BLOCKS, effective_blocks(k, r)), level), r, run)
+                      df_factor(max(MIN_EFFECTIVE_BLOCKS, effective_blocks(k, r)), level), r, run)
 
 
 def share_interval(x: float, n: float, level: float, dep: Dependence | None = None) -> tuple[float, float]:
@@ -189,7 +188,7 @@ def requests_needed(share: float, allowed: float, level: float, deff: float = 1.
 
 
 MIN_MEAN_BLOCKS = 5  # fewer scrape blocks cannot estimate the mean's variance and its correlation
-MIN_EFFECTIVE_BLOCKS = 3  # fewer effective (independent) blocks: t with 1 df
+MIN_EFFECTIVE_BLOCKS = 3  # fewer effective (independent) blocks: t with 2 df all the same
 
 
 def mean_residuals(blocks: Blocks) -> list[float]:
@@ -243,7 +242,7 @@ def mean_interval(blocks: Blocks | None, mean: float, count: float, level: float
     """(low, high, method, standard error) of a mean latency. The standard error comes from per-scrape blocks of
     (sum, count), widened for their lag-1 correlation, with t at one less than the effective blocks' df, never
     below what the buckets' variance bound gives for independent requests times the declared design effect; a
-    window of too few blocks gives no interval, one of fewer than 3 effective blocks t with 1 df."""
+    window of too few blocks gives no interval, one of fewer than 3 effective blocks t with 2 df."""
     k = len(blocks.n) if blocks else 0
     if 2 <= k < MIN_MEAN_BLOCKS:
         return mean, mean, (f"no interval: {k} scrape blocks cannot estimate the mean's variance; it needs "
@@ -254,12 +253,10 @@ def mean_interval(blocks: Blocks | None, mean: float, count: float, level: float
         var, r = block_variance(blocks)
         # The effective blocks (its t's degrees of freedom) come from the correlation measured (bias-corrected), the
         # variance from the one raised: under independence the raise alone (1 / sqrt(k)) would leave a short window
-        # t with 1 df. Under 3 effective blocks, t with 1 df all the same (12.7 at 95 %): wide enough that only a
-        # mean far from its objective is decided, as a fast API's 1.3 ms against 25 ms is.
+        # t with 1 df. Under 3 effective blocks, t with 2 df all the same (4.3 at 95 %), as for a share: with 1 df
+        # (12.7) a healthy API's 3.4 ms mean against 25 ms, its blocks drifting by a few per cent, was undecided.
         r_seen = lag1(mean_residuals(blocks), raised=False)
-        block_se, k_eff = math.sqrt(var), effective_blocks(k, r_seen)
-        if k_eff < MIN_EFFECTIVE_BLOCKS:
-            k_eff = 2.0
+        block_se, k_eff = math.sqrt(var), max(MIN_EFFECTIVE_BLOCKS, effective_blocks(k, r_seen))
     ses = [s for s in (block_se, iid_se) if s is not None]
     if not ses:
         return mean, mean, "no interval: neither per-scrape blocks nor a bounded histogram", None

@@ -230,11 +230,11 @@ def test_a_window_too_short_to_estimate_the_means_variance_gives_no_interval():
     assert se is None and low == high and f"needs {ci.MIN_MEAN_BLOCKS}" in method
 
 
-def test_a_mean_over_blocks_too_correlated_to_count_takes_t_with_one_degree_of_freedom():
+def test_a_mean_over_blocks_too_correlated_to_count_takes_t_with_two_degrees_of_freedom():
     b = Blocks((40.0,) * 10, tuple(40 * (0.030 + 0.002 * i) for i in range(10)))   # a steady climb: r near 1
     low, high, method, se = ci.mean_interval(b, b.counted / b.total, b.total, LEVEL, None)
-    assert "t with 1.0 df" in method
-    assert high - b.counted / b.total == pytest.approx(float(stats.t.ppf(0.975, 1)) * se, rel=1e-6)
+    assert "t with 2.0 df" in method
+    assert high - b.counted / b.total == pytest.approx(float(stats.t.ppf(0.975, 2)) * se, rel=1e-6)
 
 
 @pytest.mark.parametrize("burst, declared", [(1, 1.0), (10, 10.0)],
