@@ -4,8 +4,8 @@ errors of the simulation), with clustering the estimators were not built around:
 straddle blocks, shares drifting from scrape to scrape, real queues near saturation, correlated means. And a floor
 against useless width: at twice the limit, a FAIL comes often enough.
 
-The full grid draws 10,000 times a case (`make coverage`, marker `coverage`, a few minutes on two cores); `make test`
-draws 2,000 times from a few of its cases, against three standard errors. Each case's rates before and after the
+The full grid draws 10,000 times a case (`make coverage`, marker `coverage`, about 9 minutes on two cores); `make
+test` draws 1,000 or 2,000 times from a few of its cases, against three standard errors. Each case's rates before and after the
 run's clustering was measured are in docs/trusting-the-numbers.md.
 """
 import math
@@ -196,14 +196,15 @@ def test_a_mean_drifting_longer_than_its_window(k, rho, bound, record_property):
                          ids=["slow requests in runs of 10, 4 a window", "an M/D/1 queue at utilization 0.8",
                               "a mean over 30 blocks correlated 0.5"])
 def test_a_quick_look_at_the_promise(case):
-    """make test's share of the grid: 2,000 draws, three standard errors."""
+    """make test's share of the grid: 1,000 draws, three standard errors."""
+    draws = QUICK // 2
     if case == "mean":
-        got = mean_decisions(30, 0.5, QUICK)
+        got = mean_decisions(30, 0.5, draws)
     else:
         share, make = runs_case(10, False, 4) if case == "runs" else queue_case(0.8, True)
-        got = judged(make, share, QUICK, 3)
+        got = judged(make, share, draws, 3)
     false_pass, false_fail = rates(got)
-    assert within_the_level(false_pass, QUICK, 3) and within_the_level(false_fail, QUICK, 3), (false_pass, false_fail)
+    assert within_the_level(false_pass, draws, 3) and within_the_level(false_fail, draws, 3), (false_pass, false_fail)
 
 
 # The floor against useless width: at twice the limit, at the default gated stage's counts (37 one-second blocks of

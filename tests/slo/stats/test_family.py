@@ -39,8 +39,8 @@ def test_the_p_value_is_where_the_test_stops_deciding():
 def _any_false_fail(rng, tests: int, policy: str) -> bool:
     records = []
     for _ in range(tests):
-        run = sim.runs_of_slow(rng, 0.05, 1, False, 60, windows=2)
-        ev = run.evidence(1)
+        run = sim.runs_of_slow(rng, 0.05, 1, False, 60, windows=1)
+        ev = run.evidence(0, with_run=False)   # independent requests: the family policy is what is tested
         got = intervals.quantile(P95, ev)
         if got["decision"] == "fail":
             records.append((got, lambda level, ev=ev: intervals.quantile(P95, intervals.with_level(ev, level))
@@ -61,7 +61,9 @@ def test_a_default_runs_ten_gated_tests_on_their_edges(policy, bound):
     if bound == "level":
         assert within_the_level(rate, trials, 3), rate
     else:
-        assert rate > 0.1, rate   # about 1 - 0.975^10 = 22 %
+        # Beyond the level by more than three standard errors (10 % measured; at most 1 - 0.975^10 = 22 %, less as
+        # each exact interval is conservative and widened for its blocks).
+        assert not within_the_level(rate, trials, 3), rate
 
 
 def _identical_runs(rng, spreads: list[float], limit: float, policy: str) -> bool:
