@@ -96,19 +96,22 @@ def of_requests(windows: list[np.ndarray], threshold: float) -> RunClustering | 
 NEIGHBOURS = 2  # stages either side of a window whose requests speak for its clustering
 
 
-def of_run(evidences: list, recorded: list[np.ndarray | None], thresholds_s: list[float]) -> list[dict]:
+def of_run(evidences: list, recorded: list[np.ndarray | None], thresholds_s: list[float],
+           collapsed: list[bool] | None = None) -> list[dict]:
     """Each window's clustering as its intervals take it (intervals.Evidence.clustering), measured over the window
     and its neighbours in the run (NEIGHBOURS stages either side): by latency threshold in seconds, from the API's
     recording of every window's requests when it holds them all, else from the scrape blocks at the threshold's
     lower bucket edge; "errors" from the request counter's blocks; and "memory", the mean latency's lag-1
     correlation over the same windows (confidence.memory). Neighbours, not the whole run: a ladder's
     stages cluster more as the load rises, and the collapsed stages past the knee would widen the quiet ones at its
-    foot far beyond what their own traffic does."""
+    foot far beyond what their own traffic does; for the same reason a collapsed window (`collapsed`: it served
+    less than it was offered) speaks only for itself, never for a neighbour."""
     in_order = [r for r in recorded if r is not None and len(r)]
     by_requests = bool(in_order) and len(in_order) == len(evidences)
     out = []
     for j in range(len(evidences)):
-        near = range(max(0, j - NEIGHBOURS), min(len(evidences), j + NEIGHBOURS + 1))
+        near = [i for i in range(max(0, j - NEIGHBOURS), min(len(evidences), j + NEIGHBOURS + 1))
+                if i == j or not (collapsed or [False] * len(evidences))[i]]
         found: dict = {}
         for t in thresholds_s:
             got = of_requests([recorded[i] / 1000 for i in near], t) if by_requests else \

@@ -109,6 +109,12 @@ def _down_sentences(stage: dict) -> list[str]:
             for who, down in found if down is not None]
 
 
+def _served_short(st: dict, server: dict) -> bool:
+    """A window that served less than 95 % of the rate it was offered: a queue grew through it (judged so later by
+    its throughput objective), so its clustering is its own, not its neighbours'."""
+    return bool(st.get("offered_rps")) and (server.get("rps_all_traffic") or 0.0) < 0.95 * st["offered_rps"]
+
+
 def _recording(db: Path, st: dict, endpoint: str | None) -> tuple:
     """(the window's recorded latencies in ms, in time order, or None; why the recording could not be read)."""
     try:
@@ -143,11 +149,13 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[st
                              st["end"], poisson_arrivals=kind == "open" and tl.get("arrival", "poisson") == "poisson",
                              declared_deff=spec.design_effect) for st, entry in measured]
     recordings = [_recording(db, st, endpoint) for st, _ in measured]
+    servers = [server_figures(entry, spec.metrics.status_label, _quantiles(spec), scrape_s) for _, entry in measured]
     clusters = clustering.of_run(evidences, [r for r, _ in recordings],
-                                 [o.threshold_ms / 1000 for o in spec.objectives if isinstance(o, LatencyQuantile)])
-    for (st, entry), evidence, (lat, unreadable), near in zip(measured, evidences, recordings, clusters):
+                                 [o.threshold_ms / 1000 for o in spec.objectives if isinstance(o, LatencyQuantile)],
+                                 [_served_short(st, server) for (st, _), server in zip(measured, servers)])
+    for (st, entry), evidence, (lat, unreadable), near, server in zip(measured, evidences, recordings, clusters,
+                                                                      servers):
         evidence = replace(evidence, clustering=near)
-        server = server_figures(entry, spec.metrics.status_label, _quantiles(spec), scrape_s)
         server["replicas"] = replica_figures(entry, entry["window_s"])
         server["slis"] = sli_figures(entry, [o.name for o in spec.objectives if isinstance(o, (RatioSli, ThresholdSli))])
         logged = clients.get(st["name"])

@@ -87,3 +87,15 @@ def test_equal_latencies_are_no_correlation():
     assert confidence.memory([b]) == 0.0
     low, high, method, se = confidence.mean_interval(b, b.counted / b.total, b.total, 0.95, 0.0)
     assert se is not None and "no interval" not in method
+
+
+def test_a_collapsed_window_speaks_only_for_itself():
+    rng = np.random.default_rng(5)
+    calm = sim.runs_of_slow(rng, 0.02, 1, False, 40, windows=2)
+    collapsed = sim.runs_of_slow(rng, 0.5, 200, False, 40, windows=1)
+    recorded = [np.where(c > 0, 200.0, 5.0) for c in calm.counted + collapsed.counted]
+    evidences = [calm.evidence(w, with_run=False) for w in range(2)] + [collapsed.evidence(0, with_run=False)]
+    mixed = clustering.of_run(evidences, recorded, [0.1])
+    apart = clustering.of_run(evidences, recorded, [0.1], collapsed=[False, False, True])
+    assert apart[0][0.1].deff < 2 < mixed[0][0.1].deff and apart[0][0.1].windows == 2
+    assert apart[2][0.1].windows == 3   # its own clustering still comes from its neighbours and itself
