@@ -1,14 +1,14 @@
-"""How slow requests (or errors) come together, measured over the whole run rather than one window.
+"""How slow requests (or errors) come together, measured over a window and its neighbouring stages rather than the
+window alone.
 
 A window's own scrape blocks are few (18 to 37), so a design effect taken from them alone is heavy-tailed, and
-it is lowest exactly when the window happened to hold few slow requests: the windows that then pass. The run holds
-many more: every stage's requests in time order (the API's recording, one unit a request) or, for any API, every
-stage's scrape blocks. Consecutive units are merged into batches of 1, 2, 4, ... units (batch means with growing
-batch sizes); at each size, the pooled variance of the batches' counts around their own window's share, over what
+it is lowest exactly when the window happened to hold few slow requests: the windows that then pass. Its neighbours
+hold many more: their requests in time order (the API's recording, one unit a request) or, for any API, their
+scrape blocks. Consecutive units are merged into batches of 1, 2, 4, ... units (batch means with growing batch
+sizes); at each size, the pooled variance of the batches' counts around their own window's share, over what
 independent requests would give, is the design effect at that scale. It rises with the batch size until batches
-outlast the clusters, then levels off: the largest value over the sizes that still leave enough batches is the
-run's estimate. A window is then judged at no less than it, so one that shows no cluster is not taken as proof that
-none comes.
+outlast the clusters: the size is picked by the estimate less one standard error. A window is then judged at no less
+than it, so one that shows no cluster is not taken as proof that none comes.
 """
 from __future__ import annotations
 
@@ -20,12 +20,13 @@ import numpy as np
 from slo.stats import blocks as scrape_blocks
 from slo.stats.confidence import Blocks, memory
 
-MIN_BATCHES = 20  # fewer batches estimate a variance too roughly to take the largest over sizes from
+MIN_BATCHES = 20  # fewer batches estimate a variance too roughly to pick a size by
 
 
 @dataclass(frozen=True)
 class RunClustering:
-    """The run's design effect for one kind of counted request (slower than a threshold, or an error)."""
+    """The design effect measured around a window for one kind of counted request (slower than a threshold, or an
+    error)."""
     deff: float
     batch_units: int      # the batch size, in units, that gave it
     batches: int          # batches of that size over the run
@@ -87,8 +88,8 @@ def of_blocks(windows: list[Blocks | None]) -> RunClustering | None:
 
 
 def of_requests(windows: list[np.ndarray], threshold: float) -> RunClustering | None:
-    """From each window's per-request values in time order (latencies; or 1 for an error, 0 else, threshold 0.5):
-    units of one request, counted when over `threshold`."""
+    """From each window's per-request latencies (seconds) in time order: units of one request, counted when over
+    `threshold`."""
     return estimate([(np.ones(len(v)), (np.asarray(v) > threshold).astype(float)) for v in windows],
                     "requests in time order")
 
@@ -108,10 +109,11 @@ def of_run(evidences: list, recorded: list[np.ndarray | None], thresholds_s: lis
     less than it was offered) speaks only for itself, never for a neighbour."""
     in_order = [r for r in recorded if r is not None and len(r)]
     by_requests = bool(in_order) and len(in_order) == len(evidences)
+    collapsed = collapsed or [False] * len(evidences)
     out = []
     for j in range(len(evidences)):
         near = [i for i in range(max(0, j - NEIGHBOURS), min(len(evidences), j + NEIGHBOURS + 1))
-                if i == j or not (collapsed or [False] * len(evidences))[i]]
+                if i == j or not collapsed[i]]
         found: dict = {}
         for t in thresholds_s:
             got = of_requests([recorded[i] / 1000 for i in near], t) if by_requests else \

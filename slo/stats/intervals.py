@@ -26,7 +26,8 @@ class Evidence:
     mean_blocks: Blocks | None = None
     poisson_arrivals: bool = False
     declared_deff: float = 1.0                       # the SLO file's design_effect
-    # The run's design effects (slo/stats/clustering.py), by latency threshold in seconds and "errors".
+    # Measured around the window (slo/stats/clustering.of_run): design effects by latency threshold in seconds and
+    # "errors", and "memory", the mean latency's lag-1 correlation.
     clustering: dict = field(default_factory=dict)
 
 
@@ -36,14 +37,14 @@ def with_level(ev: Evidence, level: float) -> Evidence:
 
 
 def evidence_of(entry: dict, status_label: str, level: float, scrape_s: float, start: float, end: float,
-                poisson_arrivals: bool = False, declared_deff: float = 1.0, clustering: dict | None = None) -> Evidence:
+                poisson_arrivals: bool = False, declared_deff: float = 1.0) -> Evidence:
     a = entry["answers"]
     buckets = bucket_counts(a)
     by_edge = blocks.bucket_increments(a.get("latency_bucket_samples"), start, end)
     return Evidence(level, entry["window_s"], scrape_s, buckets, by_edge,
                     blocks.of_statuses(a.get("requests_samples"), start, end, status_label),
                     blocks.of_sums(a.get("latency_sum_samples"), by_edge, start, end), poisson_arrivals,
-                    declared_deff, clustering or {})
+                    declared_deff)
 
 
 def _undecided(ev: Evidence, why: str) -> dict:
