@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
 from pydantic import BaseModel, ConfigDict, Field
 
-from api import data, models, record_schema
+from api import canary, data, models, record_schema
 from api.features import FEATURES, Features
 from api.metrics import build_metrics, probe_loop_lag
 from api.middleware import PREDICTION_KEY, InstrumentationMiddleware
@@ -71,6 +71,10 @@ def create_app(settings: ApiSettings | None = None, registry: CollectorRegistry 
         except (models.ModelError, data.DataError) as exc:
             log.error("not ready: %s", exc)
             state.model, state.online = None, {}
+        if state.model is not None and state.online:
+            # Before serving, on the API's own core: what one prediction costs this machine now.
+            first_rows = [entry[1] for entry in itertools.islice(state.online.values(), canary.ROWS)]
+            state.canary = canary.of_model(state.model, first_rows)
         if state.model is not None:
             state.predictor = Predictor(state.model, plan_for(state.model.kind, settings.api_predict_in,
                                                               settings.api_predict_threads, settings.api_batch_max,
@@ -101,6 +105,7 @@ def create_app(settings: ApiSettings | None = None, registry: CollectorRegistry 
     app = FastAPI(title="StreamFlow churn API", version="1.0", lifespan=lifespan)
     app.state.settings = settings
     app.state.model, app.state.online, app.state.recorder, app.state.predictor = None, {}, None, None
+    app.state.canary = None
     app.state.metrics = build_metrics(registry or CollectorRegistry()) if settings.metrics_enabled else None
     # Always installed: it enforces the body-size limit; metrics and recording inside it are optional.
     app.add_middleware(InstrumentationMiddleware, state=app.state, max_body_bytes=settings.max_body_bytes)
@@ -142,7 +147,8 @@ def create_app(settings: ApiSettings | None = None, registry: CollectorRegistry 
         return _json({"status": "ok", "model_version": app.state.model.version, "model": app.state.model.kind,
                       "serving": app.state.predictor.plan.as_dict(), "workers": settings.api_workers,
                       "n_jobs": (app.state.model.metadata.get("params") or {}).get("n_jobs"),
-                      "serving_as_of": settings.serving_as_of, "users": len(app.state.online)})
+                      "serving_as_of": settings.serving_as_of, "users": len(app.state.online),
+                      "canary": app.state.canary.as_dict() if app.state.canary else None})
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:

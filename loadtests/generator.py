@@ -59,7 +59,7 @@ class Generator:
         chosen = getattr(runner.environment.parsed_options, PROFILE_OPTION, None)
         if not chosen or chosen == self.profile_source:
             return None
-        self.take(load_profile(chosen))
+        self.take(load_profile(chosen, self.settings.saturation_rps))
         self.profile_source = chosen
         print(f"[slobench] the web UI's start form chose profile {self.profile.name}", flush=True)
         return self.profile

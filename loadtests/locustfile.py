@@ -100,7 +100,7 @@ def _profile_option(parser):
 def _on_init(environment, **_):
     """This process's run on the environment, its messages by role, and its listeners bound to it."""
     runner = environment.runner
-    g = environment.slobench = Generator(SETTINGS, load_profile(SETTINGS.profile),
+    g = environment.slobench = Generator(SETTINGS, load_profile(SETTINGS.profile, SETTINGS.saturation_rps),
                                          is_master=isinstance(runner, MasterRunner),
                                          is_worker=isinstance(runner, WorkerRunner))
     g.messages = WorkerMessages(g, runner) if g.is_worker else MasterMessages(g, runner) if g.is_master else None

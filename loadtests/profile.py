@@ -48,7 +48,37 @@ class Stage(_Strict):
     users: int | None = Field(None, ge=1, le=10_000)        # closed model: concurrent users
     spawn_rate: float = Field(100.0, gt=0)
     rate_rps: float | None = Field(None, gt=0, le=100_000)  # open model: arrivals per second
+    # Open model: the rate as a share of the target's saturation, measured by the probe before the stages
+    # (loadtests/probe.py), so the ladder sits at the same place on a fast and a slow machine.
+    saturation_share: float | None = Field(None, gt=0, le=5)
     duration_s: float = Field(gt=0, le=24 * 3600)
+
+    @model_validator(mode="after")
+    def _one_rate(self):
+        if self.rate_rps is not None and self.saturation_share is not None:
+            raise ValueError("declare rate_rps or saturation_share, not both")
+        return self
+
+
+class Probe(_Strict):
+    """How the saturation probe measures what the target serves of this mix: closed-loop clients at each
+    concurrency in turn, each level warmed for warm_s then counted for seconds."""
+    concurrency: list[int] = Field(default_factory=lambda: [1, 2, 4], min_length=1)
+    seconds: float = Field(4.0, ge=1, le=120)
+    warm_s: float = Field(1.0, ge=0, le=60)
+
+    @model_validator(mode="after")
+    def _positive(self):
+        if any(c < 1 or c > 256 for c in self.concurrency):
+            raise ValueError("each concurrency must be between 1 and 256")
+        return self
+
+
+class Placement(_Strict):
+    """The measured saturation a profile's shares were placed from (set by `Profile.placed`)."""
+    saturation_rps: float = Field(gt=0)
+    shares: dict[str, float] = Field(default_factory=dict)   # stage name -> its declared saturation_share
+    skipped: list[str] = Field(default_factory=list)         # shares that fell at or below a declared rate before
 
 
 class Profile(_Strict):
@@ -61,14 +91,21 @@ class Profile(_Strict):
     max_concurrency: int = Field(1000, ge=1, le=100_000)  # open model: requests in flight at most
     scenario: Scenario = Scenario()
     settle_s: float = Field(2.0, ge=0)  # excluded after each ramp, so queues reach steady state
+    probe: Probe | None = None   # measure the target's saturation before the stages (implied by any share)
+    placement: Placement | None = None
     stages: list[Stage] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _stages_are_judgeable(self):
-        needed = "users" if self.kind == "closed" else "rate_rps"
         for s in self.stages:
-            if getattr(s, needed) is None:
-                raise ValueError(f"stage {s.name}: a {self.kind}-model profile declares {needed} in every stage")
+            if self.kind == "closed" and s.users is None:
+                raise ValueError(f"stage {s.name}: a closed-model profile declares users in every stage")
+            if self.kind == "closed" and s.saturation_share is not None:
+                raise ValueError(f"stage {s.name}: saturation_share places open-model arrivals; a closed-model "
+                                 "profile declares users")
+            if self.kind == "open" and s.rate_rps is None and s.saturation_share is None:
+                raise ValueError(f"stage {s.name}: an open-model profile declares rate_rps or saturation_share "
+                                 "in every stage")
         names = [s.name for s in self.stages]
         if len(set(names)) != len(names):
             raise ValueError("stage names must be unique")
@@ -79,6 +116,35 @@ class Profile(_Strict):
         return self
 
     @property
+    def needs_probe(self) -> bool:
+        """Some stage's rate is a share of the target's saturation, still to be measured."""
+        return any(s.saturation_share is not None for s in self.stages)
+
+    @property
+    def probe_plan(self) -> Probe | None:
+        """How to probe the target before the stages: as declared, by default when a stage needs it, else none."""
+        return self.probe or (Probe() if self.needs_probe else None)
+
+    def placed(self, saturation_rps: float) -> "Profile":
+        """This profile with each share of saturation turned into its rate (to 0.1 req/s), the saturation and
+        the shares kept in `placement`. The ladder climbs: a share that lands at or below a declared rate before
+        it (the gated stage, on a slow machine) is skipped, as that stage already measures there."""
+        shares = {s.name: s.saturation_share for s in self.stages if s.saturation_share is not None}
+        stages, skipped, floor = [], [], 0.0
+        for s in self.stages:
+            if s.saturation_share is None:
+                stages.append(s)
+                floor = max(floor, s.rate_rps or 0.0)
+                continue
+            rate = max(0.1, round(s.saturation_share * saturation_rps, 1))
+            if rate <= floor:
+                skipped.append(s.name)
+                continue
+            stages.append(s.model_copy(update={"rate_rps": rate, "saturation_share": None}))
+        placement = Placement(saturation_rps=round(saturation_rps, 2), shares=shares, skipped=skipped)
+        return self.model_copy(update={"stages": stages, "placement": placement})
+
+    @property
     def total_s(self) -> float:
         return sum(s.duration_s for s in self.stages)
 
@@ -86,8 +152,12 @@ class Profile(_Strict):
         """What the profile runs, one line a stage: what it offers and for how long."""
         lines = []
         for w in self.windows():
-            load = (f"{w.offered_rps:g} req/s arrivals" if self.kind == "open" else
+            share = self.stages[w.index].saturation_share
+            load = (f"{share:.0%} of the measured saturation" if share is not None else
+                    f"{w.offered_rps:g} req/s arrivals" if self.kind == "open" else
                     f"{w.users} users" + (f", {w.offered_rps:g} req/s offered" if w.offered_rps else ", no think time"))
+            if self.placement and w.name in self.placement.shares:
+                load += f" ({self.placement.shares[w.name]:.0%} of the measured saturation)"
             lines.append(f"{w.name}: {load}, {w.end_s - w.start_s:g} s ({w.measured_s:g} s measured)")
         return lines
 
@@ -157,9 +227,11 @@ def shipped() -> list[str]:
     return sorted(p.stem for p in PROFILES_DIR.glob("*.yaml"))
 
 
-def load_profile(name_or_path: str) -> Profile:
+def load_profile(name_or_path: str, saturation_rps: float | None = None) -> Profile:
+    """The profile, placed at saturation_rps when its stages are shares of saturation and one is given."""
     raw, filename = load_yaml(resolve(name_or_path))
     try:
-        return Profile.model_validate(raw)
+        profile = Profile.model_validate(raw)
     except ValidationError as exc:
         raise spec_error(exc, filename, raw) from None
+    return profile.placed(saturation_rps) if saturation_rps and profile.needs_probe else profile

@@ -25,6 +25,7 @@ class LocustProcessSettings(BaseSettings):
     results_dir: Path | None = None            # web UI: each test gets a folder here
     locust_plugins: str = ""                   # modules to import in the Locust process (comma-separated)
     request_log: bool = False                  # debug: also keep every request's time and latency (grows with the run)
+    saturation_rps: float | None = Field(None, gt=0)   # measured by the probe: places saturation_share stages
     # Read by the live SLO tab (slobench/live_tab.py) in the web UI.
     prometheus_url: str | None = None
     slo: Path | None = None

@@ -61,7 +61,7 @@ def _running_profile(environment, settings, loaded: dict):
     """The profile of the test running: the one the start form named (slobench/start_page.py), else the UI's own."""
     name = getattr(environment.parsed_options, process_settings.PROFILE_OPTION, None) or settings.profile
     if name not in loaded:
-        loaded[name] = load_profile(name)
+        loaded[name] = load_profile(name, settings.saturation_rps)
     return loaded[name]
 
 

@@ -75,4 +75,18 @@ def summary(run_dir: Path) -> dict | None:
             # How the model was served: where predictions ran, worker processes, replicas, the cores it had.
             "api": {k: (ran.get("api") or {}).get(k) for k in ("serving", "workers", "replicas", "cpus")},
             "generators": (ran.get("locust") or {}).get("processes"),
+            "canary": m.get("canary"), "probe": m.get("probe"),
             "remote_workers": (ran.get("locust") or {}).get("remote_workers")}
+
+
+
+def canaries(api: dict | None, api_cpus: set[int] | None, generator_cpus: set[int] | None, log=print) -> dict:
+    """The machine's speed before any load: the served model's fixed work as the API timed it on its own core when
+    it started (its /health says it; an API that is not ours does not), and the generator's own, on its cores."""
+    from common.canary import describe, generator_work
+
+    out = {"generator": generator_work(generator_cpus).as_dict(),
+           "api": {**api, "cpus": sorted(api_cpus or [])} if api else None,
+           "api_skipped": None if api else "the target's /health reports no canary (an API that is not slobench's)"}
+    log("machine speed: " + describe(out))
+    return out

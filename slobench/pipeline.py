@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from loadtests import client_figures, run as locust_run
+from loadtests import client_figures, probe, run as locust_run
 from loadtests.profile import Profile, resolve
 from slo.prometheus import scrape
 from common.prometheus import Prometheus
@@ -77,7 +77,7 @@ def served_model(target: str) -> dict | None:
         doc = json.loads(body) if status == 200 else None
     except ValueError:
         return None
-    return {k: doc[k] for k in ("model", "model_version", "serving", "workers", "n_jobs")
+    return {k: doc[k] for k in ("model", "model_version", "serving", "workers", "n_jobs", "canary")
             if k in doc} if isinstance(doc, dict) else None
 
 
@@ -94,6 +94,26 @@ def instances_of(state: local.StackState | None, settings: HarnessSettings | Non
         return list(state.replicas) or [state.api_url.removeprefix("http://")]
     listed = [i.strip() for i in ((settings and settings.target_instances) or "").split(",") if i.strip()]
     return listed or None
+
+
+def place_ladder(target: str, profile: Profile, spec: SloSpec, cpus: set[int] | None, log=print
+                 ) -> tuple[Profile, probe.Saturation]:
+    """The target's saturation measured, the profile's shares of it turned into rates (and their stages checked
+    for size as any declared rate is), before any stage starts."""
+    plan = profile.probe_plan
+    log(f"measuring what {target} serves of the profile's mix: closed-loop clients at concurrency "
+        f"{', '.join(map(str, plan.concurrency))}, {plan.warm_s + plan.seconds:g} s each")
+    saturation = probe.measure(target, profile, log, cpus)
+    log(saturation.sentence())
+    if not profile.needs_probe:
+        return profile, saturation
+    placed = profile.placed(saturation.rps)
+    for line in placed.outline():
+        log(f"  {line}")
+    if placed.placement.skipped:
+        log(f"  skipped, as placed at or below a declared rate before them: {', '.join(placed.placement.skipped)}")
+    sample_fit.check(placed, spec, log)
+    return placed, saturation
 
 
 @dataclass(frozen=True)
@@ -152,10 +172,11 @@ def loadtest(settings: HarnessSettings, profile_name: str, profile: Profile, spe
     try:
         target, prom, db, started_here = start_stack(settings, run_dir, cpus, log)
         pids = (started_here.api_pid, started_here.prometheus_pid) if started_here else (None, None)
+        served = served_model(target) or {}
         man["ran"] = {"api": {"url": target, "started_here": bool(started_here), "pid": pids[0],
                               "cpus": sorted(cpus["api"] or []), "workers": settings.api_workers,
                               "replicas": started_here.replicas if started_here else [],
-                              "predictions_db": str(db) if db else None, "serving": served_model(target)},
+                              "predictions_db": str(db) if db else None, "serving": served or None},
                       "prometheus": {"url": prom, "pid": pids[1], "cpus": sorted(cpus["prometheus"] or [])},
                       "locust": {"processes": settings.locust_processes, "cpus": sorted(cpus["locust"] or []),
                                  "remote_workers": settings.locust_workers,
@@ -163,10 +184,15 @@ def loadtest(settings: HarnessSettings, profile_name: str, profile: Profile, spe
                       "shared_machine": f"{os.cpu_count()} cores shared by API, Locust and Prometheus"}
         judged = resolve_target(settings, spec, prom, started_here, log)
         spec, interval = judged.spec, judged.interval
+        man["canary"] = manifest_mod.canaries(served.pop("canary", None), cpus["api"], cpus["locust"], log)
         man["scrape_interval"] = interval.as_dict()
         man["scope"] = {**spec.metrics.up_selector, "instances": judged.instances}
         manifest_mod.write(run_dir, man)
         scrape_fit.check(profile, interval.seconds, interval.source)  # before any load is sent
+        if profile.probe_plan:
+            profile, saturation = place_ladder(target, profile, spec, cpus["locust"], log)
+            man["probe"], man["profile"] = saturation.as_dict(), profile.model_dump(mode="json")
+            manifest_mod.write(run_dir, man)
         log(f"Locust: profile {profile.name}, {len(profile.stages)} stages, {profile.total_s:.0f} s")
         interrupted, code = False, None
         try:

@@ -15,7 +15,7 @@ from slo.file.model import SloSpec
 from slo.file.load import DEFAULT_SLO_PATH
 from slobench import manifest as manifest_mod, sample_fit, scrape_fit
 from slobench.judge import judge
-from slobench.pipeline import cpu_plan, point_latest, resolve_target, start_stack
+from slobench.pipeline import cpu_plan, place_ladder, point_latest, resolve_target, served_model, start_stack
 from slobench.settings import ROOT, HarnessSettings
 from stack import local
 from stack.procs import StackError, http_get, port_in_use, wait_until
@@ -65,6 +65,8 @@ def serve(settings: HarnessSettings, profile_name: str, profile: Profile, spec: 
         target_scope = resolve_target(settings, spec, prom, stack_state, log)
         spec, interval = target_scope.spec, target_scope.interval
         scrape_fit.check(profile, interval.seconds, interval.source)
+        canary = manifest_mod.canaries((served_model(target) or {}).get("canary"), cpus["api"], cpus["locust"], log)
+        saturation = place_ladder(target, profile, spec, cpus["locust"], log)[1] if profile.probe_plan else None
     except BaseException:
         if stack_state:
             local.down(state_dir / "stack", log=lambda *_: None)
@@ -74,7 +76,8 @@ def serve(settings: HarnessSettings, profile_name: str, profile: Profile, spec: 
                                extra_env={"SLOBENCH_LOCUST_PLUGINS": "slobench.live_tab,slobench.start_page", "SLOBENCH_PROMETHEUS_URL": prom,
                                           "SLOBENCH_SLO": str(slo_path), "SLOBENCH_SCRAPE_INTERVAL": str(interval.seconds),
                                           "SLOBENCH_INSTANCES": ",".join(target_scope.instances or []),
-                                          "SLOBENCH_UP_JOB": spec.metrics.up_selector.get("job", "")})
+                                          "SLOBENCH_UP_JOB": spec.metrics.up_selector.get("job", "")},
+                               saturation_rps=saturation and saturation.rps)
     ui_url = f"http://127.0.0.1:{settings.locust_web_port}"
     judged: set[Path] = set()
     last_code: int | None = None   # the newest judged test's exit code: stopping before any is no pass
@@ -94,6 +97,7 @@ def serve(settings: HarnessSettings, profile_name: str, profile: Profile, spec: 
                 man = manifest_mod.new(ran_profile(run_dir, profile), slo_path, settings)
                 man["ran"] = {"api": {"url": target, "pid": stack_state and stack_state.api_pid},
                               "prometheus": {"url": prom}, "locust": {"web_ui": ui_url, "processes": settings.locust_processes}}
+                man["canary"], man["probe"] = canary, saturation and saturation.as_dict()
                 manifest_mod.write(run_dir, man)
                 report = judge(run_dir, spec, prom, None,
                                (lambda d, out: drift_check(d, db, out_dir=out)) if drift_check else None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from common.canary import describe
 from slo.stats.intervals import interval_text, short
 
 
@@ -234,6 +235,9 @@ def manifest(report: dict) -> Table | None:
             *[[f"{name}", f"{p.get('url') or '-'} (cores {p.get('cpus') or 'any'})"]
               for name, p in (m.get("processes") or {}).items()],
             ["load generators", f"{m.get('generators') or 1} local process(es), {m.get('remote_workers') or 0} remote"],
+            *([["machine speed", describe(m["canary"])]] if m.get("canary") else []),
+            *([["saturation probe", f"{m['probe']['rps']:.1f} req/s [{m['probe']['low']:.1f}, {m['probe']['high']:.1f}] "
+                                    f"({m['probe']['service_ms']:.1f} ms a request of the mix)"]] if m.get("probe") else []),
             ["SLO file", m.get("slo_file") or "-"],
             ["versions", ", ".join(f"{k} {v}" for k, v in (m.get("versions") or {}).items() if v)]]
     return Table("manifest", "What ran, where", ["", ""], rows)

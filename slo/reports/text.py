@@ -1,6 +1,7 @@
 """The Markdown report and the colored terminal summary."""
 from __future__ import annotations
 
+from common.canary import describe
 from slo.verdicts.baseline import summary as baseline_summary
 from slo.reports.tables import INTERVAL_LEGEND, all_tables, fmt, markdown_table, objective_text, stage_notes
 
@@ -75,6 +76,7 @@ def headline(report: dict) -> list[str]:
                                                        else "") if plan["where"] == "thread" else "on the event loop")
         lines.append(f"Served: {served.get('model')} {served.get('model_version')}, predictions {where}, "
                      f"{served.get('workers')} worker process(es)")
+    lines += machine_speed(report.get("manifest") or {})
     scrape = report["run"].get("scrape_interval")
     if scrape:
         scope = ", ".join(f"{k}={v if isinstance(v, str) else '|'.join(v)}" for k, v in report["run"].get("scope", {}).items())
@@ -87,6 +89,21 @@ def headline(report: dict) -> list[str]:
     drift = report.get("drift")
     if drift:
         lines.append(f"Drift: {drift.get('summary', drift.get('status'))}")
+    return lines
+
+
+def machine_speed(manifest: dict) -> list[str]:
+    """What the machine measured before the load: the canaries' timings, and the saturation the ladder was
+    placed from (compare runs' figures only with these beside them)."""
+    lines = []
+    canary, probe = manifest.get("canary"), manifest.get("probe")
+    if canary:
+        lines.append("Machine speed before the load: " + describe(canary))
+    if probe:
+        lines.append(f"Saturation probe: {probe['rps']:.1f} req/s [{probe['low']:.1f}, {probe['high']:.1f}] of the "
+                     f"profile's mix ({probe['service_ms']:.1f} ms a request), measured closed-loop before the stages; "
+                     "the stages declared as shares of saturation were placed from it"
+                     + "".join(f"; {n}" for n in probe.get("notes") or []))
     return lines
 
 

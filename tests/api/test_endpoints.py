@@ -89,6 +89,13 @@ def test_health_is_200_when_loaded(client):
     assert r.status_code == 200 and r.json()["users"] == 7043
 
 
+def test_health_says_what_one_prediction_cost_the_machine_as_the_api_started(client):
+    """The speed canary: the same fixed rows predicted one at a time before serving, its median in its interval."""
+    canary = client.get("/health").json()["canary"]
+    assert canary["work"].startswith("one single-row linear prediction (churn-logreg-")
+    assert canary["repeats"] == 41 and 0 < canary["low"] <= canary["ms"] <= canary["high"]
+
+
 def test_health_is_503_when_the_model_is_missing(tmp_path):
     settings = ApiSettings(model_path=tmp_path / "absent.json")
     with TestClient(create_app(settings, CollectorRegistry())) as c:

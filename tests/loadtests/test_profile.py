@@ -27,16 +27,43 @@ def test_every_shipped_profile_loads(name):
 
 def test_the_smoke_profile_is_about_30_seconds_and_default_about_four_minutes():
     assert 20 <= load_profile("smoke").total_s <= 40
-    assert 180 <= load_profile("default").total_s <= 250
+    assert 180 <= load_profile("default").total_s <= 250   # with the probe's 15 s, within 5 minutes
 
 
-def test_the_default_profile_climbs_in_steps_of_at_most_a_fifth_through_the_knee():
-    """Steps of at most 20 % keep a closed capacity interval within 25 % of its low end even with one stage
-    between its ends left inconclusive; the last stage is past saturation."""
+def test_the_default_profile_climbs_through_the_knee_in_shares_of_saturation_with_the_gate_at_the_required_rate():
+    """The gated stage at the shipped SLO file's required rate; then shares of the measured saturation in steps
+    of at most a fifth, spanning where the knee lies on a machine twice as fast (near 90 %) and three times as slow
+    (near 55 %); the last stage past saturation."""
+    from slo.file.load import load_slo
     profile = load_profile("default")
-    rates = [s.rate_rps for s in profile.stages]
-    assert profile.kind == "open" and rates == sorted(rates) and len(set(rates)) == len(rates)
-    assert all(b / a <= 1.2 for a, b in zip(rates[:-2], rates[1:-1]))
+    assert profile.kind == "open" and profile.needs_probe
+    assert profile.stages[0].rate_rps == load_slo().gate.required_rps
+    shares = [s.saturation_share for s in profile.stages[1:]]
+    assert shares == sorted(shares) and shares[0] <= 0.4 and shares[-2] >= 0.8 and shares[-1] > 1.2
+    assert all(b / a <= 1.2 for a, b in zip(shares[:-2], shares[1:-1]))
+
+
+@pytest.mark.parametrize("saturation, rates", [
+    (42.0, [15, 16.8, 20.2, 23.5, 26.9, 30.7, 35.3, 54.6]),
+    (84.0, [15, 33.6, 40.3, 47.0, 53.8, 61.3, 70.6, 109.2]),
+    (32.0, [15, 15.4, 17.9, 20.5, 23.4, 26.9, 41.6]),
+], ids=["a machine whose forest costs about 24 ms", "one twice as fast",
+        "one half again as slow: the shares under the gated rate skipped"])
+def test_a_profile_placed_at_a_measured_saturation_turns_each_share_into_a_rate_and_keeps_the_shares(saturation, rates):
+    placed = load_profile("default", saturation)
+    assert [s.rate_rps for s in placed.stages] == rates and not placed.needs_probe
+    assert len(placed.placement.skipped) == 8 - len(rates)
+    assert placed.placement.saturation_rps == saturation and placed.placement.shares["s3-48pct"] == 0.48
+    assert [w.offered_rps for w in placed.windows()] == rates
+
+
+def test_a_placed_profile_reads_back_as_itself_the_way_the_load_generator_receives_it():
+    placed = load_profile("default", 41.3)
+    assert type(placed).model_validate(placed.model_dump(mode="json")) == placed
+
+
+def test_an_unplaced_share_says_what_it_waits_for_in_the_outline():
+    assert load_profile("default").outline()[1].startswith("s2-40pct: 40% of the measured saturation")
 
 
 def test_windows_exclude_ramp_and_settle(tmp_path):
@@ -52,10 +79,17 @@ def test_windows_exclude_ramp_and_settle(tmp_path):
     (GOOD.replace("settle_s: 2", "settle_s: 2\ncolour: red"), "p.yaml: colour: unknown key"),
     (GOOD.replace("predict_user: 1", "predict_everything: 1"), "p.yaml: scenario.weights.predict_everything"),
     (GOOD.replace("name: b", "name: a"), "stage names must be unique"),
+    (GOOD.replace("users: 10, spawn_rate: 10,", "saturation_share: 0.5,"), "a closed-model profile declares users"),
+    (GOOD.replace("settle_s: 2", "settle_s: 2\nkind: open").replace("users: 10, spawn_rate: 10,", "rate_rps: 5, saturation_share: 0.5,"),
+     "declare rate_rps or saturation_share, not both"),
+    (GOOD.replace("settle_s: 2", "settle_s: 2\nkind: open").replace("users: 10, spawn_rate: 10,", "saturation_share: 0,"),
+     r"stages\[a\].saturation_share: must be > 0"),
+    (GOOD.replace("settle_s: 2", "settle_s: 2\nprobe: {concurrency: [0]}"), "each concurrency must be between 1 and 256"),
     ("stages: [", "not valid YAML"),
     ("- just a list", "expected a mapping at the top level"),
 ], ids=["zero users", "a stage too short to measure", "an unknown key", "an unknown task", "duplicate stage names",
-        "broken YAML", "a list instead of a mapping"])
+        "a share of saturation in a closed profile", "a rate and a share in one stage", "a share of zero",
+        "a probe at concurrency zero", "broken YAML", "a list instead of a mapping"])
 def test_a_bad_profile_gets_a_message_naming_file_and_field(tmp_path, text, message):
     with pytest.raises(SpecError, match=message):
         load_profile(_write(tmp_path, text))

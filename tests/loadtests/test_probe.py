@@ -1,0 +1,54 @@
+"""The saturation probe against a real target that serves one request at a time for a known time: what it measures
+is that target's saturation, with an interval, and a target that answers nothing is a clear error."""
+import sys
+
+import pytest
+
+from loadtests.probe import ProbeError, measure
+from loadtests.profile import Probe, load_profile
+from stack.procs import free_port, http_get, spawn, stop_pid, wait_until
+
+pytestmark = pytest.mark.integration
+
+SERVICE_MS = 20.0   # at most 50 req/s, whatever the machine: a sleep, one request at a time
+
+
+@pytest.fixture
+def serial_target(tmp_path):
+    def start(*args):
+        port = free_port()
+        proc = spawn([sys.executable, "-m", "tests.loadtests.serial_app", str(port), *map(str, args)],
+                     tmp_path / "serial.log")
+        started.append(proc)
+        url = f"http://127.0.0.1:{port}"
+        wait_until(lambda: http_get(url + "/health")[0] in (200, 500), 30, "serial target", proc, tmp_path / "serial.log")
+        return url
+    started = []
+    yield start
+    for proc in started:
+        stop_pid(proc.pid)
+
+
+def _profile(**probe):
+    return load_profile("smoke").model_copy(update={"probe": Probe(**probe)})
+
+
+def test_the_probe_measures_a_serial_targets_saturation_and_its_interval_holds_it(serial_target):
+    """1000 / 20 ms = 50 req/s is the ceiling; the HTTP round trip on loopback costs a few per cent more."""
+    saturation = measure(serial_target(SERVICE_MS), _profile(concurrency=[1, 4], seconds=3, warm_s=0.5),
+                         log=lambda *_: None)
+    assert 40 <= saturation.rps <= 50 and saturation.low <= saturation.rps <= saturation.high
+    assert saturation.high - saturation.low < 0.2 * saturation.rps   # an interval narrow enough to place a ladder
+    assert saturation.service_ms >= SERVICE_MS and [lv.concurrency for lv in saturation.levels] == [1, 4]
+    assert all(lv.failed == 0 for lv in saturation.levels) and not any("error" in n for n in saturation.notes)
+
+
+def test_errors_from_the_target_are_counted_and_named(serial_target):
+    saturation = measure(serial_target(5, 4), _profile(concurrency=[2], seconds=1, warm_s=0), log=lambda *_: None)
+    assert saturation.levels[0].failed > 0 and any("answers were errors" in n for n in saturation.notes)
+
+
+def test_a_target_that_answers_nothing_is_a_clear_error():
+    url = f"http://127.0.0.1:{free_port()}"   # nothing listens there
+    with pytest.raises(ProbeError, match=f"no answer from {url} at concurrency 1"):
+        measure(url, _profile(concurrency=[1], seconds=1, warm_s=0), log=lambda *_: None)
