@@ -13,7 +13,7 @@ PROFILE ?= default
 export PYTHONUNBUFFERED := 1
 
 .DEFAULT_GOAL := help
-.PHONY: screenshots report worker capacity rules help setup model api stack-up stack-down stack-status compose-up compose-down loadtest ui evaluate drift bench test test-unit coverage clean
+.PHONY: screenshots report worker capacity rules help setup model api stack-up stack-down stack-status compose-up compose-down loadtest ui evaluate drift bench test test-unit test-deployments coverage clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -79,11 +79,17 @@ bench: $(MODEL) ## Measure and write docs/benchmarks.md: API throughput, overhea
 
 # Everything that sends no load runs on both cores; then the load runs, two at a time, each kept to a core of its own
 # with everything it starts (tests/conftest.py): never two runs on one core. A phase that selects no test fails
-# (pytest's exit 5).
-test: $(MODEL) ## Run the whole test suite (installs Prometheus, nginx, Chromium, iproute2 as root when missing)
+# (pytest's exit 5). make test keeps to 10 minutes; the deployments beyond the README's path (another API or
+# Prometheus, replicas, remote workers, faults, the web UI, an API-only install) are make test-deployments.
+test: $(MODEL) ## Run the test suite of the README's path (installs Prometheus, nginx, Chromium, iproute2 as root when missing; under 10 minutes)
 	$(PY) -m stack.system_tools
-	$(PY) -m pytest -m "not load and not coverage" -n 2 --durations=15 $(PYTEST_ARGS)
-	SLOBENCH_TEST_CORE_PER_WORKER=1 $(PY) -m pytest -m load -n 2 --dist loadfile --durations=25 $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not load and not coverage and not deployment" -n 2 --durations=15 $(PYTEST_ARGS)
+	SLOBENCH_TEST_CORE_PER_WORKER=1 $(PY) -m pytest -m "load and not deployment" -n 2 --dist loadfile --durations=25 $(PYTEST_ARGS)
+
+test-deployments: $(MODEL) ## The tests of deployments beyond the README's path: another API or Prometheus, replicas, remote workers, faults, the web UI, an API-only install (about 5 minutes; CI runs them after make test)
+	$(PY) -m stack.system_tools
+	$(PY) -m pytest -m "deployment and not load" -n 2 --durations=5 $(PYTEST_ARGS)
+	SLOBENCH_TEST_CORE_PER_WORKER=1 $(PY) -m pytest -m "deployment and load" -n 2 --dist loadfile --durations=15 $(PYTEST_ARGS)
 
 test-unit: $(MODEL) ## Run the tests that start no process and wait for no clock (under a minute)
 	$(PY) -m pytest -m "not integration and not realtime and not coverage" -n 2 $(PYTEST_ARGS)

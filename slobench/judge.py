@@ -63,7 +63,7 @@ def judge(run_dir: Path, spec: SloSpec, prometheus_url: str | None, baseline: Pa
             raise PrometheusError(f"{run_dir}: no {collect.RAW_FILE} and no Prometheus URL to query")
     report = evaluate(run_dir, spec, raw, run.timeline, run.client_figures(spec.metrics.selector.get("endpoint")),
                       load_report(baseline) if baseline else None, client_series=run.client_seconds(),
-                      manifest=run.manifest(), run_end=run.ended())
+                      manifest=run.manifest(), run_end=run.ended(), machine=run.machine())
     if out_dir != Path(run_dir):
         report["run"]["judged_in"] = out_dir.name
     if drift_check is not None:

@@ -19,7 +19,7 @@ from slobench.history import write_index
 from slobench.judge import judge
 from slobench.run_folder import ENDED_FILE
 from slobench.settings import HarnessSettings
-from stack import local
+from stack import local, monitor
 from stack.procs import StackError, http_get
 from stack.settings import StackSettings
 
@@ -116,6 +116,16 @@ def place_ladder(target: str, profile: Profile, spec: SloSpec, cpus: set[int] | 
     return placed, saturation
 
 
+def machine_monitor(run_dir: Path, state: local.StackState | None, api_cpus: set[int] | None
+                    ) -> monitor.MachineMonitor | None:
+    """For an API this run started on cores of its own: each second of the load, what other work took of them."""
+    pids = [ident["pid"] for name, ident in ((state.owned if state else {}) or {}).items()
+            if name == "api" or (name.startswith("r") and name[1:].isdigit())]
+    if not pids or not api_cpus:
+        return None
+    return monitor.MachineMonitor(run_dir, pids, sorted(api_cpus)).start()
+
+
 @dataclass(frozen=True)
 class JudgedTarget:
     """What a run judges: the SLO file scoped to the target's job, its instances, its scrape interval."""
@@ -195,12 +205,16 @@ def loadtest(settings: HarnessSettings, profile_name: str, profile: Profile, spe
             manifest_mod.write(run_dir, man)
         log(f"Locust: profile {profile.name}, {len(profile.stages)} stages, {profile.total_s:.0f} s")
         interrupted, code = False, None
+        watch = machine_monitor(run_dir, started_here, cpus["api"])
         try:
             code = locust_run.run_headless(resolve(profile_name), profile, target, run_dir, settings.generators(),
                                            cpus["locust"], on_line=log)
         except KeyboardInterrupt:
             interrupted = True
             log("interrupted: judging what was collected")
+        finally:
+            if watch is not None:
+                watch.stop()
         (run_dir / ENDED_FILE).write_text(json.dumps({"locust_exit_code": code, "interrupted": interrupted}) + "\n")
         if code not in (None, 0):
             log(f"Locust exited with code {code}: the run is incomplete (see {run_dir}/locust.log)")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from loadtests import client_figures, client_series, sent, timeline
 from slobench import manifest
+from stack import monitor
 
 ENDED_FILE = "ended.json"  # how the load ended: Locust's exit code, an interrupt (written by the pipeline)
 
@@ -41,6 +42,10 @@ class RunFolder:
         path = self.path / ENDED_FILE
         recorded = json.loads(path.read_text()) if path.is_file() else {}
         return {**recorded, "finals": (self.merged or {}).get("finals"), "clocks": (self.merged or {}).get("clocks")}
+
+    def machine(self) -> dict | None:
+        """What the harness sampled of the API's cores each second while the load ran (None: it did not start it)."""
+        return monitor.read(self.path)
 
     def manifest(self) -> dict | None:
         return manifest.summary(self.path)

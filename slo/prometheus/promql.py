@@ -149,7 +149,8 @@ def series_rate_window_s(scrape_interval_s: float) -> float:
 def series_queries(m: MetricsSpec, scrape_interval_s: float, quantiles: list[float],
                    instances: list[str] | None = None) -> dict[str, str]:
     """The over-time queries of the report, run as range queries at the scrape resolution over the whole run:
-    achieved req/s (all traffic), the judged endpoint's rate, mean and quantiles, its 5xx per second."""
+    achieved req/s (all traffic), the judged endpoint's rate, mean and quantiles, its 5xx per second, and what one
+    prediction cost (the mean predict call, where the target exports it: a slow spell of the machine shows there)."""
     w = window(series_rate_window_s(scrape_interval_s))
     scope = target_scope(m, instances)
     sel = scoped(m.selector, scope, instances)
@@ -160,6 +161,9 @@ def series_queries(m: MetricsSpec, scrape_interval_s: float, quantiles: list[flo
            "rps": f"sum(rate({m.requests_total}{sel}{w}))",
            "errors_5xx_per_s": f"sum(rate({m.requests_total}{errors}{w})) or vector(0)",
            "mean_ms": f"1000 * sum(rate({h}_sum{sel}{w})) / sum(rate({h}_count{sel}{w}))"}
+    target = scoped({}, scope, instances)
+    out["compute_ms"] = (f"1000 * sum(rate({PREDICTION_COMPUTE}_sum{target}{w})) / "
+                         f"sum(rate({PREDICTION_COMPUTE}_count{target}{w}))")
     for q in quantiles:
         out[f"p{q * 100:g}_ms"] = f"1000 * histogram_quantile({q:g}, sum by (le) (rate({h}_bucket{sel}{w})))"
     return out

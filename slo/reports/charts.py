@@ -7,7 +7,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 COLORS = {"offered": "#9aa5b1", "achieved": "#2b6cb0", "client": "#3182ce", "users": "#718096", "mean": "#805ad5",
-          "p50": "#38a169", "p95": "#dd6b20", "p99": "#c53030", "errors": "#c53030", "threshold": "#4a5568"}
+          "p50": "#38a169", "p95": "#dd6b20", "p99": "#c53030", "errors": "#c53030", "threshold": "#4a5568",
+          "compute": "#2c7a7b"}
 NINES = 5                       # the tail axis runs to 99.999 %
 TAIL_TICKS = {1: "0%", 2: "50%", 10: "90%", 100: "99%", 1000: "99.9%", 10_000: "99.99%", 100_000: "99.999%"}
 
@@ -103,11 +104,16 @@ def over_time(report: dict) -> list[dict]:
            if server.get(f"{k}_ms")] if server else []
     lat += [_line(f"{k} (client)", client["t"], client.get(f"{k}_ms"), COLORS[k], "dot") for k in ("p95", "p99")
             if client and client.get(f"{k}_ms")]
+    if server and any(v is not None for v in server.get("compute_ms") or []):
+        lat.append(_line("one prediction's compute (server)", server["t"], server["compute_ms"], COLORS["compute"],
+                         "dashdot"))
     lat += _hlines(_thresholds(report), 0, duration)
     charts.append(chart("latency", "Latency over time: the mean against p50, p95 and p99, SLO thresholds dashed", lat,
                          {**common, "yaxis": {"title": {"text": "ms (log scale)"}, "type": "log"}},
                          "Server lines come from Prometheus range queries at the scrape resolution; client lines are "
-                         "the generator's own per-second percentiles."))
+                         "the generator's own per-second percentiles. The compute line is what one prediction cost "
+                         "the API (its mean predict call): where it rises with the latency, the machine slowed; "
+                         "where it stays flat, the queue grew."))
     err = []
     if server:
         err.append(_line("5xx per second (server)", server["t"], server.get("errors_5xx_per_s"), COLORS["errors"]))

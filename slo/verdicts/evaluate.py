@@ -16,6 +16,7 @@ from slo.stats.figures import bucket_counts, replica_figures, server_figures, sl
 from slo.stats.intervals import evidence_of, with_level
 from slo.stats.series import server_series
 from slo.verdicts.baseline import compare
+from slo.verdicts.machine import slowed_sentences, stage_machine
 from slo.verdicts.objectives import (JUDGED, capacity, collapsed, completeness, is_gated, judge_objective,
                                      mean_hides_tail, run_verdict, stage_status, worker_clocks)
 from slo.verdicts.serving import knee_sentences, predicted_saturation, saturation_check, servers_of, stage_serving
@@ -125,10 +126,11 @@ def _recording(db: Path, st: dict, endpoint: str | None) -> tuple:
 
 def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[str, dict | None],
              baseline: dict | None = None, client_series: dict | None = None,
-             manifest: dict | None = None, run_end: dict | None = None) -> dict:
+             manifest: dict | None = None, run_end: dict | None = None, machine: dict | None = None) -> dict:
     """The SLO report of a run: tl is its stage timeline (stages.json), clients the generators' merged figures per
     stage (None where the run has none), raw the Prometheus answers, client_series the generator's seconds,
-    manifest what ran where, run_end how it ended (Locust's exit code, an interrupt, worker finals). The caller
+    manifest what ran where, run_end how it ended (Locust's exit code, an interrupt, worker finals), machine what
+    the harness sampled of the API's cores each second (None when it did not start the API). The caller
     reads those; the API's recording (predictions.db in run_dir) is read here, for the exact quantiles."""
     db = Path(run_dir) / "predictions.db"
     quantile_objectives = {o.name: (o.quantile, o.threshold_ms) for o in spec.objectives if isinstance(o, LatencyQuantile)}
@@ -174,6 +176,7 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[st
                  "completed": st["completed"], "gated": is_gated(spec, st), "server": server, "client": client,
                  "gap": explain_gap(client, server), "objectives": objectives}
         server["serving"] = stage_serving(entry, server)
+        stage["machine"] = stage_machine(machine, st["measure_from"], st["end"], spec.confidence_level)
         if not st["completed"]:
             server["notes"].append("the stage was cut short (the run stopped during it)")
         boundaries = sorted(1000 * le for le in bucket_counts(entry["answers"]) if not math.isinf(le))
@@ -198,6 +201,7 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[st
         stage["client_breaks"] = client_tail_breaks(stage)
         sentences += mean_hides_tail(stage["name"], stage["objectives"]) + stage["client_breaks"] + \
             _down_sentences(stage)
+    sentences += slowed_sentences(stages)
     cap = capacity(stages)
     predicted = predicted_saturation(stages, servers_of(manifest))
     sentences += knee_sentences(stages, cap, predicted) + saturation_check(predicted, stages, cap["interval_rps"])

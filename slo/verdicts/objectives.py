@@ -155,17 +155,19 @@ def generators_needed(stage: dict) -> dict | None:
 def capacity(stages: list[dict]) -> dict:
     """The capacity as an interval: [the highest stage whose every objective passed with confidence, the lowest
     stage that failed one with confidence], each at the rate it offered (achieved when none was declared). A stage
-    whose generator was saturated measured the generator: it is neither (generator-bound). A stage in between that
-    neither passed nor failed with confidence lies inside the interval and moves neither end."""
+    whose generator was saturated measured the generator: it is neither (generator-bound); nor is one whose API
+    shared its cores with other work (slowed: it measured the machine). A stage in between that neither passed nor
+    failed with confidence lies inside the interval and moves neither end."""
     bound = [s["name"] for s in stages if (s.get("client") or {}).get("generator_bound")]
-    judged = [s for s in stages if s["name"] not in bound]
+    slowed = [s["name"] for s in stages if (s.get("machine") or {}).get("slowed")]
+    judged = [s for s in stages if s["name"] not in bound and s["name"] not in slowed]
     failing = [s for s in judged if s["status"] == "fail" and s.get("completed", True)]
     lowest_fail = min(failing, key=stage_rate, default=None)
     met = [s for s in judged if s["status"] in ("pass", "warn") and not s.get("client_breaks")
            and (lowest_fail is None or stage_rate(s) < stage_rate(lowest_fail))]
     broken = next(iter(failing), None)  # the first, in stage order
     out = {"highest_passing_stage": None, "highest_passing_rps": None, "first_failing_stage": None, "broken": [],
-           "generator_bound_stages": bound, "lowest_failing_stage": lowest_fail and lowest_fail["name"],
+           "generator_bound_stages": bound, "slowed_stages": slowed, "lowest_failing_stage": lowest_fail and lowest_fail["name"],
            "interval_rps": [None, lowest_fail and stage_rate(lowest_fail)],
            "rates": "offered" if all(s.get("offered_rps") for s in judged) else "achieved where none was offered",
            "inconclusive_stages": [s["name"] for s in judged if s["status"] == "inconclusive"],

@@ -11,7 +11,7 @@ import pytest
 
 from stack.procs import ROOT, free_port, http_get, spawn, stop_pid, wait_until
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.deployment]
 API_PART = ("pyproject.toml", "README.md", "common", "api")  # what the Compose API image copies too
 
 

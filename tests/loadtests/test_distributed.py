@@ -16,7 +16,7 @@ from stack.procs import ROOT, spawn, stop_pid, wait_until
 from tests import needs
 from tests.profiles import closed_profile
 
-pytestmark = [pytest.mark.integration, pytest.mark.load]
+pytestmark = [pytest.mark.integration, pytest.mark.load, pytest.mark.deployment]
 HOSTS = {"api": "10.231.7.2", "master": "10.231.7.3", "w1": "10.231.7.4", "w2": "10.231.7.5"}
 PROFILE = closed_profile("spread", ("d1", 20, 100, 12), ("d2", 40, 100, 12))
 SKEW_S = 1.5  # worker w2's clock, ahead of the master's: more than a settle, so uncorrected windows would miscount

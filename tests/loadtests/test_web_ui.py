@@ -15,7 +15,7 @@ from stack.procs import ROOT, free_port, http_get, pid_alive, port_in_use, wait_
 from tests import browser as browser_tools, needs
 from tests.profiles import closed_profile
 
-pytestmark = [pytest.mark.integration, pytest.mark.load]
+pytestmark = [pytest.mark.integration, pytest.mark.load, pytest.mark.deployment]
 
 PROFILE = closed_profile("tinyui", ("u1", 20, 100, 16))
 # Picked in the start form's custom parameters instead of the profile the UI was started with.

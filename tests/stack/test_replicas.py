@@ -16,7 +16,7 @@ from tests import needs
 from tests.reader import Lines
 from tests.profiles import closed_profile
 
-pytestmark = [pytest.mark.integration, pytest.mark.load]
+pytestmark = [pytest.mark.integration, pytest.mark.load, pytest.mark.deployment]
 PROFILE = closed_profile("replicas", ("r1", 20, 100, 12), ("r2", 20, 100, 16), weights="{predict_user: 1}")
 
 

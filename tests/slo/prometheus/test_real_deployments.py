@@ -19,7 +19,7 @@ from tests import needs
 from tests.conftest import running_api
 from tests.profiles import closed_profile
 
-pytestmark = [pytest.mark.integration, pytest.mark.load]
+pytestmark = [pytest.mark.integration, pytest.mark.load, pytest.mark.deployment]
 
 
 def _loadtest(tmp_path, profile_text: str, *extra, timeout=240, **env):

@@ -16,7 +16,7 @@ from stack.procs import ROOT, pid_alive, stop_pid
 from stack.settings import StackSettings
 from tests.profiles import closed_profile
 
-pytestmark = [pytest.mark.integration, pytest.mark.load]
+pytestmark = [pytest.mark.integration, pytest.mark.load, pytest.mark.deployment]
 
 PROFILE = closed_profile("fault", ("f1", 20, 100, 12), ("f2", 20, 100, 14))
 

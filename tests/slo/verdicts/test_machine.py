@@ -1,0 +1,48 @@
+"""A stage run on a slowed machine is named from what the harness sampled of the API's cores, and sets neither end of
+the capacity; a quiet machine, or the API's own load however heavy, is not called slowed."""
+import pytest
+
+from slo.verdicts.machine import slowed_sentences, stage_machine
+from slo.verdicts.objectives import capacity
+
+
+def _samples(seconds: int, api_busy: float, other: float, steal: float = 0.0, start: float = 1000.0) -> dict:
+    """One core: each second the API uses api_busy of it, other work `other`, the hypervisor steals `steal`."""
+    out, busy, stolen, api = [], 0.0, 0.0, 0.0
+    for i in range(seconds + 1):
+        out.append({"t": start + i, "cores": {"0": [busy, stolen, float(i)]}, "api_cpu_s": api})
+        busy, stolen, api = busy + api_busy + other, stolen + steal, api + api_busy
+    return {"period_s": 1.0, "api_cpus": [0], "api_pids": [1], "samples": out}
+
+
+@pytest.mark.parametrize("api_busy, other, steal, slowed", [
+    (0.95, 0.01, 0.0, False),
+    (0.30, 0.02, 0.0, False),
+    (0.50, 0.45, 0.0, True),
+    (0.60, 0.0, 0.30, True),
+], ids=["the API saturating its core alone is not a slowed machine", "a light stage on a quiet machine",
+        "a process taking half the API's core", "the hypervisor stealing a third of it"])
+def test_other_work_on_the_apis_core_is_measured_and_named_beyond_a_tenth(api_busy, other, steal, slowed):
+    got = stage_machine(_samples(20, api_busy, other, steal), 1000.0, 1020.0, 0.95)
+    assert got["taken_share"] == pytest.approx(other + steal, abs=1e-6) and got["slowed"] is slowed
+    assert got["seconds"] == 20 and got["steal_share"] == pytest.approx(steal, abs=1e-6)
+    assert bool(slowed_sentences([{"name": "s1", "machine": got}])) is slowed
+
+
+def test_no_samples_or_too_few_seconds_say_nothing():
+    assert stage_machine(None, 0, 10, 0.95) is None
+    assert stage_machine(_samples(2, 0.5, 0.5), 1000.0, 1002.0, 0.95) is None
+
+
+def _stage(name, rate, status, slowed=False):
+    return {"name": name, "offered_rps": rate, "status": status, "objectives": [], "server": {}, "client": {},
+            "machine": {"slowed": slowed}}
+
+
+def test_a_slowed_stage_sets_neither_end_of_the_capacity():
+    """The quiet stages bracket the knee at [20, 30]; a stage at 25 failed while the machine was slowed, and would
+    otherwise have pulled the failing end down to it."""
+    stages = [_stage("a", 15, "pass"), _stage("b", 20, "pass"), _stage("c", 25, "fail", slowed=True),
+              _stage("d", 30, "fail")]
+    cap = capacity(stages)
+    assert cap["bracket_rps"] == [20, 30] and cap["slowed_stages"] == ["c"]
