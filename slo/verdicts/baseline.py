@@ -203,6 +203,8 @@ def compare(current: list[dict], baseline: list[dict], spec: SloSpec) -> tuple[d
     return {"run": baseline[0]["run"]["id"], "runs": [r["run"]["id"] for r in baseline], "level": level,
             "stages": rows, "failures": failures, "untested": untested, "models_note": note, "family": fam,
             "capacity": capacity_change(baseline[0].get("capacity"), current[0].get("capacity")),
+            "machine": machine_change(baseline[0].get("manifest"), current[0].get("manifest"),
+                                      (current[0].get("capacity") or {}).get("interval_rps")),
             "models": {"baseline": _model_of(baseline[0]), "current": _model_of(current[0])}}, failures
 
 
@@ -225,6 +227,20 @@ def capacity_change(baseline: dict | None, current: dict | None) -> dict:
     return {"baseline_rps": old, "current_rps": new, "verdict": verdict}
 
 
+def machine_change(baseline: dict | None, current: dict | None, current_rps: list | None) -> dict | None:
+    """The served model's speed canary of both runs: whether the machines ran at different speeds (their intervals
+    apart), and the current capacity at the baseline's speed (scaled by the canaries' ratio); None without both."""
+    old = ((baseline or {}).get("canary") or {}).get("api")
+    new = ((current or {}).get("canary") or {}).get("api")
+    if not old or not new or old.get("work") != new.get("work"):
+        return None
+    ratio = new["ms"] / old["ms"]
+    differs = new["low"] > old["high"] or new["high"] < old["low"]
+    scaled = [None if r is None else round(r * ratio, 1) for r in (current_rps or [None, None])]
+    return {"baseline_ms": old["ms"], "current_ms": new["ms"], "ratio": round(ratio, 3), "differs": differs,
+            "current_rps_at_baseline_speed": scaled}
+
+
 def bracket(low: float | None, high: float | None) -> str:
     """A capacity interval as text, an unknown end as ?: `[40, 49]`, `[110, ?]`."""
     return f"[{'?' if low is None else f'{low:g}'}, {'?' if high is None else f'{high:g}'}]"
@@ -237,6 +253,12 @@ def summary(comparison: dict) -> list[str]:
     if cap:
         out.append(f"Against baseline {comparison['run']}: capacity {bracket(*cap['baseline_rps'])} -> "
                    f"{bracket(*cap['current_rps'])} req/s: {cap['verdict']}")
+    machine = comparison.get("machine")
+    if machine and machine["differs"]:
+        out.append(f"  the machines ran at different speeds: one prediction of the model's canary took "
+                   f"{machine['current_ms']:g} ms here against {machine['baseline_ms']:g} ms in the baseline "
+                   f"(x{machine['ratio']:.2f}); at the baseline's speed, the current capacity would be "
+                   f"{bracket(*machine['current_rps_at_baseline_speed'])} req/s")
     moved: dict[str, dict[str, list[str]]] = {"improved": {}, "regressed": {}}
     for row in comparison["stages"]:
         for name, f in row["figures"].items():

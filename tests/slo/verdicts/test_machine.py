@@ -46,3 +46,26 @@ def test_a_slowed_stage_sets_neither_end_of_the_capacity():
               _stage("d", 30, "fail")]
     cap = capacity(stages)
     assert cap["bracket_rps"] == [20, 30] and cap["slowed_stages"] == ["c"]
+
+
+def _manifest(ms, low, high, work="one single-row forest prediction (v1)"):
+    return {"canary": {"api": {"work": work, "ms": ms, "low": low, "high": high}}}
+
+
+@pytest.mark.parametrize("old, new, differs, scaled", [
+    (_manifest(17.6, 17.1, 18.3), _manifest(26.5, 26.3, 26.8), True, [37.6, 45.2]),
+    (_manifest(20.0, 18.0, 22.0), _manifest(21.0, 19.0, 23.0), False, [26.2, 31.5]),
+], ids=["a machine half again as slow is said so, its capacity scaled to the baseline's speed",
+        "canaries whose intervals overlap are the same speed"])
+def test_two_runs_on_machines_of_different_speed_say_so(old, new, differs, scaled):
+    from slo.verdicts.baseline import machine_change, summary
+    got = machine_change(old, new, [25, 30])
+    assert got["differs"] is differs and got["current_rps_at_baseline_speed"] == scaled
+    lines = summary({"run": "base", "stages": [], "capacity": None, "machine": got})
+    assert bool([line for line in lines if "different speeds" in line]) is differs
+
+
+def test_canaries_of_different_work_are_not_compared():
+    from slo.verdicts.baseline import machine_change
+    assert machine_change(_manifest(17.6, 17, 18), _manifest(1.0, 0.9, 1.1, "one single-row linear prediction"),
+                          [1, 2]) is None
