@@ -45,7 +45,7 @@ def timed(work: str, piece, repeats: int = REPEATS, warm: int = 3) -> Canary:
         piece()
         timings.append((time.perf_counter() - start) * 1000)
     mid, low, high = median_interval(timings)
-    return Canary(work, round(mid, 3), round(low, 3), round(high, 3), repeats)
+    return Canary(work, round(mid, 6), round(low, 6), round(high, 6), repeats)
 
 
 def generator_work(cpus: set[int] | None = None) -> Canary:
@@ -73,7 +73,7 @@ def describe(canary: dict) -> str:
         c = canary.get(who)
         if c:
             where = f" on core(s) {','.join(map(str, c['cpus']))}" if c.get("cpus") else ""
-            parts.append(f"{c['work']}: {c['ms']:.2f} ms [{c['low']:.2f}, {c['high']:.2f}]{where}")
+            parts.append(f"{c['work']}: {c['ms']:.3g} ms [{c['low']:.3g}, {c['high']:.3g}]{where}")
     if canary.get("api_skipped"):
         parts.append(f"API not timed ({canary['api_skipped']})")
     return "; ".join(parts)

@@ -10,12 +10,13 @@ saturated measured the generator ("generator-bound") and bounds the search like 
 from __future__ import annotations
 
 import json
+import math
 import time
 from pathlib import Path
 
 import yaml
 
-from loadtests import run as locust_run
+from loadtests import probe, run as locust_run
 from loadtests.profile import Profile, Scenario, load_profile
 from slo.file.model import Gate, SloSpec
 from slo.stats.figures import stage_rate
@@ -79,7 +80,30 @@ def step_verdict(report: dict) -> str:
     return {"warn": "pass", "no_data": "insufficient"}.get(status, status)
 
 
-def search(settings: HarnessSettings, spec: SloSpec, start_rps: float = 30, factor: float = 1.6,
+START_SHARE = 0.45   # without a declared first rate: this share of the probe's saturation, where a knee begins
+
+
+def first_rate(target: str, spec: SloSpec, cpus: set[int] | None, log=print) -> float:
+    """The search's first rate, from the saturation probe: below the knee on a fast and a slow machine alike,
+    never under the SLO file's required rate."""
+    profile = Profile.model_validate(step_profile(1, 10, Scenario().weights))
+    saturation = probe.measure(target, profile, log, cpus)
+    log(saturation.sentence())
+    return max(spec.gate.required_rps or 0.0, round(START_SHARE * saturation.rps, 1))
+
+
+def step_seconds(rate: float, spec: SloSpec, at_least: float) -> float:
+    """A step long enough to decide every count objective at `rate` with none counted (MLPerf's minimum, reached
+    with 95 % probability by Poisson arrivals), besides its settling."""
+    found = sample_fit.minimums(spec)
+    if not found:
+        return at_least
+    needed = sample_fit.expected_needed(max(n for _, n, _ in found), poisson=True)
+    share = Scenario().share_of(spec.metrics.selector.get("endpoint", "/predict"))
+    return max(at_least, math.ceil(needed / (rate * share)) + SETTLE_S)
+
+
+def search(settings: HarnessSettings, spec: SloSpec, start_rps: float | None = None, factor: float = 1.6,
            max_rps: float = 20_000, step_s: float = 20, budget_s: float = 300, precision: float = 0.05,
            log=print) -> tuple[Path, dict]:
     spec = spec.model_copy(update={"gate": Gate()})  # every step is judged
@@ -94,6 +118,9 @@ def search(settings: HarnessSettings, spec: SloSpec, start_rps: float = 30, fact
     try:
         judged = resolve_target(settings, spec, prom, stack_state, log)
         spec, interval = judged.spec, judged.interval
+        start_rps = start_rps or first_rate(target, spec, cpus["locust"], log)
+        step_s = step_seconds(start_rps, spec, step_s)
+        log(f"capacity search from {start_rps:g} req/s, steps of {step_s:g} s")
         first = Profile.model_validate(step_profile(start_rps, step_s, Scenario().weights))
         scrape_fit.check(first, interval.seconds, interval.source)
         sample_fit.check(first, spec, log)

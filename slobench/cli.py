@@ -163,8 +163,7 @@ def cmd_report(args, settings: HarnessSettings) -> int:
 def cmd_capacity(args, settings: HarnessSettings) -> int:
     from slobench.capacity import search
     spec = load_slo(args.slo)
-    start = args.start_rps or spec.gate.required_rps or 20
-    run_dir, result = search(settings, spec, start_rps=start, max_rps=args.max_rps,
+    run_dir, result = search(settings, spec, start_rps=args.start_rps, max_rps=args.max_rps,
                              step_s=args.step_seconds, budget_s=args.budget_seconds, log=_say)
     print((run_dir / "capacity_report.md").read_text())
     print(f"report: {run_dir}/capacity_report.md ({result['seconds']:.0f} s of {result['budget_s']:.0f} s allowed)")
@@ -231,7 +230,8 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--profile", default="default")
     cap = sub.add_parser("capacity", help="find the highest Poisson arrival rate that meets every objective")
     cap.add_argument("--start-rps", type=float, default=None,
-                     help="the first rate tried (default: the SLO file's gate.required_rps, else 20)")
+                     help="the first rate tried (default: 45 %% of the saturation a probe measures first, at least "
+                          "the SLO file's gate.required_rps)")
     cap.add_argument("--max-rps", type=float, default=20_000)
     cap.add_argument("--step-seconds", type=float, default=20)
     cap.add_argument("--budget-seconds", type=float, default=300, help="the whole search stops within this bound")

@@ -167,8 +167,9 @@ def resolve_target(settings: HarnessSettings, spec: SloSpec, prom: str, state: l
 
 
 def loadtest(settings: HarnessSettings, profile_name: str, profile: Profile, spec: SloSpec, slo_path: Path,
-             baseline: Path | None, drift_check, log=print) -> tuple[Path, dict | None]:
-    """Run one profile end to end; returns (run folder, report). Stops what it started, Ctrl-C included."""
+             baseline: Path | None, drift_check, log=print, placed_at: float | None = None) -> tuple[Path, dict | None]:
+    """Run one profile end to end; returns (run folder, report). Stops what it started, Ctrl-C included. With
+    placed_at, a ladder of shares is placed at that saturation (a repeat set's first run's) instead of probing."""
     if settings.target_url and not settings.prometheus_url:
         raise StackError("TARGET_URL needs PROMETHEUS_URL: the Prometheus that scrapes that API")
     sample_fit.check(profile, spec, log)  # before anything starts: stages too short to decide are refused
@@ -199,7 +200,11 @@ def loadtest(settings: HarnessSettings, profile_name: str, profile: Profile, spe
         man["scope"] = {**spec.metrics.up_selector, "instances": judged.instances}
         manifest_mod.write(run_dir, man)
         scrape_fit.check(profile, interval.seconds, interval.source)  # before any load is sent
-        if profile.probe_plan:
+        if placed_at and profile.needs_probe:
+            profile = profile.placed(placed_at)
+            log(f"stages placed at the repeat set's first measured saturation, {placed_at:g} req/s")
+            man["profile"] = profile.model_dump(mode="json")
+        elif profile.probe_plan:
             profile, saturation = place_ladder(target, profile, spec, cpus["locust"], log)
             man["probe"], man["profile"] = saturation.as_dict(), profile.model_dump(mode="json")
             manifest_mod.write(run_dir, man)
@@ -247,14 +252,16 @@ def repeated(settings: HarnessSettings, profile_name: str, profile: Profile, spe
              baseline: Path | None, drift_check, n: int, log=print) -> tuple[Path, dict, list[dict]]:
     """The profile n times, each a full run with its own folder (and its own stack start, so the spread includes
     what a fresh start changes), then the repeat set's report in a folder of its own beside them; returns the set's
-    folder, its summary and each run's report."""
+    folder, its summary and each run's report. A ladder of shares is placed once, from the first run's probe, so
+    every repeat offers the same rates and its stages pool."""
     from slo.verdicts import repeats
 
-    reports = []
+    reports, placed_at = [], None
     for i in range(1, n + 1):
         log(f"[slobench] repeat {i} of {n}")
-        _, report = loadtest(settings, profile_name, profile, spec, slo_path, baseline, drift_check, log)
+        _, report = loadtest(settings, profile_name, profile, spec, slo_path, baseline, drift_check, log, placed_at)
         reports.append(report)
+        placed_at = placed_at or (((report or {}).get("manifest") or {}).get("probe") or {}).get("rps")
     set_dir = new_run_dir(settings.results_dir, f"{profile.name}-x{n}")
     summary = repeats.summarize(reports, spec.confidence_level)
     repeats.write(set_dir, summary)

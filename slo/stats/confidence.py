@@ -202,6 +202,19 @@ def mean_residuals(blocks: Blocks) -> list[float]:
 QUEUE_SPREAD = 0.25  # block means varying less than this (coefficient of variation) are not a queue's swings
 
 
+# A queue's memory concerns a threshold only where its swings can carry requests over it: some block's mean latency
+# reaches this share of the threshold. A fast API whose 2 ms mean drifts slowly says nothing of requests over 50 ms.
+QUEUE_REACH = 0.25
+
+
+def queue_reaches(blocks: Blocks | None, threshold_s: float) -> bool:
+    """Whether some scrape block's mean latency reached QUEUE_REACH of the threshold (True without blocks: the
+    memory measured elsewhere is then kept, as before)."""
+    if blocks is None or not blocks.n:
+        return True
+    return max((x / n for n, x in zip(blocks.n, blocks.x) if n > 0), default=0.0) >= QUEUE_REACH * threshold_s
+
+
 def block_mean_spread(blocks: Blocks) -> float:
     """The coefficient of variation of a window's per-block mean latencies."""
     means = [x / n for n, x in zip(blocks.n, blocks.x) if n > 0]

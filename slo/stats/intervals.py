@@ -95,7 +95,8 @@ def quantile(o: LatencyQuantile, ev: Evidence) -> dict:
     if n <= 0:
         return _undecided(ev, "no requests in the window")
     run = ev.clustering.get(round(t, 6))
-    memory = max(confidence.memory([ev.mean_blocks]), ev.clustering.get("memory", 0.0))
+    memory = max(confidence.memory([ev.mean_blocks]), ev.clustering.get("memory", 0.0)) \
+        if confidence.queue_reaches(ev.mean_blocks, t) else 0.0
     dep = max((confidence.dependence(b, ev.level, ev.declared_deff, run, memory) for b in (b_more, b_fewer)),
               key=lambda d: d.divisor)
     deff = dep.deff

@@ -87,3 +87,12 @@ def test_the_capacity_interval(steps, capacity, interval, resolved):
     got = summarize(steps, precision=0.05)
     assert got["capacity_rps"] == capacity and got["interval_rps"] == interval and got["resolved"] is resolved
     assert got["bounded"] is (None not in interval)  # bounded: both ends known (it was inverted)
+
+
+@pytest.mark.parametrize("rate, seconds", [(15, 32), (20, 25), (40, 20)],
+                         ids=["the required 15 req/s needs 32 s to reach p99's zero-count minimum",
+                              "20 req/s, 25 s", "40 req/s, the declared 20 s are enough"])
+def test_a_step_is_long_enough_to_decide_at_its_first_rate(rate, seconds):
+    from slobench.capacity import step_seconds
+    from slo.file.load import load_slo
+    assert step_seconds(rate, load_slo(), 20) == seconds
