@@ -39,21 +39,21 @@ def test_the_default_profile_climbs_through_the_knee_in_shares_of_saturation_wit
     assert profile.kind == "open" and profile.needs_probe
     assert profile.stages[0].rate_rps == load_slo().gate.required_rps
     shares = [s.saturation_share for s in profile.stages[1:]]
-    assert shares == sorted(shares) and shares[0] <= 0.4 and shares[-2] >= 0.8 and shares[-1] > 1.2
+    assert shares == sorted(shares) and shares[0] <= 0.4 and shares[-2] >= 0.75 and shares[-1] >= 1.2
     assert all(b / a <= 1.2 for a, b in zip(shares[:-2], shares[1:-1]))
 
 
 @pytest.mark.parametrize("saturation, rates", [
-    (42.0, [15, 16.8, 20.2, 23.5, 26.9, 30.7, 35.3, 54.6]),
-    (84.0, [15, 33.6, 40.3, 47.0, 53.8, 61.3, 70.6, 109.2]),
-    (32.0, [15, 15.4, 17.9, 20.5, 23.4, 26.9, 41.6]),
-], ids=["a machine whose forest costs about 24 ms", "one twice as fast",
-        "one half again as slow: the shares under the gated rate skipped"])
+    (62.0, [15, 21.7, 26.0, 31.0, 36.0, 41.5, 47.7, 74.4]),
+    (90.0, [15, 31.5, 37.8, 45.0, 52.2, 60.3, 69.3, 108.0]),
+    (40.0, [15, 16.8, 20.0, 23.2, 26.8, 30.8, 48.0]),
+], ids=["a machine whose forest costs about 25 ms (the probe's closed-loop figure)", "one twice as fast",
+        "one half again as slow: the share under the gated rate skipped"])
 def test_a_profile_placed_at_a_measured_saturation_turns_each_share_into_a_rate_and_keeps_the_shares(saturation, rates):
     placed = load_profile("default", saturation)
     assert [s.rate_rps for s in placed.stages] == rates and not placed.needs_probe
     assert len(placed.placement.skipped) == 8 - len(rates)
-    assert placed.placement.saturation_rps == saturation and placed.placement.shares["s3-48pct"] == 0.48
+    assert placed.placement.saturation_rps == saturation and placed.placement.shares["s4-50pct"] == 0.5
     assert [w.offered_rps for w in placed.windows()] == rates
 
 
@@ -63,7 +63,7 @@ def test_a_placed_profile_reads_back_as_itself_the_way_the_load_generator_receiv
 
 
 def test_an_unplaced_share_says_what_it_waits_for_in_the_outline():
-    assert load_profile("default").outline()[1].startswith("s2-40pct: 40% of the measured saturation")
+    assert load_profile("default").outline()[1].startswith("s2-35pct: 35% of the measured saturation")
 
 
 def test_windows_exclude_ramp_and_settle(tmp_path):

@@ -107,7 +107,7 @@ def test_the_dashboard_file_is_generated_from_the_slo_file():
 def test_the_latency_panel_draws_every_latency_threshold():
     panel = next(p for p in build(load_slo().latency_thresholds_s())["panels"] if "p99" in p["title"])
     drawn = {s["value"] for s in panel["fieldConfig"]["defaults"]["thresholds"]["steps"]}
-    assert {0.05, 0.08, 0.2, 0.4} <= drawn  # p50, mean, p95, p99 of slo/slos.yaml
+    assert {0.075, 0.12, 0.3, 0.5} <= drawn  # p50, mean, p95, p99 of slo/slos.yaml
 
 
 def test_the_api_image_serves_from_the_api_part_only():
