@@ -261,8 +261,10 @@ def run_verdict(stages: list[dict], baseline_failures: list[str], complete: dict
     lost; what ran is still judged), inconclusive (4: no gated objective failed, some interval straddles its
     objective), pass (0)."""
     gated = [s for s in stages if s["gated"]]
-    # A stage cut short by the generator stopping holds partial figures: reported, but no failure of the API's.
-    failed = [s["name"] for s in gated if s["status"] == "fail" and s.get("completed", True)]
+    # A stage cut short by the generator stopping holds partial figures: reported, but no failure of the API's; nor
+    # is a failure while other work took the API's core (a slowed machine): undecided, to run again.
+    slowed = [s for s in gated if s["status"] == "fail" and (s.get("machine") or {}).get("slowed")]
+    failed = [s["name"] for s in gated if s["status"] == "fail" and s.get("completed", True) and s not in slowed]
     unjudged = [s["name"] for s in gated if s["status"] in ("no_data", "insufficient")]
     problems = (complete or {}).get("problems") or []
     if failed or baseline_failures:
@@ -284,6 +286,8 @@ def run_verdict(stages: list[dict], baseline_failures: list[str], complete: dict
             + list(distrust)
         return {"status": "untrusted", "exit_code": 2, "reason": "; ".join(reasons) + ": the figures cannot be trusted"}
     undecided = [advice(s, o) for s in gated for o in s["objectives"] if o["status"] == "inconclusive"]
+    undecided += [f"gated stage {s['name']} failed while other work took {s['machine']['taken_share']:.0%} of the "
+                  "API's core(s) (a slowed machine): run it again" for s in slowed]
     undecided += list(baseline_untested)
     if undecided:
         return {"status": "inconclusive", "exit_code": 4, "undecided": undecided,

@@ -58,7 +58,9 @@ def test_overload_keeps_answering_with_bounded_memory_and_loses_no_acknowledged_
     throughput = answered_ok / 15
     print(f"overload: {answered_ok} answered ({throughput:.0f} req/s), p99 "
           f"{np.percentile(logs['rt_ms'], 99):.0f} ms, RSS {min(rss) / 2**20:.0f}-{max(rss) / 2**20:.0f} MiB")
-    assert answered_ok > 20_000 and errors == 0
+    # Overloaded and still answering: about 20,000 answers were measured here; a machine several times slower still
+    # answers thousands (the count is the overload's evidence, not a speed goal).
+    assert answered_ok > 4_000 and errors == 0
     # Every 200 the server sent is a row; Locust stopped with some answers still in flight, hence >=.
     assert rows == served_200 and rows >= answered_ok
     assert max(rss) - rss[0] < 150 * 2**20

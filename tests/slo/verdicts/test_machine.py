@@ -69,3 +69,13 @@ def test_canaries_of_different_work_are_not_compared():
     from slo.verdicts.baseline import machine_change
     assert machine_change(_manifest(17.6, 17, 18), _manifest(1.0, 0.9, 1.1, "one single-row linear prediction"),
                           [1, 2]) is None
+
+
+def test_a_gated_stage_that_failed_on_a_slowed_machine_is_undecided_never_a_fail():
+    from slo.verdicts.objectives import run_verdict
+    stage = {**_stage("gate", 15, "fail", slowed=True), "gated": True,
+             "machine": {"slowed": True, "taken_share": 0.45}}
+    verdict = run_verdict([stage], [])
+    assert verdict["exit_code"] == 4 and "failed while other work took 45% of the API's core(s)" in verdict["reason"]
+    quiet = {**stage, "machine": {"slowed": False, "taken_share": 0.02}}
+    assert run_verdict([quiet], [])["exit_code"] == 1
