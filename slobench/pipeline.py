@@ -166,6 +166,39 @@ def resolve_target(settings: HarnessSettings, spec: SloSpec, prom: str, state: l
     return JudgedTarget(spec, instances, interval)
 
 
+def placed_for_run(profile: Profile, placed_at: float | None, target: str, spec: SloSpec, cpus: set[int] | None,
+                   man: dict, log=print) -> Profile:
+    """The profile this run sends: its shares placed at a repeat set's saturation when given, else at the one its
+    probe measures now (recorded in the manifest), else as declared."""
+    if placed_at and profile.needs_probe:
+        log(f"stages placed at the repeat set's first measured saturation, {placed_at:g} req/s")
+        profile = profile.placed(placed_at)
+    elif profile.probe_plan:
+        profile, saturation = place_ladder(target, profile, spec, cpus, log)
+        man["probe"] = saturation.as_dict()
+    man["profile"] = profile.model_dump(mode="json")
+    return profile
+
+
+def run_load(settings: HarnessSettings, profile_name: str, profile: Profile, target: str, run_dir: Path,
+             started_here: local.StackState | None, cpus: dict, log=print) -> tuple[int | None, bool]:
+    """Locust through the profile, the API's cores watched meanwhile; (Locust's exit code, interrupted), also
+    written to the run folder (ended.json)."""
+    interrupted, code = False, None
+    watch = machine_monitor(run_dir, started_here, cpus["api"])
+    try:
+        code = locust_run.run_headless(resolve(profile_name), profile, target, run_dir, settings.generators(),
+                                       cpus["locust"], on_line=log)
+    except KeyboardInterrupt:
+        interrupted = True
+        log("interrupted: judging what was collected")
+    finally:
+        if watch is not None:
+            watch.stop()
+    (run_dir / ENDED_FILE).write_text(json.dumps({"locust_exit_code": code, "interrupted": interrupted}) + "\n")
+    return code, interrupted
+
+
 def loadtest(settings: HarnessSettings, profile_name: str, profile: Profile, spec: SloSpec, slo_path: Path,
              baseline: Path | None, drift_check, log=print, placed_at: float | None = None) -> tuple[Path, dict | None]:
     """Run one profile end to end; returns (run folder, report). Stops what it started, Ctrl-C included. With
@@ -200,27 +233,10 @@ def loadtest(settings: HarnessSettings, profile_name: str, profile: Profile, spe
         man["scope"] = {**spec.metrics.up_selector, "instances": judged.instances}
         manifest_mod.write(run_dir, man)
         scrape_fit.check(profile, interval.seconds, interval.source)  # before any load is sent
-        if placed_at and profile.needs_probe:
-            profile = profile.placed(placed_at)
-            log(f"stages placed at the repeat set's first measured saturation, {placed_at:g} req/s")
-            man["profile"] = profile.model_dump(mode="json")
-        elif profile.probe_plan:
-            profile, saturation = place_ladder(target, profile, spec, cpus["locust"], log)
-            man["probe"], man["profile"] = saturation.as_dict(), profile.model_dump(mode="json")
-            manifest_mod.write(run_dir, man)
+        profile = placed_for_run(profile, placed_at, target, spec, cpus["locust"], man, log)
+        manifest_mod.write(run_dir, man)
         log(f"Locust: profile {profile.name}, {len(profile.stages)} stages, {profile.total_s:.0f} s")
-        interrupted, code = False, None
-        watch = machine_monitor(run_dir, started_here, cpus["api"])
-        try:
-            code = locust_run.run_headless(resolve(profile_name), profile, target, run_dir, settings.generators(),
-                                           cpus["locust"], on_line=log)
-        except KeyboardInterrupt:
-            interrupted = True
-            log("interrupted: judging what was collected")
-        finally:
-            if watch is not None:
-                watch.stop()
-        (run_dir / ENDED_FILE).write_text(json.dumps({"locust_exit_code": code, "interrupted": interrupted}) + "\n")
+        code, interrupted = run_load(settings, profile_name, profile, target, run_dir, started_here, cpus, log)
         if code not in (None, 0):
             log(f"Locust exited with code {code}: the run is incomplete (see {run_dir}/locust.log)")
         if not (run_dir / "stages.json").is_file():
