@@ -58,6 +58,11 @@ def stage_notes(stage: dict) -> list[str]:
             for name, w in (stage["client"].get("workers") or {}).items() if w.get("saturated")]
     if busy:
         notes.append(f"generator-bound: {', '.join(busy)}; client figures include its own delays")
+    stalled = [f"{name} ({w['send_lag_p99_ms']:g} ms send lag p99 at {w['cpu_cores']:.2f} core, its loop on time)"
+               for name, w in (stage["client"].get("workers") or {}).items() if w.get("stalled")]
+    if stalled:
+        notes.append(f"the machine paused the generator: {', '.join(stalled)}; the client's figures include the "
+                     "pause, the server's do not")
     dropped = stage["client"].get("dropped")
     if dropped:
         sent = stage["client"].get("sent") or 0

@@ -67,22 +67,26 @@ def test_each_generator_process_reports_its_requests_and_cpu_and_a_busy_one_mark
     merged.save(tmp_path)
     figures = stage_figures(load(tmp_path), STAGES, "/predict")
     assert figures["workers"]["idle"] == {"requests": 10, "cpu_cores": 0.1, "saturated": False, "why": [],
-                                          "loop_lag_p99_ms": None, "send_lag_p99_ms": None}
+                                          "loop_lag_p99_ms": None, "send_lag_p99_ms": None, "stalled": False}
     assert figures["workers"]["busy"]["saturated"] and figures["generator_bound"]
     assert figures["workers"]["busy"]["why"] == ["CPU 0.95 core >= 0.85"]
     assert figures["generator_cpu_cores"] == pytest.approx(1.05)
 
 
-@pytest.mark.parametrize("loop_ms, send_ms, bound", [(0.3, 0.5, False), (25.0, 0.5, True), (0.3, 40.0, True)],
-                         ids=["a prompt generator is not bound", "a late event loop binds it, CPU notwithstanding",
-                              "requests sent late against their schedule bind it"])
-def test_the_generators_own_lateness_is_measured_and_can_bind_a_stage(profile, tmp_path, loop_ms, send_ms, bound):
+@pytest.mark.parametrize("loop_ms, send_ms, cpu_s, bound, stalled", [
+    (0.3, 0.5, 0.8, False, False), (25.0, 0.5, 0.8, True, False), (0.3, 40.0, 5.6, True, False),
+    (0.3, 40.0, 0.8, False, True)],
+    ids=["a prompt generator is not bound", "a late event loop binds it, CPU notwithstanding",
+         "requests sent late against their schedule by a busy process bind it",
+         "sends late while the process idled and its loop was on time are the machine pausing it, not a bound"])
+def test_the_generators_own_lateness_is_measured_and_can_bind_a_stage(profile, tmp_path, loop_ms, send_ms, cpu_s, bound,
+                                                                      stalled):
     r = _recorder(profile, "w")
     for i in range(1000):  # the p99 is the 990th of 1,000 samples: 20 of them at the late value
         late = i >= 980
         r.lag("loop", (loop_ms if late else 0.1) / 1000, ts=1003 + i / 200)
         r.lag("send", (send_ms if late else 0.1) / 1000, ts=1003 + i / 200)
-    r.cpu = {0: [0.8, 8.0]}
+    r.cpu = {0: [cpu_s, 8.0]}
     merged = Merger()
     merged.add(json.loads(json.dumps(r.delta())))
     merged.save(tmp_path)
@@ -90,6 +94,7 @@ def test_the_generators_own_lateness_is_measured_and_can_bind_a_stage(profile, t
     w = figures["workers"]["w"]
     assert w["loop_lag_p99_ms"] == pytest.approx(loop_ms, rel=0.01) and w["send_lag_p99_ms"] == pytest.approx(send_ms, rel=0.01)
     assert w["saturated"] is bound and figures["generator_bound"] is bound
+    assert w["stalled"] is stalled and figures["machine_stall"] is stalled
     assert figures["generator_loop_lag_p99_ms"] == w["loop_lag_p99_ms"]
 
 
