@@ -67,7 +67,7 @@ def generator_work(cpus: set[int] | None = None) -> Canary:
 
 
 def describe(canary: dict) -> str:
-    """`forest row 19.7 ms [17.4, 23.1] on core 0; generator 1.2 ms [1.1, 1.3]`."""
+    """`one single-row forest prediction (v1): 19.7 ms [17.4, 23.1] on core(s) 0; 200 prediction requests' ...`."""
     parts = []
     for who in ("api", "generator"):
         c = canary.get(who)
