@@ -126,11 +126,13 @@ def test_the_advice_never_asks_for_fewer_requests_than_the_stage_already_had():
 @pytest.mark.parametrize("means_ms, threshold_ms, reaches", [
     ([2.2, 3.1, 1.6, 1.4, 1.7, 2.0, 1.8, 1.9, 2.8, 3.0, 2.4, 2.8, 3.1], 50, False),
     ([20, 35, 48, 60, 90, 140, 120, 80], 200, True),
+    ([2.9, 2.5, 2.3, 3.7, 3.6, 3.8, 4.1, 5.0, 4.5, 3.4, 3.7, 2.6, 3.2], 10.5, False),
     ([20, 35, 48, 45, 30, 25, 40, 38], 400, False),
 ], ids=["a fast API's 2 ms mean drifting slowly says nothing of requests over 50 ms",
         "a knee stage's block means reaching 70 % of p95's 200 ms carry the queue's memory",
+        "a fast API's 2 to 5 ms drifting mean says nothing of requests over 10.5 ms",
         "a gated stage at 48 ms at most, against p99's 400 ms, does not"])
-def test_a_queues_memory_concerns_a_threshold_only_where_its_block_means_reach_a_quarter_of_it(means_ms, threshold_ms,
+def test_a_queues_memory_concerns_a_threshold_only_where_its_block_means_reach_half_of_it(means_ms, threshold_ms,
                                                                                               reaches):
     from slo.stats.confidence import queue_reaches
     blocks = Blocks(n=(80.0,) * len(means_ms), x=tuple(80 * m / 1000 for m in means_ms))
