@@ -10,7 +10,8 @@ import time
 from dataclasses import asdict, dataclass, field
 
 import requests
-from scipy import stats
+
+from common.sample import mean_interval
 
 from loadtests.profile import Probe, Profile
 from loadtests.tasks import Scenario
@@ -90,11 +91,8 @@ def _level_of(concurrency: int, done: list[float], start: float, seconds: float,
         i = math.floor((t - start) / BLOCK_S)   # floor: a completion during the warm-up is negative, never block 0
         if 0 <= i < len(blocks):
             blocks[i] += 1
-    rates = [b / BLOCK_S for b in blocks]
-    n, mean = len(rates), sum(rates) / len(rates)
-    sd = math.sqrt(sum((r - mean) ** 2 for r in rates) / (n - 1))
-    half = float(stats.t.ppf(1 - (1 - LEVEL) / 2, n - 1)) * sd / math.sqrt(n)
-    return Level(concurrency, round(mean, 2), round(max(0.0, mean - half), 2), round(mean + half, 2),
+    mean, low, high = mean_interval([b / BLOCK_S for b in blocks], LEVEL)
+    return Level(concurrency, round(mean, 2), round(max(0.0, low), 2), round(high, 2),
                  sum(c.answered for c in clients), sum(c.failed for c in clients))
 
 

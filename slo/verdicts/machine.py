@@ -3,9 +3,7 @@ or the hypervisor's steal), from what the harness sampled each second while the 
 whose API shared its core measured the machine, not the API: it sets neither end of the capacity."""
 from __future__ import annotations
 
-import math
-
-from scipy import stats
+from common.sample import mean_interval
 
 SLOWED_SHARE = 0.10   # of the API's cores taken by other work, beyond noise: the stage ran on a slowed machine
 
@@ -34,12 +32,11 @@ def stage_machine(machine: dict | None, start: float, end: float, level: float) 
     if len(deltas) < 3:
         return None
     shares = [(other + steal) / (cores * dt) for other, steal, dt in deltas]
-    k, mean = len(shares), sum(shares) / len(shares)
-    sd = math.sqrt(sum((x - mean) ** 2 for x in shares) / (k - 1))
-    half = float(stats.t.ppf(1 - (1 - level) / 2, k - 1)) * sd / math.sqrt(k)
+    k = len(shares)
+    mean, low, high = mean_interval(shares, level)
     steal = sum(s for _, s, _ in deltas) / sum(cores * dt for *_, dt in deltas)
-    return {"taken_share": round(mean, 4), "low": round(max(0.0, mean - half), 4), "high": round(mean + half, 4),
-            "steal_share": round(steal, 4), "seconds": k, "slowed": mean - half > SLOWED_SHARE,
+    return {"taken_share": round(mean, 4), "low": round(max(0.0, low), 4), "high": round(high, 4),
+            "steal_share": round(steal, 4), "seconds": k, "slowed": low > SLOWED_SHARE,
             "method": f"each second, the API's cores' busy time less the API's own CPU time, plus steal; t interval "
                       f"over {k} seconds; slowed when its low end is over {SLOWED_SHARE:.0%}"}
 

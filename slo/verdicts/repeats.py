@@ -9,6 +9,7 @@ from pathlib import Path
 
 from scipy import stats
 
+from common.sample import mean_interval
 from slo.stats import confidence
 from slo.verdicts.baseline import GETTERS
 from slo.verdicts.objectives import JUDGED
@@ -22,10 +23,9 @@ def spread(values: list[float], level: float) -> dict:
     n = len(values)
     out = {"n": n, "median": statistics.median(values), "min": min(values), "max": max(values)}
     if n >= 2:
-        mean, sd = statistics.fmean(values), statistics.stdev(values)
-        half = stats.t.ppf(1 - (1 - level) / 2, n - 1) * sd / math.sqrt(n)
-        out.update(mean=round(mean, 4), low=round(mean - half, 4), high=round(mean + half, 4),
-                   cv=round(sd / abs(mean), 4) if mean else None)
+        mean, low, high = mean_interval(values, level)
+        out.update(mean=round(mean, 4), low=round(low, 4), high=round(high, 4),
+                   cv=round(statistics.stdev(values) / abs(mean), 4) if mean else None)
     return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in out.items()}
 
 
