@@ -10,7 +10,6 @@ saturated measured the generator ("generator-bound") and bounds the search like 
 from __future__ import annotations
 
 import json
-import math
 import time
 from pathlib import Path
 
@@ -95,12 +94,9 @@ def first_rate(target: str, spec: SloSpec, cpus: set[int] | None, log=print) -> 
 def step_seconds(rate: float, spec: SloSpec, at_least: float) -> float:
     """A step long enough to decide every count objective at `rate` with none counted (MLPerf's minimum, reached
     with 95 % probability by Poisson arrivals), besides its settling."""
-    found = sample_fit.minimums(spec)
-    if not found:
-        return at_least
-    needed = sample_fit.expected_needed(max(n for _, n, _ in found), poisson=True)
     share = Scenario().share_of(spec.metrics.selector.get("endpoint", "/predict"))
-    return max(at_least, math.ceil(needed / (rate * share)) + SETTLE_S)
+    needed = sample_fit.seconds_needed(spec, rate * share, poisson=True)
+    return at_least if needed is None else max(at_least, needed + SETTLE_S)
 
 
 def search(settings: HarnessSettings, spec: SloSpec, start_rps: float | None = None, factor: float = 1.6,

@@ -39,6 +39,15 @@ def expected_needed(needed: int, poisson: bool) -> float:
     return float(gammaincinv(needed, REACH_PROBABILITY)) if poisson else float(needed)
 
 
+def seconds_needed(spec: SloSpec, endpoint_rps: float, poisson: bool) -> int | None:
+    """How long a window at `endpoint_rps` to the judged endpoint must be measured to decide the hardest count
+    objective with none counted (None: the file has no count objective)."""
+    found = minimums(spec)
+    if not found:
+        return None
+    return math.ceil(expected_needed(max(n for _, n, _ in found), poisson) / endpoint_rps)
+
+
 def shortfalls(profile: Profile, spec: SloSpec) -> list[tuple[bool, str]]:
     """(gated, sentence) for each stage whose requests to the judged endpoint are too few for its hardest
     count objective; a stage with no declared rate is named as unchecked."""
@@ -60,7 +69,7 @@ def shortfalls(profile: Profile, spec: SloSpec) -> list[tuple[bool, str]]:
             continue
         expected, enough = rate * w.measured_s, expected_needed(needed, poisson)
         if expected < enough:
-            seconds = math.ceil(enough / rate)
+            seconds = seconds_needed(spec, rate, poisson)
             reach = (f", which a Poisson stage reaches with {REACH_PROBABILITY:.0%} probability only from about "
                      f"{math.ceil(enough):,} expected" if poisson else "")
             out.append((gated, f"stage {w.name}: about {expected:,.0f} requests to {endpoint} expected in its "
