@@ -74,6 +74,14 @@ class Probe(_Strict):
         return self
 
 
+class Refine(_Strict):
+    """After the stages, further steps at the rates where the capacity is still uncertain, until its interval is
+    within `aim` of its low end or `budget_s` of load is spent (slobench/refine.py); each step at least step_s."""
+    budget_s: float = Field(gt=0, le=7200)
+    aim: float = Field(0.10, gt=0, lt=1)
+    step_s: float = Field(20.0, ge=8, le=600)
+
+
 class Placement(_Strict):
     """The measured saturation a profile's shares were placed from (set by `Profile.placed`)."""
     saturation_rps: float = Field(gt=0)
@@ -92,6 +100,7 @@ class Profile(_Strict):
     scenario: Scenario = Scenario()
     settle_s: float = Field(2.0, ge=0)  # excluded after each ramp, so queues reach steady state
     probe: Probe | None = None   # measure the target's saturation before the stages (implied by any share)
+    refine: Refine | None = None  # open model: step toward the knee after the stages, within a budget
     placement: Placement | None = None
     stages: list[Stage] = Field(min_length=1)
 
@@ -106,6 +115,8 @@ class Profile(_Strict):
             if self.kind == "open" and s.rate_rps is None and s.saturation_share is None:
                 raise ValueError(f"stage {s.name}: an open-model profile declares rate_rps or saturation_share "
                                  "in every stage")
+        if self.refine is not None and self.kind != "open":
+            raise ValueError("refine steps offer open-model arrivals: a closed-model profile cannot declare refine")
         names = [s.name for s in self.stages]
         if len(set(names)) != len(names):
             raise ValueError("stage names must be unique")
@@ -159,6 +170,9 @@ class Profile(_Strict):
             if self.placement and w.name in self.placement.shares:
                 load += f" ({self.placement.shares[w.name]:.0%} of the measured saturation)"
             lines.append(f"{w.name}: {load}, {w.end_s - w.start_s:g} s ({w.measured_s:g} s measured)")
+        if self.refine:
+            lines.append(f"then steps where the capacity is uncertain, at least {self.refine.step_s:g} s each, for up "
+                         f"to {self.refine.budget_s:g} s or until it is within {self.refine.aim:.0%}")
         return lines
 
     def headline(self) -> str:

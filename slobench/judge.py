@@ -37,11 +37,11 @@ def output_dir(run_dir: Path, spec: SloSpec, slo_path: Path) -> Path:
 
 def judge(run_dir: Path, spec: SloSpec, prometheus_url: str | None, baseline: Path | None = None,
           drift_check=None, scrape: ScrapeInterval | None = None, out_dir: Path | None = None,
-          instances: list[str] | None = None) -> dict:
+          instances: list[str] | None = None, write: bool = True) -> dict:
     """Raw answers come from Prometheus when a URL is given, else from the run's saved prometheus_raw.json.
     The scrape interval is learned from that Prometheus unless given; queries are scoped to the target's
     job and, when known, its instances. Reports (and answers queried anew) go to out_dir, the run folder
-    by default."""
+    by default; with write=False, the verdicts alone, nothing written (a decision within the run)."""
     out_dir = Path(out_dir or run_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     run = RunFolder(run_dir)
@@ -53,10 +53,11 @@ def judge(run_dir: Path, spec: SloSpec, prometheus_url: str | None, baseline: Pa
         time.sleep(max(0.0, last_end + edge_pad_s(scrape.seconds) + 0.5 * scrape.seconds - time.time()))
         raw = collect.collect(prometheus_url, spec, stages, scrape_interval_s=scrape.seconds, instances=instances,
                               scrape_source=scrape.source)
-        if stages:  # the whole run over time, for the report's charts
+        if stages and write:  # the whole run over time, for the report's charts
             raw["series"] = collect.collect_series(prometheus_url, spec, stages[0]["start"], stages[-1]["end"],
                                                    scrape.seconds, instances=instances)
-        collect.save(out_dir, raw)
+        if write:
+            collect.save(out_dir, raw)
     else:
         raw = collect.load(run_dir)
         if raw is None:
@@ -64,6 +65,8 @@ def judge(run_dir: Path, spec: SloSpec, prometheus_url: str | None, baseline: Pa
     report = evaluate(run_dir, spec, raw, run.timeline, run.client_figures(spec.metrics.selector.get("endpoint")),
                       load_report(baseline) if baseline else None, client_series=run.client_seconds(),
                       manifest=run.manifest(), run_end=run.ended(), machine=run.machine())
+    if not write:
+        return report
     if out_dir != Path(run_dir):
         report["run"]["judged_in"] = out_dir.name
     if drift_check is not None:

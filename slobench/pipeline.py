@@ -17,6 +17,7 @@ from slo.file.model import SloSpec
 from slobench import manifest as manifest_mod, sample_fit, scrape_fit
 from slobench.history import write_index
 from slobench.judge import judge
+from slobench.refine import Refinement
 from slobench.run_folder import ENDED_FILE
 from slobench.settings import HarnessSettings
 from stack import local, monitor
@@ -181,14 +182,16 @@ def placed_for_run(profile: Profile, placed_at: float | None, target: str, spec:
 
 
 def run_load(settings: HarnessSettings, profile_name: str, profile: Profile, target: str, run_dir: Path,
-             started_here: local.StackState | None, cpus: dict, log=print) -> tuple[int | None, bool]:
-    """Locust through the profile, the API's cores watched meanwhile; (Locust's exit code, interrupted), also
-    written to the run folder (ended.json)."""
+             started_here: local.StackState | None, cpus: dict, log=print, then=None) -> tuple[int | None, bool]:
+    """Locust through the profile, then `then()` (the refinement) after a load that ran to its end, the API's cores
+    watched meanwhile; (Locust's exit code, interrupted), also written to the run folder (ended.json)."""
     interrupted, code = False, None
     watch = machine_monitor(run_dir, started_here, cpus["api"])
     try:
         code = locust_run.run_headless(resolve(profile_name), profile, target, run_dir, settings.generators(),
                                        cpus["locust"], on_line=log)
+        if code == 0 and then is not None:
+            then()
     except KeyboardInterrupt:
         interrupted = True
         log("interrupted: judging what was collected")
@@ -235,8 +238,12 @@ def loadtest(settings: HarnessSettings, profile_name: str, profile: Profile, spe
         scrape_fit.check(profile, interval.seconds, interval.source)  # before any load is sent
         profile = placed_for_run(profile, placed_at, target, spec, cpus["locust"], man, log)
         manifest_mod.write(run_dir, man)
-        log(f"Locust: profile {profile.name}, {len(profile.stages)} stages, {profile.total_s:.0f} s")
-        code, interrupted = run_load(settings, profile_name, profile, target, run_dir, started_here, cpus, log)
+        log(f"Locust: profile {profile.name}, {len(profile.stages)} stages, {profile.total_s:.0f} s"
+            + (f", then up to {profile.refine.budget_s:g} s of steps toward the knee" if profile.refine else ""))
+        refinement = Refinement(run_dir, profile, target, prom, spec, judged, settings.generators(), cpus["locust"],
+                                log) if profile.refine else None
+        code, interrupted = run_load(settings, profile_name, profile, target, run_dir, started_here, cpus, log,
+                                     then=refinement and (lambda: man.update(refine=refinement.run())))
         if code not in (None, 0):
             log(f"Locust exited with code {code}: the run is incomplete (see {run_dir}/locust.log)")
         if not (run_dir / "stages.json").is_file():

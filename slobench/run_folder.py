@@ -10,17 +10,32 @@ from slobench import manifest
 from stack import monitor
 
 ENDED_FILE = "ended.json"  # how the load ended: Locust's exit code, an interrupt (written by the pipeline)
+REFINE_DIR = "refine"      # the refinement's steps, one Locust run each (slobench/refine.py)
 
 
 class RunFolder:
-    """The timeline, the generators' merged figures, how the load ended and what ran, of one run folder."""
+    """The timeline, the generators' merged figures, how the load ended and what ran, of one run folder: the
+    profile's stages, then any refinement step's, as one run."""
 
     def __init__(self, path: Path | str):
         self.path = Path(path)
 
     @cached_property
+    def steps(self) -> list[Path]:
+        """The refinement's step folders that hold a timeline, in the order they ran."""
+        root = self.path / REFINE_DIR
+        return sorted(p for p in root.iterdir() if (p / timeline.STAGES_FILE).is_file()) if root.is_dir() else []
+
+    @cached_property
     def timeline(self) -> dict:
-        return timeline.read(self.path)
+        """The profile's timeline, each refinement step's stage after its stages (marked `refine`)."""
+        tl = timeline.read(self.path)
+        stages = list(tl["stages"])
+        for step in self.steps:
+            part = timeline.read(step)
+            stages += [{**st, "index": len(stages) + i, "refine": True} for i, st in enumerate(part["stages"])]
+            tl = {**tl, "stopped_at": part["stopped_at"]}
+        return {**tl, "stages": stages}
 
     @cached_property
     def merged(self) -> dict | None:
@@ -28,9 +43,14 @@ class RunFolder:
         return client_figures.load(self.path)
 
     def client_figures(self, endpoint: str | None) -> dict[str, dict | None]:
-        """The generator's figures per stage; None per stage when the run has none (a Locust that died first)."""
-        return {st["name"]: None if self.merged is None else client_figures.stage_figures(self.merged, st, endpoint)
-                for st in self.timeline["stages"]}
+        """The generator's figures per stage, each from the Locust run that sent it; None per stage when that run
+        has none (a Locust that died first)."""
+        out = {}
+        for folder in (self.path, *self.steps):
+            merged = self.merged if folder == self.path else client_figures.load(folder)
+            for st in timeline.read(folder)["stages"]:
+                out[st["name"]] = None if merged is None else client_figures.stage_figures(merged, st, endpoint)
+        return out
 
     def client_seconds(self) -> dict | None:
         """The generator's figures second by second, over the run."""

@@ -1,10 +1,13 @@
-"""What else ran on the API's cores while the load ran: each second, the busy and stolen time of those cores
-(/proc/stat) and the CPU time of the API's own processes, written to the run folder (machine.json). The judge
-reads it to name a stage run on a machine that was slowed (another process, or the hypervisor, took the API's
-core), which the API's own figures cannot tell from a slower model."""
+"""What else ran on the API's cores while the load ran, and how fast the first of them was: each second, the busy and
+stolen time of those cores (/proc/stat), the CPU time of the API's own processes, and the CPU time a fixed piece of
+work took on a thread pinned to that core (its speed: a core slowed by the host, a busy hyperthread sibling or a
+lower clock takes longer for the same work, whatever waited for it). Written to the run folder (machine.json). The
+judge reads it to name a stage run on a slower or faster machine than the rest of the run, which the API's own
+figures cannot tell from a slower model."""
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from pathlib import Path
@@ -13,6 +16,25 @@ import psutil
 
 MACHINE_FILE = "machine.json"
 PERIOD_S = 1.0
+UNIT_LOOPS = 20_000   # the fixed work: about a millisecond of pure Python on these machines
+UNIT_TRIES = 3        # its least CPU time of a few tries: an interrupt inside one try is not the core's speed
+
+
+def _unit() -> int:
+    total = 0
+    for i in range(UNIT_LOOPS):
+        total += i * i
+    return total
+
+
+def unit_ms() -> float:
+    """The CPU time (ms) this thread spends on the fixed work: the core's speed, not how long it waited for it."""
+    best = float("inf")
+    for _ in range(UNIT_TRIES):
+        start = time.thread_time()
+        _unit()
+        best = min(best, time.thread_time() - start)
+    return round(best * 1000, 4)
 
 
 def _cores(cpus: list[int]) -> dict[str, list[float]]:
@@ -48,8 +70,10 @@ class MachineMonitor:
     def __init__(self, run_dir: Path, api_pids: list[int], api_cpus: list[int], period_s: float = PERIOD_S):
         self.path, self.pids, self.cpus, self.period = Path(run_dir) / MACHINE_FILE, api_pids, api_cpus, period_s
         self.samples: list[dict] = []
+        self.speed: list[list[float]] = []    # [time, unit_ms] each period, on the API's first core
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="machine-monitor", daemon=True)
+        self._threads = [threading.Thread(target=self._run, name="machine-monitor", daemon=True),
+                         threading.Thread(target=self._time_core, name="core-speed", daemon=True)]
 
     def _sample(self) -> None:
         self.samples.append({"t": time.time(), "cores": _cores(self.cpus), "api_cpu_s": _cpu_of(self.pids)})
@@ -59,16 +83,26 @@ class MachineMonitor:
             self._sample()
             self._stop.wait(self.period)
 
+    def _time_core(self) -> None:
+        # This thread alone is pinned (Linux pins a thread by its native id), so the harness keeps its own cores.
+        os.sched_setaffinity(threading.get_native_id(), {self.cpus[0]})
+        while not self._stop.is_set():
+            self.speed.append([round(time.time(), 3), unit_ms()])
+            self._stop.wait(self.period)
+
     def start(self) -> "MachineMonitor":
-        self._thread.start()
+        for t in self._threads:
+            t.start()
         return self
 
     def stop(self) -> Path:
         self._stop.set()
-        self._thread.join(timeout=5)
+        for t in self._threads:
+            t.join(timeout=5)
         self._sample()
         self.path.write_text(json.dumps({"period_s": self.period, "api_cpus": self.cpus, "api_pids": self.pids,
-                                         "samples": self.samples}) + "\n")
+                                         "samples": self.samples, "unit": f"{UNIT_LOOPS} Python loop steps, least "
+                                         f"CPU time of {UNIT_TRIES} tries (ms)", "speed": self.speed}) + "\n")
         return self.path
 
 

@@ -58,7 +58,7 @@ def stage_notes(stage: dict) -> list[str]:
             for name, w in (stage["client"].get("workers") or {}).items() if w.get("saturated")]
     if busy:
         notes.append(f"generator-bound: {', '.join(busy)}; client figures include its own delays")
-    stalled = [f"{name} ({w['send_lag_p99_ms']:g} ms send lag p99 at {w['cpu_cores']:.2f} core, its loop on time)"
+    stalled = [f"{name} ({'; '.join(w.get('why') or [])} at {w['cpu_cores']:.2f} core)"
                for name, w in (stage["client"].get("workers") or {}).items() if w.get("stalled")]
     if stalled:
         notes.append(f"the machine paused the generator: {', '.join(stalled)}; the client's figures include the "
@@ -146,6 +146,27 @@ def generators(report: dict) -> Table | None:
     return Table("generators", "Load generators per stage", ["stage", "generator", "requests", "CPU (cores)",
                                                              "loop lag p99", "send lag p99", "saturated"],
                  rows) if rows else None
+
+
+def machine(report: dict) -> Table | None:
+    """Per stage: what other work took of the API's core, how fast the core ran a fixed piece of work, what one
+    prediction cost, and whether the stage departed from the rest of the run."""
+    rows = []
+    for s in report["stages"]:
+        m = s.get("machine")
+        if not m:
+            continue
+        speed = m.get("speed") or {}
+        cost = (s["server"].get("serving") or {}).get("compute_mean_ms")
+        departs = Cell("SLOWER", "fail") if m.get("slowed") else Cell("FASTER", "warn") if m.get("faster") else "no"
+        rows.append([s["name"], f"{m['taken_share']:.1%} [{m['low']:.1%}, {m['high']:.1%}]",
+                     f"{speed['unit_ms']:.3g} ms [{speed['low']:.3g}, {speed['high']:.3g}]" if speed else "-",
+                     fmt(cost, "ms"), departs])
+    return Table("machine", "The machine per stage", ["stage", "other work on the API's core", "the core's fixed work",
+                                                      "one prediction (mean)", "departs from the run"], rows,
+                 note="A stage departs when other work took a tenth of the core more (or less) than in the run's "
+                      "typical stage, or the fixed work took a tenth longer (or shorter), beyond noise: it measured "
+                      "the machine and sets neither end of the capacity.") if rows else None
 
 
 def accuracy(report: dict) -> Table:
@@ -250,7 +271,8 @@ def manifest(report: dict) -> Table | None:
 
 def all_tables(report: dict) -> list[Table]:
     """The report's sections in reading order."""
-    made = [objectives(report), confidence(report), server_beside_client(report), replicas(report), generators(report), accuracy(report),
+    made = [objectives(report), confidence(report), server_beside_client(report), replicas(report), generators(report),
+            machine(report), accuracy(report),
             reconciliation(report), notes(report), baseline(report), drift(report), manifest(report)]
     return [t for t in made if t is not None]
 

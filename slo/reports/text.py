@@ -42,6 +42,10 @@ def headline(report: dict) -> list[str]:
     elif high:
         lines.append(f"Capacity: below {high:g} req/s ({cap['lowest_failing_stage']} failed with confidence; "
                      "no stage passed with confidence)")
+    steps = [s for s in report["stages"] if s.get("refine")]
+    if steps:
+        lines.append("Refined after the ladder, where the capacity was uncertain: "
+                     + ", ".join(f"{s['name']} {s['status']}" for s in steps))
     if cap.get("inconclusive_stages"):
         lines.append(f"Inconclusive stages: {', '.join(cap['inconclusive_stages'])}: their intervals straddle an "
                      "objective (see Confidence)")

@@ -16,7 +16,7 @@ from slo.stats.figures import bucket_counts, replica_figures, server_figures, sl
 from slo.stats.intervals import evidence_of, with_level
 from slo.stats.series import server_series
 from slo.verdicts.baseline import compare
-from slo.verdicts.machine import slowed_sentences, stage_machine
+from slo.verdicts.machine import machine_sentences, mark_departures, stage_machine
 from slo.verdicts.objectives import (JUDGED, capacity, collapsed, completeness, is_gated, judge_objective,
                                      mean_hides_tail, run_verdict, stage_status, worker_clocks)
 from slo.verdicts.serving import knee_sentences, predicted_saturation, saturation_check, servers_of, stage_serving
@@ -173,7 +173,8 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[st
         stage = {"index": st["index"], "name": st["name"], "users": st["users"], "offered_rps": st.get("offered_rps"),
                  "began": st.get("start", st["measure_from"]),
                  "window": {"start": st["measure_from"], "end": st["end"], "seconds": entry["window_s"]},
-                 "completed": st["completed"], "gated": is_gated(spec, st), "server": server, "client": client,
+                 "completed": st["completed"], "gated": is_gated(spec, st), "refine": bool(st.get("refine")),
+                 "server": server, "client": client,
                  "gap": explain_gap(client, server), "objectives": objectives}
         server["serving"] = stage_serving(entry, server)
         stage["machine"] = stage_machine(machine, st["measure_from"], st["end"], spec.confidence_level)
@@ -201,7 +202,7 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[st
         stage["client_breaks"] = client_tail_breaks(stage)
         sentences += mean_hides_tail(stage["name"], stage["objectives"]) + stage["client_breaks"] + \
             _down_sentences(stage)
-    sentences += slowed_sentences(stages)
+    sentences += machine_sentences(stages, mark_departures(stages))
     cap = capacity(stages)
     predicted = predicted_saturation(stages, servers_of(manifest))
     sentences += knee_sentences(stages, cap, predicted) + saturation_check(predicted, stages, cap["interval_rps"])

@@ -1,11 +1,21 @@
-"""Whether the machine was slowed during a stage: how much of the API's cores went to other work (another process,
-or the hypervisor's steal), from what the harness sampled each second while the load ran (machine.json). A stage
-whose API shared its core measured the machine, not the API: it sets neither end of the capacity."""
+"""Whether the machine changed speed during a stage, from what the harness sampled each second while the load ran
+(machine.json): how much of the API's cores went to other work (another process, or the hypervisor's steal), and
+the CPU time a fixed piece of work took on the API's core (the core's own speed: a host that slows it, a busy
+hyperthread sibling, a lower clock).
+
+The run's reference is its typical stage (the median of each). A stage that departs from it beyond noise (other
+work taking a tenth of the cores more or less, or the fixed work taking a tenth longer or shorter) ran on a slower
+(or faster) machine than the rest of the run: it measured the machine, not the API, and sets neither end of the
+capacity. A machine shared or slow alike through the whole run is no departure: its stages agree with each other,
+and the run says what its figures are of."""
 from __future__ import annotations
+
+import statistics
 
 from common.sample import mean_interval
 
-SLOWED_SHARE = 0.10   # of the API's cores taken by other work, beyond noise: the stage ran on a slowed machine
+DEPARTURE = 0.10   # of the API's cores, beyond noise, between a stage and the run's reference
+SPEED_DEPARTURE = 0.10   # of the fixed work's CPU time, beyond noise, likewise
 
 
 def _deltas(samples: list[dict], start: float, end: float) -> list[tuple[float, float, float]]:
@@ -22,9 +32,19 @@ def _deltas(samples: list[dict], start: float, end: float) -> list[tuple[float, 
     return out
 
 
+def _speed(machine: dict, start: float, end: float, level: float) -> dict | None:
+    """The fixed work's mean CPU time over the window's seconds, with a t interval; None with under 3 of them."""
+    units = [ms for t, ms in machine.get("speed") or [] if start <= t <= end]
+    if len(units) < 3:
+        return None
+    mean, low, high = mean_interval(units, level)
+    return {"unit_ms": round(mean, 4), "low": round(low, 4), "high": round(high, 4), "seconds": len(units)}
+
+
 def stage_machine(machine: dict | None, start: float, end: float, level: float) -> dict | None:
     """The share of the API's cores other work took in the window (mean over its seconds, with a t interval over
-    them), the hypervisor's steal among it, and whether the stage ran on a slowed machine; None without samples."""
+    them), the hypervisor's steal among it, and the core's speed; None without samples. Whether the stage departs
+    from the rest of its run is set by mark_departures."""
     if not machine or not machine.get("samples"):
         return None
     cores = max(1, len(machine.get("api_cpus") or []) or 1)
@@ -36,19 +56,55 @@ def stage_machine(machine: dict | None, start: float, end: float, level: float) 
     mean, low, high = mean_interval(shares, level)
     steal = sum(s for _, s, _ in deltas) / sum(cores * dt for *_, dt in deltas)
     return {"taken_share": round(mean, 4), "low": round(max(0.0, low), 4), "high": round(high, 4),
-            "steal_share": round(steal, 4), "seconds": k, "slowed": low > SLOWED_SHARE,
+            "steal_share": round(steal, 4), "seconds": k, "slowed": False, "faster": False,
+            "speed": _speed(machine, start, end, level),
             "method": f"each second, the API's cores' busy time less the API's own CPU time, plus steal; t interval "
-                      f"over {k} seconds; slowed when its low end is over {SLOWED_SHARE:.0%}"}
+                      f"over {k} seconds; a departure when its interval lies {DEPARTURE:.0%} of the cores beyond "
+                      "the run's reference (the median stage's share)"}
 
 
-def slowed_sentences(stages: list[dict]) -> list[str]:
-    """One sentence per stage run on a slowed machine."""
+def mark_departures(stages: list[dict]) -> float | None:
+    """Set each stage's `slowed` (other work took more of the API's cores than in the run's typical stage by over
+    DEPARTURE, or the fixed work took over SPEED_DEPARTURE longer, beyond noise) or `faster` (less, likewise), and
+    the references; return the taken share's reference, None without machine figures."""
+    figures = [s["machine"] for s in stages if s.get("machine")]
+    if not figures:
+        return None
+    reference = statistics.median(m["taken_share"] for m in figures)
+    timed = [m["speed"] for m in figures if m.get("speed")]
+    unit = statistics.median(t["unit_ms"] for t in timed) if timed else None
+    for m in figures:
+        speed = m.get("speed")
+        slower = bool(speed and unit and speed["low"] > unit * (1 + SPEED_DEPARTURE))
+        quicker = bool(speed and unit and speed["high"] < unit / (1 + SPEED_DEPARTURE))
+        if speed and unit:
+            speed["reference_ms"] = round(unit, 4)
+        m.update(reference=round(reference, 4), slowed=m["low"] > reference + DEPARTURE or slower,
+                 faster=(m["high"] < reference - DEPARTURE or quicker) and not slower)
+    return reference
+
+
+def departed(stage: dict) -> bool:
+    """Whether the stage ran on a machine of another speed than the rest of its run."""
+    m = stage.get("machine") or {}
+    return bool(m.get("slowed") or m.get("faster"))
+
+
+def machine_sentences(stages: list[dict], reference: float | None) -> list[str]:
+    """The run's shared machine, if shared throughout, and one sentence per stage that departed from it."""
     out = []
+    if reference is not None and reference > DEPARTURE:
+        out.append(f"Other work took {reference:.0%} of the API's core(s) in the run's typical stage: every figure "
+                   "is of a machine shared with it (the canaries in the manifest say how fast it ran).")
     for s in stages:
         m = s.get("machine") or {}
-        if m.get("slowed"):
-            out.append(f"Stage {s['name']} ran on a slowed machine: other work took {m['taken_share']:.0%} "
-                       f"[{m['low']:.0%}, {m['high']:.0%}] of the API's core(s)"
+        if departed(s):
+            speed = m.get("speed") or {}
+            timed = (f"; the core's fixed work took {speed['unit_ms']:.3g} ms [{speed['low']:.3g}, {speed['high']:.3g}]"
+                     f" against {speed['reference_ms']:.3g}") if speed.get("reference_ms") else ""
+            out.append(f"Stage {s['name']} ran on a {'slower' if m['slowed'] else 'faster'} machine than the rest of "
+                       f"the run: other work took {m['taken_share']:.0%} [{m['low']:.0%}, {m['high']:.0%}] of the "
+                       f"API's core(s) against {m['reference']:.0%} in its typical stage"
                        + (f" ({m['steal_share']:.0%} stolen by the hypervisor)" if m["steal_share"] >= 0.01 else "")
-                       + "; it measured the machine, not the API, and sets neither end of the capacity.")
+                       + timed + "; it measured the machine, not the API, and sets neither end of the capacity.")
     return out

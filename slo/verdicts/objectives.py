@@ -94,9 +94,13 @@ def judge_objective(o, server: dict, offered_rps: float | None, enough: bool, cl
 
 
 def is_gated(spec: SloSpec, stage: dict) -> bool:
+    """Named by the gate; else at or below its required rate; else every stage. A refinement's step (placed by the
+    run to find the knee) is gated only by name."""
     g = spec.gate
     if g.stages is not None:
         return stage["name"] in g.stages
+    if stage.get("refine"):
+        return False
     if g.required_rps is not None:
         return stage.get("offered_rps") is None or stage["offered_rps"] <= g.required_rps
     return True
@@ -156,18 +160,20 @@ def capacity(stages: list[dict]) -> dict:
     """The capacity as an interval: [the highest stage whose every objective passed with confidence, the lowest
     stage that failed one with confidence], each at the rate it offered (achieved when none was declared). A stage
     whose generator was saturated measured the generator: it is neither (generator-bound); nor is one whose API
-    shared its cores with other work (slowed: it measured the machine). A stage in between that neither passed nor
+    ran on a machine of another speed than the rest of its run (slowed or faster: it measured the machine). A stage in between that neither passed nor
     failed with confidence lies inside the interval and moves neither end."""
     bound = [s["name"] for s in stages if (s.get("client") or {}).get("generator_bound")]
     slowed = [s["name"] for s in stages if (s.get("machine") or {}).get("slowed")]
-    judged = [s for s in stages if s["name"] not in bound and s["name"] not in slowed]
+    faster = [s["name"] for s in stages if (s.get("machine") or {}).get("faster")]
+    judged = [s for s in stages if s["name"] not in bound + slowed + faster]
     failing = [s for s in judged if s["status"] == "fail" and s.get("completed", True)]
     lowest_fail = min(failing, key=stage_rate, default=None)
     met = [s for s in judged if s["status"] in ("pass", "warn") and not s.get("client_breaks")
            and (lowest_fail is None or stage_rate(s) < stage_rate(lowest_fail))]
     broken = next(iter(failing), None)  # the first, in stage order
     out = {"highest_passing_stage": None, "highest_passing_rps": None, "first_failing_stage": None, "broken": [],
-           "generator_bound_stages": bound, "slowed_stages": slowed, "lowest_failing_stage": lowest_fail and lowest_fail["name"],
+           "generator_bound_stages": bound, "slowed_stages": slowed,
+           "faster_stages": faster, "lowest_failing_stage": lowest_fail and lowest_fail["name"],
            "interval_rps": [None, lowest_fail and stage_rate(lowest_fail)],
            "rates": "offered" if all(s.get("offered_rps") for s in judged) else "achieved where none was offered",
            "inconclusive_stages": [s["name"] for s in judged if s["status"] == "inconclusive"],
@@ -262,7 +268,8 @@ def run_verdict(stages: list[dict], baseline_failures: list[str], complete: dict
     objective), pass (0)."""
     gated = [s for s in stages if s["gated"]]
     # A stage cut short by the generator stopping holds partial figures: reported, but no failure of the API's; nor
-    # is a failure while other work took the API's core (a slowed machine): undecided, to run again.
+    # is a failure while other work took more of the API's core than in the rest of the run (a slowed machine):
+    # undecided, to run again.
     slowed = [s for s in gated if s["status"] == "fail" and (s.get("machine") or {}).get("slowed")]
     failed = [s["name"] for s in gated if s["status"] == "fail" and s.get("completed", True) and s not in slowed]
     unjudged = [s["name"] for s in gated if s["status"] in ("no_data", "insufficient")]
@@ -287,7 +294,8 @@ def run_verdict(stages: list[dict], baseline_failures: list[str], complete: dict
         return {"status": "untrusted", "exit_code": 2, "reason": "; ".join(reasons) + ": the figures cannot be trusted"}
     undecided = [advice(s, o) for s in gated for o in s["objectives"] if o["status"] == "inconclusive"]
     undecided += [f"gated stage {s['name']} failed while other work took {s['machine']['taken_share']:.0%} of the "
-                  "API's core(s) (a slowed machine): run it again" for s in slowed]
+                  f"API's core(s), against {s['machine'].get('reference', 0):.0%} in the run's typical stage (a slowed "
+                  "machine): run it again" for s in slowed]
     undecided += list(baseline_untested)
     if undecided:
         return {"status": "inconclusive", "exit_code": 4, "undecided": undecided,

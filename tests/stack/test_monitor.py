@@ -34,7 +34,9 @@ def test_a_busy_process_on_the_apis_core_is_other_work_and_the_apis_own_cpu_is_n
             p.wait(timeout=10)
     machine = read(tmp_path)
     assert machine["api_pids"] == [api.pid] and len(machine["samples"]) >= 10
+    # the core's speed each period: CPU time of the fixed work, a millisecond or so, whatever shared the core
+    assert len(machine["speed"]) >= 10 and all(0.05 < ms < 50 for _, ms in machine["speed"]), machine["speed"]
     got = stage_machine(machine, start + 1, start + 6, 0.95)
     # The two share the core about evenly: half of it is other work (more if other tests use that core too), and the
     # API's own share is not counted (counted, the core would read as all taken).
-    assert got["slowed"] and 0.3 <= got["taken_share"] <= 0.85, got
+    assert got["low"] > 0.1 and 0.3 <= got["taken_share"] <= 0.85, got

@@ -315,14 +315,15 @@ def test_the_runs_capacity_holds_the_knee_of_an_m_m_1_target(record_property):
     assert hits / draws >= 0.95, hits / draws
 
 
-from slobench.capacity import SETTLE_S  # noqa: E402
+from slobench.steps import SETTLE_S  # noqa: E402
 
 
 def search(rng, truth: float, budget_s: float = 300, step_s: float = 20) -> dict:
     """`make capacity`'s policy against an M/M/1 target: each step a stretch of one queue at the step's rate (the
     queue drained for the 5 s or more a step's judging takes with no load, then SETTLE_S settled, then step_s
     measured; an undecided step once again twice as long), until the budget is spent."""
-    from slobench.capacity import next_rate, step_verdict, summarize
+    from slobench.capacity import summarize
+    from slobench.steps import next_rate, step_verdict
     threshold = math.log(20) / (1 / SERVICE_S - truth)
     queue = sim.Queue(rng, 30 * SERVICE_S, SERVICE_S, False)
     tried, steps, stages, spent, seconds, rate = [], [], {}, 0.0, step_s, None

@@ -1,7 +1,8 @@
 """The capacity search policy is pure: multiply until a failure, then bisect."""
 import pytest
 
-from slobench.capacity import next_rate, summarize
+from slobench.capacity import summarize
+from slobench.steps import next_rate
 
 
 @pytest.mark.parametrize("tried, expected", [
@@ -93,6 +94,6 @@ def test_the_capacity_interval(steps, capacity, interval, resolved):
                          ids=["the required 15 req/s needs 32 s to reach p99's zero-count minimum",
                               "20 req/s, 25 s", "40 req/s, the declared 20 s are enough"])
 def test_a_step_is_long_enough_to_decide_at_its_first_rate(rate, seconds):
-    from slobench.capacity import step_seconds
+    from slobench.steps import step_seconds
     from slo.file.load import load_slo
     assert step_seconds(rate, load_slo(), 20) == seconds

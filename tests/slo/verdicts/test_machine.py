@@ -1,8 +1,9 @@
-"""A stage run on a slowed machine is named from what the harness sampled of the API's cores, and sets neither end of
-the capacity; a quiet machine, or the API's own load however heavy, is not called slowed."""
+"""A stage run on a machine slower (or faster) than the rest of its run is named from what the harness sampled of the
+API's cores, and sets neither end of the capacity; a quiet machine, the API's own load however heavy, or a machine
+shared alike through the whole run is not a departure."""
 import pytest
 
-from slo.verdicts.machine import slowed_sentences, stage_machine
+from slo.verdicts.machine import machine_sentences, mark_departures, stage_machine
 from slo.verdicts.objectives import capacity
 
 
@@ -15,18 +16,64 @@ def _samples(seconds: int, api_busy: float, other: float, steal: float = 0.0, st
     return {"period_s": 1.0, "api_cpus": [0], "api_pids": [1], "samples": out}
 
 
-@pytest.mark.parametrize("api_busy, other, steal, slowed", [
-    (0.95, 0.01, 0.0, False),
-    (0.30, 0.02, 0.0, False),
-    (0.50, 0.45, 0.0, True),
-    (0.60, 0.0, 0.30, True),
-], ids=["the API saturating its core alone is not a slowed machine", "a light stage on a quiet machine",
-        "a process taking half the API's core", "the hypervisor stealing a third of it"])
-def test_other_work_on_the_apis_core_is_measured_and_named_beyond_a_tenth(api_busy, other, steal, slowed):
+@pytest.mark.parametrize("api_busy, other, steal", [
+    (0.95, 0.01, 0.0),
+    (0.30, 0.02, 0.0),
+    (0.50, 0.45, 0.0),
+    (0.60, 0.0, 0.30),
+], ids=["the API saturating its core alone", "a light stage on a quiet machine", "a process taking half the API's core",
+        "the hypervisor stealing a third of it"])
+def test_other_work_on_the_apis_core_is_measured(api_busy, other, steal):
     got = stage_machine(_samples(20, api_busy, other, steal), 1000.0, 1020.0, 0.95)
-    assert got["taken_share"] == pytest.approx(other + steal, abs=1e-6) and got["slowed"] is slowed
+    assert got["taken_share"] == pytest.approx(other + steal, abs=1e-6)
     assert got["seconds"] == 20 and got["steal_share"] == pytest.approx(steal, abs=1e-6)
-    assert bool(slowed_sentences([{"name": "s1", "machine": got}])) is slowed
+
+
+def _run(others: list[float], units: list[float] | None = None) -> list[dict]:
+    """One 20-s stage per share of the API's core other work took, the API busy for half of it; with `units`, the
+    fixed work's CPU time in each (ms, give or take a tenth from second to second)."""
+    stages = []
+    for i, o in enumerate(others):
+        start = 1000.0 + 100 * i
+        machine = _samples(20, 0.5, o, start=start)
+        if units:
+            machine["speed"] = [[start + k, units[i] * (1.1 if k % 2 else 0.9)] for k in range(21)]
+        stages.append({"name": f"s{i + 1}", "machine": stage_machine(machine, start, start + 20, 0.95)})
+    return stages
+
+
+@pytest.mark.parametrize("others, slowed, faster, shared", [
+    ([0.01, 0.02, 0.01, 0.02, 0.01], [], [], False),
+    ([0.01, 0.45, 0.45, 0.02, 0.01], ["s2", "s3"], [], False),
+    ([0.45, 0.46, 0.45, 0.44, 0.45], [], [], True),
+    ([0.45, 0.46, 0.02, 0.44, 0.45], [], ["s3"], True),
+    ([0.01, 0.02, 0.01, 0.02, 0.07], [], [], False),
+], ids=["a quiet run names nothing", "a slow spell in the middle names exactly its stages",
+        "a machine shared through the whole run is said once, no stage departs",
+        "a quiet spell in a shared run is a faster machine", "a departure within a tenth of a core is noise"])
+def test_stages_that_depart_from_the_runs_reference_are_named(others, slowed, faster, shared):
+    stages = _run(others, [1.0] * len(others))
+    reference = mark_departures(stages)
+    assert [s["name"] for s in stages if s["machine"]["slowed"]] == slowed
+    assert [s["name"] for s in stages if s["machine"]["faster"]] == faster
+    sentences = machine_sentences(stages, reference)
+    assert len(sentences) == len(slowed) + len(faster) + shared
+    assert bool([x for x in sentences if "in the run's typical stage: every figure" in x]) is shared
+
+
+@pytest.mark.parametrize("units, slowed, faster", [
+    ([1.0, 1.02, 0.98, 1.0, 1.01], [], []),
+    ([1.0, 1.0, 1.4, 1.45, 1.0], ["s3", "s4"], []),
+    ([1.3, 1.3, 0.9, 1.3, 1.3], [], ["s3"]),
+    ([1.0, 1.0, 1.08, 1.0, 1.0], [], []),
+], ids=["a core whose speed holds names nothing", "a core slowed by a third for two stages names them",
+        "a core quicker for one stage than the rest of a slow run", "a change within a tenth is noise"])
+def test_a_core_that_ran_slower_or_faster_for_the_same_work_is_named_though_no_process_took_it(units, slowed, faster):
+    stages = _run([0.01] * len(units), units)
+    mark_departures(stages)
+    assert [s["name"] for s in stages if s["machine"]["slowed"]] == slowed
+    assert [s["name"] for s in stages if s["machine"]["faster"]] == faster
+    assert all("the core's fixed work took" in x for x in machine_sentences(stages, 0.01))
 
 
 def test_no_samples_or_too_few_seconds_say_nothing():
@@ -34,18 +81,19 @@ def test_no_samples_or_too_few_seconds_say_nothing():
     assert stage_machine(_samples(2, 0.5, 0.5), 1000.0, 1002.0, 0.95) is None
 
 
-def _stage(name, rate, status, slowed=False):
+def _stage(name, rate, status, slowed=False, faster=False):
     return {"name": name, "offered_rps": rate, "status": status, "objectives": [], "server": {}, "client": {},
-            "machine": {"slowed": slowed}}
+            "machine": {"slowed": slowed, "faster": faster}}
 
 
-def test_a_slowed_stage_sets_neither_end_of_the_capacity():
-    """The quiet stages bracket the knee at [20, 30]; a stage at 25 failed while the machine was slowed, and would
-    otherwise have pulled the failing end down to it."""
+def test_a_stage_on_a_machine_of_another_speed_sets_neither_end_of_the_capacity():
+    """The typical stages bracket the knee at [20, 30]; a stage at 25 failed while the machine was slowed, and would
+    otherwise have pulled the failing end down to it; one at 35 passed while it ran faster, and would have pushed the
+    passing end above the failure."""
     stages = [_stage("a", 15, "pass"), _stage("b", 20, "pass"), _stage("c", 25, "fail", slowed=True),
-              _stage("d", 30, "fail")]
+              _stage("d", 30, "fail"), _stage("e", 35, "pass", faster=True)]
     cap = capacity(stages)
-    assert cap["bracket_rps"] == [20, 30] and cap["slowed_stages"] == ["c"]
+    assert cap["bracket_rps"] == [20, 30] and cap["slowed_stages"] == ["c"] and cap["faster_stages"] == ["e"]
 
 
 def _manifest(ms, low, high, work="one single-row forest prediction (v1)"):
@@ -74,7 +122,7 @@ def test_canaries_of_different_work_are_not_compared():
 def test_a_gated_stage_that_failed_on_a_slowed_machine_is_undecided_never_a_fail():
     from slo.verdicts.objectives import run_verdict
     stage = {**_stage("gate", 15, "fail", slowed=True), "gated": True,
-             "machine": {"slowed": True, "taken_share": 0.45}}
+             "machine": {"slowed": True, "taken_share": 0.45, "reference": 0.02}}
     verdict = run_verdict([stage], [])
     assert verdict["exit_code"] == 4 and "failed while other work took 45% of the API's core(s)" in verdict["reason"]
     quiet = {**stage, "machine": {"slowed": False, "taken_share": 0.02}}

@@ -1,0 +1,88 @@
+"""A run's refinement: where its next step goes from the stages judged so far, when it stops, and how the judge
+reads its steps with the profile's stages as one run."""
+import json
+
+import pytest
+
+from slobench.refine import next_rate, settled, stage_name, tried_of
+from slobench.run_folder import RunFolder
+
+
+def _stage(name, rate, status, slowed=False):
+    return {"name": name, "offered_rps": rate, "status": status, "objectives": [], "server": {}, "client": {},
+            "machine": {"slowed": slowed, "faster": False}}
+
+
+def _cap(low, high):
+    width = round((high - low) / low, 4) if low and high else None
+    return {"interval_rps": [low, high], "width": width}
+
+
+@pytest.mark.parametrize("stages, cap, expected", [
+    ([_stage("gate", 15, "pass"), _stage("a", 20, "pass"), _stage("b", 30, "inconclusive"), _stage("c", 48, "fail")],
+     _cap(20, 48), 39.0),
+    ([_stage("gate", 15, "pass"), _stage("a", 20, "pass"), _stage("b", 30, "pass"), _stage("c", 48, "fail")],
+     _cap(30, 48), 39.0),
+    ([_stage("gate", 15, "pass"), _stage("a", 20, "pass"), _stage("b", 30, "pass"), _stage("c", 48, "pass")],
+     _cap(48, None), 60.0),
+    ([_stage("gate", 15, "pass"), _stage("a", 40, "pass"), _stage("b", 42, "fail")], _cap(40, 42), None),
+    ([_stage("gate", 15, "pass"), _stage("a", 20, "pass"), _stage("b", 30, "fail", slowed=True),
+      _stage("c", 40, "fail")], _cap(20, 40), 30.0),
+    ([_stage("gate", 15, "fail"), _stage("a", 20, "fail")], _cap(None, 15), None),
+    ([_stage("gate", 15, "inconclusive"), _stage("a", 23.7, "inconclusive"), _stage("b", 63.3, "fail")],
+     _cap(None, 63.3), 18.96),
+], ids=["the widest gap between the best pass and the lowest failure is split, an undecided stage dividing it",
+        "a knee between the last passes and the failure past saturation",
+        "a ladder that broke nothing climbs a quarter past its top",
+        "an interval already within the aim ends the refinement",
+        "a stage on a slowed machine is no evidence: its rate is tried again",
+        "nothing is stepped at or under the gated rate: a failing gate is the answer",
+        "an undecided gate does not stop it: a step under the lowest undecided stage may pass"])
+def test_the_next_step_splits_where_the_capacity_is_uncertain(stages, cap, expected):
+    got = next_rate(stages, cap, aim=0.10, floor=15)
+    assert got == (pytest.approx(expected) if expected is not None else None)
+
+
+def test_settled_asks_a_closed_interval_within_the_aim():
+    assert settled(_cap(40, 43), 0.10) and not settled(_cap(40, 48), 0.10) and not settled(_cap(None, 40), 0.10)
+
+
+def test_tried_leaves_out_stages_on_a_machine_of_another_speed():
+    stages = [_stage("a", 20, "pass"), _stage("b", 25, "fail", slowed=True), {**_stage("c", 30, "pass"),
+                                                                            "machine": {"faster": True}}]
+    assert tried_of(stages) == [(20, "pass")]
+
+
+def _timeline(stages, start):
+    return {"profile": "p", "kind": "open", "arrival": "poisson", "planned": [{"name": n} for n, _ in stages],
+            "wall_start": start, "stopped_at": start + 10 * len(stages),
+            "stages": [{"index": i, "name": n, "users": None, "offered_rps": r, "start": start + 10 * i,
+                        "measure_from": start + 10 * i + 2, "end": start + 10 * (i + 1), "completed": True}
+                       for i, (n, r) in enumerate(stages)]}
+
+
+def test_the_judge_reads_refinement_steps_after_the_profiles_stages_as_one_run(tmp_path):
+    (tmp_path / "stages.json").write_text(json.dumps(_timeline([("s1", 15), ("s2", 30)], 1000.0)))
+    for n, rate in ((1, 22.5), (2, 26.2)):
+        step = tmp_path / "refine" / f"{n:02d}-{rate:.0f}rps"
+        step.mkdir(parents=True)
+        (step / "stages.json").write_text(json.dumps(_timeline([(stage_name(n, rate), rate)], 1100.0 + 50 * n)))
+    (tmp_path / "refine" / "03-30rps").mkdir()   # a step whose Locust never began: no timeline, not read
+    tl = RunFolder(tmp_path).timeline
+    assert [s["name"] for s in tl["stages"]] == ["s1", "s2", "r1-22rps", "r2-26rps"]
+    assert [s["index"] for s in tl["stages"]] == [0, 1, 2, 3]
+    assert [bool(s.get("refine")) for s in tl["stages"]] == [False, False, True, True]
+    assert tl["stopped_at"] == 1210.0 and [p["name"] for p in tl["planned"]] == ["s1", "s2"]
+    assert set(RunFolder(tmp_path).client_figures("/predict")) == {"s1", "s2", "r1-22rps", "r2-26rps"}
+
+
+def test_a_refinement_step_is_gated_only_by_name():
+    from slo.file.model import Gate
+    from slo.verdicts.objectives import is_gated
+
+    class Spec:
+        gate = Gate(required_rps=15)
+    assert is_gated(Spec, {"name": "s1", "offered_rps": 15}) and not is_gated(Spec, {"name": "r1", "offered_rps": 14,
+                                                                                        "refine": True})
+    Spec.gate = Gate(stages=["r1"])
+    assert is_gated(Spec, {"name": "r1", "offered_rps": 14, "refine": True})
