@@ -95,7 +95,7 @@ def cmd_loadtest(args, settings: HarnessSettings) -> int:
         return _repeated(args, settings, profile, spec)
     run_dir = None
     try:
-        run_dir, report = loadtest(settings, args.profile, profile, spec, Path(args.slo), args.baseline,
+        run_dir, report = loadtest(settings, profile, spec, Path(args.slo), args.baseline,
                                    None if args.no_drift else _drift_check(), log=_say)
     except PrometheusError as exc:
         print(f"error: {exc}\nThe Locust data of the run are kept; judge it later with "
@@ -107,7 +107,7 @@ def cmd_loadtest(args, settings: HarnessSettings) -> int:
 def _repeated(args, settings: HarnessSettings, profile, spec) -> int:
     """--repeat N: the profile N times, each judged in its own run folder, then the repeat set's own report."""
     from slobench.pipeline import repeated
-    set_dir, summary, reports = repeated(settings, args.profile, profile, spec, Path(args.slo), args.baseline,
+    set_dir, summary, reports = repeated(settings, profile, spec, Path(args.slo), args.baseline,
                                          None if args.no_drift else _drift_check(), args.repeat, log=_say)
     print()
     print((set_dir / "repeat_report.md").read_text())
@@ -161,13 +161,22 @@ def cmd_report(args, settings: HarnessSettings) -> int:
 
 
 def cmd_capacity(args, settings: HarnessSettings) -> int:
-    from slobench.capacity import search
-    spec = load_slo(args.slo)
-    run_dir, result = search(settings, spec, start_rps=args.start_rps, max_rps=args.max_rps,
-                             step_s=args.step_seconds, budget_s=args.budget_seconds, log=_say)
-    print((run_dir / "capacity_report.md").read_text())
-    print(f"report: {run_dir}/capacity_report.md ({result['seconds']:.0f} s of {result['budget_s']:.0f} s allowed)")
-    return 0 if result["capacity_rps"] else 1
+    """The profile's run with a larger refinement budget: its full reports, and the capacity interval."""
+    from slobench.pipeline import loadtest
+    from slobench.refine import for_capacity
+    profile = for_capacity(load_profile(args.profile), args.budget_seconds, args.precision, args.step_seconds,
+                           args.start_rps)
+    run_dir, report = loadtest(settings, profile, load_slo(args.slo), Path(args.slo), None,
+                               _drift_check(), log=_say)
+    code = _summary(run_dir, report)
+    cap = report["capacity"]
+    print(f"capacity: {cap['interval_rps']} req/s" + (f" ({cap['width']:.0%} wide)" if cap.get("width") is not None
+                                                     else "") + f", in {run_dir}")
+    # The capacity is the answer asked for: the gate's verdict speaks only where the figures cannot be trusted or
+    # the run did not finish (a run from --start-rps has no gated stage at all).
+    if report["verdict"]["status"] in ("incomplete", "untrusted"):
+        return code
+    return 0 if cap.get("highest_passing_rps") else 1
 
 
 def cmd_ui(args, settings: HarnessSettings) -> int:
@@ -228,13 +237,16 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--prometheus-url", help="query this Prometheus again instead of the saved answers")
     ui = sub.add_parser("ui", help="Locust's web UI on 127.0.0.1:8089 against the local stack")
     ui.add_argument("--profile", default="default")
-    cap = sub.add_parser("capacity", help="find the highest Poisson arrival rate that meets every objective")
+    cap = sub.add_parser("capacity", help="a run that refines its knee longer: the highest Poisson arrival rate that "
+                                          "meets every objective, as an interval")
+    cap.add_argument("--profile", default="default", help="the open-model profile whose ladder comes first")
     cap.add_argument("--start-rps", type=float, default=None,
-                     help="the first rate tried (default: 45 %% of the saturation a probe measures first, at least "
-                          "the SLO file's gate.required_rps)")
-    cap.add_argument("--max-rps", type=float, default=20_000)
-    cap.add_argument("--step-seconds", type=float, default=20)
-    cap.add_argument("--budget-seconds", type=float, default=300, help="the whole search stops within this bound")
+                     help="instead of the profile's ladder, one step at this rate, then climb from it")
+    cap.add_argument("--step-seconds", type=float, default=20, help="the shortest refinement step")
+    cap.add_argument("--budget-seconds", type=float, default=300,
+                     help="the refinement's wall time after the ladder (default 300)")
+    cap.add_argument("--precision", type=float, default=0.05,
+                     help="stop once the interval is within this share of its low end (default 0.05)")
     wk = sub.add_parser("worker", help="a load-generator worker for a master on another host (make worker MASTER=...)")
     wk.add_argument("--master", required=True, help="the master's host[:port] (port 5557 by default)")
     rp = sub.add_parser("report", help="rebuild results/index.html, the history of runs (make report)")

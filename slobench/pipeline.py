@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from loadtests import client_figures, probe, run as locust_run
-from loadtests.profile import Profile, resolve
+from loadtests.profile import Profile
+from loadtests.timeline import PROFILE_FILE
 from slo.prometheus import scrape
 from common.prometheus import Prometheus
 from slo.prometheus.scrape import ScrapeInterval
@@ -181,15 +182,18 @@ def placed_for_run(profile: Profile, placed_at: float | None, target: str, spec:
     return profile
 
 
-def run_load(settings: HarnessSettings, profile_name: str, profile: Profile, target: str, run_dir: Path,
+def run_load(settings: HarnessSettings, profile: Profile, target: str, run_dir: Path,
              started_here: local.StackState | None, cpus: dict, log=print, then=None) -> tuple[int | None, bool]:
-    """Locust through the profile, then `then()` (the refinement) after a load that ran to its end, the API's cores
-    watched meanwhile; (Locust's exit code, interrupted), also written to the run folder (ended.json)."""
+    """Locust through the profile (as this run holds it: placed, refined, renamed), then `then()` (the refinement)
+    after a load that ran to its end, the API's cores watched meanwhile; (Locust's exit code, interrupted), also
+    written to the run folder (ended.json)."""
     interrupted, code = False, None
+    path = run_dir / PROFILE_FILE
+    path.write_text(profile.model_dump_json(indent=1) + "\n")
     watch = machine_monitor(run_dir, started_here, cpus["api"])
     try:
-        code = locust_run.run_headless(resolve(profile_name), profile, target, run_dir, settings.generators(),
-                                       cpus["locust"], on_line=log)
+        code = locust_run.run_headless(path, profile, target, run_dir, settings.generators(), cpus["locust"],
+                                       on_line=log)
         if code == 0 and then is not None:
             then()
     except KeyboardInterrupt:
@@ -202,7 +206,7 @@ def run_load(settings: HarnessSettings, profile_name: str, profile: Profile, tar
     return code, interrupted
 
 
-def loadtest(settings: HarnessSettings, profile_name: str, profile: Profile, spec: SloSpec, slo_path: Path,
+def loadtest(settings: HarnessSettings, profile: Profile, spec: SloSpec, slo_path: Path,
              baseline: Path | None, drift_check, log=print, placed_at: float | None = None) -> tuple[Path, dict | None]:
     """Run one profile end to end; returns (run folder, report). Stops what it started, Ctrl-C included. With
     placed_at, a ladder of shares is placed at that saturation (a repeat set's first run's) instead of probing."""
@@ -240,9 +244,9 @@ def loadtest(settings: HarnessSettings, profile_name: str, profile: Profile, spe
         manifest_mod.write(run_dir, man)
         log(f"Locust: profile {profile.name}, {len(profile.stages)} stages, {profile.total_s:.0f} s"
             + (f", then up to {profile.refine.budget_s:g} s of steps toward the knee" if profile.refine else ""))
-        refinement = Refinement(run_dir, profile, target, prom, spec, judged, settings.generators(), cpus["locust"],
+        refinement = Refinement(run_dir, profile, target, prom, judged, settings.generators(), cpus["locust"],
                                 log) if profile.refine else None
-        code, interrupted = run_load(settings, profile_name, profile, target, run_dir, started_here, cpus, log,
+        code, interrupted = run_load(settings, profile, target, run_dir, started_here, cpus, log,
                                      then=refinement and (lambda: man.update(refine=refinement.run())))
         if code not in (None, 0):
             log(f"Locust exited with code {code}: the run is incomplete (see {run_dir}/locust.log)")
@@ -271,7 +275,7 @@ def loadtest(settings: HarnessSettings, profile_name: str, profile: Profile, spe
         manifest_mod.write(run_dir, man)
 
 
-def repeated(settings: HarnessSettings, profile_name: str, profile: Profile, spec: SloSpec, slo_path: Path,
+def repeated(settings: HarnessSettings, profile: Profile, spec: SloSpec, slo_path: Path,
              baseline: Path | None, drift_check, n: int, log=print) -> tuple[Path, dict, list[dict]]:
     """The profile n times, each a full run with its own folder (and its own stack start, so the spread includes
     what a fresh start changes), then the repeat set's report in a folder of its own beside them; returns the set's
@@ -282,7 +286,7 @@ def repeated(settings: HarnessSettings, profile_name: str, profile: Profile, spe
     reports, placed_at = [], None
     for i in range(1, n + 1):
         log(f"[slobench] repeat {i} of {n}")
-        _, report = loadtest(settings, profile_name, profile, spec, slo_path, baseline, drift_check, log, placed_at)
+        _, report = loadtest(settings, profile, spec, slo_path, baseline, drift_check, log, placed_at)
         reports.append(report)
         placed_at = placed_at or (((report or {}).get("manifest") or {}).get("probe") or {}).get("rps")
     set_dir = new_run_dir(settings.results_dir, f"{profile.name}-x{n}")

@@ -4,28 +4,97 @@ time is spent (`refine:` in a profile).
 
 Each step is a Locust run of its own in the run folder (refine/NN-<rate>rps, one stage named rN-<rate>rps); the
 judge reads them with the ladder's stages as one run (slobench.run_folder), so the report, its charts and its
-capacity hold them like any stage. Where to step next is the capacity search's policy (slobench.steps.next_rate)
-over every stage judged so far: the widest gap between the best confident pass and the lowest confident failure.
+capacity hold them like any stage. Where to step next is a search's policy (search_rate) over every stage judged
+so far: climb while nothing stops it, then split the widest gap between the best confident pass and the lowest
+confident failure. `slobench capacity` is the same run with a larger budget (for_capacity).
 A stage that ran on a machine of another speed than the rest of the run is no evidence: its rate may be tried again.
 """
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
+from common.specfile import SpecError
 from loadtests import run as locust_run
-from loadtests.profile import Profile, load_profile
+from loadtests.profile import Profile, Refine, Scenario, load_profile
+from slo.file.model import SloSpec
 from slo.verdicts.machine import departed
-from slobench import steps as search_steps
+from slobench import sample_fit
 from slobench.judge import judge
 from slobench.run_folder import REFINE_DIR
 from slobench.scrape_fit import MIN_SCRAPES_PER_WINDOW
 
+if TYPE_CHECKING:   # the pipeline builds a Refinement: imported for the annotation only
+    from slobench.pipeline import JudgedTarget
+
 STEP_OVERHEAD_S = 12   # a step's Locust start and stop, and its judging after the last scrape, measured at 8 to 11 s
 CLIMB = 1.25           # above a ladder that broke nothing: the next rate, a quarter higher
+
+
+# Each step starts from a queue its judging drained; SETTLE_S at the step's rate before measuring.
+SETTLE_S = 2
+
+
+def step_profile(rate: float, seconds: float, weights: dict, stage: str | None = None) -> dict:
+    return {"name": f"capacity-{rate:.0f}", "kind": "open", "arrival": "poisson", "max_concurrency": 2000,
+            "scenario": {"weights": weights}, "settle_s": SETTLE_S,
+            "stages": [{"name": stage or f"rate-{rate:.0f}", "rate_rps": rate, "duration_s": seconds}]}
+
+
+# Verdicts that stop the climb: a confident failure (on the server, or at the client), a saturated generator
+# (no higher rate can be measured either) and an undecided step (nothing measured above it can be trusted as
+# confident). Only the failures bound the capacity from above, as in a run's report.
+FAILS = ("fail", "client-tail")
+STOPS_CLIMB = (*FAILS, "generator-bound", "inconclusive")
+
+
+def search_rate(tried: list[tuple[float, str]], start: float, factor: float, max_rps: float, precision: float
+                ) -> float | None:
+    """Pure search policy: multiply until a step stops the climb, then split the widest gap between the rates
+    tried from the best confident pass up to the lowest confident failure (or the step that stopped the climb),
+    until the capacity interval is within `precision` of its low end. Never a rate already tried."""
+    if not tried:
+        return start
+    stops = [r for r, v in tried if v in STOPS_CLIMB]
+    if not stops:
+        nxt = max(r for r, _ in tried) * factor
+        return nxt if nxt <= max_rps else None
+    ceiling = min(stops)
+    low = max((r for r, v in tried if v == "pass" and r < ceiling), default=None)
+    if low is None:
+        nxt = ceiling / factor
+        return nxt if nxt >= start / factor ** 3 and nxt not in {r for r, _ in tried} else None
+    high = min((r for r, v in tried if v in FAILS), default=None)
+    if high is not None and (high - low) / low <= precision:
+        return None
+    top = high if high is not None else ceiling
+    points = sorted({low, top} | {r for r, _ in tried if low < r < top})
+    a, b = max(zip(points, points[1:]), key=lambda gap: (gap[1] - gap[0]) / gap[0])
+    return round((a + b) / 2, 1) if (b - a) / a > precision else None
+
+
+def step_verdict(report: dict) -> str:
+    """pass, fail, inconclusive, insufficient, generator-bound (whatever the objectives said), or client-tail."""
+    stage = report["stages"][0] if report["stages"] else None
+    if stage and stage["client"].get("generator_bound"):
+        return "generator-bound"
+    status = stage["status"] if stage else "no_data"
+    if status in ("pass", "warn") and stage.get("client_breaks"):
+        return "client-tail"  # met on the server, broken at the client: users saw more than the server shows
+    return {"warn": "pass", "no_data": "insufficient"}.get(status, status)
+
+
+def step_seconds(rate: float, spec: SloSpec, at_least: float) -> float:
+    """A step long enough to decide every count objective at `rate` with none counted (MLPerf's minimum, reached
+    with 95 % probability by Poisson arrivals), besides its settling."""
+    share = Scenario().share_of(spec.metrics.selector.get("endpoint", "/predict"))
+    needed = sample_fit.seconds_needed(spec, rate * share, poisson=True)
+    return at_least if needed is None else max(at_least, needed + SETTLE_S)
 
 
 def stage_name(n: int, rate: float) -> str:
@@ -35,7 +104,7 @@ def stage_name(n: int, rate: float) -> str:
 def tried_of(stages: list[dict]) -> list[tuple[float, str]]:
     """Every judged stage as a search step: (offered rate, verdict), leaving out those run on a machine of another
     speed than the rest of the run (they measured the machine)."""
-    return [(s["offered_rps"], search_steps.step_verdict({"stages": [s]})) for s in stages
+    return [(s["offered_rps"], step_verdict({"stages": [s]})) for s in stages
             if s.get("offered_rps") and not departed(s)]
 
 
@@ -50,11 +119,32 @@ def next_rate(stages: list[dict], cap: dict, aim: float, floor: float) -> float 
     if settled(cap, aim):
         return None
     # An undecided stage at or under the gated rate bounds nothing the refinement can step to: left out.
-    tried = [(r, v) for r, v in tried_of(stages) if r > floor or v in ("pass", *search_steps.FAILS)]
+    tried = [(r, v) for r, v in tried_of(stages) if r > floor or v in ("pass", *FAILS)]
     if not tried:
         return None
-    rate = search_steps.next_rate(tried, min(r for r, _ in tried), CLIMB, 20_000, aim)
+    rate = search_rate(tried, min(r for r, _ in tried), CLIMB, 20_000, aim)
     return rate if rate is not None and rate > floor else None
+
+
+def for_capacity(profile: Profile, budget_s: float, aim: float, step_s: float, start_rps: float | None = None
+                 ) -> Profile:
+    """`slobench capacity`: the profile's run with a refinement of this budget (its ladder first: the shipped default
+    places it from the probe), or from `start_rps`, one step there and the refinement climbing from it. Named apart
+    (<profile>-capacity), so a profile's history holds its own runs."""
+    refine = Refine(budget_s=budget_s, aim=aim, step_s=step_s)
+    if start_rps is not None:
+        doc = step_profile(start_rps, max(step_s, 8.0), profile.scenario.weights, f"c1-{start_rps:.0f}rps")
+        return Profile.model_validate({**doc, "name": "capacity", "refine": refine.model_dump()})
+    if profile.kind != "open":
+        raise SpecError(f"profile {profile.name} is a closed-model one: the capacity steps offer open-model "
+                         "arrivals; use an open profile (the default), or --start-rps")
+    return profile.model_copy(update={"name": f"{profile.name}-capacity", "refine": refine})
+
+
+def undecided_factor(steps: list[dict]) -> int:
+    """Twice as long for each step before that stayed undecided: near the knee a queue's slow spells last seconds,
+    and more of them, not more requests, decide a step."""
+    return 2 ** sum(1 for s in steps if s["status"] not in ("pass", "warn", "fail"))
 
 
 @dataclass
@@ -64,11 +154,10 @@ class Refinement:
     profile: Profile
     target: str
     prometheus: str
-    spec: object
-    judged: object           # slobench.pipeline.JudgedTarget
-    generators: object       # loadtests.run.Generators
+    judged: JudgedTarget
+    generators: locust_run.Generators
     cpus: set[int] | None
-    log: object = print
+    log: Callable[[str], None] = print
 
     def judged_stages(self) -> tuple[list[dict], dict]:
         report = judge(self.run_dir, self.judged.spec, self.prometheus, scrape=self.judged.interval,
@@ -79,25 +168,24 @@ class Refinement:
         """One step's Locust run at `rate` for `seconds`; its exit code."""
         folder = self.run_dir / REFINE_DIR / f"{n:02d}-{rate:.0f}rps"
         folder.mkdir(parents=True)
-        doc = search_steps.step_profile(rate, seconds, self.profile.scenario.weights, stage_name(n, rate))
+        doc = step_profile(rate, seconds, self.profile.scenario.weights, stage_name(n, rate))
         path = folder / "profile.yaml"
         path.write_text(yaml.safe_dump(doc))
         return locust_run.run_headless(path, load_profile(str(path)), self.target, folder, self.generators,
-                                       self.cpus, on_line=lambda *_: None)
+                                       self.cpus, on_line=self.log)
 
     def step_length(self, rate: float, steps: list[dict]) -> float:
         """At least the profile's step_s, what deciding a count objective at `rate` with none counted takes, and six
-        scrapes; doubled for each step before it that stayed undecided (near the knee a queue's slow spells last
-        seconds: more of them, not more requests, decide it)."""
-        undecided = sum(1 for s in steps if s["status"] not in ("pass", "warn", "fail"))
-        scrapes = MIN_SCRAPES_PER_WINDOW * self.judged.interval.seconds + search_steps.SETTLE_S
-        return max(search_steps.step_seconds(rate, self.spec, self.profile.refine.step_s), scrapes) * 2 ** undecided
+        scrapes; longer after undecided steps (undecided_factor)."""
+        scrapes = MIN_SCRAPES_PER_WINDOW * self.judged.interval.seconds + SETTLE_S
+        shortest = max(step_seconds(rate, self.judged.spec, self.profile.refine.step_s), scrapes)
+        return shortest * undecided_factor(steps)
 
     def run(self) -> list[dict]:
         """Steps until the capacity settles or the budget is spent; what each step offered and how it ended."""
         plan = self.profile.refine
         started, steps = time.time(), []
-        floor = self.spec.gate.required_rps or 0.0
+        floor = self.judged.spec.gate.required_rps or 0.0
         stages, cap = self.judged_stages()
         while True:
             rate = next_rate(stages, cap, plan.aim, floor)

@@ -97,8 +97,12 @@ def of_requests(windows: list[np.ndarray], threshold: float) -> RunClustering | 
 NEIGHBOURS = 2  # stages either side of a window whose requests speak for its clustering
 
 
+def _offered_more(neighbour: float | None, own: float | None) -> bool:
+    return neighbour is not None and own is not None and neighbour > own * (1 + 1e-6)
+
+
 def of_run(evidences: list, recorded: list[np.ndarray | None], thresholds_s: list[float],
-           collapsed: list[bool] | None = None) -> list[dict]:
+           collapsed: list[bool] | None = None, rates: list[float | None] | None = None) -> list[dict]:
     """Each window's clustering as its intervals take it (intervals.Evidence.clustering), measured over the window
     and its neighbours in the run (NEIGHBOURS stages either side): by latency threshold in seconds, from the API's
     recording of every window's requests when it holds them all, else from the scrape blocks at the threshold's
@@ -106,14 +110,18 @@ def of_run(evidences: list, recorded: list[np.ndarray | None], thresholds_s: lis
     correlation over the same windows (confidence.memory). Neighbours, not the whole run: a ladder's
     stages cluster more as the load rises, and the collapsed stages past the knee would widen the quiet ones at its
     foot far beyond what their own traffic does; for the same reason a collapsed window (`collapsed`: it served
-    less than it was offered) speaks only for itself, never for a neighbour."""
+    less than it was offered) speaks only for itself, never for a neighbour, nor does one offered a higher rate
+    (`rates`, the offered rates where declared): its queue is longer than the window's (measured: the gated stage at
+    15 req/s, none of its 760 requests over 300 ms, was judged at the design effect 17.7 of the 45 % stage after it,
+    [0 %, 8.5 %] against p95's 5 %)."""
     in_order = [r for r in recorded if r is not None and len(r)]
     by_requests = bool(in_order) and len(in_order) == len(evidences)
     collapsed = collapsed or [False] * len(evidences)
+    rates = rates or [None] * len(evidences)
     out = []
     for j in range(len(evidences)):
         near = [i for i in range(max(0, j - NEIGHBOURS), min(len(evidences), j + NEIGHBOURS + 1))
-                if i == j or not collapsed[i]]
+                if i == j or not (collapsed[i] or _offered_more(rates[i], rates[j]))]
         found: dict = {}
         for t in thresholds_s:
             got = of_requests([recorded[i] / 1000 for i in near], t) if by_requests else \

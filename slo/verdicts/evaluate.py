@@ -154,7 +154,8 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[st
     servers = [server_figures(entry, spec.metrics.status_label, _quantiles(spec), scrape_s) for _, entry in measured]
     clusters = clustering.of_run(evidences, [r for r, _ in recordings],
                                  [o.threshold_ms / 1000 for o in spec.objectives if isinstance(o, LatencyQuantile)],
-                                 [_served_short(st, server) for (st, _), server in zip(measured, servers)])
+                                 [_served_short(st, server) for (st, _), server in zip(measured, servers)],
+                                 [st.get("offered_rps") for st, _ in measured])
     for (st, entry), evidence, (lat, unreadable), near, server in zip(measured, evidences, recordings, clusters,
                                                                       servers):
         evidence = replace(evidence, clustering=near)

@@ -24,6 +24,7 @@ class Run:
     blocks: list[np.ndarray]
     counted: list[np.ndarray]
     latency: list[np.ndarray] | None = None
+    rates: list[float] | None = None   # each window's offered rate, where they differ (a ladder)
 
     def window_blocks(self, w: int):
         from slo.stats.confidence import Blocks
@@ -46,7 +47,8 @@ class Run:
         # What of_run reads of each window when the recording holds them all: its mean latency's blocks.
         bare = [SimpleNamespace(mean_blocks=self.mean_blocks(i), error_blocks=None, bucket_blocks={}) for i in near]
         recorded = [200.0 * self.counted[i] for i in near]
-        return clustering.of_run(bare, recorded, [EDGE])[w - near.start]
+        rates = None if self.rates is None else [self.rates[i] for i in near]
+        return clustering.of_run(bare, recorded, [EDGE], rates=rates)[w - near.start]
 
     def mean_blocks(self, w: int):
         from slo.stats.confidence import Blocks
@@ -159,20 +161,33 @@ def stationary_tail(utilization: float, service_s: float, share: float, determin
 DEFAULT_LADDER = (30, 36, 40, 44, 49, 54, 60, 110)
 
 
+class Ladder:
+    """A run against an M/M/1 target whose p95 knee lies at `knee_rps`, one stage at a time: each stage's rate
+    offered to one queue (each starting from the queue the last one left), its first `settle_s` dropped, then a
+    window of one-second blocks. The p95 threshold is placed so that the stationary queue crosses 5 % over it exactly
+    at the knee: P(T > t) = exp(-(mu - lambda) t)."""
+
+    def __init__(self, rng, knee_rps: float, first_rps: float, service_s: float = SERVICE_S):
+        self.threshold = math.log(20) / (1 / service_s - knee_rps)
+        self.queue = Queue(rng, first_rps * service_s, service_s, False)
+        self.run = Run([], [], [], [])
+
+    def stage(self, rate: float, window_s: float, settle_s: float = 3, idle_s: float = 0.0) -> None:
+        """One more window at `rate`, after `idle_s` with no load (a refinement step's judging drains the queue)."""
+        self.queue.backlog = max(0.0, self.queue.backlog - idle_s)
+        self.queue.rate = rate
+        self.queue.latencies(settle_s)
+        t, sojourn = self.queue.latencies(window_s)
+        self.run.blocks.append(np.minimum((t // 1).astype(int), int(window_s) - 1))
+        self.run.counted.append((sojourn > self.threshold).astype(float))
+        self.run.latency.append(sojourn)
+        self.run.rates.append(rate)
+
+
 def ladder(rng, knee_rps: float, rates=DEFAULT_LADDER, service_s: float = SERVICE_S, settle_s: float = 3,
            window_s: int = 27) -> tuple[Run, float]:
-    """A default-like run against an M/M/1 target: each stage's rate offered in turn to one queue (each stage starts
-    from the queue the last one left), its first `settle_s` dropped, then a window of one-second blocks. The p95
-    threshold is placed so that the stationary queue crosses 5 % over it exactly at `knee_rps`:
-    P(T > t) = exp(-(mu - lambda) t). Returns the run (a window a stage) and that threshold."""
-    threshold = math.log(20) / (1 / service_s - knee_rps)
-    queue = Queue(rng, rates[0] * service_s, service_s, False)
-    blocks, counted, latency = [], [], []
+    """A default-like run (Ladder) through `rates`; returns the run (a window a stage) and the p95 threshold."""
+    run = Ladder(rng, knee_rps, rates[0], service_s)
     for rate in rates:
-        queue.rate = rate
-        queue.latencies(settle_s)
-        t, sojourn = queue.latencies(window_s)
-        blocks.append(np.minimum((t // 1).astype(int), window_s - 1))
-        counted.append((sojourn > threshold).astype(float))
-        latency.append(sojourn)
-    return Run(blocks, counted, latency), threshold
+        run.stage(rate, window_s, settle_s)
+    return run.run, run.threshold
