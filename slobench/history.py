@@ -58,6 +58,31 @@ def summary(run_dir: Path) -> dict | None:
                                     "mean_ms": st["server"].get("mean_ms")} for st in report["stages"]}}
 
 
+def target_of(report: dict) -> tuple:
+    """What a run judged: the served model, and whether the harness started the API or where it ran."""
+    manifest = report.get("manifest") or {}
+    served = (manifest.get("api") or {}).get("serving") or {}
+    started_here = (manifest.get("api") or {}).get("started_here")
+    return (served.get("model"), served.get("model_version"),
+            "started here" if started_here else ((manifest.get("processes") or {}).get("api") or {}).get("url"))
+
+
+def like_runs(results: Path, profile: str, slo: dict, target: tuple, exclude: set[str] = frozenset()
+              ) -> list[dict]:
+    """The reports of the runs in `results` of the same profile, SLO file (as judged) and target (target_of) as
+    the one being judged, but those in `exclude`: runs of one kind, whose spread is the spread between runs."""
+    out = []
+    for d in sorted(p for p in Path(results).iterdir() if p.is_dir() and not p.is_symlink() and p.name not in exclude):
+        try:
+            report = json.loads((d / "slo_report.json").read_text())
+        except (OSError, json.JSONDecodeError):
+            continue
+        if report.get("run", {}).get("profile") == profile and report.get("slo") == slo and \
+                target_of(report) == target:
+            out.append(report)
+    return out
+
+
 def collect(results: Path) -> tuple[list[dict], int]:
     """(judged runs, newest first; how many folders hold no report)."""
     rows, unjudged = [], 0

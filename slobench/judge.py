@@ -13,6 +13,7 @@ from slo.prometheus.scrape import ScrapeInterval, discover
 from slo.reports.write import write_all
 from slo.verdicts.baseline import load_report
 from slo.verdicts.evaluate import evaluate
+from slobench.history import like_runs, target_of
 from slobench.run_folder import RunFolder
 
 
@@ -33,6 +34,14 @@ def output_dir(run_dir: Path, spec: SloSpec, slo_path: Path) -> Path:
     if judged_with == spec.model_dump(mode="json"):
         return run_dir
     return run_dir / f"{REJUDGED_PREFIX}{Path(slo_path).stem}"
+
+
+def _like(run: RunFolder, spec: SloSpec, baselines: list[dict]) -> list[dict]:
+    """The earlier runs beside this one of its profile, SLO file and target (the baseline's runs aside: they are a
+    side of the comparison)."""
+    exclude = {run.path.resolve().name, *(b["run"]["id"] for b in baselines)}
+    return like_runs(run.path.resolve().parent, run.timeline["profile"], spec.model_dump(mode="json"),
+                     target_of({"manifest": run.manifest()}), exclude)
 
 
 def judge(run_dir: Path, spec: SloSpec, prometheus_url: str | None, baseline: Path | None = None,
@@ -62,9 +71,10 @@ def judge(run_dir: Path, spec: SloSpec, prometheus_url: str | None, baseline: Pa
         raw = collect.load(run_dir)
         if raw is None:
             raise PrometheusError(f"{run_dir}: no {collect.RAW_FILE} and no Prometheus URL to query")
+    baselines = load_report(baseline) if baseline else None
     report = evaluate(run_dir, spec, raw, run.timeline, run.client_figures(spec.metrics.selector.get("endpoint")),
-                      load_report(baseline) if baseline else None, client_series=run.client_seconds(),
-                      manifest=run.manifest(), run_end=run.ended(), machine=run.machine())
+                      baselines, client_series=run.client_seconds(), manifest=run.manifest(), run_end=run.ended(),
+                      machine=run.machine(), history=_like(run, spec, baselines) if baselines else ())
     if not write:
         return report
     if out_dir != Path(run_dir):

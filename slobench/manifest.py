@@ -73,7 +73,7 @@ def summary(run_dir: Path) -> dict | None:
             "shared_machine": ran.get("shared_machine"),
             "processes": {k: {"url": v.get("url"), "cpus": v.get("cpus")} for k, v in ran.items() if isinstance(v, dict)},
             # How the model was served: where predictions ran, worker processes, replicas, the cores it had.
-            "api": {k: (ran.get("api") or {}).get(k) for k in ("serving", "workers", "replicas", "cpus")},
+            "api": {k: (ran.get("api") or {}).get(k) for k in ("serving", "workers", "replicas", "cpus", "started_here")},
             "generators": (ran.get("locust") or {}).get("processes"),
             "canary": m.get("canary"), "probe": m.get("probe"),
             "remote_workers": (ran.get("locust") or {}).get("remote_workers")}

@@ -184,8 +184,8 @@ def placed_for_run(profile: Profile, placed_at: float | None, target: str, spec:
 
 def run_load(settings: HarnessSettings, profile: Profile, target: str, run_dir: Path,
              started_here: local.StackState | None, cpus: dict, log=print, then=None) -> tuple[int | None, bool]:
-    """Locust through the profile (as this run holds it: placed, refined, renamed), then `then()` (the refinement)
-    after a load that ran to its end, the API's cores watched meanwhile; (Locust's exit code, interrupted), also
+    """Locust through the profile (as this run holds it: placed, refined, renamed), then `then(monitor)` (the
+    refinement) after a load that ran to its end, the API's cores watched meanwhile; (Locust's exit code, interrupted), also
     written to the run folder (ended.json)."""
     interrupted, code = False, None
     path = run_dir / PROFILE_FILE
@@ -195,7 +195,7 @@ def run_load(settings: HarnessSettings, profile: Profile, target: str, run_dir: 
         code = locust_run.run_headless(path, profile, target, run_dir, settings.generators(), cpus["locust"],
                                        on_line=log)
         if code == 0 and then is not None:
-            then()
+            then(watch)
     except KeyboardInterrupt:
         interrupted = True
         log("interrupted: judging what was collected")
@@ -247,7 +247,7 @@ def loadtest(settings: HarnessSettings, profile: Profile, spec: SloSpec, slo_pat
         refinement = Refinement(run_dir, profile, target, prom, judged, settings.generators(), cpus["locust"],
                                 log) if profile.refine else None
         code, interrupted = run_load(settings, profile, target, run_dir, started_here, cpus, log,
-                                     then=refinement and (lambda: man.update(refine=refinement.run())))
+                                     then=refinement and (lambda watch: man.update(refine=refinement.run(watch))))
         if code not in (None, 0):
             log(f"Locust exited with code {code}: the run is incomplete (see {run_dir}/locust.log)")
         if not (run_dir / "stages.json").is_file():

@@ -4,9 +4,9 @@ time is spent (`refine:` in a profile).
 
 Each step is a Locust run of its own in the run folder (refine/NN-<rate>rps, one stage named rN-<rate>rps); the
 judge reads them with the ladder's stages as one run (slobench.run_folder), so the report, its charts and its
-capacity hold them like any stage. Where to step next is a search's policy (search_rate) over every stage judged
-so far: climb while nothing stops it, then split the widest gap between the best confident pass and the lowest
-confident failure. `slobench capacity` is the same run with a larger budget (for_capacity).
+capacity hold them like any stage. Where to step next comes from the capacity interval the run's report gives so
+far (next_rate): climb while nothing failed, then split the widest gap between its ends. `slobench capacity` is
+the same run with a larger budget (for_capacity).
 A stage that ran on a machine of another speed than the rest of the run is no evidence: its rate may be tried again.
 """
 from __future__ import annotations
@@ -28,12 +28,14 @@ from slobench import sample_fit
 from slobench.judge import judge
 from slobench.run_folder import REFINE_DIR
 from slobench.scrape_fit import MIN_SCRAPES_PER_WINDOW
+from stack.monitor import MachineMonitor
 
 if TYPE_CHECKING:   # the pipeline builds a Refinement: imported for the annotation only
     from slobench.pipeline import JudgedTarget
 
 STEP_OVERHEAD_S = 12   # a step's Locust start and stop, and its judging after the last scrape, measured at 8 to 11 s
-CLIMB = 1.25           # above a ladder that broke nothing: the next rate, a quarter higher
+CLIMB = 1.25           # above a ladder that broke nothing: the next rate, a quarter higher (under, a quarter lower)
+MAX_RPS = 20_000
 
 
 # Each step starts from a queue its judging drained; SETTLE_S at the step's rate before measuring.
@@ -44,49 +46,6 @@ def step_profile(rate: float, seconds: float, weights: dict, stage: str | None =
     return {"name": f"capacity-{rate:.0f}", "kind": "open", "arrival": "poisson", "max_concurrency": 2000,
             "scenario": {"weights": weights}, "settle_s": SETTLE_S,
             "stages": [{"name": stage or f"rate-{rate:.0f}", "rate_rps": rate, "duration_s": seconds}]}
-
-
-# Verdicts that stop the climb: a confident failure (on the server, or at the client), a saturated generator
-# (no higher rate can be measured either) and an undecided step (nothing measured above it can be trusted as
-# confident). Only the failures bound the capacity from above, as in a run's report.
-FAILS = ("fail", "client-tail")
-STOPS_CLIMB = (*FAILS, "generator-bound", "inconclusive")
-
-
-def search_rate(tried: list[tuple[float, str]], start: float, factor: float, max_rps: float, precision: float
-                ) -> float | None:
-    """Pure search policy: multiply until a step stops the climb, then split the widest gap between the rates
-    tried from the best confident pass up to the lowest confident failure (or the step that stopped the climb),
-    until the capacity interval is within `precision` of its low end. Never a rate already tried."""
-    if not tried:
-        return start
-    stops = [r for r, v in tried if v in STOPS_CLIMB]
-    if not stops:
-        nxt = max(r for r, _ in tried) * factor
-        return nxt if nxt <= max_rps else None
-    ceiling = min(stops)
-    low = max((r for r, v in tried if v == "pass" and r < ceiling), default=None)
-    if low is None:
-        nxt = ceiling / factor
-        return nxt if nxt >= start / factor ** 3 and nxt not in {r for r, _ in tried} else None
-    high = min((r for r, v in tried if v in FAILS), default=None)
-    if high is not None and (high - low) / low <= precision:
-        return None
-    top = high if high is not None else ceiling
-    points = sorted({low, top} | {r for r, _ in tried if low < r < top})
-    a, b = max(zip(points, points[1:]), key=lambda gap: (gap[1] - gap[0]) / gap[0])
-    return round((a + b) / 2, 1) if (b - a) / a > precision else None
-
-
-def step_verdict(report: dict) -> str:
-    """pass, fail, inconclusive, insufficient, generator-bound (whatever the objectives said), or client-tail."""
-    stage = report["stages"][0] if report["stages"] else None
-    if stage and stage["client"].get("generator_bound"):
-        return "generator-bound"
-    status = stage["status"] if stage else "no_data"
-    if status in ("pass", "warn") and stage.get("client_breaks"):
-        return "client-tail"  # met on the server, broken at the client: users saw more than the server shows
-    return {"warn": "pass", "no_data": "insufficient"}.get(status, status)
 
 
 def step_seconds(rate: float, spec: SloSpec, at_least: float) -> float:
@@ -101,11 +60,11 @@ def stage_name(n: int, rate: float) -> str:
     return f"r{n}-{rate:.0f}rps"
 
 
-def tried_of(stages: list[dict]) -> list[tuple[float, str]]:
-    """Every judged stage as a search step: (offered rate, verdict), leaving out those run on a machine of another
-    speed than the rest of the run (they measured the machine)."""
-    return [(s["offered_rps"], step_verdict({"stages": [s]})) for s in stages
-            if s.get("offered_rps") and not departed(s)]
+def evidence(stages: list[dict]) -> list[dict]:
+    """The stages that speak for the API: not those run on a machine of another speed than the rest of the run
+    (they measured the machine), nor those whose generator could not keep up (they measured the generator)."""
+    return [s for s in stages if s.get("offered_rps") and not departed(s)
+            and not (s.get("client") or {}).get("generator_bound")]
 
 
 def settled(cap: dict, aim: float) -> bool:
@@ -114,16 +73,27 @@ def settled(cap: dict, aim: float) -> bool:
 
 
 def next_rate(stages: list[dict], cap: dict, aim: float, floor: float) -> float | None:
-    """Where the next step goes, or None: the capacity settled, or nothing left to split above `floor` (the gated
-    rate: a step there would be judged as the gate)."""
+    """Where the next step goes, from the run's capacity interval (as its report gives it) and the rates its
+    evidence offered; None once it is within `aim`, or where no step would tell more. Above a ladder that broke
+    nothing, a quarter past its top (unless its top stage measured the generator); under one that passed nothing,
+    a quarter under its lowest stage above `floor` (the gated rate: a step there would be judged as the gate);
+    else the widest gap between the interval's ends, split by every rate offered inside it (undecided ones too)."""
     if settled(cap, aim):
         return None
-    # An undecided stage at or under the gated rate bounds nothing the refinement can step to: left out.
-    tried = [(r, v) for r, v in tried_of(stages) if r > floor or v in ("pass", *FAILS)]
-    if not tried:
+    low, high = cap["interval_rps"]
+    rates = sorted({s["offered_rps"] for s in evidence(stages)})
+    if not rates:
         return None
-    rate = search_rate(tried, min(r for r, _ in tried), CLIMB, 20_000, aim)
-    return rate if rate is not None and rate > floor else None
+    if high is None:
+        top = max(s["offered_rps"] for s in stages if s.get("offered_rps"))
+        bound = any((s.get("client") or {}).get("generator_bound") and s["offered_rps"] >= top for s in stages)
+        return None if bound or top * CLIMB > MAX_RPS else round(top * CLIMB, 1)
+    if low is None:
+        under = min((r for r in rates if r > floor), default=high) / CLIMB
+        return round(under, 1) if floor < under < high else None
+    points = sorted({low, high} | {r for r in rates if low < r < high})
+    a, b = max(zip(points, points[1:]), key=lambda gap: (gap[1] - gap[0]) / gap[0])
+    return round((a + b) / 2, 1) if (b - a) / a > aim else None
 
 
 def for_capacity(profile: Profile, budget_s: float, aim: float, step_s: float, start_rps: float | None = None
@@ -159,7 +129,9 @@ class Refinement:
     cpus: set[int] | None
     log: Callable[[str], None] = print
 
-    def judged_stages(self) -> tuple[list[dict], dict]:
+    def judged_stages(self, monitor: MachineMonitor | None) -> tuple[list[dict], dict]:
+        if monitor is not None:   # the machine's seconds so far: a stage on a slower machine is no evidence
+            monitor.flush()
         report = judge(self.run_dir, self.judged.spec, self.prometheus, scrape=self.judged.interval,
                        instances=self.judged.instances, write=False)
         return report["stages"], report["capacity"]
@@ -181,12 +153,12 @@ class Refinement:
         shortest = max(step_seconds(rate, self.judged.spec, self.profile.refine.step_s), scrapes)
         return shortest * undecided_factor(steps)
 
-    def run(self) -> list[dict]:
+    def run(self, monitor: MachineMonitor | None = None) -> list[dict]:
         """Steps until the capacity settles or the budget is spent; what each step offered and how it ended."""
         plan = self.profile.refine
         started, steps = time.time(), []
         floor = self.judged.spec.gate.required_rps or 0.0
-        stages, cap = self.judged_stages()
+        stages, cap = self.judged_stages(monitor)
         while True:
             rate = next_rate(stages, cap, plan.aim, floor)
             if rate is None:
@@ -201,7 +173,7 @@ class Refinement:
                 break
             self.log(f"[slobench] refine: capacity {cap['interval_rps']}, stepping at {rate:g} req/s for {seconds:.0f} s")
             code = self.step(len(steps) + 1, rate, seconds)
-            stages, cap = self.judged_stages()
+            stages, cap = self.judged_stages(monitor)
             got = next((s for s in stages if s["name"] == stage_name(len(steps) + 1, rate)), None)
             steps.append({"rate_rps": rate, "seconds": seconds, "locust_exit_code": code,
                           "status": got and got["status"], "departed": bool(got and departed(got))})

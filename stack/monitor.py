@@ -95,15 +95,19 @@ class MachineMonitor:
             t.start()
         return self
 
+    def flush(self) -> Path:
+        """What was sampled so far, to the run folder (the judge reads it while the run goes on)."""
+        self.path.write_text(json.dumps({"period_s": self.period, "api_cpus": self.cpus, "api_pids": self.pids,
+                                         "samples": list(self.samples), "unit": f"{UNIT_LOOPS} Python loop steps, "
+                                         f"least CPU time of {UNIT_TRIES} tries (ms)", "speed": list(self.speed)}) + "\n")
+        return self.path
+
     def stop(self) -> Path:
         self._stop.set()
         for t in self._threads:
             t.join(timeout=5)
         self._sample()
-        self.path.write_text(json.dumps({"period_s": self.period, "api_cpus": self.cpus, "api_pids": self.pids,
-                                         "samples": self.samples, "unit": f"{UNIT_LOOPS} Python loop steps, least "
-                                         f"CPU time of {UNIT_TRIES} tries (ms)", "speed": self.speed}) + "\n")
-        return self.path
+        return self.flush()
 
 
 def read(run_dir: Path) -> dict | None:

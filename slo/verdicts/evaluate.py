@@ -126,11 +126,13 @@ def _recording(db: Path, st: dict, endpoint: str | None) -> tuple:
 
 def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[str, dict | None],
              baseline: dict | None = None, client_series: dict | None = None,
-             manifest: dict | None = None, run_end: dict | None = None, machine: dict | None = None) -> dict:
+             manifest: dict | None = None, run_end: dict | None = None, machine: dict | None = None,
+             history: list[dict] = ()) -> dict:
     """The SLO report of a run: tl is its stage timeline (stages.json), clients the generators' merged figures per
     stage (None where the run has none), raw the Prometheus answers, client_series the generator's seconds,
     manifest what ran where, run_end how it ended (Locust's exit code, an interrupt, worker finals), machine what
-    the harness sampled of the API's cores each second (None when it did not start the API). The caller
+    the harness sampled of the API's cores each second (None when it did not start the API), history the earlier
+    runs like it, for the spread between runs a baseline comparison allows. The caller
     reads those; the API's recording (predictions.db in run_dir) is read here, for the exact quantiles."""
     db = Path(run_dir) / "predictions.db"
     quantile_objectives = {o.name: (o.quantile, o.threshold_ms) for o in spec.objectives if isinstance(o, LatencyQuantile)}
@@ -227,7 +229,7 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[st
         "manifest": manifest,
     }
     baselines = baseline if isinstance(baseline, list) else [baseline] if baseline else []
-    report["baseline"], failures = compare([report], baselines, spec) if baselines else (None, [])
+    report["baseline"], failures = compare([report], baselines, spec, history) if baselines else (None, [])
     report["completeness"] = completeness(tl, spec, run_end)
     report["clocks"] = worker_clocks((run_end or {}).get("clocks"), stages)
     report["verdict"] = run_verdict(stages, failures, report["completeness"],

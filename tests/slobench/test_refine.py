@@ -4,13 +4,13 @@ import json
 
 import pytest
 
-from slobench.refine import next_rate, settled, stage_name, tried_of
+from slobench.refine import evidence, next_rate, settled, stage_name, step_seconds
 from slobench.run_folder import RunFolder
 
 
-def _stage(name, rate, status, slowed=False):
-    return {"name": name, "offered_rps": rate, "status": status, "objectives": [], "server": {}, "client": {},
-            "machine": {"slowed": slowed, "faster": False}}
+def _stage(name, rate, status, slowed=False, bound=False):
+    return {"name": name, "offered_rps": rate, "status": status, "objectives": [], "server": {},
+            "client": {"generator_bound": bound}, "machine": {"slowed": slowed, "faster": False}}
 
 
 def _cap(low, high):
@@ -30,14 +30,19 @@ def _cap(low, high):
       _stage("c", 40, "fail")], _cap(20, 40), 30.0),
     ([_stage("gate", 15, "fail"), _stage("a", 20, "fail")], _cap(None, 15), None),
     ([_stage("gate", 15, "inconclusive"), _stage("a", 23.7, "inconclusive"), _stage("b", 63.3, "fail")],
-     _cap(None, 63.3), 18.96),
+     _cap(None, 63.3), 19.0),
+    ([_stage("gate", 15, "pass"), _stage("a", 21.2, "inconclusive"), _stage("b", 26.5, "pass"),
+      _stage("c", 31.8, "fail", slowed=True), _stage("d", 37.1, "fail")], _cap(26.5, 37.1), 31.8),
+    ([_stage("gate", 15, "pass"), _stage("a", 400, "pass", bound=True)], _cap(400, None), None),
 ], ids=["the widest gap between the best pass and the lowest failure is split, an undecided stage dividing it",
         "a knee between the last passes and the failure past saturation",
         "a ladder that broke nothing climbs a quarter past its top",
         "an interval already within the aim ends the refinement",
         "a stage on a slowed machine is no evidence: its rate is tried again",
         "nothing is stepped at or under the gated rate: a failing gate is the answer",
-        "an undecided gate does not stop it: a step under the lowest undecided stage may pass"])
+        "an undecided gate does not stop it: a step under the lowest undecided stage may pass",
+        "a pass above an undecided stage is the interval's low end, as in the report (it was split under it)",
+        "a ladder whose top stage measured the generator climbs no further"])
 def test_the_next_step_splits_where_the_capacity_is_uncertain(stages, cap, expected):
     got = next_rate(stages, cap, aim=0.10, floor=15)
     assert got == (pytest.approx(expected) if expected is not None else None)
@@ -47,10 +52,19 @@ def test_settled_asks_a_closed_interval_within_the_aim():
     assert settled(_cap(40, 43), 0.10) and not settled(_cap(40, 48), 0.10) and not settled(_cap(None, 40), 0.10)
 
 
-def test_tried_leaves_out_stages_on_a_machine_of_another_speed():
+def test_evidence_leaves_out_stages_that_measured_the_machine_or_the_generator():
     stages = [_stage("a", 20, "pass"), _stage("b", 25, "fail", slowed=True), {**_stage("c", 30, "pass"),
-                                                                            "machine": {"faster": True}}]
-    assert tried_of(stages) == [(20, "pass")]
+                                                                            "machine": {"faster": True}},
+              _stage("d", 35, "fail", bound=True)]
+    assert [s["name"] for s in evidence(stages)] == ["a"]
+
+
+@pytest.mark.parametrize("rate, seconds", [(15, 32), (20, 25), (40, 20)],
+                         ids=["the required 15 req/s needs 32 s to reach p99's zero-count minimum",
+                              "20 req/s, 25 s", "40 req/s, the declared 20 s are enough"])
+def test_a_step_is_long_enough_to_decide_at_its_rate(rate, seconds):
+    from slo.file.load import load_slo
+    assert step_seconds(rate, load_slo(), 20) == seconds
 
 
 def _timeline(stages, start):

@@ -72,3 +72,41 @@ def test_more_throughput_than_the_baseline_is_no_regression(tmp_path):
 def test_capacities_are_compared_as_intervals(old, new, verdict):
     from slo.verdicts.baseline import capacity_change
     assert capacity_change({"interval_rps": old}, {"interval_rps": new})["verdict"] == verdict
+
+
+def _runs(means: list[float]) -> list[dict]:
+    return [{"stages": [{"name": "s1", "server": {"mean_ms": m, "quantiles": {}}, "client": {}}]} for m in means]
+
+
+@pytest.mark.parametrize("history, spread, measured", [
+    (_runs([100 + (5 if i % 2 else -5) for i in range(12)]), 0.052, True),
+    (_runs([95, 105, 95, 105]), 0.30, False),
+    (_runs([60, 140, 60, 140]), 0.462, True),
+    ([], 0.30, False),
+], ids=["twelve earlier runs measure a 5 % spread that replaces the declared 30 %",
+        "four are too few to go below the declared spread",
+        "but enough to raise it: runs that differ by 46 % are not held to 30 %",
+        "no history: the declared spread"])
+def test_the_historys_spread_between_runs_like_this_one_replaces_the_declared_one_where_it_is_enough(
+        history, spread, measured):
+    from slo.verdicts.baseline import run_spread
+    spec = SloSpec.model_validate({**BASE.model_dump(), "baseline": {"run_to_run": {"mean": 0.30}}})
+    got, source, df = run_spread(_runs([100]), _runs([101]), "s1", "mean", spec, history)
+    assert got == pytest.approx(spread, abs=0.001)
+    assert ("earlier runs like it in the history" in source and df == len(history) - 1) is measured
+
+
+def test_only_runs_of_the_same_profile_slo_file_and_target_are_alike(tmp_path):
+    from slobench.history import like_runs, target_of
+    forest = {"api": {"serving": {"model": "forest", "model_version": "v1"}, "started_here": True}}
+    def write(name, profile="default", slo=None, manifest=forest):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "slo_report.json").write_text(json.dumps(
+            {"run": {"profile": profile}, "slo": slo or {"service": "a"}, "manifest": manifest, "stages": []}))
+    write("r1"), write("r2"), write("r3", profile="smoke"), write("r4", slo={"service": "b"})
+    write("r5", manifest={"api": {"serving": {"model": "linear", "model_version": "v1"}, "started_here": True}})
+    write("r6", manifest={"api": {"serving": {"model": "forest", "model_version": "v1"}, "started_here": False},
+                          "processes": {"api": {"url": "http://10.0.0.2:8000"}}})
+    (tmp_path / "r7").mkdir()   # never judged
+    got = like_runs(tmp_path, "default", {"service": "a"}, target_of({"manifest": forest}), exclude={"r2"})
+    assert [r["manifest"] for r in got] == [forest]
