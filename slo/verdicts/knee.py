@@ -94,7 +94,7 @@ def fit_crossing(points: list[Point], limit: float, level: float) -> dict | None
     disc = qb * qb - 4 * qa * qc
     if qa > 0 and disc >= 0:   # the slope is known well enough for the band to cross the limit on both sides
         lo, hi = sorted(((-qb - math.sqrt(disc)) / (2 * qa), (-qb + math.sqrt(disc)) / (2 * qa)))
-        out["interval_rps"] = [round(lo, 2), round(hi, 2)]
+        out["interval_rps"] = [round(float(lo), 2), round(float(hi), 2)]
     return out
 
 
