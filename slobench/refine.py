@@ -19,10 +19,12 @@ from typing import TYPE_CHECKING
 
 import yaml
 
+from common.prometheus import Prometheus
 from common.specfile import SpecError
 from loadtests import run as locust_run
 from loadtests.profile import Profile, Refine, Scenario, load_profile
 from slo.file.model import SloSpec
+from slo.prometheus.promql import answered_query
 from slo.verdicts.machine import departed
 from slobench import sample_fit
 from slobench.judge import judge
@@ -36,6 +38,7 @@ if TYPE_CHECKING:   # the pipeline builds a Refinement: imported for the annotat
 STEP_OVERHEAD_S = 12   # a step's Locust start and stop, and its judging after the last scrape, measured at 8 to 11 s
 CLIMB = 1.25           # above a ladder that broke nothing: the next rate, a quarter higher (under, a quarter lower)
 MAX_RPS = 20_000
+DRAIN_S = 60           # at most, waiting for the queue a stage left to be served before the next step
 
 
 # Each step starts from a queue its judging drained; SETTLE_S at the step's rate before measuring.
@@ -136,8 +139,26 @@ class Refinement:
                        instances=self.judged.instances, write=False)
         return report["stages"], report["capacity"]
 
+    def drain(self, timeout_s: float = DRAIN_S) -> bool:
+        """Wait until the target answers nothing more (its answered counter still over two scrapes): the queue the
+        last stage left, often a collapsed one, must not be served inside the next step. False at the timeout."""
+        client = Prometheus(self.prometheus, timeout=5, retries=0)
+        query = answered_query(self.judged.spec.metrics, self.judged.instances)
+        wait = 2 * self.judged.interval.seconds
+        last, deadline = None, time.time() + timeout_s
+        while time.time() < deadline:
+            found = client.query(query)
+            now = float(found[0]["value"][1]) if found else 0.0
+            if now == last:
+                return True
+            last = now
+            time.sleep(wait)
+        return False
+
     def step(self, n: int, rate: float, seconds: float) -> int:
-        """One step's Locust run at `rate` for `seconds`; its exit code."""
+        """One step's Locust run at `rate` for `seconds`, after the target drained; its exit code."""
+        if not self.drain():
+            self.log(f"[slobench] refine: the target still answered a queue after {DRAIN_S:g} s; stepping anyway")
         folder = self.run_dir / REFINE_DIR / f"{n:02d}-{rate:.0f}rps"
         folder.mkdir(parents=True)
         doc = step_profile(rate, seconds, self.profile.scenario.weights, stage_name(n, rate))

@@ -36,6 +36,11 @@ def scoped(labels: dict[str, str], scope: dict[str, str], instances: list[str] |
     return matchers(plain, ",".join(extras))
 
 
+def answered_query(m: MetricsSpec, instances: list[str] | None = None) -> str:
+    """Every request the target has answered so far (its counter, summed over endpoints and statuses)."""
+    return f"sum({m.requests_total}{scoped({}, target_scope(m, instances), instances, m.traffic_matchers)})"
+
+
 def stage_queries(m: MetricsSpec, seconds: float, quantiles: list[float], start: float,
                   scrape_interval_s: float = 1.0, instances: list[str] | None = None) -> dict[str, str]:
     """Every query the evaluator needs for one stage, by name; all are evaluated at the window's end

@@ -94,3 +94,11 @@ def test_an_imported_counter_selector_counts_the_good_events_of_the_window():
     good = evaluate(KNOWN_SERIES, queries["sli_good_predict-availability"], "60s")
     total = evaluate(KNOWN_SERIES, queries["sli_total_predict-availability"], "60s")
     assert good == {"{}": 2700.0} and total == {"{}": 2880.0}   # the 5xx are bad; /metrics and other jobs not counted
+
+
+def test_answered_counts_the_targets_answers_only():
+    """What the refinement waits on to be still: /predict's answers of every status at 60 s (96 a second), not
+    /metrics's nor another job's."""
+    from slo.prometheus.promql import answered_query
+    got = evaluate(KNOWN_SERIES, answered_query(M), "60s")
+    assert got == {"{}": 96.0 * 60}
