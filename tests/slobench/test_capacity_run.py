@@ -18,7 +18,7 @@ BUDGET_S = 50
 def test_the_capacity_run_climbs_within_its_budget_and_keeps_a_full_run_folder(tmp_path):
     started = time.time()
     done = subprocess.run([sys.executable, "-m", "slobench", "capacity", "--budget-seconds", str(BUDGET_S),
-                           "--step-seconds", "8", "--start-rps", "200"], cwd=ROOT, capture_output=True, text=True,
+                           "--step-seconds", "12", "--start-rps", "200"], cwd=ROOT, capture_output=True, text=True,
                           timeout=240, env={**os.environ, "RESULTS_DIR": str(tmp_path / "results")})
     elapsed = time.time() - started
     assert done.returncode == 0, done.stdout + done.stderr
@@ -26,7 +26,7 @@ def test_the_capacity_run_climbs_within_its_budget_and_keeps_a_full_run_folder(t
     report = json.loads((run / "slo_report.json").read_text())
     manifest = json.loads((run / "manifest.json").read_text())
     # The first step, then the refinement within its budget, plus the stack's start, the judging and the drift check.
-    assert elapsed < 8 + BUDGET_S + 90, elapsed
+    assert elapsed < 12 + BUDGET_S + 90, elapsed
     # The linear API answers in about a millisecond: 200 and 250 req/s pass every objective of the default file, so
     # the refinement climbs by a quarter (a known answer: a broken stepping policy fails here). Rates a generator
     # sharing one core with the API and Prometheus keeps up with.
@@ -39,6 +39,6 @@ def test_the_capacity_run_climbs_within_its_budget_and_keeps_a_full_run_folder(t
     cap = report["capacity"]
     assert cap["highest_passing_rps"] >= 250 and cap["interval_rps"][0] >= 250
     assert f"capacity: {cap['interval_rps']} req/s" in done.stdout
-    # A run like any other: its manifest, canaries and machine figures, its place in the history.
+    # A run like any other: its manifest and canaries, its place in the history.
     assert manifest["profile"]["name"] == "capacity" and manifest["canary"]["api"]["ms"] > 0
-    assert (run / "machine.json").is_file() and (tmp_path / "results" / "index.html").is_file()
+    assert (tmp_path / "results" / "index.html").is_file()
