@@ -185,8 +185,8 @@ def placed_for_run(profile: Profile, placed_at: float | None, target: str, spec:
 def run_load(settings: HarnessSettings, profile: Profile, target: str, run_dir: Path,
              started_here: local.StackState | None, cpus: dict, log=print, then=None) -> tuple[int | None, bool]:
     """Locust through the profile (as this run holds it: placed, refined, renamed), then `then(monitor)` (the
-    refinement) after a load that ran to its end, the API's cores watched meanwhile; (Locust's exit code, interrupted), also
-    written to the run folder (ended.json)."""
+    refinement) after a load that ran to its end, the API's cores watched meanwhile; (Locust's exit code,
+    interrupted), also written to the run folder (ended.json)."""
     interrupted, code = False, None
     path = run_dir / PROFILE_FILE
     path.write_text(profile.model_dump_json(indent=1) + "\n")
