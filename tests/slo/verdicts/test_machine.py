@@ -29,13 +29,24 @@ def test_other_work_on_the_apis_core_is_measured(api_busy, other, steal):
     assert got["seconds"] == 20 and got["steal_share"] == pytest.approx(steal, abs=1e-6)
 
 
-def _run(others: list[float], units: list[float] | None = None) -> list[dict]:
-    """One 20-s stage per share of the API's core other work took, the API busy for half of it; with `units`, the
-    fixed work's CPU time in each (ms, give or take a tenth from second to second)."""
+def _spell(seconds: int, other: float, spell_s: int, start: float) -> dict:
+    """A quiet stage but for `spell_s` seconds in its middle in which other work took `other` of the core."""
+    out, busy, api = [], 0.0, 0.0
+    for i in range(seconds + 1):
+        out.append({"t": start + i, "cores": {"0": [busy, 0.0, float(i)]}, "api_cpu_s": api})
+        taken = other if 8 <= i < 8 + spell_s else 0.01
+        busy, api = busy + 0.5 + taken, api + 0.5
+    return {"period_s": 1.0, "api_cpus": [0], "api_pids": [1], "samples": out}
+
+
+def _run(others: list, units: list[float] | None = None) -> list[dict]:
+    """One 20-s stage per share of the API's core other work took, the API busy for half of it (or, given as
+    (share, seconds), a spell of that share that long in a quiet stage); with `units`, the fixed work's CPU time in
+    each (ms, give or take a tenth from second to second)."""
     stages = []
     for i, o in enumerate(others):
         start = 1000.0 + 100 * i
-        machine = _samples(20, 0.5, o, start=start)
+        machine = _spell(20, *o, start) if isinstance(o, tuple) else _samples(20, 0.5, o, start=start)
         if units:
             machine["speed"] = [[start + k, units[i] * (1.1 if k % 2 else 0.9)] for k in range(21)]
         stages.append({"name": f"s{i + 1}", "machine": stage_machine(machine, start, start + 20, 0.95)})
@@ -48,9 +59,11 @@ def _run(others: list[float], units: list[float] | None = None) -> list[dict]:
     ([0.45, 0.46, 0.45, 0.44, 0.45], [], [], True),
     ([0.45, 0.46, 0.02, 0.44, 0.45], [], ["s3"], True),
     ([0.01, 0.02, 0.01, 0.02, 0.07], [], [], False),
+    ([0.01, 0.02, (0.48, 5), (0.48, 2), 0.01], ["s3"], [], False),
 ], ids=["a quiet run names nothing", "a slow spell in the middle names exactly its stages",
         "a machine shared through the whole run is said once, no stage departs",
-        "a quiet spell in a shared run is a faster machine", "a departure within a tenth of a core is noise"])
+        "a quiet spell in a shared run is a faster machine", "a departure within a tenth of a core is noise",
+        "five seconds of half the core taken inside a stage name it, though its mean stays within noise; two do not"])
 def test_stages_that_depart_from_the_runs_reference_are_named(others, slowed, faster, shared):
     stages = _run(others, [1.0] * len(others))
     reference = mark_departures(stages)
