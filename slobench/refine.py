@@ -96,7 +96,10 @@ def next_rate(stages: list[dict], cap: dict, aim: float, floor: float) -> float 
         return round(under, 1) if floor < under < high else None
     points = sorted({low, high} | {r for r in rates if low < r < high})
     a, b = max(zip(points, points[1:]), key=lambda gap: (gap[1] - gap[0]) / gap[0])
-    return round((a + b) / 2, 1) if (b - a) / a > aim else None
+    rate = round((a + b) / 2, 1)
+    # A rate whose stage measured the machine may be tried again, once: twice says this machine will not tell.
+    offered = [s["offered_rps"] for s in stages if s.get("offered_rps")]
+    return rate if (b - a) / a > aim and offered.count(rate) < 2 else None
 
 
 def for_capacity(profile: Profile, budget_s: float, aim: float, step_s: float, start_rps: float | None = None

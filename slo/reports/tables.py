@@ -165,8 +165,9 @@ def machine(report: dict) -> Table | None:
     return Table("machine", "The machine per stage", ["stage", "other work on the API's core", "the core's fixed work",
                                                       "one prediction (mean)", "departs from the run"], rows,
                  note="A stage departs when other work took a tenth of the core more (or less) than in the run's "
-                      "typical stage, or the fixed work took a tenth longer (or shorter), beyond noise: it measured "
-                      "the machine and sets neither end of the capacity.") if rows else None
+                      "typical stage beyond noise, or a quarter more for 5 seconds in a row: it measured the "
+                      "machine and sets neither end of the capacity. The fixed work's time is shown, not judged: "
+                      "it moves with the API's own load.") if rows else None
 
 
 def accuracy(report: dict) -> Table:

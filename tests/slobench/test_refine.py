@@ -34,6 +34,8 @@ def _cap(low, high):
     ([_stage("gate", 15, "pass"), _stage("a", 21.2, "inconclusive"), _stage("b", 26.5, "pass"),
       _stage("c", 31.8, "fail", slowed=True), _stage("d", 37.1, "fail")], _cap(26.5, 37.1), 31.8),
     ([_stage("gate", 15, "pass"), _stage("a", 400, "pass", bound=True)], _cap(400, None), None),
+    ([_stage("gate", 15, "pass"), _stage("a", 20, "pass"), _stage("r1", 30, "fail", slowed=True),
+      _stage("r2", 30, "fail", slowed=True), _stage("c", 40, "fail")], _cap(20, 40), None),
 ], ids=["the widest gap between the best pass and the lowest failure is split, an undecided stage dividing it",
         "a knee between the last passes and the failure past saturation",
         "a ladder that broke nothing climbs a quarter past its top",
@@ -42,7 +44,8 @@ def _cap(low, high):
         "nothing is stepped at or under the gated rate: a failing gate is the answer",
         "an undecided gate does not stop it: a step under the lowest undecided stage may pass",
         "a pass above an undecided stage is the interval's low end, as in the report (it was split under it)",
-        "a ladder whose top stage measured the generator climbs no further"])
+        "a ladder whose top stage measured the generator climbs no further",
+        "a rate tried twice on a machine of another speed is not tried a third time (it was, six times)"])
 def test_the_next_step_splits_where_the_capacity_is_uncertain(stages, cap, expected):
     got = next_rate(stages, cap, aim=0.10, floor=15)
     assert got == (pytest.approx(expected) if expected is not None else None)

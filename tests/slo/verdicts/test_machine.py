@@ -74,19 +74,13 @@ def test_stages_that_depart_from_the_runs_reference_are_named(others, slowed, fa
     assert bool([x for x in sentences if "in the run's typical stage: every figure" in x]) is shared
 
 
-@pytest.mark.parametrize("units, slowed, faster", [
-    ([1.0, 1.02, 0.98, 1.0, 1.01], [], []),
-    ([1.0, 1.0, 1.4, 1.45, 1.0], ["s3", "s4"], []),
-    ([1.3, 1.3, 0.9, 1.3, 1.3], [], ["s3"]),
-    ([1.0, 1.0, 1.08, 1.0, 1.0], [], []),
-], ids=["a core whose speed holds names nothing", "a core slowed by a third for two stages names them",
-        "a core quicker for one stage than the rest of a slow run", "a change within a tenth is noise"])
-def test_a_core_that_ran_slower_or_faster_for_the_same_work_is_named_though_no_process_took_it(units, slowed, faster):
-    stages = _run([0.01] * len(units), units)
+def test_the_cores_speed_is_shown_beside_each_stage_not_judged():
+    """The fixed work read 0.75 ms a unit on a core the API saturated against 0.96 in the run's typical stage: it
+    moves with the API's own load, so a stage is not named for it."""
+    stages = _run([0.01] * 5, [1.0, 1.0, 1.4, 0.75, 1.0])
     mark_departures(stages)
-    assert [s["name"] for s in stages if s["machine"]["slowed"]] == slowed
-    assert [s["name"] for s in stages if s["machine"]["faster"]] == faster
-    assert all("the core's fixed work took" in x for x in machine_sentences(stages, 0.01))
+    assert not any(s["machine"]["slowed"] or s["machine"]["faster"] for s in stages)
+    assert [s["machine"]["speed"]["reference_ms"] for s in stages] == [pytest.approx(1.0, abs=0.02)] * 5
 
 
 def test_no_samples_or_too_few_seconds_say_nothing():
