@@ -6,8 +6,8 @@ Each step is a Locust run of its own in the run folder (refine/NN-<rate>rps, one
 judge reads them with the ladder's stages as one run (slobench.run_folder), so the report, its charts and its
 capacity hold them like any stage. Where to step next comes from the capacity interval the run's report gives so
 far (next_rate): climb while nothing failed, then split the widest gap between its ends. `slobench capacity` is
-the same run with a larger budget (for_capacity).
-A stage that ran on a machine of another speed than the rest of the run is no evidence: its rate may be tried again.
+the same run with a larger budget (for_capacity). A stage that ran on a machine of another speed than the rest of
+the run is no evidence: its rate may be tried again, once.
 """
 from __future__ import annotations
 
@@ -41,14 +41,15 @@ MAX_RPS = 20_000
 DRAIN_S = 60           # at most, waiting for the queue a stage left to be served before the next step
 
 
-# Each step starts from a queue its judging drained; SETTLE_S at the step's rate before measuring.
+# Each step starts once the target served the queue the last stage left (drain), settles SETTLE_S, then measures.
 SETTLE_S = 2
 
 
-def step_profile(rate: float, seconds: float, weights: dict, stage: str | None = None) -> dict:
+def step_profile(rate: float, seconds: float, weights: dict, stage: str) -> dict:
+    """One stage of Poisson arrivals at `rate`, named `stage`."""
     return {"name": f"capacity-{rate:.0f}", "kind": "open", "arrival": "poisson", "max_concurrency": 2000,
             "scenario": {"weights": weights}, "settle_s": SETTLE_S,
-            "stages": [{"name": stage or f"rate-{rate:.0f}", "rate_rps": rate, "duration_s": seconds}]}
+            "stages": [{"name": stage, "rate_rps": rate, "duration_s": seconds}]}
 
 
 def step_seconds(rate: float, spec: SloSpec, at_least: float) -> float:
@@ -195,7 +196,8 @@ class Refinement:
                 self.log(f"[slobench] refine: capacity {cap['interval_rps']}; a {seconds:.0f} s step at "
                          f"{rate:g} req/s does not fit the {left:.0f} s left of its budget")
                 break
-            self.log(f"[slobench] refine: capacity {cap['interval_rps']}, stepping at {rate:g} req/s for {seconds:.0f} s")
+            self.log(f"[slobench] refine: capacity {cap['interval_rps']}, stepping at {rate:g} req/s for "
+                     f"{seconds:.0f} s")
             code = self.step(len(steps) + 1, rate, seconds)
             stages, cap = self.judged_stages(monitor)
             got = next((s for s in stages if s["name"] == stage_name(len(steps) + 1, rate)), None)
