@@ -36,12 +36,23 @@ def _manifest_git(run_dir: Path) -> dict:
         return {}
 
 
+def run_dirs(results: Path) -> list[Path]:
+    """The run folders in `results`, in name (time) order: not `latest`, not hidden ones."""
+    return sorted(p for p in Path(results).iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith("."))
+
+
+def report_of(run_dir: Path) -> dict | None:
+    """A run's slo_report.json; None for a folder that was never judged (or whose report cannot be read)."""
+    try:
+        return json.loads((run_dir / "slo_report.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
 def summary(run_dir: Path) -> dict | None:
     """One run's line of the index, from its slo_report.json (None for a folder that was never judged)."""
-    path = run_dir / "slo_report.json"
-    try:
-        report = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
+    report = report_of(run_dir)
+    if report is None:
         return None
     git = (report.get("manifest") or {}).get("git") or _manifest_git(run_dir)
     cap = report.get("capacity") or {}
@@ -71,22 +82,15 @@ def like_runs(results: Path, profile: str, slo: dict, target: tuple, exclude: se
               ) -> list[dict]:
     """The reports of the runs in `results` of the same profile, SLO file (as judged) and target (target_of) as
     the one being judged, but those in `exclude`: runs of one kind, whose spread is the spread between runs."""
-    out = []
-    for d in sorted(p for p in Path(results).iterdir() if p.is_dir() and not p.is_symlink() and p.name not in exclude):
-        try:
-            report = json.loads((d / "slo_report.json").read_text())
-        except (OSError, json.JSONDecodeError):
-            continue
-        if report.get("run", {}).get("profile") == profile and report.get("slo") == slo and \
-                target_of(report) == target:
-            out.append(report)
-    return out
+    reports = [report_of(d) for d in run_dirs(results) if d.name not in exclude]
+    return [r for r in reports if r is not None and r.get("run", {}).get("profile") == profile
+            and r.get("slo") == slo and target_of(r) == target]
 
 
 def collect(results: Path) -> tuple[list[dict], int]:
     """(judged runs, newest first; how many folders hold no report)."""
     rows, unjudged = [], 0
-    for d in sorted(p for p in Path(results).iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith(".")):
+    for d in run_dirs(results):
         s = summary(d)
         if s is None:
             unjudged += 1

@@ -27,12 +27,16 @@ class RunFolder:
         return sorted(p for p in root.iterdir() if (p / timeline.STAGES_FILE).is_file()) if root.is_dir() else []
 
     @cached_property
+    def parts(self) -> list[tuple[Path, dict]]:
+        """Each Locust run of the run (the profile's, then each refinement step's) with its own timeline."""
+        return [(folder, timeline.read(folder)) for folder in (self.path, *self.steps)]
+
+    @cached_property
     def timeline(self) -> dict:
         """The profile's timeline, each refinement step's stage after its stages (marked `refine`)."""
-        tl = timeline.read(self.path)
+        (_, tl), *steps = self.parts
         stages = list(tl["stages"])
-        for step in self.steps:
-            part = timeline.read(step)
+        for _, part in steps:
             stages += [{**st, "index": len(stages) + i, "refine": True} for i, st in enumerate(part["stages"])]
             tl = {**tl, "stopped_at": part["stopped_at"]}
         return {**tl, "stages": stages}
@@ -46,9 +50,9 @@ class RunFolder:
         """The generator's figures per stage, each from the Locust run that sent it; None per stage when that run
         has none (a Locust that died first)."""
         out = {}
-        for folder in (self.path, *self.steps):
+        for folder, part in self.parts:
             merged = self.merged if folder == self.path else client_figures.load(folder)
-            for st in timeline.read(folder)["stages"]:
+            for st in part["stages"]:
                 out[st["name"]] = None if merged is None else client_figures.stage_figures(merged, st, endpoint)
         return out
 

@@ -2,8 +2,8 @@
 stolen time of those cores (/proc/stat), the CPU time of the API's own processes, and the CPU time a fixed piece of
 work took on a thread pinned to that core (its speed: a core slowed by the host, a busy hyperthread sibling or a
 lower clock takes longer for the same work, whatever waited for it). Written to the run folder (machine.json). The
-judge reads it to name a stage run on a slower or faster machine than the rest of the run, which the API's own
-figures cannot tell from a slower model."""
+judge reads the other work to name a stage run on a slower or faster machine than the rest of the run, which the
+API's own figures cannot tell from a slower model; the speed it shows beside, as it moves with the API's own load."""
 from __future__ import annotations
 
 import json

@@ -160,7 +160,8 @@ def capacity(stages: list[dict]) -> dict:
     """The capacity as an interval: [the highest stage whose every objective passed with confidence, the lowest
     stage that failed one with confidence], each at the rate it offered (achieved when none was declared). A stage
     whose generator was saturated measured the generator: it is neither (generator-bound); nor is one whose API
-    ran on a machine of another speed than the rest of its run (slowed or faster: it measured the machine). A stage in between that neither passed nor
+    ran on a machine of another speed than the rest of its run (slowed or faster: it measured the machine). A
+    stage in between that neither passed nor
     failed with confidence lies inside the interval and moves neither end."""
     bound = [s["name"] for s in stages if (s.get("client") or {}).get("generator_bound")]
     slowed = [s["name"] for s in stages if (s.get("machine") or {}).get("slowed")]
