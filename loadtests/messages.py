@@ -41,7 +41,9 @@ class WorkerMessages:
         g = self.generator
         if "sent" in msg.data:  # an answer to this worker's hello: it also measures the clock
             offset_s, rtt_s = clock.offset(msg.data["sent"], msg.data["master_time"], clock.now())
-            if g.clock is None or rtt_s < g.clock["rtt_s"]:  # the tightest exchange wins
+            # The tightest exchange wins, until the windows are placed with it: the offset the report shows is the
+            # one every request was placed by (a later, tighter exchange had moved requests at a window's edge).
+            if g.wall_start is None and (g.clock is None or rtt_s < g.clock["rtt_s"]):
                 g.clock = {"offset_s": offset_s, "rtt_s": rtt_s}
         if g.profile.model_dump(mode="json") == msg.data["profile"] and g.profile_taken:
             return  # a later exchange: only the clock was measured again

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tests.slos import LINEAR_SLO
-from loadtests.requestlog import load_logs
+from loadtests.requestlog import FILE_GLOB, load_logs
 from loadtests.profile import load_profile, window_at
 from stack import prometheus
 from stack.procs import ROOT, spawn, stop_pid, wait_until
@@ -108,9 +108,16 @@ def test_a_master_and_two_workers_on_other_hosts_merge_exact_client_figures(host
     # Every raw request the two workers logged (the debug option), placed in windows as the workers placed them.
     offsets = sorted(c["offset_ms"] for c in report["clocks"]["workers"].values())
     assert len(offsets) == 2 and offsets[0] == pytest.approx(-1000 * SKEW_S, abs=20) and abs(offsets[1]) < 20
-    logs = [load_logs(tmp_path / w) for w in ("w1", "w2")]
-    # w2 stamped on its skewed clock: on the master's clock, as the harness measured it, and placed as it placed them.
-    logs[1]["ts"] = logs[1]["ts"] + offsets[0] / 1000
+    # Each worker stamped on its own clock (w2's skewed): on the master's clock as the harness measured that worker's
+    # offset (w1's too: a few ms measured where the true offset is 0, and a request at a window's edge moves with it),
+    # and placed as it placed them. A worker's id ends with its process id, as its log's file name does.
+    offset_s = {wid.rsplit(":", 1)[1]: c["offset_ms"] / 1000 for wid, c in report["clocks"]["workers"].items()}
+    logs = []
+    for w in ("w1", "w2"):
+        [part] = (tmp_path / w).glob(FILE_GLOB)
+        log = load_logs(tmp_path / w)
+        log["ts"] = log["ts"] + offset_s[part.name.split(".")[1]]
+        logs.append(log)
     ts, rt, name = (np.concatenate([lg[k] for lg in logs]) for k in ("ts", "rt_ms", "name"))
     assert all(c["uncertainty_ms"] < 20 for c in report["clocks"]["workers"].values())
     assert "Clocks: " in out and "every window placed on the master's clock" in out

@@ -35,7 +35,9 @@ def _loadtest(tmp_path, profile_text: str, *extra, timeout=240, **env):
 def test_a_slower_prometheus_scrape_is_learned_and_judges_right_with_complete_windows(tmp_path):
     """5 s, five times the harness's own: the interval comes from the targets API and a window holds the minimum of
     6 scrapes (the lab's 10 s works the same way, at twice the stage length: 60 s measured)."""
-    done, run = _loadtest(tmp_path, closed_profile("five", ("x1", 20, 100, 33), settle_s=2), "--no-drift",
+    # 100 req/s: what is judged here is the windows, not the capacity (at 200 req/s on a core shared with the other
+    # load test, CI's generator achieved 89 % and the throughput objective failed).
+    done, run = _loadtest(tmp_path, closed_profile("five", ("x1", 10, 100, 33), settle_s=2), "--no-drift",
                           SCRAPE_INTERVAL_S="5")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "scrape interval: 5 s (targets API" in done.stdout
