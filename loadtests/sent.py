@@ -102,16 +102,18 @@ class SentRecorder:
             self.path.with_suffix(".json").write_text(json.dumps(self.counts))
 
 
-def merge(folder: Path, out: Path | None = None) -> Path | None:
-    """Merge every process's file in folder into one database (out, default folder/sent_predictions.db)."""
+def merge(folder: Path, out: Path | None = None, more: tuple[Path, ...] = ()) -> Path | None:
+    """Merge every process's file in folder (and in the folders `more`: a run's refinement steps) into one database
+    (out, default folder/sent_predictions.db)."""
     folder = Path(folder)
-    parts = sorted(folder.glob(FILE_GLOB))
+    parts = [p for f in (folder, *more) for p in sorted(Path(f).glob(FILE_GLOB))]
     if not parts:
         return None
     out = Path(out or folder / MERGED)
-    out.unlink(missing_ok=True)
+    # Appended to what an earlier merge wrote (each part is deleted once merged: nothing is merged twice).
     merge_files(out, parts)
-    totals: dict[str, int] = {}
+    counts_file = out.parent / SENT_COUNTS_FILE
+    totals: dict[str, int] = json.loads(counts_file.read_text()) if counts_file.is_file() else {}
     for part in parts:
         counts = part.with_suffix(".json")
         if counts.is_file():
@@ -120,5 +122,5 @@ def merge(folder: Path, out: Path | None = None) -> Path | None:
             counts.unlink()
         for suffix in ("", "-wal", "-shm"):
             Path(str(part) + suffix).unlink(missing_ok=True)
-    (out.parent / SENT_COUNTS_FILE).write_text(json.dumps(totals) + "\n")
+    counts_file.write_text(json.dumps(totals) + "\n")
     return out

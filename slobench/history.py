@@ -65,6 +65,7 @@ def summary(run_dir: Path) -> dict | None:
             "capacity_high_rps": (cap.get("interval_rps") or [None, None])[1],
             "capacity_stage": cap.get("highest_passing_stage"), "gated_p99_ms": _gated_p99(report),
             "p99_slo_ms": p99_slo, "drift": drift.get("decision") or drift.get("status") or "-",
+            "answers": _answers_cell(report.get("answers")),
             "stages": {st["name"]: {"p99_ms": (st["server"]["quantiles"].get("0.99") or {}).get("ms"),
                                     "mean_ms": st["server"].get("mean_ms")} for st in report["stages"]}}
 
@@ -146,6 +147,17 @@ def _change_table(found: list[dict]) -> Table:
                  rows, note=note)
 
 
+def _answers_cell(answers: dict | None) -> str:
+    """`none wrong of 12,345`, `51 of 1,033 wrong`, `not checked`, or `-` for a run judged before the check."""
+    if not answers:
+        return "-"
+    if answers["status"] != "checked":
+        return "not checked"
+    if not answers["wrong"]:
+        return f"none wrong of {answers['checked']:,}"
+    return f"{answers['wrong']:,} of {answers['checked']:,} wrong"
+
+
 def render(rows: list[dict], unjudged: int = 0) -> str:
     found = change_points.of_history(rows)
     steps = {"capacity": {(c["profile"], c["run"]) for c in found if c["series"].startswith("capacity")},
@@ -155,12 +167,14 @@ def render(rows: list[dict], unjudged: int = 0) -> str:
               _across_runs(rows, "gated_p99_ms", "Gated p99 across runs: the worst p99 of the stages the gate judged",
                            "ms", "p99_slo_ms", steps=steps["p99"])] if rows else []
     table = Table("runs", f"Runs ({len(rows)})", ["run", "started (UTC)", "profile", "commit", "verdict", "capacity",
-                                                  "gated p99", "drift"],
+                                                  "gated p99", "answers", "drift"],
                   [[Cell(r["run"], attrs={"data-run": r["run"]}, href=f"{r['run']}/report.html"),
                     time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(r["started"])), r["profile"], r["commit"] or "-",
                     Cell(r["verdict"].upper(), r["verdict"]),
                     _capacity_cell(r),
-                    f"{r['gated_p99_ms']:.1f} ms" if r["gated_p99_ms"] is not None else "-", r["drift"]] for r in rows])
+                    f"{r['gated_p99_ms']:.1f} ms" if r["gated_p99_ms"] is not None else "-",
+                    Cell(r.get("answers") or "-", "fail" if (r.get("answers") or "").endswith("wrong") else None),
+                    r["drift"]] for r in rows])
     return render_page("index.html", TEMPLATES, title="slobench runs", charts=charts, unjudged=unjudged,
                        tables=[_change_table(found), table], data=None)
 

@@ -6,7 +6,8 @@ import time
 from pathlib import Path
 
 from common.prometheus import PrometheusError
-from slo.file.model import SloSpec
+from answers.check import TOLERANCE
+from slo.file.model import Answers, SloSpec
 from slo.prometheus import collect
 from slo.prometheus.promql import edge_pad_s
 from slo.prometheus.scrape import ScrapeInterval, discover
@@ -44,6 +45,11 @@ def _like(run: RunFolder, spec: SloSpec, baselines: list[dict]) -> list[dict]:
                      target_of({"manifest": run.manifest()}), exclude)
 
 
+def answers_tolerance(spec: SloSpec) -> float:
+    """The SLO file's answers objective's tolerance (the tightest, if several), else the check's default."""
+    return min((o.tolerance for o in spec.objectives if isinstance(o, Answers)), default=TOLERANCE)
+
+
 def judge(run_dir: Path, spec: SloSpec, prometheus_url: str | None, baseline: Path | None = None,
           drift_check=None, scrape: ScrapeInterval | None = None, out_dir: Path | None = None,
           instances: list[str] | None = None, write: bool = True) -> dict:
@@ -72,15 +78,19 @@ def judge(run_dir: Path, spec: SloSpec, prometheus_url: str | None, baseline: Pa
         if raw is None:
             raise PrometheusError(f"{run_dir}: no {collect.RAW_FILE} and no Prometheus URL to query")
     baselines = load_report(baseline) if baseline else None
+    answers = None
+    if write:  # the answers of a whole run are checked once, when its reports are written
+        run.merge_sent()
+        answers = run.answers(spec.confidence_level, answers_tolerance(spec))
     report = evaluate(run_dir, spec, raw, run.timeline, run.client_figures(spec.metrics.selector.get("endpoint")),
                       baselines, client_series=run.client_seconds(), manifest=run.manifest(), run_end=run.ended(),
-                      machine=run.machine(), history=_like(run, spec, baselines) if baselines else ())
+                      machine=run.machine(), history=_like(run, spec, baselines) if baselines else (),
+                      answers=answers)
     if not write:
         return report
     if out_dir != Path(run_dir):
         report["run"]["judged_in"] = out_dir.name
     if drift_check is not None:
-        run.merge_sent()
         report["drift"] = drift_check(run_dir, out_dir)
     write_all(out_dir, report)
     return report

@@ -5,6 +5,8 @@ import json
 from functools import cached_property
 from pathlib import Path
 
+from answers import check
+from answers.check import AnswersSettings
 from loadtests import client_figures, client_series, sent, timeline
 from slobench import manifest
 from stack import monitor
@@ -75,5 +77,21 @@ class RunFolder:
         return manifest.summary(self.path)
 
     def merge_sent(self) -> Path | None:
-        """Each generator process's answered predictions, into the one file the drift check reads."""
-        return sent.merge(self.path)
+        """Each generator process's answered predictions (the refinement steps' too), into the one file the drift
+        check and the answers check read."""
+        return sent.merge(self.path, more=tuple(self.steps))
+
+    def answers(self, level: float, tolerance: float) -> dict:
+        """Every answer the generators received, checked per stage against the served model (answers/check.py)."""
+        db = self.path / sent.MERGED
+        if not db.is_file():
+            return check.skipped(f"no {sent.MERGED} in the run folder: the generators kept no answers")
+        api = (self.manifest() or {}).get("api") or {}
+        artifact = check.artifact_for(AnswersSettings().model_artifact, bool(api.get("started_here")))
+        if isinstance(artifact, str):
+            return check.skipped(artifact)
+        served = (api.get("serving") or {}).get("model_version")
+        try:
+            return check.check(db, artifact, self.timeline["stages"], level, tolerance, served)
+        except check.AnswersUnreadable as exc:
+            return check.skipped(str(exc))

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("common", "api", "stack", "loadtests", "slo", "drift", "slobench", "benchmarks")
+PACKAGES = ("common", "api", "stack", "loadtests", "slo", "drift", "answers", "slobench", "benchmarks")
 
 
 def imports_of(package: str) -> dict[str, set[str]]:
@@ -27,10 +27,12 @@ def imports_of(package: str) -> dict[str, set[str]]:
     ("loadtests", {"common", "api"}),
     ("slo", {"common"}),
     ("drift", {"common", "api"}),
+    ("answers", {"common", "api", "slo"}),
     ("stack", {"common"}),
 ], ids=["the ground floor imports no project package", "the API imports nothing from the harness",
         "load generation does not import the evaluator", "the evaluator does not import load generation",
         "drift imports neither the harness nor the evaluator",
+        "the answers check imports neither the harness nor load generation (the evaluator's statistics only)",
         "the stack imports neither the evaluator nor the CLI"])
 def test_each_package_imports_only_what_lies_below_it(package, allowed):
     wrong = {module: sorted(found - allowed) for module, found in imports_of(package).items() if found - allowed}

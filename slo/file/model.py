@@ -76,6 +76,14 @@ class Throughput(_Banded):
     warning_share: float | None = Field(None, gt=0, le=1)
 
 
+class Answers(_Objective):
+    """Every answer the generator received, recomputed offline with the served model (answers/check.py): the share
+    that differs beyond `tolerance` must not exceed `max_wrong_share` (0, the default: none may be wrong)."""
+    kind: Literal["answers"]
+    max_wrong_share: float = Field(0.0, ge=0, lt=1)
+    tolerance: float = Field(1e-6, gt=0, lt=0.5)
+
+
 WINDOW = "{{window}}"  # where a ratio or threshold query takes the stage window's range, e.g. [47800ms]
 WINDOW_S = "{{window_s}}"  # the window's length in seconds (a rate times it is a count)
 STEP = "{{step}}"  # the scrape interval, as a subquery's resolution
@@ -118,9 +126,10 @@ class ThresholdSli(_Objective):
     value: float
 
 
-Objective = Annotated[Union[LatencyQuantile, LatencyMean, ErrorRatio, Availability, Throughput, RatioSli,
+Objective = Annotated[Union[LatencyQuantile, LatencyMean, ErrorRatio, Availability, Throughput, Answers, RatioSli,
                             ThresholdSli], Field(discriminator="kind")]
-register_tags("latency_quantile", "latency_mean", "error_ratio", "availability", "throughput", "ratio", "threshold")
+register_tags("latency_quantile", "latency_mean", "error_ratio", "availability", "throughput", "answers", "ratio",
+              "threshold")
 
 
 class Gate(Strict):

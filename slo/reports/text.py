@@ -90,10 +90,28 @@ def headline(report: dict) -> list[str]:
         lines.append("Clocks: " + ", ".join(f"{w} {c['offset_ms']:+.1f} ms (±{c['uncertainty_ms']:.1f})"
                                             for w, c in sorted(clocks["workers"].items()))
                      + " against the master's, measured when each joined; every window placed on the master's clock")
+    lines += answers_line(report.get("answers"))
     drift = report.get("drift")
     if drift:
         lines.append(f"Drift: {drift.get('summary', drift.get('status'))}")
     return lines
+
+
+def answers_line(answers: dict | None) -> list[str]:
+    """Every answer the generators received, checked against the served model: how many, how many wrong, and what
+    share of wrong answers that supports."""
+    if not answers:
+        return []
+    if answers["status"] != "checked":
+        return [f"Answers: not checked: {answers['why']}"]
+    low, high = answers["interval"] or (0, 0)
+    level = f"{answers['level']:.0%}"
+    if not answers["wrong"]:
+        return [f"Answers: {answers['checked']:,} received, each recomputed with {answers['model']['version']}: none "
+                f"wrong (at most {100 * high:.2g} % wrong at {level}; checked in {answers['seconds']:g} s)"]
+    return [f"Answers: {answers['wrong']:,} of {answers['checked']:,} received differ from {answers['model']['version']}'s "
+            f"own ({100 * answers['share']:.3g} %, [{100 * low:.3g} %, {100 * high:.3g} %] at {level}); request ids "
+            f"{', '.join(answers['examples'])}"]
 
 
 def machine_speed(manifest: dict) -> list[str]:

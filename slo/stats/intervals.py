@@ -10,7 +10,7 @@ from scipy import stats
 from slo.stats import blocks, confidence
 from slo.stats.confidence import Blocks
 from slo.stats.figures import bucket_counts
-from slo.file.model import Availability, ErrorRatio, LatencyMean, LatencyQuantile, RatioSli, ThresholdSli, Throughput
+from slo.file.model import Answers, Availability, ErrorRatio, LatencyMean, LatencyQuantile, RatioSli, ThresholdSli, Throughput
 
 
 @dataclass(frozen=True)
@@ -219,6 +219,21 @@ def throughput(o: Throughput, ev: Evidence, achieved_rps: float | None, offered_
     if out["decision"] == "inconclusive":
         _needed(out, 1 - measured, 1 - o.min_share, ev.level, 1.0, offered_rps)
     return out
+
+
+def answers(o: Answers, ev: Evidence, checked: int, wrong: int) -> dict:
+    """Every answer was recomputed: the count of wrong ones is a census; the interval is what it supports about the
+    share of wrong answers the API gives at this load (exact binomial, answers taken as independent)."""
+    low, high = confidence.clopper_pearson(wrong, checked, ev.level)
+    base = {"level": ev.level, "low": round(low, 6), "high": round(high, 6), "terms": "share of wrong answers",
+            "limit": o.max_wrong_share, "requests": checked, "counted": wrong}
+    if o.max_wrong_share == 0:
+        return {**base, "observed": True, "decision": "pass" if wrong == 0 else "fail",
+                "method": f"a census of the stage's {checked} answers, each recomputed with the served model: none "
+                          "may be wrong; the interval is the wrong share they support (Clopper-Pearson)"}
+    return {**base, "method": f"Clopper-Pearson on the stage's {checked} answers, each recomputed with the served model",
+            "assumes": "answers wrong independently of each other",
+            "decision": confidence.decide(low, high, o.max_wrong_share)}
 
 
 def sli(o: RatioSli | ThresholdSli, ev: Evidence, figures: dict) -> dict:

@@ -124,15 +124,23 @@ def _recording(db: Path, st: dict, endpoint: str | None) -> tuple:
         return None, str(exc)
 
 
+def _stage_answers(answers: dict | None, name: str) -> dict | None:
+    """One stage's answers check, or why there is none."""
+    if answers is None:
+        return None
+    return (answers.get("stages") or {}).get(name) or {"why": answers.get("why") or "no answer in this stage"}
+
+
 def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[str, dict | None],
              baseline: dict | None = None, client_series: dict | None = None,
              manifest: dict | None = None, run_end: dict | None = None, machine: dict | None = None,
-             history: list[dict] = ()) -> dict:
+             history: list[dict] = (), answers: dict | None = None) -> dict:
     """The SLO report of a run: tl is its stage timeline (stages.json), clients the generators' merged figures per
     stage (None where the run has none), raw the Prometheus answers, client_series the generator's seconds,
     manifest what ran where, run_end how it ended (Locust's exit code, an interrupt, worker finals), machine what
     the harness sampled of the API's cores each second (None when it did not start the API), history the earlier
-    runs like it, for the spread between runs a baseline comparison allows. The caller
+    runs like it, for the spread between runs a baseline comparison allows, answers every received answer checked
+    against the served model (answers/check.py; None: not checked). The caller
     reads those; the API's recording (predictions.db in run_dir) is read here, for the exact quantiles."""
     db = Path(run_dir) / "predictions.db"
     quantile_objectives = {o.name: (o.quantile, o.threshold_ms) for o in spec.objectives if isinstance(o, LatencyQuantile)}
@@ -164,7 +172,7 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[st
         server["replicas"] = replica_figures(entry, entry["window_s"])
         server["slis"] = sli_figures(entry, [o.name for o in spec.objectives if isinstance(o, (RatioSli, ThresholdSli))])
         logged = clients.get(st["name"])
-        client = {**(logged or {}), "model": kind}
+        client = {**(logged or {}), "model": kind, "answers": _stage_answers(answers, st["name"])}
         enough = server["requests"] >= spec.min_samples
         objectives = [judge_objective(o, server, st.get("offered_rps"), enough, client, evidence)
                       for o in spec.objectives]
@@ -227,6 +235,7 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[st
         "replicas": replica_summary(stages, spec),
         "series": {"server": server_series(raw.get("series"), tl["wall_start"]), "client": client_series},
         "manifest": manifest,
+        "answers": None if answers is None else {k: v for k, v in answers.items() if k != "stages"},
     }
     baselines = baseline if isinstance(baseline, list) else [baseline] if baseline else []
     report["baseline"], failures = compare([report], baselines, spec, history) if baselines else (None, [])

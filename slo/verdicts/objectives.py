@@ -6,7 +6,7 @@ import math
 from slo.stats import intervals
 from slo.verdicts import knee
 from slo.stats.figures import availability, stage_rate
-from slo.file.model import Availability, ErrorRatio, LatencyMean, LatencyQuantile, RatioSli, SloSpec, ThresholdSli, Throughput
+from slo.file.model import Answers, Availability, ErrorRatio, LatencyMean, LatencyQuantile, RatioSli, SloSpec, ThresholdSli, Throughput
 
 JUDGED = ("pass", "warn", "fail", "inconclusive")
 
@@ -75,6 +75,18 @@ def judge_objective(o, server: dict, offered_rps: float | None, enough: bool, cl
                 out["detail"] = f"burns the error budget at {burn:.1f}x"
         if getattr(o, "mapping", ""):
             out["mapping"] = o.mapping
+    elif isinstance(o, Answers):
+        figures = (client or {}).get("answers") or {}
+        if not figures.get("checked"):
+            out.update(measured=None, threshold=o.max_wrong_share, warning=None, unit="ratio", status="n/a",
+                       detail=figures.get("why") or "no answer came back in this stage to check")
+        else:
+            c = intervals.answers(o, ev, figures["checked"], figures["wrong"])
+            out.update(measured=figures["share"], threshold=o.max_wrong_share, warning=None, unit="ratio",
+                       confidence=c, status=_status(c, figures["share"], None, True),
+                       checked=figures["checked"], wrong=figures["wrong"], examples=figures.get("examples", []))
+            if figures["wrong"]:
+                out["detail"] = f"{figures['wrong']} of {figures['checked']} answers wrong"
     elif isinstance(o, Throughput):
         achieved = server.get("rps_all_traffic")
         measured = round(achieved / offered_rps, 4) if offered_rps and achieved is not None else None

@@ -125,6 +125,19 @@ def test_what_the_generator_sent_reconciles_with_what_the_api_recorded_by_reques
     assert rec["only_recorded"] - rec["recorded_after_stop"] <= in_flight_allowance(last["rps"], last["mean_ms"]), rec
 
 
+def test_every_answer_the_generators_received_is_checked_and_none_is_wrong(tiny_run):
+    _, run = tiny_run
+    report = json.loads((run / "slo_report.json").read_text())
+    answers = report["answers"]
+    assert answers["status"] == "checked" and answers["wrong"] == 0, answers
+    assert answers["checked"] == _rows(run / "sent_predictions.db", "rows") and answers["model"]["version"] == \
+        report["manifest"]["api"]["serving"]["model_version"]
+    assert 0 < answers["interval"][1] < 0.01  # what thousands of right answers support: under 1 % wrong
+    for stage in report["stages"]:
+        [objective] = [o for o in stage["objectives"] if o["kind"] == "answers"]
+        assert objective["status"] == "pass" and objective["checked"] > 100, objective
+
+
 def test_the_drifted_scenario_ends_with_retrain(tmp_path):
     profile = tmp_path / "drifted.yaml"
     # Enough /predict requests in t1 to place a p99.

@@ -22,7 +22,8 @@ def _objective(raw, name):
 
 def test_the_shipped_slo_file_loads_with_every_kind():
     spec = load_slo()
-    assert {o.kind for o in spec.objectives} == {"latency_quantile", "latency_mean", "error_ratio", "availability", "throughput"}
+    assert {o.kind for o in spec.objectives} == {"latency_quantile", "latency_mean", "error_ratio", "availability", "throughput",
+                                                 "answers"}
     assert [o.quantile for o in spec.objectives if isinstance(o, LatencyQuantile)] == [0.5, 0.95, 0.99]
 
 
@@ -32,6 +33,8 @@ def test_the_shipped_slo_file_loads_with_every_kind():
     (lambda r: _objective(r, "p50").update(quantile=0), r"slos.yaml: objectives\[p50\].quantile: must be > 0"),
     (lambda r: _objective(r, "mean").update(colour="red"), r"slos.yaml: objectives\[mean\].colour: unknown key"),
     (lambda r: r.update(surprise=1), r"slos.yaml: surprise: unknown key"),
+    (lambda r: _objective(r, "answers").update(max_wrong_share=-1),
+     r"slos.yaml: objectives\[answers\].max_wrong_share: must be >= 0"),
     (lambda r: _objective(r, "p99").update(warning_ms=600), r"objectives\[p99\]: warning_ms must be <= threshold_ms"),
     (lambda r: _objective(r, "errors").update(max_ratio=2), r"objectives\[errors\].max_ratio: must be < 1"),
     (lambda r: _objective(r, "p95").update(name="p99"), "objective names must be unique: p99"),
@@ -44,7 +47,7 @@ def test_the_shipped_slo_file_loads_with_every_kind():
     (lambda r: r["objectives"].append({"name": "x", "kind": "vibes"}), r"objectives\[x\]"),
     (lambda r: r.pop("service"), "slos.yaml: service: required"),
 ], ids=["a negative threshold", "a quantile above 1", "a quantile of 0", "an unknown key in an objective",
-        "an unknown top-level key", "a warning band beyond the threshold", "an error ratio above 1", "duplicate names",
+        "an unknown top-level key", "a negative share of wrong answers", "a warning band beyond the threshold", "an error ratio above 1", "duplicate names",
         "a mean warning beyond its threshold", "an error-ratio warning beyond its maximum",
         "a throughput warning below its minimum share", "a baseline criterion on an unknown figure",
         "a baseline criterion naming an objective rather than a figure", "a negative regression allowance", "an unknown objective kind", "no service name"])
