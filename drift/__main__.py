@@ -34,10 +34,13 @@ def main(argv: list[str] | None = None) -> int:
             result = check_run(args.run, args.run / "predictions.db", strict=True, settings=settings)
             print(result.get("line") or f"[Evidently] {result['summary']}")
             return 0
+        from drift import performance
         from drift.months import compare_months
-        result, line = compare_months(args.ref, args.cur, args.out, settings.threshold)
+        result, line = compare_months(args.ref, args.cur, args.out, settings.threshold, settings.max_auc_drop)
         drifted = ", ".join(result["drifted_columns"]) or "none"
         print(f"drifted columns: {drifted} ({result['drifted_count']} of {result['columns_tested']})")
+        print(f"performance: {performance.sentence(result['performance'])}")
+        print(f"decision: {result['decision']}, {result['decided_by']}")
         print(line)
         return 0
     except (DataError, RecordedDataError) as exc:

@@ -75,7 +75,8 @@ def check_run(run_dir: Path, db: Path | None, strict: bool = False, settings: Dr
         tl = json.loads(stages_file.read_text())
         start, end = tl["wall_start"] - 1, tl["stopped_at"] + 5
     try:
-        result = check_recorded(source, out_dir, settings.threshold, settings.min_rows, start, end)
+        result = check_recorded(source, out_dir, settings.threshold, settings.min_rows, start, end,
+                                max_auc_drop=settings.max_auc_drop)
     except RecordedDataError as exc:
         if strict:
             raise
@@ -109,4 +110,6 @@ def gate_problem(result: dict | None) -> str | None:
         return f"the generator's inputs do not reconcile with the API's recording: {rec.get('summary')}"
     if not result.get("decision"):
         return f"the drift check gave no decision: {result.get('summary', '')}"
+    if result["decision"] == "INCONCLUSIVE":
+        return f"the drift check could not decide: {result.get('decided_by', '')}"
     return None

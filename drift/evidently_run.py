@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from api.features import BOOLEAN_FEATURES, FEATURES
+from drift.effects import column_effects
 
 CATEGORICAL = (*BOOLEAN_FEATURES, "net_service")
 
@@ -33,8 +34,9 @@ def feature_drift(reference: pd.DataFrame, current: pd.DataFrame, out_base: Path
         numerical = [f for f in FEATURES if f not in CATEGORICAL]
     numerical, categorical = list(numerical or []), list(categorical or [])
     definition = DataDefinition(numerical_columns=numerical, categorical_columns=categorical)
-    ref = Dataset.from_pandas(_typed(reference, numerical, categorical), data_definition=definition)
-    cur = Dataset.from_pandas(_typed(current, numerical, categorical), data_definition=definition)
+    typed_ref, typed_cur = _typed(reference, numerical, categorical), _typed(current, numerical, categorical)
+    ref = Dataset.from_pandas(typed_ref, data_definition=definition)
+    cur = Dataset.from_pandas(typed_cur, data_definition=definition)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # constant columns make Evidently's correlations divide by zero
         snapshot = Report([DataDriftPreset(columns=numerical + categorical)]).run(cur, ref)
@@ -53,7 +55,9 @@ def feature_drift(reference: pd.DataFrame, current: pd.DataFrame, out_base: Path
     result = {"drift_share": round(float(summary["value"]["share"]), 6), "drifted_count": int(summary["value"]["count"]),
               "columns_tested": len(columns), "drifted_columns": sorted(c for c, v in columns.items() if v["drifted"]),
               "columns": columns, "rows": {"reference": len(reference), "current": len(current)},
-              "report_html": str(html_path), "report_json": str(json_path)}
+              "report_html": str(html_path), "report_json": str(json_path),
+              # Beside Evidently's per-column tests: effect sizes, and which moves hold across all columns at once.
+              "effects": column_effects(typed_ref, typed_cur, numerical, categorical)}
     result["_evidently"] = json.loads(snapshot.json())
     return result
 

@@ -9,7 +9,8 @@ import pandas as pd
 from api import models
 from api.data import load_snapshot
 from api.features import FEATURES
-from drift.decision import decide, verdict_line
+from drift import performance
+from drift.decision import DEFAULT_MAX_AUC_DROP, decide_with_performance, verdict_line
 from drift.evidently_run import feature_drift, save_json
 
 
@@ -34,8 +35,10 @@ def read_predictions(db: Path, start: float | None = None, end: float | None = N
 
 
 def check_recorded(db: Path, out_dir: Path, threshold: float, min_rows: int, start: float | None = None,
-                   end: float | None = None, model_path: Path | None = None) -> dict:
-    """Feature drift and prediction drift of the recorded traffic; skipped (not failed) with too few rows."""
+                   end: float | None = None, model_path: Path | None = None,
+                   max_auc_drop: float = DEFAULT_MAX_AUC_DROP) -> dict:
+    """Feature drift, prediction drift and the model's estimated performance on the recorded traffic; skipped (not
+    failed) with too few rows."""
     current = read_predictions(db, start, end)
     if len(current) < min_rows:
         return {"status": "skipped", "rows": len(current), "min_rows": min_rows,
@@ -43,7 +46,8 @@ def check_recorded(db: Path, out_dir: Path, threshold: float, min_rows: int, sta
     model = models.load(model_path or models.ModelSettings().model_file)
     reference = load_snapshot(model.metadata["trained_as_of"])
     features = feature_drift(reference, current, out_dir / "drift_features")
-    decision = decide(features["drift_share"], threshold)
+    perf = performance.assess(model, reference, current, max_auc_drop)
+    decision, decided_by = decide_with_performance(features["drift_share"], threshold, perf)
     # Prediction drift needs the served outputs: an API whose answers did not carry them gets the inputs only.
     served = current[current["probability"].notna() & current["prediction"].notna()]
     preds = None
@@ -56,16 +60,16 @@ def check_recorded(db: Path, out_dir: Path, threshold: float, min_rows: int, sta
                                 "prediction": served["prediction"].astype(int).astype(str)})
         preds = save_json(feature_drift(ref_out, cur_out, out_dir / "drift_predictions", numerical=["probability"],
                                         categorical=["prediction"]))
-    features.update(threshold=threshold, decision=decision, status="ok", predictions=preds,
+    features.update(threshold=threshold, decision=decision, decided_by=decided_by, performance=perf, status="ok",
+                    predictions=preds,
                     rows=len(current), reference=model.metadata["trained_as_of"],
                     compared={"inputs": len(current), "outputs": len(served) if preds else 0})
     save_json(features)
     outputs = (f"predicted probability drift {preds['columns']['probability']['score']:.3f}" if preds else
                f"prediction drift not computed: {len(served)} of {len(current)} answers carried the outputs")
     features["line"] = verdict_line(features["report_html"], features["report_json"], features["drift_share"], threshold,
-                                    f"n/a (served traffic has no labels); {outputs}")
+                                    f"n/a (served traffic has no labels); {outputs}", decision)
     drifted = ", ".join(features["drifted_columns"]) or "none"
-    features["summary"] = (f"{decision}: drift_share {features['drift_share']:.2f} "
-                           f"{'>=' if decision == 'RETRAIN' else '<'} {threshold:.2f} over {len(current)} recorded "
-                           f"predictions (drifted: {drifted}; {outputs})")
+    features["summary"] = (f"{decision}, {decided_by}, over {len(current)} recorded predictions (drifted: {drifted}; "
+                           f"{outputs}); {performance.sentence(perf)}")
     return features

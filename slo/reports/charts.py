@@ -232,7 +232,27 @@ def drift(report: dict) -> dict | None:
                    "xaxis": {"title": {"text": "score (red: drifted)"}, "rangemode": "tozero"}})
 
 
+def performance(report: dict) -> dict | None:
+    """The served model's ROC AUC: the reference month's beside the served traffic's estimate (and measured, with
+    labels), each with its interval, and the floor the drop allowed sets."""
+    d = report.get("drift") or {}
+    perf = d.get("performance")
+    if not perf:
+        return None
+    shown = [("estimated", perf["estimated"])] + ([("measured", perf["measured"])] if "measured" in perf else [])
+    data = [go.Scatter(mode="markers", name=name, y=[name], x=[f["auc"]], marker={"size": 12},
+                       error_x={"type": "data", "symmetric": False, "array": [f["auc_interval"][1] - f["auc"]],
+                                "arrayminus": [f["auc"] - f["auc_interval"][0]]}) for name, f in shown]
+    data.append(go.Scatter(mode="markers", name="reference month", y=["reference"], x=[perf["reference"]["auc"]],
+                           marker={"size": 12, "symbol": "diamond"}))
+    floor = perf["reference"]["auc"] - perf["tolerance"]
+    return chart("performance", f"ROC AUC of the served model: {perf['verdict']} ({d.get('decision')})", data,
+                 {"height": 260, "hovermode": "closest", "margin": {"l": 120, "r": 30, "t": 50, "b": 50},
+                  "shapes": [{"type": "line", "x0": floor, "x1": floor, "yref": "paper", "y0": 0, "y1": 1,
+                              "line": {"dash": "dash", "color": "#c53030"}}],
+                  "xaxis": {"title": {"text": f"ROC AUC (dashed: the reference less the {perf['tolerance']:g} allowed)"}}})
+
+
 def all_charts(report: dict) -> list[dict]:
     charts = over_time(report) + [tail(report, s) for s in report["stages"]] + [knee(report)]
-    d = drift(report)
-    return charts + ([d] if d else [])
+    return charts + [c for c in (performance(report), drift(report)) if c]

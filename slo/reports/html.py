@@ -12,7 +12,7 @@ from slo.reports.text import headline
 SECTIONS = (("over-time", "The run over time", ("load", "latency", "errors", "cpu")),
             ("tail", "The tail, stage by stage", ("tail-",)),
             ("knee", "The knee", ("knee",)),
-            ("drift-chart", "Drift of the served traffic", ("drift",)))
+            ("drift-chart", "Drift of the served traffic, and what it costs", ("performance", "drift")))
 
 
 def _drift_links(report: dict) -> list[tuple[str, str]]:

@@ -241,10 +241,41 @@ def drift(report: dict) -> Table | None:
     d = report.get("drift")
     if not d or not d.get("columns"):
         return None
-    rows = [[name, c["method"], f"{c['score']:.4f}", f"{c['threshold']:g}", Cell("DRIFTED", "fail") if c["drifted"] else "no"]
-            for name, c in sorted(d["columns"].items(), key=lambda kv: -kv[1]["score"])]
+    effects = d.get("effects") or {}
+
+    def effect(name: str) -> list:
+        e = effects.get(name)
+        if not e:
+            return ["-", "-", "-"]
+        return [f"{e['effect']:.3f} {e['measure']}", f"{e['q_value']:.3g}", Cell("MOVED", "fail") if e["drifted"] else "no"]
+    rows = [[name, c["method"], f"{c['score']:.4f}", f"{c['threshold']:g}", Cell("DRIFTED", "fail") if c["drifted"] else "no",
+             *effect(name)] for name, c in sorted(d["columns"].items(), key=lambda kv: -kv[1]["score"])]
     return Table("drift", f"Drift: {d.get('decision', d.get('status'))}",
-                 ["column", "method", "score", "threshold", "drifted"], rows, [d["summary"]] if d.get("summary") else [])
+                 ["column", "method", "score", "threshold", "drifted", "effect size", "q (BH, 14 columns)",
+                  "moved beyond chance and 0.1"], rows, [d["summary"]] if d.get("summary") else [])
+
+
+def performance(report: dict) -> Table | None:
+    """The served model's AUC and accuracy on the run's traffic, estimated without labels, against its reference."""
+    d = report.get("drift") or {}
+    perf = d.get("performance")
+    if not perf:
+        return None
+    est, ref = perf["estimated"], perf["reference"]
+
+    def figure(f: dict, key: str) -> str:
+        low, high = f[f"{key}_interval"]
+        return f"{f[key]:.3f} [{low:.3f}, {high:.3f}] at {f['level']:.0%}"
+    rows = [["ROC AUC, reference month's held-out rows (measured)", f"{ref['auc']:.3f}", f"{ref['rows']:,} rows of {ref['month']}"],
+            ["ROC AUC, served traffic (estimated)", figure(est, "auc"), f"{est['rows']:,} distinct inputs; {est['method']}"],
+            ["accuracy, served traffic (estimated)", figure(est, "accuracy"), ""]]
+    if "measured" in perf:
+        rows += [["ROC AUC, with the traffic's labels (measured)", figure(perf["measured"], "auc"),
+                  f"the estimate off by {perf['estimate_error']:+.3f}"]]
+    rows += [["drop allowed", f"{perf['tolerance']:g}", f"the {perf['decided_on']} AUC: {perf['verdict']}"],
+             ["decision", Cell(d.get("decision", "-"), "fail" if d.get("decision") == "RETRAIN" else None),
+              d.get("decided_by", "")]]
+    return Table("performance", "What the drift costs: the model's performance", ["", "figure", "from"], rows)
 
 
 def manifest(report: dict) -> Table | None:
@@ -274,7 +305,8 @@ def all_tables(report: dict) -> list[Table]:
     """The report's sections in reading order."""
     made = [objectives(report), confidence(report), server_beside_client(report), replicas(report), generators(report),
             machine(report), accuracy(report),
-            reconciliation(report), notes(report), baseline(report), drift(report), manifest(report)]
+            reconciliation(report), notes(report), baseline(report), performance(report), drift(report),
+            manifest(report)]
     return [t for t in made if t is not None]
 
 
