@@ -64,7 +64,7 @@ def summary(run_dir: Path) -> dict | None:
             # The interval's upper end: the lowest confident failure (None: open above).
             "capacity_high_rps": (cap.get("interval_rps") or [None, None])[1],
             "capacity_stage": cap.get("highest_passing_stage"), "gated_p99_ms": _gated_p99(report),
-            "p99_slo_ms": p99_slo, "drift": drift.get("decision") or drift.get("status") or "-",
+            "p99_slo_ms": p99_slo, "drift": _drift_cell(drift),
             "answers": _answers_cell(report.get("answers")),
             "stages": {st["name"]: {"p99_ms": (st["server"]["quantiles"].get("0.99") or {}).get("ms"),
                                     "mean_ms": st["server"].get("mean_ms")} for st in report["stages"]}}
@@ -145,6 +145,14 @@ def _change_table(found: list[dict]) -> Table:
     return Table("change-points", f"Change points ({len(found)})", ["profile", "series", "first run after",
                                                                    "mean before -> after", "change", "p-value"],
                  rows, note=note)
+
+
+def _drift_cell(drift: dict) -> str:
+    """`NO_ACTION, AUC est. 0.893 [0.874, 0.918]`: the decision and the served model's estimated AUC."""
+    said = drift.get("decision") or drift.get("status") or "-"
+    est = (drift.get("performance") or {}).get("estimated")
+    return f"{said}, AUC est. {est['auc']:.3f} [{est['auc_interval'][0]:.3f}, {est['auc_interval'][1]:.3f}]" if est \
+        else said
 
 
 def _answers_cell(answers: dict | None) -> str:

@@ -214,7 +214,7 @@ def test_the_html_report_shows_every_chart_in_chromium_offline_with_the_jsons_nu
     report = json.loads((run / "slo_report.json").read_text())
     shown = browser.render(run / "report.html", "report.png")
     assert shown.errors == []
-    keys = ["load", "latency", "errors", "cpu", "tail-t1", "tail-t2", "knee", "drift"]
+    keys = ["load", "latency", "errors", "cpu", "tail-t1", "tail-t2", "knee", "performance", "drift"]
     assert list(shown.charts) == keys and all(shown.charts[k]["drawn"] for k in keys)
     server, client = report["series"]["server"], report["series"]["client"]
     # Over time: Prometheus's range answers at the scrape resolution, the generator's seconds, the users it ran.
@@ -227,7 +227,11 @@ def test_the_html_report_shows_every_chart_in_chromium_offline_with_the_jsons_nu
         assert marks["y"][-1] == s["server"]["quantiles"]["0.99"]["ms"]
         assert "client (HDR histogram)" in shown.charts[f"tail-{s['name']}"]["traces"]
     assert shown.charts["knee"]["traces"]["p99 (server)"]["x"] == [s["server"]["rps_all_traffic"] for s in report["stages"]]
-    for text in ("Server (Prometheus) beside client (Locust)", "Counts reconciled", "What ran, where",
+    perf = report["drift"]["performance"]
+    auc = shown.charts["performance"]["traces"]
+    assert auc["estimated"]["x"] == [perf["estimated"]["auc"]] and auc["reference month"]["x"] == [perf["reference"]["auc"]]
+    for text in ("What the drift costs: the model's performance", "Answers: ",
+                 "Server (Prometheus) beside client (Locust)", "Counts reconciled", "What ran, where",
                  report["manifest"]["git"]["commit"], "Evidently report: the 14 features"):
         assert text in shown.text
     assert shown.screenshot.stat().st_size > 50_000
