@@ -1,7 +1,10 @@
-"""Our API behind a faulty layer, as a cache that serves another user's score would be: every Nth prediction's body
-leaves with the previous answer's probability, after the API recorded (and counted) the right one. Each changed
-answer's request id goes to LOG. `python -m tests.answers.mixing_app PORT LOG N` (MODEL_PATH and PREDICTIONS_DB as
-the API reads them)."""
+"""Our API with a fault that answers wrong, two ways. `python -m tests.answers.mixing_app PORT LOG N MODE` (MODEL_PATH,
+PREDICTIONS_DB and the batching settings as the API reads them):
+
+- `cache`: behind a faulty layer, as a cache that serves another user's score would be: every Nth prediction's body
+  leaves with the previous answer's probability, after the API recorded (and counted) the right one. Each changed
+  answer's request id goes to LOG.
+- `batch`: a micro-batch whose outputs go back to its requests in reverse order (the API records them as wrong)."""
 from __future__ import annotations
 
 import sys
@@ -12,6 +15,7 @@ import uvicorn
 
 from api.app import create_app
 from api.protocol import TimedHttpToolsProtocol
+from api.serving import Predictor
 
 
 class MixUp:
@@ -48,7 +52,18 @@ class MixUp:
         return orjson.dumps(answer) if swap else body
 
 
+def reverse_batches() -> None:
+    """Every predict call of two rows or more hands its outputs back reversed."""
+    right = Predictor._run
+
+    def reversed_run(self, rows, received):
+        return right(self, rows, received)[::-1]
+    Predictor._run = reversed_run
+
+
 if __name__ == "__main__":
-    port, log, every = int(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
-    uvicorn.run(MixUp(create_app(), log, every), host="127.0.0.1", port=port, log_level="warning", access_log=False,
-                http=TimedHttpToolsProtocol)
+    port, log, every, mode = int(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+    if mode == "batch":
+        reverse_batches()
+    app = MixUp(create_app(), log, every) if mode == "cache" else create_app()
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, http=TimedHttpToolsProtocol)

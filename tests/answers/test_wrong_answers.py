@@ -1,4 +1,5 @@
 """Answers that go wrong after the API recorded the right ones: found from what the generator received."""
+import contextlib
 import json
 import os
 import sqlite3
@@ -12,19 +13,21 @@ from stack.procs import ROOT, free_port, http_get, spawn, stop_pid, wait_until
 from tests import needs
 from tests.profiles import closed_profile
 from tests.slos import LINEAR_SLO
+from api import models
+from api.features import FEATURES
 
 pytestmark = [pytest.mark.integration, pytest.mark.load]
 
 EVERY = 20  # the faulty layer changes every 20th answer
 
 
-@pytest.fixture
-def mixing_target(model_path, tmp_path):
-    """Our API (the linear model) behind a layer that serves every 20th answer another user's score, and a
-    Prometheus scraping it: (API url, Prometheus url, the changed answers' log, the API's own recording)."""
+@contextlib.contextmanager
+def faulty_target(model_path, tmp_path, mode: str, **env):
+    """Our API (the linear model) with a fault (tests/answers/mixing_app.py), and a Prometheus scraping it: (API url,
+    Prometheus url, the changed answers' log, the API's own recording)."""
     port, log, db = free_port(), tmp_path / "mixed.txt", tmp_path / "predictions.db"
-    api = spawn([sys.executable, "-m", "tests.answers.mixing_app", str(port), str(log), str(EVERY)],
-                tmp_path / "api.log", env={"MODEL_PATH": str(model_path), "PREDICTIONS_DB": str(db)})
+    api = spawn([sys.executable, "-m", "tests.answers.mixing_app", str(port), str(log), str(EVERY), mode],
+                tmp_path / "api.log", env={"MODEL_PATH": str(model_path), "PREDICTIONS_DB": str(db), **env})
     (tmp_path / "prometheus.yml").write_text(prometheus.render_config(f"127.0.0.1:{port}", 1))
     prom_port = free_port()
     prom = prometheus.start(needs.binary("prometheus"), tmp_path / "prometheus.yml", tmp_path / "tsdb", prom_port,
@@ -39,14 +42,17 @@ def mixing_target(model_path, tmp_path):
         stop_pid(api.pid)
 
 
-def test_answers_changed_after_the_api_recorded_them_fail_the_run_naming_the_stage_and_count(mixing_target, model_path,
-                                                                                              tmp_path):
-    url, prom, log, db = mixing_target
+def _loadtest(tmp_path, url: str, prom: str, model_path) -> subprocess.CompletedProcess:
     (tmp_path / "p.yaml").write_text(closed_profile("mixed", ("m1", 8, 100, 14)))
-    done = subprocess.run([sys.executable, "-m", "slobench", "loadtest", "--slo", str(LINEAR_SLO), "--profile",
+    return subprocess.run([sys.executable, "-m", "slobench", "loadtest", "--slo", str(LINEAR_SLO), "--profile",
                            str(tmp_path / "p.yaml"), "--no-drift"], cwd=ROOT, capture_output=True, text=True,
                           timeout=120, env={**os.environ, "RESULTS_DIR": str(tmp_path / "results"), "TARGET_URL": url,
                                             "PROMETHEUS_URL": prom, "MODEL_ARTIFACT": str(model_path)})
+
+
+def test_answers_changed_after_the_api_recorded_them_fail_the_run_naming_the_stage_and_count(model_path, tmp_path):
+    with faulty_target(model_path, tmp_path, "cache") as (url, prom, log, db):
+        done = _loadtest(tmp_path, url, prom, model_path)
     out = done.stdout + done.stderr
     assert done.returncode == 1, out
     run = (tmp_path / "results" / "latest").resolve()
@@ -73,3 +79,21 @@ def test_answers_changed_after_the_api_recorded_them_fail_the_run_naming_the_sta
         got = dict(sent.execute("SELECT request_id, probability FROM predictions_wide"))
     assert all(abs(recorded[r] - got[r]) > 1e-3 for r in everywhere)
     assert sum(abs(recorded[r] - got[r]) > 1e-6 for r in got if r in recorded) == len(everywhere)
+
+
+def test_a_micro_batch_whose_outputs_went_back_reversed_fails_the_run(model_path, tmp_path):
+    """Batches of up to 8 (waiting 5 ms for company), each handing its outputs back reversed: every request of a
+    batch of two or more got another's answer, and the API recorded it so; the generator's record finds each one."""
+    with faulty_target(model_path, tmp_path, "batch", API_BATCH_MAX="8", API_BATCH_WAIT_MS="5") as (url, prom, _, _):
+        done = _loadtest(tmp_path, url, prom, model_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    run = (tmp_path / "results" / "latest").resolve()
+    report = json.loads((run / "slo_report.json").read_text())
+    model = models.load(model_path)
+    with sqlite3.connect(run / "sent_predictions.db") as sent:
+        got = sent.execute(f"SELECT probability, {', '.join(FEATURES)} FROM predictions_wide").fetchall()
+    own = model.predict_batch([model.encode(dict(zip(FEATURES, row[1:]))) for row in got])
+    swapped = sum(abs(p - round(o, 6)) > 1e-6 for (p, *_), o in zip(got, own))
+    assert report["answers"]["wrong"] == swapped > 10, (report["answers"], swapped)
+    [objective] = [o for o in report["stages"][0]["objectives"] if o["kind"] == "answers"]
+    assert objective["status"] == "fail" and 0 < objective["wrong"] <= swapped
