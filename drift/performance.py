@@ -21,6 +21,10 @@ from api import models
 from api.features import FEATURES
 
 DRAWS = 300      # bootstrap replicates of each interval
+# The bootstrap's percentiles are taken this much wider than asked: isotonic calibration's own noise is more than a
+# bootstrap of ~1,400 rows sees. At 95 % asked, its 98 % percentiles held the realized AUC in 96 and 98 of 100
+# seeded worlds (its 95 % ones in 93): tests/drift/test_performance.py, make coverage.
+TAIL_SHARE = 0.4
 SEED = 8613      # intervals are reproducible run to run
 
 
@@ -73,8 +77,8 @@ def _calibrated(ref: Reference, rows: np.ndarray | slice = slice(None)) -> Isoto
     return IsotonicRegression(y_min=0, y_max=1, out_of_bounds="clip").fit(ref.probabilities[rows], ref.labels[rows])
 
 
-def _interval(values: list[float], level: float) -> list[float]:
-    tail = 100 * (1 - level) / 2
+def _interval(values: list[float], level: float, tail_share: float = 1.0) -> list[float]:
+    tail = 100 * tail_share * (1 - level) / 2
     return [round(float(v), 4) for v in np.percentile(values, [tail, 100 - tail])]
 
 
@@ -86,8 +90,7 @@ def estimate(ref: Reference, scores: np.ndarray, level: float = 0.95) -> dict:
     Isotonic calibration on about 1,400 rows is noisy, and noise in the calibrated probabilities makes the ranking
     look better than it is: the estimate runs high (by 0.008 AUC in seeded worlds of 1,500 reference rows), and the
     bootstrap sees about half of that bias. The interval is moved down by three times the bias the bootstrap sees,
-    which centres it; in 80 seeded worlds it then held the realized AUC 90 to 94 % of the time against 95 % asked
-    (tests/drift/test_performance.py), where uncorrected it held 80 %."""
+    which centres it (uncorrected, it held the realized AUC in 80 % of seeded worlds), and taken at TAIL_SHARE."""
     auc, accuracy = expected(scores, _calibrated(ref).predict(scores))
     rng = np.random.default_rng(SEED)
     aucs, accs, expected_aucs = [], [], []
@@ -101,8 +104,8 @@ def estimate(ref: Reference, scores: np.ndarray, level: float = 0.95) -> dict:
     shift = 3 * (float(np.mean(expected_aucs)) - auc)
     return {"method": "confidence-based: probabilities calibrated on the reference month's held-out rows (isotonic)",
             "rows": len(scores), "auc": round(auc, 4),
-            "auc_interval": [round(v - shift, 4) for v in _interval(aucs, level)], "bias_shift": round(shift, 4),
-            "accuracy": round(accuracy, 4), "accuracy_interval": _interval(accs, level), "level": level}
+            "auc_interval": [round(v - shift, 4) for v in _interval(aucs, level, TAIL_SHARE)], "bias_shift": round(shift, 4),
+            "accuracy": round(accuracy, 4), "accuracy_interval": _interval(accs, level, TAIL_SHARE), "level": level}
 
 
 def measured(scores: np.ndarray, labels: np.ndarray, level: float = 0.95) -> dict:

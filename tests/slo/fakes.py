@@ -142,12 +142,14 @@ def steady(ms: float, n: int = 3000, tail_ms: float | None = None, tail_share: f
 __all__ = ["answers_for", "counter_samples", "evaluate_run", "histogram_quantile", "make_run", "steady", "stage_queries"]
 
 
-def evaluate_run(run: Path, spec: SloSpec, raw: dict | None = None, baseline: dict | None = None) -> dict:
-    """The evaluator on a run folder, fed as the judge feeds it: timeline and client figures read as data."""
+def evaluate_run(run: Path, spec: SloSpec, raw: dict | None = None, baseline: dict | None = None,
+                 answers: dict | None = None) -> dict:
+    """The evaluator on a run folder, fed as the judge feeds it: timeline and client figures read as data (and
+    answers, an answers check's result, as answers/check.py gives it)."""
     from slo.verdicts.evaluate import evaluate
     from slobench.run_folder import RunFolder
 
     folder = RunFolder(run)
     raw = raw if raw is not None else json.loads((Path(run) / RAW_FILE).read_text())
     return evaluate(run, spec, raw, folder.timeline, folder.client_figures(spec.metrics.selector.get("endpoint")),
-                    baseline)
+                    baseline, answers=answers)

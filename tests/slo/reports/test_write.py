@@ -33,9 +33,22 @@ def run(tmp_path):
     return make_run(tmp_path / "run", SPEC, STAGES)
 
 
+def _answers(checked: int, wrong: int) -> dict:
+    from slo.stats.confidence import clopper_pearson
+    return {"checked": checked, "wrong": wrong, "share": wrong / checked, "level": 0.95,
+            "interval": [round(v, 6) for v in clopper_pearson(wrong, checked, 0.95)],
+            "examples": [f"id{i}" for i in range(min(wrong, 5))]}
+
+
+# As answers/check.py gives it: every answer checked, three wrong in s3.
+ANSWERS = {"status": "checked", "model": {"version": "churn-logreg-2024-01-31-dfa0311aa3", "path": "models/churn-linear.json"},
+           "tolerance": 1e-6, **_answers(120000, 3), "outside_stages": 0, "examples": ["id0", "id1", "id2"], "seconds": 1.5,
+           "stages": {"s1": _answers(15000, 0), "s2": _answers(30000, 0), "s3": _answers(75000, 3)}}
+
+
 @pytest.fixture
 def report(run):
-    return evaluate(run, SPEC, json.loads((run / "prometheus_raw.json").read_text()))
+    return evaluate(run, SPEC, json.loads((run / "prometheus_raw.json").read_text()), answers=ANSWERS)
 
 
 def test_the_report_json_matches_the_golden_file(report):
