@@ -50,7 +50,8 @@ def current_rows(prometheus_url: str, spec, profile, wall_start: float, now: flo
                            poisson_arrivals=profile.kind == "open" and profile.arrival == "poisson",
                            declared_deff=spec.design_effect)
     rows = []
-    for o in spec.objectives:
+    # The answers are checked after the run, against the served model: nothing to show of them live.
+    for o in (o for o in spec.objectives if o.kind != "answers"):
         j = judge_objective(o, server, window.offered_rps, enough, evidence=evidence)
         rows.append({"stage": window.name, "objective": o.name, "measured": fmt(j["measured"], j["unit"]),
                      "threshold": fmt(j["threshold"], j["unit"]), "status": j["status"]})
@@ -89,7 +90,7 @@ def _on_init(environment, **_):
     if web_ui is None or not settings.prometheus_url:
         return
     spec = load_slo(settings.slo) if settings.slo else load_slo()
-    if settings.up_job:  # the job Prometheus scrapes the loaded address under (slobench/pipeline.resolve_target)
+    if settings.up_job:  # the job Prometheus scrapes the loaded address under (slobench/session.resolve_target)
         spec = spec.model_copy(update={"metrics": spec.metrics.model_copy(update={"up_selector": {"job": settings.up_job}})})
     web_ui.template_args["extended_tabs"] = [TAB]
     web_ui.template_args["extended_tables"] = [{"key": TAB["key"], "structure": COLUMNS}]

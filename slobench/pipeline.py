@@ -5,25 +5,20 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from loadtests import client_figures, probe, run as locust_run
 from loadtests.profile import Profile
 from loadtests.timeline import PROFILE_FILE
-from slo.prometheus import scrape
-from common.prometheus import Prometheus
-from slo.prometheus.scrape import ScrapeInterval
 from slo.file.model import SloSpec
 from slobench import manifest as manifest_mod, sample_fit, scrape_fit
 from slobench.history import write_index
-from slobench.judge import judge
 from slobench.refine import Refinement
 from slobench.run_folder import ENDED_FILE
+from slobench.session import Session, refuse_unjudgeable
 from slobench.settings import HarnessSettings
 from stack import local, monitor
-from stack.procs import StackError, http_get
-from stack.settings import StackSettings
+from stack.procs import StackError
 
 
 def new_run_dir(results: Path, profile: str) -> Path:
@@ -45,57 +40,10 @@ def point_latest(results: Path, run_dir: Path) -> None:
     os.replace(tmp, link)
 
 
-def cpu_plan(settings: HarnessSettings) -> dict[str, set[int] | None]:
-    """On 2+ cores: the API alone on core 0; Locust and Prometheus share core 1."""
-    cores = sorted(os.sched_getaffinity(0))
-    if not settings.pin_cpus or len(cores) < 2:
-        return {"api": None, "locust": None, "prometheus": None}
-    return {"api": {cores[0]}, "locust": set(cores[1:]), "prometheus": set(cores[1:])}
-
-
-def start_stack(settings: HarnessSettings, run_dir: Path, cpus: dict, log=print) -> tuple[str, str, Path | None, local.StackState | None]:
-    """(target URL, Prometheus URL, predictions DB or None, the stack state when started here)."""
-    if settings.target_url:
-        log(f"using the running API {settings.target_url} and Prometheus {settings.prometheus_url}")
-        return settings.target_url.rstrip("/"), settings.prometheus_url.rstrip("/"), None, None
-    stack_settings = StackSettings(api_port=settings.api_port or 8000, prometheus_port=settings.prometheus_port or 9090,
-                                   api_workers=settings.api_workers, api_replicas=settings.api_replicas,
-                                   prometheus_url=settings.prometheus_url)
-    db = run_dir / "predictions.db"
-    state = local.up(stack_settings, state_dir=run_dir / "stack", predictions_db=db, api_cpus=cpus["api"],
-                     prometheus_cpus=cpus["prometheus"],
-                     ephemeral_ports=settings.api_port is None and settings.prometheus_port is None, log=log)
-    for note in state.notes:
-        log(f"note: {note}")
-    log(f"stack up: API {state.api_url} (core {sorted(cpus['api'] or [])}), Prometheus {state.prometheus_url}")
-    return state.api_url, state.prometheus_url, db, state
-
-
-def served_model(target: str) -> dict | None:
-    """What the target says it serves (/health: the model, its version, where predictions run, workers); None
-    when it does not say (an API that is not ours)."""
-    status, body = http_get(target + "/health", timeout=5)
-    try:
-        doc = json.loads(body) if status == 200 else None
-    except ValueError:
-        return None
-    return {k: doc[k] for k in ("model", "model_version", "serving", "workers", "n_jobs", "canary")
-            if k in doc} if isinstance(doc, dict) else None
-
-
 def merge_replica_recordings(db: Path, replicas: int) -> None:
     """Each replica recorded into its own file: one predictions.db for accuracy and drift (the files stay)."""
     from api.record_schema import merge_files
     merge_files(db, [p for p in (local.replica_db(db, i) for i in range(1, replicas + 1)) if p.is_file()])
-
-
-def instances_of(state: local.StackState | None, settings: HarnessSettings | None = None) -> list[str] | None:
-    """The instance labels of the judged API: the static target of an API this run started, else TARGET_INSTANCES
-    (None: the whole job)."""
-    if state is not None:
-        return list(state.replicas) or [state.api_url.removeprefix("http://")]
-    listed = [i.strip() for i in ((settings and settings.target_instances) or "").split(",") if i.strip()]
-    return listed or None
 
 
 def place_ladder(target: str, profile: Profile, spec: SloSpec, cpus: set[int] | None, log=print
@@ -126,46 +74,6 @@ def machine_monitor(run_dir: Path, state: local.StackState | None, api_cpus: set
     if not pids or not api_cpus:
         return None
     return monitor.MachineMonitor(run_dir, pids, sorted(api_cpus)).start()
-
-
-@dataclass(frozen=True)
-class JudgedTarget:
-    """What a run judges: the SLO file scoped to the target's job, its instances, its scrape interval."""
-    spec: SloSpec
-    instances: list[str] | None
-    interval: ScrapeInterval
-
-
-def resolve_target(settings: HarnessSettings, spec: SloSpec, prom: str, state: local.StackState | None,
-                   log=print) -> JudgedTarget:
-    """The target's job, instances and scrape interval, from Prometheus. An API this run started is found by its
-    instance (one this Prometheus does not scrape, with PROMETHEUS_URL, is refused before any load, never judged on
-    no data); a running API (TARGET_URL) by the active target at its address, whatever its job is called; else the
-    SLO file's up selector."""
-    selector, instances = dict(spec.metrics.up_selector), instances_of(state, settings)
-    client = Prometheus(prom, timeout=10, retries=0)
-    if state is None and settings.target_url:
-        found = scrape.scope_at(scrape.targets_at(client, settings.target_url), selector)
-        if found is not None:
-            selector, at = found
-            instances = instances or at
-            log(f"judging job {selector['job']!r}, instance(s) {', '.join(at)}: the target Prometheus scrapes at "
-                f"{settings.target_url}")
-            spec = spec.model_copy(update={"metrics": spec.metrics.model_copy(update={"up_selector": selector})})
-    if state is not None and state.prometheus_pid is None:
-        instance = instances[0]
-        found = scrape.from_targets(client, {**selector, "instance": instance}) or \
-            scrape.from_up_samples(client, {**selector, "instance": instance})
-        if found is None:
-            raise StackError(f"PROMETHEUS_URL={prom} does not scrape the API this run started at {instance} "
-                             f"(no target with {selector} and instance=\"{instance}\"): nothing could be judged. "
-                             f"Add that target to its scrape config and set API_PORT={instance.rsplit(':', 1)[1]}, "
-                             "or point TARGET_URL at an API it already scrapes")
-        interval = found if settings.scrape_interval is None else scrape.discover(prom, selector, settings.scrape_interval)
-    else:
-        interval = scrape.discover(prom, selector, settings.scrape_interval)
-    log(f"scrape interval: {interval.seconds:g} s ({interval.source}{': ' + interval.detail if interval.detail else ''})")
-    return JudgedTarget(spec, instances, interval)
 
 
 def placed_for_run(profile: Profile, placed_at: float | None, target: str, spec: SloSpec, cpus: set[int] | None,
@@ -210,69 +118,63 @@ def loadtest(settings: HarnessSettings, profile: Profile, spec: SloSpec, slo_pat
              baseline: Path | None, drift_check, log=print, placed_at: float | None = None) -> tuple[Path, dict | None]:
     """Run one profile end to end; returns (run folder, report). Stops what it started, Ctrl-C included. With
     placed_at, a ladder of shares is placed at that saturation (a repeat set's first run's) instead of probing."""
-    if settings.target_url and not settings.prometheus_url:
-        raise StackError("TARGET_URL needs PROMETHEUS_URL: the Prometheus that scrapes that API")
+    refuse_unjudgeable(settings)
     sample_fit.check(profile, spec, log)  # before anything starts: stages too short to decide are refused
     run_dir = new_run_dir(settings.results_dir, profile.name)
     point_latest(settings.results_dir, run_dir)
-    man = manifest_mod.new(profile, slo_path, settings)
-    man["started"] = time.time()
-    cpus = cpu_plan(settings)
+    man = {**manifest_mod.new(profile, slo_path, settings), "started": time.time()}
     log(f"run folder: {run_dir}")
-    started_here = None
+    session = None
     try:
-        target, prom, db, started_here = start_stack(settings, run_dir, cpus, log)
-        pids = (started_here.api_pid, started_here.prometheus_pid) if started_here else (None, None)
-        served = served_model(target) or {}
-        man["ran"] = {"api": {"url": target, "started_here": bool(started_here), "pid": pids[0],
-                              "cpus": sorted(cpus["api"] or []), "workers": settings.api_workers,
-                              "replicas": started_here.replicas if started_here else [],
-                              "predictions_db": str(db) if db else None, "serving": served or None},
-                      "prometheus": {"url": prom, "pid": pids[1], "cpus": sorted(cpus["prometheus"] or [])},
-                      "locust": {"processes": settings.locust_processes, "cpus": sorted(cpus["locust"] or []),
-                                 "remote_workers": settings.locust_workers,
-                                 "master_bind": settings.locust_master_bind if settings.locust_workers else None},
-                      "shared_machine": f"{os.cpu_count()} cores shared by API, Locust and Prometheus"}
-        judged = resolve_target(settings, spec, prom, started_here, log)
-        spec, interval = judged.spec, judged.interval
-        man["canary"] = manifest_mod.canaries(served.pop("canary", None), cpus["api"], cpus["locust"], log)
-        man["scrape_interval"] = interval.as_dict()
-        man["scope"] = {**spec.metrics.up_selector, "instances": judged.instances}
+        session = Session.open(settings, spec, run_dir, log)
+        man.update({**session.manifest(profile, slo_path), "started": man["started"]})
         manifest_mod.write(run_dir, man)
-        scrape_fit.check(profile, interval.seconds, interval.source)  # before any load is sent
-        profile = placed_for_run(profile, placed_at, target, spec, cpus["locust"], man, log)
+        scrape_fit.check(profile, session.judged.interval.seconds, session.judged.interval.source)  # before any load
+        profile = placed_for_run(profile, placed_at, session.target, session.judged.spec, session.cpus["locust"], man,
+                                 log)
         manifest_mod.write(run_dir, man)
-        log(f"Locust: profile {profile.name}, {len(profile.stages)} stages, {profile.total_s:.0f} s"
-            + (f", then up to {profile.refine.budget_s:g} s of steps toward the knee" if profile.refine else ""))
-        refinement = Refinement(run_dir, profile, target, prom, judged, settings.generators(), cpus["locust"],
-                                log) if profile.refine else None
-        code, interrupted = run_load(settings, profile, target, run_dir, started_here, cpus, log,
-                                     then=refinement and (lambda watch: man.update(refine=refinement.run(watch))))
-        if code not in (None, 0):
-            log(f"Locust exited with code {code}: the run is incomplete (see {run_dir}/locust.log)")
-        if not (run_dir / "stages.json").is_file():
-            raise StackError(f"the load stopped before its first stage began (Locust exit code {code}"
-                             + (", interrupted" if interrupted else "") + f"): nothing to judge; see {run_dir}/locust.log")
-        if started_here and started_here.replicas and db is not None:
-            merge_replica_recordings(db, len(started_here.replicas))
-        report = judge(run_dir, spec, prom, baseline,
-                       (lambda d, out: drift_check(d, db, out_dir=out)) if drift_check else None,
-                       scrape=interval, instances=judged.instances)
+        code, interrupted = _load(session, profile, run_dir, man, log)
+        report = session.judge(run_dir, baseline, drift_check)
         man["interrupted"] = interrupted
-        index = write_index(settings.results_dir)
-        log(f"history of runs: {index}")
+        log(f"history of runs: {write_index(settings.results_dir)}")
         return run_dir, report
     finally:
-        if started_here:
-            local.down(run_dir / "stack", log=lambda *_: None)
-        man["finished"] = time.time()
-        stages_file = run_dir / "stages.json"
-        if stages_file.exists():
-            man["stages"] = json.loads(stages_file.read_text())
-        merged = client_figures.load(run_dir)
-        if merged is not None:  # each remote worker's clock against the master's, as measured when it joined
-            man["clocks"] = merged.get("clocks") or {}
-        manifest_mod.write(run_dir, man)
+        if session is not None:
+            session.close()
+        _finish_manifest(run_dir, man)
+
+
+def _load(session: Session, profile: Profile, run_dir: Path, man: dict, log=print) -> tuple[int | None, bool]:
+    """Locust through the profile, then the refinement; the replicas' recordings merged. Refused when the load
+    stopped before its first stage began: nothing to judge."""
+    log(f"Locust: profile {profile.name}, {len(profile.stages)} stages, {profile.total_s:.0f} s"
+        + (f", then up to {profile.refine.budget_s:g} s of steps toward the knee" if profile.refine else ""))
+    refinement = Refinement(run_dir, profile, session.target, session.prometheus, session.judged,
+                            session.settings.generators(), session.cpus["locust"], log) if profile.refine else None
+    code, interrupted = run_load(session.settings, profile, session.target, run_dir, session.started_here,
+                                 session.cpus, log,
+                                 then=refinement and (lambda watch: man.update(refine=refinement.run(watch))))
+    if code not in (None, 0):
+        log(f"Locust exited with code {code}: the run is incomplete (see {run_dir}/locust.log)")
+    if not (run_dir / "stages.json").is_file():
+        raise StackError(f"the load stopped before its first stage began (Locust exit code {code}"
+                         + (", interrupted" if interrupted else "") + f"): nothing to judge; see {run_dir}/locust.log")
+    state = session.started_here
+    if state and state.replicas and session.db is not None:
+        merge_replica_recordings(session.db, len(state.replicas))
+    return code, interrupted
+
+
+def _finish_manifest(run_dir: Path, man: dict) -> None:
+    """When the run ended, its stage timeline, and each remote worker's clock against the master's."""
+    man["finished"] = time.time()
+    stages_file = run_dir / "stages.json"
+    if stages_file.exists():
+        man["stages"] = json.loads(stages_file.read_text())
+    merged = client_figures.load(run_dir)
+    if merged is not None:
+        man["clocks"] = merged.get("clocks") or {}
+    manifest_mod.write(run_dir, man)
 
 
 def repeated(settings: HarnessSettings, profile: Profile, spec: SloSpec, slo_path: Path,

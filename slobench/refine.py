@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import yaml
 
@@ -30,10 +29,8 @@ from slobench import sample_fit
 from slobench.judge import judge
 from slobench.run_folder import REFINE_DIR
 from slobench.scrape_fit import MIN_SCRAPES_PER_WINDOW
+from slobench.session import JudgedTarget
 from stack.monitor import MachineMonitor
-
-if TYPE_CHECKING:   # the pipeline builds a Refinement: imported for the annotation only
-    from slobench.pipeline import JudgedTarget
 
 STEP_OVERHEAD_S = 12   # a step's Locust start and stop, and its judging after the last scrape, measured at 8 to 11 s
 CLIMB = 1.25           # above a ladder that broke nothing: the next rate, a quarter higher (under, a quarter lower)

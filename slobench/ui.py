@@ -14,10 +14,9 @@ from slobench.history import write_index
 from slo.file.model import SloSpec
 from slo.file.load import DEFAULT_SLO_PATH
 from slobench import manifest as manifest_mod, sample_fit, scrape_fit
-from slobench.judge import judge
-from slobench.pipeline import cpu_plan, place_ladder, point_latest, resolve_target, served_model, start_stack
+from slobench.pipeline import place_ladder, point_latest
+from slobench.session import Session
 from slobench.settings import ROOT, HarnessSettings
-from stack import local
 from stack.procs import StackError, http_get, port_in_use, wait_until
 
 UI_FILES = {"locust_stats.csv": "/stats/requests/csv", "locust_failures.csv": "/stats/failures/csv",
@@ -49,7 +48,8 @@ EXIT_NOTHING_JUDGED = 2  # as a run that cannot be judged
 
 def serve(settings: HarnessSettings, profile_name: str, profile: Profile, spec: SloSpec, drift_check, log=print,
           max_seconds: float | None = None, slo_path: Path = DEFAULT_SLO_PATH) -> int:
-    """Run until Ctrl-C (or max_seconds); judge each test as it stops."""
+    """Run until Ctrl-C (or max_seconds); judge each test as it stops, in a run folder with the full manifest a load
+    run writes (one session: the same stack, scope and canaries for every test)."""
     sample_fit.check(profile, spec, log)
     if port_in_use(settings.locust_web_port):
         raise StackError(f"port {settings.locust_web_port} for Locust's web UI is taken: set LOCUST_WEB_PORT")
@@ -57,34 +57,49 @@ def serve(settings: HarnessSettings, profile_name: str, profile: Profile, spec: 
     shutil.rmtree(state_dir, ignore_errors=True)
     spool = state_dir / "spool"
     spool.mkdir(parents=True)
-    cpus = cpu_plan(settings)
-    results = settings.results_dir
-    results.mkdir(parents=True, exist_ok=True)
-    target, prom, db, stack_state = start_stack(settings, state_dir, cpus, log)
+    settings.results_dir.mkdir(parents=True, exist_ok=True)
+    session = Session.open(settings, spec, state_dir, log)
     try:
-        target_scope = resolve_target(settings, spec, prom, stack_state, log)
-        spec, interval = target_scope.spec, target_scope.interval
-        scrape_fit.check(profile, interval.seconds, interval.source)
-        canary = manifest_mod.canaries((served_model(target) or {}).get("canary"), cpus["api"], cpus["locust"], log)
-        saturation = place_ladder(target, profile, spec, cpus["locust"], log)[1] if profile.probe_plan else None
+        scrape_fit.check(profile, session.judged.interval.seconds, session.judged.interval.source)
+        saturation = place_ladder(session.target, profile, session.judged.spec, session.cpus["locust"], log)[1] \
+            if profile.probe_plan else None
+        proc = _start_ui(session, profile_name, spool, slo_path, state_dir, saturation, log)
     except BaseException:
-        if stack_state:
-            local.down(state_dir / "stack", log=lambda *_: None)
+        session.close()
         raise
-    proc = locust_run.start_ui(resolve(profile_name), target, results, spool, settings.locust_web_port,
-                               settings.generators(), cpus["locust"], log=state_dir / "locust.log", on_line=log,
-                               extra_env={"SLOBENCH_LOCUST_PLUGINS": "slobench.live_tab,slobench.start_page", "SLOBENCH_PROMETHEUS_URL": prom,
-                                          "SLOBENCH_SLO": str(slo_path), "SLOBENCH_SCRAPE_INTERVAL": str(interval.seconds),
-                                          "SLOBENCH_INSTANCES": ",".join(target_scope.instances or []),
-                                          "SLOBENCH_UP_JOB": spec.metrics.up_selector.get("job", "")},
-                               saturation_rps=saturation and saturation.rps)
-    ui_url = f"http://127.0.0.1:{settings.locust_web_port}"
+    try:
+        return _judge_each_test(session, proc, profile, slo_path, spool, state_dir, saturation, drift_check, log,
+                                max_seconds)
+    finally:
+        locust_run.stop(proc)
+        session.close()
+
+
+def _start_ui(session: Session, profile_name: str, spool: Path, slo_path: Path, state_dir: Path, saturation, log):
+    """Locust's web UI with the live tab and the start page, told where this session's Prometheus and scope are."""
+    s, judged = session.settings, session.judged
+    return locust_run.start_ui(
+        resolve(profile_name), session.target, s.results_dir, spool, s.locust_web_port, s.generators(),
+        session.cpus["locust"], log=state_dir / "locust.log", on_line=log,
+        extra_env={"SLOBENCH_LOCUST_PLUGINS": "slobench.live_tab,slobench.start_page",
+                   "SLOBENCH_PROMETHEUS_URL": session.prometheus, "SLOBENCH_SLO": str(slo_path),
+                   "SLOBENCH_SCRAPE_INTERVAL": str(judged.interval.seconds),
+                   "SLOBENCH_INSTANCES": ",".join(judged.instances or []),
+                   "SLOBENCH_UP_JOB": judged.spec.metrics.up_selector.get("job", "")},
+        saturation_rps=saturation and saturation.rps)
+
+
+def _judge_each_test(session: Session, proc, profile: Profile, slo_path: Path, spool: Path, state_dir: Path,
+                     saturation, drift_check, log, max_seconds: float | None) -> int:
+    """Each test stopped in the UI, judged in its run folder as it stops; the newest one's exit code (stopping
+    before any test ran is no pass)."""
+    results, ui_url = session.settings.results_dir, f"http://127.0.0.1:{session.settings.locust_web_port}"
     judged: set[Path] = set()
-    last_code: int | None = None   # the newest judged test's exit code: stopping before any is no pass
+    last_code: int | None = None
     started = time.time()
     try:
         wait_until(lambda: http_get(ui_url + "/")[0] == 200, 60, "Locust web UI", proc, state_dir / "locust.log")
-        log(f"Locust web UI: {ui_url} (profile {profile.name}, target {target}); Ctrl-C to stop")
+        log(f"Locust web UI: {ui_url} (profile {profile.name}, target {session.target}); Ctrl-C to stop")
         while max_seconds is None or time.time() - started < max_seconds:
             if proc.poll() is not None:
                 raise StackError(f"Locust exited with code {proc.returncode}; see {state_dir / 'locust.log'}")
@@ -93,15 +108,12 @@ def serve(settings: HarnessSettings, profile_name: str, profile: Profile, spec: 
                 if run_dir in judged or marker.stat().st_mtime < started:
                     continue
                 judged.add(run_dir)
-                collect_ui_run(run_dir, ui_url, spool, settings.locust_processes)
-                man = manifest_mod.new(ran_profile(run_dir, profile), slo_path, settings)
-                man["ran"] = {"api": {"url": target, "pid": stack_state and stack_state.api_pid},
-                              "prometheus": {"url": prom}, "locust": {"web_ui": ui_url, "processes": settings.locust_processes}}
-                man["canary"], man["probe"] = canary, saturation and saturation.as_dict()
+                collect_ui_run(run_dir, ui_url, spool, session.settings.locust_processes)
+                man = session.manifest(ran_profile(run_dir, profile), slo_path)
+                man["ran"]["locust"]["web_ui"] = ui_url
+                man["probe"] = saturation and saturation.as_dict()
                 manifest_mod.write(run_dir, man)
-                report = judge(run_dir, spec, prom, None,
-                               (lambda d, out: drift_check(d, db, out_dir=out)) if drift_check else None,
-                               scrape=interval, instances=target_scope.instances)
+                report = session.judge(run_dir, None, drift_check)
                 last_code = report["verdict"]["exit_code"]
                 point_latest(results, run_dir)
                 write_index(results)
@@ -111,10 +123,6 @@ def serve(settings: HarnessSettings, profile_name: str, profile: Profile, spec: 
             time.sleep(0.5)
     except KeyboardInterrupt:
         log("stopping the web UI and the stack")
-    finally:
-        locust_run.stop(proc)
-        if stack_state:
-            local.down(state_dir / "stack", log=lambda *_: None)
     if last_code is None:
         log("no test was run from the web UI: nothing was judged")
         return EXIT_NOTHING_JUDGED

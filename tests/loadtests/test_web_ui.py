@@ -110,7 +110,13 @@ def test_the_start_page_names_the_profile_and_a_profile_picked_there_is_the_one_
     assert (tmp_path / "ui-slo-tab.png").stat().st_size > 10_000
     assert "Traceback" not in out and "Verdict: PASS" in out
     assert proc.returncode == 0 and "slobench: exit 0" in out  # the newest judged test's code
-    assert json.loads((run / "manifest.json").read_text())["slo_file"].endswith("linear.yaml")
+    man = json.loads((run / "manifest.json").read_text())
+    assert man["slo_file"].endswith("linear.yaml")
+    # The same session as a load run's: the full manifest (what the API serves, its workers, the canaries, the
+    # scope), so the answers are checked against the served model as after any run.
+    assert man["ran"]["api"]["started_here"] and man["ran"]["api"]["serving"]["model"] == "linear"
+    assert man["ran"]["api"]["workers"] == 1 and man["canary"]["api"] and man["scope"]["instances"]
+    assert report["answers"]["status"] == "checked" and report["answers"]["wrong"] == 0, report["answers"]
     assert not port_in_use(port)
     api_pid = json.loads((run / "manifest.json").read_text())["ran"]["api"]["pid"]
     assert not pid_alive(api_pid)
