@@ -16,7 +16,7 @@ from tests.slos import LINEAR_SLO
 from api import models
 from api.features import FEATURES
 
-pytestmark = [pytest.mark.integration, pytest.mark.load]
+pytestmark = [pytest.mark.integration, pytest.mark.load, pytest.mark.deployment]  # an API slobench did not start
 
 EVERY = 20  # the faulty layer changes every 20th answer
 
