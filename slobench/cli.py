@@ -23,21 +23,8 @@ from slobench import change_points
 from slobench.history import collect as collect_history, rerender_all, write_index
 from slobench.settings import HarnessSettings
 from stack.procs import StackError
+from common.exit_codes import MEANINGS, Exit
 
-# Exit codes: what each means is EXIT_MEANINGS below (and the README's "Exit codes").
-EXIT_CANNOT_JUDGE = 2
-EXIT_DRIFT = 3
-EXIT_INCONCLUSIVE = 4
-EXIT_INCOMPLETE = 5
-EXIT_BUG = 70
-EXIT_MEANINGS = {0: "every gated objective met", 1: "an objective or a baseline criterion failed",
-                 EXIT_CANNOT_JUDGE: "the run could not be judged",
-                 EXIT_DRIFT: "the SLOs were met but the served traffic drifted: RETRAIN",
-                 EXIT_INCONCLUSIVE: "inconclusive: no objective failed, but the data cannot decide one (see the "
-                                    "summary: lengthen or repeat the stage)",
-                 EXIT_INCOMPLETE: "incomplete: a gated stage was not reached or was cut short, or a generator was "
-                                  "lost; what ran is judged in the reports",
-                 EXIT_BUG: "a bug in slobench"}
 BUG_LINE = ("This is a bug in slobench, not a problem with your API or your files: please report it "
             "with the traceback above and the run folder.")
 
@@ -72,9 +59,9 @@ def _drift_gate(report: dict, fail_on_drift: bool) -> tuple[int, str | None]:
         return code, None
     from drift.check import gate_problem
     if (report.get("drift") or {}).get("decision") == "RETRAIN":
-        return EXIT_DRIFT, None
+        return Exit.DRIFT, None
     problem = gate_problem(report.get("drift"))
-    return (EXIT_CANNOT_JUDGE, f"--fail-on-drift: {problem}") if problem else (code, None)
+    return (Exit.CANNOT_JUDGE, f"--fail-on-drift: {problem}") if problem else (code, None)
 
 
 def _summary(out_dir: Path, report: dict, fail_on_drift: bool = False) -> int:
@@ -100,7 +87,7 @@ def cmd_loadtest(args, settings: HarnessSettings) -> int:
     except PrometheusError as exc:
         print(f"error: {exc}\nThe Locust data of the run are kept; judge it later with "
               f"`slobench evaluate results/latest --prometheus-url URL`.", file=sys.stderr)
-        return EXIT_CANNOT_JUDGE
+        return Exit.CANNOT_JUDGE
     return _summary(run_dir, report, args.fail_on_drift)
 
 
@@ -121,7 +108,7 @@ def _repeated(args, settings: HarnessSettings, profile, spec) -> int:
         if problem:
             print(f"error: {run}: {problem}", file=sys.stderr)
     found = {gate for _, gate, _ in gates}
-    return next((g for g in (EXIT_CANNOT_JUDGE, EXIT_DRIFT) if g in found), code)
+    return next((g for g in (Exit.CANNOT_JUDGE, Exit.DRIFT) if g in found), code)
 
 
 def cmd_evaluate(args, settings: HarnessSettings) -> int:
@@ -129,7 +116,7 @@ def cmd_evaluate(args, settings: HarnessSettings) -> int:
     run_dir = Path(args.run).resolve()
     if not run_dir.is_dir():
         print(f"error: {args.run}: no such run folder", file=sys.stderr)
-        return EXIT_CANNOT_JUDGE
+        return Exit.CANNOT_JUDGE
     spec = load_slo(args.slo)
     drift = None
     if not args.no_drift:
@@ -149,7 +136,7 @@ def cmd_report(args, settings: HarnessSettings) -> int:
     results = Path(args.results or settings.results_dir)
     if not results.is_dir():
         print(f"error: {results}: no such results folder", file=sys.stderr)
-        return EXIT_CANNOT_JUDGE
+        return Exit.CANNOT_JUDGE
     if args.rerender:
         for path in rerender_all(results):
             print(f"redrawn: {path}")
@@ -193,7 +180,7 @@ def cmd_worker(args, settings: HarnessSettings) -> int:
     _say(f"Locust worker for the master at {args.master} (it runs the master's profile); log {log}; Ctrl-C to stop")
     # The master sends its profile when the worker joins; this one only starts the process.
     code = run_worker(resolve("smoke"), args.master, log, on_line=_say, request_log=settings.request_log)
-    return 0 if code in (0, None) else EXIT_CANNOT_JUDGE
+    return 0 if code in (0, None) else Exit.CANNOT_JUDGE
 
 
 def _stop_on_signals() -> None:
@@ -259,7 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--baseline", type=Path, help="a previous run folder, or repeat set, to compare with")
         p.add_argument("--no-drift", action="store_true", help="skip the drift check")
         p.add_argument("--fail-on-drift", action="store_true",
-                       help=f"exit {EXIT_DRIFT} when the SLOs pass but the drift check says RETRAIN")
+                       help=f"exit {Exit.DRIFT} when the SLOs pass but the drift check says RETRAIN")
     return parser
 
 
@@ -275,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in ("report", "dashboard"):
             return code
         # make turns every failing code into 2: this line keeps the meaning visible in its output.
-        print(f"slobench: exit {code}: {EXIT_MEANINGS.get(code, 'see the README')}", file=sys.stderr)
+        print(f"slobench: exit {code}: {MEANINGS.get(code, 'see the README')}", file=sys.stderr)
         return code
     except ValidationError as exc:
         print(environment_error(exc), file=sys.stderr)
@@ -286,5 +273,5 @@ def main(argv: list[str] | None = None) -> int:
     except Exception:  # noqa: BLE001 - anything else is ours to fix: say so, with the traceback
         traceback.print_exc()
         print(BUG_LINE, file=sys.stderr)
-        return EXIT_BUG
-    return EXIT_CANNOT_JUDGE
+        return Exit.BUG
+    return Exit.CANNOT_JUDGE

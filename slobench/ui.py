@@ -5,6 +5,7 @@ import shutil
 import time
 from pathlib import Path
 
+from common.exit_codes import Exit
 from loadtests import run as locust_run, sent
 from loadtests.timeline import PROFILE_FILE
 from loadtests.profile import Profile, resolve
@@ -41,9 +42,6 @@ def ran_profile(run_dir: Path, launched: Profile) -> Profile:
     """The profile the test ran (the start form may have chosen another than the one the UI was started with)."""
     path = run_dir / PROFILE_FILE
     return Profile.model_validate_json(path.read_text()) if path.is_file() else launched
-
-
-EXIT_NOTHING_JUDGED = 2  # as a run that cannot be judged
 
 
 def serve(settings: HarnessSettings, profile_name: str, profile: Profile, spec: SloSpec, drift_check, log=print,
@@ -125,5 +123,5 @@ def _judge_each_test(session: Session, proc, profile: Profile, slo_path: Path, s
         log("stopping the web UI and the stack")
     if last_code is None:
         log("no test was run from the web UI: nothing was judged")
-        return EXIT_NOTHING_JUDGED
+        return Exit.CANNOT_JUDGE  # as a run that cannot be judged
     return last_code

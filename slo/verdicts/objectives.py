@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 
+from common.exit_codes import verdict
 from slo.stats import intervals
 from slo.verdicts import knee
 from slo.stats.figures import availability, stage_rate
@@ -289,30 +290,27 @@ def run_verdict(stages: list[dict], baseline_failures: list[str], complete: dict
     problems = (complete or {}).get("problems") or []
     if failed or baseline_failures:
         reasons = [f"gated stage {n} failed an objective" for n in failed] + baseline_failures
-        return {"status": "fail", "exit_code": 1, "reason": "; ".join(reasons + [f"also incomplete: {p}"
-                                                                                 for p in problems])}
+        return verdict("fail", "; ".join(reasons + [f"also incomplete: {p}" for p in problems]))
     if problems:
-        return {"status": "incomplete", "exit_code": 5,
-                "reason": "the run did not run to its end: " + "; ".join(problems)
-                          + (f"; judged what ran: {', '.join(s['name'] for s in stages)}" if stages else "")}
+        return verdict("incomplete", "the run did not run to its end: " + "; ".join(problems)
+                       + (f"; judged what ran: {', '.join(s['name'] for s in stages)}" if stages else ""))
     if not stages or not gated:
-        return {"status": "no_data", "exit_code": 2, "reason": "no gated stage was measured: nothing to judge"}
+        return verdict("no_data", "no gated stage was measured: nothing to judge")
     if unjudged:
-        return {"status": "no_data", "exit_code": 2,
-                "reason": f"not enough data to judge gated stage(s) {', '.join(unjudged)}"}
+        return verdict("no_data", f"not enough data to judge gated stage(s) {', '.join(unjudged)}")
     unreconciled = [s["name"] for s in gated if not s.get("reconciliation", {}).get("ok", True)]
     if unreconciled or distrust:
         reasons = ([f"counts do not reconcile in gated stage(s) {', '.join(unreconciled)}"] if unreconciled else []) \
             + list(distrust)
-        return {"status": "untrusted", "exit_code": 2, "reason": "; ".join(reasons) + ": the figures cannot be trusted"}
+        return verdict("untrusted", "; ".join(reasons) + ": the figures cannot be trusted")
     undecided = [advice(s, o) for s in gated for o in s["objectives"] if o["status"] == "inconclusive"]
     undecided += [f"gated stage {s['name']} failed while other work took {s['machine']['taken_share']:.0%} of the "
                   f"API's core(s), against {s['machine'].get('reference', 0):.0%} in the run's typical stage (a slowed "
                   "machine): run it again" for s in slowed]
     undecided += list(baseline_untested)
     if undecided:
-        return {"status": "inconclusive", "exit_code": 4, "undecided": undecided,
-                "reason": "no objective failed, but the data cannot decide " + "; ".join(undecided)}
+        return verdict("inconclusive", "no objective failed, but the data cannot decide " + "; ".join(undecided),
+                       undecided=undecided)
     warned = [s["name"] for s in gated if s["status"] == "warn"]
     reason = "every objective of every gated stage met" + (f" (warnings in {', '.join(warned)})" if warned else "")
-    return {"status": "pass", "exit_code": 0, "reason": reason}
+    return verdict("pass", reason)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from scipy import stats
 
+from common.exit_codes import verdict
 from common.sample import mean_interval
 from slo.stats import confidence
 from slo.verdicts.baseline import GETTERS
@@ -143,13 +144,10 @@ def _verdict(reports: list[dict], stages: list[dict]) -> dict:
     undecided = [f"{name} in {stage} ({', '.join(o['per_run'])})" for stage, name, o in gated
                  if o["status"] == "inconclusive" and "fail" not in o["per_run"]]
     if failed:
-        return {"status": "fail", "exit_code": 1, "warnings": warnings,
-                "reason": f"pooled over {len(ids)} repeats, failed: " + "; ".join(failed)}
+        return verdict("fail", f"pooled over {len(ids)} repeats, failed: " + "; ".join(failed), warnings=warnings)
     if hidden or undecided:
-        return {"status": "inconclusive", "exit_code": 4, "warnings": warnings,
-                "reason": "the repeats cannot decide " + "; ".join(undecided + hidden)}
-    return {"status": "pass", "exit_code": 0, "warnings": warnings,
-            "reason": f"pooled over all {len(ids)} repeats, every gated objective met"}
+        return verdict("inconclusive", "the repeats cannot decide " + "; ".join(undecided + hidden), warnings=warnings)
+    return verdict("pass", f"pooled over all {len(ids)} repeats, every gated objective met", warnings=warnings)
 
 
 def _interval(pooled: dict | None) -> str:

@@ -6,6 +6,7 @@ import pytest
 
 from tests.slos import LINEAR_SLO
 from slo.file.load import load_slo
+from common.exit_codes import MEANINGS, Exit
 from slobench import cli
 from tests.slo.fakes import make_run, steady
 
@@ -26,7 +27,7 @@ def run(tmp_path):
 def test_a_cause_the_user_can_act_on_is_one_line_and_exit_2(run, capsys, break_it, extra, message):
     break_it(run)
     extra = [a.format(run=run) for a in extra]
-    assert cli.main(["evaluate", str(run), "--slo", str(LINEAR_SLO), "--no-drift", *extra]) == cli.EXIT_CANNOT_JUDGE
+    assert cli.main(["evaluate", str(run), "--slo", str(LINEAR_SLO), "--no-drift", *extra]) == Exit.CANNOT_JUDGE
     err = capsys.readouterr().err
     assert err.startswith("error: ") and message in err and "Traceback" not in err
 
@@ -35,7 +36,7 @@ def test_a_programming_error_prints_its_traceback_and_says_it_is_a_bug(run, caps
     def broken(*_, **__):
         return {}["verdict"]  # what a slip in the evaluator would raise
     monkeypatch.setattr("slobench.judge.evaluate", broken)
-    assert cli.main(["evaluate", str(run), "--slo", str(LINEAR_SLO), "--no-drift"]) == cli.EXIT_BUG == 70
+    assert cli.main(["evaluate", str(run), "--slo", str(LINEAR_SLO), "--no-drift"]) == Exit.BUG == 70
     err = capsys.readouterr().err
     assert "Traceback" in err and "KeyError" in err and "This is a bug in slobench" in err
     assert not err.startswith("error: ")
@@ -63,14 +64,14 @@ def test_the_installed_entry_point_keeps_the_exit_codes_make_would_turn_into_2(t
 
 
 def test_the_drift_gate_fails_when_no_drift_check_could_decide(run, capsys):
-    assert cli.main(["evaluate", str(run), "--slo", str(LINEAR_SLO), "--no-drift", "--fail-on-drift"]) == cli.EXIT_CANNOT_JUDGE
+    assert cli.main(["evaluate", str(run), "--slo", str(LINEAR_SLO), "--no-drift", "--fail-on-drift"]) == Exit.CANNOT_JUDGE
     assert "error: --fail-on-drift: no drift check ran" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("code", [0, 1, 2, 3, 4, 5, 70], ids=lambda c: f"exit {c}")
 def test_every_exit_code_is_named_by_the_cli_and_the_readme(code):
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    assert code in cli.EXIT_MEANINGS and f"| {code} |" in readme
+    assert code in MEANINGS and f"| {code} |" in readme
 
 
 def _judged(code: int, drift: dict | None) -> dict:
@@ -82,12 +83,12 @@ DECIDED = {"status": "ok", "decision": "NO_ACTION", "inputs": {"reconciliation":
 
 @pytest.mark.parametrize("report, gate, expected, why", [
     (_judged(0, DECIDED), True, 0, None),
-    (_judged(0, {**DECIDED, "decision": "RETRAIN"}), True, cli.EXIT_DRIFT, None),
-    (_judged(0, {"status": "error", "summary": "no such table"}), True, cli.EXIT_CANNOT_JUDGE, "no such table"),
-    (_judged(0, {"status": "skipped", "summary": "12 rows"}), True, cli.EXIT_CANNOT_JUDGE, "12 rows"),
+    (_judged(0, {**DECIDED, "decision": "RETRAIN"}), True, Exit.DRIFT, None),
+    (_judged(0, {"status": "error", "summary": "no such table"}), True, Exit.CANNOT_JUDGE, "no such table"),
+    (_judged(0, {"status": "skipped", "summary": "12 rows"}), True, Exit.CANNOT_JUDGE, "12 rows"),
     (_judged(0, {**DECIDED, "inputs": {"reconciliation": {"ok": False, "summary": "3 % missing"}}}), True,
-     cli.EXIT_CANNOT_JUDGE, "3 % missing"),
-    (_judged(0, None), True, cli.EXIT_CANNOT_JUDGE, "no drift check ran"),
+     Exit.CANNOT_JUDGE, "3 % missing"),
+    (_judged(0, None), True, Exit.CANNOT_JUDGE, "no drift check ran"),
     (_judged(1, {**DECIDED, "decision": "RETRAIN"}), True, 1, None),
     (_judged(0, {"status": "error", "summary": "x"}), False, 0, None),
 ], ids=["a decided check leaves a pass", "RETRAIN turns a pass into 3", "an errored check cannot pass the gate",
