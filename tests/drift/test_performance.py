@@ -32,17 +32,17 @@ def test_a_rank_auc_is_scikit_learns():
 @pytest.mark.parametrize("shift", [0.0, 0.15], ids=["served like the reference", "served inputs drifted"])
 def test_the_interval_holds_the_auc_the_served_rows_show_with_their_labels(shift):
     """Where churn given the inputs is unchanged, the estimate's interval holds the AUC the served rows really
-    show in 12 seeded worlds but one at most, and is narrower than 0.1 (the estimate corrects its own bias: uncorrected,
-    it held in 80 % of worlds)."""
+    show in 8 seeded worlds but one at most, and is narrower than 0.12 (the estimate corrects its own bias:
+    uncorrected, it held in 80 % of worlds; the level itself: make coverage)."""
     held, widths = 0, []
-    for seed in range(12):
+    for seed in range(8):
         ref_scores, ref_labels = _calibrated_world(1500, 100 + seed)
-        scores, labels = _calibrated_world(3000, 200 + seed, shift)
+        scores, labels = _calibrated_world(2000, 200 + seed, shift)
         est = performance.estimate(performance.Reference(ref_scores, ref_labels), scores)
         low, high = est["auc_interval"]
         held += low <= performance.roc_auc(labels, scores) <= high
         widths.append(high - low)
-    assert held >= 11 and np.median(widths) < 0.1, (held, np.median(widths))
+    assert held >= 7 and np.median(widths) < 0.12, (held, np.median(widths))
 
 
 CASES = [
