@@ -54,17 +54,15 @@ def test_a_replica_killed_mid_run_is_named_and_the_others_lose_nothing(tmp_path)
     # nginx kept serving from the live replica: at most the requests in flight on the dead one failed.
     assert r2["client"]["failures"] <= 20 and r2["client"]["requests"] > 1000, r2["client"]
     # Every prediction the generator got from the live replica is in the live replica's recording.
-    answered = set().union(*(_ids(p) for p in run.glob("client_predictions.*.db")))
+    answered = _ids(run / "sent_predictions.db")  # every generator process's answers, merged when the run was judged
     recorded_live = _ids(run / "predictions.r2.db")
     recorded_dead = _ids(run / "predictions.r1.db")
     assert recorded_live <= answered and recorded_dead <= answered
     missing = answered - recorded_live - recorded_dead
     # Only the dead one's last rows (answered, not yet flushed: its recorder writes every 0.2 s): every missing
     # prediction was answered by the time of the kill, and there are at most a flush interval's worth of them.
-    answered_at = {}
-    for p in run.glob("client_predictions.*.db"):
-        with sqlite3.connect(f"file:{p}?mode=ro", uri=True) as conn:
-            answered_at.update(conn.execute("SELECT request_id, ts FROM rows"))
+    with sqlite3.connect(f"file:{run / 'sent_predictions.db'}?mode=ro", uri=True) as conn:
+        answered_at = dict(conn.execute("SELECT request_id, ts FROM rows"))
     assert all(answered_at[i] <= killed_at + 0.5 for i in missing), sorted(answered_at[i] - killed_at for i in missing)
     assert len(missing) <= 0.2 * r2["client"]["rps"] + 20, len(missing)
     # The stack's down stopped everything it started: nginx, Prometheus and the replica that survived.
