@@ -41,14 +41,19 @@ class Artifact:
 
 
 def read_answers(db: Path) -> pd.DataFrame:
-    """The answers the generator received with outputs: request id, time, inputs, probability, prediction, version."""
+    """Every answer the generator received: request id, time, inputs, probability, prediction, version."""
     try:
         with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
             return pd.read_sql_query(
                 f"SELECT request_id, ts, {', '.join(FEATURES)}, probability, prediction, model_version "
-                "FROM predictions_wide WHERE probability IS NOT NULL AND prediction IS NOT NULL ORDER BY ts", conn)
+                "FROM predictions_wide ORDER BY ts", conn)
     except (sqlite3.DatabaseError, pd.errors.DatabaseError) as exc:
         raise AnswersUnreadable(f"{db}: not the generator's record of answers ({exc})") from None
+
+
+def checkable(answers: pd.DataFrame) -> pd.Series:
+    """Answers that can be recomputed and compared: every input known and both outputs read from the body."""
+    return answers[[*FEATURES, "probability", "prediction"]].notna().all(axis=1)
 
 
 def recompute(model: models.Model, inputs: pd.DataFrame) -> np.ndarray:
@@ -98,14 +103,19 @@ def check(db: Path, artifact: Artifact, stages: list[dict], level: float = 0.95,
         return skipped(f"the artifact {artifact.path} is {artifact.version}, the API served {served_version}: "
                        "give MODEL_ARTIFACT the served model's file")
     started = time.perf_counter()
-    answers = read_answers(db)
+    received = read_answers(db)
+    ok = checkable(received)
+    if received.size and not ok.any():
+        return skipped(f"none of the {len(received)} answers carried both a probability and a class to compare (the "
+                       "profile's scenario.outputs names them)")
+    answers = received[ok].reset_index(drop=True)
     expected = recompute(artifact.model, answers)
     wrong = wrong_answers(answers, expected, artifact.version, tolerance)
     stages_out = per_stage(answers, wrong, stages, level)
     staged = sum(s["checked"] for s in stages_out.values())
     return {"status": "checked", "model": {"version": artifact.version, "path": str(artifact.path)},
             "tolerance": tolerance, **_share(len(answers), int(wrong.sum()), level),
-            "outside_stages": len(answers) - staged, "stages": stages_out,
+            "outside_stages": len(answers) - staged, "not_checkable": int((~ok).sum()), "stages": stages_out,
             "examples": answers["request_id"][wrong].head(EXAMPLES).tolist(),
             "seconds": round(time.perf_counter() - started, 2)}
 

@@ -100,3 +100,14 @@ def test_a_file_that_is_not_a_record_of_answers_is_named(tmp_path, served):
     (tmp_path / "junk.db").write_text("not sqlite")
     with pytest.raises(check.AnswersUnreadable, match="junk.db"):
         check.check(tmp_path / "junk.db", check.Artifact(model, tmp_path), STAGES)
+
+
+def test_answers_without_outputs_or_inputs_are_counted_apart_and_a_record_of_none_says_why(tmp_path, served):
+    model, _, _ = served
+    partial = check.check(_record(tmp_path, served, lambda i, p, c, v: (None if i < 4 else p, c, v)),
+                          check.Artifact(model, tmp_path), STAGES)
+    assert (partial["checked"], partial["not_checkable"], partial["wrong"]) == (36, 4, 0)
+    (tmp_path / "sent.db").unlink()
+    none = check.check(_record(tmp_path, served, lambda i, p, c, v: (None, None, v)), check.Artifact(model, tmp_path),
+                       STAGES)
+    assert none["status"] == "skipped" and "none of the 40 answers carried both" in none["why"]
