@@ -127,7 +127,7 @@ def loadtest(settings: HarnessSettings, profile: Profile, spec: SloSpec, slo_pat
     session = None
     try:
         session = Session.open(settings, spec, run_dir, log)
-        man.update({**session.manifest(profile, slo_path), "started": man["started"]})
+        man.update(session.manifest_sections())
         manifest_mod.write(run_dir, man)
         scrape_fit.check(profile, session.judged.interval.seconds, session.judged.interval.source)  # before any load
         profile = placed_for_run(profile, placed_at, session.target, session.judged.spec, session.cpus["locust"], man,

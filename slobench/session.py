@@ -163,11 +163,10 @@ class Session:
                            "master_bind": s.locust_master_bind if s.locust_workers else None},
                 "shared_machine": f"{os.cpu_count()} cores shared by API, Locust and Prometheus"}
 
-    def manifest(self, profile, slo_path: Path) -> dict:
-        """A run folder's manifest as this session gives it, before the run adds its own (probe, stages, times)."""
+    def manifest_sections(self) -> dict:
+        """What a run folder's manifest takes from this session: what ran where, the canaries, the scope."""
         spec = self.judged.spec
-        return {**manifest_mod.new(profile, slo_path, self.settings), "ran": self.ran(), "canary": self.canary,
-                "scrape_interval": self.judged.interval.as_dict(),
+        return {"ran": self.ran(), "canary": self.canary, "scrape_interval": self.judged.interval.as_dict(),
                 "scope": {**spec.metrics.up_selector, "instances": self.judged.instances}}
 
     def judge(self, run_dir: Path, baseline: Path | None, drift_check) -> dict:

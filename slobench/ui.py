@@ -107,7 +107,8 @@ def _judge_each_test(session: Session, proc, profile: Profile, slo_path: Path, s
                     continue
                 judged.add(run_dir)
                 collect_ui_run(run_dir, ui_url, spool, session.settings.locust_processes)
-                man = session.manifest(ran_profile(run_dir, profile), slo_path)
+                man = {**manifest_mod.new(ran_profile(run_dir, profile), slo_path, session.settings),
+                       **session.manifest_sections()}
                 man["ran"]["locust"]["web_ui"] = ui_url
                 man["probe"] = saturation and saturation.as_dict()
                 manifest_mod.write(run_dir, man)
