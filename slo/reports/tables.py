@@ -251,7 +251,7 @@ def drift(report: dict) -> Table | None:
     rows = [[name, c["method"], f"{c['score']:.4f}", f"{c['threshold']:g}", Cell("DRIFTED", "fail") if c["drifted"] else "no",
              *effect(name)] for name, c in sorted(d["columns"].items(), key=lambda kv: -kv[1]["score"])]
     return Table("drift", f"Drift: {d.get('decision', d.get('status'))}",
-                 ["column", "method", "score", "threshold", "drifted", "effect size", "q (BH, 14 columns)",
+                 ["column", "method", "score", "threshold", "drifted", "effect size", f"q (BH, {len(effects)} columns)",
                   "moved beyond chance and 0.1"], rows, [d["summary"]] if d.get("summary") else [])
 
 
