@@ -16,7 +16,7 @@ from loadtests.requestlog import RequestLog
 from loadtests.sent import SentRecorder
 from loadtests.settings import PROFILE_OPTION, LocustProcessSettings
 from loadtests.shape import stage_index_at
-from loadtests.tasks import Scenario
+from loadtests.tasks import Tasks
 
 PROBE_S = 0.02  # the event-loop probe's period: 50 wake-ups a second
 
@@ -46,7 +46,7 @@ class Generator:
         """Run `profile` from the next test on: its traffic tables and task weights (the next test start builds
         its figures and recorder from it)."""
         self.profile = profile
-        self.scenario = Scenario(profile, self.keep)
+        self.scenario = Tasks(profile, self.keep)
 
     def keep(self, response, endpoint: str, user_id: str | None, features_json: str, request_id: str) -> None:
         """Record a 2xx answer's inputs (what was sent), and its outputs when the body carries them."""

@@ -14,7 +14,7 @@ import requests
 from common.sample import mean_interval
 
 from loadtests.profile import Probe, Profile
-from loadtests.tasks import Scenario
+from loadtests.tasks import Tasks
 
 TIMEOUT_S = 10.0
 BLOCK_S = 0.5          # completions are counted per half second: the blocks of a level's interval
@@ -96,7 +96,7 @@ def _level_of(concurrency: int, done: list[float], start: float, seconds: float,
                  sum(c.answered for c in clients), sum(c.failed for c in clients))
 
 
-def _one_level(target_url: str, scenario: Scenario, concurrency: int, warm_s: float, seconds: float,
+def _one_level(target_url: str, scenario: Tasks, concurrency: int, warm_s: float, seconds: float,
                cpus: set[int] | None) -> Level:
     """`concurrency` clients send the mix back to back for warm_s + seconds; completions after warm_s count. Each
     client thread runs on `cpus` (the generator's), never on the target's core."""
@@ -133,7 +133,7 @@ def _one_level(target_url: str, scenario: Scenario, concurrency: int, warm_s: fl
 
 def measure(target_url: str, profile: Profile, log=print, cpus: set[int] | None = None) -> Saturation:
     """Each of the profile's probe concurrencies in turn; the best level is the saturation."""
-    scenario = Scenario(profile, keep=lambda *_: None)
+    scenario = Tasks(profile, keep=lambda *_: None)
     spec, levels = profile.probe_plan or Probe(), []
     cpu0, wall0 = time.process_time(), time.monotonic()
     for k in spec.concurrency:

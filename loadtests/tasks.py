@@ -17,7 +17,7 @@ def freeze_heap() -> None:
     gc.freeze()
 
 
-class Scenario:
+class Tasks:
     """The profile's scenario as tasks: user ids and payloads (each serialized once), and the weighted choice among
     /predict by user id, /predict/features and /health. `keep` records a 2xx answer's inputs and outputs."""
 

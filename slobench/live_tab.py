@@ -17,6 +17,7 @@ from slo.stats.figures import server_figures
 from slo.reports.text import fmt
 from slo.file.load import load_slo
 from slo.stats.intervals import evidence_of
+from slo.verdicts.evaluate import report_quantiles
 from slo.verdicts.objectives import judge_objective
 
 TAB = {"title": "SLO (live)", "key": "slo"}
@@ -43,8 +44,7 @@ def current_rows(prometheus_url: str, spec, profile, wall_start: float, now: flo
                  "status": f"waiting for 3 scrapes ({scrape_interval_s:g} s each) of the measured window"}]
     stage = {"name": window.name, "measure_from": start, "end": end}
     entry = collect(prometheus_url, spec, [stage], scrape_interval_s=scrape_interval_s, instances=instances)["stages"][0]
-    quantiles = [o.quantile for o in spec.objectives if hasattr(o, "quantile")] + [0.5, 0.95, 0.99]
-    server = server_figures(entry, spec.metrics.status_label, sorted(set(quantiles)), scrape_interval_s)
+    server = server_figures(entry, spec.metrics.status_label, report_quantiles(spec), scrape_interval_s)
     enough = server["requests"] >= spec.min_samples
     evidence = evidence_of(entry, spec.metrics.status_label, spec.confidence_level, scrape_interval_s, start, end,
                            poisson_arrivals=profile.kind == "open" and profile.arrival == "poisson",

@@ -29,7 +29,8 @@ class EvaluationError(RuntimeError):
     """The run cannot be judged (missing timeline, raw answers for other metrics...): exit 2."""
 
 
-def _quantiles(spec: SloSpec) -> list[float]:
+def report_quantiles(spec: SloSpec) -> list[float]:
+    """The quantiles a stage's figures carry: the report's own and every quantile objective's."""
     return sorted(set(REPORT_QUANTILES) | {o.quantile for o in spec.objectives if isinstance(o, LatencyQuantile)})
 
 
@@ -161,7 +162,8 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[st
                              st["end"], poisson_arrivals=kind == "open" and tl.get("arrival", "poisson") == "poisson",
                              declared_deff=spec.design_effect) for st, entry in measured]
     recordings = [_recording(db, st, endpoint) for st, _ in measured]
-    servers = [server_figures(entry, spec.metrics.status_label, _quantiles(spec), scrape_s) for _, entry in measured]
+    servers = [server_figures(entry, spec.metrics.status_label, report_quantiles(spec), scrape_s)
+               for _, entry in measured]
     clusters = clustering.of_run(evidences, [r for r, _ in recordings],
                                  [o.threshold_ms / 1000 for o in spec.objectives if isinstance(o, LatencyQuantile)],
                                  [_served_short(st, server) for (st, _), server in zip(measured, servers)],
