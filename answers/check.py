@@ -21,7 +21,6 @@ from api.features import FEATURES
 from slo.stats.confidence import clopper_pearson
 
 TOLERANCE = 1e-6    # the API rounds a probability to 6 decimals: a half unit of that, and float noise, pass
-BATCH = 4096        # rows per predict call: vectorized, and memory stays flat however long the run
 EXAMPLES = 5        # request ids of wrong answers kept per stage
 
 
@@ -54,15 +53,6 @@ def read_answers(db: Path) -> pd.DataFrame:
 def checkable(answers: pd.DataFrame) -> pd.Series:
     """Answers that can be recomputed and compared: every input known and both outputs read from the body."""
     return answers[[*FEATURES, "probability", "prediction"]].notna().all(axis=1)
-
-
-def recompute(model: models.Model, inputs: pd.DataFrame) -> np.ndarray:
-    """The model's probability for each row of inputs, in batches."""
-    records = inputs[list(FEATURES)].to_dict("records")
-    out = np.empty(len(records))
-    for i in range(0, len(records), BATCH):
-        out[i:i + BATCH] = model.predict_batch([model.encode(r) for r in records[i:i + BATCH]])
-    return out
 
 
 def wrong_answers(answers: pd.DataFrame, expected: np.ndarray, version: str, tolerance: float) -> np.ndarray:
@@ -109,7 +99,7 @@ def check(db: Path, artifact: Artifact, stages: list[dict], level: float = 0.95,
         return skipped(f"none of the {len(received)} answers carried both a probability and a class to compare (the "
                        "profile's scenario.outputs names them)")
     answers = received[ok].reset_index(drop=True)
-    expected = recompute(artifact.model, answers)
+    expected = np.asarray(models.predict_frame(artifact.model, answers))
     wrong = wrong_answers(answers, expected, artifact.version, tolerance)
     stages_out = per_stage(answers, wrong, stages, level)
     staged = sum(s["checked"] for s in stages_out.values())

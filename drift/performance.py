@@ -49,7 +49,7 @@ def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float:
 
 
 def probabilities(model: models.Model, frame: pd.DataFrame) -> np.ndarray:
-    return np.asarray(model.predict_batch([model.encode(r) for r in frame[list(FEATURES)].to_dict("records")]))
+    return np.asarray(models.predict_frame(model, frame))
 
 
 def reference_of(model: models.Model, snapshot: pd.DataFrame) -> Reference:

@@ -8,7 +8,6 @@ import pandas as pd
 
 from api import models
 from api.data import load_snapshot
-from api.features import FEATURES
 from drift import performance
 from drift.decision import DEFAULT_MAX_AUC_DROP, decide_with_performance, verdict_line
 from drift.evidently_run import feature_drift, save_json
@@ -53,8 +52,7 @@ def check_recorded(db: Path, out_dir: Path, threshold: float, min_rows: int, sta
     preds = None
     if len(served) >= min_rows:
         # The served outputs against the model's outputs on its own training data.
-        rows = [model.encode(r) for r in reference[list(FEATURES)].to_dict("records")]
-        ref_out = pd.DataFrame({"probability": model.predict_batch(rows)})  # one call: the forest's cost is per call
+        ref_out = pd.DataFrame({"probability": models.predict_frame(model, reference)})
         ref_out["prediction"] = (ref_out["probability"] >= 0.5).astype(int).astype(str)
         cur_out = pd.DataFrame({"probability": served["probability"].astype(float),
                                 "prediction": served["prediction"].astype(int).astype(str)})

@@ -6,6 +6,7 @@ from typing import Literal, Protocol, Sequence
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from api.features import FEATURES
 from common.environment import REPO_ROOT
 
 ModelKind = Literal["forest", "linear"]
@@ -65,6 +66,18 @@ def kind_of(path: Path | str) -> str:
             return kind
     raise ModelError(f"{path}: unknown model format {suffix!r}: expected "
                      + " or ".join(f"{s} ({k})" for k, s in SUFFIXES.items()))
+
+
+PREDICT_ROWS = 4096  # rows per predict call over a frame: batched, and memory stays flat however many rows
+
+
+def predict_frame(model: Model, frame) -> list[float]:
+    """The model's probability for each row of a frame holding the 14 features (a snapshot, a recording), in batches."""
+    records = frame[list(FEATURES)].to_dict("records")
+    out: list[float] = []
+    for i in range(0, len(records), PREDICT_ROWS):
+        out += model.predict_batch([model.encode(r) for r in records[i:i + PREDICT_ROWS]])
+    return out
 
 
 def load(path: Path | str) -> Model:
