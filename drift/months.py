@@ -27,7 +27,8 @@ def compare_months(ref: str, cur: str, out_dir: Path, threshold: float, max_auc_
                         "churners": {"reference": int(reference["churn_label"].sum()),
                                      "current": int(current["churn_label"].sum())}}
     model = models.load(model_path or models.ModelSettings().model_file)
-    trained_on = load_snapshot(model.metadata["trained_as_of"])
+    trained_as_of = model.metadata["trained_as_of"]
+    trained_on = reference if str(reference["as_of"].iloc[0]) == trained_as_of else load_snapshot(trained_as_of)
     perf = performance.assess(model, trained_on, current, max_auc_drop)
     decision, decided_by = decide_with_performance(result["drift_share"], threshold, perf)
     result.update(threshold=threshold, decision=decision, decided_by=decided_by, performance=perf, reference=ref,

@@ -65,7 +65,7 @@ def summary(run_dir: Path) -> dict | None:
             "capacity_high_rps": (cap.get("interval_rps") or [None, None])[1],
             "capacity_stage": cap.get("highest_passing_stage"), "gated_p99_ms": _gated_p99(report),
             "p99_slo_ms": p99_slo, "drift": _drift_cell(drift),
-            "answers": _answers_cell(report.get("answers")),
+            "answers": _answers_cell(report.get("answers")), "answers_wrong": (report.get("answers") or {}).get("wrong"),
             "stages": {st["name"]: {"p99_ms": (st["server"]["quantiles"].get("0.99") or {}).get("ms"),
                                     "mean_ms": st["server"].get("mean_ms")} for st in report["stages"]}}
 
@@ -181,7 +181,7 @@ def render(rows: list[dict], unjudged: int = 0) -> str:
                     Cell(r["verdict"].upper(), r["verdict"]),
                     _capacity_cell(r),
                     f"{r['gated_p99_ms']:.1f} ms" if r["gated_p99_ms"] is not None else "-",
-                    Cell(r.get("answers") or "-", "fail" if (r.get("answers") or "").endswith("wrong") else None),
+                    Cell(r.get("answers") or "-", "fail" if r.get("answers_wrong") else None),
                     r["drift"]] for r in rows])
     return render_page("index.html", TEMPLATES, title="slobench runs", charts=charts, unjudged=unjudged,
                        tables=[_change_table(found), table], data=None)
