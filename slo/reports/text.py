@@ -20,9 +20,12 @@ def knee_evidence(cap: dict) -> str:
     fit = cap.get("fit")
     if fit and "fit" in (cap.get("decided_by") or []):
         ends = " and ".join(e for e, by in zip(("low", "high"), cap["decided_by"]) if by == "fit")
+        tails = len(fit.get("from_tail") or [])
+        read = f", {tails} read from their whole tails" if tails else ""
         said.append(f"the {ends} end{'s' if ' and ' in ends else ''} from {fit['objective']}'s share fitted across "
-                    f"{len(fit['stages'])} stages (crossing near {fit['estimate_rps']:g} req/s), inside the bracket "
-                    f"[{bracket[0] if bracket[0] is not None else '?'}, {bracket[1] if bracket[1] is not None else '?'}]")
+                    f"{len(fit['stages'])} stages{read} (crossing near {fit['estimate_rps']:g} req/s), "
+                    f"inside the bracket [{bracket[0] if bracket[0] is not None else '?'}, "
+                    f"{bracket[1] if bracket[1] is not None else '?'}]")
     if cap.get("breaks_order"):
         said.append(f"out of order (a higher rate did better than a lower one): {', '.join(cap['breaks_order'])}")
     return "; ".join(said)

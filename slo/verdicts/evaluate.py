@@ -10,7 +10,7 @@ from pathlib import Path
 
 from slo.file.model import LatencyQuantile, RatioSli, SloSpec, ThresholdSli
 from slo.prometheus import collect
-from slo.stats import accuracy, clustering, family
+from slo.stats import accuracy, clustering, family, tail
 from slo.stats.blocks import per_scrape
 from slo.stats.figures import bucket_counts, replica_figures, server_figures, sli_figures
 from slo.stats.intervals import evidence_of, with_level
@@ -125,6 +125,17 @@ def _recording(db: Path, st: dict, endpoint: str | None) -> tuple:
         return None, str(exc)
 
 
+def _read_tails(objectives: list[dict], spec: SloSpec, latencies_ms, seconds: float) -> None:
+    """Each latency quantile's share read from the stage's whole recorded tail, beside its interval: what the knee's
+    fit across stages uses (slo/stats/tail.py); nothing where the recording holds no latencies."""
+    if latencies_ms is None or not len(latencies_ms):
+        return
+    for row, o in zip(objectives, spec.objectives):
+        if isinstance(o, LatencyQuantile) and row.get("confidence"):
+            read = tail.share_over(latencies_ms, o.threshold_ms, seconds)
+            row["confidence"]["tail"] = read and read.as_dict()
+
+
 def _stage_answers(answers: dict | None, name: str) -> dict | None:
     """One stage's answers check, or why there is none."""
     if answers is None:
@@ -178,6 +189,7 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[st
         enough = server["requests"] >= spec.min_samples
         objectives = [judge_objective(o, server, st.get("offered_rps"), enough, client, evidence)
                       for o in spec.objectives]
+        _read_tails(objectives, spec, lat, entry["window_s"])
         rejudge = partial(judge_objective, server=server, offered_rps=st.get("offered_rps"), enough=enough,
                           client=client)
         tests += [(row, o, rejudge, evidence) for row, o in zip(objectives, spec.objectives)] if is_gated(spec, st) \

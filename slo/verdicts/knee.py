@@ -8,9 +8,12 @@ stage whose interval lies wholly below a lower stage's breaks that order (a slow
 named, and the envelope does not let it set an end of the capacity.
 
 The fit: near the knee a queue's tail share grows about exponentially with the rate (an M/M/1 queue's exactly:
-P(T > t) = exp(-(mu - lambda) t)), so log share is fitted as a line in the rate, each stage weighted by its effective
-requests (the design effect its interval used), with a dispersion factor where the stages scatter more than that. The
-crossing of the objective's limit and its inverse-prediction interval (Fieller's) come from the fitted line's band.
+P(T > t) = exp(-(mu - lambda) t)), so log share is fitted as a line in the rate, each stage weighted by the inverse
+of its log share's variance, with a dispersion factor where the stages scatter more than that. Where the API's
+recording holds a stage's latencies, its share is read from its whole tail (slo/stats/tail.py: many requests, so
+stages far below the knee speak too); elsewhere from the requests over the threshold, at the effective size its
+interval used. The crossing of the objective's limit and its inverse-prediction interval (Fieller's) come from the
+fitted line's band.
 """
 from __future__ import annotations
 
@@ -22,6 +25,10 @@ from scipy import stats
 
 MIN_FIT_POINTS = 4
 MAX_FIT_SHARE = 0.5   # past it the share bends toward 1 as a queue collapses: the tail's line no longer holds
+# A share read from the tail more than e^4 (about 55 times) below the objective's limit comes from the body of the
+# latencies (the service time's own shape, at low load), not from the queue's tail: on the forest API stages at a
+# third of saturation read e^-13 over 300 ms and pulled the line to a crossing above the saturation.
+MAX_TAIL_REACH = 4.0
 
 
 @dataclass(frozen=True)
@@ -34,6 +41,27 @@ class Point:
     requests: float
     counted: float
     divisor: float
+    tail: dict | None = None   # the share read from the stage's whole tail (slo/stats/tail.py), where recorded
+
+    def observed(self) -> float:
+        """The share of the stage's requests over the threshold."""
+        return self.tail["observed"] if self.tail else self.counted / self.requests
+
+    def usable(self, limit: float) -> bool:
+        """Below MAX_FIT_SHARE; above 0 where only the counts over the threshold speak; where read from the tail,
+        within MAX_TAIL_REACH of the limit."""
+        if self.observed() > MAX_FIT_SHARE:
+            return False
+        if self.tail:
+            return self.tail["log_share"] >= math.log(limit) - MAX_TAIL_REACH
+        return self.counted > 0
+
+    def log_share(self) -> tuple[float, float]:
+        """(log share, its variance): from the tail where read, else binomial at the effective size."""
+        if self.tail:
+            return self.tail["log_share"], self.tail["variance"]
+        share = self.counted / self.requests
+        return math.log(share), (1 - share) / (self.requests / self.divisor * share)
 
 
 def points_of(stages: list[dict], name: str, rate_of) -> list[Point]:
@@ -47,7 +75,7 @@ def points_of(stages: list[dict], name: str, rate_of) -> list[Point]:
         counted = c.get("counted")
         counted = sum(counted) / 2 if isinstance(counted, list) else counted  # bracketed: the middle of the two edges
         out.append(Point(s["name"], rate_of(s), c["low"], c["high"], c["requests"], counted or 0.0,
-                         c.get("divisor") or 1.0))
+                         c.get("divisor") or 1.0, c.get("tail")))
     return sorted(out, key=lambda p: p.rate)
 
 
@@ -62,19 +90,18 @@ def envelope(points: list[Point]) -> tuple[list[tuple[float, float]], list[str]]
 
 def fit_crossing(points: list[Point], limit: float, level: float) -> dict | None:
     """The rate where the fitted log share crosses `limit`, with Fieller's interval at `level`; None with fewer than
-    three stages holding a share above 0 and at most MAX_FIT_SHARE, or where the fitted share does not rise."""
-    usable = [p for p in points if 0 < p.counted <= MAX_FIT_SHARE * p.requests]
+    MIN_FIT_POINTS usable stages (Point.usable), or where the fitted share does not rise."""
+    usable = [p for p in points if p.usable(limit)]
     if len(usable) < MIN_FIT_POINTS:
         return None
     r = np.array([p.rate for p in usable])
-    share = np.array([p.counted / p.requests for p in usable])
-    effective = np.array([p.requests / p.divisor for p in usable])
-    w = effective * share / (1 - share)               # 1 / var(log share) for a binomial share
+    y, variance = np.array([p.log_share() for p in usable]).T
+    w = 1 / np.maximum(variance, 1e-12)
     x = np.column_stack([np.ones_like(r), r])
     xtw = x.T * w
     cov = np.linalg.inv(xtw @ x)
-    a, b = cov @ (xtw @ np.log(share))
-    resid = np.log(share) - (a + b * r)
+    a, b = cov @ (xtw @ y)
+    resid = y - (a + b * r)
     df = len(usable) - 2
     dispersion = max(1.0, float((w * resid ** 2).sum()) / df) if df > 0 else 1.0
     cov = cov * dispersion
@@ -89,7 +116,8 @@ def fit_crossing(points: list[Point], limit: float, level: float) -> dict | None
     qb = 2 * (b * (a - y) - crit ** 2 * cov[0, 1])
     qc = (a - y) ** 2 - crit ** 2 * cov[0, 0]
     estimate = (y - a) / b
-    out = {"estimate_rps": round(float(estimate), 2), "stages": [p.stage for p in usable], "dispersion": round(dispersion, 3),
+    out = {"estimate_rps": round(float(estimate), 2), "stages": [p.stage for p in usable],
+           "from_tail": [p.stage for p in usable if p.tail], "dispersion": round(dispersion, 3),
            "slope_per_rps": round(float(b), 5), "interval_rps": [None, None]}
     disc = qb * qb - 4 * qa * qc
     if qa > 0 and disc >= 0:   # the slope is known well enough for the band to cross the limit on both sides

@@ -55,6 +55,14 @@ def test_settled_asks_a_closed_interval_within_the_aim():
     assert settled(_cap(40, 43), 0.10) and not settled(_cap(40, 48), 0.10) and not settled(_cap(None, 40), 0.10)
 
 
+def test_the_steps_are_steered_by_the_bracket_not_by_the_fitted_interval_inside_it():
+    """A fit narrowing [20, 48] to [40, 43] neither settles the run nor moves the split: stopping on narrow fits
+    picked the ones that were narrow by chance."""
+    stages = [_stage("gate", 15, "pass"), _stage("a", 20, "pass"), _stage("c", 48, "fail")]
+    fitted = {**_cap(40, 43), "bracket_rps": [20, 48]}
+    assert not settled(fitted, 0.10) and next_rate(stages, fitted, aim=0.10, floor=15) == 34.0
+
+
 def test_evidence_leaves_out_stages_that_measured_the_machine_or_the_generator():
     stages = [_stage("a", 20, "pass"), _stage("b", 25, "fail", slowed=True), {**_stage("c", 30, "pass"),
                                                                             "machine": {"faster": True}},

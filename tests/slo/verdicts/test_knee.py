@@ -60,3 +60,27 @@ def test_a_stage_that_did_better_than_a_lower_one_is_named():
     bounds, breaks = knee.envelope(points)
     assert breaks == ["s3"]
     assert bounds[2] == (0.06, 0.03) and np.all(np.diff([b[0] for b in bounds]) >= 0)
+
+
+def _tail_point(rate: float, log_share: float, variance: float = 0.01, observed: float = 0.0) -> knee.Point:
+    return knee.Point(f"r{rate:g}", rate, 0.0, 1.0, 1000, observed * 1000, 1.0,
+                      {"log_share": log_share, "variance": variance, "from_ms": 50.0, "observed": observed})
+
+
+def test_shares_read_from_the_tail_fit_stages_that_hold_none_over_the_threshold():
+    rates = [36, 40, 44, 49, 54]
+    points = [_tail_point(r, -(MU - r) * THRESHOLD) for r in rates]   # none observed over it
+    fit = knee.fit_crossing(points, 0.05, 0.95)
+    assert fit["estimate_rps"] == pytest.approx(45.0, abs=0.01) and fit["from_tail"] == [p.stage for p in points]
+    low, high = fit["interval_rps"]
+    assert low < 45.0 < high
+
+
+@pytest.mark.parametrize("log_share, observed, usable", [
+    (math.log(0.05) - 3.9, 0.0, True),
+    (math.log(0.05) - 4.1, 0.0, False),
+    (math.log(0.4), 0.6, False),
+], ids=["a tail read within e^4 of the limit is used", "one read further below is the body of the latencies, not used",
+        "a stage past half over the threshold is not used"])
+def test_which_tail_readings_the_fit_uses(log_share, observed, usable):
+    assert _tail_point(40, log_share, observed=observed).usable(0.05) is usable

@@ -1,0 +1,72 @@
+"""A stage's share over a latency threshold read from the whole of its tail, not only from the requests beyond it.
+
+A queue's latencies beyond a few service times fall off exponentially (an M/M/1 queue's from zero, M/G/1's
+asymptotically), so above a stage's own upper latencies (its 70th percentile, or the threshold where that is lower)
+the share over any threshold is the share over that point times exp(-rate x distance). Both factors come from many
+more requests than the few over the threshold itself, which is what lets the knee's curve (slo/verdicts/knee.py) be
+fitted from stages that hold none or a handful over it.
+
+The variance is the delta method's, per request (each request's influence on the log share), summed over batches of
+consecutive requests: about one batch a second, then halved in number while at least 5 remain, keeping the largest,
+so that slow requests coming together (a queue's memory) widen it as they should.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+BODY_QUANTILE = 0.7     # the tail is read above this quantile of the stage's latencies (or from the threshold)
+MIN_TAIL = 20           # fewer requests above that point say too little of the tail's rate
+MIN_BATCHES = 5
+
+
+@dataclass(frozen=True)
+class TailShare:
+    """log of the share over `threshold_ms`, its variance, the point the tail was read from, and the share the
+    requests themselves show over the threshold."""
+    log_share: float
+    variance: float
+    from_ms: float
+    observed: float
+    requests: int
+    df: int                 # the batches' degrees of freedom behind the variance
+
+    def as_dict(self) -> dict:
+        return {"log_share": round(self.log_share, 6), "variance": round(self.variance, 8),
+                "from_ms": round(self.from_ms, 3), "observed": round(self.observed, 6), "requests": self.requests,
+                "df": self.df}
+
+
+def _batched_variance(influence: np.ndarray, seconds: float) -> tuple[float, int]:
+    """(the variance of the influences' sum, its degrees of freedom), from batches of consecutive requests: the largest
+    over one batch a second, then half as many, ..., while at least MIN_BATCHES remain."""
+    n, k, best = len(influence), max(MIN_BATCHES, int(round(seconds))), (0.0, 1)
+    while k >= MIN_BATCHES:
+        batch = np.minimum((np.arange(n) * k) // n, k - 1)
+        sums = np.bincount(batch, weights=influence, minlength=k)
+        best = max(best, (k / (k - 1) * float((sums ** 2).sum()), k - 1))
+        k //= 2
+    return best
+
+
+def share_over(latencies_ms: np.ndarray, threshold_ms: float, seconds: float) -> TailShare | None:
+    """The share of a stage's requests over `threshold_ms`, from its latencies in time order (a window of `seconds`);
+    None where too few lie in its tail to read a rate from."""
+    lat = np.asarray(latencies_ms, dtype=float)
+    if len(lat) < MIN_BATCHES * 2:
+        return None
+    start = min(float(np.quantile(lat, BODY_QUANTILE)), threshold_ms)
+    beyond = lat > start
+    excess = np.where(beyond, lat - start, 0.0)
+    count, total = float(beyond.sum()), float(excess.sum())
+    if count < MIN_TAIL or total <= 0:
+        return None
+    n, distance = len(lat), threshold_ms - start
+    rate = count / total                      # the exponential tail's rate (per ms): its maximum likelihood
+    log_share = math.log(count / n) - rate * distance
+    # Each request's influence on log(count/n) - (count/total) * distance.
+    influence = beyond / count - 1.0 / n - distance * (beyond / total - count * excess / total ** 2)
+    variance, df = _batched_variance(influence, seconds)
+    return TailShare(log_share, variance, start, float((lat > threshold_ms).mean()), n, df)
