@@ -20,24 +20,24 @@ def test_an_exponential_tails_share_is_read_beyond_the_requests_that_reached_it(
     """Latencies Exp(mean 20 ms): P(T > t) = exp(-t / 20)."""
     rng = np.random.default_rng(7)
     z = [_z(tail.share_over(rng.exponential(20.0, 600), threshold_ms, 20), truth) for _ in range(400)]
-    assert abs(np.mean(z)) < 0.25 and 0.8 < np.std(z) < 1.25, (np.mean(z), np.std(z))
+    assert abs(np.mean(z)) < 0.25 and 0.6 < np.std(z) < 1.1, (np.mean(z), np.std(z))
 
 
-@pytest.mark.parametrize("utilization, low", [(0.5, 0.93), (0.7, 0.87)],
-                         ids=["at half load it holds its level", "at 70 % it holds 90 %: the fit's dispersion and t "
+@pytest.mark.parametrize("utilization, low", [(0.5, 0.93), (0.7, 0.90)],
+                         ids=["at half load it holds its level", "at 70 % about 92 %: the fit's dispersion and t "
                               "carry the rest"])
 def test_its_interval_holds_an_m_m_1_queues_share(utilization, low):
-    """Sojourns of an M/M/1 queue in time order, 22 s a window: the 95 % t interval (the batches' df) of the share
-    over its p95 holds the stationary share (the requests' own clustering taken from batches of consecutive
-    requests). Near the knee a window's few batches understate a queue's memory: the fit across stages allows for
-    that (its dispersion, t at its own df), and its coverage is what make coverage holds."""
+    """Sojourns of an M/M/1 queue in time order, 22 s a window: the 95 % interval of the share over its p95 (the
+    variance widened to its batches' t) holds the stationary share (the requests' own clustering taken from batches
+    of consecutive requests). Near the knee a window's few batches understate a queue's memory: the fit across
+    stages allows for that (its dispersion, t at its own df), and its coverage is what make coverage holds."""
     rng = np.random.default_rng(11)
     queue = sim.Queue(rng, utilization, sim.SERVICE_S, False)
     threshold = math.log(20) / ((1 - utilization) / sim.SERVICE_S)
     held = []
     for _ in range(600):
         read = tail.share_over(queue.latencies(22)[1] * 1000, threshold * 1000, 22)
-        held.append(abs(_z(read, 0.05)) <= stats.t.ppf(0.975, read.df))
+        held.append(abs(_z(read, 0.05)) <= stats.norm.ppf(0.975))
     assert low <= np.mean(held) <= 0.99, np.mean(held)
 
 
