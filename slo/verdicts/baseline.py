@@ -6,7 +6,7 @@ from pathlib import Path
 
 from slo.stats import family
 from slo.stats.figures import availability
-from slo.stats.noise import judge_change, judge_counts
+from slo.stats.noise import judge_counts, judge_windows
 from slo.prometheus.promql import series_rate_window_s
 from slo.file.model import BASELINE_FIGURES, SloSpec
 
@@ -53,12 +53,12 @@ SAMPLED = {"rps": ("server", "rps_all_traffic"), "mean": ("server", "mean_ms"), 
            "p95": ("server", "p95_ms"), "p99": ("server", "p99_ms"), "client_p99": ("client", "p99_ms")}
 
 
-def samples(reports: list[dict], stage_name: str, figure: str) -> list[float]:
-    """The figure's non-overlapping per-scrape values inside a stage's measured window, pooled over reports
-    (a run and its repeats): the stage's own per-scrape figures, else the report's over-time points (rates over
-    3 scrapes, so every third one is kept)."""
+def samples(reports: list[dict], stage_name: str, figure: str) -> list[list[float]]:
+    """The figure's non-overlapping per-scrape values inside a stage's measured window, in time order, one list a
+    report (a run and its repeats): the stage's own per-scrape figures, else the report's over-time points (rates
+    over 3 scrapes, so every third one is kept)."""
     side, key = SAMPLED[figure]
-    out: list[float] = []
+    out: list[list[float]] = []
     for report in reports:
         stage = next((s for s in report["stages"] if s["name"] == stage_name), None)
         series = ((report.get("series") or {}).get(side)) or {}
@@ -68,16 +68,17 @@ def samples(reports: list[dict], stage_name: str, figure: str) -> list[float]:
         start, end = stage["window"]["start"] - started, stage["window"]["end"] - started
         scraped = (stage["server"].get("per_scrape") or {}).get(key) if side == "server" else None
         if scraped:  # exact per-scrape figures from the counters' raw samples
-            out += scraped
+            out.append(list(scraped))
         elif side == "server":
             scrape = report["run"].get("scrape_interval", {}).get("seconds", 1.0)
             reach = series_rate_window_s(scrape)
             every = max(1, round(reach / series.get("step_s", scrape)))
             points = [v for t, v in zip(series.get("t", []), series.get(key) or []) if start + reach <= t <= end
                       and v is not None]
-            out += points[::every]
+            out.append(points[::every])
         else:
-            out += [v for t, v in zip(series.get("t", []), series.get(key) or []) if start <= t < end and v is not None]
+            out.append([v for t, v in zip(series.get("t", []), series.get(key) or []) if start <= t < end
+                        and v is not None])
     return out
 
 
@@ -130,8 +131,8 @@ def _judge(name: str, s: dict, b: dict, current: list[dict], baseline: list[dict
     if name in SAMPLED:
         spread, source, df = run_spread(baseline, current, s["name"], name, spec, history)
         args = (samples(baseline, s["name"], name), samples(current, s["name"], name), limit, higher_is_worse)
-        return (judge_change(*args, level, spread, source, df),
-                lambda lv: judge_change(*args, lv, spread, source, df))
+        return (judge_windows(*args, level, spread, source, df),
+                lambda lv: judge_windows(*args, lv, spread, source, df))
     if name == "error_ratio":
         args = (_counts(baseline, s["name"]), _counts(current, s["name"]), limit)
         spread = run_spread(baseline, current, s["name"], name, spec, history)[0]
