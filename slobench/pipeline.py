@@ -11,6 +11,7 @@ from loadtests import client_figures, probe, run as locust_run
 from loadtests.profile import Profile
 from loadtests.timeline import PROFILE_FILE
 from slo.file.model import SloSpec
+from slo.verdicts.baseline import load_report
 from slobench import manifest as manifest_mod, sample_fit, scrape_fit
 from slobench.history import write_index
 from slobench.refine import Refinement
@@ -193,6 +194,9 @@ def repeated(settings: HarnessSettings, profile: Profile, spec: SloSpec, slo_pat
         placed_at = placed_at or (((report or {}).get("manifest") or {}).get("probe") or {}).get("rps")
     set_dir = new_run_dir(settings.results_dir, f"{profile.name}-x{n}")
     summary = repeats.summarize(reports, spec.confidence_level)
+    judged = [r for r in reports if r]
+    if baseline is not None and len(judged) == len(reports):
+        summary = repeats.against_baseline(summary, judged, load_report(baseline), spec)
     repeats.write(set_dir, summary)
     write_index(settings.results_dir)
     return set_dir, summary, reports

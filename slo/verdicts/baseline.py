@@ -6,7 +6,7 @@ from pathlib import Path
 
 from slo.stats import family
 from slo.stats.figures import availability
-from slo.stats.noise import judge_counts, judge_windows
+from slo.stats.noise import judge_counts, judge_windows, welch_runs
 from slo.prometheus.promql import series_rate_window_s
 from slo.file.model import BASELINE_FIGURES, SloSpec
 
@@ -128,6 +128,11 @@ def _judge(name: str, s: dict, b: dict, current: list[dict], baseline: list[dict
     family policy), or None where nothing is sampled."""
     limit = spec.baseline.max_regression.get(name)
     higher_is_worse = BASELINE_FIGURES[name] == "higher is worse"
+    runs = [[GETTERS[name](st) for r in side for st in r["stages"] if st["name"] == s["name"]]
+            for side in (baseline, current)]
+    if name in SAMPLED and all(len(v) >= 2 and all(x is not None and x > 0 for x in v) for v in runs):
+        args = (*runs, limit, higher_is_worse)
+        return welch_runs(*args, level), lambda lv: welch_runs(*args, lv)
     if name in SAMPLED:
         spread, source, df = run_spread(baseline, current, s["name"], name, spec, history)
         args = (samples(baseline, s["name"], name), samples(current, s["name"], name), limit, higher_is_worse)

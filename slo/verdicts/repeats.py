@@ -12,7 +12,7 @@ from scipy import stats
 from common.exit_codes import verdict
 from common.sample import mean_interval
 from slo.stats import confidence
-from slo.verdicts.baseline import GETTERS
+from slo.verdicts.baseline import GETTERS, compare
 from slo.verdicts.objectives import JUDGED
 
 REPORT_FILE = "repeat_report.json"
@@ -150,6 +150,22 @@ def _verdict(reports: list[dict], stages: list[dict]) -> dict:
     return verdict("pass", f"pooled over all {len(ids)} repeats, every gated objective met", warnings=warnings)
 
 
+def against_baseline(summary: dict, reports: list[dict], baseline: list[dict], spec) -> dict:
+    """The set compared with a baseline (a run or a repeat set) as a set: with runs on both sides each figure is one
+    point a run (Welch's t, slo/stats/noise.welch_runs), else the runs' per-scrape figures pooled. A regression
+    fails the set; a criterion that cannot tell leaves a passing set inconclusive."""
+    comparison, failures = compare(reports, baseline, spec)
+    summary = {**summary, "baseline": comparison}
+    v = summary["verdict"]
+    if failures and v["exit_code"] in (0, 4):
+        summary["verdict"] = verdict("fail", "against the baseline: " + "; ".join(failures),
+                                     warnings=v.get("warnings", []))
+    elif comparison["untested"] and v["exit_code"] == 0:
+        summary["verdict"] = verdict("inconclusive", "against the baseline: " + "; ".join(comparison["untested"]),
+                                     warnings=v.get("warnings", []))
+    return summary
+
+
 def _interval(pooled: dict | None) -> str:
     return f"[{pooled['low']:g}, {pooled['high']:g}]" if pooled else "-"
 
@@ -172,6 +188,11 @@ def markdown(summary: dict) -> str:
         out += ["", "| objective | pooled verdict | pooled interval | per run |", "|---|---|---|---|"]
         out += [f"| {o} | {x['status']} | {_interval(x.get('pooled'))} | {', '.join(x['per_run'])} |"
                 for o, x in s["objectives"].items()]
+        out.append("")
+    if summary.get("baseline"):
+        b = summary["baseline"]
+        out += [f"## Against the baseline ({', '.join(b['runs'])})", ""]
+        out += [f"- {line}" for line in b["failures"] + b["untested"]] or ["- no gated criterion regressed"]
         out.append("")
     return "\n".join(out)
 

@@ -94,3 +94,21 @@ def test_a_threshold_between_bucket_edges_keeps_its_bracket_when_runs_are_pooled
     p99 = repeats.summarize(reports)["stages"][0]["objectives"]["p99"]
     assert p99["pooled"]["counted"] == [0, 45] and p99["pooled"]["low"] == 0.0
     assert p99["status"] != "fail"
+
+
+@pytest.mark.parametrize("baseline_ms, current_ms, status, method", [
+    ((2, 2.1, 2.05), (2.02, 2.08, 2.04), "pass", "Welch's t"),
+    ((2, 2.1, 2.05), (4, 4.2, 4.1), "fail", "Welch's t"),
+    ((2,), (4, 4.2, 4.1), "fail", "Mann-Whitney"),
+], ids=["a set like its baseline set passes, each figure one point a run",
+        "a set twice as slow as its baseline set fails against it",
+        "against a single run the set's per-scrape figures are pooled"])
+def test_a_repeat_set_is_judged_as_a_set_against_its_baseline(tmp_path, baseline_ms, current_ms, status, method):
+    spec = SloSpec.model_validate({**SPEC.model_dump(), "baseline": {"max_regression": {"mean": 0.1}}})
+    base = [_report(tmp_path, f"b{i}", ms) for i, ms in enumerate(baseline_ms)]
+    runs = [_report(tmp_path, f"c{i}", ms) for i, ms in enumerate(current_ms)]
+    summary = repeats.against_baseline(repeats.summarize(runs), runs, base, spec)
+    mean = summary["baseline"]["stages"][0]["figures"]["mean"]
+    assert summary["verdict"]["status"] == status and method in mean["method"], (summary["verdict"], mean["method"])
+    assert ("Against the baseline" in repeats.markdown(summary)) and summary["baseline"]["runs"] == [
+        r["run"]["id"] for r in base]
