@@ -14,6 +14,7 @@ import psutil
 from loadtests.profile import load_profile
 from loadtests.run import Generators, run_headless
 from stack.procs import free_port, http_get, spawn, stop_pid, wait_until
+from runfolder import names
 
 CLOSED = """name: bench-closed
 scenario: {{weights: {{predict_user: 1}}, rate_per_user: 0}}
@@ -62,7 +63,7 @@ def _run(profile_text: str, url: str, tmp: Path, core: int, rss: list | None = N
                      on_line=lambda *_: None)
     finally:
         stop.set()
-    doc = json.loads((run / "client_stats.json").read_text())
+    doc = json.loads((run / names.CLIENT_STATS).read_text())
     [stage] = {k.split("|")[0] for k in doc["stages"]}
     requests = sum(v["requests"] for k, v in doc["stages"].items())
     [(worker, stages)] = doc["workers"].items()

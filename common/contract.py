@@ -39,8 +39,3 @@ LATENCY_BUCKETS = (
 
 PROBABILITY_BUCKETS = tuple(round(0.05 * i, 2) for i in range(1, 21))
 
-# In a run folder: every answered prediction the generators sent and got back (loadtests/sent.py writes it,
-# drift/check.py reads it when the API's own recording is not there).
-SENT_PREDICTIONS_FILE = "sent_predictions.db"
-# Beside it: how many answers were kept, how many carried the outputs, how many bodies could not be read.
-SENT_COUNTS_FILE = "sent_predictions.json"

@@ -11,6 +11,7 @@ from api.data import DataError
 from drift.recorded import RecordedDataError
 from drift.settings import DriftSettings
 from common.environment import paths
+from runfolder import names
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
             from drift.check import check_run
             if not args.run.is_dir():
                 raise RecordedDataError(f"{args.run}: no such run folder")
-            result = check_run(args.run, args.run / "predictions.db", strict=True, settings=settings)
+            result = check_run(args.run, args.run / names.PREDICTIONS, strict=True, settings=settings)
             print(result.get("line") or f"[Evidently] {result['summary']}")
             return 0
         from drift import performance

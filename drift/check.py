@@ -6,11 +6,10 @@ import json
 import sqlite3
 from pathlib import Path
 
-from common.contract import SENT_COUNTS_FILE, SENT_PREDICTIONS_FILE
 from drift.recorded import RecordedDataError, check_recorded
 from drift.settings import DriftSettings
+from runfolder import names
 
-SENT_DB = SENT_PREDICTIONS_FILE  # written by the generator (loadtests/sent.py)
 
 
 IN_FLIGHT_SLACK = 3  # rows the API stamped before the load stopped whose answers the generator never read
@@ -49,7 +48,7 @@ def reconcile_inputs(sent_db: Path, recorded_db: Path, stopped_at: float | None 
 def _source(run_dir: Path, db: Path | None) -> tuple[Path | None, str]:
     if db is not None and Path(db).is_file():
         return Path(db), "recorded by the API"
-    sent = run_dir / SENT_DB
+    sent = run_dir / names.SENT_PREDICTIONS
     if sent.is_file():
         return sent, "sent by the generator (the API's own recording is not available)"
     if db is not None:  # named but missing: the check says so
@@ -68,8 +67,8 @@ def check_run(run_dir: Path, db: Path | None, strict: bool = False, settings: Dr
     source, described = _source(run_dir, db)
     if source is None:
         return {"status": "skipped", "summary": "skipped: neither the API's recording (PREDICTIONS_DB) nor the "
-                                                f"generator's {SENT_DB} is in the run folder"}
-    stages_file = run_dir / "stages.json"
+                                                f"generator's {names.SENT_PREDICTIONS} is in the run folder"}
+    stages_file = run_dir / names.STAGES
     start = end = None
     if stages_file.is_file():
         tl = json.loads(stages_file.read_text())
@@ -85,14 +84,14 @@ def check_run(run_dir: Path, db: Path | None, strict: bool = False, settings: Dr
         result["predictions"] = {k: result["predictions"][k] for k in ("drift_share", "columns", "report_html")}
     result["inputs"] = {"source": described, "file": source.name}
     result["summary"] = f"{result['summary']}; inputs {described}"
-    counts_file = run_dir / SENT_COUNTS_FILE
+    counts_file = run_dir / names.SENT_COUNTS
     if counts_file.is_file():
         counts = result["inputs"]["answers"] = json.loads(counts_file.read_text())
         if counts.get("unreadable"):
             result["summary"] += (f"; {counts['unreadable']} of {counts['answered']} answers' bodies could not be "
                                   "read (their inputs are kept, their outputs empty)")
-    if source != run_dir / SENT_DB and (run_dir / SENT_DB).is_file():
-        rec = result["inputs"]["reconciliation"] = reconcile_inputs(run_dir / SENT_DB, source,
+    if source != run_dir / names.SENT_PREDICTIONS and (run_dir / names.SENT_PREDICTIONS).is_file():
+        rec = result["inputs"]["reconciliation"] = reconcile_inputs(run_dir / names.SENT_PREDICTIONS, source,
                                                                     end - 5 if end is not None else None)
         result["summary"] += f" ({rec['summary']})"
     return result

@@ -20,8 +20,8 @@ from hdrh.histogram import HdrHistogram
 from loadtests import clock
 from loadtests.client_series import SecondRecorder, SeriesMerger
 from loadtests.profile import Profile, StageWindow, window_at
+from runfolder import names
 
-FILE = "client_stats.json"
 MAX_US = 120_000_000   # two minutes, in microseconds
 SATURATED = 0.85       # a generator process this busy (cores) delays its own requests: its figures are its own
 LAG_BOUND_MS = 10.0    # p99 of its event loop's lag, or of the open model's send lag, past which a process is too
@@ -189,7 +189,7 @@ class Merger:
         doc = {"stages": {k: {"hdr": h.encode().decode(), **self.counts[k]} for k, h in self.hdr.items()},
                "series": self.series.doc(), "workers": self.workers, "arrivals": self.arrivals, "finals": self.finals,
                "sender_errors": self.sender_errors, "clocks": self.clocks}
-        path = Path(folder) / FILE
+        path = Path(folder) / names.CLIENT_STATS
         path.write_text(json.dumps(doc))
         return path
 
@@ -258,5 +258,5 @@ def tail_curve(h: HdrHistogram, nines: int = 5, per_nine: int = 10) -> list[list
 
 
 def load(run_dir: Path) -> dict | None:
-    path = Path(run_dir) / FILE
+    path = Path(run_dir) / names.CLIENT_STATS
     return json.loads(path.read_text()) if path.is_file() else None

@@ -17,6 +17,7 @@ from loadtests.sent import SentRecorder
 from loadtests.settings import PROFILE_OPTION, LocustProcessSettings
 from loadtests.shape import stage_index_at
 from loadtests.tasks import Tasks
+from runfolder import names
 
 PROBE_S = 0.02  # the event-loop probe's period: 50 wake-ups a second
 
@@ -82,7 +83,7 @@ class Generator:
         if not self.is_worker:
             self.run_dir = self._new_run_dir()
             if self.run_dir:  # the profile this test runs (the web UI's start form may have chosen it)
-                (self.run_dir / timeline.PROFILE_FILE).write_text(self.profile.model_dump_json(indent=1) + "\n")
+                (self.run_dir / names.PROFILE).write_text(self.profile.model_dump_json(indent=1) + "\n")
             self.printed = -1
             gevent.spawn(self._progress, environment)
         if not self.is_master:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from loadtests.profile import Profile
 from loadtests.settings import LocustProcessSettings
+from runfolder import names
 
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
 
@@ -85,7 +86,7 @@ def run_headless(profile_path: Path, profile: Profile, target_url: str, run_dir:
                             stdin=subprocess.DEVNULL, text=True, env=_env(profile_path, run_dir, run_dir=run_dir, processes=processes,
                                      saturation_rps=profile.placement and profile.placement.saturation_rps),
                             start_new_session=True, preexec_fn=_pin(cpus))
-    pump = _pipe(proc, run_dir / "locust.log", on_line)
+    pump = _pipe(proc, run_dir / names.LOCUST_LOG, on_line)
     try:
         # The shape stops by itself; the margin covers start-up, remote workers joining and report writing.
         waits = 300 if isinstance(processes, Generators) and processes.workers else 0

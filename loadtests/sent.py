@@ -12,12 +12,11 @@ from pathlib import Path
 
 import gevent
 
-from common.contract import SENT_COUNTS_FILE, SENT_PREDICTIONS_FILE
 from api.record_schema import Writer, connect, merge_files
 from loadtests import clock
+from runfolder import names
 
 FILE_GLOB = "client_predictions.*.db"
-MERGED = SENT_PREDICTIONS_FILE
 
 
 def read_answer(text: str, outputs) -> tuple[float | None, int | None, str | None, bool]:
@@ -109,10 +108,10 @@ def merge(folder: Path, out: Path | None = None, more: tuple[Path, ...] = ()) ->
     parts = [p for f in (folder, *more) for p in sorted(Path(f).glob(FILE_GLOB))]
     if not parts:
         return None
-    out = Path(out or folder / MERGED)
+    out = Path(out or folder / names.SENT_PREDICTIONS)
     # Appended to what an earlier merge wrote (each part is deleted once merged: nothing is merged twice).
     merge_files(out, parts)
-    counts_file = out.parent / SENT_COUNTS_FILE
+    counts_file = out.parent / names.SENT_COUNTS
     totals: dict[str, int] = json.loads(counts_file.read_text()) if counts_file.is_file() else {}
     for part in parts:
         counts = part.with_suffix(".json")

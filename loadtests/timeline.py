@@ -6,9 +6,8 @@ from pathlib import Path
 
 from loadtests import clock
 from loadtests.profile import Profile
+from runfolder import names
 
-STAGES_FILE = "stages.json"
-PROFILE_FILE = "profile.json"  # the profile the test ran (the web UI's start form may have chosen it)
 
 
 class TimelineError(FileNotFoundError):
@@ -34,13 +33,13 @@ def build(profile: Profile, wall_start: float, stopped_at: float | None = None) 
 
 
 def write(run_dir: Path, timeline: dict) -> Path:
-    path = Path(run_dir) / STAGES_FILE
+    path = Path(run_dir) / names.STAGES
     path.write_text(json.dumps(timeline, indent=2) + "\n")
     return path
 
 
 def read(run_dir: Path) -> dict:
-    path = Path(run_dir) / STAGES_FILE
+    path = Path(run_dir) / names.STAGES
     if not path.is_file():
         raise TimelineError(f"{path}: no stage timeline: was this folder written by a load run?")
     return json.loads(path.read_text())

@@ -24,6 +24,7 @@ from slobench.history import collect as collect_history, rerender_all, write_ind
 from slobench.settings import HarnessSettings
 from stack.procs import StackError
 from common.exit_codes import MEANINGS, Exit
+from runfolder import names
 
 BUG_LINE = ("This is a bug in slobench, not a problem with your API or your files: please report it "
             "with the traceback above and the run folder.")
@@ -67,7 +68,7 @@ def _drift_gate(report: dict, fail_on_drift: bool) -> tuple[int, str | None]:
 def _summary(out_dir: Path, report: dict, fail_on_drift: bool = False) -> int:
     print()
     print(terminal(report, color=sys.stdout.isatty()))
-    print(f"\nreports: {out_dir}/report.html (also slo_report.json, slo_report.md, junit.xml)")
+    print(f"\nreports: {out_dir}/{names.REPORT_HTML} (also {names.SLO_REPORT}, {names.SLO_REPORT_MD}, {names.JUNIT})")
     code, problem = _drift_gate(report, fail_on_drift)
     if problem:
         print(f"error: {problem}", file=sys.stderr)
@@ -97,7 +98,7 @@ def _repeated(args, settings: HarnessSettings, profile, spec) -> int:
     set_dir, summary, reports = repeated(settings, profile, spec, Path(args.slo), args.baseline,
                                          None if args.no_drift else _drift_check(), args.repeat, log=_say)
     print()
-    print((set_dir / "repeat_report.md").read_text())
+    print((set_dir / names.REPEAT_REPORT_MD).read_text())
     print(f"repeat set: {set_dir}/repeat_report.md (runs: {', '.join(summary['runs'])})")
     code = summary["verdict"]["exit_code"]
     if code != 0:
@@ -121,7 +122,7 @@ def cmd_evaluate(args, settings: HarnessSettings) -> int:
     drift = None
     if not args.no_drift:
         check = _drift_check()
-        drift = lambda d, out: check(d, d / "predictions.db", out_dir=out)  # noqa: E731
+        drift = lambda d, out: check(d, d / names.PREDICTIONS, out_dir=out)  # noqa: E731
     out_dir = output_dir(run_dir, spec, Path(args.slo))
     if out_dir != run_dir:
         print(f"the run was judged with another SLO file: its reports stay; this evaluation goes to {out_dir}")

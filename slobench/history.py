@@ -15,6 +15,7 @@ from slo.reports.charts import chart
 from slo.reports.tables import Cell, Table
 from slo.reports.write import rerender
 from slobench import change_points
+from runfolder import names
 
 INDEX = "index.html"
 TEMPLATES = Path(__file__).parent / "templates"
@@ -31,7 +32,7 @@ def _gated_p99(report: dict) -> float | None:
 def _manifest_git(run_dir: Path) -> dict:
     """Runs judged before reports carried the manifest: their commit from manifest.json."""
     try:
-        return json.loads((run_dir / "manifest.json").read_text()).get("git") or {}
+        return json.loads((run_dir / names.MANIFEST).read_text()).get("git") or {}
     except (OSError, json.JSONDecodeError):
         return {}
 
@@ -44,7 +45,7 @@ def run_dirs(results: Path) -> list[Path]:
 def report_of(run_dir: Path) -> dict | None:
     """A run's slo_report.json; None for a folder that was never judged (or whose report cannot be read)."""
     try:
-        return json.loads((run_dir / "slo_report.json").read_text())
+        return json.loads((run_dir / names.SLO_REPORT).read_text())
     except (OSError, json.JSONDecodeError):
         return None
 
@@ -134,7 +135,8 @@ def _interval_text(row: dict, key: str, high_key: str, unit: str) -> str:
 
 
 def _change_table(found: list[dict]) -> Table:
-    rows = [[c["profile"], c["series"], Cell(c["run"], attrs={"data-change-run": c["run"]}, href=f"{c['run']}/report.html"),
+    rows = [[c["profile"], c["series"],
+             Cell(c["run"], attrs={"data-change-run": c["run"]}, href=f"{c['run']}/{names.REPORT_HTML}"),
              f"{c['before']:g} -> {c['after']:g}", f"{c['change']:+.1%}", f"{c['p_value']:.1e}"] for c in found]
     if not change_points.available():
         note = "Change points need Apache Otava: pip install 'slobench[history]' (make setup installs it)."
@@ -176,7 +178,7 @@ def render(rows: list[dict], unjudged: int = 0) -> str:
                            "ms", "p99_slo_ms", steps=steps["p99"])] if rows else []
     table = Table("runs", f"Runs ({len(rows)})", ["run", "started (UTC)", "profile", "commit", "verdict", "capacity",
                                                   "gated p99", "answers", "drift"],
-                  [[Cell(r["run"], attrs={"data-run": r["run"]}, href=f"{r['run']}/report.html"),
+                  [[Cell(r["run"], attrs={"data-run": r["run"]}, href=f"{r['run']}/{names.REPORT_HTML}"),
                     time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(r["started"])), r["profile"], r["commit"] or "-",
                     Cell(r["verdict"].upper(), r["verdict"]),
                     _capacity_cell(r),

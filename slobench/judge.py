@@ -16,6 +16,7 @@ from slo.verdicts.baseline import load_report
 from slo.verdicts.evaluate import evaluate
 from slobench.history import like_runs, target_of
 from slobench.run_folder import RunFolder
+from runfolder import names
 
 
 REJUDGED_PREFIX = "judged-with-"
@@ -25,7 +26,7 @@ def output_dir(run_dir: Path, spec: SloSpec, slo_path: Path) -> Path:
     """Where a (re-)evaluation writes: the run folder itself, unless the run was already judged with another
     SLO: then a folder beside the original reports, named after the SLO file, and the original stays."""
     run_dir = Path(run_dir)
-    original = run_dir / "slo_report.json"
+    original = run_dir / names.SLO_REPORT
     if not original.is_file():
         return run_dir
     try:
@@ -76,7 +77,7 @@ def judge(run_dir: Path, spec: SloSpec, prometheus_url: str | None, baseline: Pa
     else:
         raw = collect.load(run_dir)
         if raw is None:
-            raise PrometheusError(f"{run_dir}: no {collect.RAW_FILE} and no Prometheus URL to query")
+            raise PrometheusError(f"{run_dir}: no {names.PROMETHEUS_RAW} and no Prometheus URL to query")
     baselines = load_report(baseline) if baseline else None
     answers = None
     if write:  # the answers of a whole run are checked once, when its reports are written

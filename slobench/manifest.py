@@ -13,6 +13,7 @@ from pathlib import Path
 import psutil
 
 from slobench.settings import ROOT
+from runfolder import names
 
 PACKAGES = ("locust", "fastapi", "uvicorn", "prometheus-client", "prometheus-api-client", "evidently", "pandas", "scikit-learn",
             "skops")
@@ -49,7 +50,7 @@ def host() -> dict:
 
 
 def write(run_dir: Path, manifest: dict) -> Path:
-    path = Path(run_dir) / "manifest.json"
+    path = Path(run_dir) / names.MANIFEST
     path.write_text(json.dumps(manifest, indent=2, default=str) + "\n")
     return path
 
@@ -61,7 +62,7 @@ def new(profile, slo_path: Path, settings) -> dict:
 
 def summary(run_dir: Path) -> dict | None:
     """What a report shows of the manifest: versions, commit, host, and what shared the machine."""
-    path = Path(run_dir) / "manifest.json"
+    path = Path(run_dir) / names.MANIFEST
     if not path.is_file():
         return None
     try:

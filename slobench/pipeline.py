@@ -9,17 +9,16 @@ from pathlib import Path
 
 from loadtests import client_figures, probe, run as locust_run
 from loadtests.profile import Profile
-from loadtests.timeline import PROFILE_FILE
 from slo.file.model import SloSpec
 from slo.verdicts.baseline import load_report
 from slobench import manifest as manifest_mod, sample_fit, scrape_fit
 from slobench.history import write_index
 from slobench.refine import Refinement
-from slobench.run_folder import ENDED_FILE
 from slobench.session import Session, refuse_unjudgeable
 from slobench.settings import HarnessSettings
 from stack import local, monitor
 from stack.procs import StackError
+from runfolder import names
 
 
 def new_run_dir(results: Path, profile: str) -> Path:
@@ -97,7 +96,7 @@ def run_load(settings: HarnessSettings, profile: Profile, target: str, run_dir: 
     refinement) after a load that ran to its end, the API's cores watched meanwhile; (Locust's exit code,
     interrupted), also written to the run folder (ended.json)."""
     interrupted, code = False, None
-    path = run_dir / PROFILE_FILE
+    path = run_dir / names.PROFILE
     path.write_text(profile.model_dump_json(indent=1) + "\n")
     watch = machine_monitor(run_dir, started_here, cpus["api"])
     try:
@@ -111,7 +110,7 @@ def run_load(settings: HarnessSettings, profile: Profile, target: str, run_dir: 
     finally:
         if watch is not None:
             watch.stop()
-    (run_dir / ENDED_FILE).write_text(json.dumps({"locust_exit_code": code, "interrupted": interrupted}) + "\n")
+    (run_dir / names.ENDED).write_text(json.dumps({"locust_exit_code": code, "interrupted": interrupted}) + "\n")
     return code, interrupted
 
 
@@ -157,7 +156,7 @@ def _load(session: Session, profile: Profile, run_dir: Path, man: dict, log=prin
                                  then=refinement and (lambda watch: man.update(refine=refinement.run(watch))))
     if code not in (None, 0):
         log(f"Locust exited with code {code}: the run is incomplete (see {run_dir}/locust.log)")
-    if not (run_dir / "stages.json").is_file():
+    if not (run_dir / names.STAGES).is_file():
         raise StackError(f"the load stopped before its first stage began (Locust exit code {code}"
                          + (", interrupted" if interrupted else "") + f"): nothing to judge; see {run_dir}/locust.log")
     state = session.started_here
@@ -169,7 +168,7 @@ def _load(session: Session, profile: Profile, run_dir: Path, man: dict, log=prin
 def _finish_manifest(run_dir: Path, man: dict) -> None:
     """When the run ended, its stage timeline, and each remote worker's clock against the master's."""
     man["finished"] = time.time()
-    stages_file = run_dir / "stages.json"
+    stages_file = run_dir / names.STAGES
     if stages_file.exists():
         man["stages"] = json.loads(stages_file.read_text())
     merged = client_figures.load(run_dir)

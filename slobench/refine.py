@@ -30,10 +30,10 @@ from slo.prometheus.promql import answered_query
 from slo.verdicts.machine import departed
 from slobench import sample_fit
 from slobench.judge import judge
-from slobench.run_folder import REFINE_DIR
 from slobench.scrape_fit import MIN_SCRAPES_PER_WINDOW
 from slobench.session import JudgedTarget
 from stack.monitor import MachineMonitor
+from runfolder import names
 
 STEP_OVERHEAD_S = 12   # a step's Locust start and stop, and its judging after the last scrape, measured at 8 to 11 s
 CLIMB = 1.25           # above a ladder that broke nothing: the next rate, a quarter higher (under, a quarter lower)
@@ -170,7 +170,7 @@ class Refinement:
         """One step's Locust run at `rate` for `seconds`, after the target drained; its exit code."""
         if not self.drain():
             self.log(f"[slobench] refine: the target still answered a queue after {DRAIN_S:g} s; stepping anyway")
-        folder = self.run_dir / REFINE_DIR / f"{n:02d}-{rate:.0f}rps"
+        folder = self.run_dir / names.REFINE_DIR / f"{n:02d}-{rate:.0f}rps"
         folder.mkdir(parents=True)
         doc = step_profile(rate, seconds, self.profile.scenario.weights, stage_name(n, rate))
         path = folder / "profile.yaml"

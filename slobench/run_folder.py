@@ -10,9 +10,8 @@ from answers.check import AnswersSettings
 from loadtests import client_figures, client_series, sent, timeline
 from slobench import manifest
 from stack import monitor
+from runfolder import names
 
-ENDED_FILE = "ended.json"  # how the load ended: Locust's exit code, an interrupt (written by the pipeline)
-REFINE_DIR = "refine"      # the refinement's steps, one Locust run each (slobench/refine.py)
 
 
 class RunFolder:
@@ -25,8 +24,8 @@ class RunFolder:
     @cached_property
     def steps(self) -> list[Path]:
         """The refinement's step folders that hold a timeline, in the order they ran."""
-        root = self.path / REFINE_DIR
-        return sorted(p for p in root.iterdir() if (p / timeline.STAGES_FILE).is_file()) if root.is_dir() else []
+        root = self.path / names.REFINE_DIR
+        return sorted(p for p in root.iterdir() if (p / names.STAGES).is_file()) if root.is_dir() else []
 
     @cached_property
     def parts(self) -> list[tuple[Path, dict]]:
@@ -65,7 +64,7 @@ class RunFolder:
 
     def ended(self) -> dict:
         """How the run ended, for the completeness check: what the pipeline recorded, and the workers' finals."""
-        path = self.path / ENDED_FILE
+        path = self.path / names.ENDED
         recorded = json.loads(path.read_text()) if path.is_file() else {}
         return {**recorded, "finals": (self.merged or {}).get("finals"), "clocks": (self.merged or {}).get("clocks")}
 
@@ -83,9 +82,9 @@ class RunFolder:
 
     def answers(self, level: float, tolerance: float) -> dict:
         """Every answer the generators received, checked per stage against the served model (answers/check.py)."""
-        db = self.path / sent.MERGED
+        db = self.path / names.SENT_PREDICTIONS
         if not db.is_file():
-            return check.skipped(f"no {sent.MERGED} in the run folder: the generators kept no answers")
+            return check.skipped(f"no {names.SENT_PREDICTIONS} in the run folder: the generators kept no answers")
         api = (self.manifest() or {}).get("api") or {}
         artifact = check.artifact_for(AnswersSettings().model_artifact, bool(api.get("started_here")))
         if isinstance(artifact, str):

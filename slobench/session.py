@@ -18,6 +18,7 @@ from slobench.settings import HarnessSettings
 from stack import local
 from stack.procs import StackError, http_get
 from stack.settings import StackSettings
+from runfolder import names
 
 
 def refuse_unjudgeable(settings: HarnessSettings) -> None:
@@ -43,7 +44,7 @@ def start_stack(settings: HarnessSettings, folder: Path, cpus: dict, log=print
     stack_settings = StackSettings(api_port=settings.api_port or 8000, prometheus_port=settings.prometheus_port or 9090,
                                    api_workers=settings.api_workers, api_replicas=settings.api_replicas,
                                    prometheus_url=settings.prometheus_url)
-    db = folder / "predictions.db"
+    db = folder / names.PREDICTIONS
     state = local.up(stack_settings, state_dir=folder / "stack", predictions_db=db, api_cpus=cpus["api"],
                      prometheus_cpus=cpus["prometheus"],
                      ephemeral_ports=settings.api_port is None and settings.prometheus_port is None, log=log)

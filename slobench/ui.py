@@ -7,7 +7,6 @@ from pathlib import Path
 
 from common.exit_codes import Exit
 from loadtests import run as locust_run, sent
-from loadtests.timeline import PROFILE_FILE
 from loadtests.profile import Profile, resolve
 from loadtests.requestlog import FILE_GLOB
 from slo.reports.text import headline
@@ -19,6 +18,7 @@ from slobench.pipeline import place_ladder, point_latest
 from slobench.session import Session
 from slobench.settings import ROOT, HarnessSettings
 from stack.procs import StackError, http_get, port_in_use, wait_until
+from runfolder import names
 
 UI_FILES = {"locust_stats.csv": "/stats/requests/csv", "locust_failures.csv": "/stats/failures/csv",
             "locust_report.html": "/stats/report?download=1"}
@@ -40,7 +40,7 @@ def collect_ui_run(run_dir: Path, ui_url: str, spool: Path, processes: int) -> N
 
 def ran_profile(run_dir: Path, launched: Profile) -> Profile:
     """The profile the test ran (the start form may have chosen another than the one the UI was started with)."""
-    path = run_dir / PROFILE_FILE
+    path = run_dir / names.PROFILE
     return Profile.model_validate_json(path.read_text()) if path.is_file() else launched
 
 
@@ -78,7 +78,7 @@ def _start_ui(session: Session, profile_name: str, spool: Path, slo_path: Path, 
     s, judged = session.settings, session.judged
     return locust_run.start_ui(
         resolve(profile_name), session.target, s.results_dir, spool, s.locust_web_port, s.generators(),
-        session.cpus["locust"], log=state_dir / "locust.log", on_line=log,
+        session.cpus["locust"], log=state_dir / names.LOCUST_LOG, on_line=log,
         extra_env={"SLOBENCH_LOCUST_PLUGINS": "slobench.live_tab,slobench.start_page",
                    "SLOBENCH_PROMETHEUS_URL": session.prometheus, "SLOBENCH_SLO": str(slo_path),
                    "SLOBENCH_SCRAPE_INTERVAL": str(judged.interval.seconds),
@@ -96,7 +96,7 @@ def _judge_each_test(session: Session, proc, profile: Profile, slo_path: Path, s
     last_code: int | None = None
     started = time.time()
     try:
-        wait_until(lambda: http_get(ui_url + "/")[0] == 200, 60, "Locust web UI", proc, state_dir / "locust.log")
+        wait_until(lambda: http_get(ui_url + "/")[0] == 200, 60, "Locust web UI", proc, state_dir / names.LOCUST_LOG)
         log(f"Locust web UI: {ui_url} (profile {profile.name}, target {session.target}); Ctrl-C to stop")
         while max_seconds is None or time.time() - started < max_seconds:
             if proc.poll() is not None:

@@ -11,6 +11,7 @@ from common.environment import environment_error
 from stack import local
 from stack.procs import StackError
 from stack.settings import StackSettings
+from runfolder import names
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(local.status(settings.state_dir)))
         return 0
     try:
-        state = local.up(settings, predictions_db=settings.state_dir / "predictions.db")
+        state = local.up(settings, predictions_db=settings.state_dir / names.PREDICTIONS)
     except StackError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 
 import psutil
+from runfolder import names
 
-MACHINE_FILE = "machine.json"
 PERIOD_S = 1.0
 UNIT_LOOPS = 20_000   # the fixed work: about a millisecond of pure Python on these machines
 UNIT_TRIES = 3        # its least CPU time of a few tries: an interrupt inside one try is not the core's speed
@@ -68,7 +68,7 @@ class MachineMonitor:
     """Samples the API's cores and processes every PERIOD_S on a thread of its own until stopped."""
 
     def __init__(self, run_dir: Path, api_pids: list[int], api_cpus: list[int], period_s: float = PERIOD_S):
-        self.path, self.pids, self.cpus, self.period = Path(run_dir) / MACHINE_FILE, api_pids, api_cpus, period_s
+        self.path, self.pids, self.cpus, self.period = Path(run_dir) / names.MACHINE, api_pids, api_cpus, period_s
         self.samples: list[dict] = []
         self.speed: list[list[float]] = []    # [time, unit_ms] each period, on the API's first core
         self._stop = threading.Event()
@@ -111,5 +111,5 @@ class MachineMonitor:
 
 
 def read(run_dir: Path) -> dict | None:
-    path = Path(run_dir) / MACHINE_FILE
+    path = Path(run_dir) / names.MACHINE
     return json.loads(path.read_text()) if path.is_file() else None

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("common", "api", "stack", "loadtests", "slo", "drift", "answers", "slobench", "benchmarks")
+PACKAGES = ("common", "runfolder", "api", "stack", "loadtests", "slo", "drift", "answers", "slobench", "benchmarks")
 
 
 def imports_of(package: str) -> dict[str, set[str]]:
@@ -23,13 +23,15 @@ def imports_of(package: str) -> dict[str, set[str]]:
 
 @pytest.mark.parametrize("package, allowed", [
     ("common", set()),
+    ("runfolder", set()),
     ("api", {"common"}),
-    ("loadtests", {"common", "api"}),
-    ("slo", {"common"}),
-    ("drift", {"common", "api"}),
+    ("loadtests", {"common", "runfolder", "api"}),
+    ("slo", {"common", "runfolder"}),
+    ("drift", {"common", "runfolder", "api"}),
     ("answers", {"common", "api", "slo"}),
-    ("stack", {"common"}),
-], ids=["the ground floor imports no project package", "the API imports nothing from the harness",
+    ("stack", {"common", "runfolder"}),
+], ids=["the ground floor imports no project package", "the run folder's names import nothing",
+        "the API imports nothing from the harness",
         "load generation does not import the evaluator", "the evaluator does not import load generation",
         "drift imports neither the harness nor the evaluator",
         "the answers check imports neither the harness nor load generation (the evaluator's statistics only)",

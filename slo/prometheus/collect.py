@@ -7,8 +7,8 @@ from pathlib import Path
 from common.prometheus import Prometheus
 from slo.prometheus.promql import edge_pad_s, sample_queries, series_queries, sli_queries, stage_queries
 from slo.file.model import LatencyQuantile, SloSpec
+from runfolder import names
 
-RAW_FILE = "prometheus_raw.json"
 
 
 def collect(prometheus_url: str, spec: SloSpec, stages: list[dict], quantiles: list[float] | None = None,
@@ -55,11 +55,11 @@ def collect_series(prometheus_url: str, spec: SloSpec, start: float, end: float,
 
 
 def save(run_dir: Path, raw: dict) -> Path:
-    path = Path(run_dir) / RAW_FILE
+    path = Path(run_dir) / names.PROMETHEUS_RAW
     path.write_text(json.dumps(raw, indent=1) + "\n")
     return path
 
 
 def load(run_dir: Path) -> dict | None:
-    path = Path(run_dir) / RAW_FILE
+    path = Path(run_dir) / names.PROMETHEUS_RAW
     return json.loads(path.read_text()) if path.is_file() else None

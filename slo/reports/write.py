@@ -7,14 +7,15 @@ from pathlib import Path
 from slo.reports.html import render
 from slo.reports.junit import junit
 from slo.reports.text import markdown
+from runfolder import names
 
-REPORT_FILES = ("slo_report.json", "slo_report.md", "report.html", "junit.xml")
+REPORT_FILES = (names.SLO_REPORT, names.SLO_REPORT_MD, names.REPORT_HTML, names.JUNIT)
 
 
 def write_all(run_dir: Path, report: dict) -> dict[str, Path]:
     run_dir = Path(run_dir)
-    contents = {"slo_report.json": json.dumps(report, indent=2) + "\n", "slo_report.md": markdown(report),
-                "report.html": render(report), "junit.xml": junit(report)}
+    contents = {names.SLO_REPORT: json.dumps(report, indent=2) + "\n", names.SLO_REPORT_MD: markdown(report),
+                names.REPORT_HTML: render(report), names.JUNIT: junit(report)}
     paths = {}
     for name, text in contents.items():
         paths[name] = run_dir / name
@@ -24,6 +25,6 @@ def write_all(run_dir: Path, report: dict) -> dict[str, Path]:
 
 def rerender(folder: Path) -> Path:
     """Redraw a judged run's report.html from its slo_report.json (after an upgrade of slobench)."""
-    path = Path(folder) / "report.html"
-    path.write_text(render(json.loads((Path(folder) / "slo_report.json").read_text())))
+    path = Path(folder) / names.REPORT_HTML
+    path.write_text(render(json.loads((Path(folder) / names.SLO_REPORT).read_text())))
     return path

@@ -9,6 +9,7 @@ from slo.stats.figures import availability
 from slo.stats.noise import judge_counts, judge_windows, welch_runs
 from slo.prometheus.promql import series_rate_window_s
 from slo.file.model import BASELINE_FIGURES, SloSpec
+from runfolder import names
 
 
 class BaselineError(RuntimeError):
@@ -286,10 +287,10 @@ def load_report(path: Path) -> list[dict]:
     """A run's SLO report, or every run of a repeat set (its repeat_report.json names them): the baseline side
     of a comparison, pooled."""
     path = Path(path)
-    if path.is_dir() and (path / "repeat_report.json").is_file():
-        runs = _read(path / "repeat_report.json").get("runs") or []
-        return [_read(path.parent / run / "slo_report.json") for run in runs]
-    return [_read(path / "slo_report.json" if path.is_dir() else path)]
+    if path.is_dir() and (path / names.REPEAT_REPORT).is_file():
+        runs = _read(path / names.REPEAT_REPORT).get("runs") or []
+        return [_read(path.parent / run / names.SLO_REPORT) for run in runs]
+    return [_read(path / names.SLO_REPORT if path.is_dir() else path)]
 
 
 def _read(path: Path) -> dict:

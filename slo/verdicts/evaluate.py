@@ -9,7 +9,6 @@ from functools import partial
 from pathlib import Path
 
 from slo.file.model import LatencyQuantile, RatioSli, SloSpec, ThresholdSli
-from slo.prometheus import collect
 from slo.stats import accuracy, clustering, family, tail
 from slo.stats.blocks import per_scrape
 from slo.stats.figures import bucket_counts, replica_figures, server_figures, sli_figures
@@ -20,6 +19,7 @@ from slo.verdicts.machine import machine_sentences, mark_departures, stage_machi
 from slo.verdicts.objectives import (JUDGED, capacity, collapsed, completeness, is_gated, judge_objective,
                                      mean_hides_tail, run_verdict, stage_status, worker_clocks)
 from slo.verdicts.serving import knee_sentences, predicted_saturation, saturation_check, servers_of, stage_serving
+from runfolder import names
 
 SCHEMA_VERSION = 1
 REPORT_QUANTILES = (0.5, 0.95, 0.99)
@@ -154,15 +154,15 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[st
     runs like it, for the spread between runs a baseline comparison allows, answers every received answer checked
     against the served model (answers/check.py; None: not checked). The caller
     reads those; the API's recording (predictions.db in run_dir) is read here, for the exact quantiles."""
-    db = Path(run_dir) / "predictions.db"
+    db = Path(run_dir) / names.PREDICTIONS
     quantile_objectives = {o.name: (o.quantile, o.threshold_ms) for o in spec.objectives if isinstance(o, LatencyQuantile)}
     # The up selector may have been found at the loaded address (another job name than the file's): the answers
     # keep the scope they were collected with; every other metric name and selector must be the file's.
     collected = dict(raw.get("metrics") or {})
     scope = collected.pop("up_selector", None) or spec.metrics.up_selector
     if collected != spec.metrics.model_dump(exclude={"up_selector"}):
-        raise EvaluationError(f"{run_dir}/{collect.RAW_FILE} was collected for other metrics or selectors than this "
-                              "SLO file declares; re-evaluate against a running Prometheus (--prometheus-url)")
+        raise EvaluationError(f"{run_dir}/{names.PROMETHEUS_RAW} was collected for other metrics or selectors than "
+                              "this SLO file declares; re-evaluate against a running Prometheus (--prometheus-url)")
     raw_by_name = {e["name"]: e for e in raw["stages"]}
     scrape_s = float(raw.get("scrape_interval_s", 1.0))
     kind = tl.get("kind", "closed")

@@ -14,8 +14,8 @@ from common.sample import mean_interval
 from slo.stats import confidence
 from slo.verdicts.baseline import GETTERS, compare
 from slo.verdicts.objectives import JUDGED
+from runfolder import names
 
-REPORT_FILE = "repeat_report.json"
 FIGURES = ("rps", "mean", "p50", "p95", "p99", "client_p99", "error_ratio")
 
 
@@ -198,6 +198,6 @@ def markdown(summary: dict) -> str:
 
 
 def write(set_dir: Path, summary: dict) -> Path:
-    (set_dir / REPORT_FILE).write_text(json.dumps(summary, indent=2) + "\n")
-    (set_dir / "repeat_report.md").write_text(markdown(summary))
-    return set_dir / REPORT_FILE
+    (set_dir / names.REPEAT_REPORT).write_text(json.dumps(summary, indent=2) + "\n")
+    (set_dir / names.REPEAT_REPORT_MD).write_text(markdown(summary))
+    return set_dir / names.REPEAT_REPORT

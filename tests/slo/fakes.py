@@ -5,9 +5,9 @@ import json
 import math
 from pathlib import Path
 
-from slo.prometheus.collect import RAW_FILE
 from slo.prometheus.promql import stage_queries
 from slo.file.model import SloSpec
+from runfolder import names
 
 LE = (0.00025, 0.0005, 0.001, 0.0015, 0.002, 0.003, 0.004, 0.005, 0.0075, 0.008, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04,
       0.05, 0.075, 0.08, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.75, 1.0, 1.5, 2.0, float("inf"))
@@ -128,7 +128,7 @@ def make_run(tmp: Path, spec: SloSpec, stages: list[dict]) -> Path:
                     "answers": answers_for(st["latencies"], window=(start + 10, start + 40), **kw)})
     tmp.mkdir(parents=True, exist_ok=True)
     (tmp / "stages.json").write_text(json.dumps(tl))
-    (tmp / RAW_FILE).write_text(json.dumps({"prometheus_url": "http://fake", "metrics": spec.metrics.model_dump(),
+    (tmp / names.PROMETHEUS_RAW).write_text(json.dumps({"prometheus_url": "http://fake", "metrics": spec.metrics.model_dump(),
                                             "scrape_interval_s": 1.0, "stages": raw, "series": _series(stages)}))
     return tmp
 
@@ -150,6 +150,6 @@ def evaluate_run(run: Path, spec: SloSpec, raw: dict | None = None, baseline: di
     from slobench.run_folder import RunFolder
 
     folder = RunFolder(run)
-    raw = raw if raw is not None else json.loads((Path(run) / RAW_FILE).read_text())
+    raw = raw if raw is not None else json.loads((Path(run) / names.PROMETHEUS_RAW).read_text())
     return evaluate(run, spec, raw, folder.timeline, folder.client_figures(spec.metrics.selector.get("endpoint")),
                     baseline, answers=answers)

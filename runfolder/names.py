@@ -1,0 +1,31 @@
+"""Every file a run folder holds, named once. Each package writes or reads its files by these names; none spells a
+file name of the run folder itself.
+
+In the order data flows: what the load ran, what the API and Prometheus recorded, what the harness measured,
+then the verdicts and reports."""
+
+# Load (loadtests/): the profile the generator ran, its stage timeline, its figures and its own record of answers.
+PROFILE = "profile.json"
+STAGES = "stages.json"
+CLIENT_STATS = "client_stats.json"
+SENT_PREDICTIONS = "sent_predictions.db"
+SENT_COUNTS = "sent_predictions.json"   # how many answers were kept, how many carried the outputs
+LOCUST_LOG = "locust.log"
+ENDED = "ended.json"          # how the load ended: Locust's exit code, an interrupt (written by the pipeline)
+REFINE_DIR = "refine"         # the refinement's steps, one Locust run each (slobench/refine.py)
+
+# The API and Prometheus: the API's recording of every prediction, Prometheus's answers kept raw.
+PREDICTIONS = "predictions.db"
+PROMETHEUS_RAW = "prometheus_raw.json"
+
+# The harness: what ran where, and what it sampled of the API's cores each second.
+MANIFEST = "manifest.json"
+MACHINE = "machine.json"
+
+# Verdicts and reports (slo/reports/, slo/verdicts/repeats.py).
+SLO_REPORT = "slo_report.json"
+SLO_REPORT_MD = "slo_report.md"
+REPORT_HTML = "report.html"
+JUNIT = "junit.xml"
+REPEAT_REPORT = "repeat_report.json"
+REPEAT_REPORT_MD = "repeat_report.md"
