@@ -162,13 +162,13 @@ DEFAULT_LADDER = (30, 36, 40, 44, 49, 54, 60, 110)
 
 
 class Ladder:
-    """A run against an M/M/1 target whose p95 knee lies at `knee_rps`, one stage at a time: each stage's rate
-    offered to one queue (each starting from the queue the last one left), its first `settle_s` dropped, then a
-    window of one-second blocks. The p95 threshold is placed so that the stationary queue crosses 5 % over it exactly
-    at the knee: P(T > t) = exp(-(mu - lambda) t)."""
+    """A run against an M/M/1 target whose p95 (or p50) knee lies at `knee_rps`, one stage at a time: each stage's
+    rate offered to one queue (each starting from the queue the last one left), its first `settle_s` dropped, then a
+    window of one-second blocks. The threshold is placed so that the stationary queue crosses 5 % (50 %) over it
+    exactly at the knee: P(T > t) = exp(-(mu - lambda) t)."""
 
-    def __init__(self, rng, knee_rps: float, first_rps: float, service_s: float = SERVICE_S):
-        self.threshold = math.log(20) / (1 / service_s - knee_rps)
+    def __init__(self, rng, knee_rps: float, first_rps: float, service_s: float = SERVICE_S, p50: bool = False):
+        self.threshold = math.log(2 if p50 else 20) / (1 / service_s - knee_rps)   # p50's knee where p95's would be
         self.queue = Queue(rng, first_rps * service_s, service_s, False)
         self.run = Run([], [], [], [])
 

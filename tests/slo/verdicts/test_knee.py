@@ -69,7 +69,7 @@ def _tail_point(rate: float, log_share: float, variance: float = 0.01, observed:
 
 def test_shares_read_from_the_tail_fit_stages_that_hold_none_over_the_threshold():
     rates = [36, 40, 44, 49, 54]
-    points = [_tail_point(r, -(MU - r) * THRESHOLD) for r in rates]   # none observed over it
+    points = [_tail_point(r, -(MU - r) * THRESHOLD, observed=0.0 if r < 45 else 0.06) for r in rates]  # few over it
     fit = knee.fit_crossing(points, 0.05, 0.95)
     assert fit["estimate_rps"] == pytest.approx(45.0, abs=0.01) and fit["from_tail"] == [p.stage for p in points]
     low, high = fit["interval_rps"]
@@ -84,3 +84,20 @@ def test_shares_read_from_the_tail_fit_stages_that_hold_none_over_the_threshold(
         "a stage past half over the threshold is not used"])
 def test_which_tail_readings_the_fit_uses(log_share, observed, usable):
     assert _tail_point(40, log_share, observed=observed).usable(0.05) is usable
+
+
+@pytest.mark.parametrize("observed, usable", [(0.6, True), (0.74, True), (0.8, False)],
+                         ids=["p50's fit uses a stage 60 % over its threshold: its crossing needs both sides",
+                              "and up to halfway from its limit to 1", "not one past that"])
+def test_a_median_objectives_fit_reaches_past_half(observed, usable):
+    assert _tail_point(40, math.log(observed), observed=observed).usable(0.5) is usable
+
+
+def test_a_fit_that_a_stages_own_share_contradicts_gives_no_interval():
+    """Flat low stages and a steep rise (the forest API's p50): the line through them would place the crossing past
+    a stage that showed more than half over the threshold."""
+    low = [_tail_point(r, math.log(p), variance=0.002, observed=p)
+           for r, p in ((r, 0.03 * math.exp(0.1 * (r - 15))) for r in (15, 20, 25, 30))]   # the line crosses at 43
+    steep = _tail_point(35.7, math.log(0.57), variance=2.0, observed=0.57)
+    fit = knee.fit_crossing(low + [steep], 0.5, 0.95)
+    assert fit["interval_rps"] == [None, None] and fit["contradicted_by"] == ["r35.7"]
