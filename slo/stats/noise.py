@@ -11,6 +11,7 @@ from scipy import stats
 from slo.stats.confidence import clopper_pearson, effective_blocks, lag1, widening
 
 MIN_POINTS = 4   # per side: below it no rank test reaches p < 0.05
+MAX_LOG_CHANGE = 50.0    # a change of e^50 is unbounded in all but name (exp past 709 overflows a float)
 
 
 EXACT_UP_TO = 10_000  # m x n: the exact null distribution of U is computed up to here, the normal one beyond
@@ -101,7 +102,10 @@ def judge_change(old: list[float], new: list[float], limit: float | None, higher
         shift = logs["shift"]
         low = shift - math.hypot(widen * (shift - logs["low"]), extra)
         high = shift + math.hypot(widen * (logs["high"] - shift), extra)
-        rel = {"shift": round(math.expm1(shift), 4), "low": round(math.expm1(low), 4), "high": round(math.expm1(high), 4)}
+        # Clamped: the family policy's search for a p-value asks for levels near 1, where a widened interval's
+        # log ends pass what a float can exponentiate.
+        rel = {k: round(math.expm1(min(v, MAX_LOG_CHANGE)), 4) for k, v in (("shift", shift), ("low", low),
+                                                                              ("high", high))}
     elif base == 0:
         rel = {"shift": None, "low": None, "high": None}
     else:
@@ -178,8 +182,8 @@ def welch_runs(old: list[float], new: list[float], limit: float | None, higher_i
     df = (vx + vy) ** 2 / (vx ** 2 / (m - 1) + vy ** 2 / (n - 1)) if se > 0 else float(m + n - 2)
     shift = float(y.mean() - x.mean())
     half = float(stats.t.ppf(1 - (1 - level) / 2, df)) * se
-    rel = {"shift": round(math.expm1(shift), 4), "low": round(math.expm1(shift - half), 4),
-           "high": round(math.expm1(shift + half), 4)}
+    rel = {k: round(math.expm1(min(v, MAX_LOG_CHANGE)), 4)
+           for k, v in (("shift", shift), ("low", shift - half), ("high", shift + half))}
     sign = 1 if higher_is_worse else -1
     worse_low, worse_high = sorted((sign * rel["low"], sign * rel["high"]))
     verdict, advice = _three_answers(worse_low, worse_high, sign * rel["shift"], limit or 0.0)

@@ -179,7 +179,8 @@ def compare(current: list[dict], baseline: list[dict], spec: SloSpec, history: l
     """Each figure of each gated stage against the baseline's stage of the same name: regressed only when the
     change is beyond what noise explains (slo/stats/noise.py), and by more than the SLO file's max_regression, the
     smallest change that matters; the gated criteria are one family (the SLO file's policy). Either side may be
-    several runs (repeats): their samples are pooled. `history`: earlier runs of the same profile, target and SLO
+    several runs (repeats): with several on both, each run's figure is one point (Welch's t); else their per-scrape
+    samples are pooled. `history`: earlier runs of the same profile, target and SLO
     file, whose spread between runs replaces the declared one where they are enough."""
     level = spec.confidence_level
     base_by_name = {s["name"]: s for s in baseline[0]["stages"]}

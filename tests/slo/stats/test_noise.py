@@ -1,4 +1,5 @@
 """Regressions beyond noise: a rank test on per-scrape figures, the Hodges-Lehmann shift and its interval."""
+import math
 
 import numpy as np
 import pytest
@@ -201,3 +202,11 @@ def test_repeat_sets_compared_run_by_run(runs, shift, bound):
         assert called / draws <= 0.025 + 2 * (0.025 * 0.975 / draws) ** 0.5, called / draws
     else:
         assert called / draws >= bound, called / draws
+
+
+def test_a_level_near_1_asked_by_the_family_policy_gives_an_interval_not_an_overflow():
+    """Holm's search for a p-value judges at levels near 1: a widened interval's log ends passed 709 there."""
+    rng = np.random.default_rng(4)
+    got = noise.judge_windows(_drifting(rng, 0.8, windows=2), _drifting(rng, 0.8, windows=2, shift=1.0), 0.1, True,
+                              1 - 1e-12)
+    assert got["relative"]["high"] > got["relative"]["shift"] > 0 and math.isfinite(got["relative"]["high"])
