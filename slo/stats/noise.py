@@ -8,7 +8,8 @@ from functools import lru_cache
 import numpy as np
 from scipy import stats
 
-from slo.stats.confidence import clopper_pearson, effective_blocks, lag1, widening
+from slo.stats.confidence import (MIN_EFFECTIVE_BLOCKS, clopper_pearson, df_factor, effective_blocks, lag1,
+                                  widening)
 
 MIN_POINTS = 4   # per side: below it no rank test reaches p < 0.05
 MAX_LOG_CHANGE = 50.0    # a change of e^50 is unbounded in all but name (exp past 709 overflows a float)
@@ -145,12 +146,11 @@ def scrape_correlation(windows: list[list[float]]) -> float:
 
 def correlation_widening(r: float, points: int, level: float) -> float:
     """How much a rank interval over `points` per-scrape figures correlated at lag 1 by r widens: the square root of
-    (1 + r) / (1 - r), times t at the effective points' degrees of freedom over z (as the mean's interval does)."""
+    (1 + r) / (1 - r), over Korn and Graubard's factor at the effective points (t with at least 2 df, as a share's
+    interval takes it)."""
     if r <= 0:
         return 1.0
-    df = max(2.0, effective_blocks(points, r) - 1)
-    q = 1 - (1 - level) / 2
-    return math.sqrt(widening(r)) * float(stats.t.ppf(q, df) / stats.norm.ppf(q))
+    return math.sqrt(widening(r) / df_factor(max(MIN_EFFECTIVE_BLOCKS, effective_blocks(points, r)), level))
 
 
 def judge_windows(old: list[list[float]], new: list[list[float]], limit: float | None, higher_is_worse: bool,

@@ -16,12 +16,13 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+
+from slo.stats.confidence import df_factor
 
 BODY_QUANTILE = 0.7     # the tail is read above this quantile of the stage's latencies (or from the threshold)
 MIN_TAIL = 20           # fewer requests above that point say too little of the tail's rate
 MIN_BATCHES = 5
-WIDEN_AT = 0.975        # the variance carries its batches' t at this point (a 95 % two-sided level)
+WIDEN_LEVEL = 0.95      # the variance carries its batches' t at this two-sided level
 
 
 @dataclass(frozen=True)
@@ -73,5 +74,5 @@ def share_over(latencies_ms: np.ndarray, threshold_ms: float, seconds: float) ->
     variance, df = _batched_variance(influence, seconds)
     # Widened to its batches' t: a variance from 4 to 20 batches is itself uncertain, and a fit across stages
     # weighting each by it would otherwise trust the ones that happened to look steady.
-    variance *= (stats.t.ppf(WIDEN_AT, df) / stats.norm.ppf(WIDEN_AT)) ** 2
+    variance /= df_factor(df + 1, WIDEN_LEVEL)
     return TailShare(log_share, variance, start, float((lat > threshold_ms).mean()), n, df)
