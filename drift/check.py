@@ -90,9 +90,9 @@ def check_run(run_dir: Path, db: Path | None, strict: bool = False, settings: Dr
         if counts.get("unreadable"):
             result["summary"] += (f"; {counts['unreadable']} of {counts['answered']} answers' bodies could not be "
                                   "read (their inputs are kept, their outputs empty)")
-    if source != run_dir / names.SENT_PREDICTIONS and (run_dir / names.SENT_PREDICTIONS).is_file():
-        rec = result["inputs"]["reconciliation"] = reconcile_inputs(run_dir / names.SENT_PREDICTIONS, source,
-                                                                    end - 5 if end is not None else None)
+    sent = run_dir / names.SENT_PREDICTIONS
+    if source != sent and sent.is_file():
+        rec = result["inputs"]["reconciliation"] = reconcile_inputs(sent, source, end - 5 if end is not None else None)
         result["summary"] += f" ({rec['summary']})"
     return result
 

@@ -193,9 +193,8 @@ def repeated(settings: HarnessSettings, profile: Profile, spec: SloSpec, slo_pat
         placed_at = placed_at or (((report or {}).get("manifest") or {}).get("probe") or {}).get("rps")
     set_dir = new_run_dir(settings.results_dir, f"{profile.name}-x{n}")
     summary = repeats.summarize(reports, spec.confidence_level)
-    judged = [r for r in reports if r]
-    if baseline is not None and len(judged) == len(reports):
-        summary = repeats.against_baseline(summary, judged, load_report(baseline), spec)
+    if baseline is not None and all(reports):   # a repeat that was not judged has no figures to compare
+        summary = repeats.against_baseline(summary, reports, load_report(baseline), spec)
     repeats.write(set_dir, summary)
     write_index(settings.results_dir)
     return set_dir, summary, reports

@@ -83,6 +83,11 @@ def samples(reports: list[dict], stage_name: str, figure: str) -> list[list[floa
     return out
 
 
+def per_run(reports: list[dict], stage_name: str, figure: str) -> list[float | None]:
+    """The figure of a stage in each report that has the stage (None where the report has no such figure)."""
+    return [GETTERS[figure](st) for r in reports for st in r["stages"] if st["name"] == stage_name]
+
+
 ENOUGH_REPEATS = 10  # a spread measured over fewer runs is too rough to replace a larger declared one
 
 
@@ -95,8 +100,7 @@ def run_spread(baseline: list[dict], current: list[dict], stage_name: str, figur
     declared = spec.baseline.run_to_run.get(figure, 0.0)
     measured = []
     for side, where in ((baseline, "repeats"), (current, "repeats"), (history, "earlier runs like it in the history")):
-        values = [GETTERS[figure](st) for r in side for st in r["stages"] if st["name"] == stage_name]
-        values = [v for v in values if v is not None]
+        values = [v for v in per_run(side, stage_name, figure) if v is not None]
         if len(values) >= 2 and sum(values):
             mean = sum(values) / len(values)
             sd = (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5
@@ -129,8 +133,7 @@ def _judge(name: str, s: dict, b: dict, current: list[dict], baseline: list[dict
     family policy), or None where nothing is sampled."""
     limit = spec.baseline.max_regression.get(name)
     higher_is_worse = BASELINE_FIGURES[name] == "higher is worse"
-    runs = [[GETTERS[name](st) for r in side for st in r["stages"] if st["name"] == s["name"]]
-            for side in (baseline, current)]
+    runs = [per_run(side, s["name"], name) for side in (baseline, current)]
     if name in SAMPLED and all(len(v) >= 2 and all(x is not None and x > 0 for x in v) for v in runs):
         args = (*runs, limit, higher_is_worse)
         return welch_runs(*args, level), lambda lv: welch_runs(*args, lv)
