@@ -12,6 +12,7 @@ from slo.stats.confidence import (MIN_EFFECTIVE_BLOCKS, clopper_pearson, df_fact
                                   widening)
 
 MIN_POINTS = 4   # per side: below it no rank test reaches p < 0.05
+MIN_CORRELATION_POINTS = 20   # per side: fewer per-scrape figures estimate their lag-1 correlation too roughly
 MAX_LOG_CHANGE = 50.0    # a change of e^50 is unbounded in all but name (exp past 709 overflows a float)
 
 
@@ -159,9 +160,13 @@ def judge_windows(old: list[list[float]], new: list[list[float]], limit: float |
     """judge_change on each side's windows of per-scrape figures, its interval widened for their lag-1 correlation,
     measured over both sides: scrapes drifting together (lag-1 0.5 / 0.8 / 0.95) were called regressed against an
     identical baseline 11 / 26 / 39 % of the time on raw points, 1.3 / 1.2 / 2.3 % so widened."""
-    r = scrape_correlation(old + new)
     flat_old, flat_new = [v for w in old for v in w], [v for w in new for v in w]
-    widen = correlation_widening(r, min(len(flat_old), len(flat_new)), level)
+    points = min(len(flat_old), len(flat_new))
+    # Over fewer points a side the raised lag-1 estimate is mostly its own raise (1 / sqrt(k) plus the bias term):
+    # a target 16 times slower, every one of its 9 points over every one of the baseline's 8, read r = 0.62 and
+    # 'cannot tell'. There the rank test stands unwidened, as before, exposed to drift.
+    r = scrape_correlation(old + new) if points >= MIN_CORRELATION_POINTS else 0.0
+    widen = correlation_widening(r, points, level)
     got = judge_change(flat_old, flat_new, limit, higher_is_worse, level, run_spread, spread_source, spread_df, widen)
     got["scrape_lag1"] = round(r, 3)
     if widen > 1 and "relative" in got:

@@ -210,3 +210,12 @@ def test_a_level_near_1_asked_by_the_family_policy_gives_an_interval_not_an_over
     got = noise.judge_windows(_drifting(rng, 0.8, windows=2), _drifting(rng, 0.8, windows=2, shift=1.0), 0.1, True,
                               1 - 1e-12)
     assert got["relative"]["high"] > got["relative"]["shift"] > 0 and math.isfinite(got["relative"]["high"])
+
+
+def test_a_short_window_is_judged_unwidened():
+    """Fewer than MIN_CORRELATION_POINTS scrapes a side: the lag-1 estimate is mostly its own raise, so the rank
+    test stands as it was (the real runs' 16-times-slower target, 8 and 9 points fully apart, was 'cannot tell')."""
+    base = [[5.47, 3.58, 5.68, 4.75, 4.05, 3.53, 8.29, 13.65]]
+    slower = [[51.47, 51.11, 50.98, 51.04, 51.49, 51.04, 51.06, 51.35, 51.95]]
+    got = noise.judge_windows(base, slower, 0.1, True, 0.95, run_spread=0.3)
+    assert got["verdict"] == "regressed" and got["scrape_lag1"] == 0.0 and "correlated at lag 1" not in got["method"]
