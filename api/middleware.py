@@ -8,8 +8,8 @@ from time import perf_counter, time
 from api.protocol import RECEIVED_AT
 from common.contract import UNMATCHED_ENDPOINT
 
-# The handler leaves a served prediction here; the middleware records it once the response is sent,
-# with the same latency the histogram observed.
+# The handler leaves a served prediction here; the middleware records it as the response's last body part
+# leaves, with the same latency the histogram observed.
 PREDICTION_KEY = "slobench.prediction"
 
 
@@ -31,10 +31,17 @@ class InstrumentationMiddleware:
         if metrics is not None:
             metrics.in_flight.inc()
 
+        observed = False
+
         async def send_wrapper(message):
-            nonlocal status
+            nonlocal status, observed
             if message["type"] == "http.response.start":
                 status = message["status"]
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                # Counted before the answer's last part leaves: a client that has its answer finds it in the
+                # next scrape and in the recording, whichever worker serves them.
+                observed = True
+                self._observe(scope, status, perf_counter() - start)
             await send(message)
 
         try:
@@ -53,7 +60,8 @@ class InstrumentationMiddleware:
         finally:
             if metrics is not None:
                 metrics.in_flight.dec()
-            self._observe(scope, status, perf_counter() - start)
+            if not observed:  # the app failed before its answer ended
+                self._observe(scope, status, perf_counter() - start)
 
     def _content_length(self, scope) -> int | None:
         """The announced body length; an unparsable one counts as too large."""
