@@ -13,12 +13,9 @@ from loadtests import settings as process_settings
 from loadtests.profile import load_profile
 from slo.prometheus.collect import collect
 from common.prometheus import PrometheusError
-from slo.stats.figures import server_figures
-from slo.reports.text import fmt
+from slo.reports.live import stage_rows
 from slo.file.load import load_slo
-from slo.stats.intervals import evidence_of
-from slo.verdicts.evaluate import report_quantiles
-from slo.verdicts.objectives import judge_objective
+from slo.verdicts.stage import StageJudge
 
 TAB = {"title": "SLO (live)", "key": "slo"}
 COLUMNS = [{"key": "stage", "title": "Stage"}, {"key": "objective", "title": "Objective"},
@@ -44,18 +41,8 @@ def current_rows(prometheus_url: str, spec, profile, wall_start: float, now: flo
                  "status": f"waiting for 3 scrapes ({scrape_interval_s:g} s each) of the measured window"}]
     stage = {"name": window.name, "measure_from": start, "end": end}
     entry = collect(prometheus_url, spec, [stage], scrape_interval_s=scrape_interval_s, instances=instances)["stages"][0]
-    server = server_figures(entry, spec.metrics.status_label, report_quantiles(spec), scrape_interval_s)
-    enough = server["requests"] >= spec.min_samples
-    evidence = evidence_of(entry, spec.metrics.status_label, spec.confidence_level, scrape_interval_s, start, end,
-                           poisson_arrivals=profile.kind == "open" and profile.arrival == "poisson",
-                           declared_deff=spec.design_effect)
-    rows = []
-    # The answers are checked after the run, against the served model: nothing to show of them live.
-    for o in (o for o in spec.objectives if o.kind != "answers"):
-        j = judge_objective(o, server, window.offered_rps, enough, evidence=evidence)
-        rows.append({"stage": window.name, "objective": o.name, "measured": fmt(j["measured"], j["unit"]),
-                     "threshold": fmt(j["threshold"], j["unit"]), "status": j["status"]})
-    return rows
+    judge = StageJudge(spec, scrape_interval_s, poisson_arrivals=profile.kind == "open" and profile.arrival == "poisson")
+    return stage_rows(judge, window.name, entry, start, end, window.offered_rps)
 
 
 def _running_profile(environment, settings, loaded: dict):

@@ -4,34 +4,26 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import replace
-from functools import partial
 from pathlib import Path
 
-from slo.file.model import LatencyQuantile, RatioSli, SloSpec, ThresholdSli
-from slo.stats import accuracy, clustering, family, tail
-from slo.stats.blocks import per_scrape
-from slo.stats.figures import bucket_counts, replica_figures, server_figures, sli_figures
-from slo.stats.intervals import evidence_of, with_level
+from slo.file.model import LatencyQuantile, SloSpec
+from slo.stats import accuracy, clustering, family
+from slo.stats.figures import bucket_counts
+from slo.stats.intervals import with_level
 from slo.stats.series import server_series
 from slo.verdicts.baseline import compare
 from slo.verdicts.machine import machine_sentences, mark_departures, stage_machine
-from slo.verdicts.objectives import (JUDGED, capacity, collapsed, completeness, is_gated, judge_objective,
-                                     mean_hides_tail, run_verdict, stage_status, worker_clocks)
+from slo.verdicts.objectives import (JUDGED, capacity, collapsed, completeness, is_gated, mean_hides_tail,
+                                     run_verdict, stage_status, worker_clocks)
 from slo.verdicts.serving import knee_sentences, predicted_saturation, saturation_check, servers_of, stage_serving
+from slo.verdicts.stage import Judged, StageJudge
 from runfolder import names
 
 SCHEMA_VERSION = 1
-REPORT_QUANTILES = (0.5, 0.95, 0.99)
 
 
 class EvaluationError(RuntimeError):
     """The run cannot be judged (missing timeline, raw answers for other metrics...): exit 2."""
-
-
-def report_quantiles(spec: SloSpec) -> list[float]:
-    """The quantiles a stage's figures carry: the report's own and every quantile objective's."""
-    return sorted(set(REPORT_QUANTILES) | {o.quantile for o in spec.objectives if isinstance(o, LatencyQuantile)})
 
 
 def _generator_lag(client: dict) -> float | None:
@@ -125,22 +117,84 @@ def _recording(db: Path, st: dict, endpoint: str | None) -> tuple:
         return None, str(exc)
 
 
-def _read_tails(objectives: list[dict], spec: SloSpec, latencies_ms, seconds: float) -> None:
-    """Each latency quantile's share read from the stage's whole recorded tail, beside its interval: what the knee's
-    fit across stages uses (slo/stats/tail.py); nothing where the recording holds no latencies."""
-    if latencies_ms is None or not len(latencies_ms):
-        return
-    for row, o in zip(objectives, spec.objectives):
-        if isinstance(o, LatencyQuantile) and row.get("confidence"):
-            read = tail.share_over(latencies_ms, o.threshold_ms, seconds)
-            row["confidence"]["tail"] = read and read.as_dict()
-
-
 def _stage_answers(answers: dict | None, name: str) -> dict | None:
     """One stage's answers check, or why there is none."""
     if answers is None:
         return None
     return (answers.get("stages") or {}).get(name) or {"why": answers.get("why") or "no answer in this stage"}
+
+
+def _collected_scope(run_dir: Path, spec: SloSpec, raw: dict) -> dict:
+    """The up selector the answers were collected with; refused when they were collected for another SLO file's
+    metrics. The up selector may have been found at the loaded address (another job name than the file's): the
+    answers keep the scope they were collected with; every other metric name and selector must be the file's."""
+    collected = dict(raw.get("metrics") or {})
+    scope = collected.pop("up_selector", None) or spec.metrics.up_selector
+    if collected != spec.metrics.model_dump(exclude={"up_selector"}):
+        raise EvaluationError(f"{run_dir}/{names.PROMETHEUS_RAW} was collected for other metrics or selectors than "
+                              "this SLO file declares; re-evaluate against a running Prometheus (--prometheus-url)")
+    return scope
+
+
+def _stage_row(spec: SloSpec, st: dict, entry: dict, server: dict, client: dict, logged: bool, judged: Judged,
+               recording: tuple, machine: dict | None, scrape_s: float) -> dict:
+    """One stage of the report: its window, figures and objectives, what the machine did meanwhile, and the checks
+    of its quantiles and counts against the API's recording and the generator's."""
+    lat, unreadable = recording
+    stage = {"index": st["index"], "name": st["name"], "users": st["users"], "offered_rps": st.get("offered_rps"),
+             "began": st.get("start", st["measure_from"]),
+             "window": {"start": st["measure_from"], "end": st["end"], "seconds": entry["window_s"]},
+             "completed": st["completed"], "gated": is_gated(spec, st), "refine": bool(st.get("refine")),
+             "server": server, "client": client,
+             "gap": explain_gap(client, server), "objectives": judged.objectives}
+    server["serving"] = stage_serving(entry, server)
+    stage["machine"] = stage_machine(machine, st["measure_from"], st["end"], spec.confidence_level)
+    if not st["completed"]:
+        server["notes"].append("the stage was cut short (the run stopped during it)")
+    boundaries = sorted(1000 * le for le in bucket_counts(entry["answers"]) if not math.isinf(le))
+    quantile_objectives = {o.name: (o.quantile, o.threshold_ms) for o in spec.objectives
+                           if isinstance(o, LatencyQuantile)}
+    stage["accuracy"] = accuracy.quantile_accuracy(server, lat, quantile_objectives, boundaries)
+    stage["reconciliation"] = accuracy.reconcile(client if logged else None, server, None if lat is None else len(lat),
+                                                 spec.reconciliation_tolerance, spec.min_samples, entry["window_s"],
+                                                 scrape_s)
+    # Errors that weaken the trust checks: the recording unreadable (no exact quantiles, no row counts), or
+    # arrivals counted as sent that never became requests.
+    distrust = [unreadable] if unreadable else []
+    if client.get("sender_errors"):
+        distrust.append(f"{client['sender_errors']} arrivals counted as sent raised in the generator's sender")
+    if distrust:
+        server["notes"].extend(distrust)
+        stage["reconciliation"] = {**stage["reconciliation"], "ok": False,
+                                   "flagged": [*stage["reconciliation"].get("flagged", []), *distrust]}
+    return stage
+
+
+def _judge_stages(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict, machine: dict | None,
+                  answers: dict | None) -> tuple[list[dict], list[tuple]]:
+    """Every measured stage judged (StageJudge), with the clustering measured over the whole run; the gated
+    objectives' tests for the family policy."""
+    db = Path(run_dir) / names.PREDICTIONS
+    raw_by_name = {e["name"]: e for e in raw["stages"]}
+    scrape_s = float(raw.get("scrape_interval_s", 1.0))
+    kind = tl.get("kind", "closed")
+    judge = StageJudge(spec, scrape_s, poisson_arrivals=kind == "open" and tl.get("arrival", "poisson") == "poisson")
+    measured = [(st, raw_by_name[st["name"]]) for st in tl["stages"] if st["name"] in raw_by_name]
+    evidences = [judge.evidence(entry, st["measure_from"], st["end"]) for st, entry in measured]
+    recordings = [_recording(db, st, spec.metrics.selector.get("endpoint")) for st, _ in measured]
+    servers = [judge.figures(entry) for _, entry in measured]
+    clusters = clustering.of_run(evidences, [r for r, _ in recordings],
+                                 [o.threshold_ms / 1000 for o in spec.objectives if isinstance(o, LatencyQuantile)],
+                                 [_served_short(st, server) for (st, _), server in zip(measured, servers)],
+                                 [st.get("offered_rps") for st, _ in measured])
+    stages, tests = [], []
+    for (st, entry), evidence, recording, near, server in zip(measured, evidences, recordings, clusters, servers):
+        logged = clients.get(st["name"])
+        client = {**(logged or {}), "model": kind, "answers": _stage_answers(answers, st["name"])}
+        judged = judge.judge(server, evidence, st.get("offered_rps"), client, near, recording[0])
+        tests += judged.tests(spec) if is_gated(spec, st) else []
+        stages.append(_stage_row(spec, st, entry, server, client, bool(logged), judged, recording, machine, scrape_s))
+    return stages, tests
 
 
 def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[str, dict | None],
@@ -154,75 +208,10 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[st
     runs like it, for the spread between runs a baseline comparison allows, answers every received answer checked
     against the served model (answers/check.py; None: not checked). The caller
     reads those; the API's recording (predictions.db in run_dir) is read here, for the exact quantiles."""
-    db = Path(run_dir) / names.PREDICTIONS
-    quantile_objectives = {o.name: (o.quantile, o.threshold_ms) for o in spec.objectives if isinstance(o, LatencyQuantile)}
-    # The up selector may have been found at the loaded address (another job name than the file's): the answers
-    # keep the scope they were collected with; every other metric name and selector must be the file's.
-    collected = dict(raw.get("metrics") or {})
-    scope = collected.pop("up_selector", None) or spec.metrics.up_selector
-    if collected != spec.metrics.model_dump(exclude={"up_selector"}):
-        raise EvaluationError(f"{run_dir}/{names.PROMETHEUS_RAW} was collected for other metrics or selectors than "
-                              "this SLO file declares; re-evaluate against a running Prometheus (--prometheus-url)")
-    raw_by_name = {e["name"]: e for e in raw["stages"]}
-    scrape_s = float(raw.get("scrape_interval_s", 1.0))
-    kind = tl.get("kind", "closed")
-    endpoint = spec.metrics.selector.get("endpoint")
-    stages, sentences, tests = [], [], []
-    measured = [(st, raw_by_name[st["name"]]) for st in tl["stages"] if st["name"] in raw_by_name]
-    evidences = [evidence_of(entry, spec.metrics.status_label, spec.confidence_level, scrape_s, st["measure_from"],
-                             st["end"], poisson_arrivals=kind == "open" and tl.get("arrival", "poisson") == "poisson",
-                             declared_deff=spec.design_effect) for st, entry in measured]
-    recordings = [_recording(db, st, endpoint) for st, _ in measured]
-    servers = [server_figures(entry, spec.metrics.status_label, report_quantiles(spec), scrape_s)
-               for _, entry in measured]
-    clusters = clustering.of_run(evidences, [r for r, _ in recordings],
-                                 [o.threshold_ms / 1000 for o in spec.objectives if isinstance(o, LatencyQuantile)],
-                                 [_served_short(st, server) for (st, _), server in zip(measured, servers)],
-                                 [st.get("offered_rps") for st, _ in measured])
-    for (st, entry), evidence, (lat, unreadable), near, server in zip(measured, evidences, recordings, clusters,
-                                                                      servers):
-        evidence = replace(evidence, clustering=near)
-        server["replicas"] = replica_figures(entry, entry["window_s"])
-        server["slis"] = sli_figures(entry, [o.name for o in spec.objectives if isinstance(o, (RatioSli, ThresholdSli))])
-        logged = clients.get(st["name"])
-        client = {**(logged or {}), "model": kind, "answers": _stage_answers(answers, st["name"])}
-        enough = server["requests"] >= spec.min_samples
-        objectives = [judge_objective(o, server, st.get("offered_rps"), enough, client, evidence)
-                      for o in spec.objectives]
-        _read_tails(objectives, spec, lat, entry["window_s"])
-        rejudge = partial(judge_objective, server=server, offered_rps=st.get("offered_rps"), enough=enough,
-                          client=client)
-        tests += [(row, o, rejudge, evidence) for row, o in zip(objectives, spec.objectives)] if is_gated(spec, st) \
-            else []
-        server["per_scrape"] = per_scrape(evidence.bucket_blocks, evidence.mean_blocks, list(REPORT_QUANTILES))
-        stage = {"index": st["index"], "name": st["name"], "users": st["users"], "offered_rps": st.get("offered_rps"),
-                 "began": st.get("start", st["measure_from"]),
-                 "window": {"start": st["measure_from"], "end": st["end"], "seconds": entry["window_s"]},
-                 "completed": st["completed"], "gated": is_gated(spec, st), "refine": bool(st.get("refine")),
-                 "server": server, "client": client,
-                 "gap": explain_gap(client, server), "objectives": objectives}
-        server["serving"] = stage_serving(entry, server)
-        stage["machine"] = stage_machine(machine, st["measure_from"], st["end"], spec.confidence_level)
-        if not st["completed"]:
-            server["notes"].append("the stage was cut short (the run stopped during it)")
-        boundaries = sorted(1000 * le for le in bucket_counts(entry["answers"]) if not math.isinf(le))
-        stage["accuracy"] = accuracy.quantile_accuracy(server, lat, quantile_objectives, boundaries)
-        stage["reconciliation"] = accuracy.reconcile(client if logged else None, server,
-                                                     None if lat is None else len(lat),
-                                                     spec.reconciliation_tolerance, spec.min_samples, entry["window_s"],
-                                                     scrape_s)
-        # Errors that weaken the trust checks: the recording unreadable (no exact quantiles, no row counts), or
-        # arrivals counted as sent that never became requests.
-        distrust = [unreadable] if unreadable else []
-        if client.get("sender_errors"):
-            distrust.append(f"{client['sender_errors']} arrivals counted as sent raised in the generator's sender")
-        if distrust:
-            server["notes"].extend(distrust)
-            stage["reconciliation"] = {**stage["reconciliation"], "ok": False,
-                                       "flagged": [*stage["reconciliation"].get("flagged", []), *distrust]}
-        stages.append(stage)
-
+    scope = _collected_scope(run_dir, spec, raw)
+    stages, tests = _judge_stages(run_dir, spec, raw, tl, clients, machine, answers)
     family = holm_on_gated(spec, stages, tests)
+    sentences = []
     for stage in stages:  # after the family policy: a withdrawn failure is no longer said to fail
         stage["client_breaks"] = client_tail_breaks(stage)
         sentences += mean_hides_tail(stage["name"], stage["objectives"]) + stage["client_breaks"] + \
@@ -231,6 +220,7 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[st
     cap = capacity(stages)
     predicted = predicted_saturation(stages, servers_of(manifest))
     sentences += knee_sentences(stages, cap, predicted) + saturation_check(predicted, stages, cap["interval_rps"])
+    scrape_s = float(raw.get("scrape_interval_s", 1.0))
     report = {
         "schema_version": SCHEMA_VERSION,
         "service": spec.service,

@@ -1,0 +1,16 @@
+"""The live SLO tab's rows (slobench/live_tab.py shows them in Locust's web UI): one stage's window so far, judged
+as the run's report judges a stage (slo/verdicts/stage.py), so the tab and the report cannot disagree."""
+from __future__ import annotations
+
+from slo.reports.tables import fmt
+from slo.verdicts.stage import StageJudge
+
+
+def stage_rows(judge: StageJudge, name: str, entry: dict, start: float, end: float, offered_rps: float | None
+               ) -> list[dict]:
+    """Per objective: the stage, the objective, its figure so far and threshold as the report prints them, its
+    status. The answers are checked after the run, against the served model: nothing to show of them live."""
+    judged = judge.judge(judge.figures(entry), judge.evidence(entry, start, end), offered_rps)
+    return [{"stage": name, "objective": o.name, "measured": fmt(j["measured"], j["unit"]),
+             "threshold": fmt(j["threshold"], j["unit"]), "status": j["status"]}
+            for o, j in zip(judge.spec.objectives, judged.objectives) if o.kind != "answers"]
