@@ -9,7 +9,7 @@ from pathlib import Path
 
 from scipy import stats
 
-from common.exit_codes import verdict
+from common.exit_codes import OF_STATUS, Exit, verdict
 from common.sample import mean_interval
 from slo.stats import confidence
 from slo.verdicts.baseline import GETTERS, compare
@@ -132,10 +132,10 @@ def _verdict(reports: list[dict], stages: list[dict]) -> dict:
     run to its end says so first, and a confident failure of any run is never hidden behind a pooled pass."""
     codes = [r["verdict"]["exit_code"] for r in reports]
     ids = [r["run"]["id"] for r in reports]
-    for code, status, what in ((2, "no_data", "could not be judged"), (5, "incomplete", "did not run to their end")):
+    for status, what in (("no_data", "could not be judged"), ("incomplete", "did not run to their end")):
+        code = OF_STATUS[status]
         if code in codes:
-            return {"status": status, "exit_code": code,
-                    "reason": "repeat(s) " + ", ".join(i for i, c in zip(ids, codes) if c == code) + f" {what}"}
+            return verdict(status, "repeat(s) " + ", ".join(i for i, c in zip(ids, codes) if c == code) + f" {what}")
     gated = [(s["name"], name, o) for s in stages if s["gated"] for name, o in s["objectives"].items()]
     warnings = [f"{name} in {stage}: {o['calibration']}" for stage, name, o in gated if o.get("calibration")]
     failed = [f"{name} in {stage}" for stage, name, o in gated if o["status"] == "fail"]
@@ -157,10 +157,10 @@ def against_baseline(summary: dict, reports: list[dict], baseline: list[dict], s
     comparison, failures = compare(reports, baseline, spec)
     summary = {**summary, "baseline": comparison}
     v = summary["verdict"]
-    if failures and v["exit_code"] in (0, 4):
+    if failures and v["exit_code"] in (Exit.PASS, Exit.INCONCLUSIVE):
         summary["verdict"] = verdict("fail", "against the baseline: " + "; ".join(failures),
                                      warnings=v.get("warnings", []))
-    elif comparison["untested"] and v["exit_code"] == 0:
+    elif comparison["untested"] and v["exit_code"] == Exit.PASS:
         summary["verdict"] = verdict("inconclusive", "against the baseline: " + "; ".join(comparison["untested"]),
                                      warnings=v.get("warnings", []))
     return summary
