@@ -1,4 +1,5 @@
-"""Judge each objective per stage, then the run: gate, capacity, and what the mean hides."""
+"""A stage and a run judged from their objectives' rows (each judged in slo/verdicts/kinds.py): the gate, a stage's
+status, capacity, what the mean hides, completeness, the run's verdict and the advice for what stayed undecided."""
 from __future__ import annotations
 
 import math
@@ -6,104 +7,10 @@ import math
 from common.exit_codes import verdict
 from slo.stats import intervals
 from slo.verdicts import knee
-from slo.stats.figures import availability, stage_rate
-from slo.file.model import Answers, Availability, ErrorRatio, LatencyMean, LatencyQuantile, RatioSli, SloSpec, ThresholdSli, Throughput
+from slo.stats.figures import stage_rate
+from slo.file.model import SloSpec
 
 JUDGED = ("pass", "warn", "fail", "inconclusive")
-
-
-def _in_band(measured, warning, higher_is_worse: bool = True) -> bool:
-    if measured is None or warning is None:
-        return False
-    return measured > warning if higher_is_worse else measured < warning
-
-
-def _status(confidence: dict, measured, warning, enough: bool, higher_is_worse: bool = True) -> str:
-    """The interval decides pass, fail or inconclusive; a confident pass whose figure is in the warning band warns."""
-    if not enough:
-        return "insufficient"
-    decision = confidence.get("decision")
-    if decision is None or measured is None:
-        return "no_data"
-    if decision == "pass" and _in_band(measured, warning, higher_is_worse):
-        return "warn"
-    return decision
-
-
-def judge_objective(o, server: dict, offered_rps: float | None, enough: bool, client: dict | None = None,
-                    evidence: intervals.Evidence | None = None) -> dict:
-    """One objective in one stage, with its confidence; client gives the open model's sent and dropped arrivals,
-    evidence the window's counts and per-scrape blocks."""
-    ev = evidence or intervals.Evidence(level=0.95, window_s=server.get("window_s") or 0, scrape_s=1.0, buckets={})
-    out = {"name": o.name, "kind": o.kind}
-    if isinstance(o, LatencyQuantile):
-        q = server["quantiles"].get(f"{o.quantile:g}") or {}
-        measured, out["bucket_ms"], out["quantile"] = q.get("ms"), q.get("bucket_ms"), o.quantile
-        c = intervals.quantile(o, ev)
-        out.update(measured=measured, threshold=o.threshold_ms, warning=o.warning_ms, unit="ms", confidence=c,
-                   status=_status(c, measured, o.warning_ms, enough))
-    elif isinstance(o, LatencyMean):
-        measured = server.get("mean_ms")
-        c = intervals.mean(o, ev, measured)
-        out.update(measured=measured, threshold=o.threshold_ms, warning=o.warning_ms, unit="ms", confidence=c,
-                   status=_status(c, measured, o.warning_ms, enough))
-    elif isinstance(o, ErrorRatio):
-        measured = server.get("error_ratio")
-        c = intervals.error_ratio(o, ev, server)
-        out.update(measured=measured, threshold=o.max_ratio, warning=o.warning_ratio, unit="ratio", confidence=c,
-                   status=_status(c, measured, o.warning_ratio, enough))
-    elif isinstance(o, Availability):
-        # With replicas, min_up is the share of them that must be up at every scrape (1: every replica).
-        measured = availability(server)
-        c = intervals.availability(o, ev, measured, server.get("up_samples"))
-        out.update(measured=measured, threshold=o.min_up, warning=None, unit="up", confidence=c,
-                   status=_status(c, measured, None, True, higher_is_worse=False))
-        replicas = len(server.get("replicas") or {})
-        if replicas > 1:
-            out["detail"] = ("every replica up" if o.min_up >= 1 else f"at least {o.min_up:.0%} of the {replicas} "
-                             "replicas up") + " at every scrape"
-    elif isinstance(o, (RatioSli, ThresholdSli)):
-        sli = (server.get("slis") or {}).get(o.name) or {}
-        measured = sli.get("good_share")
-        c = intervals.sli(o, ev, sli)
-        out.update(measured=measured, threshold=o.target, warning=None, unit="ratio", confidence=c,
-                   status=_status(c, measured, None, True, higher_is_worse=False))
-        if measured is not None:
-            # The error budget is 1 - target; at this load it would burn this many times as fast as allowed.
-            burn = (1 - measured) / (1 - o.target) if o.target < 1 else None
-            out["burn_rate"] = None if burn is None else round(burn, 3)
-            if burn is not None:
-                out["detail"] = f"burns the error budget at {burn:.1f}x"
-        if getattr(o, "mapping", ""):
-            out["mapping"] = o.mapping
-    elif isinstance(o, Answers):
-        figures = (client or {}).get("answers") or {}
-        if not figures.get("checked"):
-            out.update(measured=None, threshold=o.max_wrong_share, warning=None, unit="ratio", status="n/a",
-                       detail=figures.get("why") or "no answer came back in this stage to check")
-        else:
-            c = intervals.answers(o, ev, figures["checked"], figures["wrong"])
-            out.update(measured=figures["share"], threshold=o.max_wrong_share, warning=None, unit="ratio",
-                       confidence=c, status=_status(c, figures["share"], None, True),
-                       checked=figures["checked"], wrong=figures["wrong"], examples=figures.get("examples", []))
-            if figures["wrong"]:
-                out["detail"] = f"{figures['wrong']} of {figures['checked']} answers wrong"
-    elif isinstance(o, Throughput):
-        achieved = server.get("rps_all_traffic")
-        measured = round(achieved / offered_rps, 4) if offered_rps and achieved is not None else None
-        dropped, sent = (client or {}).get("dropped") or 0, (client or {}).get("sent") or 0
-        if sent + dropped and achieved is not None and server.get("window_s"):
-            # The open model counted its arrivals in the window: the share of those served is exact, free of the
-            # Poisson schedule's own noise around the nominal rate.
-            # Answers beyond what was sent are edge effects: the share cannot exceed what was sent.
-            measured = round(min(achieved * server["window_s"], sent) / (sent + dropped), 4)
-        if dropped:
-            out.update(dropped=dropped, detail=f"{dropped / (sent + dropped):.1%} of arrivals dropped by the generator")
-        c = intervals.throughput(o, ev, achieved, offered_rps, measured, arrivals=sent + dropped)
-        out.update(measured=measured, threshold=o.min_share, warning=o.warning_share, unit="share of offered",
-                   confidence=c, status="n/a" if not offered_rps else
-                   _status(c, measured, o.warning_share, True, higher_is_worse=False))
-    return out
 
 
 def is_gated(spec: SloSpec, stage: dict) -> bool:

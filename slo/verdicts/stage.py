@@ -11,7 +11,7 @@ from slo.stats import tail
 from slo.stats.blocks import per_scrape
 from slo.stats.figures import replica_figures, server_figures, sli_figures
 from slo.stats.intervals import Evidence, evidence_of
-from slo.verdicts.objectives import judge_objective
+from slo.verdicts.kinds import judge_objective
 
 REPORT_QUANTILES = (0.5, 0.95, 0.99)
 

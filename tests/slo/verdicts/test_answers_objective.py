@@ -2,7 +2,7 @@
 import pytest
 
 from slo.file.model import Answers
-from slo.verdicts.objectives import judge_objective
+from slo.verdicts.kinds import judge_objective
 
 CASES = [
     ("none wrong among every answer passes: a census", {}, {"checked": 2000, "wrong": 0, "share": 0.0}, "pass"),
