@@ -37,3 +37,4 @@ def test_the_answers_objective(declared, figures, expected):
 def test_a_bad_answers_objective_is_refused(field, value, says):
     with pytest.raises(ValueError, match=says):
         Answers(name="answers", kind="answers", **{field: value})
+
