@@ -59,50 +59,61 @@ def _request_id(request: Request) -> str:
     return request.headers.get("x-request-id") or f"{_ID_PREFIX}-{next(_request_ids):x}"
 
 
+def _start_serving(state, settings: ApiSettings) -> None:
+    """Load the model and the online features (not ready, logged, when either fails), time the canary, start the
+    predictor and the recorder."""
+    try:
+        state.model = models.load(settings.model_file)
+        state.online = load_online_features(settings, state.model)
+    except (models.ModelError, data.DataError) as exc:
+        log.error("not ready: %s", exc)
+        state.model, state.online = None, {}
+    if state.model is not None and state.online:
+        # Before serving, on the API's own core: what one prediction costs this machine now.
+        first_rows = [entry[1] for entry in itertools.islice(state.online.values(), canary.ROWS)]
+        state.canary = canary.of_model(state.model, first_rows)
+    if state.model is not None:
+        state.predictor = Predictor(state.model, plan_for(state.model.kind, settings.api_predict_in,
+                                                          settings.api_predict_threads, settings.api_batch_max,
+                                                          settings.api_batch_wait_ms), state.metrics)
+        state.predictor.start()
+    if state.model is not None and state.metrics is not None:
+        meta = state.model.metadata
+        state.metrics.model_info.labels(meta["version"], meta["trained_as_of"]).set(1)
+    if settings.predictions_db is not None:
+        state.recorder = PredictionRecorder(
+            settings.predictions_db, settings.recorder_batch_size, settings.recorder_flush_interval_s)
+    # The model and the online table out of the collector's sight: a full collection over them would stall
+    # requests in flight (the served tail, not the model's cost).
+    gc.collect()
+    gc.freeze()
+
+
+async def _stop_serving(state, settings: ApiSettings) -> None:
+    """Answer what the predictor holds, then flush the recording: every acknowledged prediction is written."""
+    if state.predictor is not None:
+        await state.predictor.stop()
+    if state.recorder is not None:
+        state.recorder.close()
+        log.info("recorder flushed %d predictions to %s", state.recorder.written, settings.predictions_db)
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI):
+    state = app.state
+    _start_serving(state, state.settings)
+    probe = asyncio.create_task(probe_loop_lag(state.metrics)) if state.metrics is not None else None
+    try:
+        yield
+    finally:
+        if probe is not None:
+            probe.cancel()
+        await _stop_serving(state, state.settings)
+
+
 def create_app(settings: ApiSettings | None = None, registry: CollectorRegistry | None = None) -> FastAPI:
     settings = settings or ApiSettings()
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI):
-        state = app.state
-        try:
-            state.model = models.load(settings.model_file)
-            state.online = load_online_features(settings, state.model)
-        except (models.ModelError, data.DataError) as exc:
-            log.error("not ready: %s", exc)
-            state.model, state.online = None, {}
-        if state.model is not None and state.online:
-            # Before serving, on the API's own core: what one prediction costs this machine now.
-            first_rows = [entry[1] for entry in itertools.islice(state.online.values(), canary.ROWS)]
-            state.canary = canary.of_model(state.model, first_rows)
-        if state.model is not None:
-            state.predictor = Predictor(state.model, plan_for(state.model.kind, settings.api_predict_in,
-                                                              settings.api_predict_threads, settings.api_batch_max,
-                                                              settings.api_batch_wait_ms), state.metrics)
-            state.predictor.start()
-        if state.model is not None and state.metrics is not None:
-            meta = state.model.metadata
-            state.metrics.model_info.labels(meta["version"], meta["trained_as_of"]).set(1)
-        if settings.predictions_db is not None:
-            state.recorder = PredictionRecorder(
-                settings.predictions_db, settings.recorder_batch_size, settings.recorder_flush_interval_s)
-        # The model and the online table out of the collector's sight: a full collection over them would stall
-        # requests in flight (the served tail, not the model's cost).
-        gc.collect()
-        gc.freeze()
-        probe = asyncio.create_task(probe_loop_lag(state.metrics)) if state.metrics is not None else None
-        try:
-            yield
-        finally:
-            if probe is not None:
-                probe.cancel()
-            if state.predictor is not None:
-                await state.predictor.stop()
-            if state.recorder is not None:
-                state.recorder.close()
-                log.info("recorder flushed %d predictions to %s", state.recorder.written, settings.predictions_db)
-
-    app = FastAPI(title="StreamFlow churn API", version="1.0", lifespan=lifespan)
+    app = FastAPI(title="StreamFlow churn API", version="1.0", lifespan=_lifespan)
     app.state.settings = settings
     app.state.model, app.state.online, app.state.recorder, app.state.predictor = None, {}, None, None
     app.state.canary = None

@@ -79,38 +79,18 @@ def up(settings: StackSettings, state_dir: Path | None = None, predictions_db: P
     state = StackState(api_url=f"http://127.0.0.1:{api_port}", prometheus_url=external or f"http://127.0.0.1:{prom_port}",
                        predictions_db=str(predictions_db) if predictions_db else None,
                        cpus={"api": sorted(api_cpus or []), "prometheus": sorted(prometheus_cpus or [])})
-    logs = state_dir / "logs"
     try:
-        api = None
-        if settings.api_replicas > 1:
-            _start_replicas(settings, state, state_dir, api_port, predictions_db, api_cpus, log)
-        else:
-            env = {"API_PORT": str(api_port), "API_HOST": "127.0.0.1", "API_WORKERS": str(settings.api_workers)}
-            if predictions_db:
-                env["PREDICTIONS_DB"] = str(predictions_db)
-            api = spawn(api_command(), logs / "api.log", env=env, cpus=api_cpus)
-            state.api_pid = api.pid
-            state.owned["api"] = identity(api.pid)
-            state.save(state_dir)
+        api = _start_api(settings, state, state_dir, api_port, predictions_db, api_cpus, log)
         if external:
             state.notes.append(f"using the Prometheus at {external} as is: it must scrape the API at "
                                f"127.0.0.1:{api_port} (job 'api'), or nothing will be judged")
         else:
             # Started while the API loads: Prometheus hands its first targets to the scraper only after its
             # discovery's 5 s update tick, which the API's start-up then overlaps.
-            config = state_dir / "prometheus.yml"
-            rules = [settings.rules_file] if settings.rules_file and settings.rules_file.is_file() else []
-            config.write_text(prometheus.render_config(state.replicas or f"127.0.0.1:{api_port}",
-                                                       settings.scrape_interval_s, rules))
-            tsdb = state_dir / "tsdb"
-            shutil.rmtree(tsdb, ignore_errors=True)
-            prom = prometheus.start(binary, config, tsdb, prom_port, logs / "prometheus.log", cpus=prometheus_cpus)
-            state.prometheus_pid = prom.pid
-            state.owned["prometheus"] = identity(prom.pid)
-            state.save(state_dir)
+            _start_prometheus(settings, state, state_dir, binary, api_port, prom_port, prometheus_cpus)
         if api is not None:
             wait_until(lambda: http_get(state.api_url + "/health")[0] == 200, 90, f"API on {state.api_url}", api,
-                       logs / "api.log")
+                       state_dir / "logs" / "api.log")
         if not external:
             wait_until(lambda: prometheus.target_up(state.prometheus_url, max(1, len(state.replicas))), 30,
                        "Prometheus scraping the API (up == 1)")
@@ -119,6 +99,38 @@ def up(settings: StackSettings, state_dir: Path | None = None, predictions_db: P
         raise
     state.save(state_dir)
     return state
+
+
+def _start_api(settings: StackSettings, state: StackState, state_dir: Path, api_port: int,
+               predictions_db: Path | None, api_cpus: set[int] | None, log):
+    """One API process (returned, to wait for its health), or replicas behind nginx (None: nginx waited for them)."""
+    if settings.api_replicas > 1:
+        _start_replicas(settings, state, state_dir, api_port, predictions_db, api_cpus, log)
+        return None
+    env = {"API_PORT": str(api_port), "API_HOST": "127.0.0.1", "API_WORKERS": str(settings.api_workers)}
+    if predictions_db:
+        env["PREDICTIONS_DB"] = str(predictions_db)
+    api = spawn(api_command(), state_dir / "logs" / "api.log", env=env, cpus=api_cpus)
+    state.api_pid = api.pid
+    state.owned["api"] = identity(api.pid)
+    state.save(state_dir)
+    return api
+
+
+def _start_prometheus(settings: StackSettings, state: StackState, state_dir: Path, binary, api_port: int,
+                      prom_port: int, prometheus_cpus: set[int] | None) -> None:
+    """Prometheus on a fresh TSDB, scraping the API (or each replica) at the settings' interval."""
+    config = state_dir / "prometheus.yml"
+    rules = [settings.rules_file] if settings.rules_file and settings.rules_file.is_file() else []
+    config.write_text(prometheus.render_config(state.replicas or f"127.0.0.1:{api_port}",
+                                               settings.scrape_interval_s, rules))
+    tsdb = state_dir / "tsdb"
+    shutil.rmtree(tsdb, ignore_errors=True)
+    prom = prometheus.start(binary, config, tsdb, prom_port, state_dir / "logs" / "prometheus.log",
+                            cpus=prometheus_cpus)
+    state.prometheus_pid = prom.pid
+    state.owned["prometheus"] = identity(prom.pid)
+    state.save(state_dir)
 
 
 def replica_db(predictions_db: Path, i: int) -> Path:

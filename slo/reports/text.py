@@ -32,8 +32,41 @@ def knee_evidence(cap: dict) -> str:
 
 
 def headline(report: dict) -> list[str]:
-    v, cap = report["verdict"], report["capacity"]
+    v = report["verdict"]
     lines = [f"Verdict: {v['status'].upper()} (exit {v['exit_code']}): {v['reason']}"]
+    lines += capacity_lines(report)
+    lines += report["sentences"]
+    if report.get("baseline"):
+        lines += baseline_summary(report["baseline"])
+    lines += replica_lines(report.get("replicas"))
+    served = (report.get("serving") or {}).get("served")
+    if served and served.get("serving"):
+        plan = served["serving"]
+        where = (f"in {plan['threads']} thread(s)" + (f", batches of up to {plan['batch_max']}" if plan["batch_max"] > 1
+                                                       else "") if plan["where"] == "thread" else "on the event loop")
+        lines.append(f"Served: {served.get('model')} {served.get('model_version')}, predictions {where}, "
+                     f"{served.get('workers')} worker process(es)")
+    lines += machine_speed(report.get("manifest") or {})
+    scrape = report["run"].get("scrape_interval")
+    if scrape:
+        scope = ", ".join(f"{k}={v if isinstance(v, str) else '|'.join(v)}" for k, v in report["run"].get("scope", {}).items())
+        lines.append(f"Prometheus scrape interval: {scrape['seconds']:g} s ({scrape['source']}); queries scoped to {scope}")
+    clocks = report.get("clocks")
+    if clocks:
+        lines.append("Clocks: " + ", ".join(f"{w} {c['offset_ms']:+.1f} ms (±{c['uncertainty_ms']:.1f})"
+                                            for w, c in sorted(clocks["workers"].items()))
+                     + " against the master's, measured when each joined; every window placed on the master's clock")
+    lines += answers_line(report.get("answers"))
+    drift = report.get("drift")
+    if drift:
+        lines.append(f"Drift: {drift.get('summary', drift.get('status'))}")
+    return lines
+
+
+def capacity_lines(report: dict) -> list[str]:
+    """The capacity's interval and what decided it, the refinement's steps, the stages that set no end (undecided,
+    generator-bound) and the first stage to break an objective."""
+    cap, lines = report["capacity"], []
     low, high = cap.get("interval_rps") or (cap["highest_passing_rps"], None)
     offered = " offered" if cap.get("rates") == "offered" else ""
     if low and high:
@@ -66,37 +99,18 @@ def headline(report: dict) -> list[str]:
                            + (f" (x{b['ratio']:.2f})" if b["ratio"] is not None and b["unit"] == "ms" else "")
                            for b in cap["broken"])
         lines.append(f"First stage to break an objective: {cap['first_failing_stage']}: {broken}")
-    lines += report["sentences"]
-    if report.get("baseline"):
-        lines += baseline_summary(report["baseline"])
-    reps = report.get("replicas")
-    if reps:
-        spread = "spread the load evenly" if reps["even"] else f"spread the load unevenly in {', '.join(reps['uneven_stages'])}"
-        lines.append(f"Replicas: {len(reps['replicas'])} behind the balancer, which {spread}")
-        first = reps.get("first_broken")
-        if first:
-            lines.append(f"First replica to break: {first['replica']} in stage {first['stage']} ({first['what']})")
-    served = (report.get("serving") or {}).get("served")
-    if served and served.get("serving"):
-        plan = served["serving"]
-        where = (f"in {plan['threads']} thread(s)" + (f", batches of up to {plan['batch_max']}" if plan["batch_max"] > 1
-                                                       else "") if plan["where"] == "thread" else "on the event loop")
-        lines.append(f"Served: {served.get('model')} {served.get('model_version')}, predictions {where}, "
-                     f"{served.get('workers')} worker process(es)")
-    lines += machine_speed(report.get("manifest") or {})
-    scrape = report["run"].get("scrape_interval")
-    if scrape:
-        scope = ", ".join(f"{k}={v if isinstance(v, str) else '|'.join(v)}" for k, v in report["run"].get("scope", {}).items())
-        lines.append(f"Prometheus scrape interval: {scrape['seconds']:g} s ({scrape['source']}); queries scoped to {scope}")
-    clocks = report.get("clocks")
-    if clocks:
-        lines.append("Clocks: " + ", ".join(f"{w} {c['offset_ms']:+.1f} ms (±{c['uncertainty_ms']:.1f})"
-                                            for w, c in sorted(clocks["workers"].items()))
-                     + " against the master's, measured when each joined; every window placed on the master's clock")
-    lines += answers_line(report.get("answers"))
-    drift = report.get("drift")
-    if drift:
-        lines.append(f"Drift: {drift.get('summary', drift.get('status'))}")
+    return lines
+
+
+def replica_lines(reps: dict | None) -> list[str]:
+    """With replicas: whether the balancer spread the load evenly, and which replica broke first."""
+    if not reps:
+        return []
+    spread = "spread the load evenly" if reps["even"] else f"spread the load unevenly in {', '.join(reps['uneven_stages'])}"
+    lines = [f"Replicas: {len(reps['replicas'])} behind the balancer, which {spread}"]
+    first = reps.get("first_broken")
+    if first:
+        lines.append(f"First replica to break: {first['replica']} in stage {first['stage']} ({first['what']})")
     return lines
 
 
