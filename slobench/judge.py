@@ -83,10 +83,8 @@ def judge(run_dir: Path, spec: SloSpec, prometheus_url: str | None, baseline: Pa
     if write:  # the answers of a whole run are checked once, when its reports are written
         run.merge_sent()
         answers = run.answers(spec.confidence_level, answers_tolerance(spec))
-    report = evaluate(run_dir, spec, raw, run.timeline, run.client_figures(spec.metrics.selector.get("endpoint")),
-                      baselines, client_series=run.client_seconds(), manifest=run.manifest(), run_end=run.ended(),
-                      machine=run.machine(), history=_like(run, spec, baselines) if baselines else (),
-                      answers=answers)
+    report = evaluate(spec, run.run_data(raw, spec.metrics.selector.get("endpoint"), answers), baselines,
+                      history=_like(run, spec, baselines) if baselines else ())
     if not write:
         return report
     if out_dir != Path(run_dir):

@@ -9,9 +9,9 @@ from answers import check
 from answers.check import AnswersSettings
 from loadtests import client_figures, client_series, sent, timeline
 from slobench import manifest
+from runfolder import names, recording
+from slo.verdicts.evaluate import RunData
 from stack import monitor
-from runfolder import names
-
 
 
 class RunFolder:
@@ -94,3 +94,19 @@ class RunFolder:
             return check.check(db, artifact, self.timeline["stages"], level, tolerance, served)
         except check.AnswersUnreadable as exc:
             return check.skipped(str(exc))
+
+    def recorded(self, start: float, end: float, endpoint: str | None) -> tuple:
+        """The API's recorded latencies (ms, in time order) of a window, or None without a recording; and why the
+        recording could not be read (None when it could)."""
+        try:
+            return recording.recorded(self.path / names.PREDICTIONS, start, end, endpoint), None
+        except recording.RecordingUnreadable as exc:
+            return None, str(exc)
+
+    def run_data(self, raw: dict, endpoint: str | None, answers: dict | None = None) -> RunData:
+        """Everything the evaluator judges, read from this folder, with Prometheus's answers `raw` and the answers
+        check's result."""
+        return RunData(run_id=self.path.resolve().name, raw=raw, timeline=self.timeline,
+                       clients=self.client_figures(endpoint), recording=self.recorded,
+                       client_series=self.client_seconds(), manifest=self.manifest(), run_end=self.ended(),
+                       machine=self.machine(), answers=answers)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 import time
-from pathlib import Path
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from slo.file.model import LatencyQuantile, SloSpec
 from slo.stats import accuracy, clustering, family
@@ -24,6 +25,36 @@ SCHEMA_VERSION = 1
 
 class EvaluationError(RuntimeError):
     """The run cannot be judged (missing timeline, raw answers for other metrics...): exit 2."""
+
+
+# A window's recorded server latencies (ms, in time order, or None without a recording) and why the recording could
+# not be read (None when it could): what the run folder's reader gives for (start, end, endpoint).
+Recording = Callable[[float, float, "str | None"], tuple]
+
+
+def no_recording(start: float, end: float, endpoint: str | None) -> tuple[None, None]:
+    return None, None
+
+
+@dataclass(frozen=True)
+class RunData:
+    """What a run holds, as its folder's reader (slobench/run_folder.py) hands it over; the evaluator opens no file.
+    timeline: its stages (stages.json); raw: Prometheus's answers; clients: the generators' merged figures per stage
+    (None where the run has none); recording: the API's recorded latencies of a window (for the exact quantiles);
+    client_series: the generator's seconds; manifest: what ran where; run_end: how it ended (Locust's exit code, an
+    interrupt, worker finals); machine: what the harness sampled of the API's cores each second (None when it did
+    not start the API); answers: every received answer checked against the served model (answers/check.py; None:
+    not checked)."""
+    run_id: str
+    raw: dict
+    timeline: dict
+    clients: dict[str, dict | None]
+    recording: Recording = no_recording
+    client_series: dict | None = None
+    manifest: dict | None = None
+    run_end: dict | None = None
+    machine: dict | None = None
+    answers: dict | None = None
 
 
 def _generator_lag(client: dict) -> float | None:
@@ -109,14 +140,6 @@ def _served_short(st: dict, server: dict) -> bool:
     return bool(st.get("offered_rps")) and (server.get("rps_all_traffic") or 0.0) < 0.95 * st["offered_rps"]
 
 
-def _recording(db: Path, st: dict, endpoint: str | None) -> tuple:
-    """(the window's recorded latencies in ms, in time order, or None; why the recording could not be read)."""
-    try:
-        return accuracy.recorded(db, st["measure_from"], st["end"], endpoint), None
-    except accuracy.RecordingUnreadable as exc:
-        return None, str(exc)
-
-
 def _stage_answers(answers: dict | None, name: str) -> dict | None:
     """One stage's answers check, or why there is none."""
     if answers is None:
@@ -124,14 +147,14 @@ def _stage_answers(answers: dict | None, name: str) -> dict | None:
     return (answers.get("stages") or {}).get(name) or {"why": answers.get("why") or "no answer in this stage"}
 
 
-def _collected_scope(run_dir: Path, spec: SloSpec, raw: dict) -> dict:
+def _collected_scope(run_id: str, spec: SloSpec, raw: dict) -> dict:
     """The up selector the answers were collected with; refused when they were collected for another SLO file's
     metrics. The up selector may have been found at the loaded address (another job name than the file's): the
     answers keep the scope they were collected with; every other metric name and selector must be the file's."""
     collected = dict(raw.get("metrics") or {})
     scope = collected.pop("up_selector", None) or spec.metrics.up_selector
     if collected != spec.metrics.model_dump(exclude={"up_selector"}):
-        raise EvaluationError(f"{run_dir}/{names.PROMETHEUS_RAW} was collected for other metrics or selectors than "
+        raise EvaluationError(f"{run_id}/{names.PROMETHEUS_RAW} was collected for other metrics or selectors than "
                               "this SLO file declares; re-evaluate against a running Prometheus (--prometheus-url)")
     return scope
 
@@ -170,18 +193,18 @@ def _stage_row(spec: SloSpec, st: dict, entry: dict, server: dict, client: dict,
     return stage
 
 
-def _judge_stages(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict, machine: dict | None,
-                  answers: dict | None) -> tuple[list[dict], list[tuple]]:
+def _judge_stages(spec: SloSpec, run: RunData) -> tuple[list[dict], list[tuple]]:
     """Every measured stage judged (StageJudge), with the clustering measured over the whole run; the gated
     objectives' tests for the family policy."""
-    db = Path(run_dir) / names.PREDICTIONS
+    raw, tl = run.raw, run.timeline
     raw_by_name = {e["name"]: e for e in raw["stages"]}
     scrape_s = float(raw.get("scrape_interval_s", 1.0))
     kind = tl.get("kind", "closed")
     judge = StageJudge(spec, scrape_s, poisson_arrivals=kind == "open" and tl.get("arrival", "poisson") == "poisson")
     measured = [(st, raw_by_name[st["name"]]) for st in tl["stages"] if st["name"] in raw_by_name]
     evidences = [judge.evidence(entry, st["measure_from"], st["end"]) for st, entry in measured]
-    recordings = [_recording(db, st, spec.metrics.selector.get("endpoint")) for st, _ in measured]
+    recordings = [run.recording(st["measure_from"], st["end"], spec.metrics.selector.get("endpoint"))
+                  for st, _ in measured]
     servers = [judge.figures(entry) for _, entry in measured]
     clusters = clustering.of_run(evidences, [r for r, _ in recordings],
                                  [o.threshold_ms / 1000 for o in spec.objectives if isinstance(o, LatencyQuantile)],
@@ -189,27 +212,22 @@ def _judge_stages(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: di
                                  [st.get("offered_rps") for st, _ in measured])
     stages, tests = [], []
     for (st, entry), evidence, recording, near, server in zip(measured, evidences, recordings, clusters, servers):
-        logged = clients.get(st["name"])
-        client = {**(logged or {}), "model": kind, "answers": _stage_answers(answers, st["name"])}
+        logged = run.clients.get(st["name"])
+        client = {**(logged or {}), "model": kind, "answers": _stage_answers(run.answers, st["name"])}
         judged = judge.judge(server, evidence, st.get("offered_rps"), client, near, recording[0])
         tests += judged.tests(spec) if is_gated(spec, st) else []
-        stages.append(_stage_row(spec, st, entry, server, client, bool(logged), judged, recording, machine, scrape_s))
+        stages.append(_stage_row(spec, st, entry, server, client, bool(logged), judged, recording, run.machine,
+                                 scrape_s))
     return stages, tests
 
 
-def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[str, dict | None],
-             baseline: dict | None = None, client_series: dict | None = None,
-             manifest: dict | None = None, run_end: dict | None = None, machine: dict | None = None,
-             history: list[dict] = (), answers: dict | None = None) -> dict:
-    """The SLO report of a run: tl is its stage timeline (stages.json), clients the generators' merged figures per
-    stage (None where the run has none), raw the Prometheus answers, client_series the generator's seconds,
-    manifest what ran where, run_end how it ended (Locust's exit code, an interrupt, worker finals), machine what
-    the harness sampled of the API's cores each second (None when it did not start the API), history the earlier
-    runs like it, for the spread between runs a baseline comparison allows, answers every received answer checked
-    against the served model (answers/check.py; None: not checked). The caller
-    reads those; the API's recording (predictions.db in run_dir) is read here, for the exact quantiles."""
-    scope = _collected_scope(run_dir, spec, raw)
-    stages, tests = _judge_stages(run_dir, spec, raw, tl, clients, machine, answers)
+def evaluate(spec: SloSpec, run: RunData, baseline: dict | list | None = None, history: list[dict] = ()) -> dict:
+    """The SLO report of a run against `spec`: every objective per stage, the family policy, capacity, what the
+    averages hide, the comparison with a baseline (a report, or a repeat set's reports) given the earlier runs like
+    it in `history` (for the spread between runs a comparison allows), and the run's verdict."""
+    raw, tl, manifest, answers = run.raw, run.timeline, run.manifest, run.answers
+    scope = _collected_scope(run.run_id, spec, raw)
+    stages, tests = _judge_stages(spec, run)
     family = holm_on_gated(spec, stages, tests)
     sentences = []
     for stage in stages:  # after the family policy: a withdrawn failure is no longer said to fail
@@ -224,7 +242,7 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[st
     report = {
         "schema_version": SCHEMA_VERSION,
         "service": spec.service,
-        "run": {"id": Path(run_dir).resolve().name, "profile": tl["profile"], "started": tl["wall_start"],
+        "run": {"id": run.run_id, "profile": tl["profile"], "started": tl["wall_start"],
                 "stopped": tl["stopped_at"],
                 "scrape_interval": {"seconds": scrape_s, "source": raw.get("scrape_interval_source", "assumed")},
                 "scope": {**scope, **({"instances": raw["instances"]} if raw.get("instances") else {})}},
@@ -237,14 +255,14 @@ def evaluate(run_dir: Path, spec: SloSpec, raw: dict, tl: dict, clients: dict[st
         "baseline": None,
         "reconciliation": _run_reconciliation(stages, spec),
         "replicas": replica_summary(stages, spec),
-        "series": {"server": server_series(raw.get("series"), tl["wall_start"]), "client": client_series},
+        "series": {"server": server_series(raw.get("series"), tl["wall_start"]), "client": run.client_series},
         "manifest": manifest,
         "answers": None if answers is None else {k: v for k, v in answers.items() if k != "stages"},
     }
     baselines = baseline if isinstance(baseline, list) else [baseline] if baseline else []
     report["baseline"], failures = compare([report], baselines, spec, history) if baselines else (None, [])
-    report["completeness"] = completeness(tl, spec, run_end)
-    report["clocks"] = worker_clocks((run_end or {}).get("clocks"), stages)
+    report["completeness"] = completeness(tl, spec, run.run_end)
+    report["clocks"] = worker_clocks((run.run_end or {}).get("clocks"), stages)
     report["verdict"] = run_verdict(stages, failures, report["completeness"],
                                     (report["baseline"] or {}).get("untested", []),
                                     (report["clocks"] or {}).get("problems", []))

@@ -146,10 +146,11 @@ def evaluate_run(run: Path, spec: SloSpec, raw: dict | None = None, baseline: di
                  answers: dict | None = None) -> dict:
     """The evaluator on a run folder, fed as the judge feeds it: timeline and client figures read as data (and
     answers, an answers check's result, as answers/check.py gives it)."""
-    from slo.verdicts.evaluate import evaluate
+    from slo.verdicts.evaluate import RunData, evaluate
     from slobench.run_folder import RunFolder
 
     folder = RunFolder(run)
     raw = raw if raw is not None else json.loads((Path(run) / names.PROMETHEUS_RAW).read_text())
-    return evaluate(run, spec, raw, folder.timeline, folder.client_figures(spec.metrics.selector.get("endpoint")),
-                    baseline, answers=answers)
+    return evaluate(spec, RunData(run_id=Path(run).resolve().name, raw=raw, timeline=folder.timeline,
+                                  clients=folder.client_figures(spec.metrics.selector.get("endpoint")),
+                                  recording=folder.recorded, answers=answers), baseline)

@@ -1,0 +1,30 @@
+"""The API's recording of a run (predictions.db), as the judge reads it: each window's server latencies in time
+order. The schema is the API's (api/record_schema.py); its `predictions` view is what every reader reads."""
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+
+
+class RecordingUnreadable(RuntimeError):
+    """The API's recording exists but cannot be read: the checks that use it cannot vouch for the run."""
+
+
+def recorded(db: Path | None, start: float, end: float, endpoint: str | None) -> np.ndarray | None:
+    """Server latencies (ms) of the predictions recorded in (start, end], in time order; None without a database; raises
+    RecordingUnreadable when there is one that SQLite cannot read (never a silent "no data")."""
+    if db is None or not Path(db).is_file():
+        return None
+    query = "SELECT latency_s FROM predictions WHERE ts > ? AND ts <= ?"
+    args: list = [start, end]
+    if endpoint:
+        query += " AND endpoint = ?"
+        args.append(endpoint)
+    query += " ORDER BY ts"
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+            return np.array([r[0] for r in conn.execute(query, args)], dtype=float) * 1000
+    except sqlite3.DatabaseError as exc:
+        raise RecordingUnreadable(f"{db}: the API's recording cannot be read ({exc})") from None
