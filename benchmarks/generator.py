@@ -12,7 +12,7 @@ from pathlib import Path
 import psutil
 
 from loadtests.profile import load_profile
-from loadtests.run import Generators, run_headless
+from loadtests.run import GeneratorPlan, run_headless
 from stack.procs import free_port, http_get, spawn, stop_pid, wait_until
 from runfolder import names
 
@@ -59,7 +59,7 @@ def _run(profile_text: str, url: str, tmp: Path, core: int, rss: list | None = N
     if rss is not None:
         sampler.start()
     try:
-        run_headless(run / "p.yaml", load_profile(str(run / "p.yaml")), url, run, Generators(processes=1), {core},
+        run_headless(run / "p.yaml", load_profile(str(run / "p.yaml")), url, run, GeneratorPlan(processes=1), {core},
                      on_line=lambda *_: None)
     finally:
         stop.set()

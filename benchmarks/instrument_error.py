@@ -13,7 +13,7 @@ from loadtests.profile import load_profile
 from loadtests.run import run_headless
 from slo.file.load import load_slo
 from slobench.judge import judge
-from stack import prometheus
+from stack import prometheus_server
 from stack.procs import free_port, http_get, spawn, stop_pid, wait_until
 
 PROFILE = """name: bench-instrument
@@ -42,11 +42,11 @@ def measure_once() -> dict:
         try:
             url = f"http://127.0.0.1:{port}"
             wait_until(lambda: http_get(url + "/health")[0] == 200, 60, "instant target", api, tmp / "api.log")
-            (tmp / "prometheus.yml").write_text(prometheus.render_config(f"127.0.0.1:{port}", 1))
-            prom = prometheus.start(prometheus.find_binary(None), tmp / "prometheus.yml", tmp / "tsdb", prom_port,
+            (tmp / "prometheus.yml").write_text(prometheus_server.render_config(f"127.0.0.1:{port}", 1))
+            prom = prometheus_server.start(prometheus_server.find_binary(None), tmp / "prometheus.yml", tmp / "tsdb", prom_port,
                                     tmp / "prometheus.log", cpus={0})
             prom_url = f"http://127.0.0.1:{prom_port}"
-            wait_until(lambda: prometheus.target_up(prom_url), 30, "Prometheus scraping the target")
+            wait_until(lambda: prometheus_server.target_up(prom_url), 30, "Prometheus scraping the target")
             run = tmp / "run"
             run.mkdir()
             (run / "p.yaml").write_text(PROFILE)

@@ -14,7 +14,7 @@ from loadtests.profile import Profile, load_profile, window_at
 from loadtests.progress import EVERY_S, live_line
 from loadtests.requestlog import RequestLog
 from loadtests.sent import SentRecorder
-from loadtests.settings import PROFILE_OPTION, LocustProcessSettings
+from loadtests.process_settings import PROFILE_OPTION, LocustProcessSettings
 from loadtests.shape import stage_index_at
 from loadtests.tasks import Tasks
 from runfolder import names

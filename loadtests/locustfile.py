@@ -15,7 +15,7 @@ from locust import LoadTestShape, constant, constant_throughput, events, task
 from locust.contrib.fasthttp import FastHttpSession, FastHttpUser
 from locust.runners import MasterRunner, WorkerRunner
 
-from loadtests import clock, settings as process_settings
+from loadtests import clock, process_settings
 from loadtests.generator import Generator
 from loadtests.messages import MasterMessages, WorkerMessages
 from loadtests.open_model import OpenSchedule, Retimed

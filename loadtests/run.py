@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from loadtests.profile import Profile
-from loadtests.settings import LocustProcessSettings
+from loadtests.process_settings import LocustProcessSettings
 from runfolder import names
 
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
 
 
 @dataclass(frozen=True)
-class Generators:
+class GeneratorPlan:
     """Who sends the load: `processes` Locust processes on this host, or a master here waiting for `workers`
     Locust workers from other hosts (`slobench worker`), listening on master_bind (host:port)."""
     processes: int = 1
@@ -31,8 +31,8 @@ class Generators:
         return self.workers or self.processes
 
 
-def locust_command(target_url: str, processes: int | Generators, extra: list[str]) -> list[str]:
-    gen = processes if isinstance(processes, Generators) else Generators(processes=processes)
+def locust_command(target_url: str, processes: int | GeneratorPlan, extra: list[str]) -> list[str]:
+    gen = processes if isinstance(processes, GeneratorPlan) else GeneratorPlan(processes=processes)
     cmd = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--host", target_url, "--loglevel", "WARNING"]
     if gen.workers:
         host, port = gen.master_bind.rsplit(":", 1)
@@ -63,8 +63,8 @@ def _pipe(proc: subprocess.Popen, log: Path, on_line) -> threading.Thread:
 
 
 def _env(profile_path: Path, spool: Path, run_dir: Path | None = None, results_dir: Path | None = None,
-         processes: int | Generators = 1, saturation_rps: float | None = None) -> dict:
-    gen = processes if isinstance(processes, Generators) else Generators(processes=processes)
+         processes: int | GeneratorPlan = 1, saturation_rps: float | None = None) -> dict:
+    gen = processes if isinstance(processes, GeneratorPlan) else GeneratorPlan(processes=processes)
     settings = LocustProcessSettings(profile=str(profile_path), spool=spool, processes=gen.count, run_dir=run_dir,
                                      results_dir=results_dir, request_log=gen.request_log,
                                      saturation_rps=saturation_rps)
@@ -77,7 +77,7 @@ def _pin(cpus):
 
 
 def run_headless(profile_path: Path, profile: Profile, target_url: str, run_dir: Path,
-                 processes: int | Generators = 1, cpus: set[int] | None = None, on_line=print) -> int:
+                 processes: int | GeneratorPlan = 1, cpus: set[int] | None = None, on_line=print) -> int:
     """Run every stage; Ctrl-C stops Locust cleanly (its reports are still written). Returns Locust's exit code."""
     # Failed requests are the judge's to weigh: Locust's own exit code then says only whether it ran to its end.
     extra = ["--headless", "--csv", str(run_dir / "locust"), "--csv-full-history",
@@ -89,7 +89,7 @@ def run_headless(profile_path: Path, profile: Profile, target_url: str, run_dir:
     pump = _pipe(proc, run_dir / names.LOCUST_LOG, on_line)
     try:
         # The shape stops by itself; the margin covers start-up, remote workers joining and report writing.
-        waits = 300 if isinstance(processes, Generators) and processes.workers else 0
+        waits = 300 if isinstance(processes, GeneratorPlan) and processes.workers else 0
         proc.wait(timeout=profile.total_s + 90 + waits)
     except (KeyboardInterrupt, subprocess.TimeoutExpired) as exc:
         on_line("[slobench] stopping Locust (" + ("Ctrl-C" if isinstance(exc, KeyboardInterrupt) else "time bound") + ")")
@@ -117,7 +117,7 @@ def start_ui(profile_path: Path, target_url: str, results_dir: Path, spool: Path
 
 def run_worker(profile_path: Path, master: str, log: Path, on_line=print, request_log: bool = False) -> int:
     """A Locust worker on this host for a master elsewhere; runs until the master quits (or Ctrl-C)."""
-    env = _env(profile_path, log.parent, processes=Generators(request_log=request_log))
+    env = _env(profile_path, log.parent, processes=GeneratorPlan(request_log=request_log))
     proc = subprocess.Popen(worker_command(master), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL, text=True, env=env, start_new_session=True)
     pump = _pipe(proc, log, on_line)

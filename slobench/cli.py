@@ -13,7 +13,7 @@ from loadtests.profile import load_profile
 from loadtests.progress import LIVE
 from loadtests.timeline import TimelineError
 from slo.verdicts.baseline import BaselineError
-from common.prometheus import PrometheusError
+from common.prometheus_api import PrometheusError
 from common.specfile import SpecError
 from slo.verdicts.evaluate import EvaluationError
 from slo.reports.text import terminal

@@ -5,7 +5,7 @@ import json
 import time
 from pathlib import Path
 
-from common.prometheus import PrometheusError
+from common.prometheus_api import PrometheusError
 from answers.check import TOLERANCE
 from slo.file.model import Answers, SloSpec
 from slo.prometheus import collect

@@ -9,10 +9,10 @@ import gevent
 from flask import request
 from locust import events
 
-from loadtests import settings as process_settings
+from loadtests import process_settings
 from loadtests.profile import load_profile
 from slo.prometheus.collect import collect
-from common.prometheus import PrometheusError
+from common.prometheus_api import PrometheusError
 from slo.reports.live import stage_rows
 from slo.file.load import load_slo
 from slo.verdicts.stage import StageJudge

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from common.prometheus import Prometheus
+from common.prometheus_api import Prometheus
 from common.specfile import SpecError
 from loadtests import run as locust_run
 from loadtests.profile import Profile, Refine, Scenario, load_profile
@@ -139,7 +139,7 @@ class Refinement:
     target: str
     prometheus: str
     judged: JudgedTarget
-    generators: locust_run.Generators
+    generators: locust_run.GeneratorPlan
     cpus: set[int] | None
     log: Callable[[str], None] = print
 

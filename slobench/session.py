@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common.prometheus import Prometheus
+from common.prometheus_api import Prometheus
 from slo.file.model import SloSpec
 from slo.prometheus import scrape
 from slo.prometheus.scrape import ScrapeInterval

@@ -35,6 +35,6 @@ class HarnessSettings(BaseSettings):
     results_dir: Path = ROOT / "results"
 
     def generators(self):
-        from loadtests.run import Generators
-        return Generators(processes=self.locust_processes, workers=self.locust_workers,
+        from loadtests.run import GeneratorPlan
+        return GeneratorPlan(processes=self.locust_processes, workers=self.locust_workers,
                           master_bind=self.locust_master_bind, request_log=self.request_log)

@@ -9,7 +9,7 @@ from flask import jsonify, request
 from locust import events
 
 from common.specfile import SpecError
-from loadtests import settings as process_settings
+from loadtests import process_settings
 from loadtests.profile import Profile, load_profile, shipped
 from slo.reports.page import render
 from slo.file.load import load_slo

@@ -7,7 +7,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from stack import nginx, prometheus
+from stack import nginx, prometheus_server
 from stack.procs import (StackError, api_command, free_port, http_get, identity, port_in_use, spawn, still_ours,
                          stop_pid, wait_until)
 from stack.settings import StackSettings
@@ -44,7 +44,7 @@ def _healthy(state: StackState) -> bool:
     # A busy machine can be slow to answer: a few tries before starting everything anew.
     for _ in range(3):
         if http_get(state.api_url + "/health", timeout=5)[0] == 200 and \
-                prometheus.target_up(state.prometheus_url, max(1, len(state.replicas))):
+                prometheus_server.target_up(state.prometheus_url, max(1, len(state.replicas))):
             return True
         time.sleep(1)
     return False
@@ -65,10 +65,10 @@ def up(settings: StackSettings, state_dir: Path | None = None, predictions_db: P
     external = None
     if settings.prometheus_url:
         if http_get(settings.prometheus_url.rstrip("/") + "/-/ready")[0] != 200:
-            raise prometheus.PrometheusUnavailable(f"PROMETHEUS_URL={settings.prometheus_url} does not answer")
+            raise prometheus_server.PrometheusUnavailable(f"PROMETHEUS_URL={settings.prometheus_url} does not answer")
         external = settings.prometheus_url.rstrip("/")
     else:
-        binary = prometheus.find_binary(settings.prometheus_bin, log=log)  # before anything starts
+        binary = prometheus_server.find_binary(settings.prometheus_bin, log=log)  # before anything starts
 
     api_port = free_port() if ephemeral_ports else settings.api_port
     prom_port = free_port() if ephemeral_ports else settings.prometheus_port
@@ -92,7 +92,7 @@ def up(settings: StackSettings, state_dir: Path | None = None, predictions_db: P
             wait_until(lambda: http_get(state.api_url + "/health")[0] == 200, 90, f"API on {state.api_url}", api,
                        state_dir / "logs" / "api.log")
         if not external:
-            wait_until(lambda: prometheus.target_up(state.prometheus_url, max(1, len(state.replicas))), 30,
+            wait_until(lambda: prometheus_server.target_up(state.prometheus_url, max(1, len(state.replicas))), 30,
                        "Prometheus scraping the API (up == 1)")
     except BaseException:
         down(state_dir, log=lambda *_: None)
@@ -122,11 +122,11 @@ def _start_prometheus(settings: StackSettings, state: StackState, state_dir: Pat
     """Prometheus on a fresh TSDB, scraping the API (or each replica) at the settings' interval."""
     config = state_dir / "prometheus.yml"
     rules = [settings.rules_file] if settings.rules_file and settings.rules_file.is_file() else []
-    config.write_text(prometheus.render_config(state.replicas or f"127.0.0.1:{api_port}",
+    config.write_text(prometheus_server.render_config(state.replicas or f"127.0.0.1:{api_port}",
                                                settings.scrape_interval_s, rules))
     tsdb = state_dir / "tsdb"
     shutil.rmtree(tsdb, ignore_errors=True)
-    prom = prometheus.start(binary, config, tsdb, prom_port, state_dir / "logs" / "prometheus.log",
+    prom = prometheus_server.start(binary, config, tsdb, prom_port, state_dir / "logs" / "prometheus.log",
                             cpus=prometheus_cpus)
     state.prometheus_pid = prom.pid
     state.owned["prometheus"] = identity(prom.pid)
@@ -197,6 +197,6 @@ def status(state_dir: Path) -> list[str]:
         return ["local stack: not running"]
     api = "up" if http_get(state.api_url + "/health")[0] == 200 else "DOWN"
     prom = "up" if http_get(state.prometheus_url + "/-/ready")[0] == 200 else "DOWN"
-    scraped = "yes" if prometheus.target_up(state.prometheus_url) else "no"
+    scraped = "yes" if prometheus_server.target_up(state.prometheus_url) else "no"
     return [f"API         {state.api_url}  {api}  (pid {state.api_pid})",
             f"Prometheus  {state.prometheus_url}  {prom}  (pid {state.prometheus_pid})  scraping the API: {scraped}"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from common.prometheus import Prometheus
+from common.prometheus_api import Prometheus
 from slo.prometheus.promql import edge_pad_s, sample_queries, series_queries, sli_queries, stage_queries
 from slo.file.model import LatencyQuantile, SloSpec
 from runfolder import names

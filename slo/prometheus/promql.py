@@ -5,7 +5,7 @@ import re
 
 from common.contract import (EVENT_LOOP_LAG, PREDICTION_BATCH_SIZE, PREDICTION_COMPUTE, PREDICTION_WAIT,
                              REQUESTS_IN_FLIGHT)
-from common.prometheus import matchers
+from common.prometheus_api import matchers
 from slo.file.model import STEP, WINDOW, WINDOW_S, MetricsSpec, RatioSli, ThresholdSli
 
 

@@ -13,7 +13,7 @@ import yaml
 from prometheus_client.utils import floatToGoString
 
 from common.specfile import SpecError
-from common.prometheus import matchers
+from common.prometheus_api import matchers
 from slo.file.model import ErrorRatio, LatencyQuantile, SloSpec
 
 RULES_PATH = Path(__file__).resolve().parents[2] / "stack" / "rules" / "slo-rules.yml"

@@ -7,7 +7,7 @@ import time
 from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
 
-from common.prometheus import Prometheus, PrometheusError, matchers
+from common.prometheus_api import Prometheus, PrometheusError, matchers
 
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
 

@@ -16,7 +16,7 @@ from slo.verdicts.baseline import compare
 from slo.verdicts.machine import machine_sentences, mark_departures, stage_machine
 from slo.verdicts.objectives import (JUDGED, capacity, collapsed, completeness, is_gated, mean_hides_tail,
                                      run_verdict, stage_status, worker_clocks)
-from slo.verdicts.serving import knee_sentences, predicted_saturation, saturation_check, servers_of, stage_serving
+from slo.verdicts.saturation import knee_sentences, predicted_saturation, saturation_check, servers_of, stage_serving
 from slo.verdicts.stage import Judged, StageJudge
 from runfolder import names
 

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from stack import prometheus
+from stack import prometheus_server
 from stack.procs import ROOT, free_port, http_get, spawn, stop_pid, wait_until
 from tests import needs
 from tests.profiles import closed_profile
@@ -28,14 +28,14 @@ def faulty_target(model_path, tmp_path, mode: str, **env):
     port, log, db = free_port(), tmp_path / "mixed.txt", tmp_path / "predictions.db"
     api = spawn([sys.executable, "-m", "tests.answers.mixing_app", str(port), str(log), str(EVERY), mode],
                 tmp_path / "api.log", env={"MODEL_PATH": str(model_path), "PREDICTIONS_DB": str(db), **env})
-    (tmp_path / "prometheus.yml").write_text(prometheus.render_config(f"127.0.0.1:{port}", 1))
+    (tmp_path / "prometheus.yml").write_text(prometheus_server.render_config(f"127.0.0.1:{port}", 1))
     prom_port = free_port()
-    prom = prometheus.start(needs.binary("prometheus"), tmp_path / "prometheus.yml", tmp_path / "tsdb", prom_port,
+    prom = prometheus_server.start(needs.binary("prometheus"), tmp_path / "prometheus.yml", tmp_path / "tsdb", prom_port,
                             tmp_path / "prometheus.log")
     try:
         url = f"http://127.0.0.1:{port}"
         wait_until(lambda: http_get(url + "/health")[0] == 200, 60, "API", api, tmp_path / "api.log")
-        wait_until(lambda: prometheus.target_up(f"http://127.0.0.1:{prom_port}"), 30, "the API scraped")
+        wait_until(lambda: prometheus_server.target_up(f"http://127.0.0.1:{prom_port}"), 30, "the API scraped")
         yield url, f"http://127.0.0.1:{prom_port}", log, db
     finally:
         stop_pid(prom.pid)

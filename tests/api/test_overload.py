@@ -11,7 +11,7 @@ import pytest
 
 from loadtests.requestlog import load_logs
 from loadtests.profile import load_profile
-from loadtests.run import Generators, run_headless
+from loadtests.run import GeneratorPlan, run_headless
 from stack.procs import http_get
 from tests.conftest import running_api
 from tests.profiles import closed_profile
@@ -42,7 +42,7 @@ def test_overload_keeps_answering_with_bounded_memory_and_loses_no_acknowledged_
         try:
             # The raw per-request log (a debug option) counts every answer, ramp included.
             run_headless(tmp_path / "overload.yaml", load_profile(str(tmp_path / "overload.yaml")), url, run_dir,
-                         processes=Generators(processes=2 if len(cores) > 1 else 1, request_log=True),
+                         processes=GeneratorPlan(processes=2 if len(cores) > 1 else 1, request_log=True),
                          on_line=lambda *_: None)
         finally:
             stop.set()

@@ -1,4 +1,4 @@
-"""Generators on several hosts: network namespaces as hosts (API and Prometheus, the master, two workers)."""
+"""GeneratorPlan on several hosts: network namespaces as hosts (API and Prometheus, the master, two workers)."""
 import json
 import os
 import shutil
@@ -11,7 +11,7 @@ import pytest
 from tests.slos import LINEAR_SLO
 from loadtests.requestlog import FILE_GLOB, load_logs
 from loadtests.profile import load_profile, window_at
-from stack import prometheus
+from stack import prometheus_server
 from stack.procs import ROOT, spawn, stop_pid, wait_until
 from tests import needs
 from tests.profiles import closed_profile
@@ -62,7 +62,7 @@ def _in(ns: str, cmd: list[str]) -> list[str]:
 def test_a_master_and_two_workers_on_other_hosts_merge_exact_client_figures(hosts, model_path, tmp_path):
     (tmp_path / "spread.yaml").write_text(PROFILE)
     api_url, prom_url = f"http://{HOSTS['api']}:8000", f"http://{HOSTS['api']}:9090"
-    (tmp_path / "prometheus.yml").write_text(prometheus.render_config(f"{HOSTS['api']}:8000", 1))
+    (tmp_path / "prometheus.yml").write_text(prometheus_server.render_config(f"{HOSTS['api']}:8000", 1))
     procs = []
     try:
         api = spawn(_in(hosts["api"], [sys.executable, "-m", "api"]), tmp_path / "api.log",

@@ -10,7 +10,7 @@ from loadtests.run import run_headless
 from tests.slos import LINEAR_SLO
 from slo.file.load import load_slo
 from slobench.judge import judge
-from stack import prometheus
+from stack import prometheus_server
 from stack.procs import free_port, http_get, spawn, stop_pid, wait_until
 from tests.loadtests.stall_app import PERIOD_S, STALL_S
 from tests.profiles import closed_profile
@@ -41,10 +41,10 @@ def judged(tmp_path_factory):
     try:
         url, prom_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{prom_port}"
         wait_until(lambda: http_get(url + "/health")[0] == 200, 60, "stalling target", app, tmp / "app.log")
-        (tmp / "prometheus.yml").write_text(prometheus.render_config(f"127.0.0.1:{port}", 1))
-        prom = prometheus.start(prometheus.find_binary(None), tmp / "prometheus.yml", tmp / "tsdb", prom_port,
+        (tmp / "prometheus.yml").write_text(prometheus_server.render_config(f"127.0.0.1:{port}", 1))
+        prom = prometheus_server.start(prometheus_server.find_binary(None), tmp / "prometheus.yml", tmp / "tsdb", prom_port,
                                 tmp / "prometheus.log")
-        wait_until(lambda: prometheus.target_up(prom_url), 30, "Prometheus scraping the target")
+        wait_until(lambda: prometheus_server.target_up(prom_url), 30, "Prometheus scraping the target")
         out = {}
         for name, text in (("open", OPEN), ("closed", CLOSED)):
             run = tmp / name

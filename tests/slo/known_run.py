@@ -10,7 +10,7 @@ from tests.slos import LINEAR_SLO
 from slo.file.model import SloSpec
 from slo.file.load import load_slo
 from slobench.judge import judge
-from stack import prometheus
+from stack import prometheus_server
 from stack.procs import free_port, http_get, spawn, stop_pid, wait_until
 from tests import needs
 
@@ -29,11 +29,11 @@ def judged_run(tmp: Path, profile_yaml: str, app_args: tuple = (), spec: SloSpec
     try:
         url = f"http://127.0.0.1:{api_port}"
         wait_until(lambda: http_get(url + "/health")[0] == 200, 60, "known API", api, tmp / "api.log")
-        (tmp / "prometheus.yml").write_text(prometheus.render_config(f"127.0.0.1:{api_port}", 1))
-        prom = prometheus.start(needs.binary("prometheus"), tmp / "prometheus.yml", tmp / "tsdb", prom_port,
+        (tmp / "prometheus.yml").write_text(prometheus_server.render_config(f"127.0.0.1:{api_port}", 1))
+        prom = prometheus_server.start(needs.binary("prometheus"), tmp / "prometheus.yml", tmp / "tsdb", prom_port,
                                 tmp / "prometheus.log")
         prom_url = f"http://127.0.0.1:{prom_port}"
-        wait_until(lambda: prometheus.target_up(prom_url), 30, "Prometheus scraping the known API")
+        wait_until(lambda: prometheus_server.target_up(prom_url), 30, "Prometheus scraping the known API")
         run_headless(tmp / "known.yaml", load_profile(str(tmp / "known.yaml")), url, run_dir, on_line=lambda *_: None)
         report = judge(run_dir, spec or load_slo(LINEAR_SLO), prom_url, baseline)
     finally:

@@ -5,8 +5,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from common.prometheus import Prometheus
-from stack import prometheus
+from common.prometheus_api import Prometheus
+from stack import prometheus_server
 from stack.dashboard import PANELS
 from stack.procs import free_port, stop_pid, wait_until
 
@@ -61,8 +61,8 @@ def prometheus_with_5xx(tmp_path_factory):
     server = ThreadingHTTPServer(("127.0.0.1", free_port()), Metrics)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     port = free_port()
-    (tmp / "prometheus.yml").write_text(prometheus.render_config(f"127.0.0.1:{server.server_port}", 1))
-    proc = prometheus.start(prometheus.find_binary(None), tmp / "prometheus.yml", tmp / "tsdb", port, tmp / "prom.log")
+    (tmp / "prometheus.yml").write_text(prometheus_server.render_config(f"127.0.0.1:{server.server_port}", 1))
+    proc = prometheus_server.start(prometheus_server.find_binary(None), tmp / "prometheus.yml", tmp / "tsdb", port, tmp / "prom.log")
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until(lambda: len(Prometheus(url).query("api_requests_total[12s]")) == 3 and

@@ -9,7 +9,7 @@ import pytest
 
 from stack import local
 from stack.dashboard import PANELS, queries
-from common.prometheus import Prometheus
+from common.prometheus_api import Prometheus
 from stack.procs import http_get, pid_alive, port_in_use, wait_until
 from stack.settings import StackSettings
 

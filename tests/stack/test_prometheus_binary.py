@@ -5,7 +5,7 @@ import subprocess
 import pytest
 import yaml
 
-from stack import prometheus
+from stack import prometheus_server
 from stack.__main__ import main
 from tests import needs
 
@@ -25,8 +25,8 @@ def test_a_non_root_user_without_prometheus_gets_the_options_and_nothing_starts(
 
 
 def test_prometheus_bin_that_is_not_executable_is_named(tmp_path):
-    with pytest.raises(prometheus.PrometheusUnavailable, match="PROMETHEUS_BIN=.*not an executable"):
-        prometheus.find_binary(str(tmp_path / "nope"))
+    with pytest.raises(prometheus_server.PrometheusUnavailable, match="PROMETHEUS_BIN=.*not an executable"):
+        prometheus_server.find_binary(str(tmp_path / "nope"))
 
 
 def test_prometheus_on_the_path_is_found(tmp_path, monkeypatch):
@@ -34,7 +34,7 @@ def test_prometheus_on_the_path_is_found(tmp_path, monkeypatch):
     fake.write_text("#!/bin/sh\n")
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", str(tmp_path))
-    assert prometheus.find_binary(None, install=False) == str(fake)
+    assert prometheus_server.find_binary(None, install=False) == str(fake)
 
 
 def test_an_unreachable_prometheus_url_is_refused(monkeypatch, tmp_path, capsys):
@@ -51,7 +51,7 @@ def test_an_unreachable_prometheus_url_is_refused(monkeypatch, tmp_path, capsys)
 ], ids=["one API without rules", "replicas with a rules file"])
 def test_the_rendered_config_scrapes_the_api_every_interval_and_promtool_accepts_it(tmp_path, targets, rules):
     (tmp_path / "rules.yml").write_text("groups: []\n")
-    text = prometheus.render_config(targets, 1, [tmp_path / r for r in rules])
+    text = prometheus_server.render_config(targets, 1, [tmp_path / r for r in rules])
     config = yaml.safe_load(text)
     assert config["global"]["scrape_interval"] == "1s"
     [job] = config["scrape_configs"]

@@ -5,7 +5,7 @@ import subprocess
 import pytest
 
 from api.settings import ApiSettings
-from stack.prometheus import render_config
+from stack.prometheus_server import render_config
 from stack.procs import ROOT
 
 

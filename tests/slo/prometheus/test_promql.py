@@ -1,7 +1,7 @@
 import pytest
 
 from slo.prometheus.promql import edge_samples_query, stage_queries, window
-from common.prometheus import matchers
+from common.prometheus_api import matchers
 from slo.file.model import MetricsSpec
 
 M = MetricsSpec()

@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from tests.slos import LINEAR_SLO
-from common.prometheus import Prometheus
-from stack import prometheus
+from common.prometheus_api import Prometheus
+from stack import prometheus_server
 from stack.procs import ROOT, free_port, http_get, spawn, stop_pid, wait_until
 from tests import needs
 from tests.conftest import running_api
@@ -99,7 +99,7 @@ def _start_prometheus(tmp_path, jobs: dict[str, list[str]]):
               "scrape_configs": [{"job_name": job, "static_configs": [{"targets": targets}]} for job, targets in jobs.items()]}
     (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
     port = free_port()
-    proc = prometheus.start(needs.binary("prometheus"), tmp_path / "prometheus.yml", tmp_path / "tsdb", port,
+    proc = prometheus_server.start(needs.binary("prometheus"), tmp_path / "prometheus.yml", tmp_path / "tsdb", port,
                             tmp_path / "prometheus.log")
     url = f"http://127.0.0.1:{port}"
     n = sum(len(t) for t in jobs.values())

@@ -5,7 +5,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from common.prometheus import PrometheusError
+from common.prometheus_api import PrometheusError
 from slo.prometheus.scrape import discover, parse_duration
 
 
@@ -90,7 +90,7 @@ def test_the_target_is_found_at_the_address_the_run_loads(targets, url, declared
 
 
 def test_two_jobs_at_the_address_and_none_declared_is_asked_not_guessed():
-    from common.prometheus import PrometheusError
+    from common.prometheus_api import PrometheusError
     from slo.prometheus.scrape import scope_at, targets_at
     found = targets_at(_Targets(("a", "127.0.0.1:9100"), ("b", "127.0.0.1:9100")), "http://127.0.0.1:9100")
     with pytest.raises(PrometheusError, match=r"several jobs scrape the address this run loads \(a, b\)"):

@@ -10,7 +10,7 @@ import pytest
 
 from tests.reader import Lines
 
-from stack import local, prometheus
+from stack import local, prometheus_server
 from tests.slos import LINEAR_SLO
 from stack.procs import ROOT, pid_alive, stop_pid
 from stack.settings import StackSettings
@@ -72,7 +72,7 @@ def test_prometheus_lost_mid_run_exits_2_keeps_the_load_data_and_the_run_is_judg
 
         # Prometheus comes back on its data: the run is judged after the fact, the gap marked as such.
         port = int(state.prometheus_url.rsplit(":", 1)[1])
-        restarted = prometheus.start(prometheus.find_binary(None), state_dir / "prometheus.yml", state_dir / "tsdb",
+        restarted = prometheus_server.start(prometheus_server.find_binary(None), state_dir / "prometheus.yml", state_dir / "tsdb",
                                      port, state_dir / "logs" / "prometheus-again.log")
         again = subprocess.run([sys.executable, "-m", "slobench", "evaluate", str(run), "--slo", str(LINEAR_SLO), "--no-drift",
                                 "--prometheus-url", state.prometheus_url], cwd=ROOT, capture_output=True, text=True,

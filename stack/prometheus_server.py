@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from common.prometheus import Prometheus, PrometheusError, matchers
+from common.prometheus_api import Prometheus, PrometheusError, matchers
 from stack import system_tools
 from stack.procs import StackError, http_get, spawn, wait_until
 
@@ -44,7 +44,7 @@ def render_config(api_target: str | list[str], scrape_interval_s: int, rule_file
         "scrape_configs": [{"job_name": "api", "metrics_path": "/metrics", "static_configs": [
             {"targets": [api_target] if isinstance(api_target, str) else list(api_target)}]}],
     }
-    return "# Written by slobench (stack/prometheus.py) for the local stack.\n" + yaml.safe_dump(config, sort_keys=False)
+    return "# Written by slobench (stack/prometheus_server.py) for the local stack.\n" + yaml.safe_dump(config, sort_keys=False)
 
 
 def start(binary: str, config: Path, data_dir: Path, port: int, log: Path,

@@ -1,7 +1,7 @@
 """Queue and compute apart, and the utilization law's saturation, from known answers."""
 import pytest
 
-from slo.verdicts.serving import predicted_saturation, saturation_check, stage_serving
+from slo.verdicts.saturation import predicted_saturation, saturation_check, stage_serving
 
 
 def _answer(value):
