@@ -1,5 +1,7 @@
-"""One Locust process's run: the profile it runs, its scenario, its recorders, the run folder, the stage progress and
-its own probes. Locust's Environment holds it (`environment.slobench`); the listeners in locustfile.py call it."""
+"""One Locust process's run, one class per role as Locust's runners are: a local process sends the load and writes
+the run folder, a master writes it from its workers' figures, a worker sends. Each keeps the profile it runs, its
+scenario, its recorders and, by role, the run folder, the stage progress and its own probes. Locust's Environment
+holds it (`environment.slobench`); the listeners in locustfile.py and the web UI's plugins read it there."""
 from __future__ import annotations
 
 import json
@@ -7,9 +9,11 @@ import time
 from pathlib import Path
 
 import gevent
+from locust.runners import MasterRunner, WorkerRunner
 
 from loadtests import clock, handshake, timeline
 from loadtests.client_figures import Merger, StageRecorder
+from loadtests.messages import MasterMessages, WorkerMessages
 from loadtests.profile import Profile, load_profile, window_at
 from loadtests.progress import EVERY_S, live_line
 from loadtests.requestlog import RequestLog
@@ -23,16 +27,16 @@ PROBE_S = 0.02  # the event-loop probe's period: 50 wake-ups a second
 
 
 class Generator:
-    """What this process keeps for its test: built at Locust's init, renewed at each test start."""
+    """What this process keeps for its test, whatever its role: built at Locust's init, renewed at each test start.
+    for_runner picks the role's class."""
 
-    def __init__(self, settings: LocustProcessSettings, profile: Profile, is_master: bool, is_worker: bool):
-        self.settings, self.is_master, self.is_worker = settings, is_master, is_worker
+    def __init__(self, settings: LocustProcessSettings, profile: Profile):
+        self.settings = settings
         self.profile_source = settings.profile
         self.take(profile)
         self.figures = StageRecorder(profile)   # this process's client figures, sent to the master as they come
         self.merged = Merger()                  # the master's (or the only process's) merge of every process's
         self.log, self.sent = None, None
-        self.wall_start: float | None = None
         self.run_dir: Path | None = None
         self.processes: int | None = None       # among how many processes the open model splits its rate
         self.clock: dict | None = None          # a worker's offset from the master's clock
@@ -42,6 +46,30 @@ class Generator:
         self.joined: set[str] = set()           # a worker lost mid-run still counts as expected
         self.printed, self.start_count = -1, {}
         self.greenlets: list = []
+        self.messages = None
+
+    @staticmethod
+    def for_runner(settings: LocustProcessSettings, profile: Profile, runner) -> Generator:
+        """The role's generator, with its messages to the other role (loadtests/messages.py) where it has one."""
+        if isinstance(runner, MasterRunner):
+            g = MasterGenerator(settings, profile)
+            g.messages = MasterMessages(g, runner)
+        elif isinstance(runner, WorkerRunner):
+            g = WorkerGenerator(settings, profile)
+            g.messages = WorkerMessages(g, runner)
+        else:
+            g = LocalGenerator(settings, profile)
+        return g
+
+    @property
+    def wall_start(self) -> float | None:
+        """When the test's stage windows started, on this process's clock (None between tests): kept once, by the
+        recorder that places every request in its window."""
+        return self.figures.wall_start
+
+    @wall_start.setter
+    def wall_start(self, value: float | None) -> None:
+        self.figures.wall_start = value
 
     def take(self, profile: Profile) -> None:
         """Run `profile` from the next test on: its traffic tables and task weights (the next test start builds
@@ -65,6 +93,10 @@ class Generator:
         print(f"[slobench] the web UI's start form chose profile {self.profile.name}", flush=True)
         return self.profile
 
+    def begin(self) -> None:
+        """The load shape's clock starts: the stage windows start now."""
+        self.wall_start = clock.now()
+
     def on_request(self, request_type, name, response_time, response_length, exception, response=None, **_):
         status = getattr(response, "status_code", 0) or 0
         ts = clock.now()  # one stamp: the merged figures and the debug log place the request in the same window
@@ -73,63 +105,61 @@ class Generator:
             self.log.add(name, response_time, exception is None, status, ts)
 
     def start(self, environment) -> None:
-        """A test starts: fresh recorders; the master (or only process) its run folder and progress loop; every
-        process that sends requests its CPU sampler and event-loop probe."""
+        """A test starts: fresh recorders (the windows' start kept: the shape may have set it already)."""
         self.log = RequestLog() if self.settings.request_log else None
         self.sent = SentRecorder(self.settings.spool, self.profile.scenario.outputs)
-        wall_start, self.figures = self.figures.wall_start, StageRecorder(self.profile)
-        self.figures.wall_start = wall_start
+        wall_start, self.figures = self.wall_start, StageRecorder(self.profile)
+        self.wall_start = wall_start
         self.merged, self.finals = Merger(), set()
-        if not self.is_worker:
-            self.run_dir = self._new_run_dir()
-            if self.run_dir:  # the profile this test runs (the web UI's start form may have chosen it)
-                (self.run_dir / names.PROFILE).write_text(self.profile.model_dump_json(indent=1) + "\n")
-            self.printed = -1
-            gevent.spawn(self._progress, environment)
-        if not self.is_master:
-            self.greenlets = [gevent.spawn(self._cpu_sampler), gevent.spawn(self._loop_lag_probe)]
 
-    def stop(self, environment, send_final) -> None:
-        """A test stops: probes off, the figures merged or sent, the recorders closed; the master (or only process)
-        writes the timeline, the merged figures and the marker the runner waits for."""
+    def stop(self, environment) -> None:
+        """A test stops: the windows' start forgotten until the next."""
+        self.wall_start = None
+
+    def _start_sending(self) -> None:
+        """A process that sends requests samples its CPU and probes its event loop."""
+        self.greenlets = [gevent.spawn(self._cpu_sampler), gevent.spawn(self._loop_lag_probe)]
+
+    def _stop_sending(self) -> None:
         for greenlet in self.greenlets:
             greenlet.kill()
         if self.greenlets:
             self.figures.sample_cpu()
         self.greenlets = []
-        if self.is_worker:
-            send_final()  # before the worker reports it stopped: the master has it when its own test_stop fires
-        elif not self.is_master:
-            self.merged.add(self.figures.delta())
-        if not self.is_master:
-            self.sent.close()
-            if self.log is not None:
-                self.settings.spool.mkdir(parents=True, exist_ok=True)
-                self.log.save(self.settings.spool)
-        if not self.is_worker and self.run_dir and self.wall_start:
-            # The shape may end the test before the progress loop saw the last stage finish.
-            reached = stage_index_at(self.profile, clock.now() - self.wall_start)
-            self._finish_stages(environment, len(self.profile.stages) - 1 if reached is None else reached - 1)
-            timeline.write(self.run_dir, timeline.build(self.profile, self.wall_start))
-            if self.is_master:
-                self.wait_for_finals(environment.runner)
-            self.merged.save(self.run_dir)
-            # The runner watches for this marker to collect the reports (headless and web UI alike).
-            (self.run_dir / "locust_done.json").write_text(json.dumps({"stopped_at": clock.now()}) + "\n")
-        self.wall_start = None
+
+    def _close_recorders(self) -> None:
+        self.sent.close()
+        if self.log is not None:
+            self.settings.spool.mkdir(parents=True, exist_ok=True)
+            self.log.save(self.settings.spool)
+
+    def _start_writing(self, environment) -> None:
+        """A process that writes the run folder: a new one, the profile this test runs (the web UI's start form may
+        have chosen it), and the progress loop."""
+        self.run_dir = self._new_run_dir()
+        if self.run_dir:
+            (self.run_dir / names.PROFILE).write_text(self.profile.model_dump_json(indent=1) + "\n")
+        self.printed = -1
+        gevent.spawn(self._progress, environment)
+
+    def _finish_writing(self, environment) -> None:
+        """The timeline, the merged figures and the marker the runner waits for."""
+        if not (self.run_dir and self.wall_start):
+            return
+        # The shape may end the test before the progress loop saw the last stage finish.
+        reached = stage_index_at(self.profile, clock.now() - self.wall_start)
+        self._finish_stages(environment, len(self.profile.stages) - 1 if reached is None else reached - 1)
+        timeline.write(self.run_dir, timeline.build(self.profile, self.wall_start))
+        self._gather_finals(environment.runner)
+        self.merged.save(self.run_dir)
+        # The runner watches for this marker to collect the reports (headless and web UI alike).
+        (self.run_dir / "locust_done.json").write_text(json.dumps({"stopped_at": clock.now()}) + "\n")
+
+    def _gather_finals(self, runner) -> None:
+        """Where the merged figures come from besides what this process merged: nothing but on a master."""
 
     def offer(self) -> dict:
         return handshake.offer(self.profile)
-
-    def wait_for_finals(self, runner, timeout: float = 10.0) -> None:
-        """The master waits (bounded) for every worker's final figures before it writes the merged file."""
-        deadline = clock.now() + timeout
-        while len(self.finals) < runner.worker_count and clock.now() < deadline:
-            gevent.sleep(0.1)
-        expected = max(runner.worker_count, len(self.joined))
-        self.merged.finals = {"expected": expected, "received": len(self.finals)}
-        if len(self.finals) < expected:
-            print(f"[slobench] only {len(self.finals)} of {expected} workers sent their final figures", flush=True)
 
     def _loop_lag_probe(self):
         """How late this process's gevent hub wakes a sleeping greenlet: the delay every request it times may
@@ -202,3 +232,67 @@ class Generator:
         path.mkdir(parents=True, exist_ok=True)
         (Path(results) / ".ui-pending").write_text(str(path) + "\n")
         return path
+
+
+class LocalGenerator(Generator):
+    """The only process: it sends the load and writes the run folder."""
+
+    def start(self, environment) -> None:
+        super().start(environment)
+        self._start_writing(environment)
+        self._start_sending()
+
+    def stop(self, environment) -> None:
+        self._stop_sending()
+        self.merged.add(self.figures.delta())
+        self._close_recorders()
+        self._finish_writing(environment)
+        super().stop(environment)
+
+
+class MasterGenerator(Generator):
+    """A master: it sends nothing; it hands its profile to the workers, tells them when the windows start, and
+    writes the run folder from their figures."""
+
+    def chosen_profile(self, runner) -> Profile | None:
+        chosen = super().chosen_profile(runner)
+        if chosen:  # to the workers before the start message
+            self.messages.profile_chosen()
+        return chosen
+
+    def begin(self) -> None:
+        super().begin()
+        # Before any spawn message: the workers place their requests in the same stage windows.
+        self.messages.start(self.wall_start)
+
+    def start(self, environment) -> None:
+        super().start(environment)
+        self._start_writing(environment)
+
+    def stop(self, environment) -> None:
+        self._finish_writing(environment)
+        super().stop(environment)
+
+    def _gather_finals(self, runner, timeout: float = 10.0) -> None:
+        """Wait (bounded) for every worker's final figures before the merged file is written."""
+        deadline = clock.now() + timeout
+        while len(self.finals) < runner.worker_count and clock.now() < deadline:
+            gevent.sleep(0.1)
+        expected = max(runner.worker_count, len(self.joined))
+        self.merged.finals = {"expected": expected, "received": len(self.finals)}
+        if len(self.finals) < expected:
+            print(f"[slobench] only {len(self.finals)} of {expected} workers sent their final figures", flush=True)
+
+
+class WorkerGenerator(Generator):
+    """A worker: it sends its share of the load in the master's windows and sends its figures to the master."""
+
+    def start(self, environment) -> None:
+        super().start(environment)
+        self._start_sending()
+
+    def stop(self, environment) -> None:
+        self._stop_sending()
+        self.messages.send_final()  # before the worker reports it stopped: the master has it at its own test_stop
+        self._close_recorders()
+        super().stop(environment)

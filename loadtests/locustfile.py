@@ -13,11 +13,9 @@ import sys
 import gevent
 from locust import LoadTestShape, constant, constant_throughput, events, task
 from locust.contrib.fasthttp import FastHttpSession, FastHttpUser
-from locust.runners import MasterRunner, WorkerRunner
 
-from loadtests import clock, process_settings
+from loadtests import process_settings
 from loadtests.generator import Generator
-from loadtests.messages import MasterMessages, WorkerMessages
 from loadtests.open_model import OpenSchedule, Retimed
 from loadtests.profile import load_profile, shipped
 from loadtests.shape import users_at
@@ -75,12 +73,9 @@ class StagedShape(LoadTestShape):
 
     def reset_time(self):
         g = self.runner.environment.slobench
-        if g.chosen_profile(self.runner) and isinstance(self.runner, MasterRunner):
-            g.messages.profile_chosen()
+        g.chosen_profile(self.runner)
         super().reset_time()
-        g.wall_start = g.figures.wall_start = clock.now()
-        if isinstance(self.runner, MasterRunner):
-            g.messages.start(g.wall_start)
+        g.begin()
 
     def tick(self):
         processes = getattr(self.runner, "worker_count", 1) or 1
@@ -98,16 +93,12 @@ def _profile_option(parser):
 
 @events.init.add_listener
 def _on_init(environment, **_):
-    """This process's run on the environment, its messages by role, and its listeners bound to it."""
-    runner = environment.runner
-    g = environment.slobench = Generator(SETTINGS, load_profile(SETTINGS.profile, SETTINGS.saturation_rps),
-                                         is_master=isinstance(runner, MasterRunner),
-                                         is_worker=isinstance(runner, WorkerRunner))
-    g.messages = WorkerMessages(g, runner) if g.is_worker else MasterMessages(g, runner) if g.is_master else None
+    """This process's run on the environment (its role's generator), and its listeners bound to it."""
+    g = environment.slobench = Generator.for_runner(SETTINGS, load_profile(SETTINGS.profile, SETTINGS.saturation_rps),
+                                                    environment.runner)
     environment.events.request.add_listener(g.on_request)
     environment.events.test_start.add_listener(lambda environment, **_: g.start(environment))
-    environment.events.test_stop.add_listener(
-        lambda environment, **_: g.stop(environment, getattr(g.messages, "send_final", None)))
+    environment.events.test_stop.add_listener(lambda environment, **_: g.stop(environment))
     environment.events.report_to_master.add_listener(
         lambda client_id, data, **_: data.update(slobench=g.figures.delta()))
     environment.events.worker_report.add_listener(

@@ -2,10 +2,14 @@
 and its handshake, the clock, the start of the stage windows, each worker's final figures."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import gevent
 
 from loadtests import clock, handshake
-from loadtests.generator import Generator
+
+if TYPE_CHECKING:  # a generator builds its role's messages (Generator.for_runner)
+    from loadtests.generator import Generator
 
 CLOCK_ROUNDS = 5   # hello round trips a worker makes when it joins: the shortest measures its clock offset
 
@@ -30,7 +34,7 @@ class WorkerMessages:
     def on_start(self, environment, msg, **_) -> None:
         g = self.generator
         # The master's start on this worker's clock: the windows are placed as the master places them.
-        g.wall_start = g.figures.wall_start = msg.data["wall_start"] - (g.clock or {}).get("offset_s", 0.0)
+        g.wall_start = msg.data["wall_start"] - (g.clock or {}).get("offset_s", 0.0)
         g.processes = msg.data.get("processes")
         g.final_sent = False
         # In a headless run the master quits as the profile ends and keeps listening half a second only: each
@@ -91,5 +95,4 @@ class MasterMessages:
         self.runner.send_message("slobench_profile", self.generator.offer())
 
     def start(self, wall_start: float) -> None:
-        # Before any spawn message: the workers place their requests in the same stage windows.
         self.runner.send_message("slobench_start", {"wall_start": wall_start, "processes": self.runner.worker_count})

@@ -3,14 +3,12 @@ thresholds, and pass/fail so far. Loaded into the Locust process by `make ui` (S
 from __future__ import annotations
 
 import json
-import time
 
 import gevent
 from flask import request
 from locust import events
 
-from loadtests import process_settings
-from loadtests.profile import load_profile
+from loadtests import clock, process_settings
 from slo.prometheus.collect import collect
 from common.prometheus_api import PrometheusError
 from slo.reports.live import stage_rows
@@ -21,7 +19,6 @@ TAB = {"title": "SLO (live)", "key": "slo"}
 COLUMNS = [{"key": "stage", "title": "Stage"}, {"key": "objective", "title": "Objective"},
            {"key": "measured", "title": "Measured so far"}, {"key": "threshold", "title": "Threshold"},
            {"key": "status", "title": "Status"}]
-_rows: list[dict] = [{"stage": "-", "objective": "-", "measured": "-", "threshold": "-", "status": "waiting for a test"}]
 
 
 def current_rows(prometheus_url: str, spec, profile, wall_start: float, now: float, scrape_interval_s: float = 1.0,
@@ -45,29 +42,29 @@ def current_rows(prometheus_url: str, spec, profile, wall_start: float, now: flo
     return stage_rows(judge, window.name, entry, start, end, window.offered_rps)
 
 
-def _running_profile(environment, settings, loaded: dict):
-    """The profile of the test running: the one the start form named (slobench/start_page.py), else the UI's own."""
-    name = getattr(environment.parsed_options, process_settings.PROFILE_OPTION, None) or settings.profile
-    if name not in loaded:
-        loaded[name] = load_profile(name, settings.saturation_rps)
-    return loaded[name]
+class LiveTab:
+    """The tab's rows, refreshed every 2 s from the running generator (environment.slobench: the profile its test
+    runs, the start form's choice included, and when its windows started) and Prometheus."""
 
+    def __init__(self, environment, settings, spec):
+        self.environment, self.settings, self.spec = environment, settings, spec
+        self.rows: list[dict] = [{"stage": "-", "objective": "-", "measured": "-", "threshold": "-",
+                                  "status": "waiting for a test"}]
 
-def _refresh(environment, settings, spec) -> None:
-    global _rows
-    loaded: dict = {}
-    while True:
-        shape = environment.shape_class
-        runner = environment.runner
-        if runner is not None and runner.state in ("running", "spawning") and shape is not None:
-            wall_start = time.time() - shape.get_run_time()
-            try:
-                _rows = current_rows(settings.prometheus_url, spec, _running_profile(environment, settings, loaded),
-                                     wall_start, time.time(),
-                                     settings.scrape_interval, settings.instance_list)
-            except PrometheusError as exc:
-                _rows = [{"stage": "-", "objective": "-", "measured": "-", "threshold": "-", "status": str(exc)}]
-        gevent.sleep(2)
+    def refresh(self) -> None:
+        g, runner = getattr(self.environment, "slobench", None), self.environment.runner
+        if g is None or g.wall_start is None or runner is None or runner.state not in ("running", "spawning"):
+            return
+        try:
+            self.rows = current_rows(self.settings.prometheus_url, self.spec, g.profile, g.wall_start, clock.now(),
+                                     self.settings.scrape_interval, self.settings.instance_list)
+        except PrometheusError as exc:
+            self.rows = [{"stage": "-", "objective": "-", "measured": "-", "threshold": "-", "status": str(exc)}]
+
+    def keep_refreshing(self) -> None:
+        while True:
+            self.refresh()
+            gevent.sleep(2)
 
 
 @events.init.add_listener
@@ -81,12 +78,13 @@ def _on_init(environment, **_):
         spec = spec.model_copy(update={"metrics": spec.metrics.model_copy(update={"up_selector": {"job": settings.up_job}})})
     web_ui.template_args["extended_tabs"] = [TAB]
     web_ui.template_args["extended_tables"] = [{"key": TAB["key"], "structure": COLUMNS}]
+    tab = LiveTab(environment, settings, spec)
 
     @web_ui.app.after_request
     def _add_slo_rows(response):
         if request.path != "/stats/requests" or response.json is None:
             return response
-        response.set_data(json.dumps({**response.json, "extended_stats": [{"key": TAB["key"], "data": _rows}]}))
+        response.set_data(json.dumps({**response.json, "extended_stats": [{"key": TAB["key"], "data": tab.rows}]}))
         return response
 
-    gevent.spawn(_refresh, environment, settings, spec)
+    gevent.spawn(tab.keep_refreshing)
