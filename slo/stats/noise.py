@@ -104,6 +104,10 @@ def judge_change(old: list[float], new: list[float], limit: float | None, higher
         shift = logs["shift"]
         low = shift - math.hypot(widen * (shift - logs["low"]), extra)
         high = shift + math.hypot(widen * (logs["high"] - shift), extra)
+        if widen > 1 or extra > 0:
+            # Never below the rank test's own: a wider interval supports no stronger evidence.
+            hl = {**hl, "p_value": max(hl["p_value"], _widened_p(shift, logs["high"] - logs["low"], widen, extra,
+                                                                  level)), "p_value_unwidened": hl["p_value"]}
         # Clamped: the family policy's search for a p-value asks for levels near 1, where a widened interval's
         # log ends pass what a float can exponentiate.
         rel = {k: round(math.expm1(min(v, MAX_LOG_CHANGE)), 4) for k, v in (("shift", shift), ("low", low),
@@ -129,6 +133,16 @@ def judge_change(old: list[float], new: list[float], limit: float | None, higher
                       f"Hodges-Lehmann shift with its {level:.0%} interval, on the log-ratio scale (relative to the "
                       "baseline's median where a figure is 0)"
                       + spread}
+
+
+def _widened_p(shift: float, width: float, widen: float, extra: float, level: float) -> float:
+    """The two-sided p-value of no change that agrees with the widened interval: the rank interval's width read as
+    a normal one's (its standard error width / 2z), scaled by `widen`, with the run-to-run term `extra` (a
+    half-width at `level`) added in quadrature. Mann-Whitney's own p-value knows neither: it called changes
+    significant that the widened interval did not."""
+    z = stats.norm.ppf(1 - (1 - level) / 2)
+    se = math.hypot(widen * width / (2 * z), extra / z)
+    return round(float(2 * stats.norm.sf(abs(shift) / se)), 6) if se > 0 else (0.0 if shift else 1.0)
 
 
 def scrape_correlation(windows: list[list[float]]) -> float:

@@ -219,3 +219,21 @@ def test_a_short_window_is_judged_unwidened():
     slower = [[51.47, 51.11, 50.98, 51.04, 51.49, 51.04, 51.06, 51.35, 51.95]]
     got = noise.judge_windows(base, slower, 0.1, True, 0.95, run_spread=0.3)
     assert got["verdict"] == "regressed" and got["scrape_lag1"] == 0.0 and "correlated at lag 1" not in got["method"]
+
+
+@pytest.mark.parametrize("rho, spread", [(0.0, 0.0), (0.8, 0.0), (0.0, 0.15), (0.8, 0.15)],
+                         ids=["unwidened: Mann-Whitney's own p", "widened for drifting scrapes",
+                              "widened for the spread between runs", "widened for both"])
+def test_the_reported_p_value_agrees_with_the_interval_that_decided(rho, spread):
+    """A comparison's p-value of no change is below 5 % exactly when its 95 % interval of the change excludes 0:
+    Mann-Whitney's own p knew neither widening and called changes significant that the verdict did not."""
+    rng = np.random.default_rng(11)
+    agree, widened_p_larger = 0, 0
+    for shift in np.linspace(0.0, 0.4, 40):
+        got = noise.judge_windows(_drifting(rng, rho, windows=2), _drifting(rng, rho, windows=2, shift=shift), 0.0,
+                                  True, 0.95, run_spread=spread)
+        excludes = got["relative"]["low"] > 0 or got["relative"]["high"] < 0
+        agree += excludes == (got["p_value"] < 0.05)
+        widened_p_larger += got["p_value"] >= got.get("p_value_unwidened", got["p_value"])
+    assert widened_p_larger == 40
+    assert agree >= 38, agree   # 40 of 40 measured; the rank interval is not exactly symmetric, its normal reading may differ
