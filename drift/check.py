@@ -8,7 +8,7 @@ from pathlib import Path
 
 from drift.recorded import RecordedDataError, check_recorded
 from drift.settings import DriftSettings
-from runfolder import names
+from runfolder import files, names
 
 
 
@@ -68,10 +68,9 @@ def check_run(run_dir: Path, db: Path | None, strict: bool = False, settings: Dr
     if source is None:
         return {"status": "skipped", "summary": "skipped: neither the API's recording (PREDICTIONS_DB) nor the "
                                                 f"generator's {names.SENT_PREDICTIONS} is in the run folder"}
-    stages_file = run_dir / names.STAGES
     start = end = None
-    if stages_file.is_file():
-        tl = json.loads(stages_file.read_text())
+    if files.TIMELINE.exists(run_dir):
+        tl = files.TIMELINE.read(run_dir)
         start, end = tl["wall_start"] - 1, tl["stopped_at"] + 5
     try:
         result = check_recorded(source, out_dir, settings.threshold, settings.min_rows, start, end,

@@ -8,7 +8,6 @@ seconds grow by a few counts and a sparse histogram a second.
 """
 from __future__ import annotations
 
-import json
 import math
 import os
 import socket
@@ -20,7 +19,7 @@ from hdrh.histogram import HdrHistogram
 from loadtests import clock
 from loadtests.client_series import SecondRecorder, SeriesMerger
 from loadtests.profile import Profile, StageWindow, window_at
-from runfolder import names
+from runfolder import files
 
 MAX_US = 120_000_000   # two minutes, in microseconds
 SATURATED = 0.85       # a generator process this busy (cores) delays its own requests: its figures are its own
@@ -189,9 +188,7 @@ class Merger:
         doc = {"stages": {k: {"hdr": h.encode().decode(), **self.counts[k]} for k, h in self.hdr.items()},
                "series": self.series.doc(), "workers": self.workers, "arrivals": self.arrivals, "finals": self.finals,
                "sender_errors": self.sender_errors, "clocks": self.clocks}
-        path = Path(folder) / names.CLIENT_STATS
-        path.write_text(json.dumps(doc))
-        return path
+        return files.CLIENT_STATS.write(folder, doc)
 
 
 def stage_figures(doc: dict, stage: dict, endpoint: str | None) -> dict:
@@ -255,8 +252,3 @@ def tail_curve(h: HdrHistogram, nines: int = 5, per_nine: int = 10) -> list[list
     points = [100 * (1 - 10 ** (-k / per_nine)) for k in range(deepest * per_nine + 1)]
     return [[round(p, 5), round(h.get_value_at_percentile(p) / 1000, 3)] for p in points] + \
         [[100.0, round(h.get_max_value() / 1000, 3)]]
-
-
-def load(run_dir: Path) -> dict | None:
-    path = Path(run_dir) / names.CLIENT_STATS
-    return json.loads(path.read_text()) if path.is_file() else None

@@ -21,7 +21,7 @@ from loadtests.sent import SentRecorder
 from loadtests.process_settings import PROFILE_OPTION, LocustProcessSettings
 from loadtests.shape import stage_index_at
 from loadtests.tasks import Tasks
-from runfolder import names
+from runfolder import files, names
 
 PROBE_S = 0.02  # the event-loop probe's period: 50 wake-ups a second
 
@@ -149,7 +149,7 @@ class Generator:
         # The shape may end the test before the progress loop saw the last stage finish.
         reached = stage_index_at(self.profile, clock.now() - self.wall_start)
         self._finish_stages(environment, len(self.profile.stages) - 1 if reached is None else reached - 1)
-        timeline.write(self.run_dir, timeline.build(self.profile, self.wall_start))
+        files.TIMELINE.write(self.run_dir, timeline.build(self.profile, self.wall_start))
         self._gather_finals(environment.runner)
         self.merged.save(self.run_dir)
         # The runner watches for this marker to collect the reports (headless and web UI alike).
@@ -199,7 +199,7 @@ class Generator:
                 last_live = clock.now()
                 w = window_at(windows, elapsed)
                 if self.run_dir:
-                    timeline.write(self.run_dir, timeline.build(self.profile, self.wall_start))
+                    files.TIMELINE.write(self.run_dir, timeline.build(self.profile, self.wall_start))
                 if w is not None:
                     total = environment.stats.total
                     print(live_line(w, len(windows), elapsed, environment.runner.user_count, total.current_rps,
@@ -219,7 +219,7 @@ class Generator:
             self.printed += 1
             print(self._progress_line(environment, self.printed), flush=True)
             if self.run_dir:
-                timeline.write(self.run_dir, timeline.build(self.profile, self.wall_start))
+                files.TIMELINE.write(self.run_dir, timeline.build(self.profile, self.wall_start))
 
     def _new_run_dir(self) -> Path | None:
         if self.settings.run_dir:

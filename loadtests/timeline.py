@@ -1,17 +1,8 @@
-"""The wall-clock timeline of a run's stages, written to stages.json for the SLO step."""
+"""The wall-clock timeline of a run's stages, built from the profile (runfolder.files.TIMELINE writes and reads it)."""
 from __future__ import annotations
-
-import json
-from pathlib import Path
 
 from loadtests import clock
 from loadtests.profile import Profile
-from runfolder import names
-
-
-
-class TimelineError(FileNotFoundError):
-    """A run folder without its stage timeline cannot be judged."""
 
 
 def build(profile: Profile, wall_start: float, stopped_at: float | None = None) -> dict:
@@ -30,16 +21,3 @@ def build(profile: Profile, wall_start: float, stopped_at: float | None = None) 
     planned = [{"name": w.name, "offered_rps": w.offered_rps} for w in profile.windows()]
     return {"profile": profile.name, "kind": profile.kind, "arrival": profile.arrival, "planned": planned,
             "wall_start": wall_start, "stopped_at": round(now, 3), "stages": stages}
-
-
-def write(run_dir: Path, timeline: dict) -> Path:
-    path = Path(run_dir) / names.STAGES
-    path.write_text(json.dumps(timeline, indent=2) + "\n")
-    return path
-
-
-def read(run_dir: Path) -> dict:
-    path = Path(run_dir) / names.STAGES
-    if not path.is_file():
-        raise TimelineError(f"{path}: no stage timeline: was this folder written by a load run?")
-    return json.loads(path.read_text())

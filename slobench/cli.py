@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from loadtests.profile import load_profile
 from loadtests.progress import LIVE
-from loadtests.timeline import TimelineError
+from runfolder.files import TimelineError
 from slo.verdicts.baseline import BaselineError
 from common.prometheus_api import PrometheusError
 from common.specfile import SpecError

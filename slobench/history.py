@@ -15,7 +15,7 @@ from slo.reports.charts import chart
 from slo.reports.tables import Cell, Table
 from slo.reports.write import rerender
 from slobench import change_points
-from runfolder import names
+from runfolder import files, names
 
 INDEX = "index.html"
 TEMPLATES = Path(__file__).parent / "templates"
@@ -31,10 +31,7 @@ def _gated_p99(report: dict) -> float | None:
 
 def _manifest_git(run_dir: Path) -> dict:
     """Runs judged before reports carried the manifest: their commit from manifest.json."""
-    try:
-        return json.loads((run_dir / names.MANIFEST).read_text()).get("git") or {}
-    except (OSError, json.JSONDecodeError):
-        return {}
+    return (files.MANIFEST.read(run_dir) or {}).get("git") or {}
 
 
 def run_dirs(results: Path) -> list[Path]:

@@ -16,7 +16,7 @@ from slo.verdicts.baseline import load_report
 from slo.verdicts.evaluate import evaluate
 from slobench.history import like_runs, target_of
 from slobench.run_folder import RunFolder
-from runfolder import names
+from runfolder import files, names
 
 
 REJUDGED_PREFIX = "judged-with-"
@@ -73,9 +73,9 @@ def judge(run_dir: Path, spec: SloSpec, prometheus_url: str | None, baseline: Pa
             raw["series"] = collect.collect_series(prometheus_url, spec, stages[0]["start"], stages[-1]["end"],
                                                    scrape.seconds, instances=instances)
         if write:
-            collect.save(out_dir, raw)
+            files.PROMETHEUS_ANSWERS.write(out_dir, raw)
     else:
-        raw = collect.load(run_dir)
+        raw = files.PROMETHEUS_ANSWERS.read(run_dir)
         if raw is None:
             raise PrometheusError(f"{run_dir}: no {names.PROMETHEUS_RAW} and no Prometheus URL to query")
     baselines = load_report(baseline) if baseline else None

@@ -1,7 +1,6 @@
 """The run manifest: what ran, where, with which versions, and when."""
 from __future__ import annotations
 
-import json
 import os
 import platform
 import shutil
@@ -13,7 +12,7 @@ from pathlib import Path
 import psutil
 
 from slobench.settings import ROOT
-from runfolder import names
+from runfolder import files
 
 PACKAGES = ("locust", "fastapi", "uvicorn", "prometheus-client", "prometheus-api-client", "evidently", "pandas", "scikit-learn",
             "skops")
@@ -49,12 +48,6 @@ def host() -> dict:
             "platform": platform.platform()}
 
 
-def write(run_dir: Path, manifest: dict) -> Path:
-    path = Path(run_dir) / names.MANIFEST
-    path.write_text(json.dumps(manifest, indent=2, default=str) + "\n")
-    return path
-
-
 def new(profile, slo_path: Path, settings) -> dict:
     return {"profile": profile.model_dump(mode="json"), "slo_file": str(slo_path), "versions": versions(), "git": _git(),
             "host": host(), "settings": settings.model_dump(mode="json"), "ran": {}, "stages": None}
@@ -62,12 +55,8 @@ def new(profile, slo_path: Path, settings) -> dict:
 
 def summary(run_dir: Path) -> dict | None:
     """What a report shows of the manifest: versions, commit, host, and what shared the machine."""
-    path = Path(run_dir) / names.MANIFEST
-    if not path.is_file():
-        return None
-    try:
-        m = json.loads(path.read_text())
-    except json.JSONDecodeError:
+    m = files.MANIFEST.read(run_dir)
+    if m is None:
         return None
     ran = m.get("ran") or {}
     return {"git": m.get("git"), "versions": m.get("versions"), "host": m.get("host"), "slo_file": m.get("slo_file"),

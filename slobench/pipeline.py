@@ -2,12 +2,11 @@
 (`make loadtest`)."""
 from __future__ import annotations
 
-import json
 import os
 import time
 from pathlib import Path
 
-from loadtests import client_figures, probe, run as locust_run
+from loadtests import probe, run as locust_run
 from loadtests.profile import Profile
 from slo.file.model import SloSpec
 from slo.verdicts.baseline import load_report
@@ -18,7 +17,7 @@ from slobench.session import Session, refuse_unjudgeable
 from slobench.settings import HarnessSettings
 from stack import local, monitor
 from stack.procs import StackError
-from runfolder import names
+from runfolder import files, names
 
 
 def new_run_dir(results: Path, profile: str) -> Path:
@@ -110,7 +109,7 @@ def run_load(settings: HarnessSettings, profile: Profile, target: str, run_dir: 
     finally:
         if watch is not None:
             watch.stop()
-    (run_dir / names.ENDED).write_text(json.dumps({"locust_exit_code": code, "interrupted": interrupted}) + "\n")
+    files.ENDED.write(run_dir, {"locust_exit_code": code, "interrupted": interrupted})
     return code, interrupted
 
 
@@ -128,11 +127,11 @@ def loadtest(settings: HarnessSettings, profile: Profile, spec: SloSpec, slo_pat
     try:
         session = Session.open(settings, spec, run_dir, log)
         man.update(session.manifest_sections())
-        manifest_mod.write(run_dir, man)
+        files.MANIFEST.write(run_dir, man)
         scrape_fit.check(profile, session.judged.interval.seconds, session.judged.interval.source)  # before any load
         profile = placed_for_run(profile, placed_at, session.target, session.judged.spec, session.cpus["locust"], man,
                                  log)
-        manifest_mod.write(run_dir, man)
+        files.MANIFEST.write(run_dir, man)
         code, interrupted = _load(session, profile, run_dir, man, log)
         report = session.judge(run_dir, baseline, drift_check)
         man["interrupted"] = interrupted
@@ -156,7 +155,7 @@ def _load(session: Session, profile: Profile, run_dir: Path, man: dict, log=prin
                                  then=refinement and (lambda watch: man.update(refine=refinement.run(watch))))
     if code not in (None, 0):
         log(f"Locust exited with code {code}: the run is incomplete (see {run_dir}/locust.log)")
-    if not (run_dir / names.STAGES).is_file():
+    if not files.TIMELINE.exists(run_dir):
         raise StackError(f"the load stopped before its first stage began (Locust exit code {code}"
                          + (", interrupted" if interrupted else "") + f"): nothing to judge; see {run_dir}/locust.log")
     state = session.started_here
@@ -168,13 +167,12 @@ def _load(session: Session, profile: Profile, run_dir: Path, man: dict, log=prin
 def _finish_manifest(run_dir: Path, man: dict) -> None:
     """When the run ended, its stage timeline, and each remote worker's clock against the master's."""
     man["finished"] = time.time()
-    stages_file = run_dir / names.STAGES
-    if stages_file.exists():
-        man["stages"] = json.loads(stages_file.read_text())
-    merged = client_figures.load(run_dir)
+    if files.TIMELINE.exists(run_dir):
+        man["stages"] = files.TIMELINE.read(run_dir)
+    merged = files.CLIENT_STATS.read(run_dir)
     if merged is not None:
         man["clocks"] = merged.get("clocks") or {}
-    manifest_mod.write(run_dir, man)
+    files.MANIFEST.write(run_dir, man)
 
 
 def repeated(settings: HarnessSettings, profile: Profile, spec: SloSpec, slo_path: Path,

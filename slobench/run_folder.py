@@ -1,17 +1,15 @@
 """A run's folder as the judge reads it: one object that knows its layout, each file read once, on first use."""
 from __future__ import annotations
 
-import json
 from functools import cached_property
 from pathlib import Path
 
 from answers import check
 from answers.check import AnswersSettings
-from loadtests import client_figures, client_series, sent, timeline
+from loadtests import client_figures, client_series, sent
 from slobench import manifest
-from runfolder import names, recording
+from runfolder import files, names, recording
 from slo.verdicts.evaluate import RunData
-from stack import monitor
 
 
 class RunFolder:
@@ -25,12 +23,12 @@ class RunFolder:
     def steps(self) -> list[Path]:
         """The refinement's step folders that hold a timeline, in the order they ran."""
         root = self.path / names.REFINE_DIR
-        return sorted(p for p in root.iterdir() if (p / names.STAGES).is_file()) if root.is_dir() else []
+        return sorted(p for p in root.iterdir() if files.TIMELINE.exists(p)) if root.is_dir() else []
 
     @cached_property
     def parts(self) -> list[tuple[Path, dict]]:
         """Each Locust run of the run (the profile's, then each refinement step's) with its own timeline."""
-        return [(folder, timeline.read(folder)) for folder in (self.path, *self.steps)]
+        return [(folder, files.TIMELINE.read(folder)) for folder in (self.path, *self.steps)]
 
     @cached_property
     def timeline(self) -> dict:
@@ -45,14 +43,14 @@ class RunFolder:
     @cached_property
     def merged(self) -> dict | None:
         """The Locust master's merge of every process's HDR histograms (client_stats.json); None without one."""
-        return client_figures.load(self.path)
+        return files.CLIENT_STATS.read(self.path)
 
     def client_figures(self, endpoint: str | None) -> dict[str, dict | None]:
         """The generator's figures per stage, each from the Locust run that sent it; None per stage when that run
         has none (a Locust that died first)."""
         out = {}
         for folder, part in self.parts:
-            merged = self.merged if folder == self.path else client_figures.load(folder)
+            merged = self.merged if folder == self.path else files.CLIENT_STATS.read(folder)
             for st in part["stages"]:
                 out[st["name"]] = None if merged is None else client_figures.stage_figures(merged, st, endpoint)
         return out
@@ -64,13 +62,12 @@ class RunFolder:
 
     def ended(self) -> dict:
         """How the run ended, for the completeness check: what the pipeline recorded, and the workers' finals."""
-        path = self.path / names.ENDED
-        recorded = json.loads(path.read_text()) if path.is_file() else {}
+        recorded = files.ENDED.read(self.path) or {}
         return {**recorded, "finals": (self.merged or {}).get("finals"), "clocks": (self.merged or {}).get("clocks")}
 
     def machine(self) -> dict | None:
         """What the harness sampled of the API's cores each second while the load ran (None: it did not start it)."""
-        return monitor.read(self.path)
+        return files.MACHINE.read(self.path)
 
     def manifest(self) -> dict | None:
         return manifest.summary(self.path)

@@ -18,7 +18,7 @@ from slobench.pipeline import place_ladder, point_latest
 from slobench.session import Session
 from slobench.settings import ROOT, HarnessSettings
 from stack.procs import StackError, http_get, port_in_use, wait_until
-from runfolder import names
+from runfolder import files, names
 
 UI_FILES = {"locust_stats.csv": "/stats/requests/csv", "locust_failures.csv": "/stats/failures/csv",
             "locust_report.html": "/stats/report?download=1"}
@@ -111,7 +111,7 @@ def _judge_each_test(session: Session, proc, profile: Profile, slo_path: Path, s
                        **session.manifest_sections()}
                 man["ran"]["locust"]["web_ui"] = ui_url
                 man["probe"] = saturation and saturation.as_dict()
-                manifest_mod.write(run_dir, man)
+                files.MANIFEST.write(run_dir, man)
                 report = session.judge(run_dir, None, drift_check)
                 last_code = report["verdict"]["exit_code"]
                 point_latest(results, run_dir)

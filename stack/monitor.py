@@ -6,14 +6,13 @@ judge reads the other work to name a stage run on a slower or faster machine tha
 API's own figures cannot tell from a slower model; the speed it shows beside, as it moves with the API's own load."""
 from __future__ import annotations
 
-import json
 import os
 import threading
 import time
 from pathlib import Path
 
 import psutil
-from runfolder import names
+from runfolder import files
 
 PERIOD_S = 1.0
 UNIT_LOOPS = 20_000   # the fixed work: about a millisecond of pure Python on these machines
@@ -68,7 +67,7 @@ class MachineMonitor:
     """Samples the API's cores and processes every PERIOD_S on a thread of its own until stopped."""
 
     def __init__(self, run_dir: Path, api_pids: list[int], api_cpus: list[int], period_s: float = PERIOD_S):
-        self.path, self.pids, self.cpus, self.period = Path(run_dir) / names.MACHINE, api_pids, api_cpus, period_s
+        self.run_dir, self.pids, self.cpus, self.period = Path(run_dir), api_pids, api_cpus, period_s
         self.samples: list[dict] = []
         self.speed: list[list[float]] = []    # [time, unit_ms] each period, on the API's first core
         self._stop = threading.Event()
@@ -97,10 +96,10 @@ class MachineMonitor:
 
     def flush(self) -> Path:
         """What was sampled so far, to the run folder (the judge reads it while the run goes on)."""
-        self.path.write_text(json.dumps({"period_s": self.period, "api_cpus": self.cpus, "api_pids": self.pids,
-                                         "samples": list(self.samples), "unit": f"{UNIT_LOOPS} Python loop steps, "
-                                         f"least CPU time of {UNIT_TRIES} tries (ms)", "speed": list(self.speed)}) + "\n")
-        return self.path
+        return files.MACHINE.write(self.run_dir, {
+            "period_s": self.period, "api_cpus": self.cpus, "api_pids": self.pids, "samples": list(self.samples),
+            "unit": f"{UNIT_LOOPS} Python loop steps, least CPU time of {UNIT_TRIES} tries (ms)",
+            "speed": list(self.speed)})
 
     def stop(self) -> Path:
         self._stop.set()
@@ -108,8 +107,3 @@ class MachineMonitor:
             t.join(timeout=5)
         self._sample()
         return self.flush()
-
-
-def read(run_dir: Path) -> dict | None:
-    path = Path(run_dir) / names.MACHINE
-    return json.loads(path.read_text()) if path.is_file() else None

@@ -1,13 +1,10 @@
 """Query Prometheus for every stage window; keep the raw answers with the run."""
 from __future__ import annotations
 
-import json
-from pathlib import Path
 
 from common.prometheus_api import Prometheus
 from slo.prometheus.promql import edge_pad_s, sample_queries, series_queries, sli_queries, stage_queries
 from slo.file.model import LatencyQuantile, SloSpec
-from runfolder import names
 
 
 
@@ -52,14 +49,3 @@ def collect_series(prometheus_url: str, spec: SloSpec, start: float, end: float,
     for name, query in series_queries(spec.metrics, scrape_interval_s, quantiles, instances).items():
         out["answers"][name] = {"query": query, "result": client.query_range(query, start, end, step)}
     return out
-
-
-def save(run_dir: Path, raw: dict) -> Path:
-    path = Path(run_dir) / names.PROMETHEUS_RAW
-    path.write_text(json.dumps(raw, indent=1) + "\n")
-    return path
-
-
-def load(run_dir: Path) -> dict | None:
-    path = Path(run_dir) / names.PROMETHEUS_RAW
-    return json.loads(path.read_text()) if path.is_file() else None

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from hdrh.histogram import HdrHistogram
 
-from loadtests.client_figures import Merger, StageRecorder, load, stage_figures
+from loadtests.client_figures import Merger, StageRecorder, stage_figures
+from runfolder import files
 from loadtests.profile import load_profile
 from tests.profiles import closed_profile
 
@@ -49,7 +50,7 @@ def test_deltas_from_several_processes_in_any_order_merge_to_the_exact_percentil
     for d in random.Random(1).sample(deltas, len(deltas)):
         merged.add(json.loads(json.dumps(d)))  # through the wire format
     merged.save(tmp_path)
-    figures = stage_figures(load(tmp_path), STAGES, "/predict")
+    figures = stage_figures(files.CLIENT_STATS.read(tmp_path), STAGES, "/predict")
     everything = np.concatenate([np.array(v) for v in latencies.values()])
     assert figures["requests"] == 15000 == figures["status_200"]
     for q in (50, 95, 99):
@@ -65,7 +66,7 @@ def test_each_generator_process_reports_its_requests_and_cpu_and_a_busy_one_mark
                 "stage_cpu": {"a": [0.8, 8.0]}})
     merged.add({"worker": "busy", "stages": {}, "stage_cpu": {"a": [7.6, 8.0]}})
     merged.save(tmp_path)
-    figures = stage_figures(load(tmp_path), STAGES, "/predict")
+    figures = stage_figures(files.CLIENT_STATS.read(tmp_path), STAGES, "/predict")
     assert figures["workers"]["idle"] == {"requests": 10, "cpu_cores": 0.1, "saturated": False, "why": [],
                                           "loop_lag_p99_ms": None, "send_lag_p99_ms": None, "stalled": False}
     assert figures["workers"]["busy"]["saturated"] and figures["generator_bound"]
@@ -91,7 +92,7 @@ def test_the_generators_own_lateness_is_measured_and_can_bind_a_stage(profile, t
     merged = Merger()
     merged.add(json.loads(json.dumps(r.delta())))
     merged.save(tmp_path)
-    figures = stage_figures(load(tmp_path), STAGES, "/predict")
+    figures = stage_figures(files.CLIENT_STATS.read(tmp_path), STAGES, "/predict")
     w = figures["workers"]["w"]
     assert w["loop_lag_p99_ms"] == pytest.approx(loop_ms, rel=0.01) and w["send_lag_p99_ms"] == pytest.approx(send_ms, rel=0.01)
     assert w["saturated"] is bound and figures["generator_bound"] is bound

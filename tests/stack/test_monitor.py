@@ -8,7 +8,8 @@ import time
 import pytest
 
 from slo.verdicts.machine import stage_machine
-from stack.monitor import MachineMonitor, read
+from runfolder import files
+from stack.monitor import MachineMonitor
 
 pytestmark = pytest.mark.integration
 
@@ -32,7 +33,7 @@ def test_a_busy_process_on_the_apis_core_is_other_work_and_the_apis_own_cpu_is_n
         for p in (api, hog):
             p.kill()
             p.wait(timeout=10)
-    machine = read(tmp_path)
+    machine = files.MACHINE.read(tmp_path)
     assert machine["api_pids"] == [api.pid] and len(machine["samples"]) >= 10
     # the core's speed each period: CPU time of the fixed work, a millisecond or so, whatever shared the core
     assert len(machine["speed"]) >= 10 and all(0.05 < ms < 50 for _, ms in machine["speed"]), machine["speed"]
