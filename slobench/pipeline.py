@@ -154,10 +154,10 @@ def _load(session: Session, profile: Profile, run_dir: Path, man: dict, log=prin
                                  session.cpus, log,
                                  then=refinement and (lambda watch: man.update(refine=refinement.run(watch))))
     if code not in (None, 0):
-        log(f"Locust exited with code {code}: the run is incomplete (see {run_dir}/locust.log)")
+        log(f"Locust exited with code {code}: the run is incomplete (see {run_dir / names.LOCUST_LOG})")
     if not files.TIMELINE.exists(run_dir):
         raise StackError(f"the load stopped before its first stage began (Locust exit code {code}"
-                         + (", interrupted" if interrupted else "") + f"): nothing to judge; see {run_dir}/locust.log")
+                         + (", interrupted" if interrupted else "") + f"): nothing to judge; see {run_dir / names.LOCUST_LOG}")
     state = session.started_here
     if state and state.replicas and session.db is not None:
         merge_replica_recordings(session.db, len(state.replicas))

@@ -56,6 +56,11 @@ class RunData:
     machine: dict | None = None
     answers: dict | None = None
 
+    @property
+    def scrape_s(self) -> float:
+        """Prometheus's scrape interval the answers were collected at (1 s where they do not say)."""
+        return float(self.raw.get("scrape_interval_s", 1.0))
+
 
 def _generator_lag(client: dict) -> float | None:
     """The generator's own lateness at p99 (the worse of its event loop's and its send lag), or None unmeasured."""
@@ -198,7 +203,7 @@ def _judge_stages(spec: SloSpec, run: RunData) -> tuple[list[dict], list[tuple]]
     objectives' tests for the family policy."""
     raw, tl = run.raw, run.timeline
     raw_by_name = {e["name"]: e for e in raw["stages"]}
-    scrape_s = float(raw.get("scrape_interval_s", 1.0))
+    scrape_s = run.scrape_s
     kind = tl.get("kind", "closed")
     judge = StageJudge(spec, scrape_s, poisson_arrivals=kind == "open" and tl.get("arrival", "poisson") == "poisson")
     measured = [(st, raw_by_name[st["name"]]) for st in tl["stages"] if st["name"] in raw_by_name]
@@ -238,13 +243,12 @@ def evaluate(spec: SloSpec, run: RunData, baseline: dict | list | None = None, h
     cap = capacity(stages)
     predicted = predicted_saturation(stages, servers_of(manifest))
     sentences += knee_sentences(stages, cap, predicted) + saturation_check(predicted, stages, cap["interval_rps"])
-    scrape_s = float(raw.get("scrape_interval_s", 1.0))
     report = {
         "schema_version": SCHEMA_VERSION,
         "service": spec.service,
         "run": {"id": run.run_id, "profile": tl["profile"], "started": tl["wall_start"],
                 "stopped": tl["stopped_at"],
-                "scrape_interval": {"seconds": scrape_s, "source": raw.get("scrape_interval_source", "assumed")},
+                "scrape_interval": {"seconds": run.scrape_s, "source": raw.get("scrape_interval_source", "assumed")},
                 "scope": {**scope, **({"instances": raw["instances"]} if raw.get("instances") else {})}},
         "slo": spec.model_dump(mode="json"),
         "stages": stages,

@@ -139,7 +139,8 @@ def steady(ms: float, n: int = 3000, tail_ms: float | None = None, tail_share: f
     return [(tail_ms or 0) / 1000] * k + [ms / 1000] * (n - k)
 
 
-__all__ = ["answers_for", "counter_samples", "evaluate_run", "histogram_quantile", "make_run", "steady", "stage_queries"]
+__all__ = ["answers_for", "counter_samples", "evaluate_run", "histogram_quantile", "make_run", "steady", "stage_queries",
+           "with_slis"]
 
 
 def evaluate_run(run: Path, spec: SloSpec, raw: dict | None = None, baseline: dict | None = None,
@@ -154,3 +155,19 @@ def evaluate_run(run: Path, spec: SloSpec, raw: dict | None = None, baseline: di
     return evaluate(spec, RunData(run_id=Path(run).resolve().name, raw=raw, timeline=folder.timeline,
                                   clients=folder.client_figures(spec.metrics.selector.get("endpoint")),
                                   recording=folder.recorded, answers=answers), baseline)
+
+
+def with_slis(run: Path, spec: SloSpec, good: float, total: float, share: float) -> dict:
+    """The run's Prometheus answers with every ratio SLI counting `good` of `total` events and every threshold SLI
+    holding `share` of the time, in each stage."""
+    from slo.file.model import RatioSli, ThresholdSli
+
+    raw = json.loads((Path(run) / names.PROMETHEUS_RAW).read_text())
+    for entry in raw["stages"]:
+        for o in spec.objectives:
+            if isinstance(o, RatioSli):
+                entry["answers"][f"sli_good_{o.name}"] = {"result": [_vec(good)]}
+                entry["answers"][f"sli_total_{o.name}"] = {"result": [_vec(total)]}
+            elif isinstance(o, ThresholdSli):
+                entry["answers"][f"sli_share_{o.name}"] = {"result": [_vec(share)]}
+    return raw

@@ -1,14 +1,12 @@
 """OpenSLO v1 and Sloth prometheus/v1 files mapped onto slobench's SLO model; what cannot be mapped is named."""
-import json
 
 import pytest
 import yaml
 
 from common.specfile import SpecError
 from tests.slo.fakes import evaluate_run as evaluate
-from slo.file.model import RatioSli, ThresholdSli
 from slo.file.load import load_slo
-from tests.slo.fakes import make_run, steady
+from tests.slo.fakes import make_run, steady, with_slis
 
 OPENSLO = "slo/examples/openslo.yaml"
 SLOTH = "slo/examples/sloth.yaml"
@@ -81,18 +79,6 @@ def test_what_cannot_be_mapped_is_refused_naming_the_field(tmp_path, make, messa
         load_slo(make(tmp_path))
 
 
-def _answers_with_slis(run, spec, good: float, total: float, share: float):
-    raw = json.loads((run / "prometheus_raw.json").read_text())
-    for entry in raw["stages"]:
-        for o in spec.objectives:
-            if isinstance(o, RatioSli):
-                entry["answers"][f"sli_good_{o.name}"] = {"result": [{"metric": {}, "value": [0, str(good)]}]}
-                entry["answers"][f"sli_total_{o.name}"] = {"result": [{"metric": {}, "value": [0, str(total)]}]}
-            elif isinstance(o, ThresholdSli):
-                entry["answers"][f"sli_share_{o.name}"] = {"result": [{"metric": {}, "value": [0, str(share)]}]}
-    return raw
-
-
 @pytest.mark.parametrize("good, share, status, burn", [
     (2998, 1.0, "pass", 0.133), (2970, 1.0, "fail", 2.0), (3000, 0.9, "fail", 0.0),
 ], ids=["99.93 % good passes a 99.5 % target", "99 % good burns a 0.5 % budget twice over",
@@ -100,7 +86,7 @@ def _answers_with_slis(run, spec, good: float, total: float, share: float):
 def test_each_imported_objective_is_judged_per_stage_with_its_burn_rate(tmp_path, good, share, status, burn):
     spec = load_slo(OPENSLO)
     run = make_run(tmp_path / "run", spec, [{"name": "s1", "offered_rps": 100, "latencies": steady(2)}])
-    report = evaluate(run, spec, _answers_with_slis(run, spec, good, 3000, share))
+    report = evaluate(run, spec, with_slis(run, spec, good, 3000, share))
     objectives = {o["name"]: o for o in report["stages"][0]["objectives"]}
     availability = objectives["predict-availability"]
     assert availability["measured"] == pytest.approx(good / 3000)

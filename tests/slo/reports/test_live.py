@@ -1,28 +1,12 @@
 """The live SLO tab judges the current stage as the run's report judges it (slo/verdicts/stage.py): the same
 figures, SLIs and replicas included, from the same Prometheus answers."""
-import json
-
 import pytest
 
 from slo.file.load import load_slo
-from slo.file.model import RatioSli, ThresholdSli
 from slo.reports.live import stage_rows
 from slo.reports.tables import fmt
 from slo.verdicts.stage import StageJudge
-from tests.slo.fakes import evaluate_run, make_run, steady
-from runfolder import names
-
-
-def _with_slis(run, spec, good: float, total: float, share: float) -> dict:
-    raw = json.loads((run / names.PROMETHEUS_RAW).read_text())
-    for entry in raw["stages"]:
-        for o in spec.objectives:
-            if isinstance(o, RatioSli):
-                entry["answers"][f"sli_good_{o.name}"] = {"result": [{"metric": {}, "value": [0, str(good)]}]}
-                entry["answers"][f"sli_total_{o.name}"] = {"result": [{"metric": {}, "value": [0, str(total)]}]}
-            elif isinstance(o, ThresholdSli):
-                entry["answers"][f"sli_share_{o.name}"] = {"result": [{"metric": {}, "value": [0, str(share)]}]}
-    return raw
+from tests.slo.fakes import evaluate_run, make_run, steady, with_slis
 
 
 @pytest.mark.parametrize("slo_file", ["slo/examples/openslo.yaml", "slo/slos.yaml"],
@@ -31,7 +15,7 @@ def test_the_live_tab_shows_what_the_report_measured_for_every_objective(tmp_pat
     spec = load_slo(slo_file)
     run = make_run(tmp_path / "run", spec, [{"name": "s1", "offered_rps": 100, "latencies": steady(20, tail_ms=90,
                                                                                                      tail_share=0.03)}])
-    raw = _with_slis(run, spec, 2990, 3000, 0.97)
+    raw = with_slis(run, spec, 2990, 3000, 0.97)
     report = evaluate_run(run, spec, raw)
     stage, entry = report["stages"][0], raw["stages"][0]
     rows = stage_rows(StageJudge(spec, 1.0, poisson_arrivals=True), "s1", entry, stage["window"]["start"],
