@@ -17,6 +17,7 @@ from slo.verdicts.machine import machine_sentences, mark_departures, stage_machi
 from slo.verdicts.objectives import (JUDGED, capacity, collapsed, completeness, is_gated, mean_hides_tail,
                                      run_verdict, stage_status, worker_clocks)
 from slo.verdicts.saturation import knee_sentences, predicted_saturation, saturation_check, servers_of, stage_serving
+from slo.verdicts.client_gap import client_tail_breaks, explain_gap
 from slo.verdicts.stage import Judged, StageJudge
 from runfolder import names
 
@@ -62,73 +63,6 @@ class RunData:
         return float(self.raw.get("scrape_interval_s", 1.0))
 
 
-def _generator_lag(client: dict) -> float | None:
-    """The generator's own lateness at p99 (the worse of its event loop's and its send lag), or None unmeasured."""
-    lags = [v for v in (client.get("generator_loop_lag_p99_ms"), client.get("generator_send_lag_p99_ms")) if v is not None]
-    return max(lags) if lags else None
-
-
-def explain_gap(client: dict, server: dict) -> dict:
-    """What separates the client's p99 from the server's, from measurements only: the generator's own lateness
-    (its event loop, and the open model's send lag), the API's event-loop lag, and what nothing measured
-    (network, kernel, the accept queue: time before the handler's clock starts), called unexplained."""
-    c99 = client.get("hdr_p99_ms", client.get("p99_ms"))
-    s99 = (server["quantiles"].get("0.99") or {}).get("ms")
-    if c99 is None or s99 is None:
-        return {"p99_gap_ms": None, "cause": "no data"}
-    gap = round(c99 - s99, 3)
-    generator = _generator_lag(client)
-    api = server.get("api_loop_lag_p99_ms")
-    left = max(gap, 0.0)
-    parts = {}
-    for name, measured in (("generator", generator), ("api_event_loop", api)):
-        if measured is not None:
-            parts[name] = round(min(measured, left), 3)  # a part explains at most what is left of the gap
-            left -= parts[name]
-    parts["unexplained"] = round(max(left, 0.0), 3) + 0.0  # + 0.0: never "-0" when rounding a tiny remainder
-    said = [f"the generator's own lag up to {parts['generator']:g} ms (its p99, measured)" if generator is not None
-            else "the generator's own lag not measured",
-            f"the API's event-loop lag up to {parts['api_event_loop']:g} ms (its p99, measured)" if api is not None
-            else "the API's event-loop lag not measured (the target does not export it)",
-            f"{parts['unexplained']:g} ms unexplained (network, kernel, the accept queue: before the handler's clock "
-            "starts)"]
-    busy = [f"{name} ({'; '.join(w.get('why') or ['saturated'])})" for name, w in (client.get("workers") or {}).items()
-            if w.get("saturated")]
-    cause = (f"generator-bound: {', '.join(busy)}; " if busy else "") + ", ".join(said)
-    return {"p99_gap_ms": gap, "parts": parts, "cause": cause}
-
-
-def client_tail_breaks(stage: dict) -> list[str]:
-    """A latency quantile met on the server that users' own clock breaks by more than the generator's measured lag
-    explains: flagged, never passed in silence (where the generator's lag explains it, the figure is the
-    instrument's, and the stage notes say so)."""
-    out = []
-    client = stage["client"]
-    own = _generator_lag(client) or 0.0
-    for o in stage["objectives"]:
-        if o["kind"] != "latency_quantile" or o["status"] not in ("pass", "warn"):
-            continue
-        seen = client.get(f"hdr_p{100 * o['quantile']:g}_ms", client.get(f"p{100 * o['quantile']:g}_ms"))
-        if seen is None or seen <= o["threshold"]:
-            continue
-        if client.get("generator_bound"):
-            # Its client figures are the saturated generator's own: the stage is set aside as generator-bound, and
-            # what users would have seen cannot be told from them.
-            stage["server"]["notes"].append(
-                f"the client's {o['name']} ({seen:.1f} ms) is over the {o['threshold']:g} ms objective, but a generator "
-                "was saturated: its client figures cannot tell what users saw")
-        elif seen - own > o["threshold"]:
-            out.append(f"In stage {stage['name']}, {o['name']} passed on the server ({o['measured']:.1f} ms) but the "
-                       f"client measured {seen:.1f} ms, over the {o['threshold']:g} ms objective even without the "
-                       f"generator's own lag ({own:g} ms): users saw more than the server's histogram shows "
-                       f"({stage['gap']['cause']}).")
-        else:
-            stage["server"]["notes"].append(
-                f"the client's {o['name']} ({seen:.1f} ms) is over the {o['threshold']:g} ms objective only by the "
-                f"generator's own measured lag ({own:g} ms): the instrument's error, not the API's")
-    return out
-
-
 def _down_sentences(stage: dict) -> list[str]:
     """When Prometheus found the API (or, with replicas, which replica) down inside the stage's window."""
     replicas = stage["server"].get("replicas") or {}
@@ -164,17 +98,33 @@ def _collected_scope(run_id: str, spec: SloSpec, raw: dict) -> dict:
     return scope
 
 
-def _stage_row(spec: SloSpec, st: dict, entry: dict, server: dict, client: dict, logged: bool, judged: Judged,
-               recording: tuple, machine: dict | None, scrape_s: float) -> dict:
-    """One stage of the report: its window, figures and objectives, what the machine did meanwhile, and the checks
-    of its quantiles and counts against the API's recording and the generator's."""
-    lat, unreadable = recording
+@dataclass(frozen=True)
+class MeasuredStage:
+    """One stage as judged, before its report row is built: its timeline entry, Prometheus's answers, the server's
+    and the generators' figures (logged: whether the generators had any), its objectives judged, and the recording
+    of its window (latencies, why unreadable)."""
+    st: dict
+    entry: dict
+    server: dict
+    client: dict
+    logged: bool
+    judged: Judged
+    recording: tuple
+
+
+def _stage_row(spec: SloSpec, m: MeasuredStage, machine: dict | None, scrape_s: float) -> dict:
+    """One stage of the report, built once its objectives passed the family policy: its window, figures,
+    objectives and status, what the machine did meanwhile, the checks of its quantiles and counts against the API's
+    recording and the generator's, and where the client's tail broke what the server met."""
+    st, entry, server, client = m.st, m.entry, m.server, m.client
+    lat, unreadable = m.recording
     stage = {"index": st["index"], "name": st["name"], "users": st["users"], "offered_rps": st.get("offered_rps"),
              "began": st.get("start", st["measure_from"]),
              "window": {"start": st["measure_from"], "end": st["end"], "seconds": entry["window_s"]},
              "completed": st["completed"], "gated": is_gated(spec, st), "refine": bool(st.get("refine")),
              "server": server, "client": client,
-             "gap": explain_gap(client, server), "objectives": judged.objectives}
+             "gap": explain_gap(client, server), "objectives": m.judged.objectives,
+             "status": stage_status(m.judged.objectives)}
     server["serving"] = stage_serving(entry, server)
     stage["machine"] = stage_machine(machine, st["measure_from"], st["end"], spec.confidence_level)
     if not st["completed"]:
@@ -183,7 +133,7 @@ def _stage_row(spec: SloSpec, st: dict, entry: dict, server: dict, client: dict,
     quantile_objectives = {o.name: (o.quantile, o.threshold_ms) for o in spec.objectives
                            if isinstance(o, LatencyQuantile)}
     stage["accuracy"] = accuracy.quantile_accuracy(server, lat, quantile_objectives, boundaries)
-    stage["reconciliation"] = accuracy.reconcile(client if logged else None, server, None if lat is None else len(lat),
+    stage["reconciliation"] = accuracy.reconcile(client if m.logged else None, server, None if lat is None else len(lat),
                                                  spec.reconciliation_tolerance, spec.min_samples, entry["window_s"],
                                                  scrape_s)
     # Errors that weaken the trust checks: the recording unreadable (no exact quantiles, no row counts), or
@@ -195,10 +145,12 @@ def _stage_row(spec: SloSpec, st: dict, entry: dict, server: dict, client: dict,
         server["notes"].extend(distrust)
         stage["reconciliation"] = {**stage["reconciliation"], "ok": False,
                                    "flagged": [*stage["reconciliation"].get("flagged", []), *distrust]}
+    stage["collapsed"] = collapsed(stage)
+    stage["client_breaks"] = client_tail_breaks(stage)
     return stage
 
 
-def _judge_stages(spec: SloSpec, run: RunData) -> tuple[list[dict], list[tuple]]:
+def _judge_stages(spec: SloSpec, run: RunData) -> tuple[list[MeasuredStage], list[tuple]]:
     """Every measured stage judged (StageJudge), with the clustering measured over the whole run; the gated
     objectives' tests for the family policy."""
     raw, tl = run.raw, run.timeline
@@ -221,8 +173,7 @@ def _judge_stages(spec: SloSpec, run: RunData) -> tuple[list[dict], list[tuple]]
         client = {**(logged or {}), "model": kind, "answers": _stage_answers(run.answers, st["name"])}
         judged = judge.judge(server, evidence, st.get("offered_rps"), client, near, recording[0])
         tests += judged.tests(spec) if is_gated(spec, st) else []
-        stages.append(_stage_row(spec, st, entry, server, client, bool(logged), judged, recording, run.machine,
-                                 scrape_s))
+        stages.append(MeasuredStage(st, entry, server, client, bool(logged), judged, recording))
     return stages, tests
 
 
@@ -232,11 +183,12 @@ def evaluate(spec: SloSpec, run: RunData, baseline: dict | list | None = None, h
     it in `history` (for the spread between runs a comparison allows), and the run's verdict."""
     raw, tl, manifest, answers = run.raw, run.timeline, run.manifest, run.answers
     scope = _collected_scope(run.run_id, spec, raw)
-    stages, tests = _judge_stages(spec, run)
-    family = holm_on_gated(spec, stages, tests)
+    measured, tests = _judge_stages(spec, run)
+    family = holm_on_gated(spec, tests)
+    # Built after the family policy: a withdrawn failure is no longer said to fail.
+    stages = [_stage_row(spec, m, run.machine, run.scrape_s) for m in measured]
     sentences = []
-    for stage in stages:  # after the family policy: a withdrawn failure is no longer said to fail
-        stage["client_breaks"] = client_tail_breaks(stage)
+    for stage in stages:
         sentences += mean_hides_tail(stage["name"], stage["objectives"]) + stage["client_breaks"] + \
             _down_sentences(stage)
     sentences += machine_sentences(stages, mark_departures(stages))
@@ -273,7 +225,7 @@ def evaluate(spec: SloSpec, run: RunData, baseline: dict | list | None = None, h
     return report
 
 
-def holm_on_gated(spec: SloSpec, stages: list[dict], tests: list[tuple]) -> dict:
+def holm_on_gated(spec: SloSpec, tests: list[tuple]) -> dict:
     """The SLO file's family policy over the gated objective tests that can fail falsely: a FAIL stays only if Holm's
     step-down keeps it across them all; a withdrawn one becomes inconclusive. Tests are (report row, objective,
     judge, evidence)."""
@@ -287,9 +239,6 @@ def holm_on_gated(spec: SloSpec, stages: list[dict], tests: list[tuple]) -> dict
     for row, *_ in judged:
         if not (row["confidence"].get("family") or {}).get("kept", True):
             row["status"] = row["confidence"]["decision"] = "inconclusive"
-    for stage in stages:
-        stage["status"] = stage_status(stage["objectives"])
-        stage["collapsed"] = collapsed(stage)
     return result
 
 

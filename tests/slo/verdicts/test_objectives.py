@@ -175,7 +175,7 @@ def test_a_run_that_did_not_run_to_its_end_is_incomplete_exit_5(tmp_path, tl_sta
     ({"p99_ms": 30.0}, 2.0, {"api_event_loop": 2.0, "unexplained": 20.6}, "the generator's own lag not measured"),
 ], ids=["measured parts, the rest unexplained", "a part explains at most the gap", "what nothing measured is named"])
 def test_the_client_server_gap_is_attributed_from_measurements(client, api_lag, parts, says):
-    from slo.verdicts.evaluate import explain_gap
+    from slo.verdicts.client_gap import explain_gap
     server = {"quantiles": {"0.99": {"ms": 7.4}}, "api_loop_lag_p99_ms": api_lag}
     gap = explain_gap(client, server)
     assert gap["parts"] == parts and says in gap["cause"]
@@ -190,7 +190,7 @@ def test_the_client_server_gap_is_attributed_from_measurements(client, api_lag, 
 ], ids=["users saw more than the generator's lag explains: flagged", "the generator's own lag explains it: a note",
         "the client's tail within the objective: nothing", "a saturated generator's client figures: a note, no flag"])
 def test_a_quantile_met_on_the_server_but_broken_at_the_client_is_flagged(client, flagged, noted):
-    from slo.verdicts.evaluate import client_tail_breaks
+    from slo.verdicts.client_gap import client_tail_breaks
     stage = {"name": "s4", "client": client, "gap": {"cause": "x"}, "server": {"notes": []},
              "objectives": [{"kind": "latency_quantile", "name": "p99", "quantile": 0.99, "status": "pass",
                              "measured": 21.0, "threshold": 100.0}]}
