@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from xml.etree import ElementTree as ET
 
-from slo.stats.intervals import interval_text, limit_text
+from slo.verdicts.wording import interval_text, limit_text
 from slo.reports.text import fmt
 from slo.verdicts.objectives import advice
 

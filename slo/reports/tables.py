@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field
 
 from common.canary import describe
-from slo.stats.intervals import interval_text, short
+from slo.verdicts.wording import interval_text, short
 
 
 def fmt(value, unit: str = "") -> str:

@@ -52,10 +52,6 @@ def _undecided(ev: Evidence, why: str) -> dict:
     return {"level": ev.level, "low": None, "high": None, "method": why, "decision": None}
 
 
-def _pct(share: float) -> str:
-    return f"{100 * share:.3g} %"
-
-
 def _needed(out: dict, share: float, allowed: float, level: float, divisor: float, rate: float | None,
             n: float | None = None, half: float | None = None) -> None:
     """requests_needed and the stage duration that means, for an inconclusive share objective: the count that
@@ -267,32 +263,3 @@ def sli(o: RatioSli | ThresholdSli, ev: Evidence, figures: dict) -> dict:
         _needed(out, 1 - share, 1 - o.target, ev.level, d, n / ev.window_s if ev.window_s else None, n,
                 (high - share) if share < o.target else (share - low))
     return out
-
-
-def limit_text(c: dict) -> str:
-    """The objective's limit in the interval's terms: `1 %`, `25 ms`."""
-    if c.get("limit") is None:
-        return "its objective"
-    return _pct(c["limit"]) if "share" in c.get("terms", "") else f"{c['limit']:g} ms"
-
-
-def short(c: dict | None) -> str:
-    """The interval alone, compact, for table cells: `0–0.12%`, `7.7–10.2 ms`; "" without one."""
-    if not c or c.get("low") is None or c["low"] == c["high"]:
-        return ""  # no interval, or an exact (observed) figure
-    if "share" in c.get("terms", ""):
-        return f"{_sig(100 * c['low'])}–{_sig(100 * c['high'])}%"
-    return f"{c['low']:.1f}–{c['high']:.1f} ms"
-
-
-def _sig(v: float) -> str:
-    return f"{v:.2g}" if v < 1 else f"{v:.3g}" if v < 100 else f"{v:.0f}"
-
-
-def interval_text(c: dict) -> str:
-    """`[0.41 %, 1.62 %] at 95 %` (shares as percentages), or `no interval`."""
-    if c.get("low") is None:
-        return "no interval"
-    shares = "share" in c.get("terms", "")
-    f = _pct if shares else (lambda v: f"{v:g}")
-    return f"[{f(c['low'])}, {f(c['high'])}] at {c['level']:.0%}"

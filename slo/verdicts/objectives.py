@@ -5,8 +5,7 @@ from __future__ import annotations
 import math
 
 from common.exit_codes import verdict
-from slo.stats import intervals
-from slo.verdicts import knee
+from slo.verdicts import knee, wording
 from slo.stats.figures import stage_rate
 from slo.file.model import SloSpec
 
@@ -44,10 +43,10 @@ def mean_hides_tail(stage_name: str, objectives: list[dict]) -> list[str]:
             mc, tc = mean.get("confidence") or {}, tail.get("confidence") or {}
             level = f" at {mc['level']:.0%}" if mc.get("level") else ""
             out.append(f"In stage {stage_name}, the mean hides the tail: the mean was {mean['measured']:.1f} ms "
-                       f"({intervals.short(mc) or 'exact'}{level}), within its {mean['threshold']:g} ms objective, "
+                       f"({wording.short(mc) or 'exact'}{level}), within its {mean['threshold']:g} ms objective, "
                        f"while {tail['name']} was {tail['measured']:.1f} ms, over its {tail['threshold']:g} ms "
-                       f"threshold ({intervals.short(tc) or 'exactly'} of requests over it, against "
-                       f"{intervals.limit_text(tc)} allowed).")
+                       f"threshold ({wording.short(tc) or 'exactly'} of requests over it, against "
+                       f"{wording.limit_text(tc)} allowed).")
     return out
 
 
@@ -132,7 +131,7 @@ def advice(stage: dict, objective: dict) -> str:
     """What would decide an inconclusive objective: `p99 in s4: [0.62 %, 1.41 %] at 95 % against 1 %: lengthen
     s4 to about 80 s measured, or repeat it`."""
     c = objective.get("confidence") or {}
-    head = f"{objective['name']} in {stage['name']}: {intervals.interval_text(c)} against {intervals.limit_text(c)}"
+    head = f"{objective['name']} in {stage['name']}: {wording.interval_text(c)} against {wording.limit_text(c)}"
     fam = c.get("family") or {}
     if fam and not fam.get("kept", True):
         return (f"{head}: confidently over alone (p = {fam['p_value']:.2g}), but not at the level a family of "
