@@ -4,7 +4,6 @@ scenario, its recorders and, by role, the run folder, the stage progress and its
 holds it (`environment.slobench`); the listeners in locustfile.py and the web UI's plugins read it there."""
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -153,7 +152,7 @@ class Generator:
         self._gather_finals(environment.runner)
         self.merged.save(self.run_dir)
         # The runner watches for this marker to collect the reports (headless and web UI alike).
-        (self.run_dir / "locust_done.json").write_text(json.dumps({"stopped_at": clock.now()}) + "\n")
+        files.LOCUST_DONE.write(self.run_dir, {"stopped_at": clock.now()})
 
     def _gather_finals(self, runner) -> None:
         """Where the merged figures come from besides what this process merged: nothing but on a master."""

@@ -15,9 +15,11 @@ class TimelineError(FileNotFoundError):
 
 @dataclass(frozen=True)
 class JsonFile:
-    """One JSON file of a run folder. `indent` as it is written (None: one line, for the large ones)."""
+    """One JSON file of a run folder. `indent` as it is written (None: one line, for the large ones); `stringify`:
+    values JSON cannot hold written as text (the manifest's paths and settings), else refused."""
     name: str
     indent: int | None = 2
+    stringify: bool = False
 
     def path(self, run_dir: Path | str) -> Path:
         return Path(run_dir) / self.name
@@ -27,7 +29,7 @@ class JsonFile:
 
     def write(self, run_dir: Path | str, doc) -> Path:
         path = self.path(run_dir)
-        path.write_text(json.dumps(doc, indent=self.indent, default=str) + "\n")
+        path.write_text(json.dumps(doc, indent=self.indent, default=str if self.stringify else None) + "\n")
         return path
 
     def read(self, run_dir: Path | str):
@@ -56,5 +58,6 @@ TIMELINE = TimelineFile(names.STAGES)
 MACHINE = JsonFile(names.MACHINE, indent=None)
 CLIENT_STATS = JsonFile(names.CLIENT_STATS, indent=None)
 ENDED = JsonFile(names.ENDED, indent=None)
+LOCUST_DONE = JsonFile(names.LOCUST_DONE, indent=None)
 PROMETHEUS_ANSWERS = JsonFile(names.PROMETHEUS_RAW, indent=1)
-MANIFEST = JsonFile(names.MANIFEST)
+MANIFEST = JsonFile(names.MANIFEST, stringify=True)

@@ -12,6 +12,7 @@ SENT_PREDICTIONS = "sent_predictions.db"
 SENT_COUNTS = "sent_predictions.json"   # how many answers were kept, how many carried the outputs
 LOCUST_LOG = "locust.log"
 ENDED = "ended.json"          # how the load ended: Locust's exit code, an interrupt (written by the pipeline)
+LOCUST_DONE = "locust_done.json"   # the generator wrote its figures: the web UI's runner judges the run then
 REFINE_DIR = "refine"         # the refinement's steps, one Locust run each (slobench/refine.py)
 
 # The API and Prometheus: the API's recording of every prediction, Prometheus's answers kept raw.

@@ -99,7 +99,7 @@ def _repeated(args, settings: HarnessSettings, profile, spec) -> int:
                                          None if args.no_drift else _drift_check(), args.repeat, log=_say)
     print()
     print((set_dir / names.REPEAT_REPORT_MD).read_text())
-    print(f"repeat set: {set_dir}/repeat_report.md (runs: {', '.join(summary['runs'])})")
+    print(f"repeat set: {set_dir / names.REPEAT_REPORT_MD} (runs: {', '.join(summary['runs'])})")
     code = summary["verdict"]["exit_code"]
     if code != 0:
         return code

@@ -203,6 +203,7 @@ def write_index(results: Path) -> Path:
 
 def rerender_all(results: Path) -> list[Path]:
     """Redraw the report.html of every judged run of the folder (and of its re-judgements) from its JSON."""
-    found = sorted(Path(results).glob("*/slo_report.json")) + sorted(Path(results).glob("*/judged-with-*/slo_report.json"))
+    found = sorted(Path(results).glob(f"*/{names.SLO_REPORT}")) + \
+        sorted(Path(results).glob(f"*/judged-with-*/{names.SLO_REPORT}"))
     # results/latest is the newest run again: skip what lies behind a link.
     return [rerender(p.parent) for p in found if not (p.parent.is_symlink() or p.parent.parent.is_symlink())]

@@ -100,8 +100,8 @@ def _judge_each_test(session: Session, proc, profile: Profile, slo_path: Path, s
         log(f"Locust web UI: {ui_url} (profile {profile.name}, target {session.target}); Ctrl-C to stop")
         while max_seconds is None or time.time() - started < max_seconds:
             if proc.poll() is not None:
-                raise StackError(f"Locust exited with code {proc.returncode}; see {state_dir / 'locust.log'}")
-            for marker in sorted(results.glob("*-ui/locust_done.json")):
+                raise StackError(f"Locust exited with code {proc.returncode}; see {state_dir / names.LOCUST_LOG}")
+            for marker in sorted(results.glob(f"*-ui/{names.LOCUST_DONE}")):
                 run_dir = marker.parent
                 if run_dir in judged or marker.stat().st_mtime < started:
                     continue
@@ -118,7 +118,7 @@ def _judge_each_test(session: Session, proc, profile: Profile, slo_path: Path, s
                 write_index(results)
                 for line in headline(report):
                     log(line)
-                log(f"reports: {run_dir}/report.html")
+                log(f"reports: {run_dir / names.REPORT_HTML}")
             time.sleep(0.5)
     except KeyboardInterrupt:
         log("stopping the web UI and the stack")

@@ -9,9 +9,6 @@ from slo.reports.junit import junit
 from slo.reports.text import markdown
 from runfolder import names
 
-REPORT_FILES = (names.SLO_REPORT, names.SLO_REPORT_MD, names.REPORT_HTML, names.JUNIT)
-
-
 def write_all(run_dir: Path, report: dict) -> dict[str, Path]:
     run_dir = Path(run_dir)
     contents = {names.SLO_REPORT: json.dumps(report, indent=2) + "\n", names.SLO_REPORT_MD: markdown(report),

@@ -22,3 +22,10 @@ def test_a_folder_without_its_timeline_is_named_in_the_error(tmp_path):
 def test_a_file_that_is_not_json_is_read_as_absent(tmp_path):
     (tmp_path / names.MANIFEST).write_text("{cut short")
     assert files.MANIFEST.read(tmp_path) is None and files.ENDED.read(tmp_path) is None
+
+
+def test_only_the_manifest_writes_what_json_cannot_hold_as_text(tmp_path):
+    files.MANIFEST.write(tmp_path, {"slo_file": tmp_path})
+    assert files.MANIFEST.read(tmp_path) == {"slo_file": str(tmp_path)}
+    with pytest.raises(TypeError):
+        files.TIMELINE.write(tmp_path, {"wall_start": tmp_path})
