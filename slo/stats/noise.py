@@ -108,10 +108,7 @@ def judge_change(old: list[float], new: list[float], limit: float | None, higher
             # Never below the rank test's own: a wider interval supports no stronger evidence.
             hl = {**hl, "p_value": max(hl["p_value"], _widened_p(shift, logs["high"] - logs["low"], widen, extra,
                                                                   level)), "p_value_unwidened": hl["p_value"]}
-        # Clamped: the family policy's search for a p-value asks for levels near 1, where a widened interval's
-        # log ends pass what a float can exponentiate.
-        rel = {k: round(math.expm1(min(v, MAX_LOG_CHANGE)), 4) for k, v in (("shift", shift), ("low", low),
-                                                                              ("high", high))}
+        rel = _relative_of_logs(shift, low, high)
     elif base == 0:
         rel = {"shift": None, "low": None, "high": None}
     else:
@@ -120,13 +117,10 @@ def judge_change(old: list[float], new: list[float], limit: float | None, higher
         rel["low"] = rel["shift"] - math.hypot(widen * (rel["shift"] - rel["low"]), extra)
         rel["high"] = rel["shift"] + math.hypot(widen * (rel["high"] - rel["shift"]), extra)
         rel = {k: round(v, 4) for k, v in rel.items()}
-    matter = limit if limit is not None else 0.0
-    sign = 1 if higher_is_worse else -1
     if rel["low"] is None:  # a baseline median of 0: no relative scale to hold a change to its limit
         verdict, advice = "cannot tell", "the baseline's median is 0: a relative change has no scale"
     else:
-        worse_low, worse_high = sorted((sign * rel["low"], sign * rel["high"]))
-        verdict, advice = _three_answers(worse_low, worse_high, sign * rel["shift"], matter)
+        verdict, advice = _called(rel, limit, higher_is_worse)
     spread = (f"; widened for a run-to-run spread of {run_spread:.0%} ({spread_source})" if run_spread else "")
     return {"verdict": verdict, "relative": rel, **hl, "run_spread": run_spread, "advice": advice,
             "method": f"Mann-Whitney U on per-scrape figures ({hl['n_baseline']} against {hl['n_current']}), "
@@ -201,15 +195,26 @@ def welch_runs(old: list[float], new: list[float], limit: float | None, higher_i
     df = (vx + vy) ** 2 / (vx ** 2 / (m - 1) + vy ** 2 / (n - 1)) if se > 0 else float(m + n - 2)
     shift = float(y.mean() - x.mean())
     half = float(stats.t.ppf(1 - (1 - level) / 2, df)) * se
-    rel = {k: round(math.expm1(min(v, MAX_LOG_CHANGE)), 4)
-           for k, v in (("shift", shift), ("low", shift - half), ("high", shift + half))}
-    sign = 1 if higher_is_worse else -1
-    worse_low, worse_high = sorted((sign * rel["low"], sign * rel["high"]))
-    verdict, advice = _three_answers(worse_low, worse_high, sign * rel["shift"], limit or 0.0)
+    rel = _relative_of_logs(shift, shift - half, shift + half)
+    verdict, advice = _called(rel, limit, higher_is_worse)
     p = float(2 * stats.t.sf(abs(shift) / se, df)) if se > 0 else (0.0 if shift else 1.0)
     return {"verdict": verdict, "relative": rel, "p_value": round(p, 6), "advice": advice,
             "method": f"Welch's t on the runs' figures ({m} against {n} runs, on their logs, {df:.1f} df): the spread "
                       "between runs measured on each side"}
+
+
+def _relative_of_logs(shift: float, low: float, high: float) -> dict:
+    """A shift of logs and its interval as relative changes (e^x - 1), rounded. Clamped: the family policy's search
+    for a p-value asks for levels near 1, where a widened interval's log ends pass what a float can exponentiate."""
+    return {k: round(math.expm1(min(v, MAX_LOG_CHANGE)), 4) for k, v in (("shift", shift), ("low", low),
+                                                                          ("high", high))}
+
+
+def _called(rel: dict, limit: float | None, higher_is_worse: bool) -> tuple[str, str | None]:
+    """A relative change and its interval called against `limit` (no limit: any change), worse made positive."""
+    sign = 1 if higher_is_worse else -1
+    worse_low, worse_high = sorted((sign * rel["low"], sign * rel["high"]))
+    return _three_answers(worse_low, worse_high, sign * rel["shift"], limit or 0.0)
 
 
 def _three_answers(worse_low: float, worse_high: float, worse_shift: float, matter: float) -> tuple[str, str | None]:
