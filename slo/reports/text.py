@@ -78,6 +78,7 @@ def capacity_lines(report: dict) -> list[str]:
     elif high:
         lines.append(f"Capacity: below {high:g} req/s ({cap['lowest_failing_stage']} failed with confidence; "
                      "no stage passed with confidence)")
+    lines += knee_share_lines(cap.get("knee_share"))
     steps = [s for s in report["stages"] if s.get("refine")]
     if steps:
         lines.append("Refined after the ladder, where the capacity was uncertain: "
@@ -100,6 +101,17 @@ def capacity_lines(report: dict) -> list[str]:
                            for b in cap["broken"])
         lines.append(f"First stage to break an objective: {cap['first_failing_stage']}: {broken}")
     return lines
+
+
+def knee_share_lines(share: dict | None) -> list[str]:
+    """The knee as a share of the saturation each stage measured: what carries to a machine of another speed."""
+    if not share:
+        return []
+    low, high = share["interval_pct"]
+    return [f"Knee: at {share['estimate_pct']:.0f} % [{low:.0f}, {high:.0f}] of the saturation each stage measured "
+            f"({share['objective']}'s share fitted across {len(share['stages'])} stages; a typical stage took "
+            f"{share['typical_demand_ms']:.1f} ms of prediction a request, {share['servers']} process(es)): the "
+            "capacity in req/s moves with the machine's speed, this share much less"]
 
 
 def replica_lines(reps: dict | None) -> list[str]:

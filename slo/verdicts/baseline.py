@@ -229,18 +229,28 @@ def _model_of(report: dict) -> str | None:
     return served.get("model_version")
 
 
+def _moved(old: list, new: list) -> str:
+    """Two intervals of a figure where higher is better: improved when the current one lies wholly above the
+    baseline's, regressed when wholly below, else cannot tell (an unknown end bounds nothing)."""
+    if new[0] is not None and old[1] is not None and new[0] >= old[1]:
+        return "improved"
+    if new[1] is not None and old[0] is not None and new[1] <= old[0]:
+        return "regressed"
+    return "cannot tell"
+
+
 def capacity_change(baseline: dict | None, current: dict | None) -> dict:
-    """Two capacity intervals: improved when the current confident pass lies above the baseline's confident failure,
-    regressed when the current confident failure lies below the baseline's confident pass, else cannot tell."""
+    """Two capacity intervals (improved when the current confident pass lies above the baseline's confident failure,
+    regressed when the current confident failure lies below the baseline's confident pass), and the knee as a share
+    of the saturation each run measured where both have it: the change in req/s that is not the machine's speed."""
     old = (baseline or {}).get("interval_rps") or [None, None]
     new = (current or {}).get("interval_rps") or [None, None]
-    if new[0] is not None and old[1] is not None and new[0] >= old[1]:
-        verdict = "improved"
-    elif new[1] is not None and old[0] is not None and new[1] <= old[0]:
-        verdict = "regressed"
-    else:
-        verdict = "cannot tell"
-    return {"baseline_rps": old, "current_rps": new, "verdict": verdict}
+    out = {"baseline_rps": old, "current_rps": new, "verdict": _moved(old, new), "knee_share": None}
+    old_share, new_share = ((side or {}).get("knee_share") for side in (baseline, current))
+    if old_share and new_share:
+        out["knee_share"] = {"baseline_pct": old_share["interval_pct"], "current_pct": new_share["interval_pct"],
+                             "verdict": _moved(old_share["interval_pct"], new_share["interval_pct"])}
+    return out
 
 
 def machine_change(baseline: dict | None, current: dict | None, current_rps: list | None) -> dict | None:
@@ -269,6 +279,10 @@ def summary(comparison: dict) -> list[str]:
     if cap:
         out.append(f"Against baseline {comparison['run']}: capacity {bracket(*cap['baseline_rps'])} -> "
                    f"{bracket(*cap['current_rps'])} req/s: {cap['verdict']}")
+        share = cap.get("knee_share")
+        if share:
+            out.append(f"  the knee as a share of the saturation each run measured: {bracket(*share['baseline_pct'])} "
+                       f"-> {bracket(*share['current_pct'])} %: {share['verdict']}")
     machine = comparison.get("machine")
     if machine and machine["differs"]:
         out.append(f"  the machines ran at different speeds: one prediction of the model's canary took "

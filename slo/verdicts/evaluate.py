@@ -21,7 +21,7 @@ from slo.verdicts.client_gap import client_tail_breaks, explain_gap
 from slo.verdicts.stage import Judged, StageJudge
 from runfolder import names
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class EvaluationError(RuntimeError):
@@ -192,7 +192,7 @@ def evaluate(spec: SloSpec, run: RunData, baseline: dict | list | None = None, h
         sentences += mean_hides_tail(stage["name"], stage["objectives"]) + stage["client_breaks"] + \
             _down_sentences(stage)
     sentences += machine_sentences(stages, mark_departures(stages))
-    cap = capacity(stages)
+    cap = capacity(stages, servers_of(manifest))
     predicted = predicted_saturation(stages, servers_of(manifest))
     sentences += knee_sentences(stages, cap, predicted) + saturation_check(predicted, stages, cap["interval_rps"])
     report = {

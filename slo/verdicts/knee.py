@@ -89,9 +89,10 @@ def envelope(points: list[Point]) -> tuple[list[tuple[float, float]], list[str]]
     return list(zip(lows, highs)), breaks
 
 
-def fit_crossing(points: list[Point], limit: float, level: float) -> dict | None:
-    """The rate where the fitted log share crosses `limit`, with Fieller's interval at `level`; None with fewer than
-    MIN_FIT_POINTS usable stages (Point.usable), or where the fitted share does not rise."""
+def fit_crossing(points: list[Point], limit: float, level: float, unit: str = "rps") -> dict | None:
+    """The rate where the fitted log share crosses `limit`, with Fieller's interval at `level` (keys estimate_<unit>,
+    interval_<unit>: the points' rates are in that unit); None with fewer than MIN_FIT_POINTS usable stages
+    (Point.usable), or where the fitted share does not rise."""
     usable = [p for p in points if p.usable(limit)]
     if len(usable) < MIN_FIT_POINTS:
         return None
@@ -117,14 +118,14 @@ def fit_crossing(points: list[Point], limit: float, level: float) -> dict | None
     qb = 2 * (b * (a - y) - crit ** 2 * cov[0, 1])
     qc = (a - y) ** 2 - crit ** 2 * cov[0, 0]
     estimate = (y - a) / b
-    out = {"estimate_rps": round(float(estimate), 2), "stages": [p.stage for p in usable],
+    out = {f"estimate_{unit}": round(float(estimate), 2), "stages": [p.stage for p in usable],
            "from_tail": [p.stage for p in usable if p.tail], "dispersion": round(dispersion, 3),
-           "slope_per_rps": round(float(b), 5), "interval_rps": [None, None]}
+           f"slope_per_{unit}": round(float(b), 5), f"interval_{unit}": [None, None]}
     disc = qb * qb - 4 * qa * qc
     if qa > 0 and disc >= 0:   # the slope is known well enough for the band to cross the limit on both sides
         lo, hi = sorted(((-qb - math.sqrt(disc)) / (2 * qa), (-qb + math.sqrt(disc)) / (2 * qa)))
         against = contradicting(points, limit, lo, hi)
-        out["interval_rps"] = [None, None] if against else [round(float(lo), 2), round(float(hi), 2)]
+        out[f"interval_{unit}"] = [None, None] if against else [round(float(lo), 2), round(float(hi), 2)]
         out["contradicted_by"] = against
     return out
 
@@ -139,24 +140,25 @@ def contradicting(points: list[Point], limit: float, low: float, high: float) ->
             if (p.observed() > limit and p.rate < low) or (p.observed() < limit and p.rate > high)]
 
 
-def share_knees(stages: list[dict], rate_of, level: float) -> dict:
-    """Per latency objective with intervals: the stages that break the rising order, and the fitted crossing."""
+def share_knees(stages: list[dict], rate_of, level: float, unit: str = "rps") -> dict:
+    """Per latency objective with intervals: the stages that break the rising order, and the fitted crossing (with
+    the stages placed by `rate_of`, in `unit`)."""
     out = {}
     for o in (stages[0]["objectives"] if stages else []):
         limit = (o.get("confidence") or {}).get("limit")
         points = points_of(stages, o["name"], rate_of) if o["kind"] == "latency_quantile" else []
         if points and limit is not None:
             out[o["name"]] = {"limit": limit, "breaks_order": envelope(points)[1],
-                              "fit": fit_crossing(points, limit, level)}
+                              "fit": fit_crossing(points, limit, level, unit)}
     return out
 
 
-def fitted_capacity(knees: dict) -> dict | None:
+def fitted_capacity(knees: dict, unit: str = "rps") -> dict | None:
     """The lowest fitted crossing over the objectives, with its interval: where the first objective breaks."""
-    fits = [(name, k["fit"]) for name, k in knees.items() if k["fit"] and None not in k["fit"]["interval_rps"]]
+    fits = [(name, k["fit"]) for name, k in knees.items() if k["fit"] and None not in k["fit"][f"interval_{unit}"]]
     if not fits:
         return None
-    name, fit = min(fits, key=lambda f: f[1]["estimate_rps"])
+    name, fit = min(fits, key=lambda f: f[1][f"estimate_{unit}"])
     return {"objective": name, **fit}
 
 

@@ -6,6 +6,7 @@ import math
 
 from common.exit_codes import verdict
 from slo.verdicts import knee, wording
+from slo.verdicts.saturation import knee_share
 from slo.stats.figures import stage_rate
 from slo.file.model import SloSpec
 
@@ -75,13 +76,14 @@ def generators_needed(stage: dict) -> dict | None:
             "needed": max(len(workers) + 1, math.ceil(rate / (per_cpu_s * GENERATOR_CORE_BUDGET)))}
 
 
-def capacity(stages: list[dict]) -> dict:
+def capacity(stages: list[dict], servers: int = 1) -> dict:
     """The capacity as an interval: [the highest stage whose every objective passed with confidence, the lowest
     stage that failed one with confidence], each at the rate it offered (achieved when none was declared). A stage
     whose generator was saturated measured the generator: it is neither (generator-bound); nor is one whose API
     ran on a machine of another speed than the rest of its run (slowed or faster: it measured the machine). A
-    stage in between that neither passed nor
-    failed with confidence lies inside the interval and moves neither end."""
+    stage in between that neither passed nor failed with confidence lies inside the interval and moves neither end.
+    Beside it, the knee as a share of the saturation each stage measured (`servers` API processes): a slowed stage
+    counts there, at the load it was on the machine it ran on."""
     bound = [s["name"] for s in stages if (s.get("client") or {}).get("generator_bound")]
     slowed = [s["name"] for s in stages if (s.get("machine") or {}).get("slowed")]
     faster = [s["name"] for s in stages if (s.get("machine") or {}).get("faster")]
@@ -114,6 +116,8 @@ def capacity(stages: list[dict]) -> dict:
     out.update(bracket_rps=list(out["interval_rps"]), fit=fit,
                breaks_order=sorted({b for k in knees.values() for b in k["breaks_order"]}))
     out["interval_rps"], out["decided_by"] = knee.narrowed(out["bracket_rps"], fit)
+    out["knee_share"] = knee_share([s for s in stages if s["name"] not in bound and not s.get("collapsed")],
+                                   servers, level)
     low, high = out["interval_rps"]
     if low and high:
         out.update(closed=True, width=round((high - low) / low, 4))

@@ -74,6 +74,23 @@ def test_capacities_are_compared_as_intervals(old, new, verdict):
     assert capacity_change({"interval_rps": old}, {"interval_rps": new})["verdict"] == verdict
 
 
+@pytest.mark.parametrize("old, new, verdict", [
+    ([79, 95], [75, 95], "cannot tell"),
+    ([79, 95], [55, 70], "regressed"),
+    (None, [75, 95], None),
+], ids=["a knee at the same share of a slower machine's saturation: the req/s moved, the API did not",
+        "a knee at a lower share of its saturation is the API's own regression",
+        "a baseline without the share compares req/s alone"])
+def test_the_knees_share_of_saturation_is_compared_beside_the_req_s(old, new, verdict):
+    from slo.verdicts.baseline import capacity_change, summary
+    base = {"interval_rps": [47, 57], "knee_share": old and {"interval_pct": old}}
+    got = capacity_change(base, {"interval_rps": [32, 45.6], "knee_share": {"interval_pct": new}})
+    assert got["verdict"] == "regressed"
+    assert (got["knee_share"] or {}).get("verdict") == verdict
+    lines = summary({"run": "r0", "capacity": got, "stages": []})
+    assert any("share of the saturation" in line for line in lines) is (verdict is not None)
+
+
 def _runs(means: list[float]) -> list[dict]:
     return [{"stages": [{"name": "s1", "server": {"mean_ms": m, "quantiles": {}}, "client": {}}]} for m in means]
 

@@ -1,4 +1,6 @@
 """Queue and compute apart, and the utilization law's saturation, from known answers."""
+import math
+
 import pytest
 
 from slo.verdicts.saturation import predicted_saturation, saturation_check, stage_serving
@@ -56,3 +58,49 @@ def test_a_capacity_far_from_the_prediction_is_flagged(collapsed_at, passed_at, 
     predicted = {"saturation_rps": 80.0, "demand_ms": 12.5, "servers": 1}
     said = saturation_check(predicted, [_stage("x", collapsed_at, 30, 1.0, collapsed=True)], [passed_at, collapsed_at])
     assert len(said) == len(expected) and all(e in s for e, s in zip(expected, said))
+
+
+def _knee_stage(name: str, rate: float, service_ms: float, threshold_ms: float, n: int = 100_000) -> dict:
+    """A stage of an M/M/1 API whose prediction took `service_ms` in it: p50's share over `threshold_ms` as the
+    stationary queue has it, P(T > t) = exp(-(1 - rho) t / s), counted over n requests."""
+    rho = rate * service_ms / 1000
+    share = math.exp(-(1 - rho) * threshold_ms / service_ms)
+    confidence = {"low": max(0.0, share - 0.003), "high": share + 0.003, "limit": 0.5, "requests": n,
+                  "counted": share * n, "divisor": 1.0}
+    return {"name": name, "offered_rps": rate, "objectives": [{"name": "p50", "kind": "latency_quantile",
+                                                                "confidence": confidence}],
+            "server": {"rps_all_traffic": rate, "serving": {"busy_s_per_s": rho}}}
+
+
+SERVICE_MS, P50_MS = 12.0, 40.0
+TRUE_SHARE = 1 - SERVICE_MS * math.log(2) / P50_MS    # where p50's share crosses one half: 79.2 % of saturation
+
+
+@pytest.mark.parametrize("speeds, in_rps_order", [
+    ([1.0] * 6, True),
+    ([1.0, 1.0, 1.0, 1.12, 1.0, 1.0], False),
+], ids=["a machine of one speed: the knee's share of saturation is the queue's own",
+        "a stage on a machine 12 % slower is out of order in req/s, in its place as a share of saturation"])
+def test_the_knee_as_a_share_of_the_saturation_each_stage_measured(speeds, in_rps_order):
+    from slo.verdicts import knee
+    from slo.verdicts.saturation import knee_share
+    saturation = 1000 / SERVICE_MS
+    rates = [round(share * saturation, 2) for share in (0.55, 0.62, 0.68, 0.74, 0.8, 0.86)]
+    # A slower machine keeps its rate but costs more a prediction; the threshold stays what the SLO file says.
+    stages = [_knee_stage(f"s{i}", r, SERVICE_MS * k, P50_MS) for i, (r, k) in enumerate(zip(rates, speeds))]
+    got = knee_share(stages, servers=1, level=0.95)
+    assert got["estimate_pct"] == pytest.approx(100 * TRUE_SHARE, abs=1.5 if not in_rps_order else 0.05)
+    assert got["interval_pct"][0] <= 100 * TRUE_SHARE <= got["interval_pct"][1]
+    in_order = not knee.envelope(knee.points_of(stages, "p50", lambda s: s["offered_rps"]))[1]
+    assert in_order is in_rps_order
+
+
+def test_two_processes_halve_each_ones_share_and_without_the_histograms_there_is_none():
+    from slo.verdicts.saturation import knee_share
+    rates = [round(share * 1000 / SERVICE_MS, 2) for share in (0.55, 0.62, 0.68, 0.74, 0.8, 0.86)]
+    stages = [_knee_stage(f"s{i}", r, SERVICE_MS, P50_MS) for i, r in enumerate(rates)]
+    one, two = knee_share(stages, 1, 0.95), knee_share(stages, 2, 0.95)
+    assert two["estimate_pct"] == pytest.approx(one["estimate_pct"] / 2, abs=0.01)
+    for s in stages:
+        s["server"]["serving"] = None
+    assert knee_share(stages, 1, 0.95) is None
