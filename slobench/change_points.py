@@ -30,12 +30,13 @@ def available() -> bool:
 
 
 def of_history(rows: list[dict]) -> list[dict]:
-    """Every change point of every profile's series: capacity, and each stage's p99 and mean; rows are the
-    history's runs (history.summary), in any order."""
+    """Every change point of every profile's series: capacity, the knee's share of saturation, and each stage's p99
+    and mean; rows are the history's runs (history.summary), in any order."""
     out = []
     for profile in sorted({r["profile"] for r in rows}):
         mine = sorted((r for r in rows if r["profile"] == profile), key=lambda r: r["started"])
-        series = {"capacity (req/s)": [(r["run"], r["capacity_rps"]) for r in mine]}
+        series = {"capacity (req/s)": [(r["run"], r["capacity_rps"]) for r in mine],
+                  "knee (% of saturation)": [(r["run"], r.get("knee_share_pct")) for r in mine]}
         for stage in dict.fromkeys(s for r in mine for s in r.get("stages", {})):
             for figure in ("p99_ms", "mean_ms"):
                 series[f"{stage} {figure.removesuffix('_ms')} (ms)"] = [

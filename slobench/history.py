@@ -54,13 +54,19 @@ def summary(run_dir: Path) -> dict | None:
         return None
     git = (report.get("manifest") or {}).get("git") or _manifest_git(run_dir)
     cap = report.get("capacity") or {}
+    interval = cap.get("interval_rps") or [None, None]
+    share = (cap.get("knee_share") or {}).get("interval_pct") or [None, None]
     drift = report.get("drift") or {}
     p99_slo = next((o.get("threshold_ms") for o in report["slo"]["objectives"] if o.get("name") == "p99"), None)
     return {"run": run_dir.name, "started": report["run"]["started"], "profile": report["run"]["profile"],
             "commit": (git.get("commit") or "")[:10] + ("+" if git.get("dirty") else ""),
-            "verdict": report["verdict"]["status"], "capacity_rps": cap.get("highest_passing_rps"),
-            # The interval's upper end: the lowest confident failure (None: open above).
-            "capacity_high_rps": (cap.get("interval_rps") or [None, None])[1],
+            # The capacity's interval as the report gives it (the bracket, narrowed by the fitted curve where it
+            # lies inside); a report written before the fit has only the confident pass.
+            "verdict": report["verdict"]["status"],
+            "capacity_rps": interval[0] if "fit" in cap else cap.get("highest_passing_rps"),
+            "capacity_high_rps": interval[1],
+            # The knee as a share of the saturation each stage measured: what moves less with the machine's speed.
+            "knee_share_pct": share[0], "knee_share_high_pct": share[1],
             "capacity_stage": cap.get("highest_passing_stage"), "gated_p99_ms": _gated_p99(report),
             "p99_slo_ms": p99_slo, "drift": _drift_cell(drift),
             "answers": _answers_cell(report.get("answers")), "answers_wrong": (report.get("answers") or {}).get("wrong"),
@@ -168,17 +174,24 @@ def _answers_cell(answers: dict | None) -> str:
 def render(rows: list[dict], unjudged: int = 0) -> str:
     found = change_points.of_history(rows)
     steps = {"capacity": {(c["profile"], c["run"]) for c in found if c["series"].startswith("capacity")},
-             "p99": {(c["profile"], c["run"]) for c in found if " p99 " in c["series"]}}
+             "p99": {(c["profile"], c["run"]) for c in found if " p99 " in c["series"]},
+             "knee": {(c["profile"], c["run"]) for c in found if c["series"].startswith("knee")}}
     charts = [_across_runs(rows, "capacity_rps", "Capacity across runs: from the highest confident pass up to the "
                            "lowest confident failure, req/s", "req/s", steps=steps["capacity"], high_key="capacity_high_rps"),
               _across_runs(rows, "gated_p99_ms", "Gated p99 across runs: the worst p99 of the stages the gate judged",
                            "ms", "p99_slo_ms", steps=steps["p99"])] if rows else []
+    if any(r.get("knee_share_pct") is not None for r in rows):
+        charts.insert(1, _across_runs(rows, "knee_share_pct", "The knee as a share of the saturation each stage "
+                                      "measured, across runs: its interval, % (moves less than req/s with the "
+                                      "machine's speed)", "%", steps=steps["knee"], high_key="knee_share_high_pct"))
     table = Table("runs", f"Runs ({len(rows)})", ["run", "started (UTC)", "profile", "commit", "verdict", "capacity",
-                                                  "gated p99", "answers", "drift"],
+                                                  "knee, % of saturation", "gated p99", "answers", "drift"],
                   [[Cell(r["run"], attrs={"data-run": r["run"]}, href=f"{r['run']}/{names.REPORT_HTML}"),
                     time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(r["started"])), r["profile"], r["commit"] or "-",
                     Cell(r["verdict"].upper(), r["verdict"]),
                     _capacity_cell(r),
+                    bracket(r["knee_share_pct"], r["knee_share_high_pct"]) if r.get("knee_share_pct") is not None
+                    else "-",
                     f"{r['gated_p99_ms']:.1f} ms" if r["gated_p99_ms"] is not None else "-",
                     Cell(r.get("answers") or "-", "fail" if r.get("answers_wrong") else None),
                     r["drift"]] for r in rows])

@@ -58,6 +58,21 @@ def test_the_index_charts_capacity_and_gated_p99_per_profile(results):
         assert f"href='{run}/report.html'" in page
 
 
+def test_the_knee_as_a_share_of_saturation_is_charted_and_listed_where_runs_measured_it(results):
+    run = results / "20261121T000000Z-fake" / "slo_report.json"
+    report = json.loads(run.read_text())
+    report["capacity"]["knee_share"] = {"estimate_pct": 82.0, "interval_pct": [74.9, 95.0]}
+    run.write_text(json.dumps(report))
+    rows, _ = collect(results)
+    assert [(r["knee_share_pct"], r["knee_share_high_pct"]) for r in rows] == [(None, None), (74.9, 95.0),
+                                                                              (None, None)]
+    page = write_index(results).read_text()
+    charts = json.loads(page.split("id='charts'>")[1].split("</script>")[0])
+    share = next(c for c in charts if c["key"] == "knee_share_pct")
+    assert share["figure"]["data"][0]["y"] == [None, 74.9, None]
+    assert "[74.9, 95]" in page
+
+
 def test_make_report_rebuilds_the_index_and_can_redraw_every_report(results, capsys):
     assert main(["report", "--results", str(results), "--rerender"]) == 0
     out = capsys.readouterr().out
