@@ -4,7 +4,10 @@ the CPU time a fixed piece of work took on the API's core.
 
 The run's reference is its typical stage (the median). A stage where other work took a tenth of the cores more (or
 less) beyond noise, or a quarter more for a few seconds in a row, ran on a slower (or faster) machine than the rest
-of the run: it measured the machine, not the API, and sets neither end of the capacity. A machine shared alike
+of the run: it measured the machine, not the API, and sets neither end of the capacity. Not where the cores were
+never idle in any stage: other work that ran alongside the API all run long takes what the API leaves, so its share
+falls as the API's load rises (a process pinned to the API's core for a whole run took 70 % of it beside the gate
+and 48 % beside the stages past the knee, the core never idle), which is no change of machine. A machine shared alike
 through the whole run is no departure: its stages agree with each other, and the run says what its figures are of.
 The fixed work's time is shown beside, not judged: it moved with the API's own load (0.75 ms a unit on a core the
 API saturated, against 0.96 in the run's typical stage, and 0.75 to 1.5 ms from second to second on an idle one)."""
@@ -15,14 +18,15 @@ import statistics
 from common.sample import mean_interval
 
 DEPARTURE = 0.10   # of the API's cores, beyond noise, between a stage and the run's reference
+IDLE = 0.05   # a stage whose API cores were idle less than this share of the time left them no room
 # A slow spell inside a stage: SPELL_S consecutive seconds in which other work took SPELL of the API's cores more
 # than in the run's typical stage. Its mean over the stage may stay within noise (a 60 s process on the API's core
 # covered 5 of a stage's 22 s: 12 % taken, [0 %, 28 %]), while the queue it built is served inside the stage.
 SPELL_S, SPELL = 5, 0.25
 
 
-def _deltas(samples: list[dict], start: float, end: float) -> list[tuple[float, float, float]]:
-    """(other work, steal, seconds) per pair of consecutive samples inside [start, end], in core-seconds."""
+def _deltas(samples: list[dict], start: float, end: float) -> list[tuple[float, float, float, float]]:
+    """(other work, steal, seconds, idle) per pair of consecutive samples inside [start, end], in core-seconds."""
     inside = [s for s in samples if start <= s["t"] <= end and s.get("api_cpu_s") is not None]
     out = []
     for a, b in zip(inside, inside[1:]):
@@ -31,7 +35,8 @@ def _deltas(samples: list[dict], start: float, end: float) -> list[tuple[float, 
             continue
         busy = sum(b["cores"][c][0] - a["cores"][c][0] for c in b["cores"])
         steal = sum(b["cores"][c][1] - a["cores"][c][1] for c in b["cores"])
-        out.append((max(0.0, busy - (b["api_cpu_s"] - a["api_cpu_s"])), steal, dt))
+        elapsed = sum(b["cores"][c][2] - a["cores"][c][2] for c in b["cores"])
+        out.append((max(0.0, busy - (b["api_cpu_s"] - a["api_cpu_s"])), steal, dt, max(0.0, elapsed - busy - steal)))
     return out
 
 
@@ -54,14 +59,16 @@ def stage_machine(machine: dict | None, start: float, end: float, level: float) 
     deltas = _deltas(machine["samples"], start, end)
     if len(deltas) < 3:
         return None
-    shares = [(other + steal) / (cores * dt) for other, steal, dt in deltas]
+    shares = [(other + steal) / (cores * dt) for other, steal, dt, _ in deltas]
     k = len(shares)
     mean, low, high = mean_interval(shares, level)
-    steal = sum(s for _, s, _ in deltas) / sum(cores * dt for *_, dt in deltas)
+    steal = sum(d[1] for d in deltas) / sum(cores * d[2] for d in deltas)
+    idle = sum(d[3] for d in deltas) / sum(cores * d[2] for d in deltas)
     spell = max((sum(shares[i:i + SPELL_S]) / SPELL_S for i in range(k - SPELL_S + 1)), default=mean)
     return {"taken_share": round(mean, 4), "low": round(max(0.0, low), 4), "high": round(high, 4),
             "worst_spell": round(spell, 4),
-            "steal_share": round(steal, 4), "seconds": k, "slowed": False, "faster": False,
+            "steal_share": round(steal, 4), "idle_share": round(idle, 4), "seconds": k, "slowed": False,
+            "faster": False,
             "speed": _speed(machine, start, end, level),
             "method": f"each second, the API's cores' busy time less the API's own CPU time, plus steal; t interval "
                       f"over {k} seconds; a departure when its interval lies {DEPARTURE:.0%} of the cores beyond "
@@ -70,20 +77,25 @@ def stage_machine(machine: dict | None, start: float, end: float, level: float) 
 
 def mark_departures(stages: list[dict]) -> float | None:
     """Set each stage's `slowed` (other work took more of the API's cores than in the run's typical stage by over
-    DEPARTURE beyond noise, or by SPELL over SPELL_S seconds in a row) or `faster` (less, beyond noise), and the
-    references (the fixed work's too, to show); return the taken share's reference, None without machine figures."""
+    DEPARTURE beyond noise, or by SPELL over SPELL_S seconds in a row) or `faster` (less, beyond noise), unless the
+    cores were never idle in any stage (other work filled what the API left all run long), and the references (the
+    fixed work's too, to show); return the taken share's reference, None without machine figures."""
     figures = [s["machine"] for s in stages if s.get("machine")]
     if not figures:
         return None
     reference = statistics.median(m["taken_share"] for m in figures)
+    full_throughout = all(m.get("idle_share", 1.0) < IDLE for m in figures)
     timed = [m["speed"] for m in figures if m.get("speed")]
     unit = statistics.median(t["unit_ms"] for t in timed) if timed else None
     for m in figures:
         if m.get("speed") and unit:
             m["speed"]["reference_ms"] = round(unit, 4)
         spell = m.get("worst_spell", m["taken_share"]) > reference + SPELL
-        m.update(reference=round(reference, 4), slowed=m["low"] > reference + DEPARTURE or spell,
-                 faster=m["high"] < reference - DEPARTURE and not spell)
+        # On cores full in every stage, other work's share rises exactly as far as the API's own load falls: the
+        # API wanted less, which is no slower machine (nor, the other way, a faster one).
+        m.update(reference=round(reference, 4),
+                 slowed=(m["low"] > reference + DEPARTURE or spell) and not full_throughout,
+                 faster=m["high"] < reference - DEPARTURE and not spell and not full_throughout)
     return reference
 
 

@@ -39,14 +39,15 @@ def _spell(seconds: int, other: float, spell_s: int, start: float) -> dict:
     return {"period_s": 1.0, "api_cpus": [0], "api_pids": [1], "samples": out}
 
 
-def _run(others: list, units: list[float] | None = None) -> list[dict]:
-    """One 20-s stage per share of the API's core other work took, the API busy for half of it (or, given as
-    (share, seconds), a spell of that share that long in a quiet stage); with `units`, the fixed work's CPU time in
-    each (ms, give or take a tenth from second to second)."""
+def _run(others: list, units: list[float] | None = None, apis: list[float] | None = None) -> list[dict]:
+    """One 20-s stage per share of the API's core other work took, the API busy for half of it (or `apis`' share;
+    or, given as (share, seconds), a spell of that share that long in a quiet stage); with `units`, the fixed work's
+    CPU time in each (ms, give or take a tenth from second to second)."""
     stages = []
     for i, o in enumerate(others):
         start = 1000.0 + 100 * i
-        machine = _spell(20, *o, start) if isinstance(o, tuple) else _samples(20, 0.5, o, start=start)
+        api = apis[i] if apis else 0.5
+        machine = _spell(20, *o, start) if isinstance(o, tuple) else _samples(20, api, o, start=start)
         if units:
             machine["speed"] = [[start + k, units[i] * (1.1 if k % 2 else 0.9)] for k in range(21)]
         stages.append({"name": f"s{i + 1}", "machine": stage_machine(machine, start, start + 20, 0.95)})
@@ -72,6 +73,25 @@ def test_stages_that_depart_from_the_runs_reference_are_named(others, slowed, fa
     sentences = machine_sentences(stages, reference)
     assert len(sentences) == len(slowed) + len(faster) + shared
     assert bool([x for x in sentences if "in the run's typical stage: every figure" in x]) is shared
+
+
+@pytest.mark.parametrize("apis, others, slowed, faster, shared", [
+    ([0.30, 0.38, 0.36, 0.41, 0.52, 0.52], [0.70, 0.62, 0.64, 0.59, 0.48, 0.48], [], [], True),
+    ([0.30, 0.45, 0.60, 0.40, 0.90, 0.95], [0.01, 0.01, 0.01, 0.55, 0.02, 0.01], ["s4"], [], False),
+    ([0.30, 0.45, 0.60, 0.75, 0.90, 0.95], [0.01, 0.01, 0.01, 0.01, 0.05, 0.02], [], [], False),
+], ids=["a process beside the API all run long takes what the API leaves of a full core: no stage departs",
+        "a process arriving in the middle takes the core's idle time and the API's: its stage is named",
+        "the API's own load rising to saturation names nothing"])
+def test_other_work_is_a_departure_only_where_the_idle_time_moved_against_it(apis, others, slowed, faster, shared):
+    """Measured: a process pinned to the API's core for a whole run took 70 % of it beside the gate and 48 %
+    beside the stages past the knee, the core never idle; the stages past the knee were named as run on a faster
+    machine, and the capacity lost its failing end."""
+    stages = _run(others, apis=apis)
+    reference = mark_departures(stages)
+    assert [s["name"] for s in stages if s["machine"]["slowed"]] == slowed
+    assert [s["name"] for s in stages if s["machine"]["faster"]] == faster
+    said = machine_sentences(stages, reference)
+    assert bool([x for x in said if "in the run's typical stage: every figure" in x]) is shared
 
 
 def test_the_cores_speed_is_shown_beside_each_stage_not_judged():
