@@ -16,6 +16,7 @@ from slo.verdicts.baseline import BaselineError
 from common.prometheus_api import PrometheusError
 from common.specfile import SpecError
 from slo.verdicts.evaluate import EvaluationError
+from slo.verdicts.objectives import MAX_REPEATS
 from slo.reports.text import terminal
 from slo.file.load import DEFAULT_SLO_PATH, load_slo
 from common.environment import environment_error
@@ -201,8 +202,8 @@ def _at_least_one(text: str) -> int:
         n = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 1 <= n <= 50:
-        raise argparse.ArgumentTypeError(f"{n}: repeat between 1 and 50 times")
+    if not 1 <= n <= MAX_REPEATS:
+        raise argparse.ArgumentTypeError(f"{n}: repeat between 1 and {MAX_REPEATS} times")
     return n
 
 

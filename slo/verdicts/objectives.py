@@ -11,6 +11,7 @@ from slo.stats.figures import stage_rate
 from slo.file.model import SloSpec
 
 JUDGED = ("pass", "warn", "fail", "inconclusive")
+MAX_REPEATS = 50   # the most runs `--repeat` makes a set of
 
 
 def is_gated(spec: SloSpec, stage: dict) -> bool:
@@ -133,7 +134,7 @@ def capacity(stages: list[dict], servers: int = 1) -> dict:
 
 def advice(stage: dict, objective: dict) -> str:
     """What would decide an inconclusive objective: `p99 in s4: [0.62 %, 1.41 %] at 95 % against 1 %: lengthen
-    s4 to about 80 s measured, or repeat it`."""
+    s4 to about 80 s measured, or repeat the run 4 times (--repeat 4, pooled)`."""
     c = objective.get("confidence") or {}
     head = f"{objective['name']} in {stage['name']}: {wording.interval_text(c)} against {wording.limit_text(c)}"
     fam = c.get("family") or {}
@@ -142,10 +143,22 @@ def advice(stage: dict, objective: dict) -> str:
                 f"{fam['tests']} tests asks of it ({fam['level_used']:.2g}, Holm)")
     seconds = c.get("seconds_needed")
     if seconds:
-        return f"{head}: lengthen {stage['name']} to about {seconds:.0f} s measured, or repeat it"
+        return f"{head}: lengthen {stage['name']} to about {seconds:.0f} s measured, or {_repeats(stage, seconds)}"
     if c.get("bracketed"):
         return f"{head}: the threshold lies between bucket edges; put it on an edge, or add one at it"
     return f"{head}: it sits on the objective; no stage length decides it (repeat the run to see its spread)"
+
+
+def _repeats(stage: dict, seconds: float) -> str:
+    """How many runs, pooled, hold the requests `seconds` of the stage would: at least two, and at least as many as
+    its measured windows fit in them (a pooled repeat set also spreads the machine's changes between runs)."""
+    window = (stage.get("window") or {}).get("seconds")
+    if not window:
+        return "repeat it"
+    runs = max(2, math.ceil(seconds / window))
+    if runs > MAX_REPEATS:
+        return f"repeat the run about {runs} times (more than a repeat set holds: lengthen it)"
+    return f"repeat the run {runs} times (--repeat {runs}, pooled)"
 
 
 def completeness(tl: dict, spec: SloSpec, run_end: dict | None) -> dict:

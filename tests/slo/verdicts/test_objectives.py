@@ -243,3 +243,18 @@ def test_a_generator_bound_stage_says_how_many_generators_its_rate_takes():
     assert generators_needed(stage) == {"requests_per_cpu_s": 2500, "processes": 1, "needed": 5}
     stage["client"]["workers"]["gen-1"]["cpu_cores"] = None
     assert generators_needed(stage) is None
+
+
+@pytest.mark.parametrize("seconds, said", [
+    (40, "or repeat the run 2 times (--repeat 2, pooled)"),
+    (95, "or repeat the run 5 times (--repeat 5, pooled)"),
+    (2000, "or repeat the run about 91 times (more than a repeat set holds: lengthen it)"),
+], ids=["a little more than one window: two runs", "the windows the length needs: that many runs",
+        "more runs than a repeat set holds: lengthen"])
+def test_advice_says_how_many_repeats_hold_what_lengthening_would(seconds, said):
+    from slo.verdicts.objectives import advice
+    stage = {"name": "s1", "window": {"seconds": 22.0}}
+    objective = {"name": "p99", "confidence": {"level": 0.95, "low": 0.004, "high": 0.016, "limit": 0.01,
+                                               "seconds_needed": seconds}}
+    got = advice(stage, objective)
+    assert f"lengthen s1 to about {seconds} s measured, {said}" in got
