@@ -158,7 +158,8 @@ def machine(report: dict) -> Table | None:
             continue
         speed = m.get("speed") or {}
         cost = (s["server"].get("serving") or {}).get("compute_mean_ms")
-        departs = Cell("SLOWER", "fail") if m.get("slowed") else Cell("FASTER", "warn") if m.get("faster") else "no"
+        departs = Cell("SLOWER", "fail") if m.get("slowed") else Cell("FASTER", "warn") if m.get("faster") else \
+            Cell(f"served {m['after']}'s queue", "warn") if m.get("after") else "no"
         rows.append([s["name"], f"{m['taken_share']:.1%} [{m['low']:.1%}, {m['high']:.1%}]",
                      f"{speed['unit_ms']:.3g} ms [{speed['low']:.3g}, {speed['high']:.3g}]" if speed else "-",
                      fmt(cost, "ms"), departs])
@@ -166,7 +167,9 @@ def machine(report: dict) -> Table | None:
                                                       "one prediction (mean)", "departs from the run"], rows,
                  note="A stage departs when other work took a tenth of the core more (or less) than in the run's "
                       "typical stage beyond noise, or a quarter more for 5 seconds in a row: it measured the "
-                      "machine and sets neither end of the capacity. The fixed work's time is shown, not judged: "
+                      "machine and sets neither end of the capacity; nor does a stage that served the queue it "
+                      "left (in flight up to half of what it held, or more). The fixed work's time is shown, not "
+                      "judged: "
                       "it moves with the API's own load.") if rows else None
 
 

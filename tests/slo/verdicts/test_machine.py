@@ -154,3 +154,33 @@ def test_a_gated_stage_that_failed_on_a_slowed_machine_is_undecided_never_a_fail
     assert verdict["exit_code"] == 4 and "failed while other work took 45% of the API's core(s)" in verdict["reason"]
     quiet = {**stage, "machine": {"slowed": False, "taken_share": 0.02}}
     assert run_verdict([quiet], [])["exit_code"] == 1
+
+
+def _queued(name: str, in_flight: float, utilization: float = 0.8, slowed: bool = False) -> dict:
+    """A stage that offered `utilization` of its saturation (20 ms a prediction) with `in_flight` requests at most."""
+    rate = utilization / 0.020
+    return {"name": name, "offered_rps": rate, "server": {"rps_all_traffic": rate, "serving": {
+        "in_flight_max": in_flight, "busy_s_per_s": utilization}},
+        "machine": {"slowed": slowed, "faster": False, "taken_share": 0.4 if slowed else 0.01, "low": 0.0,
+                    "high": 0.0, "reference": 0.01, "steal_share": 0.0}}
+
+
+@pytest.mark.parametrize("after_slowed, expected", [
+    ([_queued("s4", 340)], ["s3"]),
+    ([_queued("s4", 4)], [None]),
+    ([_queued("s4", 600, utilization=1.2)], [None]),
+    ([_queued("s4", 340), _queued("s5", 200), _queued("s6", 20)], ["s3", "s3", None]),
+], ids=["the stage after a slowed one still holding its queue served it",
+        "a stage that found the queue served measured the API",
+        "a stage offered past saturation fails on its own arrivals",
+        "the queue's wake runs on while it is still in flight, then ends"])
+def test_a_stage_that_served_the_queue_a_slowed_stage_left_sets_no_end_of_the_capacity(after_slowed, expected):
+    """Measured: a process on the API's core for a minute left 497 requests in flight; the next stage, at 80 % of
+    saturation, held up to 340 and failed every objective, and set the capacity's upper end."""
+    from slo.verdicts import machine
+    stages = [_queued("s1", 4), _queued("s2", 5), _queued("s3", 497, slowed=True)] + after_slowed
+    machine._mark_wakes(stages, servers=1)
+    assert [s["machine"].get("after") for s in after_slowed] == expected
+    assert [machine.departed(s) for s in after_slowed] == [e is not None for e in expected]
+    said = machine.machine_sentences(stages, None)
+    assert sum("served the queue s3 left" in x for x in said) == sum(e is not None for e in expected)
