@@ -9,7 +9,7 @@ from pathlib import Path
 import plotly.graph_objects as go
 from markupsafe import escape
 
-from slo.verdicts.baseline import bracket
+from slo.verdicts.wording import bracket
 from slo.reports.page import render as render_page
 from slo.reports.charts import chart
 from slo.reports.tables import Cell, Table

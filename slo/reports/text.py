@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from common.canary import describe
-from slo.verdicts.baseline import summary as baseline_summary
+from slo.verdicts.wording import bracket
 from slo.reports.tables import INTERVAL_LEGEND, all_tables, fmt, markdown_table, objective_text, stage_notes
 
 STATUS_COLORS = {"pass": "32", "warn": "33", "fail": "31", "no_data": "35", "insufficient": "35", "n/a": "2",
@@ -37,7 +37,7 @@ def headline(report: dict) -> list[str]:
     lines += capacity_lines(report)
     lines += report["sentences"]
     if report.get("baseline"):
-        lines += baseline_summary(report["baseline"])
+        lines += comparison_lines(report["baseline"])
     lines += replica_lines(report.get("replicas"))
     served = (report.get("serving") or {}).get("served")
     if served and served.get("serving"):
@@ -184,3 +184,32 @@ def terminal(report: dict, color: bool = True) -> str:
     v = report["verdict"]
     lines += ["", *[paint(l, v["status"]) if i == 0 else l for i, l in enumerate(headline(report))]]
     return "\n".join(lines)
+
+
+def comparison_lines(comparison: dict) -> list[str]:
+    """The comparison in two lines: the capacity's intervals, and which figures moved beyond noise, by direction."""
+    out = []
+    cap = comparison.get("capacity")
+    if cap:
+        out.append(f"Against baseline {comparison['run']}: capacity {bracket(*cap['baseline_rps'])} -> "
+                   f"{bracket(*cap['current_rps'])} req/s: {cap['verdict']}")
+        share = cap.get("knee_share")
+        if share:
+            out.append(f"  the knee as a share of the saturation each run measured: {bracket(*share['baseline_pct'])} "
+                       f"-> {bracket(*share['current_pct'])} %: {share['verdict']}")
+    machine = comparison.get("machine")
+    if machine and machine["differs"]:
+        out.append(f"  the machines ran at different speeds: one prediction of the model's canary took "
+                   f"{machine['current_ms']:g} ms here against {machine['baseline_ms']:g} ms in the baseline "
+                   f"(x{machine['ratio']:.2f}); at the baseline's speed, the current capacity would be "
+                   f"{bracket(*machine['current_rps_at_baseline_speed'])} req/s")
+    moved: dict[str, dict[str, list[str]]] = {"improved": {}, "regressed": {}}
+    for row in comparison["stages"]:
+        for name, f in row["figures"].items():
+            if f.get("verdict") in moved:
+                moved[f["verdict"]].setdefault(name, []).append(row["stage"])
+    for verdict, figures in moved.items():
+        if figures:
+            out.append(f"  {verdict} beyond noise: " + "; ".join(f"{n} in {len(st)} stage(s) ({', '.join(st)})"
+                                                                for n, st in figures.items()))
+    return out

@@ -267,40 +267,6 @@ def machine_change(baseline: dict | None, current: dict | None, current_rps: lis
             "current_rps_at_baseline_speed": scaled}
 
 
-def bracket(low: float | None, high: float | None) -> str:
-    """A capacity interval as text, an unknown end as ?: `[40, 49]`, `[110, ?]`."""
-    return f"[{'?' if low is None else f'{low:g}'}, {'?' if high is None else f'{high:g}'}]"
-
-
-def summary(comparison: dict) -> list[str]:
-    """The comparison in two lines: the capacity's intervals, and which figures moved beyond noise, by direction."""
-    out = []
-    cap = comparison.get("capacity")
-    if cap:
-        out.append(f"Against baseline {comparison['run']}: capacity {bracket(*cap['baseline_rps'])} -> "
-                   f"{bracket(*cap['current_rps'])} req/s: {cap['verdict']}")
-        share = cap.get("knee_share")
-        if share:
-            out.append(f"  the knee as a share of the saturation each run measured: {bracket(*share['baseline_pct'])} "
-                       f"-> {bracket(*share['current_pct'])} %: {share['verdict']}")
-    machine = comparison.get("machine")
-    if machine and machine["differs"]:
-        out.append(f"  the machines ran at different speeds: one prediction of the model's canary took "
-                   f"{machine['current_ms']:g} ms here against {machine['baseline_ms']:g} ms in the baseline "
-                   f"(x{machine['ratio']:.2f}); at the baseline's speed, the current capacity would be "
-                   f"{bracket(*machine['current_rps_at_baseline_speed'])} req/s")
-    moved: dict[str, dict[str, list[str]]] = {"improved": {}, "regressed": {}}
-    for row in comparison["stages"]:
-        for name, f in row["figures"].items():
-            if f.get("verdict") in moved:
-                moved[f["verdict"]].setdefault(name, []).append(row["stage"])
-    for verdict, figures in moved.items():
-        if figures:
-            out.append(f"  {verdict} beyond noise: " + "; ".join(f"{n} in {len(st)} stage(s) ({', '.join(st)})"
-                                                                for n, st in figures.items()))
-    return out
-
-
 def load_report(path: Path) -> list[dict]:
     """A run's SLO report, or every run of a repeat set (its repeat_report.json names them): the baseline side
     of a comparison, pooled."""

@@ -153,7 +153,7 @@ def share_knees(stages: list[dict], rate_of, level: float, unit: str = "rps") ->
     return out
 
 
-def fitted_capacity(knees: dict, unit: str = "rps") -> dict | None:
+def lowest_crossing(knees: dict, unit: str = "rps") -> dict | None:
     """The lowest fitted crossing over the objectives, with its interval: where the first objective breaks."""
     fits = [(name, k["fit"]) for name, k in knees.items() if k["fit"] and None not in k["fit"][f"interval_{unit}"]]
     if not fits:

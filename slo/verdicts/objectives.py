@@ -115,7 +115,7 @@ def capacity(stages: list[dict], servers: int = 1) -> dict:
     level = next((o["confidence"]["level"] for s in judged for o in s["objectives"]
                   if (o.get("confidence") or {}).get("level")), 0.95)
     knees = knee.share_knees([s for s in judged if not s.get("collapsed")], stage_rate, level)
-    fit = knee.fitted_capacity(knees)
+    fit = knee.lowest_crossing(knees)
     out.update(bracket_rps=list(out["interval_rps"]), fit=fit,
                breaks_order=sorted({b for k in knees.values() for b in k["breaks_order"]}))
     out["interval_rps"], out["decided_by"] = knee.narrowed(out["bracket_rps"], fit)

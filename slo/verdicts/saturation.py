@@ -90,7 +90,7 @@ def knee_share(stages: list[dict], servers: int, level: float) -> dict | None:
     if len(timed) < knee.MIN_FIT_POINTS:
         return None
     knees = knee.share_knees(timed, lambda s: 100 * stage_utilization(s, servers), level, unit="pct")
-    fit = knee.fitted_capacity(knees, unit="pct")
+    fit = knee.lowest_crossing(knees, unit="pct")
     if fit is None:
         return None
     demand = statistics.median(stage_demand_ms(s) for s in timed)

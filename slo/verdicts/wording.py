@@ -34,3 +34,8 @@ def interval_text(c: dict) -> str:
     shares = "share" in c.get("terms", "")
     f = _pct if shares else (lambda v: f"{v:g}")
     return f"[{f(c['low'])}, {f(c['high'])}] at {c['level']:.0%}"
+
+
+def bracket(low: float | None, high: float | None) -> str:
+    """A capacity interval as text, an unknown end as ?: `[40, 49]`, `[110, ?]`."""
+    return f"[{'?' if low is None else f'{low:g}'}, {'?' if high is None else f'{high:g}'}]"

@@ -82,12 +82,13 @@ def test_capacities_are_compared_as_intervals(old, new, verdict):
         "a knee at a lower share of its saturation is the API's own regression",
         "a baseline without the share compares req/s alone"])
 def test_the_knees_share_of_saturation_is_compared_beside_the_req_s(old, new, verdict):
-    from slo.verdicts.baseline import capacity_change, summary
+    from slo.verdicts.baseline import capacity_change
+    from slo.reports.text import comparison_lines
     base = {"interval_rps": [47, 57], "knee_share": old and {"interval_pct": old}}
     got = capacity_change(base, {"interval_rps": [32, 45.6], "knee_share": {"interval_pct": new}})
     assert got["verdict"] == "regressed"
     assert (got["knee_share"] or {}).get("verdict") == verdict
-    lines = summary({"run": "r0", "capacity": got, "stages": []})
+    lines = comparison_lines({"run": "r0", "capacity": got, "stages": []})
     assert any("share of the saturation" in line for line in lines) is (verdict is not None)
 
 
