@@ -14,6 +14,7 @@ from common.sample import mean_interval
 from slo.stats import confidence
 from slo.verdicts.baseline import GETTERS, compare
 from slo.verdicts.objectives import JUDGED
+from slo.verdicts.wording import bracket
 from runfolder import names
 
 FIGURES = ("rps", "mean", "p50", "p95", "p99", "client_p99", "error_ratio")
@@ -124,7 +125,19 @@ def summarize(reports: list[dict], level: float = 0.95) -> dict:
         stages.append({"name": name, "gated": runs[0]["gated"], "figures": figures, "objectives": objectives})
     verdict = _verdict(reports, stages)
     return {"runs": [r["run"]["id"] for r in reports], "profile": reports[0]["run"]["profile"],
-            "service": reports[0]["service"], "level": level, "stages": stages, "verdict": verdict}
+            "service": reports[0]["service"], "level": level, "stages": stages,
+            "capacity": _capacities(reports, level), "verdict": verdict}
+
+
+def _capacities(reports: list[dict], level: float) -> dict:
+    """Each run's capacity interval, and across the runs the spread of the knee's share of saturation and of the
+    prediction time a request took: whether the knee moved with the machine or the API (None where fewer than two
+    runs measured them)."""
+    caps = [r.get("capacity") or {} for r in reports]
+    shares = [c["knee_share"] for c in caps if c.get("knee_share")]
+    return {"interval_rps": [c.get("interval_rps") or [None, None] for c in caps],
+            "knee_share_pct": spread([k["estimate_pct"] for k in shares], level) if len(shares) >= 2 else None,
+            "demand_ms": spread([k["typical_demand_ms"] for k in shares], level) if len(shares) >= 2 else None}
 
 
 def _verdict(reports: list[dict], stages: list[dict]) -> dict:
@@ -189,12 +202,26 @@ def markdown(summary: dict) -> str:
         out += [f"| {o} | {x['status']} | {_interval(x.get('pooled'))} | {', '.join(x['per_run'])} |"
                 for o, x in s["objectives"].items()]
         out.append("")
+    out += _capacity_lines(summary.get("capacity"))
     if summary.get("baseline"):
         b = summary["baseline"]
         out += [f"## Against the baseline ({', '.join(b['runs'])})", ""]
         out += [f"- {line}" for line in b["failures"] + b["untested"]] or ["- no gated criterion regressed"]
         out.append("")
     return "\n".join(out)
+
+
+def _capacity_lines(cap: dict | None) -> list[str]:
+    if not cap:
+        return []
+    out = ["## Capacity", "", "- Each run's: " + ", ".join(bracket(*c) for c in cap["interval_rps"]) + " req/s"]
+    for key, what in (("knee_share_pct", "the knee as a share of the saturation each stage measured, %"),
+                      ("demand_ms", "the prediction time of each run's typical stage, ms")):
+        f = cap.get(key)
+        if f:
+            out.append(f"- {what}: median {f['median']:g}, {f['min']:g}-{f['max']:g}, [{f['low']:g}, {f['high']:g}], "
+                       f"CV {f['cv']:.1%}")
+    return out + [""]
 
 
 def write(set_dir: Path, summary: dict) -> Path:
