@@ -196,7 +196,10 @@ def comparison_lines(comparison: dict) -> list[str]:
         share = cap.get("knee_share")
         if share:
             out.append(f"  the knee as a share of the saturation each run measured: {bracket(*share['baseline_pct'])} "
-                       f"-> {bracket(*share['current_pct'])} %: {share['verdict']}")
+                       f"-> {bracket(*share['current_pct'])} %: {share['verdict']}; while the load ran a prediction "
+                       f"took {share['current_demand_ms']:g} ms here against {share['baseline_demand_ms']:g} ms in "
+                       f"the baseline (x{share['demand_ratio']:.2f}): at the baseline's speed, the current capacity "
+                       f"would be {bracket(*share['current_rps_at_baseline_speed'])} req/s")
     machine = comparison.get("machine")
     if machine and machine["differs"]:
         out.append(f"  the machines ran at different speeds: one prediction of the model's canary took "

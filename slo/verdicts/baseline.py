@@ -248,8 +248,14 @@ def capacity_change(baseline: dict | None, current: dict | None) -> dict:
     out = {"baseline_rps": old, "current_rps": new, "verdict": _moved(old, new), "knee_share": None}
     old_share, new_share = ((side or {}).get("knee_share") for side in (baseline, current))
     if old_share and new_share:
+        # What a prediction took while each run's load ran: the machine's speed the canary before it may not see.
+        ratio = new_share["typical_demand_ms"] / old_share["typical_demand_ms"]
         out["knee_share"] = {"baseline_pct": old_share["interval_pct"], "current_pct": new_share["interval_pct"],
-                             "verdict": _moved(old_share["interval_pct"], new_share["interval_pct"])}
+                             "verdict": _moved(old_share["interval_pct"], new_share["interval_pct"]),
+                             "baseline_demand_ms": old_share["typical_demand_ms"],
+                             "current_demand_ms": new_share["typical_demand_ms"], "demand_ratio": round(ratio, 3),
+                             "current_rps_at_baseline_speed": [None if r is None else round(r * ratio, 1)
+                                                               for r in new]}
     return out
 
 

@@ -84,12 +84,16 @@ def test_capacities_are_compared_as_intervals(old, new, verdict):
 def test_the_knees_share_of_saturation_is_compared_beside_the_req_s(old, new, verdict):
     from slo.verdicts.baseline import capacity_change
     from slo.reports.text import comparison_lines
-    base = {"interval_rps": [47, 57], "knee_share": old and {"interval_pct": old}}
-    got = capacity_change(base, {"interval_rps": [32, 45.6], "knee_share": {"interval_pct": new}})
+    base = {"interval_rps": [47, 57], "knee_share": old and {"interval_pct": old, "typical_demand_ms": 17.0}}
+    got = capacity_change(base, {"interval_rps": [32, 45.6], "knee_share": {"interval_pct": new,
+                                                                            "typical_demand_ms": 23.5}})
     assert got["verdict"] == "regressed"
     assert (got["knee_share"] or {}).get("verdict") == verdict
     lines = comparison_lines({"run": "r0", "capacity": got, "stages": []})
     assert any("share of the saturation" in line for line in lines) is (verdict is not None)
+    if verdict:   # 23.5 ms a prediction against 17: the current capacity at the baseline's speed
+        assert got["knee_share"]["current_rps_at_baseline_speed"] == [44.2, 63.0]
+        assert any("[44.2, 63] req/s" in line for line in lines)
 
 
 def _runs(means: list[float]) -> list[dict]:
