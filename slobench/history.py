@@ -60,9 +60,9 @@ def summary(run_dir: Path) -> dict | None:
     p99_slo = next((o.get("threshold_ms") for o in report["slo"]["objectives"] if o.get("name") == "p99"), None)
     return {"run": run_dir.name, "started": report["run"]["started"], "profile": report["run"]["profile"],
             "commit": (git.get("commit") or "")[:10] + ("+" if git.get("dirty") else ""),
+            "verdict": report["verdict"]["status"],
             # The capacity's interval as the report gives it (the bracket, narrowed by the fitted curve where it
             # lies inside); a report written before the fit has only the confident pass.
-            "verdict": report["verdict"]["status"],
             "capacity_rps": interval[0] if "fit" in cap else cap.get("highest_passing_rps"),
             "capacity_high_rps": interval[1],
             # The knee as a share of the saturation each stage measured: what moves less with the machine's speed.

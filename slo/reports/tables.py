@@ -169,8 +169,7 @@ def machine(report: dict) -> Table | None:
                       "typical stage beyond noise, or a quarter more for 5 seconds in a row: it measured the "
                       "machine and sets neither end of the capacity; nor does a stage that served the queue it "
                       "left (in flight up to half of what it held, or more). The fixed work's time is shown, not "
-                      "judged: "
-                      "it moves with the API's own load.") if rows else None
+                      "judged: it moves with the API's own load.") if rows else None
 
 
 def accuracy(report: dict) -> Table:

@@ -254,9 +254,13 @@ def capacity_change(baseline: dict | None, current: dict | None) -> dict:
                              "verdict": _moved(old_share["interval_pct"], new_share["interval_pct"]),
                              "baseline_demand_ms": old_share["typical_demand_ms"],
                              "current_demand_ms": new_share["typical_demand_ms"], "demand_ratio": round(ratio, 3),
-                             "current_rps_at_baseline_speed": [None if r is None else round(r * ratio, 1)
-                                                               for r in new]}
+                             "current_rps_at_baseline_speed": _at_speed(new, ratio)}
     return out
+
+
+def _at_speed(interval: list, ratio: float) -> list:
+    """A capacity interval at another speed: each known end times how much longer a prediction took."""
+    return [None if r is None else round(r * ratio, 1) for r in interval]
 
 
 def machine_change(baseline: dict | None, current: dict | None, current_rps: list | None) -> dict | None:
@@ -268,9 +272,8 @@ def machine_change(baseline: dict | None, current: dict | None, current_rps: lis
         return None
     ratio = new["ms"] / old["ms"]
     differs = new["low"] > old["high"] or new["high"] < old["low"]
-    scaled = [None if r is None else round(r * ratio, 1) for r in (current_rps or [None, None])]
     return {"baseline_ms": old["ms"], "current_ms": new["ms"], "ratio": round(ratio, 3), "differs": differs,
-            "current_rps_at_baseline_speed": scaled}
+            "current_rps_at_baseline_speed": _at_speed(current_rps or [None, None], ratio)}
 
 
 def load_report(path: Path) -> list[dict]:

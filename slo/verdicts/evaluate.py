@@ -191,9 +191,10 @@ def evaluate(spec: SloSpec, run: RunData, baseline: dict | list | None = None, h
     for stage in stages:
         sentences += mean_hides_tail(stage["name"], stage["objectives"]) + stage["client_breaks"] + \
             _down_sentences(stage)
-    sentences += machine_sentences(stages, mark_departures(stages, servers_of(manifest)))
-    cap = capacity(stages, servers_of(manifest))
-    predicted = predicted_saturation(stages, servers_of(manifest))
+    servers = servers_of(manifest)
+    sentences += machine_sentences(stages, mark_departures(stages, servers))
+    cap = capacity(stages, servers)
+    predicted = predicted_saturation(stages, servers)
     sentences += knee_sentences(stages, cap, predicted) + saturation_check(predicted, stages, cap["interval_rps"])
     report = {
         "schema_version": SCHEMA_VERSION,

@@ -6,6 +6,7 @@ import math
 
 from common.exit_codes import verdict
 from slo.verdicts import knee, wording
+from slo.verdicts.machine import departed
 from slo.verdicts.saturation import knee_share
 from slo.stats.figures import stage_rate
 from slo.file.model import SloSpec
@@ -82,15 +83,15 @@ def capacity(stages: list[dict], servers: int = 1) -> dict:
     stage that failed one with confidence], each at the rate it offered (achieved when none was declared). A stage
     whose generator was saturated measured the generator: it is neither (generator-bound); nor is one whose API
     ran on a machine of another speed than the rest of its run (slowed or faster: it measured the machine), or
-    served the queue such a stage left (after). A
-    stage in between that neither passed nor failed with confidence lies inside the interval and moves neither end.
+    served the queue such a stage left (after). A stage in between that neither passed nor failed with confidence
+    lies inside the interval and moves neither end.
     Beside it, the knee as a share of the saturation each stage measured (`servers` API processes): a slowed stage
     counts there, at the load it was on the machine it ran on."""
     bound = [s["name"] for s in stages if (s.get("client") or {}).get("generator_bound")]
     slowed = [s["name"] for s in stages if (s.get("machine") or {}).get("slowed")]
     faster = [s["name"] for s in stages if (s.get("machine") or {}).get("faster")]
     after = [s["name"] for s in stages if (s.get("machine") or {}).get("after")]
-    judged = [s for s in stages if s["name"] not in bound + slowed + faster + after]
+    judged = [s for s in stages if s["name"] not in bound and not departed(s)]
     failing = [s for s in judged if s["status"] == "fail" and s.get("completed", True)]
     lowest_fail = min(failing, key=stage_rate, default=None)
     met = [s for s in judged if s["status"] in ("pass", "warn") and not s.get("client_breaks")
@@ -98,7 +99,8 @@ def capacity(stages: list[dict], servers: int = 1) -> dict:
     broken = next(iter(failing), None)  # the first, in stage order
     out = {"highest_passing_stage": None, "highest_passing_rps": None, "first_failing_stage": None, "broken": [],
            "generator_bound_stages": bound, "slowed_stages": slowed,
-           "faster_stages": faster, "after_slowed_stages": after, "lowest_failing_stage": lowest_fail and lowest_fail["name"],
+           "faster_stages": faster, "after_slowed_stages": after,
+           "lowest_failing_stage": lowest_fail and lowest_fail["name"],
            "interval_rps": [None, lowest_fail and stage_rate(lowest_fail)],
            "rates": "offered" if all(s.get("offered_rps") for s in judged) else "achieved where none was offered",
            "inconclusive_stages": [s["name"] for s in judged if s["status"] == "inconclusive"],
