@@ -232,7 +232,9 @@ def run_verdict(stages: list[dict], baseline_failures: list[str], complete: dict
             + list(distrust)
         return verdict("untrusted", "; ".join(reasons) + ": the figures cannot be trusted")
     undecided = [advice(s, o) for s in gated for o in s["objectives"] if o["status"] == "inconclusive"]
-    undecided += [f"gated stage {s['name']} failed while other work took {s['machine']['taken_share']:.0%} of the "
+    undecided += [f"gated stage {s['name']} failed while serving the queue {s['machine']['after']} left on a slowed "
+                  "machine: run it again" if s["machine"].get("after") else
+                  f"gated stage {s['name']} failed while other work took {s['machine']['taken_share']:.0%} of the "
                   f"API's core(s), against {s['machine'].get('reference', 0):.0%} in the run's typical stage (a slowed "
                   "machine): run it again" for s in slowed]
     undecided += list(baseline_untested)
