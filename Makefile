@@ -56,8 +56,8 @@ worker: $(STAMP) ## A load-generator worker for a master on another host: make w
 	@test -n "$(MASTER)" || { echo "make worker needs MASTER=host[:port] (the host running make loadtest with LOCUST_WORKERS=N)" >&2; exit 2; }
 	$(PY) -m slobench worker --master $(MASTER)
 
-capacity: $(MODEL) ## The default run refining its knee longer: the capacity to 5 %, or as near as BUDGET=300 seconds of steps allow
-	$(PY) -m slobench capacity $(if $(PROFILE),--profile $(PROFILE)) $(if $(SLO),--slo $(SLO)) $(if $(BUDGET),--budget-seconds $(BUDGET))
+capacity: $(MODEL) ## The default run refining its knee longer: the capacity to 5 %, or as near as BUDGET=300 seconds of steps allow (LOOKS=3: steps end when decided)
+	$(PY) -m slobench capacity $(if $(PROFILE),--profile $(PROFILE)) $(if $(SLO),--slo $(SLO)) $(if $(BUDGET),--budget-seconds $(BUDGET)) $(if $(LOOKS),--looks $(LOOKS))
 
 ui: $(MODEL) ## Locust web UI on 127.0.0.1:8089 against the local stack; reports when a test stops
 	$(PY) -m slobench ui --profile $(PROFILE) $(if $(SLO),--slo $(SLO))

@@ -76,10 +76,15 @@ class Probe(_Strict):
 
 class Refine(_Strict):
     """After the stages, further steps at the rates where the capacity is still uncertain, until its interval is
-    within `aim` of its low end or `budget_s` of load is spent (slobench/refine.py); each step at least step_s."""
+    within `aim` of its low end or `budget_s` of load is spent (slobench/refine.py); each step at least step_s.
+    With `looks` above 1, a step is judged at that many looks while it runs (slo/stats/looks.py), the first at
+    `first_look` of its length, and ends at the first look that decides it. One look by default: in simulation
+    more looks let the search hold the knee less often (docs/reading-a-report.md)."""
     budget_s: float = Field(gt=0, le=7200)
     aim: float = Field(0.10, gt=0, lt=1)
     step_s: float = Field(20.0, ge=8, le=600)
+    looks: int = Field(1, ge=1, le=6)
+    first_look: float = Field(0.5, gt=0, le=1)
 
 
 class Placement(_Strict):

@@ -14,6 +14,7 @@ LOCUST_LOG = "locust.log"
 ENDED = "ended.json"          # how the load ended: Locust's exit code, an interrupt (written by the pipeline)
 LOCUST_DONE = "locust_done.json"   # the generator wrote its figures: the web UI's runner judges the run then
 REFINE_DIR = "refine"         # the refinement's steps, one Locust run each (slobench/refine.py)
+LOOKS = "looks.json"          # a step's looks before its end: when, what each decided, where it ended
 
 # The API and Prometheus: the API's recording of every prediction, Prometheus's answers kept raw.
 PREDICTIONS = "predictions.db"

@@ -154,7 +154,7 @@ def cmd_capacity(args, settings: HarnessSettings) -> int:
     from slobench.pipeline import loadtest
     from slobench.refine import for_capacity
     profile = for_capacity(load_profile(args.profile), args.budget_seconds, args.precision, args.step_seconds,
-                           args.start_rps)
+                           args.start_rps, args.looks)
     run_dir, report = loadtest(settings, profile, load_slo(args.slo), Path(args.slo), None,
                                _drift_check(), log=_say)
     code = _summary(run_dir, report)
@@ -234,6 +234,9 @@ def build_parser() -> argparse.ArgumentParser:
     cap.add_argument("--step-seconds", type=float, default=20, help="the shortest refinement step")
     cap.add_argument("--budget-seconds", type=float, default=300,
                      help="the refinement's wall time after the ladder (default 300)")
+    cap.add_argument("--looks", type=int, default=1, choices=range(1, 7), metavar="1-6",
+                     help="judge each step at this many looks while it runs and end it at the first that decides it "
+                          "(default 1: at its end)")
     cap.add_argument("--precision", type=float, default=0.05,
                      help="stop once the interval is within this share of its low end (default 0.05)")
     wk = sub.add_parser("worker", help="a load-generator worker for a master on another host (make worker MASTER=...)")

@@ -32,8 +32,10 @@ from slobench import sample_fit
 from slobench.judge import judge
 from slobench.scrape_fit import MIN_SCRAPES_PER_WINDOW
 from slobench.session import JudgedTarget
+from slobench.step_looks import StepLooks
+from slo.stats.looks import Looks
 from stack.monitor import MachineMonitor
-from runfolder import names
+from runfolder import files, names
 
 STEP_OVERHEAD_S = 12   # a step's Locust start and stop, and its judging after the last scrape, measured at 8 to 11 s
 CLIMB = 1.25           # above a ladder that broke nothing: the next rate, a quarter higher (under, a quarter lower)
@@ -110,12 +112,12 @@ def next_rate(stages: list[dict], cap: dict, aim: float, floor: float) -> float 
     return rate if (b - a) / a > aim and offered.count(rate) < 2 else None
 
 
-def for_capacity(profile: Profile, budget_s: float, aim: float, step_s: float, start_rps: float | None = None
-                 ) -> Profile:
+def for_capacity(profile: Profile, budget_s: float, aim: float, step_s: float, start_rps: float | None = None,
+                 looks: int = 1) -> Profile:
     """`slobench capacity`: the profile's run with a refinement of this budget (its ladder first: the shipped default
-    places it from the probe), or from `start_rps`, one step there and the refinement climbing from it. Named apart
-    (<profile>-capacity), so a profile's history holds its own runs."""
-    refine = Refine(budget_s=budget_s, aim=aim, step_s=step_s)
+    places it from the probe), or from `start_rps`, one step there and the refinement climbing from it; each step
+    judged at `looks` looks. Named apart (<profile>-capacity), so a profile's history holds its own runs."""
+    refine = Refine(budget_s=budget_s, aim=aim, step_s=step_s, looks=looks)
     if start_rps is not None:
         doc = step_profile(start_rps, max(step_s, 8.0), profile.scenario.weights, f"c1-{start_rps:.0f}rps")
         return Profile.model_validate({**doc, "name": "capacity", "refine": refine.model_dump()})
@@ -129,6 +131,19 @@ def undecided_factor(steps: list[dict]) -> int:
     """Twice as long for each step before that stayed undecided: near the knee a queue's slow spells last seconds,
     and more of them, not more requests, decide a step."""
     return 2 ** sum(1 for s in steps if s["status"] not in ("pass", "warn", "fail"))
+
+
+def looks_text(looks: Looks) -> str:
+    if len(looks.shares) == 1:
+        return "judged at its end"
+    return f"{len(looks.shares)} looks from {looks.shares[0]:.0%} of it, each at {looks.per_look_level:.1%}"
+
+
+@dataclass(frozen=True)
+class StepPlan:
+    """A step's longest length and its looks."""
+    longest_s: float
+    looks: Looks
 
 
 @dataclass
@@ -166,24 +181,37 @@ class Refinement:
             time.sleep(wait)
         return False
 
-    def step(self, n: int, rate: float, seconds: float) -> int:
-        """One step's Locust run at `rate` for `seconds`, after the target drained; its exit code."""
+    def step(self, n: int, rate: float, plan: StepPlan) -> tuple[int, int | None]:
+        """One step's Locust run at `rate`, after the target drained, ended at the first of its looks that decides
+        it; its exit code and the look that ended it (None: it ran to its longest)."""
         if not self.drain():
             self.log(f"[slobench] refine: the target still answered a queue after {DRAIN_S:g} s; stepping anyway")
         folder = self.run_dir / names.REFINE_DIR / f"{n:02d}-{rate:.0f}rps"
         folder.mkdir(parents=True)
-        doc = step_profile(rate, seconds, self.profile.scenario.weights, stage_name(n, rate))
+        doc = step_profile(rate, plan.longest_s, self.profile.scenario.weights, stage_name(n, rate))
         path = folder / "profile.yaml"
         path.write_text(yaml.safe_dump(doc))
-        return locust_run.run_headless(path, load_profile(str(path)), self.target, folder, self.generators,
-                                       self.cpus, on_line=self.log)
+        looks = StepLooks(folder, stage_name(n, rate), rate, plan.looks, SETTLE_S, plan.longest_s - SETTLE_S,
+                          self.judged, self.prometheus, self.log)
+        code = locust_run.run_headless(path, load_profile(str(path)), self.target, folder, self.generators,
+                                       self.cpus, on_line=self.log, stop_when=looks.due)
+        files.LOOKS.write(folder, looks.record())
+        return code, looks.ended_at
 
-    def step_length(self, rate: float, steps: list[dict]) -> float:
-        """At least the profile's step_s, what deciding a count objective at `rate` with none counted takes, and six
-        scrapes; longer after undecided steps (undecided_factor)."""
-        scrapes = MIN_SCRAPES_PER_WINDOW * self.judged.interval.seconds + SETTLE_S
-        shortest = max(step_seconds(rate, self.judged.spec, self.profile.refine.step_s), scrapes)
-        return shortest * undecided_factor(steps)
+    def step_plan(self, rate: float, left_s: float, steps: list[dict]) -> StepPlan | None:
+        """The step at `rate`: at least the profile's step_s, what deciding a count objective with none counted takes
+        at the looks' level, and six scrapes, twice as long after each undecided step (undecided_factor); judged at
+        `looks` looks from `first_look` of its length, none before six scrapes. None when it does not fit the
+        `left_s` of the budget."""
+        refine, spec, scrape_s = self.profile.refine, self.judged.spec, self.judged.interval.seconds
+        planned = Looks.spread(refine.looks, refine.first_look, spec.confidence_level)
+        strict = spec.model_copy(update={"confidence_level": planned.per_look_level})
+        scrapes = MIN_SCRAPES_PER_WINDOW * scrape_s
+        longest = max(step_seconds(rate, strict, refine.step_s), scrapes + SETTLE_S) * undecided_factor(steps)
+        if longest + STEP_OVERHEAD_S > left_s:
+            return None
+        first = max(refine.first_look, scrapes / (longest - SETTLE_S))
+        return StepPlan(longest, Looks.spread(refine.looks, first, spec.confidence_level))
 
     def run(self, monitor: MachineMonitor | None = None) -> list[dict]:
         """Steps until the capacity settles or the budget is spent; what each step offered and how it ended."""
@@ -197,18 +225,19 @@ class Refinement:
                 why = "settled" if settled(cap, plan.aim) else "nothing left to split"
                 self.log(f"[slobench] refine: capacity {cap['interval_rps']}, bracket {bracket(cap)} ({why})")
                 break
-            seconds = self.step_length(rate, steps)
             left = plan.budget_s - (time.time() - started)
-            if seconds + STEP_OVERHEAD_S > left:
-                self.log(f"[slobench] refine: capacity {cap['interval_rps']}; a {seconds:.0f} s step at "
-                         f"{rate:g} req/s does not fit the {left:.0f} s left of its budget")
+            step = self.step_plan(rate, left, steps)
+            if step is None:
+                self.log(f"[slobench] refine: capacity {cap['interval_rps']}; a step at {rate:g} req/s does not "
+                         f"fit the {left:.0f} s left of its budget")
                 break
             self.log(f"[slobench] refine: capacity {cap['interval_rps']}, bracket {bracket(cap)}, stepping at "
-                     f"{rate:g} req/s for {seconds:.0f} s")
-            code = self.step(len(steps) + 1, rate, seconds)
+                     f"{rate:g} req/s for up to {step.longest_s:.0f} s ({looks_text(step.looks)})")
+            code, ended_at = self.step(len(steps) + 1, rate, step)
             stages, cap = self.judged_stages(monitor)
             got = next((s for s in stages if s["name"] == stage_name(len(steps) + 1, rate)), None)
-            steps.append({"rate_rps": rate, "seconds": seconds, "locust_exit_code": code,
+            steps.append({"rate_rps": rate, "longest_s": round(step.longest_s, 1),
+                          "ended_at_look": ended_at, "locust_exit_code": code,
                           "status": got and got["status"], "departed": bool(got and departed(got))})
             if code != 0:
                 self.log(f"[slobench] refine: Locust exited with code {code}; no further step")

@@ -12,6 +12,14 @@ from runfolder import files, names, recording
 from slo.verdicts.evaluate import RunData
 
 
+def _looked(stage: dict, looks: dict | None) -> dict:
+    """A step judged at looks while it ran (slobench/step_looks.py): its looks, and, where one decided it, a stage
+    that ended as planned rather than one cut short."""
+    if not looks or looks.get("stage") != stage["name"]:
+        return {}
+    return {"looks": looks, "completed": stage["completed"] or looks.get("ended_at_look") is not None}
+
+
 class RunFolder:
     """The timeline, the generators' merged figures, how the load ended and what ran, of one run folder: the
     profile's stages, then any refinement step's, as one run."""
@@ -35,8 +43,10 @@ class RunFolder:
         """The profile's timeline, each refinement step's stage after its stages (marked `refine`)."""
         (_, tl), *steps = self.parts
         stages = list(tl["stages"])
-        for _, part in steps:
-            stages += [{**st, "index": len(stages) + i, "refine": True} for i, st in enumerate(part["stages"])]
+        for folder, part in steps:
+            looks = files.LOOKS.read(folder)
+            stages += [{**st, "index": len(stages) + i, "refine": True, **_looked(st, looks)}
+                       for i, st in enumerate(part["stages"])]
             tl = {**tl, "stopped_at": part["stopped_at"]}
         return {**tl, "stages": stages}
 

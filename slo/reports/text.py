@@ -82,7 +82,7 @@ def capacity_lines(report: dict) -> list[str]:
     steps = [s for s in report["stages"] if s.get("refine")]
     if steps:
         lines.append("Refined after the ladder, where the capacity was uncertain: "
-                     + ", ".join(f"{s['name']} {s['status']}" for s in steps))
+                     + ", ".join(f"{s['name']} {s['status']}{looked(s.get('looks'))}" for s in steps))
     if cap.get("inconclusive_stages"):
         lines.append(f"Inconclusive stages: {', '.join(cap['inconclusive_stages'])}: their intervals straddle an "
                      "objective (see Confidence)")
@@ -101,6 +101,15 @@ def capacity_lines(report: dict) -> list[str]:
                            for b in cap["broken"])
         lines.append(f"First stage to break an objective: {cap['first_failing_stage']}: {broken}")
     return lines
+
+
+def looked(looks: dict | None) -> str:
+    """How a step judged at looks ended: at which look, or at its longest; and the level its verdicts keep."""
+    if not looks or len(looks["shares"]) < 2:
+        return ""
+    at = looks.get("ended_at_look")
+    ended = f"decided at look {at} of {len(looks['shares'])}" if at else f"ran all {len(looks['shares'])} looks"
+    return f" ({ended}, each at {looks['per_look_level']:.1%})"
 
 
 def knee_share_lines(share: dict | None) -> list[str]:

@@ -21,7 +21,7 @@ from slo.verdicts.client_gap import client_tail_breaks, explain_gap
 from slo.verdicts.stage import Judged, StageJudge
 from runfolder import names
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class EvaluationError(RuntimeError):
@@ -122,6 +122,7 @@ def _stage_row(spec: SloSpec, m: MeasuredStage, machine: dict | None, scrape_s: 
              "began": st.get("start", st["measure_from"]),
              "window": {"start": st["measure_from"], "end": st["end"], "seconds": entry["window_s"]},
              "completed": st["completed"], "gated": is_gated(spec, st), "refine": bool(st.get("refine")),
+             "looks": st.get("looks"),
              "server": server, "client": client,
              "gap": explain_gap(client, server), "objectives": m.judged.objectives,
              "status": stage_status(m.judged.objectives)}
@@ -159,7 +160,10 @@ def _judge_stages(spec: SloSpec, run: RunData) -> tuple[list[MeasuredStage], lis
     kind = tl.get("kind", "closed")
     judge = StageJudge(spec, scrape_s, poisson_arrivals=kind == "open" and tl.get("arrival", "poisson") == "poisson")
     measured = [(st, raw_by_name[st["name"]]) for st in tl["stages"] if st["name"] in raw_by_name]
-    evidences = [judge.evidence(entry, st["measure_from"], st["end"]) for st, entry in measured]
+    # A stage judged at looks while it ran is judged at the looks' level: the only one its verdicts may be stated at.
+    evidences = [with_level(judge.evidence(entry, st["measure_from"], st["end"]),
+                            (st.get("looks") or {}).get("per_look_level") or spec.confidence_level)
+                 for st, entry in measured]
     recordings = [run.recording(st["measure_from"], st["end"], spec.metrics.selector.get("endpoint"))
                   for st, _ in measured]
     servers = [judge.figures(entry) for _, entry in measured]

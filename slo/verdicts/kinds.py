@@ -34,8 +34,11 @@ def _status(confidence: dict, measured, warning, enough: bool, higher_is_worse: 
 
 
 class Kind:
-    """One kind of objective: `row` gives its report row's fields after its name and kind."""
+    """One kind of objective: `row` gives its report row's fields after its name and kind. `counted_after_load`: its
+    verdict rests on what is counted once the load has ended (the generator's arrivals, the answers checked), so a
+    look at a stage while it runs cannot judge it as the report will."""
     models: ClassVar[tuple[type, ...]]
+    counted_after_load: ClassVar[bool] = False
 
     def row(self, o, s: StageFigures) -> dict:
         raise NotImplementedError
@@ -112,6 +115,7 @@ class SliKind(Kind):
 class AnswersKind(Kind):
     """The answers the generators received, recomputed with the served model (answers/check.py)."""
     models = (Answers,)
+    counted_after_load = True
 
     def row(self, o: Answers, s: StageFigures) -> dict:
         figures = s.client.get("answers") or {}
@@ -130,6 +134,7 @@ class AnswersKind(Kind):
 class ThroughputKind(Kind):
     """The share of the offered load served; no objective where no rate was offered."""
     models = (Throughput,)
+    counted_after_load = True
 
     def row(self, o: Throughput, s: StageFigures) -> dict:
         achieved, offered = s.server.get("rps_all_traffic"), s.offered_rps
@@ -151,6 +156,11 @@ class ThroughputKind(Kind):
 KINDS: dict[type, Kind] = {model: kind for kind in (QuantileKind(), MeanKind(), ErrorRatioKind(), AvailabilityKind(),
                                                      SliKind(), AnswersKind(), ThroughputKind())
                            for model in kind.models}
+
+
+def judged_while_running(o) -> bool:
+    """Whether a look at a running stage can judge this objective as the report will (Kind.counted_after_load)."""
+    return not KINDS[type(o)].counted_after_load
 
 
 def judge_objective(o, server: dict, offered_rps: float | None, enough: bool, client: dict | None = None,

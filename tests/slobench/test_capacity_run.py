@@ -18,7 +18,7 @@ BUDGET_S = 50
 def test_the_capacity_run_climbs_within_its_budget_and_keeps_a_full_run_folder(tmp_path):
     started = time.time()
     done = subprocess.run([sys.executable, "-m", "slobench", "capacity", "--budget-seconds", str(BUDGET_S),
-                           "--step-seconds", "12", "--start-rps", "200"], cwd=ROOT, capture_output=True, text=True,
+                           "--step-seconds", "12", "--start-rps", "200", "--looks", "3"], cwd=ROOT, capture_output=True, text=True,
                           timeout=240, env={**os.environ, "RESULTS_DIR": str(tmp_path / "results")})
     elapsed = time.time() - started
     assert done.returncode == 0, done.stdout + done.stderr
@@ -36,6 +36,14 @@ def test_the_capacity_run_climbs_within_its_budget_and_keeps_a_full_run_folder(t
     assert [s["rate_rps"] for s in manifest["refine"]] == [s["offered_rps"] for s in stages[1:]]
     assert all((run / "refine" / f"{i:02d}-{s['offered_rps']:.0f}rps" / "stages.json").is_file()
                for i, s in enumerate(stages[1:], 1))
+    # Each step was judged at looks while it ran: far under the linear API's knee, a step with room for more than one
+    # look ended at one before its longest, and its verdicts are stated at the looks' level, which is stricter.
+    looked = [s for s in stages[1:] if len(s["looks"]["shares"]) > 1]
+    assert looked and all(s["looks"]["ended_at_look"] is not None and s["completed"] for s in looked), \
+        [s["looks"] for s in stages[1:]]
+    assert {o["confidence"]["level"] for o in looked[0]["objectives"] if (o.get("confidence") or {}).get("level")} \
+        == {looked[0]["looks"]["per_look_level"]} and looked[0]["looks"]["per_look_level"] > 0.95
+    assert [s["ended_at_look"] for s in manifest["refine"]] == [s["looks"]["ended_at_look"] for s in stages[1:]]
     cap = report["capacity"]
     assert cap["highest_passing_rps"] >= 250 and cap["interval_rps"][0] >= 250
     assert f"capacity: {cap['interval_rps']} req/s" in done.stdout

@@ -111,3 +111,61 @@ def test_a_refinement_step_is_gated_only_by_name():
                                                                                         "refine": True})
     Spec.gate = Gate(stages=["r1"])
     assert is_gated(Spec, {"name": "r1", "offered_rps": 14, "refine": True})
+
+
+def _refinement(budget_s=55.0, looks=3, scrape_s=1.0):
+    from pathlib import Path
+
+    from loadtests.profile import Profile
+    from slo.file.load import load_slo
+    from slo.prometheus.scrape import ScrapeInterval
+    from slobench.refine import Refinement
+    from slobench.session import JudgedTarget
+    profile = Profile.model_validate({"name": "p", "kind": "open", "stages": [{"name": "s1", "rate_rps": 15,
+                                                                               "duration_s": 30}],
+                                      "refine": {"budget_s": budget_s, "looks": looks}})
+    return Refinement(Path("."), profile, "http://127.0.0.1:1", "http://127.0.0.1:2",
+                      JudgedTarget(load_slo(), None, ScrapeInterval(scrape_s, "setting SCRAPE_INTERVAL")), None, None)
+
+
+UNDECIDED = {"status": "inconclusive"}
+
+
+@pytest.mark.parametrize("left_s, steps, scrape_s, longest, shares", [
+    (100, [], 1.0, 20, (0.5, 0.75, 1.0)),
+    (100, [UNDECIDED], 1.0, 40, (0.5, 0.75, 1.0)),
+    (100, [], 2.0, 20, (0.666667, 0.833333, 1.0)),
+    (31, [], 1.0, None, None),
+], ids=["three looks from half the step's length", "twice as long after an undecided step, its looks spread alike",
+        "no look before six scrapes", "a step that does not fit the budget is not sent"])
+def test_a_steps_looks_run_from_half_its_length_to_its_end(left_s, steps, scrape_s, longest, shares):
+    plan = _refinement(scrape_s=scrape_s).step_plan(40, left_s, steps)
+    if longest is None:
+        assert plan is None
+        return
+    assert (plan.longest_s, plan.looks.shares) == (longest, shares)
+    assert plan.looks.per_look_level > 0.95
+
+
+def test_a_step_needs_more_requests_by_its_last_look_than_without_looks():
+    """At 15 req/s the count objective's minimum decides the length: at the looks' stricter level it takes longer."""
+    spec = _refinement().judged.spec
+    assert _refinement().step_plan(15, 200, []).longest_s > step_seconds(15, spec, 20)
+    single = _refinement(looks=1).step_plan(15, 200, [])
+    assert single.longest_s == step_seconds(15, spec, 20) and single.looks.per_look_level == 0.95
+
+
+def test_the_judge_reads_a_steps_looks_and_a_step_ended_by_one_as_complete(tmp_path):
+    (tmp_path / "stages.json").write_text(json.dumps(_timeline([("s1", 15)], 1000.0)))
+    ended = {"stage": "r1-40rps", "shares": [0.5, 0.75, 1.0], "level": 0.95, "per_look_level": 0.975533,
+             "looks": [{"look": 1, "at": 1100.0, "status": "pass"}], "ended_at_look": 1}
+    for n, looks in ((1, ended), (2, {**ended, "stage": "r2-45rps", "ended_at_look": None})):
+        step = tmp_path / "refine" / f"{n:02d}-{40 + 5 * (n - 1)}rps"
+        step.mkdir(parents=True)
+        tl = _timeline([(stage_name(n, 40 + 5 * (n - 1)), 40 + 5 * (n - 1))], 1100.0 + 50 * n)
+        tl["stages"][0]["completed"] = False   # stopped by its look, or by Ctrl-C
+        (step / "stages.json").write_text(json.dumps(tl))
+        (step / "looks.json").write_text(json.dumps(looks))
+    stages = RunFolder(tmp_path).timeline["stages"]
+    assert [s.get("looks", {}).get("per_look_level") for s in stages] == [None, 0.975533, 0.975533]
+    assert [s["completed"] for s in stages] == [True, True, False]

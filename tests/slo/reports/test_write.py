@@ -172,3 +172,19 @@ def _hdr_of(values_us):
     for v in values_us:
         h.record_value(v)
     return h.encode().decode()
+
+
+def test_a_step_judged_at_looks_is_judged_at_their_level_and_says_where_it_ended(run):
+    from slo.verdicts.evaluate import RunData, evaluate as evaluate_data
+    from slobench.run_folder import RunFolder
+    tl = RunFolder(run).timeline
+    looks = {"stage": "s2", "shares": [0.5, 0.75, 1.0], "level": 0.95, "per_look_level": 0.975533,
+             "looks": [{"look": 1, "at": 1065.0, "status": "fail"}], "ended_at_look": 1}
+    tl["stages"][1] = {**tl["stages"][1], "refine": True, "looks": looks}
+    raw = json.loads((run / "prometheus_raw.json").read_text())
+    got = evaluate_data(SPEC, RunData(run_id="r", raw=raw, timeline=tl, clients={}))
+    levels = [{(o.get("confidence") or {}).get("level") for o in s["objectives"]} - {None} for s in got["stages"]]
+    assert levels == [{0.95}, {0.975533}, {0.95}]
+    assert got["stages"][1]["looks"] == looks
+    assert "Refined after the ladder, where the capacity was uncertain: s2 fail (decided at look 1 of 3, each at " \
+           "97.6%)" in terminal(got)

@@ -26,6 +26,14 @@ class Run:
     latency: list[np.ndarray] | None = None
     rates: list[float] | None = None   # each window's offered rate, where they differ (a ladder)
 
+    def upto(self, w: int, blocks: int) -> "Run":
+        """The run as it stood `blocks` seconds into window w, its other windows whole: a look before w's end."""
+        keep = self.blocks[w] < blocks
+
+        def cut(arrays):
+            return None if arrays is None else [a[keep] if i == w else a for i, a in enumerate(arrays)]
+        return Run(cut(self.blocks), cut(self.counted), cut(self.latency), self.rates)
+
     def window_blocks(self, w: int):
         from slo.stats.confidence import Blocks
         k = int(self.blocks[w].max()) + 1

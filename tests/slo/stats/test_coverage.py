@@ -284,12 +284,12 @@ P95, P50 = objective(0.05), objective(0.5)
 
 
 def stage_of(run, w: int, name: str, rate: float, seconds: float, threshold_s: float | None = None,
-             judged_as=None) -> dict:
-    """A report's stage as the capacity reads it: p95 (or `judged_as`) judged on window w; with the threshold, its
-    share also read from the window's whole tail, as the evaluator reads it from the API's recording."""
+             judged_as=None, level: float = LEVEL) -> dict:
+    """A report's stage as the capacity reads it: p95 (or `judged_as`) judged on window w at `level`; with the
+    threshold, its share also read from the window's whole tail, as the evaluator reads it from the API's recording."""
     from slo.stats import tail
     from slo.verdicts.objectives import stage_status
-    c = intervals.quantile(judged_as or P95, run.evidence(w))
+    c = intervals.quantile(judged_as or P95, intervals.with_level(run.evidence(w), level))
     if threshold_s is not None:
         read = tail.share_over(run.latency[w] * 1000, threshold_s * 1000, seconds)
         c["tail"] = read and read.as_dict()
@@ -380,33 +380,54 @@ def test_the_knee_as_a_share_of_saturation_holds_on_machines_of_any_speed(record
     assert given / draws >= 0.8, given / draws   # no share is no statement: it must come often enough to use
 
 
+def looked_step(run, rate: float, longest: int, plan) -> tuple[int, str]:
+    """The refinement's last step judged at each of its looks (slobench.step_looks), as long as the first decides;
+    the seconds it ran and the status it ended with. The queue ran its longest either way: after a step that ended
+    early the next one starts from a queue a little further on, drained in the 12 s between steps all the same."""
+    w = len(run.run.blocks) - 1
+    for share in plan.shares:
+        seconds = max(1, round(share * longest))
+        status = stage_of(run.run.upto(w, seconds), w, "step", rate, seconds, level=plan.per_look_level)["status"]
+        if status in ("pass", "fail"):
+            break
+    run.run.blocks[w], run.run.counted[w], run.run.latency[w] = (a[run.run.blocks[w] < seconds] for a in (
+        run.run.blocks[w], run.run.counted[w], run.run.latency[w]))
+    return seconds, status
+
+
 def refined(rng, truth: float, budget_s: float = 300) -> dict:
-    """A run refining its knee (slobench.refine: where the next step goes, how long it is) after a default-like
-    ladder placed at the target's saturation (83 req/s at 12 ms a request: the gate at 15 req/s, then 40 to 80 % of
-    it in steps of a tenth, and 120 %), against an M/M/1 target: each step a stretch of the same queue (drained for the 12 s a step's start
-    and judging take, then settled), every stage judged again with its neighbours after each step, until the
-    capacity is within 10 % or the budget is spent. The run's capacity over every stage."""
+    """A run refining its knee (slobench.refine: where the next step goes, how long it may last; slobench.step_looks:
+    each step judged at the shipped number of looks, ended at the first that decides it) after a
+    default-like ladder placed at the target's saturation (83 req/s at 12 ms a request: the gate at 15 req/s, then
+    40 to 80 % of it in steps of a tenth, and 120 %), against an M/M/1 target: each step a stretch of the same queue
+    (drained for the 12 s a step's start and judging take, then settled), every stage judged again with its
+    neighbours after each step, until the capacity is within 10 % or the budget is spent. The run's capacity over
+    every stage."""
+    from loadtests.profile import Refine
+    from slo.stats.looks import Looks
     from slo.verdicts.objectives import capacity
-    from slobench.refine import next_rate, undecided_factor
-    from slobench.refine import SETTLE_S
+    from slobench.refine import SETTLE_S, next_rate, undecided_factor
     saturation = 1 / SERVICE_S
-    ladder = [(15, 52)] + [(round(share * saturation, 1), 22) for share in (0.4, 0.5, 0.6, 0.7, 0.8)] + \
-        [(1.2 * saturation, 12)]
+    ladder = [(15, 52, LEVEL)] + [(round(share * saturation, 1), 22, LEVEL) for share in (0.4, 0.5, 0.6, 0.7, 0.8)] + \
+        [(1.2 * saturation, 12, LEVEL)]
     run = sim.Ladder(rng, truth, ladder[0][0])
-    for rate, window in ladder:
+    for rate, window, _ in ladder:
         run.stage(rate, window)
-    spent, steps = 0.0, []
+    shipped = Refine(budget_s=budget_s)
+    spent, steps, plan = 0.0, [], Looks.spread(shipped.looks, shipped.first_look, LEVEL)
     while True:
-        stages = [stage_of(run.run, w, f"s{w + 1}", r, seconds, run.threshold) for w, (r, seconds) in enumerate(ladder)]
+        stages = [stage_of(run.run, w, f"s{w + 1}", r, seconds, run.threshold, level=level)
+                  for w, (r, seconds, level) in enumerate(ladder)]
         cap = capacity(stages)
         rate = next_rate(stages, cap, 0.10, 15)
-        seconds = 20 * undecided_factor(steps)
-        if rate is None or spent + seconds + 12 > budget_s:
+        longest = 20 * undecided_factor(steps)
+        if rate is None or spent + longest + 12 > budget_s:
             return cap
-        run.stage(rate, seconds, SETTLE_S, idle_s=12)
-        ladder.append((rate, seconds))
+        run.stage(rate, longest, SETTLE_S, idle_s=12)
+        seconds, status = looked_step(run, rate, longest, plan)
+        ladder.append((rate, seconds, plan.per_look_level))
+        steps.append({"status": status})
         spent += seconds + 12
-        steps.append({"status": stage_of(run.run, len(ladder) - 1, "step", rate, seconds)["status"]})
 
 
 @pytest.mark.coverage
