@@ -2,8 +2,8 @@
 
 A stage planned with looks is judged at each of them, at shares t_1 < ... < t_K = 1 of its longest length, and ends
 at the first look where it is decided. Deciding at the SLO file's level at every look would let a stage sitting on
-its objective cross falsely at some look far more often than the level allows (about 8 % a side at three looks
-instead of 2.5 %). Each look therefore judges at one stricter level, the same at every look: the level at which a
+its objective cross falsely at some look more often than the level allows (for a normal statistic, 4.9 % a side
+at three looks from half the length, instead of 2.5 %). Each look therefore judges at one stricter level, the same at every look: the level at which a
 statistic that accumulates like Brownian motion (a share or a mean over a growing window: the estimate at look i
 and at look j correlate as sqrt(t_i / t_j)) crosses at any look with the file's own probability,
 1 - confidence_level over both sides. Verdicts are only ever stated at that level, whichever look decided, so the
