@@ -10,7 +10,8 @@ fitted across the stages narrows it to: stopping once a fitted interval looked n
 be (against M/M/1 targets within 300 s they held the knee 94 % of the time; steered by the bracket, 95.7 % of
 1,000 in make coverage, the budget going on evidence). `slobench capacity` is
 the same run with a larger budget (for_capacity). A stage that ran on a machine of another speed than the rest of
-the run is no evidence: its rate may be tried again, once.
+the run is no evidence: its rate may be tried again, once. With `refine.looks` above 1 a step is judged while it runs
+and ends at the first look that decides it (slobench/step_looks.py); one look by default.
 """
 from __future__ import annotations
 
@@ -27,13 +28,14 @@ from loadtests import run as locust_run
 from loadtests.profile import Profile, Refine, Scenario, load_profile
 from slo.file.model import SloSpec
 from slo.prometheus.promql import answered_query
+from slo.stats.looks import Looks
 from slo.verdicts.machine import departed
+from slo.verdicts.objectives import DECIDED
 from slobench import sample_fit
 from slobench.judge import judge
 from slobench.scrape_fit import MIN_SCRAPES_PER_WINDOW
 from slobench.session import JudgedTarget
 from slobench.step_looks import StepLooks
-from slo.stats.looks import Looks
 from stack.monitor import MachineMonitor
 from runfolder import files, names
 
@@ -130,7 +132,7 @@ def for_capacity(profile: Profile, budget_s: float, aim: float, step_s: float, s
 def undecided_factor(steps: list[dict]) -> int:
     """Twice as long for each step before that stayed undecided: near the knee a queue's slow spells last seconds,
     and more of them, not more requests, decide a step."""
-    return 2 ** sum(1 for s in steps if s["status"] not in ("pass", "warn", "fail"))
+    return 2 ** sum(1 for s in steps if s["status"] not in DECIDED)
 
 
 def looks_text(looks: Looks) -> str:
@@ -194,7 +196,8 @@ class Refinement:
         looks = StepLooks(folder, stage_name(n, rate), rate, plan.looks, SETTLE_S, plan.longest_s - SETTLE_S,
                           self.judged, self.prometheus, self.log)
         code = locust_run.run_headless(path, load_profile(str(path)), self.target, folder, self.generators,
-                                       self.cpus, on_line=self.log, stop_when=looks.due)
+                                       self.cpus, on_line=self.log,
+                                       stop_when=looks.due if len(plan.looks.shares) > 1 else None)
         files.LOOKS.write(folder, looks.record())
         return code, looks.ended_at
 

@@ -19,12 +19,11 @@ from runfolder import files
 from slo.prometheus.collect import collect
 from slo.stats.intervals import with_level
 from slo.stats.looks import Looks
-from slo.verdicts.objectives import stage_status
+from slo.verdicts.objectives import DECIDED, stage_status
 from slo.verdicts.kinds import judged_while_running
 from slo.verdicts.stage import StageJudge
 from slobench.session import JudgedTarget
 
-DECIDED = ("pass", "warn", "fail")
 LAND_SCRAPES = 1.5   # a look waits this many scrapes past its moment: the scrape that covers it must have landed
 
 
@@ -47,9 +46,11 @@ class StepLooks:
 
     def due(self) -> bool:
         """True once a look before the last decided the step: it ends there."""
+        if self.ended_at is not None:
+            return True
         started = self._wall_start()
-        if started is None or self.ended_at is not None:
-            return self.ended_at is not None
+        if started is None:
+            return False
         start = started + self.measure_from_s
         moments = self.looks.times(start, self.measured_s)[:-1]   # the last look is the step's own end
         k = len(self.seen)

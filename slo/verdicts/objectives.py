@@ -28,6 +28,9 @@ def is_gated(spec: SloSpec, stage: dict) -> bool:
     return True
 
 
+DECIDED = ("pass", "warn", "fail")   # the stage statuses that decide it: every objective met, or one broken
+
+
 def stage_status(objectives: list[dict]) -> str:
     statuses = {o["status"] for o in objectives}
     for s in ("fail", "no_data", "insufficient", "inconclusive", "warn"):

@@ -3,8 +3,8 @@ its objective, judged at every planned look and stopped at the first that decide
 often than the level allows a side, with slow requests in runs and a real queue; judged at the file's own level at
 every look, more often than one look at its end. And a floor: at twice the limit it still fails by its last look often enough to be worth it.
 
-The promise is drawn 10,000 times a case in `make coverage`; `make test` draws 1,000 times from one case, against
-three standard errors. The rates measured are in docs/trusting-the-numbers.md.
+The promise is drawn 10,000 times a case in `make coverage` (with the cost of looking at the file's own level);
+`make test` draws 1,000 times from one case, against three standard errors, and the power floor. The rates measured are in docs/trusting-the-numbers.md.
 """
 
 import numpy as np
@@ -96,6 +96,7 @@ def test_a_quick_look_at_the_looks_promise():
     assert within_the_level(false_pass, 1000, 3) and within_the_level(false_fail, 1000, 3), (false_pass, false_fail)
 
 
+@pytest.mark.coverage
 def test_looking_three_times_at_the_files_level_costs_what_pococks_level_gives_back():
     """Why looks judge at a stricter level: at the file's own level, three looks give a confident verdict on a stage
     sitting on its objective more often than one look at its end does (with independent requests, 3.9 % against
