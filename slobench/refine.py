@@ -135,6 +135,14 @@ def undecided_factor(steps: list[dict]) -> int:
     return 2 ** sum(1 for s in steps if s["status"] not in DECIDED)
 
 
+def no_room(rate: float, left_s: float, budget_s: float) -> str:
+    """Why no step is sent at `rate`: the budget is spent (the last step's drain may have taken past it), or what is
+    left of it is shorter than the step."""
+    if left_s <= 0:
+        return f"the {budget_s:g} s budget is spent ({-left_s:.0f} s past it: the last step and its drain took longer)"
+    return f"a step at {rate:g} req/s does not fit the {left_s:.0f} s left of its budget"
+
+
 def looks_text(looks: Looks) -> str:
     if len(looks.shares) == 1:
         return "judged at its end"
@@ -231,8 +239,7 @@ class Refinement:
             left = plan.budget_s - (time.time() - started)
             step = self.step_plan(rate, left, steps)
             if step is None:
-                self.log(f"[slobench] refine: capacity {cap['interval_rps']}; a step at {rate:g} req/s does not "
-                         f"fit the {left:.0f} s left of its budget")
+                self.log(f"[slobench] refine: capacity {cap['interval_rps']}; {no_room(rate, left, plan.budget_s)}")
                 break
             self.log(f"[slobench] refine: capacity {cap['interval_rps']}, bracket {bracket(cap)}, stepping at "
                      f"{rate:g} req/s for up to {step.longest_s:.0f} s ({looks_text(step.looks)})")

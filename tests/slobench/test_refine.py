@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from slobench.refine import evidence, next_rate, settled, stage_name, step_seconds
+from slobench.refine import evidence, next_rate, no_room, settled, stage_name, step_seconds
 from slobench.run_folder import RunFolder
 
 
@@ -169,3 +169,12 @@ def test_the_judge_reads_a_steps_looks_and_a_step_ended_by_one_as_complete(tmp_p
     stages = RunFolder(tmp_path).timeline["stages"]
     assert [s.get("looks", {}).get("per_look_level") for s in stages] == [None, 0.975533, 0.975533]
     assert [s["completed"] for s in stages] == [True, True, False]
+
+
+@pytest.mark.parametrize("left_s, said", [(22.4, "a step at 41.4 req/s does not fit the 22 s left of its budget"),
+                                          (-15.2, "the 55 s budget is spent (15 s past it: the last step and its "
+                                                  "drain took longer)")],
+                         ids=["what is left is shorter than the step", "a drain that ran past the budget is said so, "
+                                                                         "not as negative seconds left"])
+def test_the_refinement_says_why_it_sends_no_further_step(left_s, said):
+    assert no_room(41.4, left_s, 55) == said
