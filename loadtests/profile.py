@@ -74,6 +74,9 @@ class Probe(_Strict):
         return self
 
 
+MAX_LOOKS = 6   # a step's looks at most (each more costs level at every look, and the level's integration time)
+
+
 class Refine(_Strict):
     """After the stages, further steps at the rates where the capacity is still uncertain, until its interval is
     within `aim` of its low end or `budget_s` of load is spent (slobench/refine.py); each step at least step_s.
@@ -83,7 +86,7 @@ class Refine(_Strict):
     budget_s: float = Field(gt=0, le=7200)
     aim: float = Field(0.10, gt=0, lt=1)
     step_s: float = Field(20.0, ge=8, le=600)
-    looks: int = Field(1, ge=1, le=6)
+    looks: int = Field(1, ge=1, le=MAX_LOOKS)
     first_look: float = Field(0.5, gt=0, le=1)
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from loadtests.profile import load_profile
+from loadtests.profile import MAX_LOOKS, load_profile
 from loadtests.progress import LIVE
 from runfolder.files import TimelineError
 from slo.verdicts.baseline import BaselineError
@@ -234,7 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     cap.add_argument("--step-seconds", type=float, default=20, help="the shortest refinement step")
     cap.add_argument("--budget-seconds", type=float, default=300,
                      help="the refinement's wall time after the ladder (default 300)")
-    cap.add_argument("--looks", type=int, default=1, choices=range(1, 7), metavar="1-6",
+    cap.add_argument("--looks", type=int, default=1, choices=range(1, MAX_LOOKS + 1), metavar=f"1-{MAX_LOOKS}",
                      help="judge each step at this many looks while it runs and end it at the first that decides it "
                           "(default 1: at its end)")
     cap.add_argument("--precision", type=float, default=0.05,

@@ -17,7 +17,6 @@ from pathlib import Path
 from common.prometheus_api import PrometheusError
 from runfolder import files
 from slo.prometheus.collect import collect
-from slo.stats.intervals import with_level
 from slo.stats.looks import Looks
 from slo.verdicts.objectives import DECIDED, stage_status
 from slo.verdicts.kinds import judged_while_running
@@ -86,10 +85,8 @@ class StepLooks:
         except PrometheusError as exc:
             self.log(f"[slobench] refine: look at {self.stage} not judged ({exc}); the step runs on")
             return "no_data"
-        judge = StageJudge(spec, scrape_s, poisson_arrivals=True)
-        server = judge.figures(entry)
-        evidence = with_level(judge.evidence(entry, start, end), self.looks.per_look_level)
-        rows = judge.judge(server, evidence, self.offered_rps).objectives
+        rows = StageJudge(spec, scrape_s, poisson_arrivals=True).so_far(entry, start, end, self.offered_rps,
+                                                                         self.looks.per_look_level).objectives
         # What is counted once the load ended (the arrivals a throughput share is exact against) is the report's to
         # judge: a look decides on the rest. A queue that grew fails the latency objectives as well.
         return stage_status([row for row, o in zip(rows, spec.objectives) if judged_while_running(o)])

@@ -10,7 +10,7 @@ def stage_rows(judge: StageJudge, name: str, entry: dict, start: float, end: flo
                ) -> list[dict]:
     """Per objective: the stage, the objective, its figure so far and threshold as the report prints them, its
     status. The answers are checked after the run, against the served model: nothing to show of them live."""
-    judged = judge.judge(judge.figures(entry), judge.evidence(entry, start, end), offered_rps)
+    judged = judge.so_far(entry, start, end, offered_rps)
     return [{"stage": name, "objective": o.name, "measured": fmt(j["measured"], j["unit"]),
              "threshold": fmt(j["threshold"], j["unit"]), "status": j["status"]}
             for o, j in zip(judge.spec.objectives, judged.objectives) if o.kind != "answers"]

@@ -12,6 +12,7 @@ from slo.stats.figures import stage_rate
 from slo.file.model import SloSpec
 
 JUDGED = ("pass", "warn", "fail", "inconclusive")
+DECIDED = ("pass", "warn", "fail")   # the stage statuses that decide it: every objective met, or one broken
 MAX_REPEATS = 50   # the most runs `--repeat` makes a set of
 
 
@@ -26,9 +27,6 @@ def is_gated(spec: SloSpec, stage: dict) -> bool:
     if g.required_rps is not None:
         return stage.get("offered_rps") is None or stage["offered_rps"] <= g.required_rps
     return True
-
-
-DECIDED = ("pass", "warn", "fail")   # the stage statuses that decide it: every objective met, or one broken
 
 
 def stage_status(objectives: list[dict]) -> str:

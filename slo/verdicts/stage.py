@@ -10,7 +10,7 @@ from slo.file.model import LatencyQuantile, RatioSli, SloSpec, ThresholdSli
 from slo.stats import tail
 from slo.stats.blocks import per_scrape
 from slo.stats.figures import replica_figures, server_figures, sli_figures
-from slo.stats.intervals import Evidence, evidence_of
+from slo.stats.intervals import Evidence, evidence_of, with_level
 from slo.verdicts.kinds import judge_objective
 
 REPORT_QUANTILES = (0.5, 0.95, 0.99)
@@ -55,6 +55,14 @@ class StageJudge:
         spec = self.spec
         return evidence_of(entry, spec.metrics.status_label, spec.confidence_level, self.scrape_s, start, end,
                            poisson_arrivals=self.poisson_arrivals, declared_deff=spec.design_effect)
+
+    def so_far(self, entry: dict, start: float, end: float, offered_rps: float | None,
+               level: float | None = None) -> Judged:
+        """A window judged from Prometheus's answers alone, as while the load runs (the live tab, a refinement
+        step's looks): no generator figures, no recording, no clustering measured over a whole run; at `level` where
+        given, else the SLO file's."""
+        evidence = self.evidence(entry, start, end)
+        return self.judge(self.figures(entry), evidence if level is None else with_level(evidence, level), offered_rps)
 
     def judge(self, server: dict, evidence: Evidence, offered_rps: float | None, client: dict | None = None,
               clustering: dict | None = None, latencies_ms=None) -> Judged:
