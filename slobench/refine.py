@@ -90,9 +90,11 @@ def next_rate(stages: list[dict], cap: dict, aim: float, floor: float) -> float 
     """Where the next step goes, from the run's capacity bracket (as its report gives it) and the rates its
     evidence offered; None once the bracket is within `aim`, or where no step would tell more. Above a ladder that
     broke nothing, a quarter past its top (unless its top stage measured the generator); under one that passed
-    nothing, a quarter under its lowest stage above `floor` (the gated rate: a step there would be judged as the
-    gate); else the widest gap between the bracket's ends, split by every rate offered inside it (undecided ones
-    too)."""
+    nothing, a quarter under its lowest stage above `floor` (the gated rate), or under the gated stage itself where
+    that lands at or under it: a step is never gated (is_gated), and a run whose gate failed or stayed undecided
+    still says how much the API takes (on a machine slowed by other work, a gate undecided at 15 req/s with every
+    stage above it undecided or failing left 'below 24.8 req/s'); else the widest gap between the bracket's ends,
+    split by every rate offered inside it (undecided ones too)."""
     if settled(cap, aim):
         return None
     low, high = bracket(cap)
@@ -104,8 +106,9 @@ def next_rate(stages: list[dict], cap: dict, aim: float, floor: float) -> float 
         bound = any((s.get("client") or {}).get("generator_bound") and s["offered_rps"] >= top for s in stages)
         return None if bound or top * CLIMB > MAX_RPS else round(top * CLIMB, 1)
     if low is None:
-        under = min((r for r in rates if r > floor), default=high) / CLIMB
-        return round(under, 1) if floor < under < high else None
+        under = min((r for r in rates if floor < r < high), default=0.0) / CLIMB
+        under = under if under > floor else rates[0] / CLIMB
+        return round(under, 1) if under < high else None
     points = sorted({low, high} | {r for r in rates if low < r < high})
     a, b = max(zip(points, points[1:]), key=lambda gap: (gap[1] - gap[0]) / gap[0])
     rate = round((a + b) / 2, 1)
