@@ -298,6 +298,13 @@ def queue_grew(blocks: Blocks | None, threshold: float, level: float) -> tuple[f
     return (min(means), max(means)) if trend.pvalue < (1 - level) / 2 else None
 
 
+def every_block_over(blocks: Blocks | None, allowed: float) -> tuple[float, float] | None:
+    """(lowest, highest) per-block share counted when every block with requests counted more than `allowed`; None
+    otherwise, or without blocks."""
+    shares = [x / n for n, x in zip(blocks.n, blocks.x) if n > 0] if blocks is not None else []
+    return (min(shares), max(shares)) if shares and min(shares) > allowed else None
+
+
 def histogram_variance_bound(buckets: dict[float, float], mean: float) -> float | None:
     """An upper bound of the per-request variance (s²) from cumulative buckets: every request at its bucket's
     upper edge bounds E[X²]; None when requests fall in the +Inf bucket (no edge bounds them)."""

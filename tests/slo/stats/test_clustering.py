@@ -99,3 +99,28 @@ def test_a_collapsed_window_speaks_only_for_itself():
     apart = clustering.of_run(evidences, recorded, [0.1], collapsed=[False, False, True])
     assert apart[0][0.1].deff < 2 < mixed[0][0.1].deff and apart[0][0.1].windows == 2
     assert apart[2][0.1].windows == 3   # its own clustering still comes from its neighbours and itself
+
+
+def _share_evidence(means_ms, slow, n=40):
+    """A window of 40 requests a block: `slow[i]` of block i over the 100 ms edge, its mean latency `means_ms[i]`."""
+    b = _mean_blocks(means_ms, n)
+    keys = [((), float(i)) for i in range(len(means_ms))]
+    return intervals.Evidence(0.95, window_s=len(means_ms), scrape_s=1.0,
+                              buckets={0.1: b.total - sum(slow), math.inf: b.total},
+                              bucket_blocks={0.1: {k: n - x for k, x in zip(keys, slow)},
+                                             math.inf: {k: float(n) for k in keys}}, mean_blocks=b)
+
+
+@pytest.mark.parametrize("means, slow, collapsed", [
+    ([150 * 1.3 ** i for i in range(12)], [min(40, 4 + 3 * i) for i in range(12)], True),
+    ([150 * 1.3 ** i for i in range(12)], [1] + [min(40, 4 + 3 * i) for i in range(1, 12)], False),
+    ([150 + (3 if i % 2 else -3) for i in range(12)], [min(40, 4 + 3 * i) for i in range(12)], False),
+], ids=["the queue grew and every block had more than 5 % over: the share fails as what it was",
+        "one block under the allowed share: judged by its interval",
+        "every block over but a steady mean: judged by its interval"])
+def test_a_share_in_a_window_the_queue_grew_through(means, slow, collapsed):
+    got = intervals.quantile(intervals_objective(), _share_evidence(means, slow))
+    assert bool(got.get("collapsed")) is collapsed
+    if collapsed:
+        assert got["decision"] == "fail" and got["low"] == pytest.approx(4 / 40) and got["high"] == pytest.approx(37 / 40)
+        assert "the queue grew through the window" in got["method"]
