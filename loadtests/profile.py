@@ -82,8 +82,11 @@ class Refine(_Strict):
     within `aim` of its low end or `budget_s` of load is spent (slobench/refine.py); each step at least step_s.
     With `looks` above 1, a step is judged at that many looks while it runs (slo/stats/looks.py), the first at
     `first_look` of its length, and ends at the first look that decides it. One look by default: in simulation
-    more looks let the search hold the knee less often (docs/reading-a-report.md)."""
+    more looks let the search hold the knee less often (docs/reading-a-report.md). With `run_budget_s`, the whole
+    run's wall time from its start to its report: no step starts that would end past it (less what the report
+    takes), so the run is bounded whatever its stack, probe and ladder took, and spends what they left on steps."""
     budget_s: float = Field(gt=0, le=7200)
+    run_budget_s: float | None = Field(None, gt=0, le=36000)
     aim: float = Field(0.10, gt=0, lt=1)
     step_s: float = Field(20.0, ge=8, le=600)
     looks: int = Field(1, ge=1, le=MAX_LOOKS)
@@ -179,8 +182,10 @@ class Profile(_Strict):
                 load += f" ({self.placement.shares[w.name]:.0%} of the measured saturation)"
             lines.append(f"{w.name}: {load}, {w.end_s - w.start_s:g} s ({w.measured_s:g} s measured)")
         if self.refine:
-            lines.append(f"then steps where the capacity is uncertain, at least {self.refine.step_s:g} s each, for up "
-                         f"to {self.refine.budget_s:g} s or until it is within {self.refine.aim:.0%}")
+            r = self.refine
+            lines.append(f"then steps where the capacity is uncertain, at least {r.step_s:g} s each, for up to "
+                         f"{r.budget_s:g} s" + (f" (the whole run within {r.run_budget_s:g} s)" if r.run_budget_s else "")
+                         + f" or until it is within {r.aim:.0%}")
         return lines
 
     def headline(self) -> str:

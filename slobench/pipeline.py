@@ -146,10 +146,13 @@ def loadtest(settings: HarnessSettings, profile: Profile, spec: SloSpec, slo_pat
 def _load(session: Session, profile: Profile, run_dir: Path, man: dict, log=print) -> tuple[int | None, bool]:
     """Locust through the profile, then the refinement; the replicas' recordings merged. Refused when the load
     stopped before its first stage began: nothing to judge."""
+    refine = profile.refine
     log(f"Locust: profile {profile.name}, {len(profile.stages)} stages, {profile.total_s:.0f} s"
-        + (f", then up to {profile.refine.budget_s:g} s of steps toward the knee" if profile.refine else ""))
+        + (f", then up to {refine.budget_s:g} s of steps toward the knee" if refine else "")
+        + (f", the whole run within {refine.run_budget_s:g} s" if refine and refine.run_budget_s else ""))
     refinement = Refinement(run_dir, profile, session.target, session.prometheus, session.judged,
-                            session.settings.generators(), session.cpus["locust"], log) if profile.refine else None
+                            session.settings.generators(), session.cpus["locust"], log,
+                            run_started=man["started"]) if refine else None
     code, interrupted = run_load(session.settings, profile, session.target, run_dir, session.started_here,
                                  session.cpus, log,
                                  then=refinement and (lambda watch: man.update(refine=refinement.run(watch))))

@@ -138,12 +138,34 @@ def undecided_factor(steps: list[dict]) -> int:
     return 2 ** sum(1 for s in steps if s["status"] not in DECIDED)
 
 
-def no_room(rate: float, left_s: float, budget_s: float) -> str:
+CLOSING_S = 20   # after the last step, the run's report: judging, drift and pages (6 to 15 s measured), the stack stopped
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What bounds the steps: the refinement's own `seconds` from when it `started`, and, where the profile declares
+    one (refine.run_budget_s), the run's: no step ends past `run_s` from the run's start, less CLOSING_S."""
+    seconds: float
+    started: float
+    run_s: float | None = None
+    run_started: float | None = None
+
+    def left(self, now: float) -> tuple[float, str]:
+        """(seconds left, which budget binds, in words)."""
+        own = self.seconds - (now - self.started)
+        if self.run_s is not None and self.run_started is not None:
+            run = self.run_started + self.run_s - CLOSING_S - now
+            if run < own:
+                return run, f"the run's {self.run_s:g} s budget (less {CLOSING_S} s for its report)"
+        return own, f"the refinement's {self.seconds:g} s budget"
+
+
+def no_room(rate: float, left_s: float, budget: str) -> str:
     """Why no step is sent at `rate`: the budget is spent (the last step's drain may have taken past it), or what is
     left of it is shorter than the step."""
     if left_s <= 0:
-        return f"the {budget_s:g} s budget is spent ({-left_s:.0f} s past it: the last step and its drain took longer)"
-    return f"a step at {rate:g} req/s does not fit the {left_s:.0f} s left of its budget"
+        return f"{budget} is spent ({-left_s:.0f} s past it: the last step and its drain took longer)"
+    return f"a step at {rate:g} req/s does not fit the {left_s:.0f} s left of {budget}"
 
 
 def looks_text(looks: Looks) -> str:
@@ -170,6 +192,7 @@ class Refinement:
     generators: locust_run.GeneratorPlan
     cpus: set[int] | None
     log: Callable[[str], None] = print
+    run_started: float | None = None   # the run's start, which refine.run_budget_s counts from
 
     def judged_stages(self, monitor: MachineMonitor | None) -> tuple[list[dict], dict]:
         if monitor is not None:   # the machine's seconds so far: a stage on a slower machine is no evidence
@@ -230,7 +253,7 @@ class Refinement:
     def run(self, monitor: MachineMonitor | None = None) -> list[dict]:
         """Steps until the capacity settles or the budget is spent; what each step offered and how it ended."""
         plan = self.profile.refine
-        started, steps = time.time(), []
+        budget, steps = Budget(plan.budget_s, time.time(), plan.run_budget_s, self.run_started), []
         floor = self.judged.spec.gate.required_rps or 0.0
         stages, cap = self.judged_stages(monitor)
         while True:
@@ -239,10 +262,10 @@ class Refinement:
                 why = "settled" if settled(cap, plan.aim) else "nothing left to split"
                 self.log(f"[slobench] refine: capacity {cap['interval_rps']}, bracket {bracket(cap)} ({why})")
                 break
-            left = plan.budget_s - (time.time() - started)
+            left, bound = budget.left(time.time())
             step = self.step_plan(rate, left, steps)
             if step is None:
-                self.log(f"[slobench] refine: capacity {cap['interval_rps']}; {no_room(rate, left, plan.budget_s)}")
+                self.log(f"[slobench] refine: capacity {cap['interval_rps']}; {no_room(rate, left, bound)}")
                 break
             self.log(f"[slobench] refine: capacity {cap['interval_rps']}, bracket {bracket(cap)}, stepping at "
                      f"{rate:g} req/s for up to {step.longest_s:.0f} s ({looks_text(step.looks)})")

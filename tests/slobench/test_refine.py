@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from slobench.refine import evidence, next_rate, no_room, settled, stage_name, step_seconds
+from slobench.refine import CLOSING_S, Budget, evidence, next_rate, no_room, settled, stage_name, step_seconds
 from slobench.run_folder import RunFolder
 
 
@@ -174,10 +174,25 @@ def test_the_judge_reads_a_steps_looks_and_a_step_ended_by_one_as_complete(tmp_p
     assert [s["completed"] for s in stages] == [True, True, False]
 
 
-@pytest.mark.parametrize("left_s, said", [(22.4, "a step at 41.4 req/s does not fit the 22 s left of its budget"),
-                                          (-15.2, "the 55 s budget is spent (15 s past it: the last step and its "
-                                                  "drain took longer)")],
+@pytest.mark.parametrize("left_s, said", [(22.4, "a step at 41.4 req/s does not fit the 22 s left of the refinement's "
+                                                 "55 s budget"),
+                                          (-15.2, "the refinement's 55 s budget is spent (15 s past it: the last step "
+                                                  "and its drain took longer)")],
                          ids=["what is left is shorter than the step", "a drain that ran past the budget is said so, "
                                                                          "not as negative seconds left"])
 def test_the_refinement_says_why_it_sends_no_further_step(left_s, said):
-    assert no_room(41.4, left_s, 55) == said
+    assert no_room(41.4, left_s, "the refinement's 55 s budget") == said
+
+
+@pytest.mark.parametrize("budget, now, left, bound", [
+    (Budget(55, started=1000), 1030, 25, "the refinement's 55 s budget"),
+    (Budget(90, started=1000, run_s=290, run_started=780), 1030, 290 - CLOSING_S - 250, "the run's 290 s budget"),
+    (Budget(90, started=1000, run_s=290, run_started=900), 1030, 60, "the refinement's 90 s budget"),
+    (Budget(90, started=1000, run_s=290), 1030, 60, "the refinement's 90 s budget"),
+], ids=["the refinement's own budget, with no run budget",
+        "a run whose stack, probe and ladder took long: the run's budget binds, its report's seconds kept",
+        "a run with time to spare: the refinement's own budget binds",
+        "a run budget with no run start known (slobench capacity's steps alone) binds nothing"])
+def test_what_is_left_for_the_steps(budget, now, left, bound):
+    got = budget.left(now)
+    assert got[0] == pytest.approx(left) and got[1].startswith(bound)
