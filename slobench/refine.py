@@ -7,8 +7,8 @@ judge reads them with the ladder's stages as one run (slobench.run_folder), so t
 capacity hold them like any stage. Where to step next comes from the bracket the run's report gives so far (next_rate):
 climb while nothing failed, then split the widest gap between its ends. The bracket, not the interval the curve
 fitted across the stages narrows it to: stopping once a fitted interval looked narrow picked the fits that happened to
-be (against M/M/1 targets within 300 s they held the knee 94 % of the time; steered by the bracket, 95.7 % of
-1,000 in make coverage, the budget going on evidence). `slobench capacity` is
+be (against M/M/1 targets within 300 s they held the knee 94 % of the time; steered by the bracket, 95.1 % of
+2,000 in make coverage, the budget going on evidence). `slobench capacity` is
 the same run with a larger budget (for_capacity). A stage that ran on a machine of another speed than the rest of
 the run is no evidence: its rate may be tried again, once. With `refine.looks` above 1 a step is judged while it runs
 and ends at the first look that decides it (slobench/step_looks.py); one look by default.
