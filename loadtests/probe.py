@@ -148,15 +148,17 @@ def saturation_of(levels: list[Level], busy: float) -> Saturation:
     """The best level's throughput; but where a higher concurrency served less than it with confidence, the highest
     concurrency's. A target whose core other work shares is served in bursts while it waits for each answer (the
     scheduler favours a process that slept) and gets only its share once it stays busy: measured with a busy loop on
-    the API's core, 41 req/s at concurrency 1 and 20.5 at 4, where the stages then saturated near 22. Open load near
-    the knee keeps it busy, so the ladder is placed from the busy figure. `busy`: the probe's own share of a core."""
+    the API's core, 41 req/s at concurrency 1 and 20.5 at 4, where the stages then saturated near 22. An API whose
+    event loop takes more of its core with more connections open does the same on a quiet machine (51.8 req/s at 2,
+    42.8 at 4, where the utilization law put saturation near 43.6). Open load near the knee keeps it busy, so the
+    ladder is placed from the busy figure. `busy`: the probe's own share of a core."""
     best = max(levels, key=lambda lv: lv.rps)
     top, notes = levels[-1], []
     fell = top is not best and top.high < best.low
     if fell:
         notes.append(f"served less when kept busy ({top.rps:.1f} req/s at concurrency {top.concurrency} against "
-                     f"{best.rps:.1f} at {best.concurrency}): other work may share the target's cores; the busy "
-                     "figure is taken")
+                     f"{best.rps:.1f} at {best.concurrency}): other work sharing its cores, or its own cost of more "
+                     "requests in flight; the busy figure is taken, as open load keeps it busy near the knee")
         best = top
     if len(levels) > 1 and best is levels[-1] and not fell and best.low > levels[-2].high:
         notes.append(f"still rising at concurrency {best.concurrency}: the target may serve more (probe.concurrency)")
