@@ -168,8 +168,10 @@ def machine(report: dict) -> Table | None:
                  note="A stage departs when other work took a tenth of the core more (or less) than in the run's "
                       "typical stage beyond noise, or a quarter more for 5 seconds in a row: it measured the "
                       "machine and sets neither end of the capacity; nor does a stage that served the queue it "
-                      "left (in flight up to half of what it held, or more). The fixed work's time is shown, not "
-                      "judged: it moves with the API's own load.") if rows else None
+                      "left (in flight up to half of what it held, or more). Nor one whose prediction took a "
+                      "quarter more (or less) of the API's time than in the typical stage while the fixed work's "
+                      "time moved the same way beyond its interval: the host changed speed. The fixed work alone "
+                      "is not judged: it moves with the API's own load.") if rows else None
 
 
 def accuracy(report: dict) -> Table:

@@ -1,6 +1,8 @@
 """A stage run on a machine slower (or faster) than the rest of its run is named from what the harness sampled of the
 API's cores, and sets neither end of the capacity; a quiet machine, the API's own load however heavy, or a machine
 shared alike through the whole run is not a departure."""
+import statistics
+
 import pytest
 
 from slo.verdicts.machine import machine_sentences, mark_departures, stage_machine
@@ -189,3 +191,30 @@ def test_a_stage_that_served_the_queue_a_slowed_stage_left_sets_no_end_of_the_ca
     assert [machine.departed(s) for s in after_slowed] == [e is not None for e in expected]
     said = machine.machine_sentences(stages, None)
     assert sum("served the queue s3 left" in x for x in said) == sum(e is not None for e in expected)
+
+
+def _served(stages: list[dict], demands_ms: list[float], rate: float = 30.0) -> list[dict]:
+    """Each stage serving `rate` req/s, a request taking demands_ms[i] of the API's prediction time."""
+    for s, d in zip(stages, demands_ms):
+        s["server"] = {"rps_all_traffic": rate, "serving": {"busy_s_per_s": rate * d / 1000}}
+    return stages
+
+
+@pytest.mark.parametrize("demands, units, slowed, faster", [
+    ([24.9, 26.4, 24.3, 24.3, 22.1, 18.1, 15.7, 15.7], [1.19, 1.10, 1.14, 1.18, 1.18, 1.00, 0.88, 0.78], [],
+     ["s7", "s8"]),
+    ([22.0, 22.5, 21.5, 14.0, 11.0, 10.5], [1.1, 1.1, 1.12, 1.09, 1.1, 1.11], [], []),
+    ([22.0, 22.5, 31.0, 21.5, 22.4], [1.0, 1.02, 1.3, 0.99, 1.0], ["s3"], []),
+    ([22.0, 22.5, 21.5, 22.4, 22.0], [1.0, 1.02, 1.4, 0.7, 1.0], [], []),
+], ids=["a host that sped up in the last stages, other work unchanged: named faster by the service time",
+        "the service time falling with the API's own load (batching at saturation), the fixed work steady: nothing",
+        "a host slower for one stage: its service time and fixed work both up",
+        "the fixed work moving alone: nothing"])
+def test_a_host_that_changed_speed_is_named_from_the_service_time(demands, units, slowed, faster):
+    stages = _served(_run([0.01] * len(demands), units), demands)
+    reference = mark_departures(stages)
+    assert [s["name"] for s in stages if s["machine"]["slowed"]] == slowed
+    assert [s["name"] for s in stages if s["machine"]["faster"]] == faster
+    said = [x for x in machine_sentences(stages, reference) if "of the API's time a request" in x]
+    assert len(said) == len(slowed) + len(faster)
+    assert all(s["machine"]["service"]["reference_ms"] == pytest.approx(statistics.median(demands)) for s in stages)
