@@ -192,7 +192,7 @@ def test_the_refinement_says_why_it_sends_no_further_step(left_s, said):
 ], ids=["the refinement's own budget, with no run budget",
         "a run whose stack, probe and ladder took long: the run's budget binds, its report's seconds kept",
         "a run with time to spare: the refinement's own budget binds",
-        "a run budget with no run start known (slobench capacity's steps alone) binds nothing"])
+        "a run budget without the run's start binds nothing"])
 def test_what_is_left_for_the_steps(budget, now, left, bound):
     got = budget.left(now)
     assert got[0] == pytest.approx(left) and got[1].startswith(bound)
