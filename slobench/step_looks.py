@@ -42,6 +42,7 @@ class StepLooks:
     log: Callable[[str], None] = print
     seen: list[dict] = field(default_factory=list)
     ended_at: int | None = None
+    wall_start: float | None = None   # read once from the step's timeline: the generator never moves it
 
     def due(self) -> bool:
         """True once a look before the last decided the step: it ends there."""
@@ -68,11 +69,13 @@ class StepLooks:
                 "per_look_level": self.looks.per_look_level, "looks": self.seen, "ended_at_look": self.ended_at}
 
     def _wall_start(self) -> float | None:
-        """When the step's windows started (its timeline, kept current by the generator); None before."""
-        try:
-            return files.TIMELINE.read(self.folder)["wall_start"]
-        except (OSError, ValueError, KeyError):
-            return None
+        """When the step's windows started (its timeline, once the generator wrote it); None before."""
+        if self.wall_start is None:
+            try:
+                self.wall_start = files.TIMELINE.read(self.folder)["wall_start"]
+            except (OSError, ValueError, KeyError):
+                return None
+        return self.wall_start
 
     def _judge(self, start: float, end: float) -> str:
         """The step's stage over [start, end], from Prometheus, at the per-look level; 'no_data' when Prometheus

@@ -390,8 +390,8 @@ def looked_step(run, rate: float, longest: int, plan) -> tuple[int, str]:
         status = stage_of(run.run.upto(w, seconds), w, "step", rate, seconds, level=plan.per_look_level)["status"]
         if status in ("pass", "fail"):
             break
-    run.run.blocks[w], run.run.counted[w], run.run.latency[w] = (a[run.run.blocks[w] < seconds] for a in (
-        run.run.blocks[w], run.run.counted[w], run.run.latency[w]))
+    ran = run.run.upto(w, seconds)
+    run.run.blocks[w], run.run.counted[w], run.run.latency[w] = ran.blocks[w], ran.counted[w], ran.latency[w]
     return seconds, status
 
 
