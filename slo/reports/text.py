@@ -10,7 +10,10 @@ STATUS_COLORS = {"pass": "32", "warn": "33", "fail": "31", "no_data": "35", "ins
 
 
 def knee_evidence(cap: dict) -> str:
-    """What decided each end of the capacity: the bracket between the stages, or the curve fitted across them."""
+    """What decided each end of the capacity: the bracket between the stages, or the curve fitted across them (at the
+    rates offered, or at each stage's utilization where the API times its predictions)."""
+    if cap.get("speed"):
+        return speed_evidence(cap)
     bracket = cap.get("bracket_rps") or [None, None]
     said = []
     if cap.get("highest_passing_stage"):
@@ -28,6 +31,29 @@ def knee_evidence(cap: dict) -> str:
                     f"{bracket[1] if bracket[1] is not None else '?'}]")
     if cap.get("breaks_order"):
         said.append(f"out of order (a higher rate did better than a lower one): {', '.join(cap['breaks_order'])}")
+    return "; ".join(said)
+
+
+def speed_evidence(cap: dict) -> str:
+    """What decided each end of a capacity placed at each stage's utilization, and the stages at the rates offered."""
+    speed, share = cap["speed"], cap.get("knee_share")
+    low, high = speed["bracket_pct"]
+    said = [f"each stage placed at the share of its own saturation it offered, stated at the run's typical "
+            f"{speed['typical_demand_ms']:.3g} ms of prediction a request"]
+    if share and "fit" in speed["decided_by"]:
+        ends = " and ".join(e for e, by in zip(("low", "high"), speed["decided_by"]) if by == "fit")
+        said.append(f"the {ends} end{'s' if ' and ' in ends else ''} from {share['objective']}'s share fitted across "
+                    f"{len(share['stages'])} stages (knee near {share['estimate_pct']:.0f} % of saturation), inside "
+                    f"the bracket {bracket(low, high)} %")
+    offered = [f"{cap['highest_passing_stage']} met every objective with confidence at {cap['highest_passing_rps']:g}"
+               if cap.get("highest_passing_stage") else "",
+               f"{cap['lowest_failing_stage']} failed one at {cap['bracket_rps'][1]:g}"
+               if cap.get("lowest_failing_stage") else ""]
+    if any(offered):
+        said.append("at the rates offered, " + " and ".join(o for o in offered if o) + " req/s")
+    if cap.get("breaks_order"):
+        said.append(f"out of order at the rates offered (a higher rate did better than a lower one): "
+                    f"{', '.join(cap['breaks_order'])}")
     return "; ".join(said)
 
 
@@ -68,10 +94,13 @@ def capacity_lines(report: dict) -> list[str]:
     generator-bound) and the first stage to break an objective."""
     cap, lines = report["capacity"], []
     low, high = cap.get("interval_rps") or (cap["highest_passing_rps"], None)
-    offered = " offered" if cap.get("rates") == "offered" else ""
+    offered = {"offered": " offered", "at the typical speed": " at the run's typical speed"}.get(cap.get("rates"), "")
     if low and high:
         lines.append(f"Capacity: in [{low:g}, {high:g}] req/s{offered} (width {cap['width']:.0%} of its low end): "
                      + knee_evidence(cap))
+    elif cap.get("speed") and (low or high):
+        lines.append(f"Capacity: in {bracket(low, high)} req/s{offered} (no stage "
+                     f"{'failed' if low else 'passed'} with confidence): " + knee_evidence(cap))
     elif cap["highest_passing_stage"]:
         lines.append(f"Capacity: stage {cap['highest_passing_stage']} met every objective with confidence at "
                      f"{low:g} req/s; capacity in [{low:g}, ?] req/s (no stage failed with confidence)")

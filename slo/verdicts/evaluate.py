@@ -21,7 +21,7 @@ from slo.verdicts.client_gap import client_tail_breaks, explain_gap
 from slo.verdicts.stage import Judged, StageJudge
 from runfolder import names
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 class EvaluationError(RuntimeError):

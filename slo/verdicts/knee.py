@@ -162,14 +162,26 @@ def lowest_crossing(knees: dict, unit: str = "rps") -> dict | None:
     return {"objective": name, **fit}
 
 
-def narrowed(bracket: list, fit: dict | None) -> tuple[list, list[str]]:
+def bracket_stages(stages: list[dict], place) -> tuple[dict | None, dict | None]:
+    """(the stage placed highest by `place` that met every objective with confidence under the lowest one that
+    failed one, that lowest failure): the bracket's ends, the capacity's evidence that assumes no curve. A stage
+    that ran to its end failed; one the client's tail broke met nothing users would accept."""
+    failing = [s for s in stages if s["status"] == "fail" and s.get("completed", True)]
+    lowest_fail = min(failing, key=place, default=None)
+    met = [s for s in stages if s["status"] in ("pass", "warn") and not s.get("client_breaks")
+           and (lowest_fail is None or place(s) < place(lowest_fail))]
+    return max(met, key=place, default=None), lowest_fail
+
+
+def narrowed(bracket: list, fit: dict | None, unit: str = "rps") -> tuple[list, list[str]]:
     """The capacity interval: the bracket between the best confident pass and the lowest confident failure, narrowed
-    by the fitted crossing's interval where that lies inside it; and which decided each end ("bracket" or "fit")."""
+    by the fitted crossing's interval (its interval_<unit>) where that lies inside it; and which decided each end
+    ("bracket" or "fit")."""
     low, high = bracket
     decided = ["bracket", "bracket"]
     if fit is None:
         return [low, high], decided
-    f_low, f_high = fit["interval_rps"]
+    f_low, f_high = fit[f"interval_{unit}"]
     f_low = f_low if f_low > 0 else None   # a band that reaches no load at all bounds nothing below
     new_low = f_low if f_low is not None and (low is None or f_low > low) else low
     new_high = f_high if high is None or f_high < high else high

@@ -7,7 +7,7 @@ import math
 from common.exit_codes import verdict
 from slo.verdicts import knee, wording
 from slo.verdicts.machine import departed
-from slo.verdicts.saturation import knee_share
+from slo.verdicts.saturation import at_typical_speed, knee_share
 from slo.stats.figures import stage_rate
 from slo.file.model import SloSpec
 
@@ -93,11 +93,8 @@ def capacity(stages: list[dict], servers: int = 1) -> dict:
     faster = [s["name"] for s in stages if (s.get("machine") or {}).get("faster")]
     after = [s["name"] for s in stages if (s.get("machine") or {}).get("after")]
     judged = [s for s in stages if s["name"] not in bound and not departed(s)]
-    failing = [s for s in judged if s["status"] == "fail" and s.get("completed", True)]
-    lowest_fail = min(failing, key=stage_rate, default=None)
-    met = [s for s in judged if s["status"] in ("pass", "warn") and not s.get("client_breaks")
-           and (lowest_fail is None or stage_rate(s) < stage_rate(lowest_fail))]
-    broken = next(iter(failing), None)  # the first, in stage order
+    best, lowest_fail = knee.bracket_stages(judged, stage_rate)
+    broken = next((s for s in judged if s["status"] == "fail" and s.get("completed", True)), None)  # the first
     out = {"highest_passing_stage": None, "highest_passing_rps": None, "first_failing_stage": None, "broken": [],
            "generator_bound_stages": bound, "slowed_stages": slowed,
            "faster_stages": faster, "after_slowed_stages": after,
@@ -110,8 +107,7 @@ def capacity(stages: list[dict], servers: int = 1) -> dict:
            # Met on the server while the client's tail broke an objective: not a capacity users would accept.
            "client_tail_stages": [s["name"] for s in judged if s.get("client_breaks")], "closed": False, "width": None,
            "generators_needed": {s["name"]: generators_needed(s) for s in stages if s["name"] in bound}}
-    if met:
-        best = max(met, key=stage_rate)
+    if best:
         out.update(highest_passing_stage=best["name"], highest_passing_rps=stage_rate(best))
         out["interval_rps"][0] = out["highest_passing_rps"]
     # The bracket is the evidence; the curve fitted across every stage narrows it where its interval lies inside.
@@ -121,19 +117,32 @@ def capacity(stages: list[dict], servers: int = 1) -> dict:
     fit = knee.lowest_crossing(knees)
     out.update(bracket_rps=list(out["interval_rps"]), fit=fit,
                breaks_order=sorted({b for k in knees.values() for b in k["breaks_order"]}))
-    out["interval_rps"], out["decided_by"] = knee.narrowed(out["bracket_rps"], fit)
+    # Where the API times its predictions, every stage is placed at its own utilization and the interval stated at
+    # the run's typical speed (saturation.at_typical_speed); elsewhere at the rates offered.
     out["knee_share"] = knee_share([s for s in stages if s["name"] not in bound and not s.get("collapsed")],
                                    servers, level)
+    out["speed"] = at_typical_speed(judged, servers, out["knee_share"])
+    if out["speed"]:
+        out.update(interval_rps=out["speed"]["interval_rps"], decided_by=out["speed"]["decided_by"],
+                   rates="at the typical speed")
+    else:
+        out["interval_rps"], out["decided_by"] = knee.narrowed(out["bracket_rps"], fit)
     low, high = out["interval_rps"]
     if low and high:
         out.update(closed=True, width=round((high - low) / low, 4))
     if broken:
-        out["first_failing_stage"] = broken["name"]
-        for o in broken["objectives"]:
-            if o["status"] == "fail":
-                by = (o["measured"] / o["threshold"]) if o["threshold"] else None
-                out["broken"].append({"objective": o["name"], "measured": o["measured"], "threshold": o["threshold"],
-                                      "unit": o["unit"], "ratio": round(by, 3) if by is not None else None})
+        out.update(first_failing_stage=broken["name"], broken=broken_objectives(broken))
+    return out
+
+
+def broken_objectives(stage: dict) -> list[dict]:
+    """The objectives a stage failed, each with how far it was over its threshold."""
+    out = []
+    for o in stage["objectives"]:
+        if o["status"] == "fail":
+            by = (o["measured"] / o["threshold"]) if o["threshold"] else None
+            out.append({"objective": o["name"], "measured": o["measured"], "threshold": o["threshold"],
+                        "unit": o["unit"], "ratio": round(by, 3) if by is not None else None})
     return out
 
 

@@ -93,10 +93,41 @@ def knee_share(stages: list[dict], servers: int, level: float) -> dict | None:
     fit = knee.lowest_crossing(knees, unit="pct")
     if fit is None:
         return None
-    demand = statistics.median(stage_demand_ms(s) for s in timed)
-    return {**fit, "servers": servers, "typical_demand_ms": round(demand, 3),
+    return {**fit, "servers": servers, "typical_demand_ms": round(typical_demand_ms(timed), 3),
             "method": "each stage placed at its offered rate times the prediction time a request took in it, per "
                       "process (the utilization law); the share over each latency threshold fitted across them"}
+
+
+PREDICTOR_BOUND = 0.5   # the knee at half the predictor's saturation or more: the prediction is what saturates
+
+
+def typical_demand_ms(stages: list[dict]) -> float:
+    """The prediction time a request took in the run's typical stage (the median over the stages that kept up)."""
+    return statistics.median(stage_demand_ms(s) for s in stages if not s.get("collapsed"))
+
+
+def at_typical_speed(stages: list[dict], servers: int, share: dict | None) -> dict | None:
+    """The capacity with every stage placed at the share of its own saturation it offered (stage_utilization): the
+    bracket between the best confident pass and the lowest confident failure there, narrowed by the knee's share
+    fitted across the stages (knee_share), then put in req/s at the prediction time of the run's typical stage.
+    On a machine whose speed moves within a run (a prediction took 18 to 24 ms between the stages of one quiet run)
+    the stages stay in order this way, where in req/s a stage run while the machine was faster passed above the
+    rate where the typical stage's knee lies, and the curve fitted across them scattered twice as much as their
+    own intervals allow. `stages` leaves out those named as run on a machine of another speed (machine.py), as the
+    bracket in req/s does: placing by utilization absorbs the jitter under that. None unless every stage carries the
+    API's prediction histogram and the knee's share was fitted at PREDICTOR_BOUND or more: where the knee lies
+    lower, something else than the prediction (the API's own handling of a request, as a linear model's) saturates
+    first, and the prediction's time does not measure the speed the queue moved with."""
+    if share is None or share["estimate_pct"] < 100 * PREDICTOR_BOUND or not stages \
+            or any(stage_demand_ms(s) is None for s in stages) or all(s.get("collapsed") for s in stages):
+        return None
+    best, lowest_fail = knee.bracket_stages(stages, lambda s: stage_utilization(s, servers))
+    bracket = [None if s is None else round(100 * stage_utilization(s, servers), 1) for s in (best, lowest_fail)]
+    interval, decided = knee.narrowed(bracket, share, unit="pct")
+    demand = typical_demand_ms(stages)
+    return {"typical_demand_ms": round(demand, 3), "bracket_pct": bracket, "interval_pct": interval,
+            "decided_by": decided, "interval_rps": [None if v is None else round(v / 100 * servers * 1000 / demand, 1)
+                                                    for v in interval]}
 
 
 def servers_of(manifest: dict | None) -> int:

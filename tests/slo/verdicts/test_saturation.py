@@ -104,3 +104,51 @@ def test_two_processes_halve_each_ones_share_and_without_the_histograms_there_is
     for s in stages:
         s["server"]["serving"] = None
     assert knee_share(stages, 1, 0.95) is None
+
+
+def _judged(name: str, rate: float, service_ms: float) -> dict:
+    """_knee_stage judged: p50 passes or fails where its interval lies wholly on one side of one half."""
+    s = _knee_stage(name, rate, service_ms, P50_MS)
+    o, c = s["objectives"][0], s["objectives"][0]["confidence"]
+    c["level"] = 0.95
+    o.update(measured=P50_MS, threshold=P50_MS, unit="ms")   # what capacity's first broken stage reports
+    o["status"] = s["status"] = "pass" if c["high"] < 0.5 else "fail" if c["low"] > 0.5 else "inconclusive"
+    return s
+
+
+# The knee of the typical stage (12 ms a prediction) lies at 79.2 % of 83.3 req/s: 66 req/s.
+KNEE_RPS = TRUE_SHARE * 1000 / SERVICE_MS
+
+
+LADDER = (0.55, 0.62, 0.68, 0.74, 0.8, 0.86, 0.95)   # shares of the typical stage's saturation
+
+
+@pytest.mark.parametrize("speeds, predictor_share, rates, holds_at_offered", [
+    ([1.0] * 7, 1.0, "at the typical speed", True),
+    ([1.0, 1.0, 1.0, 1.0, None, 0.85, 1.0], 1.0, "at the typical speed", False),
+    ([1.0] * 7, 0.1, "offered", True),
+    ([1.0] * 7, None, "offered", True),
+], ids=["a machine of one speed: the same interval as at the rates offered, and it holds the knee",
+        "a stage run while the machine was 15 % faster passed above the knee: at the rates offered it set the low "
+        "end past the knee, at its utilization it sets nothing there",
+        "a knee at a tenth of the predictor's saturation (a linear model's): something else saturates, rates offered",
+        "without the prediction histogram: the rates offered"])
+def test_the_capacity_at_the_runs_typical_speed(speeds, predictor_share, rates, holds_at_offered):
+    from slo.verdicts.objectives import capacity
+    saturation = 1000 / SERVICE_MS
+    stages = [_judged(f"s{i}", round(k * saturation, 2), SERVICE_MS * speed)
+              for i, (k, speed) in enumerate(zip(LADDER, speeds)) if speed is not None]
+    for s in stages:
+        if predictor_share is None:
+            s["server"]["serving"] = None
+        else:
+            s["server"]["serving"]["busy_s_per_s"] *= predictor_share
+    got = capacity(stages)
+    low, high = got["interval_rps"]
+    assert got["rates"] == rates
+    assert (low <= KNEE_RPS <= high) is (holds_at_offered or rates != "offered"), (low, KNEE_RPS, high)
+    offered = capacity([{**s, "server": {**s["server"], "serving": None}} for s in stages])
+    assert (offered["interval_rps"][0] <= KNEE_RPS <= offered["interval_rps"][1]) is holds_at_offered
+    if rates == "at the typical speed" and holds_at_offered:
+        assert got["interval_rps"] == pytest.approx(offered["interval_rps"], abs=0.15)
+    assert (got["speed"] is None) is (rates == "offered")
