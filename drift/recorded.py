@@ -11,6 +11,7 @@ from api.data import load_snapshot
 from drift import performance
 from drift.decision import DEFAULT_MAX_AUC_DROP, decide_with_performance, verdict_line
 from drift.evidently_run import feature_drift, save_json
+from runfolder import names
 
 
 class RecordedDataError(ValueError):
@@ -44,7 +45,7 @@ def check_recorded(db: Path, out_dir: Path, threshold: float, min_rows: int, sta
                 "summary": f"skipped: {len(current)} recorded predictions, fewer than the {min_rows} a drift test needs"}
     model = models.load(model_path or models.ModelSettings().model_file)
     reference = load_snapshot(model.metadata["trained_as_of"])
-    features = feature_drift(reference, current, out_dir / "drift_features")
+    features = feature_drift(reference, current, out_dir / names.DRIFT_FEATURES)
     perf = performance.assess(model, reference, current, max_auc_drop)
     decision, decided_by = decide_with_performance(features["drift_share"], threshold, perf)
     # Prediction drift needs the served outputs: an API whose answers did not carry them gets the inputs only.
@@ -56,7 +57,7 @@ def check_recorded(db: Path, out_dir: Path, threshold: float, min_rows: int, sta
         ref_out["prediction"] = (ref_out["probability"] >= 0.5).astype(int).astype(str)
         cur_out = pd.DataFrame({"probability": served["probability"].astype(float),
                                 "prediction": served["prediction"].astype(int).astype(str)})
-        preds = save_json(feature_drift(ref_out, cur_out, out_dir / "drift_predictions", numerical=["probability"],
+        preds = save_json(feature_drift(ref_out, cur_out, out_dir / names.DRIFT_PREDICTIONS, numerical=["probability"],
                                         categorical=["prediction"]))
     features.update(threshold=threshold, decision=decision, decided_by=decided_by, performance=perf, status="ok",
                     predictions=preds,

@@ -84,8 +84,8 @@ def run_headless(profile_path: Path, profile: Profile, target_url: str, run_dir:
     """Run every stage; Ctrl-C stops Locust cleanly (its reports are still written), and so does `stop_when`
     answering True (asked every half second: a stage that ended when decided). Returns Locust's exit code."""
     # Failed requests are the judge's to weigh: Locust's own exit code then says only whether it ran to its end.
-    extra = ["--headless", "--csv", str(run_dir / "locust"), "--csv-full-history",
-             "--html", str(run_dir / "locust_report.html"), "--only-summary", "--exit-code-on-error", "0"]
+    extra = ["--headless", "--csv", str(run_dir / names.LOCUST_CSV_PREFIX), "--csv-full-history",
+             "--html", str(run_dir / names.LOCUST_REPORT), "--only-summary", "--exit-code-on-error", "0"]
     proc = subprocess.Popen(locust_command(target_url, processes, extra), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL, text=True, env=_env(profile_path, run_dir, run_dir=run_dir, processes=processes,
                                      saturation_rps=profile.placement and profile.placement.saturation_rps),
@@ -124,7 +124,7 @@ def start_ui(profile_path: Path, target_url: str, results_dir: Path, spool: Path
              cpus: set[int] | None = None, log: Path | None = None, on_line=print, extra_env: dict | None = None,
              saturation_rps: float | None = None) -> subprocess.Popen:
     """Locust's web UI on 127.0.0.1:port; every test started there gets its own run folder."""
-    extra = ["--web-host", "127.0.0.1", "--web-port", str(port), "--csv", str(spool / "locust"), "--csv-full-history"]
+    extra = ["--web-host", "127.0.0.1", "--web-port", str(port), "--csv", str(spool / names.LOCUST_CSV_PREFIX), "--csv-full-history"]
     proc = subprocess.Popen(locust_command(target_url, processes, extra), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL, text=True,
                             env={**_env(profile_path, spool, results_dir=results_dir, processes=processes,

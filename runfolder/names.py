@@ -13,12 +13,23 @@ SENT_COUNTS = "sent_predictions.json"   # how many answers were kept, how many c
 LOCUST_LOG = "locust.log"
 ENDED = "ended.json"          # how the load ended: Locust's exit code, an interrupt (written by the pipeline)
 LOCUST_DONE = "locust_done.json"   # the generator wrote its figures: the web UI's runner judges the run then
+# Locust's own files: its CSV files (the --csv prefix it is given, and the names it derives from it) and HTML report.
+LOCUST_CSV_PREFIX = "locust"
+LOCUST_STATS = "locust_stats.csv"
+LOCUST_FAILURES = "locust_failures.csv"
+LOCUST_STATS_HISTORY = "locust_stats_history.csv"
+LOCUST_REPORT = "locust_report.html"
 REFINE_DIR = "refine"         # the refinement's steps, one Locust run each (slobench/refine.py)
 LOOKS = "looks.json"          # a step's looks before its end: when, what each decided, where it ended
 
 # The API and Prometheus: the API's recording of every prediction, Prometheus's answers kept raw.
 PREDICTIONS = "predictions.db"
 PROMETHEUS_RAW = "prometheus_raw.json"
+
+# The drift check (drift/): Evidently's reports on the recorded inputs and on the served outputs, each one .html and
+# one .json beside it.
+DRIFT_FEATURES = "drift_features"
+DRIFT_PREDICTIONS = "drift_predictions"
 
 # The harness: what ran where, and what it sampled of the API's cores each second.
 MANIFEST = "manifest.json"

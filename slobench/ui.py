@@ -20,8 +20,8 @@ from slobench.settings import ROOT, HarnessSettings
 from stack.procs import StackError, http_get, port_in_use, wait_until
 from runfolder import files, names
 
-UI_FILES = {"locust_stats.csv": "/stats/requests/csv", "locust_failures.csv": "/stats/failures/csv",
-            "locust_report.html": "/stats/report?download=1"}
+UI_FILES = {names.LOCUST_STATS: "/stats/requests/csv", names.LOCUST_FAILURES: "/stats/failures/csv",
+            names.LOCUST_REPORT: "/stats/report?download=1"}
 
 
 def collect_ui_run(run_dir: Path, ui_url: str, spool: Path, processes: int) -> None:
@@ -29,7 +29,7 @@ def collect_ui_run(run_dir: Path, ui_url: str, spool: Path, processes: int) -> N
     # Every process wrote its files before it reported stopping, and the master marks the test done after that.
     for part in [*spool.glob(FILE_GLOB), *spool.glob(sent.FILE_GLOB)]:
         shutil.move(str(part), run_dir / part.name)
-    history = spool / "locust_stats_history.csv"
+    history = spool / names.LOCUST_STATS_HISTORY
     if history.exists():
         shutil.copy(history, run_dir / history.name)
     for name, path in UI_FILES.items():

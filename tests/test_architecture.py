@@ -85,3 +85,22 @@ def test_the_generator_keeps_no_mutable_state_at_module_level():
     assert assigned == ["SETTINGS"]   # frozen settings, read once
     assert not any(isinstance(node, ast.Global) for node in ast.walk(tree))
     assert len((ROOT / "loadtests" / "locustfile.py").read_text().splitlines()) < 200
+
+
+def test_the_run_folders_file_names_are_spelled_only_in_runfolder():
+    """Every file a run folder holds is named once (runfolder/names.py); no other module spells one (its folders
+    and prefixes, plain words like "refine", are left out: the same words name other things)."""
+    from runfolder import names
+    spelled = {v for k, v in vars(names).items() if k.isupper() and isinstance(v, str) and "." in v}
+    found = {}
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            tree = ast.parse(path.read_text(), str(path))
+            docstrings = {id(n.body[0].value) for n in ast.walk(tree)
+                          if isinstance(n, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                          and n.body and isinstance(n.body[0], ast.Expr)}
+            literals = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+                        and id(n) not in docstrings}
+            if literals & spelled and path != ROOT / "runfolder" / "names.py":
+                found[str(path.relative_to(ROOT))] = sorted(literals & spelled)
+    assert found == {}

@@ -26,6 +26,6 @@ def render(report: dict) -> str:
     charts = all_charts(report)
     sections = [{"key": key, "title": title, "charts": [c for c in charts if c["key"].startswith(prefixes)]}
                 for key, title, prefixes in SECTIONS]
-    return render_page("report.html", title=f"SLO report {report['run']['id']}", report=report, sections=sections,
+    return render_page("run_report.html", title=f"SLO report {report['run']['id']}", report=report, sections=sections,
                        tables=all_tables(report), headline=headline(report), drift_links=_drift_links(report),
                        charts=charts, data=report)
