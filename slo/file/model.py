@@ -219,5 +219,9 @@ class SloSpec(Strict):
             raise ValueError(f"objective names must be unique: {', '.join(dupes)}")
         return self
 
+    def quantile_objectives(self) -> list[LatencyQuantile]:
+        """The latency quantile objectives: the kind read from the histogram's buckets, by threshold."""
+        return [o for o in self.objectives if isinstance(o, LatencyQuantile)]
+
     def latency_thresholds_s(self) -> dict[str, float]:
         return {o.name: o.threshold_ms / 1000 for o in self.objectives if isinstance(o, (LatencyQuantile, LatencyMean))}

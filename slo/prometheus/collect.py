@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from common.prometheus_api import Prometheus
 from slo.prometheus.promql import edge_pad_s, sample_queries, series_queries, sli_queries, stage_queries
-from slo.file.model import LatencyQuantile, SloSpec
+from slo.file.model import SloSpec
 
 
 
@@ -13,7 +13,7 @@ def collect(prometheus_url: str, spec: SloSpec, stages: list[dict], quantiles: l
             scrape_source: str = "assumed") -> dict:
     """Raw answers of every query of every stage, evaluated at the stage's end over its measured window,
     scoped to the target (its job, and its instances when known)."""
-    quantiles = sorted(set(quantiles or []) | {o.quantile for o in spec.objectives if isinstance(o, LatencyQuantile)})
+    quantiles = sorted(set(quantiles or []) | {o.quantile for o in spec.quantile_objectives()})
     client = Prometheus(prometheus_url)
     raw = {"prometheus_url": prometheus_url, "metrics": spec.metrics.model_dump(),
            "scrape_interval_s": scrape_interval_s, "scrape_interval_source": scrape_source,
@@ -43,7 +43,7 @@ def collect_series(prometheus_url: str, spec: SloSpec, start: float, end: float,
     MAX_POINTS); kept in the raw answers (`series`) so a re-evaluation redraws them without Prometheus."""
     client = Prometheus(prometheus_url)
     quantiles = sorted(set(quantiles or []) | {0.5, 0.95, 0.99}
-                       | {o.quantile for o in spec.objectives if isinstance(o, LatencyQuantile)})
+                       | {o.quantile for o in spec.quantile_objectives()})
     step = max(scrape_interval_s, (end - start) / MAX_POINTS)
     out = {"start": start, "end": end, "step_s": step, "answers": {}}
     for name, query in series_queries(spec.metrics, scrape_interval_s, quantiles, instances).items():

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from slo.file.model import LatencyQuantile, SloSpec
+from slo.file.model import SloSpec
 from slo.stats import accuracy, clustering, family
 from slo.stats.figures import bucket_counts
 from slo.stats.intervals import with_level
@@ -131,8 +131,7 @@ def _stage_row(spec: SloSpec, m: MeasuredStage, machine: dict | None, scrape_s: 
     if not st["completed"]:
         server["notes"].append("the stage was cut short (the run stopped during it)")
     boundaries = sorted(1000 * le for le in bucket_counts(entry["answers"]) if not math.isinf(le))
-    quantile_objectives = {o.name: (o.quantile, o.threshold_ms) for o in spec.objectives
-                           if isinstance(o, LatencyQuantile)}
+    quantile_objectives = {o.name: (o.quantile, o.threshold_ms) for o in spec.quantile_objectives()}
     stage["accuracy"] = accuracy.quantile_accuracy(server, lat, quantile_objectives, boundaries)
     stage["reconciliation"] = accuracy.reconcile(client if m.logged else None, server, None if lat is None else len(lat),
                                                  spec.reconciliation_tolerance, spec.min_samples, entry["window_s"],
@@ -168,7 +167,7 @@ def _judge_stages(spec: SloSpec, run: RunData) -> tuple[list[MeasuredStage], lis
                   for st, _ in measured]
     servers = [judge.figures(entry) for _, entry in measured]
     clusters = clustering.of_run(evidences, [r for r, _ in recordings],
-                                 [o.threshold_ms / 1000 for o in spec.objectives if isinstance(o, LatencyQuantile)],
+                                 [o.threshold_ms / 1000 for o in spec.quantile_objectives()],
                                  [_served_short(st, server) for (st, _), server in zip(measured, servers)],
                                  [st.get("offered_rps") for st, _ in measured])
     stages, tests = [], []
@@ -260,8 +259,7 @@ def replica_summary(stages: list[dict], spec: SloSpec) -> dict | None:
     seen = [s for s in stages if len(s["server"].get("replicas") or {}) > 1]
     if not seen:
         return None
-    p99_threshold = next((o.threshold_ms for o in spec.objectives if isinstance(o, LatencyQuantile)
-                          and o.quantile == 0.99), None)
+    p99_threshold = next((o.threshold_ms for o in spec.quantile_objectives() if o.quantile == 0.99), None)
     uneven, first = [], None
     for s in seen:
         reps = s["server"]["replicas"]

@@ -18,7 +18,7 @@ REPORT_QUANTILES = (0.5, 0.95, 0.99)
 
 def report_quantiles(spec: SloSpec) -> list[float]:
     """The quantiles a stage's figures carry: the report's own and every quantile objective's."""
-    return sorted(set(REPORT_QUANTILES) | {o.quantile for o in spec.objectives if isinstance(o, LatencyQuantile)})
+    return sorted(set(REPORT_QUANTILES) | {o.quantile for o in spec.quantile_objectives()})
 
 
 @dataclass(frozen=True)
