@@ -94,12 +94,12 @@ def capacity_lines(report: dict) -> list[str]:
     generator-bound) and the first stage to break an objective."""
     cap, lines = report["capacity"], []
     low, high = cap.get("interval_rps") or (cap["highest_passing_rps"], None)
-    offered = {"offered": " offered", "at the typical speed": " at the run's typical speed"}.get(cap.get("rates"), "")
+    rates = {"offered": " offered", "at the typical speed": " at the run's typical speed"}.get(cap.get("rates"), "")
     if low and high:
-        lines.append(f"Capacity: in [{low:g}, {high:g}] req/s{offered} (width {cap['width']:.0%} of its low end): "
+        lines.append(f"Capacity: in [{low:g}, {high:g}] req/s{rates} (width {cap['width']:.0%} of its low end): "
                      + knee_evidence(cap))
     elif cap.get("speed") and (low or high):
-        lines.append(f"Capacity: in {bracket(low, high)} req/s{offered} (no stage "
+        lines.append(f"Capacity: in {bracket(low, high)} req/s{rates} (no stage "
                      f"{'failed' if low else 'passed'} with confidence): " + knee_evidence(cap))
     elif cap["highest_passing_stage"]:
         lines.append(f"Capacity: stage {cap['highest_passing_stage']} met every objective with confidence at "

@@ -87,7 +87,9 @@ def capacity(stages: list[dict], servers: int = 1) -> dict:
     served the queue such a stage left (after). A stage in between that neither passed nor failed with confidence
     lies inside the interval and moves neither end.
     Beside it, the knee as a share of the saturation each stage measured (`servers` API processes): a slowed stage
-    counts there, at the load it was on the machine it ran on."""
+    counts there, at the load it was on the machine it ran on. Where that share was fitted (the API times its
+    predictions), the interval is found in shares of saturation and stated at the run's typical speed
+    (saturation.at_typical_speed); `bracket_rps` keeps the rates offered."""
     bound = [s["name"] for s in stages if (s.get("client") or {}).get("generator_bound")]
     slowed = [s["name"] for s in stages if (s.get("machine") or {}).get("slowed")]
     faster = [s["name"] for s in stages if (s.get("machine") or {}).get("faster")]

@@ -1,0 +1,34 @@
+"""The summary's capacity line says in which rates its interval is stated and what decided each end."""
+import pytest
+
+from slo.reports.text import capacity_lines
+from slo.verdicts.objectives import capacity
+from tests.slo.verdicts.test_saturation import LADDER, SERVICE_MS, _judged
+
+
+def ladder(with_histogram: bool = True) -> list[dict]:
+    stages = [_judged(f"s{i}", round(k * 1000 / SERVICE_MS, 2), SERVICE_MS) for i, k in enumerate(LADDER)]
+    for s in stages:
+        s["server"]["serving"] = s["server"]["serving"] if with_histogram else None
+    return stages
+
+
+@pytest.mark.parametrize("with_histogram, said", [
+    (True, ["Capacity: in [", "req/s at the run's typical speed (width", "stated at the run's typical 12 ms",
+            "p50's share fitted across", "at the rates offered, s3 met every objective with confidence at 61.67 and s4 failed one at 66.67"]),
+    (False, ["Capacity: in [", "req/s offered (width", "s3 met every objective with confidence; s4 failed one"]),
+], ids=["with the prediction histogram: at the typical speed, the fitted share and the rates offered beside it",
+        "without it: at the rates offered"])
+def test_the_capacity_line_names_its_rates(with_histogram, said):
+    line = capacity_lines({"capacity": capacity(ladder(with_histogram)), "stages": []})[0]
+    assert all(s in line for s in said), line
+
+
+@pytest.mark.parametrize("interval, said", [
+    ([40.0, None], "Capacity: in [40, ?] req/s at the run's typical speed (no stage failed with confidence)"),
+    ([None, 52.5], "Capacity: in [?, 52.5] req/s at the run's typical speed (no stage passed with confidence)"),
+], ids=["no confident failure: open above", "no confident pass: open below"])
+def test_an_open_capacity_at_the_typical_speed_says_which_end_is_missing(interval, said):
+    cap = capacity(ladder())
+    cap.update(interval_rps=interval, closed=False, width=None)
+    assert capacity_lines({"capacity": cap, "stages": []})[0].startswith(said)
