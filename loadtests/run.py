@@ -124,7 +124,8 @@ def start_ui(profile_path: Path, target_url: str, results_dir: Path, spool: Path
              cpus: set[int] | None = None, log: Path | None = None, on_line=print, extra_env: dict | None = None,
              saturation_rps: float | None = None) -> subprocess.Popen:
     """Locust's web UI on 127.0.0.1:port; every test started there gets its own run folder."""
-    extra = ["--web-host", "127.0.0.1", "--web-port", str(port), "--csv", str(spool / names.LOCUST_CSV_PREFIX), "--csv-full-history"]
+    extra = ["--web-host", "127.0.0.1", "--web-port", str(port), "--csv", str(spool / names.LOCUST_CSV_PREFIX),
+             "--csv-full-history"]
     proc = subprocess.Popen(locust_command(target_url, processes, extra), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL, text=True,
                             env={**_env(profile_path, spool, results_dir=results_dir, processes=processes,

@@ -15,7 +15,8 @@ def ladder(with_histogram: bool = True) -> list[dict]:
 
 @pytest.mark.parametrize("with_histogram, said", [
     (True, ["Capacity: in [", "req/s at the run's typical speed (width", "stated at the run's typical 12 ms",
-            "p50's share fitted across", "at the rates offered, s3 met every objective with confidence at 61.67 and s4 failed one at 66.67"]),
+            "p50's share fitted across",
+            "at the rates offered, s3 met every objective with confidence at 61.67 and s4 failed one at 66.67"]),
     (False, ["Capacity: in [", "req/s offered (width", "s3 met every objective with confidence; s4 failed one"]),
 ], ids=["with the prediction histogram: at the typical speed, the fitted share and the rates offered beside it",
         "without it: at the rates offered"])
