@@ -22,16 +22,21 @@ def knee_evidence(cap: dict) -> str:
         said.append(f"{cap['lowest_failing_stage']} failed one with confidence")
     fit = cap.get("fit")
     if fit and "fit" in (cap.get("decided_by") or []):
-        ends = " and ".join(e for e, by in zip(("low", "high"), cap["decided_by"]) if by == "fit")
         tails = len(fit.get("from_tail") or [])
         read = f", {tails} read from their whole tails" if tails else ""
-        said.append(f"the {ends} end{'s' if ' and ' in ends else ''} from {fit['objective']}'s share fitted across "
+        said.append(f"{fitted_ends(cap['decided_by'])} from {fit['objective']}'s share fitted across "
                     f"{len(fit['stages'])} stages{read} (crossing near {fit['estimate_rps']:g} req/s), "
                     f"inside the bracket [{bracket[0] if bracket[0] is not None else '?'}, "
                     f"{bracket[1] if bracket[1] is not None else '?'}]")
     if cap.get("breaks_order"):
         said.append(f"out of order (a higher rate did better than a lower one): {', '.join(cap['breaks_order'])}")
     return "; ".join(said)
+
+
+def fitted_ends(decided_by: list[str]) -> str:
+    """The ends of the capacity the fitted curve decided: "the low end", "the high end" or "the low and high ends"."""
+    ends = " and ".join(e for e, by in zip(("low", "high"), decided_by) if by == "fit")
+    return f"the {ends} end{'s' if ' and ' in ends else ''}"
 
 
 def speed_evidence(cap: dict) -> str:
@@ -41,8 +46,7 @@ def speed_evidence(cap: dict) -> str:
     said = [f"each stage placed at the share of its own saturation it offered, stated at the run's typical "
             f"{speed['typical_demand_ms']:.3g} ms of prediction a request"]
     if share and "fit" in speed["decided_by"]:
-        ends = " and ".join(e for e, by in zip(("low", "high"), speed["decided_by"]) if by == "fit")
-        said.append(f"the {ends} end{'s' if ' and ' in ends else ''} from {share['objective']}'s share fitted across "
+        said.append(f"{fitted_ends(speed['decided_by'])} from {share['objective']}'s share fitted across "
                     f"{len(share['stages'])} stages (knee near {share['estimate_pct']:.0f} % of saturation), inside "
                     f"the bracket {bracket(low, high)} %")
     offered = [f"{cap['highest_passing_stage']} met every objective with confidence at {cap['highest_passing_rps']:g}"
