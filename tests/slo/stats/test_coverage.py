@@ -281,6 +281,18 @@ def test_throughput_against_a_poisson_schedule_on_its_floor():
 
 
 P95, P50 = objective(0.05), objective(0.5)
+SHARES = (0.4, 0.5, 0.6, 0.7, 0.8)   # the default profile's knee stages, as shares of saturation
+
+
+def default_like_rates(first: float, saturation: float) -> list[float]:
+    """The gate at `first`, then the default profile's shares of `saturation`, then 120 % of it."""
+    return [first] + [round(k * saturation, 1) for k in SHARES] + [1.2 * saturation]
+
+
+def timed(stages: list[dict], services_s) -> None:
+    """Give each stage what the API's compute histogram gives: its busy seconds per second at its service time."""
+    for st, service_s in zip(stages, services_s):
+        st["server"]["serving"] = {"busy_s_per_s": st["server"]["rps_all_traffic"] * service_s}
 
 
 def stage_of(run, w: int, name: str, rate: float, seconds: float, threshold_s: float | None = None,
@@ -333,7 +345,7 @@ def test_the_runs_capacity_holds_the_knee_of_a_median_objective(record_property)
     rng = np.random.default_rng(50)
     hits, draws, widths = 0, FULL // 5, []
     saturation = 1 / SERVICE_S
-    rates = [15] + [round(share * saturation, 1) for share in (0.4, 0.5, 0.6, 0.7, 0.8)] + [1.2 * saturation]
+    rates = default_like_rates(15, saturation)
     for _ in range(draws):
         truth = rng.uniform(40, 56)
         run = sim.Ladder(rng, truth, rates[0], p50=True)
@@ -360,14 +372,12 @@ def test_the_knee_as_a_share_of_saturation_holds_on_machines_of_any_speed(record
     for _ in range(draws):
         service_s, share = rng.uniform(0.008, 0.024), rng.uniform(0.70, 0.90)
         saturation = 1 / service_s
-        rates = [min(15, 0.3 * saturation)] + [round(k * saturation, 1) for k in (0.4, 0.5, 0.6, 0.7, 0.8)] + \
-            [1.2 * saturation]
+        rates = default_like_rates(min(15, 0.3 * saturation), saturation)
         run = sim.Ladder(rng, share * saturation, rates[0], service_s, p50=True)
         for rate in rates:
             run.stage(rate, 22)
         stages = [stage_of(run.run, w, f"s{w + 1}", r, 22, run.threshold, P50) for w, r in enumerate(rates)]
-        for st in stages:   # what the API's compute histogram gives: its busy seconds per second
-            st["server"]["serving"] = {"busy_s_per_s": st["server"]["rps_all_traffic"] * service_s}
+        timed(stages, [service_s] * len(stages))
         got = capacity(stages)["knee_share"]
         interval = got["interval_pct"] if got else [None, None]
         hits += held(interval, 100 * share)
@@ -394,7 +404,7 @@ def test_the_runs_capacity_at_its_typical_speed_holds_the_knee_when_the_machines
     for _ in range(draws):
         service_s, share = rng.uniform(0.012, 0.030), rng.uniform(0.70, 0.90)
         probe = rng.uniform(1.0, 1.2) / service_s   # a probe's closed-loop figure lies over the saturation
-        rates = [min(15, 0.3 / service_s)] + [round(k * probe, 1) for k in (0.4, 0.5, 0.6, 0.7, 0.8)] + [1.2 * probe]
+        rates = default_like_rates(min(15, 0.3 / service_s), probe)
         speeds = service_s * rng.uniform(0.85, 1.15, len(rates))
         run = sim.Ladder(rng, share / service_s, rates[0], service_s, p50=True)
         stages = []
@@ -404,8 +414,7 @@ def test_the_runs_capacity_at_its_typical_speed_holds_the_knee_when_the_machines
             stages.append(stage_of(run.run, w, f"s{w + 1}", rate, seconds, run.threshold, P50))
         offered = capacity([dict(st) for st in stages])["interval_rps"]
         offered_hits += held(offered, share / service_s)
-        for st, speed in zip(stages, speeds):   # what the API's compute histogram gives: its busy seconds per second
-            st["server"]["serving"] = {"busy_s_per_s": st["server"]["rps_all_traffic"] * speed}
+        timed(stages, speeds)
         got = capacity(stages)
         hits += held(got["interval_rps"], 1 / float(np.median(speeds)) - math.log(2) / run.threshold)
         widths.append(got["width"] if got["width"] is not None else math.inf)
@@ -443,7 +452,7 @@ def refined(rng, truth: float, budget_s: float = 300) -> dict:
     from slo.verdicts.objectives import capacity
     from slobench.refine import SETTLE_S, next_rate, undecided_factor
     saturation = 1 / SERVICE_S
-    ladder = [(15, 52, LEVEL)] + [(round(share * saturation, 1), 22, LEVEL) for share in (0.4, 0.5, 0.6, 0.7, 0.8)] + \
+    ladder = [(15, 52, LEVEL)] + [(round(share * saturation, 1), 22, LEVEL) for share in SHARES] + \
         [(1.2 * saturation, 12, LEVEL)]
     run = sim.Ladder(rng, truth, ladder[0][0])
     for rate, window, _ in ladder:
