@@ -58,12 +58,33 @@ def test_settled_asks_a_closed_interval_within_the_aim():
     assert settled(_cap(40, 43), 0.10) and not settled(_cap(40, 48), 0.10) and not settled(_cap(None, 40), 0.10)
 
 
-def test_the_steps_are_steered_by_the_bracket_not_by_the_fitted_interval_inside_it():
+def test_a_fit_at_the_rates_offered_neither_settles_the_run_nor_moves_the_split():
     """A fit narrowing [20, 48] to [40, 43] neither settles the run nor moves the split: stopping on narrow fits
     picked the ones that were narrow by chance."""
     stages = [_stage("gate", 15, "pass"), _stage("a", 20, "pass"), _stage("c", 48, "fail")]
     fitted = {**_cap(40, 43), "bracket_rps": [20, 48]}
     assert not settled(fitted, 0.10) and next_rate(stages, fitted, aim=0.10, floor=15) == 34.0
+
+
+def _at_typical_speed(low, high, decided_by):
+    return {**_cap(low, high), "bracket_rps": [15, 76.5],
+            "speed": {"interval_rps": [low, high], "decided_by": decided_by}}
+
+
+@pytest.mark.parametrize("cap, offered, expected", [
+    (_at_typical_speed(37.0, 47.1, ["fit", "fit"]), [], 42.0),
+    (_at_typical_speed(37.0, 47.1, ["fit", "fit"]), [42.0], 42.0),
+    (_at_typical_speed(37.0, 47.1, ["fit", "fit"]), [42.0, 42.0], 20.2),
+    (_at_typical_speed(30.0, 76.5, ["bracket", "bracket"]), [], 38.2),
+], ids=["a step goes to the middle of the interval the knee's share fit decided at the typical speed",
+        "the middle is stepped at again once: the first step there may have measured a slower machine",
+        "a middle offered twice leaves the steps to the bracket",
+        "an interval the bracket alone decided leaves the steps to the bracket"])
+def test_the_fit_at_the_typical_speed_steers_the_next_step_and_the_bracket_stops_the_run(cap, offered, expected):
+    stages = [_stage("gate", 15, "pass"), _stage("a", 25.5, "inconclusive"), _stage("b", 51, "inconclusive"),
+              _stage("c", 76.5, "fail")] + [_stage(f"r{i}", rate, "inconclusive") for i, rate in enumerate(offered)]
+    assert not settled(cap, 0.10)
+    assert next_rate(stages, cap, aim=0.10, floor=15) == pytest.approx(expected)
 
 
 def test_evidence_leaves_out_stages_that_measured_the_machine_or_the_generator():
