@@ -39,6 +39,7 @@ class Generator:
         self.run_dir: Path | None = None
         self.processes: int | None = None       # among how many processes the open model splits its rate
         self.clock: dict | None = None          # a worker's offset from the master's clock
+        self.wall_steps = clock.WallSteps()     # where the machine's wall clock stepped during the test
         self.profile_taken = False
         self.final_sent = False
         self.finals: set[str] = set()
@@ -93,8 +94,10 @@ class Generator:
         return self.profile
 
     def begin(self) -> None:
-        """The load shape's clock starts: the stage windows start now."""
+        """The load shape's clock starts: the stage windows start now (and where the machine's wall clock lies)."""
         self.wall_start = clock.now()
+        self.wall_steps = clock.WallSteps()
+        self.wall_steps.sample()
 
     def on_request(self, request_type, name, response_time, response_length, exception, response=None, **_):
         status = getattr(response, "status_code", 0) or 0
@@ -148,11 +151,15 @@ class Generator:
         # The shape may end the test before the progress loop saw the last stage finish.
         reached = stage_index_at(self.profile, clock.now() - self.wall_start)
         self._finish_stages(environment, len(self.profile.stages) - 1 if reached is None else reached - 1)
-        files.TIMELINE.write(self.run_dir, timeline.build(self.profile, self.wall_start))
+        self._write_timeline()
         self._gather_finals(environment.runner)
         self.merged.save(self.run_dir)
         # The runner watches for this marker to collect the reports (headless and web UI alike).
         files.LOCUST_DONE.write(self.run_dir, {"stopped_at": clock.now()})
+
+    def _write_timeline(self) -> None:
+        """stages.json as far as the test got, its windows on the machine's wall clock (clock.WallSteps)."""
+        files.TIMELINE.write(self.run_dir, timeline.build(self.profile, self.wall_start, steps=self.wall_steps))
 
     def _gather_finals(self, runner) -> None:
         """Where the merged figures come from besides what this process merged: nothing but on a master."""
@@ -192,13 +199,14 @@ class Generator:
         windows = self.profile.windows()
         last_live = 0.0
         while True:
+            self.wall_steps.sample()
             elapsed = clock.now() - self.wall_start
             self.merged.series.sample_users(clock.now(), environment.runner.user_count)
             if clock.now() - last_live >= EVERY_S - 0.25:
                 last_live = clock.now()
                 w = window_at(windows, elapsed)
                 if self.run_dir:
-                    files.TIMELINE.write(self.run_dir, timeline.build(self.profile, self.wall_start))
+                    self._write_timeline()
                 if w is not None:
                     total = environment.stats.total
                     print(live_line(w, len(windows), elapsed, environment.runner.user_count, total.current_rps,
@@ -218,7 +226,7 @@ class Generator:
             self.printed += 1
             print(self._progress_line(environment, self.printed), flush=True)
             if self.run_dir:
-                files.TIMELINE.write(self.run_dir, timeline.build(self.profile, self.wall_start))
+                self._write_timeline()
 
     def _new_run_dir(self) -> Path | None:
         if self.settings.run_dir:

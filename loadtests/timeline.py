@@ -5,19 +5,27 @@ from loadtests import clock
 from loadtests.profile import Profile
 
 
-def build(profile: Profile, wall_start: float, stopped_at: float | None = None) -> dict:
+def build(profile: Profile, wall_start: float, stopped_at: float | None = None,
+          steps: clock.WallSteps | None = None) -> dict:
     """Absolute windows of the stages reached by `stopped_at` (default: now); a cut stage is marked. wall_start
-    is kept exact: the generators place requests in windows from that very value."""
+    is kept exact: the generators place requests in windows from that very value. Times are the generator's
+    (clock.now()); with `steps`, each window's ends are put on the machine's wall clock, which the API and
+    Prometheus stamp with, and a stage during which that clock stepped says by how much (clock_step_s)."""
     now = stopped_at if stopped_at is not None else clock.now()
+    to_wall = steps.to_wall if steps is not None else (lambda t: t)
     stages = []
     for w in profile.windows():
         start = wall_start + w.start_s
         if start >= now:
             break
-        end = min(wall_start + w.end_s, now)
-        stages.append({"index": w.index, "name": w.name, "users": w.users, "offered_rps": w.offered_rps,
-                       "start": round(start, 3), "measure_from": round(min(wall_start + w.measure_from_s, end), 3),
-                       "end": round(end, 3), "completed": end >= wall_start + w.end_s - 0.5})
+        end, measure_from = min(wall_start + w.end_s, now), min(wall_start + w.measure_from_s, now)
+        stage = {"index": w.index, "name": w.name, "users": w.users, "offered_rps": w.offered_rps,
+                 "start": round(to_wall(start), 3), "measure_from": round(to_wall(min(measure_from, end)), 3),
+                 "end": round(to_wall(end), 3), "completed": end >= wall_start + w.end_s - 0.5}
+        step = to_wall(end) - end - (to_wall(measure_from) - measure_from)
+        if abs(step) > clock.STEP_S:
+            stage["clock_step_s"] = round(step, 3)
+        stages.append(stage)
     planned = [{"name": w.name, "offered_rps": w.offered_rps} for w in profile.windows()]
     return {"profile": profile.name, "kind": profile.kind, "arrival": profile.arrival, "planned": planned,
-            "wall_start": wall_start, "stopped_at": round(now, 3), "stages": stages}
+            "wall_start": wall_start, "stopped_at": round(to_wall(now), 3), "stages": stages}

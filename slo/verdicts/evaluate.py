@@ -130,6 +130,11 @@ def _stage_row(spec: SloSpec, m: MeasuredStage, machine: dict | None, scrape_s: 
     stage["machine"] = stage_machine(machine, st["measure_from"], st["end"], spec.confidence_level)
     if not st["completed"]:
         server["notes"].append("the stage was cut short (the run stopped during it)")
+    if st.get("clock_step_s"):
+        server["notes"].append(f"the machine's wall clock stepped {st['clock_step_s']:+.1f} s during the stage (a time "
+                               "sync): its window is placed where the API's and Prometheus's stamps put it, and its "
+                               f"rates are over {entry['window_s']:g} s of wall time for what the generator sent "
+                               f"in {entry['window_s'] - st['clock_step_s']:g} s")
     boundaries = sorted(1000 * le for le in bucket_counts(entry["answers"]) if not math.isinf(le))
     quantile_objectives = {o.name: (o.quantile, o.threshold_ms) for o in spec.quantile_objectives()}
     stage["accuracy"] = accuracy.quantile_accuracy(server, lat, quantile_objectives, boundaries)

@@ -41,3 +41,25 @@ def test_a_run_stopped_mid_stage_marks_it_cut(profile):
 
 def test_stages_not_reached_are_left_out(profile):
     assert len(timeline.build(profile, wall_start=1000.0, stopped_at=1005.0)["stages"]) == 1
+
+
+def test_a_step_of_the_machines_wall_clock_moves_the_windows_after_it_where_the_servers_stamps_put_them(profile):
+    """The wall clock stepped 5 s ahead 5 s into stage a (a time sync), while the generator's own clock ran on: a's
+    window ends 5 s later on the wall clock, the API's and Prometheus's, and says by how much; b's lies 5 s later
+    whole; what ran is unchanged."""
+    from loadtests.clock import WallSteps
+    steps = WallSteps([(1000.0, 0.0), (1005.0, 5.0)])
+    tl = timeline.build(profile, wall_start=1000.0, stopped_at=1020.0, steps=steps)
+    a, b = tl["stages"]
+    assert (a["start"], a["measure_from"], a["end"], a["clock_step_s"]) == (1000.0, 1002.0, 1015.0, 5.0)
+    assert (b["start"], b["measure_from"], b["end"], "clock_step_s" in b) == (1015.0, 1018.0, 1025.0, False)
+    assert [s["completed"] for s in tl["stages"]] == [True, True] and tl["stopped_at"] == 1025.0
+
+
+def test_the_wall_clocks_drift_is_recorded_only_where_it_changes():
+    from loadtests.clock import WallSteps
+    steps = WallSteps()
+    steps.sample()
+    steps.sample()
+    assert len(steps.samples) == 1 and abs(steps.samples[0][1]) < 1.0
+    assert steps.drift_at(steps.samples[0][0] - 100) == steps.samples[0][1]
