@@ -21,6 +21,7 @@ from __future__ import annotations
 import statistics
 
 from common.sample import mean_interval
+from slo.stats.figures import stage_rate
 from slo.verdicts.saturation import stage_demand_ms, stage_utilization
 
 DEPARTURE = 0.10   # of the API's cores, beyond noise, between a stage and the run's reference
@@ -30,6 +31,9 @@ IDLE = 0.05   # a stage whose API cores were idle less than this share of the ti
 # covered 5 of a stage's 22 s: 12 % taken, [0 %, 28 %]), while the queue it built is served inside the stage.
 SPELL_S, SPELL = 5, 0.25
 WAKE = 0.5   # of the requests in flight a slowed stage held, still in flight in the next: it serves that queue
+# A queue left behind: at least this many seconds of the stage's own arrivals in flight at once. A stage that kept up
+# holds far fewer (4 to 17 at 15 to 45 req/s on the forest API); one a process on its core slowed, hundreds.
+QUEUE_LEFT_S = 1.0
 # Of the run's typical stage's service time: on quiet runs stages moved by up to 16 % (a tenth less at saturation),
 # on a host that sped up mid-run by 32 %.
 SERVICE_DEPARTURE = 0.25
@@ -145,13 +149,15 @@ def _mark_wakes(stages: list[dict], servers: int) -> None:
     (a process on the API's core for a minute left 497 requests in flight; the next stage, at 80 % of saturation,
     served 50 req/s against 48.8 offered, held up to 340 in flight and failed every objective). Still serving it:
     in flight up to at least half of what the stage before held, at a rate the API (`servers` processes) could serve
-    (under its saturation, by the prediction time a request took in the stage)."""
+    (under its saturation, by the prediction time a request took in the stage). A slowed stage that kept up left
+    no queue (QUEUE_LEFT_S): on a rising ladder the next stage holds more in flight of its own arrivals, which
+    named every stage after a slowed gate as serving its wake."""
     for before, stage in zip(stages, stages[1:]):
         m, prior = stage.get("machine"), before.get("machine") or {}
         if not m or m["slowed"] or m["faster"] or not (prior.get("slowed") or prior.get("after")):
             continue
         held, left = _in_flight(stage), _in_flight(before)
-        if held is None or not left or held < WAKE * left:
+        if held is None or not left or held < WAKE * left or left < QUEUE_LEFT_S * (stage_rate(before) or 0.0):
             continue
         # Offered past its saturation, a stage fails on its own arrivals, whatever queue it was left.
         utilization = stage_utilization(stage, servers)

@@ -122,7 +122,7 @@ def capacity(stages: list[dict], servers: int = 1) -> dict:
     # Where the API times its predictions, every stage is placed at its own utilization and the interval stated at
     # the run's typical speed (saturation.at_typical_speed); elsewhere at the rates offered.
     out["knee_share"] = knee_share([s for s in stages if s["name"] not in bound and not s.get("collapsed")],
-                                   servers, level)
+                                   servers, level, typical_from=judged)
     out["speed"] = at_typical_speed(judged, servers, out["knee_share"])
     if out["speed"]:
         out.update(interval_rps=out["speed"]["interval_rps"], decided_by=out["speed"]["decided_by"],

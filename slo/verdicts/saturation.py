@@ -80,12 +80,14 @@ def stage_utilization(stage: dict, servers: int) -> float | None:
     return None if demand is None else stage_rate(stage) * demand / 1000 / servers
 
 
-def knee_share(stages: list[dict], servers: int, level: float) -> dict | None:
+def knee_share(stages: list[dict], servers: int, level: float, typical_from: list[dict] | None = None
+               ) -> dict | None:
     """Where the knee lies as a share of the saturation each stage measured (%), fitted across the stages as the
     capacity is (knee.share_knees, the lowest crossing over the objectives), with the prediction time of the run's
     typical stage; None without the API's prediction histograms or a crossing with an interval. The capacity in
     req/s moves with the machine's speed (three runs in a row on one machine: 17.7, 23.2 and 19.8 ms a request and
-    fitted knees of 51, 36 and 43 req/s); this share stayed put (85, 82 and 81 %)."""
+    fitted knees of 51, 36 and 43 req/s); this share stayed put (85, 82 and 81 %). The typical stage is among
+    `typical_from` where given (the stages the capacity is judged on: at_typical_speed states it at that speed)."""
     timed = [s for s in stages if stage_demand_ms(s) is not None]
     if len(timed) < knee.MIN_FIT_POINTS:
         return None
@@ -93,7 +95,8 @@ def knee_share(stages: list[dict], servers: int, level: float) -> dict | None:
     fit = knee.lowest_crossing(knees, unit="pct")
     if fit is None:
         return None
-    return {**fit, "servers": servers, "typical_demand_ms": round(typical_demand_ms(timed), 3),
+    typical = [s for s in (typical_from or []) if stage_demand_ms(s) is not None and not s.get("collapsed")]
+    return {**fit, "servers": servers, "typical_demand_ms": round(typical_demand_ms(typical or timed), 3),
             "method": "each stage placed at its offered rate times the prediction time a request took in it, per "
                       "process (the utilization law); the share over each latency threshold fitted across them"}
 

@@ -172,20 +172,23 @@ def _queued(name: str, in_flight: float, utilization: float = 0.8, slowed: bool 
                     "high": 0.0, "reference": 0.01, "steal_share": 0.0}}
 
 
-@pytest.mark.parametrize("after_slowed, expected", [
-    ([_queued("s4", 340)], ["s3"]),
-    ([_queued("s4", 4)], [None]),
-    ([_queued("s4", 600, utilization=1.2)], [None]),
-    ([_queued("s4", 340), _queued("s5", 200), _queued("s6", 20)], ["s3", "s3", None]),
+@pytest.mark.parametrize("left, after_slowed, expected", [
+    (497, [_queued("s4", 340)], ["s3"]),
+    (497, [_queued("s4", 4)], [None]),
+    (497, [_queued("s4", 600, utilization=1.2)], [None]),
+    (497, [_queued("s4", 340), _queued("s5", 200), _queued("s6", 20)], ["s3", "s3", None]),
+    (5, [_queued("s4", 11), _queued("s5", 17)], [None, None]),
 ], ids=["the stage after a slowed one still holding its queue served it",
         "a stage that found the queue served measured the API",
         "a stage offered past saturation fails on its own arrivals",
-        "the queue's wake runs on while it is still in flight, then ends"])
-def test_a_stage_that_served_the_queue_a_slowed_stage_left_sets_no_end_of_the_capacity(after_slowed, expected):
+        "the queue's wake runs on while it is still in flight, then ends",
+        "a slowed stage that kept up left no queue, whatever the stages above it hold of their own arrivals"])
+def test_a_stage_that_served_the_queue_a_slowed_stage_left_sets_no_end_of_the_capacity(left, after_slowed, expected):
     """Measured: a process on the API's core for a minute left 497 requests in flight; the next stage, at 80 % of
-    saturation, held up to 340 and failed every objective, and set the capacity's upper end."""
+    saturation, held up to 340 and failed every objective, and set the capacity's upper end. And a gate slowed at
+    half its saturation left 5 in flight: the stages above it held 4 to 17 of their own and served no wake."""
     from slo.verdicts import machine
-    stages = [_queued("s1", 4), _queued("s2", 5), _queued("s3", 497, slowed=True)] + after_slowed
+    stages = [_queued("s1", 4), _queued("s2", 5), _queued("s3", left, slowed=True)] + after_slowed
     machine._mark_wakes(stages, servers=1)
     assert [s["machine"].get("after") for s in after_slowed] == expected
     assert [machine.departed(s) for s in after_slowed] == [e is not None for e in expected]
