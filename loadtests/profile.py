@@ -97,7 +97,9 @@ class Placement(_Strict):
     """The measured saturation a profile's shares were placed from (set by `Profile.placed`)."""
     saturation_rps: float = Field(gt=0)
     shares: dict[str, float] = Field(default_factory=dict)   # stage name -> its declared saturation_share
-    skipped: list[str] = Field(default_factory=list)         # shares that fell at or below a declared rate before
+    # Shares placed at or below a declared rate before them (the gated stage's, on a slow machine): they run, and
+    # are gated only by name (StageWindow.ungated), as a refinement's steps are: the knee may lie there.
+    under_declared: list[str] = Field(default_factory=list)
 
 
 class Profile(_Strict):
@@ -149,10 +151,12 @@ class Profile(_Strict):
 
     def placed(self, saturation_rps: float) -> "Profile":
         """This profile with each share of saturation turned into its rate (to 0.1 req/s), the saturation and
-        the shares kept in `placement`. The ladder climbs: a share that lands at or below a declared rate before
-        it (the gated stage, on a slow machine) is skipped, as that stage already measures there."""
+        the shares kept in `placement`. A share that lands at or below a declared rate before it (the gated stage,
+        on a slow machine) runs too, ungated (Placement.under_declared): on a machine slowed by other work the knee
+        lay under the gated rate, and a ladder that skipped those shares left the capacity open ('below 22.8
+        req/s')."""
         shares = {s.name: s.saturation_share for s in self.stages if s.saturation_share is not None}
-        stages, skipped, floor = [], [], 0.0
+        stages, under, floor = [], [], 0.0
         for s in self.stages:
             if s.saturation_share is None:
                 stages.append(s)
@@ -160,10 +164,9 @@ class Profile(_Strict):
                 continue
             rate = max(0.1, round(s.saturation_share * saturation_rps, 1))
             if rate <= floor:
-                skipped.append(s.name)
-                continue
+                under.append(s.name)
             stages.append(s.model_copy(update={"rate_rps": rate, "saturation_share": None}))
-        placement = Placement(saturation_rps=round(saturation_rps, 2), shares=shares, skipped=skipped)
+        placement = Placement(saturation_rps=round(saturation_rps, 2), shares=shares, under_declared=under)
         return self.model_copy(update={"stages": stages, "placement": placement})
 
     @property
@@ -180,6 +183,8 @@ class Profile(_Strict):
                     f"{w.users} users" + (f", {w.offered_rps:g} req/s offered" if w.offered_rps else ", no think time"))
             if self.placement and w.name in self.placement.shares:
                 load += f" ({self.placement.shares[w.name]:.0%} of the measured saturation)"
+            if w.ungated:
+                load += ", gated only by name (placed at or under a declared rate)"
             lines.append(f"{w.name}: {load}, {w.end_s - w.start_s:g} s ({w.measured_s:g} s measured)")
         if self.refine:
             r = self.refine
@@ -201,6 +206,7 @@ class Profile(_Strict):
         """Each stage's offsets from the test start; the measured part excludes ramp and settle.
         The one definition of a stage's timing: the shape, the dispatcher and the timeline all use it."""
         out, t, prev_users = [], 0.0, 0
+        ungated = set(self.placement.under_declared) if self.placement else set()
         for i, s in enumerate(self.stages):
             if self.kind == "open":
                 ramp, offered, users = 0.0, s.rate_rps, 0  # arrivals switch rate at once
@@ -209,7 +215,7 @@ class Profile(_Strict):
                 offered = s.users * self.scenario.rate_per_user if self.scenario.rate_per_user > 0 else None
                 users = prev_users = s.users
             out.append(StageWindow(i, s.name, users, offered, t, t + s.duration_s,
-                                   min(t + ramp + self.settle_s, t + s.duration_s)))
+                                   min(t + ramp + self.settle_s, t + s.duration_s), s.name in ungated))
             t += s.duration_s
         return out
 
@@ -223,6 +229,7 @@ class StageWindow:
     start_s: float
     end_s: float
     measure_from_s: float
+    ungated: bool = False   # placed by the run under a declared rate to find the knee: gated only by name
 
     @property
     def measured_s(self) -> float:

@@ -22,10 +22,13 @@ def build(profile: Profile, wall_start: float, stopped_at: float | None = None,
         stage = {"index": w.index, "name": w.name, "users": w.users, "offered_rps": w.offered_rps,
                  "start": round(to_wall(start), 3), "measure_from": round(to_wall(min(measure_from, end)), 3),
                  "end": round(to_wall(end), 3), "completed": end >= wall_start + w.end_s - 0.5}
+        if w.ungated:
+            stage["ungated"] = True
         step = to_wall(end) - end - (to_wall(measure_from) - measure_from)
         if abs(step) > clock.STEP_S:
             stage["clock_step_s"] = round(step, 3)
         stages.append(stage)
-    planned = [{"name": w.name, "offered_rps": w.offered_rps} for w in profile.windows()]
+    planned = [{"name": w.name, "offered_rps": w.offered_rps, **({"ungated": True} if w.ungated else {})}
+               for w in profile.windows()]
     return {"profile": profile.name, "kind": profile.kind, "arrival": profile.arrival, "planned": planned,
             "wall_start": wall_start, "stopped_at": round(to_wall(now), 3), "stages": stages}

@@ -60,7 +60,7 @@ def shortfalls(profile: Profile, spec: SloSpec) -> list[tuple[bool, str]]:
     poisson = profile.kind == "open" and profile.arrival == "poisson"
     out = []
     for w in profile.windows():
-        gated = is_gated(spec, {"name": w.name, "offered_rps": w.offered_rps})
+        gated = is_gated(spec, {"name": w.name, "offered_rps": w.offered_rps, "ungated": w.ungated})
         rate = (w.offered_rps or 0) * share
         if not rate and profile.stages[w.index].saturation_share is not None:
             continue  # a share of the saturation the probe measures: checked once placed

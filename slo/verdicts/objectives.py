@@ -17,12 +17,12 @@ MAX_REPEATS = 50   # the most runs `--repeat` makes a set of
 
 
 def is_gated(spec: SloSpec, stage: dict) -> bool:
-    """Named by the gate; else at or below its required rate; else every stage. A refinement's step (placed by the
-    run to find the knee) is gated only by name."""
+    """Named by the gate; else at or below its required rate; else every stage. A refinement's step and a share of
+    saturation placed under a declared rate (both placed by the run to find the knee) are gated only by name."""
     g = spec.gate
     if g.stages is not None:
         return stage["name"] in g.stages
-    if stage.get("refine"):
+    if stage.get("refine") or stage.get("ungated"):
         return False
     if g.required_rps is not None:
         return stage.get("offered_rps") is None or stage["offered_rps"] <= g.required_rps

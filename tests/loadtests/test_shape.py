@@ -63,3 +63,12 @@ def test_the_wall_clocks_drift_is_recorded_only_where_it_changes():
     steps.sample()
     assert len(steps.samples) == 1 and abs(steps.samples[0][1]) < 1.0
     assert steps.drift_at(steps.samples[0][0] - 100) == steps.samples[0][1]
+
+
+def test_a_share_placed_under_the_gated_rate_is_marked_ungated_in_the_timeline():
+    """On a machine twice as slow the default's 40 and 50 % shares land at or under the gated 15 req/s: they run,
+    and the timeline marks them (and their plan) so the judge gates them only by name."""
+    placed = load_profile("default", 30.0)
+    tl = timeline.build(placed, wall_start=1000.0, stopped_at=1000.0 + placed.total_s)
+    assert [s["name"] for s in tl["stages"] if s.get("ungated")] == ["s2-40pct", "s3-50pct"]
+    assert [p["name"] for p in tl["planned"] if p.get("ungated")] == ["s2-40pct", "s3-50pct"]

@@ -125,7 +125,7 @@ def test_the_judge_reads_refinement_steps_after_the_profiles_stages_as_one_run(t
     assert set(RunFolder(tmp_path).client_figures("/predict")) == {"s1", "s2", "r1-22rps", "r2-26rps"}
 
 
-def test_a_refinement_step_is_gated_only_by_name():
+def test_a_refinement_step_and_a_share_placed_under_the_gate_are_gated_only_by_name():
     from slo.file.model import Gate
     from slo.verdicts.objectives import is_gated
 
@@ -133,6 +133,7 @@ def test_a_refinement_step_is_gated_only_by_name():
         gate = Gate(required_rps=15)
     assert is_gated(Spec, {"name": "s1", "offered_rps": 15}) and not is_gated(Spec, {"name": "r1", "offered_rps": 14,
                                                                                         "refine": True})
+    assert not is_gated(Spec, {"name": "s2-40pct", "offered_rps": 12, "ungated": True})
     Spec.gate = Gate(stages=["r1"])
     assert is_gated(Spec, {"name": "r1", "offered_rps": 14, "refine": True})
 
