@@ -59,9 +59,6 @@ def place_ladder(target: str, profile: Profile, spec: SloSpec, cpus: set[int] | 
     placed = profile.placed(saturation.rps)
     for line in placed.outline():
         log(f"  {line}")
-    if placed.placement.under_declared:
-        log(f"  placed at or below a declared rate before them, so gated only by name (the knee may lie there): "
-            f"{', '.join(placed.placement.under_declared)}")
     sample_fit.check(placed, spec, log)
     return placed, saturation
 
