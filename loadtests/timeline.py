@@ -18,9 +18,10 @@ def build(profile: Profile, wall_start: float, stopped_at: float | None = None,
         start = wall_start + w.start_s
         if start >= now:
             break
-        end, measure_from = min(wall_start + w.end_s, now), min(wall_start + w.measure_from_s, now)
+        end = min(wall_start + w.end_s, now)
+        measure_from = min(wall_start + w.measure_from_s, end)
         stage = {"index": w.index, "name": w.name, "users": w.users, "offered_rps": w.offered_rps,
-                 "start": round(to_wall(start), 3), "measure_from": round(to_wall(min(measure_from, end)), 3),
+                 "start": round(to_wall(start), 3), "measure_from": round(to_wall(measure_from), 3),
                  "end": round(to_wall(end), 3), "completed": end >= wall_start + w.end_s - 0.5}
         if w.ungated:
             stage["ungated"] = True
