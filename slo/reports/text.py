@@ -49,6 +49,8 @@ def speed_evidence(cap: dict) -> str:
         said.append(f"{fitted_ends(speed['decided_by'])} from {share['objective']}'s share fitted across "
                     f"{len(share['stages'])} stages (knee near {share['estimate_pct']:.0f} % of saturation), inside "
                     f"the bracket {bracket(low, high)} %")
+    else:
+        said.append(f"between the best confident pass and the lowest confident failure there, {bracket(low, high)} %")
     offered = [f"{cap['highest_passing_stage']} met every objective with confidence at {cap['highest_passing_rps']:g}"
                if cap.get("highest_passing_stage") else "",
                f"{cap['lowest_failing_stage']} failed one at {cap['bracket_rps'][1]:g}"

@@ -102,6 +102,19 @@ def knee_share(stages: list[dict], servers: int, level: float, typical_from: lis
 
 
 PREDICTOR_BOUND = 0.5   # the knee at half the predictor's saturation or more: the prediction is what saturates
+# Without a fitted knee: a stage that kept the predictor busy this share of the time says the same (the forest API's
+# collapsed stages measured 97 to 98 %).
+PREDICTOR_BUSY = 0.9
+
+
+def prediction_bound(stages: list[dict], servers: int, share: dict | None) -> bool:
+    """Whether the prediction is what saturates: the knee's share fitted at PREDICTOR_BOUND of the predictor's
+    saturation or more; without a fit, some stage kept the predictor busy PREDICTOR_BUSY of the time. A linear
+    model's knee lies lower, where the API's own handling of a request saturates with its predictor mostly idle."""
+    if share is not None:
+        return share["estimate_pct"] >= 100 * PREDICTOR_BOUND
+    return any(((s["server"].get("serving") or {}).get("busy_s_per_s") or 0.0) / servers >= PREDICTOR_BUSY
+               for s in stages)
 
 
 def typical_demand_ms(stages: list[dict]) -> float:
@@ -117,12 +130,14 @@ def at_typical_speed(stages: list[dict], servers: int, share: dict | None) -> di
     the stages stay in order this way, where in req/s a stage run while the machine was faster passed above the
     rate where the typical stage's knee lies, and the curve fitted across them scattered twice as much as their
     own intervals allow. `stages` leaves out those named as run on a machine of another speed (machine.py), as the
-    bracket in req/s does: placing by utilization absorbs the jitter under that. None unless every stage carries the
-    API's prediction histogram and the knee's share was fitted at PREDICTOR_BOUND or more: where the knee lies
-    lower, something else than the prediction (the API's own handling of a request, as a linear model's) saturates
-    first, and the prediction's time does not measure the speed the queue moved with."""
-    if share is None or share["estimate_pct"] < 100 * PREDICTOR_BOUND or not stages \
-            or any(stage_demand_ms(s) is None for s in stages) or all(s.get("collapsed") for s in stages):
+    bracket in req/s does: placing by utilization absorbs the jitter under that. Without a fitted share, the
+    bracket alone, so two runs on one machine whose speed moved by 13 % ([42.3, 45.8] and [48.4, 72.6] req/s offered,
+    apart) are stated at their own typical speeds. None unless every stage carries the API's prediction histogram
+    and the prediction is what saturates (prediction_bound): where something else saturates first (the API's own
+    handling of a request, as a linear model's), the prediction's time does not measure the speed the queue moved
+    with."""
+    if not stages or any(stage_demand_ms(s) is None for s in stages) or all(s.get("collapsed") for s in stages) \
+            or not prediction_bound(stages, servers, share):
         return None
     best, lowest_fail = knee.bracket_stages(stages, lambda s: stage_utilization(s, servers))
     bracket = [None if s is None else round(100 * stage_utilization(s, servers), 1) for s in (best, lowest_fail)]

@@ -18,10 +18,15 @@ def ladder(with_histogram: bool = True) -> list[dict]:
             "p50's share fitted across",
             "at the rates offered, s3 met every objective with confidence at 61.67 and s4 failed one at 66.67"]),
     (False, ["Capacity: in [", "req/s offered (width", "s3 met every objective with confidence; s4 failed one"]),
+    ("too few to fit", ["req/s at the run's typical speed (width", "stated at the run's typical 12 ms",
+                        "between the best confident pass and the lowest confident failure there, [74, 80] %"]),
 ], ids=["with the prediction histogram: at the typical speed, the fitted share and the rates offered beside it",
-        "without it: at the rates offered"])
+        "without it: at the rates offered",
+        "with it but too few stages to fit the knee: the bracket alone, at the typical speed"])
 def test_the_capacity_line_names_its_rates(with_histogram, said):
-    line = capacity_lines({"capacity": capacity(ladder(with_histogram)), "stages": []})[0]
+    stages = ladder(bool(with_histogram))
+    stages = stages[3:5] + stages[-1:] if with_histogram == "too few to fit" else stages
+    line = capacity_lines({"capacity": capacity(stages), "stages": []})[0]
     assert all(s in line for s in said), line
 
 

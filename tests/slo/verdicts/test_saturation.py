@@ -152,3 +152,28 @@ def test_the_capacity_at_the_runs_typical_speed(speeds, predictor_share, rates, 
     if rates == "at the typical speed" and holds_at_offered:
         assert got["interval_rps"] == pytest.approx(offered["interval_rps"], abs=0.15)
     assert (got["speed"] is None) is (rates == "offered")
+
+
+@pytest.mark.parametrize("predictor_share, rates", [
+    (1.0, "at the typical speed"),
+    (0.1, "offered"),
+], ids=["the predictor busy 95 % of the time where the queue built: the bracket at the typical speed",
+        "the predictor mostly idle there (a linear model's): the rates offered"])
+def test_without_a_fitted_knee_the_busy_predictor_says_whether_the_bracket_is_placed_by_speed(predictor_share, rates):
+    """Three stages are too few to fit the knee's share; the bracket alone (a pass at 62 %, a failure at 95 % of the
+    typical stage's saturation, the pass run while the machine was 10 % slower) is stated at the typical speed where
+    the prediction is what saturates."""
+    from slo.verdicts.objectives import capacity
+    saturation = 1000 / SERVICE_MS
+    stages = [_judged(f"s{i}", round(k * saturation, 2), SERVICE_MS * speed)
+              for i, (k, speed) in enumerate(zip((0.55, 0.62, 0.95), (1.0, 1.1, 1.0)))]
+    for s in stages:
+        s["server"]["serving"]["busy_s_per_s"] *= predictor_share
+    got = capacity(stages)
+    assert got["knee_share"] is None and got["rates"] == rates
+    if rates == "offered":
+        assert got["interval_rps"] == [stages[1]["offered_rps"], stages[2]["offered_rps"]]
+    else:
+        low_pct = 100 * stages[1]["offered_rps"] * SERVICE_MS * 1.1 / 1000
+        assert got["speed"]["bracket_pct"] == [pytest.approx(low_pct, abs=0.1), pytest.approx(95.0, abs=0.1)]
+        assert got["speed"]["decided_by"] == ["bracket", "bracket"]
