@@ -157,7 +157,7 @@ def _mark_wakes(stages: list[dict], servers: int) -> None:
         if not m or m["slowed"] or m["faster"] or not (prior.get("slowed") or prior.get("after")):
             continue
         held, left = _in_flight(stage), _in_flight(before)
-        if held is None or not left or held < WAKE * left or left < QUEUE_LEFT_S * (stage_rate(before) or 0.0):
+        if held is None or not left or held < WAKE * left or left < QUEUE_LEFT_S * stage_rate(before):
             continue
         # Offered past its saturation, a stage fails on its own arrivals, whatever queue it was left.
         utilization = stage_utilization(stage, servers)

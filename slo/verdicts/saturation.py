@@ -95,8 +95,8 @@ def knee_share(stages: list[dict], servers: int, level: float, typical_from: lis
     fit = knee.lowest_crossing(knees, unit="pct")
     if fit is None:
         return None
-    typical = [s for s in (typical_from or []) if stage_demand_ms(s) is not None and not s.get("collapsed")]
-    return {**fit, "servers": servers, "typical_demand_ms": round(typical_demand_ms(typical or timed), 3),
+    typical = typical_demand_ms(typical_from or []) or typical_demand_ms(timed)
+    return {**fit, "servers": servers, "typical_demand_ms": round(typical, 3),
             "method": "each stage placed at its offered rate times the prediction time a request took in it, per "
                       "process (the utilization law); the share over each latency threshold fitted across them"}
 
@@ -117,9 +117,12 @@ def prediction_bound(stages: list[dict], servers: int, share: dict | None) -> bo
                for s in stages)
 
 
-def typical_demand_ms(stages: list[dict]) -> float:
-    """The prediction time a request took in the run's typical stage (the median over the stages that kept up)."""
-    return statistics.median(stage_demand_ms(s) for s in stages if not s.get("collapsed"))
+def typical_demand_ms(stages: list[dict]) -> float | None:
+    """The prediction time a request took in the run's typical stage (the median over the stages that kept up and
+    carry it); None where none does."""
+    demands = [stage_demand_ms(s) for s in stages if not s.get("collapsed")]
+    demands = [d for d in demands if d is not None]
+    return statistics.median(demands) if demands else None
 
 
 def at_typical_speed(stages: list[dict], servers: int, share: dict | None) -> dict | None:
