@@ -43,6 +43,20 @@ def test_the_probe_measures_a_serial_targets_saturation_and_its_interval_holds_i
     assert all(lv.failed == 0 for lv in saturation.levels) and not any("error" in n for n in saturation.notes)
 
 
+# Levels of 0.5 s warm and 2 s measured: concurrency 1 from 0 to 2.5 s after the first request, 2 from 2.5 to 5,
+# 2 again from 5 to 7.5. The spell (60 ms a request instead of 20) covers the second level's measured window.
+@pytest.mark.parametrize("spell, taken, note", [
+    ("2.7:5.0:60", (40, 50), "not when measured again"),
+    ("2.7:inf:60", (10, 20), "measured twice"),
+], ids=["a slow spell during the busy level is measured again and passes: the best level is taken",
+        "a slowdown that stays when measured again is the target's: the busy figure is taken"])
+def test_a_busy_level_that_served_less_is_measured_again(serial_target, spell, taken, note):
+    saturation = measure(serial_target(SERVICE_MS, 0, spell), _profile(concurrency=[1, 2], seconds=2, warm_s=0.5),
+                         log=lambda *_: None)
+    assert [lv.concurrency for lv in saturation.levels] == [1, 2, 2] and saturation.levels[1].rps < 20
+    assert taken[0] <= saturation.rps <= taken[1] and any(note in n for n in saturation.notes)
+
+
 def test_errors_from_the_target_are_counted_and_named(serial_target):
     saturation = measure(serial_target(5, 4), _profile(concurrency=[2], seconds=1, warm_s=0), log=lambda *_: None)
     assert saturation.levels[0].failed > 0 and any("answers were errors" in n for n in saturation.notes)
