@@ -180,8 +180,8 @@ def saturation_of(levels: list[Level], busy: float) -> Saturation:
         best = top
     elif again:
         notes.append(f"served less at concurrency {top.concurrency} at first ({levels[-2].rps:.1f} req/s), not when "
-                     f"measured again ({top.rps:.1f}): a slow spell of the machine, not the target's; the best level "
-                     "is taken")
+                     f"measured again ({top.rps:.1f}): a slow spell, not a lasting limit of the target; the best level is "
+                     "taken")
     if len(levels) > 1 and best is levels[-1] and not busy_fall and not again and best.low > levels[-2].high:
         notes.append(f"still rising at concurrency {best.concurrency}: the target may serve more (probe.concurrency)")
     if busy >= BUSY_CLIENT:
