@@ -22,7 +22,7 @@ import statistics
 
 from common.sample import mean_interval
 from slo.stats.figures import stage_rate
-from slo.verdicts.saturation import stage_demand_ms, stage_utilization
+from slo.verdicts.saturation import stage_demand_ms, stage_utilization, typical_demand_ms
 
 DEPARTURE = 0.10   # of the API's cores, beyond noise, between a stage and the run's reference
 IDLE = 0.05   # a stage whose API cores were idle less than this share of the time left them no room
@@ -120,10 +120,12 @@ def _mark_service_departures(stages: list[dict]) -> None:
     stage's), and name it slowed or faster where that departs by SERVICE_DEPARTURE and the core's fixed work agrees
     beyond its own interval."""
     demands = {s["name"]: stage_demand_ms(s) if s.get("server") else None for s in stages}
-    timed = [d for d in demands.values() if d is not None]
+    timed = [s for s in stages if demands[s["name"]] is not None and not s.get("collapsed")]
     if len(timed) < 3:
         return
-    typical = statistics.median(timed)
+    # The typical stage as the capacity states it (saturation.typical_demand_ms: collapsed stages left out, their
+    # prediction time moving with the queue), so a stage's departure and the capacity speak of one speed.
+    typical = typical_demand_ms(timed)
     for s in stages:
         m, demand = s["machine"], demands[s["name"]]
         if demand is None:

@@ -221,3 +221,15 @@ def test_a_host_that_changed_speed_is_named_from_the_service_time(demands, units
     said = [x for x in machine_sentences(stages, reference) if "of the API's time a request" in x]
     assert len(said) == len(slowed) + len(faster)
     assert all(s["machine"]["service"]["reference_ms"] == pytest.approx(statistics.median(demands)) for s in stages)
+
+
+def test_the_service_times_reference_is_the_typical_stage_the_capacity_states():
+    """A collapsed stage's prediction time moves with its queue (52 ms beside 36 to 47 under a busy loop): the
+    reference leaves it out, as saturation.typical_demand_ms does, so both lines speak of one speed."""
+    from slo.verdicts.saturation import typical_demand_ms
+    demands = [36.2, 33.3, 40.9, 41.9, 38.9, 52.0, 53.0]
+    stages = _served(_run([0.01] * len(demands), [1.0] * len(demands)), demands)
+    stages[-1]["collapsed"] = stages[-2]["collapsed"] = True
+    mark_departures(stages)
+    assert [s["machine"]["service"]["reference_ms"] for s in stages] == [pytest.approx(38.9)] * len(stages)
+    assert typical_demand_ms(stages) == pytest.approx(38.9)
