@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from slobench.refine import CLOSING_S, Budget, evidence, next_rate, no_room, settled, stage_name, step_seconds
+from slobench.refine import CLOSING_S, Budget, no_room, stage_name, step_seconds
+from slobench.steering import evidence, next_rate, settled
 from slobench.run_folder import RunFolder
 
 

@@ -393,10 +393,10 @@ def test_the_knee_as_a_share_of_saturation_holds_on_machines_of_any_speed(record
 def ladder_then_one_step(rng, service_s: float, share: float) -> tuple[list[dict], list[dict], float]:
     """A default run on a machine whose speed moves: the default-like ladder placed at a probe's figure over the
     saturation, each stage (and the step after it) run up to 15 % faster or slower than `service_s`, then the
-    refinement's one step where slobench.refine.next_rate puts it (18 s measured, after the 12 s its start and
+    refinement's one step where slobench.steering.next_rate puts it (18 s measured, after the 12 s its start and
     judging take). (the ladder's stages, every stage with the step, the knee at the median stage's speed)."""
     from slo.verdicts.objectives import capacity
-    from slobench.refine import next_rate
+    from slobench.steering import next_rate
     probe = rng.uniform(1.0, 1.2) / service_s   # a probe's closed-loop figure lies over the saturation
     rates = default_like_rates(min(15, 0.3 / service_s), probe)
     speeds = list(service_s * rng.uniform(0.85, 1.15, len(rates) + 1))
@@ -469,7 +469,8 @@ def refined(rng, truth: float, budget_s: float = 300) -> dict:
     from loadtests.profile import Refine
     from slo.stats.looks import Looks
     from slo.verdicts.objectives import capacity
-    from slobench.refine import SETTLE_S, next_rate, undecided_factor
+    from slobench.refine import SETTLE_S, undecided_factor
+    from slobench.steering import next_rate
     saturation = 1 / SERVICE_S
     ladder = [(15, 52, LEVEL)] + [(round(share * saturation, 1), 22, LEVEL) for share in SHARES] + \
         [(1.2 * saturation, 12, LEVEL)]

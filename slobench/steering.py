@@ -1,0 +1,87 @@
+"""Where a run's refinement steps next, from the stages judged so far and the capacity its report gives: pure
+functions of the report, so tests drive them with made-up stages (slobench/refine.py runs the steps).
+
+Where the knee's share fitted across the stages decided the interval at the run's typical speed: its middle (a stage
+at the knee tells the fit the most). Else from the bracket between the best confident pass and the lowest confident
+failure: climb while nothing failed, step under the lowest stage while nothing passed, then split the widest gap
+between its ends. When to stop comes from the bracket alone (settled), not from the interval
+the fit narrows it to: stopping once a fitted interval looked narrow picked the fits that happened to be (against
+M/M/1 targets within 300 s they held the knee 94 % of the time; stopped by the bracket, 95.1 % of 2,000 in make
+coverage, the budget going on evidence). A stage that ran on a machine of another speed than the rest of the run
+is no evidence: its rate may be tried again, once.
+"""
+from __future__ import annotations
+
+from slo.verdicts.machine import departed
+
+CLIMB = 1.25           # above a ladder that broke nothing: the next rate, a quarter higher (under, a quarter lower)
+MAX_RPS = 20_000
+
+
+def evidence(stages: list[dict]) -> list[dict]:
+    """The stages that speak for the API: not those run on a machine of another speed than the rest of the run
+    (they measured the machine), nor those whose generator could not keep up (they measured the generator)."""
+    return [s for s in stages if s.get("offered_rps") and not departed(s)
+            and not (s.get("client") or {}).get("generator_bound")]
+
+
+def bracket(cap: dict) -> list:
+    """[the best confident pass, the lowest confident failure]: the evidence the refinement stops by (and steers by,
+    where no fit decided the interval at the typical speed)."""
+    return list(cap.get("bracket_rps") or cap["interval_rps"])
+
+
+def settled(cap: dict, aim: float) -> bool:
+    """The bracket is closed and within `aim` of its low end."""
+    low, high = bracket(cap)
+    return bool(low and high) and (high - low) / low <= aim
+
+
+def fitted_middle(cap: dict) -> float | None:
+    """The middle of the capacity interval at the run's typical speed, where the knee's share fitted across the
+    stages decided an end of it (objectives.capacity's `speed`); None elsewhere."""
+    speed = cap.get("speed") or {}
+    low, high = speed.get("interval_rps") or (None, None)
+    if low is None or high is None or "fit" not in speed.get("decided_by", ()):
+        return None
+    return round((low + high) / 2, 1)
+
+
+def next_rate(stages: list[dict], cap: dict, aim: float, floor: float) -> float | None:
+    """Where the next step goes, from the run's capacity (as its report gives it) and the rates its evidence
+    offered; None once the bracket is within `aim`, or where no step would tell more. Where the knee's share fitted
+    across the stages decided the interval at the typical speed, at that interval's middle (fitted_middle), unless
+    that rate was offered twice already: a stage at the knee tells the fit the most (one 18 s step there, after the
+    default-like ladder, left a median width of 28 % of the low end where the bracket's split left 41 %, the knee
+    held 96.4 % of 500 draws). Else from the bracket. Above a ladder that broke nothing, a quarter past its top
+    (unless its top stage measured the generator); under one that passed nothing, a quarter under its lowest stage
+    above `floor` (the gated rate), or under the gated stage itself where that lands at or under it: a step is never
+    gated (is_gated), and a run whose gate failed or stayed undecided still says how much the API takes (on a machine
+    slowed by other work, a gate undecided at 15 req/s with every stage above it undecided or failing left 'below
+    24.8 req/s'); else the widest gap between the bracket's ends, split by every rate offered inside it (undecided
+    ones too). Where nothing passed, stepping where the shares the stages observed crossed an objective's limit
+    instead lowered how often `make capacity`'s search held the knee (seeds 35 to 37, 1,000 draws: 93.4, 94.9 and
+    94.1 % against 94.4, 95.9 and 96.3 %): steps near the knee stay undecided, and the bracket gains nothing."""
+    if settled(cap, aim):
+        return None
+    low, high = bracket(cap)
+    rates = sorted({s["offered_rps"] for s in evidence(stages)})
+    if not rates:
+        return None
+    offered = [s["offered_rps"] for s in stages if s.get("offered_rps")]
+    middle = fitted_middle(cap)
+    if middle is not None and offered.count(middle) < 2:
+        return middle
+    if high is None:
+        top = max(s["offered_rps"] for s in stages if s.get("offered_rps"))
+        bound = any((s.get("client") or {}).get("generator_bound") and s["offered_rps"] >= top for s in stages)
+        return None if bound or top * CLIMB > MAX_RPS else round(top * CLIMB, 1)
+    if low is None:
+        under = min((r for r in rates if floor < r < high), default=0.0) / CLIMB
+        under = under if under > floor else rates[0] / CLIMB
+        return round(under, 1) if under < high else None
+    points = sorted({low, high} | {r for r in rates if low < r < high})
+    a, b = max(zip(points, points[1:]), key=lambda gap: (gap[1] - gap[0]) / gap[0])
+    rate = round((a + b) / 2, 1)
+    # A rate whose stage measured the machine may be tried again, once: twice says this machine will not tell.
+    return rate if (b - a) / a > aim and offered.count(rate) < 2 else None
