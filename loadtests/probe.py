@@ -142,8 +142,8 @@ def measure(target_url: str, profile: Profile, log=print, cpus: set[int] | None 
         log(f"  probe at concurrency {k}: {levels[-1].rps:.1f} req/s [{levels[-1].low:.1f}, {levels[-1].high:.1f}]")
     if fell(levels):
         k = levels[-1].concurrency
-        log(f"  probe: served less at concurrency {k} than at a lower one; measuring it again (a slow spell of the "
-            "machine passes, other work on the target's core stays)")
+        log(f"  probe: served less at concurrency {k} than at a lower one; measuring it again (a fall that stays is "
+            "the target's, one that passes was a slow spell)")
         levels.append(_one_level(target_url, scenario, k, spec.warm_s, spec.seconds, cpus))
         log(f"  probe at concurrency {k} again: {levels[-1].rps:.1f} req/s [{levels[-1].low:.1f}, "
             f"{levels[-1].high:.1f}]")
@@ -167,7 +167,7 @@ def saturation_of(levels: list[Level], busy: float) -> Saturation:
     ladder is placed from the busy figure. But a slow spell of the machine during the busy level reads the same: on a
     quiet machine 56.8 req/s at 2 and 37.2 at 4, where the stages then saturated near 60. So measure() takes a level
     that fell once more (the last of `levels`, at the same concurrency as the one before it): a fall that stays is
-    the target's, one that passed was the machine's. `busy`: the probe's own share of a core."""
+    the target's, one that passed was no lasting limit. `busy`: the probe's own share of a core."""
     best = max(levels, key=lambda lv: lv.rps)
     top, notes = levels[-1], []
     again = len(levels) > 1 and levels[-2].concurrency == top.concurrency
@@ -180,8 +180,8 @@ def saturation_of(levels: list[Level], busy: float) -> Saturation:
         best = top
     elif again:
         notes.append(f"served less at concurrency {top.concurrency} at first ({levels[-2].rps:.1f} req/s), not when "
-                     f"measured again ({top.rps:.1f}): a slow spell, not a lasting limit of the target; the best level is "
-                     "taken")
+                     f"measured again ({top.rps:.1f}): a slow spell, not a lasting limit of the target; the best "
+                     "level is taken")
     if len(levels) > 1 and best is levels[-1] and not busy_fall and not again and best.low > levels[-2].high:
         notes.append(f"still rising at concurrency {best.concurrency}: the target may serve more (probe.concurrency)")
     if busy >= BUSY_CLIENT:

@@ -4,11 +4,11 @@ functions of the report, so tests drive them with made-up stages (slobench/refin
 Where the knee's share fitted across the stages decided the interval at the run's typical speed: its middle (a stage
 at the knee tells the fit the most). Else from the bracket between the best confident pass and the lowest confident
 failure: climb while nothing failed, step under the lowest stage while nothing passed, then split the widest gap
-between its ends. When to stop comes from the bracket alone (settled), not from the interval
-the fit narrows it to: stopping once a fitted interval looked narrow picked the fits that happened to be (against
-M/M/1 targets within 300 s they held the knee 94 % of the time; stopped by the bracket, 95.1 % of 2,000 in make
-coverage, the budget going on evidence). A stage that ran on a machine of another speed than the rest of the run
-is no evidence: its rate may be tried again, once.
+between its ends. When to stop comes from the bracket alone (settled), not from the interval the fit narrows it to:
+stopping once a fitted interval looked narrow picked the fits that happened to be (against M/M/1 targets within
+300 s they held the knee 94 % of the time; stopped by the bracket, 95.1 % of 2,000 in make coverage, the budget
+going on evidence). A stage that ran on a machine of another speed than the rest of the run is no evidence: its
+rate may be tried again, once.
 """
 from __future__ import annotations
 
