@@ -32,7 +32,7 @@ from slobench.judge import judge
 from slobench.scrape_fit import MIN_SCRAPES_PER_WINDOW
 from slobench.session import JudgedTarget
 from slobench.step_looks import StepLooks
-from slobench.steering import bracket, next_rate, settled
+from slobench.steering import bracket, fitted_middle, next_rate, settled
 from stack.monitor import MachineMonitor
 from runfolder import files, names
 
@@ -181,16 +181,21 @@ class Refinement:
         files.LOOKS.write(folder, looks.record())
         return code, looks.ended_at
 
-    def step_plan(self, rate: float, left_s: float, steps: list[dict]) -> StepPlan | None:
+    def step_plan(self, rate: float, left_s: float, steps: list[dict], for_fit: bool = False) -> StepPlan | None:
         """The step at `rate`: at least the profile's step_s, what deciding a count objective with none counted takes
         at the looks' level, and six scrapes, twice as long after each undecided step (undecided_factor); judged at
         `looks` looks from `first_look` of its length, none before six scrapes. None when it does not fit the
-        `left_s` of the budget."""
+        `left_s` of the budget. A step `for_fit` (at the middle of the fitted knee) needs no decision: it is there
+        for its share over each threshold, which the fit reads, and near the knee a step is rarely decided however
+        long; so step_s. Under a busy loop on the API's core the step the fit asked for (17.1 req/s) would have
+        needed 29 s to decide p99 and did not fit the 37 s the run had left; the simulations that hold the promise
+        (`make coverage`) run their steps at a fixed length too."""
         refine, spec, scrape_s = self.profile.refine, self.judged.spec, self.judged.interval.seconds
         planned = Looks.spread(refine.looks, refine.first_look, spec.confidence_level)
         strict = spec.model_copy(update={"confidence_level": planned.per_look_level})
         scrapes = MIN_SCRAPES_PER_WINDOW * scrape_s
-        longest = max(step_seconds(rate, strict, refine.step_s), scrapes + SETTLE_S) * undecided_factor(steps)
+        decides = refine.step_s if for_fit else step_seconds(rate, strict, refine.step_s)
+        longest = max(decides, scrapes + SETTLE_S) * undecided_factor(steps)
         if longest + STEP_OVERHEAD_S > left_s:
             return None
         first = max(refine.first_look, scrapes / (longest - SETTLE_S))
@@ -209,12 +214,14 @@ class Refinement:
                 self.log(f"[slobench] refine: capacity {cap['interval_rps']}, bracket {bracket(cap)} ({why})")
                 break
             left, bound = budget.left(time.time())
-            step = self.step_plan(rate, left, steps)
+            for_fit = rate == fitted_middle(cap)
+            step = self.step_plan(rate, left, steps, for_fit=for_fit)
             if step is None:
                 self.log(f"[slobench] refine: capacity {cap['interval_rps']}; {no_room(rate, left, bound)}")
                 break
+            where = " (the middle of the fitted knee)" if for_fit else ""
             self.log(f"[slobench] refine: capacity {cap['interval_rps']}, bracket {bracket(cap)}, stepping at "
-                     f"{rate:g} req/s for up to {step.longest_s:.0f} s ({looks_text(step.looks)})")
+                     f"{rate:g} req/s{where} for up to {step.longest_s:.0f} s ({looks_text(step.looks)})")
             code, ended_at = self.step(len(steps) + 1, rate, step)
             stages, cap = self.judged_stages(monitor)
             got = next((s for s in stages if s["name"] == stage_name(len(steps) + 1, rate)), None)

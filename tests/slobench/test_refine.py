@@ -173,6 +173,15 @@ def test_a_steps_looks_run_from_half_its_length_to_its_end(left_s, steps, scrape
     assert plan.looks.per_look_level > 0.95
 
 
+def test_a_step_at_the_fitted_knee_lasts_step_s_where_deciding_p99_would_take_longer():
+    """At 15 req/s deciding p99 with none counted takes 32 s of Poisson arrivals; a step there for the fit's sake
+    lasts the profile's 20 s, as the simulations' steps do, so it fits a budget the longer one does not."""
+    refinement = _refinement(looks=1)
+    assert refinement.step_plan(15, 100, []).longest_s > 30
+    assert refinement.step_plan(15, 100, [], for_fit=True).longest_s == 20
+    assert refinement.step_plan(15, 37, []) is None and refinement.step_plan(15, 37, [], for_fit=True) is not None
+
+
 def test_a_step_needs_more_requests_by_its_last_look_than_without_looks():
     """At 15 req/s the count objective's minimum decides the length: at the looks' stricter level it takes longer."""
     spec = _refinement().judged.spec
