@@ -188,7 +188,7 @@ class Refinement:
         `left_s` of the budget. A step `for_fit` (at the middle of the fitted knee) needs no decision: it is there
         for its share over each threshold, which the fit reads, and near the knee a step is rarely decided however
         long; so step_s. Under a busy loop on the API's core the step the fit asked for (17.1 req/s) would have
-        needed 29 s to decide p99 and did not fit the 37 s the run had left; the simulations that hold the promise
+        needed 28 s to decide p99 and did not fit the 37 s the run had left; the simulations that hold the promise
         (`make coverage`) run their steps at a fixed length too."""
         refine, spec, scrape_s = self.profile.refine, self.judged.spec, self.judged.interval.seconds
         planned = Looks.spread(refine.looks, refine.first_look, spec.confidence_level)
