@@ -26,7 +26,7 @@ class LocustProcessSettings(BaseSettings):
     locust_plugins: str = ""                   # modules to import in the Locust process (comma-separated)
     request_log: bool = False                  # debug: also keep every request's time and latency (grows with the run)
     saturation_rps: float | None = Field(None, gt=0)   # measured by the probe: places saturation_share stages
-    # Read by the live SLO tab (slobench/live_tab.py) in the web UI.
+    # Read by the live SLO tab (loadtests/webui/live_tab.py) in the web UI.
     prometheus_url: str | None = None
     slo: Path | None = None
     scrape_interval: float = Field(1.0, gt=0, le=600)

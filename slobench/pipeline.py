@@ -10,7 +10,8 @@ from loadtests import probe, run as locust_run
 from loadtests.profile import Profile
 from slo.file.model import SloSpec
 from slo.verdicts.baseline import load_report
-from slobench import manifest as manifest_mod, sample_fit, scrape_fit
+from slo.verdicts import sample_fit, scrape_fit
+from slobench import manifest as manifest_mod
 from slobench.history import write_index
 from slobench.refine import Refinement
 from slobench.session import Session, refuse_unjudgeable

@@ -27,9 +27,9 @@ from slo.prometheus.promql import answered_query
 from slo.stats.looks import Looks
 from slo.verdicts.machine import departed
 from slo.verdicts.objectives import DECIDED
-from slobench import sample_fit
+from slo.verdicts import sample_fit
 from slobench.judge import judge
-from slobench.scrape_fit import MIN_SCRAPES_PER_WINDOW
+from slo.verdicts.scrape_fit import MIN_SCRAPES_PER_WINDOW
 from slobench.session import JudgedTarget
 from slobench.step_looks import StepLooks
 from slobench.steering import bracket, fitted_middle, next_rate, settled

@@ -13,7 +13,8 @@ from slo.reports.text import headline
 from slobench.history import write_index
 from slo.file.model import SloSpec
 from slo.file.load import DEFAULT_SLO_PATH
-from slobench import manifest as manifest_mod, sample_fit, scrape_fit
+from slo.verdicts import sample_fit, scrape_fit
+from slobench import manifest as manifest_mod
 from slobench.pipeline import place_ladder, point_latest
 from slobench.session import Session
 from slobench.settings import ROOT, HarnessSettings
@@ -79,7 +80,7 @@ def _start_ui(session: Session, profile_name: str, spool: Path, slo_path: Path, 
     return locust_run.start_ui(
         resolve(profile_name), session.target, s.results_dir, spool, s.locust_web_port, s.generators(),
         session.cpus["locust"], log=state_dir / names.LOCUST_LOG, on_line=log,
-        extra_env={"SLOBENCH_LOCUST_PLUGINS": "slobench.live_tab,slobench.start_page",
+        extra_env={"SLOBENCH_LOCUST_PLUGINS": "loadtests.webui.live_tab,loadtests.webui.start_page",
                    "SLOBENCH_PROMETHEUS_URL": session.prometheus, "SLOBENCH_SLO": str(slo_path),
                    "SLOBENCH_SCRAPE_INTERVAL": str(judged.interval.seconds),
                    "SLOBENCH_INSTANCES": ",".join(judged.instances or []),

@@ -8,16 +8,26 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("common", "runfolder", "api", "stack", "loadtests", "slo", "drift", "answers", "slobench", "benchmarks")
 
 
+# Sub-packages that stand on a floor of their own: Locust's web UI plugins run inside the Locust process with the
+# rest of loadtests/, and judge the current stage live with the evaluator, which generation never reads.
+OWN_FLOOR = {"loadtests": ("webui",)}
+
+
 def imports_of(package: str) -> dict[str, set[str]]:
-    """Every project package each module of `package` imports, function-level imports included."""
+    """Every project package each module of `package` imports, function-level imports included; `package` may be
+    a sub-package ("loadtests/webui"), and a package leaves out its sub-packages on a floor of their own."""
     out = {}
+    top = package.split("/")[0]
+    apart = [ROOT / package / sub for sub in OWN_FLOOR.get(package, ())]
     for path in sorted((ROOT / package).rglob("*.py")):
+        if any(d in path.parents for d in apart):
+            continue
         found = set()
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
                 [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else []
             found |= {n.split(".")[0] for n in names if n.split(".")[0] in PACKAGES}
-        out[str(path.relative_to(ROOT))] = found - {package}
+        out[str(path.relative_to(ROOT))] = found - {top}
     return out
 
 
@@ -26,19 +36,35 @@ def imports_of(package: str) -> dict[str, set[str]]:
     ("runfolder", set()),
     ("api", {"common"}),
     ("loadtests", {"common", "runfolder", "api"}),
+    ("loadtests/webui", {"common", "runfolder", "api", "slo"}),
     ("slo", {"common", "runfolder"}),
     ("drift", {"common", "runfolder", "api"}),
     ("answers", {"common", "api", "slo"}),
     ("stack", {"common", "runfolder"}),
 ], ids=["the ground floor imports no project package", "the run folder's names import nothing",
         "the API imports nothing from the harness",
-        "load generation does not import the evaluator", "the evaluator does not import load generation",
+        "load generation does not import the evaluator",
+        "the web UI's plugins read the evaluator to judge live, never the harness", "the evaluator does not import load generation",
         "drift imports neither the harness nor the evaluator",
         "the answers check imports neither the harness nor load generation (the evaluator's statistics only)",
         "the stack imports neither the evaluator nor the CLI"])
 def test_each_package_imports_only_what_lies_below_it(package, allowed):
     wrong = {module: sorted(found - allowed) for module, found in imports_of(package).items() if found - allowed}
     assert wrong == {}, f"{package} may import only {sorted(allowed) or 'no project package'}: {wrong}"
+
+
+def test_load_generation_runs_without_the_web_uis_plugins():
+    """Locust loads the plugins by name when the UI asks (SLOBENCH_LOCUST_PLUGINS); nothing else in loadtests/
+    imports them, so a headless run never reads the evaluator."""
+    wrong = []
+    for path in sorted((ROOT / "loadtests").rglob("*.py")):
+        if ROOT / "loadtests" / "webui" in path.parents:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            wrong += [str(path.relative_to(ROOT)) for n in names if n.startswith("loadtests.webui")]
+    assert wrong == []
 
 
 def test_nothing_below_the_cli_imports_it():

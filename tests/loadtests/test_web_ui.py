@@ -78,6 +78,9 @@ def test_the_start_page_names_the_profile_and_a_profile_picked_there_is_the_one_
                     break
                 page.wait_for_timeout(300)
             page.screenshot(path=str(tmp_path / "ui-slo-tab.png"))
+            # The start page reads the running generator: the profile it now runs is the one the form picked.
+            page.goto(url, wait_until="networkidle")
+            banner = page.locator("#slobench-start").inner_text()
             browser.close()
         assert set(live) == {"p50", "p95", "p99", "mean", "errors", "availability", "throughput"}, live
         # Early in a window an objective may still be undecided (inconclusive, so far); none fails on a healthy API.
@@ -97,6 +100,7 @@ def test_the_start_page_names_the_profile_and_a_profile_picked_there_is_the_one_
     report = json.loads((run / "slo_report.json").read_text())
     assert report["verdict"]["exit_code"] == 0 and [s["name"] for s in report["stages"]] == ["p1"]
     assert report["run"]["profile"] == "tinypick" and run.name.endswith("-tinypick-ui")
+    assert "START runs profile tinypick: closed model, 1 stage, 16 s" in banner, banner
     assert json.loads((run / "manifest.json").read_text())["profile"]["name"] == "tinypick"
     # The live p99 covered part of the window the report judged: the same histogram, so the same bucket, or the
     # next one either way when the sample's own spread moves the 99th request across an edge.

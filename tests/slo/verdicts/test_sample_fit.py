@@ -4,7 +4,7 @@ import pytest
 from loadtests.profile import Profile
 from tests.slos import LINEAR_SLO
 from slo.file.load import load_slo
-from slobench import sample_fit
+from slo.verdicts import sample_fit
 
 SPEC = load_slo(LINEAR_SLO)  # p99 <= 100 ms at 95 %: at least 368 requests to /predict; gate: stages up to 1,000 req/s
 

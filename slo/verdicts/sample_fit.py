@@ -1,22 +1,24 @@
 """Before any load: a stage too short to decide a gated objective, even with nothing over its limit, is refused
-(gated) or named (ungated), with the duration it needs: MLPerf's minimum query count, for every count objective."""
+(gated) or named (ungated), with the duration it needs: MLPerf's minimum query count, for every count objective.
+The plan checked is a load profile (loadtests.profile.Profile, read through PlannedProfile): how many requests
+decide an objective is the evaluator's to say, whoever plans the load (the run, the web UI's start form)."""
 from __future__ import annotations
 
 import math
 
 from scipy.special import gammaincinv
 
-from loadtests.profile import Profile
+from common.specfile import SpecError
 from slo.stats.confidence import zero_count_requests
 from slo.file.model import ErrorRatio, LatencyQuantile, SloSpec
 from slo.verdicts.objectives import is_gated
-from stack.procs import StackError
+from slo.verdicts.scrape_fit import PlannedProfile
 
 # A Poisson stage's count is random: it must reach the minimum with this probability, not merely on average.
 REACH_PROBABILITY = 0.95
 
 
-class ProfileTooSmall(StackError):
+class ProfileTooSmall(SpecError):
     """A gated stage cannot send enough requests to decide a declared objective."""
 
 
@@ -48,7 +50,7 @@ def seconds_needed(spec: SloSpec, endpoint_rps: float, poisson: bool) -> int | N
     return math.ceil(expected_needed(max(n for _, n, _ in found), poisson) / endpoint_rps)
 
 
-def shortfalls(profile: Profile, spec: SloSpec) -> list[tuple[bool, str]]:
+def shortfalls(profile: PlannedProfile, spec: SloSpec) -> list[tuple[bool, str]]:
     """(gated, sentence) for each stage whose requests to the judged endpoint are too few for its hardest
     count objective; a stage with no declared rate is named as unchecked."""
     found = minimums(spec)
@@ -80,7 +82,7 @@ def shortfalls(profile: Profile, spec: SloSpec) -> list[tuple[bool, str]]:
     return out
 
 
-def check(profile: Profile, spec: SloSpec, log=print) -> None:
+def check(profile: PlannedProfile, spec: SloSpec, log=print) -> None:
     """Raise ProfileTooSmall for gated stages that cannot decide; log a warning for ungated ones."""
     found = shortfalls(profile, spec)
     for gated, sentence in found:

@@ -2,7 +2,7 @@
 import pytest
 
 from loadtests.profile import load_profile
-from slobench.scrape_fit import MIN_SCRAPES_PER_WINDOW, ProfileTooShort, check, max_scrape_interval_s
+from slo.verdicts.scrape_fit import MIN_SCRAPES_PER_WINDOW, ProfileTooShort, check, max_scrape_interval_s
 
 
 @pytest.mark.parametrize("profile, works_at", [("smoke", 1), ("default", 1), ("long", 15), ("open", 1)],

@@ -1,6 +1,7 @@
 """The web UI's start page says what START runs: the profile's stages above Locust's form (Locust's own users and
 ramp-up fields, which a shaped test ignores, hidden), and a profile chosen in the form's custom parameters is
-checked before any load. Loaded into the Locust process by `make ui` (SLOBENCH_LOCUST_PLUGINS)."""
+checked before any load. Loaded into the Locust process by `make ui` (SLOBENCH_LOCUST_PLUGINS), it reads the
+profile from the running generator."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,8 +14,7 @@ from loadtests import process_settings
 from loadtests.profile import Profile, load_profile, shipped
 from slo.reports.page import render
 from slo.file.load import load_slo
-from slobench import sample_fit, scrape_fit
-from stack.procs import StackError
+from slo.verdicts import sample_fit, scrape_fit
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -35,7 +35,7 @@ def refusal(choice: str, spec, scrape_interval_s: float, saturation_rps: float |
                     f"this UI measured none: start the UI with it (make ui PROFILE={choice}) so the probe runs first")
         sample_fit.check(profile, spec, log=lambda *_: None)
         scrape_fit.check(profile, scrape_interval_s, "Prometheus, when the UI started")
-    except (SpecError, StackError) as exc:
+    except SpecError as exc:
         return str(exc)
     return None
 
@@ -47,7 +47,15 @@ def _on_init(environment, **_):
         return
     settings = process_settings.load()
     spec = load_slo(settings.slo) if settings.slo else load_slo()
-    html = banner(load_profile(settings.profile, settings.saturation_rps), settings.scrape_interval)
+    shown: dict = {}   # the banner of the profile the generator runs, built once for each profile it takes
+
+    def html() -> str:
+        # The running generator (environment.slobench: its role's Generator) holds the profile its next test runs,
+        # the start form's choice included; this plugin is imported before it is built, so it is read here.
+        profile = environment.slobench.profile
+        if shown.get("profile") is not profile:
+            shown.update(profile=profile, html=banner(profile, settings.scrape_interval))
+        return shown["html"]
 
     @web_ui.app.before_request
     def _check_the_chosen_profile():
@@ -62,5 +70,5 @@ def _on_init(environment, **_):
     def _add_banner(response):
         if request.path == "/" and response.status_code == 200 and response.mimetype == "text/html":
             response.direct_passthrough = False
-            response.set_data(response.get_data(as_text=True).replace("<body>", "<body>" + html, 1))
+            response.set_data(response.get_data(as_text=True).replace("<body>", "<body>" + html(), 1))
         return response
