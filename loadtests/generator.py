@@ -23,6 +23,9 @@ from loadtests.tasks import Tasks
 from runfolder import files, names
 
 PROBE_S = 0.02  # the event-loop probe's period: 50 wake-ups a second
+# A stage a look decided ends this far ahead of when the writing process reads the decision: its workers hear of it
+# before the moment, so every process moves its windows at the same instant.
+END_MARGIN_S = 0.5
 
 
 class Generator:
@@ -47,6 +50,7 @@ class Generator:
         self.printed, self.start_count = -1, {}
         self.greenlets: list = []
         self.messages = None
+        self._windows: tuple = (None, [])       # (the profile they are of, its stage windows)
 
     @staticmethod
     def for_runner(settings: LocustProcessSettings, profile: Profile, runner) -> Generator:
@@ -70,6 +74,25 @@ class Generator:
     @wall_start.setter
     def wall_start(self, value: float | None) -> None:
         self.figures.wall_start = value
+
+    @property
+    def windows(self) -> list:
+        """The stage windows of the profile this process runs, as they stand (a stage cut at a look moves them)."""
+        if self._windows[0] is not self.profile:
+            self._windows = (self.profile, self.profile.windows())
+        return self._windows[1]
+
+    def cut_stage(self, name: str, end_s: float) -> bool:
+        """End stage `name` `end_s` into the test, a look having decided it (the harness's, slobench/ladder_looks.py):
+        the shape, the dispatcher (OpenSchedule.windows_now) and the recorders all take the cut profile's windows.
+        False when it changes nothing: the stage is over already, or no longer that long."""
+        cut = self.profile.cut_at(name, end_s)
+        if cut is self.profile:
+            return False
+        self.profile = cut
+        self.figures.windows = self.windows
+        print(f"[slobench] stage {name} decided at a look: it ends {end_s:.1f} s into the test", flush=True)
+        return True
 
     def take(self, profile: Profile) -> None:
         """Run `profile` from the next test on: its traffic tables and task weights (the next test start builds
@@ -196,10 +219,11 @@ class Generator:
         while self.wall_start is None:
             gevent.sleep(0.1)
         self.start_count = {}
-        windows = self.profile.windows()
         last_live = 0.0
         while True:
             self.wall_steps.sample()
+            self._take_stage_ends()
+            windows = self.windows
             elapsed = clock.now() - self.wall_start
             self.merged.series.sample_users(clock.now(), environment.runner.user_count)
             if clock.now() - last_live >= EVERY_S - 0.25:
@@ -219,6 +243,17 @@ class Generator:
             if current is None:
                 return
             gevent.sleep(0.5)
+
+    def _take_stage_ends(self) -> None:
+        """The stages a look decided (the harness writes them to the run folder while the load runs): each ended
+        here, END_MARGIN_S ahead, and on every worker (at the same moment of the windows)."""
+        ends = files.STAGE_ENDS.read(self.run_dir) if self.run_dir else None
+        for name, decided in (ends or {}).items():
+            if name in self.profile.cut:
+                continue
+            end_s = max(decided["end_s"], clock.now() - self.wall_start + END_MARGIN_S)
+            if self.cut_stage(name, end_s) and self.messages is not None:
+                self.messages.stage_cut(name, end_s)
 
     def _finish_stages(self, environment, upto: int) -> None:
         """Print the line of every stage up to `upto` not printed yet; keep stages.json current."""

@@ -55,7 +55,7 @@ class ChurnApiOpenUser(FastHttpUser):
         g = environment.slobench
         self.schedule = OpenSchedule(g.profile, g.processes or SETTINGS.processes, on_arrival=g.figures.count_arrival,
                                      on_lag=lambda seconds: g.figures.lag("send", seconds),
-                                     on_error=lambda exc: g.figures.sender_error())
+                                     on_error=lambda exc: g.figures.sender_error(), windows_now=lambda: g.windows)
         self.retimed = Retimed(environment.events.request)
         self.open_client = FastHttpSession(base_url=self.host, request_event=self.retimed, user=self,
                                            concurrency=g.profile.max_concurrency)

@@ -1,5 +1,5 @@
 """What a Locust master and its workers say to each other beyond Locust's own messages, one class per role: the profile
-and its handshake, the clock, the start of the stage windows, each worker's final figures."""
+and its handshake, the clock, the start of the stage windows, a stage a look ended, each worker's final figures."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -22,6 +22,7 @@ class WorkerMessages:
         self.generator, self.runner = generator, runner
         runner.register_message("slobench_start", self.on_start)
         runner.register_message("slobench_profile", self.on_profile)
+        runner.register_message("slobench_stage_cut", self.on_stage_cut)
         gevent.spawn(self.hello)
 
     def hello(self) -> None:
@@ -39,7 +40,16 @@ class WorkerMessages:
         g.final_sent = False
         # In a headless run the master quits as the profile ends and keeps listening half a second only: each
         # worker sends its final figures on its own when the last stage is over.
+        self.send_final_at_the_end()
+
+    def send_final_at_the_end(self) -> None:
+        g = self.generator
         gevent.spawn_later(max(0.0, g.wall_start + g.profile.total_s + 0.3 - clock.now()), self.send_final)
+
+    def on_stage_cut(self, environment, msg, **_) -> None:
+        """A stage the master ended at a look: its windows move here too, and so does the end of the last stage."""
+        if self.generator.wall_start is not None and self.generator.cut_stage(msg.data["stage"], msg.data["end_s"]):
+            self.send_final_at_the_end()   # the earlier one fires too late to matter: send_final sends once
 
     def on_profile(self, environment, msg, **_) -> None:
         g = self.generator
@@ -96,3 +106,7 @@ class MasterMessages:
 
     def start(self, wall_start: float) -> None:
         self.runner.send_message("slobench_start", {"wall_start": wall_start, "processes": self.runner.worker_count})
+
+    def stage_cut(self, stage: str, end_s: float) -> None:
+        """A stage a look decided ends `end_s` into the windows on every worker as here."""
+        self.runner.send_message("slobench_stage_cut", {"stage": stage, "end_s": end_s})

@@ -35,12 +35,15 @@ class OpenSchedule:
     """
 
     def __init__(self, profile: Profile, processes: int, seed: int | None = None, on_arrival=None, on_lag=None,
-                 on_error=None):
+                 on_error=None, windows_now=None):
         self.profile, self.processes = profile, max(1, processes)
         self.rng = random.Random(seed)
         self.t0 = None
         self.wall_t0 = None
         self.windows = profile.windows()
+        # windows_now(): the stage windows as they stand, asked at each arrival; a stage ended at a look moves them
+        # (loadtests/generator.py, Generator.cut_stage). Without it, the profile's own.
+        self.windows_now = windows_now or (lambda: self.windows)
         self.in_flight = 0
         # on_error(exception): an arrival counted as sent whose sender raised, so it never became a request.
         self.on_error = on_error or (lambda exc: None)
@@ -70,8 +73,9 @@ class OpenSchedule:
         The hot loop of the open model: one raw greenlet per request and a plain in-flight count (a gevent
         Pool costs a semaphore and a set per request), the stage looked up once per arrival."""
         self.start(wall_start)
-        limit, windows, t0 = self.profile.max_concurrency, self.windows, self.t0
+        limit, windows_now, t0 = self.profile.max_concurrency, self.windows_now, self.t0
         intended = max(t0, time.perf_counter())
+        windows = windows_now()
         stage = window_at(windows, intended - t0)
         while stage is not None:
             intended += self.gap(stage.index)
@@ -79,7 +83,8 @@ class OpenSchedule:
             if delay > 0:
                 gevent.sleep(delay)
             elapsed = intended - t0
-            if elapsed >= stage.end_s:
+            if elapsed >= stage.end_s or windows_now() is not windows:
+                windows = self.windows = windows_now()
                 stage = window_at(windows, elapsed)
                 if stage is None:
                     break

@@ -43,6 +43,10 @@ class Scenario(_Strict):
         return self
 
 
+MIN_MEASURED_S = 5   # a stage's measured window at least, as declared and as cut at a look
+MAX_LOOKS = 6   # a stage's or a step's looks at most (each more costs level at every look, and its integration time)
+
+
 class Stage(_Strict):
     name: str = Field(min_length=1)
     users: int | None = Field(None, ge=1, le=10_000)        # closed model: concurrent users
@@ -52,6 +56,11 @@ class Stage(_Strict):
     # (loadtests/probe.py), so the ladder sits at the same place on a fast and a slow machine.
     saturation_share: float | None = Field(None, gt=0, le=5)
     duration_s: float = Field(gt=0, le=24 * 3600)
+    # Judged while it runs at this many looks, the first at first_look of its measured window, and ended at the
+    # first look that decides it (every objective passed, or one failed, at the level that holds over every look:
+    # slo/stats/looks.py). One look: it runs its whole duration_s.
+    looks: int = Field(1, ge=1, le=MAX_LOOKS)
+    first_look: float = Field(0.5, gt=0, le=1)
 
     @model_validator(mode="after")
     def _one_rate(self):
@@ -72,9 +81,6 @@ class Probe(_Strict):
         if any(c < 1 or c > 256 for c in self.concurrency):
             raise ValueError("each concurrency must be between 1 and 256")
         return self
-
-
-MAX_LOOKS = 6   # a step's looks at most (each more costs level at every look, and the level's integration time)
 
 
 class Refine(_Strict):
@@ -115,6 +121,8 @@ class Profile(_Strict):
     probe: Probe | None = None   # measure the target's saturation before the stages (implied by any share)
     refine: Refine | None = None  # open model: step toward the knee after the stages, within a budget
     placement: Placement | None = None
+    # Stages the run ended at a look that decided them (set by `Profile.cut`): name -> the duration_s declared.
+    cut: dict[str, float] = Field(default_factory=dict)
     stages: list[Stage] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -134,9 +142,9 @@ class Profile(_Strict):
         if len(set(names)) != len(names):
             raise ValueError("stage names must be unique")
         for window in self.windows():
-            if window.measured_s < 5:
+            if window.measured_s < MIN_MEASURED_S:
                 raise ValueError(f"stage {window.name}: ramp and settle leave {window.measured_s:.1f} s "
-                                 "to measure; at least 5 s are needed (raise duration_s or spawn_rate)")
+                                 f"to measure; at least {MIN_MEASURED_S} s are needed (raise duration_s or spawn_rate)")
         return self
 
     @property
@@ -168,6 +176,19 @@ class Profile(_Strict):
             stages.append(s.model_copy(update={"rate_rps": rate, "saturation_share": None}))
         placement = Placement(saturation_rps=round(saturation_rps, 2), shares=shares, under_declared=under)
         return self.model_copy(update={"stages": stages, "placement": placement})
+
+    def cut_at(self, name: str, end_s: float) -> "Profile":
+        """This profile with stage `name` ending `end_s` into the test (a look decided it), the stages after it
+        moved earlier; unchanged unless `end_s` lies inside the stage, past MIN_MEASURED_S of its measured window.
+        The shape, the dispatchers, the recorders and the timeline all take their windows from the profile, so a
+        generator that runs the cut profile ends the stage for all of them at once."""
+        window = next((w for w in self.windows() if w.name == name), None)
+        if window is None or not window.measure_from_s + MIN_MEASURED_S <= end_s < window.end_s:
+            return self
+        stages = [s.model_copy(update={"duration_s": round(end_s - window.start_s, 3)}) if s.name == name else s
+                  for s in self.stages]
+        return self.model_copy(update={"stages": stages,
+                                       "cut": {**self.cut, name: self.stages[window.index].duration_s}})
 
     @property
     def total_s(self) -> float:

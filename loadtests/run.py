@@ -80,9 +80,10 @@ def _pin(cpus):
 
 def run_headless(profile_path: Path, profile: Profile, target_url: str, run_dir: Path,
                  processes: int | GeneratorPlan = 1, cpus: set[int] | None = None, on_line=print,
-                 stop_when: Callable[[], bool] | None = None) -> int:
+                 stop_when: Callable[[], bool] | None = None, on_tick: Callable[[], None] | None = None) -> int:
     """Run every stage; Ctrl-C stops Locust cleanly (its reports are still written), and so does `stop_when`
-    answering True (asked every half second: a stage that ended when decided). Returns Locust's exit code."""
+    answering True (asked every half second: a step that ended when decided). `on_tick` is called every half second
+    while Locust runs (the looks at the profile's stages). Returns Locust's exit code."""
     # Failed requests are the judge's to weigh: Locust's own exit code then says only whether it ran to its end.
     extra = ["--headless", "--csv", str(run_dir / names.LOCUST_CSV_PREFIX), "--csv-full-history",
              "--html", str(run_dir / names.LOCUST_REPORT), "--only-summary", "--exit-code-on-error", "0"]
@@ -94,7 +95,7 @@ def run_headless(profile_path: Path, profile: Profile, target_url: str, run_dir:
     try:
         # The shape stops by itself; the margin covers start-up, remote workers joining and report writing.
         waits = 300 if isinstance(processes, GeneratorPlan) and processes.workers else 0
-        _wait(proc, profile.total_s + 90 + waits, stop_when)
+        _wait(proc, profile.total_s + 90 + waits, stop_when, on_tick)
     except (KeyboardInterrupt, subprocess.TimeoutExpired) as exc:
         on_line("[slobench] stopping Locust (" + ("Ctrl-C" if isinstance(exc, KeyboardInterrupt) else "time bound") + ")")
         stop(proc)
@@ -105,16 +106,19 @@ def run_headless(profile_path: Path, profile: Profile, target_url: str, run_dir:
     return proc.returncode
 
 
-def _wait(proc: subprocess.Popen, timeout_s: float, stop_when: Callable[[], bool] | None) -> None:
+def _wait(proc: subprocess.Popen, timeout_s: float, stop_when: Callable[[], bool] | None,
+          on_tick: Callable[[], None] | None = None) -> None:
     """Until Locust ends by itself, or `stop_when` says so (then it is stopped as Ctrl-C stops it)."""
-    if stop_when is None:
+    if stop_when is None and on_tick is None:
         proc.wait(timeout=timeout_s)
         return
     deadline = time.monotonic() + timeout_s
     while proc.poll() is None:
         if time.monotonic() > deadline:
             raise subprocess.TimeoutExpired(proc.args, timeout_s)
-        if stop_when():
+        if on_tick is not None:
+            on_tick()
+        if stop_when is not None and stop_when():
             stop(proc)
             return
         time.sleep(0.5)

@@ -13,6 +13,7 @@ from slo.verdicts.baseline import load_report
 from slo.verdicts import sample_fit, scrape_fit
 from slobench import manifest as manifest_mod
 from slobench.history import write_index
+from slobench.ladder_looks import LadderLooks
 from slobench.refine import Refinement
 from slobench.session import Session, refuse_unjudgeable
 from slobench.settings import HarnessSettings
@@ -89,17 +90,18 @@ def placed_for_run(profile: Profile, placed_at: float | None, target: str, spec:
 
 
 def run_load(settings: HarnessSettings, profile: Profile, target: str, run_dir: Path,
-             started_here: local.StackState | None, cpus: dict, log=print, then=None) -> tuple[int | None, bool]:
-    """Locust through the profile (as this run holds it: placed, refined, renamed), then `then(monitor)` (the
-    refinement) after a load that ran to its end, the API's cores watched meanwhile; (Locust's exit code,
-    interrupted), also written to the run folder (ended.json)."""
+             started_here: local.StackState | None, cpus: dict, log=print, then=None,
+             looks: LadderLooks | None = None) -> tuple[int | None, bool]:
+    """Locust through the profile (as this run holds it: placed, refined, renamed), its stages declared with looks
+    ended when `looks` decides them, then `then(monitor)` (the refinement) after a load that ran to its end, the
+    API's cores watched meanwhile; (Locust's exit code, interrupted), also written to the run folder (ended.json)."""
     interrupted, code = False, None
     path = run_dir / names.PROFILE
     path.write_text(profile.model_dump_json(indent=1) + "\n")
     watch = machine_monitor(run_dir, started_here, cpus["api"])
     try:
         code = locust_run.run_headless(path, profile, target, run_dir, settings.generators(), cpus["locust"],
-                                       on_line=log)
+                                       on_line=log, on_tick=looks.tick if looks and looks.planned else None)
         if code == 0 and then is not None:
             then(watch)
     except KeyboardInterrupt:
@@ -152,9 +154,11 @@ def _load(session: Session, profile: Profile, run_dir: Path, man: dict, log=prin
     refinement = Refinement(run_dir, profile, session.target, session.prometheus, session.judged,
                             session.settings.generators(), session.cpus["locust"], log,
                             run_started=man["started"]) if refine else None
+    looks = LadderLooks(run_dir, profile, session.judged, session.prometheus, log)
     code, interrupted = run_load(session.settings, profile, session.target, run_dir, session.started_here,
                                  session.cpus, log,
-                                 then=refinement and (lambda watch: man.update(refine=refinement.run(watch))))
+                                 then=refinement and (lambda watch: man.update(refine=refinement.run(watch))),
+                                 looks=looks)
     if code not in (None, 0):
         log(f"Locust exited with code {code}: the run is incomplete (see {run_dir / names.LOCUST_LOG})")
     if not files.TIMELINE.exists(run_dir):

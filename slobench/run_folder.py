@@ -13,8 +13,8 @@ from slo.verdicts.evaluate import RunData
 
 
 def _looked(stage: dict, looks: dict | None) -> dict:
-    """A step judged at looks while it ran (slobench/step_looks.py): its looks, and, where one decided it, a stage
-    that ended as planned rather than one cut short."""
+    """A stage or a step judged at looks while it ran (slobench/ladder_looks.py, step_looks.py): its looks, and,
+    where one decided it, a stage that ended as planned rather than one cut short."""
     if not looks or looks.get("stage") != stage["name"]:
         return {}
     return {"looks": looks, "completed": stage["completed"] or looks.get("ended_at_look") is not None}
@@ -40,9 +40,11 @@ class RunFolder:
 
     @cached_property
     def timeline(self) -> dict:
-        """The profile's timeline, each refinement step's stage after its stages (marked `refine`)."""
+        """The profile's timeline (its stages' looks with them), each refinement step's stage after its stages
+        (marked `refine`)."""
         (_, tl), *steps = self.parts
-        stages = list(tl["stages"])
+        ladder = {r["stage"]: r for r in files.LADDER_LOOKS.read(self.path) or []}
+        stages = [{**st, **_looked(st, ladder.get(st["name"]))} for st in tl["stages"]]
         for folder, part in steps:
             looks = files.LOOKS.read(folder)
             stages += [{**st, "index": len(stages) + i, "refine": True, **_looked(st, looks)}

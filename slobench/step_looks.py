@@ -80,16 +80,23 @@ class StepLooks:
     def _judge(self, start: float, end: float) -> str:
         """The step's stage over [start, end], from Prometheus, at the per-look level; 'no_data' when Prometheus
         did not answer (the step then runs on)."""
-        spec, scrape_s = self.judged.spec, self.judged.interval.seconds
-        window = {"name": self.stage, "measure_from": start, "end": end}
         try:
-            entry = collect(self.prometheus, spec, [window], scrape_interval_s=scrape_s,
-                            instances=self.judged.instances)["stages"][0]
+            return look_status(self.judged, self.prometheus, self.stage, start, end, self.offered_rps,
+                               self.looks.per_look_level)
         except PrometheusError as exc:
             self.log(f"[slobench] refine: look at {self.stage} not judged ({exc}); the step runs on")
             return "no_data"
-        rows = StageJudge(spec, scrape_s, poisson_arrivals=True).so_far(entry, start, end, self.offered_rps,
-                                                                         self.looks.per_look_level).objectives
-        # What is counted once the load ended (the arrivals a throughput share is exact against) is the report's to
-        # judge: a look decides on the rest. A queue that grew fails the latency objectives as well.
-        return stage_status([row for row, o in zip(rows, spec.objectives) if judged_while_running(o)])
+
+
+def look_status(judged: JudgedTarget, prometheus: str, stage: str, start: float, end: float,
+                offered_rps: float | None, level: float, poisson: bool = True) -> str:
+    """A stage's measured window [start, end] so far, from Prometheus, judged at `level` as the live tab judges
+    one (collect, then the one judge of a stage): pass, fail, or undecided; `poisson`: its arrivals are (a step's
+    always are). Raises PrometheusError."""
+    spec, scrape_s = judged.spec, judged.interval.seconds
+    window = {"name": stage, "measure_from": start, "end": end}
+    entry = collect(prometheus, spec, [window], scrape_interval_s=scrape_s, instances=judged.instances)["stages"][0]
+    rows = StageJudge(spec, scrape_s, poisson_arrivals=poisson).so_far(entry, start, end, offered_rps, level).objectives
+    # What is counted once the load ended (the arrivals a throughput share is exact against) is the report's to
+    # judge: a look decides on the rest. A queue that grew fails the latency objectives as well.
+    return stage_status([row for row, o in zip(rows, spec.objectives) if judged_while_running(o)])

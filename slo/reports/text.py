@@ -114,6 +114,10 @@ def capacity_lines(report: dict) -> list[str]:
         lines.append(f"Capacity: below {high:g} req/s ({cap['lowest_failing_stage']} failed with confidence; "
                      "no stage passed with confidence)")
     lines += knee_share_lines(cap.get("knee_share"))
+    at_looks = [s for s in report["stages"] if not s.get("refine") and looked(s.get("looks"))]
+    if at_looks:
+        lines.append("Judged at looks while they ran, each ended at the first that decided it: "
+                     + ", ".join(f"{s['name']} {s['status']}{looked(s['looks'])}" for s in at_looks))
     steps = [s for s in report["stages"] if s.get("refine")]
     if steps:
         lines.append("Refined after the ladder, where the capacity was uncertain: "
@@ -139,7 +143,7 @@ def capacity_lines(report: dict) -> list[str]:
 
 
 def looked(looks: dict | None) -> str:
-    """How a step judged at looks ended: at which look, or at its longest; and the level its verdicts keep."""
+    """How a stage or step judged at looks ended: at which look, or at its longest; and the level its verdicts keep."""
     if not looks or len(looks["shares"]) < 2:
         return ""
     at = looks.get("ended_at_look")

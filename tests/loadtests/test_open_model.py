@@ -1,5 +1,6 @@
 """The open model: profile rules, the arrival schedule, HDR merging."""
 import statistics
+import time
 
 import pytest
 
@@ -136,3 +137,28 @@ def test_latency_is_timed_from_the_intended_start_through_a_stall(tmp_path):
     assert max(timed) >= 250
     assert sum(t > 100 for t in timed) >= 0.5 * 400 * 0.2   # at least half of those due in its first 200 ms
     assert sorted(timed)[len(timed) // 2] < 50               # the rest were not slowed
+
+
+@pytest.mark.realtime
+def test_a_stage_cut_at_a_look_ends_the_dispatch_there_and_the_next_stage_starts_at_once(tmp_path):
+    """The generator cuts a stage while the dispatcher runs (Generator.cut_stage): the dispatcher asks for the
+    windows at each arrival, so the first stage's arrivals stop at the cut and the second's rate starts there."""
+    import gevent
+    text = ("name: o\nkind: open\nsettle_s: 0\nstages:\n  - {{name: a, rate_rps: 200, duration_s: 8}}\n"
+            "  - {{name: b, rate_rps: 400, duration_s: 5}}\n")
+    profile = _profile(tmp_path, text=text)
+    held = {"profile": profile}
+    arrivals = {0: [], 1: []}
+    sched = OpenSchedule(profile, 1, seed=5, windows_now=lambda: held["profile"].windows(),
+                         on_arrival=lambda stage, dropped: arrivals[stage].append(time.perf_counter() - sched.t0))
+
+    def cut_later():
+        gevent.sleep(5.0)
+        held["profile"] = profile.cut_at("a", 5.3)
+    gevent.spawn(cut_later)
+    sched.run(lambda: None, Retimed(type("E", (), {"fire": lambda self, **m: None})()))
+    # Stage a (200 req/s) ran to the cut at 5.3 s, not to 8 s; b (400 req/s) from 5.3 s to 10.3 s, its 5 s moved
+    # 2.7 s earlier.
+    assert 5.1 < max(arrivals[0]) < 5.3 and len(arrivals[0]) == pytest.approx(1060, abs=4 * 1060 ** 0.5)
+    assert 5.3 <= min(arrivals[1]) < 5.4 and 10.1 < max(arrivals[1]) < 10.3
+    assert len(arrivals[1]) == pytest.approx(2000, abs=4 * 2000 ** 0.5)
