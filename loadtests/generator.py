@@ -13,8 +13,8 @@ from locust.runners import MasterRunner, WorkerRunner
 from loadtests import clock, handshake, timeline
 from loadtests.client_figures import Merger, StageRecorder
 from loadtests.messages import MasterMessages, WorkerMessages
-from loadtests.profile import Profile, load_profile, window_at
-from loadtests.progress import EVERY_S, live_line
+from loadtests.profile import Profile, load_profile
+from loadtests.progress import StageProgress
 from loadtests.requestlog import RequestLog
 from loadtests.sent import SentRecorder
 from loadtests.process_settings import PROFILE_OPTION, LocustProcessSettings
@@ -47,7 +47,7 @@ class Generator:
         self.final_sent = False
         self.finals: set[str] = set()
         self.joined: set[str] = set()           # a worker lost mid-run still counts as expected
-        self.printed, self.start_count = -1, {}
+        self.progress: StageProgress | None = None   # a process that writes the run folder: its progress loop
         self.greenlets: list = []
         self.messages = None
         self._windows: tuple = (None, [])       # (the profile they are of, its stage windows)
@@ -77,19 +77,19 @@ class Generator:
 
     @property
     def windows(self) -> list:
-        """The stage windows of the profile this process runs, as they stand (a stage cut at a look moves them)."""
+        """The stage windows of the profile this process runs, as they stand (a stage ended at a look moves them)."""
         if self._windows[0] is not self.profile:
             self._windows = (self.profile, self.profile.windows())
         return self._windows[1]
 
-    def cut_stage(self, name: str, end_s: float) -> bool:
+    def end_stage(self, name: str, end_s: float) -> bool:
         """End stage `name` `end_s` into the test, a look having decided it (the harness's, slobench/ladder_looks.py):
-        the shape, the dispatcher (OpenSchedule.windows_now) and the recorders all take the cut profile's windows.
+        the shape, the dispatcher (OpenSchedule.windows_now) and the recorders all take the new profile's windows.
         False when it changes nothing: the stage is over already, or no longer that long."""
-        cut = self.profile.cut_at(name, end_s)
-        if cut is self.profile:
+        ended = self.profile.ended_at(name, end_s)
+        if ended is self.profile:
             return False
-        self.profile = cut
+        self.profile = ended
         self.figures.windows = self.windows
         print(f"[slobench] stage {name} decided at a look: it ends {end_s:.1f} s into the test", flush=True)
         return True
@@ -164,23 +164,23 @@ class Generator:
         self.run_dir = self._new_run_dir()
         if self.run_dir:
             (self.run_dir / names.PROFILE).write_text(self.profile.model_dump_json(indent=1) + "\n")
-        self.printed = -1
-        gevent.spawn(self._progress, environment)
+        self.progress = StageProgress(self, environment)
+        gevent.spawn(self.progress.run)
 
     def _finish_writing(self, environment) -> None:
         """The timeline, the merged figures and the marker the runner waits for."""
-        if not (self.run_dir and self.wall_start):
+        if not (self.run_dir and self.wall_start and self.progress):
             return
         # The shape may end the test before the progress loop saw the last stage finish.
         reached = stage_index_at(self.profile, clock.now() - self.wall_start)
-        self._finish_stages(environment, len(self.profile.stages) - 1 if reached is None else reached - 1)
-        self._write_timeline()
+        self.progress.finish(len(self.profile.stages) - 1 if reached is None else reached - 1)
+        self.write_timeline()
         self._gather_finals(environment.runner)
         self.merged.save(self.run_dir)
         # The runner watches for this marker to collect the reports (headless and web UI alike).
         files.LOCUST_DONE.write(self.run_dir, {"stopped_at": clock.now()})
 
-    def _write_timeline(self) -> None:
+    def write_timeline(self) -> None:
         """stages.json as far as the test got, its windows on the machine's wall clock (clock.WallSteps)."""
         files.TIMELINE.write(self.run_dir, timeline.build(self.profile, self.wall_start, steps=self.wall_steps))
 
@@ -203,65 +203,16 @@ class Generator:
             self.figures.sample_cpu()
             gevent.sleep(0.5)
 
-    def _progress_line(self, environment, index: int) -> str:
-        windows = self.profile.windows()
-        w, total = windows[index], environment.stats.total
-        n0, t0 = self.start_count.get(w.index, (0, self.wall_start))
-        rps = (total.num_requests - n0) / max(clock.now() - t0, 1e-9)
-        offered = f"{w.offered_rps:.0f}" if w.offered_rps else "open"
-        return (f"[slobench] stage {index + 1}/{len(windows)} {w.name}: {w.users} users, offered {offered} req/s, "
-                f"achieved {rps:.0f} req/s, p95 {total.get_current_response_time_percentile(0.95) or 0:.0f} ms "
-                f"(last 10 s), failures {total.num_failures}")
-
-    def _progress(self, environment):
-        """Master or local runner: one line per finished stage, a live line every few seconds, and the timeline
-        kept up to date (a Locust killed mid-stage leaves where it got to)."""
-        while self.wall_start is None:
-            gevent.sleep(0.1)
-        self.start_count = {}
-        last_live = 0.0
-        while True:
-            self.wall_steps.sample()
-            self._take_stage_ends()
-            windows = self.windows
-            elapsed = clock.now() - self.wall_start
-            self.merged.series.sample_users(clock.now(), environment.runner.user_count)
-            if clock.now() - last_live >= EVERY_S - 0.25:
-                last_live = clock.now()
-                w = window_at(windows, elapsed)
-                if self.run_dir:
-                    self._write_timeline()
-                if w is not None:
-                    total = environment.stats.total
-                    print(live_line(w, len(windows), elapsed, environment.runner.user_count, total.current_rps,
-                                    total.get_current_response_time_percentile(0.95), total.num_failures), flush=True)
-            for w in windows:
-                if w.index not in self.start_count and elapsed >= w.measure_from_s:
-                    self.start_count[w.index] = (environment.stats.total.num_requests, clock.now())
-            current = stage_index_at(self.profile, elapsed)
-            self._finish_stages(environment, len(windows) - 1 if current is None else current - 1)
-            if current is None:
-                return
-            gevent.sleep(0.5)
-
-    def _take_stage_ends(self) -> None:
+    def take_stage_ends(self) -> None:
         """The stages a look decided (the harness writes them to the run folder while the load runs): each ended
         here, END_MARGIN_S ahead, and on every worker (at the same moment of the windows)."""
         ends = files.STAGE_ENDS.read(self.run_dir) if self.run_dir else None
         for name, decided in (ends or {}).items():
-            if name in self.profile.cut:
+            if name in self.profile.ended_early:
                 continue
             end_s = max(decided["end_s"], clock.now() - self.wall_start + END_MARGIN_S)
-            if self.cut_stage(name, end_s) and self.messages is not None:
-                self.messages.stage_cut(name, end_s)
-
-    def _finish_stages(self, environment, upto: int) -> None:
-        """Print the line of every stage up to `upto` not printed yet; keep stages.json current."""
-        while self.printed < upto:
-            self.printed += 1
-            print(self._progress_line(environment, self.printed), flush=True)
-            if self.run_dir:
-                self._write_timeline()
+            if self.end_stage(name, end_s) and self.messages is not None:
+                self.messages.stage_ended(name, end_s)
 
     def _new_run_dir(self) -> Path | None:
         if self.settings.run_dir:

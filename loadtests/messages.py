@@ -22,7 +22,7 @@ class WorkerMessages:
         self.generator, self.runner = generator, runner
         runner.register_message("slobench_start", self.on_start)
         runner.register_message("slobench_profile", self.on_profile)
-        runner.register_message("slobench_stage_cut", self.on_stage_cut)
+        runner.register_message("slobench_stage_ended", self.on_stage_ended)
         gevent.spawn(self.hello)
 
     def hello(self) -> None:
@@ -46,9 +46,9 @@ class WorkerMessages:
         g = self.generator
         gevent.spawn_later(max(0.0, g.wall_start + g.profile.total_s + 0.3 - clock.now()), self.send_final)
 
-    def on_stage_cut(self, environment, msg, **_) -> None:
+    def on_stage_ended(self, environment, msg, **_) -> None:
         """A stage the master ended at a look: its windows move here too, and so does the end of the last stage."""
-        if self.generator.wall_start is not None and self.generator.cut_stage(msg.data["stage"], msg.data["end_s"]):
+        if self.generator.wall_start is not None and self.generator.end_stage(msg.data["stage"], msg.data["end_s"]):
             self.send_final_at_the_end()   # the earlier one fires too late to matter: send_final sends once
 
     def on_profile(self, environment, msg, **_) -> None:
@@ -107,6 +107,6 @@ class MasterMessages:
     def start(self, wall_start: float) -> None:
         self.runner.send_message("slobench_start", {"wall_start": wall_start, "processes": self.runner.worker_count})
 
-    def stage_cut(self, stage: str, end_s: float) -> None:
+    def stage_ended(self, stage: str, end_s: float) -> None:
         """A stage a look decided ends `end_s` into the windows on every worker as here."""
-        self.runner.send_message("slobench_stage_cut", {"stage": stage, "end_s": end_s})
+        self.runner.send_message("slobench_stage_ended", {"stage": stage, "end_s": end_s})

@@ -42,7 +42,7 @@ class OpenSchedule:
         self.wall_t0 = None
         self.windows = profile.windows()
         # windows_now(): the stage windows as they stand, asked at each arrival; a stage ended at a look moves them
-        # (loadtests/generator.py, Generator.cut_stage). Without it, the profile's own.
+        # (loadtests/generator.py, Generator.end_stage). Without it, the profile's own.
         self.windows_now = windows_now or (lambda: self.windows)
         self.in_flight = 0
         # on_error(exception): an arrival counted as sent whose sender raised, so it never became a request.

@@ -43,7 +43,7 @@ class Scenario(_Strict):
         return self
 
 
-MIN_MEASURED_S = 5   # a stage's measured window at least, as declared and as cut at a look
+MIN_MEASURED_S = 5   # a stage's measured window at least, as declared and as ended at a look
 MAX_LOOKS = 6   # a stage's or a step's looks at most (each more costs level at every look, and its integration time)
 
 
@@ -121,8 +121,8 @@ class Profile(_Strict):
     probe: Probe | None = None   # measure the target's saturation before the stages (implied by any share)
     refine: Refine | None = None  # open model: step toward the knee after the stages, within a budget
     placement: Placement | None = None
-    # Stages the run ended at a look that decided them (set by `Profile.cut`): name -> the duration_s declared.
-    cut: dict[str, float] = Field(default_factory=dict)
+    # Stages the run ended at a look that decided them (set by `Profile.ended_at`): name -> the duration_s declared.
+    ended_early: dict[str, float] = Field(default_factory=dict)
     stages: list[Stage] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -177,18 +177,18 @@ class Profile(_Strict):
         placement = Placement(saturation_rps=round(saturation_rps, 2), shares=shares, under_declared=under)
         return self.model_copy(update={"stages": stages, "placement": placement})
 
-    def cut_at(self, name: str, end_s: float) -> "Profile":
+    def ended_at(self, name: str, end_s: float) -> "Profile":
         """This profile with stage `name` ending `end_s` into the test (a look decided it), the stages after it
         moved earlier; unchanged unless `end_s` lies inside the stage, past MIN_MEASURED_S of its measured window.
         The shape, the dispatchers, the recorders and the timeline all take their windows from the profile, so a
-        generator that runs the cut profile ends the stage for all of them at once."""
+        generator that runs that profile ends the stage for all of them at once."""
         window = next((w for w in self.windows() if w.name == name), None)
         if window is None or not window.measure_from_s + MIN_MEASURED_S <= end_s < window.end_s:
             return self
         stages = [s.model_copy(update={"duration_s": round(end_s - window.start_s, 3)}) if s.name == name else s
                   for s in self.stages]
         return self.model_copy(update={"stages": stages,
-                                       "cut": {**self.cut, name: self.stages[window.index].duration_s}})
+                                       "ended_early": {**self.ended_early, name: self.stages[window.index].duration_s}})
 
     @property
     def total_s(self) -> float:

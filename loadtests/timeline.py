@@ -10,7 +10,8 @@ def build(profile: Profile, wall_start: float, stopped_at: float | None = None,
     """Absolute windows of the stages reached by `stopped_at` (default: now); a cut stage is marked. wall_start
     is kept exact: the generators place requests in windows from that very value. Times are the generator's
     (clock.now()); with `steps`, each window's ends are put on the machine's wall clock, which the API and
-    Prometheus stamp with, and a stage during which that clock stepped says by how much (clock_step_s). A stage a look ended early keeps its declared length (declared_s)."""
+    Prometheus stamp with, and a stage during which that clock stepped says by how much (clock_step_s). A stage a
+    look ended early keeps its declared length (declared_s)."""
     now = stopped_at if stopped_at is not None else clock.now()
     to_wall = steps.to_wall if steps is not None else (lambda t: t)
     stages = []
@@ -25,8 +26,8 @@ def build(profile: Profile, wall_start: float, stopped_at: float | None = None,
                  "end": round(to_wall(end), 3), "completed": end >= wall_start + w.end_s - 0.5}
         if w.ungated:
             stage["ungated"] = True
-        if w.name in profile.cut:   # a look decided it: it ended before the duration_s declared
-            stage["declared_s"] = profile.cut[w.name]
+        if w.name in profile.ended_early:   # a look decided it: it ended before the duration_s declared
+            stage["declared_s"] = profile.ended_early[w.name]
         step = to_wall(end) - end - (to_wall(measure_from) - measure_from)
         if abs(step) > clock.STEP_S:
             stage["clock_step_s"] = round(step, 3)

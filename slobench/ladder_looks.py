@@ -4,7 +4,7 @@ first look that decides them, as a refinement step is (slobench/step_looks.py).
 The harness judges: every half second while Locust runs (loadtests.run.run_headless's on_tick) it looks at the
 current stage when its next look is due. A look that decides the stage is written to the run folder
 (runfolder.files.STAGE_ENDS: the stage, and when it ends, LEAD_S ahead); the generator reads it within half a second
-and cuts the stage there (loadtests/generator.py, Profile.cut_at), so the stages after it start earlier and the run
+and ends the stage there (loadtests/generator.py, Profile.ended_at), so the stages after it start earlier and the run
 ends sooner. Each looked stage's record (LADDER_LOOKS) is read back with the timeline (slobench.run_folder): the
 report states its verdicts at the level that holds over every look, whichever look ended it, so where it ended
 cannot bias them.
@@ -26,7 +26,7 @@ from slobench.session import JudgedTarget
 from slobench.step_looks import LAND_SCRAPES, look_status
 
 # A decided stage ends this far after the look was judged: the generator, which reads the decision every half
-# second, cuts it there, at the moment the harness counts on (a later read cuts it later, never earlier).
+# second, ends it there, at the moment the harness counts on (a later read ends it later, never earlier).
 LEAD_S = 1.0
 
 
@@ -90,7 +90,7 @@ class LadderLooks:
     def _end(self, name: str, look: int, status: str, end_s: float, measured_s: float) -> None:
         self.records[name]["ended_at_look"] = look
         self.ends[name] = {"end_s": round(end_s, 3), "look": look, "status": status}
-        self.profile = self.profile.cut_at(name, end_s)
+        self.profile = self.profile.ended_at(name, end_s)
         files.STAGE_ENDS.write(self.run_dir, self.ends)
         self.log(f"[slobench] {name} decided ({status}) at look {look} of {len(self.plans[name].shares)}, "
                  f"{measured_s:.0f} s measured; it ends there")

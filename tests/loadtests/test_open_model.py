@@ -140,8 +140,8 @@ def test_latency_is_timed_from_the_intended_start_through_a_stall(tmp_path):
 
 
 @pytest.mark.realtime
-def test_a_stage_cut_at_a_look_ends_the_dispatch_there_and_the_next_stage_starts_at_once(tmp_path):
-    """The generator cuts a stage while the dispatcher runs (Generator.cut_stage): the dispatcher asks for the
+def test_a_stage_ended_at_a_look_ends_the_dispatch_there_and_the_next_stage_starts_at_once(tmp_path):
+    """The generator ends a stage early while the dispatcher runs (Generator.end_stage): the dispatcher asks for the
     windows at each arrival, so the first stage's arrivals stop at the cut and the second's rate starts there."""
     import gevent
     text = ("name: o\nkind: open\nsettle_s: 0\nstages:\n  - {{name: a, rate_rps: 200, duration_s: 8}}\n"
@@ -154,7 +154,7 @@ def test_a_stage_cut_at_a_look_ends_the_dispatch_there_and_the_next_stage_starts
 
     def cut_later():
         gevent.sleep(5.0)
-        held["profile"] = profile.cut_at("a", 5.3)
+        held["profile"] = profile.ended_at("a", 5.3)
     gevent.spawn(cut_later)
     sched.run(lambda: None, Retimed(type("E", (), {"fire": lambda self, **m: None})()))
     # Stage a (200 req/s) ran to the cut at 5.3 s, not to 8 s; b (400 req/s) from 5.3 s to 10.3 s, its 5 s moved

@@ -83,17 +83,17 @@ def test_a_share_placed_under_the_gated_rate_is_marked_ungated_in_the_timeline()
 ], ids=["a cut inside its stage moves the stages after it earlier", "a cut at the stage's own end changes nothing",
         "a cut leaving under 5 s measured changes nothing", "the last stage cut ends the test there",
         "an unknown stage changes nothing"])
-def test_a_stage_cut_at_a_look_ends_there(profile, name, end_s, expected):
-    cut = profile.cut_at(name, end_s)
+def test_a_stage_decided_at_a_look_ends_there(profile, name, end_s, expected):
+    cut = profile.ended_at(name, end_s)
     assert [(w.name, w.start_s, w.end_s) for w in cut.windows()] == expected
-    assert cut.cut == ({name: 10} if expected != [("a", 0, 10), ("b", 10, 20)] else {})
+    assert cut.ended_early == ({name: 10} if expected != [("a", 0, 10), ("b", 10, 20)] else {})
     assert profile.windows()[0].end_s == 10   # the profile itself is unchanged
 
 
-def test_the_shape_and_the_timeline_follow_a_cut_stage(profile):
+def test_the_shape_and_the_timeline_follow_a_end_stage(profile):
     """The shape steps to b at the cut, and the timeline marks a as ended there, complete, with its declared
     length."""
-    cut = profile.cut_at("a", 7.5)
+    cut = profile.ended_at("a", 7.5)
     assert users_at(cut, 7.4) == (10, 10) and users_at(cut, 7.5) == (50, 20) and users_at(cut, 17.5) is None
     a, b = timeline.build(cut, wall_start=1000.0, stopped_at=1017.5)["stages"]
     assert (a["end"], a["completed"], a["declared_s"]) == (1007.5, True, 10)

@@ -78,9 +78,6 @@ def test_the_start_page_names_the_profile_and_a_profile_picked_there_is_the_one_
                     break
                 page.wait_for_timeout(300)
             page.screenshot(path=str(tmp_path / "ui-slo-tab.png"))
-            # The start page reads the running generator: the profile it now runs is the one the form picked.
-            page.goto(url, wait_until="networkidle")
-            banner = page.locator("#slobench-start").inner_text()
             browser.close()
         assert set(live) == {"p50", "p95", "p99", "mean", "errors", "availability", "throughput"}, live
         # Early in a window an objective may still be undecided (inconclusive, so far); none fails on a healthy API.
@@ -93,6 +90,9 @@ def test_the_start_page_names_the_profile_and_a_profile_picked_there_is_the_one_
         live_p99 = float(live["p99"]["measured"].split()[0])
         wait_until(lambda: any(results.glob("*-ui/slo_report.json")), 90, "the UI run's report")
         time.sleep(1)  # the report files are written together
+        # The start page reads the running generator: the profile it runs now is the one the form picked. (Read
+        # once the test is over: a page load in Chromium during the window moved the judged p99 off the live one.)
+        banner = http_get(url + "/")[1].decode()
     finally:
         proc.send_signal(signal.SIGTERM)
         out = proc.communicate(timeout=60)[0]
@@ -100,14 +100,17 @@ def test_the_start_page_names_the_profile_and_a_profile_picked_there_is_the_one_
     report = json.loads((run / "slo_report.json").read_text())
     assert report["verdict"]["exit_code"] == 0 and [s["name"] for s in report["stages"]] == ["p1"]
     assert report["run"]["profile"] == "tinypick" and run.name.endswith("-tinypick-ui")
-    assert "START runs profile tinypick: closed model, 1 stage, 16 s" in banner, banner
+    assert "<h2>START runs profile tinypick: closed model, 1 stage, 16 s</h2>" in banner, banner[:3000]
     assert json.loads((run / "manifest.json").read_text())["profile"]["name"] == "tinypick"
     # The live p99 covered part of the window the report judged: the same histogram, so the same bucket, or the
-    # next one either way when the sample's own spread moves the 99th request across an edge.
+    # next one either way when the sample's own spread moves the 99th request across an edge. A bucket beside it
+    # may be half a millisecond wide (7.5 to 8 ms, around the warning): 30 % either way at least (live 7.3 ms
+    # against 9.9 ms judged, in 1 of 5 runs).
     judged_p99 = next(o for o in report["stages"][0]["objectives"] if o["name"] == "p99")["measured"]
     edges = [0.0, *(1000 * b for b in LATENCY_BUCKETS)]
     i = next(k for k in range(1, len(edges)) if judged_p99 <= edges[k])   # judged in (edges[i-1], edges[i]]
-    assert edges[max(0, i - 2)] <= live_p99 <= edges[min(len(edges) - 1, i + 1)], (live_p99, judged_p99)
+    low, high = min(edges[max(0, i - 2)], 0.7 * judged_p99), max(edges[min(len(edges) - 1, i + 1)], 1.3 * judged_p99)
+    assert low <= live_p99 <= high, (live_p99, judged_p99)
     for name in ("report.html", "junit.xml", "locust_stats.csv", "locust_report.html", "stages.json", "manifest.json"):
         assert (run / name).is_file(), name
     assert (tmp_path / "ui-running.png").stat().st_size > 10_000
