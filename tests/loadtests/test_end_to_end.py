@@ -1,24 +1,20 @@
-"""A real short run end to end: `python -m slobench loadtest` starts uvicorn, Prometheus and Locust on loopback."""
+"""A real short run end to end: `python -m slobench loadtest` starts uvicorn, Prometheus and Locust on loopback (a run
+that does not end as planned: test_interrupted_runs.py)."""
 import json
 import math
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
-
-from pathlib import Path
 
 import pytest
-import yaml
 
 from tests.slos import LINEAR_SLO
-from stack.procs import ROOT, pid_alive, port_in_use
+from stack.procs import ROOT
 from tests import browser
 from tests.edges import in_flight_allowance, interpolation_allowance
-from tests.reader import Lines
 from tests.profiles import closed_profile
+from tests.loadtests.runs import loose_slo, stack_stopped
 
 pytestmark = [pytest.mark.integration, pytest.mark.load]
 
@@ -141,26 +137,14 @@ def test_every_answer_the_generators_received_is_checked_and_none_is_wrong(tiny_
         assert objective["status"] == "pass" and objective["checked"] > 100, objective
 
 
-def _loose_slo(tmp_path) -> Path:
-    """The linear SLO with its latencies a tenfold looser, for tests of what follows a met SLO (the drift gate's
-    code, an interrupted run's judged stage): a slow spell of a machine running another load test beside them left
-    a 12 to 25 s stage's p50 undecided (share over 10 ms in [0.03 %, 61.6 %] against 50 %)."""
-    slo = yaml.safe_load(LINEAR_SLO.read_text())
-    for o in slo["objectives"]:
-        o.update({k: 10 * v for k, v in o.items() if k in ("threshold_ms", "warning_ms")})
-    path = tmp_path / "slo.yaml"
-    path.write_text(yaml.safe_dump(slo))
-    return path
-
-
 def test_the_drifted_scenario_ends_with_retrain(tmp_path):
     profile = tmp_path / "drifted.yaml"
     # Enough /predict requests in t1 to place a p99, and scrapes enough for the mean's interval to decide on a slow
     # moment of the machine (at 12 s its t took 2 df once and reached [0, 25.27] ms against 25: exit 4, not 3).
     profile.write_text(closed_profile("tiny", ("t1", 25, 50, 20), traffic="drifted",
                                       weights="{predict_user: 5, predict_features: 5, health: 0}"))
-    # What is tested is the drift gate's own exit code once the SLOs are met (see _loose_slo).
-    done = _run(tmp_path, str(profile), "--fail-on-drift", slo=_loose_slo(tmp_path))
+    # What is tested is the drift gate's own exit code once the SLOs are met (see tests/loadtests/runs.py, loose_slo).
+    done = _run(tmp_path, str(profile), "--fail-on-drift", slo=loose_slo(tmp_path))
     assert done.returncode == 3, done.stdout + done.stderr  # the SLOs passed: the drift gate has its own code
     assert "Drift: RETRAIN" in done.stdout and "slobench: exit 3: the SLOs were met but the served traffic drifted" in done.stderr
 
@@ -190,42 +174,9 @@ def test_locust_prometheus_and_recorded_counts_match_the_offered_load_and_each_o
     assert report["reconciliation"]["ok"]
 
 
-def _stopped(manifest: dict) -> bool:
-    ran = manifest["ran"]
-    ports = [int(ran[k]["url"].rsplit(":", 1)[1]) for k in ("api", "prometheus")]
-    return not any(pid_alive(ran[k]["pid"]) for k in ("api", "prometheus")) and not any(port_in_use(p) for p in ports)
-
-
 def test_the_stack_it_started_is_gone(tiny_run):
     _, run = tiny_run
-    assert _stopped(json.loads((run / "manifest.json").read_text()))
-
-
-def test_ctrl_c_stops_cleanly_and_keeps_what_was_collected(tmp_path):
-    profile = tmp_path / "tiny.yaml"
-    profile.write_text(closed_profile("tiny", ("t1", 15, 50, 12), ("t2", 30, 100, 60)))
-    proc = subprocess.Popen([sys.executable, "-m", "slobench", "loadtest", "--slo", str(_loose_slo(tmp_path)), "--profile",
-                             str(profile), "--no-drift"],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, "RESULTS_DIR": str(tmp_path / "results")}, start_new_session=True)
-    lines = Lines(proc)
-    assert lines.until(lambda line: "[slobench] stage 1/2" in line, 90), "".join(lines.seen)
-    time.sleep(4)
-    os.killpg(proc.pid, signal.SIGINT)
-    out = lines.rest(timeout=60)
-    assert "Traceback" not in out
-    assert "interrupted" in out
-    run = (tmp_path / "results" / "latest").resolve()
-    report = json.loads((run / "slo_report.json").read_text())
-    assert [s["name"] for s in report["stages"]] == ["t1", "t2"]
-    assert report["stages"][1]["completed"] is False
-    # Never a pass: INCOMPLETE, exit 5, naming the stage cut short; what ran is judged.
-    assert proc.returncode == 5, out
-    assert report["verdict"]["status"] == "incomplete" and "cut short: t2" in report["verdict"]["reason"]
-    assert report["stages"][0]["status"] in ("pass", "warn")
-    m = json.loads((run / "manifest.json").read_text())
-    assert m["interrupted"] is True
-    assert _stopped(m)
+    assert stack_stopped(json.loads((run / "manifest.json").read_text()))
 
 
 def test_the_html_report_shows_every_chart_in_chromium_offline_with_the_jsons_numbers(tiny_run):
@@ -325,34 +276,3 @@ def test_a_repeat_set_keeps_every_run_and_reports_their_spread(tmp_path):
     # Each repeat is in the history of runs.
     index = (results / "index.html").read_text()
     assert all(r in index for r in summary["runs"])
-
-
-@pytest.mark.parametrize("after, cut, not_reached", [("[slobench] live stage 1/2", "t1", ["t2"]),
-                                                     ("[slobench] stage 1/2", "t2", [])],
-                         ids=["Locust killed in the first stage", "Locust killed in the second stage"])
-def test_a_generator_killed_mid_run_is_incomplete_never_a_pass(tmp_path, after, cut, not_reached):
-    import psutil
-    profile = tmp_path / "tiny.yaml"
-    profile.write_text(closed_profile("tiny", ("t1", 15, 50, 10), ("t2", 20, 100, 30)))
-    proc = subprocess.Popen([sys.executable, "-m", "slobench", "loadtest", "--slo", str(_loose_slo(tmp_path)), "--profile",
-                             str(profile), "--no-drift"],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, "RESULTS_DIR": str(tmp_path / "results")}, start_new_session=True)
-    lines = Lines(proc)
-    try:
-        assert lines.until(lambda line: line.startswith(after), 90), "".join(lines.seen)
-        time.sleep(3)
-        locust = [p for p in psutil.Process(proc.pid).children(recursive=True) if "-m locust" in " ".join(p.cmdline())]
-        assert locust, "".join(lines.seen)
-        for p in locust:
-            p.kill()
-        out = lines.rest(timeout=120)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-    assert proc.returncode == 5, out
-    assert "Traceback" not in out and "Locust exited with code -9" in out
-    report = json.loads(((tmp_path / "results" / "latest").resolve() / "slo_report.json").read_text())
-    assert report["verdict"]["status"] == "incomplete"
-    assert report["completeness"]["cut_short"] == [cut] and report["completeness"]["not_reached"] == not_reached
-    assert "Locust exited with code -9" in report["verdict"]["reason"]
