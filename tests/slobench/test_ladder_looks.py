@@ -60,7 +60,7 @@ def test_a_stage_decided_at_a_look_ends_there_and_the_next_runs_whole_on_every_p
     first, second = timeline["stages"]
     assert first["declared_s"] == 22 and first["completed"] and "declared_s" not in second
     # g2 ran its whole 9 s from the end of g1; every process moved its windows (a worker still sending g1's rate
-    # would have served g2 about 90 % of its offered load): its throughput is exact against the arrivals and passes.
+    # would have served g2 about 90 % of its offered load): its throughput, exact against the arrivals, is met.
     assert second["start"] == pytest.approx(first["end"], abs=0.01)
     assert second["end"] - second["start"] == pytest.approx(9, abs=0.6) and second["completed"]
     throughput = next(o for o in g2["objectives"] if o["name"] == "throughput")
