@@ -91,7 +91,7 @@ class Generator:
             return False
         self.profile = ended
         self.figures.windows = self.windows
-        print(f"[slobench] stage {name} decided at a look: it ends {end_s:.1f} s into the test", flush=True)
+        print(f"[slobench] a look decided {name}: it ends {end_s:.1f} s into the test", flush=True)
         return True
 
     def take(self, profile: Profile) -> None:

@@ -39,12 +39,13 @@ def test_each_stage_declared_with_looks_gets_its_plan(tmp_path, scrape_s, shares
 
 @pytest.mark.integration
 @pytest.mark.load
+@pytest.mark.deployment   # beyond the README's path: the shipped profiles declare no looks (make test-deployments)
 def test_a_stage_decided_at_a_look_ends_there_and_the_next_runs_whole_on_every_process(tmp_path):
     (tmp_path / "looked.yaml").write_text(PROFILE)
     started = time.time()
     # Two generator processes (Locust's master and two local workers): the master ends the stage and tells them.
     done = subprocess.run([sys.executable, "-m", "slobench", "loadtest", "--slo", str(LINEAR_SLO), "--profile",
-                           str(tmp_path / "looked.yaml")], cwd=ROOT, capture_output=True, text=True, timeout=150,
+                           str(tmp_path / "looked.yaml"), "--no-drift"], cwd=ROOT, capture_output=True, text=True, timeout=150,
                           env={**os.environ, "RESULTS_DIR": str(tmp_path / "results"), "LOCUST_PROCESSES": "2"})
     elapsed = time.time() - started
     assert done.returncode == 0, done.stdout + done.stderr
