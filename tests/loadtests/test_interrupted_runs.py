@@ -18,14 +18,20 @@ from tests.reader import Lines
 pytestmark = [pytest.mark.integration, pytest.mark.load]
 
 
-def test_ctrl_c_stops_cleanly_and_keeps_what_was_collected(tmp_path):
+def _started(tmp_path, *stages) -> tuple[subprocess.Popen, Lines]:
+    """`slobench loadtest` of a closed profile of these stages against the looser SLO file, in a session of its own
+    (so the test can signal its whole group), with its output read line by line."""
     profile = tmp_path / "tiny.yaml"
-    profile.write_text(closed_profile("tiny", ("t1", 15, 50, 12), ("t2", 30, 100, 60)))
+    profile.write_text(closed_profile("tiny", *stages))
     proc = subprocess.Popen([sys.executable, "-m", "slobench", "loadtest", "--slo", str(loose_slo(tmp_path)), "--profile",
                              str(profile), "--no-drift"],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env={**os.environ, "RESULTS_DIR": str(tmp_path / "results")}, start_new_session=True)
-    lines = Lines(proc)
+    return proc, Lines(proc)
+
+
+def test_ctrl_c_stops_cleanly_and_keeps_what_was_collected(tmp_path):
+    proc, lines = _started(tmp_path, ("t1", 15, 50, 12), ("t2", 30, 100, 60))
     assert lines.until(lambda line: "[slobench] stage 1/2" in line, 90), "".join(lines.seen)
     time.sleep(4)
     os.killpg(proc.pid, signal.SIGINT)
@@ -50,13 +56,7 @@ def test_ctrl_c_stops_cleanly_and_keeps_what_was_collected(tmp_path):
                          ids=["Locust killed in the first stage", "Locust killed in the second stage"])
 def test_a_generator_killed_mid_run_is_incomplete_never_a_pass(tmp_path, after, cut, not_reached):
     import psutil
-    profile = tmp_path / "tiny.yaml"
-    profile.write_text(closed_profile("tiny", ("t1", 15, 50, 10), ("t2", 20, 100, 30)))
-    proc = subprocess.Popen([sys.executable, "-m", "slobench", "loadtest", "--slo", str(loose_slo(tmp_path)), "--profile",
-                             str(profile), "--no-drift"],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, "RESULTS_DIR": str(tmp_path / "results")}, start_new_session=True)
-    lines = Lines(proc)
+    proc, lines = _started(tmp_path, ("t1", 15, 50, 10), ("t2", 20, 100, 30))
     try:
         assert lines.until(lambda line: line.startswith(after), 90), "".join(lines.seen)
         time.sleep(3)
