@@ -44,7 +44,8 @@ def imports_of(package: str) -> dict[str, set[str]]:
 ], ids=["the ground floor imports no project package", "the run folder's names import nothing",
         "the API imports nothing from the harness",
         "load generation does not import the evaluator",
-        "the web UI's plugins read the evaluator to judge live, never the harness", "the evaluator does not import load generation",
+        "the web UI's plugins read the evaluator to judge live, never the harness",
+        "the evaluator does not import load generation",
         "drift imports neither the harness nor the evaluator",
         "the answers check imports neither the harness nor load generation (the evaluator's statistics only)",
         "the stack imports neither the evaluator nor the CLI"])

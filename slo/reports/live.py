@@ -1,5 +1,5 @@
-"""The live SLO tab's rows (loadtests/webui/live_tab.py shows them in Locust's web UI): one stage's window so far, judged
-as the run's report judges a stage (slo/verdicts/stage.py), so the tab and the report cannot disagree."""
+"""The live SLO tab's rows (loadtests/webui/live_tab.py shows them in Locust's web UI): one stage's window so far,
+judged as the run's report judges a stage (slo/verdicts/stage.py), so the tab and the report cannot disagree."""
 from __future__ import annotations
 
 from slo.reports.tables import fmt

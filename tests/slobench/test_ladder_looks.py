@@ -45,7 +45,8 @@ def test_a_stage_decided_at_a_look_ends_there_and_the_next_runs_whole_on_every_p
     started = time.time()
     # Two generator processes (Locust's master and two local workers): the master ends the stage and tells them.
     done = subprocess.run([sys.executable, "-m", "slobench", "loadtest", "--slo", str(LINEAR_SLO), "--profile",
-                           str(tmp_path / "looked.yaml"), "--no-drift"], cwd=ROOT, capture_output=True, text=True, timeout=150,
+                           str(tmp_path / "looked.yaml"), "--no-drift"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=150,
                           env={**os.environ, "RESULTS_DIR": str(tmp_path / "results"), "LOCUST_PROCESSES": "2"})
     elapsed = time.time() - started
     assert done.returncode == 0, done.stdout + done.stderr
