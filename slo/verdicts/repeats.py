@@ -118,11 +118,15 @@ def summarize(reports: list[dict], level: float = 0.95) -> dict:
             values = [v for v in (GETTERS[figure](s) for s in runs) if v is not None]
             if values:
                 figures[figure] = spread(values, level)
+        # A stage a run judged at looks (and may have ended at one) is stated at the looks' stricter level: pooled,
+        # it must not be surer than that run was allowed to be.
+        at = max([level, *((s.get("looks") or {}).get("per_look_level") or level for s in runs)])
         objectives = {}
         for o in runs[0]["objectives"]:
             rows = [next(x for x in s["objectives"] if x["name"] == o["name"]) for s in runs]
-            objectives[o["name"]] = _pooled(rows, level)
-        stages.append({"name": name, "gated": runs[0]["gated"], "figures": figures, "objectives": objectives})
+            objectives[o["name"]] = _pooled(rows, at)
+        stages.append({"name": name, "gated": runs[0]["gated"], "figures": figures, "objectives": objectives,
+                       **({"level": at} if at != level else {})})
     verdict = _verdict(reports, stages)
     return {"runs": [r["run"]["id"] for r in reports], "profile": reports[0]["run"]["profile"],
             "service": reports[0]["service"], "level": level, "stages": stages,

@@ -134,3 +134,16 @@ def test_the_set_says_whether_the_knee_moved_with_the_machine_or_the_api(tmp_pat
 def test_a_set_of_runs_without_the_share_gives_only_their_intervals(tmp_path):
     summary = repeats.summarize([_report(tmp_path, f"r{i}", 2) for i in range(2)])
     assert summary["capacity"]["knee_share_pct"] is None and len(summary["capacity"]["interval_rps"]) == 2
+
+
+def test_a_stage_judged_at_looks_is_pooled_at_the_looks_level(tmp_path):
+    """Three runs each too short alone for 0.7 % against 1 % prove it pooled at 95 %; where one of them ended that
+    stage at a look, the pooled interval is drawn at the looks' stricter level, so it is wider, and the set says so."""
+    plain = [_report(tmp_path, f"r{i}", 2, 0.007) for i in range(3)]
+    looked = [_report(tmp_path, f"l{i}", 2, 0.007) for i in range(3)]
+    looked[1]["stages"][0]["looks"] = {"shares": [0.5, 0.75, 1.0], "level": 0.95, "per_look_level": 0.975533,
+                                       "looks": [], "ended_at_look": 2}
+    at_95, at_looks = (repeats.summarize(r)["stages"][0] for r in (plain, looked))
+    wide, narrow = at_looks["objectives"]["p99"]["pooled"], at_95["objectives"]["p99"]["pooled"]
+    assert wide["low"] < narrow["low"] and wide["high"] > narrow["high"]
+    assert at_looks["level"] == 0.975533 and "level" not in at_95
