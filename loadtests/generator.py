@@ -206,8 +206,9 @@ class Generator:
     def take_stage_ends(self) -> None:
         """The stages a look decided (the harness writes them to the run folder while the load runs): each ended
         here, END_MARGIN_S ahead, and on every worker (at the same moment of the windows)."""
-        ends = files.STAGE_ENDS.read(self.run_dir) if self.run_dir else None
-        for name, decided in (ends or {}).items():
+        if not self.run_dir or all(stage.looks == 1 for stage in self.profile.stages):
+            return   # no stage is looked at, so none is decided: no file to read every half second
+        for name, decided in (files.STAGE_ENDS.read(self.run_dir) or {}).items():
             if name in self.profile.ended_early:
                 continue
             end_s = max(decided["end_s"], clock.now() - self.wall_start + END_MARGIN_S)

@@ -20,10 +20,9 @@ from common.prometheus_api import PrometheusError
 from loadtests.profile import Profile, window_at
 from runfolder import files
 from slo.stats.looks import Looks
-from slo.verdicts.objectives import DECIDED
 from slo.verdicts.scrape_fit import MIN_SCRAPES_PER_WINDOW
 from slobench.session import JudgedTarget
-from slobench.step_looks import LAND_SCRAPES, look_status
+from slobench.step_looks import StageLooks, look_status, wall_start_of
 
 # A decided stage ends this far after the look was judged: the generator, which reads the decision every half
 # second, ends it there, at the moment the harness counts on (a later read ends it later, never earlier).
@@ -49,67 +48,53 @@ class LadderLooks:
     judged: JudgedTarget
     prometheus: str
     log: Callable[[str], None] = print
-    records: dict[str, dict] = field(default_factory=dict)
     ends: dict[str, dict] = field(default_factory=dict)
-    wall_start: float | None = None
+    wall_start: float | None = None   # read once from the timeline: the generator never moves it
 
     def __post_init__(self):
-        level = self.judged.spec.confidence_level
-        self.plans = plans(self.profile, self.judged.interval.seconds, level)
-        self.records = {name: {"stage": name, "shares": list(looks.shares), "level": looks.level,
-                               "per_look_level": looks.per_look_level, "looks": [], "ended_at_look": None}
-                        for name, looks in self.plans.items()}
-        if self.records:
-            files.LADDER_LOOKS.write(self.run_dir, list(self.records.values()))
+        self.taken = {name: StageLooks(name, looks)
+                      for name, looks in plans(self.profile, self.judged.interval.seconds,
+                                               self.judged.spec.confidence_level).items()}
+        if self.taken:
+            self._write()
 
     @property
     def planned(self) -> bool:
-        return bool(self.plans)
+        return bool(self.taken)
 
     def tick(self) -> None:
         """Judge the current stage when its next look is due; end it when that look decides it."""
-        started = self._wall_start()
-        if started is None:
+        self.wall_start = self.wall_start or wall_start_of(self.run_dir)
+        if self.wall_start is None:
             return
         now = time.time()
-        w = window_at(self.profile.windows(), now - started)
-        if w is None or w.name not in self.plans or self.records[w.name]["ended_at_look"] is not None:
+        w = window_at(self.profile.windows(), now - self.wall_start)
+        taken = self.taken.get(w.name) if w is not None else None
+        if taken is None:
             return
-        start = started + w.measure_from_s
-        moments = self.plans[w.name].times(start, w.measured_s)[:-1]   # the last look is the stage's own end
-        seen = self.records[w.name]["looks"]
-        k = len(seen)
-        if k >= len(moments) or now < moments[k] + LAND_SCRAPES * self.judged.interval.seconds:
+        start = self.wall_start + w.measure_from_s
+        at = taken.due(start, w.measured_s, self.judged.interval.seconds, now)
+        if at is None:
             return
-        status = self._judge(w, start, moments[k])
-        seen.append({"look": k + 1, "at": round(moments[k], 3), "status": status})
-        if status in DECIDED:
-            self._end(w.name, k + 1, status, now - started + LEAD_S, moments[k] - start)
-        files.LADDER_LOOKS.write(self.run_dir, list(self.records.values()))
+        if taken.took(at, self._judge(w, start, at)):
+            self._end(w.name, taken, now - self.wall_start + LEAD_S, start)
+        self._write()
 
-    def _end(self, name: str, look: int, status: str, end_s: float, measured_s: float) -> None:
-        self.records[name]["ended_at_look"] = look
-        self.ends[name] = {"end_s": round(end_s, 3), "look": look, "status": status}
+    def _end(self, name: str, taken: StageLooks, end_s: float, start: float) -> None:
+        self.ends[name] = {"end_s": round(end_s, 3), "look": taken.ended_at, "status": taken.seen[-1]["status"]}
         self.profile = self.profile.ended_at(name, end_s)
         files.STAGE_ENDS.write(self.run_dir, self.ends)
-        self.log(f"[slobench] {name} decided ({status}) at look {look} of {len(self.plans[name].shares)}, "
-                 f"{measured_s:.0f} s measured; it ends there")
+        self.log(f"[slobench] {taken.decided_line(start)}")
+
+    def _write(self) -> None:
+        files.LADDER_LOOKS.write(self.run_dir, [taken.record() for taken in self.taken.values()])
 
     def _judge(self, w, start: float, end: float) -> str:
         """'no_data' when Prometheus did not answer: the stage then runs on."""
         try:
             return look_status(self.judged, self.prometheus, w.name, start, end, w.offered_rps,
-                               self.plans[w.name].per_look_level,
+                               self.taken[w.name].looks.per_look_level,
                                poisson=self.profile.kind == "open" and self.profile.arrival == "poisson")
         except PrometheusError as exc:
             self.log(f"[slobench] look at {w.name} not judged ({exc}); the stage runs on")
             return "no_data"
-
-    def _wall_start(self) -> float | None:
-        """When the stage windows started (the timeline, once the generator wrote it): it never moves."""
-        if self.wall_start is None:
-            try:
-                self.wall_start = files.TIMELINE.read(self.run_dir)["wall_start"]
-            except (OSError, ValueError, KeyError, TypeError):
-                return None
-        return self.wall_start

@@ -178,7 +178,7 @@ class Refinement:
         code = locust_run.run_headless(path, load_profile(str(path)), self.target, folder, self.generators,
                                        self.cpus, on_line=self.log,
                                        stop_when=looks.due if len(plan.looks.shares) > 1 else None)
-        files.LOOKS.write(folder, looks.record())
+        files.LOOKS.write(folder, looks.taken.record())
         return code, looks.ended_at
 
     def step_plan(self, rate: float, left_s: float, steps: list[dict], for_fit: bool = False) -> StepPlan | None:

@@ -27,10 +27,55 @@ LAND_SCRAPES = 1.5   # a look waits this many scrapes past its moment: the scrap
 
 
 @dataclass
+class StageLooks:
+    """One stage's looks as they are taken, a refinement step's or a profile stage's: its plan, what each look
+    found, and the look that ended it (None: it ran to its end). `record` is what the run folder keeps."""
+    stage: str
+    looks: Looks
+    seen: list[dict] = field(default_factory=list)
+    ended_at: int | None = None
+
+    def due(self, start: float, measured_s: float, scrape_s: float, now: float) -> float | None:
+        """The moment of the next look before the stage's own end, for a window measured from `start` at most
+        `measured_s` long, once the scrape that covers it has landed; None while none is (or once one ended it)."""
+        moments = self.looks.times(start, measured_s)[:-1]   # the last look is the stage's own end
+        k = len(self.seen)
+        if self.ended_at is not None or k >= len(moments) or now < moments[k] + LAND_SCRAPES * scrape_s:
+            return None
+        return moments[k]
+
+    def took(self, at: float, status: str) -> bool:
+        """A look at moment `at` found `status`; True when it decided the stage, which then ends there."""
+        self.seen.append({"look": len(self.seen) + 1, "at": round(at, 3), "status": status})
+        if status in DECIDED:
+            self.ended_at = len(self.seen)
+        return status in DECIDED
+
+    def decided_line(self, start: float) -> str:
+        """`r1-30rps decided (fail) at look 1 of 3, 10 s measured; it ends there`, of the look that ended it."""
+        last = self.seen[-1]
+        return (f"{self.stage} decided ({last['status']}) at look {last['look']} of {len(self.looks.shares)}, "
+                f"{last['at'] - start:.0f} s measured; it ends there")
+
+    def record(self) -> dict:
+        return {"stage": self.stage, "shares": list(self.looks.shares), "level": self.looks.level,
+                "per_look_level": self.looks.per_look_level, "looks": self.seen, "ended_at_look": self.ended_at}
+
+
+def wall_start_of(folder: Path) -> float | None:
+    """When a Locust run's stage windows started (its timeline, once the generator wrote it; it never moves it);
+    None before."""
+    try:
+        return files.TIMELINE.read(folder)["wall_start"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+@dataclass
 class StepLooks:
     """One step's looks: where its run folder is, its stage, its plan (measured from `measure_from_s` into the
     Locust run, at most `measured_s` long), and what it judges with. `due` is asked every half second while the
-    step runs (loadtests.run.run_headless's stop_when); `record` is what the step's folder keeps."""
+    step runs (loadtests.run.run_headless's stop_when); `taken.record()` is what the step's folder keeps."""
     folder: Path
     stage: str
     offered_rps: float
@@ -40,42 +85,27 @@ class StepLooks:
     judged: JudgedTarget
     prometheus: str
     log: Callable[[str], None] = print
-    seen: list[dict] = field(default_factory=list)
-    ended_at: int | None = None
     wall_start: float | None = None   # read once from the step's timeline: the generator never moves it
+
+    def __post_init__(self):
+        self.taken = StageLooks(self.stage, self.looks)
+
+    @property
+    def ended_at(self) -> int | None:
+        return self.taken.ended_at
 
     def due(self) -> bool:
         """True once a look before the last decided the step: it ends there."""
         if self.ended_at is not None:
             return True
-        started = self._wall_start()
-        if started is None:
-            return False
-        start = started + self.measure_from_s
-        moments = self.looks.times(start, self.measured_s)[:-1]   # the last look is the step's own end
-        k = len(self.seen)
-        if k >= len(moments) or time.time() < moments[k] + LAND_SCRAPES * self.judged.interval.seconds:
-            return False
-        status = self._judge(start, moments[k])
-        self.seen.append({"look": k + 1, "at": round(moments[k], 3), "status": status})
-        if status in DECIDED:
-            self.ended_at = k + 1
-            self.log(f"[slobench] refine: {self.stage} decided ({status}) at look {k + 1} of "
-                     f"{len(self.looks.shares)}, {moments[k] - start:.0f} s measured; it ends there")
-        return self.ended_at is not None
-
-    def record(self) -> dict:
-        return {"stage": self.stage, "shares": list(self.looks.shares), "level": self.looks.level,
-                "per_look_level": self.looks.per_look_level, "looks": self.seen, "ended_at_look": self.ended_at}
-
-    def _wall_start(self) -> float | None:
-        """When the step's windows started (its timeline, once the generator wrote it); None before."""
+        self.wall_start = self.wall_start or wall_start_of(self.folder)
         if self.wall_start is None:
-            try:
-                self.wall_start = files.TIMELINE.read(self.folder)["wall_start"]
-            except (OSError, ValueError, KeyError):
-                return None
-        return self.wall_start
+            return False
+        start = self.wall_start + self.measure_from_s
+        at = self.taken.due(start, self.measured_s, self.judged.interval.seconds, time.time())
+        if at is not None and self.taken.took(at, self._judge(start, at)):
+            self.log(f"[slobench] refine: {self.taken.decided_line(start)}")
+        return self.ended_at is not None
 
     def _judge(self, start: float, end: float) -> str:
         """The step's stage over [start, end], from Prometheus, at the per-look level; 'no_data' when Prometheus
