@@ -51,15 +51,15 @@ def measure_once() -> dict:
             run.mkdir()
             (run / "p.yaml").write_text(PROFILE)
             run_headless(run / "p.yaml", load_profile(str(run / "p.yaml")), url, run, cpus={1}, on_line=lambda *_: None)
-            [stage] = judge(run, load_slo(), prom_url)["stages"]
+            [stage] = judge(run, load_slo(), prom_url).stages
         finally:
             stop_pid(api.pid)
             if prom is not None:
                 stop_pid(prom.pid)
-    client, server = stage["client"], stage["server"]
+    client, server = stage.client, stage.server
     return {"rps": server["rps_all_traffic"], "generator_cores": client.get("generator_cpu_cores"),
             "client_p99_ms": client.get("hdr_p99_ms"), "server_p99_ms": server["quantiles"]["0.99"]["ms"],
-            "gap_ms": stage["gap"]["p99_gap_ms"], "parts": stage["gap"].get("parts", {}),
+            "gap_ms": stage.gap["p99_gap_ms"], "parts": stage.gap.get("parts", {}),
             "loop_lag_p99_ms": client.get("generator_loop_lag_p99_ms"),
             "send_lag_p99_ms": client.get("generator_send_lag_p99_ms"), "api_lag_p99_ms": server.get("api_loop_lag_p99_ms")}
 

@@ -1,7 +1,6 @@
 """The report of a long run: how long the HTML takes to draw up and how big it is, for an hour at a 1 s scrape."""
 from __future__ import annotations
 
-import json
 import math
 import random
 import time
@@ -9,11 +8,12 @@ import time
 from slo.reports.page import plotly_js
 from slo.reports.html import render
 from slo.file.load import load_slo
+from slo.verdicts.report import SCHEMA_VERSION, Report
 
 HOUR = 3600
 
 
-def _long_report(seconds: int = HOUR, stages: int = 6) -> dict:
+def _long_report(seconds: int = HOUR, stages: int = 6) -> Report:
     """A report shaped like a real one: six stages, an hour of server and client seconds, every curve filled."""
     rng = random.Random(1)
     spec = load_slo()
@@ -32,7 +32,7 @@ def _long_report(seconds: int = HOUR, stages: int = 6) -> dict:
             "client": {"percentiles": [[100 * (1 - 10 ** (-k / 10)), 1.0 + k] for k in range(51)], "workers": {}},
             "gap": {"p99_gap_ms": 1.0, "cause": "small"}, "objectives": [],
             "accuracy": {}, "reconciliation": {}})
-    return {"service": spec.service, "run": {"id": "bench", "profile": "bench", "started": 0.0, "stopped": float(seconds)},
+    return Report.model_validate({"schema_version": SCHEMA_VERSION, "service": spec.service, "run": {"id": "bench", "profile": "bench", "started": 0.0, "stopped": float(seconds)},
             "slo": spec.model_dump(mode="json"), "stages": stage_list, "sentences": [], "baseline": None,
             "capacity": {"highest_passing_stage": "s4", "highest_passing_rps": 3960.0, "first_failing_stage": "s5",
                          "broken": []},
@@ -43,7 +43,7 @@ def _long_report(seconds: int = HOUR, stages: int = 6) -> dict:
                            ("p50_ms", 4), ("p95_ms", 20), ("p99_ms", 60))}},
                        "client": {"t": t, "requests": wave(3000), "failures": wave(1), "users": wave(300),
                                   "p50_ms": wave(5), "p95_ms": wave(25), "p99_ms": wave(70),
-                                  "cpu_cores": {"gen-1": wave(0.5), "gen-2": wave(0.5)}}}}
+                                  "cpu_cores": {"gen-1": wave(0.5), "gen-2": wave(0.5)}}}})
 
 
 def measure(seconds: int = HOUR) -> dict:
@@ -53,4 +53,4 @@ def measure(seconds: int = HOUR) -> dict:
     took = time.perf_counter() - start
     return {"seconds_of_run": seconds, "render_s": took, "html_mb": len(page.encode()) / 2**20,
             "plotly_mb": len(plotly_js().encode()) / 2**20,
-            "json_mb": len(json.dumps(report).encode()) / 2**20}
+            "json_mb": len(report.text().encode()) / 2**20}

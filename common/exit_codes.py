@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+from pydantic import BaseModel, ConfigDict, model_validator
+
 
 class Exit(IntEnum):
     PASS = 0
@@ -29,6 +31,30 @@ OF_STATUS = {"pass": Exit.PASS, "fail": Exit.FAIL, "no_data": Exit.CANNOT_JUDGE,
              "inconclusive": Exit.INCONCLUSIVE, "incomplete": Exit.INCOMPLETE}
 
 
-def verdict(status: str, reason: str, **more) -> dict:
-    """A verdict as the reports keep it: its status, the exit code that status has, the reason, and what else it says."""
-    return {"status": status, "exit_code": int(OF_STATUS[status]), "reason": reason, **more}
+class Verdict(BaseModel):
+    """A verdict as the reports keep it: its status, the exit code that status has (filled in from it), the reason,
+    and for an undecided run each objective it could not decide (a repeat set's: its warnings)."""
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    status: str
+    exit_code: int
+    reason: str
+    undecided: list[str] = []
+    warnings: list[str] = []
+
+    @model_validator(mode="before")
+    @classmethod
+    def _code_of_its_status(cls, data):
+        """The exit code is the status's (OF_STATUS): filled in, and a report that says another is refused."""
+        if not isinstance(data, dict):
+            return data
+        if data.get("status") not in OF_STATUS:
+            raise ValueError(f"status: {data.get('status')!r} is none of {', '.join(OF_STATUS)}")
+        code = int(OF_STATUS[data["status"]])
+        if data.get("exit_code", code) != code:
+            raise ValueError(f"exit_code: {data['exit_code']}, where status {data['status']} exits with {code}")
+        return {**data, "exit_code": code}
+
+
+def verdict(status: str, reason: str, **more) -> Verdict:
+    """The verdict of `status`, with its reason and what else it says (undecided, warnings)."""
+    return Verdict(status=status, reason=reason, **more)

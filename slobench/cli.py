@@ -17,6 +17,7 @@ from common.prometheus_api import PrometheusError
 from common.specfile import SpecError
 from slo.verdicts.evaluate import EvaluationError
 from slo.verdicts.objectives import MAX_REPEATS
+from slo.verdicts.report import Report, ReportError
 from slo.reports.text import terminal
 from slo.file.load import DEFAULT_SLO_PATH, load_slo
 from common.environment import environment_error
@@ -52,21 +53,21 @@ def _drift_check():
     return check_run
 
 
-def _drift_gate(report: dict, fail_on_drift: bool) -> tuple[int, str | None]:
+def _drift_gate(report: Report, fail_on_drift: bool) -> tuple[int, str | None]:
     """(exit code, why) of one judged run: the SLO verdict comes first; a drift gate only turns a pass into its own
     code, or, when the drift check could not decide (an error, a skip, inputs that do not reconcile), into "cannot
     judge"."""
-    code = report["verdict"]["exit_code"]
+    code = report.verdict.exit_code
     if code != 0 or not fail_on_drift:
         return code, None
     from drift.check import gate_problem
-    if (report.get("drift") or {}).get("decision") == "RETRAIN":
+    if (report.drift or {}).get("decision") == "RETRAIN":
         return Exit.DRIFT, None
-    problem = gate_problem(report.get("drift"))
+    problem = gate_problem(report.drift)
     return (Exit.CANNOT_JUDGE, f"--fail-on-drift: {problem}") if problem else (code, None)
 
 
-def _summary(out_dir: Path, report: dict, fail_on_drift: bool = False) -> int:
+def _summary(out_dir: Path, report: Report, fail_on_drift: bool = False) -> int:
     print()
     print(terminal(report, color=sys.stdout.isatty()))
     print(f"\nreports: {out_dir}/{names.REPORT_HTML} (also {names.SLO_REPORT}, {names.SLO_REPORT_MD}, {names.JUNIT})")
@@ -140,8 +141,11 @@ def cmd_report(args, settings: HarnessSettings) -> int:
         print(f"error: {results}: no such results folder", file=sys.stderr)
         return Exit.CANNOT_JUDGE
     if args.rerender:
-        for path in rerender_all(results):
+        redrawn, unreadable = rerender_all(results)
+        for path in redrawn:
             print(f"redrawn: {path}")
+        for why in unreadable:
+            print(f"not redrawn: {why}", file=sys.stderr)
     print(f"history of runs: {write_index(results)}")
     for c in change_points.of_history(collect_history(results)[0]):
         print(f"change point: {c['profile']} {c['series']}: {c['before']:g} -> {c['after']:g} ({c['change']:+.1%}, "
@@ -158,12 +162,12 @@ def cmd_capacity(args, settings: HarnessSettings) -> int:
     run_dir, report = loadtest(settings, profile, load_slo(args.slo), Path(args.slo), None,
                                _drift_check(), log=_say)
     code = _summary(run_dir, report)
-    cap = report["capacity"]
+    cap = report.capacity
     print(f"capacity: {cap['interval_rps']} req/s" + (f" ({cap['width']:.0%} wide)" if cap.get("width") is not None
                                                      else "") + f", in {run_dir}")
     # The capacity is the answer asked for: the gate's verdict speaks only where the figures cannot be trusted or
     # the run did not finish (a run from --start-rps has no gated stage at all).
-    if report["verdict"]["status"] in ("incomplete", "untrusted"):
+    if report.verdict.status in ("incomplete", "untrusted"):
         return code
     return 0 if cap.get("highest_passing_rps") else 1
 
@@ -194,7 +198,7 @@ def _stop_on_signals() -> None:
 
 
 # Errors whose message tells the user what to change (a file, a setting, a process): "error: ...", exit 2.
-ACTIONABLE = (SpecError, EvaluationError, PrometheusError, StackError, BaselineError, TimelineError)
+ACTIONABLE = (SpecError, EvaluationError, PrometheusError, StackError, BaselineError, TimelineError, ReportError)
 
 
 def _at_least_one(text: str) -> int:

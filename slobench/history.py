@@ -2,7 +2,6 @@
 so a regression between commits shows."""
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from slo.reports.page import render as render_page
 from slo.reports.charts import chart
 from slo.reports.tables import Cell, Table
 from slo.reports.write import rerender
+from slo.verdicts.report import Report, ReportError
 from slobench import change_points
 from runfolder import files, names
 
@@ -22,9 +22,9 @@ TEMPLATES = Path(__file__).parent / "templates"
 PALETTE = ["#2b6cb0", "#c05621", "#2f855a", "#6b46c1", "#b83280", "#2c7a7b"]
 
 
-def _gated_p99(report: dict) -> float | None:
+def _gated_p99(report: Report) -> float | None:
     """The worst server p99 among the gated stages: the figure the gate judged."""
-    values = [(s["server"]["quantiles"].get("0.99") or {}).get("ms") for s in report["stages"] if s.get("gated")]
+    values = [(s.server["quantiles"].get("0.99") or {}).get("ms") for s in report.stages if s.gated]
     values = [v for v in values if v is not None]
     return max(values) if values else None
 
@@ -39,11 +39,12 @@ def run_dirs(results: Path) -> list[Path]:
     return sorted(p for p in Path(results).iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith("."))
 
 
-def report_of(run_dir: Path) -> dict | None:
-    """A run's slo_report.json; None for a folder that was never judged (or whose report cannot be read)."""
+def report_of(run_dir: Path) -> Report | None:
+    """A run's slo_report.json; None for a folder that was never judged (or whose report this slobench cannot
+    read: another schema version, a damaged file)."""
     try:
-        return json.loads((run_dir / names.SLO_REPORT).read_text())
-    except (OSError, json.JSONDecodeError):
+        return Report.read(run_dir / names.SLO_REPORT)
+    except ReportError:
         return None
 
 
@@ -52,15 +53,15 @@ def summary(run_dir: Path) -> dict | None:
     report = report_of(run_dir)
     if report is None:
         return None
-    git = (report.get("manifest") or {}).get("git") or _manifest_git(run_dir)
-    cap = report.get("capacity") or {}
+    git = (report.manifest or {}).get("git") or _manifest_git(run_dir)
+    cap = report.capacity
     interval = cap.get("interval_rps") or [None, None]
     share = (cap.get("knee_share") or {}).get("interval_pct") or [None, None]
-    drift = report.get("drift") or {}
-    p99_slo = next((o.get("threshold_ms") for o in report["slo"]["objectives"] if o.get("name") == "p99"), None)
-    return {"run": run_dir.name, "started": report["run"]["started"], "profile": report["run"]["profile"],
+    drift = report.drift or {}
+    p99_slo = next((o.get("threshold_ms") for o in report.slo["objectives"] if o.get("name") == "p99"), None)
+    return {"run": run_dir.name, "started": report.run.started, "profile": report.run.profile,
             "commit": (git.get("commit") or "")[:10] + ("+" if git.get("dirty") else ""),
-            "verdict": report["verdict"]["status"],
+            "verdict": report.verdict.status,
             # The capacity's interval as the report gives it (the bracket, narrowed by the fitted curve where it
             # lies inside); a report written before the fit has only the confident pass.
             "capacity_rps": interval[0] if "fit" in cap else cap.get("highest_passing_rps"),
@@ -69,14 +70,15 @@ def summary(run_dir: Path) -> dict | None:
             "knee_share_pct": share[0], "knee_share_high_pct": share[1],
             "capacity_stage": cap.get("highest_passing_stage"), "gated_p99_ms": _gated_p99(report),
             "p99_slo_ms": p99_slo, "drift": _drift_cell(drift),
-            "answers": _answers_cell(report.get("answers")), "answers_wrong": (report.get("answers") or {}).get("wrong"),
-            "stages": {st["name"]: {"p99_ms": (st["server"]["quantiles"].get("0.99") or {}).get("ms"),
-                                    "mean_ms": st["server"].get("mean_ms")} for st in report["stages"]}}
+            "answers": _answers_cell(report.answers), "answers_wrong": (report.answers or {}).get("wrong"),
+            "stages": {st.name: {"p99_ms": (st.server["quantiles"].get("0.99") or {}).get("ms"),
+                                 "mean_ms": st.server.get("mean_ms")} for st in report.stages}}
 
 
-def target_of(report: dict) -> tuple:
-    """What a run judged: the served model, and whether the harness started the API or where it ran."""
-    manifest = report.get("manifest") or {}
+def target_of(manifest: dict | None) -> tuple:
+    """What a run judged, from its manifest: the served model, and whether the harness started the API or where
+    it ran."""
+    manifest = manifest or {}
     served = (manifest.get("api") or {}).get("serving") or {}
     started_here = (manifest.get("api") or {}).get("started_here")
     return (served.get("model"), served.get("model_version"),
@@ -84,12 +86,12 @@ def target_of(report: dict) -> tuple:
 
 
 def like_runs(results: Path, profile: str, slo: dict, target: tuple, exclude: set[str] = frozenset()
-              ) -> list[dict]:
+              ) -> list[Report]:
     """The reports of the runs in `results` of the same profile, SLO file (as judged) and target (target_of) as
     the one being judged, but those in `exclude`: runs of one kind, whose spread is the spread between runs."""
     reports = [report_of(d) for d in run_dirs(results) if d.name not in exclude]
-    return [r for r in reports if r is not None and r.get("run", {}).get("profile") == profile
-            and r.get("slo") == slo and target_of(r) == target]
+    return [r for r in reports if r is not None and r.run.profile == profile and r.slo == slo
+            and target_of(r.manifest) == target]
 
 
 def collect(results: Path) -> tuple[list[dict], int]:
@@ -214,9 +216,16 @@ def write_index(results: Path) -> Path:
     return path
 
 
-def rerender_all(results: Path) -> list[Path]:
-    """Redraw the report.html of every judged run of the folder (and of its re-judgements) from its JSON."""
+def rerender_all(results: Path) -> tuple[list[Path], list[str]]:
+    """Redraw the report.html of every judged run of the folder (and of its re-judgements) from its JSON: (the pages
+    redrawn, why each report that could not be read was left as it is)."""
     found = sorted(Path(results).glob(f"*/{names.SLO_REPORT}")) + \
         sorted(Path(results).glob(f"*/judged-with-*/{names.SLO_REPORT}"))
+    redrawn, unreadable = [], []
     # results/latest is the newest run again: skip what lies behind a link.
-    return [rerender(p.parent) for p in found if not (p.parent.is_symlink() or p.parent.parent.is_symlink())]
+    for p in (p for p in found if not (p.parent.is_symlink() or p.parent.parent.is_symlink())):
+        try:
+            redrawn.append(rerender(p.parent))
+        except ReportError as e:
+            unreadable.append(str(e))
+    return redrawn, unreadable

@@ -14,6 +14,7 @@ from slo.prometheus.scrape import ScrapeInterval, discover
 from slo.reports.write import write_all
 from slo.verdicts.baseline import load_report
 from slo.verdicts.evaluate import evaluate
+from slo.verdicts.report import Report
 from slobench.history import like_runs, target_of
 from slobench.run_folder import RunFolder
 from runfolder import files, names
@@ -38,12 +39,12 @@ def output_dir(run_dir: Path, spec: SloSpec, slo_path: Path) -> Path:
     return run_dir / f"{REJUDGED_PREFIX}{Path(slo_path).stem}"
 
 
-def _like(run: RunFolder, spec: SloSpec, baselines: list[dict]) -> list[dict]:
+def _like(run: RunFolder, spec: SloSpec, baselines: list[Report]) -> list[Report]:
     """The earlier runs beside this one of its profile, SLO file and target (the baseline's runs aside: they are a
     side of the comparison)."""
-    exclude = {run.path.resolve().name, *(b["run"]["id"] for b in baselines)}
+    exclude = {run.path.resolve().name, *(b.run.id for b in baselines)}
     return like_runs(run.path.resolve().parent, run.timeline["profile"], spec.model_dump(mode="json"),
-                     target_of({"manifest": run.manifest()}), exclude)
+                     target_of(run.manifest()), exclude)
 
 
 def answers_tolerance(spec: SloSpec) -> float:
@@ -53,7 +54,7 @@ def answers_tolerance(spec: SloSpec) -> float:
 
 def judge(run_dir: Path, spec: SloSpec, prometheus_url: str | None, baseline: Path | None = None,
           drift_check=None, scrape: ScrapeInterval | None = None, out_dir: Path | None = None,
-          instances: list[str] | None = None, write: bool = True) -> dict:
+          instances: list[str] | None = None, write: bool = True) -> Report:
     """Raw answers come from Prometheus when a URL is given, else from the run's saved prometheus_raw.json.
     The scrape interval is learned from that Prometheus unless given; queries are scoped to the target's
     job and, when known, its instances. Reports (and answers queried anew) go to out_dir, the run folder
@@ -88,8 +89,8 @@ def judge(run_dir: Path, spec: SloSpec, prometheus_url: str | None, baseline: Pa
     if not write:
         return report
     if out_dir != Path(run_dir):
-        report["run"]["judged_in"] = out_dir.name
+        report = report.model_copy(update={"run": report.run.model_copy(update={"judged_in": out_dir.name})})
     if drift_check is not None:
-        report["drift"] = drift_check(run_dir, out_dir)
+        report = report.with_drift(drift_check(run_dir, out_dir))
     write_all(out_dir, report)
     return report

@@ -114,7 +114,7 @@ def _judge_each_test(session: Session, proc, profile: Profile, slo_path: Path, s
                 man["probe"] = saturation and saturation.as_dict()
                 files.MANIFEST.write(run_dir, man)
                 report = session.judge(run_dir, None, drift_check)
-                last_code = report["verdict"]["exit_code"]
+                last_code = report.verdict.exit_code
                 point_latest(results, run_dir)
                 write_index(results)
                 for line in headline(report):

@@ -6,6 +6,8 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
+from slo.verdicts.report import Report, Stage
+
 COLORS = {"offered": "#9aa5b1", "achieved": "#2b6cb0", "client": "#3182ce", "users": "#718096", "mean": "#805ad5",
           "p50": "#38a169", "p95": "#dd6b20", "p99": "#c53030", "errors": "#c53030", "threshold": "#4a5568",
           "compute": "#2c7a7b"}
@@ -34,23 +36,23 @@ def _line(name: str, x, y, color: str, dash: str = "solid", **extra) -> go.Scatt
                       line={"color": color, "dash": dash, "width": 2 if dash == "solid" else 1.5}, **extra)
 
 
-def _thresholds(report: dict) -> dict[str, float]:
-    return {o["name"]: o["threshold_ms"] for o in report["slo"]["objectives"] if o.get("threshold_ms") is not None}
+def _thresholds(report: Report) -> dict[str, float]:
+    return {o["name"]: o["threshold_ms"] for o in report.slo["objectives"] if o.get("threshold_ms") is not None}
 
 
-def _stage_bands(report: dict) -> tuple[list, list]:
+def _stage_bands(report: Report) -> tuple[list, list]:
     """Shaded stage windows (the measured part darker) and their names, on a t-since-start axis."""
-    t0 = report["run"]["started"]
+    t0 = report.run.started
     shapes, notes = [], []
-    for i, s in enumerate(report["stages"]):
-        w = s["window"]
-        start = s.get("began", w["start"])
-        for x0, x1, alpha in ((start, w["start"], 0.04), (w["start"], w["end"], 0.10 if i % 2 == 0 else 0.06)):
+    for i, s in enumerate(report.stages):
+        w = s.window
+        start = s.began
+        for x0, x1, alpha in ((start, w.start, 0.04), (w.start, w.end, 0.10 if i % 2 == 0 else 0.06)):
             shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": round(x0 - t0, 2), "x1": round(x1 - t0, 2),
                            "y0": 0, "y1": 1, "fillcolor": "#4299e1", "opacity": alpha, "line": {"width": 0},
                            "layer": "below"})
-        notes.append({"xref": "x", "yref": "paper", "x": round((w["start"] + w["end"]) / 2 - t0, 2), "y": 1.0,
-                      "text": s["name"], "showarrow": False, "font": {"size": 10, "color": "#2c5282"}, "yanchor": "bottom"})
+        notes.append({"xref": "x", "yref": "paper", "x": round((w.start + w.end) / 2 - t0, 2), "y": 1.0,
+                      "text": s.name, "showarrow": False, "font": {"size": 10, "color": "#2c5282"}, "yanchor": "bottom"})
     return shapes, notes
 
 
@@ -63,23 +65,23 @@ def _hlines(values: dict[str, float], x0: float, x1: float, suffix: str = " SLO"
             for n, v in values.items()]
 
 
-def _offered(report: dict) -> tuple[list, list]:
+def _offered(report: Report) -> tuple[list, list]:
     """The declared offered rate as steps over the stages (closed users with a rate, or open arrivals)."""
-    t0, x, y = report["run"]["started"], [], []
-    for s in report["stages"]:
-        if s.get("offered_rps"):
-            begin = s.get("began", s["window"]["start"])
-            x += [round(begin - t0, 2), round(s["window"]["end"] - t0, 2), None]
-            y += [s["offered_rps"], s["offered_rps"], None]
+    t0, x, y = report.run.started, [], []
+    for s in report.stages:
+        if s.offered_rps:
+            begin = s.began
+            x += [round(begin - t0, 2), round(s.window.end - t0, 2), None]
+            y += [s.offered_rps, s.offered_rps, None]
     return x, y
 
 
-def over_time(report: dict) -> list[dict]:
+def over_time(report: Report) -> list[dict]:
     """The run unfolding: load, latency against the thresholds, errors, generator CPU, with the stages shaded."""
-    server = (report.get("series") or {}).get("server") or {}
-    client = (report.get("series") or {}).get("client") or {}
+    server = (report.series or {}).get("server") or {}
+    client = (report.series or {}).get("client") or {}
     shapes, names = _stage_bands(report)
-    duration = round(report["run"]["stopped"] - report["run"]["started"], 2)
+    duration = round(report.run.stopped - report.run.started, 2)
     # One time axis for the four charts, so a moment lines up across them.
     common = {"xaxis": {"title": {"text": "seconds since the run started"}, "range": [0, duration]}, "shapes": shapes,
               "annotations": names}
@@ -133,11 +135,11 @@ def _tail_x(share: float) -> float:
     return min(1.0 / max(1.0 - share, 10 ** -NINES), 10.0 ** NINES)
 
 
-def tail(report: dict, stage: dict) -> dict:
+def tail(report: Report, stage: Stage) -> dict:
     """The stage's latency by percentile on the 1/(1-q) axis of HdrHistogram plots: the server's histogram buckets
     beside the client's HDR histogram, the mean and the percentiles marked, the thresholds dashed."""
     data = []
-    dist = stage["server"].get("distribution") or []
+    dist = stage.server.get("distribution") or []
     pts = []
     for le, share in dist:
         pts.append((_tail_x(share), le))
@@ -146,11 +148,11 @@ def tail(report: dict, stage: dict) -> dict:
     if pts:
         data.append(go.Scatter(mode="lines+markers", name="server (histogram buckets)", x=[round(x, 4) for x, _ in pts],
                                y=[y for _, y in pts], line={"color": COLORS["achieved"], "width": 2}, marker={"size": 5}))
-    curve = stage["client"].get("percentiles") or []
+    curve = stage.client.get("percentiles") or []
     if curve:
         data.append(_line("client (HDR histogram)", [round(_tail_x(p / 100), 4) for p, _ in curve], [v for _, v in curve],
                           COLORS["client"], "dot"))
-    q = stage["server"]["quantiles"]
+    q = stage.server["quantiles"]
     marks = [(k, float(key)) for k, key in (("p50", "0.5"), ("p95", "0.95"), ("p99", "0.99")) if (q.get(key) or {}).get("ms")]
     if marks:
         data.append(go.Scatter(mode="markers+text", name="p50, p95, p99 (server)", x=[_tail_x(share) for _, share in marks],
@@ -158,11 +160,11 @@ def tail(report: dict, stage: dict) -> dict:
                                text=[f"{k} {q[f'{share:g}']['ms']:.1f} ms" for k, share in marks],
                                textposition="bottom right",
                                marker={"size": 10, "color": [COLORS[k] for k, _ in marks], "symbol": "diamond"}))
-    mean = stage["server"].get("mean_ms")
+    mean = stage.server.get("mean_ms")
     if mean is not None:
         data += _hlines({"mean": mean}, 1, 10 ** NINES, suffix=" (server)", dash="dot")
     data += _hlines(_thresholds(report), 1, 10 ** NINES)
-    return chart(f"tail-{stage['name']}", f"The tail of stage {stage['name']}: latency by percentile", data,
+    return chart(f"tail-{stage.name}", f"The tail of stage {stage.name}: latency by percentile", data,
                   {"hovermode": "closest", "height": 420,
                    "xaxis": {"type": "log", "title": {"text": "percentile (log scale of 1/(1-q))"},
                              "tickvals": list(TAIL_TICKS), "ticktext": list(TAIL_TICKS.values()), "range": [0, NINES]},
@@ -170,30 +172,30 @@ def tail(report: dict, stage: dict) -> dict:
                   "Read left to right: most requests sit low; the curve's rise at the right is the tail the mean hides.")
 
 
-def _knee_x(stage: dict) -> float | None:
+def _knee_x(stage: Stage) -> float | None:
     """A stage's place on the knee's axis: what it achieved; a collapsed stage where it was offered (drawn back at
     what little got through, it would sit among the light stages)."""
-    return stage.get("offered_rps") if stage.get("collapsed") else stage["server"]["rps_all_traffic"]
+    return stage.offered_rps if stage.collapsed else stage.server["rps_all_traffic"]
 
 
-def knee(report: dict) -> dict:
+def knee(report: Report) -> dict:
     """p50, p95, p99 and the mean against throughput, stage by stage, objectives drawn: where latency turns up is
     the knee; where the mean stays under its line while the tail crosses its own, the mean hides the tail."""
-    stages = report["stages"]
+    stages = report.stages
     x = [_knee_x(s) for s in stages]
-    marks = ["x" if s.get("collapsed") else "circle" for s in stages]
-    series = [("p50", lambda s: (s["server"]["quantiles"].get("0.5") or {}).get("ms")),
-              ("p95", lambda s: (s["server"]["quantiles"].get("0.95") or {}).get("ms")),
-              ("p99", lambda s: (s["server"]["quantiles"].get("0.99") or {}).get("ms")),
-              ("mean", lambda s: s["server"].get("mean_ms"))]
+    marks = ["x" if s.collapsed else "circle" for s in stages]
+    series = [("p50", lambda s: (s.server["quantiles"].get("0.5") or {}).get("ms")),
+              ("p95", lambda s: (s.server["quantiles"].get("0.95") or {}).get("ms")),
+              ("p99", lambda s: (s.server["quantiles"].get("0.99") or {}).get("ms")),
+              ("mean", lambda s: s.server.get("mean_ms"))]
     data = [go.Scatter(mode="lines+markers+text" if k == "p99" else "lines+markers", name=f"{k} (server)", x=x,
-                       y=[get(s) for s in stages], text=[s["name"] for s in stages] if k == "p99" else None,
+                       y=[get(s) for s in stages], text=[s.name for s in stages] if k == "p99" else None,
                        textposition="top left", line={"color": COLORS[k], "dash": "dot" if k == "mean" else "solid"},
                        marker={"size": 9, "symbol": marks}) for k, get in series]
     data += _hlines(_thresholds(report), 0, max([v for v in x if v] or [1]) * 1.05)
     notes = []
-    cap = report["capacity"]
-    hides = {s.split(",")[0].removeprefix("In stage ") for s in report.get("sentences", []) if "the mean hides the tail" in s}
+    cap = report.capacity
+    hides = {s.split(",")[0].removeprefix("In stage ") for s in report.sentences if "the mean hides the tail" in s}
     collapsed = {c["stage"]: c for c in cap.get("collapsed_stages") or []}
     labelled = [("capacity", cap.get("highest_passing_stage"), "#276749"),
                 ("first failing", cap.get("first_failing_stage"), "#9b2c2c"),
@@ -202,8 +204,8 @@ def knee(report: dict) -> dict:
                   for n, c in collapsed.items())]
     seen = {}
     for label, name, color in labelled:
-        s = next((s for s in stages if s["name"] == name), None)
-        p99 = s and (s["server"]["quantiles"].get("0.99") or {}).get("ms")
+        s = next((s for s in stages if s.name == name), None)
+        p99 = s and (s.server["quantiles"].get("0.99") or {}).get("ms")
         if s and p99:
             seen[name] = seen.get(name, 0) + 1  # stack the labels of one stage instead of drawing them over each other
             notes.append({"x": _knee_x(s), "y": math.log10(p99), "xref": "x", "yref": "y",
@@ -216,8 +218,8 @@ def knee(report: dict) -> dict:
                    "yaxis": {"title": {"text": "ms (log scale)"}, "type": "log"}})
 
 
-def drift(report: dict) -> dict | None:
-    d = report.get("drift") or {}
+def drift(report: Report) -> dict | None:
+    d = report.drift or {}
     cols = d.get("columns")
     if not cols:
         return None
@@ -232,10 +234,10 @@ def drift(report: dict) -> dict | None:
                    "xaxis": {"title": {"text": "score (red: drifted)"}, "rangemode": "tozero"}})
 
 
-def performance(report: dict) -> dict | None:
+def performance(report: Report) -> dict | None:
     """The served model's ROC AUC: the reference month's beside the served traffic's estimate (and measured, with
     labels), each with its interval, and the floor the drop allowed sets."""
-    d = report.get("drift") or {}
+    d = report.drift or {}
     perf = d.get("performance")
     if not perf:
         return None
@@ -253,6 +255,6 @@ def performance(report: dict) -> dict | None:
                   "xaxis": {"title": {"text": f"ROC AUC (dashed: the reference less the {perf['tolerance']:g} allowed)"}}})
 
 
-def all_charts(report: dict) -> list[dict]:
-    charts = over_time(report) + [tail(report, s) for s in report["stages"]] + [knee(report)]
+def all_charts(report: Report) -> list[dict]:
+    charts = over_time(report) + [tail(report, s) for s in report.stages] + [knee(report)]
     return charts + [c for c in (performance(report), drift(report)) if c]

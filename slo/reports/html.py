@@ -8,6 +8,7 @@ from slo.reports.page import render as render_page
 from slo.reports.charts import all_charts
 from slo.reports.tables import all_tables
 from slo.reports.text import headline
+from slo.verdicts.report import Report
 
 SECTIONS = (("over-time", "The run over time", ("load", "latency", "errors", "cpu")),
             ("tail", "The tail, stage by stage", ("tail-",)),
@@ -15,17 +16,17 @@ SECTIONS = (("over-time", "The run over time", ("load", "latency", "errors", "cp
             ("drift-chart", "Drift of the served traffic, and what it costs", ("performance", "drift")))
 
 
-def _drift_links(report: dict) -> list[tuple[str, str]]:
-    d = report.get("drift") or {}
+def _drift_links(report: Report) -> list[tuple[str, str]]:
+    d = report.drift or {}
     return [(label, Path(path).name) for label, path in
             (("Evidently report: the 14 features", d.get("report_html")),
              ("Evidently report: the predictions", (d.get("predictions") or {}).get("report_html"))) if path]
 
 
-def render(report: dict) -> str:
+def render(report: Report) -> str:
     charts = all_charts(report)
     sections = [{"key": key, "title": title, "charts": [c for c in charts if c["key"].startswith(prefixes)]}
                 for key, title, prefixes in SECTIONS]
-    return render_page("run_report.html", title=f"SLO report {report['run']['id']}", report=report, sections=sections,
+    return render_page("run_report.html", title=f"SLO report {report.run.id}", report=report, sections=sections,
                        tables=all_tables(report), headline=headline(report), drift_links=_drift_links(report),
-                       charts=charts, data=report)
+                       charts=charts, data=report.to_json())

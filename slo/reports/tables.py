@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass, field
 
 from common.canary import describe
+from slo.verdicts.report import ObjectiveResult, Report, Stage
 from slo.verdicts.wording import interval_text, short
 
 
@@ -44,45 +45,45 @@ def text_of(cell) -> str:
     return cell.text if isinstance(cell, Cell) else str(cell)
 
 
-def objective_text(o: dict) -> str:
+def objective_text(o: ObjectiveResult) -> str:
     """`pass 1.9 ms 0–0.12%`: status, the figure, and the interval that decided it (in the objective's terms)."""
-    interval = short(o.get("confidence"))
-    return (f"{o['status']} {fmt(o['measured'], o['unit'])}" + (f" {interval}" if interval else "")
-            + (f" ({o['detail']})" if o.get("detail") else ""))
+    interval = short(o.confidence)
+    return (f"{o.status} {fmt(o.measured, o.unit)}" + (f" {interval}" if interval else "")
+            + (f" ({o.detail})" if o.detail else ""))
 
 
-def stage_notes(stage: dict) -> list[str]:
+def stage_notes(stage: Stage) -> list[str]:
     """What a reader must know about a stage besides its figures: incomplete data, drops."""
-    notes = list(stage["server"]["notes"])
+    notes = list(stage.server["notes"])
     busy = [f"{name} ({'; '.join(w.get('why') or ['saturated'])})"
-            for name, w in (stage["client"].get("workers") or {}).items() if w.get("saturated")]
+            for name, w in (stage.client.get("workers") or {}).items() if w.get("saturated")]
     if busy:
         notes.append(f"generator-bound: {', '.join(busy)}; client figures include its own delays")
     stalled = [f"{name} ({'; '.join(w.get('why') or [])} at {w['cpu_cores']:.2f} core)"
-               for name, w in (stage["client"].get("workers") or {}).items() if w.get("stalled")]
+               for name, w in (stage.client.get("workers") or {}).items() if w.get("stalled")]
     if stalled:
         notes.append(f"the machine paused the generator: {', '.join(stalled)}; the client's figures include the "
                      "pause, the server's do not")
-    dropped = stage["client"].get("dropped")
+    dropped = stage.client.get("dropped")
     if dropped:
-        sent = stage["client"].get("sent") or 0
+        sent = stage.client.get("sent") or 0
         notes.append(f"the generator dropped {dropped} arrivals ({dropped / (sent + dropped):.1%}): "
                      "they count against the throughput objective")
     return notes
 
 
-def objectives(report: dict) -> Table:
-    names = [o["name"] for o in report["slo"]["objectives"]]
+def objectives(report: Report) -> Table:
+    names = [o["name"] for o in report.slo["objectives"]]
     rows = []
-    for s in report["stages"]:
-        cells = [Cell(objective_text(o), o["status"], {"data-objective": o["name"], "data-value": o["measured"]})
-                 for o in s["objectives"]]
-        rows.append([Cell(s["name"], attrs={"data-stage": s["name"]}), "yes" if s["gated"] else "no",
-                     f"{s['offered_rps']:.0f}" if s["offered_rps"] else "-",
-                     Cell(fmt(s["server"]["rps_all_traffic"]), attrs={"data-value": s["server"]["rps_all_traffic"]}),
+    for s in report.stages:
+        cells = [Cell(objective_text(o), o.status, {"data-objective": o.name, "data-value": o.measured})
+                 for o in s.objectives]
+        rows.append([Cell(s.name, attrs={"data-stage": s.name}), "yes" if s.gated else "no",
+                     f"{s.offered_rps:.0f}" if s.offered_rps else "-",
+                     Cell(fmt(s.server["rps_all_traffic"]), attrs={"data-value": s.server["rps_all_traffic"]}),
                      *cells])
     return Table("objectives", "Objectives per stage", ["stage", "gated", "offered req/s", "achieved req/s", *names], rows,
-                 note=INTERVAL_LEGEND.format(level=report["slo"].get("confidence_level", 0.95)))
+                 note=INTERVAL_LEGEND.format(level=report.slo.get("confidence_level", 0.95)))
 
 
 INTERVAL_LEGEND = ("Beside each figure, its {level:.0%} interval: for a quantile, of the share of requests over its "
@@ -96,15 +97,15 @@ def _quantile_cell(q: dict, key: str) -> str:
     return f"{fmt(d.get('ms'), 'ms')} [{b[0]:g}, {b[1] if b[1] is not None else 'inf'}]" if b else fmt(d.get("ms"), "ms")
 
 
-def confidence(report: dict) -> Table:
+def confidence(report: Report) -> Table:
     """Each objective's interval: in what terms, by which method, how much dependence widened it, and for an
     inconclusive one, how many requests would decide it."""
     rows = []
-    for s in report["stages"]:
-        for o in s["objectives"]:
-            c = o.get("confidence") or {}
+    for s in report.stages:
+        for o in s.objectives:
+            c = o.confidence or {}
             need = c.get("requests_needed")
-            rows.append([s["name"], o["name"], Cell(o["status"], o["status"]), c.get("terms", "-"), interval_text(c),
+            rows.append([s.name, o.name, Cell(o.status, o.status), c.get("terms", "-"), interval_text(c),
                          f"{c['design_effect']:g} (x{c.get('widened_by', 1):g} wider)" if c.get("design_effect")
                          else "-",
                          f"{need:,} ({c['seconds_needed']:g} s)" if need and c.get("seconds_needed") else
@@ -117,50 +118,50 @@ def confidence(report: dict) -> Table:
                       "effect is how much more the per-scrape blocks vary than independent requests would.")
 
 
-def server_beside_client(report: dict) -> Table:
+def server_beside_client(report: Report) -> Table:
     rows = []
-    for s in report["stages"]:
-        sv, cl, q = s["server"], s["client"], s["server"]["quantiles"]
-        rows.append([s["name"], fmt(sv["mean_ms"], "ms"), fmt((q.get("0.5") or {}).get("ms"), "ms"),
+    for s in report.stages:
+        sv, cl, q = s.server, s.client, s.server["quantiles"]
+        rows.append([s.name, fmt(sv["mean_ms"], "ms"), fmt((q.get("0.5") or {}).get("ms"), "ms"),
                      _quantile_cell(q, "0.95"), _quantile_cell(q, "0.99"), fmt(cl.get("p50_ms"), "ms"),
                      fmt(cl.get("p95_ms"), "ms"), fmt(cl.get("p99_ms"), "ms"), fmt(cl.get("generator_cpu_cores")),
-                     f"{fmt(s['gap'].get('p99_gap_ms', s['gap'].get('p95_gap_ms')), 'ms')}: {s['gap']['cause']}"])
+                     f"{fmt(s.gap.get('p99_gap_ms', s.gap.get('p95_gap_ms')), 'ms')}: {s.gap['cause']}"])
     return Table("server-client", "Server (Prometheus) beside client (Locust), endpoint latency",
                  ["stage", "server mean", "server p50", "server p95 [bucket]", "server p99 [bucket]", "client p50",
                   "client p95", "client p99", "generator CPU (cores)", "p99 gap, what it comes from"], rows)
 
 
-def replicas(report: dict) -> Table | None:
-    rows = [[s["name"], i, fmt(r["rps"]), fmt(r["p99_ms"], "ms"), fmt(r["errors_5xx"]), fmt(r["up_min"])]
-            for s in report["stages"] if len(s["server"].get("replicas") or {}) > 1
-            for i, r in sorted(s["server"]["replicas"].items())]
+def replicas(report: Report) -> Table | None:
+    rows = [[s.name, i, fmt(r["rps"]), fmt(r["p99_ms"], "ms"), fmt(r["errors_5xx"]), fmt(r["up_min"])]
+            for s in report.stages if len(s.server.get("replicas") or {}) > 1
+            for i, r in sorted(s.server["replicas"].items())]
     return Table("replicas", "Replicas per stage", ["stage", "replica", "req/s", "p99", "5xx", "lowest up"],
                  rows) if rows else None
 
 
-def generators(report: dict) -> Table | None:
-    rows = [[s["name"], name, str(w["requests"]), fmt(w["cpu_cores"]), fmt(w.get("loop_lag_p99_ms"), "ms"),
+def generators(report: Report) -> Table | None:
+    rows = [[s.name, name, str(w["requests"]), fmt(w["cpu_cores"]), fmt(w.get("loop_lag_p99_ms"), "ms"),
              fmt(w.get("send_lag_p99_ms"), "ms"),
              Cell("SATURATED: " + "; ".join(w.get("why") or []), "fail") if w["saturated"] else "no"]
-            for s in report["stages"] for name, w in (s["client"].get("workers") or {}).items()]
+            for s in report.stages for name, w in (s.client.get("workers") or {}).items()]
     return Table("generators", "Load generators per stage", ["stage", "generator", "requests", "CPU (cores)",
                                                              "loop lag p99", "send lag p99", "saturated"],
                  rows) if rows else None
 
 
-def machine(report: dict) -> Table | None:
+def machine(report: Report) -> Table | None:
     """Per stage: what other work took of the API's core, how fast the core ran a fixed piece of work, what one
     prediction cost, and whether the stage departed from the rest of the run."""
     rows = []
-    for s in report["stages"]:
-        m = s.get("machine")
+    for s in report.stages:
+        m = s.machine
         if not m:
             continue
         speed = m.get("speed") or {}
-        cost = (s["server"].get("serving") or {}).get("compute_mean_ms")
+        cost = (s.server.get("serving") or {}).get("compute_mean_ms")
         departs = Cell("SLOWER", "fail") if m.get("slowed") else Cell("FASTER", "warn") if m.get("faster") else \
             Cell(f"served {m['after']}'s queue", "warn") if m.get("after") else "no"
-        rows.append([s["name"], f"{m['taken_share']:.1%} [{m['low']:.1%}, {m['high']:.1%}]",
+        rows.append([s.name, f"{m['taken_share']:.1%} [{m['low']:.1%}, {m['high']:.1%}]",
                      f"{speed['unit_ms']:.3g} ms [{speed['low']:.3g}, {speed['high']:.3g}]" if speed else "-",
                      fmt(cost, "ms"), departs])
     return Table("machine", "The machine per stage", ["stage", "other work on the API's core", "the core's fixed work",
@@ -174,32 +175,32 @@ def machine(report: dict) -> Table | None:
                       "is not judged: it moves with the API's own load.") if rows else None
 
 
-def accuracy(report: dict) -> Table:
+def accuracy(report: Report) -> Table:
     rows = []
-    for s in report["stages"]:
-        acc = s.get("accuracy") or {}
+    for s in report.stages:
+        acc = s.accuracy or {}
         qs = acc.get("quantiles", {})
         cells = [f"{fmt((qs.get(k) or {}).get('estimate_ms'), 'ms')} / {fmt((qs.get(k) or {}).get('exact_ms'), 'ms')}"
                  for k in ("0.5", "0.95", "0.99")]
         inside = "yes" if qs and all(v["within_bucket"] for v in qs.values()) else ("-" if not qs else "NO")
-        rows.append([s["name"], str(acc.get("rows", 0)), *cells, inside])
-    recs = [f"{s['name']}, {r['objective']}: {r['why']}; add bucket boundaries at "
+        rows.append([s.name, str(acc.get("rows", 0)), *cells, inside])
+    recs = [f"{s.name}, {r['objective']}: {r['why']}; add bucket boundaries at "
             f"{', '.join(f'{b:g}' for b in r['add_boundaries_ms'])} ms"
-            for s in report["stages"] for r in (s.get("accuracy") or {}).get("recommendations", [])]
+            for s in report.stages for r in (s.accuracy or {}).get("recommendations", [])]
     return Table("accuracy", "Accuracy: histogram estimates against the exact quantiles of the recorded latencies",
                  ["stage", "recorded", "p50 est / exact", "p95 est / exact", "p99 est / exact", "inside the bucket"],
                  rows, [f"Bucket recommendation: {r}" for r in recs])
 
 
-def reconciliation(report: dict) -> Table:
+def reconciliation(report: Report) -> Table:
     rows = []
-    for s in report["stages"]:
-        r = s.get("reconciliation") or {}
+    for s in report.stages:
+        r = s.reconciliation or {}
         gaps = ", ".join(f"{k} {v:+.2%}" for k, v in (r.get("gaps") or {}).items() if v is not None) or "-"
-        rows.append([s["name"], fmt(r.get("locust_answered")), fmt(r.get("locust_no_response")), fmt(r.get("prometheus")),
+        rows.append([s.name, fmt(r.get("locust_answered")), fmt(r.get("locust_no_response")), fmt(r.get("prometheus")),
                      fmt(r.get("prometheus_200")), fmt(r.get("recorded")), gaps,
                      "yes" if r.get("ok", True) else Cell("FLAGGED", "fail")])
-    rec = report.get("reconciliation")
+    rec = report.reconciliation
     if rec:
         rows.append(["run", fmt(rec["locust_answered"]), fmt(rec["locust_no_response"]), fmt(rec["prometheus"]),
                      fmt(rec["prometheus_200"]), fmt(rec["recorded"]), f"tolerance {rec['tolerance']:.0%}",
@@ -208,8 +209,8 @@ def reconciliation(report: dict) -> Table:
                                                          "Prometheus 200", "recorded rows", "gaps", "ok"], rows)
 
 
-def notes(report: dict) -> Table | None:
-    items = [f"{s['name']}: {n}" for s in report["stages"] for n in stage_notes(s)]
+def notes(report: Report) -> Table | None:
+    items = [f"{s.name}: {n}" for s in report.stages for n in stage_notes(s)]
     return Table("notes", "Notes", [], [], items) if items else None
 
 
@@ -223,8 +224,8 @@ def _change_cell(v: dict) -> Cell:
     return Cell(f"{shown} {verdict}".strip(), "fail" if verdict == "regressed" else None)
 
 
-def baseline(report: dict) -> Table | None:
-    b = report.get("baseline")
+def baseline(report: Report) -> Table | None:
+    b = report.baseline
     if not b:
         return None
     names = ("rps", "mean", "p50", "p95", "p99", "client_p99", "error_ratio")
@@ -241,8 +242,8 @@ BASELINE_NOTE = ("Each change is the Hodges-Lehmann shift of the stage's per-scr
                  "max_regression.")
 
 
-def drift(report: dict) -> Table | None:
-    d = report.get("drift")
+def drift(report: Report) -> Table | None:
+    d = report.drift
     if not d or not d.get("columns"):
         return None
     effects = d.get("effects") or {}
@@ -259,9 +260,9 @@ def drift(report: dict) -> Table | None:
                   "moved beyond chance and 0.1"], rows, [d["summary"]] if d.get("summary") else [])
 
 
-def performance(report: dict) -> Table | None:
+def performance(report: Report) -> Table | None:
     """The served model's AUC and accuracy on the run's traffic, estimated without labels, against its reference."""
-    d = report.get("drift") or {}
+    d = report.drift or {}
     perf = d.get("performance")
     if not perf:
         return None
@@ -282,14 +283,14 @@ def performance(report: dict) -> Table | None:
     return Table("performance", "What the drift costs: the model's performance", ["", "figure", "from"], rows)
 
 
-def manifest(report: dict) -> Table | None:
-    m = report.get("manifest")
+def manifest(report: Report) -> Table | None:
+    m = report.manifest
     if not m:
         return None
     git = m.get("git") or {}
     host = m.get("host") or {}
-    rows = [["run", report["run"]["id"]],
-            ["started", time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(report["run"]["started"]))],
+    rows = [["run", report.run.id],
+            ["started", time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(report.run.started))],
             ["git commit", f"{git.get('commit') or '-'}{' (uncommitted changes)' if git.get('dirty') else ''}"],
             ["host", f"{host.get('hostname', '-')}: {host.get('cpus', '-')} cores, {host.get('memory_gb', '-')} GB, "
                      f"{host.get('platform', '-')}"],
@@ -305,7 +306,7 @@ def manifest(report: dict) -> Table | None:
     return Table("manifest", "What ran, where", ["", ""], rows)
 
 
-def all_tables(report: dict) -> list[Table]:
+def all_tables(report: Report) -> list[Table]:
     """The report's sections in reading order."""
     made = [objectives(report), confidence(report), server_beside_client(report), replicas(report), generators(report),
             machine(report), accuracy(report),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from common.canary import describe
+from slo.verdicts.report import Report, Stage
 from slo.verdicts.wording import bracket
 from slo.reports.tables import INTERVAL_LEGEND, all_tables, fmt, markdown_table, objective_text, stage_notes
 
@@ -63,42 +64,42 @@ def speed_evidence(cap: dict) -> str:
     return "; ".join(said)
 
 
-def headline(report: dict) -> list[str]:
-    v = report["verdict"]
-    lines = [f"Verdict: {v['status'].upper()} (exit {v['exit_code']}): {v['reason']}"]
-    lines += capacity_lines(report)
-    lines += report["sentences"]
-    if report.get("baseline"):
-        lines += comparison_lines(report["baseline"])
-    lines += replica_lines(report.get("replicas"))
-    served = (report.get("serving") or {}).get("served")
+def headline(report: Report) -> list[str]:
+    v = report.verdict
+    lines = [f"Verdict: {v.status.upper()} (exit {v.exit_code}): {v.reason}"]
+    lines += capacity_lines(report.capacity, report.stages)
+    lines += report.sentences
+    if report.baseline:
+        lines += comparison_lines(report.baseline)
+    lines += replica_lines(report.replicas)
+    served = (report.serving or {}).get("served")
     if served and served.get("serving"):
         plan = served["serving"]
         where = (f"in {plan['threads']} thread(s)" + (f", batches of up to {plan['batch_max']}" if plan["batch_max"] > 1
                                                        else "") if plan["where"] == "thread" else "on the event loop")
         lines.append(f"Served: {served.get('model')} {served.get('model_version')}, predictions {where}, "
                      f"{served.get('workers')} worker process(es)")
-    lines += machine_speed(report.get("manifest") or {})
-    scrape = report["run"].get("scrape_interval")
+    lines += machine_speed(report.manifest or {})
+    scrape = report.run.scrape_interval
     if scrape:
-        scope = ", ".join(f"{k}={v if isinstance(v, str) else '|'.join(v)}" for k, v in report["run"].get("scope", {}).items())
+        scope = ", ".join(f"{k}={v if isinstance(v, str) else '|'.join(v)}" for k, v in report.run.scope.items())
         lines.append(f"Prometheus scrape interval: {scrape['seconds']:g} s ({scrape['source']}); queries scoped to {scope}")
-    clocks = report.get("clocks")
+    clocks = report.clocks
     if clocks:
         lines.append("Clocks: " + ", ".join(f"{w} {c['offset_ms']:+.1f} ms (±{c['uncertainty_ms']:.1f})"
                                             for w, c in sorted(clocks["workers"].items()))
                      + " against the master's, measured when each joined; every window placed on the master's clock")
-    lines += answers_line(report.get("answers"))
-    drift = report.get("drift")
+    lines += answers_line(report.answers)
+    drift = report.drift
     if drift:
         lines.append(f"Drift: {drift.get('summary', drift.get('status'))}")
     return lines
 
 
-def capacity_lines(report: dict) -> list[str]:
-    """The capacity's interval and what decided it, the refinement's steps, the stages that set no end (undecided,
-    generator-bound) and the first stage to break an objective."""
-    cap, lines = report["capacity"], []
+def capacity_lines(cap: dict, stages: list[Stage]) -> list[str]:
+    """The capacity's interval and what decided it, the stages judged at looks and the refinement's steps, the stages
+    that set no end (undecided, generator-bound) and the first stage to break an objective."""
+    lines = []
     low, high = cap.get("interval_rps") or (cap["highest_passing_rps"], None)
     rates = {"offered": " offered", "at the typical speed": " at the run's typical speed"}.get(cap.get("rates"), "")
     if low and high:
@@ -114,14 +115,14 @@ def capacity_lines(report: dict) -> list[str]:
         lines.append(f"Capacity: below {high:g} req/s ({cap['lowest_failing_stage']} failed with confidence; "
                      "no stage passed with confidence)")
     lines += knee_share_lines(cap.get("knee_share"))
-    at_looks = [s for s in report["stages"] if not s.get("refine") and looked(s.get("looks"))]
+    at_looks = [s for s in stages if not s.refine and looked(s.looks)]
     if at_looks:
         lines.append("Judged at looks while they ran, each ended at the first that decided it: "
-                     + ", ".join(f"{s['name']} {s['status']}{looked(s['looks'])}" for s in at_looks))
-    steps = [s for s in report["stages"] if s.get("refine")]
+                     + ", ".join(f"{s.name} {s.status}{looked(s.looks)}" for s in at_looks))
+    steps = [s for s in stages if s.refine]
     if steps:
         lines.append("Refined after the ladder, where the capacity was uncertain: "
-                     + ", ".join(f"{s['name']} {s['status']}{looked(s.get('looks'))}" for s in steps))
+                     + ", ".join(f"{s.name} {s.status}{looked(s.looks)}" for s in steps))
     if cap.get("inconclusive_stages"):
         lines.append(f"Inconclusive stages: {', '.join(cap['inconclusive_stages'])}: their intervals straddle an "
                      "objective (see Confidence)")
@@ -206,31 +207,31 @@ def machine_speed(manifest: dict) -> list[str]:
     return lines
 
 
-def markdown(report: dict) -> str:
-    out = [f"# SLO report: {report['service']}, run {report['run']['id']}", "", *[f"- {l}" for l in headline(report)], ""]
+def markdown(report: Report) -> str:
+    out = [f"# SLO report: {report.service}, run {report.run.id}", "", *[f"- {l}" for l in headline(report)], ""]
     for table in all_tables(report):
         out += [*markdown_table(table), ""]
     return "\n".join(out).rstrip("\n") + "\n"
 
 
-def terminal(report: dict, color: bool = True) -> str:
+def terminal(report: Report, color: bool = True) -> str:
     def paint(text: str, status: str) -> str:
         return f"\033[{STATUS_COLORS.get(status, '0')}m{text}\033[0m" if color else text
 
-    names = [o["name"] for o in report["slo"]["objectives"]]
-    width = max([5, *(len(s["name"]) for s in report["stages"])])
-    cell = max([13, *(len(objective_text(o)) for s in report["stages"] for o in s["objectives"])])
+    names = [o["name"] for o in report.slo["objectives"]]
+    width = max([5, *(len(s.name) for s in report.stages)])
+    cell = max([13, *(len(objective_text(o)) for s in report.stages for o in s.objectives)])
     head = f"{'stage':<{width}}  gate  {'req/s':>7}  " + "  ".join(f"{n:>{cell}}" for n in names)
     lines = [head, "-" * len(head)]
-    for s in report["stages"]:
-        cells = "  ".join(paint(f"{objective_text(o):>{cell}}", o["status"]) for o in s["objectives"])
-        lines.append(f"{s['name']:<{width}}  {'yes ' if s['gated'] else 'no  '}  {fmt(s['server']['rps_all_traffic']):>7}  {cells}")
-    lines.append(INTERVAL_LEGEND.format(level=report["slo"].get("confidence_level", 0.95)))
-    notes = [f"{s['name']}: {n}" for s in report["stages"] for n in stage_notes(s)]
+    for s in report.stages:
+        cells = "  ".join(paint(f"{objective_text(o):>{cell}}", o.status) for o in s.objectives)
+        lines.append(f"{s.name:<{width}}  {'yes ' if s.gated else 'no  '}  {fmt(s.server['rps_all_traffic']):>7}  {cells}")
+    lines.append(INTERVAL_LEGEND.format(level=report.slo.get("confidence_level", 0.95)))
+    notes = [f"{s.name}: {n}" for s in report.stages for n in stage_notes(s)]
     if notes:
         lines += ["", "Notes:", *notes]
-    v = report["verdict"]
-    lines += ["", *[paint(l, v["status"]) if i == 0 else l for i, l in enumerate(headline(report))]]
+    v = report.verdict
+    lines += ["", *[paint(l, v.status) if i == 0 else l for i, l in enumerate(headline(report))]]
     return "\n".join(lines)
 
 

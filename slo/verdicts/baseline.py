@@ -9,6 +9,7 @@ from slo.stats.figures import availability
 from slo.stats.noise import judge_counts, judge_windows, welch_runs
 from slo.prometheus.promql import series_rate_window_s
 from slo.file.model import BASELINE_FIGURES, SloSpec
+from slo.verdicts.report import Report, ReportError, Stage
 from runfolder import names
 
 
@@ -16,20 +17,20 @@ class BaselineError(RuntimeError):
     """The baseline run cannot be read: exit 2."""
 
 
-def _quantile(stage: dict, q: str) -> float | None:
-    return (stage["server"]["quantiles"].get(q) or {}).get("ms")
+def _quantile(stage: Stage, q: str) -> float | None:
+    return (stage.server["quantiles"].get(q) or {}).get("ms")
 
 
 # Figure name -> how to read it off a stage of the report; names and directions are BASELINE_FIGURES's.
 GETTERS = {
-    "rps": lambda s: s["server"].get("rps_all_traffic"),
-    "mean": lambda s: s["server"].get("mean_ms"),
+    "rps": lambda s: s.server.get("rps_all_traffic"),
+    "mean": lambda s: s.server.get("mean_ms"),
     "p50": lambda s: _quantile(s, "0.5"),
     "p95": lambda s: _quantile(s, "0.95"),
     "p99": lambda s: _quantile(s, "0.99"),
-    "client_p99": lambda s: s["client"].get("hdr_p99_ms", s["client"].get("p99_ms")),
-    "error_ratio": lambda s: s["server"].get("error_ratio"),
-    "availability": lambda s: availability(s["server"]),
+    "client_p99": lambda s: s.client.get("hdr_p99_ms", s.client.get("p99_ms")),
+    "error_ratio": lambda s: s.server.get("error_ratio"),
+    "availability": lambda s: availability(s.server),
 }
 assert set(GETTERS) == set(BASELINE_FIGURES)
 
@@ -54,24 +55,24 @@ SAMPLED = {"rps": ("server", "rps_all_traffic"), "mean": ("server", "mean_ms"), 
            "p95": ("server", "p95_ms"), "p99": ("server", "p99_ms"), "client_p99": ("client", "p99_ms")}
 
 
-def samples(reports: list[dict], stage_name: str, figure: str) -> list[list[float]]:
+def samples(reports: list[Report], stage_name: str, figure: str) -> list[list[float]]:
     """The figure's non-overlapping per-scrape values inside a stage's measured window, in time order, one list a
     report (a run and its repeats): the stage's own per-scrape figures, else the report's over-time points (rates
     over 3 scrapes, so every third one is kept)."""
     side, key = SAMPLED[figure]
     out: list[list[float]] = []
     for report in reports:
-        stage = next((s for s in report["stages"] if s["name"] == stage_name), None)
-        series = ((report.get("series") or {}).get(side)) or {}
+        stage = next((s for s in report.stages if s.name == stage_name), None)
+        series = ((report.series or {}).get(side)) or {}
         if stage is None:
             continue
-        started = report["run"]["started"]
-        start, end = stage["window"]["start"] - started, stage["window"]["end"] - started
-        scraped = (stage["server"].get("per_scrape") or {}).get(key) if side == "server" else None
+        started = report.run.started
+        start, end = stage.window.start - started, stage.window.end - started
+        scraped = (stage.server.get("per_scrape") or {}).get(key) if side == "server" else None
         if scraped:  # exact per-scrape figures from the counters' raw samples
             out.append(list(scraped))
         elif side == "server":
-            scrape = report["run"].get("scrape_interval", {}).get("seconds", 1.0)
+            scrape = report.run.scrape_interval.get("seconds", 1.0)
             reach = series_rate_window_s(scrape)
             every = max(1, round(reach / series.get("step_s", scrape)))
             points = [v for t, v in zip(series.get("t", []), series.get(key) or []) if start + reach <= t <= end
@@ -83,16 +84,16 @@ def samples(reports: list[dict], stage_name: str, figure: str) -> list[list[floa
     return out
 
 
-def per_run(reports: list[dict], stage_name: str, figure: str) -> list[float | None]:
+def per_run(reports: list[Report], stage_name: str, figure: str) -> list[float | None]:
     """The figure of a stage in each report that has the stage (None where the report has no such figure)."""
-    return [GETTERS[figure](st) for r in reports for st in r["stages"] if st["name"] == stage_name]
+    return [GETTERS[figure](st) for r in reports for st in r.stages if st.name == stage_name]
 
 
 ENOUGH_REPEATS = 10  # a spread measured over fewer runs is too rough to replace a larger declared one
 
 
-def run_spread(baseline: list[dict], current: list[dict], stage_name: str, figure: str,
-               spec: SloSpec, history: list[dict] = ()) -> tuple[float, str, int | None]:
+def run_spread(baseline: list[Report], current: list[Report], stage_name: str, figure: str,
+               spec: SloSpec, history: list[Report] = ()) -> tuple[float, str, int | None]:
     """The relative spread of a figure between identical runs and its degrees of freedom (None: declared, taken as
     known): measured across the repeats of either side, or across the history's earlier runs of the same profile,
     target and SLO file (the largest coefficient of variation), never below the SLO file's baseline.run_to_run
@@ -113,39 +114,39 @@ def run_spread(baseline: list[dict], current: list[dict], stage_name: str, figur
     return cv, f"measured across {runs} {where} (t with {runs - 1} df)", runs - 1
 
 
-def _error_deff(reports: list[dict], stage_name: str) -> float:
+def _error_deff(reports: list[Report], stage_name: str) -> float:
     """The largest effective-size divisor the error-ratio objective used in this stage of these runs: its design
     effect with the degrees-of-freedom factor of its blocks (1 without one). With the design effect alone, errors in
     runs of 20 were called regressed against an identical baseline 12 to 18 % of the time."""
-    found = [o["confidence"].get("divisor") or o["confidence"].get("design_effect") or 1.0 for r in reports
-             for st in r["stages"] if st["name"] == stage_name for o in st["objectives"] if o["kind"] == "error_ratio"]
+    found = [o.confidence.get("divisor") or o.confidence.get("design_effect") or 1.0 for r in reports
+             for st in r.stages if st.name == stage_name for o in st.objectives if o.kind == "error_ratio"]
     return max(found, default=1.0)
 
 
-def _counts(reports: list[dict], stage_name: str) -> tuple[float, float]:
-    stages = [s for r in reports for s in r["stages"] if s["name"] == stage_name]
-    return sum(s["server"].get("errors_5xx") or 0 for s in stages), sum(s["server"].get("requests") or 0 for s in stages)
+def _counts(reports: list[Report], stage_name: str) -> tuple[float, float]:
+    stages = [s for r in reports for s in r.stages if s.name == stage_name]
+    return sum(s.server.get("errors_5xx") or 0 for s in stages), sum(s.server.get("requests") or 0 for s in stages)
 
 
-def _judge(name: str, s: dict, b: dict, current: list[dict], baseline: list[dict], spec: SloSpec,
-           level: float, history: list[dict] = ()) -> tuple[dict, object]:
+def _judge(name: str, s: Stage, b: Stage, current: list[Report], baseline: list[Report], spec: SloSpec,
+           level: float, history: list[Report] = ()) -> tuple[dict, object]:
     """One figure of one stage against the baseline: its test, and the test as a function of the level (for the
     family policy), or None where nothing is sampled."""
     limit = spec.baseline.max_regression.get(name)
     higher_is_worse = BASELINE_FIGURES[name] == "higher is worse"
-    runs = [per_run(side, s["name"], name) for side in (baseline, current)]
+    runs = [per_run(side, s.name, name) for side in (baseline, current)]
     if name in SAMPLED and all(len(v) >= 2 and all(x is not None and x > 0 for x in v) for v in runs):
         args = (*runs, limit, higher_is_worse)
         return welch_runs(*args, level), lambda lv: welch_runs(*args, lv)
     if name in SAMPLED:
-        spread, source, df = run_spread(baseline, current, s["name"], name, spec, history)
-        args = (samples(baseline, s["name"], name), samples(current, s["name"], name), limit, higher_is_worse)
+        spread, source, df = run_spread(baseline, current, s.name, name, spec, history)
+        args = (samples(baseline, s.name, name), samples(current, s.name, name), limit, higher_is_worse)
         return (judge_windows(*args, level, spread, source, df),
                 lambda lv: judge_windows(*args, lv, spread, source, df))
     if name == "error_ratio":
-        args = (_counts(baseline, s["name"]), _counts(current, s["name"]), limit)
-        spread = run_spread(baseline, current, s["name"], name, spec, history)[0]
-        deffs = (_error_deff(baseline, s["name"]), _error_deff(current, s["name"]))
+        args = (_counts(baseline, s.name), _counts(current, s.name), limit)
+        spread = run_spread(baseline, current, s.name, name, spec, history)[0]
+        deffs = (_error_deff(baseline, s.name), _error_deff(current, s.name))
         return (judge_counts(*args, level, spread, deffs),
                 lambda lv: judge_counts(*args, lv, spread, deffs))
     worse = regression(name, GETTERS[name](b), GETTERS[name](s))  # availability: observed over every scrape
@@ -177,7 +178,7 @@ def _untested(stage: str, name: str, test: dict, limit: float) -> str:
     return f"baseline criterion {name} in {stage} cannot be tested: {test['method']}"
 
 
-def compare(current: list[dict], baseline: list[dict], spec: SloSpec, history: list[dict] = ()
+def compare(current: list[Report], baseline: list[Report], spec: SloSpec, history: list[Report] = ()
             ) -> tuple[dict, list[str]]:
     """Each figure of each gated stage against the baseline's stage of the same name: regressed only when the
     change is beyond what noise explains (slo/stats/noise.py), and by more than the SLO file's max_regression, the
@@ -186,10 +187,10 @@ def compare(current: list[dict], baseline: list[dict], spec: SloSpec, history: l
     samples are pooled. `history`: earlier runs of the same profile, target and SLO
     file, whose spread between runs replaces the declared one where they are enough."""
     level = spec.confidence_level
-    base_by_name = {s["name"]: s for s in baseline[0]["stages"]}
+    base_by_name = {s.name: s for s in baseline[0].stages}
     rows, criteria = [], []
-    for s in current[0]["stages"]:
-        b = base_by_name.get(s["name"])
+    for s in current[0].stages:
+        b = base_by_name.get(s.name)
         if b is None:
             continue
         changes = {}
@@ -199,9 +200,9 @@ def compare(current: list[dict], baseline: list[dict], spec: SloSpec, history: l
             changes[name] = {"baseline": old, "current": cur, "direction": BASELINE_FIGURES[name],
                              "change": round((cur - old) / old, 4) if cur is not None and old else None,
                              "regression": regression(name, old, cur), **test}
-            if name in spec.baseline.max_regression and s["gated"]:
-                criteria.append((s["name"], name, changes[name], at_level))
-        rows.append({"stage": s["name"], "figures": changes})
+            if name in spec.baseline.max_regression and s.gated:
+                criteria.append((s.name, name, changes[name], at_level))
+        rows.append({"stage": s.name, "figures": changes})
     candidates = [(test, lambda lv, f=at_level: f(lv)["verdict"] == "regressed")
                   for _, _, test, at_level in criteria if test["verdict"] == "regressed" and at_level]
     fam = family.apply(spec.family, len(criteria), candidates, level)
@@ -213,19 +214,18 @@ def compare(current: list[dict], baseline: list[dict], spec: SloSpec, history: l
             failures.append(_failure(stage, name, test, spec.baseline.max_regression[name]))
         elif test["verdict"] == "cannot tell":
             untested.append(_untested(stage, name, test, spec.baseline.max_regression[name]))
-    models = {baseline[0]["stages"][0]["client"].get("model", "closed") if baseline[0]["stages"] else None,
-              current[0]["stages"][0]["client"].get("model", "closed") if current[0]["stages"] else None} - {None}
+    models = {side[0].stages[0].client.get("model", "closed") if side[0].stages else None
+              for side in (baseline, current)} - {None}
     note = MODELS_NOTE if len(models) > 1 else None
-    return {"run": baseline[0]["run"]["id"], "runs": [r["run"]["id"] for r in baseline], "level": level,
+    return {"run": baseline[0].run.id, "runs": [r.run.id for r in baseline], "level": level,
             "stages": rows, "failures": failures, "untested": untested, "models_note": note, "family": fam,
-            "capacity": capacity_change(baseline[0].get("capacity"), current[0].get("capacity")),
-            "machine": machine_change(baseline[0].get("manifest"), current[0].get("manifest"),
-                                      (current[0].get("capacity") or {}).get("interval_rps")),
+            "capacity": capacity_change(baseline[0].capacity, current[0].capacity),
+            "machine": machine_change(baseline[0].manifest, current[0].manifest, current[0].capacity.get("interval_rps")),
             "models": {"baseline": _model_of(baseline[0]), "current": _model_of(current[0])}}, failures
 
 
-def _model_of(report: dict) -> str | None:
-    served = (report.get("serving") or {}).get("served") or {}
+def _model_of(report: Report) -> str | None:
+    served = (report.serving or {}).get("served") or {}
     return served.get("model_version")
 
 
@@ -276,20 +276,27 @@ def machine_change(baseline: dict | None, current: dict | None, current_rps: lis
             "current_rps_at_baseline_speed": _at_speed(current_rps or [None, None], ratio)}
 
 
-def load_report(path: Path) -> list[dict]:
+def load_report(path: Path) -> list[Report]:
     """A run's SLO report, or every run of a repeat set (its repeat_report.json names them): the baseline side
     of a comparison, pooled."""
     path = Path(path)
     if path.is_dir() and (path / names.REPEAT_REPORT).is_file():
-        runs = _read(path / names.REPEAT_REPORT).get("runs") or []
+        runs = _read_json(path / names.REPEAT_REPORT).get("runs") or []
         return [_read(path.parent / run / names.SLO_REPORT) for run in runs]
     return [_read(path / names.SLO_REPORT if path.is_dir() else path)]
 
 
-def _read(path: Path) -> dict:
+def _read(path: Path) -> Report:
     if not path.is_file():
         raise BaselineError(f"{path}: no SLO report there to compare with")
     try:
+        return Report.read(path)
+    except ReportError as exc:
+        raise BaselineError(f"not a readable SLO report: {exc}") from None
+
+
+def _read_json(path: Path) -> dict:
+    try:
         return json.loads(path.read_text())
     except json.JSONDecodeError as exc:
-        raise BaselineError(f"{path}: not a readable SLO report ({exc})") from None
+        raise BaselineError(f"{path}: not a readable repeat set's report ({exc})") from None

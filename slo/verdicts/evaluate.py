@@ -18,11 +18,9 @@ from slo.verdicts.objectives import (JUDGED, capacity, collapsed, completeness, 
                                      run_verdict, stage_status, worker_clocks)
 from slo.verdicts.saturation import knee_sentences, predicted_saturation, saturation_check, servers_of, stage_serving
 from slo.verdicts.client_gap import client_tail_breaks, explain_gap
+from slo.verdicts.report import SCHEMA_VERSION, Report, Stage
 from slo.verdicts.stage import Judged, StageJudge
 from runfolder import names
-
-SCHEMA_VERSION = 5
-
 
 class EvaluationError(RuntimeError):
     """The run cannot be judged (missing timeline, raw answers for other metrics...): exit 2."""
@@ -185,7 +183,7 @@ def _judge_stages(spec: SloSpec, run: RunData) -> tuple[list[MeasuredStage], lis
     return stages, tests
 
 
-def evaluate(spec: SloSpec, run: RunData, baseline: dict | list | None = None, history: list[dict] = ()) -> dict:
+def evaluate(spec: SloSpec, run: RunData, baseline: dict | list | None = None, history: list[dict] = ()) -> Report:
     """The SLO report of a run against `spec`: every objective per stage, the family policy, capacity, what the
     averages hide, the comparison with a baseline (a report, or a repeat set's reports) given the earlier runs like
     it in `history` (for the spread between runs a comparison allows), and the run's verdict."""
@@ -204,7 +202,9 @@ def evaluate(spec: SloSpec, run: RunData, baseline: dict | list | None = None, h
     cap = capacity(stages, servers)
     predicted = predicted_saturation(stages, servers)
     sentences += knee_sentences(stages, cap, predicted) + saturation_check(predicted, stages, cap["interval_rps"])
-    report = {
+    complete, clocks = completeness(tl, spec, run.run_end), worker_clocks((run.run_end or {}).get("clocks"), stages)
+    rows = [Stage.model_validate(s) for s in stages]
+    judged = Report.model_validate({
         "schema_version": SCHEMA_VERSION,
         "service": spec.service,
         "run": {"id": run.run_id, "profile": tl["profile"], "started": tl["wall_start"],
@@ -212,7 +212,7 @@ def evaluate(spec: SloSpec, run: RunData, baseline: dict | list | None = None, h
                 "scrape_interval": {"seconds": run.scrape_s, "source": raw.get("scrape_interval_source", "assumed")},
                 "scope": {**scope, **({"instances": raw["instances"]} if raw.get("instances") else {})}},
         "slo": spec.model_dump(mode="json"),
-        "stages": stages,
+        "stages": rows,
         "capacity": cap,
         "serving": {"predicted": predicted, "served": ((manifest or {}).get("api") or {}).get("serving")},
         "sentences": sentences,
@@ -223,15 +223,21 @@ def evaluate(spec: SloSpec, run: RunData, baseline: dict | list | None = None, h
         "series": {"server": server_series(raw.get("series"), tl["wall_start"]), "client": run.client_series},
         "manifest": manifest,
         "answers": None if answers is None else {k: v for k, v in answers.items() if k != "stages"},
-    }
+        "completeness": complete,
+        "clocks": clocks,
+        "verdict": run_verdict(rows, [], complete, [], (clocks or {}).get("problems", [])),
+    })
     baselines = baseline if isinstance(baseline, list) else [baseline] if baseline else []
-    report["baseline"], failures = compare([report], baselines, spec, history) if baselines else (None, [])
-    report["completeness"] = completeness(tl, spec, run.run_end)
-    report["clocks"] = worker_clocks((run.run_end or {}).get("clocks"), stages)
-    report["verdict"] = run_verdict(stages, failures, report["completeness"],
-                                    (report["baseline"] or {}).get("untested", []),
-                                    (report["clocks"] or {}).get("problems", []))
-    return report
+    return against_baseline(judged, baselines, spec, history) if baselines else judged
+
+
+def against_baseline(judged: Report, baselines: list[Report], spec: SloSpec, history: list[Report]) -> Report:
+    """The run judged on its own, then compared with its baseline (the comparison reads the judged run): the report
+    with the comparison and the verdict both give."""
+    comparison, failures = compare([judged], baselines, spec, history)
+    verdict = run_verdict(judged.stages, failures, judged.completeness, comparison.get("untested", []),
+                          (judged.clocks or {}).get("problems", []))
+    return judged.model_copy(update={"baseline": comparison, "verdict": verdict})
 
 
 def holm_on_gated(spec: SloSpec, tests: list[tuple]) -> dict:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 
-from common.exit_codes import verdict
+from common.exit_codes import Verdict, verdict
 from slo.verdicts import knee, wording
 from slo.verdicts.machine import departed
 from slo.verdicts.saturation import at_typical_speed, knee_share
 from slo.stats.figures import stage_rate
 from slo.file.model import SloSpec
+from slo.verdicts.report import ObjectiveResult, Stage
 
 JUDGED = ("pass", "warn", "fail", "inconclusive")
 DECIDED = ("pass", "warn", "fail")   # the stage statuses that decide it: every objective met, or one broken
@@ -148,27 +149,27 @@ def broken_objectives(stage: dict) -> list[dict]:
     return out
 
 
-def advice(stage: dict, objective: dict) -> str:
+def advice(stage: Stage, objective: ObjectiveResult) -> str:
     """What would decide an inconclusive objective: `p99 in s4: [0.62 %, 1.41 %] at 95 % against 1 %: lengthen
     s4 to about 80 s measured, or repeat the run 4 times (--repeat 4, pooled)`."""
-    c = objective.get("confidence") or {}
-    head = f"{objective['name']} in {stage['name']}: {wording.interval_text(c)} against {wording.limit_text(c)}"
+    c = objective.confidence
+    head = f"{objective.name} in {stage.name}: {wording.interval_text(c)} against {wording.limit_text(c)}"
     fam = c.get("family") or {}
     if fam and not fam.get("kept", True):
         return (f"{head}: confidently over alone (p = {fam['p_value']:.2g}), but not at the level a family of "
                 f"{fam['tests']} tests asks of it ({fam['level_used']:.2g}, Holm)")
     seconds = c.get("seconds_needed")
     if seconds:
-        return f"{head}: lengthen {stage['name']} to about {seconds:.0f} s measured, or {_repeats(stage, seconds)}"
+        return f"{head}: lengthen {stage.name} to about {seconds:.0f} s measured, or {_repeats(stage, seconds)}"
     if c.get("bracketed"):
         return f"{head}: the threshold lies between bucket edges; put it on an edge, or add one at it"
     return f"{head}: it sits on the objective; no stage length decides it (repeat the run to see its spread)"
 
 
-def _repeats(stage: dict, seconds: float) -> str:
+def _repeats(stage: Stage, seconds: float) -> str:
     """How many runs, pooled, hold the requests `seconds` of the stage would: at least two, and at least as many as
     its measured windows fit in them (a pooled repeat set also spreads the machine's changes between runs)."""
-    window = (stage.get("window") or {}).get("seconds")
+    window = stage.window.seconds
     if not window:
         return "repeat it"
     runs = max(2, math.ceil(seconds / window))
@@ -214,45 +215,44 @@ def worker_clocks(measured: dict | None, stages: list[dict]) -> dict | None:
     return {"workers": measured, "bound_ms": bound_ms, "corrected": True, "problems": problems}
 
 
-def run_verdict(stages: list[dict], baseline_failures: list[str], complete: dict | None = None,
-                baseline_untested: list[str] = (), distrust: list[str] = ()) -> dict:
+def run_verdict(stages: list[Stage], baseline_failures: list[str], complete: dict | None = None,
+                baseline_untested: list[str] = (), distrust: list[str] = ()) -> Verdict:
     """fail (exit 1), cannot judge (2), incomplete (5: a gated stage not reached or cut short, Locust or a worker
     lost; what ran is still judged), inconclusive (4: no gated objective failed, some interval straddles its
     objective), pass (0)."""
-    gated = [s for s in stages if s["gated"]]
+    gated = [s for s in stages if s.gated]
     # A stage cut short by the generator stopping holds partial figures: reported, but no failure of the API's; nor
     # is a failure while other work took more of the API's core than in the rest of the run (a slowed machine):
     # undecided, to run again.
-    slowed = [s for s in gated if s["status"] == "fail" and ((s.get("machine") or {}).get("slowed")
-                                                              or (s.get("machine") or {}).get("after"))]
-    failed = [s["name"] for s in gated if s["status"] == "fail" and s.get("completed", True) and s not in slowed]
-    unjudged = [s["name"] for s in gated if s["status"] in ("no_data", "insufficient")]
+    slowed = [s for s in gated if s.status == "fail" and ((s.machine or {}).get("slowed") or (s.machine or {}).get("after"))]
+    failed = [s.name for s in gated if s.status == "fail" and s.completed and s not in slowed]
+    unjudged = [s.name for s in gated if s.status in ("no_data", "insufficient")]
     problems = (complete or {}).get("problems") or []
     if failed or baseline_failures:
         reasons = [f"gated stage {n} failed an objective" for n in failed] + baseline_failures
         return verdict("fail", "; ".join(reasons + [f"also incomplete: {p}" for p in problems]))
     if problems:
         return verdict("incomplete", "the run did not run to its end: " + "; ".join(problems)
-                       + (f"; judged what ran: {', '.join(s['name'] for s in stages)}" if stages else ""))
+                       + (f"; judged what ran: {', '.join(s.name for s in stages)}" if stages else ""))
     if not stages or not gated:
         return verdict("no_data", "no gated stage was measured: nothing to judge")
     if unjudged:
         return verdict("no_data", f"not enough data to judge gated stage(s) {', '.join(unjudged)}")
-    unreconciled = [s["name"] for s in gated if not s.get("reconciliation", {}).get("ok", True)]
+    unreconciled = [s.name for s in gated if not s.reconciliation.get("ok", True)]
     if unreconciled or distrust:
         reasons = ([f"counts do not reconcile in gated stage(s) {', '.join(unreconciled)}"] if unreconciled else []) \
             + list(distrust)
         return verdict("untrusted", "; ".join(reasons) + ": the figures cannot be trusted")
-    undecided = [advice(s, o) for s in gated for o in s["objectives"] if o["status"] == "inconclusive"]
-    undecided += [f"gated stage {s['name']} failed while serving the queue {s['machine']['after']} left on a slowed "
-                  "machine: run it again" if s["machine"].get("after") else
-                  f"gated stage {s['name']} failed while other work took {s['machine']['taken_share']:.0%} of the "
-                  f"API's core(s), against {s['machine'].get('reference', 0):.0%} in the run's typical stage (a slowed "
+    undecided = [advice(s, o) for s in gated for o in s.objectives if o.status == "inconclusive"]
+    undecided += [f"gated stage {s.name} failed while serving the queue {s.machine['after']} left on a slowed "
+                  "machine: run it again" if s.machine.get("after") else
+                  f"gated stage {s.name} failed while other work took {s.machine['taken_share']:.0%} of the "
+                  f"API's core(s), against {s.machine.get('reference', 0):.0%} in the run's typical stage (a slowed "
                   "machine): run it again" for s in slowed]
     undecided += list(baseline_untested)
     if undecided:
         return verdict("inconclusive", "no objective failed, but the data cannot decide " + "; ".join(undecided),
                        undecided=undecided)
-    warned = [s["name"] for s in gated if s["status"] == "warn"]
+    warned = [s.name for s in gated if s.status == "warn"]
     reason = "every objective of every gated stage met" + (f" (warnings in {', '.join(warned)})" if warned else "")
     return verdict("pass", reason)

@@ -15,6 +15,7 @@ from slo.stats import confidence
 from slo.verdicts.baseline import GETTERS, compare
 from slo.verdicts.objectives import JUDGED
 from slo.verdicts.wording import bracket
+from slo.verdicts.report import ObjectiveResult, Report
 from runfolder import names
 
 FIGURES = ("rps", "mean", "p50", "p95", "p99", "client_p99", "error_ratio")
@@ -34,68 +35,68 @@ def spread(values: list[float], level: float) -> dict:
 POOLED_KINDS = ("latency_quantile", "error_ratio", "latency_mean")
 
 
-def _counts(o: dict) -> tuple[float, float, float, float] | None:
+def _counts(o: ObjectiveResult) -> tuple[float, float, float, float] | None:
     """(requests, counted at least, counted at most, design effect) of a share objective's confidence: a threshold
     between bucket edges brackets the count, and each end of the interval takes its own side of the bracket."""
-    c = o.get("confidence") or {}
+    c = o.confidence
     if c.get("requests") is None or c.get("counted") is None:
         return None
     fewer, more = c["counted"] if isinstance(c["counted"], list) else (c["counted"], c["counted"])
     return float(c["requests"]), float(fewer), float(more), float(c.get("design_effect") or 1.0)
 
 
-def _pooled_share(rows: list[dict], level: float) -> dict | None:
+def _pooled_share(rows: list[ObjectiveResult], level: float) -> dict | None:
     """The runs' counts summed, each run a cluster: the design effect between runs or the largest within a run,
     whichever is larger, with the df factor of a run's scrape blocks (a between-run estimate from 2 or 3 runs is
     rough: runs that disagree are also reported as a calibration warning). A threshold between bucket edges keeps
     its bracket: the low end from the fewer, the high end from the more."""
     counts = [_counts(o) for o in rows]
-    if any(c is None for c in counts) or rows[0]["confidence"].get("limit") is None:
+    if any(c is None for c in counts) or rows[0].confidence.get("limit") is None:
         return None
     n, fewer, more = (tuple(c[i] for c in counts) for i in range(3))
     between = confidence.design_effect(confidence.Blocks(n, more))
-    blocks = min(int((o["confidence"].get("blocks") or 0)) for o in rows)
+    blocks = min(int((o.confidence.get("blocks") or 0)) for o in rows)
     dep = confidence.Dependence(max(between, *(c[3] for c in counts)), 1.0, blocks, confidence.df_factor(blocks, level))
     low = confidence.share_interval(sum(fewer), sum(n), level, dep)[0]
     high = confidence.share_interval(sum(more), sum(n), level, dep)[1]
     counted = round(sum(more)) if fewer == more else [round(sum(fewer)), round(sum(more))]
     return {"low": round(low, 6), "high": round(high, 6), "requests": round(sum(n)), "counted": counted,
-            "design_effect": round(dep.deff, 3), "decision": confidence.decide(low, high, rows[0]["confidence"]["limit"]),
+            "design_effect": round(dep.deff, 3), "decision": confidence.decide(low, high, rows[0].confidence["limit"]),
             "method": f"Clopper-Pearson on the {len(rows)} runs' counts summed, at the effective size "
                       f"n/{dep.divisor:.2f} (runs as clusters)"}
 
 
-def _pooled_mean(rows: list[dict], level: float) -> dict | None:
+def _pooled_mean(rows: list[ObjectiveResult], level: float) -> dict | None:
     """The runs' means averaged; the standard error the larger of the spread between runs (t with runs - 1 df)
     and the runs' own intervals combined (each half-width over z: never smaller than its standard error)."""
-    if any(o.get("measured") is None or (o.get("confidence") or {}).get("low") is None for o in rows):
+    if any(o.measured is None or o.confidence.get("low") is None for o in rows):
         return None
-    means, r = [o["measured"] for o in rows], len(rows)
+    means, r = [o.measured for o in rows], len(rows)
     z = stats.norm.ppf(1 - (1 - level) / 2)
-    within = math.sqrt(sum(((o["confidence"]["high"] - o["confidence"]["low"]) / (2 * z)) ** 2 for o in rows)) / r
+    within = math.sqrt(sum(((o.confidence["high"] - o.confidence["low"]) / (2 * z)) ** 2 for o in rows)) / r
     pooled = statistics.fmean(means)
     between = statistics.stdev(means) / math.sqrt(r)
     crit = stats.t.ppf(1 - (1 - level) / 2, r - 1) if between >= within else z
     se = max(within, between)
     low, high = pooled - crit * se, pooled + crit * se
     return {"low": round(float(low), 3), "high": round(float(high), 3), "measured": round(pooled, 3),
-            "decision": confidence.decide(low, high, rows[0]["threshold"]),
+            "decision": confidence.decide(low, high, rows[0].threshold),
             "method": f"the {len(rows)} runs' means averaged; the larger standard error of the spread "
                       "between runs and the runs' own intervals"}
 
 
-def _pooled(rows: list[dict], level: float) -> dict:
+def _pooled(rows: list[ObjectiveResult], level: float) -> dict:
     """One objective of one stage across the repeats: its counts pooled where it has them (runs as clusters),
     else each run's verdict, a failure in any run failing it; confident verdicts that disagree are a warning."""
-    statuses = [o["status"] for o in rows]
+    statuses = [o.status for o in rows]
     plain = {("pass" if s == "warn" else s) for s in statuses}
     out = {"per_run": statuses}
     for missing in ("no_data", "insufficient"):
         if missing in plain:
             return {**out, "status": missing}
     pooled = None
-    if rows[0]["kind"] in POOLED_KINDS and len(rows) > 1 and plain <= set(JUDGED):
-        pooled = (_pooled_mean if rows[0]["kind"] == "latency_mean" else _pooled_share)(rows, level)
+    if rows[0].kind in POOLED_KINDS and len(rows) > 1 and plain <= set(JUDGED):
+        pooled = (_pooled_mean if rows[0].kind == "latency_mean" else _pooled_share)(rows, level)
     if pooled is not None:
         out.update(status=pooled["decision"], pooled=pooled)
     else:
@@ -106,13 +107,12 @@ def _pooled(rows: list[dict], level: float) -> dict:
     return out
 
 
-def summarize(reports: list[dict], level: float = 0.95) -> dict:
+def summarize(reports: list[Report], level: float = 0.95) -> dict:
     """The repeat set's figures and verdict from its runs' SLO reports (in run order)."""
-    names = [s["name"] for s in reports[0]["stages"] if all(any(t["name"] == s["name"] for t in r["stages"])
-                                                            for r in reports)]
+    names = [s.name for s in reports[0].stages if all(r.stage(s.name) for r in reports)]
     stages = []
     for name in names:
-        runs = [next(t for t in r["stages"] if t["name"] == name) for r in reports]
+        runs = [r.stage(name) for r in reports]
         figures = {}
         for figure in FIGURES:
             values = [v for v in (GETTERS[figure](s) for s in runs) if v is not None]
@@ -120,39 +120,36 @@ def summarize(reports: list[dict], level: float = 0.95) -> dict:
                 figures[figure] = spread(values, level)
         # A stage a run judged at looks (and may have ended at one) is stated at the looks' stricter level: pooled,
         # it must not be surer than that run was allowed to be.
-        at = max([level, *((s.get("looks") or {}).get("per_look_level") or level for s in runs)])
-        objectives = {}
-        for o in runs[0]["objectives"]:
-            rows = [next(x for x in s["objectives"] if x["name"] == o["name"]) for s in runs]
-            objectives[o["name"]] = _pooled(rows, at)
-        stages.append({"name": name, "gated": runs[0]["gated"], "figures": figures, "objectives": objectives,
+        at = max([level, *((s.looks or {}).get("per_look_level") or level for s in runs)])
+        objectives = {o.name: _pooled([s.objective(o.name) for s in runs], at) for o in runs[0].objectives}
+        stages.append({"name": name, "gated": runs[0].gated, "figures": figures, "objectives": objectives,
                        **({"level": at} if at != level else {})})
-    verdict = _verdict(reports, stages)
-    return {"runs": [r["run"]["id"] for r in reports], "profile": reports[0]["run"]["profile"],
-            "service": reports[0]["service"], "level": level, "stages": stages,
-            "capacity": _capacities(reports, level), "verdict": verdict}
+    return {"runs": [r.run.id for r in reports], "profile": reports[0].run.profile,
+            "service": reports[0].service, "level": level, "stages": stages,
+            "capacity": _capacities(reports, level), "verdict": _verdict(reports, stages)}
 
 
-def _capacities(reports: list[dict], level: float) -> dict:
+def _capacities(reports: list[Report], level: float) -> dict:
     """Each run's capacity interval, and across the runs the spread of the knee's share of saturation and of the
     prediction time a request took: whether the knee moved with the machine or the API (None where fewer than two
     runs measured them)."""
-    caps = [r.get("capacity") or {} for r in reports]
+    caps = [r.capacity for r in reports]
     shares = [c["knee_share"] for c in caps if c.get("knee_share")]
     return {"interval_rps": [c.get("interval_rps") or [None, None] for c in caps],
             "knee_share_pct": spread([k["estimate_pct"] for k in shares], level) if len(shares) >= 2 else None,
             "demand_ms": spread([k["typical_demand_ms"] for k in shares], level) if len(shares) >= 2 else None}
 
 
-def _verdict(reports: list[dict], stages: list[dict]) -> dict:
+def _verdict(reports: list[Report], stages: list[dict]) -> dict:
     """The set's verdict from the pooled objectives of its gated stages; a run that could not be judged or did not
     run to its end says so first, and a confident failure of any run is never hidden behind a pooled pass."""
-    codes = [r["verdict"]["exit_code"] for r in reports]
-    ids = [r["run"]["id"] for r in reports]
+    codes = [r.verdict.exit_code for r in reports]
+    ids = [r.run.id for r in reports]
     for status, what in (("no_data", "could not be judged"), ("incomplete", "did not run to their end")):
         code = OF_STATUS[status]
         if code in codes:
-            return verdict(status, "repeat(s) " + ", ".join(i for i, c in zip(ids, codes) if c == code) + f" {what}")
+            return _set_verdict(status, "repeat(s) " + ", ".join(i for i, c in zip(ids, codes) if c == code)
+                                + f" {what}")
     gated = [(s["name"], name, o) for s in stages if s["gated"] for name, o in s["objectives"].items()]
     warnings = [f"{name} in {stage}: {o['calibration']}" for stage, name, o in gated if o.get("calibration")]
     failed = [f"{name} in {stage}" for stage, name, o in gated if o["status"] == "fail"]
@@ -161,13 +158,15 @@ def _verdict(reports: list[dict], stages: list[dict]) -> dict:
     undecided = [f"{name} in {stage} ({', '.join(o['per_run'])})" for stage, name, o in gated
                  if o["status"] == "inconclusive" and "fail" not in o["per_run"]]
     if failed:
-        return verdict("fail", f"pooled over {len(ids)} repeats, failed: " + "; ".join(failed), warnings=warnings)
+        return _set_verdict("fail", f"pooled over {len(ids)} repeats, failed: " + "; ".join(failed),
+                            warnings=warnings)
     if hidden or undecided:
-        return verdict("inconclusive", "the repeats cannot decide " + "; ".join(undecided + hidden), warnings=warnings)
-    return verdict("pass", f"pooled over all {len(ids)} repeats, every gated objective met", warnings=warnings)
+        return _set_verdict("inconclusive", "the repeats cannot decide " + "; ".join(undecided + hidden),
+                            warnings=warnings)
+    return _set_verdict("pass", f"pooled over all {len(ids)} repeats, every gated objective met", warnings=warnings)
 
 
-def against_baseline(summary: dict, reports: list[dict], baseline: list[dict], spec) -> dict:
+def against_baseline(summary: dict, reports: list[Report], baseline: list[Report], spec) -> dict:
     """The set compared with a baseline (a run or a repeat set) as a set: with runs on both sides each figure is one
     point a run (Welch's t, slo/stats/noise.welch_runs), else the runs' per-scrape figures pooled. A regression
     fails the set; a criterion that cannot tell leaves a passing set inconclusive."""
@@ -175,12 +174,17 @@ def against_baseline(summary: dict, reports: list[dict], baseline: list[dict], s
     summary = {**summary, "baseline": comparison}
     v = summary["verdict"]
     if failures and v["exit_code"] in (Exit.PASS, Exit.INCONCLUSIVE):
-        summary["verdict"] = verdict("fail", "against the baseline: " + "; ".join(failures),
-                                     warnings=v.get("warnings", []))
+        summary["verdict"] = _set_verdict("fail", "against the baseline: " + "; ".join(failures),
+                                          warnings=v.get("warnings", []))
     elif comparison["untested"] and v["exit_code"] == Exit.PASS:
-        summary["verdict"] = verdict("inconclusive", "against the baseline: " + "; ".join(comparison["untested"]),
-                                     warnings=v.get("warnings", []))
+        summary["verdict"] = _set_verdict("inconclusive", "against the baseline: "
+                                          + "; ".join(comparison["untested"]), warnings=v.get("warnings", []))
     return summary
+
+
+def _set_verdict(status: str, reason: str, **more) -> dict:
+    """A verdict as the repeat set's report keeps it (common/exit_codes.py: Verdict, its exit code its status's)."""
+    return verdict(status, reason, **more).model_dump(exclude_unset=True)
 
 
 def _interval(pooled: dict | None) -> str:

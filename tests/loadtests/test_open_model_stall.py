@@ -52,7 +52,7 @@ def judged(tmp_path_factory):
             (run / "p.yaml").write_text(text)
             code = run_headless(run / "p.yaml", load_profile(str(run / "p.yaml")), url, run, on_line=lambda *_: None)
             assert code == 0, (run / "locust.log").read_text()[-3000:]
-            [out[name]] = judge(run, load_slo(LINEAR_SLO), prom_url)["stages"]
+            [out[name]] = judge(run, load_slo(LINEAR_SLO), prom_url).stages
         yield out
     finally:
         stop_pid(app.pid)
@@ -60,8 +60,8 @@ def judged(tmp_path_factory):
             stop_pid(prom.pid)
 
 
-def _client_p99(stage: dict) -> float:
-    client = stage["client"]
+def _client_p99(stage) -> float:
+    client = stage.client
     return client.get("hdr_p99_ms", client.get("p99_ms"))
 
 
@@ -69,13 +69,13 @@ def test_latency_from_the_intended_start_shows_the_stall_the_closed_model_hides(
     open_p99, closed_p99 = _client_p99(judged["open"]), _client_p99(judged["closed"])
     # Each stall delays the arrivals it holds by up to STALL_S: the first LIMIT of them (0.1 s of arrivals) are
     # sent and wait 0.4 to 0.5 s, about 6 % of what is sent.
-    assert open_p99 >= 0.8 * STALL_S * 1000, judged["open"]["client"]
+    assert open_p99 >= 0.8 * STALL_S * 1000, judged["open"].client
     # The closed user waits once a stall (one request in 300): its p99 stays near the target's own speed.
     assert closed_p99 < 0.2 * STALL_S * 1000 and open_p99 > 4 * closed_p99, (open_p99, closed_p99)
 
 
 def test_arrivals_beyond_max_concurrency_are_dropped_counted_and_add_up_to_rate_times_window(judged):
-    client = judged["open"]["client"]
+    client = judged["open"].client
     assert abs(client["sent"] + client["dropped"] - RATE * MEASURED_S) <= 2, client
     # Per stall, RATE * STALL_S arrivals find the target stalled and LIMIT of them can be in flight.
     expected = (RATE * STALL_S - LIMIT) / (RATE * PERIOD_S)
@@ -83,12 +83,12 @@ def test_arrivals_beyond_max_concurrency_are_dropped_counted_and_add_up_to_rate_
 
 
 def test_the_throughput_objective_fails_when_arrivals_were_dropped(judged):
-    throughput = next(o for o in judged["open"]["objectives"] if o["name"] == "throughput")
-    assert throughput["status"] == "fail" and throughput["measured"] < 0.9, throughput
+    throughput = judged["open"].objective("throughput")
+    assert throughput.status == "fail" and throughput.measured < 0.9, throughput
 
 
 def test_a_server_histogram_that_misses_the_wait_is_flagged_from_the_users_side(judged):
     stage = judged["open"]
-    p99 = next(o for o in stage["objectives"] if o["name"] == "p99")
-    assert p99["status"] in ("pass", "warn"), p99  # parsed after the stall, the server's clock never saw the wait
-    assert any("p99" in b for b in stage["client_breaks"]), stage["client_breaks"]
+    p99 = stage.objective("p99")
+    assert p99.status in ("pass", "warn"), p99  # parsed after the stall, the server's clock never saw the wait
+    assert any("p99" in b for b in stage.client_breaks), stage.client_breaks

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from slo.prometheus.promql import stage_queries
 from slo.file.model import SloSpec
+from slo.verdicts.report import SCHEMA_VERSION, Report
 from runfolder import names
 
 LE = (0.00025, 0.0005, 0.001, 0.0015, 0.002, 0.003, 0.004, 0.005, 0.0075, 0.008, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04,
@@ -171,3 +172,18 @@ def with_slis(run: Path, spec: SloSpec, good: float, total: float, share: float)
             elif isinstance(o, ThresholdSli):
                 entry["answers"][f"sli_share_{o.name}"] = {"result": [_vec(share)]}
     return raw
+
+
+def stage_row(name: str = "s1", **fields) -> dict:
+    """A stage of a report as its JSON holds it, with what every stage has; `fields` replace or add the rest."""
+    return {"index": 0, "name": name, "began": 1000.0, "window": {"start": 1000.0, "end": 1030.0, "seconds": 30.0},
+            "server": {"quantiles": {}, "notes": []}, "objectives": [], "status": "pass", **fields}
+
+
+def report_of(stages: list[dict] = (), run_id: str = "run", **fields) -> Report:
+    """A report holding `stages` (stage_row's) and what every report has, for tests of what reads reports; `fields`
+    replace or add the rest (profile, slo, manifest...)."""
+    profile = fields.pop("profile", "fake")
+    return Report.model_validate({
+        "schema_version": SCHEMA_VERSION, "service": "fake", "run": {"id": run_id, "profile": profile, "started": 1000.0},
+        "slo": {}, "stages": list(stages), "capacity": {}, "verdict": {"status": "pass", "reason": "fake"}, **fields})

@@ -8,6 +8,7 @@ from loadtests.profile import load_profile
 from loadtests.run import run_headless
 from tests.slos import LINEAR_SLO
 from slo.file.model import SloSpec
+from slo.verdicts.report import Report
 from slo.file.load import load_slo
 from slobench.judge import judge
 from stack import prometheus_server
@@ -16,7 +17,7 @@ from tests import needs
 
 
 def judged_run(tmp: Path, profile_yaml: str, app_args: tuple = (), spec: SloSpec | None = None,
-               baseline: Path | None = None) -> tuple[dict, Path]:
+               baseline: Path | None = None) -> tuple[Report, Path]:
     """(report, run folder), judged against a baseline run folder when given; every process it starts is stopped
     before it returns."""
     run_dir = tmp / "run"

@@ -8,7 +8,7 @@ from tests.slos import LINEAR_SLO
 from slo.file.load import load_slo
 from common.exit_codes import MEANINGS, Exit
 from slobench import cli
-from tests.slo.fakes import make_run, steady
+from tests.slo.fakes import make_run, report_of, steady
 
 SPEC = load_slo(LINEAR_SLO)
 
@@ -74,8 +74,8 @@ def test_every_exit_code_is_named_by_the_cli_and_the_readme(code):
     assert code in MEANINGS and f"| {code} |" in readme
 
 
-def _judged(code: int, drift: dict | None) -> dict:
-    return {"verdict": {"exit_code": code}, "drift": drift}
+def _judged(code: int, drift: dict | None):
+    return report_of(verdict={"status": "pass" if code == 0 else "fail", "reason": "fake"}, drift=drift)
 
 
 DECIDED = {"status": "ok", "decision": "NO_ACTION", "inputs": {"reconciliation": {"ok": True}}}

@@ -18,7 +18,7 @@ def _judged_run(results, name, started, commit, fast_ms):
         {"name": "s1", "offered_rps": 500, "latencies": steady(fast_ms), "all_traffic": 15000},
         {"name": "s2", "offered_rps": 1000, "latencies": steady(fast_ms, tail_ms=200, tail_share=0.03),
          "all_traffic": 30000}])
-    report = evaluate_run(run, SPEC)
+    report = evaluate_run(run, SPEC).to_json()
     report["run"]["started"] = started
     report["manifest"] = {"git": {"commit": commit * 40, "dirty": False}}
     (run / "slo_report.json").write_text(json.dumps(report))

@@ -87,11 +87,11 @@ def test_each_imported_objective_is_judged_per_stage_with_its_burn_rate(tmp_path
     spec = load_slo(OPENSLO)
     run = make_run(tmp_path / "run", spec, [{"name": "s1", "offered_rps": 100, "latencies": steady(2)}])
     report = evaluate(run, spec, with_slis(run, spec, good, 3000, share))
-    objectives = {o["name"]: o for o in report["stages"][0]["objectives"]}
+    objectives = {o.name: o for o in report.stages[0].objectives}
     availability = objectives["predict-availability"]
-    assert availability["measured"] == pytest.approx(good / 3000)
-    assert availability["burn_rate"] == pytest.approx(burn if share == 1.0 else 0.0, abs=0.01)
-    worst = "fail" if "fail" in {availability["status"], objectives["predict-p99"]["status"]} else "pass"
+    assert availability.measured == pytest.approx(good / 3000)
+    assert availability.burn_rate == pytest.approx(burn if share == 1.0 else 0.0, abs=0.01)
+    worst = "fail" if "fail" in {availability.status, objectives["predict-p99"].status} else "pass"
     assert worst == status
 
 

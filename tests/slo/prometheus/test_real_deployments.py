@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from tests.slos import LINEAR_SLO
+from slo.verdicts.report import Report
 from common.prometheus_api import Prometheus
 from stack import prometheus_server
 from stack.procs import ROOT, free_port, http_get, spawn, stop_pid, wait_until
@@ -42,13 +43,13 @@ def test_a_slower_prometheus_scrape_is_learned_and_judges_right_with_complete_wi
     assert done.returncode == 0, done.stdout + done.stderr
     assert "scrape interval: 5 s (targets API" in done.stdout
     assert "Prometheus scrape interval: 5 s (targets API)" in done.stdout  # the report's headline
-    report = json.loads((run / "slo_report.json").read_text())
-    assert report["run"]["scrape_interval"] == {"seconds": 5.0, "source": "targets API"}
+    report = Report.read(run / "slo_report.json")
+    assert report.run.scrape_interval == {"seconds": 5.0, "source": "targets API"}
     assert json.loads((run / "manifest.json").read_text())["scrape_interval"]["seconds"] == 5.0
-    [stage] = report["stages"]
-    assert stage["server"]["complete"] and stage["server"]["notes"] == [], stage["server"]["notes"]
-    assert stage["status"] == "pass"
-    rec = stage["reconciliation"]
+    [stage] = report.stages
+    assert stage.server["complete"] and stage.server["notes"] == [], stage.server["notes"]
+    assert stage.status == "pass"
+    rec = stage.reconciliation
     assert rec["locust_answered"] > 1500
     assert abs(rec["gaps"]["locust_vs_prometheus"]) <= 0.02 and abs(rec["gaps"]["locust_vs_recorded"]) <= 0.02, rec
 
@@ -128,30 +129,30 @@ def test_another_apis_traffic_in_the_same_prometheus_changes_none_of_the_figures
     for name, (evaluated, report) in imported.items():
         # The team's own SLO files, judged per stage on the same run: every objective measured and met.
         assert evaluated.returncode == 0, evaluated.stdout + evaluated.stderr
-        objectives = report["stages"][0]["objectives"]
-        assert objectives and all(o["measured"] is not None and o["status"] == "pass" for o in objectives), objectives
+        objectives = report.stages[0].objectives
+        assert objectives and all(o.measured is not None and o.status == "pass" for o in objectives), objectives
         if name == "spec form":  # the spec's sum(...) form counts the same events as the bare selector
-            sli = report["stages"][0]["server"]["slis"]
+            sli = report.stages[0].server["slis"]
             counted = sli["spec-form-good-answers"]
             assert counted["good"] == pytest.approx(counted["total"], rel=0.01)
-            assert counted["total"] == pytest.approx(report["stages"][0]["server"]["requests"], rel=0.05)
-            mapped = {o["name"]: o["mapping"] for o in objectives}
+            assert counted["total"] == pytest.approx(report.stages[0].server["requests"], rel=0.05)
+            mapped = {o.name: o.mapping for o in objectives}
             assert "rewritten as a sum of increase()" in mapped["spec-form-good-answers"]
             assert "smooths the stage's edges" in mapped["rate-form-good-answers"]
     assert done.returncode == 0, done.stdout + done.stderr
     assert len(others) > 500  # the other API really was busy meanwhile
-    [stage] = json.loads((run / "slo_report.json").read_text())["stages"]
-    rec = stage["reconciliation"]
+    [stage] = Report.read(run / "slo_report.json").stages
+    rec = stage.reconciliation
     assert abs(rec["gaps"]["locust_vs_prometheus"]) <= 0.02, rec
-    assert stage["server"]["rps_all_traffic"] == pytest.approx(100, rel=0.05)  # this API's 100 req/s, not both
-    assert stage["server"]["requests"] == pytest.approx(rec["locust_200"], rel=0.05)
+    assert stage.server["rps_all_traffic"] == pytest.approx(100, rel=0.05)  # this API's 100 req/s, not both
+    assert stage.server["requests"] == pytest.approx(rec["locust_200"], rel=0.05)
 
 
 def _evaluate(run, slo: str, prom: str):
     done = subprocess.run([sys.executable, "-m", "slobench", "evaluate", str(run), "--slo", slo, "--prometheus-url",
                            prom, "--no-drift"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     path = run / f"judged-with-{Path(slo).stem}" / "slo_report.json"
-    return done, (json.loads(path.read_text()) if path.is_file() else {"stages": [{"objectives": []}]})
+    return done, (Report.read(path) if path.is_file() else None)
 
 
 def test_an_openslo_file_judges_a_running_api_whatever_its_job_is_called(shared_prometheus):
@@ -175,11 +176,11 @@ def test_an_openslo_file_judges_a_running_api_whatever_its_job_is_called(shared_
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"judging job 'tailapi', instance(s) {host(judged)}" in done.stdout
     assert "scrape interval: 1 s (targets API" in done.stdout
-    report = json.loads((run / "slo_report.json").read_text())
-    assert report["run"]["scope"]["job"] == "tailapi"
-    [stage] = report["stages"]
-    assert stage["server"]["rps_all_traffic"] == pytest.approx(100, rel=0.05)  # this API's 100 req/s, not both
-    assert stage["objectives"] and all(o["measured"] is not None and o["status"] == "pass" for o in stage["objectives"])
+    report = Report.read(run / "slo_report.json")
+    assert report.run.scope["job"] == "tailapi"
+    [stage] = report.stages
+    assert stage.server["rps_all_traffic"] == pytest.approx(100, rel=0.05)  # this API's 100 req/s, not both
+    assert stage.objectives and all(o.measured is not None and o.status == "pass" for o in stage.objectives)
     # A target the run did not start is left running.
     assert json.loads((run / "manifest.json").read_text())["ran"]["api"]["started_here"] is False
     assert http_get(judged + "/health")[0] == 200
@@ -215,11 +216,11 @@ def test_drift_against_an_api_whose_answers_are_not_ours_comes_from_what_was_sen
         stop_pid(api.pid)
         if proc is not None:
             stop_pid(proc.pid)
-    report = json.loads((run / "slo_report.json").read_text())
+    report = Report.read(run / "slo_report.json")
     # What is checked here is the drift; the SLO verdict only has to be the one the run printed, no objective failed.
-    assert done.returncode == report["verdict"]["exit_code"], done.stdout + done.stderr
-    assert not [o["name"] for s in report["stages"] for o in s["objectives"] if o["status"] == "fail"]
-    drift = report["drift"]
+    assert done.returncode == report.verdict.exit_code, done.stdout + done.stderr
+    assert not [o.name for s in report.stages for o in s.objectives if o.status == "fail"]
+    drift = report.drift
     assert drift["status"] == "ok" and drift["rows"] > 1000, drift
     assert drift["inputs"]["source"].startswith("sent by the generator")
     answers = drift["inputs"]["answers"]
@@ -227,6 +228,6 @@ def test_drift_against_an_api_whose_answers_are_not_ours_comes_from_what_was_sen
     assert (answers["with_outputs"] == answers["answered"]) if outputs else answers["with_outputs"] == 0
     assert (drift["predictions"] is not None) == bool(outputs) and drift["compared"]["inputs"] == drift["rows"]
     # Its answers are not checked without its model's file, and the report says why (the answers objective: n/a).
-    assert report["answers"]["status"] == "skipped" and "MODEL_ARTIFACT" in report["answers"]["why"]
-    assert {o["status"] for s in report["stages"] for o in s["objectives"] if o["kind"] == "answers"} == {"n/a"}
+    assert report.answers["status"] == "skipped" and "MODEL_ARTIFACT" in report.answers["why"]
+    assert {o.status for s in report.stages for o in s.objectives if o.kind == "answers"} == {"n/a"}
     assert "Answers: not checked: the API was not started by slobench" in done.stdout

@@ -26,7 +26,7 @@ def ladder(with_histogram: bool = True) -> list[dict]:
 def test_the_capacity_line_names_its_rates(with_histogram, said):
     stages = ladder(bool(with_histogram))
     stages = stages[3:5] + stages[-1:] if with_histogram == "too few to fit" else stages
-    line = capacity_lines({"capacity": capacity(stages), "stages": []})[0]
+    line = capacity_lines(capacity(stages), [])[0]
     assert all(s in line for s in said), line
 
 
@@ -37,4 +37,4 @@ def test_the_capacity_line_names_its_rates(with_histogram, said):
 def test_an_open_capacity_at_the_typical_speed_says_which_end_is_missing(interval, said):
     cap = capacity(ladder())
     cap.update(interval_rps=interval, closed=False, width=None)
-    assert capacity_lines({"capacity": cap, "stages": []})[0].startswith(said)
+    assert capacity_lines(cap, [])[0].startswith(said)

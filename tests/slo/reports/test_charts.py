@@ -1,6 +1,8 @@
 """The report's charts and tables, from a synthetic run: every chart there, its numbers the report's own."""
 import numpy as np
 import pytest
+
+from slo.verdicts.report import Report
 from markupsafe import escape
 
 from tests.slos import LINEAR_SLO
@@ -23,13 +25,12 @@ STAGES = [
 def report(tmp_path):
     run = make_run(tmp_path / "run", SPEC, STAGES)
     r = evaluate_run(run, SPEC)
-    r["drift"] = {"decision": "NO_ACTION", "summary": "NO_ACTION: drift_share 0.07 < 0.30",
-                  "report_html": str(run / "drift_features.html"),
-                  "columns": {"skips_7d": {"method": "Wasserstein distance (normed)", "score": 0.02, "threshold": 0.1,
-                                           "drifted": False},
-                              "rebuffer_events_7d": {"method": "Wasserstein distance (normed)", "score": 0.19,
-                                                     "threshold": 0.1, "drifted": True}}}
-    return r
+    return r.with_drift({"decision": "NO_ACTION", "summary": "NO_ACTION: drift_share 0.07 < 0.30",
+                         "report_html": str(run / "drift_features.html"),
+                         "columns": {"skips_7d": {"method": "Wasserstein distance (normed)", "score": 0.02,
+                                                  "threshold": 0.1, "drifted": False},
+                                     "rebuffer_events_7d": {"method": "Wasserstein distance (normed)", "score": 0.19,
+                                                            "threshold": 0.1, "drifted": True}}})
 
 
 def _trace(chart, name) -> dict:
@@ -51,12 +52,12 @@ def test_the_tail_axis_is_one_over_one_minus_q(report, share, x):
 
 
 def test_the_tail_picture_shows_p99_far_above_the_mean(report):
-    stage = report["stages"][1]
+    stage = report.stages[1]
     chart = tail(report, stage)
     marks = _trace(chart, "p50, p95, p99 (server)")
     p99 = marks["y"][marks["text"].index(next(t for t in marks["text"] if t.startswith("p99")))]
-    mean = _trace(chart, f"mean (server) {stage['server']['mean_ms']:g} ms")["y"][0]
-    assert p99 == stage["server"]["quantiles"]["0.99"]["ms"] and p99 > 10 * mean
+    mean = _trace(chart, f"mean (server) {stage.server['mean_ms']:g} ms")["y"][0]
+    assert p99 == stage.server["quantiles"]["0.99"]["ms"] and p99 > 10 * mean
     server = _trace(chart, "server (histogram buckets)")
     # The curve rises with the percentile and ends where every request is counted.
     assert server["y"] == sorted(server["y"]) and server["x"][-1] == pytest.approx(10.0 ** NINES)
@@ -65,20 +66,19 @@ def test_the_tail_picture_shows_p99_far_above_the_mean(report):
 def test_the_knee_marks_the_capacity_the_first_failing_stage_and_where_the_mean_hides_the_tail(report):
     chart = knee(report)
     for name in ("p50", "p95", "p99", "mean"):
-        assert _trace(chart, f"{name} (server)")["x"] == [s["server"]["rps_all_traffic"] for s in report["stages"]]
-    assert _trace(chart, "mean (server)")["y"] == [s["server"]["mean_ms"] for s in report["stages"]]
+        assert _trace(chart, f"{name} (server)")["x"] == [s.server["rps_all_traffic"] for s in report.stages]
+    assert _trace(chart, "mean (server)")["y"] == [s.server["mean_ms"] for s in report.stages]
     texts = [a.text for a in chart["figure"].layout.annotations]
-    assert texts == [f"capacity: {report['capacity']['highest_passing_stage']}",
-                     f"first failing: {report['capacity']['first_failing_stage']}", "the mean hides the tail: s2"]
+    assert texts == [f"capacity: {report.capacity['highest_passing_stage']}",
+                     f"first failing: {report.capacity['first_failing_stage']}", "the mean hides the tail: s2"]
 
 
 def test_a_collapsed_stage_is_drawn_where_it_was_offered_and_named(report):
-    import copy
-    collapsed = copy.deepcopy(report)
-    last = collapsed["stages"][-1]
+    data = report.to_json()
+    last = data["stages"][-1]
     last.update(collapsed=True, offered_rps=9000.0)
-    collapsed["capacity"]["collapsed_stages"] = [{"stage": last["name"], "offered_rps": 9000.0, "achieved_rps": 75.0}]
-    chart = knee(collapsed)
+    data["capacity"]["collapsed_stages"] = [{"stage": last["name"], "offered_rps": 9000.0, "achieved_rps": 75.0}]
+    chart = knee(Report.of(data))
     trace = _trace(chart, "p99 (server)")
     assert trace["x"][-1] == 9000.0 and list(trace["marker"]["symbol"])[-1] == "x"
     assert f"collapsed: 75 of 9000 req/s served: {last['name']}" in [a.text for a in chart["figure"].layout.annotations]
@@ -111,7 +111,7 @@ def test_the_html_holds_every_table_and_cell_of_the_markdown(report):
 
 
 def test_a_report_without_series_still_draws_every_stage_chart(report):
-    report["series"] = {"server": None, "client": None}
+    report = report.model_copy(update={"series": {"server": None, "client": None}})
     keys = [c["key"] for c in all_charts(report)]
     assert "tail-s1" in keys and "knee" in keys
     render(report)

@@ -17,10 +17,10 @@ def test_the_live_tab_shows_what_the_report_measured_for_every_objective(tmp_pat
                                                                                                      tail_share=0.03)}])
     raw = with_slis(run, spec, 2990, 3000, 0.97)
     report = evaluate_run(run, spec, raw)
-    stage, entry = report["stages"][0], raw["stages"][0]
-    rows = stage_rows(StageJudge(spec, 1.0, poisson_arrivals=True), "s1", entry, stage["window"]["start"],
-                      stage["window"]["end"], 100)
+    stage, entry = report.stages[0], raw["stages"][0]
+    rows = stage_rows(StageJudge(spec, 1.0, poisson_arrivals=True), "s1", entry, stage.window.start,
+                      stage.window.end, 100)
     live = {r["objective"]: r["measured"] for r in rows}
-    judged = {o["name"]: fmt(o["measured"], o["unit"]) for o in stage["objectives"] if o["kind"] != "answers"}
+    judged = {o.name: fmt(o.measured, o.unit) for o in stage.objectives if o.kind != "answers"}
     assert live == judged
     assert all(v != "-" for v in live.values()), live

@@ -52,7 +52,7 @@ def report(run):
 
 
 def test_the_report_json_matches_the_golden_file(report):
-    text = json.dumps(report, indent=2, sort_keys=True) + "\n"
+    text = json.dumps(report.to_json(), indent=2, sort_keys=True) + "\n"
     if os.environ.get("UPDATE_GOLDEN"):
         GOLDEN.write_text(text)
     assert text == GOLDEN.read_text(), "the report schema changed: review, then UPDATE_GOLDEN=1 pytest tests/slo"
@@ -74,13 +74,13 @@ def test_the_html_report_is_self_contained_and_its_numbers_equal_the_json(report
     assert not re.search(r"<script[^>]+src=|<link[^>]+href=", page)
     charts = re.findall(r"data-chart='([^']+)'", page)
     assert charts == ["load", "latency", "errors", "cpu", "tail-s1", "tail-s2", "tail-s3", "knee"]
-    for stage in report["stages"]:
-        for o in stage["objectives"]:
-            pattern = rf'data-objective="{o["name"]}" data-value="([^"]*)"'
-            row = page.split(f'data-stage="{stage["name"]}"><th>')[1].split("</tr>")[0]
-            assert re.search(pattern, row).group(1) == str(o["measured"])
+    for stage in report.stages:
+        for o in stage.objectives:
+            pattern = rf'data-objective="{o.name}" data-value="([^"]*)"'
+            row = page.split(f'data-stage="{stage.name}"><th>')[1].split("</tr>")[0]
+            assert re.search(pattern, row).group(1) == str(o.measured)
     embedded = json.loads(page.split("id='report-data'>")[1].split("</script>")[0])
-    assert embedded == json.loads(json.dumps(report))
+    assert embedded == report.to_json()
 
 
 def test_the_text_reports_carry_the_verdict_and_the_sentence(report):
@@ -93,10 +93,10 @@ def test_a_baseline_comparison_fails_on_a_regression_past_the_criterion(tmp_path
     slower = [dict(STAGES[0], latencies=steady(2, tail_ms=9, tail_share=0.05))] + STAGES[1:]
     run2 = make_run(tmp_path / "run2", SPEC, slower)
     again = evaluate(run2, SPEC, json.loads((run2 / "prometheus_raw.json").read_text()), baseline=report)
-    s1 = next(r for r in again["baseline"]["stages"] if r["stage"] == "s1")
+    s1 = next(r for r in again.baseline["stages"] if r["stage"] == "s1")
     assert s1["figures"]["p99"]["change"] > 0.10
-    assert any("s1: p99 worse by" in f for f in again["baseline"]["failures"])
-    assert again["verdict"]["exit_code"] == 1
+    assert any("s1: p99 worse by" in f for f in again.baseline["failures"])
+    assert again.verdict.exit_code == 1
 
 
 def test_a_past_run_re_judged_against_another_slo_file_keeps_its_original_reports(run, tmp_path, capsys):
@@ -137,16 +137,16 @@ def test_a_baseline_in_the_other_load_model_is_explained(tmp_path, report):
     timeline = json.loads((run2 / "stages.json").read_text())
     (run2 / "stages.json").write_text(json.dumps({**timeline, "kind": "open"}))
     again = evaluate(run2, SPEC, json.loads((run2 / "prometheus_raw.json").read_text()), baseline=report)
-    assert again["stages"][0]["client"]["model"] == "open"
-    assert "coordinated omission" in again["baseline"]["models_note"]
-    assert "client_p99" in again["baseline"]["stages"][0]["figures"]
+    assert again.stages[0].client["model"] == "open"
+    assert "coordinated omission" in again.baseline["models_note"]
+    assert "client_p99" in again.baseline["stages"][0]["figures"]
     assert "trust the open model's client tail" in markdown(again)
 
 
 def test_a_baseline_in_the_same_model_needs_no_explanation(tmp_path, report):
     run2 = make_run(tmp_path / "run2", SPEC, STAGES)
     again = evaluate(run2, SPEC, json.loads((run2 / "prometheus_raw.json").read_text()), baseline=report)
-    assert again["baseline"]["models_note"] is None
+    assert again.baseline["models_note"] is None
 
 
 def test_dropped_arrivals_count_against_throughput_and_appear_in_every_format(tmp_path):
@@ -160,8 +160,8 @@ def test_dropped_arrivals_count_against_throughput_and_appear_in_every_format(tm
                 "stage_cpu": {}, "arrivals": {"s1": [13500, 1500]}})
     merged.save(run)
     report = evaluate(run, SPEC, json.loads((run / "prometheus_raw.json").read_text()))
-    throughput = next(o for o in report["stages"][0]["objectives"] if o["name"] == "throughput")
-    assert throughput["measured"] == 0.9 and throughput["status"] == "fail" and throughput["dropped"] == 1500
+    throughput = next(o for o in report.stages[0].objectives if o.name == "throughput")
+    assert throughput.measured == 0.9 and throughput.status == "fail" and throughput.dropped == 1500
     for text in (markdown(report), terminal(report, color=False), junit(report), unescape(render(report))):
         assert "10.0% of arrivals dropped by the generator" in text
 
@@ -183,8 +183,8 @@ def test_a_step_judged_at_looks_is_judged_at_their_level_and_says_where_it_ended
     tl["stages"][1] = {**tl["stages"][1], "refine": True, "looks": looks}
     raw = json.loads((run / "prometheus_raw.json").read_text())
     got = evaluate_data(SPEC, RunData(run_id="r", raw=raw, timeline=tl, clients={}))
-    levels = [{(o.get("confidence") or {}).get("level") for o in s["objectives"]} - {None} for s in got["stages"]]
+    levels = [{(o.confidence or {}).get("level") for o in s.objectives} - {None} for s in got.stages]
     assert levels == [{0.95}, {0.975533}, {0.95}]
-    assert got["stages"][1]["looks"] == looks
+    assert got.stages[1].looks == looks
     assert "Refined after the ladder, where the capacity was uncertain: s2 fail (decided at look 1 of 3, each at " \
            "97.6%)" in terminal(got)

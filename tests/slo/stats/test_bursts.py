@@ -17,19 +17,19 @@ def p99s(tmp_path_factory):
     out = {}
     for name, args in (("even", (SLOW_EVERY, 1)), ("bursty", (SLOW_EVERY, BURST))):
         report, _ = judged_run(tmp_path_factory.mktemp(name), PROFILE, args)
-        out[name] = next(o for o in report["stages"][0]["objectives"] if o["name"] == "p99")
+        out[name] = next(o for o in report.stages[0].objectives if o.name == "p99")
     return out
 
 
 def test_both_targets_slow_the_same_share(p99s):
     for name, p99 in p99s.items():
-        c = p99["confidence"]
+        c = p99.confidence
         share = c["counted"] / c["requests"]
         assert c["requests"] > 3000 and 0.003 <= share <= 0.008, (name, c)
 
 
 def test_the_bursty_target_gets_the_wider_interval(p99s):
-    even, bursty = p99s["even"]["confidence"], p99s["bursty"]["confidence"]
+    even, bursty = p99s["even"].confidence, p99s["bursty"].confidence
     assert bursty["design_effect"] > max(2.0, even["design_effect"]), (even, bursty)
     assert bursty["widened_by"] > 1.4 and bursty["widened_by"] > even["widened_by"]
     # Relative to its own share, the bursty interval is wider (the shares differ by a burst at most).

@@ -15,16 +15,16 @@ PROFILE = closed_profile("known", ("k1", 30, 100, 25), weights="{predict_user: 1
 @pytest.fixture(scope="module")
 def judged(tmp_path_factory):
     report, run_dir = judged_run(tmp_path_factory.mktemp("known"), PROFILE)
-    stage = report["stages"][0]
+    stage = report.stages[0]
     with sqlite3.connect(run_dir / "predictions.db") as conn:
-        w = stage["window"]
+        w = stage.window
         lat = np.array([r[0] for r in conn.execute(
-            "SELECT latency_s FROM predictions WHERE ts > ? AND ts <= ?", (w["start"], w["end"]))]) * 1000
+            "SELECT latency_s FROM predictions WHERE ts > ? AND ts <= ?", (w.start, w.end))]) * 1000
     return report, stage, lat
 
 
 def _objective(stage, name):
-    return next(o for o in stage["objectives"] if o["name"] == name)
+    return next(o for o in stage.objectives if o.name == name)
 
 
 def test_the_true_distribution_is_what_was_built(judged):
@@ -36,7 +36,7 @@ def test_the_true_distribution_is_what_was_built(judged):
 @pytest.mark.parametrize("q", ["0.5", "0.95", "0.99"])
 def test_reported_quantiles_lie_within_the_bucket_bounds_they_report(judged, q):
     _, stage, lat = judged
-    reported = stage["server"]["quantiles"][q]
+    reported = stage.server["quantiles"][q]
     low, high = reported["bucket_ms"]
     exact = float(np.percentile(lat, float(q) * 100))
     share_below = {b: float((lat <= b).mean()) for b in (low, high) if b is not None}
@@ -50,22 +50,22 @@ def test_reported_quantiles_lie_within_the_bucket_bounds_they_report(judged, q):
 
 def test_the_reported_mean_matches_the_exact_mean(judged):
     _, stage, lat = judged
-    assert stage["server"]["mean_ms"] == pytest.approx(lat.mean(), rel=0.10)
+    assert stage.server["mean_ms"] == pytest.approx(lat.mean(), rel=0.10)
 
 
 def test_the_mean_passing_while_p99_fails_is_called_out(judged):
     report, stage, lat = judged
-    assert _objective(stage, "mean")["status"] == "pass"
-    assert _objective(stage, "p99")["status"] == "fail"
+    assert _objective(stage, "mean").status == "pass"
+    assert _objective(stage, "p99").status == "fail"
     # 3 % over 100 ms, counted exactly from the histogram: the interval holds the recorded share and lies above 1 %.
-    c = _objective(stage, "p99")["confidence"]
+    c = _objective(stage, "p99").confidence
     assert 0.01 < c["low"] <= (lat > 100).mean() <= c["high"], (c, (lat > 100).mean())
     # The histogram's count covers the window from its first to its last scrape inside it, the recording all of it:
     # the same share of a slightly smaller sample, within three binomial standard deviations of that share.
     p = float((lat > 100).mean())
     assert c["counted"] == pytest.approx(p * c["requests"], abs=3 * (c["requests"] * p * (1 - p)) ** 0.5 + 1)
-    assert any("the mean hides the tail" in s and "p99" in s for s in report["sentences"])
-    assert report["verdict"]["exit_code"] == 1
+    assert any("the mean hides the tail" in s and "p99" in s for s in report.sentences)
+    assert report.verdict.exit_code == 1
 
 
 def test_the_tail_picture_shows_p99_far_above_the_mean_in_chromium(judged, tmp_path):
@@ -81,7 +81,7 @@ def test_the_tail_picture_shows_p99_far_above_the_mean_in_chromium(judged, tmp_p
     mean = next(t for name, t in traces.items() if name.startswith("mean (server)"))["y"][0]
     p99 = marks["y"][-1]
     # 3 % of requests at 200 ms: the mean stays low, the p99 sits in the slow mode, far above it.
-    assert mean == stage["server"]["mean_ms"] and p99 == stage["server"]["quantiles"]["0.99"]["ms"]
+    assert mean == stage.server["mean_ms"] and p99 == stage.server["quantiles"]["0.99"]["ms"]
     assert p99 > 5 * mean, (p99, mean)
     # Both curves reach the slow mode in the tail: the server's buckets and the client's HDR histogram.
     assert max(traces["server (histogram buckets)"]["y"]) >= 150 and max(traces["client (HDR histogram)"]["y"]) >= 150
@@ -89,11 +89,11 @@ def test_the_tail_picture_shows_p99_far_above_the_mean_in_chromium(judged, tmp_p
 
 def test_the_run_over_time_agrees_with_the_stage_figures(judged):
     report, stage, _ = judged
-    server = report["series"]["server"]
-    start, end = (stage["window"][k] - report["run"]["started"] for k in ("start", "end"))
+    server = report.series["server"]
+    start, end = (stage.window.start - report.run.started, stage.window.end - report.run.started)
     inside = [i for i, t in enumerate(server["t"]) if start + 3 <= t <= end]  # past the rate window's reach back
     rps = [server["rps"][i] for i in inside]
     assert len(inside) >= 15 and all(v is not None for v in rps)
-    assert sum(rps) / len(rps) == pytest.approx(stage["server"]["rps"], rel=0.05)
+    assert sum(rps) / len(rps) == pytest.approx(stage.server["rps"], rel=0.05)
     # Each point's p99 lies in the slow mode, as the stage's does.
     assert all(server["p99_ms"][i] > 100 for i in inside), [server["p99_ms"][i] for i in inside]

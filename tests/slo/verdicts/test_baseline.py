@@ -8,7 +8,8 @@ from slo.verdicts.baseline import regression
 from tests.slo.fakes import evaluate_run as evaluate
 from slo.file.model import SloSpec
 from slo.file.load import load_slo
-from tests.slo.fakes import make_run, steady
+from tests.slo.fakes import make_run, report_of, stage_row, steady
+from slo.verdicts.report import Report
 
 BASE = load_slo(LINEAR_SLO)
 
@@ -47,8 +48,8 @@ def test_a_criterion_on_any_figure_is_checked(tmp_path, criteria, current, fails
     run = make_run(tmp_path / "cur", spec, [{"name": "s1", "offered_rps": 100, "latencies": steady(2),
                                              "all_traffic": 3000, **current}])
     again = evaluate(run, spec, json.loads((run / "prometheus_raw.json").read_text()), baseline=base)
-    assert any(fails in f for f in again["baseline"]["failures"]), again["baseline"]["failures"]
-    assert again["verdict"]["exit_code"] == 1
+    assert any(fails in f for f in again.baseline["failures"]), again.baseline["failures"]
+    assert again.verdict.exit_code == 1
 
 
 def test_more_throughput_than_the_baseline_is_no_regression(tmp_path):
@@ -57,8 +58,8 @@ def test_more_throughput_than_the_baseline_is_no_regression(tmp_path):
     again = evaluate(make_run(tmp_path / "cur", spec, [{"name": "s1", "offered_rps": 100, "latencies": steady(2),
                                                          "all_traffic": 3000}]),
                      spec, json.loads((tmp_path / "cur" / "prometheus_raw.json").read_text()), baseline=base)
-    assert again["baseline"]["failures"] == []
-    assert again["baseline"]["stages"][0]["figures"]["rps"]["regression"] < 0
+    assert again.baseline["failures"] == []
+    assert again.baseline["stages"][0]["figures"]["rps"]["regression"] < 0
 
 
 @pytest.mark.parametrize("old, new, verdict", [
@@ -96,8 +97,8 @@ def test_the_knees_share_of_saturation_is_compared_beside_the_req_s(old, new, ve
         assert any("[44.2, 63] req/s" in line for line in lines)
 
 
-def _runs(means: list[float]) -> list[dict]:
-    return [{"stages": [{"name": "s1", "server": {"mean_ms": m, "quantiles": {}}, "client": {}}]} for m in means]
+def _runs(means: list[float]) -> list[Report]:
+    return [report_of([stage_row(server={"mean_ms": m, "quantiles": {}})]) for m in means]
 
 
 @pytest.mark.parametrize("history, spread, measured", [
@@ -123,12 +124,12 @@ def test_only_runs_of_the_same_profile_slo_file_and_target_are_alike(tmp_path):
     forest = {"api": {"serving": {"model": "forest", "model_version": "v1"}, "started_here": True}}
     def write(name, profile="default", slo=None, manifest=forest):
         (tmp_path / name).mkdir()
-        (tmp_path / name / "slo_report.json").write_text(json.dumps(
-            {"run": {"profile": profile}, "slo": slo or {"service": "a"}, "manifest": manifest, "stages": []}))
+        (tmp_path / name / "slo_report.json").write_text(
+            report_of(profile=profile, slo=slo or {"service": "a"}, manifest=manifest).text())
     write("r1"), write("r2"), write("r3", profile="smoke"), write("r4", slo={"service": "b"})
     write("r5", manifest={"api": {"serving": {"model": "linear", "model_version": "v1"}, "started_here": True}})
     write("r6", manifest={"api": {"serving": {"model": "forest", "model_version": "v1"}, "started_here": False},
                           "processes": {"api": {"url": "http://10.0.0.2:8000"}}})
     (tmp_path / "r7").mkdir()   # never judged
-    got = like_runs(tmp_path, "default", {"service": "a"}, target_of({"manifest": forest}), exclude={"r2"})
-    assert [r["manifest"] for r in got] == [forest]
+    got = like_runs(tmp_path, "default", {"service": "a"}, target_of(forest), exclude={"r2"})
+    assert [r.manifest for r in got] == [forest]

@@ -12,6 +12,7 @@ from tests.reader import Lines
 
 from stack import local, prometheus_server
 from tests.slos import LINEAR_SLO
+from slo.verdicts.report import Report
 from stack.procs import ROOT, pid_alive, stop_pid
 from stack.settings import StackSettings
 from tests.profiles import closed_profile
@@ -44,14 +45,14 @@ def test_the_api_killed_mid_run_fails_availability_says_when_and_exits_1(tmp_pat
     out = lines.rest(timeout=120)
     assert proc.returncode == 1, out
     assert "Traceback" not in out
-    report = json.loads((run / "slo_report.json").read_text())
-    f1, f2 = report["stages"]
-    assert f1["status"] in ("pass", "warn")
-    availability = next(o for o in f2["objectives"] if o["name"] == "availability")
-    assert availability["status"] == "fail" and availability["measured"] == 0
-    assert f2["server"]["down_at"] is not None
-    assert any("found the API down at" in s and "f2" in s for s in report["sentences"])
-    assert f2["client"]["no_response"] > 0  # Locust saw the connection refused
+    report = Report.read(run / "slo_report.json")
+    f1, f2 = report.stages
+    assert f1.status in ("pass", "warn")
+    availability = next(o for o in f2.objectives if o.name == "availability")
+    assert availability.status == "fail" and availability.measured == 0
+    assert f2.server["down_at"] is not None
+    assert any("found the API down at" in s and "f2" in s for s in report.sentences)
+    assert f2.client["no_response"] > 0  # Locust saw the connection refused
 
 
 def test_prometheus_lost_mid_run_exits_2_keeps_the_load_data_and_the_run_is_judged_later(tmp_path):
@@ -77,11 +78,11 @@ def test_prometheus_lost_mid_run_exits_2_keeps_the_load_data_and_the_run_is_judg
         again = subprocess.run([sys.executable, "-m", "slobench", "evaluate", str(run), "--slo", str(LINEAR_SLO), "--no-drift",
                                 "--prometheus-url", state.prometheus_url], cwd=ROOT, capture_output=True, text=True,
                                timeout=120)
-        report = json.loads((run / "slo_report.json").read_text())
-        assert again.returncode == report["verdict"]["exit_code"], again.stdout + again.stderr
-        f1, f2 = report["stages"]
-        assert f1["server"]["complete"]
-        assert not f2["server"]["complete"] and any("incomplete" in n for n in f2["server"]["notes"])
+        report = Report.read(run / "slo_report.json")
+        assert again.returncode == report.verdict.exit_code, again.stdout + again.stderr
+        f1, f2 = report.stages
+        assert f1.server["complete"]
+        assert not f2.server["complete"] and any("incomplete" in n for n in f2.server["notes"])
     finally:
         if restarted is not None:
             stop_pid(restarted.pid)

@@ -151,16 +151,18 @@ def test_canaries_of_different_work_are_not_compared():
 
 def test_a_gated_stage_that_failed_on_a_slowed_machine_is_undecided_never_a_fail():
     from slo.verdicts.objectives import run_verdict
-    stage = {**_stage("gate", 15, "fail", slowed=True), "gated": True,
-             "machine": {"slowed": True, "taken_share": 0.45, "reference": 0.02}}
+    from slo.verdicts.report import Stage
+    from tests.slo.fakes import stage_row
+    stage = Stage.model_validate(stage_row("gate", gated=True, status="fail", machine={
+        "slowed": True, "taken_share": 0.45, "reference": 0.02}))
     verdict = run_verdict([stage], [])
-    assert verdict["exit_code"] == 4 and "failed while other work took 45% of the API's core(s)" in verdict["reason"]
-    quiet = {**stage, "machine": {"slowed": False, "taken_share": 0.02}}
-    assert run_verdict([quiet], [])["exit_code"] == 1
-    after = {**stage, "machine": {"slowed": False, "after": "s0", "taken_share": 0.01, "reference": 0.01}}
+    assert verdict.exit_code == 4 and "failed while other work took 45% of the API's core(s)" in verdict.reason
+    quiet = stage.model_copy(update={"machine": {"slowed": False, "taken_share": 0.02}})
+    assert run_verdict([quiet], []).exit_code == 1
+    after = stage.model_copy(update={"machine": {"slowed": False, "after": "s0", "taken_share": 0.01,
+                                                 "reference": 0.01}})
     verdict = run_verdict([after], [])
-    assert verdict["exit_code"] == 4 and "failed while serving the queue s0 left on a slowed machine" in \
-        verdict["reason"]
+    assert verdict.exit_code == 4 and "failed while serving the queue s0 left on a slowed machine" in verdict.reason
 
 
 def _queued(name: str, in_flight: float, utilization: float = 0.8, slowed: bool = False) -> dict:

@@ -18,7 +18,7 @@ def _judge(tmp_path, stages):
 
 
 def _status(report, stage=0):
-    return {o["name"]: o["status"] for o in report["stages"][stage]["objectives"]}
+    return {o.name: o.status for o in report.stages[stage].objectives}
 
 
 @pytest.mark.parametrize("latencies, objective, expected", [
@@ -43,7 +43,7 @@ def test_latency_objectives(tmp_path, latencies, objective, expected):
 def test_error_ratio_counts_5xx_only(tmp_path, statuses, expected):
     report = _judge(tmp_path, [{"name": "s1", "offered_rps": 100, "latencies": steady(2), "statuses": statuses}])
     assert _status(report)["errors"] == expected
-    assert report["stages"][0]["server"]["errors_4xx"] == statuses.get("404", 0)
+    assert report.stages[0].server["errors_4xx"] == statuses.get("404", 0)
 
 
 @pytest.mark.parametrize("kw, expected", [
@@ -64,17 +64,17 @@ def test_throughput_is_a_share_of_the_offered_load(tmp_path, achieved, expected)
 def test_missing_data_is_no_data_not_a_pass_and_the_run_cannot_be_judged(tmp_path):
     report = _judge(tmp_path, [{"name": "s1", "offered_rps": None, "latencies": [], "statuses": {}}])
     assert _status(report)["p99"] == "insufficient"   # no requests: fewer than min_samples, never judged
-    assert report["verdict"]["exit_code"] == 2
+    assert report.verdict.exit_code == 2
 
 
 def test_too_few_samples_are_insufficient(tmp_path):
     report = _judge(tmp_path, [{"name": "s1", "offered_rps": None, "latencies": steady(2, n=50)}])
-    assert _status(report)["p99"] == "insufficient" and report["verdict"]["exit_code"] == 2
+    assert _status(report)["p99"] == "insufficient" and report.verdict.exit_code == 2
 
 
 def test_a_counter_reset_inside_a_window_is_noted_and_the_stage_marked_incomplete(tmp_path):
     report = _judge(tmp_path, [{"name": "s1", "offered_rps": 100, "latencies": steady(2), "resets": 1}])
-    server = report["stages"][0]["server"]
+    server = report.stages[0].server
     assert not server["complete"] and "counter reset" in server["notes"][0]
 
 
@@ -84,9 +84,9 @@ def test_stages_past_the_gate_are_reported_not_gated(tmp_path):
         {"name": "s2", "offered_rps": 1000, "latencies": steady(3), "all_traffic": 30000},
         {"name": "s3", "offered_rps": 4000, "latencies": steady(40, tail_ms=300, tail_share=0.05), "all_traffic": 90000},
     ])
-    assert [s["gated"] for s in report["stages"]] == [True, True, False]
-    assert report["verdict"]["exit_code"] == 0
-    cap = report["capacity"]
+    assert [s.gated for s in report.stages] == [True, True, False]
+    assert report.verdict.exit_code == 0
+    cap = report.capacity
     assert cap["highest_passing_stage"] == "s2" and cap["highest_passing_rps"] == 1000
     assert cap["first_failing_stage"] == "s3"
     assert {b["objective"] for b in cap["broken"]} >= {"p50", "p99", "mean"}
@@ -94,20 +94,20 @@ def test_stages_past_the_gate_are_reported_not_gated(tmp_path):
 
 def test_a_failing_gated_stage_fails_the_run(tmp_path):
     report = _judge(tmp_path, [{"name": "s1", "offered_rps": 500, "latencies": steady(2, tail_ms=200, tail_share=0.03)}])
-    assert report["verdict"]["status"] == "fail" and report["verdict"]["exit_code"] == 1
+    assert report.verdict.status == "fail" and report.verdict.exit_code == 1
 
 
 def test_the_mean_hiding_the_tail_is_called_out_in_one_sentence(tmp_path):
     report = _judge(tmp_path, [{"name": "s1", "offered_rps": 100, "latencies": steady(2, tail_ms=200, tail_share=0.03),
                                 "all_traffic": 3000}])
     assert _status(report)["mean"] == "pass" and _status(report)["p99"] == "fail"
-    [sentence] = report["sentences"]
+    [sentence] = report.sentences
     assert "the mean hides the tail" in sentence and "7.9 ms" in sentence and "p99" in sentence
 
 
 def test_no_sentence_when_the_tail_is_fine(tmp_path):
     report = _judge(tmp_path, [{"name": "s1", "offered_rps": 100, "latencies": steady(2)}])
-    assert report["sentences"] == []
+    assert report.sentences == []
 
 
 # None slow of n: the zero-count minimum at 95 % is 368 independent requests; measured over the window's 30 scrape
@@ -120,12 +120,12 @@ ZERO_COUNT_30_BLOCKS = math.ceil(368 * (stats.t.ppf(0.975, 29) / stats.norm.ppf(
                               "420 fast requests can (the zero-count minimum at 95 % over 30 blocks: 401)"])
 def test_a_stage_too_short_to_decide_its_p99_says_how_many_requests_would(tmp_path, n, expected, needed):
     report = _judge(tmp_path, [{"name": "s1", "offered_rps": None, "latencies": steady(2, n=n)}])
-    p99 = {o["name"]: o for o in report["stages"][0]["objectives"]}["p99"]
-    assert p99["status"] == expected and _status(report)["p50"] == "pass"
-    assert p99["confidence"]["blocks"] == 30
-    assert p99["confidence"].get("requests_needed") == needed
+    p99 = {o.name: o for o in report.stages[0].objectives}["p99"]
+    assert p99.status == expected and _status(report)["p50"] == "pass"
+    assert p99.confidence["blocks"] == 30
+    assert p99.confidence.get("requests_needed") == needed
     if needed:  # n requests over the 30 s window: the stage needs needed / (n / 30) seconds
-        assert p99["confidence"]["seconds_needed"] == pytest.approx(needed / (n / 30), abs=0.1)
+        assert p99.confidence["seconds_needed"] == pytest.approx(needed / (n / 30), abs=0.1)
 
 
 def test_a_stage_whose_generator_was_saturated_cannot_be_the_capacity(tmp_path):
@@ -139,7 +139,7 @@ def test_a_stage_whose_generator_was_saturated_cannot_be_the_capacity(tmp_path):
         merged.add({"worker": "gen-1", "stages": {}, "stage_cpu": {stage: [cpu, 8.0]}})
     merged.save(run)
     report = evaluate(run, SPEC, __import__("json").loads((run / "prometheus_raw.json").read_text()))
-    cap = report["capacity"]
+    cap = report.capacity
     assert cap["generator_bound_stages"] == ["s2"]
     assert cap["highest_passing_stage"] == "s1"  # s2 passed too, but it measured the generator
     md = markdown(report)
@@ -158,13 +158,15 @@ def test_a_stage_whose_generator_was_saturated_cannot_be_the_capacity(tmp_path):
         "a worker lost mid-run", "an interrupt between stages"])
 def test_a_run_that_did_not_run_to_its_end_is_incomplete_exit_5(tmp_path, tl_stages, run_end, problems):
     from slo.verdicts.objectives import completeness, run_verdict
+    from slo.verdicts.report import Stage
+    from tests.slo.fakes import stage_row
     tl = {"planned": [{"name": "s1", "offered_rps": 100}, {"name": "s2", "offered_rps": 200}],
           "stages": [{"name": n, "offered_rps": 100, "completed": done} for n, done in tl_stages]}
     complete = completeness(tl, SPEC, run_end)
     assert complete["problems"] == problems
-    passed = [{"name": n, "gated": True, "status": "pass", "objectives": []} for n, _ in tl_stages]
+    passed = [Stage.model_validate(stage_row(n, gated=True)) for n, _ in tl_stages]
     verdict = run_verdict(passed, [], complete)
-    assert (verdict["status"], verdict["exit_code"]) == (("incomplete", 5) if problems else ("pass", 0))
+    assert (verdict.status, verdict.exit_code) == (("incomplete", 5) if problems else ("pass", 0))
 
 
 @pytest.mark.parametrize("client, api_lag, parts, says", [
@@ -205,8 +207,8 @@ def test_a_recording_that_cannot_be_read_makes_the_run_untrusted_not_silently_tr
                                              "all_traffic": 3000}])
     (run / "predictions.db").write_text("not a database at all, just text" * 100)
     report = evaluate(run, SPEC, __import__("json").loads((run / "prometheus_raw.json").read_text()))
-    assert report["verdict"]["status"] == "untrusted" and report["verdict"]["exit_code"] == 2
-    assert any("the API's recording cannot be read" in n for n in report["stages"][0]["server"]["notes"])
+    assert report.verdict.status == "untrusted" and report.verdict.exit_code == 2
+    assert any("the API's recording cannot be read" in n for n in report.stages[0].server["notes"])
 
 
 def _cap_stage(name, offered, achieved, status, collapsed=False, bound=False):
@@ -253,8 +255,10 @@ def test_a_generator_bound_stage_says_how_many_generators_its_rate_takes():
         "more runs than a repeat set holds: lengthen"])
 def test_advice_says_how_many_repeats_hold_what_lengthening_would(seconds, said):
     from slo.verdicts.objectives import advice
-    stage = {"name": "s1", "window": {"seconds": 22.0}}
-    objective = {"name": "p99", "confidence": {"level": 0.95, "low": 0.004, "high": 0.016, "limit": 0.01,
-                                               "seconds_needed": seconds}}
+    from slo.verdicts.report import ObjectiveResult, Stage
+    from tests.slo.fakes import stage_row
+    stage = Stage.model_validate(stage_row(window={"start": 1000.0, "end": 1022.0, "seconds": 22.0}))
+    objective = ObjectiveResult(name="p99", kind="latency_quantile", status="inconclusive", confidence={
+        "level": 0.95, "low": 0.004, "high": 0.016, "limit": 0.01, "seconds_needed": seconds})
     got = advice(stage, objective)
     assert f"lengthen s1 to about {seconds} s measured, {said}" in got

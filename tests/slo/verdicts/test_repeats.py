@@ -1,8 +1,8 @@
 """A repeat set: medians with their spread per stage, and one verdict (repeats that disagree: inconclusive)."""
-import json
 
 import pytest
 
+from common.exit_codes import Verdict
 from slo.verdicts import repeats
 from tests.slos import LINEAR_SLO
 from slo.verdicts.baseline import load_report
@@ -25,7 +25,7 @@ def test_each_figure_gets_its_median_range_interval_and_cv(tmp_path):
     mean = summary["stages"][0]["figures"]["mean"]
     assert (mean["median"], mean["min"], mean["max"]) == (3.0, 2.0, 4.0)
     assert mean["low"] < 3.0 < mean["high"] and mean["cv"] == pytest.approx(1 / 3, abs=1e-3)
-    assert summary["verdict"]["exit_code"] == 0 and summary["runs"] == [r["run"]["id"] for r in reports]
+    assert summary["verdict"]["exit_code"] == 0 and summary["runs"] == [r.run.id for r in reports]
 
 
 @pytest.mark.parametrize("shares, status, code", [
@@ -50,7 +50,7 @@ def test_one_verdict_for_the_set_from_the_pooled_counts(tmp_path, shares, status
 
 def test_a_repeat_that_did_not_run_to_its_end_makes_the_set_incomplete(tmp_path):
     reports = [_report(tmp_path, f"r{i}", 2) for i in range(2)]
-    reports[1]["verdict"] = {"status": "incomplete", "exit_code": 5, "reason": "Locust was lost"}
+    reports[1] = reports[1].model_copy(update={"verdict": Verdict(status="incomplete", reason="Locust was lost")})
     verdict = repeats.summarize(reports)["verdict"]
     assert verdict["exit_code"] == 5 and verdict["reason"] == "repeat(s) r1 did not run to their end"
 
@@ -58,23 +58,23 @@ def test_a_repeat_that_did_not_run_to_its_end_makes_the_set_incomplete(tmp_path)
 def test_a_repeat_set_is_a_baseline_of_all_its_runs(tmp_path):
     reports = [_report(tmp_path / "results", f"r{i}", ms) for i, ms in enumerate((2, 2.2, 2.1))]
     for r in reports:
-        (tmp_path / "results" / r["run"]["id"] / "slo_report.json").write_text(json.dumps(r))
+        (tmp_path / "results" / r.run.id / "slo_report.json").write_text(r.text())
     set_dir = tmp_path / "results" / "set"
     set_dir.mkdir()
     repeats.write(set_dir, repeats.summarize(reports))
     loaded = load_report(set_dir)
-    assert [r["run"]["id"] for r in loaded] == ["r0", "r1", "r2"]
+    assert [r.run.id for r in loaded] == ["r0", "r1", "r2"]
     # Compared with a run, the spread between identical runs is the repeats' own, measured.
     current = evaluate_run(make_run(tmp_path / "cur", SPEC, [{"name": "s1", "offered_rps": 100, "all_traffic": 3000,
                                                               "latencies": steady(2)}]), SPEC, baseline=loaded)
-    mean = current["baseline"]["stages"][0]["figures"]["mean"]
+    mean = current.baseline["stages"][0]["figures"]["mean"]
     # Measured at 4.8 % over 3 runs: too rough to go below the declared 7 %.
     assert "too rough to go below it" in mean["method"] and mean["run_spread"] == 0.07
     # Declared smaller, the measured spread is used, with the repeats' 2 degrees of freedom.
     spec = SloSpec.model_validate({**SPEC.model_dump(), "baseline": {"run_to_run": {"mean": 0.01}}})
     current = evaluate_run(make_run(tmp_path / "cur2", spec, [{"name": "s1", "offered_rps": 100, "all_traffic": 3000,
                                                                "latencies": steady(2)}]), spec, baseline=loaded)
-    mean = current["baseline"]["stages"][0]["figures"]["mean"]
+    mean = current.baseline["stages"][0]["figures"]["mean"]
     assert "measured across 3 repeats (t with 2 df)" in mean["method"]
     assert mean["run_spread"] == pytest.approx(0.0476, abs=0.001)
     assert "| mean | 2.1 | 2-2.2 |" in (set_dir / "repeat_report.md").read_text()
@@ -111,16 +111,17 @@ def test_a_repeat_set_is_judged_as_a_set_against_its_baseline(tmp_path, baseline
     mean = summary["baseline"]["stages"][0]["figures"]["mean"]
     assert summary["verdict"]["status"] == status and method in mean["method"], (summary["verdict"], mean["method"])
     assert ("Against the baseline" in repeats.markdown(summary)) and summary["baseline"]["runs"] == [
-        r["run"]["id"] for r in base]
+        r.run.id for r in base]
 
 
 def test_the_set_says_whether_the_knee_moved_with_the_machine_or_the_api(tmp_path):
     """Four runs whose knees in req/s lay from 31.6 to 51 as a prediction cost 17 to 23.5 ms: the set gives each
     run's interval and, across the runs, the share of saturation (81 to 85 %) beside the prediction time."""
-    reports = [_report(tmp_path, f"r{i}", 2) for i in range(4)]
-    for r, interval, share, demand in zip(reports, ([47, 57.1], [32, 45.6], [38.1, 50.8], [29.6, 34]),
-                                          (85.48, 82.01, 80.75, 81.2), (17.0, 23.5, 20.0, 23.1)):
-        r["capacity"].update(interval_rps=interval, knee_share={"estimate_pct": share, "typical_demand_ms": demand})
+    reports = [r.model_copy(update={"capacity": {**r.capacity, "interval_rps": interval, "knee_share": {
+                   "estimate_pct": share, "typical_demand_ms": demand}}})
+               for r, interval, share, demand in zip([_report(tmp_path, f"r{i}", 2) for i in range(4)],
+                                                     ([47, 57.1], [32, 45.6], [38.1, 50.8], [29.6, 34]),
+                                                     (85.48, 82.01, 80.75, 81.2), (17.0, 23.5, 20.0, 23.1))]
     summary = repeats.summarize(reports)
     cap = summary["capacity"]
     assert cap["interval_rps"][0] == [47, 57.1]
@@ -141,8 +142,9 @@ def test_a_stage_judged_at_looks_is_pooled_at_the_looks_level(tmp_path):
     stage at a look, the pooled interval is drawn at the looks' stricter level, so it is wider, and the set says so."""
     plain = [_report(tmp_path, f"r{i}", 2, 0.007) for i in range(3)]
     looked = [_report(tmp_path, f"l{i}", 2, 0.007) for i in range(3)]
-    looked[1]["stages"][0]["looks"] = {"shares": [0.5, 0.75, 1.0], "level": 0.95, "per_look_level": 0.975533,
-                                       "looks": [], "ended_at_look": 2}
+    ended = {"shares": [0.5, 0.75, 1.0], "level": 0.95, "per_look_level": 0.975533, "looks": [], "ended_at_look": 2}
+    stage = looked[1].stages[0].model_copy(update={"looks": ended})
+    looked[1] = looked[1].model_copy(update={"stages": [stage, *looked[1].stages[1:]]})
     at_95, at_looks = (repeats.summarize(r)["stages"][0] for r in (plain, looked))
     wide, narrow = at_looks["objectives"]["p99"]["pooled"], at_95["objectives"]["p99"]["pooled"]
     assert wide["low"] < narrow["low"] and wide["high"] > narrow["high"]

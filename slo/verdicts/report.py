@@ -1,0 +1,161 @@
+"""The SLO report of a run as typed, frozen models: built once by the evaluator (slo/verdicts/evaluate.py), written
+as slo_report.json, and read back by attribute by the reports, the history, a baseline comparison and a repeat set.
+
+The JSON holds each model's fields as they were given (`exclude_unset`): a field of one kind of objective appears only
+on that kind's rows, and a report read back writes the same JSON. The figures inside a stage (`server`, `client`, an
+objective's `confidence`) and the run-wide analyses (capacity, serving, family...) stay mappings, their fields listed
+in docs/reading-a-report.md. A change of what the JSON holds bumps SCHEMA_VERSION, and the golden report
+(tests/slo/golden/slo_report.json) shows it."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from common.exit_codes import Verdict
+from runfolder import names
+
+SCHEMA_VERSION = 5
+
+
+class ReportError(ValueError):
+    """A report file that is not an SLO report this version of slobench reads: names the file and the field."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Window(_Frozen):
+    """The measured part of a stage, in wall-clock seconds."""
+    start: float
+    end: float
+    seconds: float
+
+
+class ObjectiveResult(_Frozen):
+    """One objective judged in one stage: its status (pass, warn, fail, inconclusive, no_data, insufficient), the
+    measured figure against its threshold, and the interval that decided it (`confidence`)."""
+    name: str
+    kind: str
+    status: str
+    measured: float | None = None
+    threshold: float | None = None
+    warning: float | None = None
+    unit: str | None = None
+    confidence: dict = {}
+    detail: str | None = None   # what else decided the row (answers not checkable, arrivals dropped)
+    # latency quantiles
+    quantile: float | None = None
+    bucket_ms: list | None = None   # the bucket edges around the measured figure
+    # the answers check
+    checked: int | None = None
+    wrong: int | None = None
+    examples: list[str] | None = None
+    # throughput of an open model
+    dropped: float | None = None
+    # an imported SLI: how fast it burns its error budget, and how its file's objective was mapped
+    burn_rate: float | None = None
+    mapping: str | None = None
+
+
+class Stage(_Frozen):
+    """One stage of the run as judged: its window, the server's and the generators' figures, every objective, its
+    status and what the checks of its figures found."""
+    index: int
+    name: str
+    users: int | None = None
+    offered_rps: float | None = None
+    began: float
+    window: Window
+    completed: bool = True
+    gated: bool = False
+    refine: bool = False
+    looks: dict | None = None
+    server: dict
+    client: dict = {}
+    gap: dict | None = None
+    objectives: list[ObjectiveResult]
+    status: str
+    machine: dict | None = None
+    accuracy: dict | None = None
+    reconciliation: dict = {}
+    collapsed: bool = False
+    client_breaks: list[str] = []
+
+    def objective(self, name: str) -> ObjectiveResult | None:
+        """The stage's row of objective `name`, None where the stage has none."""
+        return next((o for o in self.objectives if o.name == name), None)
+
+
+class RunInfo(_Frozen):
+    """Which run was judged: its id, profile, start and stop, the scrape interval and the scope of the queries."""
+    id: str
+    profile: str
+    started: float
+    stopped: float | None = None
+    scrape_interval: dict = {}
+    scope: dict = {}
+    judged_in: str | None = None
+
+
+class Report(_Frozen):
+    """The SLO report of a run (its JSON: docs/reading-a-report.md, "slo_report.json schema")."""
+    schema_version: int
+    service: str
+    run: RunInfo
+    slo: dict
+    stages: list[Stage]
+    capacity: dict
+    serving: dict = {}
+    sentences: list[str] = []
+    family: dict = {}
+    baseline: dict | None = None
+    reconciliation: dict = {}
+    replicas: dict | None = None
+    series: dict = {}
+    manifest: dict | None = None
+    answers: dict | None = None
+    completeness: dict = {}
+    clocks: dict | None = None
+    verdict: Verdict
+    drift: dict | None = None
+
+    def stage(self, name: str) -> Stage | None:
+        """The stage named `name`, None where the run has none."""
+        return next((s for s in self.stages if s.name == name), None)
+
+    def with_drift(self, drift: dict | None) -> Report:
+        """The report with the drift check of the run's served traffic beside its verdicts (drift/check.py)."""
+        return self.model_copy(update={"drift": drift})
+
+    def to_json(self) -> dict:
+        """The report as slo_report.json holds it."""
+        return self.model_dump(mode="json", exclude_unset=True)
+
+    def text(self) -> str:
+        return json.dumps(self.to_json(), indent=2) + "\n"
+
+    @classmethod
+    def of(cls, data: dict, where: str = names.SLO_REPORT) -> Report:
+        """A report from its JSON; a ReportError naming `where` and the field that does not fit."""
+        version = data.get("schema_version") if isinstance(data, dict) else None
+        if version != SCHEMA_VERSION:
+            raise ReportError(f"{where}: schema_version: {version}, this slobench reads {SCHEMA_VERSION} (judge the "
+                              "run again: slobench judge RUN_FOLDER)")
+        try:
+            return cls.model_validate(data)
+        except ValidationError as e:
+            first = e.errors()[0]
+            path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"]).lstrip(".")
+            raise ReportError(f"{where}: {path}: {first['msg']}") from None
+
+    @classmethod
+    def read(cls, path: Path) -> Report:
+        """The report in `path`; a ReportError naming the file where it is no readable report."""
+        try:
+            data = json.loads(Path(path).read_text())
+        except (OSError, json.JSONDecodeError) as e:
+            raise ReportError(f"{path}: {e}") from None
+        return cls.of(data, str(path))

@@ -1,0 +1,98 @@
+"""The report as typed, frozen models: read back as written, refused with the file and field where it does not fit,
+never changed once built, and each verdict's exit code its status's."""
+import json
+
+import pytest
+from pydantic import ValidationError
+
+from common.exit_codes import OF_STATUS, Verdict
+from slo.verdicts.report import SCHEMA_VERSION, Report, ReportError
+from tests.slo.fakes import report_of, stage_row
+from tests.slos import LINEAR_SLO
+from slo.file.load import load_slo
+from tests.slo.fakes import evaluate_run, make_run, steady
+
+
+@pytest.fixture(scope="module")
+def judged(tmp_path_factory) -> Report:
+    spec = load_slo(LINEAR_SLO)
+    run = make_run(tmp_path_factory.mktemp("run") / "run", spec, [
+        {"name": "s1", "offered_rps": 500, "latencies": steady(2), "all_traffic": 15000},
+        {"name": "s2", "offered_rps": 1000, "latencies": steady(3, tail_ms=200, tail_share=0.03), "all_traffic": 30000}])
+    return evaluate_run(run, spec)
+
+
+def test_a_report_read_back_is_the_report_written_and_writes_the_same_json(judged, tmp_path):
+    path = tmp_path / "slo_report.json"
+    path.write_text(judged.text())
+    again = Report.read(path)
+    assert again == judged and again.text() == judged.text()
+
+
+def test_only_the_fields_of_an_objectives_kind_are_written(judged):
+    rows = {o["kind"]: o for o in judged.to_json()["stages"][0]["objectives"]}
+    assert "bucket_ms" in rows["latency_quantile"] and "bucket_ms" not in rows["latency_mean"]
+    assert "checked" not in rows["latency_quantile"]
+
+
+def _damaged(data: dict, how: str) -> dict:
+    if how == "version":
+        data["schema_version"] = SCHEMA_VERSION - 1
+    elif how == "field":
+        data["stages"][1]["window"]["start"] = "soon"
+    elif how == "exit code":
+        data["verdict"]["exit_code"] = 0
+    elif how == "status":
+        data["stages"][0]["objectives"][2].pop("status")
+    return data
+
+
+@pytest.mark.parametrize("how, said", [
+    ("version", f"slo_report.json: schema_version: {SCHEMA_VERSION - 1}, this slobench reads {SCHEMA_VERSION}"),
+    ("field", "slo_report.json: stages[1].window.start: Input should be a valid number"),
+    ("exit code", "slo_report.json: verdict: Value error, exit_code: 0, where status fail exits with 1"),
+    ("status", "slo_report.json: stages[0].objectives[2].status: Field required"),
+], ids=["a report of another schema version names both versions",
+        "a field of the wrong type is named by its path",
+        "a verdict whose exit code is not its status's is refused",
+        "a missing field is named by its path"])
+def test_a_report_that_does_not_fit_is_refused_naming_the_file_and_field(judged, tmp_path, how, said):
+    path = tmp_path / "slo_report.json"
+    path.write_text(json.dumps(_damaged(judged.to_json(), how)))
+    with pytest.raises(ReportError) as e:
+        Report.read(path)
+    assert str(e.value).startswith(str(tmp_path)) and said in str(e.value)
+
+
+def test_a_file_that_is_no_json_is_refused_naming_it(tmp_path):
+    path = tmp_path / "slo_report.json"
+    path.write_text("{not json")
+    with pytest.raises(ReportError, match="slo_report.json: Expecting property name"):
+        Report.read(path)
+
+
+def test_a_built_report_cannot_be_changed_only_copied(judged):
+    with pytest.raises(ValidationError, match="frozen"):
+        judged.verdict = Verdict(status="pass", reason="changed")
+    with pytest.raises(ValidationError, match="frozen"):
+        judged.stages[0].status = "pass"
+    with_drift = judged.with_drift({"decision": "NO_ACTION"})
+    assert with_drift.drift == {"decision": "NO_ACTION"} and judged.drift is None
+
+
+@pytest.mark.parametrize("status", sorted(OF_STATUS), ids=lambda s: f"a {s} verdict exits with its status's code")
+def test_each_status_exits_with_the_code_named_once(status):
+    verdict = Verdict(status=status, reason="r")
+    assert verdict.exit_code == OF_STATUS[status]
+    assert report_of(verdict={"status": status, "reason": "r"}).verdict.exit_code == OF_STATUS[status]
+
+
+def test_an_unknown_status_is_refused_naming_the_known_ones():
+    with pytest.raises(ValidationError, match="status: 'maybe' is none of pass, fail"):
+        Verdict(status="maybe", reason="r")
+
+
+def test_a_stage_and_an_objective_are_found_by_name(judged):
+    assert judged.stage("s2").name == "s2" and judged.stage("s9") is None
+    assert judged.stage("s2").objective("p99").status == "fail" and judged.stage("s2").objective("x") is None
+    assert report_of([stage_row("a")]).stage("a").window.seconds == 30.0
