@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class Exit(IntEnum):
@@ -35,7 +35,7 @@ class Verdict(BaseModel):
     """A verdict as the reports keep it: its status, the exit code that status has (filled in from it), the reason,
     and for an undecided run each objective it could not decide (a repeat set's: its warnings)."""
     model_config = ConfigDict(frozen=True, extra="forbid")
-    status: str
+    status: str = Field(json_schema_extra={"enum": list(OF_STATUS)})
     exit_code: int
     reason: str
     undecided: list[str] = []

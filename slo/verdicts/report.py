@@ -138,6 +138,14 @@ class Report(_Frozen):
         return json.dumps(self.to_json(), indent=2) + "\n"
 
     @classmethod
+    def json_schema(cls) -> dict:
+        """The JSON Schema of slo_report.json at this SCHEMA_VERSION (docs/slo_report.schema.json), for tools that
+        read reports without slobench."""
+        return {"$schema": "https://json-schema.org/draft/2020-12/schema",
+                "$comment": f"{names.SLO_REPORT}, schema_version {SCHEMA_VERSION}; made from slo/verdicts/report.py",
+                **cls.model_json_schema()}
+
+    @classmethod
     def of(cls, data: dict, where: str = names.SLO_REPORT) -> Report:
         """A report from its JSON; a ReportError naming `where` and the field that does not fit."""
         version = data.get("schema_version") if isinstance(data, dict) else None

@@ -1,7 +1,10 @@
 """The report as typed, frozen models: read back as written, refused with the file and field where it does not fit,
 never changed once built, and each verdict's exit code its status's."""
 import json
+import os
+from pathlib import Path
 
+import jsonschema_rs
 import pytest
 from pydantic import ValidationError
 
@@ -96,3 +99,20 @@ def test_a_stage_and_an_objective_are_found_by_name(judged):
     assert judged.stage("s2").name == "s2" and judged.stage("s9") is None
     assert judged.stage("s2").objective("p99").status == "fail" and judged.stage("s2").objective("x") is None
     assert report_of([stage_row("a")]).stage("a").window.seconds == 30.0
+
+
+SCHEMA = Path(__file__).resolve().parents[3] / "docs" / "slo_report.schema.json"
+
+
+def test_the_published_json_schema_is_the_models():
+    text = json.dumps(Report.json_schema(), indent=2) + "\n"
+    if os.environ.get("UPDATE_GOLDEN"):
+        SCHEMA.write_text(text)
+    assert text == SCHEMA.read_text(), "the report's models changed: UPDATE_GOLDEN=1 pytest tests/slo/verdicts"
+
+
+def test_a_report_fits_the_published_schema_and_a_damaged_one_does_not(judged):
+    validator = jsonschema_rs.validator_for(json.loads(SCHEMA.read_text()))
+    assert validator.is_valid(judged.to_json())
+    for how in ("field", "status"):
+        assert not validator.is_valid(_damaged(judged.to_json(), how)), how
