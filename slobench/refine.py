@@ -25,7 +25,7 @@ from loadtests.profile import Profile, Refine, Scenario, load_profile
 from slo.file.model import SloSpec
 from slo.prometheus.promql import answered_query
 from slo.stats.looks import Looks
-from slo.verdicts.machine import departed
+from slo.verdicts.report import Stage
 from slo.verdicts.objectives import DECIDED
 from slo.verdicts import sample_fit
 from slobench.judge import judge
@@ -140,14 +140,12 @@ class Refinement:
     log: Callable[[str], None] = print
     run_started: float | None = None   # the run's start, which refine.run_budget_s counts from
 
-    def judged_stages(self, monitor: MachineMonitor | None) -> tuple[list[dict], dict]:
+    def judged_stages(self, monitor: MachineMonitor | None) -> tuple[list[Stage], dict]:
         if monitor is not None:   # the machine's seconds so far: a stage on a slower machine is no evidence
             monitor.flush()
         report = judge(self.run_dir, self.judged.spec, self.prometheus, scrape=self.judged.interval,
                        instances=self.judged.instances, write=False)
-        # The steering's pure functions read stages as the report's JSON holds them (tests drive them with made-up
-        # ones).
-        return report.to_json()["stages"], report.capacity
+        return report.stages, report.capacity
 
     def drain(self, timeout_s: float = DRAIN_S) -> bool:
         """Wait until the target answers nothing more (its answered counter still over two scrapes): the queue the
@@ -226,10 +224,10 @@ class Refinement:
                      f"{rate:g} req/s{where} for up to {step.longest_s:.0f} s ({looks_text(step.looks)})")
             code, ended_at = self.step(len(steps) + 1, rate, step)
             stages, cap = self.judged_stages(monitor)
-            got = next((s for s in stages if s["name"] == stage_name(len(steps) + 1, rate)), None)
+            got = next((s for s in stages if s.name == stage_name(len(steps) + 1, rate)), None)
             steps.append({"rate_rps": rate, "longest_s": round(step.longest_s, 1),
                           "ended_at_look": ended_at, "locust_exit_code": code,
-                          "status": got and got["status"], "departed": bool(got and departed(got))})
+                          "status": got and got.status, "departed": bool(got and got.departed)})
             if code != 0:
                 self.log(f"[slobench] refine: Locust exited with code {code}; no further step")
                 break

@@ -12,17 +12,16 @@ rate may be tried again, once.
 """
 from __future__ import annotations
 
-from slo.verdicts.machine import departed
+from slo.verdicts.report import Stage
 
 CLIMB = 1.25           # above a ladder that broke nothing: the next rate, a quarter higher (under, a quarter lower)
 MAX_RPS = 20_000
 
 
-def evidence(stages: list[dict]) -> list[dict]:
+def evidence(stages: list[Stage]) -> list[Stage]:
     """The stages that speak for the API: not those run on a machine of another speed than the rest of the run
     (they measured the machine), nor those whose generator could not keep up (they measured the generator)."""
-    return [s for s in stages if s.get("offered_rps") and not departed(s)
-            and not (s.get("client") or {}).get("generator_bound")]
+    return [s for s in stages if s.offered_rps and not s.departed and not s.client.get("generator_bound")]
 
 
 def bracket(cap: dict) -> list:
@@ -47,7 +46,7 @@ def fitted_middle(cap: dict) -> float | None:
     return round((low + high) / 2, 1)
 
 
-def next_rate(stages: list[dict], cap: dict, aim: float, floor: float) -> float | None:
+def next_rate(stages: list[Stage], cap: dict, aim: float, floor: float) -> float | None:
     """Where the next step goes, from the run's capacity (as its report gives it) and the rates its evidence
     offered; None once the bracket is within `aim`, or where no step would tell more. Where the knee's share fitted
     across the stages decided the interval at the typical speed, at that interval's middle (fitted_middle), unless
@@ -65,16 +64,16 @@ def next_rate(stages: list[dict], cap: dict, aim: float, floor: float) -> float 
     if settled(cap, aim):
         return None
     low, high = bracket(cap)
-    rates = sorted({s["offered_rps"] for s in evidence(stages)})
+    rates = sorted({s.offered_rps for s in evidence(stages)})
     if not rates:
         return None
-    offered = [s["offered_rps"] for s in stages if s.get("offered_rps")]
+    offered = [s.offered_rps for s in stages if s.offered_rps]
     middle = fitted_middle(cap)
     if middle is not None and offered.count(middle) < 2:
         return middle
     if high is None:
-        top = max(s["offered_rps"] for s in stages if s.get("offered_rps"))
-        bound = any((s.get("client") or {}).get("generator_bound") and s["offered_rps"] >= top for s in stages)
+        top = max(offered)
+        bound = any(s.client.get("generator_bound") and s.offered_rps >= top for s in stages)
         return None if bound or top * CLIMB > MAX_RPS else round(top * CLIMB, 1)
     if low is None:
         under = min((r for r in rates if floor < r < high), default=0.0) / CLIMB

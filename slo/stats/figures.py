@@ -203,12 +203,6 @@ def server_figures(entry: dict, status_label: str, quantiles: list[float], scrap
     return out
 
 
-def stage_rate(stage: dict) -> float:
-    """The rate a stage is placed at: what it offered when the profile declares it, else what it achieved (a stage
-    that collapsed achieved far less than it offered, and belongs where it was offered)."""
-    return stage.get("offered_rps") or stage["server"].get("rps_all_traffic") or 0.0
-
-
 def availability(server: dict) -> float | None:
     """The stage's availability, read the same way by its objective and by a baseline comparison: the lowest share
     of the target's replicas up at any scrape of the window (with one instance, its lowest `up`)."""

@@ -61,13 +61,13 @@ class RunData:
         return float(self.raw.get("scrape_interval_s", 1.0))
 
 
-def _down_sentences(stage: dict) -> list[str]:
+def _down_sentences(stage: Stage) -> list[str]:
     """When Prometheus found the API (or, with replicas, which replica) down inside the stage's window."""
-    replicas = stage["server"].get("replicas") or {}
+    replicas = stage.server.get("replicas") or {}
     found = ([(f"replica {i}", r["down_at"]) for i, r in sorted(replicas.items()) if r.get("down_at") is not None]
-             if len(replicas) > 1 else [("the API", stage["server"].get("down_at"))])
-    return [f"In stage {stage['name']}, Prometheus found {who} down at {time.strftime('%H:%M:%S', time.gmtime(down))} "
-            f"UTC, {down - stage['window']['start']:.0f} s into the measured window."
+             if len(replicas) > 1 else [("the API", stage.server.get("down_at"))])
+    return [f"In stage {stage.name}, Prometheus found {who} down at {time.strftime('%H:%M:%S', time.gmtime(down))} "
+            f"UTC, {down - stage.window.start:.0f} s into the measured window."
             for who, down in found if down is not None]
 
 
@@ -187,24 +187,31 @@ def evaluate(spec: SloSpec, run: RunData, baseline: dict | list | None = None, h
     """The SLO report of a run against `spec`: every objective per stage, the family policy, capacity, what the
     averages hide, the comparison with a baseline (a report, or a repeat set's reports) given the earlier runs like
     it in `history` (for the spread between runs a comparison allows), and the run's verdict."""
-    raw, tl, manifest, answers = run.raw, run.timeline, run.manifest, run.answers
-    scope = _collected_scope(run.run_id, spec, raw)
+    scope = _collected_scope(run.run_id, spec, run.raw)
     measured, tests = _judge_stages(spec, run)
     family = holm_on_gated(spec, tests)
-    # Built after the family policy: a withdrawn failure is no longer said to fail.
-    stages = [_stage_row(spec, m, run.machine, run.scrape_s) for m in measured]
-    sentences = []
-    for stage in stages:
-        sentences += mean_hides_tail(stage["name"], stage["objectives"]) + stage["client_breaks"] + \
-            _down_sentences(stage)
-    servers = servers_of(manifest)
-    sentences += machine_sentences(stages, mark_departures(stages, servers))
+    servers = servers_of(run.manifest)
+    # Built after the family policy (a withdrawn failure is no longer said to fail), then each stage's machine marked
+    # against the whole run's, before anything reads them.
+    stages, reference = mark_departures([Stage.model_validate(_stage_row(spec, m, run.machine, run.scrape_s))
+                                         for m in measured], servers)
     cap = capacity(stages, servers)
     predicted = predicted_saturation(stages, servers)
+    sentences = [line for s in stages for line in mean_hides_tail(s.name, s.objectives) + s.client_breaks
+                 + _down_sentences(s)]
+    sentences += machine_sentences(stages, reference)
     sentences += knee_sentences(stages, cap, predicted) + saturation_check(predicted, stages, cap["interval_rps"])
+    judged = _report(spec, run, scope, stages, cap, predicted, family, sentences)
+    baselines = baseline if isinstance(baseline, list) else [baseline] if baseline else []
+    return against_baseline(judged, baselines, spec, history) if baselines else judged
+
+
+def _report(spec: SloSpec, run: RunData, scope: dict, stages: list[Stage], cap: dict, predicted: dict | None,
+            family: dict, sentences: list[str]) -> Report:
+    """The report of the run judged on its own, from its judged stages and what was found across them."""
+    raw, tl, manifest, answers = run.raw, run.timeline, run.manifest, run.answers
     complete, clocks = completeness(tl, spec, run.run_end), worker_clocks((run.run_end or {}).get("clocks"), stages)
-    rows = [Stage.model_validate(s) for s in stages]
-    judged = Report.model_validate({
+    return Report.model_validate({
         "schema_version": SCHEMA_VERSION,
         "service": spec.service,
         "run": {"id": run.run_id, "profile": tl["profile"], "started": tl["wall_start"],
@@ -212,7 +219,7 @@ def evaluate(spec: SloSpec, run: RunData, baseline: dict | list | None = None, h
                 "scrape_interval": {"seconds": run.scrape_s, "source": raw.get("scrape_interval_source", "assumed")},
                 "scope": {**scope, **({"instances": raw["instances"]} if raw.get("instances") else {})}},
         "slo": spec.model_dump(mode="json"),
-        "stages": rows,
+        "stages": stages,
         "capacity": cap,
         "serving": {"predicted": predicted, "served": ((manifest or {}).get("api") or {}).get("serving")},
         "sentences": sentences,
@@ -225,10 +232,8 @@ def evaluate(spec: SloSpec, run: RunData, baseline: dict | list | None = None, h
         "answers": None if answers is None else {k: v for k, v in answers.items() if k != "stages"},
         "completeness": complete,
         "clocks": clocks,
-        "verdict": run_verdict(rows, [], complete, [], (clocks or {}).get("problems", [])),
+        "verdict": run_verdict(stages, [], complete, [], (clocks or {}).get("problems", [])),
     })
-    baselines = baseline if isinstance(baseline, list) else [baseline] if baseline else []
-    return against_baseline(judged, baselines, spec, history) if baselines else judged
 
 
 def against_baseline(judged: Report, baselines: list[Report], spec: SloSpec, history: list[Report]) -> Report:
@@ -257,33 +262,33 @@ def holm_on_gated(spec: SloSpec, tests: list[tuple]) -> dict:
     return result
 
 
-def _run_reconciliation(stages: list[dict], spec: SloSpec) -> dict:
+def _run_reconciliation(stages: list[Stage], spec: SloSpec) -> dict:
     """Counts over the whole run, and the stages whose counts did not agree."""
-    totals = {k: sum((s["reconciliation"].get(k) or 0) for s in stages)
+    totals = {k: sum((s.reconciliation.get(k) or 0) for s in stages)
               for k in ("locust_answered", "locust_no_response", "prometheus", "prometheus_200", "recorded")}
-    flagged = [f"{s['name']}: {', '.join(s['reconciliation']['flagged'])}" for s in stages if s["reconciliation"]["flagged"]]
+    flagged = [f"{s.name}: {', '.join(s.reconciliation['flagged'])}" for s in stages if s.reconciliation["flagged"]]
     return {**totals, "tolerance": spec.reconciliation_tolerance, "flagged": flagged, "ok": not flagged}
 
 
-def replica_summary(stages: list[dict], spec: SloSpec) -> dict | None:
+def replica_summary(stages: list[Stage], spec: SloSpec) -> dict | None:
     """With several instances: whether the balancer spread the load evenly, and which replica broke first."""
-    seen = [s for s in stages if len(s["server"].get("replicas") or {}) > 1]
+    seen = [s for s in stages if len(s.server.get("replicas") or {}) > 1]
     if not seen:
         return None
     p99_threshold = next((o.threshold_ms for o in spec.quantile_objectives() if o.quantile == 0.99), None)
     uneven, first = [], None
     for s in seen:
-        reps = s["server"]["replicas"]
+        reps = s.server["replicas"]
         total = sum(r["requests"] for r in reps.values())
         if total >= spec.min_samples:
             shares = [r["requests"] / total for r in reps.values()]
             if max(shares) > 1.2 / len(reps) or min(shares) < 0.8 / len(reps):
-                uneven.append(f"{s['name']} ({', '.join(f'{x:.0%}' for x in sorted(shares))})")
+                uneven.append(f"{s.name} ({', '.join(f'{x:.0%}' for x in sorted(shares))})")
         for instance, r in reps.items():
             what = ("down" if (r.get("up_min") is not None and r["up_min"] < 1) else
                     "p99 over its threshold" if p99_threshold and (r.get("p99_ms") or 0) > p99_threshold else
                     "5xx answers" if r.get("errors_5xx") else None)
             if what and first is None:
-                first = {"replica": instance, "stage": s["name"], "what": what, "down_at": r.get("down_at")}
-    return {"replicas": sorted({i for s in seen for i in s["server"]["replicas"]}), "even": not uneven,
+                first = {"replica": instance, "stage": s.name, "what": what, "down_at": r.get("down_at")}
+    return {"replicas": sorted({i for s in seen for i in s.server["replicas"]}), "even": not uneven,
             "uneven_stages": uneven, "first_broken": first}

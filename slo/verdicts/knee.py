@@ -23,6 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from slo.verdicts.report import Stage
+
 MIN_FIT_POINTS = 4
 MAX_FIT_SHARE = 0.5   # past it the share bends toward 1 as a queue collapses: the tail's line no longer holds
 # A share read from the tail more than e^4 (about 55 times) below the objective's limit comes from the body of the
@@ -65,17 +67,17 @@ class Point:
         return math.log(share), (1 - share) / (self.requests / self.divisor * share)
 
 
-def points_of(stages: list[dict], name: str, rate_of) -> list[Point]:
+def points_of(stages: list[Stage], name: str, rate_of) -> list[Point]:
     """Every stage's share objective `name` that has an interval, in rate order."""
     out = []
     for s in stages:
-        o = next((o for o in s["objectives"] if o["name"] == name), None)
-        c = (o or {}).get("confidence") or {}
+        o = s.objective(name)
+        c = o.confidence if o else {}
         if c.get("low") is None or c.get("requests") is None:
             continue
         counted = c.get("counted")
         counted = sum(counted) / 2 if isinstance(counted, list) else counted  # bracketed: the middle of the two edges
-        out.append(Point(s["name"], rate_of(s), c["low"], c["high"], c["requests"], counted or 0.0,
+        out.append(Point(s.name, rate_of(s), c["low"], c["high"], c["requests"], counted or 0.0,
                          c.get("divisor") or 1.0, c.get("tail")))
     return sorted(out, key=lambda p: p.rate)
 
@@ -140,15 +142,15 @@ def contradicting(points: list[Point], limit: float, low: float, high: float) ->
             if (p.observed() > limit and p.rate < low) or (p.observed() < limit and p.rate > high)]
 
 
-def share_knees(stages: list[dict], rate_of, level: float, unit: str = "rps") -> dict:
+def share_knees(stages: list[Stage], rate_of, level: float, unit: str = "rps") -> dict:
     """Per latency objective with intervals: the stages that break the rising order, and the fitted crossing (with
     the stages placed by `rate_of`, in `unit`)."""
     out = {}
-    for o in (stages[0]["objectives"] if stages else []):
-        limit = (o.get("confidence") or {}).get("limit")
-        points = points_of(stages, o["name"], rate_of) if o["kind"] == "latency_quantile" else []
+    for o in (stages[0].objectives if stages else []):
+        limit = (o.confidence or {}).get("limit")
+        points = points_of(stages, o.name, rate_of) if o.kind == "latency_quantile" else []
         if points and limit is not None:
-            out[o["name"]] = {"limit": limit, "breaks_order": envelope(points)[1],
+            out[o.name] = {"limit": limit, "breaks_order": envelope(points)[1],
                               "fit": fit_crossing(points, limit, level, unit)}
     return out
 
@@ -162,13 +164,13 @@ def lowest_crossing(knees: dict, unit: str = "rps") -> dict | None:
     return {"objective": name, **fit}
 
 
-def bracket_stages(stages: list[dict], place) -> tuple[dict | None, dict | None]:
+def bracket_stages(stages: list[Stage], place) -> tuple[Stage | None, Stage | None]:
     """(the stage placed highest by `place` that met every objective with confidence under the lowest one that
     failed one, that lowest failure): the bracket's ends, the capacity's evidence that assumes no curve. A stage
     that ran to its end failed; one the client's tail broke met nothing users would accept."""
-    failing = [s for s in stages if s["status"] == "fail" and s.get("completed", True)]
+    failing = [s for s in stages if s.status == "fail" and s.completed]
     lowest_fail = min(failing, key=place, default=None)
-    met = [s for s in stages if s["status"] in ("pass", "warn") and not s.get("client_breaks")
+    met = [s for s in stages if s.status in ("pass", "warn") and not s.client_breaks
            and (lowest_fail is None or place(s) < place(lowest_fail))]
     return max(met, key=place, default=None), lowest_fail
 

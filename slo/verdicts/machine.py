@@ -18,10 +18,11 @@ typical stage and the fixed work's interval lies beyond its own reference the sa
 the service time too (a tenth less at saturation; more with batching), but not the fixed work."""
 from __future__ import annotations
 
+import copy
 import statistics
 
 from common.sample import mean_interval
-from slo.stats.figures import stage_rate
+from slo.verdicts.report import Stage
 from slo.verdicts.saturation import stage_demand_ms, stage_utilization, typical_demand_ms
 
 DEPARTURE = 0.10   # of the API's cores, beyond noise, between a stage and the run's reference
@@ -89,14 +90,16 @@ def stage_machine(machine: dict | None, start: float, end: float, level: float) 
                       "the run's reference (the median stage's share)"}
 
 
-def mark_departures(stages: list[dict], servers: int = 1) -> float | None:
-    """Set each stage's `slowed` (other work took more of the API's cores than in the run's typical stage by over
-    DEPARTURE beyond noise, or by SPELL over SPELL_S seconds in a row) or `faster` (less, beyond noise), unless the
-    cores were never idle in any stage (other work filled what the API left all run long), and the references (the
-    fixed work's too, to show); return the taken share's reference, None without machine figures."""
-    figures = [s["machine"] for s in stages if s.get("machine")]
-    if not figures:
-        return None
+def mark_departures(stages: list[Stage], servers: int = 1) -> tuple[list[Stage], float | None]:
+    """The stages with each one's machine figures marked `slowed` (other work took more of the API's cores than in
+    the run's typical stage by over DEPARTURE beyond noise, or by SPELL over SPELL_S seconds in a row) or `faster`
+    (less, beyond noise), unless the cores were never idle in any stage (other work filled what the API left all run
+    long), with the references (the fixed work's too, to show); and the taken share's reference, None without
+    machine figures. A stage's marks need the whole run's, so they are made here, before the capacity reads them."""
+    marks = {i: copy.deepcopy(s.machine) for i, s in enumerate(stages) if s.machine}
+    if not marks:
+        return list(stages), None
+    figures = list(marks.values())
     reference = statistics.median(m["taken_share"] for m in figures)
     full_throughout = all(m.get("idle_share", 1.0) < IDLE for m in figures)
     timed = [m["speed"] for m in figures if m.get("speed")]
@@ -110,26 +113,26 @@ def mark_departures(stages: list[dict], servers: int = 1) -> float | None:
         m.update(reference=round(reference, 4),
                  slowed=(m["low"] > reference + DEPARTURE or spell) and not full_throughout,
                  faster=m["high"] < reference - DEPARTURE and not spell and not full_throughout)
-    _mark_service_departures([s for s in stages if s.get("machine")])
-    _mark_wakes(stages, servers)
-    return reference
+    _mark_service_departures(stages, marks)
+    _mark_wakes(stages, marks, servers)
+    return [s.model_copy(update={"machine": marks[i]}) if i in marks else s for i, s in enumerate(stages)], reference
 
 
-def _mark_service_departures(stages: list[dict]) -> None:
-    """Set `service` on each stage with a service time (the prediction time a request took, and the run's typical
-    stage's), and name it slowed or faster where that departs by SERVICE_DEPARTURE and the core's fixed work agrees
-    beyond its own interval."""
-    demands = {s["name"]: stage_demand_ms(s) if s.get("server") else None for s in stages}
-    timed = [s for s in stages if demands[s["name"]] is not None and not s.get("collapsed")]
+def _mark_service_departures(stages: list[Stage], marks: dict[int, dict]) -> None:
+    """Set `service` in the marks of each stage with a service time (the prediction time a request took, and the
+    run's typical stage's), and name it slowed or faster where that departs by SERVICE_DEPARTURE and the core's
+    fixed work agrees beyond its own interval."""
+    demands = {i: stage_demand_ms(s) for i, s in enumerate(stages) if i in marks}
+    timed = [stages[i] for i, d in demands.items() if d is not None and not stages[i].collapsed]
     if len(timed) < 3:
         return
     # The typical stage as the capacity states it (saturation.typical_demand_ms: collapsed stages left out, their
     # prediction time moving with the queue), so a stage's departure and the capacity speak of one speed.
     typical = typical_demand_ms(timed)
-    for s in stages:
-        m, demand = s["machine"], demands[s["name"]]
+    for i, demand in demands.items():
         if demand is None:
             continue
+        m = marks[i]
         m["service"] = {"ms": round(demand, 3), "reference_ms": round(typical, 3)}
         speed = m.get("speed") or {}
         unit = speed.get("reference_ms")
@@ -141,51 +144,44 @@ def _mark_service_departures(stages: list[dict]) -> None:
             m.update(faster=True, by="service")
 
 
-def _in_flight(stage: dict) -> float | None:
-    return (stage["server"].get("serving") or {}).get("in_flight_max") if stage.get("server") else None
+def _in_flight(stage: Stage) -> float | None:
+    return (stage.server.get("serving") or {}).get("in_flight_max")
 
 
-def _mark_wakes(stages: list[dict], servers: int) -> None:
-    """Set `after` on a stage that served the queue a slower stage before it left: the stages follow one another
-    without a pause, so the requests a slowed stage could not serve wait into the next, which then measures them
-    (a process on the API's core for a minute left 497 requests in flight; the next stage, at 80 % of saturation,
-    served 50 req/s against 48.8 offered, held up to 340 in flight and failed every objective). Still serving it:
-    in flight up to at least half of what the stage before held, at a rate the API (`servers` processes) could serve
-    (under its saturation, by the prediction time a request took in the stage). A slowed stage that kept up left
-    no queue (QUEUE_LEFT_S): on a rising ladder the next stage holds more in flight of its own arrivals, which
-    named every stage after a slowed gate as serving its wake."""
-    for before, stage in zip(stages, stages[1:]):
-        m, prior = stage.get("machine"), before.get("machine") or {}
+def _mark_wakes(stages: list[Stage], marks: dict[int, dict], servers: int) -> None:
+    """Set `after` in the marks of a stage that served the queue a slower stage before it left: the stages follow
+    one another without a pause, so the requests a slowed stage could not serve wait into the next, which then
+    measures them (a process on the API's core for a minute left 497 requests in flight; the next stage, at 80 % of
+    saturation, served 50 req/s against 48.8 offered, held up to 340 in flight and failed every objective). Still
+    serving it: in flight up to at least half of what the stage before held, at a rate the API (`servers`
+    processes) could serve (under its saturation, by the prediction time a request took in the stage). A slowed
+    stage that kept up left no queue (QUEUE_LEFT_S): on a rising ladder the next stage holds more in flight of its
+    own arrivals, which named every stage after a slowed gate as serving its wake."""
+    for i, (before, stage) in enumerate(zip(stages, stages[1:]), start=1):
+        m, prior = marks.get(i), marks.get(i - 1) or {}
         if not m or m["slowed"] or m["faster"] or not (prior.get("slowed") or prior.get("after")):
             continue
         held, left = _in_flight(stage), _in_flight(before)
-        if held is None or not left or held < WAKE * left or left < QUEUE_LEFT_S * stage_rate(before):
+        if held is None or not left or held < WAKE * left or left < QUEUE_LEFT_S * before.rate:
             continue
         # Offered past its saturation, a stage fails on its own arrivals, whatever queue it was left.
         utilization = stage_utilization(stage, servers)
         if utilization is None or utilization < 1:
-            m["after"] = before["name"] if prior.get("slowed") else prior["after"]
+            m["after"] = before.name if prior.get("slowed") else prior["after"]
 
 
-def departed(stage: dict) -> bool:
-    """Whether the stage ran on a machine of another speed than the rest of its run, or served the queue such a
-    stage left."""
-    m = stage.get("machine") or {}
-    return bool(m.get("slowed") or m.get("faster") or m.get("after"))
-
-
-def machine_sentences(stages: list[dict], reference: float | None) -> list[str]:
+def machine_sentences(stages: list[Stage], reference: float | None) -> list[str]:
     """The run's shared machine, if shared throughout, and one sentence per stage that departed from it."""
     out = []
     if reference is not None and reference > DEPARTURE:
         out.append(f"Other work took {reference:.0%} of the API's core(s) in the run's typical stage: every figure "
                    "is of a machine shared with it (the canaries in the manifest say how fast it ran).")
     for s in stages:
-        m = s.get("machine") or {}
+        m = s.machine or {}
         if m.get("by") == "service":
-            out.append(_service_sentence(s["name"], m))
+            out.append(_service_sentence(s.name, m))
         elif m.get("slowed") or m.get("faster"):
-            out.append(f"Stage {s['name']} ran on a {'slower' if m['slowed'] else 'faster'} machine than the rest of "
+            out.append(f"Stage {s.name} ran on a {'slower' if m['slowed'] else 'faster'} machine than the rest of "
                        f"the run: other work took {m['taken_share']:.0%} [{m['low']:.0%}, {m['high']:.0%}] of the "
                        f"API's core(s) against {m['reference']:.0%} in its typical stage"
                        + (f", {m['worst_spell']:.0%} over its worst {SPELL_S} s" if m.get("worst_spell", 0)
@@ -193,7 +189,7 @@ def machine_sentences(stages: list[dict], reference: float | None) -> list[str]:
                        + (f" ({m['steal_share']:.0%} stolen by the hypervisor)" if m["steal_share"] >= 0.01 else "")
                        + "; it measured the machine, not the API, and sets neither end of the capacity.")
         if m.get("after"):
-            out.append(f"Stage {s['name']} served the queue {m['after']} left on the slower machine (up to "
+            out.append(f"Stage {s.name} served the queue {m['after']} left on the slower machine (up to "
                        f"{_in_flight(s):g} requests in flight): it sets neither end of the capacity either.")
     return out
 

@@ -6,9 +6,7 @@ import math
 
 from common.exit_codes import Verdict, verdict
 from slo.verdicts import knee, wording
-from slo.verdicts.machine import departed
 from slo.verdicts.saturation import at_typical_speed, knee_share
-from slo.stats.figures import stage_rate
 from slo.file.model import SloSpec
 from slo.verdicts.report import ObjectiveResult, Stage
 
@@ -38,18 +36,18 @@ def stage_status(objectives: list[dict]) -> str:
     return "pass"
 
 
-def mean_hides_tail(stage_name: str, objectives: list[dict]) -> list[str]:
+def mean_hides_tail(stage_name: str, objectives: list[ObjectiveResult]) -> list[str]:
     """One plain sentence, with the intervals that decided it, when the mean passes where p95 or p99 fails."""
-    means = [o for o in objectives if o["kind"] == "latency_mean" and o["status"] in ("pass", "warn")]
-    tails = [o for o in objectives if o["kind"] == "latency_quantile" and o["quantile"] >= 0.95 and o["status"] == "fail"]
+    means = [o for o in objectives if o.kind == "latency_mean" and o.status in ("pass", "warn")]
+    tails = [o for o in objectives if o.kind == "latency_quantile" and o.quantile >= 0.95 and o.status == "fail"]
     out = []
     for mean in means:
         for tail in tails:
-            mc, tc = mean.get("confidence") or {}, tail.get("confidence") or {}
+            mc, tc = mean.confidence or {}, tail.confidence or {}
             level = f" at {mc['level']:.0%}" if mc.get("level") else ""
-            out.append(f"In stage {stage_name}, the mean hides the tail: the mean was {mean['measured']:.1f} ms "
-                       f"({wording.short(mc) or 'exact'}{level}), within its {mean['threshold']:g} ms objective, "
-                       f"while {tail['name']} was {tail['measured']:.1f} ms, over its {tail['threshold']:g} ms "
+            out.append(f"In stage {stage_name}, the mean hides the tail: the mean was {mean.measured:.1f} ms "
+                       f"({wording.short(mc) or 'exact'}{level}), within its {mean.threshold:g} ms objective, "
+                       f"while {tail.name} was {tail.measured:.1f} ms, over its {tail.threshold:g} ms "
                        f"threshold ({wording.short(tc) or 'exactly'} of requests over it, against "
                        f"{wording.limit_text(tc)} allowed).")
     return out
@@ -65,14 +63,14 @@ def collapsed(stage: dict) -> bool:
 GENERATOR_CORE_BUDGET = 0.5
 
 
-def generators_needed(stage: dict) -> dict | None:
+def generators_needed(stage: Stage) -> dict | None:
     """For a generator-bound stage: the requests each generator process sent per CPU-second, measured, and how many
     processes at half a core each the offered rate would take; None when the CPU was not measured."""
-    workers = [w for w in (stage.get("client") or {}).get("workers", {}).values() if w.get("cpu_cores")]
-    seconds = stage["window"]["seconds"]
+    workers = [w for w in (stage.client or {}).get("workers", {}).values() if w.get("cpu_cores")]
+    seconds = stage.window.seconds
     cpu_s = sum(w["cpu_cores"] * seconds for w in workers)
     sent = sum(w.get("requests") or 0 for w in workers)
-    rate = stage.get("offered_rps") or stage["server"].get("rps_all_traffic")
+    rate = stage.offered_rps or stage.server.get("rps_all_traffic")
     if not workers or cpu_s <= 0 or sent <= 0 or not rate:
         return None
     per_cpu_s = sent / cpu_s
@@ -80,7 +78,7 @@ def generators_needed(stage: dict) -> dict | None:
             "needed": max(len(workers) + 1, math.ceil(rate / (per_cpu_s * GENERATOR_CORE_BUDGET)))}
 
 
-def capacity(stages: list[dict], servers: int = 1) -> dict:
+def capacity(stages: list[Stage], servers: int = 1) -> dict:
     """The capacity as an interval: [the highest stage whose every objective passed with confidence, the lowest
     stage that failed one with confidence], each at the rate it offered (achieved when none was declared). A stage
     whose generator was saturated measured the generator: it is neither (generator-bound); nor is one whose API
@@ -91,38 +89,38 @@ def capacity(stages: list[dict], servers: int = 1) -> dict:
     counts there, at the load it was on the machine it ran on. Where that share was fitted (the API times its
     predictions), the interval is found in shares of saturation and stated at the run's typical speed
     (saturation.at_typical_speed); `bracket_rps` keeps the rates offered."""
-    bound = [s["name"] for s in stages if (s.get("client") or {}).get("generator_bound")]
-    slowed = [s["name"] for s in stages if (s.get("machine") or {}).get("slowed")]
-    faster = [s["name"] for s in stages if (s.get("machine") or {}).get("faster")]
-    after = [s["name"] for s in stages if (s.get("machine") or {}).get("after")]
-    judged = [s for s in stages if s["name"] not in bound and not departed(s)]
-    best, lowest_fail = knee.bracket_stages(judged, stage_rate)
-    broken = next((s for s in judged if s["status"] == "fail" and s.get("completed", True)), None)  # the first
+    bound = [s.name for s in stages if (s.client or {}).get("generator_bound")]
+    slowed = [s.name for s in stages if (s.machine or {}).get("slowed")]
+    faster = [s.name for s in stages if (s.machine or {}).get("faster")]
+    after = [s.name for s in stages if (s.machine or {}).get("after")]
+    judged = [s for s in stages if s.name not in bound and not s.departed]
+    best, lowest_fail = knee.bracket_stages(judged, lambda s: s.rate)
+    broken = next((s for s in judged if s.status == "fail" and s.completed), None)  # the first
     out = {"highest_passing_stage": None, "highest_passing_rps": None, "first_failing_stage": None, "broken": [],
            "generator_bound_stages": bound, "slowed_stages": slowed,
            "faster_stages": faster, "after_slowed_stages": after,
-           "lowest_failing_stage": lowest_fail and lowest_fail["name"],
-           "interval_rps": [None, lowest_fail and stage_rate(lowest_fail)],
-           "rates": "offered" if all(s.get("offered_rps") for s in judged) else "achieved where none was offered",
-           "inconclusive_stages": [s["name"] for s in judged if s["status"] == "inconclusive"],
-           "collapsed_stages": [{"stage": s["name"], "offered_rps": s.get("offered_rps"),
-                                 "achieved_rps": s["server"].get("rps_all_traffic")} for s in judged if s.get("collapsed")],
+           "lowest_failing_stage": lowest_fail and lowest_fail.name,
+           "interval_rps": [None, lowest_fail and lowest_fail.rate],
+           "rates": "offered" if all(s.offered_rps for s in judged) else "achieved where none was offered",
+           "inconclusive_stages": [s.name for s in judged if s.status == "inconclusive"],
+           "collapsed_stages": [{"stage": s.name, "offered_rps": s.offered_rps,
+                                 "achieved_rps": s.server.get("rps_all_traffic")} for s in judged if s.collapsed],
            # Met on the server while the client's tail broke an objective: not a capacity users would accept.
-           "client_tail_stages": [s["name"] for s in judged if s.get("client_breaks")], "closed": False, "width": None,
-           "generators_needed": {s["name"]: generators_needed(s) for s in stages if s["name"] in bound}}
+           "client_tail_stages": [s.name for s in judged if s.client_breaks], "closed": False, "width": None,
+           "generators_needed": {s.name: generators_needed(s) for s in stages if s.name in bound}}
     if best:
-        out.update(highest_passing_stage=best["name"], highest_passing_rps=stage_rate(best))
+        out.update(highest_passing_stage=best.name, highest_passing_rps=best.rate)
         out["interval_rps"][0] = out["highest_passing_rps"]
     # The bracket is the evidence; the curve fitted across every stage narrows it where its interval lies inside.
-    level = next((o["confidence"]["level"] for s in judged for o in s["objectives"]
-                  if (o.get("confidence") or {}).get("level")), 0.95)
-    knees = knee.share_knees([s for s in judged if not s.get("collapsed")], stage_rate, level)
+    level = next((o.confidence["level"] for s in judged for o in s.objectives
+                  if (o.confidence or {}).get("level")), 0.95)
+    knees = knee.share_knees([s for s in judged if not s.collapsed], lambda s: s.rate, level)
     fit = knee.lowest_crossing(knees)
     out.update(bracket_rps=list(out["interval_rps"]), fit=fit,
                breaks_order=sorted({b for k in knees.values() for b in k["breaks_order"]}))
     # Where the API times its predictions, every stage is placed at its own utilization and the interval stated at
     # the run's typical speed (saturation.at_typical_speed); elsewhere at the rates offered.
-    out["knee_share"] = knee_share([s for s in stages if s["name"] not in bound and not s.get("collapsed")],
+    out["knee_share"] = knee_share([s for s in stages if s.name not in bound and not s.collapsed],
                                    servers, level, typical_from=judged)
     out["speed"] = at_typical_speed(judged, servers, out["knee_share"])
     if out["speed"]:
@@ -134,18 +132,18 @@ def capacity(stages: list[dict], servers: int = 1) -> dict:
     if low and high:
         out.update(closed=True, width=round((high - low) / low, 4))
     if broken:
-        out.update(first_failing_stage=broken["name"], broken=broken_objectives(broken))
+        out.update(first_failing_stage=broken.name, broken=broken_objectives(broken))
     return out
 
 
-def broken_objectives(stage: dict) -> list[dict]:
+def broken_objectives(stage: Stage) -> list[dict]:
     """The objectives a stage failed, each with how far it was over its threshold."""
     out = []
-    for o in stage["objectives"]:
-        if o["status"] == "fail":
-            by = (o["measured"] / o["threshold"]) if o["threshold"] else None
-            out.append({"objective": o["name"], "measured": o["measured"], "threshold": o["threshold"],
-                        "unit": o["unit"], "ratio": round(by, 3) if by is not None else None})
+    for o in stage.objectives:
+        if o.status == "fail":
+            by = (o.measured / o.threshold) if o.threshold else None
+            out.append({"objective": o.name, "measured": o.measured, "threshold": o.threshold,
+                        "unit": o.unit, "ratio": round(by, 3) if by is not None else None})
     return out
 
 
@@ -201,13 +199,13 @@ def completeness(tl: dict, spec: SloSpec, run_end: dict | None) -> dict:
             "locust_exit_code": code}
 
 
-def worker_clocks(measured: dict | None, stages: list[dict]) -> dict | None:
+def worker_clocks(measured: dict | None, stages: list[Stage]) -> dict | None:
     """Each remote worker's clock against the master's, measured when it joined and corrected for (its windows are
     placed on the master's clock); an offset known less precisely than a tenth of the shortest measured window
     (50 ms at most) makes the windows untrustworthy."""
     if not measured:
         return None
-    shortest = min((s["window"]["seconds"] for s in stages), default=0.0)
+    shortest = min((s.window.seconds for s in stages), default=0.0)
     bound_ms = min(50.0, 100.0 * shortest) if shortest else 50.0
     problems = [f"worker {w}'s clock offset ({c['offset_ms']:+.1f} ms) is known only to ±{c['uncertainty_ms']:.1f} ms, "
                 f"more than the {bound_ms:g} ms its windows allow" for w, c in sorted(measured.items())

@@ -84,6 +84,19 @@ class Stage(_Frozen):
     collapsed: bool = False
     client_breaks: list[str] = []
 
+    @property
+    def rate(self) -> float:
+        """The rate the stage is placed at: what it offered when the profile declares it, else what it achieved (a
+        stage that collapsed achieved far less than it offered, and belongs where it was offered)."""
+        return self.offered_rps or self.server.get("rps_all_traffic") or 0.0
+
+    @property
+    def departed(self) -> bool:
+        """Whether the stage ran on a machine of another speed than the rest of its run, or served the queue such a
+        stage left (slo/verdicts/machine.py marks it)."""
+        m = self.machine or {}
+        return bool(m.get("slowed") or m.get("faster") or m.get("after"))
+
     def objective(self, name: str) -> ObjectiveResult | None:
         """The stage's row of objective `name`, None where the stage has none."""
         return next((o for o in self.objectives if o.name == name), None)

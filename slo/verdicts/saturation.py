@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 import statistics
 
-from slo.stats.figures import stage_rate
 from slo.verdicts import knee
+from slo.verdicts.report import Stage
 
 
 def _scalar(answers: dict, name: str) -> float | None:
@@ -48,39 +48,39 @@ def stage_serving(entry: dict, server: dict) -> dict | None:
     }
 
 
-def predicted_saturation(stages: list[dict], servers: int) -> dict | None:
+def predicted_saturation(stages: list[Stage], servers: int) -> dict | None:
     """The utilization law (U = X x D): with D the seconds of prediction per request of the whole traffic, measured
     over the stages that kept up, `servers` processes saturate at servers / D req/s of this mix. What else the API
     does per request (parsing, answering) is not in D, so the true ceiling is somewhat lower."""
-    kept_up = [s for s in stages if s.get("server", {}).get("serving") and not s.get("collapsed")]
-    requests = sum((s["server"].get("rps_all_traffic") or 0) * s["window"]["seconds"] for s in kept_up)
-    busy = sum(s["server"]["serving"]["busy_s_per_s"] * s["window"]["seconds"] for s in kept_up)
+    kept_up = [s for s in stages if s.server.get("serving") and not s.collapsed]
+    requests = sum((s.server.get("rps_all_traffic") or 0) * s.window.seconds for s in kept_up)
+    busy = sum(s.server["serving"]["busy_s_per_s"] * s.window.seconds for s in kept_up)
     if not kept_up or requests <= 0 or busy <= 0:
         return None
     demand = busy / requests
     return {"servers": servers, "demand_ms": round(1000 * demand, 3), "saturation_rps": round(servers / demand, 1),
-            "from_stages": [s["name"] for s in kept_up]}
+            "from_stages": [s.name for s in kept_up]}
 
 
-def stage_demand_ms(stage: dict) -> float | None:
+def stage_demand_ms(stage: Stage) -> float | None:
     """The prediction time one request of the stage's traffic took in that stage (busy seconds per request served);
     None where the target does not export it."""
-    serving, served = stage["server"].get("serving"), stage["server"].get("rps_all_traffic")
+    serving, served = stage.server.get("serving"), stage.server.get("rps_all_traffic")
     if not serving or not served or not serving.get("busy_s_per_s"):
         return None
     return 1000 * serving["busy_s_per_s"] / served
 
 
-def stage_utilization(stage: dict, servers: int) -> float | None:
+def stage_utilization(stage: Stage, servers: int) -> float | None:
     """The share of its own saturation a stage offered, by the utilization law (U = X D / servers): its offered rate
     times the prediction time a request took in that very stage. The predictor's busy time is wall-clock time, so a
     stage run while the machine was slower, or while other work took the API's core, counts as the higher load it
     was: stages of one run stay in order through a slow spell, and runs on machines of other speeds compare."""
     demand = stage_demand_ms(stage)
-    return None if demand is None else stage_rate(stage) * demand / 1000 / servers
+    return None if demand is None else stage.rate * demand / 1000 / servers
 
 
-def knee_share(stages: list[dict], servers: int, level: float, typical_from: list[dict] | None = None
+def knee_share(stages: list[Stage], servers: int, level: float, typical_from: list[Stage] | None = None
                ) -> dict | None:
     """Where the knee lies as a share of the saturation each stage measured (%), fitted across the stages as the
     capacity is (knee.share_knees, the lowest crossing over the objectives), with the prediction time of the run's
@@ -107,25 +107,25 @@ PREDICTOR_BOUND = 0.5   # the knee at half the predictor's saturation or more: t
 PREDICTOR_BUSY = 0.9
 
 
-def prediction_bound(stages: list[dict], servers: int, share: dict | None) -> bool:
+def prediction_bound(stages: list[Stage], servers: int, share: dict | None) -> bool:
     """Whether the prediction is what saturates: the knee's share fitted at PREDICTOR_BOUND of the predictor's
     saturation or more; without a fit, some stage kept the predictor busy PREDICTOR_BUSY of the time. A linear
     model's knee lies lower, where the API's own handling of a request saturates with its predictor mostly idle."""
     if share is not None:
         return share["estimate_pct"] >= 100 * PREDICTOR_BOUND
-    return any(((s["server"].get("serving") or {}).get("busy_s_per_s") or 0.0) / servers >= PREDICTOR_BUSY
+    return any(((s.server.get("serving") or {}).get("busy_s_per_s") or 0.0) / servers >= PREDICTOR_BUSY
                for s in stages)
 
 
-def typical_demand_ms(stages: list[dict]) -> float | None:
+def typical_demand_ms(stages: list[Stage]) -> float | None:
     """The prediction time a request took in the run's typical stage (the median over the stages that kept up and
     carry it); None where none does."""
-    demands = [stage_demand_ms(s) for s in stages if not s.get("collapsed")]
+    demands = [stage_demand_ms(s) for s in stages if not s.collapsed]
     demands = [d for d in demands if d is not None]
     return statistics.median(demands) if demands else None
 
 
-def at_typical_speed(stages: list[dict], servers: int, share: dict | None) -> dict | None:
+def at_typical_speed(stages: list[Stage], servers: int, share: dict | None) -> dict | None:
     """The capacity with every stage placed at the share of its own saturation it offered (stage_utilization): the
     bracket between the best confident pass and the lowest confident failure there, narrowed by the knee's share
     fitted across the stages (knee_share), then put in req/s at the prediction time of the run's typical stage.
@@ -139,7 +139,7 @@ def at_typical_speed(stages: list[dict], servers: int, share: dict | None) -> di
     and the prediction is what saturates (prediction_bound): where something else saturates first (the API's own
     handling of a request, as a linear model's), the prediction's time does not measure the speed the queue moved
     with."""
-    if not stages or any(stage_demand_ms(s) is None for s in stages) or all(s.get("collapsed") for s in stages) \
+    if not stages or any(stage_demand_ms(s) is None for s in stages) or all(s.collapsed for s in stages) \
             or not prediction_bound(stages, servers, share):
         return None
     best, lowest_fail = knee.bracket_stages(stages, lambda s: stage_utilization(s, servers))
@@ -160,25 +160,25 @@ def servers_of(manifest: dict | None) -> int:
     return min(processes, cores)
 
 
-def knee_sentences(stages: list[dict], cap: dict, predicted: dict | None) -> list[str]:
+def knee_sentences(stages: list[Stage], cap: dict, predicted: dict | None) -> list[str]:
     """At the first stage that failed with confidence: how much of the tail was waiting rather than predicting, and
     how much of the users' p99 the server's histogram did not see; then each collapsed stage."""
     out = []
-    knee = next((s for s in stages if s["name"] == cap.get("first_failing_stage")), None)
-    serving = knee and knee["server"].get("serving")
+    knee = next((s for s in stages if s.name == cap.get("first_failing_stage")), None)
+    serving = knee and knee.server.get("serving")
     if serving and serving.get("wait_share_p99") is not None:
-        first = next((s for s in stages if s["server"].get("serving")), None)
-        calm = first and first["server"]["serving"]
-        out.append(f"At the knee ({knee['name']}), waiting before the prediction was {serving['wait_share_p99']:.0%} of "
+        first = next((s for s in stages if s.server.get("serving")), None)
+        calm = first and first.server["serving"]
+        out.append(f"At the knee ({knee.name}), waiting before the prediction was {serving['wait_share_p99']:.0%} of "
                    f"the server's p99 (wait p99 {serving['wait_p99_ms']:.1f} ms, prediction {serving['compute_mean_ms']:.1f} "
                    f"ms on average, predictor busy {serving['busy_s_per_s']:.0%} of the time)"
-                   + (f", against {calm['wait_share_p99']:.0%} in {first['name']}" if calm and calm is not serving
+                   + (f", against {calm['wait_share_p99']:.0%} in {first.name}" if calm and calm is not serving
                       and calm.get("wait_share_p99") is not None else "") + ".")
-    gap = knee and knee.get("gap") or {}
-    client_p99 = knee and knee["client"].get("hdr_p99_ms", knee["client"].get("p99_ms"))
+    gap = knee and knee.gap or {}
+    client_p99 = knee and knee.client.get("hdr_p99_ms", knee.client.get("p99_ms"))
     if gap.get("p99_gap_ms") is not None and client_p99:
         hidden = max(0.0, gap["p99_gap_ms"])
-        out.append(f"At the knee ({knee['name']}), the users' p99 was {client_p99:.1f} ms: {hidden:.1f} ms of it "
+        out.append(f"At the knee ({knee.name}), the users' p99 was {client_p99:.1f} ms: {hidden:.1f} ms of it "
                    f"({hidden / client_p99:.0%}) was outside the server's histogram (time in the socket before the "
                    f"API's clock starts, and the client's own; {gap['cause']}).")
     for c in cap.get("collapsed_stages") or []:
@@ -190,17 +190,17 @@ def knee_sentences(stages: list[dict], cap: dict, predicted: dict | None) -> lis
     return out
 
 
-def saturation_check(predicted: dict | None, stages: list[dict], interval: list) -> list[str]:
+def saturation_check(predicted: dict | None, stages: list[Stage], interval: list) -> list[str]:
     """Sentences when the measured capacity is far from what the compute time allows: a collapse well below the
     predicted saturation (something else took the API's CPU), or a confident pass above it (a measurement
     problem)."""
     if not predicted:
         return []
     ceiling, out = predicted["saturation_rps"], []
-    collapsed = [s for s in stages if s.get("collapsed")]
-    low = min(collapsed, key=stage_rate, default=None)
-    if low is not None and stage_rate(low) < 0.75 * ceiling:
-        out.append(f"Stage {low['name']} collapsed at {stage_rate(low):g} req/s offered, well below the "
+    collapsed = [s for s in stages if s.collapsed]
+    low = min(collapsed, key=lambda s: s.rate, default=None)
+    if low is not None and low.rate < 0.75 * ceiling:
+        out.append(f"Stage {low.name} collapsed at {low.rate:g} req/s offered, well below the "
                    f"{ceiling:g} req/s its measured prediction time allows ({predicted['demand_ms']:g} ms a request, "
                    f"{predicted['servers']} process(es)): something else took the API's CPU (the generator or the "
                    "machine), not the model's cost.")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from slo.prometheus.promql import stage_queries
 from slo.file.model import SloSpec
-from slo.verdicts.report import SCHEMA_VERSION, Report
+from slo.verdicts.report import SCHEMA_VERSION, Report, Stage
 from runfolder import names
 
 LE = (0.00025, 0.0005, 0.001, 0.0015, 0.002, 0.003, 0.004, 0.005, 0.0075, 0.008, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04,
@@ -175,9 +175,19 @@ def with_slis(run: Path, spec: SloSpec, good: float, total: float, share: float)
 
 
 def stage_row(name: str = "s1", **fields) -> dict:
-    """A stage of a report as its JSON holds it, with what every stage has; `fields` replace or add the rest."""
-    return {"index": 0, "name": name, "began": 1000.0, "window": {"start": 1000.0, "end": 1030.0, "seconds": 30.0},
-            "server": {"quantiles": {}, "notes": []}, "objectives": [], "status": "pass", **fields}
+    """A stage of a report as its JSON holds it, with what every stage has; `fields` replace or add the rest (a
+    window given by its seconds alone starts at 1000)."""
+    window = {"start": 1000.0, "end": 1030.0, "seconds": 30.0}
+    if "window" in fields:
+        seconds = fields["window"].get("seconds", 30.0)
+        window = {"start": 1000.0, "end": 1000.0 + seconds, **fields.pop("window")}
+    return {"index": 0, "name": name, "began": 1000.0, "window": window, "server": {"quantiles": {}, "notes": []},
+            "objectives": [], "status": "pass", **fields}
+
+
+def stage_of(name: str = "s1", **fields) -> Stage:
+    """A judged stage (stage_row's), for tests of what reads judged stages."""
+    return Stage.model_validate(stage_row(name, **fields))
 
 
 def report_of(stages: list[dict] = (), run_id: str = "run", **fields) -> Report:

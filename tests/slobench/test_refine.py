@@ -7,11 +7,12 @@ import pytest
 from slobench.refine import CLOSING_S, Budget, no_room, stage_name, step_seconds
 from slobench.steering import evidence, next_rate, settled
 from slobench.run_folder import RunFolder
+from tests.slo.fakes import stage_of
 
 
-def _stage(name, rate, status, slowed=False, bound=False):
-    return {"name": name, "offered_rps": rate, "status": status, "objectives": [], "server": {},
-            "client": {"generator_bound": bound}, "machine": {"slowed": slowed, "faster": False}}
+def _stage(name, rate, status, slowed=False, bound=False, faster=False):
+    return stage_of(name, offered_rps=rate, status=status, client={"generator_bound": bound},
+                    machine={"slowed": slowed, "faster": faster})
 
 
 def _cap(low, high):
@@ -89,10 +90,9 @@ def test_the_fit_at_the_typical_speed_steers_the_next_step_and_the_bracket_stops
 
 
 def test_evidence_leaves_out_stages_that_measured_the_machine_or_the_generator():
-    stages = [_stage("a", 20, "pass"), _stage("b", 25, "fail", slowed=True), {**_stage("c", 30, "pass"),
-                                                                            "machine": {"faster": True}},
+    stages = [_stage("a", 20, "pass"), _stage("b", 25, "fail", slowed=True), _stage("c", 30, "pass", faster=True),
               _stage("d", 35, "fail", bound=True)]
-    assert [s["name"] for s in evidence(stages)] == ["a"]
+    assert [s.name for s in evidence(stages)] == ["a"]
 
 
 @pytest.mark.parametrize("rate, seconds", [(15, 32), (20, 25), (40, 20)],

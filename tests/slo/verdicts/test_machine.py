@@ -7,6 +7,8 @@ import pytest
 
 from slo.verdicts.machine import machine_sentences, mark_departures, stage_machine
 from slo.verdicts.objectives import capacity
+from slo.verdicts.report import Stage
+from tests.slo.fakes import stage_of
 
 
 def _samples(seconds: int, api_busy: float, other: float, steal: float = 0.0, start: float = 1000.0) -> dict:
@@ -41,7 +43,7 @@ def _spell(seconds: int, other: float, spell_s: int, start: float) -> dict:
     return {"period_s": 1.0, "api_cpus": [0], "api_pids": [1], "samples": out}
 
 
-def _run(others: list, units: list[float] | None = None, apis: list[float] | None = None) -> list[dict]:
+def _run(others: list, units: list[float] | None = None, apis: list[float] | None = None) -> list[Stage]:
     """One 20-s stage per share of the API's core other work took, the API busy for half of it (or `apis`' share;
     or, given as (share, seconds), a spell of that share that long in a quiet stage); with `units`, the fixed work's
     CPU time in each (ms, give or take a tenth from second to second)."""
@@ -52,7 +54,7 @@ def _run(others: list, units: list[float] | None = None, apis: list[float] | Non
         machine = _spell(20, *o, start) if isinstance(o, tuple) else _samples(20, api, o, start=start)
         if units:
             machine["speed"] = [[start + k, units[i] * (1.1 if k % 2 else 0.9)] for k in range(21)]
-        stages.append({"name": f"s{i + 1}", "machine": stage_machine(machine, start, start + 20, 0.95)})
+        stages.append(stage_of(f"s{i + 1}", index=i, machine=stage_machine(machine, start, start + 20, 0.95)))
     return stages
 
 
@@ -69,9 +71,9 @@ def _run(others: list, units: list[float] | None = None, apis: list[float] | Non
         "five seconds of half the core taken inside a stage name it, though its mean stays within noise; two do not"])
 def test_stages_that_depart_from_the_runs_reference_are_named(others, slowed, faster, shared):
     stages = _run(others, [1.0] * len(others))
-    reference = mark_departures(stages)
-    assert [s["name"] for s in stages if s["machine"]["slowed"]] == slowed
-    assert [s["name"] for s in stages if s["machine"]["faster"]] == faster
+    stages, reference = mark_departures(stages)
+    assert [s.name for s in stages if s.machine["slowed"]] == slowed
+    assert [s.name for s in stages if s.machine["faster"]] == faster
     sentences = machine_sentences(stages, reference)
     assert len(sentences) == len(slowed) + len(faster) + shared
     assert bool([x for x in sentences if "in the run's typical stage: every figure" in x]) is shared
@@ -89,9 +91,9 @@ def test_other_work_is_a_departure_only_where_the_idle_time_moved_against_it(api
     beside the stages past the knee, the core never idle; the stages past the knee were named as run on a faster
     machine, and the capacity lost its failing end."""
     stages = _run(others, apis=apis)
-    reference = mark_departures(stages)
-    assert [s["name"] for s in stages if s["machine"]["slowed"]] == slowed
-    assert [s["name"] for s in stages if s["machine"]["faster"]] == faster
+    stages, reference = mark_departures(stages)
+    assert [s.name for s in stages if s.machine["slowed"]] == slowed
+    assert [s.name for s in stages if s.machine["faster"]] == faster
     said = machine_sentences(stages, reference)
     assert bool([x for x in said if "in the run's typical stage: every figure" in x]) is shared
 
@@ -100,9 +102,9 @@ def test_the_cores_speed_is_shown_beside_each_stage_not_judged():
     """The fixed work read 0.75 ms a unit on a core the API saturated against 0.96 in the run's typical stage: it
     moves with the API's own load, so a stage is not named for it."""
     stages = _run([0.01] * 5, [1.0, 1.0, 1.4, 0.75, 1.0])
-    mark_departures(stages)
-    assert not any(s["machine"]["slowed"] or s["machine"]["faster"] for s in stages)
-    assert [s["machine"]["speed"]["reference_ms"] for s in stages] == [pytest.approx(1.0, abs=0.02)] * 5
+    stages, _ = mark_departures(stages)
+    assert not any(s.machine["slowed"] or s.machine["faster"] for s in stages)
+    assert [s.machine["speed"]["reference_ms"] for s in stages] == [pytest.approx(1.0, abs=0.02)] * 5
 
 
 def test_no_samples_or_too_few_seconds_say_nothing():
@@ -111,8 +113,7 @@ def test_no_samples_or_too_few_seconds_say_nothing():
 
 
 def _stage(name, rate, status, slowed=False, faster=False):
-    return {"name": name, "offered_rps": rate, "status": status, "objectives": [], "server": {}, "client": {},
-            "machine": {"slowed": slowed, "faster": faster}}
+    return stage_of(name, offered_rps=rate, status=status, machine={"slowed": slowed, "faster": faster})
 
 
 def test_a_stage_on_a_machine_of_another_speed_sets_neither_end_of_the_capacity():
@@ -165,13 +166,13 @@ def test_a_gated_stage_that_failed_on_a_slowed_machine_is_undecided_never_a_fail
     assert verdict.exit_code == 4 and "failed while serving the queue s0 left on a slowed machine" in verdict.reason
 
 
-def _queued(name: str, in_flight: float, utilization: float = 0.8, slowed: bool = False) -> dict:
+def _queued(name: str, in_flight: float, utilization: float = 0.8, slowed: bool = False) -> Stage:
     """A stage that offered `utilization` of its saturation (20 ms a prediction) with `in_flight` requests at most."""
     rate = utilization / 0.020
-    return {"name": name, "offered_rps": rate, "server": {"rps_all_traffic": rate, "serving": {
+    return stage_of(name, offered_rps=rate, server={"rps_all_traffic": rate, "serving": {
         "in_flight_max": in_flight, "busy_s_per_s": utilization}},
-        "machine": {"slowed": slowed, "faster": False, "taken_share": 0.4 if slowed else 0.01, "low": 0.0,
-                    "high": 0.0, "reference": 0.01, "steal_share": 0.0}}
+        machine={"slowed": slowed, "faster": False, "taken_share": 0.4 if slowed else 0.01, "low": 0.0,
+                 "high": 0.0, "reference": 0.01, "steal_share": 0.0})
 
 
 @pytest.mark.parametrize("left, after_slowed, expected", [
@@ -191,18 +192,19 @@ def test_a_stage_that_served_the_queue_a_slowed_stage_left_sets_no_end_of_the_ca
     half its saturation left 5 in flight: the stages above it held 4 to 17 of their own and served no wake."""
     from slo.verdicts import machine
     stages = [_queued("s1", 4), _queued("s2", 5), _queued("s3", left, slowed=True)] + after_slowed
-    machine._mark_wakes(stages, servers=1)
-    assert [s["machine"].get("after") for s in after_slowed] == expected
-    assert [machine.departed(s) for s in after_slowed] == [e is not None for e in expected]
+    marks = {i: dict(s.machine) for i, s in enumerate(stages)}
+    machine._mark_wakes(stages, marks, servers=1)
+    stages = [s.model_copy(update={"machine": marks[i]}) for i, s in enumerate(stages)]
+    assert [s.machine.get("after") for s in stages[3:]] == expected
+    assert [s.departed for s in stages[3:]] == [e is not None for e in expected]
     said = machine.machine_sentences(stages, None)
     assert sum("served the queue s3 left" in x for x in said) == sum(e is not None for e in expected)
 
 
-def _served(stages: list[dict], demands_ms: list[float], rate: float = 30.0) -> list[dict]:
+def _served(stages: list[Stage], demands_ms: list[float], rate: float = 30.0) -> list[Stage]:
     """Each stage serving `rate` req/s, a request taking demands_ms[i] of the API's prediction time."""
-    for s, d in zip(stages, demands_ms):
-        s["server"] = {"rps_all_traffic": rate, "serving": {"busy_s_per_s": rate * d / 1000}}
-    return stages
+    return [s.model_copy(update={"server": {"rps_all_traffic": rate, "serving": {"busy_s_per_s": rate * d / 1000}}})
+            for s, d in zip(stages, demands_ms)]
 
 
 @pytest.mark.parametrize("demands, units, slowed, faster", [
@@ -217,12 +219,12 @@ def _served(stages: list[dict], demands_ms: list[float], rate: float = 30.0) -> 
         "the fixed work moving alone: nothing"])
 def test_a_host_that_changed_speed_is_named_from_the_service_time(demands, units, slowed, faster):
     stages = _served(_run([0.01] * len(demands), units), demands)
-    reference = mark_departures(stages)
-    assert [s["name"] for s in stages if s["machine"]["slowed"]] == slowed
-    assert [s["name"] for s in stages if s["machine"]["faster"]] == faster
+    stages, reference = mark_departures(stages)
+    assert [s.name for s in stages if s.machine["slowed"]] == slowed
+    assert [s.name for s in stages if s.machine["faster"]] == faster
     said = [x for x in machine_sentences(stages, reference) if "of the API's time a request" in x]
     assert len(said) == len(slowed) + len(faster)
-    assert all(s["machine"]["service"]["reference_ms"] == pytest.approx(statistics.median(demands)) for s in stages)
+    assert all(s.machine["service"]["reference_ms"] == pytest.approx(statistics.median(demands)) for s in stages)
 
 
 def test_the_service_times_reference_is_the_typical_stage_the_capacity_states():
@@ -231,7 +233,7 @@ def test_the_service_times_reference_is_the_typical_stage_the_capacity_states():
     from slo.verdicts.saturation import typical_demand_ms
     demands = [36.2, 33.3, 40.9, 41.9, 38.9, 52.0, 53.0]
     stages = _served(_run([0.01] * len(demands), [1.0] * len(demands)), demands)
-    stages[-1]["collapsed"] = stages[-2]["collapsed"] = True
-    mark_departures(stages)
-    assert [s["machine"]["service"]["reference_ms"] for s in stages] == [pytest.approx(38.9)] * len(stages)
+    stages[-2:] = [s.model_copy(update={"collapsed": True}) for s in stages[-2:]]
+    stages, _ = mark_departures(stages)
+    assert [s.machine["service"]["reference_ms"] for s in stages] == [pytest.approx(38.9)] * len(stages)
     assert typical_demand_ms(stages) == pytest.approx(38.9)

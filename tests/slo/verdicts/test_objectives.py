@@ -212,9 +212,9 @@ def test_a_recording_that_cannot_be_read_makes_the_run_untrusted_not_silently_tr
 
 
 def _cap_stage(name, offered, achieved, status, collapsed=False, bound=False):
-    return {"name": name, "offered_rps": offered, "status": status, "collapsed": collapsed, "objectives": [],
-            "window": {"seconds": 20.0},
-            "server": {"rps_all_traffic": achieved}, "client": {"generator_bound": bound}, "completed": True}
+    from tests.slo.fakes import stage_of
+    return stage_of(name, offered_rps=offered, status=status, collapsed=collapsed, window={"seconds": 20.0},
+                    server={"rps_all_traffic": achieved}, client={"generator_bound": bound})
 
 
 @pytest.mark.parametrize("stages, interval, closed_width, collapsed", [
@@ -240,11 +240,12 @@ def test_a_generator_bound_stage_says_how_many_generators_its_rate_takes():
     from slo.verdicts.objectives import generators_needed
     # One process sent 20,000 requests in 10 s at 0.8 core: 2,500 per CPU-second; 6,000 req/s at half a core each
     # takes 6,000 / 1,250 = 4.8, so 5 processes.
-    stage = {"name": "s6", "offered_rps": 6000, "window": {"seconds": 10.0}, "server": {"rps_all_traffic": 2400},
-             "client": {"workers": {"gen-1": {"requests": 20000, "cpu_cores": 0.8}}}}
-    assert generators_needed(stage) == {"requests_per_cpu_s": 2500, "processes": 1, "needed": 5}
-    stage["client"]["workers"]["gen-1"]["cpu_cores"] = None
-    assert generators_needed(stage) is None
+    from tests.slo.fakes import stage_of
+    def stage(cores):
+        return stage_of("s6", offered_rps=6000, window={"seconds": 10.0}, server={"rps_all_traffic": 2400},
+                        client={"workers": {"gen-1": {"requests": 20000, "cpu_cores": cores}}})
+    assert generators_needed(stage(0.8)) == {"requests_per_cpu_s": 2500, "processes": 1, "needed": 5}
+    assert generators_needed(stage(None)) is None
 
 
 @pytest.mark.parametrize("seconds, said", [
