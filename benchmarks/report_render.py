@@ -32,7 +32,9 @@ def _long_report(seconds: int = HOUR, stages: int = 6) -> Report:
             "client": {"percentiles": [[100 * (1 - 10 ** (-k / 10)), 1.0 + k] for k in range(51)], "workers": {}},
             "gap": {"p99_gap_ms": 1.0, "cause": "small"}, "objectives": [],
             "accuracy": {}, "reconciliation": {}})
-    return Report.model_validate({"schema_version": SCHEMA_VERSION, "service": spec.service, "run": {"id": "bench", "profile": "bench", "started": 0.0, "stopped": float(seconds)},
+    return Report.model_validate({
+            "schema_version": SCHEMA_VERSION, "service": spec.service,
+            "run": {"id": "bench", "profile": "bench", "started": 0.0, "stopped": float(seconds)},
             "slo": spec.model_dump(mode="json"), "stages": stage_list, "sentences": [], "baseline": None,
             "capacity": {"highest_passing_stage": "s4", "highest_passing_rps": 3960.0, "first_failing_stage": "s5",
                          "broken": []},

@@ -52,7 +52,8 @@ def _stage_bands(report: Report) -> tuple[list, list]:
                            "y0": 0, "y1": 1, "fillcolor": "#4299e1", "opacity": alpha, "line": {"width": 0},
                            "layer": "below"})
         notes.append({"xref": "x", "yref": "paper", "x": round((w.start + w.end) / 2 - t0, 2), "y": 1.0,
-                      "text": s.name, "showarrow": False, "font": {"size": 10, "color": "#2c5282"}, "yanchor": "bottom"})
+                      "text": s.name, "showarrow": False, "font": {"size": 10, "color": "#2c5282"},
+                      "yanchor": "bottom"})
     return shapes, notes
 
 

@@ -220,7 +220,8 @@ def compare(current: list[Report], baseline: list[Report], spec: SloSpec, histor
     return {"run": baseline[0].run.id, "runs": [r.run.id for r in baseline], "level": level,
             "stages": rows, "failures": failures, "untested": untested, "models_note": note, "family": fam,
             "capacity": capacity_change(baseline[0].capacity, current[0].capacity),
-            "machine": machine_change(baseline[0].manifest, current[0].manifest, current[0].capacity.get("interval_rps")),
+            "machine": machine_change(baseline[0].manifest, current[0].manifest,
+                                      current[0].capacity.get("interval_rps")),
             "models": {"baseline": _model_of(baseline[0]), "current": _model_of(current[0])}}, failures
 
 
@@ -281,7 +282,10 @@ def load_report(path: Path) -> list[Report]:
     of a comparison, pooled."""
     path = Path(path)
     if path.is_dir() and (path / names.REPEAT_REPORT).is_file():
-        runs = _read_json(path / names.REPEAT_REPORT).get("runs") or []
+        try:
+            runs = json.loads((path / names.REPEAT_REPORT).read_text()).get("runs") or []
+        except json.JSONDecodeError as exc:
+            raise BaselineError(f"{path / names.REPEAT_REPORT}: not a readable repeat set's report ({exc})") from None
         return [_read(path.parent / run / names.SLO_REPORT) for run in runs]
     return [_read(path / names.SLO_REPORT if path.is_dir() else path)]
 
@@ -293,10 +297,3 @@ def _read(path: Path) -> Report:
         return Report.read(path)
     except ReportError as exc:
         raise BaselineError(f"not a readable SLO report: {exc}") from None
-
-
-def _read_json(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise BaselineError(f"{path}: not a readable repeat set's report ({exc})") from None

@@ -222,7 +222,8 @@ def run_verdict(stages: list[Stage], baseline_failures: list[str], complete: dic
     # A stage cut short by the generator stopping holds partial figures: reported, but no failure of the API's; nor
     # is a failure while other work took more of the API's core than in the rest of the run (a slowed machine):
     # undecided, to run again.
-    slowed = [s for s in gated if s.status == "fail" and ((s.machine or {}).get("slowed") or (s.machine or {}).get("after"))]
+    slowed = [s for s in gated if s.status == "fail" and ((s.machine or {}).get("slowed")
+                                                          or (s.machine or {}).get("after"))]
     failed = [s.name for s in gated if s.status == "fail" and s.completed and s not in slowed]
     unjudged = [s.name for s in gated if s.status in ("no_data", "insufficient")]
     problems = (complete or {}).get("problems") or []

@@ -195,5 +195,6 @@ def report_of(stages: list[dict] = (), run_id: str = "run", **fields) -> Report:
     replace or add the rest (profile, slo, manifest...)."""
     profile = fields.pop("profile", "fake")
     return Report.model_validate({
-        "schema_version": SCHEMA_VERSION, "service": "fake", "run": {"id": run_id, "profile": profile, "started": 1000.0},
+        "schema_version": SCHEMA_VERSION, "service": "fake",
+        "run": {"id": run_id, "profile": profile, "started": 1000.0},
         "slo": {}, "stages": list(stages), "capacity": {}, "verdict": {"status": "pass", "reason": "fake"}, **fields})

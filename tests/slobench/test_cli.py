@@ -23,7 +23,12 @@ def run(tmp_path):
     (lambda run: (run / "stages.json").unlink(), [], "no stage timeline"),
     (lambda run: (run / "prometheus_raw.json").unlink(), [], "no prometheus_raw.json and no Prometheus URL"),
     (lambda run: (run / "old").mkdir(), ["--baseline", "{run}/old"], "no SLO report there to compare with"),
-], ids=["a folder without its timeline", "a folder without saved answers", "a baseline without a report"])
+    (lambda run: (run / "old.json").write_text(json.dumps({"schema_version": 4})), ["--baseline", "{run}/old.json"],
+     "old.json: schema_version: 4, this slobench reads 5"),
+    (lambda run: (run / "old.json").write_text(report_of().text().replace('"started": 1000.0', '"started": "x"')),
+     ["--baseline", "{run}/old.json"], "old.json: run.started: Input should be a valid number"),
+], ids=["a folder without its timeline", "a folder without saved answers", "a baseline without a report",
+        "a baseline judged by another schema version", "a baseline with a field that does not fit"])
 def test_a_cause_the_user_can_act_on_is_one_line_and_exit_2(run, capsys, break_it, extra, message):
     break_it(run)
     extra = [a.format(run=run) for a in extra]

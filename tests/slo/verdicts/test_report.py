@@ -21,7 +21,8 @@ def judged(tmp_path_factory) -> Report:
     spec = load_slo(LINEAR_SLO)
     run = make_run(tmp_path_factory.mktemp("run") / "run", spec, [
         {"name": "s1", "offered_rps": 500, "latencies": steady(2), "all_traffic": 15000},
-        {"name": "s2", "offered_rps": 1000, "latencies": steady(3, tail_ms=200, tail_share=0.03), "all_traffic": 30000}])
+        {"name": "s2", "offered_rps": 1000, "latencies": steady(3, tail_ms=200, tail_share=0.03),
+         "all_traffic": 30000}])
     return evaluate_run(run, spec)
 
 
