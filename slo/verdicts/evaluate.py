@@ -183,7 +183,8 @@ def _judge_stages(spec: SloSpec, run: RunData) -> tuple[list[MeasuredStage], lis
     return stages, tests
 
 
-def evaluate(spec: SloSpec, run: RunData, baseline: dict | list | None = None, history: list[dict] = ()) -> Report:
+def evaluate(spec: SloSpec, run: RunData, baseline: Report | list[Report] | None = None,
+             history: list[Report] = ()) -> Report:
     """The SLO report of a run against `spec`: every objective per stage, the family policy, capacity, what the
     averages hide, the comparison with a baseline (a report, or a repeat set's reports) given the earlier runs like
     it in `history` (for the spread between runs a comparison allows), and the run's verdict."""

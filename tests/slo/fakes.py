@@ -144,7 +144,7 @@ __all__ = ["answers_for", "counter_samples", "evaluate_run", "histogram_quantile
            "with_slis"]
 
 
-def evaluate_run(run: Path, spec: SloSpec, raw: dict | None = None, baseline: dict | None = None,
+def evaluate_run(run: Path, spec: SloSpec, raw: dict | None = None, baseline: Report | list[Report] | None = None,
                  answers: dict | None = None) -> dict:
     """The evaluator on a run folder, fed as the judge feeds it: timeline and client figures read as data (and
     answers, an answers check's result, as answers/check.py gives it)."""
