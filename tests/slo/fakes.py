@@ -145,7 +145,7 @@ __all__ = ["answers_for", "counter_samples", "evaluate_run", "histogram_quantile
 
 
 def evaluate_run(run: Path, spec: SloSpec, raw: dict | None = None, baseline: Report | list[Report] | None = None,
-                 answers: dict | None = None) -> dict:
+                 answers: dict | None = None) -> Report:
     """The evaluator on a run folder, fed as the judge feeds it: timeline and client figures read as data (and
     answers, an answers check's result, as answers/check.py gives it)."""
     from slo.verdicts.evaluate import RunData, evaluate

@@ -12,15 +12,30 @@ pytestmark = [pytest.mark.integration, pytest.mark.load]
 PROFILE = closed_profile("known", ("k1", 30, 100, 25), weights="{predict_user: 1}", settle_s=2)
 
 
+SCRAPE_S = 1.0   # tests/slo/known_run.py's Prometheus
+
+
 @pytest.fixture(scope="module")
 def judged(tmp_path_factory):
     report, run_dir = judged_run(tmp_path_factory.mktemp("known"), PROFILE)
     stage = report.stages[0]
     with sqlite3.connect(run_dir / "predictions.db") as conn:
-        w = stage.window
-        lat = np.array([r[0] for r in conn.execute(
-            "SELECT latency_s FROM predictions WHERE ts > ? AND ts <= ?", (w.start, w.end))]) * 1000
-    return report, stage, lat
+        rows = np.array(conn.execute("SELECT ts, latency_s * 1000 FROM predictions").fetchall())
+    w = stage.window
+    return report, stage, rows[(rows[:, 0] > w.start) & (rows[:, 0] <= w.end), 1], rows
+
+
+def _shares_at_or_below(rows, window, bound: float) -> list[float]:
+    """The recorded share at or below `bound` over the stage's window and every window a scrape off it at either
+    edge: the recording and Prometheus's counts cover the same window only to within a scrape's edge, and where the
+    latency moved at an edge that moves the share (under make test's parallel halves, the stage's first 3 seconds
+    had 66 to 84 % of their requests at or below 4 ms, the rest 95 to 97 %)."""
+    out = []
+    for start in (window.start - SCRAPE_S, window.start, window.start + SCRAPE_S):
+        for end in (window.end - SCRAPE_S, window.end, window.end + SCRAPE_S):
+            lat = rows[(rows[:, 0] > start) & (rows[:, 0] <= end), 1]
+            out.append(float((lat <= bound).mean()))
+    return out
 
 
 def _objective(stage, name):
@@ -28,33 +43,33 @@ def _objective(stage, name):
 
 
 def test_the_true_distribution_is_what_was_built(judged):
-    _, _, lat = judged
+    _, _, lat, _ = judged
     slow = (lat > 150).mean()
     assert len(lat) > 1000 and 0.025 <= slow <= 0.035
 
 
 @pytest.mark.parametrize("q", ["0.5", "0.95", "0.99"])
 def test_reported_quantiles_lie_within_the_bucket_bounds_they_report(judged, q):
-    _, stage, lat = judged
+    _, stage, lat, rows = judged
     reported = stage.server["quantiles"][q]
     low, high = reported["bucket_ms"]
     exact = float(np.percentile(lat, float(q) * 100))
-    share_below = {b: float((lat <= b).mean()) for b in (low, high) if b is not None}
-    # The recorded rows and Prometheus's counts cover the same window to within a scrape's edge, so the
-    # bucket must hold the exact quantile up to half a percent of rank.
+    shares = {b: _shares_at_or_below(rows, stage.window, b) for b in (low, high) if b is not None}
+    # The recorded rows and Prometheus's counts cover the same window to within a scrape's edge, so over some
+    # window that close the bucket must hold the exact quantile, up to half a percent of rank.
     rank_slack = 0.005
-    assert share_below[low] <= float(q) + rank_slack, (q, exact, reported, share_below)
-    assert high is None or share_below[high] >= float(q) - rank_slack, (q, exact, reported, share_below)
+    assert min(shares[low]) <= float(q) + rank_slack, (q, exact, reported, shares)
+    assert high is None or max(shares[high]) >= float(q) - rank_slack, (q, exact, reported, shares)
     assert low <= reported["ms"] <= (high or float("inf"))
 
 
 def test_the_reported_mean_matches_the_exact_mean(judged):
-    _, stage, lat = judged
+    _, stage, lat, _ = judged
     assert stage.server["mean_ms"] == pytest.approx(lat.mean(), rel=0.10)
 
 
 def test_the_mean_passing_while_p99_fails_is_called_out(judged):
-    report, stage, lat = judged
+    report, stage, lat, _ = judged
     assert _objective(stage, "mean").status == "pass"
     assert _objective(stage, "p99").status == "fail"
     # 3 % over 100 ms, counted exactly from the histogram: the interval holds the recorded share and lies above 1 %.
@@ -72,7 +87,7 @@ def test_the_tail_picture_shows_p99_far_above_the_mean_in_chromium(judged, tmp_p
     from slo.reports.write import write_all
     from tests import browser
 
-    report, stage, _ = judged
+    report, stage, _, _ = judged
     write_all(tmp_path, report)
     shown = browser.render(tmp_path / "report.html", "report-known-distribution.png")
     assert shown.errors == [] and shown.charts["tail-k1"]["drawn"]
@@ -88,7 +103,7 @@ def test_the_tail_picture_shows_p99_far_above_the_mean_in_chromium(judged, tmp_p
 
 
 def test_the_run_over_time_agrees_with_the_stage_figures(judged):
-    report, stage, _ = judged
+    report, stage, _, _ = judged
     server = report.series["server"]
     start, end = (stage.window.start - report.run.started, stage.window.end - report.run.started)
     inside = [i for i, t in enumerate(server["t"]) if start + 3 <= t <= end]  # past the rate window's reach back
