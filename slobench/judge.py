@@ -89,7 +89,7 @@ def judge(run_dir: Path, spec: SloSpec, prometheus_url: str | None, baseline: Pa
     if not write:
         return report
     if out_dir != Path(run_dir):
-        report = report.model_copy(update={"run": report.run.model_copy(update={"judged_in": out_dir.name})})
+        report = report.judged_in(out_dir.name)
     if drift_check is not None:
         report = report.with_drift(drift_check(run_dir, out_dir))
     write_all(out_dir, report)

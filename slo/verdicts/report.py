@@ -1,5 +1,7 @@
 """The SLO report of a run as typed, frozen models: built once by the evaluator (slo/verdicts/evaluate.py), written
-as slo_report.json, and read back by attribute by the reports, the history, a baseline comparison and a repeat set.
+as slo_report.json, and read by attribute: from a stage's row on, by the machine's marks, the capacity and the
+knee's fit, the verdict and the refinement's steering; read back, by the reports, the history, a baseline comparison
+and a repeat set.
 
 The JSON holds each model's fields as they were given (`exclude_unset`): a field of one kind of objective appears only
 on that kind's rows, and a report read back writes the same JSON. The figures inside a stage (`server`, `client`, an
@@ -138,6 +140,10 @@ class Report(_Frozen):
     def stage(self, name: str) -> Stage | None:
         """The stage named `name`, None where the run has none."""
         return next((s for s in self.stages if s.name == name), None)
+
+    def judged_in(self, folder: str) -> Report:
+        """The report of a run judged again beside its original reports, in `folder` (slobench judge)."""
+        return self.model_copy(update={"run": self.run.model_copy(update={"judged_in": folder})})
 
     def with_drift(self, drift: dict | None) -> Report:
         """The report with the drift check of the run's served traffic beside its verdicts (drift/check.py)."""

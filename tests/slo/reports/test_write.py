@@ -110,7 +110,8 @@ def test_a_past_run_re_judged_against_another_slo_file_keeps_its_original_report
     original = {name: (run / name).read_text() for name in ("slo_report.json", "slo_report.md", "report.html", "junit.xml")}
     assert main(["evaluate", str(run), "--slo", str(lenient), "--no-drift"]) == 0
     beside = run / "judged-with-lenient"
-    assert json.loads((beside / "slo_report.json").read_text())["verdict"]["status"] == "pass"
+    rejudged = json.loads((beside / "slo_report.json").read_text())
+    assert rejudged["verdict"]["status"] == "pass" and rejudged["run"]["judged_in"] == "judged-with-lenient"
     for name, text in original.items():
         assert (beside / name).is_file()
         assert (run / name).read_text() == text  # the verdict the run was judged with stays
