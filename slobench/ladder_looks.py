@@ -77,12 +77,12 @@ class LadderLooks:
         if at is None:
             return
         if taken.took(at, self._judge(w, start, at)):
-            self._end(w.name, taken, now - self.wall_start + LEAD_S, start)
+            self._end(taken, now - self.wall_start + LEAD_S, start)
         self._write()
 
-    def _end(self, name: str, taken: StageLooks, end_s: float, start: float) -> None:
-        self.ends[name] = {"end_s": round(end_s, 3), "look": taken.ended_at, "status": taken.seen[-1]["status"]}
-        self.profile = self.profile.ended_at(name, end_s)
+    def _end(self, taken: StageLooks, end_s: float, start: float) -> None:
+        self.ends[taken.stage] = {"end_s": round(end_s, 3), "look": taken.ended_at, "status": taken.seen[-1]["status"]}
+        self.profile = self.profile.ended_at(taken.stage, end_s)
         files.STAGE_ENDS.write(self.run_dir, self.ends)
         self.log(f"[slobench] {taken.decided_line(start)}")
 

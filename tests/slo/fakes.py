@@ -190,6 +190,12 @@ def stage_of(name: str = "s1", **fields) -> Stage:
     return Stage.model_validate(stage_row(name, **fields))
 
 
+def judged_stages(stages: list[dict]) -> list[Stage]:
+    """Made-up stages (each a stage_row's fields) as the judged stages the capacity, the knee's fit and the steering
+    read."""
+    return [stage_of(**s) for s in stages]
+
+
 def report_of(stages: list[dict] = (), run_id: str = "run", **fields) -> Report:
     """A report holding `stages` (stage_row's) and what every report has, for tests of what reads reports; `fields`
     replace or add the rest (profile, slo, manifest...)."""

@@ -3,14 +3,15 @@ import pytest
 
 from slo.reports.text import capacity_lines
 from slo.verdicts.objectives import capacity
-from tests.slo.verdicts.test_saturation import LADDER, SERVICE_MS, _judged, _typed
+from tests.slo.fakes import judged_stages
+from tests.slo.verdicts.test_saturation import LADDER, SERVICE_MS, _judged
 
 
 def ladder(with_histogram: bool = True) -> list:
     stages = [_judged(f"s{i}", round(k * 1000 / SERVICE_MS, 2), SERVICE_MS) for i, k in enumerate(LADDER)]
     for s in stages:
         s["server"]["serving"] = s["server"]["serving"] if with_histogram else None
-    return _typed(stages)
+    return judged_stages(stages)
 
 
 @pytest.mark.parametrize("with_histogram, said", [

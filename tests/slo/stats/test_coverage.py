@@ -17,6 +17,7 @@ from scipy import stats
 from slo.stats import confidence as ci, intervals
 from slo.stats.confidence import Blocks
 from slo.file.model import ErrorRatio, LatencyMean, LatencyQuantile, RatioSli, Throughput
+from tests.slo.fakes import judged_stages
 from tests.slo.stats import simulate as sim
 
 LEVEL, SIDE = 0.95, 0.025
@@ -311,12 +312,6 @@ def stage_of(run, w: int, name: str, rate: float, seconds: float, threshold_s: f
             "server": {"rps_all_traffic": len(run.blocks[w]) / seconds}, "completed": True}
 
 
-def as_judged(stages: list[dict]) -> list:
-    """stage_of's stages as the report's judged stages (what the capacity and the refinement's steering read)."""
-    from tests.slo.fakes import stage_of as judged_stage
-    return [judged_stage(**st) for st in stages]
-
-
 def held(interval, truth: float) -> bool:
     low, high = interval
     return (low is None or low <= truth) and (high is None or truth <= high)
@@ -334,7 +329,7 @@ def test_the_runs_capacity_holds_the_knee_of_an_m_m_1_target(record_property):
     for _ in range(draws):
         truth = rng.uniform(40, 56)
         run, threshold = sim.ladder(rng, truth)
-        cap = capacity(as_judged([stage_of(run, w, f"s{w + 1}", r, 27, threshold)
+        cap = capacity(judged_stages([stage_of(run, w, f"s{w + 1}", r, 27, threshold)
                                for w, r in enumerate(sim.DEFAULT_LADDER)]))
         hits += held(cap["interval_rps"], truth)
         widths.append(cap["width"] if cap["width"] is not None else math.inf)
@@ -358,7 +353,7 @@ def test_the_runs_capacity_holds_the_knee_of_a_median_objective(record_property)
         run = sim.Ladder(rng, truth, rates[0], p50=True)
         for rate in rates:
             run.stage(rate, 22)
-        cap = capacity(as_judged([stage_of(run.run, w, f"s{w + 1}", r, 22, run.threshold, P50)
+        cap = capacity(judged_stages([stage_of(run.run, w, f"s{w + 1}", r, 22, run.threshold, P50)
                                for w, r in enumerate(rates)]))
         hits += held(cap["interval_rps"], truth)
         widths.append(cap["width"] if cap["width"] is not None else math.inf)
@@ -386,7 +381,7 @@ def test_the_knee_as_a_share_of_saturation_holds_on_machines_of_any_speed(record
             run.stage(rate, 22)
         stages = [stage_of(run.run, w, f"s{w + 1}", r, 22, run.threshold, P50) for w, r in enumerate(rates)]
         timed(stages, [service_s] * len(stages))
-        got = capacity(as_judged(stages))["knee_share"]
+        got = capacity(judged_stages(stages))["knee_share"]
         interval = got["interval_pct"] if got else [None, None]
         hits += held(interval, 100 * share)
         given += got is not None
@@ -416,7 +411,8 @@ def ladder_then_one_step(rng, service_s: float, share: float) -> tuple[list[dict
         stages.append(stage_of(run.run, w, f"s{w + 1}", rate, seconds, run.threshold, P50))
     ladder = [{**st, "server": dict(st["server"])} for st in stages]   # before the histogram times them
     timed(stages, speeds)
-    rate = next_rate(as_judged(stages), capacity(as_judged(stages)), 0.10, rates[0])
+    typed = judged_stages(stages)
+    rate = next_rate(typed, capacity(typed), 0.10, rates[0])
     if rate is not None:
         run.queue.service_s = speeds[-1]
         run.stage(rate, 18, 2, idle_s=12)
@@ -441,8 +437,8 @@ def test_the_runs_capacity_at_its_typical_speed_holds_the_knee_when_the_machines
     for _ in range(draws):
         service_s, share = rng.uniform(0.012, 0.030), rng.uniform(0.70, 0.90)
         ladder, stages, knee = ladder_then_one_step(rng, service_s, share)
-        offered_hits += held(capacity(as_judged(ladder))["interval_rps"], share / service_s)
-        got = capacity(as_judged(stages))
+        offered_hits += held(capacity(judged_stages(ladder))["interval_rps"], share / service_s)
+        got = capacity(judged_stages(stages))
         hits += held(got["interval_rps"], knee)
         widths.append(got["width"] if got["width"] is not None else math.inf)
     record_property("rates", f"{hits / draws:.4f}")
@@ -490,8 +486,9 @@ def refined(rng, truth: float, budget_s: float = 300) -> dict:
     while True:
         stages = [stage_of(run.run, w, f"s{w + 1}", r, seconds, run.threshold, level=level)
                   for w, (r, seconds, level) in enumerate(ladder)]
-        cap = capacity(as_judged(stages))
-        rate = next_rate(as_judged(stages), cap, 0.10, 15)
+        typed = judged_stages(stages)
+        cap = capacity(typed)
+        rate = next_rate(typed, cap, 0.10, 15)
         longest = 20 * undecided_factor(steps)
         if rate is None or spent + longest + 12 > budget_s:
             return cap

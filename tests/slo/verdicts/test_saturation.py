@@ -4,7 +4,7 @@ import math
 import pytest
 
 from slo.verdicts.saturation import predicted_saturation, saturation_check, stage_serving
-from tests.slo.fakes import stage_of
+from tests.slo.fakes import judged_stages
 
 
 def _answer(value):
@@ -41,17 +41,12 @@ def _stage(name, offered, achieved, busy, collapsed=False, seconds=20.0):
             "server": {"rps_all_traffic": achieved, "serving": {"busy_s_per_s": busy}}}
 
 
-def _typed(stages: list[dict]) -> list:
-    """The made-up stages as judged stages (what the capacity and the knee's share read)."""
-    return [stage_of(**s) for s in stages]
-
-
 def test_the_utilization_law_puts_saturation_at_servers_over_demand():
     # 40 req/s keeping the predictor 50 % busy: 12.5 ms of prediction a request, so 80 req/s on one process.
     stages = [_stage("a", 40, 40, 0.5), _stage("b", 60, 60, 0.75), _stage("c", 200, 80, 1.0, collapsed=True)]
-    got = predicted_saturation(_typed(stages), servers=1)
+    got = predicted_saturation(judged_stages(stages), servers=1)
     assert got["demand_ms"] == 12.5 and got["saturation_rps"] == 80.0 and got["from_stages"] == ["a", "b"]
-    assert predicted_saturation(_typed(stages), servers=2)["saturation_rps"] == 160.0
+    assert predicted_saturation(judged_stages(stages), servers=2)["saturation_rps"] == 160.0
 
 
 @pytest.mark.parametrize("collapsed_at, passed_at, expected", [
@@ -62,7 +57,7 @@ def test_the_utilization_law_puts_saturation_at_servers_over_demand():
         "a pass above it is flagged"])
 def test_a_capacity_far_from_the_prediction_is_flagged(collapsed_at, passed_at, expected):
     predicted = {"saturation_rps": 80.0, "demand_ms": 12.5, "servers": 1}
-    said = saturation_check(predicted, _typed([_stage("x", collapsed_at, 30, 1.0, collapsed=True)]),
+    said = saturation_check(predicted, judged_stages([_stage("x", collapsed_at, 30, 1.0, collapsed=True)]),
                             [passed_at, collapsed_at])
     assert len(said) == len(expected) and all(e in s for e, s in zip(expected, said))
 
@@ -95,10 +90,10 @@ def test_the_knee_as_a_share_of_the_saturation_each_stage_measured(speeds, in_rp
     rates = [round(share * saturation, 2) for share in (0.55, 0.62, 0.68, 0.74, 0.8, 0.86)]
     # A slower machine keeps its rate but costs more a prediction; the threshold stays what the SLO file says.
     stages = [_knee_stage(f"s{i}", r, SERVICE_MS * k, P50_MS) for i, (r, k) in enumerate(zip(rates, speeds))]
-    got = knee_share(_typed(stages), servers=1, level=0.95)
+    got = knee_share(judged_stages(stages), servers=1, level=0.95)
     assert got["estimate_pct"] == pytest.approx(100 * TRUE_SHARE, abs=1.5 if not in_rps_order else 0.05)
     assert got["interval_pct"][0] <= 100 * TRUE_SHARE <= got["interval_pct"][1]
-    in_order = not knee.envelope(knee.points_of(_typed(stages), "p50", lambda s: s.offered_rps))[1]
+    in_order = not knee.envelope(knee.points_of(judged_stages(stages), "p50", lambda s: s.offered_rps))[1]
     assert in_order is in_rps_order
 
 
@@ -106,11 +101,11 @@ def test_two_processes_halve_each_ones_share_and_without_the_histograms_there_is
     from slo.verdicts.saturation import knee_share
     rates = [round(share * 1000 / SERVICE_MS, 2) for share in (0.55, 0.62, 0.68, 0.74, 0.8, 0.86)]
     stages = [_knee_stage(f"s{i}", r, SERVICE_MS, P50_MS) for i, r in enumerate(rates)]
-    one, two = knee_share(_typed(stages), 1, 0.95), knee_share(_typed(stages), 2, 0.95)
+    one, two = knee_share(judged_stages(stages), 1, 0.95), knee_share(judged_stages(stages), 2, 0.95)
     assert two["estimate_pct"] == pytest.approx(one["estimate_pct"] / 2, abs=0.01)
     for s in stages:
         s["server"]["serving"] = None
-    assert knee_share(_typed(stages), 1, 0.95) is None
+    assert knee_share(judged_stages(stages), 1, 0.95) is None
 
 
 def _judged(name: str, rate: float, service_ms: float) -> dict:
@@ -150,11 +145,11 @@ def test_the_capacity_at_the_runs_typical_speed(speeds, predictor_share, rates, 
             s["server"]["serving"] = None
         else:
             s["server"]["serving"]["busy_s_per_s"] *= predictor_share
-    got = capacity(_typed(stages))
+    got = capacity(judged_stages(stages))
     low, high = got["interval_rps"]
     assert got["rates"] == rates
     assert (low <= KNEE_RPS <= high) is (holds_at_offered or rates != "offered"), (low, KNEE_RPS, high)
-    offered = capacity(_typed([{**s, "server": {**s["server"], "serving": None}} for s in stages]))
+    offered = capacity(judged_stages([{**s, "server": {**s["server"], "serving": None}} for s in stages]))
     assert (offered["interval_rps"][0] <= KNEE_RPS <= offered["interval_rps"][1]) is holds_at_offered
     if rates == "at the typical speed" and holds_at_offered:
         assert got["interval_rps"] == pytest.approx(offered["interval_rps"], abs=0.15)
@@ -176,7 +171,7 @@ def test_without_a_fitted_knee_the_busy_predictor_says_whether_the_bracket_is_pl
               for i, (k, speed) in enumerate(zip((0.55, 0.62, 0.95), (1.0, 1.1, 1.0)))]
     for s in stages:
         s["server"]["serving"]["busy_s_per_s"] *= predictor_share
-    got = capacity(_typed(stages))
+    got = capacity(judged_stages(stages))
     assert got["knee_share"] is None and got["rates"] == rates
     if rates == "offered":
         assert got["interval_rps"] == [stages[1]["offered_rps"], stages[2]["offered_rps"]]
