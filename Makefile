@@ -74,7 +74,7 @@ report: $(STAMP) ## Rebuild results/index.html, the history of runs (RERENDER=1:
 screenshots: $(MODEL) ## Remake the README's screenshots from RUNS=3 real runs of PROFILE (about 8 minutes)
 	$(PY) -m tests.screenshots --profile $(PROFILE) --runs $(or $(RUNS),3)
 
-bench: $(MODEL) ## Measure and write docs/benchmarks.md: API throughput, overhead, inference, drift, report, generator, the instrument's own error, install sizes (about 17 min)
+bench: $(MODEL) ## Measure and write docs/benchmarks.md: API throughput, overhead, inference, drift, report, generator, the instrument's own error, install sizes, a run against a known knee (about 21 min)
 	$(PY) -m benchmarks
 
 # Everything that sends no load runs on both cores; then the load runs, two at a time, each kept to a core of its own

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import psutil
 
-from benchmarks import answers_speed, api_throughput, drift_speed, generator, inference, install_size, instrument_error, report_render
+from benchmarks import (answers_speed, api_throughput, drift_speed, generator, inference, install_size, instrument_error,
+                        known_knee, report_render)
 
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 _lines: list[str] = []
@@ -85,6 +86,15 @@ def main() -> None:
           f"- server p99 {e['server_p99_ms']:g} ms = {e['gap_ms']:g} ms, range {low:g} to {high:g} ms  (goal <= 1 ms)\n"
           f"  attributed: {parts}; generator loop lag p99 {e['loop_lag_p99_ms']} ms, send lag p99 "
           f"{e['send_lag_p99_ms']} ms, API loop lag p99 {e['api_lag_p99_ms']} ms\n")
+    runs = int(os.environ.get("BENCH_KNEE_RUNS", "1"))
+    k = known_knee.measure(runs=runs, log=lambda *_: None)
+    say(f"The README's run against a target whose knee is known (an M/M/1 queue, {k['service_ms']:g} ms a request, "
+        f"knee {k['knee_rps']} req/s of the mix; a run says whether it held it, make coverage how often):")
+    for n, r in enumerate(k["runs"], 1):
+        say(f"  run {n}: exit {r['exit_code']}, capacity {r['interval_rps']} req/s ({'holds' if r['held'] else 'misses'} "
+            f"the knee), width {r['width']:.0%} of its low end, {r['wall_s']:.0f} s" if r["width"] is not None else
+            f"  run {n}: exit {r['exit_code']}, capacity {r['interval_rps']} req/s (not closed), {r['wall_s']:.0f} s")
+    say()
     say("Install size by role (site-packages):")
     for name, mb in install_size.measure().items():
         say(f"  {name:<32} {mb:>7,.0f} MiB")
