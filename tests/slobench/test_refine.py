@@ -157,15 +157,21 @@ def _refinement(budget_s=55.0, looks=3, scrape_s=1.0):
 UNDECIDED = {"status": "inconclusive"}
 
 
-@pytest.mark.parametrize("left_s, steps, scrape_s, longest, shares", [
-    (100, [], 1.0, 20, (0.5, 0.75, 1.0)),
-    (100, [UNDECIDED], 1.0, 40, (0.5, 0.75, 1.0)),
-    (100, [], 2.0, 20, (0.666667, 0.833333, 1.0)),
-    (31, [], 1.0, None, None),
+@pytest.mark.parametrize("left_s, steps, scrape_s, shorten, longest, shares", [
+    (100, [], 1.0, False, 20, (0.5, 0.75, 1.0)),
+    (100, [UNDECIDED], 1.0, False, 40, (0.5, 0.75, 1.0)),
+    (100, [], 2.0, False, 20, (0.666667, 0.833333, 1.0)),
+    (31, [], 1.0, False, None, None),
+    (31, [], 1.0, True, 19, (0.5, 0.75, 1.0)),
+    (45, [UNDECIDED], 1.0, True, 33, (0.5, 0.75, 1.0)),
+    (26, [], 1.0, True, None, None),
 ], ids=["three looks from half the step's length", "twice as long after an undecided step, its looks spread alike",
-        "no look before six scrapes", "a step that does not fit the budget is not sent"])
-def test_a_steps_looks_run_from_half_its_length_to_its_end(left_s, steps, scrape_s, longest, shares):
-    plan = _refinement(scrape_s=scrape_s).step_plan(40, left_s, steps)
+        "no look before six scrapes", "a step that does not fit the refinement's own budget is not sent",
+        "where the run's budget binds, a step that does not fit runs what is left, which still decides it",
+        "where the run's budget binds, what is left after an undecided step where twice the length does not fit",
+        "a step whose count objectives what is left cannot decide is not sent, whichever budget binds"])
+def test_a_steps_looks_run_from_half_its_length_to_its_end(left_s, steps, scrape_s, shorten, longest, shares):
+    plan = _refinement(scrape_s=scrape_s).step_plan(40, left_s, steps, shorten=shorten)
     if longest is None:
         assert plan is None
         return
@@ -228,3 +234,4 @@ def test_the_refinement_says_why_it_sends_no_further_step(left_s, said):
 def test_what_is_left_for_the_steps(budget, now, left, bound):
     got = budget.left(now)
     assert got[0] == pytest.approx(left) and got[1].startswith(bound)
+    assert budget.run_binds(now) == bound.startswith("the run's")
