@@ -10,8 +10,8 @@ from pathlib import Path
 
 import psutil
 
-from benchmarks import (answers_speed, api_throughput, drift_speed, generator, inference, install_size, instrument_error,
-                        known_knee, report_render)
+from benchmarks import (answers_speed, api_throughput, drift_speed, generator, inference, install_size,
+                        instrument_error, known_knee, report_render)
 
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 _lines: list[str] = []
@@ -91,9 +91,9 @@ def main() -> None:
     say(f"The README's run against a target whose knee is known (an M/M/1 queue, {k['service_ms']:g} ms a request, "
         f"knee {k['knee_rps']} req/s of the mix; a run says whether it held it, make coverage how often):")
     for n, r in enumerate(k["runs"], 1):
-        say(f"  run {n}: exit {r['exit_code']}, capacity {r['interval_rps']} req/s ({'holds' if r['held'] else 'misses'} "
-            f"the knee), width {r['width']:.0%} of its low end, {r['wall_s']:.0f} s" if r["width"] is not None else
-            f"  run {n}: exit {r['exit_code']}, capacity {r['interval_rps']} req/s (not closed), {r['wall_s']:.0f} s")
+        width = f"width {r['width']:.0%} of its low end" if r["width"] is not None else "not closed"
+        say(f"  run {n}: exit {r['exit_code']}, capacity {r['interval_rps']} req/s "
+            f"({'holds' if r['held'] else 'misses'} the knee), {width}, {r['wall_s']:.0f} s")
     say()
     say("Install size by role (site-packages):")
     for name, mb in install_size.measure().items():

@@ -14,15 +14,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.queue_app import knee_rps
 from loadtests.profile import load_profile
 from slo.file.load import load_slo
 from slo.verdicts.report import Report
-from benchmarks.queue_app import knee_rps
 from stack import prometheus_server
 from stack.procs import free_port, http_get, spawn, stop_pid, wait_until
 
 SERVICE_MS = 18.0   # mu = 55.6 req/s: p95's knee at 45.6 req/s of predictions, the lowest of the shipped SLO file's
-
 
 
 def measure(service_ms: float = SERVICE_MS, runs: int = 1, profile: str = "default", results: Path | None = None,
@@ -74,7 +73,8 @@ def run_once(service_ms: float, profile: str, seed: int, results: Path | None) -
             if prom is not None:
                 stop_pid(prom.pid)
     return {"exit_code": code, "interval_rps": list(cap["interval_rps"]), "width": cap.get("width"),
-            "decided_by": cap.get("decided_by"), "bracket_rps": cap.get("bracket_rps"), "wall_s": round(wall, 1), "run": str(reports[-1].parent)}
+            "decided_by": cap.get("decided_by"), "bracket_rps": cap.get("bracket_rps"), "wall_s": round(wall, 1),
+            "run": str(reports[-1].parent)}
 
 
 if __name__ == "__main__":
