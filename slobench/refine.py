@@ -145,12 +145,14 @@ class Refinement:
     log: Callable[[str], None] = print
     run_started: float | None = None   # the run's start, which refine.run_budget_s counts from
 
-    def judged_stages(self, monitor: MachineMonitor | None) -> tuple[list[Stage], dict]:
+    def judged_stages(self, monitor: MachineMonitor | None) -> tuple[list[Stage], dict, float | None]:
+        """The run so far, judged: its stages, its capacity, and the utilization law's saturation (req/s) where the
+        API times its predictions."""
         if monitor is not None:   # the machine's seconds so far: a stage on a slower machine is no evidence
             monitor.flush()
         report = judge(self.run_dir, self.judged.spec, self.prometheus, scrape=self.judged.interval,
                        instances=self.judged.instances, write=False)
-        return report.stages, report.capacity
+        return report.stages, report.capacity, (report.serving.get("predicted") or {}).get("saturation_rps")
 
     def drain(self, timeout_s: float = DRAIN_S) -> bool:
         """Wait until the target answers nothing more (its answered counter still over two scrapes): the queue the
@@ -221,9 +223,9 @@ class Refinement:
         plan = self.profile.refine
         budget, steps = Budget(plan.budget_s, time.time(), plan.run_budget_s, self.run_started), []
         floor = self.judged.spec.gate.required_rps or 0.0
-        stages, cap = self.judged_stages(monitor)
+        stages, cap, saturation = self.judged_stages(monitor)
         while True:
-            rate = next_rate(stages, cap, plan.aim, floor)
+            rate = next_rate(stages, cap, plan.aim, floor, saturation)
             if rate is None:
                 why = "settled" if settled(cap, plan.aim) else "nothing left to split"
                 self.log(f"[slobench] refine: capacity {cap['interval_rps']}, bracket {bracket(cap)} ({why})")
@@ -239,7 +241,7 @@ class Refinement:
             self.log(f"[slobench] refine: capacity {cap['interval_rps']}, bracket {bracket(cap)}, stepping at "
                      f"{rate:g} req/s{where} for up to {step.longest_s:.0f} s ({looks_text(step.looks)})")
             code, ended_at = self.step(len(steps) + 1, rate, step)
-            stages, cap = self.judged_stages(monitor)
+            stages, cap, saturation = self.judged_stages(monitor)
             got = next((s for s in stages if s.name == stage_name(len(steps) + 1, rate)), None)
             steps.append({"rate_rps": rate, "longest_s": round(step.longest_s, 1),
                           "ended_at_look": ended_at, "locust_exit_code": code,

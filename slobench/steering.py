@@ -15,6 +15,7 @@ from __future__ import annotations
 from slo.verdicts.report import Stage
 
 CLIMB = 1.25           # above a ladder that broke nothing: the next rate, a quarter higher (under, a quarter lower)
+JUMP = 2.0             # or at the utilization law's saturation, at most this many times the top
 MAX_RPS = 20_000
 
 
@@ -46,14 +47,18 @@ def fitted_middle(cap: dict) -> float | None:
     return round((low + high) / 2, 1)
 
 
-def next_rate(stages: list[Stage], cap: dict, aim: float, floor: float) -> float | None:
+def next_rate(stages: list[Stage], cap: dict, aim: float, floor: float, saturation_rps: float | None = None
+              ) -> float | None:
     """Where the next step goes, from the run's capacity (as its report gives it) and the rates its evidence
     offered; None once the bracket is within `aim`, or where no step would tell more. Where the knee's share fitted
     across the stages decided the interval at the typical speed, at that interval's middle (fitted_middle), unless
     that rate was offered twice already: a stage at the knee tells the fit the most (one 18 s step there, after the
     default-like ladder, left a median width of 28 % of the low end where the bracket's split left 41 %, the knee
     held 96.4 % of 500 draws). Else from the bracket. Above a ladder that broke nothing, a quarter past its top
-    (unless its top stage measured the generator); under one that passed nothing, a quarter under its lowest stage
+    (unless its top stage measured the generator), or at `saturation_rps`, the utilization law's saturation, where
+    that lies further (at most twice the top): a ladder placed from a probe that ran while the machine was slowed
+    tops out far under the knee, and a quarter at a time the budget ran out before anything failed ([51.4, ?] req/s
+    where the API's prediction time put saturation near 67); under one that passed nothing, a quarter under its lowest stage
     above `floor` (the gated rate), or under the gated stage itself where that lands at or under it: a step is never
     gated (is_gated), and a run whose gate failed or stayed undecided still says how much the API takes (on a machine
     slowed by other work, a gate undecided at 15 req/s with every stage above it undecided or failing left 'below
@@ -74,7 +79,8 @@ def next_rate(stages: list[Stage], cap: dict, aim: float, floor: float) -> float
     if high is None:
         top = max(offered)
         bound = any(s.client.get("generator_bound") and s.offered_rps >= top for s in stages)
-        return None if bound or top * CLIMB > MAX_RPS else round(top * CLIMB, 1)
+        climb = max(top * CLIMB, min(saturation_rps or 0.0, JUMP * top))
+        return None if bound or climb > MAX_RPS else round(climb, 1)
     if low is None:
         under = min((r for r in rates if floor < r < high), default=0.0) / CLIMB
         under = under if under > floor else rates[0] / CLIMB

@@ -56,6 +56,20 @@ def test_the_next_step_splits_where_the_capacity_is_uncertain(stages, cap, expec
     assert got == (pytest.approx(expected) if expected is not None else None)
 
 
+@pytest.mark.parametrize("saturation, expected", [
+    (67.0, 67.0), (45.0, 51.2), (200.0, 82.0), (None, 51.2),
+], ids=["a ladder that broke nothing steps at the utilization law's saturation where that lies further",
+        "a quarter past its top where the saturation lies nearer",
+        "at most twice its top, whatever the saturation said",
+        "a quarter past its top where the API times nothing"])
+def test_a_ladder_that_broke_nothing_climbs_to_where_the_api_saturates(saturation, expected):
+    """A probe run while the machine was slowed placed the ladder at half its rates: its top (41 req/s) passed,
+    and a quarter at a time the run's budget ended before any step failed."""
+    stages = [_stage("gate", 15, "pass"), _stage("a", 20.5, "pass"), _stage("b", 34.2, "pass"),
+              _stage("c", 41, "pass")]
+    assert next_rate(stages, _cap(41, None), aim=0.10, floor=15, saturation_rps=saturation) == expected
+
+
 def test_settled_asks_a_closed_interval_within_the_aim():
     assert settled(_cap(40, 43), 0.10) and not settled(_cap(40, 48), 0.10) and not settled(_cap(None, 40), 0.10)
 
