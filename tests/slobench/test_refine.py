@@ -57,8 +57,8 @@ def test_the_next_step_splits_where_the_capacity_is_uncertain(stages, cap, expec
 
 
 @pytest.mark.parametrize("saturation, expected", [
-    (67.0, 67.0), (45.0, 51.2), (200.0, 82.0), (None, 51.2),
-], ids=["a ladder that broke nothing steps at the utilization law's saturation where that lies further",
+    (67.0, 80.4), (40.0, 51.2), (200.0, 82.0), (None, 51.2),
+], ids=["a ladder that broke nothing steps a fifth past the utilization law's saturation where that lies further",
         "a quarter past its top where the saturation lies nearer",
         "at most twice its top, whatever the saturation said",
         "a quarter past its top where the API times nothing"])
