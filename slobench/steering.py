@@ -13,6 +13,7 @@ rate may be tried again, once.
 from __future__ import annotations
 
 from slo.verdicts.report import Stage
+from slo.verdicts.saturation import PREDICTOR_BOUND
 
 CLIMB = 1.25           # above a ladder that broke nothing: the next rate, a quarter higher (under, a quarter lower)
 JUMP = 2.0             # or a fifth past the utilization law's saturation, at most this many times the top
@@ -59,11 +60,13 @@ def next_rate(stages: list[Stage], cap: dict, aim: float, floor: float, saturati
     default-like ladder, left a median width of 28 % of the low end where the bracket's split left 41 %, the knee
     held 96.4 % of 500 draws). Else from the bracket. Above a ladder that broke nothing, a quarter past its top
     (unless its top stage measured the generator), or a fifth past `saturation_rps`, the utilization law's
-    saturation, where that lies further (at most twice the top): a ladder placed from a probe that ran while the machine was slowed
-    tops out far under the knee, and a quarter at a time the budget ran out before anything failed ([51.4, ?] req/s
-    where the API's prediction time put saturation near 67); under one that passed nothing, a quarter under its lowest stage
-    above `floor` (the gated rate), or under the gated stage itself where that lands at or under it: a step is never
-    gated (is_gated), and a run whose gate failed or stayed undecided still says how much the API takes (on a machine
+    saturation, where that lies further (at most twice the top) and the top kept the predictor busy at least
+    PREDICTOR_BOUND of the time (else the prediction is not what saturates: a linear model's API): a ladder placed
+    from a probe that ran while the machine was slowed tops out far under the knee, and a quarter at a time the
+    budget ran out before anything failed ([51.4, ?] req/s where the API's prediction time put saturation near
+    67); under one that passed nothing, a quarter under its lowest stage above `floor` (the gated rate), or under
+    the gated stage itself where that lands at or under it: a step is never gated (is_gated), and a run whose gate
+    failed or stayed undecided still says how much the API takes (on a machine
     slowed by other work, a gate undecided at 15 req/s with every stage above it undecided or failing left 'below
     24.8 req/s'); else the widest gap between the bracket's ends, split by every rate offered inside it (undecided
     ones too). Where nothing passed, stepping where the shares the stages observed crossed an objective's limit
@@ -82,7 +85,9 @@ def next_rate(stages: list[Stage], cap: dict, aim: float, floor: float, saturati
     if high is None:
         top = max(offered)
         bound = any(s.client.get("generator_bound") and s.offered_rps >= top for s in stages)
-        climb = max(top * CLIMB, min(OVER_SATURATION * (saturation_rps or 0.0), JUMP * top))
+        climb = top * CLIMB
+        if saturation_rps and top >= PREDICTOR_BOUND * saturation_rps:   # the prediction is what saturates
+            climb = max(climb, min(OVER_SATURATION * saturation_rps, JUMP * top))
         return None if bound or climb > MAX_RPS else round(climb, 1)
     if low is None:
         under = min((r for r in rates if floor < r < high), default=0.0) / CLIMB

@@ -57,10 +57,11 @@ def test_the_next_step_splits_where_the_capacity_is_uncertain(stages, cap, expec
 
 
 @pytest.mark.parametrize("saturation, expected", [
-    (67.0, 80.4), (40.0, 51.2), (200.0, 82.0), (None, 51.2),
+    (67.0, 80.4), (40.0, 51.2), (80.0, 82.0), (5000.0, 51.2), (None, 51.2),
 ], ids=["a ladder that broke nothing steps a fifth past the utilization law's saturation where that lies further",
         "a quarter past its top where the saturation lies nearer",
         "at most twice its top, whatever the saturation said",
+        "a quarter past its top where that kept the predictor busy under half the time (a linear model's API)",
         "a quarter past its top where the API times nothing"])
 def test_a_ladder_that_broke_nothing_climbs_to_where_the_api_saturates(saturation, expected):
     """A probe run while the machine was slowed placed the ladder at half its rates: its top (41 req/s) passed,
