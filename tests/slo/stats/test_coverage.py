@@ -283,6 +283,7 @@ def test_throughput_against_a_poisson_schedule_on_its_floor():
 
 P95, P50 = objective(0.05), objective(0.5)
 SHARES = (0.4, 0.5, 0.6, 0.7, 0.8)   # the default profile's knee stages, as shares of saturation
+DEFAULT_SECONDS = [52] + [22] * len(SHARES) + [12]   # each default_like_rates stage's measured seconds
 
 
 def default_like_rates(first: float, saturation: float) -> list[float]:
@@ -406,7 +407,7 @@ def ladder_then_one_step(rng, service_s: float, share: float, step_s: float = 18
     speeds = list(service_s * rng.uniform(0.85, 1.15, len(rates) + 1))
     run = sim.Ladder(rng, share / service_s, rates[0], service_s, p50=True)
     stages = []
-    for w, (rate, seconds, speed) in enumerate(zip(rates, [52] + [22] * 5 + [12], speeds)):
+    for w, (rate, seconds, speed) in enumerate(zip(rates, DEFAULT_SECONDS, speeds)):
         run.queue.service_s = speed
         run.stage(rate, seconds)
         stages.append(stage_of(run.run, w, f"s{w + 1}", rate, seconds, run.threshold, P50))
@@ -460,7 +461,7 @@ def untimed_ladder_then_steps(rng, service_s: float, share: float, steps: int) -
     rates = default_like_rates(min(15, 0.3 / service_s), rng.uniform(1.0, 1.2) / service_s)
     run = sim.Ladder(rng, share / service_s, rates[0], service_s, p50=True)
     stages = []
-    for w, (rate, seconds) in enumerate(zip(rates, [52] + [22] * 5 + [12])):
+    for w, (rate, seconds) in enumerate(zip(rates, DEFAULT_SECONDS)):
         run.stage(rate, seconds)
         stages.append(stage_of(run.run, w, f"s{w + 1}", rate, seconds, judged_as=P50))
     for n in range(1, steps + 1):
