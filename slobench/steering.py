@@ -53,24 +53,23 @@ def fitted_middle(cap: dict) -> float | None:
 
 def next_rate(stages: list[Stage], cap: dict, aim: float, floor: float, saturation_rps: float | None = None
               ) -> float | None:
-    """Where the next step goes, from the run's capacity (as its report gives it) and the rates its evidence
-    offered; None once the bracket is within `aim`, or where no step would tell more. Where the knee's share fitted
-    across the stages decided the interval at the typical speed, at that interval's middle (fitted_middle), unless
-    that rate was offered twice already: a stage at the knee tells the fit the most (one 18 s step there, after the
-    default-like ladder, left a median width of 28 % of the low end where the bracket's split left 41 %, the knee
-    held 96.4 % of 500 draws). Else from the bracket. Above a ladder that broke nothing, a quarter past its top
-    (unless its top stage measured the generator), or a fifth past `saturation_rps`, the utilization law's
-    saturation, where that lies further (at most twice the top) and the top kept the predictor busy at least
-    PREDICTOR_BOUND of the time (else the prediction is not what saturates: a linear model's API): a ladder placed
-    from a probe that ran while the machine was slowed tops out far under the knee, and a quarter at a time the
-    budget ran out before anything failed ([51.4, ?] req/s where the API's prediction time put saturation near
-    67); under one that passed nothing, a quarter under its lowest stage above `floor` (the gated rate), or under
-    the gated stage itself where that lands at or under it: a step is never gated (is_gated), and a run whose gate
-    failed or stayed undecided still says how much the API takes (on a machine
-    slowed by other work, a gate undecided at 15 req/s with every stage above it undecided or failing left 'below
-    24.8 req/s'); else the widest gap between the bracket's ends, split by every rate offered inside it (undecided
-    ones too). Where nothing passed, stepping where the shares the stages observed crossed an objective's limit
-    instead lowered how often `make capacity`'s search held the knee (seeds 35 to 37, 1,000 draws: 93.4, 94.9 and
+    """Where the next step goes, from the run's capacity (as its report gives it) and the rates its evidence offered;
+    None once the bracket is within `aim`, or where no step would tell more. Where the knee's share fitted across the
+    stages decided the interval at the typical speed, at that interval's middle (fitted_middle), unless that rate was
+    offered twice already: a stage at the knee tells the fit the most (one 18 s step there, after the default-like
+    ladder, left a median width of 28 % of the low end where the bracket's split left 41 %, the knee held 96.4 % of 500
+    draws). Else from the bracket. Above a ladder that broke nothing, a quarter past its top (unless its top stage
+    measured the generator), or a fifth past `saturation_rps`, the utilization law's saturation, where that lies further
+    (at most twice the top) and the top kept the predictor busy at least PREDICTOR_BOUND of the time (else the
+    prediction is not what saturates: a linear model's API): a ladder placed from a probe that ran while the machine was
+    slowed tops out far under the knee, and a quarter at a time the budget ran out before anything failed ([51.4, ?]
+    req/s where the API's prediction time put saturation near 67); under one that passed nothing, a quarter under its
+    lowest stage above `floor` (the gated rate), or under the gated stage itself where that lands at or under it: a step
+    is never gated (is_gated), and a run whose gate failed or stayed undecided still says how much the API takes (on a
+    machine slowed by other work, a gate undecided at 15 req/s with every stage above it undecided or failing left
+    'below 24.8 req/s'); else the widest gap between the bracket's ends, split by every rate offered inside it
+    (undecided ones too). Where nothing passed, stepping where the shares the stages observed crossed an objective's
+    limit instead lowered how often `make capacity`'s search held the knee (seeds 35 to 37, 1,000 draws: 93.4, 94.9 and
     94.1 % against 94.4, 95.9 and 96.3 %): steps near the knee stay undecided, and the bracket gains nothing."""
     if settled(cap, aim):
         return None
