@@ -32,7 +32,7 @@ from slobench.judge import judge
 from slo.verdicts.scrape_fit import MIN_SCRAPES_PER_WINDOW
 from slobench.session import JudgedTarget
 from slobench.step_looks import StepLooks
-from slobench.steering import bracket, fitted_middle, next_rate, settled
+from slobench.steering import bracket, fitted_middle, next_rate, run_again, settled
 from stack.monitor import MachineMonitor
 from runfolder import files, names
 
@@ -237,7 +237,10 @@ class Refinement:
             if step is None:
                 self.log(f"[slobench] refine: capacity {cap['interval_rps']}; {no_room(rate, left, bound)}")
                 break
-            where = " (the middle of the fitted knee)" if for_fit else ""
+            again = run_again(stages, cap)
+            where = (f" ({again.name} again: it ran on a machine of another speed)"
+                     if again is not None and again.offered_rps == rate else
+                     " (the middle of the fitted knee)" if for_fit else "")
             self.log(f"[slobench] refine: capacity {cap['interval_rps']}, bracket {bracket(cap)}, stepping at "
                      f"{rate:g} req/s{where} for up to {step.longest_s:.0f} s ({looks_text(step.looks)})")
             code, ended_at = self.step(len(steps) + 1, rate, step)

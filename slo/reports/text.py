@@ -122,7 +122,7 @@ def capacity_lines(cap: dict, stages: list[Stage]) -> list[str]:
     steps = [s for s in stages if s.refine]
     if steps:
         lines.append("Refined after the ladder, where the capacity was uncertain: "
-                     + ", ".join(f"{s.name} {s.status}{looked(s.looks)}" for s in steps))
+                     + ", ".join(f"{s.name}{run_again_text(s, stages)} {s.status}{looked(s.looks)}" for s in steps))
     if cap.get("inconclusive_stages"):
         lines.append(f"Inconclusive stages: {', '.join(cap['inconclusive_stages'])}: their intervals straddle an "
                      "objective (see Confidence)")
@@ -141,6 +141,12 @@ def capacity_lines(cap: dict, stages: list[Stage]) -> list[str]:
                            for b in cap["broken"])
         lines.append(f"First stage to break an objective: {cap['first_failing_stage']}: {broken}")
     return lines
+
+
+def run_again_text(step, stages) -> str:
+    """A step offered a rate a stage that measured the machine had offered: it ran that stage again."""
+    again = next((s.name for s in stages if s.departed and not s.refine and s.offered_rps == step.offered_rps), None)
+    return f" ({again} run again)" if again else ""
 
 
 def looked(looks: dict | None) -> str:

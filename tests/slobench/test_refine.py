@@ -104,6 +104,26 @@ def test_the_fit_at_the_typical_speed_steers_the_next_step_and_the_bracket_stops
     assert next_rate(stages, cap, aim=0.10, floor=15) == pytest.approx(expected)
 
 
+MID_RUN_SLOWED = [_stage("gate", 15, "pass"), _stage("s2", 26.9, "pass"), _stage("s3", 33.6, "pass"),
+                  _stage("s4", 40.4, "fail", slowed=True), _stage("s5", 47.1, "fail", slowed=True),
+                  _stage("s6", 53.8, "fail", slowed=True), _stage("s7", 80.7, "fail")]
+
+
+@pytest.mark.parametrize("stages, cap, expected", [
+    (MID_RUN_SLOWED, _cap(33.6, 80.7), 53.8),
+    (MID_RUN_SLOWED, _at_typical_speed(37.0, 47.1, ["fit", "bracket"]), 40.4),
+    (MID_RUN_SLOWED + [_stage("r1", 53.8, "pass")], _cap(53.8, 80.7), 67.2),
+    (MID_RUN_SLOWED[:3] + [_stage("s7", 80.7, "fail"), _stage("s8", 90.0, "fail", slowed=True)], _cap(33.6, 80.7),
+     57.2),
+], ids=["of the stages that measured the machine inside the bracket, the one nearest its middle runs again first "
+        "(a busy loop on the API's core for a minute in the middle of a default run)",
+        "where the fit decided an end, the one nearest the fitted knee's middle",
+        "a stage run again once is not run a third time: the bracket is split",
+        "one offered past the lowest confident failure is not run again"])
+def test_a_stage_that_measured_the_machine_runs_again_where_it_tells_the_most(stages, cap, expected):
+    assert next_rate(stages, cap, aim=0.10, floor=15) == pytest.approx(expected)
+
+
 def test_evidence_leaves_out_stages_that_measured_the_machine_or_the_generator():
     stages = [_stage("a", 20, "pass"), _stage("b", 25, "fail", slowed=True), _stage("c", 30, "pass", faster=True),
               _stage("d", 35, "fail", bound=True)]

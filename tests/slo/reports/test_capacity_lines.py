@@ -39,3 +39,14 @@ def test_an_open_capacity_at_the_typical_speed_says_which_end_is_missing(interva
     cap = capacity(ladder())
     cap.update(interval_rps=interval, closed=False, width=None)
     assert capacity_lines(cap, [])[0].startswith(said)
+
+
+def test_a_step_at_the_rate_of_a_stage_that_measured_the_machine_says_it_ran_that_stage_again():
+    stages = judged_stages([
+        {"name": "s6-80pct", "offered_rps": 53.8, "status": "fail", "machine": {"slowed": True}},
+        {"name": "s7-120pct", "offered_rps": 80.7, "status": "fail"},
+        {"name": "r1-54rps", "offered_rps": 53.8, "status": "pass", "refine": True},
+        {"name": "r2-67rps", "offered_rps": 67.2, "status": "inconclusive", "refine": True}])
+    lines = capacity_lines(capacity(stages), stages)
+    assert ("Refined after the ladder, where the capacity was uncertain: r1-54rps (s6-80pct run again) pass, "
+            "r2-67rps inconclusive") in lines, lines
