@@ -6,7 +6,7 @@ import os
 import time
 from pathlib import Path
 
-from loadtests import probe, run as locust_run
+from loadtests import run as locust_run
 from loadtests.profile import Profile
 from slo.file.model import SloSpec
 from slo.verdicts.baseline import load_report
@@ -14,6 +14,7 @@ from slo.verdicts import sample_fit, scrape_fit
 from slobench import manifest as manifest_mod
 from slobench.history import write_index
 from slobench.ladder_looks import LadderLooks
+from slobench.probing import place_ladder
 from slobench.refine import Refinement
 from slobench.session import Session, refuse_unjudgeable
 from slobench.settings import HarnessSettings
@@ -47,24 +48,6 @@ def merge_replica_recordings(db: Path, replicas: int) -> None:
     merge_files(db, [p for p in (local.replica_db(db, i) for i in range(1, replicas + 1)) if p.is_file()])
 
 
-def place_ladder(target: str, profile: Profile, spec: SloSpec, cpus: set[int] | None, log=print
-                 ) -> tuple[Profile, probe.Saturation]:
-    """The target's saturation measured, the profile's shares of it turned into rates (and their stages checked
-    for size as any declared rate is), before any stage starts."""
-    plan = profile.probe_plan
-    log(f"measuring what {target} serves of the profile's mix: closed-loop clients at concurrency "
-        f"{', '.join(map(str, plan.concurrency))}, {plan.warm_s + plan.seconds:g} s each")
-    saturation = probe.measure(target, profile, log, cpus)
-    log(saturation.sentence())
-    if not profile.needs_probe:
-        return profile, saturation
-    placed = profile.placed(saturation.rps)
-    for line in placed.outline():
-        log(f"  {line}")
-    sample_fit.check(placed, spec, log)
-    return placed, saturation
-
-
 def machine_monitor(run_dir: Path, state: local.StackState | None, api_cpus: set[int] | None
                     ) -> monitor.MachineMonitor | None:
     """For an API this run started on cores of its own: each second of the load, what other work took of them."""
@@ -76,29 +59,29 @@ def machine_monitor(run_dir: Path, state: local.StackState | None, api_cpus: set
 
 
 def placed_for_run(profile: Profile, placed_at: float | None, target: str, spec: SloSpec, cpus: set[int] | None,
-                   man: dict, log=print) -> Profile:
+                   man: dict, log=print, watch: monitor.MachineMonitor | None = None) -> Profile:
     """The profile this run sends: its shares placed at a repeat set's saturation when given, else at the one its
     probe measures now (recorded in the manifest), else as declared."""
     if placed_at and profile.needs_probe:
         log(f"stages placed at the repeat set's first measured saturation, {placed_at:g} req/s")
         profile = profile.placed(placed_at)
     elif profile.probe_plan:
-        profile, saturation = place_ladder(target, profile, spec, cpus, log)
+        profile, saturation = place_ladder(target, profile, spec, cpus, log, watch)
         man["probe"] = saturation.as_dict()
     man["profile"] = profile.model_dump(mode="json")
     return profile
 
 
 def run_load(settings: HarnessSettings, profile: Profile, target: str, run_dir: Path,
-             started_here: local.StackState | None, cpus: dict, log=print, then=None,
+             watch: monitor.MachineMonitor | None, cpus: dict, log=print, then=None,
              looks: LadderLooks | None = None) -> tuple[int | None, bool]:
     """Locust through the profile (as this run holds it: placed, refined, renamed), its stages declared with looks
-    ended when `looks` decides them, then `then(monitor)` (the refinement) after a load that ran to its end, the
-    API's cores watched meanwhile; (Locust's exit code, interrupted), also written to the run folder (ended.json)."""
+    ended when `looks` decides them, then `then(watch)` (the refinement) after a load that ran to its end, the
+    API's cores watched meanwhile (`watch`, stopped once the load ended); (Locust's exit code, interrupted), also
+    written to the run folder (ended.json)."""
     interrupted, code = False, None
     path = run_dir / names.PROFILE
     path.write_text(profile.model_dump_json(indent=1) + "\n")
-    watch = machine_monitor(run_dir, started_here, cpus["api"])
     try:
         code = locust_run.run_headless(path, profile, target, run_dir, settings.generators(), cpus["locust"],
                                        on_line=log, on_tick=looks.tick if looks and looks.planned else None)
@@ -124,27 +107,31 @@ def loadtest(settings: HarnessSettings, profile: Profile, spec: SloSpec, slo_pat
     point_latest(settings.results_dir, run_dir)
     man = {**manifest_mod.new(profile, slo_path, settings), "started": time.time()}
     log(f"run folder: {run_dir}")
-    session = None
+    session, watch = None, None
     try:
         session = Session.open(settings, spec, run_dir, log)
         man.update(session.manifest_sections())
         files.MANIFEST.write(run_dir, man)
         scrape_fit.check(profile, session.judged.interval.seconds, session.judged.interval.source)  # before any load
+        watch = machine_monitor(run_dir, session.started_here, session.cpus["api"])   # the probe's seconds too
         profile = placed_for_run(profile, placed_at, session.target, session.judged.spec, session.cpus["locust"], man,
-                                 log)
+                                 log, watch)
         files.MANIFEST.write(run_dir, man)
-        code, interrupted = _load(session, profile, run_dir, man, log)
+        code, interrupted = _load(session, profile, run_dir, man, watch, log)
         report = session.judge(run_dir, baseline, drift_check)
         man["interrupted"] = interrupted
         log(f"history of runs: {write_index(settings.results_dir)}")
         return run_dir, report
     finally:
+        if watch is not None:
+            watch.stop()
         if session is not None:
             session.close()
         _finish_manifest(run_dir, man)
 
 
-def _load(session: Session, profile: Profile, run_dir: Path, man: dict, log=print) -> tuple[int | None, bool]:
+def _load(session: Session, profile: Profile, run_dir: Path, man: dict, watch: monitor.MachineMonitor | None,
+          log=print) -> tuple[int | None, bool]:
     """Locust through the profile, then the refinement; the replicas' recordings merged. Refused when the load
     stopped before its first stage began: nothing to judge."""
     refine = profile.refine
@@ -155,8 +142,7 @@ def _load(session: Session, profile: Profile, run_dir: Path, man: dict, log=prin
                             session.settings.generators(), session.cpus["locust"], log,
                             run_started=man["started"]) if refine else None
     looks = LadderLooks(run_dir, profile, session.judged, session.prometheus, log)
-    code, interrupted = run_load(session.settings, profile, session.target, run_dir, session.started_here,
-                                 session.cpus, log,
+    code, interrupted = run_load(session.settings, profile, session.target, run_dir, watch, session.cpus, log,
                                  then=refinement and (lambda watch: man.update(refine=refinement.run(watch))),
                                  looks=looks)
     if code not in (None, 0):

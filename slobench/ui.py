@@ -15,7 +15,8 @@ from slo.file.model import SloSpec
 from slo.file.load import DEFAULT_SLO_PATH
 from slo.verdicts import sample_fit, scrape_fit
 from slobench import manifest as manifest_mod
-from slobench.pipeline import place_ladder, point_latest
+from slobench.pipeline import point_latest
+from slobench.probing import place_ladder
 from slobench.session import Session
 from slobench.settings import ROOT, HarnessSettings
 from stack.procs import StackError, http_get, port_in_use, wait_until

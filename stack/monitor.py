@@ -94,14 +94,20 @@ class MachineMonitor:
             t.start()
         return self
 
+    def figures(self) -> dict:
+        """What was sampled so far, as machine.json holds it."""
+        return {"period_s": self.period, "api_cpus": self.cpus, "api_pids": self.pids, "samples": list(self.samples),
+                "unit": f"{UNIT_LOOPS} Python loop steps, least CPU time of {UNIT_TRIES} tries (ms)",
+                "speed": list(self.speed)}
+
     def flush(self) -> Path:
         """What was sampled so far, to the run folder (the judge reads it while the run goes on)."""
-        return files.MACHINE.write(self.run_dir, {
-            "period_s": self.period, "api_cpus": self.cpus, "api_pids": self.pids, "samples": list(self.samples),
-            "unit": f"{UNIT_LOOPS} Python loop steps, least CPU time of {UNIT_TRIES} tries (ms)",
-            "speed": list(self.speed)})
+        return files.MACHINE.write(self.run_dir, self.figures())
 
     def stop(self) -> Path:
+        """Sampling ends (once: a second stop writes what the first did)."""
+        if self._stop.is_set():
+            return self.flush()
         self._stop.set()
         for t in self._threads:
             t.join(timeout=5)
