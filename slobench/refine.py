@@ -38,6 +38,9 @@ from runfolder import files, names
 
 STEP_OVERHEAD_S = 12   # a step's Locust start and stop, and its judging after the last scrape, measured at 8 to 11 s
 DRAIN_S = 60           # at most, waiting for the queue a stage left to be served before the next step
+# Under this many steps' room when the refinement starts (the default run's, after its ladder), the steps are few: the
+# knee fitted at the rates offered steers them too (slobench.steering.next_rate's `few`); a search steps by the bracket.
+FEW_STEPS = 3
 
 
 # Each step starts once the target served the queue the last stage left (drain), settles SETTLE_S, then measures.
@@ -103,6 +106,10 @@ class Budget:
             return (self.run_started + self.run_s - CLOSING_S - now,
                     f"the run's {self.run_s:g} s budget (less {CLOSING_S} s for its report)")
         return own, f"the refinement's {self.seconds:g} s budget"
+
+    def few_steps(self, now: float, step_s: float) -> bool:
+        """What is left holds fewer than FEW_STEPS steps of `step_s`, each with its start and judging."""
+        return self.left(now)[0] < FEW_STEPS * (step_s + STEP_OVERHEAD_S)
 
     def run_binds(self, now: float) -> bool:
         """The run's budget leaves less than the refinement's own."""
@@ -224,20 +231,21 @@ class Refinement:
         budget, steps = Budget(plan.budget_s, time.time(), plan.run_budget_s, self.run_started), []
         floor = self.judged.spec.gate.required_rps or 0.0
         stages, cap, saturation = self.judged_stages(monitor)
+        few = budget.few_steps(time.time(), plan.step_s)
         while True:
-            rate = next_rate(stages, cap, plan.aim, floor, saturation)
+            rate = next_rate(stages, cap, plan.aim, floor, saturation, few)
             if rate is None:
                 why = "settled" if settled(cap, plan.aim) else "nothing left to split"
                 self.log(f"[slobench] refine: capacity {cap['interval_rps']}, bracket {bracket(cap)} ({why})")
                 break
             now = time.time()
             left, bound = budget.left(now)
-            for_fit = rate == fitted_middle(cap)
+            for_fit = rate == fitted_middle(cap, few)
             step = self.step_plan(rate, left, steps, for_fit=for_fit, shorten=budget.run_binds(now))
             if step is None:
                 self.log(f"[slobench] refine: capacity {cap['interval_rps']}; {no_room(rate, left, bound)}")
                 break
-            again = run_again(stages, cap)
+            again = run_again(stages, cap, few)
             where = (f" ({again.name} again: it ran on a machine of another speed)"
                      if again is not None and again.offered_rps == rate else
                      " (the middle of the fitted knee)" if for_fit else "")

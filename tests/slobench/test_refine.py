@@ -75,12 +75,14 @@ def test_settled_asks_a_closed_interval_within_the_aim():
     assert settled(_cap(40, 43), 0.10) and not settled(_cap(40, 48), 0.10) and not settled(_cap(None, 40), 0.10)
 
 
-def test_a_fit_at_the_rates_offered_neither_settles_the_run_nor_moves_the_split():
-    """A fit narrowing [20, 48] to [40, 43] neither settles the run nor moves the split: stopping on narrow fits
-    picked the ones that were narrow by chance."""
+def test_a_fit_at_the_rates_offered_neither_settles_the_run_nor_moves_a_searchs_split():
+    """A fit narrowing [20, 48] to [40, 43] neither settles the run nor moves the split of a search: stopping on
+    narrow fits picked the ones that were narrow by chance, and steps at the fit held the knee less often. Where the
+    steps are few (the default run's), the next goes to the fit's middle."""
     stages = [_stage("gate", 15, "pass"), _stage("a", 20, "pass"), _stage("c", 48, "fail")]
-    fitted = {**_cap(40, 43), "bracket_rps": [20, 48]}
+    fitted = {**_cap(40, 43), "bracket_rps": [20, 48], "decided_by": ["fit", "fit"]}
     assert not settled(fitted, 0.10) and next_rate(stages, fitted, aim=0.10, floor=15) == 34.0
+    assert next_rate(stages, fitted, aim=0.10, floor=15, few=True) == 41.5
 
 
 def _at_typical_speed(low, high, decided_by):
@@ -255,6 +257,17 @@ def test_the_judge_reads_a_steps_looks_and_a_step_ended_by_one_as_complete(tmp_p
                                                                          "not as negative seconds left"])
 def test_the_refinement_says_why_it_sends_no_further_step(left_s, said):
     assert no_room(41.4, left_s, "the refinement's 55 s budget") == said
+
+
+@pytest.mark.parametrize("budget, few", [
+    (Budget(150.0, 0.0, 285.0, -220.0), True),
+    (Budget(150.0, 0.0), False),
+    (Budget(300.0, 0.0), False),
+], ids=["the default run after its ladder has room for one or two steps: few",
+        "a refinement of 150 s with no run budget: a search",
+        "make capacity's 300 s: a search"])
+def test_the_steps_are_few_where_the_budget_holds_fewer_than_three(budget, few):
+    assert budget.few_steps(0.0, 20.0) is few
 
 
 @pytest.mark.parametrize("budget, now, left, bound", [
