@@ -50,7 +50,8 @@ def merge_replica_recordings(db: Path, replicas: int) -> None:
 
 def machine_monitor(run_dir: Path, state: local.StackState | None, api_cpus: set[int] | None
                     ) -> monitor.MachineMonitor | None:
-    """For an API this run started on cores of its own: each second of the load, what other work took of them."""
+    """For an API this run started on cores of its own: each second from the probe to the load's end, what other work
+    took of them."""
     pids = [ident["pid"] for name, ident in ((state.owned if state else {}) or {}).items()
             if name == "api" or (name.startswith("r") and name[1:].isdigit())]
     if not pids or not api_cpus:

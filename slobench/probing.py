@@ -3,8 +3,10 @@ runs lowers what it measures, and the ladder placed from it. A busy loop on the 
 35 req/s where the stages' prediction time then allowed 67: the ladder ran at half its rates, every knee stage far
 under the knee, and the run's capacity stayed [27.5, 82.1] req/s. So where other work took more than OTHER_WORK of
 those cores while it ran (the low end of its interval, as slo/verdicts/machine.py reads a stage's), the probe is
-measured again, once, and the figure measured with less other work is taken; on a machine shared through both,
-the stages will share it too, and the figure stands (the run then took one probe longer)."""
+measured again, once, at its busiest concurrency (the figure open load near the knee meets), and the figure
+measured with less other work is taken; on a machine shared through both, the stages will share it too, and the
+figure stands (the run then took one level longer: measuring the whole probe again had left a run on a machine
+shared throughout 15 s less for its one refinement step)."""
 from __future__ import annotations
 
 import dataclasses
@@ -30,9 +32,9 @@ def _taken(took: dict) -> str:
     return f"{took['taken_share']:.0%} [{took['low']:.0%}, {took['high']:.0%}]"
 
 
-def watched(measure, watch: MachineMonitor | None, level: float, log=print) -> probe.Saturation:
-    """`measure()` (one probe), again once where other work took more than OTHER_WORK of the API's cores while it
-    ran; the figure measured with less other work, its notes saying both."""
+def watched(measure, measure_again, watch: MachineMonitor | None, level: float, log=print) -> probe.Saturation:
+    """`measure()` (the probe), and `measure_again()` once where other work took more than OTHER_WORK of the API's
+    cores while it ran; the figure measured with less other work, its notes saying both."""
     start = time.time()
     first = measure()
     took = other_work(watch, start, time.time(), level)
@@ -40,7 +42,7 @@ def watched(measure, watch: MachineMonitor | None, level: float, log=print) -> p
         return first
     log(f"  probe: other work took {_taken(took)} of the API's core(s) while it ran; measuring it again")
     start = time.time()
-    second = measure()
+    second = measure_again()
     again = other_work(watch, start, time.time(), level)
     quieter = again is not None and again["taken_share"] < took["taken_share"]
     kept = second if quieter else first
@@ -61,7 +63,9 @@ def place_ladder(target: str, profile: Profile, spec: SloSpec, cpus: set[int] | 
     plan = profile.probe_plan
     log(f"measuring what {target} serves of the profile's mix: closed-loop clients at concurrency "
         f"{', '.join(map(str, plan.concurrency))}, {plan.warm_s + plan.seconds:g} s each")
-    saturation = watched(lambda: probe.measure(target, profile, log, cpus), watch, spec.confidence_level, log)
+    busiest = profile.model_copy(update={"probe": plan.model_copy(update={"concurrency": [max(plan.concurrency)]})})
+    saturation = watched(lambda: probe.measure(target, profile, log, cpus),
+                         lambda: probe.measure(target, busiest, log, cpus), watch, spec.confidence_level, log)
     log(saturation.sentence())
     if not profile.needs_probe:
         return profile, saturation

@@ -246,7 +246,7 @@ class Refinement:
                 self.log(f"[slobench] refine: capacity {cap['interval_rps']}; {no_room(rate, left, bound)}")
                 break
             again = run_again(stages, cap, few)
-            where = (f" ({again.name} again: it ran on a machine of another speed)"
+            where = (f" ({again.name} again: it measured the machine, not the API)"
                      if again is not None and again.offered_rps == rate else
                      " (the middle of the fitted knee)" if for_fit else "")
             self.log(f"[slobench] refine: capacity {cap['interval_rps']}, bracket {bracket(cap)}, stepping at "

@@ -59,6 +59,6 @@ def test_a_probe_that_shared_the_apis_cores_is_measured_again(monkeypatch, share
     clock = Clock()
     monkeypatch.setattr(probing.time, "time", clock)
     measure, sent = _probes(clock, rates)
-    got = probing.watched(measure, Machine(shares) if shares else None, 0.95, log=lambda _: None)
+    got = probing.watched(measure, measure, Machine(shares) if shares else None, 0.95, log=lambda _: None)
     assert got.rps == taken and len(sent) == measured
     assert (said is None and not got.notes) or any(said in n for n in got.notes), got.notes

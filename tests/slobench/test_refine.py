@@ -126,6 +126,13 @@ def test_a_stage_that_measured_the_machine_runs_again_where_it_tells_the_most(st
     assert next_rate(stages, cap, aim=0.10, floor=15) == pytest.approx(expected)
 
 
+def test_the_stage_run_again_is_placed_by_a_fit_at_the_rates_offered_only_where_the_steps_are_few():
+    fitted_at_offered = {"interval_rps": [37.0, 47.1], "width": 0.27, "decided_by": ["fit", "bracket"],
+                         "bracket_rps": [33.6, 80.7]}
+    assert next_rate(MID_RUN_SLOWED, fitted_at_offered, aim=0.10, floor=15) == 53.8
+    assert next_rate(MID_RUN_SLOWED, fitted_at_offered, aim=0.10, floor=15, few=True) == 40.4
+
+
 def test_evidence_leaves_out_stages_that_measured_the_machine_or_the_generator():
     stages = [_stage("a", 20, "pass"), _stage("b", 25, "fail", slowed=True), _stage("c", 30, "pass", faster=True),
               _stage("d", 35, "fail", bound=True)]
