@@ -5,8 +5,11 @@ from typing import Annotated, ClassVar, Literal, Union
 
 from pydantic import Field, field_validator, model_validator
 
+from prometheus_client.utils import floatToGoString
+
 from common import contract
-from common.specfile import Strict, register_tags
+from common.prometheus_api import matchers
+from common.specfile import SpecError, Strict, register_tags
 
 class MetricsSpec(Strict):
     requests_total: str = contract.REQUESTS_TOTAL
@@ -19,8 +22,23 @@ class MetricsSpec(Strict):
 
 
 class _Objective(Strict):
+    """What every kind of objective has, and what each kind says of itself (none, unless it overrides): the share
+    whose count decides it with none counted (zero_count), its SLI for burn-rate alerts (alert_sli), and the team's
+    own queries over a stage window (stage_queries)."""
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     description: str = ""
+
+    def zero_count(self) -> tuple[float, str] | None:
+        """(the largest share allowed, what none counted means) where a count decides the objective."""
+        return None
+
+    def alert_sli(self, m: "MetricsSpec", bucket_bounds: tuple[float, ...]) -> tuple[float, str] | None:
+        """(target, PromQL of the bad-event ratio over [W]) where the objective is an error budget to alert on."""
+        return None
+
+    def stage_queries(self, range_: str, seconds: float, step: str) -> dict[str, str]:
+        """The team's own queries over one stage window (`range_`, e.g. 47800ms), by result name."""
+        return {}
 
 
 class _Banded(_Objective):
@@ -47,6 +65,23 @@ class LatencyQuantile(_Banded):
     threshold_ms: float = Field(gt=0)
     warning_ms: float | None = Field(None, gt=0)
 
+    def zero_count(self) -> tuple[float, str] | None:
+        return 1 - self.quantile, f"none over {self.threshold_ms:g} ms"
+
+    def alert_sli(self, m: "MetricsSpec", bucket_bounds: tuple[float, ...]) -> tuple[float, str] | None:
+        """Requests slower than the threshold, counted at its bucket edge; not for a median: 14.4 x a 50 % budget
+        exceeds any ratio, so it could never page."""
+        if self.quantile < 0.9:
+            return None
+        seconds = self.threshold_ms / 1000
+        if bucket_bounds and not any(abs(seconds - b) < 1e-12 for b in bucket_bounds):
+            raise SpecError(f"objectives[{self.name}].threshold_ms: {self.threshold_ms:g} ms is not a histogram "
+                            "bucket boundary, so the share of slower requests cannot be counted exactly")
+        le = floatToGoString(seconds)
+        fast = f'sum(rate({m.latency_histogram}_bucket{matchers(m.selector, f"le={chr(34)}{le}{chr(34)}")}[W]))'
+        count = f"sum(rate({m.latency_histogram}_count{matchers(m.selector)}[W]))"
+        return self.quantile, f"1 - ({fast} / {count})"
+
 
 class LatencyMean(_Banded):
     _band: ClassVar[tuple[str, str, bool]] = ("threshold_ms", "warning_ms", True)
@@ -60,6 +95,13 @@ class ErrorRatio(_Banded):
     kind: Literal["error_ratio"]
     max_ratio: float = Field(ge=0, lt=1)
     warning_ratio: float | None = Field(None, ge=0, lt=1)
+
+    def zero_count(self) -> tuple[float, str] | None:
+        return (self.max_ratio, "no error") if self.max_ratio > 0 else None   # no sample proves "never an error"
+
+    def alert_sli(self, m: "MetricsSpec", bucket_bounds: tuple[float, ...]) -> tuple[float, str] | None:
+        bad = f'sum(rate({m.requests_total}{matchers(m.selector, f"{m.status_label}=~{chr(34)}5..{chr(34)}")}[W]))'
+        return 1 - self.max_ratio, f"({bad} or vector(0)) / sum(rate({m.requests_total}{matchers(m.selector)}[W]))"
 
 
 class Availability(_Objective):
@@ -115,6 +157,17 @@ class RatioSli(_Objective):
                 raise ValueError(f"{field} must contain {WINDOW} where the stage window goes")
         return self
 
+    def stage_queries(self, range_: str, seconds: float, step: str) -> dict[str, str]:
+        """Each of the team's queries with the window's range, length and step put in (they name their own
+        selectors: the team's scope, not rewritten here)."""
+        out = {}
+        for field in ("good_query", "bad_query", "bad_ratio_query", "total_query"):
+            query = getattr(self, field)
+            if query is not None:
+                out[f"sli_{field.removesuffix('_query')}_{self.name}"] = (
+                    query.replace(WINDOW, range_).replace(WINDOW_S, f"{seconds:g}").replace(STEP, step))
+        return out
+
 
 class ThresholdSli(_Objective):
     """A threshold SLI (OpenSLO thresholdMetric): the share of the window's scrapes where `query op value`
@@ -124,6 +177,12 @@ class ThresholdSli(_Objective):
     query: str = Field(min_length=1)
     op: Literal["lt", "lte", "gt", "gte"]
     value: float
+    _ops: ClassVar[dict[str, str]] = {"lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
+
+    def stage_queries(self, range_: str, seconds: float, step: str) -> dict[str, str]:
+        """The share of the window's scrapes (at `step`) where the condition held."""
+        return {f"sli_share_{self.name}": (f"avg(avg_over_time((({self.query}) {self._ops[self.op]} bool "
+                                           f"{self.value:g})[{range_}:{step}]))")}
 
 
 Objective = Annotated[Union[LatencyQuantile, LatencyMean, ErrorRatio, Availability, Throughput, Answers, RatioSli,

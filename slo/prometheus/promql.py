@@ -6,7 +6,7 @@ import re
 from common.contract import (EVENT_LOOP_LAG, PREDICTION_BATCH_SIZE, PREDICTION_COMPUTE, PREDICTION_WAIT,
                              REQUESTS_IN_FLIGHT)
 from common.prometheus_api import matchers
-from slo.file.model import STEP, WINDOW, WINDOW_S, MetricsSpec, RatioSli, ThresholdSli
+from slo.file.model import MetricsSpec
 
 
 def window(seconds: float) -> str:
@@ -99,26 +99,12 @@ def serving_queries(up: str, w: str, scrape_interval_s: float) -> dict[str, str]
     return out
 
 
-_OPS = {"lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
-
-
 def sli_queries(objectives: list, seconds: float, scrape_interval_s: float = 1.0) -> dict[str, str]:
-    """The team's own SLIs (ratio, threshold objectives) over one stage window. Their queries name their own
-    selectors: they are the team's scope, not rewritten here."""
-    w = window(seconds)
-    out = {}
+    """The team's own SLIs (ratio, threshold objectives) over one stage window, as each objective builds them
+    (stage_queries)."""
+    range_, step, out = window(seconds)[1:-1], f"{int(round(scrape_interval_s * 1000))}ms", {}
     for o in objectives:
-        if isinstance(o, RatioSli):
-            for field in ("good_query", "bad_query", "bad_ratio_query", "total_query"):
-                query = getattr(o, field)
-                if query is not None:
-                    out[f"sli_{field.removesuffix('_query')}_{o.name}"] = (
-                        query.replace(WINDOW, w[1:-1]).replace(WINDOW_S, f"{seconds:g}")
-                        .replace(STEP, f"{int(round(scrape_interval_s * 1000))}ms"))
-        elif isinstance(o, ThresholdSli):
-            step = f"{int(round(scrape_interval_s * 1000))}ms"
-            out[f"sli_share_{o.name}"] = (f"avg(avg_over_time((({o.query}) {_OPS[o.op]} bool {o.value:g})"
-                                          f"[{w[1:-1]}:{step}]))")
+        out.update(o.stage_queries(range_, seconds, step))
     return out
 
 

@@ -10,11 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
-from prometheus_client.utils import floatToGoString
 
-from common.specfile import SpecError
-from common.prometheus_api import matchers
-from slo.file.model import ErrorRatio, LatencyQuantile, SloSpec
+from slo.file.model import SloSpec
 
 RULES_PATH = Path(__file__).resolve().parents[2] / "stack" / "rules" / "slo-rules.yml"
 WINDOWS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
@@ -24,26 +21,9 @@ RECORD = "slo:sli_error:ratio_rate{window}"
 
 
 def _slis(spec: SloSpec, bucket_bounds: tuple[float, ...]) -> list[tuple[str, float, str]]:
-    """(name, target, PromQL of the bad-event ratio over [W]) for error ratios and high latency quantiles."""
-    m = spec.metrics
-    sel = matchers(m.selector)
-    total = f"sum(rate({m.requests_total}{sel}[W]))"
-    out = []
-    for o in spec.objectives:
-        if isinstance(o, ErrorRatio):
-            bad = f'sum(rate({m.requests_total}{matchers(m.selector, f"{m.status_label}=~{chr(34)}5..{chr(34)}")}[W]))'
-            out.append((o.name, 1 - o.max_ratio, f"({bad} or vector(0)) / {total}"))
-        elif isinstance(o, LatencyQuantile) and o.quantile >= 0.9:
-            # A median is no error budget: 14.4 x a 50 % budget exceeds any ratio, so it could never page.
-            seconds = o.threshold_ms / 1000
-            if bucket_bounds and not any(abs(seconds - b) < 1e-12 for b in bucket_bounds):
-                raise SpecError(f"objectives[{o.name}].threshold_ms: {o.threshold_ms:g} ms is not a histogram bucket "
-                                "boundary, so the share of slower requests cannot be counted exactly")
-            le = floatToGoString(seconds)
-            fast = f'sum(rate({m.latency_histogram}_bucket{matchers(m.selector, f"le={chr(34)}{le}{chr(34)}")}[W]))'
-            count = f"sum(rate({m.latency_histogram}_count{sel}[W]))"
-            out.append((o.name, o.quantile, f"1 - ({fast} / {count})"))
-    return out
+    """(name, target, PromQL of the bad-event ratio over [W]) for each objective that is an error budget to alert
+    on (alert_sli: error ratios and high latency quantiles)."""
+    return [(o.name, *sli) for o in spec.objectives if (sli := o.alert_sli(spec.metrics, bucket_bounds))]
 
 
 def build(spec: SloSpec, bucket_bounds: tuple[float, ...] = ()) -> dict:

@@ -256,16 +256,36 @@ def answers(o: Answers, ev: Evidence, checked: int, wrong: int) -> dict:
             "decision": confidence.decide(low, high, o.max_wrong_share)}
 
 
-def sli(o: RatioSli | ThresholdSli, ev: Evidence, figures: dict) -> dict:
+def ratio_sli(o: RatioSli, ev: Evidence, figures: dict) -> dict:
+    """The share of good events the team's queries counted in the window."""
     share = figures.get("good_share")
     if share is None:
         return _undecided(ev, "no data")
-    if isinstance(o, ThresholdSli):
-        n = ev.window_s / ev.scrape_s if ev.scrape_s else 0
-        what = f"the window's {n:.0f} scrapes"
-    else:
-        n = figures.get("total") or 0
-        what = "the window's good and total events"
+    return _good_share(o, ev, share, figures.get("total") or 0, "the window's good and total events", say_needed=True)
+
+
+def threshold_sli(o: ThresholdSli, ev: Evidence, figures: dict) -> dict:
+    """The share of the window's scrapes where the team's condition held: every scrape was evaluated, so the share
+    is observed (a census), like availability; the interval says what that many scrapes support about the share of
+    time."""
+    share = figures.get("good_share")
+    if share is None:
+        return _undecided(ev, "no data")
+    n = ev.window_s / ev.scrape_s if ev.scrape_s else 0
+    what = f"the window's {n:.0f} scrapes"
+    out = _good_share(o, ev, share, n, what)
+    if n:
+        out.update(decision=confidence.decide(share, share, o.target, higher_is_worse=False), observed=True,
+                   method=f"a census of {what}: the verdict is observed; the interval is what they support "
+                          "about the share of time (Clopper-Pearson)")
+    return out
+
+
+def _good_share(o: RatioSli | ThresholdSli, ev: Evidence, share: float, n: float, what: str,
+                say_needed: bool = False) -> dict:
+    """Clopper-Pearson on the good share of `n` events (`what`), independent but for the declared design effect, with
+    the events an undecided one needs where `say_needed`; a point verdict where the query gives a share without
+    counts."""
     if not n:
         return {"level": ev.level, "low": share, "high": share, "terms": "share of good events", "decision":
                 confidence.decide(share, share, o.target, higher_is_worse=False),
@@ -277,13 +297,7 @@ def sli(o: RatioSli | ThresholdSli, ev: Evidence, figures: dict) -> dict:
            "terms": "share of good events", "method": f"Clopper-Pearson on {what}",
            "assumes": "events independent" + (f" but for the declared design effect {d:g}" if d > 1 else ""),
            "decision": confidence.decide(low, high, o.target, higher_is_worse=False)}
-    if isinstance(o, ThresholdSli):
-        # Every scrape of the window was evaluated: the share is observed (a census), like availability; the
-        # interval says what that many scrapes support about the share of time.
-        out.update(decision=confidence.decide(share, share, o.target, higher_is_worse=False), observed=True,
-                   method=f"a census of {what}: the verdict is observed; the interval is what they support "
-                          "about the share of time (Clopper-Pearson)")
-    elif out["decision"] == "inconclusive":
+    if say_needed and out["decision"] == "inconclusive":
         _needed(out, 1 - share, 1 - o.target, ev.level, d, n / ev.window_s if ev.window_s else None, n,
                 (high - share) if share < o.target else (share - low))
     return out

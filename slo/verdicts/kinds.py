@@ -1,6 +1,7 @@
 """Each kind of objective judged in one stage, one class a kind: which figure it reads, how its interval is drawn
 from the stage's evidence (slo/stats/intervals.py), which way its warning band lies, and what else its report row
-says. A new kind of objective is its model in slo/file/model.py and one class here."""
+says. A new kind of objective is its model in slo/file/model.py (what it says of itself: the count that decides
+it, its alert's SLI, its own queries over a stage) and one class here."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -92,13 +93,13 @@ class AvailabilityKind(Kind):
 
 
 class SliKind(Kind):
-    """An imported ratio or threshold SLI: the share of good events (or good scrapes), and its burn rate."""
-    models = (RatioSli, ThresholdSli)
+    """An imported SLI: the share of good events (or good scrapes), its interval (`interval`), and its burn rate."""
+    interval: ClassVar = None
 
     def row(self, o: RatioSli | ThresholdSli, s: StageFigures) -> dict:
         sli = (s.server.get("slis") or {}).get(o.name) or {}
         measured = sli.get("good_share")
-        c = intervals.sli(o, s.evidence, sli)
+        c = type(self).interval(o, s.evidence, sli)
         out = {"measured": measured, "threshold": o.target, "warning": None, "unit": "ratio", "confidence": c,
                "status": _status(c, measured, None, True, higher_is_worse=False)}
         if measured is not None:
@@ -110,6 +111,16 @@ class SliKind(Kind):
         if getattr(o, "mapping", ""):
             out["mapping"] = o.mapping
         return out
+
+
+class RatioSliKind(SliKind):
+    models = (RatioSli,)
+    interval = staticmethod(intervals.ratio_sli)
+
+
+class ThresholdSliKind(SliKind):
+    models = (ThresholdSli,)
+    interval = staticmethod(intervals.threshold_sli)
 
 
 class AnswersKind(Kind):
@@ -154,7 +165,8 @@ class ThroughputKind(Kind):
 
 
 KINDS: dict[type, Kind] = {model: kind for kind in (QuantileKind(), MeanKind(), ErrorRatioKind(), AvailabilityKind(),
-                                                     SliKind(), AnswersKind(), ThroughputKind())
+                                                     RatioSliKind(), ThresholdSliKind(), AnswersKind(),
+                                                     ThroughputKind())
                            for model in kind.models}
 
 

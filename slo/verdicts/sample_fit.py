@@ -10,7 +10,7 @@ from scipy.special import gammaincinv
 
 from common.specfile import SpecError
 from slo.stats.confidence import zero_count_requests
-from slo.file.model import ErrorRatio, LatencyQuantile, SloSpec
+from slo.file.model import SloSpec
 from slo.verdicts.objectives import is_gated
 from slo.verdicts.scrape_fit import PlannedProfile
 
@@ -25,14 +25,8 @@ class ProfileTooSmall(SpecError):
 def minimums(spec: SloSpec) -> list[tuple[str, int, str]]:
     """(objective, the fewest requests that decide it with none counted, what none means) for each objective
     judged on a count: the latency quantiles and the error ratio."""
-    out = []
-    for o in spec.objectives:
-        if isinstance(o, LatencyQuantile):
-            out.append((o.name, zero_count_requests(1 - o.quantile, spec.confidence_level),
-                        f"none over {o.threshold_ms:g} ms"))
-        elif isinstance(o, ErrorRatio) and o.max_ratio > 0:  # no sample proves "never an error"
-            out.append((o.name, zero_count_requests(o.max_ratio, spec.confidence_level), "no error"))
-    return out
+    return [(o.name, zero_count_requests(share, spec.confidence_level), what)
+            for o in spec.objectives if (counted := o.zero_count()) for share, what in [counted]]
 
 
 def expected_needed(needed: int, poisson: bool) -> float:

@@ -246,7 +246,7 @@ def test_a_ratio_sli_on_its_target(burst, declared):
     o = RatioSli(name="good", kind="ratio", target=0.99, good_query="sum(increase(x[{{window}}]))",
                  total_query="sum(increase(y[{{window}}]))")
     ev = intervals.Evidence(LEVEL, window_s=30, scrape_s=1.0, buckets={}, declared_deff=declared)
-    got = [intervals.sli(o, ev, {"good_share": 1 - burst * rng.poisson(3000 * 0.01 / burst) / 3000,
+    got = [intervals.ratio_sli(o, ev, {"good_share": 1 - burst * rng.poisson(3000 * 0.01 / burst) / 3000,
                                  "total": 3000})["decision"] for _ in range(QUICK)]
     false_pass, false_fail = rates(got)
     assert within_the_level(false_pass, QUICK, 3) and within_the_level(false_fail, QUICK, 3), (false_pass, false_fail)
