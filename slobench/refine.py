@@ -178,10 +178,8 @@ class Refinement:
         return False
 
     def step(self, n: int, rate: float, plan: StepPlan) -> tuple[int, int | None]:
-        """One step's Locust run at `rate`, after the target drained, ended at the first of its looks that decides
-        it; its exit code and the look that ended it (None: it ran to its longest)."""
-        if not self.drain():
-            self.log(f"[slobench] refine: the target still answered a queue after {DRAIN_S:g} s; stepping anyway")
+        """One step's Locust run at `rate` (the target drained), ended at the first of its looks that decides it; its
+        exit code and the look that ended it (None: it ran to its longest)."""
         folder = self.run_dir / names.REFINE_DIR / f"{n:02d}-{rate:.0f}rps"
         folder.mkdir(parents=True)
         doc = step_profile(rate, plan.longest_s, self.profile.scenario.weights, stage_name(n, rate))
@@ -225,6 +223,13 @@ class Refinement:
         first = max(refine.first_look, scrapes / (longest - SETTLE_S))
         return StepPlan(longest, Looks.spread(refine.looks, first, spec.confidence_level))
 
+    def planned(self, rate: float, budget: Budget, steps: list[dict], for_fit: bool) -> tuple[StepPlan | None, str]:
+        """The step at `rate` that fits what is left of `budget` now, or why none does."""
+        now = time.time()
+        left, bound = budget.left(now)
+        step = self.step_plan(rate, left, steps, for_fit=for_fit, shorten=budget.run_binds(now))
+        return step, "" if step is not None else no_room(rate, left, bound)
+
     def run(self, monitor: MachineMonitor | None = None) -> list[dict]:
         """Steps until the capacity settles or the budget is spent; what each step offered and how it ended."""
         plan = self.profile.refine
@@ -238,12 +243,14 @@ class Refinement:
                 why = "settled" if settled(cap, plan.aim) else "nothing left to split"
                 self.log(f"[slobench] refine: capacity {cap['interval_rps']}, bracket {bracket(cap)} ({why})")
                 break
-            now = time.time()
-            left, bound = budget.left(now)
             for_fit = rate == fitted_middle(cap, few)
-            step = self.step_plan(rate, left, steps, for_fit=for_fit, shorten=budget.run_binds(now))
+            step, why = self.planned(rate, budget, steps, for_fit)
+            if step is not None:   # the queue the last stage left is served first; the budget plans what is left
+                if not self.drain():
+                    self.log(f"[slobench] refine: the target still answered a queue after {DRAIN_S:g} s; stepping")
+                step, why = self.planned(rate, budget, steps, for_fit)
             if step is None:
-                self.log(f"[slobench] refine: capacity {cap['interval_rps']}; {no_room(rate, left, bound)}")
+                self.log(f"[slobench] refine: capacity {cap['interval_rps']}; {why}")
                 break
             again = run_again(stages, cap, few)
             where = (f" ({again.name} again: it measured the machine, not the API)"

@@ -290,3 +290,15 @@ def test_what_is_left_for_the_steps(budget, now, left, bound):
     got = budget.left(now)
     assert got[0] == pytest.approx(left) and got[1].startswith(bound)
     assert budget.run_binds(now) == bound.startswith("the run's")
+
+
+@pytest.mark.parametrize("left_s, said", [
+    (60.0, ""), (5.0, "a step at 41.4 req/s does not fit the 5 s left of the refinement's 60 s budget"),
+], ids=["a step that fits what is left now is planned", "none where the drain left too little of the budget"])
+def test_a_step_is_planned_from_what_is_left_when_it_would_start(monkeypatch, left_s, said):
+    """The budget is read when the step would start (after the queue the last stage left was served, which took up
+    to 18 s after a collapse), not when the rate was chosen: a step planned before the drain could end past it."""
+    import slobench.refine as refine
+    monkeypatch.setattr(refine.time, "time", lambda: 1000.0 + 60.0 - left_s)
+    step, why = _refinement(looks=1).planned(41.4, Budget(60.0, 1000.0), [], for_fit=False)
+    assert (step is not None) == (not said) and why.startswith(said)
