@@ -36,7 +36,7 @@ from slobench.steering import bracket, fitted_middle, next_rate, run_again, sett
 from stack.monitor import MachineMonitor
 from runfolder import files, names
 
-STEP_OVERHEAD_S = 12   # a step's Locust start and stop, and its judging after the last scrape, measured at 8 to 11 s
+STEP_OVERHEAD_S = 11   # a step's Locust start and stop, and its judging after the last scrape, measured at 8 to 11 s
 DRAIN_S = 60           # at most, waiting for the queue a stage left to be served before the next step
 # Under this many steps' room when the refinement starts (the default run's, after its ladder), the steps are few: the
 # knee fitted at the rates offered steers them too (slobench.steering.next_rate's `few`); a search steps by the bracket.
@@ -243,7 +243,7 @@ class Refinement:
                 why = "settled" if settled(cap, plan.aim) else "nothing left to split"
                 self.log(f"[slobench] refine: capacity {cap['interval_rps']}, bracket {bracket(cap)} ({why})")
                 break
-            for_fit = rate == fitted_middle(cap, few)
+            for_fit = rate == fitted_middle(cap, few, saturation)
             step, why = self.planned(rate, budget, steps, for_fit)
             if step is not None:   # the queue the last stage left is served first; the budget plans what is left
                 if not self.drain():

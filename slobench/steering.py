@@ -41,15 +41,26 @@ def settled(cap: dict, aim: float) -> bool:
     return bool(low and high) and (high - low) / low <= aim
 
 
-def fitted_middle(cap: dict, offered: bool = False) -> float | None:
+def under_saturation(low: float | None, high: float | None, saturation_rps: float | None) -> float | None:
+    """`high`, or the utilization law's saturation where that lies between the ends and the prediction is what
+    saturates (`low` kept the predictor busy PREDICTOR_BOUND of the time or more): the knee lies under it, since a
+    queue offered more grows without bound. Quiet default runs stepped at the middle of ends past it, at 100 and
+    102 % of saturation, and the one step stayed undecided ([49.7, 80.9] and [55.7, 84.6] req/s)."""
+    if saturation_rps and low and high and low < saturation_rps < high and low >= PREDICTOR_BOUND * saturation_rps:
+        return saturation_rps
+    return high
+
+
+def fitted_middle(cap: dict, offered: bool = False, saturation_rps: float | None = None) -> float | None:
     """The middle of the capacity interval at the run's typical speed, where the knee's share fitted across the
     stages decided an end of it (objectives.capacity's `speed`); with `offered`, of the interval at the rates offered
-    where no speed was measured and the fit there decided an end; None elsewhere."""
+    where no speed was measured and the fit there decided an end; under the saturation (under_saturation); None
+    elsewhere."""
     fit = cap.get("speed") or (cap if offered else {})
     low, high = fit.get("interval_rps") or (None, None)
     if low is None or high is None or "fit" not in (fit.get("decided_by") or ()):
         return None
-    return round((low + high) / 2, 1)
+    return round((low + under_saturation(low, high, saturation_rps)) / 2, 1)
 
 
 def run_again(stages: list[Stage], cap: dict, offered: bool = False) -> Stage | None:
@@ -108,7 +119,7 @@ def next_rate(stages: list[Stage], cap: dict, aim: float, floor: float, saturati
     if again is not None:
         return again.offered_rps
     offered = [s.offered_rps for s in stages if s.offered_rps]
-    middle = fitted_middle(cap, few)
+    middle = fitted_middle(cap, few, saturation_rps)
     if middle is not None and offered.count(middle) < 2:
         return middle
     if high is None:
@@ -122,6 +133,7 @@ def next_rate(stages: list[Stage], cap: dict, aim: float, floor: float, saturati
         under = min((r for r in rates if floor < r < high), default=0.0) / CLIMB
         under = under if under > floor else rates[0] / CLIMB
         return round(under, 1) if under < high else None
+    high = under_saturation(low, high, saturation_rps)
     points = sorted({low, high} | {r for r in rates if low < r < high})
     a, b = max(zip(points, points[1:]), key=lambda gap: (gap[1] - gap[0]) / gap[0])
     rate = round((a + b) / 2, 1)

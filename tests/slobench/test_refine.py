@@ -205,10 +205,10 @@ UNDECIDED = {"status": "inconclusive"}
     (100, [], 1.0, False, 20, (0.5, 0.75, 1.0)),
     (100, [UNDECIDED], 1.0, False, 40, (0.5, 0.75, 1.0)),
     (100, [], 2.0, False, 20, (0.666667, 0.833333, 1.0)),
-    (31, [], 1.0, False, None, None),
-    (31, [], 1.0, True, 19, (0.5, 0.75, 1.0)),
-    (45, [UNDECIDED], 1.0, True, 33, (0.5, 0.75, 1.0)),
-    (26, [], 1.0, True, None, None),
+    (30, [], 1.0, False, None, None),
+    (30, [], 1.0, True, 19, (0.5, 0.75, 1.0)),
+    (44, [UNDECIDED], 1.0, True, 33, (0.5, 0.75, 1.0)),
+    (25, [], 1.0, True, None, None),
 ], ids=["three looks from half the step's length", "twice as long after an undecided step, its looks spread alike",
         "no look before six scrapes", "a step that does not fit the refinement's own budget is not sent",
         "where the run's budget binds, a step that does not fit runs what is left, which still decides it",
@@ -302,3 +302,19 @@ def test_a_step_is_planned_from_what_is_left_when_it_would_start(monkeypatch, le
     monkeypatch.setattr(refine.time, "time", lambda: 1000.0 + 60.0 - left_s)
     step, why = _refinement(looks=1).planned(41.4, Budget(60.0, 1000.0), [], for_fit=False)
     assert (step is not None) == (not said) and why.startswith(said)
+
+
+@pytest.mark.parametrize("cap, saturation, expected", [
+    ({**_cap(50.0, 84.6), "bracket_rps": [50.0, 84.6]}, 70.0, 60.0),
+    (_at_typical_speed(56.0, 85.3, ["fit", "fit"]), 69.0, 62.5),
+    ({**_cap(50.0, 84.6), "bracket_rps": [50.0, 84.6]}, 5000.0, 67.3),
+    ({**_cap(50.0, 84.6), "bracket_rps": [50.0, 84.6]}, None, 67.3),
+], ids=["a bracket reaching past the utilization law's saturation is split under it",
+        "so is an interval the knee's fit decided",
+        "not where the prediction is not what saturates (a linear model's API)",
+        "nor where the API times nothing"])
+def test_the_next_step_stays_under_the_saturation_the_knee_lies_under(cap, saturation, expected):
+    """Quiet default runs stepped at the middle of ends past the saturation, at 100 and 102 % of it, and the one step
+    stayed undecided."""
+    stages = [_stage("gate", 15, "pass"), _stage("a", 50.0, "pass"), _stage("c", 84.6, "fail")]
+    assert next_rate(stages, cap, aim=0.10, floor=15, saturation_rps=saturation) == pytest.approx(expected)
