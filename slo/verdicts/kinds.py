@@ -99,7 +99,7 @@ class SliKind(Kind):
     def row(self, o: RatioSli | ThresholdSli, s: StageFigures) -> dict:
         sli = (s.server.get("slis") or {}).get(o.name) or {}
         measured = sli.get("good_share")
-        c = type(self).interval(o, s.evidence, sli)
+        c = self.interval(o, s.evidence, sli)
         out = {"measured": measured, "threshold": o.target, "warning": None, "unit": "ratio", "confidence": c,
                "status": _status(c, measured, None, True, higher_is_worse=False)}
         if measured is not None:
