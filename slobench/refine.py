@@ -32,7 +32,7 @@ from slobench.judge import judge
 from slo.verdicts.scrape_fit import MIN_SCRAPES_PER_WINDOW
 from slobench.session import JudgedTarget
 from slobench.step_looks import StepLooks
-from slobench.steering import bracket, fitted_middle, next_rate, run_again, settled
+from slobench.steering import bracket, next_step, settled
 from stack.monitor import MachineMonitor
 from runfolder import files, names
 
@@ -238,12 +238,11 @@ class Refinement:
         stages, cap, saturation = self.judged_stages(monitor)
         few = budget.few_steps(time.time(), plan.step_s)
         while True:
-            rate = next_rate(stages, cap, plan.aim, floor, saturation, few)
+            rate, for_fit, again = next_step(stages, cap, plan.aim, floor, saturation, few)
             if rate is None:
                 why = "settled" if settled(cap, plan.aim) else "nothing left to split"
                 self.log(f"[slobench] refine: capacity {cap['interval_rps']}, bracket {bracket(cap)} ({why})")
                 break
-            for_fit = rate == fitted_middle(cap, few, saturation)
             step, why = self.planned(rate, budget, steps, for_fit)
             if step is not None:   # the queue the last stage left is served first; the budget plans what is left
                 if not self.drain():
@@ -252,9 +251,7 @@ class Refinement:
             if step is None:
                 self.log(f"[slobench] refine: capacity {cap['interval_rps']}; {why}")
                 break
-            again = run_again(stages, cap, few)
-            where = (f" ({again.name} again: it measured the machine, not the API)"
-                     if again is not None and again.offered_rps == rate else
+            where = (f" ({again} again: it measured the machine, not the API)" if again else
                      " (the middle of the fitted knee)" if for_fit else "")
             self.log(f"[slobench] refine: capacity {cap['interval_rps']}, bracket {bracket(cap)}, stepping at "
                      f"{rate:g} req/s{where} for up to {step.longest_s:.0f} s ({looks_text(step.looks)})")

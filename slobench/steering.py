@@ -12,6 +12,8 @@ run again first, once, where it tells the most (run_again).
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from slo.verdicts.report import Stage
 from slo.verdicts.saturation import PREDICTOR_BOUND
 
@@ -66,9 +68,9 @@ def fitted_middle(cap: dict, offered: bool = False, saturation_rps: float | None
 def run_again(stages: list[Stage], cap: dict, offered: bool = False) -> Stage | None:
     """The stage to run again, once: of those that ran on a machine of another speed than the rest of the run (or
     served the queue one left) and were offered inside the bracket, the one nearest the middle of the fitted knee
-    where the fit decided an end (at the rates `offered` too: fitted_middle), else of the bracket. A busy loop on the API's core for a minute in the middle of a
-    default run took its stages at 60 to 80 % of saturation, where the knee's fit reads its shares; stepped at the
-    bracket's middle instead, the one step there was undecided and the interval stayed [34, 82.5] req/s. Simulated
+    where the fit decided an end (at the rates `offered` too: fitted_middle), else of the bracket. A busy loop on the
+    API's core for a minute in the middle of a default run took its stages at 60 to 80 % of saturation, where the
+    knee's fit reads its shares; stepped at the bracket's middle instead, the one step there was undecided and the interval stayed [34, 82.5] req/s. Simulated
     (two or three knee stages on a machine twice as slow, then three steps), the stages run again left a median width
     of 41 % of the low end where the bracket's split left 49 %, the knee held as often (97.9 and 98.25 % of 2,000
     draws; tests/slo/stats/test_coverage_machine.py); after one step, 111 % and 115 %."""
@@ -83,12 +85,26 @@ def run_again(stages: list[Stage], cap: dict, offered: bool = False) -> Stage | 
     return min(inside, key=lambda s: abs(s.offered_rps - middle))
 
 
+class NextStep(NamedTuple):
+    """Where the next step goes (None: no step) and why: at the middle of the fitted knee (`fit`, which needs no
+    decision of its own), or running again `again`, a stage that measured the machine."""
+    rate: float | None
+    fit: bool = False
+    again: str | None = None
+
+
 def next_rate(stages: list[Stage], cap: dict, aim: float, floor: float, saturation_rps: float | None = None,
               few: bool = False) -> float | None:
+    """The rate of next_step."""
+    return next_step(stages, cap, aim, floor, saturation_rps, few).rate
+
+
+def next_step(stages: list[Stage], cap: dict, aim: float, floor: float, saturation_rps: float | None = None,
+              few: bool = False) -> NextStep:
     """Where the next step goes, from the run's capacity (as its report gives it) and the rates its evidence offered;
-    None once the bracket is within `aim`, or where no step would tell more. First a stage that measured the machine,
-    run again once where it tells the most (run_again). Where the knee's share fitted across the
-    stages decided the interval at the typical speed, at that interval's middle (fitted_middle), unless that rate was
+    no rate once the bracket is within `aim`, or where no step would tell more. First a stage that measured the
+    machine, run again once where it tells the most (run_again). Where the knee's share fitted across the stages
+    decided the interval at the typical speed, at that interval's middle (fitted_middle), unless that rate was
     offered twice already: a stage at the knee tells the fit the most (one 18 s step there, after the default-like
     ladder, left a median width of 28 % of the low end where the bracket's split left 41 %, the knee held 96.4 % of 500
     draws). Else from the bracket. Above a ladder that broke nothing, a quarter past its top (unless its top stage
@@ -110,16 +126,23 @@ def next_rate(stages: list[Stage], cap: dict, aim: float, floor: float, saturati
     40 %; in make capacity's 300 s search, steps there held the knee only 91.65 % of the time (each more step near
     the knee one more chance for the fit to be wrong), so a search steps by the bracket."""
     if settled(cap, aim):
-        return None
+        return NextStep(None)
     low, high = bracket(cap)
     rates = sorted({s.offered_rps for s in evidence(stages)})
     if not rates:
-        return None
+        return NextStep(None)
+    middle = fitted_middle(cap, few, saturation_rps)
     again = run_again(stages, cap, few)
     if again is not None:
-        return again.offered_rps
+        return NextStep(again.offered_rps, again.offered_rps == middle, again.name)
+    rate = _rate_from_bracket(stages, low, high, rates, middle, aim, floor, saturation_rps)
+    return NextStep(rate, rate is not None and rate == middle)
+
+
+def _rate_from_bracket(stages: list[Stage], low, high, rates: list[float], middle: float | None, aim: float,
+                       floor: float, saturation_rps: float | None) -> float | None:
+    """next_step past a stage to run again: the fitted middle, the climb, the step under, or the bracket's split."""
     offered = [s.offered_rps for s in stages if s.offered_rps]
-    middle = fitted_middle(cap, few, saturation_rps)
     if middle is not None and offered.count(middle) < 2:
         return middle
     if high is None:

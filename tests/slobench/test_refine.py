@@ -5,7 +5,7 @@ import json
 import pytest
 
 from slobench.refine import CLOSING_S, Budget, no_room, stage_name, step_seconds
-from slobench.steering import evidence, next_rate, settled
+from slobench.steering import NextStep, evidence, next_rate, next_step, settled
 from slobench.run_folder import RunFolder
 from tests.slo.fakes import stage_of
 
@@ -131,6 +131,15 @@ def test_the_stage_run_again_is_placed_by_a_fit_at_the_rates_offered_only_where_
                          "bracket_rps": [33.6, 80.7]}
     assert next_rate(MID_RUN_SLOWED, fitted_at_offered, aim=0.10, floor=15) == 53.8
     assert next_rate(MID_RUN_SLOWED, fitted_at_offered, aim=0.10, floor=15, few=True) == 40.4
+
+
+def test_the_next_step_says_why_it_goes_there():
+    """What the refinement's log says of a step, and whether it needs a decision of its own, come with its rate."""
+    fitted = _at_typical_speed(37.0, 47.1, ["fit", "fit"])
+    plain = [_stage("gate", 15, "pass"), _stage("a", 25.5, "inconclusive"), _stage("c", 76.5, "fail")]
+    assert next_step(MID_RUN_SLOWED, _cap(33.6, 80.7), 0.10, 15) == NextStep(53.8, False, "s6")
+    assert next_step(plain, fitted, 0.10, 15) == NextStep(42.0, True, None)
+    assert next_step(plain, {**_cap(40, 43), "bracket_rps": [40, 43]}, 0.10, 15) == NextStep(None)
 
 
 def test_evidence_leaves_out_stages_that_measured_the_machine_or_the_generator():
