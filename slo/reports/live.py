@@ -9,8 +9,10 @@ from slo.verdicts.stage import StageJudge
 def stage_rows(judge: StageJudge, name: str, entry: dict, start: float, end: float, offered_rps: float | None
                ) -> list[dict]:
     """Per objective: the stage, the objective, its figure so far and threshold as the report prints them, its
-    status. The answers are checked after the run, against the served model: nothing to show of them live."""
+    status, and the window judged (epoch seconds, for whoever reads the tab's rows from /stats/requests). The answers
+    are checked after the run, against the served model: nothing to show of them live."""
     judged = judge.so_far(entry, start, end, offered_rps)
     return [{"stage": name, "objective": o.name, "measured": fmt(j["measured"], j["unit"]),
-             "threshold": fmt(j["threshold"], j["unit"]), "status": j["status"]}
+             "threshold": fmt(j["threshold"], j["unit"]), "status": j["status"],
+             "window_start": round(start, 3), "window_end": round(end, 3)}
             for o, j in zip(judge.spec.objectives, judged.objectives) if o.kind != "answers"]
