@@ -9,7 +9,6 @@ breaks follows in closed form (knee_rps)."""
 from __future__ import annotations
 
 import asyncio
-import math
 import random
 import sys
 import time
@@ -20,7 +19,7 @@ from starlette.responses import Response
 
 from api.instrumented import instrumented_app
 from api.protocol import TimedHttpToolsProtocol
-from slo.file.model import LatencyMean, LatencyQuantile, SloSpec
+from slo.file.model import SloSpec
 
 BODY = b'{"request_id": "queue", "probability": 0.5, "prediction": 0, "model_version": "queue"}'
 
@@ -54,15 +53,9 @@ def create(service_s: float, seed: int = 0) -> FastAPI:
 
 def knee_rps(spec: SloSpec, service_s: float, queued_share: float = 1.0) -> dict[str, float]:
     """Per latency objective of `spec`, the rate at which an M/M/1 queue of mean service `service_s` meets it
-    exactly: quantile q under threshold t when exp(-(mu - lambda) t) = 1 - q; the mean when 1 / (mu - lambda)
-    equals its threshold. Stated in the whole mix's rate, of which `queued_share` joins the queue."""
-    mu, out = 1 / service_s, {}
-    for o in spec.objectives:
-        if isinstance(o, LatencyQuantile):
-            out[o.name] = (mu - math.log(1 / (1 - o.quantile)) / (o.threshold_ms / 1000)) / queued_share
-        elif isinstance(o, LatencyMean):
-            out[o.name] = (mu - 1 / (o.threshold_ms / 1000)) / queued_share
-    return out
+    exactly (its kind's queue_knee_rps), stated in the whole mix's rate, of which `queued_share` joins the queue."""
+    knees = {o.name: o.queue_knee_rps(1 / service_s) for o in spec.objectives}
+    return {name: knee / queued_share for name, knee in knees.items() if knee is not None}
 
 
 if __name__ == "__main__":

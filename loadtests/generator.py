@@ -13,7 +13,7 @@ from locust.runners import MasterRunner, WorkerRunner
 from loadtests import clock, handshake, timeline
 from loadtests.client_figures import Merger, StageRecorder
 from loadtests.messages import MasterMessages, WorkerMessages
-from loadtests.profile import Profile, load_profile
+from loadtests.profile import Profile
 from loadtests.progress import StageProgress
 from loadtests.requestlog import RequestLog
 from loadtests.sent import SentRecorder
@@ -111,7 +111,7 @@ class Generator:
         chosen = getattr(runner.environment.parsed_options, PROFILE_OPTION, None)
         if not chosen or chosen == self.profile_source:
             return None
-        self.take(load_profile(chosen, self.settings.saturation_rps))
+        self.take(self.settings.profile_named(chosen))
         self.profile_source = chosen
         print(f"[slobench] the web UI's start form chose profile {self.profile.name}", flush=True)
         return self.profile

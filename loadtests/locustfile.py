@@ -17,7 +17,7 @@ from locust.contrib.fasthttp import FastHttpSession, FastHttpUser
 from loadtests import process_settings
 from loadtests.generator import Generator
 from loadtests.open_model import OpenSchedule, Retimed
-from loadtests.profile import load_profile, shipped
+from loadtests.profile import shipped
 from loadtests.shape import users_at
 
 SETTINGS = process_settings.load()
@@ -94,7 +94,7 @@ def _profile_option(parser):
 @events.init.add_listener
 def _on_init(environment, **_):
     """This process's run on the environment (its role's generator), and its listeners bound to it."""
-    g = environment.slobench = Generator.for_runner(SETTINGS, load_profile(SETTINGS.profile, SETTINGS.saturation_rps),
+    g = environment.slobench = Generator.for_runner(SETTINGS, SETTINGS.profile_named(SETTINGS.profile),
                                                     environment.runner)
     environment.events.request.add_listener(g.on_request)
     environment.events.test_start.add_listener(lambda environment, **_: g.start(environment))

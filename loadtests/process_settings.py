@@ -7,6 +7,7 @@ from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from common.environment import environment_error
+from loadtests.profile import Profile, load_profile
 
 
 # The custom parameter of Locust's start form naming the profile a web-UI test runs (loadtests/locustfile.py declares
@@ -26,6 +27,7 @@ class LocustProcessSettings(BaseSettings):
     locust_plugins: str = ""                   # modules to import in the Locust process (comma-separated)
     request_log: bool = False                  # debug: also keep every request's time and latency (grows with the run)
     saturation_rps: float | None = Field(None, gt=0)   # measured by the probe: places saturation_share stages
+    knee_rps: float | None = Field(None, gt=0)   # predicted at it from the SLO file: places predicted_knee_share ones
     # Read by the live SLO tab (loadtests/webui/live_tab.py) in the web UI.
     prometheus_url: str | None = None
     slo: Path | None = None
@@ -36,6 +38,10 @@ class LocustProcessSettings(BaseSettings):
     def as_env(self) -> dict[str, str]:
         """The variables that give a Locust process these settings (what the harness sets)."""
         return {f"SLOBENCH_{k.upper()}": str(v) for k, v in self.model_dump().items() if v is not None and v != ""}
+
+    def profile_named(self, name_or_path: str) -> Profile:
+        """A profile, its shares placed where the harness's probe put this process's."""
+        return load_profile(name_or_path, self.saturation_rps, self.knee_rps)
 
     @property
     def plugins(self) -> list[str]:

@@ -55,6 +55,11 @@ class Stage(_Strict):
     # Open model: the rate as a share of the target's saturation, measured by the probe before the stages
     # (loadtests/probe.py), so the ladder sits at the same place on a fast and a slow machine.
     saturation_share: float | None = Field(None, gt=0, le=5)
+    # Open model: the rate as a share of the knee an M/M/1 queue serving the measured saturation would have under
+    # the SLO file's latency objectives (SloSpec.queue_knee_rps): where the knee lies as a share of saturation
+    # moves with what a request costs against the thresholds (near 85 % at 15 ms, 73 % at 27 ms), so stages placed
+    # by it stay close around the knee on any machine.
+    predicted_knee_share: float | None = Field(None, gt=0, le=5)
     duration_s: float = Field(gt=0, le=24 * 3600)
     # Judged while it runs at this many looks, the first at first_look of its measured window, and ended at the
     # first look that decides it (every objective passed, or one failed, at the level that holds over every look:
@@ -64,9 +69,23 @@ class Stage(_Strict):
 
     @model_validator(mode="after")
     def _one_rate(self):
-        if self.rate_rps is not None and self.saturation_share is not None:
-            raise ValueError("declare rate_rps or saturation_share, not both")
+        if sum(x is not None for x in (self.rate_rps, self.saturation_share, self.predicted_knee_share)) > 1:
+            raise ValueError("declare one of rate_rps, saturation_share or predicted_knee_share")
         return self
+
+    @property
+    def placed_from_probe(self) -> bool:
+        """Its rate is a share of what the probe measures, still to be placed."""
+        return self.saturation_share is not None or self.predicted_knee_share is not None
+
+    def share_of(self, saturation_rps: float, knee_rps: float | None) -> float:
+        """Its share of the saturation, once measured (the predicted knee's share of it applied)."""
+        if self.saturation_share is not None:
+            return self.saturation_share
+        if knee_rps is None:
+            raise SpecError(f"stage {self.name}: predicted_knee_share places the stage from the knee the SLO file's "
+                            "latency objectives predict, and it declares none: use saturation_share")
+        return self.predicted_knee_share * knee_rps / saturation_rps
 
 
 class Probe(_Strict):
@@ -102,7 +121,9 @@ class Refine(_Strict):
 class Placement(_Strict):
     """The measured saturation a profile's shares were placed from (set by `Profile.placed`)."""
     saturation_rps: float = Field(gt=0)
-    shares: dict[str, float] = Field(default_factory=dict)   # stage name -> its declared saturation_share
+    knee_rps: float | None = Field(None, gt=0)   # the knee predicted from it, where stages are shares of that
+    shares: dict[str, float] = Field(default_factory=dict)   # stage name -> its share of the saturation
+    knee_shares: dict[str, float] = Field(default_factory=dict)   # stage name -> its declared predicted_knee_share
     # Shares placed at or below a declared rate before them (the gated stage's, on a slow machine): they run, and
     # are gated only by name (StageWindow.ungated), as a refinement's steps are: the knee may lie there.
     under_declared: list[str] = Field(default_factory=list)
@@ -130,12 +151,12 @@ class Profile(_Strict):
         for s in self.stages:
             if self.kind == "closed" and s.users is None:
                 raise ValueError(f"stage {s.name}: a closed-model profile declares users in every stage")
-            if self.kind == "closed" and s.saturation_share is not None:
-                raise ValueError(f"stage {s.name}: saturation_share places open-model arrivals; a closed-model "
-                                 "profile declares users")
-            if self.kind == "open" and s.rate_rps is None and s.saturation_share is None:
-                raise ValueError(f"stage {s.name}: an open-model profile declares rate_rps or saturation_share "
-                                 "in every stage")
+            if self.kind == "closed" and s.placed_from_probe:
+                raise ValueError(f"stage {s.name}: saturation_share and predicted_knee_share place open-model "
+                                 "arrivals; a closed-model profile declares users")
+            if self.kind == "open" and s.rate_rps is None and not s.placed_from_probe:
+                raise ValueError(f"stage {s.name}: an open-model profile declares rate_rps, saturation_share or "
+                                 "predicted_knee_share in every stage")
         if self.refine is not None and self.kind != "open":
             raise ValueError("refine steps offer open-model arrivals: a closed-model profile cannot declare refine")
         names = [s.name for s in self.stages]
@@ -150,31 +171,34 @@ class Profile(_Strict):
     @property
     def needs_probe(self) -> bool:
         """Some stage's rate is a share of the target's saturation, still to be measured."""
-        return any(s.saturation_share is not None for s in self.stages)
+        return any(s.placed_from_probe for s in self.stages)
 
     @property
     def probe_plan(self) -> Probe | None:
         """How to probe the target before the stages: as declared, by default when a stage needs it, else none."""
         return self.probe or (Probe() if self.needs_probe else None)
 
-    def placed(self, saturation_rps: float) -> "Profile":
-        """This profile with each share of saturation turned into its rate (to 0.1 req/s), the saturation and
-        the shares kept in `placement`. A share that lands at or below a declared rate before it (the gated stage,
+    def placed(self, saturation_rps: float, knee_rps: float | None = None) -> "Profile":
+        """This profile with each share of saturation (or of the knee predicted at it, `knee_rps`) turned into its
+        rate (to 0.1 req/s), the saturation, the knee and the shares kept in `placement`. A share that lands at or below a declared rate before it (the gated stage,
         on a slow machine) runs too, ungated (Placement.under_declared): on a machine slowed by other work the knee
         lay under the gated rate, and a ladder that skipped those shares left the capacity open ('below 22.8
         req/s')."""
-        shares = {s.name: s.saturation_share for s in self.stages if s.saturation_share is not None}
+        shares = {s.name: round(s.share_of(saturation_rps, knee_rps), 4) for s in self.stages if s.placed_from_probe}
+        knee_shares = {s.name: s.predicted_knee_share for s in self.stages if s.predicted_knee_share is not None}
         stages, under, floor = [], [], 0.0
         for s in self.stages:
-            if s.saturation_share is None:
+            if not s.placed_from_probe:
                 stages.append(s)
                 floor = max(floor, s.rate_rps or 0.0)
                 continue
-            rate = max(0.1, round(s.saturation_share * saturation_rps, 1))
+            rate = max(0.1, round(shares[s.name] * saturation_rps, 1))
             if rate <= floor:
                 under.append(s.name)
-            stages.append(s.model_copy(update={"rate_rps": rate, "saturation_share": None}))
-        placement = Placement(saturation_rps=round(saturation_rps, 2), shares=shares, under_declared=under)
+            stages.append(s.model_copy(update={"rate_rps": rate, "saturation_share": None,
+                                               "predicted_knee_share": None}))
+        placement = Placement(saturation_rps=round(saturation_rps, 2), knee_rps=round(knee_rps, 2) if knee_shares
+                              else None, shares=shares, knee_shares=knee_shares, under_declared=under)
         return self.model_copy(update={"stages": stages, "placement": placement})
 
     def ended_at(self, name: str, end_s: float) -> "Profile":
@@ -198,11 +222,16 @@ class Profile(_Strict):
         """What the profile runs, one line a stage: what it offers and for how long."""
         lines = []
         for w in self.windows():
-            share = self.stages[w.index].saturation_share
-            load = (f"{share:.0%} of the measured saturation" if share is not None else
+            stage = self.stages[w.index]
+            load = (f"{stage.saturation_share:.0%} of the measured saturation" if stage.saturation_share else
+                    f"{stage.predicted_knee_share:.0%} of the knee predicted at the measured saturation"
+                    if stage.predicted_knee_share else
                     f"{w.offered_rps:g} req/s arrivals" if self.kind == "open" else
                     f"{w.users} users" + (f", {w.offered_rps:g} req/s offered" if w.offered_rps else ", no think time"))
-            if self.placement and w.name in self.placement.shares:
+            if self.placement and w.name in self.placement.knee_shares:
+                load += f" ({self.placement.knee_shares[w.name]:.0%} of the predicted knee,"
+                load += f" {self.placement.shares[w.name]:.0%} of the measured saturation)"
+            elif self.placement and w.name in self.placement.shares:
                 load += f" ({self.placement.shares[w.name]:.0%} of the measured saturation)"
             if w.ungated:
                 load += ", gated only by name (placed at or under a declared rate)"
@@ -282,11 +311,12 @@ def shipped() -> list[str]:
     return sorted(p.stem for p in PROFILES_DIR.glob("*.yaml"))
 
 
-def load_profile(name_or_path: str, saturation_rps: float | None = None) -> Profile:
-    """The profile, placed at saturation_rps when its stages are shares of saturation and one is given."""
+def load_profile(name_or_path: str, saturation_rps: float | None = None, knee_rps: float | None = None) -> Profile:
+    """The profile, placed at saturation_rps (and the knee predicted at it, knee_rps) when its stages are shares
+    of what the probe measures and one is given."""
     raw, filename = load_yaml(resolve(name_or_path))
     try:
         profile = Profile.model_validate(raw)
     except ValidationError as exc:
         raise spec_error(exc, filename, raw) from None
-    return profile.placed(saturation_rps) if saturation_rps and profile.needs_probe else profile
+    return profile.placed(saturation_rps, knee_rps) if saturation_rps and profile.needs_probe else profile

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from loadtests.profile import Profile
+from loadtests.profile import Placement, Profile
 from loadtests.process_settings import LocustProcessSettings
 from runfolder import names
 
@@ -65,11 +65,12 @@ def _pipe(proc: subprocess.Popen, log: Path, on_line) -> threading.Thread:
 
 
 def _env(profile_path: Path, spool: Path, run_dir: Path | None = None, results_dir: Path | None = None,
-         processes: int | GeneratorPlan = 1, saturation_rps: float | None = None) -> dict:
+         processes: int | GeneratorPlan = 1, placement: Placement | None = None) -> dict:
     gen = processes if isinstance(processes, GeneratorPlan) else GeneratorPlan(processes=processes)
     settings = LocustProcessSettings(profile=str(profile_path), spool=spool, processes=gen.count, run_dir=run_dir,
                                      results_dir=results_dir, request_log=gen.request_log,
-                                     saturation_rps=saturation_rps)
+                                     saturation_rps=placement and placement.saturation_rps,
+                                     knee_rps=placement and placement.knee_rps)
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("SLOBENCH_")}
     return {**inherited, "PYTHONUNBUFFERED": "1", **settings.as_env()}
 
@@ -89,7 +90,7 @@ def run_headless(profile_path: Path, profile: Profile, target_url: str, run_dir:
              "--html", str(run_dir / names.LOCUST_REPORT), "--only-summary", "--exit-code-on-error", "0"]
     proc = subprocess.Popen(locust_command(target_url, processes, extra), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL, text=True, env=_env(profile_path, run_dir, run_dir=run_dir, processes=processes,
-                                     saturation_rps=profile.placement and profile.placement.saturation_rps),
+                                     placement=profile.placement),
                             start_new_session=True, preexec_fn=_pin(cpus))
     pump = _pipe(proc, run_dir / names.LOCUST_LOG, on_line)
     try:
@@ -126,14 +127,14 @@ def _wait(proc: subprocess.Popen, timeout_s: float, stop_when: Callable[[], bool
 
 def start_ui(profile_path: Path, target_url: str, results_dir: Path, spool: Path, port: int, processes: int = 1,
              cpus: set[int] | None = None, log: Path | None = None, on_line=print, extra_env: dict | None = None,
-             saturation_rps: float | None = None) -> subprocess.Popen:
+             placement: Placement | None = None) -> subprocess.Popen:
     """Locust's web UI on 127.0.0.1:port; every test started there gets its own run folder."""
     extra = ["--web-host", "127.0.0.1", "--web-port", str(port), "--csv", str(spool / names.LOCUST_CSV_PREFIX),
              "--csv-full-history"]
     proc = subprocess.Popen(locust_command(target_url, processes, extra), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL, text=True,
                             env={**_env(profile_path, spool, results_dir=results_dir, processes=processes,
-                                      saturation_rps=saturation_rps), **(extra_env or {})},
+                                      placement=placement), **(extra_env or {})},
                             start_new_session=True, preexec_fn=_pin(cpus))
     _pipe(proc, log or (results_dir / ".locust-ui.log"), on_line)
     return proc

@@ -14,7 +14,7 @@ from slo.verdicts import sample_fit, scrape_fit
 from slobench import manifest as manifest_mod
 from slobench.history import write_index
 from slobench.ladder_looks import LadderLooks
-from slobench.probing import place_ladder
+from slobench.probing import place, place_ladder
 from slobench.refine import Refinement
 from slobench.session import Session, refuse_unjudgeable
 from slobench.settings import HarnessSettings
@@ -65,7 +65,7 @@ def placed_for_run(profile: Profile, placed_at: float | None, target: str, spec:
     probe measures now (recorded in the manifest), else as declared."""
     if placed_at and profile.needs_probe:
         log(f"stages placed at the repeat set's first measured saturation, {placed_at:g} req/s")
-        profile = profile.placed(placed_at)
+        profile = place(profile, spec, placed_at)
     elif profile.probe_plan:
         profile, saturation = place_ladder(target, profile, spec, cpus, log, watch)
         man["probe"] = saturation.as_dict()

@@ -56,6 +56,12 @@ def watched(measure, measure_again, watch: MachineMonitor | None, level: float, 
     return dataclasses.replace(kept, notes=[*kept.notes, note])
 
 
+def place(profile: Profile, spec: SloSpec, saturation_rps: float) -> Profile:
+    """The profile's shares placed at `saturation_rps` and at the knee the SLO file's latency objectives predict
+    there (an M/M/1 queue's)."""
+    return profile.placed(saturation_rps, spec.queue_knee_rps(saturation_rps))
+
+
 def place_ladder(target: str, profile: Profile, spec: SloSpec, cpus: set[int] | None, log=print,
                  watch: MachineMonitor | None = None) -> tuple[Profile, probe.Saturation]:
     """The target's saturation measured (watched), the profile's shares of it turned into rates (and their stages
@@ -69,7 +75,10 @@ def place_ladder(target: str, profile: Profile, spec: SloSpec, cpus: set[int] | 
     log(saturation.sentence())
     if not profile.needs_probe:
         return profile, saturation
-    placed = profile.placed(saturation.rps)
+    placed = place(profile, spec, saturation.rps)
+    if placed.placement.knee_rps:
+        log(f"  predicted knee: {placed.placement.knee_rps:g} req/s ({placed.placement.knee_rps / saturation.rps:.0%} "
+            "of it), where an M/M/1 queue serving it would meet the SLO file's latency objectives exactly")
     for line in placed.outline():
         log(f"  {line}")
     sample_fit.check(placed, spec, log)

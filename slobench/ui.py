@@ -7,7 +7,7 @@ from pathlib import Path
 
 from common.exit_codes import Exit
 from loadtests import run as locust_run, sent
-from loadtests.profile import Profile, resolve
+from loadtests.profile import Placement, Profile, resolve
 from loadtests.requestlog import FILE_GLOB
 from slo.reports.text import headline
 from slobench.history import write_index
@@ -61,9 +61,9 @@ def serve(settings: HarnessSettings, profile_name: str, profile: Profile, spec: 
     session = Session.open(settings, spec, state_dir, log)
     try:
         scrape_fit.check(profile, session.judged.interval.seconds, session.judged.interval.source)
-        saturation = place_ladder(session.target, profile, session.judged.spec, session.cpus["locust"], log)[1] \
-            if profile.probe_plan else None
-        proc = _start_ui(session, profile_name, spool, slo_path, state_dir, saturation, log)
+        placed, saturation = place_ladder(session.target, profile, session.judged.spec, session.cpus["locust"], log) \
+            if profile.probe_plan else (profile, None)
+        proc = _start_ui(session, profile_name, spool, slo_path, state_dir, placed.placement, log)
     except BaseException:
         session.close()
         raise
@@ -75,7 +75,8 @@ def serve(settings: HarnessSettings, profile_name: str, profile: Profile, spec: 
         session.close()
 
 
-def _start_ui(session: Session, profile_name: str, spool: Path, slo_path: Path, state_dir: Path, saturation, log):
+def _start_ui(session: Session, profile_name: str, spool: Path, slo_path: Path, state_dir: Path,
+              placement: Placement | None, log):
     """Locust's web UI with the live tab and the start page, told where this session's Prometheus and scope are."""
     s, judged = session.settings, session.judged
     return locust_run.start_ui(
@@ -86,7 +87,7 @@ def _start_ui(session: Session, profile_name: str, spool: Path, slo_path: Path, 
                    "SLOBENCH_SCRAPE_INTERVAL": str(judged.interval.seconds),
                    "SLOBENCH_INSTANCES": ",".join(judged.instances or []),
                    "SLOBENCH_UP_JOB": judged.spec.metrics.up_selector.get("job", "")},
-        saturation_rps=saturation and saturation.rps)
+        placement=placement)
 
 
 def _judge_each_test(session: Session, proc, profile: Profile, slo_path: Path, spool: Path, state_dir: Path,

@@ -26,15 +26,15 @@ def banner(profile: Profile, scrape_interval_s: float) -> str:
                   shipped=[load_profile(name) for name in shipped()])
 
 
-def refusal(choice: str, spec, scrape_interval_s: float, saturation_rps: float | None = None) -> str | None:
+def refusal(choice: str, spec, settings: process_settings.LocustProcessSettings) -> str | None:
     """Why the profile named in the start form cannot run here, or None."""
     try:
-        profile = load_profile(choice, saturation_rps)
+        profile = settings.profile_named(choice)
         if profile.needs_probe:
             return (f"profile {profile.name} places its stages as shares of the target's measured saturation, and "
                     f"this UI measured none: start the UI with it (make ui PROFILE={choice}) so the probe runs first")
         sample_fit.check(profile, spec, log=lambda *_: None)
-        scrape_fit.check(profile, scrape_interval_s, "Prometheus, when the UI started")
+        scrape_fit.check(profile, settings.scrape_interval, "Prometheus, when the UI started")
     except SpecError as exc:
         return str(exc)
     return None
@@ -61,7 +61,7 @@ def _on_init(environment, **_):
     def _check_the_chosen_profile():
         choice = request.form.get(process_settings.PROFILE_OPTION) if request.path == "/swarm" else None
         if choice and request.method == "POST":
-            why = refusal(choice, spec, settings.scrape_interval, settings.saturation_rps)
+            why = refusal(choice, spec, settings)
             if why:
                 return jsonify({"success": False, "message": why, "host": environment.host})
         return None

@@ -1,6 +1,7 @@
 """The SLO file as typed pydantic models, validated and normalized on load; the evaluator never sees YAML."""
 from __future__ import annotations
 
+import math
 from typing import Annotated, ClassVar, Literal, Union
 
 from pydantic import Field, field_validator, model_validator
@@ -39,6 +40,11 @@ class _Objective(Strict):
     def stage_queries(self, range_: str, seconds: float, step: str) -> dict[str, str]:
         """The team's own queries over one stage window (`range_`, e.g. 47800ms), by result name."""
         return {}
+
+    def queue_knee_rps(self, service_rps: float) -> float | None:
+        """The arrival rate at which an M/M/1 queue serving `service_rps` at most meets the objective exactly;
+        None where latency does not decide it."""
+        return None
 
 
 class _Banded(_Objective):
@@ -82,12 +88,21 @@ class LatencyQuantile(_Banded):
         count = f"sum(rate({m.latency_histogram}_count{matchers(m.selector)}[W]))"
         return self.quantile, f"1 - ({fast} / {count})"
 
+    def queue_knee_rps(self, service_rps: float) -> float | None:
+        """An M/M/1 latency is exponential at rate mu - lambda: its quantile q meets the threshold t where
+        exp(-(mu - lambda) t) = 1 - q."""
+        return service_rps - math.log(1 / (1 - self.quantile)) / (self.threshold_ms / 1000)
+
 
 class LatencyMean(_Banded):
     _band: ClassVar[tuple[str, str, bool]] = ("threshold_ms", "warning_ms", True)
     kind: Literal["latency_mean"]
     threshold_ms: float = Field(gt=0)
     warning_ms: float | None = Field(None, gt=0)
+
+    def queue_knee_rps(self, service_rps: float) -> float | None:
+        """An M/M/1 mean latency is 1 / (mu - lambda)."""
+        return service_rps - 1 / (self.threshold_ms / 1000)
 
 
 class ErrorRatio(_Banded):
@@ -281,6 +296,12 @@ class SloSpec(Strict):
     def quantile_objectives(self) -> list[LatencyQuantile]:
         """The latency quantile objectives: the kind read from the histogram's buckets, by threshold."""
         return [o for o in self.objectives if isinstance(o, LatencyQuantile)]
+
+    def queue_knee_rps(self, saturation_rps: float) -> float | None:
+        """Where an M/M/1 queue that serves `saturation_rps` at most meets every latency objective (the lowest of
+        their knees, at least a tenth of it); None without a latency objective."""
+        knees = [k for o in self.objectives if (k := o.queue_knee_rps(saturation_rps)) is not None]
+        return max(0.1 * saturation_rps, min(knees)) if knees else None
 
     def latency_thresholds_s(self) -> dict[str, float]:
         return {o.name: o.threshold_ms / 1000 for o in self.objectives if isinstance(o, (LatencyQuantile, LatencyMean))}

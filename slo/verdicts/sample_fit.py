@@ -58,7 +58,7 @@ def shortfalls(profile: PlannedProfile, spec: SloSpec) -> list[tuple[bool, str]]
     for w in profile.windows():
         gated = is_gated(spec, {"name": w.name, "offered_rps": w.offered_rps, "ungated": w.ungated})
         rate = (w.offered_rps or 0) * share
-        if not rate and profile.stages[w.index].saturation_share is not None:
+        if not rate and profile.stages[w.index].placed_from_probe:
             continue  # a share of the saturation the probe measures: checked once placed
         if not rate:
             out.append((False, f"stage {w.name}: no declared rate, so its requests cannot be counted before the load"))

@@ -31,7 +31,7 @@ def test_open_windows_offer_the_declared_rate_with_no_ramp(tmp_path):
 
 
 def test_an_open_profile_needs_a_rate_in_every_stage(tmp_path):
-    with pytest.raises(SpecError, match="stage b: an open-model profile declares rate_rps or saturation_share in every stage"):
+    with pytest.raises(SpecError, match="stage b: an open-model profile declares rate_rps, saturation_share or predicted_knee_share in every stage"):
         _profile(tmp_path, text=OPEN.replace("rate_rps: 800", "users: 80"))
 
 

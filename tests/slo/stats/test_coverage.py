@@ -282,13 +282,18 @@ def test_throughput_against_a_poisson_schedule_on_its_floor():
 
 
 P95, P50 = objective(0.05), objective(0.5)
-SHARES = (0.4, 0.5, 0.6, 0.7, 0.8)   # the default profile's knee stages, as shares of saturation
-DEFAULT_SECONDS = [52] + [22] * len(SHARES) + [12]   # each default_like_rates stage's measured seconds
+KNEE_SHARES = (0.6, 0.8, 0.9, 1.0, 1.1)   # the default profile's knee stages, as shares of the predicted knee
+DEFAULT_SECONDS = [52] + [22] * len(KNEE_SHARES) + [12]   # each default_like_rates stage's measured seconds
 
 
-def default_like_rates(first: float, saturation: float) -> list[float]:
-    """The gate at `first`, then the default profile's shares of `saturation`, then 120 % of it."""
-    return [first] + [round(k * saturation, 1) for k in SHARES] + [1.2 * saturation]
+def default_like_rates(first: float, saturation: float, threshold_s: float, quantile: float = 0.5) -> list[float]:
+    """The gate at `first`, then the default profile's shares of the knee an M/M/1 queue serving `saturation` (a
+    probe's figure) would have with the quantile under `threshold_s` (what slobench.probing.place predicts from the
+    SLO file), then 120 % of `saturation`. Where the probe reads over the saturation, the knee predicted lies over
+    the true one: by (probe - saturation) / knee, up to 29 % at a probe 20 % over and a knee at 70 %."""
+    o = LatencyQuantile(name="q", kind="latency_quantile", quantile=quantile, threshold_ms=1000 * threshold_s)
+    knee = max(0.1 * saturation, o.queue_knee_rps(saturation))
+    return [first] + [round(k * knee, 1) for k in KNEE_SHARES] + [1.2 * saturation]
 
 
 def timed(stages: list[dict], services_s) -> None:
@@ -347,11 +352,10 @@ def test_the_runs_capacity_holds_the_knee_of_a_median_objective(record_property)
     from slo.verdicts.objectives import capacity
     rng = np.random.default_rng(50)
     hits, draws, widths = 0, FULL // 5, []
-    saturation = 1 / SERVICE_S
-    rates = default_like_rates(15, saturation)
     for _ in range(draws):
         truth = rng.uniform(40, 56)
-        run = sim.Ladder(rng, truth, rates[0], p50=True)
+        run = sim.Ladder(rng, truth, 15, p50=True)
+        rates = default_like_rates(15, rng.uniform(1.0, 1.2) / SERVICE_S, run.threshold)
         for rate in rates:
             run.stage(rate, 22)
         cap = capacity(judged_stages([stage_of(run.run, w, f"s{w + 1}", r, 22, run.threshold, P50)
@@ -376,8 +380,8 @@ def test_the_knee_as_a_share_of_saturation_holds_on_machines_of_any_speed(record
     for _ in range(draws):
         service_s, share = rng.uniform(0.008, 0.024), rng.uniform(0.70, 0.90)
         saturation = 1 / service_s
-        rates = default_like_rates(min(15, 0.3 * saturation), saturation)
-        run = sim.Ladder(rng, share * saturation, rates[0], service_s, p50=True)
+        run = sim.Ladder(rng, share * saturation, min(15, 0.3 * saturation), service_s, p50=True)
+        rates = default_like_rates(min(15, 0.3 * saturation), rng.uniform(1.0, 1.2) * saturation, run.threshold)
         for rate in rates:
             run.stage(rate, 22)
         stages = [stage_of(run.run, w, f"s{w + 1}", r, 22, run.threshold, P50) for w, r in enumerate(rates)]
@@ -403,9 +407,9 @@ def ladder_then_one_step(rng, service_s: float, share: float, step_s: float = 18
     from slo.verdicts.objectives import capacity
     from slobench.steering import next_rate
     probe = rng.uniform(1.0, 1.2) / service_s   # a probe's closed-loop figure lies over the saturation
-    rates = default_like_rates(min(15, 0.3 / service_s), probe)
+    run = sim.Ladder(rng, share / service_s, min(15, 0.3 / service_s), service_s, p50=True)
+    rates = default_like_rates(min(15, 0.3 / service_s), probe, run.threshold)
     speeds = list(service_s * rng.uniform(0.85, 1.15, len(rates) + 1))
-    run = sim.Ladder(rng, share / service_s, rates[0], service_s, p50=True)
     stages = []
     for w, (rate, seconds, speed) in enumerate(zip(rates, DEFAULT_SECONDS, speeds)):
         run.queue.service_s = speed
@@ -458,8 +462,8 @@ def untimed_ladder_then_steps(rng, service_s: float, share: float, steps: int) -
     after the 12 s a step's start and judging take). Every stage, the steps marked as such."""
     from slo.verdicts.objectives import capacity
     from slobench.steering import next_rate
-    rates = default_like_rates(min(15, 0.3 / service_s), rng.uniform(1.0, 1.2) / service_s)
-    run = sim.Ladder(rng, share / service_s, rates[0], service_s, p50=True)
+    run = sim.Ladder(rng, share / service_s, min(15, 0.3 / service_s), service_s, p50=True)
+    rates = default_like_rates(min(15, 0.3 / service_s), rng.uniform(1.0, 1.2) / service_s, run.threshold)
     stages = []
     for w, (rate, seconds) in enumerate(zip(rates, DEFAULT_SECONDS)):
         run.stage(rate, seconds)
@@ -517,8 +521,9 @@ def looked_step(run, rate: float, longest: int, plan) -> tuple[int, str]:
 def refined(rng, truth: float, budget_s: float = 300) -> dict:
     """A run refining its knee (slobench.refine: where the next step goes, how long it may last; slobench.step_looks:
     each step judged at the shipped number of looks, ended at the first that decides it) after a
-    default-like ladder placed at the target's saturation (83 req/s at 12 ms a request: the gate at 15 req/s, then
-    40 to 80 % of it in steps of a tenth, and 120 %), against an M/M/1 target: each step a stretch of the same queue
+    default-like ladder placed from a probe's figure up to a fifth over the target's saturation (83 req/s at 12 ms a
+    request: the gate at 15 req/s, then 60 to 110 % of the knee predicted there, and 120 % of the figure), against an
+    M/M/1 target: each step a stretch of the same queue
     (drained for the 12 s a step's start and judging take, then settled), every stage judged again with its
     neighbours after each step, until the capacity is within 10 % or the budget is spent. The run's capacity over
     every stage."""
@@ -527,10 +532,9 @@ def refined(rng, truth: float, budget_s: float = 300) -> dict:
     from slo.verdicts.objectives import capacity
     from slobench.refine import SETTLE_S, undecided_factor
     from slobench.steering import next_rate
-    saturation = 1 / SERVICE_S
-    ladder = [(15, 52, LEVEL)] + [(round(share * saturation, 1), 22, LEVEL) for share in SHARES] + \
-        [(1.2 * saturation, 12, LEVEL)]
-    run = sim.Ladder(rng, truth, ladder[0][0])
+    run = sim.Ladder(rng, truth, 15)
+    rates = default_like_rates(15, rng.uniform(1.0, 1.2) / SERVICE_S, run.threshold, 0.95)
+    ladder = [(rate, seconds, LEVEL) for rate, seconds in zip(rates, DEFAULT_SECONDS)]
     for rate, window, _ in ladder:
         run.stage(rate, window)
     shipped = Refine(budget_s=budget_s)

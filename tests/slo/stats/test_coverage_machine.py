@@ -22,11 +22,11 @@ def slowed_in_the_middle_then_steps(rng, steps: int) -> tuple[dict, float]:
     one), the p50 knee drawn between 70 and 90 % of saturation; then up to `steps` steps where the steering puts them
     (18 s measured). The capacity, and the knee at the speed it is stated at (the run's typical prediction time)."""
     service_s, share = rng.uniform(0.012, 0.030), rng.uniform(0.70, 0.90)
-    rates = default_like_rates(min(15, 0.3 / service_s), rng.uniform(1.0, 1.2) / service_s)
+    run = sim.Ladder(rng, share / service_s, min(15, 0.3 / service_s), service_s, p50=True)
+    rates = default_like_rates(min(15, 0.3 / service_s), rng.uniform(1.0, 1.2) / service_s, run.threshold)
     speeds = list(service_s * rng.uniform(0.85, 1.15, len(rates) + steps))
     first = int(rng.integers(2, 5))
     slow = set(range(first, min(first + int(rng.integers(2, 4)), 6)))
-    run = sim.Ladder(rng, share / service_s, rates[0], service_s, p50=True)
     stages = []
     for w, (rate, seconds) in enumerate(zip(rates, DEFAULT_SECONDS)):
         speeds[w] *= 2 if w in slow else 1

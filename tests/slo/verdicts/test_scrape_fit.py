@@ -20,4 +20,4 @@ def test_a_profile_too_short_names_each_stage_the_interval_and_the_duration_it_n
     text = str(exc.value)
     assert "profile default is too short for a scrape interval of 10 s (learned from targets API)" in text
     assert f"holds fewer than {MIN_SCRAPES_PER_WINDOW} scrapes at 10 s; it needs at least 60 s measured" in text
-    assert "stage s2-40pct" in text and "no load was sent" in text
+    assert "stage s2-knee60" in text and "no load was sent" in text
