@@ -180,11 +180,14 @@ class Profile(_Strict):
 
     def placed(self, saturation_rps: float, knee_rps: float | None = None) -> "Profile":
         """This profile with each share of saturation (or of the knee predicted at it, `knee_rps`) turned into its
-        rate (to 0.1 req/s), the saturation, the knee and the shares kept in `placement`. A share that lands at or below a declared rate before it (the gated stage,
-        on a slow machine) runs too, ungated (Placement.under_declared): on a machine slowed by other work the knee
-        lay under the gated rate, and a ladder that skipped those shares left the capacity open ('below 22.8
+        rate (to 0.1 req/s), the saturation, the knee and the shares kept in `placement`. Both figures are taken to
+        0.01 req/s first, as `placement` hands them to the load generator, which places the profile again from them:
+        the rates are the same on both sides. A share that lands at or below a declared rate before it (the gated
+        stage, on a slow machine) runs too, ungated (Placement.under_declared): on a machine slowed by other work the
+        knee lay under the gated rate, and a ladder that skipped those shares left the capacity open ('below 22.8
         req/s')."""
-        shares = {s.name: round(s.share_of(saturation_rps, knee_rps), 4) for s in self.stages if s.placed_from_probe}
+        saturation_rps, knee_rps = round(saturation_rps, 2), knee_rps and round(knee_rps, 2)
+        exact = {s.name: s.share_of(saturation_rps, knee_rps) for s in self.stages if s.placed_from_probe}
         knee_shares = {s.name: s.predicted_knee_share for s in self.stages if s.predicted_knee_share is not None}
         stages, under, floor = [], [], 0.0
         for s in self.stages:
@@ -192,13 +195,14 @@ class Profile(_Strict):
                 stages.append(s)
                 floor = max(floor, s.rate_rps or 0.0)
                 continue
-            rate = max(0.1, round(shares[s.name] * saturation_rps, 1))
+            rate = max(0.1, round(exact[s.name] * saturation_rps, 1))
             if rate <= floor:
                 under.append(s.name)
             stages.append(s.model_copy(update={"rate_rps": rate, "saturation_share": None,
                                                "predicted_knee_share": None}))
-        placement = Placement(saturation_rps=round(saturation_rps, 2), knee_rps=round(knee_rps, 2) if knee_shares
-                              else None, shares=shares, knee_shares=knee_shares, under_declared=under)
+        placement = Placement(saturation_rps=saturation_rps, knee_rps=knee_rps if knee_shares else None,
+                              shares={name: round(share, 4) for name, share in exact.items()},
+                              knee_shares=knee_shares, under_declared=under)
         return self.model_copy(update={"stages": stages, "placement": placement})
 
     def ended_at(self, name: str, end_s: float) -> "Profile":

@@ -67,6 +67,8 @@ def place_ladder(target: str, profile: Profile, spec: SloSpec, cpus: set[int] | 
     """The target's saturation measured (watched), the profile's shares of it turned into rates (and their stages
     checked for size as any declared rate is), before any stage starts."""
     plan = profile.probe_plan
+    if profile.needs_probe:
+        place(profile, spec, 1.0)   # a share the SLO file cannot place is refused here, before the probe's load
     log(f"measuring what {target} serves of the profile's mix: closed-loop clients at concurrency "
         f"{', '.join(map(str, plan.concurrency))}, {plan.warm_s + plan.seconds:g} s each")
     busiest = profile.model_copy(update={"probe": plan.model_copy(update={"concurrency": [max(plan.concurrency)]})})

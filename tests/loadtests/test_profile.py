@@ -141,3 +141,14 @@ def test_a_bad_profile_gets_a_message_naming_file_and_field(tmp_path, text, mess
 def test_an_unknown_profile_name_lists_the_known_ones():
     with pytest.raises(SpecError, match="known profiles are .*default.*smoke"):
         load_profile("nonesuch")
+
+
+def test_a_share_of_the_predicted_knee_is_refused_before_the_probe_where_the_slo_file_has_no_latency_objective():
+    from slo.file.model import SloSpec
+    from slobench.probing import place_ladder
+    spec = SloSpec.model_validate({"service": "s", "objectives": [{"name": "errors", "kind": "error_ratio",
+                                                                   "max_ratio": 0.01}]})
+    probed = []
+    with pytest.raises(SpecError, match="stage s2-knee60: predicted_knee_share places the stage from the knee"):
+        place_ladder("http://127.0.0.1:9", load_profile("default"), spec, None, log=probed.append)
+    assert probed == []   # nothing measured: no request was sent
