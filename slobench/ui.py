@@ -15,7 +15,7 @@ from slo.file.model import SloSpec
 from slo.file.load import DEFAULT_SLO_PATH
 from slo.verdicts import sample_fit, scrape_fit
 from slobench import manifest as manifest_mod
-from slobench.pipeline import point_latest
+from slobench.pipeline import machine_monitor, point_latest
 from slobench.probing import place_ladder
 from slobench.session import Session
 from slobench.settings import ROOT, HarnessSettings
@@ -61,8 +61,7 @@ def serve(settings: HarnessSettings, profile_name: str, profile: Profile, spec: 
     session = Session.open(settings, spec, state_dir, log)
     try:
         scrape_fit.check(profile, session.judged.interval.seconds, session.judged.interval.source)
-        placed, saturation = place_ladder(session.target, profile, session.judged.spec, session.cpus["locust"], log) \
-            if profile.probe_plan else (profile, None)
+        placed, saturation = _probed(session, profile, state_dir, log) if profile.probe_plan else (profile, None)
         proc = _start_ui(session, profile_name, spool, slo_path, state_dir, placed.placement, log)
     except BaseException:
         session.close()
@@ -73,6 +72,17 @@ def serve(settings: HarnessSettings, profile_name: str, profile: Profile, spec: 
     finally:
         locust_run.stop(proc)
         session.close()
+
+
+def _probed(session: Session, profile: Profile, state_dir: Path, log):
+    """The profile placed from the probe, the API's cores watched while it runs, as a load run's probe is
+    (slobench/probing.py: measured again where other work took them)."""
+    watch = machine_monitor(state_dir, session.started_here, session.cpus["api"])
+    try:
+        return place_ladder(session.target, profile, session.judged.spec, session.cpus["locust"], log, watch)
+    finally:
+        if watch is not None:
+            watch.stop()
 
 
 def _start_ui(session: Session, profile_name: str, spool: Path, slo_path: Path, state_dir: Path,
