@@ -33,6 +33,7 @@ def test_the_stages_run_at_the_shares_of_the_knee_the_slo_file_predicts_at_the_m
     (tmp_path / "p.yaml").write_text(PROFILE)
     slo = tmp_path / "slo.yaml"
     slo.write_text(LINEAR_SLO.read_text().replace("required_rps: 1000", "stages: [g1]"))
+    assert load_slo(slo).gate.stages == ["g1"]
     done = subprocess.run([sys.executable, "-m", "slobench", "loadtest", "--slo", str(slo), "--profile",
                            str(tmp_path / "p.yaml"), "--no-drift"], cwd=ROOT, capture_output=True, text=True,
                           timeout=240, env={**os.environ, "RESULTS_DIR": str(tmp_path / "results")})
