@@ -119,7 +119,8 @@ class Refine(_Strict):
 
 
 class Placement(_Strict):
-    """The measured saturation a profile's shares were placed from (set by `Profile.placed`)."""
+    """The measured saturation (and the knee predicted at it) a profile's shares were placed from (set by
+    `Profile.placed`)."""
     saturation_rps: float = Field(gt=0)
     knee_rps: float | None = Field(None, gt=0)   # the knee predicted from it, where stages are shares of that
     shares: dict[str, float] = Field(default_factory=dict)   # stage name -> its share of the saturation

@@ -64,8 +64,8 @@ def place(profile: Profile, spec: SloSpec, saturation_rps: float) -> Profile:
 
 def place_ladder(target: str, profile: Profile, spec: SloSpec, cpus: set[int] | None, log=print,
                  watch: MachineMonitor | None = None) -> tuple[Profile, probe.Saturation]:
-    """The target's saturation measured (watched), the profile's shares of it turned into rates (and their stages
-    checked for size as any declared rate is), before any stage starts."""
+    """The target's saturation measured (watched), the profile's shares of it and of the knee the SLO file predicts
+    there turned into rates (and their stages checked for size as any declared rate is), before any stage starts."""
     plan = profile.probe_plan
     if profile.needs_probe:
         place(profile, spec, 1.0)   # a share the SLO file cannot place is refused here, before the probe's load
