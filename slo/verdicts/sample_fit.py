@@ -25,8 +25,13 @@ class ProfileTooSmall(SpecError):
 def minimums(spec: SloSpec) -> list[tuple[str, int, str]]:
     """(objective, the fewest requests that decide it with none counted, what none means) for each objective
     judged on a count: the latency quantiles and the error ratio."""
-    return [(o.name, zero_count_requests(share, spec.confidence_level), what)
-            for o in spec.objectives if (counted := o.zero_count()) for share, what in [counted]]
+    out = []
+    for o in spec.objectives:
+        counted = o.zero_count()
+        if counted is not None:
+            share, what = counted
+            out.append((o.name, zero_count_requests(share, spec.confidence_level), what))
+    return out
 
 
 def expected_needed(needed: int, poisson: bool) -> float:
