@@ -86,9 +86,10 @@ def test_which_tail_readings_the_fit_uses(log_share, observed, usable):
     assert _tail_point(40, log_share, observed=observed).usable(0.05) is usable
 
 
-@pytest.mark.parametrize("observed, usable", [(0.6, True), (0.74, True), (0.8, False)],
+@pytest.mark.parametrize("observed, usable", [(0.6, True), (0.8, True), (0.94, True), (0.96, False)],
                          ids=["p50's fit uses a stage 60 % over its threshold: its crossing needs both sides",
-                              "and up to halfway from its limit to 1", "not one past that"])
+                              "and one 80 % over it, where a stationary queue's line still holds",
+                              "up to nearly every request over it", "not one past that"])
 def test_a_median_objectives_fit_reaches_past_half(observed, usable):
     assert _tail_point(40, math.log(observed), observed=observed).usable(0.5) is usable
 

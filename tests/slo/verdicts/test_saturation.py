@@ -97,6 +97,18 @@ def test_the_knee_as_a_share_of_the_saturation_each_stage_measured(speeds, in_rp
     assert in_order is in_rps_order
 
 
+def test_a_stage_that_kept_the_predictor_busy_all_the_time_is_left_out_of_the_knees_fit():
+    """Its queue was growing through its window: its share over the threshold is wherever the queue had got to (here
+    60 %, where a stationary queue at that load would have every request over it), not a point of the line."""
+    from slo.verdicts.saturation import knee_share
+    rates = [round(share * 1000 / SERVICE_MS, 2) for share in (0.55, 0.62, 0.68, 0.74, 0.8, 0.86, 1.02)]
+    stages = [_knee_stage(f"s{i}", r, SERVICE_MS, P50_MS) for i, r in enumerate(rates)]
+    stages[-1]["objectives"][0]["confidence"].update(low=0.597, high=0.603, counted=0.6 * 100_000)
+    got = knee_share(judged_stages(stages), servers=1, level=0.95)
+    assert "s6" not in got["stages"] and "s5" in got["stages"]
+    assert got["estimate_pct"] == pytest.approx(100 * TRUE_SHARE, abs=0.05)
+
+
 def test_two_processes_halve_each_ones_share_and_without_the_histograms_there_is_none():
     from slo.verdicts.saturation import knee_share
     rates = [round(share * 1000 / SERVICE_MS, 2) for share in (0.55, 0.62, 0.68, 0.74, 0.8, 0.86)]
