@@ -65,10 +65,10 @@ def fitted_middle(cap: dict, offered: bool = False, saturation_rps: float | None
     return round((low + under_saturation(low, high, saturation_rps)) / 2, 1)
 
 
-def run_again(stages: list[Stage], cap: dict, offered: bool = False) -> Stage | None:
+def run_again(stages: list[Stage], cap: dict, middle: float | None = None) -> Stage | None:
     """The stage to run again, once: of those that ran on a machine of another speed than the rest of the run (or
-    served the queue one left) and were offered inside the bracket, the one nearest the middle of the fitted knee
-    where the fit decided an end (at the rates `offered` too: fitted_middle), else of the bracket. A busy loop on the
+    served the queue one left) and were offered inside the bracket, the one nearest `middle` (next_step's: the
+    fitted knee's, under the saturation, where the fit decided an end: fitted_middle), else the bracket's. A busy loop on the
     API's core for a minute in the middle of a default run took its stages at 60 to 80 % of saturation, where the
     knee's fit reads its shares; stepped at the bracket's middle instead, the one step there was undecided and the
     interval stayed [34, 82.5] req/s. Simulated (two or three knee stages on a machine twice as slow, then three
@@ -82,7 +82,7 @@ def run_again(stages: list[Stage], cap: dict, offered: bool = False) -> Stage | 
     if not inside:
         return None
     rates = [s.offered_rps for s in inside]
-    middle = fitted_middle(cap, offered) or ((low or min(rates)) + (high or max(rates))) / 2
+    middle = middle or ((low or min(rates)) + (high or max(rates))) / 2
     return min(inside, key=lambda s: abs(s.offered_rps - middle))
 
 
@@ -133,7 +133,7 @@ def next_step(stages: list[Stage], cap: dict, aim: float, floor: float, saturati
     if not rates:
         return NextStep(None)
     middle = fitted_middle(cap, few, saturation_rps)
-    again = run_again(stages, cap, few)
+    again = run_again(stages, cap, middle)
     if again is not None:
         return NextStep(again.offered_rps, again.offered_rps == middle, again.name)
     rate = _rate_from_bracket(stages, low, high, rates, middle, aim, floor, saturation_rps)

@@ -133,6 +133,13 @@ def test_the_stage_run_again_is_placed_by_a_fit_at_the_rates_offered_only_where_
     assert next_rate(MID_RUN_SLOWED, fitted_at_offered, aim=0.10, floor=15, few=True) == 40.4
 
 
+def test_the_stage_run_again_is_the_one_nearest_the_middle_the_step_would_take_under_the_saturation():
+    """The fitted interval reaches past the utilization law's saturation (45 req/s): the next step's middle is taken
+    under it (41 req/s), and so is the stage run again (40.4 req/s, not 47.1 near the uncapped 48.5)."""
+    cap = _at_typical_speed(37.0, 60.0, ["fit", "bracket"])
+    assert next_step(MID_RUN_SLOWED, cap, 0.10, 15, saturation_rps=45) == NextStep(40.4, False, "s4")
+
+
 def test_the_next_step_says_why_it_goes_there():
     """What the refinement's log says of a step, and whether it needs a decision of its own, come with its rate."""
     fitted = _at_typical_speed(37.0, 47.1, ["fit", "fit"])
