@@ -147,6 +147,12 @@ class Profile(_Strict):
     ended_early: dict[str, float] = Field(default_factory=dict)
     stages: list[Stage] = Field(min_length=1)
 
+    @property
+    def poisson_arrivals(self) -> bool:
+        """Whether requests arrive as a Poisson process: an open model's default, which the judge's throughput
+        interval assumes (a constant schedule and a closed model's users are not one)."""
+        return self.kind == "open" and self.arrival == "poisson"
+
     @model_validator(mode="after")
     def _stages_are_judgeable(self):
         for s in self.stages:

@@ -94,7 +94,7 @@ class LadderLooks:
         try:
             return look_status(self.judged, self.prometheus, w.name, start, end, w.offered_rps,
                                self.taken[w.name].looks.per_look_level,
-                               poisson=self.profile.kind == "open" and self.profile.arrival == "poisson")
+                               poisson=self.profile.poisson_arrivals)
         except PrometheusError as exc:
             self.log(f"[slobench] look at {w.name} not judged ({exc}); the stage runs on")
             return "no_data"

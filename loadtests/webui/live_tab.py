@@ -38,7 +38,7 @@ def current_rows(prometheus_url: str, spec, profile, wall_start: float, now: flo
                  "status": f"waiting for 3 scrapes ({scrape_interval_s:g} s each) of the measured window"}]
     stage = {"name": window.name, "measure_from": start, "end": end}
     entry = collect(prometheus_url, spec, [stage], scrape_interval_s=scrape_interval_s, instances=instances)["stages"][0]
-    judge = StageJudge(spec, scrape_interval_s, poisson_arrivals=profile.kind == "open" and profile.arrival == "poisson")
+    judge = StageJudge(spec, scrape_interval_s, poisson_arrivals=profile.poisson_arrivals)
     return stage_rows(judge, window.name, entry, start, end, window.offered_rps)
 
 

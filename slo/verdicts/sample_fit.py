@@ -58,7 +58,7 @@ def shortfalls(profile: PlannedProfile, spec: SloSpec) -> list[tuple[bool, str]]
     name, needed, none = max(found, key=lambda f: f[1])
     endpoint = spec.metrics.selector.get("endpoint", "/predict")
     share = profile.scenario.share_of(endpoint)
-    poisson = profile.kind == "open" and profile.arrival == "poisson"
+    poisson = profile.poisson_arrivals
     out = []
     for w in profile.windows():
         gated = is_gated(spec, {"name": w.name, "offered_rps": w.offered_rps, "ungated": w.ungated})

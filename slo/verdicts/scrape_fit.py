@@ -13,12 +13,11 @@ MIN_SCRAPES_PER_WINDOW = 6
 class PlannedProfile(Protocol):
     """What the checks before any load read of a load profile (loadtests.profile.Profile): its name, its stages'
     windows (name, offered rate, measured length, whether gated only by name), its stages' declared shares of
-    saturation, its scenario's share of each route, and its arrivals."""
+    saturation, its scenario's share of each route, and whether its arrivals are a Poisson process."""
     name: str
-    kind: str
-    arrival: str
     stages: list
     scenario: object
+    poisson_arrivals: bool
 
     def windows(self) -> list: ...
 
