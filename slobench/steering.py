@@ -68,13 +68,13 @@ def fitted_middle(cap: dict, offered: bool = False, saturation_rps: float | None
 def run_again(stages: list[Stage], cap: dict, middle: float | None = None) -> Stage | None:
     """The stage to run again, once: of those that ran on a machine of another speed than the rest of the run (or
     served the queue one left) and were offered inside the bracket, the one nearest `middle` (next_step's: the
-    fitted knee's, under the saturation, where the fit decided an end: fitted_middle), else the bracket's. A busy loop on the
-    API's core for a minute in the middle of a default run took its stages at 60 to 80 % of saturation, where the
-    knee's fit reads its shares; stepped at the bracket's middle instead, the one step there was undecided and the
-    interval stayed [34, 82.5] req/s. Simulated (two or three knee stages on a machine twice as slow, then three
-    steps), the stages run again left a median width of 41 % of the low end where the bracket's split left 49 %, the
-    knee held as often (97.9 and 98.25 % of 2,000 draws; tests/slo/stats/test_coverage_machine.py); after one step,
-    111 % and 115 %."""
+    fitted knee's, under the saturation, where the fit decided an end: fitted_middle), else the bracket's. A busy
+    loop on the API's core for a minute in the middle of a default run took its stages at 60 to 80 % of saturation,
+    where the knee's fit reads its shares; stepped at the bracket's middle instead, the one step there was undecided
+    and the interval stayed [34, 82.5] req/s. Simulated (two or three knee stages on a machine twice as slow, then
+    three steps), the stages run again left a median width of 41 % of the low end where the bracket's split left
+    49 %, the knee held as often (97.9 and 98.25 % of 2,000 draws; tests/slo/stats/test_coverage_machine.py); after one
+    step, 111 % and 115 %."""
     low, high = bracket(cap)
     sent = [s.offered_rps for s in stages if s.offered_rps]
     inside = [s for s in stages if s.departed and s.offered_rps and sent.count(s.offered_rps) < 2
