@@ -32,7 +32,8 @@ def test_the_smoke_profile_is_about_30_seconds_and_default_within_five_minutes()
     # (about 25 s), the ladder, its judging (about 10 s), and the report
     from slobench.refine import CLOSING_S, STEP_OVERHEAD_S
     one_step = default.refine.step_s + STEP_OVERHEAD_S
-    assert default.refine.run_budget_s <= 290
+    # five minutes from the run's start to its report: run_budget_s holds the report's CLOSING_S (10 to 12 s measured)
+    assert default.refine.run_budget_s <= 300
     assert 25 + default.total_s + 10 + one_step + CLOSING_S <= default.refine.run_budget_s
 
 
