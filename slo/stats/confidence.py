@@ -240,86 +240,11 @@ def memory(windows: list[Blocks | None]) -> float:
     return min(MAX_LAG1, r + 1 / math.sqrt(k)) if r >= 2 / math.sqrt(k) else 0.0
 
 
-def block_variance(blocks: Blocks) -> tuple[float, float]:
-    """(variance of the window's mean, the lag-1 correlation used) from per-scrape blocks of (requests, sum): the
-    ratio estimator's variance, widened for correlated consecutive blocks (a slow period longer than a scrape)."""
-    k, total = len(blocks.n), blocks.total
-    e = mean_residuals(blocks)
-    r = lag1(e)
-    # Residuals around the window's own mean lose what the blocks share with it: under correlation their squares
-    # hold about k - w of the k blocks' variance (w the widening), not k - 1.
-    return sum(v * v for v in e) / max(1.0, k - widening(r)) * k / total ** 2 * widening(r), r
-
-
-def mean_interval(blocks: Blocks | None, mean: float, count: float, level: float,
-                  variance_bound: float | None, declared: float = 1.0) -> tuple[float, float, str, float | None]:
-    """(low, high, method, standard error) of a mean latency. The standard error comes from per-scrape blocks of
-    (sum, count), widened for their lag-1 correlation, with t at one less than the effective blocks' df, never
-    below what the buckets' variance bound gives for independent requests times the declared design effect; a
-    window of too few blocks gives no interval, one of fewer than 3 effective blocks t with 2 df."""
-    k = len(blocks.n) if blocks else 0
-    if 2 <= k < MIN_MEAN_BLOCKS:
-        return mean, mean, (f"no interval: {k} scrape blocks cannot estimate the mean's variance; it needs "
-                            f"{MIN_MEAN_BLOCKS} (lengthen the stage or scrape more often)"), None
-    iid_se = math.sqrt(declared * variance_bound / count) if variance_bound is not None and count > 0 else None
-    block_se, r, k_eff = None, 0.0, float(k)
-    if blocks and k >= MIN_MEAN_BLOCKS and blocks.total > 0:
-        var, r = block_variance(blocks)
-        # The effective blocks (its t's degrees of freedom) come from the correlation measured (bias-corrected), the
-        # variance from the one raised: under independence the raise alone (1 / sqrt(k)) would leave a short window
-        # t with 1 df. Under 3 effective blocks, t with 2 df all the same (4.3 at 95 %), as for a share: with 1 df
-        # (12.7) a healthy API's 3.4 ms mean against 25 ms, its blocks drifting by a few per cent, was undecided.
-        r_seen = lag1(mean_residuals(blocks), raised=False)
-        block_se, k_eff = math.sqrt(var), max(MIN_EFFECTIVE_BLOCKS, effective_blocks(k, r_seen))
-    ses = [s for s in (block_se, iid_se) if s is not None]
-    if not ses:
-        return mean, mean, "no interval: neither per-scrape blocks nor a bounded histogram", None
-    se = max(ses)
-    crit = stats.t.ppf(1 - (1 - level) / 2, k_eff - 1) if block_se is not None else \
-        stats.norm.ppf(1 - (1 - level) / 2)
-    parts = ([f"per-scrape blocks ({k}, lag-1 correlation taken as {r:.2f}, t with {k_eff - 1:.1f} df)"]
-             if block_se is not None else []) + \
-        (["the histogram's variance bound" + (f" x the declared design effect {declared:g}" if declared > 1 else "")]
-         if iid_se is not None else [])
-    method = "mean ± critical value × standard error; the larger standard error of " + " and ".join(parts)
-    return max(0.0, mean - crit * se), mean + crit * se, method, se
-
-
-def queue_grew(blocks: Blocks | None, threshold: float, level: float) -> tuple[float, float] | None:
-    """(lowest, highest) per-block mean when the window is not a stationary mean but a queue growing through it:
-    every block's mean over the threshold and rising with time (Kendall's tau, one-sided at the level's alpha / 2).
-    None otherwise. Such a stage's mean is what it was, over the objective in every block, not a sample of one."""
-    if blocks is None or len(blocks.n) < MIN_MEAN_BLOCKS:
-        return None
-    means = [x / n for n, x in zip(blocks.n, blocks.x) if n > 0]
-    if len(means) < MIN_MEAN_BLOCKS or min(means) <= threshold:
-        return None
-    trend = stats.kendalltau(range(len(means)), means, alternative="greater")
-    return (min(means), max(means)) if trend.pvalue < (1 - level) / 2 else None
-
-
 def every_block_over(blocks: Blocks | None, allowed: float) -> tuple[float, float] | None:
     """(lowest, highest) per-block share counted when every block with requests counted more than `allowed`; None
     otherwise, or without blocks."""
     shares = [x / n for n, x in zip(blocks.n, blocks.x) if n > 0] if blocks is not None else []
     return (min(shares), max(shares)) if shares and min(shares) > allowed else None
-
-
-def histogram_variance_bound(buckets: dict[float, float], mean: float) -> float | None:
-    """An upper bound of the per-request variance (s²) from cumulative buckets: every request at its bucket's
-    upper edge bounds E[X²]; None when requests fall in the +Inf bucket (no edge bounds them)."""
-    items = sorted(buckets.items())
-    if not items or items[-1][1] <= 0:
-        return None
-    total, prev, second = items[-1][1], 0.0, 0.0
-    for le, cum in items:
-        inside, prev = max(0.0, cum - prev), cum
-        if inside <= 0:
-            continue
-        if math.isinf(le):
-            return None
-        second += inside * le * le
-    return max(0.0, second / total - mean * mean)
 
 
 def poisson_interval(count: float, level: float) -> tuple[float, float]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 
 from scipy import stats
 
-from slo.stats import blocks, confidence
+from slo.stats import blocks, confidence, latency_mean
 from slo.stats.confidence import Blocks
 from slo.stats.figures import bucket_counts
 from slo.file.model import Answers, Availability, ErrorRatio, LatencyMean, LatencyQuantile, RatioSli, ThresholdSli, Throughput
@@ -129,14 +129,14 @@ def quantile(o: LatencyQuantile, ev: Evidence) -> dict:
 
 def _collapsed_share(ev: Evidence, t: float, allowed: float, b_fewer: Blocks | None,
                      b_more: Blocks | None) -> dict | None:
-    """A window the queue grew through (confidence.queue_grew: every block's mean latency over the threshold and
+    """A window the queue grew through (latency_mean.queue_grew: every block's mean latency over the threshold and
     rising) with more than the allowed share over the threshold in every block fails, its range the blocks' own
     shares: there is no stationary share to sample, and a queue that grows does not come back under. Its interval
     then cannot reach 0, as one taken from a window's few effective blocks did (p50 in a collapsed stage, every
     answer at 2,000 ms or more: [31.1 %, 100 %]). Against stationary M/M/1 queues at utilization 0.94 this fires in
     0.3 % of windows on p50's knee and never on p95's (2,000 draws); on queues offered 2 %, 10 % and 20 % over
     their saturation, in 18, 74 and 99 %. The fields that then replace the interval's; None otherwise."""
-    grew = confidence.queue_grew(ev.mean_blocks, t, ev.level)
+    grew = latency_mean.queue_grew(ev.mean_blocks, t, ev.level)
     over = confidence.every_block_over(b_fewer, allowed) if grew else None
     if over is None:
         return None
@@ -152,15 +152,15 @@ def mean(o: LatencyMean, ev: Evidence, measured_ms: float | None) -> dict:
     n = ev.buckets.get(math.inf, 0.0)
     if measured_ms is None or n <= 0:
         return _undecided(ev, "no requests in the window")
-    grew = confidence.queue_grew(ev.mean_blocks, o.threshold_ms / 1000, ev.level)
+    grew = latency_mean.queue_grew(ev.mean_blocks, o.threshold_ms / 1000, ev.level)
     if grew is not None:
         return {"level": ev.level, "low": round(1000 * grew[0], 3), "high": round(1000 * grew[1], 3),
                 "limit": o.threshold_ms, "terms": "mean latency (ms)", "collapsed": True, "decision": "fail",
                 "method": (f"the queue grew through the window: every scrape block's mean was over the objective and "
                            f"rose with time (from {1000 * grew[0]:.1f} ms up to {1000 * grew[1]:.1f} ms), so the "
                            "mean is what it was, not a sample of a stationary one; the range is the blocks' means")}
-    bound = confidence.histogram_variance_bound(ev.buckets, measured_ms / 1000)
-    low, high, method, se = confidence.mean_interval(ev.mean_blocks, measured_ms / 1000, n, ev.level, bound, ev.declared_deff)
+    bound = latency_mean.histogram_variance_bound(ev.buckets, measured_ms / 1000)
+    low, high, method, se = latency_mean.mean_interval(ev.mean_blocks, measured_ms / 1000, n, ev.level, bound, ev.declared_deff)
     out = {"level": ev.level, "low": round(1000 * low, 3), "high": round(1000 * high, 3), "limit": o.threshold_ms,
            "terms": "mean latency (ms)", "method": method}
     out["decision"] = confidence.decide(out["low"], out["high"], o.threshold_ms) if se is not None else "inconclusive"

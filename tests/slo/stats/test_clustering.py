@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from slo.file.model import LatencyMean
-from slo.stats import clustering, confidence, intervals
+from slo.stats import clustering, confidence, intervals, latency_mean
 from slo.stats.confidence import Blocks
 from tests.slo.stats import simulate as sim
 
@@ -85,7 +85,7 @@ def test_a_queue_growing_through_its_window_is_judged_collapsed(means, collapsed
 def test_equal_latencies_are_no_correlation():
     b = _mean_blocks([22.0] * 30)
     assert confidence.memory([b]) == 0.0
-    low, high, method, se = confidence.mean_interval(b, b.counted / b.total, b.total, 0.95, 0.0)
+    low, high, method, se = latency_mean.mean_interval(b, b.counted / b.total, b.total, 0.95, 0.0)
     assert se is not None and "no interval" not in method
 
 

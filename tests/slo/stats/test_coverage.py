@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from slo.stats import confidence as ci, intervals
+from slo.stats import confidence as ci, intervals, latency_mean
 from slo.stats.confidence import Blocks
 from slo.file.model import ErrorRatio, LatencyMean, LatencyQuantile, RatioSli, Throughput
 from tests.slo.fakes import judged_stages
@@ -228,13 +228,13 @@ def test_twice_the_limit_of_a_mean_fails_over_a_default_stage():
 
 def test_a_window_too_short_to_estimate_the_means_variance_gives_no_interval():
     b = mean_blocks(np.random.default_rng(1), ci.MIN_MEAN_BLOCKS - 1, 0.0)
-    low, high, method, se = ci.mean_interval(b, b.counted / b.total, b.total, LEVEL, None)
+    low, high, method, se = latency_mean.mean_interval(b, b.counted / b.total, b.total, LEVEL, None)
     assert se is None and low == high and f"needs {ci.MIN_MEAN_BLOCKS}" in method
 
 
 def test_a_mean_over_blocks_too_correlated_to_count_takes_t_with_two_degrees_of_freedom():
     b = Blocks((40.0,) * 10, tuple(40 * (0.030 + 0.002 * i) for i in range(10)))   # a steady climb: r near 1
-    low, high, method, se = ci.mean_interval(b, b.counted / b.total, b.total, LEVEL, None)
+    low, high, method, se = latency_mean.mean_interval(b, b.counted / b.total, b.total, LEVEL, None)
     assert "t with 2.0 df" in method
     assert high - b.counted / b.total == pytest.approx(float(stats.t.ppf(0.975, 2)) * se, rel=1e-6)
 
