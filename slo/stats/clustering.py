@@ -19,6 +19,7 @@ import numpy as np
 
 from slo.stats import blocks as scrape_blocks
 from slo.stats.confidence import Blocks, memory
+from slo.stats.latency_mean import relative_spread
 
 MIN_BATCHES = 20  # fewer batches estimate a variance too roughly to pick a size by
 
@@ -106,8 +107,9 @@ def of_run(evidences: list, recorded: list[np.ndarray | None], thresholds_s: lis
     """Each window's clustering as its intervals take it (intervals.Evidence.clustering), measured over the window
     and its neighbours in the run (NEIGHBOURS stages either side): by latency threshold in seconds, from the API's
     recording of every window's requests when it holds them all, else from the scrape blocks at the threshold's
-    lower bucket edge; "errors" from the request counter's blocks; and "memory", the mean latency's lag-1
-    correlation over the same windows (confidence.memory). Neighbours, not the whole run: a ladder's
+    lower bucket edge; "errors" from the request counter's blocks; "memory", the mean latency's lag-1
+    correlation over the same windows (confidence.memory); and "mean_spread", the mean's relative spread over them
+    (latency_mean.relative_spread). Neighbours, not the whole run: a ladder's
     stages cluster more as the load rises, and the collapsed stages past the knee would widen the quiet ones at its
     foot far beyond what their own traffic does; for the same reason a collapsed window (`collapsed`: it served
     less than it was offered) speaks only for itself, never for a neighbour, nor does one offered a higher rate
@@ -134,5 +136,8 @@ def of_run(evidences: list, recorded: list[np.ndarray | None], thresholds_s: lis
         if errors is not None:
             found["errors"] = errors
         found["memory"] = memory([evidences[i].mean_blocks for i in near])
+        spread = relative_spread([evidences[i].mean_blocks for i in near])
+        if spread is not None:
+            found["mean_spread"] = spread
         out.append(found)
     return out

@@ -27,7 +27,7 @@ class Evidence:
     poisson_arrivals: bool = False
     declared_deff: float = 1.0                       # the SLO file's design_effect
     # Measured around the window (slo/stats/clustering.of_run): design effects by latency threshold in seconds and
-    # "errors", and "memory", the mean latency's lag-1 correlation.
+    # "errors", and "memory", the mean latency's lag-1 correlation; "mean_spread", its relative spread.
     clustering: dict = field(default_factory=dict)
 
 
@@ -160,14 +160,17 @@ def mean(o: LatencyMean, ev: Evidence, measured_ms: float | None) -> dict:
                            f"rose with time (from {1000 * grew[0]:.1f} ms up to {1000 * grew[1]:.1f} ms), so the "
                            "mean is what it was, not a sample of a stationary one; the range is the blocks' means")}
     bound = latency_mean.histogram_variance_bound(ev.buckets, measured_ms / 1000)
-    low, high, method, se = latency_mean.mean_interval(ev.mean_blocks, measured_ms / 1000, n, ev.level, bound, ev.declared_deff)
+    low, high, method, se = latency_mean.mean_interval(ev.mean_blocks, measured_ms / 1000, n, ev.level, bound,
+                                                       ev.declared_deff, ev.clustering.get("mean_spread"))
     out = {"level": ev.level, "low": round(1000 * low, 3), "high": round(1000 * high, 3), "limit": o.threshold_ms,
            "terms": "mean latency (ms)", "method": method}
     out["decision"] = confidence.decide(out["low"], out["high"], o.threshold_ms) if se is not None else "inconclusive"
-    if out["decision"] == "inconclusive" and se:
-        gap = abs(measured_ms / 1000 - o.threshold_ms / 1000)
-        crit = (high - measured_ms / 1000) / se
-        need = math.ceil(n * ((crit + float(stats.norm.ppf(confidence.POWER))) * se / gap) ** 2) \
+    if out["decision"] == "inconclusive" and se and measured_ms > 0:
+        # on the log scale the interval is drawn on: the relative standard error against the relative gap
+        gap = abs(math.log(measured_ms / o.threshold_ms))
+        relative = se / (measured_ms / 1000)
+        crit = math.log(high / (measured_ms / 1000)) / relative
+        need = math.ceil(n * ((crit + float(stats.norm.ppf(confidence.POWER))) * relative / gap) ** 2) \
             if gap > 0 else None
         out.update(requests_needed=need, seconds_needed=round(need / (n / ev.window_s), 1) if need else None)
     return out

@@ -1,6 +1,7 @@
 """How slow requests cluster, measured over a window and its neighbouring stages: batch means with growing sizes over
 the requests in time order (or the scrape blocks), each window centred on its own share."""
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -87,6 +88,20 @@ def test_equal_latencies_are_no_correlation():
     assert confidence.memory([b]) == 0.0
     low, high, method, se = latency_mean.mean_interval(b, b.counted / b.total, b.total, 0.95, 0.0)
     assert se is not None and "no interval" not in method
+
+
+def test_a_quiet_window_among_swinging_neighbours_takes_their_relative_spread():
+    """A window whose block means barely moved (a queue that held none of its long spells) between two whose means
+    swung by half: its mean's interval is drawn at their relative spread, not its own, and stays positive."""
+    quiet, swinging = _mean_blocks([30.0, 31.0] * 10), _mean_blocks([20.0, 20.0, 45.0, 45.0] * 5)
+    spread = clustering.of_run([SimpleNamespace(mean_blocks=b, error_blocks=None, bucket_blocks={})
+                                for b in (swinging, quiet, swinging)], [None] * 3, [])[1]["mean_spread"]
+    mean = quiet.counted / quiet.total
+    own = latency_mean.mean_interval(quiet, mean, quiet.total, 0.95, None)
+    run = latency_mean.mean_interval(quiet, mean, quiet.total, 0.95, None, run_spread=spread)
+    assert run[0] < own[0] and run[1] > own[1] and run[0] > 0
+    assert run[3] == pytest.approx(mean * math.sqrt(spread / quiet.total))
+    assert "the relative spread the neighbouring windows measured" in run[2]
 
 
 def test_a_collapsed_window_speaks_only_for_itself():
