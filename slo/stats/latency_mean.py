@@ -53,6 +53,11 @@ def relative_spread(windows: list[Blocks | None]) -> float | None:
     return sum(units) / len(units) if units else None
 
 
+# An interval reaching past a hundredfold either side of the mean bounds nothing a user would act on: a default run's
+# stage at the knee, its blocks swinging with the queue (t with 2 df), read [0.008, 4,278,259 ms] around 185 ms.
+MAX_LOG_SPAN = math.log(100)
+
+
 def mean_interval(blocks: Blocks | None, mean: float, count: float, level: float, variance_bound: float | None,
                   declared: float = 1.0, run_spread: float | None = None) -> tuple[float, float, str, float | None]:
     """(low, high, method, standard error) of a mean latency, on the log scale: mean x/÷ e^(crit x relative standard
@@ -60,7 +65,7 @@ def mean_interval(blocks: Blocks | None, mean: float, count: float, level: float
     with t at one less than the effective blocks' df, never below what the buckets' variance bound gives for
     independent requests times the declared design effect, nor below what `run_spread` (relative_spread over the
     window's neighbours) gives its `count` requests; a window of too few blocks gives no interval, one of fewer than
-    3 effective blocks t with 2 df."""
+    3 effective blocks t with 2 df, one whose interval would span more than MAX_LOG_SPAN none either."""
     k = len(blocks.n) if blocks else 0
     if 2 <= k < MIN_MEAN_BLOCKS:
         return mean, mean, (f"no interval: {k} scrape blocks cannot estimate the mean's variance; it needs "
@@ -90,6 +95,10 @@ def mean_interval(blocks: Blocks | None, mean: float, count: float, level: float
         parts.append("the relative spread the neighbouring windows measured")
     if mean <= 0:
         return 0.0, crit * se, "critical value × standard error over a zero mean", se
+    if crit * se / mean > MAX_LOG_SPAN:
+        return mean, mean, (f"no interval: the window's blocks swing too much for one (a standard error of "
+                            f"{se / mean:.0%} of the mean, t with {k_eff - 1:.1f} df, spans more than a hundredfold "
+                            "either way)"), None
     method = ("mean ×/÷ e^(critical value × standard error / mean), a positive and skewed figure on the log scale; "
               "the largest standard error of " + ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "")
               + parts[-1])

@@ -104,6 +104,16 @@ def test_a_quiet_window_among_swinging_neighbours_takes_their_relative_spread():
     assert "the relative spread the neighbouring windows measured" in run[2]
 
 
+def test_a_mean_whose_blocks_swing_past_a_hundredfold_is_inconclusive_with_no_interval():
+    """Half the window at 5 ms, half at 2 s, its blocks correlated (t with 2 df): an interval on the log scale would
+    reach from microseconds to hours; none is given, and the mean stays undecided."""
+    b = _mean_blocks([5.0] * 3 + [2000.0] * 3)
+    got = intervals.mean(LatencyMean(name="mean", kind="latency_mean", threshold_ms=40),
+                         intervals.Evidence(0.95, window_s=6, scrape_s=1.0, buckets={math.inf: b.total}, mean_blocks=b),
+                         1000 * b.counted / b.total)
+    assert got["decision"] == "inconclusive" and got["low"] == got["high"] and "no interval" in got["method"]
+
+
 def test_a_collapsed_window_speaks_only_for_itself():
     rng = np.random.default_rng(5)
     calm = sim.runs_of_slow(rng, 0.02, 1, False, 40, windows=2)
