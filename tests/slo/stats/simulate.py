@@ -70,7 +70,6 @@ class Run:
         """What the evaluator hands the interval for window w: its scrape blocks at the EDGE, its mean latency's
         blocks where latencies are known, and the clustering measured around it."""
         from slo.stats import intervals
-        from slo.stats.confidence import Blocks
         b = self.window_blocks(w)
         keys = [((), float(i)) for i in range(len(b.n))]
         extra = {"clustering": self.clustering(w)} if with_run else {}
