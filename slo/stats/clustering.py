@@ -135,8 +135,9 @@ def of_run(evidences: list, recorded: list[np.ndarray | None], thresholds_s: lis
         errors = of_blocks([evidences[i].error_blocks for i in near])
         if errors is not None:
             found["errors"] = errors
-        found["memory"] = memory([evidences[i].mean_blocks for i in near])
-        spread = relative_spread([evidences[i].mean_blocks for i in near])
+        means = [evidences[i].mean_blocks for i in near]
+        found["memory"] = memory(means)
+        spread = relative_spread(means)
         if spread is not None:
             found["mean_spread"] = spread
         out.append(found)
