@@ -139,3 +139,34 @@ def test_a_queues_memory_concerns_a_threshold_only_where_its_block_means_reach_h
     from slo.stats.confidence import queue_reaches
     blocks = Blocks(n=(80.0,) * len(means_ms), x=tuple(80 * m / 1000 for m in means_ms))
     assert queue_reaches(blocks, threshold_ms / 1000) is reaches
+
+
+@pytest.mark.parametrize("r, k", [(0.5, 10), (0.9, 12), (0.9, 5), (0.95, 30)],
+                         ids=["moderate correlation over 10 blocks", "strong correlation over 12 blocks",
+                              "strong correlation over 5 blocks", "near-drift over 30 blocks"])
+def test_a_short_windows_widening_stays_under_its_block_count_and_tends_to_the_long_windows(r, k):
+    short = ci.widening(r, k)
+    assert 1 < short < min(k, ci.widening(r))
+    assert ci.widening(r, 10_000) == pytest.approx(ci.widening(r), rel=0.01)
+
+
+def test_a_negative_lag1_estimate_does_not_cancel_a_means_raise():
+    alternating = [(-1) ** i for i in range(16)]   # r near -1: credited as 0, then raised by 1 / sqrt(16)
+    assert ci.lag1(alternating) == pytest.approx(0.25)
+    assert ci.lag1(alternating, raised=False) == 0.0
+
+
+@pytest.mark.parametrize("means_ms, threshold_ms, decision", [
+    ([1.0, 1.1, 1.0, 1.2, 1.3, 1.4, 1.6, 1.8, 1.7, 1.9, 2.0, 2.2], 25, "pass"),
+    ([60, 64, 66, 70, 68, 74, 78, 80, 79, 84, 86, 90], 25, "fail"),
+], ids=["a healthy API's 1.6 ms mean rising with other traffic passes 25 ms",
+        "a 75 ms mean rising the same way fails 25 ms"])
+def test_a_mean_rising_through_a_short_window_is_still_judged(means_ms, threshold_ms, decision):
+    """A shared Prometheus's run (test_real_deployments): 12 blocks rising from 1.0 to 2.2 ms read a standard error
+    of 120 % of the mean with the long-window widening, no interval, and an inconclusive run."""
+    from slo.stats import latency_mean
+    blocks = Blocks(n=(80.0,) * len(means_ms), x=tuple(80 * m / 1000 for m in means_ms))
+    mean = blocks.counted / blocks.total
+    low, high, method, se = latency_mean.mean_interval(blocks, mean, blocks.total, 0.95, None)
+    assert se is not None, method
+    assert (high < threshold_ms / 1000) if decision == "pass" else (low > threshold_ms / 1000), (low, high)
