@@ -72,8 +72,8 @@ def run_once(service_ms: float, profile: str, seed: int, results: Path | None) -
             stop_pid(app.pid)
             if prom is not None:
                 stop_pid(prom.pid)
-    return {"exit_code": code, "interval_rps": list(cap["interval_rps"]), "width": cap.get("width"),
-            "decided_by": cap.get("decided_by"), "bracket_rps": cap.get("bracket_rps"), "wall_s": round(wall, 1),
+    return {"exit_code": code, "interval_rps": list(cap.interval_rps), "width": cap.width,
+            "decided_by": cap.decided_by, "bracket_rps": cap.bracket_rps, "wall_s": round(wall, 1),
             "run": str(reports[-1].parent)}
 
 

@@ -163,13 +163,13 @@ def cmd_capacity(args, settings: HarnessSettings) -> int:
                                _drift_check(), log=_say)
     code = _summary(run_dir, report)
     cap = report.capacity
-    print(f"capacity: {cap['interval_rps']} req/s" + (f" ({cap['width']:.0%} wide)" if cap.get("width") is not None
+    print(f"capacity: {cap.interval_rps} req/s" + (f" ({cap.width:.0%} wide)" if cap.width is not None
                                                      else "") + f", in {run_dir}")
     # The capacity is the answer asked for: the gate's verdict speaks only where the figures cannot be trusted or
     # the run did not finish (a run from --start-rps has no gated stage at all).
     if report.verdict.status in ("incomplete", "untrusted"):
         return code
-    return 0 if cap.get("highest_passing_rps") else 1
+    return 0 if cap.highest_passing_rps else 1
 
 
 def cmd_ui(args, settings: HarnessSettings) -> int:

@@ -55,20 +55,18 @@ def summary(run_dir: Path) -> dict | None:
         return None
     git = (report.manifest or {}).get("git") or _manifest_git(run_dir)
     cap = report.capacity
-    interval = cap.get("interval_rps") or [None, None]
-    share = (cap.get("knee_share") or {}).get("interval_pct") or [None, None]
+    share = (cap.knee_share or {}).get("interval_pct") or [None, None]
     drift = report.drift or {}
     p99_slo = next((o.get("threshold_ms") for o in report.slo["objectives"] if o.get("name") == "p99"), None)
     return {"run": run_dir.name, "started": report.run.started, "profile": report.run.profile,
             "commit": (git.get("commit") or "")[:10] + ("+" if git.get("dirty") else ""),
             "verdict": report.verdict.status,
             # The capacity's interval as the report gives it (the bracket, narrowed by the fitted curve where it
-            # lies inside); a report written before the fit has only the confident pass.
-            "capacity_rps": interval[0] if "fit" in cap else cap.get("highest_passing_rps"),
-            "capacity_high_rps": interval[1],
+            # lies inside).
+            "capacity_rps": cap.interval_rps[0], "capacity_high_rps": cap.interval_rps[1],
             # The knee as a share of the saturation each stage measured: what moves less with the machine's speed.
             "knee_share_pct": share[0], "knee_share_high_pct": share[1],
-            "capacity_stage": cap.get("highest_passing_stage"), "gated_p99_ms": _gated_p99(report),
+            "capacity_stage": cap.highest_passing_stage, "gated_p99_ms": _gated_p99(report),
             "p99_slo_ms": p99_slo, "drift": _drift_cell(drift),
             "answers": _answers_cell(report.answers), "answers_wrong": (report.answers or {}).get("wrong"),
             "stages": {st.name: {"p99_ms": (st.server["quantiles"].get("0.99") or {}).get("ms"),

@@ -241,7 +241,7 @@ class Refinement:
             rate, for_fit, again = next_step(stages, cap, plan.aim, floor, saturation, few)
             if rate is None:
                 why = "settled" if settled(cap, plan.aim) else "nothing left to split"
-                self.log(f"[slobench] refine: capacity {cap['interval_rps']}, bracket {bracket(cap)} ({why})")
+                self.log(f"[slobench] refine: capacity {cap.interval_rps}, bracket {bracket(cap)} ({why})")
                 break
             step, why = self.planned(rate, budget, steps, for_fit)
             if step is not None:   # the queue the last stage left is served first; the budget plans what is left
@@ -249,11 +249,11 @@ class Refinement:
                     self.log(f"[slobench] refine: the target still answered a queue after {DRAIN_S:g} s; stepping")
                 step, why = self.planned(rate, budget, steps, for_fit)
             if step is None:
-                self.log(f"[slobench] refine: capacity {cap['interval_rps']}; {why}")
+                self.log(f"[slobench] refine: capacity {cap.interval_rps}; {why}")
                 break
             where = (f" ({again} again: it measured the machine, not the API)" if again else
                      " (the middle of the fitted knee)" if for_fit else "")
-            self.log(f"[slobench] refine: capacity {cap['interval_rps']}, bracket {bracket(cap)}, stepping at "
+            self.log(f"[slobench] refine: capacity {cap.interval_rps}, bracket {bracket(cap)}, stepping at "
                      f"{rate:g} req/s{where} for up to {step.longest_s:.0f} s ({looks_text(step.looks)})")
             code, ended_at = self.step(len(steps) + 1, rate, step)
             stages, cap, saturation = self.judged_stages(monitor)

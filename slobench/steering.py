@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from slo.verdicts.report import Stage
+from slo.verdicts.report import Capacity, Stage
 from slo.verdicts.saturation import PREDICTOR_BOUND
 
 CLIMB = 1.25           # above a ladder that broke nothing: the next rate, a quarter higher (under, a quarter lower)
@@ -31,13 +31,13 @@ def evidence(stages: list[Stage]) -> list[Stage]:
     return [s for s in stages if s.offered_rps and not s.departed and not s.client.get("generator_bound")]
 
 
-def bracket(cap: dict) -> list:
+def bracket(cap: Capacity) -> list:
     """[the best confident pass, the lowest confident failure]: the evidence the refinement stops by (and steers by,
     where no fit decided the interval at the typical speed)."""
-    return list(cap.get("bracket_rps") or cap["interval_rps"])
+    return list(cap.bracket_rps)
 
 
-def settled(cap: dict, aim: float) -> bool:
+def settled(cap: Capacity, aim: float) -> bool:
     """The bracket is closed and within `aim` of its low end."""
     low, high = bracket(cap)
     return bool(low and high) and (high - low) / low <= aim
@@ -53,19 +53,23 @@ def under_saturation(low: float | None, high: float | None, saturation_rps: floa
     return high
 
 
-def fitted_middle(cap: dict, offered: bool = False, saturation_rps: float | None = None) -> float | None:
+def fitted_middle(cap: Capacity, offered: bool = False, saturation_rps: float | None = None) -> float | None:
     """The middle of the capacity interval at the run's typical speed, where the knee's share fitted across the
     stages decided an end of it (objectives.capacity's `speed`); with `offered`, of the interval at the rates offered
     where no speed was measured and the fit there decided an end; under the saturation (under_saturation); None
     elsewhere."""
-    fit = cap.get("speed") or (cap if offered else {})
-    low, high = fit.get("interval_rps") or (None, None)
-    if low is None or high is None or "fit" not in (fit.get("decided_by") or ()):
+    if cap.speed:
+        (low, high), decided_by = cap.speed["interval_rps"], cap.speed["decided_by"]
+    elif offered:
+        (low, high), decided_by = cap.interval_rps, cap.decided_by
+    else:
+        return None
+    if low is None or high is None or "fit" not in decided_by:
         return None
     return round((low + under_saturation(low, high, saturation_rps)) / 2, 1)
 
 
-def run_again(stages: list[Stage], cap: dict, middle: float | None = None) -> Stage | None:
+def run_again(stages: list[Stage], cap: Capacity, middle: float | None = None) -> Stage | None:
     """The stage to run again, once: of those that ran on a machine of another speed than the rest of the run (or
     served the queue one left) and were offered inside the bracket, the one nearest `middle` (next_step's: the
     fitted knee's, under the saturation, where the fit decided an end: fitted_middle), else the bracket's. A busy
@@ -94,13 +98,13 @@ class NextStep(NamedTuple):
     again: str | None = None
 
 
-def next_rate(stages: list[Stage], cap: dict, aim: float, floor: float, saturation_rps: float | None = None,
+def next_rate(stages: list[Stage], cap: Capacity, aim: float, floor: float, saturation_rps: float | None = None,
               few: bool = False) -> float | None:
     """The rate of next_step."""
     return next_step(stages, cap, aim, floor, saturation_rps, few).rate
 
 
-def next_step(stages: list[Stage], cap: dict, aim: float, floor: float, saturation_rps: float | None = None,
+def next_step(stages: list[Stage], cap: Capacity, aim: float, floor: float, saturation_rps: float | None = None,
               few: bool = False) -> NextStep:
     """Where the next step goes, from the run's capacity (as its report gives it) and the rates its evidence offered;
     no rate once the bracket is within `aim`, or where no step would tell more. First a stage that measured the

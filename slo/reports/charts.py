@@ -197,9 +197,9 @@ def knee(report: Report) -> dict:
     notes = []
     cap = report.capacity
     hides = {s.split(",")[0].removeprefix("In stage ") for s in report.sentences if "the mean hides the tail" in s}
-    collapsed = {c["stage"]: c for c in cap.get("collapsed_stages") or []}
-    labelled = [("capacity", cap.get("highest_passing_stage"), "#276749"),
-                ("first failing", cap.get("first_failing_stage"), "#9b2c2c"),
+    collapsed = {c["stage"]: c for c in cap.collapsed_stages}
+    labelled = [("capacity", cap.highest_passing_stage, "#276749"),
+                ("first failing", cap.first_failing_stage, "#9b2c2c"),
                 *(("the mean hides the tail", n, "#805ad5") for n in sorted(hides)),
                 *((f"collapsed: {c['achieved_rps']:g} of {c['offered_rps']:g} req/s served", n, "#1a202c")
                   for n, c in collapsed.items())]

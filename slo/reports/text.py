@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from common.canary import describe
-from slo.verdicts.report import Report, Stage
+from slo.verdicts.report import Capacity, Report, Stage
 from slo.verdicts.wording import bracket
 from slo.reports.tables import INTERVAL_LEGEND, all_tables, fmt, markdown_table, objective_text, stage_notes
 
@@ -10,27 +10,27 @@ STATUS_COLORS = {"pass": "32", "warn": "33", "fail": "31", "no_data": "35", "ins
                 "inconclusive": "36", "untrusted": "35"}
 
 
-def knee_evidence(cap: dict) -> str:
+def knee_evidence(cap: Capacity) -> str:
     """What decided each end of the capacity: the bracket between the stages, or the curve fitted across them (at the
     rates offered, or at each stage's utilization where the API times its predictions)."""
-    if cap.get("speed"):
+    if cap.speed:
         return speed_evidence(cap)
-    bracket = cap.get("bracket_rps") or [None, None]
+    bracket = cap.bracket_rps
     said = []
-    if cap.get("highest_passing_stage"):
-        said.append(f"{cap['highest_passing_stage']} met every objective with confidence")
-    if cap.get("lowest_failing_stage"):
-        said.append(f"{cap['lowest_failing_stage']} failed one with confidence")
-    fit = cap.get("fit")
-    if fit and "fit" in (cap.get("decided_by") or []):
+    if cap.highest_passing_stage:
+        said.append(f"{cap.highest_passing_stage} met every objective with confidence")
+    if cap.lowest_failing_stage:
+        said.append(f"{cap.lowest_failing_stage} failed one with confidence")
+    fit = cap.fit
+    if fit and "fit" in cap.decided_by:
         tails = len(fit.get("from_tail") or [])
         read = f", {tails} read from their whole tails" if tails else ""
-        said.append(f"{fitted_ends(cap['decided_by'])} from {fit['objective']}'s share fitted across "
+        said.append(f"{fitted_ends(cap.decided_by)} from {fit['objective']}'s share fitted across "
                     f"{len(fit['stages'])} stages{read} (crossing near {fit['estimate_rps']:g} req/s), "
                     f"inside the bracket [{bracket[0] if bracket[0] is not None else '?'}, "
                     f"{bracket[1] if bracket[1] is not None else '?'}]")
-    if cap.get("breaks_order"):
-        said.append(f"out of order (a higher rate did better than a lower one): {', '.join(cap['breaks_order'])}")
+    if cap.breaks_order:
+        said.append(f"out of order (a higher rate did better than a lower one): {', '.join(cap.breaks_order)}")
     return "; ".join(said)
 
 
@@ -40,9 +40,9 @@ def fitted_ends(decided_by: list[str]) -> str:
     return f"the {ends} end{'s' if ' and ' in ends else ''}"
 
 
-def speed_evidence(cap: dict) -> str:
+def speed_evidence(cap: Capacity) -> str:
     """What decided each end of a capacity placed at each stage's utilization, and the stages at the rates offered."""
-    speed, share = cap["speed"], cap.get("knee_share")
+    speed, share = cap.speed, cap.knee_share
     low, high = speed["bracket_pct"]
     said = [f"each stage placed at the share of its own saturation it offered, stated at the run's typical "
             f"{speed['typical_demand_ms']:.3g} ms of prediction a request"]
@@ -52,15 +52,15 @@ def speed_evidence(cap: dict) -> str:
                     f"the bracket {bracket(low, high)} %")
     else:
         said.append(f"between the best confident pass and the lowest confident failure there, {bracket(low, high)} %")
-    offered = [f"{cap['highest_passing_stage']} met every objective with confidence at {cap['highest_passing_rps']:g}"
-               if cap.get("highest_passing_stage") else "",
-               f"{cap['lowest_failing_stage']} failed one at {cap['bracket_rps'][1]:g}"
-               if cap.get("lowest_failing_stage") else ""]
+    offered = [f"{cap.highest_passing_stage} met every objective with confidence at {cap.highest_passing_rps:g}"
+               if cap.highest_passing_stage else "",
+               f"{cap.lowest_failing_stage} failed one at {cap.bracket_rps[1]:g}"
+               if cap.lowest_failing_stage else ""]
     if any(offered):
         said.append("at the rates offered, " + " and ".join(o for o in offered if o) + " req/s")
-    if cap.get("breaks_order"):
+    if cap.breaks_order:
         said.append(f"out of order at the rates offered (a higher rate did better than a lower one): "
-                    f"{', '.join(cap['breaks_order'])}")
+                    f"{', '.join(cap.breaks_order)}")
     return "; ".join(said)
 
 
@@ -96,25 +96,25 @@ def headline(report: Report) -> list[str]:
     return lines
 
 
-def capacity_lines(cap: dict, stages: list[Stage]) -> list[str]:
+def capacity_lines(cap: Capacity, stages: list[Stage]) -> list[str]:
     """The capacity's interval and what decided it, the stages judged at looks and the refinement's steps, the stages
     that set no end (undecided, generator-bound) and the first stage to break an objective."""
     lines = []
-    low, high = cap.get("interval_rps") or (cap["highest_passing_rps"], None)
-    rates = {"offered": " offered", "at the typical speed": " at the run's typical speed"}.get(cap.get("rates"), "")
+    low, high = cap.interval_rps
+    rates = {"offered": " offered", "at the typical speed": " at the run's typical speed"}.get(cap.rates, "")
     if low and high:
-        lines.append(f"Capacity: in [{low:g}, {high:g}] req/s{rates} (width {cap['width']:.0%} of its low end): "
+        lines.append(f"Capacity: in [{low:g}, {high:g}] req/s{rates} (width {cap.width:.0%} of its low end): "
                      + knee_evidence(cap))
-    elif cap.get("speed") and (low or high):
+    elif cap.speed and (low or high):
         lines.append(f"Capacity: in {bracket(low, high)} req/s{rates} (no stage "
                      f"{'failed' if low else 'passed'} with confidence): " + knee_evidence(cap))
-    elif cap["highest_passing_stage"]:
-        lines.append(f"Capacity: stage {cap['highest_passing_stage']} met every objective with confidence at "
+    elif cap.highest_passing_stage:
+        lines.append(f"Capacity: stage {cap.highest_passing_stage} met every objective with confidence at "
                      f"{low:g} req/s; capacity in [{low:g}, ?] req/s (no stage failed with confidence)")
     elif high:
-        lines.append(f"Capacity: below {high:g} req/s ({cap['lowest_failing_stage']} failed with confidence; "
+        lines.append(f"Capacity: below {high:g} req/s ({cap.lowest_failing_stage} failed with confidence; "
                      "no stage passed with confidence)")
-    lines += knee_share_lines(cap.get("knee_share"))
+    lines += knee_share_lines(cap.knee_share)
     at_looks = [s for s in stages if not s.refine and looked(s.looks)]
     if at_looks:
         lines.append("Judged at looks while they ran, each ended at the first that decided it: "
@@ -123,23 +123,23 @@ def capacity_lines(cap: dict, stages: list[Stage]) -> list[str]:
     if steps:
         lines.append("Refined after the ladder, where the capacity was uncertain: "
                      + ", ".join(f"{s.name}{run_again_text(s, stages)} {s.status}{looked(s.looks)}" for s in steps))
-    if cap.get("inconclusive_stages"):
-        lines.append(f"Inconclusive stages: {', '.join(cap['inconclusive_stages'])}: their intervals straddle an "
+    if cap.inconclusive_stages:
+        lines.append(f"Inconclusive stages: {', '.join(cap.inconclusive_stages)}: their intervals straddle an "
                      "objective (see Confidence)")
-    if cap.get("generator_bound_stages"):
-        lines.append(f"Generator-bound: {', '.join(cap['generator_bound_stages'])}: a load generator was saturated, so "
+    if cap.generator_bound_stages:
+        lines.append(f"Generator-bound: {', '.join(cap.generator_bound_stages)}: a load generator was saturated, so "
                      "these stages measured the generator, not the API (they cannot be the capacity)")
-        for name, need in (cap.get("generators_needed") or {}).items():
+        for name, need in cap.generators_needed.items():
             if need:
                 lines.append(f"  {name}: {need['requests_per_cpu_s']:,} requests per CPU-second measured in each of "
                              f"{need['processes']} generator process(es); its rate takes about {need['needed']} at half "
                              f"a core each: LOCUST_PROCESSES={need['needed']} on a host with that many free cores, or "
                              "`make worker MASTER=...` on other hosts (docs/scaling-out.md)")
-    if cap["first_failing_stage"]:
+    if cap.first_failing_stage:
         broken = ", ".join(f"{b['objective']} {fmt(b['measured'], b['unit'])} vs {fmt(b['threshold'], b['unit'])}"
                            + (f" (x{b['ratio']:.2f})" if b["ratio"] is not None and b["unit"] == "ms" else "")
-                           for b in cap["broken"])
-        lines.append(f"First stage to break an objective: {cap['first_failing_stage']}: {broken}")
+                           for b in cap.broken)
+        lines.append(f"First stage to break an objective: {cap.first_failing_stage}: {broken}")
     return lines
 
 

@@ -9,7 +9,7 @@ from slo.stats.figures import availability
 from slo.stats.noise import judge_counts, judge_windows, welch_runs
 from slo.prometheus.promql import series_rate_window_s
 from slo.file.model import BASELINE_FIGURES, SloSpec
-from slo.verdicts.report import Report, ReportError, Stage
+from slo.verdicts.report import Capacity, Report, ReportError, Stage
 from runfolder import names
 
 
@@ -221,7 +221,7 @@ def compare(current: list[Report], baseline: list[Report], spec: SloSpec, histor
             "stages": rows, "failures": failures, "untested": untested, "models_note": note, "family": fam,
             "capacity": capacity_change(baseline[0].capacity, current[0].capacity),
             "machine": machine_change(baseline[0].manifest, current[0].manifest,
-                                      current[0].capacity.get("interval_rps")),
+                                      current[0].capacity.interval_rps),
             "models": {"baseline": _model_of(baseline[0]), "current": _model_of(current[0])}}, failures
 
 
@@ -240,14 +240,13 @@ def _moved(old: list, new: list) -> str:
     return "cannot tell"
 
 
-def capacity_change(baseline: dict | None, current: dict | None) -> dict:
+def capacity_change(baseline: Capacity, current: Capacity) -> dict:
     """Two capacity intervals (improved when the current confident pass lies above the baseline's confident failure,
     regressed when the current confident failure lies below the baseline's confident pass), and the knee as a share
     of the saturation each run measured where both have it: the change in req/s that is not the machine's speed."""
-    old = (baseline or {}).get("interval_rps") or [None, None]
-    new = (current or {}).get("interval_rps") or [None, None]
+    old, new = baseline.interval_rps, current.interval_rps
     out = {"baseline_rps": old, "current_rps": new, "verdict": _moved(old, new), "knee_share": None}
-    old_share, new_share = ((side or {}).get("knee_share") for side in (baseline, current))
+    old_share, new_share = baseline.knee_share, current.knee_share
     if old_share and new_share:
         # What a prediction took while each run's load ran: the machine's speed the canary before it may not see.
         ratio = new_share["typical_demand_ms"] / old_share["typical_demand_ms"]

@@ -18,7 +18,7 @@ from slo.verdicts.objectives import (JUDGED, capacity, collapsed, completeness, 
                                      run_verdict, stage_status, worker_clocks)
 from slo.verdicts.saturation import knee_sentences, predicted_saturation, saturation_check, servers_of, stage_serving
 from slo.verdicts.client_gap import client_tail_breaks, explain_gap
-from slo.verdicts.report import SCHEMA_VERSION, Report, Stage
+from slo.verdicts.report import SCHEMA_VERSION, Capacity, Report, Stage
 from slo.verdicts.stage import Judged, StageJudge
 from runfolder import names
 
@@ -201,13 +201,13 @@ def evaluate(spec: SloSpec, run: RunData, baseline: Report | list[Report] | None
     sentences = [line for s in stages for line in mean_hides_tail(s.name, s.objectives) + s.client_breaks
                  + _down_sentences(s)]
     sentences += machine_sentences(stages, reference)
-    sentences += knee_sentences(stages, cap, predicted) + saturation_check(predicted, stages, cap["interval_rps"])
+    sentences += knee_sentences(stages, cap, predicted) + saturation_check(predicted, stages, cap.interval_rps)
     judged = _report(spec, run, scope, stages, cap, predicted, family, sentences)
     baselines = baseline if isinstance(baseline, list) else [baseline] if baseline else []
     return against_baseline(judged, baselines, spec, history) if baselines else judged
 
 
-def _report(spec: SloSpec, run: RunData, scope: dict, stages: list[Stage], cap: dict, predicted: dict | None,
+def _report(spec: SloSpec, run: RunData, scope: dict, stages: list[Stage], cap: Capacity, predicted: dict | None,
             family: dict, sentences: list[str]) -> Report:
     """The report of the run judged on its own, from its judged stages and what was found across them."""
     raw, tl, manifest, answers = run.raw, run.timeline, run.manifest, run.answers

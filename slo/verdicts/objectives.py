@@ -8,7 +8,7 @@ from common.exit_codes import Verdict, verdict
 from slo.verdicts import knee, wording
 from slo.verdicts.saturation import at_typical_speed, knee_share
 from slo.file.model import SloSpec
-from slo.verdicts.report import ObjectiveResult, Stage
+from slo.verdicts.report import Capacity, ObjectiveResult, Stage
 
 JUDGED = ("pass", "warn", "fail", "inconclusive")
 DECIDED = ("pass", "warn", "fail")   # the stage statuses that decide it: every objective met, or one broken
@@ -78,7 +78,7 @@ def generators_needed(stage: Stage) -> dict | None:
             "needed": max(len(workers) + 1, math.ceil(rate / (per_cpu_s * GENERATOR_CORE_BUDGET)))}
 
 
-def capacity(stages: list[Stage], servers: int = 1) -> dict:
+def capacity(stages: list[Stage], servers: int = 1) -> Capacity:
     """The capacity as an interval: [the highest stage whose every objective passed with confidence, the lowest
     stage that failed one with confidence], each at the rate it offered (achieved when none was declared). A stage
     whose generator was saturated measured the generator: it is neither (generator-bound); nor is one whose API
@@ -133,7 +133,7 @@ def capacity(stages: list[Stage], servers: int = 1) -> dict:
         out.update(closed=True, width=round((high - low) / low, 4))
     if broken:
         out.update(first_failing_stage=broken.name, broken=broken_objectives(broken))
-    return out
+    return Capacity(**out)
 
 
 def broken_objectives(stage: Stage) -> list[dict]:

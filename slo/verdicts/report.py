@@ -5,8 +5,8 @@ and a repeat set.
 
 The JSON holds each model's fields as they were given (`exclude_unset`): a field of one kind of objective appears only
 on that kind's rows, and a report read back writes the same JSON. The figures inside a stage (`server`, `client`, an
-objective's `confidence`) and the run-wide analyses (capacity, serving, family...) stay mappings, their fields listed
-in docs/reading-a-report.md. A change of what the JSON holds bumps SCHEMA_VERSION, and the golden report
+objective's `confidence`) and the run-wide analyses but the capacity (serving, family...) stay mappings, their
+fields listed in docs/reading-a-report.md. A change of what the JSON holds bumps SCHEMA_VERSION, and the golden report
 (tests/slo/golden/slo_report.json) shows it."""
 from __future__ import annotations
 
@@ -104,6 +104,37 @@ class Stage(_Frozen):
         return next((o for o in self.objectives if o.name == name), None)
 
 
+class Capacity(_Frozen):
+    """The run's capacity (slo/verdicts/objectives.capacity): the interval [low, high] in req/s, what decided each end
+    (the bracket of confident stages, or the knee's curve fitted across every stage) and at which rates it is
+    stated; the stages that set no end, and why; the first stage to break an objective. The knee's fit at the rates
+    offered (`fit`), its share of saturation (`knee_share`) and its statement at the run's typical speed (`speed`)
+    stay mappings, their fields listed in docs/reading-a-report.md."""
+    interval_rps: list[float | None]
+    decided_by: list[str]
+    bracket_rps: list[float | None]
+    rates: str
+    closed: bool = False
+    width: float | None = None
+    highest_passing_stage: str | None = None
+    highest_passing_rps: float | None = None
+    lowest_failing_stage: str | None = None
+    first_failing_stage: str | None = None
+    broken: list[dict] = []
+    inconclusive_stages: list[str] = []
+    collapsed_stages: list[dict] = []
+    client_tail_stages: list[str] = []
+    generator_bound_stages: list[str] = []
+    generators_needed: dict = {}
+    slowed_stages: list[str] = []
+    faster_stages: list[str] = []
+    after_slowed_stages: list[str] = []
+    breaks_order: list[str] = []
+    fit: dict | None = None
+    knee_share: dict | None = None
+    speed: dict | None = None
+
+
 class RunInfo(_Frozen):
     """Which run was judged: its id, profile, start and stop, the scrape interval and the scope of the queries."""
     id: str
@@ -122,7 +153,7 @@ class Report(_Frozen):
     run: RunInfo
     slo: dict
     stages: list[Stage]
-    capacity: dict
+    capacity: Capacity
     serving: dict = {}
     sentences: list[str] = []
     family: dict = {}

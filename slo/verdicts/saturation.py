@@ -6,7 +6,7 @@ import math
 import statistics
 
 from slo.verdicts import knee
-from slo.verdicts.report import Stage
+from slo.verdicts.report import Capacity, Stage
 
 
 def _scalar(answers: dict, name: str) -> float | None:
@@ -163,11 +163,11 @@ def servers_of(manifest: dict | None) -> int:
     return min(processes, cores)
 
 
-def knee_sentences(stages: list[Stage], cap: dict, predicted: dict | None) -> list[str]:
+def knee_sentences(stages: list[Stage], cap: Capacity, predicted: dict | None) -> list[str]:
     """At the first stage that failed with confidence: how much of the tail was waiting rather than predicting, and
     how much of the users' p99 the server's histogram did not see; then each collapsed stage."""
     out = []
-    knee = next((s for s in stages if s.name == cap.get("first_failing_stage")), None)
+    knee = next((s for s in stages if s.name == cap.first_failing_stage), None)
     serving = knee and knee.server.get("serving")
     if serving and serving.get("wait_share_p99") is not None:
         first = next((s for s in stages if s.server.get("serving")), None)
@@ -184,7 +184,7 @@ def knee_sentences(stages: list[Stage], cap: dict, predicted: dict | None) -> li
         out.append(f"At the knee ({knee.name}), the users' p99 was {client_p99:.1f} ms: {hidden:.1f} ms of it "
                    f"({hidden / client_p99:.0%}) was outside the server's histogram (time in the socket before the "
                    f"API's clock starts, and the client's own; {gap['cause']}).")
-    for c in cap.get("collapsed_stages") or []:
+    for c in cap.collapsed_stages:
         out.append(f"Stage {c['stage']} collapsed: {c['offered_rps']:g} req/s offered, {c['achieved_rps']:g} served "
                    "(its throughput objective failed with confidence: a queue grew through the window)"
                    + (f"; the utilization law puts saturation near {predicted['saturation_rps']:g} req/s "

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from slo.prometheus.promql import stage_queries
 from slo.file.model import SloSpec
-from slo.verdicts.report import SCHEMA_VERSION, Report, Stage
+from slo.verdicts.report import SCHEMA_VERSION, Capacity, Report, Stage
 from runfolder import names
 
 LE = (0.00025, 0.0005, 0.001, 0.0015, 0.002, 0.003, 0.004, 0.005, 0.0075, 0.008, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04,
@@ -196,6 +196,15 @@ def judged_stages(stages: list[dict]) -> list[Stage]:
     return [stage_of(**s) for s in stages]
 
 
+def capacity_of(low: float | None = None, high: float | None = None, **fields) -> Capacity:
+    """A capacity interval [low, high] req/s decided by the bracket of confident stages at the rates offered, as a
+    report holds it; `fields` replace or add the rest (bracket_rps, decided_by, speed, knee_share...)."""
+    closed = bool(low and high)
+    return Capacity(**{"interval_rps": [low, high], "bracket_rps": [low, high], "decided_by": ["bracket", "bracket"],
+                       "rates": "offered", "closed": closed, "width": round((high - low) / low, 4) if closed else None,
+                       **fields})
+
+
 def report_of(stages: list[dict] = (), run_id: str = "run", **fields) -> Report:
     """A report holding `stages` (stage_row's) and what every report has, for tests of what reads reports; `fields`
     replace or add the rest (profile, slo, manifest...)."""
@@ -203,4 +212,4 @@ def report_of(stages: list[dict] = (), run_id: str = "run", **fields) -> Report:
     return Report.model_validate({
         "schema_version": SCHEMA_VERSION, "service": "fake",
         "run": {"id": run_id, "profile": profile, "started": 1000.0},
-        "slo": {}, "stages": list(stages), "capacity": {}, "verdict": {"status": "pass", "reason": "fake"}, **fields})
+        "slo": {}, "stages": list(stages), "capacity": capacity_of(), "verdict": {"status": "pass", "reason": "fake"}, **fields})

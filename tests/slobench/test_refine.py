@@ -7,7 +7,7 @@ import pytest
 from slobench.refine import CLOSING_S, Budget, no_room, stage_name, step_seconds
 from slobench.steering import NextStep, evidence, next_rate, next_step, settled
 from slobench.run_folder import RunFolder
-from tests.slo.fakes import stage_of
+from tests.slo.fakes import capacity_of, stage_of
 
 
 def _stage(name, rate, status, slowed=False, bound=False, faster=False):
@@ -15,9 +15,7 @@ def _stage(name, rate, status, slowed=False, bound=False, faster=False):
                     machine={"slowed": slowed, "faster": faster})
 
 
-def _cap(low, high):
-    width = round((high - low) / low, 4) if low and high else None
-    return {"interval_rps": [low, high], "width": width}
+_cap = capacity_of
 
 
 @pytest.mark.parametrize("stages, cap, expected", [
@@ -80,14 +78,13 @@ def test_a_fit_at_the_rates_offered_neither_settles_the_run_nor_moves_a_searchs_
     narrow fits picked the ones that were narrow by chance, and steps at the fit held the knee less often. Where the
     steps are few (the default run's), the next goes to the fit's middle."""
     stages = [_stage("gate", 15, "pass"), _stage("a", 20, "pass"), _stage("c", 48, "fail")]
-    fitted = {**_cap(40, 43), "bracket_rps": [20, 48], "decided_by": ["fit", "fit"]}
+    fitted = _cap(40, 43, bracket_rps=[20, 48], decided_by=["fit", "fit"])
     assert not settled(fitted, 0.10) and next_rate(stages, fitted, aim=0.10, floor=15) == 34.0
     assert next_rate(stages, fitted, aim=0.10, floor=15, few=True) == 41.5
 
 
 def _at_typical_speed(low, high, decided_by):
-    return {**_cap(low, high), "bracket_rps": [15, 76.5],
-            "speed": {"interval_rps": [low, high], "decided_by": decided_by}}
+    return _cap(low, high, bracket_rps=[15, 76.5], speed={"interval_rps": [low, high], "decided_by": decided_by})
 
 
 @pytest.mark.parametrize("cap, offered, expected", [
@@ -127,8 +124,7 @@ def test_a_stage_that_measured_the_machine_runs_again_where_it_tells_the_most(st
 
 
 def test_the_stage_run_again_is_placed_by_a_fit_at_the_rates_offered_only_where_the_steps_are_few():
-    fitted_at_offered = {"interval_rps": [37.0, 47.1], "width": 0.27, "decided_by": ["fit", "bracket"],
-                         "bracket_rps": [33.6, 80.7]}
+    fitted_at_offered = _cap(37.0, 47.1, decided_by=["fit", "bracket"], bracket_rps=[33.6, 80.7])
     assert next_rate(MID_RUN_SLOWED, fitted_at_offered, aim=0.10, floor=15) == 53.8
     assert next_rate(MID_RUN_SLOWED, fitted_at_offered, aim=0.10, floor=15, few=True) == 40.4
 
@@ -146,7 +142,7 @@ def test_the_next_step_says_why_it_goes_there():
     plain = [_stage("gate", 15, "pass"), _stage("a", 25.5, "inconclusive"), _stage("c", 76.5, "fail")]
     assert next_step(MID_RUN_SLOWED, _cap(33.6, 80.7), 0.10, 15) == NextStep(53.8, False, "s6")
     assert next_step(plain, fitted, 0.10, 15) == NextStep(42.0, True, None)
-    assert next_step(plain, {**_cap(40, 43), "bracket_rps": [40, 43]}, 0.10, 15) == NextStep(None)
+    assert next_step(plain, _cap(40, 43), 0.10, 15) == NextStep(None)
 
 
 def test_evidence_leaves_out_stages_that_measured_the_machine_or_the_generator():
@@ -321,10 +317,10 @@ def test_a_step_is_planned_from_what_is_left_when_it_would_start(monkeypatch, le
 
 
 @pytest.mark.parametrize("cap, saturation, expected", [
-    ({**_cap(50.0, 84.6), "bracket_rps": [50.0, 84.6]}, 70.0, 60.0),
+    (_cap(50.0, 84.6), 70.0, 60.0),
     (_at_typical_speed(56.0, 85.3, ["fit", "fit"]), 69.0, 62.5),
-    ({**_cap(50.0, 84.6), "bracket_rps": [50.0, 84.6]}, 5000.0, 67.3),
-    ({**_cap(50.0, 84.6), "bracket_rps": [50.0, 84.6]}, None, 67.3),
+    (_cap(50.0, 84.6), 5000.0, 67.3),
+    (_cap(50.0, 84.6), None, 67.3),
 ], ids=["a bracket reaching past the utilization law's saturation is split under it",
         "so is an interval the knee's fit decided",
         "not where the prediction is not what saturates (a linear model's API)",

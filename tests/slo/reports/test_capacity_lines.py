@@ -36,8 +36,7 @@ def test_the_capacity_line_names_its_rates(with_histogram, said):
     ([None, 52.5], "Capacity: in [?, 52.5] req/s at the run's typical speed (no stage passed with confidence)"),
 ], ids=["no confident failure: open above", "no confident pass: open below"])
 def test_an_open_capacity_at_the_typical_speed_says_which_end_is_missing(interval, said):
-    cap = capacity(ladder())
-    cap.update(interval_rps=interval, closed=False, width=None)
+    cap = capacity(ladder()).model_copy(update={"interval_rps": interval, "closed": False, "width": None})
     assert capacity_lines(cap, [])[0].startswith(said)
 
 

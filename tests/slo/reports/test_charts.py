@@ -69,8 +69,8 @@ def test_the_knee_marks_the_capacity_the_first_failing_stage_and_where_the_mean_
         assert _trace(chart, f"{name} (server)")["x"] == [s.server["rps_all_traffic"] for s in report.stages]
     assert _trace(chart, "mean (server)")["y"] == [s.server["mean_ms"] for s in report.stages]
     texts = [a.text for a in chart["figure"].layout.annotations]
-    assert texts == [f"capacity: {report.capacity['highest_passing_stage']}",
-                     f"first failing: {report.capacity['first_failing_stage']}", "the mean hides the tail: s2"]
+    assert texts == [f"capacity: {report.capacity.highest_passing_stage}",
+                     f"first failing: {report.capacity.first_failing_stage}", "the mean hides the tail: s2"]
 
 
 def test_a_collapsed_stage_is_drawn_where_it_was_offered_and_named(report):

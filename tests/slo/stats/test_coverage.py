@@ -378,8 +378,8 @@ def test_the_runs_capacity_holds_the_knee_of_an_m_m_1_target(record_property):
         run, threshold = sim.ladder(rng, truth)
         cap = capacity(judged_stages([stage_of(run, w, f"s{w + 1}", r, 27, threshold)
                                for w, r in enumerate(sim.DEFAULT_LADDER)]))
-        hits += held(cap["interval_rps"], truth)
-        widths.append(cap["width"] if cap["width"] is not None else math.inf)
+        hits += held(cap.interval_rps, truth)
+        widths.append(cap.width if cap.width is not None else math.inf)
     record_property("rates", f"{hits / draws:.4f}")
     record_property("median width", f"{float(np.median(widths)):.3f}")
     assert hits / draws >= 0.95, hits / draws
@@ -403,8 +403,8 @@ def test_the_runs_capacity_holds_the_knee_of_a_median_objective(record_property)
             run.stage(rate, 22)
         cap = capacity(judged_stages([stage_of(run.run, w, f"s{w + 1}", r, 22, run.threshold, P50)
                                for w, r in enumerate(rates)]))
-        hits += held(cap["interval_rps"], truth)
-        widths.append(cap["width"] if cap["width"] is not None else math.inf)
+        hits += held(cap.interval_rps, truth)
+        widths.append(cap.width if cap.width is not None else math.inf)
     record_property("rates", f"{hits / draws:.4f}")
     record_property("median width", f"{float(np.median(widths)):.3f}")
     assert hits / draws >= 0.95, hits / draws
@@ -431,7 +431,7 @@ def test_the_knee_as_a_share_of_saturation_holds_on_machines_of_any_speed(record
             run.stage(rate, 22)
         stages = [stage_of(run.run, w, f"s{w + 1}", r, 22, run.threshold, P50) for w, r in enumerate(rates)]
         timed(stages, [service_s] * len(stages))
-        got = capacity(judged_stages(stages))["knee_share"]
+        got = capacity(judged_stages(stages)).knee_share
         interval = got["interval_pct"] if got else [None, None]
         hits += held(interval, 100 * share)
         given += got is not None
@@ -493,10 +493,10 @@ def test_the_runs_capacity_at_its_typical_speed_holds_the_knee_when_the_machines
     for _ in range(draws):
         service_s, share = rng.uniform(0.012, 0.030), rng.uniform(0.70, 0.90)
         ladder, stages, knee = ladder_then_one_step(rng, service_s, share, step_s)
-        offered_hits += held(capacity(judged_stages(ladder))["interval_rps"], share / service_s)
+        offered_hits += held(capacity(judged_stages(ladder)).interval_rps, share / service_s)
         got = capacity(judged_stages(stages))
-        hits += held(got["interval_rps"], knee)
-        widths.append(got["width"] if got["width"] is not None else math.inf)
+        hits += held(got.interval_rps, knee)
+        widths.append(got.width if got.width is not None else math.inf)
     record_property("rates", f"{hits / draws:.4f}")
     record_property("the ladder at the rates offered", f"{offered_hits / draws:.4f}")
     record_property("median width", f"{float(np.median(widths)):.3f}")
@@ -545,8 +545,8 @@ def test_the_runs_capacity_holds_the_knee_of_a_target_that_exports_no_prediction
     for _ in range(draws):
         service_s, share = rng.uniform(0.012, 0.030), rng.uniform(0.70, 0.90)
         got = capacity(judged_stages(untimed_ladder_then_steps(rng, service_s, share, steps)))
-        hits += held(got["interval_rps"], share / service_s)
-        widths.append(got["width"] if got["width"] is not None else math.inf)
+        hits += held(got.interval_rps, share / service_s)
+        widths.append(got.width if got.width is not None else math.inf)
     record_property("rates", f"{hits / draws:.4f}")
     record_property("median width", f"{float(np.median(widths)):.3f}")
     assert hits / draws >= 0.95, hits / draws
@@ -620,8 +620,8 @@ def test_a_refined_runs_capacity_holds_the_knee_of_an_m_m_1_target(record_proper
     for _ in range(draws):
         truth = rng.uniform(30, 70)
         got = refined(rng, truth)
-        hits += held(got["interval_rps"], truth)
-        widths.append(got["width"] if got["width"] is not None else math.inf)
+        hits += held(got.interval_rps, truth)
+        widths.append(got.width if got.width is not None else math.inf)
     record_property("rates", f"{hits / draws:.4f}")
     record_property("median width", f"{float(np.median(widths)):.3f}")
     assert hits / draws >= 0.95 - 2 * math.sqrt(0.95 * 0.05 / draws), hits / draws

@@ -47,7 +47,7 @@ def slowed_in_the_middle_then_steps(rng, steps: int) -> tuple[dict, float]:
         stages.append({**stage_of(run.run, len(stages), f"r{n}", rate, 18, run.threshold, P50), "refine": True})
         timed(stages[-1:], speeds[len(stages) - 1:len(stages)])
     got = capacity(judged_stages(stages))
-    typical_ms = (got.get("speed") or {}).get("typical_demand_ms")
+    typical_ms = (got.speed or {}).get("typical_demand_ms")
     typical_s = typical_ms / 1000 if typical_ms else float(np.median([s for w, s in enumerate(speeds) if w not in slow]))
     return got, 1 / typical_s - math.log(2) / run.threshold
 
@@ -69,8 +69,8 @@ def test_the_runs_capacity_holds_the_knee_when_stages_in_the_middle_ran_slowed(s
     hits, draws, widths = 0, FULL // 5, []
     for _ in range(draws):
         got, knee = slowed_in_the_middle_then_steps(rng, steps)
-        hits += held(got["interval_rps"], knee)
-        widths.append(got["width"] if got["width"] is not None else math.inf)
+        hits += held(got.interval_rps, knee)
+        widths.append(got.width if got.width is not None else math.inf)
     record_property("rates", f"{hits / draws:.4f}")
     record_property("median width", f"{float(np.median(widths)):.3f}")
     assert hits / draws >= 0.95 - 2 * math.sqrt(0.95 * 0.05 / draws), hits / draws

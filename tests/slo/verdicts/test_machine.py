@@ -123,7 +123,7 @@ def test_a_stage_on_a_machine_of_another_speed_sets_neither_end_of_the_capacity(
     stages = [_stage("a", 15, "pass"), _stage("b", 20, "pass"), _stage("c", 25, "fail", slowed=True),
               _stage("d", 30, "fail"), _stage("e", 35, "pass", faster=True)]
     cap = capacity(stages)
-    assert cap["bracket_rps"] == [20, 30] and cap["slowed_stages"] == ["c"] and cap["faster_stages"] == ["e"]
+    assert cap.bracket_rps == [20, 30] and cap.slowed_stages == ["c"] and cap.faster_stages == ["e"]
 
 
 def _manifest(ms, low, high, work="one single-row forest prediction (v1)"):

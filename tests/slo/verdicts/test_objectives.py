@@ -87,9 +87,9 @@ def test_stages_past_the_gate_are_reported_not_gated(tmp_path):
     assert [s.gated for s in report.stages] == [True, True, False]
     assert report.verdict.exit_code == 0
     cap = report.capacity
-    assert cap["highest_passing_stage"] == "s2" and cap["highest_passing_rps"] == 1000
-    assert cap["first_failing_stage"] == "s3"
-    assert {b["objective"] for b in cap["broken"]} >= {"p50", "p99", "mean"}
+    assert cap.highest_passing_stage == "s2" and cap.highest_passing_rps == 1000
+    assert cap.first_failing_stage == "s3"
+    assert {b["objective"] for b in cap.broken} >= {"p50", "p99", "mean"}
 
 
 def test_a_failing_gated_stage_fails_the_run(tmp_path):
@@ -140,8 +140,8 @@ def test_a_stage_whose_generator_was_saturated_cannot_be_the_capacity(tmp_path):
     merged.save(run)
     report = evaluate(run, SPEC, __import__("json").loads((run / "prometheus_raw.json").read_text()))
     cap = report.capacity
-    assert cap["generator_bound_stages"] == ["s2"]
-    assert cap["highest_passing_stage"] == "s1"  # s2 passed too, but it measured the generator
+    assert cap.generator_bound_stages == ["s2"]
+    assert cap.highest_passing_stage == "s1"  # s2 passed too, but it measured the generator
     md = markdown(report)
     assert "Generator-bound: s2" in md and "| s2 | gen-1 | 0 | 0.95 | - | - | SATURATED: CPU 0.95 core >= 0.85 |" in md
 
@@ -231,9 +231,9 @@ def _cap_stage(name, offered, achieved, status, collapsed=False, bound=False):
 def test_a_runs_capacity_interval(stages, interval, closed_width, collapsed):
     from slo.verdicts.objectives import capacity
     cap = capacity(stages)
-    assert cap["interval_rps"] == interval and cap["rates"] == "offered"
-    assert cap["closed"] == (closed_width is not None) and cap["width"] == closed_width
-    assert [c["stage"] for c in cap["collapsed_stages"]] == collapsed
+    assert cap.interval_rps == interval and cap.rates == "offered"
+    assert cap.closed == (closed_width is not None) and cap.width == closed_width
+    assert [c["stage"] for c in cap.collapsed_stages] == collapsed
 
 
 def test_a_generator_bound_stage_says_how_many_generators_its_rate_takes():

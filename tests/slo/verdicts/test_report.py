@@ -48,6 +48,8 @@ def _damaged(data: dict, how: str) -> dict:
         data["verdict"]["exit_code"] = 0
     elif how == "status":
         data["stages"][0]["objectives"][2].pop("status")
+    elif how == "capacity":
+        data["capacity"].pop("interval_rps")
     return data
 
 
@@ -56,10 +58,12 @@ def _damaged(data: dict, how: str) -> dict:
     ("field", "slo_report.json: stages[1].window.start: Input should be a valid number"),
     ("exit code", "slo_report.json: verdict: Value error, exit_code: 0, where status fail exits with 1"),
     ("status", "slo_report.json: stages[0].objectives[2].status: Field required"),
+    ("capacity", "slo_report.json: capacity.interval_rps: Field required"),
 ], ids=["a report of another schema version names both versions",
         "a field of the wrong type is named by its path",
         "a verdict whose exit code is not its status's is refused",
-        "a missing field is named by its path"])
+        "a missing field is named by its path",
+        "a capacity without its interval is refused"])
 def test_a_report_that_does_not_fit_is_refused_naming_the_file_and_field(judged, tmp_path, how, said):
     path = tmp_path / "slo_report.json"
     path.write_text(json.dumps(_damaged(judged.to_json(), how)))
@@ -115,5 +119,5 @@ def test_the_published_json_schema_is_the_models():
 def test_a_report_fits_the_published_schema_and_a_damaged_one_does_not(judged):
     validator = jsonschema_rs.validator_for(json.loads(SCHEMA.read_text()))
     assert validator.is_valid(judged.to_json())
-    for how in ("field", "status"):
+    for how in ("field", "status", "capacity"):
         assert not validator.is_valid(_damaged(judged.to_json(), how)), how

@@ -158,14 +158,14 @@ def test_the_capacity_at_the_runs_typical_speed(speeds, predictor_share, rates, 
         else:
             s["server"]["serving"]["busy_s_per_s"] *= predictor_share
     got = capacity(judged_stages(stages))
-    low, high = got["interval_rps"]
-    assert got["rates"] == rates
+    low, high = got.interval_rps
+    assert got.rates == rates
     assert (low <= KNEE_RPS <= high) is (holds_at_offered or rates != "offered"), (low, KNEE_RPS, high)
     offered = capacity(judged_stages([{**s, "server": {**s["server"], "serving": None}} for s in stages]))
-    assert (offered["interval_rps"][0] <= KNEE_RPS <= offered["interval_rps"][1]) is holds_at_offered
+    assert (offered.interval_rps[0] <= KNEE_RPS <= offered.interval_rps[1]) is holds_at_offered
     if rates == "at the typical speed" and holds_at_offered:
-        assert got["interval_rps"] == pytest.approx(offered["interval_rps"], abs=0.15)
-    assert (got["speed"] is None) is (rates == "offered")
+        assert got.interval_rps == pytest.approx(offered.interval_rps, abs=0.15)
+    assert (got.speed is None) is (rates == "offered")
 
 
 @pytest.mark.parametrize("predictor_share, rates", [
@@ -184,10 +184,10 @@ def test_without_a_fitted_knee_the_busy_predictor_says_whether_the_bracket_is_pl
     for s in stages:
         s["server"]["serving"]["busy_s_per_s"] *= predictor_share
     got = capacity(judged_stages(stages))
-    assert got["knee_share"] is None and got["rates"] == rates
+    assert got.knee_share is None and got.rates == rates
     if rates == "offered":
-        assert got["interval_rps"] == [stages[1]["offered_rps"], stages[2]["offered_rps"]]
+        assert got.interval_rps == [stages[1]["offered_rps"], stages[2]["offered_rps"]]
     else:
         low_pct = 100 * stages[1]["offered_rps"] * SERVICE_MS * 1.1 / 1000
-        assert got["speed"]["bracket_pct"] == [pytest.approx(low_pct, abs=0.1), pytest.approx(95.0, abs=0.1)]
-        assert got["speed"]["decided_by"] == ["bracket", "bracket"]
+        assert got.speed["bracket_pct"] == [pytest.approx(low_pct, abs=0.1), pytest.approx(95.0, abs=0.1)]
+        assert got.speed["decided_by"] == ["bracket", "bracket"]
