@@ -59,7 +59,7 @@ def fitted_middle(cap: Capacity, offered: bool = False, saturation_rps: float | 
     where no speed was measured and the fit there decided an end; under the saturation (under_saturation); None
     elsewhere."""
     if cap.speed:
-        (low, high), decided_by = cap.speed["interval_rps"], cap.speed["decided_by"]
+        (low, high), decided_by = cap.speed.interval_rps, cap.speed.decided_by
     elif offered:
         (low, high), decided_by = cap.interval_rps, cap.decided_by
     else:

@@ -43,11 +43,11 @@ def fitted_ends(decided_by: list[str]) -> str:
 def speed_evidence(cap: Capacity) -> str:
     """What decided each end of a capacity placed at each stage's utilization, and the stages at the rates offered."""
     speed, share = cap.speed, cap.knee_share
-    low, high = speed["bracket_pct"]
+    low, high = speed.bracket_pct
     said = [f"each stage placed at the share of its own saturation it offered, stated at the run's typical "
-            f"{speed['typical_demand_ms']:.3g} ms of prediction a request"]
-    if share and "fit" in speed["decided_by"]:
-        said.append(f"{fitted_ends(speed['decided_by'])} from {share['objective']}'s share fitted across "
+            f"{speed.typical_demand_ms:.3g} ms of prediction a request"]
+    if share and "fit" in speed.decided_by:
+        said.append(f"{fitted_ends(speed.decided_by)} from {share['objective']}'s share fitted across "
                     f"{len(share['stages'])} stages (knee near {share['estimate_pct']:.0f} % of saturation), inside "
                     f"the bracket {bracket(low, high)} %")
     else:

@@ -124,7 +124,7 @@ def capacity(stages: list[Stage], servers: int = 1) -> Capacity:
                                    servers, level, typical_from=judged)
     out["speed"] = at_typical_speed(judged, servers, out["knee_share"])
     if out["speed"]:
-        out.update(interval_rps=out["speed"]["interval_rps"], decided_by=out["speed"]["decided_by"],
+        out.update(interval_rps=out["speed"].interval_rps, decided_by=out["speed"].decided_by,
                    rates="at the typical speed")
     else:
         out["interval_rps"], out["decided_by"] = knee.narrowed(out["bracket_rps"], fit)

@@ -104,12 +104,22 @@ class Stage(_Frozen):
         return next((o for o in self.objectives if o.name == name), None)
 
 
+class AtTypicalSpeed(_Frozen):
+    """The capacity found in shares of saturation, every stage placed at the share of its own saturation it offered
+    (slo/verdicts/saturation.at_typical_speed), and stated in req/s at the run's typical prediction time."""
+    typical_demand_ms: float
+    bracket_pct: list[float | None]
+    interval_pct: list[float | None]
+    decided_by: list[str]
+    interval_rps: list[float | None]
+
+
 class Capacity(_Frozen):
     """The run's capacity (slo/verdicts/objectives.capacity): the interval [low, high] in req/s, what decided each end
     (the bracket of confident stages, or the knee's curve fitted across every stage) and at which rates it is
     stated; the stages that set no end, and why; the first stage to break an objective. The knee's fit at the rates
-    offered (`fit`), its share of saturation (`knee_share`) and its statement at the run's typical speed (`speed`)
-    stay mappings, their fields listed in docs/reading-a-report.md."""
+    offered (`fit`) and its share of saturation (`knee_share`) stay mappings, their fields listed in
+    docs/reading-a-report.md."""
     interval_rps: list[float | None]
     decided_by: list[str]
     bracket_rps: list[float | None]
@@ -132,7 +142,7 @@ class Capacity(_Frozen):
     breaks_order: list[str] = []
     fit: dict | None = None
     knee_share: dict | None = None
-    speed: dict | None = None
+    speed: AtTypicalSpeed | None = None
 
 
 class RunInfo(_Frozen):

@@ -6,7 +6,7 @@ import math
 import statistics
 
 from slo.verdicts import knee
-from slo.verdicts.report import Capacity, Stage
+from slo.verdicts.report import AtTypicalSpeed, Capacity, Stage
 
 
 def _scalar(answers: dict, name: str) -> float | None:
@@ -128,7 +128,7 @@ def typical_demand_ms(stages: list[Stage]) -> float | None:
     return statistics.median(demands) if demands else None
 
 
-def at_typical_speed(stages: list[Stage], servers: int, share: dict | None) -> dict | None:
+def at_typical_speed(stages: list[Stage], servers: int, share: dict | None) -> AtTypicalSpeed | None:
     """The capacity with every stage placed at the share of its own saturation it offered (stage_utilization): the
     bracket between the best confident pass and the lowest confident failure there, narrowed by the knee's share
     fitted across the stages (knee_share), then put in req/s at the prediction time of the run's typical stage.
@@ -149,9 +149,9 @@ def at_typical_speed(stages: list[Stage], servers: int, share: dict | None) -> d
     bracket = [None if s is None else round(100 * stage_utilization(s, servers), 1) for s in (best, lowest_fail)]
     interval, decided = knee.narrowed(bracket, share, unit="pct")
     demand = typical_demand_ms(stages)
-    return {"typical_demand_ms": round(demand, 3), "bracket_pct": bracket, "interval_pct": interval,
-            "decided_by": decided, "interval_rps": [None if v is None else round(v / 100 * servers * 1000 / demand, 1)
-                                                    for v in interval]}
+    rps = [None if v is None else round(v / 100 * servers * 1000 / demand, 1) for v in interval]
+    return AtTypicalSpeed(typical_demand_ms=round(demand, 3), bracket_pct=bracket, interval_pct=interval,
+                          decided_by=decided, interval_rps=rps)
 
 
 def servers_of(manifest: dict | None) -> int:

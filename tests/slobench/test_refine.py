@@ -7,6 +7,7 @@ import pytest
 from slobench.refine import CLOSING_S, Budget, no_room, stage_name, step_seconds
 from slobench.steering import NextStep, evidence, next_rate, next_step, settled
 from slobench.run_folder import RunFolder
+from slo.verdicts.report import AtTypicalSpeed
 from tests.slo.fakes import capacity_of, stage_of
 
 
@@ -84,7 +85,10 @@ def test_a_fit_at_the_rates_offered_neither_settles_the_run_nor_moves_a_searchs_
 
 
 def _at_typical_speed(low, high, decided_by):
-    return _cap(low, high, bracket_rps=[15, 76.5], speed={"interval_rps": [low, high], "decided_by": decided_by})
+    """The capacity stated at a typical 15 ms a prediction: each req/s is 1.5 % of one process's saturation."""
+    return _cap(low, high, bracket_rps=[15, 76.5], speed=AtTypicalSpeed(
+        typical_demand_ms=15.0, bracket_pct=[22.5, 114.8], interval_pct=[1.5 * low, 1.5 * high],
+        decided_by=decided_by, interval_rps=[low, high]))
 
 
 @pytest.mark.parametrize("cap, offered, expected", [

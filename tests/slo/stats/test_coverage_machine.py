@@ -47,7 +47,7 @@ def slowed_in_the_middle_then_steps(rng, steps: int) -> tuple[dict, float]:
         stages.append({**stage_of(run.run, len(stages), f"r{n}", rate, 18, run.threshold, P50), "refine": True})
         timed(stages[-1:], speeds[len(stages) - 1:len(stages)])
     got = capacity(judged_stages(stages))
-    typical_ms = (got.speed or {}).get("typical_demand_ms")
+    typical_ms = got.speed and got.speed.typical_demand_ms
     typical_s = typical_ms / 1000 if typical_ms else float(np.median([s for w, s in enumerate(speeds) if w not in slow]))
     return got, 1 / typical_s - math.log(2) / run.threshold
 

@@ -189,5 +189,5 @@ def test_without_a_fitted_knee_the_busy_predictor_says_whether_the_bracket_is_pl
         assert got.interval_rps == [stages[1]["offered_rps"], stages[2]["offered_rps"]]
     else:
         low_pct = 100 * stages[1]["offered_rps"] * SERVICE_MS * 1.1 / 1000
-        assert got.speed["bracket_pct"] == [pytest.approx(low_pct, abs=0.1), pytest.approx(95.0, abs=0.1)]
-        assert got.speed["decided_by"] == ["bracket", "bracket"]
+        assert got.speed.bracket_pct == [pytest.approx(low_pct, abs=0.1), pytest.approx(95.0, abs=0.1)]
+        assert got.speed.decided_by == ["bracket", "bracket"]
