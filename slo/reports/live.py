@@ -3,6 +3,7 @@ judged as the run's report judges a stage (slo/verdicts/stage.py), so the tab an
 from __future__ import annotations
 
 from slo.reports.tables import fmt
+from slo.verdicts.kinds import kind_of
 from slo.verdicts.stage import StageJudge
 
 
@@ -15,4 +16,4 @@ def stage_rows(judge: StageJudge, name: str, entry: dict, start: float, end: flo
     return [{"stage": name, "objective": o.name, "measured": fmt(j["measured"], j["unit"]),
              "threshold": fmt(j["threshold"], j["unit"]), "status": j["status"],
              "window_start": round(start, 3), "window_end": round(end, 3)}
-            for o, j in zip(judge.spec.objectives, judged.objectives) if o.kind != "answers"]
+            for o, j in zip(judge.spec.objectives, judged.objectives) if kind_of(o).shown_live]

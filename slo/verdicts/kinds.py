@@ -5,7 +5,7 @@ it, its alert's SLI, its own queries over a stage) and one class here."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, get_args
 
 from slo.file.model import Answers, Availability, ErrorRatio, LatencyMean, LatencyQuantile, RatioSli, ThresholdSli, Throughput
 from slo.stats import intervals
@@ -37,9 +37,21 @@ def _status(confidence: dict, measured, warning, enough: bool, higher_is_worse: 
 class Kind:
     """One kind of objective: `row` gives its report row's fields after its name and kind. `counted_after_load`: its
     verdict rests on what is counted once the load has ended (the generator's arrivals, the answers checked), so a
-    look at a stage while it runs cannot judge it as the report will."""
+    look at a stage while it runs cannot judge it as the report will; `shown_live`, whether the live tab has a figure
+    of it so far. What reads the report's rows asks the kind (kind_of): how a repeat set pools them (`pooled`: a
+    share's counts or a mean's blocks), whether its share over a threshold rises with the load as the knee's curve is
+    fitted (`rises_with_load`), whether it is an average that can hide a tail (`averages`) or a tail it can hide
+    (`is_tail`), whether its failure says the API did not keep up (`keeps_up`)."""
     models: ClassVar[tuple[type, ...]]
     counted_after_load: ClassVar[bool] = False
+    shown_live: ClassVar[bool] = True
+    pooled: ClassVar[str | None] = None
+    rises_with_load: ClassVar[bool] = False
+    averages: ClassVar[bool] = False
+    keeps_up: ClassVar[bool] = False
+
+    def is_tail(self, row) -> bool:
+        return False
 
     def row(self, o, s: StageFigures) -> dict:
         raise NotImplementedError
@@ -47,6 +59,12 @@ class Kind:
 
 class QuantileKind(Kind):
     models = (LatencyQuantile,)
+    pooled = "share"
+    rises_with_load = True
+
+    def is_tail(self, row) -> bool:
+        """p95 and above: what a mean within its objective can hide."""
+        return row.quantile >= 0.95
 
     def row(self, o: LatencyQuantile, s: StageFigures) -> dict:
         q = s.server["quantiles"].get(f"{o.quantile:g}") or {}
@@ -58,6 +76,8 @@ class QuantileKind(Kind):
 
 class MeanKind(Kind):
     models = (LatencyMean,)
+    pooled = "mean"
+    averages = True
 
     def row(self, o: LatencyMean, s: StageFigures) -> dict:
         measured = s.server.get("mean_ms")
@@ -68,6 +88,7 @@ class MeanKind(Kind):
 
 class ErrorRatioKind(Kind):
     models = (ErrorRatio,)
+    pooled = "share"
 
     def row(self, o: ErrorRatio, s: StageFigures) -> dict:
         measured = s.server.get("error_ratio")
@@ -127,6 +148,7 @@ class AnswersKind(Kind):
     """The answers the generators received, recomputed with the served model (answers/check.py)."""
     models = (Answers,)
     counted_after_load = True
+    shown_live = False   # checked after the run, against the served model
 
     def row(self, o: Answers, s: StageFigures) -> dict:
         figures = s.client.get("answers") or {}
@@ -146,6 +168,7 @@ class ThroughputKind(Kind):
     """The share of the offered load served; no objective where no rate was offered."""
     models = (Throughput,)
     counted_after_load = True
+    keeps_up = True
 
     def row(self, o: Throughput, s: StageFigures) -> dict:
         achieved, offered = s.server.get("rps_all_traffic"), s.offered_rps
@@ -168,6 +191,15 @@ KINDS: dict[type, Kind] = {model: kind for kind in (QuantileKind(), MeanKind(), 
                                                      RatioSliKind(), ThresholdSliKind(), AnswersKind(),
                                                      ThroughputKind())
                            for model in kind.models}
+
+
+KIND_NAMED: dict[str, Kind] = {get_args(model.model_fields["kind"].annotation)[0]: kind
+                               for model, kind in KINDS.items()}
+
+
+def kind_of(o) -> Kind:
+    """The kind of an objective, or of a report's row of one (by its `kind`)."""
+    return KIND_NAMED[o.kind]
 
 
 def judged_while_running(o) -> bool:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from slo.verdicts.kinds import kind_of
 from slo.verdicts.report import Stage
 
 MIN_FIT_POINTS = 4
@@ -155,7 +156,7 @@ def share_knees(stages: list[Stage], rate_of, level: float, unit: str = "rps") -
     out = {}
     for o in (stages[0].objectives if stages else []):
         limit = (o.confidence or {}).get("limit")
-        points = points_of(stages, o.name, rate_of) if o.kind == "latency_quantile" else []
+        points = points_of(stages, o.name, rate_of) if kind_of(o).rises_with_load else []
         if points and limit is not None:
             out[o.name] = {"limit": limit, "breaks_order": envelope(points)[1],
                               "fit": fit_crossing(points, limit, level, unit)}

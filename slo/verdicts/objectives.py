@@ -6,6 +6,7 @@ import math
 
 from common.exit_codes import Verdict, verdict
 from slo.verdicts import knee, wording
+from slo.verdicts.kinds import KIND_NAMED, kind_of
 from slo.verdicts.saturation import at_typical_speed, knee_share
 from slo.file.model import SloSpec
 from slo.verdicts.report import Capacity, ObjectiveResult, Stage
@@ -38,8 +39,8 @@ def stage_status(objectives: list[dict]) -> str:
 
 def mean_hides_tail(stage_name: str, objectives: list[ObjectiveResult]) -> list[str]:
     """One plain sentence, with the intervals that decided it, when the mean passes where p95 or p99 fails."""
-    means = [o for o in objectives if o.kind == "latency_mean" and o.status in ("pass", "warn")]
-    tails = [o for o in objectives if o.kind == "latency_quantile" and o.quantile >= 0.95 and o.status == "fail"]
+    means = [o for o in objectives if kind_of(o).averages and o.status in ("pass", "warn")]
+    tails = [o for o in objectives if kind_of(o).is_tail(o) and o.status == "fail"]
     out = []
     for mean in means:
         for tail in tails:
@@ -56,7 +57,7 @@ def mean_hides_tail(stage_name: str, objectives: list[ObjectiveResult]) -> list[
 def collapsed(stage: dict) -> bool:
     """A stage the API could not keep up with: its throughput objective failed with confidence (what it served fell
     short of what was offered, so a queue grew through the window)."""
-    return any(o["kind"] == "throughput" and o["status"] == "fail" for o in stage["objectives"])
+    return any(KIND_NAMED[o["kind"]].keeps_up and o["status"] == "fail" for o in stage["objectives"])
 
 
 # A generator process kept at half a core stays clear of the lag that saturation brings (docs/scaling-out.md).

@@ -13,6 +13,7 @@ from common.exit_codes import OF_STATUS, Exit, verdict
 from common.sample import mean_interval
 from slo.stats import confidence
 from slo.verdicts.baseline import GETTERS, compare
+from slo.verdicts.kinds import kind_of
 from slo.verdicts.objectives import JUDGED
 from slo.verdicts.wording import bracket
 from slo.verdicts.report import ObjectiveResult, Report
@@ -30,9 +31,6 @@ def spread(values: list[float], level: float) -> dict:
         out.update(mean=round(mean, 4), low=round(low, 4), high=round(high, 4),
                    cv=round(statistics.stdev(values) / abs(mean), 4) if mean else None)
     return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in out.items()}
-
-
-POOLED_KINDS = ("latency_quantile", "error_ratio", "latency_mean")
 
 
 def _counts(o: ObjectiveResult) -> tuple[float, float, float, float] | None:
@@ -94,9 +92,9 @@ def _pooled(rows: list[ObjectiveResult], level: float) -> dict:
     for missing in ("no_data", "insufficient"):
         if missing in plain:
             return {**out, "status": missing}
-    pooled = None
-    if rows[0].kind in POOLED_KINDS and len(rows) > 1 and plain <= set(JUDGED):
-        pooled = (_pooled_mean if rows[0].kind == "latency_mean" else _pooled_share)(rows, level)
+    pooled, pooling = None, kind_of(rows[0]).pooled
+    if pooling and len(rows) > 1 and plain <= set(JUDGED):
+        pooled = (_pooled_mean if pooling == "mean" else _pooled_share)(rows, level)
     if pooled is not None:
         out.update(status=pooled["decision"], pooled=pooled)
     else:
