@@ -15,7 +15,7 @@ from loadtests.client_figures import Merger
 from slo.reports.html import render
 from slo.reports.junit import junit
 from slo.reports.text import markdown, terminal
-from slo.file.load import DEFAULT_SLO_PATH, load_slo
+from slo.file.load import load_slo
 from slobench.cli import main
 from tests.slo.fakes import make_run, steady
 
