@@ -55,7 +55,7 @@ def summary(run_dir: Path) -> dict | None:
         return None
     git = (report.manifest or {}).get("git") or _manifest_git(run_dir)
     cap = report.capacity
-    share = (cap.knee_share or {}).get("interval_pct") or [None, None]
+    share = cap.knee_share.interval_pct if cap.knee_share else [None, None]
     drift = report.drift or {}
     p99_slo = next((o.get("threshold_ms") for o in report.slo["objectives"] if o.get("name") == "p99"), None)
     return {"run": run_dir.name, "started": report.run.started, "profile": report.run.profile,

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from common.canary import describe
-from slo.verdicts.report import Capacity, Report, Stage
+from slo.verdicts.report import Capacity, KneeShare, Report, Stage
 from slo.verdicts.wording import bracket
 from slo.reports.tables import INTERVAL_LEGEND, all_tables, fmt, markdown_table, objective_text, stage_notes
 
@@ -23,10 +23,10 @@ def knee_evidence(cap: Capacity) -> str:
         said.append(f"{cap.lowest_failing_stage} failed one with confidence")
     fit = cap.fit
     if fit and "fit" in cap.decided_by:
-        tails = len(fit.get("from_tail") or [])
+        tails = len(fit.from_tail)
         read = f", {tails} read from their whole tails" if tails else ""
-        said.append(f"{fitted_ends(cap.decided_by)} from {fit['objective']}'s share fitted across "
-                    f"{len(fit['stages'])} stages{read} (crossing near {fit['estimate_rps']:g} req/s), "
+        said.append(f"{fitted_ends(cap.decided_by)} from {fit.objective}'s share fitted across "
+                    f"{len(fit.stages)} stages{read} (crossing near {fit.estimate_rps:g} req/s), "
                     f"inside the bracket [{bracket[0] if bracket[0] is not None else '?'}, "
                     f"{bracket[1] if bracket[1] is not None else '?'}]")
     if cap.breaks_order:
@@ -47,8 +47,8 @@ def speed_evidence(cap: Capacity) -> str:
     said = [f"each stage placed at the share of its own saturation it offered, stated at the run's typical "
             f"{speed.typical_demand_ms:.3g} ms of prediction a request"]
     if share and "fit" in speed.decided_by:
-        said.append(f"{fitted_ends(speed.decided_by)} from {share['objective']}'s share fitted across "
-                    f"{len(share['stages'])} stages (knee near {share['estimate_pct']:.0f} % of saturation), inside "
+        said.append(f"{fitted_ends(speed.decided_by)} from {share.objective}'s share fitted across "
+                    f"{len(share.stages)} stages (knee near {share.estimate_pct:.0f} % of saturation), inside "
                     f"the bracket {bracket(low, high)} %")
     else:
         said.append(f"between the best confident pass and the lowest confident failure there, {bracket(low, high)} %")
@@ -158,14 +158,14 @@ def looked(looks: dict | None) -> str:
     return f" ({ended}, each at {looks['per_look_level']:.1%})"
 
 
-def knee_share_lines(share: dict | None) -> list[str]:
+def knee_share_lines(share: KneeShare | None) -> list[str]:
     """The knee as a share of the saturation each stage measured: what carries to a machine of another speed."""
     if not share:
         return []
-    low, high = share["interval_pct"]
-    return [f"Knee: at {share['estimate_pct']:.0f} % [{low:.0f}, {high:.0f}] of the saturation each stage measured "
-            f"({share['objective']}'s share fitted across {len(share['stages'])} stages; a typical stage took "
-            f"{share['typical_demand_ms']:.1f} ms of prediction a request, {share['servers']} process(es)): the "
+    low, high = share.interval_pct
+    return [f"Knee: at {share.estimate_pct:.0f} % [{low:.0f}, {high:.0f}] of the saturation each stage measured "
+            f"({share.objective}'s share fitted across {len(share.stages)} stages; a typical stage took "
+            f"{share.typical_demand_ms:.1f} ms of prediction a request, {share.servers} process(es)): the "
             "capacity in req/s moves with the machine's speed, this share much less"]
 
 

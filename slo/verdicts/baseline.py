@@ -249,11 +249,11 @@ def capacity_change(baseline: Capacity, current: Capacity) -> dict:
     old_share, new_share = baseline.knee_share, current.knee_share
     if old_share and new_share:
         # What a prediction took while each run's load ran: the machine's speed the canary before it may not see.
-        ratio = new_share["typical_demand_ms"] / old_share["typical_demand_ms"]
-        out["knee_share"] = {"baseline_pct": old_share["interval_pct"], "current_pct": new_share["interval_pct"],
-                             "verdict": _moved(old_share["interval_pct"], new_share["interval_pct"]),
-                             "baseline_demand_ms": old_share["typical_demand_ms"],
-                             "current_demand_ms": new_share["typical_demand_ms"], "demand_ratio": round(ratio, 3),
+        ratio = new_share.typical_demand_ms / old_share.typical_demand_ms
+        out["knee_share"] = {"baseline_pct": old_share.interval_pct, "current_pct": new_share.interval_pct,
+                             "verdict": _moved(old_share.interval_pct, new_share.interval_pct),
+                             "baseline_demand_ms": old_share.typical_demand_ms,
+                             "current_demand_ms": new_share.typical_demand_ms, "demand_ratio": round(ratio, 3),
                              "current_rps_at_baseline_speed": _at_speed(new, ratio)}
     return out
 

@@ -9,7 +9,7 @@ from slo.verdicts import knee, wording
 from slo.verdicts.kinds import KIND_NAMED, kind_of
 from slo.verdicts.saturation import at_typical_speed, knee_share
 from slo.file.model import SloSpec
-from slo.verdicts.report import Capacity, ObjectiveResult, Stage
+from slo.verdicts.report import Capacity, KneeFit, ObjectiveResult, Stage
 
 JUDGED = ("pass", "warn", "fail", "inconclusive")
 DECIDED = ("pass", "warn", "fail")   # the stage statuses that decide it: every objective met, or one broken
@@ -117,6 +117,7 @@ def capacity(stages: list[Stage], servers: int = 1) -> Capacity:
                   if (o.confidence or {}).get("level")), 0.95)
     knees = knee.share_knees([s for s in judged if not s.collapsed], lambda s: s.rate, level)
     fit = knee.lowest_crossing(knees)
+    fit = fit and KneeFit(**fit)
     out.update(bracket_rps=list(out["interval_rps"]), fit=fit,
                breaks_order=sorted({b for k in knees.values() for b in k["breaks_order"]}))
     # Where the API times its predictions, every stage is placed at its own utilization and the interval stated at
@@ -128,7 +129,7 @@ def capacity(stages: list[Stage], servers: int = 1) -> Capacity:
         out.update(interval_rps=out["speed"].interval_rps, decided_by=out["speed"].decided_by,
                    rates="at the typical speed")
     else:
-        out["interval_rps"], out["decided_by"] = knee.narrowed(out["bracket_rps"], fit)
+        out["interval_rps"], out["decided_by"] = knee.narrowed(out["bracket_rps"], fit and fit.interval_rps)
     low, high = out["interval_rps"]
     if low and high:
         out.update(closed=True, width=round((high - low) / low, 4))

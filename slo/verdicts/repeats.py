@@ -134,8 +134,8 @@ def _capacities(reports: list[Report], level: float) -> dict:
     caps = [r.capacity for r in reports]
     shares = [c.knee_share for c in caps if c.knee_share]
     return {"interval_rps": [c.interval_rps for c in caps],
-            "knee_share_pct": spread([k["estimate_pct"] for k in shares], level) if len(shares) >= 2 else None,
-            "demand_ms": spread([k["typical_demand_ms"] for k in shares], level) if len(shares) >= 2 else None}
+            "knee_share_pct": spread([k.estimate_pct for k in shares], level) if len(shares) >= 2 else None,
+            "demand_ms": spread([k.typical_demand_ms for k in shares], level) if len(shares) >= 2 else None}
 
 
 def _verdict(reports: list[Report], stages: list[dict]) -> dict:

@@ -114,12 +114,41 @@ class AtTypicalSpeed(_Frozen):
     interval_rps: list[float | None]
 
 
+class KneeFit(_Frozen):
+    """The lowest crossing of an objective's limit by the knee's curve fitted across the stages, at the rates they
+    offered (slo/verdicts/knee.fit_crossing): its estimate and interval in req/s ([None, None] where the band does not
+    cross the limit on both sides, or a stage's own share contradicts it), the stages fitted and how they scattered."""
+    objective: str
+    estimate_rps: float
+    interval_rps: list[float | None]
+    stages: list[str]
+    from_tail: list[str] = []
+    dispersion: float
+    slope_per_rps: float
+    contradicted_by: list[str] = []
+
+
+class KneeShare(_Frozen):
+    """The same crossing with every stage placed at the share of its own saturation it offered, in %
+    (slo/verdicts/saturation.knee_share), with the processes counted and the run's typical prediction time."""
+    objective: str
+    estimate_pct: float
+    interval_pct: list[float | None]
+    stages: list[str]
+    from_tail: list[str] = []
+    dispersion: float
+    slope_per_pct: float
+    contradicted_by: list[str] = []
+    servers: int
+    typical_demand_ms: float
+    method: str
+
+
 class Capacity(_Frozen):
     """The run's capacity (slo/verdicts/objectives.capacity): the interval [low, high] in req/s, what decided each end
     (the bracket of confident stages, or the knee's curve fitted across every stage) and at which rates it is
-    stated; the stages that set no end, and why; the first stage to break an objective. The knee's fit at the rates
-    offered (`fit`) and its share of saturation (`knee_share`) stay mappings, their fields listed in
-    docs/reading-a-report.md."""
+    stated; the stages that set no end, and why; the first stage to break an objective; the knee's fit at the rates
+    offered (`fit`) and as a share of saturation (`knee_share`)."""
     interval_rps: list[float | None]
     decided_by: list[str]
     bracket_rps: list[float | None]
@@ -140,8 +169,8 @@ class Capacity(_Frozen):
     faster_stages: list[str] = []
     after_slowed_stages: list[str] = []
     breaks_order: list[str] = []
-    fit: dict | None = None
-    knee_share: dict | None = None
+    fit: KneeFit | None = None
+    knee_share: KneeShare | None = None
     speed: AtTypicalSpeed | None = None
 
 

@@ -6,7 +6,7 @@ import math
 import statistics
 
 from slo.verdicts import knee
-from slo.verdicts.report import AtTypicalSpeed, Capacity, Stage
+from slo.verdicts.report import AtTypicalSpeed, Capacity, KneeShare, Stage
 
 
 def _scalar(answers: dict, name: str) -> float | None:
@@ -81,7 +81,7 @@ def stage_utilization(stage: Stage, servers: int) -> float | None:
 
 
 def knee_share(stages: list[Stage], servers: int, level: float, typical_from: list[Stage] | None = None
-               ) -> dict | None:
+               ) -> KneeShare | None:
     """Where the knee lies as a share of the saturation each stage measured (%), fitted across the stages as the
     capacity is (knee.share_knees, the lowest crossing over the objectives), with the prediction time of the run's
     typical stage; None without the API's prediction histograms or a crossing with an interval. The capacity in
@@ -99,9 +99,10 @@ def knee_share(stages: list[Stage], servers: int, level: float, typical_from: li
     if fit is None:
         return None
     typical = typical_demand_ms(typical_from or []) or typical_demand_ms(timed)
-    return {**fit, "servers": servers, "typical_demand_ms": round(typical, 3),
-            "method": "each stage placed at its offered rate times the prediction time a request took in it, per "
-                      "process (the utilization law); the share over each latency threshold fitted across them"}
+    return KneeShare(**fit, servers=servers, typical_demand_ms=round(typical, 3),
+                     method="each stage placed at its offered rate times the prediction time a request took in it, "
+                            "per process (the utilization law); the share over each latency threshold fitted across "
+                            "them")
 
 
 PREDICTOR_BOUND = 0.5   # the knee at half the predictor's saturation or more: the prediction is what saturates
@@ -110,12 +111,12 @@ PREDICTOR_BOUND = 0.5   # the knee at half the predictor's saturation or more: t
 PREDICTOR_BUSY = 0.9
 
 
-def prediction_bound(stages: list[Stage], servers: int, share: dict | None) -> bool:
+def prediction_bound(stages: list[Stage], servers: int, share: KneeShare | None) -> bool:
     """Whether the prediction is what saturates: the knee's share fitted at PREDICTOR_BOUND of the predictor's
     saturation or more; without a fit, some stage kept the predictor busy PREDICTOR_BUSY of the time. A linear
     model's knee lies lower, where the API's own handling of a request saturates with its predictor mostly idle."""
     if share is not None:
-        return share["estimate_pct"] >= 100 * PREDICTOR_BOUND
+        return share.estimate_pct >= 100 * PREDICTOR_BOUND
     return any(((s.server.get("serving") or {}).get("busy_s_per_s") or 0.0) / servers >= PREDICTOR_BUSY
                for s in stages)
 
@@ -128,7 +129,7 @@ def typical_demand_ms(stages: list[Stage]) -> float | None:
     return statistics.median(demands) if demands else None
 
 
-def at_typical_speed(stages: list[Stage], servers: int, share: dict | None) -> AtTypicalSpeed | None:
+def at_typical_speed(stages: list[Stage], servers: int, share: KneeShare | None) -> AtTypicalSpeed | None:
     """The capacity with every stage placed at the share of its own saturation it offered (stage_utilization): the
     bracket between the best confident pass and the lowest confident failure there, narrowed by the knee's share
     fitted across the stages (knee_share), then put in req/s at the prediction time of the run's typical stage.
@@ -147,7 +148,7 @@ def at_typical_speed(stages: list[Stage], servers: int, share: dict | None) -> A
         return None
     best, lowest_fail = knee.bracket_stages(stages, lambda s: stage_utilization(s, servers))
     bracket = [None if s is None else round(100 * stage_utilization(s, servers), 1) for s in (best, lowest_fail)]
-    interval, decided = knee.narrowed(bracket, share, unit="pct")
+    interval, decided = knee.narrowed(bracket, share and share.interval_pct)
     demand = typical_demand_ms(stages)
     rps = [None if v is None else round(v / 100 * servers * 1000 / demand, 1) for v in interval]
     return AtTypicalSpeed(typical_demand_ms=round(demand, 3), bracket_pct=bracket, interval_pct=interval,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from slo.prometheus.promql import stage_queries
 from slo.file.model import SloSpec
-from slo.verdicts.report import SCHEMA_VERSION, Capacity, Report, Stage
+from slo.verdicts.report import SCHEMA_VERSION, Capacity, KneeShare, Report, Stage
 from runfolder import names
 
 LE = (0.00025, 0.0005, 0.001, 0.0015, 0.002, 0.003, 0.004, 0.005, 0.0075, 0.008, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04,
@@ -203,6 +203,16 @@ def capacity_of(low: float | None = None, high: float | None = None, **fields) -
     return Capacity(**{"interval_rps": [low, high], "bracket_rps": [low, high], "decided_by": ["bracket", "bracket"],
                        "rates": "offered", "closed": closed, "width": round((high - low) / low, 4) if closed else None,
                        **fields})
+
+
+def knee_share_of(estimate_pct: float = 85.0, interval_pct: list | None = None, typical_demand_ms: float = 17.0,
+                  **fields) -> KneeShare:
+    """The knee as a share of saturation, p50's fitted across four stages, as a report holds it; `fields` replace or
+    add the rest."""
+    return KneeShare(**{"objective": "p50", "estimate_pct": estimate_pct,
+                        "interval_pct": interval_pct or [estimate_pct - 5, estimate_pct + 5],
+                        "stages": ["s1", "s2", "s3", "s4"], "dispersion": 1.0, "slope_per_pct": 0.1, "servers": 1,
+                        "typical_demand_ms": typical_demand_ms, "method": "fake", **fields})
 
 
 def report_of(stages: list[dict] = (), run_id: str = "run", **fields) -> Report:

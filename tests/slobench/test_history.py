@@ -7,7 +7,7 @@ from tests.slos import LINEAR_SLO
 from slo.file.load import load_slo
 from slobench.cli import main
 from slobench.history import collect, write_index
-from tests.slo.fakes import evaluate_run, make_run, steady
+from tests.slo.fakes import evaluate_run, knee_share_of, make_run, steady
 
 SPEC = load_slo(LINEAR_SLO)
 
@@ -61,7 +61,7 @@ def test_the_index_charts_capacity_and_gated_p99_per_profile(results):
 def test_the_knee_as_a_share_of_saturation_is_charted_and_listed_where_runs_measured_it(results):
     run = results / "20261121T000000Z-fake" / "slo_report.json"
     report = json.loads(run.read_text())
-    report["capacity"]["knee_share"] = {"estimate_pct": 82.0, "interval_pct": [74.9, 95.0]}
+    report["capacity"]["knee_share"] = knee_share_of(82.0, [74.9, 95.0]).model_dump()
     run.write_text(json.dumps(report))
     rows, _ = collect(results)
     assert [(r["knee_share_pct"], r["knee_share_high_pct"]) for r in rows] == [(None, None), (74.9, 95.0),

@@ -432,7 +432,7 @@ def test_the_knee_as_a_share_of_saturation_holds_on_machines_of_any_speed(record
         stages = [stage_of(run.run, w, f"s{w + 1}", r, 22, run.threshold, P50) for w, r in enumerate(rates)]
         timed(stages, [service_s] * len(stages))
         got = capacity(judged_stages(stages)).knee_share
-        interval = got["interval_pct"] if got else [None, None]
+        interval = got.interval_pct if got else [None, None]
         hits += held(interval, 100 * share)
         given += got is not None
         widths.append((interval[1] - interval[0]) / interval[0] if got else math.inf)

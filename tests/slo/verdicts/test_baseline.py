@@ -8,7 +8,7 @@ from slo.verdicts.baseline import regression
 from tests.slo.fakes import evaluate_run as evaluate
 from slo.file.model import SloSpec
 from slo.file.load import load_slo
-from tests.slo.fakes import capacity_of, make_run, report_of, stage_row, steady
+from tests.slo.fakes import capacity_of, knee_share_of, make_run, report_of, stage_row, steady
 from slo.verdicts.report import Report
 
 BASE = load_slo(LINEAR_SLO)
@@ -85,8 +85,8 @@ def test_capacities_are_compared_as_intervals(old, new, verdict):
 def test_the_knees_share_of_saturation_is_compared_beside_the_req_s(old, new, verdict):
     from slo.verdicts.baseline import capacity_change
     from slo.reports.text import comparison_lines
-    base = capacity_of(47, 57, knee_share=old and {"interval_pct": old, "typical_demand_ms": 17.0})
-    got = capacity_change(base, capacity_of(32, 45.6, knee_share={"interval_pct": new, "typical_demand_ms": 23.5}))
+    base = capacity_of(47, 57, knee_share=old and knee_share_of(interval_pct=old, typical_demand_ms=17.0))
+    got = capacity_change(base, capacity_of(32, 45.6, knee_share=knee_share_of(interval_pct=new, typical_demand_ms=23.5)))
     assert got["verdict"] == "regressed"
     assert (got["knee_share"] or {}).get("verdict") == verdict
     lines = comparison_lines({"run": "r0", "capacity": got, "stages": []})

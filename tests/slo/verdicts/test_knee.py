@@ -50,7 +50,7 @@ def test_no_fit_where_the_stages_cannot_give_one(shares, why):
         "a band reaching below no load bounds nothing below", "a fit outside the bracket: the bracket stands",
         "an open bracket is closed by the fit"])
 def test_the_fit_only_narrows_the_bracket(bracket, fit, interval, decided):
-    got, by = knee.narrowed(bracket, {"interval_rps": fit})
+    got, by = knee.narrowed(bracket, fit)
     assert got == interval and by == decided
 
 

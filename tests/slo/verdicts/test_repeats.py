@@ -8,7 +8,7 @@ from tests.slos import LINEAR_SLO
 from slo.verdicts.baseline import load_report
 from slo.file.model import SloSpec
 from slo.file.load import load_slo
-from tests.slo.fakes import evaluate_run, make_run, steady
+from tests.slo.fakes import evaluate_run, knee_share_of, make_run, steady
 
 SPEC = load_slo(LINEAR_SLO)
 
@@ -117,8 +117,8 @@ def test_a_repeat_set_is_judged_as_a_set_against_its_baseline(tmp_path, baseline
 def test_the_set_says_whether_the_knee_moved_with_the_machine_or_the_api(tmp_path):
     """Four runs whose knees in req/s lay from 31.6 to 51 as a prediction cost 17 to 23.5 ms: the set gives each
     run's interval and, across the runs, the share of saturation (81 to 85 %) beside the prediction time."""
-    reports = [r.model_copy(update={"capacity": r.capacity.model_copy(update={"interval_rps": interval, "knee_share": {
-                   "estimate_pct": share, "typical_demand_ms": demand}})})
+    reports = [r.model_copy(update={"capacity": r.capacity.model_copy(update={"interval_rps": interval, "knee_share":
+                   knee_share_of(share, typical_demand_ms=demand)})})
                for r, interval, share, demand in zip([_report(tmp_path, f"r{i}", 2) for i in range(4)],
                                                      ([47, 57.1], [32, 45.6], [38.1, 50.8], [29.6, 34]),
                                                      (85.48, 82.01, 80.75, 81.2), (17.0, 23.5, 20.0, 23.1))]

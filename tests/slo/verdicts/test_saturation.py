@@ -91,8 +91,8 @@ def test_the_knee_as_a_share_of_the_saturation_each_stage_measured(speeds, in_rp
     # A slower machine keeps its rate but costs more a prediction; the threshold stays what the SLO file says.
     stages = [_knee_stage(f"s{i}", r, SERVICE_MS * k, P50_MS) for i, (r, k) in enumerate(zip(rates, speeds))]
     got = knee_share(judged_stages(stages), servers=1, level=0.95)
-    assert got["estimate_pct"] == pytest.approx(100 * TRUE_SHARE, abs=1.5 if not in_rps_order else 0.05)
-    assert got["interval_pct"][0] <= 100 * TRUE_SHARE <= got["interval_pct"][1]
+    assert got.estimate_pct == pytest.approx(100 * TRUE_SHARE, abs=1.5 if not in_rps_order else 0.05)
+    assert got.interval_pct[0] <= 100 * TRUE_SHARE <= got.interval_pct[1]
     in_order = not knee.envelope(knee.points_of(judged_stages(stages), "p50", lambda s: s.offered_rps))[1]
     assert in_order is in_rps_order
 
@@ -105,8 +105,8 @@ def test_a_stage_that_kept_the_predictor_busy_all_the_time_is_left_out_of_the_kn
     stages = [_knee_stage(f"s{i}", r, SERVICE_MS, P50_MS) for i, r in enumerate(rates)]
     stages[-1]["objectives"][0]["confidence"].update(low=0.597, high=0.603, counted=0.6 * 100_000)
     got = knee_share(judged_stages(stages), servers=1, level=0.95)
-    assert "s6" not in got["stages"] and "s5" in got["stages"]
-    assert got["estimate_pct"] == pytest.approx(100 * TRUE_SHARE, abs=0.05)
+    assert "s6" not in got.stages and "s5" in got.stages
+    assert got.estimate_pct == pytest.approx(100 * TRUE_SHARE, abs=0.05)
 
 
 def test_two_processes_halve_each_ones_share_and_without_the_histograms_there_is_none():
@@ -114,7 +114,7 @@ def test_two_processes_halve_each_ones_share_and_without_the_histograms_there_is
     rates = [round(share * 1000 / SERVICE_MS, 2) for share in (0.55, 0.62, 0.68, 0.74, 0.8, 0.86)]
     stages = [_knee_stage(f"s{i}", r, SERVICE_MS, P50_MS) for i, r in enumerate(rates)]
     one, two = knee_share(judged_stages(stages), 1, 0.95), knee_share(judged_stages(stages), 2, 0.95)
-    assert two["estimate_pct"] == pytest.approx(one["estimate_pct"] / 2, abs=0.01)
+    assert two.estimate_pct == pytest.approx(one.estimate_pct / 2, abs=0.01)
     for s in stages:
         s["server"]["serving"] = None
     assert knee_share(judged_stages(stages), 1, 0.95) is None
