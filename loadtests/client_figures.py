@@ -18,7 +18,8 @@ from hdrh.histogram import HdrHistogram
 
 from loadtests import clock
 from loadtests.client_series import SecondRecorder, SeriesMerger
-from loadtests.profile import Profile, StageWindow, window_at
+from loadtests.profile import Profile
+from loadtests.windows import StageWindow, window_at
 from runfolder import files
 
 MAX_US = 120_000_000   # two minutes, in microseconds

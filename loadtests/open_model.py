@@ -13,7 +13,8 @@ import time
 import gevent
 
 from loadtests import clock
-from loadtests.profile import Profile, window_at
+from loadtests.profile import Profile
+from loadtests.windows import window_at
 
 
 class Retimed:

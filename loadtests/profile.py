@@ -1,13 +1,14 @@
-"""Load profiles: YAML files of stages, parsed into typed models; stage windows computed from them."""
+"""Load profiles: YAML files of stages, parsed into typed models; each stage's window computed from them
+(loadtests/windows.py holds the window itself)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, ValidationError, model_validator
 
 from common.specfile import SpecError, Strict as _Strict, load_yaml, spec_error
+from loadtests.windows import StageWindow, window_at
 
 PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
 
@@ -259,11 +260,11 @@ class Profile(_Strict):
         model = f"open model ({self.arrival} arrivals)" if self.kind == "open" else "closed model"
         return f"{self.name}: {model}, {len(self.stages)} stage{'s' * (len(self.stages) > 1)}, {self.total_s:g} s"
 
-    def stage_at(self, elapsed_s: float) -> "StageWindow | None":
+    def stage_at(self, elapsed_s: float) -> StageWindow | None:
         """The stage running elapsed_s into the test; None once every stage is over."""
         return window_at(self.windows(), elapsed_s)
 
-    def windows(self) -> list["StageWindow"]:
+    def windows(self) -> list[StageWindow]:
         """Each stage's offsets from the test start; the measured part excludes ramp and settle.
         The one definition of a stage's timing: the shape, the dispatcher and the timeline all use it."""
         out, t, prev_users = [], 0.0, 0
@@ -279,30 +280,6 @@ class Profile(_Strict):
                                    min(t + ramp + self.settle_s, t + s.duration_s), s.name in ungated))
             t += s.duration_s
         return out
-
-
-@dataclass(frozen=True)
-class StageWindow:
-    index: int
-    name: str
-    users: int
-    offered_rps: float | None
-    start_s: float
-    end_s: float
-    measure_from_s: float
-    ungated: bool = False   # placed by the run under a declared rate to find the knee: gated only by name
-
-    @property
-    def measured_s(self) -> float:
-        return self.end_s - self.measure_from_s
-
-
-def window_at(windows: list[StageWindow], elapsed_s: float, measured: bool = False) -> StageWindow | None:
-    """The window running at elapsed_s (with measured, only inside its measured part); None past the last."""
-    for w in windows:
-        if elapsed_s < w.end_s:
-            return w if not measured or elapsed_s >= w.measure_from_s else None
-    return None
 
 
 def resolve(name_or_path: str) -> Path:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import gevent
 
 from loadtests import clock
-from loadtests.profile import StageWindow, window_at
+from loadtests.windows import StageWindow, window_at
 from loadtests.shape import stage_index_at
 
 if TYPE_CHECKING:  # the generator that writes the run folder starts it (Generator._start_writing)

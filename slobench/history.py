@@ -11,7 +11,7 @@ from markupsafe import escape
 from slo.verdicts.wording import bracket
 from slo.reports.page import render as render_page
 from slo.reports.charts import chart
-from slo.reports.tables import Cell, Table
+from slo.reports.cells import Cell, Table
 from slo.reports.write import rerender
 from slo.verdicts.report import Report, ReportError
 from slobench import change_points

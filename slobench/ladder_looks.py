@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from common.prometheus_api import PrometheusError
-from loadtests.profile import Profile, window_at
+from loadtests.profile import Profile
+from loadtests.windows import window_at
 from runfolder import files
 from slo.stats.looks import Looks
 from slo.verdicts.scrape_fit import MIN_SCRAPES_PER_WINDOW

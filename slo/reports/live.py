@@ -2,7 +2,7 @@
 judged as the run's report judges a stage (slo/verdicts/stage.py), so the tab and the report cannot disagree."""
 from __future__ import annotations
 
-from slo.reports.tables import fmt
+from slo.reports.cells import fmt
 from slo.verdicts.kinds import kind_of
 from slo.verdicts.stage import StageJudge
 

@@ -12,7 +12,7 @@ import plotly.io as pio
 from plotly.io.json import to_json_plotly
 from markupsafe import Markup
 
-from slo.reports.tables import Cell
+from slo.reports.cells import Cell
 
 TEMPLATES = Path(__file__).parent / "templates"
 CHART_TEMPLATE = "plotly_white"  # plotly's look of every chart, written once a page

@@ -1,48 +1,12 @@
 """Every table of a report, as data: the Markdown and the HTML report render the same sections, so the one
-holds what the other holds."""
+holds what the other holds. The stages' tables are here; the run's own (its baseline, the model's side, what ran)
+in run_tables.py; the cells they are made of in cells.py."""
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
-
-from common.canary import describe
+from slo.reports.cells import Cell, Table, fmt
+from slo.reports.run_tables import baseline, drift, manifest, performance
 from slo.verdicts.report import ObjectiveResult, Report, Stage
 from slo.verdicts.wording import interval_text, short
-
-
-def fmt(value, unit: str = "") -> str:
-    if value is None:
-        return "-"
-    if unit == "ratio":
-        return f"{value:.2%}"
-    if unit == "share of offered":
-        return f"{value:.0%}"
-    if unit == "ms":
-        return f"{value:.1f} ms"
-    return f"{value:g}"
-
-
-@dataclass
-class Cell:
-    """A table cell: its text, and for the HTML a status class and data attributes (tests read them)."""
-    text: str
-    status: str | None = None
-    attrs: dict = field(default_factory=dict)
-    href: str | None = None
-
-
-@dataclass
-class Table:
-    key: str
-    title: str
-    headers: list[str]
-    rows: list[list]          # str or Cell; a row's first cell names its stage
-    bullets: list[str] = field(default_factory=list)
-    note: str | None = None
-
-
-def text_of(cell) -> str:
-    return cell.text if isinstance(cell, Cell) else str(cell)
 
 
 def objective_text(o: ObjectiveResult) -> str:
@@ -214,98 +178,6 @@ def notes(report: Report) -> Table | None:
     return Table("notes", "Notes", [], [], items) if items else None
 
 
-def _change_cell(v: dict) -> Cell:
-    """`+52.5 % [32.9, 72.2] regressed`: the shift and its interval (relative), and what the test called it."""
-    rel = v.get("relative") or {}
-    shown = (f"{rel['shift']:+.1%} [{rel['low']:+.1%}, {rel['high']:+.1%}]" if rel.get("low") is not None else
-             f"{rel['shift']:+.1%}" if rel.get("shift") is not None else
-             f"{v['change']:+.1%}" if v.get("change") is not None else "-")
-    verdict = v.get("verdict", "")
-    return Cell(f"{shown} {verdict}".strip(), "fail" if verdict == "regressed" else None)
-
-
-def baseline(report: Report) -> Table | None:
-    b = report.baseline
-    if not b:
-        return None
-    names = ("rps", "mean", "p50", "p95", "p99", "client_p99", "error_ratio")
-    rows = [[row["stage"], *(_change_cell(row["figures"][n]) for n in names)] for row in b["stages"]]
-    runs = b.get("runs") or [b["run"]]
-    return Table("baseline", f"Against baseline {', '.join(runs)}", ["stage", *names], rows,
-                 list(b["failures"]) or ["no figure changed beyond noise by more than its smallest change that matters"],
-                 " ".join(filter(None, [BASELINE_NOTE, b.get("models_note")])))
-
-
-BASELINE_NOTE = ("Each change is the Hodges-Lehmann shift of the stage's per-scrape figures (Fisher's exact test for "
-                 "the error ratio), relative to the baseline, with its interval widened for the spread between "
-                 "identical runs; it is regressed only when the whole interval lies beyond the SLO file's "
-                 "max_regression.")
-
-
-def drift(report: Report) -> Table | None:
-    d = report.drift
-    if not d or not d.get("columns"):
-        return None
-    effects = d.get("effects") or {}
-
-    def effect(name: str) -> list:
-        e = effects.get(name)
-        if not e:
-            return ["-", "-", "-"]
-        return [f"{e['effect']:.3f} {e['measure']}", f"{e['q_value']:.3g}", Cell("MOVED", "fail") if e["drifted"] else "no"]
-    rows = [[name, c["method"], f"{c['score']:.4f}", f"{c['threshold']:g}", Cell("DRIFTED", "fail") if c["drifted"] else "no",
-             *effect(name)] for name, c in sorted(d["columns"].items(), key=lambda kv: -kv[1]["score"])]
-    return Table("drift", f"Drift: {d.get('decision', d.get('status'))}",
-                 ["column", "method", "score", "threshold", "drifted", "effect size", f"q (BH, {len(effects)} columns)",
-                  "moved beyond chance and 0.1"], rows, [d["summary"]] if d.get("summary") else [])
-
-
-def performance(report: Report) -> Table | None:
-    """The served model's AUC and accuracy on the run's traffic, estimated without labels, against its reference."""
-    d = report.drift or {}
-    perf = d.get("performance")
-    if not perf:
-        return None
-    est, ref = perf["estimated"], perf["reference"]
-
-    def figure(f: dict, key: str) -> str:
-        low, high = f[f"{key}_interval"]
-        return f"{f[key]:.3f} [{low:.3f}, {high:.3f}] at {f['level']:.0%}"
-    rows = [["ROC AUC, reference month's held-out rows (measured)", f"{ref['auc']:.3f}", f"{ref['rows']:,} rows of {ref['month']}"],
-            ["ROC AUC, served traffic (estimated)", figure(est, "auc"), f"{est['rows']:,} distinct inputs; {est['method']}"],
-            ["accuracy, served traffic (estimated)", figure(est, "accuracy"), ""]]
-    if "measured" in perf:
-        rows += [["ROC AUC, with the traffic's labels (measured)", figure(perf["measured"], "auc"),
-                  f"the estimate off by {perf['estimate_error']:+.3f}"]]
-    rows += [["drop allowed", f"{perf['tolerance']:g}", f"the {perf['decided_on']} AUC: {perf['verdict']}"],
-             ["decision", Cell(d.get("decision", "-"), "fail" if d.get("decision") == "RETRAIN" else None),
-              d.get("decided_by", "")]]
-    return Table("performance", "What the drift costs: the model's performance", ["", "figure", "from"], rows)
-
-
-def manifest(report: Report) -> Table | None:
-    m = report.manifest
-    if not m:
-        return None
-    git = m.get("git") or {}
-    host = m.get("host") or {}
-    rows = [["run", report.run.id],
-            ["started", time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(report.run.started))],
-            ["git commit", f"{git.get('commit') or '-'}{' (uncommitted changes)' if git.get('dirty') else ''}"],
-            ["host", f"{host.get('hostname', '-')}: {host.get('cpus', '-')} cores, {host.get('memory_gb', '-')} GB, "
-                     f"{host.get('platform', '-')}"],
-            ["shared the machine", m.get("shared_machine") or "-"],
-            *[[f"{name}", f"{p.get('url') or '-'} (cores {p.get('cpus') or 'any'})"]
-              for name, p in (m.get("processes") or {}).items()],
-            ["load generators", f"{m.get('generators') or 1} local process(es), {m.get('remote_workers') or 0} remote"],
-            *([["machine speed", describe(m["canary"])]] if m.get("canary") else []),
-            *([["saturation probe", f"{m['probe']['rps']:.1f} req/s [{m['probe']['low']:.1f}, {m['probe']['high']:.1f}] "
-                                    f"({m['probe']['service_ms']:.1f} ms a request of the mix)"]] if m.get("probe") else []),
-            ["SLO file", m.get("slo_file") or "-"],
-            ["versions", ", ".join(f"{k} {v}" for k, v in (m.get("versions") or {}).items() if v)]]
-    return Table("manifest", "What ran, where", ["", ""], rows)
-
-
 def all_tables(report: Report) -> list[Table]:
     """The report's sections in reading order."""
     made = [objectives(report), confidence(report), server_beside_client(report), replicas(report), generators(report),
@@ -313,15 +185,3 @@ def all_tables(report: Report) -> list[Table]:
             reconciliation(report), notes(report), baseline(report), performance(report), drift(report),
             manifest(report)]
     return [t for t in made if t is not None]
-
-
-def markdown_table(t: Table) -> list[str]:
-    out = [f"## {t.title}", ""]
-    if t.headers:
-        out += ["| " + " | ".join(t.headers) + " |", "|" + "---|" * len(t.headers)]
-        out += ["| " + " | ".join(text_of(c) for c in row) + " |" for row in t.rows]
-    if t.bullets:
-        out += ([""] if t.headers else []) + [f"- {b}" for b in t.bullets]
-    if t.note:
-        out += ["", t.note]
-    return out

@@ -4,7 +4,8 @@ from __future__ import annotations
 from common.canary import describe
 from slo.verdicts.report import Capacity, KneeShare, Report, Stage
 from slo.verdicts.wording import bracket
-from slo.reports.tables import INTERVAL_LEGEND, all_tables, fmt, markdown_table, objective_text, stage_notes
+from slo.reports.cells import fmt, markdown_table
+from slo.reports.tables import INTERVAL_LEGEND, all_tables, objective_text, stage_notes
 
 STATUS_COLORS = {"pass": "32", "warn": "33", "fail": "31", "no_data": "35", "insufficient": "35", "n/a": "2",
                 "inconclusive": "36", "untrusted": "35"}

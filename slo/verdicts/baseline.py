@@ -8,7 +8,8 @@ from slo.stats import family
 from slo.stats.figures import availability
 from slo.stats.noise import judge_counts, judge_windows, welch_runs
 from slo.prometheus.promql import series_rate_window_s
-from slo.file.model import BASELINE_FIGURES, SloSpec
+from slo.file.baseline_criteria import BASELINE_FIGURES
+from slo.file.model import SloSpec
 from slo.verdicts.report import Capacity, Report, ReportError, Stage
 from runfolder import names
 

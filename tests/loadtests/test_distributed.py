@@ -10,7 +10,8 @@ import pytest
 
 from tests.slos import LINEAR_SLO
 from loadtests.requestlog import FILE_GLOB, load_logs
-from loadtests.profile import load_profile, window_at
+from loadtests.profile import load_profile
+from loadtests.windows import window_at
 from stack import prometheus_server
 from stack.procs import ROOT, spawn, stop_pid, wait_until
 from tests import needs

@@ -3,7 +3,7 @@ import io
 
 import pytest
 
-from loadtests.profile import StageWindow
+from loadtests.windows import StageWindow
 from loadtests.progress import live_line
 from slobench import cli
 

@@ -8,7 +8,8 @@ from markupsafe import escape
 from tests.slos import LINEAR_SLO
 from slo.reports.charts import NINES, all_charts, knee, tail
 from slo.reports.html import render
-from slo.reports.tables import all_tables, text_of
+from slo.reports.cells import text_of
+from slo.reports.tables import all_tables
 from slo.reports.text import markdown
 from slo.stats.series import server_series
 from slo.file.load import load_slo

@@ -4,7 +4,7 @@ import pytest
 
 from slo.file.load import load_slo
 from slo.reports.live import stage_rows
-from slo.reports.tables import fmt
+from slo.reports.cells import fmt
 from slo.verdicts.stage import StageJudge
 from tests.slo.fakes import evaluate_run, make_run, steady, with_slis
 
