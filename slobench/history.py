@@ -24,7 +24,7 @@ PALETTE = ["#2b6cb0", "#c05621", "#2f855a", "#6b46c1", "#b83280", "#2c7a7b"]
 
 def _gated_p99(report: Report) -> float | None:
     """The worst server p99 among the gated stages: the figure the gate judged."""
-    values = [(s.server["quantiles"].get("0.99") or {}).get("ms") for s in report.stages if s.gated]
+    values = [s.server.quantile_ms(0.99) for s in report.stages if s.gated]
     values = [v for v in values if v is not None]
     return max(values) if values else None
 
@@ -69,8 +69,8 @@ def summary(run_dir: Path) -> dict | None:
             "capacity_stage": cap.highest_passing_stage, "gated_p99_ms": _gated_p99(report),
             "p99_slo_ms": p99_slo, "drift": _drift_cell(drift),
             "answers": _answers_cell(report.answers), "answers_wrong": (report.answers or {}).get("wrong"),
-            "stages": {st.name: {"p99_ms": (st.server["quantiles"].get("0.99") or {}).get("ms"),
-                                 "mean_ms": st.server.get("mean_ms")} for st in report.stages}}
+            "stages": {st.name: {"p99_ms": st.server.quantile_ms(0.99),
+                                 "mean_ms": st.server.mean_ms} for st in report.stages}}
 
 
 def target_of(manifest: dict | None) -> tuple:

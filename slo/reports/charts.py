@@ -140,7 +140,7 @@ def tail(report: Report, stage: Stage) -> dict:
     """The stage's latency by percentile on the 1/(1-q) axis of HdrHistogram plots: the server's histogram buckets
     beside the client's HDR histogram, the mean and the percentiles marked, the thresholds dashed."""
     data = []
-    dist = stage.server.get("distribution") or []
+    dist = stage.server.distribution
     pts = []
     for le, share in dist:
         pts.append((_tail_x(share), le))
@@ -153,7 +153,7 @@ def tail(report: Report, stage: Stage) -> dict:
     if curve:
         data.append(_line("client (HDR histogram)", [round(_tail_x(p / 100), 4) for p, _ in curve], [v for _, v in curve],
                           COLORS["client"], "dot"))
-    q = stage.server["quantiles"]
+    q = stage.server.quantiles
     marks = [(k, float(key)) for k, key in (("p50", "0.5"), ("p95", "0.95"), ("p99", "0.99")) if (q.get(key) or {}).get("ms")]
     if marks:
         data.append(go.Scatter(mode="markers+text", name="p50, p95, p99 (server)", x=[_tail_x(share) for _, share in marks],
@@ -161,7 +161,7 @@ def tail(report: Report, stage: Stage) -> dict:
                                text=[f"{k} {q[f'{share:g}']['ms']:.1f} ms" for k, share in marks],
                                textposition="bottom right",
                                marker={"size": 10, "color": [COLORS[k] for k, _ in marks], "symbol": "diamond"}))
-    mean = stage.server.get("mean_ms")
+    mean = stage.server.mean_ms
     if mean is not None:
         data += _hlines({"mean": mean}, 1, 10 ** NINES, suffix=" (server)", dash="dot")
     data += _hlines(_thresholds(report), 1, 10 ** NINES)
@@ -176,7 +176,7 @@ def tail(report: Report, stage: Stage) -> dict:
 def _knee_x(stage: Stage) -> float | None:
     """A stage's place on the knee's axis: what it achieved; a collapsed stage where it was offered (drawn back at
     what little got through, it would sit among the light stages)."""
-    return stage.offered_rps if stage.collapsed else stage.server["rps_all_traffic"]
+    return stage.offered_rps if stage.collapsed else stage.server.rps_all_traffic
 
 
 def knee(report: Report) -> dict:
@@ -185,10 +185,10 @@ def knee(report: Report) -> dict:
     stages = report.stages
     x = [_knee_x(s) for s in stages]
     marks = ["x" if s.collapsed else "circle" for s in stages]
-    series = [("p50", lambda s: (s.server["quantiles"].get("0.5") or {}).get("ms")),
-              ("p95", lambda s: (s.server["quantiles"].get("0.95") or {}).get("ms")),
-              ("p99", lambda s: (s.server["quantiles"].get("0.99") or {}).get("ms")),
-              ("mean", lambda s: s.server.get("mean_ms"))]
+    series = [("p50", lambda s: s.server.quantile_ms(0.5)),
+              ("p95", lambda s: s.server.quantile_ms(0.95)),
+              ("p99", lambda s: s.server.quantile_ms(0.99)),
+              ("mean", lambda s: s.server.mean_ms)]
     data = [go.Scatter(mode="lines+markers+text" if k == "p99" else "lines+markers", name=f"{k} (server)", x=x,
                        y=[get(s) for s in stages], text=[s.name for s in stages] if k == "p99" else None,
                        textposition="top left", line={"color": COLORS[k], "dash": "dot" if k == "mean" else "solid"},
@@ -206,7 +206,7 @@ def knee(report: Report) -> dict:
     seen = {}
     for label, name, color in labelled:
         s = next((s for s in stages if s.name == name), None)
-        p99 = s and (s.server["quantiles"].get("0.99") or {}).get("ms")
+        p99 = s and s.server.quantile_ms(0.99)
         if s and p99:
             seen[name] = seen.get(name, 0) + 1  # stack the labels of one stage instead of drawing them over each other
             notes.append({"x": _knee_x(s), "y": math.log10(p99), "xref": "x", "yref": "y",

@@ -18,7 +18,7 @@ def objective_text(o: ObjectiveResult) -> str:
 
 def stage_notes(stage: Stage) -> list[str]:
     """What a reader must know about a stage besides its figures: incomplete data, drops."""
-    notes = list(stage.server["notes"])
+    notes = list(stage.server.notes)
     busy = [f"{name} ({'; '.join(w.get('why') or ['saturated'])})"
             for name, w in (stage.client.get("workers") or {}).items() if w.get("saturated")]
     if busy:
@@ -44,7 +44,7 @@ def objectives(report: Report) -> Table:
                  for o in s.objectives]
         rows.append([Cell(s.name, attrs={"data-stage": s.name}), "yes" if s.gated else "no",
                      f"{s.offered_rps:.0f}" if s.offered_rps else "-",
-                     Cell(fmt(s.server["rps_all_traffic"]), attrs={"data-value": s.server["rps_all_traffic"]}),
+                     Cell(fmt(s.server.rps_all_traffic), attrs={"data-value": s.server.rps_all_traffic}),
                      *cells])
     return Table("objectives", "Objectives per stage", ["stage", "gated", "offered req/s", "achieved req/s", *names], rows,
                  note=INTERVAL_LEGEND.format(level=report.slo.get("confidence_level", 0.95)))
@@ -85,8 +85,8 @@ def confidence(report: Report) -> Table:
 def server_beside_client(report: Report) -> Table:
     rows = []
     for s in report.stages:
-        sv, cl, q = s.server, s.client, s.server["quantiles"]
-        rows.append([s.name, fmt(sv["mean_ms"], "ms"), fmt((q.get("0.5") or {}).get("ms"), "ms"),
+        sv, cl, q = s.server, s.client, s.server.quantiles
+        rows.append([s.name, fmt(sv.mean_ms, "ms"), fmt(sv.quantile_ms(0.5), "ms"),
                      _quantile_cell(q, "0.95"), _quantile_cell(q, "0.99"), fmt(cl.get("p50_ms"), "ms"),
                      fmt(cl.get("p95_ms"), "ms"), fmt(cl.get("p99_ms"), "ms"), fmt(cl.get("generator_cpu_cores")),
                      f"{fmt(s.gap.get('p99_gap_ms', s.gap.get('p95_gap_ms')), 'ms')}: {s.gap['cause']}"])
@@ -97,8 +97,8 @@ def server_beside_client(report: Report) -> Table:
 
 def replicas(report: Report) -> Table | None:
     rows = [[s.name, i, fmt(r["rps"]), fmt(r["p99_ms"], "ms"), fmt(r["errors_5xx"]), fmt(r["up_min"])]
-            for s in report.stages if len(s.server.get("replicas") or {}) > 1
-            for i, r in sorted(s.server["replicas"].items())]
+            for s in report.stages if len(s.server.replicas) > 1
+            for i, r in sorted(s.server.replicas.items())]
     return Table("replicas", "Replicas per stage", ["stage", "replica", "req/s", "p99", "5xx", "lowest up"],
                  rows) if rows else None
 
@@ -122,7 +122,7 @@ def machine(report: Report) -> Table | None:
         if not m:
             continue
         speed = m.get("speed") or {}
-        cost = (s.server.get("serving") or {}).get("compute_mean_ms")
+        cost = (s.server.serving or {}).get("compute_mean_ms")
         departs = Cell("SLOWER", "fail") if m.get("slowed") else Cell("FASTER", "warn") if m.get("faster") else \
             Cell(f"served {m['after']}'s queue", "warn") if m.get("after") else "no"
         rows.append([s.name, f"{m['taken_share']:.1%} [{m['low']:.1%}, {m['high']:.1%}]",

@@ -233,7 +233,7 @@ def terminal(report: Report, color: bool = True) -> str:
     for s in report.stages:
         cells = "  ".join(paint(f"{objective_text(o):>{cell}}", o.status) for o in s.objectives)
         lines.append(f"{s.name:<{width}}  {'yes ' if s.gated else 'no  '}  "
-                     f"{fmt(s.server['rps_all_traffic']):>7}  {cells}")
+                     f"{fmt(s.server.rps_all_traffic):>7}  {cells}")
     lines.append(INTERVAL_LEGEND.format(level=report.slo.get("confidence_level", 0.95)))
     notes = [f"{s.name}: {n}" for s in report.stages for n in stage_notes(s)]
     if notes:

@@ -5,7 +5,6 @@ import json
 from pathlib import Path
 
 from slo.stats import family
-from slo.stats.figures import availability
 from slo.stats.noise import judge_counts, judge_windows, welch_runs
 from slo.prometheus.promql import series_rate_window_s
 from slo.file.baseline_criteria import BASELINE_FIGURES
@@ -18,20 +17,16 @@ class BaselineError(RuntimeError):
     """The baseline run cannot be read: exit 2."""
 
 
-def _quantile(stage: Stage, q: str) -> float | None:
-    return (stage.server["quantiles"].get(q) or {}).get("ms")
-
-
 # Figure name -> how to read it off a stage of the report; names and directions are BASELINE_FIGURES's.
 GETTERS = {
-    "rps": lambda s: s.server.get("rps_all_traffic"),
-    "mean": lambda s: s.server.get("mean_ms"),
-    "p50": lambda s: _quantile(s, "0.5"),
-    "p95": lambda s: _quantile(s, "0.95"),
-    "p99": lambda s: _quantile(s, "0.99"),
+    "rps": lambda s: s.server.rps_all_traffic,
+    "mean": lambda s: s.server.mean_ms,
+    "p50": lambda s: s.server.quantile_ms(0.5),
+    "p95": lambda s: s.server.quantile_ms(0.95),
+    "p99": lambda s: s.server.quantile_ms(0.99),
     "client_p99": lambda s: s.client.get("hdr_p99_ms", s.client.get("p99_ms")),
-    "error_ratio": lambda s: s.server.get("error_ratio"),
-    "availability": lambda s: availability(s.server),
+    "error_ratio": lambda s: s.server.error_ratio,
+    "availability": lambda s: s.server.availability,
 }
 assert set(GETTERS) == set(BASELINE_FIGURES)
 
@@ -69,7 +64,7 @@ def samples(reports: list[Report], stage_name: str, figure: str) -> list[list[fl
             continue
         started = report.run.started
         start, end = stage.window.start - started, stage.window.end - started
-        scraped = (stage.server.get("per_scrape") or {}).get(key) if side == "server" else None
+        scraped = stage.server.per_scrape.get(key) if side == "server" else None
         if scraped:  # exact per-scrape figures from the counters' raw samples
             out.append(list(scraped))
         elif side == "server":
@@ -126,7 +121,7 @@ def _error_deff(reports: list[Report], stage_name: str) -> float:
 
 def _counts(reports: list[Report], stage_name: str) -> tuple[float, float]:
     stages = [s for r in reports for s in r.stages if s.name == stage_name]
-    return sum(s.server.get("errors_5xx") or 0 for s in stages), sum(s.server.get("requests") or 0 for s in stages)
+    return sum(s.server.errors_5xx for s in stages), sum(s.server.requests for s in stages)
 
 
 def _judge(name: str, s: Stage, b: Stage, current: list[Report], baseline: list[Report], spec: SloSpec,

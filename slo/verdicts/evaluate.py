@@ -63,9 +63,9 @@ class RunData:
 
 def _down_sentences(stage: Stage) -> list[str]:
     """When Prometheus found the API (or, with replicas, which replica) down inside the stage's window."""
-    replicas = stage.server.get("replicas") or {}
+    replicas = stage.server.replicas
     found = ([(f"replica {i}", r["down_at"]) for i, r in sorted(replicas.items()) if r.get("down_at") is not None]
-             if len(replicas) > 1 else [("the API", stage.server.get("down_at"))])
+             if len(replicas) > 1 else [("the API", stage.server.down_at)])
     return [f"In stage {stage.name}, Prometheus found {who} down at {time.strftime('%H:%M:%S', time.gmtime(down))} "
             f"UTC, {down - stage.window.start:.0f} s into the measured window."
             for who, down in found if down is not None]
@@ -273,13 +273,13 @@ def _run_reconciliation(stages: list[Stage], spec: SloSpec) -> dict:
 
 def replica_summary(stages: list[Stage], spec: SloSpec) -> dict | None:
     """With several instances: whether the balancer spread the load evenly, and which replica broke first."""
-    seen = [s for s in stages if len(s.server.get("replicas") or {}) > 1]
+    seen = [s for s in stages if len(s.server.replicas) > 1]
     if not seen:
         return None
     p99_threshold = next((o.threshold_ms for o in spec.quantile_objectives() if o.quantile == 0.99), None)
     uneven, first = [], None
     for s in seen:
-        reps = s.server["replicas"]
+        reps = s.server.replicas
         total = sum(r["requests"] for r in reps.values())
         if total >= spec.min_samples:
             shares = [r["requests"] / total for r in reps.values()]
@@ -291,5 +291,5 @@ def replica_summary(stages: list[Stage], spec: SloSpec) -> dict | None:
                     "5xx answers" if r.get("errors_5xx") else None)
             if what and first is None:
                 first = {"replica": instance, "stage": s.name, "what": what, "down_at": r.get("down_at")}
-    return {"replicas": sorted({i for s in seen for i in s.server["replicas"]}), "even": not uneven,
+    return {"replicas": sorted({i for s in seen for i in s.server.replicas}), "even": not uneven,
             "uneven_stages": uneven, "first_broken": first}

@@ -145,7 +145,7 @@ def _mark_service_departures(stages: list[Stage], marks: dict[int, dict]) -> Non
 
 
 def _in_flight(stage: Stage) -> float | None:
-    return (stage.server.get("serving") or {}).get("in_flight_max")
+    return (stage.server.serving or {}).get("in_flight_max")
 
 
 def _mark_wakes(stages: list[Stage], marks: dict[int, dict], servers: int) -> None:

@@ -71,7 +71,7 @@ def generators_needed(stage: Stage) -> dict | None:
     seconds = stage.window.seconds
     cpu_s = sum(w["cpu_cores"] * seconds for w in workers)
     sent = sum(w.get("requests") or 0 for w in workers)
-    rate = stage.offered_rps or stage.server.get("rps_all_traffic")
+    rate = stage.offered_rps or stage.server.rps_all_traffic
     if not workers or cpu_s <= 0 or sent <= 0 or not rate:
         return None
     per_cpu_s = sent / cpu_s
@@ -105,7 +105,7 @@ def capacity(stages: list[Stage], servers: int = 1) -> Capacity:
            "rates": "offered" if all(s.offered_rps for s in judged) else "achieved where none was offered",
            "inconclusive_stages": [s.name for s in judged if s.status == "inconclusive"],
            "collapsed_stages": [{"stage": s.name, "offered_rps": s.offered_rps,
-                                 "achieved_rps": s.server.get("rps_all_traffic")} for s in judged if s.collapsed],
+                                 "achieved_rps": s.server.rps_all_traffic} for s in judged if s.collapsed],
            # Met on the server while the client's tail broke an objective: not a capacity users would accept.
            "client_tail_stages": [s.name for s in judged if s.client_breaks], "closed": False, "width": None,
            "generators_needed": {s.name: generators_needed(s) for s in stages if s.name in bound}}

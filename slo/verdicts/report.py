@@ -62,6 +62,49 @@ class ObjectiveResult(_Frozen):
     mapping: str | None = None
 
 
+class ServerFigures(_Frozen):
+    """The server's figures over a stage's window, from Prometheus (slo/stats/figures.server_figures): requests,
+    rates, errors, the mean and the quantiles (`quantiles`: {"0.99": {ms, bucket_ms}}), availability, completeness;
+    with the API's own timing of its predictions (`serving`, saturation.stage_serving), and per replica, per
+    imported SLI and per scrape. Every field has a default, so a report with fewer figures still reads."""
+    window_s: float = 0.0
+    requests: float = 0.0
+    rps: float | None = None
+    rps_all_traffic: float | None = None
+    errors_5xx: float = 0.0
+    errors_4xx: float = 0.0
+    status_200: float = 0.0
+    mean_ms: float | None = None
+    up_min: float | None = None
+    up_share_min: float | None = None
+    down_at: float | None = None
+    up_samples: float | None = None
+    counter_resets: float = 0.0
+    api_loop_lag_p99_ms: float | None = None
+    requests_interpolated: float | None = None
+    status_200_interpolated: float | None = None
+    quantiles: dict[str, dict] = {}
+    error_ratio: float | None = None
+    distribution: list[list[float]] = []
+    ratio_4xx: float | None = None
+    notes: list[str] = []
+    complete: bool = True
+    replicas: dict[str, dict] = {}
+    slis: dict[str, dict] = {}
+    per_scrape: dict = {}
+    serving: dict | None = None
+
+    def quantile_ms(self, q: float) -> float | None:
+        """Prometheus's estimate of quantile q over the window, in ms; None where it has none."""
+        return (self.quantiles.get(f"{q:g}") or {}).get("ms")
+
+    @property
+    def availability(self) -> float | None:
+        """The lowest share of the target's instances up at any scrape of the window (one instance: its lowest up),
+        as slo/stats/figures.availability reads it for the objective."""
+        return self.up_share_min if self.up_share_min is not None else self.up_min
+
+
 class Stage(_Frozen):
     """One stage of the run as judged: its window, the server's and the generators' figures, every objective, its
     status and what the checks of its figures found."""
@@ -75,7 +118,7 @@ class Stage(_Frozen):
     gated: bool = False
     refine: bool = False
     looks: dict | None = None
-    server: dict
+    server: ServerFigures
     client: dict = {}
     gap: dict | None = None
     objectives: list[ObjectiveResult]
@@ -90,7 +133,7 @@ class Stage(_Frozen):
     def rate(self) -> float:
         """The rate the stage is placed at: what it offered when the profile declares it, else what it achieved (a
         stage that collapsed achieved far less than it offered, and belongs where it was offered)."""
-        return self.offered_rps or self.server.get("rps_all_traffic") or 0.0
+        return self.offered_rps or self.server.rps_all_traffic or 0.0
 
     @property
     def departed(self) -> bool:

@@ -52,9 +52,9 @@ def predicted_saturation(stages: list[Stage], servers: int) -> dict | None:
     """The utilization law (U = X x D): with D the seconds of prediction per request of the whole traffic, measured
     over the stages that kept up, `servers` processes saturate at servers / D req/s of this mix. What else the API
     does per request (parsing, answering) is not in D, so the true ceiling is somewhat lower."""
-    kept_up = [s for s in stages if s.server.get("serving") and not s.collapsed]
-    requests = sum((s.server.get("rps_all_traffic") or 0) * s.window.seconds for s in kept_up)
-    busy = sum(s.server["serving"]["busy_s_per_s"] * s.window.seconds for s in kept_up)
+    kept_up = [s for s in stages if s.server.serving and not s.collapsed]
+    requests = sum((s.server.rps_all_traffic or 0) * s.window.seconds for s in kept_up)
+    busy = sum(s.server.serving["busy_s_per_s"] * s.window.seconds for s in kept_up)
     if not kept_up or requests <= 0 or busy <= 0:
         return None
     demand = busy / requests
@@ -65,7 +65,7 @@ def predicted_saturation(stages: list[Stage], servers: int) -> dict | None:
 def stage_demand_ms(stage: Stage) -> float | None:
     """The prediction time one request of the stage's traffic took in that stage (busy seconds per request served);
     None where the target does not export it."""
-    serving, served = stage.server.get("serving"), stage.server.get("rps_all_traffic")
+    serving, served = stage.server.serving, stage.server.rps_all_traffic
     if not serving or not served or not serving.get("busy_s_per_s"):
         return None
     return 1000 * serving["busy_s_per_s"] / served
@@ -117,7 +117,7 @@ def prediction_bound(stages: list[Stage], servers: int, share: KneeShare | None)
     model's knee lies lower, where the API's own handling of a request saturates with its predictor mostly idle."""
     if share is not None:
         return share.estimate_pct >= 100 * PREDICTOR_BOUND
-    return any(((s.server.get("serving") or {}).get("busy_s_per_s") or 0.0) / servers >= PREDICTOR_BUSY
+    return any(((s.server.serving or {}).get("busy_s_per_s") or 0.0) / servers >= PREDICTOR_BUSY
                for s in stages)
 
 
@@ -169,10 +169,10 @@ def knee_sentences(stages: list[Stage], cap: Capacity, predicted: dict | None) -
     how much of the users' p99 the server's histogram did not see; then each collapsed stage."""
     out = []
     knee = next((s for s in stages if s.name == cap.first_failing_stage), None)
-    serving = knee and knee.server.get("serving")
+    serving = knee and knee.server.serving
     if serving and serving.get("wait_share_p99") is not None:
-        first = next((s for s in stages if s.server.get("serving")), None)
-        calm = first and first.server["serving"]
+        first = next((s for s in stages if s.server.serving), None)
+        calm = first and first.server.serving
         out.append(f"At the knee ({knee.name}), waiting before the prediction was {serving['wait_share_p99']:.0%} of "
                    f"the server's p99 (wait p99 {serving['wait_p99_ms']:.1f} ms, prediction {serving['compute_mean_ms']:.1f} "
                    f"ms on average, predictor busy {serving['busy_s_per_s']:.0%} of the time)"

@@ -47,7 +47,7 @@ def test_a_slower_prometheus_scrape_is_learned_and_judges_right_with_complete_wi
     assert report.run.scrape_interval == {"seconds": 5.0, "source": "targets API"}
     assert json.loads((run / "manifest.json").read_text())["scrape_interval"]["seconds"] == 5.0
     [stage] = report.stages
-    assert stage.server["complete"] and stage.server["notes"] == [], stage.server["notes"]
+    assert stage.server.complete and stage.server.notes == [], stage.server.notes
     assert stage.status == "pass"
     rec = stage.reconciliation
     assert rec["locust_answered"] > 1500
@@ -132,10 +132,10 @@ def test_another_apis_traffic_in_the_same_prometheus_changes_none_of_the_figures
         objectives = report.stages[0].objectives
         assert objectives and all(o.measured is not None and o.status == "pass" for o in objectives), objectives
         if name == "spec form":  # the spec's sum(...) form counts the same events as the bare selector
-            sli = report.stages[0].server["slis"]
+            sli = report.stages[0].server.slis
             counted = sli["spec-form-good-answers"]
             assert counted["good"] == pytest.approx(counted["total"], rel=0.01)
-            assert counted["total"] == pytest.approx(report.stages[0].server["requests"], rel=0.05)
+            assert counted["total"] == pytest.approx(report.stages[0].server.requests, rel=0.05)
             mapped = {o.name: o.mapping for o in objectives}
             assert "rewritten as a sum of increase()" in mapped["spec-form-good-answers"]
             assert "smooths the stage's edges" in mapped["rate-form-good-answers"]
@@ -144,8 +144,8 @@ def test_another_apis_traffic_in_the_same_prometheus_changes_none_of_the_figures
     [stage] = Report.read(run / "slo_report.json").stages
     rec = stage.reconciliation
     assert abs(rec["gaps"]["locust_vs_prometheus"]) <= 0.02, rec
-    assert stage.server["rps_all_traffic"] == pytest.approx(100, rel=0.05)  # this API's 100 req/s, not both
-    assert stage.server["requests"] == pytest.approx(rec["locust_200"], rel=0.05)
+    assert stage.server.rps_all_traffic == pytest.approx(100, rel=0.05)  # this API's 100 req/s, not both
+    assert stage.server.requests == pytest.approx(rec["locust_200"], rel=0.05)
 
 
 def _evaluate(run, slo: str, prom: str):
@@ -179,7 +179,7 @@ def test_an_openslo_file_judges_a_running_api_whatever_its_job_is_called(shared_
     report = Report.read(run / "slo_report.json")
     assert report.run.scope["job"] == "tailapi"
     [stage] = report.stages
-    assert stage.server["rps_all_traffic"] == pytest.approx(100, rel=0.05)  # this API's 100 req/s, not both
+    assert stage.server.rps_all_traffic == pytest.approx(100, rel=0.05)  # this API's 100 req/s, not both
     assert stage.objectives and all(o.measured is not None and o.status == "pass" for o in stage.objectives)
     # A target the run did not start is left running.
     assert json.loads((run / "manifest.json").read_text())["ran"]["api"]["started_here"] is False

@@ -57,8 +57,8 @@ def test_the_tail_picture_shows_p99_far_above_the_mean(report):
     chart = tail(report, stage)
     marks = _trace(chart, "p50, p95, p99 (server)")
     p99 = marks["y"][marks["text"].index(next(t for t in marks["text"] if t.startswith("p99")))]
-    mean = _trace(chart, f"mean (server) {stage.server['mean_ms']:g} ms")["y"][0]
-    assert p99 == stage.server["quantiles"]["0.99"]["ms"] and p99 > 10 * mean
+    mean = _trace(chart, f"mean (server) {stage.server.mean_ms:g} ms")["y"][0]
+    assert p99 == stage.server.quantile_ms(0.99) and p99 > 10 * mean
     server = _trace(chart, "server (histogram buckets)")
     # The curve rises with the percentile and ends where every request is counted.
     assert server["y"] == sorted(server["y"]) and server["x"][-1] == pytest.approx(10.0 ** NINES)
@@ -67,8 +67,8 @@ def test_the_tail_picture_shows_p99_far_above_the_mean(report):
 def test_the_knee_marks_the_capacity_the_first_failing_stage_and_where_the_mean_hides_the_tail(report):
     chart = knee(report)
     for name in ("p50", "p95", "p99", "mean"):
-        assert _trace(chart, f"{name} (server)")["x"] == [s.server["rps_all_traffic"] for s in report.stages]
-    assert _trace(chart, "mean (server)")["y"] == [s.server["mean_ms"] for s in report.stages]
+        assert _trace(chart, f"{name} (server)")["x"] == [s.server.rps_all_traffic for s in report.stages]
+    assert _trace(chart, "mean (server)")["y"] == [s.server.mean_ms for s in report.stages]
     texts = [a.text for a in chart["figure"].layout.annotations]
     assert texts == [f"capacity: {report.capacity.highest_passing_stage}",
                      f"first failing: {report.capacity.first_failing_stage}", "the mean hides the tail: s2"]

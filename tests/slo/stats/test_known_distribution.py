@@ -51,7 +51,7 @@ def test_the_true_distribution_is_what_was_built(judged):
 @pytest.mark.parametrize("q", ["0.5", "0.95", "0.99"])
 def test_reported_quantiles_lie_within_the_bucket_bounds_they_report(judged, q):
     _, stage, lat, rows = judged
-    reported = stage.server["quantiles"][q]
+    reported = stage.server.quantiles[q]
     low, high = reported["bucket_ms"]
     exact = float(np.percentile(lat, float(q) * 100))
     shares = {b: _shares_at_or_below(rows, stage.window, b) for b in (low, high) if b is not None}
@@ -65,7 +65,7 @@ def test_reported_quantiles_lie_within_the_bucket_bounds_they_report(judged, q):
 
 def test_the_reported_mean_matches_the_exact_mean(judged):
     _, stage, lat, _ = judged
-    assert stage.server["mean_ms"] == pytest.approx(lat.mean(), rel=0.10)
+    assert stage.server.mean_ms == pytest.approx(lat.mean(), rel=0.10)
 
 
 def test_the_mean_passing_while_p99_fails_is_called_out(judged):
@@ -96,7 +96,7 @@ def test_the_tail_picture_shows_p99_far_above_the_mean_in_chromium(judged, tmp_p
     mean = next(t for name, t in traces.items() if name.startswith("mean (server)"))["y"][0]
     p99 = marks["y"][-1]
     # 3 % of requests at 200 ms: the mean stays low, the p99 sits in the slow mode, far above it.
-    assert mean == stage.server["mean_ms"] and p99 == stage.server["quantiles"]["0.99"]["ms"]
+    assert mean == stage.server.mean_ms and p99 == stage.server.quantile_ms(0.99)
     assert p99 > 5 * mean, (p99, mean)
     # Both curves reach the slow mode in the tail: the server's buckets and the client's HDR histogram.
     assert max(traces["server (histogram buckets)"]["y"]) >= 150 and max(traces["client (HDR histogram)"]["y"]) >= 150
@@ -109,6 +109,6 @@ def test_the_run_over_time_agrees_with_the_stage_figures(judged):
     inside = [i for i, t in enumerate(server["t"]) if start + 3 <= t <= end]  # past the rate window's reach back
     rps = [server["rps"][i] for i in inside]
     assert len(inside) >= 15 and all(v is not None for v in rps)
-    assert sum(rps) / len(rps) == pytest.approx(stage.server["rps"], rel=0.05)
+    assert sum(rps) / len(rps) == pytest.approx(stage.server.rps, rel=0.05)
     # Each point's p99 lies in the slow mode, as the stage's does.
     assert all(server["p99_ms"][i] > 100 for i in inside), [server["p99_ms"][i] for i in inside]

@@ -50,7 +50,7 @@ def test_the_api_killed_mid_run_fails_availability_says_when_and_exits_1(tmp_pat
     assert f1.status in ("pass", "warn")
     availability = next(o for o in f2.objectives if o.name == "availability")
     assert availability.status == "fail" and availability.measured == 0
-    assert f2.server["down_at"] is not None
+    assert f2.server.down_at is not None
     assert any("found the API down at" in s and "f2" in s for s in report.sentences)
     assert f2.client["no_response"] > 0  # Locust saw the connection refused
 
@@ -81,8 +81,8 @@ def test_prometheus_lost_mid_run_exits_2_keeps_the_load_data_and_the_run_is_judg
         report = Report.read(run / "slo_report.json")
         assert again.returncode == report.verdict.exit_code, again.stdout + again.stderr
         f1, f2 = report.stages
-        assert f1.server["complete"]
-        assert not f2.server["complete"] and any("incomplete" in n for n in f2.server["notes"])
+        assert f1.server.complete
+        assert not f2.server.complete and any("incomplete" in n for n in f2.server.notes)
     finally:
         if restarted is not None:
             stop_pid(restarted.pid)

@@ -7,7 +7,7 @@ import pytest
 
 from slo.verdicts.machine import machine_sentences, mark_departures, stage_machine
 from slo.verdicts.objectives import capacity
-from slo.verdicts.report import Stage
+from slo.verdicts.report import ServerFigures, Stage
 from tests.slo.fakes import stage_of
 
 
@@ -203,7 +203,7 @@ def test_a_stage_that_served_the_queue_a_slowed_stage_left_sets_no_end_of_the_ca
 
 def _served(stages: list[Stage], demands_ms: list[float], rate: float = 30.0) -> list[Stage]:
     """Each stage serving `rate` req/s, a request taking demands_ms[i] of the API's prediction time."""
-    return [s.model_copy(update={"server": {"rps_all_traffic": rate, "serving": {"busy_s_per_s": rate * d / 1000}}})
+    return [s.model_copy(update={"server": ServerFigures(rps_all_traffic=rate, serving={"busy_s_per_s": rate * d / 1000})})
             for s, d in zip(stages, demands_ms)]
 
 

@@ -43,7 +43,7 @@ def test_latency_objectives(tmp_path, latencies, objective, expected):
 def test_error_ratio_counts_5xx_only(tmp_path, statuses, expected):
     report = _judge(tmp_path, [{"name": "s1", "offered_rps": 100, "latencies": steady(2), "statuses": statuses}])
     assert _status(report)["errors"] == expected
-    assert report.stages[0].server["errors_4xx"] == statuses.get("404", 0)
+    assert report.stages[0].server.errors_4xx == statuses.get("404", 0)
 
 
 @pytest.mark.parametrize("kw, expected", [
@@ -75,7 +75,7 @@ def test_too_few_samples_are_insufficient(tmp_path):
 def test_a_counter_reset_inside_a_window_is_noted_and_the_stage_marked_incomplete(tmp_path):
     report = _judge(tmp_path, [{"name": "s1", "offered_rps": 100, "latencies": steady(2), "resets": 1}])
     server = report.stages[0].server
-    assert not server["complete"] and "counter reset" in server["notes"][0]
+    assert not server.complete and "counter reset" in server.notes[0]
 
 
 def test_stages_past_the_gate_are_reported_not_gated(tmp_path):
@@ -208,7 +208,7 @@ def test_a_recording_that_cannot_be_read_makes_the_run_untrusted_not_silently_tr
     (run / "predictions.db").write_text("not a database at all, just text" * 100)
     report = evaluate(run, SPEC, __import__("json").loads((run / "prometheus_raw.json").read_text()))
     assert report.verdict.status == "untrusted" and report.verdict.exit_code == 2
-    assert any("the API's recording cannot be read" in n for n in report.stages[0].server["notes"])
+    assert any("the API's recording cannot be read" in n for n in report.stages[0].server.notes)
 
 
 def _cap_stage(name, offered, achieved, status, collapsed=False, bound=False):
