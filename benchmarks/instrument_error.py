@@ -57,11 +57,11 @@ def measure_once() -> dict:
             if prom is not None:
                 stop_pid(prom.pid)
     client, server = stage.client, stage.server
-    return {"rps": server.rps_all_traffic, "generator_cores": client.get("generator_cpu_cores"),
-            "client_p99_ms": client.get("hdr_p99_ms"), "server_p99_ms": server.quantile_ms(0.99),
+    return {"rps": server.rps_all_traffic, "generator_cores": client.generator_cpu_cores,
+            "client_p99_ms": client.hdr_p99_ms, "server_p99_ms": server.quantile_ms(0.99),
             "gap_ms": stage.gap["p99_gap_ms"], "parts": stage.gap.get("parts", {}),
-            "loop_lag_p99_ms": client.get("generator_loop_lag_p99_ms"),
-            "send_lag_p99_ms": client.get("generator_send_lag_p99_ms"), "api_lag_p99_ms": server.api_loop_lag_p99_ms}
+            "loop_lag_p99_ms": client.generator_loop_lag_p99_ms,
+            "send_lag_p99_ms": client.generator_send_lag_p99_ms, "api_lag_p99_ms": server.api_loop_lag_p99_ms}
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ MAX_RPS = 20_000
 def evidence(stages: list[Stage]) -> list[Stage]:
     """The stages that speak for the API: not those run on a machine of another speed than the rest of the run
     (they measured the machine), nor those whose generator could not keep up (they measured the generator)."""
-    return [s for s in stages if s.offered_rps and not s.departed and not s.client.get("generator_bound")]
+    return [s for s in stages if s.offered_rps and not s.departed and not s.client.generator_bound]
 
 
 def bracket(cap: Capacity) -> list:
@@ -152,7 +152,7 @@ def _rate_from_bracket(stages: list[Stage], low, high, rates: list[float], middl
         return middle
     if high is None:
         top = max(offered)
-        bound = any(s.client.get("generator_bound") and s.offered_rps >= top for s in stages)
+        bound = any(s.client.generator_bound and s.offered_rps >= top for s in stages)
         climb = top * CLIMB
         if saturation_rps and top >= PREDICTOR_BOUND * saturation_rps:   # the prediction is what saturates
             climb = max(climb, min(OVER_SATURATION * saturation_rps, JUMP * top))

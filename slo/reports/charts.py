@@ -149,7 +149,7 @@ def tail(report: Report, stage: Stage) -> dict:
     if pts:
         data.append(go.Scatter(mode="lines+markers", name="server (histogram buckets)", x=[round(x, 4) for x, _ in pts],
                                y=[y for _, y in pts], line={"color": COLORS["achieved"], "width": 2}, marker={"size": 5}))
-    curve = stage.client.get("percentiles") or []
+    curve = stage.client.percentiles
     if curve:
         data.append(_line("client (HDR histogram)", [round(_tail_x(p / 100), 4) for p, _ in curve], [v for _, v in curve],
                           COLORS["client"], "dot"))

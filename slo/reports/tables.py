@@ -20,17 +20,17 @@ def stage_notes(stage: Stage) -> list[str]:
     """What a reader must know about a stage besides its figures: incomplete data, drops."""
     notes = list(stage.server.notes)
     busy = [f"{name} ({'; '.join(w.get('why') or ['saturated'])})"
-            for name, w in (stage.client.get("workers") or {}).items() if w.get("saturated")]
+            for name, w in stage.client.workers.items() if w.get("saturated")]
     if busy:
         notes.append(f"generator-bound: {', '.join(busy)}; client figures include its own delays")
     stalled = [f"{name} ({'; '.join(w.get('why') or [])} at {w['cpu_cores']:.2f} core)"
-               for name, w in (stage.client.get("workers") or {}).items() if w.get("stalled")]
+               for name, w in stage.client.workers.items() if w.get("stalled")]
     if stalled:
         notes.append(f"the machine paused the generator: {', '.join(stalled)}; the client's figures include the "
                      "pause, the server's do not")
-    dropped = stage.client.get("dropped")
+    dropped = stage.client.dropped
     if dropped:
-        sent = stage.client.get("sent") or 0
+        sent = stage.client.sent or 0
         notes.append(f"the generator dropped {dropped} arrivals ({dropped / (sent + dropped):.1%}): "
                      "they count against the throughput objective")
     return notes
@@ -87,8 +87,8 @@ def server_beside_client(report: Report) -> Table:
     for s in report.stages:
         sv, cl, q = s.server, s.client, s.server.quantiles
         rows.append([s.name, fmt(sv.mean_ms, "ms"), fmt(sv.quantile_ms(0.5), "ms"),
-                     _quantile_cell(q, "0.95"), _quantile_cell(q, "0.99"), fmt(cl.get("p50_ms"), "ms"),
-                     fmt(cl.get("p95_ms"), "ms"), fmt(cl.get("p99_ms"), "ms"), fmt(cl.get("generator_cpu_cores")),
+                     _quantile_cell(q, "0.95"), _quantile_cell(q, "0.99"), fmt(cl.p50_ms, "ms"),
+                     fmt(cl.p95_ms, "ms"), fmt(cl.p99_ms, "ms"), fmt(cl.generator_cpu_cores),
                      f"{fmt(s.gap.get('p99_gap_ms', s.gap.get('p95_gap_ms')), 'ms')}: {s.gap['cause']}"])
     return Table("server-client", "Server (Prometheus) beside client (Locust), endpoint latency",
                  ["stage", "server mean", "server p50", "server p95 [bucket]", "server p99 [bucket]", "client p50",
@@ -107,7 +107,7 @@ def generators(report: Report) -> Table | None:
     rows = [[s.name, name, str(w["requests"]), fmt(w["cpu_cores"]), fmt(w.get("loop_lag_p99_ms"), "ms"),
              fmt(w.get("send_lag_p99_ms"), "ms"),
              Cell("SATURATED: " + "; ".join(w.get("why") or []), "fail") if w["saturated"] else "no"]
-            for s in report.stages for name, w in (s.client.get("workers") or {}).items()]
+            for s in report.stages for name, w in s.client.workers.items()]
     return Table("generators", "Load generators per stage", ["stage", "generator", "requests", "CPU (cores)",
                                                              "loop lag p99", "send lag p99", "saturated"],
                  rows) if rows else None

@@ -24,7 +24,7 @@ GETTERS = {
     "p50": lambda s: s.server.quantile_ms(0.5),
     "p95": lambda s: s.server.quantile_ms(0.95),
     "p99": lambda s: s.server.quantile_ms(0.99),
-    "client_p99": lambda s: s.client.get("hdr_p99_ms", s.client.get("p99_ms")),
+    "client_p99": lambda s: s.client.tail_p99_ms,
     "error_ratio": lambda s: s.server.error_ratio,
     "availability": lambda s: s.server.availability,
 }
@@ -210,7 +210,7 @@ def compare(current: list[Report], baseline: list[Report], spec: SloSpec, histor
             failures.append(_failure(stage, name, test, spec.baseline.max_regression[name]))
         elif test["verdict"] == "cannot tell":
             untested.append(_untested(stage, name, test, spec.baseline.max_regression[name]))
-    models = {side[0].stages[0].client.get("model", "closed") if side[0].stages else None
+    models = {(side[0].stages[0].client.model or "closed") if side[0].stages else None
               for side in (baseline, current)} - {None}
     note = MODELS_NOTE if len(models) > 1 else None
     return {"run": baseline[0].run.id, "runs": [r.run.id for r in baseline], "level": level,

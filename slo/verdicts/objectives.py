@@ -67,7 +67,7 @@ GENERATOR_CORE_BUDGET = 0.5
 def generators_needed(stage: Stage) -> dict | None:
     """For a generator-bound stage: the requests each generator process sent per CPU-second, measured, and how many
     processes at half a core each the offered rate would take; None when the CPU was not measured."""
-    workers = [w for w in (stage.client or {}).get("workers", {}).values() if w.get("cpu_cores")]
+    workers = [w for w in stage.client.workers.values() if w.get("cpu_cores")]
     seconds = stage.window.seconds
     cpu_s = sum(w["cpu_cores"] * seconds for w in workers)
     sent = sum(w.get("requests") or 0 for w in workers)
@@ -90,7 +90,7 @@ def capacity(stages: list[Stage], servers: int = 1) -> Capacity:
     counts there, at the load it was on the machine it ran on. Where that share was fitted (the API times its
     predictions), the interval is found in shares of saturation and stated at the run's typical speed
     (saturation.at_typical_speed); `bracket_rps` keeps the rates offered."""
-    bound = [s.name for s in stages if (s.client or {}).get("generator_bound")]
+    bound = [s.name for s in stages if s.client.generator_bound]
     slowed = [s.name for s in stages if (s.machine or {}).get("slowed")]
     faster = [s.name for s in stages if (s.machine or {}).get("faster")]
     after = [s.name for s in stages if (s.machine or {}).get("after")]

@@ -105,6 +105,47 @@ class ServerFigures(_Frozen):
         return self.up_share_min if self.up_share_min is not None else self.up_min
 
 
+class ClientFigures(_Frozen):
+    """The generators' own figures over a stage's window (loadtests/client_figures.stage_figures): what they sent
+    and received, their latencies (HDR histograms merged from every process, `hdr_*`), how busy each process was
+    (`workers`), whether they kept up, and the answers checked against the served model (`answers`). A stage the
+    generators logged nothing for holds only `model` (and `answers`, where checked)."""
+    model: str | None = None            # closed or open
+    source: str | None = None
+    requests: int = 0
+    requests_all_endpoints: int = 0
+    failures: int = 0
+    no_response: int = 0
+    status_200: int = 0
+    sender_errors: int = 0
+    sent: int | None = None             # the open model's arrivals: sent, and dropped for lack of a free user
+    dropped: int | None = None
+    rps: float | None = None
+    rps_all_endpoints: float | None = None
+    mean_ms: float | None = None
+    p50_ms: float | None = None
+    p95_ms: float | None = None
+    p99_ms: float | None = None
+    max_ms: float | None = None
+    percentiles: list[list[float]] = []
+    hdr_count: int | None = None
+    hdr_p50_ms: float | None = None
+    hdr_p95_ms: float | None = None
+    hdr_p99_ms: float | None = None
+    generator_cpu_cores: float | None = None
+    generator_loop_lag_p99_ms: float | None = None
+    generator_send_lag_p99_ms: float | None = None
+    generator_bound: bool = False
+    machine_stall: bool = False
+    workers: dict[str, dict] = {}
+    answers: dict | None = None
+
+    @property
+    def tail_p99_ms(self) -> float | None:
+        """The users' p99: from the merged HDR histograms where recorded, else Locust's own."""
+        return self.hdr_p99_ms if self.hdr_p99_ms is not None else self.p99_ms
+
+
 class Stage(_Frozen):
     """One stage of the run as judged: its window, the server's and the generators' figures, every objective, its
     status and what the checks of its figures found."""
@@ -119,7 +160,7 @@ class Stage(_Frozen):
     refine: bool = False
     looks: dict | None = None
     server: ServerFigures
-    client: dict = {}
+    client: ClientFigures = ClientFigures()
     gap: dict | None = None
     objectives: list[ObjectiveResult]
     status: str

@@ -179,7 +179,7 @@ def knee_sentences(stages: list[Stage], cap: Capacity, predicted: dict | None) -
                    + (f", against {calm['wait_share_p99']:.0%} in {first.name}" if calm and calm is not serving
                       and calm.get("wait_share_p99") is not None else "") + ".")
     gap = knee and knee.gap or {}
-    client_p99 = knee and knee.client.get("hdr_p99_ms", knee.client.get("p99_ms"))
+    client_p99 = knee and knee.client.tail_p99_ms
     if gap.get("p99_gap_ms") is not None and client_p99:
         hidden = max(0.0, gap["p99_gap_ms"])
         out.append(f"At the knee ({knee.name}), the users' p99 was {client_p99:.1f} ms: {hidden:.1f} ms of it "

@@ -138,7 +138,7 @@ def test_a_baseline_in_the_other_load_model_is_explained(tmp_path, report):
     timeline = json.loads((run2 / "stages.json").read_text())
     (run2 / "stages.json").write_text(json.dumps({**timeline, "kind": "open"}))
     again = evaluate(run2, SPEC, json.loads((run2 / "prometheus_raw.json").read_text()), baseline=report)
-    assert again.stages[0].client["model"] == "open"
+    assert again.stages[0].client.model == "open"
     assert "coordinated omission" in again.baseline["models_note"]
     assert "client_p99" in again.baseline["stages"][0]["figures"]
     assert "trust the open model's client tail" in markdown(again)
