@@ -17,9 +17,9 @@ def junit(report: Report) -> str:
             counts["tests"] += 1
             case = ET.SubElement(suite, "testcase", classname=f"{report.service}.{s.name}", name=o.name)
             text = f"{o.name} = {fmt(o.measured, o.unit)} (threshold {fmt(o.threshold, o.unit)}): {o.status}"
-            if (o.confidence or {}).get("low") is not None:
-                c = o.confidence
-                text += f"; {c['terms']}: {interval_text(c)} against {limit_text(c)}"
+            c = o.confidence
+            if c.low is not None:
+                text += f"; {c.terms}: {interval_text(c)} against {limit_text(c)}"
             if o.detail:
                 text += f"; {o.detail}"
             if not s.gated:

@@ -67,13 +67,12 @@ def confidence(report: Report) -> Table:
     rows = []
     for s in report.stages:
         for o in s.objectives:
-            c = o.confidence or {}
-            need = c.get("requests_needed")
-            rows.append([s.name, o.name, Cell(o.status, o.status), c.get("terms", "-"), interval_text(c),
-                         f"{c['design_effect']:g} (x{c.get('widened_by', 1):g} wider)" if c.get("design_effect")
-                         else "-",
-                         f"{need:,} ({c['seconds_needed']:g} s)" if need and c.get("seconds_needed") else
-                         (f"{need:,}" if need else "-"), c.get("method", "-")])
+            c = o.confidence
+            need = c.requests_needed
+            rows.append([s.name, o.name, Cell(o.status, o.status), c.terms or "-", interval_text(c),
+                         f"{c.design_effect:g} (x{c.widened_by or 1:g} wider)" if c.design_effect else "-",
+                         f"{need:,} ({c.seconds_needed:g} s)" if need and c.seconds_needed else
+                         (f"{need:,}" if need else "-"), c.method or "-"])
     return Table("confidence", "Confidence of each verdict",
                  ["stage", "objective", "verdict", "interval of", "interval", "design effect", "requests to decide",
                   "method"], rows,

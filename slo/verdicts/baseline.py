@@ -114,7 +114,7 @@ def _error_deff(reports: list[Report], stage_name: str) -> float:
     """The largest effective-size divisor the error-ratio objective used in this stage of these runs: its design
     effect with the degrees-of-freedom factor of its blocks (1 without one). With the design effect alone, errors in
     runs of 20 were called regressed against an identical baseline 12 to 18 % of the time."""
-    found = [o.confidence.get("divisor") or o.confidence.get("design_effect") or 1.0 for r in reports
+    found = [o.confidence.divisor or o.confidence.design_effect or 1.0 for r in reports
              for st in r.stages if st.name == stage_name for o in st.objectives if o.kind == "error_ratio"]
     return max(found, default=1.0)
 

@@ -80,13 +80,11 @@ def points_of(stages: list[Stage], name: str, rate_of) -> list[Point]:
     out = []
     for s in stages:
         o = s.objective(name)
-        c = o.confidence if o else {}
-        if c.get("low") is None or c.get("requests") is None:
+        c = o and o.confidence
+        if not c or c.low is None or c.requests is None:
             continue
-        counted = c.get("counted")
-        counted = sum(counted) / 2 if isinstance(counted, list) else counted  # bracketed: the middle of the two edges
-        out.append(Point(s.name, rate_of(s), c["low"], c["high"], c["requests"], counted or 0.0,
-                         c.get("divisor") or 1.0, c.get("tail")))
+        counted = sum(c.counted_range) / 2 if c.counted is not None else 0.0  # bracketed: the middle of the edges
+        out.append(Point(s.name, rate_of(s), c.low, c.high, c.requests, counted, c.divisor or 1.0, c.tail))
     return sorted(out, key=lambda p: p.rate)
 
 
@@ -157,7 +155,7 @@ def share_knees(stages: list[Stage], rate_of, level: float, unit: str = "rps") -
     the stages placed by `rate_of`, in `unit`)."""
     out = {}
     for o in (stages[0].objectives if stages else []):
-        limit = (o.confidence or {}).get("limit")
+        limit = o.confidence.limit
         points = points_of(stages, o.name, rate_of) if kind_of(o).rises_with_load else []
         if points and limit is not None:
             out[o.name] = {"limit": limit, "breaks_order": envelope(points)[1],

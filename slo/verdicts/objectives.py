@@ -44,8 +44,8 @@ def mean_hides_tail(stage_name: str, objectives: list[ObjectiveResult]) -> list[
     out = []
     for mean in means:
         for tail in tails:
-            mc, tc = mean.confidence or {}, tail.confidence or {}
-            level = f" at {mc['level']:.0%}" if mc.get("level") else ""
+            mc, tc = mean.confidence, tail.confidence
+            level = f" at {mc.level:.0%}" if mc.level else ""
             out.append(f"In stage {stage_name}, the mean hides the tail: the mean was {mean.measured:.1f} ms "
                        f"({wording.short(mc) or 'exact'}{level}), within its {mean.threshold:g} ms objective, "
                        f"while {tail.name} was {tail.measured:.1f} ms, over its {tail.threshold:g} ms "
@@ -113,8 +113,7 @@ def capacity(stages: list[Stage], servers: int = 1) -> Capacity:
         out.update(highest_passing_stage=best.name, highest_passing_rps=best.rate)
         out["interval_rps"][0] = out["highest_passing_rps"]
     # The bracket is the evidence; the curve fitted across every stage narrows it where its interval lies inside.
-    level = next((o.confidence["level"] for s in judged for o in s.objectives
-                  if (o.confidence or {}).get("level")), 0.95)
+    level = next((o.confidence.level for s in judged for o in s.objectives if o.confidence.level), 0.95)
     knees = knee.share_knees([s for s in judged if not s.collapsed], lambda s: s.rate, level)
     fit = knee.lowest_crossing(knees)
     fit = fit and KneeFit(**fit)
@@ -154,14 +153,14 @@ def advice(stage: Stage, objective: ObjectiveResult) -> str:
     s4 to about 80 s measured, or repeat the run 4 times (--repeat 4, pooled)`."""
     c = objective.confidence
     head = f"{objective.name} in {stage.name}: {wording.interval_text(c)} against {wording.limit_text(c)}"
-    fam = c.get("family") or {}
+    fam = c.family or {}
     if fam and not fam.get("kept", True):
         return (f"{head}: confidently over alone (p = {fam['p_value']:.2g}), but not at the level a family of "
                 f"{fam['tests']} tests asks of it ({fam['level_used']:.2g}, Holm)")
-    seconds = c.get("seconds_needed")
+    seconds = c.seconds_needed
     if seconds:
         return f"{head}: lengthen {stage.name} to about {seconds:.0f} s measured, or {_repeats(stage, seconds)}"
-    if c.get("bracketed"):
+    if c.bracketed:
         return f"{head}: the threshold lies between bucket edges; put it on an edge, or add one at it"
     return f"{head}: it sits on the objective; no stage length decides it (repeat the run to see its spread)"
 

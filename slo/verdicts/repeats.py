@@ -37,10 +37,10 @@ def _counts(o: ObjectiveResult) -> tuple[float, float, float, float] | None:
     """(requests, counted at least, counted at most, design effect) of a share objective's confidence: a threshold
     between bucket edges brackets the count, and each end of the interval takes its own side of the bracket."""
     c = o.confidence
-    if c.get("requests") is None or c.get("counted") is None:
+    if c.requests is None or c.counted is None:
         return None
-    fewer, more = c["counted"] if isinstance(c["counted"], list) else (c["counted"], c["counted"])
-    return float(c["requests"]), float(fewer), float(more), float(c.get("design_effect") or 1.0)
+    fewer, more = c.counted_range
+    return float(c.requests), float(fewer), float(more), float(c.design_effect or 1.0)
 
 
 def _pooled_share(rows: list[ObjectiveResult], level: float) -> dict | None:
@@ -49,17 +49,17 @@ def _pooled_share(rows: list[ObjectiveResult], level: float) -> dict | None:
     rough: runs that disagree are also reported as a calibration warning). A threshold between bucket edges keeps
     its bracket: the low end from the fewer, the high end from the more."""
     counts = [_counts(o) for o in rows]
-    if any(c is None for c in counts) or rows[0].confidence.get("limit") is None:
+    if any(c is None for c in counts) or rows[0].confidence.limit is None:
         return None
     n, fewer, more = (tuple(c[i] for c in counts) for i in range(3))
     between = confidence.design_effect(confidence.Blocks(n, more))
-    blocks = min(int((o.confidence.get("blocks") or 0)) for o in rows)
+    blocks = min(o.confidence.blocks or 0 for o in rows)
     dep = confidence.Dependence(max(between, *(c[3] for c in counts)), 1.0, blocks, confidence.df_factor(blocks, level))
     low = confidence.share_interval(sum(fewer), sum(n), level, dep)[0]
     high = confidence.share_interval(sum(more), sum(n), level, dep)[1]
     counted = round(sum(more)) if fewer == more else [round(sum(fewer)), round(sum(more))]
     return {"low": round(low, 6), "high": round(high, 6), "requests": round(sum(n)), "counted": counted,
-            "design_effect": round(dep.deff, 3), "decision": confidence.decide(low, high, rows[0].confidence["limit"]),
+            "design_effect": round(dep.deff, 3), "decision": confidence.decide(low, high, rows[0].confidence.limit),
             "method": f"Clopper-Pearson on the {len(rows)} runs' counts summed, at the effective size "
                       f"n/{dep.divisor:.2f} (runs as clusters)"}
 
@@ -67,11 +67,11 @@ def _pooled_share(rows: list[ObjectiveResult], level: float) -> dict | None:
 def _pooled_mean(rows: list[ObjectiveResult], level: float) -> dict | None:
     """The runs' means averaged; the standard error the larger of the spread between runs (t with runs - 1 df)
     and the runs' own intervals combined (each half-width over z: never smaller than its standard error)."""
-    if any(o.measured is None or o.confidence.get("low") is None for o in rows):
+    if any(o.measured is None or o.confidence.low is None for o in rows):
         return None
     means, r = [o.measured for o in rows], len(rows)
     z = stats.norm.ppf(1 - (1 - level) / 2)
-    within = math.sqrt(sum(((o.confidence["high"] - o.confidence["low"]) / (2 * z)) ** 2 for o in rows)) / r
+    within = math.sqrt(sum(((o.confidence.high - o.confidence.low) / (2 * z)) ** 2 for o in rows)) / r
     pooled = statistics.fmean(means)
     between = statistics.stdev(means) / math.sqrt(r)
     crit = stats.t.ppf(1 - (1 - level) / 2, r - 1) if between >= within else z

@@ -2,38 +2,39 @@
 (`0–0.12%`). The statistics (slo/stats/intervals.py) give the numbers; the verdicts and reports word them here."""
 from __future__ import annotations
 
+from slo.verdicts.report import Confidence
+
 
 def _pct(share: float) -> str:
     return f"{100 * share:.3g} %"
 
 
-def limit_text(c: dict) -> str:
+def limit_text(c: Confidence) -> str:
     """The objective's limit in the interval's terms: `1 %`, `25 ms`."""
-    if c.get("limit") is None:
+    if c.limit is None:
         return "its objective"
-    return _pct(c["limit"]) if "share" in c.get("terms", "") else f"{c['limit']:g} ms"
+    return _pct(c.limit) if c.in_shares else f"{c.limit:g} ms"
 
 
-def short(c: dict | None) -> str:
+def short(c: Confidence) -> str:
     """The interval alone, compact, for table cells: `0–0.12%`, `7.7–10.2 ms`; "" without one."""
-    if not c or c.get("low") is None or c["low"] == c["high"]:
+    if c.low is None or c.low == c.high:
         return ""  # no interval, or an exact (observed) figure
-    if "share" in c.get("terms", ""):
-        return f"{_sig(100 * c['low'])}–{_sig(100 * c['high'])}%"
-    return f"{c['low']:.1f}–{c['high']:.1f} ms"
+    if c.in_shares:
+        return f"{_sig(100 * c.low)}–{_sig(100 * c.high)}%"
+    return f"{c.low:.1f}–{c.high:.1f} ms"
 
 
 def _sig(v: float) -> str:
     return f"{v:.2g}" if v < 1 else f"{v:.3g}" if v < 100 else f"{v:.0f}"
 
 
-def interval_text(c: dict) -> str:
+def interval_text(c: Confidence) -> str:
     """`[0.41 %, 1.62 %] at 95 %` (shares as percentages), or `no interval`."""
-    if c.get("low") is None:
+    if c.low is None:
         return "no interval"
-    shares = "share" in c.get("terms", "")
-    f = _pct if shares else (lambda v: f"{v:g}")
-    return f"[{f(c['low'])}, {f(c['high'])}] at {c['level']:.0%}"
+    f = _pct if c.in_shares else (lambda v: f"{v:g}")
+    return f"[{f(c.low)}, {f(c.high)}] at {c.level:.0%}"
 
 
 def bracket(low: float | None, high: float | None) -> str:

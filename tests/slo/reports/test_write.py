@@ -184,7 +184,7 @@ def test_a_step_judged_at_looks_is_judged_at_their_level_and_says_where_it_ended
     tl["stages"][1] = {**tl["stages"][1], "refine": True, "looks": looks}
     raw = json.loads((run / "prometheus_raw.json").read_text())
     got = evaluate_data(SPEC, RunData(run_id="r", raw=raw, timeline=tl, clients={}))
-    levels = [{(o.confidence or {}).get("level") for o in s.objectives} - {None} for s in got.stages]
+    levels = [{o.confidence.level for o in s.objectives} - {None} for s in got.stages]
     assert levels == [{0.95}, {0.975533}, {0.95}]
     assert got.stages[1].looks == looks
     assert "Refined after the ladder, where the capacity was uncertain: s2 fail (decided at look 1 of 3, each at " \

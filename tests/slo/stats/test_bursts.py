@@ -24,8 +24,8 @@ def p99s(tmp_path_factory):
 def test_both_targets_slow_the_same_share(p99s):
     for name, p99 in p99s.items():
         c = p99.confidence
-        share = c["counted"] / c["requests"]
-        assert c["requests"] > 3000 and 0.003 <= share <= 0.008, (name, c)
+        share = c.counted / c.requests
+        assert c.requests > 3000 and 0.003 <= share <= 0.008, (name, c)
 
 
 def test_the_bursty_target_gets_the_wider_interval(p99s):
@@ -33,6 +33,6 @@ def test_the_bursty_target_gets_the_wider_interval(p99s):
     assert bursty["design_effect"] > max(2.0, even["design_effect"]), (even, bursty)
     assert bursty["widened_by"] > 1.4 and bursty["widened_by"] > even["widened_by"]
     # Relative to its own share, the bursty interval is wider (the shares differ by a burst at most).
-    width = lambda c: (c["high"] - c["low"]) / (c["counted"] / c["requests"])  # noqa: E731
+    width = lambda c: (c.high - c.low) / (c.counted / c.requests)  # noqa: E731
     assert width(bursty) > width(even), (even, bursty)
     assert "design effect" in bursty["assumes"]

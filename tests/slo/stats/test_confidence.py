@@ -59,7 +59,7 @@ def _p99(tmp_path, latencies, bursty=False):
 def test_a_known_share_of_slow_calls(tmp_path, share, status, exit_code):
     p99, report = _p99(tmp_path, steady(2, n=3000, tail_ms=200, tail_share=share))
     assert p99.status == status
-    assert p99.confidence["counted"] == round(3000 * share) and p99.confidence["requests"] == 3000
+    assert p99.confidence.counted == round(3000 * share) and p99.confidence.requests == 3000
     assert report.verdict.exit_code == exit_code
     if status == "inconclusive":
         assert report.verdict.status == "inconclusive"
@@ -74,17 +74,17 @@ def test_a_known_share_of_slow_calls(tmp_path, share, status, exit_code):
 def test_an_inconclusive_share_near_the_limit_says_how_long_the_stage_must_be(tmp_path):
     p99, report = _p99(tmp_path, steady(2, n=3000, tail_ms=200, tail_share=0.007))  # 21 of 3,000 over 100 ms
     c = p99.confidence
-    assert p99.status == "inconclusive" and c["low"] < 0.01 < c["high"]
+    assert p99.status == "inconclusive" and c.low < 0.01 < c.high
     # Enough requests that a stage with the same share decides with 80 % power, and not many more: at the interval's
     # effective size, the chance that the Clopper-Pearson upper bound falls under 1 %.
-    need, d = c["requests_needed"], c["divisor"]
+    need, d = c.requests_needed, c.divisor
     power = lambda n: stats.binom.cdf(  # noqa: E731
         max(k for k in range(int(n / d)) if stats.beta.ppf(0.975, k + 1, n / d - k) < 0.01), int(n / d), 0.007)
     assert 0.75 <= power(need) <= 0.88 and power(0.7 * need) < 0.75, (power(need), power(0.7 * need))
-    assert c["requests_minimum"] == math.ceil(d * 368)   # MLPerf's: were none counted
-    assert c["seconds_needed"] == pytest.approx(c["requests_needed"] / 100, rel=0.01)  # 3,000 requests in 30 s
-    assert f"lengthen s1 to about {c['seconds_needed']:.0f} s measured" in report.verdict.reason
-    runs = max(2, math.ceil(c["seconds_needed"] / report.stages[0].window.seconds))  # its 30 s window
+    assert c.requests_minimum == math.ceil(d * 368)   # MLPerf's: were none counted
+    assert c.seconds_needed == pytest.approx(c.requests_needed / 100, rel=0.01)  # 3,000 requests in 30 s
+    assert f"lengthen s1 to about {c.seconds_needed:.0f} s measured" in report.verdict.reason
+    runs = max(2, math.ceil(c.seconds_needed / report.stages[0].window.seconds))  # its 30 s window
     assert f"or repeat the run {runs} times (--repeat {runs}, pooled)" in report.verdict.reason
 
 
@@ -92,10 +92,10 @@ def test_slow_calls_in_bursts_get_a_wider_interval_than_the_same_share_spread_ev
     latencies = steady(2, n=3000, tail_ms=200, tail_share=0.005)
     even, _ = _p99(tmp_path / "even", latencies)
     bursty, _ = _p99(tmp_path / "bursty", latencies, bursty=True)
-    assert even.confidence["counted"] == bursty.confidence["counted"] == 15
-    assert even.confidence["design_effect"] == 1.0 and even.status == "pass"
-    assert bursty.confidence["design_effect"] > 3 and bursty.confidence["widened_by"] > 1.5
-    assert bursty.confidence["high"] > even.confidence["high"]
+    assert even.confidence.counted == bursty.confidence.counted == 15
+    assert even.confidence.design_effect == 1.0 and even.status == "pass"
+    assert bursty.confidence.design_effect > 3 and bursty.confidence.widened_by > 1.5
+    assert bursty.confidence.high > even.confidence.high
     assert bursty.status == "inconclusive"  # 0.5 % in bursts cannot be told from 1 %
 
 
@@ -107,10 +107,10 @@ def test_a_threshold_between_bucket_edges_brackets_the_count(tmp_path):
                                              "latencies": steady(2, n=3000, tail_ms=85, tail_share=0.005)}])
     p99 = evaluate_run(run, spec).stages[0].objective("p99")
     c = p99.confidence
-    assert c["bracketed"] and c["counted"] == [0, 15]
-    assert "bracketed by the bucket edges 80 and 100 ms" in c["terms"]
-    d = c["design_effect"] / (stats.norm.ppf(0.975) / stats.t.ppf(0.975, c["blocks"] - 1)) ** 2
-    assert c["low"] == 0.0 and c["high"] == pytest.approx(ci.clopper_pearson(15 / d, 3000 / d, 0.95)[1], abs=1e-6)
+    assert c.bracketed and c.counted == [0, 15]
+    assert "bracketed by the bucket edges 80 and 100 ms" in c.terms
+    d = c.design_effect / (stats.norm.ppf(0.975) / stats.t.ppf(0.975, c.blocks - 1)) ** 2
+    assert c.low == 0.0 and c.high == pytest.approx(ci.clopper_pearson(15 / d, 3000 / d, 0.95)[1], abs=1e-6)
 
 
 def test_the_advice_never_asks_for_fewer_requests_than_the_stage_already_had():

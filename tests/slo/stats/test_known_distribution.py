@@ -74,11 +74,11 @@ def test_the_mean_passing_while_p99_fails_is_called_out(judged):
     assert _objective(stage, "p99").status == "fail"
     # 3 % over 100 ms, counted exactly from the histogram: the interval holds the recorded share and lies above 1 %.
     c = _objective(stage, "p99").confidence
-    assert 0.01 < c["low"] <= (lat > 100).mean() <= c["high"], (c, (lat > 100).mean())
+    assert 0.01 < c.low <= (lat > 100).mean() <= c.high, (c, (lat > 100).mean())
     # The histogram's count covers the window from its first to its last scrape inside it, the recording all of it:
     # the same share of a slightly smaller sample, within three binomial standard deviations of that share.
     p = float((lat > 100).mean())
-    assert c["counted"] == pytest.approx(p * c["requests"], abs=3 * (c["requests"] * p * (1 - p)) ** 0.5 + 1)
+    assert c.counted == pytest.approx(p * c.requests, abs=3 * (c.requests * p * (1 - p)) ** 0.5 + 1)
     assert any("the mean hides the tail" in s and "p99" in s for s in report.sentences)
     assert report.verdict.exit_code == 1
 

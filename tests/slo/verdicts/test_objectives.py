@@ -122,10 +122,10 @@ def test_a_stage_too_short_to_decide_its_p99_says_how_many_requests_would(tmp_pa
     report = _judge(tmp_path, [{"name": "s1", "offered_rps": None, "latencies": steady(2, n=n)}])
     p99 = {o.name: o for o in report.stages[0].objectives}["p99"]
     assert p99.status == expected and _status(report)["p50"] == "pass"
-    assert p99.confidence["blocks"] == 30
-    assert p99.confidence.get("requests_needed") == needed
+    assert p99.confidence.blocks == 30
+    assert p99.confidence.requests_needed == needed
     if needed:  # n requests over the 30 s window: the stage needs needed / (n / 30) seconds
-        assert p99.confidence["seconds_needed"] == pytest.approx(needed / (n / 30), abs=0.1)
+        assert p99.confidence.seconds_needed == pytest.approx(needed / (n / 30), abs=0.1)
 
 
 def test_a_stage_whose_generator_was_saturated_cannot_be_the_capacity(tmp_path):
