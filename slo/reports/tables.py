@@ -120,11 +120,11 @@ def machine(report: Report) -> Table | None:
         m = s.machine
         if not m:
             continue
-        speed = m.get("speed") or {}
+        speed = m.speed or {}
         cost = (s.server.serving or {}).get("compute_mean_ms")
-        departs = Cell("SLOWER", "fail") if m.get("slowed") else Cell("FASTER", "warn") if m.get("faster") else \
-            Cell(f"served {m['after']}'s queue", "warn") if m.get("after") else "no"
-        rows.append([s.name, f"{m['taken_share']:.1%} [{m['low']:.1%}, {m['high']:.1%}]",
+        departs = Cell("SLOWER", "fail") if m.slowed else Cell("FASTER", "warn") if m.faster else \
+            Cell(f"served {m.after}'s queue", "warn") if m.after else "no"
+        rows.append([s.name, f"{m.taken_share:.1%} [{m.low:.1%}, {m.high:.1%}]",
                      f"{speed['unit_ms']:.3g} ms [{speed['low']:.3g}, {speed['high']:.3g}]" if speed else "-",
                      fmt(cost, "ms"), departs])
     return Table("machine", "The machine per stage", ["stage", "other work on the API's core", "the core's fixed work",

@@ -22,7 +22,7 @@ import copy
 import statistics
 
 from common.sample import mean_interval
-from slo.verdicts.report import Stage
+from slo.verdicts.report import Stage, StageMachine
 from slo.verdicts.saturation import stage_demand_ms, stage_utilization, typical_demand_ms
 
 DEPARTURE = 0.10   # of the API's cores, beyond noise, between a stage and the run's reference
@@ -96,7 +96,7 @@ def mark_departures(stages: list[Stage], servers: int = 1) -> tuple[list[Stage],
     (less, beyond noise), unless the cores were never idle in any stage (other work filled what the API left all run
     long), with the references (the fixed work's too, to show); and the taken share's reference, None without
     machine figures. A stage's marks need the whole run's, so they are made here, before the capacity reads them."""
-    marks = {i: copy.deepcopy(s.machine) for i, s in enumerate(stages) if s.machine}
+    marks = {i: copy.deepcopy(s.machine.model_dump(exclude_unset=True)) for i, s in enumerate(stages) if s.machine}
     if not marks:
         return list(stages), None
     figures = list(marks.values())
@@ -115,7 +115,8 @@ def mark_departures(stages: list[Stage], servers: int = 1) -> tuple[list[Stage],
                  faster=m["high"] < reference - DEPARTURE and not spell and not full_throughout)
     _mark_service_departures(stages, marks)
     _mark_wakes(stages, marks, servers)
-    return [s.model_copy(update={"machine": marks[i]}) if i in marks else s for i, s in enumerate(stages)], reference
+    return [s.model_copy(update={"machine": StageMachine.model_validate(marks[i])}) if i in marks else s
+            for i, s in enumerate(stages)], reference
 
 
 def _mark_service_departures(stages: list[Stage], marks: dict[int, dict]) -> None:
@@ -177,26 +178,28 @@ def machine_sentences(stages: list[Stage], reference: float | None) -> list[str]
         out.append(f"Other work took {reference:.0%} of the API's core(s) in the run's typical stage: every figure "
                    "is of a machine shared with it (the canaries in the manifest say how fast it ran).")
     for s in stages:
-        m = s.machine or {}
-        if m.get("by") == "service":
+        m = s.machine
+        if m is None:
+            continue
+        if m.by == "service":
             out.append(_service_sentence(s.name, m))
-        elif m.get("slowed") or m.get("faster"):
-            out.append(f"Stage {s.name} ran on a {'slower' if m['slowed'] else 'faster'} machine than the rest of "
-                       f"the run: other work took {m['taken_share']:.0%} [{m['low']:.0%}, {m['high']:.0%}] of the "
-                       f"API's core(s) against {m['reference']:.0%} in its typical stage"
-                       + (f", {m['worst_spell']:.0%} over its worst {SPELL_S} s" if m.get("worst_spell", 0)
-                          > m["reference"] + SPELL else "")
-                       + (f" ({m['steal_share']:.0%} stolen by the hypervisor)" if m["steal_share"] >= 0.01 else "")
+        elif m.slowed or m.faster:
+            out.append(f"Stage {s.name} ran on a {'slower' if m.slowed else 'faster'} machine than the rest of "
+                       f"the run: other work took {m.taken_share:.0%} [{m.low:.0%}, {m.high:.0%}] of the "
+                       f"API's core(s) against {m.reference:.0%} in its typical stage"
+                       + (f", {m.worst_spell:.0%} over its worst {SPELL_S} s" if (m.worst_spell or 0)
+                          > m.reference + SPELL else "")
+                       + (f" ({m.steal_share:.0%} stolen by the hypervisor)" if m.steal_share >= 0.01 else "")
                        + "; it measured the machine, not the API, and sets neither end of the capacity.")
-        if m.get("after"):
-            out.append(f"Stage {s.name} served the queue {m['after']} left on the slower machine (up to "
+        if m.after:
+            out.append(f"Stage {s.name} served the queue {m.after} left on the slower machine (up to "
                        f"{_in_flight(s):g} requests in flight): it sets neither end of the capacity either.")
     return out
 
 
-def _service_sentence(name: str, m: dict) -> str:
-    service, speed = m["service"], m["speed"]
-    return (f"Stage {name} ran on a {'slower' if m['slowed'] else 'faster'} machine than the rest of the run: a "
+def _service_sentence(name: str, m: StageMachine) -> str:
+    service, speed = m.service, m.speed
+    return (f"Stage {name} ran on a {'slower' if m.slowed else 'faster'} machine than the rest of the run: a "
             f"prediction took {service['ms']:.1f} ms of the API's time a request against {service['reference_ms']:.1f} "
             f"ms in its typical stage, and the core's fixed work {speed['unit_ms']:.3g} ms [{speed['low']:.3g}, "
             f"{speed['high']:.3g}] against {speed['reference_ms']:.3g} ms, with no more other work on its core: the "

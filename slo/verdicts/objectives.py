@@ -91,9 +91,9 @@ def capacity(stages: list[Stage], servers: int = 1) -> Capacity:
     predictions), the interval is found in shares of saturation and stated at the run's typical speed
     (saturation.at_typical_speed); `bracket_rps` keeps the rates offered."""
     bound = [s.name for s in stages if s.client.generator_bound]
-    slowed = [s.name for s in stages if (s.machine or {}).get("slowed")]
-    faster = [s.name for s in stages if (s.machine or {}).get("faster")]
-    after = [s.name for s in stages if (s.machine or {}).get("after")]
+    slowed = [s.name for s in stages if s.machine and s.machine.slowed]
+    faster = [s.name for s in stages if s.machine and s.machine.faster]
+    after = [s.name for s in stages if s.machine and s.machine.after]
     judged = [s for s in stages if s.name not in bound and not s.departed]
     best, lowest_fail = knee.bracket_stages(judged, lambda s: s.rate)
     broken = next((s for s in judged if s.status == "fail" and s.completed), None)  # the first
@@ -223,8 +223,7 @@ def run_verdict(stages: list[Stage], baseline_failures: list[str], complete: dic
     # A stage cut short by the generator stopping holds partial figures: reported, but no failure of the API's; nor
     # is a failure while other work took more of the API's core than in the rest of the run (a slowed machine):
     # undecided, to run again.
-    slowed = [s for s in gated if s.status == "fail" and ((s.machine or {}).get("slowed")
-                                                          or (s.machine or {}).get("after"))]
+    slowed = [s for s in gated if s.status == "fail" and s.machine and (s.machine.slowed or s.machine.after)]
     failed = [s.name for s in gated if s.status == "fail" and s.completed and s not in slowed]
     unjudged = [s.name for s in gated if s.status in ("no_data", "insufficient")]
     problems = (complete or {}).get("problems") or []
@@ -244,10 +243,10 @@ def run_verdict(stages: list[Stage], baseline_failures: list[str], complete: dic
             + list(distrust)
         return verdict("untrusted", "; ".join(reasons) + ": the figures cannot be trusted")
     undecided = [advice(s, o) for s in gated for o in s.objectives if o.status == "inconclusive"]
-    undecided += [f"gated stage {s.name} failed while serving the queue {s.machine['after']} left on a slowed "
-                  "machine: run it again" if s.machine.get("after") else
-                  f"gated stage {s.name} failed while other work took {s.machine['taken_share']:.0%} of the "
-                  f"API's core(s), against {s.machine.get('reference', 0):.0%} in the run's typical stage (a slowed "
+    undecided += [f"gated stage {s.name} failed while serving the queue {s.machine.after} left on a slowed "
+                  "machine: run it again" if s.machine.after else
+                  f"gated stage {s.name} failed while other work took {s.machine.taken_share:.0%} of the "
+                  f"API's core(s), against {s.machine.reference or 0:.0%} in the run's typical stage (a slowed "
                   "machine): run it again" for s in slowed]
     undecided += list(baseline_untested)
     if undecided:

@@ -191,6 +191,30 @@ class ClientFigures(_Frozen):
         return self.hdr_p99_ms if self.hdr_p99_ms is not None else self.p99_ms
 
 
+class StageMachine(_Frozen):
+    """What the machine did during a stage (slo/verdicts/machine.py): the share of the API's cores other work took,
+    with its interval, worst spell, steal and idle shares, against the run's typical stage (`reference`); the core's
+    fixed work timed (`speed` {unit_ms, low, high, seconds, reference_ms}) and the prediction time a request took
+    (`service` {ms, reference_ms}); whether the stage ran on a slower or faster machine than the rest of the run,
+    and `by` what (`service`: the prediction time and the fixed work; else other work's share), or served the
+    queue a slowed stage left (`after`: that stage). The shares are None where the API's cores were not sampled."""
+    taken_share: float | None = None
+    low: float | None = None
+    high: float | None = None
+    worst_spell: float | None = None
+    steal_share: float = 0.0
+    idle_share: float | None = None
+    seconds: int | None = None
+    method: str | None = None
+    reference: float | None = None
+    slowed: bool = False
+    faster: bool = False
+    after: str | None = None
+    by: str | None = None
+    speed: dict | None = None
+    service: dict | None = None
+
+
 class Stage(_Frozen):
     """One stage of the run as judged: its window, the server's and the generators' figures, every objective, its
     status and what the checks of its figures found."""
@@ -209,7 +233,7 @@ class Stage(_Frozen):
     gap: dict | None = None
     objectives: list[ObjectiveResult]
     status: str
-    machine: dict | None = None
+    machine: StageMachine | None = None
     accuracy: dict | None = None
     reconciliation: dict = {}
     collapsed: bool = False
@@ -225,8 +249,8 @@ class Stage(_Frozen):
     def departed(self) -> bool:
         """Whether the stage ran on a machine of another speed than the rest of its run, or served the queue such a
         stage left (slo/verdicts/machine.py marks it)."""
-        m = self.machine or {}
-        return bool(m.get("slowed") or m.get("faster") or m.get("after"))
+        m = self.machine
+        return bool(m and (m.slowed or m.faster or m.after))
 
     def objective(self, name: str) -> ObjectiveResult | None:
         """The stage's row of objective `name`, None where the stage has none."""

@@ -7,7 +7,7 @@ import pytest
 
 from slo.verdicts.machine import machine_sentences, mark_departures, stage_machine
 from slo.verdicts.objectives import capacity
-from slo.verdicts.report import ServerFigures, Stage
+from slo.verdicts.report import ServerFigures, Stage, StageMachine
 from tests.slo.fakes import stage_of
 
 
@@ -72,8 +72,8 @@ def _run(others: list, units: list[float] | None = None, apis: list[float] | Non
 def test_stages_that_depart_from_the_runs_reference_are_named(others, slowed, faster, shared):
     stages = _run(others, [1.0] * len(others))
     stages, reference = mark_departures(stages)
-    assert [s.name for s in stages if s.machine["slowed"]] == slowed
-    assert [s.name for s in stages if s.machine["faster"]] == faster
+    assert [s.name for s in stages if s.machine.slowed] == slowed
+    assert [s.name for s in stages if s.machine.faster] == faster
     sentences = machine_sentences(stages, reference)
     assert len(sentences) == len(slowed) + len(faster) + shared
     assert bool([x for x in sentences if "in the run's typical stage: every figure" in x]) is shared
@@ -92,8 +92,8 @@ def test_other_work_is_a_departure_only_where_the_idle_time_moved_against_it(api
     machine, and the capacity lost its failing end."""
     stages = _run(others, apis=apis)
     stages, reference = mark_departures(stages)
-    assert [s.name for s in stages if s.machine["slowed"]] == slowed
-    assert [s.name for s in stages if s.machine["faster"]] == faster
+    assert [s.name for s in stages if s.machine.slowed] == slowed
+    assert [s.name for s in stages if s.machine.faster] == faster
     said = machine_sentences(stages, reference)
     assert bool([x for x in said if "in the run's typical stage: every figure" in x]) is shared
 
@@ -103,8 +103,8 @@ def test_the_cores_speed_is_shown_beside_each_stage_not_judged():
     moves with the API's own load, so a stage is not named for it."""
     stages = _run([0.01] * 5, [1.0, 1.0, 1.4, 0.75, 1.0])
     stages, _ = mark_departures(stages)
-    assert not any(s.machine["slowed"] or s.machine["faster"] for s in stages)
-    assert [s.machine["speed"]["reference_ms"] for s in stages] == [pytest.approx(1.0, abs=0.02)] * 5
+    assert not any(s.machine.slowed or s.machine.faster for s in stages)
+    assert [s.machine.speed["reference_ms"] for s in stages] == [pytest.approx(1.0, abs=0.02)] * 5
 
 
 def test_no_samples_or_too_few_seconds_say_nothing():
@@ -158,10 +158,10 @@ def test_a_gated_stage_that_failed_on_a_slowed_machine_is_undecided_never_a_fail
         "slowed": True, "taken_share": 0.45, "reference": 0.02}))
     verdict = run_verdict([stage], [])
     assert verdict.exit_code == 4 and "failed while other work took 45% of the API's core(s)" in verdict.reason
-    quiet = stage.model_copy(update={"machine": {"slowed": False, "taken_share": 0.02}})
+    quiet = stage.model_copy(update={"machine": StageMachine(slowed=False, taken_share=0.02)})
     assert run_verdict([quiet], []).exit_code == 1
-    after = stage.model_copy(update={"machine": {"slowed": False, "after": "s0", "taken_share": 0.01,
-                                                 "reference": 0.01}})
+    after = stage.model_copy(update={"machine": StageMachine(slowed=False, after="s0", taken_share=0.01,
+                                                             reference=0.01)})
     verdict = run_verdict([after], [])
     assert verdict.exit_code == 4 and "failed while serving the queue s0 left on a slowed machine" in verdict.reason
 
@@ -192,10 +192,10 @@ def test_a_stage_that_served_the_queue_a_slowed_stage_left_sets_no_end_of_the_ca
     half its saturation left 5 in flight: the stages above it held 4 to 17 of their own and served no wake."""
     from slo.verdicts import machine
     stages = [_queued("s1", 4), _queued("s2", 5), _queued("s3", left, slowed=True)] + after_slowed
-    marks = {i: dict(s.machine) for i, s in enumerate(stages)}
+    marks = {i: s.machine.model_dump(exclude_unset=True) for i, s in enumerate(stages)}
     machine._mark_wakes(stages, marks, servers=1)
-    stages = [s.model_copy(update={"machine": marks[i]}) for i, s in enumerate(stages)]
-    assert [s.machine.get("after") for s in stages[3:]] == expected
+    stages = [s.model_copy(update={"machine": StageMachine.model_validate(marks[i])}) for i, s in enumerate(stages)]
+    assert [s.machine.after for s in stages[3:]] == expected
     assert [s.departed for s in stages[3:]] == [e is not None for e in expected]
     said = machine.machine_sentences(stages, None)
     assert sum("served the queue s3 left" in x for x in said) == sum(e is not None for e in expected)
@@ -220,11 +220,11 @@ def _served(stages: list[Stage], demands_ms: list[float], rate: float = 30.0) ->
 def test_a_host_that_changed_speed_is_named_from_the_service_time(demands, units, slowed, faster):
     stages = _served(_run([0.01] * len(demands), units), demands)
     stages, reference = mark_departures(stages)
-    assert [s.name for s in stages if s.machine["slowed"]] == slowed
-    assert [s.name for s in stages if s.machine["faster"]] == faster
+    assert [s.name for s in stages if s.machine.slowed] == slowed
+    assert [s.name for s in stages if s.machine.faster] == faster
     said = [x for x in machine_sentences(stages, reference) if "of the API's time a request" in x]
     assert len(said) == len(slowed) + len(faster)
-    assert all(s.machine["service"]["reference_ms"] == pytest.approx(statistics.median(demands)) for s in stages)
+    assert all(s.machine.service["reference_ms"] == pytest.approx(statistics.median(demands)) for s in stages)
 
 
 def test_the_service_times_reference_is_the_typical_stage_the_capacity_states():
@@ -235,5 +235,5 @@ def test_the_service_times_reference_is_the_typical_stage_the_capacity_states():
     stages = _served(_run([0.01] * len(demands), [1.0] * len(demands)), demands)
     stages[-2:] = [s.model_copy(update={"collapsed": True}) for s in stages[-2:]]
     stages, _ = mark_departures(stages)
-    assert [s.machine["service"]["reference_ms"] for s in stages] == [pytest.approx(38.9)] * len(stages)
+    assert [s.machine.service["reference_ms"] for s in stages] == [pytest.approx(38.9)] * len(stages)
     assert typical_demand_ms(stages) == pytest.approx(38.9)
