@@ -59,7 +59,7 @@ def measure_once() -> dict:
     client, server = stage.client, stage.server
     return {"rps": server.rps_all_traffic, "generator_cores": client.generator_cpu_cores,
             "client_p99_ms": client.hdr_p99_ms, "server_p99_ms": server.quantile_ms(0.99),
-            "gap_ms": stage.gap["p99_gap_ms"], "parts": stage.gap.get("parts", {}),
+            "gap_ms": stage.gap.p99_gap_ms, "parts": stage.gap.parts,
             "loop_lag_p99_ms": client.generator_loop_lag_p99_ms,
             "send_lag_p99_ms": client.generator_send_lag_p99_ms, "api_lag_p99_ms": server.api_loop_lag_p99_ms}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from slo.reports.cells import Cell, Table, fmt
 from slo.reports.run_tables import baseline, drift, manifest, performance
-from slo.verdicts.report import ObjectiveResult, Report, Stage
+from slo.verdicts.report import ObjectiveResult, QuantileAccuracy, Report, Stage
 from slo.verdicts.wording import interval_text, short
 
 
@@ -88,7 +88,7 @@ def server_beside_client(report: Report) -> Table:
         rows.append([s.name, fmt(sv.mean_ms, "ms"), fmt(sv.quantile_ms(0.5), "ms"),
                      _quantile_cell(q, "0.95"), _quantile_cell(q, "0.99"), fmt(cl.p50_ms, "ms"),
                      fmt(cl.p95_ms, "ms"), fmt(cl.p99_ms, "ms"), fmt(cl.generator_cpu_cores),
-                     f"{fmt(s.gap.get('p99_gap_ms', s.gap.get('p95_gap_ms')), 'ms')}: {s.gap['cause']}"])
+                     f"{fmt(s.gap.p99_gap_ms, 'ms')}: {s.gap.cause}"])
     return Table("server-client", "Server (Prometheus) beside client (Locust), endpoint latency",
                  ["stage", "server mean", "server p50", "server p95 [bucket]", "server p99 [bucket]", "client p50",
                   "client p95", "client p99", "generator CPU (cores)", "p99 gap, what it comes from"], rows)
@@ -141,15 +141,15 @@ def machine(report: Report) -> Table | None:
 def accuracy(report: Report) -> Table:
     rows = []
     for s in report.stages:
-        acc = s.accuracy or {}
-        qs = acc.get("quantiles", {})
+        acc = s.accuracy or QuantileAccuracy()
+        qs = acc.quantiles
         cells = [f"{fmt((qs.get(k) or {}).get('estimate_ms'), 'ms')} / {fmt((qs.get(k) or {}).get('exact_ms'), 'ms')}"
                  for k in ("0.5", "0.95", "0.99")]
         inside = "yes" if qs and all(v["within_bucket"] for v in qs.values()) else ("-" if not qs else "NO")
-        rows.append([s.name, str(acc.get("rows", 0)), *cells, inside])
+        rows.append([s.name, str(acc.rows), *cells, inside])
     recs = [f"{s.name}, {r['objective']}: {r['why']}; add bucket boundaries at "
             f"{', '.join(f'{b:g}' for b in r['add_boundaries_ms'])} ms"
-            for s in report.stages for r in (s.accuracy or {}).get("recommendations", [])]
+            for s in report.stages for r in (s.accuracy.recommendations if s.accuracy else [])]
     return Table("accuracy", "Accuracy: histogram estimates against the exact quantiles of the recorded latencies",
                  ["stage", "recorded", "p50 est / exact", "p95 est / exact", "p99 est / exact", "inside the bucket"],
                  rows, [f"Bucket recommendation: {r}" for r in recs])
@@ -158,11 +158,10 @@ def accuracy(report: Report) -> Table:
 def reconciliation(report: Report) -> Table:
     rows = []
     for s in report.stages:
-        r = s.reconciliation or {}
-        gaps = ", ".join(f"{k} {v:+.2%}" for k, v in (r.get("gaps") or {}).items() if v is not None) or "-"
-        rows.append([s.name, fmt(r.get("locust_answered")), fmt(r.get("locust_no_response")), fmt(r.get("prometheus")),
-                     fmt(r.get("prometheus_200")), fmt(r.get("recorded")), gaps,
-                     "yes" if r.get("ok", True) else Cell("FLAGGED", "fail")])
+        r = s.reconciliation
+        gaps = ", ".join(f"{k} {v:+.2%}" for k, v in r.gaps.items() if v is not None) or "-"
+        rows.append([s.name, fmt(r.locust_answered), fmt(r.locust_no_response), fmt(r.prometheus),
+                     fmt(r.prometheus_200), fmt(r.recorded), gaps, "yes" if r.ok else Cell("FLAGGED", "fail")])
     rec = report.reconciliation
     if rec:
         rows.append(["run", fmt(rec["locust_answered"]), fmt(rec["locust_no_response"]), fmt(rec["prometheus"]),

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from common.canary import describe
-from slo.verdicts.report import Capacity, KneeShare, Report, Stage
+from slo.verdicts.report import Capacity, KneeShare, Report, Stage, StageLooks
 from slo.verdicts.wording import bracket
 from slo.reports.cells import fmt, markdown_table
 from slo.reports.tables import INTERVAL_LEGEND, all_tables, objective_text, stage_notes
@@ -150,13 +150,13 @@ def run_again_text(step, stages) -> str:
     return f" ({again} run again)" if again else ""
 
 
-def looked(looks: dict | None) -> str:
+def looked(looks: StageLooks | None) -> str:
     """How a stage or step judged at looks ended: at which look, or at its longest; and the level its verdicts keep."""
-    if not looks or len(looks["shares"]) < 2:
+    if not looks or not looks.several:
         return ""
-    at = looks.get("ended_at_look")
-    ended = f"decided at look {at} of {len(looks['shares'])}" if at else f"ran all {len(looks['shares'])} looks"
-    return f" ({ended}, each at {looks['per_look_level']:.1%})"
+    at, n = looks.ended_at_look, len(looks.shares)
+    ended = f"decided at look {at} of {n}" if at else f"ran all {n} looks"
+    return f" ({ended}, each at {looks.per_look_level:.1%})"
 
 
 def knee_share_lines(share: KneeShare | None) -> list[str]:

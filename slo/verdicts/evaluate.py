@@ -265,9 +265,9 @@ def holm_on_gated(spec: SloSpec, tests: list[tuple]) -> dict:
 
 def _run_reconciliation(stages: list[Stage], spec: SloSpec) -> dict:
     """Counts over the whole run, and the stages whose counts did not agree."""
-    totals = {k: sum((s.reconciliation.get(k) or 0) for s in stages)
+    totals = {k: sum((getattr(s.reconciliation, k) or 0) for s in stages)
               for k in ("locust_answered", "locust_no_response", "prometheus", "prometheus_200", "recorded")}
-    flagged = [f"{s.name}: {', '.join(s.reconciliation['flagged'])}" for s in stages if s.reconciliation["flagged"]]
+    flagged = [f"{s.name}: {', '.join(s.reconciliation.flagged)}" for s in stages if s.reconciliation.flagged]
     return {**totals, "tolerance": spec.reconciliation_tolerance, "flagged": flagged, "ok": not flagged}
 
 

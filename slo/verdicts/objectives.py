@@ -237,7 +237,7 @@ def run_verdict(stages: list[Stage], baseline_failures: list[str], complete: dic
         return verdict("no_data", "no gated stage was measured: nothing to judge")
     if unjudged:
         return verdict("no_data", f"not enough data to judge gated stage(s) {', '.join(unjudged)}")
-    unreconciled = [s.name for s in gated if not s.reconciliation.get("ok", True)]
+    unreconciled = [s.name for s in gated if not s.reconciliation.ok]
     if unreconciled or distrust:
         reasons = ([f"counts do not reconcile in gated stage(s) {', '.join(unreconciled)}"] if unreconciled else []) \
             + list(distrust)

@@ -118,7 +118,7 @@ def summarize(reports: list[Report], level: float = 0.95) -> dict:
                 figures[figure] = spread(values, level)
         # A stage a run judged at looks (and may have ended at one) is stated at the looks' stricter level: pooled,
         # it must not be surer than that run was allowed to be.
-        at = max([level, *((s.looks or {}).get("per_look_level") or level for s in runs)])
+        at = max([level, *(s.looks.per_look_level if s.looks else level for s in runs)])
         objectives = {o.name: _pooled([s.objective(o.name) for s in runs], at) for o in runs[0].objectives}
         stages.append({"name": name, "gated": runs[0].gated, "figures": figures, "objectives": objectives,
                        **({"level": at} if at != level else {})})

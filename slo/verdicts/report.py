@@ -215,6 +215,57 @@ class StageMachine(_Frozen):
     service: dict | None = None
 
 
+class StageLooks(_Frozen):
+    """A stage or step judged while it ran (slobench/ladder_looks.py, refine.py): the shares of its longest length
+    at which it was looked at, the run's level and the stricter one each look kept (`per_look_level`), what each
+    look found, and the look that decided it (None: it ran to its longest)."""
+    stage: str | None = None
+    shares: list[float]
+    level: float | None = None
+    per_look_level: float
+    looks: list[dict] = []
+    ended_at_look: int | None = None
+
+    @property
+    def several(self) -> bool:
+        """Whether it was looked at more than once (a single look is the stage's end, as without looks)."""
+        return len(self.shares) > 1
+
+
+class ClientGap(_Frozen):
+    """How much of the users' p99 the server's histogram did not see (slo/verdicts/client_gap.py), in parts (the
+    generator's lag, the API's event loop, unexplained), and what it comes from."""
+    p99_gap_ms: float | None = None
+    parts: dict[str, float | None] = {}
+    cause: str = "no data"
+
+
+class Reconciliation(_Frozen):
+    """A stage's counts from the generators, Prometheus and the API's recording against each other
+    (slo/stats/accuracy.reconcile): their relative gaps, what each may differ by, and which were flagged."""
+    locust_answered: int | None = None
+    locust_200: int | None = None
+    locust_no_response: int = 0
+    prometheus: float | None = None
+    prometheus_200: float | None = None
+    recorded: int | None = None
+    gaps: dict[str, float | None] = {}
+    allowed: dict[str, float] = {}
+    tolerance: float | None = None
+    flagged: list[str] = []
+    ok: bool = True
+
+
+class QuantileAccuracy(_Frozen):
+    """The histogram's quantile estimates against the exact quantiles of the recorded latencies (slo/stats/
+    accuracy.quantile_accuracy), per quantile {estimate_ms, exact_ms, within_bucket...}, and the bucket boundaries
+    that would bring an objective's estimate closer."""
+    rows: int = 0
+    quantiles: dict[str, dict] = {}
+    recommendations: list[dict] = []
+    note: str | None = None
+
+
 class Stage(_Frozen):
     """One stage of the run as judged: its window, the server's and the generators' figures, every objective, its
     status and what the checks of its figures found."""
@@ -227,15 +278,15 @@ class Stage(_Frozen):
     completed: bool = True
     gated: bool = False
     refine: bool = False
-    looks: dict | None = None
+    looks: StageLooks | None = None
     server: ServerFigures
     client: ClientFigures = ClientFigures()
-    gap: dict | None = None
+    gap: ClientGap = ClientGap()
     objectives: list[ObjectiveResult]
     status: str
     machine: StageMachine | None = None
-    accuracy: dict | None = None
-    reconciliation: dict = {}
+    accuracy: QuantileAccuracy | None = None
+    reconciliation: Reconciliation = Reconciliation()
     collapsed: bool = False
     client_breaks: list[str] = []
 

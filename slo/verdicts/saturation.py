@@ -178,13 +178,13 @@ def knee_sentences(stages: list[Stage], cap: Capacity, predicted: dict | None) -
                    f"ms on average, predictor busy {serving['busy_s_per_s']:.0%} of the time)"
                    + (f", against {calm['wait_share_p99']:.0%} in {first.name}" if calm and calm is not serving
                       and calm.get("wait_share_p99") is not None else "") + ".")
-    gap = knee and knee.gap or {}
+    gap = knee and knee.gap
     client_p99 = knee and knee.client.tail_p99_ms
-    if gap.get("p99_gap_ms") is not None and client_p99:
-        hidden = max(0.0, gap["p99_gap_ms"])
+    if gap and gap.p99_gap_ms is not None and client_p99:
+        hidden = max(0.0, gap.p99_gap_ms)
         out.append(f"At the knee ({knee.name}), the users' p99 was {client_p99:.1f} ms: {hidden:.1f} ms of it "
                    f"({hidden / client_p99:.0%}) was outside the server's histogram (time in the socket before the "
-                   f"API's clock starts, and the client's own; {gap['cause']}).")
+                   f"API's clock starts, and the client's own; {gap.cause}).")
     for c in cap.collapsed_stages:
         out.append(f"Stage {c['stage']} collapsed: {c['offered_rps']:g} req/s offered, {c['achieved_rps']:g} served "
                    "(its throughput objective failed with confidence: a queue grew through the window)"

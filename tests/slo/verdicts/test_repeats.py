@@ -6,6 +6,7 @@ from common.exit_codes import Verdict
 from slo.verdicts import repeats
 from tests.slos import LINEAR_SLO
 from slo.verdicts.baseline import load_report
+from slo.verdicts.report import StageLooks
 from slo.file.model import SloSpec
 from slo.file.load import load_slo
 from tests.slo.fakes import evaluate_run, knee_share_of, make_run, steady
@@ -143,7 +144,7 @@ def test_a_stage_judged_at_looks_is_pooled_at_the_looks_level(tmp_path):
     plain = [_report(tmp_path, f"r{i}", 2, 0.007) for i in range(3)]
     looked = [_report(tmp_path, f"l{i}", 2, 0.007) for i in range(3)]
     ended = {"shares": [0.5, 0.75, 1.0], "level": 0.95, "per_look_level": 0.975533, "looks": [], "ended_at_look": 2}
-    stage = looked[1].stages[0].model_copy(update={"looks": ended})
+    stage = looked[1].stages[0].model_copy(update={"looks": StageLooks.model_validate(ended)})
     looked[1] = looked[1].model_copy(update={"stages": [stage, *looked[1].stages[1:]]})
     at_95, at_looks = (repeats.summarize(r)["stages"][0] for r in (plain, looked))
     wide, narrow = at_looks["objectives"]["p99"]["pooled"], at_95["objectives"]["p99"]["pooled"]
