@@ -1,0 +1,24 @@
+"""The SLO report of a run as typed, frozen models: built once by the evaluator (slo/verdicts/evaluate.py), written
+as slo_report.json, and read by attribute: from a stage's row on, by the machine's marks, the capacity and the
+knee's fit, the verdict and the refinement's steering; read back, by the reports, the history, a baseline comparison
+and a repeat set.
+
+The JSON holds each model's fields as they were given (`exclude_unset`): a field of one kind of objective appears only
+on that kind's rows, and a report read back writes the same JSON. Every part of a stage is a model; the run-wide
+analyses but the capacity (serving, family, baseline...) stay mappings, their fields listed in
+docs/reading-a-report.md. A change of what the JSON holds bumps SCHEMA_VERSION, and the golden report
+(tests/slo/golden/slo_report.json) shows it.
+
+One module per part, in the order a report is read: run_report.py (the report, the run, the version), stage_row.py
+(a stage), objective.py (an objective's row and its interval), figures.py (what else a stage measured),
+capacity.py (the run's capacity and the knee's fits), frozen.py (their base)."""
+from slo.verdicts.report.capacity import AtTypicalSpeed, Capacity, KneeFit, KneeShare
+from slo.verdicts.report.figures import (ClientFigures, ClientGap, QuantileAccuracy, Reconciliation, ServerFigures,
+                                         StageLooks, StageMachine)
+from slo.verdicts.report.objective import Confidence, ObjectiveResult
+from slo.verdicts.report.run_report import SCHEMA_VERSION, Report, ReportError, RunInfo
+from slo.verdicts.report.stage_row import Stage, Window
+
+__all__ = ["SCHEMA_VERSION", "AtTypicalSpeed", "Capacity", "ClientFigures", "ClientGap", "Confidence", "KneeFit",
+           "KneeShare", "ObjectiveResult", "QuantileAccuracy", "Reconciliation", "Report", "ReportError", "RunInfo",
+           "ServerFigures", "Stage", "StageLooks", "StageMachine", "Window"]

@@ -1,0 +1,74 @@
+"""The run's capacity: the interval in req/s, what decided each end, and the knee's fits behind it."""
+from __future__ import annotations
+
+from slo.verdicts.report.frozen import Frozen
+
+
+class AtTypicalSpeed(Frozen):
+    """The capacity found in shares of saturation, every stage placed at the share of its own saturation it offered
+    (slo/verdicts/saturation.at_typical_speed), and stated in req/s at the run's typical prediction time."""
+    typical_demand_ms: float
+    bracket_pct: list[float | None]
+    interval_pct: list[float | None]
+    decided_by: list[str]
+    interval_rps: list[float | None]
+
+
+class KneeFit(Frozen):
+    """The lowest crossing of an objective's limit by the knee's curve fitted across the stages, at the rates they
+    offered (slo/verdicts/knee.fit_crossing): its estimate and interval in req/s ([None, None] where the band does not
+    cross the limit on both sides, or a stage's own share contradicts it), the stages fitted and how they scattered."""
+    objective: str
+    estimate_rps: float
+    interval_rps: list[float | None]
+    stages: list[str]
+    from_tail: list[str] = []
+    dispersion: float
+    slope_per_rps: float
+    contradicted_by: list[str] = []
+
+
+class KneeShare(Frozen):
+    """The same crossing with every stage placed at the share of its own saturation it offered, in %
+    (slo/verdicts/saturation.knee_share), with the processes counted and the run's typical prediction time."""
+    objective: str
+    estimate_pct: float
+    interval_pct: list[float | None]
+    stages: list[str]
+    from_tail: list[str] = []
+    dispersion: float
+    slope_per_pct: float
+    contradicted_by: list[str] = []
+    servers: int
+    typical_demand_ms: float
+    method: str
+
+
+class Capacity(Frozen):
+    """The run's capacity (slo/verdicts/objectives.capacity): the interval [low, high] in req/s, what decided each end
+    (the bracket of confident stages, or the knee's curve fitted across every stage) and at which rates it is
+    stated; the stages that set no end, and why; the first stage to break an objective; the knee's fit at the rates
+    offered (`fit`) and as a share of saturation (`knee_share`)."""
+    interval_rps: list[float | None]
+    decided_by: list[str]
+    bracket_rps: list[float | None]
+    rates: str
+    closed: bool = False
+    width: float | None = None
+    highest_passing_stage: str | None = None
+    highest_passing_rps: float | None = None
+    lowest_failing_stage: str | None = None
+    first_failing_stage: str | None = None
+    broken: list[dict] = []
+    inconclusive_stages: list[str] = []
+    collapsed_stages: list[dict] = []
+    client_tail_stages: list[str] = []
+    generator_bound_stages: list[str] = []
+    generators_needed: dict = {}
+    slowed_stages: list[str] = []
+    faster_stages: list[str] = []
+    after_slowed_stages: list[str] = []
+    breaks_order: list[str] = []
+    fit: KneeFit | None = None
+    knee_share: KneeShare | None = None
+    speed: AtTypicalSpeed | None = None

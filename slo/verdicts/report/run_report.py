@@ -1,0 +1,104 @@
+"""The report of a run: which run, its stages, its capacity, the run-wide analyses and its verdict; written as
+slo_report.json and read back by the file's version."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from common.exit_codes import Verdict
+from runfolder import names
+from slo.verdicts.report.capacity import Capacity
+from slo.verdicts.report.frozen import Frozen
+from slo.verdicts.report.stage_row import Stage
+
+SCHEMA_VERSION = 5
+
+
+class ReportError(ValueError):
+    """A report file that is not an SLO report this version of slobench reads: names the file and the field."""
+
+
+class RunInfo(Frozen):
+    """Which run was judged: its id, profile, start and stop, the scrape interval and the scope of the queries."""
+    id: str
+    profile: str
+    started: float
+    stopped: float | None = None
+    scrape_interval: dict = {}
+    scope: dict = {}
+    judged_in: str | None = None
+
+
+class Report(Frozen):
+    """The SLO report of a run (its JSON: docs/reading-a-report.md, "slo_report.json schema")."""
+    schema_version: int
+    service: str
+    run: RunInfo
+    slo: dict
+    stages: list[Stage]
+    capacity: Capacity
+    serving: dict = {}
+    sentences: list[str] = []
+    family: dict = {}
+    baseline: dict | None = None
+    reconciliation: dict = {}
+    replicas: dict | None = None
+    series: dict = {}
+    manifest: dict | None = None
+    answers: dict | None = None
+    completeness: dict = {}
+    clocks: dict | None = None
+    verdict: Verdict
+    drift: dict | None = None
+
+    def stage(self, name: str) -> Stage | None:
+        """The stage named `name`, None where the run has none."""
+        return next((s for s in self.stages if s.name == name), None)
+
+    def judged_in(self, folder: str) -> Report:
+        """The report of a run judged again beside its original reports, in `folder` (slobench judge)."""
+        return self.model_copy(update={"run": self.run.model_copy(update={"judged_in": folder})})
+
+    def with_drift(self, drift: dict | None) -> Report:
+        """The report with the drift check of the run's served traffic beside its verdicts (drift/check.py)."""
+        return self.model_copy(update={"drift": drift})
+
+    def to_json(self) -> dict:
+        """The report as slo_report.json holds it."""
+        return self.model_dump(mode="json", exclude_unset=True)
+
+    def text(self) -> str:
+        return json.dumps(self.to_json(), indent=2) + "\n"
+
+    @classmethod
+    def json_schema(cls) -> dict:
+        """The JSON Schema of slo_report.json at this SCHEMA_VERSION (docs/slo_report.schema.json), for tools that
+        read reports without slobench."""
+        return {"$schema": "https://json-schema.org/draft/2020-12/schema",
+                "$comment": f"{names.SLO_REPORT}, schema_version {SCHEMA_VERSION}; made from slo/verdicts/report/",
+                **cls.model_json_schema()}
+
+    @classmethod
+    def of(cls, data: dict, where: str = names.SLO_REPORT) -> Report:
+        """A report from its JSON; a ReportError naming `where` and the field that does not fit."""
+        version = data.get("schema_version") if isinstance(data, dict) else None
+        if version != SCHEMA_VERSION:
+            raise ReportError(f"{where}: schema_version: {version}, this slobench reads {SCHEMA_VERSION} (judge the "
+                              "run again: slobench judge RUN_FOLDER)")
+        try:
+            return cls.model_validate(data)
+        except ValidationError as e:
+            first = e.errors()[0]
+            path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"]).lstrip(".")
+            raise ReportError(f"{where}: {path}: {first['msg']}") from None
+
+    @classmethod
+    def read(cls, path: Path) -> Report:
+        """The report in `path`; a ReportError naming the file where it is no readable report."""
+        try:
+            data = json.loads(Path(path).read_text())
+        except (OSError, json.JSONDecodeError) as e:
+            raise ReportError(f"{path}: {e}") from None
+        return cls.of(data, str(path))
