@@ -10,10 +10,10 @@ docs/reading-a-report.md. A change of what the JSON holds bumps SCHEMA_VERSION, 
 (tests/slo/golden/slo_report.json) shows it.
 
 One module per part, in the order a report is read: run_report.py (the report, the run, the version), stage_row.py
-(a stage), objective.py (an objective's row and its interval), figures.py (what else a stage measured),
+(a stage), objective.py (an objective's row and its interval), measured.py (what else a stage measured),
 capacity.py (the run's capacity and the knee's fits), frozen.py (their base)."""
 from slo.verdicts.report.capacity import AtTypicalSpeed, Capacity, KneeFit, KneeShare
-from slo.verdicts.report.figures import (ClientFigures, ClientGap, QuantileAccuracy, Reconciliation, ServerFigures,
+from slo.verdicts.report.measured import (ClientFigures, ClientGap, QuantileAccuracy, Reconciliation, ServerFigures,
                                          StageLooks, StageMachine)
 from slo.verdicts.report.objective import Confidence, ObjectiveResult
 from slo.verdicts.report.run_report import SCHEMA_VERSION, Report, ReportError, RunInfo

@@ -1,7 +1,7 @@
 """One stage of the run as judged: its window, its figures, every objective and its status."""
 from __future__ import annotations
 
-from slo.verdicts.report.figures import (ClientFigures, ClientGap, QuantileAccuracy, Reconciliation, ServerFigures,
+from slo.verdicts.report.measured import (ClientFigures, ClientGap, QuantileAccuracy, Reconciliation, ServerFigures,
                                          StageLooks, StageMachine)
 from slo.verdicts.report.frozen import Frozen
 from slo.verdicts.report.objective import ObjectiveResult

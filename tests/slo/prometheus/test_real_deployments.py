@@ -50,8 +50,8 @@ def test_a_slower_prometheus_scrape_is_learned_and_judges_right_with_complete_wi
     assert stage.server.complete and stage.server.notes == [], stage.server.notes
     assert stage.status == "pass"
     rec = stage.reconciliation
-    assert rec["locust_answered"] > 1500
-    assert abs(rec["gaps"]["locust_vs_prometheus"]) <= 0.02 and abs(rec["gaps"]["locust_vs_recorded"]) <= 0.02, rec
+    assert rec.locust_answered > 1500
+    assert abs(rec.gaps["locust_vs_prometheus"]) <= 0.02 and abs(rec.gaps["locust_vs_recorded"]) <= 0.02, rec
 
 
 def test_a_profile_too_short_for_the_scrape_interval_is_refused_before_any_load(tmp_path):
@@ -143,9 +143,9 @@ def test_another_apis_traffic_in_the_same_prometheus_changes_none_of_the_figures
     assert len(others) > 500  # the other API really was busy meanwhile
     [stage] = Report.read(run / "slo_report.json").stages
     rec = stage.reconciliation
-    assert abs(rec["gaps"]["locust_vs_prometheus"]) <= 0.02, rec
+    assert abs(rec.gaps["locust_vs_prometheus"]) <= 0.02, rec
     assert stage.server.rps_all_traffic == pytest.approx(100, rel=0.05)  # this API's 100 req/s, not both
-    assert stage.server.requests == pytest.approx(rec["locust_200"], rel=0.05)
+    assert stage.server.requests == pytest.approx(rec.locust_200, rel=0.05)
 
 
 def _evaluate(run, slo: str, prom: str):

@@ -30,9 +30,9 @@ def test_both_targets_slow_the_same_share(p99s):
 
 def test_the_bursty_target_gets_the_wider_interval(p99s):
     even, bursty = p99s["even"].confidence, p99s["bursty"].confidence
-    assert bursty["design_effect"] > max(2.0, even["design_effect"]), (even, bursty)
-    assert bursty["widened_by"] > 1.4 and bursty["widened_by"] > even["widened_by"]
+    assert bursty.design_effect > max(2.0, even.design_effect), (even, bursty)
+    assert bursty.widened_by > 1.4 and bursty.widened_by > even.widened_by
     # Relative to its own share, the bursty interval is wider (the shares differ by a burst at most).
     width = lambda c: (c.high - c.low) / (c.counted / c.requests)  # noqa: E731
     assert width(bursty) > width(even), (even, bursty)
-    assert "design effect" in bursty["assumes"]
+    assert "design effect" in bursty.assumes
