@@ -52,7 +52,7 @@ def test_the_api_killed_mid_run_fails_availability_says_when_and_exits_1(tmp_pat
     assert availability.status == "fail" and availability.measured == 0
     assert f2.server.down_at is not None
     assert any("found the API down at" in s and "f2" in s for s in report.sentences)
-    assert f2.client["no_response"] > 0  # Locust saw the connection refused
+    assert f2.client.no_response > 0  # Locust saw the connection refused
 
 
 def test_prometheus_lost_mid_run_exits_2_keeps_the_load_data_and_the_run_is_judged_later(tmp_path):
