@@ -14,31 +14,31 @@ class AtTypicalSpeed(Frozen):
     interval_rps: list[float | None]
 
 
-class KneeFit(Frozen):
-    """The lowest crossing of an objective's limit by the knee's curve fitted across the stages, at the rates they
-    offered (slo/verdicts/knee.fit_crossing): its estimate and interval in req/s ([None, None] where the band does not
-    cross the limit on both sides, or a stage's own share contradicts it), the stages fitted and how they scattered."""
+class Crossing(Frozen):
+    """Where the knee's curve, fitted across the stages (slo/verdicts/knee.fit_crossing), crosses the lowest
+    objective's limit: which objective, the stages fitted (those read from their whole tails) and how they scattered,
+    and the stages whose own share contradicted the interval. Its figures come in the unit the stages were placed in."""
     objective: str
+    stages: list[str]
+    from_tail: list[str] = []
+    dispersion: float
+    contradicted_by: list[str] = []
+
+
+class KneeFit(Crossing):
+    """The crossing at the rates the stages offered: its estimate and interval in req/s ([None, None] where the band
+    does not cross the limit on both sides, or a stage's own share contradicts it)."""
     estimate_rps: float
     interval_rps: list[float | None]
-    stages: list[str]
-    from_tail: list[str] = []
-    dispersion: float
     slope_per_rps: float
-    contradicted_by: list[str] = []
 
 
-class KneeShare(Frozen):
-    """The same crossing with every stage placed at the share of its own saturation it offered, in %
+class KneeShare(Crossing):
+    """The crossing with every stage placed at the share of its own saturation it offered, in %
     (slo/verdicts/saturation.knee_share), with the processes counted and the run's typical prediction time."""
-    objective: str
     estimate_pct: float
     interval_pct: list[float | None]
-    stages: list[str]
-    from_tail: list[str] = []
-    dispersion: float
     slope_per_pct: float
-    contradicted_by: list[str] = []
     servers: int
     typical_demand_ms: float
     method: str
