@@ -164,9 +164,9 @@ def reconciliation(report: Report) -> Table:
                      fmt(r.prometheus_200), fmt(r.recorded), gaps, "yes" if r.ok else Cell("FLAGGED", "fail")])
     rec = report.reconciliation
     if rec:
-        rows.append(["run", fmt(rec["locust_answered"]), fmt(rec["locust_no_response"]), fmt(rec["prometheus"]),
-                     fmt(rec["prometheus_200"]), fmt(rec["recorded"]), f"tolerance {rec['tolerance']:.0%}",
-                     "yes" if rec["ok"] else Cell("FLAGGED", "fail")])
+        rows.append(["run", fmt(rec.locust_answered), fmt(rec.locust_no_response), fmt(rec.prometheus),
+                     fmt(rec.prometheus_200), fmt(rec.recorded), f"tolerance {rec.tolerance:.0%}",
+                     "yes" if rec.ok else Cell("FLAGGED", "fail")])
     return Table("reconciliation", "Counts reconciled", ["stage", "Locust answered", "no response", "Prometheus",
                                                          "Prometheus 200", "recorded rows", "gaps", "ok"], rows)
 

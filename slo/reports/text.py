@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from common.canary import describe
-from slo.verdicts.report import Capacity, KneeShare, Report, Stage, StageLooks
+from slo.verdicts.report import Capacity, KneeShare, ReplicaSummary, Report, Stage, StageLooks
 from slo.verdicts.wording import bracket
 from slo.reports.cells import fmt, markdown_table
 from slo.reports.tables import INTERVAL_LEGEND, all_tables, objective_text, stage_notes
@@ -170,13 +170,13 @@ def knee_share_lines(share: KneeShare | None) -> list[str]:
             "capacity in req/s moves with the machine's speed, this share much less"]
 
 
-def replica_lines(reps: dict | None) -> list[str]:
+def replica_lines(reps: ReplicaSummary | None) -> list[str]:
     """With replicas: whether the balancer spread the load evenly, and which replica broke first."""
     if not reps:
         return []
-    spread = "spread the load evenly" if reps["even"] else f"spread the load unevenly in {', '.join(reps['uneven_stages'])}"
-    lines = [f"Replicas: {len(reps['replicas'])} behind the balancer, which {spread}"]
-    first = reps.get("first_broken")
+    spread = "spread the load evenly" if reps.even else f"spread the load unevenly in {', '.join(reps.uneven_stages)}"
+    lines = [f"Replicas: {len(reps.replicas)} behind the balancer, which {spread}"]
+    first = reps.first_broken
     if first:
         lines.append(f"First replica to break: {first['replica']} in stage {first['stage']} ({first['what']})")
     return lines

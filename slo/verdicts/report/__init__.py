@@ -13,12 +13,12 @@ One module per part, in the order a report is read: run_report.py (the report, t
 (a stage), objective.py (an objective's row and its interval), measured.py (what else a stage measured),
 capacity.py (the run's capacity and the knee's fits), frozen.py (their base)."""
 from slo.verdicts.report.capacity import AtTypicalSpeed, Capacity, KneeFit, KneeShare
-from slo.verdicts.report.measured import (ClientFigures, ClientGap, QuantileAccuracy, Reconciliation, ServerFigures,
-                                         StageLooks, StageMachine)
+from slo.verdicts.report.measured import (ClientFigures, ClientGap, QuantileAccuracy, Reconciliation, ReplicaSummary,
+                                         ServerFigures, StageLooks, StageMachine)
 from slo.verdicts.report.objective import Confidence, ObjectiveResult
 from slo.verdicts.report.run_report import SCHEMA_VERSION, Report, ReportError, RunInfo
 from slo.verdicts.report.stage_row import Stage, Window
 
 __all__ = ["SCHEMA_VERSION", "AtTypicalSpeed", "Capacity", "ClientFigures", "ClientGap", "Confidence", "KneeFit",
-           "KneeShare", "ObjectiveResult", "QuantileAccuracy", "Reconciliation", "Report", "ReportError", "RunInfo",
+           "KneeShare", "ObjectiveResult", "QuantileAccuracy", "Reconciliation", "ReplicaSummary", "Report", "ReportError", "RunInfo",
            "ServerFigures", "Stage", "StageLooks", "StageMachine", "Window"]

@@ -162,3 +162,13 @@ class QuantileAccuracy(Frozen):
     quantiles: dict[str, dict] = {}
     recommendations: list[dict] = []
     note: str | None = None
+
+
+class ReplicaSummary(Frozen):
+    """With several instances behind the balancer (slo/verdicts/evaluate.replica_summary): which, whether it spread
+    the load evenly (each within 20 % of an even share) and in which stages not, and the first replica to break
+    {replica, stage, what, down_at}."""
+    replicas: list[str]
+    even: bool
+    uneven_stages: list[str] = []
+    first_broken: dict | None = None

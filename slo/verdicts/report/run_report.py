@@ -11,6 +11,7 @@ from common.exit_codes import Verdict
 from runfolder import names
 from slo.verdicts.report.capacity import Capacity
 from slo.verdicts.report.frozen import Frozen
+from slo.verdicts.report.measured import Reconciliation, ReplicaSummary
 from slo.verdicts.report.stage_row import Stage
 
 SCHEMA_VERSION = 5
@@ -43,8 +44,8 @@ class Report(Frozen):
     sentences: list[str] = []
     family: dict = {}
     baseline: dict | None = None
-    reconciliation: dict = {}
-    replicas: dict | None = None
+    reconciliation: Reconciliation | None = None   # the stages' counts summed over the run
+    replicas: ReplicaSummary | None = None
     series: dict = {}
     manifest: dict | None = None
     answers: dict | None = None
