@@ -159,7 +159,7 @@ class Refinement:
             monitor.flush()
         report = judge(self.run_dir, self.judged.spec, self.prometheus, scrape=self.judged.interval,
                        instances=self.judged.instances, write=False)
-        return report.stages, report.capacity, (report.serving.get("predicted") or {}).get("saturation_rps")
+        return report.stages, report.capacity, (report.serving.predicted and report.serving.predicted.saturation_rps)
 
     def drain(self, timeout_s: float = DRAIN_S) -> bool:
         """Wait until the target answers nothing more (its answered counter still over two scrapes): the queue the

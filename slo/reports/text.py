@@ -73,7 +73,7 @@ def headline(report: Report) -> list[str]:
     if report.baseline:
         lines += comparison_lines(report.baseline)
     lines += replica_lines(report.replicas)
-    served = (report.serving or {}).get("served")
+    served = report.serving.served
     if served and served.get("serving"):
         plan = served["serving"]
         where = (f"in {plan['threads']} thread(s)" + (f", batches of up to {plan['batch_max']}" if plan["batch_max"] > 1

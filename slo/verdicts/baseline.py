@@ -222,7 +222,7 @@ def compare(current: list[Report], baseline: list[Report], spec: SloSpec, histor
 
 
 def _model_of(report: Report) -> str | None:
-    served = (report.serving or {}).get("served") or {}
+    served = report.serving.served or {}
     return served.get("model_version")
 
 

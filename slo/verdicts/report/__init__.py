@@ -16,9 +16,10 @@ from slo.verdicts.report.capacity import AtTypicalSpeed, Capacity, KneeFit, Knee
 from slo.verdicts.report.measured import (ClientFigures, ClientGap, QuantileAccuracy, Reconciliation, ReplicaSummary,
                                          ServerFigures, StageLooks, StageMachine)
 from slo.verdicts.report.objective import Confidence, ObjectiveResult
-from slo.verdicts.report.run_report import SCHEMA_VERSION, Report, ReportError, RunInfo
+from slo.verdicts.report.run_report import SCHEMA_VERSION, PredictedSaturation, Report, ReportError, RunInfo, Serving
 from slo.verdicts.report.stage_row import Stage, Window
 
 __all__ = ["SCHEMA_VERSION", "AtTypicalSpeed", "Capacity", "ClientFigures", "ClientGap", "Confidence", "KneeFit",
-           "KneeShare", "ObjectiveResult", "QuantileAccuracy", "Reconciliation", "ReplicaSummary", "Report", "ReportError", "RunInfo",
-           "ServerFigures", "Stage", "StageLooks", "StageMachine", "Window"]
+           "KneeShare", "ObjectiveResult", "PredictedSaturation", "QuantileAccuracy", "Reconciliation",
+           "ReplicaSummary", "Report", "ReportError", "RunInfo", "ServerFigures", "Serving", "Stage", "StageLooks",
+           "StageMachine", "Window"]

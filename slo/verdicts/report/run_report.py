@@ -21,6 +21,22 @@ class ReportError(ValueError):
     """A report file that is not an SLO report this version of slobench reads: names the file and the field."""
 
 
+class PredictedSaturation(Frozen):
+    """The utilization law over the stages that kept up (slo/verdicts/saturation.predicted_saturation): the seconds
+    of prediction a request took, and the rate `servers` processes saturate at."""
+    servers: int
+    demand_ms: float
+    saturation_rps: float
+    from_stages: list[str] = []
+
+
+class Serving(Frozen):
+    """How the API served the run: the saturation its prediction time predicts, and how it said it serves (the
+    manifest's `api.serving`: model, version, threads or event loop, batches, worker processes)."""
+    predicted: PredictedSaturation | None = None
+    served: dict | None = None
+
+
 class RunInfo(Frozen):
     """Which run was judged: its id, profile, start and stop, the scrape interval and the scope of the queries."""
     id: str
@@ -40,7 +56,7 @@ class Report(Frozen):
     slo: dict
     stages: list[Stage]
     capacity: Capacity
-    serving: dict = {}
+    serving: Serving = Serving()
     sentences: list[str] = []
     family: dict = {}
     baseline: dict | None = None
