@@ -143,9 +143,10 @@ def contradicting(points: list[Point], limit: float, low: float, high: float) ->
     under it at a rate over its high end. A line's shape is an assumption: on the forest API the share over p50's
     threshold stays low and flat at low load (the prediction's own cost) and then rises steeply, so a line through
     the low stages crossed half at [36.5, ...] req/s where a stage at 35.7 showed 57 % over it. The fit then gives no
-    interval and the bracket stands. Only a share beyond the limit by more than its own noise contradicting (one
-    standard error) let the refined and slowed-stage searches hold the knee 94.0 and 93.9 % of the time (2,000
-    draws; 94.85 and 94.35 % this way): near the knee the line's own interval is too narrow without this check."""
+    interval and the bracket stands. A stage's point estimate decides, not its interval: counting only shares beyond
+    the limit by more than one of their own standard errors, the refined and slowed-stage searches held the knee
+    94.0 and 93.9 % of the time (2,000 draws), against 94.85 and 94.35 % this way; near the knee the line's own
+    interval is too narrow without this check."""
     return [p.stage for p in points
             if (p.observed() > limit and p.rate < low) or (p.observed() < limit and p.rate > high)]
 

@@ -115,8 +115,8 @@ def capacity(stages: list[Stage], servers: int = 1) -> Capacity:
     # The bracket is the evidence; the curve fitted across every stage narrows it where its interval lies inside.
     level = next((o.confidence.level for s in judged for o in s.objectives if o.confidence.level), 0.95)
     knees = knee.share_knees([s for s in judged if not s.collapsed], lambda s: s.rate, level)
-    fit = knee.lowest_crossing(knees)
-    fit = fit and KneeFit(**fit)
+    crossing = knee.lowest_crossing(knees)
+    fit = KneeFit(**crossing) if crossing else None
     out.update(bracket_rps=list(out["interval_rps"]), fit=fit,
                breaks_order=sorted({b for k in knees.values() for b in k["breaks_order"]}))
     # Where the API times its predictions, every stage is placed at its own utilization and the interval stated at
