@@ -4,9 +4,9 @@ knee's fit, the verdict and the refinement's steering; read back, by the reports
 and a repeat set.
 
 The JSON holds each model's fields as they were given (`exclude_unset`): a field of one kind of objective appears only
-on that kind's rows, and a report read back writes the same JSON. Every part of a stage is a model; the run-wide
-analyses but the capacity (serving, family, baseline...) stay mappings, their fields listed in
-docs/reading-a-report.md. A change of what the JSON holds bumps SCHEMA_VERSION, and the golden report
+on that kind's rows, and a report read back writes the same JSON. Every part of a stage is a model, and of the run
+its capacity, serving, counts and replicas; the other run-wide analyses (family, baseline, drift, series, manifest,
+answers, completeness, clocks) stay mappings, their fields listed in docs/reading-a-report.md. A change of what the JSON holds bumps SCHEMA_VERSION, and the golden report
 (tests/slo/golden/slo_report.json) shows it.
 
 One module per part, in the order a report is read: run_report.py (the report, the run, the version), stage_row.py
