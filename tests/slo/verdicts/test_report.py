@@ -50,6 +50,10 @@ def _damaged(data: dict, how: str) -> dict:
         data["stages"][0]["objectives"][2].pop("status")
     elif how == "capacity":
         data["capacity"].pop("interval_rps")
+    elif how == "server":
+        data["stages"][0]["server"]["mean_ms"] = "fast"
+    elif how == "interval":
+        data["stages"][0]["objectives"][0]["confidence"]["lower"] = 0.01
     return data
 
 
@@ -59,11 +63,15 @@ def _damaged(data: dict, how: str) -> dict:
     ("exit code", "slo_report.json: verdict: Value error, exit_code: 0, where status fail exits with 1"),
     ("status", "slo_report.json: stages[0].objectives[2].status: Field required"),
     ("capacity", "slo_report.json: capacity.interval_rps: Field required"),
+    ("server", "slo_report.json: stages[0].server.mean_ms: Input should be a valid number"),
+    ("interval", "slo_report.json: stages[0].objectives[0].confidence.lower: Extra inputs are not permitted"),
 ], ids=["a report of another schema version names both versions",
         "a field of the wrong type is named by its path",
         "a verdict whose exit code is not its status's is refused",
         "a missing field is named by its path",
-        "a capacity without its interval is refused"])
+        "a capacity without its interval is refused",
+        "a server figure of the wrong type is named inside the stage",
+        "a field an interval does not hold is refused, not silently kept"])
 def test_a_report_that_does_not_fit_is_refused_naming_the_file_and_field(judged, tmp_path, how, said):
     path = tmp_path / "slo_report.json"
     path.write_text(json.dumps(_damaged(judged.to_json(), how)))
@@ -119,5 +127,5 @@ def test_the_published_json_schema_is_the_models():
 def test_a_report_fits_the_published_schema_and_a_damaged_one_does_not(judged):
     validator = jsonschema_rs.validator_for(json.loads(SCHEMA.read_text()))
     assert validator.is_valid(judged.to_json())
-    for how in ("field", "status", "capacity"):
+    for how in ("field", "status", "capacity", "server", "interval"):
         assert not validator.is_valid(_damaged(judged.to_json(), how)), how
