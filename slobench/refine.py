@@ -32,7 +32,7 @@ from slobench.judge import judge
 from slo.verdicts.scrape_fit import MIN_SCRAPES_PER_WINDOW
 from slobench.session import JudgedTarget
 from slobench.step_looks import StepLooks
-from slobench.steering import bracket, next_step, settled
+from slobench.steering import next_step, settled
 from stack.monitor import MachineMonitor
 from runfolder import files, names
 
@@ -241,7 +241,7 @@ class Refinement:
             rate, for_fit, again = next_step(stages, cap, plan.aim, floor, saturation, few)
             if rate is None:
                 why = "settled" if settled(cap, plan.aim) else "nothing left to split"
-                self.log(f"[slobench] refine: capacity {cap.interval_rps}, bracket {bracket(cap)} ({why})")
+                self.log(f"[slobench] refine: capacity {cap.interval_rps}, bracket {cap.bracket_rps} ({why})")
                 break
             step, why = self.planned(rate, budget, steps, for_fit)
             if step is not None:   # the queue the last stage left is served first; the budget plans what is left
@@ -253,7 +253,7 @@ class Refinement:
                 break
             where = (f" ({again} again: it measured the machine, not the API)" if again else
                      " (the middle of the fitted knee)" if for_fit else "")
-            self.log(f"[slobench] refine: capacity {cap.interval_rps}, bracket {bracket(cap)}, stepping at "
+            self.log(f"[slobench] refine: capacity {cap.interval_rps}, bracket {cap.bracket_rps}, stepping at "
                      f"{rate:g} req/s{where} for up to {step.longest_s:.0f} s ({looks_text(step.looks)})")
             code, ended_at = self.step(len(steps) + 1, rate, step)
             stages, cap, saturation = self.judged_stages(monitor)

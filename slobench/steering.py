@@ -31,15 +31,10 @@ def evidence(stages: list[Stage]) -> list[Stage]:
     return [s for s in stages if s.offered_rps and not s.departed and not s.client.generator_bound]
 
 
-def bracket(cap: Capacity) -> list:
-    """[the best confident pass, the lowest confident failure]: the evidence the refinement stops by (and steers by,
-    where no fit decided the interval at the typical speed)."""
-    return list(cap.bracket_rps)
-
-
 def settled(cap: Capacity, aim: float) -> bool:
-    """The bracket is closed and within `aim` of its low end."""
-    low, high = bracket(cap)
+    """The bracket [the best confident pass, the lowest confident failure], the evidence the refinement stops by, is
+    closed and within `aim` of its low end."""
+    low, high = cap.bracket_rps
     return bool(low and high) and (high - low) / low <= aim
 
 
@@ -79,7 +74,7 @@ def run_again(stages: list[Stage], cap: Capacity, middle: float | None = None) -
     three steps), the stages run again left a median width of 41 % of the low end where the bracket's split left
     49 %, the knee held as often (97.9 and 98.25 % of 2,000 draws; tests/slo/stats/test_coverage_machine.py); after one
     step, 111 % and 115 %."""
-    low, high = bracket(cap)
+    low, high = cap.bracket_rps
     sent = [s.offered_rps for s in stages if s.offered_rps]
     inside = [s for s in stages if s.departed and s.offered_rps and sent.count(s.offered_rps) < 2
               and (low is None or s.offered_rps > low) and (high is None or s.offered_rps < high)]
@@ -132,7 +127,7 @@ def next_step(stages: list[Stage], cap: Capacity, aim: float, floor: float, satu
     the knee one more chance for the fit to be wrong), so a search steps by the bracket."""
     if settled(cap, aim):
         return NextStep(None)
-    low, high = bracket(cap)
+    low, high = cap.bracket_rps
     rates = sorted({s.offered_rps for s in evidence(stages)})
     if not rates:
         return NextStep(None)

@@ -18,7 +18,6 @@ typical stage and the fixed work's interval lies beyond its own reference the sa
 the service time too (a tenth less at saturation; more with batching), but not the fixed work."""
 from __future__ import annotations
 
-import copy
 import statistics
 
 from common.sample import mean_interval
@@ -96,7 +95,8 @@ def mark_departures(stages: list[Stage], servers: int = 1) -> tuple[list[Stage],
     (less, beyond noise), unless the cores were never idle in any stage (other work filled what the API left all run
     long), with the references (the fixed work's too, to show); and the taken share's reference, None without
     machine figures. A stage's marks need the whole run's, so they are made here, before the capacity reads them."""
-    marks = {i: copy.deepcopy(s.machine.model_dump(exclude_unset=True)) for i, s in enumerate(stages) if s.machine}
+    # model_dump gives fresh mappings: marking them leaves the frozen stages as they were.
+    marks = {i: s.machine.model_dump(exclude_unset=True) for i, s in enumerate(stages) if s.machine}
     if not marks:
         return list(stages), None
     figures = list(marks.values())
