@@ -2,6 +2,7 @@
 the stage's looks, the client's gap, the counts reconciled and the histogram's accuracy."""
 from __future__ import annotations
 
+from slo.stats.figures import availability
 from slo.verdicts.report.frozen import Frozen
 
 
@@ -44,8 +45,8 @@ class ServerFigures(Frozen):
     @property
     def availability(self) -> float | None:
         """The lowest share of the target's instances up at any scrape of the window (one instance: its lowest up),
-        as slo/stats/figures.availability reads it for the objective."""
-        return self.up_share_min if self.up_share_min is not None else self.up_min
+        read by the one rule the objective reads it by (slo/stats/figures.availability), from the figures given."""
+        return availability(self.model_dump(include={"up_share_min", "up_min"}, exclude_unset=True))
 
 
 class ClientFigures(Frozen):
