@@ -207,3 +207,9 @@ def availability(server: dict) -> float | None:
     """The stage's availability, read the same way by its objective and by a baseline comparison: the lowest share
     of the target's replicas up at any scrape of the window (with one instance, its lowest `up`)."""
     return server.get("up_share_min", server.get("up_min"))
+
+
+def users_p99(client: dict) -> float | None:
+    """The users' p99 in ms, read the same way by the client-server gap and by a baseline comparison: from the
+    generators' merged HDR histograms where they recorded one, else Locust's own."""
+    return client.get("hdr_p99_ms", client.get("p99_ms"))

@@ -3,6 +3,8 @@ measured (the generator's own lateness, the API's event loop) and what nothing m
 met on the server that the client's figures break."""
 from __future__ import annotations
 
+from slo.stats.figures import users_p99
+
 
 def _generator_lag(client: dict) -> float | None:
     """The generator's own lateness at p99 (the worse of its event loop's and its send lag), or None unmeasured."""
@@ -14,7 +16,7 @@ def explain_gap(client: dict, server: dict) -> dict:
     """What separates the client's p99 from the server's, from measurements only: the generator's own lateness
     (its event loop, and the open model's send lag), the API's event-loop lag, and what nothing measured
     (network, kernel, the accept queue: time before the handler's clock starts), called unexplained."""
-    c99 = client.get("hdr_p99_ms", client.get("p99_ms"))
+    c99 = users_p99(client)
     s99 = (server["quantiles"].get("0.99") or {}).get("ms")
     if c99 is None or s99 is None:
         return {"p99_gap_ms": None, "cause": "no data"}

@@ -2,7 +2,7 @@
 the stage's looks, the client's gap, the counts reconciled and the histogram's accuracy."""
 from __future__ import annotations
 
-from slo.stats.figures import availability
+from slo.stats.figures import availability, users_p99
 from slo.verdicts.report.frozen import Frozen
 
 
@@ -86,8 +86,8 @@ class ClientFigures(Frozen):
 
     @property
     def tail_p99_ms(self) -> float | None:
-        """The users' p99: from the merged HDR histograms where recorded, else Locust's own."""
-        return self.hdr_p99_ms if self.hdr_p99_ms is not None else self.p99_ms
+        """The users' p99, by the one rule the client-server gap reads it by (slo/stats/figures.users_p99)."""
+        return users_p99(self.model_dump(include={"hdr_p99_ms", "p99_ms"}, exclude_unset=True))
 
 
 class StageMachine(Frozen):
