@@ -203,6 +203,12 @@ def server_figures(entry: dict, status_label: str, quantiles: list[float], scrap
     return out
 
 
+def quantile_ms(quantiles: dict, q: float) -> float | None:
+    """Prometheus's estimate of quantile q over the window, in ms, from server_figures's `quantiles`; None where it
+    has none."""
+    return (quantiles.get(f"{q:g}") or {}).get("ms")
+
+
 def availability(server: dict) -> float | None:
     """The stage's availability, read the same way by its objective and by a baseline comparison: the lowest share
     of the target's replicas up at any scrape of the window (with one instance, its lowest `up`)."""

@@ -3,7 +3,7 @@ measured (the generator's own lateness, the API's event loop) and what nothing m
 met on the server that the client's figures break."""
 from __future__ import annotations
 
-from slo.stats.figures import users_p99
+from slo.stats.figures import quantile_ms, users_p99
 
 
 def _generator_lag(client: dict) -> float | None:
@@ -17,7 +17,7 @@ def explain_gap(client: dict, server: dict) -> dict:
     (its event loop, and the open model's send lag), the API's event-loop lag, and what nothing measured
     (network, kernel, the accept queue: time before the handler's clock starts), called unexplained."""
     c99 = users_p99(client)
-    s99 = (server["quantiles"].get("0.99") or {}).get("ms")
+    s99 = quantile_ms(server["quantiles"], 0.99)
     if c99 is None or s99 is None:
         return {"p99_gap_ms": None, "cause": "no data"}
     gap = round(c99 - s99, 3)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import statistics
 
+from slo.stats.figures import quantile_ms
 from slo.verdicts import knee
 from slo.verdicts.report import AtTypicalSpeed, Capacity, KneeShare, Stage
 
@@ -31,7 +32,7 @@ def stage_serving(entry: dict, server: dict) -> dict | None:
         return None
     wait_mean = wait_sum / waited
     wait_p99 = _scalar(a, "wait_p99")
-    p99 = (server["quantiles"].get("0.99") or {}).get("ms")
+    p99 = quantile_ms(server["quantiles"], 0.99)
     mean = server.get("mean_ms")
     return {
         "predictions": round(waited, 1),

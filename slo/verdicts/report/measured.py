@@ -2,7 +2,7 @@
 the stage's looks, the client's gap, the counts reconciled and the histogram's accuracy."""
 from __future__ import annotations
 
-from slo.stats.figures import availability, users_p99
+from slo.stats.figures import availability, quantile_ms, users_p99
 from slo.verdicts.report.frozen import Frozen
 
 
@@ -40,7 +40,7 @@ class ServerFigures(Frozen):
 
     def quantile_ms(self, q: float) -> float | None:
         """Prometheus's estimate of quantile q over the window, in ms; None where it has none."""
-        return (self.quantiles.get(f"{q:g}") or {}).get("ms")
+        return quantile_ms(self.quantiles, q)
 
     @property
     def availability(self) -> float | None:
