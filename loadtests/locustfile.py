@@ -12,11 +12,11 @@ import sys
 
 import gevent
 from locust import LoadTestShape, constant, constant_throughput, events, task
-from locust.contrib.fasthttp import FastHttpSession, FastHttpUser
+from locust.contrib.fasthttp import FastHttpUser
 
 from loadtests import process_settings
 from loadtests.generator import Generator
-from loadtests.open_model import OpenSchedule, Retimed
+from loadtests.open_model import OpenSchedule, Retimed, open_session
 from loadtests.profile import shipped
 from loadtests.shape import users_at
 
@@ -57,8 +57,7 @@ class ChurnApiOpenUser(FastHttpUser):
                                      on_lag=lambda seconds: g.figures.lag("send", seconds),
                                      on_error=lambda exc: g.figures.sender_error(), windows_now=lambda: g.windows)
         self.retimed = Retimed(environment.events.request)
-        self.open_client = FastHttpSession(base_url=self.host, request_event=self.retimed, user=self,
-                                           concurrency=g.profile.max_concurrency)
+        self.open_client = open_session(self, self.retimed, g.profile.max_concurrency)
 
     @task
     def dispatch(self):

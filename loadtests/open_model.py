@@ -30,6 +30,18 @@ class Retimed:
         self.event.fire(**meta)
 
 
+def open_session(user, request_event, concurrency: int):
+    """The dispatcher's client: one pool of `concurrency` connections, with FastHttpUser's own timeouts (60 s) and no
+    retry, as a FastHttpUser's client has. A session built bare takes geventhttpclient's defaults instead, 5 s and
+    three retries: every request whose answer took over 5 s was sent again, up to four times, exactly where the queue
+    builds. After a minute of other work on the API's core, the API still served requests sent again 22 s before,
+    which no client waited for any more, and the run spent 22 s of its budget waiting for that queue to drain."""
+    from locust.contrib.fasthttp import FastHttpSession   # here: importing Locust patches the process for gevent
+    return FastHttpSession(base_url=user.host, request_event=request_event, user=user, concurrency=concurrency,
+                           network_timeout=user.network_timeout, connection_timeout=user.connection_timeout,
+                           max_retries=0)
+
+
 class OpenSchedule:
     """The arrival schedule of one process. Sent and dropped arrivals are counted (on_arrival) in each stage's
     measured window only (ramp and settle excluded), the window the server's figures cover, by intended start.
