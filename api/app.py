@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
 from pydantic import BaseModel, ConfigDict, Field
 
-from api import canary, data, models, record_schema
+from api import data, model_canary, models, record_schema
 from api.features import FEATURES, Features
 from api.metrics import build_metrics, probe_loop_lag
 from api.middleware import PREDICTION_KEY, InstrumentationMiddleware
@@ -70,8 +70,8 @@ def _start_serving(state, settings: ApiSettings) -> None:
         state.model, state.online = None, {}
     if state.model is not None and state.online:
         # Before serving, on the API's own core: what one prediction costs this machine now.
-        first_rows = [entry[1] for entry in itertools.islice(state.online.values(), canary.ROWS)]
-        state.canary = canary.of_model(state.model, first_rows)
+        first_rows = [entry[1] for entry in itertools.islice(state.online.values(), model_canary.ROWS)]
+        state.canary = model_canary.of_model(state.model, first_rows)
     if state.model is not None:
         state.predictor = Predictor(state.model, plan_for(state.model.kind, settings.api_predict_in,
                                                           settings.api_predict_threads, settings.api_batch_max,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import psutil
 
-from benchmarks import (answers_speed, api_throughput, drift_speed, generator, inference, install_size,
+from benchmarks import (answers_speed, api_throughput, drift_speed, generator_speed, inference, install_size,
                         instrument_error, known_knee, report_render)
 
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
@@ -70,7 +70,7 @@ def main() -> None:
           f"{r['render_s']:.2f} s, {r['html_mb']:.1f} MB (plotly.js {r['plotly_mb']:.1f} MB of it; "
           f"slo_report.json {r['json_mb']:.1f} MB)\n")
     long_s = int(os.environ.get("BENCH_LONG_S", "600"))
-    g = generator.measure(long_s=long_s)
+    g = generator_speed.measure(long_s=long_s)
     say("Load generator, one process on one core, against a raw ASGI target on another:")
     for name, r in (("64 closed users (no think time)", g["closed"]), ("open dispatcher, 8,000/s, 64 in flight", g["open"])):
         say(f"  {name:<34} {r['rps']:>8,.0f} req/s at {r['cpu']:.2f} core: {r['per_cpu_s']:>7,.0f} req per CPU-second")
