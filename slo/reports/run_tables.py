@@ -6,17 +6,16 @@ import time
 
 from common.canary import describe
 from slo.reports.cells import Cell, Table
-from slo.verdicts.report import Report
+from slo.verdicts.report import FigureChange, Report, RelativeChange
 
 
-def _change_cell(v: dict) -> Cell:
+def _change_cell(v: FigureChange) -> Cell:
     """`+52.5 % [32.9, 72.2] regressed`: the shift and its interval (relative), and what the test called it."""
-    rel = v.get("relative") or {}
-    shown = (f"{rel['shift']:+.1%} [{rel['low']:+.1%}, {rel['high']:+.1%}]" if rel.get("low") is not None else
-             f"{rel['shift']:+.1%}" if rel.get("shift") is not None else
-             f"{v['change']:+.1%}" if v.get("change") is not None else "-")
-    verdict = v.get("verdict", "")
-    return Cell(f"{shown} {verdict}".strip(), "fail" if verdict == "regressed" else None)
+    rel = v.relative or RelativeChange()
+    shown = (f"{rel.shift:+.1%} [{rel.low:+.1%}, {rel.high:+.1%}]" if rel.low is not None else
+             f"{rel.shift:+.1%}" if rel.shift is not None else
+             f"{v.change:+.1%}" if v.change is not None else "-")
+    return Cell(f"{shown} {v.verdict}".strip(), "fail" if v.verdict == "regressed" else None)
 
 
 def baseline(report: Report) -> Table | None:
@@ -24,11 +23,10 @@ def baseline(report: Report) -> Table | None:
     if not b:
         return None
     names = ("rps", "mean", "p50", "p95", "p99", "client_p99", "error_ratio")
-    rows = [[row["stage"], *(_change_cell(row["figures"][n]) for n in names)] for row in b["stages"]]
-    runs = b.get("runs") or [b["run"]]
-    return Table("baseline", f"Against baseline {', '.join(runs)}", ["stage", *names], rows,
-                 list(b["failures"]) or ["no figure changed beyond noise by more than its smallest change that matters"],
-                 " ".join(filter(None, [BASELINE_NOTE, b.get("models_note")])))
+    rows = [[row.stage, *(_change_cell(row.figures[n]) for n in names)] for row in b.stages]
+    return Table("baseline", f"Against baseline {', '.join(b.runs or [b.run])}", ["stage", *names], rows,
+                 b.failures or ["no figure changed beyond noise by more than its smallest change that matters"],
+                 " ".join(filter(None, [BASELINE_NOTE, b.models_note])))
 
 
 BASELINE_NOTE = ("Each change is the Hodges-Lehmann shift of the stage's per-scrape figures (Fisher's exact test for "

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from common.canary import describe
-from slo.verdicts.report import Capacity, KneeShare, ReplicaSummary, Report, Stage, StageLooks
+from slo.verdicts.report import BaselineComparison, Capacity, KneeShare, ReplicaSummary, Report, Stage, StageLooks
 from slo.verdicts.wording import bracket
 from slo.reports.cells import fmt, markdown_table
 from slo.reports.tables import INTERVAL_LEGEND, all_tables, objective_text, stage_notes
@@ -243,32 +243,27 @@ def terminal(report: Report, color: bool = True) -> str:
     return "\n".join(lines)
 
 
-def comparison_lines(comparison: dict) -> list[str]:
+def comparison_lines(comparison: BaselineComparison) -> list[str]:
     """The comparison in two lines: the capacity's intervals, and which figures moved beyond noise, by direction."""
     out = []
-    cap = comparison.get("capacity")
+    cap = comparison.capacity
     if cap:
-        out.append(f"Against baseline {comparison['run']}: capacity {bracket(*cap['baseline_rps'])} -> "
-                   f"{bracket(*cap['current_rps'])} req/s: {cap['verdict']}")
-        share = cap.get("knee_share")
+        out.append(f"Against baseline {comparison.run}: capacity {bracket(*cap.baseline_rps)} -> "
+                   f"{bracket(*cap.current_rps)} req/s: {cap.verdict}")
+        share = cap.knee_share
         if share:
-            out.append(f"  the knee as a share of the saturation each run measured: {bracket(*share['baseline_pct'])} "
-                       f"-> {bracket(*share['current_pct'])} %: {share['verdict']}; while the load ran a prediction "
-                       f"took {share['current_demand_ms']:g} ms here against {share['baseline_demand_ms']:g} ms in "
-                       f"the baseline (x{share['demand_ratio']:.2f}): at the baseline's speed, the current capacity "
-                       f"would be {bracket(*share['current_rps_at_baseline_speed'])} req/s")
-    machine = comparison.get("machine")
-    if machine and machine["differs"]:
+            out.append(f"  the knee as a share of the saturation each run measured: {bracket(*share.baseline_pct)} "
+                       f"-> {bracket(*share.current_pct)} %: {share.verdict}; while the load ran a prediction "
+                       f"took {share.current_demand_ms:g} ms here against {share.baseline_demand_ms:g} ms in "
+                       f"the baseline (x{share.demand_ratio:.2f}): at the baseline's speed, the current capacity "
+                       f"would be {bracket(*share.current_rps_at_baseline_speed)} req/s")
+    machine = comparison.machine
+    if machine and machine.differs:
         out.append(f"  the machines ran at different speeds: one prediction of the model's canary took "
-                   f"{machine['current_ms']:g} ms here against {machine['baseline_ms']:g} ms in the baseline "
-                   f"(x{machine['ratio']:.2f}); at the baseline's speed, the current capacity would be "
-                   f"{bracket(*machine['current_rps_at_baseline_speed'])} req/s")
-    moved: dict[str, dict[str, list[str]]] = {"improved": {}, "regressed": {}}
-    for row in comparison["stages"]:
-        for name, f in row["figures"].items():
-            if f.get("verdict") in moved:
-                moved[f["verdict"]].setdefault(name, []).append(row["stage"])
-    for verdict, figures in moved.items():
+                   f"{machine.current_ms:g} ms here against {machine.baseline_ms:g} ms in the baseline "
+                   f"(x{machine.ratio:.2f}); at the baseline's speed, the current capacity would be "
+                   f"{bracket(*machine.current_rps_at_baseline_speed)} req/s")
+    for verdict, figures in comparison.moved().items():
         if figures:
             out.append(f"  {verdict} beyond noise: " + "; ".join(f"{n} in {len(st)} stage(s) ({', '.join(st)})"
                                                                 for n, st in figures.items()))

@@ -153,10 +153,10 @@ def advice(stage: Stage, objective: ObjectiveResult) -> str:
     s4 to about 80 s measured, or repeat the run 4 times (--repeat 4, pooled)`."""
     c = objective.confidence
     head = f"{objective.name} in {stage.name}: {wording.interval_text(c)} against {wording.limit_text(c)}"
-    fam = c.family or {}
-    if fam and not fam.get("kept", True):
-        return (f"{head}: confidently over alone (p = {fam['p_value']:.2g}), but not at the level a family of "
-                f"{fam['tests']} tests asks of it ({fam['level_used']:.2g}, Holm)")
+    fam = c.family
+    if fam and not fam.kept:
+        return (f"{head}: confidently over alone (p = {fam.p_value:.2g}), but not at the level a family of "
+                f"{fam.tests} tests asks of it ({fam.level_used:.2g}, Holm)")
     seconds = c.seconds_needed
     if seconds:
         return f"{head}: lengthen {stage.name} to about {seconds:.0f} s measured, or {_repeats(stage, seconds)}"

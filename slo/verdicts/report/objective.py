@@ -1,6 +1,7 @@
 """One objective judged in one stage, and the interval that decided it."""
 from __future__ import annotations
 
+from slo.verdicts.report.comparison import FamilyRecord
 from slo.verdicts.report.frozen import Frozen
 
 
@@ -34,7 +35,7 @@ class Confidence(Frozen):
     requests_needed: int | None = None
     seconds_needed: float | None = None
     tail: dict | None = None
-    family: dict | None = None
+    family: FamilyRecord | None = None
 
     @property
     def counted_range(self) -> tuple[float, float] | None:

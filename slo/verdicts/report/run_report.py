@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from common.exit_codes import Verdict
 from runfolder import names
 from slo.verdicts.report.capacity import Capacity
+from slo.verdicts.report.comparison import BaselineComparison, FamilySummary
 from slo.verdicts.report.frozen import Frozen
 from slo.verdicts.report.measured import Reconciliation, ReplicaSummary
 from slo.verdicts.report.stage_row import Stage
@@ -58,8 +59,8 @@ class Report(Frozen):
     capacity: Capacity
     serving: Serving = Serving()
     sentences: list[str] = []
-    family: dict = {}
-    baseline: dict | None = None
+    family: FamilySummary = FamilySummary()
+    baseline: BaselineComparison | None = None
     reconciliation: Reconciliation | None = None   # the stages' counts summed over the run
     replicas: ReplicaSummary | None = None
     series: dict = {}

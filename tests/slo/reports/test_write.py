@@ -93,9 +93,9 @@ def test_a_baseline_comparison_fails_on_a_regression_past_the_criterion(tmp_path
     slower = [dict(STAGES[0], latencies=steady(2, tail_ms=9, tail_share=0.05))] + STAGES[1:]
     run2 = make_run(tmp_path / "run2", SPEC, slower)
     again = evaluate(run2, SPEC, json.loads((run2 / "prometheus_raw.json").read_text()), baseline=report)
-    s1 = next(r for r in again.baseline["stages"] if r["stage"] == "s1")
-    assert s1["figures"]["p99"]["change"] > 0.10
-    assert any("s1: p99 worse by" in f for f in again.baseline["failures"])
+    s1 = next(r for r in again.baseline.stages if r.stage == "s1")
+    assert s1.figures["p99"].change > 0.10
+    assert any("s1: p99 worse by" in f for f in again.baseline.failures)
     assert again.verdict.exit_code == 1
 
 
@@ -139,15 +139,15 @@ def test_a_baseline_in_the_other_load_model_is_explained(tmp_path, report):
     (run2 / "stages.json").write_text(json.dumps({**timeline, "kind": "open"}))
     again = evaluate(run2, SPEC, json.loads((run2 / "prometheus_raw.json").read_text()), baseline=report)
     assert again.stages[0].client.model == "open"
-    assert "coordinated omission" in again.baseline["models_note"]
-    assert "client_p99" in again.baseline["stages"][0]["figures"]
+    assert "coordinated omission" in again.baseline.models_note
+    assert "client_p99" in again.baseline.stages[0].figures
     assert "trust the open model's client tail" in markdown(again)
 
 
 def test_a_baseline_in_the_same_model_needs_no_explanation(tmp_path, report):
     run2 = make_run(tmp_path / "run2", SPEC, STAGES)
     again = evaluate(run2, SPEC, json.loads((run2 / "prometheus_raw.json").read_text()), baseline=report)
-    assert again.baseline["models_note"] is None
+    assert again.baseline.models_note is None
 
 
 def test_dropped_arrivals_count_against_throughput_and_appear_in_every_format(tmp_path):

@@ -103,10 +103,10 @@ def test_a_failure_confident_alone_but_not_across_the_family_is_inconclusive(tmp
     held, p99 = _p99_over(tmp_path, "holm")
     assert p99_alone.status == "fail" and alone.verdict.exit_code == 1
     fam = p99.confidence.family
-    tests = held.family["tests"]
+    tests = held.family.tests
     # Availability's census of scrapes cannot fail falsely: it is not counted.
     assert tests == sum(o.status != "n/a" and not o.confidence.observed
                         for o in held.stages[0].objectives) == 5
-    assert 0.025 / tests < fam["p_value"] <= 0.025 and not fam["kept"]
+    assert 0.025 / tests < fam.p_value <= 0.025 and not fam.kept
     assert p99.status == "inconclusive" and held.verdict.exit_code == 4
     assert f"not at the level a family of {tests} tests asks of it" in held.verdict.reason

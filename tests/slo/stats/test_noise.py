@@ -97,9 +97,9 @@ def test_identical_runs_cannot_rule_out_a_regression_as_large_as_their_run_to_ru
     interval past the 10 % limit, so the honest answer is cannot tell (exit 4, with what would decide it)."""
     base = evaluate_run(_run(tmp_path, "a", 2), SPEC)
     again = evaluate_run(_run(tmp_path, "b", 2), SPEC, baseline=base)
-    figures = again.baseline["stages"][0]["figures"]
-    assert not [k for k, v in figures.items() if v["verdict"] == "regressed"]
-    assert figures["p99"]["verdict"] == figures["p50"]["verdict"] == "cannot tell"
+    figures = again.baseline.stages[0].figures
+    assert not [k for k, v in figures.items() if v.verdict == "regressed"]
+    assert figures["p99"].verdict == figures["p50"].verdict == "cannot tell"
     assert again.verdict.exit_code == 4
     assert "baseline criterion p99 in s1: cannot tell, its change [" in again.verdict.reason
     assert "the points would decide it" in again.verdict.reason
@@ -111,20 +111,20 @@ def test_identical_runs_with_a_small_run_to_run_spread_show_no_regression(tmp_pa
         "run_to_run": {"p50": 0.01, "mean": 0.01, "p99": 0.01, "rps": 0.01, "p95": 0.01, "client_p99": 0.01}}})
     base = evaluate_run(_run(tmp_path, "a", 2), spec)
     again = evaluate_run(_run(tmp_path, "b", 2), spec, baseline=base)
-    figures = again.baseline["stages"][0]["figures"]
-    assert {k: figures[k]["verdict"] for k in ("p50", "mean", "p99", "rps")} == dict.fromkeys(
+    figures = again.baseline.stages[0].figures
+    assert {k: figures[k].verdict for k in ("p50", "mean", "p99", "rps")} == dict.fromkeys(
         ("p50", "mean", "p99", "rps"), "no regression")
-    assert again.baseline["failures"] == [] and again.verdict.exit_code == 0
+    assert again.baseline.failures == [] and again.verdict.exit_code == 0
 
 
 def test_a_target_half_again_as_slow_is_regressed_on_p50_and_the_mean(tmp_path):
     base = evaluate_run(_run(tmp_path, "a", 2), SPEC)
     slower = evaluate_run(_run(tmp_path, "b", 3), SPEC, baseline=base)
-    figures = slower.baseline["stages"][0]["figures"]
-    assert figures["p50"]["verdict"] == figures["mean"]["verdict"] == "regressed"
-    assert figures["mean"]["relative"]["shift"] == pytest.approx(0.5, abs=0.03) and figures["mean"]["relative"]["low"] > 0.1
-    assert "Mann-Whitney" in figures["mean"]["method"] and "assumed: baseline.run_to_run" in figures["mean"]["method"]
-    assert any("p50 worse by" in f and "beyond noise" in f for f in slower.baseline["failures"])
+    figures = slower.baseline.stages[0].figures
+    assert figures["p50"].verdict == figures["mean"].verdict == "regressed"
+    assert figures["mean"].relative.shift == pytest.approx(0.5, abs=0.03) and figures["mean"].relative.low > 0.1
+    assert "Mann-Whitney" in figures["mean"].method and "assumed: baseline.run_to_run" in figures["mean"].method
+    assert any("p50 worse by" in f and "beyond noise" in f for f in slower.baseline.failures)
     assert slower.verdict.exit_code == 1
 
 

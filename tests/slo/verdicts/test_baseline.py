@@ -48,7 +48,7 @@ def test_a_criterion_on_any_figure_is_checked(tmp_path, criteria, current, fails
     run = make_run(tmp_path / "cur", spec, [{"name": "s1", "offered_rps": 100, "latencies": steady(2),
                                              "all_traffic": 3000, **current}])
     again = evaluate(run, spec, json.loads((run / "prometheus_raw.json").read_text()), baseline=base)
-    assert any(fails in f for f in again.baseline["failures"]), again.baseline["failures"]
+    assert any(fails in f for f in again.baseline.failures), again.baseline.failures
     assert again.verdict.exit_code == 1
 
 
@@ -58,8 +58,8 @@ def test_more_throughput_than_the_baseline_is_no_regression(tmp_path):
     again = evaluate(make_run(tmp_path / "cur", spec, [{"name": "s1", "offered_rps": 100, "latencies": steady(2),
                                                          "all_traffic": 3000}]),
                      spec, json.loads((tmp_path / "cur" / "prometheus_raw.json").read_text()), baseline=base)
-    assert again.baseline["failures"] == []
-    assert again.baseline["stages"][0]["figures"]["rps"]["regression"] < 0
+    assert again.baseline.failures == []
+    assert again.baseline.stages[0].figures["rps"].regression < 0
 
 
 @pytest.mark.parametrize("old, new, verdict", [
@@ -85,11 +85,12 @@ def test_capacities_are_compared_as_intervals(old, new, verdict):
 def test_the_knees_share_of_saturation_is_compared_beside_the_req_s(old, new, verdict):
     from slo.verdicts.baseline import capacity_change
     from slo.reports.text import comparison_lines
+    from slo.verdicts.report import BaselineComparison
     base = capacity_of(47, 57, knee_share=old and knee_share_of(interval_pct=old, typical_demand_ms=17.0))
     got = capacity_change(base, capacity_of(32, 45.6, knee_share=knee_share_of(interval_pct=new, typical_demand_ms=23.5)))
     assert got["verdict"] == "regressed"
     assert (got["knee_share"] or {}).get("verdict") == verdict
-    lines = comparison_lines({"run": "r0", "capacity": got, "stages": []})
+    lines = comparison_lines(BaselineComparison(run="r0", capacity=got))
     assert any("share of the saturation" in line for line in lines) is (verdict is not None)
     if verdict:   # 23.5 ms a prediction against 17: the current capacity at the baseline's speed
         assert got["knee_share"]["current_rps_at_baseline_speed"] == [44.2, 63.0]

@@ -138,9 +138,10 @@ def _manifest(ms, low, high, work="one single-row forest prediction (v1)"):
 def test_two_runs_on_machines_of_different_speed_say_so(old, new, differs, scaled):
     from slo.verdicts.baseline import machine_change
     from slo.reports.text import comparison_lines
+    from slo.verdicts.report import BaselineComparison
     got = machine_change(old, new, [25, 30])
     assert got["differs"] is differs and got["current_rps_at_baseline_speed"] == scaled
-    lines = comparison_lines({"run": "base", "stages": [], "capacity": None, "machine": got})
+    lines = comparison_lines(BaselineComparison(run="base", machine=got))
     assert bool([line for line in lines if "different speeds" in line]) is differs
 
 

@@ -68,16 +68,16 @@ def test_a_repeat_set_is_a_baseline_of_all_its_runs(tmp_path):
     # Compared with a run, the spread between identical runs is the repeats' own, measured.
     current = evaluate_run(make_run(tmp_path / "cur", SPEC, [{"name": "s1", "offered_rps": 100, "all_traffic": 3000,
                                                               "latencies": steady(2)}]), SPEC, baseline=loaded)
-    mean = current.baseline["stages"][0]["figures"]["mean"]
+    mean = current.baseline.stages[0].figures["mean"]
     # Measured at 4.8 % over 3 runs: too rough to go below the declared 7 %.
-    assert "too rough to go below it" in mean["method"] and mean["run_spread"] == 0.07
+    assert "too rough to go below it" in mean.method and mean.run_spread == 0.07
     # Declared smaller, the measured spread is used, with the repeats' 2 degrees of freedom.
     spec = SloSpec.model_validate({**SPEC.model_dump(), "baseline": {"run_to_run": {"mean": 0.01}}})
     current = evaluate_run(make_run(tmp_path / "cur2", spec, [{"name": "s1", "offered_rps": 100, "all_traffic": 3000,
                                                                "latencies": steady(2)}]), spec, baseline=loaded)
-    mean = current.baseline["stages"][0]["figures"]["mean"]
-    assert "measured across 3 repeats (t with 2 df)" in mean["method"]
-    assert mean["run_spread"] == pytest.approx(0.0476, abs=0.001)
+    mean = current.baseline.stages[0].figures["mean"]
+    assert "measured across 3 repeats (t with 2 df)" in mean.method
+    assert mean.run_spread == pytest.approx(0.0476, abs=0.001)
     assert "| mean | 2.1 | 2-2.2 |" in (set_dir / "repeat_report.md").read_text()
 
 
