@@ -12,7 +12,6 @@ from pydantic import ValidationError
 from loadtests.profile import MAX_LOOKS, load_profile
 from loadtests.progress import LIVE
 from runfolder.files import TimelineError
-from slo.verdicts.baseline import BaselineError
 from common.prometheus_api import PrometheusError
 from common.specfile import SpecError
 from slo.verdicts.evaluate import EvaluationError
@@ -23,6 +22,7 @@ from slo.file.load import DEFAULT_SLO_PATH, load_slo
 from common.environment import environment_error
 from slobench import change_points
 from slobench.history import collect as collect_history, rerender_all, write_index
+from slobench.run_folder import BaselineError
 from slobench.settings import HarnessSettings
 from stack.procs import StackError
 from common.exit_codes import MEANINGS, Exit

@@ -12,11 +12,10 @@ from slo.prometheus import collect
 from slo.prometheus.promql import edge_pad_s
 from slo.prometheus.scrape import ScrapeInterval, discover
 from slo.reports.write import write_all
-from slo.verdicts.baseline import load_report
 from slo.verdicts.evaluate import evaluate
 from slo.verdicts.report import Report
 from slobench.history import like_runs, target_of
-from slobench.run_folder import RunFolder
+from slobench.run_folder import RunFolder, load_report
 from runfolder import files, names
 
 

@@ -9,13 +9,13 @@ from pathlib import Path
 from loadtests import run as locust_run
 from loadtests.profile import Profile
 from slo.file.model import SloSpec
-from slo.verdicts.baseline import load_report
 from slo.verdicts import sample_fit, scrape_fit
 from slobench import manifest as manifest_mod
 from slobench.history import write_index
 from slobench.ladder_looks import LadderLooks
 from slobench.probing import place, place_ladder
 from slobench.refine import Refinement
+from slobench.run_folder import load_report
 from slobench.session import Session, refuse_unjudgeable
 from slobench.settings import HarnessSettings
 from stack import local, monitor

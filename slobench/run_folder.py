@@ -1,6 +1,7 @@
 """A run's folder as the judge reads it: one object that knows its layout, each file read once, on first use."""
 from __future__ import annotations
 
+import json
 from functools import cached_property
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from loadtests import client_figures, client_series, sent
 from slobench import manifest
 from runfolder import files, names, recording
 from slo.verdicts.evaluate import RunData
+from slo.verdicts.report import Report, ReportError
 
 
 def _looked(stage: dict, looks: dict | None) -> dict:
@@ -119,3 +121,29 @@ class RunFolder:
                        clients=self.client_figures(endpoint), recording=self.recorded,
                        client_series=self.client_seconds(), manifest=self.manifest(), run_end=self.ended(),
                        machine=self.machine(), answers=answers)
+
+
+class BaselineError(RuntimeError):
+    """The baseline run cannot be read: exit 2."""
+
+
+def load_report(path: Path) -> list[Report]:
+    """A run's SLO report, or every run of a repeat set (its repeat_report.json names them): the baseline side
+    of a comparison, pooled."""
+    path = Path(path)
+    if path.is_dir() and (path / names.REPEAT_REPORT).is_file():
+        try:
+            runs = json.loads((path / names.REPEAT_REPORT).read_text()).get("runs") or []
+        except json.JSONDecodeError as exc:
+            raise BaselineError(f"{path / names.REPEAT_REPORT}: not a readable repeat set's report ({exc})") from None
+        return [_read(path.parent / run / names.SLO_REPORT) for run in runs]
+    return [_read(path / names.SLO_REPORT if path.is_dir() else path)]
+
+
+def _read(path: Path) -> Report:
+    if not path.is_file():
+        raise BaselineError(f"{path}: no SLO report there to compare with")
+    try:
+        return Report.read(path)
+    except ReportError as exc:
+        raise BaselineError(f"not a readable SLO report: {exc}") from None

@@ -1,20 +1,12 @@
 """Compare a run with a baseline run, stage by stage, figure by figure, each in its own direction."""
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 from slo.stats import family
 from slo.stats.noise import judge_counts, judge_windows, welch_runs
 from slo.prometheus.promql import series_rate_window_s
 from slo.file.baseline_criteria import BASELINE_FIGURES
 from slo.file.model import SloSpec
-from slo.verdicts.report import Capacity, Report, ReportError, Stage
-from runfolder import names
-
-
-class BaselineError(RuntimeError):
-    """The baseline run cannot be read: exit 2."""
+from slo.verdicts.report import BaselineComparison, Capacity, Report, Stage
 
 
 # Figure name -> how to read it off a stage of the report; names and directions are BASELINE_FIGURES's.
@@ -175,16 +167,44 @@ def _untested(stage: str, name: str, test: dict, limit: float) -> str:
 
 
 def compare(current: list[Report], baseline: list[Report], spec: SloSpec, history: list[Report] = ()
-            ) -> tuple[dict, list[str]]:
+            ) -> tuple[BaselineComparison, list[str]]:
     """Each figure of each gated stage against the baseline's stage of the same name: regressed only when the
     change is beyond what noise explains (slo/stats/noise.py), and by more than the SLO file's max_regression, the
     smallest change that matters; the gated criteria are one family (the SLO file's policy). Either side may be
     several runs (repeats): with several on both, each run's figure is one point (Welch's t); else their per-scrape
     samples are pooled. `history`: earlier runs of the same profile, target and SLO
-    file, whose spread between runs replaces the declared one where they are enough."""
+    file, whose spread between runs replaces the declared one where they are enough. The comparison is built once
+    the family policy has judged its criteria, with the failures it keeps."""
     level = spec.confidence_level
+    stages, criteria = _figure_tests(current, baseline, spec, level, history)
+    candidates = [(test, lambda lv, f=at_level: f(lv)["verdict"] == "regressed")
+                  for _, _, test, at_level in criteria if test["verdict"] == "regressed" and at_level]
+    fam = family.apply(spec.family, len(criteria), candidates, level)
+    failures, untested = [], []
+    for stage, name, test, _ in criteria:
+        test = _after_family(test)
+        if test["verdict"] == "regressed":
+            failures.append(_failure(stage, name, test, spec.baseline.max_regression[name]))
+        elif test["verdict"] == "cannot tell":
+            untested.append(_untested(stage, name, test, spec.baseline.max_regression[name]))
+    models = {(side[0].stages[0].client.model or "closed") if side[0].stages else None
+              for side in (baseline, current)} - {None}
+    return BaselineComparison.model_validate({
+        "run": baseline[0].run.id, "runs": [r.run.id for r in baseline], "level": level,
+        "stages": [{"stage": name, "figures": {n: _after_family(t) for n, t in changes.items()}}
+                   for name, changes in stages],
+        "failures": failures, "untested": untested, "models_note": MODELS_NOTE if len(models) > 1 else None,
+        "family": fam, "capacity": capacity_change(baseline[0].capacity, current[0].capacity),
+        "machine": machine_change(baseline[0].manifest, current[0].manifest, current[0].capacity.interval_rps),
+        "models": {"baseline": _model_of(baseline[0]), "current": _model_of(current[0])}}), failures
+
+
+def _figure_tests(current: list[Report], baseline: list[Report], spec: SloSpec, level: float,
+                  history: list[Report]) -> tuple[list[tuple[str, dict]], list[tuple]]:
+    """Each stage both sides ran, with each figure's test; and the gated criteria among them (stage, figure, test,
+    the test as a function of the level), the family the policy judges."""
     base_by_name = {s.name: s for s in baseline[0].stages}
-    rows, criteria = [], []
+    stages, criteria = [], []
     for s in current[0].stages:
         b = base_by_name.get(s.name)
         if b is None:
@@ -198,27 +218,13 @@ def compare(current: list[Report], baseline: list[Report], spec: SloSpec, histor
                              "regression": regression(name, old, cur), **test}
             if name in spec.baseline.max_regression and s.gated:
                 criteria.append((s.name, name, changes[name], at_level))
-        rows.append({"stage": s.name, "figures": changes})
-    candidates = [(test, lambda lv, f=at_level: f(lv)["verdict"] == "regressed")
-                  for _, _, test, at_level in criteria if test["verdict"] == "regressed" and at_level]
-    fam = family.apply(spec.family, len(criteria), candidates, level)
-    failures, untested = [], []
-    for stage, name, test, _ in criteria:
-        if (test.get("family") or {}).get("kept") is False:
-            test["verdict"] = "cannot tell"
-        if test["verdict"] == "regressed":
-            failures.append(_failure(stage, name, test, spec.baseline.max_regression[name]))
-        elif test["verdict"] == "cannot tell":
-            untested.append(_untested(stage, name, test, spec.baseline.max_regression[name]))
-    models = {(side[0].stages[0].client.model or "closed") if side[0].stages else None
-              for side in (baseline, current)} - {None}
-    note = MODELS_NOTE if len(models) > 1 else None
-    return {"run": baseline[0].run.id, "runs": [r.run.id for r in baseline], "level": level,
-            "stages": rows, "failures": failures, "untested": untested, "models_note": note, "family": fam,
-            "capacity": capacity_change(baseline[0].capacity, current[0].capacity),
-            "machine": machine_change(baseline[0].manifest, current[0].manifest,
-                                      current[0].capacity.interval_rps),
-            "models": {"baseline": _model_of(baseline[0]), "current": _model_of(current[0])}}, failures
+        stages.append((s.name, changes))
+    return stages, criteria
+
+
+def _after_family(test: dict) -> dict:
+    """A test as the family policy left it: one it withdrew (regressed alone, not across the family) cannot tell."""
+    return {**test, "verdict": "cannot tell"} if (test.get("family") or {}).get("kept") is False else test
 
 
 def _model_of(report: Report) -> str | None:
@@ -271,24 +277,3 @@ def machine_change(baseline: dict | None, current: dict | None, current_rps: lis
     return {"baseline_ms": old["ms"], "current_ms": new["ms"], "ratio": round(ratio, 3), "differs": differs,
             "current_rps_at_baseline_speed": _at_speed(current_rps or [None, None], ratio)}
 
-
-def load_report(path: Path) -> list[Report]:
-    """A run's SLO report, or every run of a repeat set (its repeat_report.json names them): the baseline side
-    of a comparison, pooled."""
-    path = Path(path)
-    if path.is_dir() and (path / names.REPEAT_REPORT).is_file():
-        try:
-            runs = json.loads((path / names.REPEAT_REPORT).read_text()).get("runs") or []
-        except json.JSONDecodeError as exc:
-            raise BaselineError(f"{path / names.REPEAT_REPORT}: not a readable repeat set's report ({exc})") from None
-        return [_read(path.parent / run / names.SLO_REPORT) for run in runs]
-    return [_read(path / names.SLO_REPORT if path.is_dir() else path)]
-
-
-def _read(path: Path) -> Report:
-    if not path.is_file():
-        raise BaselineError(f"{path}: no SLO report there to compare with")
-    try:
-        return Report.read(path)
-    except ReportError as exc:
-        raise BaselineError(f"not a readable SLO report: {exc}") from None

@@ -18,7 +18,7 @@ from slo.verdicts.objectives import (JUDGED, capacity, collapsed, completeness, 
                                      run_verdict, stage_status, worker_clocks)
 from slo.verdicts.saturation import knee_sentences, predicted_saturation, saturation_check, servers_of, stage_serving
 from slo.verdicts.client_gap import client_tail_breaks, explain_gap
-from slo.verdicts.report import SCHEMA_VERSION, BaselineComparison, Capacity, Report, Stage
+from slo.verdicts.report import SCHEMA_VERSION, Capacity, Report, Stage
 from slo.verdicts.stage import Judged, StageJudge
 from runfolder import names
 
@@ -241,9 +241,9 @@ def against_baseline(judged: Report, baselines: list[Report], spec: SloSpec, his
     """The run judged on its own, then compared with its baseline (the comparison reads the judged run): the report
     with the comparison and the verdict both give."""
     comparison, failures = compare([judged], baselines, spec, history)
-    verdict = run_verdict(judged.stages, failures, judged.completeness, comparison.get("untested", []),
+    verdict = run_verdict(judged.stages, failures, judged.completeness, comparison.untested,
                           (judged.clocks or {}).get("problems", []))
-    return judged.model_copy(update={"baseline": BaselineComparison.model_validate(comparison), "verdict": verdict})
+    return judged.model_copy(update={"baseline": comparison, "verdict": verdict})
 
 
 def holm_on_gated(spec: SloSpec, tests: list[tuple]) -> dict:

@@ -169,14 +169,14 @@ def against_baseline(summary: dict, reports: list[Report], baseline: list[Report
     point a run (Welch's t, slo/stats/noise.welch_runs), else the runs' per-scrape figures pooled. A regression
     fails the set; a criterion that cannot tell leaves a passing set inconclusive."""
     comparison, failures = compare(reports, baseline, spec)
-    summary = {**summary, "baseline": comparison}
+    summary = {**summary, "baseline": comparison.model_dump(exclude_unset=True)}
     v = summary["verdict"]
     if failures and v["exit_code"] in (Exit.PASS, Exit.INCONCLUSIVE):
         summary["verdict"] = _set_verdict("fail", "against the baseline: " + "; ".join(failures),
                                           warnings=v.get("warnings", []))
-    elif comparison["untested"] and v["exit_code"] == Exit.PASS:
+    elif comparison.untested and v["exit_code"] == Exit.PASS:
         summary["verdict"] = _set_verdict("inconclusive", "against the baseline: "
-                                          + "; ".join(comparison["untested"]), warnings=v.get("warnings", []))
+                                          + "; ".join(comparison.untested), warnings=v.get("warnings", []))
     return summary
 
 

@@ -5,7 +5,7 @@ import pytest
 from common.exit_codes import Verdict
 from slo.verdicts import repeats
 from tests.slos import LINEAR_SLO
-from slo.verdicts.baseline import load_report
+from slobench.run_folder import load_report
 from slo.verdicts.report import StageLooks
 from slo.file.model import SloSpec
 from slo.file.load import load_slo
