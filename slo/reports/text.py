@@ -87,8 +87,8 @@ def headline(report: Report) -> list[str]:
         lines.append(f"Prometheus scrape interval: {scrape['seconds']:g} s ({scrape['source']}); queries scoped to {scope}")
     clocks = report.clocks
     if clocks:
-        lines.append("Clocks: " + ", ".join(f"{w} {c['offset_ms']:+.1f} ms (±{c['uncertainty_ms']:.1f})"
-                                            for w, c in sorted(clocks["workers"].items()))
+        lines.append("Clocks: " + ", ".join(f"{w} {c.offset_ms:+.1f} ms (±{c.uncertainty_ms:.1f})"
+                                            for w, c in sorted(clocks.workers.items()))
                      + " against the master's, measured when each joined; every window placed on the master's clock")
     lines += answers_line(report.answers)
     drift = report.drift

@@ -233,7 +233,7 @@ def _report(spec: SloSpec, run: RunData, scope: dict, stages: list[Stage], cap: 
         "answers": None if answers is None else {k: v for k, v in answers.items() if k != "stages"},
         "completeness": complete,
         "clocks": clocks,
-        "verdict": run_verdict(stages, [], complete, [], (clocks or {}).get("problems", [])),
+        "verdict": run_verdict(stages, [], complete, [], clocks.problems if clocks else []),
     })
 
 
@@ -242,7 +242,7 @@ def against_baseline(judged: Report, baselines: list[Report], spec: SloSpec, his
     with the comparison and the verdict both give."""
     comparison, failures = compare([judged], baselines, spec, history)
     verdict = run_verdict(judged.stages, failures, judged.completeness, comparison.untested,
-                          (judged.clocks or {}).get("problems", []))
+                          judged.clocks.problems if judged.clocks else [])
     return judged.model_copy(update={"baseline": comparison, "verdict": verdict})
 
 

@@ -9,7 +9,7 @@ from slo.verdicts import knee, wording
 from slo.verdicts.kinds import KIND_NAMED, kind_of
 from slo.verdicts.saturation import at_typical_speed, knee_share
 from slo.file.model import SloSpec
-from slo.verdicts.report import Capacity, KneeFit, ObjectiveResult, Stage
+from slo.verdicts.report import Capacity, Completeness, KneeFit, ObjectiveResult, Stage, WorkerClocks
 
 JUDGED = ("pass", "warn", "fail", "inconclusive")
 DECIDED = ("pass", "warn", "fail")   # the stage statuses that decide it: every objective met, or one broken
@@ -177,7 +177,7 @@ def _repeats(stage: Stage, seconds: float) -> str:
     return f"repeat the run {runs} times (--repeat {runs}, pooled)"
 
 
-def completeness(tl: dict, spec: SloSpec, run_end: dict | None) -> dict:
+def completeness(tl: dict, spec: SloSpec, run_end: dict | None) -> Completeness:
     """Whether the run ran to its end: gated stages not reached or cut short, Locust's exit code, an interrupt,
     generator workers that sent no final figures."""
     run_end = run_end or {}
@@ -196,11 +196,11 @@ def completeness(tl: dict, spec: SloSpec, run_end: dict | None) -> dict:
     if finals and finals.get("received", 0) < finals.get("expected", 0):
         problems.append(f"only {finals['received']} of {finals['expected']} generator workers sent their final "
                         "figures (a worker was lost mid-run)")
-    return {"complete": not problems, "not_reached": not_reached, "cut_short": cut, "problems": problems,
-            "locust_exit_code": code}
+    return Completeness(complete=not problems, not_reached=not_reached, cut_short=cut, problems=problems,
+                        locust_exit_code=code)
 
 
-def worker_clocks(measured: dict | None, stages: list[Stage]) -> dict | None:
+def worker_clocks(measured: dict | None, stages: list[Stage]) -> WorkerClocks | None:
     """Each remote worker's clock against the master's, measured when it joined and corrected for (its windows are
     placed on the master's clock); an offset known less precisely than a tenth of the shortest measured window
     (50 ms at most) makes the windows untrustworthy."""
@@ -211,10 +211,10 @@ def worker_clocks(measured: dict | None, stages: list[Stage]) -> dict | None:
     problems = [f"worker {w}'s clock offset ({c['offset_ms']:+.1f} ms) is known only to ±{c['uncertainty_ms']:.1f} ms, "
                 f"more than the {bound_ms:g} ms its windows allow" for w, c in sorted(measured.items())
                 if c["uncertainty_ms"] > bound_ms]
-    return {"workers": measured, "bound_ms": bound_ms, "corrected": True, "problems": problems}
+    return WorkerClocks(workers=measured, bound_ms=bound_ms, corrected=True, problems=problems)
 
 
-def run_verdict(stages: list[Stage], baseline_failures: list[str], complete: dict | None = None,
+def run_verdict(stages: list[Stage], baseline_failures: list[str], complete: Completeness | None = None,
                 baseline_untested: list[str] = (), distrust: list[str] = ()) -> Verdict:
     """fail (exit 1), cannot judge (2), incomplete (5: a gated stage not reached or cut short, Locust or a worker
     lost; what ran is still judged), inconclusive (4: no gated objective failed, some interval straddles its
@@ -226,7 +226,7 @@ def run_verdict(stages: list[Stage], baseline_failures: list[str], complete: dic
     slowed = [s for s in gated if s.status == "fail" and s.machine and (s.machine.slowed or s.machine.after)]
     failed = [s.name for s in gated if s.status == "fail" and s.completed and s not in slowed]
     unjudged = [s.name for s in gated if s.status in ("no_data", "insufficient")]
-    problems = (complete or {}).get("problems") or []
+    problems = complete.problems if complete else []
     if failed or baseline_failures:
         reasons = [f"gated stage {n} failed an objective" for n in failed] + baseline_failures
         return verdict("fail", "; ".join(reasons + [f"also incomplete: {p}" for p in problems]))

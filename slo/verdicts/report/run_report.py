@@ -38,6 +38,30 @@ class Serving(Frozen):
     served: dict | None = None
 
 
+class Completeness(Frozen):
+    """Whether the run ran to its end (slo/verdicts/objectives.completeness): the gated stages not reached or cut
+    short, Locust's exit code, and each problem in words (an interrupt, a worker lost)."""
+    complete: bool = True
+    not_reached: list[str] = []
+    cut_short: list[str] = []
+    problems: list[str] = []
+    locust_exit_code: int | None = None
+
+
+class WorkerClock(Frozen):
+    offset_ms: float
+    uncertainty_ms: float
+
+
+class WorkerClocks(Frozen):
+    """Each remote worker's clock against the master's, measured when it joined and corrected for
+    (slo/verdicts/objectives.worker_clocks); the offsets known too loosely for the windows, as problems."""
+    workers: dict[str, WorkerClock]
+    bound_ms: float
+    corrected: bool = True
+    problems: list[str] = []
+
+
 class RunInfo(Frozen):
     """Which run was judged: its id, profile, start and stop, the scrape interval and the scope of the queries."""
     id: str
@@ -66,8 +90,8 @@ class Report(Frozen):
     series: dict = {}
     manifest: dict | None = None
     answers: dict | None = None
-    completeness: dict = {}
-    clocks: dict | None = None
+    completeness: Completeness = Completeness()
+    clocks: WorkerClocks | None = None
     verdict: Verdict
     drift: dict | None = None
 

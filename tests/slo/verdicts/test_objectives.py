@@ -163,7 +163,7 @@ def test_a_run_that_did_not_run_to_its_end_is_incomplete_exit_5(tmp_path, tl_sta
     tl = {"planned": [{"name": "s1", "offered_rps": 100}, {"name": "s2", "offered_rps": 200}],
           "stages": [{"name": n, "offered_rps": 100, "completed": done} for n, done in tl_stages]}
     complete = completeness(tl, SPEC, run_end)
-    assert complete["problems"] == problems
+    assert complete.problems == problems
     passed = [Stage.model_validate(stage_row(n, gated=True)) for n, _ in tl_stages]
     verdict = run_verdict(passed, [], complete)
     assert (verdict.status, verdict.exit_code) == (("incomplete", 5) if problems else ("pass", 0))
