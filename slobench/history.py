@@ -13,7 +13,7 @@ from slo.reports.page import render as render_page
 from slo.reports.charts import chart
 from slo.reports.cells import Cell, Table
 from slo.reports.write import rerender
-from slo.verdicts.report import Report, ReportError
+from slo.verdicts.report import AnswersCheck, Report, ReportError
 from slobench import change_points
 from runfolder import files, names
 
@@ -68,7 +68,7 @@ def summary(run_dir: Path) -> dict | None:
             "knee_share_pct": share[0], "knee_share_high_pct": share[1],
             "capacity_stage": cap.highest_passing_stage, "gated_p99_ms": _gated_p99(report),
             "p99_slo_ms": p99_slo, "drift": _drift_cell(drift),
-            "answers": _answers_cell(report.answers), "answers_wrong": (report.answers or {}).get("wrong"),
+            "answers": _answers_cell(report.answers), "answers_wrong": report.answers.wrong if report.answers else None,
             "stages": {st.name: {"p99_ms": st.server.quantile_ms(0.99),
                                  "mean_ms": st.server.mean_ms} for st in report.stages}}
 
@@ -160,15 +160,15 @@ def _drift_cell(drift: dict) -> str:
         else said
 
 
-def _answers_cell(answers: dict | None) -> str:
+def _answers_cell(answers: AnswersCheck | None) -> str:
     """`none wrong of 12,345`, `51 of 1,033 wrong`, `not checked`, or `-` for a run judged before the check."""
     if not answers:
         return "-"
-    if answers["status"] != "checked":
+    if answers.status != "checked":
         return "not checked"
-    if not answers["wrong"]:
-        return f"none wrong of {answers['checked']:,}"
-    return f"{answers['wrong']:,} of {answers['checked']:,} wrong"
+    if not answers.wrong:
+        return f"none wrong of {answers.checked:,}"
+    return f"{answers.wrong:,} of {answers.checked:,} wrong"
 
 
 def render(rows: list[dict], unjudged: int = 0) -> str:

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from common.canary import describe
-from slo.verdicts.report import BaselineComparison, Capacity, KneeShare, ReplicaSummary, Report, Stage, StageLooks
+from slo.verdicts.report import (AnswersCheck, BaselineComparison, Capacity, KneeShare, ReplicaSummary, Report, Stage,
+                                 StageLooks)
 from slo.verdicts.wording import bracket
 from slo.reports.cells import fmt, markdown_table
 from slo.reports.tables import INTERVAL_LEGEND, all_tables, objective_text, stage_notes
@@ -182,21 +183,21 @@ def replica_lines(reps: ReplicaSummary | None) -> list[str]:
     return lines
 
 
-def answers_line(answers: dict | None) -> list[str]:
+def answers_line(answers: AnswersCheck | None) -> list[str]:
     """Every answer the generators received, checked against the served model: how many, how many wrong, and what
     share of wrong answers that supports."""
     if not answers:
         return []
-    if answers["status"] != "checked":
-        return [f"Answers: not checked: {answers['why']}"]
-    low, high = answers["interval"] or (0, 0)
-    level = f"{answers['level']:.0%}"
-    if not answers["wrong"]:
-        return [f"Answers: {answers['checked']:,} received, each recomputed with {answers['model']['version']}: none "
-                f"wrong (at most {100 * high:.2g} % wrong at {level}; checked in {answers['seconds']:g} s)"]
-    return [f"Answers: {answers['wrong']:,} of {answers['checked']:,} received differ from {answers['model']['version']}'s "
-            f"own ({100 * answers['share']:.3g} %, [{100 * low:.3g} %, {100 * high:.3g} %] at {level}); request ids "
-            f"{', '.join(answers['examples'])}"]
+    if answers.status != "checked":
+        return [f"Answers: not checked: {answers.why}"]
+    low, high = answers.interval or (0, 0)
+    level = f"{answers.level:.0%}"
+    if not answers.wrong:
+        return [f"Answers: {answers.checked:,} received, each recomputed with {answers.model.version}: none "
+                f"wrong (at most {100 * high:.2g} % wrong at {level}; checked in {answers.seconds:g} s)"]
+    return [f"Answers: {answers.wrong:,} of {answers.checked:,} received differ from {answers.model.version}'s "
+            f"own ({100 * answers.share:.3g} %, [{100 * low:.3g} %, {100 * high:.3g} %] at {level}); request ids "
+            f"{', '.join(map(str, answers.examples))}"]
 
 
 def machine_speed(manifest: dict) -> list[str]:

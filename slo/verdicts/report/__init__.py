@@ -5,8 +5,8 @@ and a repeat set.
 
 The JSON holds each model's fields as they were given (`exclude_unset`): a field of one kind of objective appears only
 on that kind's rows, and a report read back writes the same JSON. Every part of a stage is a model, and of the run
-its capacity, serving, counts, replicas, family policy, the comparison with a baseline, its completeness and the workers' clocks; the other run-wide
-analyses (drift, series, manifest, answers) stay mappings, their fields listed in
+its capacity, serving, counts, replicas, family policy, the comparison with a baseline, its completeness, the workers' clocks and the answers' check; the other
+run-wide analyses (drift, series, manifest) stay mappings, their fields listed in
 docs/reading-a-report.md. A change of what the JSON holds bumps SCHEMA_VERSION, and the golden report
 (tests/slo/golden/slo_report.json) shows it.
 
@@ -20,11 +20,11 @@ from slo.verdicts.report.comparison import (BaselineComparison, CapacityChange, 
 from slo.verdicts.report.measured import (ClientFigures, ClientGap, QuantileAccuracy, Reconciliation, ReplicaSummary,
                                          ServerFigures, StageLooks, StageMachine)
 from slo.verdicts.report.objective import Confidence, ObjectiveResult
-from slo.verdicts.report.run_report import (SCHEMA_VERSION, Completeness, PredictedSaturation, Report, ReportError,
+from slo.verdicts.report.run_report import (SCHEMA_VERSION, AnswersCheck, Completeness, PredictedSaturation, Report, ReportError,
                                             RunInfo, Serving, WorkerClocks)
 from slo.verdicts.report.stage_row import Stage, Window
 
-__all__ = ["SCHEMA_VERSION", "AtTypicalSpeed", "BaselineComparison", "Capacity", "CapacityChange", "ClientFigures",
+__all__ = ["SCHEMA_VERSION", "AnswersCheck", "AtTypicalSpeed", "BaselineComparison", "Capacity", "CapacityChange", "ClientFigures",
            "ClientGap", "Completeness", "Confidence", "FamilyRecord", "FamilySummary", "FigureChange", "KneeFit", "KneeShare",
            "MachineChange", "ObjectiveResult", "PredictedSaturation", "QuantileAccuracy", "Reconciliation",
            "RelativeChange", "ReplicaSummary", "Report", "ReportError", "RunInfo", "ServerFigures", "Serving", "Stage",

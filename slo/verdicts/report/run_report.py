@@ -62,6 +62,30 @@ class WorkerClocks(Frozen):
     problems: list[str] = []
 
 
+class AnswersModel(Frozen):
+    version: str
+    path: str
+
+
+class AnswersCheck(Frozen):
+    """Every answer the generator received, recomputed with the served model (answers/check.py): how many were
+    wrong, with an exact interval of the share, and a few wrong answers' request ids; or why they were not checked.
+    Each stage's own share is in its client figures (`stages[].client.answers`)."""
+    status: str                 # checked, skipped
+    why: str | None = None      # skipped: why
+    model: AnswersModel | None = None
+    tolerance: float | None = None
+    checked: int | None = None
+    wrong: int | None = None
+    share: float | None = None
+    interval: list[float] | None = None
+    level: float | None = None
+    outside_stages: int | None = None
+    not_checkable: int | None = None
+    examples: list[str | None] = []
+    seconds: float | None = None
+
+
 class RunInfo(Frozen):
     """Which run was judged: its id, profile, start and stop, the scrape interval and the scope of the queries."""
     id: str
@@ -89,7 +113,7 @@ class Report(Frozen):
     replicas: ReplicaSummary | None = None
     series: dict = {}
     manifest: dict | None = None
-    answers: dict | None = None
+    answers: AnswersCheck | None = None
     completeness: Completeness = Completeness()
     clocks: WorkerClocks | None = None
     verdict: Verdict
