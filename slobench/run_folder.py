@@ -1,4 +1,5 @@
-"""A run's folder as the judge reads it: one object that knows its layout, each file read once, on first use."""
+"""A run's folder as the judge reads it: one object that knows its layout, each file read once, on first use; and
+the SLO reports a comparison reads as its baseline (a run's, or each run's of a repeat set: load_report)."""
 from __future__ import annotations
 
 import json

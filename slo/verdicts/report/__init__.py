@@ -3,12 +3,12 @@ as slo_report.json, and read by attribute: from a stage's row on, by the machine
 knee's fit, the verdict and the refinement's steering; read back, by the reports, the history, a baseline comparison
 and a repeat set.
 
-The JSON holds each model's fields as they were given (`exclude_unset`): a field of one kind of objective appears only
-on that kind's rows, and a report read back writes the same JSON. Every part of a stage is a model, and of the run
-its capacity, serving, counts, replicas, family policy, the comparison with a baseline, its completeness, the workers' clocks and the answers' check; the other
-run-wide analyses (drift, series, manifest) stay mappings, their fields listed in
-docs/reading-a-report.md. A change of what the JSON holds bumps SCHEMA_VERSION, and the golden report
-(tests/slo/golden/slo_report.json) shows it.
+The JSON holds each model's fields as they were given (`exclude_unset`): a field of one kind of objective appears
+only on that kind's rows, and a report read back writes the same JSON. Every part of a stage is a model, and of the
+run its capacity, serving, counts, replicas, family policy, the comparison with a baseline, its completeness, the
+workers' clocks and the answers' check; the other run-wide analyses (drift, series, manifest) stay mappings, their
+fields listed in docs/reading-a-report.md. A change of what the JSON holds bumps SCHEMA_VERSION, and the golden
+report (tests/slo/golden/slo_report.json) shows it.
 
 One module per part, in the order a report is read: run_report.py (the report, the run, the version), stage_row.py
 (a stage), objective.py (an objective's row and its interval), measured.py (what else a stage measured),
@@ -20,12 +20,13 @@ from slo.verdicts.report.comparison import (BaselineComparison, CapacityChange, 
 from slo.verdicts.report.measured import (ClientFigures, ClientGap, QuantileAccuracy, Reconciliation, ReplicaSummary,
                                          ServerFigures, StageLooks, StageMachine)
 from slo.verdicts.report.objective import Confidence, ObjectiveResult
-from slo.verdicts.report.run_report import (SCHEMA_VERSION, AnswersCheck, Completeness, PredictedSaturation, Report, ReportError,
-                                            RunInfo, Serving, WorkerClocks)
+from slo.verdicts.report.run_report import (SCHEMA_VERSION, AnswersCheck, Completeness, PredictedSaturation, Report,
+                                            ReportError, RunInfo, Serving, WorkerClocks)
 from slo.verdicts.report.stage_row import Stage, Window
 
-__all__ = ["SCHEMA_VERSION", "AnswersCheck", "AtTypicalSpeed", "BaselineComparison", "Capacity", "CapacityChange", "ClientFigures",
-           "ClientGap", "Completeness", "Confidence", "FamilyRecord", "FamilySummary", "FigureChange", "KneeFit", "KneeShare",
-           "MachineChange", "ObjectiveResult", "PredictedSaturation", "QuantileAccuracy", "Reconciliation",
-           "RelativeChange", "ReplicaSummary", "Report", "ReportError", "RunInfo", "ServerFigures", "Serving", "Stage",
+__all__ = ["SCHEMA_VERSION", "AnswersCheck", "AtTypicalSpeed", "BaselineComparison", "Capacity", "CapacityChange",
+           "ClientFigures", "ClientGap", "Completeness", "Confidence", "FamilyRecord", "FamilySummary",
+           "FigureChange", "KneeFit", "KneeShare", "MachineChange", "ObjectiveResult",
+           "PredictedSaturation", "QuantileAccuracy", "Reconciliation", "RelativeChange",
+           "ReplicaSummary", "Report", "ReportError", "RunInfo", "ServerFigures", "Serving", "Stage",
            "StageLooks", "StageMachine", "Window", "WorkerClocks"]
