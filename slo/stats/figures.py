@@ -203,10 +203,15 @@ def server_figures(entry: dict, status_label: str, quantiles: list[float], scrap
     return out
 
 
+def quantile_entry(quantiles: dict, q: float) -> dict:
+    """Quantile q's entry in server_figures's `quantiles` ({ms, bucket_ms}), found by the key written there; {} where
+    the window has none."""
+    return quantiles.get(f"{q:g}") or {}
+
+
 def quantile_ms(quantiles: dict, q: float) -> float | None:
-    """Prometheus's estimate of quantile q over the window, in ms, from server_figures's `quantiles`; None where it
-    has none."""
-    return (quantiles.get(f"{q:g}") or {}).get("ms")
+    """Prometheus's estimate of quantile q over the window, in ms; None where it has none."""
+    return quantile_entry(quantiles, q).get("ms")
 
 
 def availability(server: dict) -> float | None:

@@ -9,7 +9,7 @@ from typing import ClassVar, get_args
 
 from slo.file.model import Answers, Availability, ErrorRatio, LatencyMean, LatencyQuantile, RatioSli, ThresholdSli, Throughput
 from slo.stats import intervals
-from slo.stats.figures import availability
+from slo.stats.figures import availability, quantile_entry
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ class QuantileKind(Kind):
         return row.quantile >= 0.95
 
     def row(self, o: LatencyQuantile, s: StageFigures) -> dict:
-        q = s.server["quantiles"].get(f"{o.quantile:g}") or {}
+        q = quantile_entry(s.server["quantiles"], o.quantile)
         measured, c = q.get("ms"), intervals.quantile(o, s.evidence)
         return {"bucket_ms": q.get("bucket_ms"), "quantile": o.quantile, "measured": measured,
                 "threshold": o.threshold_ms, "warning": o.warning_ms, "unit": "ms", "confidence": c,
