@@ -47,9 +47,12 @@ FEW_STEPS = 3
 SETTLE_S = 2
 
 
+STEP_IN_FLIGHT = 2000   # a step's max_concurrency: arrivals that find this many requests in flight are dropped
+
+
 def step_profile(rate: float, seconds: float, weights: dict, stage: str) -> dict:
     """One stage of Poisson arrivals at `rate`, named `stage`."""
-    return {"name": f"capacity-{rate:.0f}", "kind": "open", "arrival": "poisson", "max_concurrency": 2000,
+    return {"name": f"capacity-{rate:.0f}", "kind": "open", "arrival": "poisson", "max_concurrency": STEP_IN_FLIGHT,
             "scenario": {"weights": weights}, "settle_s": SETTLE_S,
             "stages": [{"name": stage, "rate_rps": rate, "duration_s": seconds}]}
 

@@ -172,12 +172,16 @@ class Ladder:
     """A run against an M/M/1 target whose p95 (or p50) knee lies at `knee_rps`, one stage at a time: each stage's
     rate offered to one queue (each starting from the queue the last one left), its first `settle_s` dropped, then a
     window of one-second blocks. The threshold is placed so that the stationary queue crosses 5 % (50 %) over it
-    exactly at the knee: P(T > t) = exp(-(mu - lambda) t)."""
+    exactly at the knee: P(T > t) = exp(-(mu - lambda) t). With `in_flight` (the open model's max_concurrency),
+    a stage leaves at most that many requests' work queued: the generator drops arrivals that find that many in
+    flight (loadtests/open_model.py), which bounds the queue a stage past saturation hands on."""
 
-    def __init__(self, rng, knee_rps: float, first_rps: float, service_s: float = SERVICE_S, p50: bool = False):
+    def __init__(self, rng, knee_rps: float, first_rps: float, service_s: float = SERVICE_S, p50: bool = False,
+                 in_flight: int | None = None):
         self.threshold = math.log(2 if p50 else 20) / (1 / service_s - knee_rps)   # p50's knee where p95's would be
         self.queue = Queue(rng, first_rps * service_s, service_s, False)
         self.run = Run([], [], [], [])
+        self.in_flight = in_flight
 
     def stage(self, rate: float, window_s: float, settle_s: float = 3, idle_s: float = 0.0) -> None:
         """One more window at `rate`, after `idle_s` with no load (a refinement step's judging drains the queue)."""
@@ -185,6 +189,8 @@ class Ladder:
         self.queue.rate = rate
         self.queue.latencies(settle_s)
         t, sojourn = self.queue.latencies(window_s)
+        if self.in_flight is not None:
+            self.queue.backlog = min(self.queue.backlog, self.in_flight * self.queue.service_s)
         self.run.blocks.append(np.minimum((t // 1).astype(int), int(window_s) - 1))
         self.run.counted.append((sojourn > self.threshold).astype(float))
         self.run.latency.append(sojourn)
