@@ -9,6 +9,7 @@ test` draws 1,000 or 2,000 times from a few of its cases, against three standard
 run's clustering was measured are in docs/trusting-the-numbers.md.
 """
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -364,6 +365,38 @@ def held(interval, truth: float) -> bool:
     return (low is None or low <= truth) and (high is None or truth <= high)
 
 
+@dataclass
+class Held:
+    """How often intervals held their truth, and on which side each miss lay: a capacity interval keeps the level's
+    promise on each side (wholly under the knee, wholly over it), as a verdict does on each of its two."""
+    draws: int = 0
+    under: int = 0
+    over: int = 0
+
+    def add(self, interval, truth: float) -> None:
+        low, high = interval
+        self.draws += 1
+        if high is not None and high < truth:
+            self.under += 1
+        elif low is not None and low > truth:
+            self.over += 1
+
+    @property
+    def rate(self) -> float:
+        return 1 - (self.under + self.over) / self.draws
+
+    def sides(self) -> tuple[float, float]:
+        """(how often the interval lay wholly under the truth, how often wholly over it)."""
+        return self.under / self.draws, self.over / self.draws
+
+    def each_side_within_the_level(self) -> bool:
+        return all(within_the_level(side, self.draws) for side in self.sides())
+
+    def record(self, record_property) -> None:
+        record_property("rates", f"{self.rate:.4f}")
+        record_property("under, over", ", ".join(f"{side:.4f}" for side in self.sides()))
+
+
 @pytest.mark.coverage
 def test_the_runs_capacity_holds_the_knee_of_an_m_m_1_target(record_property):
     """The default ladder (30 to 110 req/s, 27 s windows after 3 s of settling, each stage starting from the queue the
@@ -372,17 +405,18 @@ def test_the_runs_capacity_holds_the_knee_of_an_m_m_1_target(record_property):
     whole tail; 99.7 % and 61 % from the counts over the threshold alone)."""
     from slo.verdicts.objectives import capacity
     rng = np.random.default_rng(33)
-    hits, draws, widths = 0, FULL // 5, []
+    tally, draws, widths = Held(), FULL // 5, []
     for _ in range(draws):
         truth = rng.uniform(40, 56)
         run, threshold = sim.ladder(rng, truth)
         cap = capacity(judged_stages([stage_of(run, w, f"s{w + 1}", r, 27, threshold)
                                for w, r in enumerate(sim.DEFAULT_LADDER)]))
-        hits += held(cap.interval_rps, truth)
+        tally.add(cap.interval_rps, truth)
         widths.append(cap.width if cap.width is not None else math.inf)
-    record_property("rates", f"{hits / draws:.4f}")
+    tally.record(record_property)
     record_property("median width", f"{float(np.median(widths)):.3f}")
-    assert hits / draws >= 0.95, hits / draws
+    assert tally.rate >= 0.95, tally.rate
+    assert tally.each_side_within_the_level(), tally.sides()
 
 
 @pytest.mark.coverage
@@ -394,7 +428,7 @@ def test_the_runs_capacity_holds_the_knee_of_a_median_objective(record_property)
     75 % on 300 draws while the fit stopped at stages half over the threshold)."""
     from slo.verdicts.objectives import capacity
     rng = np.random.default_rng(50)
-    hits, draws, widths = 0, FULL // 5, []
+    tally, draws, widths = Held(), FULL // 5, []
     for _ in range(draws):
         truth = rng.uniform(40, 56)
         run = sim.Ladder(rng, truth, 15, p50=True)
@@ -403,11 +437,12 @@ def test_the_runs_capacity_holds_the_knee_of_a_median_objective(record_property)
             run.stage(rate, 22)
         cap = capacity(judged_stages([stage_of(run.run, w, f"s{w + 1}", r, 22, run.threshold, P50)
                                for w, r in enumerate(rates)]))
-        hits += held(cap.interval_rps, truth)
+        tally.add(cap.interval_rps, truth)
         widths.append(cap.width if cap.width is not None else math.inf)
-    record_property("rates", f"{hits / draws:.4f}")
+    tally.record(record_property)
     record_property("median width", f"{float(np.median(widths)):.3f}")
-    assert hits / draws >= 0.95, hits / draws
+    assert tally.rate >= 0.95, tally.rate
+    assert tally.each_side_within_the_level(), tally.sides()
 
 
 @pytest.mark.coverage
@@ -421,7 +456,7 @@ def test_the_knee_as_a_share_of_saturation_holds_on_machines_of_any_speed(record
     saturation, 99.4 %, 97.2 % and 39 %: stages close around the knee leave fewer far under it to fit)."""
     from slo.verdicts.objectives import capacity
     rng = np.random.default_rng(51)
-    hits, given, draws, widths = 0, 0, FULL // 5, []
+    tally, given, draws, widths = Held(), 0, FULL // 5, []
     for _ in range(draws):
         service_s, share = rng.uniform(0.008, 0.024), rng.uniform(0.70, 0.90)
         saturation = 1 / service_s
@@ -433,13 +468,14 @@ def test_the_knee_as_a_share_of_saturation_holds_on_machines_of_any_speed(record
         timed(stages, [service_s] * len(stages))
         got = capacity(judged_stages(stages)).knee_share
         interval = got.interval_pct if got else [None, None]
-        hits += held(interval, 100 * share)
+        tally.add(interval, 100 * share)
         given += got is not None
         widths.append((interval[1] - interval[0]) / interval[0] if got else math.inf)
-    record_property("rates", f"{hits / draws:.4f}")
+    tally.record(record_property)
     record_property("given", f"{given / draws:.4f}")
     record_property("median width", f"{float(np.median(widths)):.3f}")
-    assert hits / draws >= 0.95, hits / draws
+    assert tally.rate >= 0.95, tally.rate
+    assert tally.each_side_within_the_level(), tally.sides()
     assert given / draws >= 0.8, given / draws   # no share is no statement: it must come often enough to use
 
 
@@ -489,18 +525,19 @@ def test_the_runs_capacity_at_its_typical_speed_holds_the_knee_when_the_machines
     stopped at 75 %; 97.6 % and 33 % at 40 to 80 %)."""
     from slo.verdicts.objectives import capacity
     rng = np.random.default_rng(52)
-    hits, offered_hits, draws, widths = 0, 0, FULL // 5, []
+    tally, offered_hits, draws, widths = Held(), 0, FULL // 5, []
     for _ in range(draws):
         service_s, share = rng.uniform(0.012, 0.030), rng.uniform(0.70, 0.90)
         ladder, stages, knee = ladder_then_one_step(rng, service_s, share, step_s)
         offered_hits += held(capacity(judged_stages(ladder)).interval_rps, share / service_s)
         got = capacity(judged_stages(stages))
-        hits += held(got.interval_rps, knee)
+        tally.add(got.interval_rps, knee)
         widths.append(got.width if got.width is not None else math.inf)
-    record_property("rates", f"{hits / draws:.4f}")
+    tally.record(record_property)
     record_property("the ladder at the rates offered", f"{offered_hits / draws:.4f}")
     record_property("median width", f"{float(np.median(widths)):.3f}")
-    assert hits / draws >= 0.95, hits / draws
+    assert tally.rate >= 0.95, tally.rate
+    assert tally.each_side_within_the_level(), tally.sides()
 
 
 def untimed_ladder_then_steps(rng, service_s: float, share: float, steps: int) -> list[dict]:
@@ -538,18 +575,21 @@ def test_the_runs_capacity_holds_the_knee_of_a_target_that_exports_no_prediction
     saturation, 97.85 and 97.2 %, 36 and 27 %; steps at the bracket's split there, 98.75
     and 98.2 %, 43 and 40 %). In the 300 s search (test_a_refined_runs_capacity_holds_the_knee_of_an_m_m_1_target) steps
     at that fit lowered how often the knee was held to 92.75 % (two such steps) and 93.7 % (one), from 95.1 %: there
-    the bracket steers."""
+    the bracket steers. Each side held (under, over): 0.35 and 1.25 %, 1.1 and 2.6 % (0.65 and 1.75 %, 0.75 and
+    3.2 % before each log share was raised by half its variance, slo/verdicts/knee.py; the two steps' 3.2 % over the
+    3.2 % allowed), median width 27 and 22 %."""
     from slo.verdicts.objectives import capacity
     rng = np.random.default_rng(61 + steps)
-    hits, draws, widths = 0, FULL // 5, []
+    tally, draws, widths = Held(), FULL // 5, []
     for _ in range(draws):
         service_s, share = rng.uniform(0.012, 0.030), rng.uniform(0.70, 0.90)
         got = capacity(judged_stages(untimed_ladder_then_steps(rng, service_s, share, steps)))
-        hits += held(got.interval_rps, share / service_s)
+        tally.add(got.interval_rps, share / service_s)
         widths.append(got.width if got.width is not None else math.inf)
-    record_property("rates", f"{hits / draws:.4f}")
+    tally.record(record_property)
     record_property("median width", f"{float(np.median(widths)):.3f}")
-    assert hits / draws >= 0.95, hits / draws
+    assert tally.rate >= 0.95, tally.rate
+    assert tally.each_side_within_the_level(), tally.sides()
     assert float(np.median(widths)) <= 0.5   # the power floor: an interval cannot hold the knee by being useless
 
 
@@ -613,15 +653,18 @@ def test_a_refined_runs_capacity_holds_the_knee_of_an_m_m_1_target(record_proper
     94.7, 93.4, 95.4 and 95.0 % before collapsed shares failed as what they were, 94.9, 94.4, 95.9, 96.3 and
     95.3 % after (means 94.8 and 95.4 %): one seed's 1,000 draws cannot tell 95 % from 94 %. With the ladder around
     the knee predicted from a probe's figure up to a fifth over the saturation, 94.85 % on 2,000 draws, median width
-    21 % of its low end."""
+    21 % of its low end, but wholly over the knee 5.05 % of the time (under it 0.1 %): the fit read each log share
+    under its share (slo/verdicts/knee.py Point.log_share); raised by half its variance, 96.4 % (under, over: 0.55,
+    3.05 %), 22 %."""
     rng = np.random.default_rng(34)
-    hits, widths = 0, []
+    tally, widths = Held(), []
     draws = FULL // 5
     for _ in range(draws):
         truth = rng.uniform(30, 70)
         got = refined(rng, truth)
-        hits += held(got.interval_rps, truth)
+        tally.add(got.interval_rps, truth)
         widths.append(got.width if got.width is not None else math.inf)
-    record_property("rates", f"{hits / draws:.4f}")
+    tally.record(record_property)
     record_property("median width", f"{float(np.median(widths)):.3f}")
-    assert hits / draws >= 0.95 - 2 * math.sqrt(0.95 * 0.05 / draws), hits / draws
+    assert tally.rate >= 0.95 - 2 * math.sqrt(0.95 * 0.05 / draws), tally.rate
+    assert tally.each_side_within_the_level(), tally.sides()

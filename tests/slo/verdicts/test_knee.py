@@ -29,7 +29,7 @@ def test_fewer_requests_widen_the_crossings_interval():
     rates = [30, 36, 40, 44, 49, 54]
     shares = [math.exp(-(MU - r) * THRESHOLD) for r in rates]
     many = knee.fit_crossing(_points(rates, shares), 0.05, 0.95)["interval_rps"]
-    few = knee.fit_crossing(_points(rates, shares, n=1000, divisor=10), 0.05, 0.95)["interval_rps"]
+    few = knee.fit_crossing(_points(rates, shares, n=1000, divisor=3), 0.05, 0.95)["interval_rps"]
     assert few[1] - few[0] > 5 * (many[1] - many[0])
 
 
@@ -71,9 +71,20 @@ def test_shares_read_from_the_tail_fit_stages_that_hold_none_over_the_threshold(
     rates = [36, 40, 44, 49, 54]
     points = [_tail_point(r, -(MU - r) * THRESHOLD, observed=0.0 if r < 45 else 0.06) for r in rates]  # few over it
     fit = knee.fit_crossing(points, 0.05, 0.95)
-    assert fit["estimate_rps"] == pytest.approx(45.0, abs=0.01) and fit["from_tail"] == [p.stage for p in points]
+    # Each log share raised by half its variance (0.01): the line crosses that much earlier, 0.005 / its slope.
+    assert fit["estimate_rps"] == pytest.approx(45.0 - 0.005 / THRESHOLD, abs=0.01)
+    assert fit["from_tail"] == [p.stage for p in points]
     low, high = fit["interval_rps"]
     assert low < 45.0 < high
+
+
+def test_a_log_share_is_raised_by_half_its_variance():
+    """The log of a share estimated without bias lies under the share's log by about half its variance."""
+    counted = knee.Point("s", 40, 0.0, 1.0, 1000, 50, 4.0)
+    log_share, variance = counted.log_share()
+    assert variance == pytest.approx(0.95 / (250 * 0.05))
+    assert log_share == pytest.approx(math.log(0.05) + variance / 2)
+    assert _tail_point(40, -3.0, variance=0.2).log_share() == pytest.approx((-2.9, 0.2))
 
 
 @pytest.mark.parametrize("log_share, observed, usable", [
