@@ -13,7 +13,8 @@ import requests
 
 from common.sample import mean_interval
 
-from loadtests.profile import Probe, Profile
+from loadtests.probe_and_refine import Probe
+from loadtests.profile import Profile
 from loadtests.tasks import Tasks
 
 TIMEOUT_S = 10.0

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from loadtests.profile import MAX_LOOKS, load_profile
+from loadtests.probe_and_refine import MAX_LOOKS
+from loadtests.profile import load_profile
 from loadtests.progress import LIVE
 from runfolder.files import TimelineError
 from common.prometheus_api import PrometheusError

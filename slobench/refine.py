@@ -21,7 +21,8 @@ import yaml
 from common.prometheus_api import Prometheus
 from common.specfile import SpecError
 from loadtests import run as locust_run
-from loadtests.profile import Profile, Refine, Scenario, load_profile
+from loadtests.probe_and_refine import Refine
+from loadtests.profile import Profile, Scenario, load_profile
 from slo.file.model import SloSpec
 from slo.prometheus.promql import answered_query
 from slo.stats.looks import Looks

@@ -10,7 +10,7 @@ from scipy import stats
 from slo.stats import blocks, confidence, latency_mean
 from slo.stats.confidence import Blocks
 from slo.stats.figures import bucket_counts
-from slo.file.model import Answers, Availability, ErrorRatio, LatencyMean, LatencyQuantile, RatioSli, ThresholdSli, Throughput
+from slo.file.model import Answers, Availability, ErrorRatio, LatencyMean, LatencyQuantile, Throughput
 
 
 @dataclass(frozen=True)
@@ -47,13 +47,13 @@ def evidence_of(entry: dict, status_label: str, level: float, scrape_s: float, s
                     declared_deff)
 
 
-def _undecided(ev: Evidence, why: str) -> dict:
+def undecided(ev: Evidence, why: str) -> dict:
     """No interval, and no decision: the objective is no_data."""
     return {"level": ev.level, "low": None, "high": None, "method": why, "decision": None}
 
 
-def _needed(out: dict, share: float, allowed: float, level: float, divisor: float, rate: float | None,
-            n: float | None = None, half: float | None = None) -> None:
+def add_needed(out: dict, share: float, allowed: float, level: float, divisor: float, rate: float | None,
+               n: float | None = None, half: float | None = None) -> None:
     """requests_needed and the stage duration that means, for an inconclusive share objective: the count that
     decides it with 80 % power at the interval's effective-size divisor (design effect over the df factor), never
     fewer than the interval actually printed implies (it narrows as one over the square root of the requests:
@@ -89,7 +89,7 @@ def quantile(o: LatencyQuantile, ev: Evidence) -> dict:
     n, more, b_more = _counts(ev, lower)      # requests slower than the lower edge: at least those over t
     _, fewer, b_fewer = _counts(ev, upper)    # slower than the upper edge: at most those over t
     if n <= 0:
-        return _undecided(ev, "no requests in the window")
+        return undecided(ev, "no requests in the window")
     run = ev.clustering.get(round(t, 6))
     memory = max(confidence.memory([ev.mean_blocks]), ev.clustering.get("memory", 0.0)) \
         if confidence.queue_reaches(ev.mean_blocks, t) else 0.0
@@ -119,9 +119,9 @@ def quantile(o: LatencyQuantile, ev: Evidence) -> dict:
     if out["decision"] == "inconclusive":
         rate = n / ev.window_s if ev.window_s else None
         if more / n < allowed:
-            _needed(out, more / n, allowed, ev.level, dep.divisor, rate, n, high - more / n)
+            add_needed(out, more / n, allowed, ev.level, dep.divisor, rate, n, high - more / n)
         elif fewer / n > allowed:
-            _needed(out, fewer / n, allowed, ev.level, dep.divisor, rate, n, fewer / n - low)
+            add_needed(out, fewer / n, allowed, ev.level, dep.divisor, rate, n, fewer / n - low)
         else:
             out.update(requests_needed=None, seconds_needed=None)
     return out
@@ -151,7 +151,7 @@ def _collapsed_share(ev: Evidence, t: float, allowed: float, b_fewer: Blocks | N
 def mean(o: LatencyMean, ev: Evidence, measured_ms: float | None) -> dict:
     n = ev.buckets.get(math.inf, 0.0)
     if measured_ms is None or n <= 0:
-        return _undecided(ev, "no requests in the window")
+        return undecided(ev, "no requests in the window")
     grew = latency_mean.queue_grew(ev.mean_blocks, o.threshold_ms / 1000, ev.level)
     if grew is not None:
         return {"level": ev.level, "low": round(1000 * grew[0], 3), "high": round(1000 * grew[1], 3),
@@ -180,7 +180,7 @@ def error_ratio(o: ErrorRatio, ev: Evidence, server: dict) -> dict:
     b = ev.error_blocks
     n, x = (b.total, b.counted) if b else (round(server.get("requests") or 0), round(server.get("errors_5xx") or 0))
     if n <= 0:
-        return _undecided(ev, "no requests in the window")
+        return undecided(ev, "no requests in the window")
     base = {"level": ev.level, "terms": "share of 5xx answers", "limit": o.max_ratio, "requests": round(n),
             "counted": round(x)}
     if o.max_ratio == 0:
@@ -197,14 +197,14 @@ def error_ratio(o: ErrorRatio, ev: Evidence, server: dict) -> dict:
            "decision": confidence.decide(low, high, o.max_ratio)}
     if out["decision"] == "inconclusive":
         share = x / n
-        _needed(out, share, o.max_ratio, ev.level, dep.divisor, n / ev.window_s if ev.window_s else None, n,
+        add_needed(out, share, o.max_ratio, ev.level, dep.divisor, n / ev.window_s if ev.window_s else None, n,
                 high - share if share < o.max_ratio else share - low)
     return out
 
 
 def availability(o: Availability, ev: Evidence, measured: float | None, scrapes: float | None) -> dict:
     if measured is None or not scrapes:
-        return _undecided(ev, "no up samples")
+        return undecided(ev, "no up samples")
     k = round(scrapes)
     if measured >= o.min_up:
         low = confidence.clopper_pearson(k, k, ev.level)[0]
@@ -223,7 +223,7 @@ def throughput(o: Throughput, ev: Evidence, achieved_rps: float | None, offered_
     """The served share of the offered load: exact against counted arrivals (open model) or a deterministic
     schedule; against the nominal rate of a Poisson schedule whose arrivals were not counted, Garwood's interval."""
     if measured is None or not offered_rps or achieved_rps is None:
-        return _undecided(ev, "no offered rate to compare with")
+        return undecided(ev, "no offered rate to compare with")
     if arrivals:
         low = high = measured
         method = f"exact counts: answers against the {arrivals:,.0f} arrivals the generator scheduled in the window"
@@ -240,7 +240,7 @@ def throughput(o: Throughput, ev: Evidence, achieved_rps: float | None, offered_
            "terms": "achieved share of the offered load", "method": method, "observed": low == high,
            "decision": confidence.decide(low, high, o.min_share, higher_is_worse=False)}
     if out["decision"] == "inconclusive":
-        _needed(out, 1 - measured, 1 - o.min_share, ev.level, 1.0, offered_rps)
+        add_needed(out, 1 - measured, 1 - o.min_share, ev.level, 1.0, offered_rps)
     return out
 
 
@@ -257,50 +257,3 @@ def answers(o: Answers, ev: Evidence, checked: int, wrong: int) -> dict:
     return {**base, "method": f"Clopper-Pearson on the stage's {checked} answers, each recomputed with the served model",
             "assumes": "answers wrong independently of each other",
             "decision": confidence.decide(low, high, o.max_wrong_share)}
-
-
-def ratio_sli(o: RatioSli, ev: Evidence, figures: dict) -> dict:
-    """The share of good events the team's queries counted in the window."""
-    share = figures.get("good_share")
-    if share is None:
-        return _undecided(ev, "no data")
-    return _good_share(o, ev, share, figures.get("total") or 0, "the window's good and total events", say_needed=True)
-
-
-def threshold_sli(o: ThresholdSli, ev: Evidence, figures: dict) -> dict:
-    """The share of the window's scrapes where the team's condition held: every scrape was evaluated, so the share
-    is observed (a census), like availability; the interval says what that many scrapes support about the share of
-    time."""
-    share = figures.get("good_share")
-    if share is None:
-        return _undecided(ev, "no data")
-    n = ev.window_s / ev.scrape_s if ev.scrape_s else 0
-    what = f"the window's {n:.0f} scrapes"
-    out = _good_share(o, ev, share, n, what)
-    if n:
-        out.update(decision=confidence.decide(share, share, o.target, higher_is_worse=False), observed=True,
-                   method=f"a census of {what}: the verdict is observed; the interval is what they support "
-                          "about the share of time (Clopper-Pearson)")
-    return out
-
-
-def _good_share(o: RatioSli | ThresholdSli, ev: Evidence, share: float, n: float, what: str,
-                say_needed: bool = False) -> dict:
-    """Clopper-Pearson on the good share of `n` events (`what`), independent but for the declared design effect, with
-    the events an undecided one needs where `say_needed`; a point verdict where the query gives a share without
-    counts."""
-    if not n:
-        return {"level": ev.level, "low": share, "high": share, "terms": "share of good events", "decision":
-                confidence.decide(share, share, o.target, higher_is_worse=False),
-                "method": "the query gives a share without counts: no interval (a point verdict)"}
-    d = ev.declared_deff   # events counted by the team's query: no blocks, independence but for the declared deff
-    bad_low, bad_high = confidence.clopper_pearson((1 - share) * n / d, n / d, ev.level)
-    low, high = 1 - bad_high, 1 - bad_low
-    out = {"level": ev.level, "low": round(low, 6), "high": round(high, 6), "limit": o.target,
-           "terms": "share of good events", "method": f"Clopper-Pearson on {what}",
-           "assumes": "events independent" + (f" but for the declared design effect {d:g}" if d > 1 else ""),
-           "decision": confidence.decide(low, high, o.target, higher_is_worse=False)}
-    if say_needed and out["decision"] == "inconclusive":
-        _needed(out, 1 - share, 1 - o.target, ev.level, d, n / ev.window_s if ev.window_s else None, n,
-                (high - share) if share < o.target else (share - low))
-    return out

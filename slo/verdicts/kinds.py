@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import ClassVar, get_args
 
 from slo.file.model import Answers, Availability, ErrorRatio, LatencyMean, LatencyQuantile, RatioSli, ThresholdSli, Throughput
-from slo.stats import intervals
+from slo.stats import intervals, sli_intervals
 from slo.stats.figures import availability, quantile_entry
 
 
@@ -136,12 +136,12 @@ class SliKind(Kind):
 
 class RatioSliKind(SliKind):
     models = (RatioSli,)
-    interval = staticmethod(intervals.ratio_sli)
+    interval = staticmethod(sli_intervals.ratio_sli)
 
 
 class ThresholdSliKind(SliKind):
     models = (ThresholdSli,)
-    interval = staticmethod(intervals.threshold_sli)
+    interval = staticmethod(sli_intervals.threshold_sli)
 
 
 class AnswersKind(Kind):

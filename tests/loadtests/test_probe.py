@@ -5,7 +5,8 @@ import sys
 import pytest
 
 from loadtests.probe import ProbeError, measure
-from loadtests.profile import Probe, load_profile
+from loadtests.probe_and_refine import Probe
+from loadtests.profile import load_profile
 from stack.procs import free_port, http_get, spawn, stop_pid, wait_until
 
 pytestmark = pytest.mark.integration

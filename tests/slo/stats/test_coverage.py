@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from slo.stats import confidence as ci, intervals, latency_mean
+from slo.stats import confidence as ci, intervals, latency_mean, sli_intervals
 from slo.stats.confidence import Blocks
 from slo.file.model import ErrorRatio, LatencyMean, LatencyQuantile, RatioSli, Throughput
 from tests.slo.fakes import judged_stages
@@ -288,7 +288,7 @@ def test_a_ratio_sli_on_its_target(burst, declared):
     o = RatioSli(name="good", kind="ratio", target=0.99, good_query="sum(increase(x[{{window}}]))",
                  total_query="sum(increase(y[{{window}}]))")
     ev = intervals.Evidence(LEVEL, window_s=30, scrape_s=1.0, buckets={}, declared_deff=declared)
-    got = [intervals.ratio_sli(o, ev, {"good_share": 1 - burst * rng.poisson(3000 * 0.01 / burst) / 3000,
+    got = [sli_intervals.ratio_sli(o, ev, {"good_share": 1 - burst * rng.poisson(3000 * 0.01 / burst) / 3000,
                                  "total": 3000})["decision"] for _ in range(QUICK)]
     false_pass, false_fail = rates(got)
     assert within_the_level(false_pass, QUICK, 3) and within_the_level(false_fail, QUICK, 3), (false_pass, false_fail)
@@ -617,7 +617,7 @@ def refined(rng, truth: float, budget_s: float = 300) -> dict:
     (drained for the 12 s a step's start and judging take, then settled), every stage judged again with its
     neighbours after each step, until the capacity is within 10 % or the budget is spent. The run's capacity over
     every stage."""
-    from loadtests.profile import Refine
+    from loadtests.probe_and_refine import Refine
     from slo.stats.looks import Looks
     from slo.verdicts.objectives import capacity
     from slobench.refine import SETTLE_S, undecided_factor
