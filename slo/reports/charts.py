@@ -79,8 +79,7 @@ def _offered(report: Report) -> tuple[list, list]:
 
 def over_time(report: Report) -> list[dict]:
     """The run unfolding: load, latency against the thresholds, errors, generator CPU, with the stages shaded."""
-    server = (report.series or {}).get("server") or {}
-    client = (report.series or {}).get("client") or {}
+    server, client = report.series.server, report.series.client
     shapes, names = _stage_bands(report)
     duration = round(report.run.stopped - report.run.started, 2)
     # One time axis for the four charts, so a moment lines up across them.
@@ -91,24 +90,24 @@ def over_time(report: Report) -> list[dict]:
     ox, oy = _offered(report)
     if ox:
         load.append(_line("offered (declared)", ox, oy, COLORS["offered"], "dash"))
-    if client.get("arrivals"):
-        load.append(_line("arrivals (client)", client["t"], client["arrivals"], COLORS["offered"]))
+    if client and client.arrivals:
+        load.append(_line("arrivals (client)", client.t, client.arrivals, COLORS["offered"]))
     if server:
-        load.append(_line("achieved, all traffic (server)", server["t"], server.get("rps_all_traffic"), COLORS["achieved"]))
+        load.append(_line("achieved, all traffic (server)", server.t, server.rps_all_traffic, COLORS["achieved"]))
     if client:
-        load.append(_line("sent per second (client)", client["t"], client["requests"], COLORS["client"], "dot"))
-        if any(u is not None for u in client.get("users") or []):
-            load.append(_line("users", client["t"], client["users"], COLORS["users"], "dot", yaxis="y2"))
+        load.append(_line("sent per second (client)", client.t, client.requests, COLORS["client"], "dot"))
+        if any(u is not None for u in client.users):
+            load.append(_line("users", client.t, client.users, COLORS["users"], "dot", yaxis="y2"))
     charts.append(chart("load", "Offered and achieved load over time", load,
                          {**common, "yaxis": {"title": {"text": "req/s"}, "rangemode": "tozero"},
                           "yaxis2": {"title": {"text": "users"}, "overlaying": "y", "side": "right", "rangemode": "tozero",
                                      "showgrid": False}}))
-    lat = [_line(f"{k} (server)", server["t"], server.get(f"{k}_ms"), COLORS[k]) for k in ("mean", "p50", "p95", "p99")
-           if server.get(f"{k}_ms")] if server else []
-    lat += [_line(f"{k} (client)", client["t"], client.get(f"{k}_ms"), COLORS[k], "dot") for k in ("p95", "p99")
-            if client and client.get(f"{k}_ms")]
-    if server and any(v is not None for v in server.get("compute_ms") or []):
-        lat.append(_line("one prediction's compute (server)", server["t"], server["compute_ms"], COLORS["compute"],
+    lat = [_line(f"{k} (server)", server.t, server.values(f"{k}_ms"), COLORS[k]) for k in ("mean", "p50", "p95", "p99")
+           if server.values(f"{k}_ms")] if server else []
+    lat += [_line(f"{k} (client)", client.t, client.values(f"{k}_ms"), COLORS[k], "dot") for k in ("p95", "p99")
+            if client and client.values(f"{k}_ms")]
+    if server and any(v is not None for v in server.compute_ms or []):
+        lat.append(_line("one prediction's compute (server)", server.t, server.compute_ms, COLORS["compute"],
                          "dashdot"))
     lat += _hlines(_thresholds(report), 0, duration)
     charts.append(chart("latency", "Latency over time: the mean against p50, p95 and p99, SLO thresholds dashed", lat,
@@ -119,13 +118,13 @@ def over_time(report: Report) -> list[dict]:
                          "where it stays flat, the queue grew."))
     err = []
     if server:
-        err.append(_line("5xx per second (server)", server["t"], server.get("errors_5xx_per_s"), COLORS["errors"]))
+        err.append(_line("5xx per second (server)", server.t, server.errors_5xx_per_s, COLORS["errors"]))
     if client:
-        err.append(_line("failures per second (client)", client["t"], client["failures"], "#9b2c2c", "dot"))
+        err.append(_line("failures per second (client)", client.t, client.failures, "#9b2c2c", "dot"))
     charts.append(chart("errors", "Errors over time", err,
                          {**common, "yaxis": {"title": {"text": "per second"}, "rangemode": "tozero"}}))
-    cpu = [_line(name, client["t"], cores, c) for (name, cores), c in
-           zip((client.get("cpu_cores") or {}).items(), ["#2f855a", "#b7791f", "#6b46c1", "#c05621", "#2c7a7b", "#97266d"] * 20)]
+    cpu = [_line(name, client.t, cores, c) for (name, cores), c in
+           zip((client.cpu_cores if client else {}).items(), ["#2f855a", "#b7791f", "#6b46c1", "#c05621", "#2c7a7b", "#97266d"] * 20)]
     charts.append(chart("cpu", "Load generator CPU over time, per process", cpu,
                          {**common, "yaxis": {"title": {"text": "cores"}, "rangemode": "tozero"}},
                          "A process near one core delays its own requests: its stages are generator-bound."))

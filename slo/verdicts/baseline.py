@@ -51,7 +51,7 @@ def samples(reports: list[Report], stage_name: str, figure: str) -> list[list[fl
     out: list[list[float]] = []
     for report in reports:
         stage = next((s for s in report.stages if s.name == stage_name), None)
-        series = ((report.series or {}).get(side)) or {}
+        series = report.series.side(side)
         if stage is None:
             continue
         started = report.run.started
@@ -59,15 +59,16 @@ def samples(reports: list[Report], stage_name: str, figure: str) -> list[list[fl
         scraped = stage.server.per_scrape.get(key) if side == "server" else None
         if scraped:  # exact per-scrape figures from the counters' raw samples
             out.append(list(scraped))
+        elif series is None:
+            out.append([])
         elif side == "server":
-            scrape = report.run.scrape_interval.get("seconds", 1.0)
-            reach = series_rate_window_s(scrape)
-            every = max(1, round(reach / series.get("step_s", scrape)))
-            points = [v for t, v in zip(series.get("t", []), series.get(key) or []) if start + reach <= t <= end
+            reach = series_rate_window_s(report.run.scrape_interval.get("seconds", 1.0))
+            every = max(1, round(reach / series.step_s))
+            points = [v for t, v in zip(series.t, series.values(key) or []) if start + reach <= t <= end
                       and v is not None]
             out.append(points[::every])
         else:
-            out.append([v for t, v in zip(series.get("t", []), series.get(key) or []) if start <= t < end
+            out.append([v for t, v in zip(series.t, series.values(key) or []) if start <= t < end
                         and v is not None])
     return out
 

@@ -6,14 +6,14 @@ and a repeat set.
 The JSON holds each model's fields as they were given (`exclude_unset`): a field of one kind of objective appears
 only on that kind's rows, and a report read back writes the same JSON. Every part of a stage is a model, and of the
 run its capacity, serving, counts, replicas, family policy, the comparison with a baseline, its completeness, the
-workers' clocks and the answers' check; the other run-wide analyses (drift, series, manifest) stay mappings, their
-fields listed in docs/reading-a-report.md. A change of what the JSON holds bumps SCHEMA_VERSION, and the golden
+workers' clocks, the answers' check and the run over time; the other run-wide analyses (drift, manifest) stay
+mappings, their fields listed in docs/reading-a-report.md. A change of what the JSON holds bumps SCHEMA_VERSION, and the golden
 report (tests/slo/golden/slo_report.json) shows it.
 
 One module per part, in the order a report is read: run_report.py (the report, the run, the version), stage_row.py
 (a stage), objective.py (an objective's row and its interval), measured.py (what else a stage measured),
 capacity.py (the run's capacity and the knee's fits), comparison.py (against a baseline, and the family policy),
-frozen.py (their base)."""
+series.py (the run over time), frozen.py (their base)."""
 from slo.verdicts.report.capacity import AtTypicalSpeed, Capacity, KneeFit, KneeShare
 from slo.verdicts.report.comparison import (BaselineComparison, CapacityChange, FamilyRecord, FamilySummary,
                                             FigureChange, MachineChange, RelativeChange)
@@ -22,11 +22,13 @@ from slo.verdicts.report.measured import (ClientFigures, ClientGap, QuantileAccu
 from slo.verdicts.report.objective import Confidence, ObjectiveResult
 from slo.verdicts.report.run_report import (SCHEMA_VERSION, AnswersCheck, Completeness, PredictedSaturation, Report,
                                             ReportError, RunInfo, Serving, WorkerClocks)
+from slo.verdicts.report.series import ClientSeries, RunSeries, ServerSeries
 from slo.verdicts.report.stage_row import Stage, Window
 
 __all__ = ["SCHEMA_VERSION", "AnswersCheck", "AtTypicalSpeed", "BaselineComparison", "Capacity", "CapacityChange",
-           "ClientFigures", "ClientGap", "Completeness", "Confidence", "FamilyRecord", "FamilySummary",
+           "ClientFigures", "ClientGap", "ClientSeries", "Completeness", "Confidence", "FamilyRecord", "FamilySummary",
            "FigureChange", "KneeFit", "KneeShare", "MachineChange", "ObjectiveResult",
            "PredictedSaturation", "QuantileAccuracy", "Reconciliation", "RelativeChange",
-           "ReplicaSummary", "Report", "ReportError", "RunInfo", "ServerFigures", "Serving", "Stage",
+           "ReplicaSummary", "Report", "ReportError", "RunInfo", "RunSeries", "ServerFigures", "ServerSeries",
+           "Serving", "Stage",
            "StageLooks", "StageMachine", "Window", "WorkerClocks"]

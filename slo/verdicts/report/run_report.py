@@ -13,6 +13,7 @@ from slo.verdicts.report.capacity import Capacity
 from slo.verdicts.report.comparison import BaselineComparison, FamilySummary
 from slo.verdicts.report.frozen import Frozen
 from slo.verdicts.report.measured import Reconciliation, ReplicaSummary
+from slo.verdicts.report.series import RunSeries
 from slo.verdicts.report.stage_row import Stage
 
 SCHEMA_VERSION = 5
@@ -111,7 +112,7 @@ class Report(Frozen):
     baseline: BaselineComparison | None = None
     reconciliation: Reconciliation | None = None   # the stages' counts summed over the run
     replicas: ReplicaSummary | None = None
-    series: dict = {}
+    series: RunSeries = RunSeries()
     manifest: dict | None = None
     answers: AnswersCheck | None = None
     completeness: Completeness = Completeness()

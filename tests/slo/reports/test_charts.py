@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from slo.verdicts.report import Report
+from slo.verdicts.report import Report, RunSeries
 from markupsafe import escape
 
 from tests.slos import LINEAR_SLO
@@ -112,7 +112,7 @@ def test_the_html_holds_every_table_and_cell_of_the_markdown(report):
 
 
 def test_a_report_without_series_still_draws_every_stage_chart(report):
-    report = report.model_copy(update={"series": {"server": None, "client": None}})
+    report = report.model_copy(update={"series": RunSeries()})
     keys = [c["key"] for c in all_charts(report)]
     assert "tail-s1" in keys and "knee" in keys
     render(report)

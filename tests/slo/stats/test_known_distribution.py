@@ -104,11 +104,12 @@ def test_the_tail_picture_shows_p99_far_above_the_mean_in_chromium(judged, tmp_p
 
 def test_the_run_over_time_agrees_with_the_stage_figures(judged):
     report, stage, _, _ = judged
-    server = report.series["server"]
+    server = report.series.server
     start, end = (stage.window.start - report.run.started, stage.window.end - report.run.started)
-    inside = [i for i, t in enumerate(server["t"]) if start + 3 <= t <= end]  # past the rate window's reach back
-    rps = [server["rps"][i] for i in inside]
+    inside = [i for i, t in enumerate(server.t) if start + 3 <= t <= end]  # past the rate window's reach back
+    rps = [server.rps[i] for i in inside]
     assert len(inside) >= 15 and all(v is not None for v in rps)
     assert sum(rps) / len(rps) == pytest.approx(stage.server.rps, rel=0.05)
     # Each point's p99 lies in the slow mode, as the stage's does.
-    assert all(server["p99_ms"][i] > 100 for i in inside), [server["p99_ms"][i] for i in inside]
+    p99 = server.values("p99_ms")
+    assert all(p99[i] > 100 for i in inside), [p99[i] for i in inside]
