@@ -13,7 +13,7 @@ from slo.reports.page import render as render_page
 from slo.reports.charts import chart
 from slo.reports.cells import Cell, Table
 from slo.reports.write import rerender
-from slo.verdicts.report import AnswersCheck, Report, ReportError
+from slo.verdicts.report import AnswersCheck, GitState, Report, ReportError, RunManifest
 from slobench import change_points
 from runfolder import files, names
 
@@ -53,13 +53,13 @@ def summary(run_dir: Path) -> dict | None:
     report = report_of(run_dir)
     if report is None:
         return None
-    git = (report.manifest or {}).get("git") or _manifest_git(run_dir)
+    git = (report.manifest and report.manifest.git) or GitState.model_validate(_manifest_git(run_dir))
     cap = report.capacity
     share = cap.knee_share.interval_pct if cap.knee_share else [None, None]
     drift = report.drift or {}
     p99_slo = next((o.get("threshold_ms") for o in report.slo["objectives"] if o.get("name") == "p99"), None)
     return {"run": run_dir.name, "started": report.run.started, "profile": report.run.profile,
-            "commit": (git.get("commit") or "")[:10] + ("+" if git.get("dirty") else ""),
+            "commit": (git.commit or "")[:10] + ("+" if git.dirty else ""),
             "verdict": report.verdict.status,
             # The capacity's interval as the report gives it (the bracket, narrowed by the fitted curve where it
             # lies inside).
@@ -73,23 +73,14 @@ def summary(run_dir: Path) -> dict | None:
                                  "mean_ms": st.server.mean_ms} for st in report.stages}}
 
 
-def target_of(manifest: dict | None) -> tuple:
-    """What a run judged, from its manifest: the served model, and whether the harness started the API or where
-    it ran."""
-    manifest = manifest or {}
-    served = (manifest.get("api") or {}).get("serving") or {}
-    started_here = (manifest.get("api") or {}).get("started_here")
-    return (served.get("model"), served.get("model_version"),
-            "started here" if started_here else ((manifest.get("processes") or {}).get("api") or {}).get("url"))
-
-
 def like_runs(results: Path, profile: str, slo: dict, target: tuple, exclude: set[str] = frozenset()
               ) -> list[Report]:
-    """The reports of the runs in `results` of the same profile, SLO file (as judged) and target (target_of) as
-    the one being judged, but those in `exclude`: runs of one kind, whose spread is the spread between runs."""
+    """The reports of the runs in `results` of the same profile, SLO file (as judged) and target
+    (RunManifest.target) as the one being judged, but those in `exclude`: runs of one kind, whose spread is the
+    spread between runs."""
     reports = [report_of(d) for d in run_dirs(results) if d.name not in exclude]
     return [r for r in reports if r is not None and r.run.profile == profile and r.slo == slo
-            and target_of(r.manifest) == target]
+            and (r.manifest or RunManifest()).target() == target]
 
 
 def collect(results: Path) -> tuple[list[dict], int]:

@@ -181,7 +181,7 @@ def repeated(settings: HarnessSettings, profile: Profile, spec: SloSpec, slo_pat
         log(f"[slobench] repeat {i} of {n}")
         _, report = loadtest(settings, profile, spec, slo_path, baseline, drift_check, log, placed_at)
         reports.append(report)
-        placed_at = placed_at or (((report.manifest if report else None) or {}).get("probe") or {}).get("rps")
+        placed_at = placed_at or (report and report.manifest and report.manifest.probe_rps())
     set_dir = new_run_dir(settings.results_dir, f"{profile.name}-x{n}")
     summary = repeats.summarize(reports, spec.confidence_level)
     if baseline is not None and all(reports):   # a repeat that was not judged has no figures to compare

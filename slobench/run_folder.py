@@ -12,7 +12,7 @@ from loadtests import client_figures, client_series, sent
 from slobench import manifest
 from runfolder import files, names, recording
 from slo.verdicts.evaluate import RunData
-from slo.verdicts.report import Report, ReportError
+from slo.verdicts.report import ApiPlacement, Report, ReportError, RunManifest
 
 
 def _looked(stage: dict, looks: dict | None) -> dict:
@@ -84,8 +84,10 @@ class RunFolder:
         """What the harness sampled of the API's cores each second while the load ran (None: it did not start it)."""
         return files.MACHINE.read(self.path)
 
-    def manifest(self) -> dict | None:
-        return manifest.summary(self.path)
+    def manifest(self) -> RunManifest | None:
+        """What ran where (slobench/manifest.py summary); None where the folder has no manifest."""
+        found = manifest.summary(self.path)
+        return None if found is None else RunManifest.model_validate(found)
 
     def merge_sent(self) -> Path | None:
         """Each generator process's answered predictions (the refinement steps' too), into the one file the drift
@@ -97,11 +99,12 @@ class RunFolder:
         db = self.path / names.SENT_PREDICTIONS
         if not db.is_file():
             return check.skipped(f"no {names.SENT_PREDICTIONS} in the run folder: the generators kept no answers")
-        api = (self.manifest() or {}).get("api") or {}
-        artifact = check.artifact_for(AnswersSettings().model_artifact, bool(api.get("started_here")))
+        ran = self.manifest()
+        api = (ran and ran.api) or ApiPlacement()
+        artifact = check.artifact_for(AnswersSettings().model_artifact, bool(api.started_here))
         if isinstance(artifact, str):
             return check.skipped(artifact)
-        served = (api.get("serving") or {}).get("model_version")
+        served = (api.serving or {}).get("model_version")
         try:
             return check.check(db, artifact, self.timeline["stages"], level, tolerance, served)
         except check.AnswersUnreadable as exc:

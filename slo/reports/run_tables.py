@@ -6,7 +6,7 @@ import time
 
 from common.canary import describe
 from slo.reports.cells import Cell, Table
-from slo.verdicts.report import FigureChange, Report, RelativeChange
+from slo.verdicts.report import FigureChange, GitState, Report, RelativeChange
 
 
 def _change_cell(v: FigureChange) -> Cell:
@@ -80,20 +80,19 @@ def manifest(report: Report) -> Table | None:
     m = report.manifest
     if not m:
         return None
-    git = m.get("git") or {}
-    host = m.get("host") or {}
+    git, host = m.git or GitState(), m.host
+    probe = m.probe
     rows = [["run", report.run.id],
             ["started", time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(report.run.started))],
-            ["git commit", f"{git.get('commit') or '-'}{' (uncommitted changes)' if git.get('dirty') else ''}"],
-            ["host", f"{host.get('hostname', '-')}: {host.get('cpus', '-')} cores, {host.get('memory_gb', '-')} GB, "
-                     f"{host.get('platform', '-')}"],
-            ["shared the machine", m.get("shared_machine") or "-"],
-            *[[f"{name}", f"{p.get('url') or '-'} (cores {p.get('cpus') or 'any'})"]
-              for name, p in (m.get("processes") or {}).items()],
-            ["load generators", f"{m.get('generators') or 1} local process(es), {m.get('remote_workers') or 0} remote"],
-            *([["machine speed", describe(m["canary"])]] if m.get("canary") else []),
-            *([["saturation probe", f"{m['probe']['rps']:.1f} req/s [{m['probe']['low']:.1f}, {m['probe']['high']:.1f}] "
-                                    f"({m['probe']['service_ms']:.1f} ms a request of the mix)"]] if m.get("probe") else []),
-            ["SLO file", m.get("slo_file") or "-"],
-            ["versions", ", ".join(f"{k} {v}" for k, v in (m.get("versions") or {}).items() if v)]]
+            ["git commit", f"{git.commit or '-'}{' (uncommitted changes)' if git.dirty else ''}"],
+            ["host", f"{host.hostname or '-'}: {host.cpus or '-'} cores, {host.memory_gb or '-'} GB, "
+                     f"{host.platform or '-'}" if host else "-"],
+            ["shared the machine", m.shared_machine or "-"],
+            *[[f"{name}", f"{p.url or '-'} (cores {p.cpus or 'any'})"] for name, p in m.processes.items()],
+            ["load generators", f"{m.generators or 1} local process(es), {m.remote_workers or 0} remote"],
+            *([["machine speed", describe(m.canary)]] if m.canary else []),
+            *([["saturation probe", f"{probe['rps']:.1f} req/s [{probe['low']:.1f}, {probe['high']:.1f}] "
+                                    f"({probe['service_ms']:.1f} ms a request of the mix)"]] if probe else []),
+            ["SLO file", m.slo_file or "-"],
+            ["versions", ", ".join(f"{k} {v}" for k, v in m.versions.items() if v)]]
     return Table("manifest", "What ran, where", ["", ""], rows)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from common.canary import describe
 from slo.verdicts.report import (AnswersCheck, BaselineComparison, Capacity, KneeShare, ReplicaSummary, Report, Stage,
-                                 StageLooks)
+                                 RunManifest, StageLooks)
 from slo.verdicts.wording import bracket
 from slo.reports.cells import fmt, markdown_table
 from slo.reports.tables import INTERVAL_LEGEND, all_tables, objective_text, stage_notes
@@ -81,7 +81,7 @@ def headline(report: Report) -> list[str]:
                                                        else "") if plan["where"] == "thread" else "on the event loop")
         lines.append(f"Served: {served.get('model')} {served.get('model_version')}, predictions {where}, "
                      f"{served.get('workers')} worker process(es)")
-    lines += machine_speed(report.manifest or {})
+    lines += machine_speed(report.manifest or RunManifest())
     scrape = report.run.scrape_interval
     if scrape:
         scope = ", ".join(f"{k}={v if isinstance(v, str) else '|'.join(v)}" for k, v in report.run.scope.items())
@@ -200,11 +200,11 @@ def answers_line(answers: AnswersCheck | None) -> list[str]:
             f"{', '.join(map(str, answers.examples))}"]
 
 
-def machine_speed(manifest: dict) -> list[str]:
+def machine_speed(manifest: RunManifest) -> list[str]:
     """What the machine measured before the load: the canaries' timings, and the saturation the ladder was
     placed from (compare runs' figures only with these beside them)."""
     lines = []
-    canary, probe = manifest.get("canary"), manifest.get("probe")
+    canary, probe = manifest.canary, manifest.probe
     if canary:
         lines.append("Machine speed before the load: " + describe(canary))
     if probe:

@@ -6,7 +6,7 @@ from slo.stats.noise import judge_counts, judge_windows, welch_runs
 from slo.prometheus.promql import series_rate_window_s
 from slo.file.baseline_criteria import BASELINE_FIGURES
 from slo.file.model import SloSpec
-from slo.verdicts.report import BaselineComparison, Capacity, Report, Stage
+from slo.verdicts.report import BaselineComparison, Capacity, Report, RunManifest, Stage
 
 
 # Figure name -> how to read it off a stage of the report; names and directions are BASELINE_FIGURES's.
@@ -266,11 +266,12 @@ def _at_speed(interval: list, ratio: float) -> list:
     return [None if r is None else round(r * ratio, 1) for r in interval]
 
 
-def machine_change(baseline: dict | None, current: dict | None, current_rps: list | None) -> dict | None:
+def machine_change(baseline: RunManifest | None, current: RunManifest | None, current_rps: list | None
+                   ) -> dict | None:
     """The served model's speed canary of both runs: whether the machines ran at different speeds (their intervals
     apart), and the current capacity at the baseline's speed (scaled by the canaries' ratio); None without both."""
-    old = ((baseline or {}).get("canary") or {}).get("api")
-    new = ((current or {}).get("canary") or {}).get("api")
+    old = baseline and baseline.api_canary()
+    new = current and current.api_canary()
     if not old or not new or old.get("work") != new.get("work"):
         return None
     ratio = new["ms"] / old["ms"]

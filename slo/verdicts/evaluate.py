@@ -16,9 +16,9 @@ from slo.verdicts.baseline import compare
 from slo.verdicts.machine import machine_sentences, mark_departures, stage_machine
 from slo.verdicts.objectives import (JUDGED, capacity, collapsed, completeness, is_gated, mean_hides_tail,
                                      run_verdict, stage_status, worker_clocks)
-from slo.verdicts.saturation import knee_sentences, predicted_saturation, saturation_check, servers_of, stage_serving
+from slo.verdicts.saturation import knee_sentences, predicted_saturation, saturation_check, stage_serving
 from slo.verdicts.client_gap import client_tail_breaks, explain_gap
-from slo.verdicts.report import SCHEMA_VERSION, Capacity, Report, Stage
+from slo.verdicts.report import SCHEMA_VERSION, Capacity, Report, RunManifest, Stage
 from slo.verdicts.stage import Judged, StageJudge
 from runfolder import names
 
@@ -50,7 +50,7 @@ class RunData:
     clients: dict[str, dict | None]
     recording: Recording = no_recording
     client_series: dict | None = None
-    manifest: dict | None = None
+    manifest: RunManifest | None = None
     run_end: dict | None = None
     machine: dict | None = None
     answers: dict | None = None
@@ -191,7 +191,7 @@ def evaluate(spec: SloSpec, run: RunData, baseline: Report | list[Report] | None
     scope = _collected_scope(run.run_id, spec, run.raw)
     measured, tests = _judge_stages(spec, run)
     family = holm_on_gated(spec, tests)
-    servers = servers_of(run.manifest)
+    servers = run.manifest.servers() if run.manifest else 1
     # Built after the family policy (a withdrawn failure is no longer said to fail), then each stage's machine marked
     # against the whole run's, before anything reads them.
     stages, reference = mark_departures([Stage.model_validate(_stage_row(spec, m, run.machine, run.scrape_s))
@@ -222,7 +222,7 @@ def _report(spec: SloSpec, run: RunData, scope: dict, stages: list[Stage], cap: 
         "slo": spec.model_dump(mode="json"),
         "stages": stages,
         "capacity": cap,
-        "serving": {"predicted": predicted, "served": ((manifest or {}).get("api") or {}).get("serving")},
+        "serving": {"predicted": predicted, "served": manifest and manifest.api and manifest.api.serving},
         "sentences": sentences,
         "family": family,
         "baseline": None,

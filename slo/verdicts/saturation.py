@@ -156,15 +156,6 @@ def at_typical_speed(stages: list[Stage], servers: int, share: KneeShare | None)
                           decided_by=decided, interval_rps=rps)
 
 
-def servers_of(manifest: dict | None) -> int:
-    """The API processes that compute predictions in parallel: worker processes times replicas, at most one per
-    core the API was pinned to (threads share one interpreter's lock, so they are not counted)."""
-    api = (manifest or {}).get("api") or {}
-    processes = max(1, int(api.get("workers") or 1)) * max(1, len(api.get("replicas") or []) or 1)
-    cores = len(api.get("cpus") or []) or processes
-    return min(processes, cores)
-
-
 def knee_sentences(stages: list[Stage], cap: Capacity, predicted: dict | None) -> list[str]:
     """At the first stage that failed with confidence: how much of the tail was waiting rather than predicting, and
     how much of the users' p99 the server's histogram did not see; then each collapsed stage."""

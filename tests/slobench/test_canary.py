@@ -5,6 +5,7 @@ import pytest
 
 from common.canary import REPEATS, describe, median_interval, timed
 from slo.reports.text import machine_speed
+from slo.verdicts.report import RunManifest
 from slobench.manifest import canaries
 
 
@@ -28,7 +29,7 @@ def test_the_apis_canary_is_kept_with_its_cores_and_a_report_says_what_the_machi
     api = timed("one single-row forest prediction (v1)", lambda: sum(range(5_000)), repeats=11).as_dict()
     found = canaries(api, {0}, None, log=lambda *_: None)
     assert found["api"]["cpus"] == [0] and found["generator"]["ms"] > 0 and found["api_skipped"] is None
-    lines = machine_speed({"canary": found, "probe": None})
+    lines = machine_speed(RunManifest(canary=found))
     assert lines == [f"Machine speed before the load: {describe(found)}"] and "forest prediction (v1)" in lines[0]
     assert "on core(s) 0" in lines[0]
 

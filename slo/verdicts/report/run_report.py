@@ -12,6 +12,7 @@ from runfolder import names
 from slo.verdicts.report.capacity import Capacity
 from slo.verdicts.report.comparison import BaselineComparison, FamilySummary
 from slo.verdicts.report.frozen import Frozen
+from slo.verdicts.report.manifest import RunManifest
 from slo.verdicts.report.measured import Reconciliation, ReplicaSummary
 from slo.verdicts.report.series import RunSeries
 from slo.verdicts.report.stage_row import Stage
@@ -113,7 +114,7 @@ class Report(Frozen):
     reconciliation: Reconciliation | None = None   # the stages' counts summed over the run
     replicas: ReplicaSummary | None = None
     series: RunSeries = RunSeries()
-    manifest: dict | None = None
+    manifest: RunManifest | None = None
     answers: AnswersCheck | None = None
     completeness: Completeness = Completeness()
     clocks: WorkerClocks | None = None

@@ -120,7 +120,8 @@ def test_the_historys_spread_between_runs_like_this_one_replaces_the_declared_on
 
 
 def test_only_runs_of_the_same_profile_slo_file_and_target_are_alike(tmp_path):
-    from slobench.history import like_runs, target_of
+    from slobench.history import like_runs
+    from slo.verdicts.report import RunManifest
     forest = {"api": {"serving": {"model": "forest", "model_version": "v1"}, "started_here": True}}
     def write(name, profile="default", slo=None, manifest=forest):
         (tmp_path / name).mkdir()
@@ -131,5 +132,6 @@ def test_only_runs_of_the_same_profile_slo_file_and_target_are_alike(tmp_path):
     write("r6", manifest={"api": {"serving": {"model": "forest", "model_version": "v1"}, "started_here": False},
                           "processes": {"api": {"url": "http://10.0.0.2:8000"}}})
     (tmp_path / "r7").mkdir()   # never judged
-    got = like_runs(tmp_path, "default", {"service": "a"}, target_of(forest), exclude={"r2"})
-    assert [r.manifest for r in got] == [forest]
+    got = like_runs(tmp_path, "default", {"service": "a"}, RunManifest.model_validate(forest).target(),
+                    exclude={"r2"})
+    assert [r.manifest.model_dump(exclude_unset=True) for r in got] == [forest]

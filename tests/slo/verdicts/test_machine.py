@@ -7,7 +7,7 @@ import pytest
 
 from slo.verdicts.machine import machine_sentences, mark_departures, stage_machine
 from slo.verdicts.objectives import capacity
-from slo.verdicts.report import ServerFigures, Stage, StageMachine
+from slo.verdicts.report import RunManifest, ServerFigures, Stage, StageMachine
 from tests.slo.fakes import stage_of
 
 
@@ -127,7 +127,7 @@ def test_a_stage_on_a_machine_of_another_speed_sets_neither_end_of_the_capacity(
 
 
 def _manifest(ms, low, high, work="one single-row forest prediction (v1)"):
-    return {"canary": {"api": {"work": work, "ms": ms, "low": low, "high": high}}}
+    return RunManifest(canary={"api": {"work": work, "ms": ms, "low": low, "high": high}})
 
 
 @pytest.mark.parametrize("old, new, differs, scaled", [
