@@ -117,9 +117,9 @@ def test_the_advice_never_asks_for_fewer_requests_than_the_stage_already_had():
     """Seen on a real run: p95's share 2.7 % with [1.06 %, 5.68 %] against 5 % in a stage of 890 requests; the normal
     approximation alone advised 573 requests ('lengthen it to 31 s', shorter than it was). The printed interval
     narrows as one over the square root of the requests: 890 x (2.98 / 2.3)^2, about 1,500."""
-    from slo.stats.intervals import _needed
+    from slo.stats.intervals import add_needed
     out = {}
-    _needed(out, 0.027, 0.05, 0.95, 3.0, 24.0, 890, 0.0568 - 0.027)
+    add_needed(out, 0.027, 0.05, 0.95, 3.0, 24.0, 890, 0.0568 - 0.027)
     assert out["requests_needed"] >= 890 * (0.0298 / 0.023) ** 2
     assert out["requests_needed"] == max(ci.requests_needed(0.027, 0.05, 0.95, 3.0), math.ceil(890 * (0.0298 / 0.023) ** 2))
     assert out["seconds_needed"] > 890 / 24.0
