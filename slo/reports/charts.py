@@ -123,8 +123,8 @@ def over_time(report: Report) -> list[dict]:
         err.append(_line("failures per second (client)", client.t, client.failures, "#9b2c2c", "dot"))
     charts.append(chart("errors", "Errors over time", err,
                          {**common, "yaxis": {"title": {"text": "per second"}, "rangemode": "tozero"}}))
-    cpu = [_line(name, client.t, cores, c) for (name, cores), c in
-           zip((client.cpu_cores if client else {}).items(), ["#2f855a", "#b7791f", "#6b46c1", "#c05621", "#2c7a7b", "#97266d"] * 20)]
+    palette = ["#2f855a", "#b7791f", "#6b46c1", "#c05621", "#2c7a7b", "#97266d"] * 20
+    cpu = [_line(name, client.t, cores, c) for (name, cores), c in zip((client.cpu_cores if client else {}).items(), palette)]
     charts.append(chart("cpu", "Load generator CPU over time, per process", cpu,
                          {**common, "yaxis": {"title": {"text": "cores"}, "rangemode": "tozero"}},
                          "A process near one core delays its own requests: its stages are generator-bound."))

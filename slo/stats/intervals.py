@@ -198,7 +198,7 @@ def error_ratio(o: ErrorRatio, ev: Evidence, server: dict) -> dict:
     if out["decision"] == "inconclusive":
         share = x / n
         add_needed(out, share, o.max_ratio, ev.level, dep.divisor, n / ev.window_s if ev.window_s else None, n,
-                high - share if share < o.max_ratio else share - low)
+                   high - share if share < o.max_ratio else share - low)
     return out
 
 

@@ -50,5 +50,5 @@ def _good_share(o: RatioSli | ThresholdSli, ev: Evidence, share: float, n: float
            "decision": confidence.decide(low, high, o.target, higher_is_worse=False)}
     if say_needed and out["decision"] == "inconclusive":
         add_needed(out, 1 - share, 1 - o.target, ev.level, d, n / ev.window_s if ev.window_s else None, n,
-                (high - share) if share < o.target else (share - low))
+                   (high - share) if share < o.target else (share - low))
     return out

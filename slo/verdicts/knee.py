@@ -73,8 +73,8 @@ class Point:
         about that much (the delta method's second order), and near the knee, where slow requests come together,
         the variance is large: uncorrected, the fitted crossing lay over the knee too often, the capacity's
         interval wholly over it in 5.05 % of make capacity's simulated searches and 3.2 % of the default run's
-        with two steps against a target that times no prediction (2.5 % promised a side; 2.7 and 2.6 % with it,
-        tests/slo/stats/test_coverage.py)."""
+        with two steps against a target that times no prediction (2.5 % promised a side; 3.05 and 2.6 % with it,
+        2,000 draws each, tests/slo/stats/test_coverage.py)."""
         if self.tail:
             log_share, variance = self.tail["log_share"], self.tail["variance"]
         else:
