@@ -43,7 +43,7 @@ def _like(run: RunFolder, spec: SloSpec, baselines: list[Report]) -> list[Report
     side of the comparison)."""
     exclude = {run.path.resolve().name, *(b.run.id for b in baselines)}
     return like_runs(run.path.resolve().parent, run.timeline["profile"], spec.model_dump(mode="json"),
-                     (run.manifest() or RunManifest()).target(), exclude)
+                     (run.manifest or RunManifest()).target(), exclude)
 
 
 def answers_tolerance(spec: SloSpec) -> float:

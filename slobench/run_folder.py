@@ -84,6 +84,7 @@ class RunFolder:
         """What the harness sampled of the API's cores each second while the load ran (None: it did not start it)."""
         return files.MACHINE.read(self.path)
 
+    @cached_property
     def manifest(self) -> RunManifest | None:
         """What ran where (slobench/manifest.py summary); None where the folder has no manifest."""
         found = manifest.summary(self.path)
@@ -99,7 +100,7 @@ class RunFolder:
         db = self.path / names.SENT_PREDICTIONS
         if not db.is_file():
             return check.skipped(f"no {names.SENT_PREDICTIONS} in the run folder: the generators kept no answers")
-        ran = self.manifest()
+        ran = self.manifest
         api = (ran and ran.api) or ApiPlacement()
         artifact = check.artifact_for(AnswersSettings().model_artifact, bool(api.started_here))
         if isinstance(artifact, str):
@@ -123,7 +124,7 @@ class RunFolder:
         check's result."""
         return RunData(run_id=self.path.resolve().name, raw=raw, timeline=self.timeline,
                        clients=self.client_figures(endpoint), recording=self.recorded,
-                       client_series=self.client_seconds(), manifest=self.manifest(), run_end=self.ended(),
+                       client_series=self.client_seconds(), manifest=self.manifest, run_end=self.ended(),
                        machine=self.machine(), answers=answers)
 
 
