@@ -182,14 +182,29 @@ def lowest_crossing(knees: dict, unit: str = "rps") -> dict | None:
 
 
 def bracket_stages(stages: list[Stage], place) -> tuple[Stage | None, Stage | None]:
-    """(the stage placed highest by `place` that met every objective with confidence under the lowest one that
-    failed one, that lowest failure): the bracket's ends, the capacity's evidence that assumes no curve. A stage
-    that ran to its end failed; one the client's tail broke met nothing users would accept."""
+    """(the last of the stages that met every objective with confidence, walking up from the lowest placed by
+    `place` until one did not, under the lowest that failed one; that lowest failure): the bracket's ends, the
+    capacity's evidence that assumes no curve. A stage that ran to its end failed; one the client's tail broke met
+    nothing users would accept.
+    The walk stops at the first stage that did not pass (at a tie of places, a stage that did not pass comes first):
+    the stages over the knee lie above every stage under it, so the low end lies over the knee only where the lowest
+    of them passed falsely, at most the promised share of the time (fixed-sequence testing). Taking the highest pass
+    under the lowest failure instead gave every stage near the knee its own chance to pass falsely: make capacity's
+    search, stepping there until the bracket closed, ended wholly over the knee 4.1 % of the time (2.5 % promised;
+    seed 35, 2,000 draws; 1.95 % this way, median width 22.8 % of the low end against 21.3 %)."""
     failing = [s for s in stages if s.status == "fail" and s.completed]
     lowest_fail = min(failing, key=place, default=None)
-    met = [s for s in stages if s.status in ("pass", "warn") and not s.client_breaks
-           and (lowest_fail is None or place(s) < place(lowest_fail))]
-    return max(met, key=place, default=None), lowest_fail
+    best = None
+    for s in sorted(stages, key=lambda s: (place(s), _met(s))):
+        if not _met(s) or (lowest_fail is not None and place(s) >= place(lowest_fail)):
+            break
+        best = s
+    return best, lowest_fail
+
+
+def _met(stage: Stage) -> bool:
+    """Every objective met with confidence, and the client's tail broke none."""
+    return stage.status in ("pass", "warn") and not stage.client_breaks
 
 
 def narrowed(bracket: list, fitted: list | None) -> tuple[list, list[str]]:

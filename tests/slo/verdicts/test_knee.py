@@ -113,3 +113,33 @@ def test_a_fit_that_a_stages_own_share_contradicts_gives_no_interval():
     steep = _tail_point(35.7, math.log(0.57), variance=2.0, observed=0.57)
     fit = knee.fit_crossing(low + [steep], 0.5, 0.95)
     assert fit["interval_rps"] == [None, None] and fit["contradicted_by"] == ["r35.7"]
+
+
+def _stage(name, rate, status, client_breaks=()):
+    from types import SimpleNamespace
+    return SimpleNamespace(name=name, rate=rate, status=status, completed=True, client_breaks=list(client_breaks))
+
+
+@pytest.mark.parametrize("statuses, best, lowest_fail", [
+    (["pass", "pass", "pass", "fail"], "s3", "s4"),
+    (["pass", "inconclusive", "pass", "fail"], "s1", "s4"),
+    (["pass", "warn", "fail", "pass"], "s2", "s3"),
+    (["inconclusive", "pass", "pass", "pass"], None, None),
+    (["fail", "pass", "pass", "pass"], None, "s1"),
+], ids=["every stage under the lowest failure passed: the highest of them is the low end",
+        "a pass over an undecided stage sets no end: the walk up stops at the first stage that did not pass",
+        "a pass over the lowest failure sets no end",
+        "nothing counts as met above an undecided lowest stage",
+        "a failing lowest stage leaves the low end open"])
+def test_the_brackets_low_end_walks_up_the_passes_from_the_lowest_stage(statuses, best, lowest_fail):
+    stages = [_stage(f"s{i + 1}", 20 + 10 * i, status) for i, status in enumerate(statuses)]
+    got_best, got_fail = knee.bracket_stages(stages, lambda s: s.rate)
+    assert (got_best and got_best.name, got_fail and got_fail.name) == (best, lowest_fail)
+
+
+def test_at_a_tie_of_rates_a_stage_that_did_not_pass_stops_the_walk():
+    stages = [_stage("s1", 20, "pass"), _stage("s2", 30, "pass"), _stage("r1", 30, "inconclusive"),
+              _stage("s3", 40, "pass", client_breaks=["p99"])]
+    best, _ = knee.bracket_stages(stages, lambda s: s.rate)
+    assert best.name == "s1"
+
