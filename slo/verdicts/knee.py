@@ -196,7 +196,7 @@ def bracket_stages(stages: list[Stage], place) -> tuple[Stage | None, Stage | No
     lowest_fail = min(failing, key=place, default=None)
     best = None
     for s in sorted(stages, key=lambda s: (place(s), _met(s))):
-        if not _met(s) or (lowest_fail is not None and place(s) >= place(lowest_fail)):
+        if not _met(s):   # the lowest failure too: it stops the walk, so nothing at or over it is the low end
             break
         best = s
     return best, lowest_fail

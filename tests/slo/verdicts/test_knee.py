@@ -1,6 +1,7 @@
 """The knee from every stage at once: a curve fitted across the stages' shares, the bracket it may narrow, and the
 stages that break the rising order."""
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -116,7 +117,6 @@ def test_a_fit_that_a_stages_own_share_contradicts_gives_no_interval():
 
 
 def _stage(name, rate, status, client_breaks=()):
-    from types import SimpleNamespace
     return SimpleNamespace(name=name, rate=rate, status=status, completed=True, client_breaks=list(client_breaks))
 
 
@@ -142,4 +142,3 @@ def test_at_a_tie_of_rates_a_stage_that_did_not_pass_stops_the_walk():
               _stage("s3", 40, "pass", client_breaks=["p99"])]
     best, _ = knee.bracket_stages(stages, lambda s: s.rate)
     assert best.name == "s1"
-
