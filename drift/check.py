@@ -95,19 +95,3 @@ def check_run(run_dir: Path, db: Path | None, strict: bool = False, settings: Dr
         result["summary"] += f" ({rec['summary']})"
     return result
 
-
-def gate_problem(result: dict | None) -> str | None:
-    """Why a drift gate (--fail-on-drift) cannot call the traffic undrifted: no check, an error, a skip, or
-    inputs that did not reconcile with the API's recording; None when the check stands."""
-    if not result:
-        return "no drift check ran"
-    if result.get("status") in ("error", "skipped"):
-        return f"the drift check did not run to a decision: {result.get('summary', result['status'])}"
-    rec = (result.get("inputs") or {}).get("reconciliation")
-    if rec and not rec.get("ok", True):
-        return f"the generator's inputs do not reconcile with the API's recording: {rec.get('summary')}"
-    if not result.get("decision"):
-        return f"the drift check gave no decision: {result.get('summary', '')}"
-    if result["decision"] == "INCONCLUSIVE":
-        return f"the drift check could not decide: {result.get('decided_by', '')}"
-    return None

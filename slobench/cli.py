@@ -61,10 +61,9 @@ def _drift_gate(report: Report, fail_on_drift: bool) -> tuple[int, str | None]:
     code = report.verdict.exit_code
     if code != 0 or not fail_on_drift:
         return code, None
-    from drift.check import gate_problem
-    if (report.drift or {}).get("decision") == "RETRAIN":
+    if report.drift and report.drift.decision == "RETRAIN":
         return Exit.DRIFT, None
-    problem = gate_problem(report.drift)
+    problem = report.drift.gate_problem() if report.drift else "no drift check ran"
     return (Exit.CANNOT_JUDGE, f"--fail-on-drift: {problem}") if problem else (code, None)
 
 

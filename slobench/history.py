@@ -13,7 +13,7 @@ from slo.reports.page import render as render_page
 from slo.reports.charts import chart
 from slo.reports.cells import Cell, Table
 from slo.reports.write import rerender
-from slo.verdicts.report import AnswersCheck, GitState, Report, ReportError, RunManifest
+from slo.verdicts.report import AnswersCheck, DriftCheck, GitState, Report, ReportError, RunManifest
 from slobench import change_points
 from runfolder import files, names
 
@@ -56,7 +56,6 @@ def summary(run_dir: Path) -> dict | None:
     git = (report.manifest and report.manifest.git) or GitState.model_validate(_manifest_git(run_dir))
     cap = report.capacity
     share = cap.knee_share.interval_pct if cap.knee_share else [None, None]
-    drift = report.drift or {}
     p99_slo = next((o.get("threshold_ms") for o in report.slo["objectives"] if o.get("name") == "p99"), None)
     return {"run": run_dir.name, "started": report.run.started, "profile": report.run.profile,
             "commit": (git.commit or "")[:10] + ("+" if git.dirty else ""),
@@ -67,7 +66,7 @@ def summary(run_dir: Path) -> dict | None:
             # The knee as a share of the saturation each stage measured: what moves less with the machine's speed.
             "knee_share_pct": share[0], "knee_share_high_pct": share[1],
             "capacity_stage": cap.highest_passing_stage, "gated_p99_ms": _gated_p99(report),
-            "p99_slo_ms": p99_slo, "drift": _drift_cell(drift),
+            "p99_slo_ms": p99_slo, "drift": _drift_cell(report.drift),
             "answers": _answers_cell(report.answers), "answers_wrong": report.answers.wrong if report.answers else None,
             "stages": {st.name: {"p99_ms": st.server.quantile_ms(0.99),
                                  "mean_ms": st.server.mean_ms} for st in report.stages}}
@@ -143,12 +142,13 @@ def _change_table(found: list[dict]) -> Table:
                  rows, note=note)
 
 
-def _drift_cell(drift: dict) -> str:
+def _drift_cell(drift: DriftCheck | None) -> str:
     """`NO_ACTION, AUC est. 0.893 [0.874, 0.918]`: the decision and the served model's estimated AUC."""
-    said = drift.get("decision") or drift.get("status") or "-"
-    est = (drift.get("performance") or {}).get("estimated")
-    return f"{said}, AUC est. {est['auc']:.3f} [{est['auc_interval'][0]:.3f}, {est['auc_interval'][1]:.3f}]" if est \
-        else said
+    if not drift:
+        return "-"
+    est = drift.performance and drift.performance.estimated
+    return f"{drift.said}, AUC est. {est.auc:.3f} [{est.auc_interval[0]:.3f}, {est.auc_interval[1]:.3f}]" if est \
+        else drift.said
 
 
 def _answers_cell(answers: AnswersCheck | None) -> str:

@@ -219,17 +219,17 @@ def knee(report: Report) -> dict:
 
 
 def drift(report: Report) -> dict | None:
-    d = report.drift or {}
-    cols = d.get("columns")
+    d = report.drift
+    cols = d and d.columns
     if not cols:
         return None
-    names = sorted(cols, key=lambda c: cols[c]["score"])
-    data = [go.Bar(orientation="h", name="drift score", y=names, x=[cols[c]["score"] for c in names],
-                   marker={"color": ["#c53030" if cols[c]["drifted"] else "#4299e1" for c in names]},
-                   text=[cols[c]["method"] for c in names], hovertemplate="%{y}: %{x:.4f} (%{text})<extra></extra>"),
-            go.Scatter(mode="markers", name="threshold", y=names, x=[cols[c]["threshold"] for c in names],
+    names = sorted(cols, key=lambda c: cols[c].score)
+    data = [go.Bar(orientation="h", name="drift score", y=names, x=[cols[c].score for c in names],
+                   marker={"color": ["#c53030" if cols[c].drifted else "#4299e1" for c in names]},
+                   text=[cols[c].method for c in names], hovertemplate="%{y}: %{x:.4f} (%{text})<extra></extra>"),
+            go.Scatter(mode="markers", name="threshold", y=names, x=[cols[c].threshold for c in names],
                        marker={"symbol": "line-ns-open", "size": 16, "color": "#1a202c", "line": {"width": 2}})]
-    return chart("drift", f"Drift per column against its threshold: {d.get('decision', d.get('status'))}", data,
+    return chart("drift", f"Drift per column against its threshold: {d.said}", data,
                   {"height": 120 + 24 * len(names), "hovermode": "closest", "margin": {"l": 200, "r": 30, "t": 50, "b": 50},
                    "xaxis": {"title": {"text": "score (red: drifted)"}, "rangemode": "tozero"}})
 
@@ -237,22 +237,22 @@ def drift(report: Report) -> dict | None:
 def performance(report: Report) -> dict | None:
     """The served model's ROC AUC: the reference month's beside the served traffic's estimate (and measured, with
     labels), each with its interval, and the floor the drop allowed sets."""
-    d = report.drift or {}
-    perf = d.get("performance")
+    d = report.drift
+    perf = d and d.performance
     if not perf:
         return None
-    shown = [("estimated", perf["estimated"])] + ([("measured", perf["measured"])] if "measured" in perf else [])
-    data = [go.Scatter(mode="markers", name=name, y=[name], x=[f["auc"]], marker={"size": 12},
-                       error_x={"type": "data", "symmetric": False, "array": [f["auc_interval"][1] - f["auc"]],
-                                "arrayminus": [f["auc"] - f["auc_interval"][0]]}) for name, f in shown]
-    data.append(go.Scatter(mode="markers", name="reference month", y=["reference"], x=[perf["reference"]["auc"]],
+    shown = [("estimated", perf.estimated)] + ([("measured", perf.measured)] if perf.measured else [])
+    data = [go.Scatter(mode="markers", name=name, y=[name], x=[f.auc], marker={"size": 12},
+                       error_x={"type": "data", "symmetric": False, "array": [f.auc_interval[1] - f.auc],
+                                "arrayminus": [f.auc - f.auc_interval[0]]}) for name, f in shown]
+    data.append(go.Scatter(mode="markers", name="reference month", y=["reference"], x=[perf.reference.auc],
                            marker={"size": 12, "symbol": "diamond"}))
-    floor = perf["reference"]["auc"] - perf["tolerance"]
-    return chart("performance", f"ROC AUC of the served model: {perf['verdict']} ({d.get('decision')})", data,
+    floor = perf.reference.auc - perf.tolerance
+    return chart("performance", f"ROC AUC of the served model: {perf.verdict} ({d.decision})", data,
                  {"height": 260, "hovermode": "closest", "margin": {"l": 120, "r": 30, "t": 50, "b": 50},
                   "shapes": [{"type": "line", "x0": floor, "x1": floor, "yref": "paper", "y0": 0, "y1": 1,
                               "line": {"dash": "dash", "color": "#c53030"}}],
-                  "xaxis": {"title": {"text": f"ROC AUC (dashed: the reference less the {perf['tolerance']:g} allowed)"}}})
+                  "xaxis": {"title": {"text": f"ROC AUC (dashed: the reference less the {perf.tolerance:g} allowed)"}}})
 
 
 def all_charts(report: Report) -> list[dict]:

@@ -17,10 +17,12 @@ SECTIONS = (("over-time", "The run over time", ("load", "latency", "errors", "cp
 
 
 def _drift_links(report: Report) -> list[tuple[str, str]]:
-    d = report.drift or {}
+    d = report.drift
+    if not d:
+        return []
     return [(label, Path(path).name) for label, path in
-            (("Evidently report: the 14 features", d.get("report_html")),
-             ("Evidently report: the predictions", (d.get("predictions") or {}).get("report_html"))) if path]
+            (("Evidently report: the 14 features", d.report_html),
+             ("Evidently report: the predictions", d.predictions and d.predictions.report_html)) if path]
 
 
 def render(report: Report) -> str:

@@ -6,7 +6,7 @@ import time
 
 from common.canary import describe
 from slo.reports.cells import Cell, Table
-from slo.verdicts.report import FigureChange, GitState, Report, RelativeChange
+from slo.verdicts.report import AucFigure, FigureChange, GitState, Report, RelativeChange
 
 
 def _change_cell(v: FigureChange) -> Cell:
@@ -37,42 +37,40 @@ BASELINE_NOTE = ("Each change is the Hodges-Lehmann shift of the stage's per-scr
 
 def drift(report: Report) -> Table | None:
     d = report.drift
-    if not d or not d.get("columns"):
+    if not d or not d.columns:
         return None
-    effects = d.get("effects") or {}
 
     def effect(name: str) -> list:
-        e = effects.get(name)
+        e = d.effects.get(name)
         if not e:
             return ["-", "-", "-"]
-        return [f"{e['effect']:.3f} {e['measure']}", f"{e['q_value']:.3g}", Cell("MOVED", "fail") if e["drifted"] else "no"]
-    rows = [[name, c["method"], f"{c['score']:.4f}", f"{c['threshold']:g}", Cell("DRIFTED", "fail") if c["drifted"] else "no",
-             *effect(name)] for name, c in sorted(d["columns"].items(), key=lambda kv: -kv[1]["score"])]
-    return Table("drift", f"Drift: {d.get('decision', d.get('status'))}",
-                 ["column", "method", "score", "threshold", "drifted", "effect size", f"q (BH, {len(effects)} columns)",
-                  "moved beyond chance and 0.1"], rows, [d["summary"]] if d.get("summary") else [])
+        return [f"{e.effect:.3f} {e.measure}", f"{e.q_value:.3g}", Cell("MOVED", "fail") if e.drifted else "no"]
+    rows = [[name, c.method, f"{c.score:.4f}", f"{c.threshold:g}", Cell("DRIFTED", "fail") if c.drifted else "no",
+             *effect(name)] for name, c in sorted(d.columns.items(), key=lambda kv: -kv[1].score)]
+    return Table("drift", f"Drift: {d.said}",
+                 ["column", "method", "score", "threshold", "drifted", "effect size",
+                  f"q (BH, {len(d.effects)} columns)", "moved beyond chance and 0.1"], rows, [d.summary])
 
 
 def performance(report: Report) -> Table | None:
     """The served model's AUC and accuracy on the run's traffic, estimated without labels, against its reference."""
-    d = report.drift or {}
-    perf = d.get("performance")
+    d = report.drift
+    perf = d and d.performance
     if not perf:
         return None
-    est, ref = perf["estimated"], perf["reference"]
+    est, ref = perf.estimated, perf.reference
 
-    def figure(f: dict, key: str) -> str:
-        low, high = f[f"{key}_interval"]
-        return f"{f[key]:.3f} [{low:.3f}, {high:.3f}] at {f['level']:.0%}"
-    rows = [["ROC AUC, reference month's held-out rows (measured)", f"{ref['auc']:.3f}", f"{ref['rows']:,} rows of {ref['month']}"],
-            ["ROC AUC, served traffic (estimated)", figure(est, "auc"), f"{est['rows']:,} distinct inputs; {est['method']}"],
+    def figure(f: AucFigure, key: str) -> str:
+        low, high = getattr(f, f"{key}_interval")
+        return f"{getattr(f, key):.3f} [{low:.3f}, {high:.3f}] at {f.level:.0%}"
+    rows = [["ROC AUC, reference month's held-out rows (measured)", f"{ref.auc:.3f}", f"{ref.rows:,} rows of {ref.month}"],
+            ["ROC AUC, served traffic (estimated)", figure(est, "auc"), f"{est.rows:,} distinct inputs; {est.method}"],
             ["accuracy, served traffic (estimated)", figure(est, "accuracy"), ""]]
-    if "measured" in perf:
-        rows += [["ROC AUC, with the traffic's labels (measured)", figure(perf["measured"], "auc"),
-                  f"the estimate off by {perf['estimate_error']:+.3f}"]]
-    rows += [["drop allowed", f"{perf['tolerance']:g}", f"the {perf['decided_on']} AUC: {perf['verdict']}"],
-             ["decision", Cell(d.get("decision", "-"), "fail" if d.get("decision") == "RETRAIN" else None),
-              d.get("decided_by", "")]]
+    if perf.measured:
+        rows += [["ROC AUC, with the traffic's labels (measured)", figure(perf.measured, "auc"),
+                  f"the estimate off by {perf.estimate_error:+.3f}"]]
+    rows += [["drop allowed", f"{perf.tolerance:g}", f"the {perf.decided_on} AUC: {perf.verdict}"],
+             ["decision", Cell(d.decision or "-", "fail" if d.decision == "RETRAIN" else None), d.decided_by or ""]]
     return Table("performance", "What the drift costs: the model's performance", ["", "figure", "from"], rows)
 
 

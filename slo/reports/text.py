@@ -92,9 +92,8 @@ def headline(report: Report) -> list[str]:
                                             for w, c in sorted(clocks.workers.items()))
                      + " against the master's, measured when each joined; every window placed on the master's clock")
     lines += answers_line(report.answers)
-    drift = report.drift
-    if drift:
-        lines.append(f"Drift: {drift.get('summary', drift.get('status'))}")
+    if report.drift:
+        lines.append(f"Drift: {report.drift.summary}")
     return lines
 
 

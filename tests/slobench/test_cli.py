@@ -83,7 +83,8 @@ def _judged(code: int, drift: dict | None):
     return report_of(verdict={"status": "pass" if code == 0 else "fail", "reason": "fake"}, drift=drift)
 
 
-DECIDED = {"status": "ok", "decision": "NO_ACTION", "inputs": {"reconciliation": {"ok": True}}}
+INPUTS = {"source": "recorded by the API", "file": "predictions.db"}
+DECIDED = {"status": "ok", "decision": "NO_ACTION", "summary": "fine", "inputs": {**INPUTS, "reconciliation": {"ok": True}}}
 
 
 @pytest.mark.parametrize("report, gate, expected, why", [
@@ -91,14 +92,17 @@ DECIDED = {"status": "ok", "decision": "NO_ACTION", "inputs": {"reconciliation":
     (_judged(0, {**DECIDED, "decision": "RETRAIN"}), True, Exit.DRIFT, None),
     (_judged(0, {"status": "error", "summary": "no such table"}), True, Exit.CANNOT_JUDGE, "no such table"),
     (_judged(0, {"status": "skipped", "summary": "12 rows"}), True, Exit.CANNOT_JUDGE, "12 rows"),
-    (_judged(0, {**DECIDED, "inputs": {"reconciliation": {"ok": False, "summary": "3 % missing"}}}), True,
+    (_judged(0, {**DECIDED, "inputs": {**INPUTS, "reconciliation": {"ok": False, "summary": "3 % missing"}}}), True,
      Exit.CANNOT_JUDGE, "3 % missing"),
     (_judged(0, None), True, Exit.CANNOT_JUDGE, "no drift check ran"),
+    (_judged(0, {**DECIDED, "decision": "INCONCLUSIVE", "decided_by": "the AUC straddles"}), True, Exit.CANNOT_JUDGE,
+     "could not decide: the AUC straddles"),
     (_judged(1, {**DECIDED, "decision": "RETRAIN"}), True, 1, None),
     (_judged(0, {"status": "error", "summary": "x"}), False, 0, None),
 ], ids=["a decided check leaves a pass", "RETRAIN turns a pass into 3", "an errored check cannot pass the gate",
         "a skipped check cannot pass the gate", "inputs that do not reconcile cannot pass the gate",
-        "no drift check cannot pass the gate", "a failed SLO verdict comes first", "without the gate drift is a note"])
+        "no drift check cannot pass the gate", "an undecided check cannot pass the gate",
+        "a failed SLO verdict comes first", "without the gate drift is a note"])
 def test_the_drift_gate_of_one_run(report, gate, expected, why):
     code, problem = cli._drift_gate(report, gate)
     assert code == expected and (problem is None if why is None else why in problem), (code, problem)

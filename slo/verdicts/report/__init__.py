@@ -6,17 +6,18 @@ repeat set.
 The JSON holds each model's fields as they were given (`exclude_unset`): a field of one kind of objective appears
 only on that kind's rows, and a report read back writes the same JSON. Every part of a stage is a model, and of the
 run its capacity, serving, counts, replicas, family policy, the comparison with a baseline, its completeness, the
-workers' clocks, the answers' check, the run over time and what ran where (its manifest); the drift check stays a
-mapping, its fields listed in docs/reading-a-report.md. A change of what the JSON holds bumps SCHEMA_VERSION, and
+workers' clocks, the answers' check, the run over time, what ran where (its manifest) and the drift check of its
+served traffic. A change of what the JSON holds bumps SCHEMA_VERSION, and
 the golden report (tests/slo/golden/slo_report.json) shows it.
 
 One module per part, in the order a report is read: run_report.py (the report, the run, the version), stage_row.py
 (a stage), objective.py (an objective's row and its interval), measured.py (what else a stage measured), capacity.py
 (the run's capacity and the knee's fits), comparison.py (against a baseline, and the family policy), series.py (the
-run over time), manifest.py (what ran where), frozen.py (their base)."""
+run over time), manifest.py (what ran where), drift.py (the drift check), frozen.py (their base)."""
 from slo.verdicts.report.capacity import AtTypicalSpeed, Capacity, KneeFit, KneeShare
 from slo.verdicts.report.comparison import (BaselineComparison, CapacityChange, FamilyRecord, FamilySummary,
                                             FigureChange, MachineChange, RelativeChange)
+from slo.verdicts.report.drift import AucFigure, DriftCheck, Performance
 from slo.verdicts.report.manifest import ApiPlacement, GitState, HostInfo, ProcessPlace, RunManifest
 from slo.verdicts.report.measured import (ClientFigures, ClientGap, QuantileAccuracy, Reconciliation, ReplicaSummary,
                                          ServerFigures, StageLooks, StageMachine)
@@ -26,10 +27,10 @@ from slo.verdicts.report.run_report import (SCHEMA_VERSION, AnswersCheck, Comple
 from slo.verdicts.report.series import ClientSeries, RunSeries, ServerSeries
 from slo.verdicts.report.stage_row import Stage, Window
 
-__all__ = ["SCHEMA_VERSION", "AnswersCheck", "ApiPlacement", "AtTypicalSpeed", "BaselineComparison", "Capacity",
+__all__ = ["SCHEMA_VERSION", "AnswersCheck", "ApiPlacement", "AucFigure", "AtTypicalSpeed", "BaselineComparison", "Capacity",
            "CapacityChange", "ClientFigures", "ClientGap", "ClientSeries", "Completeness", "Confidence",
-           "FamilyRecord", "FamilySummary", "FigureChange", "GitState", "HostInfo", "KneeFit", "KneeShare",
-           "MachineChange", "ObjectiveResult", "PredictedSaturation", "ProcessPlace", "QuantileAccuracy",
+           "DriftCheck", "FamilyRecord", "FamilySummary", "FigureChange", "GitState", "HostInfo", "KneeFit", "KneeShare",
+           "MachineChange", "ObjectiveResult", "Performance", "PredictedSaturation", "ProcessPlace", "QuantileAccuracy",
            "Reconciliation", "RelativeChange", "ReplicaSummary", "Report", "ReportError", "RunInfo", "RunManifest",
            "RunSeries", "ServerFigures", "ServerSeries", "Serving", "Stage", "StageLooks", "StageMachine", "Window",
            "WorkerClocks"]

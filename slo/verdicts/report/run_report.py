@@ -11,6 +11,7 @@ from common.exit_codes import Verdict
 from runfolder import names
 from slo.verdicts.report.capacity import Capacity
 from slo.verdicts.report.comparison import BaselineComparison, FamilySummary
+from slo.verdicts.report.drift import DriftCheck
 from slo.verdicts.report.frozen import Frozen
 from slo.verdicts.report.manifest import RunManifest
 from slo.verdicts.report.measured import Reconciliation, ReplicaSummary
@@ -119,7 +120,7 @@ class Report(Frozen):
     completeness: Completeness = Completeness()
     clocks: WorkerClocks | None = None
     verdict: Verdict
-    drift: dict | None = None
+    drift: DriftCheck | None = None
 
     def stage(self, name: str) -> Stage | None:
         """The stage named `name`, None where the run has none."""
@@ -130,8 +131,9 @@ class Report(Frozen):
         return self.model_copy(update={"run": self.run.model_copy(update={"judged_in": folder})})
 
     def with_drift(self, drift: dict | None) -> Report:
-        """The report with the drift check of the run's served traffic beside its verdicts (drift/check.py)."""
-        return self.model_copy(update={"drift": drift})
+        """The report with the drift check of the run's served traffic beside its verdicts (drift/check.py's
+        result, typed here)."""
+        return self.model_copy(update={"drift": DriftCheck.model_validate(drift) if drift else None})
 
     def to_json(self) -> dict:
         """The report as slo_report.json holds it."""

@@ -26,7 +26,7 @@ STAGES = [
 def report(tmp_path):
     run = make_run(tmp_path / "run", SPEC, STAGES)
     r = evaluate_run(run, SPEC)
-    return r.with_drift({"decision": "NO_ACTION", "summary": "NO_ACTION: drift_share 0.07 < 0.30",
+    return r.with_drift({"status": "ok", "decision": "NO_ACTION", "summary": "NO_ACTION: drift_share 0.07 < 0.30",
                          "report_html": str(run / "drift_features.html"),
                          "columns": {"skips_7d": {"method": "Wasserstein distance (normed)", "score": 0.02,
                                                   "threshold": 0.1, "drifted": False},

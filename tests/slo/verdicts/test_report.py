@@ -92,8 +92,10 @@ def test_a_built_report_cannot_be_changed_only_copied(judged):
         judged.verdict = Verdict(status="pass", reason="changed")
     with pytest.raises(ValidationError, match="frozen"):
         judged.stages[0].status = "pass"
-    with_drift = judged.with_drift({"decision": "NO_ACTION"})
-    assert with_drift.drift == {"decision": "NO_ACTION"} and judged.drift is None
+    with_drift = judged.with_drift({"status": "ok", "decision": "NO_ACTION", "summary": "fine"})
+    assert with_drift.drift.decision == "NO_ACTION" and judged.drift is None
+    with pytest.raises(ValidationError, match="frozen"):
+        with_drift.drift.decision = "RETRAIN"
 
 
 @pytest.mark.parametrize("status", sorted(OF_STATUS), ids=lambda s: f"a {s} verdict exits with its status's code")
