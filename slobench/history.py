@@ -15,7 +15,7 @@ from slo.reports.cells import Cell, Table
 from slo.reports.write import rerender
 from slo.verdicts.report import AnswersCheck, DriftCheck, GitState, Report, ReportError, RunManifest
 from slobench import change_points
-from runfolder import files, names
+from runfolder import names
 
 INDEX = "index.html"
 TEMPLATES = Path(__file__).parent / "templates"
@@ -27,11 +27,6 @@ def _gated_p99(report: Report) -> float | None:
     values = [s.server.quantile_ms(0.99) for s in report.stages if s.gated]
     values = [v for v in values if v is not None]
     return max(values) if values else None
-
-
-def _manifest_git(run_dir: Path) -> dict:
-    """Runs judged before reports carried the manifest: their commit from manifest.json."""
-    return (files.MANIFEST.read(run_dir) or {}).get("git") or {}
 
 
 def run_dirs(results: Path) -> list[Path]:
@@ -53,7 +48,7 @@ def summary(run_dir: Path) -> dict | None:
     report = report_of(run_dir)
     if report is None:
         return None
-    git = (report.manifest and report.manifest.git) or GitState.model_validate(_manifest_git(run_dir))
+    git = (report.manifest and report.manifest.git) or GitState()
     cap = report.capacity
     share = cap.knee_share.interval_pct if cap.knee_share else [None, None]
     p99_slo = next((o.get("threshold_ms") for o in report.slo["objectives"] if o.get("name") == "p99"), None)
