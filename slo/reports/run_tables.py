@@ -6,7 +6,7 @@ import time
 
 from common.canary import describe
 from slo.reports.cells import Cell, Table
-from slo.verdicts.report import AucFigure, FigureChange, GitState, Report, RelativeChange
+from slo.verdicts.report import FigureChange, GitState, Report, RelativeChange
 
 
 def _change_cell(v: FigureChange) -> Cell:
@@ -60,14 +60,15 @@ def performance(report: Report) -> Table | None:
         return None
     est, ref = perf.estimated, perf.reference
 
-    def figure(f: AucFigure, key: str) -> str:
-        low, high = getattr(f, f"{key}_interval")
-        return f"{getattr(f, key):.3f} [{low:.3f}, {high:.3f}] at {f.level:.0%}"
+    def figure(value: float, interval: list[float], level: float) -> str:
+        return f"{value:.3f} [{interval[0]:.3f}, {interval[1]:.3f}] at {level:.0%}"
     rows = [["ROC AUC, reference month's held-out rows (measured)", f"{ref.auc:.3f}", f"{ref.rows:,} rows of {ref.month}"],
-            ["ROC AUC, served traffic (estimated)", figure(est, "auc"), f"{est.rows:,} distinct inputs; {est.method}"],
-            ["accuracy, served traffic (estimated)", figure(est, "accuracy"), ""]]
+            ["ROC AUC, served traffic (estimated)", figure(est.auc, est.auc_interval, est.level),
+             f"{est.rows:,} distinct inputs; {est.method}"],
+            ["accuracy, served traffic (estimated)", figure(est.accuracy, est.accuracy_interval, est.level), ""]]
     if perf.measured:
-        rows += [["ROC AUC, with the traffic's labels (measured)", figure(perf.measured, "auc"),
+        m = perf.measured
+        rows += [["ROC AUC, with the traffic's labels (measured)", figure(m.auc, m.auc_interval, m.level),
                   f"the estimate off by {perf.estimate_error:+.3f}"]]
     rows += [["drop allowed", f"{perf.tolerance:g}", f"the {perf.decided_on} AUC: {perf.verdict}"],
              ["decision", Cell(d.decision or "-", "fail" if d.decision == "RETRAIN" else None), d.decided_by or ""]]
