@@ -67,14 +67,20 @@ def summary(run_dir: Path) -> dict | None:
                                  "mean_ms": st.server.mean_ms} for st in report.stages}}
 
 
-def like_runs(results: Path, profile: str, slo: dict, target: tuple, exclude: set[str] = frozenset()
-              ) -> list[Report]:
-    """The reports of the runs in `results` of the same profile, SLO file (as judged) and target
-    (RunManifest.target) as the one being judged, but those in `exclude`: runs of one kind, whose spread is the
-    spread between runs."""
+def like_runs(results: Path, profile: str, slo: dict, manifest: RunManifest | None,
+              exclude: set[str] = frozenset()) -> list[Report]:
+    """The reports of the runs in `results` of the same profile, SLO file (as judged) and target (RunManifest.target:
+    of `manifest`, the judged run's) as the one being judged, but those in `exclude`: runs of one kind, whose spread
+    is the spread between runs."""
+    target = _target(manifest)
     reports = [report_of(d) for d in run_dirs(results) if d.name not in exclude]
     return [r for r in reports if r is not None and r.run.profile == profile and r.slo == slo
-            and (r.manifest or RunManifest()).target() == target]
+            and _target(r.manifest) == target]
+
+
+def _target(manifest: RunManifest | None) -> tuple:
+    """What a run judged (RunManifest.target); a run without a manifest, as one whose manifest says nothing."""
+    return (manifest or RunManifest()).target()
 
 
 def collect(results: Path) -> tuple[list[dict], int]:

@@ -13,7 +13,7 @@ from slo.prometheus.promql import edge_pad_s
 from slo.prometheus.scrape import ScrapeInterval, discover
 from slo.reports.write import write_all
 from slo.verdicts.evaluate import evaluate
-from slo.verdicts.report import Report, RunManifest
+from slo.verdicts.report import Report
 from slobench.history import like_runs
 from slobench.run_folder import RunFolder, load_report
 from runfolder import files, names
@@ -43,7 +43,7 @@ def _like(run: RunFolder, spec: SloSpec, baselines: list[Report]) -> list[Report
     side of the comparison)."""
     exclude = {run.path.resolve().name, *(b.run.id for b in baselines)}
     return like_runs(run.path.resolve().parent, run.timeline["profile"], spec.model_dump(mode="json"),
-                     (run.manifest or RunManifest()).target(), exclude)
+                     run.manifest, exclude)
 
 
 def answers_tolerance(spec: SloSpec) -> float:

@@ -132,6 +132,7 @@ def test_only_runs_of_the_same_profile_slo_file_and_target_are_alike(tmp_path):
     write("r6", manifest={"api": {"serving": {"model": "forest", "model_version": "v1"}, "started_here": False},
                           "processes": {"api": {"url": "http://10.0.0.2:8000"}}})
     (tmp_path / "r7").mkdir()   # never judged
-    got = like_runs(tmp_path, "default", {"service": "a"}, RunManifest.model_validate(forest).target(),
-                    exclude={"r2"})
+    got = like_runs(tmp_path, "default", {"service": "a"}, RunManifest.model_validate(forest), exclude={"r2"})
     assert [r.manifest.model_dump(exclude_unset=True) for r in got] == [forest]
+    write("r8", manifest=None)   # a run without a manifest is like one whose manifest says nothing
+    assert [r.manifest for r in like_runs(tmp_path, "default", {"service": "a"}, None)] == [None]
