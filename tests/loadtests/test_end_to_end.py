@@ -33,7 +33,9 @@ def tiny_run(tmp_path_factory):
     profile = tmp / "tiny.yaml"
     profile.write_text(TINY)
     # Two generator processes (Locust's master and two local workers): the figures travel by Locust's messaging.
-    done = _run(tmp, str(profile), LOCUST_PROCESSES="2")
+    # The loose SLO: what is tested is the run's path, not a verdict at 10 ms on a core shared with the other load
+    # test (CI: p50 in t2 undecided, 1.4 ms measured, share over 10 ms in [0 %, 57.5 %] after a slow spell).
+    done = _run(tmp, str(profile), LOCUST_PROCESSES="2", slo=loose_slo(tmp))
     return done, (tmp / "results" / "latest").resolve()
 
 
@@ -212,7 +214,8 @@ def test_the_run_over_time_is_redrawn_from_the_saved_answers_without_prometheus(
     copy = tmp_path / "copy"
     shutil.copytree(run, copy, ignore=shutil.ignore_patterns("slo_report.json", "report.html"))
     before = json.loads((run / "slo_report.json").read_text())
-    done = subprocess.run([sys.executable, "-m", "slobench", "evaluate", str(copy), "--slo", str(LINEAR_SLO), "--no-drift"], cwd=ROOT,
+    done = subprocess.run([sys.executable, "-m", "slobench", "evaluate", str(copy), "--slo", str(loose_slo(tmp_path)),
+                           "--no-drift"], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
     after = json.loads((copy / "slo_report.json").read_text())
