@@ -83,8 +83,11 @@ def judge(run_dir: Path, spec: SloSpec, prometheus_url: str | None, baseline: Pa
     if write:  # the answers of a whole run are checked once, when its reports are written
         run.merge_sent()
         answers = run.answers(spec.confidence_level, answers_tolerance(spec))
+    # The earlier runs like this one: a comparison's spread between runs, and the machine's usual speed (read when
+    # the reports are written, not at every decision within the run).
+    history = _like(run, spec, baselines or []) if baselines or write else ()
     report = evaluate(spec, run.run_data(raw, spec.metrics.selector.get("endpoint"), answers), baselines,
-                      history=_like(run, spec, baselines) if baselines else ())
+                      history=history)
     if not write:
         return report
     if out_dir != Path(run_dir):

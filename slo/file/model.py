@@ -256,5 +256,11 @@ class SloSpec(Strict):
         knees = [k for o in self.objectives if (k := o.queue_knee_rps(saturation_rps)) is not None]
         return max(0.1 * saturation_rps, min(knees)) if knees else None
 
+    def queue_knee_pct(self, demand_ms: float) -> float | None:
+        """The knee as a share of saturation (%) of an M/M/1 queue whose request takes `demand_ms` (queue_knee_rps):
+        lower the longer a request takes, since the thresholds do not move."""
+        knee = self.queue_knee_rps(1000 / demand_ms)
+        return None if knee is None else 100 * knee * demand_ms / 1000
+
     def latency_thresholds_s(self) -> dict[str, float]:
         return {o.name: o.threshold_ms / 1000 for o in self.objectives if isinstance(o, (LatencyQuantile, LatencyMean))}

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from common.canary import describe
-from slo.verdicts.report import (AnswersCheck, BaselineComparison, Capacity, KneeShare, ReplicaSummary, Report, Stage,
-                                 RunManifest, StageLooks)
+from slo.verdicts.report import (AnswersCheck, AtUsualSpeed, BaselineComparison, Capacity, KneeShare, ReplicaSummary,
+                                 Report, Stage, RunManifest, StageLooks)
 from slo.verdicts.wording import bracket
 from slo.reports.cells import fmt, markdown_table
 from slo.reports.tables import INTERVAL_LEGEND, all_tables, objective_text, stage_notes
@@ -115,7 +115,7 @@ def capacity_lines(cap: Capacity, stages: list[Stage]) -> list[str]:
     elif high:
         lines.append(f"Capacity: below {high:g} req/s ({cap.lowest_failing_stage} failed with confidence; "
                      "no stage passed with confidence)")
-    lines += knee_share_lines(cap.knee_share)
+    lines += knee_share_lines(cap.knee_share) + usual_speed_lines(cap.usual_speed)
     at_looks = [s for s in stages if not s.refine and looked(s.looks)]
     if at_looks:
         lines.append("Judged at looks while they ran, each ended at the first that decided it: "
@@ -168,6 +168,19 @@ def knee_share_lines(share: KneeShare | None) -> list[str]:
             f"({share.objective}'s share fitted across {len(share.stages)} stages; a typical stage took "
             f"{share.typical_demand_ms:.1f} ms of prediction a request, {share.servers} process(es)): the "
             "capacity in req/s moves with the machine's speed, this share much less"]
+
+
+def usual_speed_lines(usual: AtUsualSpeed | None) -> list[str]:
+    """The capacity at the machine's usual speed across the runs like this one: what compares between them."""
+    if not usual:
+        return []
+    ratio = usual.ratio - 1
+    pace = "at it" if abs(ratio) < 0.005 else f"{abs(ratio):.0%} {'slower' if ratio > 0 else 'faster'}"
+    moved = f", the knee's share moved {usual.shift_pct:+.1f} points as a queue's does" if usual.shift_pct else ""
+    return [f"At the machine's usual speed: {bracket(*usual.interval_rps)} req/s, at {usual.usual_demand_ms:.3g} ms of "
+            f"prediction a request, the median of {usual.runs} runs like this one ({usual.range_ms[0]:.3g} to "
+            f"{usual.range_ms[1]:.3g} ms; this run {pace}{moved}): the figure that compares across runs on a machine "
+            "whose speed moves between them"]
 
 
 def replica_lines(reps: ReplicaSummary | None) -> list[str]:

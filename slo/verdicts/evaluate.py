@@ -187,7 +187,8 @@ def evaluate(spec: SloSpec, run: RunData, baseline: Report | list[Report] | None
              history: list[Report] = ()) -> Report:
     """The SLO report of a run against `spec`: every objective per stage, the family policy, capacity, what the
     averages hide, the comparison with a baseline (a report, or a repeat set's reports) given the earlier runs like
-    it in `history` (for the spread between runs a comparison allows), and the run's verdict."""
+    it in `history` (for the spread between runs a comparison allows, and the machine's usual speed the capacity is
+    also stated at), and the run's verdict."""
     scope = _collected_scope(run.run_id, spec, run.raw)
     measured, tests = _judge_stages(spec, run)
     family = holm_on_gated(spec, tests)
@@ -196,7 +197,7 @@ def evaluate(spec: SloSpec, run: RunData, baseline: Report | list[Report] | None
     # against the whole run's, before anything reads them.
     stages, reference = mark_departures([Stage.model_validate(_stage_row(spec, m, run.machine, run.scrape_s))
                                          for m in measured], servers)
-    cap = capacity(stages, servers)
+    cap = capacity(stages, servers, like=history, spec=spec)
     predicted = predicted_saturation(stages, servers)
     sentences = [line for s in stages for line in mean_hides_tail(s.name, s.objectives) + s.client_breaks
                  + _down_sentences(s)]

@@ -7,7 +7,7 @@ import math
 from common.exit_codes import Verdict, verdict
 from slo.verdicts import knee, wording
 from slo.verdicts.kinds import KIND_NAMED, kind_of
-from slo.verdicts.saturation import at_typical_speed, knee_share
+from slo.verdicts.saturation import at_typical_speed, at_usual_speed, knee_share
 from slo.file.model import SloSpec
 from slo.verdicts.report import Capacity, Completeness, KneeFit, ObjectiveResult, Stage, WorkerClocks
 
@@ -79,7 +79,7 @@ def generators_needed(stage: Stage) -> dict | None:
             "needed": max(len(workers) + 1, math.ceil(rate / (per_cpu_s * GENERATOR_CORE_BUDGET)))}
 
 
-def capacity(stages: list[Stage], servers: int = 1) -> Capacity:
+def capacity(stages: list[Stage], servers: int = 1, like: list = (), spec: SloSpec | None = None) -> Capacity:
     """The capacity as an interval: [the last stage whose every objective passed with confidence, walking up from the
     lowest until one did not (knee.bracket_stages), the lowest stage that failed one with confidence], each at the
     rate it offered (achieved when none was declared). A stage whose generator was saturated measured the
@@ -90,7 +90,9 @@ def capacity(stages: list[Stage], servers: int = 1) -> Capacity:
     Beside it, the knee as a share of the saturation each stage measured (`servers` API processes): a slowed stage
     counts there, at the load it was on the machine it ran on. Where that share was fitted (the API times its
     predictions), the interval is found in shares of saturation and stated at the run's typical speed
-    (saturation.at_typical_speed); `bracket_rps` keeps the rates offered."""
+    (saturation.at_typical_speed); `bracket_rps` keeps the rates offered. With the earlier runs `like` it (their
+    reports), also at the machine's usual speed across them (saturation.at_usual_speed; the knee's share moved with
+    the speed as an M/M/1 queue's under `spec`'s latency objectives)."""
     bound = [s.name for s in stages if s.client.generator_bound]
     slowed = [s.name for s in stages if s.machine and s.machine.slowed]
     faster = [s.name for s in stages if s.machine and s.machine.faster]
@@ -128,6 +130,10 @@ def capacity(stages: list[Stage], servers: int = 1) -> Capacity:
     if out["speed"]:
         out.update(interval_rps=out["speed"].interval_rps, decided_by=out["speed"].decided_by,
                    rates="at the typical speed")
+        usual = at_usual_speed(out["speed"], [r.capacity.speed.typical_demand_ms for r in like if r.capacity.speed],
+                               servers, spec and spec.queue_knee_pct)
+        if usual:  # set only where found: a report without it holds the same JSON as before
+            out["usual_speed"] = usual
     else:
         out["interval_rps"], out["decided_by"] = knee.narrowed(out["bracket_rps"], fit and fit.interval_rps)
     low, high = out["interval_rps"]

@@ -24,7 +24,7 @@ def run(tmp_path):
     (lambda run: (run / "prometheus_raw.json").unlink(), [], "no prometheus_raw.json and no Prometheus URL"),
     (lambda run: (run / "old").mkdir(), ["--baseline", "{run}/old"], "no SLO report there to compare with"),
     (lambda run: (run / "old.json").write_text(json.dumps({"schema_version": 4})), ["--baseline", "{run}/old.json"],
-     "old.json: schema_version: 4, this slobench reads 5"),
+     "old.json: schema_version: 4, this slobench reads 6"),
     (lambda run: (run / "old.json").write_text(report_of().text().replace('"started": 1000.0', '"started": "x"')),
      ["--baseline", "{run}/old.json"], "old.json: run.started: Input should be a valid number"),
 ], ids=["a folder without its timeline", "a folder without saved answers", "a baseline without a report",

@@ -14,7 +14,7 @@ One module per part, in the order a report is read: run_report.py (the report, t
 (a stage), objective.py (an objective's row and its interval), measured.py (what else a stage measured), capacity.py
 (the run's capacity and the knee's fits), comparison.py (against a baseline, and the family policy), series.py (the
 run over time), manifest.py (what ran where), drift.py (the drift check), frozen.py (their base)."""
-from slo.verdicts.report.capacity import AtTypicalSpeed, Capacity, KneeFit, KneeShare
+from slo.verdicts.report.capacity import AtTypicalSpeed, AtUsualSpeed, Capacity, KneeFit, KneeShare
 from slo.verdicts.report.comparison import (BaselineComparison, CapacityChange, FamilyRecord, FamilySummary,
                                             FigureChange, MachineChange, RelativeChange)
 from slo.verdicts.report.drift import AucFigure, DriftCheck, Performance
@@ -27,7 +27,7 @@ from slo.verdicts.report.run_report import (SCHEMA_VERSION, AnswersCheck, Comple
 from slo.verdicts.report.series import ClientSeries, RunSeries, ServerSeries
 from slo.verdicts.report.stage_row import Stage, Window
 
-__all__ = ["SCHEMA_VERSION", "AnswersCheck", "ApiPlacement", "AucFigure", "AtTypicalSpeed", "BaselineComparison", "Capacity",
+__all__ = ["SCHEMA_VERSION", "AnswersCheck", "ApiPlacement", "AucFigure", "AtTypicalSpeed", "AtUsualSpeed", "BaselineComparison", "Capacity",
            "CapacityChange", "ClientFigures", "ClientGap", "ClientSeries", "Completeness", "Confidence",
            "DriftCheck", "FamilyRecord", "FamilySummary", "FigureChange", "GitState", "HostInfo", "KneeFit", "KneeShare",
            "MachineChange", "ObjectiveResult", "Performance", "PredictedSaturation", "ProcessPlace", "QuantileAccuracy",

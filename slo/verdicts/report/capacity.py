@@ -14,6 +14,20 @@ class AtTypicalSpeed(Frozen):
     interval_rps: list[float | None]
 
 
+class AtUsualSpeed(Frozen):
+    """The same interval in shares of saturation (AtTypicalSpeed.interval_pct) stated in req/s at the machine's usual
+    prediction time: the median of the typical ones of this run and the earlier runs like it in its results folder
+    (same profile, SLO file and target; slobench/history.like_runs), so runs on a machine whose speed moved between
+    them answer at one speed (saturation.at_usual_speed), the share moved as a queue's knee moves with its speed
+    (`shift_pct`)."""
+    runs: int
+    usual_demand_ms: float
+    range_ms: list[float]
+    ratio: float                      # this run's typical prediction time over the usual one
+    shift_pct: float = 0.0            # how far the knee's share moves between the two speeds (an M/M/1 queue's)
+    interval_rps: list[float | None]
+
+
 class Crossing(Frozen):
     """Where the knee's curve, fitted across the stages (slo/verdicts/knee.fit_crossing), crosses the lowest
     objective's limit: which objective, the stages fitted (those read from their whole tails) and how they scattered,
@@ -72,3 +86,4 @@ class Capacity(Frozen):
     fit: KneeFit | None = None
     knee_share: KneeShare | None = None
     speed: AtTypicalSpeed | None = None
+    usual_speed: AtUsualSpeed | None = None

@@ -49,3 +49,24 @@ def test_a_step_at_the_rate_of_a_stage_that_measured_the_machine_says_it_ran_tha
     lines = capacity_lines(capacity(stages), stages)
     assert ("Refined after the ladder, where the capacity was uncertain: r1-54rps (s6-80pct run again) pass, "
             "r2-67rps inconclusive") in lines, lines
+
+
+@pytest.mark.parametrize("earlier, said", [
+    ((16.0, 15.8), "At the machine's usual speed: [49.5, 54] req/s"),
+    ((16.0,), None),
+], ids=["a slow run after two at the usual speed: the interval there, the speeds, how much slower and the share's move",
+        "one earlier run: no line"])
+def test_the_capacity_at_the_machines_usual_speed_has_its_line(earlier, said):
+    from types import SimpleNamespace
+    from slo.file.load import load_slo
+    from stack.procs import ROOT
+    from tests.slo.verdicts.test_saturation import _p95_stages
+    like = [SimpleNamespace(capacity=capacity(_p95_stages(ms))) for ms in earlier]
+    lines = capacity_lines(capacity(_p95_stages(18.5), like=like, spec=load_slo(ROOT / "slo" / "slos.yaml")), [])
+    usual = [line for line in lines if line.startswith("At the machine's usual speed")]
+    if said is None:
+        assert usual == [], lines
+        return
+    [line] = usual
+    assert line.startswith(said) and "req/s, at 16 ms of prediction a request, the median of 3 runs like this one " \
+        "(15.8 to 18.5 ms; this run 16% slower, the knee's share moved +2.5 points as a queue's does)" in line, line

@@ -191,3 +191,67 @@ def test_without_a_fitted_knee_the_busy_predictor_says_whether_the_bracket_is_pl
         low_pct = 100 * stages[1]["offered_rps"] * SERVICE_MS * 1.1 / 1000
         assert got.speed.bracket_pct == [pytest.approx(low_pct, abs=0.1), pytest.approx(95.0, abs=0.1)]
         assert got.speed.decided_by == ["bracket", "bracket"]
+
+
+P95_MS = 300.0   # the shipped SLO file's p95: a knee near 85 % of saturation at 16 ms a prediction, as measured here
+
+
+def _p95_stages(demand_ms: float, n: int = 600) -> list:
+    """A default-like ladder (shares of the run's own saturation) on an M/M/1 API whose prediction took `demand_ms`:
+    p95's share over 300 ms as the stationary queue has it, over n requests a stage (a knee stage's 300 to 700)."""
+    from slo.stats.confidence import clopper_pearson
+    stages = []
+    for i, k in enumerate((0.5, 0.67, 0.75, 0.84, 0.92)):
+        rate = round(k * 1000 / demand_ms, 2)
+        counted = round(n * math.exp(-(1 - k) * P95_MS / demand_ms))
+        low, high = clopper_pearson(counted, n, 0.95)
+        status = "pass" if high < 0.05 else "fail" if low > 0.05 else "inconclusive"
+        confidence = {"level": 0.95, "low": low, "high": high, "limit": 0.05, "requests": n, "counted": counted,
+                      "divisor": 1.0}
+        stages.append({"name": f"s{i}", "offered_rps": rate, "status": status,
+                       "objectives": [{"name": "p95", "kind": "latency_quantile", "status": status, "measured": P95_MS,
+                                       "threshold": P95_MS, "unit": "ms", "confidence": confidence}],
+                       "server": {"rps_all_traffic": rate, "serving": {"busy_s_per_s": k}}})
+    return judged_stages(stages)
+
+
+def _knee_rps(demand_ms: float) -> float:
+    return (1 - math.log(20) * demand_ms / P95_MS) * 1000 / demand_ms
+
+
+SPEEDS = (16.0, 18.5, 15.8)   # ms a prediction in three runs in a row: five quiet runs here took 15.8 to 18.5
+
+
+@pytest.mark.parametrize("earlier, usual_ms", [
+    ((18.5, 15.8), 16.0),
+    ((16.0, 15.8), 16.0),
+    ((16.0,), None),
+    ((), None),
+], ids=["the middle run of three: the median speed is its own, and the interval with it",
+        "the slow run of three: apart from the others in req/s at its own speed, with them at the usual one",
+        "one earlier run: too few to say what is usual",
+        "the first run: nothing to compare"])
+def test_the_capacity_at_the_machines_usual_speed_across_the_runs_like_this_one(earlier, usual_ms):
+    from types import SimpleNamespace
+    from slo.file.load import load_slo
+    from slo.verdicts.objectives import capacity
+    from stack.procs import ROOT
+    spec = load_slo(ROOT / "slo" / "slos.yaml")
+    like = [SimpleNamespace(capacity=capacity(_p95_stages(ms))) for ms in earlier]
+    own_ms = next(ms for ms in SPEEDS if ms not in earlier)
+    got = capacity(_p95_stages(own_ms), like=like, spec=spec)
+    low, high = got.interval_rps
+    assert low <= _knee_rps(own_ms) <= high   # at its own speed, its own knee
+    if usual_ms is None:
+        assert got.usual_speed is None
+        return
+    usual = got.usual_speed
+    assert (usual.runs, usual.usual_demand_ms, usual.ratio) == (3, usual_ms, round(own_ms / usual_ms, 3))
+    u_low, u_high = usual.interval_rps
+    assert u_low <= _knee_rps(usual_ms) <= u_high   # the knee at the usual speed, the share moved as the queue's
+    others = [capacity(_p95_stages(ms)).interval_rps for ms in earlier]
+    if own_ms != usual_ms:   # at its own speed, apart from a run at the usual one; at the usual speed, with it
+        assert any(high < o_low or o_high < low for o_low, o_high in others)
+        assert all(u_low <= o_high and o_low <= u_high for o_low, o_high in others)
+    else:
+        assert usual.interval_rps == got.interval_rps and usual.shift_pct == 0
