@@ -175,8 +175,10 @@ def at_usual_speed(speed: AtTypicalSpeed | None, earlier: list[float], servers: 
         return None
     demands = [*earlier, speed.typical_demand_ms]
     usual = statistics.median(demands)
-    at_run, at_usual = (queue_knee_pct(speed.typical_demand_ms), queue_knee_pct(usual)) if queue_knee_pct else (None, None)
-    shift = at_usual - at_run if at_run is not None and at_usual is not None else 0.0
+    shift = 0.0
+    if queue_knee_pct is not None:
+        at_run, at_usual = queue_knee_pct(speed.typical_demand_ms), queue_knee_pct(usual)
+        shift = at_usual - at_run if at_run is not None and at_usual is not None else 0.0
     return AtUsualSpeed(runs=len(demands), usual_demand_ms=round(usual, 3),
                         range_ms=[round(min(demands), 3), round(max(demands), 3)],
                         ratio=round(speed.typical_demand_ms / usual, 3), shift_pct=round(shift, 2),

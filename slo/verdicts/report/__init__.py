@@ -27,8 +27,8 @@ from slo.verdicts.report.run_report import (SCHEMA_VERSION, AnswersCheck, Comple
 from slo.verdicts.report.series import ClientSeries, RunSeries, ServerSeries
 from slo.verdicts.report.stage_row import Stage, Window
 
-__all__ = ["SCHEMA_VERSION", "AnswersCheck", "ApiPlacement", "AucFigure", "AtTypicalSpeed", "AtUsualSpeed", "BaselineComparison", "Capacity",
-           "CapacityChange", "ClientFigures", "ClientGap", "ClientSeries", "Completeness", "Confidence",
+__all__ = ["SCHEMA_VERSION", "AnswersCheck", "ApiPlacement", "AucFigure", "AtTypicalSpeed", "AtUsualSpeed",
+           "BaselineComparison", "Capacity", "CapacityChange", "ClientFigures", "ClientGap", "ClientSeries", "Completeness", "Confidence",
            "DriftCheck", "FamilyRecord", "FamilySummary", "FigureChange", "GitState", "HostInfo", "KneeFit", "KneeShare",
            "MachineChange", "ObjectiveResult", "Performance", "PredictedSaturation", "ProcessPlace", "QuantileAccuracy",
            "Reconciliation", "RelativeChange", "ReplicaSummary", "Report", "ReportError", "RunInfo", "RunManifest",
