@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from tests.slos import LINEAR_SLO
+from tests.loadtests.runs import loose_slo
 from loadtests.requestlog import FILE_GLOB, load_logs
 from loadtests.profile import load_profile
 from loadtests.windows import window_at
@@ -81,8 +81,10 @@ def test_a_master_and_two_workers_on_other_hosts_merge_exact_client_figures(host
                                   timeout=20, cwd=ROOT).stdout.strip() == "200"
         wait_until(lambda: probe(api_url + "/health") and probe(prom_url + "/-/ready"), 90, "API and Prometheus host")
         env = {"RESULTS_DIR": str(tmp_path / "results"), "REQUEST_LOG": "true"}
+        # The loose SLO (tests/loadtests/runs.py): what is tested is the figures' way across hosts, not a verdict at
+        # 10 ms on cores shared with the other load test.
         master = subprocess.Popen(
-            _in(hosts["master"], [sys.executable, "-m", "slobench", "loadtest", "--slo", str(LINEAR_SLO), "--profile", str(tmp_path / "spread.yaml"),
+            _in(hosts["master"], [sys.executable, "-m", "slobench", "loadtest", "--slo", str(loose_slo(tmp_path)), "--profile", str(tmp_path / "spread.yaml"),
                                   "--no-drift"]), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             env={**os.environ, **env, "TARGET_URL": api_url, "PROMETHEUS_URL": prom_url, "LOCUST_WORKERS": "2",
                  "LOCUST_MASTER_BIND": f"{HOSTS['master']}:5557"}, start_new_session=True)

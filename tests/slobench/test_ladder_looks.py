@@ -11,7 +11,7 @@ import pytest
 from loadtests.profile import load_profile
 from slobench.ladder_looks import plans
 from stack.procs import ROOT
-from tests.slos import LINEAR_SLO
+from tests.loadtests.runs import loose_slo
 
 PROFILE = """
 name: looked
@@ -44,7 +44,9 @@ def test_a_stage_decided_at_a_look_ends_there_and_the_next_runs_whole_on_every_p
     (tmp_path / "looked.yaml").write_text(PROFILE)
     started = time.time()
     # Two generator processes (Locust's master and two local workers): the master ends the stage and tells them.
-    done = subprocess.run([sys.executable, "-m", "slobench", "loadtest", "--slo", str(LINEAR_SLO), "--profile",
+    # The loose SLO: what is tested is the look that decides and the stage after it, not a verdict at 10 ms on a
+    # core shared with the other load test (tests/loadtests/runs.py, loose_slo).
+    done = subprocess.run([sys.executable, "-m", "slobench", "loadtest", "--slo", str(loose_slo(tmp_path)), "--profile",
                            str(tmp_path / "looked.yaml"), "--no-drift"], cwd=ROOT, capture_output=True, text=True,
                           timeout=150,
                           env={**os.environ, "RESULTS_DIR": str(tmp_path / "results"), "LOCUST_PROCESSES": "2"})
