@@ -50,9 +50,9 @@ def under_saturation(low: float | None, high: float | None, saturation_rps: floa
 
 def fitted_middle(cap: Capacity, offered: bool = False, saturation_rps: float | None = None) -> float | None:
     """The middle of the capacity interval at the run's typical speed, where the knee's share fitted across the
-    stages decided an end of it (objectives.capacity's `speed`); with `offered`, of the interval at the rates offered
-    where no speed was measured and the fit there decided an end; under the saturation (under_saturation); None
-    elsewhere."""
+    stages decided an end of it (the capacity's `speed`, slo/verdicts/capacity.py); with `offered`, of the interval
+    at the rates offered where no speed was measured and the fit there decided an end; under the saturation
+    (under_saturation); None elsewhere."""
     if cap.speed:
         (low, high), decided_by = cap.speed.interval_rps, cap.speed.decided_by
     elif offered:

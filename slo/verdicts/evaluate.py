@@ -14,8 +14,9 @@ from slo.stats.intervals import with_level
 from slo.stats.series import server_series
 from slo.verdicts.baseline import compare
 from slo.verdicts.machine import machine_sentences, mark_departures, stage_machine
-from slo.verdicts.objectives import (JUDGED, capacity, collapsed, completeness, is_gated, mean_hides_tail,
-                                     run_verdict, stage_status, worker_clocks)
+from slo.verdicts.capacity import capacity
+from slo.verdicts.objectives import (JUDGED, collapsed, completeness, is_gated, mean_hides_tail, run_verdict,
+                                     stage_status, worker_clocks)
 from slo.verdicts.saturation import knee_sentences, predicted_saturation, saturation_check, stage_serving
 from slo.verdicts.client_gap import client_tail_breaks, explain_gap
 from slo.verdicts.report import SCHEMA_VERSION, Capacity, Report, RunManifest, Stage

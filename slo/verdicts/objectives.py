@@ -1,15 +1,15 @@
 """A stage and a run judged from their objectives' rows (each judged in slo/verdicts/kinds.py): the gate, a stage's
-status, capacity, what the mean hides, completeness, the run's verdict and the advice for what stayed undecided."""
+status, what the mean hides, completeness, the run's verdict and the advice for what stayed undecided (the capacity
+across the stages: slo/verdicts/capacity.py)."""
 from __future__ import annotations
 
 import math
 
 from common.exit_codes import Verdict, verdict
-from slo.verdicts import knee, wording
+from slo.verdicts import wording
 from slo.verdicts.kinds import KIND_NAMED, kind_of
-from slo.verdicts.saturation import at_typical_speed, at_usual_speed, knee_share
 from slo.file.model import SloSpec
-from slo.verdicts.report import Capacity, Completeness, KneeFit, ObjectiveResult, Stage, WorkerClocks
+from slo.verdicts.report import Completeness, ObjectiveResult, Stage, WorkerClocks
 
 JUDGED = ("pass", "warn", "fail", "inconclusive")
 DECIDED = ("pass", "warn", "fail")   # the stage statuses that decide it: every objective met, or one broken
@@ -58,101 +58,6 @@ def collapsed(stage: dict) -> bool:
     """A stage the API could not keep up with: its throughput objective failed with confidence (what it served fell
     short of what was offered, so a queue grew through the window)."""
     return any(KIND_NAMED[o["kind"]].keeps_up and o["status"] == "fail" for o in stage["objectives"])
-
-
-# A generator process kept at half a core stays clear of the lag that saturation brings (docs/scaling-out.md).
-GENERATOR_CORE_BUDGET = 0.5
-
-
-def generators_needed(stage: Stage) -> dict | None:
-    """For a generator-bound stage: the requests each generator process sent per CPU-second, measured, and how many
-    processes at half a core each the offered rate would take; None when the CPU was not measured."""
-    workers = [w for w in stage.client.workers.values() if w.get("cpu_cores")]
-    seconds = stage.window.seconds
-    cpu_s = sum(w["cpu_cores"] * seconds for w in workers)
-    sent = sum(w.get("requests") or 0 for w in workers)
-    rate = stage.offered_rps or stage.server.rps_all_traffic
-    if not workers or cpu_s <= 0 or sent <= 0 or not rate:
-        return None
-    per_cpu_s = sent / cpu_s
-    return {"requests_per_cpu_s": round(per_cpu_s), "processes": len(workers),
-            "needed": max(len(workers) + 1, math.ceil(rate / (per_cpu_s * GENERATOR_CORE_BUDGET)))}
-
-
-def capacity(stages: list[Stage], servers: int = 1, like: list = (), spec: SloSpec | None = None) -> Capacity:
-    """The capacity as an interval: [the last stage whose every objective passed with confidence, walking up from the
-    lowest until one did not (knee.bracket_stages), the lowest stage that failed one with confidence], each at the
-    rate it offered (achieved when none was declared). A stage whose generator was saturated measured the
-    generator: it is neither (generator-bound); nor is one whose API ran on a machine of another speed than the
-    rest of its run (slowed or faster: it measured the machine), or served the queue such a stage left (after). A
-    stage in between that neither passed nor failed with confidence lies inside the interval, and no pass above it
-    moves the low end.
-    Beside it, the knee as a share of the saturation each stage measured (`servers` API processes): a slowed stage
-    counts there, at the load it was on the machine it ran on. Where that share was fitted (the API times its
-    predictions), the interval is found in shares of saturation and stated at the run's typical speed
-    (saturation.at_typical_speed); `bracket_rps` keeps the rates offered. With the earlier runs `like` it (their
-    reports), also at the machine's usual speed across them (saturation.at_usual_speed; the knee's share moved with
-    the speed as an M/M/1 queue's under `spec`'s latency objectives)."""
-    bound = [s.name for s in stages if s.client.generator_bound]
-    slowed = [s.name for s in stages if s.machine and s.machine.slowed]
-    faster = [s.name for s in stages if s.machine and s.machine.faster]
-    after = [s.name for s in stages if s.machine and s.machine.after]
-    judged = [s for s in stages if s.name not in bound and not s.departed]
-    best, lowest_fail = knee.bracket_stages(judged, lambda s: s.rate)
-    broken = next((s for s in judged if s.status == "fail" and s.completed), None)  # the first
-    out = {"highest_passing_stage": None, "highest_passing_rps": None, "first_failing_stage": None, "broken": [],
-           "generator_bound_stages": bound, "slowed_stages": slowed,
-           "faster_stages": faster, "after_slowed_stages": after,
-           "lowest_failing_stage": lowest_fail and lowest_fail.name,
-           "interval_rps": [None, lowest_fail and lowest_fail.rate],
-           "rates": "offered" if all(s.offered_rps for s in judged) else "achieved where none was offered",
-           "inconclusive_stages": [s.name for s in judged if s.status == "inconclusive"],
-           "collapsed_stages": [{"stage": s.name, "offered_rps": s.offered_rps,
-                                 "achieved_rps": s.server.rps_all_traffic} for s in judged if s.collapsed],
-           # Met on the server while the client's tail broke an objective: not a capacity users would accept.
-           "client_tail_stages": [s.name for s in judged if s.client_breaks], "closed": False, "width": None,
-           "generators_needed": {s.name: generators_needed(s) for s in stages if s.name in bound}}
-    if best:
-        out.update(highest_passing_stage=best.name, highest_passing_rps=best.rate)
-        out["interval_rps"][0] = out["highest_passing_rps"]
-    # The bracket is the evidence; the curve fitted across every stage narrows it where its interval lies inside.
-    level = next((o.confidence.level for s in judged for o in s.objectives if o.confidence.level), 0.95)
-    knees = knee.share_knees([s for s in judged if not s.collapsed], lambda s: s.rate, level)
-    crossing = knee.lowest_crossing(knees)
-    fit = KneeFit(**crossing) if crossing else None
-    out.update(bracket_rps=list(out["interval_rps"]), fit=fit,
-               breaks_order=sorted({b for k in knees.values() for b in k["breaks_order"]}))
-    # Where the API times its predictions, every stage is placed at its own utilization and the interval stated at
-    # the run's typical speed (saturation.at_typical_speed); elsewhere at the rates offered.
-    out["knee_share"] = knee_share([s for s in stages if s.name not in bound and not s.collapsed],
-                                   servers, level, typical_from=judged)
-    out["speed"] = at_typical_speed(judged, servers, out["knee_share"])
-    if out["speed"]:
-        out.update(interval_rps=out["speed"].interval_rps, decided_by=out["speed"].decided_by,
-                   rates="at the typical speed")
-        usual = at_usual_speed(out["speed"], [r.capacity.speed.typical_demand_ms for r in like if r.capacity.speed],
-                               servers, spec and spec.queue_knee_pct)
-        if usual:  # set only where found: a report without it holds the same JSON as before
-            out["usual_speed"] = usual
-    else:
-        out["interval_rps"], out["decided_by"] = knee.narrowed(out["bracket_rps"], fit and fit.interval_rps)
-    low, high = out["interval_rps"]
-    if low and high:
-        out.update(closed=True, width=round((high - low) / low, 4))
-    if broken:
-        out.update(first_failing_stage=broken.name, broken=broken_objectives(broken))
-    return Capacity(**out)
-
-
-def broken_objectives(stage: Stage) -> list[dict]:
-    """The objectives a stage failed, each with how far it was over its threshold."""
-    out = []
-    for o in stage.objectives:
-        if o.status == "fail":
-            by = (o.measured / o.threshold) if o.threshold else None
-            out.append({"objective": o.name, "measured": o.measured, "threshold": o.threshold,
-                        "unit": o.unit, "ratio": round(by, 3) if by is not None else None})
-    return out
 
 
 def advice(stage: Stage, objective: ObjectiveResult) -> str:

@@ -59,7 +59,7 @@ class KneeShare(Crossing):
 
 
 class Capacity(Frozen):
-    """The run's capacity (slo/verdicts/objectives.capacity): the interval [low, high] in req/s, what decided each end
+    """The run's capacity (slo/verdicts/capacity.py): the interval [low, high] in req/s, what decided each end
     (the bracket of confident stages, or the knee's curve fitted across every stage) and at which rates it is
     stated; the stages that set no end, and why; the first stage to break an objective; the knee's fit at the rates
     offered (`fit`) and as a share of saturation (`knee_share`)."""

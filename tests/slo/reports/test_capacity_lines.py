@@ -2,7 +2,7 @@
 import pytest
 
 from slo.reports.text import capacity_lines
-from slo.verdicts.objectives import capacity
+from slo.verdicts.capacity import capacity
 from tests.slo.fakes import judged_stages
 from tests.slo.verdicts.test_saturation import LADDER, SERVICE_MS, _judged
 

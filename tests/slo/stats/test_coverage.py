@@ -403,7 +403,7 @@ def test_the_runs_capacity_holds_the_knee_of_an_m_m_1_target(record_property):
     last one left) against M/M/1 targets whose p95 knee is drawn between 40 and 56 req/s: the capacity interval holds
     it at least 95 % of the time (97.0 % measured, median width 31 % of its low end, the shares read from each stage's
     whole tail; 99.7 % and 61 % from the counts over the threshold alone)."""
-    from slo.verdicts.objectives import capacity
+    from slo.verdicts.capacity import capacity
     rng = np.random.default_rng(33)
     tally, draws, widths = Held(), FULL // 5, []
     for _ in range(draws):
@@ -426,7 +426,7 @@ def test_the_runs_capacity_holds_the_knee_of_a_median_objective(record_property)
     least 95 % of the time (98.95 % measured, median width 30 % of its low end, the fit reaching stages up to 95 %
     over the threshold; up to 75 %, 99.05 % and 32 %; with the ladder at 40 to 80 % of the saturation, 99.3 % and 31 %;
     75 % on 300 draws while the fit stopped at stages half over the threshold)."""
-    from slo.verdicts.objectives import capacity
+    from slo.verdicts.capacity import capacity
     rng = np.random.default_rng(50)
     tally, draws, widths = Held(), FULL // 5, []
     for _ in range(draws):
@@ -454,7 +454,7 @@ def test_the_knee_as_a_share_of_saturation_holds_on_machines_of_any_speed(record
     on 2,000 draws; an interval in 92.5 % of them, median width 24 % of its low end, the fit reaching stages up to 95 %
     over the threshold under saturation; up to 75 %, 99.9 %, 83.75 % and 39 %; with the ladder at 40 to 80 % of the
     saturation, 99.4 %, 97.2 % and 39 %: stages close around the knee leave fewer far under it to fit)."""
-    from slo.verdicts.objectives import capacity
+    from slo.verdicts.capacity import capacity
     rng = np.random.default_rng(51)
     tally, given, draws, widths = Held(), 0, FULL // 5, []
     for _ in range(draws):
@@ -485,7 +485,7 @@ def ladder_then_one_step(rng, service_s: float, share: float, step_s: float = 18
     saturation, each stage (and the step after it) run up to 15 % faster or slower than `service_s`, then the
     refinement's one step where slobench.steering.next_rate puts it (`step_s` measured, after the 12 s its start and
     judging take). (the ladder's stages, every stage with the step, the knee at the median stage's speed)."""
-    from slo.verdicts.objectives import capacity
+    from slo.verdicts.capacity import capacity
     from slobench.steering import next_rate
     probe = rng.uniform(1.0, 1.2) / service_s   # a probe's closed-loop figure lies over the saturation
     run = sim.Ladder(rng, share / service_s, min(15, 0.3 / service_s), service_s, p50=True)
@@ -523,7 +523,7 @@ def test_the_runs_capacity_at_its_typical_speed_holds_the_knee_when_the_machines
     the machine's nominal speed 86.2 % of the time (87.55 % stopped at 75 %, 89.1 % at 40 to 80 %). A step shortened
     to 10 s measured, as the run's budget may leave it (slobench.refine.step_plan), 95.95 % and 22 % (95.7 % and 33 %
     stopped at 75 %; 97.6 % and 33 % at 40 to 80 %)."""
-    from slo.verdicts.objectives import capacity
+    from slo.verdicts.capacity import capacity
     rng = np.random.default_rng(52)
     tally, offered_hits, draws, widths = Held(), 0, FULL // 5, []
     for _ in range(draws):
@@ -545,7 +545,7 @@ def untimed_ladder_then_steps(rng, service_s: float, share: float, steps: int) -
     stage's share counted over its threshold): the default-like ladder placed at a probe's figure over the
     saturation, then up to `steps` refinement steps where slobench.steering.next_rate puts them (18 s measured,
     after the 12 s a step's start and judging take). Every stage, the steps marked as such."""
-    from slo.verdicts.objectives import capacity
+    from slo.verdicts.capacity import capacity
     from slobench.steering import next_rate
     run = sim.Ladder(rng, share / service_s, min(15, 0.3 / service_s), service_s, p50=True)
     rates = default_like_rates(min(15, 0.3 / service_s), rng.uniform(1.0, 1.2) / service_s, run.threshold)
@@ -578,7 +578,7 @@ def test_the_runs_capacity_holds_the_knee_of_a_target_that_exports_no_prediction
     the bracket steers. Each side held (under, over): 0.35 and 1.25 %, 1.1 and 2.6 % (0.65 and 1.75 %, 0.75 and
     3.2 % before each log share was raised by half its variance, slo/verdicts/knee.py; the two steps' 3.2 % over the
     3.2 % allowed), median width 27 and 22 %."""
-    from slo.verdicts.objectives import capacity
+    from slo.verdicts.capacity import capacity
     rng = np.random.default_rng(61 + steps)
     tally, draws, widths = Held(), FULL // 5, []
     for _ in range(draws):
@@ -619,7 +619,7 @@ def refined(rng, truth: float, budget_s: float = 300) -> dict:
     every stage."""
     from loadtests.probe_and_refine import Refine
     from slo.stats.looks import Looks
-    from slo.verdicts.objectives import capacity
+    from slo.verdicts.capacity import capacity
     from slobench.refine import SETTLE_S, undecided_factor
     from slobench.steering import next_rate
     run = sim.Ladder(rng, truth, 15)

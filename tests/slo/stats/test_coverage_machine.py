@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from loadtests.profile import load_profile
-from slo.verdicts.objectives import capacity
+from slo.verdicts.capacity import capacity
 from slobench.refine import STEP_IN_FLIGHT
 from slobench.steering import next_rate
 from tests.slo.fakes import judged_stages

@@ -6,7 +6,7 @@ import statistics
 import pytest
 
 from slo.verdicts.machine import machine_sentences, mark_departures, stage_machine
-from slo.verdicts.objectives import capacity
+from slo.verdicts.capacity import capacity
 from slo.verdicts.report import RunManifest, ServerFigures, Stage, StageMachine
 from tests.slo.fakes import stage_of
 

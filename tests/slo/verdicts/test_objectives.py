@@ -229,7 +229,7 @@ def _cap_stage(name, offered, achieved, status, collapsed=False, bound=False):
         "a collapsed stage never sets the ceiling by the little it got through",
         "a generator-bound stage is neither end: the interval stays open"])
 def test_a_runs_capacity_interval(stages, interval, closed_width, collapsed):
-    from slo.verdicts.objectives import capacity
+    from slo.verdicts.capacity import capacity
     cap = capacity(stages)
     assert cap.interval_rps == interval and cap.rates == "offered"
     assert cap.closed == (closed_width is not None) and cap.width == closed_width
@@ -237,7 +237,7 @@ def test_a_runs_capacity_interval(stages, interval, closed_width, collapsed):
 
 
 def test_a_generator_bound_stage_says_how_many_generators_its_rate_takes():
-    from slo.verdicts.objectives import generators_needed
+    from slo.verdicts.capacity import generators_needed
     # One process sent 20,000 requests in 10 s at 0.8 core: 2,500 per CPU-second; 6,000 req/s at half a core each
     # takes 6,000 / 1,250 = 4.8, so 5 processes.
     from tests.slo.fakes import stage_of

@@ -148,7 +148,7 @@ LADDER = (0.55, 0.62, 0.68, 0.74, 0.8, 0.86, 0.95)   # shares of the typical sta
         "a knee at a tenth of the predictor's saturation (a linear model's): something else saturates, rates offered",
         "without the prediction histogram: the rates offered"])
 def test_the_capacity_at_the_runs_typical_speed(speeds, predictor_share, rates, holds_at_offered):
-    from slo.verdicts.objectives import capacity
+    from slo.verdicts.capacity import capacity
     saturation = 1000 / SERVICE_MS
     stages = [_judged(f"s{i}", round(k * saturation, 2), SERVICE_MS * speed)
               for i, (k, speed) in enumerate(zip(LADDER, speeds)) if speed is not None]
@@ -177,7 +177,7 @@ def test_without_a_fitted_knee_the_busy_predictor_says_whether_the_bracket_is_pl
     """Three stages are too few to fit the knee's share; the bracket alone (a pass at 62 %, a failure at 95 % of the
     typical stage's saturation, the pass run while the machine was 10 % slower) is stated at the typical speed where
     the prediction is what saturates."""
-    from slo.verdicts.objectives import capacity
+    from slo.verdicts.capacity import capacity
     saturation = 1000 / SERVICE_MS
     stages = [_judged(f"s{i}", round(k * saturation, 2), SERVICE_MS * speed)
               for i, (k, speed) in enumerate(zip((0.55, 0.62, 0.95), (1.0, 1.1, 1.0)))]
@@ -234,7 +234,7 @@ SPEEDS = (16.0, 18.5, 15.8)   # ms a prediction in three runs in a row: five qui
 def test_the_capacity_at_the_machines_usual_speed_across_the_runs_like_this_one(earlier, usual_ms):
     from types import SimpleNamespace
     from slo.file.load import load_slo
-    from slo.verdicts.objectives import capacity
+    from slo.verdicts.capacity import capacity
     from stack.procs import ROOT
     spec = load_slo(ROOT / "slo" / "slos.yaml")
     like = [SimpleNamespace(capacity=capacity(_p95_stages(ms))) for ms in earlier]
