@@ -10,6 +10,7 @@ import os
 import subprocess
 from pathlib import Path
 
+import psutil
 import pytest
 
 from api import models
@@ -62,6 +63,57 @@ def running_api(model_path: Path, tmp: Path, **env):
 def api_server(model_path, tmp_path):
     with running_api(model_path, tmp_path, predictions_db=tmp_path / "predictions.db") as (url, proc):
         yield url, proc, tmp_path / "predictions.db"
+
+
+LEFT_BEHIND = pytest.StashKey[str]()
+
+
+def _left_by(base: str, spared: set[int]) -> list:
+    """The processes whose command line or environment names a path under the folder `base` (a run folder, a
+    Prometheus data directory, a recording), but those in `spared`. Under it, not beside: another xdist worker's
+    folder (popen-gw10) starts with this one's name (popen-gw1)."""
+    under = base.rstrip("/") + "/"
+    left = []
+    for proc in psutil.process_iter():
+        with contextlib.suppress(psutil.Error):
+            if proc.pid not in spared and (any(under in a for a in proc.cmdline())
+                                           or any(under in v for v in proc.environ().values())):
+                left.append(proc)
+    return left
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_process_left_behind(tmp_path_factory, pytestconfig):
+    """Once the tests of this process are done, none of the processes they started runs on: a harness killed by a
+    test's timeout cannot stop the API and Prometheus it started, which would then take the machine's cores from
+    every test after it (and from a load run made after the tests). Each is stopped and named."""
+    yield
+    base = str(tmp_path_factory.getbasetemp())
+    me = psutil.Process()
+    spared = {me.pid, *(p.pid for p in me.parents())}
+    left = _left_by(base, spared)
+    named = [f"{p.pid} ({' '.join(_command(p))[:80]})" for p in left]
+    for proc in left:
+        with contextlib.suppress(psutil.Error):
+            proc.kill()
+    if left:
+        pytestconfig.stash[LEFT_BEHIND] = f"stopped {len(left)} process(es) left running under {base}: " \
+            + ", ".join(named)
+
+
+def _command(proc) -> list[str]:
+    try:
+        return proc.cmdline()
+    except psutil.Error:
+        return ["?"]
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    """What _no_process_left_behind stopped, said once the session's output is no longer captured (an xdist worker's
+    stays with it)."""
+    said = config.stash.get(LEFT_BEHIND, None)
+    if said:
+        terminalreporter.write_line(f"[tests] {said}", yellow=True)
 
 
 def pytest_configure(config):
