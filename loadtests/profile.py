@@ -15,7 +15,7 @@ PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
 
 
 # The route each task of the scenario requests (the API's endpoint label).
-TASK_ROUTES = {"predict_user": "/predict", "predict_features": "/predict", "health": "/health"}
+TASK_ROUTES = {"predict_user": "/predict", "predict_features": "/predict/features", "health": "/health"}
 
 
 class Outputs(_Strict):
