@@ -179,8 +179,8 @@ def usual_speed_lines(usual: AtUsualSpeed | None) -> list[str]:
     moved = f", the knee's share moved {usual.shift_pct:+.1f} points as a queue's does" if usual.shift_pct else ""
     return [f"At the machine's usual speed: {bracket(*usual.interval_rps)} req/s, at {usual.usual_demand_ms:.3g} ms of "
             f"prediction a request, the median of {usual.runs} runs like this one ({usual.range_ms[0]:.3g} to "
-            f"{usual.range_ms[1]:.3g} ms; this run {pace}{moved}): the figure that compares across runs on a machine "
-            "whose speed moves between them"]
+            f"{usual.range_ms[1]:.3g} ms; this run {pace}{moved}): what this run says of the machine on a usual "
+            "run, where its speed moves between runs"]
 
 
 def replica_lines(reps: ReplicaSummary | None) -> list[str]:

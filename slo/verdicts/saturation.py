@@ -170,7 +170,8 @@ def at_usual_speed(speed: AtTypicalSpeed | None, earlier: list[float], servers: 
     machine keeps from run to run. It still moves a little with the speed, as the queue's latency is counted in
     prediction times against fixed thresholds: by `queue_knee_pct` (the knee's share an M/M/1 queue has at a
     prediction time, the model the ladder is placed by: 85 % at 15 ms and 73 % at 27 ms under the shipped SLO
-    file, 87 to 91 % and 73 to 75 % measured), the interval is moved by the difference between the two speeds."""
+    file, 87 to 91 % and 73 to 75 % measured), the interval is moved by the difference between the two speeds.
+    The median moves as runs are added: two runs' figures compare at the same reference only."""
     if speed is None or len(earlier) + 1 < MIN_USUAL_RUNS:
         return None
     demands = [*earlier, speed.typical_demand_ms]
