@@ -4,10 +4,11 @@ and the speed it is stated at (slo/verdicts/saturation.py). The report's model o
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from slo.file.model import SloSpec
 from slo.verdicts import knee
-from slo.verdicts.report import Capacity, KneeFit, Stage
+from slo.verdicts.report import Capacity, KneeFit, Report, Stage
 from slo.verdicts.saturation import at_typical_speed, at_usual_speed, knee_share
 
 # A generator process kept at half a core stays clear of the lag that saturation brings (docs/scaling-out.md).
@@ -29,7 +30,8 @@ def generators_needed(stage: Stage) -> dict | None:
             "needed": max(len(workers) + 1, math.ceil(rate / (per_cpu_s * GENERATOR_CORE_BUDGET)))}
 
 
-def capacity(stages: list[Stage], servers: int = 1, like: list = (), spec: SloSpec | None = None) -> Capacity:
+def capacity(stages: list[Stage], servers: int = 1, like: Sequence[Report] = (), spec: SloSpec | None = None
+             ) -> Capacity:
     """The capacity as an interval: [the last stage whose every objective passed with confidence, walking up from the
     lowest until one did not (knee.bracket_stages), the lowest stage that failed one with confidence], each at the
     rate it offered (achieved when none was declared). A stage whose generator was saturated measured the
@@ -80,7 +82,7 @@ def _stages_named(stages: list[Stage], judged: list[Stage], bound: list[str]) ->
             "generators_needed": {s.name: generators_needed(s) for s in stages if s.name in bound}}
 
 
-def _stated(out: dict, stages: list[Stage], judged: list[Stage], servers: int, level: float, like: list,
+def _stated(out: dict, stages: list[Stage], judged: list[Stage], servers: int, level: float, like: Sequence[Report],
             spec: SloSpec | None) -> dict:
     """The interval, what decided each end and the rates it is stated at: where the API times its predictions, every
     stage placed at its own utilization and the interval stated at the run's typical speed
