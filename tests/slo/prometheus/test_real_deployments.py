@@ -221,12 +221,12 @@ def test_drift_against_an_api_whose_answers_are_not_ours_comes_from_what_was_sen
     assert done.returncode == report.verdict.exit_code, done.stdout + done.stderr
     assert not [o.name for s in report.stages for o in s.objectives if o.status == "fail"]
     drift = report.drift
-    assert drift["status"] == "ok" and drift["rows"] > 1000, drift
-    assert drift["inputs"]["source"].startswith("sent by the generator")
-    answers = drift["inputs"]["answers"]
-    assert answers["unreadable"] == 0 and answers["answered"] == drift["rows"]
+    assert drift.status == "ok" and drift.rows > 1000, drift
+    assert drift.inputs.source.startswith("sent by the generator")
+    answers = drift.inputs.answers
+    assert answers["unreadable"] == 0 and answers["answered"] == drift.rows
     assert (answers["with_outputs"] == answers["answered"]) if outputs else answers["with_outputs"] == 0
-    assert (drift["predictions"] is not None) == bool(outputs) and drift["compared"]["inputs"] == drift["rows"]
+    assert (drift.predictions is not None) == bool(outputs) and drift.compared["inputs"] == drift.rows
     # Its answers are not checked without its model's file, and the report says why (the answers objective: n/a).
     assert report.answers.status == "skipped" and "MODEL_ARTIFACT" in report.answers.why
     assert {o.status for s in report.stages for o in s.objectives if o.kind == "answers"} == {"n/a"}
