@@ -3,6 +3,7 @@ import math
 
 import pytest
 
+from slo.stats.confidence import clopper_pearson
 from slo.verdicts.saturation import predicted_saturation, saturation_check, stage_serving
 from tests.slo.fakes import judged_stages
 
@@ -62,15 +63,20 @@ def test_a_capacity_far_from_the_prediction_is_flagged(collapsed_at, passed_at, 
     assert len(said) == len(expected) and all(e in s for e, s in zip(expected, said))
 
 
-def _knee_stage(name: str, rate: float, service_ms: float, threshold_ms: float, n: int = 100_000) -> dict:
-    """A stage of an M/M/1 API whose prediction took `service_ms` in it: p50's share over `threshold_ms` as the
-    stationary queue has it, P(T > t) = exp(-(1 - rho) t / s), counted over n requests."""
+def _knee_stage(name: str, rate: float, service_ms: float, threshold_ms: float, n: int = 100_000,
+                quantile: float = 0.5, counted: bool = False) -> dict:
+    """A stage of an M/M/1 API whose prediction took `service_ms` in it: the share over `threshold_ms` of its
+    `quantile` objective as the stationary queue has it, P(T > t) = exp(-(1 - rho) t / s), over n requests; its
+    interval a fixed +-0.003, or with `counted` the Clopper-Pearson interval of the whole requests counted."""
     rho = rate * service_ms / 1000
     share = math.exp(-(1 - rho) * threshold_ms / service_ms)
-    confidence = {"low": max(0.0, share - 0.003), "high": share + 0.003, "limit": 0.5, "requests": n,
-                  "counted": share * n, "divisor": 1.0}
-    return {"name": name, "offered_rps": rate, "objectives": [{"name": "p50", "kind": "latency_quantile",
-                                                                "status": "pass", "confidence": confidence}],
+    found = round(share * n) if counted else share * n
+    low, high = clopper_pearson(found, n, 0.95) if counted else (max(0.0, share - 0.003), share + 0.003)
+    confidence = {"low": low, "high": high, "limit": round(1 - quantile, 6), "requests": n, "counted": found,
+                  "divisor": 1.0}
+    return {"name": name, "offered_rps": rate, "objectives": [{"name": f"p{round(100 * quantile)}",
+                                                                "kind": "latency_quantile", "status": "pass",
+                                                                "confidence": confidence}],
             "server": {"rps_all_traffic": rate, "serving": {"busy_s_per_s": rho}}}
 
 
@@ -120,13 +126,15 @@ def test_two_processes_halve_each_ones_share_and_without_the_histograms_there_is
     assert knee_share(judged_stages(stages), 1, 0.95) is None
 
 
-def _judged(name: str, rate: float, service_ms: float) -> dict:
-    """_knee_stage judged: p50 passes or fails where its interval lies wholly on one side of one half."""
-    s = _knee_stage(name, rate, service_ms, P50_MS)
+def _judged(name: str, rate: float, service_ms: float, threshold_ms: float = P50_MS, **kind) -> dict:
+    """_knee_stage judged (p50 unless `kind` says): it passes or fails where its interval lies wholly on one side of
+    its limit."""
+    s = _knee_stage(name, rate, service_ms, threshold_ms, **kind)
     o, c = s["objectives"][0], s["objectives"][0]["confidence"]
     c["level"] = 0.95
-    o.update(measured=P50_MS, threshold=P50_MS, unit="ms")   # what capacity's first broken stage reports
-    o["status"] = s["status"] = "pass" if c["high"] < 0.5 else "fail" if c["low"] > 0.5 else "inconclusive"
+    o.update(measured=threshold_ms, threshold=threshold_ms, unit="ms")   # what capacity's first broken stage reports
+    limit = c["limit"]
+    o["status"] = s["status"] = "pass" if c["high"] < limit else "fail" if c["low"] > limit else "inconclusive"
     return s
 
 
@@ -198,21 +206,10 @@ P95_MS = 300.0   # the shipped SLO file's p95: a knee near 85 % of saturation at
 
 def _p95_stages(demand_ms: float, n: int = 600) -> list:
     """A default-like ladder (shares of the run's own saturation) on an M/M/1 API whose prediction took `demand_ms`:
-    p95's share over 300 ms as the stationary queue has it, over n requests a stage (a knee stage's 300 to 700)."""
-    from slo.stats.confidence import clopper_pearson
-    stages = []
-    for i, k in enumerate((0.5, 0.67, 0.75, 0.84, 0.92)):
-        rate = round(k * 1000 / demand_ms, 2)
-        counted = round(n * math.exp(-(1 - k) * P95_MS / demand_ms))
-        low, high = clopper_pearson(counted, n, 0.95)
-        status = "pass" if high < 0.05 else "fail" if low > 0.05 else "inconclusive"
-        confidence = {"level": 0.95, "low": low, "high": high, "limit": 0.05, "requests": n, "counted": counted,
-                      "divisor": 1.0}
-        stages.append({"name": f"s{i}", "offered_rps": rate, "status": status,
-                       "objectives": [{"name": "p95", "kind": "latency_quantile", "status": status, "measured": P95_MS,
-                                       "threshold": P95_MS, "unit": "ms", "confidence": confidence}],
-                       "server": {"rps_all_traffic": rate, "serving": {"busy_s_per_s": k}}})
-    return judged_stages(stages)
+    p95's share over 300 ms as the stationary queue has it, counted over n requests a stage (a knee stage's 300 to
+    700)."""
+    return judged_stages([_judged(f"s{i}", round(k * 1000 / demand_ms, 2), demand_ms, P95_MS, n=n, quantile=0.95,
+                                  counted=True) for i, k in enumerate((0.5, 0.67, 0.75, 0.84, 0.92))])
 
 
 def _knee_rps(demand_ms: float) -> float:
