@@ -242,7 +242,9 @@ class Refinement:
         stages, cap, saturation = self.judged_stages(monitor)
         few = budget.few_steps(time.time(), plan.step_s)
         while True:
-            rate, for_fit, again = next_step(stages, cap, plan.aim, floor, saturation, few)
+            # The knee the ladder was placed around (slobench/probing.py), from the saturation measured so far.
+            prior = self.judged.spec.queue_knee_rps(saturation) if saturation else None
+            rate, for_fit, again = next_step(stages, cap, plan.aim, floor, saturation, few, prior)
             if rate is None:
                 why = "settled" if settled(cap, plan.aim) else "nothing left to split"
                 self.log(f"[slobench] refine: capacity {cap.interval_rps}, bracket {cap.bracket_rps} ({why})")

@@ -67,7 +67,8 @@ def fitted_middle(cap: Capacity, offered: bool = False, saturation_rps: float | 
 def run_again(stages: list[Stage], cap: Capacity, middle: float | None = None) -> Stage | None:
     """The stage to run again, once: of those that ran on a machine of another speed than the rest of the run (or
     served the queue one left) and were offered inside the bracket, the one nearest `middle` (next_step's: the
-    fitted knee's, under the saturation, where the fit decided an end: fitted_middle), else the bracket's. A busy
+    fitted knee's, under the saturation, where the fit decided an end: fitted_middle; else the knee the ladder was
+    placed around, its `prior_rps`), else the bracket's. A busy
     loop on the API's core for a minute in the middle of a default run took its stages at 60 to 80 % of saturation,
     where the knee's fit reads its shares; stepped at the bracket's middle instead, the one step there was undecided
     and the interval stayed [34, 82.5] req/s. Simulated (two or three knee stages on a machine twice as slow, then
@@ -94,13 +95,13 @@ class NextStep(NamedTuple):
 
 
 def next_rate(stages: list[Stage], cap: Capacity, aim: float, floor: float, saturation_rps: float | None = None,
-              few: bool = False) -> float | None:
+              few: bool = False, prior_rps: float | None = None) -> float | None:
     """The rate of next_step."""
-    return next_step(stages, cap, aim, floor, saturation_rps, few).rate
+    return next_step(stages, cap, aim, floor, saturation_rps, few, prior_rps).rate
 
 
 def next_step(stages: list[Stage], cap: Capacity, aim: float, floor: float, saturation_rps: float | None = None,
-              few: bool = False) -> NextStep:
+              few: bool = False, prior_rps: float | None = None) -> NextStep:
     """Where the next step goes, from the run's capacity (as its report gives it) and the rates its evidence offered;
     no rate once the bracket is within `aim`, or where no step would tell more. First a stage that measured the
     machine, run again once where it tells the most (run_again). Where the knee's share fitted across the stages
@@ -132,7 +133,7 @@ def next_step(stages: list[Stage], cap: Capacity, aim: float, floor: float, satu
     if not rates:
         return NextStep(None)
     middle = fitted_middle(cap, few, saturation_rps)
-    again = run_again(stages, cap, middle)
+    again = run_again(stages, cap, middle or prior_rps)
     if again is not None:
         return NextStep(again.offered_rps, again.offered_rps == middle, again.name)
     rate = _rate_from_bracket(stages, low, high, rates, middle, aim, floor, saturation_rps)

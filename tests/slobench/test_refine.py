@@ -127,6 +127,18 @@ def test_a_stage_that_measured_the_machine_runs_again_where_it_tells_the_most(st
     assert next_rate(stages, cap, aim=0.10, floor=15) == pytest.approx(expected)
 
 
+@pytest.mark.parametrize("cap, prior, expected", [
+    (_cap(33.6, 80.7), 41.0, NextStep(40.4, False, "s4")),
+    (_cap(33.6, 80.7), None, NextStep(53.8, False, "s6")),
+    (_at_typical_speed(37.0, 47.1, ["fit", "bracket"]), 52.0, NextStep(40.4, False, "s4")),
+], ids=["without a fit, the one nearest the knee the ladder was placed around (a minute's busy loop took s2 to s5 of "
+        "a default run; s2, nearest the bracket's middle, ran again and passed, leaving [29.7, 59.1] req/s)",
+        "without that knee either, the one nearest the bracket's middle",
+        "a fit's middle comes before the ladder's knee"])
+def test_the_stage_run_again_is_the_one_nearest_the_knee_the_ladder_was_placed_around(cap, prior, expected):
+    assert next_step(MID_RUN_SLOWED, cap, 0.10, 15, prior_rps=prior) == expected
+
+
 def test_the_stage_run_again_is_placed_by_a_fit_at_the_rates_offered_only_where_the_steps_are_few():
     fitted_at_offered = _cap(37.0, 47.1, decided_by=["fit", "bracket"], bracket_rps=[33.6, 80.7])
     assert next_rate(MID_RUN_SLOWED, fitted_at_offered, aim=0.10, floor=15) == 53.8

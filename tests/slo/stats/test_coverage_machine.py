@@ -21,13 +21,16 @@ DRAIN_S = 60   # a step starts once the target served the queue the stages befor
 IN_FLIGHT = load_profile("default").max_concurrency
 
 
-def slowed_in_the_middle_then_steps(rng, steps: int) -> tuple[dict, float]:
+def slowed_in_the_middle_then_steps(rng, steps: int, prior_rng=None) -> tuple[dict, float]:
     """A default run against an M/M/1 target whose prediction costs 12 to 30 ms, each stage up to 15 % faster or
     slower than that, two or three consecutive knee stages from the second on a machine twice as slow (marked slowed,
     as slo/verdicts/machine.py marks them; the stage after them marked as serving their queue where it started with
     one), the p50 knee drawn between 70 and 90 % of saturation; then up to `steps` steps where the steering puts them
-    (18 s measured). The capacity, and the knee at the speed it is stated at (the run's typical prediction time)."""
+    (18 s measured), given the knee the ladder was placed around as the refinement is (its M/M/1 prediction from the
+    measured saturation), off by up to a fifth either way (`prior_rng`: drawn apart, so that with or without it the
+    runs are the same). The capacity, and the knee at the speed it is stated at (the run's typical prediction time)."""
     service_s, share = rng.uniform(0.012, 0.030), rng.uniform(0.70, 0.90)
+    prior = share / service_s * prior_rng.uniform(0.8, 1.2) if prior_rng is not None else None
     run = sim.Ladder(rng, share / service_s, min(15, 0.3 / service_s), service_s, p50=True, in_flight=IN_FLIGHT)
     rates = default_like_rates(min(15, 0.3 / service_s), rng.uniform(1.0, 1.2) / service_s, run.threshold)
     speeds = list(service_s * rng.uniform(0.85, 1.15, len(rates) + steps))
@@ -47,7 +50,7 @@ def slowed_in_the_middle_then_steps(rng, steps: int) -> tuple[dict, float]:
     run.in_flight = STEP_IN_FLIGHT
     for n in range(1, steps + 1):
         typed = judged_stages(stages)
-        rate = next_rate(typed, capacity(typed), 0.10, rates[0])
+        rate = next_rate(typed, capacity(typed), 0.10, rates[0], prior_rps=prior)
         if rate is None:
             break
         run.queue.service_s = speeds[len(stages)]
@@ -78,11 +81,15 @@ def test_the_runs_capacity_holds_the_knee_when_stages_in_the_middle_ran_slowed(s
     74) 94.46 %, just under the 94.56 % that many draws allow, the interval wholly under the knee 3.7 % of the time:
     the queue the slowed stages left (up to 70 s of work, unbounded) outlasted the refinement's 60 s drain, and the
     first step measured it. The generator bounds it (IN_FLIGHT): then 99.1 % after one step (under, over: 0.4, 0.5
-    %), median width 66 %, and 96.5 % after three (1.65, 1.85 %), 25.4 %, each side within the level."""
-    rng = np.random.default_rng(71 + steps)
+    %), median width 66 %, and 96.5 % after three (1.65, 1.85 %), 25.4 %, each side within the level. On 2026-12-06,
+    with the stage run again nearest the knee the ladder was placed around where no fit decided an end (its M/M/1
+    prediction, off by up to a fifth): 99.25 % after one step (0.45, 0.3 %), median width 72.5 %, and 97.4 % after
+    three (1.7, 0.9 %), 26.7 %; the same draws without it, 99.3 % and 72.5 %, 97.75 % and 26.9 %: here the lost stages'
+    width comes from the bracket's high end, which one step that passes does not move."""
+    rng, prior_rng = np.random.default_rng(71 + steps), np.random.default_rng(171 + steps)
     tally, draws, widths = Held(), FULL // 5, []
     for _ in range(draws):
-        got, knee = slowed_in_the_middle_then_steps(rng, steps)
+        got, knee = slowed_in_the_middle_then_steps(rng, steps, prior_rng)
         tally.add(got.interval_rps, knee)
         widths.append(got.width if got.width is not None else math.inf)
     tally.record(record_property)
