@@ -54,6 +54,8 @@ def speed_evidence(cap: Capacity) -> str:
                     f"the bracket {bracket(low, high)} %")
     else:
         said.append(f"between the best confident pass and the lowest confident failure there, {bracket(low, high)} %")
+    if speed.decided_by[1] == "saturation":
+        said.append("the high end at the saturation itself (a queue offered more grows without bound)")
     offered = [f"{cap.highest_passing_stage} met every objective with confidence at {cap.highest_passing_rps:g}"
                if cap.highest_passing_stage else "",
                f"{cap.lowest_failing_stage} failed one at {cap.bracket_rps[1]:g}"

@@ -201,6 +201,24 @@ def test_without_a_fitted_knee_the_busy_predictor_says_whether_the_bracket_is_pl
         assert got.speed.decided_by == ["bracket", "bracket"]
 
 
+@pytest.mark.parametrize("shares, threshold_ms, interval_pct, decided_by", [
+    ((0.55, 0.62, 1.24), P50_MS, [62.0, 100.0], ["bracket", "saturation"]),
+    ((0.55, 0.62, 0.92), 400.0, [92.0, 100.0], ["bracket", "saturation"]),
+    ((0.55, 0.62, 0.95), P50_MS, [62.0, 95.0], ["bracket", "bracket"]),
+], ids=["the lowest confident failure past the saturation (the stages between named slowed): the high end at the "
+        "saturation itself",
+        "nothing failed, the predictor busy 92 % of the time: the saturation still bounds the knee",
+        "a failure under the saturation is the high end"])
+def test_the_knee_lies_under_the_saturation_whatever_the_stages_showed(shares, threshold_ms, interval_pct, decided_by):
+    from slo.verdicts.capacity import capacity
+    saturation = 1000 / SERVICE_MS
+    got = capacity(judged_stages([_judged(f"s{i}", round(k * saturation, 2), SERVICE_MS, threshold_ms)
+                                  for i, k in enumerate(shares)])).speed
+    assert got.interval_pct == [pytest.approx(v, abs=0.1) for v in interval_pct]
+    assert got.decided_by == decided_by
+    assert got.interval_rps[1] == pytest.approx(interval_pct[1] / 100 * saturation, abs=0.1)
+
+
 P95_MS = 300.0   # the shipped SLO file's p95: a knee near 85 % of saturation at 16 ms a prediction, as measured here
 
 
