@@ -21,12 +21,18 @@ def ladder(with_histogram: bool = True) -> list:
     (False, ["Capacity: in [", "req/s offered (width", "s3 met every objective with confidence; s4 failed one"]),
     ("too few to fit", ["req/s at the run's typical speed (width", "stated at the run's typical 12 ms",
                         "between the best confident pass and the lowest confident failure there, [74, 80] %"]),
+    ("failed only past the saturation", ["between the best confident pass and the lowest confident failure there, "
+                                         "[74, 124] %", "the high end at the saturation itself"]),
 ], ids=["with the prediction histogram: at the typical speed, the fitted share and the rates offered beside it",
         "without it: at the rates offered",
-        "with it but too few stages to fit the knee: the bracket alone, at the typical speed"])
+        "with it but too few stages to fit the knee: the bracket alone, at the typical speed",
+        "the lowest confident failure past the saturation: the saturation is the high end"])
 def test_the_capacity_line_names_its_rates(with_histogram, said):
     stages = ladder(bool(with_histogram))
-    stages = stages[3:5] + stages[-1:] if with_histogram == "too few to fit" else stages
+    if with_histogram == "too few to fit":
+        stages = stages[3:5] + stages[-1:]
+    elif with_histogram == "failed only past the saturation":
+        stages = stages[2:4] + judged_stages([_judged("s9", round(1.24 * 1000 / SERVICE_MS, 2), SERVICE_MS)])
     line = capacity_lines(capacity(stages), [])[0]
     assert all(s in line for s in said), line
 

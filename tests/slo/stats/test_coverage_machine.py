@@ -64,7 +64,7 @@ def slowed_in_the_middle_then_steps(rng, steps: int, prior_rng=None) -> tuple[di
 
 
 @pytest.mark.coverage
-@pytest.mark.parametrize("steps, widest", [(1, 0.9), (3, 0.45)],
+@pytest.mark.parametrize("steps, widest", [(1, 0.6), (3, 0.3)],
                          ids=["the default run's one step", "three steps (a larger budget)"])
 def test_the_runs_capacity_holds_the_knee_when_stages_in_the_middle_ran_slowed(steps, widest, record_property):
     """Held at least 95 % of the time, within two standard errors of the simulation (the promise's rule for every
@@ -85,7 +85,9 @@ def test_the_runs_capacity_holds_the_knee_when_stages_in_the_middle_ran_slowed(s
     with the stage run again nearest the knee the ladder was placed around where no fit decided an end (its M/M/1
     prediction, off by up to a fifth): 99.25 % after one step (0.45, 0.3 %), median width 72.5 %, and 97.4 % after
     three (1.7, 0.9 %), 26.7 %; the same draws without it, 99.3 % and 72.5 %, 97.75 % and 26.9 %: here the lost stages'
-    width comes from the bracket's high end, which one step that passes does not move."""
+    width came from the bracket's high end, the stage past saturation, which one step that passes does not move. With
+    the high end at the saturation at most (saturation.capped_at_saturation): 99.3 % after one step (0.45, 0.25 %),
+    median width 51.8 %, and 97.6 % after three (1.95, 0.45 %), 24.5 %."""
     rng, prior_rng = np.random.default_rng(71 + steps), np.random.default_rng(171 + steps)
     tally, draws, widths = Held(), FULL // 5, []
     for _ in range(draws):
