@@ -97,6 +97,24 @@ def test_a_threshold_between_bucket_edges_keeps_its_bracket_when_runs_are_pooled
     assert p99["status"] != "fail"
 
 
+@pytest.mark.parametrize("shares, df_from", [
+    ((0.002, 0.004, 0.006), "the spread between runs, t with 2 df"),
+    ((0.007, 0.007, 0.007), "the spread within a run"),
+], ids=["runs whose shares differ more than their counts allow (a machine whose speed moved between them): t with "
+        "runs - 1 df; each run passes alone, but three runs say too little of the machine's typical one to pass "
+        "their pooled 0.4 % (its interval reached 0.72 % with the blocks' df, 1.28 % with the runs')",
+        "runs that agree: the spread within a run and its blocks' df"])
+def test_the_pooled_share_takes_its_degrees_of_freedom_from_what_measured_its_spread(tmp_path, shares, df_from):
+    """Taken from the blocks of one run, a spread measured across 2 or 3 runs let sets of runs on machines whose
+    speed moved between them pass falsely 6.6 to 19.9 % of the time (the typical run on the limit)."""
+    summary = repeats.summarize([_report(tmp_path, f"r{i}", 2, s) for i, s in enumerate(shares)])
+    pooled = summary["stages"][0]["objectives"]["p99"]["pooled"]
+    assert df_from in pooled["method"], pooled["method"]
+    if len(set(shares)) > 1:
+        assert pooled["decision"] == "inconclusive" and pooled["high"] > 0.01
+        assert summary["stages"][0]["objectives"]["p99"]["per_run"] == ["pass"] * 3
+
+
 @pytest.mark.parametrize("baseline_ms, current_ms, status, method", [
     ((2, 2.1, 2.05), (2.02, 2.08, 2.04), "pass", "Welch's t"),
     ((2, 2.1, 2.05), (4, 4.2, 4.1), "fail", "Welch's t"),
