@@ -68,8 +68,8 @@ def run_again(stages: list[Stage], cap: Capacity, middle: float | None = None) -
     """The stage to run again, once: of those that ran on a machine of another speed than the rest of the run (or
     served the queue one left) and were offered inside the bracket, the one nearest `middle` (next_step's: the
     fitted knee's, under the saturation, where the fit decided an end: fitted_middle; else the knee the ladder was
-    placed around, its `prior_rps`), else the bracket's. A busy
-    loop on the API's core for a minute in the middle of a default run took its stages at 60 to 80 % of saturation,
+    placed around, its `prior_rps`), else the bracket's. A busy loop on the API's core for a minute in the middle
+    of a default run took its stages at 60 to 80 % of saturation,
     where the knee's fit reads its shares; stepped at the bracket's middle instead, the one step there was undecided
     and the interval stayed [34, 82.5] req/s. Simulated (two or three knee stages on a machine twice as slow, then
     three steps), the stages run again left a median width of 41 % of the low end where the bracket's split left

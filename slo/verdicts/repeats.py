@@ -50,8 +50,8 @@ def _pooled_share(rows: list[ObjectiveResult], level: float) -> dict | None:
     of runs on machines whose speed moved between them (each run's share off the machine's typical one by 10 to 30 %
     in log terms, the typical on the limit) passed falsely 6.6 to 19.9 % of the time (2,000 draws each), 2.7 to
     6.9 % this way: a spread from so few runs of skewed shares is still estimated roughly. Runs that disagree are also
-    reported as a calibration warning. A threshold between bucket edges keeps its bracket: the
-    low end from the fewer, the high end from the more."""
+    reported as a calibration warning. A threshold between bucket edges keeps its bracket: the low end from the
+    fewer, the high end from the more."""
     counts = [_counts(o) for o in rows]
     if any(c is None for c in counts) or rows[0].confidence.limit is None:
         return None

@@ -158,7 +158,7 @@ def at_typical_speed(stages: list[Stage], servers: int, share: KneeShare | None)
                           decided_by=decided, interval_rps=rps)
 
 
-SATURATION_PCT = 100.0
+SATURATION_PCT = 100.0   # a stage's utilization (offered rate x its prediction time a request) at the saturation
 
 
 def capped_at_saturation(interval: list, decided: list[str]) -> tuple[list, list[str]]:
