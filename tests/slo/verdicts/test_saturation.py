@@ -88,7 +88,8 @@ TRUE_SHARE = 1 - SERVICE_MS * math.log(2) / P50_MS    # where p50's share crosse
     ([1.0] * 6, True),
     ([1.0, 1.0, 1.0, 1.12, 1.0, 1.0], False),
 ], ids=["a machine of one speed: the knee's share of saturation is the queue's own",
-        "a stage on a machine 12 % slower is out of order in req/s, in its place as a share of saturation"])
+        "a stage on a machine 12 % slower is out of order in req/s, in its place as a share of saturation moved to "
+        "the typical speed (at its own share, the fit missed the knee's share by up to 1.5 points)"])
 def test_the_knee_as_a_share_of_the_saturation_each_stage_measured(speeds, in_rps_order):
     from slo.verdicts import knee
     from slo.verdicts.saturation import knee_share
@@ -97,7 +98,7 @@ def test_the_knee_as_a_share_of_the_saturation_each_stage_measured(speeds, in_rp
     # A slower machine keeps its rate but costs more a prediction; the threshold stays what the SLO file says.
     stages = [_knee_stage(f"s{i}", r, SERVICE_MS * k, P50_MS) for i, (r, k) in enumerate(zip(rates, speeds))]
     got = knee_share(judged_stages(stages), servers=1, level=0.95)
-    assert got.estimate_pct == pytest.approx(100 * TRUE_SHARE, abs=1.5 if not in_rps_order else 0.05)
+    assert got.estimate_pct == pytest.approx(100 * TRUE_SHARE, abs=0.05)
     assert got.interval_pct[0] <= 100 * TRUE_SHARE <= got.interval_pct[1]
     in_order = not knee.envelope(knee.points_of(judged_stages(stages), "p50", lambda s: s.offered_rps))[1]
     assert in_order is in_rps_order
@@ -196,7 +197,8 @@ def test_without_a_fitted_knee_the_busy_predictor_says_whether_the_bracket_is_pl
     if rates == "offered":
         assert got.interval_rps == [stages[1]["offered_rps"], stages[2]["offered_rps"]]
     else:
-        low_pct = 100 * stages[1]["offered_rps"] * SERVICE_MS * 1.1 / 1000
+        # the pass, at its own utilization on a machine 10 % slower, placed where the typical speed holds its queue
+        low_pct = 100 * (1 - (1 - stages[1]["offered_rps"] * SERVICE_MS * 1.1 / 1000) / 1.1)
         assert got.speed.bracket_pct == [pytest.approx(low_pct, abs=0.1), pytest.approx(95.0, abs=0.1)]
         assert got.speed.decided_by == ["bracket", "bracket"]
 
