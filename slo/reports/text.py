@@ -46,7 +46,8 @@ def speed_evidence(cap: Capacity) -> str:
     """What decided each end of a capacity placed at each stage's utilization, and the stages at the rates offered."""
     speed, share = cap.speed, cap.knee_share
     low, high = speed.bracket_pct
-    said = [f"each stage placed at the share of its own saturation it offered, stated at the run's typical "
+    said = [f"each stage placed at the share of its own saturation it offered, moved to the typical speed as a "
+            f"queue's latency moves with it, stated at the run's typical "
             f"{speed.typical_demand_ms:.3g} ms of prediction a request"]
     if share and "fit" in speed.decided_by:
         said.append(f"{fitted_ends(speed.decided_by)} from {share.objective}'s share fitted across "

@@ -148,10 +148,9 @@ def typical_demand_ms(stages: list[Stage]) -> float | None:
 
 def at_typical_speed(stages: list[Stage], servers: int, share: KneeShare | None) -> AtTypicalSpeed | None:
     """The capacity with every stage placed at the share of its own saturation it offered, moved to the typical speed
-    (utilization_at): the
-    bracket between the best confident pass and the lowest confident failure there, narrowed by the knee's share
-    fitted across the stages (knee_share) and capped at the saturation (capped_at_saturation), then put in req/s at
-    the prediction time of the run's typical stage.
+    (utilization_at): the bracket between the best confident pass and the lowest confident failure there, narrowed by
+    the knee's share fitted across the stages (knee_share) and capped at the saturation (capped_at_saturation), then
+    put in req/s at the prediction time of the run's typical stage.
     On a machine whose speed moves within a run (a prediction took 18 to 24 ms between the stages of one quiet run)
     the stages stay in order this way, where in req/s a stage run while the machine was faster passed above the
     rate where the typical stage's knee lies, and the curve fitted across them scattered twice as much as their
