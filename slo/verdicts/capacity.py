@@ -85,7 +85,7 @@ def _stages_named(stages: list[Stage], judged: list[Stage], bound: list[str]) ->
 def _stated(out: dict, stages: list[Stage], judged: list[Stage], servers: int, level: float, like: Sequence[Report],
             spec: SloSpec | None) -> dict:
     """The interval, what decided each end and the rates it is stated at: where the API times its predictions, every
-    stage placed at its own utilization and the interval stated at the run's typical speed
+    stage placed at its own utilization moved to the run's typical speed, and the interval stated at that speed
     (saturation.at_typical_speed), and at the machine's usual one where earlier runs `like` it say what that is;
     elsewhere the bracket at the rates offered, narrowed by the fit there."""
     bound = set(out["generator_bound_stages"])

@@ -58,8 +58,9 @@ def _pooled_share(rows: list[ObjectiveResult], level: float) -> dict | None:
     n, fewer, more = (tuple(c[i] for c in counts) for i in range(3))
     between = confidence.design_effect(confidence.Blocks(n, more))
     within = max(c[3] for c in counts)
-    blocks = len(rows) if between > within else min(o.confidence.blocks or 0 for o in rows)
-    dep = confidence.Dependence(max(between, within), 1.0, blocks, confidence.df_factor(blocks, level))
+    # The units the spread was estimated over, whose number less one gives its degrees of freedom.
+    units = len(rows) if between > within else min(o.confidence.blocks or 0 for o in rows)
+    dep = confidence.Dependence(max(between, within), 1.0, units, confidence.df_factor(units, level))
     low = confidence.share_interval(sum(fewer), sum(n), level, dep)[0]
     high = confidence.share_interval(sum(more), sum(n), level, dep)[1]
     counted = round(sum(more)) if fewer == more else [round(sum(fewer)), round(sum(more))]

@@ -165,8 +165,11 @@ def at_typical_speed(stages: list[Stage], servers: int, share: KneeShare | None)
             or not prediction_bound(stages, servers, share):
         return None
     demand = typical_demand_ms(stages)
-    best, lowest_fail = knee.bracket_stages(stages, lambda s: utilization_at(s, servers, demand))
-    bracket = [None if s is None else round(100 * utilization_at(s, servers, demand), 1) for s in (best, lowest_fail)]
+    def place(s: Stage) -> float:
+        return utilization_at(s, servers, demand)
+
+    best, lowest_fail = knee.bracket_stages(stages, place)
+    bracket = [None if s is None else round(100 * place(s), 1) for s in (best, lowest_fail)]
     interval, decided = capped_at_saturation(*knee.narrowed(bracket, share and share.interval_pct))
     rps = [None if v is None else round(v / 100 * servers * 1000 / demand, 1) for v in interval]
     return AtTypicalSpeed(typical_demand_ms=round(demand, 3), bracket_pct=bracket, interval_pct=interval,
