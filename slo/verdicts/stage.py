@@ -8,7 +8,7 @@ from functools import partial
 
 from slo.file.model import LatencyQuantile, RatioSli, SloSpec, ThresholdSli
 from slo.stats import tail
-from slo.stats.blocks import per_scrape
+from slo.stats.blocks import per_scrape, recorded_per_block
 from slo.stats.figures import replica_figures, server_figures, sli_figures
 from slo.stats.intervals import Evidence, evidence_of, with_level
 from slo.verdicts.kinds import judge_objective
@@ -74,9 +74,19 @@ class StageJudge:
         enough = server["requests"] >= self.spec.min_samples
         objectives = [judge_objective(o, server, offered_rps, enough, client, evidence) for o in self.spec.objectives]
         self._read_tails(objectives, latencies_ms, evidence.window_s)
-        server["per_scrape"] = per_scrape(evidence.bucket_blocks, evidence.mean_blocks, list(REPORT_QUANTILES))
+        server["per_scrape"] = self._per_scrape(evidence, latencies_ms)
         rejudge = partial(judge_objective, server=server, offered_rps=offered_rps, enough=enough, client=client)
         return Judged(objectives, rejudge, evidence)
+
+    @staticmethod
+    def _per_scrape(evidence: Evidence, latencies_ms) -> dict:
+        """The window's figures one value per scrape (what a baseline comparison samples): the quantiles exact from
+        the API's recording where it holds the window (`quantiles_from`), else interpolated in the histogram's
+        buckets; the mean from the histogram's sums."""
+        scraped = per_scrape(evidence.bucket_blocks, evidence.mean_blocks, list(REPORT_QUANTILES))
+        exact = recorded_per_block(latencies_ms, len(scraped[f"p{REPORT_QUANTILES[0] * 100:g}_ms"]),
+                                   list(REPORT_QUANTILES))
+        return {**scraped, **exact, "quantiles_from": "recording" if exact else "histogram"}
 
     def _read_tails(self, objectives: list[dict], latencies_ms, seconds: float) -> None:
         """Each latency quantile's share read from the stage's whole recorded tail, beside its interval: what the

@@ -8,6 +8,7 @@ from tests.slos import LINEAR_SLO
 from slo.file.load import load_slo
 from common.exit_codes import MEANINGS, Exit
 from slobench import cli
+from slo.verdicts.report import SCHEMA_VERSION
 from tests.slo.fakes import make_run, report_of, steady
 
 SPEC = load_slo(LINEAR_SLO)
@@ -24,7 +25,7 @@ def run(tmp_path):
     (lambda run: (run / "prometheus_raw.json").unlink(), [], "no prometheus_raw.json and no Prometheus URL"),
     (lambda run: (run / "old").mkdir(), ["--baseline", "{run}/old"], "no SLO report there to compare with"),
     (lambda run: (run / "old.json").write_text(json.dumps({"schema_version": 4})), ["--baseline", "{run}/old.json"],
-     "old.json: schema_version: 4, this slobench reads 6"),
+     f"old.json: schema_version: 4, this slobench reads {SCHEMA_VERSION}"),
     (lambda run: (run / "old.json").write_text(report_of().text().replace('"started": 1000.0', '"started": "x"')),
      ["--baseline", "{run}/old.json"], "old.json: run.started: Input should be a valid number"),
 ], ids=["a folder without its timeline", "a folder without saved answers", "a baseline without a report",

@@ -18,7 +18,7 @@ from slo.verdicts.report.measured import Reconciliation, ReplicaSummary
 from slo.verdicts.report.series import RunSeries
 from slo.verdicts.report.stage_row import Stage
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 
 class ReportError(ValueError):

@@ -1,10 +1,12 @@
 """Baseline criteria: each names a figure, is checked, and honours the figure's direction."""
 import json
 
+import numpy as np
+
 import pytest
 
 from tests.slos import LINEAR_SLO
-from slo.verdicts.baseline import regression
+from slo.verdicts.baseline import compare, regression
 from tests.slo.fakes import evaluate_run as evaluate
 from slo.file.model import SloSpec
 from slo.file.load import load_slo
@@ -136,3 +138,25 @@ def test_only_runs_of_the_same_profile_slo_file_and_target_are_alike(tmp_path):
     assert [r.manifest.model_dump(exclude_unset=True) for r in got] == [forest]
     write("r8", manifest=None)   # a run without a manifest is like one whose manifest says nothing
     assert [r.manifest for r in like_runs(tmp_path, "default", {"service": "a"}, None)] == [None]
+
+
+def _scraped(name: str, p99: list[float], source: str) -> dict:
+    return stage_row(name, gated=True, server={"quantiles": {}, "notes": [],
+                                               "per_scrape": {"p99_ms": p99, "quantiles_from": source}})
+
+
+@pytest.mark.parametrize("sources, says", [
+    (("recording", "recording"), "quantiles exact from the API's recording"),
+    (("histogram", "histogram"), "a true +10 % in p99 read +5.6 %"),
+    (("recording", "histogram"), "quantiles exact on one side only"),
+], ids=["both runs recorded: the quantiles compared are exact",
+        "neither recorded: the method says interpolation understates a change inside a bucket",
+        "one side recorded: the method says the two were read differently"])
+def test_a_quantile_comparison_says_what_its_per_scrape_values_were_read_from(sources, says):
+    spec = _spec({"p99": 0.1})
+    rng = np.random.default_rng(3)
+    base, cur = ([_scraped("s1", list(100 * scale * rng.lognormal(0, 0.05, 30)), source)]
+                 for scale, source in zip((1.0, 2.0), sources))
+    comparison, failures = compare([report_of(cur)], [report_of(base)], spec)
+    p99 = comparison.stages[0].figures["p99"]
+    assert says in p99.method and p99.verdict == "regressed"
