@@ -58,10 +58,11 @@ def step_profile(rate: float, seconds: float, weights: dict, stage: str) -> dict
             "stages": [{"name": stage, "rate_rps": rate, "duration_s": seconds}]}
 
 
-def step_seconds(rate: float, spec: SloSpec, at_least: float) -> float:
+def step_seconds(rate: float, spec: SloSpec, at_least: float, scenario: Scenario) -> float:
     """A step long enough to decide every count objective at `rate` with none counted (MLPerf's minimum, reached
-    with 95 % probability by Poisson arrivals), besides its settling."""
-    share = Scenario().share_of(spec.metrics.selector.get("endpoint", "/predict"))
+    with 95 % probability by Poisson arrivals), besides its settling: of the steps' traffic (the profile's
+    `scenario`, whose weights they send), the judged endpoint's share."""
+    share = scenario.share_of(spec.metrics.selector.get("endpoint", "/predict"))
     needed = sample_fit.seconds_needed(spec, rate * share, poisson=True)
     return at_least if needed is None else max(at_least, needed + SETTLE_S)
 
@@ -216,10 +217,11 @@ class Refinement:
         planned = Looks.spread(refine.looks, refine.first_look, spec.confidence_level)
         strict = spec.model_copy(update={"confidence_level": planned.per_look_level})
         scrapes = MIN_SCRAPES_PER_WINDOW * scrape_s
-        decides = refine.step_s if for_fit else step_seconds(rate, strict, refine.step_s)
+        scenario = self.profile.scenario
+        decides = refine.step_s if for_fit else step_seconds(rate, strict, refine.step_s, scenario)
         longest = max(decides, scrapes + SETTLE_S) * undecided_factor(steps)
         if longest + STEP_OVERHEAD_S > left_s:
-            shortest = max(refine.step_s / 2 if for_fit else step_seconds(rate, strict, refine.step_s / 2),
+            shortest = max(refine.step_s / 2 if for_fit else step_seconds(rate, strict, refine.step_s / 2, scenario),
                            scrapes + SETTLE_S)
             if not shorten or shortest + STEP_OVERHEAD_S > left_s:
                 return None

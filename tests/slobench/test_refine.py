@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from loadtests.profile import Scenario
 from slobench.refine import CLOSING_S, Budget, no_room, stage_name, step_seconds
 from slobench.steering import NextStep, evidence, next_rate, next_step, settled
 from slobench.run_folder import RunFolder
@@ -167,12 +168,18 @@ def test_evidence_leaves_out_stages_that_measured_the_machine_or_the_generator()
     assert [s.name for s in evidence(stages)] == ["a"]
 
 
-@pytest.mark.parametrize("rate, seconds", [(15, 36), (20, 28), (40, 20)],
-                         ids=["the required 15 req/s needs 36 s to reach p99's zero-count minimum (eight in ten "
-                              "requests to /predict)", "20 req/s, 28 s", "40 req/s, the declared 20 s are enough"])
-def test_a_step_is_long_enough_to_decide_at_its_rate(rate, seconds):
+@pytest.mark.parametrize("rate, weights, seconds", [
+    (15, None, 36), (20, None, 28), (40, None, 20), (20, {"predict_user": 1, "health": 1}, 43),
+    (20, {"predict_user": 1}, 23)],
+    ids=["the required 15 req/s needs 36 s to reach p99's zero-count minimum (eight in ten requests to /predict)",
+         "20 req/s, 28 s", "40 req/s, the declared 20 s are enough",
+         "a profile sending half its requests to /health needs longer steps",
+         "a profile sending every request to /predict needs shorter ones"])
+def test_a_step_is_long_enough_to_decide_at_its_rate_with_the_profiles_mix(rate, weights, seconds):
+    from loadtests.profile import Scenario
     from slo.file.load import load_slo
-    assert step_seconds(rate, load_slo(), 20) == seconds
+    scenario = Scenario() if weights is None else Scenario(weights=weights)
+    assert step_seconds(rate, load_slo(), 20, scenario) == seconds
 
 
 def _timeline(stages, start):
@@ -263,9 +270,9 @@ def test_a_step_at_the_fitted_knee_lasts_step_s_where_deciding_p99_would_take_lo
 def test_a_step_needs_more_requests_by_its_last_look_than_without_looks():
     """At 15 req/s the count objective's minimum decides the length: at the looks' stricter level it takes longer."""
     spec = _refinement().judged.spec
-    assert _refinement().step_plan(15, 200, []).longest_s > step_seconds(15, spec, 20)
+    assert _refinement().step_plan(15, 200, []).longest_s > step_seconds(15, spec, 20, Scenario())
     single = _refinement(looks=1).step_plan(15, 200, [])
-    assert single.longest_s == step_seconds(15, spec, 20) and single.looks.per_look_level == 0.95
+    assert single.longest_s == step_seconds(15, spec, 20, Scenario()) and single.looks.per_look_level == 0.95
 
 
 def test_the_judge_reads_a_steps_looks_and_a_step_ended_by_one_as_complete(tmp_path):
