@@ -84,8 +84,8 @@ class StageJudge:
         the API's recording where it holds the window (`quantiles_from`), else interpolated in the histogram's
         buckets; the mean from the histogram's sums."""
         scraped = per_scrape(evidence.bucket_blocks, evidence.mean_blocks, list(REPORT_QUANTILES))
-        exact = recorded_per_block(latencies_ms, len(scraped[f"p{REPORT_QUANTILES[0] * 100:g}_ms"]),
-                                   list(REPORT_QUANTILES))
+        scrapes_with_requests = len(scraped["p50_ms"])
+        exact = recorded_per_block(latencies_ms, scrapes_with_requests, list(REPORT_QUANTILES))
         return {**scraped, **exact, "quantiles_from": "recording" if exact else "histogram"}
 
     def _read_tails(self, objectives: list[dict], latencies_ms, seconds: float) -> None:
