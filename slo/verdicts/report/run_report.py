@@ -19,6 +19,10 @@ from slo.verdicts.report.series import RunSeries
 from slo.verdicts.report.stage_row import Stage
 
 SCHEMA_VERSION = 7
+# Earlier versions whose reports read as this one: what changed since only added a field whose absence has a meaning
+# (6: server.per_scrape.quantiles_from, absent where the per-scrape quantiles were interpolated, as every one of
+# version 6 was). Earlier runs stay a baseline and count in the machine's usual speed.
+READS_AS_CURRENT = (6,)
 
 
 class ReportError(ValueError):
@@ -154,7 +158,7 @@ class Report(Frozen):
     def of(cls, data: dict, where: str = names.SLO_REPORT) -> Report:
         """A report from its JSON; a ReportError naming `where` and the field that does not fit."""
         version = data.get("schema_version") if isinstance(data, dict) else None
-        if version != SCHEMA_VERSION:
+        if version != SCHEMA_VERSION and version not in READS_AS_CURRENT:
             raise ReportError(f"{where}: schema_version: {version}, this slobench reads {SCHEMA_VERSION} (judge the "
                               "run again: slobench judge RUN_FOLDER)")
         try:

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from common.exit_codes import OF_STATUS, Verdict
 from slo.verdicts.report import SCHEMA_VERSION, Report, ReportError
+from slo.verdicts.report.run_report import READS_AS_CURRENT
 from tests.slo.fakes import report_of, stage_row
 from tests.slos import LINEAR_SLO
 from slo.file.load import load_slo
@@ -41,7 +42,7 @@ def test_only_the_fields_of_an_objectives_kind_are_written(judged):
 
 def _damaged(data: dict, how: str) -> dict:
     if how == "version":
-        data["schema_version"] = SCHEMA_VERSION - 1
+        data["schema_version"] = min(READS_AS_CURRENT) - 1
     elif how == "field":
         data["stages"][1]["window"]["start"] = "soon"
     elif how == "exit code":
@@ -58,7 +59,7 @@ def _damaged(data: dict, how: str) -> dict:
 
 
 @pytest.mark.parametrize("how, said", [
-    ("version", f"slo_report.json: schema_version: {SCHEMA_VERSION - 1}, this slobench reads {SCHEMA_VERSION}"),
+    ("version", f"slo_report.json: schema_version: {min(READS_AS_CURRENT) - 1}, this slobench reads {SCHEMA_VERSION}"),
     ("field", "slo_report.json: stages[1].window.start: Input should be a valid number"),
     ("exit code", "slo_report.json: verdict: Value error, exit_code: 0, where status fail exits with 1"),
     ("status", "slo_report.json: stages[0].objectives[2].status: Field required"),
@@ -131,3 +132,16 @@ def test_a_report_fits_the_published_schema_and_a_damaged_one_does_not(judged):
     assert validator.is_valid(judged.to_json())
     for how in ("field", "status", "capacity", "server", "interval"):
         assert not validator.is_valid(_damaged(judged.to_json(), how)), how
+
+
+def test_a_report_of_a_version_that_only_lacked_a_field_reads_as_one_of_this_version(judged, tmp_path):
+    """Version 6 had no per_scrape.quantiles_from: its per-scrape quantiles were all interpolated, as its absence
+    says, so earlier runs stay baselines and count in the machine's usual speed."""
+    data = judged.to_json()
+    for stage in data["stages"]:
+        stage["server"].get("per_scrape", {}).pop("quantiles_from", None)
+    path = tmp_path / "slo_report.json"
+    for version in READS_AS_CURRENT:
+        path.write_text(json.dumps({**data, "schema_version": version}))
+        read = Report.read(path)
+        assert read.schema_version == version and read.stages[0].name == judged.stages[0].name
