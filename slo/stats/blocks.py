@@ -113,6 +113,11 @@ def per_scrape(buckets: dict[float, dict[Key, float]], sums: Blocks | None, quan
     return out
 
 
+# Where a window's per-scrape quantiles were read from (server.per_scrape.quantiles_from): exact from the API's
+# recording (recorded_per_block), or interpolated in the histogram's buckets (per_scrape).
+FROM_RECORDING, FROM_HISTOGRAM = "recording", "histogram"
+
+
 def recorded_per_block(latencies_ms, blocks: int, quantiles: list[float]) -> dict[str, list]:
     """Each quantile of the recorded latencies (ms, in time order) in `blocks` runs of consecutive requests of equal
     size, as many as the window's scrapes: exact where per_scrape interpolates inside a bucket. Interpolated, a

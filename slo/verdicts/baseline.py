@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from slo.stats import family
+from slo.stats.blocks import FROM_HISTOGRAM, FROM_RECORDING
 from slo.stats.noise import judge_counts, judge_windows, welch_runs
 from slo.prometheus.promql import series_rate_window_s
 from slo.file.baseline_criteria import BASELINE_FIGURES
@@ -90,12 +91,12 @@ def _quantiles_from(baseline: list[Report], current: list[Report], stage_name: s
     """What the per-scrape quantiles compared were read from on each side, as the method says it: exact from the
     API's recording (per block of consecutive requests, as many as the scrapes), or interpolated."""
     def source(reports: list[Report]) -> set[str]:
-        return {st.server.per_scrape.get("quantiles_from", "histogram") for r in reports for st in r.stages
+        return {st.server.per_scrape.get("quantiles_from", FROM_HISTOGRAM) for r in reports for st in r.stages
                 if st.name == stage_name}
     sides = source(baseline) | source(current)
-    if sides == {"recording"}:
+    if sides == {FROM_RECORDING}:
         return "; quantiles exact from the API's recording of each block of requests"
-    if sides == {"histogram"}:
+    if sides == {FROM_HISTOGRAM}:
         return f"; quantiles {INTERPOLATED}"
     return f"; quantiles exact on one side only, on the other {INTERPOLATED}"
 
@@ -160,7 +161,7 @@ def _judge(name: str, s: Stage, b: Stage, current: list[Report], baseline: list[
         said = _quantiles_from(baseline, current, s.name) if name in QUANTILE_FIGURES else ""
         def at(lv: float) -> dict:
             got = judge_windows(*args, lv, spread, source, df)
-            return {**got, "method": got["method"] + said} if said and "method" in got else got
+            return {**got, "method": got["method"] + said}
         return at(level), at
     if name == "error_ratio":
         args = (_counts(baseline, s.name), _counts(current, s.name), limit)

@@ -8,7 +8,7 @@ from functools import partial
 
 from slo.file.model import LatencyQuantile, RatioSli, SloSpec, ThresholdSli
 from slo.stats import tail
-from slo.stats.blocks import per_scrape, recorded_per_block
+from slo.stats.blocks import FROM_HISTOGRAM, FROM_RECORDING, per_scrape, recorded_per_block
 from slo.stats.figures import replica_figures, server_figures, sli_figures
 from slo.stats.intervals import Evidence, evidence_of, with_level
 from slo.verdicts.kinds import judge_objective
@@ -86,7 +86,7 @@ class StageJudge:
         scraped = per_scrape(evidence.bucket_blocks, evidence.mean_blocks, list(REPORT_QUANTILES))
         scrapes_with_requests = len(scraped["p50_ms"])
         exact = recorded_per_block(latencies_ms, scrapes_with_requests, list(REPORT_QUANTILES))
-        return {**scraped, **exact, "quantiles_from": "recording" if exact else "histogram"}
+        return {**scraped, **exact, "quantiles_from": FROM_RECORDING if exact else FROM_HISTOGRAM}
 
     def _read_tails(self, objectives: list[dict], latencies_ms, seconds: float) -> None:
         """Each latency quantile's share read from the stage's whole recorded tail, beside its interval: what the
