@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from common.exit_codes import Exit
 from tests.slos import LINEAR_SLO
 from stack.procs import ROOT
 from tests import browser
@@ -262,11 +263,18 @@ def test_a_repeat_set_keeps_every_run_and_reports_their_spread(tmp_path):
     profile = tmp_path / "one.yaml"
     profile.write_text(closed_profile("one", ("o1", 20, 100, 8)))
     done = _run(tmp_path, str(profile), "--repeat", "2", "--no-drift", timeout=200)
-    assert done.returncode == 0, done.stdout + done.stderr   # a 1 ms API: every pooled objective met
     results = tmp_path / "results"
     sets = [p for p in results.iterdir() if (p / "repeat_report.json").is_file()]
-    assert len(sets) == 1 and sets[0].name.endswith("-one-x2")
+    assert len(sets) == 1 and sets[0].name.endswith("-one-x2"), done.stdout + done.stderr
     summary = json.loads((sets[0] / "repeat_report.json").read_text())
+    # A 1 ms API fails nothing. Two runs give the spread between runs one degree of freedom, so a share whose runs
+    # differ (the machine's speed moves between them) may stay undecided: the exit code is then the set's
+    # inconclusive, from objectives each run passed, never a failure.
+    assert done.returncode == summary["verdict"]["exit_code"] in (Exit.PASS, Exit.INCONCLUSIVE), done.stdout
+    pooled = summary["stages"][0]["objectives"]
+    assert all(o["status"] != "fail" and "fail" not in o["per_run"] for o in pooled.values()), pooled
+    undecided = [name for name, o in pooled.items() if o["status"] == "inconclusive"]
+    assert (done.returncode == Exit.INCONCLUSIVE) == bool(undecided), (done.returncode, pooled)
     assert len(summary["runs"]) == 2 and all((results / r / "slo_report.json").is_file() for r in summary["runs"])
     rps = summary["stages"][0]["figures"]["rps"]
     each = [json.loads((results / r / "slo_report.json").read_text())["stages"][0]["server"]["rps_all_traffic"]
