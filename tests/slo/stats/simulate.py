@@ -51,12 +51,18 @@ class Run:
         from types import SimpleNamespace
 
         from slo.stats import clustering
-        near = self.neighbours(w)
-        # What of_run reads of each window when the recording holds them all: its mean latency's blocks.
-        bare = [SimpleNamespace(mean_blocks=self.mean_blocks(i), error_blocks=None, bucket_blocks={}) for i in near]
-        recorded = [200.0 * self.counted[i] for i in near]
-        rates = None if self.rates is None else [self.rates[i] for i in near]
-        return clustering.of_run(bare, recorded, [EDGE], rates=rates)[w - near.start]
+        # of_run measures each window over its own neighbours only, so one call over the whole run gives every
+        # window what a call over its neighbours would: kept while no window is added (a Ladder grows its run) or cut
+        # (a step ended at a look).
+        shape = tuple(len(c) for c in self.counted)
+        windows = len(shape)
+        if getattr(self, "_clustered", (None,))[0] != shape:
+            # What of_run reads of each window when the recording holds them all: its mean latency's blocks.
+            bare = [SimpleNamespace(mean_blocks=self.mean_blocks(i), error_blocks=None, bucket_blocks={})
+                    for i in range(windows)]
+            recorded = [200.0 * c for c in self.counted]
+            self._clustered = (shape, clustering.of_run(bare, recorded, [EDGE], rates=self.rates))
+        return self._clustered[1][w]
 
     def mean_blocks(self, w: int):
         from slo.stats.confidence import Blocks

@@ -89,7 +89,7 @@ def test_the_runs_capacity_holds_the_knee_when_stages_in_the_middle_ran_slowed(s
     the high end at the saturation at most (saturation.capped_at_saturation): 99.3 % after one step (0.45, 0.25 %),
     median width 51.8 %, and 97.6 % after three (1.95, 0.45 %), 24.5 %."""
     rng, prior_rng = np.random.default_rng(71 + steps), np.random.default_rng(171 + steps)
-    tally, draws, widths = Held(), FULL // 5, []
+    tally, draws, widths = Held(), FULL, []
     for _ in range(draws):
         got, knee = slowed_in_the_middle_then_steps(rng, steps, prior_rng)
         tally.add(got.interval_rps, knee)
