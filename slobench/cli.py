@@ -101,12 +101,12 @@ def _repeated(args, settings: HarnessSettings, profile, spec) -> int:
                                          None if args.no_drift else _drift_check(), args.repeat, log=_say)
     print()
     print((set_dir / names.REPEAT_REPORT_MD).read_text())
-    print(f"repeat set: {set_dir / names.REPEAT_REPORT_MD} (runs: {', '.join(summary['runs'])})")
-    code = summary["verdict"]["exit_code"]
+    print(f"repeat set: {set_dir / names.REPEAT_REPORT_MD} (runs: {', '.join(summary.runs)})")
+    code = summary.verdict.exit_code
     if code != 0:
         return code
     # Each run through the same drift gate as a single run: a run that cannot be judged outweighs a drifted one.
-    gates = [(run, *_drift_gate(r, args.fail_on_drift)) for run, r in zip(summary["runs"], reports)]
+    gates = [(run, *_drift_gate(r, args.fail_on_drift)) for run, r in zip(summary.runs, reports)]
     for run, gate, problem in gates:
         if problem:
             print(f"error: {run}: {problem}", file=sys.stderr)

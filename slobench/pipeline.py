@@ -10,6 +10,8 @@ from loadtests import run as locust_run
 from loadtests.profile import Profile
 from slo.file.model import SloSpec
 from slo.verdicts import sample_fit, scrape_fit
+from slo.verdicts.report import Report
+from slo.verdicts.report.repeat_set import RepeatSet
 from slobench import manifest as manifest_mod
 from slobench.history import write_index
 from slobench.ladder_looks import LadderLooks
@@ -169,11 +171,12 @@ def _finish_manifest(run_dir: Path, man: dict) -> None:
 
 
 def repeated(settings: HarnessSettings, profile: Profile, spec: SloSpec, slo_path: Path,
-             baseline: Path | None, drift_check, n: int, log=print) -> tuple[Path, dict, list[dict]]:
+             baseline: Path | None, drift_check, n: int, log=print) -> tuple[Path, RepeatSet, list[Report | None]]:
     """The profile n times, each a full run with its own folder (and its own stack start, so the spread includes
     what a fresh start changes), then the repeat set's report in a folder of its own beside them; returns the set's
     folder, its summary and each run's report. A ladder of shares is placed once, from the first run's probe, so
     every repeat offers the same rates and its stages pool."""
+    from slo.reports.repeat_set import write
     from slo.verdicts import repeats
 
     reports, placed_at = [], None
@@ -186,6 +189,6 @@ def repeated(settings: HarnessSettings, profile: Profile, spec: SloSpec, slo_pat
     summary = repeats.summarize(reports, spec.confidence_level)
     if baseline is not None and all(reports):   # a repeat that was not judged has no figures to compare
         summary = repeats.against_baseline(summary, reports, load_report(baseline), spec)
-    repeats.write(set_dir, summary)
+    write(set_dir, summary)
     write_index(settings.results_dir)
     return set_dir, summary, reports

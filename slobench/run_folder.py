@@ -2,7 +2,6 @@
 the SLO reports a comparison reads as its baseline (a run's, or each run's of a repeat set: load_report)."""
 from __future__ import annotations
 
-import json
 from functools import cached_property
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from slobench import manifest
 from runfolder import files, names, recording
 from slo.verdicts.evaluate import RunData
 from slo.verdicts.report import ApiPlacement, Report, ReportError, RunManifest
+from slo.verdicts.report.repeat_set import RepeatSet
 
 
 def _looked(stage: dict, looks: dict | None) -> dict:
@@ -138,9 +138,9 @@ def load_report(path: Path) -> list[Report]:
     path = Path(path)
     if path.is_dir() and (path / names.REPEAT_REPORT).is_file():
         try:
-            runs = json.loads((path / names.REPEAT_REPORT).read_text()).get("runs") or []
-        except json.JSONDecodeError as exc:
-            raise BaselineError(f"{path / names.REPEAT_REPORT}: not a readable repeat set's report ({exc})") from None
+            runs = RepeatSet.read(path / names.REPEAT_REPORT).runs
+        except ReportError as exc:
+            raise BaselineError(f"not a readable repeat set's report: {exc}") from None
         return [_read(path.parent / run / names.SLO_REPORT) for run in runs]
     return [_read(path / names.SLO_REPORT if path.is_dir() else path)]
 

@@ -1,36 +1,34 @@
 """A repeat set: the same profile run N times, summarized per stage as medians with their spread, and one
-verdict from each objective's counts pooled over the runs (runs as clusters)."""
+verdict from each objective's counts pooled over the runs (runs as clusters). Its report is a typed model
+(slo/verdicts/report/repeat_set.py), written by slo/reports/repeat_set.py."""
 from __future__ import annotations
 
-import json
 import math
 import statistics
-from pathlib import Path
 
 from scipy import stats
 
-from common.exit_codes import OF_STATUS, Exit, verdict
+from common.exit_codes import OF_STATUS, Exit, Verdict, verdict
 from common.sample import mean_interval
 from slo.stats import confidence
 from slo.verdicts.baseline import GETTERS, compare
 from slo.verdicts.kinds import kind_of
 from slo.verdicts.objectives import JUDGED
-from slo.verdicts.wording import bracket
 from slo.verdicts.report import ObjectiveResult, Report
-from runfolder import names
+from slo.verdicts.report.repeat_set import (Pooled, PooledObjective, RepeatCapacity, RepeatSet, RepeatStage,
+                                            Spread)
 
 FIGURES = ("rps", "mean", "p50", "p95", "p99", "client_p99", "error_ratio")
 
 
-def spread(values: list[float], level: float) -> dict:
+def spread(values: list[float], level: float) -> Spread:
     """Median, min-max, the t interval of the mean across runs, and the coefficient of variation."""
     n = len(values)
     out = {"n": n, "median": statistics.median(values), "min": min(values), "max": max(values)}
     if n >= 2:
         mean, low, high = mean_interval(values, level)
-        out.update(mean=round(mean, 4), low=round(low, 4), high=round(high, 4),
-                   cv=round(statistics.stdev(values) / abs(mean), 4) if mean else None)
-    return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in out.items()}
+        out.update(mean=mean, low=low, high=high, cv=statistics.stdev(values) / abs(mean) if mean else None)
+    return Spread(**{k: (round(v, 4) if isinstance(v, float) else v) for k, v in out.items()})
 
 
 def _counts(o: ObjectiveResult) -> tuple[float, float, float, float] | None:
@@ -43,7 +41,7 @@ def _counts(o: ObjectiveResult) -> tuple[float, float, float, float] | None:
     return float(c.requests), float(fewer), float(more), float(c.design_effect or 1.0)
 
 
-def _pooled_share(rows: list[ObjectiveResult], level: float) -> dict | None:
+def _pooled_share(rows: list[ObjectiveResult], level: float) -> Pooled | None:
     """The runs' counts summed, each run a cluster: the design effect between runs or the largest within a run,
     whichever is larger, with the degrees of freedom of what estimated it: runs - 1 between runs (as the pooled
     mean's t), a run's scrape blocks within one. With the blocks' df for a spread measured across 2 or 3 runs, sets
@@ -64,15 +62,15 @@ def _pooled_share(rows: list[ObjectiveResult], level: float) -> dict | None:
     low = confidence.share_interval(sum(fewer), sum(n), level, dep)[0]
     high = confidence.share_interval(sum(more), sum(n), level, dep)[1]
     counted = round(sum(more)) if fewer == more else [round(sum(fewer)), round(sum(more))]
-    return {"low": round(low, 6), "high": round(high, 6), "requests": round(sum(n)), "counted": counted,
-            "design_effect": round(dep.deff, 3), "decision": confidence.decide(low, high, rows[0].confidence.limit),
-            "method": f"Clopper-Pearson on the {len(rows)} runs' counts summed, at the effective size "
-                      f"n/{dep.divisor:.2f} (runs as clusters; "
-                      + (f"the spread between runs, t with {len(rows) - 1} df)" if between > within else
-                         "the spread within a run, larger than between runs)")}
+    return Pooled(low=round(low, 6), high=round(high, 6), requests=round(sum(n)), counted=counted,
+                  design_effect=round(dep.deff, 3), decision=confidence.decide(low, high, rows[0].confidence.limit),
+                  method=f"Clopper-Pearson on the {len(rows)} runs' counts summed, at the effective size "
+                         f"n/{dep.divisor:.2f} (runs as clusters; "
+                         + (f"the spread between runs, t with {len(rows) - 1} df)" if between > within else
+                            "the spread within a run, larger than between runs)"))
 
 
-def _pooled_mean(rows: list[ObjectiveResult], level: float) -> dict | None:
+def _pooled_mean(rows: list[ObjectiveResult], level: float) -> Pooled | None:
     """The runs' means averaged; the standard error the larger of the spread between runs (t with runs - 1 df)
     and the runs' own intervals combined (each half-width over z: never smaller than its standard error)."""
     if any(o.measured is None or o.confidence.low is None for o in rows):
@@ -85,35 +83,32 @@ def _pooled_mean(rows: list[ObjectiveResult], level: float) -> dict | None:
     crit = stats.t.ppf(1 - (1 - level) / 2, r - 1) if between >= within else z
     se = max(within, between)
     low, high = pooled - crit * se, pooled + crit * se
-    return {"low": round(float(low), 3), "high": round(float(high), 3), "measured": round(pooled, 3),
-            "decision": confidence.decide(low, high, rows[0].threshold),
-            "method": f"the {len(rows)} runs' means averaged; the larger standard error of the spread "
-                      "between runs and the runs' own intervals"}
+    return Pooled(low=round(float(low), 3), high=round(float(high), 3), measured=round(pooled, 3),
+                  decision=confidence.decide(low, high, rows[0].threshold),
+                  method=f"the {len(rows)} runs' means averaged; the larger standard error of the spread "
+                         "between runs and the runs' own intervals")
 
 
-def _pooled(rows: list[ObjectiveResult], level: float) -> dict:
+def _pooled(rows: list[ObjectiveResult], level: float) -> PooledObjective:
     """One objective of one stage across the repeats: its counts pooled where it has them (runs as clusters),
     else each run's verdict, a failure in any run failing it; confident verdicts that disagree are a warning."""
     statuses = [o.status for o in rows]
     plain = {("pass" if s == "warn" else s) for s in statuses}
-    out = {"per_run": statuses}
     for missing in ("no_data", "insufficient"):
         if missing in plain:
-            return {**out, "status": missing}
+            return PooledObjective(per_run=statuses, status=missing)
     pooled, pooling = None, kind_of(rows[0]).pooled
     if pooling and len(rows) > 1 and plain <= set(JUDGED):
         pooled = (_pooled_mean if pooling == "mean" else _pooled_share)(rows, level)
-    if pooled is not None:
-        out.update(status=pooled["decision"], pooled=pooled)
-    else:
-        out["status"] = "fail" if "fail" in plain else plain.pop() if len(plain) == 1 else "inconclusive"
+    out = {"status": pooled.decision, "pooled": pooled} if pooled is not None else \
+        {"status": "fail" if "fail" in plain else plain.pop() if len(plain) == 1 else "inconclusive"}
     if {"pass", "fail"} <= plain:
         out["calibration"] = ("confident verdicts disagree between runs (" + ", ".join(statuses) + "): the runs "
                               "differ more than their intervals allow; the pooled verdict counts runs as clusters")
-    return out
+    return PooledObjective(per_run=statuses, **out)
 
 
-def summarize(reports: list[Report], level: float = 0.95) -> dict:
+def summarize(reports: list[Report], level: float = 0.95) -> RepeatSet:
     """The repeat set's figures and verdict from its runs' SLO reports (in run order)."""
     names = [s.name for s in reports[0].stages if all(r.stage(s.name) for r in reports)]
     stages = []
@@ -128,25 +123,26 @@ def summarize(reports: list[Report], level: float = 0.95) -> dict:
         # it must not be surer than that run was allowed to be.
         at = max([level, *(s.looks.per_look_level if s.looks else level for s in runs)])
         objectives = {o.name: _pooled([s.objective(o.name) for s in runs], at) for o in runs[0].objectives}
-        stages.append({"name": name, "gated": runs[0].gated, "figures": figures, "objectives": objectives,
-                       **({"level": at} if at != level else {})})
-    return {"runs": [r.run.id for r in reports], "profile": reports[0].run.profile,
-            "service": reports[0].service, "level": level, "stages": stages,
-            "capacity": _capacities(reports, level), "verdict": _verdict(reports, stages)}
+        stages.append(RepeatStage(name=name, gated=runs[0].gated, figures=figures, objectives=objectives,
+                                  **({"level": at} if at != level else {})))
+    return RepeatSet(runs=[r.run.id for r in reports], profile=reports[0].run.profile,
+                     service=reports[0].service, level=level, stages=stages,
+                     capacity=_capacities(reports, level), verdict=_verdict(reports, stages))
 
 
-def _capacities(reports: list[Report], level: float) -> dict:
+def _capacities(reports: list[Report], level: float) -> RepeatCapacity:
     """Each run's capacity interval, and across the runs the spread of the knee's share of saturation and of the
     prediction time a request took: whether the knee moved with the machine or the API (None where fewer than two
     runs measured them)."""
     caps = [r.capacity for r in reports]
     shares = [c.knee_share for c in caps if c.knee_share]
-    return {"interval_rps": [c.interval_rps for c in caps],
-            "knee_share_pct": spread([k.estimate_pct for k in shares], level) if len(shares) >= 2 else None,
-            "demand_ms": spread([k.typical_demand_ms for k in shares], level) if len(shares) >= 2 else None}
+    return RepeatCapacity(
+        interval_rps=[c.interval_rps for c in caps],
+        knee_share_pct=spread([k.estimate_pct for k in shares], level) if len(shares) >= 2 else None,
+        demand_ms=spread([k.typical_demand_ms for k in shares], level) if len(shares) >= 2 else None)
 
 
-def _verdict(reports: list[Report], stages: list[dict]) -> dict:
+def _verdict(reports: list[Report], stages: list[RepeatStage]) -> Verdict:
     """The set's verdict from the pooled objectives of its gated stages; a run that could not be judged or did not
     run to its end says so first, and a confident failure of any run is never hidden behind a pooled pass."""
     codes = [r.verdict.exit_code for r in reports]
@@ -156,13 +152,13 @@ def _verdict(reports: list[Report], stages: list[dict]) -> dict:
         if code in codes:
             return _set_verdict(status, "repeat(s) " + ", ".join(i for i, c in zip(ids, codes) if c == code)
                                 + f" {what}")
-    gated = [(s["name"], name, o) for s in stages if s["gated"] for name, o in s["objectives"].items()]
-    warnings = [f"{name} in {stage}: {o['calibration']}" for stage, name, o in gated if o.get("calibration")]
-    failed = [f"{name} in {stage}" for stage, name, o in gated if o["status"] == "fail"]
-    hidden = [f"{name} in {stage} failed in run(s) " + ", ".join(i for i, st in zip(ids, o["per_run"]) if st == "fail")
-              for stage, name, o in gated if o["status"] != "fail" and "fail" in o["per_run"]]
-    undecided = [f"{name} in {stage} ({', '.join(o['per_run'])})" for stage, name, o in gated
-                 if o["status"] == "inconclusive" and "fail" not in o["per_run"]]
+    gated = [(s.name, name, o) for s in stages if s.gated for name, o in s.objectives.items()]
+    warnings = [f"{name} in {stage}: {o.calibration}" for stage, name, o in gated if o.calibration]
+    failed = [f"{name} in {stage}" for stage, name, o in gated if o.status == "fail"]
+    hidden = [f"{name} in {stage} failed in run(s) " + ", ".join(i for i, st in zip(ids, o.per_run) if st == "fail")
+              for stage, name, o in gated if o.status != "fail" and "fail" in o.per_run]
+    undecided = [f"{name} in {stage} ({', '.join(o.per_run)})" for stage, name, o in gated
+                 if o.status == "inconclusive" and "fail" not in o.per_run]
     if failed:
         return _set_verdict("fail", f"pooled over {len(ids)} repeats, failed: " + "; ".join(failed),
                             warnings=warnings)
@@ -172,73 +168,21 @@ def _verdict(reports: list[Report], stages: list[dict]) -> dict:
     return _set_verdict("pass", f"pooled over all {len(ids)} repeats, every gated objective met", warnings=warnings)
 
 
-def against_baseline(summary: dict, reports: list[Report], baseline: list[Report], spec) -> dict:
+def against_baseline(summary: RepeatSet, reports: list[Report], baseline: list[Report], spec) -> RepeatSet:
     """The set compared with a baseline (a run or a repeat set) as a set: with runs on both sides each figure is one
     point a run (Welch's t, slo/stats/noise.welch_runs), else the runs' per-scrape figures pooled. A regression
     fails the set; a criterion that cannot tell leaves a passing set inconclusive."""
     comparison, failures = compare(reports, baseline, spec)
-    summary = {**summary, "baseline": comparison.model_dump(exclude_unset=True)}
-    v = summary["verdict"]
-    if failures and v["exit_code"] in (Exit.PASS, Exit.INCONCLUSIVE):
-        summary["verdict"] = _set_verdict("fail", "against the baseline: " + "; ".join(failures),
-                                          warnings=v.get("warnings", []))
-    elif comparison.untested and v["exit_code"] == Exit.PASS:
-        summary["verdict"] = _set_verdict("inconclusive", "against the baseline: "
-                                          + "; ".join(comparison.untested), warnings=v.get("warnings", []))
-    return summary
+    v = summary.verdict
+    if failures and v.exit_code in (Exit.PASS, Exit.INCONCLUSIVE):
+        v = _set_verdict("fail", "against the baseline: " + "; ".join(failures), warnings=v.warnings)
+    elif comparison.untested and v.exit_code == Exit.PASS:
+        v = _set_verdict("inconclusive", "against the baseline: " + "; ".join(comparison.untested),
+                         warnings=v.warnings)
+    return summary.model_copy(update={"baseline": comparison, "verdict": v})
 
 
-def _set_verdict(status: str, reason: str, **more) -> dict:
+def _set_verdict(status: str, reason: str, **more) -> Verdict:
     """A verdict as the repeat set's report keeps it (common/exit_codes.py: Verdict, its exit code its status's)."""
-    return verdict(status, reason, **more).model_dump(exclude_unset=True)
+    return verdict(status, reason, **more)
 
-
-def _interval(pooled: dict | None) -> str:
-    return f"[{pooled['low']:g}, {pooled['high']:g}]" if pooled else "-"
-
-
-def markdown(summary: dict) -> str:
-    v = summary["verdict"]
-    out = [f"# Repeat set: {summary['service']}, profile {summary['profile']}, {len(summary['runs'])} runs", "",
-           f"- Verdict: {v['status'].upper()} (exit {v['exit_code']}): {v['reason']}",
-           *[f"- Calibration warning: {w}" for w in v.get("warnings", [])],
-           f"- Runs: {', '.join(summary['runs'])}", "",
-           f"Each figure: the median of the runs, their range, the {summary['level']:.0%} t interval of the mean "
-           "across runs, and the coefficient of variation (CV).", ""]
-    for s in summary["stages"]:
-        out += [f"## {s['name']}{'' if s['gated'] else ' (not gated)'}", "",
-                "| figure | median | min-max | interval | CV |", "|---|---|---|---|---|"]
-        for name, f in s["figures"].items():
-            interval = f"[{f['low']:g}, {f['high']:g}]" if "low" in f else "-"
-            cv = f"{f['cv']:.1%}" if f.get("cv") is not None else "-"
-            out.append(f"| {name} | {f['median']:g} | {f['min']:g}-{f['max']:g} | {interval} | {cv} |")
-        out += ["", "| objective | pooled verdict | pooled interval | per run |", "|---|---|---|---|"]
-        out += [f"| {o} | {x['status']} | {_interval(x.get('pooled'))} | {', '.join(x['per_run'])} |"
-                for o, x in s["objectives"].items()]
-        out.append("")
-    out += _capacity_lines(summary.get("capacity"))
-    if summary.get("baseline"):
-        b = summary["baseline"]
-        out += [f"## Against the baseline ({', '.join(b['runs'])})", ""]
-        out += [f"- {line}" for line in b["failures"] + b["untested"]] or ["- no gated criterion regressed"]
-        out.append("")
-    return "\n".join(out)
-
-
-def _capacity_lines(cap: dict | None) -> list[str]:
-    if not cap:
-        return []
-    out = ["## Capacity", "", "- Each run's: " + ", ".join(bracket(*c) for c in cap["interval_rps"]) + " req/s"]
-    for key, what in (("knee_share_pct", "the knee as a share of the saturation each stage measured, %"),
-                      ("demand_ms", "the prediction time of each run's typical stage, ms")):
-        f = cap.get(key)
-        if f:
-            out.append(f"- {what}: median {f['median']:g}, {f['min']:g}-{f['max']:g}, [{f['low']:g}, {f['high']:g}], "
-                       f"CV {f['cv']:.1%}")
-    return out + [""]
-
-
-def write(set_dir: Path, summary: dict) -> Path:
-    (set_dir / names.REPEAT_REPORT).write_text(json.dumps(summary, indent=2) + "\n")
-    (set_dir / names.REPEAT_REPORT_MD).write_text(markdown(summary))
-    return set_dir / names.REPEAT_REPORT

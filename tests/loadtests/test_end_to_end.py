@@ -10,6 +10,8 @@ import sys
 import pytest
 
 from common.exit_codes import Exit
+from slo.verdicts.report import Report
+from slo.verdicts.report.repeat_set import RepeatSet
 from tests.slos import LINEAR_SLO
 from stack.procs import ROOT
 from tests import browser
@@ -266,24 +268,23 @@ def test_a_repeat_set_keeps_every_run_and_reports_their_spread(tmp_path):
     results = tmp_path / "results"
     sets = [p for p in results.iterdir() if (p / "repeat_report.json").is_file()]
     assert len(sets) == 1 and sets[0].name.endswith("-one-x2"), done.stdout + done.stderr
-    summary = json.loads((sets[0] / "repeat_report.json").read_text())
+    summary = RepeatSet.read(sets[0] / "repeat_report.json")   # what it wrote reads back as the typed report
     # A 1 ms API fails nothing. Two runs give the spread between runs one degree of freedom, so a share whose runs
     # differ (the machine's speed moves between them) may stay undecided: the exit code is then the set's
     # inconclusive, from objectives each run passed, never a failure.
-    assert done.returncode == summary["verdict"]["exit_code"] in (Exit.PASS, Exit.INCONCLUSIVE), done.stdout
-    pooled = summary["stages"][0]["objectives"]
-    assert all(o["status"] != "fail" and "fail" not in o["per_run"] for o in pooled.values()), pooled
-    undecided = [name for name, o in pooled.items() if o["status"] == "inconclusive"]
+    assert done.returncode == summary.verdict.exit_code in (Exit.PASS, Exit.INCONCLUSIVE), done.stdout
+    pooled = summary.stages[0].objectives
+    assert all(o.status != "fail" and "fail" not in o.per_run for o in pooled.values()), pooled
+    undecided = [name for name, o in pooled.items() if o.status == "inconclusive"]
     assert (done.returncode == Exit.INCONCLUSIVE) == bool(undecided), (done.returncode, pooled)
-    assert len(summary["runs"]) == 2 and all((results / r / "slo_report.json").is_file() for r in summary["runs"])
-    rps = summary["stages"][0]["figures"]["rps"]
-    each = [json.loads((results / r / "slo_report.json").read_text())["stages"][0]["server"]["rps_all_traffic"]
-            for r in summary["runs"]]
-    assert (rps["n"], rps["min"], rps["max"]) == (2, min(each), max(each))
-    assert rps["median"] == pytest.approx(sum(each) / 2) and rps["cv"] == pytest.approx(
+    assert len(summary.runs) == 2 and all((results / r / "slo_report.json").is_file() for r in summary.runs)
+    rps = summary.stages[0].figures["rps"]
+    each = [Report.read(results / r / "slo_report.json").stages[0].server.rps_all_traffic for r in summary.runs]
+    assert (rps.n, rps.min, rps.max) == (2, min(each), max(each))
+    assert rps.median == pytest.approx(sum(each) / 2) and rps.cv == pytest.approx(
         abs(each[0] - each[1]) / 2 ** 0.5 / (sum(each) / 2), abs=1e-3)
     assert "repeat 1 of 2" in done.stdout and "repeat 2 of 2" in done.stdout
     assert f"repeat set: {sets[0]}/repeat_report.md" in done.stdout
     # Each repeat is in the history of runs.
     index = (results / "index.html").read_text()
-    assert all(r in index for r in summary["runs"])
+    assert all(r in index for r in summary.runs)

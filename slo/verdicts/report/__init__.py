@@ -13,7 +13,8 @@ the golden report (tests/slo/golden/slo_report.json) shows it.
 One module per part, in the order a report is read: run_report.py (the report, the run, the version), stage_row.py
 (a stage), objective.py (an objective's row and its interval), measured.py (what else a stage measured), capacity.py
 (the run's capacity and the knee's fits), comparison.py (against a baseline, and the family policy), series.py (the
-run over time), manifest.py (what ran where), drift.py (the drift check), frozen.py (their base)."""
+run over time), manifest.py (what ran where), drift.py (the drift check), frozen.py (their base). A repeat set's report,
+built from its runs' reports, is repeat_set.py."""
 from slo.verdicts.report.capacity import AtTypicalSpeed, AtUsualSpeed, Capacity, KneeFit, KneeShare
 from slo.verdicts.report.comparison import (BaselineComparison, CapacityChange, FamilyRecord, FamilySummary,
                                             FigureChange, MachineChange, RelativeChange)

@@ -12,7 +12,7 @@ from runfolder import names
 from slo.verdicts.report.capacity import Capacity
 from slo.verdicts.report.comparison import BaselineComparison, FamilySummary
 from slo.verdicts.report.drift import DriftCheck
-from slo.verdicts.report.frozen import Frozen
+from slo.verdicts.report.frozen import Frozen, first_error
 from slo.verdicts.report.manifest import RunManifest
 from slo.verdicts.report.measured import Reconciliation, ReplicaSummary
 from slo.verdicts.report.series import RunSeries
@@ -164,9 +164,7 @@ class Report(Frozen):
         try:
             return cls.model_validate(data)
         except ValidationError as e:
-            first = e.errors()[0]
-            path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"]).lstrip(".")
-            raise ReportError(f"{where}: {path}: {first['msg']}") from None
+            raise ReportError(f"{where}: {first_error(e)}") from None
 
     @classmethod
     def read(cls, path: Path) -> Report:

@@ -3,9 +3,10 @@
 import pytest
 
 from common.exit_codes import Verdict
+from slo.reports.repeat_set import markdown, write
 from slo.verdicts import repeats
 from tests.slos import LINEAR_SLO
-from slobench.run_folder import load_report
+from slobench.run_folder import BaselineError, load_report
 from slo.verdicts.report import StageLooks
 from slo.file.model import SloSpec
 from slo.file.load import load_slo
@@ -23,10 +24,10 @@ def _report(tmp_path, name, ms, tail_share=0.0):
 def test_each_figure_gets_its_median_range_interval_and_cv(tmp_path):
     reports = [_report(tmp_path, f"r{i}", ms) for i, ms in enumerate((2, 3, 4))]
     summary = repeats.summarize(reports)
-    mean = summary["stages"][0]["figures"]["mean"]
-    assert (mean["median"], mean["min"], mean["max"]) == (3.0, 2.0, 4.0)
-    assert mean["low"] < 3.0 < mean["high"] and mean["cv"] == pytest.approx(1 / 3, abs=1e-3)
-    assert summary["verdict"]["exit_code"] == 0 and summary["runs"] == [r.run.id for r in reports]
+    mean = summary.stages[0].figures["mean"]
+    assert (mean.median, mean.min, mean.max) == (3.0, 2.0, 4.0)
+    assert mean.low < 3.0 < mean.high and mean.cv == pytest.approx(1 / 3, abs=1e-3)
+    assert summary.verdict.exit_code == 0 and summary.runs == [r.run.id for r in reports]
 
 
 @pytest.mark.parametrize("shares, status, code", [
@@ -37,23 +38,23 @@ def test_each_figure_gets_its_median_range_interval_and_cv(tmp_path):
         "three runs each too short to prove 0.7 % under 1 % prove it pooled"])
 def test_one_verdict_for_the_set_from_the_pooled_counts(tmp_path, shares, status, code):
     summary = repeats.summarize([_report(tmp_path, f"r{i}", 2, s) for i, s in enumerate(shares)])
-    assert summary["verdict"]["status"] == status and summary["verdict"]["exit_code"] == code
-    p99 = summary["stages"][0]["objectives"]["p99"]
-    assert p99["pooled"]["requests"] == 3000 * len(shares)
-    assert p99["pooled"]["counted"] == sum(round(3000 * s) for s in shares)
+    assert summary.verdict.status == status and summary.verdict.exit_code == code
+    p99 = summary.stages[0].objectives["p99"]
+    assert p99.pooled.requests == 3000 * len(shares)
+    assert p99.pooled.counted == sum(round(3000 * s) for s in shares)
     if len(shares) == 3:  # each alone: 21 of 3,000 cannot be told from 1 %
-        assert p99["per_run"] == ["inconclusive"] * 3 and p99["pooled"]["high"] < 0.01
+        assert p99.per_run == ["inconclusive"] * 3 and p99.pooled.high < 0.01
     if status == "inconclusive":
-        assert p99["per_run"] == ["pass", "fail"] and p99["status"] != "fail"
-        assert "p99 in s1 failed in run(s) r1" in summary["verdict"]["reason"]
-        assert "confident verdicts disagree between runs (pass, fail)" in summary["verdict"]["warnings"][0]
+        assert p99.per_run == ["pass", "fail"] and p99.status != "fail"
+        assert "p99 in s1 failed in run(s) r1" in summary.verdict.reason
+        assert "confident verdicts disagree between runs (pass, fail)" in summary.verdict.warnings[0]
 
 
 def test_a_repeat_that_did_not_run_to_its_end_makes_the_set_incomplete(tmp_path):
     reports = [_report(tmp_path, f"r{i}", 2) for i in range(2)]
     reports[1] = reports[1].model_copy(update={"verdict": Verdict(status="incomplete", reason="Locust was lost")})
-    verdict = repeats.summarize(reports)["verdict"]
-    assert verdict["exit_code"] == 5 and verdict["reason"] == "repeat(s) r1 did not run to their end"
+    verdict = repeats.summarize(reports).verdict
+    assert verdict.exit_code == 5 and verdict.reason == "repeat(s) r1 did not run to their end"
 
 
 def test_a_repeat_set_is_a_baseline_of_all_its_runs(tmp_path):
@@ -62,7 +63,7 @@ def test_a_repeat_set_is_a_baseline_of_all_its_runs(tmp_path):
         (tmp_path / "results" / r.run.id / "slo_report.json").write_text(r.text())
     set_dir = tmp_path / "results" / "set"
     set_dir.mkdir()
-    repeats.write(set_dir, repeats.summarize(reports))
+    write(set_dir, repeats.summarize(reports))
     loaded = load_report(set_dir)
     assert [r.run.id for r in loaded] == ["r0", "r1", "r2"]
     # Compared with a run, the spread between identical runs is the repeats' own, measured.
@@ -81,6 +82,19 @@ def test_a_repeat_set_is_a_baseline_of_all_its_runs(tmp_path):
     assert "| mean | 2.1 | 2-2.2 |" in (set_dir / "repeat_report.md").read_text()
 
 
+@pytest.mark.parametrize("text, says", [
+    ("{", "repeat_report.json: Expecting property name"),
+    ('{"runs": ["r0"], "level": 0.95, "stages": [], "capacity": {"interval_rps": []}}', "repeat_report.json: verdict: "
+     "Field required"),
+], ids=["a repeat set's report that is no JSON is named", "one that lacks a field names the field"])
+def test_a_damaged_repeat_sets_report_is_no_baseline_and_says_why(tmp_path, text, says):
+    (tmp_path / "set").mkdir()
+    (tmp_path / "set" / "repeat_report.json").write_text(text)
+    with pytest.raises(BaselineError, match="not a readable repeat set's report: ") as got:
+        load_report(tmp_path / "set")
+    assert says in str(got.value), got.value
+
+
 def test_a_threshold_between_bucket_edges_keeps_its_bracket_when_runs_are_pooled(tmp_path):
     """0.5 % at 85 ms against a p99 of 90 ms, between the 80 and 100 ms edges: each run's count is [0, 15]. Pooled,
     the low end comes from the fewer (none), never from the more: a share that may be 0 is no confident failure
@@ -92,9 +106,9 @@ def test_a_threshold_between_bucket_edges_keeps_its_bracket_when_runs_are_pooled
         run = make_run(tmp_path / f"r{i}", spec, [{"name": "s1", "offered_rps": 100, "all_traffic": 3000,
                                                    "latencies": steady(2, tail_ms=85, tail_share=0.005)}])
         reports.append(evaluate_run(run, spec))
-    p99 = repeats.summarize(reports)["stages"][0]["objectives"]["p99"]
-    assert p99["pooled"]["counted"] == [0, 45] and p99["pooled"]["low"] == 0.0
-    assert p99["status"] != "fail"
+    p99 = repeats.summarize(reports).stages[0].objectives["p99"]
+    assert p99.pooled.counted == [0, 45] and p99.pooled.low == 0.0
+    assert p99.status != "fail"
 
 
 @pytest.mark.parametrize("shares, df_from", [
@@ -108,11 +122,11 @@ def test_the_pooled_share_takes_its_degrees_of_freedom_from_what_measured_its_sp
     """Taken from the blocks of one run, a spread measured across 2 or 3 runs let sets of runs on machines whose
     speed moved between them pass falsely 6.6 to 19.9 % of the time (the typical run on the limit)."""
     summary = repeats.summarize([_report(tmp_path, f"r{i}", 2, s) for i, s in enumerate(shares)])
-    pooled = summary["stages"][0]["objectives"]["p99"]["pooled"]
-    assert df_from in pooled["method"], pooled["method"]
+    pooled = summary.stages[0].objectives["p99"].pooled
+    assert df_from in pooled.method, pooled.method
     if len(set(shares)) > 1:
-        assert pooled["decision"] == "inconclusive" and pooled["high"] > 0.01
-        assert summary["stages"][0]["objectives"]["p99"]["per_run"] == ["pass"] * 3
+        assert pooled.decision == "inconclusive" and pooled.high > 0.01
+        assert summary.stages[0].objectives["p99"].per_run == ["pass"] * 3
 
 
 @pytest.mark.parametrize("baseline_ms, current_ms, status, method", [
@@ -127,10 +141,9 @@ def test_a_repeat_set_is_judged_as_a_set_against_its_baseline(tmp_path, baseline
     base = [_report(tmp_path, f"b{i}", ms) for i, ms in enumerate(baseline_ms)]
     runs = [_report(tmp_path, f"c{i}", ms) for i, ms in enumerate(current_ms)]
     summary = repeats.against_baseline(repeats.summarize(runs), runs, base, spec)
-    mean = summary["baseline"]["stages"][0]["figures"]["mean"]
-    assert summary["verdict"]["status"] == status and method in mean["method"], (summary["verdict"], mean["method"])
-    assert ("Against the baseline" in repeats.markdown(summary)) and summary["baseline"]["runs"] == [
-        r.run.id for r in base]
+    mean = summary.baseline.stages[0].figures["mean"]
+    assert summary.verdict.status == status and method in mean.method, (summary.verdict, mean.method)
+    assert ("Against the baseline" in markdown(summary)) and summary.baseline.runs == [r.run.id for r in base]
 
 
 def test_the_set_says_whether_the_knee_moved_with_the_machine_or_the_api(tmp_path):
@@ -142,18 +155,18 @@ def test_the_set_says_whether_the_knee_moved_with_the_machine_or_the_api(tmp_pat
                                                      ([47, 57.1], [32, 45.6], [38.1, 50.8], [29.6, 34]),
                                                      (85.48, 82.01, 80.75, 81.2), (17.0, 23.5, 20.0, 23.1))]
     summary = repeats.summarize(reports)
-    cap = summary["capacity"]
-    assert cap["interval_rps"][0] == [47, 57.1]
-    assert (cap["knee_share_pct"]["min"], cap["knee_share_pct"]["max"]) == (80.75, 85.48)
-    assert cap["knee_share_pct"]["cv"] < 0.05 < cap["demand_ms"]["cv"]
-    text = repeats.markdown(summary)
+    cap = summary.capacity
+    assert cap.interval_rps[0] == [47, 57.1]
+    assert (cap.knee_share_pct.min, cap.knee_share_pct.max) == (80.75, 85.48)
+    assert cap.knee_share_pct.cv < 0.05 < cap.demand_ms.cv
+    text = markdown(summary)
     assert "- Each run's: [47, 57.1], [32, 45.6], [38.1, 50.8], [29.6, 34] req/s" in text
     assert "the knee as a share of the saturation each stage measured, %: median 81.6" in text
 
 
 def test_a_set_of_runs_without_the_share_gives_only_their_intervals(tmp_path):
     summary = repeats.summarize([_report(tmp_path, f"r{i}", 2) for i in range(2)])
-    assert summary["capacity"]["knee_share_pct"] is None and len(summary["capacity"]["interval_rps"]) == 2
+    assert summary.capacity.knee_share_pct is None and len(summary.capacity.interval_rps) == 2
 
 
 def test_a_stage_judged_at_looks_is_pooled_at_the_looks_level(tmp_path):
@@ -164,7 +177,7 @@ def test_a_stage_judged_at_looks_is_pooled_at_the_looks_level(tmp_path):
     ended = {"shares": [0.5, 0.75, 1.0], "level": 0.95, "per_look_level": 0.975533, "looks": [], "ended_at_look": 2}
     stage = looked[1].stages[0].model_copy(update={"looks": StageLooks.model_validate(ended)})
     looked[1] = looked[1].model_copy(update={"stages": [stage, *looked[1].stages[1:]]})
-    at_95, at_looks = (repeats.summarize(r)["stages"][0] for r in (plain, looked))
-    wide, narrow = at_looks["objectives"]["p99"]["pooled"], at_95["objectives"]["p99"]["pooled"]
-    assert wide["low"] < narrow["low"] and wide["high"] > narrow["high"]
-    assert at_looks["level"] == 0.975533 and "level" not in at_95
+    at_95, at_looks = (repeats.summarize(r).stages[0] for r in (plain, looked))
+    wide, narrow = at_looks.objectives["p99"].pooled, at_95.objectives["p99"].pooled
+    assert wide.low < narrow.low and wide.high > narrow.high
+    assert at_looks.level == 0.975533 and at_95.level is None
