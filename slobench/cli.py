@@ -16,7 +16,7 @@ from runfolder.files import TimelineError
 from common.prometheus_api import PrometheusError
 from common.specfile import SpecError
 from slo.verdicts.evaluate import EvaluationError
-from slo.verdicts.objectives import MAX_REPEATS
+from slo.verdicts.objectives import MAX_REPEATS, MIN_REPEATS
 from slo.verdicts.report import Report, ReportError
 from slo.reports.text import terminal
 from slo.file.load import DEFAULT_SLO_PATH, load_slo
@@ -97,6 +97,9 @@ def cmd_loadtest(args, settings: HarnessSettings) -> int:
 def _repeated(args, settings: HarnessSettings, profile, spec) -> int:
     """--repeat N: the profile N times, each judged in its own run folder, then the repeat set's own report."""
     from slobench.pipeline import repeated
+    if args.repeat < MIN_REPEATS:
+        _say(f"note: {args.repeat} runs give the spread between them {args.repeat - 1} degree of freedom: a share "
+             f"whose runs differ stays undecided pooled; {MIN_REPEATS} or more decide far more often")
     set_dir, summary, reports = repeated(settings, profile, spec, Path(args.slo), args.baseline,
                                          None if args.no_drift else _drift_check(), args.repeat, log=_say)
     print()

@@ -284,6 +284,7 @@ def test_a_repeat_set_keeps_every_run_and_reports_their_spread(tmp_path):
     assert rps.median == pytest.approx(sum(each) / 2) and rps.cv == pytest.approx(
         abs(each[0] - each[1]) / 2 ** 0.5 / (sum(each) / 2), abs=1e-3)
     assert "repeat 1 of 2" in done.stdout and "repeat 2 of 2" in done.stdout
+    assert "note: 2 runs give the spread between them 1 degree of freedom" in done.stdout
     assert f"repeat set: {sets[0]}/repeat_report.md" in done.stdout
     # Each repeat is in the history of runs.
     index = (results / "index.html").read_text()
