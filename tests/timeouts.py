@@ -3,7 +3,7 @@ fixtures' start-up included; a test not listed is bounded by DEFAULT_S. Refresh 
 
 DEFAULT_S = 30   # every unit test measured under 8 s
 MIN_S = 30       # the bound of a short process test: start-up on a slow machine varies more than it lasts
-COVERAGE_S = 2400  # a coverage simulation of 10,000 draws: the slowest (`make capacity`'s search) about 940 s
+COVERAGE_S = 2400  # a coverage simulation of 10,000 draws: the slowest (`make capacity`'s search) 749 s
 
 MEASURED_S = {
     'tests/api/test_api_only_install.py::test_the_api_serves_the_forest_from_a_venv_holding_only_the_api_part': 50.0,
