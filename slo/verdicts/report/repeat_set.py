@@ -10,6 +10,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from common.exit_codes import Verdict
+from runfolder import names
 from slo.verdicts.report.comparison import BaselineComparison
 from slo.verdicts.report.frozen import Frozen, first_error
 from slo.verdicts.report.run_report import ReportError
@@ -86,6 +87,14 @@ class RepeatSet(Frozen):
 
     def to_json(self) -> str:
         return self.model_dump_json(indent=2, exclude_unset=True) + "\n"
+
+    @classmethod
+    def json_schema(cls) -> dict:
+        """The JSON Schema of repeat_report.json (docs/repeat_report.schema.json), for tools that read repeat sets
+        without slobench."""
+        return {"$schema": "https://json-schema.org/draft/2020-12/schema",
+                "$comment": f"{names.REPEAT_REPORT}; made from slo/verdicts/report/repeat_set.py",
+                **cls.model_json_schema()}
 
     @classmethod
     def read(cls, path: Path) -> RepeatSet:

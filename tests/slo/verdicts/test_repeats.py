@@ -1,10 +1,16 @@
 """A repeat set: medians with their spread per stage, and one verdict (repeats that disagree: inconclusive)."""
 
+import json
+import os
+from pathlib import Path
+
+import jsonschema_rs
 import pytest
 
 from common.exit_codes import Verdict
 from slo.reports.repeat_set import markdown, write
 from slo.verdicts import repeats
+from slo.verdicts.report.repeat_set import RepeatSet
 from tests.slos import LINEAR_SLO
 from slobench.run_folder import BaselineError, load_report
 from slo.verdicts.report import StageLooks
@@ -181,3 +187,18 @@ def test_a_stage_judged_at_looks_is_pooled_at_the_looks_level(tmp_path):
     wide, narrow = at_looks.objectives["p99"].pooled, at_95.objectives["p99"].pooled
     assert wide.low < narrow.low and wide.high > narrow.high
     assert at_looks.level == 0.975533 and at_95.level is None
+
+
+REPEAT_SCHEMA = Path(__file__).resolve().parents[3] / "docs" / "repeat_report.schema.json"
+
+
+def test_the_published_schema_of_a_repeat_set_is_its_models_and_a_set_fits_it(tmp_path):
+    text = json.dumps(RepeatSet.json_schema(), indent=2) + "\n"
+    if os.environ.get("UPDATE_GOLDEN"):
+        REPEAT_SCHEMA.write_text(text)
+    assert text == REPEAT_SCHEMA.read_text(), "the models changed: UPDATE_GOLDEN=1 pytest tests/slo/verdicts"
+    validator = jsonschema_rs.validator_for(json.loads(text))
+    runs = [_report(tmp_path, f"r{i}", 2, share) for i, share in enumerate((0.0, 0.03))]
+    written = json.loads(repeats.summarize(runs).to_json())
+    assert validator.is_valid(written)
+    assert not validator.is_valid({**written, "stages": [{"name": "s1"}]})
