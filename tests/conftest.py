@@ -127,7 +127,9 @@ def pytest_configure(config):
 
 def pytest_collection_modifyitems(items):
     """Each test's own time bound (tests/timeouts.py), unless it declares one; a coverage simulation (10,000 draws)
-    is bounded by timeouts.COVERAGE_S."""
+    is bounded by timeouts.COVERAGE_S. The longest tests first (timeouts.longest_first), so that two workers end
+    together."""
+    items[:] = [items[i] for i in timeouts.longest_first([item.nodeid for item in items])]
     for item in items:
         if item.get_closest_marker("coverage") is not None and item.get_closest_marker("timeout") is None:
             item.add_marker(pytest.mark.timeout(timeouts.COVERAGE_S))
