@@ -122,7 +122,8 @@ def test_a_queues_tail_share_on_its_threshold(utilization, deterministic, record
 def test_a_queue_at_the_knee_is_what_no_window_can_hold(deterministic, bound, record_property):
     """At 0.94 a 27 s window's share has a design effect near 700 (about 3 independent requests): windows with no
     slow request, among neighbours that held few, still pass. Held here to what the neighbours' clustering and the
-    latency's memory reach (3.4 % and 5.5 % measured; 50 % and 62 % before), so that a change that loses them fails."""
+    latency's memory reach (3.2 % and 5.3 % of 10,000 draws, 3.4 and 5.5 % of 5,000; 50 % and 62 % before), so that a
+    change that loses them fails."""
     share, make = queue_case(0.94, deterministic)
     false_pass, false_fail = rates(judged(make, share, FULL, 94 + deterministic))
     record_property("rates", f"{false_pass:.4f} {false_fail:.4f}")
@@ -136,8 +137,8 @@ def test_a_queue_at_the_knee_is_what_no_window_can_hold(deterministic, bound, re
 def test_a_share_drifting_too_slowly_for_a_window_to_tell(rho, bound_pass, bound_fail, record_property):
     """The requests' own binomial noise dilutes the drift's lag-1 correlation in a window's blocks (0.8 reads about
     0.3), and at 0.95 a window holds about one independent share: what the estimates reach is held here (4.3 % and
-    3.9 % at 0.8, 15.6 % and 11.0 % at 0.95, against 6.2 %, 3.5 %, 15.4 % and 11.9 % before), so that a change that
-    loses it fails."""
+    3.9 % at 0.8, 15.4 % and 11.0 % at 0.95 of 10,000 draws; 15.6 % at 0.95 of 5,000; against 6.2 %, 3.5 %, 15.4 % and
+    11.9 % before), so that a change that loses it fails."""
     false_pass, false_fail = rates(judged(lambda rng: sim.drifting(rng, 0.05, rho, 33), 0.05, FULL,
                                           int(rho * 100)))
     record_property("rates", f"{false_pass:.4f} {false_fail:.4f}")
