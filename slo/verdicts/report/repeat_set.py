@@ -4,7 +4,6 @@ the runs' capacities, and one verdict. Like the run's report, built once and rea
 fields as they were given (`exclude_unset`)."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -13,7 +12,7 @@ from common.exit_codes import Verdict
 from runfolder import names
 from slo.verdicts.report.comparison import BaselineComparison
 from slo.verdicts.report.frozen import Frozen, first_error
-from slo.verdicts.report.run_report import ReportError
+from slo.verdicts.report.run_report import ReportError, json_in
 
 
 class Spread(Frozen):
@@ -99,9 +98,8 @@ class RepeatSet(Frozen):
     @classmethod
     def read(cls, path: Path) -> RepeatSet:
         """The repeat set's report in `path`; a ReportError naming the file, and the field, where it is none."""
+        data = json_in(path)
         try:
-            return cls.model_validate(json.loads(Path(path).read_text()))
-        except (OSError, json.JSONDecodeError) as e:
-            raise ReportError(f"{path}: {e}") from None
+            return cls.model_validate(data)
         except ValidationError as e:
             raise ReportError(f"{path}: {first_error(e)}") from None

@@ -29,6 +29,14 @@ class ReportError(ValueError):
     """A report file that is not an SLO report this version of slobench reads: names the file and the field."""
 
 
+def json_in(path: Path):
+    """The JSON a report file holds; a ReportError naming the file where it holds none (or cannot be read)."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        raise ReportError(f"{path}: {e}") from None
+
+
 class PredictedSaturation(Frozen):
     """The utilization law over the stages that kept up (slo/verdicts/saturation.predicted_saturation): the seconds
     of prediction a request took, and the rate `servers` processes saturate at."""
@@ -169,8 +177,4 @@ class Report(Frozen):
     @classmethod
     def read(cls, path: Path) -> Report:
         """The report in `path`; a ReportError naming the file where it is no readable report."""
-        try:
-            data = json.loads(Path(path).read_text())
-        except (OSError, json.JSONDecodeError) as e:
-            raise ReportError(f"{path}: {e}") from None
-        return cls.of(data, str(path))
+        return cls.of(json_in(path), str(path))
