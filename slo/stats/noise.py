@@ -8,12 +8,13 @@ from functools import lru_cache
 import numpy as np
 from scipy import stats
 
+from slo.stats.bucketed import Bucket, within_buckets
+from slo.stats.change import called, relative_of_logs, three_answers
 from slo.stats.confidence import (MIN_EFFECTIVE_BLOCKS, clopper_pearson, df_factor, effective_blocks, lag1,
                                   widening)
 
 MIN_POINTS = 4   # per side: below it no rank test reaches p < 0.05
 MIN_CORRELATION_POINTS = 20   # per side: fewer per-scrape figures estimate their lag-1 correlation too roughly
-MAX_LOG_CHANGE = 50.0    # a change of e^50 is unbounded in all but name (exp past 709 overflows a float)
 
 
 EXACT_UP_TO = 10_000  # m x n: the exact null distribution of U is computed up to here, the normal one beyond
@@ -108,7 +109,7 @@ def judge_change(old: list[float], new: list[float], limit: float | None, higher
             # Never below the rank test's own: a wider interval supports no stronger evidence.
             hl = {**hl, "p_value": max(hl["p_value"], _widened_p(shift, logs["high"] - logs["low"], widen, extra,
                                                                   level)), "p_value_unwidened": hl["p_value"]}
-        rel = _relative_of_logs(shift, low, high)
+        rel = relative_of_logs(shift, low, high)
     elif base == 0:
         rel = {"shift": None, "low": None, "high": None}
     else:
@@ -120,7 +121,7 @@ def judge_change(old: list[float], new: list[float], limit: float | None, higher
     if rel["low"] is None:  # a baseline median of 0: no relative scale to hold a change to its limit
         verdict, advice = "cannot tell", "the baseline's median is 0: a relative change has no scale"
     else:
-        verdict, advice = _called(rel, limit, higher_is_worse)
+        verdict, advice = called(rel, limit, higher_is_worse)
     spread = (f"; widened for a run-to-run spread of {run_spread:.0%} ({spread_source})" if run_spread else "")
     return {"verdict": verdict, "relative": rel, **hl, "run_spread": run_spread, "advice": advice,
             "method": f"Mann-Whitney U on per-scrape figures ({hl['n_baseline']} against {hl['n_current']}), "
@@ -163,11 +164,13 @@ def correlation_widening(r: float, points: int, level: float) -> float:
 
 
 def judge_windows(old: list[list[float]], new: list[list[float]], limit: float | None, higher_is_worse: bool,
-                  level: float, run_spread: float = 0.0, spread_source: str = "", spread_df: int | None = None
-                  ) -> dict:
+                  level: float, run_spread: float = 0.0, spread_source: str = "", spread_df: int | None = None,
+                  buckets: tuple[list[list[Bucket]], list[list[Bucket]]] | None = None) -> dict:
     """judge_change on each side's windows of per-scrape figures, its interval widened for their lag-1 correlation,
     measured over both sides: scrapes drifting together (lag-1 0.5 / 0.8 / 0.95) were called regressed against an
-    identical baseline 11 / 26 / 39 % of the time on raw points, 1.3 / 1.2 / 2.3 % so widened."""
+    identical baseline 11 / 26 / 39 % of the time on raw points, 1.3 / 1.2 / 2.3 % so widened. `buckets`: each
+    point's histogram bucket, as the windows hold the points, where they are quantiles interpolated in it: the
+    interval is then bounded by them (slo/stats/bucketed.py)."""
     flat_old, flat_new = [v for w in old for v in w], [v for w in new for v in w]
     points = min(len(flat_old), len(flat_new))
     # Over fewer points a side the raised lag-1 estimate is mostly its own raise (1 / sqrt(k) plus the bias term):
@@ -175,7 +178,12 @@ def judge_windows(old: list[list[float]], new: list[list[float]], limit: float |
     # 'cannot tell'. There the rank test stands unwidened, as before, exposed to drift.
     r = scrape_correlation(old + new) if points >= MIN_CORRELATION_POINTS else 0.0
     widen = correlation_widening(r, points, level)
-    got = judge_change(flat_old, flat_new, limit, higher_is_worse, level, run_spread, spread_source, spread_df, widen)
+    def judge(old_points: list[float], new_points: list[float]) -> dict:
+        return judge_change(old_points, new_points, limit, higher_is_worse, level, run_spread, spread_source,
+                            spread_df, widen)
+    got = judge(flat_old, flat_new)
+    if buckets is not None and "relative" in got:
+        got = within_buckets(judge, *([b for w in side for b in w] for side in buckets), got, limit, higher_is_worse)
     got["scrape_lag1"] = round(r, 3)
     if widen > 1 and "relative" in got:
         got["method"] += (f"; widened x{widen:.2f} for consecutive scrapes correlated at lag 1 by {r:.2f} (about one "
@@ -183,11 +191,21 @@ def judge_windows(old: list[list[float]], new: list[list[float]], limit: float |
     return got
 
 
-def welch_runs(old: list[float], new: list[float], limit: float | None, higher_is_worse: bool, level: float) -> dict:
-    """Repeat sets on both sides: each run's figure one point, Welch's t on their logs. The spread between runs is
-    measured on each side and within-run noise counted once (it is inside each run's figure); pooling every run's
-    per-scrape points and widening by the spread as well counted it twice (3 repeats a side saw a true +30 % less
-    often than one run a side did)."""
+def welch_runs(old: list[float], new: list[float], limit: float | None, higher_is_worse: bool, level: float,
+               buckets: tuple[list[Bucket], list[Bucket]] | None = None) -> dict:
+    """Repeat sets on both sides: each run's figure one point, Welch's t on their logs, bounded by each figure's
+    histogram bucket where `buckets` gives them (slo/stats/bucketed.py). The spread between runs is measured on each
+    side and within-run noise counted once (it is inside each run's figure); pooling every run's per-scrape points
+    and widening by the spread as well counted it twice (3 repeats a side saw a true +30 % less often than one run a
+    side did)."""
+    got = _welch(old, new, limit, higher_is_worse, level)
+    if buckets is None:
+        return got
+    return within_buckets(lambda o, n: _welch(o, n, limit, higher_is_worse, level), *buckets, got, limit,
+                          higher_is_worse)
+
+
+def _welch(old: list[float], new: list[float], limit: float | None, higher_is_worse: bool, level: float) -> dict:
     x, y = np.log(np.asarray(old, float)), np.log(np.asarray(new, float))
     m, n = len(x), len(y)
     vx, vy = x.var(ddof=1) / m, y.var(ddof=1) / n
@@ -195,45 +213,12 @@ def welch_runs(old: list[float], new: list[float], limit: float | None, higher_i
     df = (vx + vy) ** 2 / (vx ** 2 / (m - 1) + vy ** 2 / (n - 1)) if se > 0 else float(m + n - 2)
     shift = float(y.mean() - x.mean())
     half = float(stats.t.ppf(1 - (1 - level) / 2, df)) * se
-    rel = _relative_of_logs(shift, shift - half, shift + half)
-    verdict, advice = _called(rel, limit, higher_is_worse)
+    rel = relative_of_logs(shift, shift - half, shift + half)
+    verdict, advice = called(rel, limit, higher_is_worse)
     p = float(2 * stats.t.sf(abs(shift) / se, df)) if se > 0 else (0.0 if shift else 1.0)
     return {"verdict": verdict, "relative": rel, "p_value": round(p, 6), "advice": advice,
             "method": f"Welch's t on the runs' figures ({m} against {n} runs, on their logs, {df:.1f} df): the spread "
                       "between runs measured on each side"}
-
-
-def _relative_of_logs(shift: float, low: float, high: float) -> dict:
-    """A shift of logs and its interval as relative changes (e^x - 1), rounded. Clamped: the family policy's search
-    for a p-value asks for levels near 1, where a widened interval's log ends pass what a float can exponentiate."""
-    return {k: round(math.expm1(min(v, MAX_LOG_CHANGE)), 4) for k, v in (("shift", shift), ("low", low),
-                                                                          ("high", high))}
-
-
-def _called(rel: dict, limit: float | None, higher_is_worse: bool) -> tuple[str, str | None]:
-    """A relative change and its interval called against `limit` (no limit: any change), worse made positive."""
-    sign = 1 if higher_is_worse else -1
-    worse_low, worse_high = sorted((sign * rel["low"], sign * rel["high"]))
-    return _three_answers(worse_low, worse_high, sign * rel["shift"], limit or 0.0)
-
-
-def _three_answers(worse_low: float, worse_high: float, worse_shift: float, matter: float) -> tuple[str, str | None]:
-    """On the worse-is-positive scale: regressed (the whole interval past the limit), improved (wholly past it the
-    better way), no regression (wholly short of the limit: an equivalence test), else cannot tell, with how many
-    times the points would decide it (an interval narrows as one over the square root of its points)."""
-    if worse_low > matter:
-        return "regressed", None
-    if worse_high < -matter:
-        return "improved", None
-    if worse_high < matter:
-        return "no regression", None
-    half = (worse_high - worse_low) / 2
-    room = abs(worse_shift - matter)
-    if not math.isfinite(half) or not math.isfinite(room):
-        return "cannot tell", "too few counted on a side to bound the change: more requests or repeats would"
-    if room < 1e-9:
-        return "cannot tell", "its shift sits on the limit: no number of points decides it"
-    return "cannot tell", f"about {max(2, round((half / room) ** 2 + 0.5))}x the points would decide it (repeat the runs or lengthen the stages)"
 
 
 def judge_counts(old: tuple[float, float], new: tuple[float, float], limit: float | None, level: float,
@@ -265,7 +250,7 @@ def judge_counts(old: tuple[float, float], new: tuple[float, float], limit: floa
             r = math.exp(widened)
         rel[key] = r - 1
     rel["shift"] = shift - 1
-    verdict, advice = _three_answers(rel["low"], rel["high"], rel["shift"], matter)
+    verdict, advice = three_answers(rel["low"], rel["high"], rel["shift"], matter)
     p = float(stats.binomtest(round(xn_e), round(xn_e + xo_e), nn_e / (nn_e + no_e), alternative="greater").pvalue) \
         if round(xn_e + xo_e) > 0 else 1.0
     return {"verdict": verdict, "p_value": round(p, 6), "advice": advice, "method": method,

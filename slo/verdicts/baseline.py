@@ -4,31 +4,11 @@ from __future__ import annotations
 from slo.stats import family
 from slo.stats.blocks import FROM_HISTOGRAM, FROM_RECORDING
 from slo.stats.noise import judge_counts, judge_windows, welch_runs
-from slo.prometheus.promql import series_rate_window_s
 from slo.file.baseline_criteria import BASELINE_FIGURES
 from slo.file.model import SloSpec
+from slo.verdicts.baseline_figures import GETTERS, SAMPLED, per_run, run_buckets, samples, scrape_buckets
 from slo.verdicts.report import BaselineComparison, Capacity, Report, RunManifest, Stage
 
-
-def quantile_of(stage: Stage, q: float) -> float | None:
-    """A stage's quantile q in ms: exact from the API's recording where the stage has it, else Prometheus's
-    estimate, interpolated inside its bucket."""
-    exact = (stage.accuracy.quantiles.get(f"{q:g}") or {}).get("exact_ms") if stage.accuracy else None
-    return exact if exact is not None else stage.server.quantile_ms(q)
-
-
-# Figure name -> how to read it off a stage of the report; names and directions are BASELINE_FIGURES's.
-GETTERS = {
-    "rps": lambda s: s.server.rps_all_traffic,
-    "mean": lambda s: s.server.mean_ms,
-    "p50": lambda s: quantile_of(s, 0.5),
-    "p95": lambda s: quantile_of(s, 0.95),
-    "p99": lambda s: quantile_of(s, 0.99),
-    "client_p99": lambda s: s.client.tail_p99_ms,
-    "error_ratio": lambda s: s.server.error_ratio,
-    "availability": lambda s: s.server.availability,
-}
-assert set(GETTERS) == set(BASELINE_FIGURES)
 
 MODELS_NOTE = ("The two runs used different load models. The closed model's users wait for each answer, so when "
                "the API slows down fewer requests are sent and the slow period is under-sampled (coordinated "
@@ -46,64 +26,36 @@ def regression(name: str, old: float | None, new: float | None) -> float | None:
     return round(worse / abs(old), 4)
 
 
-# Figure name -> (series, key) of the report's over-time data that samples it once per scrape (or second).
-SAMPLED = {"rps": ("server", "rps_all_traffic"), "mean": ("server", "mean_ms"), "p50": ("server", "p50_ms"),
-           "p95": ("server", "p95_ms"), "p99": ("server", "p99_ms"), "client_p99": ("client", "p99_ms")}
-
-
-def samples(reports: list[Report], stage_name: str, figure: str) -> list[list[float]]:
-    """The figure's non-overlapping per-scrape values inside a stage's measured window, in time order, one list a
-    report (a run and its repeats): the stage's own per-scrape figures, else the report's over-time points (rates
-    over 3 scrapes, so every third one is kept)."""
-    side, key = SAMPLED[figure]
-    out: list[list[float]] = []
-    for report in reports:
-        stage = next((s for s in report.stages if s.name == stage_name), None)
-        series = report.series.side(side)
-        if stage is None:
-            continue
-        started = report.run.started
-        start, end = stage.window.start - started, stage.window.end - started
-        scraped = stage.server.per_scrape.get(key) if side == "server" else None
-        if scraped:  # exact per-scrape figures from the counters' raw samples
-            out.append(list(scraped))
-        elif series is None:
-            out.append([])
-        elif side == "server":
-            reach = series_rate_window_s(report.run.scrape_interval.get("seconds", 1.0))
-            every = max(1, round(reach / series.step_s))
-            points = [v for t, v in zip(series.t, series.values(key) or []) if start + reach <= t <= end
-                      and v is not None]
-            out.append(points[::every])
-        else:
-            out.append([v for t, v in zip(series.t, series.values(key) or []) if start <= t < end
-                        and v is not None])
-    return out
-
-
 QUANTILE_FIGURES = ("p50", "p95", "p99")
 INTERPOLATED = ("interpolated in the histogram's buckets, per scrape: a change inside one bucket reads other than it "
-                "is (of a true +10 %, tight runs read p99 +7.9 % and p95 +13.5 %); the API's recording, where a run "
-                "has it, gives them exact")
+                "is (of a true +10 %, tight runs read p99 +7.9 % and p95 +13.5 %)")
+BOUNDED = ", so the interval is bounded by the buckets; the API's recording, where a run has it, gives them exact"
+UNBOUNDED = ("; not bounded by the buckets, which a report written before version 8 did not keep: judge it again to "
+             "bound them")
 
 
-def _quantiles_from(baseline: list[Report], current: list[Report], stage_name: str) -> str:
+def _quantiles_from(baseline: list[Report], current: list[Report], stage_name: str, bounded: bool) -> str:
     """What the per-scrape quantiles compared were read from on each side, as the method says it: exact from the
-    API's recording (per block of consecutive requests, as many as the scrapes), or interpolated."""
+    API's recording (per block of consecutive requests, as many as the scrapes), or interpolated, and then whether
+    the buckets bound the interval."""
     def source(reports: list[Report]) -> set[str]:
         return {st.server.per_scrape.get("quantiles_from", FROM_HISTOGRAM) for r in reports for st in r.stages
                 if st.name == stage_name}
     sides = source(baseline) | source(current)
     if sides == {FROM_RECORDING}:
         return "; quantiles exact from the API's recording of each block of requests"
+    said = INTERPOLATED + (BOUNDED if bounded else UNBOUNDED)
     if sides == {FROM_HISTOGRAM}:
-        return f"; quantiles {INTERPOLATED}"
-    return f"; quantiles exact on one side only, on the other {INTERPOLATED}"
+        return f"; quantiles {said}"
+    return f"; quantiles exact on one side only, on the other {said}"
 
 
-def per_run(reports: list[Report], stage_name: str, figure: str) -> list[float | None]:
-    """The figure of a stage in each report that has the stage (None where the report has no such figure)."""
-    return [GETTERS[figure](st) for r in reports for st in r.stages if st.name == stage_name]
+def _bounding(old: list | None, new: list | None, points) -> tuple | None:
+    """Both sides' buckets where they bound something: each side has them, and one side interpolated (`points`
+    flattens a side's buckets)."""
+    if old is None or new is None:
+        return None
+    return (old, new) if any(low != high for side in (old, new) for low, high in points(side)) else None
 
 
 ENOUGH_REPEATS = 10  # a spread measured over fewer runs is too rough to replace a larger declared one
@@ -152,15 +104,20 @@ def _judge(name: str, s: Stage, b: Stage, current: list[Report], baseline: list[
     limit = spec.baseline.max_regression.get(name)
     higher_is_worse = BASELINE_FIGURES[name] == "higher is worse"
     runs = [per_run(side, s.name, name) for side in (baseline, current)]
+    quantile = name in QUANTILE_FIGURES
     if name in SAMPLED and all(len(v) >= 2 and all(x is not None and x > 0 for x in v) for v in runs):
         args = (*runs, limit, higher_is_worse)
-        return welch_runs(*args, level), lambda lv: welch_runs(*args, lv)
+        buckets = _bounding(*(run_buckets(side, s.name, name) for side in (baseline, current)), lambda side: side) \
+            if quantile else None
+        return welch_runs(*args, level, buckets), lambda lv: welch_runs(*args, lv, buckets)
     if name in SAMPLED:
         spread, source, df = run_spread(baseline, current, s.name, name, spec, history)
         args = (samples(baseline, s.name, name), samples(current, s.name, name), limit, higher_is_worse)
-        said = _quantiles_from(baseline, current, s.name) if name in QUANTILE_FIGURES else ""
+        buckets = _bounding(*(scrape_buckets(side, s.name, name) for side in (baseline, current)),
+                            lambda side: [b for window in side for b in window]) if quantile else None
+        said = _quantiles_from(baseline, current, s.name, buckets is not None) if quantile else ""
         def at(lv: float) -> dict:
-            got = judge_windows(*args, lv, spread, source, df)
+            got = judge_windows(*args, lv, spread, source, df, buckets)
             return {**got, "method": got["method"] + said}
         return at(level), at
     if name == "error_ratio":

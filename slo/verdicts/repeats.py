@@ -11,7 +11,8 @@ from scipy import stats
 from common.exit_codes import OF_STATUS, Exit, Verdict, verdict
 from common.sample import mean_interval
 from slo.stats import confidence
-from slo.verdicts.baseline import GETTERS, compare
+from slo.verdicts.baseline import compare
+from slo.verdicts.baseline_figures import GETTERS
 from slo.verdicts.kinds import kind_of
 from slo.verdicts.objectives import JUDGED
 from slo.verdicts.report import ObjectiveResult, Report

@@ -8,7 +8,7 @@ from functools import partial
 
 from slo.file.model import LatencyQuantile, RatioSli, SloSpec, ThresholdSli
 from slo.stats import tail
-from slo.stats.blocks import FROM_HISTOGRAM, FROM_RECORDING, per_scrape, recorded_per_block
+from slo.stats.blocks import BUCKET_SUFFIX, FROM_HISTOGRAM, FROM_RECORDING, per_scrape, recorded_per_block
 from slo.stats.figures import replica_figures, server_figures, sli_figures
 from slo.stats.intervals import Evidence, evidence_of, with_level
 from slo.verdicts.kinds import judge_objective
@@ -82,10 +82,12 @@ class StageJudge:
     def _per_scrape(evidence: Evidence, latencies_ms) -> dict:
         """The window's figures one value per scrape (what a baseline comparison samples): the quantiles exact from
         the API's recording where it holds the window (`quantiles_from`), else interpolated in the histogram's
-        buckets; the mean from the histogram's sums."""
+        buckets, with each bucket's edges; the mean from the histogram's sums."""
         scraped = per_scrape(evidence.bucket_blocks, evidence.mean_blocks, list(REPORT_QUANTILES))
         scrapes_with_requests = len(scraped["p50_ms"])
         exact = recorded_per_block(latencies_ms, scrapes_with_requests, list(REPORT_QUANTILES))
+        if exact:  # exact quantiles lie in no bucket but at themselves
+            scraped = {k: v for k, v in scraped.items() if not k.endswith(BUCKET_SUFFIX)}
         return {**scraped, **exact, "quantiles_from": FROM_RECORDING if exact else FROM_HISTOGRAM}
 
     def _read_tails(self, objectives: list[dict], latencies_ms, seconds: float) -> None:

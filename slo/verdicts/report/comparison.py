@@ -31,6 +31,12 @@ class RelativeChange(Frozen):
     high: float | None = None
 
 
+class Interpolated(Frozen):
+    """A quantile's change as its interpolated readings alone called it, before the histogram's buckets bounded it."""
+    verdict: str
+    relative: RelativeChange
+
+
 class FigureChange(Frozen):
     """One figure of one stage against the baseline: both values, and the test that judged the change (its method
     decides which of the test's fields are there: slo/stats/noise.py)."""
@@ -53,6 +59,7 @@ class FigureChange(Frozen):
     n_current: int | None = None
     run_spread: float | None = None
     scrape_lag1: float | None = None
+    interpolated: Interpolated | None = None   # a quantile from the histogram: the interval before its buckets bounded it
     family: FamilyRecord | None = None
 
 

@@ -105,24 +105,43 @@ def test_identical_runs_cannot_rule_out_a_regression_as_large_as_their_run_to_ru
     assert "the points would decide it" in again.verdict.reason
 
 
+SMALL_SPREAD = {"p50": 0.01, "mean": 0.01, "p99": 0.01, "rps": 0.01, "p95": 0.01, "client_p99": 0.01}
+
+
 def test_identical_runs_with_a_small_run_to_run_spread_show_no_regression(tmp_path):
     spec = SloSpec.model_validate({**SPEC.model_dump(), "baseline": {
-        "max_regression": {"p50": 0.1, "mean": 0.1, "p99": 0.1, "rps": 0.1},
-        "run_to_run": {"p50": 0.01, "mean": 0.01, "p99": 0.01, "rps": 0.01, "p95": 0.01, "client_p99": 0.01}}})
+        "max_regression": {"mean": 0.1, "rps": 0.1}, "run_to_run": SMALL_SPREAD}})
     base = evaluate_run(_run(tmp_path, "a", 2), spec)
     again = evaluate_run(_run(tmp_path, "b", 2), spec, baseline=base)
     figures = again.baseline.stages[0].figures
-    assert {k: figures[k].verdict for k in ("p50", "mean", "p99", "rps")} == dict.fromkeys(
-        ("p50", "mean", "p99", "rps"), "no regression")
+    assert {k: figures[k].verdict for k in ("mean", "rps")} == dict.fromkeys(("mean", "rps"), "no regression")
     assert again.baseline.failures == [] and again.verdict.exit_code == 0
 
 
-def test_a_target_half_again_as_slow_is_regressed_on_p50_and_the_mean(tmp_path):
+def test_identical_runs_read_from_buckets_cannot_rule_out_a_change_inside_a_bucket(tmp_path):
+    """Quantiles interpolated in the histogram's buckets (these runs have no recording): every request at 2 ms, the
+    bucket (1.5, 2] ms, so a true change anywhere from -25 % to +33 % reads the same. The interval is bounded by the
+    buckets, so no regression cannot be told, and the advice says what would tell it."""
+    spec = SloSpec.model_validate({**SPEC.model_dump(), "baseline": {
+        "max_regression": {"p50": 0.1, "p99": 0.1}, "run_to_run": SMALL_SPREAD}})
+    base = evaluate_run(_run(tmp_path, "a", 2), spec)
+    again = evaluate_run(_run(tmp_path, "b", 2), spec, baseline=base)
+    p99 = again.baseline.stages[0].figures["p99"]
+    assert p99.verdict == "cannot tell" and p99.interpolated.verdict == "no regression"
+    assert -0.3 < p99.relative.low <= -0.25 and 1 / 3 <= p99.relative.high < 0.4   # the bucket, and a little noise
+    assert "buckets around this quantile (1.5-2 ms)" in p99.advice and "bounded by the buckets" in p99.method
+    assert again.verdict.exit_code == 4
+
+
+def test_a_target_twice_as_slow_is_regressed_on_p50_and_the_mean(tmp_path):
+    """2 ms against 4 ms: the buckets (1.5, 2] and (3, 4] ms, so even bounded by them p50 rose by 50 % at least
+    (less the spread between runs the file declares)."""
     base = evaluate_run(_run(tmp_path, "a", 2), SPEC)
-    slower = evaluate_run(_run(tmp_path, "b", 3), SPEC, baseline=base)
+    slower = evaluate_run(_run(tmp_path, "b", 4), SPEC, baseline=base)
     figures = slower.baseline.stages[0].figures
     assert figures["p50"].verdict == figures["mean"].verdict == "regressed"
-    assert figures["mean"].relative.shift == pytest.approx(0.5, abs=0.03) and figures["mean"].relative.low > 0.1
+    assert figures["p50"].relative.low > 0.1 and figures["p50"].relative.shift == pytest.approx(1.0, abs=0.03)
+    assert figures["mean"].relative.shift == pytest.approx(1.0, abs=0.03) and figures["mean"].relative.low > 0.1
     assert "Mann-Whitney" in figures["mean"].method and "assumed: baseline.run_to_run" in figures["mean"].method
     assert any("p50 worse by" in f and "beyond noise" in f for f in slower.baseline.failures)
     assert slower.verdict.exit_code == 1

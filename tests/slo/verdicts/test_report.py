@@ -135,11 +135,14 @@ def test_a_report_fits_the_published_schema_and_a_damaged_one_does_not(judged):
 
 
 def test_a_report_of_a_version_that_only_lacked_a_field_reads_as_one_of_this_version(judged, tmp_path):
-    """Version 6 had no per_scrape.quantiles_from: its per-scrape quantiles were all interpolated, as its absence
-    says, so earlier runs stay baselines and count in the machine's usual speed."""
+    """Version 6 had no per_scrape.quantiles_from (its per-scrape quantiles were all interpolated, as its absence
+    says), version 7 no per_scrape buckets (a comparison with it is not bounded by them): earlier runs stay baselines
+    and count in the machine's usual speed."""
     data = judged.to_json()
     for stage in data["stages"]:
-        stage["server"].get("per_scrape", {}).pop("quantiles_from", None)
+        scraped = stage["server"].get("per_scrape", {})
+        for key in ("quantiles_from", "p50_bucket_ms", "p95_bucket_ms", "p99_bucket_ms"):
+            scraped.pop(key, None)
     path = tmp_path / "slo_report.json"
     for version in READS_AS_CURRENT:
         path.write_text(json.dumps({**data, "schema_version": version}))
