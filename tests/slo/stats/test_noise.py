@@ -287,3 +287,21 @@ def test_a_true_tenth_more_in_p99_reads_as_about_a_tenth_through_per_scrape_figu
         new = _per_scrape_p99(rng, 1.1, scale_s, per_scrape)
         shifts.append(math.exp(np.log(new).mean() - np.log(old).mean()) - 1)
     assert float(np.mean(shifts)) == pytest.approx(0.10, abs=0.03)
+
+
+@pytest.mark.parametrize("old_buckets, new_buckets, verdict", [
+    (None, None, "no regression"),
+    ([(20.0, 25.0)] * 3, [(20.0, 25.0)] * 3, "cannot tell"),
+    ([(20.0, 20.0)] * 3, [(20.0, 25.0)] * 3, "cannot tell"),
+    ([(20.0, 25.0)] * 3, [(40.0, 50.0)] * 3, "regressed"),
+], ids=["exact figures: runs alike show no regression",
+        "each run's figure interpolated in the (20, 25] ms bucket: a change of up to +25 % cannot be ruled out",
+        "exact on one side, interpolated on the other: bounded on that side only, and still not ruled out",
+        "two buckets apart: regressed, whatever the figures inside them"])
+def test_repeat_sets_compared_run_by_run_are_bounded_by_each_runs_bucket(old_buckets, new_buckets, verdict):
+    old, new = [22.0, 22.2, 21.9], ([22.1, 22.0, 22.1] if verdict != "regressed" else [44.0, 44.5, 44.2])
+    buckets = None if old_buckets is None else (old_buckets, new_buckets)
+    got = noise.welch_runs(old, new, 0.1, True, 0.95, buckets)
+    assert got["verdict"] == verdict, got
+    if buckets:
+        assert "bounded by the histogram's buckets" in got["method"] and got["relative"]["high"] >= 0.25 - 1e-9
