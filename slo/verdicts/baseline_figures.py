@@ -66,13 +66,16 @@ def samples(reports: list[Report], stage_name: str, figure: str) -> list[list[fl
 
 def scrape_buckets(reports: list[Report], stage_name: str, figure: str) -> list[list[Bucket]] | None:
     """Each per-scrape quantile's histogram bucket, as samples() gives the quantiles (an exact one, from the API's
-    recording, at itself); None where a report interpolated them and kept no buckets (written before version 8)."""
+    recording, at itself); None where a report interpolated them and kept no buckets (written before version 8), or
+    where samples() read them from the over-time series (a stage without per-scrape figures)."""
     out = []
     for report in reports:
         stage = next((s for s in report.stages if s.name == stage_name), None)
         if stage is None:
             continue
         scraped = stage.server.per_scrape
+        if not scraped.get(f"{figure}_ms"):
+            return None
         if scraped.get("quantiles_from") == FROM_RECORDING:
             out.append([(v, v) for v in scraped.get(f"{figure}_ms") or []])
         elif scraped.get(f"{figure}{BUCKET_SUFFIX}") is None:

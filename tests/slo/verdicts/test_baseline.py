@@ -160,3 +160,31 @@ def test_a_quantile_comparison_says_what_its_per_scrape_values_were_read_from(so
     comparison, failures = compare([report_of(cur)], [report_of(base)], spec)
     p99 = comparison.stages[0].figures["p99"]
     assert says in p99.method and p99.verdict == "regressed"
+
+
+def _without_per_scrape(report: Report, keep: tuple[str, ...] = ()) -> Report:
+    """The report with its stages' per-scrape figures cut to `keep`, as a report of an earlier version holds them."""
+    data = report.to_json()
+    for stage in data["stages"]:
+        stage["server"]["per_scrape"] = {k: v for k, v in stage["server"]["per_scrape"].items() if k in keep}
+    return Report.model_validate(data)
+
+
+@pytest.mark.parametrize("keep, bounded", [
+    (("p99_ms", "p99_bucket_ms", "quantiles_from"), True),
+    (("p99_ms", "quantiles_from"), False),
+    ((), False),
+], ids=["per-scrape quantiles with their buckets: bounded by them",
+        "written before the buckets were kept: not bounded, and the method says why",
+        "no per-scrape figures (read from the over-time series): no bucket to bound them"])
+def test_a_quantile_from_the_histogram_is_bounded_by_its_buckets_only_where_the_report_kept_them(tmp_path, keep,
+                                                                                               bounded):
+    from slo.verdicts.baseline_figures import scrape_buckets
+    spec = _spec({"p99": 0.1})
+    base, current = (_without_per_scrape(_report(tmp_path, name, spec), keep) for name in ("a", "b"))
+    assert (scrape_buckets([base], "s1", "p99") is not None) == bounded
+    p99 = compare([current], [base], spec)[0].stages[0].figures["p99"]
+    assert ("bounded by the histogram's buckets" in p99.method) == bounded
+    assert (p99.interpolated is not None) == bounded
+    if keep and not bounded:
+        assert "not bounded by the buckets" in p99.method
