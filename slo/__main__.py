@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from common.exit_codes import Exit
 from common.specfile import SpecError
 from slo.prometheus.rules import RULES_PATH, write
 from slo.file.load import DEFAULT_SLO_PATH, load_slo
@@ -20,9 +21,9 @@ def main(argv: list[str] | None = None) -> int:
         path = write(load_slo(args.slo), args.out, LATENCY_BUCKETS)
     except SpecError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return Exit.CANNOT_JUDGE
     print(f"wrote {path}")
-    return 0
+    return Exit.PASS
 
 
 if __name__ == "__main__":

@@ -153,7 +153,7 @@ def cmd_report(args, settings: HarnessSettings) -> int:
     for c in change_points.of_history(collect_history(results)[0]):
         print(f"change point: {c['profile']} {c['series']}: {c['before']:g} -> {c['after']:g} ({c['change']:+.1%}, "
               f"p = {c['p_value']:.1e}) from run {c['run']}")
-    return 0
+    return Exit.PASS
 
 
 def cmd_capacity(args, settings: HarnessSettings) -> int:
@@ -172,7 +172,7 @@ def cmd_capacity(args, settings: HarnessSettings) -> int:
     # the run did not finish (a run from --start-rps has no gated stage at all).
     if report.verdict.status in ("incomplete", "untrusted"):
         return code
-    return 0 if cap.highest_passing_rps else 1
+    return Exit.PASS if cap.highest_passing_rps else Exit.FAIL
 
 
 def cmd_ui(args, settings: HarnessSettings) -> int:
@@ -189,7 +189,7 @@ def cmd_worker(args, settings: HarnessSettings) -> int:
     _say(f"Locust worker for the master at {args.master} (it runs the master's profile); log {log}; Ctrl-C to stop")
     # The master sends its profile when the worker joins; this one only starts the process.
     code = run_worker(resolve("smoke"), args.master, log, on_line=_say, request_log=settings.request_log)
-    return 0 if code in (0, None) else Exit.CANNOT_JUDGE
+    return Exit.PASS if code in (0, None) else Exit.CANNOT_JUDGE
 
 
 def _stop_on_signals() -> None:
@@ -218,7 +218,7 @@ def cmd_dashboard(args, settings: HarnessSettings) -> int:
     from stack.dashboard import write
     spec = load_slo(args.slo)
     print(f"wrote {write(spec.latency_thresholds_s(), scope=spec.metrics.up_selector)}")
-    return 0
+    return Exit.PASS
 
 
 def build_parser() -> argparse.ArgumentParser:
