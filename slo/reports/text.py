@@ -166,8 +166,8 @@ def knee_share_lines(share: KneeShare | None) -> list[str]:
     """The knee as a share of the saturation each stage measured: what carries to a machine of another speed."""
     if not share:
         return []
-    low, high = share.interval_pct
-    return [f"Knee: at {share.estimate_pct:.0f} % [{low:.0f}, {high:.0f}] of the saturation each stage measured "
+    low, high = (None if v is None else round(v) for v in share.interval_pct)
+    return [f"Knee: at {share.estimate_pct:.0f} % {bracket(low, high)} of the saturation each stage measured "
             f"({share.objective}'s share fitted across {len(share.stages)} stages; a typical stage took "
             f"{share.typical_demand_ms:.1f} ms of prediction a request, {share.servers} process(es)): the "
             "capacity in req/s moves with the machine's speed, this share much less"]

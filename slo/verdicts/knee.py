@@ -140,23 +140,25 @@ def fit_crossing(points: list[Point], limit: float, level: float, unit: str = "r
     disc = qb * qb - 4 * qa * qc
     if qa > 0 and disc >= 0:   # the slope is known well enough for the band to cross the limit on both sides
         lo, hi = sorted(((-qb - math.sqrt(disc)) / (2 * qa), (-qb + math.sqrt(disc)) / (2 * qa)))
-        against = contradicting(points, limit, lo, hi)
-        out[f"interval_{unit}"] = [None, None] if against else [round(float(lo), 2), round(float(hi), 2)]
-        out["contradicted_by"] = against
+        below, above = contradicting(points, limit, lo, hi)
+        out[f"interval_{unit}"] = [None if below else round(float(lo), 2), None if above else round(float(hi), 2)]
+        out["contradicted_by"] = below + above
     return out
 
 
-def contradicting(points: list[Point], limit: float, low: float, high: float) -> list[str]:
-    """The stages whose own share says the fitted interval is wrong: over the limit at a rate under its low end, or
-    under it at a rate over its high end. A line's shape is an assumption: on the forest API the share over p50's
-    threshold stays low and flat at low load (the prediction's own cost) and then rises steeply, so a line through
-    the low stages crossed half at [36.5, ...] req/s where a stage at 35.7 showed 57 % over it. The fit then gives no
-    interval and the bracket stands. A stage's point estimate decides, not its interval: counting only shares beyond
-    the limit by more than one of their own standard errors, the refined and slowed-stage searches held the knee
-    94.0 and 93.9 % of the time (2,000 draws), against 94.85 and 94.35 % this way; near the knee the line's own
-    interval is too narrow without this check."""
-    return [p.stage for p in points
-            if (p.observed() > limit and p.rate < low) or (p.observed() < limit and p.rate > high)]
+def contradicting(points: list[Point], limit: float, low: float, high: float) -> tuple[list[str], list[str]]:
+    """The stages whose own share says an end of the fitted interval is wrong: (those over the limit at a rate under
+    its low end, those under it at a rate over its high end). A line's shape is an assumption: on the forest API the
+    share over p50's threshold stays low and flat at low load (the prediction's own cost) and then rises steeply, so
+    a line through the low stages crossed half at [36.5, ...] req/s where a stage at 35.7 showed 57 % over it. The
+    end they contradict bounds nothing, and the bracket's stands there; the other end stays, since they say the knee
+    lies further their way, not the other. A stage's point estimate decides, not its interval: counting only shares
+    beyond the limit by more than one of their own standard errors, the refined and slowed-stage searches held the
+    knee 94.0 and 93.9 % of the time (2,000 draws), against 94.85 and 94.35 % this way; near the knee the line's
+    own interval is too narrow without this check."""
+    below = [p.stage for p in points if p.observed() > limit and p.rate < low]
+    above = [p.stage for p in points if p.observed() < limit and p.rate > high]
+    return below, above
 
 
 def share_knees(stages: list[Stage], rate_of, level: float, unit: str = "rps") -> dict:
@@ -173,8 +175,10 @@ def share_knees(stages: list[Stage], rate_of, level: float, unit: str = "rps") -
 
 
 def lowest_crossing(knees: dict, unit: str = "rps") -> dict | None:
-    """The lowest fitted crossing over the objectives, with its interval: where the first objective breaks."""
-    fits = [(name, k["fit"]) for name, k in knees.items() if k["fit"] and None not in k["fit"][f"interval_{unit}"]]
+    """The lowest fitted crossing over the objectives with an interval (one of whose ends a stage may have
+    contradicted: unknown), where the first objective breaks."""
+    fits = [(name, k["fit"]) for name, k in knees.items()
+            if k["fit"] and k["fit"][f"interval_{unit}"] != [None, None]]
     if not fits:
         return None
     name, fit = min(fits, key=lambda f: f[1][f"estimate_{unit}"])
@@ -214,10 +218,10 @@ def narrowed(bracket: list, fitted: list | None) -> tuple[list, list[str]]:
     decided = ["bracket", "bracket"]
     if fitted is None:
         return [low, high], decided
-    f_low, f_high = fitted
-    f_low = f_low if f_low > 0 else None   # a band that reaches no load at all bounds nothing below
+    f_low, f_high = fitted   # an end a stage contradicted is None: it bounds nothing
+    f_low = f_low if f_low is not None and f_low > 0 else None   # a band that reaches no load bounds nothing below
     new_low = f_low if f_low is not None and (low is None or f_low > low) else low
-    new_high = f_high if high is None or f_high < high else high
+    new_high = f_high if f_high is not None and (high is None or f_high < high) else high
     if new_low is not None and new_high is not None and new_low >= new_high:
         # the fit and the bracket disagree: the bracket, which assumes no curve, stands
         return [low, high], decided

@@ -41,7 +41,7 @@ class Crossing(Frozen):
 
 class KneeFit(Crossing):
     """The crossing at the rates the stages offered: its estimate and interval in req/s ([None, None] where the band
-    does not cross the limit on both sides, or a stage's own share contradicts it)."""
+    does not cross the limit on both sides; an end None where a stage's own share contradicts it)."""
     estimate_rps: float
     interval_rps: list[float | None]
     slope_per_rps: float

@@ -106,14 +106,37 @@ def test_a_median_objectives_fit_reaches_past_half(observed, usable):
     assert _tail_point(40, math.log(observed), observed=observed).usable(0.5) is usable
 
 
-def test_a_fit_that_a_stages_own_share_contradicts_gives_no_interval():
+def test_a_fit_that_a_stages_own_share_contradicts_below_gives_no_low_end():
     """Flat low stages and a steep rise (the forest API's p50): the line through them would place the crossing past
-    a stage that showed more than half over the threshold."""
+    a stage that showed more than half over the threshold. That stage says the knee lies lower: the low end bounds
+    nothing, the high end stays."""
     low = [_tail_point(r, math.log(p), variance=0.002, observed=p)
            for r, p in ((r, 0.03 * math.exp(0.1 * (r - 15))) for r in (15, 20, 25, 30))]   # the line crosses at 43
     steep = _tail_point(35.7, math.log(0.57), variance=2.0, observed=0.57)
     fit = knee.fit_crossing(low + [steep], 0.5, 0.95)
-    assert fit["interval_rps"] == [None, None] and fit["contradicted_by"] == ["r35.7"]
+    assert fit["interval_rps"][0] is None and fit["interval_rps"][1] > 43 and fit["contradicted_by"] == ["r35.7"]
+
+
+def test_a_fit_that_a_stages_own_share_contradicts_above_gives_no_high_end():
+    """A steep rise through the lower stages, and a stage further up with less than half over the threshold (the
+    default run's s6 at 90 % of saturation, 42 % over p50's, beside a step at 90 % with 70 %): that stage says the
+    knee lies higher. The high end bounds nothing, the low end stays."""
+    steep = [_tail_point(r, math.log(p), variance=0.002, observed=p)
+             for r, p in ((r, 0.05 * math.exp(0.1 * (r - 54))) for r in (54, 62, 70, 78))]   # the line crosses at 77
+    under = _tail_point(89.7, math.log(0.42), variance=2.0, observed=0.42)
+    fit = knee.fit_crossing(steep + [under], 0.5, 0.95)
+    low, high = fit["interval_rps"]
+    assert high is None and fit["contradicted_by"] == ["r89.7"] and 75 < low < fit["estimate_rps"] < 78
+
+
+@pytest.mark.parametrize("fitted, interval, decided", [
+    ([None, 60.0], [40.0, 60.0], ["bracket", "fit"]),
+    ([45.0, None], [45.0, 70.0], ["fit", "bracket"]),
+    ([None, None], [40.0, 70.0], ["bracket", "bracket"]),
+], ids=["a contradicted low end leaves the bracket's", "a contradicted high end leaves the bracket's",
+        "both contradicted: the bracket alone"])
+def test_an_end_a_stage_contradicted_leaves_the_brackets_end(fitted, interval, decided):
+    assert knee.narrowed([40.0, 70.0], fitted) == (interval, decided)
 
 
 def _stage(name, rate, status, client_breaks=()):
