@@ -458,7 +458,7 @@ def test_the_knee_as_a_share_of_saturation_holds_on_machines_of_any_speed(record
     saturation, 99.4 %, 97.2 % and 39 %: stages close around the knee leave fewer far under it to fit)."""
     from slo.verdicts.capacity import capacity
     rng = np.random.default_rng(51)
-    tally, given, draws, widths = Held(), 0, FULL, []
+    tally, given, closed, draws, widths = Held(), 0, 0, FULL, []
     for _ in range(draws):
         service_s, share = rng.uniform(0.008, 0.024), rng.uniform(0.70, 0.90)
         saturation = 1 / service_s
@@ -472,9 +472,10 @@ def test_the_knee_as_a_share_of_saturation_holds_on_machines_of_any_speed(record
         interval = got.interval_pct if got else [None, None]
         tally.add(interval, 100 * share)
         given += got is not None
-        widths.append((interval[1] - interval[0]) / interval[0] if got else math.inf)
+        closed += None not in interval
+        widths.append((interval[1] - interval[0]) / interval[0] if None not in interval else math.inf)
     tally.record(record_property)
-    record_property("given", f"{given / draws:.4f}")
+    record_property("given, closed", f"{given / draws:.4f}, {closed / draws:.4f}")
     record_property("median width", f"{float(np.median(widths)):.3f}")
     assert tally.rate >= 0.95, tally.rate
     assert tally.each_side_within_the_level(), tally.sides()
