@@ -30,8 +30,8 @@ QUANTILE_FIGURES = ("p50", "p95", "p99")
 INTERPOLATED = ("interpolated in the histogram's buckets, per scrape: a change inside one bucket reads other than it "
                 "is (of a true +10 %, tight runs read p99 +7.9 % and p95 +13.5 %)")
 BOUNDED = ", so the interval is bounded by the buckets; the API's recording, where a run has it, gives them exact"
-UNBOUNDED = ("; not bounded by the buckets, which a report written before version 8 did not keep: judge it again to "
-             "bound them")
+UNBOUNDED = ("; not bounded by the buckets: a report kept none beside these figures (one written before version 8: "
+             "judge it again; or a stage without per-scrape figures)")
 
 
 def _quantiles_from(baseline: list[Report], current: list[Report], stage_name: str, bounded: bool) -> str:
