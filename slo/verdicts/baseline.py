@@ -149,9 +149,10 @@ def _untested(stage: str, name: str, test: dict, limit: float) -> str:
         return (f"baseline criterion {name} in {stage}: regressed alone (p = {test['family']['p_value']:.2g}), but "
                 f"not at the level a family of {test['family']['tests']} criteria asks of it "
                 f"({test['family']['level_used']:.2g}, Holm)")
-    if rel.get("low") is not None and rel.get("high") is not None:
-        return (f"baseline criterion {name} in {stage}: cannot tell, its change [{rel['low']:+.1%}, "
-                f"{rel['high']:+.1%}] straddles the {limit:.0%} limit; {test.get('advice') or ''}").rstrip("; ")
+    if rel.get("low") is not None or rel.get("high") is not None:   # an end may be unbounded (past a bucket's edge)
+        ends = ", ".join("?" if rel.get(k) is None else f"{rel[k]:+.1%}" for k in ("low", "high"))
+        return (f"baseline criterion {name} in {stage}: cannot tell, its change [{ends}] straddles the {limit:.0%} "
+                f"limit; {test.get('advice') or ''}").rstrip("; ")
     return f"baseline criterion {name} in {stage} cannot be tested: {test['method']}"
 
 

@@ -188,3 +188,19 @@ def test_a_quantile_from_the_histogram_is_bounded_by_its_buckets_only_where_the_
     assert (p99.interpolated is not None) == bounded
     if keep and not bounded:
         assert "not bounded by the buckets" in p99.method
+
+
+@pytest.mark.parametrize("base_tail_ms, verdict, says", [
+    (100, "regressed", "p99 worse by"),
+    (2500, "cannot tell", "cannot tell, its change [-100.0%, ?] straddles the 10% limit; a quantile lay in the "
+                          "histogram's first or last bucket"),
+], ids=["from 100 ms to past the last edge: regressed, with no upper bound",
+        "past the last edge on both sides: unbounded either way, and the run says what would bound it"])
+def test_a_quantile_past_the_histograms_last_edge_has_no_upper_bound(tmp_path, base_tail_ms, verdict, says):
+    spec = _spec({"p99": 0.1})
+    base = _report(tmp_path, "a", spec, latencies=steady(2, tail_ms=base_tail_ms, tail_share=0.05))
+    current = _report(tmp_path, "b", spec, latencies=steady(2, tail_ms=2500, tail_share=0.05))
+    comparison, _ = compare([current], [base], spec)
+    p99 = comparison.stages[0].figures["p99"]
+    assert p99.relative.high is None and p99.verdict == verdict
+    assert any(says in line for line in comparison.failures + comparison.untested), comparison
