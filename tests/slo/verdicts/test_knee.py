@@ -119,11 +119,11 @@ def test_a_fit_that_a_stages_own_share_contradicts_below_gives_no_low_end():
 
 def test_a_fit_that_a_stages_own_share_contradicts_above_gives_no_high_end():
     """A steep rise through the lower stages, and a stage further up with less than half over the threshold (the
-    default run's s6 at 90 % of saturation, 42 % over p50's, beside a step at 90 % with 70 %): that stage says the
+    default run's s6 at 90 % of saturation, 37 % over p50's, beside a step at 90 % with 89 %): that stage says the
     knee lies higher. The high end bounds nothing, the low end stays."""
     steep = [_tail_point(r, math.log(p), variance=0.002, observed=p)
              for r, p in ((r, 0.05 * math.exp(0.1 * (r - 54))) for r in (54, 62, 70, 78))]   # the line crosses at 77
-    under = _tail_point(89.7, math.log(0.42), variance=2.0, observed=0.42)
+    under = _tail_point(89.7, math.log(0.37), variance=2.0, observed=0.37)
     fit = knee.fit_crossing(steep + [under], 0.5, 0.95)
     low, high = fit["interval_rps"]
     assert high is None and fit["contradicted_by"] == ["r89.7"] and 75 < low < fit["estimate_rps"] < 78
