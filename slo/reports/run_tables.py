@@ -7,12 +7,15 @@ import time
 from common.canary import describe
 from slo.reports.cells import Cell, Table
 from slo.verdicts.report import FigureChange, GitState, Report, RelativeChange
+from slo.verdicts.wording import relative_interval
 
 
 def _change_cell(v: FigureChange) -> Cell:
-    """`+52.5 % [32.9, 72.2] regressed`: the shift and its interval (relative), and what the test called it."""
+    """`+52.5% [+32.9%, +72.2%] regressed`: the shift and its interval (relative; an unbounded end ?), and what the
+    test called it."""
     rel = v.relative or RelativeChange()
-    shown = (f"{rel.shift:+.1%} [{rel.low:+.1%}, {rel.high:+.1%}]" if rel.low is not None else
+    bounded = rel.low is not None or rel.high is not None
+    shown = (f"{rel.shift:+.1%} {relative_interval(rel.low, rel.high)}" if bounded and rel.shift is not None else
              f"{rel.shift:+.1%}" if rel.shift is not None else
              f"{v.change:+.1%}" if v.change is not None else "-")
     return Cell(f"{shown} {v.verdict}".strip(), "fail" if v.verdict == "regressed" else None)

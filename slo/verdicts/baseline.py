@@ -8,6 +8,7 @@ from slo.file.baseline_criteria import BASELINE_FIGURES
 from slo.file.model import SloSpec
 from slo.verdicts.baseline_figures import GETTERS, SAMPLED, per_run, run_buckets, samples, scrape_buckets
 from slo.verdicts.report import BaselineComparison, Capacity, Report, RunManifest, Stage
+from slo.verdicts.wording import relative_interval
 
 
 MODELS_NOTE = ("The two runs used different load models. The closed model's users wait for each answer, so when "
@@ -150,9 +151,9 @@ def _untested(stage: str, name: str, test: dict, limit: float) -> str:
                 f"not at the level a family of {test['family']['tests']} criteria asks of it "
                 f"({test['family']['level_used']:.2g}, Holm)")
     if rel.get("low") is not None or rel.get("high") is not None:   # an end may be unbounded (past a bucket's edge)
-        ends = ", ".join("?" if rel.get(k) is None else f"{rel[k]:+.1%}" for k in ("low", "high"))
-        return (f"baseline criterion {name} in {stage}: cannot tell, its change [{ends}] straddles the {limit:.0%} "
-                f"limit; {test.get('advice') or ''}").rstrip("; ")
+        return (f"baseline criterion {name} in {stage}: cannot tell, its change "
+                f"{relative_interval(rel.get('low'), rel.get('high'))} straddles the {limit:.0%} limit; "
+                f"{test.get('advice') or ''}").rstrip("; ")
     return f"baseline criterion {name} in {stage} cannot be tested: {test['method']}"
 
 

@@ -40,3 +40,9 @@ def interval_text(c: Confidence) -> str:
 def bracket(low: float | None, high: float | None) -> str:
     """A capacity interval as text, an unknown end as ?: `[40, 49]`, `[110, ?]`."""
     return f"[{'?' if low is None else f'{low:g}'}, {'?' if high is None else f'{high:g}'}]"
+
+
+def relative_interval(low: float | None, high: float | None) -> str:
+    """A relative change's interval, an unbounded end as ?: `[+32.9%, +72.2%]`, `[+50.0%, ?]` (a quantile past the
+    histogram's last edge, or errors from none)."""
+    return "[" + ", ".join("?" if v is None else f"{v:+.1%}" for v in (low, high)) + "]"

@@ -36,3 +36,17 @@ def test_what_the_drift_costs_reads_the_typed_check(performance, rows, last):
 def test_a_skipped_drift_check_has_no_tables():
     report = report_of(drift={"status": "skipped", "summary": "skipped: 12 rows", "rows": 12, "min_rows": 200})
     assert run_tables.drift(report) is None and run_tables.performance(report) is None
+
+
+@pytest.mark.parametrize("relative, shown", [
+    ({"shift": 0.525, "low": 0.329, "high": 0.722}, "+52.5% [+32.9%, +72.2%] regressed"),
+    ({"shift": 1.0, "low": 0.5, "high": None}, "+100.0% [+50.0%, ?] regressed"),
+    ({"shift": 0.0, "low": -1.0, "high": None}, "+0.0% [-100.0%, ?] regressed"),
+    ({"shift": None, "low": None, "high": None}, "+20.0% regressed"),
+], ids=["both ends bounded", "a quantile past the histogram's last edge: no upper bound",
+        "past it on both sides", "no relative scale: the plain change"])
+def test_a_baseline_cell_shows_an_unbounded_end_as_a_question_mark(relative, shown):
+    from slo.verdicts.report import FigureChange
+    cell = run_tables._change_cell(FigureChange.model_validate(
+        {"direction": "higher is worse", "verdict": "regressed", "change": 0.2, "relative": relative}))
+    assert cell.text == shown
