@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from slo.stats.confidence import Blocks
+from slo.stats.figures import bucket_bounds, bucket_ms
 
 Key = tuple[tuple[tuple[str, str], ...], float]   # (the series' other labels, the later scrape's timestamp)
 
@@ -80,33 +81,19 @@ def of_sums(sum_answer: dict | None, buckets: dict[float, dict[Key, float]], sta
     return Blocks(tuple(total[k] for k in keys), tuple(sums[k] for k in keys))
 
 
-def _bucket_of(q: float, cumulative: list[tuple[float, float]]) -> tuple[float, float, float, float, float] | None:
-    """Where one scrape's quantile q lies (seconds): the edges of the bucket holding its rank (the first whose
-    cumulative count reaches q x requests), the counts below and at its upper edge, and the rank."""
+def _quantile(q: float, cumulative: list[tuple[float, float]]) -> float | None:
+    """Prometheus's histogram_quantile over one scrape's cumulative bucket increments (seconds)."""
     total = cumulative[-1][1] if cumulative else 0
     if total <= 0:
         return None
     rank, prev_le, prev = q * total, 0.0, 0.0
     for le, count in cumulative:
         if count >= rank:
-            return prev_le, le, prev, count, rank
+            if math.isinf(le):
+                return prev_le
+            return prev_le + (le - prev_le) * (rank - prev) / (count - prev) if count > prev else le
         prev_le, prev = le, count
-    return prev_le, math.inf, prev, total, rank
-
-
-def _quantile(q: float, cumulative: list[tuple[float, float]]) -> float | None:
-    """Prometheus's histogram_quantile over one scrape's cumulative bucket increments (seconds)."""
-    at = _bucket_of(q, cumulative)
-    if at is None:
-        return None
-    low, high, below, count, rank = at
-    if math.isinf(high):
-        return low
-    return low + (high - low) * (rank - below) / (count - below) if count > below else high
-
-
-def _ms(seconds: float) -> float | None:
-    return None if math.isinf(seconds) else round(1000 * seconds, 3)
+    return prev_le
 
 
 # The key beside a per-scrape quantile's (p99_ms -> p99_bucket_ms) that holds, for each scrape, the edges of the bucket
@@ -124,10 +111,10 @@ def per_scrape(buckets: dict[float, dict[Key, float]], sums: Blocks | None, quan
     for k in keys:
         cumulative = [(le, buckets[le].get(k, 0.0)) for le in edges]
         for q in quantiles:
-            v, at = _quantile(q, cumulative), _bucket_of(q, cumulative)
+            v = _quantile(q, cumulative)
             if v is not None:
                 out[f"p{q * 100:g}_ms"].append(round(1000 * v, 3))
-                out[f"p{q * 100:g}{BUCKET_SUFFIX}"].append([_ms(at[0]), _ms(at[1])])
+                out[f"p{q * 100:g}{BUCKET_SUFFIX}"].append(bucket_ms(bucket_bounds(q, dict(cumulative))))
     if sums is not None:
         out["mean_ms"] = [round(1000 * s / n, 3) for n, s in zip(sums.n, sums.x) if n > 0]
     return out

@@ -26,6 +26,14 @@ def bucket_bounds(q: float, buckets: dict[float, float]) -> tuple[float, float] 
     return prev_le, math.inf
 
 
+def bucket_ms(bounds: tuple[float, float] | None) -> list | None:
+    """A bucket's edges in ms as the report keeps them, [low, high], high None past the last edge."""
+    if bounds is None:
+        return None
+    low, high = bounds
+    return [round(1000 * low, 3), None if math.isinf(high) else round(1000 * high, 3)]
+
+
 def _by_label(answer: dict | None, label: str) -> dict[str, float]:
     if not answer:
         return {}
@@ -189,7 +197,7 @@ def server_figures(entry: dict, status_label: str, quantiles: list[float], scrap
         b = bucket_bounds(q, buckets) if count > 0 else None
         out["quantiles"][f"{q:g}"] = {
             "ms": round(1000 * value, 3) if value is not None else None,
-            "bucket_ms": [round(1000 * b[0], 3), None if math.isinf(b[1]) else round(1000 * b[1], 3)] if b else None,
+            "bucket_ms": bucket_ms(b),
         }
     expected = w / scrape_interval_s
     notes = []

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from common.contract import LATENCY_BUCKETS
-from slo.stats.blocks import _bucket_of, _quantile
+from slo.stats.blocks import _quantile
+from slo.stats.figures import bucket_bounds
 from slo.stats.bucketed import fastest, slowest, within_buckets
 from slo.stats.noise import judge_windows
 
@@ -25,7 +26,7 @@ def scraped(latencies_s: np.ndarray, q: float) -> tuple[list[float], list[tuple]
     values, buckets = [], []
     for part in np.array_split(latencies_s, SCRAPES):
         cumulative = [(le, float(c)) for le, c in zip(EDGES, np.searchsorted(np.sort(part), EDGES, side="right"))]
-        low, high, *_ = _bucket_of(q, cumulative)
+        low, high = bucket_bounds(q, dict(cumulative))
         values.append(1000 * _quantile(q, cumulative))
         buckets.append((1000 * low, None if math.isinf(high) else 1000 * high))
     return values, buckets
