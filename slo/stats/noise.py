@@ -165,12 +165,12 @@ def correlation_widening(r: float, points: int, level: float) -> float:
 
 def judge_windows(old: list[list[float]], new: list[list[float]], limit: float | None, higher_is_worse: bool,
                   level: float, run_spread: float = 0.0, spread_source: str = "", spread_df: int | None = None,
-                  buckets: tuple[list[list[Bucket]], list[list[Bucket]]] | None = None) -> dict:
+                  buckets: tuple[list[Bucket], list[Bucket]] | None = None) -> dict:
     """judge_change on each side's windows of per-scrape figures, its interval widened for their lag-1 correlation,
     measured over both sides: scrapes drifting together (lag-1 0.5 / 0.8 / 0.95) were called regressed against an
     identical baseline 11 / 26 / 39 % of the time on raw points, 1.3 / 1.2 / 2.3 % so widened. `buckets`: each
-    point's histogram bucket, as the windows hold the points, where they are quantiles interpolated in it: the
-    interval is then bounded by them (slo/stats/bucketed.py)."""
+    side's points' histogram buckets, in the order of the windows' points, where they are quantiles interpolated in
+    them: the interval is then bounded by them (slo/stats/bucketed.py)."""
     flat_old, flat_new = [v for w in old for v in w], [v for w in new for v in w]
     points = min(len(flat_old), len(flat_new))
     # Over fewer points a side the raised lag-1 estimate is mostly its own raise (1 / sqrt(k) plus the bias term):
@@ -183,7 +183,7 @@ def judge_windows(old: list[list[float]], new: list[list[float]], limit: float |
                             spread_df, widen)
     got = judge(flat_old, flat_new)
     if buckets is not None and "relative" in got:
-        got = within_buckets(judge, *([b for w in side for b in w] for side in buckets), got, limit, higher_is_worse)
+        got = within_buckets(judge, *buckets, got, limit, higher_is_worse)
     got["scrape_lag1"] = round(r, 3)
     if widen > 1 and "relative" in got:
         got["method"] += (f"; widened x{widen:.2f} for consecutive scrapes correlated at lag 1 by {r:.2f} (about one "

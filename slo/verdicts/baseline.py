@@ -51,12 +51,11 @@ def _quantiles_from(baseline: list[Report], current: list[Report], stage_name: s
     return f"; quantiles exact on one side only, on the other {said}"
 
 
-def _bounding(old: list | None, new: list | None, points) -> tuple | None:
-    """Both sides' buckets where they bound something: each side has them, and one side interpolated (`points`
-    flattens a side's buckets)."""
+def _bounding(old: list | None, new: list | None) -> tuple | None:
+    """Both sides' buckets where they bound something: each side has them, and one side interpolated."""
     if old is None or new is None:
         return None
-    return (old, new) if any(low != high for side in (old, new) for low, high in points(side)) else None
+    return (old, new) if any(low != high for low, high in old + new) else None
 
 
 ENOUGH_REPEATS = 10  # a spread measured over fewer runs is too rough to replace a larger declared one
@@ -108,14 +107,13 @@ def _judge(name: str, s: Stage, b: Stage, current: list[Report], baseline: list[
     quantile = name in QUANTILE_FIGURES
     if name in SAMPLED and all(len(v) >= 2 and all(x is not None and x > 0 for x in v) for v in runs):
         args = (*runs, limit, higher_is_worse)
-        buckets = _bounding(*(run_buckets(side, s.name, name) for side in (baseline, current)), lambda side: side) \
-            if quantile else None
+        buckets = _bounding(*(run_buckets(side, s.name, name) for side in (baseline, current))) if quantile else None
         return welch_runs(*args, level, buckets), lambda lv: welch_runs(*args, lv, buckets)
     if name in SAMPLED:
         spread, source, df = run_spread(baseline, current, s.name, name, spec, history)
         args = (samples(baseline, s.name, name), samples(current, s.name, name), limit, higher_is_worse)
-        buckets = _bounding(*(scrape_buckets(side, s.name, name) for side in (baseline, current)),
-                            lambda side: [b for window in side for b in window]) if quantile else None
+        buckets = _bounding(*(scrape_buckets(side, s.name, name) for side in (baseline, current))) \
+            if quantile else None
         said = _quantiles_from(baseline, current, s.name, buckets is not None) if quantile else ""
         def at(lv: float) -> dict:
             got = judge_windows(*args, lv, spread, source, df, buckets)

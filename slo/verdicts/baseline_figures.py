@@ -6,13 +6,19 @@ from slo.prometheus.promql import series_rate_window_s
 from slo.file.baseline_criteria import BASELINE_FIGURES
 from slo.stats.blocks import BUCKET_SUFFIX, FROM_RECORDING
 from slo.stats.bucketed import Bucket
+from slo.stats.figures import quantile_entry
 from slo.verdicts.report import Report, Stage
+
+
+def exact_quantile_ms(stage: Stage, q: float) -> float | None:
+    """A stage's quantile q in ms exact from the API's recording; None where the stage has no recording of it."""
+    return (stage.accuracy.quantiles.get(f"{q:g}") or {}).get("exact_ms") if stage.accuracy else None
 
 
 def quantile_of(stage: Stage, q: float) -> float | None:
     """A stage's quantile q in ms: exact from the API's recording where the stage has it, else Prometheus's
     estimate, interpolated inside its bucket."""
-    exact = (stage.accuracy.quantiles.get(f"{q:g}") or {}).get("exact_ms") if stage.accuracy else None
+    exact = exact_quantile_ms(stage, q)
     return exact if exact is not None else stage.server.quantile_ms(q)
 
 
@@ -41,7 +47,7 @@ def samples(reports: list[Report], stage_name: str, figure: str) -> list[list[fl
     side, key = SAMPLED[figure]
     out: list[list[float]] = []
     for report in reports:
-        stage = next((s for s in report.stages if s.name == stage_name), None)
+        stage = report.stage(stage_name)
         series = report.series.side(side)
         if stage is None:
             continue
@@ -64,24 +70,26 @@ def samples(reports: list[Report], stage_name: str, figure: str) -> list[list[fl
     return out
 
 
-def scrape_buckets(reports: list[Report], stage_name: str, figure: str) -> list[list[Bucket]] | None:
-    """Each per-scrape quantile's histogram bucket, as samples() gives the quantiles (an exact one, from the API's
-    recording, at itself); None where a report interpolated them and kept no buckets (written before version 8), or
-    where samples() read them from the over-time series (a stage without per-scrape figures)."""
-    out = []
+def scrape_buckets(reports: list[Report], stage_name: str, figure: str) -> list[Bucket] | None:
+    """Each per-scrape quantile's histogram bucket, in the order of samples()'s quantiles taken one report after
+    another (an exact one, from the API's recording, at itself); None where a report interpolated them and kept no
+    buckets (written before version 8), or where samples() read them from the over-time series (a stage without
+    per-scrape figures)."""
+    out: list[Bucket] = []
     for report in reports:
-        stage = next((s for s in report.stages if s.name == stage_name), None)
+        stage = report.stage(stage_name)
         if stage is None:
             continue
         scraped = stage.server.per_scrape
-        if not scraped.get(f"{figure}_ms"):
+        values, buckets = scraped.get(f"{figure}_ms"), scraped.get(f"{figure}{BUCKET_SUFFIX}")
+        if not values:
             return None
         if scraped.get("quantiles_from") == FROM_RECORDING:
-            out.append([(v, v) for v in scraped.get(f"{figure}_ms") or []])
-        elif scraped.get(f"{figure}{BUCKET_SUFFIX}") is None:
+            out += [(v, v) for v in values]
+        elif buckets is None:
             return None
         else:
-            out.append([(low, high) for low, high in scraped[f"{figure}{BUCKET_SUFFIX}"]])
+            out += [(low, high) for low, high in buckets]
     return out
 
 
@@ -91,8 +99,8 @@ def run_buckets(reports: list[Report], stage_name: str, figure: str) -> list[Buc
     q = float(figure[1:]) / 100
     out = []
     for stage in (st for r in reports for st in r.stages if st.name == stage_name):
-        exact = (stage.accuracy.quantiles.get(f"{q:g}") or {}).get("exact_ms") if stage.accuracy else None
-        bucket = (stage.server.quantiles.get(f"{q:g}") or {}).get("bucket_ms")
+        exact = exact_quantile_ms(stage, q)
+        bucket = quantile_entry(stage.server.quantiles, q).get("bucket_ms")
         if exact is None and not bucket:
             return None
         out.append((exact, exact) if exact is not None else tuple(bucket))

@@ -41,7 +41,7 @@ def verdicts(q: float, change: float, median_ms: float, spread: float, draws: in
     for _ in range(draws):
         old, new = (scraped(scale * median_ms / 1000 * np.exp(rng.normal(0, spread, SCRAPES * PER_SCRAPE)), q)
                     for scale in (1.0, 1 + change))
-        got = judge_windows([old[0]], [new[0]], LIMIT, True, LEVEL, buckets=([old[1]], [new[1]]))
+        got = judge_windows([old[0]], [new[0]], LIMIT, True, LEVEL, buckets=(old[1], new[1]))
         bounded[got["verdict"]] = bounded.get(got["verdict"], 0) + 1
         alone[got["interpolated"]["verdict"]] = alone.get(got["interpolated"]["verdict"], 0) + 1
     return ({k: v / draws for k, v in bounded.items()}, {k: v / draws for k, v in alone.items()})
