@@ -98,8 +98,9 @@ def _repeated(args, settings: HarnessSettings, profile, spec) -> int:
     """--repeat N: the profile N times, each judged in its own run folder, then the repeat set's own report."""
     from slobench.pipeline import repeated
     if args.repeat < MIN_REPEATS:
-        _say(f"note: {args.repeat} runs give the spread between them {args.repeat - 1} degree of freedom: a share "
-             f"whose runs differ stays undecided pooled; {MIN_REPEATS} or more decide far more often")
+        _say(f"note: {args.repeat} runs give the spread between them {args.repeat - 1} degree of freedom: pooled, "
+             f"a share stays undecided unless results/ holds earlier runs like them; {MIN_REPEATS} or more decide "
+             "far more often")
     set_dir, summary, reports = repeated(settings, profile, spec, Path(args.slo), args.baseline,
                                          None if args.no_drift else _drift_check(), args.repeat, log=_say)
     print()

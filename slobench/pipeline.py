@@ -13,7 +13,7 @@ from slo.verdicts import sample_fit, scrape_fit
 from slo.verdicts.report import Report
 from slo.verdicts.report.repeat_set import RepeatSet
 from slobench import manifest as manifest_mod
-from slobench.history import write_index
+from slobench.history import like_runs, write_index
 from slobench.ladder_looks import LadderLooks
 from slobench.probing import place, place_ladder
 from slobench.refine import Refinement
@@ -186,7 +186,10 @@ def repeated(settings: HarnessSettings, profile: Profile, spec: SloSpec, slo_pat
         reports.append(report)
         placed_at = placed_at or (report and report.manifest and report.manifest.probe_rps())
     set_dir = new_run_dir(settings.results_dir, f"{profile.name}-x{n}")
-    summary = repeats.summarize(reports, spec.confidence_level)
+    judged = [r for r in reports if r is not None]
+    history = like_runs(settings.results_dir, profile.name, spec.model_dump(mode="json"),
+                        judged[0].manifest if judged else None, exclude={r.run.id for r in judged})
+    summary = repeats.summarize(reports, spec.confidence_level, history)
     if baseline is not None and all(reports):   # a repeat that was not judged has no figures to compare
         summary = repeats.against_baseline(summary, reports, load_report(baseline), spec)
     write(set_dir, summary)

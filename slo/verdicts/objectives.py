@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 from common.exit_codes import Verdict, verdict
+from slo.stats import confidence
 from slo.verdicts import wording
 from slo.verdicts.kinds import KIND_NAMED, kind_of
 from slo.file.model import SloSpec
@@ -14,10 +15,11 @@ from slo.verdicts.report import Completeness, ObjectiveResult, Stage, WorkerCloc
 JUDGED = ("pass", "warn", "fail", "inconclusive")
 DECIDED = ("pass", "warn", "fail")   # the stage statuses that decide it: every objective met, or one broken
 MAX_REPEATS = 50   # the most runs `--repeat` makes a set of
-# The fewest runs advised: a set pools its runs as clusters, and two give the spread between them one degree of
-# freedom (t = 12.7 at 95 %), so wherever two runs differ at all their pooled share stays undecided. With the runs'
-# shares off the machine's typical one by 30 % (log scale), a set at half the limit passed 22 % of the time with two
-# runs, 58 % with three (400 draws each; 5 runs: 95 %).
+# The fewest runs advised: a set pools its runs as clusters, with t at runs - 1 df plus those of the earlier runs like
+# them in results/ (slo/verdicts/repeats.py), so two runs alone (t = 12.7 at 95 %) decide next to nothing. With the
+# runs' shares off the machine's typical one by 30 % (log scale), a set at half the limit passed 0 % of the time with
+# two runs alone, 1.8 % with three, 40 % with five and 93 % with ten; three with eight earlier runs 40 % (1,000 draws,
+# tests/slo/verdicts/test_repeats_coverage.py).
 MIN_REPEATS = 3
 
 
@@ -76,21 +78,24 @@ def advice(stage: Stage, objective: ObjectiveResult) -> str:
                 f"{fam.tests} tests asks of it ({fam.level_used:.2g}, Holm)")
     seconds = c.seconds_needed
     if seconds:
-        return f"{head}: lengthen {stage.name} to about {seconds:.0f} s measured, or {_repeats(stage, seconds)}"
+        return f"{head}: lengthen {stage.name} to about {seconds:.0f} s measured, or {_repeats(stage, seconds, c.level)}"
     if c.bracketed:
         return f"{head}: the threshold lies between bucket edges; put it on an edge, or add one at it"
     return f"{head}: it sits on the objective; no stage length decides it (repeat the run to see its spread)"
 
 
-def _repeats(stage: Stage, seconds: float) -> str:
-    """How many runs, pooled, hold the requests `seconds` of the stage would: at least MIN_REPEATS, and at least as
-    many as its measured windows fit in them (a pooled repeat set also spreads the machine's changes between runs)."""
+def _repeats(stage: Stage, seconds: float, level: float) -> str:
+    """How many runs, pooled, hold the requests `seconds` of the stage would: at least MIN_REPEATS, and enough that
+    their measured windows, at the effective size the spread between runs leaves them (t at runs - 1 df:
+    slo/verdicts/repeats.py), fit in them. A pooled repeat set also spreads the machine's changes between runs;
+    earlier runs like it in results/ add their degrees of freedom, so fewer may do."""
     window = stage.window.seconds
     if not window:
         return "repeat it"
-    runs = max(MIN_REPEATS, math.ceil(seconds / window))
-    if runs > MAX_REPEATS:
-        return f"repeat the run about {runs} times (more than a repeat set holds: lengthen it)"
+    runs = next((r for r in range(MIN_REPEATS, MAX_REPEATS + 1)
+                 if r * window * confidence.df_factor(r, level) >= seconds), None)
+    if runs is None:
+        return f"repeat the run over {MAX_REPEATS} times (more than a repeat set holds: lengthen it)"
     return f"repeat the run {runs} times (--repeat {runs}, pooled)"
 
 

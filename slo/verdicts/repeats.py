@@ -42,55 +42,79 @@ def _counts(o: ObjectiveResult) -> tuple[float, float, float, float] | None:
     return float(c.requests), float(fewer), float(more), float(c.design_effect or 1.0)
 
 
-def _pooled_share(rows: list[ObjectiveResult], level: float) -> Pooled | None:
-    """The runs' counts summed, each run a cluster: the design effect between runs or the largest within a run,
-    whichever is larger, with the degrees of freedom of what estimated it: runs - 1 between runs (as the pooled
-    mean's t), a run's scrape blocks within one. With the blocks' df for a spread measured across 2 or 3 runs, sets
-    of runs on machines whose speed moved between them (each run's share off the machine's typical one by 10 to 30 %
-    in log terms, the typical on the limit) passed falsely 6.6 to 19.9 % of the time (2,000 draws each), 2.7 to
-    6.9 % this way: a spread from so few runs of skewed shares is still estimated roughly. Runs that disagree are also
-    reported as a calibration warning. A threshold between bucket edges keeps its bracket: the low end from the
-    fewer, the high end from the more."""
+def _between_runs(groups: list[list[tuple]]) -> tuple[float, int]:
+    """(the design effect between runs, its degrees of freedom): each group's (the set's runs; the earlier runs like
+    them) measured about its own share, and pooled weighted by its runs - 1, which are summed. Each group about its
+    own share: the set may differ from its history (a change under test) without that counting as spread."""
+    pooled, df = 0.0, 0
+    for counts in groups:
+        if len(counts) >= 2:
+            n, more = tuple(c[0] for c in counts), tuple(c[2] for c in counts)
+            pooled += (len(counts) - 1) * confidence.design_effect(confidence.Blocks(n, more))
+            df += len(counts) - 1
+    return (pooled / df if df else 1.0), df
+
+
+def _pooled_share(rows: list[ObjectiveResult], level: float, earlier: list[ObjectiveResult] = ()) -> Pooled | None:
+    """The runs' counts summed, each run a cluster. Their spread is the spread between runs, at its own degrees of
+    freedom (runs - 1, plus the earlier runs' where the history holds runs like these: slobench/history.like_runs),
+    never below the largest design effect within a run. Taking the blocks' df instead wherever a run's own spread
+    was the larger, sets of 2 runs on machines whose speed moved between them (each run's share off the typical
+    one by 30 % in log terms, the typical on the limit) passed falsely 4.25 % of the time (2,000 draws): two runs
+    that happen to agree say nothing of how far a third would stray. Runs that disagree are also reported as a
+    calibration warning. A threshold between bucket edges keeps its bracket: the low end from the fewer, the high
+    end from the more."""
     counts = [_counts(o) for o in rows]
     if any(c is None for c in counts) or rows[0].confidence.limit is None:
         return None
+    history = [c for c in map(_counts, earlier) if c is not None]
     n, fewer, more = (tuple(c[i] for c in counts) for i in range(3))
-    between = confidence.design_effect(confidence.Blocks(n, more))
+    between, df = _between_runs([counts, history])
     within = max(c[3] for c in counts)
-    # The units the spread was estimated over, whose number less one gives its degrees of freedom.
-    units = len(rows) if between > within else min(o.confidence.blocks or 0 for o in rows)
-    dep = confidence.Dependence(max(between, within), 1.0, units, confidence.df_factor(units, level))
+    dep = confidence.Dependence(max(between, within), 1.0, df + 1, confidence.df_factor(df + 1, level))
     low = confidence.share_interval(sum(fewer), sum(n), level, dep)[0]
     high = confidence.share_interval(sum(more), sum(n), level, dep)[1]
     counted = round(sum(more)) if fewer == more else [round(sum(fewer)), round(sum(more))]
     return Pooled(low=round(low, 6), high=round(high, 6), requests=round(sum(n)), counted=counted,
                   design_effect=round(dep.deff, 3), decision=confidence.decide(low, high, rows[0].confidence.limit),
                   method=f"Clopper-Pearson on the {len(rows)} runs' counts summed, at the effective size "
-                         f"n/{dep.divisor:.2f} (runs as clusters; "
-                         + (f"the spread between runs, t with {len(rows) - 1} df)" if between > within else
-                            "the spread within a run, larger than between runs)"))
+                         f"n/{dep.divisor:.2f} (runs as clusters; " + _spread_source(len(rows), len(history), df)
+                         + ("; the spread within a run, larger, as its floor)" if within > between else ")"))
 
 
-def _pooled_mean(rows: list[ObjectiveResult], level: float) -> Pooled | None:
-    """The runs' means averaged; the standard error the larger of the spread between runs (t with runs - 1 df)
-    and the runs' own intervals combined (each half-width over z: never smaller than its standard error)."""
+def _spread_source(runs: int, earlier: int, df: int) -> str:
+    """Where the spread between runs came from, in words."""
+    return (f"the spread between runs, t with {df} df"
+            + (f" ({runs - 1} from these runs, {earlier - 1} from the {earlier} earlier runs like them)"
+               if earlier >= 2 else ""))
+
+
+def _pooled_mean(rows: list[ObjectiveResult], level: float, earlier: list[ObjectiveResult] = ()) -> Pooled | None:
+    """The runs' means averaged. The standard error is the larger of the spread between runs and the runs' own
+    intervals combined (each half-width over z: never smaller than its standard error), at the between-run
+    spread's degrees of freedom as a share's are: runs - 1, plus the earlier runs' where the history holds runs like
+    these (their relative spread, pooled with the set's)."""
     if any(o.measured is None or o.confidence.low is None for o in rows):
         return None
     means, r = [o.measured for o in rows], len(rows)
     z = stats.norm.ppf(1 - (1 - level) / 2)
     within = math.sqrt(sum(((o.confidence.high - o.confidence.low) / (2 * z)) ** 2 for o in rows)) / r
     pooled = statistics.fmean(means)
-    between = statistics.stdev(means) / math.sqrt(r)
-    crit = stats.t.ppf(1 - (1 - level) / 2, r - 1) if between >= within else z
+    history = [o.measured for o in earlier if o.measured]
+    groups = [g for g in (means, history if len(history) >= 2 else []) if len(g) >= 2]
+    df = sum(len(g) - 1 for g in groups)
+    relative = math.sqrt(sum((len(g) - 1) * statistics.variance([math.log(v) for v in g]) for g in groups) / df)
+    between = pooled * relative / math.sqrt(r)
+    crit = stats.t.ppf(1 - (1 - level) / 2, df)
     se = max(within, between)
     low, high = pooled - crit * se, pooled + crit * se
     return Pooled(low=round(float(low), 3), high=round(float(high), 3), measured=round(pooled, 3),
                   decision=confidence.decide(low, high, rows[0].threshold),
-                  method=f"the {len(rows)} runs' means averaged; the larger standard error of the spread "
-                         "between runs and the runs' own intervals")
+                  method=f"the {r} runs' means averaged; the larger standard error of the spread between runs and "
+                         f"the runs' own intervals, {_spread_source(r, len(history), df)}")
 
 
-def _pooled(rows: list[ObjectiveResult], level: float) -> PooledObjective:
+def _pooled(rows: list[ObjectiveResult], level: float, earlier: list[ObjectiveResult] = ()) -> PooledObjective:
     """One objective of one stage across the repeats: its counts pooled where it has them (runs as clusters),
     else each run's verdict, a failure in any run failing it; confident verdicts that disagree are a warning."""
     statuses = [o.status for o in rows]
@@ -100,7 +124,7 @@ def _pooled(rows: list[ObjectiveResult], level: float) -> PooledObjective:
             return PooledObjective(per_run=statuses, status=missing)
     pooled, pooling = None, kind_of(rows[0]).pooled
     if pooling and len(rows) > 1 and plain <= set(JUDGED):
-        pooled = (_pooled_mean if pooling == "mean" else _pooled_share)(rows, level)
+        pooled = (_pooled_mean if pooling == "mean" else _pooled_share)(rows, level, earlier)
     out = {"status": pooled.decision, "pooled": pooled} if pooled is not None else \
         {"status": "fail" if "fail" in plain else plain.pop() if len(plain) == 1 else "inconclusive"}
     if {"pass", "fail"} <= plain:
@@ -109,8 +133,10 @@ def _pooled(rows: list[ObjectiveResult], level: float) -> PooledObjective:
     return PooledObjective(per_run=statuses, **out)
 
 
-def summarize(reports: list[Report], level: float = 0.95) -> RepeatSet:
-    """The repeat set's figures and verdict from its runs' SLO reports (in run order)."""
+def summarize(reports: list[Report], level: float = 0.95, history: list[Report] = ()) -> RepeatSet:
+    """The repeat set's figures and verdict from its runs' SLO reports (in run order); `history`, earlier runs of the
+    same profile, SLO file and target (slobench/history.like_runs), whose spread between runs joins the set's where
+    their stage offered the set's rate."""
     names = [s.name for s in reports[0].stages if all(r.stage(s.name) for r in reports)]
     stages = []
     for name in names:
@@ -123,12 +149,26 @@ def summarize(reports: list[Report], level: float = 0.95) -> RepeatSet:
         # A stage a run judged at looks (and may have ended at one) is stated at the looks' stricter level: pooled,
         # it must not be surer than that run was allowed to be.
         at = max([level, *(s.looks.per_look_level if s.looks else level for s in runs)])
-        objectives = {o.name: _pooled([s.objective(o.name) for s in runs], at) for o in runs[0].objectives}
+        earlier = _like_stages(history, runs)
+        objectives = {o.name: _pooled([s.objective(o.name) for s in runs], at,
+                                      [e.objective(o.name) for e in earlier if e.objective(o.name)])
+                      for o in runs[0].objectives}
         stages.append(RepeatStage(name=name, gated=runs[0].gated, figures=figures, objectives=objectives,
                                   **({"level": at} if at != level else {})))
     return RepeatSet(runs=[r.run.id for r in reports], profile=reports[0].run.profile,
                      service=reports[0].service, level=level, stages=stages,
                      capacity=_capacities(reports, level), verdict=_verdict(reports, stages))
+
+
+SAME_RATE = 0.05   # an earlier run's stage offered the set's rate when within 5 % of it (a ladder of shares moves)
+
+
+def _like_stages(history: list[Report], runs: list) -> list:
+    """The earlier runs' stages of the set's stage name that offered its rate: a stage placed as a share of the
+    measured saturation offered another rate on a machine of another speed, and its spread is not this one's."""
+    rate = statistics.median(s.rate for s in runs)
+    stages = [r.stage(runs[0].name) for r in history]
+    return [s for s in stages if s is not None and abs(s.rate - rate) <= SAME_RATE * rate]
 
 
 def _capacities(reports: list[Report], level: float) -> RepeatCapacity:

@@ -249,10 +249,13 @@ def test_a_generator_bound_stage_says_how_many_generators_its_rate_takes():
 
 
 @pytest.mark.parametrize("seconds, said", [
-    (40, "or repeat the run 3 times (--repeat 3, pooled)"),
-    (95, "or repeat the run 5 times (--repeat 5, pooled)"),
-    (2000, "or repeat the run about 91 times (more than a repeat set holds: lengthen it)"),
-], ids=["a little more than one window: three runs, the fewest whose spread between them decides", "the windows the length needs: that many runs",
+    (10, "or repeat the run 3 times (--repeat 3, pooled)"),
+    (40, "or repeat the run 5 times (--repeat 5, pooled)"),
+    (95, "or repeat the run 7 times (--repeat 7, pooled)"),
+    (2000, "or repeat the run over 50 times (more than a repeat set holds: lengthen it)"),
+], ids=["less than a window: three runs, the fewest advised",
+        "a little more than one window: five, since three runs' spread has 2 df and leaves them a fifth of their size",
+        "the windows the length needs and more: the runs' df shrink what each adds",
         "more runs than a repeat set holds: lengthen"])
 def test_advice_says_how_many_repeats_hold_what_lengthening_would(seconds, said):
     from slo.verdicts.objectives import advice

@@ -36,21 +36,26 @@ def test_each_figure_gets_its_median_range_interval_and_cv(tmp_path):
     assert summary.verdict.exit_code == 0 and summary.runs == [r.run.id for r in reports]
 
 
-@pytest.mark.parametrize("shares, status, code", [
-    ((0.0, 0.0), "pass", 0), ((0.03, 0.03), "fail", 1), ((0.0, 0.03), "inconclusive", 4),
-    ((0.007, 0.007, 0.007), "pass", 0),
+@pytest.mark.parametrize("shares, earlier, status, code", [
+    ((0.0, 0.0, 0.0), 0, "pass", 0), ((0.03, 0.03, 0.03), 0, "fail", 1), ((0.0, 0.03), 0, "inconclusive", 4),
+    ((0.0, 0.0), 0, "inconclusive", 4), ((0.007, 0.007, 0.007), 8, "pass", 0),
+    ((0.007, 0.007, 0.007), 0, "inconclusive", 4),
 ], ids=["repeats that all pass pass", "repeats that all fail fail",
         "a confident failure in one run is never hidden behind the others",
-        "three runs each too short to prove 0.7 % under 1 % prove it pooled"])
-def test_one_verdict_for_the_set_from_the_pooled_counts(tmp_path, shares, status, code):
-    summary = repeats.summarize([_report(tmp_path, f"r{i}", 2, s) for i, s in enumerate(shares)])
+        "two runs with none slow cannot pass pooled: one degree of freedom says nothing of a third machine",
+        "three runs each too short to prove 0.7 % under 1 % prove it pooled with eight earlier runs like them",
+        "without earlier runs, three runs' spread has 2 df and cannot prove it"])
+def test_one_verdict_for_the_set_from_the_pooled_counts(tmp_path, shares, earlier, status, code):
+    history = [_report(tmp_path, f"e{i}", 2, 0.007) for i in range(earlier)]
+    summary = repeats.summarize([_report(tmp_path, f"r{i}", 2, s) for i, s in enumerate(shares)], history=history)
     assert summary.verdict.status == status and summary.verdict.exit_code == code
     p99 = summary.stages[0].objectives["p99"]
     assert p99.pooled.requests == 3000 * len(shares)
     assert p99.pooled.counted == sum(round(3000 * s) for s in shares)
-    if len(shares) == 3:  # each alone: 21 of 3,000 cannot be told from 1 %
-        assert p99.per_run == ["inconclusive"] * 3 and p99.pooled.high < 0.01
-    if status == "inconclusive":
+    assert f"t with {len(shares) - 1 + max(earlier - 1, 0)} df" in p99.pooled.method
+    if shares == (0.007,) * 3:  # each alone: 21 of 3,000 cannot be told from 1 %
+        assert p99.per_run == ["inconclusive"] * 3 and (p99.pooled.high < 0.01) == bool(earlier)
+    if shares == (0.0, 0.03):
         assert p99.per_run == ["pass", "fail"] and p99.status != "fail"
         assert "p99 in s1 failed in run(s) r1" in summary.verdict.reason
         assert "confident verdicts disagree between runs (pass, fail)" in summary.verdict.warnings[0]
@@ -118,21 +123,33 @@ def test_a_threshold_between_bucket_edges_keeps_its_bracket_when_runs_are_pooled
 
 
 @pytest.mark.parametrize("shares, df_from", [
-    ((0.002, 0.004, 0.006), "the spread between runs, t with 2 df"),
-    ((0.007, 0.007, 0.007), "the spread within a run"),
+    ((0.002, 0.004, 0.006), "the spread between runs, t with 2 df)"),
+    ((0.007, 0.007, 0.007), "t with 2 df; the spread within a run, larger, as its floor)"),
 ], ids=["runs whose shares differ more than their counts allow (a machine whose speed moved between them): t with "
         "runs - 1 df; each run passes alone, but three runs say too little of the machine's typical one to pass "
         "their pooled 0.4 % (its interval reached 0.72 % with the blocks' df, 1.28 % with the runs')",
-        "runs that agree: the spread within a run and its blocks' df"])
-def test_the_pooled_share_takes_its_degrees_of_freedom_from_what_measured_its_spread(tmp_path, shares, df_from):
-    """Taken from the blocks of one run, a spread measured across 2 or 3 runs let sets of runs on machines whose
-    speed moved between them pass falsely 6.6 to 19.9 % of the time (the typical run on the limit)."""
+        "runs that agree: the spread within a run as the floor, still at the runs' df"])
+def test_the_pooled_share_takes_its_degrees_of_freedom_from_the_runs(tmp_path, shares, df_from):
+    """Taken from the blocks of one run wherever a run's own spread was the larger, sets of two runs on machines
+    60 % apart passed falsely 6.38 % of the time (tests/slo/verdicts/test_repeats_coverage.py)."""
     summary = repeats.summarize([_report(tmp_path, f"r{i}", 2, s) for i, s in enumerate(shares)])
     pooled = summary.stages[0].objectives["p99"].pooled
     assert df_from in pooled.method, pooled.method
-    if len(set(shares)) > 1:
-        assert pooled.decision == "inconclusive" and pooled.high > 0.01
-        assert summary.stages[0].objectives["p99"].per_run == ["pass"] * 3
+    assert pooled.decision == "inconclusive" and pooled.high > 0.01
+    assert summary.stages[0].objectives["p99"].per_run == ["pass" if len(set(shares)) > 1 else "inconclusive"] * 3
+
+
+@pytest.mark.parametrize("rates, joined", [((100, 100), 2), ((100, 120), 1)],
+                         ids=["earlier runs whose stage offered the set's rate join its spread",
+                              "one that offered 20 % more (a ladder placed on another machine) does not"])
+def test_only_earlier_runs_at_the_sets_rate_join_its_spread(tmp_path, rates, joined):
+    history = [evaluate_run(make_run(tmp_path / f"e{i}", SPEC, [
+        {"name": "s1", "offered_rps": rps, "all_traffic": 3000, "latencies": steady(2, tail_ms=200, tail_share=0.007)}]),
+        SPEC) for i, rps in enumerate(rates)]
+    summary = repeats.summarize([_report(tmp_path, f"r{i}", 2, 0.007) for i in range(3)], history=history)
+    for name in ("p99", "mean"):   # a share's counts and a mean's log spread alike
+        method = summary.stages[0].objectives[name].pooled.method
+        assert (f"from the {joined} earlier runs like them" in method) == (joined >= 2), method
 
 
 @pytest.mark.parametrize("baseline_ms, current_ms, status, method", [
