@@ -34,6 +34,12 @@ WAKE = 0.5   # of the requests in flight a slowed stage held, still in flight in
 # A queue left behind: at least this many seconds of the stage's own arrivals in flight at once. A stage that kept up
 # holds far fewer (4 to 17 at 15 to 45 req/s on the forest API); one a process on its core slowed, hundreds.
 QUEUE_LEFT_S = 1.0
+# A backlog served: requests beyond the window's own arrivals (the generator's count of what it sent in it) by over
+# this many seconds of them, past a scrape's worth (the counter's extrapolation to the window's edges). A stage that
+# kept up serves within a few requests of what it was sent (-14 to +5 in a run's quiet stages at 15 to 50 req/s);
+# the one after a minute of other work on the API's core served 144 more than its 1,224 arrivals, holding under
+# half the requests in flight the stage before it did.
+BACKLOG_S = 1.0
 # Of the run's typical stage's service time: on quiet runs stages moved by up to 16 % (a tenth less at saturation),
 # on a host that sped up mid-run by 32 %.
 SERVICE_DEPARTURE = 0.25
@@ -149,13 +155,24 @@ def _in_flight(stage: Stage) -> float | None:
     return (stage.server.serving or {}).get("in_flight_max")
 
 
+def _served_backlog(stage: Stage) -> bool:
+    """Whether the stage served more than the arrivals sent in its window by over BACKLOG_S of them past a scrape's
+    worth: requests that arrived before it, a queue left behind."""
+    sent, seconds, rps = stage.client.sent, stage.server.window_s, stage.server.rps_all_traffic
+    if not (sent and seconds and rps and stage.offered_rps):
+        return False
+    scrape_s = seconds / stage.server.up_samples if stage.server.up_samples else 1.0
+    return rps * seconds - sent > (BACKLOG_S + scrape_s) * stage.offered_rps
+
+
 def _mark_wakes(stages: list[Stage], marks: dict[int, dict], servers: int) -> None:
     """Set `after` in the marks of a stage that served the queue a slower stage before it left: the stages follow
     one another without a pause, so the requests a slowed stage could not serve wait into the next, which then
     measures them (a process on the API's core for a minute left 497 requests in flight; the next stage, at 80 % of
     saturation, served 50 req/s against 48.8 offered, held up to 340 in flight and failed every objective). Still
-    serving it: in flight up to at least half of what the stage before held, at a rate the API (`servers`
-    processes) could serve (under its saturation, by the prediction time a request took in the stage). A slowed
+    serving it, at a rate the API (`servers` processes) could serve (under its saturation, by the prediction time a
+    request took in the stage): in flight up to at least half of what the stage before held, or served more than its
+    own arrivals (_served_backlog: the stage after that one, holding 148 in flight against 363). A slowed
     stage that kept up left no queue (QUEUE_LEFT_S): on a rising ladder the next stage holds more in flight of its
     own arrivals, which named every stage after a slowed gate as serving its wake."""
     for i, (before, stage) in enumerate(zip(stages, stages[1:]), start=1):
@@ -163,7 +180,8 @@ def _mark_wakes(stages: list[Stage], marks: dict[int, dict], servers: int) -> No
         if not m or m["slowed"] or m["faster"] or not (prior.get("slowed") or prior.get("after")):
             continue
         held, left = _in_flight(stage), _in_flight(before)
-        if held is None or not left or held < WAKE * left or left < QUEUE_LEFT_S * before.rate:
+        queue_left = held is not None and left and held >= WAKE * left and left >= QUEUE_LEFT_S * before.rate
+        if not (queue_left or _served_backlog(stage)):
             continue
         # Offered past its saturation, a stage fails on its own arrivals, whatever queue it was left.
         utilization = stage_utilization(stage, servers)

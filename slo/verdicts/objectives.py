@@ -69,7 +69,7 @@ def collapsed(stage: dict) -> bool:
 
 def advice(stage: Stage, objective: ObjectiveResult) -> str:
     """What would decide an inconclusive objective: `p99 in s4: [0.62 %, 1.41 %] at 95 % against 1 %: lengthen
-    s4 to about 80 s measured, or repeat the run 4 times (--repeat 4, pooled)`."""
+    s4 to about 80 s measured, or repeat the run 6 times (--repeat 6, pooled)`."""
     c = objective.confidence
     head = f"{objective.name} in {stage.name}: {wording.interval_text(c)} against {wording.limit_text(c)}"
     fam = c.family

@@ -167,11 +167,14 @@ def test_a_gated_stage_that_failed_on_a_slowed_machine_is_undecided_never_a_fail
     assert verdict.exit_code == 4 and "failed while serving the queue s0 left on a slowed machine" in verdict.reason
 
 
-def _queued(name: str, in_flight: float, utilization: float = 0.8, slowed: bool = False) -> Stage:
-    """A stage that offered `utilization` of its saturation (20 ms a prediction) with `in_flight` requests at most."""
+def _queued(name: str, in_flight: float, utilization: float = 0.8, slowed: bool = False,
+            backlog_s: float = 0.0) -> Stage:
+    """A stage that offered `utilization` of its saturation (20 ms a prediction) with `in_flight` requests at most,
+    over 22 one-second scrapes, serving `backlog_s` seconds of its arrivals more than were sent in its window."""
     rate = utilization / 0.020
-    return stage_of(name, offered_rps=rate, server={"rps_all_traffic": rate, "serving": {
-        "in_flight_max": in_flight, "busy_s_per_s": utilization}},
+    return stage_of(name, offered_rps=rate, client={"sent": round(22 * rate)}, server={
+        "rps_all_traffic": rate * (1 + backlog_s / 22), "window_s": 22.0, "up_samples": 22.0, "serving": {
+            "in_flight_max": in_flight, "busy_s_per_s": utilization}},
         machine={"slowed": slowed, "faster": False, "taken_share": 0.4 if slowed else 0.01, "low": 0.0,
                  "high": 0.0, "reference": 0.01, "steal_share": 0.0})
 
@@ -182,11 +185,15 @@ def _queued(name: str, in_flight: float, utilization: float = 0.8, slowed: bool 
     (497, [_queued("s4", 600, utilization=1.2)], [None]),
     (497, [_queued("s4", 340), _queued("s5", 200), _queued("s6", 20)], ["s3", "s3", None]),
     (5, [_queued("s4", 11), _queued("s5", 17)], [None, None]),
+    (497, [_queued("s4", 340), _queued("s5", 148, backlog_s=2.6)], ["s3", "s3"]),
+    (497, [_queued("s4", 4, backlog_s=1.5)], [None]),
 ], ids=["the stage after a slowed one still holding its queue served it",
         "a stage that found the queue served measured the API",
         "a stage offered past saturation fails on its own arrivals",
         "the queue's wake runs on while it is still in flight, then ends",
-        "a slowed stage that kept up left no queue, whatever the stages above it hold of their own arrivals"])
+        "a slowed stage that kept up left no queue, whatever the stages above it hold of their own arrivals",
+        "a stage holding under half that queue in flight but serving 2.6 s of arrivals more than it was sent served it",
+        "serving a little more than was sent, within a second's queue and a scrape's extrapolation, is no backlog"])
 def test_a_stage_that_served_the_queue_a_slowed_stage_left_sets_no_end_of_the_capacity(left, after_slowed, expected):
     """Measured: a process on the API's core for a minute left 497 requests in flight; the next stage, at 80 % of
     saturation, held up to 340 and failed every objective, and set the capacity's upper end. And a gate slowed at
