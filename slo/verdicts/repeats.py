@@ -60,8 +60,9 @@ def _pooled_share(rows: list[ObjectiveResult], level: float, earlier: list[Objec
     freedom (runs - 1, plus the earlier runs' where the history holds runs like these: slobench/history.like_runs),
     never below the largest design effect within a run. Taking the blocks' df instead wherever a run's own spread
     was the larger, sets of 2 runs on machines whose speed moved between them (each run's share off the typical
-    one by 30 % in log terms, the typical on the limit) passed falsely 4.25 % of the time (2,000 draws): two runs
-    that happen to agree say nothing of how far a third would stray. Runs that disagree are also reported as a
+    one by 60 % in log terms, the typical on the limit) passed falsely 6.38 % of the time (10,000 draws,
+    tests/slo/verdicts/test_repeats_coverage.py): two runs that happen to agree say nothing of how far a third
+    would stray. Runs that disagree are also reported as a
     calibration warning. A threshold between bucket edges keeps its bracket: the low end from the fewer, the high
     end from the more."""
     counts = [_counts(o) for o in rows]
