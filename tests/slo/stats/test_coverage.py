@@ -348,8 +348,9 @@ def timed(stages: list[dict], services_s) -> None:
 
 def stage_of(run, w: int, name: str, rate: float, seconds: float, threshold_s: float | None = None,
              judged_as=None, level: float = LEVEL) -> dict:
-    """A report's stage as the capacity reads it: p95 (or `judged_as`) judged on window w at `level`; with the
-    threshold, its share also read from the window's whole tail, as the evaluator reads it from the API's recording."""
+    """A report's stage as the capacity reads it: p95 (or `judged_as`) judged on window w at `level`, and placed at the
+    arrivals in it; with the threshold, its share also read from the window's whole tail, as the evaluator reads it
+    from the API's recording."""
     from slo.stats import tail
     from slo.verdicts.objectives import stage_status
     c = intervals.quantile(judged_as or P95, intervals.with_level(run.evidence(w), level))
@@ -358,8 +359,10 @@ def stage_of(run, w: int, name: str, rate: float, seconds: float, threshold_s: f
         c["tail"] = read and read.as_dict()
     row = {"name": "p95", "kind": "latency_quantile", "status": c["decision"], "confidence": c, "measured": 100.0,
            "threshold": 100, "unit": "ms"}
-    return {"name": name, "offered_rps": rate, "status": stage_status([row]), "objectives": [row], "client": {},
-            "server": {"rps_all_traffic": len(run.blocks[w]) / seconds}, "completed": True}
+    # The arrivals in the window, as the generator counts them (the Poisson schedule's, around `rate`).
+    return {"name": name, "offered_rps": rate, "status": stage_status([row]), "objectives": [row],
+            "client": {"sent": len(run.blocks[w])}, "completed": True,
+            "server": {"rps_all_traffic": len(run.blocks[w]) / seconds, "window_s": seconds}}
 
 
 def held(interval, truth: float) -> bool:

@@ -165,3 +165,21 @@ def test_at_a_tie_of_rates_a_stage_that_did_not_pass_stops_the_walk():
               _stage("s3", 40, "pass", client_breaks=["p99"])]
     best, _ = knee.bracket_stages(stages, lambda s: s.rate)
     assert best.name == "s1"
+
+
+@pytest.mark.parametrize("offered, sent, dropped, achieved, rate", [
+    (50.0, 1056, None, 49.0, 48.0),
+    (50.0, 1000, 100, 40.0, 50.0),
+    (50.0, None, None, 49.0, 50.0),
+    (None, None, None, 42.5, 42.5),
+], ids=["a stage is placed at the arrivals the generator counted in its window, not the rate it declared",
+        "arrivals dropped for lack of a free user were offered too",
+        "without a count, at the rate declared",
+        "a closed-model stage, which declares no rate, at what it achieved"])
+def test_a_stage_is_placed_at_the_rate_its_arrivals_came(offered, sent, dropped, achieved, rate):
+    """A Poisson schedule's arrivals in a 22 s window stray about 3 % from its rate, and near the knee the share over
+    a threshold moves that much with them."""
+    from tests.slo.fakes import stage_of
+    stage = stage_of("s1", offered_rps=offered, client={"sent": sent, "dropped": dropped},
+                     server={"rps_all_traffic": achieved, "window_s": 22.0})
+    assert stage.rate == pytest.approx(rate)
