@@ -78,7 +78,8 @@ def advice(stage: Stage, objective: ObjectiveResult) -> str:
                 f"{fam.tests} tests asks of it ({fam.level_used:.2g}, Holm)")
     seconds = c.seconds_needed
     if seconds:
-        return f"{head}: lengthen {stage.name} to about {seconds:.0f} s measured, or {_repeats(stage, seconds, c.level)}"
+        return (f"{head}: lengthen {stage.name} to about {seconds:.0f} s measured, "
+                f"or {_repeats(stage, seconds, c.level)}")
     if c.bracketed:
         return f"{head}: the threshold lies between bucket edges; put it on an edge, or add one at it"
     return f"{head}: it sits on the objective; no stage length decides it (repeat the run to see its spread)"

@@ -143,9 +143,10 @@ def test_the_pooled_share_takes_its_degrees_of_freedom_from_the_runs(tmp_path, s
                          ids=["earlier runs whose stage offered the set's rate join its spread",
                               "one that offered 20 % more (a ladder placed on another machine) does not"])
 def test_only_earlier_runs_at_the_sets_rate_join_its_spread(tmp_path, rates, joined):
+    slow = steady(2, tail_ms=200, tail_share=0.007)
     history = [evaluate_run(make_run(tmp_path / f"e{i}", SPEC, [
-        {"name": "s1", "offered_rps": rps, "all_traffic": 3000, "latencies": steady(2, tail_ms=200, tail_share=0.007)}]),
-        SPEC) for i, rps in enumerate(rates)]
+        {"name": "s1", "offered_rps": rps, "all_traffic": 3000, "latencies": slow}]), SPEC)
+        for i, rps in enumerate(rates)]
     summary = repeats.summarize([_report(tmp_path, f"r{i}", 2, 0.007) for i in range(3)], history=history)
     for name in ("p99", "mean"):   # a share's counts and a mean's log spread alike
         method = summary.stages[0].objectives[name].pooled.method
