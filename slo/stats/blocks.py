@@ -83,17 +83,20 @@ def of_sums(sum_answer: dict | None, buckets: dict[float, dict[Key, float]], sta
 
 def _quantile(q: float, cumulative: list[tuple[float, float]]) -> float | None:
     """Prometheus's histogram_quantile over one scrape's cumulative bucket increments (seconds)."""
-    total = cumulative[-1][1] if cumulative else 0
-    if total <= 0:
+    buckets = dict(cumulative)
+    return _interpolated(q, buckets, bucket_bounds(q, buckets))
+
+
+def _interpolated(q: float, buckets: dict[float, float], bounds: tuple[float, float] | None) -> float | None:
+    """The q-quantile interpolated linearly inside `bounds`, the bucket that holds its rank (figures.bucket_bounds):
+    its lower edge where that bucket is past the last edge, as Prometheus gives it."""
+    if bounds is None:
         return None
-    rank, prev_le, prev = q * total, 0.0, 0.0
-    for le, count in cumulative:
-        if count >= rank:
-            if math.isinf(le):
-                return prev_le
-            return prev_le + (le - prev_le) * (rank - prev) / (count - prev) if count > prev else le
-        prev_le, prev = le, count
-    return prev_le
+    low, high = bounds
+    if math.isinf(high):
+        return low
+    rank, below, count = q * buckets[max(buckets)], buckets.get(low, 0.0), buckets[high]
+    return low + (high - low) * (rank - below) / (count - below) if count > below else high
 
 
 # The key beside a per-scrape quantile's (p99_ms -> p99_bucket_ms) that holds, for each scrape, the edges of the bucket
@@ -109,12 +112,13 @@ def per_scrape(buckets: dict[float, dict[Key, float]], sums: Blocks | None, quan
     edges = sorted(buckets)
     out: dict[str, list] = {f"p{q * 100:g}{suffix}": [] for q in quantiles for suffix in ("_ms", BUCKET_SUFFIX)}
     for k in keys:
-        cumulative = [(le, buckets[le].get(k, 0.0)) for le in edges]
+        cumulative = {le: buckets[le].get(k, 0.0) for le in edges}
         for q in quantiles:
-            v = _quantile(q, cumulative)
+            bounds = bucket_bounds(q, cumulative)   # one search for the bucket: the value lies in it
+            v = _interpolated(q, cumulative, bounds)
             if v is not None:
                 out[f"p{q * 100:g}_ms"].append(round(1000 * v, 3))
-                out[f"p{q * 100:g}{BUCKET_SUFFIX}"].append(bucket_ms(bucket_bounds(q, dict(cumulative))))
+                out[f"p{q * 100:g}{BUCKET_SUFFIX}"].append(bucket_ms(bounds))
     if sums is not None:
         out["mean_ms"] = [round(1000 * s / n, 3) for n, s in zip(sums.n, sums.x) if n > 0]
     return out
