@@ -42,17 +42,19 @@ def _counts(o: ObjectiveResult) -> tuple[float, float, float, float] | None:
     return float(c.requests), float(fewer), float(more), float(c.design_effect or 1.0)
 
 
-def _between_runs(groups: list[list[tuple]]) -> tuple[float, int]:
-    """(the design effect between runs, its degrees of freedom): each group's (the set's runs; the earlier runs like
-    them) measured about its own share, and pooled weighted by its runs - 1, which are summed. Each group about its
-    own share: the set may differ from its history (a change under test) without that counting as spread."""
-    pooled, df = 0.0, 0
-    for counts in groups:
-        if len(counts) >= 2:
-            n, more = tuple(c[0] for c in counts), tuple(c[2] for c in counts)
-            pooled += (len(counts) - 1) * confidence.design_effect(confidence.Blocks(n, more))
-            df += len(counts) - 1
-    return (pooled / df if df else 1.0), df
+def _between_runs(groups: list[list], spread) -> tuple[float | None, int]:
+    """(a spread between runs pooled over groups of them, its degrees of freedom): each group of two runs or more
+    (the set's runs; the earlier runs like them) measured about its own centre by `spread`, weighted by its runs - 1,
+    which are summed; None without such a group. Each group about its own centre: the set may differ from its
+    history (a change under test) without that counting as spread."""
+    groups = [g for g in groups if len(g) >= 2]
+    df = sum(len(g) - 1 for g in groups)
+    return (sum((len(g) - 1) * spread(g) for g in groups) / df if df else None), df
+
+
+def _design_effect(counts: list[tuple]) -> float:
+    """The design effect between runs of their counts (each a cluster), at the count over the threshold's more."""
+    return confidence.design_effect(confidence.Blocks(tuple(c[0] for c in counts), tuple(c[2] for c in counts)))
 
 
 def _pooled_share(rows: list[ObjectiveResult], level: float, earlier: list[ObjectiveResult] = ()) -> Pooled | None:
@@ -70,7 +72,8 @@ def _pooled_share(rows: list[ObjectiveResult], level: float, earlier: list[Objec
         return None
     history = [c for c in map(_counts, earlier) if c is not None]
     n, fewer, more = (tuple(c[i] for c in counts) for i in range(3))
-    between, df = _between_runs([counts, history])
+    between, df = _between_runs([counts, history], _design_effect)
+    between = 1.0 if between is None else between
     within = max(c[3] for c in counts)
     dep = confidence.Dependence(max(between, within), 1.0, df + 1, confidence.df_factor(df + 1, level))
     low = confidence.share_interval(sum(fewer), sum(n), level, dep)[0]
@@ -102,10 +105,8 @@ def _pooled_mean(rows: list[ObjectiveResult], level: float, earlier: list[Object
     within = math.sqrt(sum(((o.confidence.high - o.confidence.low) / (2 * z)) ** 2 for o in rows)) / r
     pooled = statistics.fmean(means)
     history = [o.measured for o in earlier if o.measured]
-    groups = [g for g in (means, history if len(history) >= 2 else []) if len(g) >= 2]
-    df = sum(len(g) - 1 for g in groups)
-    relative = math.sqrt(sum((len(g) - 1) * statistics.variance([math.log(v) for v in g]) for g in groups) / df)
-    between = pooled * relative / math.sqrt(r)
+    variance, df = _between_runs([means, history], lambda g: statistics.variance([math.log(v) for v in g]))
+    between = pooled * math.sqrt(variance) / math.sqrt(r)
     crit = stats.t.ppf(1 - (1 - level) / 2, df)
     se = max(within, between)
     low, high = pooled - crit * se, pooled + crit * se
