@@ -98,7 +98,7 @@ def run_buckets(reports: list[Report], stage_name: str, figure: str) -> list[Buc
     where one has no bucket to bound it."""
     q = float(figure[1:]) / 100
     out = []
-    for stage in (st for r in reports for st in r.stages if st.name == stage_name):
+    for stage in filter(None, (r.stage(stage_name) for r in reports)):
         exact = exact_quantile_ms(stage, q)
         bucket = quantile_entry(stage.server.quantiles, q).get("bucket_ms")
         if exact is None and not bucket:

@@ -169,9 +169,9 @@ def _like_stages(history: list[Report], runs: list) -> list:
     """The earlier runs' stages of the set's stage name that declared its rate (the rate declared, not the arrivals
     counted, which stray from it by chance): a stage placed as a share of the measured saturation offered another
     rate on a machine of another speed, and its spread is not this one's."""
-    rate = statistics.median(s.offered_rps or s.rate for s in runs)
+    rate = statistics.median(s.declared_rate for s in runs)
     stages = [r.stage(runs[0].name) for r in history]
-    return [s for s in stages if s is not None and abs((s.offered_rps or s.rate) - rate) <= SAME_RATE * rate]
+    return [s for s in stages if s is not None and abs(s.declared_rate - rate) <= SAME_RATE * rate]
 
 
 def _capacities(reports: list[Report], level: float) -> RepeatCapacity:

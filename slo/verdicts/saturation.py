@@ -262,7 +262,7 @@ def saturation_check(predicted: dict | None, stages: list[Stage], interval: list
     collapsed = [s for s in stages if s.collapsed]
     low = min(collapsed, key=lambda s: s.rate, default=None)
     if low is not None and low.rate < 0.75 * ceiling:
-        out.append(f"Stage {low.name} collapsed at {low.offered_rps or low.rate:g} req/s offered, well below the "
+        out.append(f"Stage {low.name} collapsed at {low.declared_rate:g} req/s offered, well below the "
                    f"{ceiling:g} req/s its measured prediction time allows ({predicted['demand_ms']:g} ms a request, "
                    f"{predicted['servers']} process(es)): something else took the API's CPU (the generator or the "
                    "machine), not the model's cost.")

@@ -52,6 +52,12 @@ class Stage(Frozen):
         arrivals = (self.client.sent or 0) + (self.client.dropped or 0)
         if self.offered_rps and arrivals and self.server.window_s > 0:
             return round(arrivals / self.server.window_s, 3)
+        return self.declared_rate
+
+    @property
+    def declared_rate(self) -> float:
+        """The rate the profile declared for the stage, else what it achieved (a closed-model stage declares none):
+        the rate a reader sees in the report's table, and the one runs of a repeat set are matched by."""
         return self.offered_rps or self.server.rps_all_traffic or 0.0
 
     @property
