@@ -16,9 +16,10 @@ from slo.stats.blocks import _quantile
 from slo.stats.figures import bucket_bounds
 from slo.stats.bucketed import fastest, slowest, within_buckets
 from slo.stats.noise import judge_windows
+from tests.slo.stats.test_coverage import within_the_level
 
 EDGES = [*LATENCY_BUCKETS, math.inf]
-SCRAPES, PER_SCRAPE, LIMIT, LEVEL, SIDE = 26, 50, 0.10, 0.95, 0.025
+SCRAPES, PER_SCRAPE, LIMIT, LEVEL = 26, 50, 0.10, 0.95
 
 
 def scraped(latencies_s: np.ndarray, q: float) -> tuple[list[float], list[tuple]]:
@@ -45,10 +46,6 @@ def verdicts(q: float, change: float, median_ms: float, spread: float, draws: in
         bounded[got["verdict"]] = bounded.get(got["verdict"], 0) + 1
         alone[got["interpolated"]["verdict"]] = alone.get(got["interpolated"]["verdict"], 0) + 1
     return ({k: v / draws for k, v in bounded.items()}, {k: v / draws for k, v in alone.items()})
-
-
-def within_the_level(rate: float, draws: int, sds: float) -> bool:
-    return rate <= SIDE + sds * math.sqrt(SIDE * (1 - SIDE) / draws)
 
 
 # (quantile, median ms, spread): a tight latency whose tail sits in one or two buckets, and a wide one.

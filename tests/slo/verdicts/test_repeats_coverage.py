@@ -6,16 +6,15 @@ it, and the power comes back.
 
 `make test` draws 1,000 times a case against three standard errors; `make coverage` 10,000 against two.
 """
-import math
-
 import numpy as np
 import pytest
 
 from slo.stats import confidence
 from slo.verdicts.repeats import _pooled_share
 from slo.verdicts.report import ObjectiveResult
+from tests.slo.stats.test_coverage import within_the_level
 
-LIMIT, LEVEL, SIDE = 0.01, 0.95, 0.025
+LIMIT, LEVEL = 0.01, 0.95
 BLOCKS, PER_BLOCK = 30, 100   # a gated stage's scrapes and requests to /predict in each, about the default run's
 
 
@@ -42,10 +41,6 @@ def decisions(runs: int, earlier: int, sigma: float, scale: float, draws: int, s
         got = _pooled_share(rows[:runs], LEVEL, rows[runs:]).decision
         counts[got] = counts.get(got, 0) + 1
     return {k: v / draws for k, v in counts.items()}
-
-
-def within_the_level(rate: float, draws: int, sds: float) -> bool:
-    return rate <= SIDE + sds * math.sqrt(SIDE * (1 - SIDE) / draws)
 
 
 # (runs in the set, earlier runs in the history, the machines' spread in log terms)
