@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from slo.verdicts.report import Report
 from stack.procs import ROOT
 
 pytestmark = [pytest.mark.integration, pytest.mark.load]
@@ -45,7 +46,11 @@ def test_the_capacity_run_climbs_within_its_budget_and_keeps_a_full_run_folder(t
         == {looked[0]["looks"]["per_look_level"]} and looked[0]["looks"]["per_look_level"] > 0.95
     assert [s["ended_at_look"] for s in manifest["refine"]] == [s["looks"]["ended_at_look"] for s in stages[1:]]
     cap = report["capacity"]
-    assert cap["highest_passing_rps"] >= 250 and cap["interval_rps"][0] >= 250
+    # The low end is a step declared at 250 req/s or more, placed at the arrivals the generator counted in its window
+    # (Stage.rate: a Poisson schedule's 3,000 arrivals stray about 2 % from the rate declared).
+    best = Report.read(run / "slo_report.json").stage(cap["highest_passing_stage"])
+    assert best.declared_rate >= 250 and abs(best.rate - best.declared_rate) <= 0.1 * best.declared_rate, best
+    assert cap["highest_passing_rps"] == best.rate and cap["interval_rps"][0] >= best.rate
     assert f"capacity: {cap['interval_rps']} req/s" in done.stdout
     # A run like any other: its manifest and canaries, its place in the history.
     assert manifest["profile"]["name"] == "capacity" and manifest["canary"]["api"]["ms"] > 0
