@@ -12,6 +12,7 @@ from locust.runners import MasterRunner, WorkerRunner
 
 from loadtests import clock, handshake, timeline
 from loadtests.client_figures import Merger, StageRecorder
+from loadtests.decisions import HarnessDecisions
 from loadtests.messages import MasterMessages, WorkerMessages
 from loadtests.profile import Profile
 from loadtests.progress import StageProgress
@@ -23,9 +24,6 @@ from loadtests.tasks import Tasks
 from runfolder import files, names
 
 PROBE_S = 0.02  # the event-loop probe's period: 50 wake-ups a second
-# A stage a look decided ends this far ahead of when the writing process reads the decision: its workers hear of it
-# before the moment, so every process moves its windows at the same instant.
-END_MARGIN_S = 0.5
 
 
 class Generator:
@@ -50,6 +48,7 @@ class Generator:
         self.progress: StageProgress | None = None   # a process that writes the run folder: its progress loop
         self.greenlets: list = []
         self.messages = None
+        self.decisions = HarnessDecisions(self)   # stages the harness ended or held while the load runs
         self._windows: tuple = (None, [])       # (the profile they are of, its stage windows)
 
     @staticmethod
@@ -81,18 +80,6 @@ class Generator:
         if self._windows[0] is not self.profile:
             self._windows = (self.profile, self.profile.windows())
         return self._windows[1]
-
-    def end_stage(self, name: str, end_s: float) -> bool:
-        """End stage `name` `end_s` into the test, a look having decided it (the harness's, slobench/ladder_looks.py):
-        the shape, the dispatcher (OpenSchedule.windows_now) and the recorders all take the new profile's windows.
-        False when it changes nothing: the stage is over already, or no longer that long."""
-        ended = self.profile.ended_at(name, end_s)
-        if ended is self.profile:
-            return False
-        self.profile = ended
-        self.figures.windows = self.windows
-        print(f"[slobench] a look decided {name}: it ends {end_s:.1f} s into the test", flush=True)
-        return True
 
     def take(self, profile: Profile) -> None:
         """Run `profile` from the next test on: its traffic tables and task weights (the next test start builds
@@ -202,18 +189,6 @@ class Generator:
         while True:
             self.figures.sample_cpu()
             gevent.sleep(0.5)
-
-    def take_stage_ends(self) -> None:
-        """The stages a look decided (the harness writes them to the run folder while the load runs): each ended
-        here, END_MARGIN_S ahead, and on every worker (at the same moment of the windows)."""
-        if not self.run_dir or all(stage.looks == 1 for stage in self.profile.stages):
-            return   # no stage is looked at, so none is decided: no file to read every half second
-        for name, decided in (files.STAGE_ENDS.read(self.run_dir) or {}).items():
-            if name in self.profile.ended_early:
-                continue
-            end_s = max(decided["end_s"], clock.now() - self.wall_start + END_MARGIN_S)
-            if self.end_stage(name, end_s) and self.messages is not None:
-                self.messages.stage_ended(name, end_s)
 
     def _new_run_dir(self) -> Path | None:
         if self.settings.run_dir:

@@ -1,5 +1,6 @@
 """What a Locust master and its workers say to each other beyond Locust's own messages, one class per role: the profile
-and its handshake, the clock, the start of the stage windows, a stage a look ended, each worker's final figures."""
+and its handshake, the clock, the start of the stage windows, a stage a look ended or the harness held, each worker's
+final figures."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -23,6 +24,7 @@ class WorkerMessages:
         runner.register_message("slobench_start", self.on_start)
         runner.register_message("slobench_profile", self.on_profile)
         runner.register_message("slobench_stage_ended", self.on_stage_ended)
+        runner.register_message("slobench_stage_held", self.on_stage_held)
         gevent.spawn(self.hello)
 
     def hello(self) -> None:
@@ -44,12 +46,25 @@ class WorkerMessages:
 
     def send_final_at_the_end(self) -> None:
         g = self.generator
-        gevent.spawn_later(max(0.0, g.wall_start + g.profile.total_s + 0.3 - clock.now()), self.send_final)
+        gevent.spawn_later(max(0.0, g.wall_start + g.profile.total_s + 0.3 - clock.now()), self._send_final_if_over)
+
+    def _send_final_if_over(self) -> None:
+        g = self.generator
+        if g.wall_start is not None and clock.now() < g.wall_start + g.profile.total_s:
+            return   # a hold moved the last stage's end later: the call it made sends them then
+        self.send_final()
 
     def on_stage_ended(self, environment, msg, **_) -> None:
         """A stage the master ended at a look: its windows move here too, and so does the end of the last stage."""
-        if self.generator.wall_start is not None and self.generator.end_stage(msg.data["stage"], msg.data["end_s"]):
+        g = self.generator
+        if g.wall_start is not None and g.decisions.end_stage(msg.data["stage"], msg.data["end_s"]):
             self.send_final_at_the_end()   # the earlier one fires too late to matter: send_final sends once
+
+    def on_stage_held(self, environment, msg, **_) -> None:
+        """A stage the master held: its windows move here too, and so does the end of the last stage."""
+        g, d = self.generator, msg.data
+        if g.wall_start is not None and g.decisions.hold_stage(d["stage"], d["from_s"], d["until_s"]):
+            self.send_final_at_the_end()
 
     def on_profile(self, environment, msg, **_) -> None:
         g = self.generator
@@ -110,3 +125,7 @@ class MasterMessages:
     def stage_ended(self, stage: str, end_s: float) -> None:
         """A stage a look decided ends `end_s` into the windows on every worker as here."""
         self.runner.send_message("slobench_stage_ended", {"stage": stage, "end_s": end_s})
+
+    def stage_held(self, stage: str, from_s: float, until_s: float) -> None:
+        """A stage held from `from_s` to `until_s` into the windows on every worker as here."""
+        self.runner.send_message("slobench_stage_held", {"stage": stage, "from_s": from_s, "until_s": until_s})

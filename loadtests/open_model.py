@@ -14,7 +14,9 @@ import gevent
 
 from loadtests import clock
 from loadtests.profile import Profile
-from loadtests.windows import window_at
+from loadtests.windows import StageWindow, window_at
+
+HOLD_POLL_S = 0.25   # how often a held dispatcher looks whether the hold moved or ended
 
 
 class Retimed:
@@ -55,7 +57,7 @@ class OpenSchedule:
         self.wall_t0 = None
         self.windows = profile.windows()
         # windows_now(): the stage windows as they stand, asked at each arrival; a stage ended at a look moves them
-        # (loadtests/generator.py, Generator.end_stage). Without it, the profile's own.
+        # (loadtests/decisions.py). Without it, the profile's own.
         self.windows_now = windows_now or (lambda: self.windows)
         self.in_flight = 0
         # on_error(exception): an arrival counted as sent whose sender raised, so it never became a request.
@@ -76,8 +78,8 @@ class OpenSchedule:
         self.wall_t0 = wall_start if wall_start is not None else now_wall
         self.t0 = now - (now_wall - self.wall_t0)
 
-    def gap(self, stage: int) -> float:
-        rate = self.profile.stages[stage].rate_rps / self.processes
+    def gap(self, window: StageWindow) -> float:
+        rate = window.offered_rps / self.processes
         return self.rng.expovariate(rate) if self.profile.arrival == "poisson" else 1.0 / rate
 
     def run(self, send, retimed: Retimed, wall_start: float | None = None) -> None:
@@ -91,7 +93,7 @@ class OpenSchedule:
         windows = windows_now()
         stage = window_at(windows, intended - t0)
         while stage is not None:
-            intended += self.gap(stage.index)
+            intended += self.gap(stage)
             delay = intended - time.perf_counter()
             if delay > 0:
                 gevent.sleep(delay)
@@ -101,6 +103,10 @@ class OpenSchedule:
                 stage = window_at(windows, elapsed)
                 if stage is None:
                     break
+            if not stage.sends_at(elapsed):   # held (loadtests/holds.py): nothing is sent until it runs again
+                gevent.sleep(HOLD_POLL_S)
+                intended = max(intended, time.perf_counter())
+                continue
             measured = stage.index if elapsed >= stage.measure_from_s else None
             if self.in_flight >= limit:
                 if measured is not None:

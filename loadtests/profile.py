@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, ValidationError, model_validator
 
 from common.specfile import SpecError, Strict as _Strict, load_yaml, spec_error
+from loadtests.holds import Hold, Held, held
 from loadtests.probe_and_refine import MAX_LOOKS, Probe, Refine
 from loadtests.windows import StageWindow, window_at
 
@@ -113,9 +114,12 @@ class Profile(_Strict):
     settle_s: float = Field(2.0, ge=0)  # excluded after each ramp, so queues reach steady state
     probe: Probe | None = None   # measure the target's saturation before the stages (implied by any share)
     refine: Refine | None = None  # open model: step toward the knee after the stages, within a budget
+    hold: Hold | None = None   # open model: hold arrivals while other work takes the API's core (loadtests/holds.py)
     placement: Placement | None = None
     # Stages the run ended at a look that decided them (set by `Profile.ended_at`): name -> the duration_s declared.
     ended_early: dict[str, float] = Field(default_factory=dict)
+    # Stages held while the load ran (set by `Profile.held`): name -> where its arrivals stopped and its run again.
+    holds: dict[str, Held] = Field(default_factory=dict)
     stages: list[Stage] = Field(min_length=1)
 
     @property
@@ -135,8 +139,10 @@ class Profile(_Strict):
             if self.kind == "open" and s.rate_rps is None and not s.placed_from_probe:
                 raise ValueError(f"stage {s.name}: an open-model profile declares rate_rps, saturation_share or "
                                  "predicted_knee_share in every stage")
-        if self.refine is not None and self.kind != "open":
-            raise ValueError("refine steps offer open-model arrivals: a closed-model profile cannot declare refine")
+        for section in ("refine", "hold"):
+            if getattr(self, section) is not None and self.kind != "open":
+                raise ValueError(f"a closed-model profile cannot declare {section}: it steps or holds "
+                                 "open-model arrivals")
         names = [s.name for s in self.stages]
         if len(set(names)) != len(names):
             raise ValueError("stage names must be unique")
@@ -196,6 +202,11 @@ class Profile(_Strict):
         return self.model_copy(update={"stages": stages,
                                        "ended_early": {**self.ended_early, name: self.stages[window.index].duration_s}})
 
+    def held(self, name: str, from_s: float, until_s: float) -> "Profile":
+        """This profile with stage `name`'s arrivals held from `from_s` to `until_s` into the test, then the stage
+        run again (loadtests/holds.py)."""
+        return held(self, name, from_s, until_s)
+
     @property
     def total_s(self) -> float:
         return sum(s.duration_s for s in self.stages)
@@ -246,8 +257,10 @@ class Profile(_Strict):
                 ramp = abs(s.users - prev_users) / s.spawn_rate
                 offered = s.users * self.scenario.rate_per_user if self.scenario.rate_per_user > 0 else None
                 users = prev_users = s.users
+            hold = self.holds.get(s.name)
             out.append(StageWindow(i, s.name, users, offered, t, t + s.duration_s,
-                                   min(t + ramp + self.settle_s, t + s.duration_s), s.name in ungated))
+                                   min(t + ramp + self.settle_s, t + s.duration_s), s.name in ungated,
+                                   hold.from_s if hold else None))
             t += s.duration_s
         return out
 

@@ -22,6 +22,9 @@ def live_line(w: StageWindow, stages: int, elapsed_s: float, users: int, rps: fl
     """`[slobench] live stage 2/6 s2-1000rps: 12 s of 20 s (8 s left), 100 users, 998 req/s, client p95 4 ms,
     failures 0` for the stage running elapsed_s into the test."""
     into, length = elapsed_s - w.start_s, w.end_s - w.start_s
+    if not w.sends_at(elapsed_s):   # held (loadtests/holds.py): how long so far, its end still moving
+        return (f"{LIVE} stage {w.index + 1}/{stages} {w.name}: held for {elapsed_s - w.held_from_s:.0f} s (other "
+                f"work took the API's core), {rps:.0f} req/s served of the queue it left")
     p95 = f"{p95_ms:.0f} ms" if p95_ms else "-"
     return (f"{LIVE} stage {w.index + 1}/{stages} {w.name}: {into:.0f} s of {length:.0f} s ({length - into:.0f} s left), "
             f"{users} users, {rps:.0f} req/s, client p95 {p95}, failures {failures}")
@@ -45,7 +48,7 @@ class StageProgress:
         last_live = 0.0
         while True:
             g.wall_steps.sample()
-            g.take_stage_ends()
+            g.decisions.read()
             windows = g.windows
             elapsed = clock.now() - g.wall_start
             g.merged.series.sample_users(clock.now(), environment.runner.user_count)

@@ -94,9 +94,11 @@ def run_headless(profile_path: Path, profile: Profile, target_url: str, run_dir:
                             start_new_session=True, preexec_fn=_pin(cpus))
     pump = _pipe(proc, run_dir / names.LOCUST_LOG, on_line)
     try:
-        # The shape stops by itself; the margin covers start-up, remote workers joining and report writing.
+        # The shape stops by itself; the margin covers start-up, remote workers joining, report writing and the
+        # holds the profile allows (loadtests/holds.py).
         waits = 300 if isinstance(processes, GeneratorPlan) and processes.workers else 0
-        _wait(proc, profile.total_s + 90 + waits, stop_when, on_tick)
+        held = profile.hold.max_s if profile.hold else 0
+        _wait(proc, profile.total_s + 90 + waits + held, stop_when, on_tick)
     except (KeyboardInterrupt, subprocess.TimeoutExpired) as exc:
         on_line("[slobench] stopping Locust (" + ("Ctrl-C" if isinstance(exc, KeyboardInterrupt) else "time bound") + ")")
         stop(proc)

@@ -11,7 +11,7 @@ def build(profile: Profile, wall_start: float, stopped_at: float | None = None,
     is kept exact: the generators place requests in windows from that very value. Times are the generator's
     (clock.now()); with `steps`, each window's ends are put on the machine's wall clock, which the API and
     Prometheus stamp with, and a stage during which that clock stepped says by how much (clock_step_s). A stage a
-    look ended early keeps its declared length (declared_s)."""
+    look ended early keeps its declared length (declared_s); a stage held says when its arrivals stopped."""
     now = stopped_at if stopped_at is not None else clock.now()
     to_wall = steps.to_wall if steps is not None else (lambda t: t)
     stages = []
@@ -28,6 +28,7 @@ def build(profile: Profile, wall_start: float, stopped_at: float | None = None,
             stage["ungated"] = True
         if w.name in profile.ended_early:   # a look decided it: it ended before the duration_s declared
             stage["declared_s"] = profile.ended_early[w.name]
+        stage.update(_held(profile, w.name, wall_start, to_wall))
         step = to_wall(end) - end - (to_wall(measure_from) - measure_from)
         if abs(step) > clock.STEP_S:
             stage["clock_step_s"] = round(step, 3)
@@ -36,3 +37,13 @@ def build(profile: Profile, wall_start: float, stopped_at: float | None = None,
                for w in profile.windows()]
     return {"profile": profile.name, "kind": profile.kind, "arrival": profile.arrival, "planned": planned,
             "wall_start": wall_start, "stopped_at": round(to_wall(now), 3), "stages": stages}
+
+
+def _held(profile: Profile, name: str, wall_start: float, to_wall) -> dict:
+    """A stage held (loadtests/holds.py): when its arrivals stopped, and the stage that ran it again; that stage
+    names the one it ran again."""
+    hold = profile.holds.get(name)
+    if hold is not None:
+        return {"held_from": round(to_wall(wall_start + hold.from_s), 3), "declared_s": hold.declared_s,
+                "again": hold.again}
+    return next(({"again_of": held} for held, h in profile.holds.items() if h.again == name), {})

@@ -16,6 +16,11 @@ class StageWindow:
     end_s: float
     measure_from_s: float
     ungated: bool = False   # placed by the run under a declared rate to find the knee: gated only by name
+    held_from_s: float | None = None   # held (loadtests/holds.py): no arrival from here to its end
+
+    def sends_at(self, elapsed_s: float) -> bool:
+        """Whether arrivals are sent elapsed_s into the test: not once the stage is held."""
+        return self.held_from_s is None or elapsed_s < self.held_from_s
 
     @property
     def measured_s(self) -> float:

@@ -22,6 +22,7 @@ LOCUST_REPORT = "locust_report.html"
 REFINE_DIR = "refine"         # the refinement's steps, one Locust run each (slobench/refine.py)
 LOOKS = "looks.json"          # a step's looks before its end: when, what each decided, where it ended
 STAGE_ENDS = "stage_ends.json"   # the profile's stages a look decided while the load ran (harness -> generator)
+HOLDS = "holds.json"          # the profile's stages held while other work took the API's core (harness -> generator)
 LADDER_LOOKS = "ladder_looks.json"   # the looks at the profile's stages declared with them, as LOOKS is a step's
 
 # The API and Prometheus: the API's recording of every prediction, Prometheus's answers kept raw.

@@ -14,6 +14,7 @@ from slo.verdicts.report import Report
 from slo.verdicts.report.repeat_set import RepeatSet
 from slobench import manifest as manifest_mod
 from slobench.history import like_runs, write_index
+from slobench.holds import SpellHolds
 from slobench.ladder_looks import LadderLooks
 from slobench.probing import place, place_ladder
 from slobench.refine import Refinement
@@ -77,17 +78,18 @@ def placed_for_run(profile: Profile, placed_at: float | None, target: str, spec:
 
 def run_load(settings: HarnessSettings, profile: Profile, target: str, run_dir: Path,
              watch: monitor.MachineMonitor | None, cpus: dict, log=print, then=None,
-             looks: LadderLooks | None = None) -> tuple[int | None, bool]:
+             looks: LadderLooks | None = None, holds: SpellHolds | None = None) -> tuple[int | None, bool]:
     """Locust through the profile (as this run holds it: placed, refined, renamed), its stages declared with looks
-    ended when `looks` decides them, then `then(watch)` (the refinement) after a load that ran to its end, the
-    API's cores watched meanwhile (`watch`, stopped once the load ended); (Locust's exit code, interrupted), also
-    written to the run folder (ended.json)."""
+    ended when `looks` decides them, held where `holds` finds other work took the API's core, then `then(watch)` (the
+    refinement) after a load that ran to its end, the API's cores watched meanwhile (`watch`, stopped once the load
+    ended); (Locust's exit code, interrupted), also written to the run folder (ended.json)."""
     interrupted, code = False, None
     path = run_dir / names.PROFILE
     path.write_text(profile.model_dump_json(indent=1) + "\n")
     try:
+        ticks = [t.tick for t in (looks, holds) if t is not None and t.planned]
         code = locust_run.run_headless(path, profile, target, run_dir, settings.generators(), cpus["locust"],
-                                       on_line=log, on_tick=looks.tick if looks and looks.planned else None)
+                                       on_line=log, on_tick=(lambda: [tick() for tick in ticks]) if ticks else None)
         if code == 0 and then is not None:
             then(watch)
     except KeyboardInterrupt:
@@ -147,7 +149,7 @@ def _load(session: Session, profile: Profile, run_dir: Path, man: dict, watch: m
     looks = LadderLooks(run_dir, profile, session.judged, session.prometheus, log)
     code, interrupted = run_load(session.settings, profile, session.target, run_dir, watch, session.cpus, log,
                                  then=refinement and (lambda watch: man.update(refine=refinement.run(watch))),
-                                 looks=looks)
+                                 looks=looks, holds=SpellHolds(run_dir, profile, watch, log))
     if code not in (None, 0):
         log(f"Locust exited with code {code}: the run is incomplete (see {run_dir / names.LOCUST_LOG})")
     if not files.TIMELINE.exists(run_dir):

@@ -166,6 +166,16 @@ class Refinement:
                        instances=self.judged.instances, write=False)
         return report.stages, report.capacity, (report.serving.predicted and report.serving.predicted.saturation_rps)
 
+    def run_budget_s(self) -> float | None:
+        """The run's budget (refine.run_budget_s) and the seconds the load held while other work took the API's core
+        (loadtests/holds.py): the machine was not the run's then, and the steps still get what the budget left."""
+        budget = self.profile.refine.run_budget_s
+        held = sum(h["until_s"] - h["from_s"] for h in (files.HOLDS.read(self.run_dir) or {}).values())
+        if budget is not None and held > 0:
+            self.log(f"[slobench] refine: the run's budget is {budget:g} s and the {held:.0f} s the load held")
+            return budget + held
+        return budget
+
     def drain(self, timeout_s: float = DRAIN_S) -> bool:
         """Wait until the target answers nothing more (its answered counter still over two scrapes): the queue the
         last stage left, often a collapsed one, must not be served inside the next step. False at the timeout."""
@@ -239,7 +249,7 @@ class Refinement:
     def run(self, monitor: MachineMonitor | None = None) -> list[dict]:
         """Steps until the capacity settles or the budget is spent; what each step offered and how it ended."""
         plan = self.profile.refine
-        budget, steps = Budget(plan.budget_s, time.time(), plan.run_budget_s, self.run_started), []
+        budget, steps = Budget(plan.budget_s, time.time(), self.run_budget_s(), self.run_started), []
         floor = self.judged.spec.gate.required_rps or 0.0
         stages, cap, saturation = self.judged_stages(monitor)
         few = budget.few_steps(time.time(), plan.step_s)

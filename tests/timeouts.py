@@ -27,6 +27,7 @@ MEASURED_S = {
     'tests/slobench/test_history.py::test_the_index_renders_in_chromium_offline_with_both_charts': 28.3,
     'tests/slobench/test_ladder_looks.py::test_a_stage_decided_at_a_look_ends_there_and_the_next_runs_whole_on_every_process': 44.0,
     'tests/slobench/test_capacity_run.py::test_the_capacity_run_climbs_within_its_budget_and_keeps_a_full_run_folder': 150.0,
+    'tests/slobench/test_held_run.py::test_a_busy_loop_on_the_apis_core_holds_the_stage_which_runs_again_and_is_judged': 70.2,
     'tests/slobench/test_knee_placement.py::test_the_stages_run_at_the_shares_of_the_knee_the_slo_file_predicts_at_the_measured_saturation': 41.5,
     'tests/slo/stats/test_family.py::test_a_default_runs_ten_gated_tests_on_their_edges[Holm: any false FAIL among 10 edge tests within the level]': 7.7,
     'tests/slo/verdicts/test_faults.py::test_prometheus_lost_mid_run_exits_2_keeps_the_load_data_and_the_run_is_judged_later': 38.0,

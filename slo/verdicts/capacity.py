@@ -68,9 +68,10 @@ def capacity(stages: list[Stage], servers: int = 1, like: Sequence[Report] = (),
 
 def _stages_named(stages: list[Stage], judged: list[Stage], bound: list[str]) -> dict:
     """The stages the capacity names: set aside (generator-bound, on a machine of another speed, serving the queue
-    one left) and, among those judged, the undecided, the collapsed and those whose client's tail broke an
-    objective."""
-    return {"generator_bound_stages": bound,
+    one left, held while other work took the API's core) and, among those judged, the undecided, the collapsed and
+    those whose client's tail broke an objective."""
+    held = [s.name for s in stages if s.held_from is not None]
+    return {**({"held_stages": held} if held else {}), "generator_bound_stages": bound,
             "slowed_stages": [s.name for s in stages if s.machine and s.machine.slowed],
             "faster_stages": [s.name for s in stages if s.machine and s.machine.faster],
             "after_slowed_stages": [s.name for s in stages if s.machine and s.machine.after],
@@ -89,8 +90,9 @@ def _stated(out: dict, stages: list[Stage], judged: list[Stage], servers: int, l
     (saturation.at_typical_speed), and at the machine's usual one where earlier runs `like` it say what that is;
     elsewhere the bracket at the rates offered, narrowed by the fit there."""
     bound = set(out["generator_bound_stages"])
-    share = knee_share([s for s in stages if s.name not in bound and not s.collapsed], servers, level,
-                       typical_from=judged)
+    # A held stage's window holds its arrivals before the hold and the queue served during it: no load it held.
+    share = knee_share([s for s in stages if s.name not in bound and not s.collapsed and s.held_from is None],
+                       servers, level, typical_from=judged)
     speed = at_typical_speed(judged, servers, share)
     if speed is None:
         interval, decided_by = knee.narrowed(list(out["bracket_rps"]), out["fit"] and out["fit"].interval_rps)

@@ -174,10 +174,13 @@ def _mark_wakes(stages: list[Stage], marks: dict[int, dict], servers: int) -> No
     request took in the stage): in flight up to at least half of what the stage before held, or served more than its
     own arrivals (_served_backlog: the stage after that one, holding 148 in flight against 363). A slowed
     stage that kept up left no queue (QUEUE_LEFT_S): on a rising ladder the next stage holds more in flight of its
-    own arrivals, which named every stage after a slowed gate as serving its wake."""
+    own arrivals, which named every stage after a slowed gate as serving its wake. Nor did a held one (the stage
+    that runs it again starts once the API has served its queue: loadtests/holds.py)."""
     for i, (before, stage) in enumerate(zip(stages, stages[1:]), start=1):
         m, prior = marks.get(i), marks.get(i - 1) or {}
         if not m or m["slowed"] or m["faster"] or not (prior.get("slowed") or prior.get("after")):
+            continue
+        if stage.again_of:   # run again after a hold, which lasted until the API had served the queue
             continue
         held, left = _in_flight(stage), _in_flight(before)
         queue_left = held is not None and left and held >= WAKE * left and left >= QUEUE_LEFT_S * before.rate

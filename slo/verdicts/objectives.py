@@ -24,11 +24,14 @@ MIN_REPEATS = 3
 
 
 def is_gated(spec: SloSpec, stage: dict) -> bool:
-    """Named by the gate; else at or below its required rate; else every stage. A refinement's step and a share of
-    saturation placed under a declared rate (both placed by the run to find the knee) are gated only by name."""
+    """Named by the gate (or the stage it ran again); else at or below its required rate; else every stage. A
+    refinement's step and a share of saturation placed under a declared rate (both placed by the run to find the
+    knee) are gated only by name; a stage held is not gated: the stage that ran it again is."""
     g = spec.gate
+    if stage.get("held_from") is not None:   # held (loadtests/holds.py): it runs again, and that stage is gated
+        return False
     if g.stages is not None:
-        return stage["name"] in g.stages
+        return stage["name"] in g.stages or stage.get("again_of") in g.stages
     if stage.get("refine") or stage.get("ungated"):
         return False
     if g.required_rps is not None:

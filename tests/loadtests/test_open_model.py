@@ -45,7 +45,7 @@ def test_the_shape_runs_one_dispatcher_per_process(tmp_path):
 ], ids=["Poisson at 200 req/s", "Poisson split over two processes", "constant spacing"])
 def test_inter_arrival_times_follow_the_declared_rate(tmp_path, arrival, processes, stage, mean_gap):
     sched = OpenSchedule(_profile(tmp_path, arrival), processes, seed=1)
-    gaps = [sched.gap(stage) for _ in range(20_000)]
+    gaps = [sched.gap(sched.windows[stage]) for _ in range(20_000)]
     assert statistics.mean(gaps) == pytest.approx(mean_gap, rel=0.03)
     if arrival == "poisson":
         assert statistics.stdev(gaps) == pytest.approx(mean_gap, rel=0.05)  # exponential: sd = mean
@@ -141,8 +141,8 @@ def test_latency_is_timed_from_the_intended_start_through_a_stall(tmp_path):
 
 @pytest.mark.realtime
 def test_a_stage_ended_at_a_look_ends_the_dispatch_there_and_the_next_stage_starts_at_once(tmp_path):
-    """The generator ends a stage early while the dispatcher runs (Generator.end_stage): the dispatcher asks for the
-    windows at each arrival, so the first stage's arrivals stop at the cut and the second's rate starts there."""
+    """The generator ends a stage early while the dispatcher runs (HarnessDecisions.end_stage): the dispatcher asks
+    for the windows at each arrival, so the first stage's arrivals stop at the cut and the second's rate starts there."""
     import gevent
     text = ("name: o\nkind: open\nsettle_s: 0\nstages:\n  - {{name: a, rate_rps: 200, duration_s: 8}}\n"
             "  - {{name: b, rate_rps: 400, duration_s: 5}}\n")
@@ -165,3 +165,31 @@ def test_a_stage_ended_at_a_look_ends_the_dispatch_there_and_the_next_stage_star
     assert 5.1 < max(arrivals[0]) < 5.3 + late_s and len(arrivals[0]) == pytest.approx(1060, abs=4 * 1060 ** 0.5)
     assert 5.3 <= min(arrivals[1]) < 5.4 + late_s and 10.1 < max(arrivals[1]) < 10.3 + late_s
     assert len(arrivals[1]) == pytest.approx(2000, abs=4 * 2000 ** 0.5)
+
+
+@pytest.mark.realtime
+def test_a_held_stage_sends_nothing_until_it_runs_again_and_the_stages_after_it_move_later(tmp_path):
+    """The generator holds a stage while the dispatcher runs (Profile.held): no arrival from the hold to its end, then
+    the stage runs again in full (a-again) and b starts after it."""
+    import gevent
+    text = ("name: o\nkind: open\nsettle_s: 0\nstages:\n  - {{name: a, rate_rps: 200, duration_s: 5}}\n"
+            "  - {{name: b, rate_rps: 100, duration_s: 5}}\n")
+    profile = _profile(tmp_path, text=text)
+    current = {"profile": profile}
+    arrivals = {0: [], 1: [], 2: []}
+    sched = OpenSchedule(profile, 1, seed=5, windows_now=lambda: current["profile"].windows(),
+                         on_arrival=lambda stage, dropped: arrivals[stage].append(time.perf_counter() - sched.t0))
+
+    def hold_later():
+        gevent.sleep(1.0)
+        current["profile"] = profile.held("a", 1.5, 2.5)
+        gevent.sleep(1.0)   # still slow at 2 s: the hold is moved on to 3.5 s
+        current["profile"] = current["profile"].held("a", 1.5, 3.5)
+    gevent.spawn(hold_later)
+    sched.run(lambda: None, Retimed(type("E", (), {"fire": lambda self, **m: None})()))
+    late_s = 0.3   # a callback runs at or after its instant (see the test above)
+    assert 1.3 < max(arrivals[0]) < 1.5 + late_s and len(arrivals[0]) == pytest.approx(300, abs=4 * 300 ** 0.5)
+    # a-again: 200 req/s from 3.5 s for 5 s; b: 100 req/s from 8.5 s for 5 s.
+    assert 3.5 <= min(arrivals[1]) < 3.6 + late_s and 8.3 < max(arrivals[1]) < 8.5 + late_s
+    assert len(arrivals[1]) == pytest.approx(1000, abs=4 * 1000 ** 0.5)
+    assert 8.5 <= min(arrivals[2]) and 13.3 < max(arrivals[2]) < 13.5 + late_s

@@ -15,6 +15,13 @@ def test_the_line_says_where_the_run_is_and_how_it_goes():
         "[slobench] live stage 2/6 s2-1000rps: 12 s of 20 s (8 s left), 100 users, 998 req/s, client p95 4 ms, failures 0")
 
 
+def test_a_held_stage_says_it_is_held_and_for_how_long():
+    held = StageWindow(1, "s2-1000rps", 100, 1000, 20, 55, 23, held_from_s=30)
+    assert live_line(held, 7, 42.4, 1, 310.0, 900.0, 0) == (
+        "[slobench] live stage 2/7 s2-1000rps: held for 12 s (other work took the API's core), 310 req/s served of the "
+        "queue it left")
+
+
 @pytest.mark.parametrize("tty, expected", [
     (True, "\rlive stage 2/6 a\033[K\r\033[Kdone\n"),
     (False, "[slobench] live stage 2/6 a\ndone\n"),

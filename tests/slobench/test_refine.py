@@ -218,6 +218,19 @@ def test_a_refinement_step_and_a_share_placed_under_the_gate_are_gated_only_by_n
     assert is_gated(Spec, {"name": "r1", "offered_rps": 14, "refine": True})
 
 
+def test_a_stage_held_is_not_gated_and_the_stage_that_ran_it_again_is():
+    from slo.file.model import Gate
+    from slo.verdicts.objectives import is_gated
+
+    class Spec:
+        gate = Gate(required_rps=15)
+    held = {"name": "s1", "offered_rps": 15, "held_from": 1010.0, "again": "s1-again"}
+    again = {"name": "s1-again", "offered_rps": 15, "again_of": "s1"}
+    assert not is_gated(Spec, held) and is_gated(Spec, again)
+    Spec.gate = Gate(stages=["s1"])
+    assert not is_gated(Spec, held) and is_gated(Spec, again)
+
+
 def _refinement(budget_s=55.0, looks=3, scrape_s=1.0):
     from pathlib import Path
 

@@ -82,6 +82,7 @@ class Capacity(Frozen):
     slowed_stages: list[str] = []
     faster_stages: list[str] = []
     after_slowed_stages: list[str] = []
+    held_stages: list[str] = []   # held while other work took the API's core (loadtests/holds.py); absent where none
     breaks_order: list[str] = []
     fit: KneeFit | None = None
     knee_share: KneeShare | None = None

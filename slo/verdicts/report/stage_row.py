@@ -37,6 +37,11 @@ class Stage(Frozen):
     reconciliation: Reconciliation = Reconciliation()
     collapsed: bool = False
     client_breaks: list[str] = []
+    # Held while the load ran (loadtests/holds.py): when its arrivals stopped (other work took the API's core), and
+    # the stage that ran it again in full; that stage names the one it ran again.
+    held_from: float | None = None
+    again: str | None = None
+    again_of: str | None = None
 
     @property
     def rate(self) -> float:
@@ -63,9 +68,9 @@ class Stage(Frozen):
     @property
     def departed(self) -> bool:
         """Whether the stage ran on a machine of another speed than the rest of its run, or served the queue such a
-        stage left (slo/verdicts/machine.py marks it)."""
+        stage left (slo/verdicts/machine.py marks it), or was held while other work took the API's core."""
         m = self.machine
-        return bool(m and (m.slowed or m.faster or m.after))
+        return bool(m and (m.slowed or m.faster or m.after)) or self.held_from is not None
 
     def objective(self, name: str) -> ObjectiveResult | None:
         """The stage's row of objective `name`, None where the stage has none."""

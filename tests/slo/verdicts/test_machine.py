@@ -126,6 +126,16 @@ def test_a_stage_on_a_machine_of_another_speed_sets_neither_end_of_the_capacity(
     assert cap.bracket_rps == [20, 30] and cap.slowed_stages == ["c"] and cap.faster_stages == ["e"]
 
 
+def test_a_stage_held_sets_neither_end_of_the_capacity_and_the_stage_that_ran_it_again_does():
+    """Held at 25 req/s while other work took the API's core (loadtests/holds.py), the stage failed on the queue it
+    built; run again, it passed, and the bracket rises to it."""
+    held = _stage("c", 25, "fail").model_copy(update={"held_from": 1010.0, "again": "c-again"})
+    again = _stage("c-again", 25, "pass").model_copy(update={"again_of": "c"})
+    cap = capacity([_stage("a", 15, "pass"), _stage("b", 20, "pass"), held, again, _stage("d", 30, "fail")])
+    assert cap.bracket_rps == [25, 30] and cap.held_stages == ["c"] and held.departed and not again.departed
+    assert "held_stages" not in capacity([_stage("a", 15, "pass")]).model_dump(exclude_unset=True)
+
+
 def _manifest(ms, low, high, work="one single-row forest prediction (v1)"):
     return RunManifest(canary={"api": {"work": work, "ms": ms, "low": low, "high": high}})
 
@@ -187,13 +197,15 @@ def _queued(name: str, in_flight: float, utilization: float = 0.8, slowed: bool 
     (5, [_queued("s4", 11), _queued("s5", 17)], [None, None]),
     (497, [_queued("s4", 340), _queued("s5", 148, backlog_s=2.6)], ["s3", "s3"]),
     (497, [_queued("s4", 4, backlog_s=1.5)], [None]),
+    (497, [_queued("s4", 340, backlog_s=2.6).model_copy(update={"again_of": "s3"})], [None]),
 ], ids=["the stage after a slowed one still holding its queue served it",
         "a stage that found the queue served measured the API",
         "a stage offered past saturation fails on its own arrivals",
         "the queue's wake runs on while it is still in flight, then ends",
         "a slowed stage that kept up left no queue, whatever the stages above it hold of their own arrivals",
         "a stage holding under half that queue in flight but serving 2.6 s of arrivals more than it was sent served it",
-        "serving a little more than was sent, within a second's queue and a scrape's extrapolation, is no backlog"])
+        "serving a little more than was sent, within a second's queue and a scrape's extrapolation, is no backlog",
+        "a stage run again after a hold started once the API had served the queue"])
 def test_a_stage_that_served_the_queue_a_slowed_stage_left_sets_no_end_of_the_capacity(left, after_slowed, expected):
     """Measured: a process on the API's core for a minute left 497 requests in flight; the next stage, at 80 % of
     saturation, held up to 340 and failed every objective, and set the capacity's upper end. And a gate slowed at
