@@ -60,8 +60,9 @@ def held(profile: Profile, name: str, from_s: float, until_s: float) -> Profile:
         return profile.model_copy(update={"stages": stages})
     if not window.start_s <= from_s < window.end_s:
         return profile
-    again = stage.model_copy(update={"name": again_name(name)})
+    declared = profile.ended_early.get(name, stage.duration_s)   # a look may have ended it sooner
+    again = stage.model_copy(update={"name": again_name(name), "duration_s": declared})
     cut = stage.model_copy(update={"duration_s": round(until_s - window.start_s, 3)})
     stages = [*profile.stages[:window.index], cut, again, *profile.stages[window.index + 1:]]
-    record = Held(from_s=round(from_s, 3), declared_s=stage.duration_s, again=again.name)
+    record = Held(from_s=round(from_s, 3), declared_s=declared, again=again.name)
     return profile.model_copy(update={"stages": stages, "holds": {**profile.holds, name: record}})

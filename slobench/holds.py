@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from loadtests.holds import AGAIN
 from loadtests.profile import Profile
@@ -28,10 +29,18 @@ from runfolder import files
 from slobench.step_looks import wall_start_of
 from stack.monitor import MachineMonitor
 
+if TYPE_CHECKING:   # the looks at the same run's stages, which share its profile (SpellHolds.looks)
+    from slobench.ladder_looks import LadderLooks
+
 LEAD_S = 1.0      # a hold starts this far after it was decided: the generator reads holds every half second
 AHEAD_S = 4.0     # a hold still needed is kept ending at least this far ahead, so no process sees it end first
 USUAL_FROM_S = 10  # seconds of the stages before a spell can be told from the run's usual share
 SERVED = 0.2      # of a core: the API's own CPU under this over the last seconds, its queue is served
+
+
+def held_seconds(holds: dict[str, dict]) -> float:
+    """How long the load held, over the holds as written for the generator (holds.json)."""
+    return sum(h["until_s"] - h["from_s"] for h in holds.values())
 
 
 def per_second(samples: list[dict], cores: int) -> list[tuple[float, float, float]]:
@@ -55,9 +64,17 @@ class SpellHolds:
     profile: Profile
     monitor: MachineMonitor | None
     log: Callable[[str], None] = print
+    # The looks at the same run's stages (slobench/ladder_looks.py): a stage a look ended or a stage held moves the
+    # windows of both, so both keep one profile, the looks'.
+    looks: LadderLooks | None = None
     holds: dict[str, dict] = field(default_factory=dict)   # stage -> the hold as written for the generator
     ended: set[str] = field(default_factory=set)
     wall_start: float | None = None
+
+    @property
+    def running(self) -> Profile:
+        """The profile as the generator runs it now: holds and the stages looks ended."""
+        return self.looks.profile if self.looks is not None and self.looks.planned else self.profile
 
     @property
     def planned(self) -> bool:
@@ -91,11 +108,11 @@ class SpellHolds:
 
     def _start(self, seconds: list, elapsed: float) -> None:
         hold, (share, usual) = self.profile.hold, self._spell(seconds)
-        left = hold.max_s - sum(h["until_s"] - h["from_s"] for h in self.holds.values())
+        left = hold.max_s - held_seconds(self.holds)
         if share <= usual + hold.spell or left < AHEAD_S:
             return
         from_s = elapsed + LEAD_S
-        w = window_at(self.profile.windows(), from_s)
+        w = window_at(self.running.windows(), from_s)
         if w is None or w.name in self.holds or w.name.endswith(AGAIN):
             return
         self.holds[w.name] = {"from_s": round(from_s, 3), "until_s": round(from_s + AHEAD_S, 3),
@@ -113,7 +130,7 @@ class SpellHolds:
         busy = sum(api for _, _, api in seconds[-2:]) / 2
         if share <= usual + hold.spell / 2 and busy < SERVED:
             return   # the machine is back and the queue served: the hold ends where it is set to
-        limit = h["from_s"] + hold.max_s - sum(o["until_s"] - o["from_s"] for n, o in self.holds.items() if n != name)
+        limit = h["from_s"] + hold.max_s - held_seconds({n: o for n, o in self.holds.items() if n != name})
         until = min(limit, elapsed + AHEAD_S)
         if until - h["until_s"] >= 1.0:
             h["until_s"] = round(until, 3)
@@ -122,4 +139,7 @@ class SpellHolds:
     def _write(self, name: str) -> None:
         h = self.holds[name]
         files.HOLDS.write(self.run_dir, self.holds)
-        self.profile = self.profile.held(name, h["from_s"], h["until_s"])
+        held = self.running.held(name, h["from_s"], h["until_s"])
+        if self.looks is not None and self.looks.planned:
+            self.looks.profile = held
+        self.profile = held

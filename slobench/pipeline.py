@@ -149,7 +149,7 @@ def _load(session: Session, profile: Profile, run_dir: Path, man: dict, watch: m
     looks = LadderLooks(run_dir, profile, session.judged, session.prometheus, log)
     code, interrupted = run_load(session.settings, profile, session.target, run_dir, watch, session.cpus, log,
                                  then=refinement and (lambda watch: man.update(refine=refinement.run(watch))),
-                                 looks=looks, holds=SpellHolds(run_dir, profile, watch, log))
+                                 looks=looks, holds=SpellHolds(run_dir, profile, watch, log, looks))
     if code not in (None, 0):
         log(f"Locust exited with code {code}: the run is incomplete (see {run_dir / names.LOCUST_LOG})")
     if not files.TIMELINE.exists(run_dir):

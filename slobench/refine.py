@@ -29,6 +29,7 @@ from slo.stats.looks import Looks
 from slo.verdicts.report import Stage
 from slo.verdicts.objectives import DECIDED
 from slo.verdicts import sample_fit
+from slobench.holds import held_seconds
 from slobench.judge import judge
 from slo.verdicts.scrape_fit import MIN_SCRAPES_PER_WINDOW
 from slobench.session import JudgedTarget
@@ -170,7 +171,7 @@ class Refinement:
         """The run's budget (refine.run_budget_s) and the seconds the load held while other work took the API's core
         (loadtests/holds.py): the machine was not the run's then, and the steps still get what the budget left."""
         budget = self.profile.refine.run_budget_s
-        held = sum(h["until_s"] - h["from_s"] for h in (files.HOLDS.read(self.run_dir) or {}).values())
+        held = held_seconds(files.HOLDS.read(self.run_dir) or {})
         if budget is not None and held > 0:
             self.log(f"[slobench] refine: the run's budget is {budget:g} s and the {held:.0f} s the load held")
             return budget + held

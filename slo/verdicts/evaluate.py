@@ -130,9 +130,6 @@ def _stage_row(spec: SloSpec, m: MeasuredStage, machine: dict | None, scrape_s: 
     stage["machine"] = stage_machine(machine, st["measure_from"], st["end"], spec.confidence_level)
     if not st["completed"]:
         server["notes"].append("the stage was cut short (the run stopped during it)")
-    if st.get("held_from") is not None:
-        server["notes"].append(f"held {st['held_from'] - st['measure_from']:.0f} s into its window (other work took "
-                               f"the API's core) and run again as {st.get('again')}: it sets no end of the capacity")
     if st.get("clock_step_s"):
         server["notes"].append(f"the machine's wall clock stepped {st['clock_step_s']:+.1f} s during the stage (a time "
                                "sync): its window is placed where the API's and Prometheus's stamps put it, and its "

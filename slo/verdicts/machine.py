@@ -193,12 +193,14 @@ def _mark_wakes(stages: list[Stage], marks: dict[int, dict], servers: int) -> No
 
 
 def machine_sentences(stages: list[Stage], reference: float | None) -> list[str]:
-    """The run's shared machine, if shared throughout, and one sentence per stage that departed from it."""
+    """The run's shared machine, if shared throughout, and one sentence per stage that departed from it or was held."""
     out = []
     if reference is not None and reference > DEPARTURE:
         out.append(f"Other work took {reference:.0%} of the API's core(s) in the run's typical stage: every figure "
                    "is of a machine shared with it (the canaries in the manifest say how fast it ran).")
     for s in stages:
+        if s.held_from is not None:
+            out.append(_held_sentence(s))
         m = s.machine
         if m is None:
             continue
@@ -216,6 +218,13 @@ def machine_sentences(stages: list[Stage], reference: float | None) -> list[str]
             out.append(f"Stage {s.name} served the queue {m.after} left on the slower machine (up to "
                        f"{_in_flight(s):g} requests in flight): it sets neither end of the capacity either.")
     return out
+
+
+def _held_sentence(stage: Stage) -> str:
+    into = stage.held_from - stage.window.start
+    return (f"Stage {stage.name} was held {f'{into:.0f} s into its window' if into >= 0 else 'before its window began'}"
+            f": other work took the API's core, so the arrivals stopped until the machine was back and the API had "
+            f"served its queue, and it ran again as {stage.again}; it sets no end of the capacity.")
 
 
 def _service_sentence(name: str, m: StageMachine) -> str:

@@ -89,3 +89,21 @@ def test_without_a_hold_section_or_a_monitor_nothing_is_watched(tmp_path):
     plain = _profile().model_copy(update={"hold": None})
     assert not SpellHolds(tmp_path, plain, FakeMonitor({"now": START}, None, None)).planned
     assert not SpellHolds(tmp_path, _profile(), None).planned
+
+
+def test_a_hold_and_the_looks_at_the_same_run_move_one_profile(tmp_path, monkeypatch):
+    """A look ended stage a at 25 s; a busy loop from 15 s holds it, and the looks judge the windows the hold moved."""
+    class Looks:
+        planned = True
+        profile = _profile().ended_at("a", 25.0)
+    clock = {"now": START}
+    monkeypatch.setattr(holds_mod.time, "time", lambda: clock["now"])
+    files.TIMELINE.write(tmp_path, {"wall_start": START, "stages": []})
+    watch = SpellHolds(tmp_path, _profile(), FakeMonitor(clock, busy_loop(START + 15, START + 30),
+                                                         queue_served(START + 30, 2)), lambda line: None, Looks)
+    while clock["now"] < START + 40:
+        watch.tick()
+        clock["now"] += 0.5
+    a, again, b = Looks.profile.windows()
+    assert (a.name, again.name, b.name) == ("a", "a-again", "b") and again.end_s - again.start_s == 30
+    assert Looks.profile.ended_early == {"a": 30} and watch.profile is Looks.profile

@@ -133,6 +133,10 @@ def test_a_stage_held_sets_neither_end_of_the_capacity_and_the_stage_that_ran_it
     again = _stage("c-again", 25, "pass").model_copy(update={"again_of": "c"})
     cap = capacity([_stage("a", 15, "pass"), _stage("b", 20, "pass"), held, again, _stage("d", 30, "fail")])
     assert cap.bracket_rps == [25, 30] and cap.held_stages == ["c"] and held.departed and not again.departed
+    early = held.model_copy(update={"held_from": 998.0})
+    assert [line.split(":")[0] for line in machine_sentences([held, early], None)] == [
+        "Stage c was held 10 s into its window", "Stage c was held before its window began"]
+    assert "it ran again as c-again; it sets no end of the capacity" in machine_sentences([held], None)[0]
     assert "held_stages" not in capacity([_stage("a", 15, "pass")]).model_dump(exclude_unset=True)
 
 
