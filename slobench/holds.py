@@ -26,6 +26,7 @@ from loadtests.holds import AGAIN
 from loadtests.profile import Profile
 from loadtests.windows import window_at
 from runfolder import files
+from slo.verdicts.machine import seconds_of
 from slobench.step_looks import wall_start_of
 from stack.monitor import MachineMonitor
 
@@ -43,18 +44,10 @@ def held_seconds(holds: dict[str, dict]) -> float:
     return sum(h["until_s"] - h["from_s"] for h in holds.values())
 
 
-def per_second(samples: list[dict], cores: int) -> list[tuple[float, float, float]]:
-    """(time, other work's share of the API's cores, the API's own CPU in cores) for each pair of samples."""
-    out = []
-    for a, b in zip(samples, samples[1:]):
-        dt = b["t"] - a["t"]
-        if dt <= 0 or a.get("api_cpu_s") is None or b.get("api_cpu_s") is None:
-            continue
-        busy = sum(b["cores"][c][0] - a["cores"][c][0] for c in b["cores"])
-        steal = sum(b["cores"][c][1] - a["cores"][c][1] for c in b["cores"])
-        api = b["api_cpu_s"] - a["api_cpu_s"]
-        out.append((b["t"], (max(0.0, busy - api) + steal) / (cores * dt), api / dt))
-    return out
+def per_second(samples: list[dict], cores: int, start: float) -> list[tuple[float, float, float]]:
+    """(time, other work's share of the API's cores, the API's own CPU in cores) each second from `start`, as the
+    judge reads them (slo/verdicts/machine.py)."""
+    return [(d.t, (d.other + d.steal) / (cores * d.dt), d.api / d.dt) for d in seconds_of(samples, start)]
 
 
 @dataclass
@@ -85,7 +78,7 @@ class SpellHolds:
         if not self.planned or self.wall_start is None:
             return
         now = time.time()
-        seconds = [s for s in per_second(list(self.monitor.samples), len(self.monitor.cpus)) if s[0] >= self.wall_start]
+        seconds = per_second(list(self.monitor.samples), len(self.monitor.cpus), self.wall_start)
         if len(seconds) < USUAL_FROM_S + self.profile.hold.spell_s:
             return
         elapsed = now - self.wall_start

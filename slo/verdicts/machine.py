@@ -19,6 +19,7 @@ the service time too (a tenth less at saturation; more with batching), but not t
 from __future__ import annotations
 
 import statistics
+from typing import NamedTuple
 
 from common.sample import mean_interval
 from slo.verdicts.report import Stage, StageMachine
@@ -45,8 +46,18 @@ BACKLOG_S = 1.0
 SERVICE_DEPARTURE = 0.25
 
 
-def _deltas(samples: list[dict], start: float, end: float) -> list[tuple[float, float, float, float]]:
-    """(other work, steal, seconds, idle) per pair of consecutive samples inside [start, end], in core-seconds."""
+class Second(NamedTuple):
+    """What the API's cores did between two of the harness's samples (core-seconds), ending at `t`."""
+    t: float
+    other: float   # busy time beyond the API's own CPU time: other processes
+    steal: float   # stolen by the hypervisor
+    dt: float      # the seconds between the samples
+    idle: float
+    api: float     # the API's own CPU time
+
+
+def seconds_of(samples: list[dict], start: float = float("-inf"), end: float = float("inf")) -> list[Second]:
+    """Each pair of consecutive samples inside [start, end] with the API's CPU time, as a Second."""
     inside = [s for s in samples if start <= s["t"] <= end and s.get("api_cpu_s") is not None]
     out = []
     for a, b in zip(inside, inside[1:]):
@@ -56,7 +67,8 @@ def _deltas(samples: list[dict], start: float, end: float) -> list[tuple[float, 
         busy = sum(b["cores"][c][0] - a["cores"][c][0] for c in b["cores"])
         steal = sum(b["cores"][c][1] - a["cores"][c][1] for c in b["cores"])
         elapsed = sum(b["cores"][c][2] - a["cores"][c][2] for c in b["cores"])
-        out.append((max(0.0, busy - (b["api_cpu_s"] - a["api_cpu_s"])), steal, dt, max(0.0, elapsed - busy - steal)))
+        api = b["api_cpu_s"] - a["api_cpu_s"]
+        out.append(Second(b["t"], max(0.0, busy - api), steal, dt, max(0.0, elapsed - busy - steal), api))
     return out
 
 
@@ -76,14 +88,14 @@ def stage_machine(machine: dict | None, start: float, end: float, level: float) 
     if not machine or not machine.get("samples"):
         return None
     cores = max(1, len(machine.get("api_cpus") or []) or 1)
-    deltas = _deltas(machine["samples"], start, end)
+    deltas = seconds_of(machine["samples"], start, end)
     if len(deltas) < 3:
         return None
-    shares = [(other + steal) / (cores * dt) for other, steal, dt, _ in deltas]
+    shares = [(d.other + d.steal) / (cores * d.dt) for d in deltas]
     k = len(shares)
     mean, low, high = mean_interval(shares, level)
-    steal = sum(d[1] for d in deltas) / sum(cores * d[2] for d in deltas)
-    idle = sum(d[3] for d in deltas) / sum(cores * d[2] for d in deltas)
+    steal = sum(d.steal for d in deltas) / sum(cores * d.dt for d in deltas)
+    idle = sum(d.idle for d in deltas) / sum(cores * d.dt for d in deltas)
     spell = max((sum(shares[i:i + SPELL_S]) / SPELL_S for i in range(k - SPELL_S + 1)), default=mean)
     return {"taken_share": round(mean, 4), "low": round(max(0.0, low), 4), "high": round(high, 4),
             "worst_spell": round(spell, 4),
