@@ -48,7 +48,7 @@ class HarnessDecisions:
         held = self.g.profile.held(name, from_s, until_s)
         if held is self.g.profile:
             return False
-        if name not in self.g.profile.holds:
+        if name not in self.g.profile.held_stages:
             print(f"[slobench] {name} held from {from_s:.1f} s into the test; it then runs again", flush=True)
         self._take(held)
         return True
@@ -75,7 +75,8 @@ class HarnessDecisions:
         g = self.g
         for name, hold in (files.HOLDS.read(g.run_dir) or {}).items():
             ahead = clock.now() - g.wall_start + END_MARGIN_S
-            from_s = g.profile.holds[name].from_s if name in g.profile.holds else max(hold["from_s"], ahead)
+            held = g.profile.held_stages.get(name)
+            from_s = held.from_s if held is not None else max(hold["from_s"], ahead)
             until_s = max(hold["until_s"], from_s + END_MARGIN_S)
             if self.hold_stage(name, from_s, until_s) and g.messages is not None:
                 g.messages.stage_held(name, from_s, until_s)

@@ -52,7 +52,7 @@ def held(profile: Profile, name: str, from_s: float, until_s: float) -> Profile:
     if window is None or until_s <= from_s:
         return profile
     stage = profile.stages[window.index]
-    if name in profile.holds:
+    if name in profile.held_stages:
         if until_s <= window.end_s:
             return profile
         stages = [s.model_copy(update={"duration_s": round(until_s - window.start_s, 3)}) if s.name == name else s
@@ -65,4 +65,4 @@ def held(profile: Profile, name: str, from_s: float, until_s: float) -> Profile:
     cut = stage.model_copy(update={"duration_s": round(until_s - window.start_s, 3)})
     stages = [*profile.stages[:window.index], cut, again, *profile.stages[window.index + 1:]]
     record = Held(from_s=round(from_s, 3), declared_s=declared, again=again.name)
-    return profile.model_copy(update={"stages": stages, "holds": {**profile.holds, name: record}})
+    return profile.model_copy(update={"stages": stages, "held_stages": {**profile.held_stages, name: record}})

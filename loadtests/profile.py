@@ -119,7 +119,7 @@ class Profile(_Strict):
     # Stages the run ended at a look that decided them (set by `Profile.ended_at`): name -> the duration_s declared.
     ended_early: dict[str, float] = Field(default_factory=dict)
     # Stages held while the load ran (set by `Profile.held`): name -> where its arrivals stopped and its run again.
-    holds: dict[str, Held] = Field(default_factory=dict)
+    held_stages: dict[str, Held] = Field(default_factory=dict)
     stages: list[Stage] = Field(min_length=1)
 
     @property
@@ -257,7 +257,7 @@ class Profile(_Strict):
                 ramp = abs(s.users - prev_users) / s.spawn_rate
                 offered = s.users * self.scenario.rate_per_user if self.scenario.rate_per_user > 0 else None
                 users = prev_users = s.users
-            hold = self.holds.get(s.name)
+            hold = self.held_stages.get(s.name)
             out.append(StageWindow(i, s.name, users, offered, t, t + s.duration_s,
                                    min(t + ramp + self.settle_s, t + s.duration_s), s.name in ungated,
                                    hold.from_s if hold else None))

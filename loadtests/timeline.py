@@ -42,8 +42,8 @@ def build(profile: Profile, wall_start: float, stopped_at: float | None = None,
 def _held(profile: Profile, name: str, wall_start: float, to_wall) -> dict:
     """A stage held (loadtests/holds.py): when its arrivals stopped, and the stage that ran it again; that stage
     names the one it ran again."""
-    hold = profile.holds.get(name)
+    hold = profile.held_stages.get(name)
     if hold is not None:
         return {"held_from": round(to_wall(wall_start + hold.from_s), 3), "declared_s": hold.declared_s,
                 "again": hold.again}
-    return next(({"again_of": held} for held, h in profile.holds.items() if h.again == name), {})
+    return next(({"again_of": held} for held, h in profile.held_stages.items() if h.again == name), {})
