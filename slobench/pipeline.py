@@ -87,9 +87,8 @@ def run_load(settings: HarnessSettings, profile: Profile, target: str, run_dir: 
     path = run_dir / names.PROFILE
     path.write_text(profile.model_dump_json(indent=1) + "\n")
     try:
-        ticks = [t.tick for t in (looks, holds) if t is not None and t.planned]
         code = locust_run.run_headless(path, profile, target, run_dir, settings.generators(), cpus["locust"],
-                                       on_line=log, on_tick=(lambda: [tick() for tick in ticks]) if ticks else None)
+                                       on_line=log, on_tick=_every_tick(looks, holds))
         if code == 0 and then is not None:
             then(watch)
     except KeyboardInterrupt:
@@ -100,6 +99,18 @@ def run_load(settings: HarnessSettings, profile: Profile, target: str, run_dir: 
             watch.stop()
     files.ENDED.write(run_dir, {"locust_exit_code": code, "interrupted": interrupted})
     return code, interrupted
+
+
+def _every_tick(*watchers: LadderLooks | SpellHolds | None):
+    """What the harness asks every half second while Locust runs: each planned watcher's tick; None without one."""
+    ticks = [w.tick for w in watchers if w is not None and w.planned]
+    if not ticks:
+        return None
+
+    def tick() -> None:
+        for each in ticks:
+            each()
+    return tick
 
 
 def loadtest(settings: HarnessSettings, profile: Profile, spec: SloSpec, slo_path: Path,
