@@ -60,6 +60,10 @@ class SpellHolds:
     # The looks at the same run's stages (slobench/ladder_looks.py): a stage a look ended or a stage held moves the
     # windows of both, so both keep one profile, the looks'.
     looks: LadderLooks | None = None
+    # A refinement's step (slobench/refine.py): its usual share from the run's seconds `since` the ladder began, and
+    # what the run held before it, `spent_s`, counted against max_s.
+    since: float | None = None
+    spent_s: float = 0.0
     holds: dict[str, dict] = field(default_factory=dict)   # stage -> the hold as written for the generator
     ended: set[str] = field(default_factory=set)
     wall_start: float | None = None
@@ -78,7 +82,7 @@ class SpellHolds:
         if not self.planned or self.wall_start is None:
             return
         now = time.time()
-        seconds = per_second(list(self.monitor.samples), len(self.monitor.cpus), self.wall_start)
+        seconds = per_second(list(self.monitor.samples), len(self.monitor.cpus), self.since or self.wall_start)
         if len(seconds) < USUAL_FROM_S + self.profile.hold.spell_s:
             return
         elapsed = now - self.wall_start
@@ -101,7 +105,7 @@ class SpellHolds:
 
     def _start(self, seconds: list, elapsed: float) -> None:
         hold, (share, usual) = self.profile.hold, self._spell(seconds)
-        left = hold.max_s - held_seconds(self.holds)
+        left = hold.max_s - self.spent_s - held_seconds(self.holds)
         if share <= usual + hold.spell or left < AHEAD_S:
             return
         from_s = elapsed + LEAD_S
@@ -123,7 +127,8 @@ class SpellHolds:
         busy = sum(api for _, _, api in seconds[-2:]) / 2
         if share <= usual + hold.spell / 2 and busy < SERVED:
             return   # the machine is back and the queue served: the hold ends where it is set to
-        limit = h["from_s"] + hold.max_s - held_seconds({n: o for n, o in self.holds.items() if n != name})
+        limit = h["from_s"] + hold.max_s - self.spent_s - held_seconds({n: o for n, o in self.holds.items()
+                                                                         if n != name})
         until = min(limit, elapsed + AHEAD_S)
         if until - h["until_s"] >= 1.0:
             h["until_s"] = round(until, 3)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
@@ -21,6 +21,7 @@ import yaml
 from common.prometheus_api import Prometheus
 from common.specfile import SpecError
 from loadtests import run as locust_run
+from loadtests.holds import Hold, again_name
 from loadtests.probe_and_refine import Refine
 from loadtests.profile import Profile, Scenario, load_profile
 from slo.file.model import SloSpec
@@ -29,7 +30,7 @@ from slo.stats.looks import Looks
 from slo.verdicts.report import Stage
 from slo.verdicts.objectives import DECIDED
 from slo.verdicts import sample_fit
-from slobench.holds import held_seconds
+from slobench.holds import SpellHolds, held_seconds
 from slobench.judge import judge
 from slo.verdicts.scrape_fit import MIN_SCRAPES_PER_WINDOW
 from slobench.session import JudgedTarget
@@ -52,10 +53,11 @@ SETTLE_S = 2
 STEP_IN_FLIGHT = 2000   # a step's max_concurrency: arrivals that find this many requests in flight are dropped
 
 
-def step_profile(rate: float, seconds: float, weights: dict, stage: str) -> dict:
-    """One stage of Poisson arrivals at `rate`, named `stage`."""
+def step_profile(rate: float, seconds: float, weights: dict, stage: str, hold: Hold | None = None) -> dict:
+    """One stage of Poisson arrivals at `rate`, named `stage`, held as the run's profile holds its stages."""
     return {"name": f"capacity-{rate:.0f}", "kind": "open", "arrival": "poisson", "max_concurrency": STEP_IN_FLIGHT,
             "scenario": {"weights": weights}, "settle_s": SETTLE_S,
+            **({"hold": hold.model_dump()} if hold is not None else {}),
             "stages": [{"name": stage, "rate_rps": rate, "duration_s": seconds}]}
 
 
@@ -157,6 +159,7 @@ class Refinement:
     cpus: set[int] | None
     log: Callable[[str], None] = print
     run_started: float | None = None   # the run's start, which refine.run_budget_s counts from
+    monitor: MachineMonitor | None = None   # the API's cores, second by second: a step is held as the stages are
 
     def judged_stages(self, monitor: MachineMonitor | None) -> tuple[list[Stage], dict, float | None]:
         """The run so far, judged: its stages, its capacity, and the utilization law's saturation (req/s) where the
@@ -167,15 +170,20 @@ class Refinement:
                        instances=self.judged.instances, write=False)
         return report.stages, report.capacity, (report.serving.predicted and report.serving.predicted.saturation_rps)
 
-    def run_budget_s(self) -> float | None:
-        """The run's budget (refine.run_budget_s) and the seconds the load held while other work took the API's core
-        (loadtests/holds.py): the machine was not the run's then, and the steps still get what the budget left."""
-        budget = self.profile.refine.run_budget_s
-        held = held_seconds(files.HOLDS.read(self.run_dir) or {})
-        if budget is not None and held > 0:
+    def held_s(self) -> float:
+        """The seconds the load held so far, in the ladder and the steps (loadtests/holds.py)."""
+        folders = [self.run_dir, *sorted((self.run_dir / names.REFINE_DIR).glob("*"))]
+        return sum(held_seconds(files.HOLDS.read(folder) or {}) for folder in folders)
+
+    def run_budget_s(self, said: float = 0.0) -> float | None:
+        """The run's budget (refine.run_budget_s) and the seconds the load held (the machine was not the run's then),
+        said where more than `said`."""
+        budget, held = self.profile.refine.run_budget_s, self.held_s()
+        if budget is None or held <= 0:
+            return budget
+        if held > said:
             self.log(f"[slobench] refine: the run's budget is {budget:g} s and the {held:.0f} s the load held")
-            return budget + held
-        return budget
+        return budget + held
 
     def drain(self, timeout_s: float = DRAIN_S) -> bool:
         """Wait until the target answers nothing more (its answered counter still over two scrapes): the queue the
@@ -198,14 +206,18 @@ class Refinement:
         exit code and the look that ended it (None: it ran to its longest)."""
         folder = self.run_dir / names.REFINE_DIR / f"{n:02d}-{rate:.0f}rps"
         folder.mkdir(parents=True)
-        doc = step_profile(rate, plan.longest_s, self.profile.scenario.weights, stage_name(n, rate))
+        looked = len(plan.looks.shares) > 1   # a step ended at a look is not held: its looks judge its windows
+        doc = step_profile(rate, plan.longest_s, self.profile.scenario.weights, stage_name(n, rate),
+                           None if looked else self.profile.hold)
         path = folder / "profile.yaml"
         path.write_text(yaml.safe_dump(doc))
         looks = StepLooks(folder, stage_name(n, rate), rate, plan.looks, SETTLE_S, plan.longest_s - SETTLE_S,
                           self.judged, self.prometheus, self.log)
-        code = locust_run.run_headless(path, load_profile(str(path)), self.target, folder, self.generators,
-                                       self.cpus, on_line=self.log,
-                                       stop_when=looks.due if len(plan.looks.shares) > 1 else None)
+        holds = SpellHolds(folder, load_profile(str(path)), self.monitor, self.log,
+                           since=files.TIMELINE.read(self.run_dir)["wall_start"], spent_s=self.held_s())
+        code = locust_run.run_headless(path, holds.profile, self.target, folder, self.generators, self.cpus,
+                                       on_line=self.log, stop_when=looks.due if looked else None,
+                                       on_tick=holds.tick if holds.planned else None)
         files.LOOKS.write(folder, looks.taken.record())
         return code, looks.ended_at
 
@@ -249,7 +261,7 @@ class Refinement:
 
     def run(self, monitor: MachineMonitor | None = None) -> list[dict]:
         """Steps until the capacity settles or the budget is spent; what each step offered and how it ended."""
-        plan = self.profile.refine
+        plan, self.monitor = self.profile.refine, monitor
         budget, steps = Budget(plan.budget_s, time.time(), self.run_budget_s(), self.run_started), []
         floor = self.judged.spec.gate.required_rps or 0.0
         stages, cap, saturation = self.judged_stages(monitor)
@@ -274,9 +286,11 @@ class Refinement:
                      " (the middle of the fitted knee)" if for_fit else "")
             self.log(f"[slobench] refine: capacity {cap.interval_rps}, bracket {cap.bracket_rps}, stepping at "
                      f"{rate:g} req/s{where} for up to {step.longest_s:.0f} s ({looks_text(step.looks)})")
-            code, ended_at = self.step(len(steps) + 1, rate, step)
+            held, (code, ended_at) = self.held_s(), self.step(len(steps) + 1, rate, step)
+            budget = replace(budget, run_s=self.run_budget_s(said=held))   # a step held lengthens the run too
             stages, cap, saturation = self.judged_stages(monitor)
-            got = next((s for s in stages if s.name == stage_name(len(steps) + 1, rate)), None)
+            name = stage_name(len(steps) + 1, rate)   # a step held ran again as <name>-again: that one counts
+            got = next((s for n in (again_name(name), name) for s in stages if s.name == n), None)
             steps.append({"rate_rps": rate, "longest_s": round(step.longest_s, 1),
                           "ended_at_look": ended_at, "locust_exit_code": code,
                           "status": got and got.status, "departed": bool(got and got.departed)})

@@ -366,3 +366,26 @@ def test_the_next_step_stays_under_the_saturation_the_knee_lies_under(cap, satur
     stayed undecided."""
     stages = [_stage("gate", 15, "pass"), _stage("a", 50.0, "pass"), _stage("c", 84.6, "fail")]
     assert next_rate(stages, cap, aim=0.10, floor=15, saturation_rps=saturation) == pytest.approx(expected)
+
+
+def test_a_step_is_held_as_the_stages_are_and_the_runs_budget_grows_by_all_that_was_held(tmp_path):
+    """A step runs with the profile's hold: section (unless looks judge it); the run's budget (run_budget_s) grows by
+    the seconds held in the ladder and in every step so far."""
+    from loadtests.holds import Hold
+    from runfolder import files, names
+    from slobench.refine import step_profile
+    assert step_profile(40, 20, {"predict_user": 1}, "r1-40rps", Hold())["hold"] == Hold().model_dump()
+    assert "hold" not in step_profile(40, 20, {"predict_user": 1}, "r1-40rps")
+    r = _refinement()
+    r = r.__class__(**{**r.__dict__, "run_dir": tmp_path,
+                       "profile": r.profile.model_copy(update={"refine": r.profile.refine.model_copy(
+                           update={"run_budget_s": 300.0})})})
+    said = []
+    r.log = said.append
+    assert r.run_budget_s() == 300.0 and not said
+    files.HOLDS.write(tmp_path, {"s3": {"from_s": 100.0, "until_s": 160.0}})
+    step = tmp_path / names.REFINE_DIR / "01-50rps"
+    step.mkdir(parents=True)
+    files.HOLDS.write(step, {"r1-50rps": {"from_s": 5.0, "until_s": 17.5}})
+    assert r.held_s() == 72.5 and r.run_budget_s() == 372.5 and len(said) == 1
+    assert r.run_budget_s(said=72.5) == 372.5 and len(said) == 1   # said once, not at every step
