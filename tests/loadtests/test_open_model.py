@@ -139,24 +139,31 @@ def test_latency_is_timed_from_the_intended_start_through_a_stall(tmp_path):
     assert sorted(timed)[len(timed) // 2] < 50               # the rest were not slowed
 
 
+def _dispatch_while(tmp_path, stages: str, change) -> dict[int, list[float]]:
+    """Dispatch an open profile of `stages` (no settle) while `change({"profile": ...})` runs beside it, as the
+    generator's decisions do; when each stage's arrivals came, in seconds from the start, by window index."""
+    import gevent
+    current = {"profile": _profile(tmp_path, text="name: o\nkind: open\nsettle_s: 0\nstages:\n" + stages)}
+    arrivals = {}
+    sched = OpenSchedule(current["profile"], 1, seed=5, windows_now=lambda: current["profile"].windows(),
+                         on_arrival=lambda stage, dropped: arrivals.setdefault(stage, []).append(
+                             time.perf_counter() - sched.t0))
+    gevent.spawn(change, current)
+    sched.run(lambda: None, Retimed(type("E", (), {"fire": lambda self, **m: None})()))
+    return arrivals
+
+
 @pytest.mark.realtime
 def test_a_stage_ended_at_a_look_ends_the_dispatch_there_and_the_next_stage_starts_at_once(tmp_path):
     """The generator ends a stage early while the dispatcher runs (HarnessDecisions.end_stage): the dispatcher asks
     for the windows at each arrival, so the first stage's arrivals stop at the cut and the second's rate starts there."""
     import gevent
-    text = ("name: o\nkind: open\nsettle_s: 0\nstages:\n  - {{name: a, rate_rps: 200, duration_s: 8}}\n"
-            "  - {{name: b, rate_rps: 400, duration_s: 5}}\n")
-    profile = _profile(tmp_path, text=text)
-    held = {"profile": profile}
-    arrivals = {0: [], 1: []}
-    sched = OpenSchedule(profile, 1, seed=5, windows_now=lambda: held["profile"].windows(),
-                         on_arrival=lambda stage, dropped: arrivals[stage].append(time.perf_counter() - sched.t0))
 
-    def cut_later():
+    def cut_later(current):
         gevent.sleep(5.0)
-        held["profile"] = profile.ended_at("a", 5.3)
-    gevent.spawn(cut_later)
-    sched.run(lambda: None, Retimed(type("E", (), {"fire": lambda self, **m: None})()))
+        current["profile"] = current["profile"].ended_at("a", 5.3)
+    arrivals = _dispatch_while(tmp_path, "  - {{name: a, rate_rps: 200, duration_s: 8}}\n"
+                                         "  - {{name: b, rate_rps: 400, duration_s: 5}}\n", cut_later)
     # Stage a (200 req/s) ran to the cut at 5.3 s, not to 8 s; b (400 req/s) from 5.3 s to 10.3 s, its 5 s moved
     # 2.7 s earlier. An arrival is timed when its callback runs, which is never before its scheduled instant and may
     # be after it on a busy machine (a CI run saw 10.3034 s): the upper bounds allow a late wake-up, far short of the
@@ -173,20 +180,13 @@ def test_a_held_stage_sends_nothing_until_it_runs_again_at_its_own_rate(tmp_path
     the stage runs again in full (a-again, a window the profile did not declare, at a's rate). The windows after it
     move later: tests/loadtests/test_holds.py."""
     import gevent
-    text = "name: o\nkind: open\nsettle_s: 0\nstages:\n  - {{name: a, rate_rps: 200, duration_s: 5}}\n"
-    profile = _profile(tmp_path, text=text)
-    current = {"profile": profile}
-    arrivals = {0: [], 1: []}
-    sched = OpenSchedule(profile, 1, seed=5, windows_now=lambda: current["profile"].windows(),
-                         on_arrival=lambda stage, dropped: arrivals[stage].append(time.perf_counter() - sched.t0))
 
-    def hold_later():
+    def hold_later(current):
         gevent.sleep(1.0)
-        current["profile"] = profile.held("a", 1.5, 2.5)
+        current["profile"] = current["profile"].held("a", 1.5, 2.5)
         gevent.sleep(1.0)   # still slow at 2 s: the hold is moved on to 3.5 s
         current["profile"] = current["profile"].held("a", 1.5, 3.5)
-    gevent.spawn(hold_later)
-    sched.run(lambda: None, Retimed(type("E", (), {"fire": lambda self, **m: None})()))
+    arrivals = _dispatch_while(tmp_path, "  - {{name: a, rate_rps: 200, duration_s: 5}}\n", hold_later)
     late_s = 0.3   # a callback runs at or after its instant (see the test above)
     assert 1.3 < max(arrivals[0]) < 1.5 + late_s and len(arrivals[0]) == pytest.approx(300, abs=4 * 300 ** 0.5)
     # a-again: 200 req/s from 3.5 s for 5 s.
