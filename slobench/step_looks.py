@@ -62,6 +62,9 @@ class StageLooks:
                 "per_look_level": self.looks.per_look_level, "looks": self.seen, "ended_at_look": self.ended_at}
 
 
+STOP_MARGIN_S = 3.0   # a step decided nearer its end than this runs to it (StepLooks.due)
+
+
 def wall_start_of(folder: Path) -> float | None:
     """When a Locust run's stage windows started (its timeline, once the generator wrote it; it never moves it);
     None before."""
@@ -95,17 +98,25 @@ class StepLooks:
         return self.taken.ended_at
 
     def due(self) -> bool:
-        """True once a look before the last decided the step: it ends there."""
-        if self.ended_at is not None:
-            return True
+        """True once a look before the last decided the step: it ends there, unless its own end is STOP_MARGIN_S
+        away or less: then it ends by itself. A stop signal that reached Locust as it wrote the step's figures at its
+        end interrupted the writing (make test, a step decided 2 s before its end: no client figures, so its
+        throughput was judged against the nominal rate and stayed undecided)."""
+        if self.ended_at is None:
+            self._look()
+        return self.ended_at is not None and self._far_from_its_end()
+
+    def _look(self) -> None:
         self.wall_start = self.wall_start or wall_start_of(self.folder)
         if self.wall_start is None:
-            return False
+            return
         start = self.wall_start + self.measure_from_s
         at = self.taken.due(start, self.measured_s, self.judged.interval.seconds, time.time())
         if at is not None and self.taken.took(at, self._judge(start, at)):
             self.log(f"[slobench] refine: {self.taken.decided_line(start)}")
-        return self.ended_at is not None
+
+    def _far_from_its_end(self) -> bool:
+        return self.wall_start + self.measure_from_s + self.measured_s - time.time() > STOP_MARGIN_S
 
     def _judge(self, start: float, end: float) -> str:
         """The step's stage over [start, end], from Prometheus, at the per-look level; 'no_data' when Prometheus

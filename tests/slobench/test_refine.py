@@ -389,3 +389,28 @@ def test_a_step_is_held_as_the_stages_are_and_the_runs_budget_grows_by_all_that_
     files.HOLDS.write(step, {"r1-50rps": {"from_s": 5.0, "until_s": 17.5}})
     assert r.held_s() == 72.5 and r.run_budget_s() == 372.5 and len(said) == 1
     assert r.run_budget_s(said=72.5) == 372.5 and len(said) == 1   # said once, not at every step
+
+
+@pytest.mark.parametrize("measured_s, decided_at_look, stops", [
+    (20.0, 1, True),
+    (10.0, 2, False),
+], ids=["a step decided well before its end is stopped there",
+        "a step decided within seconds of its end runs to it: a stop then interrupted Locust writing its figures"])
+def test_a_step_decided_at_a_look_stops_unless_its_end_is_near(tmp_path, monkeypatch, measured_s, decided_at_look,
+                                                              stops):
+    from runfolder import files
+    from slo.stats.looks import Looks
+    from slobench import step_looks
+    r = _refinement(scrape_s=1.0)
+    files.TIMELINE.write(tmp_path, {"wall_start": 1000.0, "stages": []})
+    looks = step_looks.StepLooks(tmp_path, "r1-40rps", 40.0, Looks.spread(3, 0.6, 0.95), 2.0, measured_s, r.judged,
+                                 "http://127.0.0.1:2", lambda line: None)
+    statuses = iter(["inconclusive"] * (decided_at_look - 1) + ["pass"])
+    monkeypatch.setattr(looks, "_judge", lambda start, end: next(statuses))
+    clock = {"now": 1000.0}
+    monkeypatch.setattr(step_looks.time, "time", lambda: clock["now"])
+    said = []
+    while clock["now"] < 1002.0 + measured_s and looks.ended_at is None:
+        said.append(looks.due())
+        clock["now"] += 0.5
+    assert looks.ended_at == decided_at_look and said[-1] is stops
