@@ -11,7 +11,7 @@ import pytest
 from tests.reader import Lines
 
 from stack import local, prometheus_server
-from tests.slos import LINEAR_SLO
+from tests.loadtests.runs import loose_slo
 from slo.verdicts.report import Report
 from stack.procs import ROOT, pid_alive, stop_pid
 from stack.settings import StackSettings
@@ -23,8 +23,12 @@ PROFILE = closed_profile("fault", ("f1", 20, 100, 12), ("f2", 20, 100, 14))
 
 
 def _start(tmp_path, *args, **env):
+    """The run, with the linear SLO's latencies a tenfold looser (tests/loadtests/runs.py): what is tested is the fault,
+    not a stage's p50 at the strict threshold on a core shared with another load test (make test-deployments: f1
+    undecided, 38 of 1,602 requests over it in a slow spell, its interval [0 %, 51.4 %] against 50 %)."""
     (tmp_path / "fault.yaml").write_text(PROFILE)
-    return subprocess.Popen([sys.executable, "-m", "slobench", "loadtest", "--slo", str(LINEAR_SLO), "--profile", str(tmp_path / "fault.yaml"), *args],
+    return subprocess.Popen([sys.executable, "-m", "slobench", "loadtest", "--slo", str(loose_slo(tmp_path)), "--profile",
+                             str(tmp_path / "fault.yaml"), *args],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env={**os.environ, "RESULTS_DIR": str(tmp_path / "results"), **env})
 
@@ -75,7 +79,7 @@ def test_prometheus_lost_mid_run_exits_2_keeps_the_load_data_and_the_run_is_judg
         port = int(state.prometheus_url.rsplit(":", 1)[1])
         restarted = prometheus_server.start(prometheus_server.find_binary(None), state_dir / "prometheus.yml", state_dir / "tsdb",
                                      port, state_dir / "logs" / "prometheus-again.log")
-        again = subprocess.run([sys.executable, "-m", "slobench", "evaluate", str(run), "--slo", str(LINEAR_SLO), "--no-drift",
+        again = subprocess.run([sys.executable, "-m", "slobench", "evaluate", str(run), "--slo", str(tmp_path / "slo.yaml"), "--no-drift",
                                 "--prometheus-url", state.prometheus_url], cwd=ROOT, capture_output=True, text=True,
                                timeout=120)
         report = Report.read(run / "slo_report.json")
