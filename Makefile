@@ -86,7 +86,7 @@ test: $(MODEL) ## Run the test suite of the README's path (installs Prometheus, 
 	$(PY) -m pytest -m "not load and not coverage and not deployment" -n 2 --durations=15 $(PYTEST_ARGS)
 	SLOBENCH_TEST_CORE_PER_WORKER=1 $(PY) -m pytest -m "load and not deployment" -n 2 --dist loadfile --durations=25 $(PYTEST_ARGS)
 
-test-deployments: $(MODEL) ## The tests of deployments beyond the README's path: another API or Prometheus, replicas, remote workers, faults, the web UI, an API-only install (about 6 minutes; CI runs them after make test)
+test-deployments: $(MODEL) ## The tests of deployments beyond the README's path: another API or Prometheus, replicas, remote workers, faults, the web UI, an API-only install (about 7 minutes; CI runs them after make test)
 	$(PY) -m stack.system_tools
 	$(PY) -m pytest -m "deployment and not load and not whole_machine" -n 2 --durations=5 $(PYTEST_ARGS)
 	SLOBENCH_TEST_CORE_PER_WORKER=1 $(PY) -m pytest -m "deployment and load and not whole_machine" -n 2 --dist loadfile --durations=15 $(PYTEST_ARGS)
