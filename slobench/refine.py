@@ -175,15 +175,14 @@ class Refinement:
         folders = [self.run_dir, *sorted((self.run_dir / names.REFINE_DIR).glob("*"))]
         return sum(held_seconds(files.HOLDS.read(folder) or {}) for folder in folders)
 
-    def run_budget_s(self, said: float = 0.0) -> float | None:
-        """The run's budget (refine.run_budget_s) and the seconds the load held (the machine was not the run's then),
-        said where more than `said`."""
-        budget, held = self.profile.refine.run_budget_s, self.held_s()
-        if budget is None or held <= 0:
-            return budget
-        if held > said:
-            self.log(f"[slobench] refine: the run's budget is {budget:g} s and the {held:.0f} s the load held")
-        return budget + held
+    def with_holds(self, budget: Budget, said: float = 0.0) -> tuple[Budget, float]:
+        """`budget` with the run's own (refine.run_budget_s) grown by the seconds the load held so far (the machine
+        was not the run's then), and those seconds; said where more than `said`."""
+        run_s, held = self.profile.refine.run_budget_s, self.held_s()
+        if run_s is None or held <= said:
+            return budget, held
+        self.log(f"[slobench] refine: the run's budget is {run_s:g} s and the {held:.0f} s the load held")
+        return replace(budget, run_s=run_s + held), held
 
     def drain(self, timeout_s: float = DRAIN_S) -> bool:
         """Wait until the target answers nothing more (its answered counter still over two scrapes): the queue the
@@ -201,7 +200,7 @@ class Refinement:
             time.sleep(wait)
         return False
 
-    def step(self, n: int, rate: float, plan: StepPlan) -> tuple[int, int | None]:
+    def step(self, n: int, rate: float, plan: StepPlan, held_s: float = 0.0) -> tuple[int, int | None]:
         """One step's Locust run at `rate` (the target drained), ended at the first of its looks that decides it; its
         exit code and the look that ended it (None: it ran to its longest)."""
         folder = self.run_dir / names.REFINE_DIR / f"{n:02d}-{rate:.0f}rps"
@@ -214,7 +213,7 @@ class Refinement:
         looks = StepLooks(folder, stage_name(n, rate), rate, plan.looks, SETTLE_S, plan.longest_s - SETTLE_S,
                           self.judged, self.prometheus, self.log)
         holds = SpellHolds(folder, load_profile(str(path)), self.monitor, self.log,
-                           since=files.TIMELINE.read(self.run_dir)["wall_start"], spent_s=self.held_s())
+                           since=files.TIMELINE.read(self.run_dir)["wall_start"], spent_s=held_s)
         code = locust_run.run_headless(path, holds.profile, self.target, folder, self.generators, self.cpus,
                                        on_line=self.log, stop_when=looks.due if looked else None,
                                        on_tick=holds.tick if holds.planned else None)
@@ -262,7 +261,8 @@ class Refinement:
     def run(self, monitor: MachineMonitor | None = None) -> list[dict]:
         """Steps until the capacity settles or the budget is spent; what each step offered and how it ended."""
         plan, self.monitor = self.profile.refine, monitor
-        budget, steps = Budget(plan.budget_s, time.time(), self.run_budget_s(), self.run_started), []
+        budget, held = self.with_holds(Budget(plan.budget_s, time.time(), plan.run_budget_s, self.run_started))
+        steps = []
         floor = self.judged.spec.gate.required_rps or 0.0
         stages, cap, saturation = self.judged_stages(monitor)
         few = budget.few_steps(time.time(), plan.step_s)
@@ -286,8 +286,8 @@ class Refinement:
                      " (the middle of the fitted knee)" if for_fit else "")
             self.log(f"[slobench] refine: capacity {cap.interval_rps}, bracket {cap.bracket_rps}, stepping at "
                      f"{rate:g} req/s{where} for up to {step.longest_s:.0f} s ({looks_text(step.looks)})")
-            held, (code, ended_at) = self.held_s(), self.step(len(steps) + 1, rate, step)
-            budget = replace(budget, run_s=self.run_budget_s(said=held))   # a step held lengthens the run too
+            code, ended_at = self.step(len(steps) + 1, rate, step, held)
+            budget, held = self.with_holds(budget, said=held)   # a step held lengthens the run too
             stages, cap, saturation = self.judged_stages(monitor)
             name = stage_name(len(steps) + 1, rate)   # a step held ran again as <name>-again: that one counts
             got = next((s for n in (again_name(name), name) for s in stages if s.name == n), None)

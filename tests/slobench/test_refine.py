@@ -373,7 +373,7 @@ def test_a_step_is_held_as_the_stages_are_and_the_runs_budget_grows_by_all_that_
     the seconds held in the ladder and in every step so far."""
     from loadtests.holds import Hold
     from runfolder import files, names
-    from slobench.refine import step_profile
+    from slobench.refine import Budget, step_profile
     assert step_profile(40, 20, {"predict_user": 1}, "r1-40rps", Hold())["hold"] == Hold().model_dump()
     assert "hold" not in step_profile(40, 20, {"predict_user": 1}, "r1-40rps")
     r = _refinement()
@@ -382,13 +382,15 @@ def test_a_step_is_held_as_the_stages_are_and_the_runs_budget_grows_by_all_that_
                            update={"run_budget_s": 300.0})})})
     said = []
     r.log = said.append
-    assert r.run_budget_s() == 300.0 and not said
+    budget = Budget(150.0, 0.0, 300.0, 0.0)
+    assert r.with_holds(budget) == (budget, 0.0) and not said
     files.HOLDS.write(tmp_path, {"s3": {"from_s": 100.0, "until_s": 160.0}})
     step = tmp_path / names.REFINE_DIR / "01-50rps"
     step.mkdir(parents=True)
     files.HOLDS.write(step, {"r1-50rps": {"from_s": 5.0, "until_s": 17.5}})
-    assert r.held_s() == 72.5 and r.run_budget_s() == 372.5 and len(said) == 1
-    assert r.run_budget_s(said=72.5) == 372.5 and len(said) == 1   # said once, not at every step
+    grown, held = r.with_holds(budget)
+    assert r.held_s() == held == 72.5 and grown.run_s == 372.5 and len(said) == 1
+    assert r.with_holds(grown, said=72.5) == (grown, 72.5) and len(said) == 1   # said once, not at every step
 
 
 @pytest.mark.parametrize("measured_s, decided_at_look, stops", [
