@@ -27,7 +27,7 @@ from loadtests.profile import Profile, Scenario, load_profile
 from slo.file.model import SloSpec
 from slo.prometheus.promql import answered_query
 from slo.stats.looks import Looks
-from slo.verdicts.report import Stage
+from slo.verdicts.report import Capacity, PredictedSaturation, Stage
 from slo.verdicts.objectives import DECIDED
 from slo.verdicts import sample_fit
 from slobench.holds import SpellHolds, held_seconds
@@ -161,14 +161,15 @@ class Refinement:
     run_started: float | None = None   # the run's start, which refine.run_budget_s counts from
     monitor: MachineMonitor | None = None   # the API's cores, second by second: a step is held as the stages are
 
-    def judged_stages(self, monitor: MachineMonitor | None) -> tuple[list[Stage], dict, float | None]:
-        """The run so far, judged: its stages, its capacity, and the utilization law's saturation (req/s) where the
-        API times its predictions."""
+    def judged_stages(self, monitor: MachineMonitor | None
+                      ) -> tuple[list[Stage], Capacity, PredictedSaturation | None]:
+        """The run so far, judged: its stages, its capacity, and the utilization law's saturation where the API times
+        its predictions."""
         if monitor is not None:   # the machine's seconds so far: a stage on a slower machine is no evidence
             monitor.flush()
         report = judge(self.run_dir, self.judged.spec, self.prometheus, scrape=self.judged.interval,
                        instances=self.judged.instances, write=False)
-        return report.stages, report.capacity, (report.serving.predicted and report.serving.predicted.saturation_rps)
+        return report.stages, report.capacity, report.serving.predicted
 
     def held_s(self) -> float:
         """The seconds the load held so far, in the ladder and the steps (loadtests/holds.py)."""
@@ -264,12 +265,14 @@ class Refinement:
         budget, held = self.with_holds(Budget(plan.budget_s, time.time(), plan.run_budget_s, self.run_started))
         steps = []
         floor = self.judged.spec.gate.required_rps or 0.0
-        stages, cap, saturation = self.judged_stages(monitor)
+        stages, cap, predicted = self.judged_stages(monitor)
         few = budget.few_steps(time.time(), plan.step_s)
         while True:
+            saturation = predicted and predicted.saturation_rps
             # The knee the ladder was placed around (slobench/probing.py), from the saturation measured so far.
             prior = self.judged.spec.queue_knee_rps(saturation) if saturation else None
-            rate, for_fit, again = next_step(stages, cap, plan.aim, floor, saturation, few, prior)
+            rate, for_fit, again = next_step(stages, cap, plan.aim, floor, saturation, few, prior,
+                                             predicted.servers if predicted else 1)
             if rate is None:
                 why = "settled" if settled(cap, plan.aim) else "nothing left to split"
                 self.log(f"[slobench] refine: capacity {cap.interval_rps}, bracket {cap.bracket_rps} ({why})")
@@ -288,7 +291,7 @@ class Refinement:
                      f"{rate:g} req/s{where} for up to {step.longest_s:.0f} s ({looks_text(step.looks)})")
             code, ended_at = self.step(len(steps) + 1, rate, step, held)
             budget, held = self.with_holds(budget, said=held)   # a step held lengthens the run too
-            stages, cap, saturation = self.judged_stages(monitor)
+            stages, cap, predicted = self.judged_stages(monitor)
             name = stage_name(len(steps) + 1, rate)   # a step held ran again as <name>-again: that one counts
             got = next((s for n in (again_name(name), name) for s in stages if s.name == n), None)
             steps.append({"rate_rps": rate, "longest_s": round(step.longest_s, 1),

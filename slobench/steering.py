@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from slo.verdicts.capacity import knee_reach
 from slo.verdicts.report import Capacity, Stage
 from slo.verdicts.saturation import PREDICTOR_BOUND
 
@@ -64,6 +65,22 @@ def fitted_middle(cap: Capacity, offered: bool = False, saturation_rps: float | 
     return round((low + under_saturation(low, high, saturation_rps)) / 2, 1)
 
 
+def reached_knee(stages: list[Stage], cap: Capacity, servers: int = 1) -> float | None:
+    """Where the knee's share fitted across the stages crosses its objective, at the run's typical speed, when the fit
+    has its crossing but no interval (capacity.knee_reach: the stages lie on one side of the knee) and that crossing
+    lies inside the capacity's interval there; None where the fit has an interval (fitted_middle) or the capacity is
+    not placed by speed. The step there puts a stage past the knee for the fit, where the bracket's rules stepped
+    under a ladder whose stages were undecided only for lack of requests (a busy loop on the API's core for the
+    whole default run: [?, 33.3] req/s)."""
+    if cap.speed is None or cap.knee_share is not None:
+        return None
+    reach = knee_reach(stages, servers)
+    low, high = cap.speed.interval_rps
+    if reach is None or (low is not None and reach <= low) or (high is not None and reach >= high):
+        return None
+    return reach
+
+
 def run_again(stages: list[Stage], cap: Capacity, middle: float | None = None) -> Stage | None:
     """The stage to run again, once: of those that ran on a machine of another speed than the rest of the run (or
     served the queue one left) and were offered inside the bracket, the one nearest `middle` (next_step's: the
@@ -95,20 +112,20 @@ class NextStep(NamedTuple):
 
 
 def next_rate(stages: list[Stage], cap: Capacity, aim: float, floor: float, saturation_rps: float | None = None,
-              few: bool = False, prior_rps: float | None = None) -> float | None:
+              few: bool = False, prior_rps: float | None = None, servers: int = 1) -> float | None:
     """The rate of next_step."""
-    return next_step(stages, cap, aim, floor, saturation_rps, few, prior_rps).rate
+    return next_step(stages, cap, aim, floor, saturation_rps, few, prior_rps, servers).rate
 
 
 def next_step(stages: list[Stage], cap: Capacity, aim: float, floor: float, saturation_rps: float | None = None,
-              few: bool = False, prior_rps: float | None = None) -> NextStep:
+              few: bool = False, prior_rps: float | None = None, servers: int = 1) -> NextStep:
     """Where the next step goes, from the run's capacity (as its report gives it) and the rates its evidence offered;
     no rate once the bracket is within `aim`, or where no step would tell more. First a stage that measured the
     machine, run again once where it tells the most (run_again). Where the knee's share fitted across the stages
     decided the interval at the typical speed, at that interval's middle (fitted_middle), unless that rate was
     offered twice already: a stage at the knee tells the fit the most (one 18 s step there, after the default-like
     ladder, left a median width of 28 % of the low end where the bracket's split left 41 %, the knee held 96.4 % of 500
-    draws). Else from the bracket. Above a ladder that broke nothing, a quarter past its top (unless its top stage
+    draws); where the fit has its crossing but no interval, at the crossing (reached_knee). Else from the bracket. Above a ladder that broke nothing, a quarter past its top (unless its top stage
     measured the generator), or a fifth past `saturation_rps`, the utilization law's saturation, where that lies further
     (at most twice the top) and the top kept the predictor busy at least PREDICTOR_BOUND of the time (else the
     prediction is not what saturates: a linear model's API): a ladder placed from a probe that ran while the machine was
@@ -133,6 +150,8 @@ def next_step(stages: list[Stage], cap: Capacity, aim: float, floor: float, satu
     if not rates:
         return NextStep(None)
     middle = fitted_middle(cap, few, saturation_rps)
+    if middle is None:   # where the fit has its crossing but no interval, a step there (`servers` API processes)
+        middle = reached_knee(stages, cap, servers)
     again = run_again(stages, cap, middle or prior_rps)
     if again is not None:
         return NextStep(again.offered_rps, again.offered_rps == middle, again.name)

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from slo.file.model import SloSpec
 from slo.verdicts import knee
 from slo.verdicts.report import Capacity, KneeFit, Report, Stage
-from slo.verdicts.saturation import at_typical_speed, at_usual_speed, knee_share
+from slo.verdicts.saturation import at_typical_speed, at_usual_speed, knee_reach_rps, knee_share
 
 # A generator process kept at half a core stays clear of the lag that saturation brings (docs/scaling-out.md).
 GENERATOR_CORE_BUDGET = 0.5
@@ -49,7 +49,7 @@ def capacity(stages: list[Stage], servers: int = 1, like: Sequence[Report] = (),
     judged = [s for s in stages if s.name not in bound and not s.departed]
     best, lowest_fail = knee.bracket_stages(judged, lambda s: s.rate)
     # The bracket is the evidence; the curve fitted across every stage narrows it where its interval lies inside.
-    level = next((o.confidence.level for s in judged for o in s.objectives if o.confidence.level), 0.95)
+    level = _level(judged)
     knees = knee.share_knees([s for s in judged if not s.collapsed], lambda s: s.rate, level)
     crossing = knee.lowest_crossing(knees)
     broken = next((s for s in judged if s.status == "fail" and s.completed), None)  # the first
@@ -89,10 +89,7 @@ def _stated(out: dict, stages: list[Stage], judged: list[Stage], servers: int, l
     stage placed at its own utilization moved to the run's typical speed, and the interval stated at that speed
     (saturation.at_typical_speed), and at the machine's usual one where earlier runs `like` it say what that is;
     elsewhere the bracket at the rates offered, narrowed by the fit there."""
-    bound = set(out["generator_bound_stages"])
-    # A held stage's window holds its arrivals before the hold and the queue served during it: no load it held.
-    share = knee_share([s for s in stages if s.name not in bound and not s.collapsed and s.held_from is None],
-                       servers, level, typical_from=judged)
+    share = knee_share(_fitted(stages), servers, level, typical_from=judged)
     speed = at_typical_speed(judged, servers, share)
     if speed is None:
         interval, decided_by = knee.narrowed(list(out["bracket_rps"]), out["fit"] and out["fit"].interval_rps)
@@ -105,6 +102,24 @@ def _stated(out: dict, stages: list[Stage], judged: list[Stage], servers: int, l
     if usual:  # set only where found: a report without it holds the same JSON as before
         stated["usual_speed"] = usual
     return stated
+
+
+def _level(stages: list[Stage]) -> float:
+    return next((o.confidence.level for s in stages for o in s.objectives if o.confidence.level), 0.95)
+
+
+def _fitted(stages: list[Stage]) -> list[Stage]:
+    """The stages the knee's share is fitted across: a slowed stage counts, at the load it was on the machine it ran
+    on; not one whose generator could not keep up, a collapsed one, nor a held one (its window holds its arrivals
+    before the hold and the queue served during it: no load it held)."""
+    return [s for s in stages if not s.client.generator_bound and not s.collapsed and s.held_from is None]
+
+
+def knee_reach(stages: list[Stage], servers: int = 1) -> float | None:
+    """Where the knee's share fitted across the run's stages crosses its objective (saturation.knee_reach_rps), as
+    the capacity fits it: the stages the capacity is judged on give the typical speed."""
+    judged = [s for s in stages if not s.client.generator_bound and not s.departed]
+    return knee_reach_rps(_fitted(stages), servers, _level(judged), typical_from=judged)
 
 
 def broken_objectives(stage: Stage) -> list[dict]:

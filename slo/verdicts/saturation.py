@@ -104,6 +104,22 @@ def knee_share(stages: list[Stage], servers: int, level: float, typical_from: li
     req/s moves with the machine's speed (three runs in a row on one machine: 17.7, 23.2 and 19.8 ms a request and
     fitted knees of 51, 36 and 43 req/s); this share stayed put (85, 82 and 81 %). The typical stage is among
     `typical_from` where given (the stages the capacity is judged on: at_typical_speed states it at that speed)."""
+    fitted = _share_fits(stages, servers, level, typical_from)
+    fit = fitted and knee.lowest_crossing(fitted[0], unit="pct")
+    if fit is None:
+        return None
+    typical = fitted[1]
+    return KneeShare(**fit, servers=servers, typical_demand_ms=round(typical, 3),
+                     method="each stage placed at its offered rate times the prediction time a request took in it, "
+                            "per process (the utilization law), moved to the run's typical prediction time as a "
+                            "queue's latency moves with it; the share over each latency threshold fitted across "
+                            "them")
+
+
+def _share_fits(stages: list[Stage], servers: int, level: float, typical_from: list[Stage] | None
+                ) -> tuple[dict, float] | None:
+    """(knee.share_knees across the stages placed at their utilization moved to the typical speed, that prediction
+    time); None under knee.MIN_FIT_POINTS stages the API's histograms time under saturation."""
     # A stage that kept the predictor busy all the time has no stationary queue to fit: its share is wherever the
     # queue had grown to when its window ended (default-like ladders with such stages in the fit held the knee 95.2 %
     # of the time where the machine's speed moved by 15 % between stages; without them 96.7 %).
@@ -111,15 +127,24 @@ def knee_share(stages: list[Stage], servers: int, level: float, typical_from: li
     if len(timed) < knee.MIN_FIT_POINTS:
         return None
     typical = typical_demand_ms(typical_from or []) or typical_demand_ms(timed)
-    knees = knee.share_knees(timed, lambda s: 100 * utilization_at(s, servers, typical), level, unit="pct")
-    fit = knee.lowest_crossing(knees, unit="pct")
-    if fit is None:
+    return knee.share_knees(timed, lambda s: 100 * utilization_at(s, servers, typical), level, unit="pct"), typical
+
+
+def knee_reach_rps(stages: list[Stage], servers: int, level: float, typical_from: list[Stage] | None = None
+                   ) -> float | None:
+    """Where the knee's share fitted across the stages crosses its objective, the lowest such crossing, in req/s at
+    the run's typical speed, whether or not the fit gave it an interval; None where no fit rises. With every stage
+    on one side of the knee the fit has its crossing but no interval (the slope is not known well enough for the
+    band to cross the limit on both sides): the step that tells it the most lies there (slobench.steering). A busy
+    loop on the API's core for a whole default run put the stages at 42 to 64 % of saturation, p50's share rising
+    from 19 to 40 % over its threshold, the crossing at 74 % with no interval; the one step's rule put it under the
+    lowest stage, at 10.2 req/s, where it did not fit the run's budget, and the capacity stayed [?, 33.3] req/s."""
+    fitted = _share_fits(stages, servers, level, typical_from)
+    if fitted is None:
         return None
-    return KneeShare(**fit, servers=servers, typical_demand_ms=round(typical, 3),
-                     method="each stage placed at its offered rate times the prediction time a request took in it, "
-                            "per process (the utilization law), moved to the run's typical prediction time as a "
-                            "queue's latency moves with it; the share over each latency threshold fitted across "
-                            "them")
+    knees, typical = fitted
+    crossings = [k["fit"]["estimate_pct"] for k in knees.values() if k["fit"]]
+    return round(min(crossings) / 100 * servers * 1000 / typical, 1) if crossings else None
 
 
 PREDICTOR_BOUND = 0.5   # the knee at half the predictor's saturation or more: the prediction is what saturates

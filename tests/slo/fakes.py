@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 
 from slo.prometheus.promql import stage_queries
+from slo.stats.confidence import clopper_pearson
 from slo.file.model import SloSpec
 from slo.verdicts.report import SCHEMA_VERSION, Capacity, KneeShare, Report, Stage
 from runfolder import names
@@ -223,3 +224,20 @@ def report_of(stages: list[dict] = (), run_id: str = "run", **fields) -> Report:
         "schema_version": SCHEMA_VERSION, "service": "fake",
         "run": {"id": run_id, "profile": profile, "started": 1000.0},
         "slo": {}, "stages": list(stages), "capacity": capacity_of(), "verdict": {"status": "pass", "reason": "fake"}, **fields})
+
+
+def queue_stage(name: str, rate: float, service_ms: float, threshold_ms: float, n: int = 100_000,
+                quantile: float = 0.5, counted: bool = False) -> dict:
+    """A stage of an M/M/1 API whose prediction took `service_ms` in it: the share over `threshold_ms` of its
+    `quantile` objective as the stationary queue has it, P(T > t) = exp(-(1 - rho) t / s), over n requests; its
+    interval a fixed +-0.003, or with `counted` the Clopper-Pearson interval of the whole requests counted."""
+    rho = rate * service_ms / 1000
+    share = math.exp(-(1 - rho) * threshold_ms / service_ms)
+    found = round(share * n) if counted else share * n
+    low, high = clopper_pearson(found, n, 0.95) if counted else (max(0.0, share - 0.003), share + 0.003)
+    confidence = {"low": low, "high": high, "limit": round(1 - quantile, 6), "requests": n, "counted": found,
+                  "divisor": 1.0}
+    return {"name": name, "offered_rps": rate, "objectives": [{"name": f"p{round(100 * quantile)}",
+                                                                "kind": "latency_quantile", "status": "pass",
+                                                                "confidence": confidence}],
+            "server": {"rps_all_traffic": rate, "serving": {"busy_s_per_s": rho}}}

@@ -9,7 +9,7 @@ from slobench.refine import CLOSING_S, Budget, no_room, stage_name, step_seconds
 from slobench.steering import NextStep, evidence, next_rate, next_step, settled
 from slobench.run_folder import RunFolder
 from slo.verdicts.report import AtTypicalSpeed
-from tests.slo.fakes import capacity_of, stage_of
+from tests.slo.fakes import capacity_of, judged_stages, knee_share_of, queue_stage, stage_of
 
 
 def _stage(name, rate, status, slowed=False, bound=False, faster=False):
@@ -151,6 +151,40 @@ def test_the_stage_run_again_is_the_one_nearest_the_middle_the_step_would_take_u
     under it (41 req/s), and so is the stage run again (40.4 req/s, not 47.1 near the uncapped 48.5)."""
     cap = _at_typical_speed(37.0, 60.0, ["fit", "bracket"])
     assert next_step(MID_RUN_SLOWED, cap, 0.10, 15, saturation_rps=45) == NextStep(40.4, False, "s4")
+
+
+def _under_the_knee(statuses=("inconclusive",) * 5):
+    """A default run with a busy loop on the API's core from start to end (30 ms a prediction, the knee near 24 req/s):
+    the gate and five stages at 42 to 64 % of saturation whose p50 share rose to 40 %, none decided past the gate for
+    lack of requests, then one past saturation that collapsed."""
+    shares = (0.47, 0.42, 0.55, 0.58, 0.60, 0.64)
+    rows = [queue_stage(name, round(u * 1000 / 30, 2), 30.0, 75.0, n=400, counted=True)
+            for name, u in zip(("gate", "s2", "s3", "s4", "s5", "s6"), shares)]
+    for row, status in zip(rows, ("pass", *statuses)):
+        row["objectives"][0]["confidence"]["divisor"] = 6.0
+        row["status"] = status
+    return judged_stages(rows) + [_stage("s7", 38.3, "fail")]
+
+
+def _open_at_typical_speed(low, high):
+    return _cap(low, high, bracket_rps=[low, 38.3], speed=AtTypicalSpeed(
+        typical_demand_ms=30.0, bracket_pct=[None, 110], interval_pct=[low and 3 * low, high and 3 * high],
+        decided_by=["bracket", "saturation"], interval_rps=[low, high]))
+
+
+@pytest.mark.parametrize("cap, expected", [
+    (_open_at_typical_speed(None, 33.3), NextStep(24.0, True, None)),
+    (_open_at_typical_speed(None, 20.0), NextStep(11.2, False, None)),
+    (_cap(None, 38.3), NextStep(11.2, False, None)),
+    (_open_at_typical_speed(None, 33.3).model_copy(update={"knee_share": knee_share_of(80.0)}),
+     NextStep(11.2, False, None)),
+], ids=["where the fit has its crossing past every stage but no interval, the step goes there (the bracket's rule had "
+        "put it under the ladder, at 10.2 req/s, where it did not fit the run's budget: [?, 33.3] req/s)",
+        "a crossing past the capacity's interval at the typical speed is no step: the bracket's rule",
+        "a capacity not placed by speed (the prediction is not what saturates) steps by the bracket",
+        "a knee's share with an interval steers by its middle, not by a crossing without one"])
+def test_a_fit_with_its_crossing_but_no_interval_steers_the_step_to_that_crossing(cap, expected):
+    assert next_step(_under_the_knee(), cap, 0.10, 15) == expected
 
 
 def test_the_next_step_says_why_it_goes_there():

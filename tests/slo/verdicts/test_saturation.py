@@ -3,9 +3,8 @@ import math
 
 import pytest
 
-from slo.stats.confidence import clopper_pearson
 from slo.verdicts.saturation import predicted_saturation, saturation_check, stage_serving
-from tests.slo.fakes import judged_stages
+from tests.slo.fakes import judged_stages, queue_stage
 
 
 def _answer(value):
@@ -63,23 +62,6 @@ def test_a_capacity_far_from_the_prediction_is_flagged(collapsed_at, passed_at, 
     assert len(said) == len(expected) and all(e in s for e, s in zip(expected, said))
 
 
-def _knee_stage(name: str, rate: float, service_ms: float, threshold_ms: float, n: int = 100_000,
-                quantile: float = 0.5, counted: bool = False) -> dict:
-    """A stage of an M/M/1 API whose prediction took `service_ms` in it: the share over `threshold_ms` of its
-    `quantile` objective as the stationary queue has it, P(T > t) = exp(-(1 - rho) t / s), over n requests; its
-    interval a fixed +-0.003, or with `counted` the Clopper-Pearson interval of the whole requests counted."""
-    rho = rate * service_ms / 1000
-    share = math.exp(-(1 - rho) * threshold_ms / service_ms)
-    found = round(share * n) if counted else share * n
-    low, high = clopper_pearson(found, n, 0.95) if counted else (max(0.0, share - 0.003), share + 0.003)
-    confidence = {"low": low, "high": high, "limit": round(1 - quantile, 6), "requests": n, "counted": found,
-                  "divisor": 1.0}
-    return {"name": name, "offered_rps": rate, "objectives": [{"name": f"p{round(100 * quantile)}",
-                                                                "kind": "latency_quantile", "status": "pass",
-                                                                "confidence": confidence}],
-            "server": {"rps_all_traffic": rate, "serving": {"busy_s_per_s": rho}}}
-
-
 SERVICE_MS, P50_MS = 12.0, 40.0
 TRUE_SHARE = 1 - SERVICE_MS * math.log(2) / P50_MS    # where p50's share crosses one half: 79.2 % of saturation
 
@@ -96,7 +78,7 @@ def test_the_knee_as_a_share_of_the_saturation_each_stage_measured(speeds, in_rp
     saturation = 1000 / SERVICE_MS
     rates = [round(share * saturation, 2) for share in (0.55, 0.62, 0.68, 0.74, 0.8, 0.86)]
     # A slower machine keeps its rate but costs more a prediction; the threshold stays what the SLO file says.
-    stages = [_knee_stage(f"s{i}", r, SERVICE_MS * k, P50_MS) for i, (r, k) in enumerate(zip(rates, speeds))]
+    stages = [queue_stage(f"s{i}", r, SERVICE_MS * k, P50_MS) for i, (r, k) in enumerate(zip(rates, speeds))]
     got = knee_share(judged_stages(stages), servers=1, level=0.95)
     assert got.estimate_pct == pytest.approx(100 * TRUE_SHARE, abs=0.05)
     assert got.interval_pct[0] <= 100 * TRUE_SHARE <= got.interval_pct[1]
@@ -104,12 +86,36 @@ def test_the_knee_as_a_share_of_the_saturation_each_stage_measured(speeds, in_rp
     assert in_order is in_rps_order
 
 
+SLOWED_MS, SLOWED_P50_MS = 30.0, 75.0   # a busy loop on the API's core for a whole default run, the shipped p50
+SLOWED_KNEE_RPS = (1 - SLOWED_MS * math.log(2) / SLOWED_P50_MS) * 1000 / SLOWED_MS   # 72.3 % of saturation: 24.1
+
+
+@pytest.mark.parametrize("divisor, interval", [(1.0, True), (6.0, False), (20.0, False)], ids=[
+    "stages whose shares are known well enough: the fit has its interval, and its crossing is the same",
+    "stages whose slow requests come together (six to an independent one): a crossing without an interval",
+    "twenty to one: the crossing still lies near the queue's knee"])
+def test_every_stage_under_the_knee_still_puts_the_fits_crossing_near_it(divisor, interval):
+    """A busy loop on the API's core for a whole default run: the stages at 42 to 64 % of saturation, p50's share
+    rising to 40 % over its threshold, 400 requests each. Where the fit gives no interval there is no knee's share,
+    but its crossing says where a step tells the fit the most (slobench.steering.reached_knee)."""
+    from slo.verdicts.saturation import knee_reach_rps, knee_share
+    stages = [queue_stage(f"s{i}", round(u * 1000 / SLOWED_MS, 2), SLOWED_MS, SLOWED_P50_MS, n=400, counted=True)
+              for i, u in enumerate((0.42, 0.47, 0.55, 0.58, 0.60, 0.64))]
+    for s in stages:
+        s["objectives"][0]["confidence"]["divisor"] = divisor
+    assert (knee_share(judged_stages(stages), 1, 0.95) is not None) is interval
+    assert knee_reach_rps(judged_stages(stages), 1, 0.95) == pytest.approx(SLOWED_KNEE_RPS, rel=0.02)
+    for s in stages:
+        s["server"]["serving"] = None
+    assert knee_reach_rps(judged_stages(stages), 1, 0.95) is None
+
+
 def test_a_stage_that_kept_the_predictor_busy_all_the_time_is_left_out_of_the_knees_fit():
     """Its queue was growing through its window: its share over the threshold is wherever the queue had got to (here
     60 %, where a stationary queue at that load would have every request over it), not a point of the line."""
     from slo.verdicts.saturation import knee_share
     rates = [round(share * 1000 / SERVICE_MS, 2) for share in (0.55, 0.62, 0.68, 0.74, 0.8, 0.86, 1.02)]
-    stages = [_knee_stage(f"s{i}", r, SERVICE_MS, P50_MS) for i, r in enumerate(rates)]
+    stages = [queue_stage(f"s{i}", r, SERVICE_MS, P50_MS) for i, r in enumerate(rates)]
     stages[-1]["objectives"][0]["confidence"].update(low=0.597, high=0.603, counted=0.6 * 100_000)
     got = knee_share(judged_stages(stages), servers=1, level=0.95)
     assert "s6" not in got.stages and "s5" in got.stages
@@ -119,7 +125,7 @@ def test_a_stage_that_kept_the_predictor_busy_all_the_time_is_left_out_of_the_kn
 def test_two_processes_halve_each_ones_share_and_without_the_histograms_there_is_none():
     from slo.verdicts.saturation import knee_share
     rates = [round(share * 1000 / SERVICE_MS, 2) for share in (0.55, 0.62, 0.68, 0.74, 0.8, 0.86)]
-    stages = [_knee_stage(f"s{i}", r, SERVICE_MS, P50_MS) for i, r in enumerate(rates)]
+    stages = [queue_stage(f"s{i}", r, SERVICE_MS, P50_MS) for i, r in enumerate(rates)]
     one, two = knee_share(judged_stages(stages), 1, 0.95), knee_share(judged_stages(stages), 2, 0.95)
     assert two.estimate_pct == pytest.approx(one.estimate_pct / 2, abs=0.01)
     for s in stages:
@@ -130,7 +136,7 @@ def test_two_processes_halve_each_ones_share_and_without_the_histograms_there_is
 def _judged(name: str, rate: float, service_ms: float, threshold_ms: float = P50_MS, **kind) -> dict:
     """_knee_stage judged (p50 unless `kind` says): it passes or fails where its interval lies wholly on one side of
     its limit."""
-    s = _knee_stage(name, rate, service_ms, threshold_ms, **kind)
+    s = queue_stage(name, rate, service_ms, threshold_ms, **kind)
     o, c = s["objectives"][0], s["objectives"][0]["confidence"]
     c["level"] = 0.95
     o.update(measured=threshold_ms, threshold=threshold_ms, unit="ms")   # what capacity's first broken stage reports
