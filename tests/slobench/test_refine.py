@@ -173,17 +173,20 @@ def _open_at_typical_speed(low, high):
 
 
 @pytest.mark.parametrize("cap, expected", [
-    (_open_at_typical_speed(None, 33.3), NextStep(24.0, True, None)),
+    (_open_at_typical_speed(None, 33.3), NextStep(28.6, True, None)),
+    (_open_at_typical_speed(None, None), NextStep(24.0, True, None)),
     (_open_at_typical_speed(None, 20.0), NextStep(11.2, False, None)),
     (_cap(None, 38.3), NextStep(11.2, False, None)),
     (_open_at_typical_speed(None, 33.3).model_copy(update={"knee_share": knee_share_of(80.0)}),
      NextStep(11.2, False, None)),
-], ids=["where the fit has its crossing past every stage but no interval, the step goes there (the bracket's rule had "
-        "put it under the ladder, at 10.2 req/s, where it did not fit the run's budget: [?, 33.3] req/s)",
+], ids=["where the fit has its crossing past every stage but no interval, the step goes halfway from it to the "
+        "saturation (the bracket's rule had put it under the ladder, at 10.2 req/s, where it did not fit the run's "
+        "budget: [?, 33.3] req/s)",
+        "with no high end to go halfway to, at the crossing",
         "a crossing past the capacity's interval at the typical speed is no step: the bracket's rule",
         "a capacity not placed by speed (the prediction is not what saturates) steps by the bracket",
         "a knee's share with an interval steers by its middle, not by a crossing without one"])
-def test_a_fit_with_its_crossing_but_no_interval_steers_the_step_to_that_crossing(cap, expected):
+def test_a_fit_with_its_crossing_but_no_interval_steers_the_step_past_that_crossing(cap, expected):
     assert next_step(_under_the_knee(), cap, 0.10, 15) == expected
 
 

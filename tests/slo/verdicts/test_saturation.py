@@ -97,7 +97,7 @@ SLOWED_KNEE_RPS = (1 - SLOWED_MS * math.log(2) / SLOWED_P50_MS) * 1000 / SLOWED_
 def test_every_stage_under_the_knee_still_puts_the_fits_crossing_near_it(divisor, interval):
     """A busy loop on the API's core for a whole default run: the stages at 42 to 64 % of saturation, p50's share
     rising to 40 % over its threshold, 400 requests each. Where the fit gives no interval there is no knee's share,
-    but its crossing says where a step tells the fit the most (slobench.steering.reached_knee)."""
+    but its crossing says where a step tells the fit the most (slobench.steering.past_the_crossing)."""
     from slo.verdicts.saturation import knee_reach_rps, knee_share
     stages = [queue_stage(f"s{i}", round(u * 1000 / SLOWED_MS, 2), SLOWED_MS, SLOWED_P50_MS, n=400, counted=True)
               for i, u in enumerate((0.42, 0.47, 0.55, 0.58, 0.60, 0.64))]
