@@ -20,6 +20,7 @@ from loadtests.requestlog import RequestLog
 from loadtests.sent import SentRecorder
 from loadtests.process_settings import PROFILE_OPTION, LocustProcessSettings
 from loadtests.shape import stage_index_at
+from loadtests.stop_signal import sigint_deferred
 from loadtests.tasks import Tasks
 from runfolder import files, names
 
@@ -155,9 +156,14 @@ class Generator:
         gevent.spawn(self.progress.run)
 
     def _finish_writing(self, environment) -> None:
-        """The timeline, the merged figures and the marker the runner waits for."""
+        """The timeline, the merged figures and the marker the runner waits for, whole even where the stop signal
+        arrives meanwhile (sigint_deferred)."""
         if not (self.run_dir and self.wall_start and self.progress):
             return
+        with sigint_deferred():
+            self._write_finals(environment)
+
+    def _write_finals(self, environment) -> None:
         # The shape may end the test before the progress loop saw the last stage finish.
         reached = stage_index_at(self.profile, clock.now() - self.wall_start)
         self.progress.finish(len(self.profile.stages) - 1 if reached is None else reached - 1)
@@ -212,10 +218,11 @@ class LocalGenerator(Generator):
         self._start_sending()
 
     def stop(self, environment) -> None:
-        self._stop_sending()
-        self.merged.add(self.figures.delta())
-        self._close_recorders()
-        self._finish_writing(environment)
+        with sigint_deferred():   # the answers recorded and the figures: whole, whenever the stop signal comes
+            self._stop_sending()
+            self.merged.add(self.figures.delta())
+            self._close_recorders()
+            self._finish_writing(environment)
         super().stop(environment)
 
 

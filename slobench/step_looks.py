@@ -101,7 +101,9 @@ class StepLooks:
         """True once a look before the last decided the step: it ends there, unless its own end is STOP_MARGIN_S
         away or less: then it ends by itself. A stop signal that reached Locust as it wrote the step's figures at its
         end interrupted the writing (make test, a step decided 2 s before its end: no client figures, so its
-        throughput was judged against the nominal rate and stayed undecided)."""
+        throughput was judged against the nominal rate and stayed undecided); the generator now waits for its
+        figures before it takes the signal (loadtests/stop_signal.py), and the margin saves stopping a step that
+        is about to end by itself."""
         if self.ended_at is None:
             self._look()
         return self.ended_at is not None and self._far_from_its_end()
