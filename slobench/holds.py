@@ -11,7 +11,8 @@ one per stage.
 Measured in the profile's stages of 30 default runs of 2026-12-05 and 06 (/proc/stat each second): over any 3 s,
 quiet runs rose at most 0.02 of the core over their usual share, runs that shared the machine with a busy loop all
 along at most 0.11 (their share falls as the API's load rises), and a busy loop started on the API's core for a
-minute 0.49 to 0.59; so a spell of 0.25 over 3 s holds on the last and never on the others.
+minute 0.49 to 0.59; so a spell of 0.25 over 3 s holds on the last and never on the others. A second where the API
+used under IDLE of its usual CPU counts for no spell: other work took what the API left.
 """
 from __future__ import annotations
 
@@ -37,6 +38,11 @@ LEAD_S = 1.0      # a hold starts this far after it was decided: the generator r
 AHEAD_S = 4.0     # a hold still needed is kept ending at least this far ahead, so no process sees it end first
 USUAL_FROM_S = 10  # seconds of the stages before a spell can be told from the run's usual share
 SERVED = 0.2      # of a core: the API's own CPU under this over the last seconds, its queue is served
+# Of the API's usual CPU in the run: a second where it used less is no spell, whatever other work took. It was
+# waiting for work, not for the core, and other work took what it left: on a machine shared with a busy loop all
+# along, the loop took 94 % of the core while a refinement step started (the API drained, Locust starting), against
+# its usual 50 %, and the step was held for the whole of max_s (89 s) where nothing had changed.
+IDLE = 0.5
 
 
 def held_seconds(holds: dict[str, dict]) -> float:
@@ -106,7 +112,7 @@ class SpellHolds:
     def _start(self, seconds: list, elapsed: float) -> None:
         hold, (share, usual) = self.profile.hold, self._spell(seconds)
         left = hold.max_s - self.spent_s - held_seconds(self.holds)
-        if share <= usual + hold.spell or left < AHEAD_S:
+        if share <= usual + hold.spell or left < AHEAD_S or self._api_idle(seconds):
             return
         from_s = elapsed + LEAD_S
         w = window_at(self.running.windows(), from_s)
@@ -118,6 +124,12 @@ class SpellHolds:
         self.log(f"[slobench] other work took {share:.0%} of the API's cores for {hold.spell_s} s (usually "
                  f"{usual:.0%}): the load holds at {w.name} from {from_s:.1f} s into the stages; the stage runs again "
                  "once the machine is back and the API has served its queue")
+
+    def _api_idle(self, seconds: list[tuple[float, float, float]]) -> bool:
+        """The API used under IDLE of its usual CPU (the median second before) in one of the last spell_s seconds."""
+        k = self.profile.hold.spell_s
+        usual = statistics.median(api for _, _, api in seconds[:-k])
+        return any(api < IDLE * usual for _, _, api in seconds[-k:])
 
     def _move_on(self, name: str, seconds: list, elapsed: float) -> None:
         """The hold kept AHEAD_S ahead while the spell lasts or the API still serves its queue, within max_s."""

@@ -61,11 +61,15 @@ def queue_served(spell_end, served_s, busy=0.5):
     (lambda t: 0.7 - 0.004 * (t - START), lambda t: 0.2 + 0.004 * (t - START), {}),
     (busy_loop(START + 15, START + 30), queue_served(START + 30, 6), {"a": (17 + LEAD_S, 36 + AHEAD_S)}),
     (busy_loop(START + 3, START + 30), queue_served(START + 30, 0), {}),
+    (lambda t: 0.94 if START + 20 <= t < START + 26 else 0.5,
+     lambda t: 0.02 if START + 20 <= t < START + 26 else 0.5, {}),
 ], ids=["a quiet machine never holds",
         "a few hundredths more from second to second is no spell",
         "a machine shared all along, its share falling as the API's load rises, never holds",
         "a busy loop on the API's core holds the stage until it stops and the API served its queue",
-        "a spell before the run's usual share is known holds nothing"])
+        "a spell before the run's usual share is known holds nothing",
+        "a machine shared all along, the API idle for seconds (a refinement step's start, the API drained): other "
+        "work takes what the API leaves, and nothing holds"])
 def test_the_load_holds_where_other_work_takes_the_apis_core(tmp_path, monkeypatch, other, api, held):
     watch, said = _watch(tmp_path, monkeypatch, other, api, until=START + 50)
     got = {name: (h["from_s"], h["until_s"]) for name, h in watch.holds.items()}
