@@ -46,7 +46,7 @@ def capacity(stages: list[Stage], servers: int = 1, like: Sequence[Report] = (),
     reports), also at the machine's usual speed across them (saturation.at_usual_speed; the knee's share moved with
     the speed as an M/M/1 queue's under `spec`'s latency objectives)."""
     bound = [s.name for s in stages if s.client.generator_bound]
-    judged = [s for s in stages if s.name not in bound and not s.departed]
+    judged = _judged(stages)
     best, lowest_fail = knee.bracket_stages(judged, lambda s: s.rate)
     # The bracket is the evidence; the curve fitted across every stage narrows it where its interval lies inside.
     level = _level(judged)
@@ -104,6 +104,11 @@ def _stated(out: dict, stages: list[Stage], judged: list[Stage], servers: int, l
     return stated
 
 
+def _judged(stages: list[Stage]) -> list[Stage]:
+    """The stages the capacity is judged on: neither generator-bound nor run on a machine of another speed."""
+    return [s for s in stages if not s.client.generator_bound and not s.departed]
+
+
 def _level(stages: list[Stage]) -> float:
     return next((o.confidence.level for s in stages for o in s.objectives if o.confidence.level), 0.95)
 
@@ -118,7 +123,7 @@ def _fitted(stages: list[Stage]) -> list[Stage]:
 def knee_reach(stages: list[Stage], servers: int = 1) -> float | None:
     """Where the knee's share fitted across the run's stages crosses its objective (saturation.knee_reach_rps), as
     the capacity fits it: the stages the capacity is judged on give the typical speed."""
-    judged = [s for s in stages if not s.client.generator_bound and not s.departed]
+    judged = _judged(stages)
     return knee_reach_rps(_fitted(stages), servers, _level(judged), typical_from=judged)
 
 

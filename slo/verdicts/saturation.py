@@ -135,10 +135,10 @@ def knee_reach_rps(stages: list[Stage], servers: int, level: float, typical_from
     """Where the knee's share fitted across the stages crosses its objective, the lowest such crossing, in req/s at
     the run's typical speed, whether or not the fit gave it an interval; None where no fit rises. With every stage
     on one side of the knee the fit has its crossing but no interval (the slope is not known well enough for the
-    band to cross the limit on both sides): the step that tells it the most lies there (slobench.steering). A busy
-    loop on the API's core for a whole default run put the stages at 42 to 64 % of saturation, p50's share rising
-    from 19 to 40 % over its threshold, the crossing at 74 % with no interval; the one step's rule put it under the
-    lowest stage, at 10.2 req/s, where it did not fit the run's budget, and the capacity stayed [?, 33.3] req/s."""
+    band to cross the limit on both sides): a step past it gives the line a point on the knee's other side
+    (slobench.steering.past_the_crossing). A busy loop on the API's core for a whole default run put the stages at
+    42 to 64 % of saturation, p50's share rising from 19 to 40 % over its threshold, the crossing at 74 % with no
+    interval."""
     fitted = _share_fits(stages, servers, level, typical_from)
     if fitted is None:
         return None
