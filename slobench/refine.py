@@ -271,8 +271,8 @@ class Refinement:
             saturation = predicted and predicted.saturation_rps
             # The knee the ladder was placed around (slobench/probing.py), from the saturation measured so far.
             prior = self.judged.spec.queue_knee_rps(saturation) if saturation else None
-            rate, for_fit, again = next_step(stages, cap, plan.aim, floor, saturation, few, prior,
-                                             predicted.servers if predicted else 1)
+            rate, for_fit, again, past = next_step(stages, cap, plan.aim, floor, saturation, few, prior,
+                                                   predicted.servers if predicted else 1)
             if rate is None:
                 why = "settled" if settled(cap, plan.aim) else "nothing left to split"
                 self.log(f"[slobench] refine: capacity {cap.interval_rps}, bracket {cap.bracket_rps} ({why})")
@@ -286,6 +286,7 @@ class Refinement:
                 self.log(f"[slobench] refine: capacity {cap.interval_rps}; {why}")
                 break
             where = (f" ({again} again: it measured the machine, not the API)" if again else
+                     " (past the fitted knee's crossing, which has no interval yet)" if past else
                      " (the middle of the fitted knee)" if for_fit else "")
             self.log(f"[slobench] refine: capacity {cap.interval_rps}, bracket {cap.bracket_rps}, stepping at "
                      f"{rate:g} req/s{where} for up to {step.longest_s:.0f} s ({looks_text(step.looks)})")

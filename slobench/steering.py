@@ -110,11 +110,13 @@ def run_again(stages: list[Stage], cap: Capacity, middle: float | None = None) -
 
 
 class NextStep(NamedTuple):
-    """Where the next step goes (None: no step) and why: at the middle of the fitted knee (`fit`, which needs no
-    decision of its own), or running again `again`, a stage that measured the machine."""
+    """Where the next step goes (None: no step) and why: for the knee's fit (`fit`, which needs no decision of its
+    own: at the middle of the fitted knee, or `past` a crossing that has no interval yet), or running again `again`,
+    a stage that measured the machine."""
     rate: float | None
     fit: bool = False
     again: str | None = None
+    past: bool = False
 
 
 def next_rate(stages: list[Stage], cap: Capacity, aim: float, floor: float, saturation_rps: float | None = None,
@@ -155,14 +157,16 @@ def next_step(stages: list[Stage], cap: Capacity, aim: float, floor: float, satu
     rates = sorted({s.offered_rps for s in evidence(stages)})
     if not rates:
         return NextStep(None)
-    middle = fitted_middle(cap, few, saturation_rps)
+    middle, past = fitted_middle(cap, few, saturation_rps), False
     if middle is None:   # where the fit has its crossing but no interval, a step past it (`servers` API processes)
         middle = past_the_crossing(stages, cap, servers)
+        past = middle is not None
     again = run_again(stages, cap, middle or prior_rps)
     if again is not None:
         return NextStep(again.offered_rps, again.offered_rps == middle, again.name)
     rate = _rate_from_bracket(stages, low, high, rates, middle, aim, floor, saturation_rps)
-    return NextStep(rate, rate is not None and rate == middle)
+    fit = rate is not None and rate == middle
+    return NextStep(rate, fit, None, fit and past)
 
 
 def _rate_from_bracket(stages: list[Stage], low, high, rates: list[float], middle: float | None, aim: float,

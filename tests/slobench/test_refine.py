@@ -173,8 +173,8 @@ def _open_at_typical_speed(low, high):
 
 
 @pytest.mark.parametrize("cap, expected", [
-    (_open_at_typical_speed(None, 33.3), NextStep(28.6, True, None)),
-    (_open_at_typical_speed(None, None), NextStep(24.0, True, None)),
+    (_open_at_typical_speed(None, 33.3), NextStep(28.6, True, None, True)),
+    (_open_at_typical_speed(None, None), NextStep(24.0, True, None, True)),
     (_open_at_typical_speed(None, 20.0), NextStep(11.2, False, None)),
     (_cap(None, 38.3), NextStep(11.2, False, None)),
     (_open_at_typical_speed(None, 33.3).model_copy(update={"knee_share": knee_share_of(80.0)}),
