@@ -485,18 +485,19 @@ def test_the_knee_as_a_share_of_saturation_holds_on_machines_of_any_speed(record
     assert given / draws >= 0.8, given / draws   # no share is no statement: it must come often enough to use
 
 
-def ladder_then_one_step(rng, service_s: float, share: float, step_s: float = 18
-                         ) -> tuple[list[dict], list[dict], float]:
-    """A default run on a machine whose speed moves: the default-like ladder placed at a probe's figure over the
-    saturation, each stage (and the step after it) run up to 15 % faster or slower than `service_s`, then the
+def ladder_then_one_step(rng, service_s: float, share: float, step_s: float = 18, probe_over=(1.0, 1.2),
+                         gate_share: float = 0.3, spread: float = 0.15) -> tuple[list[dict], list[dict], float]:
+    """A default run on a machine whose speed moves: the default-like ladder placed at a probe's figure (by default
+    over the saturation: `probe_over` of it), the gate at 15 req/s or `gate_share` of the saturation where that is
+    lower, each stage (and the step after it) run up to `spread` faster or slower than `service_s`, then the
     refinement's one step where slobench.steering.next_rate puts it (`step_s` measured, after the 12 s its start and
     judging take). (the ladder's stages, every stage with the step, the knee at the median stage's speed)."""
     from slo.verdicts.capacity import capacity
     from slobench.steering import next_rate
-    probe = rng.uniform(1.0, 1.2) / service_s   # a probe's closed-loop figure lies over the saturation
-    run = sim.Ladder(rng, share / service_s, min(15, 0.3 / service_s), service_s, p50=True)
-    rates = default_like_rates(min(15, 0.3 / service_s), probe, run.threshold)
-    speeds = list(service_s * rng.uniform(0.85, 1.15, len(rates) + 1))
+    probe = rng.uniform(*probe_over) / service_s   # a probe's closed-loop figure lies over the saturation
+    run = sim.Ladder(rng, share / service_s, min(15, gate_share / service_s), service_s, p50=True)
+    rates = default_like_rates(min(15, gate_share / service_s), probe, run.threshold)
+    speeds = list(service_s * rng.uniform(1 - spread, 1 + spread, len(rates) + 1))
     stages = []
     for w, (rate, seconds, speed) in enumerate(zip(rates, DEFAULT_SECONDS, speeds)):
         run.queue.service_s = speed
