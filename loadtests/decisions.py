@@ -1,8 +1,9 @@
 """What the harness decides while the load runs, as a generator takes it: a stage a look ended
 (slobench/ladder_looks.py) and a stage held while other work took the API's core (slobench/holds.py). The harness
 writes each to the run folder; the process that writes the folder reads them every half second and tells its
-workers, which take them at the same moment of the windows. The shape, the dispatcher (OpenSchedule.windows_now) and the recorders all take their windows
-from the generator's profile, so a new profile moves them for all at once."""
+workers, which take them at the same moment of the windows. The shape, the dispatcher (OpenSchedule.windows_now)
+and the recorders all take their windows from the generator's profile, so a new profile moves them for all at
+once."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
