@@ -79,7 +79,7 @@ def test_prometheus_lost_mid_run_exits_2_keeps_the_load_data_and_the_run_is_judg
         port = int(state.prometheus_url.rsplit(":", 1)[1])
         restarted = prometheus_server.start(prometheus_server.find_binary(None), state_dir / "prometheus.yml", state_dir / "tsdb",
                                      port, state_dir / "logs" / "prometheus-again.log")
-        again = subprocess.run([sys.executable, "-m", "slobench", "evaluate", str(run), "--slo", str(tmp_path / "slo.yaml"), "--no-drift",
+        again = subprocess.run([sys.executable, "-m", "slobench", "evaluate", str(run), "--slo", str(loose_slo(tmp_path)), "--no-drift",
                                 "--prometheus-url", state.prometheus_url], cwd=ROOT, capture_output=True, text=True,
                                timeout=120)
         report = Report.read(run / "slo_report.json")
