@@ -1,4 +1,4 @@
-"""A stage and a run judged from their objectives' rows (each judged in slo/verdicts/kinds.py): the gate, a stage's
+"""A stage and a run judged from their objectives' rows (each judged in slo/verdicts/kinds/): the gate, a stage's
 status, what the mean hides, completeness, the run's verdict and the advice for what stayed undecided (the capacity
 across the stages: slo/verdicts/capacity.py)."""
 from __future__ import annotations

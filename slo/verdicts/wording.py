@@ -1,5 +1,6 @@
 """How an interval reads: in a sentence of the report (`[0.41 %, 1.62 %] at 95 %` against `1 %`) and in a table cell
-(`0–0.12%`). The statistics (slo/stats/intervals.py) give the numbers; the verdicts and reports word them here."""
+(`0–0.12%`). The statistics (slo/stats/) give the numbers and each kind (slo/verdicts/kinds/) its interval's
+method; the verdicts and reports word the interval itself here."""
 from __future__ import annotations
 
 from slo.verdicts.report import Confidence

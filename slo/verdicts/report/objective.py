@@ -6,7 +6,7 @@ from slo.verdicts.report.frozen import Frozen
 
 
 class Confidence(Frozen):
-    """The interval that decided an objective in one stage (slo/stats/intervals.py): its level and ends in the
+    """The interval that decided an objective in one stage (slo/verdicts/kinds/): its level and ends in the
     objective's own terms (`terms`: a share over the threshold, the mean in ms...), the limit it is judged against,
     the method and what it assumes, and the decision it supports. A share's also holds its counts (a threshold
     between bucket edges brackets `counted` as [fewer, more]), how much dependence widened it and where that was

@@ -9,6 +9,7 @@ import pytest
 from slo.file.model import LatencyMean
 from slo.stats import clustering, confidence, intervals, latency_mean
 from slo.stats.confidence import Blocks
+from slo.verdicts.kinds import MeanKind, QuantileKind
 from tests.slo.stats import simulate as sim
 
 
@@ -51,7 +52,7 @@ def test_without_the_recording_the_scrape_blocks_speak_for_any_api():
 
 def test_a_window_judged_with_the_runs_clustering_says_so():
     run = sim.runs_of_slow(np.random.default_rng(4), 0.05, 10, False, 60)
-    c = intervals.quantile(intervals_objective(), run.evidence(5))
+    c = QuantileKind().interval(intervals_objective(), run.evidence(5))
     assert c["design_effect"] >= run.clustering(5)[round(sim.EDGE, 6)].deff * 0.999
     assert "neighbouring windows of the run" in c["assumes"]
 
@@ -75,7 +76,7 @@ def _mean_blocks(means_ms, n=40):
 def test_a_queue_growing_through_its_window_is_judged_collapsed(means, collapsed):
     b = _mean_blocks(means)
     ev = intervals.Evidence(0.95, window_s=len(means), scrape_s=1.0, buckets={math.inf: b.total}, mean_blocks=b)
-    got = intervals.mean(LatencyMean(name="mean", kind="latency_mean", threshold_ms=40), ev,
+    got = MeanKind().interval(LatencyMean(name="mean", kind="latency_mean", threshold_ms=40), ev,
                          1000 * b.counted / b.total)
     assert bool(got.get("collapsed")) is collapsed
     if collapsed:
@@ -108,7 +109,7 @@ def test_a_mean_whose_blocks_swing_past_a_hundredfold_is_inconclusive_with_no_in
     """Half the window at 5 ms, half at 2 s, its blocks correlated (t with 2 df): an interval on the log scale would
     reach from microseconds to hours; none is given, and the mean stays undecided."""
     b = _mean_blocks([5.0] * 3 + [2000.0] * 3)
-    got = intervals.mean(LatencyMean(name="mean", kind="latency_mean", threshold_ms=40),
+    got = MeanKind().interval(LatencyMean(name="mean", kind="latency_mean", threshold_ms=40),
                          intervals.Evidence(0.95, window_s=6, scrape_s=1.0, buckets={math.inf: b.total}, mean_blocks=b),
                          1000 * b.counted / b.total)
     assert got["decision"] == "inconclusive" and got["low"] == got["high"] and "no interval" in got["method"]
@@ -144,7 +145,7 @@ def _share_evidence(means_ms, slow, n=40):
         "one block under the allowed share: judged by its interval",
         "every block over but a steady mean: judged by its interval"])
 def test_a_share_in_a_window_the_queue_grew_through(means, slow, collapsed):
-    got = intervals.quantile(intervals_objective(), _share_evidence(means, slow))
+    got = QuantileKind().interval(intervals_objective(), _share_evidence(means, slow))
     assert bool(got.get("collapsed")) is collapsed
     if collapsed:
         assert got["decision"] == "fail" and got["low"] == pytest.approx(4 / 40) and got["high"] == pytest.approx(37 / 40)

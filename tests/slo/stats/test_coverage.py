@@ -15,9 +15,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from slo.stats import confidence as ci, intervals, latency_mean, sli_intervals
+from slo.stats import confidence as ci, intervals, latency_mean
 from slo.stats.confidence import Blocks
 from slo.file.model import ErrorRatio, LatencyMean, LatencyQuantile, RatioSli, Throughput
+from slo.verdicts.kinds import ErrorRatioKind, MeanKind, QuantileKind, RatioSliKind, ThroughputKind
 from tests.slo.fakes import judged_stages
 from tests.slo.stats import simulate as sim
 
@@ -47,7 +48,7 @@ def judged(make, share: float, draws: int, seed: int) -> list[str]:
     decisions = []
     for _ in range(draws):
         run = make(rng)
-        decisions.append(intervals.quantile(o, run.evidence(len(run.blocks) // 2))["decision"])
+        decisions.append(QuantileKind().interval(o, run.evidence(len(run.blocks) // 2))["decision"])
     return decisions
 
 
@@ -88,7 +89,7 @@ def test_a_share_whose_slow_requests_come_in_runs(length, geometric, per_window,
     got, showed = [], []
     for _ in range(FULL):
         run, w = make(rng), MIDDLE
-        got.append(intervals.quantile(o, run.evidence(w))["decision"])
+        got.append(QuantileKind().interval(o, run.evidence(w))["decision"])
         showed.append(any(run.counted[i].any() for i in run.neighbours(w)))
     if (length, geometric, per_window) in RARE:
         got = [d for d, s in zip(got, showed) if s]
@@ -164,7 +165,7 @@ def mean_decisions(k: int, rho: float, draws: int, mu: float = 0.030) -> list[st
     for _ in range(draws):
         b = mean_blocks(rng, k, rho, mu=mu)
         ev = intervals.Evidence(LEVEL, window_s=k, scrape_s=1.0, buckets={math.inf: b.total}, mean_blocks=b)
-        out.append(intervals.mean(o, ev, 1000 * b.counted / b.total)["decision"])
+        out.append(MeanKind().interval(o, ev, 1000 * b.counted / b.total)["decision"])
     return out
 
 
@@ -190,7 +191,7 @@ def queue_mean_decisions(utilization: float, deterministic: bool, draws: int, sc
     for _ in range(draws):
         run = sim.queue_run(queue, o.threshold_ms / 1000)
         b = run.mean_blocks(MIDDLE)
-        out.append(intervals.mean(o, run.evidence(MIDDLE), 1000 * b.counted / b.total)["decision"])
+        out.append(MeanKind().interval(o, run.evidence(MIDDLE), 1000 * b.counted / b.total)["decision"])
     return out
 
 
@@ -290,7 +291,7 @@ def test_a_ratio_sli_on_its_target(burst, declared):
     o = RatioSli(name="good", kind="ratio", target=0.99, good_query="sum(increase(x[{{window}}]))",
                  total_query="sum(increase(y[{{window}}]))")
     ev = intervals.Evidence(LEVEL, window_s=30, scrape_s=1.0, buckets={}, declared_deff=declared)
-    got = [sli_intervals.ratio_sli(o, ev, {"good_share": 1 - burst * rng.poisson(3000 * 0.01 / burst) / 3000,
+    got = [RatioSliKind().interval(o, ev, {"good_share": 1 - burst * rng.poisson(3000 * 0.01 / burst) / 3000,
                                  "total": 3000})["decision"] for _ in range(QUICK)]
     false_pass, false_fail = rates(got)
     assert within_the_level(false_pass, QUICK, 3) and within_the_level(false_fail, QUICK, 3), (false_pass, false_fail)
@@ -307,7 +308,7 @@ def test_the_error_ratio_with_errors_in_runs_and_the_run_measured():
         from slo.stats import clustering
         ev = intervals.Evidence(LEVEL, window_s=27, scrape_s=1.0, buckets={}, error_blocks=windows[-1],
                                 clustering={"errors": clustering.of_blocks(windows)})
-        got.append(intervals.error_ratio(o, ev, {})["decision"])
+        got.append(ErrorRatioKind().interval(o, ev, {})["decision"])
     false_pass, false_fail = rates(got)
     assert within_the_level(false_pass, QUICK, 3) and within_the_level(false_fail, QUICK, 3), (false_pass, false_fail)
 
@@ -320,7 +321,7 @@ def test_throughput_against_a_poisson_schedule_on_its_floor():
     got = []
     for _ in range(QUICK):
         achieved = rng.poisson(0.95 * 40 * 30) / 30
-        got.append(intervals.throughput(o, ev, achieved, 40.0, achieved / 40)["decision"])
+        got.append(ThroughputKind().interval(o, ev, achieved, 40.0, achieved / 40)["decision"])
     false_pass, false_fail = rates(got)
     assert within_the_level(false_pass, QUICK, 3) and within_the_level(false_fail, QUICK, 3), (false_pass, false_fail)
 
@@ -353,7 +354,7 @@ def stage_of(run, w: int, name: str, rate: float, seconds: float, threshold_s: f
     from the API's recording."""
     from slo.stats import tail
     from slo.verdicts.objectives import stage_status
-    c = intervals.quantile(judged_as or P95, intervals.with_level(run.evidence(w), level))
+    c = QuantileKind().interval(judged_as or P95, intervals.with_level(run.evidence(w), level))
     if threshold_s is not None:
         read = tail.share_over(run.latency[w] * 1000, threshold_s * 1000, seconds)
         c["tail"] = read and read.as_dict()

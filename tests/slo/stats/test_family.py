@@ -11,6 +11,7 @@ from slo.file.model import SloSpec
 from slo.file.load import load_slo
 from tests.slo.fakes import evaluate_run, make_run, steady
 from slo.file.model import LatencyQuantile
+from slo.verdicts.kinds import QuantileKind
 from tests.slo.stats.test_coverage import within_the_level
 from tests.slo.stats import simulate as sim
 
@@ -41,9 +42,9 @@ def _any_false_fail(rng, tests: int, policy: str) -> bool:
     for _ in range(tests):
         run = sim.runs_of_slow(rng, 0.05, 1, False, 60, windows=1)
         ev = run.evidence(0, with_run=False)   # independent requests: the family policy is what is tested
-        got = intervals.quantile(P95, ev)
+        got = QuantileKind().interval(P95, ev)
         if got["decision"] == "fail":
-            records.append((got, lambda level, ev=ev: intervals.quantile(P95, intervals.with_level(ev, level))
+            records.append((got, lambda level, ev=ev: QuantileKind().interval(P95, intervals.with_level(ev, level))
                             ["decision"] == "fail"))
     family.apply(policy, tests, records, 0.95)
     return any(r["family"]["kept"] if "family" in r else True for r, _ in records)

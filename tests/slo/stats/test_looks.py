@@ -14,6 +14,7 @@ from scipy import stats
 from slo.file.model import LatencyQuantile
 from slo.stats import intervals
 from slo.stats.looks import Looks, pocock_level
+from slo.verdicts.kinds import QuantileKind
 from tests.slo.stats import simulate as sim
 from tests.slo.stats.test_coverage import FULL, MIDDLE, SERVICE_S, rates, within_the_level
 
@@ -51,7 +52,7 @@ def sequential(run: sim.Run, o: LatencyQuantile, plan: Looks, level: float) -> s
     decision = None
     for share in plan.shares:
         evidence = intervals.with_level(run.upto(MIDDLE, round(share * BLOCKS)).evidence(MIDDLE), level)
-        decision = intervals.quantile(o, evidence)["decision"]
+        decision = QuantileKind().interval(o, evidence)["decision"]
         if decision in ("pass", "fail"):
             return decision
     return decision
