@@ -9,6 +9,8 @@ neighbouring windows measured (relative_spread): 0.7, 0.8 and 0.6 % (tests/slo/s
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from scipy import stats
 
@@ -61,9 +63,33 @@ def relative_spread(windows: list[Blocks | None]) -> float | None:
 MAX_LOG_SPAN = math.log(100)
 
 
+@dataclass(frozen=True)
+class MeanBasis:
+    """What a mean's interval rests on, for its kind to word (slo/verdicts/kinds/latency.py): the scrape blocks
+    (`blocks`, their lag-1 correlation `r` and t's degrees of freedom `df` where they gave a standard error), the
+    histogram's variance bound (times the `declared` design effect), the neighbouring windows' relative spread; or
+    why there is none (`none`: too_few_blocks, no_source, swings, with the relative standard error of a swing)."""
+    blocks: int = 0
+    r: float = 0.0
+    df: float | None = None
+    from_bound: bool = False
+    declared: float = 1.0
+    from_run_spread: bool = False
+    zero_mean: bool = False
+    none: str | None = None
+    relative_se: float | None = None
+
+
+class MeanInterval(NamedTuple):
+    low: float
+    high: float
+    basis: MeanBasis
+    se: float | None
+
+
 def mean_interval(blocks: Blocks | None, mean: float, count: float, level: float, variance_bound: float | None,
-                  declared: float = 1.0, run_spread: float | None = None) -> tuple[float, float, str, float | None]:
-    """(low, high, method, standard error) of a mean latency, on the log scale: mean x/÷ e^(crit x relative standard
+                  declared: float = 1.0, run_spread: float | None = None) -> MeanInterval:
+    """(low, high, basis, standard error) of a mean latency, on the log scale: mean x/÷ e^(crit x relative standard
     error). The standard error comes from per-scrape blocks of (sum, count), widened for their lag-1 correlation,
     with t at one less than the effective blocks' df, never below what the buckets' variance bound gives for
     independent requests times the declared design effect, nor below what `run_spread` (relative_spread over the
@@ -71,8 +97,7 @@ def mean_interval(blocks: Blocks | None, mean: float, count: float, level: float
     3 effective blocks t with 2 df, one whose interval would span more than MAX_LOG_SPAN none either."""
     k = len(blocks.n) if blocks else 0
     if 2 <= k < MIN_MEAN_BLOCKS:
-        return mean, mean, (f"no interval: {k} scrape blocks cannot estimate the mean's variance; it needs "
-                            f"{MIN_MEAN_BLOCKS} (lengthen the stage or scrape more often)"), None
+        return MeanInterval(mean, mean, MeanBasis(blocks=k, none="too_few_blocks"), None)
     iid_se = math.sqrt(declared * variance_bound / count) if variance_bound is not None and count > 0 else None
     block_se, r, k_eff = None, 0.0, float(k)
     if blocks and k >= MIN_MEAN_BLOCKS and blocks.total > 0:
@@ -85,27 +110,20 @@ def mean_interval(blocks: Blocks | None, mean: float, count: float, level: float
         block_se, k_eff = math.sqrt(var), max(MIN_EFFECTIVE_BLOCKS, effective_blocks(k, r_seen))
     ses = [s for s in (block_se, iid_se) if s is not None]
     if not ses:
-        return mean, mean, "no interval: neither per-scrape blocks nor a bounded histogram", None
+        return MeanInterval(mean, mean, MeanBasis(none="no_source"), None)
     se = max(ses)
     crit = stats.t.ppf(1 - (1 - level) / 2, k_eff - 1) if block_se is not None else \
         stats.norm.ppf(1 - (1 - level) / 2)
-    parts = ([f"per-scrape blocks ({k}, lag-1 correlation taken as {r:.2f}, t with {k_eff - 1:.1f} df)"]
-             if block_se is not None else []) + \
-        (["the histogram's variance bound" + (f" x the declared design effect {declared:g}" if declared > 1 else "")]
-         if iid_se is not None else [])
-    if run_spread is not None and mean > 0 and count > 0:
+    spread = run_spread is not None and mean > 0 and count > 0
+    if spread:
         se = max(se, mean * math.sqrt(run_spread / count))
-        parts.append("the relative spread the neighbouring windows measured")
+    basis = MeanBasis(blocks=k if block_se is not None else 0, r=r, df=k_eff - 1 if block_se is not None else None,
+                      from_bound=iid_se is not None, declared=declared, from_run_spread=spread)
     if mean <= 0:
-        return 0.0, crit * se, "critical value × standard error over a zero mean", se
+        return MeanInterval(0.0, crit * se, replace(basis, zero_mean=True), se)
     if crit * se / mean > MAX_LOG_SPAN:
-        return mean, mean, (f"no interval: the window's blocks swing too much for one (a standard error of "
-                            f"{se / mean:.0%} of the mean, t with {k_eff - 1:.1f} df, spans more than a hundredfold "
-                            "either way)"), None
-    method = ("mean ×/÷ e^(critical value × standard error / mean), a positive and skewed figure on the log scale; "
-              "the largest standard error of " + ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "")
-              + parts[-1])
-    return mean * math.exp(-crit * se / mean), mean * math.exp(crit * se / mean), method, se
+        return MeanInterval(mean, mean, replace(basis, none="swings", relative_se=se / mean, df=k_eff - 1), None)
+    return MeanInterval(mean * math.exp(-crit * se / mean), mean * math.exp(crit * se / mean), basis, se)
 
 
 def queue_grew(blocks: Blocks | None, threshold: float, level: float) -> tuple[float, float] | None:

@@ -9,9 +9,10 @@ from scipy import stats
 
 from slo.file.model import LatencyMean, LatencyQuantile
 from slo.stats import blocks, confidence, intervals, latency_mean
-from slo.stats.confidence import Blocks
+from slo.stats.confidence import MIN_MEAN_BLOCKS, Blocks
 from slo.stats.figures import quantile_entry
 from slo.stats.intervals import Evidence
+from slo.stats.latency_mean import MeanBasis
 from slo.verdicts.kinds.base import Kind, StageFigures, status_of, undecided
 
 
@@ -96,14 +97,15 @@ class MeanKind(Kind):
         if grew is not None:
             return {"level": ev.level, "low": round(1000 * grew[0], 3), "high": round(1000 * grew[1], 3),
                     "limit": o.threshold_ms, "terms": "mean latency (ms)", "collapsed": True, "decision": "fail",
-                    "method": (f"the queue grew through the window: every scrape block's mean was over the objective and "
-                               f"rose with time (from {1000 * grew[0]:.1f} ms up to {1000 * grew[1]:.1f} ms), so the "
-                               "mean is what it was, not a sample of a stationary one; the range is the blocks' means")}
+                    "method": (f"the queue grew through the window: every scrape block's mean was over the objective "
+                               f"and rose with time (from {1000 * grew[0]:.1f} ms up to {1000 * grew[1]:.1f} ms), so "
+                               "the mean is what it was, not a sample of a stationary one; the range is the blocks' "
+                               "means")}
         bound = latency_mean.histogram_variance_bound(ev.buckets, measured_ms / 1000)
-        low, high, method, se = latency_mean.mean_interval(ev.mean_blocks, measured_ms / 1000, n, ev.level, bound,
-                                                           ev.declared_deff, ev.clustering.get("mean_spread"))
+        low, high, basis, se = latency_mean.mean_interval(ev.mean_blocks, measured_ms / 1000, n, ev.level, bound,
+                                                          ev.declared_deff, ev.clustering.get("mean_spread"))
         out = {"level": ev.level, "low": round(1000 * low, 3), "high": round(1000 * high, 3), "limit": o.threshold_ms,
-               "terms": "mean latency (ms)", "method": method}
+               "terms": "mean latency (ms)", "method": mean_method(basis)}
         out["decision"] = confidence.decide(out["low"], out["high"], o.threshold_ms) if se is not None \
             else "inconclusive"
         if out["decision"] == "inconclusive" and se and measured_ms > 0:
@@ -115,6 +117,28 @@ class MeanKind(Kind):
                 if gap > 0 else None
             out.update(requests_needed=need, seconds_needed=round(need / (n / ev.window_s), 1) if need else None)
         return out
+
+
+def mean_method(b: MeanBasis) -> str:
+    """How a mean's interval was drawn (latency_mean.mean_interval's basis), or why it has none, in words."""
+    if b.none == "too_few_blocks":
+        return (f"no interval: {b.blocks} scrape blocks cannot estimate the mean's variance; it needs "
+                f"{MIN_MEAN_BLOCKS} (lengthen the stage or scrape more often)")
+    if b.none == "no_source":
+        return "no interval: neither per-scrape blocks nor a bounded histogram"
+    if b.none == "swings":
+        return (f"no interval: the window's blocks swing too much for one (a standard error of {b.relative_se:.0%} of "
+                f"the mean, t with {b.df:.1f} df, spans more than a hundredfold either way)")
+    if b.zero_mean:
+        return "critical value × standard error over a zero mean"
+    declared = f" x the declared design effect {b.declared:g}" if b.declared > 1 else ""
+    parts = ([f"per-scrape blocks ({b.blocks}, lag-1 correlation taken as {b.r:.2f}, t with {b.df:.1f} df)"]
+             if b.df is not None else []) + \
+        ([f"the histogram's variance bound{declared}"] if b.from_bound else []) + \
+        (["the relative spread the neighbouring windows measured"] if b.from_run_spread else [])
+    return ("mean ×/÷ e^(critical value × standard error / mean), a positive and skewed figure on the log scale; "
+            "the largest standard error of " + ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "")
+            + parts[-1])
 
 
 def collapsed_share(ev: Evidence, t: float, allowed: float, b_fewer: Blocks | None,

@@ -10,6 +10,7 @@ from slo.file.model import LatencyMean
 from slo.stats import clustering, confidence, intervals, latency_mean
 from slo.stats.confidence import Blocks
 from slo.verdicts.kinds import MeanKind, QuantileKind
+from slo.verdicts.kinds.latency import mean_method
 from tests.slo.stats import simulate as sim
 
 
@@ -87,8 +88,8 @@ def test_a_queue_growing_through_its_window_is_judged_collapsed(means, collapsed
 def test_equal_latencies_are_no_correlation():
     b = _mean_blocks([22.0] * 30)
     assert confidence.memory([b]) == 0.0
-    low, high, method, se = latency_mean.mean_interval(b, b.counted / b.total, b.total, 0.95, 0.0)
-    assert se is not None and "no interval" not in method
+    low, high, basis, se = latency_mean.mean_interval(b, b.counted / b.total, b.total, 0.95, 0.0)
+    assert se is not None and "no interval" not in mean_method(basis)
 
 
 def test_a_quiet_window_among_swinging_neighbours_takes_their_relative_spread():
@@ -102,7 +103,7 @@ def test_a_quiet_window_among_swinging_neighbours_takes_their_relative_spread():
     run = latency_mean.mean_interval(quiet, mean, quiet.total, 0.95, None, run_spread=spread)
     assert run[0] < own[0] and run[1] > own[1] and run[0] > 0
     assert run[3] == pytest.approx(mean * math.sqrt(spread / quiet.total))
-    assert "the relative spread the neighbouring windows measured" in run[2]
+    assert "the relative spread the neighbouring windows measured" in mean_method(run.basis)
 
 
 def test_a_mean_whose_blocks_swing_past_a_hundredfold_is_inconclusive_with_no_interval():

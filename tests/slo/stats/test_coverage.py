@@ -19,6 +19,7 @@ from slo.stats import confidence as ci, intervals, latency_mean
 from slo.stats.confidence import Blocks
 from slo.file.model import ErrorRatio, LatencyMean, LatencyQuantile, RatioSli, Throughput
 from slo.verdicts.kinds import ErrorRatioKind, MeanKind, QuantileKind, RatioSliKind, ThroughputKind
+from slo.verdicts.kinds.latency import mean_method
 from tests.slo.fakes import judged_stages
 from tests.slo.stats import simulate as sim
 
@@ -271,14 +272,14 @@ def test_twice_the_limit_of_a_mean_fails_over_a_default_stage():
 
 def test_a_window_too_short_to_estimate_the_means_variance_gives_no_interval():
     b = mean_blocks(np.random.default_rng(1), ci.MIN_MEAN_BLOCKS - 1, 0.0)
-    low, high, method, se = latency_mean.mean_interval(b, b.counted / b.total, b.total, LEVEL, None)
-    assert se is None and low == high and f"needs {ci.MIN_MEAN_BLOCKS}" in method
+    low, high, basis, se = latency_mean.mean_interval(b, b.counted / b.total, b.total, LEVEL, None)
+    assert se is None and low == high and f"needs {ci.MIN_MEAN_BLOCKS}" in mean_method(basis)
 
 
 def test_a_mean_over_blocks_too_correlated_to_count_takes_t_with_two_degrees_of_freedom():
     b = Blocks((40.0,) * 10, tuple(40 * (0.030 + 0.002 * i) for i in range(10)))   # a steady climb: r near 1
-    low, high, method, se = latency_mean.mean_interval(b, b.counted / b.total, b.total, LEVEL, None)
-    assert "t with 2.0 df" in method
+    low, high, basis, se = latency_mean.mean_interval(b, b.counted / b.total, b.total, LEVEL, None)
+    assert "t with 2.0 df" in mean_method(basis)
     mean = b.counted / b.total   # on the log scale: mean x e^(t x relative standard error)
     assert math.log(high / mean) == pytest.approx(float(stats.t.ppf(0.975, 2)) * se / mean, rel=1e-6)
     assert math.log(mean / low) == pytest.approx(math.log(high / mean), rel=1e-6)
