@@ -110,6 +110,40 @@ def test_every_stage_under_the_knee_still_puts_the_fits_crossing_near_it(divisor
     assert knee_reach_rps(judged_stages(stages), 1, 0.95) is None
 
 
+def _just_past_saturation(share: float, divisor: float, collapsed: bool) -> dict:
+    """A stage measured at 101 % of its saturation, `share` of its 400 requests over p50's threshold."""
+    from slo.stats.confidence import clopper_pearson
+    rate = round(1.01 * 1000 / SLOWED_MS, 2)
+    low, high = clopper_pearson(share * 400 / divisor, 400 / divisor, 0.95)
+    return {"name": "past", "offered_rps": rate, "collapsed": collapsed,
+            "objectives": [{"name": "p50", "kind": "latency_quantile", "status": "fail",
+                            "confidence": {"low": low, "high": high, "limit": 0.5, "requests": 400,
+                                           "counted": share * 400, "divisor": divisor}}],
+            "server": {"rps_all_traffic": rate, "serving": {"busy_s_per_s": 1.01}}}
+
+
+@pytest.mark.parametrize("divisor, collapsed, leans_on_it", [(6.0, False, True), (6.0, True, False),
+                                                              (1.0, False, False)], ids=[
+    "the stages under saturation leave no interval: the fit leans on a stage just past it whose queue held",
+    "a stage just past saturation whose queue grew through its window is no point of the line",
+    "the stages under saturation give an interval: the stage past it stays out"])
+def test_a_fit_left_without_an_interval_leans_on_a_stage_measured_just_past_saturation(divisor, collapsed,
+                                                                                         leans_on_it):
+    """A quiet default run whose machine ran slower in its stages than in its probe measured its top knee stages at
+    101 % of saturation, throughput held (slo/verdicts/saturation.NEAR_SATURATION): the stages under it, their slow
+    requests coming together, left the knee's share no interval. With it, the interval holds the queue's knee."""
+    from slo.verdicts.saturation import knee_share
+    stages = [queue_stage(f"s{i}", round(u * 1000 / SLOWED_MS, 2), SLOWED_MS, SLOWED_P50_MS, n=400, counted=True)
+              for i, u in enumerate((0.42, 0.47, 0.55, 0.58, 0.60, 0.64))]
+    for s in stages:
+        s["objectives"][0]["confidence"]["divisor"] = divisor
+    got = knee_share(judged_stages([*stages, _just_past_saturation(0.85, divisor, collapsed)]), 1, 0.95)
+    assert (got is not None and "past" in got.stages) is leans_on_it
+    if got is not None:
+        true_pct = 100 * SLOWED_KNEE_RPS * SLOWED_MS / 1000
+        assert got.interval_pct[0] <= true_pct <= got.interval_pct[1], (got.interval_pct, true_pct)
+
+
 def test_a_stage_that_kept_the_predictor_busy_all_the_time_is_left_out_of_the_knees_fit():
     """Its queue was growing through its window: its share over the threshold is wherever the queue had got to (here
     60 %, where a stationary queue at that load would have every request over it), not a point of the line."""
