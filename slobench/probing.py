@@ -20,6 +20,7 @@ from slo.verdicts.machine import stage_machine
 from stack.monitor import MachineMonitor
 
 OTHER_WORK = 0.10   # of the API's cores, the low end of its interval
+QUIETER = "the figure measured with less of it is taken"
 
 
 def other_work(watch: MachineMonitor | None, start: float, end: float, level: float) -> dict | None:
@@ -63,12 +64,11 @@ def _kept(first: probe.Saturation, took: dict, second: probe.Saturation, again: 
     then 36.2, where the stages then saturated near 42 (the utilization law; 39.5 served when offered 43.5). Placed
     from 36.2, the ladder's top knee stage ran at 80 % of that saturation, under the knee, at 81 % of it."""
     if again is None:
-        return first, "the figure measured with less of it is taken"
+        return first, QUIETER
     if again["low"] <= took["high"] and took["low"] <= again["high"]:
         return max(first, second, key=lambda s: s.rps), ("the same within noise both times: the higher figure is "
                                                           "taken, as other work only lowers it")
-    return (second if again["taken_share"] < took["taken_share"] else first), \
-        "the figure measured with less of it is taken"
+    return (second if again["taken_share"] < took["taken_share"] else first), QUIETER
 
 
 def place(profile: Profile, spec: SloSpec, saturation_rps: float) -> Profile:

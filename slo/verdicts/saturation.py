@@ -140,8 +140,8 @@ def _share_fits(stages: list[Stage], servers: int, level: float, typical_from: l
     # the bracket's [57.6, 74.2] req/s (29 %); with them, [63.8, 71.2] (12 %), inside the other four runs' overlap.
     # Simulated (10,000 draws), the knee held as often, as wide: the machine's speed moving 15 % between stages,
     # 98.18 % and 19.7 % (98.02 % and 19.6 % without); slowed all along, 98.97 % and 33.0 % (98.68 % and 32.7 %).
-    reach = [s for s in stages if s in timed or (stage_demand_ms(s) is not None and not s.collapsed
-                                                 and stage_utilization(s, servers) < NEAR_SATURATION)]
+    reach = [s for s in stages if stage_demand_ms(s) is not None and (
+        stage_utilization(s, servers) < 1 or (not s.collapsed and stage_utilization(s, servers) < NEAR_SATURATION))]
     if len(reach) == len(timed) or knee.lowest_crossing(fits, unit="pct") is not None:
         return fits, typical
     return knee.share_knees(reach, lambda s: 100 * utilization_at(s, servers, typical), level, unit="pct"), typical
