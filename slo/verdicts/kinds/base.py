@@ -35,15 +35,15 @@ def undecided(ev: Evidence, why: str) -> dict:
     return {"level": ev.level, "low": None, "high": None, "method": why, "decision": None}
 
 
-
 class Kind:
-    """One kind of objective: `row` gives its report row's fields after its name and kind. `counted_after_load`: its
-    verdict rests on what is counted once the load has ended (the generator's arrivals, the answers checked), so a
-    look at a stage while it runs cannot judge it as the report will; `shown_live`, whether the live tab has a figure
-    of it so far. What reads the report's rows asks the kind (kind_of): how a repeat set pools them (`pooled`: a
-    share's counts or a mean's blocks), whether its share over a threshold rises with the load as the knee's curve is
-    fitted (`rises_with_load`), whether it is an average that can hide a tail (`averages`) or a tail it can hide
-    (`is_tail`), whether its failure says the API did not keep up (`keeps_up`)."""
+    """One kind of objective: `row` gives its report row's fields after its name and kind, `interval` its confidence
+    (drawn, worded and decided by the kind). `counted_after_load`: its verdict rests on what is counted once the
+    load has ended (the generator's arrivals, the answers checked), so a look at a stage while it runs cannot judge
+    it as the report will; `shown_live`, whether the live tab has a figure of it so far. What reads the report's
+    rows asks the kind (kind_of): how a repeat set pools them (`pooled`: a share's counts or a mean's blocks),
+    whether its share over a threshold rises with the load as the knee's curve is fitted (`rises_with_load`),
+    whether it is an average that can hide a tail (`averages`) or a tail it can hide (`is_tail`), whether its
+    failure says the API did not keep up (`keeps_up`)."""
     models: ClassVar[tuple[type, ...]]
     counted_after_load: ClassVar[bool] = False
     shown_live: ClassVar[bool] = True
