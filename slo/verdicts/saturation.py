@@ -134,7 +134,12 @@ def _share_fits(stages: list[Stage], servers: int, level: float, typical_from: l
     if len(timed) < knee.MIN_FIT_POINTS:
         return None
     typical = typical_demand_ms(typical_from or []) or typical_demand_ms(timed)
-    fits = knee.share_knees(timed, lambda s: 100 * utilization_at(s, servers, typical), level, unit="pct")
+    def place(s: Stage) -> float:
+        return 100 * utilization_at(s, servers, typical)
+
+    fits = knee.share_knees(timed, place, level, unit="pct")
+    if knee.lowest_crossing(fits, unit="pct") is not None:
+        return fits, typical
     # A quiet default run whose machine ran 10 to 15 % slower in its stages than in its probe measured its top knee
     # stages at 101 % of saturation, throughput held: without them the fit had no interval and the capacity stayed
     # the bracket's [57.6, 74.2] req/s (29 %); with them, [63.8, 71.2] (12 %), inside the other four runs' overlap.
@@ -142,9 +147,7 @@ def _share_fits(stages: list[Stage], servers: int, level: float, typical_from: l
     # 98.18 % and 19.7 % (98.02 % and 19.6 % without); slowed all along, 98.97 % and 33.0 % (98.68 % and 32.7 %).
     reach = [s for s in stages if stage_demand_ms(s) is not None and (
         stage_utilization(s, servers) < 1 or (not s.collapsed and stage_utilization(s, servers) < NEAR_SATURATION))]
-    if len(reach) == len(timed) or knee.lowest_crossing(fits, unit="pct") is not None:
-        return fits, typical
-    return knee.share_knees(reach, lambda s: 100 * utilization_at(s, servers, typical), level, unit="pct"), typical
+    return (fits if len(reach) == len(timed) else knee.share_knees(reach, place, level, unit="pct")), typical
 
 
 def knee_reach_rps(stages: list[Stage], servers: int, level: float, typical_from: list[Stage] | None = None

@@ -496,7 +496,7 @@ def ladder_then_one_step(rng, service_s: float, share: float, step_s: float = 18
     judging take). (the ladder's stages, every stage with the step, the knee at the median stage's speed)."""
     from slo.verdicts.capacity import capacity
     from slobench.steering import next_rate
-    probe = rng.uniform(*probe_over) / service_s   # a probe's closed-loop figure lies over the saturation
+    probe = rng.uniform(*probe_over) / service_s   # the probe's closed-loop figure, `probe_over` of the saturation
     run = sim.Ladder(rng, share / service_s, min(15, gate_share / service_s), service_s, p50=True)
     rates = default_like_rates(min(15, gate_share / service_s), probe, run.threshold)
     speeds = list(service_s * rng.uniform(1 - spread, 1 + spread, len(rates) + 1))

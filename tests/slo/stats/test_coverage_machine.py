@@ -102,9 +102,9 @@ def slowed_all_along_then_a_step(rng) -> tuple[dict, float]:
     (a busy loop's share moves with the API's load: read twice alike shared, the probe keeps the higher figure,
     slobench.probing._kept, and three runs here read 99, 102 and 117 % of what the stages' prediction time then
     put it at; taking the quieter of two reads it had read 86 % and 94 %, so the ladder could lie wholly under the
-    knee), the gate at 15 req/s; each stage up to 5 % faster
-    or slower; then the one step the run has room for (15 s measured, shortened to fit the run's budget) where the
-    steering puts it (test_coverage.ladder_then_one_step). The capacity, and the knee at the median stage's speed."""
+    knee), the gate at 15 req/s; each stage up to 5 % faster or slower; then the one step the run has room for (15
+    s measured, shortened to fit the run's budget) where the steering puts it (test_coverage.ladder_then_one_step).
+    The capacity, and the knee at the median stage's speed."""
     service_s, share = rng.uniform(0.025, 0.035), rng.uniform(0.70, 0.78)
     _, stages, knee = ladder_then_one_step(rng, service_s, share, 15, probe_over=(0.95, 1.2), gate_share=0.45,
                                            spread=0.05)
