@@ -63,13 +63,20 @@ def queue_served(spell_end, served_s, busy=0.5):
     (busy_loop(START + 3, START + 30), queue_served(START + 30, 0), {}),
     (lambda t: 0.94 if START + 20 <= t < START + 26 else 0.5,
      lambda t: 0.02 if START + 20 <= t < START + 26 else 0.5, {}),
+    (busy_loop(START + 15, START + 30, share=0.98), lambda t: 0.0 if START + 15 <= t < START + 30 else 0.04,
+     {"a": (17 + LEAD_S, 32 + AHEAD_S)}),
+    (busy_loop(START + 15, START + 30), lambda t: 0.9 if t < START + 15 else queue_served(START + 30, 0)(t),
+     {"a": (17 + LEAD_S, 32 + AHEAD_S)}),
 ], ids=["a quiet machine never holds",
         "a few hundredths more from second to second is no spell",
         "a machine shared all along, its share falling as the API's load rises, never holds",
         "a busy loop on the API's core holds the stage until it stops and the API served its queue",
         "a spell before the run's usual share is known holds nothing",
         "a machine shared all along, the API idle for seconds (a refinement step's start, the API drained): other "
-        "work takes what the API leaves, and nothing holds"])
+        "work takes what the API leaves, and nothing holds",
+        "a busy loop on the core of an API at light load, whose own CPU reads nothing in whole clock ticks beside "
+        "it, holds the stage",
+        "a busy loop on the core of an API near saturation, which keeps half the core beside it, holds the stage"])
 def test_the_load_holds_where_other_work_takes_the_apis_core(tmp_path, monkeypatch, other, api, held):
     watch, said = _watch(tmp_path, monkeypatch, other, api, until=START + 50)
     got = {name: (h["from_s"], h["until_s"]) for name, h in watch.holds.items()}
