@@ -15,8 +15,6 @@ from __future__ import annotations
 import math
 from typing import Callable
 
-from slo.stats.change import called
-
 # Per point (a scrape's quantile): the edges of its bucket in ms, [low, high]; high None past the last edge. An exact
 # point (from the API's recording) lies at itself: [v, v].
 Bucket = tuple[float, float | None]
@@ -33,29 +31,22 @@ def fastest(buckets: list[Bucket]) -> list[float] | None:
     return None if any(low <= 0 for low, _ in buckets) else [low for low, _ in buckets]
 
 
-def within_buckets(judge: Judge, old: list[Bucket], new: list[Bucket], interpolated: dict, limit: float | None,
-                   higher_is_worse: bool) -> dict:
+def within_buckets(judge: Judge, old: list[Bucket], new: list[Bucket], interpolated: dict) -> dict:
     """`interpolated` (judge's answer on the interpolated readings) with its interval widened to what the buckets
     allow: the low end judged on the current side's fastest readings against the baseline's slowest, the high end on
-    the reverse (an end past the histogram's edges is unbounded: None). The shift stays the interpolated one; the
-    verdict is called on the bounded interval, with the larger p-value of the two ends' tests (the one that agrees
-    with it)."""
+    the reverse (an end past the histogram's edges is unbounded: None). The shift stays the interpolated one, with
+    the larger p-value of the two ends' tests (the one that agrees with the bounded interval); `bucket_bounds` keeps
+    what the verdict's advice needs (slo/verdicts/change_call.py): the interpolated interval, whether an end was
+    bounded on one side only, the buckets' edges."""
     low_case = _judged(judge, slowest(old), fastest(new))
     high_case = _judged(judge, fastest(old), slowest(new))
     low = low_case["relative"]["low"] if low_case else -1.0
-    high = high_case["relative"]["high"] if high_case else math.inf
-    rel = {"shift": interpolated["relative"]["shift"], "low": low, "high": high}
-    verdict, advice = called(rel, limit, higher_is_worse)
-    if verdict == "cannot tell" and not (low_case and high_case):
-        advice = ("a quantile lay in the histogram's first or last bucket, bounded on one side only: add bucket "
-                  "edges past it, or judge a target whose recording gives it exact")
-    elif verdict == "cannot tell" and interpolated["verdict"] != "cannot tell":
-        advice = (f"the histogram's buckets around this quantile ({_edges(old + new)}) are wider than the change "
-                  "that matters: add bucket edges near it, or judge a target whose recording gives it exact")
+    high = high_case["relative"]["high"] if high_case else None
     p_value = max(case["p_value"] if case else 1.0 for case in (low_case, high_case))
-    return {**interpolated, "verdict": verdict, "advice": advice, "p_value": p_value,
-            "relative": {**rel, "high": None if math.isinf(high) else high},
-            "interpolated": {"verdict": interpolated["verdict"], "relative": interpolated["relative"]},
+    return {**interpolated, "p_value": p_value,
+            "relative": {"shift": interpolated["relative"]["shift"], "low": low, "high": high},
+            "bucket_bounds": {"interpolated": interpolated["relative"], "one_side_only": not (low_case and high_case),
+                              "edges": _edges(old + new)},
             "method": interpolated["method"] + "; bounded by the histogram's buckets (each end judged on the readings "
                       "at the buckets' edges that favour it)"}
 

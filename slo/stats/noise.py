@@ -9,7 +9,7 @@ import numpy as np
 from scipy import stats
 
 from slo.stats.bucketed import Bucket, within_buckets
-from slo.stats.change import called, relative_of_logs, three_answers
+from slo.stats.change import relative_of_logs
 from slo.stats.confidence import (MIN_EFFECTIVE_BLOCKS, clopper_pearson, df_factor, effective_blocks, lag1,
                                   widening)
 
@@ -82,17 +82,15 @@ def log_spread(relative: float) -> float:
     return math.sqrt(math.log1p(relative * relative))
 
 
-def judge_change(old: list[float], new: list[float], limit: float | None, higher_is_worse: bool,
-                 level: float, run_spread: float = 0.0, spread_source: str = "", spread_df: int | None = None,
-                 widen: float = 1.0) -> dict:
-    """regressed (the whole interval of the relative shift is past the smallest change that matters, in the
-    worse direction), improved (wholly past it in the better one), no regression (wholly short of it), or cannot
-    tell (the interval straddles it). Per-scrape points of one run share that run's conditions: run_spread (the
-    relative spread between identical runs) widens the interval by z x run_spread x sqrt(2), in quadrature (t with
-    spread_df degrees of freedom when the spread was measured over few repeats). `widen` scales the rank interval's
-    half-widths first (correlated points: judge_windows)."""
+def judge_change(old: list[float], new: list[float], level: float, run_spread: float = 0.0, spread_source: str = "",
+                 spread_df: int | None = None, widen: float = 1.0) -> dict:
+    """The relative shift from `old` to `new` and its interval at `level` (the verdicts call it against the smallest
+    change that matters: slo/verdicts/change_call.py); no interval under MIN_POINTS a side. Per-scrape points of one
+    run share that run's conditions: run_spread (the relative spread between identical runs) widens the interval by
+    z x run_spread x sqrt(2), in quadrature (t with spread_df degrees of freedom when the spread was measured over
+    few repeats). `widen` scales the rank interval's half-widths first (correlated points: judge_windows)."""
     if len(old) < MIN_POINTS or len(new) < MIN_POINTS:
-        return {"verdict": "cannot tell", "method": f"fewer than {MIN_POINTS} per-scrape points on a side "
+        return {"method": f"fewer than {MIN_POINTS} per-scrape points on a side "
                 f"({len(old)} and {len(new)}): lengthen the stages or repeat the runs"}
     hl = hodges_lehmann(old, new, level)
     base = float(np.median(old))
@@ -118,12 +116,10 @@ def judge_change(old: list[float], new: list[float], limit: float | None, higher
         rel["low"] = rel["shift"] - math.hypot(widen * (rel["shift"] - rel["low"]), extra)
         rel["high"] = rel["shift"] + math.hypot(widen * (rel["high"] - rel["shift"]), extra)
         rel = {k: round(v, 4) for k, v in rel.items()}
-    if rel["low"] is None:  # a baseline median of 0: no relative scale to hold a change to its limit
-        verdict, advice = "cannot tell", "the baseline's median is 0: a relative change has no scale"
-    else:
-        verdict, advice = called(rel, limit, higher_is_worse)
+    # A baseline median of 0: no relative scale to hold a change to its limit.
+    no_scale = {"no_scale": "zero_median"} if rel["low"] is None else {}
     spread = (f"; widened for a run-to-run spread of {run_spread:.0%} ({spread_source})" if run_spread else "")
-    return {"verdict": verdict, "relative": rel, **hl, "run_spread": run_spread, "advice": advice,
+    return {"relative": rel, **hl, "run_spread": run_spread, **no_scale,
             "method": f"Mann-Whitney U on per-scrape figures ({hl['n_baseline']} against {hl['n_current']}), "
                       f"Hodges-Lehmann shift with its {level:.0%} interval, on the log-ratio scale (relative to the "
                       "baseline's median where a figure is 0)"
@@ -163,8 +159,7 @@ def correlation_widening(r: float, points: int, level: float) -> float:
     return math.sqrt(widening(r) / df_factor(max(MIN_EFFECTIVE_BLOCKS, effective_blocks(points, r)), level))
 
 
-def judge_windows(old: list[list[float]], new: list[list[float]], limit: float | None, higher_is_worse: bool,
-                  level: float, run_spread: float = 0.0, spread_source: str = "", spread_df: int | None = None,
+def judge_windows(old: list[list[float]], new: list[list[float]], level: float, run_spread: float = 0.0, spread_source: str = "", spread_df: int | None = None,
                   buckets: tuple[list[Bucket], list[Bucket]] | None = None) -> dict:
     """judge_change on each side's windows of per-scrape figures, its interval widened for their lag-1 correlation,
     measured over both sides: scrapes drifting together (lag-1 0.5 / 0.8 / 0.95) were called regressed against an
@@ -179,11 +174,10 @@ def judge_windows(old: list[list[float]], new: list[list[float]], limit: float |
     r = scrape_correlation(old + new) if points >= MIN_CORRELATION_POINTS else 0.0
     widen = correlation_widening(r, points, level)
     def judge(old_points: list[float], new_points: list[float]) -> dict:
-        return judge_change(old_points, new_points, limit, higher_is_worse, level, run_spread, spread_source,
-                            spread_df, widen)
+        return judge_change(old_points, new_points, level, run_spread, spread_source, spread_df, widen)
     got = judge(flat_old, flat_new)
     if buckets is not None and "relative" in got:
-        got = within_buckets(judge, *buckets, got, limit, higher_is_worse)
+        got = within_buckets(judge, *buckets, got)
     got["scrape_lag1"] = round(r, 3)
     if widen > 1 and "relative" in got:
         got["method"] += (f"; widened x{widen:.2f} for consecutive scrapes correlated at lag 1 by {r:.2f} (about one "
@@ -191,21 +185,17 @@ def judge_windows(old: list[list[float]], new: list[list[float]], limit: float |
     return got
 
 
-def welch_runs(old: list[float], new: list[float], limit: float | None, higher_is_worse: bool, level: float,
-               buckets: tuple[list[Bucket], list[Bucket]] | None = None) -> dict:
+def welch_runs(old: list[float], new: list[float], level: float, buckets: tuple[list[Bucket], list[Bucket]] | None = None) -> dict:
     """Repeat sets on both sides: each run's figure one point, Welch's t on their logs, bounded by each figure's
     histogram bucket where `buckets` gives them (slo/stats/bucketed.py). The spread between runs is measured on each
     side and within-run noise counted once (it is inside each run's figure); pooling every run's per-scrape points
     and widening by the spread as well counted it twice (3 repeats a side saw a true +30 % less often than one run a
     side did)."""
-    got = _welch(old, new, limit, higher_is_worse, level)
-    if buckets is None:
-        return got
-    return within_buckets(lambda o, n: _welch(o, n, limit, higher_is_worse, level), *buckets, got, limit,
-                          higher_is_worse)
+    got = _welch(old, new, level)
+    return got if buckets is None else within_buckets(lambda o, n: _welch(o, n, level), *buckets, got)
 
 
-def _welch(old: list[float], new: list[float], limit: float | None, higher_is_worse: bool, level: float) -> dict:
+def _welch(old: list[float], new: list[float], level: float) -> dict:
     x, y = np.log(np.asarray(old, float)), np.log(np.asarray(new, float))
     m, n = len(x), len(y)
     vx, vy = x.var(ddof=1) / m, y.var(ddof=1) / n
@@ -214,31 +204,28 @@ def _welch(old: list[float], new: list[float], limit: float | None, higher_is_wo
     shift = float(y.mean() - x.mean())
     half = float(stats.t.ppf(1 - (1 - level) / 2, df)) * se
     rel = relative_of_logs(shift, shift - half, shift + half)
-    verdict, advice = called(rel, limit, higher_is_worse)
     p = float(2 * stats.t.sf(abs(shift) / se, df)) if se > 0 else (0.0 if shift else 1.0)
-    return {"verdict": verdict, "relative": rel, "p_value": round(p, 6), "advice": advice,
+    return {"relative": rel, "p_value": round(p, 6),
             "method": f"Welch's t on the runs' figures ({m} against {n} runs, on their logs, {df:.1f} df): the spread "
                       "between runs measured on each side"}
 
 
-def judge_counts(old: tuple[float, float], new: tuple[float, float], limit: float | None, level: float,
-                 run_spread: float = 0.0, deffs: tuple[float, float] = (1.0, 1.0)) -> dict:
+def judge_counts(old: tuple[float, float], new: tuple[float, float], level: float, run_spread: float = 0.0, deffs: tuple[float, float] = (1.0, 1.0)) -> dict:
     """(counted, requests) before and after, e.g. 5xx, judged like the other figures: the interval of the ratio of
-    the two shares against `limit` (relative), with three answers. Exact given the errors of both sides (the
+    the two shares, less 1 (a relative change; an end past any bound: None). Exact given the errors of both sides (the
     current side's share of them is binomial; Clopper-Pearson), at effective sizes (counts over each side's design
     effect), widened on the log scale by the run-to-run spread in quadrature."""
     (xo, no), (xn, nn) = old, new
     if no <= 0 or nn <= 0:
-        return {"verdict": "cannot tell", "method": "no requests on a side"}
-    (do, dn), matter = deffs, limit or 0.0
+        return {"method": "no requests on a side"}
+    do, dn = deffs
     xo_e, no_e, xn_e, nn_e = xo / do, no / do, xn / dn, nn / dn
     method = (f"exact conditional test on the counts ({round(xo)} of {round(no)} against {round(xn)} of "
               f"{round(nn)}), effective sizes over design effects {do:g} and {dn:g}"
               + (f", widened for a run-to-run spread of {run_spread:.0%}" if run_spread else ""))
     if xo_e + xn_e <= 0:
-        return {"verdict": "cannot tell", "relative": {"shift": None, "low": None, "high": None}, "p_value": 1.0,
-                "method": method, "advice": "no error on either side: a relative change cannot be bounded; hold the "
-                "error ratio to an objective (kind error_ratio) instead"}
+        return {"relative": {"shift": None, "low": None, "high": None}, "p_value": 1.0, "method": method,
+                "no_scale": "no_errors"}
     lo, hi = clopper_pearson(xn_e, xn_e + xo_e, level)
     odds = lambda pi: math.inf if pi >= 1 else pi / (1 - pi) * no_e / nn_e  # noqa: E731
     extra = stats.norm.ppf(1 - (1 - level) / 2) * log_spread(run_spread) * math.sqrt(2)
@@ -250,8 +237,7 @@ def judge_counts(old: tuple[float, float], new: tuple[float, float], limit: floa
             r = math.exp(widened)
         rel[key] = r - 1
     rel["shift"] = shift - 1
-    verdict, advice = three_answers(rel["low"], rel["high"], rel["shift"], matter)
     p = float(stats.binomtest(round(xn_e), round(xn_e + xo_e), nn_e / (nn_e + no_e), alternative="greater").pvalue) \
         if round(xn_e + xo_e) > 0 else 1.0
-    return {"verdict": verdict, "p_value": round(p, 6), "advice": advice, "method": method,
+    return {"p_value": round(p, 6), "method": method,
             "relative": {k: (None if math.isinf(v) else round(v, 4)) for k, v in rel.items()}}

@@ -7,6 +7,7 @@ from slo.stats.noise import judge_counts, judge_windows, welch_runs
 from slo.file.baseline_criteria import BASELINE_FIGURES
 from slo.file.model import SloSpec
 from slo.verdicts.baseline_figures import GETTERS, SAMPLED, per_run, run_buckets, samples, scrape_buckets
+from slo.verdicts.change_call import call
 from slo.verdicts.report import BaselineComparison, Capacity, Report, RunManifest, Stage
 from slo.verdicts.wording import relative_interval
 
@@ -105,26 +106,27 @@ def _judge(name: str, s: Stage, b: Stage, current: list[Report], baseline: list[
     higher_is_worse = BASELINE_FIGURES[name] == "higher is worse"
     runs = [per_run(side, s.name, name) for side in (baseline, current)]
     quantile = name in QUANTILE_FIGURES
+    def called(test: dict) -> dict:
+        return call(test, limit, higher_is_worse)
     if name in SAMPLED and all(len(v) >= 2 and all(x is not None and x > 0 for x in v) for v in runs):
-        args = (*runs, limit, higher_is_worse)
         buckets = _bounding(*(run_buckets(side, s.name, name) for side in (baseline, current))) if quantile else None
-        return welch_runs(*args, level, buckets), lambda lv: welch_runs(*args, lv, buckets)
+        return called(welch_runs(*runs, level, buckets)), lambda lv: called(welch_runs(*runs, lv, buckets))
     if name in SAMPLED:
         spread, source, df = run_spread(baseline, current, s.name, name, spec, history)
-        args = (samples(baseline, s.name, name), samples(current, s.name, name), limit, higher_is_worse)
+        points = (samples(baseline, s.name, name), samples(current, s.name, name))
         buckets = _bounding(*(scrape_buckets(side, s.name, name) for side in (baseline, current))) \
             if quantile else None
         said = _quantiles_from(baseline, current, s.name, buckets is not None) if quantile else ""
         def at(lv: float) -> dict:
-            got = judge_windows(*args, lv, spread, source, df, buckets)
-            return {**got, "method": got["method"] + said}
+            got = judge_windows(*points, lv, spread, source, df, buckets)
+            return called({**got, "method": got["method"] + said})
         return at(level), at
     if name == "error_ratio":
-        args = (_counts(baseline, s.name), _counts(current, s.name), limit)
+        counts = (_counts(baseline, s.name), _counts(current, s.name))
         spread = run_spread(baseline, current, s.name, name, spec, history)[0]
         deffs = (_error_deff(baseline, s.name), _error_deff(current, s.name))
-        return (judge_counts(*args, level, spread, deffs),
-                lambda lv: judge_counts(*args, lv, spread, deffs))
+        return (called(judge_counts(*counts, level, spread, deffs)),
+                lambda lv: called(judge_counts(*counts, lv, spread, deffs)))
     worse = regression(name, GETTERS[name](b), GETTERS[name](s))  # availability: observed over every scrape
     return {"verdict": "regressed" if worse and worse > (limit or 0.0) else "no regression",
             "relative": {"shift": worse}, "p_value": 0.0,

@@ -16,6 +16,7 @@ from slo.stats.blocks import _quantile
 from slo.stats.figures import bucket_bounds
 from slo.stats.bucketed import fastest, slowest, within_buckets
 from slo.stats.noise import judge_windows
+from slo.verdicts.change_call import call
 from tests.slo.stats.test_coverage import within_the_level
 
 EDGES = [*LATENCY_BUCKETS, math.inf]
@@ -42,7 +43,7 @@ def verdicts(q: float, change: float, median_ms: float, spread: float, draws: in
     for _ in range(draws):
         old, new = (scraped(scale * median_ms / 1000 * np.exp(rng.normal(0, spread, SCRAPES * PER_SCRAPE)), q)
                     for scale in (1.0, 1 + change))
-        got = judge_windows([old[0]], [new[0]], LIMIT, True, LEVEL, buckets=(old[1], new[1]))
+        got = call(judge_windows([old[0]], [new[0]], LEVEL, buckets=(old[1], new[1])), LIMIT, True)
         bounded[got["verdict"]] = bounded.get(got["verdict"], 0) + 1
         alone[got["interpolated"]["verdict"]] = alone.get(got["interpolated"]["verdict"], 0) + 1
     return ({k: v / draws for k, v in bounded.items()}, {k: v / draws for k, v in alone.items()})
@@ -92,7 +93,7 @@ def test_a_doubling_of_p99_is_still_seen_through_the_buckets(median_ms, spread):
 def _judge(old: list[float], new: list[float]) -> dict:
     """A stand-in judge: the change of the medians, its interval the points' own range."""
     ratio = [n / o for o in old for n in new]
-    return {"verdict": "x", "p_value": 0.5, "method": "m",
+    return {"p_value": 0.5, "method": "m",
             "relative": {"shift": float(np.median(ratio)) - 1, "low": min(ratio) - 1, "high": max(ratio) - 1}}
 
 
@@ -107,7 +108,7 @@ def _judge(old: list[float], new: list[float]) -> dict:
         "an exact point against a bucket just above it", "from past the last edge down: no bound below",
         "up past the last edge: no bound above", "up from the first bucket: no bound above"])
 def test_each_end_is_judged_at_the_buckets_edges_that_favour_it(old, new, low, high, verdict):
-    got = within_buckets(_judge, old, new, _judge([1.0], [1.0]), LIMIT, True)
+    got = call(within_buckets(_judge, old, new, _judge([1.0], [1.0])), LIMIT, True)
     assert got["relative"]["low"] == pytest.approx(low) and got["verdict"] == verdict
     assert got["relative"]["high"] == (None if high is None else pytest.approx(high))
 

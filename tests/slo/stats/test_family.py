@@ -11,6 +11,7 @@ from slo.file.model import SloSpec
 from slo.file.load import load_slo
 from tests.slo.fakes import evaluate_run, make_run, steady
 from slo.file.model import LatencyQuantile
+from slo.verdicts.change_call import call
 from slo.verdicts.kinds import QuantileKind
 from tests.slo.stats.test_coverage import within_the_level
 from tests.slo.stats import simulate as sim
@@ -74,10 +75,10 @@ def _identical_runs(rng, spreads: list[float], limit: float, policy: str) -> boo
         offsets = rng.normal(0, spread, 2)
         old = list(np.exp(offsets[0] + rng.normal(math.log(20), 0.2, 27)))
         new = list(np.exp(offsets[1] + rng.normal(math.log(20), 0.2, 27)))
-        test = noise.judge_change(old, new, limit, True, 0.95, spread)
+        test = call(noise.judge_change(old, new, 0.95, spread), limit, True)
         if test["verdict"] == "regressed":
             candidates.append((test, lambda lv, o=old, n=new, s=spread:
-                               noise.judge_change(o, n, limit, True, lv, s)["verdict"] == "regressed"))
+                               call(noise.judge_change(o, n, lv, s), limit, True)["verdict"] == "regressed"))
     family.apply(policy, len(spreads), candidates, 0.95)
     return any(t.get("family", {}).get("kept", True) for t, _ in candidates)
 

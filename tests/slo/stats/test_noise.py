@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from slo.stats import noise
+from slo.verdicts.change_call import call
 from tests.slos import LINEAR_SLO
 from slo.file.model import SloSpec
 from slo.file.load import load_slo
@@ -24,7 +25,7 @@ def test_a_shift_is_called_by_its_whole_interval(factor, limit, verdict):
     rng = np.random.default_rng(1)
     old = list(rng.normal(10, 1, 20))
     new = list(rng.normal(10 * factor, 1, 20))
-    got = noise.judge_change(old, new, limit, higher_is_worse=True, level=0.95)
+    got = call(noise.judge_change(old, new, level=0.95), limit, higher_is_worse=True)
     assert got["verdict"] == verdict
     assert got["relative"]["low"] <= got["relative"]["shift"] <= got["relative"]["high"]
     if verdict == "cannot tell":
@@ -33,8 +34,8 @@ def test_a_shift_is_called_by_its_whole_interval(factor, limit, verdict):
 
 def test_identical_runs_are_called_regressed_no_more_often_than_the_level_allows():
     rng = np.random.default_rng(3)
-    called = sum(noise.judge_change(list(rng.lognormal(1, 0.3, 12)), list(rng.lognormal(1, 0.3, 12)), 0.0, True,
-                                    0.95)["verdict"] == "regressed" for _ in range(1000))
+    called = sum(call(noise.judge_change(list(rng.lognormal(1, 0.3, 12)), list(rng.lognormal(1, 0.3, 12)), 0.95),
+                      0.0, True)["verdict"] == "regressed" for _ in range(1000))
     assert called / 1000 <= 0.025 + 3 * (0.025 * 0.975 / 1000) ** 0.5  # one side of a two-sided 95 % test
 
 
@@ -43,7 +44,7 @@ def test_a_relative_interval_never_reaches_below_minus_100_percent():
     faster got [-144 %, -56 %]. On the log-ratio scale it stays in (-100 %, +inf)."""
     rng = np.random.default_rng(2)
     old, new = list(rng.lognormal(np.log(70), 0.5, 30)), list(rng.lognormal(np.log(1.2), 0.3, 30))
-    got = noise.judge_change(old, new, 0.10, True, 0.95, run_spread=0.15)
+    got = call(noise.judge_change(old, new, 0.95, run_spread=0.15), 0.10, True)
     assert -1 < got["relative"]["low"] <= got["relative"]["shift"] <= got["relative"]["high"] < -0.9
     assert got["verdict"] == "improved"
 
@@ -56,7 +57,7 @@ def test_the_interval_holds_a_known_shift():
 
 
 def test_too_few_points_cannot_tell():
-    assert noise.judge_change([1, 2, 3], [4, 5, 6], 0.1, True, 0.95)["verdict"] == "cannot tell"
+    assert call(noise.judge_change([1, 2, 3], [4, 5, 6], 0.95), 0.1, True)["verdict"] == "cannot tell"
 
 
 @pytest.mark.parametrize("old, new, verdict", [
@@ -67,7 +68,7 @@ def test_too_few_points_cannot_tell():
         "the same 10 % of errors is no regression of 50 %", "a fifth of the errors is improved",
         "no error on either side cannot bound a relative change"])
 def test_error_counts_get_the_three_answers(old, new, verdict):
-    got = noise.judge_counts(old, new, 0.5, 0.95)
+    got = call(noise.judge_counts(old, new, 0.95), 0.5, True)
     assert got["verdict"] == verdict
     if verdict == "cannot tell":
         assert got["advice"]
@@ -82,7 +83,8 @@ def test_the_error_ratio_against_a_baseline_is_called_regressed_no_more_often_th
     for _ in range(trials):
         old = burst * rng.poisson(3000 * 0.01 / burst)
         new = burst * rng.poisson(3000 * 0.01 * ratio / burst)
-        called += noise.judge_counts((old, 3000), (new, 3000), 0.5, 0.95, deffs=(deff, deff))["verdict"] == "regressed"
+        test = noise.judge_counts((old, 3000), (new, 3000), 0.95, deffs=(deff, deff))
+        called += call(test, 0.5, True)["verdict"] == "regressed"
     assert called / trials <= 0.025 + 3 * (0.025 * 0.975 / trials) ** 0.5
 
 
@@ -176,7 +178,7 @@ def test_identical_runs_whose_scrapes_drift_are_called_regressed_no_more_often_t
     2.5 % + 2 standard errors."""
     rng = np.random.default_rng(int(rho * 100) + 1)
     draws = 2000
-    called = sum(noise.judge_windows(_drifting(rng, rho), _drifting(rng, rho), 0.0, True, 0.95)["verdict"]
+    called = sum(call(noise.judge_windows(_drifting(rng, rho), _drifting(rng, rho), 0.95), 0.0, True)["verdict"]
                  == "regressed" for _ in range(draws))
     assert called / draws <= 0.025 + 2 * (0.025 * 0.975 / draws) ** 0.5, called / draws
 
@@ -188,8 +190,8 @@ def test_the_widening_keeps_the_power_to_see_a_real_regression(rho, floor):
     """A true +50 % against a 10 % limit, one 27-scrape window a side: called regressed at least `floor` of the
     time (measured 99.7 % and 56 %)."""
     rng = np.random.default_rng(7)
-    called = sum(noise.judge_windows(_drifting(rng, rho), _drifting(rng, rho, shift=np.log(1.5)), 0.1, True,
-                                     0.95)["verdict"] == "regressed" for _ in range(300))
+    called = sum(call(noise.judge_windows(_drifting(rng, rho), _drifting(rng, rho, shift=np.log(1.5)), 0.95), 0.1,
+                      True)["verdict"] == "regressed" for _ in range(300))
     assert called / 300 >= floor, called / 300
 
 
@@ -198,7 +200,7 @@ def test_the_widening_follows_the_scrapes_correlation():
     calm, drifting = _drifting(rng, 0.0, windows=3), _drifting(rng, 0.8, windows=3)
     assert noise.scrape_correlation(calm) < 0.35 < noise.scrape_correlation(drifting)
     assert noise.correlation_widening(0.0, 27, 0.95) == 1.0 < noise.correlation_widening(0.5, 27, 0.95)
-    got = noise.judge_windows(drifting, drifting, 0.1, True, 0.95)
+    got = noise.judge_windows(drifting, drifting, 0.95)
     assert "correlated at lag 1" in got["method"] and got["scrape_lag1"] > 0.35
 
 
@@ -214,9 +216,9 @@ def test_repeat_sets_compared_run_by_run(runs, shift, bound):
     power measured 78.6 %)."""
     rng = np.random.default_rng(runs)
     draws = 2000
-    called = sum(noise.welch_runs(list(20 * rng.lognormal(0, 0.15, runs)),
-                                  list(20 * shift * rng.lognormal(0, 0.15, runs)), 0.1 if bound else 0.0, True,
-                                  0.95)["verdict"] == "regressed" for _ in range(draws))
+    called = sum(call(noise.welch_runs(list(20 * rng.lognormal(0, 0.15, runs)),
+                                       list(20 * shift * rng.lognormal(0, 0.15, runs)), 0.95),
+                      0.1 if bound else 0.0, True)["verdict"] == "regressed" for _ in range(draws))
     if bound is None:
         assert called / draws <= 0.025 + 2 * (0.025 * 0.975 / draws) ** 0.5, called / draws
     else:
@@ -226,8 +228,7 @@ def test_repeat_sets_compared_run_by_run(runs, shift, bound):
 def test_a_level_near_1_asked_by_the_family_policy_gives_an_interval_not_an_overflow():
     """Holm's search for a p-value judges at levels near 1: a widened interval's log ends passed 709 there."""
     rng = np.random.default_rng(4)
-    got = noise.judge_windows(_drifting(rng, 0.8, windows=2), _drifting(rng, 0.8, windows=2, shift=1.0), 0.1, True,
-                              1 - 1e-12)
+    got = noise.judge_windows(_drifting(rng, 0.8, windows=2), _drifting(rng, 0.8, windows=2, shift=1.0), 1 - 1e-12)
     assert got["relative"]["high"] > got["relative"]["shift"] > 0 and math.isfinite(got["relative"]["high"])
 
 
@@ -236,7 +237,7 @@ def test_a_short_window_is_judged_unwidened():
     test stands as it was (the real runs' 16-times-slower target, 8 and 9 points fully apart, was 'cannot tell')."""
     base = [[5.47, 3.58, 5.68, 4.75, 4.05, 3.53, 8.29, 13.65]]
     slower = [[51.47, 51.11, 50.98, 51.04, 51.49, 51.04, 51.06, 51.35, 51.95]]
-    got = noise.judge_windows(base, slower, 0.1, True, 0.95, run_spread=0.3)
+    got = call(noise.judge_windows(base, slower, 0.95, run_spread=0.3), 0.1, True)
     assert got["verdict"] == "regressed" and got["scrape_lag1"] == 0.0 and "correlated at lag 1" not in got["method"]
 
 
@@ -249,8 +250,8 @@ def test_the_reported_p_value_agrees_with_the_interval_that_decided(rho, spread)
     rng = np.random.default_rng(11)
     agree, widened_p_larger = 0, 0
     for shift in np.linspace(0.0, 0.4, 40):
-        got = noise.judge_windows(_drifting(rng, rho, windows=2), _drifting(rng, rho, windows=2, shift=shift), 0.0,
-                                  True, 0.95, run_spread=spread)
+        got = noise.judge_windows(_drifting(rng, rho, windows=2), _drifting(rng, rho, windows=2, shift=shift), 0.95,
+                                  run_spread=spread)
         excludes = got["relative"]["low"] > 0 or got["relative"]["high"] < 0
         agree += excludes == (got["p_value"] < 0.05)
         widened_p_larger += got["p_value"] >= got.get("p_value_unwidened", got["p_value"])
@@ -301,7 +302,7 @@ def test_a_true_tenth_more_in_p99_reads_as_about_a_tenth_through_per_scrape_figu
 def test_repeat_sets_compared_run_by_run_are_bounded_by_each_runs_bucket(old_buckets, new_buckets, verdict):
     old, new = [22.0, 22.2, 21.9], ([22.1, 22.0, 22.1] if verdict != "regressed" else [44.0, 44.5, 44.2])
     buckets = None if old_buckets is None else (old_buckets, new_buckets)
-    got = noise.welch_runs(old, new, 0.1, True, 0.95, buckets)
+    got = call(noise.welch_runs(old, new, 0.95, buckets), 0.1, True)
     assert got["verdict"] == verdict, got
     if buckets:
         assert "bounded by the histogram's buckets" in got["method"] and got["relative"]["high"] >= 0.25 - 1e-9
