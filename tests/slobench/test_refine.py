@@ -108,6 +108,29 @@ def test_the_fit_at_the_typical_speed_steers_the_next_step_and_the_bracket_stops
     assert next_rate(stages, cap, aim=0.10, floor=15) == pytest.approx(expected)
 
 
+def _timed(name, rate, status, demand_ms):
+    """A stage whose requests took `demand_ms` of prediction time each (the utilization law's demand)."""
+    return stage_of(name, offered_rps=rate, status=status, server={
+        "quantiles": {}, "notes": [], "serving": {"busy_s_per_s": rate * demand_ms / 1000}, "rps_all_traffic": rate})
+
+
+@pytest.mark.parametrize("demands, expected", [
+    ((15.0, 15.0, 15.0, 15.0), 42.0),
+    ((15.0, 15.0, 13.5, 13.5), 46.7),
+    ((15.0, 13.5, 16.5, 18.0), 36.5),
+], ids=["a machine at its typical speed throughout: the step at the fitted middle as the typical speed puts it",
+        "the last stages ran a tenth faster: the step offers more, for the share of saturation it was chosen for",
+        "the last two stages ran slower: the step offers less"])
+def test_a_step_for_the_fit_is_placed_at_the_speed_of_the_last_stages(demands, expected):
+    """The fitted middle is a rate at the run's typical prediction time (15 ms here); the step runs on the machine
+    the last stages ran on."""
+    rates = (15, 25.5, 51, 76.5)
+    stages = [_timed(n, r, st, d) for n, r, st, d in zip(("gate", "a", "b", "c"), rates,
+                                                           ("pass", "inconclusive", "inconclusive", "fail"), demands)]
+    assert next_rate(stages, _at_typical_speed(37.0, 47.1, ["fit", "fit"]), aim=0.10, floor=15) == \
+        pytest.approx(expected)
+
+
 MID_RUN_SLOWED = [_stage("gate", 15, "pass"), _stage("s2", 26.9, "pass"), _stage("s3", 33.6, "pass"),
                   _stage("s4", 40.4, "fail", slowed=True), _stage("s5", 47.1, "fail", slowed=True),
                   _stage("s6", 53.8, "fail", slowed=True), _stage("s7", 80.7, "fail")]
