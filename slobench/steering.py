@@ -96,11 +96,30 @@ def past_the_crossing(stages: list[Stage], cap: Capacity, servers: int = 1) -> f
     rule, 98.9 %, 52 % and 12 % (where its step fit: it had no room in that run)."""
     if cap.speed is None or cap.knee_share is not None:
         return None
+    reach = _reach_inside(stages, cap, servers)
+    high = cap.speed.interval_rps[1]
+    return reach if reach is None or high is None else round((reach + high) / 2, 1)
+
+
+def at_the_crossing(stages: list[Stage], cap: Capacity, servers: int = 1) -> float | None:
+    """Where the knee's share fitted across the stages has an interval but decided neither end of the capacity at
+    the typical speed (its interval wider than the bracket it would narrow), its crossing, where that lies inside the
+    capacity's interval: a stage at the knee tells the fit the most. None elsewhere. A quiet default run left
+    [64.4, 77.0] req/s (20 % of its low end; the knee near 90 % [83, 124] of saturation, four stages fitted): the
+    bracket's widest gap under the saturation was within the aim, so no step ran in the 60 s its budget had left."""
+    if cap.speed is None or cap.knee_share is None or "fit" in cap.speed.decided_by:
+        return None
+    return _reach_inside(stages, cap, servers)
+
+
+def _reach_inside(stages: list[Stage], cap: Capacity, servers: int) -> float | None:
+    """The knee's fitted crossing (capacity.knee_reach), where it lies inside the capacity's interval at the typical
+    speed; else None."""
     reach = knee_reach(stages, servers)
     low, high = cap.speed.interval_rps
     if reach is None or (low is not None and reach <= low) or (high is not None and reach >= high):
         return None
-    return reach if high is None else round((reach + high) / 2, 1)
+    return reach
 
 
 def run_again(stages: list[Stage], cap: Capacity, middle: float | None = None) -> Stage | None:
@@ -149,7 +168,9 @@ def next_step(stages: list[Stage], cap: Capacity, aim: float, floor: float, satu
     decided the interval at the typical speed, at that interval's middle (fitted_middle), unless that rate was
     offered twice already: a stage at the knee tells the fit the most (one 18 s step there, after the default-like
     ladder, left a median width of 28 % of the low end where the bracket's split left 41 %, the knee held 96.4 % of 500
-    draws); where the fit has its crossing but no interval, past it (past_the_crossing). Else from the bracket. Above a ladder that broke nothing, a quarter past its top (unless its top stage
+    draws); where the fit has its crossing but no interval, past it (past_the_crossing); with `few`, where its
+    interval decided neither end, at its crossing (at_the_crossing). Each at the last stages' speed (at_recent_speed).
+    Else from the bracket. Above a ladder that broke nothing, a quarter past its top (unless its top stage
     measured the generator), or a fifth past `saturation_rps`, the utilization law's saturation, where that lies further
     (at most twice the top) and the top kept the predictor busy at least PREDICTOR_BOUND of the time (else the
     prediction is not what saturates: a linear model's API): a ladder placed from a probe that ran while the machine was
@@ -177,6 +198,8 @@ def next_step(stages: list[Stage], cap: Capacity, aim: float, floor: float, satu
     if middle is None:   # where the fit has its crossing but no interval, a step past it (`servers` API processes)
         middle = past_the_crossing(stages, cap, servers)
         past = middle is not None
+    if middle is None and few:   # a fit too wide to decide an end: a step at its crossing (the default run's few)
+        middle = at_the_crossing(stages, cap, servers)
     middle = at_recent_speed(middle, stages, cap)
     again = run_again(stages, cap, middle or prior_rps)
     if again is not None:

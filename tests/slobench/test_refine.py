@@ -213,6 +213,17 @@ def test_a_fit_with_its_crossing_but_no_interval_steers_the_step_past_that_cross
     assert next_step(_under_the_knee(), cap, 0.10, 15) == expected
 
 
+def test_a_fit_whose_interval_decided_no_end_steers_the_default_runs_step_to_its_crossing():
+    """The knee's share with an interval wider than the bracket: the default run (few steps) steps at the fit's
+    crossing, where the bracket's rule had no gap left to split; a search steps by the bracket."""
+    cap = _open_at_typical_speed(None, 33.3).model_copy(update={"knee_share": knee_share_of(80.0, [60.0, 120.0])})
+    crossing = next_step(_under_the_knee(), _open_at_typical_speed(None, None), 0.10, 15).rate
+    assert next_step(_under_the_knee(), cap, 0.10, 15, few=True) == NextStep(crossing, True, None)
+    assert next_step(_under_the_knee(), cap, 0.10, 15) == NextStep(11.2, False, None)
+    fitted = cap.model_copy(update={"speed": cap.speed.model_copy(update={"decided_by": ["fit", "saturation"]})})
+    assert next_step(_under_the_knee(), fitted, 0.10, 15, few=True).rate != crossing
+
+
 def test_the_next_step_says_why_it_goes_there():
     """What the refinement's log says of a step, and whether it needs a decision of its own, come with its rate."""
     fitted = _at_typical_speed(37.0, 47.1, ["fit", "fit"])
