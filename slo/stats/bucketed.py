@@ -12,7 +12,6 @@ called regressed 1 % and 0 % of the time there, a doubling always), and the advi
 """
 from __future__ import annotations
 
-import math
 from typing import Callable
 
 # Per point (a scrape's quantile): the edges of its bucket in ms, [low, high]; high None past the last edge. An exact
@@ -37,7 +36,7 @@ def within_buckets(judge: Judge, old: list[Bucket], new: list[Bucket], interpola
     the reverse (an end past the histogram's edges is unbounded: None). The shift stays the interpolated one, with
     the larger p-value of the two ends' tests (the one that agrees with the bounded interval); `bucket_bounds` keeps
     what the verdict's advice needs (slo/verdicts/change_call.py): the interpolated interval, whether an end was
-    bounded on one side only, the buckets' edges."""
+    bounded on one side only, the buckets the points lay in."""
     low_case = _judged(judge, slowest(old), fastest(new))
     high_case = _judged(judge, fastest(old), slowest(new))
     low = low_case["relative"]["low"] if low_case else -1.0
@@ -46,7 +45,7 @@ def within_buckets(judge: Judge, old: list[Bucket], new: list[Bucket], interpola
     return {**interpolated, "p_value": p_value,
             "relative": {"shift": interpolated["relative"]["shift"], "low": low, "high": high},
             "bucket_bounds": {"interpolated": interpolated["relative"], "one_side_only": not (low_case and high_case),
-                              "edges": _edges(old + new)},
+                              "buckets": old + new},
             "method": interpolated["method"] + "; bounded by the histogram's buckets (each end judged on the readings "
                       "at the buckets' edges that favour it)"}
 
@@ -58,9 +57,3 @@ def _judged(judge: Judge, old: list[float] | None, new: list[float] | None) -> d
     got = judge(old, new)
     return got if (got.get("relative") or {}).get("low") is not None else None
 
-
-def _edges(buckets: list[Bucket]) -> str:
-    """The buckets the points lay in, as ms ranges, widest first (at most three)."""
-    seen = sorted({(low, high) for low, high in buckets},
-                  key=lambda b: -(b[1] / b[0] if b[1] is not None and b[0] > 0 else math.inf))
-    return ", ".join(f"{low:g}-{'+Inf' if high is None else f'{high:g}'} ms" for low, high in seen[:3])

@@ -63,6 +63,13 @@ def call(test: dict, limit: float | None, higher_is_worse: bool) -> dict:
         if verdict == "cannot tell" and bounds["one_side_only"]:
             advice = ONE_SIDE_ONLY
         elif verdict == "cannot tell" and alone != "cannot tell":
-            advice = (f"the histogram's buckets around this quantile ({bounds['edges']}) are wider than the change "
-                      "that matters: add bucket edges near it, or judge a target whose recording gives it exact")
+            advice = (f"the histogram's buckets around this quantile ({_edges(bounds['buckets'])}) are wider than the "
+                      "change that matters: add bucket edges near it, or judge a target whose recording gives it exact")
     return {**test, "verdict": verdict, "advice": advice}
+
+
+def _edges(buckets: list[tuple[float, float | None]]) -> str:
+    """The buckets the points lay in, as ms ranges, widest first (at most three)."""
+    seen = sorted({(low, high) for low, high in buckets},
+                  key=lambda b: -(b[1] / b[0] if b[1] is not None and b[0] > 0 else math.inf))
+    return ", ".join(f"{low:g}-{'+Inf' if high is None else f'{high:g}'} ms" for low, high in seen[:3])
