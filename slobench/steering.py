@@ -16,6 +16,7 @@ import statistics
 from typing import NamedTuple
 
 from slo.verdicts.capacity import knee_reach
+from slo.verdicts.knee import met_with_confidence
 from slo.verdicts.report import Capacity, Stage
 from slo.verdicts.saturation import PREDICTOR_BOUND, stage_demand_ms
 
@@ -162,32 +163,32 @@ def next_rate(stages: list[Stage], cap: Capacity, aim: float, floor: float, satu
 
 def next_step(stages: list[Stage], cap: Capacity, aim: float, floor: float, saturation_rps: float | None = None,
               few: bool = False, prior_rps: float | None = None, servers: int = 1) -> NextStep:
-    """Where the next step goes, from the run's capacity (as its report gives it) and the rates its evidence offered;
-    no rate once the bracket is within `aim`, or where no step would tell more. First a stage that measured the
-    machine, run again once where it tells the most (run_again). Where the knee's share fitted across the stages
-    decided the interval at the typical speed, at that interval's middle (fitted_middle), unless that rate was
-    offered twice already: a stage at the knee tells the fit the most (one 18 s step there, after the default-like
-    ladder, left a median width of 28 % of the low end where the bracket's split left 41 %, the knee held 96.4 % of 500
-    draws); where the fit has its crossing but no interval, past it (past_the_crossing); with `few`, where its
-    interval decided neither end, at its crossing (at_the_crossing). Each at the last stages' speed (at_recent_speed).
-    Else from the bracket. Above a ladder that broke nothing, a quarter past its top (unless its top stage
-    measured the generator), or a fifth past `saturation_rps`, the utilization law's saturation, where that lies further
-    (at most twice the top) and the top kept the predictor busy at least PREDICTOR_BOUND of the time (else the
-    prediction is not what saturates: a linear model's API): a ladder placed from a probe that ran while the machine was
-    slowed tops out far under the knee, and a quarter at a time the budget ran out before anything failed ([51.4, ?]
-    req/s where the API's prediction time put saturation near 67); under one that passed nothing, a quarter under its
-    lowest stage above `floor` (the gated rate), or under the gated stage itself where that lands at or under it: a step
-    is never gated (is_gated), and a run whose gate failed or stayed undecided still says how much the API takes (on a
-    machine slowed by other work, a gate undecided at 15 req/s with every stage above it undecided or failing left
-    'below 24.8 req/s'); else the widest gap between the bracket's ends, split by every rate offered inside it
-    (undecided ones too). Where nothing passed, stepping where the shares the stages observed crossed an objective's
-    limit instead lowered how often `make capacity`'s search held the knee (seeds 35 to 37, 1,000 draws: 93.4, 94.9 and
-    94.1 % against 94.4, 95.9 and 96.3 %): steps near the knee stay undecided, and the bracket gains nothing.
-    With `few` (the budget leaves room for one or two steps: the default run), the fit at the rates offered steers too,
-    where the target times no prediction: after the default-like ladder, one step there left a median width of 36 %
-    of the low end where the bracket's split left 43 % (held 97.85 and 98.75 % of 2,000 draws), two 27 % against
-    40 %; in make capacity's 300 s search, steps there held the knee only 91.65 % of the time (each more step near
-    the knee one more chance for the fit to be wrong), so a search steps by the bracket."""
+    """Where the next step goes, from the run's capacity (as its report gives it) and the rates its evidence offered; no
+    rate once the bracket is within `aim`, or where no step would tell more. First a stage that measured the machine,
+    run again once where it tells the most (run_again). Where the knee's share fitted across the stages decided the
+    interval at the typical speed, at that interval's middle (fitted_middle), unless that rate was offered twice
+    already: a stage at the knee tells the fit the most (one 18 s step there, after the default-like ladder, left a
+    median width of 28 % of the low end where the bracket's split left 41 %, the knee held 96.4 % of 500 draws); where
+    the fit has its crossing but no interval, past it (past_the_crossing); with `few`, where its interval decided
+    neither end, at its crossing (at_the_crossing). Each at the last stages' speed (at_recent_speed). Else from the
+    bracket (with `few`, never under a stage that passed with confidence: highest_pass_under). Above a ladder that broke
+    nothing, a quarter past its top (unless its top stage measured the generator), or a fifth past `saturation_rps`, the
+    utilization law's saturation, where that lies further (at most twice the top) and the top kept the predictor busy at
+    least PREDICTOR_BOUND of the time (else the prediction is not what saturates: a linear model's API): a ladder placed
+    from a probe that ran while the machine was slowed tops out far under the knee, and a quarter at a time the budget
+    ran out before anything failed ([51.4, ?] req/s where the API's prediction time put saturation near 67); under one
+    that passed nothing, a quarter under its lowest stage above `floor` (the gated rate), or under the gated stage
+    itself where that lands at or under it: a step is never gated (is_gated), and a run whose gate failed or stayed
+    undecided still says how much the API takes (on a machine slowed by other work, a gate undecided at 15 req/s with
+    every stage above it undecided or failing left 'below 24.8 req/s'); else the widest gap between the bracket's ends,
+    split by every rate offered inside it (undecided ones too). Where nothing passed, stepping where the shares the
+    stages observed crossed an objective's limit instead lowered how often `make capacity`'s search held the knee (seeds
+    35 to 37, 1,000 draws: 93.4, 94.9 and 94.1 % against 94.4, 95.9 and 96.3 %): steps near the knee stay undecided, and
+    the bracket gains nothing. With `few` (the budget leaves room for one or two steps: the default run), the fit at the
+    rates offered steers too, where the target times no prediction: after the default-like ladder, one step there left a
+    median width of 36 % of the low end where the bracket's split left 43 % (held 97.85 and 98.75 % of 2,000 draws), two
+    27 % against 40 %; in make capacity's 300 s search, steps there held the knee only 91.65 % of the time (each more
+    step near the knee one more chance for the fit to be wrong), so a search steps by the bracket."""
     if settled(cap, aim):
         return NextStep(None)
     low, high = cap.bracket_rps
@@ -204,9 +205,20 @@ def next_step(stages: list[Stage], cap: Capacity, aim: float, floor: float, satu
     again = run_again(stages, cap, middle or prior_rps)
     if again is not None:
         return NextStep(again.offered_rps, again.offered_rps == middle, again.name)
+    if few:   # a split under a stage that passed with confidence cannot be the run's one or two steps' best use
+        low = highest_pass_under(stages, low, high)
     rate = _rate_from_bracket(stages, low, high, rates, middle, aim, floor, saturation_rps)
     fit = rate is not None and rate == middle
     return NextStep(rate, fit, None, fit and past)
+
+
+def highest_pass_under(stages: list[Stage], low: float | None, high: float | None) -> float | None:
+    """The highest rate under `high` whose stage met every objective with confidence, where that lies over the
+    bracket's `low` (whose walk up stopped at an undecided stage under it)."""
+    if low is None or high is None:
+        return low
+    passed = [s.offered_rps for s in evidence(stages) if met_with_confidence(s) and s.offered_rps < high]
+    return max([low, *passed])
 
 
 def _rate_from_bracket(stages: list[Stage], low, high, rates: list[float], middle: float | None, aim: float,

@@ -199,14 +199,15 @@ def bracket_stages(stages: list[Stage], place) -> tuple[Stage | None, Stage | No
     failing = [s for s in stages if s.status == "fail" and s.completed]
     lowest_fail = min(failing, key=place, default=None)
     best = None
-    for s in sorted(stages, key=lambda s: (place(s), _met(s))):
-        if not _met(s):   # the lowest failure too: it stops the walk, so nothing at or over it is the low end
+    for s in sorted(stages, key=lambda s: (place(s), met_with_confidence(s))):
+        # the lowest failure too: it stops the walk, so nothing at or over it is the low end
+        if not met_with_confidence(s):
             break
         best = s
     return best, lowest_fail
 
 
-def _met(stage: Stage) -> bool:
+def met_with_confidence(stage: Stage) -> bool:
     """Every objective met with confidence, and the client's tail broke none."""
     return stage.status in ("pass", "warn") and not stage.client_breaks
 

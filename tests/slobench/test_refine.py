@@ -71,6 +71,17 @@ def test_a_ladder_that_broke_nothing_climbs_to_where_the_api_saturates(saturatio
     assert next_rate(stages, _cap(41, None), aim=0.10, floor=15, saturation_rps=saturation) == expected
 
 
+def test_the_default_runs_step_splits_no_gap_under_a_stage_that_passed_with_confidence():
+    """The bracket's walk up stops at an undecided stage, so a pass over it is not the report's low end (knee
+    .bracket_stages). A search splits the gap under it (its many steps may decide that stage's neighbourhood); the
+    default run's one or two steps do not: two quiet runs (2026-12-07) sent their first step to 49 req/s, under
+    stages at 55 (undecided) and 62 (passed), the knee near 70, and the step told the fit nothing."""
+    stages = [_stage("gate", 15, "pass"), _stage("a", 20, "pass"), _stage("b", 30, "inconclusive"),
+              _stage("c", 38, "pass"), _stage("d", 48, "fail")]
+    assert next_rate(stages, _cap(20, 48), aim=0.10, floor=15) == 25.0
+    assert next_rate(stages, _cap(20, 48), aim=0.10, floor=15, few=True) == 43.0
+
+
 def test_settled_asks_a_closed_interval_within_the_aim():
     assert settled(_cap(40, 43), 0.10) and not settled(_cap(40, 48), 0.10) and not settled(_cap(None, 40), 0.10)
 
