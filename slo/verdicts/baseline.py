@@ -7,7 +7,7 @@ from slo.stats.noise import judge_counts, judge_windows, welch_runs
 from slo.file.baseline_criteria import BASELINE_FIGURES
 from slo.file.model import SloSpec
 from slo.verdicts.baseline_figures import GETTERS, SAMPLED, per_run, run_buckets, samples, scrape_buckets
-from slo.verdicts.change_call import call
+from slo.verdicts.change_call import call, worse_made_positive
 from slo.verdicts.report import BaselineComparison, Capacity, Report, RunManifest, Stage
 from slo.verdicts.wording import relative_interval
 
@@ -134,11 +134,12 @@ def _judge(name: str, s: Stage, b: Stage, current: list[Report], baseline: list[
 
 
 def _failure(stage: str, name: str, test: dict, limit: float) -> str:
-    rel, sign = (test.get("relative") or {}), (1 if BASELINE_FIGURES[name] == "higher is worse" else -1)
-    bounded = rel.get("low") is not None and rel.get("high") is not None
-    worse = sorted(sign * rel[k] for k in ("low", "high")) if bounded else None
-    how = (f"by {sign * rel['shift']:.1%} [{worse[0]:.1%}, {worse[1]:.1%}]" if worse
-           else f"by {rel['shift']:.1%}" if rel.get("shift") is not None else "from none")
+    rel = test.get("relative") or {}
+    if rel.get("low") is not None and rel.get("high") is not None and rel.get("shift") is not None:
+        low, high, shift = worse_made_positive(rel, BASELINE_FIGURES[name] == "higher is worse")
+        how = f"by {shift:.1%} [{low:.1%}, {high:.1%}]"
+    else:
+        how = f"by {rel['shift']:.1%}" if rel.get("shift") is not None else "from none"
     return (f"stage {stage}: {name} worse {how} than the baseline, beyond noise (p = {test['p_value']:.2g}; "
             f"smallest change that matters {limit:.0%})")
 

@@ -35,14 +35,18 @@ def three_answers(worse_low: float, worse_high: float, worse_shift: float, matte
                            "runs or lengthen the stages)")
 
 
-def called(rel: dict, limit: float | None, higher_is_worse: bool) -> tuple[str, str | None]:
-    """A relative change and its interval (an end or shift past any bound: None; a change cannot fall below -100 %)
-    called against `limit` (no limit: any change), worse made positive."""
+def worse_made_positive(rel: dict, higher_is_worse: bool) -> tuple[float, float, float]:
+    """(low, high, shift) of a relative change on the worse-is-positive scale; an end or shift past any bound (None)
+    as far as it can go (a change cannot fall below -100 %)."""
     sign = 1 if higher_is_worse else -1
     ends = [-1.0 if rel["low"] is None else rel["low"], math.inf if rel["high"] is None else rel["high"]]
     worse_low, worse_high = sorted(sign * end for end in ends)
-    shift = math.inf if rel["shift"] is None else rel["shift"]
-    return three_answers(worse_low, worse_high, sign * shift, limit or 0.0)
+    return worse_low, worse_high, sign * (math.inf if rel["shift"] is None else rel["shift"])
+
+
+def called(rel: dict, limit: float | None, higher_is_worse: bool) -> tuple[str, str | None]:
+    """A relative change and its interval called against `limit` (no limit: any change), worse made positive."""
+    return three_answers(*worse_made_positive(rel, higher_is_worse), limit or 0.0)
 
 
 def call(test: dict, limit: float | None, higher_is_worse: bool) -> dict:

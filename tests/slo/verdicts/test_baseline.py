@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tests.slos import LINEAR_SLO
-from slo.verdicts.baseline import compare, regression
+from slo.verdicts.baseline import _failure, compare, regression
 from tests.slo.fakes import evaluate_run as evaluate
 from slo.file.model import SloSpec
 from slo.file.load import load_slo
@@ -204,3 +204,15 @@ def test_a_quantile_past_the_histograms_last_edge_has_no_upper_bound(tmp_path, b
     p99 = comparison.stages[0].figures["p99"]
     assert p99.relative.high is None and p99.verdict == verdict
     assert any(says in line for line in comparison.failures + comparison.untested), comparison
+
+
+@pytest.mark.parametrize("name, relative, expected", [
+    ("p99", {"low": 0.2, "high": 0.4, "shift": 0.3}, "p99 worse by 30.0% [20.0%, 40.0%]"),
+    ("rps", {"low": -0.4, "high": -0.2, "shift": -0.3}, "rps worse by 30.0% [20.0%, 40.0%]"),
+    ("p99", {"low": 0.2, "high": None, "shift": 0.3}, "p99 worse by 30.0% than"),
+], ids=["a figure where higher is worse states its change and interval as they are",
+        "a figure where lower is worse states them made positive, worse first",
+        "an interval with an end past any bound states the shift alone"])
+def test_a_regression_is_worded_worse_made_positive(name, relative, expected):
+    worded = _failure("s1", name, {"relative": relative, "p_value": 0.01}, 0.1)
+    assert expected in worded and worded.startswith("stage s1: ")
