@@ -1,6 +1,6 @@
 """The run's capacity across its stages: which stages speak for the API, the bracket between the best confident pass
 and the lowest confident failure (slo/verdicts/knee.py), the knee's curves fitted across the stages that narrow it,
-and the speed it is stated at (slo/verdicts/saturation.py). The report's model of it is report/capacity.py."""
+and the speed it is stated at (slo/verdicts/knee_speed.py). The report's model of it is report/capacity.py."""
 from __future__ import annotations
 
 import math
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from slo.file.model import SloSpec
 from slo.verdicts import knee
 from slo.verdicts.report import Capacity, KneeFit, Report, Stage
-from slo.verdicts.saturation import at_typical_speed, at_usual_speed, knee_reach_rps, knee_share
+from slo.verdicts.knee_speed import at_typical_speed, at_usual_speed, knee_reach_rps, knee_share
 
 # A generator process kept at half a core stays clear of the lag that saturation brings (docs/scaling-out.md).
 GENERATOR_CORE_BUDGET = 0.5
@@ -42,8 +42,8 @@ def capacity(stages: list[Stage], servers: int = 1, like: Sequence[Report] = (),
     Beside it, the knee as a share of the saturation each stage measured (`servers` API processes): a slowed stage
     counts there, at the load it was on the machine it ran on. Where that share was fitted (the API times its
     predictions), the interval is found in shares of saturation and stated at the run's typical speed
-    (saturation.at_typical_speed); `bracket_rps` keeps the rates offered. With the earlier runs `like` it (their
-    reports), also at the machine's usual speed across them (saturation.at_usual_speed; the knee's share moved with
+    (knee_speed.at_typical_speed); `bracket_rps` keeps the rates offered. With the earlier runs `like` it (their
+    reports), also at the machine's usual speed across them (knee_speed.at_usual_speed; the knee's share moved with
     the speed as an M/M/1 queue's under `spec`'s latency objectives)."""
     bound = [s.name for s in stages if s.client.generator_bound]
     judged = _judged(stages)
@@ -87,7 +87,7 @@ def _stated(out: dict, stages: list[Stage], judged: list[Stage], servers: int, l
             spec: SloSpec | None) -> dict:
     """The interval, what decided each end and the rates it is stated at: where the API times its predictions, every
     stage placed at its own utilization moved to the run's typical speed, and the interval stated at that speed
-    (saturation.at_typical_speed), and at the machine's usual one where earlier runs `like` it say what that is;
+    (knee_speed.at_typical_speed), and at the machine's usual one where earlier runs `like` it say what that is;
     elsewhere the bracket at the rates offered, narrowed by the fit there."""
     share = knee_share(_fitted(stages), servers, level, typical_from=judged)
     speed = at_typical_speed(judged, servers, share)
@@ -121,7 +121,7 @@ def _fitted(stages: list[Stage]) -> list[Stage]:
 
 
 def knee_reach(stages: list[Stage], servers: int = 1) -> float | None:
-    """Where the knee's share fitted across the run's stages crosses its objective (saturation.knee_reach_rps), as
+    """Where the knee's share fitted across the run's stages crosses its objective (knee_speed.knee_reach_rps), as
     the capacity fits it: the stages the capacity is judged on give the typical speed."""
     judged = _judged(stages)
     return knee_reach_rps(_fitted(stages), servers, _level(judged), typical_from=judged)

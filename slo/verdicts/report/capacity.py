@@ -6,7 +6,7 @@ from slo.verdicts.report.frozen import Frozen
 
 class AtTypicalSpeed(Frozen):
     """The capacity found in shares of saturation, every stage placed at the share of its own saturation it offered
-    (slo/verdicts/saturation.at_typical_speed), and stated in req/s at the run's typical prediction time."""
+    (slo/verdicts/knee_speed.at_typical_speed), and stated in req/s at the run's typical prediction time."""
     typical_demand_ms: float
     bracket_pct: list[float | None]
     interval_pct: list[float | None]
@@ -18,7 +18,7 @@ class AtUsualSpeed(Frozen):
     """The same interval in shares of saturation (AtTypicalSpeed.interval_pct) stated in req/s at the machine's usual
     prediction time: the median of the typical ones of this run and the earlier runs like it in its results folder
     (same profile, SLO file and target; slobench/history.like_runs), so runs on a machine whose speed moved between
-    them answer at one speed (saturation.at_usual_speed), the share moved as a queue's knee moves with its speed
+    them answer at one speed (knee_speed.at_usual_speed), the share moved as a queue's knee moves with its speed
     (`shift_pct`)."""
     runs: int
     usual_demand_ms: float
@@ -49,7 +49,7 @@ class KneeFit(Crossing):
 
 class KneeShare(Crossing):
     """The crossing with every stage placed at the share of its own saturation it offered, in %
-    (slo/verdicts/saturation.knee_share), with the processes counted and the run's typical prediction time."""
+    (slo/verdicts/knee_speed.knee_share), with the processes counted and the run's typical prediction time."""
     estimate_pct: float
     interval_pct: list[float | None]
     slope_per_pct: float

@@ -87,7 +87,7 @@ def test_the_runs_capacity_holds_the_knee_when_stages_in_the_middle_ran_slowed(s
     prediction, off by up to a fifth): 99.25 % after one step (0.45, 0.3 %), median width 72.5 %, and 97.4 % after
     three (1.7, 0.9 %), 26.7 %; the same draws without it, 99.3 % and 72.5 %, 97.75 % and 26.9 %: here the lost stages'
     width came from the bracket's high end, the stage past saturation, which one step that passes does not move. With
-    the high end at the saturation at most (saturation.capped_at_saturation): 99.3 % after one step (0.45, 0.25 %),
+    the high end at the saturation at most (knee_speed.capped_at_saturation): 99.3 % after one step (0.45, 0.25 %),
     median width 51.8 %, and 97.6 % after three (1.95, 0.45 %), 24.5 %."""
     rng, prior_rng = np.random.default_rng(71 + steps), np.random.default_rng(171 + steps)
     tally, width = held_in(lambda: slowed_in_the_middle_then_steps(rng, steps, prior_rng), record_property)

@@ -74,7 +74,7 @@ TRUE_SHARE = 1 - SERVICE_MS * math.log(2) / P50_MS    # where p50's share crosse
         "the typical speed (at its own share, the fit missed the knee's share by up to 1.5 points)"])
 def test_the_knee_as_a_share_of_the_saturation_each_stage_measured(speeds, in_rps_order):
     from slo.verdicts import knee
-    from slo.verdicts.saturation import knee_share
+    from slo.verdicts.knee_speed import knee_share
     saturation = 1000 / SERVICE_MS
     rates = [round(share * saturation, 2) for share in (0.55, 0.62, 0.68, 0.74, 0.8, 0.86)]
     # A slower machine keeps its rate but costs more a prediction; the threshold stays what the SLO file says.
@@ -98,7 +98,7 @@ def test_every_stage_under_the_knee_still_puts_the_fits_crossing_near_it(divisor
     """A busy loop on the API's core for a whole default run: the stages at 42 to 64 % of saturation, p50's share
     rising to 40 % over its threshold, 400 requests each. Where the fit gives no interval there is no knee's share,
     but its crossing says where a step tells the fit the most (slobench.steering.past_the_crossing)."""
-    from slo.verdicts.saturation import knee_reach_rps, knee_share
+    from slo.verdicts.knee_speed import knee_reach_rps, knee_share
     stages = [queue_stage(f"s{i}", round(u * 1000 / SLOWED_MS, 2), SLOWED_MS, SLOWED_P50_MS, n=400, counted=True)
               for i, u in enumerate((0.42, 0.47, 0.55, 0.58, 0.60, 0.64))]
     for s in stages:
@@ -130,9 +130,9 @@ def _just_past_saturation(share: float, divisor: float, collapsed: bool) -> dict
 def test_a_fit_left_without_an_interval_leans_on_a_stage_measured_just_past_saturation(divisor, collapsed,
                                                                                          leans_on_it):
     """A quiet default run whose machine ran slower in its stages than in its probe measured its top knee stages at
-    101 % of saturation, throughput held (slo/verdicts/saturation.NEAR_SATURATION): the stages under it, their slow
+    101 % of saturation, throughput held (slo/verdicts/knee_speed.NEAR_SATURATION): the stages under it, their slow
     requests coming together, left the knee's share no interval. With it, the interval holds the queue's knee."""
-    from slo.verdicts.saturation import knee_share
+    from slo.verdicts.knee_speed import knee_share
     stages = [queue_stage(f"s{i}", round(u * 1000 / SLOWED_MS, 2), SLOWED_MS, SLOWED_P50_MS, n=400, counted=True)
               for i, u in enumerate((0.42, 0.47, 0.55, 0.58, 0.60, 0.64))]
     for s in stages:
@@ -147,7 +147,7 @@ def test_a_fit_left_without_an_interval_leans_on_a_stage_measured_just_past_satu
 def test_a_stage_that_kept_the_predictor_busy_all_the_time_is_left_out_of_the_knees_fit():
     """Its queue was growing through its window: its share over the threshold is wherever the queue had got to (here
     60 %, where a stationary queue at that load would have every request over it), not a point of the line."""
-    from slo.verdicts.saturation import knee_share
+    from slo.verdicts.knee_speed import knee_share
     rates = [round(share * 1000 / SERVICE_MS, 2) for share in (0.55, 0.62, 0.68, 0.74, 0.8, 0.86, 1.02)]
     stages = [queue_stage(f"s{i}", r, SERVICE_MS, P50_MS) for i, r in enumerate(rates)]
     stages[-1]["objectives"][0]["confidence"].update(low=0.597, high=0.603, counted=0.6 * 100_000)
@@ -157,7 +157,7 @@ def test_a_stage_that_kept_the_predictor_busy_all_the_time_is_left_out_of_the_kn
 
 
 def test_two_processes_halve_each_ones_share_and_without_the_histograms_there_is_none():
-    from slo.verdicts.saturation import knee_share
+    from slo.verdicts.knee_speed import knee_share
     rates = [round(share * 1000 / SERVICE_MS, 2) for share in (0.55, 0.62, 0.68, 0.74, 0.8, 0.86)]
     stages = [queue_stage(f"s{i}", r, SERVICE_MS, P50_MS) for i, r in enumerate(rates)]
     one, two = knee_share(judged_stages(stages), 1, 0.95), knee_share(judged_stages(stages), 2, 0.95)
