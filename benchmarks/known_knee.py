@@ -16,6 +16,7 @@ from pathlib import Path
 
 from benchmarks.queue_app import knee_rps
 from loadtests.profile import load_profile
+from runfolder import names
 from slo.file.load import load_slo
 from slo.verdicts.report import Report
 from stack import prometheus_server
@@ -64,7 +65,7 @@ def run_once(service_ms: float, profile: str, seed: int, results: Path | None) -
                 code = subprocess.run([sys.executable, "-m", "slobench", "loadtest", "--profile", profile,
                                        "--no-drift"], env=env, stdout=out, stderr=subprocess.STDOUT).returncode
             wall = time.monotonic() - started
-            reports = sorted(results.glob("*/slo_report.json"), key=lambda p: p.stat().st_mtime)
+            reports = sorted(results.glob(f"*/{names.SLO_REPORT}"), key=lambda p: p.stat().st_mtime)
             if not reports:
                 raise RuntimeError(f"the run wrote no report (exit {code}):\n{(tmp / 'run.log').read_text()[-2000:]}")
             cap = Report.read(reports[-1]).capacity

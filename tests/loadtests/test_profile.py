@@ -30,7 +30,7 @@ def test_the_smoke_profile_is_about_30_seconds_and_default_within_five_minutes()
     default = load_profile("default")
     # the whole run bounded by its declared budget, with room for one step after the stack's start and the probe
     # (about 25 s), the ladder, its judging (about 10 s), and the report
-    from slobench.refine import CLOSING_S, STEP_OVERHEAD_S
+    from slobench.budget import CLOSING_S, STEP_OVERHEAD_S
     one_step = default.refine.step_s + STEP_OVERHEAD_S
     # five minutes from the run's start to its report: run_budget_s holds the report's CLOSING_S (10 to 12 s measured)
     assert default.refine.run_budget_s <= 300

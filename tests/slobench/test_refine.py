@@ -5,7 +5,8 @@ import json
 import pytest
 
 from loadtests.profile import Scenario
-from slobench.refine import CLOSING_S, Budget, no_room, stage_name, step_seconds
+from slobench.budget import CLOSING_S, Budget, no_room
+from slobench.refine import stage_name, step_seconds
 from slobench.steering import NextStep, evidence, next_rate, next_step, settled
 from slobench.run_folder import RunFolder
 from slo.verdicts.report import AtTypicalSpeed
@@ -455,7 +456,8 @@ def test_a_step_is_held_as_the_stages_are_and_the_runs_budget_grows_by_all_that_
     the seconds held in the ladder and in every step so far."""
     from loadtests.holds import Hold
     from runfolder import files, names
-    from slobench.refine import Budget, step_profile
+    from slobench.budget import Budget
+    from slobench.refine import step_profile
     assert step_profile(40, 20, {"predict_user": 1}, "r1-40rps", Hold())["hold"] == Hold().model_dump()
     assert "hold" not in step_profile(40, 20, {"predict_user": 1}, "r1-40rps")
     r = _refinement()

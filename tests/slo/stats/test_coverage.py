@@ -580,7 +580,7 @@ def test_the_runs_capacity_holds_the_knee_of_a_target_that_exports_no_prediction
     """The default run against M/M/1 targets whose service costs 12 to 30 ms and which export no prediction time,
     the p50 knee drawn between 70 and 90 % of saturation (untimed_ladder_then_steps): the capacity at the rates
     offered holds the knee at least 95 % of the time, and is narrow enough to use. The default run's steps are few
-    (slobench.refine.Budget.few_steps), so the knee fitted at the rates offered steers them (2,000 draws, the
+    (slobench.budget.Budget.few_steps), so the knee fitted at the rates offered steers them (2,000 draws, the
     ladder around the predicted knee: 97.6 and 96.05 % after one and two steps, median width 28 and 22.5 % of its low
     end; 98.0 and 96.4 %, 35 and 27 % while the fit stopped at stages 75 % over p50's threshold; at 40 to 80 % of the
     saturation, 97.85 and 97.2 %, 36 and 27 %; steps at the bracket's split there, 98.75
