@@ -1,6 +1,8 @@
 """Compare a run with a baseline run, stage by stage, figure by figure, each in its own direction."""
 from __future__ import annotations
 
+import math
+
 from slo.stats import family
 from slo.stats.blocks import FROM_HISTOGRAM, FROM_RECORDING
 from slo.stats.noise import judge_counts, judge_windows, welch_runs
@@ -26,6 +28,16 @@ def regression(name: str, old: float | None, new: float | None) -> float | None:
     if old == 0:
         return 0.0 if worse <= 0 else float("inf")  # from nothing to something: any amount is a regression
     return round(worse / abs(old), 4)
+
+
+def relative_change(old: float | None, new: float | None) -> float | None:
+    """`new` against `old`, relatively, whatever the figure's direction: every figure's `relative` shift is this
+    (its `regression`, worse made positive)."""
+    if old is None or new is None:
+        return None
+    if old == 0:
+        return 0.0 if new == 0 else math.copysign(math.inf, new)
+    return round((new - old) / abs(old), 4)
 
 
 QUANTILE_FIGURES = ("p50", "p95", "p99")
@@ -127,19 +139,22 @@ def _judge(name: str, s: Stage, b: Stage, current: list[Report], baseline: list[
         deffs = (_error_deff(baseline, s.name), _error_deff(current, s.name))
         return (called(judge_counts(*counts, level, spread, deffs)),
                 lambda lv: called(judge_counts(*counts, lv, spread, deffs)))
-    worse = regression(name, GETTERS[name](b), GETTERS[name](s))  # availability: observed over every scrape
+    old, new = GETTERS[name](b), GETTERS[name](s)   # availability: observed over every scrape
+    worse = regression(name, old, new)
     return {"verdict": "regressed" if worse and worse > (limit or 0.0) else "no regression",
-            "relative": {"shift": worse}, "p_value": 0.0,
+            "relative": {"shift": relative_change(old, new)}, "p_value": 0.0,
             "method": "observed: the lowest share up over every scrape of the window"}, None
 
 
 def _failure(stage: str, name: str, test: dict, limit: float) -> str:
     rel = test.get("relative") or {}
-    if rel.get("low") is not None and rel.get("high") is not None and rel.get("shift") is not None:
-        low, high, shift = worse_made_positive(rel, BASELINE_FIGURES[name] == "higher is worse")
-        how = f"by {shift:.1%} [{low:.1%}, {high:.1%}]"
-    else:
-        how = f"by {rel['shift']:.1%}" if rel.get("shift") is not None else "from none"
+    if rel.get("shift") is None:
+        how = "from none"
+    else:   # an end past any bound (a bucket's edge) leaves the shift alone, worse made positive as the interval is
+        low, high, shift = worse_made_positive({"low": rel.get("low"), "high": rel.get("high"), "shift": rel["shift"]},
+                                               BASELINE_FIGURES[name] == "higher is worse")
+        bounded = rel.get("low") is not None and rel.get("high") is not None
+        how = f"by {shift:.1%}" + (f" [{low:.1%}, {high:.1%}]" if bounded else "")
     return (f"stage {stage}: {name} worse {how} than the baseline, beyond noise (p = {test['p_value']:.2g}; "
             f"smallest change that matters {limit:.0%})")
 

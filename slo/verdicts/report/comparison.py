@@ -25,7 +25,9 @@ class FamilySummary(Frozen):
 
 
 class RelativeChange(Frozen):
-    """A change relative to the baseline, with its interval (None where a side has no scale)."""
+    """A change relative to the baseline, with its interval (None where a side has no scale): the current figure
+    against the baseline's, (current - baseline) / baseline, whatever the figure's direction (the figure's
+    `regression` is its change made worse-positive)."""
     shift: float | None = None
     low: float | None = None
     high: float | None = None

@@ -54,6 +54,21 @@ def test_a_criterion_on_any_figure_is_checked(tmp_path, criteria, current, fails
     assert again.verdict.exit_code == 1
 
 
+@pytest.mark.parametrize("criteria, current, figure, shift", [
+    ({"availability": 0.0}, {"up_min": 0}, "availability", -1.0),
+    ({"rps": 0.10}, {"all_traffic": 2000}, "rps", -1 / 3),
+], ids=["availability going down reads as a fall, its regression positive",
+        "so does throughput going down, tested across the scrapes"])
+def test_every_figures_relative_shift_is_current_against_baseline(tmp_path, criteria, current, figure, shift):
+    spec = _spec(criteria)
+    base = _report(tmp_path, "base", spec)
+    run = make_run(tmp_path / "cur", spec, [{"name": "s1", "offered_rps": 100, "latencies": steady(2),
+                                             "all_traffic": 3000, **current}])
+    again = evaluate(run, spec, json.loads((run / "prometheus_raw.json").read_text()), baseline=base)
+    got = again.baseline.stages[0].figures[figure]
+    assert got.relative.shift == pytest.approx(shift, abs=0.05) and got.regression > 0
+
+
 def test_more_throughput_than_the_baseline_is_no_regression(tmp_path):
     spec = _spec({"rps": 0.0})
     base = _report(tmp_path, "base", spec, all_traffic=2000)
@@ -210,9 +225,11 @@ def test_a_quantile_past_the_histograms_last_edge_has_no_upper_bound(tmp_path, b
     ("p99", {"low": 0.2, "high": 0.4, "shift": 0.3}, "p99 worse by 30.0% [20.0%, 40.0%]"),
     ("rps", {"low": -0.4, "high": -0.2, "shift": -0.3}, "rps worse by 30.0% [20.0%, 40.0%]"),
     ("p99", {"low": 0.2, "high": None, "shift": 0.3}, "p99 worse by 30.0% than"),
+    ("rps", {"low": None, "high": -0.2, "shift": -0.3}, "rps worse by 30.0% than"),
 ], ids=["a figure where higher is worse states its change and interval as they are",
         "a figure where lower is worse states them made positive, worse first",
-        "an interval with an end past any bound states the shift alone"])
+        "an interval with an end past any bound states the shift alone",
+        "so does one where lower is worse, its shift made positive"])
 def test_a_regression_is_worded_worse_made_positive(name, relative, expected):
     worded = _failure("s1", name, {"relative": relative, "p_value": 0.01}, 0.1)
     assert expected in worded and worded.startswith("stage s1: ")
