@@ -151,8 +151,7 @@ def _failure(stage: str, name: str, test: dict, limit: float) -> str:
     if rel.get("shift") is None:
         how = "from none"
     else:   # an end past any bound (a bucket's edge) leaves the shift alone, worse made positive as the interval is
-        low, high, shift = worse_made_positive({"low": rel.get("low"), "high": rel.get("high"), "shift": rel["shift"]},
-                                               BASELINE_FIGURES[name] == "higher is worse")
+        low, high, shift = worse_made_positive(rel, BASELINE_FIGURES[name] == "higher is worse")
         bounded = rel.get("low") is not None and rel.get("high") is not None
         how = f"by {shift:.1%}" + (f" [{low:.1%}, {high:.1%}]" if bounded else "")
     return (f"stage {stage}: {name} worse {how} than the baseline, beyond noise (p = {test['p_value']:.2g}; "

@@ -36,10 +36,11 @@ def three_answers(worse_low: float, worse_high: float, worse_shift: float, matte
 
 
 def worse_made_positive(rel: dict, higher_is_worse: bool) -> tuple[float, float, float]:
-    """(low, high, shift) of a relative change on the worse-is-positive scale; an end or shift past any bound (None)
-    as far as it can go (a change cannot fall below -100 %)."""
+    """(low, high, shift) of a relative change on the worse-is-positive scale; an end or shift past any bound (None,
+    or not given: a figure observed without an interval) as far as it can go (a change cannot fall below -100 %)."""
     sign = 1 if higher_is_worse else -1
-    ends = [-1.0 if rel["low"] is None else rel["low"], math.inf if rel["high"] is None else rel["high"]]
+    low, high = rel.get("low"), rel.get("high")
+    ends = [-1.0 if low is None else low, math.inf if high is None else high]
     worse_low, worse_high = sorted(sign * end for end in ends)
     return worse_low, worse_high, sign * (math.inf if rel["shift"] is None else rel["shift"])
 
