@@ -1,8 +1,6 @@
 """Compare a run with a baseline run, stage by stage, figure by figure, each in its own direction."""
 from __future__ import annotations
 
-import math
-
 from slo.stats import family
 from slo.stats.blocks import FROM_HISTOGRAM, FROM_RECORDING
 from slo.stats.noise import judge_counts, judge_windows, welch_runs
@@ -31,13 +29,10 @@ def regression(name: str, old: float | None, new: float | None) -> float | None:
 
 
 def relative_change(old: float | None, new: float | None) -> float | None:
-    """`new` against `old`, relatively, whatever the figure's direction: every figure's `relative` shift is this
-    (its `regression`, worse made positive)."""
-    if old is None or new is None:
-        return None
-    if old == 0:
-        return 0.0 if new == 0 else math.copysign(math.inf, new)
-    return round((new - old) / abs(old), 4)
+    """`new` against `old`, relatively, whatever the figure's direction (its `regression` is this made
+    worse-positive): every figure's `change`, and the `relative` shift of one observed without a test; None without
+    a scale (a baseline of 0) or a side."""
+    return round((new - old) / old, 4) if new is not None and old else None
 
 
 QUANTILE_FIGURES = ("p50", "p95", "p99")
@@ -220,7 +215,7 @@ def _figure_tests(current: list[Report], baseline: list[Report], spec: SloSpec, 
             cur, old = get(s), get(b)
             test, at_level = _judge(name, s, b, current, baseline, spec, level, history)
             changes[name] = {"baseline": old, "current": cur, "direction": BASELINE_FIGURES[name],
-                             "change": round((cur - old) / old, 4) if cur is not None and old else None,
+                             "change": relative_change(old, cur),
                              "regression": regression(name, old, cur), **test}
             if name in spec.baseline.max_regression and s.gated:
                 criteria.append((s.name, name, changes[name], at_level))

@@ -69,6 +69,16 @@ def test_every_figures_relative_shift_is_current_against_baseline(tmp_path, crit
     assert got.relative.shift == pytest.approx(shift, abs=0.05) and got.regression > 0
 
 
+def test_a_baseline_availability_of_zero_gives_no_relative_change(tmp_path):
+    spec = _spec({"availability": 0.0})
+    base = _report(tmp_path, "base", spec, up_min=0)
+    again = evaluate(make_run(tmp_path / "cur", spec, [{"name": "s1", "offered_rps": 100, "latencies": steady(2),
+                                                         "all_traffic": 3000}]),
+                     spec, json.loads((tmp_path / "cur" / "prometheus_raw.json").read_text()), baseline=base)
+    got = again.baseline.stages[0].figures["availability"]
+    assert got.change is None and got.relative.shift is None and again.baseline.failures == []
+
+
 def test_more_throughput_than_the_baseline_is_no_regression(tmp_path):
     spec = _spec({"rps": 0.0})
     base = _report(tmp_path, "base", spec, all_traffic=2000)
