@@ -20,10 +20,10 @@ def _spec(criteria: dict) -> SloSpec:
     return SloSpec.model_validate({**BASE.model_dump(), "baseline": {"max_regression": criteria}})
 
 
-def _report(tmp_path, name, spec, **stage):
+def _report(tmp_path, name, spec, baseline=None, **stage):
     stage = {"name": "s1", "offered_rps": 100, "latencies": steady(2), "all_traffic": 3000, **stage}
     run = make_run(tmp_path / name, spec, [stage])
-    return evaluate(run, spec, json.loads((run / "prometheus_raw.json").read_text()))
+    return evaluate(run, spec, json.loads((run / "prometheus_raw.json").read_text()), baseline=baseline)
 
 
 @pytest.mark.parametrize("figure, old, new, expected", [
@@ -47,9 +47,7 @@ def test_each_figure_is_judged_in_its_own_direction(figure, old, new, expected):
 def test_a_criterion_on_any_figure_is_checked(tmp_path, criteria, current, fails):
     spec = _spec(criteria)
     base = _report(tmp_path, "base", spec)
-    run = make_run(tmp_path / "cur", spec, [{"name": "s1", "offered_rps": 100, "latencies": steady(2),
-                                             "all_traffic": 3000, **current}])
-    again = evaluate(run, spec, json.loads((run / "prometheus_raw.json").read_text()), baseline=base)
+    again = _report(tmp_path, "cur", spec, baseline=base, **current)
     assert any(fails in f for f in again.baseline.failures), again.baseline.failures
     assert again.verdict.exit_code == 1
 
@@ -62,9 +60,7 @@ def test_a_criterion_on_any_figure_is_checked(tmp_path, criteria, current, fails
 def test_every_figures_relative_shift_is_current_against_baseline(tmp_path, criteria, current, figure, shift):
     spec = _spec(criteria)
     base = _report(tmp_path, "base", spec)
-    run = make_run(tmp_path / "cur", spec, [{"name": "s1", "offered_rps": 100, "latencies": steady(2),
-                                             "all_traffic": 3000, **current}])
-    again = evaluate(run, spec, json.loads((run / "prometheus_raw.json").read_text()), baseline=base)
+    again = _report(tmp_path, "cur", spec, baseline=base, **current)
     got = again.baseline.stages[0].figures[figure]
     assert got.relative.shift == pytest.approx(shift, abs=0.05) and got.regression > 0
 
@@ -72,9 +68,7 @@ def test_every_figures_relative_shift_is_current_against_baseline(tmp_path, crit
 def test_a_baseline_availability_of_zero_gives_no_relative_change(tmp_path):
     spec = _spec({"availability": 0.0})
     base = _report(tmp_path, "base", spec, up_min=0)
-    again = evaluate(make_run(tmp_path / "cur", spec, [{"name": "s1", "offered_rps": 100, "latencies": steady(2),
-                                                         "all_traffic": 3000}]),
-                     spec, json.loads((tmp_path / "cur" / "prometheus_raw.json").read_text()), baseline=base)
+    again = _report(tmp_path, "cur", spec, baseline=base)
     got = again.baseline.stages[0].figures["availability"]
     assert got.change is None and got.relative.shift is None and again.baseline.failures == []
 
@@ -82,9 +76,7 @@ def test_a_baseline_availability_of_zero_gives_no_relative_change(tmp_path):
 def test_more_throughput_than_the_baseline_is_no_regression(tmp_path):
     spec = _spec({"rps": 0.0})
     base = _report(tmp_path, "base", spec, all_traffic=2000)
-    again = evaluate(make_run(tmp_path / "cur", spec, [{"name": "s1", "offered_rps": 100, "latencies": steady(2),
-                                                         "all_traffic": 3000}]),
-                     spec, json.loads((tmp_path / "cur" / "prometheus_raw.json").read_text()), baseline=base)
+    again = _report(tmp_path, "cur", spec, baseline=base)
     assert again.baseline.failures == []
     assert again.baseline.stages[0].figures["rps"].regression < 0
 
