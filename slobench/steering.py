@@ -4,11 +4,11 @@ functions of the report, so tests drive them with made-up stages (slobench/refin
 Where the knee's share fitted across the stages decided the interval at the run's typical speed: its middle (a stage
 at the knee tells the fit the most). Else from the bracket between the best confident pass and the lowest confident
 failure: climb while nothing failed, step under the lowest stage while nothing passed, then split the widest gap
-between its ends that the capacity's interval reaches. When to stop comes from the bracket alone (settled), not from
-the interval the fit narrows it to: stopping once a fitted interval looked narrow picked the fits that happened to
-be (against M/M/1 targets within 300 s they held the knee 94 % of the time; stopped by the bracket, 95.1 % of 2,000
-in make coverage, the budget going on evidence). A stage that ran on a machine of another speed than the rest of the
-run is no evidence: it is run again first, once, where it tells the most (run_again).
+between its ends. When to stop comes from the bracket alone (settled), not from the interval the fit narrows it to:
+stopping once a fitted interval looked narrow picked the fits that happened to be (against M/M/1 targets within
+300 s they held the knee 94 % of the time; stopped by the bracket, 95.1 % of 2,000 in make coverage, the budget
+going on evidence). A stage that ran on a machine of another speed than the rest of the run is no evidence: it is
+run again first, once, where it tells the most (run_again).
 """
 from __future__ import annotations
 
@@ -181,15 +181,14 @@ def next_step(stages: list[Stage], cap: Capacity, aim: float, floor: float, satu
     itself where that lands at or under it: a step is never gated (is_gated), and a run whose gate failed or stayed
     undecided still says how much the API takes (on a machine slowed by other work, a gate undecided at 15 req/s with
     every stage above it undecided or failing left 'below 24.8 req/s'); else the widest gap between the bracket's ends,
-    split by every rate offered inside it (undecided ones too), of those the capacity's interval reaches
-    (where_it_can_lie). Where nothing passed, stepping where the shares the stages observed crossed an objective's
-    limit instead lowered how often `make capacity`'s search held the knee (seeds 35 to 37, 1,000 draws: 93.4, 94.9
-    and 94.1 % against 94.4, 95.9 and 96.3 %): steps near the knee stay undecided, and the bracket gains nothing.
-    With `few` (the budget leaves room for one or two steps: the default run), the fit at the rates offered steers too,
-    where the target times no prediction: after the default-like ladder, one step there left a median width of 36 % of
-    the low end where the bracket's split left 43 % (held 97.85 and 98.75 % of 2,000 draws), two 27 % against 40 %; in
-    make capacity's 300 s search, steps there held the knee only 91.65 % of the time (each more step near the knee one
-    more chance for the fit to be wrong), so a search steps by the bracket."""
+    split by every rate offered inside it (undecided ones too). Where nothing passed, stepping where the shares the
+    stages observed crossed an objective's limit instead lowered how often `make capacity`'s search held the knee (seeds
+    35 to 37, 1,000 draws: 93.4, 94.9 and 94.1 % against 94.4, 95.9 and 96.3 %): steps near the knee stay undecided, and
+    the bracket gains nothing. With `few` (the budget leaves room for one or two steps: the default run), the fit at the
+    rates offered steers too, where the target times no prediction: after the default-like ladder, one step there left a
+    median width of 36 % of the low end where the bracket's split left 43 % (held 97.85 and 98.75 % of 2,000 draws), two
+    27 % against 40 %; in make capacity's 300 s search, steps there held the knee only 91.65 % of the time (each more
+    step near the knee one more chance for the fit to be wrong), so a search steps by the bracket."""
     if settled(cap, aim):
         return NextStep(None)
     low, high = cap.bracket_rps
@@ -208,7 +207,7 @@ def next_step(stages: list[Stage], cap: Capacity, aim: float, floor: float, satu
         return NextStep(again.offered_rps, again.offered_rps == middle, again.name)
     if few:   # a split under a stage that passed with confidence cannot be the run's one or two steps' best use
         low = highest_pass_under(stages, low, high)
-    rate = _rate_from_bracket(stages, low, high, rates, middle, aim, floor, saturation_rps, cap.interval_rps)
+    rate = _rate_from_bracket(stages, low, high, rates, middle, aim, floor, saturation_rps)
     fit = rate is not None and rate == middle
     return NextStep(rate, fit, None, fit and past)
 
@@ -223,9 +222,8 @@ def highest_pass_under(stages: list[Stage], low: float | None, high: float | Non
 
 
 def _rate_from_bracket(stages: list[Stage], low, high, rates: list[float], middle: float | None, aim: float,
-                       floor: float, saturation_rps: float | None, interval: tuple = (None, None)) -> float | None:
-    """next_step past a stage to run again: the fitted middle, the climb, the step under, or the bracket's split
-    (of the gaps the capacity's `interval` reaches: where_it_can_lie)."""
+                       floor: float, saturation_rps: float | None) -> float | None:
+    """next_step past a stage to run again: the fitted middle, the climb, the step under, or the bracket's split."""
     offered = [s.offered_rps for s in stages if s.offered_rps]
     if middle is not None and offered.count(middle) < 2:
         return middle
@@ -242,18 +240,7 @@ def _rate_from_bracket(stages: list[Stage], low, high, rates: list[float], middl
         return round(under, 1) if under < high else None
     high = under_saturation(low, high, saturation_rps)
     points = sorted({low, high} | {r for r in rates if low < r < high})
-    a, b = max(where_it_can_lie(list(zip(points, points[1:])), interval), key=lambda gap: (gap[1] - gap[0]) / gap[0])
+    a, b = max(zip(points, points[1:]), key=lambda gap: (gap[1] - gap[0]) / gap[0])
     rate = round((a + b) / 2, 1)
     # A rate whose stage measured the machine may be tried again, once: twice says this machine will not tell.
     return rate if (b - a) / a > aim and offered.count(rate) < 2 else None
-
-
-def where_it_can_lie(gaps: list[tuple[float, float]], interval: tuple) -> list[tuple[float, float]]:
-    """The bracket's gaps the capacity's interval reaches (the fit across the stages may have narrowed it), else all
-    of them: a gap wholly outside the interval is where the knee cannot lie, and splitting it only lengthens the walk
-    of passes from the lowest stage. Against the queue whose knee is known (50.6 req/s), make capacity's search
-    split the gaps under an undecided stage at 36 req/s for its whole budget (steps at 21 to 31 req/s and one at 42)
-    while the fit put the knee in [38.5, 65.9]."""
-    low, high = interval
-    inside = [(a, b) for a, b in gaps if (low is None or b > low) and (high is None or a < high)]
-    return inside or gaps
