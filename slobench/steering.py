@@ -4,11 +4,12 @@ functions of the report, so tests drive them with made-up stages (slobench/refin
 Where the knee's share fitted across the stages decided the interval at the run's typical speed: its middle (a stage
 at the knee tells the fit the most). Else from the bracket between the best confident pass and the lowest confident
 failure: climb while nothing failed, step under the lowest stage while nothing passed, then split the widest gap
-between its ends. When to stop comes from the bracket alone (settled), not from the interval the fit narrows it to:
-stopping once a fitted interval looked narrow picked the fits that happened to be (against M/M/1 targets within
-300 s they held the knee 94 % of the time; stopped by the bracket, 95.1 % of 2,000 in make coverage, the budget
-going on evidence). A stage that ran on a machine of another speed than the rest of the run is no evidence: it is
-run again first, once, where it tells the most (run_again).
+between its ends (where none is left, the widest of the bracket the capacity is stated by at the typical speed).
+When to stop comes from the bracket alone (settled), not from the interval the fit narrows it to: stopping once a
+fitted interval looked narrow picked the fits that happened to be (against M/M/1 targets within 300 s they held the
+knee 94 % of the time; stopped by the bracket, 95.1 % of 2,000 in make coverage, the budget going on evidence). A
+stage that ran on a machine of another speed than the rest of the run is no evidence: it is run again first, once,
+where it tells the most (run_again).
 """
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from typing import NamedTuple
 from slo.verdicts.capacity import knee_reach
 from slo.verdicts.knee import met_with_confidence
 from slo.verdicts.report import Capacity, Stage
-from slo.verdicts.saturation import PREDICTOR_BOUND, stage_demand_ms
+from slo.verdicts.knee_speed import SATURATION_PCT
+from slo.verdicts.saturation import PREDICTOR_BOUND, stage_demand_ms, utilization_at
 
 CLIMB = 1.25           # above a ladder that broke nothing: the next rate, a quarter higher (under, a quarter lower)
 JUMP = 2.0             # or a fifth past the utilization law's saturation, at most this many times the top
@@ -181,14 +183,15 @@ def next_step(stages: list[Stage], cap: Capacity, aim: float, floor: float, satu
     itself where that lands at or under it: a step is never gated (is_gated), and a run whose gate failed or stayed
     undecided still says how much the API takes (on a machine slowed by other work, a gate undecided at 15 req/s with
     every stage above it undecided or failing left 'below 24.8 req/s'); else the widest gap between the bracket's ends,
-    split by every rate offered inside it (undecided ones too). Where nothing passed, stepping where the shares the
-    stages observed crossed an objective's limit instead lowered how often `make capacity`'s search held the knee (seeds
-    35 to 37, 1,000 draws: 93.4, 94.9 and 94.1 % against 94.4, 95.9 and 96.3 %): steps near the knee stay undecided, and
-    the bracket gains nothing. With `few` (the budget leaves room for one or two steps: the default run), the fit at the
-    rates offered steers too, where the target times no prediction: after the default-like ladder, one step there left a
-    median width of 36 % of the low end where the bracket's split left 43 % (held 97.85 and 98.75 % of 2,000 draws), two
-    27 % against 40 %; in make capacity's 300 s search, steps there held the knee only 91.65 % of the time (each more
-    step near the knee one more chance for the fit to be wrong), so a search steps by the bracket."""
+    split by every rate offered inside it (undecided ones too), or where none over `aim` is left, of the bracket the
+    capacity is stated by at the typical speed (split_at_typical_speed). Where nothing passed, stepping where the
+    shares the stages observed crossed an objective's limit instead lowered how often `make capacity`'s search held the
+    knee (seeds 35 to 37, 1,000 draws: 93.4, 94.9 and 94.1 % against 94.4, 95.9 and 96.3 %): steps near the knee stay
+    undecided, and the bracket gains nothing. With `few` (the budget leaves room for one or two steps: the default run),
+    the fit at the rates offered steers too, where the target times no prediction: after the default-like ladder, one
+    step there left a median width of 36 % of the low end where the bracket's split left 43 % (held 97.85 and 98.75 % of
+    2,000 draws), two 27 % against 40 %; in make capacity's 300 s search, steps there held the knee only 91.65 % of the
+    time (each more step near the knee one more chance for the fit to be wrong), so a search steps by the bracket."""
     if settled(cap, aim):
         return NextStep(None)
     low, high = cap.bracket_rps
@@ -208,6 +211,8 @@ def next_step(stages: list[Stage], cap: Capacity, aim: float, floor: float, satu
     if few:   # a split under a stage that passed with confidence cannot be the run's one or two steps' best use
         low = highest_pass_under(stages, low, high)
     rate = _rate_from_bracket(stages, low, high, rates, middle, aim, floor, saturation_rps)
+    if rate is None:   # no gap left in req/s offered, but the capacity is stated by the stages' shares of saturation
+        rate = at_recent_speed(split_at_typical_speed(stages, cap, aim, servers), stages, cap)
     fit = rate is not None and rate == middle
     return NextStep(rate, fit, None, fit and past)
 
@@ -244,3 +249,24 @@ def _rate_from_bracket(stages: list[Stage], low, high, rates: list[float], middl
     rate = round((a + b) / 2, 1)
     # A rate whose stage measured the machine may be tried again, once: twice says this machine will not tell.
     return rate if (b - a) / a > aim and offered.count(rate) < 2 else None
+
+
+def split_at_typical_speed(stages: list[Stage], cap: Capacity, aim: float, servers: int = 1) -> float | None:
+    """The middle of the widest gap wider than `aim` in the bracket the capacity at the typical speed is stated by
+    (every stage placed at the share of its own saturation it offered, moved to the typical speed: the capacity's
+    `speed`), under the saturation, in req/s at the typical speed; None where that bracket is not closed or has no
+    such gap. The bracket in req/s offered may have none where this one is wide: a quiet default run's stage at the
+    knee ran while a prediction took 14.8 ms against a typical 13.8 and failed, so the bracket offered was [57.6,
+    66.5] req/s with a step at 63 inside it (no gap over 10 %), while the capacity it stated was [55.2, 71.1], 29 %;
+    the run ended 35 s inside its budget with p50's share fitted at three stages, one short of a fit."""
+    if cap.speed is None or None in cap.speed.bracket_pct:
+        return None
+    low, high = cap.speed.bracket_pct
+    typical = cap.speed.typical_demand_ms
+    placed = [100 * utilization_at(s, servers, typical) for s in evidence(stages) if stage_demand_ms(s)]
+    high = min(high, SATURATION_PCT)
+    points = sorted({low, high} | {p for p in placed if low < p < high})
+    if len(points) < 2:
+        return None
+    a, b = max(zip(points, points[1:]), key=lambda gap: (gap[1] - gap[0]) / gap[0])
+    return round((a + b) / 2 / 100 * servers * 1000 / typical, 1) if (b - a) / a > aim else None

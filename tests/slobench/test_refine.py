@@ -143,6 +143,32 @@ def test_a_step_for_the_fit_is_placed_at_the_speed_of_the_last_stages(demands, e
         pytest.approx(expected)
 
 
+def _stated_at_typical_speed(bracket_pct):
+    """The bracket offered [50, 56] req/s, the capacity stated by the stages' shares of saturation at a typical 15
+    ms a prediction, its bracket there `bracket_pct` (None: not placed by speed)."""
+    speed = bracket_pct and AtTypicalSpeed(typical_demand_ms=15.0, bracket_pct=bracket_pct, interval_pct=bracket_pct,
+                                           decided_by=["bracket", "bracket"],
+                                           interval_rps=[v * 10 / 15 for v in bracket_pct])
+    return _cap(50, 56, speed=speed)
+
+
+@pytest.mark.parametrize("bracket_pct, expected", [
+    ([75.0, 99.7], 54.6), (None, None), ([75.0, 80.0], None),
+], ids=["no gap over the aim offered, but the bracket the capacity is stated by has one: its middle, at the last "
+        "stages' speed",
+        "without a capacity placed by speed, nothing is left to split",
+        "a stated bracket within the aim leaves nothing to split either"])
+def test_a_step_splits_the_bracket_the_capacity_is_stated_by_where_the_one_offered_has_no_gap_left(bracket_pct,
+                                                                                                   expected):
+    """A quiet default run (2026-12-07): its stage at the knee ran while a prediction took 14.8 ms against a typical
+    13.8 and failed, so the bracket offered was [57.6, 66.5] req/s with a step at 63 inside it, and the run ended 35 s
+    inside its budget at [55.2, 71.1] req/s stated, 29 %. Here the failure at 56 req/s took 17.8 ms a prediction (99.7 %
+    of saturation at the typical speed), the step at 53 req/s 15 ms (79.5 %)."""
+    stages = [_timed("gate", 15, "pass", 15.0), _timed("s4", 50, "pass", 15.0), _timed("s5", 56, "fail", 17.8),
+              _timed("r1", 53, "inconclusive", 15.0)]
+    assert next_rate(stages, _stated_at_typical_speed(bracket_pct), aim=0.10, floor=15) == expected
+
+
 MID_RUN_SLOWED = [_stage("gate", 15, "pass"), _stage("s2", 26.9, "pass"), _stage("s3", 33.6, "pass"),
                   _stage("s4", 40.4, "fail", slowed=True), _stage("s5", 47.1, "fail", slowed=True),
                   _stage("s6", 53.8, "fail", slowed=True), _stage("s7", 80.7, "fail")]
