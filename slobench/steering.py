@@ -244,8 +244,7 @@ def _rate_from_bracket(stages: list[Stage], low, high, rates: list[float], middl
         under = under if under > floor else rates[0] / CLIMB
         return round(under, 1) if under < high else None
     high = under_saturation(low, high, saturation_rps)
-    points = sorted({low, high} | {r for r in rates if low < r < high})
-    a, b = max(zip(points, points[1:]), key=lambda gap: (gap[1] - gap[0]) / gap[0])
+    a, b = widest_gap(low, high, rates)
     rate = round((a + b) / 2, 1)
     # A rate whose stage measured the machine may be tried again, once: twice says this machine will not tell.
     return rate if (b - a) / a > aim and offered.count(rate) < 2 else None
@@ -265,8 +264,14 @@ def split_at_typical_speed(stages: list[Stage], cap: Capacity, aim: float, serve
     typical = cap.speed.typical_demand_ms
     placed = [100 * utilization_at(s, servers, typical) for s in evidence(stages) if stage_demand_ms(s)]
     high = min(high, SATURATION_PCT)
-    points = sorted({low, high} | {p for p in placed if low < p < high})
-    if len(points) < 2:
+    if high == low:
         return None
-    a, b = max(zip(points, points[1:]), key=lambda gap: (gap[1] - gap[0]) / gap[0])
+    a, b = widest_gap(low, high, placed)
     return round((a + b) / 2 / 100 * servers * 1000 / typical, 1) if (b - a) / a > aim else None
+
+
+def widest_gap(low: float, high: float, inside: list[float]) -> tuple[float, float]:
+    """The widest gap, relative to its low end, between `low` and `high` split by the points of `inside` between
+    them."""
+    points = sorted({low, high} | {p for p in inside if low < p < high})
+    return max(zip(points, points[1:]), key=lambda gap: (gap[1] - gap[0]) / gap[0])
