@@ -20,7 +20,7 @@ from slo.verdicts.capacity import knee_reach
 from slo.verdicts.knee import met_with_confidence
 from slo.verdicts.report import Capacity, Stage
 from slo.verdicts.knee_speed import SATURATION_PCT
-from slo.verdicts.saturation import PREDICTOR_BOUND, stage_demand_ms, utilization_at
+from slo.verdicts.saturation import PREDICTOR_BOUND, rate_at_share, stage_demand_ms, utilization_at
 
 CLIMB = 1.25           # above a ladder that broke nothing: the next rate, a quarter higher (under, a quarter lower)
 JUMP = 2.0             # or a fifth past the utilization law's saturation, at most this many times the top
@@ -267,7 +267,7 @@ def split_at_typical_speed(stages: list[Stage], cap: Capacity, aim: float, serve
     if high == low:
         return None
     a, b = widest_gap(low, high, placed)
-    return round((a + b) / 2 / 100 * servers * 1000 / typical, 1) if (b - a) / a > aim else None
+    return round(rate_at_share((a + b) / 2, servers, typical), 1) if (b - a) / a > aim else None
 
 
 def widest_gap(low: float, high: float, inside: list[float]) -> tuple[float, float]:

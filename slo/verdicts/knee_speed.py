@@ -8,8 +8,8 @@ from typing import Callable
 
 from slo.verdicts import knee
 from slo.verdicts.report import AtTypicalSpeed, AtUsualSpeed, KneeShare, Stage
-from slo.verdicts.saturation import (PREDICTOR_BOUND, PREDICTOR_BUSY, stage_demand_ms, stage_utilization,
-                                     typical_demand_ms, utilization_at)
+from slo.verdicts.saturation import (PREDICTOR_BOUND, PREDICTOR_BUSY, rate_at_share, stage_demand_ms,
+                                     stage_utilization, typical_demand_ms, utilization_at)
 
 
 def knee_share(stages: list[Stage], servers: int, level: float, typical_from: list[Stage] | None = None
@@ -80,7 +80,7 @@ def knee_reach_rps(stages: list[Stage], servers: int, level: float, typical_from
         return None
     knees, typical = fitted
     crossings = [k["fit"]["estimate_pct"] for k in knees.values() if k["fit"]]
-    return round(min(crossings) / 100 * servers * 1000 / typical, 1) if crossings else None
+    return round(rate_at_share(min(crossings), servers, typical), 1) if crossings else None
 
 
 def prediction_bound(stages: list[Stage], servers: int, share: KneeShare | None) -> bool:
@@ -119,7 +119,7 @@ def at_typical_speed(stages: list[Stage], servers: int, share: KneeShare | None)
     best, lowest_fail = knee.bracket_stages(stages, place)
     bracket = [None if s is None else round(100 * place(s), 1) for s in (best, lowest_fail)]
     interval, decided = capped_at_saturation(*knee.narrowed(bracket, share and share.interval_pct))
-    rps = [None if v is None else round(v / 100 * servers * 1000 / demand, 1) for v in interval]
+    rps = [None if v is None else round(rate_at_share(v, servers, demand), 1) for v in interval]
     return AtTypicalSpeed(typical_demand_ms=round(demand, 3), bracket_pct=bracket, interval_pct=interval,
                           decided_by=decided, interval_rps=rps)
 
@@ -166,5 +166,5 @@ def at_usual_speed(speed: AtTypicalSpeed | None, earlier: list[float], servers: 
     return AtUsualSpeed(runs=len(demands), usual_demand_ms=round(usual, 3),
                         range_ms=[round(min(demands), 3), round(max(demands), 3)],
                         ratio=round(speed.typical_demand_ms / usual, 3), shift_pct=round(shift, 2),
-                        interval_rps=[None if v is None else round((v + shift) / 100 * servers * 1000 / usual, 1)
+                        interval_rps=[None if v is None else round(rate_at_share(v + shift, servers, usual), 1)
                                       for v in speed.interval_pct])

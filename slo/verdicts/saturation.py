@@ -80,6 +80,12 @@ def stage_utilization(stage: Stage, servers: int) -> float | None:
     return None if demand is None else stage.rate * demand / 1000 / servers
 
 
+def rate_at_share(pct: float, servers: int, demand_ms: float) -> float:
+    """The rate, in req/s, that offers `pct` % of the saturation of `servers` API processes at `demand_ms` of
+    prediction a request: the utilization law (stage_utilization) read the other way, unrounded."""
+    return pct / 100 * servers * 1000 / demand_ms
+
+
 def utilization_at(stage: Stage, servers: int, typical_ms: float) -> float | None:
     """The utilization at which a stage run at the typical speed (`typical_ms` of prediction a request) would hold the
     same queue as this one did at its own: 1 - (1 - U) x typical / its own prediction time. A queue's latency counts
