@@ -143,6 +143,18 @@ def test_a_queues_memory_concerns_a_threshold_only_where_its_block_means_reach_h
     assert queue_reaches(blocks, threshold_ms / 1000) is reaches
 
 
+@pytest.mark.parametrize("counted_a_block, takes_memory", [
+    ([12, 14, 11, 13, 12, 15, 13, 12, 14, 11, 12, 13, 14, 12, 13, 12], False),
+    ([0, 1, 0, 0, 2, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1], True),
+    ([0] * 16, True),
+], ids=["a window counting a dozen slow requests a block shows its own correlation, not the latency's",
+        "a window counting one slow request in three blocks takes the latency's memory as its least",
+        "a window that counted none takes it too"])
+def test_a_windows_own_counts_speak_for_its_dependence_where_they_are_enough(counted_a_block, takes_memory):
+    blocks = Blocks(n=(40.0,) * len(counted_a_block), x=tuple(float(x) for x in counted_a_block))
+    assert (ci.dependence(blocks, 0.95, memory=0.9).lag1 == 0.9) is takes_memory
+
+
 @pytest.mark.parametrize("r, k", [(0.5, 10), (0.9, 12), (0.9, 5), (0.95, 30)],
                          ids=["moderate correlation over 10 blocks", "strong correlation over 12 blocks",
                               "strong correlation over 5 blocks", "near-drift over 30 blocks"])

@@ -146,15 +146,19 @@ def _stage(name, rate, status, client_breaks=()):
 @pytest.mark.parametrize("statuses, best, lowest_fail", [
     (["pass", "pass", "pass", "fail"], "s3", "s4"),
     (["pass", "inconclusive", "pass", "fail"], "s1", "s4"),
-    (["pass", "warn", "fail", "pass"], "s2", "s3"),
+    (["pass", "warn", "fail", "fail"], "s2", "s3"),
     (["inconclusive", "pass", "pass", "pass"], None, None),
-    (["fail", "pass", "pass", "pass"], None, "s1"),
+    (["fail", "fail", "fail", "fail"], None, "s1"),
+    (["pass", "fail", "inconclusive", "fail"], "s1", "s4"),
+    (["pass", "warn", "fail", "pass"], "s2", None),
 ], ids=["every stage under the lowest failure passed: the highest of them is the low end",
         "a pass over an undecided stage sets no end: the walk up stops at the first stage that did not pass",
         "a pass over the lowest failure sets no end",
         "nothing counts as met above an undecided lowest stage",
-        "a failing lowest stage leaves the low end open"])
-def test_the_brackets_low_end_walks_up_the_passes_from_the_lowest_stage(statuses, best, lowest_fail):
+        "a failing lowest stage leaves the low end open",
+        "a failure under an undecided stage sets no end: the walk down stops at the first stage that did not fail",
+        "a pass over every failure leaves the high end open: the stages contradict each other"])
+def test_the_brackets_ends_walk_in_from_either_side(statuses, best, lowest_fail):
     stages = [_stage(f"s{i + 1}", 20 + 10 * i, status) for i, status in enumerate(statuses)]
     got_best, got_fail = knee.bracket_stages(stages, lambda s: s.rate)
     assert (got_best and got_best.name, got_fail and got_fail.name) == (best, lowest_fail)
@@ -165,6 +169,13 @@ def test_at_a_tie_of_rates_a_stage_that_did_not_pass_stops_the_walk():
               _stage("s3", 40, "pass", client_breaks=["p99"])]
     best, _ = knee.bracket_stages(stages, lambda s: s.rate)
     assert best.name == "s1"
+
+
+def test_at_a_tie_of_rates_a_stage_that_did_not_fail_stops_the_walk_down():
+    stages = [_stage("s1", 20, "pass"), _stage("s2", 30, "fail"), _stage("r1", 30, "inconclusive"),
+              _stage("s3", 40, "fail")]
+    _, lowest_fail = knee.bracket_stages(stages, lambda s: s.rate)
+    assert lowest_fail.name == "s3"
 
 
 @pytest.mark.parametrize("offered, sent, dropped, achieved, rate", [
