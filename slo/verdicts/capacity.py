@@ -34,11 +34,11 @@ def capacity(stages: list[Stage], servers: int = 1, like: Sequence[Report] = (),
              ) -> Capacity:
     """The capacity as an interval: [the last stage whose every objective passed with confidence, walking up from the
     lowest until one did not, the last that failed one with confidence, walking down from the highest until one did
-    not (knee.bracket_stages)], each at the rate it offered (achieved when none was declared). A stage whose generator was saturated measured the
-    generator: it is neither (generator-bound); nor is one whose API ran on a machine of another speed than the
-    rest of its run (slowed or faster: it measured the machine), or served the queue such a stage left (after). A
-    stage in between that neither passed nor failed with confidence lies inside the interval: no pass above it
-    moves the low end, no failure under it the high end.
+    not (knee.bracket_stages)], each at the rate it offered (achieved when none was declared). A stage whose
+    generator was saturated measured the generator: it is neither (generator-bound); nor is one whose API ran on a
+    machine of another speed than the rest of its run (slowed or faster: it measured the machine), or served the
+    queue such a stage left (after). A stage in between that neither passed nor failed with confidence lies inside
+    the interval: no pass above it moves the low end, no failure under it the high end.
     Beside it, the knee as a share of the saturation each stage measured (`servers` API processes): a slowed stage
     counts there, at the load it was on the machine it ran on. Where that share was fitted (the API times its
     predictions), the interval is found in shares of saturation and stated at the run's typical speed

@@ -200,10 +200,9 @@ def bracket_stages(stages: list[Stage], place) -> tuple[Stage | None, Stage | No
     failure did the same under it: the default run's step of 10 s, placed near the knee on a machine whose speed
     moved, failed falsely under it often enough that the capacity lay wholly under the knee 2.2 % of 2,000 draws,
     32 of its 44 misses there (0.6 % this way)."""
-    by_place = sorted(stages, key=lambda s: (place(s), met_with_confidence(s)))
-    best = _last_before(by_place, met_with_confidence)
-    lowest_fail = _last_before(sorted(stages, key=lambda s: (place(s), not _failed(s)), reverse=True), _failed)
-    return best, lowest_fail
+    up = sorted(stages, key=lambda s: (place(s), met_with_confidence(s)))
+    down = sorted(stages, key=lambda s: (place(s), not _failed(s)), reverse=True)
+    return _last_before(up, met_with_confidence), _last_before(down, _failed)
 
 
 def _last_before(walk: list[Stage], holds) -> Stage | None:
