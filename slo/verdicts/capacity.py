@@ -52,7 +52,7 @@ def capacity(stages: list[Stage], servers: int = 1, like: Sequence[Report] = (),
     level = _level(judged)
     knees = knee.share_knees([s for s in judged if not s.collapsed], lambda s: s.rate, level)
     crossing = knee.lowest_crossing(knees)
-    broken = next((s for s in judged if s.status == "fail" and s.completed), None)  # the first
+    broken = next((s for s in judged if knee.failed_with_confidence(s)), None)  # the first
     out = {**_stages_named(stages, judged, bound),
            "highest_passing_stage": best and best.name, "highest_passing_rps": best and best.rate,
            "lowest_failing_stage": lowest_fail and lowest_fail.name,

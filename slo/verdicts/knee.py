@@ -201,8 +201,8 @@ def bracket_stages(stages: list[Stage], place) -> tuple[Stage | None, Stage | No
     moved, failed falsely under it often enough that the capacity lay wholly under the knee 2.2 % of 2,000 draws,
     32 of its 44 misses there (0.6 % this way)."""
     up = sorted(stages, key=lambda s: (place(s), met_with_confidence(s)))
-    down = sorted(stages, key=lambda s: (place(s), not _failed(s)), reverse=True)
-    return _last_before(up, met_with_confidence), _last_before(down, _failed)
+    down = sorted(stages, key=lambda s: (place(s), not failed_with_confidence(s)), reverse=True)
+    return _last_before(up, met_with_confidence), _last_before(down, failed_with_confidence)
 
 
 def _last_before(walk: list[Stage], holds) -> Stage | None:
@@ -215,7 +215,7 @@ def _last_before(walk: list[Stage], holds) -> Stage | None:
     return last
 
 
-def _failed(stage: Stage) -> bool:
+def failed_with_confidence(stage: Stage) -> bool:
     """Failed an objective with confidence, having run to its end."""
     return stage.status == "fail" and stage.completed
 
