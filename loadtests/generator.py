@@ -88,10 +88,11 @@ class Generator:
         self.profile = profile
         self.scenario = Tasks(profile, self.keep)
 
-    def keep(self, response, endpoint: str, user_id: str | None, features_json: str, request_id: str) -> None:
-        """Record a 2xx answer's inputs (what was sent), and its outputs when the body carries them."""
+    def keep(self, response, endpoint: str, user_id: str | None, features_json: str, request_id: str,
+             latency_s: float) -> None:
+        """Record a 2xx answer's inputs (what was sent), its outputs when the body carries them, and its latency."""
         if 200 <= (getattr(response, "status_code", 0) or 0) < 300:
-            self.sent.answer(request_id, endpoint, user_id, features_json, response.text)
+            self.sent.answer(request_id, endpoint, user_id, features_json, response.text, latency_s)
 
     def chosen_profile(self, runner) -> Profile | None:
         """The profile a web UI start form named, taken before its test starts (checked there already); None when

@@ -1,4 +1,6 @@
-"""What the generator sent and got back, per answered prediction, so drift can be checked against any API.
+"""What the generator sent and got back, per answered prediction, so drift can be checked against any API, and how
+long each answer took as the generator saw it (the recording's latency column), so a stage's tail can be read where
+the API records nothing (slo/verdicts/stage.py).
 
 Each Locust process writes its own SQLite file (the API's recording schema, api/record_schema.py) in batches;
 after the run they are merged into the run folder's sent_predictions.db.
@@ -52,21 +54,24 @@ class SentRecorder:
         self.counts = {"answered": 0, "with_outputs": 0, "unreadable": 0}
         self._conn = self._writer = self._pending = None
 
-    def answer(self, request_id: str, endpoint: str, user_id: str | None, features_json: str, text: str) -> None:
-        """Keep one 2xx answer's inputs, and its body: its outputs are read with the batch, by the profile's names."""
-        self.rows.append((request_id, clock.now(), endpoint, user_id, features_json, text))
+    def answer(self, request_id: str, endpoint: str, user_id: str | None, features_json: str, text: str,
+               latency_s: float = 0.0) -> None:
+        """Keep one 2xx answer's inputs, its body (its outputs are read with the batch, by the profile's names) and
+        its latency (0: not timed)."""
+        self.rows.append((request_id, clock.now(), endpoint, user_id, features_json, text, latency_s))
         if len(self.rows) >= self.batch:
             self.flush()
 
     def _read(self, answers: list[tuple]) -> list[tuple]:
         """Rows in the recording's field order from raw answers; what could not be read is counted."""
         rows, pid = [], os.getpid()
-        for request_id, ts, endpoint, user_id, features_json, text in answers:
+        for request_id, ts, endpoint, user_id, features_json, text, latency_s in answers:
             probability, prediction, version, readable = read_answer(text, self.outputs)
             self.counts["answered"] += 1
             self.counts["unreadable"] += not readable
             self.counts["with_outputs"] += probability is not None and prediction is not None
-            rows.append((request_id, ts, endpoint, user_id, features_json, probability, prediction, 0.0, version, pid))
+            rows.append((request_id, ts, endpoint, user_id, features_json, probability, prediction, latency_s, version,
+                         pid))
         return rows
 
     def _write(self, answers: list[tuple]) -> None:

@@ -6,6 +6,7 @@ import json
 import random
 import uuid
 
+from loadtests import clock
 from loadtests.profile import Profile
 from loadtests.traffic import load_traffic
 
@@ -19,7 +20,8 @@ def freeze_heap() -> None:
 
 class Tasks:
     """The profile's scenario as tasks: user ids and payloads (each serialized once), and the weighted choice among
-    /predict by user id, /predict/features and /health. `keep` records a 2xx answer's inputs and outputs."""
+    /predict by user id, /predict/features and /health. `keep` records a 2xx answer's inputs and outputs, and how
+    long the answer took as this client saw it."""
 
     def __init__(self, profile: Profile, keep):
         ids, payloads = load_traffic(profile.scenario.traffic)
@@ -41,13 +43,16 @@ class Tasks:
     # Every request is named by its route, as the API's endpoint label.
     def predict_user(self, client) -> None:
         user, rid = random.choice(self.ids), uuid.uuid4().hex
-        self.keep(client.post("/predict", json={"user_id": user}, name="/predict", headers={"X-Request-ID": rid}),
-                  "/predict", user, self.user_features[user], rid)
+        sent = clock.now()
+        answer = client.post("/predict", json={"user_id": user}, name="/predict", headers={"X-Request-ID": rid})
+        self.keep(answer, "/predict", user, self.user_features[user], rid, clock.now() - sent)
 
     def predict_features(self, client) -> None:
         i, rid = random.randrange(len(self.payloads)), uuid.uuid4().hex
-        self.keep(client.post("/predict/features", json=self.payloads[i], name="/predict/features",
-                              headers={"X-Request-ID": rid}), "/predict/features", None, self.payload_json[i], rid)
+        sent = clock.now()
+        answer = client.post("/predict/features", json=self.payloads[i], name="/predict/features",
+                             headers={"X-Request-ID": rid})
+        self.keep(answer, "/predict/features", None, self.payload_json[i], rid, clock.now() - sent)
 
     @staticmethod
     def health(client) -> None:

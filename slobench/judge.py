@@ -80,8 +80,10 @@ def judge(run_dir: Path, spec: SloSpec, prometheus_url: str | None, baseline: Pa
             raise PrometheusError(f"{run_dir}: no {names.PROMETHEUS_RAW} and no Prometheus URL to query")
     baselines = load_report(baseline) if baseline else None
     answers = None
+    # What the generators kept so far, in one file: its latencies read a stage's tail where the API records none
+    # (between a run's steps too: no Locust runs then).
+    run.merge_sent()
     if write:  # the answers of a whole run are checked once, when its reports are written
-        run.merge_sent()
         answers = run.answers(spec.confidence_level, answers_tolerance(spec))
     # The earlier runs like this one: a comparison's spread between runs, and the machine's usual speed (read when
     # the reports are written, not at every decision within the run).

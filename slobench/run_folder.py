@@ -119,11 +119,21 @@ class RunFolder:
         except recording.RecordingUnreadable as exc:
             return None, str(exc)
 
+    def sent_latencies(self, start: float, end: float, endpoint: str | None) -> tuple:
+        """The generator's latencies (ms, in time order) of a window's answers, as it saw them, or None where it timed
+        none (its record before it did holds 0 in each); and why its record could not be read (None when it could:
+        the answers check says so too)."""
+        try:
+            return recording.recorded(self.path / names.SENT_PREDICTIONS, start, end, endpoint, timed_only=True), None
+        except recording.RecordingUnreadable as exc:
+            return None, str(exc)
+
     def run_data(self, raw: dict, endpoint: str | None, answers: dict | None = None) -> RunData:
         """Everything the evaluator judges, read from this folder, with Prometheus's answers `raw` and the answers
         check's result."""
         return RunData(run_id=self.path.resolve().name, raw=raw, timeline=self.timeline,
                        clients=self.client_figures(endpoint), recording=self.recorded,
+                       generator_recording=self.sent_latencies,
                        client_series=self.client_seconds(), manifest=self.manifest, run_end=self.ended(),
                        machine=self.machine(), answers=answers)
 

@@ -25,8 +25,9 @@ def knee_evidence(cap: Capacity) -> str:
         said.append(f"{cap.lowest_failing_stage} failed one with confidence")
     fit = cap.fit
     if fit and "fit" in cap.decided_by:
-        tails = len(fit.from_tail)
+        tails, seen = len(fit.from_tail), len(fit.from_generator)
         read = f", {tails} read from their whole tails" if tails else ""
+        read += f" ({seen} as the generator timed them)" if seen else ""
         said.append(f"{fitted_ends(cap.decided_by)} from {fit.objective}'s share fitted across "
                     f"{len(fit.stages)} stages{read} (crossing near {fit.estimate_rps:g} req/s), "
                     f"inside the bracket [{bracket[0] if bracket[0] is not None else '?'}, "

@@ -9,6 +9,11 @@ fitted from stages that hold none or a handful over it.
 The variance is the delta method's, per request (each request's influence on the log share), summed over batches of
 consecutive requests: about one batch a second, then halved in number while at least 5 remain, keeping the largest,
 so that slow requests coming together (a queue's memory) widen it as they should.
+
+Where the API records nothing (a deployment slobench did not start, any API that is not ours), the latencies are the
+generator's own, each answer as it saw it (loadtests/sent.py), moved onto the server's clock by how much longer the
+generator saw the answers than the server timed them (generator_offset_ms): on loopback the network, the HTTP parsing
+and the generator's loop, about a constant a millisecond or two long.
 """
 from __future__ import annotations
 
@@ -23,6 +28,7 @@ BODY_QUANTILE = 0.7     # the tail is read above this quantile of the stage's la
 MIN_TAIL = 20           # fewer requests above that point say too little of the tail's rate
 MIN_BATCHES = 5
 WIDEN_LEVEL = 0.95      # the variance carries its batches' t at this two-sided level
+GENERATOR = "generator"  # a TailShare's source where it was read from the generator's latencies
 
 
 @dataclass(frozen=True)
@@ -35,11 +41,12 @@ class TailShare:
     observed: float
     requests: int
     df: int                 # the batches' degrees of freedom behind the variance
+    source: str | None = None   # GENERATOR where read from the generator's latencies; None: the API's recording
 
     def as_dict(self) -> dict:
         return {"log_share": round(self.log_share, 6), "variance": round(self.variance, 8),
                 "from_ms": round(self.from_ms, 3), "observed": round(self.observed, 6), "requests": self.requests,
-                "df": self.df}
+                "df": self.df, **({"source": self.source} if self.source else {})}
 
 
 def _batched_variance(influence: np.ndarray, seconds: float) -> tuple[float, int]:
@@ -54,9 +61,27 @@ def _batched_variance(influence: np.ndarray, seconds: float) -> tuple[float, int
     return best
 
 
-def share_over(latencies_ms: np.ndarray, threshold_ms: float, seconds: float) -> TailShare | None:
-    """The share of a stage's requests over `threshold_ms`, from its latencies in time order (a window of `seconds`);
-    None where too few lie in its tail to read a rate from."""
+def generator_offset_ms(latencies_ms: list, server_means_ms: list) -> float | None:
+    """How much longer the generator saw a run's answers than the server timed them: over the stages where both
+    speak, the median of the generator's mean latency less the server's (its histogram's sum over its count). The
+    median, as a stage past saturation queues in the kernel before the server's clock starts, and a stage's edges
+    fall a scrape apart in the two; None where no stage has both."""
+    gaps = [float(np.mean(lat)) - mean for lat, mean in zip(latencies_ms, server_means_ms)
+            if lat is not None and len(lat) and mean is not None]
+    return float(np.median(gaps)) if gaps else None
+
+
+def on_the_servers_clock(seen_ms: list, server_means_ms: list) -> list:
+    """Each stage's latencies as the generator saw them (None: none) less the run's generator_offset_ms; all None
+    where the offset cannot be measured."""
+    offset = generator_offset_ms(seen_ms, server_means_ms)
+    return [None if lat is None or not len(lat) or offset is None else np.asarray(lat) - offset for lat in seen_ms]
+
+
+def share_over(latencies_ms: np.ndarray, threshold_ms: float, seconds: float, source: str | None = None
+               ) -> TailShare | None:
+    """The share of a stage's requests over `threshold_ms`, from its latencies in time order (a window of `seconds`;
+    from `source` where not the API's recording); None where too few lie in its tail to read a rate from."""
     lat = np.asarray(latencies_ms, dtype=float)
     if len(lat) < MIN_BATCHES * 2:
         return None
@@ -75,4 +100,4 @@ def share_over(latencies_ms: np.ndarray, threshold_ms: float, seconds: float) ->
     # Widened to its batches' t: a variance from 4 to 20 batches is itself uncertain, and a fit across stages
     # weighting each by it would otherwise trust the ones that happened to look steady.
     variance /= df_factor(df + 1, WIDEN_LEVEL)
-    return TailShare(log_share, variance, start, float((lat > threshold_ms).mean()), n, df)
+    return TailShare(log_share, variance, start, float((lat > threshold_ms).mean()), n, df, source)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from slo.file.model import SloSpec
-from slo.stats import accuracy, clustering, family
+from slo.stats import accuracy, clustering, family, tail
 from slo.stats.figures import bucket_counts
 from slo.stats.intervals import with_level
 from slo.stats.series import server_series
@@ -41,6 +41,7 @@ class RunData:
     """What a run holds, as its folder's reader (slobench/run_folder.py) hands it over; the evaluator opens no file.
     timeline: its stages (stages.json); raw: Prometheus's answers; clients: the generators' merged figures per stage
     (None where the run has none); recording: the API's recorded latencies of a window (for the exact quantiles);
+    generator_recording: the generator's, each answer as it saw it (a stage's tail where the API records none);
     client_series: the generator's seconds; manifest: what ran where; run_end: how it ended (Locust's exit code, an
     interrupt, worker finals); machine: what the harness sampled of the API's cores each second (None when it did
     not start the API); answers: every received answer checked against the served model (answers/check.py; None:
@@ -50,6 +51,7 @@ class RunData:
     timeline: dict
     clients: dict[str, dict | None]
     recording: Recording = no_recording
+    generator_recording: Recording = no_recording
     client_series: dict | None = None
     manifest: RunManifest | None = None
     run_end: dict | None = None
@@ -168,18 +170,25 @@ def _judge_stages(spec: SloSpec, run: RunData) -> tuple[list[MeasuredStage], lis
     evidences = [with_level(judge.evidence(entry, st["measure_from"], st["end"]),
                             (st.get("looks") or {}).get("per_look_level") or spec.confidence_level)
                  for st, entry in measured]
-    recordings = [run.recording(st["measure_from"], st["end"], spec.metrics.selector.get("endpoint"))
-                  for st, _ in measured]
+    endpoint = spec.metrics.selector.get("endpoint")
+    recordings = [run.recording(st["measure_from"], st["end"], endpoint) for st, _ in measured]
     servers = [judge.figures(entry) for _, entry in measured]
-    clusters = clustering.of_run(evidences, [r for r, _ in recordings],
+    # Where the API records nothing, the generator's latencies, moved onto the server's clock, in its place: of the
+    # endpoint judged (it keeps predictions only, where a histogram with no endpoint named times /health too).
+    generators = tail.on_the_servers_clock(
+        [None if rec[0] is not None or not endpoint else
+         run.generator_recording(st["measure_from"], st["end"], endpoint)[0]
+         for (st, _), rec in zip(measured, recordings)], [server.get("mean_ms") for server in servers])
+    clusters = clustering.of_run(evidences, [r if r is not None else g for (r, _), g in zip(recordings, generators)],
                                  [o.threshold_ms / 1000 for o in spec.quantile_objectives()],
                                  [_served_short(st, server) for (st, _), server in zip(measured, servers)],
                                  [st.get("offered_rps") for st, _ in measured])
     stages, tests = [], []
-    for (st, entry), evidence, recording, near, server in zip(measured, evidences, recordings, clusters, servers):
+    for (st, entry), evidence, recording, near, server, generator in zip(measured, evidences, recordings, clusters,
+                                                                         servers, generators):
         logged = run.clients.get(st["name"])
         client = {**(logged or {}), "model": kind, "answers": _stage_answers(run.answers, st["name"])}
-        judged = judge.judge(server, evidence, st.get("offered_rps"), client, near, recording[0])
+        judged = judge.judge(server, evidence, st.get("offered_rps"), client, near, recording[0], generator)
         tests += judged.tests(spec) if is_gated(spec, st) else []
         stages.append(MeasuredStage(st, entry, server, client, bool(logged), judged, recording))
     return stages, tests

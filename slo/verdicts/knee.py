@@ -10,10 +10,10 @@ named, and the envelope does not let it set an end of the capacity.
 The fit: near the knee a queue's tail share grows about exponentially with the rate (an M/M/1 queue's exactly:
 P(T > t) = exp(-(mu - lambda) t)), so log share is fitted as a line in the rate, each stage weighted by the inverse
 of its log share's variance, with a dispersion factor where the stages scatter more than that. Where the API's
-recording holds a stage's latencies, its share is read from its whole tail (slo/stats/tail.py: many requests, so
-stages far below the knee speak too); elsewhere from the requests over the threshold, at the effective size its
-interval used. The crossing of the objective's limit and its inverse-prediction interval (Fieller's) come from the
-fitted line's band.
+recording holds a stage's latencies (or, where the API records nothing, the generator timed each answer), its share
+is read from its whole tail (slo/stats/tail.py: many requests, so stages far below the knee speak too); elsewhere
+from the requests over the threshold, at the effective size its interval used. The crossing of the objective's limit
+and its inverse-prediction interval (Fieller's) come from the fitted line's band.
 """
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from slo.stats.tail import GENERATOR
 from slo.verdicts.kinds import kind_of
 from slo.verdicts.report import Stage
 
@@ -136,6 +137,7 @@ def fit_crossing(points: list[Point], limit: float, level: float, unit: str = "r
     estimate = (y - a) / b
     out = {f"estimate_{unit}": round(float(estimate), 2), "stages": [p.stage for p in usable],
            "from_tail": [p.stage for p in usable if p.tail], "dispersion": round(dispersion, 3),
+           "from_generator": [p.stage for p in usable if p.tail and p.tail.get("source") == GENERATOR],
            f"slope_per_{unit}": round(float(b), 5), f"interval_{unit}": [None, None]}
     disc = qb * qb - 4 * qa * qc
     if qa > 0 and disc >= 0:   # the slope is known well enough for the band to cross the limit on both sides

@@ -65,15 +65,19 @@ class StageJudge:
         return self.judge(self.figures(entry), evidence if level is None else with_level(evidence, level), offered_rps)
 
     def judge(self, server: dict, evidence: Evidence, offered_rps: float | None, client: dict | None = None,
-              clustering: dict | None = None, latencies_ms=None) -> Judged:
+              clustering: dict | None = None, latencies_ms=None, generator_ms=None) -> Judged:
         """Every objective of the SLO file in this stage. `clustering` is what the whole run measured of how slow
         requests come together (none live: one window alone cannot tell); `latencies_ms` the API's recording of
-        the window, in time order, from which each latency quantile's share is also read from its whole tail."""
+        the window, in time order, from which each latency quantile's share is also read from its whole tail;
+        where there is none, `generator_ms`: the generator's latencies of the window moved onto the server's clock
+        (tail.generator_offset_ms)."""
         if clustering is not None:
             evidence = replace(evidence, clustering=clustering)
         enough = server["requests"] >= self.spec.min_samples
         objectives = [judge_objective(o, server, offered_rps, enough, client, evidence) for o in self.spec.objectives]
         self._read_tails(objectives, latencies_ms, evidence.window_s)
+        if latencies_ms is None:
+            self._read_tails(objectives, generator_ms, evidence.window_s, tail.GENERATOR)
         server["per_scrape"] = self._per_scrape(evidence, latencies_ms)
         rejudge = partial(judge_objective, server=server, offered_rps=offered_rps, enough=enough, client=client)
         return Judged(objectives, rejudge, evidence)
@@ -90,12 +94,25 @@ class StageJudge:
             scraped = {k: v for k, v in scraped.items() if not k.endswith(BUCKET_SUFFIX)}
         return {**scraped, **exact, "quantiles_from": FROM_RECORDING if exact else FROM_HISTOGRAM}
 
-    def _read_tails(self, objectives: list[dict], latencies_ms, seconds: float) -> None:
+    def _read_tails(self, objectives: list[dict], latencies_ms, seconds: float, source: str | None = None) -> None:
         """Each latency quantile's share read from the stage's whole recorded tail, beside its interval: what the
-        knee's fit across stages uses (slo/stats/tail.py); nothing where the recording holds no latencies."""
+        knee's fit across stages uses (read_tail); nothing where the recording holds no latencies."""
         if latencies_ms is None or not len(latencies_ms):
             return
         for row, o in zip(objectives, self.spec.objectives):
             if isinstance(o, LatencyQuantile) and row.get("confidence"):
-                read = tail.share_over(latencies_ms, o.threshold_ms, seconds)
-                row["confidence"]["tail"] = read and read.as_dict()
+                row["confidence"]["tail"] = read_tail(row["confidence"], latencies_ms, o.threshold_ms, seconds, source)
+
+
+def read_tail(confidence: dict, latencies_ms, threshold_ms: float, seconds: float, source: str | None = None
+              ) -> dict | None:
+    """A latency quantile's share over `threshold_ms` read from a window's whole tail (slo/stats/tail.py), beside
+    the interval its counts gave (`confidence`); None where the tail is too thin to read. Read from the generator's
+    latencies (`source`), only where the share they show over the threshold lies inside that interval: where
+    requests wait before the server's clock starts (a kernel's accept queue, a server that times only its handler),
+    the generator sees a tail the server never timed."""
+    read = tail.share_over(latencies_ms, threshold_ms, seconds, source)
+    if read is None or (source is not None and confidence.get("low") is not None
+                        and not confidence["low"] <= read.observed <= confidence["high"]):
+        return None
+    return read.as_dict()

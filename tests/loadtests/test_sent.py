@@ -19,3 +19,20 @@ from loadtests.profile import Outputs
 def test_read_answer(text, outputs, expected):
     from loadtests.sent import read_answer
     assert read_answer(text, outputs) == expected
+
+
+def test_each_answers_latency_is_kept_and_a_record_that_timed_none_reads_as_none(tmp_path):
+    """The generator's record keeps how long each answer took (runfolder.recording reads it back, in ms); a record
+    written before the generator timed its answers holds 0 in each, which reads as no latencies, not as zeros."""
+    from loadtests.sent import SentRecorder, merge
+    from runfolder import recording
+    timed, untimed = tmp_path / "timed", tmp_path / "untimed"
+    for folder, latency_s in ((timed, 0.0125), (untimed, 0.0)):
+        rec = SentRecorder(folder, Outputs())
+        for i in range(3):
+            rec.answer(f"id{i}", "/predict", "u1", "{}", '{"prediction": 1, "probability": 0.8}', latency_s)
+        rec.close()
+        merge(folder)
+    read = recording.recorded(timed / "sent_predictions.db", 0, 1e12, "/predict", timed_only=True)
+    assert list(read) == pytest.approx([12.5] * 3)
+    assert len(recording.recorded(untimed / "sent_predictions.db", 0, 1e12, "/predict", timed_only=True)) == 0

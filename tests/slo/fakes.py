@@ -156,7 +156,8 @@ def evaluate_run(run: Path, spec: SloSpec, raw: dict | None = None, baseline: Re
     raw = raw if raw is not None else json.loads((Path(run) / names.PROMETHEUS_RAW).read_text())
     return evaluate(spec, RunData(run_id=Path(run).resolve().name, raw=raw, timeline=folder.timeline,
                                   clients=folder.client_figures(spec.metrics.selector.get("endpoint")),
-                                  recording=folder.recorded, answers=answers), baseline)
+                                  recording=folder.recorded, generator_recording=folder.sent_latencies,
+                                  answers=answers), baseline)
 
 
 def with_slis(run: Path, spec: SloSpec, good: float, total: float, share: float) -> dict:

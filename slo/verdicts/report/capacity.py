@@ -30,11 +30,13 @@ class AtUsualSpeed(Frozen):
 
 class Crossing(Frozen):
     """Where the knee's curve, fitted across the stages (slo/verdicts/knee.fit_crossing), crosses the lowest
-    objective's limit: which objective, the stages fitted (those read from their whole tails) and how they scattered,
-    and the stages whose own share contradicted the interval. Its figures come in the unit the stages were placed in."""
+    objective's limit: which objective, the stages fitted (those read from their whole tails, and of those the ones
+    read from the generator's latencies where the API records none) and how they scattered, and the stages whose own
+    share contradicted the interval. Its figures come in the unit the stages were placed in."""
     objective: str
     stages: list[str]
     from_tail: list[str] = []
+    from_generator: list[str] = []
     dispersion: float
     contradicted_by: list[str] = []
 

@@ -18,14 +18,15 @@ from slo.verdicts.report.measured import Reconciliation, ReplicaSummary
 from slo.verdicts.report.series import RunSeries
 from slo.verdicts.report.stage_row import Stage
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 # Earlier versions whose reports read as this one: what changed since only added a field whose absence has a meaning
 # (6: server.per_scrape.quantiles_from, absent where the per-scrape quantiles were interpolated, as every one of
 # version 6 was; 7: server.per_scrape.p50/p95/p99_bucket_ms, absent where interpolated quantiles kept no buckets, so
 # a comparison with them is not bounded by them, and says so; 8: a stage's held_from, again and again_of and the
-# capacity's held_stages, absent where no stage was held). Earlier runs stay a baseline and count in the machine's
-# usual speed.
-READS_AS_CURRENT = (6, 7, 8)
+# capacity's held_stages, absent where no stage was held; 9: the knee fits' from_generator and a tail's source,
+# absent where no tail was read from the generator's latencies). Earlier runs stay a baseline and count in the
+# machine's usual speed.
+READS_AS_CURRENT = (6, 7, 8, 9)
 
 
 class ReportError(ValueError):

@@ -25,6 +25,9 @@ class Run:
     counted: list[np.ndarray]
     latency: list[np.ndarray] | None = None
     rates: list[float] | None = None   # each window's offered rate, where they differ (a ladder)
+    # Where set, what the evaluator reads each window's clustering from instead of the server's latencies: per request
+    # in time order, 200 (ms) where counted over the threshold, else 0 (as the generator's latencies it was moved to).
+    seen: list[np.ndarray] | None = None
 
     def upto(self, w: int, blocks: int) -> "Run":
         """The run as it stood `blocks` seconds into window w, its other windows whole: a look before w's end."""
@@ -54,13 +57,13 @@ class Run:
         # of_run measures each window over its own neighbours only, so one call over the whole run gives every
         # window what a call over its neighbours would: kept while no window is added (a Ladder grows its run) or cut
         # (a step ended at a look).
-        shape = tuple(len(c) for c in self.counted)
-        windows = len(shape)
+        shape = (tuple(len(c) for c in self.counted), id(self.seen))
+        windows = len(shape[0])
         if getattr(self, "_clustered", (None,))[0] != shape:
             # What of_run reads of each window when the recording holds them all: its mean latency's blocks.
             bare = [SimpleNamespace(mean_blocks=self.mean_blocks(i), error_blocks=None, bucket_blocks={})
                     for i in range(windows)]
-            recorded = [200.0 * c for c in self.counted]
+            recorded = self.seen if self.seen is not None else [200.0 * c for c in self.counted]
             self._clustered = (shape, clustering.of_run(bare, recorded, [EDGE], rates=self.rates))
         return self._clustered[1][w]
 

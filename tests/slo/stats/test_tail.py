@@ -59,3 +59,21 @@ def test_a_threshold_under_the_stages_upper_latencies_is_read_from_the_requests_
     lat = np.random.default_rng(5).exponential(20.0, 2000)
     read = tail.share_over(lat, 10.0, 20)
     assert read.from_ms == 10.0 and read.log_share == pytest.approx(math.log(read.observed))
+
+
+@pytest.mark.parametrize("seen_ms, server_means_ms, offset", [
+    ([np.array([11.0, 21.0, 31.0]), np.array([41.0, 61.0])], [20.0, 50.0], 1.0),
+    ([np.array([11.0]), np.array([21.5]), np.array([31.2]), np.array([2330.0])], [10.0, 20.0, 30.0, 30.0], 1.35),
+    ([None, np.array([])], [20.0, 30.0], None),
+    ([np.array([11.0])], [None], None),
+], ids=["a millisecond longer at every stage", "a stage queued in the kernel past saturation does not move it",
+        "no stage the generator timed", "no stage the server timed"])
+def test_the_generators_offset_is_the_median_gap_between_its_means_and_the_servers(seen_ms, server_means_ms,
+                                                                                     offset):
+    assert tail.generator_offset_ms(seen_ms, server_means_ms) == (None if offset is None else pytest.approx(offset))
+
+
+def test_a_tail_read_from_the_generator_says_so():
+    lat = np.random.default_rng(3).exponential(20.0, 600)
+    assert "source" not in tail.share_over(lat, 60.0, 20).as_dict()
+    assert tail.share_over(lat, 60.0, 20, tail.GENERATOR).as_dict()["source"] == "generator"

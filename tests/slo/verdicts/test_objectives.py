@@ -1,6 +1,7 @@
 """Verdict logic, table-driven, on synthetic Prometheus answers."""
 import math
 
+import numpy as np
 import pytest
 from scipy import stats
 
@@ -209,6 +210,40 @@ def test_a_recording_that_cannot_be_read_makes_the_run_untrusted_not_silently_tr
     report = evaluate(run, SPEC, __import__("json").loads((run / "prometheus_raw.json").read_text()))
     assert report.verdict.status == "untrusted" and report.verdict.exit_code == 2
     assert any("the API's recording cannot be read" in n for n in report.stages[0].server.notes)
+
+
+def _generator_kept(run, latencies_s: list[float], start: float, seconds: float) -> None:
+    """The generator's record of a stage's answers (sent_predictions.db), each timed at `latencies_s`, spread evenly
+    over its window."""
+    from api.record_schema import Writer, connect
+    conn = connect(run / "sent_predictions.db", wal=False)
+    step = seconds / len(latencies_s)
+    Writer(conn).write([(f"id{i}", start + (i + 0.5) * step, "/predict", None, "{}", 0.5, 0, lat, "v", 1)
+                        for i, lat in enumerate(latencies_s)])
+    conn.close()
+
+
+@pytest.mark.parametrize("extra_ms, read", [
+    (lambda rng, n: 1.0 + rng.exponential(0.5, n), True),
+    (lambda rng, n: 1.0 + 300.0 * (rng.random(n) < 0.1), False),
+], ids=["the generator's latencies, a millisecond or two over the server's, read the stage's tail",
+        "a tail the server never timed (a tenth queued 300 ms before its clock started) is not read"])
+def test_where_the_api_records_nothing_each_quantiles_tail_is_read_from_the_generators_latencies(tmp_path, extra_ms,
+                                                                                                read):
+    """Latencies Exp(mean 20 ms): p99's 100 ms holds exp(-5), 0.67 % of requests, over it."""
+    rng = np.random.default_rng(5)
+    server = list(rng.exponential(0.020, 3000))
+    run = make_run(tmp_path / "run", SPEC, [{"name": "s1", "offered_rps": 100, "latencies": server,
+                                             "all_traffic": 3000}])
+    seen = np.array(server) + extra_ms(rng, len(server)) / 1000
+    _generator_kept(run, list(seen), 1010.0, 30.0)
+    report = evaluate(run, SPEC, __import__("json").loads((run / "prometheus_raw.json").read_text()))
+    tails = {o.name: o.confidence.tail for o in report.stages[0].objectives if o.name in ("p50", "p95", "p99")}
+    if not read:
+        assert tails == {"p50": None, "p95": None, "p99": None}
+        return
+    assert {t["source"] for t in tails.values()} == {"generator"}
+    assert 0.004 < math.exp(tails["p99"]["log_share"]) < 0.011, tails["p99"]
 
 
 def _cap_stage(name, offered, achieved, status, collapsed=False, bound=False):
