@@ -5,6 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 STEP_OVERHEAD_S = 11   # a step's Locust start and stop, and its judging after the last scrape, measured at 8 to 11 s
+# A step's Locust start and stop alone (about 1 s measured): all a step needs of the run's budget, where that binds.
+# The judging after it is then what the next step's plan finds spent, or after the last one, what CLOSING_S keeps
+# for the report: counted there too, the default run's second step missed by a second or two in runs that ended
+# 20 s inside their 300 s (2026-12-07), and runs with one step were the wide ones.
+STEP_START_S = 3
 # Under this many steps' room when the refinement starts (the default run's, after its ladder), the steps are few: the
 # knee fitted at the rates offered steers them too (slobench.steering.next_rate's `few`); a search steps by the bracket.
 FEW_STEPS = 3

@@ -30,7 +30,7 @@ from slo.stats.looks import Looks
 from slo.verdicts.report import Capacity, PredictedSaturation, Stage
 from slo.verdicts.objectives import DECIDED
 from slo.verdicts import sample_fit
-from slobench.budget import STEP_OVERHEAD_S, Budget, no_room
+from slobench.budget import STEP_OVERHEAD_S, STEP_START_S, Budget, no_room
 from slobench.holds import SpellHolds, held_seconds
 from slobench.judge import judge
 from slo.verdicts.scrape_fit import MIN_SCRAPES_PER_WINDOW
@@ -180,7 +180,8 @@ class Refinement:
         """The step at `rate`: at least the profile's step_s, what deciding a count objective with none counted takes
         at the looks' level, and six scrapes, twice as long after each undecided step (undecided_factor); judged at
         `looks` looks from `first_look` of its length, none before six scrapes. None when it does not fit the
-        `left_s` of the budget; with `shorten` (the run's budget binds), what is left instead, while it holds half
+        `left_s` of the budget with its start and judging (STEP_OVERHEAD_S); with `shorten` (the run's budget binds:
+        its start alone, STEP_START_S), what is left instead, while it holds half
         of step_s and what deciding takes: the default run on a quiet machine had missed its one step by a second,
         and a default run's step of 10 or 14 s measured held the knee as one of 18 s does (97.6 and 97.15 % of
         2,000 draws, median width 33 and 32 %; none: 98.3 % and 43 %). Not within the refinement's own budget: one
@@ -194,15 +195,15 @@ class Refinement:
         planned = Looks.spread(refine.looks, refine.first_look, spec.confidence_level)
         strict = spec.model_copy(update={"confidence_level": planned.per_look_level})
         scrapes = MIN_SCRAPES_PER_WINDOW * scrape_s
-        scenario = self.profile.scenario
+        scenario, overhead_s = self.profile.scenario, STEP_START_S if shorten else STEP_OVERHEAD_S
         decides = refine.step_s if for_fit else step_seconds(rate, strict, refine.step_s, scenario)
         longest = max(decides, scrapes + SETTLE_S) * undecided_factor(steps)
-        if longest + STEP_OVERHEAD_S > left_s:
+        if longest + overhead_s > left_s:
             shortest = max(refine.step_s / 2 if for_fit else step_seconds(rate, strict, refine.step_s / 2, scenario),
                            scrapes + SETTLE_S)
-            if not shorten or shortest + STEP_OVERHEAD_S > left_s:
+            if not shorten or shortest + overhead_s > left_s:
                 return None
-            longest = left_s - STEP_OVERHEAD_S
+            longest = left_s - overhead_s
         first = max(refine.first_look, scrapes / (longest - SETTLE_S))
         return StepPlan(longest, Looks.spread(refine.looks, first, spec.confidence_level))
 
