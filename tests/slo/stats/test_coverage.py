@@ -610,8 +610,11 @@ def untimed_ladder_then_steps(rng, service_s: float, share: float, steps: int, g
 
 
 @pytest.mark.coverage
-@pytest.mark.parametrize("steps", [1, 2], ids=["one step", "two steps"])
-def test_the_runs_capacity_holds_the_knee_of_a_target_that_exports_no_prediction_time(steps, record_property):
+@pytest.mark.parametrize("steps, generator", [(1, False), (2, False), (1, True), (2, True)],
+                         ids=["one step", "two steps", "one step, timed by the generator",
+                              "two steps, timed by the generator"])
+def test_the_runs_capacity_holds_the_knee_of_a_target_that_exports_no_prediction_time(steps, generator,
+                                                                                     record_property):
     """The default run against M/M/1 targets whose service costs 12 to 30 ms and which export no prediction time,
     the p50 knee drawn between 70 and 90 % of saturation (untimed_ladder_then_steps): the capacity at the rates
     offered holds the knee at least 95 % of the time, and is narrow enough to use. The default run's steps are few
@@ -625,35 +628,19 @@ def test_the_runs_capacity_holds_the_knee_of_a_target_that_exports_no_prediction
     3.2 % before each log share was raised by half its variance, slo/verdicts/knee.py; the two steps' 3.2 % over the
     3.2 % allowed), median width 27 and 22 %. With a window's own counts speaking for its dependence where they
     counted a slow request a block or more, and the high end walking down from the top (slo/stats/confidence.py,
-    slo/verdicts/knee.py; 10,000 draws): 98.74 and 98.36 %, 18.3 and 15.6 %."""
+    slo/verdicts/knee.py; 10,000 draws): 98.74 and 98.36 %, 18.3 and 15.6 %.
+    Every stage judged again with all its neighbours at each step, as the evaluator judges them (before 2026-12-07 a
+    ladder stage was judged once, with the windows before it): 98.76 and 98.42 %, under / over 0.57 / 0.67 and
+    0.76 / 0.82 %, 18.3 and 15.6 %. With `generator`, each stage's share is also read from its whole tail as the
+    generator timed it (its own overhead about a millisecond, growing with the rate, now and then its loop stalled),
+    moved onto the server's clock by the run's offset, and its clustering measured from those latencies, as where
+    the API records nothing: 98.76 and 98.13 %, 0.41 / 0.83 and 0.85 / 1.02 %, 17.2 and 14.4 % (10,000 draws)."""
     from slo.verdicts.capacity import capacity
-    rng = np.random.default_rng(61 + steps)
+    rng = np.random.default_rng((71 if generator else 61) + steps)
     tally, draws, widths = Held(), FULL, []
     for _ in range(draws):
         service_s, share = rng.uniform(0.012, 0.030), rng.uniform(0.70, 0.90)
-        got = capacity(judged_stages(untimed_ladder_then_steps(rng, service_s, share, steps)))
-        tally.add(got.interval_rps, share / service_s)
-        widths.append(got.width if got.width is not None else math.inf)
-    tally.record(record_property)
-    record_property("median width", f"{float(np.median(widths)):.3f}")
-    assert tally.rate >= 0.95, tally.rate
-    assert tally.each_side_within_the_level(), tally.sides()
-    assert float(np.median(widths)) <= 0.5   # the power floor: an interval cannot hold the knee by being useless
-
-
-@pytest.mark.coverage
-@pytest.mark.parametrize("steps", [1, 2], ids=["one step", "two steps"])
-def test_the_runs_capacity_holds_the_knee_of_a_target_timed_by_the_generator_alone(steps, record_property):
-    """The default run against the targets of the case above, each stage's share also read from its whole tail as
-    the generator timed it (its own overhead about a millisecond, growing with the rate, now and then its loop
-    stalled), moved onto the server's clock by the run's offset: the capacity at the rates offered holds the knee at
-    least 95 % of the time, and is narrow enough to use."""
-    from slo.verdicts.capacity import capacity
-    rng = np.random.default_rng(71 + steps)
-    tally, draws, widths = Held(), FULL, []
-    for _ in range(draws):
-        service_s, share = rng.uniform(0.012, 0.030), rng.uniform(0.70, 0.90)
-        got = capacity(judged_stages(untimed_ladder_then_steps(rng, service_s, share, steps, generator=True)))
+        got = capacity(judged_stages(untimed_ladder_then_steps(rng, service_s, share, steps, generator)))
         tally.add(got.interval_rps, share / service_s)
         widths.append(got.width if got.width is not None else math.inf)
     tally.record(record_property)
