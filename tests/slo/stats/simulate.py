@@ -29,6 +29,11 @@ class Run:
     # in time order, 200 (ms) where counted over the threshold, else 0 (as the generator's latencies it was moved to).
     seen: list[np.ndarray] | None = None
 
+    def see(self, seen: list[np.ndarray]) -> None:
+        """Each window's clustering read from `seen` from now on (the field's), measured again."""
+        self.seen = seen
+        self.__dict__.pop("_clustered", None)
+
     def upto(self, w: int, blocks: int) -> "Run":
         """The run as it stood `blocks` seconds into window w, its other windows whole: a look before w's end."""
         keep = self.blocks[w] < blocks
@@ -57,8 +62,8 @@ class Run:
         # of_run measures each window over its own neighbours only, so one call over the whole run gives every
         # window what a call over its neighbours would: kept while no window is added (a Ladder grows its run) or cut
         # (a step ended at a look).
-        shape = (tuple(len(c) for c in self.counted), id(self.seen))
-        windows = len(shape[0])
+        shape = tuple(len(c) for c in self.counted)
+        windows = len(shape)
         if getattr(self, "_clustered", (None,))[0] != shape:
             # What of_run reads of each window when the recording holds them all: its mean latency's blocks.
             bare = [SimpleNamespace(mean_blocks=self.mean_blocks(i), error_blocks=None, bucket_blocks={})

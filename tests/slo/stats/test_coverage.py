@@ -587,7 +587,7 @@ def untimed_ladder_then_steps(rng, service_s: float, share: float, steps: int, g
                     for w, (name, rate, seconds) in enumerate(placed)]
         offset = generator_offset_ms(seen, [1000 * float(np.mean(lat)) for lat in run.run.latency])
         moved = [lat - offset for lat in seen]
-        run.run.seen = [200.0 * (lat > 1000 * run.threshold) for lat in moved]   # the clustering read from them too
+        run.run.see([200.0 * (lat > 1000 * run.threshold) for lat in moved])   # the clustering read from them too
         return [{**stage_of(run.run, w, name, rate, seconds, run.threshold, P50, seen_ms=moved[w],
                             source=GENERATOR), "refine": name[0] == "r"}
                 for w, (name, rate, seconds) in enumerate(placed)]
