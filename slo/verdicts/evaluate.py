@@ -39,13 +39,13 @@ def no_recording(start: float, end: float, endpoint: str | None) -> tuple[None, 
 @dataclass(frozen=True)
 class RunData:
     """What a run holds, as its folder's reader (slobench/run_folder.py) hands it over; the evaluator opens no file.
-    timeline: its stages (stages.json); raw: Prometheus's answers; clients: the generators' merged figures per stage
-    (None where the run has none); recording: the API's recorded latencies of a window (for the exact quantiles);
-    generator_recording: the generator's, each answer as it saw it (a stage's tail where the API records none);
-    client_series: the generator's seconds; manifest: what ran where; run_end: how it ended (Locust's exit code, an
-    interrupt, worker finals); machine: what the harness sampled of the API's cores each second (None when it did
-    not start the API); answers: every received answer checked against the served model (answers/check.py; None:
-    not checked)."""
+    timeline: its stages (stages.json); raw: Prometheus's answers; clients: the generators' merged figures per
+    stage (None where the run has none); recording: the API's recorded latencies of a window (for the exact
+    quantiles); generator_recording: the generator's, each answer as it saw it (a stage's tail and clustering where
+    the API records none); client_series: the generator's seconds; manifest: what ran where; run_end: how it ended
+    (Locust's exit code, an interrupt, worker finals); machine: what the harness sampled of the API's cores each
+    second (None when it did not start the API); answers: every received answer checked against the served model
+    (answers/check.py; None: not checked)."""
     run_id: str
     raw: dict
     timeline: dict
