@@ -1,15 +1,14 @@
 """How slow requests (or errors) come together, measured over a window and its neighbouring stages rather than the
 window alone.
 
-A window's own scrape blocks are few (18 to 37), so a design effect taken from them alone is heavy-tailed, and it
-is lowest exactly when the window happened to hold few slow requests: the windows that then pass. Its neighbours
-hold many more: their requests in time order (the API's recording, one unit a request; where the API records
-nothing, the generator's own timing of each answer) or, failing both, their scrape blocks. Consecutive units are
-merged into batches of 1, 2, 4, ... units (batch means with growing batch sizes); at each size, the pooled variance
-of the batches' counts around their own window's share, over what independent requests would give, is the design
-effect at that scale. It rises with the batch size until batches outlast the clusters: the size is picked by the
-estimate less one standard error. A window is then judged at no less than it, so one that shows no cluster is not
-taken as proof that none comes.
+A window's own scrape blocks are few (18 to 37), so a design effect taken from them alone is heavy-tailed, and
+it is lowest exactly when the window happened to hold few slow requests: the windows that then pass. Its neighbours
+hold many more: their requests in time order (the API's recording, one unit a request) or, for any API, their
+scrape blocks. Consecutive units are merged into batches of 1, 2, 4, ... units (batch means with growing batch
+sizes); at each size, the pooled variance of the batches' counts around their own window's share, over what
+independent requests would give, is the design effect at that scale. It rises with the batch size until batches
+outlast the clusters: the size is picked by the estimate less one standard error. A window is then judged at no less
+than it, so one that shows no cluster is not taken as proof that none comes.
 """
 from __future__ import annotations
 
@@ -106,9 +105,8 @@ def _offered_more(neighbour: float | None, own: float | None) -> bool:
 def of_run(evidences: list, recorded: list[np.ndarray | None], thresholds_s: list[float],
            collapsed: list[bool] | None = None, rates: list[float | None] | None = None) -> list[dict]:
     """Each window's clustering as its intervals take it (intervals.Evidence.clustering), measured over the window
-    and its neighbours in the run (NEIGHBOURS stages either side): by latency threshold in seconds, from the
-    recording of every window's requests in time order (`recorded`, ms: the API's, or the generator's moved onto the
-    server's clock) when it holds them all, else from the scrape blocks at the threshold's
+    and its neighbours in the run (NEIGHBOURS stages either side): by latency threshold in seconds, from the API's
+    recording of every window's requests when it holds them all, else from the scrape blocks at the threshold's
     lower bucket edge; "errors" from the request counter's blocks; "memory", the mean latency's lag-1
     correlation over the same windows (confidence.memory); and "mean_spread", the mean's relative spread over them
     (latency_mean.relative_spread). Neighbours, not the whole run: a ladder's

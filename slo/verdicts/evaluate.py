@@ -41,8 +41,8 @@ class RunData:
     """What a run holds, as its folder's reader (slobench/run_folder.py) hands it over; the evaluator opens no file.
     timeline: its stages (stages.json); raw: Prometheus's answers; clients: the generators' merged figures per
     stage (None where the run has none); recording: the API's recorded latencies of a window (for the exact
-    quantiles); generator_recording: the generator's, each answer as it saw it (a stage's tail and clustering where
-    the API records none); client_series: the generator's seconds; manifest: what ran where; run_end: how it ended
+    quantiles); generator_recording: the generator's, each answer as it saw it (a stage's tail where the API
+    records none); client_series: the generator's seconds; manifest: what ran where; run_end: how it ended
     (Locust's exit code, an interrupt, worker finals); machine: what the harness sampled of the API's cores each
     second (None when it did not start the API); answers: every received answer checked against the served model
     (answers/check.py; None: not checked)."""
@@ -173,13 +173,15 @@ def _judge_stages(spec: SloSpec, run: RunData) -> tuple[list[MeasuredStage], lis
     endpoint = spec.metrics.selector.get("endpoint")
     recordings = [run.recording(st["measure_from"], st["end"], endpoint) for st, _ in measured]
     servers = [judge.figures(entry) for _, entry in measured]
-    # Where the API records nothing, the generator's latencies, moved onto the server's clock, in its place: of the
-    # endpoint judged (it keeps predictions only, where a histogram with no endpoint named times /health too).
+    # Where the API records nothing, the generator's latencies, moved onto the server's clock, read each stage's tail:
+    # of the endpoint judged (it keeps predictions only, where a histogram with no endpoint named times /health too).
+    # Not its clustering: where requests wait before the server's clock starts, the generator's slow requests are
+    # ones the server never timed, and clustered (a stalled event loop made a stage's p99 undecided that way).
     generators = tail.on_the_servers_clock(
         [None if rec[0] is not None or not endpoint else
          run.generator_recording(st["measure_from"], st["end"], endpoint)[0]
          for (st, _), rec in zip(measured, recordings)], [server.get("mean_ms") for server in servers])
-    clusters = clustering.of_run(evidences, [r if r is not None else g for (r, _), g in zip(recordings, generators)],
+    clusters = clustering.of_run(evidences, [r for r, _ in recordings],
                                  [o.threshold_ms / 1000 for o in spec.quantile_objectives()],
                                  [_served_short(st, server) for (st, _), server in zip(measured, servers)],
                                  [st.get("offered_rps") for st, _ in measured])

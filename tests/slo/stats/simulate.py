@@ -25,14 +25,6 @@ class Run:
     counted: list[np.ndarray]
     latency: list[np.ndarray] | None = None
     rates: list[float] | None = None   # each window's offered rate, where they differ (a ladder)
-    # Where set, what the evaluator reads each window's clustering from instead of the server's latencies: per request
-    # in time order, 200 (ms) where counted over the threshold, else 0 (as the generator's latencies it was moved to).
-    seen: list[np.ndarray] | None = None
-
-    def see(self, seen: list[np.ndarray]) -> None:
-        """Each window's clustering read from `seen` from now on (the field's), measured again."""
-        self.seen = seen
-        self.__dict__.pop("_clustered", None)
 
     def upto(self, w: int, blocks: int) -> "Run":
         """The run as it stood `blocks` seconds into window w, its other windows whole: a look before w's end."""
@@ -68,7 +60,7 @@ class Run:
             # What of_run reads of each window when the recording holds them all: its mean latency's blocks.
             bare = [SimpleNamespace(mean_blocks=self.mean_blocks(i), error_blocks=None, bucket_blocks={})
                     for i in range(windows)]
-            recorded = self.seen if self.seen is not None else [200.0 * c for c in self.counted]
+            recorded = [200.0 * c for c in self.counted]
             self._clustered = (shape, clustering.of_run(bare, recorded, [EDGE], rates=self.rates))
         return self._clustered[1][w]
 
