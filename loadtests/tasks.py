@@ -42,17 +42,19 @@ class Tasks:
 
     # Every request is named by its route, as the API's endpoint label.
     def predict_user(self, client) -> None:
-        user, rid = random.choice(self.ids), uuid.uuid4().hex
-        sent = clock.now()
-        answer = client.post("/predict", json={"user_id": user}, name="/predict", headers={"X-Request-ID": rid})
-        self.keep(answer, "/predict", user, self.user_features[user], rid, clock.now() - sent)
+        user = random.choice(self.ids)
+        self._predict(client, "/predict", {"user_id": user}, user, self.user_features[user])
 
     def predict_features(self, client) -> None:
-        i, rid = random.randrange(len(self.payloads)), uuid.uuid4().hex
+        i = random.randrange(len(self.payloads))
+        self._predict(client, "/predict/features", self.payloads[i], None, self.payload_json[i])
+
+    def _predict(self, client, route: str, body: dict, user_id: str | None, features_json: str) -> None:
+        """One prediction request under its own id, kept with how long its answer took."""
+        rid = uuid.uuid4().hex
         sent = clock.now()
-        answer = client.post("/predict/features", json=self.payloads[i], name="/predict/features",
-                             headers={"X-Request-ID": rid})
-        self.keep(answer, "/predict/features", None, self.payload_json[i], rid, clock.now() - sent)
+        answer = client.post(route, json=body, name=route, headers={"X-Request-ID": rid})
+        self.keep(answer, route, user_id, features_json, rid, clock.now() - sent)
 
     @staticmethod
     def health(client) -> None:

@@ -114,17 +114,18 @@ class RunFolder:
     def recorded(self, start: float, end: float, endpoint: str | None) -> tuple:
         """The API's recorded latencies (ms, in time order) of a window, or None without a recording; and why the
         recording could not be read (None when it could)."""
-        try:
-            return recording.recorded(self.path / names.PREDICTIONS, start, end, endpoint), None
-        except recording.RecordingUnreadable as exc:
-            return None, str(exc)
+        return self._latencies(names.PREDICTIONS, start, end, endpoint)
 
     def sent_latencies(self, start: float, end: float, endpoint: str | None) -> tuple:
         """The generator's latencies (ms, in time order) of a window's answers, as it saw them, or None where it timed
         none (its record before it did holds 0 in each); and why its record could not be read (None when it could:
         the answers check says so too)."""
+        return self._latencies(names.SENT_PREDICTIONS, start, end, endpoint, timed_only=True)
+
+    def _latencies(self, name: str, start: float, end: float, endpoint: str | None, timed_only: bool = False
+                   ) -> tuple:
         try:
-            return recording.recorded(self.path / names.SENT_PREDICTIONS, start, end, endpoint, timed_only=True), None
+            return recording.recorded(self.path / name, start, end, endpoint, timed_only), None
         except recording.RecordingUnreadable as exc:
             return None, str(exc)
 

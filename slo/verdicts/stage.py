@@ -75,9 +75,10 @@ class StageJudge:
             evidence = replace(evidence, clustering=clustering)
         enough = server["requests"] >= self.spec.min_samples
         objectives = [judge_objective(o, server, offered_rps, enough, client, evidence) for o in self.spec.objectives]
-        self._read_tails(objectives, latencies_ms, evidence.window_s)
         if latencies_ms is None:
             self._read_tails(objectives, generator_ms, evidence.window_s, tail.GENERATOR)
+        else:
+            self._read_tails(objectives, latencies_ms, evidence.window_s)
         server["per_scrape"] = self._per_scrape(evidence, latencies_ms)
         rejudge = partial(judge_objective, server=server, offered_rps=offered_rps, enough=enough, client=client)
         return Judged(objectives, rejudge, evidence)

@@ -574,22 +574,20 @@ def untimed_ladder_then_steps(rng, service_s: float, share: float, steps: int, g
     whole tail as the generator timed it (generator_seen), moved onto the server's clock by the run's offset so far
     (slo/stats/tail.generator_offset_ms), as the evaluator reads it where the API records nothing. Every stage, the
     steps marked as such."""
-    from slo.stats.tail import GENERATOR, generator_offset_ms
+    from slo.stats.tail import GENERATOR, on_the_servers_clock
     from slo.verdicts.capacity import capacity
     from slobench.steering import next_rate
     run = sim.Ladder(rng, share / service_s, min(15, 0.3 / service_s), service_s, p50=True)
     rates = default_like_rates(min(15, 0.3 / service_s), rng.uniform(1.0, 1.2) / service_s, run.threshold)
     placed, seen = [], []
 
+    threshold, source = (run.threshold, GENERATOR) if generator else (None, None)
+
     def stages() -> list[dict]:
-        if not generator:
-            return [{**stage_of(run.run, w, name, rate, seconds, judged_as=P50), "refine": name[0] == "r"}
-                    for w, (name, rate, seconds) in enumerate(placed)]
-        offset = generator_offset_ms(seen, [1000 * float(np.mean(lat)) for lat in run.run.latency])
-        moved = [lat - offset for lat in seen]
-        return [{**stage_of(run.run, w, name, rate, seconds, run.threshold, P50, seen_ms=moved[w],
-                            source=GENERATOR), "refine": name[0] == "r"}
-                for w, (name, rate, seconds) in enumerate(placed)]
+        moved = on_the_servers_clock(seen, [1000 * float(np.mean(lat)) for lat in run.run.latency]) if generator \
+            else seen
+        return [{**stage_of(run.run, w, name, rate, seconds, threshold, P50, seen_ms=moved[w], source=source),
+                 "refine": name[0] == "r"} for w, (name, rate, seconds) in enumerate(placed)]
 
     def ran(name: str, rate: float, seconds: float) -> None:
         placed.append((name, rate, seconds))
