@@ -3,7 +3,7 @@ fixtures' start-up included; a test not listed is bounded by DEFAULT_S. Refresh 
 
 DEFAULT_S = 30   # every unit test measured under 8 s
 MIN_S = 30       # the bound of a short process test: start-up on a slow machine varies more than it lasts
-COVERAGE_S = 2400  # a coverage simulation of 10,000 draws: the slowest (`make capacity`'s search) 749 s
+COVERAGE_S = 2400  # a coverage simulation of 10,000 draws: the slowest (`make capacity`'s search) 435 s
 
 MEASURED_S = {
     'tests/api/test_api_only_install.py::test_the_api_serves_the_forest_from_a_venv_holding_only_the_api_part': 50.0,
@@ -50,16 +50,16 @@ MEASURED_S = {
 }
 
 
-# The longest coverage cases (10,000 draws; seconds alone on a core, 2026-12-06). Run first, so that the two workers
-# end together: the search last left one of them alone for 12 of make coverage's minutes.
+# The longest coverage cases (10,000 draws; seconds on one of make coverage's two workers, 2026-12-08). Run first, so
+# that the two workers end together: the search last left one of them alone for 12 of make coverage's minutes.
 COVERAGE_MEASURED_S = {
-    'tests/slo/stats/test_coverage.py::test_a_refined_runs_capacity_holds_the_knee_of_an_m_m_1_target': 749,
-    'tests/slo/stats/test_coverage_machine.py::test_the_runs_capacity_holds_the_knee_when_stages_in_the_middle_ran_slowed[three steps (a larger budget)]': 323,
-    'tests/slo/stats/test_coverage.py::test_the_runs_capacity_holds_the_knee_of_a_target_that_exports_no_prediction_time[two steps]': 258,
-    "tests/slo/stats/test_coverage.py::test_the_runs_capacity_at_its_typical_speed_holds_the_knee_when_the_machines_speed_moves[a step shortened to fit the run's budget]": 244,
-    'tests/slo/stats/test_coverage.py::test_the_runs_capacity_at_its_typical_speed_holds_the_knee_when_the_machines_speed_moves[a step of its length]': 228,
-    'tests/slo/stats/test_looks.py::test_a_stage_looked_at_keeps_the_promise[an M/D/1 queue at utilization 0.8, looked at three times]': 214,
-    'tests/slo/stats/test_coverage.py::test_the_runs_capacity_holds_the_knee_of_a_target_that_exports_no_prediction_time[one step]': 205,
+    'tests/slo/stats/test_coverage.py::test_a_refined_runs_capacity_holds_the_knee_of_an_m_m_1_target': 435,
+    'tests/slo/stats/test_coverage.py::test_the_runs_capacity_holds_the_knee_of_a_target_that_exports_no_prediction_time[two steps, timed by the generator]': 231,
+    'tests/slo/stats/test_coverage.py::test_the_runs_capacity_holds_the_knee_of_a_target_that_exports_no_prediction_time[two steps]': 175,
+    'tests/slo/stats/test_coverage_machine.py::test_the_runs_capacity_holds_the_knee_when_stages_in_the_middle_ran_slowed[three steps (a larger budget)]': 172,
+    'tests/slo/stats/test_coverage.py::test_the_runs_capacity_holds_the_knee_of_a_target_that_exports_no_prediction_time[one step, timed by the generator]': 158,
+    'tests/slo/stats/test_coverage.py::test_the_runs_capacity_at_its_typical_speed_holds_the_knee_when_the_machines_speed_moves[a step of its length]': 145,
+    'tests/drift/test_performance.py::test_the_estimates_interval_holds_the_realized_auc_at_its_level_with_a_power_floor': 145,
 }
 
 

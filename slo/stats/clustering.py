@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from slo.stats import blocks as scrape_blocks
-from slo.stats.confidence import Blocks, memory
-from slo.stats.latency_mean import relative_spread
+from slo.stats.confidence import Blocks, Swings, memory_of
+from slo.stats.latency_mean import pooled_spread, spread_unit
 
 MIN_BATCHES = 20  # fewer batches estimate a variance too roughly to pick a size by
 
@@ -43,22 +43,42 @@ def _batched(values: np.ndarray, size: int) -> np.ndarray:
     return np.add.reduceat(values, np.arange(0, len(values), size)) if size > 1 else values
 
 
-def _deff_at(windows: list[tuple[np.ndarray, np.ndarray]], size: int) -> tuple[float | None, int]:
+class _Units:
+    """One window's units in time order (requests, counted), each batch size's share of the pooled design effect
+    computed once: of_run's neighbourhoods overlap, so one window serves up to five of them."""
+
+    def __init__(self, n, x):
+        self.n, self.x = np.asarray(n, dtype=float), np.asarray(x, dtype=float)
+        self._terms: dict[int, tuple[float, float, int]] = {}
+
+    def terms(self, size: int) -> tuple[float, float, int]:
+        """(the batches' excess variance, what independent requests would give, how many batches) at `size`."""
+        if size not in self._terms:
+            self._terms[size] = self._terms_at(size)
+        return self._terms[size]
+
+    def _terms_at(self, size: int) -> tuple[float, float, int]:
+        bn, bx = _batched(self.n, size), _batched(self.x, size)
+        k = len(bn)
+        total = float(bn.sum())
+        if k < 2 or total <= 0:
+            return 0.0, 0.0, 0
+        p = float(bx.sum()) / total
+        if not 0 < p < 1:
+            return 0.0, 0.0, k
+        return k / (k - 1) * float(((bx - p * bn) ** 2).sum()), p * (1 - p) * total, k
+
+
+def _deff_at(windows: list[_Units], size: int) -> tuple[float | None, int]:
     """(the pooled design effect of batches of `size` units, each window centred on its own share; how many
     batches)."""
     excess = binomial = 0.0
     batches = 0
-    for n, x in windows:
-        bn, bx = _batched(n, size), _batched(x, size)
-        k = len(bn)
-        total = float(bn.sum())
-        if k < 2 or total <= 0:
-            continue
+    for w in windows:
+        e, b, k = w.terms(size)
+        excess += e
+        binomial += b
         batches += k
-        p = float(bx.sum()) / total
-        if 0 < p < 1:
-            excess += k / (k - 1) * float(((bx - p * bn) ** 2).sum())
-            binomial += p * (1 - p) * total
     return (excess / binomial if binomial > 0 else None), batches
 
 
@@ -66,7 +86,11 @@ def estimate(windows: list[tuple[np.ndarray, np.ndarray]], units: str,
              min_batches: int = MIN_BATCHES) -> RunClustering | None:
     """The run's design effect from its windows' units in time order, each (requests, counted) arrays; None when no
     window counted anything (nothing clustered to measure) or too few units to batch."""
-    arrays = [(np.asarray(n, dtype=float), np.asarray(x, dtype=float)) for n, x in windows if len(n) >= 2]
+    return _estimate([_Units(n, x) for n, x in windows], units, min_batches)
+
+
+def _estimate(windows: list[_Units], units: str, min_batches: int = MIN_BATCHES) -> RunClustering | None:
+    arrays = [w for w in windows if len(w.n) >= 2]
     best: RunClustering | None = None
     score, size = 0.0, 1
     while True:
@@ -85,14 +109,7 @@ def estimate(windows: list[tuple[np.ndarray, np.ndarray]], units: str,
 
 def of_blocks(windows: list[Blocks | None]) -> RunClustering | None:
     """From every window's scrape blocks, for any API."""
-    return estimate([(w.n, w.x) for w in windows if w is not None], "scrape blocks")
-
-
-def of_requests(windows: list[np.ndarray], threshold: float) -> RunClustering | None:
-    """From each window's per-request latencies (seconds) in time order: units of one request, counted when over
-    `threshold`."""
-    return estimate([(np.ones(len(v)), (np.asarray(v) > threshold).astype(float)) for v in windows],
-                    "requests in time order")
+    return _estimate([_Units(w.n, w.x) for w in windows if w is not None], "scrape blocks")
 
 
 NEIGHBOURS = 2  # stages either side of a window whose requests speak for its clustering
@@ -120,25 +137,39 @@ def of_run(evidences: list, recorded: list[np.ndarray | None], thresholds_s: lis
     by_requests = bool(in_order) and len(in_order) == len(evidences)
     collapsed = collapsed or [False] * len(evidences)
     rates = rates or [None] * len(evidences)
+    # Each window's units and mean blocks are read once, then pooled over every neighbourhood it belongs to.
+    counted = {round(t, 6): _units_by_window(evidences, recorded if by_requests else None, t) for t in thresholds_s}
+    errors = [None if e.error_blocks is None else _Units(e.error_blocks.n, e.error_blocks.x) for e in evidences]
+    swings = [Swings.of(e.mean_blocks) for e in evidences]
+    spread_units = [spread_unit(e.mean_blocks) for e in evidences]
     out = []
     for j in range(len(evidences)):
         near = [i for i in range(max(0, j - NEIGHBOURS), min(len(evidences), j + NEIGHBOURS + 1))
                 if i == j or not (collapsed[i] or _offered_more(rates[i], rates[j]))]
         found: dict = {}
-        for t in thresholds_s:
-            got = of_requests([recorded[i] / 1000 for i in near], t) if by_requests else \
-                of_blocks([scrape_blocks.over(evidences[i].bucket_blocks,
-                                              scrape_blocks.edges_around(evidences[i].bucket_blocks, t)[0])
-                           for i in near])   # the recording's latencies are in ms
+        for t, units in counted.items():
+            got = _estimate([units[i] for i in near if units[i] is not None],
+                            "requests in time order" if by_requests else "scrape blocks")
             if got is not None:
-                found[round(t, 6)] = got
-        errors = of_blocks([evidences[i].error_blocks for i in near])
-        if errors is not None:
-            found["errors"] = errors
-        means = [evidences[i].mean_blocks for i in near]
-        found["memory"] = memory(means)
-        spread = relative_spread(means)
+                found[t] = got
+        got = _estimate([errors[i] for i in near if errors[i] is not None], "scrape blocks")
+        if got is not None:
+            found["errors"] = got
+        found["memory"] = memory_of([swings[i] for i in near])
+        spread = pooled_spread([spread_units[i] for i in near])
         if spread is not None:
             found["mean_spread"] = spread
         out.append(found)
+    return out
+
+
+def _units_by_window(evidences: list, recorded: list[np.ndarray] | None, threshold_s: float) -> list[_Units | None]:
+    """Each window's units at a latency threshold: its recorded requests (latencies in ms), or else its scrape blocks
+    over the threshold's lower bucket edge."""
+    if recorded is not None:
+        return [_Units(np.ones(len(r)), (np.asarray(r) / 1000 > threshold_s).astype(float)) for r in recorded]
+    out: list[_Units | None] = []
+    for e in evidences:
+        over = scrape_blocks.over(e.bucket_blocks, scrape_blocks.edges_around(e.bucket_blocks, threshold_s)[0])
+        out.append(None if over is None else _Units(over.n, over.x))
     return out

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 from scipy import special, stats
 
@@ -18,13 +19,25 @@ class Blocks:
     n: tuple[float, ...]
     x: tuple[float, ...]
 
-    @property
+    # Summed once: an interval, its clustering and its neighbours' read them a hundred times a window.
+    @cached_property
     def total(self) -> float:
         return sum(self.n)
 
-    @property
+    @cached_property
     def counted(self) -> float:
         return sum(self.x)
+
+
+def normal_quantile(q: float) -> float:
+    """stats.norm.ppf(q), the same figure without its argument checks (scipy.special.ndtri, which it calls): the
+    coverage simulations ask for it hundreds of thousands of times, and the checks cost a hundred times the figure."""
+    return special.ndtri(q)
+
+
+def t_quantile(q: float, df: float) -> float:
+    """stats.t.ppf(q, df), the same figure without its argument checks (scipy.special.stdtrit, which it calls)."""
+    return special.stdtrit(df, q)
 
 
 def clopper_pearson(x: float, n: float, level: float) -> tuple[float, float]:
@@ -201,7 +214,7 @@ def requests_needed(share: float, allowed: float, level: float, deff: float = 1.
     gap = abs(share - allowed)
     if gap < 1e-9:
         return None
-    za, zb = stats.norm.ppf(1 - (1 - level) / 2), stats.norm.ppf(POWER)
+    za, zb = normal_quantile(1 - (1 - level) / 2), normal_quantile(POWER)
     root = za * math.sqrt(allowed * (1 - allowed)) + zb * math.sqrt(share * (1 - share))
     return math.ceil(deff * root * root / gap ** 2)
 
@@ -244,16 +257,36 @@ def block_mean_spread(blocks: Blocks) -> float:
     return math.sqrt(sum((m - centre) ** 2 for m in means) / (len(means) - 1)) / centre if centre > 0 else 0.0
 
 
+@dataclass(frozen=True)
+class Swings:
+    """What one window's mean-latency blocks give its queue's memory: their residuals around the window's own mean
+    and how much the block means vary. Read once per window where a window serves several neighbourhoods."""
+    residuals: list[float]
+    spread: float
+
+    @classmethod
+    def of(cls, blocks: Blocks | None) -> "Swings | None":
+        """None where the blocks are too few to say anything."""
+        if blocks is None or len(blocks.n) < MIN_MEAN_BLOCKS or blocks.total <= 0:
+            return None
+        return cls(mean_residuals(blocks), block_mean_spread(blocks))
+
+
 def memory(windows: list[Blocks | None]) -> float:
     """How much the queue's state carries from one scrape to the next, from the mean latency's blocks of a window and
     its neighbours (each around its own mean): their lag-1 correlation, raised by one standard error, where it is
     clearly there (at least two standard errors, 2 / sqrt(k)) and the block means swing as a queue's do (a
     coefficient of variation of at least QUEUE_SPREAD in some window); 0 otherwise, so that independent traffic, or a
     fast API whose latency drifts by a few per cent, pays nothing for it."""
-    usable = [b for b in windows if b is not None and len(b.n) >= MIN_MEAN_BLOCKS and b.total > 0]
-    residuals = [e for b in usable for e in mean_residuals(b)]
+    return memory_of([Swings.of(b) for b in windows])
+
+
+def memory_of(windows: list[Swings | None]) -> float:
+    """memory() from each window's Swings."""
+    usable = [w for w in windows if w is not None]
+    residuals = [e for w in usable for e in w.residuals]
     k = len(residuals)
-    if k < MIN_MEAN_BLOCKS or max(block_mean_spread(b) for b in usable) < QUEUE_SPREAD:
+    if k < MIN_MEAN_BLOCKS or max(w.spread for w in usable) < QUEUE_SPREAD:
         return 0.0
     r = lag1(residuals, raised=False)
     return min(MAX_LAG1, r + 1 / math.sqrt(k)) if r >= 2 / math.sqrt(k) else 0.0

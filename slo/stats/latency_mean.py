@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from scipy import stats
 
-from slo.stats.confidence import (MIN_EFFECTIVE_BLOCKS, MIN_MEAN_BLOCKS, Blocks, effective_blocks, lag1,
+from slo.stats.confidence import (normal_quantile, t_quantile, MIN_EFFECTIVE_BLOCKS, MIN_MEAN_BLOCKS, Blocks, effective_blocks, lag1,
                                   mean_residuals, widening)
 
 
@@ -53,8 +53,19 @@ def relative_spread(windows: list[Blocks | None]) -> float | None:
     """The relative variance of a mean per request, pooled over windows (each its block_variance times its requests,
     over its mean squared): a window of n requests has a mean whose relative standard error is sqrt(this / n). None
     where no window has blocks enough."""
-    units = [block_variance(b)[0] * b.total / (b.counted / b.total) ** 2 for b in windows
-             if b is not None and len(b.n) >= MIN_MEAN_BLOCKS and b.total > 0 and b.counted > 0]
+    return pooled_spread([spread_unit(b) for b in windows])
+
+
+def spread_unit(blocks: Blocks | None) -> float | None:
+    """One window's share of relative_spread; None where its blocks are too few or it timed nothing."""
+    if blocks is None or len(blocks.n) < MIN_MEAN_BLOCKS or blocks.total <= 0 or blocks.counted <= 0:
+        return None
+    return block_variance(blocks)[0] * blocks.total / (blocks.counted / blocks.total) ** 2
+
+
+def pooled_spread(units: list[float | None]) -> float | None:
+    """relative_spread from each window's spread_unit."""
+    units = [u for u in units if u is not None]
     return sum(units) / len(units) if units else None
 
 
@@ -112,8 +123,8 @@ def mean_interval(blocks: Blocks | None, mean: float, count: float, level: float
     if not ses:
         return MeanInterval(mean, mean, MeanBasis(none="no_source"), None)
     se = max(ses)
-    crit = stats.t.ppf(1 - (1 - level) / 2, k_eff - 1) if block_se is not None else \
-        stats.norm.ppf(1 - (1 - level) / 2)
+    crit = t_quantile(1 - (1 - level) / 2, k_eff - 1) if block_se is not None else \
+        normal_quantile(1 - (1 - level) / 2)
     spread = run_spread is not None and mean > 0 and count > 0
     if spread:
         se = max(se, mean * math.sqrt(run_spread / count))

@@ -10,7 +10,7 @@ from scipy import stats
 
 from slo.stats.bucketed import Bucket, within_buckets
 from slo.stats.change import relative_of_logs
-from slo.stats.confidence import (MIN_EFFECTIVE_BLOCKS, clopper_pearson, df_factor, effective_blocks, lag1,
+from slo.stats.confidence import (normal_quantile, t_quantile, MIN_EFFECTIVE_BLOCKS, clopper_pearson, df_factor, effective_blocks, lag1,
                                   widening)
 
 MIN_POINTS = 4   # per side: below it no rank test reaches p < 0.05
@@ -45,7 +45,7 @@ def _order_index(m: int, n: int, level: float) -> int:
     if m * n <= EXACT_UP_TO:
         below = np.nonzero(u_cdf(m, n) <= alpha / 2)[0]
         return int(below[-1]) if len(below) else -1
-    z = stats.norm.ppf(1 - alpha / 2)
+    z = normal_quantile(1 - alpha / 2)
     return int(math.floor(m * n / 2 - z * math.sqrt(m * n * (m + n + 1) / 12) - 0.5))
 
 
@@ -94,7 +94,7 @@ def judge_change(old: list[float], new: list[float], level: float, run_spread: f
                 f"({len(old)} and {len(new)}): lengthen the stages or repeat the runs"}
     hl = hodges_lehmann(old, new, level)
     base = float(np.median(old))
-    z = stats.norm.ppf(1 - (1 - level) / 2) if spread_df is None else stats.t.ppf(1 - (1 - level) / 2, spread_df)
+    z = normal_quantile(1 - (1 - level) / 2) if spread_df is None else t_quantile(1 - (1 - level) / 2, spread_df)
     if min(old) > 0 and min(new) > 0:
         # On the log-ratio scale: a relative change is a shift of logs, its interval never below -100 %, and no
         # noisy baseline median in a denominator. The spread between runs widens it, in quadrature, in logs too.
@@ -131,7 +131,7 @@ def _widened_p(shift: float, width: float, widen: float, extra: float, level: fl
     a normal one's (its standard error width / 2z), scaled by `widen`, with the run-to-run term `extra` (a
     half-width at `level`) added in quadrature. Mann-Whitney's own p-value knows neither: it called changes
     significant that the widened interval did not."""
-    z = stats.norm.ppf(1 - (1 - level) / 2)
+    z = normal_quantile(1 - (1 - level) / 2)
     se = math.hypot(widen * width / (2 * z), extra / z)
     return round(float(2 * stats.norm.sf(abs(shift) / se)), 6) if se > 0 else (0.0 if shift else 1.0)
 
@@ -202,7 +202,7 @@ def _welch(old: list[float], new: list[float], level: float) -> dict:
     se = math.sqrt(vx + vy)
     df = (vx + vy) ** 2 / (vx ** 2 / (m - 1) + vy ** 2 / (n - 1)) if se > 0 else float(m + n - 2)
     shift = float(y.mean() - x.mean())
-    half = float(stats.t.ppf(1 - (1 - level) / 2, df)) * se
+    half = float(t_quantile(1 - (1 - level) / 2, df)) * se
     rel = relative_of_logs(shift, shift - half, shift + half)
     p = float(2 * stats.t.sf(abs(shift) / se, df)) if se > 0 else (0.0 if shift else 1.0)
     return {"relative": rel, "p_value": round(p, 6),
@@ -228,7 +228,7 @@ def judge_counts(old: tuple[float, float], new: tuple[float, float], level: floa
                 "no_scale": "no_errors"}
     lo, hi = clopper_pearson(xn_e, xn_e + xo_e, level)
     odds = lambda pi: math.inf if pi >= 1 else pi / (1 - pi) * no_e / nn_e  # noqa: E731
-    extra = stats.norm.ppf(1 - (1 - level) / 2) * log_spread(run_spread) * math.sqrt(2)
+    extra = normal_quantile(1 - (1 - level) / 2) * log_spread(run_spread) * math.sqrt(2)
     shift = math.inf if xo_e <= 0 else (xn_e / nn_e) / (xo_e / no_e)
     rel = {}
     for key, r in (("low", odds(lo)), ("high", odds(hi))):

@@ -21,8 +21,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
+from slo.stats import confidence
 from slo.stats.tail import GENERATOR
 from slo.verdicts.kinds import kind_of
 from slo.verdicts.report import Stage
@@ -129,7 +129,7 @@ def fit_crossing(points: list[Point], limit: float, level: float, unit: str = "r
     y = math.log(limit)
     # t with the fit's own degrees of freedom: the line's shape is an assumption its residuals check only roughly
     # (with z where they scattered no more than their counts allow, the search's intervals held the knee 94 %).
-    crit = float(stats.t.ppf(1 - (1 - level) / 2, df))
+    crit = float(confidence.t_quantile(1 - (1 - level) / 2, df))
     # (a + b r - y)^2 <= crit^2 (Var a + 2 r Cov(a, b) + r^2 Var b): a quadratic in r.
     qa = b * b - crit ** 2 * cov[1, 1]
     qb = 2 * (b * (a - y) - crit ** 2 * cov[0, 1])

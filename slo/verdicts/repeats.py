@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 import statistics
 
-from scipy import stats
 
 from common.exit_codes import OF_STATUS, Exit, Verdict, verdict
 from common.sample import mean_interval
@@ -101,13 +100,13 @@ def _pooled_mean(rows: list[ObjectiveResult], level: float, earlier: list[Object
     if any(o.measured is None or o.confidence.low is None for o in rows):
         return None
     means, r = [o.measured for o in rows], len(rows)
-    z = stats.norm.ppf(1 - (1 - level) / 2)
+    z = confidence.normal_quantile(1 - (1 - level) / 2)
     within = math.sqrt(sum(((o.confidence.high - o.confidence.low) / (2 * z)) ** 2 for o in rows)) / r
     pooled = statistics.fmean(means)
     history = [o.measured for o in earlier if o.measured]
     variance, df = _between_runs([means, history], lambda g: statistics.variance([math.log(v) for v in g]))
     between = pooled * math.sqrt(variance) / math.sqrt(r)
-    crit = stats.t.ppf(1 - (1 - level) / 2, df)
+    crit = confidence.t_quantile(1 - (1 - level) / 2, df)
     se = max(within, between)
     low, high = pooled - crit * se, pooled + crit * se
     return Pooled(low=round(float(low), 3), high=round(float(high), 3), measured=round(pooled, 3),

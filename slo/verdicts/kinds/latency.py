@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 
-from scipy import stats
 
 from slo.file.model import LatencyMean, LatencyQuantile
 from slo.stats import blocks, confidence, intervals, latency_mean
@@ -113,7 +112,7 @@ class MeanKind(Kind):
             gap = abs(math.log(measured_ms / o.threshold_ms))
             relative = se / (measured_ms / 1000)
             crit = math.log(high / (measured_ms / 1000)) / relative
-            need = math.ceil(n * ((crit + float(stats.norm.ppf(confidence.POWER))) * relative / gap) ** 2) \
+            need = math.ceil(n * ((crit + float(confidence.normal_quantile(confidence.POWER))) * relative / gap) ** 2) \
                 if gap > 0 else None
             out.update(requests_needed=need, seconds_needed=round(need / (n / ev.window_s), 1) if need else None)
         return out

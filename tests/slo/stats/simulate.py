@@ -32,7 +32,9 @@ class Run:
 
         def cut(arrays):
             return None if arrays is None else [a[keep] if i == w else a for i, a in enumerate(arrays)]
-        return Run(cut(self.blocks), cut(self.counted), cut(self.latency), self.rates)
+        looked = Run(cut(self.blocks), cut(self.counted), cut(self.latency), self.rates)
+        looked._clustered = dict(getattr(self, "_clustered", {}))   # the windows away from w keep theirs
+        return looked
 
     def window_blocks(self, w: int):
         from slo.stats.confidence import Blocks
@@ -51,18 +53,25 @@ class Run:
         from types import SimpleNamespace
 
         from slo.stats import clustering
-        # of_run measures each window over its own neighbours only, so one call over the whole run gives every
-        # window what a call over its neighbours would: kept while no window is added (a Ladder grows its run) or cut
-        # (a step ended at a look).
-        shape = tuple(len(c) for c in self.counted)
-        windows = len(shape)
-        if getattr(self, "_clustered", (None,))[0] != shape:
-            # What of_run reads of each window when the recording holds them all: its mean latency's blocks.
-            bare = [SimpleNamespace(mean_blocks=self.mean_blocks(i), error_blocks=None, bucket_blocks={})
-                    for i in range(windows)]
-            recorded = [200.0 * c for c in self.counted]
-            self._clustered = (shape, clustering.of_run(bare, recorded, [EDGE], rates=self.rates))
-        return self._clustered[1][w]
+        # of_run measures each window over its own neighbours only, so a call over w's neighbours gives w what a call
+        # over the whole run would. Each window's is kept while its neighbours are unchanged: a fresh run is measured
+        # whole, once; after a Ladder grows or a step is cut at a look, only the windows near the change are measured
+        # again, each over its neighbours.
+        measured = self.__dict__.setdefault("_clustered", {})
+        key = self._neighbourhood(w)
+        if key not in measured:
+            near = range(len(self.counted)) if not measured else self.neighbours(w)
+            bare = [SimpleNamespace(mean_blocks=self.mean_blocks(i), error_blocks=None, bucket_blocks={}) for i in near]
+            recorded = [200.0 * self.counted[i] for i in near]
+            rates = [self.rates[i] for i in near] if self.rates else None
+            got = clustering.of_run(bare, recorded, [EDGE], rates=rates)
+            for j in (near if len(near) == len(self.counted) else [w]):
+                measured[self._neighbourhood(j)] = got[j - near.start]
+        return measured[key]
+
+    def _neighbourhood(self, w: int) -> tuple:
+        """What window w's clustering depends on: its neighbours' lengths and offered rates."""
+        return w, tuple((len(self.counted[i]), self.rates[i] if self.rates else None) for i in self.neighbours(w))
 
     def mean_blocks(self, w: int):
         from slo.stats.confidence import Blocks

@@ -151,3 +151,35 @@ def test_a_share_in_a_window_the_queue_grew_through(means, slow, collapsed):
     if collapsed:
         assert got["decision"] == "fail" and got["low"] == pytest.approx(4 / 40) and got["high"] == pytest.approx(37 / 40)
         assert "the queue grew through the window" in got["method"]
+
+
+def _fresh(run: sim.Run) -> sim.Run:
+    """The same run with nothing measured yet."""
+    return sim.Run(run.blocks, run.counted, run.latency, run.rates)
+
+
+def _grown(rng) -> sim.Run:
+    ladder = sim.Ladder(rng, 45, 15)
+    for rate in (15, 30, 40, 48):
+        ladder.stage(rate, 27)
+    [ladder.run.clustering(w) for w in range(4)]   # measured before it grows
+    ladder.stage(35, 18, idle_s=12)   # under the stages before it: their neighbour now
+    return ladder.run
+
+
+def _cut(rng) -> sim.Run:
+    run = sim.ladder(rng, 45)[0]
+    [run.clustering(w) for w in range(len(run.counted))]   # measured before the look
+    return run.upto(len(run.counted) - 1, 9)
+
+
+@pytest.mark.parametrize("make", [_grown, _cut],
+                         ids=["a ladder measured, then grown by a step", "a run measured, then cut at a look"])
+def test_what_the_simulation_keeps_of_a_windows_clustering_is_what_the_whole_run_measures_afresh(make):
+    """The coverage simulations keep each window's clustering while its neighbours are unchanged (simulate.Run): a
+    window's, measured over its neighbours alone, is the one of_run measures over the whole run."""
+    run = make(np.random.default_rng(8))
+    windows = range(len(run.counted))
+    kept = [run.clustering(w) for w in windows]
+    assert kept == [_fresh(run).clustering(w) for w in windows]
+    assert kept[-1] != _fresh(run).clustering(0)

@@ -185,3 +185,14 @@ def test_a_mean_rising_through_a_short_window_is_still_judged(means_ms, threshol
     low, high, basis, se = latency_mean.mean_interval(blocks, mean, blocks.total, 0.95, None)
     assert se is not None, mean_method(basis)
     assert (high < threshold_ms / 1000) if decision == "pass" else (low > threshold_ms / 1000), (low, high)
+
+
+@pytest.mark.parametrize("q, df", [(0.975, 1), (0.975, 2.5), (0.9875, 17), (0.8, 1e6), (0.975, math.inf),
+                                   (0.5, 3), (0.975, 0)],
+                         ids=["one degree of freedom", "a fractional one", "a t quantile past the level",
+                              "nearly normal", "infinite degrees", "the median", "no degree of freedom: nan"])
+def test_the_quantiles_without_scipy_stats_checks_are_its_figures_to_the_last_bit(q, df):
+    same = (lambda a, b: a == b or (math.isnan(a) and math.isnan(b)))
+    assert same(ci.t_quantile(q, df), stats.t.ppf(q, df))
+    assert ci.normal_quantile(q) == stats.norm.ppf(q)
+

@@ -4,7 +4,7 @@ errors of the simulation), with clustering the estimators were not built around:
 straddle blocks, shares drifting from scrape to scrape, real queues near saturation, correlated means. And a floor
 against useless width: at twice the limit, a FAIL comes often enough.
 
-The full grid draws 10,000 times a case, the capacity's included (`make coverage`, marker `coverage`, about 41
+The full grid draws 10,000 times a case, the capacity's included (`make coverage`, marker `coverage`, about 28
 minutes on two cores); `make test` draws 1,000 or 2,000 times from a few of its cases, against three standard
 errors. Each case's rates before and after the run's clustering was measured are in docs/trusting-the-numbers.md.
 """
