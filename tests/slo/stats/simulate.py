@@ -25,6 +25,7 @@ class Run:
     counted: list[np.ndarray]
     latency: list[np.ndarray] | None = None
     rates: list[float] | None = None   # each window's offered rate, where they differ (a ladder)
+    by_blocks: bool = False   # clustering measured from the scrape blocks, as for an API that records nothing
 
     def upto(self, w: int, blocks: int) -> "Run":
         """The run as it stood `blocks` seconds into window w, its other windows whole: a look before w's end."""
@@ -32,7 +33,7 @@ class Run:
 
         def cut(arrays):
             return None if arrays is None else [a[keep] if i == w else a for i, a in enumerate(arrays)]
-        looked = Run(cut(self.blocks), cut(self.counted), cut(self.latency), self.rates)
+        looked = Run(cut(self.blocks), cut(self.counted), cut(self.latency), self.rates, self.by_blocks)
         looked._clustered = dict(getattr(self, "_clustered", {}))   # the windows away from w keep theirs
         return looked
 
@@ -61,8 +62,9 @@ class Run:
         key = self._neighbourhood(w)
         if key not in measured:
             near = range(len(self.counted)) if not measured else self.neighbours(w)
-            bare = [SimpleNamespace(mean_blocks=self.mean_blocks(i), error_blocks=None, bucket_blocks={}) for i in near]
-            recorded = [200.0 * self.counted[i] for i in near]
+            bare = [SimpleNamespace(mean_blocks=self.mean_blocks(i), error_blocks=None,
+                                    bucket_blocks=self.bucket_blocks(i) if self.by_blocks else {}) for i in near]
+            recorded = [None] * len(near) if self.by_blocks else [200.0 * self.counted[i] for i in near]
             rates = [self.rates[i] for i in near] if self.rates else None
             got = clustering.of_run(bare, recorded, [EDGE], rates=rates)
             for j in (near if len(near) == len(self.counted) else [w]):
@@ -86,15 +88,18 @@ class Run:
         blocks where latencies are known, and the clustering measured around it."""
         from slo.stats import intervals
         b = self.window_blocks(w)
-        keys = [((), float(i)) for i in range(len(b.n))]
         extra = {"clustering": self.clustering(w)} if with_run else {}
         if self.latency is not None:
             extra["mean_blocks"] = self.mean_blocks(w)
         return intervals.Evidence(LEVEL, window_s=len(b.n), scrape_s=1.0,
                                   buckets={EDGE: b.total - b.counted, math.inf: b.total},
-                                  bucket_blocks={EDGE: {k: n - x for k, n, x in zip(keys, b.n, b.x)},
-                                                 math.inf: dict(zip(keys, b.n))},
-                                  declared_deff=declared, **extra)
+                                  bucket_blocks=self.bucket_blocks(w), declared_deff=declared, **extra)
+
+    def bucket_blocks(self, w: int) -> dict:
+        """Window w's histogram scrape by scrape: each one-second block's requests under the EDGE and in all."""
+        b = self.window_blocks(w)
+        keys = [((), float(i)) for i in range(len(b.n))]
+        return {EDGE: {k: n - x for k, n, x in zip(keys, b.n, b.x)}, math.inf: dict(zip(keys, b.n))}
 
 
 def _split(flags: np.ndarray, block_of: np.ndarray, windows: int, blocks: int, latency=None) -> Run:
