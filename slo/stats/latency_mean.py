@@ -14,8 +14,8 @@ from typing import NamedTuple
 
 from scipy import stats
 
-from slo.stats.confidence import (normal_quantile, t_quantile, MIN_EFFECTIVE_BLOCKS, MIN_MEAN_BLOCKS, Blocks, effective_blocks, lag1,
-                                  mean_residuals, widening)
+from slo.stats.confidence import (MIN_EFFECTIVE_BLOCKS, MIN_MEAN_BLOCKS, Blocks, effective_blocks, lag1,
+                                  mean_residuals, normal_quantile, t_quantile, widening)
 
 
 def histogram_variance_bound(buckets: dict[float, float], mean: float) -> float | None:

@@ -10,8 +10,8 @@ from scipy import stats
 
 from slo.stats.bucketed import Bucket, within_buckets
 from slo.stats.change import relative_of_logs
-from slo.stats.confidence import (normal_quantile, t_quantile, MIN_EFFECTIVE_BLOCKS, clopper_pearson, df_factor, effective_blocks, lag1,
-                                  widening)
+from slo.stats.confidence import (MIN_EFFECTIVE_BLOCKS, clopper_pearson, df_factor, effective_blocks, lag1,
+                                  normal_quantile, t_quantile, widening)
 
 MIN_POINTS = 4   # per side: below it no rank test reaches p < 0.05
 MIN_CORRELATION_POINTS = 20   # per side: fewer per-scrape figures estimate their lag-1 correlation too roughly
