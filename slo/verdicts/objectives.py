@@ -3,7 +3,6 @@ status, what the mean hides, completeness, the run's verdict and the advice for 
 across the stages: slo/verdicts/capacity.py)."""
 from __future__ import annotations
 
-
 from common.exit_codes import Verdict, verdict
 from slo.stats import confidence
 from slo.verdicts import wording

@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 import statistics
 
-
 from common.exit_codes import OF_STATUS, Exit, Verdict, verdict
 from common.sample import mean_interval
 from slo.stats import confidence

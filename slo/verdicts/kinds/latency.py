@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 
-
 from slo.file.model import LatencyMean, LatencyQuantile
 from slo.stats import blocks, confidence, intervals, latency_mean
 from slo.stats.confidence import MIN_MEAN_BLOCKS, Blocks

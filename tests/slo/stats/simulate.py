@@ -8,7 +8,7 @@ in time order, as the API's recording would hold them.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -26,6 +26,8 @@ class Run:
     latency: list[np.ndarray] | None = None
     rates: list[float] | None = None   # each window's offered rate, where they differ (a ladder)
     by_blocks: bool = False   # clustering measured from the scrape blocks, as for an API that records nothing
+    # Each window's clustering, by what it depends on (_neighbourhood); a run copied by dataclasses.replace starts empty.
+    _clustered: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def upto(self, w: int, blocks: int) -> "Run":
         """The run as it stood `blocks` seconds into window w, its other windows whole: a look before w's end."""
@@ -34,7 +36,7 @@ class Run:
         def cut(arrays):
             return None if arrays is None else [a[keep] if i == w else a for i, a in enumerate(arrays)]
         looked = Run(cut(self.blocks), cut(self.counted), cut(self.latency), self.rates, self.by_blocks)
-        looked._clustered = dict(getattr(self, "_clustered", {}))   # the windows away from w keep theirs
+        looked._clustered = dict(self._clustered)   # the windows away from w keep theirs
         return looked
 
     def window_blocks(self, w: int):
@@ -58,7 +60,7 @@ class Run:
         # over the whole run would. Each window's is kept while its neighbours are unchanged: a fresh run is measured
         # whole, once; after a Ladder grows or a step is cut at a look, only the windows near the change are measured
         # again, each over its neighbours.
-        measured = self.__dict__.setdefault("_clustered", {})
+        measured = self._clustered
         key = self._neighbourhood(w)
         if key not in measured:
             near = range(len(self.counted)) if not measured else self.neighbours(w)

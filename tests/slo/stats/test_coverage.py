@@ -8,9 +8,8 @@ The full grid draws 10,000 times a case, the capacity's included (`make coverage
 minutes on two cores); `make test` draws 1,000 or 2,000 times from a few of its cases, against three standard
 errors. Each case's rates before and after the run's clustering was measured are in docs/trusting-the-numbers.md.
 """
-import dataclasses
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pytest
@@ -102,7 +101,7 @@ def test_a_share_whose_slow_requests_come_in_runs(length, geometric, per_window,
 
 def from_the_scrape_blocks(make):
     """`make`'s runs with their clustering measured from the scrape blocks, as for an API that records nothing."""
-    return lambda rng: dataclasses.replace(make(rng), by_blocks=True)
+    return lambda rng: replace(make(rng), by_blocks=True)
 
 
 BLOCKS = [("slow requests in geometric runs of 10, 4 a window", runs_case(10, True, 4)),
