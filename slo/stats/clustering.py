@@ -18,8 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from slo.stats import blocks as scrape_blocks
-from slo.stats.confidence import Blocks, Swings, memory_of
+from slo.stats.confidence import Blocks
 from slo.stats.latency_mean import pooled_spread, spread_unit
+from slo.stats.queue_memory import Swings, memory_of
 
 MIN_BATCHES = 20  # fewer batches estimate a variance too roughly to pick a size by
 
@@ -125,7 +126,7 @@ def of_run(evidences: list, recorded: list[np.ndarray | None], thresholds_s: lis
     and its neighbours in the run (NEIGHBOURS stages either side): by latency threshold in seconds, from the API's
     recording of every window's requests when it holds them all, else from the scrape blocks at the threshold's
     lower bucket edge; "errors" from the request counter's blocks; "memory", the mean latency's lag-1
-    correlation over the same windows (confidence.memory); and "mean_spread", the mean's relative spread over them
+    correlation over the same windows (queue_memory.memory); and "mean_spread", the mean's relative spread over them
     (latency_mean.relative_spread). Neighbours, not the whole run: a ladder's
     stages cluster more as the load rises, and the collapsed stages past the knee would widen the quiet ones at its
     foot far beyond what their own traffic does; for the same reason a collapsed window (`collapsed`: it served

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from slo.file.model import LatencyMean, LatencyQuantile
-from slo.stats import blocks, confidence, intervals, latency_mean
+from slo.stats import blocks, confidence, intervals, latency_mean, queue_memory
 from slo.stats.confidence import MIN_MEAN_BLOCKS, Blocks
 from slo.stats.figures import quantile_entry
 from slo.stats.intervals import Evidence
@@ -39,8 +39,8 @@ class QuantileKind(Kind):
         if n <= 0:
             return undecided(ev, "no requests in the window")
         run = ev.clustering.get(round(t, 6))
-        memory = max(confidence.memory([ev.mean_blocks]), ev.clustering.get("memory", 0.0)) \
-            if confidence.queue_reaches(ev.mean_blocks, t) else 0.0
+        memory = max(queue_memory.memory([ev.mean_blocks]), ev.clustering.get("memory", 0.0)) \
+            if queue_memory.queue_reaches(ev.mean_blocks, t) else 0.0
         dep = max((confidence.dependence(b, ev.level, ev.declared_deff, run, memory) for b in (b_more, b_fewer)),
                   key=lambda d: d.divisor)
         deff = dep.deff

@@ -166,7 +166,7 @@ class QuantileAccuracy(Frozen):
 
 
 class ReplicaSummary(Frozen):
-    """With several instances behind the balancer (slo/verdicts/evaluate.replica_summary): which, whether it spread
+    """With several instances behind the balancer (slo/verdicts/run_wide.replica_summary): which, whether it spread
     the load evenly (each within 20 % of an even share) and in which stages not, and the first replica to break
     {replica, stage, what, down_at}."""
     replicas: list[str]

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from slo.file.model import LatencyMean
-from slo.stats import clustering, confidence, intervals, latency_mean
+from slo.stats import clustering, intervals, latency_mean, queue_memory
 from slo.stats.confidence import Blocks
 from slo.verdicts.kinds import MeanKind, QuantileKind
 from slo.verdicts.kinds.latency import mean_method
@@ -87,7 +87,7 @@ def test_a_queue_growing_through_its_window_is_judged_collapsed(means, collapsed
 
 def test_equal_latencies_are_no_correlation():
     b = _mean_blocks([22.0] * 30)
-    assert confidence.memory([b]) == 0.0
+    assert queue_memory.memory([b]) == 0.0
     low, high, basis, se = latency_mean.mean_interval(b, b.counted / b.total, b.total, 0.95, 0.0)
     assert se is not None and "no interval" not in mean_method(basis)
 

@@ -138,7 +138,7 @@ def test_the_advice_never_asks_for_fewer_requests_than_the_stage_already_had():
         "a gated stage at 48 ms at most, against p99's 400 ms, does not"])
 def test_a_queues_memory_concerns_a_threshold_only_where_its_block_means_reach_half_of_it(means_ms, threshold_ms,
                                                                                               reaches):
-    from slo.stats.confidence import queue_reaches
+    from slo.stats.queue_memory import queue_reaches
     blocks = Blocks(n=(80.0,) * len(means_ms), x=tuple(80 * m / 1000 for m in means_ms))
     assert queue_reaches(blocks, threshold_ms / 1000) is reaches
 
