@@ -6,6 +6,7 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
+from slo.verdicts.objectives import hidden_tails
 from slo.verdicts.report import Report, Stage
 
 COLORS = {"offered": "#9aa5b1", "achieved": "#2b6cb0", "client": "#3182ce", "users": "#718096", "mean": "#805ad5",
@@ -195,7 +196,7 @@ def knee(report: Report) -> dict:
     data += _hlines(_thresholds(report), 0, max([v for v in x if v] or [1]) * 1.05)
     notes = []
     cap = report.capacity
-    hides = {s.split(",")[0].removeprefix("In stage ") for s in report.sentences if "the mean hides the tail" in s}
+    hides = {s.name for s in stages if hidden_tails(s.objectives)}
     collapsed = {c["stage"]: c for c in cap.collapsed_stages}
     labelled = [("capacity", cap.highest_passing_stage, "#276749"),
                 ("first failing", cap.first_failing_stage, "#9b2c2c"),

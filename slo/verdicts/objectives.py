@@ -45,20 +45,24 @@ def stage_status(objectives: list[dict]) -> str:
     return "pass"
 
 
-def mean_hides_tail(stage_name: str, objectives: list[ObjectiveResult]) -> list[str]:
-    """One plain sentence, with the intervals that decided it, when the mean passes where p95 or p99 fails."""
+def hidden_tails(objectives: list[ObjectiveResult]) -> list[tuple[ObjectiveResult, ObjectiveResult]]:
+    """(mean, tail) for each mean that passes where a tail quantile (p95, p99) fails in the same stage."""
     means = [o for o in objectives if kind_of(o).averages and o.status in ("pass", "warn")]
     tails = [o for o in objectives if kind_of(o).is_tail(o) and o.status == "fail"]
+    return [(mean, tail) for mean in means for tail in tails]
+
+
+def mean_hides_tail(stage_name: str, objectives: list[ObjectiveResult]) -> list[str]:
+    """One plain sentence, with the intervals that decided it, when the mean passes where p95 or p99 fails."""
     out = []
-    for mean in means:
-        for tail in tails:
-            mc, tc = mean.confidence, tail.confidence
-            level = f" at {mc.level:.0%}" if mc.level else ""
-            out.append(f"In stage {stage_name}, the mean hides the tail: the mean was {mean.measured:.1f} ms "
-                       f"({wording.short(mc) or 'exact'}{level}), within its {mean.threshold:g} ms objective, "
-                       f"while {tail.name} was {tail.measured:.1f} ms, over its {tail.threshold:g} ms "
-                       f"threshold ({wording.short(tc) or 'exactly'} of requests over it, against "
-                       f"{wording.limit_text(tc)} allowed).")
+    for mean, tail in hidden_tails(objectives):
+        mc, tc = mean.confidence, tail.confidence
+        level = f" at {mc.level:.0%}" if mc.level else ""
+        out.append(f"In stage {stage_name}, the mean hides the tail: the mean was {mean.measured:.1f} ms "
+                   f"({wording.short(mc) or 'exact'}{level}), within its {mean.threshold:g} ms objective, "
+                   f"while {tail.name} was {tail.measured:.1f} ms, over its {tail.threshold:g} ms "
+                   f"threshold ({wording.short(tc) or 'exactly'} of requests over it, against "
+                   f"{wording.limit_text(tc)} allowed).")
     return out
 
 
