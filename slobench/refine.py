@@ -186,9 +186,9 @@ class Refinement:
         and a default run's step of 10 or 14 s measured held the knee as one of 18 s does (97.6 and 97.15 % of
         2,000 draws, median width 33 and 32 %; none: 98.3 % and 43 %). Not within the refinement's own budget: one
         more short step at the end of make capacity's 300 s search held the knee 93.05 % of 2,000 draws, from
-        95.1 %. A step `for_fit` (at the middle of the fitted knee) needs no decision: it is there
-        for its share over each threshold, which the fit reads, and near the knee a step is rarely decided however
-        long; so step_s. Under a busy loop on the API's core the step the fit asked for (17.1 req/s) would have
+        95.1 %. A step `for_fit` (at the middle of the fitted knee; or a stage run again outside the capacity's
+        interval) needs no decision: it is there for its share over each threshold, which the fit reads, and near the
+        knee a step is rarely decided however long; so step_s. Under a busy loop on the API's core the step the fit asked for (17.1 req/s) would have
         needed 28 s to decide p99 and did not fit the 37 s the run had left; the simulations that hold the promise
         (`make coverage`) run their steps at a fixed length too."""
         refine, spec, scrape_s = self.profile.refine, self.judged.spec, self.judged.interval.seconds

@@ -147,10 +147,18 @@ def run_again(stages: list[Stage], cap: Capacity, middle: float | None = None) -
     return min(inside, key=lambda s: abs(s.offered_rps - middle))
 
 
+def within_interval(rate: float, cap: Capacity) -> bool:
+    """Strictly inside the capacity's interval (an end it lacks is open)."""
+    low, high = cap.interval_rps
+    return (low is None or rate > low) and (high is None or rate < high)
+
+
 class NextStep(NamedTuple):
     """Where the next step goes (None: no step) and why: for the knee's fit (`fit`, which needs no decision of its
     own: at the middle of the fitted knee, or `past` a crossing that has no interval yet), or running again `again`,
-    a stage that measured the machine."""
+    a stage that measured the machine (`fit` too where it lies outside the capacity's interval: its share still
+    tells the fit, while a decision there moves neither end; deciding p99 at the gate's 15 req/s took 36 s, a
+    default run's whole room for steps, 2026-12-08)."""
     rate: float | None
     fit: bool = False
     again: str | None = None
@@ -206,8 +214,9 @@ def next_step(stages: list[Stage], cap: Capacity, aim: float, floor: float, satu
         middle = at_the_crossing(stages, cap, servers)
     middle = at_recent_speed(middle, stages, cap)
     again = run_again(stages, cap, middle or prior_rps)
-    if again is not None:
-        return NextStep(again.offered_rps, again.offered_rps == middle, again.name)
+    if again is not None:   # outside the capacity's interval, for the fit's share only: a decision there moves no end
+        return NextStep(again.offered_rps, again.offered_rps == middle or not within_interval(again.offered_rps, cap),
+                        again.name)
     if few:   # a split under a stage that passed with confidence cannot be the run's one or two steps' best use
         low = highest_pass_under(stages, low, high)
     rate = _rate_from_bracket(stages, low, high, rates, middle, aim, floor, saturation_rps)

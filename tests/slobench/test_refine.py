@@ -201,6 +201,22 @@ def test_the_stage_run_again_is_the_one_nearest_the_knee_the_ladder_was_placed_a
     assert next_step(MID_RUN_SLOWED, cap, 0.10, 15, prior_rps=prior) == expected
 
 
+# A quiet default run (2026-12-08): s2 ran while a prediction took a fifth longer than in the run's typical stage.
+SLOWED_UNDER_THE_KNEE = [_stage("gate", 15, "pass"), _stage("s2", 32.7, "pass", slowed=True),
+                         _stage("s3", 43.6, "pass"), _stage("s4", 49.0, "inconclusive"),
+                         _stage("s5", 54.5, "inconclusive"), _stage("s6", 60.0, "fail"), _stage("s7", 74.1, "fail")]
+
+
+@pytest.mark.parametrize("cap, expected", [
+    (_at_typical_speed(52.4, 65.0, ["fit", "fit"]), NextStep(32.7, True, "s2")),
+    (_at_typical_speed(30.0, 65.0, ["fit", "fit"]), NextStep(32.7, False, "s2")),
+], ids=["under the capacity's interval it runs again for the fit's share, a step's length: a decision there would "
+        "move neither end",
+        "inside the interval it runs long enough to decide"])
+def test_a_stage_run_again_outside_the_capacitys_interval_is_a_step_for_the_fit(cap, expected):
+    assert next_step(SLOWED_UNDER_THE_KNEE, cap, 0.10, 15) == expected
+
+
 def test_the_stage_run_again_is_placed_by_a_fit_at_the_rates_offered_only_where_the_steps_are_few():
     fitted_at_offered = _cap(37.0, 47.1, decided_by=["fit", "bracket"], bracket_rps=[33.6, 80.7])
     assert next_rate(MID_RUN_SLOWED, fitted_at_offered, aim=0.10, floor=15) == 53.8

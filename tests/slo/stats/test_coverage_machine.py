@@ -22,21 +22,25 @@ DRAIN_S = 60   # a step starts once the target served the queue the stages befor
 IN_FLIGHT = load_profile("default").max_concurrency
 
 
-def slowed_in_the_middle_then_steps(rng, steps: int, prior_rng=None) -> tuple[dict, float]:
+def slowed_in_the_middle_then_steps(rng, steps: int, prior_rng=None, under: bool = False) -> tuple[dict, float]:
     """A default run against an M/M/1 target whose prediction costs 12 to 30 ms, each stage up to 15 % faster or
     slower than that, two or three consecutive knee stages from the second on a machine twice as slow (marked slowed,
     as slo/verdicts/machine.py marks them; the stage after them marked as serving their queue where it started with
     one), the p50 knee drawn between 70 and 90 % of saturation; then up to `steps` steps where the steering puts them
     (18 s measured), given the knee the ladder was placed around as the refinement is (its M/M/1 prediction from the
     measured saturation), off by up to a fifth either way (`prior_rng`: drawn apart, so that with or without it the
-    runs are the same). The capacity, and the knee at the speed it is stated at (the run's typical prediction time)."""
+    runs are the same). `under`: one stage under the knee instead, the gate or the 60 % stage, as default runs had
+    (2026-12-08). The capacity, and the knee at the speed it is stated at (the run's typical prediction time)."""
     service_s, share = rng.uniform(0.012, 0.030), rng.uniform(0.70, 0.90)
     prior = share / service_s * prior_rng.uniform(0.8, 1.2) if prior_rng is not None else None
     run = sim.Ladder(rng, share / service_s, min(15, 0.3 / service_s), service_s, p50=True, in_flight=IN_FLIGHT)
     rates = default_like_rates(min(15, 0.3 / service_s), rng.uniform(1.0, 1.2) / service_s, run.threshold)
     speeds = list(service_s * rng.uniform(0.85, 1.15, len(rates) + steps))
-    first = int(rng.integers(2, 5))
-    slow = set(range(first, min(first + int(rng.integers(2, 4)), 6)))
+    if under:
+        slow = {int(rng.integers(0, 2))}
+    else:
+        first = int(rng.integers(2, 5))
+        slow = set(range(first, min(first + int(rng.integers(2, 4)), 6)))
     stages = []
     for w, (rate, seconds) in enumerate(zip(rates, DEFAULT_SECONDS)):
         speeds[w] *= 2 if w in slow else 1
@@ -94,6 +98,21 @@ def test_the_runs_capacity_holds_the_knee_when_stages_in_the_middle_ran_slowed(s
     assert tally.rate >= 0.95 - 2 * math.sqrt(0.95 * 0.05 / FULL), tally.rate
     assert tally.each_side_within_the_level(), tally.sides()
     assert width <= widest
+
+
+@pytest.mark.coverage
+def test_the_runs_capacity_holds_the_knee_when_a_stage_under_it_ran_slowed(record_property):
+    """The gate or the 60 % stage on a machine twice as slow, then the default run's one step, as 3 of 8 default runs
+    had it (2026-12-08; each ran that stage again, under the capacity's interval). 10,000 draws (seed 93): held
+    99.23 % (under, over: 0.45, 0.32 %), median width 22.1 %. Running again only stages inside the capacity's
+    interval, the step going to the fitted knee instead: 99.33 % (0.45, 0.22 %) and 22.7 %; the lower stage's
+    share, measured again, tells the fit as much. So it still runs again, for a step's length where it lies outside
+    the interval (slobench.steering.NextStep.fit: every step here lasts 18 s)."""
+    rng, prior_rng = np.random.default_rng(93), np.random.default_rng(193)
+    tally, width = held_in(lambda: slowed_in_the_middle_then_steps(rng, 1, prior_rng, under=True), record_property)
+    assert tally.rate >= 0.95 - 2 * math.sqrt(0.95 * 0.05 / FULL), tally.rate
+    assert tally.each_side_within_the_level(), tally.sides()
+    assert width <= 0.3
 
 
 def slowed_all_along_then_a_step(rng) -> tuple[dict, float]:
