@@ -115,14 +115,16 @@ def at_the_crossing(stages: list[Stage], cap: Capacity, servers: int = 1) -> flo
     return _reach_inside(stages, cap, servers)
 
 
+def strictly_inside(rate: float, low: float | None, high: float | None) -> bool:
+    """low < rate < high, an end that is None open."""
+    return (low is None or rate > low) and (high is None or rate < high)
+
+
 def _reach_inside(stages: list[Stage], cap: Capacity, servers: int) -> float | None:
     """The knee's fitted crossing (capacity.knee_reach), where it lies inside the capacity's interval at the typical
     speed; else None."""
     reach = knee_reach(stages, servers)
-    low, high = cap.speed.interval_rps
-    if reach is None or (low is not None and reach <= low) or (high is not None and reach >= high):
-        return None
-    return reach
+    return reach if reach is not None and strictly_inside(reach, *cap.speed.interval_rps) else None
 
 
 def run_again(stages: list[Stage], cap: Capacity, middle: float | None = None) -> Stage | None:
@@ -139,18 +141,12 @@ def run_again(stages: list[Stage], cap: Capacity, middle: float | None = None) -
     low, high = cap.bracket_rps
     sent = [s.offered_rps for s in stages if s.offered_rps]
     inside = [s for s in stages if s.departed and s.offered_rps and sent.count(s.offered_rps) < 2
-              and (low is None or s.offered_rps > low) and (high is None or s.offered_rps < high)]
+              and strictly_inside(s.offered_rps, low, high)]
     if not inside:
         return None
     rates = [s.offered_rps for s in inside]
     middle = middle or ((low or min(rates)) + (high or max(rates))) / 2
     return min(inside, key=lambda s: abs(s.offered_rps - middle))
-
-
-def within_interval(rate: float, cap: Capacity) -> bool:
-    """Strictly inside the capacity's interval (an end it lacks is open)."""
-    low, high = cap.interval_rps
-    return (low is None or rate > low) and (high is None or rate < high)
 
 
 class NextStep(NamedTuple):
@@ -215,7 +211,8 @@ def next_step(stages: list[Stage], cap: Capacity, aim: float, floor: float, satu
     middle = at_recent_speed(middle, stages, cap)
     again = run_again(stages, cap, middle or prior_rps)
     if again is not None:   # outside the capacity's interval, for the fit's share only: a decision there moves no end
-        return NextStep(again.offered_rps, again.offered_rps == middle or not within_interval(again.offered_rps, cap),
+        return NextStep(again.offered_rps,
+                        again.offered_rps == middle or not strictly_inside(again.offered_rps, *cap.interval_rps),
                         again.name)
     if few:   # a split under a stage that passed with confidence cannot be the run's one or two steps' best use
         low = highest_pass_under(stages, low, high)
