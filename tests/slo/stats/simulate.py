@@ -8,7 +8,7 @@ in time order, as the API's recording would hold them.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -35,7 +35,7 @@ class Run:
 
         def cut(arrays):
             return None if arrays is None else [a[keep] if i == w else a for i, a in enumerate(arrays)]
-        looked = Run(cut(self.blocks), cut(self.counted), cut(self.latency), self.rates, self.by_blocks)
+        looked = replace(self, blocks=cut(self.blocks), counted=cut(self.counted), latency=cut(self.latency))
         looked._clustered = dict(self._clustered)   # the windows away from w keep theirs
         return looked
 
